@@ -1,0 +1,58 @@
+/*
+ * replay.h - answers a repeated request id with the first answer.
+ *
+ * nng's REQ resends a request that was slow, and callers retry; a write
+ * must not run twice. Each request id (with its method and a hash of its
+ * payload) is remembered for a window with its encoded response envelope.
+ *
+ *   ud_replay_begin() -> UD_REPLAY_NEW:     run it, then ud_replay_finish()
+ *                     -> UD_REPLAY_DONE:    *resp holds a copy of the answer
+ *                     -> UD_REPLAY_PENDING: the first is still running; the
+ *                                           waiter is called with the answer
+ *                                           when it finishes
+ *                     -> UD_REPLAY_MISMATCH: same id, other method/payload
+ *
+ * Bounded: at most max_entries ids, each kept window_s seconds. Thread-safe;
+ * waiters are called on the thread that calls ud_replay_finish(), outside
+ * the table's lock.
+ */
+#ifndef UD_REPLAY_H
+#define UD_REPLAY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct ud_replay ud_replay;
+
+typedef enum ud_replay_state {
+	UD_REPLAY_NEW = 0,
+	UD_REPLAY_DONE = 1,
+	UD_REPLAY_PENDING = 2,
+	UD_REPLAY_MISMATCH = 3,
+} ud_replay_state;
+
+/* Called once with the finished answer (not owned: copy what you keep). */
+typedef void (*ud_replay_waiter_fn)(const uint8_t *resp, size_t len,
+                                    void *arg);
+
+int ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries);
+void ud_replay_free(ud_replay *r);
+
+/*
+ * resp/resp_len are set only for UD_REPLAY_DONE: a malloc'd copy the
+ * caller frees. waiter/arg are kept only for UD_REPLAY_PENDING.
+ */
+ud_replay_state ud_replay_begin(ud_replay *r, const char *request_id,
+                                const char *method, const uint8_t *payload,
+                                size_t payload_len, int64_t now_s,
+                                ud_replay_waiter_fn waiter, void *arg,
+                                uint8_t **resp, size_t *resp_len);
+/*
+ * Records the answer of a request begun as UD_REPLAY_NEW and calls its
+ * waiters. With resp NULL (the request failed before running, e.g. it was
+ * cancelled), the id is forgotten and waiters get (NULL, 0).
+ */
+void ud_replay_finish(ud_replay *r, const char *request_id,
+                      const uint8_t *resp, size_t len);
+
+#endif

@@ -1,0 +1,219 @@
+/*
+ * store.h - the daemon's durable store, behind one small interface.
+ *
+ * The embedded backend is SQLite (store_sqlite.c): WAL, synchronous=FULL,
+ * schema by numbered migrations recorded in the database. A PostgreSQL
+ * backend can implement the same functions later.
+ *
+ * Threads and connections
+ *   Reads run on a ud_store_conn that belongs to one thread at a time
+ *   (each worker opens its own with ud_store_reader_open). Writes run on
+ *   the store's single writer thread: ud_store_write() queues a write
+ *   function; the writer runs the queued functions of concurrent requests
+ *   in one transaction (each inside its own savepoint, so one failing does
+ *   not undo the others) and commits them together: group commit, one fsync
+ *   for many writes. The write function receives the writer's connection,
+ *   on which every read function below works too, and sees its own and
+ *   earlier writes of the batch.
+ *
+ * Errors
+ *   Every function returns an up_status code (users_proto.h): 0 (UP_OK),
+ *   UP_NOT_FOUND, UP_ALREADY_EXISTS (unique email), UP_INVALID_ARGUMENT
+ *   (a reference to an organization that does not exist, a cycle in the
+ *   tree), UP_UNAVAILABLE / UP_INTERNAL (the database failed; logged
+ *   with the SQLite message, never returned to a caller as text).
+ *
+ * Ownership
+ *   Structs filled by the store (ud_user, ud_org, arrays of them) own their
+ *   strings; the caller releases them with the matching _fini / _free. On
+ *   error nothing is left for the caller to free. Input structs are only
+ *   read; the store copies what it keeps.
+ */
+#ifndef UD_STORE_H
+#define UD_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A growable vector of owned strings. Zero-initialised is empty. */
+typedef struct ud_strv {
+	char **v;
+	size_t n;
+	size_t cap;
+} ud_strv;
+
+int ud_strv_push(ud_strv *sv, const char *s); /* copies s; 0 or UP_INTERNAL */
+bool ud_strv_has(const ud_strv *sv, const char *s); /* exact match */
+void ud_strv_fini(ud_strv *sv);                     /* safe on empty */
+
+typedef struct ud_user {
+	int64_t id;
+	char *email; /* unique, compared case-insensitively */
+	char *password_hash; /* argon2id encoded; never leaves the daemon */
+	char *first_name;
+	char *last_name;
+	char *phone_number;
+	char *temporary_email;
+	char *temporary_phone_number;
+	char *avatar_url; /* avatarUrl (Evo) and imageUrl (Viviot) */
+	char *image_content;
+	char *viviot_id;
+	char *primary_org_id; /* organizationId of the Viviot view, or NULL */
+	bool email_confirmed;
+	bool phone_number_confirmed;
+	bool disabled;              /* a disabled user cannot log in */
+	int32_t activation_status;  /* 0, 10, 20, 30 */
+	int32_t manager_access;     /* UserManagerAccess, -1 when unset */
+	ud_strv roles;              /* sorted, unique */
+	int32_t *dashboard_permissions; /* DashboardPermissions values */
+	size_t n_dashboard_permissions;
+	ud_strv org_ids;   /* memberships, ordered by organization name */
+	ud_strv org_names; /* the names of org_ids, same order */
+	int64_t created_at; /* unix milliseconds */
+	int64_t updated_at;
+	/*
+	 * Changes (in the store, by ud_store_user_update with bump_token set)
+	 * whenever the password, roles or state change; tokens carry it.
+	 */
+	int64_t token_version;
+} ud_user;
+
+void ud_user_fini(ud_user *u); /* frees the members; safe on zeroed */
+
+typedef struct ud_org {
+	char *id;        /* 32 lowercase hex digits */
+	char *name;
+	int32_t type;    /* OrganizationType: 0, 10, 20, 30 */
+	char *parent_id; /* NULL for a root */
+	int32_t member_count;
+	int64_t created_at;
+} ud_org;
+
+void ud_org_fini(ud_org *o);
+void ud_users_free(ud_user *users, size_t n);
+void ud_orgs_free(ud_org *orgs, size_t n);
+
+typedef struct ud_store ud_store;
+typedef struct ud_store_conn ud_store_conn;
+
+typedef struct ud_store_config {
+	/* Most writes committed together (default 256). */
+	unsigned max_batch;
+	/* Busy timeout for readers in ms (default 5000). */
+	unsigned busy_timeout_ms;
+} ud_store_config;
+
+/*
+ * Opens (creating if needed) the database at path, runs the pending
+ * migrations, and starts the writer thread. A second process opening the
+ * same database fails with UP_FAILED_PRECONDITION (an exclusive lock file
+ * "<path>.lock" held for the life of the store). cfg may be NULL.
+ */
+int ud_store_open(ud_store **out, const char *path, const ud_store_config *cfg);
+/* Drains the queued writes, stops the writer, closes the database. */
+void ud_store_close(ud_store *st);
+
+/* The schema version after migrations (the highest applied number). */
+int ud_store_schema_version(ud_store *st);
+
+/* A read connection for the calling thread. */
+int ud_store_reader_open(ud_store *st, ud_store_conn **out);
+void ud_store_reader_close(ud_store_conn *c);
+
+/*
+ * Writes. fn runs on the writer thread inside a savepoint of the batch's
+ * transaction, with the writer's connection; a non-zero return rolls back
+ * its savepoint only. done then runs on the writer thread after the batch
+ * committed, with fn's return code, or with UP_UNAVAILABLE when the commit
+ * failed (nothing of the batch is then stored). done must not block for
+ * long: it should hand the result on (send a reply) and return.
+ * Returns 0 when queued (then done runs exactly once), or an error (then
+ * neither fn nor done runs): UP_UNAVAILABLE when the store is closing.
+ */
+typedef int (*ud_store_write_fn)(ud_store_conn *c, void *arg);
+typedef void (*ud_store_done_fn)(int rc, void *arg);
+int ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
+                   void *arg);
+/* The same, waiting for the commit; returns fn's code or the commit's. */
+int ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg);
+
+/* ------------------------------------------------------------------------
+ * Reads (on a reader or, inside a write function, the writer connection)
+ */
+
+int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
+/* Case-insensitive lookup of the email. */
+int ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out);
+int64_t ud_store_user_count(ud_store_conn *c); /* -1 on error */
+
+typedef struct ud_user_filter {
+	const char *email_contains; /* case-insensitive substring, or NULL */
+	const char *name_contains;  /* first or last name, case-insensitive */
+	const char *org_id;         /* member of this organization */
+	const char *role;           /* holds this role (exact) */
+	/* When not NULL: only users that are members of one of these. */
+	const ud_strv *scope_org_ids;
+	int32_t skip;
+	int32_t take;
+} ud_user_filter;
+
+/* Users ordered by id; total counts all matches ignoring skip/take. */
+int ud_store_user_list(ud_store_conn *c, const ud_user_filter *f,
+                       ud_user **out, size_t *n, int64_t *total);
+
+int ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out);
+/*
+ * Organizations ordered by name then id. parent_id NULL: all. When
+ * scope_ids is not NULL, only those whose id is in it.
+ */
+int ud_store_org_list(ud_store_conn *c, const char *parent_id,
+                      const ud_strv *scope_ids, int32_t skip, int32_t take,
+                      ud_org **out, size_t *n, int64_t *total);
+/* The ids of the given organizations and all their descendants. */
+int ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots,
+                         ud_strv *out);
+/* The direct children of an organization, ordered by name. */
+int ud_store_org_children(ud_store_conn *c, const char *parent_id,
+                          ud_org **out, size_t *n);
+
+/* ------------------------------------------------------------------------
+ * Writes (only inside a write function, on the writer connection)
+ */
+
+/*
+ * Inserts u (id, created/updated times and token_version are assigned and
+ * written back into u). Roles, dashboard permissions and the memberships
+ * in u->org_ids are stored too. UP_ALREADY_EXISTS if the email is taken
+ * in any letter case; UP_INVALID_ARGUMENT if an org id does not exist.
+ */
+int ud_store_user_insert(ud_store_conn *c, ud_user *u);
+/*
+ * Replaces the stored record of u->id with u: every column, the roles,
+ * the dashboard permissions and (when set_orgs) the memberships. When
+ * bump_token is set the token version is incremented. updated_at and
+ * token_version are written back into u. UP_NOT_FOUND, UP_ALREADY_EXISTS.
+ */
+int ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
+                         bool bump_token);
+int ud_store_user_delete(ud_store_conn *c, int64_t id);
+
+/* Inserts o (id generated when NULL, created_at assigned). */
+int ud_store_org_insert(ud_store_conn *c, ud_org *o);
+/* UP_NOT_FOUND when the user or the organization does not exist. */
+int ud_store_member_add(ud_store_conn *c, const char *org_id, int64_t user_id);
+/* UP_NOT_FOUND when there was no such membership. */
+int ud_store_member_remove(ud_store_conn *c, const char *org_id,
+                           int64_t user_id);
+
+/* ------------------------------------------------------------------------
+ * Helpers
+ */
+
+/* A new random 32-hex-digit Guid into buf[33]. 0 or UP_INTERNAL. */
+int ud_guid_new(char buf[33]);
+/* Normalises a Guid written dashed or not, any case, into buf[33]. */
+int ud_guid_parse(const char *s, char buf[33]);
+int64_t ud_now_ms(void);
+
+#endif /* UD_STORE_H */

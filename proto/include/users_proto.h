@@ -1,0 +1,128 @@
+/*
+ * users_proto.h - the contract of usersd as C: the generated messages, the
+ * one status list of the whole system, and the metadata (routes, roles,
+ * descriptions, wire hints) read from the embedded descriptor set of
+ * users.proto.
+ *
+ * Everything returned by the up_meta_* functions is owned by the library,
+ * immutable and valid for the life of the process; it is safe to read from
+ * any thread once up_meta_load() has returned 0.
+ */
+#ifndef USERS_PROTO_H
+#define USERS_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "users.pb-c.h"
+
+/*
+ * The status list: gRPC's codes, each with its HTTP status, ServiceStack's
+ * errorCode and a default message. X(NAME, code, http, errorCode, message)
+ */
+#define UP_STATUS_TABLE(X)                                                     \
+	X(OK, 0, 200, "OK", "OK")                                              \
+	X(CANCELLED, 1, 499, "Cancelled", "The request was cancelled.")        \
+	X(UNKNOWN, 2, 500, "Exception", "Unknown error.")                      \
+	X(INVALID_ARGUMENT, 3, 400, "ArgumentException",                       \
+	  "The request is not valid.")                                         \
+	X(DEADLINE_EXCEEDED, 4, 504, "Timeout",                                \
+	  "The service did not answer in time.")                               \
+	X(NOT_FOUND, 5, 404, "NotFound", "Not found.")                         \
+	X(ALREADY_EXISTS, 6, 409, "Conflict", "It already exists.")            \
+	X(PERMISSION_DENIED, 7, 403, "Forbidden", "Invalid Role")              \
+	X(RESOURCE_EXHAUSTED, 8, 429, "TooManyRequests",                       \
+	  "Too many requests; try again later.")                               \
+	X(FAILED_PRECONDITION, 9, 400, "FailedPrecondition",                   \
+	  "The request cannot be carried out in the current state.")           \
+	X(ABORTED, 10, 409, "Aborted", "The request was aborted; retry it.")   \
+	X(OUT_OF_RANGE, 11, 400, "OutOfRange", "A value is out of range.")     \
+	X(UNIMPLEMENTED, 12, 501, "NotImplementedException",                   \
+	  "The operation is not implemented.")                                 \
+	X(INTERNAL, 13, 500, "InternalServerError", "Internal error.")         \
+	X(UNAVAILABLE, 14, 503, "ServiceUnavailable",                          \
+	  "The service is unavailable.")                                       \
+	X(DATA_LOSS, 15, 500, "DataLoss", "Data loss.")                        \
+	X(UNAUTHENTICATED, 16, 401, "Unauthorized", "Not Authenticated")
+
+typedef enum up_status {
+#define UP_STATUS_ENUM(name, code, http, ec, msg) UP_##name = code,
+	UP_STATUS_TABLE(UP_STATUS_ENUM)
+#undef UP_STATUS_ENUM
+} up_status;
+
+/* "INVALID_ARGUMENT"; "UNKNOWN" for a code outside the list. */
+const char *up_status_name(int code);
+/* 400; 500 for a code outside the list. */
+int up_status_http(int code);
+/* ServiceStack's default errorCode for the status: "Forbidden". */
+const char *up_status_error_code(int code);
+/* A default human message for the status. */
+const char *up_status_message(int code);
+
+/* ------------------------------------------------------------------------
+ * Metadata from users.proto's custom options (options.proto).
+ */
+
+typedef struct up_route {
+	const char *method; /* "PATCH" */
+	const char *path;   /* "/users/{userId}" */
+} up_route;
+
+typedef struct up_method {
+	const ProtobufCMethodDescriptor *desc; /* name, input, output */
+	unsigned index;                        /* in the service descriptor */
+	const char *description;               /* "" when none */
+	const up_route *routes;
+	size_t n_routes;
+	const char *const *roles; /* any of them; empty: authenticated only */
+	size_t n_roles;
+	bool auth_none; /* open to anonymous callers */
+	bool writes;    /* changes the store */
+} up_method;
+
+typedef struct up_field_info {
+	const ProtobufCFieldDescriptor *desc;
+	const char *json_name;   /* "emailAddress" (or json_name option) */
+	const char *pascal_name; /* "EmailAddress" */
+	const char *description; /* "" when none */
+	const char *param_in;    /* "path", "query", "body", "form" or NULL */
+	uint32_t max_len;        /* 0: no limit of its own */
+	bool required;
+	bool guid;
+} up_field_info;
+
+typedef struct up_message_info {
+	const ProtobufCMessageDescriptor *desc;
+	const char *xml_namespace; /* full URI; NULL when none */
+	bool list_wrapper;
+	const up_field_info *fields; /* same order as desc->fields */
+	size_t n_fields;
+} up_message_info;
+
+/* Parses the embedded descriptor set once (thread-safe). 0 or -1. */
+int up_meta_load(void);
+
+/* The service descriptor and its api_name option ("Evo Voice"). */
+const ProtobufCServiceDescriptor *up_service(void);
+const char *up_api_name(void);
+
+size_t up_method_count(void);
+const up_method *up_method_at(size_t i);
+/* Finds a method by name, case-insensitively; NULL when unknown. */
+const up_method *up_method_find(const char *name);
+
+/* Per message of users.v1; NULL for a descriptor outside the contract. */
+const up_message_info *up_message_info_of(const ProtobufCMessageDescriptor *d);
+/* The field's info within its message, or NULL. */
+const up_field_info *up_field_info_of(const ProtobufCMessageDescriptor *d,
+                                      const ProtobufCFieldDescriptor *f);
+/* Whether an enum is written as numbers on the wire. */
+bool up_enum_as_number(const ProtobufCEnumDescriptor *e);
+
+/* The raw embedded FileDescriptorSet (for tools that want all of it). */
+extern const uint8_t up_descriptor_set[];
+extern const size_t up_descriptor_set_len;
+
+#endif /* USERS_PROTO_H */

@@ -1,0 +1,29 @@
+#!/bin/sh
+# Installs the Debian packages usersd needs, and only those that are missing.
+# Idempotent: a machine that has everything runs no apt-get at all.
+set -eu
+
+pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
+protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
+libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
+libargon2-dev libjansson-dev libxml2-dev python3 curl wrk"
+
+missing=""
+for p in $pkgs; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
+		missing="$missing $p"
+	fi
+done
+
+[ -z "$missing" ] && exit 0
+
+echo "deps: installing:$missing"
+if [ "$(id -u)" -ne 0 ]; then
+	SUDO=sudo
+else
+	SUDO=
+fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,102 @@
+/* The metadata read from users.proto: routes, roles, names, limits. */
+#include <string.h>
+
+#include "check.h"
+#include "users_proto.h"
+
+static void
+test_methods(void)
+{
+	const up_method *m;
+
+	CHECK_INT(up_meta_load(), 0);
+	CHECK_STR(up_api_name(), "Evo Voice");
+	CHECK_INT(up_method_count(), users__v1__user_service__descriptor.n_methods);
+	CHECK_INT(up_method_count(), 13);
+
+	m = up_method_find("patchuser");
+	CHECK(m != NULL);
+	if (m == NULL) {
+		return;
+	}
+	CHECK_STR(m->desc->name, "PatchUser");
+	CHECK_STR(m->description, "Update the specified login");
+	CHECK_INT(m->n_routes, 1);
+	CHECK_STR(m->routes[0].method, "PATCH");
+	CHECK_STR(m->routes[0].path, "/users/{userId}");
+	CHECK_INT(m->n_roles, 2);
+	CHECK_STR(m->roles[0], "SystemAdministrator");
+	CHECK_STR(m->roles[1], "Manager");
+	CHECK(m->writes);
+	CHECK(!m->auth_none);
+	CHECK(m->desc->input == &users__v1__patch_user__descriptor);
+
+	m = up_method_find("UpdateBusinessUser");
+	CHECK(m != NULL && m->n_roles == 2 && strcmp(m->roles[0], "Admin") == 0);
+	m = up_method_find("Authenticate");
+	CHECK(m != NULL && m->auth_none && m->n_routes == 2);
+	m = up_method_find("GetUser");
+	CHECK(m != NULL && !m->writes && m->n_roles == 0);
+	CHECK(up_method_find("NoSuchMethod") == NULL);
+}
+
+static void
+test_fields(void)
+{
+	const ProtobufCMessageDescriptor *d = &users__v1__new_user__descriptor;
+	const ProtobufCFieldDescriptor *f =
+	    protobuf_c_message_descriptor_get_field_by_name(d, "email_address");
+	const up_field_info *fi = up_field_info_of(d, f);
+	const up_message_info *mi;
+
+	CHECK(fi != NULL);
+	if (fi != NULL) {
+		CHECK_STR(fi->json_name, "emailAddress");
+		CHECK_STR(fi->pascal_name, "EmailAddress");
+		CHECK_STR(fi->description, "The email address of the new user");
+		CHECK_INT(fi->max_len, 254);
+	}
+	mi = up_message_info_of(d);
+	CHECK(mi != NULL && mi->xml_namespace != NULL);
+	if (mi != NULL && mi->xml_namespace != NULL) {
+		CHECK_STR(mi->xml_namespace, "http://schemas.datacontract.org/"
+		                             "2004/07/Voice.Api.Authentication");
+	}
+
+	d = &users__v1__organization_basic_view__descriptor;
+	f = protobuf_c_message_descriptor_get_field_by_name(d, "sub_organizations");
+	fi = up_field_info_of(d, f);
+	CHECK(fi != NULL);
+	if (fi != NULL) {
+		CHECK_STR(fi->json_name, "organizations");
+		CHECK_STR(fi->pascal_name, "SubOrganizations");
+	}
+	mi = up_message_info_of(&users__v1__string_list__descriptor);
+	CHECK(mi != NULL && mi->list_wrapper);
+	CHECK(up_enum_as_number(&users__v1__activation_status__descriptor));
+	CHECK(up_enum_as_number(&users__v1__organization_type__descriptor));
+	CHECK(!up_enum_as_number(&users__v1__dashboard_permissions__descriptor));
+}
+
+static void
+test_status(void)
+{
+	CHECK_INT(up_status_http(UP_PERMISSION_DENIED), 403);
+	CHECK_INT(up_status_http(UP_UNAUTHENTICATED), 401);
+	CHECK_INT(up_status_http(UP_ALREADY_EXISTS), 409);
+	CHECK_INT(up_status_http(UP_RESOURCE_EXHAUSTED), 429);
+	CHECK_INT(up_status_http(UP_DEADLINE_EXCEEDED), 504);
+	CHECK_INT(up_status_http(999), 500);
+	CHECK_STR(up_status_name(UP_INVALID_ARGUMENT), "INVALID_ARGUMENT");
+	CHECK_STR(up_status_error_code(UP_NOT_FOUND), "NotFound");
+	CHECK_INT(UP_UNAUTHENTICATED, USERS__V1__STATUS_CODE__UNAUTHENTICATED);
+}
+
+int
+main(void)
+{
+	test_methods();
+	test_fields();
+	test_status();
+	return check_done();
+}
