@@ -1,0 +1,172 @@
+/*
+ * store_util.c - the small value types of the store: string vectors,
+ * record cleanup, Guids and the clock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "store.h"
+#include "users_proto.h"
+
+int
+ud_strv_push(ud_strv *sv, const char *s)
+{
+	char *copy;
+
+	if (sv->n == sv->cap) {
+		size_t cap = sv->cap ? sv->cap * 2 : 4;
+		char **v = realloc(sv->v, cap * sizeof(*v));
+		if (v == NULL) {
+			return UP_INTERNAL;
+		}
+		sv->v = v;
+		sv->cap = cap;
+	}
+	if ((copy = strdup(s)) == NULL) {
+		return UP_INTERNAL;
+	}
+	sv->v[sv->n++] = copy;
+	return 0;
+}
+
+bool
+ud_strv_has(const ud_strv *sv, const char *s)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		if (strcmp(sv->v[i], s) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+void
+ud_strv_fini(ud_strv *sv)
+{
+	for (size_t i = 0; i < sv->n; i++) {
+		free(sv->v[i]);
+	}
+	free(sv->v);
+	memset(sv, 0, sizeof(*sv));
+}
+
+void
+ud_user_fini(ud_user *u)
+{
+	free(u->email);
+	free(u->password_hash);
+	free(u->first_name);
+	free(u->last_name);
+	free(u->phone_number);
+	free(u->temporary_email);
+	free(u->temporary_phone_number);
+	free(u->avatar_url);
+	free(u->image_content);
+	free(u->viviot_id);
+	free(u->primary_org_id);
+	free(u->dashboard_permissions);
+	ud_strv_fini(&u->roles);
+	ud_strv_fini(&u->org_ids);
+	ud_strv_fini(&u->org_names);
+	memset(u, 0, sizeof(*u));
+	u->manager_access = -1;
+}
+
+void
+ud_org_fini(ud_org *o)
+{
+	free(o->id);
+	free(o->name);
+	free(o->parent_id);
+	memset(o, 0, sizeof(*o));
+}
+
+void
+ud_users_free(ud_user *users, size_t n)
+{
+	for (size_t i = 0; users != NULL && i < n; i++) {
+		ud_user_fini(&users[i]);
+	}
+	free(users);
+}
+
+void
+ud_orgs_free(ud_org *orgs, size_t n)
+{
+	for (size_t i = 0; orgs != NULL && i < n; i++) {
+		ud_org_fini(&orgs[i]);
+	}
+	free(orgs);
+}
+
+static const char hex[] = "0123456789abcdef";
+
+int
+ud_guid_new(char buf[33])
+{
+	uint8_t raw[16];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return UP_INTERNAL;
+		}
+		got += (size_t)n;
+	}
+	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x40); /* version 4 */
+	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		buf[2 * i] = hex[raw[i] >> 4];
+		buf[2 * i + 1] = hex[raw[i] & 0x0f];
+	}
+	buf[32] = '\0';
+	return 0;
+}
+
+int
+ud_guid_parse(const char *s, char buf[33])
+{
+	size_t j = 0;
+
+	if (s == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (*s == '{') {
+		s++;
+	}
+	for (; *s != '\0' && *s != '}'; s++) {
+		char c = *s;
+		if (c == '-') {
+			continue;
+		}
+		if (c >= 'A' && c <= 'F') {
+			c = (char)(c + 32);
+		}
+		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')) ||
+		    j == 32) {
+			return UP_INVALID_ARGUMENT;
+		}
+		buf[j++] = c;
+	}
+	if (j != 32 || (*s == '}' && s[1] != '\0')) {
+		return UP_INVALID_ARGUMENT;
+	}
+	buf[32] = '\0';
+	return 0;
+}
+
+int64_t
+ud_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
