@@ -1,0 +1,146 @@
+/*
+ * usersclient.h - libusersclient: the RPC client of usersd.
+ *
+ * One client object talks to one or more daemons (ipc://, tcp://,
+ * tls+tcp://) over an nng REQ socket. Every RPC of UserService has a
+ * synchronous and an asynchronous form; the gateway, usersctl and
+ * usersbench all use this library.
+ *
+ * Async contract
+ *   uc_call_async() returns 0 and then calls the callback exactly once, or
+ *   returns an error and never calls it. The callback runs on an nng
+ *   thread: it must not block (hand the result to your own thread or loop).
+ *   Async calls are safe from many threads at once; hundreds may be in
+ *   flight on one client (one nng context + aio per call).
+ *
+ * Deadlines
+ *   Every call has a deadline (the client's default, or the call's). A
+ *   daemon that does not answer in time gives UP_DEADLINE_EXCEEDED; no
+ *   daemon reachable gives UP_UNAVAILABLE. A call never hangs.
+ *
+ * Ownership
+ *   A uc_result owns its error and response; release it with
+ *   uc_result_fini(). In a callback the result is the callback's: it must
+ *   call uc_result_fini() (or move the members out and zero them).
+ *   Request messages are only read during the call (packed before
+ *   uc_call_async returns): the caller keeps ownership.
+ */
+#ifndef USERSCLIENT_H
+#define USERSCLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "users_proto.h"
+
+#if defined(__GNUC__)
+#define UC_API __attribute__((visibility("default")))
+#else
+#define UC_API
+#endif
+
+typedef struct uc_client uc_client;
+
+typedef struct uc_options {
+	const char *const *urls; /* daemons; requests spread over them */
+	size_t n_urls;
+	uint32_t deadline_ms; /* default per call; 0 means 5000 */
+	/* TLS for tls+tcp:// URLs (all optional but ca for verification). */
+	const char *tls_ca_file;
+	const char *tls_cert_file; /* client certificate */
+	const char *tls_key_file;
+	const char *tls_server_name;
+} uc_options;
+
+typedef struct uc_result {
+	int status; /* up_status: UP_OK or the failure */
+	/*
+	 * The daemon's ResponseStatus when status != UP_OK (for failures the
+	 * client detects itself, one it builds: errorCode and message from
+	 * the status table). NULL when OK.
+	 */
+	Users__V1__ResponseStatus *error;
+	/* The decoded response message when status == UP_OK, else NULL. */
+	ProtobufCMessage *response;
+} uc_result;
+
+/* Per-call options; NULL means the client's defaults. */
+typedef struct uc_call_opts {
+	uint32_t deadline_ms;     /* 0: the client's default */
+	const char *bearer_token; /* overrides the client's credentials */
+	const char *basic_user;   /* with basic_password: Basic credentials */
+	const char *basic_password;
+	const char *request_id; /* NULL: a fresh random id */
+} uc_call_opts;
+
+typedef void (*uc_callback)(uc_result *res, void *arg);
+
+/* Opens a client; dials every URL in the background (reconnecting). */
+UC_API int uc_client_open(uc_client **out, const uc_options *opts);
+/* Waits for calls in flight to finish (their callbacks run), then frees. */
+UC_API void uc_client_close(uc_client *c);
+
+/* The credentials sent with every call (copied). NULL clears. */
+UC_API int uc_set_bearer(uc_client *c, const char *token);
+UC_API int uc_set_basic(uc_client *c, const char *user, const char *password);
+/* The bearer token in use, or NULL (owned by the client). */
+UC_API const char *uc_bearer(const uc_client *c);
+
+/*
+ * Runs Authenticate with the credentials and, on success, keeps the bearer
+ * token for later calls. res holds the AuthenticateResponse.
+ */
+UC_API int uc_login(uc_client *c, const char *user, const char *password,
+                    uc_result *res);
+
+/*
+ * The generic call: method by name ("PatchUser", case-insensitive), the
+ * request a message of the method's input type. Returns res->status too.
+ */
+UC_API int uc_call(uc_client *c, const char *method,
+                   const ProtobufCMessage *request, const uc_call_opts *opts,
+                   uc_result *res);
+UC_API int uc_call_async(uc_client *c, const char *method,
+                         const ProtobufCMessage *request,
+                         const uc_call_opts *opts, uc_callback cb, void *arg);
+
+UC_API void uc_result_fini(uc_result *res);
+
+/* "PERMISSION_DENIED: Invalid Role" style text for a result; static or
+ * owned by res. */
+UC_API const char *uc_result_message(const uc_result *res);
+
+/*
+ * Typed forms of every RPC: uc_<method>(c, req, opts, res) and
+ * uc_<method>_async(c, req, opts, cb, arg). X(snake, Pascal, Request)
+ */
+#define UC_METHODS(X)                                                          \
+	X(new_user, NewUser, Users__V1__NewUser)                               \
+	X(patch_user, PatchUser, Users__V1__PatchUser)                         \
+	X(get_user, GetUser, Users__V1__GetUser)                               \
+	X(list_users, ListUsers, Users__V1__ListUsers)                         \
+	X(delete_user, DeleteUser, Users__V1__DeleteUser)                      \
+	X(update_business_user, UpdateBusinessUser,                            \
+	  Users__V1__UpdateBusinessUser)                                       \
+	X(create_organization, CreateOrganization,                             \
+	  Users__V1__CreateOrganization)                                       \
+	X(get_organization, GetOrganization, Users__V1__GetOrganization)       \
+	X(list_organizations, ListOrganizations, Users__V1__ListOrganizations) \
+	X(add_organization_member, AddOrganizationMember,                      \
+	  Users__V1__AddOrganizationMember)                                    \
+	X(remove_organization_member, RemoveOrganizationMember,                \
+	  Users__V1__RemoveOrganizationMember)                                 \
+	X(authenticate, Authenticate, Users__V1__Authenticate)                 \
+	X(get_access_token, GetAccessToken, Users__V1__GetAccessToken)
+
+#define UC_DECLARE(snake, pascal, req_t)                                       \
+	UC_API int uc_##snake(uc_client *c, const req_t *req,                  \
+	                      const uc_call_opts *opts, uc_result *res);       \
+	UC_API int uc_##snake##_async(uc_client *c, const req_t *req,          \
+	                              const uc_call_opts *opts, uc_callback cb, \
+	                              void *arg);
+UC_METHODS(UC_DECLARE)
+#undef UC_DECLARE
+
+#endif /* USERSCLIENT_H */
