@@ -15,12 +15,25 @@
  * Bounded: at most max_entries ids, each kept window_s seconds. Thread-safe;
  * waiters are called on the thread that calls ud_replay_finish(), outside
  * the table's lock.
+ *
+ * When the table cannot take the request safely, ud_replay_begin() answers
+ * UD_REPLAY_MISMATCH, so that nothing runs twice; the caller answers it as
+ * an error the client may retry (e.g. UP_ABORTED). That happens when:
+ *   - a pending id already has UD_REPLAY_MAX_WAITERS waiters;
+ *   - the table holds max_entries ids and all are pending (finished ones
+ *     are evicted oldest first to make room);
+ *   - memory runs out (the entry or the copy of the answer);
+ *   - request_id or method is NULL.
+ * Pending entries never expire: every UD_REPLAY_NEW must be finished.
  */
 #ifndef UD_REPLAY_H
 #define UD_REPLAY_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+/* Most callers that can wait on one pending id (see above beyond it). */
+#define UD_REPLAY_MAX_WAITERS 8
 
 typedef struct ud_replay ud_replay;
 
@@ -32,27 +45,32 @@ typedef enum ud_replay_state {
 } ud_replay_state;
 
 /* Called once with the finished answer (not owned: copy what you keep). */
-typedef void (*ud_replay_waiter_fn)(const uint8_t *resp, size_t len,
-                                    void *arg);
+typedef void (*ud_replay_waiter_fn)(const uint8_t *resp, size_t len, void *arg);
 
+/* 0, UP_INVALID_ARGUMENT (max_entries 0) or UP_INTERNAL. */
 int ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries);
+/* Frees the table; waiters still registered are never called. */
 void ud_replay_free(ud_replay *r);
 
 /*
  * resp/resp_len are set only for UD_REPLAY_DONE: a malloc'd copy the
- * caller frees. waiter/arg are kept only for UD_REPLAY_PENDING.
+ * caller frees (NULL/0 otherwise). waiter/arg are kept only for
+ * UD_REPLAY_PENDING (with waiter NULL, PENDING is answered and nothing is
+ * kept). request ids are compared exactly; method and payload by hash.
  */
 ud_replay_state ud_replay_begin(ud_replay *r, const char *request_id,
-                                const char *method, const uint8_t *payload,
-                                size_t payload_len, int64_t now_s,
-                                ud_replay_waiter_fn waiter, void *arg,
-                                uint8_t **resp, size_t *resp_len);
+				const char *method, const uint8_t *payload,
+				size_t payload_len, int64_t now_s,
+				ud_replay_waiter_fn waiter, void *arg,
+				uint8_t **resp, size_t *resp_len);
 /*
  * Records the answer of a request begun as UD_REPLAY_NEW and calls its
  * waiters. With resp NULL (the request failed before running, e.g. it was
- * cancelled), the id is forgotten and waiters get (NULL, 0).
+ * cancelled), the id is forgotten and waiters get (NULL, 0). Waiters get
+ * the caller's resp pointer, valid only during their call. An id that is
+ * unknown or already finished is ignored.
  */
-void ud_replay_finish(ud_replay *r, const char *request_id,
-                      const uint8_t *resp, size_t len);
+void ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
+		      size_t len);
 
 #endif

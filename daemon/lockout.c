@@ -1,0 +1,331 @@
+/*
+ * lockout.c - failed-login counting per folded user name.
+ *
+ * A chained hash table (buckets keyed by a SHA-256 of a random seed and the
+ * folded name, so bucket collisions cannot be aimed) plus a list ordered
+ * by last failure, oldest first, for eviction. One mutex guards both.
+ *
+ * Each entry counts the failures of the current window. Reaching
+ * free_failures locks the name for lock_s << (locks so far), at most
+ * max_lock_s, and starts a new window: the next lock needs free_failures
+ * more failures and lasts twice as long. An entry is forgotten (and its
+ * doubling with it) window_s after its last failure or the end of its
+ * lock, whichever is later, or by a success.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <mbedtls/sha256.h>
+
+#include "lockout.h"
+#include "users_proto.h"
+
+/* Names are folded and compared on their first KEY_MAX bytes. */
+#define KEY_MAX 320
+
+typedef struct entry {
+	struct entry *next;  /* bucket chain */
+	struct entry *older; /* age list */
+	struct entry *newer;
+	uint64_t hash;
+	int64_t window_start;
+	int64_t last;
+	int64_t locked_until;
+	unsigned failures;
+	unsigned locks;
+	size_t key_len;
+	char key[];
+} entry;
+
+struct ud_lockout {
+	pthread_mutex_t mu;
+	ud_lockout_config cfg;
+	entry **buckets;
+	size_t n_buckets; /* a power of two */
+	size_t count;
+	entry *oldest;
+	entry *newest;
+	uint8_t seed[16];
+};
+
+static size_t
+fold(const char *name, char *out)
+{
+	size_t n = 0;
+
+	if (name == NULL) {
+		return 0;
+	}
+	for (; name[n] != '\0' && n < KEY_MAX; n++) {
+		out[n] = (char)tolower((unsigned char)name[n]);
+	}
+	return n;
+}
+
+static uint64_t
+hash_key(const ud_lockout *l, const char *key, size_t n)
+{
+	mbedtls_sha256_context ctx;
+	uint8_t d[32];
+	uint64_t h = 0;
+
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	mbedtls_sha256_update_ret(&ctx, l->seed, sizeof(l->seed));
+	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)key, n);
+	mbedtls_sha256_finish_ret(&ctx, d);
+	mbedtls_sha256_free(&ctx);
+	for (int i = 0; i < 8; i++) {
+		h = h << 8 | d[i];
+	}
+	return h;
+}
+
+static entry **
+find_slot(ud_lockout *l, uint64_t h, const char *key, size_t n)
+{
+	entry **pp = &l->buckets[h & (l->n_buckets - 1)];
+
+	for (; *pp != NULL; pp = &(*pp)->next) {
+		entry *e = *pp;
+		if (e->hash == h && e->key_len == n &&
+		    memcmp(e->key, key, n) == 0) {
+			break;
+		}
+	}
+	return pp;
+}
+
+static void
+age_unlink(ud_lockout *l, entry *e)
+{
+	if (e->older != NULL) {
+		e->older->newer = e->newer;
+	} else {
+		l->oldest = e->newer;
+	}
+	if (e->newer != NULL) {
+		e->newer->older = e->older;
+	} else {
+		l->newest = e->older;
+	}
+	e->older = e->newer = NULL;
+}
+
+static void
+age_push_newest(ud_lockout *l, entry *e)
+{
+	e->older = l->newest;
+	e->newer = NULL;
+	if (l->newest != NULL) {
+		l->newest->newer = e;
+	} else {
+		l->oldest = e;
+	}
+	l->newest = e;
+}
+
+static void
+remove_entry(ud_lockout *l, entry *e)
+{
+	entry **pp = find_slot(l, e->hash, e->key, e->key_len);
+
+	*pp = e->next;
+	age_unlink(l, e);
+	l->count--;
+	free(e);
+}
+
+static bool
+expired(const ud_lockout *l, const entry *e, int64_t now_s)
+{
+	int64_t base = e->last > e->locked_until ? e->last : e->locked_until;
+
+	return now_s - base >= (int64_t)l->cfg.window_s;
+}
+
+int
+ud_lockout_alloc(ud_lockout **out, const ud_lockout_config *cfg)
+{
+	ud_lockout *l;
+	size_t want;
+
+	*out = NULL;
+	if ((l = calloc(1, sizeof(*l))) == NULL) {
+		return UP_INTERNAL;
+	}
+	if (cfg != NULL) {
+		l->cfg = *cfg;
+	}
+	/* Zero fields take the defaults. */
+	if (l->cfg.free_failures == 0) {
+		l->cfg.free_failures = 5;
+	}
+	if (l->cfg.window_s == 0) {
+		l->cfg.window_s = 900;
+	}
+	if (l->cfg.lock_s == 0) {
+		l->cfg.lock_s = 60;
+	}
+	if (l->cfg.max_lock_s == 0) {
+		l->cfg.max_lock_s = 900;
+	}
+	if (l->cfg.max_lock_s < l->cfg.lock_s) {
+		l->cfg.max_lock_s = l->cfg.lock_s;
+	}
+	if (l->cfg.max_entries == 0) {
+		l->cfg.max_entries = 65536;
+	}
+	want = l->cfg.max_entries;
+	l->n_buckets = 16;
+	while (l->n_buckets < want && l->n_buckets < ((size_t)1 << 24)) {
+		l->n_buckets <<= 1;
+	}
+	l->buckets = calloc(l->n_buckets, sizeof(*l->buckets));
+	if (l->buckets == NULL ||
+	    getrandom(l->seed, sizeof(l->seed), 0) !=
+		(ssize_t)sizeof(l->seed) ||
+	    pthread_mutex_init(&l->mu, NULL) != 0) {
+		free(l->buckets);
+		free(l);
+		return UP_INTERNAL;
+	}
+	*out = l;
+	return 0;
+}
+
+void
+ud_lockout_free(ud_lockout *l)
+{
+	entry *e, *next;
+
+	if (l == NULL) {
+		return;
+	}
+	for (e = l->oldest; e != NULL; e = next) {
+		next = e->newer;
+		free(e);
+	}
+	pthread_mutex_destroy(&l->mu);
+	free(l->buckets);
+	free(l);
+}
+
+int
+ud_lockout_check(ud_lockout *l, const char *name, int64_t now_s,
+		 int64_t *retry_after_s)
+{
+	char key[KEY_MAX];
+	size_t n = fold(name, key);
+	uint64_t h = hash_key(l, key, n);
+	entry *e;
+	int rc = 0;
+
+	if (retry_after_s != NULL) {
+		*retry_after_s = 0;
+	}
+	pthread_mutex_lock(&l->mu);
+	e = *find_slot(l, h, key, n);
+	if (e != NULL && now_s < e->locked_until) {
+		if (retry_after_s != NULL) {
+			*retry_after_s = e->locked_until - now_s;
+		}
+		rc = UP_RESOURCE_EXHAUSTED;
+	} else if (e != NULL && expired(l, e, now_s)) {
+		remove_entry(l, e);
+	}
+	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+/* Makes room for one entry: expired ones first, else the oldest. */
+static void
+make_room(ud_lockout *l, int64_t now_s)
+{
+	while (l->oldest != NULL && expired(l, l->oldest, now_s)) {
+		remove_entry(l, l->oldest);
+	}
+	if (l->count >= l->cfg.max_entries && l->oldest != NULL) {
+		remove_entry(l, l->oldest);
+	}
+}
+
+void
+ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
+{
+	char key[KEY_MAX];
+	size_t n = fold(name, key);
+	uint64_t h = hash_key(l, key, n);
+	entry **pp, *e;
+
+	pthread_mutex_lock(&l->mu);
+	pp = find_slot(l, h, key, n);
+	e = *pp;
+	if (e != NULL && expired(l, e, now_s)) {
+		remove_entry(l, e);
+		e = NULL;
+	}
+	if (e == NULL) {
+		make_room(l, now_s);
+		if ((e = calloc(1, sizeof(*e) + n)) == NULL) {
+			goto out; /* out of memory: this failure goes uncounted
+				   */
+		}
+		memcpy(e->key, key, n);
+		e->key_len = n;
+		e->hash = h;
+		e->window_start = now_s;
+		pp = &l->buckets[h & (l->n_buckets - 1)];
+		e->next = *pp;
+		*pp = e;
+		l->count++;
+	} else {
+		age_unlink(l, e);
+	}
+	age_push_newest(l, e);
+	e->last = now_s;
+	if (now_s < e->locked_until) {
+		goto out; /* an attempt that raced the lock: already refused */
+	}
+	if (now_s - e->window_start >= (int64_t)l->cfg.window_s) {
+		e->window_start = now_s;
+		e->failures = 0;
+	}
+	if (++e->failures >= l->cfg.free_failures) {
+		int64_t dur = l->cfg.lock_s;
+		for (unsigned i = 0; i < e->locks && dur < l->cfg.max_lock_s;
+		     i++) {
+			dur *= 2;
+		}
+		if (dur > l->cfg.max_lock_s) {
+			dur = l->cfg.max_lock_s;
+		}
+		e->locked_until = now_s + dur;
+		if (e->locks < 64) {
+			e->locks++;
+		}
+		e->failures = 0;
+		e->window_start = now_s;
+	}
+out:
+	pthread_mutex_unlock(&l->mu);
+}
+
+void
+ud_lockout_success(ud_lockout *l, const char *name)
+{
+	char key[KEY_MAX];
+	size_t n = fold(name, key);
+	uint64_t h = hash_key(l, key, n);
+	entry *e;
+
+	pthread_mutex_lock(&l->mu);
+	if ((e = *find_slot(l, h, key, n)) != NULL) {
+		remove_entry(l, e);
+	}
+	pthread_mutex_unlock(&l->mu);
+}

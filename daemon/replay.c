@@ -1,0 +1,334 @@
+/*
+ * replay.c - the request-id table.
+ *
+ * Entries are keyed by SHA-256(seed | request id) (fixed size, and bucket
+ * collisions cannot be aimed) and remember SHA-256(method | 0 | payload).
+ * A chained hash table finds them; a list in order of arrival (oldest
+ * first) expires and evicts them. One mutex guards both; waiters are
+ * collected under it and called after it is released.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <mbedtls/sha256.h>
+
+#include "replay.h"
+#include "users_proto.h"
+
+typedef struct waiter_slot {
+	ud_replay_waiter_fn fn;
+	void *arg;
+} waiter_slot;
+
+typedef struct entry {
+	struct entry *next;  /* bucket chain */
+	struct entry *older; /* arrival list */
+	struct entry *newer;
+	uint8_t key[32];
+	uint8_t fp[32];
+	bool done;
+	uint8_t *resp;
+	size_t resp_len;
+	int64_t t; /* when it began */
+	unsigned n_waiters;
+	waiter_slot waiters[UD_REPLAY_MAX_WAITERS];
+} entry;
+
+struct ud_replay {
+	pthread_mutex_t mu;
+	unsigned window_s;
+	unsigned max_entries;
+	entry **buckets;
+	size_t n_buckets; /* a power of two */
+	size_t count;
+	entry *oldest;
+	entry *newest;
+	uint8_t seed[16];
+};
+
+static void
+key_of(const ud_replay *r, const char *id, uint8_t out[32])
+{
+	mbedtls_sha256_context ctx;
+
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	mbedtls_sha256_update_ret(&ctx, r->seed, sizeof(r->seed));
+	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)id, strlen(id));
+	mbedtls_sha256_finish_ret(&ctx, out);
+	mbedtls_sha256_free(&ctx);
+}
+
+static void
+fingerprint(const char *method, const uint8_t *payload, size_t len,
+	    uint8_t out[32])
+{
+	mbedtls_sha256_context ctx;
+	static const unsigned char zero = 0;
+
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)method,
+				  strlen(method));
+	mbedtls_sha256_update_ret(&ctx, &zero, 1);
+	if (len > 0) {
+		mbedtls_sha256_update_ret(&ctx, payload, len);
+	}
+	mbedtls_sha256_finish_ret(&ctx, out);
+	mbedtls_sha256_free(&ctx);
+}
+
+static size_t
+bucket_of(const ud_replay *r, const uint8_t key[32])
+{
+	size_t h = 0;
+
+	for (size_t i = 0; i < sizeof(size_t); i++) {
+		h = h << 8 | key[i];
+	}
+	return h & (r->n_buckets - 1);
+}
+
+static entry **
+find_slot(ud_replay *r, const uint8_t key[32])
+{
+	entry **pp = &r->buckets[bucket_of(r, key)];
+
+	while (*pp != NULL && memcmp((*pp)->key, key, 32) != 0) {
+		pp = &(*pp)->next;
+	}
+	return pp;
+}
+
+/* Takes e out of the table and the list (the caller frees it). */
+static void
+unlink_entry(ud_replay *r, entry *e)
+{
+	entry **pp = find_slot(r, e->key);
+
+	*pp = e->next;
+	if (e->older != NULL) {
+		e->older->newer = e->newer;
+	} else {
+		r->oldest = e->newer;
+	}
+	if (e->newer != NULL) {
+		e->newer->older = e->older;
+	} else {
+		r->newest = e->older;
+	}
+	r->count--;
+}
+
+static void
+free_entry(entry *e)
+{
+	free(e->resp);
+	free(e);
+}
+
+/*
+ * Forgets finished entries older than the window. Pending ones stay until
+ * they finish: their waiters must be answered.
+ */
+static void
+expire(ud_replay *r, int64_t now_s)
+{
+	entry *e = r->oldest, *next;
+
+	for (; e != NULL && now_s - e->t >= (int64_t)r->window_s; e = next) {
+		next = e->newer;
+		if (e->done) {
+			unlink_entry(r, e);
+			free_entry(e);
+		}
+	}
+}
+
+/* Evicts the oldest finished entry; false when all are pending. */
+static bool
+evict_one(ud_replay *r)
+{
+	for (entry *e = r->oldest; e != NULL; e = e->newer) {
+		if (e->done) {
+			unlink_entry(r, e);
+			free_entry(e);
+			return true;
+		}
+	}
+	return false;
+}
+
+int
+ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries)
+{
+	ud_replay *r;
+
+	*out = NULL;
+	if (max_entries == 0 || (r = calloc(1, sizeof(*r))) == NULL) {
+		return max_entries == 0 ? UP_INVALID_ARGUMENT : UP_INTERNAL;
+	}
+	r->window_s = window_s;
+	r->max_entries = max_entries;
+	r->n_buckets = 16;
+	while (r->n_buckets < max_entries && r->n_buckets < ((size_t)1 << 24)) {
+		r->n_buckets <<= 1;
+	}
+	r->buckets = calloc(r->n_buckets, sizeof(*r->buckets));
+	if (r->buckets == NULL ||
+	    getrandom(r->seed, sizeof(r->seed), 0) !=
+		(ssize_t)sizeof(r->seed) ||
+	    pthread_mutex_init(&r->mu, NULL) != 0) {
+		free(r->buckets);
+		free(r);
+		return UP_INTERNAL;
+	}
+	*out = r;
+	return 0;
+}
+
+void
+ud_replay_free(ud_replay *r)
+{
+	entry *e, *next;
+
+	if (r == NULL) {
+		return;
+	}
+	for (e = r->oldest; e != NULL; e = next) {
+		next = e->newer;
+		free_entry(e);
+	}
+	pthread_mutex_destroy(&r->mu);
+	free(r->buckets);
+	free(r);
+}
+
+ud_replay_state
+ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
+		const uint8_t *payload, size_t payload_len, int64_t now_s,
+		ud_replay_waiter_fn waiter, void *arg, uint8_t **resp,
+		size_t *resp_len)
+{
+	uint8_t key[32], fp[32];
+	ud_replay_state st = UD_REPLAY_MISMATCH;
+	entry **pp, *e;
+
+	if (resp != NULL) {
+		*resp = NULL;
+	}
+	if (resp_len != NULL) {
+		*resp_len = 0;
+	}
+	if (request_id == NULL || method == NULL ||
+	    (payload == NULL && payload_len > 0)) {
+		return UD_REPLAY_MISMATCH;
+	}
+	fingerprint(method, payload, payload_len, fp);
+	pthread_mutex_lock(&r->mu);
+	key_of(r, request_id, key);
+	expire(r, now_s);
+	pp = find_slot(r, key);
+	if ((e = *pp) != NULL) {
+		if (memcmp(e->fp, fp, sizeof(fp)) != 0) {
+			st = UD_REPLAY_MISMATCH;
+		} else if (e->done) {
+			/* +1: malloc(0) may return NULL. */
+			uint8_t *copy = malloc(e->resp_len + 1);
+			if (copy == NULL || resp == NULL || resp_len == NULL) {
+				free(copy);
+				goto out; /* MISMATCH: see replay.h */
+			}
+			if (e->resp_len > 0) {
+				memcpy(copy, e->resp, e->resp_len);
+			}
+			*resp = copy;
+			*resp_len = e->resp_len;
+			st = UD_REPLAY_DONE;
+		} else if (waiter == NULL) {
+			st = UD_REPLAY_PENDING;
+		} else if (e->n_waiters < UD_REPLAY_MAX_WAITERS) {
+			e->waiters[e->n_waiters].fn = waiter;
+			e->waiters[e->n_waiters].arg = arg;
+			e->n_waiters++;
+			st = UD_REPLAY_PENDING;
+		}
+		goto out;
+	}
+	if (r->count >= r->max_entries && !evict_one(r)) {
+		goto out; /* full of pending requests: MISMATCH, see replay.h */
+	}
+	if ((e = calloc(1, sizeof(*e))) == NULL) {
+		goto out;
+	}
+	memcpy(e->key, key, sizeof(key));
+	memcpy(e->fp, fp, sizeof(fp));
+	e->t = now_s;
+	pp = find_slot(r, key); /* eviction may have changed the chain */
+	e->next = *pp;
+	*pp = e;
+	e->older = r->newest;
+	if (r->newest != NULL) {
+		r->newest->newer = e;
+	} else {
+		r->oldest = e;
+	}
+	r->newest = e;
+	r->count++;
+	st = UD_REPLAY_NEW;
+out:
+	pthread_mutex_unlock(&r->mu);
+	return st;
+}
+
+void
+ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
+		 size_t len)
+{
+	waiter_slot ws[UD_REPLAY_MAX_WAITERS];
+	unsigned n = 0;
+	uint8_t key[32];
+	entry *e, *gone = NULL;
+
+	if (request_id == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&r->mu);
+	key_of(r, request_id, key);
+	e = *find_slot(r, key);
+	if (e == NULL || e->done) {
+		pthread_mutex_unlock(&r->mu);
+		return;
+	}
+	n = e->n_waiters;
+	memcpy(ws, e->waiters, n * sizeof(ws[0]));
+	e->n_waiters = 0;
+	if (resp != NULL) {
+		e->resp = malloc(len + 1);
+		if (e->resp != NULL) {
+			if (len > 0) {
+				memcpy(e->resp, resp, len);
+			}
+			e->resp_len = len;
+			e->done = true;
+		}
+	}
+	if (!e->done) {
+		/* Failed or cancelled (or no memory for the copy): forget it.
+		 */
+		unlink_entry(r, e);
+		gone = e;
+	}
+	pthread_mutex_unlock(&r->mu);
+	if (gone != NULL) {
+		free_entry(gone);
+	}
+	/* The waiters get the caller's bytes, valid for this call. */
+	for (unsigned i = 0; i < n; i++) {
+		ws[i].fn(resp, resp != NULL ? len : 0, ws[i].arg);
+	}
+}
