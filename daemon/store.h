@@ -216,4 +216,29 @@ int ud_guid_new(char buf[33]);
 int ud_guid_parse(const char *s, char buf[33]);
 int64_t ud_now_ms(void);
 
+/* ------------------------------------------------------------------------
+ * Operations and tooling (added by the store; nothing above changed)
+ */
+
+/* Counters of the writer since the store was opened. */
+typedef struct ud_store_counters {
+	uint64_t writes;          /* write functions run (done called) */
+	uint64_t commits;         /* batches committed */
+	uint64_t commit_failures; /* batches rolled back (UP_UNAVAILABLE) */
+	uint64_t checkpoints;     /* WAL checkpoints run by the writer */
+	uint64_t largest_batch;   /* most writes in one commit */
+	uint64_t queued;          /* writes waiting now */
+} ud_store_counters;
+
+void ud_store_stats(ud_store *st, ud_store_counters *out);
+
+/* The highest migration number this program knows. */
+int ud_store_schema_latest(void);
+/*
+ * Applies the migrations up to target_version (<= 0: all) to the database
+ * at path, which must not be open (the lock is taken), and closes it. For
+ * tooling and tests: ud_store_open applies every pending migration itself.
+ */
+int ud_store_migrate(const char *path, int target_version);
+
 #endif /* UD_STORE_H */

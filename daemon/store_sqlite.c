@@ -1,0 +1,2143 @@
+/*
+ * store_sqlite.c - the SQLite backend of the store (store.h).
+ *
+ * One writer connection owned by the writer thread (group commit: a batch
+ * of queued write functions, each in its own savepoint, one COMMIT, one
+ * fsync), and one read connection per worker thread. WAL lets the readers
+ * run beside the writer. The writer checkpoints the WAL itself, off the
+ * commit path (autocheckpoint is replaced by a wal hook that only counts).
+ *
+ * Every SQLite error is translated here into an up_status code and logged
+ * to stderr with the SQLite message; no SQL text leaves this file.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "store.h"
+#include "users_proto.h"
+
+/* Limits on what input can grow. */
+#define QUEUE_MAX       65536 /* queued writes before UP_UNAVAILABLE */
+#define FILTER_MAX      1024  /* bytes of a substring filter or id */
+#define SET_MAX         10000 /* ids in a scope or roots list */
+#define USER_SET_MAX    1000  /* roles, permissions, orgs of one user */
+#define TAKE_DEFAULT    50
+#define TAKE_MAX        1000
+#define TREE_DEPTH_MAX  64
+#define CKPT_IDLE_PAGES 1000 /* checkpoint when idle past this backlog */
+#define CKPT_BUSY_PAGES 8000 /* and even when busy past this one */
+
+/* ------------------------------------------------------------------------
+ * Schema: migration N is migrations[N - 1]; never edit one that shipped.
+ */
+
+static const char *const migrations[] = {
+    /* 1: the tables */
+    "CREATE TABLE organizations ("
+    " id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 32),"
+    " name TEXT NOT NULL DEFAULT '',"
+    " type INTEGER NOT NULL DEFAULT 0,"
+    " parent_id TEXT REFERENCES organizations(id),"
+    " created_at INTEGER NOT NULL);"
+    "CREATE TABLE users ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " email TEXT NOT NULL COLLATE NOCASE,"
+    " password_hash TEXT,"
+    " first_name TEXT,"
+    " last_name TEXT,"
+    " phone_number TEXT,"
+    " temporary_email TEXT,"
+    " temporary_phone_number TEXT,"
+    " avatar_url TEXT,"
+    " image_content TEXT,"
+    " viviot_id TEXT,"
+    " primary_org_id TEXT REFERENCES organizations(id),"
+    " email_confirmed INTEGER NOT NULL DEFAULT 0,"
+    " phone_number_confirmed INTEGER NOT NULL DEFAULT 0,"
+    " disabled INTEGER NOT NULL DEFAULT 0,"
+    " activation_status INTEGER NOT NULL DEFAULT 0,"
+    " manager_access INTEGER NOT NULL DEFAULT -1,"
+    " created_at INTEGER NOT NULL,"
+    " updated_at INTEGER NOT NULL,"
+    " token_version INTEGER NOT NULL DEFAULT 1);"
+    /* the column's NOCASE collation makes this case-insensitive (ASCII) */
+    "CREATE UNIQUE INDEX users_email ON users(email);"
+    "CREATE TABLE user_roles ("
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " role TEXT NOT NULL,"
+    " PRIMARY KEY (user_id, role)) WITHOUT ROWID;"
+    "CREATE TABLE user_dashboard_permissions ("
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " permission INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, permission)) WITHOUT ROWID;"
+    "CREATE TABLE memberships ("
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " org_id TEXT NOT NULL REFERENCES organizations(id),"
+    " created_at INTEGER NOT NULL,"
+    " PRIMARY KEY (user_id, org_id)) WITHOUT ROWID;",
+    /* 2: indices for the filters and the foreign keys */
+    "CREATE INDEX memberships_org ON memberships(org_id, user_id);"
+    "CREATE INDEX user_roles_role ON user_roles(role, user_id);"
+    "CREATE INDEX organizations_parent ON organizations(parent_id, name);"
+    "CREATE INDEX organizations_name ON organizations(name, id);"
+    "CREATE INDEX users_primary_org ON users(primary_org_id);",
+};
+
+#define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+/* ------------------------------------------------------------------------
+ * Cached statements
+ */
+
+#define USER_COLS                                                              \
+	"id, email, password_hash, first_name, last_name, phone_number,"       \
+	" temporary_email, temporary_phone_number, avatar_url,"                \
+	" image_content, viviot_id, primary_org_id, email_confirmed,"          \
+	" phone_number_confirmed, disabled, activation_status,"                \
+	" manager_access, created_at, updated_at, token_version"
+
+#define ORG_COLS                                                               \
+	"o.id, o.name, o.type, o.parent_id, o.created_at,"                     \
+	" (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id)"
+
+/* The string members of ud_user in column order (columns 1..11). */
+static const size_t user_str_off[] = {
+    offsetof(ud_user, email),
+    offsetof(ud_user, password_hash),
+    offsetof(ud_user, first_name),
+    offsetof(ud_user, last_name),
+    offsetof(ud_user, phone_number),
+    offsetof(ud_user, temporary_email),
+    offsetof(ud_user, temporary_phone_number),
+    offsetof(ud_user, avatar_url),
+    offsetof(ud_user, image_content),
+    offsetof(ud_user, viviot_id),
+    offsetof(ud_user, primary_org_id),
+};
+#define N_USER_STR (sizeof(user_str_off) / sizeof(user_str_off[0]))
+
+enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SP,
+	S_SP_RELEASE,
+	S_SP_ROLLBACK,
+	S_OP,
+	S_OP_RELEASE,
+	S_OP_ROLLBACK,
+	S_USER_GET,
+	S_USER_BY_EMAIL,
+	S_USER_COUNT,
+	S_ROLES,
+	S_PERMS,
+	S_ORGS_OF,
+	S_ORG_GET,
+	S_ORG_CHILDREN,
+	S_ORG_SUBTREE,
+	S_USER_INSERT,
+	S_USER_UPDATE,
+	S_USER_DELETE,
+	S_ROLES_DEL,
+	S_ROLE_INS,
+	S_PERMS_DEL,
+	S_PERM_INS,
+	S_MEMBS_DEL,
+	S_MEMB_INS,
+	S_MEMB_DEL,
+	S_ORG_INSERT,
+	S_COUNT
+};
+
+static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SP] = "SAVEPOINT ud_job",
+    [S_SP_RELEASE] = "RELEASE ud_job",
+    [S_SP_ROLLBACK] = "ROLLBACK TO ud_job",
+    [S_OP] = "SAVEPOINT ud_op",
+    [S_OP_RELEASE] = "RELEASE ud_op",
+    [S_OP_ROLLBACK] = "ROLLBACK TO ud_op",
+    [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
+    [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
+    [S_USER_COUNT] = "SELECT COUNT(*) FROM users",
+    [S_ROLES] = "SELECT role FROM user_roles WHERE user_id = ?1"
+		" ORDER BY role",
+    [S_PERMS] = "SELECT permission FROM user_dashboard_permissions"
+		" WHERE user_id = ?1 ORDER BY permission",
+    [S_ORGS_OF] = "SELECT o.id, o.name FROM memberships m"
+		  " JOIN organizations o ON o.id = m.org_id"
+		  " WHERE m.user_id = ?1 ORDER BY o.name, o.id",
+    [S_ORG_GET] = "SELECT " ORG_COLS " FROM organizations o WHERE o.id = ?1",
+    [S_ORG_CHILDREN] = "SELECT " ORG_COLS " FROM organizations o"
+		       " WHERE o.parent_id = ?1 ORDER BY o.name, o.id",
+    [S_ORG_SUBTREE] = "WITH RECURSIVE t(id, depth) AS ("
+		      " SELECT id, 0 FROM organizations"
+		      "  WHERE id IN (SELECT value FROM json_each(?1))"
+		      " UNION"
+		      " SELECT o.id, t.depth + 1 FROM organizations o"
+		      "  JOIN t ON o.parent_id = t.id WHERE t.depth < ?2)"
+		      " SELECT DISTINCT id FROM t ORDER BY id",
+    [S_USER_INSERT] =
+	"INSERT INTO users (email, password_hash, first_name,"
+	" last_name, phone_number, temporary_email,"
+	" temporary_phone_number, avatar_url, image_content, viviot_id,"
+	" primary_org_id, email_confirmed, phone_number_confirmed,"
+	" disabled, activation_status, manager_access, created_at,"
+	" updated_at, token_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	" ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, 1)"
+	" RETURNING id",
+    [S_USER_UPDATE] = "UPDATE users SET email = ?1, password_hash = ?2,"
+		      " first_name = ?3, last_name = ?4, phone_number = ?5,"
+		      " temporary_email = ?6, temporary_phone_number = ?7,"
+		      " avatar_url = ?8, image_content = ?9, viviot_id = ?10,"
+		      " primary_org_id = ?11, email_confirmed = ?12,"
+		      " phone_number_confirmed = ?13, disabled = ?14,"
+		      " activation_status = ?15, manager_access = ?16,"
+		      " updated_at = ?17, token_version = token_version + ?18"
+		      " WHERE id = ?19 RETURNING created_at, token_version",
+    [S_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
+    [S_ROLES_DEL] = "DELETE FROM user_roles WHERE user_id = ?1",
+    [S_ROLE_INS] = "INSERT OR IGNORE INTO user_roles (user_id, role)"
+		   " VALUES (?1, ?2)",
+    [S_PERMS_DEL] = "DELETE FROM user_dashboard_permissions"
+		    " WHERE user_id = ?1",
+    [S_PERM_INS] = "INSERT OR IGNORE INTO user_dashboard_permissions"
+		   " (user_id, permission) VALUES (?1, ?2)",
+    [S_MEMBS_DEL] = "DELETE FROM memberships WHERE user_id = ?1",
+    [S_MEMB_INS] = "INSERT OR IGNORE INTO memberships (user_id, org_id,"
+		   " created_at) VALUES (?1, ?2, ?3)",
+    [S_MEMB_DEL] = "DELETE FROM memberships WHERE user_id = ?1"
+		   " AND org_id = ?2",
+    [S_ORG_INSERT] = "INSERT INTO organizations (id, name, type,"
+		     " parent_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+};
+
+/* Filter bits of the user list; the statements are built per combination. */
+enum {
+	F_EMAIL = 1 << 0,
+	F_NAME = 1 << 1,
+	F_ORG = 1 << 2,
+	F_ROLE = 1 << 3,
+	F_SCOPE = 1 << 4,
+	F_USER_ALL = (1 << 5) - 1,
+};
+enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
+
+struct ud_store_conn {
+	ud_store *st;
+	sqlite3 *db;
+	bool writer;
+	sqlite3_stmt *stmts[S_COUNT];
+	sqlite3_stmt *user_list[F_USER_ALL + 1];
+	sqlite3_stmt *user_count[F_USER_ALL + 1];
+	sqlite3_stmt *org_list[F_ORG_ALL + 1];
+	sqlite3_stmt *org_count[F_ORG_ALL + 1];
+};
+
+typedef struct job {
+	struct job *next;
+	ud_store_write_fn fn;
+	void *fn_arg;
+	ud_store_done_fn done;
+	void *done_arg;
+	int rc;
+} job;
+
+struct ud_store {
+	char *path;
+	int lock_fd;
+	int version;
+	unsigned max_batch;
+	unsigned busy_timeout_ms;
+	ud_store_conn *wconn; /* the writer's; used only by the writer thread */
+	pthread_t writer;
+	bool writer_started;
+	int wal_pages;  /* pages in the WAL (wal hook, writer thread) */
+	int ckpt_pages; /* of those, already checkpointed */
+
+	pthread_mutex_t mu; /* guards what follows */
+	pthread_cond_t cv;
+	job *head;
+	job *tail;
+	size_t queued;
+	bool closing;
+	ud_store_counters stats;
+};
+
+/* ------------------------------------------------------------------------
+ * Errors
+ */
+
+static int
+status_of(int rc)
+{
+	switch (rc & 0xff) {
+	case SQLITE_OK:
+	case SQLITE_ROW:
+	case SQLITE_DONE:
+		return 0;
+	case SQLITE_CONSTRAINT:
+		if (rc == SQLITE_CONSTRAINT_UNIQUE ||
+		    rc == SQLITE_CONSTRAINT_PRIMARYKEY) {
+			return UP_ALREADY_EXISTS;
+		}
+		return UP_INVALID_ARGUMENT; /* foreign key, not null, check */
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+	case SQLITE_IOERR:
+	case SQLITE_FULL:
+	case SQLITE_CANTOPEN:
+	case SQLITE_READONLY:
+	case SQLITE_PROTOCOL:
+	case SQLITE_INTERRUPT:
+		return UP_UNAVAILABLE;
+	default:
+		return UP_INTERNAL;
+	}
+}
+
+/* Translates rc, logging the database's message unless it is expected. */
+static int
+fail(sqlite3 *db, int rc, const char *what)
+{
+	if ((rc & 0xff) != SQLITE_CONSTRAINT) {
+		fprintf(stderr, "usersd: store: %s: %s (%d)\n", what,
+			db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc),
+			rc);
+	}
+	return status_of(rc);
+}
+
+/* ------------------------------------------------------------------------
+ * Connections
+ */
+
+static int
+exec(sqlite3 *db, const char *sql, const char *what)
+{
+	int rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+
+	return rc == SQLITE_OK ? 0 : fail(db, rc, what);
+}
+
+static int
+db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
+{
+	sqlite3 *db = NULL;
+	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	int rc;
+
+	flags |= writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+			: SQLITE_OPEN_READONLY;
+	if ((rc = sqlite3_open_v2(path, &db, flags, NULL)) != SQLITE_OK) {
+		rc = fail(db, rc, "open");
+		goto out;
+	}
+	sqlite3_extended_result_codes(db, 1);
+	sqlite3_busy_timeout(db, (int)busy_ms);
+	if (writer) {
+		sqlite3_stmt *s = NULL;
+		bool wal = false;
+
+		/* journal_mode answers with the mode now in force */
+		rc = sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &s,
+					NULL);
+		if (rc == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW) {
+			const unsigned char *m = sqlite3_column_text(s, 0);
+			wal = m != NULL && strcmp((const char *)m, "wal") == 0;
+		}
+		sqlite3_finalize(s);
+		if (!wal) {
+			fprintf(stderr, "usersd: store: %s: cannot use WAL\n",
+				path);
+			rc = UP_UNAVAILABLE;
+			goto out;
+		}
+		if ((rc = exec(db,
+			       "PRAGMA synchronous=FULL;"
+			       "PRAGMA foreign_keys=ON;",
+			       "pragmas")) != 0) {
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		sqlite3_close(db);
+		db = NULL;
+	}
+	*out = db;
+	return rc;
+}
+
+static void
+conn_free(ud_store_conn *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < S_COUNT; i++) {
+		sqlite3_finalize(c->stmts[i]);
+	}
+	for (size_t i = 0; i <= F_USER_ALL; i++) {
+		sqlite3_finalize(c->user_list[i]);
+		sqlite3_finalize(c->user_count[i]);
+	}
+	for (size_t i = 0; i <= F_ORG_ALL; i++) {
+		sqlite3_finalize(c->org_list[i]);
+		sqlite3_finalize(c->org_count[i]);
+	}
+	sqlite3_close(c->db);
+	free(c);
+}
+
+static int
+conn_new(ud_store *st, bool writer, ud_store_conn **out)
+{
+	ud_store_conn *c;
+	int rc;
+
+	*out = NULL;
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		return UP_INTERNAL;
+	}
+	c->st = st;
+	c->writer = writer;
+	if ((rc = db_open(st->path, writer, st->busy_timeout_ms, &c->db)) !=
+	    0) {
+		conn_free(c);
+		return rc;
+	}
+	*out = c;
+	return 0;
+}
+
+static int
+prepare(ud_store_conn *c, const char *sql, sqlite3_stmt **slot,
+	sqlite3_stmt **out)
+{
+	int rc;
+
+	if (*slot == NULL) {
+		rc = sqlite3_prepare_v3(c->db, sql, -1,
+					SQLITE_PREPARE_PERSISTENT, slot, NULL);
+		if (rc != SQLITE_OK) {
+			*out = NULL;
+			return fail(c->db, rc, "prepare");
+		}
+	}
+	*out = *slot;
+	return 0;
+}
+
+static int
+stmt(ud_store_conn *c, int id, sqlite3_stmt **out)
+{
+	return prepare(c, stmt_sql[id], &c->stmts[id], out);
+}
+
+static void
+done_with(sqlite3_stmt *s)
+{
+	if (s != NULL) {
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+	}
+}
+
+/* Runs a cached statement that returns no rows. */
+static int
+run(ud_store_conn *c, int id, const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = stmt(c, id, &s)) != 0) {
+		return rc;
+	}
+	rc = sqlite3_step(s);
+	rc = rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : fail(c->db, rc, what);
+	done_with(s);
+	return rc;
+}
+
+/*
+ * A read of several statements runs in one snapshot: on a reader in a read
+ * transaction of its own, on the writer inside the batch's transaction.
+ */
+static int
+read_begin(ud_store_conn *c, bool *began)
+{
+	int rc;
+
+	*began = false;
+	if (!sqlite3_get_autocommit(c->db)) {
+		return 0;
+	}
+	if ((rc = run(c, S_BEGIN, "begin read")) == 0) {
+		*began = true;
+	}
+	return rc;
+}
+
+static void
+read_end(ud_store_conn *c, bool began)
+{
+	if (began && run(c, S_COMMIT, "end read") != 0) {
+		(void)run(c, S_ROLLBACK, "end read");
+	}
+}
+
+/* One operation of several statements, atomic even if the caller goes on. */
+static int
+op_begin(ud_store_conn *c)
+{
+	if (!c->writer) {
+		fprintf(stderr, "usersd: store: write on a read connection\n");
+		return UP_INTERNAL;
+	}
+	return run(c, S_OP, "savepoint");
+}
+
+static int
+op_end(ud_store_conn *c, int rc)
+{
+	if (rc != 0) {
+		(void)run(c, S_OP_ROLLBACK, "rollback op");
+	}
+	int rc2 = run(c, S_OP_RELEASE, "release op");
+	return rc != 0 ? rc : rc2;
+}
+
+/* ------------------------------------------------------------------------
+ * Binding and reading
+ */
+
+static int
+bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+	int rc = v != NULL ? sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC)
+			   : sqlite3_bind_null(s, i);
+
+	return rc == SQLITE_OK ? 0 : status_of(rc);
+}
+
+static int
+col_str(sqlite3_stmt *s, int i, char **out)
+{
+	const unsigned char *v = sqlite3_column_text(s, i);
+
+	*out = NULL;
+	if (v == NULL) {
+		return sqlite3_column_type(s, i) == SQLITE_NULL ? 0
+								: UP_INTERNAL;
+	}
+	if ((*out = strdup((const char *)v)) == NULL) {
+		return UP_INTERNAL;
+	}
+	return 0;
+}
+
+static void
+user_init(ud_user *u)
+{
+	memset(u, 0, sizeof(*u));
+	u->manager_access = -1;
+}
+
+static char **
+user_str(ud_user *u, size_t i)
+{
+	return (char **)(void *)((char *)u + user_str_off[i]);
+}
+
+static int
+user_from_row(sqlite3_stmt *s, ud_user *u)
+{
+	int rc;
+
+	u->id = sqlite3_column_int64(s, 0);
+	for (size_t i = 0; i < N_USER_STR; i++) {
+		if ((rc = col_str(s, (int)i + 1, user_str(u, i))) != 0) {
+			return rc;
+		}
+	}
+	u->email_confirmed = sqlite3_column_int(s, 12) != 0;
+	u->phone_number_confirmed = sqlite3_column_int(s, 13) != 0;
+	u->disabled = sqlite3_column_int(s, 14) != 0;
+	u->activation_status = sqlite3_column_int(s, 15);
+	u->manager_access = sqlite3_column_int(s, 16);
+	u->created_at = sqlite3_column_int64(s, 17);
+	u->updated_at = sqlite3_column_int64(s, 18);
+	u->token_version = sqlite3_column_int64(s, 19);
+	return 0;
+}
+
+/* Binds the columns ?1..?16 of the insert and update statements. */
+static int
+bind_user(sqlite3_stmt *s, ud_user *u)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < N_USER_STR && rc == 0; i++) {
+		rc = bind_text(s, (int)i + 1, *user_str(u, i));
+	}
+	if (rc != 0 || sqlite3_bind_int(s, 12, u->email_confirmed) ||
+	    sqlite3_bind_int(s, 13, u->phone_number_confirmed) ||
+	    sqlite3_bind_int(s, 14, u->disabled) ||
+	    sqlite3_bind_int(s, 15, u->activation_status) ||
+	    sqlite3_bind_int(s, 16, u->manager_access)) {
+		return UP_INTERNAL;
+	}
+	return 0;
+}
+
+/* Roles, permissions and memberships of u->id. */
+static int
+user_load_sets(ud_store_conn *c, ud_user *u)
+{
+	sqlite3_stmt *s = NULL;
+	size_t cap = 0;
+	int rc, step;
+
+	if ((rc = stmt(c, S_ROLES, &s)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *r = (const char *)sqlite3_column_text(s, 0);
+		if (r == NULL || (rc = ud_strv_push(&u->roles, r)) != 0) {
+			rc = UP_INTERNAL;
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, step, "roles");
+		goto out;
+	}
+	done_with(s);
+
+	if ((rc = stmt(c, S_PERMS, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (u->n_dashboard_permissions == cap) {
+			size_t ncap = cap ? cap * 2 : 4;
+			int32_t *p = realloc(u->dashboard_permissions,
+					     ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = UP_INTERNAL;
+				goto out;
+			}
+			u->dashboard_permissions = p;
+			cap = ncap;
+		}
+		u->dashboard_permissions[u->n_dashboard_permissions++] =
+		    sqlite3_column_int(s, 0);
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, step, "permissions");
+		goto out;
+	}
+	done_with(s);
+
+	if ((rc = stmt(c, S_ORGS_OF, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		const char *name = (const char *)sqlite3_column_text(s, 1);
+		if (id == NULL || name == NULL ||
+		    ud_strv_push(&u->org_ids, id) != 0 ||
+		    ud_strv_push(&u->org_names, name) != 0) {
+			rc = UP_INTERNAL;
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, step, "memberships");
+		goto out;
+	}
+	rc = 0;
+out:
+	done_with(s);
+	return rc;
+}
+
+/* One user by a cached statement with ?1 bound by the caller. */
+static int
+user_fetch(ud_store_conn *c, sqlite3_stmt *s, ud_user *out)
+{
+	ud_user u;
+	bool began = false;
+	int rc, step;
+
+	user_init(&u);
+	if ((rc = read_begin(c, &began)) != 0) {
+		goto out;
+	}
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "user");
+		goto out;
+	}
+	if ((rc = user_from_row(s, &u)) != 0) {
+		goto out;
+	}
+	done_with(s);
+	s = NULL;
+	rc = user_load_sets(c, &u);
+out:
+	done_with(s);
+	read_end(c, began);
+	if (rc != 0) {
+		ud_user_fini(&u);
+	}
+	*out = u;
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Locking and migrations
+ */
+
+static int
+lock_take(const char *path, int *fd_out)
+{
+	char *lpath = NULL;
+	size_t len = strlen(path) + sizeof(".lock");
+	int fd = -1, rc;
+
+	*fd_out = -1;
+	if ((lpath = malloc(len)) == NULL) {
+		rc = UP_INTERNAL;
+		goto out;
+	}
+	snprintf(lpath, len, "%s.lock", path);
+	if ((fd = open(lpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0) {
+		fprintf(stderr, "usersd: store: %s: %s\n", lpath,
+			strerror(errno));
+		rc = UP_UNAVAILABLE;
+		goto out;
+	}
+	/* flock: per open file, so a second open in this process fails too */
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR) {
+			continue;
+		}
+		if (errno == EWOULDBLOCK) {
+			fprintf(stderr, "usersd: store: %s is in use\n", path);
+			rc = UP_FAILED_PRECONDITION;
+		} else {
+			fprintf(stderr, "usersd: store: lock %s: %s\n", lpath,
+				strerror(errno));
+			rc = UP_UNAVAILABLE;
+		}
+		goto out;
+	}
+	*fd_out = fd;
+	fd = -1;
+	rc = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	free(lpath);
+	return rc;
+}
+
+static int
+version_applied(sqlite3 *db, int v, bool *applied)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+				"SELECT 1 FROM schema_migrations"
+				" WHERE version = ?1",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fail(db, rc, "migrations");
+		goto out;
+	}
+	sqlite3_bind_int(s, 1, v);
+	rc = sqlite3_step(s);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+		rc = fail(db, rc, "migrations");
+		goto out;
+	}
+	*applied = rc == SQLITE_ROW;
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+max_version(sqlite3 *db, int *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	rc = sqlite3_prepare_v2(db,
+				"SELECT COALESCE(MAX(version), 0)"
+				" FROM schema_migrations",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK || (rc = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = fail(db, rc, "schema version");
+		goto out;
+	}
+	*out = sqlite3_column_int(s, 0);
+	rc = 0;
+out:
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static int
+apply(sqlite3 *db, int v)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if ((rc = exec(db, "BEGIN IMMEDIATE", "migration")) != 0) {
+		return rc;
+	}
+	if ((rc = exec(db, migrations[v - 1], "migration")) != 0) {
+		goto out;
+	}
+	rc = sqlite3_prepare_v2(db,
+				"INSERT INTO schema_migrations"
+				" (version, applied_at) VALUES (?1, ?2)",
+				-1, &s, NULL);
+	if (rc != SQLITE_OK) {
+		rc = fail(db, rc, "migration");
+		goto out;
+	}
+	sqlite3_bind_int(s, 1, v);
+	sqlite3_bind_int64(s, 2, ud_now_ms());
+	if ((rc = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = fail(db, rc, "migration");
+		goto out;
+	}
+	rc = exec(db, "COMMIT", "migration");
+out:
+	sqlite3_finalize(s);
+	if (rc != 0) {
+		fprintf(stderr, "usersd: store: migration %d failed\n", v);
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return rc;
+}
+
+/* Applies the migrations up to target that are not yet recorded. */
+static int
+migrate(sqlite3 *db, int target, int *version)
+{
+	int rc, have;
+
+	rc = exec(db,
+		  "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		  " version INTEGER PRIMARY KEY,"
+		  " applied_at INTEGER NOT NULL)",
+		  "migrations table");
+	if (rc != 0 || (rc = max_version(db, &have)) != 0) {
+		return rc;
+	}
+	if (have > N_MIGRATIONS) {
+		fprintf(stderr,
+			"usersd: store: schema version %d is newer than this"
+			" program's %d\n",
+			have, N_MIGRATIONS);
+		return UP_FAILED_PRECONDITION;
+	}
+	for (int v = 1; v <= target; v++) {
+		bool applied = false;
+		if ((rc = version_applied(db, v, &applied)) != 0) {
+			return rc;
+		}
+		if (!applied && (rc = apply(db, v)) != 0) {
+			return rc;
+		}
+	}
+	return max_version(db, version);
+}
+
+/* ------------------------------------------------------------------------
+ * The writer thread
+ */
+
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	ud_store *st = arg;
+
+	if (pages < st->wal_pages) {
+		st->ckpt_pages = 0; /* the WAL restarted from its start */
+	}
+	st->wal_pages = pages;
+	return SQLITE_OK;
+}
+
+static void
+checkpoint(ud_store *st)
+{
+	int log = 0, done = 0;
+	int rc = sqlite3_wal_checkpoint_v2(
+	    st->wconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
+	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+		(void)fail(st->wconn->db, rc, "checkpoint");
+		return;
+	}
+	st->wal_pages = log;
+	st->ckpt_pages = done > 0 ? done : 0;
+	pthread_mutex_lock(&st->mu);
+	st->stats.checkpoints++;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/* Runs one batch in one transaction; sets every job's rc. */
+static bool
+run_batch(ud_store *st, job *batch)
+{
+	ud_store_conn *c = st->wconn;
+	int rc;
+
+	if (exec(c->db, "BEGIN IMMEDIATE", "begin") != 0) {
+		return false;
+	}
+	for (job *j = batch; j != NULL; j = j->next) {
+		if (run(c, S_SP, "savepoint") != 0) {
+			goto abort;
+		}
+		j->rc = j->fn(c, j->fn_arg);
+		if (sqlite3_get_autocommit(c->db)) {
+			/* SQLite rolled the whole transaction back */
+			fprintf(stderr, "usersd: store: transaction lost\n");
+			return false;
+		}
+		if (j->rc != 0 && run(c, S_SP_ROLLBACK, "rollback") != 0) {
+			goto abort;
+		}
+		if (run(c, S_SP_RELEASE, "release") != 0) {
+			goto abort;
+		}
+	}
+	if ((rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL)) ==
+	    SQLITE_OK) {
+		return true;
+	}
+	(void)fail(c->db, rc, "commit");
+abort:
+	if (!sqlite3_get_autocommit(c->db)) {
+		(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+	}
+	return false;
+}
+
+static void *
+writer_main(void *arg)
+{
+	ud_store *st = arg;
+
+	pthread_mutex_lock(&st->mu);
+	for (;;) {
+		job *batch, *last;
+		size_t n = 1;
+		bool ok;
+
+		while (st->head == NULL && !st->closing) {
+			if (st->wal_pages - st->ckpt_pages >= CKPT_IDLE_PAGES) {
+				pthread_mutex_unlock(&st->mu);
+				checkpoint(st);
+				pthread_mutex_lock(&st->mu);
+				continue;
+			}
+			pthread_cond_wait(&st->cv, &st->mu);
+		}
+		if (st->head == NULL) {
+			break; /* closing and drained */
+		}
+		batch = last = st->head;
+		while (n < st->max_batch && last->next != NULL) {
+			last = last->next;
+			n++;
+		}
+		st->head = last->next;
+		if (st->head == NULL) {
+			st->tail = NULL;
+		}
+		last->next = NULL;
+		st->queued -= n;
+		pthread_mutex_unlock(&st->mu);
+
+		ok = run_batch(st, batch);
+
+		pthread_mutex_lock(&st->mu);
+		st->stats.writes += n;
+		if (ok) {
+			st->stats.commits++;
+		} else {
+			st->stats.commit_failures++;
+		}
+		if (n > st->stats.largest_batch) {
+			st->stats.largest_batch = n;
+		}
+		pthread_mutex_unlock(&st->mu);
+
+		while (batch != NULL) {
+			job *j = batch;
+			batch = j->next;
+			j->done(ok ? j->rc : UP_UNAVAILABLE, j->done_arg);
+			free(j);
+		}
+		if (st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
+			checkpoint(st);
+		}
+		pthread_mutex_lock(&st->mu);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Open and close
+ */
+
+static void
+store_free(ud_store *st)
+{
+	conn_free(st->wconn);
+	if (st->lock_fd >= 0) {
+		close(st->lock_fd); /* releases the lock */
+	}
+	pthread_cond_destroy(&st->cv);
+	pthread_mutex_destroy(&st->mu);
+	free(st->path);
+	free(st);
+}
+
+static int
+store_new(const char *path, const ud_store_config *cfg, int target,
+	  ud_store **out)
+{
+	ud_store *st;
+	int rc;
+
+	*out = NULL;
+	if (path == NULL || *path == '\0') {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((st = calloc(1, sizeof(*st))) == NULL) {
+		return UP_INTERNAL;
+	}
+	st->lock_fd = -1;
+	st->max_batch = cfg != NULL && cfg->max_batch ? cfg->max_batch : 256;
+	st->busy_timeout_ms =
+	    cfg != NULL && cfg->busy_timeout_ms ? cfg->busy_timeout_ms : 5000;
+	pthread_mutex_init(&st->mu, NULL);
+	pthread_cond_init(&st->cv, NULL);
+	if ((st->path = strdup(path)) == NULL) {
+		rc = UP_INTERNAL;
+		goto out;
+	}
+	if ((rc = lock_take(path, &st->lock_fd)) != 0 ||
+	    (rc = conn_new(st, true, &st->wconn)) != 0 ||
+	    (rc = migrate(st->wconn->db, target, &st->version)) != 0) {
+		goto out;
+	}
+	rc = 0;
+out:
+	if (rc != 0) {
+		store_free(st);
+		st = NULL;
+	}
+	*out = st;
+	return rc;
+}
+
+int
+ud_store_open(ud_store **out, const char *path, const ud_store_config *cfg)
+{
+	ud_store *st;
+	int rc;
+
+	*out = NULL;
+	if ((rc = store_new(path, cfg, N_MIGRATIONS, &st)) != 0) {
+		return rc;
+	}
+	/* the writer checkpoints off the commit path: count pages only */
+	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
+	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		store_free(st);
+		return UP_INTERNAL;
+	}
+	st->writer_started = true;
+	*out = st;
+	return 0;
+}
+
+int
+ud_store_migrate(const char *path, int target_version)
+{
+	ud_store *st;
+	int rc;
+
+	if (target_version <= 0 || target_version > N_MIGRATIONS) {
+		target_version = N_MIGRATIONS;
+	}
+	if ((rc = store_new(path, NULL, target_version, &st)) != 0) {
+		return rc;
+	}
+	store_free(st);
+	return 0;
+}
+
+int
+ud_store_schema_latest(void)
+{
+	return N_MIGRATIONS;
+}
+
+void
+ud_store_close(ud_store *st)
+{
+	if (st == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&st->mu);
+	st->closing = true;
+	pthread_cond_signal(&st->cv);
+	pthread_mutex_unlock(&st->mu);
+	if (st->writer_started) {
+		pthread_join(st->writer, NULL);
+	}
+	store_free(st);
+}
+
+int
+ud_store_schema_version(ud_store *st)
+{
+	return st->version;
+}
+
+void
+ud_store_stats(ud_store *st, ud_store_counters *out)
+{
+	pthread_mutex_lock(&st->mu);
+	*out = st->stats;
+	out->queued = st->queued;
+	pthread_mutex_unlock(&st->mu);
+}
+
+int
+ud_store_reader_open(ud_store *st, ud_store_conn **out)
+{
+	return conn_new(st, false, out);
+}
+
+void
+ud_store_reader_close(ud_store_conn *c)
+{
+	if (c != NULL && !c->writer) {
+		conn_free(c);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Queueing writes
+ */
+
+static int
+enqueue(ud_store *st, ud_store_write_fn fn, void *fn_arg, ud_store_done_fn done,
+	void *done_arg)
+{
+	job *j;
+	int rc = 0;
+
+	if (fn == NULL || done == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		return UP_INTERNAL;
+	}
+	j->fn = fn;
+	j->fn_arg = fn_arg;
+	j->done = done;
+	j->done_arg = done_arg;
+	pthread_mutex_lock(&st->mu);
+	if (st->closing || st->queued >= QUEUE_MAX) {
+		rc = UP_UNAVAILABLE;
+	} else {
+		if (st->tail != NULL) {
+			st->tail->next = j;
+		} else {
+			st->head = j;
+		}
+		st->tail = j;
+		st->queued++;
+		pthread_cond_signal(&st->cv);
+	}
+	pthread_mutex_unlock(&st->mu);
+	if (rc != 0) {
+		free(j);
+	}
+	return rc;
+}
+
+int
+ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
+	       void *arg)
+{
+	return enqueue(st, fn, arg, done, arg);
+}
+
+typedef struct sync_wait {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	bool done;
+	int rc;
+} sync_wait;
+
+static void
+sync_done(int rc, void *arg)
+{
+	sync_wait *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->rc = rc;
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+int
+ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg)
+{
+	sync_wait w = {.done = false, .rc = 0};
+	int rc;
+
+	pthread_mutex_init(&w.mu, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	if ((rc = enqueue(st, fn, arg, sync_done, &w)) == 0) {
+		pthread_mutex_lock(&w.mu);
+		while (!w.done) {
+			pthread_cond_wait(&w.cv, &w.mu);
+		}
+		rc = w.rc;
+		pthread_mutex_unlock(&w.mu);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mu);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Reads
+ */
+
+int
+ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	user_init(out);
+	if ((rc = stmt(c, S_USER_GET, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	return user_fetch(c, s, out);
+}
+
+int
+ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	user_init(out);
+	if (email == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((rc = stmt(c, S_USER_BY_EMAIL, &s)) != 0) {
+		return rc;
+	}
+	if ((rc = bind_text(s, 1, email)) != 0) {
+		done_with(s);
+		return rc;
+	}
+	return user_fetch(c, s, out);
+}
+
+int64_t
+ud_store_user_count(ud_store_conn *c)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t n = -1;
+	int rc;
+
+	if (stmt(c, S_USER_COUNT, &s) != 0) {
+		return -1;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n = sqlite3_column_int64(s, 0);
+	} else {
+		(void)fail(c->db, rc, "count");
+	}
+	done_with(s);
+	return n;
+}
+
+/* "%" + s with %, _ and \ escaped + "%", for LIKE ... ESCAPE '\'. */
+static int
+like_pattern(const char *s, char **out)
+{
+	size_t len = strlen(s), j = 0;
+	char *p;
+
+	*out = NULL;
+	if (len > FILTER_MAX) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((p = malloc(2 * len + 3)) == NULL) {
+		return UP_INTERNAL;
+	}
+	p[j++] = '%';
+	for (; *s != '\0'; s++) {
+		if (*s == '%' || *s == '_' || *s == '\\') {
+			p[j++] = '\\';
+		}
+		p[j++] = *s;
+	}
+	p[j++] = '%';
+	p[j] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* A JSON array of the strings, for json_each(). */
+static int
+json_array(const ud_strv *sv, char **out)
+{
+	size_t cap = 2 + 1, j = 0;
+	char *p;
+
+	*out = NULL;
+	if (sv->n > SET_MAX) {
+		return UP_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < sv->n; i++) {
+		size_t len = strlen(sv->v[i]);
+		if (len > FILTER_MAX) {
+			return UP_INVALID_ARGUMENT;
+		}
+		cap += 6 * len + 3; /* worst case: every byte as \u00XX */
+	}
+	if ((p = malloc(cap)) == NULL) {
+		return UP_INTERNAL;
+	}
+	p[j++] = '[';
+	for (size_t i = 0; i < sv->n; i++) {
+		if (i > 0) {
+			p[j++] = ',';
+		}
+		p[j++] = '"';
+		for (const unsigned char *s = (const unsigned char *)sv->v[i];
+		     *s != '\0'; s++) {
+			if (*s == '"' || *s == '\\') {
+				p[j++] = '\\';
+				p[j++] = (char)*s;
+			} else if (*s < 0x20) {
+				j += (size_t)snprintf(p + j, cap - j, "\\u%04x",
+						      *s);
+			} else {
+				p[j++] = (char)*s;
+			}
+		}
+		p[j++] = '"';
+	}
+	p[j++] = ']';
+	p[j] = '\0';
+	*out = p;
+	return 0;
+}
+
+/* Appends to a fixed buffer; the callers' buffers hold every combination. */
+static void
+append(char *buf, size_t cap, const char *s)
+{
+	size_t len = strlen(buf);
+
+	snprintf(buf + len, cap - len, "%s", s);
+}
+
+static int
+user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
+		sqlite3_stmt **count)
+{
+	char where[1024] = " WHERE 1";
+	char sql[2048];
+	int rc;
+
+	if (mask & F_EMAIL) {
+		append(where, sizeof(where), " AND email LIKE ?1 ESCAPE '\\'");
+	}
+	if (mask & F_NAME) {
+		append(where, sizeof(where),
+		       " AND (first_name LIKE ?2 ESCAPE '\\'"
+		       " OR last_name LIKE ?2 ESCAPE '\\')");
+	}
+	if (mask & F_ORG) {
+		append(where, sizeof(where),
+		       " AND id IN (SELECT user_id FROM memberships"
+		       " WHERE org_id = ?3)");
+	}
+	if (mask & F_ROLE) {
+		append(where, sizeof(where),
+		       " AND id IN (SELECT user_id FROM user_roles"
+		       " WHERE role = ?4)");
+	}
+	if (mask & F_SCOPE) {
+		append(where, sizeof(where),
+		       " AND id IN (SELECT user_id FROM memberships WHERE"
+		       " org_id IN (SELECT value FROM json_each(?5)))");
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT " USER_COLS " FROM users%s"
+		 " ORDER BY id LIMIT ?6 OFFSET ?7",
+		 where);
+	if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
+		return rc;
+	}
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM users%s", where);
+	return prepare(c, sql, &c->user_count[mask], count);
+}
+
+typedef struct user_args {
+	char *email;
+	char *name;
+	char org[33];
+	const char *role;
+	char *scope;
+} user_args;
+
+static int
+bind_user_filter(sqlite3_stmt *s, unsigned mask, const user_args *a)
+{
+	int rc = 0;
+
+	if (mask & F_EMAIL) {
+		rc = rc ? rc : bind_text(s, 1, a->email);
+	}
+	if (mask & F_NAME) {
+		rc = rc ? rc : bind_text(s, 2, a->name);
+	}
+	if (mask & F_ORG) {
+		rc = rc ? rc : bind_text(s, 3, a->org);
+	}
+	if (mask & F_ROLE) {
+		rc = rc ? rc : bind_text(s, 4, a->role);
+	}
+	if (mask & F_SCOPE) {
+		rc = rc ? rc : bind_text(s, 5, a->scope);
+	}
+	return rc;
+}
+
+static void
+bound_page(int32_t *skip, int32_t *take)
+{
+	if (*take <= 0) {
+		*take = TAKE_DEFAULT;
+	} else if (*take > TAKE_MAX) {
+		*take = TAKE_MAX;
+	}
+	if (*skip < 0) {
+		*skip = 0;
+	}
+}
+
+int
+ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
+		   size_t *n, int64_t *total)
+{
+	user_args a = {0};
+	sqlite3_stmt *list = NULL, *count = NULL;
+	ud_user *users = NULL;
+	size_t got = 0;
+	int32_t skip = f->skip, take = f->take;
+	unsigned mask = 0;
+	bool began = false;
+	int rc, step = SQLITE_DONE;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	bound_page(&skip, &take);
+	if (f->email_contains != NULL && *f->email_contains != '\0') {
+		mask |= F_EMAIL;
+		if ((rc = like_pattern(f->email_contains, &a.email)) != 0) {
+			goto out;
+		}
+	}
+	if (f->name_contains != NULL && *f->name_contains != '\0') {
+		mask |= F_NAME;
+		if ((rc = like_pattern(f->name_contains, &a.name)) != 0) {
+			goto out;
+		}
+	}
+	if (f->org_id != NULL) {
+		mask |= F_ORG;
+		if (ud_guid_parse(f->org_id, a.org) != 0) {
+			rc = 0; /* no organization has that id: nobody */
+			goto out;
+		}
+	}
+	if (f->role != NULL) {
+		mask |= F_ROLE;
+		a.role = f->role;
+	}
+	if (f->scope_org_ids != NULL) {
+		mask |= F_SCOPE;
+		if ((rc = json_array(f->scope_org_ids, &a.scope)) != 0) {
+			goto out;
+		}
+	}
+	if ((rc = user_list_stmts(c, mask, &list, &count)) != 0 ||
+	    (rc = read_begin(c, &began)) != 0 ||
+	    (rc = bind_user_filter(count, mask, &a)) != 0 ||
+	    (rc = bind_user_filter(list, mask, &a)) != 0) {
+		goto out;
+	}
+	if ((step = sqlite3_step(count)) != SQLITE_ROW) {
+		rc = fail(c->db, step, "user count");
+		goto out;
+	}
+	*total = sqlite3_column_int64(count, 0);
+	if (*total <= skip) {
+		rc = 0;
+		goto out;
+	}
+	if ((users = calloc((size_t)take, sizeof(*users))) == NULL) {
+		rc = UP_INTERNAL;
+		goto out;
+	}
+	sqlite3_bind_int(list, 6, take);
+	sqlite3_bind_int(list, 7, skip);
+	while (got < (size_t)take &&
+	       (step = sqlite3_step(list)) == SQLITE_ROW) {
+		user_init(&users[got]);
+		rc = user_from_row(list, &users[got]);
+		got++;
+		if (rc != 0) {
+			goto out;
+		}
+	}
+	if (got < (size_t)take && step != SQLITE_DONE) {
+		rc = fail(c->db, step, "user list");
+		goto out;
+	}
+	done_with(list);
+	for (size_t i = 0; i < got; i++) {
+		if ((rc = user_load_sets(c, &users[i])) != 0) {
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	done_with(list);
+	done_with(count);
+	read_end(c, began);
+	free(a.email);
+	free(a.name);
+	free(a.scope);
+	if (rc != 0) {
+		ud_users_free(users, got);
+		*total = 0;
+	} else if (got == 0) {
+		free(users);
+	} else {
+		*out = users;
+		*n = got;
+	}
+	return rc;
+}
+
+static int
+org_from_row(sqlite3_stmt *s, ud_org *o)
+{
+	int rc;
+
+	memset(o, 0, sizeof(*o));
+	if ((rc = col_str(s, 0, &o->id)) != 0 ||
+	    (rc = col_str(s, 1, &o->name)) != 0 ||
+	    (rc = col_str(s, 3, &o->parent_id)) != 0) {
+		return rc;
+	}
+	o->type = sqlite3_column_int(s, 2);
+	o->created_at = sqlite3_column_int64(s, 4);
+	o->member_count = sqlite3_column_int(s, 5);
+	return 0;
+}
+
+int
+ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out)
+{
+	sqlite3_stmt *s = NULL;
+	ud_org o = {0};
+	char key[33];
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	if (ud_guid_parse(id, key) != 0) {
+		return UP_NOT_FOUND;
+	}
+	if ((rc = stmt(c, S_ORG_GET, &s)) != 0) {
+		return rc;
+	}
+	if ((rc = bind_text(s, 1, key)) != 0) {
+		goto out;
+	}
+	if ((step = sqlite3_step(s)) == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "organization");
+		goto out;
+	}
+	rc = org_from_row(s, &o);
+out:
+	done_with(s);
+	if (rc != 0) {
+		ud_org_fini(&o);
+	} else {
+		*out = o;
+	}
+	return rc;
+}
+
+/* Steps s to the end (at most max rows) into a new array of orgs. */
+static int
+orgs_collect(ud_store_conn *c, sqlite3_stmt *s, size_t max, ud_org **out,
+	     size_t *n)
+{
+	ud_org *orgs = NULL;
+	size_t got = 0, cap = 0;
+	int rc = 0, step = SQLITE_DONE;
+
+	while (got < max && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (got == cap) {
+			size_t ncap = cap ? cap * 2 : 8;
+			ud_org *p = realloc(orgs, ncap * sizeof(*p));
+			if (p == NULL) {
+				rc = UP_INTERNAL;
+				goto out;
+			}
+			orgs = p;
+			cap = ncap;
+		}
+		rc = org_from_row(s, &orgs[got]);
+		got++;
+		if (rc != 0) {
+			goto out;
+		}
+	}
+	if (got < max && step != SQLITE_DONE) {
+		rc = fail(c->db, step, "organizations");
+	}
+out:
+	if (rc != 0) {
+		ud_orgs_free(orgs, got);
+		orgs = NULL;
+		got = 0;
+	}
+	*out = orgs;
+	*n = got;
+	return rc;
+}
+
+int
+ud_store_org_list(ud_store_conn *c, const char *parent_id,
+		  const ud_strv *scope_ids, int32_t skip, int32_t take,
+		  ud_org **out, size_t *n, int64_t *total)
+{
+	sqlite3_stmt *list = NULL, *count = NULL;
+	char parent[33], where[512] = " WHERE 1", sql[1024];
+	char *ids = NULL;
+	unsigned mask = 0;
+	bool began = false;
+	int rc, step;
+
+	*out = NULL;
+	*n = 0;
+	*total = 0;
+	bound_page(&skip, &take);
+	if (parent_id != NULL) {
+		mask |= F_PARENT;
+		if (ud_guid_parse(parent_id, parent) != 0) {
+			return 0; /* no such parent: no children */
+		}
+		append(where, sizeof(where), " AND o.parent_id = ?1");
+	}
+	if (scope_ids != NULL) {
+		mask |= F_IDS;
+		if ((rc = json_array(scope_ids, &ids)) != 0) {
+			return rc;
+		}
+		append(where, sizeof(where),
+		       " AND o.id IN (SELECT value FROM json_each(?2))");
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT " ORG_COLS " FROM organizations o%s"
+		 " ORDER BY o.name, o.id LIMIT ?3 OFFSET ?4",
+		 where);
+	if ((rc = prepare(c, sql, &c->org_list[mask], &list)) != 0) {
+		list = NULL;
+		goto out;
+	}
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM organizations o%s",
+		 where);
+	if ((rc = prepare(c, sql, &c->org_count[mask], &count)) != 0) {
+		count = NULL;
+		goto out;
+	}
+	for (int i = 0; i < 2; i++) {
+		sqlite3_stmt *s = i == 0 ? list : count;
+		if (((mask & F_PARENT) &&
+		     (rc = bind_text(s, 1, parent)) != 0) ||
+		    ((mask & F_IDS) && (rc = bind_text(s, 2, ids)) != 0)) {
+			goto out;
+		}
+	}
+	sqlite3_bind_int(list, 3, take);
+	sqlite3_bind_int(list, 4, skip);
+	if ((rc = read_begin(c, &began)) != 0) {
+		goto out;
+	}
+	if ((step = sqlite3_step(count)) != SQLITE_ROW) {
+		rc = fail(c->db, step, "organization count");
+		goto out;
+	}
+	*total = sqlite3_column_int64(count, 0);
+	rc = orgs_collect(c, list, (size_t)take, out, n);
+out:
+	done_with(list);
+	done_with(count);
+	read_end(c, began);
+	free(ids);
+	if (rc != 0) {
+		*total = 0;
+	}
+	return rc;
+}
+
+int
+ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
+{
+	sqlite3_stmt *s = NULL;
+	ud_strv ids = {0};
+	char *json = NULL;
+	int rc, step;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = json_array(roots, &json)) != 0 ||
+	    (rc = stmt(c, S_ORG_SUBTREE, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	if ((rc = bind_text(s, 1, json)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int(s, 2, TREE_DEPTH_MAX);
+	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *id = (const char *)sqlite3_column_text(s, 0);
+		if (id == NULL || ud_strv_push(&ids, id) != 0) {
+			rc = UP_INTERNAL;
+			goto out;
+		}
+	}
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, step, "subtree");
+	}
+out:
+	done_with(s);
+	free(json);
+	if (rc != 0) {
+		ud_strv_fini(&ids);
+	}
+	*out = ids;
+	return rc;
+}
+
+int
+ud_store_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
+		      size_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	char parent[33];
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if (ud_guid_parse(parent_id, parent) != 0) {
+		return 0;
+	}
+	if ((rc = stmt(c, S_ORG_CHILDREN, &s)) != 0) {
+		return rc;
+	}
+	if ((rc = bind_text(s, 1, parent)) == 0) {
+		rc = orgs_collect(c, s, SIZE_MAX, out, n);
+	}
+	done_with(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Writes
+ */
+
+/* Replaces the roles, permissions and (when orgs) memberships of u->id. */
+static int
+user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t now = ud_now_ms();
+	int rc;
+
+	if (u->roles.n > USER_SET_MAX || u->org_ids.n > USER_SET_MAX ||
+	    u->n_dashboard_permissions > USER_SET_MAX) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (replace) {
+		const int dels[] = {S_ROLES_DEL, S_PERMS_DEL, S_MEMBS_DEL};
+		size_t n_dels = orgs ? 3 : 2;
+		for (size_t i = 0; i < n_dels; i++) {
+			if ((rc = stmt(c, dels[i], &s)) != 0) {
+				return rc;
+			}
+			sqlite3_bind_int64(s, 1, u->id);
+			rc = sqlite3_step(s);
+			done_with(s);
+			if (rc != SQLITE_DONE) {
+				return fail(c->db, rc, "replace user sets");
+			}
+		}
+	}
+	if ((rc = stmt(c, S_ROLE_INS, &s)) != 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < u->roles.n; i++) {
+		sqlite3_bind_int64(s, 1, u->id);
+		if ((rc = bind_text(s, 2, u->roles.v[i])) == 0) {
+			rc = sqlite3_step(s);
+			rc = rc == SQLITE_DONE ? 0 : fail(c->db, rc, "role");
+		}
+		done_with(s);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	if ((rc = stmt(c, S_PERM_INS, &s)) != 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < u->n_dashboard_permissions; i++) {
+		sqlite3_bind_int64(s, 1, u->id);
+		sqlite3_bind_int(s, 2, u->dashboard_permissions[i]);
+		rc = sqlite3_step(s);
+		done_with(s);
+		if (rc != SQLITE_DONE) {
+			return fail(c->db, rc, "permission");
+		}
+	}
+	if (!orgs) {
+		return 0;
+	}
+	if ((rc = stmt(c, S_MEMB_INS, &s)) != 0) {
+		return rc;
+	}
+	for (size_t i = 0; i < u->org_ids.n; i++) {
+		char org[33];
+		if (ud_guid_parse(u->org_ids.v[i], org) != 0) {
+			return UP_INVALID_ARGUMENT;
+		}
+		sqlite3_bind_int64(s, 1, u->id);
+		sqlite3_bind_int64(s, 3, now);
+		if ((rc = bind_text(s, 2, org)) == 0) {
+			rc = sqlite3_step(s);
+			/* a foreign key failure: no such organization */
+			rc = rc == SQLITE_DONE ? 0
+					       : fail(c->db, rc, "membership");
+		}
+		done_with(s);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* A user's primary organization, normalised, into buf (or NULL). */
+static int
+primary_org(const ud_user *u, char buf[33], const char **out)
+{
+	*out = NULL;
+	if (u->primary_org_id == NULL) {
+		return 0;
+	}
+	if (ud_guid_parse(u->primary_org_id, buf) != 0) {
+		return UP_INVALID_ARGUMENT;
+	}
+	*out = buf;
+	return 0;
+}
+
+int
+ud_store_user_insert(ud_store_conn *c, ud_user *u)
+{
+	sqlite3_stmt *s = NULL;
+	char pbuf[33];
+	const char *porg;
+	int64_t now = ud_now_ms();
+	int rc, step;
+
+	if (u->email == NULL || *u->email == '\0') {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((rc = primary_org(u, pbuf, &porg)) != 0 ||
+	    (rc = op_begin(c)) != 0) {
+		return rc;
+	}
+	if ((rc = stmt(c, S_USER_INSERT, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	if ((rc = bind_user(s, u)) != 0 || (rc = bind_text(s, 11, porg)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 17, now);
+	if ((step = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = fail(c->db, step, "insert user");
+		goto out;
+	}
+	u->id = sqlite3_column_int64(s, 0);
+	done_with(s);
+	s = NULL;
+	if ((rc = user_write_sets(c, u, false, true)) != 0) {
+		goto out;
+	}
+	u->created_at = now;
+	u->updated_at = now;
+	u->token_version = 1;
+out:
+	done_with(s);
+	return op_end(c, rc);
+}
+
+int
+ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
+		     bool bump_token)
+{
+	sqlite3_stmt *s = NULL;
+	char pbuf[33];
+	const char *porg;
+	int64_t now = ud_now_ms(), created = 0, version = 0;
+	int rc, step;
+
+	if (u->email == NULL || *u->email == '\0') {
+		return UP_INVALID_ARGUMENT;
+	}
+	if ((rc = primary_org(u, pbuf, &porg)) != 0 ||
+	    (rc = op_begin(c)) != 0) {
+		return rc;
+	}
+	if ((rc = stmt(c, S_USER_UPDATE, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	if ((rc = bind_user(s, u)) != 0 || (rc = bind_text(s, 11, porg)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 17, now);
+	sqlite3_bind_int(s, 18, bump_token ? 1 : 0);
+	sqlite3_bind_int64(s, 19, u->id);
+	if ((step = sqlite3_step(s)) == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+		goto out;
+	}
+	if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "update user");
+		goto out;
+	}
+	created = sqlite3_column_int64(s, 0);
+	version = sqlite3_column_int64(s, 1);
+	done_with(s);
+	s = NULL;
+	if ((rc = user_write_sets(c, u, true, set_orgs)) != 0) {
+		goto out;
+	}
+	u->created_at = created;
+	u->updated_at = now;
+	u->token_version = version;
+out:
+	done_with(s);
+	return op_end(c, rc);
+}
+
+/* Runs a cached delete; UP_NOT_FOUND when it deleted nothing. */
+static int
+delete_one(ud_store_conn *c, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+
+	if (rc != SQLITE_DONE) {
+		rc = fail(c->db, rc, what);
+	} else {
+		rc = sqlite3_changes(c->db) > 0 ? 0 : UP_NOT_FOUND;
+	}
+	done_with(s);
+	return rc;
+}
+
+int
+ud_store_user_delete(ud_store_conn *c, int64_t id)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_USER_DELETE, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	return delete_one(c, s, "delete user");
+}
+
+int
+ud_store_org_insert(ud_store_conn *c, ud_org *o)
+{
+	sqlite3_stmt *s = NULL;
+	char id[33], parent[33];
+	char *new_id = NULL;
+	int64_t now = ud_now_ms();
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if (o->id != NULL ? ud_guid_parse(o->id, id) != 0
+			  : ud_guid_new(id) != 0) {
+		return o->id != NULL ? UP_INVALID_ARGUMENT : UP_INTERNAL;
+	}
+	if (o->parent_id != NULL && (ud_guid_parse(o->parent_id, parent) != 0 ||
+				     strcmp(parent, id) == 0)) {
+		return UP_INVALID_ARGUMENT; /* malformed, or its own parent */
+	}
+	if (o->id == NULL && (new_id = strdup(id)) == NULL) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_ORG_INSERT, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	if ((rc = bind_text(s, 1, id)) != 0 ||
+	    (rc = bind_text(s, 2, o->name != NULL ? o->name : "")) != 0 ||
+	    (rc = bind_text(s, 4, o->parent_id != NULL ? parent : NULL)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int(s, 3, o->type);
+	sqlite3_bind_int64(s, 5, now);
+	if ((step = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = fail(c->db, step, "insert organization");
+		goto out;
+	}
+	if (new_id != NULL) {
+		o->id = new_id;
+		new_id = NULL;
+	}
+	o->created_at = now;
+	o->member_count = 0;
+	rc = 0;
+out:
+	done_with(s);
+	free(new_id);
+	return rc;
+}
+
+int
+ud_store_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
+{
+	sqlite3_stmt *s = NULL;
+	char org[33];
+	int rc;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if (ud_guid_parse(org_id, org) != 0) {
+		return UP_NOT_FOUND;
+	}
+	if ((rc = stmt(c, S_MEMB_INS, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, user_id);
+	sqlite3_bind_int64(s, 3, ud_now_ms());
+	if ((rc = bind_text(s, 2, org)) == 0) {
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+			rc = UP_NOT_FOUND; /* no such user or organization */
+		} else if (rc != SQLITE_DONE) {
+			rc = fail(c->db, rc, "add member");
+		} else {
+			rc = 0;
+		}
+	}
+	done_with(s);
+	return rc;
+}
+
+int
+ud_store_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
+{
+	sqlite3_stmt *s = NULL;
+	char org[33];
+	int rc;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if (ud_guid_parse(org_id, org) != 0) {
+		return UP_NOT_FOUND;
+	}
+	if ((rc = stmt(c, S_MEMB_DEL, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, user_id);
+	if ((rc = bind_text(s, 2, org)) != 0) {
+		done_with(s);
+		return rc;
+	}
+	return delete_one(c, s, "remove member");
+}
