@@ -34,7 +34,7 @@ enum {
 };
 
 #define MAX_MESSAGES 128
-#define MAX_ENUMS 32
+#define MAX_ENUMS    32
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static int load_rc = -1;
@@ -70,8 +70,7 @@ varint(const uint8_t *p, size_t len)
  * length prefix in the field's data.
  */
 static int
-len_payload(const ProtobufCMessageUnknownField *u, const uint8_t **p,
-            size_t *n)
+len_payload(const ProtobufCMessageUnknownField *u, const uint8_t **p, size_t *n)
 {
 	size_t i = 0;
 	uint64_t len = 0;
@@ -102,7 +101,8 @@ opt_string(const ProtobufCMessage *opts, uint32_t tag)
 		return NULL;
 	}
 	for (unsigned i = 0; i < opts->n_unknown_fields; i++) {
-		const ProtobufCMessageUnknownField *u = &opts->unknown_fields[i];
+		const ProtobufCMessageUnknownField *u =
+		    &opts->unknown_fields[i];
 		const uint8_t *p;
 		size_t n;
 		if (u->tag == tag && len_payload(u, &p, &n) == 0) {
@@ -119,8 +119,10 @@ opt_varint(const ProtobufCMessage *opts, uint32_t tag)
 		return 0;
 	}
 	for (unsigned i = 0; i < opts->n_unknown_fields; i++) {
-		const ProtobufCMessageUnknownField *u = &opts->unknown_fields[i];
-		if (u->tag == tag && u->wire_type == PROTOBUF_C_WIRE_TYPE_VARINT) {
+		const ProtobufCMessageUnknownField *u =
+		    &opts->unknown_fields[i];
+		if (u->tag == tag &&
+		    u->wire_type == PROTOBUF_C_WIRE_TYPE_VARINT) {
 			return varint(u->data, u->len);
 		}
 	}
@@ -182,7 +184,7 @@ users_file(void)
 
 static const Google__Protobuf__DescriptorProto *
 find_message_proto(const Google__Protobuf__DescriptorProto *const *list,
-                   size_t n, const char *prefix, const char *full)
+		   size_t n, const char *prefix, const char *full)
 {
 	for (size_t i = 0; i < n; i++) {
 		const Google__Protobuf__DescriptorProto *m = list[i];
@@ -203,7 +205,7 @@ find_message_proto(const Google__Protobuf__DescriptorProto *const *list,
 			snprintf(sub, sizeof(sub), "%s.%s", prefix, m->name);
 			const Google__Protobuf__DescriptorProto *r =
 			    find_message_proto((const void *)m->nested_type,
-			                       m->n_nested_type, sub, full);
+					       m->n_nested_type, sub, full);
 			if (r != NULL) {
 				return r;
 			}
@@ -212,8 +214,7 @@ find_message_proto(const Google__Protobuf__DescriptorProto *const *list,
 	return NULL;
 }
 
-static int
-add_message(const ProtobufCMessageDescriptor *d);
+static int add_message(const ProtobufCMessageDescriptor *d);
 
 static int
 add_enum(const ProtobufCEnumDescriptor *e)
@@ -226,12 +227,13 @@ add_enum(const ProtobufCEnumDescriptor *e)
 		}
 	}
 	for (size_t i = 0; i < f->n_enum_type; i++) {
-		const Google__Protobuf__EnumDescriptorProto *ep = f->enum_type[i];
+		const Google__Protobuf__EnumDescriptorProto *ep =
+		    f->enum_type[i];
 		if (strcmp(ep->name, e->short_name) != 0) {
 			continue;
 		}
 		if (opt_varint((const ProtobufCMessage *)ep->options,
-		               OPT_ENUM_AS_NUMBER) != 0) {
+			       OPT_ENUM_AS_NUMBER) != 0) {
 			if (n_number_enums == MAX_ENUMS) {
 				return -1;
 			}
@@ -243,7 +245,7 @@ add_enum(const ProtobufCEnumDescriptor *e)
 
 static int
 fill_field(up_field_info *fi, const ProtobufCFieldDescriptor *fd,
-           const Google__Protobuf__DescriptorProto *mp)
+	   const Google__Protobuf__DescriptorProto *mp)
 {
 	const Google__Protobuf__FieldDescriptorProto *fp = NULL;
 	const ProtobufCMessage *o = NULL;
@@ -260,8 +262,8 @@ fill_field(up_field_info *fi, const ProtobufCFieldDescriptor *fd,
 	fi->desc = fd;
 	fi->pascal_name = pascal_of(fd->name);
 	fi->json_name = (fp != NULL && fp->json_name != NULL)
-	                    ? strdup(fp->json_name)
-	                    : NULL;
+			    ? strdup(fp->json_name)
+			    : NULL;
 	if (fi->json_name == NULL) {
 		/* lowerCamel of the PascalCase name */
 		char *j = fi->pascal_name ? strdup(fi->pascal_name) : NULL;
@@ -308,8 +310,8 @@ add_message(const ProtobufCMessageDescriptor *d)
 	if (n_messages == MAX_MESSAGES) {
 		return -1;
 	}
-	mp = find_message_proto((const void *)f->message_type, f->n_message_type,
-	                        "users.v1", d->name);
+	mp = find_message_proto((const void *)f->message_type,
+				f->n_message_type, "users.v1", d->name);
 	o = mp != NULL ? (const ProtobufCMessage *)mp->options : NULL;
 	mi = &messages[n_messages++];
 	mi->desc = d;
@@ -344,7 +346,7 @@ add_message(const ProtobufCMessageDescriptor *d)
 
 static int
 load_method(up_method *m, unsigned index,
-            const Google__Protobuf__MethodDescriptorProto *mp)
+	    const Google__Protobuf__MethodDescriptorProto *mp)
 {
 	const ProtobufCMessage *o = (const ProtobufCMessage *)mp->options;
 	size_t n_routes = opt_count(o, OPT_HTTP);
@@ -376,7 +378,8 @@ load_method(up_method *m, unsigned index,
 			routes[r].method = strdup(hr->method ? hr->method : "");
 			routes[r].path = strdup(hr->path ? hr->path : "");
 			users__v1__http_route__free_unpacked(hr, NULL);
-			if (routes[r].method == NULL || routes[r].path == NULL) {
+			if (routes[r].method == NULL ||
+			    routes[r].path == NULL) {
 				return -1;
 			}
 			r++;
@@ -407,7 +410,8 @@ load_method(up_method *m, unsigned index,
 static void
 load(void)
 {
-	const ProtobufCServiceDescriptor *sd = &users__v1__user_service__descriptor;
+	const ProtobufCServiceDescriptor *sd =
+	    &users__v1__user_service__descriptor;
 	const Google__Protobuf__FileDescriptorProto *f;
 	const Google__Protobuf__ServiceDescriptorProto *sp = NULL;
 
@@ -424,7 +428,8 @@ load(void)
 	if (sp == NULL || sp->n_method != sd->n_methods) {
 		return;
 	}
-	char *an = opt_string((const ProtobufCMessage *)sp->options, OPT_API_NAME);
+	char *an =
+	    opt_string((const ProtobufCMessage *)sp->options, OPT_API_NAME);
 	if (an != NULL) {
 		api_name = an;
 	}
@@ -505,7 +510,7 @@ up_message_info_of(const ProtobufCMessageDescriptor *d)
 
 const up_field_info *
 up_field_info_of(const ProtobufCMessageDescriptor *d,
-                 const ProtobufCFieldDescriptor *f)
+		 const ProtobufCFieldDescriptor *f)
 {
 	const up_message_info *mi = up_message_info_of(d);
 

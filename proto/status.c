@@ -12,8 +12,9 @@ struct status_row {
 };
 
 static const struct status_row rows[] = {
-#define UP_STATUS_ROW(name, code, http, ec, msg) [code] = {#name, http, ec, msg},
-	UP_STATUS_TABLE(UP_STATUS_ROW)
+#define UP_STATUS_ROW(name, code, http, ec, msg)                               \
+	[code] = {#name, http, ec, msg},
+    UP_STATUS_TABLE(UP_STATUS_ROW)
 #undef UP_STATUS_ROW
 };
 

@@ -117,7 +117,7 @@ const up_method *up_method_find(const char *name);
 const up_message_info *up_message_info_of(const ProtobufCMessageDescriptor *d);
 /* The field's info within its message, or NULL. */
 const up_field_info *up_field_info_of(const ProtobufCMessageDescriptor *d,
-                                      const ProtobufCFieldDescriptor *f);
+				      const ProtobufCFieldDescriptor *f);
 /* Whether an enum is written as numbers on the wire. */
 bool up_enum_as_number(const ProtobufCEnumDescriptor *e);
 

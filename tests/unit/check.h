@@ -19,7 +19,7 @@ static int check_failed;
 		} else {                                                       \
 			check_failed++;                                        \
 			fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, \
-			        __LINE__, #cond);                              \
+				__LINE__, #cond);                              \
 		}                                                              \
 	} while (0)
 
@@ -31,7 +31,7 @@ static int check_failed;
 		} else {                                                       \
 			check_failed++;                                        \
 			fprintf(stderr, "%s:%d: %s == %lld, expected %lld\n",  \
-			        __FILE__, __LINE__, #a, a_, b_);               \
+				__FILE__, __LINE__, #a, a_, b_);               \
 		}                                                              \
 	} while (0)
 
@@ -42,9 +42,10 @@ static int check_failed;
 			check_passed++;                                        \
 		} else {                                                       \
 			check_failed++;                                        \
-			fprintf(stderr, "%s:%d: %s == \"%s\", expected \"%s\"\n", \
-			        __FILE__, __LINE__, #a, a_ ? a_ : "(null)",    \
-			        b_ ? b_ : "(null)");                           \
+			fprintf(stderr,                                        \
+				"%s:%d: %s == \"%s\", expected \"%s\"\n",      \
+				__FILE__, __LINE__, #a, a_ ? a_ : "(null)",    \
+				b_ ? b_ : "(null)");                           \
 		}                                                              \
 	} while (0)
 

@@ -11,7 +11,8 @@ test_methods(void)
 
 	CHECK_INT(up_meta_load(), 0);
 	CHECK_STR(up_api_name(), "Evo Voice");
-	CHECK_INT(up_method_count(), users__v1__user_service__descriptor.n_methods);
+	CHECK_INT(up_method_count(),
+		  users__v1__user_service__descriptor.n_methods);
 	CHECK_INT(up_method_count(), 13);
 
 	m = up_method_find("patchuser");
@@ -32,7 +33,8 @@ test_methods(void)
 	CHECK(m->desc->input == &users__v1__patch_user__descriptor);
 
 	m = up_method_find("UpdateBusinessUser");
-	CHECK(m != NULL && m->n_roles == 2 && strcmp(m->roles[0], "Admin") == 0);
+	CHECK(m != NULL && m->n_roles == 2 &&
+	      strcmp(m->roles[0], "Admin") == 0);
 	m = up_method_find("Authenticate");
 	CHECK(m != NULL && m->auth_none && m->n_routes == 2);
 	m = up_method_find("GetUser");
@@ -59,12 +61,14 @@ test_fields(void)
 	mi = up_message_info_of(d);
 	CHECK(mi != NULL && mi->xml_namespace != NULL);
 	if (mi != NULL && mi->xml_namespace != NULL) {
-		CHECK_STR(mi->xml_namespace, "http://schemas.datacontract.org/"
-		                             "2004/07/Voice.Api.Authentication");
+		CHECK_STR(mi->xml_namespace,
+			  "http://schemas.datacontract.org/"
+			  "2004/07/Voice.Api.Authentication");
 	}
 
 	d = &users__v1__organization_basic_view__descriptor;
-	f = protobuf_c_message_descriptor_get_field_by_name(d, "sub_organizations");
+	f = protobuf_c_message_descriptor_get_field_by_name(
+	    d, "sub_organizations");
 	fi = up_field_info_of(d, f);
 	CHECK(fi != NULL);
 	if (fi != NULL) {
@@ -75,7 +79,8 @@ test_fields(void)
 	CHECK(mi != NULL && mi->list_wrapper);
 	CHECK(up_enum_as_number(&users__v1__activation_status__descriptor));
 	CHECK(up_enum_as_number(&users__v1__organization_type__descriptor));
-	CHECK(!up_enum_as_number(&users__v1__dashboard_permissions__descriptor));
+	CHECK(
+	    !up_enum_as_number(&users__v1__dashboard_permissions__descriptor));
 }
 
 static void

@@ -1,0 +1,545 @@
+/*
+ * dispatch.c - the life of one call: decode, replay, deadline, bounds,
+ * authenticate, the role gate, the handler; the hand-offs to the hashers
+ * and the store writer; and the one exit, ud_call_finish().
+ *
+ * Authentication and authorisation happen here, in one gate, before any
+ * handler runs; handlers only add the per-target scope checks.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authz.h"
+#include "service.h"
+#include "validate.h"
+
+#define REQUEST_ID_MAX 128
+
+static void worker_start(void *arg, void *tctx);
+static void call_free(ud_call *c);
+
+/* ------------------------------------------------------------------------
+ * Errors
+ */
+
+int
+ud_call_fail(ud_call *c, int status, const char *error_code,
+	     const char *message)
+{
+	Users__V1__ResponseStatus *e = c->error;
+
+	if (e == NULL) {
+		e = malloc(sizeof(*e));
+		if (e == NULL) {
+			return status;
+		}
+		users__v1__response_status__init(e);
+		c->error = e;
+	}
+	if (e->error_code == NULL) {
+		e->error_code = strdup(
+		    error_code ? error_code : up_status_error_code(status));
+		e->message =
+		    strdup(message ? message : up_status_message(status));
+	}
+	c->status = status;
+	return status;
+}
+
+int
+ud_call_field_error(ud_call *c, const char *field, const char *error_code,
+		    const char *message)
+{
+	Users__V1__ResponseError *fe;
+	Users__V1__ResponseError **v;
+	Users__V1__ResponseStatus *e;
+
+	ud_call_fail(c, UP_INVALID_ARGUMENT, error_code, message);
+	e = c->error;
+	if (e == NULL || e->n_errors >= 64) {
+		return UP_INVALID_ARGUMENT;
+	}
+	fe = malloc(sizeof(*fe));
+	v = realloc(e->errors, (e->n_errors + 1) * sizeof(*v));
+	if (fe == NULL || v == NULL) {
+		free(fe);
+		if (v != NULL) {
+			e->errors = v;
+		}
+		return UP_INVALID_ARGUMENT;
+	}
+	e->errors = v;
+	users__v1__response_error__init(fe);
+	fe->error_code = strdup(error_code);
+	fe->field_name = strdup(field);
+	fe->message = strdup(message);
+	e->errors[e->n_errors++] = fe;
+	return UP_INVALID_ARGUMENT;
+}
+
+/* ------------------------------------------------------------------------
+ * The exit
+ */
+
+static uint8_t *
+pack_envelope(ud_call *c, int status, size_t *len)
+{
+	Users__V1__ResponseEnvelope env = USERS__V1__RESPONSE_ENVELOPE__INIT;
+	uint8_t *payload = NULL, *out = NULL;
+
+	env.has_status = true;
+	env.status = (Users__V1__StatusCode)status;
+	if (c->env != NULL && c->env->request_id != NULL) {
+		env.request_id = c->env->request_id;
+	}
+	if (status == UP_OK) {
+		size_t n = protobuf_c_message_get_packed_size(c->resp);
+		payload = malloc(n ? n : 1);
+		if (payload == NULL) {
+			return NULL;
+		}
+		protobuf_c_message_pack(c->resp, payload);
+		env.has_payload = true;
+		env.payload.data = payload;
+		env.payload.len = n;
+	} else {
+		if (c->error == NULL || c->error->error_code == NULL) {
+			ud_call_fail(c, status, NULL, NULL);
+		}
+		env.error = c->error;
+	}
+	*len = users__v1__response_envelope__get_packed_size(&env);
+	out = malloc(*len ? *len : 1);
+	if (out != NULL) {
+		users__v1__response_envelope__pack(&env, out);
+	}
+	free(payload);
+	return out;
+}
+
+void
+ud_call_finish(ud_call *c, int status)
+{
+	ud_service *svc = c->svc;
+	uint8_t *buf;
+	size_t len = 0;
+
+	if (status == UP_OK && c->resp == NULL) {
+		status = UP_INTERNAL;
+	}
+	if (status != UP_OK && c->error != NULL && c->status != status) {
+		/* a detail recorded for another status does not apply */
+		users__v1__response_status__free_unpacked(c->error, NULL);
+		c->error = NULL;
+	}
+	c->status = status;
+	buf = pack_envelope(c, status, &len);
+	if (buf == NULL) {
+		/* Out of memory: answer with the bare status. */
+		static const uint8_t internal[] = {0x08, UP_INTERNAL};
+		if (c->replayable) {
+			ud_replay_finish(svc->replay, c->env->request_id, NULL,
+					 0);
+		}
+		svc->send(c->sctx, internal, sizeof(internal));
+	} else {
+		if (c->replayable) {
+			ud_replay_finish(svc->replay, c->env->request_id, buf,
+					 len);
+		}
+		svc->send(c->sctx, buf, len);
+		free(buf);
+	}
+	call_free(c);
+}
+
+static void
+call_free(ud_call *c)
+{
+	ud_service *svc = c->svc;
+
+	if (c->env != NULL) {
+		users__v1__request_envelope__free_unpacked(c->env, NULL);
+	}
+	if (c->req != NULL) {
+		protobuf_c_message_free_unpacked(c->req, NULL);
+	}
+	if (c->resp != NULL) {
+		protobuf_c_message_free_unpacked(c->resp, NULL);
+	}
+	if (c->error != NULL) {
+		users__v1__response_status__free_unpacked(c->error, NULL);
+	}
+	if (c->password != NULL) {
+		ud_wipe(c->password, strlen(c->password));
+		free(c->password);
+	}
+	if (c->op != NULL && c->op_free != NULL) {
+		c->op_free(c->op);
+	}
+	free(c->hash);
+	free(c->raw);
+	ud_user_fini(&c->actor);
+	ud_user_fini(&c->target);
+	free(c);
+	atomic_fetch_sub(&svc->in_flight, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Entry (nng thread)
+ */
+
+void
+ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
+{
+	ud_call *c = calloc(1, sizeof(*c));
+	int rc;
+
+	if (c == NULL) {
+		static const uint8_t unavailable[] = {0x08, UP_UNAVAILABLE};
+		free(raw);
+		svc->send(sctx, unavailable, sizeof(unavailable));
+		return;
+	}
+	atomic_fetch_add(&svc->in_flight, 1);
+	c->svc = svc;
+	c->sctx = sctx;
+	c->raw = raw;
+	c->raw_len = len;
+	c->received_ms = ud_now_ms();
+	c->actor.manager_access = -1;
+	c->target.manager_access = -1;
+	rc = ud_pool_push(svc->workers, worker_start, c);
+	if (rc != 0) {
+		ud_call_finish(c, rc == UP_RESOURCE_EXHAUSTED
+				      ? UP_RESOURCE_EXHAUSTED
+				      : UP_UNAVAILABLE);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Replay of repeated request ids
+ */
+
+static void
+replay_waiter(const uint8_t *resp, size_t len, void *arg)
+{
+	ud_call *c = arg;
+
+	if (resp == NULL) {
+		ud_call_finish(c, UP_ABORTED);
+		return;
+	}
+	c->svc->send(c->sctx, resp, len);
+	call_free(c);
+}
+
+/* 0 to go on; 1 when the call was answered or parked; else a status. */
+static int
+replay_begin(ud_call *c)
+{
+	const char *id = c->env->request_id;
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	ud_replay_state st;
+
+	if (!c->method->writes || id == NULL || id[0] == '\0') {
+		return 0;
+	}
+	st = ud_replay_begin(c->svc->replay, id, c->method->desc->name, c->raw,
+			     c->raw_len, c->received_ms / 1000, replay_waiter,
+			     c, &resp, &len);
+	switch (st) {
+	case UD_REPLAY_NEW:
+		c->replayable = true;
+		return 0;
+	case UD_REPLAY_DONE:
+		c->svc->send(c->sctx, resp, len);
+		free(resp);
+		call_free(c);
+		return 1;
+	case UD_REPLAY_PENDING:
+		return 1;
+	case UD_REPLAY_MISMATCH:
+	default:
+		return ud_call_fail(c, UP_FAILED_PRECONDITION,
+				    "RequestIdReused",
+				    "The request id was already used for "
+				    "another request.");
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Authentication and the gate
+ */
+
+static int
+gate_and_run(ud_call *c)
+{
+	const ud_handler *h = ud_handler_find(c->method->desc->name);
+
+	if (!c->method->auth_none) {
+		if (c->actor.id == 0) {
+			return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
+		}
+		if (!ud_authz_method_allowed(&c->actor, c->method)) {
+			return ud_call_fail(c, UP_PERMISSION_DENIED, NULL,
+					    "Invalid Role");
+		}
+	}
+	if (h == NULL) {
+		return ud_call_fail(c, UP_UNIMPLEMENTED, NULL, NULL);
+	}
+	return h->run(c);
+}
+
+static int
+after_basic(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const char *name = c->env->basic->user_name;
+
+	if (c->hash_rc != 0 || c->actor.id == 0 || c->actor.disabled) {
+		ud_lockout_failure(svc->lockout, name, ud_now_ms() / 1000);
+		ud_user_fini(&c->actor);
+		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
+				    "Invalid Username or Password");
+	}
+	ud_lockout_success(svc->lockout, name);
+	return gate_and_run(c);
+}
+
+static int
+authenticate_basic(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const Users__V1__BasicCredentials *b = c->env->basic;
+	int64_t retry = 0;
+	int rc;
+
+	if (b->user_name == NULL || b->password == NULL ||
+	    strlen(b->password) > UD_PASSWORD_MAX_LEN ||
+	    strlen(b->user_name) > 254) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
+				    "Invalid Username or Password");
+	}
+	if (ud_lockout_check(svc->lockout, b->user_name, ud_now_ms() / 1000,
+			     &retry) != 0) {
+		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, NULL,
+				    "Too many failed sign-in attempts; try "
+				    "again later.");
+	}
+	rc = ud_store_user_by_email(c->reader, b->user_name, &c->actor);
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	c->hash = strdup(rc == 0 ? c->actor.password_hash : svc->dummy_hash);
+	c->password = strdup(b->password);
+	if (c->hash == NULL || c->password == NULL) {
+		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
+	}
+	if (rc != 0) {
+		c->actor.id = 0;
+	}
+	rc = ud_call_verify(c, after_basic);
+	return rc == 0 ? UD_ASYNC : ud_call_fail(c, rc, NULL, NULL);
+}
+
+/* Loads the caller of a bearer token: 0 or UP_UNAUTHENTICATED. */
+static int
+authenticate_bearer(ud_call *c)
+{
+	const char *tok = c->env->bearer_token;
+	ud_jwt_claims cl;
+	int rc;
+
+	rc = ud_jwt_verify(&c->svc->key, UD_JWT_ACCESS, tok, strlen(tok),
+			   ud_now_ms() / 1000, &cl);
+	if (rc != 0) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
+				    "Invalid or expired token");
+	}
+	rc = ud_store_user_get(c->reader, cl.sub, &c->actor);
+	if (rc == 0 && (c->actor.disabled || c->actor.token_version != cl.tv)) {
+		rc = UP_UNAUTHENTICATED;
+	}
+	ud_jwt_claims_fini(&cl);
+	if (rc == UP_UNAVAILABLE || rc == UP_INTERNAL) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	if (rc != 0) {
+		ud_user_fini(&c->actor);
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
+				    "The token is no longer valid");
+	}
+	return gate_and_run(c);
+}
+
+/* ------------------------------------------------------------------------
+ * The worker's first stage
+ */
+
+static int
+start(ud_call *c)
+{
+	const Users__V1__RequestEnvelope *env;
+	int rc;
+
+	c->env = users__v1__request_envelope__unpack(NULL, c->raw_len, c->raw);
+	if ((env = c->env) == NULL || env->method == NULL) {
+		return ud_call_fail(c, UP_INVALID_ARGUMENT,
+				    "SerializationException",
+				    "The request envelope could not be read.");
+	}
+	if (env->request_id != NULL &&
+	    strlen(env->request_id) > REQUEST_ID_MAX) {
+		return ud_call_fail(c, UP_INVALID_ARGUMENT, "ArgumentException",
+				    "The request id is too long.");
+	}
+	c->method = up_method_find(env->method);
+	if (c->method == NULL) {
+		return ud_call_fail(c, UP_UNIMPLEMENTED,
+				    "NotImplementedException",
+				    "Unknown operation.");
+	}
+	if (env->has_deadline_ms && env->deadline_ms > 0 &&
+	    ud_now_ms() > c->received_ms + env->deadline_ms) {
+		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
+	}
+	if ((rc = replay_begin(c)) != 0) {
+		return rc == 1 ? UD_ASYNC : rc;
+	}
+	c->req = protobuf_c_message_unpack(
+	    c->method->desc->input, NULL,
+	    env->has_payload ? env->payload.len : 0,
+	    env->has_payload ? env->payload.data : (const uint8_t *)"");
+	if (c->req == NULL) {
+		return ud_call_fail(c, UP_INVALID_ARGUMENT,
+				    "SerializationException",
+				    "The request could not be read.");
+	}
+	if ((rc = ud_validate_bounds(c, c->req)) != 0) {
+		return rc;
+	}
+	if (c->method->auth_none) {
+		return gate_and_run(c);
+	}
+	if (env->bearer_token != NULL && env->bearer_token[0] != '\0') {
+		return authenticate_bearer(c);
+	}
+	if (env->basic != NULL) {
+		return authenticate_basic(c);
+	}
+	return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
+}
+
+static void
+worker_start(void *arg, void *tctx)
+{
+	ud_call *c = arg;
+	int rc;
+
+	c->reader = tctx;
+	rc = start(c);
+	if (rc != UD_ASYNC) {
+		c->reader = NULL;
+		ud_call_finish(c, rc);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Hand-offs
+ */
+
+static void
+worker_resume(void *arg, void *tctx)
+{
+	ud_call *c = arg;
+	int rc;
+
+	c->reader = tctx;
+	rc = c->next(c);
+	if (rc != UD_ASYNC) {
+		c->reader = NULL;
+		ud_call_finish(c, rc);
+	}
+}
+
+static void
+resume_on_worker(ud_call *c)
+{
+	int rc = ud_pool_push(c->svc->workers, worker_resume, c);
+
+	if (rc != 0) {
+		ud_call_finish(c, rc);
+	}
+}
+
+static void
+hasher_hash(void *arg, void *tctx)
+{
+	ud_call *c = arg;
+	char out[UD_PASSWORD_HASH_MAX];
+
+	c->hash_rc = ud_password_hash(&c->svc->cfg->hash_cost, c->password,
+				      strlen(c->password), out, sizeof(out));
+	if (c->hash_rc == 0) {
+		free(c->hash);
+		c->hash = strdup(out);
+		if (c->hash == NULL) {
+			c->hash_rc = UP_INTERNAL;
+		}
+	}
+	resume_on_worker(c);
+}
+
+static void
+hasher_verify(void *arg, void *tctx)
+{
+	ud_call *c = arg;
+
+	c->hash_rc =
+	    ud_password_verify(c->hash, c->password, strlen(c->password));
+	resume_on_worker(c);
+}
+
+int
+ud_call_hash(ud_call *c, ud_step_fn next)
+{
+	c->next = next;
+	c->reader = NULL;
+	return ud_pool_push(c->svc->hashers, hasher_hash, c);
+}
+
+int
+ud_call_verify(ud_call *c, ud_step_fn next)
+{
+	c->next = next;
+	c->reader = NULL;
+	return ud_pool_push(c->svc->hashers, hasher_verify, c);
+}
+
+static void
+write_done(int rc, void *arg)
+{
+	ud_call *c = arg;
+
+	ud_call_finish(c, rc);
+}
+
+static int
+write_run(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+
+	return c->write(conn, c);
+}
+
+int
+ud_call_write(ud_call *c, ud_store_write_fn fn)
+{
+	c->write = fn;
+	c->reader = NULL;
+	return ud_store_write(c->svc->store, write_run, write_done, c);
+}

@@ -1,0 +1,234 @@
+/*
+ * handlers_auth.c - Authenticate (ServiceStack's credentials provider) and
+ * GetAccessToken (refresh token -> bearer token), and the table of every
+ * operation's handler.
+ *
+ * An unknown user name is verified against a dummy hash, so that it takes
+ * as long as a wrong password and the answer reveals nothing; both count
+ * towards the lockout of that name.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+
+#include "convert.h"
+#include "service.h"
+#include "validate.h"
+
+static const char bad_credentials[] = "Invalid Username or Password";
+
+static int
+sign_pair(ud_call *c, const ud_user *u, char **access, char **refresh)
+{
+	ud_service *svc = c->svc;
+	int64_t now = ud_now_ms() / 1000;
+	int rc;
+
+	rc = ud_jwt_sign(&svc->key, UD_JWT_ACCESS, u, now,
+			 svc->cfg->access_ttl_s, access);
+	if (rc == 0 && refresh != NULL) {
+		rc = ud_jwt_sign(&svc->key, UD_JWT_REFRESH, u, now,
+				 svc->cfg->refresh_ttl_s, refresh);
+		if (rc != 0) {
+			free(*access);
+			*access = NULL;
+		}
+	}
+	return rc;
+}
+
+static char *
+session_id(void)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[16];
+	char *s = malloc(33);
+
+	if (s == NULL || getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		free(s);
+		return NULL;
+	}
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		s[2 * i] = hex[raw[i] >> 4];
+		s[2 * i + 1] = hex[raw[i] & 15];
+	}
+	s[32] = '\0';
+	return s;
+}
+
+static int
+copy_roles(const ud_user *u, Users__V1__AuthenticateResponse *r)
+{
+	const ProtobufCEnumDescriptor *ed =
+	    &users__v1__dashboard_permissions__descriptor;
+
+	r->roles = calloc(u->roles.n ? u->roles.n : 1, sizeof(char *));
+	r->permissions =
+	    calloc(u->n_dashboard_permissions ? u->n_dashboard_permissions : 1,
+		   sizeof(char *));
+	if (r->roles == NULL || r->permissions == NULL) {
+		return -1;
+	}
+	for (size_t i = 0; i < u->roles.n; i++) {
+		if ((r->roles[i] = strdup(u->roles.v[i])) == NULL) {
+			return -1;
+		}
+		r->n_roles++;
+	}
+	for (size_t i = 0; i < u->n_dashboard_permissions; i++) {
+		const ProtobufCEnumValue *v =
+		    protobuf_c_enum_descriptor_get_value(
+			ed, u->dashboard_permissions[i]);
+		if (v != NULL) {
+			if ((r->permissions[r->n_permissions] =
+				 strdup(v->name)) == NULL) {
+				return -1;
+			}
+			r->n_permissions++;
+		}
+	}
+	return 0;
+}
+
+static int
+authenticated(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const Users__V1__Authenticate *r =
+	    (const Users__V1__Authenticate *)c->req;
+	const ud_user *u = &c->target;
+	Users__V1__AuthenticateResponse *resp;
+
+	if (c->hash_rc != 0 || u->id == 0 || u->disabled) {
+		ud_lockout_failure(svc->lockout, r->user_name,
+				   ud_now_ms() / 1000);
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "Unauthorized",
+				    bad_credentials);
+	}
+	ud_lockout_success(svc->lockout, r->user_name);
+	if ((resp = malloc(sizeof(*resp))) == NULL) {
+		return UP_INTERNAL;
+	}
+	users__v1__authenticate_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	resp->user_id = ud_id_string(u->id);
+	resp->session_id = session_id();
+	resp->user_name = ud_dup(u->email);
+	resp->display_name = ud_dup(
+	    u->first_name && u->first_name[0] ? u->first_name : u->email);
+	if (resp->user_id == NULL || resp->session_id == NULL ||
+	    resp->user_name == NULL || resp->display_name == NULL ||
+	    copy_roles(u, resp) != 0 ||
+	    sign_pair(c, u, &resp->bearer_token, &resp->refresh_token) != 0) {
+		return UP_INTERNAL;
+	}
+	return UP_OK;
+}
+
+static int
+authenticate(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const Users__V1__Authenticate *r =
+	    (const Users__V1__Authenticate *)c->req;
+	int64_t retry = 0;
+	int rc;
+
+	if (r->provider != NULL && r->provider[0] != '\0' &&
+	    strcasecmp(r->provider, "credentials") != 0) {
+		return ud_err_invalid(c, "Provider", "NotSupported",
+				      "must be 'credentials'.");
+	}
+	if (r->user_name == NULL || r->user_name[0] == '\0') {
+		rc = ud_err_not_empty(c, "UserName");
+	} else {
+		rc = 0;
+	}
+	if (r->password == NULL || r->password[0] == '\0') {
+		rc = ud_err_not_empty(c, "Password");
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	if (ud_lockout_check(svc->lockout, r->user_name, ud_now_ms() / 1000,
+			     &retry) != 0) {
+		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, "TooManyRequests",
+				    "Too many failed sign-in attempts; try "
+				    "again later.");
+	}
+	rc = ud_store_user_by_email(c->reader, r->user_name, &c->target);
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	if (rc == UP_NOT_FOUND) {
+		c->target.id = 0;
+	}
+	c->hash = ud_dup(rc == 0 ? c->target.password_hash : svc->dummy_hash);
+	c->password = ud_dup(r->password);
+	if (c->hash == NULL || c->password == NULL) {
+		return UP_INTERNAL;
+	}
+	rc = ud_call_verify(c, authenticated);
+	return rc == 0 ? UD_ASYNC : rc;
+}
+
+static int
+get_access_token(ud_call *c)
+{
+	const Users__V1__GetAccessToken *r =
+	    (const Users__V1__GetAccessToken *)c->req;
+	Users__V1__GetAccessTokenResponse *resp;
+	ud_jwt_claims cl;
+	int rc;
+
+	if (r->refresh_token == NULL || r->refresh_token[0] == '\0') {
+		return ud_err_not_empty(c, "RefreshToken");
+	}
+	if (ud_jwt_verify(&c->svc->key, UD_JWT_REFRESH, r->refresh_token,
+			  strlen(r->refresh_token), ud_now_ms() / 1000,
+			  &cl) != 0) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
+				    "Invalid or expired refresh token");
+	}
+	rc = ud_store_user_get(c->reader, cl.sub, &c->target);
+	if (rc == 0 &&
+	    (c->target.disabled || c->target.token_version != cl.tv)) {
+		rc = UP_UNAUTHENTICATED;
+	}
+	ud_jwt_claims_fini(&cl);
+	if (rc != 0) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
+				    "The refresh token is no longer valid");
+	}
+	if ((resp = malloc(sizeof(*resp))) == NULL) {
+		return UP_INTERNAL;
+	}
+	users__v1__get_access_token_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	return sign_pair(c, &c->target, &resp->access_token, NULL) == 0
+		   ? UP_OK
+		   : UP_INTERNAL;
+}
+
+const ud_handler ud_auth_handlers[] = {
+    {"Authenticate", authenticate},
+    {"GetAccessToken", get_access_token},
+    {NULL, NULL},
+};
+
+const ud_handler *
+ud_handler_find(const char *method)
+{
+	static const ud_handler *const tables[] = {
+	    ud_user_handlers, ud_org_handlers, ud_auth_handlers};
+
+	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
+		for (const ud_handler *h = tables[t]; h->method != NULL; h++) {
+			if (strcmp(h->method, method) == 0) {
+				return h;
+			}
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,304 @@
+/*
+ * handlers_org.c - CreateOrganization, GetOrganization, ListOrganizations,
+ * AddOrganizationMember and RemoveOrganizationMember.
+ *
+ * Unlimited actors (Admin, SystemAdministrator) see and change every
+ * organization; everyone else sees the organizations of their scope
+ * (their own, and for a TenantAdmin all below them) and changes only those.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "authz.h"
+#include "convert.h"
+#include "service.h"
+#include "validate.h"
+
+#define TAKE_DEFAULT 50
+#define TAKE_MAX     1000
+
+static int
+org_failed(ud_call *c, int rc)
+{
+	if (rc == UP_NOT_FOUND) {
+		return ud_call_fail(c, rc, "NotFound",
+				    "Organization not found.");
+	}
+	return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+}
+
+/* 0 when the actor's scope holds org (or the actor is unlimited). */
+static int
+in_scope(ud_call *c, ud_store_conn *conn, const char *org)
+{
+	ud_strv scope = {0};
+	bool ok;
+	int rc;
+
+	if (ud_authz_unlimited(&c->actor)) {
+		return 0;
+	}
+	if ((rc = ud_authz_scope(conn, &c->actor, &scope)) != 0) {
+		return org_failed(c, rc);
+	}
+	ok = ud_strv_has(&scope, org);
+	ud_strv_fini(&scope);
+	return ok ? 0
+		  : ud_call_fail(c, UP_PERMISSION_DENIED, "Forbidden",
+				 "The organization is outside your scope.");
+}
+
+static int
+respond_org(ud_call *c, ud_store_conn *conn, const char *id)
+{
+	ud_org o = {0};
+	int rc = ud_store_org_get(conn, id, &o);
+
+	if (rc != 0) {
+		return org_failed(c, rc);
+	}
+	c->resp = (ProtobufCMessage *)ud_org_msg_new(&o);
+	ud_org_fini(&o);
+	return c->resp != NULL ? UP_OK : UP_INTERNAL;
+}
+
+static int
+create_org_write(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	ud_org *o = c->op;
+	int rc;
+
+	if (o->parent_id != NULL && (rc = in_scope(c, conn, o->parent_id))) {
+		return rc;
+	}
+	rc = ud_store_org_insert(conn, o);
+	if (rc == UP_INVALID_ARGUMENT) {
+		return ud_err_invalid(c, "ParentId", "NotFound",
+				      "names an organization that does not "
+				      "exist.");
+	}
+	if (rc != 0) {
+		return org_failed(c, rc);
+	}
+	return respond_org(c, conn, o->id);
+}
+
+static void
+org_free(void *p)
+{
+	ud_org_fini(p);
+	free(p);
+}
+
+static int
+create_org(ud_call *c)
+{
+	const Users__V1__CreateOrganization *r =
+	    (const Users__V1__CreateOrganization *)c->req;
+	ud_org *o;
+	char parent[33];
+	int rc;
+
+	if (r->name == NULL || r->name[0] == '\0') {
+		return ud_err_not_empty(c, "Name");
+	}
+	if (r->has_type && r->type != 0 && r->type != 10 && r->type != 20 &&
+	    r->type != 30) {
+		return ud_err_invalid(c, "Type", "Enum",
+				      "must be 0, 10, 20 or 30.");
+	}
+	if (r->parent_id != NULL && r->parent_id[0] != '\0' &&
+	    ud_guid_parse(r->parent_id, parent) != 0) {
+		return ud_err_invalid(c, "ParentId", "InvalidId",
+				      "is not a valid organization id.");
+	}
+	if ((r->parent_id == NULL || r->parent_id[0] == '\0') &&
+	    !ud_authz_unlimited(&c->actor)) {
+		return ud_call_fail(c, UP_PERMISSION_DENIED, "Forbidden",
+				    "Only a SystemAdministrator creates "
+				    "top-level organizations.");
+	}
+	if ((o = calloc(1, sizeof(*o))) == NULL) {
+		return UP_INTERNAL;
+	}
+	c->op = o;
+	c->op_free = org_free;
+	o->name = ud_dup(r->name);
+	o->type = r->has_type ? r->type : 0;
+	if (r->parent_id != NULL && r->parent_id[0] != '\0') {
+		o->parent_id = ud_dup(parent);
+	}
+	if (o->name == NULL) {
+		return UP_INTERNAL;
+	}
+	rc = ud_call_write(c, create_org_write);
+	return rc == 0 ? UD_ASYNC : rc;
+}
+
+static int
+get_org(ud_call *c)
+{
+	const Users__V1__GetOrganization *r =
+	    (const Users__V1__GetOrganization *)c->req;
+	char id[33];
+	int rc;
+
+	if (ud_guid_parse(r->id, id) != 0) {
+		return ud_err_invalid(c, "Id", "InvalidId",
+				      "is not a valid organization id.");
+	}
+	if ((rc = respond_org(c, c->reader, id)) != 0) {
+		return rc;
+	}
+	return in_scope(c, c->reader, id);
+}
+
+static int
+list_orgs(ud_call *c)
+{
+	const Users__V1__ListOrganizations *r =
+	    (const Users__V1__ListOrganizations *)c->req;
+	Users__V1__ListOrganizationsResponse *resp;
+	ud_strv scope = {0};
+	ud_org *orgs = NULL;
+	size_t n = 0;
+	int64_t total = 0;
+	char parent[33];
+	int32_t skip = r->has_skip ? r->skip : 0;
+	int32_t take = (r->has_take && r->take > 0) ? r->take : TAKE_DEFAULT;
+	int rc;
+
+	if (skip < 0 || take > TAKE_MAX) {
+		return ud_err_invalid(c, skip < 0 ? "Skip" : "Take",
+				      "InclusiveBetween", "is out of range.");
+	}
+	if (r->parent_id != NULL && r->parent_id[0] != '\0' &&
+	    ud_guid_parse(r->parent_id, parent) != 0) {
+		return ud_err_invalid(c, "ParentId", "InvalidId",
+				      "is not a valid organization id.");
+	}
+	if (!ud_authz_unlimited(&c->actor) &&
+	    (rc = ud_authz_scope(c->reader, &c->actor, &scope)) != 0) {
+		return org_failed(c, rc);
+	}
+	rc = ud_store_org_list(
+	    c->reader,
+	    (r->parent_id != NULL && r->parent_id[0] != '\0') ? parent : NULL,
+	    ud_authz_unlimited(&c->actor) ? NULL : &scope, skip, take, &orgs,
+	    &n, &total);
+	ud_strv_fini(&scope);
+	if (rc != 0) {
+		return org_failed(c, rc);
+	}
+	if ((resp = malloc(sizeof(*resp))) == NULL) {
+		ud_orgs_free(orgs, n);
+		return UP_INTERNAL;
+	}
+	users__v1__list_organizations_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	resp->has_total = true;
+	resp->total = (int32_t)total;
+	resp->has_skip = true;
+	resp->skip = skip;
+	resp->results = calloc(n ? n : 1, sizeof(*resp->results));
+	for (size_t i = 0; resp->results != NULL && i < n; i++) {
+		if ((resp->results[i] = ud_org_msg_new(&orgs[i])) == NULL) {
+			break;
+		}
+		resp->n_results++;
+	}
+	ud_orgs_free(orgs, n);
+	return resp->n_results == n ? UP_OK : UP_INTERNAL;
+}
+
+/* Shared by add and remove: the request shapes are the same. */
+_Static_assert(offsetof(Users__V1__AddOrganizationMember, organization_id) ==
+		       offsetof(Users__V1__RemoveOrganizationMember,
+				organization_id) &&
+		   offsetof(Users__V1__AddOrganizationMember, user_id) ==
+		       offsetof(Users__V1__RemoveOrganizationMember, user_id),
+	       "member requests share one layout");
+
+static int
+member_write(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	const Users__V1__AddOrganizationMember *r =
+	    (const Users__V1__AddOrganizationMember *)c->req;
+	bool add = c->req->descriptor ==
+		   &users__v1__add_organization_member__descriptor;
+	Users__V1__OrganizationMemberResponse *resp;
+	const char *why = NULL;
+	char org[33];
+	int rc;
+
+	ud_guid_parse(r->organization_id, org);
+	ud_user_fini(&c->target);
+	if ((rc = ud_store_user_get(conn, ud_parse_user_id(r->user_id),
+				    &c->target)) != 0) {
+		return rc == UP_NOT_FOUND
+			   ? ud_call_fail(c, rc, "NotFound", "User not found.")
+			   : org_failed(c, rc);
+	}
+	if ((rc = in_scope(c, conn, org)) != 0) {
+		return rc;
+	}
+	if ((rc = ud_authz_can_manage(conn, &c->actor, &c->target, &why)) !=
+	    0) {
+		return rc == UP_PERMISSION_DENIED
+			   ? ud_call_fail(c, rc, "Forbidden", why)
+			   : org_failed(c, rc);
+	}
+	rc = add ? ud_store_member_add(conn, org, c->target.id)
+		 : ud_store_member_remove(conn, org, c->target.id);
+	if (rc == UP_NOT_FOUND) {
+		return ud_call_fail(c, rc, "NotFound",
+				    add ? "Organization not found."
+					: "The user is not a member.");
+	}
+	if (rc != 0 && rc != UP_ALREADY_EXISTS) {
+		return org_failed(c, rc);
+	}
+	if ((resp = malloc(sizeof(*resp))) == NULL) {
+		return UP_INTERNAL;
+	}
+	users__v1__organization_member_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	resp->organization_id = ud_dup(org);
+	resp->user_id = ud_id_string(c->target.id);
+	return resp->organization_id && resp->user_id ? UP_OK : UP_INTERNAL;
+}
+
+static int
+member_change(ud_call *c)
+{
+	const Users__V1__AddOrganizationMember *r =
+	    (const Users__V1__AddOrganizationMember *)c->req;
+	char org[33];
+	int rc = 0;
+
+	if (ud_guid_parse(r->organization_id, org) != 0) {
+		rc = ud_err_invalid(c, "OrganizationId", "InvalidId",
+				    "is not a valid organization id.");
+	}
+	if (ud_parse_user_id(r->user_id) == 0) {
+		rc = ud_err_invalid(c, "UserId", "InvalidId",
+				    "is not a valid user id.");
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	rc = ud_call_write(c, member_write);
+	return rc == 0 ? UD_ASYNC : rc;
+}
+
+const ud_handler ud_org_handlers[] = {
+    {"CreateOrganization", create_org},
+    {"GetOrganization", get_org},
+    {"ListOrganizations", list_orgs},
+    {"AddOrganizationMember", member_change},
+    {"RemoveOrganizationMember", member_change},
+    {NULL, NULL},
+};

@@ -1,0 +1,138 @@
+/*
+ * service.h - the daemon's shared state and the life of one call.
+ *
+ * A call (ud_call) is born in the nng receive callback of one server
+ * context, and runs as a chain of tasks:
+ *
+ *   nng thread     receive -> queue on the workers
+ *   worker         decode envelope, replay check, deadline, unpack,
+ *                  bounds and UTF-8 checks, authenticate, role gate,
+ *                  handler (reads run here)
+ *   hasher         password hash / verify (only when the call needs it)
+ *   writer         the store's write function, inside a group commit
+ *   any of these   ud_call_finish(): pack the envelope, send the reply on
+ *                  the call's nng context, free the call
+ *
+ * A call is owned by whichever stage runs it; it is handed on, never
+ * shared. Exactly one ud_call_finish() per call.
+ */
+#ifndef UD_SERVICE_H
+#define UD_SERVICE_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "jwt.h"
+#include "lockout.h"
+#include "password.h"
+#include "pool.h"
+#include "replay.h"
+#include "store.h"
+#include "users_proto.h"
+
+/* Returned by a handler that finishes the call later (hash, write). */
+#define UD_ASYNC (-1)
+
+typedef struct ud_config {
+	const char **listen; /* URLs */
+	size_t n_listen;
+	const char *db_path;
+	const char *key_file;
+	const char *tls_cert;
+	const char *tls_key;
+	const char *tls_ca;
+	const char *bootstrap_admin;
+	unsigned contexts;
+	unsigned workers;
+	unsigned hashers;
+	ud_password_cost hash_cost;
+	unsigned access_ttl_s;
+	unsigned refresh_ttl_s;
+	size_t max_message;
+	unsigned replay_window_s;
+	unsigned replay_max;
+} ud_config;
+
+typedef struct ud_service {
+	const ud_config *cfg;
+	ud_store *store;
+	ud_jwt_key key;
+	ud_lockout *lockout;
+	ud_replay *replay;
+	ud_pool *workers;
+	ud_pool *hashers;
+	/* A fixed hash to verify against for unknown users (same time). */
+	char dummy_hash[UD_PASSWORD_HASH_MAX];
+	atomic_int in_flight;
+	/* Sends a finished reply; set by the server. */
+	void (*send)(void *sctx, const uint8_t *buf, size_t len);
+} ud_service;
+
+typedef struct ud_call ud_call;
+typedef int (*ud_step_fn)(ud_call *c);
+
+struct ud_call {
+	ud_service *svc;
+	void *sctx;   /* the server context that answers */
+	uint8_t *raw; /* the received envelope bytes (owned) */
+	size_t raw_len;
+	int64_t received_ms;
+	Users__V1__RequestEnvelope *env;
+	const up_method *method;
+	ProtobufCMessage *req;
+	bool replayable; /* registered in the replay table */
+
+	/* The authenticated caller (id 0: anonymous). */
+	ud_user actor;
+
+	/* The reader of the worker running the call (NULL elsewhere). */
+	ud_store_conn *reader;
+
+	/* The outcome. */
+	int status;
+	Users__V1__ResponseStatus *error; /* owned */
+	ProtobufCMessage *resp;           /* owned, malloc'd pieces */
+
+	/* Work handed between stages. */
+	ud_step_fn next; /* what runs after the hasher */
+	ud_store_write_fn write;
+	char *password; /* plaintext to hash/verify (owned, wiped) */
+	char *hash;     /* the hash to verify, or the result */
+	int hash_rc;
+	ud_user target; /* record a handler works on */
+	void *op;       /* handler-specific state */
+	void (*op_free)(void *op);
+};
+
+/* service.c */
+int ud_service_init(ud_service *svc, const ud_config *cfg);
+void ud_service_fini(ud_service *svc);
+/* Takes ownership of raw (malloc'd). Called on an nng thread. */
+void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
+
+/* dispatch.c: the stages */
+void ud_call_finish(ud_call *c, int status);
+/* Runs the password work of c on the hashers, then c->next on a worker. */
+int ud_call_hash(ud_call *c, ud_step_fn next);
+int ud_call_verify(ud_call *c, ud_step_fn next);
+/* Runs c->write on the store writer, then finishes with its code. */
+int ud_call_write(ud_call *c, ud_store_write_fn fn);
+
+/* Errors: the first sets the top-level code and message. */
+int ud_call_fail(ud_call *c, int status, const char *error_code,
+		 const char *message);
+int ud_call_field_error(ud_call *c, const char *field, const char *error_code,
+			const char *message);
+
+/* handlers: the table of operations, by method name. */
+typedef struct ud_handler {
+	const char *method;
+	ud_step_fn run; /* on a worker, after the gate */
+} ud_handler;
+const ud_handler *ud_handler_find(const char *method);
+extern const ud_handler ud_user_handlers[];
+extern const ud_handler ud_org_handlers[];
+extern const ud_handler ud_auth_handlers[];
+
+#endif /* UD_SERVICE_H */
