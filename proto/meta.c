@@ -319,13 +319,13 @@ add_message(const ProtobufCMessageDescriptor *d)
 	ns = opt_string(o, OPT_XML_NAMESPACE);
 	if (ns != NULL && strncmp(ns, "http", 4) != 0) {
 		const char *base = "http://schemas.datacontract.org/2004/07/";
-		char *full = malloc(strlen(base) + strlen(ns) + 1);
+		size_t len = strlen(base) + strlen(ns) + 1;
+		char *full = malloc(len);
 		if (full == NULL) {
 			free(ns);
 			return -1;
 		}
-		strcpy(full, base);
-		strcat(full, ns);
+		snprintf(full, len, "%s%s", base, ns);
 		free(ns);
 		ns = full;
 	}
