@@ -1,0 +1,1120 @@
+/*
+ * client.c - libusersclient: RPCs to usersd over an nng REQ socket.
+ *
+ * One call is one uc_rpc object (a pooled nng_ctx + nng_aio pair) that
+ * runs a straight line on nng threads:
+ *
+ *   uc_call_async: pack envelope -> ctx send (timeout: see below)
+ *   send done     -> ctx recv (timeout: what is left of the deadline)
+ *   recv done     -> unpack -> user callback (exactly once) -> back to pool
+ *
+ * Choices (see also the header):
+ *
+ * - Resend (NNG_OPT_REQ_RESENDTIME, per context): min(deadline / 2, 1 s),
+ *   at least 50 ms. A resend carries the same request_id, and usersd
+ *   answers a repeated id with its first answer, so resending is safe. It
+ *   matters in two cases: nng resends at once on another pipe when the pipe
+ *   a request went out on closes (a daemon dying mid-request: failover),
+ *   and a daemon that is stuck (SIGSTOP, overload) gets the request sent to
+ *   another daemon after the resend time. With resend disabled nng would
+ *   fail the first case with ECONNRESET instead. nng checks resend timers
+ *   on a coarse tick, so resends are best effort; the deadline is exact.
+ *
+ * - UNAVAILABLE: with NONBLOCK dials REQ queues a request until some pipe
+ *   connects, so "no daemon" would look like a timeout. The client counts
+ *   connected pipes (pipe notifications). A call started while no pipe is
+ *   connected waits for one at most UC_CONNECT_GRACE_MS after the moment
+ *   the client lost its last pipe (or was opened): right after opening or
+ *   a daemon restart a call waits for the background dial; a client that
+ *   has been without any daemon for longer fails at once. Such a wait that
+ *   ends with still no pipe, or a deadline that expires while no pipe is
+ *   connected, gives UP_UNAVAILABLE; an expired deadline with a daemon
+ *   connected gives UP_DEADLINE_EXCEEDED.
+ *
+ * - Every phase's nng timeout is derived from one absolute deadline, so a
+ *   call never outlives its deadline (plus nng's timer granularity).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/supplemental/tls/tls.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "usersclient.h"
+
+#define UC_DEFAULT_DEADLINE_MS 5000u
+#define UC_CONNECT_GRACE_MS    1000
+#define UC_RESEND_MAX_MS       1000
+#define UC_RESEND_MIN_MS       50
+#define UC_MAX_REPLY           (16u * 1024u * 1024u) /* nng recv limit */
+#define UC_MAX_URLS            64
+#define UC_MAX_REQUEST_ID      128
+#define UC_MAX_CRED            4096
+#define UC_MAX_PEM             (1024 * 1024)
+
+typedef struct uc_rpc uc_rpc;
+
+struct uc_rpc {
+	uc_client *c;
+	uc_rpc *next_free; /* pool free list, under c->mtx */
+	uc_rpc *next_all;  /* every call object, for close */
+	nng_ctx ctx;
+	nng_aio *aio;
+	/* Per call; written before the send, read only by the callbacks. */
+	const up_method *m;
+	uc_callback cb;
+	void *arg;
+	nng_time deadline; /* absolute, nng_clock() */
+	bool sending;
+	char request_id[UC_MAX_REQUEST_ID + 1];
+};
+
+struct uc_client {
+	nng_socket sock;
+	bool sock_open;
+	uint32_t deadline_ms;
+	pthread_mutex_t mtx; /* everything below */
+	pthread_cond_t idle; /* inflight dropped to 0 while closing */
+	char *bearer;        /* owned copies; NULL when unset */
+	char *basic_user;
+	char *basic_password;
+	uc_rpc *free_calls;
+	uc_rpc *all_calls;
+	size_t inflight;
+	bool closing;
+	/* Pipe bookkeeping, from nng's pipe notifications (under mtx). */
+	int pipes;
+	nng_time nopipe_since; /* when the count last became 0 (or open) */
+};
+
+/* ------------------------------------------------------------------------
+ * Small helpers
+ */
+
+/* Frees a string that may hold a secret. */
+static void
+free_secret(char *s)
+{
+	if (s != NULL) {
+		explicit_bzero(s, strlen(s));
+		free(s);
+	}
+}
+
+/* A bounded strdup; NULL for NULL or too long input (errno EINVAL). */
+static char *
+dup_bounded(const char *s, size_t max)
+{
+	size_t n;
+	char *d;
+
+	if (s == NULL) {
+		return NULL;
+	}
+	n = strnlen(s, max + 1);
+	if (n > max) {
+		errno = EINVAL;
+		return NULL;
+	}
+	d = malloc(n + 1);
+	if (d != NULL) {
+		memcpy(d, s, n);
+		d[n] = '\0';
+	}
+	return d;
+}
+
+/*
+ * A ResponseStatus built by the client (malloc'd like an unpacked one, so
+ * protobuf_c_message_free_unpacked frees it). detail may be NULL. NULL on
+ * OOM.
+ */
+static Users__V1__ResponseStatus *
+status_build(int code, const char *detail)
+{
+	Users__V1__ResponseStatus *st = malloc(sizeof(*st));
+	const char *msg = up_status_message(code);
+	size_t n;
+
+	if (st == NULL) {
+		return NULL;
+	}
+	users__v1__response_status__init(st);
+	st->error_code = strdup(up_status_error_code(code));
+	if (detail != NULL && detail[0] != '\0') {
+		n = strlen(msg) + strlen(detail) + 4;
+		st->message = malloc(n);
+		if (st->message != NULL) {
+			snprintf(st->message, n, "%s (%s)", msg, detail);
+		}
+	} else {
+		st->message = strdup(msg);
+	}
+	if (st->error_code == NULL || st->message == NULL) {
+		protobuf_c_message_free_unpacked(&st->base, NULL);
+		return NULL;
+	}
+	return st;
+}
+
+/* Fills a failed result; res->error may stay NULL only on OOM. */
+static void
+result_fail(uc_result *res, int code, const char *detail)
+{
+	res->status = code;
+	res->response = NULL;
+	res->error = status_build(code, detail);
+}
+
+static nng_duration
+remaining_ms(nng_time deadline)
+{
+	nng_time now = nng_clock();
+
+	if (now >= deadline) {
+		return 0;
+	}
+	return (nng_duration)(deadline - now);
+}
+
+/* An nng error as a status (the one translation point). */
+static int
+status_of_nng(int rv)
+{
+	switch (rv) {
+	case NNG_ETIMEDOUT:
+		return UP_DEADLINE_EXCEEDED;
+	case NNG_ECANCELED:
+		return UP_CANCELLED;
+	case NNG_ENOMEM:
+		return UP_RESOURCE_EXHAUSTED;
+	case NNG_ECONNREFUSED:
+	case NNG_ECONNRESET:
+	case NNG_ECONNSHUT:
+	case NNG_ECONNABORTED:
+	case NNG_ECLOSED:
+	case NNG_EUNREACHABLE:
+	case NNG_EADDRINUSE:
+	case NNG_EPEERAUTH:
+	case NNG_ECRYPTO:
+	case NNG_EPROTO:
+	case NNG_ESTATE:
+		return UP_UNAVAILABLE;
+	case NNG_EINVAL:
+	case NNG_EADDRINVAL:
+	case NNG_ENOTSUP:
+		return UP_INVALID_ARGUMENT;
+	default:
+		return UP_INTERNAL;
+	}
+}
+
+static int
+fresh_request_id(char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t raw[16];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (n < 0) {
+			if (errno == EINTR) {
+				continue;
+			}
+			return -1;
+		}
+		got += (size_t)n;
+	}
+	if (size < 2 * sizeof(raw) + 1) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(raw); i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * sizeof(raw)] = '\0';
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Pipes
+ */
+
+static void
+pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	uc_client *c = arg;
+
+	(void)p;
+	pthread_mutex_lock(&c->mtx);
+	if (ev == NNG_PIPE_EV_ADD_POST) {
+		c->pipes++;
+	} else if (ev == NNG_PIPE_EV_REM_POST && c->pipes > 0) {
+		if (--c->pipes == 0) {
+			c->nopipe_since = nng_clock();
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/*
+ * How long a send may wait for a pipe: the deadline when one is connected,
+ * else what is left of the connect grace (0: fail now).
+ */
+static nng_duration
+send_timeout(uc_client *c, nng_time deadline)
+{
+	nng_duration left = remaining_ms(deadline);
+	nng_time now = nng_clock();
+	nng_time grace_end;
+
+	pthread_mutex_lock(&c->mtx);
+	grace_end = c->nopipe_since + UC_CONNECT_GRACE_MS;
+	if (c->pipes == 0) {
+		nng_duration g =
+		    now >= grace_end ? 0 : (nng_duration)(grace_end - now);
+		if (g < left) {
+			left = g;
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return left;
+}
+
+static int
+pipe_count(uc_client *c)
+{
+	int n;
+
+	pthread_mutex_lock(&c->mtx);
+	n = c->pipes;
+	pthread_mutex_unlock(&c->mtx);
+	return n;
+}
+
+/* ------------------------------------------------------------------------
+ * Replies
+ */
+
+/*
+ * Decodes a reply into res. Always fills res (status and, for failures,
+ * error). The message stays the caller's.
+ */
+static void
+decode_reply(const uc_rpc *call, nng_msg *msg, uc_result *res)
+{
+	Users__V1__ResponseEnvelope *env;
+
+	env = users__v1__response_envelope__unpack(NULL, nng_msg_len(msg),
+						   nng_msg_body(msg));
+	if (env == NULL) {
+		result_fail(res, UP_INTERNAL, "malformed reply envelope");
+		return;
+	}
+	if (env->request_id != NULL && env->request_id[0] != '\0' &&
+	    strcmp(env->request_id, call->request_id) != 0) {
+		result_fail(res, UP_INTERNAL, "reply for another request id");
+		goto out;
+	}
+	if (env->status == USERS__V1__STATUS_CODE__OK) {
+		const ProtobufCBinaryData *p = &env->payload;
+		res->response = protobuf_c_message_unpack(
+		    call->m->desc->output, NULL, env->has_payload ? p->len : 0,
+		    env->has_payload ? p->data : NULL);
+		if (res->response == NULL) {
+			result_fail(res, UP_INTERNAL, "malformed response");
+			goto out;
+		}
+		res->status = UP_OK;
+		res->error = NULL;
+		goto out;
+	}
+	res->status = (int)env->status;
+	res->response = NULL;
+	/* Take the daemon's ResponseStatus (separately allocated). */
+	res->error = env->error;
+	env->error = NULL;
+	if (res->error == NULL) {
+		res->error = status_build(res->status, NULL);
+	} else {
+		if (res->error->error_code == NULL) {
+			res->error->error_code =
+			    strdup(up_status_error_code(res->status));
+		}
+		if (res->error->message == NULL) {
+			res->error->message =
+			    strdup(up_status_message(res->status));
+		}
+	}
+out:
+	users__v1__response_envelope__free_unpacked(env, NULL);
+}
+
+/* Hands the result to the user and puts the call back in the pool. */
+static void
+call_finish(uc_rpc *call, uc_result *res)
+{
+	uc_client *c = call->c;
+	uc_callback cb = call->cb;
+	void *arg = call->arg;
+
+	call->cb = NULL;
+	call->arg = NULL;
+	cb(res, arg); /* the result is the callback's now */
+
+	pthread_mutex_lock(&c->mtx);
+	call->next_free = c->free_calls;
+	c->free_calls = call;
+	c->inflight--;
+	if (c->inflight == 0 && c->closing) {
+		pthread_cond_broadcast(&c->idle);
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
+static void
+call_fail(uc_rpc *call, int code, const char *detail)
+{
+	uc_result res;
+
+	result_fail(&res, code, detail);
+	call_finish(call, &res);
+}
+
+/* The aio callback: one step of the call's straight line. */
+static void
+call_step(void *arg)
+{
+	uc_rpc *call = arg;
+	int rv = nng_aio_result(call->aio);
+	nng_msg *msg;
+	uc_result res;
+
+	if (call->sending) {
+		if (rv != 0) {
+			msg = nng_aio_get_msg(call->aio); /* still ours */
+			nng_aio_set_msg(call->aio, NULL);
+			if (rv == NNG_ETIMEDOUT && pipe_count(call->c) > 0 &&
+			    remaining_ms(call->deadline) > 0) {
+				/* A pipe came up while we waited for one. */
+				nng_aio_set_timeout(
+				    call->aio, remaining_ms(call->deadline));
+				nng_aio_set_msg(call->aio, msg);
+				nng_ctx_send(call->ctx, call->aio);
+				return;
+			}
+			nng_msg_free(msg);
+			if (rv == NNG_ETIMEDOUT && pipe_count(call->c) == 0) {
+				call_fail(call, UP_UNAVAILABLE,
+					  "no daemon connected");
+			} else {
+				call_fail(call, status_of_nng(rv),
+					  nng_strerror(rv));
+			}
+			return;
+		}
+		call->sending = false;
+		nng_duration left = remaining_ms(call->deadline);
+		/* 0 would mean "no wait" to nng: give it a tick to fail. */
+		nng_aio_set_timeout(call->aio, left > 0 ? left : 1);
+		nng_ctx_recv(call->ctx, call->aio);
+		return;
+	}
+	if (rv != 0) {
+		if (rv == NNG_ETIMEDOUT && pipe_count(call->c) == 0) {
+			call_fail(call, UP_UNAVAILABLE, "connection lost");
+		} else {
+			call_fail(call, status_of_nng(rv), nng_strerror(rv));
+		}
+		return;
+	}
+	msg = nng_aio_get_msg(call->aio);
+	nng_aio_set_msg(call->aio, NULL);
+	memset(&res, 0, sizeof(res));
+	decode_reply(call, msg, &res);
+	nng_msg_free(msg);
+	call_finish(call, &res);
+}
+
+/* ------------------------------------------------------------------------
+ * Calls
+ */
+
+/* A pooled call object, or NULL (closing: *closing set; or OOM). */
+static uc_rpc *
+call_get(uc_client *c, bool *closing)
+{
+	uc_rpc *call = NULL;
+
+	pthread_mutex_lock(&c->mtx);
+	*closing = c->closing;
+	if (!c->closing && c->free_calls != NULL) {
+		call = c->free_calls;
+		c->free_calls = call->next_free;
+		c->inflight++;
+	}
+	pthread_mutex_unlock(&c->mtx);
+	if (call != NULL || *closing) {
+		return call;
+	}
+
+	call = calloc(1, sizeof(*call));
+	if (call == NULL) {
+		return NULL;
+	}
+	call->c = c;
+	if (nng_ctx_open(&call->ctx, c->sock) != 0) {
+		free(call);
+		return NULL;
+	}
+	if (nng_aio_alloc(&call->aio, call_step, call) != 0) {
+		nng_ctx_close(call->ctx);
+		free(call);
+		return NULL;
+	}
+	pthread_mutex_lock(&c->mtx);
+	call->next_all = c->all_calls;
+	c->all_calls = call;
+	*closing = c->closing;
+	if (c->closing) {
+		/* Keep it for close to free; not in flight. */
+		call->next_free = c->free_calls;
+		c->free_calls = call;
+		call = NULL;
+	} else {
+		c->inflight++;
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return call;
+}
+
+/* Returns an unused call to the pool (the call never started). */
+static void
+call_put(uc_rpc *call)
+{
+	uc_client *c = call->c;
+
+	pthread_mutex_lock(&c->mtx);
+	call->next_free = c->free_calls;
+	c->free_calls = call;
+	c->inflight--;
+	if (c->inflight == 0 && c->closing) {
+		pthread_cond_broadcast(&c->idle);
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/*
+ * Packs the envelope into a new nng message (*out, the caller's).
+ * anonymous: send no credentials (Authenticate from uc_login).
+ */
+static int
+pack_envelope(uc_client *c, const uc_rpc *call, const ProtobufCMessage *request,
+	      const uc_call_opts *opts, bool anonymous, uint32_t deadline_ms,
+	      nng_msg **out)
+{
+	Users__V1__RequestEnvelope env = USERS__V1__REQUEST_ENVELOPE__INIT;
+	Users__V1__BasicCredentials basic = USERS__V1__BASIC_CREDENTIALS__INIT;
+	uint8_t *payload = NULL;
+	size_t plen;
+	size_t elen;
+	nng_msg *msg = NULL;
+	bool locked = false;
+	int rc = UP_RESOURCE_EXHAUSTED;
+
+	plen = protobuf_c_message_get_packed_size(request);
+	payload = malloc(plen ? plen : 1);
+	if (payload == NULL) {
+		goto out;
+	}
+	protobuf_c_message_pack(request, payload);
+
+	env.method = (char *)call->m->desc->name;
+	env.request_id = (char *)call->request_id;
+	env.has_deadline_ms = true;
+	env.deadline_ms = deadline_ms;
+	env.has_payload = true;
+	env.payload.data = payload;
+	env.payload.len = plen;
+
+	/* The envelope borrows the client's credentials while packing. */
+	pthread_mutex_lock(&c->mtx);
+	locked = true;
+	if (anonymous) {
+		/* none */
+	} else if (opts != NULL && opts->bearer_token != NULL) {
+		env.bearer_token = (char *)opts->bearer_token;
+	} else if (opts != NULL && opts->basic_user != NULL) {
+		basic.user_name = (char *)opts->basic_user;
+		basic.password = (char *)opts->basic_password;
+		env.basic = &basic;
+	} else if (c->bearer != NULL) {
+		env.bearer_token = c->bearer;
+	} else if (c->basic_user != NULL) {
+		basic.user_name = c->basic_user;
+		basic.password = c->basic_password;
+		env.basic = &basic;
+	}
+	elen = users__v1__request_envelope__get_packed_size(&env);
+	if (nng_msg_alloc(&msg, elen) != 0) {
+		goto out;
+	}
+	users__v1__request_envelope__pack(&env, nng_msg_body(msg));
+	*out = msg;
+	msg = NULL;
+	rc = 0;
+out:
+	if (locked) {
+		pthread_mutex_unlock(&c->mtx);
+	}
+	if (payload != NULL) {
+		explicit_bzero(payload, plen); /* may hold a password */
+		free(payload);
+	}
+	nng_msg_free(msg);
+	return rc;
+}
+
+static int
+call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
+	   const uc_call_opts *opts, bool anonymous, uc_callback cb, void *arg)
+{
+	const up_method *m;
+	uc_rpc *call = NULL;
+	nng_msg *msg = NULL;
+	uint32_t deadline_ms;
+	nng_duration resend;
+	bool closing = false;
+	int rc;
+
+	if (c == NULL || method == NULL || request == NULL || cb == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	m = up_method_find(method);
+	if (m == NULL || request->descriptor != m->desc->input) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (opts != NULL && opts->request_id != NULL &&
+	    (opts->request_id[0] == '\0' ||
+	     strlen(opts->request_id) > UC_MAX_REQUEST_ID)) {
+		return UP_INVALID_ARGUMENT;
+	}
+	deadline_ms = (opts != NULL && opts->deadline_ms != 0)
+			  ? opts->deadline_ms
+			  : c->deadline_ms;
+
+	call = call_get(c, &closing);
+	if (call == NULL) {
+		return closing ? UP_CANCELLED : UP_RESOURCE_EXHAUSTED;
+	}
+	call->m = m;
+	call->cb = cb;
+	call->arg = arg;
+	call->sending = true;
+	call->deadline = nng_clock() + deadline_ms;
+	if (opts != NULL && opts->request_id != NULL) {
+		snprintf(call->request_id, sizeof(call->request_id), "%s",
+			 opts->request_id);
+	} else if (fresh_request_id(call->request_id,
+				    sizeof(call->request_id)) != 0) {
+		rc = UP_INTERNAL;
+		goto fail;
+	}
+	rc =
+	    pack_envelope(c, call, request, opts, anonymous, deadline_ms, &msg);
+	if (rc != 0) {
+		goto fail;
+	}
+	resend = (nng_duration)(deadline_ms / 2);
+	if (resend > UC_RESEND_MAX_MS) {
+		resend = UC_RESEND_MAX_MS;
+	}
+	if (resend < UC_RESEND_MIN_MS) {
+		resend = UC_RESEND_MIN_MS;
+	}
+	(void)nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, resend);
+
+	nng_duration t = send_timeout(c, call->deadline);
+	/* nng fails a zero timeout at once, on its own thread: what we want
+	 * for "no daemon"; the callback then sees no pipe. */
+	nng_aio_set_timeout(call->aio, t > 0 ? t : NNG_DURATION_ZERO);
+	nng_aio_set_msg(call->aio, msg);
+	nng_ctx_send(call->ctx, call->aio); /* the callback runs, always */
+	return 0;
+fail:
+	call->cb = NULL;
+	call->arg = NULL;
+	call_put(call);
+	return rc;
+}
+
+UC_API int
+uc_call_async(uc_client *c, const char *method, const ProtobufCMessage *request,
+	      const uc_call_opts *opts, uc_callback cb, void *arg)
+{
+	return call_start(c, method, request, opts, false, cb, arg);
+}
+
+/* The sync form waits on the async path. */
+typedef struct sync_wait {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool done;
+	uc_result *res;
+} sync_wait;
+
+static void
+sync_done(uc_result *res, void *arg)
+{
+	sync_wait *w = arg;
+
+	pthread_mutex_lock(&w->mtx);
+	*w->res = *res; /* moves ownership to the waiter's result */
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+}
+
+static int
+call_sync(uc_client *c, const char *method, const ProtobufCMessage *request,
+	  const uc_call_opts *opts, bool anonymous, uc_result *res)
+{
+	sync_wait w;
+	int rc;
+
+	if (res == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	memset(res, 0, sizeof(*res));
+	pthread_mutex_init(&w.mtx, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	w.done = false;
+	w.res = res;
+	rc = call_start(c, method, request, opts, anonymous, sync_done, &w);
+	if (rc != 0) {
+		result_fail(res, rc, NULL);
+	} else {
+		/* Bounded: nng ends the call by its deadline. */
+		pthread_mutex_lock(&w.mtx);
+		while (!w.done) {
+			pthread_cond_wait(&w.cv, &w.mtx);
+		}
+		pthread_mutex_unlock(&w.mtx);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mtx);
+	return res->status;
+}
+
+UC_API int
+uc_call(uc_client *c, const char *method, const ProtobufCMessage *request,
+	const uc_call_opts *opts, uc_result *res)
+{
+	return call_sync(c, method, request, opts, false, res);
+}
+
+UC_API void
+uc_result_fini(uc_result *res)
+{
+	if (res == NULL) {
+		return;
+	}
+	if (res->error != NULL) {
+		protobuf_c_message_free_unpacked(&res->error->base, NULL);
+	}
+	if (res->response != NULL) {
+		protobuf_c_message_free_unpacked(res->response, NULL);
+	}
+	res->error = NULL;
+	res->response = NULL;
+}
+
+UC_API const char *
+uc_result_message(const uc_result *res)
+{
+	static _Thread_local char buf[512];
+	const char *msg;
+
+	if (res == NULL) {
+		return "INVALID_ARGUMENT: no result";
+	}
+	if (res->status == UP_OK) {
+		return "OK";
+	}
+	msg = (res->error != NULL && res->error->message != NULL)
+		  ? res->error->message
+		  : up_status_message(res->status);
+	snprintf(buf, sizeof(buf), "%s: %s", up_status_name(res->status), msg);
+	return buf;
+}
+
+/* ------------------------------------------------------------------------
+ * Credentials
+ */
+
+UC_API int
+uc_set_bearer(uc_client *c, const char *token)
+{
+	char *t = NULL;
+
+	if (c == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (token != NULL && (t = dup_bounded(token, UC_MAX_CRED)) == NULL) {
+		return errno == EINVAL ? UP_INVALID_ARGUMENT
+				       : UP_RESOURCE_EXHAUSTED;
+	}
+	pthread_mutex_lock(&c->mtx);
+	free_secret(c->bearer);
+	c->bearer = t;
+	pthread_mutex_unlock(&c->mtx);
+	return 0;
+}
+
+UC_API int
+uc_set_basic(uc_client *c, const char *user, const char *password)
+{
+	char *u = NULL;
+	char *p = NULL;
+	int rc = UP_RESOURCE_EXHAUSTED;
+
+	if (c == NULL || (user == NULL) != (password == NULL)) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (user != NULL) {
+		u = dup_bounded(user, UC_MAX_CRED);
+		p = dup_bounded(password, UC_MAX_CRED);
+		if (u == NULL || p == NULL) {
+			rc = errno == EINVAL ? UP_INVALID_ARGUMENT : rc;
+			free(u);
+			free_secret(p);
+			return rc;
+		}
+	}
+	pthread_mutex_lock(&c->mtx);
+	free(c->basic_user);
+	free_secret(c->basic_password);
+	c->basic_user = u;
+	c->basic_password = p;
+	pthread_mutex_unlock(&c->mtx);
+	return 0;
+}
+
+UC_API const char *
+uc_bearer(const uc_client *c)
+{
+	return c != NULL ? c->bearer : NULL;
+}
+
+UC_API int
+uc_login(uc_client *c, const char *user, const char *password, uc_result *res)
+{
+	Users__V1__Authenticate req = USERS__V1__AUTHENTICATE__INIT;
+	const Users__V1__AuthenticateResponse *ar;
+	int rc;
+
+	if (res == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (c == NULL || user == NULL || password == NULL) {
+		memset(res, 0, sizeof(*res));
+		result_fail(res, UP_INVALID_ARGUMENT, "user and password");
+		return res->status;
+	}
+	req.provider = "credentials";
+	req.user_name = (char *)user;
+	req.password = (char *)password;
+	rc = call_sync(c, "Authenticate", &req.base, NULL, true, res);
+	if (rc != UP_OK) {
+		return rc;
+	}
+	ar = (const Users__V1__AuthenticateResponse *)res->response;
+	if (ar->bearer_token == NULL || ar->bearer_token[0] == '\0') {
+		uc_result_fini(res);
+		result_fail(res, UP_INTERNAL, "no bearer token in the answer");
+		return res->status;
+	}
+	rc = uc_set_bearer(c, ar->bearer_token);
+	if (rc != 0) {
+		uc_result_fini(res);
+		result_fail(res, rc, NULL);
+	}
+	return res->status;
+}
+
+/* ------------------------------------------------------------------------
+ * Typed wrappers: one definition for every method of UC_METHODS.
+ */
+
+#define UC_DEFINE(snake, pascal, req_t)                                        \
+	UC_API int uc_##snake(uc_client *c, const req_t *req,                  \
+			      const uc_call_opts *opts, uc_result *res)        \
+	{                                                                      \
+		return uc_call(c, #pascal, (const ProtobufCMessage *)req,      \
+			       opts, res);                                     \
+	}                                                                      \
+	UC_API int uc_##snake##_async(uc_client *c, const req_t *req,          \
+				      const uc_call_opts *opts,                \
+				      uc_callback cb, void *arg)               \
+	{                                                                      \
+		return uc_call_async(                                          \
+		    c, #pascal, (const ProtobufCMessage *)req, opts, cb, arg); \
+	}
+UC_METHODS(UC_DEFINE)
+#undef UC_DEFINE
+
+/* ------------------------------------------------------------------------
+ * Open and close
+ */
+
+/* Reads a whole small file into a NUL-terminated buffer (*out, caller's). */
+static int
+read_pem(const char *path, char **out)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+	int rc = -1;
+
+	if (f == NULL) {
+		return -1;
+	}
+	buf = malloc(UC_MAX_PEM + 1);
+	if (buf == NULL) {
+		goto out;
+	}
+	n = fread(buf, 1, UC_MAX_PEM + 1, f);
+	if (ferror(f) || n > UC_MAX_PEM) {
+		goto out;
+	}
+	buf[n] = '\0';
+	*out = buf;
+	buf = NULL;
+	rc = 0;
+out:
+	free_secret(buf);
+	fclose(f);
+	return rc;
+}
+
+/* The host of "tls+tcp://host:port" ("[::1]:port" too) into buf. */
+static int
+url_host(const char *url, char *buf, size_t size)
+{
+	const char *h = strstr(url, "://");
+	const char *end;
+	size_t n;
+
+	if (h == NULL) {
+		return -1;
+	}
+	h += 3;
+	if (*h == '[') {
+		h++;
+		end = strchr(h, ']');
+	} else {
+		end = strrchr(h, ':');
+	}
+	if (end == NULL) {
+		end = h + strlen(h);
+	}
+	n = (size_t)(end - h);
+	if (n == 0 || n >= size) {
+		return -1;
+	}
+	memcpy(buf, h, n);
+	buf[n] = '\0';
+	return 0;
+}
+
+static int
+tls_config(const uc_options *o, const char *url, nng_tls_config **out)
+{
+	nng_tls_config *cfg = NULL;
+	char *cert = NULL;
+	char *key = NULL;
+	char host[256];
+	int rv;
+
+	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0) {
+		goto out;
+	}
+	if (o->tls_ca_file != NULL) {
+		if ((rv = nng_tls_config_ca_file(cfg, o->tls_ca_file)) != 0 ||
+		    (rv = nng_tls_config_auth_mode(
+			 cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
+			goto out;
+		}
+	} else if ((rv = nng_tls_config_auth_mode(
+			cfg, NNG_TLS_AUTH_MODE_NONE)) != 0) {
+		goto out;
+	}
+	if (o->tls_cert_file != NULL && o->tls_key_file != NULL) {
+		if (read_pem(o->tls_cert_file, &cert) != 0 ||
+		    read_pem(o->tls_key_file, &key) != 0) {
+			rv = NNG_EINVAL;
+			goto out;
+		}
+		if ((rv = nng_tls_config_own_cert(cfg, cert, key, NULL)) != 0) {
+			goto out;
+		}
+	} else if (o->tls_cert_file != NULL) {
+		/* One file with both the certificate and the key. */
+		if ((rv = nng_tls_config_cert_key_file(cfg, o->tls_cert_file,
+						       NULL)) != 0) {
+			goto out;
+		}
+	}
+	if (o->tls_server_name != NULL) {
+		rv = nng_tls_config_server_name(cfg, o->tls_server_name);
+	} else if (url_host(url, host, sizeof(host)) == 0) {
+		rv = nng_tls_config_server_name(cfg, host);
+	}
+	if (rv != 0) {
+		goto out;
+	}
+	*out = cfg;
+	cfg = NULL;
+out:
+	free(cert);
+	free_secret(key);
+	if (cfg != NULL) {
+		nng_tls_config_free(cfg);
+	}
+	return rv;
+}
+
+static int
+dial_one(uc_client *c, const uc_options *o, const char *url)
+{
+	nng_dialer d;
+	nng_tls_config *cfg = NULL;
+	int rv;
+
+	if ((rv = nng_dialer_create(&d, c->sock, url)) != 0) {
+		return rv;
+	}
+	if (strncmp(url, "tls+", 4) == 0) {
+		if ((rv = tls_config(o, url, &cfg)) != 0) {
+			goto fail;
+		}
+		/* The dialer holds its own reference. */
+		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		nng_tls_config_free(cfg);
+		if (rv != 0) {
+			goto fail;
+		}
+	}
+	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
+		goto fail;
+	}
+	return 0;
+fail:
+	nng_dialer_close(d);
+	return rv;
+}
+
+/* Frees a client; safe on a half-built one. No call may be in flight. */
+static void
+client_free(uc_client *c)
+{
+	uc_rpc *call;
+
+	while ((call = c->all_calls) != NULL) {
+		c->all_calls = call->next_all;
+		nng_aio_free(call->aio); /* idle; waits out a late callback */
+		nng_ctx_close(call->ctx);
+		free(call);
+	}
+	if (c->sock_open) {
+		/* Stop pipe callbacks before the socket goes (they use c). */
+		nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
+		nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
+		nng_close(c->sock);
+	}
+	free_secret(c->bearer);
+	free(c->basic_user);
+	free_secret(c->basic_password);
+	pthread_cond_destroy(&c->idle);
+	pthread_mutex_destroy(&c->mtx);
+	free(c);
+}
+
+UC_API int
+uc_client_open(uc_client **out, const uc_options *opts)
+{
+	uc_client *c = NULL;
+	int rv;
+	int rc;
+
+	if (out == NULL || opts == NULL || opts->urls == NULL ||
+	    opts->n_urls == 0 || opts->n_urls > UC_MAX_URLS) {
+		return UP_INVALID_ARGUMENT;
+	}
+	*out = NULL;
+	if (up_meta_load() != 0) {
+		return UP_INTERNAL;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL) {
+		return UP_RESOURCE_EXHAUSTED;
+	}
+	pthread_mutex_init(&c->mtx, NULL);
+	pthread_cond_init(&c->idle, NULL);
+	c->deadline_ms =
+	    opts->deadline_ms != 0 ? opts->deadline_ms : UC_DEFAULT_DEADLINE_MS;
+	c->nopipe_since = nng_clock();
+
+	if ((rv = nng_req0_open(&c->sock)) != 0) {
+		goto fail;
+	}
+	c->sock_open = true;
+	if ((rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ,
+				      UC_MAX_REPLY)) != 0 ||
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
+				    UC_RESEND_MAX_MS)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event,
+				  c)) != 0 ||
+	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event,
+				  c)) != 0) {
+		goto fail;
+	}
+	for (size_t i = 0; i < opts->n_urls; i++) {
+		if (opts->urls[i] == NULL) {
+			rv = NNG_EINVAL;
+			goto fail;
+		}
+		if ((rv = dial_one(c, opts, opts->urls[i])) != 0) {
+			goto fail;
+		}
+	}
+	*out = c;
+	return 0;
+fail:
+	rc = status_of_nng(rv);
+	client_free(c);
+	return rc == UP_UNAVAILABLE ? UP_INVALID_ARGUMENT : rc;
+}
+
+UC_API void
+uc_client_close(uc_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&c->mtx);
+	c->closing = true;
+	while (c->inflight > 0) {
+		pthread_cond_wait(&c->idle, &c->mtx);
+	}
+	pthread_mutex_unlock(&c->mtx);
+	client_free(c);
+}
