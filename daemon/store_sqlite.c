@@ -264,6 +264,7 @@ struct ud_store {
 	bool writer_started;
 	int wal_pages;  /* pages in the WAL (wal hook, writer thread) */
 	int ckpt_pages; /* of those, already checkpointed */
+	bool ckpt_due;  /* a commit since the last checkpoint */
 
 	pthread_mutex_t mu; /* guards what follows */
 	pthread_cond_t cv;
@@ -894,16 +895,19 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 		st->ckpt_pages = 0; /* the WAL restarted from its start */
 	}
 	st->wal_pages = pages;
+	st->ckpt_due = true;
 	return SQLITE_OK;
 }
 
 static void
 checkpoint(ud_store *st)
 {
-	int log = 0, done = 0;
-	int rc = sqlite3_wal_checkpoint_v2(
-	    st->wconn->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	int log = 0, done = 0, rc;
 
+	/* readers can hold back a passive checkpoint: retry after a commit */
+	st->ckpt_due = false;
+	rc = sqlite3_wal_checkpoint_v2(st->wconn->db, NULL,
+				       SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		(void)fail(st->wconn->db, rc, "checkpoint");
 		return;
@@ -966,7 +970,8 @@ writer_main(void *arg)
 		bool ok;
 
 		while (st->head == NULL && !st->closing) {
-			if (st->wal_pages - st->ckpt_pages >= CKPT_IDLE_PAGES) {
+			if (st->ckpt_due &&
+			    st->wal_pages - st->ckpt_pages >= CKPT_IDLE_PAGES) {
 				pthread_mutex_unlock(&st->mu);
 				checkpoint(st);
 				pthread_mutex_lock(&st->mu);
@@ -1010,7 +1015,8 @@ writer_main(void *arg)
 			j->done(ok ? j->rc : UP_UNAVAILABLE, j->done_arg);
 			free(j);
 		}
-		if (st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
+		if (st->ckpt_due &&
+		    st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
 			checkpoint(st);
 		}
 		pthread_mutex_lock(&st->mu);
@@ -1236,6 +1242,11 @@ ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg)
 	sync_wait w = {.done = false, .rc = 0};
 	int rc;
 
+	if (st->writer_started && pthread_equal(pthread_self(), st->writer)) {
+		/* from a write or done function: it would wait for itself */
+		fprintf(stderr, "usersd: store: write_sync on the writer\n");
+		return UP_INTERNAL;
+	}
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
 	if ((rc = enqueue(st, fn, arg, sync_done, &w)) == 0) {

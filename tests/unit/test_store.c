@@ -835,6 +835,21 @@ done_ignore(int rc, void *arg)
 	(void)arg;
 }
 
+static int
+fn_noop(ud_store_conn *c, void *arg)
+{
+	return 0;
+}
+
+/* write_sync from the writer thread would wait for itself: refused */
+static int
+fn_nested(ud_store_conn *c, void *arg)
+{
+	return ud_store_write_sync(arg, fn_noop, NULL) == UP_INTERNAL
+		   ? 0
+		   : UP_UNKNOWN;
+}
+
 static void
 test_batch_rollback(void)
 {
@@ -897,6 +912,7 @@ test_batch_rollback(void)
 	CHECK_INT(ud_store_user_by_email(r, "c@example.com", &got), 0);
 	ud_user_fini(&got);
 	CHECK_INT(ud_store_user_count(r), 3);
+	CHECK_INT(ud_store_write_sync(st, fn_nested, st), 0);
 	ud_store_reader_close(r);
 	ud_store_close(st);
 	CHECK(st != NULL);
