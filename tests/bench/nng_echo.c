@@ -1,0 +1,735 @@
+/*
+ * nng_echo.c - the raw nng reference benchmark: the best this machine does
+ * with nng req/rep and no work per request. usersbench's throughput is
+ * divided by this figure.
+ *
+ *   nng_echo [--url URL] [--concurrency C] [--duration S] [--size B]
+ *            [--server-contexts N] [--dialers N] [--mode both|server|client]
+ *            [--json]
+ *
+ * One program: a REP server with N contexts (default 64), each an async aio
+ * loop that echoes what it receives, and a REQ client with C contexts
+ * (default 64) in flight, each sending a B-byte message (default 200),
+ * waiting for the echo, recording the round trip in its own histogram
+ * (bench_hist, microseconds) and sending again, for S seconds (default 5).
+ * The client opens --dialers connections (default 1, as libusersclient
+ * does per URL); REQ spreads the requests over them.
+ * --mode server or client runs one side only (server: for S seconds).
+ * A tcp:// URL with port 0 in mode both listens on a free port and dials it.
+ *
+ * Callbacks run on nng threads and touch only their own context; the main
+ * thread sleeps, raises the stop flag, waits for every context to finish
+ * (with a deadline), merges the histograms and reports. Teardown runs under
+ * an alarm because nng_close() can hang (platform notes).
+ *
+ * Exit status: 0 when the run completed, 1 on a setup failure, 2 on usage.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "bench_hist.h"
+
+#define MAX_CONTEXTS    4096
+#define MAX_SIZE        (16u * 1024u * 1024u)
+#define MAX_DURATION    3600
+#define CALL_TIMEOUT_MS 2000
+#define TEARDOWN_SECS   5
+
+typedef struct echo_config {
+	const char *url;
+	unsigned concurrency;
+	unsigned server_contexts;
+	unsigned dialers;
+	unsigned duration_s;
+	size_t size;
+	bool json;
+	bool run_server;
+	bool run_client;
+} echo_config;
+
+/* ------------------------------------------------------------------------
+ * Time
+ */
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void
+sleep_ms(unsigned ms)
+{
+	struct timespec ts = {.tv_sec = ms / 1000,
+			      .tv_nsec = (long)(ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * Server: N REP contexts, each recv -> send the same message back -> recv.
+ */
+
+typedef struct srv_ctx {
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool sending;
+	bool open;
+} srv_ctx;
+
+typedef struct echo_server {
+	nng_socket sock;
+	bool sock_open;
+	nng_listener listener;
+	srv_ctx *ctxs;
+	unsigned n_ctxs;
+} echo_server;
+
+static void
+srv_cb(void *arg)
+{
+	srv_ctx *s = arg;
+	int rv = nng_aio_result(s->aio);
+	nng_msg *msg;
+
+	if (s->sending) {
+		s->sending = false;
+		if (rv != 0) {
+			/* A failed send leaves the message with us. */
+			nng_msg_free(nng_aio_get_msg(s->aio));
+			nng_aio_set_msg(s->aio, NULL);
+		}
+	} else {
+		if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+			return;
+		}
+		if (rv == 0) {
+			msg = nng_aio_get_msg(s->aio);
+			nng_aio_set_msg(s->aio, msg);
+			s->sending = true;
+			nng_ctx_send(s->ctx, s->aio);
+			return;
+		}
+	}
+	if (rv == NNG_ECLOSED || rv == NNG_ECANCELED) {
+		return;
+	}
+	nng_ctx_recv(s->ctx, s->aio);
+}
+
+static void
+server_stop(echo_server *sv)
+{
+	unsigned i;
+
+	for (i = 0; sv->ctxs != NULL && i < sv->n_ctxs; i++) {
+		if (sv->ctxs[i].aio != NULL) {
+			nng_aio_stop(sv->ctxs[i].aio);
+		}
+	}
+}
+
+static void
+server_fini(echo_server *sv)
+{
+	unsigned i;
+
+	server_stop(sv);
+	for (i = 0; sv->ctxs != NULL && i < sv->n_ctxs; i++) {
+		if (sv->ctxs[i].open) {
+			nng_ctx_close(sv->ctxs[i].ctx);
+		}
+		if (sv->ctxs[i].aio != NULL) {
+			nng_aio_free(sv->ctxs[i].aio);
+		}
+	}
+	free(sv->ctxs);
+	sv->ctxs = NULL;
+	if (sv->sock_open) {
+		nng_close(sv->sock);
+		sv->sock_open = false;
+	}
+}
+
+/*
+ * Listens on url and starts the contexts. On success *bound_url (if not
+ * NULL) receives the dialable URL in buf (the real port for tcp port 0).
+ * On failure sv is left for server_fini.
+ */
+static int
+server_start(echo_server *sv, const echo_config *cfg, char *buf, size_t len)
+{
+	nng_sockaddr sa;
+	unsigned i;
+	int rv;
+
+	memset(sv, 0, sizeof(*sv));
+	if ((rv = nng_rep0_open(&sv->sock)) != 0) {
+		fprintf(stderr, "nng_echo: rep0_open: %s\n", nng_strerror(rv));
+		return -1;
+	}
+	sv->sock_open = true;
+	if ((rv = nng_socket_set_size(sv->sock, NNG_OPT_RECVMAXSZ,
+				      cfg->size + 1024)) != 0 ||
+	    (rv = nng_listener_create(&sv->listener, sv->sock, cfg->url)) !=
+		0 ||
+	    (rv = nng_listener_start(sv->listener, 0)) != 0) {
+		fprintf(stderr, "nng_echo: listen %s: %s\n", cfg->url,
+			nng_strerror(rv));
+		return -1;
+	}
+	snprintf(buf, len, "%s", cfg->url);
+	if (strncmp(cfg->url, "tcp://", 6) == 0 &&
+	    nng_listener_get_addr(sv->listener, NNG_OPT_LOCADDR, &sa) == 0 &&
+	    sa.s_family == NNG_AF_INET) {
+		char ip[INET_ADDRSTRLEN];
+		struct in_addr in = {.s_addr = sa.s_in.sa_addr};
+
+		if (inet_ntop(AF_INET, &in, ip, sizeof(ip)) != NULL) {
+			snprintf(buf, len, "tcp://%s:%u", ip,
+				 (unsigned)ntohs(sa.s_in.sa_port));
+		}
+	}
+	sv->ctxs = calloc(cfg->server_contexts, sizeof(*sv->ctxs));
+	if (sv->ctxs == NULL) {
+		fprintf(stderr, "nng_echo: out of memory\n");
+		return -1;
+	}
+	sv->n_ctxs = cfg->server_contexts;
+	for (i = 0; i < sv->n_ctxs; i++) {
+		srv_ctx *s = &sv->ctxs[i];
+
+		if ((rv = nng_aio_alloc(&s->aio, srv_cb, s)) != 0 ||
+		    (rv = nng_ctx_open(&s->ctx, sv->sock)) != 0) {
+			fprintf(stderr, "nng_echo: server context: %s\n",
+				nng_strerror(rv));
+			return -1;
+		}
+		s->open = true;
+	}
+	for (i = 0; i < sv->n_ctxs; i++) {
+		nng_ctx_recv(sv->ctxs[i].ctx, sv->ctxs[i].aio);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Client: C REQ contexts, each send -> recv -> record -> send.
+ */
+
+struct echo_client;
+
+typedef struct cli_ctx {
+	struct echo_client *cl;
+	nng_ctx ctx;
+	nng_aio *aio;
+	bool open;
+	bool receiving;
+	uint64_t t0;     /* when the current request was sent */
+	uint64_t t_last; /* last completion */
+	uint64_t done;
+	uint64_t errors;
+	int last_error;
+	bench_hist hist;
+} cli_ctx;
+
+typedef struct echo_client {
+	nng_socket sock;
+	bool sock_open;
+	cli_ctx *ctxs;
+	unsigned n_ctxs;
+	size_t size;
+	atomic_bool stop;
+	atomic_uint active; /* contexts not yet finished */
+} echo_client;
+
+static void
+cli_finish(cli_ctx *c)
+{
+	c->t_last = now_ns();
+	/* Release: the main thread reads c's counters after seeing 0. */
+	atomic_fetch_sub_explicit(&c->cl->active, 1, memory_order_release);
+}
+
+/* Sends msg (or a fresh one when NULL); finishes the context on failure. */
+static void
+cli_send(cli_ctx *c, nng_msg *msg)
+{
+	if (msg == NULL) {
+		if (nng_msg_alloc(&msg, c->cl->size) != 0) {
+			c->errors++;
+			cli_finish(c);
+			return;
+		}
+		memset(nng_msg_body(msg), 'e', c->cl->size);
+	}
+	c->receiving = false;
+	c->t0 = now_ns();
+	nng_aio_set_msg(c->aio, msg);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+static void
+cli_cb(void *arg)
+{
+	cli_ctx *c = arg;
+	int rv = nng_aio_result(c->aio);
+	nng_msg *msg = NULL;
+	uint64_t t;
+
+	if (!c->receiving) {
+		if (rv == 0) {
+			c->receiving = true;
+			nng_ctx_recv(c->ctx, c->aio);
+			return;
+		}
+		/* The unsent message is still ours. */
+		nng_msg_free(nng_aio_get_msg(c->aio));
+		nng_aio_set_msg(c->aio, NULL);
+	} else if (rv == 0) {
+		t = now_ns();
+		msg = nng_aio_get_msg(c->aio);
+		nng_aio_set_msg(c->aio, NULL);
+		bench_hist_record(&c->hist, (t - c->t0 + 500) / 1000);
+		c->done++;
+		if (nng_msg_len(msg) != c->cl->size) {
+			c->errors++;
+			nng_msg_free(msg);
+			msg = NULL;
+		}
+	}
+	if (rv != 0) {
+		c->errors++;
+		c->last_error = rv;
+	}
+	if (rv == NNG_ECLOSED ||
+	    atomic_load_explicit(&c->cl->stop, memory_order_relaxed)) {
+		nng_msg_free(msg);
+		cli_finish(c);
+		return;
+	}
+	cli_send(c, msg);
+}
+
+static void
+client_fini(echo_client *cl)
+{
+	unsigned i;
+
+	for (i = 0; cl->ctxs != NULL && i < cl->n_ctxs; i++) {
+		if (cl->ctxs[i].aio != NULL) {
+			nng_aio_stop(cl->ctxs[i].aio);
+		}
+	}
+	for (i = 0; cl->ctxs != NULL && i < cl->n_ctxs; i++) {
+		if (cl->ctxs[i].open) {
+			nng_ctx_close(cl->ctxs[i].ctx);
+		}
+		if (cl->ctxs[i].aio != NULL) {
+			nng_aio_free(cl->ctxs[i].aio);
+		}
+		bench_hist_fini(&cl->ctxs[i].hist);
+	}
+	free(cl->ctxs);
+	cl->ctxs = NULL;
+	if (cl->sock_open) {
+		nng_close(cl->sock);
+		cl->sock_open = false;
+	}
+}
+
+/* Dials url and builds the contexts (not yet sending). */
+static int
+client_open(echo_client *cl, const echo_config *cfg, const char *url)
+{
+	unsigned i;
+	int rv;
+
+	memset(cl, 0, sizeof(*cl));
+	atomic_init(&cl->stop, false);
+	atomic_init(&cl->active, 0);
+	cl->size = cfg->size;
+	if ((rv = nng_req0_open(&cl->sock)) != 0) {
+		fprintf(stderr, "nng_echo: req0_open: %s\n", nng_strerror(rv));
+		return -1;
+	}
+	cl->sock_open = true;
+	/* No resend: each request is answered once or times out. */
+	if ((rv = nng_socket_set_ms(cl->sock, NNG_OPT_REQ_RESENDTIME,
+				    NNG_DURATION_INFINITE)) != 0 ||
+	    (rv = nng_socket_set_size(cl->sock, NNG_OPT_RECVMAXSZ,
+				      cfg->size + 1024)) != 0) {
+		fprintf(stderr, "nng_echo: socket options: %s\n",
+			nng_strerror(rv));
+		return -1;
+	}
+	for (i = 0; i < cfg->dialers; i++) {
+		if ((rv = nng_dial(cl->sock, url, NULL, 0)) != 0) {
+			fprintf(stderr, "nng_echo: dial %s: %s\n", url,
+				nng_strerror(rv));
+			return -1;
+		}
+	}
+	cl->ctxs = calloc(cfg->concurrency, sizeof(*cl->ctxs));
+	if (cl->ctxs == NULL) {
+		fprintf(stderr, "nng_echo: out of memory\n");
+		return -1;
+	}
+	cl->n_ctxs = cfg->concurrency;
+	for (i = 0; i < cl->n_ctxs; i++) {
+		cli_ctx *c = &cl->ctxs[i];
+
+		c->cl = cl;
+		bench_hist_init(&c->hist);
+		if ((rv = nng_aio_alloc(&c->aio, cli_cb, c)) != 0 ||
+		    (rv = nng_ctx_open(&c->ctx, cl->sock)) != 0) {
+			fprintf(stderr, "nng_echo: client context: %s\n",
+				nng_strerror(rv));
+			return -1;
+		}
+		c->open = true;
+		nng_aio_set_timeout(c->aio, CALL_TIMEOUT_MS);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Report
+ */
+
+typedef struct echo_result {
+	uint64_t round_trips;
+	uint64_t errors;
+	int last_error;
+	double seconds;
+	unsigned unfinished; /* contexts still in flight at the deadline */
+	bench_hist hist;
+} echo_result;
+
+static void
+report(const echo_config *cfg, const char *url, const echo_result *r)
+{
+	double rate = r->seconds > 0 ? (double)r->round_trips / r->seconds : 0;
+	const bench_hist *h = &r->hist;
+
+	if (cfg->json) {
+		printf(
+		    "{\"url\": \"%s\", \"size\": %zu, \"concurrency\": %u, "
+		    "\"server_contexts\": %u, \"dialers\": %u, "
+		    "\"duration_s\": %.3f, "
+		    "\"round_trips\": %" PRIu64 ", \"errors\": %" PRIu64
+		    ", \"throughput\": %.1f, \"latency_us\": {\"p50\": %" PRIu64
+		    ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64
+		    ", \"p999\": %" PRIu64 ", \"max\": %" PRIu64
+		    ", \"mean\": %.1f}}\n",
+		    url, cfg->size, cfg->concurrency, cfg->server_contexts,
+		    cfg->dialers, r->seconds, r->round_trips, r->errors, rate,
+		    bench_hist_percentile(h, 50.0),
+		    bench_hist_percentile(h, 90.0),
+		    bench_hist_percentile(h, 99.0),
+		    bench_hist_percentile(h, 99.9), h->max, bench_hist_mean(h));
+	} else {
+		printf("nng_echo %s: %zu-byte messages, %u in flight, %u "
+		       "connection(s), %.2f s\n",
+		       url, cfg->size, cfg->concurrency, cfg->dialers,
+		       r->seconds);
+		printf("  round trips  %" PRIu64 " (%.0f/s), errors %" PRIu64
+		       "\n",
+		       r->round_trips, rate, r->errors);
+		printf("  latency us   p50 %" PRIu64 "  p90 %" PRIu64
+		       "  p99 %" PRIu64 "  p99.9 %" PRIu64 "  max %" PRIu64
+		       "  mean %.1f\n",
+		       bench_hist_percentile(h, 50.0),
+		       bench_hist_percentile(h, 90.0),
+		       bench_hist_percentile(h, 99.0),
+		       bench_hist_percentile(h, 99.9), h->max,
+		       bench_hist_mean(h));
+	}
+	if (r->errors > 0 && r->last_error != 0) {
+		fprintf(stderr, "nng_echo: last error: %s\n",
+			nng_strerror(r->last_error));
+	}
+	if (r->unfinished > 0) {
+		fprintf(
+		    stderr,
+		    "nng_echo: %u contexts still in flight at the deadline\n",
+		    r->unfinished);
+	}
+	fflush(stdout);
+}
+
+/* Runs the client for the configured time; fills r. */
+static void
+client_run(echo_client *cl, const echo_config *cfg, echo_result *r)
+{
+	uint64_t t_start, t_end = 0, deadline;
+	unsigned i, left;
+
+	atomic_store(&cl->active, cl->n_ctxs);
+	t_start = now_ns();
+	for (i = 0; i < cl->n_ctxs; i++) {
+		cli_send(&cl->ctxs[i], NULL);
+	}
+	sleep_ms(cfg->duration_s * 1000u);
+	atomic_store(&cl->stop, true);
+	deadline = now_ns() + (uint64_t)(CALL_TIMEOUT_MS + 1000) * 1000000u;
+	while ((left = atomic_load_explicit(&cl->active,
+					    memory_order_acquire)) > 0 &&
+	       now_ns() < deadline) {
+		sleep_ms(1);
+	}
+	r->unfinished = left;
+	bench_hist_init(&r->hist);
+	for (i = 0; i < cl->n_ctxs; i++) {
+		const cli_ctx *c = &cl->ctxs[i];
+
+		if (left > 0) {
+			break; /* contexts may still write: do not read them */
+		}
+		r->round_trips += c->done;
+		r->errors += c->errors;
+		if (c->last_error != 0) {
+			r->last_error = c->last_error;
+		}
+		if (c->t_last > t_end) {
+			t_end = c->t_last;
+		}
+		bench_hist_merge(&r->hist, &c->hist);
+	}
+	if (t_end == 0) {
+		t_end = now_ns();
+	}
+	r->seconds = (double)(t_end - t_start) / 1e9;
+}
+
+/* ------------------------------------------------------------------------
+ * Options
+ */
+
+static void
+usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: nng_echo [--url URL] [--concurrency C] [--duration S]\n"
+	    "                [--size B] [--server-contexts N] [--dialers N]\n"
+	    "                [--mode both|server|client] [--json]\n"
+	    "  defaults: ipc:///tmp/nng_echo.<pid>.sock, 64, 5 s, 200 "
+	    "bytes, 64, 1, both\n");
+}
+
+static int
+parse_uint(const char *s, unsigned long min, unsigned long max,
+	   unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || *s == '\0' || *s == '-') {
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+/* Whether a is one of the options that take a value. */
+static bool
+takes_value(const char *a)
+{
+	static const char *const names[] = {
+	    "--url",     "--concurrency", "--server-contexts",
+	    "--dialers", "--duration",    "--size",
+	    "--mode"};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (strcmp(a, names[i]) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static int
+parse_args(int argc, char **argv, echo_config *cfg)
+{
+	unsigned long v;
+	int i;
+
+	for (i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "--json") == 0) {
+			cfg->json = true;
+			continue;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			usage(stdout);
+			exit(0);
+		}
+		if (!takes_value(a)) {
+			fprintf(stderr, "nng_echo: unknown option %s\n", a);
+			return -1;
+		}
+		if (val == NULL) {
+			fprintf(stderr, "nng_echo: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (strcmp(a, "--url") == 0) {
+			cfg->url = val;
+		} else if (strcmp(a, "--concurrency") == 0) {
+			if (parse_uint(val, 1, MAX_CONTEXTS, &v) != 0) {
+				goto bad;
+			}
+			cfg->concurrency = (unsigned)v;
+		} else if (strcmp(a, "--server-contexts") == 0) {
+			if (parse_uint(val, 1, MAX_CONTEXTS, &v) != 0) {
+				goto bad;
+			}
+			cfg->server_contexts = (unsigned)v;
+		} else if (strcmp(a, "--dialers") == 0) {
+			if (parse_uint(val, 1, 64, &v) != 0) {
+				goto bad;
+			}
+			cfg->dialers = (unsigned)v;
+		} else if (strcmp(a, "--duration") == 0) {
+			if (parse_uint(val, 1, MAX_DURATION, &v) != 0) {
+				goto bad;
+			}
+			cfg->duration_s = (unsigned)v;
+		} else if (strcmp(a, "--size") == 0) {
+			if (parse_uint(val, 0, MAX_SIZE, &v) != 0) {
+				goto bad;
+			}
+			cfg->size = (size_t)v;
+		} else if (strcmp(a, "--mode") == 0) {
+			cfg->run_server = strcmp(val, "client") != 0;
+			cfg->run_client = strcmp(val, "server") != 0;
+			if (strcmp(val, "both") != 0 &&
+			    strcmp(val, "client") != 0 &&
+			    strcmp(val, "server") != 0) {
+				goto bad;
+			}
+		} else {
+			fprintf(stderr, "nng_echo: unknown option %s\n", a);
+			return -1;
+		}
+		continue;
+	bad:
+		fprintf(stderr, "nng_echo: bad value for %s: %s\n", a, val);
+		return -1;
+	}
+	return 0;
+}
+
+static volatile sig_atomic_t teardown_rc;
+
+static void
+on_alarm(int sig)
+{
+	static const char msg[] = "nng_echo: teardown hung (nng_close); "
+				  "exiting anyway\n";
+	ssize_t n;
+
+	(void)sig;
+	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)n;
+	_exit(teardown_rc);
+}
+
+int
+main(int argc, char **argv)
+{
+	echo_config cfg = {.url = NULL,
+			   .concurrency = 64,
+			   .server_contexts = 64,
+			   .dialers = 1,
+			   .duration_s = 5,
+			   .size = 200,
+			   .run_server = true,
+			   .run_client = true};
+	char default_url[128], dial_url[256];
+	echo_server sv;
+	echo_client cl;
+	echo_result *res = NULL;
+	struct sigaction sa;
+	int rc = 1;
+
+	memset(&sv, 0, sizeof(sv));
+	memset(&cl, 0, sizeof(cl));
+	if (parse_args(argc, argv, &cfg) != 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (cfg.url == NULL) {
+		snprintf(default_url, sizeof(default_url),
+			 "ipc:///tmp/nng_echo.%ld.sock", (long)getpid());
+		cfg.url = default_url;
+	}
+	snprintf(dial_url, sizeof(dial_url), "%s", cfg.url);
+	if (cfg.run_server &&
+	    server_start(&sv, &cfg, dial_url, sizeof(dial_url)) != 0) {
+		goto out;
+	}
+	if (!cfg.run_client) {
+		fprintf(stderr, "nng_echo: serving %s for %u s\n", dial_url,
+			cfg.duration_s);
+		sleep_ms(cfg.duration_s * 1000u);
+		rc = 0;
+		goto out;
+	}
+	if (client_open(&cl, &cfg, dial_url) != 0) {
+		goto out;
+	}
+	if ((res = calloc(1, sizeof(*res))) == NULL) {
+		fprintf(stderr, "nng_echo: out of memory\n");
+		goto out;
+	}
+	client_run(&cl, &cfg, res);
+	report(&cfg, dial_url, res);
+	rc = 0;
+	if (res->unfinished > 0) {
+		/* Callbacks may still touch the contexts: do not free them. */
+		fflush(stdout);
+		_exit(rc);
+	}
+out:
+	/* nng_close() can hang: bound the teardown. */
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	teardown_rc = rc;
+	alarm(TEARDOWN_SECS);
+	fflush(stdout);
+	client_fini(&cl);
+	server_fini(&sv);
+	free(res);
+	alarm(0);
+	return rc;
+}
