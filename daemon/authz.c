@@ -5,19 +5,41 @@
 
 #include "authz.h"
 
-static const char *const privileged[] = {"Admin", "SystemAdministrator",
-					 "TenantAdmin", "Manager"};
+/*
+ * How powerful a role is. Nobody acts on a user more powerful than they
+ * are, nor grants or takes away a role above their own rank.
+ */
+static const struct {
+	const char *role;
+	int rank;
+} ranks[] = {
+    {"Admin", 4},
+    {"SystemAdministrator", 3},
+    {"TenantAdmin", 2},
+    {"Manager", 2},
+};
 
-static bool
-is_privileged(const char *role)
+static int
+role_rank(const char *role)
 {
-	for (size_t i = 0; i < sizeof(privileged) / sizeof(privileged[0]);
-	     i++) {
-		if (strcmp(role, privileged[i]) == 0) {
-			return true;
+	for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++) {
+		if (strcmp(role, ranks[i].role) == 0) {
+			return ranks[i].rank;
 		}
 	}
-	return false;
+	return 0;
+}
+
+static int
+user_rank(const ud_user *u)
+{
+	int r = 0;
+
+	for (size_t i = 0; i < u->roles.n; i++) {
+		int k = role_rank(u->roles.v[i]);
+		r = k > r ? k : r;
+	}
+	return r;
 }
 
 bool
@@ -89,12 +111,9 @@ ud_authz_can_manage(ud_store_conn *conn, const ud_user *actor,
 	if (is_admin(actor) || actor->id == target->id) {
 		return 0;
 	}
-	for (size_t i = 0; i < target->roles.n; i++) {
-		const char *r = target->roles.v[i];
-		if (is_privileged(r) && !ud_has_role(actor, r)) {
-			*why = "The user holds a role you do not hold.";
-			return UP_PERMISSION_DENIED;
-		}
+	if (user_rank(target) > user_rank(actor)) {
+		*why = "The user holds a role above yours.";
+		return UP_PERMISSION_DENIED;
 	}
 	if (ud_has_role(actor, "SystemAdministrator")) {
 		return 0;
@@ -115,18 +134,17 @@ int
 ud_authz_can_grant(const ud_user *actor, const ud_strv *old_roles,
 		   const ud_strv *new_roles, const char **why)
 {
-	if (is_admin(actor)) {
-		return 0;
-	}
+	int mine = user_rank(actor);
+
 	for (int pass = 0; pass < 2; pass++) {
 		const ud_strv *a = pass == 0 ? new_roles : old_roles;
 		const ud_strv *b = pass == 0 ? old_roles : new_roles;
 		for (size_t i = 0; i < a->n; i++) {
 			const char *r = a->v[i];
-			if (!ud_strv_has(b, r) && is_privileged(r) &&
-			    !ud_has_role(actor, r)) {
-				*why = "You cannot grant or remove a role you "
-				       "do not hold.";
+			if (!ud_strv_has(b, r) && role_rank(r) > mine) {
+				*why =
+				    "You cannot grant or remove a role above "
+				    "your own.";
 				return UP_PERMISSION_DENIED;
 			}
 		}

@@ -7,9 +7,9 @@
  *  - scoped actors (Manager, TenantAdmin, others) act on users who share an
  *    organization with them; a TenantAdmin's scope includes all
  *    sub-organizations of theirs;
- *  - nobody but an Admin acts on a user holding a privileged role
- *    (Admin, SystemAdministrator, TenantAdmin, Manager) they do not hold,
- *    nor grants or takes away such a role they do not hold.
+ *  - roles rank Admin > SystemAdministrator > TenantAdmin = Manager >
+ *    the rest: nobody acts on a user who outranks them, nor grants or
+ *    takes away a role above their own rank.
  */
 #ifndef UD_AUTHZ_H
 #define UD_AUTHZ_H
