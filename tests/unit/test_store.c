@@ -1337,9 +1337,42 @@ bench(void)
 	       (double)s.writes / (double)(s.commits ? s.commits : 1),
 	       (unsigned long long)s.checkpoints);
 
+	/* the writer alone: one thread queues everything asynchronously */
+	{
+		waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
+			    0, 0};
+		ud_store_counters s0;
+		ud_store_stats(st, &s0);
+		t0 = now_s();
+		for (int i = 0; i < THREADS * PER; i++) {
+			gc_job *j = calloc(1, sizeof(*j));
+			if (j == NULL) {
+				errors++;
+				continue;
+			}
+			snprintf(j->email, sizeof(j->email),
+				 "async%d@example.com", i);
+			j->u.email = j->email;
+			j->u.manager_access = -1;
+			j->w = &w;
+			if (ud_store_write(st, fn_gc_insert, done_gc, j) != 0) {
+				free(j);
+				errors++;
+			}
+		}
+		CHECK(wait_done(&w, THREADS * PER, 60000));
+		t = now_s() - t0;
+		CHECK_INT(errors + w.failed, 0);
+		ud_store_stats(st, &s);
+		printf("bench: %d writes queued by one thread in %.3f s: "
+		       "%.0f writes/s, %llu commits\n",
+		       THREADS * PER, t, THREADS * PER / t,
+		       (unsigned long long)(s.commits - s0.commits));
+	}
+
 	CHECK_INT(ud_store_reader_open(st, &r), 0);
 	n = ud_store_user_count(r);
-	CHECK_INT(n, THREADS * PER);
+	CHECK_INT(n, 2 * THREADS * PER);
 	errors = 0;
 	t0 = now_s();
 	for (int i = 0; i < READS && n > 0; i++) {
