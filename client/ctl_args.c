@@ -1,0 +1,720 @@
+/*
+ * ctl_args.c - usersctl's commands, options and request building.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl_args.h"
+
+enum opt_id {
+	/* global */
+	O_URL,
+	O_USER,
+	O_JSON,
+	O_TOKEN_FILE,
+	O_PASSWORD_FILE,
+	O_NEW_PASSWORD_FILE,
+	O_DEADLINE,
+	O_TLS_CA,
+	O_TLS_CERT,
+	O_TLS_KEY,
+	O_TLS_SERVER_NAME,
+	O_HELP,
+	/* command options */
+	O_EMAIL,
+	O_FIRST,
+	O_LAST,
+	O_ORG,
+	O_ORGS,
+	O_ROLES,
+	O_NAME,
+	O_ROLE,
+	O_PHONE,
+	O_VIVIOT_ID,
+	O_TYPE,
+	O_PARENT,
+	O_SKIP,
+	O_TAKE,
+	O_PASSWORD,
+	O_COUNT
+};
+
+#define BIT(o) (1u << (o))
+
+typedef struct opt_def {
+	const char *name;
+	enum opt_id id;
+	bool value; /* takes an argument */
+	bool global;
+	const char *arg;
+	const char *help;
+} opt_def;
+
+static const opt_def opt_defs[] = {
+    {"url", O_URL, true, true, "URL",
+     "daemon to talk to (repeatable; default ipc://./var/usersd.sock)"},
+    {"user", O_USER, true, true, "EMAIL", "log in as EMAIL when needed"},
+    {"json", O_JSON, false, true, NULL, "print the answer as JSON"},
+    {"token-file", O_TOKEN_FILE, true, true, "F",
+     "bearer token cache (default $XDG_RUNTIME_DIR/usersd/token or "
+     "~/.config/usersd/token)"},
+    {"password-file", O_PASSWORD_FILE, true, true, "F",
+     "login password from the first line of F"},
+    {"new-password-file", O_NEW_PASSWORD_FILE, true, true, "F",
+     "a new user's password from the first line of F"},
+    {"deadline", O_DEADLINE, true, true, "MS",
+     "how long to wait for the daemon (default 5000)"},
+    {"tls-ca", O_TLS_CA, true, true, "F", "CA file for tls+tcp:// URLs"},
+    {"tls-cert", O_TLS_CERT, true, true, "F", "client certificate"},
+    {"tls-key", O_TLS_KEY, true, true, "F", "client key"},
+    {"tls-server-name", O_TLS_SERVER_NAME, true, true, "NAME",
+     "name the server certificate must carry (default: the URL host)"},
+    {"help", O_HELP, false, true, NULL, "this help"},
+    {"email", O_EMAIL, true, false, "EMAIL", "email address"},
+    {"first", O_FIRST, true, false, "NAME", "first name"},
+    {"last", O_LAST, true, false, "NAME", "last name"},
+    {"org", O_ORG, true, false, "ID", "organization (account) id"},
+    {"orgs", O_ORGS, true, false, "ID,ID",
+     "the organizations (accounts) of the user; \"\" clears"},
+    {"roles", O_ROLES, true, false, "R,R", "roles; \"\" clears"},
+    {"name", O_NAME, true, false, "TEXT", "name"},
+    {"role", O_ROLE, true, false, "ROLE", "only users holding ROLE"},
+    {"phone", O_PHONE, true, false, "PHONE", "phone number"},
+    {"viviot-id", O_VIVIOT_ID, true, false, "ID", "Viviot user id"},
+    {"type", O_TYPE, true, false, "0|10|20|30",
+     "Unknown 0, Admin 10, Tenant 20, Location 30"},
+    {"parent", O_PARENT, true, false, "ID", "parent organization"},
+    {"skip", O_SKIP, true, false, "N", "skip N results"},
+    {"take", O_TAKE, true, false, "N", "return at most N results"},
+    {"password", O_PASSWORD, false, false, NULL,
+     "set a new password (prompt, USERSCTL_NEW_PASSWORD or "
+     "--new-password-file)"},
+};
+
+#define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
+
+static const ctl_command commands[] = {
+    {"login", NULL, "Authenticate", 0, 0, "login",
+     "Log in as --user and cache the bearer token. The password comes "
+     "from --password-file, USERSCTL_PASSWORD or a prompt."},
+    {"user", "create", "NewUser",
+     BIT(O_EMAIL) | BIT(O_FIRST) | BIT(O_LAST) | BIT(O_ORG), 0,
+     "user create --email EMAIL --first NAME --last NAME [--org ID]",
+     "Create a login. Its password comes from --new-password-file, "
+     "USERSCTL_NEW_PASSWORD or a prompt."},
+    {"user", "get", "GetUser", 0, 1, "user get ID", "Show a login."},
+    {"user", "list", "ListUsers",
+     BIT(O_EMAIL) | BIT(O_NAME) | BIT(O_ORG) | BIT(O_ROLE) | BIT(O_SKIP) |
+	 BIT(O_TAKE),
+     0,
+     "user list [--email TEXT] [--name TEXT] [--org ID] [--role R] "
+     "[--skip N] [--take N]",
+     "List the logins you manage."},
+    {"user", "patch", "PatchUser",
+     BIT(O_FIRST) | BIT(O_LAST) | BIT(O_ROLES) | BIT(O_ORGS) | BIT(O_PASSWORD),
+     1,
+     "user patch ID [--first NAME] [--last NAME] [--roles R,R] "
+     "[--orgs ID,ID] [--password]",
+     "Change a login; what is not given stays as it is."},
+    {"user", "update", "UpdateBusinessUser",
+     BIT(O_FIRST) | BIT(O_LAST) | BIT(O_EMAIL) | BIT(O_ROLES) | BIT(O_PHONE) |
+	 BIT(O_VIVIOT_ID),
+     1,
+     "user update ID --first NAME --last NAME --email EMAIL --roles R,R "
+     "[--phone P] [--viviot-id ID]",
+     "Replace a business user's profile (UpdateBusinessUser)."},
+    {"user", "delete", "DeleteUser", 0, 1, "user delete ID", "Delete a login."},
+    {"org", "create", "CreateOrganization",
+     BIT(O_NAME) | BIT(O_TYPE) | BIT(O_PARENT), 0,
+     "org create --name NAME [--type 0|10|20|30] [--parent ID]",
+     "Create an organization."},
+    {"org", "get", "GetOrganization", 0, 1, "org get ID",
+     "Show an organization."},
+    {"org", "list", "ListOrganizations",
+     BIT(O_PARENT) | BIT(O_SKIP) | BIT(O_TAKE), 0,
+     "org list [--parent ID] [--skip N] [--take N]",
+     "List the organizations you can see."},
+    {"member", "add", "AddOrganizationMember", 0, 2, "member add ORG USER",
+     "Make user USER a member of organization ORG."},
+    {"member", "remove", "RemoveOrganizationMember", 0, 2,
+     "member remove ORG USER", "Remove user USER from organization ORG."},
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void
+set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0) {
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+static bool
+is_group(const char *g)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].group, g) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool
+group_has_subs(const char *g)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (strcmp(commands[i].group, g) == 0) {
+			return commands[i].name != NULL;
+		}
+	}
+	return false;
+}
+
+static const ctl_command *
+find_command(const char *group, const char *name)
+{
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const ctl_command *c = &commands[i];
+		if (strcmp(c->group, group) != 0) {
+			continue;
+		}
+		if (c->name == NULL ||
+		    (name != NULL && strcmp(c->name, name) == 0)) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+static const opt_def *
+find_opt(const char *name, size_t len)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		if (strlen(opt_defs[i].name) == len &&
+		    strncmp(opt_defs[i].name, name, len) == 0) {
+			return &opt_defs[i];
+		}
+	}
+	return NULL;
+}
+
+static int
+parse_i32(const char *s, int32_t min, int32_t max, int32_t *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno != 0 || end == s || *end != '\0' || v < min || v > max) {
+		return -1;
+	}
+	*out = (int32_t)v;
+	return 0;
+}
+
+static int
+set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
+{
+	int32_t n;
+
+	switch (o->id) {
+	case O_URL:
+		if (a->n_urls == CTL_MAX_URLS) {
+			set_err(err, errlen, "at most %d --url", CTL_MAX_URLS);
+			return -1;
+		}
+		a->urls[a->n_urls++] = v;
+		break;
+	case O_USER:
+		a->user = v;
+		break;
+	case O_JSON:
+		a->json = true;
+		break;
+	case O_TOKEN_FILE:
+		a->token_file = v;
+		break;
+	case O_PASSWORD_FILE:
+		a->password_file = v;
+		break;
+	case O_NEW_PASSWORD_FILE:
+		a->new_password_file = v;
+		break;
+	case O_DEADLINE:
+		if (parse_i32(v, 1, 3600000, &n) != 0) {
+			set_err(err, errlen,
+				"--deadline: not a number of ms: %s", v);
+			return -1;
+		}
+		a->deadline_ms = (uint32_t)n;
+		break;
+	case O_TLS_CA:
+		a->tls_ca = v;
+		break;
+	case O_TLS_CERT:
+		a->tls_cert = v;
+		break;
+	case O_TLS_KEY:
+		a->tls_key = v;
+		break;
+	case O_TLS_SERVER_NAME:
+		a->tls_server_name = v;
+		break;
+	case O_HELP:
+		a->help = true;
+		break;
+	case O_EMAIL:
+		a->email = v;
+		break;
+	case O_FIRST:
+		a->first = v;
+		break;
+	case O_LAST:
+		a->last = v;
+		break;
+	case O_ORG:
+		a->org = v;
+		break;
+	case O_ORGS:
+		a->orgs = v;
+		break;
+	case O_ROLES:
+		a->roles = v;
+		break;
+	case O_NAME:
+		a->name = v;
+		break;
+	case O_ROLE:
+		a->role = v;
+		break;
+	case O_PHONE:
+		a->phone = v;
+		break;
+	case O_VIVIOT_ID:
+		a->viviot_id = v;
+		break;
+	case O_PARENT:
+		a->parent = v;
+		break;
+	case O_TYPE:
+		if (parse_i32(v, 0, INT32_MAX, &a->type) != 0) {
+			set_err(err, errlen, "--type: not a number: %s", v);
+			return -1;
+		}
+		a->has_type = true;
+		break;
+	case O_SKIP:
+	case O_TAKE:
+		if (parse_i32(v, 0, INT32_MAX, &n) != 0) {
+			set_err(err, errlen, "--%s: not a count: %s", o->name,
+				v);
+			return -1;
+		}
+		if (o->id == O_SKIP) {
+			a->skip = n;
+			a->has_skip = true;
+		} else {
+			a->take = n;
+			a->has_take = true;
+		}
+		break;
+	case O_PASSWORD:
+		a->new_password = true;
+		break;
+	case O_COUNT:
+		break;
+	}
+	return 0;
+}
+
+int
+ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
+{
+	const char *sub = NULL;
+	uint32_t seen = 0;
+	const char *first_bad = NULL;
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 1; i < argc; i++) {
+		const char *arg = argv[i];
+		const char *v = NULL;
+		const opt_def *o;
+		size_t len;
+
+		if (strcmp(arg, "-h") == 0) {
+			a->help = true;
+			continue;
+		}
+		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+			if (a->group == NULL) {
+				a->group = arg;
+			} else if (sub == NULL && group_has_subs(a->group)) {
+				sub = arg;
+			} else if (a->n_pos < CTL_MAX_POS) {
+				a->pos[a->n_pos++] = arg;
+			} else {
+				set_err(err, errlen, "too many arguments: %s",
+					arg);
+				return -1;
+			}
+			continue;
+		}
+		arg += 2;
+		len = strcspn(arg, "=");
+		o = find_opt(arg, len);
+		if (o == NULL) {
+			set_err(err, errlen, "unknown option --%.*s", (int)len,
+				arg);
+			return -1;
+		}
+		if (arg[len] == '=') {
+			if (!o->value) {
+				set_err(err, errlen, "--%s takes no value",
+					o->name);
+				return -1;
+			}
+			v = arg + len + 1;
+		} else if (o->value) {
+			if (i + 1 >= argc) {
+				set_err(err, errlen, "--%s needs a value",
+					o->name);
+				return -1;
+			}
+			v = argv[++i];
+		}
+		if (!o->global) {
+			seen |= BIT(o->id);
+		}
+		if (set_opt(a, o, v, err, errlen) != 0) {
+			return -1;
+		}
+	}
+
+	if (a->group == NULL) {
+		if (a->help) {
+			return 0;
+		}
+		set_err(err, errlen, "no command (try --help)");
+		return -1;
+	}
+	if (!is_group(a->group)) {
+		set_err(err, errlen, "unknown command: %s", a->group);
+		return -1;
+	}
+	a->cmd = find_command(a->group, sub);
+	if (a->cmd == NULL) {
+		if (a->help && sub == NULL) {
+			return 0; /* help for the group */
+		}
+		if (sub == NULL) {
+			set_err(err, errlen,
+				"%s: which command? (try %s --help)", a->group,
+				a->group);
+		} else {
+			set_err(err, errlen, "unknown command: %s %s", a->group,
+				sub);
+		}
+		return -1;
+	}
+	if (a->help) {
+		return 0;
+	}
+	if ((seen & ~a->cmd->opts) != 0) {
+		for (size_t i = 0; i < N_OPTS; i++) {
+			if ((seen & ~a->cmd->opts) & BIT(opt_defs[i].id)) {
+				first_bad = opt_defs[i].name;
+				break;
+			}
+		}
+		set_err(err, errlen, "--%s does not apply to %s%s%s", first_bad,
+			a->cmd->group, a->cmd->name ? " " : "",
+			a->cmd->name ? a->cmd->name : "");
+		return -1;
+	}
+	if (a->n_pos != a->cmd->n_pos) {
+		set_err(err, errlen, "usage: usersctl %s", a->cmd->synopsis);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+usage_opts(FILE *out, bool global, uint32_t mask)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const opt_def *o = &opt_defs[i];
+		char left[64];
+
+		if (o->global != global || (!global && !(mask & BIT(o->id)))) {
+			continue;
+		}
+		snprintf(left, sizeof(left), "--%s%s%s", o->name,
+			 o->arg ? " " : "", o->arg ? o->arg : "");
+		fprintf(out, "  %-28s %s\n", left, o->help);
+	}
+}
+
+void
+ctl_usage(FILE *out, const ctl_args *a)
+{
+	const ctl_command *c = a != NULL ? a->cmd : NULL;
+
+	if (c != NULL) {
+		fprintf(out, "usage: usersctl [global options] %s\n\n%s\n",
+			c->synopsis, c->help);
+		if (c->opts != 0) {
+			fprintf(out, "\noptions:\n");
+			usage_opts(out, false, c->opts);
+		}
+		fprintf(out, "\nglobal options:\n");
+		usage_opts(out, true, 0);
+		return;
+	}
+	fprintf(out, "usage: usersctl [global options] COMMAND [ARGS]\n\n"
+		     "commands:\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (a != NULL && a->group != NULL &&
+		    strcmp(a->group, commands[i].group) != 0) {
+			continue;
+		}
+		fprintf(out, "  %s\n", commands[i].synopsis);
+	}
+	fprintf(out, "\nglobal options:\n");
+	usage_opts(out, true, 0);
+	fprintf(out, "\nSecrets never go on the command line: the login "
+		     "password comes from\n--password-file, "
+		     "USERSCTL_PASSWORD or a prompt; a new user's password "
+		     "from\n--new-password-file, USERSCTL_NEW_PASSWORD or a "
+		     "prompt.\n"
+		     "Exit status: 0 on success, 1 when the daemon refuses, "
+		     "2 for usage errors.\n");
+}
+
+int
+ctl_split_list(const char *s, char **buf, char ***items, size_t *n)
+{
+	size_t cap = 1;
+	char *b;
+	char **v;
+	size_t k = 0;
+	char *p;
+
+	*buf = NULL;
+	*items = NULL;
+	*n = 0;
+	for (const char *q = s; *q != '\0'; q++) {
+		cap += *q == ',';
+	}
+	if (cap > CTL_MAX_LIST) {
+		return -1;
+	}
+	b = strdup(s);
+	v = calloc(cap, sizeof(*v));
+	if (b == NULL || v == NULL) {
+		free(b);
+		free(v);
+		return -1;
+	}
+	p = b;
+	for (;;) {
+		char *comma = strchr(p, ',');
+		char *end;
+
+		if (comma != NULL) {
+			*comma = '\0';
+		}
+		while (*p == ' ' || *p == '\t') {
+			p++;
+		}
+		end = p + strlen(p);
+		while (end > p && (end[-1] == ' ' || end[-1] == '\t')) {
+			*--end = '\0';
+		}
+		if (*p != '\0') {
+			v[k++] = p;
+		}
+		if (comma == NULL) {
+			break;
+		}
+		p = comma + 1;
+	}
+	*buf = b;
+	*items = v;
+	*n = k;
+	return 0;
+}
+
+static int
+split_into(const char *s, const char *what, char **buf, char ***items,
+	   size_t *n, char *err, size_t errlen)
+{
+	if (ctl_split_list(s, buf, items, n) != 0) {
+		set_err(err, errlen, "--%s: too many items (at most %d)", what,
+			CTL_MAX_LIST);
+		return -1;
+	}
+	return 0;
+}
+
+#define CMD_IS(c, g, n)                                                        \
+	(strcmp((c)->group, g) == 0 && strcmp((c)->name, n) == 0)
+
+int
+ctl_build(const ctl_args *a, ctl_request *r, char *err, size_t errlen)
+{
+	const ctl_command *c = a->cmd;
+
+	memset(r, 0, sizeof(*r));
+	users__v1__string_list__init(&r->roles_list);
+	users__v1__string_list__init(&r->orgs_list);
+	if (c == NULL || c->name == NULL) {
+		set_err(err, errlen, "no request for this command");
+		return -1;
+	}
+	if (a->roles != NULL &&
+	    split_into(a->roles, "roles", &r->roles_buf, &r->roles, &r->n_roles,
+		       err, errlen) != 0) {
+		return -1;
+	}
+	if (a->orgs != NULL &&
+	    split_into(a->orgs, "orgs", &r->orgs_buf, &r->orgs, &r->n_orgs, err,
+		       errlen) != 0) {
+		return -1;
+	}
+	r->roles_list.items = r->roles;
+	r->roles_list.n_items = r->n_roles;
+	r->orgs_list.items = r->orgs;
+	r->orgs_list.n_items = r->n_orgs;
+
+	if (CMD_IS(c, "user", "create")) {
+		Users__V1__NewUser *m = &r->u.new_user;
+		users__v1__new_user__init(m);
+		m->email_address = (char *)a->email;
+		m->first_name = (char *)a->first;
+		m->last_name = (char *)a->last;
+		m->account_id = (char *)a->org;
+		r->password_slot = &m->password;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "user", "get")) {
+		Users__V1__GetUser *m = &r->u.get_user;
+		users__v1__get_user__init(m);
+		m->user_id = (char *)a->pos[0];
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "user", "list")) {
+		Users__V1__ListUsers *m = &r->u.list_users;
+		users__v1__list_users__init(m);
+		m->email = (char *)a->email;
+		m->name = (char *)a->name;
+		m->account_id = (char *)a->org;
+		m->role = (char *)a->role;
+		m->has_skip = a->has_skip;
+		m->skip = a->skip;
+		m->has_take = a->has_take;
+		m->take = a->take;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "user", "patch")) {
+		Users__V1__PatchUser *m = &r->u.patch_user;
+		users__v1__patch_user__init(m);
+		m->user_id = (char *)a->pos[0];
+		m->first_name = (char *)a->first;
+		m->last_name = (char *)a->last;
+		m->roles = a->roles != NULL ? &r->roles_list : NULL;
+		m->account_ids = a->orgs != NULL ? &r->orgs_list : NULL;
+		r->password_slot = a->new_password ? &m->new_password : NULL;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "user", "update")) {
+		Users__V1__UpdateBusinessUser *m = &r->u.update_business_user;
+		char *end;
+		long long id;
+		users__v1__update_business_user__init(m);
+		errno = 0;
+		id = strtoll(a->pos[0], &end, 10);
+		if (errno != 0 || end == a->pos[0] || *end != '\0') {
+			set_err(err, errlen, "user update: not a user id: %s",
+				a->pos[0]);
+			return -1;
+		}
+		m->has_user_id = true;
+		m->user_id = id;
+		m->first_name = (char *)a->first;
+		m->last_name = (char *)a->last;
+		m->email = (char *)a->email;
+		m->phone_number = (char *)a->phone;
+		m->viviot_id = (char *)a->viviot_id;
+		m->roles = r->roles;
+		m->n_roles = r->n_roles;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "user", "delete")) {
+		Users__V1__DeleteUser *m = &r->u.delete_user;
+		users__v1__delete_user__init(m);
+		m->user_id = (char *)a->pos[0];
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "org", "create")) {
+		Users__V1__CreateOrganization *m = &r->u.create_organization;
+		users__v1__create_organization__init(m);
+		m->name = (char *)a->name;
+		m->has_type = a->has_type;
+		m->type = (Users__V1__OrganizationType)a->type;
+		m->parent_id = (char *)a->parent;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "org", "get")) {
+		Users__V1__GetOrganization *m = &r->u.get_organization;
+		users__v1__get_organization__init(m);
+		m->id = (char *)a->pos[0];
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "org", "list")) {
+		Users__V1__ListOrganizations *m = &r->u.list_organizations;
+		users__v1__list_organizations__init(m);
+		m->parent_id = (char *)a->parent;
+		m->has_skip = a->has_skip;
+		m->skip = a->skip;
+		m->has_take = a->has_take;
+		m->take = a->take;
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "member", "add")) {
+		Users__V1__AddOrganizationMember *m = &r->u.add_member;
+		users__v1__add_organization_member__init(m);
+		m->organization_id = (char *)a->pos[0];
+		m->user_id = (char *)a->pos[1];
+		r->msg = &m->base;
+	} else if (CMD_IS(c, "member", "remove")) {
+		Users__V1__RemoveOrganizationMember *m = &r->u.remove_member;
+		users__v1__remove_organization_member__init(m);
+		m->organization_id = (char *)a->pos[0];
+		m->user_id = (char *)a->pos[1];
+		r->msg = &m->base;
+	} else {
+		set_err(err, errlen, "no request for %s %s", c->group, c->name);
+		return -1;
+	}
+	return 0;
+}
+
+void
+ctl_request_fini(ctl_request *r)
+{
+	if (r == NULL) {
+		return;
+	}
+	free(r->roles);
+	free(r->orgs);
+	free(r->roles_buf);
+	free(r->orgs_buf);
+	r->roles = NULL;
+	r->orgs = NULL;
+	r->roles_buf = NULL;
+	r->orgs_buf = NULL;
+	r->msg = NULL;
+	r->password_slot = NULL;
+}

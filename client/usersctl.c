@@ -1,0 +1,462 @@
+/*
+ * usersctl - the command line client of usersd.
+ *
+ *   usersctl [--url URL]... [--user EMAIL] [--json] [--token-file F]
+ *            [--password-file F] [--deadline MS] [--tls-ca F ...] COMMAND
+ *
+ * Secrets never come from the command line. The login password: the first
+ * line of --password-file when given, else $USERSCTL_PASSWORD, else a
+ * no-echo prompt when stdin is a terminal (explicit sources first, so
+ * scripts run from a terminal do not stop at a prompt). A new user's
+ * password likewise from --new-password-file, $USERSCTL_NEW_PASSWORD or a
+ * prompt. `login` caches the bearer token in a 0600 file; other commands
+ * use it, and log in first when there is none but --user and a password
+ * are available (or again when the cached token is refused).
+ *
+ * Exit status: 0 success, 1 the daemon refused (or could not be reached),
+ * 2 usage or local errors.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "ctl_args.h"
+#include "ctl_json.h"
+#include "usersclient.h"
+
+#define DEFAULT_URL "ipc://./var/usersd.sock"
+#define SECRET_MAX  1024 /* a password (max_len of the contract) */
+#define TOKEN_MAX   8192
+
+enum { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2 };
+
+/* ------------------------------------------------------------------------
+ * Secrets
+ */
+
+/* The first line of a file, without its newline. 0 or -1. */
+static int
+read_first_line(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		return -1;
+	}
+	if (fgets(buf, (int)size, f) == NULL) {
+		buf[0] = '\0';
+	}
+	fclose(f);
+	n = strcspn(buf, "\r\n");
+	buf[n] = '\0';
+	return 0;
+}
+
+/* A no-echo prompt on the terminal at stdin. 0 or -1. */
+static int
+prompt_secret(const char *prompt, char *buf, size_t size)
+{
+	struct termios old, quiet;
+	bool restored = false;
+	int rc = -1;
+
+	if (!isatty(STDIN_FILENO) || tcgetattr(STDIN_FILENO, &old) != 0) {
+		return -1;
+	}
+	quiet = old;
+	quiet.c_lflag &= ~(tcflag_t)ECHO;
+	quiet.c_lflag |= ECHONL;
+	fputs(prompt, stderr);
+	fflush(stderr);
+	if (tcsetattr(STDIN_FILENO, TCSAFLUSH, &quiet) != 0) {
+		return -1;
+	}
+	if (fgets(buf, (int)size, stdin) != NULL) {
+		buf[strcspn(buf, "\r\n")] = '\0';
+		rc = 0;
+	}
+	restored = tcsetattr(STDIN_FILENO, TCSAFLUSH, &old) == 0;
+	if (!restored) {
+		fputc('\n', stderr);
+	}
+	return rc;
+}
+
+/*
+ * A password from file, environment or prompt (in that order). Returns 0,
+ * or -1 when none is available (message printed).
+ */
+static int
+get_secret(const char *file, const char *env, const char *prompt, bool confirm,
+	   char *buf, size_t size)
+{
+	const char *e;
+
+	if (file != NULL) {
+		if (read_first_line(file, buf, size) != 0) {
+			fprintf(stderr, "usersctl: %s: %s\n", file,
+				strerror(errno));
+			return -1;
+		}
+		return 0;
+	}
+	if ((e = getenv(env)) != NULL) {
+		if (strlen(e) >= size) {
+			fprintf(stderr, "usersctl: %s is too long\n", env);
+			return -1;
+		}
+		snprintf(buf, size, "%s", e);
+		return 0;
+	}
+	if (prompt_secret(prompt, buf, size) == 0) {
+		char again[SECRET_MAX];
+		int same;
+		if (!confirm) {
+			return 0;
+		}
+		if (prompt_secret("Again: ", again, sizeof(again)) != 0) {
+			return -1;
+		}
+		same = strcmp(again, buf) == 0;
+		explicit_bzero(again, sizeof(again));
+		if (same) {
+			return 0;
+		}
+		fprintf(stderr, "usersctl: the passwords differ\n");
+		explicit_bzero(buf, size);
+		return -1;
+	}
+	return -1;
+}
+
+/* ------------------------------------------------------------------------
+ * The token cache
+ */
+
+static int
+token_path(const ctl_args *a, char *buf, size_t size)
+{
+	const char *base;
+	int n;
+
+	if (a->token_file != NULL) {
+		n = snprintf(buf, size, "%s", a->token_file);
+	} else if ((base = getenv("XDG_RUNTIME_DIR")) != NULL &&
+		   base[0] != '\0') {
+		n = snprintf(buf, size, "%s/usersd/token", base);
+	} else if ((base = getenv("HOME")) != NULL && base[0] != '\0') {
+		n = snprintf(buf, size, "%s/.config/usersd/token", base);
+	} else {
+		return -1;
+	}
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
+
+/* mkdir -p of the directories above path, each new one 0700. */
+static int
+make_parents(const char *path)
+{
+	char dir[PATH_MAX];
+	size_t n = strlen(path);
+
+	if (n >= sizeof(dir)) {
+		return -1;
+	}
+	memcpy(dir, path, n + 1);
+	for (char *p = dir + 1; *p != '\0'; p++) {
+		if (*p != '/') {
+			continue;
+		}
+		*p = '\0';
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+			return -1;
+		}
+		*p = '/';
+	}
+	return 0;
+}
+
+/* The cached token into buf ("" when there is none). */
+static void
+token_load(const ctl_args *a, char *buf, size_t size)
+{
+	char path[PATH_MAX];
+
+	buf[0] = '\0';
+	if (token_path(a, path, sizeof(path)) == 0 &&
+	    read_first_line(path, buf, size) != 0) {
+		buf[0] = '\0';
+	}
+}
+
+/* Writes the token to its file (0600, atomically). 0 or -1. */
+static int
+token_save(const ctl_args *a, const char *token)
+{
+	char path[PATH_MAX];
+	char tmp[PATH_MAX + 16];
+	size_t len = strlen(token);
+	int fd = -1;
+	int rc = -1;
+
+	if (token_path(a, path, sizeof(path)) != 0 || make_parents(path) != 0) {
+		goto out;
+	}
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >=
+	    sizeof(tmp)) {
+		goto out;
+	}
+	if ((fd = mkstemp(tmp)) < 0) { /* mode 0600 */
+		goto out;
+	}
+	if (fchmod(fd, 0600) != 0 || write(fd, token, len) != (ssize_t)len ||
+	    write(fd, "\n", 1) != 1 || fsync(fd) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	if (close(fd) != 0) {
+		fd = -1;
+		unlink(tmp);
+		goto out;
+	}
+	fd = -1;
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		goto out;
+	}
+	rc = 0;
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	if (rc != 0) {
+		fprintf(stderr,
+			"usersctl: cannot write the token file %s: %s\n", path,
+			strerror(errno));
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Output
+ */
+
+static void
+print_failure(const uc_result *res)
+{
+	const Users__V1__ResponseStatus *st = res->error;
+	const char *msg = (st != NULL && st->message != NULL)
+			      ? st->message
+			      : up_status_message(res->status);
+
+	fprintf(stderr, "usersctl: %s\n", msg);
+	for (size_t i = 0; st != NULL && i < st->n_errors; i++) {
+		const Users__V1__ResponseError *e = st->errors[i];
+		fprintf(stderr, "usersctl:   %s: %s%s%s%s\n",
+			e->field_name ? e->field_name : "-",
+			e->message ? e->message : "", e->error_code ? " (" : "",
+			e->error_code ? e->error_code : "",
+			e->error_code ? ")" : "");
+	}
+}
+
+/* Prints a response; hide: JSON keys left out (tokens). 0 or -1. */
+static int
+print_response(const ctl_args *a, const ProtobufCMessage *msg,
+	       const char *const *hide)
+{
+	json_t *j = ctl_json_of_message(msg);
+	int rc = -1;
+
+	if (j == NULL) {
+		fprintf(stderr, "usersctl: cannot print the answer\n");
+		return -1;
+	}
+	for (size_t i = 0; hide != NULL && hide[i] != NULL; i++) {
+		json_object_del(j, hide[i]);
+	}
+	if (a->json) {
+		rc =
+		    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+		if (rc == 0 && fputc('\n', stdout) == EOF) {
+			rc = -1;
+		}
+	} else {
+		rc = ctl_print_text(stdout, j);
+	}
+	json_decref(j);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Commands
+ */
+
+/* Logs in as --user and caches the token. res: the answer (caller's). */
+static int
+do_login(uc_client *c, const ctl_args *a, uc_result *res)
+{
+	char pw[SECRET_MAX];
+	char prompt[300];
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	snprintf(prompt, sizeof(prompt), "Password for %s: ", a->user);
+	if (get_secret(a->password_file, "USERSCTL_PASSWORD", prompt, false, pw,
+		       sizeof(pw)) != 0) {
+		fprintf(stderr, "usersctl: no password (use --password-file, "
+				"USERSCTL_PASSWORD or a terminal)\n");
+		return EXIT_USAGE;
+	}
+	rc = uc_login(c, a->user, pw, res);
+	explicit_bzero(pw, sizeof(pw));
+	if (rc != UP_OK) {
+		print_failure(res);
+		return EXIT_REFUSED;
+	}
+	if (token_save(a, uc_bearer(c)) != 0) {
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static bool
+can_login(const ctl_args *a)
+{
+	return a->user != NULL &&
+	       (a->password_file != NULL || getenv("USERSCTL_PASSWORD") ||
+		isatty(STDIN_FILENO));
+}
+
+static int
+run_login(uc_client *c, const ctl_args *a)
+{
+	static const char *const hide[] = {"bearerToken", "refreshToken", NULL};
+	uc_result res;
+	int rc;
+
+	if (a->user == NULL) {
+		fprintf(stderr, "usersctl: login needs --user EMAIL\n");
+		return EXIT_USAGE;
+	}
+	rc = do_login(c, a, &res);
+	if (rc == EXIT_OK && print_response(a, res.response, hide) != 0) {
+		rc = EXIT_USAGE;
+	}
+	uc_result_fini(&res);
+	return rc;
+}
+
+static int
+run_command(uc_client *c, const ctl_args *a)
+{
+	ctl_request req;
+	uc_result res = {0};
+	char err[256];
+	char token[TOKEN_MAX];
+	char newpw[SECRET_MAX];
+	bool cached = false;
+	int rc = EXIT_USAGE;
+
+	newpw[0] = '\0';
+	if (ctl_build(a, &req, err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s\n", err);
+		goto out;
+	}
+	if (req.password_slot != NULL) {
+		if (get_secret(a->new_password_file, "USERSCTL_NEW_PASSWORD",
+			       "New user's password: ", true, newpw,
+			       sizeof(newpw)) != 0) {
+			fprintf(stderr,
+				"usersctl: no password for the user (use "
+				"--new-password-file, USERSCTL_NEW_PASSWORD or "
+				"a terminal)\n");
+			goto out;
+		}
+		*req.password_slot = newpw;
+	}
+
+	token_load(a, token, sizeof(token));
+	if (token[0] != '\0') {
+		cached = uc_set_bearer(c, token) == 0;
+	} else if (can_login(a)) {
+		if ((rc = do_login(c, a, &res)) != EXIT_OK) {
+			goto out;
+		}
+		uc_result_fini(&res);
+	}
+
+	uc_call(c, a->cmd->method, req.msg, NULL, &res);
+	if (res.status == UP_UNAUTHENTICATED && cached && can_login(a)) {
+		/* The cached token is stale: log in again, once. */
+		uc_result_fini(&res);
+		if ((rc = do_login(c, a, &res)) != EXIT_OK) {
+			goto out;
+		}
+		uc_result_fini(&res);
+		uc_call(c, a->cmd->method, req.msg, NULL, &res);
+	}
+	if (res.status != UP_OK) {
+		print_failure(&res);
+		rc = EXIT_REFUSED;
+		goto out;
+	}
+	rc = print_response(a, res.response, NULL) == 0 ? EXIT_OK : EXIT_USAGE;
+out:
+	uc_result_fini(&res);
+	ctl_request_fini(&req);
+	explicit_bzero(newpw, sizeof(newpw));
+	explicit_bzero(token, sizeof(token));
+	return rc;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const char *const default_urls[] = {DEFAULT_URL};
+	ctl_args a;
+	uc_options o = {0};
+	uc_client *c = NULL;
+	char err[256];
+	int rv;
+	int rc;
+
+	if (ctl_parse(&a, argc, argv, err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s\n", err);
+		return EXIT_USAGE;
+	}
+	if (a.help) {
+		ctl_usage(stdout, &a);
+		return EXIT_OK;
+	}
+	o.urls = a.n_urls > 0 ? a.urls : default_urls;
+	o.n_urls = a.n_urls > 0 ? a.n_urls : 1;
+	o.deadline_ms = a.deadline_ms;
+	o.tls_ca_file = a.tls_ca;
+	o.tls_cert_file = a.tls_cert;
+	o.tls_key_file = a.tls_key;
+	o.tls_server_name = a.tls_server_name;
+	if ((rv = uc_client_open(&c, &o)) != 0) {
+		fprintf(stderr, "usersctl: cannot use the daemon URL(s): %s\n",
+			up_status_message(rv));
+		return EXIT_USAGE;
+	}
+	if (a.cmd->name == NULL) {
+		rc = run_login(c, &a);
+	} else {
+		rc = run_command(c, &a);
+	}
+	fflush(stdout);
+	/*
+	 * No uc_client_close(): every call has finished, and nng_close() can
+	 * hang at exit (platform notes); the process exit frees everything.
+	 */
+	return rc;
+}
