@@ -6,7 +6,7 @@ set -eu
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
 libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
-libargon2-dev libjansson-dev libxml2-dev python3 curl wrk"
+libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl"
 
 missing=""
 for p in $pkgs; do
