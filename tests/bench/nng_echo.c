@@ -4,8 +4,8 @@
  * divided by this figure.
  *
  *   nng_echo [--url URL] [--concurrency C] [--duration S] [--size B]
- *            [--server-contexts N] [--dialers N] [--mode both|server|client]
- *            [--json]
+ *            [--server-contexts N] [--dialers N]
+ *            [--mode both|inproc|server|client] [--json]
  *
  * One program: a REP server with N contexts (default 64), each an async aio
  * loop that echoes what it receives, and a REQ client with C contexts
@@ -14,8 +14,12 @@
  * (bench_hist, microseconds) and sending again, for S seconds (default 5).
  * The client opens --dialers connections (default 1, as libusersclient
  * does per URL); REQ spreads the requests over them.
- * --mode server or client runs one side only (server: for S seconds).
- * A tcp:// URL with port 0 in mode both listens on a free port and dials it.
+ * Mode both (the default) forks: the server runs in a child process, as
+ * usersd does, with its own nng threads (client and server in one process
+ * share nng's task threads and measure at a third of the rate here; mode
+ * inproc does that). --mode server or client runs one side only (server:
+ * for S seconds). A tcp:// URL with port 0 listens on a free port and
+ * dials it.
  *
  * Callbacks run on nng threads and touch only their own context; the main
  * thread sleeps, raises the stop flag, waits for every context to finish
@@ -34,6 +38,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -59,6 +64,7 @@ typedef struct echo_config {
 	bool json;
 	bool run_server;
 	bool run_client;
+	bool fork_server; /* server in a child process */
 } echo_config;
 
 /* ------------------------------------------------------------------------
@@ -630,7 +636,9 @@ parse_args(int argc, char **argv, echo_config *cfg)
 		} else if (strcmp(a, "--mode") == 0) {
 			cfg->run_server = strcmp(val, "client") != 0;
 			cfg->run_client = strcmp(val, "server") != 0;
+			cfg->fork_server = strcmp(val, "both") == 0;
 			if (strcmp(val, "both") != 0 &&
+			    strcmp(val, "inproc") != 0 &&
 			    strcmp(val, "client") != 0 &&
 			    strcmp(val, "server") != 0) {
 				goto bad;
@@ -662,6 +670,88 @@ on_alarm(int sig)
 	_exit(teardown_rc);
 }
 
+/*
+ * The server half of mode both, in the child: listens, writes the dialable
+ * URL and a newline to ready_fd (a lone newline on failure), serves until
+ * ctl_fd reaches EOF (the parent closed it or died), then exits.
+ */
+static void
+server_child(const echo_config *cfg, int ready_fd, int ctl_fd)
+{
+	echo_server sv;
+	char url[256], line[260], c;
+	struct sigaction sa;
+	int rc, n;
+	ssize_t r;
+
+	rc = server_start(&sv, cfg, url, sizeof(url));
+	n = snprintf(line, sizeof(line), "%s\n", rc == 0 ? url : "");
+	if (n > 0 && write(ready_fd, line, (size_t)n) != n) {
+		rc = -1;
+	}
+	close(ready_fd);
+	while (rc == 0 &&
+	       ((r = read(ctl_fd, &c, 1)) > 0 || (r < 0 && errno == EINTR))) {
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, NULL);
+	teardown_rc = rc == 0 ? 0 : 1;
+	alarm(TEARDOWN_SECS);
+	server_fini(&sv);
+	_exit(teardown_rc);
+}
+
+/* Reads the child's URL line (with a deadline); 0 or -1. */
+static int
+read_ready(int fd, char *buf, size_t len)
+{
+	uint64_t deadline = now_ns() + 10000000000u;
+	size_t got = 0;
+	ssize_t r;
+	struct timespec ts = {0, 1000000};
+
+	while (got + 1 < len && now_ns() < deadline) {
+		r = read(fd, buf + got, 1);
+		if (r == 1) {
+			if (buf[got] == '\n') {
+				buf[got] = '\0';
+				return got > 0 ? 0 : -1;
+			}
+			got++;
+		} else if (r == 0) {
+			return -1; /* the child died */
+		} else if (errno != EINTR && errno != EAGAIN) {
+			return -1;
+		} else {
+			nanosleep(&ts, NULL);
+		}
+	}
+	return -1;
+}
+
+/* Ends the server child: EOF on its control pipe, then a bounded wait. */
+static void
+stop_child(pid_t pid, int ctl_fd)
+{
+	uint64_t deadline =
+	    now_ns() + (uint64_t)(TEARDOWN_SECS + 1) * 1000000000u;
+	int status;
+
+	if (ctl_fd >= 0) {
+		close(ctl_fd);
+	}
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		if (now_ns() > deadline) {
+			kill(pid, SIGKILL);
+			waitpid(pid, &status, 0);
+			break;
+		}
+		sleep_ms(5);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -672,12 +762,15 @@ main(int argc, char **argv)
 			   .duration_s = 5,
 			   .size = 200,
 			   .run_server = true,
-			   .run_client = true};
+			   .run_client = true,
+			   .fork_server = true};
 	char default_url[128], dial_url[256];
 	echo_server sv;
 	echo_client cl;
 	echo_result *res = NULL;
 	struct sigaction sa;
+	int ready[2] = {-1, -1}, ctl[2] = {-1, -1};
+	pid_t child = -1;
 	int rc = 1;
 
 	memset(&sv, 0, sizeof(sv));
@@ -686,14 +779,38 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	signal(SIGPIPE, SIG_IGN);
 	if (cfg.url == NULL) {
 		snprintf(default_url, sizeof(default_url),
 			 "ipc:///tmp/nng_echo.%ld.sock", (long)getpid());
 		cfg.url = default_url;
 	}
 	snprintf(dial_url, sizeof(dial_url), "%s", cfg.url);
-	if (cfg.run_server &&
-	    server_start(&sv, &cfg, dial_url, sizeof(dial_url)) != 0) {
+	if (cfg.fork_server) {
+		/* Before any nng call: the child starts nng afresh. */
+		if (pipe(ready) != 0 || pipe(ctl) != 0) {
+			perror("nng_echo: pipe");
+			goto out;
+		}
+		fflush(NULL);
+		if ((child = fork()) < 0) {
+			perror("nng_echo: fork");
+			goto out;
+		}
+		if (child == 0) {
+			close(ready[0]);
+			close(ctl[1]);
+			server_child(&cfg, ready[1], ctl[0]);
+		}
+		close(ready[1]);
+		close(ctl[0]);
+		ready[1] = ctl[0] = -1;
+		if (read_ready(ready[0], dial_url, sizeof(dial_url)) != 0) {
+			fprintf(stderr, "nng_echo: the server did not start\n");
+			goto out;
+		}
+	} else if (cfg.run_server &&
+		   server_start(&sv, &cfg, dial_url, sizeof(dial_url)) != 0) {
 		goto out;
 	}
 	if (!cfg.run_client) {
@@ -716,6 +833,9 @@ main(int argc, char **argv)
 	if (res->unfinished > 0) {
 		/* Callbacks may still touch the contexts: do not free them. */
 		fflush(stdout);
+		if (child > 0) {
+			stop_child(child, ctl[1]);
+		}
 		_exit(rc);
 	}
 out:
@@ -729,7 +849,17 @@ out:
 	fflush(stdout);
 	client_fini(&cl);
 	server_fini(&sv);
-	free(res);
 	alarm(0);
+	if (child > 0) {
+		stop_child(child, ctl[1]);
+		ctl[1] = -1;
+	}
+	if (ready[0] >= 0) {
+		close(ready[0]);
+	}
+	if (ctl[1] >= 0) {
+		close(ctl[1]);
+	}
+	free(res);
 	return rc;
 }
