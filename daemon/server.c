@@ -54,7 +54,7 @@ ctx_cb(void *arg)
 	uint8_t *raw;
 	size_t len;
 
-	switch (sc->state) {
+	switch (atomic_load(&sc->state)) {
 	case CTX_RECV:
 		if (nng_aio_result(sc->aio) != 0) {
 			if (nng_aio_result(sc->aio) == NNG_ECLOSED ||
@@ -109,6 +109,53 @@ ctx_send(void *arg, const uint8_t *buf, size_t len)
 	nng_ctx_send(sc->ctx, sc->aio);
 }
 
+/* A PEM file into a NUL-terminated buffer (at most 1 MiB). */
+static char *
+read_pem(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n = 0;
+
+	if (f == NULL) {
+		return NULL;
+	}
+	buf = malloc((1 << 20) + 1);
+	if (buf != NULL) {
+		n = fread(buf, 1, 1 << 20, f);
+		if (ferror(f) || !feof(f)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/*
+ * nng's cert_key_file wants certificate and key in one file: read the two
+ * files and hand both over.
+ */
+static int
+own_cert(nng_tls_config *tls, const char *cert_path, const char *key_path)
+{
+	char *cert = read_pem(cert_path);
+	char *key = read_pem(key_path);
+	int rv = NNG_ENOENT;
+
+	if (cert != NULL && key != NULL) {
+		rv = nng_tls_config_own_cert(tls, cert, key, NULL);
+	}
+	if (key != NULL) {
+		memset(key, 0, strlen(key));
+	}
+	free(cert);
+	free(key);
+	return rv;
+}
+
 static int
 tls_setup(ud_server *s, const ud_config *cfg)
 {
@@ -122,8 +169,7 @@ tls_setup(ud_server *s, const ud_config *cfg)
 				"--tls-key\n");
 		return NNG_EINVAL;
 	}
-	if ((rv = nng_tls_config_cert_key_file(s->tls, cfg->tls_cert,
-					       cfg->tls_key)) != 0) {
+	if ((rv = own_cert(s->tls, cfg->tls_cert, cfg->tls_key)) != 0) {
 		fprintf(stderr, "usersd: cannot load %s / %s: %s\n",
 			cfg->tls_cert, cfg->tls_key, nng_strerror(rv));
 		return rv;

@@ -1,3 +1,10 @@
 # The daemon's core: its request decoder fuzzed, and its behaviour through
 # real processes (tests/integration).
 users_fuzz_target(envelope fuzz_envelope.c ud_core)
+
+# Through a real usersd (the harness and users_integration_test come from
+# client.cmake).
+if(COMMAND users_integration_test)
+	users_integration_test(test_authz)
+	users_integration_test(test_tls)
+endif()
