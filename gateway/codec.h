@@ -1,0 +1,103 @@
+/*
+ * codec.h - the gateway's wire formats, one table of them, each a generic
+ * encoder/decoder pair driven by protobuf-c descriptors and the metadata
+ * of users.proto (up_message_info / up_field_info: wire names, list
+ * wrappers, Guids, enums as numbers). A new RPC needs a route, never codec
+ * code; a new format is one more gw_codec in the table.
+ *
+ * Messages built by decoders are made of separately malloc'd pieces and
+ * are released with protobuf_c_message_free_unpacked(msg, NULL).
+ */
+#ifndef GW_CODEC_H
+#define GW_CODEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "users_proto.h"
+
+/* A growable output buffer with a hard maximum. Zeroed is empty. */
+typedef struct gw_buf {
+	char *data;
+	size_t len;
+	size_t cap;
+	size_t max; /* 0: 16 MiB */
+} gw_buf;
+
+int gw_buf_append(gw_buf *b, const void *p, size_t n); /* 0 or -1 (full) */
+int gw_buf_puts(gw_buf *b, const char *s);
+void gw_buf_fini(gw_buf *b);
+
+/* Limits on what a decoder accepts (untrusted input). */
+typedef struct gw_limits {
+	size_t max_depth;  /* nesting of objects/lists, default 16 */
+	size_t max_items;  /* items of one list, default 1000 */
+	size_t max_string; /* bytes of one string, default 65536 */
+} gw_limits;
+
+extern const gw_limits gw_limits_default;
+
+/*
+ * Why a decode failed, for the 400 answer: errorCode
+ * "SerializationException" and a message such as "Expected a string for
+ * 'firstName'". field is the PascalCase property name, or "" when none.
+ */
+typedef struct gw_decode_error {
+	char message[200];
+	char field[64];
+} gw_decode_error;
+
+typedef struct gw_codec {
+	const char *name;         /* "json": ?format=, .ext, /{name}/reply */
+	const char *content_type; /* the response Content-Type */
+	/*
+	 * Reads body into msg, a message of its type that may already hold
+	 * fields (they are overwritten by what the body sets). Property names
+	 * match case-insensitively (camelCase, PascalCase or the json_name);
+	 * unknown names are ignored. 0, or -1 with err filled.
+	 */
+	int (*decode)(ProtobufCMessage *msg, const char *body, size_t len,
+	              const gw_limits *lim, gw_decode_error *err);
+	/* Appends msg in this format to out. 0 or -1. */
+	int (*encode)(const ProtobufCMessage *msg, gw_buf *out);
+} gw_codec;
+
+/* The formats: json first; NULL-terminated. */
+extern const gw_codec *const gw_codecs[];
+const gw_codec *gw_codec_by_name(const char *name, size_t len);
+/* By request Content-Type (parameters such as charset ignored). */
+const gw_codec *gw_codec_by_content_type(const char *ct, size_t len);
+
+extern const gw_codec gw_codec_json;
+
+/* A new empty message of type d (malloc'd, initialised). */
+ProtobufCMessage *gw_msg_new(const ProtobufCMessageDescriptor *d);
+
+/*
+ * Sets one property of msg from text, as query strings, form fields and
+ * path variables carry it (values parsed like JSV: "a,b" or "[a,b]" fills
+ * a list, true/false/1/0 booleans, enums by name or number, Guids dashed
+ * or not). The name matches case-insensitively; an unknown name is
+ * ignored (returns 0). 0, or -1 with err filled.
+ */
+int gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
+                    const char *value, size_t value_len,
+                    gw_decode_error *err);
+
+/*
+ * Applies every pair of an application/x-www-form-urlencoded body or a
+ * query string (percent-decoding, '+' as space) with gw_msg_set_text.
+ * With only_unset, a pair fills only a field that is still unset (the
+ * predefined routes' rule for the query string). 0 or -1 with err.
+ */
+int gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
+                    bool only_unset, const gw_limits *lim,
+                    gw_decode_error *err);
+
+/* The field of d whose wire name, PascalCase or proto name is name. */
+const ProtobufCFieldDescriptor *
+gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
+                 size_t len);
+
+#endif /* GW_CODEC_H */
