@@ -771,7 +771,8 @@ report_json(const bench *b, const bench_totals *t)
 			      "response",
 			      (json_int_t)(t->resp_bytes / (n ? n : 1))));
 	}
-	if (json_dumpf(root, stdout, JSON_INDENT(2)) != 0) {
+	if (json_dumpf(root, stdout,
+		       JSON_INDENT(2) | JSON_REAL_PRECISION(12)) != 0) {
 		goto out;
 	}
 	fputc('\n', stdout);
