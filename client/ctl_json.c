@@ -465,23 +465,28 @@ table_columns(const json_t *rows)
 	return cols;
 }
 
-/* One table line: the header (row NULL) or a row; the last cell unpadded. */
+/* One table line: the header (row NULL) or a row; no trailing blanks. */
 static void
 print_row(FILE *out, json_t *cols, const json_t *row, int indent)
 {
 	char buf[CELL_MAX];
-	void *it = json_object_iter(cols);
+	size_t pending = (size_t)indent; /* blanks owed before the next text */
 
-	fprintf(out, "%*s", indent, "");
-	while (it != NULL) {
+	for (void *it = json_object_iter(cols); it != NULL;
+	     it = json_object_iter_next(cols, it)) {
 		const char *k = json_object_iter_key(it);
-		int w = (int)json_integer_value(json_object_iter_value(it));
+		size_t w =
+		    (size_t)json_integer_value(json_object_iter_value(it));
 		const char *text = row != NULL ? cell(json_object_get(row, k),
 						      buf, sizeof(buf))
 					       : k;
+		size_t n = strlen(text);
 
-		it = json_object_iter_next(cols, it);
-		fprintf(out, "%-*s", it != NULL ? w + 2 : 0, text);
+		if (n > 0) {
+			fprintf(out, "%*s%s", (int)pending, "", text);
+			pending = 0;
+		}
+		pending += (w > n ? w - n : 0) + 2;
 	}
 	fputc('\n', out);
 }

@@ -1,0 +1,235 @@
+/* usersctl's command line: parsing and the request of each command. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ctl_args.h"
+
+#define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
+
+static int
+parse(ctl_args *a, int argc, char *const *argv)
+{
+	char err[256] = "";
+	int rc = ctl_parse(a, argc, argv, err, sizeof(err));
+
+	if (rc != 0 && err[0] == '\0') {
+		fprintf(stderr, "error without a message\n");
+		return -2;
+	}
+	return rc;
+}
+
+static void
+test_globals(void)
+{
+	char *v[] = {"usersctl",        "--url", "ipc:///a", "--json",
+		     "--url=tcp://b:1", "user",  "get",      "7",
+		     "--deadline",      "250",   "--user",   "x@y.z"};
+	ctl_args a;
+
+	CHECK_INT(parse(&a, ARGC(v), v), 0);
+	CHECK_INT(a.n_urls, 2);
+	CHECK_STR(a.urls[0], "ipc:///a");
+	CHECK_STR(a.urls[1], "tcp://b:1");
+	CHECK(a.json);
+	CHECK_INT(a.deadline_ms, 250);
+	CHECK_STR(a.user, "x@y.z");
+	CHECK(a.cmd != NULL && strcmp(a.cmd->method, "GetUser") == 0);
+	CHECK_INT(a.n_pos, 1);
+	CHECK_STR(a.pos[0], "7");
+}
+
+static void
+test_errors(void)
+{
+	char *none[] = {"usersctl"};
+	char *unknown[] = {"usersctl", "frob"};
+	char *unknown_sub[] = {"usersctl", "user", "frob"};
+	char *no_sub[] = {"usersctl", "user"};
+	char *bad_opt[] = {"usersctl", "--nope", "login"};
+	char *wrong_cmd_opt[] = {"usersctl", "user",    "get",
+				 "1",        "--roles", "a"};
+	char *missing_value[] = {"usersctl", "user", "list", "--email"};
+	char *bad_number[] = {"usersctl", "user", "list", "--take", "ten"};
+	char *negative[] = {"usersctl", "user", "list", "--skip", "-1"};
+	char *too_few[] = {"usersctl", "member", "add", "org"};
+	char *too_many[] = {"usersctl", "user", "get", "1", "2"};
+	char *flag_value[] = {"usersctl", "--json=yes", "login"};
+	char *deadline[] = {"usersctl", "--deadline", "0", "login"};
+	ctl_args a;
+
+	CHECK_INT(parse(&a, ARGC(none), none), -1);
+	CHECK_INT(parse(&a, ARGC(unknown), unknown), -1);
+	CHECK_INT(parse(&a, ARGC(unknown_sub), unknown_sub), -1);
+	CHECK_INT(parse(&a, ARGC(no_sub), no_sub), -1);
+	CHECK_INT(parse(&a, ARGC(bad_opt), bad_opt), -1);
+	CHECK_INT(parse(&a, ARGC(wrong_cmd_opt), wrong_cmd_opt), -1);
+	CHECK_INT(parse(&a, ARGC(missing_value), missing_value), -1);
+	CHECK_INT(parse(&a, ARGC(bad_number), bad_number), -1);
+	CHECK_INT(parse(&a, ARGC(negative), negative), -1);
+	CHECK_INT(parse(&a, ARGC(too_few), too_few), -1);
+	CHECK_INT(parse(&a, ARGC(too_many), too_many), -1);
+	CHECK_INT(parse(&a, ARGC(flag_value), flag_value), -1);
+	CHECK_INT(parse(&a, ARGC(deadline), deadline), -1);
+}
+
+static void
+test_help(void)
+{
+	char *top[] = {"usersctl", "--help"};
+	char *group[] = {"usersctl", "user", "--help"};
+	char *cmd[] = {"usersctl", "user", "patch", "-h"};
+	ctl_args a;
+
+	CHECK_INT(parse(&a, ARGC(top), top), 0);
+	CHECK(a.help && a.cmd == NULL);
+	CHECK_INT(parse(&a, ARGC(group), group), 0);
+	CHECK(a.help && a.cmd == NULL && strcmp(a.group, "user") == 0);
+	CHECK_INT(parse(&a, ARGC(cmd), cmd), 0);
+	CHECK(a.help && a.cmd != NULL &&
+	      strcmp(a.cmd->method, "PatchUser") == 0);
+}
+
+static void
+test_split(void)
+{
+	char *buf;
+	char **items;
+	size_t n;
+
+	CHECK_INT(
+	    ctl_split_list(" Manager , ViewOnly,,Admin ", &buf, &items, &n), 0);
+	CHECK_INT(n, 3);
+	if (n == 3) {
+		CHECK_STR(items[0], "Manager");
+		CHECK_STR(items[1], "ViewOnly");
+		CHECK_STR(items[2], "Admin");
+	}
+	free(buf);
+	free(items);
+	CHECK_INT(ctl_split_list("", &buf, &items, &n), 0);
+	CHECK_INT(n, 0);
+	free(buf);
+	free(items);
+}
+
+static void
+test_build(void)
+{
+	char err[256];
+	ctl_args a;
+	ctl_request r;
+
+	char *create[] = {"usersctl", "user",    "create", "--email",
+			  "a@b.c",    "--first", "Ada",    "--last",
+			  "Byron",    "--org",   "o1"};
+	CHECK_INT(parse(&a, ARGC(create), create), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.msg->descriptor == &users__v1__new_user__descriptor);
+	CHECK_STR(r.u.new_user.email_address, "a@b.c");
+	CHECK_STR(r.u.new_user.account_id, "o1");
+	CHECK(r.password_slot == &r.u.new_user.password);
+	ctl_request_fini(&r);
+
+	char *patch[] = {"usersctl", "user", "patch",     "7",
+			 "--first",  "Ada",  "--roles",   "Manager,ViewOnly",
+			 "--orgs",   "",     "--password"};
+	CHECK_INT(parse(&a, ARGC(patch), patch), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.msg->descriptor == &users__v1__patch_user__descriptor);
+	CHECK_STR(r.u.patch_user.user_id, "7");
+	CHECK(r.u.patch_user.last_name == NULL);
+	CHECK(r.u.patch_user.roles != NULL &&
+	      r.u.patch_user.roles->n_items == 2);
+	/* "" clears: present and empty. */
+	CHECK(r.u.patch_user.account_ids != NULL &&
+	      r.u.patch_user.account_ids->n_items == 0);
+	CHECK(r.password_slot == &r.u.patch_user.new_password);
+	ctl_request_fini(&r);
+
+	char *patch_plain[] = {"usersctl", "user", "patch", "7", "--last", "B"};
+	CHECK_INT(parse(&a, ARGC(patch_plain), patch_plain), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.u.patch_user.roles == NULL &&
+	      r.u.patch_user.account_ids == NULL);
+	CHECK(r.password_slot == NULL);
+	ctl_request_fini(&r);
+
+	char *list[] = {"usersctl", "user", "list",   "--role", "Manager",
+			"--skip",   "5",    "--take", "10"};
+	CHECK_INT(parse(&a, ARGC(list), list), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK_STR(r.u.list_users.role, "Manager");
+	CHECK(r.u.list_users.has_skip && r.u.list_users.skip == 5);
+	CHECK(r.u.list_users.has_take && r.u.list_users.take == 10);
+	CHECK(r.u.list_users.email == NULL);
+	ctl_request_fini(&r);
+
+	char *update[] = {"usersctl", "user",  "update",  "42",
+			  "--first",  "A",     "--last",  "B",
+			  "--email",  "a@b.c", "--roles", "Admin"};
+	CHECK_INT(parse(&a, ARGC(update), update), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.u.update_business_user.has_user_id &&
+	      r.u.update_business_user.user_id == 42);
+	CHECK_INT(r.u.update_business_user.n_roles, 1);
+	ctl_request_fini(&r);
+
+	char *update_bad[] = {"usersctl", "user", "update", "4x2"};
+	CHECK_INT(parse(&a, ARGC(update_bad), update_bad), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), -1);
+	ctl_request_fini(&r);
+
+	char *org[] = {"usersctl", "org", "create",   "--name", "N",
+		       "--type",   "20",  "--parent", "p"};
+	CHECK_INT(parse(&a, ARGC(org), org), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.u.create_organization.has_type &&
+	      r.u.create_organization.type == 20);
+	CHECK_STR(r.u.create_organization.parent_id, "p");
+	ctl_request_fini(&r);
+
+	char *member[] = {"usersctl", "member", "remove", "o", "7"};
+	CHECK_INT(parse(&a, ARGC(member), member), 0);
+	CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+	CHECK(r.msg->descriptor ==
+	      &users__v1__remove_organization_member__descriptor);
+	CHECK_STR(r.u.remove_member.organization_id, "o");
+	CHECK_STR(r.u.remove_member.user_id, "7");
+	ctl_request_fini(&r);
+
+	/* Every command's request is its method's input type. */
+	CHECK_INT(up_meta_load(), 0);
+	char *all[][6] = {
+	    {"user", "get", "1"}, {"user", "delete", "1"},
+	    {"user", "list"},     {"org", "get", "x"},
+	    {"org", "list"},      {"member", "add", "o", "u"},
+	    {"user", "create"},   {"user", "patch", "1"},
+	    {"org", "create"},    {"user", "update", "1"},
+	};
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+		char *v[8] = {"usersctl"};
+		int n = 1;
+		for (int k = 0; k < 6 && all[i][k] != NULL; k++) {
+			v[n++] = all[i][k];
+		}
+		CHECK_INT(parse(&a, n, v), 0);
+		CHECK_INT(ctl_build(&a, &r, err, sizeof(err)), 0);
+		const up_method *m = up_method_find(a.cmd->method);
+		CHECK(m != NULL && r.msg != NULL &&
+		      r.msg->descriptor == m->desc->input);
+		ctl_request_fini(&r);
+	}
+}
+
+int
+main(void)
+{
+	test_globals();
+	test_errors();
+	test_help();
+	test_split();
+	test_build();
+	return check_done();
+}

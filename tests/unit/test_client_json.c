@@ -1,0 +1,199 @@
+/* usersctl's output: messages as the REST API's JSON, and as text. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "ctl_json.h"
+
+static char *
+dump(const ProtobufCMessage *m)
+{
+	json_t *j = ctl_json_of_message(m);
+	char *s = j != NULL ? json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER)
+			    : NULL;
+
+	json_decref(j);
+	return s;
+}
+
+#define CHECK_JSON(msg, want)                                                  \
+	do {                                                                   \
+		char *got_ = dump(msg);                                        \
+		CHECK_STR(got_, want);                                         \
+		free(got_);                                                    \
+	} while (0)
+
+static void
+test_user_info(void)
+{
+	Users__V1__UserInfo u = USERS__V1__USER_INFO__INIT;
+	char *roles[] = {"Admin", "Manager"};
+	Users__V1__DashboardPermissions perms[] = {
+	    USERS__V1__DASHBOARD_PERMISSIONS__ViewFiles,
+	    USERS__V1__DASHBOARD_PERMISSIONS__ViewCallCenter};
+
+	/* Nothing set: an empty object. */
+	CHECK_JSON(&u.base, "{}");
+
+	u.id = "7";
+	u.has_is_authenticated = true;
+	u.is_authenticated = false;
+	u.email_address = "a@b.c";
+	u.roles = roles;
+	u.n_roles = 2;
+	u.has_manager_access = true;
+	u.manager_access = USERS__V1__USER_MANAGER_ACCESS__ReadWrite;
+	u.dashboard_permissions = perms;
+	u.n_dashboard_permissions = 2;
+	CHECK_JSON(&u.base, "{\"id\":\"7\",\"isAuthenticated\":false,"
+			    "\"emailAddress\":\"a@b.c\",\"roles\":[\"Admin\","
+			    "\"Manager\"],\"managerAccess\":\"ReadWrite\","
+			    "\"dashboardPermissions\":[\"ViewFiles\","
+			    "\"ViewCallCenter\"]}");
+	/* An enum value outside the list: its number. */
+	u.manager_access = 42;
+	u.n_roles = 0;
+	u.n_dashboard_permissions = 0;
+	u.email_address = NULL;
+	u.has_is_authenticated = false;
+	CHECK_JSON(&u.base, "{\"id\":\"7\",\"managerAccess\":42}");
+}
+
+static void
+test_numbers_and_nesting(void)
+{
+	Users__V1__BusinessUserProfileDataResponse r =
+	    USERS__V1__BUSINESS_USER_PROFILE_DATA_RESPONSE__INIT;
+	Users__V1__BusinessUserProfileDataView v =
+	    USERS__V1__BUSINESS_USER_PROFILE_DATA_VIEW__INIT;
+	Users__V1__OrganizationBasicView parent =
+	    USERS__V1__ORGANIZATION_BASIC_VIEW__INIT;
+	Users__V1__OrganizationBasicView child =
+	    USERS__V1__ORGANIZATION_BASIC_VIEW__INIT;
+	Users__V1__OrganizationBasicView *children[] = {&child};
+	Users__V1__OrganizationBasicView *orgs[] = {&parent};
+
+	v.has_id = true;
+	v.id = 9007199254740993LL; /* beyond a double's precision */
+	v.has_activation_status = true;
+	v.activation_status = USERS__V1__ACTIVATION_STATUS__IdentityConfirmed;
+	v.first_name = "Ada";
+	child.id = "c1";
+	child.name = "Child";
+	child.has_type = true;
+	child.type = USERS__V1__ORGANIZATION_TYPE__Location;
+	parent.id = "p1";
+	parent.has_type = true;
+	parent.type = USERS__V1__ORGANIZATION_TYPE__Tenant;
+	parent.sub_organizations = children;
+	parent.n_sub_organizations = 1;
+	v.business_organizations = orgs;
+	v.n_business_organizations = 1;
+	r.data = &v;
+	CHECK_JSON(&r.base,
+		   "{\"data\":{\"id\":9007199254740993,\"activationStatus\":30,"
+		   "\"firstName\":\"Ada\",\"businessOrganizations\":[{\"id\":"
+		   "\"p1\",\"type\":20,\"organizations\":[{\"id\":\"c1\","
+		   "\"name\":\"Child\",\"type\":30}]}]}}");
+}
+
+static void
+test_wrappers_and_maps(void)
+{
+	Users__V1__PatchUser p = USERS__V1__PATCH_USER__INIT;
+	Users__V1__StringList roles = USERS__V1__STRING_LIST__INIT;
+	Users__V1__StringList none = USERS__V1__STRING_LIST__INIT;
+	char *items[] = {"Manager"};
+	Users__V1__ResponseStatus st = USERS__V1__RESPONSE_STATUS__INIT;
+	Users__V1__ResponseError fe = USERS__V1__RESPONSE_ERROR__INIT;
+	Users__V1__ResponseError *errs[] = {&fe};
+	Users__V1__ResponseStatus__MetaEntry me =
+	    USERS__V1__RESPONSE_STATUS__META_ENTRY__INIT;
+	Users__V1__ResponseStatus__MetaEntry *metas[] = {&me};
+
+	roles.items = items;
+	roles.n_items = 1;
+	p.user_id = "7";
+	p.roles = &roles;
+	p.account_ids = &none; /* present and empty: cleared */
+	CHECK_JSON(&p.base, "{\"accountIds\":[],\"userId\":\"7\","
+			    "\"roles\":[\"Manager\"]}");
+
+	st.error_code = "ValidationException";
+	st.message = "bad";
+	fe.error_code = "NotEmpty";
+	fe.field_name = "Email";
+	fe.message = "'Email' must not be empty.";
+	st.errors = errs;
+	st.n_errors = 1;
+	me.key = "k";
+	me.value = "v";
+	st.meta = metas;
+	st.n_meta = 1;
+	CHECK_JSON(&st.base,
+		   "{\"errorCode\":\"ValidationException\",\"message\":\"bad\","
+		   "\"errors\":[{\"errorCode\":\"NotEmpty\",\"fieldName\":"
+		   "\"Email\",\"message\":\"'Email' must not be empty.\"}],"
+		   "\"meta\":{\"k\":\"v\"}}");
+}
+
+static void
+test_bad_utf8(void)
+{
+	Users__V1__UserInfo u = USERS__V1__USER_INFO__INIT;
+
+	u.first_name = "\xff\xfe";
+	CHECK(ctl_json_of_message(&u.base) == NULL);
+	CHECK(ctl_json_of_message(NULL) == NULL);
+}
+
+static void
+test_text(void)
+{
+	Users__V1__ListUsersResponse r = USERS__V1__LIST_USERS_RESPONSE__INIT;
+	Users__V1__UserInfo a = USERS__V1__USER_INFO__INIT;
+	Users__V1__UserInfo b = USERS__V1__USER_INFO__INIT;
+	Users__V1__UserInfo *results[] = {&a, &b};
+	char *roles[] = {"Admin", "Manager"};
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	json_t *j;
+
+	r.has_total = true;
+	r.total = 2;
+	r.results = results;
+	r.n_results = 2;
+	a.id = "1";
+	a.email_address = "admin@example.com";
+	a.roles = roles;
+	a.n_roles = 2;
+	b.id = "22";
+	b.first_name = "Ada";
+	j = ctl_json_of_message(&r.base);
+	CHECK(f != NULL && j != NULL);
+	if (f == NULL || j == NULL) {
+		return;
+	}
+	CHECK_INT(ctl_print_text(f, j), 0);
+	fclose(f);
+	CHECK_STR(buf, "total: 2\n"
+		       "results:\n"
+		       "  id  emailAddress       roles          firstName\n"
+		       "  1   admin@example.com  Admin,Manager\n"
+		       "  22                                    Ada\n");
+	free(buf);
+	json_decref(j);
+}
+
+int
+main(void)
+{
+	CHECK_INT(up_meta_load(), 0);
+	test_user_info();
+	test_numbers_and_nesting();
+	test_wrappers_and_maps();
+	test_bad_utf8();
+	test_text();
+	return check_done();
+}

@@ -1,0 +1,485 @@
+/*
+ * libusersclient against an in-process fake daemon (an nng REP socket on
+ * a thread): what goes into the envelope, how replies and failures become
+ * results, deadlines, UNAVAILABLE, reconnects, the async contract, close.
+ *
+ * The fake answers GetUser by the requested user_id:
+ *   "echo"    OK, UserInfo{id: request_id, first_name: method,
+ *             last_name: bearer token or basic user, email: deadline_ms}
+ *   "noerr"   NOT_FOUND without a ResponseStatus
+ *   "silent"  no answer
+ *   "garbage" bytes that are no envelope
+ *   "wrongid" OK for another request id
+ * and Authenticate with bearer "tok-<user>" (FAILED_PRECONDITION when the
+ * request carries credentials: login must send none).
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/supplemental/util/platform.h>
+
+#include "check.h"
+#include "usersclient.h"
+
+#define SLACK_MS 1000
+
+static char url[128];
+
+typedef struct fake {
+	nng_socket sock;
+	pthread_t thread;
+	int requests;
+} fake;
+
+static void
+reply(nng_socket s, const Users__V1__ResponseEnvelope *env)
+{
+	nng_msg *m;
+	size_t n = users__v1__response_envelope__get_packed_size(env);
+
+	if (nng_msg_alloc(&m, n) != 0) {
+		return;
+	}
+	users__v1__response_envelope__pack(env, nng_msg_body(m));
+	if (nng_sendmsg(s, m, 0) != 0) {
+		nng_msg_free(m);
+	}
+}
+
+static void
+reply_message(nng_socket s, const char *rid, const ProtobufCMessage *msg)
+{
+	Users__V1__ResponseEnvelope env = USERS__V1__RESPONSE_ENVELOPE__INIT;
+	uint8_t buf[1024];
+
+	env.has_status = true;
+	env.status = USERS__V1__STATUS_CODE__OK;
+	env.request_id = (char *)rid;
+	env.has_payload = true;
+	env.payload.data = buf;
+	env.payload.len = protobuf_c_message_pack(msg, buf);
+	reply(s, &env);
+}
+
+static void
+serve_one(fake *f, const Users__V1__RequestEnvelope *req)
+{
+	Users__V1__ResponseEnvelope env = USERS__V1__RESPONSE_ENVELOPE__INIT;
+	char who[256], deadline[32];
+
+	snprintf(who, sizeof(who), "%s",
+		 req->bearer_token ? req->bearer_token
+		 : req->basic      ? req->basic->user_name
+				   : "");
+	if (strcmp(req->method, "Authenticate") == 0) {
+		Users__V1__Authenticate *a = users__v1__authenticate__unpack(
+		    NULL, req->payload.len, req->payload.data);
+		Users__V1__AuthenticateResponse ar =
+		    USERS__V1__AUTHENTICATE_RESPONSE__INIT;
+		char tok[300];
+		if (a == NULL || who[0] != '\0') {
+			env.has_status = true;
+			env.status =
+			    USERS__V1__STATUS_CODE__FAILED_PRECONDITION;
+			env.request_id = req->request_id;
+			reply(f->sock, &env);
+		} else {
+			snprintf(tok, sizeof(tok), "tok-%s", a->user_name);
+			ar.bearer_token = tok;
+			reply_message(f->sock, req->request_id, &ar.base);
+		}
+		users__v1__authenticate__free_unpacked(a, NULL);
+		return;
+	}
+	Users__V1__GetUser *g = users__v1__get_user__unpack(
+	    NULL, req->payload.len, req->payload.data);
+	const char *mode = g != NULL && g->user_id ? g->user_id : "echo";
+	if (strcmp(mode, "silent") == 0) {
+		/* nothing */
+	} else if (strcmp(mode, "garbage") == 0) {
+		nng_msg *m;
+		if (nng_msg_alloc(&m, 3) == 0) {
+			memcpy(nng_msg_body(m), "\xff\xff\xff", 3);
+			if (nng_sendmsg(f->sock, m, 0) != 0) {
+				nng_msg_free(m);
+			}
+		}
+	} else if (strcmp(mode, "noerr") == 0) {
+		env.has_status = true;
+		env.status = USERS__V1__STATUS_CODE__NOT_FOUND;
+		env.request_id = req->request_id;
+		reply(f->sock, &env);
+	} else {
+		Users__V1__UserInfo u = USERS__V1__USER_INFO__INIT;
+		snprintf(deadline, sizeof(deadline), "%u", req->deadline_ms);
+		u.id = req->request_id;
+		u.first_name = req->method;
+		u.last_name = who;
+		u.email_address = deadline;
+		reply_message(f->sock,
+			      strcmp(mode, "wrongid") == 0 ? "other"
+							   : req->request_id,
+			      &u.base);
+	}
+	users__v1__get_user__free_unpacked(g, NULL);
+}
+
+static void *
+serve(void *arg)
+{
+	fake *f = arg;
+	nng_msg *m;
+
+	while (nng_recvmsg(f->sock, &m, 0) == 0) {
+		Users__V1__RequestEnvelope *req =
+		    users__v1__request_envelope__unpack(NULL, nng_msg_len(m),
+							nng_msg_body(m));
+		nng_msg_free(m);
+		f->requests++;
+		if (req != NULL) {
+			serve_one(f, req);
+		}
+		users__v1__request_envelope__free_unpacked(req, NULL);
+	}
+	return NULL;
+}
+
+static int
+fake_start(fake *f)
+{
+	memset(f, 0, sizeof(*f));
+	if (nng_rep0_open(&f->sock) != 0 ||
+	    nng_listen(f->sock, url, NULL, 0) != 0 ||
+	    pthread_create(&f->thread, NULL, serve, f) != 0) {
+		fprintf(stderr, "cannot start the fake daemon at %s\n", url);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+fake_stop(fake *f)
+{
+	nng_close(f->sock);
+	pthread_join(f->thread, NULL);
+}
+
+static uc_client *
+open_client(uint32_t deadline_ms)
+{
+	const char *urls[] = {url};
+	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = deadline_ms};
+	uc_client *c = NULL;
+
+	CHECK_INT(uc_client_open(&c, &o), 0);
+	return c;
+}
+
+static const Users__V1__UserInfo *
+user_of(const uc_result *r)
+{
+	return r->status == UP_OK ? (const void *)r->response : NULL;
+}
+
+static void
+test_envelope(void)
+{
+	uc_client *c = open_client(0);
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	const Users__V1__UserInfo *u;
+	uc_result res;
+
+	if (c == NULL) {
+		return;
+	}
+	g.user_id = "echo";
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK_STR(u->first_name, "GetUser");
+		CHECK_INT(strlen(u->id), 32);
+		CHECK(strspn(u->id, "0123456789abcdef") == 32);
+		CHECK_STR(u->last_name, "");
+		CHECK_STR(u->email_address, "5000"); /* the default deadline */
+	}
+	uc_result_fini(&res);
+
+	/* Two calls, two ids. */
+	char first[64] = "";
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		snprintf(first, sizeof(first), "%s", u->id);
+	}
+	uc_result_fini(&res);
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK(strcmp(first, u->id) != 0);
+	}
+	uc_result_fini(&res);
+
+	/* Credentials: the client's, overridden per call. */
+	CHECK_INT(uc_set_bearer(c, "b-1"), 0);
+	CHECK_INT(uc_call(c, "getUSER", &g.base, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK_STR(u->last_name, "b-1");
+		CHECK_STR(u->first_name, "GetUser"); /* canonical name */
+	}
+	uc_result_fini(&res);
+	uc_call_opts o = {.basic_user = "u@x",
+			  .basic_password = "p",
+			  .request_id = "my-id",
+			  .deadline_ms = 1234};
+	CHECK_INT(uc_get_user(c, &g, &o, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK_STR(u->last_name, "u@x");
+		CHECK_STR(u->id, "my-id");
+		CHECK_STR(u->email_address, "1234");
+	}
+	uc_result_fini(&res);
+	CHECK_INT(uc_set_bearer(c, NULL), 0);
+	CHECK_INT(uc_set_basic(c, "basic@x", "pw"), 0);
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK_STR(u->last_name, "basic@x");
+	}
+	uc_result_fini(&res);
+	CHECK_INT(uc_set_basic(c, "only-user", NULL), UP_INVALID_ARGUMENT);
+
+	/* Login sends no credentials and keeps the token. */
+	CHECK_INT(uc_login(c, "ada", "pw", &res), UP_OK);
+	CHECK_STR(uc_bearer(c), "tok-ada");
+	uc_result_fini(&res);
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	if ((u = user_of(&res)) != NULL) {
+		CHECK_STR(u->last_name, "tok-ada");
+	}
+	uc_result_fini(&res);
+	uc_client_close(c);
+}
+
+static void
+test_failures(void)
+{
+	uc_client *c = open_client(0);
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	Users__V1__NewUser wrong = USERS__V1__NEW_USER__INIT;
+	uc_call_opts quick = {.deadline_ms = 300};
+	uc_result res;
+	long long t0;
+
+	if (c == NULL) {
+		return;
+	}
+	g.user_id = "noerr";
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_NOT_FOUND);
+	CHECK(res.response == NULL && res.error != NULL);
+	if (res.error != NULL) {
+		CHECK_STR(res.error->error_code, "NotFound");
+		CHECK_STR(res.error->message, "Not found.");
+	}
+	CHECK_STR(uc_result_message(&res), "NOT_FOUND: Not found.");
+	uc_result_fini(&res);
+
+	g.user_id = "garbage";
+	CHECK_INT(uc_get_user(c, &g, &quick, &res), UP_INTERNAL);
+	CHECK(res.error != NULL);
+	uc_result_fini(&res);
+	g.user_id = "wrongid";
+	CHECK_INT(uc_get_user(c, &g, &quick, &res), UP_INTERNAL);
+	uc_result_fini(&res);
+
+	g.user_id = "silent";
+	t0 = (long long)nng_clock();
+	CHECK_INT(uc_get_user(c, &g, &quick, &res), UP_DEADLINE_EXCEEDED);
+	CHECK((long long)nng_clock() - t0 >= 280);
+	CHECK((long long)nng_clock() - t0 <= 300 + SLACK_MS);
+	CHECK(res.error != NULL && res.error->message != NULL);
+	uc_result_fini(&res);
+
+	/* Caller mistakes. */
+	CHECK_INT(uc_call(c, "GetUser", &wrong.base, NULL, &res),
+		  UP_INVALID_ARGUMENT);
+	CHECK(res.error != NULL);
+	uc_result_fini(&res);
+	CHECK_INT(uc_call(c, "Nope", &g.base, NULL, &res), UP_INVALID_ARGUMENT);
+	uc_result_fini(&res);
+	CHECK_INT(uc_get_user(c, NULL, NULL, &res), UP_INVALID_ARGUMENT);
+	uc_result_fini(&res);
+	uc_call_opts long_id = {.request_id = ""};
+	CHECK_INT(uc_get_user(c, &g, &long_id, &res), UP_INVALID_ARGUMENT);
+	uc_result_fini(&res);
+	CHECK_INT(uc_login(c, NULL, "x", &res), UP_INVALID_ARGUMENT);
+	uc_result_fini(&res);
+	uc_client_close(c);
+
+	/* Options. */
+	uc_options none = {0};
+	CHECK_INT(uc_client_open(&c, &none), UP_INVALID_ARGUMENT);
+	CHECK_INT(uc_client_open(NULL, &none), UP_INVALID_ARGUMENT);
+}
+
+/* Async: counts per call. */
+#define N_ASYNC 200
+static pthread_mutex_t amtx = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t acv = PTHREAD_COND_INITIALIZER;
+static int acalls[N_ASYNC];
+static int astatus[N_ASYNC];
+static int adone;
+
+static void
+on_async(uc_result *res, void *arg)
+{
+	int i = (int)(intptr_t)arg;
+
+	pthread_mutex_lock(&amtx);
+	acalls[i]++;
+	astatus[i] = res->status;
+	adone++;
+	pthread_cond_broadcast(&acv);
+	pthread_mutex_unlock(&amtx);
+	uc_result_fini(res);
+}
+
+static int
+async_wait(int n, int ms)
+{
+	struct timespec ts;
+	int d;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += ms / 1000 + 1;
+	pthread_mutex_lock(&amtx);
+	while (adone < n && pthread_cond_timedwait(&acv, &amtx, &ts) == 0) {
+	}
+	d = adone;
+	pthread_mutex_unlock(&amtx);
+	return d;
+}
+
+static void
+async_reset(void)
+{
+	pthread_mutex_lock(&amtx);
+	memset(acalls, 0, sizeof(acalls));
+	memset(astatus, 0, sizeof(astatus));
+	adone = 0;
+	pthread_mutex_unlock(&amtx);
+}
+
+static void
+test_async(void)
+{
+	uc_client *c = open_client(0);
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	Users__V1__NewUser wrong = USERS__V1__NEW_USER__INIT;
+	uc_call_opts quick = {.deadline_ms = 300};
+	int once = 0, ok = 0;
+
+	if (c == NULL) {
+		return;
+	}
+	async_reset();
+	g.user_id = "echo";
+	for (int i = 0; i < N_ASYNC; i++) {
+		CHECK_INT(uc_get_user_async(c, &g, NULL, on_async,
+					    (void *)(intptr_t)i),
+			  0);
+	}
+	CHECK_INT(async_wait(N_ASYNC, 10000), N_ASYNC);
+	for (int i = 0; i < N_ASYNC; i++) {
+		once += acalls[i] == 1;
+		ok += astatus[i] == UP_OK;
+	}
+	CHECK_INT(once, N_ASYNC);
+	CHECK_INT(ok, N_ASYNC);
+
+	/* Errors at the start: no callback. */
+	async_reset();
+	CHECK_INT(
+	    uc_call_async(c, "GetUser", &wrong.base, NULL, on_async, (void *)0),
+	    UP_INVALID_ARGUMENT);
+	CHECK_INT(async_wait(1, 100), 0);
+
+	/* Close waits for calls in flight (silent: until their deadline). */
+	async_reset();
+	g.user_id = "silent";
+	for (int i = 0; i < 20; i++) {
+		CHECK_INT(uc_get_user_async(c, &g, &quick, on_async,
+					    (void *)(intptr_t)i),
+			  0);
+	}
+	uc_client_close(c);
+	pthread_mutex_lock(&amtx);
+	CHECK_INT(adone, 20);
+	pthread_mutex_unlock(&amtx);
+	for (int i = 0; i < 20; i++) {
+		CHECK_INT(astatus[i], UP_DEADLINE_EXCEEDED);
+	}
+}
+
+/* No daemon, then one: UNAVAILABLE quickly, then calls succeed. */
+static void
+test_unavailable(fake *f)
+{
+	uc_client *c;
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	uc_result res;
+	long long t0, dt;
+
+	fake_stop(f);
+	c = open_client(3000);
+	if (c == NULL) {
+		return;
+	}
+	g.user_id = "echo";
+	t0 = (long long)nng_clock();
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_UNAVAILABLE);
+	dt = (long long)nng_clock() - t0;
+	CHECK(res.error != NULL);
+	uc_result_fini(&res);
+	CHECK(dt <= 1000 + SLACK_MS); /* the connect grace, not the deadline */
+	t0 = (long long)nng_clock();
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_UNAVAILABLE);
+	uc_result_fini(&res);
+	CHECK((long long)nng_clock() - t0 <= 200);
+
+	/* The daemon comes (back): the background dial finds it. */
+	if (fake_start(f) != 0) {
+		CHECK(!"restart");
+		return;
+	}
+	t0 = (long long)nng_clock();
+	int st = UP_UNAVAILABLE;
+	while (st != UP_OK && (long long)nng_clock() - t0 < 5000) {
+		st = uc_get_user(c, &g, NULL, &res);
+		uc_result_fini(&res);
+		if (st != UP_OK) {
+			nng_msleep(20);
+		}
+	}
+	CHECK_INT(st, UP_OK);
+	uc_client_close(c);
+}
+
+int
+main(void)
+{
+	fake f;
+
+	snprintf(url, sizeof(url), "ipc:///tmp/uc-lib-%d.sock", (int)getpid());
+	if (up_meta_load() != 0 || fake_start(&f) != 0) {
+		return 1;
+	}
+	test_envelope();
+	test_failures();
+	test_async();
+	test_unavailable(&f);
+	fake_stop(&f);
+	unlink(url + strlen("ipc://"));
+	return check_done();
+}
