@@ -190,6 +190,43 @@ call_free(ud_call *c)
  * Entry (nng thread)
  */
 
+/*
+ * The read connection of the calling nng thread, opened on first use and
+ * recorded in svc so that ud_service_fini closes it.
+ */
+static int
+thread_reader(ud_service *svc, ud_store_conn **out)
+{
+	static _Thread_local ud_store_conn *mine;
+	static _Thread_local const ud_service *owner;
+	ud_store_conn **v;
+	int rc;
+
+	if (mine != NULL && owner == svc) {
+		*out = mine;
+		return 0;
+	}
+	if ((rc = ud_store_reader_open(svc->store, &mine)) != 0) {
+		mine = NULL;
+		return rc;
+	}
+	pthread_mutex_lock(&svc->readers_mu);
+	v = realloc(svc->readers, (svc->n_readers + 1) * sizeof(*v));
+	if (v != NULL) {
+		svc->readers = v;
+		svc->readers[svc->n_readers++] = mine;
+	}
+	pthread_mutex_unlock(&svc->readers_mu);
+	if (v == NULL) {
+		ud_store_reader_close(mine);
+		mine = NULL;
+		return UP_INTERNAL;
+	}
+	owner = svc;
+	*out = mine;
+	return 0;
+}
+
 void
 ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
 {
@@ -210,12 +247,11 @@ ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
 	c->received_ms = ud_now_ms();
 	c->actor.manager_access = -1;
 	c->target.manager_access = -1;
-	rc = ud_pool_push(svc->workers, worker_start, c);
-	if (rc != 0) {
-		ud_call_finish(c, rc == UP_RESOURCE_EXHAUSTED
-				      ? UP_RESOURCE_EXHAUSTED
-				      : UP_UNAVAILABLE);
+	if ((rc = thread_reader(svc, &c->reader)) != 0) {
+		ud_call_finish(c, UP_UNAVAILABLE);
+		return;
 	}
+	worker_start(c, c->reader);
 }
 
 /* ------------------------------------------------------------------------

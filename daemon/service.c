@@ -51,6 +51,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 
 	memset(svc, 0, sizeof(*svc));
 	svc->cfg = cfg;
+	pthread_mutex_init(&svc->readers_mu, NULL);
 	if (up_meta_load() != 0) {
 		fprintf(stderr, "usersd: cannot read the embedded contract\n");
 		return UP_INTERNAL;
@@ -111,6 +112,12 @@ ud_service_fini(ud_service *svc)
 	svc->workers = NULL;
 	ud_pool_free(svc->hashers);
 	svc->hashers = NULL;
+	for (size_t i = 0; i < svc->n_readers; i++) {
+		ud_store_reader_close(svc->readers[i]);
+	}
+	free(svc->readers);
+	svc->readers = NULL;
+	svc->n_readers = 0;
 	if (svc->store != NULL) {
 		ud_store_close(svc->store);
 		svc->store = NULL;

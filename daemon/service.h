@@ -2,12 +2,14 @@
  * service.h - the daemon's shared state and the life of one call.
  *
  * A call (ud_call) is born in the nng receive callback of one server
- * context, and runs as a chain of tasks:
+ * context, and runs as a chain of stages:
  *
- *   nng thread     receive -> queue on the workers
- *   worker         decode envelope, replay check, deadline, unpack,
+ *   nng thread     decode envelope, replay check, deadline, unpack,
  *                  bounds and UTF-8 checks, authenticate, role gate,
- *                  handler (reads run here)
+ *                  handler: CPU work and WAL reads of a few pages, which
+ *                  never wait for a writer; each nng thread has its own
+ *                  read connection. Anything that waits goes elsewhere:
+ *   worker         continues a call after the hasher (may read)
  *   hasher         password hash / verify (only when the call needs it)
  *   writer         the store's write function, inside a group commit
  *   any of these   ud_call_finish(): pack the envelope, send the reply on
@@ -19,6 +21,7 @@
 #ifndef UD_SERVICE_H
 #define UD_SERVICE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -65,6 +68,10 @@ typedef struct ud_service {
 	/* A fixed hash to verify against for unknown users (same time). */
 	char dummy_hash[UD_PASSWORD_HASH_MAX];
 	atomic_int in_flight;
+	/* Read connections opened by nng threads, closed at fini. */
+	pthread_mutex_t readers_mu;
+	ud_store_conn **readers;
+	size_t n_readers;
 	/* Sends a finished reply; set by the server. */
 	void (*send)(void *sctx, const uint8_t *buf, size_t len);
 } ud_service;
@@ -108,7 +115,10 @@ struct ud_call {
 /* service.c */
 int ud_service_init(ud_service *svc, const ud_config *cfg);
 void ud_service_fini(ud_service *svc);
-/* Takes ownership of raw (malloc'd). Called on an nng thread. */
+/*
+ * Runs the first stage of a call on the calling (nng) thread. Takes
+ * ownership of raw (malloc'd).
+ */
 void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
 
 /* dispatch.c: the stages */
