@@ -28,7 +28,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	m = up_method_find(env->method);
 	if (m != NULL) {
 		ProtobufCMessage *req = protobuf_c_message_unpack(
-		    m->desc->input, NULL, env->has_payload ? env->payload.len : 0,
+		    m->desc->input, NULL,
+		    env->has_payload ? env->payload.len : 0,
 		    env->has_payload ? env->payload.data : data);
 		if (req != NULL) {
 			ud_validate_bounds(&c, req);
