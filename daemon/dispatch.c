@@ -386,21 +386,29 @@ authenticate_basic(ud_call *c)
 static int
 authenticate_bearer(ud_call *c)
 {
+	ud_service *svc = c->svc;
 	const char *tok = c->env->bearer_token;
-	ud_jwt_claims cl;
+	size_t len = strlen(tok);
+	int64_t now = ud_now_ms() / 1000, sub = 0, tv = 0;
 	int rc;
 
-	rc = ud_jwt_verify(&c->svc->key, UD_JWT_ACCESS, tok, strlen(tok),
-			   ud_now_ms() / 1000, &cl);
-	if (rc != 0) {
-		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
-				    "Invalid or expired token");
+	if (!ud_token_cache_get(svc->tokens, tok, len, now, &sub, &tv)) {
+		ud_jwt_claims cl;
+		if (ud_jwt_verify(&svc->key, UD_JWT_ACCESS, tok, len, now,
+				  &cl) != 0) {
+			return ud_call_fail(c, UP_UNAUTHENTICATED,
+					    "TokenException",
+					    "Invalid or expired token");
+		}
+		sub = cl.sub;
+		tv = cl.tv;
+		ud_token_cache_put(svc->tokens, tok, len, sub, tv, cl.exp);
+		ud_jwt_claims_fini(&cl);
 	}
-	rc = ud_store_user_get(c->reader, cl.sub, &c->actor);
-	if (rc == 0 && (c->actor.disabled || c->actor.token_version != cl.tv)) {
+	rc = ud_store_user_get(c->reader, sub, &c->actor);
+	if (rc == 0 && (c->actor.disabled || c->actor.token_version != tv)) {
 		rc = UP_UNAUTHENTICATED;
 	}
-	ud_jwt_claims_fini(&cl);
 	if (rc == UP_UNAVAILABLE || rc == UP_INTERNAL) {
 		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
 	}

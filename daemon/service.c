@@ -75,7 +75,8 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 			    : "");
 		goto fail;
 	}
-	if ((rc = ud_lockout_alloc(&svc->lockout, &lc)) != 0 ||
+	if ((rc = ud_token_cache_alloc(&svc->tokens)) != 0 ||
+	    (rc = ud_lockout_alloc(&svc->lockout, &lc)) != 0 ||
 	    (rc = ud_replay_alloc(&svc->replay, cfg->replay_window_s,
 				  cfg->replay_max)) != 0) {
 		goto fail;
@@ -122,6 +123,8 @@ ud_service_fini(ud_service *svc)
 		ud_store_close(svc->store);
 		svc->store = NULL;
 	}
+	ud_token_cache_free(svc->tokens);
+	svc->tokens = NULL;
 	ud_replay_free(svc->replay);
 	svc->replay = NULL;
 	ud_lockout_free(svc->lockout);

@@ -32,6 +32,7 @@
 #include "pool.h"
 #include "replay.h"
 #include "store.h"
+#include "token_cache.h"
 #include "users_proto.h"
 
 /* Returned by a handler that finishes the call later (hash, write). */
@@ -63,6 +64,7 @@ typedef struct ud_service {
 	ud_jwt_key key;
 	ud_lockout *lockout;
 	ud_replay *replay;
+	ud_token_cache *tokens;
 	ud_pool *workers;
 	ud_pool *hashers;
 	/* A fixed hash to verify against for unknown users (same time). */
