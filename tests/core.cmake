@@ -2,6 +2,9 @@
 # real processes (tests/integration).
 users_fuzz_target(envelope fuzz_envelope.c ud_core)
 
+users_unit_test(test_token_cache)
+target_link_libraries(test_token_cache PRIVATE ud_core)
+
 # Through a real usersd (the harness and users_integration_test come from
 # client.cmake).
 if(COMMAND users_integration_test)
