@@ -482,14 +482,19 @@ static void
 worker_start(void *arg, void *tctx)
 {
 	ud_call *c = arg;
+	ud_store_conn *reader = tctx;
 	int rc;
 
-	c->reader = tctx;
+	/* One snapshot for all the reads of this stage. */
+	c->reader = reader;
+	ud_store_snapshot_begin(reader);
 	rc = start(c);
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
 	}
+	/* c may be gone now (finished here or by another stage). */
+	ud_store_snapshot_end(reader);
 }
 
 /* ------------------------------------------------------------------------
@@ -500,14 +505,17 @@ static void
 worker_resume(void *arg, void *tctx)
 {
 	ud_call *c = arg;
+	ud_store_conn *reader = tctx;
 	int rc;
 
-	c->reader = tctx;
+	c->reader = reader;
+	ud_store_snapshot_begin(reader);
 	rc = c->next(c);
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
 	}
+	ud_store_snapshot_end(reader);
 }
 
 static void

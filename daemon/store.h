@@ -49,7 +49,7 @@ void ud_strv_fini(ud_strv *sv);                     /* safe on empty */
 
 typedef struct ud_user {
 	int64_t id;
-	char *email; /* unique, compared case-insensitively */
+	char *email;         /* unique, compared case-insensitively */
 	char *password_hash; /* argon2id encoded; never leaves the daemon */
 	char *first_name;
 	char *last_name;
@@ -62,14 +62,14 @@ typedef struct ud_user {
 	char *primary_org_id; /* organizationId of the Viviot view, or NULL */
 	bool email_confirmed;
 	bool phone_number_confirmed;
-	bool disabled;              /* a disabled user cannot log in */
-	int32_t activation_status;  /* 0, 10, 20, 30 */
-	int32_t manager_access;     /* UserManagerAccess, -1 when unset */
-	ud_strv roles;              /* sorted, unique */
+	bool disabled;                  /* a disabled user cannot log in */
+	int32_t activation_status;      /* 0, 10, 20, 30 */
+	int32_t manager_access;         /* UserManagerAccess, -1 when unset */
+	ud_strv roles;                  /* sorted, unique */
 	int32_t *dashboard_permissions; /* DashboardPermissions values */
 	size_t n_dashboard_permissions;
-	ud_strv org_ids;   /* memberships, ordered by organization name */
-	ud_strv org_names; /* the names of org_ids, same order */
+	ud_strv org_ids;    /* memberships, ordered by organization name */
+	ud_strv org_names;  /* the names of org_ids, same order */
 	int64_t created_at; /* unix milliseconds */
 	int64_t updated_at;
 	/*
@@ -82,7 +82,7 @@ typedef struct ud_user {
 void ud_user_fini(ud_user *u); /* frees the members; safe on zeroed */
 
 typedef struct ud_org {
-	char *id;        /* 32 lowercase hex digits */
+	char *id; /* 32 lowercase hex digits */
 	char *name;
 	int32_t type;    /* OrganizationType: 0, 10, 20, 30 */
 	char *parent_id; /* NULL for a root */
@@ -134,13 +134,22 @@ void ud_store_reader_close(ud_store_conn *c);
 typedef int (*ud_store_write_fn)(ud_store_conn *c, void *arg);
 typedef void (*ud_store_done_fn)(int rc, void *arg);
 int ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
-                   void *arg);
+		   void *arg);
 /* The same, waiting for the commit; returns fn's code or the commit's. */
 int ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg);
 
 /* ------------------------------------------------------------------------
  * Reads (on a reader or, inside a write function, the writer connection)
  */
+
+/*
+ * One read transaction for several reads on a reader: they see one
+ * snapshot, and pay the WAL read lock once. End it before the connection
+ * is used for anything else or left idle (an open snapshot holds back
+ * checkpoints). No-ops on the writer connection.
+ */
+int ud_store_snapshot_begin(ud_store_conn *c);
+void ud_store_snapshot_end(ud_store_conn *c);
 
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
 /* Case-insensitive lookup of the email. */
@@ -159,8 +168,8 @@ typedef struct ud_user_filter {
 } ud_user_filter;
 
 /* Users ordered by id; total counts all matches ignoring skip/take. */
-int ud_store_user_list(ud_store_conn *c, const ud_user_filter *f,
-                       ud_user **out, size_t *n, int64_t *total);
+int ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
+		       size_t *n, int64_t *total);
 
 int ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out);
 /*
@@ -168,14 +177,13 @@ int ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out);
  * scope_ids is not NULL, only those whose id is in it.
  */
 int ud_store_org_list(ud_store_conn *c, const char *parent_id,
-                      const ud_strv *scope_ids, int32_t skip, int32_t take,
-                      ud_org **out, size_t *n, int64_t *total);
+		      const ud_strv *scope_ids, int32_t skip, int32_t take,
+		      ud_org **out, size_t *n, int64_t *total);
 /* The ids of the given organizations and all their descendants. */
-int ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots,
-                         ud_strv *out);
+int ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out);
 /* The direct children of an organization, ordered by name. */
-int ud_store_org_children(ud_store_conn *c, const char *parent_id,
-                          ud_org **out, size_t *n);
+int ud_store_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
+			  size_t *n);
 
 /* ------------------------------------------------------------------------
  * Writes (only inside a write function, on the writer connection)
@@ -195,7 +203,7 @@ int ud_store_user_insert(ud_store_conn *c, ud_user *u);
  * token_version are written back into u. UP_NOT_FOUND, UP_ALREADY_EXISTS.
  */
 int ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
-                         bool bump_token);
+			 bool bump_token);
 int ud_store_user_delete(ud_store_conn *c, int64_t id);
 
 /* Inserts o (id generated when NULL, created_at assigned). */
@@ -204,7 +212,7 @@ int ud_store_org_insert(ud_store_conn *c, ud_org *o);
 int ud_store_member_add(ud_store_conn *c, const char *org_id, int64_t user_id);
 /* UP_NOT_FOUND when there was no such membership. */
 int ud_store_member_remove(ud_store_conn *c, const char *org_id,
-                           int64_t user_id);
+			   int64_t user_id);
 
 /* ------------------------------------------------------------------------
  * Helpers

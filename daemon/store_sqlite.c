@@ -242,6 +242,8 @@ struct ud_store_conn {
 	sqlite3_stmt *user_count[F_USER_ALL + 1];
 	sqlite3_stmt *org_list[F_ORG_ALL + 1];
 	sqlite3_stmt *org_count[F_ORG_ALL + 1];
+	bool
+	    snapshot; /* a read transaction opened by ud_store_snapshot_begin */
 };
 
 typedef struct job {
@@ -496,6 +498,24 @@ read_end(ud_store_conn *c, bool began)
 {
 	if (began && run(c, S_COMMIT, "end read") != 0) {
 		(void)run(c, S_ROLLBACK, "end read");
+	}
+}
+
+int
+ud_store_snapshot_begin(ud_store_conn *c)
+{
+	if (c->writer || c->snapshot) {
+		return 0; /* the writer's reads are inside its transaction */
+	}
+	return read_begin(c, &c->snapshot);
+}
+
+void
+ud_store_snapshot_end(ud_store_conn *c)
+{
+	if (c->snapshot) {
+		read_end(c, true);
+		c->snapshot = false;
 	}
 }
 
