@@ -100,4 +100,74 @@ const ProtobufCFieldDescriptor *
 gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
                  size_t len);
 
+/* ------------------------------------------------------------------------
+ * Shared by the codec files (gw_codec module-internal; not for the server).
+ * Field access driven by descriptors: presence, clearing, and setting one
+ * value from text with the JSV-like value rules above.
+ */
+
+/* Fills err (field may be NULL for ""). */
+void gw_error_set(gw_decode_error *err, const char *field, const char *fmt,
+                  ...) __attribute__((format(printf, 3, 4)));
+
+/* The wire name ("accountIds") and PascalCase name ("AccountIds") of f;
+ * the proto name when the message is outside the contract. */
+const char *gw_field_json_name(const ProtobufCMessageDescriptor *d,
+                               const ProtobufCFieldDescriptor *f);
+const char *gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
+                                 const ProtobufCFieldDescriptor *f);
+bool gw_field_is_guid(const ProtobufCMessageDescriptor *d,
+                      const ProtobufCFieldDescriptor *f);
+/* A map<k,v> field (a repeated message of a key/value MapEntry). */
+bool gw_field_is_map(const ProtobufCFieldDescriptor *f);
+/* Messages with the list_wrapper option: written as their list. */
+bool gw_msg_is_list_wrapper(const ProtobufCMessageDescriptor *d);
+/* The repeated field a list_wrapper message wraps, or NULL. */
+const ProtobufCFieldDescriptor *
+gw_list_wrapper_items(const ProtobufCMessageDescriptor *d);
+
+/* Set: a string/message non-NULL, has_ true, a list non-empty. */
+bool gw_field_present(const ProtobufCMessage *m,
+                      const ProtobufCFieldDescriptor *f);
+/* Items of a repeated field. */
+size_t gw_field_count(const ProtobufCMessage *m,
+                      const ProtobufCFieldDescriptor *f);
+/* Frees what f holds and makes it unset (a list empty). */
+void gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
+/* Stores sub (a message of f's type, now owned by m; freed on failure) in
+ * a message field, or appends it to a repeated one. 0 or -1. */
+int gw_field_put_message(ProtobufCMessage *m,
+                         const ProtobufCFieldDescriptor *f,
+                         ProtobufCMessage *sub, gw_decode_error *err);
+/*
+ * Sets scalar field f (or appends to repeated f when append) from one
+ * text value: strings verbatim (Guids normalised to 32 lowercase hex),
+ * numbers in range, booleans true/false/1/0, enums by name or number,
+ * bytes as base64. Empty text unsets a number, boolean, enum or Guid.
+ * Checks UTF-8, NUL and lim->max_string. 0, or -1 with err.
+ */
+int gw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                      const char *text, size_t len, bool append,
+                      const gw_limits *lim, gw_decode_error *err);
+/* The same, errors naming field nf of nd (the list_wrapper field whose
+ * items are being set) instead of f. */
+int gw_field_set_text_as(ProtobufCMessage *m,
+                         const ProtobufCFieldDescriptor *f, const char *text,
+                         size_t len, bool append, const gw_limits *lim,
+                         const ProtobufCMessageDescriptor *nd,
+                         const ProtobufCFieldDescriptor *nf,
+                         gw_decode_error *err);
+/* Appends standard base64 (with padding) of p to out. 0 or -1. */
+int gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n);
+/* What a value of f must be, for messages: "string", "number", ... */
+const char *gw_field_noun(const ProtobufCMessageDescriptor *d,
+                          const ProtobufCFieldDescriptor *f);
+/* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
+size_t gw_utf8_char(const unsigned char *s, size_t n);
+/* Normalises a Guid (dashed or not, optional braces) to 32 lowercase hex
+ * digits and a NUL in out. 0 or -1. */
+int gw_guid_normalize(const char *s, size_t len, char out[33]);
+/* lim with every 0 member replaced by its default (lim may be NULL). */
+gw_limits gw_limits_effective(const gw_limits *lim);
+
 #endif /* GW_CODEC_H */

@@ -1,0 +1,144 @@
+/*
+ * codec.c - the table of wire formats, lookups by name and by request
+ * Content-Type, and the bounded output buffer every encoder writes to.
+ *
+ * A new format is its own codec_<name>.c defining gw_codec_<name>, one line
+ * in gw_codecs[] and its line(s) in read_types[] (media types whose codec
+ * is not in the table yet simply resolve to NULL).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "codec.h"
+
+#define GW_BUF_DEFAULT_MAX (16u << 20)
+
+const gw_limits gw_limits_default = {
+    .max_depth = 16,
+    .max_items = 1000,
+    .max_string = 65536,
+};
+
+const gw_codec *const gw_codecs[] = {
+    &gw_codec_json,
+    NULL,
+};
+
+/* Request Content-Types read (wire-formats.md section 1) -> codec name. */
+static const struct {
+	const char *media_type;
+	const char *codec;
+} read_types[] = {
+    {"application/json", "json"}, {"text/json", "json"},
+    {"application/xml", "xml"},   {"text/xml", "xml"},
+    {"text/jsv", "jsv"},          {"application/jsv", "jsv"},
+    {"text/csv", "csv"},
+};
+
+const gw_codec *
+gw_codec_by_name(const char *name, size_t len)
+{
+	if (name == NULL) {
+		return NULL;
+	}
+	for (size_t i = 0; gw_codecs[i] != NULL; i++) {
+		const char *n = gw_codecs[i]->name;
+		if (strlen(n) == len && strncasecmp(n, name, len) == 0) {
+			return gw_codecs[i];
+		}
+	}
+	return NULL;
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t';
+}
+
+const gw_codec *
+gw_codec_by_content_type(const char *ct, size_t len)
+{
+	const char *semi;
+	size_t start = 0;
+
+	if (ct == NULL) {
+		return NULL;
+	}
+	semi = memchr(ct, ';', len);
+	if (semi != NULL) {
+		len = (size_t)(semi - ct);
+	}
+	while (start < len && is_space(ct[start])) {
+		start++;
+	}
+	while (len > start && is_space(ct[len - 1])) {
+		len--;
+	}
+	ct += start;
+	len -= start;
+	for (size_t i = 0; i < sizeof(read_types) / sizeof(read_types[0]);
+	     i++) {
+		const char *mt = read_types[i].media_type;
+		if (strlen(mt) == len && strncasecmp(mt, ct, len) == 0) {
+			const char *n = read_types[i].codec;
+			return gw_codec_by_name(n, strlen(n));
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Buffer: always NUL-terminated once it holds anything (not counted in len).
+ */
+
+int
+gw_buf_append(gw_buf *b, const void *p, size_t n)
+{
+	size_t max = b->max != 0 ? b->max : GW_BUF_DEFAULT_MAX;
+	size_t need;
+
+	if (n == 0) {
+		return 0;
+	}
+	if (b->len > max || n > max - b->len) {
+		return -1;
+	}
+	need = b->len + n + 1;
+	if (need > b->cap) {
+		size_t cap = b->cap != 0 ? b->cap : 256;
+		char *d;
+		while (cap < need) {
+			cap = cap > SIZE_MAX / 2 ? need : cap * 2;
+		}
+		if (cap > max + 1) {
+			cap = max + 1;
+		}
+		d = realloc(b->data, cap);
+		if (d == NULL) {
+			return -1;
+		}
+		b->data = d;
+		b->cap = cap;
+	}
+	memcpy(b->data + b->len, p, n);
+	b->len += n;
+	b->data[b->len] = '\0';
+	return 0;
+}
+
+int
+gw_buf_puts(gw_buf *b, const char *s)
+{
+	return gw_buf_append(b, s, strlen(s));
+}
+
+void
+gw_buf_fini(gw_buf *b)
+{
+	free(b->data);
+	b->data = NULL;
+	b->len = 0;
+	b->cap = 0;
+}

@@ -1,0 +1,663 @@
+/*
+ * codec_json.c - JSON as ServiceStack writes it (wire-formats.md section 4):
+ * camelCase wire names in the DTO's declared order, compact, UTF-8 left
+ * unescaped except what JSON requires; unset properties left out; lists
+ * always written ([] when empty) except empty maps; list_wrapper messages
+ * as their plain list; enums by name, or by number for enum_as_number
+ * enums; Guids as 32 lowercase hex digits; bytes as base64.
+ *
+ * Encoding writes straight to the gw_buf; decoding parses with jansson
+ * (which rejects invalid UTF-8 and \u0000) and walks the tree with the
+ * descriptor, within the gw_limits.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+
+#include "codec.h"
+
+/* Deeper than anything a decoder builds; a guard for hand-built input. */
+#define ENCODE_MAX_DEPTH 100
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ */
+
+static int
+put(gw_buf *out, const char *s, size_t n)
+{
+	return gw_buf_append(out, s, n);
+}
+
+static int
+put_string(gw_buf *out, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+
+	if (put(out, "\"", 1) != 0) {
+		return -1;
+	}
+	while (i < len) {
+		unsigned char c = p[i];
+		const char *esc = NULL;
+		char u[8];
+		size_t k = 1;
+
+		if (c == '"') {
+			esc = "\\\"";
+		} else if (c == '\\') {
+			esc = "\\\\";
+		} else if (c == '\n') {
+			esc = "\\n";
+		} else if (c == '\r') {
+			esc = "\\r";
+		} else if (c == '\t') {
+			esc = "\\t";
+		} else if (c == '\b') {
+			esc = "\\b";
+		} else if (c == '\f') {
+			esc = "\\f";
+		} else if (c < 0x20) {
+			snprintf(u, sizeof(u), "\\u%04x", c);
+			esc = u;
+		} else if (c >= 0x80) {
+			k = gw_utf8_char(p + i, len - i);
+			if (k == 0) {
+				esc =
+				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
+				k = 1;
+			}
+		}
+		if (esc == NULL) {
+			run += k;
+			i += k;
+			continue;
+		}
+		if (put(out, s + i - run, run) != 0 ||
+		    put(out, esc, strlen(esc)) != 0) {
+			return -1;
+		}
+		run = 0;
+		i += k;
+	}
+	if (put(out, s + i - run, run) != 0 || put(out, "\"", 1) != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+put_fmt_i64(gw_buf *out, int64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	return put(out, b, (size_t)n);
+}
+
+static int
+put_fmt_u64(gw_buf *out, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	return put(out, b, (size_t)n);
+}
+
+static int
+put_real(gw_buf *out, double v, bool single)
+{
+	char b[40];
+	int n;
+
+	if (!isfinite(v)) {
+		return put(out, "null", 4);
+	}
+	n = single ? snprintf(b, sizeof(b), "%.9g", v)
+		   : snprintf(b, sizeof(b), "%.17g", v);
+	return put(out, b, (size_t)n);
+}
+
+static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
+
+/* One value of field f of a message of type d, stored at p. */
+static int
+enc_value(const ProtobufCMessageDescriptor *d,
+	  const ProtobufCFieldDescriptor *f, const void *p, gw_buf *out,
+	  int depth)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return put_fmt_i64(out, *(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return put_fmt_u64(out, *(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return put_fmt_i64(out, *(const int64_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return put_fmt_u64(out, *(const uint64_t *)p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return put_real(out, *(const float *)p, true);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return put_real(out, *(const double *)p, false);
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)p ? put(out, "true", 4)
+						      : put(out, "false", 5);
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumDescriptor *e = f->descriptor;
+		int v = *(const int *)p;
+		const ProtobufCEnumValue *ev;
+		if (up_enum_as_number(e) ||
+		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
+			return put_fmt_i64(out, v);
+		}
+		return put_string(out, ev->name, strlen(ev->name));
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)p;
+		char g[33];
+		if (s == NULL) {
+			s = "";
+		}
+		if (gw_field_is_guid(d, f) &&
+		    gw_guid_normalize(s, strlen(s), g) == 0) {
+			s = g;
+		}
+		return put_string(out, s, strlen(s));
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *bd = p;
+		if (put(out, "\"", 1) != 0 ||
+		    gw_base64_encode(out, bd->data, bd->len) != 0) {
+			return -1;
+		}
+		return put(out, "\"", 1);
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub =
+		    *(const ProtobufCMessage *const *)p;
+		if (sub == NULL) {
+			return put(out, "null", 4);
+		}
+		return enc_message(sub, out, depth + 1);
+	}
+	}
+	return -1;
+}
+
+/* A repeated field as a JSON list. */
+static int
+enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	 gw_buf *out, int depth)
+{
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	const char *arr = *(const char *const *)((const char *)m + f->offset);
+	size_t es;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		es = sizeof(char *);
+		break;
+	case PROTOBUF_C_TYPE_BYTES:
+		es = sizeof(ProtobufCBinaryData);
+		break;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		es = sizeof(ProtobufCMessage *);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		es = 8;
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		es = sizeof(protobuf_c_boolean);
+		break;
+	default:
+		es = 4;
+		break;
+	}
+	if (put(out, "[", 1) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if ((i > 0 && put(out, ",", 1) != 0) ||
+		    enc_value(m->descriptor, f, arr + i * es, out, depth) !=
+			0) {
+			return -1;
+		}
+	}
+	return put(out, "]", 1);
+}
+
+/* A map<k,v> field as a JSON object (keys as strings). */
+static int
+enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	gw_buf *out, int depth)
+{
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	const ProtobufCMessage *const *arr =
+	    *(const ProtobufCMessage *const *const *)((const char *)m +
+						      f->offset);
+
+	if (put(out, "{", 1) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const ProtobufCMessage *e = arr[i];
+		const ProtobufCMessageDescriptor *ed = e->descriptor;
+		const ProtobufCFieldDescriptor *kf = &ed->fields[0];
+		const ProtobufCFieldDescriptor *vf = &ed->fields[1];
+		const char *kp = (const char *)e + kf->offset;
+		int rc;
+
+		if (i > 0 && put(out, ",", 1) != 0) {
+			return -1;
+		}
+		if (kf->type == PROTOBUF_C_TYPE_STRING) {
+			rc = enc_value(ed, kf, kp, out, depth);
+		} else {
+			rc = put(out, "\"", 1) != 0 ||
+				     enc_value(ed, kf, kp, out, depth) != 0 ||
+				     put(out, "\"", 1) != 0
+				 ? -1
+				 : 0;
+		}
+		if (rc != 0 || put(out, ":", 1) != 0 ||
+		    enc_value(ed, vf, (const char *)e + vf->offset, out,
+			      depth) != 0) {
+			return -1;
+		}
+	}
+	return put(out, "}", 1);
+}
+
+static int
+enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	bool first = true;
+
+	if (depth > ENCODE_MAX_DEPTH) {
+		return -1;
+	}
+	if (gw_msg_is_list_wrapper(d)) {
+		return enc_list(m, gw_list_wrapper_items(d), out, depth);
+	}
+	if (put(out, "{", 1) != 0) {
+		return -1;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *name;
+		int rc;
+
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (gw_field_is_map(f) && !gw_field_present(m, f)) {
+				continue;
+			}
+		} else if (!gw_field_present(m, f)) {
+			continue;
+		}
+		name = gw_field_json_name(d, f);
+		if ((!first && put(out, ",", 1) != 0) ||
+		    put_string(out, name, strlen(name)) != 0 ||
+		    put(out, ":", 1) != 0) {
+			return -1;
+		}
+		first = false;
+		if (gw_field_is_map(f)) {
+			rc = enc_map(m, f, out, depth + 1);
+		} else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			rc = enc_list(m, f, out, depth + 1);
+		} else {
+			rc = enc_value(d, f, (const char *)m + f->offset, out,
+				       depth);
+		}
+		if (rc != 0) {
+			return -1;
+		}
+	}
+	return put(out, "}", 1);
+}
+
+static int
+json_encode(const ProtobufCMessage *msg, gw_buf *out)
+{
+	size_t mark = out->len;
+
+	(void)up_meta_load();
+	if (msg == NULL || enc_message(msg, out, 0) != 0) {
+		/* leave out as it was */
+		out->len = mark;
+		if (out->data != NULL) {
+			out->data[mark] = '\0';
+		}
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding
+ */
+
+typedef struct dec {
+	gw_limits lim;
+	gw_decode_error *err;
+} dec;
+
+static int dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth);
+
+static int
+fail(dec *x, const ProtobufCMessageDescriptor *d,
+     const ProtobufCFieldDescriptor *f, const char *what)
+{
+	gw_error_set(x->err, gw_field_pascal_name(d, f), "Expected %s for '%s'",
+		     what, gw_field_json_name(d, f));
+	return -1;
+}
+
+static int
+too_deep(dec *x, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	gw_error_set(x->err, gw_field_pascal_name(d, f),
+		     "Nested too deeply at '%s' (at most %zu levels)",
+		     gw_field_json_name(d, f), x->lim.max_depth);
+	return -1;
+}
+
+static int
+too_many(dec *x, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	gw_error_set(x->err, gw_field_pascal_name(d, f),
+		     "Too many items in '%s' (at most %zu)",
+		     gw_field_json_name(d, f), x->lim.max_items);
+	return -1;
+}
+
+/*
+ * A JSON scalar into scalar field f of m (appended when append), named in
+ * errors as (nd, nf). Numbers and booleans go through their text.
+ */
+static int
+dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	   json_t *v, bool append, const ProtobufCMessageDescriptor *nd,
+	   const ProtobufCFieldDescriptor *nf)
+{
+	char b[40];
+	int n;
+
+	switch (json_typeof(v)) {
+	case JSON_STRING:
+		return gw_field_set_text_as(m, f, json_string_value(v),
+					    json_string_length(v), append,
+					    &x->lim, nd, nf, x->err);
+	case JSON_INTEGER:
+		n = snprintf(b, sizeof(b), "%" JSON_INTEGER_FORMAT,
+			     json_integer_value(v));
+		break;
+	case JSON_REAL:
+		/* the shortest text that reads back the same */
+		n = snprintf(b, sizeof(b), "%.15g", json_real_value(v));
+		if (strtod(b, NULL) != json_real_value(v)) {
+			n = snprintf(b, sizeof(b), "%.17g", json_real_value(v));
+		}
+		break;
+	case JSON_TRUE:
+		n = snprintf(b, sizeof(b), "true");
+		break;
+	case JSON_FALSE:
+		n = snprintf(b, sizeof(b), "false");
+		break;
+	default: {
+		char what[64];
+		const char *noun = gw_field_noun(m->descriptor, f);
+		snprintf(what, sizeof(what), "%s %s",
+			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
+			 noun);
+		return fail(x, nd, nf, what);
+	}
+	}
+	return gw_field_set_text_as(m, f, b, (size_t)n, append, &x->lim, nd, nf,
+				    x->err);
+}
+
+/* A JSON array into repeated field f of m (replacing its items). */
+static int
+dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	  json_t *arr, size_t depth, const ProtobufCMessageDescriptor *nd,
+	  const ProtobufCFieldDescriptor *nf)
+{
+	size_t i;
+	json_t *item;
+
+	if (!json_is_array(arr)) {
+		return fail(x, nd, nf, "a list");
+	}
+	if (depth > x->lim.max_depth) {
+		return too_deep(x, nd, nf);
+	}
+	if (json_array_size(arr) > x->lim.max_items) {
+		return too_many(x, nd, nf);
+	}
+	gw_field_clear(m, f);
+	json_array_foreach(arr, i, item)
+	{
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			ProtobufCMessage *sub;
+			if (!json_is_object(item)) {
+				return fail(x, nd, nf, "a list of objects");
+			}
+			sub = gw_msg_new(f->descriptor);
+			if (sub == NULL) {
+				gw_error_set(x->err, "", "Out of memory");
+				return -1;
+			}
+			/* stored first, so a failure below frees it */
+			if (gw_field_put_message(m, f, sub, x->err) != 0 ||
+			    dec_object(x, sub, item, depth + 1) != 0) {
+				return -1;
+			}
+		} else if (dec_scalar(x, m, f, item, true, nd, nf) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A JSON object into map field f of m (replacing its entries). */
+static int
+dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	json_t *obj, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *key;
+	json_t *v;
+
+	if (!json_is_object(obj)) {
+		return fail(x, d, f, "an object");
+	}
+	if (depth > x->lim.max_depth) {
+		return too_deep(x, d, f);
+	}
+	if (json_object_size(obj) > x->lim.max_items) {
+		return too_many(x, d, f);
+	}
+	gw_field_clear(m, f);
+	json_object_foreach(obj, key, v)
+	{
+		const ProtobufCMessageDescriptor *ed = f->descriptor;
+		ProtobufCMessage *e = gw_msg_new(ed);
+		if (e == NULL) {
+			gw_error_set(x->err, "", "Out of memory");
+			return -1;
+		}
+		if (gw_field_put_message(m, f, e, x->err) != 0 ||
+		    gw_field_set_text_as(e, &ed->fields[0], key, strlen(key),
+					 false, &x->lim, d, f, x->err) != 0) {
+			return -1;
+		}
+		if (json_is_null(v)) {
+			/* a null value is an empty string (maps hold no nulls)
+			 */
+			if (gw_field_set_text_as(e, &ed->fields[1], "", 0,
+						 false, &x->lim, d, f,
+						 x->err) != 0) {
+				return -1;
+			}
+			continue;
+		}
+		if (json_is_object(v) || json_is_array(v)) {
+			return fail(x, d, f, "an object of strings");
+		}
+		if (dec_scalar(x, e, &ed->fields[1], v, false, d, f) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	  json_t *v, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (json_is_null(v)) {
+		gw_field_clear(m, f);
+		return 0;
+	}
+	if (gw_field_is_map(f)) {
+		return dec_map(x, m, f, v, depth + 1);
+	}
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		return dec_array(x, m, f, v, depth + 1, d, f);
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		const ProtobufCMessageDescriptor *sd = f->descriptor;
+		ProtobufCMessage *sub;
+		bool wrapper = gw_msg_is_list_wrapper(sd);
+		if (wrapper ? !json_is_array(v) : !json_is_object(v)) {
+			return fail(x, d, f, wrapper ? "a list" : "an object");
+		}
+		sub = gw_msg_new(sd);
+		if (sub == NULL) {
+			gw_error_set(x->err, "", "Out of memory");
+			return -1;
+		}
+		if (gw_field_put_message(m, f, sub, x->err) != 0) {
+			return -1;
+		}
+		if (wrapper) {
+			return dec_array(x, sub, gw_list_wrapper_items(sd), v,
+					 depth + 1, d, f);
+		}
+		return dec_object(x, sub, v, depth + 1);
+	}
+	return dec_scalar(x, m, f, v, false, d, f);
+}
+
+static int
+dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const char *key;
+	json_t *v;
+
+	if (depth > x->lim.max_depth) {
+		gw_error_set(x->err, "",
+			     "Nested too deeply (at most %zu levels)",
+			     x->lim.max_depth);
+		return -1;
+	}
+	json_object_foreach(obj, key, v)
+	{
+		const ProtobufCFieldDescriptor *f =
+		    gw_field_by_name(d, key, strlen(key));
+		if (f != NULL && dec_field(x, m, f, v, depth) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* jansson's message may quote the input: keep it printable ASCII. */
+static void
+parse_error(gw_decode_error *err, const json_error_t *je)
+{
+	char text[sizeof(je->text)];
+	size_t i;
+
+	for (i = 0; i + 1 < sizeof(text) && je->text[i] != '\0'; i++) {
+		unsigned char c = (unsigned char)je->text[i];
+		text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
+	}
+	text[i] = '\0';
+	gw_error_set(err, "", "Invalid JSON: %s (line %d, column %d)", text,
+		     je->line, je->column);
+}
+
+static int
+json_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	    const gw_limits *lim, gw_decode_error *err)
+{
+	dec x = {.lim = gw_limits_effective(lim), .err = err};
+	json_error_t je;
+	json_t *root = NULL;
+	size_t i = 0;
+	int rc = -1;
+
+	if (msg == NULL || (body == NULL && len != 0)) {
+		gw_error_set(err, "", "Invalid argument");
+		return -1;
+	}
+	(void)up_meta_load();
+	while (i < len && (body[i] == ' ' || body[i] == '\t' ||
+			   body[i] == '\r' || body[i] == '\n')) {
+		i++;
+	}
+	if (i == len) {
+		return 0; /* no body: nothing to set */
+	}
+	root = json_loadb(body, len, JSON_DECODE_ANY, &je);
+	if (root == NULL) {
+		parse_error(err, &je);
+		goto out;
+	}
+	if (json_is_null(root)) {
+		rc = 0;
+	} else if (json_is_object(root)) {
+		rc = dec_object(&x, msg, root, 1);
+	} else if (json_is_array(root) &&
+		   gw_msg_is_list_wrapper(msg->descriptor)) {
+		const ProtobufCFieldDescriptor *f =
+		    gw_list_wrapper_items(msg->descriptor);
+		rc = dec_array(&x, msg, f, root, 1, msg->descriptor, f);
+	} else {
+		gw_error_set(err, "", "Expected a JSON object for %s",
+			     msg->descriptor->short_name);
+	}
+out:
+	json_decref(root);
+	return rc;
+}
+
+const gw_codec gw_codec_json = {
+    .name = "json",
+    .content_type = "application/json; charset=utf-8",
+    .decode = json_decode,
+    .encode = json_encode,
+};
