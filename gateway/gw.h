@@ -1,0 +1,228 @@
+/*
+ * gw.h - usersgw internals shared by the gateway's files (module prefix
+ * gw_; the codec's names come from codec.h).
+ *
+ *   gw_server.c   listen socket, TLS, one h2o evloop per thread, signals,
+ *                 clean stop
+ *   gw_route.c    the route table from users.proto (documented routes,
+ *                 predefined /api/{Op} and /{fmt}/reply|oneway/{Op}, and
+ *                 the gateway's own routes)
+ *   gw_request.c  one HTTP request = one job in req->pool = one async RPC;
+ *                 replies come back to the loop thread through h2o's
+ *                 multithread queue
+ *   gw_auth.c     credentials (Bearer, Basic, ss-tok cookie), cookies
+ *   gw_metrics.c  per-thread atomic counters, Prometheus text
+ *
+ * Threads: everything about a request, a job and a connection runs on the
+ * loop thread that owns the connection. nng callbacks touch only the reply
+ * ticket they were given (gw_request.c) and post it to that loop.
+ */
+#ifndef GW_H
+#define GW_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <h2o.h>
+
+#include "codec.h"
+#include "users_proto.h"
+#include "usersclient.h"
+
+#define GW_DEFAULT_MAX_BODY  (1024u * 1024u)
+#define GW_DEFAULT_DEADLINE  5000u
+#define GW_DEFAULT_MAX_CONNS 4096u
+#define GW_MAX_DAEMONS       16
+#define GW_MAX_THREADS       64
+
+/* ------------------------------------------------------------------------
+ * Configuration (main.c fills it; strings borrowed from argv)
+ */
+typedef struct gw_config {
+	const char *listen; /* "127.0.0.1:8080", "[::1]:0" */
+	const char *daemons[GW_MAX_DAEMONS];
+	size_t n_daemons;
+	unsigned threads;     /* 0: one per core */
+	const char *tls_cert; /* with tls_key: HTTPS + HTTP/2 */
+	const char *tls_key;
+	const char *daemon_ca;    /* CA file for tls+tcp:// daemons */
+	size_t max_body;          /* bytes */
+	uint32_t deadline_ms;     /* per RPC */
+	unsigned max_connections; /* over all threads */
+} gw_config;
+
+/* Runs the gateway until SIGTERM or SIGINT. Returns the exit status. */
+int gw_server_run(const gw_config *cfg);
+
+/* ------------------------------------------------------------------------
+ * Metrics: one set per loop thread, written with relaxed atomics by that
+ * thread only, summed by whoever renders them.
+ */
+
+/* Route labels beyond the service's methods (index up_method_count()+k). */
+enum {
+	GW_MR_AUTH_SESSION,
+	GW_MR_LOGOUT,
+	GW_MR_HEALTHZ,
+	GW_MR_METRICS,
+	GW_MR_UNMATCHED,
+	GW_MR_COUNT
+};
+
+#define GW_M_BUCKETS 14 /* latency buckets, +Inf included */
+#define GW_M_CODES   17 /* up_status codes 0..16 */
+
+typedef struct gw_metrics {
+	size_t n_routes;
+	atomic_uint_least64_t *requests; /* [n_routes][gw_metrics_statuses] */
+	atomic_uint_least64_t latency[GW_M_BUCKETS];
+	atomic_uint_least64_t latency_sum_us;
+	atomic_uint_least64_t latency_count;
+	atomic_int_least64_t rpc_inflight;
+	atomic_uint_least64_t daemon_errors[GW_M_CODES];
+} gw_metrics;
+
+int gw_metrics_init(gw_metrics *m);
+void gw_metrics_fini(gw_metrics *m);
+/* route: a method index, or up_method_count() + GW_MR_*. */
+unsigned gw_metrics_route_special(int which);
+void gw_metrics_request(gw_metrics *m, unsigned route, int http_status,
+			uint64_t usec);
+void gw_metrics_rpc(gw_metrics *m, int delta);
+/* Counts a failed RPC whose failure says the daemon side is unwell. */
+void gw_metrics_rpc_result(gw_metrics *m, int status);
+/* The Prometheus text of the sum of all. 0 or -1. */
+int gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out);
+
+/* ------------------------------------------------------------------------
+ * Routes
+ */
+typedef enum gw_route_kind {
+	GW_ROUTE_NONE = 0,     /* 404 */
+	GW_ROUTE_BAD_METHOD,   /* the path is known, the method is not: 405 */
+	GW_ROUTE_DOCUMENTED,   /* a route of users.proto */
+	GW_ROUTE_PREDEFINED,   /* /api/{Op}, /{fmt}/reply/{Op}, /{fmt}/oneway */
+	GW_ROUTE_AUTH_SESSION, /* GET /auth */
+	GW_ROUTE_LOGOUT,       /* /auth/logout */
+	GW_ROUTE_HEALTHZ,
+	GW_ROUTE_METRICS,
+} gw_route_kind;
+
+#define GW_MAX_VARS     4
+#define GW_MAX_SEGMENTS 16
+
+typedef struct gw_route_var {
+	const char *name;  /* template name: "userId" */
+	const char *value; /* percent-decoded, NUL-terminated, in the pool */
+	size_t value_len;
+} gw_route_var;
+
+typedef struct gw_route_match {
+	gw_route_kind kind;
+	const up_method *method; /* DOCUMENTED, PREDEFINED */
+	/* A format the path names (.ext suffix or /{fmt}/reply); NULL: none. */
+	const gw_codec *codec;
+	/* The path named a format we do not speak (".xml" before XML). */
+	bool unknown_format;
+	bool oneway;
+	size_t n_vars;
+	gw_route_var vars[GW_MAX_VARS];
+} gw_route_match;
+
+/* Builds the table from up_meta (up_meta_load() first). 0 or -1. */
+int gw_routes_init(void);
+void gw_routes_fini(void);
+/*
+ * Matches method (e.g. "GET") and the raw path (no query) against the
+ * table. Segments are percent-decoded into pool. Always fills *out.
+ */
+void gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
+		   const char *path, size_t len, gw_route_match *out);
+/* The documented route templates, for messages. */
+size_t gw_route_count(void);
+
+/* ------------------------------------------------------------------------
+ * Credentials and cookies
+ */
+typedef struct gw_creds {
+	const char *bearer; /* Authorization: Bearer, else the ss-tok cookie */
+	const char *basic_user;
+	const char *basic_password;
+	const char *session_id;    /* the ss-id cookie */
+	const char *refresh_token; /* the ss-reftok cookie */
+	bool bearer_from_cookie;
+} gw_creds;
+
+/* Reads the request's credentials into pool strings. Never fails: what
+ * does not parse is ignored (the daemon decides). */
+void gw_auth_read(h2o_req_t *req, gw_creds *out);
+/*
+ * Looks name up in one Cookie header value (lenient: fragments that do
+ * not parse are skipped). The value points into header. true when found.
+ */
+bool gw_cookie_find(const char *header, size_t len, const char *name,
+		    h2o_iovec_t *value);
+/* Standard or URL-safe base64, padding optional, into pool (NUL-ended).
+ * 0, or -1 when it is not base64. */
+int gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
+		     h2o_iovec_t *out);
+/* The "sub" claim of a JWT, read WITHOUT verifying it (the daemon does),
+ * into pool; NULL when there is none. */
+const char *gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt);
+/* Set-Cookie for a login (ss-tok, ss-reftok, ss-id, ss-pid). */
+void gw_auth_set_login_cookies(h2o_req_t *req,
+			       const Users__V1__AuthenticateResponse *r,
+			       bool secure, bool remember);
+void gw_auth_set_token_cookie(h2o_req_t *req, const char *token, bool secure);
+void gw_auth_clear_cookies(h2o_req_t *req, bool secure);
+
+/* ------------------------------------------------------------------------
+ * The server and its loop threads
+ */
+typedef struct gw_server gw_server;
+
+typedef struct gw_thread {
+	h2o_context_t ctx; /* first: req->conn->ctx leads back here */
+	gw_server *srv;
+	unsigned index;
+	h2o_evloop_t *loop;
+	h2o_multithread_receiver_t replies; /* RPC replies, on ctx.queue */
+	bool replies_registered;
+	bool ctx_initialised;
+	h2o_accept_ctx_t accept;
+	h2o_socket_t *listener;
+	size_t pending; /* RPCs in flight from this loop (loop thread) */
+	size_t conns;   /* connections open on this loop (loop thread) */
+	pthread_t tid;
+	bool started;
+	gw_metrics metrics;
+} gw_thread;
+
+struct gw_server {
+	gw_config cfg;
+	h2o_globalconf_t conf;
+	bool conf_initialised;
+	SSL_CTX *ssl;
+	uc_client *uc;
+	int listen_fd;
+	char listen_name[80]; /* "127.0.0.1:8080" after bind */
+	gw_thread *threads;
+	size_t n_threads;
+	gw_metrics **all_metrics; /* n_threads pointers, for /metrics */
+	atomic_bool stopping;
+	atomic_uint conns; /* over all threads, for --max-connections */
+};
+
+/* The h2o handler of every request (gw_request.c). */
+int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req);
+/* The receiver callback of a thread's replies (loop thread). */
+void gw_request_on_replies(h2o_multithread_receiver_t *receiver,
+			   h2o_linklist_t *messages);
+/* Frees replies that no loop will ever run (after the loops stopped and
+ * the client closed). */
+void gw_request_drop_replies(h2o_linklist_t *messages);
+
+#endif /* GW_H */

@@ -1,0 +1,244 @@
+/*
+ * gw_metrics.c - the gateway's counters in Prometheus text format.
+ *
+ * Each loop thread owns one gw_metrics and is its only writer (relaxed
+ * atomic adds, no locks, no shared cache lines between threads); a
+ * /metrics request sums every thread's set while they keep running, so a
+ * scrape is a consistent-enough snapshot, as Prometheus expects.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+
+/* HTTP statuses we label; anything else counts as "other". */
+static const int statuses[] = {200, 204, 400, 401, 403, 404, 405, 406, 409,
+			       413, 415, 429, 499, 500, 501, 503, 504};
+#define N_STATUSES (sizeof(statuses) / sizeof(statuses[0]) + 1)
+
+/* Latency bucket upper bounds in microseconds (+Inf last). */
+static const uint64_t bucket_us[GW_M_BUCKETS - 1] = {
+    500,    1000,   2500,   5000,    10000,   25000,  50000,
+    100000, 250000, 500000, 1000000, 2500000, 5000000};
+
+static const char *const special_names[GW_MR_COUNT] = {
+    "auth_session", "logout", "healthz", "metrics", "unmatched"};
+
+static size_t
+status_index(int status)
+{
+	for (size_t i = 0; i + 1 < N_STATUSES; i++) {
+		if (statuses[i] == status) {
+			return i;
+		}
+	}
+	return N_STATUSES - 1;
+}
+
+int
+gw_metrics_init(gw_metrics *m)
+{
+	memset(m, 0, sizeof(*m));
+	m->n_routes = up_method_count() + GW_MR_COUNT;
+	m->requests = calloc(m->n_routes * N_STATUSES, sizeof(*m->requests));
+	return m->requests != NULL ? 0 : -1;
+}
+
+void
+gw_metrics_fini(gw_metrics *m)
+{
+	free(m->requests);
+	m->requests = NULL;
+}
+
+unsigned
+gw_metrics_route_special(int which)
+{
+	return (unsigned)(up_method_count() + (size_t)which);
+}
+
+static void
+add(atomic_uint_least64_t *a, uint64_t v)
+{
+	atomic_fetch_add_explicit(a, v, memory_order_relaxed);
+}
+
+void
+gw_metrics_request(gw_metrics *m, unsigned route, int http_status,
+		   uint64_t usec)
+{
+	size_t b = 0;
+
+	if (route >= m->n_routes) {
+		route = (unsigned)(m->n_routes - 1);
+	}
+	add(&m->requests[route * N_STATUSES + status_index(http_status)], 1);
+	while (b < GW_M_BUCKETS - 1 && usec > bucket_us[b]) {
+		b++;
+	}
+	add(&m->latency[b], 1);
+	add(&m->latency_sum_us, usec);
+	add(&m->latency_count, 1);
+}
+
+void
+gw_metrics_rpc(gw_metrics *m, int delta)
+{
+	atomic_fetch_add_explicit(&m->rpc_inflight, delta,
+				  memory_order_relaxed);
+}
+
+void
+gw_metrics_rpc_result(gw_metrics *m, int status)
+{
+	switch (status) {
+	case UP_CANCELLED:
+	case UP_UNKNOWN:
+	case UP_DEADLINE_EXCEEDED:
+	case UP_INTERNAL:
+	case UP_UNAVAILABLE:
+	case UP_DATA_LOSS:
+		add(&m->daemon_errors[status], 1);
+		break;
+	default:
+		break;
+	}
+}
+
+static uint64_t
+load(const atomic_uint_least64_t *a)
+{
+	return atomic_load_explicit(a, memory_order_relaxed);
+}
+
+static int printf_buf(gw_buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+printf_buf(gw_buf *out, const char *fmt, ...)
+{
+	char line[256];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof(line)) {
+		return -1;
+	}
+	return gw_buf_append(out, line, (size_t)n);
+}
+
+static const char *
+route_name(size_t r)
+{
+	size_t nm = up_method_count();
+
+	/* Methods are counted by their index in the service descriptor. */
+	return r < nm ? up_service()->methods[r].name : special_names[r - nm];
+}
+
+int
+gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
+{
+	size_t n_routes = n > 0 ? all[0]->n_routes : 0;
+	uint64_t cum = 0;
+	uint64_t sum = 0;
+	uint64_t count = 0;
+	int64_t inflight = 0;
+	int rc = 0;
+
+	rc |= gw_buf_puts(out, "# HELP usersgw_requests_total HTTP requests by "
+			       "route and status.\n"
+			       "# TYPE usersgw_requests_total counter\n");
+	for (size_t r = 0; r < n_routes; r++) {
+		for (size_t s = 0; s < N_STATUSES; s++) {
+			uint64_t v = 0;
+
+			for (size_t t = 0; t < n; t++) {
+				v +=
+				    load(&all[t]->requests[r * N_STATUSES + s]);
+			}
+			if (v == 0) {
+				continue;
+			}
+			if (s + 1 < N_STATUSES) {
+				rc |= printf_buf(
+				    out,
+				    "usersgw_requests_total{route=\"%s\","
+				    "status=\"%d\"} %" PRIu64 "\n",
+				    route_name(r), statuses[s], v);
+			} else {
+				rc |= printf_buf(
+				    out,
+				    "usersgw_requests_total{route=\"%s\","
+				    "status=\"other\"} %" PRIu64 "\n",
+				    route_name(r), v);
+			}
+		}
+	}
+
+	rc |= gw_buf_puts(
+	    out, "# HELP usersgw_request_duration_seconds Time from "
+		 "request to response.\n"
+		 "# TYPE usersgw_request_duration_seconds histogram\n");
+	for (size_t b = 0; b < GW_M_BUCKETS; b++) {
+		for (size_t t = 0; t < n; t++) {
+			cum += load(&all[t]->latency[b]);
+		}
+		if (b + 1 < GW_M_BUCKETS) {
+			rc |=
+			    printf_buf(out,
+				       "usersgw_request_duration_seconds_bucket"
+				       "{le=\"%g\"} %" PRIu64 "\n",
+				       (double)bucket_us[b] / 1e6, cum);
+		} else {
+			rc |=
+			    printf_buf(out,
+				       "usersgw_request_duration_seconds_bucket"
+				       "{le=\"+Inf\"} %" PRIu64 "\n",
+				       cum);
+		}
+	}
+	for (size_t t = 0; t < n; t++) {
+		sum += load(&all[t]->latency_sum_us);
+		count += load(&all[t]->latency_count);
+		inflight += atomic_load_explicit(&all[t]->rpc_inflight,
+						 memory_order_relaxed);
+	}
+	rc |= printf_buf(out,
+			 "usersgw_request_duration_seconds_sum %.6f\n"
+			 "usersgw_request_duration_seconds_count %" PRIu64 "\n",
+			 (double)sum / 1e6, count);
+
+	rc |= printf_buf(out,
+			 "# HELP usersgw_rpcs_in_flight RPCs sent to the "
+			 "daemon and not answered yet.\n"
+			 "# TYPE usersgw_rpcs_in_flight gauge\n"
+			 "usersgw_rpcs_in_flight %" PRId64 "\n",
+			 inflight);
+
+	rc |= gw_buf_puts(out,
+			  "# HELP usersgw_daemon_errors_total RPCs that failed "
+			  "on the daemon's side or on the way.\n"
+			  "# TYPE usersgw_daemon_errors_total counter\n");
+	for (int code = 0; code < GW_M_CODES; code++) {
+		uint64_t v = 0;
+
+		for (size_t t = 0; t < n; t++) {
+			v += load(&all[t]->daemon_errors[code]);
+		}
+		if (v > 0) {
+			rc |= printf_buf(
+			    out,
+			    "usersgw_daemon_errors_total{code=\"%s\"} "
+			    "%" PRIu64 "\n",
+			    up_status_name(code), v);
+		}
+	}
+	return rc == 0 ? 0 : -1;
+}

@@ -1,0 +1,1144 @@
+/*
+ * gw_request.c - one HTTP request: route, format, request message,
+ * credentials, one async RPC, the answer.
+ *
+ * Life of a request (every step on the request's loop thread unless said):
+ *
+ *   gw_request_on_req   a job in req->pool (h2o_mem_alloc_shared, with
+ *                       job_dispose), the request message built and sent
+ *                       with uc_call_async; the job holds a reply ticket
+ *                       (gw_rpc, malloc'd) and the ticket points back.
+ *   on_rpc_done         (nng thread) moves the result into the ticket and
+ *                       posts it to the loop's receiver. It touches
+ *                       nothing else: not the job, not the request.
+ *   gw_request_on_replies  for each ticket: if its job is still there,
+ *                       encode and send; then free the ticket.
+ *   job_dispose         the request's pool is cleared (answered, or an
+ *                       HTTP/2 stream reset or connection closed while the
+ *                       RPC was in flight): the ticket is orphaned, and its
+ *                       reply will be dropped when it arrives.
+ *
+ * The ticket is freed exactly once, by the loop that receives it (or by
+ * gw_request_drop_replies at shutdown); a failed uc_call_async frees it at
+ * once (its callback never runs).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "gw.h"
+
+#define JSON_CT            "application/json; charset=utf-8"
+#define METRICS_CT         "text/plain; version=0.0.4; charset=utf-8"
+#define JSONP_CT           "text/javascript; charset=utf-8"
+#define CALLBACK_MAX       64
+#define ACCEPT_MAX         16
+#define REASON_MAX         64
+#define HEALTH_DEADLINE_MS 2000u
+
+typedef enum job_kind {
+	JOB_CALL,    /* a documented or predefined route */
+	JOB_SESSION, /* GET /auth */
+	JOB_HEALTH,  /* GET /healthz */
+} job_kind;
+
+typedef struct gw_rpc gw_rpc;
+
+typedef struct gw_job {
+	h2o_req_t *req;
+	gw_thread *thr;
+	gw_rpc *rpc; /* the reply ticket while an RPC is in flight */
+	job_kind kind;
+	const up_method *method; /* the route's method (NULL: none) */
+	/* The message type whose responseStatus carries an error; NULL:
+	 * ErrorResponse. */
+	const ProtobufCMessageDescriptor *error_shape;
+	const gw_codec *codec;
+	const char *jsonp; /* callback name, or NULL */
+	unsigned route;    /* metrics label */
+	uint64_t start_us;
+	gw_creds creds;
+	bool oneway;
+	bool secure;
+	bool remember;     /* Authenticate with rememberMe */
+	bool token_cookie; /* GetAccessToken from the ss-reftok cookie */
+	bool answered;
+} gw_job;
+
+struct gw_rpc {
+	h2o_multithread_message_t msg; /* first: the queue hands this back */
+	h2o_multithread_receiver_t *to;
+	gw_job *job;   /* loop thread only; NULL once the request is gone */
+	uc_result res; /* written by on_rpc_done before it posts */
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* ------------------------------------------------------------------------
+ * Sending
+ */
+
+static void
+send_raw(gw_job *job, int status, const char *reason, const char *ct,
+	 const char *body, size_t len)
+{
+	h2o_req_t *req = job->req;
+
+	if (job->answered) {
+		return;
+	}
+	job->answered = true;
+	req->res.status = status;
+	req->res.reason = reason;
+	req->res.content_length = len;
+	if (ct != NULL) {
+		h2o_add_header(&req->pool, &req->res.headers,
+			       H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
+	}
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL,
+		       H2O_STRLIT("Accept"));
+	gw_metrics_request(&job->thr->metrics, job->route, status,
+			   now_us() - job->start_us);
+	h2o_send_inline(req, body, len);
+}
+
+/* A reason phrase from an errorCode: visible ASCII only, bounded. */
+static const char *
+reason_of(h2o_mem_pool_t *pool, const char *code)
+{
+	size_t n = 0;
+	char *r;
+
+	if (code == NULL || code[0] == '\0') {
+		return "Error";
+	}
+	r = h2o_mem_alloc_pool(pool, REASON_MAX + 1);
+	for (; code[n] != '\0' && n < REASON_MAX; n++) {
+		unsigned char c = (unsigned char)code[n];
+
+		r[n] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
+	}
+	r[n] = '\0';
+	return r;
+}
+
+static void send_internal_error(gw_job *job);
+
+/*
+ * Encodes msg in the job's format and sends it. Under JSONP every answer
+ * is a 200 with the callback around the body.
+ */
+static void
+send_message(gw_job *job, int status, const char *reason,
+	     const ProtobufCMessage *msg)
+{
+	const gw_codec *codec =
+	    job->codec != NULL ? job->codec : &gw_codec_json;
+	h2o_req_t *req = job->req;
+	gw_buf b = {0};
+	int rc = 0;
+
+	if (job->jsonp != NULL) {
+		rc |= gw_buf_puts(&b, job->jsonp);
+		rc |= gw_buf_puts(&b, "(");
+	}
+	rc |= codec->encode(msg, &b);
+	if (job->jsonp != NULL) {
+		rc |= gw_buf_puts(&b, ")");
+	}
+	if (rc != 0) {
+		gw_buf_fini(&b);
+		send_internal_error(job);
+		return;
+	}
+	if (job->jsonp != NULL) {
+		send_raw(job, 200, "OK", JSONP_CT, b.data, b.len);
+		gw_buf_fini(&b);
+		return;
+	}
+	if (strcmp(codec->name, "csv") == 0 && job->method != NULL) {
+		const char *op = job->method->desc->name;
+		size_t size = strlen(op) + 40;
+		char *cd = h2o_mem_alloc_pool(&req->pool, size);
+		int n =
+		    snprintf(cd, size, "attachment;filename=\"%s.csv\"", op);
+
+		if (n > 0 && (size_t)n < size) {
+			h2o_add_header(&req->pool, &req->res.headers,
+				       H2O_TOKEN_CONTENT_DISPOSITION, NULL, cd,
+				       (size_t)n);
+		}
+	}
+	send_raw(job, status, reason, codec->content_type, b.data, b.len);
+	gw_buf_fini(&b);
+}
+
+static const ProtobufCFieldDescriptor *
+response_status_field(const ProtobufCMessageDescriptor *d)
+{
+	const ProtobufCFieldDescriptor *f;
+
+	if (d == NULL) {
+		return NULL;
+	}
+	f = protobuf_c_message_descriptor_get_field_by_name(d,
+							    "response_status");
+	if (f == NULL || f->type != PROTOBUF_C_TYPE_MESSAGE ||
+	    f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    f->descriptor != &users__v1__response_status__descriptor) {
+		return NULL;
+	}
+	return f;
+}
+
+/*
+ * Sends an error: HTTP status from the status table, reason phrase = the
+ * errorCode, body = the response type's own responseStatus when it has one
+ * (section 8 of wire-formats.md), else an ErrorResponse. rs is borrowed.
+ */
+static void
+send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
+{
+	h2o_req_t *req = job->req;
+	Users__V1__ResponseStatus copy = *rs;
+	Users__V1__ErrorResponse er = USERS__V1__ERROR_RESPONSE__INIT;
+	const ProtobufCFieldDescriptor *f = NULL;
+	int http = up_status_http(code);
+	const char *reason;
+
+	/*
+	 * In JSON and JSV the response type's own responseStatus and an
+	 * ErrorResponse are the same bytes ({"responseStatus":...}; the
+	 * encoders write empty lists, so the wrapper would add "[]"s): only
+	 * the formats that name the root (XML) or its columns (CSV) need
+	 * the response type itself.
+	 */
+	if (job->jsonp == NULL && job->codec != NULL &&
+	    strcmp(job->codec->name, "json") != 0 &&
+	    strcmp(job->codec->name, "jsv") != 0) {
+		f = response_status_field(job->error_shape);
+	}
+
+	copy.stack_trace = NULL; /* never on the wire */
+	if (copy.error_code == NULL) {
+		copy.error_code = (char *)up_status_error_code(code);
+	}
+	if (copy.message == NULL) {
+		copy.message = (char *)up_status_message(code);
+	}
+	reason = reason_of(&req->pool, copy.error_code);
+	if (http == 401) {
+		h2o_add_header(
+		    &req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE,
+		    NULL,
+		    H2O_STRLIT("credentials realm=\"/auth/credentials\""));
+	}
+	if (f != NULL) {
+		ProtobufCMessage *wrap = gw_msg_new(job->error_shape);
+
+		if (wrap == NULL) {
+			send_internal_error(job);
+			return;
+		}
+		*(Users__V1__ResponseStatus **)((char *)wrap + f->offset) =
+		    &copy;
+		send_message(job, http, reason, wrap);
+		*(Users__V1__ResponseStatus **)((char *)wrap + f->offset) =
+		    NULL;
+		protobuf_c_message_free_unpacked(wrap, NULL);
+		return;
+	}
+	er.response_status = &copy;
+	send_message(job, http, reason, &er.base);
+}
+
+/* An error the gateway finds itself; field: PascalCase name or NULL. */
+static void
+send_error(gw_job *job, int code, const char *error_code, const char *message,
+	   const char *field)
+{
+	Users__V1__ResponseStatus rs = USERS__V1__RESPONSE_STATUS__INIT;
+	Users__V1__ResponseError fe = USERS__V1__RESPONSE_ERROR__INIT;
+	Users__V1__ResponseError *fep = &fe;
+
+	rs.error_code =
+	    (char *)(error_code ? error_code : up_status_error_code(code));
+	rs.message = (char *)(message ? message : up_status_message(code));
+	if (field != NULL && field[0] != '\0') {
+		fe.error_code = rs.error_code;
+		fe.field_name = (char *)field;
+		fe.message = rs.message;
+		rs.errors = &fep;
+		rs.n_errors = 1;
+	}
+	send_status(job, code, &rs);
+}
+
+/* An error with an HTTP status outside the status table (405, 406, 415). */
+static void
+send_http_error(gw_job *job, int http, const char *error_code,
+		const char *message)
+{
+	Users__V1__ResponseStatus rs = USERS__V1__RESPONSE_STATUS__INIT;
+	Users__V1__ErrorResponse er = USERS__V1__ERROR_RESPONSE__INIT;
+	const gw_codec *codec = job->codec;
+
+	rs.error_code = (char *)error_code;
+	rs.message = (char *)message;
+	er.response_status = &rs;
+	/* The format may be what failed: answer those in JSON. */
+	if (http == 406) {
+		job->codec = &gw_codec_json;
+		job->jsonp = NULL;
+	}
+	send_message(job, http, error_code, &er.base);
+	job->codec = codec;
+}
+
+static void
+send_internal_error(gw_job *job)
+{
+	static const char body[] =
+	    "{\"responseStatus\":{\"errorCode\":\"InternalServerError\","
+	    "\"message\":\"Internal error.\",\"errors\":[]}}";
+
+	send_raw(job, 500, "InternalServerError", JSON_CT, body,
+		 sizeof(body) - 1);
+}
+
+/* ------------------------------------------------------------------------
+ * Query strings, format negotiation
+ */
+
+static int
+hexval(int c)
+{
+	if (c >= '0' && c <= '9') {
+		return c - '0';
+	}
+	if (c >= 'a' && c <= 'f') {
+		return c - 'a' + 10;
+	}
+	if (c >= 'A' && c <= 'F') {
+		return c - 'A' + 10;
+	}
+	return -1;
+}
+
+/* The first value of name in a query string, decoded into pool; NULL. */
+static const char *
+query_param(h2o_mem_pool_t *pool, const char *q, size_t len, const char *name)
+{
+	size_t nlen = strlen(name);
+	const char *p = q;
+	const char *end = q + len;
+
+	while (p < end) {
+		const char *e = memchr(p, '&', (size_t)(end - p));
+		const char *eq;
+
+		if (e == NULL) {
+			e = end;
+		}
+		eq = memchr(p, '=', (size_t)(e - p));
+		if (eq != NULL && (size_t)(eq - p) == nlen &&
+		    strncasecmp(p, name, nlen) == 0) {
+			size_t vlen = (size_t)(e - eq - 1);
+			char *d = h2o_mem_alloc_pool(pool, vlen + 1);
+			size_t n = 0;
+
+			for (const char *s = eq + 1; s < e; s++) {
+				int hi, lo;
+
+				if (*s == '+') {
+					d[n++] = ' ';
+				} else if (*s == '%' && s + 2 < e &&
+					   (hi = hexval(s[1])) >= 0 &&
+					   (lo = hexval(s[2])) >= 0) {
+					d[n++] = (char)(hi * 16 + lo);
+					s += 2;
+				} else {
+					d[n++] = *s;
+				}
+			}
+			d[n] = '\0';
+			return d;
+		}
+		p = e + 1;
+	}
+	return NULL;
+}
+
+static bool
+valid_callback(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > CALLBACK_MAX) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '_' || c == '$' ||
+		      c == '.')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+typedef struct accept_entry {
+	h2o_iovec_t type;
+	double q;
+} accept_entry;
+
+/*
+ * The codec an Accept header names first (q-values honoured); *fallback
+ * when it names only wildcards or nothing; NULL when it names only types
+ * we do not speak.
+ */
+static const gw_codec *
+accept_codec(const h2o_iovec_t *accept, const gw_codec *fallback)
+{
+	accept_entry e[ACCEPT_MAX];
+	size_t n = 0;
+	const char *p = accept->base;
+	const char *end = accept->base + accept->len;
+
+	while (p < end && n < ACCEPT_MAX) {
+		const char *c = memchr(p, ',', (size_t)(end - p));
+		const char *semi;
+		const char *s, *t;
+
+		if (c == NULL) {
+			c = end;
+		}
+		semi = memchr(p, ';', (size_t)(c - p));
+		s = p;
+		t = semi != NULL ? semi : c;
+		while (s < t && (*s == ' ' || *s == '\t')) {
+			s++;
+		}
+		while (t > s && (t[-1] == ' ' || t[-1] == '\t')) {
+			t--;
+		}
+		e[n].type = h2o_iovec_init(s, (size_t)(t - s));
+		e[n].q = 1.0;
+		if (semi != NULL) {
+			/* parameters: find q= */
+			const char *a = semi + 1;
+
+			while (a < c) {
+				while (a < c && (*a == ' ' || *a == ';')) {
+					a++;
+				}
+				if (c - a > 2 && (a[0] == 'q' || a[0] == 'Q') &&
+				    a[1] == '=') {
+					char num[16];
+					size_t nl = 0;
+
+					a += 2;
+					while (a < c && *a != ';' &&
+					       nl + 1 < sizeof(num)) {
+						num[nl++] = *a++;
+					}
+					num[nl] = '\0';
+					e[n].q = strtod(num, NULL);
+				}
+				while (a < c && *a != ';') {
+					a++;
+				}
+			}
+		}
+		if (e[n].type.len > 0) {
+			n++;
+		}
+		p = c + 1;
+	}
+	if (n == 0) {
+		return fallback;
+	}
+	/* stable: by q, then by position */
+	for (size_t i = 1; i < n; i++) {
+		accept_entry x = e[i];
+		size_t j = i;
+
+		while (j > 0 && e[j - 1].q < x.q) {
+			e[j] = e[j - 1];
+			j--;
+		}
+		e[j] = x;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const gw_codec *c;
+		const h2o_iovec_t *ty = &e[i].type;
+
+		if (e[i].q <= 0) {
+			continue;
+		}
+		if ((c = gw_codec_by_content_type(ty->base, ty->len)) != NULL) {
+			return c;
+		}
+		if (h2o_memis(ty->base, ty->len, H2O_STRLIT("*/*")) ||
+		    (ty->len > 2 && ty->base[ty->len - 2] == '/' &&
+		     ty->base[ty->len - 1] == '*')) {
+			return fallback;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Chooses the response format (section 2 of wire-formats.md). Sends a 4xx
+ * and returns -1 when the request names a format we cannot answer in.
+ */
+static int
+choose_format(gw_job *job, const gw_route_match *rm, const gw_codec *body,
+	      const char *query, size_t qlen)
+{
+	h2o_req_t *req = job->req;
+	bool predefined = rm->kind == GW_ROUTE_PREDEFINED;
+	const char *cb = NULL;
+	const char *fmt;
+	ssize_t i;
+
+	job->codec = &gw_codec_json;
+	if (rm->unknown_format) {
+		send_http_error(job, 406, "NotAcceptable",
+				"The format the path names is not supported.");
+		return -1;
+	}
+	if (!predefined && rm->codec != NULL) {
+		job->codec = rm->codec;
+		return 0;
+	}
+	if (query != NULL) {
+		cb = query_param(&req->pool, query, qlen, "callback");
+	}
+	if (cb != NULL) {
+		if (!valid_callback(cb)) {
+			send_error(
+			    job, UP_INVALID_ARGUMENT, "ArgumentException",
+			    "The callback name is not valid.", "Callback");
+			return -1;
+		}
+		job->jsonp = cb;
+		return 0;
+	}
+	if (query != NULL &&
+	    (fmt = query_param(&req->pool, query, qlen, "format")) != NULL) {
+		job->codec = gw_codec_by_name(fmt, strlen(fmt));
+		if (job->codec == NULL) {
+			send_http_error(job, 406, "NotAcceptable",
+					"The format is not supported.");
+			return -1;
+		}
+		return 0;
+	}
+	if (predefined) {
+		job->codec = rm->codec;
+		return 0;
+	}
+	i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
+	if (i != -1) {
+		job->codec = accept_codec(&req->headers.entries[i].value,
+					  body != NULL ? body : &gw_codec_json);
+		if (job->codec == NULL) {
+			send_http_error(job, 406, "NotAcceptable",
+					"None of the formats Accept names is "
+					"supported.");
+			return -1;
+		}
+		return 0;
+	}
+	job->codec = body != NULL ? body : &gw_codec_json;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * RPCs
+ */
+
+/* nng thread: move the result into the ticket and post it. Nothing else. */
+static void
+on_rpc_done(uc_result *res, void *arg)
+{
+	gw_rpc *rpc = arg;
+
+	rpc->res = *res;
+	memset(res, 0, sizeof(*res));
+	h2o_multithread_send_message(rpc->to, &rpc->msg);
+}
+
+static void
+job_dispose(void *p)
+{
+	gw_job *job = p;
+
+	if (job->rpc != NULL) {
+		job->rpc->job = NULL; /* its reply will be dropped */
+		job->rpc = NULL;
+	}
+}
+
+/*
+ * Sends msg (owned; freed here) as method's request. On failure the error
+ * is answered at once.
+ */
+static void
+start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
+	   uint32_t deadline_ms)
+{
+	gw_thread *t = job->thr;
+	uc_call_opts o = {0};
+	gw_rpc *rpc = calloc(1, sizeof(*rpc));
+	int rc;
+
+	if (rpc == NULL) {
+		protobuf_c_message_free_unpacked(msg, NULL);
+		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
+		return;
+	}
+	o.deadline_ms = deadline_ms;
+	if (!m->auth_none) {
+		o.bearer_token = job->creds.bearer;
+		if (o.bearer_token == NULL) {
+			o.basic_user = job->creds.basic_user;
+			o.basic_password = job->creds.basic_password;
+		}
+	}
+	rpc->to = &t->replies;
+	rpc->job = job;
+	job->rpc = rpc;
+	t->pending++;
+	gw_metrics_rpc(&t->metrics, 1);
+	rc =
+	    uc_call_async(t->srv->uc, m->desc->name, msg, &o, on_rpc_done, rpc);
+	protobuf_c_message_free_unpacked(msg, NULL);
+	if (rc != 0) {
+		/* The callback never runs: the ticket is ours to free. */
+		job->rpc = NULL;
+		free(rpc);
+		t->pending--;
+		gw_metrics_rpc(&t->metrics, -1);
+		gw_metrics_rpc_result(&t->metrics, rc);
+		send_error(job, rc == UP_CANCELLED ? UP_UNAVAILABLE : rc, NULL,
+			   NULL, NULL);
+	}
+}
+
+static bool
+daemon_alive(int status)
+{
+	switch (status) {
+	case UP_OK:
+	case UP_INVALID_ARGUMENT:
+	case UP_UNAUTHENTICATED:
+	case UP_PERMISSION_DENIED:
+	case UP_NOT_FOUND:
+	case UP_FAILED_PRECONDITION:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static void
+finish_health(gw_job *job, const uc_result *res)
+{
+	static const char ok[] = "{\"status\":\"ok\"}";
+	static const char down[] = "{\"status\":\"unavailable\"}";
+
+	if (daemon_alive(res->status)) {
+		send_raw(job, 200, "OK", JSON_CT, ok, sizeof(ok) - 1);
+	} else {
+		send_raw(job, 503, "ServiceUnavailable", JSON_CT, down,
+			 sizeof(down) - 1);
+	}
+}
+
+/* GET /auth: the session from the caller's own user record. */
+static void
+finish_session(gw_job *job, const uc_result *res)
+{
+	Users__V1__AuthenticateResponse ar =
+	    USERS__V1__AUTHENTICATE_RESPONSE__INIT;
+	const Users__V1__UserInfo *u;
+	h2o_mem_pool_t *pool = &job->req->pool;
+
+	if (res->response->descriptor ==
+	    &users__v1__authenticate_response__descriptor) {
+		/* Basic credentials: Authenticate answered the session. */
+		send_message(job, 200, "OK", res->response);
+		return;
+	}
+	u = (const Users__V1__UserInfo *)res->response;
+	ar.user_id = u->id;
+	ar.session_id = (char *)job->creds.session_id;
+	ar.user_name = u->email_address;
+	ar.display_name = u->name != NULL && u->name[0] != '\0' ? u->name
+			  : u->first_name != NULL && u->first_name[0] != '\0'
+			      ? u->first_name
+			      : u->email_address;
+	ar.roles = u->roles;
+	ar.n_roles = u->n_roles;
+	if (u->n_dashboard_permissions > 0) {
+		ar.permissions = h2o_mem_alloc_pool(
+		    pool, sizeof(char *) * u->n_dashboard_permissions);
+		for (size_t i = 0; i < u->n_dashboard_permissions; i++) {
+			const ProtobufCEnumValue *v =
+			    protobuf_c_enum_descriptor_get_value(
+				&users__v1__dashboard_permissions__descriptor,
+				(int)u->dashboard_permissions[i]);
+
+			if (v != NULL) {
+				ar.permissions[ar.n_permissions++] =
+				    (char *)v->name;
+			}
+		}
+	}
+	send_message(job, 200, "OK", &ar.base);
+}
+
+static void
+finish_call(gw_job *job, const uc_result *res)
+{
+	h2o_req_t *req = job->req;
+	const char *op = job->method->desc->name;
+
+	if (job->oneway) {
+		send_raw(job, 204, "No Content", NULL, "", 0);
+		return;
+	}
+	if (strcmp(op, "Authenticate") == 0 &&
+	    res->response->descriptor ==
+		&users__v1__authenticate_response__descriptor) {
+		gw_auth_set_login_cookies(
+		    req, (const Users__V1__AuthenticateResponse *)res->response,
+		    job->secure, job->remember);
+	} else if (job->token_cookie &&
+		   res->response->descriptor ==
+		       &users__v1__get_access_token_response__descriptor) {
+		const Users__V1__GetAccessTokenResponse *r =
+		    (const Users__V1__GetAccessTokenResponse *)res->response;
+
+		gw_auth_set_token_cookie(req, r->access_token, job->secure);
+	}
+	send_message(job, 200, "OK", res->response);
+}
+
+static void
+finish(gw_job *job, const uc_result *res)
+{
+	if (job->kind == JOB_HEALTH) {
+		finish_health(job, res);
+		return;
+	}
+	if (res->status != UP_OK || res->response == NULL) {
+		Users__V1__ResponseStatus none =
+		    USERS__V1__RESPONSE_STATUS__INIT;
+		int code = res->status != UP_OK ? res->status : UP_INTERNAL;
+
+		send_status(job, code, res->error != NULL ? res->error : &none);
+		return;
+	}
+	if (job->kind == JOB_SESSION) {
+		finish_session(job, res);
+	} else {
+		finish_call(job, res);
+	}
+}
+
+void
+gw_request_on_replies(h2o_multithread_receiver_t *receiver,
+		      h2o_linklist_t *messages)
+{
+	gw_thread *t = H2O_STRUCT_FROM_MEMBER(gw_thread, replies, receiver);
+
+	while (!h2o_linklist_is_empty(messages)) {
+		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(
+		    h2o_multithread_message_t, link, messages->next);
+		gw_rpc *rpc = H2O_STRUCT_FROM_MEMBER(gw_rpc, msg, m);
+
+		h2o_linklist_unlink(&m->link);
+		t->pending--;
+		gw_metrics_rpc(&t->metrics, -1);
+		gw_metrics_rpc_result(&t->metrics, rpc->res.status);
+		if (rpc->job != NULL) {
+			gw_job *job = rpc->job;
+
+			job->rpc = NULL;
+			finish(job, &rpc->res);
+		}
+		uc_result_fini(&rpc->res);
+		free(rpc);
+	}
+}
+
+void
+gw_request_drop_replies(h2o_linklist_t *messages)
+{
+	while (!h2o_linklist_is_empty(messages)) {
+		h2o_multithread_message_t *m = H2O_STRUCT_FROM_MEMBER(
+		    h2o_multithread_message_t, link, messages->next);
+		gw_rpc *rpc = H2O_STRUCT_FROM_MEMBER(gw_rpc, msg, m);
+
+		h2o_linklist_unlink(&m->link);
+		uc_result_fini(&rpc->res);
+		free(rpc);
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The routes
+ */
+
+static bool
+is_form(const h2o_iovec_t *ct)
+{
+	static const char form[] = "application/x-www-form-urlencoded";
+	size_t n = sizeof(form) - 1;
+
+	return ct->len >= n && strncasecmp(ct->base, form, n) == 0 &&
+	       (ct->len == n || ct->base[n] == ';' || ct->base[n] == ' ');
+}
+
+/* Sends a 400 for a decode failure. */
+static void
+send_decode_error(gw_job *job, const gw_decode_error *err)
+{
+	send_error(job, UP_INVALID_ARGUMENT, "SerializationException",
+		   err->message[0] != '\0'
+		       ? err->message
+		       : "The request body could not be read.",
+		   err->field);
+}
+
+/*
+ * A documented or predefined route: the request message from body, path
+ * variables, query string and form fields (section 3), then the call.
+ */
+static void
+handle_call(gw_job *job, const gw_route_match *rm, const char *query,
+	    size_t qlen)
+{
+	h2o_req_t *req = job->req;
+	const up_method *m = rm->method;
+	bool predefined = rm->kind == GW_ROUTE_PREDEFINED;
+	bool has_body = req->entity.base != NULL && req->entity.len > 0;
+	h2o_iovec_t ct = {NULL, 0};
+	const gw_codec *body_codec = NULL;
+	bool form = false;
+	ProtobufCMessage *msg = NULL;
+	gw_decode_error err;
+	ssize_t i;
+	int rc = 0;
+
+	memset(&err, 0, sizeof(err));
+	job->method = m;
+	job->error_shape = m->desc->output;
+	job->route = m->index;
+	job->oneway = rm->oneway;
+	i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+	if (i != -1) {
+		ct = req->headers.entries[i].value;
+	}
+	if (has_body) {
+		form = ct.base != NULL && is_form(&ct);
+		if (!form && !predefined) {
+			body_codec =
+			    ct.base != NULL
+				? gw_codec_by_content_type(ct.base, ct.len)
+				: NULL;
+		}
+	}
+	if (choose_format(job, rm, body_codec, query, qlen) != 0) {
+		return;
+	}
+	if (has_body && !form && !predefined && body_codec == NULL) {
+		send_http_error(
+		    job, 415, "UnsupportedMediaType",
+		    ct.base != NULL
+			? "The Content-Type of the body is not supported."
+			: "A request body needs a Content-Type.");
+		return;
+	}
+	if (predefined && has_body && !form) {
+		body_codec = rm->codec;
+	}
+	if ((msg = gw_msg_new(m->desc->input)) == NULL) {
+		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
+		return;
+	}
+	/* body first */
+	if (has_body && !form) {
+		rc = body_codec->decode(msg, req->entity.base, req->entity.len,
+					&gw_limits_default, &err);
+	} else if (has_body && predefined) {
+		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
+				     false, &gw_limits_default, &err);
+	}
+	/* then path variables, query string, form fields (later wins) */
+	for (size_t v = 0; rc == 0 && v < rm->n_vars; v++) {
+		rc = gw_msg_set_text(
+		    msg, rm->vars[v].name, strlen(rm->vars[v].name),
+		    rm->vars[v].value, rm->vars[v].value_len, &err);
+	}
+	if (rc == 0 && query != NULL) {
+		rc = gw_msg_set_form(msg, query, qlen, predefined,
+				     &gw_limits_default, &err);
+	}
+	if (rc == 0 && has_body && form && !predefined) {
+		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
+				     false, &gw_limits_default, &err);
+	}
+	if (rc != 0) {
+		protobuf_c_message_free_unpacked(msg, NULL);
+		send_decode_error(job, &err);
+		return;
+	}
+	if (msg->descriptor == &users__v1__authenticate__descriptor) {
+		const Users__V1__Authenticate *a =
+		    (const Users__V1__Authenticate *)msg;
+
+		job->remember = a->has_remember_me && a->remember_me;
+	} else if (msg->descriptor ==
+		   &users__v1__get_access_token__descriptor) {
+		Users__V1__GetAccessToken *g = (Users__V1__GetAccessToken *)msg;
+
+		if ((g->refresh_token == NULL || g->refresh_token[0] == '\0') &&
+		    job->creds.refresh_token != NULL) {
+			rc = gw_msg_set_text(
+			    msg, "refreshToken", 12, job->creds.refresh_token,
+			    strlen(job->creds.refresh_token), &err);
+			job->token_cookie = rc == 0;
+		}
+	}
+	start_call(job, m, msg, job->thr->srv->cfg.deadline_ms);
+}
+
+/* GET /auth: who the credentials belong to (the daemon checks them). */
+static void
+handle_session(gw_job *job, const gw_route_match *rm, const char *query,
+	       size_t qlen)
+{
+	h2o_req_t *req = job->req;
+	const up_method *m;
+	ProtobufCMessage *msg;
+	const char *sub;
+
+	job->kind = JOB_SESSION;
+	job->error_shape = &users__v1__authenticate_response__descriptor;
+	if (choose_format(job, rm, NULL, query, qlen) != 0) {
+		return;
+	}
+	if (job->creds.bearer != NULL) {
+		Users__V1__GetUser *g;
+
+		sub = gw_jwt_subject(&req->pool, job->creds.bearer);
+		m = up_method_find("GetUser");
+		if (sub == NULL || m == NULL) {
+			send_error(job, UP_UNAUTHENTICATED, NULL,
+				   "Not Authenticated", NULL);
+			return;
+		}
+		if ((msg = gw_msg_new(m->desc->input)) == NULL) {
+			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
+				   NULL);
+			return;
+		}
+		g = (Users__V1__GetUser *)msg;
+		g->user_id = strdup(sub);
+		if (g->user_id == NULL) {
+			protobuf_c_message_free_unpacked(msg, NULL);
+			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
+				   NULL);
+			return;
+		}
+		start_call(job, m, msg, job->thr->srv->cfg.deadline_ms);
+		return;
+	}
+	if (job->creds.basic_user != NULL) {
+		Users__V1__Authenticate *a;
+
+		m = up_method_find("Authenticate");
+		if (m == NULL || (msg = gw_msg_new(m->desc->input)) == NULL) {
+			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
+				   NULL);
+			return;
+		}
+		a = (Users__V1__Authenticate *)msg;
+		a->user_name = strdup(job->creds.basic_user);
+		a->password = strdup(job->creds.basic_password);
+		if (a->user_name == NULL || a->password == NULL) {
+			protobuf_c_message_free_unpacked(msg, NULL);
+			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
+				   NULL);
+			return;
+		}
+		start_call(job, m, msg, job->thr->srv->cfg.deadline_ms);
+		return;
+	}
+	send_error(job, UP_UNAUTHENTICATED, NULL, "Not Authenticated", NULL);
+}
+
+static void
+handle_logout(gw_job *job, const gw_route_match *rm, const char *query,
+	      size_t qlen)
+{
+	Users__V1__AuthenticateResponse ar =
+	    USERS__V1__AUTHENTICATE_RESPONSE__INIT;
+
+	job->error_shape = &users__v1__authenticate_response__descriptor;
+	if (choose_format(job, rm, NULL, query, qlen) != 0) {
+		return;
+	}
+	gw_auth_clear_cookies(job->req, job->secure);
+	send_message(job, 200, "OK", &ar.base);
+}
+
+static void
+handle_health(gw_job *job)
+{
+	const up_method *m = up_method_find("GetAccessToken");
+	uint32_t deadline = job->thr->srv->cfg.deadline_ms;
+	ProtobufCMessage *msg;
+
+	job->kind = JOB_HEALTH;
+	if (deadline > HEALTH_DEADLINE_MS) {
+		deadline = HEALTH_DEADLINE_MS;
+	}
+	/* An empty refresh token: a live daemon refuses it at once. */
+	if (m == NULL || (msg = gw_msg_new(m->desc->input)) == NULL) {
+		send_internal_error(job);
+		return;
+	}
+	start_call(job, m, msg, deadline);
+}
+
+static void
+handle_metrics(gw_job *job)
+{
+	gw_server *srv = job->thr->srv;
+	gw_buf b = {0};
+
+	if (gw_metrics_render(srv->all_metrics, srv->n_threads, &b) != 0) {
+		gw_buf_fini(&b);
+		send_internal_error(job);
+		return;
+	}
+	send_raw(job, 200, "OK", METRICS_CT, b.data, b.len);
+	gw_buf_fini(&b);
+}
+
+/* X-Http-Method-Override, when it is a plain token. */
+static h2o_iovec_t
+request_method(h2o_req_t *req)
+{
+	static const char name[] = "x-http-method-override";
+	ssize_t i =
+	    h2o_find_header_by_str(&req->headers, name, sizeof(name) - 1, -1);
+	const h2o_iovec_t *v;
+	char *up;
+
+	if (i == -1) {
+		return req->method;
+	}
+	v = &req->headers.entries[i].value;
+	if (v->len == 0 || v->len > 16) {
+		return req->method;
+	}
+	up = h2o_mem_alloc_pool(&req->pool, v->len + 1);
+	for (size_t k = 0; k < v->len; k++) {
+		char c = v->base[k];
+
+		if (c >= 'a' && c <= 'z') {
+			c = (char)(c - 'a' + 'A');
+		}
+		if (c < 'A' || c > 'Z') {
+			return req->method;
+		}
+		up[k] = c;
+	}
+	up[v->len] = '\0';
+	return h2o_iovec_init(up, v->len);
+}
+
+int
+gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+	gw_thread *t = H2O_STRUCT_FROM_MEMBER(gw_thread, ctx, req->conn->ctx);
+	gw_job *job =
+	    h2o_mem_alloc_shared(&req->pool, sizeof(*job), job_dispose);
+	size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+	const char *query = NULL;
+	size_t qlen = 0;
+	h2o_iovec_t method;
+	gw_route_match rm;
+
+	(void)self;
+	memset(job, 0, sizeof(*job));
+	job->req = req;
+	job->thr = t;
+	job->start_us = now_us();
+	job->codec = &gw_codec_json;
+	job->route = gw_metrics_route_special(GW_MR_UNMATCHED);
+	job->secure = req->scheme == &H2O_URL_SCHEME_HTTPS;
+	if (req->query_at != SIZE_MAX) {
+		query = req->path.base + req->query_at + 1;
+		qlen = req->path.len - req->query_at - 1;
+	}
+	method = request_method(req);
+	gw_auth_read(req, &job->creds);
+	gw_route_find(&req->pool, method.base, method.len, req->path.base, plen,
+		      &rm);
+
+	switch (rm.kind) {
+	case GW_ROUTE_DOCUMENTED:
+	case GW_ROUTE_PREDEFINED:
+		handle_call(job, &rm, query, qlen);
+		break;
+	case GW_ROUTE_AUTH_SESSION:
+		job->route = gw_metrics_route_special(GW_MR_AUTH_SESSION);
+		handle_session(job, &rm, query, qlen);
+		break;
+	case GW_ROUTE_LOGOUT:
+		job->route = gw_metrics_route_special(GW_MR_LOGOUT);
+		handle_logout(job, &rm, query, qlen);
+		break;
+	case GW_ROUTE_HEALTHZ:
+		job->route = gw_metrics_route_special(GW_MR_HEALTHZ);
+		handle_health(job);
+		break;
+	case GW_ROUTE_METRICS:
+		job->route = gw_metrics_route_special(GW_MR_METRICS);
+		handle_metrics(job);
+		break;
+	case GW_ROUTE_BAD_METHOD: {
+		size_t size = method.len + 64;
+		char *msg = h2o_mem_alloc_pool(&req->pool, size);
+
+		snprintf(msg, size, "The route does not accept %.*s.",
+			 (int)method.len, method.base);
+		send_http_error(job, 405, "NotImplementedException", msg);
+		break;
+	}
+	case GW_ROUTE_NONE:
+	default:
+		send_error(job, UP_NOT_FOUND, "NotFound",
+			   "Handler for Request not found", NULL);
+		break;
+	}
+	return 0;
+}

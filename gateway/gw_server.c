@@ -1,0 +1,472 @@
+/*
+ * gw_server.c - the gateway process: one listening socket shared by N loop
+ * threads (each an h2o evloop with its own context and its own dup of the
+ * listening fd), optional TLS with HTTP/2 by ALPN, one libusersclient
+ * client shared by every loop, and a clean stop on SIGTERM/SIGINT.
+ *
+ * Stopping: the main thread waits for the signal (blocked in every
+ * thread, taken with sigwait), sets `stopping` and wakes each loop. A loop
+ * closes its listener, asks its connections to shut down, keeps running
+ * until its RPCs in flight are answered (bounded by the deadline) and its
+ * connections are gone (bounded), then returns. Then the client is closed
+ * (its callbacks have all run), replies nobody will read are freed, and
+ * everything is torn down. A loop that still has open connections at the
+ * end is left allocated (reachable) rather than freed under them.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "gw.h"
+
+#define LISTEN_BACKLOG 1024
+#define ACCEPT_BATCH   16
+#define DRAIN_CONNS_MS 1000
+#define DRAIN_EXTRA_MS 1000
+
+static gw_server
+    server; /* static: what a stop leaves allocated stays reachable */
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ------------------------------------------------------------------------
+ * Listening socket
+ */
+
+/* Splits "host:port" / "[v6]:port" into buffers. 0 or -1. */
+static int
+split_hostport(const char *s, char *host, size_t hsize, char *port,
+	       size_t psize)
+{
+	const char *colon;
+	size_t hl;
+
+	if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':') {
+			return -1;
+		}
+		hl = (size_t)(close - s - 1);
+		if (hl >= hsize) {
+			return -1;
+		}
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(s, ':');
+		if (colon == NULL) {
+			return -1;
+		}
+		hl = (size_t)(colon - s);
+		if (hl >= hsize) {
+			return -1;
+		}
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+	}
+	if (strlen(colon + 1) == 0 || strlen(colon + 1) >= psize) {
+		return -1;
+	}
+	snprintf(port, psize, "%s", colon + 1);
+	return 0;
+}
+
+static int
+open_listener(gw_server *srv)
+{
+	char host[256], port[16];
+	struct addrinfo hints, *ai = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char name[NI_MAXHOST], serv[NI_MAXSERV];
+	int fd = -1;
+	int one = 1;
+	int rc;
+
+	if (split_hostport(srv->cfg.listen, host, sizeof(host), port,
+			   sizeof(port)) != 0) {
+		fprintf(stderr, "usersgw: --listen wants HOST:PORT, not '%s'\n",
+			srv->cfg.listen);
+		return -1;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] != '\0' ? host : NULL, port, &hints, &ai);
+	if (rc != 0) {
+		fprintf(stderr, "usersgw: %s: %s\n", srv->cfg.listen,
+			gai_strerror(rc));
+		return -1;
+	}
+	fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC,
+		    ai->ai_protocol);
+	if (fd < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+	    bind(fd, ai->ai_addr, ai->ai_addrlen) != 0 ||
+	    listen(fd, LISTEN_BACKLOG) != 0 ||
+	    fcntl(fd, F_SETFL, O_NONBLOCK) != 0) {
+		fprintf(stderr, "usersgw: listen on %s: %s\n", srv->cfg.listen,
+			strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+		}
+		freeaddrinfo(ai);
+		return -1;
+	}
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	freeaddrinfo(ai);
+	srv->listen_fd = fd;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    getnameinfo((struct sockaddr *)&ss, sl, name, sizeof(name), serv,
+			sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
+		snprintf(srv->listen_name, sizeof(srv->listen_name),
+			 ss.ss_family == AF_INET6 ? "[%s]:%s" : "%s:%s", name,
+			 serv);
+	} else {
+		snprintf(srv->listen_name, sizeof(srv->listen_name), "%s",
+			 srv->cfg.listen);
+	}
+	return 0;
+}
+
+static int
+open_tls(gw_server *srv)
+{
+	SSL_CTX *ctx;
+
+	if (srv->cfg.tls_cert == NULL) {
+		return 0;
+	}
+	ctx = SSL_CTX_new(TLS_server_method());
+	if (ctx == NULL) {
+		return -1;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+				     SSL_OP_CIPHER_SERVER_PREFERENCE);
+	if (SSL_CTX_use_certificate_chain_file(ctx, srv->cfg.tls_cert) != 1 ||
+	    SSL_CTX_use_PrivateKey_file(ctx, srv->cfg.tls_key,
+					SSL_FILETYPE_PEM) != 1 ||
+	    SSL_CTX_check_private_key(ctx) != 1) {
+		char err[256];
+
+		ERR_error_string_n(ERR_get_error(), err, sizeof(err));
+		fprintf(stderr, "usersgw: TLS certificate/key: %s\n", err);
+		SSL_CTX_free(ctx);
+		return -1;
+	}
+	h2o_ssl_register_alpn_protocols(ctx, h2o_http2_alpn_protocols);
+	srv->ssl = ctx;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Loops
+ */
+
+static void
+on_sock_close(void *data)
+{
+	gw_thread *t = data;
+
+	t->conns--;
+	atomic_fetch_sub_explicit(&t->srv->conns, 1, memory_order_relaxed);
+}
+
+static void
+on_accept(h2o_socket_t *listener, const char *err)
+{
+	gw_thread *t = listener->data;
+	gw_server *srv = t->srv;
+
+	if (err != NULL) {
+		return;
+	}
+	for (int i = 0; i < ACCEPT_BATCH; i++) {
+		h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+		unsigned open;
+
+		if (sock == NULL) {
+			return;
+		}
+		open = atomic_fetch_add_explicit(&srv->conns, 1,
+						 memory_order_relaxed);
+		t->conns++;
+		sock->on_close.cb = on_sock_close;
+		sock->on_close.data = t;
+		if (open >= srv->cfg.max_connections) {
+			h2o_socket_close(sock); /* over the limit */
+			continue;
+		}
+		h2o_accept(&t->accept, sock);
+	}
+}
+
+static void *
+loop_main(void *arg)
+{
+	gw_thread *t = arg;
+	gw_server *srv = t->srv;
+	uint64_t until;
+
+	h2o_socket_read_start(t->listener, on_accept);
+	while (!atomic_load(&srv->stopping)) {
+		h2o_evloop_run(t->loop, INT32_MAX);
+	}
+	/* Stop accepting; let what is in flight finish (bounded). */
+	h2o_socket_read_stop(t->listener);
+	h2o_socket_close(t->listener);
+	t->listener = NULL;
+	h2o_context_request_shutdown(&t->ctx);
+	until = now_ms() + srv->cfg.deadline_ms + DRAIN_EXTRA_MS;
+	while (t->pending > 0 && now_ms() < until) {
+		h2o_evloop_run(t->loop, 20);
+	}
+	until = now_ms() + DRAIN_CONNS_MS;
+	while (t->conns > 0 && now_ms() < until) {
+		h2o_evloop_run(t->loop, 20);
+	}
+	return NULL;
+}
+
+static int
+thread_init(gw_server *srv, gw_thread *t, unsigned index)
+{
+	int fd;
+
+	t->srv = srv;
+	t->index = index;
+	if (gw_metrics_init(&t->metrics) != 0) {
+		return -1;
+	}
+	t->loop = h2o_evloop_create();
+	h2o_context_init(&t->ctx, t->loop, &srv->conf);
+	t->ctx_initialised = true;
+	h2o_multithread_register_receiver(t->ctx.queue, &t->replies,
+					  gw_request_on_replies);
+	t->replies_registered = true;
+	t->accept.ctx = &t->ctx;
+	t->accept.hosts = srv->conf.hosts;
+	t->accept.ssl_ctx = srv->ssl;
+	if ((fd = dup(srv->listen_fd)) < 0) {
+		return -1;
+	}
+	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+	t->listener =
+	    h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	t->listener->data = t;
+	return 0;
+}
+
+/* Tears a thread's loop down once nothing can post to it any more. */
+static bool
+thread_fini(gw_thread *t)
+{
+	if (t->replies_registered) {
+		/* Replies that arrived after the loop stopped. */
+		gw_request_drop_replies(&t->replies._messages);
+		h2o_multithread_unregister_receiver(t->ctx.queue, &t->replies);
+		t->replies_registered = false;
+	}
+	if (t->listener != NULL) {
+		h2o_socket_close(t->listener);
+		t->listener = NULL;
+	}
+	if (t->conns > 0) {
+		return false; /* leave it allocated under its connections */
+	}
+	if (t->ctx_initialised) {
+		/*
+		 * h2o 2.2 leaves the HTTP/2 graceful-shutdown timer (armed by
+		 * h2o_context_request_shutdown, re-armed each second while
+		 * connections remain) linked; h2o_context_dispose asserts
+		 * that no timer is. No connection is left: disarm it.
+		 */
+		if (h2o_timeout_is_linked(
+			&t->ctx.http2._graceful_shutdown_timeout)) {
+			h2o_timeout_unlink(
+			    &t->ctx.http2._graceful_shutdown_timeout);
+		}
+		h2o_context_dispose(&t->ctx);
+		t->ctx_initialised = false;
+	}
+	if (t->loop != NULL) {
+		/* Run once so closed sockets are released. */
+		h2o_evloop_run(t->loop, 0);
+		h2o_evloop_destroy(t->loop);
+		t->loop = NULL;
+	}
+	gw_metrics_fini(&t->metrics);
+	return true;
+}
+
+static unsigned
+default_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n < 1 ? 1 : n > GW_MAX_THREADS ? GW_MAX_THREADS : (unsigned)n;
+}
+
+static int
+setup_conf(gw_server *srv)
+{
+	h2o_hostconf_t *host;
+	h2o_pathconf_t *path;
+	h2o_handler_t *h;
+
+	h2o_config_init(&srv->conf);
+	srv->conf_initialised = true;
+	srv->conf.server_name = h2o_iovec_init(H2O_STRLIT("usersgw"));
+	srv->conf.max_request_entity_size = srv->cfg.max_body;
+	srv->conf.http2.max_concurrent_requests_per_connection = 100;
+	host = h2o_config_register_host(
+	    &srv->conf, h2o_iovec_init(H2O_STRLIT("default")), 65535);
+	path = h2o_config_register_path(host, "/", 0);
+	h = h2o_create_handler(path, sizeof(*h));
+	h->on_req = gw_request_on_req;
+	return 0;
+}
+
+int
+gw_server_run(const gw_config *cfg)
+{
+	gw_server *srv = &server;
+	uc_options uo = {0};
+	sigset_t sigs;
+	bool all_freed = true;
+	int sig = 0;
+	int rc = 1;
+
+	memset(srv, 0, sizeof(*srv));
+	srv->cfg = *cfg;
+	srv->listen_fd = -1;
+	if (srv->cfg.threads == 0) {
+		srv->cfg.threads = default_threads();
+	}
+	if (srv->cfg.deadline_ms == 0) {
+		srv->cfg.deadline_ms = GW_DEFAULT_DEADLINE;
+	}
+	if (srv->cfg.max_body == 0) {
+		srv->cfg.max_body = GW_DEFAULT_MAX_BODY;
+	}
+	if (srv->cfg.max_connections == 0) {
+		srv->cfg.max_connections = GW_DEFAULT_MAX_CONNS;
+	}
+
+	/* Signals: SIGPIPE ignored; SIGTERM/SIGINT taken by sigwait only. */
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+	if (up_meta_load() != 0 || gw_routes_init() != 0) {
+		fprintf(stderr, "usersgw: cannot load the contract metadata\n");
+		goto out;
+	}
+	uo.urls = srv->cfg.daemons;
+	uo.n_urls = srv->cfg.n_daemons;
+	uo.deadline_ms = srv->cfg.deadline_ms;
+	uo.tls_ca_file = srv->cfg.daemon_ca;
+	if (uc_client_open(&srv->uc, &uo) != 0) {
+		fprintf(stderr, "usersgw: cannot open the daemon client\n");
+		goto out;
+	}
+	if (open_listener(srv) != 0 || open_tls(srv) != 0 ||
+	    setup_conf(srv) != 0) {
+		goto out;
+	}
+	srv->threads = calloc(srv->cfg.threads, sizeof(*srv->threads));
+	srv->all_metrics = calloc(srv->cfg.threads, sizeof(*srv->all_metrics));
+	if (srv->threads == NULL || srv->all_metrics == NULL) {
+		goto out;
+	}
+	srv->n_threads = srv->cfg.threads;
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		if (thread_init(srv, &srv->threads[i], (unsigned)i) != 0) {
+			fprintf(stderr, "usersgw: cannot set up a loop\n");
+			goto out;
+		}
+		srv->all_metrics[i] = &srv->threads[i].metrics;
+	}
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		gw_thread *t = &srv->threads[i];
+
+		if (pthread_create(&t->tid, NULL, loop_main, t) != 0) {
+			fprintf(stderr, "usersgw: cannot start a thread\n");
+			goto out;
+		}
+		t->started = true;
+	}
+	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
+		srv->ssl != NULL ? "https" : "http", srv->listen_name,
+		srv->n_threads);
+	while (sigwait(&sigs, &sig) != 0) {
+	}
+	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
+	rc = 0;
+out:
+	atomic_store(&srv->stopping, true);
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		gw_thread *t = &srv->threads[i];
+
+		if (t->started) {
+			h2o_multithread_send_message(&t->replies, NULL);
+		}
+	}
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		if (srv->threads[i].started) {
+			pthread_join(srv->threads[i].tid, NULL);
+			srv->threads[i].started = false;
+		}
+	}
+	/* Every callback runs before this returns (they post replies). */
+	uc_client_close(srv->uc);
+	srv->uc = NULL;
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		all_freed &= thread_fini(&srv->threads[i]);
+	}
+	if (all_freed) {
+		free(srv->threads);
+		free(srv->all_metrics);
+		srv->threads = NULL;
+		srv->all_metrics = NULL;
+		srv->n_threads = 0;
+		if (srv->conf_initialised) {
+			h2o_config_dispose(&srv->conf);
+		}
+		if (srv->ssl != NULL) {
+			SSL_CTX_free(srv->ssl);
+			srv->ssl = NULL;
+		}
+	}
+	if (srv->listen_fd >= 0) {
+		close(srv->listen_fd);
+		srv->listen_fd = -1;
+	}
+	gw_routes_fini();
+	return rc;
+}

@@ -1,0 +1,137 @@
+/*
+ * usersgw - the REST gateway of usersd.
+ *
+ *   usersgw --listen HOST:PORT --daemon URL [--daemon URL...]
+ *           [--threads N] [--tls-cert FILE --tls-key FILE]
+ *           [--daemon-ca FILE] [--max-body BYTES] [--deadline MS]
+ *           [--max-connections N]
+ *
+ * Serves the documented routes of users.proto (and ServiceStack's
+ * predefined /api/{Op}, /json/reply/{Op}, /json/oneway/{Op}) over HTTP/1.1,
+ * or HTTPS with HTTP/2 by ALPN when given a certificate, and turns each
+ * request into one asynchronous RPC to the daemons. Port 0 picks a free
+ * port; "usersgw: ready on http://HOST:PORT" on stderr says where.
+ *
+ * Exit status: 0 after a clean stop (SIGTERM, SIGINT), 1 when it cannot
+ * start, 2 for usage errors.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "gw.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: usersgw --listen HOST:PORT --daemon URL [--daemon URL...]\n"
+	    "               [--threads N] [--tls-cert FILE --tls-key FILE]\n"
+	    "               [--daemon-ca FILE] [--max-body BYTES]\n"
+	    "               [--deadline MS] [--max-connections N]\n"
+	    "\n"
+	    "  --listen HOST:PORT     where to serve HTTP (port 0: any)\n"
+	    "  --daemon URL           usersd to call (ipc://, tcp://, "
+	    "tls+tcp://); repeat for several\n"
+	    "  --threads N            event loops (default: one per core)\n"
+	    "  --tls-cert/--tls-key   serve HTTPS (HTTP/2 and HTTP/1.1)\n"
+	    "  --daemon-ca FILE       CA to verify tls+tcp:// daemons\n"
+	    "  --max-body BYTES       largest request body (default %u; "
+	    "413 above)\n"
+	    "  --deadline MS          how long an RPC may take (default %u; "
+	    "504 after)\n"
+	    "  --max-connections N    open connections at most (default "
+	    "%u)\n",
+	    GW_DEFAULT_MAX_BODY, GW_DEFAULT_DEADLINE, GW_DEFAULT_MAX_CONNS);
+}
+
+/* A decimal in [min, max]. 0 or -1. */
+static int
+parse_ulong(const char *s, unsigned long min, unsigned long max,
+	    unsigned long *out)
+{
+	char *end;
+	unsigned long v;
+
+	if (s == NULL || s[0] < '0' || s[0] > '9') {
+		return -1;
+	}
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max) {
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	gw_config cfg = {0};
+	unsigned long v;
+
+	cfg.max_body = GW_DEFAULT_MAX_BODY;
+	cfg.deadline_ms = GW_DEFAULT_DEADLINE;
+	cfg.max_connections = GW_DEFAULT_MAX_CONNS;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
+			usage(stdout);
+			return 0;
+		}
+		if (val == NULL) {
+			fprintf(stderr, "usersgw: %s needs a value\n", a);
+			return 2;
+		}
+		i++;
+		if (strcmp(a, "--listen") == 0) {
+			cfg.listen = val;
+		} else if (strcmp(a, "--daemon") == 0) {
+			if (cfg.n_daemons == GW_MAX_DAEMONS) {
+				fprintf(stderr, "usersgw: at most %d daemons\n",
+					GW_MAX_DAEMONS);
+				return 2;
+			}
+			cfg.daemons[cfg.n_daemons++] = val;
+		} else if (strcmp(a, "--threads") == 0 &&
+			   parse_ulong(val, 1, GW_MAX_THREADS, &v) == 0) {
+			cfg.threads = (unsigned)v;
+		} else if (strcmp(a, "--tls-cert") == 0) {
+			cfg.tls_cert = val;
+		} else if (strcmp(a, "--tls-key") == 0) {
+			cfg.tls_key = val;
+		} else if (strcmp(a, "--daemon-ca") == 0) {
+			cfg.daemon_ca = val;
+		} else if (strcmp(a, "--max-body") == 0 &&
+			   parse_ulong(val, 1, 1024ul * 1024 * 1024, &v) == 0) {
+			cfg.max_body = (size_t)v;
+		} else if (strcmp(a, "--deadline") == 0 &&
+			   parse_ulong(val, 1, 600000, &v) == 0) {
+			cfg.deadline_ms = (uint32_t)v;
+		} else if (strcmp(a, "--max-connections") == 0 &&
+			   parse_ulong(val, 1, 1000000, &v) == 0) {
+			cfg.max_connections = (unsigned)v;
+		} else {
+			fprintf(stderr, "usersgw: bad option or value: %s %s\n",
+				a, val);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (cfg.listen == NULL || cfg.n_daemons == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+		fprintf(stderr,
+			"usersgw: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	return gw_server_run(&cfg);
+}
