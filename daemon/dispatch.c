@@ -283,9 +283,13 @@ replay_begin(ud_call *c)
 	if (!c->method->writes || id == NULL || id[0] == '\0') {
 		return 0;
 	}
-	st = ud_replay_begin(c->svc->replay, id, c->method->desc->name, c->raw,
-			     c->raw_len, c->received_ms / 1000, replay_waiter,
-			     c, &resp, &len);
+	/* The request itself, not the envelope: a retry may carry another
+	 * deadline. */
+	st = ud_replay_begin(c->svc->replay, id, c->method->desc->name,
+			     c->env->has_payload ? c->env->payload.data : NULL,
+			     c->env->has_payload ? c->env->payload.len : 0,
+			     c->received_ms / 1000, replay_waiter, c, &resp,
+			     &len);
 	switch (st) {
 	case UD_REPLAY_NEW:
 		c->replayable = true;
@@ -297,6 +301,10 @@ replay_begin(ud_call *c)
 		return 1;
 	case UD_REPLAY_PENDING:
 		return 1;
+	case UD_REPLAY_BUSY:
+		return ud_call_fail(c, UP_ABORTED, "Aborted",
+				    "The request is already running; retry "
+				    "it.");
 	case UD_REPLAY_MISMATCH:
 	default:
 		return ud_call_fail(c, UP_FAILED_PRECONDITION,

@@ -215,7 +215,7 @@ ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
 		size_t *resp_len)
 {
 	uint8_t key[32], fp[32];
-	ud_replay_state st = UD_REPLAY_MISMATCH;
+	ud_replay_state st = UD_REPLAY_BUSY;
 	entry **pp, *e;
 
 	if (resp != NULL) {
@@ -241,7 +241,7 @@ ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
 			uint8_t *copy = malloc(e->resp_len + 1);
 			if (copy == NULL || resp == NULL || resp_len == NULL) {
 				free(copy);
-				goto out; /* MISMATCH: see replay.h */
+				goto out; /* BUSY: see replay.h */
 			}
 			if (e->resp_len > 0) {
 				memcpy(copy, e->resp, e->resp_len);
@@ -260,7 +260,7 @@ ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
 		goto out;
 	}
 	if (r->count >= r->max_entries && !evict_one(r)) {
-		goto out; /* full of pending requests: MISMATCH, see replay.h */
+		goto out; /* full of pending requests: BUSY, see replay.h */
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		goto out;

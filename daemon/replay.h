@@ -11,19 +11,20 @@
  *                                           waiter is called with the answer
  *                                           when it finishes
  *                     -> UD_REPLAY_MISMATCH: same id, other method/payload
+ *                     -> UD_REPLAY_BUSY:     cannot be taken safely now
  *
  * Bounded: at most max_entries ids, each kept window_s seconds. Thread-safe;
  * waiters are called on the thread that calls ud_replay_finish(), outside
  * the table's lock.
  *
  * When the table cannot take the request safely, ud_replay_begin() answers
- * UD_REPLAY_MISMATCH, so that nothing runs twice; the caller answers it as
+ * UD_REPLAY_BUSY, so that nothing runs twice; the caller answers it as
  * an error the client may retry (e.g. UP_ABORTED). That happens when:
  *   - a pending id already has UD_REPLAY_MAX_WAITERS waiters;
  *   - the table holds max_entries ids and all are pending (finished ones
  *     are evicted oldest first to make room);
- *   - memory runs out (the entry or the copy of the answer);
- *   - request_id or method is NULL.
+ *   - memory runs out (the entry or the copy of the answer).
+ * A NULL request_id or method is answered UD_REPLAY_MISMATCH.
  * Pending entries never expire: every UD_REPLAY_NEW must be finished.
  */
 #ifndef UD_REPLAY_H
@@ -42,6 +43,7 @@ typedef enum ud_replay_state {
 	UD_REPLAY_DONE = 1,
 	UD_REPLAY_PENDING = 2,
 	UD_REPLAY_MISMATCH = 3,
+	UD_REPLAY_BUSY = 4,
 } ud_replay_state;
 
 /* Called once with the finished answer (not owned: copy what you keep). */

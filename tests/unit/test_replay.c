@@ -131,7 +131,7 @@ test_cancel_and_waiter_bound(void)
 	/* Beyond the bound: refused, never run twice. */
 	CHECK_INT(begin(r, "r2", "M", "p", 10, &g[UD_REPLAY_MAX_WAITERS], &resp,
 			&len),
-		  UD_REPLAY_MISMATCH);
+		  UD_REPLAY_BUSY);
 	/* Cancelled: waiters get (NULL, 0), and the id is forgotten. */
 	ud_replay_finish(r, "r2", NULL, 0);
 	for (int i = 0; i < UD_REPLAY_MAX_WAITERS; i++) {
@@ -192,7 +192,7 @@ test_bound(void)
 	CHECK_INT(begin(r, "a", "M", "p", 3, NULL, &resp, &len), UD_REPLAY_NEW);
 	/* Now a and c are both pending: nothing can go. */
 	CHECK_INT(begin(r, "d", "M", "p", 3, NULL, &resp, &len),
-		  UD_REPLAY_MISMATCH);
+		  UD_REPLAY_BUSY);
 	ud_replay_finish(r, "c", (const uint8_t *)"C", 1);
 	CHECK_INT(begin(r, "d", "M", "p", 3, NULL, &resp, &len), UD_REPLAY_NEW);
 	ud_replay_finish(r, "a", NULL, 0);
