@@ -1,0 +1,12 @@
+# The gateway's codecs: JSON encode/decode (golden cases from the seeds and
+# a round-trip property test over every DTO), the text/form field rules,
+# and both decoders fuzzed (their corpora replayed as ordinary tests).
+if(TARGET gw_codec)
+	users_unit_test(test_codec_json)
+	target_link_libraries(test_codec_json PRIVATE gw_codec)
+	users_unit_test(test_fields)
+	target_link_libraries(test_fields PRIVATE gw_codec)
+
+	users_fuzz_target(json fuzz_json.c gw_codec)
+	users_fuzz_target(form fuzz_form.c gw_codec)
+endif()
