@@ -1,10 +1,11 @@
 /*
  * codec_json.c - JSON as ServiceStack writes it (wire-formats.md section 4):
  * camelCase wire names in the DTO's declared order, compact, UTF-8 left
- * unescaped except what JSON requires; unset properties left out; lists
- * always written ([] when empty) except empty maps; list_wrapper messages
- * as their plain list; enums by name, or by number for enum_as_number
- * enums; Guids as 32 lowercase hex digits; bytes as base64.
+ * unescaped except what JSON requires (and U+2028/U+2029, escaped for
+ * JSONP); unset properties left out; lists always written ([] when empty)
+ * except empty maps; list_wrapper messages as their plain list; enums by
+ * name, or by number for enum_as_number enums; Guids as 32 lowercase hex
+ * digits; bytes as base64.
  *
  * Encoding writes straight to the gw_buf; decoding parses with jansson
  * (which rejects invalid UTF-8 and \u0000) and walks the tree with the
@@ -68,9 +69,13 @@ put_string(gw_buf *out, const char *s, size_t len)
 		} else if (c >= 0x80) {
 			k = gw_utf8_char(p + i, len - i);
 			if (k == 0) {
-				esc =
-				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
+				/* U+FFFD for a bad byte */
+				esc = "\xef\xbf\xbd";
 				k = 1;
+			} else if (k == 3 && c == 0xe2 && p[i + 1] == 0x80 &&
+				   (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
+				/* line ends to JavaScript: safe inside JSONP */
+				esc = p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
 			}
 		}
 		if (esc == NULL) {

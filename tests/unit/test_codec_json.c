@@ -395,8 +395,12 @@ test_encode_strings(void)
 	n->first_name = dup("a\"b\\c\nd\te\x01/\xc3\xa9\xe6\x97\xa5</");
 	n->last_name = dup("bad\xff\xc3(");
 	n->password = dup("");
+	n->email_address = dup("a\xe2\x80\xa8"
+			       "b\xe2\x80\xa9"
+			       "c\xe2\x80\xaa");
 	s = encode(n);
-	CHECK_STR(s, "{\"firstName\":\"a\\\"b\\\\c\\nd\\te\\u0001/"
+	CHECK_STR(s, "{\"emailAddress\":\"a\\u2028b\\u2029c\xe2\x80\xaa\","
+		     "\"firstName\":\"a\\\"b\\\\c\\nd\\te\\u0001/"
 		     "\xc3\xa9\xe6\x97\xa5</\",\"lastName\":\"bad\xef\xbf\xbd"
 		     "\xef\xbf\xbd(\",\"password\":\"\"}");
 	free(s);
