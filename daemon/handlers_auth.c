@@ -91,22 +91,14 @@ copy_roles(const ud_user *u, Users__V1__AuthenticateResponse *r)
 	return 0;
 }
 
+/* The AuthenticateResponse for c->target, a user who just proved who
+ * they are. */
 static int
-authenticated(ud_call *c)
+respond_session(ud_call *c)
 {
-	ud_service *svc = c->svc;
-	const Users__V1__Authenticate *r =
-	    (const Users__V1__Authenticate *)c->req;
 	const ud_user *u = &c->target;
 	Users__V1__AuthenticateResponse *resp;
 
-	if (c->hash_rc != 0 || u->id == 0 || u->disabled) {
-		ud_lockout_failure(svc->lockout, r->user_name,
-				   ud_now_ms() / 1000);
-		return ud_call_fail(c, UP_UNAUTHENTICATED, "Unauthorized",
-				    bad_credentials);
-	}
-	ud_lockout_success(svc->lockout, r->user_name);
 	if ((resp = malloc(sizeof(*resp))) == NULL) {
 		return UP_INTERNAL;
 	}
@@ -124,6 +116,64 @@ authenticated(ud_call *c)
 		return UP_INTERNAL;
 	}
 	return UP_OK;
+}
+
+/*
+ * Stores the new hash of a password that was hashed at an older cost. The
+ * password did not change: the token version stays, and if the user's
+ * hash changed meanwhile (a new password), the new one is kept.
+ */
+static int
+rehash_write(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	ud_user fresh = {0};
+	int rc = ud_store_user_get(conn, c->target.id, &fresh);
+
+	if (rc == 0 && fresh.password_hash != NULL &&
+	    strcmp(fresh.password_hash, c->target.password_hash) == 0) {
+		free(fresh.password_hash);
+		fresh.password_hash = c->hash;
+		c->hash = NULL;
+		rc = ud_store_user_update(conn, &fresh, false, false);
+	}
+	ud_user_fini(&fresh);
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	return respond_session(c);
+}
+
+static int
+rehashed(ud_call *c)
+{
+	if (c->hash_rc != 0) {
+		return respond_session(c); /* keep the old hash; sign in */
+	}
+	return ud_call_write(c, rehash_write) == 0 ? UD_ASYNC
+						   : respond_session(c);
+}
+
+static int
+authenticated(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const Users__V1__Authenticate *r =
+	    (const Users__V1__Authenticate *)c->req;
+	const ud_user *u = &c->target;
+
+	if (c->hash_rc != 0 || u->id == 0 || u->disabled) {
+		ud_lockout_failure(svc->lockout, r->user_name,
+				   ud_now_ms() / 1000);
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "Unauthorized",
+				    bad_credentials);
+	}
+	ud_lockout_success(svc->lockout, r->user_name);
+	if (ud_password_needs_rehash(u->password_hash, &svc->cfg->hash_cost) &&
+	    ud_call_hash(c, rehashed) == 0) {
+		return UD_ASYNC;
+	}
+	return respond_session(c);
 }
 
 static int

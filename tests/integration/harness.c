@@ -2,6 +2,7 @@
  * harness.c - start/stop usersd, run commands (see harness.h).
  */
 #define _XOPEN_SOURCE 700 /* nftw */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -196,8 +197,9 @@ wait_ready(th_daemon *d)
 	return -1;
 }
 
-int
-th_daemon_start(th_daemon *d, const char *const *extra_args)
+/* Runs usersd in d->dir (its log appended); waits until it answers. */
+static int
+launch(th_daemon *d, const char *const *extra_args)
 {
 	char bin[512];
 	const char *argv[MAX_ARGS];
@@ -208,19 +210,9 @@ th_daemon_start(th_daemon *d, const char *const *extra_args)
 	int logfd;
 	pid_t pid;
 
-	memset(d, 0, sizeof(*d));
 	if (th_bin("usersd", bin, sizeof(bin)) != 0) {
 		return -1;
 	}
-	snprintf(d->dir, sizeof(d->dir), "/tmp/usersd-test.XXXXXX");
-	if (mkdtemp(d->dir) == NULL) {
-		fprintf(stderr, "harness: mkdtemp: %s\n", strerror(errno));
-		d->dir[0] = '\0';
-		return -1;
-	}
-	snprintf(d->url, sizeof(d->url), "ipc://%s/usersd.sock", d->dir);
-	snprintf(d->db, sizeof(d->db), "%s/users.db", d->dir);
-	snprintf(d->log, sizeof(d->log), "%s/usersd.log", d->dir);
 
 	argv[n++] = bin;
 	argv[n++] = "--listen";
@@ -243,7 +235,7 @@ th_daemon_start(th_daemon *d, const char *const *extra_args)
 		fprintf(stderr, "harness: environment too large\n");
 		goto fail;
 	}
-	logfd = open(d->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	logfd = open(d->log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (logfd < 0) {
 		fprintf(stderr, "harness: %s: %s\n", d->log, strerror(errno));
 		goto fail;
@@ -272,16 +264,107 @@ th_daemon_start(th_daemon *d, const char *const *extra_args)
 	}
 	return 0;
 fail:
-	th_daemon_stop(d);
+	if (d->pid != 0) {
+		th_daemon_kill(d);
+	}
 	return -1;
+}
+
+int
+th_daemon_start(th_daemon *d, const char *const *extra_args)
+{
+	memset(d, 0, sizeof(*d));
+	snprintf(d->dir, sizeof(d->dir), "/tmp/usersd-test.XXXXXX");
+	if (mkdtemp(d->dir) == NULL) {
+		fprintf(stderr, "harness: mkdtemp: %s\n", strerror(errno));
+		d->dir[0] = '\0';
+		return -1;
+	}
+	snprintf(d->url, sizeof(d->url), "ipc://%s/usersd.sock", d->dir);
+	snprintf(d->db, sizeof(d->db), "%s/users.db", d->dir);
+	snprintf(d->log, sizeof(d->log), "%s/usersd.log", d->dir);
+	if (launch(d, extra_args) != 0) {
+		th_daemon_stop(d);
+		return -1;
+	}
+	return 0;
+}
+
+int
+th_daemon_restart(th_daemon *d, const char *const *extra_args)
+{
+	if (d->pid != 0 || d->dir[0] == '\0') {
+		return -1;
+	}
+	return launch(d, extra_args);
+}
+
+int
+th_daemon_wait(th_daemon *d, int timeout_ms)
+{
+	int st;
+
+	if (d->pid == 0) {
+		return -1;
+	}
+	st = wait_exit(d->pid, timeout_ms);
+	if (st < 0) {
+		return -1; /* still running (or not ours) */
+	}
+	d->pid = 0;
+	return st;
+}
+
+/* Whether every thread of pid is stopped ('T' in /proc/pid/task/N/stat). */
+static bool
+all_stopped(pid_t pid)
+{
+	char path[64], buf[512];
+	struct dirent *e;
+	bool all = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if ((dir = opendir(path)) == NULL) {
+		return false;
+	}
+	while (all && (e = readdir(dir)) != NULL) {
+		FILE *f;
+		char *p;
+		if (e->d_name[0] == '.') {
+			continue;
+		}
+		snprintf(buf, sizeof(buf), "%s/%s/stat", path, e->d_name);
+		if ((f = fopen(buf, "r")) == NULL) {
+			continue; /* the thread is gone */
+		}
+		if (fgets(buf, sizeof(buf), f) != NULL &&
+		    (p = strrchr(buf, ')')) != NULL && p[1] == ' ') {
+			all = p[2] == 'T' || p[2] == 't';
+		}
+		fclose(f);
+	}
+	closedir(dir);
+	return all;
 }
 
 int
 th_daemon_signal(th_daemon *d, int sig)
 {
+	long long end = th_now_ms() + STOP_DEADLINE_MS;
+
 	if (d->pid <= 0 || kill(d->pid, sig) != 0) {
 		fprintf(stderr, "harness: cannot signal usersd\n");
 		return -1;
+	}
+	/* A stop takes effect thread by thread: wait until all are stopped,
+	 * or a call may still be answered right after the signal. */
+	while (sig == SIGSTOP && !all_stopped(d->pid)) {
+		if (th_now_ms() >= end) {
+			fprintf(stderr, "harness: usersd did not stop\n");
+			return -1;
+		}
+		nap(POLL_NS);
 	}
 	return 0;
 }

@@ -47,6 +47,13 @@ int th_daemon_stop(th_daemon *d);
 int th_daemon_kill(th_daemon *d);
 
 /* Sends a signal (SIGSTOP, SIGCONT, ...). */
+/*
+ * Waits up to timeout_ms for the daemon to exit by itself (after a
+ * signal); keeps its directory. Its exit status, or -1 if still running.
+ */
+int th_daemon_wait(th_daemon *d, int timeout_ms);
+/* Starts usersd again in the same directory (same socket, db and log). */
+int th_daemon_restart(th_daemon *d, const char *const *extra_args);
 int th_daemon_signal(th_daemon *d, int sig);
 
 /* Prints the daemon's log to stderr (for failures). */

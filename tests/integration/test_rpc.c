@@ -1,0 +1,308 @@
+/*
+ * test_rpc.c - usersd at its edges, through real processes: bytes that
+ * are not a request, unknown methods, oversized messages, field errors,
+ * a clean stop under load with every acknowledged write kept, password
+ * rehashing at login after the cost is raised, and the bootstrap password
+ * generated and printed once.
+ */
+#include <fcntl.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "harness.h"
+#include "store.h"
+#include "usersclient.h"
+
+/* One raw request over nng: the decoded answer, or NULL (no answer). */
+static Users__V1__ResponseEnvelope *
+raw_call(const char *url, const void *buf, size_t len)
+{
+	Users__V1__ResponseEnvelope *env = NULL;
+	nng_socket s;
+	char *rb = NULL;
+	size_t rn = 0;
+
+	if (nng_req0_open(&s) != 0) {
+		return NULL;
+	}
+	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 3000);
+	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 3000);
+	if (nng_dial(s, url, NULL, 0) == 0 &&
+	    nng_send(s, (void *)buf, len, 0) == 0 &&
+	    nng_recv(s, &rb, &rn, NNG_FLAG_ALLOC) == 0) {
+		env = users__v1__response_envelope__unpack(NULL, rn,
+							   (uint8_t *)rb);
+		nng_free(rb, rn);
+	}
+	nng_close(s);
+	return env;
+}
+
+static int
+raw_status(const char *url, const void *buf, size_t len)
+{
+	Users__V1__ResponseEnvelope *env = raw_call(url, buf, len);
+	int st = env != NULL ? (int)env->status : -1;
+
+	if (env != NULL) {
+		users__v1__response_envelope__free_unpacked(env, NULL);
+	}
+	return st;
+}
+
+static size_t
+pack_env(const char *method, const uint8_t *payload, size_t plen, uint8_t *out)
+{
+	Users__V1__RequestEnvelope e = USERS__V1__REQUEST_ENVELOPE__INIT;
+
+	e.method = (char *)method;
+	e.request_id = "raw-1";
+	e.has_payload = payload != NULL;
+	e.payload.data = (uint8_t *)payload;
+	e.payload.len = plen;
+	return users__v1__request_envelope__pack(&e, out);
+}
+
+static void
+test_bad_bytes(const th_daemon *d)
+{
+	static const uint8_t garbage[] = {0xff, 0xff, 0xff, 0x01, 0x02};
+	static const uint8_t bad_payload[] = {0x0a, 0xff, 0x7f};
+	uint8_t buf[256];
+	size_t n;
+	char *big;
+
+	CHECK_INT(raw_status(d->url, garbage, sizeof(garbage)),
+		  UP_INVALID_ARGUMENT);
+	n = pack_env("NoSuchMethod", NULL, 0, buf);
+	CHECK_INT(raw_status(d->url, buf, n), UP_UNIMPLEMENTED);
+	n = pack_env("GetUser", bad_payload, sizeof(bad_payload), buf);
+	CHECK_INT(raw_status(d->url, buf, n), UP_INVALID_ARGUMENT);
+	/* No credentials at all. */
+	n = pack_env("GetUser", NULL, 0, buf);
+	CHECK_INT(raw_status(d->url, buf, n), UP_UNAUTHENTICATED);
+	/* Larger than --max-message: dropped, and the daemon goes on. */
+	big = calloc(1, 2u << 20);
+	if (big != NULL) {
+		CHECK_INT(raw_status(d->url, big, 2u << 20), -1);
+		free(big);
+	}
+	n = pack_env("NoSuchMethod", NULL, 0, buf);
+	CHECK_INT(raw_status(d->url, buf, n), UP_UNIMPLEMENTED);
+}
+
+static uc_client *
+open_client(const char *url)
+{
+	const char *urls[] = {url};
+	uc_options o = {0};
+	uc_client *c = NULL;
+
+	o.urls = urls;
+	o.n_urls = 1;
+	o.deadline_ms = 5000;
+	return uc_client_open(&c, &o) == 0 ? c : NULL;
+}
+
+static void
+test_field_errors(uc_client *c)
+{
+	Users__V1__NewUser req = USERS__V1__NEW_USER__INIT;
+	uc_result res = {0};
+
+	req.email_address = "not-an-email";
+	req.password = "short";
+	CHECK_INT(uc_new_user(c, &req, NULL, &res), UP_INVALID_ARGUMENT);
+	CHECK(res.error != NULL && res.error->n_errors == 2);
+	if (res.error != NULL && res.error->n_errors == 2) {
+		CHECK_STR(res.error->error_code, "Email");
+		CHECK_STR(res.error->errors[0]->field_name, "EmailAddress");
+		CHECK_STR(res.error->errors[0]->error_code, "Email");
+		CHECK_STR(res.error->errors[1]->field_name, "Password");
+		CHECK_STR(res.error->errors[1]->error_code, "MinimumLength");
+		CHECK(res.error->stack_trace == NULL);
+	}
+	uc_result_fini(&res);
+	/* Longer than the contract's max_len for the field. */
+	{
+		char name[300];
+		memset(name, 'a', sizeof(name) - 1);
+		name[sizeof(name) - 1] = '\0';
+		req.email_address = "ok@example.com";
+		req.password = "long-enough-1";
+		req.first_name = name;
+		CHECK_INT(uc_new_user(c, &req, NULL, &res),
+			  UP_INVALID_ARGUMENT);
+		if (res.error != NULL && res.error->n_errors > 0) {
+			CHECK_STR(res.error->errors[0]->field_name,
+				  "FirstName");
+			CHECK_STR(res.error->errors[0]->error_code,
+				  "MaximumLength");
+		}
+		uc_result_fini(&res);
+	}
+}
+
+struct load {
+	atomic_int done;
+	atomic_int ok;
+	char ids[64][24];
+	atomic_int n_ids;
+};
+
+static void
+created(uc_result *res, void *arg)
+{
+	struct load *l = arg;
+
+	if (res->status == UP_OK) {
+		int i = atomic_fetch_add(&l->n_ids, 1);
+		snprintf(l->ids[i], sizeof(l->ids[i]), "%s",
+			 ((Users__V1__UserInfo *)res->response)->id);
+		atomic_fetch_add(&l->ok, 1);
+	}
+	uc_result_fini(res);
+	atomic_fetch_add(&l->done, 1);
+}
+
+/* SIGTERM with writes in flight: each acknowledged write survives. */
+static void
+test_clean_stop(th_daemon *d, uc_client *c)
+{
+	static struct load l;
+	char email[64];
+	int n = 0;
+	long long deadline;
+
+	for (int i = 0; i < 64; i++) {
+		Users__V1__NewUser req = USERS__V1__NEW_USER__INIT;
+		snprintf(email, sizeof(email), "stop-%d@example.com", i);
+		req.email_address = email;
+		req.password = "password-123";
+		n += uc_new_user_async(c, &req, NULL, created, &l) == 0;
+	}
+	/* Stop it once the first answers are in: the rest are in flight. */
+	deadline = th_now_ms() + 10000;
+	while (atomic_load(&l.done) < 4 && th_now_ms() < deadline) {
+		struct timespec ts = {0, 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	CHECK_INT(th_daemon_signal(d, SIGTERM), 0);
+	while (atomic_load(&l.done) < n && th_now_ms() < deadline) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+	CHECK_INT(atomic_load(&l.done), n);
+	CHECK(atomic_load(&l.ok) > 0);
+	CHECK_INT(th_daemon_wait(d, 10000), 0);
+	/* It closed the store, and every acknowledged write is there. */
+	{
+		char log[8192] = "";
+		FILE *f = fopen(d->log, "r");
+		if (f != NULL) {
+			size_t got = fread(log, 1, sizeof(log) - 1, f);
+			log[got] = '\0';
+			fclose(f);
+		}
+		CHECK(strstr(log, "usersd: store closed") != NULL);
+	}
+	{
+		ud_store *st = NULL;
+		ud_store_conn *rc = NULL;
+		CHECK_INT(ud_store_open(&st, d->db, NULL), 0);
+		if (st != NULL && ud_store_reader_open(st, &rc) == 0) {
+			for (int i = 0; i < atomic_load(&l.n_ids); i++) {
+				ud_user u = {0};
+				CHECK_INT(
+				    ud_store_user_get(
+					rc, strtoll(l.ids[i], NULL, 10), &u),
+				    0);
+				ud_user_fini(&u);
+			}
+			ud_store_reader_close(rc);
+		}
+		if (st != NULL) {
+			ud_store_close(st);
+		}
+	}
+	th_daemon_stop(d);
+}
+
+static void
+test_rehash_at_login(void)
+{
+	const char *cheap[] = {"--hash-cost", "m=64,t=1,p=1", NULL};
+	const char *dearer[] = {"--hash-cost", "m=128,t=2,p=1", NULL};
+	th_daemon d;
+	uc_client *c;
+	uc_result res = {0};
+	ud_store *st = NULL;
+	ud_store_conn *rc = NULL;
+	ud_user u = {0};
+
+	if (th_daemon_start(&d, cheap) != 0) {
+		CHECK(0);
+		return;
+	}
+	/* Keep the directory: restart on the same database. */
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	CHECK_INT(th_daemon_restart(&d, dearer), 0);
+	if ((c = open_client(d.url)) != NULL) {
+		CHECK_INT(
+		    uc_login(c, "admin@example.com", "admin-password-1", &res),
+		    UP_OK);
+		uc_result_fini(&res);
+		uc_client_close(c);
+	}
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	CHECK_INT(ud_store_open(&st, d.db, NULL), 0);
+	if (st != NULL && ud_store_reader_open(st, &rc) == 0) {
+		CHECK_INT(ud_store_user_get(rc, 1, &u), 0);
+		CHECK(u.password_hash != NULL &&
+		      strstr(u.password_hash, "m=128,t=2,p=1") != NULL);
+		ud_user_fini(&u);
+		ud_store_reader_close(rc);
+	}
+	if (st != NULL) {
+		ud_store_close(st);
+	}
+	th_daemon_stop(&d);
+}
+
+int
+main(void)
+{
+	const char *args[] = {"--max-message", "65536", NULL};
+	th_daemon d;
+	uc_client *c;
+	uc_result res = {0};
+
+	if (th_daemon_start(&d, args) != 0) {
+		fprintf(stderr, "cannot start usersd\n");
+		return 1;
+	}
+	test_bad_bytes(&d);
+	if ((c = open_client(d.url)) == NULL) {
+		th_daemon_stop(&d);
+		return 1;
+	}
+	CHECK_INT(uc_login(c, "admin@example.com", "admin-password-1", &res),
+		  UP_OK);
+	uc_result_fini(&res);
+	test_field_errors(c);
+	test_clean_stop(&d, c);
+	uc_client_close(c);
+	test_rehash_at_login();
+	return check_done();
+}
