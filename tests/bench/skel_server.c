@@ -39,9 +39,10 @@ struct skel_server {
 	skel_thread *threads;
 	unsigned n_threads;
 	uint16_t port;
-	atomic_bool stop;
-	pthread_mutex_t mtx; /* guards `stopped` of every thread */
-	pthread_cond_t cond;
+	atomic_bool stop;    /* set under mtx */
+	bool go;             /* every thread is set up: run (under mtx) */
+	pthread_mutex_t mtx; /* guards go and the threads' progress flags */
+	pthread_cond_t cond; /* any of them changed */
 };
 
 skel_thread *
@@ -133,32 +134,6 @@ on_wake(h2o_multithread_receiver_t *receiver, h2o_linklist_t *messages)
 }
 
 /*
- * Runs the loop until the stop flag, reports, then parks until the process
- * exits (as h2o's own server does): h2o keeps per-thread caches of buffers
- * and pool chunks in thread-local storage that only a live thread keeps
- * reachable, and the process is about to exit anyway. Every signal is
- * blocked here, so pause() never returns.
- */
-static void *
-thread_main(void *arg)
-{
-	skel_thread *t = arg;
-	struct skel_server *srv = t->srv;
-
-	while (!atomic_load_explicit(&srv->stop, memory_order_acquire)) {
-		h2o_evloop_run(t->loop, INT32_MAX);
-	}
-	pthread_mutex_lock(&srv->mtx);
-	t->stopped = true;
-	pthread_cond_broadcast(&srv->cond);
-	pthread_mutex_unlock(&srv->mtx);
-	for (;;) {
-		pause();
-	}
-	return NULL;
-}
-
-/*
  * A listening socket on 127.0.0.1:*port (SO_REUSEPORT, so each thread has
  * its own); *port receives the bound port. The fd, or -1.
  */
@@ -193,24 +168,23 @@ listen_on(const char *name, uint16_t *port)
 	return fd;
 }
 
-/* Builds thread t (not yet running); on failure t is left for stop. */
+/*
+ * On t's thread: its loop, context, wake-up receiver and listener, then the
+ * program's thread_init. Every h2o object of a loop is made on the loop's
+ * own thread: sockets take their buffers from the creating thread's
+ * thread-local allocator, which is not safe to share.
+ */
 static int
 thread_setup(struct skel_server *srv, skel_thread *t)
 {
-	int fd;
-
-	t->srv = srv;
 	t->loop = h2o_evloop_create();
 	h2o_context_init(&t->ctx, t->loop, &srv->conf);
 	t->ctx_ready = true;
 	h2o_multithread_register_receiver(t->ctx.queue, &t->wake, on_wake);
 	t->accept_ctx.ctx = &t->ctx;
 	t->accept_ctx.hosts = srv->conf.hosts;
-	if ((fd = listen_on(srv->cfg->name, &srv->port)) < 0) {
-		return -1;
-	}
-	t->listener =
-	    h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
+	t->listener = h2o_evloop_socket_create(t->loop, t->listen_fd,
+					       H2O_SOCKET_FLAG_DONT_READ);
 	t->listener->data = t;
 	h2o_socket_read_start(t->listener, on_accept);
 	if (srv->cfg->thread_init != NULL &&
@@ -220,9 +194,47 @@ thread_setup(struct skel_server *srv, skel_thread *t)
 	return 0;
 }
 
-/* The loops still running (under srv->mtx). */
+/*
+ * Sets itself up, reports, waits for the go (or the stop), runs the loop
+ * until the stop flag, reports, then parks until the process exits (as
+ * h2o's own server does): h2o keeps per-thread caches of buffers and pool
+ * chunks in thread-local storage that only a live thread keeps reachable,
+ * and the process is about to exit anyway. Every signal is blocked here,
+ * so pause() never returns.
+ */
+static void *
+thread_main(void *arg)
+{
+	skel_thread *t = arg;
+	struct skel_server *srv = t->srv;
+	int rc = thread_setup(srv, t);
+	bool go;
+
+	pthread_mutex_lock(&srv->mtx);
+	t->setup_rc = rc;
+	t->set_up = true;
+	pthread_cond_broadcast(&srv->cond);
+	while (!srv->go && !atomic_load(&srv->stop)) {
+		pthread_cond_wait(&srv->cond, &srv->mtx);
+	}
+	go = srv->go && rc == 0;
+	pthread_mutex_unlock(&srv->mtx);
+	while (go && !atomic_load_explicit(&srv->stop, memory_order_acquire)) {
+		h2o_evloop_run(t->loop, INT32_MAX);
+	}
+	pthread_mutex_lock(&srv->mtx);
+	t->stopped = true;
+	pthread_cond_broadcast(&srv->cond);
+	pthread_mutex_unlock(&srv->mtx);
+	for (;;) {
+		pause();
+	}
+	return NULL;
+}
+
+/* Threads started and not yet past their loop (under srv->mtx). */
 static unsigned
-running_loops(const struct skel_server *srv)
+running_threads(const struct skel_server *srv)
 {
 	unsigned i, n = 0;
 
@@ -235,33 +247,72 @@ running_loops(const struct skel_server *srv)
 }
 
 /*
- * Stops the loops and waits (at most STOP_WAIT_SECS) until each has left
- * its loop, then runs thread_fini for each. 0, or -1 when a loop did not
- * stop in time (thread_fini is then skipped: the thread may still run).
+ * Under srv->mtx: waits until done(srv) or the deadline. 0, or -1 at the
+ * deadline.
+ */
+static int
+wait_until(struct skel_server *srv, bool (*done)(const struct skel_server *),
+	   const struct timespec *deadline)
+{
+	while (!done(srv)) {
+		if (pthread_cond_timedwait(&srv->cond, &srv->mtx, deadline) ==
+			ETIMEDOUT &&
+		    !done(srv)) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static bool
+all_set_up(const struct skel_server *srv)
+{
+	unsigned i;
+
+	for (i = 0; i < srv->n_threads; i++) {
+		if (srv->threads[i].started && !srv->threads[i].set_up) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+all_stopped(const struct skel_server *srv)
+{
+	return running_threads(srv) == 0;
+}
+
+static void
+deadline_in(struct timespec *ts, int secs)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_sec += secs;
+}
+
+/*
+ * Stops the loops and waits (at most STOP_WAIT_SECS) until each thread has
+ * left its loop, then runs thread_fini for each set-up thread. 0, or -1
+ * when a thread did not stop in time (thread_fini is then skipped).
  */
 static int
 server_stop(struct skel_server *srv)
 {
 	struct timespec deadline;
 	unsigned i;
-	int rc = 0;
+	int rc;
 
+	pthread_mutex_lock(&srv->mtx);
 	atomic_store_explicit(&srv->stop, true, memory_order_release);
-	for (i = 0; i < srv->n_threads; i++) {
-		if (srv->threads[i].started) {
+	pthread_cond_broadcast(&srv->cond);
+	for (i = 0; srv->go && i < srv->n_threads; i++) {
+		if (srv->threads[i].set_up && srv->threads[i].setup_rc == 0) {
 			h2o_multithread_send_message(&srv->threads[i].wake,
 						     NULL);
 		}
 	}
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += STOP_WAIT_SECS;
-	pthread_mutex_lock(&srv->mtx);
-	while (running_loops(srv) > 0 && rc == 0) {
-		if (pthread_cond_timedwait(&srv->cond, &srv->mtx, &deadline) ==
-		    ETIMEDOUT) {
-			rc = running_loops(srv) > 0 ? -1 : 0;
-		}
-	}
+	deadline_in(&deadline, STOP_WAIT_SECS);
+	rc = wait_until(srv, all_stopped, &deadline);
 	pthread_mutex_unlock(&srv->mtx);
 	if (rc != 0) {
 		fprintf(stderr, "%s: a loop did not stop within %d s\n",
@@ -281,6 +332,7 @@ int
 skel_run(const skel_config *cfg)
 {
 	static struct skel_server srv; /* reachable until exit */
+	struct timespec deadline;
 	h2o_hostconf_t *host;
 	h2o_pathconf_t *path;
 	h2o_handler_t *handler;
@@ -307,21 +359,44 @@ skel_run(const skel_config *cfg)
 		goto out;
 	}
 	srv.n_threads = cfg->threads;
+	/* The listeners first: the first one decides an ephemeral port. */
 	for (i = 0; i < srv.n_threads; i++) {
+		srv.threads[i].srv = &srv;
 		srv.threads[i].index = i;
-		if (thread_setup(&srv, &srv.threads[i]) != 0) {
+		srv.threads[i].listen_fd = listen_on(cfg->name, &srv.port);
+		if (srv.threads[i].listen_fd < 0) {
 			goto out;
 		}
 	}
+	pthread_mutex_lock(&srv.mtx);
 	for (i = 0; i < srv.n_threads; i++) {
 		skel_thread *t = &srv.threads[i];
 
 		if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
 			fprintf(stderr, "%s: pthread_create failed\n",
 				cfg->name);
-			goto out;
+			break;
 		}
 		t->started = true;
+	}
+	deadline_in(&deadline, STOP_WAIT_SECS);
+	if (i == srv.n_threads &&
+	    wait_until(&srv, all_set_up, &deadline) == 0) {
+		for (i = 0; i < srv.n_threads; i++) {
+			if (srv.threads[i].setup_rc != 0) {
+				break;
+			}
+		}
+	}
+	if (i == srv.n_threads) {
+		srv.go = true;
+		pthread_cond_broadcast(&srv.cond);
+	} else {
+		fprintf(stderr, "%s: a loop thread did not start\n", cfg->name);
+	}
+	pthread_mutex_unlock(&srv.mtx);
+	if (!srv.go) {
+		goto out;
 	}
 	printf("%s: ready port=%u threads=%u\n", cfg->name, (unsigned)srv.port,
 	       srv.n_threads);

@@ -6,12 +6,14 @@
  * (SO_REUSEPORT), one handler for every path, request bodies limited to
  * SKEL_MAX_BODY. Runs until SIGTERM or SIGINT.
  *
- * Threads: the main thread builds everything, prints
- * "<name>: ready port=P threads=N" on stdout, waits for the signal, stops
- * the loops (a wake-up through each context's queue) and waits until each
- * has left its loop; the threads then park until the process exits. The
- * handler and everything posted to a context's queue run on that context's
- * loop thread.
+ * Threads: the main thread makes the listening sockets and the loop
+ * threads; each thread makes its own loop and context (h2o's sockets use
+ * the creating thread's buffer allocator); once all are set up the main
+ * thread prints "<name>: ready port=P threads=N" on stdout, waits for the
+ * signal, stops the loops (a wake-up through each context's queue) and
+ * waits until each has left its loop; the threads then park until the
+ * process exits. The handler and everything posted to a context's queue
+ * run on that context's loop thread.
  */
 #ifndef SKEL_SERVER_H
 #define SKEL_SERVER_H
@@ -33,9 +35,10 @@ typedef struct skel_config {
 	uint16_t port;    /* 0: an ephemeral port */
 	int (*on_req)(h2o_handler_t *self, h2o_req_t *req);
 	/*
-	 * Optional, on the main thread: thread_init once t's context exists
-	 * and before its loop runs (non-zero: the start fails, and
-	 * thread_fini still runs for t); thread_fini after the loop stopped.
+	 * Optional: thread_init on t's own thread once its context exists,
+	 * before its loop runs (non-zero: the start fails, and thread_fini
+	 * still runs for t); thread_fini on the main thread after the loop
+	 * stopped.
 	 */
 	int (*thread_init)(skel_thread *t, void *arg);
 	void (*thread_fini)(skel_thread *t, void *arg);
@@ -46,13 +49,17 @@ struct skel_thread {
 	h2o_context_t ctx; /* first: skel_thread_of() finds t from it */
 	h2o_evloop_t *loop;
 	h2o_accept_ctx_t accept_ctx;
+	int listen_fd; /* made by the main thread */
 	h2o_socket_t *listener;
 	h2o_multithread_receiver_t wake; /* message-less wake-ups (stop) */
 	struct skel_server *srv;
 	unsigned index;
 	bool ctx_ready;
-	bool started; /* its thread runs */
-	bool stopped; /* it left its loop (under the server's mutex) */
+	/* Progress, under the server's mutex. */
+	bool started; /* the thread was created */
+	bool set_up;  /* thread_setup returned setup_rc */
+	int setup_rc;
+	bool stopped; /* it left its loop (or never ran it) */
 	pthread_t tid;
 	void *user; /* the program's per-thread state (thread_init sets it) */
 };

@@ -31,18 +31,20 @@
  *   loop thread: on_rpc_messages -> answer the request (if it still
  *                exists) -> release the job
  *
- * Lifetime: the job is a refcounted h2o shared object linked to req->pool,
- * with one nng_ctx + nng_aio of its own. References: the request's pool;
- * a watch (a second small shared object in req->pool whose dispose marks
- * the job's request gone: h2o clears a pool's shared objects in an order
- * we do not rely on, so the watch holds its own reference); and the RPC,
- * from the send until the loop thread has taken the posted message. So a
- * request that goes away first (an HTTP/2 stream reset, a closed
- * connection) leaves a job that lives until its reply is delivered, and
- * the late reply is dropped. The message lives in the job. The job's
- * dispose (loop thread, last reference) frees the aio (nng_aio_free waits
- * for a callback still returning), closes the context and frees an unused
- * reply.
+ * Lifetime: the job is a refcounted h2o shared object linked to req->pool.
+ * References: the request's pool; a watch (a second small shared object
+ * in req->pool whose dispose marks the job's request gone: h2o clears a
+ * pool's shared objects in an order we do not rely on, so the watch holds
+ * its own reference); and the RPC, from the send until the loop thread has
+ * taken the posted message. So a request that goes away first (an HTTP/2
+ * stream reset, a closed connection) leaves a job that lives until its
+ * reply is delivered, and the late reply is dropped. The message lives in
+ * the job. The job's dispose (loop thread, last reference) frees an unused
+ * reply and gives the call's nng_ctx + nng_aio back to the loop thread's
+ * pool (as libusersclient pools its calls): each request in flight has a
+ * context and an aio of its own, and none is opened per request once the
+ * pool is warm (--no-pool: opened and freed per request, for comparison;
+ * nng_aio_free waits for a callback still returning).
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -94,7 +96,7 @@ typedef struct rpc_slot {
 	nng_aio *aio;
 } rpc_slot;
 
-/* Per loop thread; touched only by that thread (and main after join). */
+/* Per loop thread; touched only by that thread (main: after it stopped). */
 typedef struct gw_thread {
 	gateway *gw;
 	h2o_multithread_receiver_t receiver; /* replies of this loop's jobs */
@@ -320,7 +322,9 @@ on_req(h2o_handler_t *self, h2o_req_t *req)
 	nng_ctx_send(j->slot->ctx, j->slot->aio);
 	return 0;
 fail:
-	nng_msg_free(msg); /* NULL is fine */
+	if (msg != NULL) {
+		nng_msg_free(msg);
+	}
 	t->errors++;
 	respond_error(req, rv);
 	return 0;
