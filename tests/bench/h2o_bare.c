@@ -54,7 +54,8 @@ main(int argc, char **argv)
 			   skel_parse_uint(val, 1, SKEL_MAX_THREADS, &v) == 0) {
 			cfg.threads = (unsigned)v;
 		} else {
-			fprintf(stderr, "h2o_bare: bad option %s\n", a);
+			fprintf(stderr, "h2o_bare: bad option or value: %s\n",
+				a);
 			usage(stderr);
 			return 2;
 		}

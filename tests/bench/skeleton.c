@@ -589,7 +589,8 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--echo") == 0 && val != NULL) {
 			echo_url = val;
 		} else {
-			fprintf(stderr, "skeleton: bad option %s\n", a);
+			fprintf(stderr, "skeleton: bad option or value: %s\n",
+				a);
 			usage(stderr);
 			return 2;
 		}
