@@ -198,6 +198,7 @@ typedef struct gw_thread {
 	size_t conns;   /* connections open on this loop (loop thread) */
 	pthread_t tid;
 	bool started;
+	bool torn_down; /* the loop freed its h2o objects itself */
 	gw_metrics metrics;
 } gw_thread;
 
@@ -212,7 +213,17 @@ struct gw_server {
 	gw_thread *threads;
 	size_t n_threads;
 	gw_metrics **all_metrics; /* n_threads pointers, for /metrics */
+	/*
+	 * Stopping: `stopping` set by the main thread; each loop, once it
+	 * has seen it, never starts another RPC and says so (n_acked); then
+	 * the client is closed and `client_closed` set; then each loop
+	 * answers what is left and tears itself down.
+	 */
 	atomic_bool stopping;
+	atomic_bool client_closed;
+	pthread_mutex_t mtx; /* the counters below */
+	pthread_cond_t cv;
+	unsigned n_ready, n_failed, n_acked;
 	atomic_uint conns; /* over all threads, for --max-connections */
 };
 

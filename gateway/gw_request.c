@@ -605,9 +605,13 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 	gw_rpc *rpc = calloc(1, sizeof(*rpc));
 	int rc;
 
-	if (rpc == NULL) {
+	if (rpc == NULL || atomic_load(&t->srv->stopping)) {
+		/* Stopping: the client may be closing; never call it. */
+		int code = rpc == NULL ? UP_RESOURCE_EXHAUSTED : UP_UNAVAILABLE;
+
+		free(rpc);
 		protobuf_c_message_free_unpacked(msg, NULL);
-		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
+		send_error(job, code, NULL, NULL, NULL);
 		return;
 	}
 	o.deadline_ms = deadline_ms;

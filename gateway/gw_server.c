@@ -224,43 +224,28 @@ on_accept(h2o_socket_t *listener, const char *err)
 	}
 }
 
-static void *
-loop_main(void *arg)
+/* Counts one event of the startup/stop handshake. */
+static void
+tell_main(gw_server *srv, unsigned *counter)
 {
-	gw_thread *t = arg;
-	gw_server *srv = t->srv;
-	uint64_t until;
-
-	h2o_socket_read_start(t->listener, on_accept);
-	while (!atomic_load(&srv->stopping)) {
-		h2o_evloop_run(t->loop, INT32_MAX);
-	}
-	/* Stop accepting; let what is in flight finish (bounded). */
-	h2o_socket_read_stop(t->listener);
-	h2o_socket_close(t->listener);
-	t->listener = NULL;
-	h2o_context_request_shutdown(&t->ctx);
-	until = now_ms() + srv->cfg.deadline_ms + DRAIN_EXTRA_MS;
-	while (t->pending > 0 && now_ms() < until) {
-		h2o_evloop_run(t->loop, 20);
-	}
-	until = now_ms() + DRAIN_CONNS_MS;
-	while (t->conns > 0 && now_ms() < until) {
-		h2o_evloop_run(t->loop, 20);
-	}
-	return NULL;
+	pthread_mutex_lock(&srv->mtx);
+	(*counter)++;
+	pthread_cond_broadcast(&srv->cv);
+	pthread_mutex_unlock(&srv->mtx);
 }
 
+/*
+ * Everything h2o of a loop is created on that loop's thread: h2o keeps
+ * per-thread buffer recyclers (h2o_socket_buffer_prototype is __thread),
+ * and a socket made on one thread and read on another would share the
+ * first thread's recycler.
+ */
 static int
-thread_init(gw_server *srv, gw_thread *t, unsigned index)
+thread_setup(gw_thread *t)
 {
+	gw_server *srv = t->srv;
 	int fd;
 
-	t->srv = srv;
-	t->index = index;
-	if (gw_metrics_init(&t->metrics) != 0) {
-		return -1;
-	}
 	t->loop = h2o_evloop_create();
 	h2o_context_init(&t->ctx, t->loop, &srv->conf);
 	t->ctx_initialised = true;
@@ -270,32 +255,32 @@ thread_init(gw_server *srv, gw_thread *t, unsigned index)
 	t->accept.ctx = &t->ctx;
 	t->accept.hosts = srv->conf.hosts;
 	t->accept.ssl_ctx = srv->ssl;
-	if ((fd = dup(srv->listen_fd)) < 0) {
+	if ((fd = fcntl(srv->listen_fd, F_DUPFD_CLOEXEC, 0)) < 0) {
 		return -1;
 	}
-	(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
 	t->listener =
 	    h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
 	t->listener->data = t;
+	h2o_socket_read_start(t->listener, on_accept);
 	return 0;
 }
 
-/* Tears a thread's loop down once nothing can post to it any more. */
-static bool
-thread_fini(gw_thread *t)
+/* On the loop's thread, once nothing can post to it any more. */
+static void
+thread_teardown(gw_thread *t)
 {
+	if (t->listener != NULL) {
+		h2o_socket_read_stop(t->listener);
+		h2o_socket_close(t->listener);
+		t->listener = NULL;
+	}
 	if (t->replies_registered) {
-		/* Replies that arrived after the loop stopped. */
 		gw_request_drop_replies(&t->replies._messages);
 		h2o_multithread_unregister_receiver(t->ctx.queue, &t->replies);
 		t->replies_registered = false;
 	}
-	if (t->listener != NULL) {
-		h2o_socket_close(t->listener);
-		t->listener = NULL;
-	}
 	if (t->conns > 0) {
-		return false; /* leave it allocated under its connections */
+		return; /* left allocated (reachable) under its connections */
 	}
 	if (t->ctx_initialised) {
 		/*
@@ -313,13 +298,65 @@ thread_fini(gw_thread *t)
 		t->ctx_initialised = false;
 	}
 	if (t->loop != NULL) {
-		/* Run once so closed sockets are released. */
-		h2o_evloop_run(t->loop, 0);
+		h2o_evloop_run(t->loop, 0); /* release closed sockets */
 		h2o_evloop_destroy(t->loop);
 		t->loop = NULL;
 	}
-	gw_metrics_fini(&t->metrics);
-	return true;
+	t->torn_down = true;
+}
+
+static void *
+loop_main(void *arg)
+{
+	gw_thread *t = arg;
+	gw_server *srv = t->srv;
+	uint64_t until;
+
+	if (thread_setup(t) != 0) {
+		tell_main(srv, &srv->n_failed);
+		while (!atomic_load(&srv->client_closed)) {
+			h2o_evloop_run(t->loop, 20);
+		}
+		thread_teardown(t);
+		return NULL;
+	}
+	tell_main(srv, &srv->n_ready);
+	while (!atomic_load(&srv->stopping)) {
+		h2o_evloop_run(t->loop, INT32_MAX);
+	}
+	/* From here on this loop starts no RPC (start_call checks). */
+	tell_main(srv, &srv->n_acked);
+	h2o_socket_read_stop(t->listener);
+	h2o_socket_close(t->listener);
+	t->listener = NULL;
+	h2o_context_request_shutdown(&t->ctx);
+	/* Answer what is in flight while the main thread closes the client
+	 * (which waits for every callback); then what the last callbacks
+	 * posted; then give connections a moment to go. */
+	while (!atomic_load(&srv->client_closed)) {
+		h2o_evloop_run(t->loop, 20);
+	}
+	until = now_ms() + DRAIN_EXTRA_MS;
+	while (t->pending > 0 && now_ms() < until) {
+		h2o_evloop_run(t->loop, 20);
+	}
+	until = now_ms() + DRAIN_CONNS_MS;
+	while (t->conns > 0 && now_ms() < until) {
+		h2o_evloop_run(t->loop, 20);
+	}
+	thread_teardown(t);
+	return NULL;
+}
+
+/* Waits (bounded by nothing but the loops themselves) for counter. */
+static void
+wait_for(gw_server *srv, const unsigned *a, const unsigned *b, unsigned n)
+{
+	pthread_mutex_lock(&srv->mtx);
+	while (*a + (b != NULL ? *b : 0) < n) {
+		pthread_cond_wait(&srv->cv, &srv->mtx);
+	}
+	pthread_mutex_unlock(&srv->mtx);
 }
 
 static unsigned
@@ -357,10 +394,13 @@ gw_server_run(const gw_config *cfg)
 	uc_options uo = {0};
 	sigset_t sigs;
 	bool all_freed = true;
+	unsigned n_started = 0;
 	int sig = 0;
 	int rc = 1;
 
 	memset(srv, 0, sizeof(*srv));
+	pthread_mutex_init(&srv->mtx, NULL);
+	pthread_cond_init(&srv->cv, NULL);
 	srv->cfg = *cfg;
 	srv->listen_fd = -1;
 	if (srv->cfg.threads == 0) {
@@ -404,13 +444,16 @@ gw_server_run(const gw_config *cfg)
 	if (srv->threads == NULL || srv->all_metrics == NULL) {
 		goto out;
 	}
-	srv->n_threads = srv->cfg.threads;
-	for (size_t i = 0; i < srv->n_threads; i++) {
-		if (thread_init(srv, &srv->threads[i], (unsigned)i) != 0) {
-			fprintf(stderr, "usersgw: cannot set up a loop\n");
+	for (size_t i = 0; i < srv->cfg.threads; i++) {
+		gw_thread *t = &srv->threads[i];
+
+		t->srv = srv;
+		t->index = (unsigned)i;
+		if (gw_metrics_init(&t->metrics) != 0) {
 			goto out;
 		}
-		srv->all_metrics[i] = &srv->threads[i].metrics;
+		srv->all_metrics[i] = &t->metrics;
+		srv->n_threads = i + 1;
 	}
 	for (size_t i = 0; i < srv->n_threads; i++) {
 		gw_thread *t = &srv->threads[i];
@@ -420,6 +463,12 @@ gw_server_run(const gw_config *cfg)
 			goto out;
 		}
 		t->started = true;
+		n_started++;
+	}
+	wait_for(srv, &srv->n_ready, &srv->n_failed, n_started);
+	if (srv->n_failed > 0) {
+		fprintf(stderr, "usersgw: cannot set up a loop\n");
+		goto out;
 	}
 	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
 		srv->ssl != NULL ? "https" : "http", srv->listen_name,
@@ -429,12 +478,24 @@ gw_server_run(const gw_config *cfg)
 	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
 	rc = 0;
 out:
+	/* 1. loops stop accepting and starting RPCs */
 	atomic_store(&srv->stopping, true);
 	for (size_t i = 0; i < srv->n_threads; i++) {
-		gw_thread *t = &srv->threads[i];
-
-		if (t->started) {
-			h2o_multithread_send_message(&t->replies, NULL);
+		if (srv->threads[i].started) {
+			h2o_multithread_send_message(&srv->threads[i].replies,
+						     NULL);
+		}
+	}
+	wait_for(srv, &srv->n_acked, &srv->n_failed, n_started);
+	/* 2. every callback runs before this returns (the loops answer) */
+	uc_client_close(srv->uc);
+	srv->uc = NULL;
+	/* 3. the loops answer the last replies and tear themselves down */
+	atomic_store(&srv->client_closed, true);
+	for (size_t i = 0; i < srv->n_threads; i++) {
+		if (srv->threads[i].started) {
+			h2o_multithread_send_message(&srv->threads[i].replies,
+						     NULL);
 		}
 	}
 	for (size_t i = 0; i < srv->n_threads; i++) {
@@ -442,14 +503,12 @@ out:
 			pthread_join(srv->threads[i].tid, NULL);
 			srv->threads[i].started = false;
 		}
-	}
-	/* Every callback runs before this returns (they post replies). */
-	uc_client_close(srv->uc);
-	srv->uc = NULL;
-	for (size_t i = 0; i < srv->n_threads; i++) {
-		all_freed &= thread_fini(&srv->threads[i]);
+		all_freed &= srv->threads[i].torn_down;
 	}
 	if (all_freed) {
+		for (size_t i = 0; i < srv->n_threads; i++) {
+			gw_metrics_fini(&srv->threads[i].metrics);
+		}
 		free(srv->threads);
 		free(srv->all_metrics);
 		srv->threads = NULL;

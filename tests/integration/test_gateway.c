@@ -1,0 +1,1527 @@
+/*
+ * test_gateway.c - usersgw end to end: a real usersd (harness), a real
+ * usersgw on an ephemeral loopback port, HTTP/1.1 over real sockets from a
+ * small client here (so status lines and reason phrases are checked
+ * byte for byte), and curl for HTTPS + HTTP/2 when it is installed.
+ *
+ * Covered: every documented route's success and error paths (401, 403 for
+ * a missing role and for an out-of-scope target, 400 with fieldName, 404,
+ * 405, 409 for a duplicate email in any letter case, 413, 415), the three
+ * ways to send credentials, login cookies used on the next request, the
+ * predefined routes as typed clients call them, refresh tokens, the seeds'
+ * JSON sample bodies, a client gone before the reply (HTTP/1.1 and
+ * HTTP/2), 504 from a stopped daemon, 503 from a killed one under load and
+ * success again once it is back, and a clean SIGTERM stop.
+ *
+ * Nothing sleeps to wait: every wait polls with a deadline.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "check.h"
+#include "harness.h"
+
+extern char **environ;
+
+#define PW          "password-123"
+#define IO_TIMEOUT  10000 /* ms, one HTTP exchange */
+#define MAX_BODY    4096  /* the gateway's --max-body in these tests */
+#define DEADLINE_MS 1000  /* the gateway's --deadline in these tests */
+#define READY_MS    10000
+#define ADMIN_BASIC "YWRtaW5AZXhhbXBsZS5jb206YWRtaW4tcGFzc3dvcmQtMQ=="
+
+static th_daemon daemon_;
+
+static void
+nap_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+	}
+}
+
+/* ------------------------------------------------------------------------
+ * The gateway process
+ */
+
+typedef struct gw_proc {
+	pid_t pid;
+	int port;
+	char log[192];
+} gw_proc;
+
+static bool
+file_exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+static int
+read_file(const char *path, char *buf, size_t size)
+{
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL) {
+		buf[0] = '\0';
+		return -1;
+	}
+	n = fread(buf, 1, size - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return 0;
+}
+
+static void
+gw_dump_log(const gw_proc *g)
+{
+	char buf[8192];
+
+	read_file(g->log, buf, sizeof(buf));
+	fprintf(stderr, "---- %s\n%s----\n", g->log, buf);
+}
+
+/*
+ * Starts usersgw --listen 127.0.0.1:0 --daemon <daemon> --threads 2
+ * --max-body 4096 --deadline 1000 [extra...], stderr into <dir>/<name>.log,
+ * and waits for "usersgw: ready on ...:PORT".
+ */
+static int
+gw_start(gw_proc *g, const char *name, const char *const *extra)
+{
+	char bin[512];
+	const char *argv[40];
+	size_t n = 0;
+	long long until;
+	int logfd;
+
+	memset(g, 0, sizeof(*g));
+	if (th_bin("usersgw", bin, sizeof(bin)) != 0) {
+		return -1;
+	}
+	snprintf(g->log, sizeof(g->log), "%s/%s.log", daemon_.dir, name);
+	argv[n++] = bin;
+	argv[n++] = "--listen";
+	argv[n++] = "127.0.0.1:0";
+	argv[n++] = "--daemon";
+	argv[n++] = daemon_.url;
+	argv[n++] = "--threads";
+	argv[n++] = "2";
+	argv[n++] = "--max-body";
+	argv[n++] = "4096";
+	argv[n++] = "--deadline";
+	argv[n++] = "1000";
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 38; i++) {
+		argv[n++] = extra[i];
+	}
+	argv[n] = NULL;
+	logfd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (logfd < 0) {
+		return -1;
+	}
+	g->pid = fork();
+	if (g->pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		if (null >= 0) {
+			dup2(null, STDIN_FILENO);
+			dup2(null, STDOUT_FILENO);
+		}
+		dup2(logfd, STDERR_FILENO);
+		execve(bin, (char *const *)argv, environ);
+		_exit(127);
+	}
+	close(logfd);
+	if (g->pid < 0) {
+		g->pid = 0;
+		return -1;
+	}
+	until = th_now_ms() + READY_MS;
+	while (th_now_ms() < until) {
+		char buf[4096];
+		const char *p;
+		int status;
+
+		read_file(g->log, buf, sizeof(buf));
+		if ((p = strstr(buf, "usersgw: ready on ")) != NULL &&
+		    (p = strstr(p, "127.0.0.1:")) != NULL &&
+		    sscanf(p + 10, "%d", &g->port) == 1 && g->port > 0) {
+			return 0;
+		}
+		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+			g->pid = 0;
+			break;
+		}
+		nap_ms(10);
+	}
+	fprintf(stderr, "usersgw did not become ready\n");
+	gw_dump_log(g);
+	if (g->pid > 0) {
+		kill(g->pid, SIGKILL);
+		waitpid(g->pid, NULL, 0);
+		g->pid = 0;
+	}
+	return -1;
+}
+
+/* SIGTERM; the exit status (0: clean), 128+sig when it had to be killed. */
+static int
+gw_stop(gw_proc *g)
+{
+	long long until = th_now_ms() + 10000;
+	int status = 0;
+
+	if (g->pid <= 0) {
+		return -1;
+	}
+	kill(g->pid, SIGTERM);
+	while (th_now_ms() < until) {
+		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
+			g->pid = 0;
+			if (WIFEXITED(status)) {
+				if (WEXITSTATUS(status) != 0) {
+					gw_dump_log(g);
+				}
+				return WEXITSTATUS(status);
+			}
+			gw_dump_log(g);
+			return 128 + WTERMSIG(status);
+		}
+		nap_ms(10);
+	}
+	fprintf(stderr, "usersgw did not stop on SIGTERM\n");
+	gw_dump_log(g);
+	kill(g->pid, SIGKILL);
+	waitpid(g->pid, NULL, 0);
+	g->pid = 0;
+	return 128 + SIGKILL;
+}
+
+/* ------------------------------------------------------------------------
+ * A small HTTP/1.1 client (one request per connection)
+ */
+
+typedef struct http_res {
+	int status; /* -1: no answer */
+	char reason[64];
+	char *raw;     /* the whole response (owned) */
+	char *headers; /* into raw: after the status line */
+	size_t headers_len;
+	char *body; /* into raw */
+	size_t body_len;
+	json_t *json; /* the body when it parses as JSON */
+} http_res;
+
+static void
+http_res_fini(http_res *r)
+{
+	free(r->raw);
+	if (r->json != NULL) {
+		json_decref(r->json);
+	}
+	memset(r, 0, sizeof(*r));
+}
+
+static int
+connect_port(int port)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd < 0) {
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((uint16_t)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static int
+send_all(int fd, const char *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR) {
+			continue;
+		}
+		if (w <= 0) {
+			return -1;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static void
+parse_response(http_res *r, size_t len)
+{
+	char *eol, *end;
+
+	r->status = -1;
+	if (len < 12 || strncmp(r->raw, "HTTP/1.1 ", 9) != 0 ||
+	    (eol = strstr(r->raw, "\r\n")) == NULL ||
+	    (end = strstr(r->raw, "\r\n\r\n")) == NULL) {
+		return;
+	}
+	r->status = atoi(r->raw + 9);
+	if (eol - r->raw > 13) {
+		size_t rl = (size_t)(eol - (r->raw + 13));
+
+		if (rl >= sizeof(r->reason)) {
+			rl = sizeof(r->reason) - 1;
+		}
+		memcpy(r->reason, r->raw + 13, rl);
+		r->reason[rl] = '\0';
+	}
+	r->headers = eol + 2;
+	r->headers_len = (size_t)(end + 2 - r->headers);
+	r->body = end + 4;
+	r->body_len = len - (size_t)(r->body - r->raw);
+	if (r->body_len > 0) {
+		r->json = json_loadb(r->body, r->body_len, 0, NULL);
+	}
+}
+
+/*
+ * One request: method, path, extra header lines ("Name: value", NULL
+ * ended, may be NULL), body (NULL: none; a Content-Length is added when
+ * non-NULL). r->status -1 when there was no answer.
+ */
+static void
+http(int port, const char *method, const char *path, const char *const *headers,
+     const char *body, http_res *r)
+{
+	char *req = NULL;
+	size_t req_len = 0;
+	FILE *f = open_memstream(&req, &req_len);
+	size_t cap = 65536, len = 0;
+	long long until = th_now_ms() + IO_TIMEOUT;
+	int fd;
+
+	memset(r, 0, sizeof(*r));
+	r->status = -1;
+	if (f == NULL) {
+		return;
+	}
+	fprintf(f, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
+		method, path);
+	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
+		fprintf(f, "%s\r\n", headers[i]);
+	}
+	if (body != NULL) {
+		fprintf(f, "Content-Length: %zu\r\n", strlen(body));
+	}
+	fprintf(f, "\r\n");
+	if (body != NULL) {
+		fputs(body, f);
+	}
+	fclose(f);
+	fd = connect_port(port);
+	if (fd < 0 || send_all(fd, req, req_len) != 0) {
+		if (fd >= 0) {
+			close(fd);
+		}
+		free(req);
+		return;
+	}
+	free(req);
+	r->raw = malloc(cap + 1);
+	while (r->raw != NULL && th_now_ms() < until) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		ssize_t n;
+
+		if (poll(&pfd, 1, 100) <= 0) {
+			continue;
+		}
+		if (len == cap) {
+			char *bigger = realloc(r->raw, cap * 2 + 1);
+
+			if (bigger == NULL) {
+				break;
+			}
+			r->raw = bigger;
+			cap *= 2;
+		}
+		n = recv(fd, r->raw + len, cap - len, 0);
+		if (n < 0 && errno == EINTR) {
+			continue;
+		}
+		if (n <= 0) {
+			break;
+		}
+		len += (size_t)n;
+	}
+	close(fd);
+	if (r->raw == NULL) {
+		return;
+	}
+	r->raw[len] = '\0';
+	parse_response(r, len);
+}
+
+/* The n-th header named name (case-insensitive) into buf; NULL. */
+static const char *
+header(const http_res *r, const char *name, int nth, char *buf, size_t size)
+{
+	size_t nl = strlen(name);
+	const char *p = r->headers;
+	const char *end = r->headers ? r->headers + r->headers_len : NULL;
+
+	while (p != NULL && p < end) {
+		const char *eol = strstr(p, "\r\n");
+
+		if (eol == NULL || eol > end) {
+			break;
+		}
+		if ((size_t)(eol - p) > nl + 1 &&
+		    strncasecmp(p, name, nl) == 0 && p[nl] == ':' &&
+		    nth-- == 0) {
+			const char *v = p + nl + 1;
+			size_t vl;
+
+			while (*v == ' ') {
+				v++;
+			}
+			vl = (size_t)(eol - v);
+			if (vl >= size) {
+				vl = size - 1;
+			}
+			memcpy(buf, v, vl);
+			buf[vl] = '\0';
+			return buf;
+		}
+		p = eol + 2;
+	}
+	return NULL;
+}
+
+static const char *
+jstr(json_t *j, const char *key)
+{
+	return json_string_value(json_object_get(j, key));
+}
+
+static const char *
+rs_code(const http_res *r)
+{
+	return jstr(json_object_get(r->json, "responseStatus"), "errorCode");
+}
+
+static const char *
+rs_message(const http_res *r)
+{
+	return jstr(json_object_get(r->json, "responseStatus"), "message");
+}
+
+/* errors[i].fieldName of the responseStatus. */
+static const char *
+rs_field(const http_res *r, size_t i)
+{
+	json_t *errs = json_object_get(
+	    json_object_get(r->json, "responseStatus"), "errors");
+
+	return jstr(json_array_get(errs, i), "fieldName");
+}
+
+static bool
+rs_errors_is_array(const http_res *r)
+{
+	return json_is_array(json_object_get(
+	    json_object_get(r->json, "responseStatus"), "errors"));
+}
+
+/* Checks status, reason phrase and the ResponseStatus errorCode. */
+#define CHECK_ERR(r, st, code)                                                 \
+	do {                                                                   \
+		CHECK_INT((r)->status, st);                                    \
+		CHECK_STR((r)->reason, code);                                  \
+		CHECK_STR(rs_code(r), code);                                   \
+		CHECK(rs_errors_is_array(r));                                  \
+	} while (0)
+
+/* ------------------------------------------------------------------------
+ * Shared state of the scenario
+ */
+
+static gw_proc gw;
+static char admin_tok[4096], admin_ref[4096];
+static char org_a[40], org_b[40];
+
+/* Request helpers with a bearer token ("" for none). */
+static void
+call(const char *method, const char *path, const char *token, const char *body,
+     http_res *r)
+{
+	char auth[4200];
+	const char *h[4];
+	size_t n = 0;
+
+	if (token != NULL && token[0] != '\0') {
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+		h[n++] = auth;
+	}
+	if (body != NULL) {
+		h[n++] = "Content-Type: application/json";
+	}
+	h[n] = NULL;
+	http(gw.port, method, path, h, body, r);
+}
+
+/* POST /auth/credentials; the bearer and refresh tokens into bufs. */
+static int
+login(const char *email, const char *pw, char *tok, size_t tsize, char *ref,
+      size_t rsize)
+{
+	char body[512];
+	http_res r;
+	int st;
+
+	snprintf(body, sizeof(body),
+		 "{\"userName\":\"%s\",\"password\":\"%s\"}", email, pw);
+	call("POST", "/auth/credentials", "", body, &r);
+	st = r.status;
+	if (st == 200) {
+		snprintf(tok, tsize, "%s", jstr(r.json, "bearerToken"));
+		if (ref != NULL) {
+			snprintf(ref, rsize, "%s",
+				 jstr(r.json, "refreshToken"));
+		}
+	}
+	http_res_fini(&r);
+	return st;
+}
+
+/* POST /users as admin; the new id into id (size 24). Returns status. */
+static int
+new_user(const char *email, const char *org, char *id)
+{
+	char body[512];
+	http_res r;
+	int st;
+
+	if (org != NULL) {
+		snprintf(body, sizeof(body),
+			 "{\"emailAddress\":\"%s\",\"password\":\"" PW
+			 "\",\"firstName\":\"Test\",\"lastName\":\"User\","
+			 "\"accountId\":\"%s\"}",
+			 email, org);
+	} else {
+		snprintf(body, sizeof(body),
+			 "{\"emailAddress\":\"%s\",\"password\":\"" PW
+			 "\",\"firstName\":\"Test\",\"lastName\":\"User\"}",
+			 email);
+	}
+	call("POST", "/users", admin_tok, body, &r);
+	st = r.status;
+	if (st == 200 && id != NULL) {
+		snprintf(id, 24, "%s",
+			 jstr(r.json, "id") ? jstr(r.json, "id") : "");
+	}
+	http_res_fini(&r);
+	return st;
+}
+
+/* ------------------------------------------------------------------------
+ * Tests
+ */
+
+static void
+test_health_and_metrics(void)
+{
+	http_res r;
+
+	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "status"), "ok");
+	http_res_fini(&r);
+
+	http(gw.port, "GET", "/metrics", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL &&
+	      strstr(
+		  r.body,
+		  "usersgw_requests_total{route=\"healthz\",status=\"200\"}") !=
+		  NULL);
+	CHECK(r.body != NULL &&
+	      strstr(r.body, "usersgw_request_duration_seconds_bucket") !=
+		  NULL);
+	CHECK(r.body != NULL &&
+	      strstr(r.body, "usersgw_rpcs_in_flight") != NULL);
+	http_res_fini(&r);
+
+	http(gw.port, "POST", "/healthz", NULL, NULL, &r);
+	CHECK_ERR(&r, 405, "NotImplementedException");
+	http_res_fini(&r);
+}
+
+static void
+test_login_and_credentials(void)
+{
+	const char *h[4];
+	char buf[4400], cookie[4400];
+	http_res r;
+
+	/* wrong password: 401 in the AuthenticateResponse's own status */
+	CHECK_INT(
+	    login(TH_ADMIN_EMAIL, "wrong-password", buf, sizeof(buf), NULL, 0),
+	    401);
+	call(
+	    "POST", "/auth/credentials", "",
+	    "{\"userName\":\"nobody@example.com\",\"password\":\"x-y-z-1234\"}",
+	    &r);
+	CHECK_ERR(&r, 401, "Unauthorized");
+	CHECK_STR(rs_message(&r), "Invalid Username or Password");
+	CHECK(header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL &&
+	      strcmp(buf, "credentials realm=\"/auth/credentials\"") == 0);
+	http_res_fini(&r);
+
+	/* login: body and cookies */
+	call("POST", "/auth/credentials", "",
+	     "{\"userName\":\"" TH_ADMIN_EMAIL
+	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\",\"rememberMe\":true}",
+	     &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "userId"), TH_ADMIN_ID);
+	CHECK_STR(jstr(r.json, "userName"), TH_ADMIN_EMAIL);
+	CHECK(jstr(r.json, "sessionId") != NULL);
+	CHECK(jstr(r.json, "bearerToken") != NULL);
+	CHECK(jstr(r.json, "refreshToken") != NULL);
+	CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
+	      strcmp(buf, "application/json; charset=utf-8") == 0);
+	CHECK(header(&r, "vary", 0, buf, sizeof(buf)) != NULL &&
+	      strcmp(buf, "Accept") == 0);
+	if (r.status == 200) {
+		snprintf(admin_tok, sizeof(admin_tok), "%s",
+			 jstr(r.json, "bearerToken"));
+		snprintf(admin_ref, sizeof(admin_ref), "%s",
+			 jstr(r.json, "refreshToken"));
+	}
+	{
+		bool tok = false, ref = false, id = false, pid = false;
+
+		for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf));
+		     i++) {
+			CHECK(strstr(buf, "; HttpOnly") != NULL);
+			CHECK(strstr(buf, "; SameSite=Lax") != NULL);
+			CHECK(strstr(buf, "; Path=/") != NULL);
+			CHECK(strstr(buf, "Secure") == NULL); /* plain HTTP */
+			tok |= strncmp(buf, "ss-tok=", 7) == 0;
+			ref |= strncmp(buf, "ss-reftok=", 10) == 0;
+			id |= strncmp(buf, "ss-id=", 6) == 0;
+			pid |= strncmp(buf, "ss-pid=", 7) == 0;
+		}
+		CHECK(tok && ref && id && pid);
+	}
+	http_res_fini(&r);
+
+	/* no credentials: 401 with WWW-Authenticate */
+	call("GET", "/users/1", "", NULL, &r);
+	CHECK_ERR(&r, 401, "Unauthorized");
+	CHECK(header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL);
+	http_res_fini(&r);
+
+	/* Bearer */
+	call("GET", "/users/1", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(r.reason, "OK");
+	CHECK_STR(jstr(r.json, "id"), "1");
+	CHECK_STR(jstr(r.json, "emailAddress"), TH_ADMIN_EMAIL);
+	http_res_fini(&r);
+
+	/* Basic */
+	h[0] = "Authorization: Basic " ADMIN_BASIC;
+	h[1] = NULL;
+	http(gw.port, "GET", "/users/1", h, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), "1");
+	http_res_fini(&r);
+
+	/* the ss-tok cookie, among fragments a typed client mangles */
+	snprintf(cookie, sizeof(cookie),
+		 "Cookie: ss-pid=abc; 19 Nov 2044 19:17:00 GMT=null; junk; "
+		 "=; ss-tok=%s; ss-opt=temp",
+		 admin_tok);
+	h[0] = cookie;
+	h[1] = NULL;
+	http(gw.port, "GET", "/users/1", h, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), "1");
+	http_res_fini(&r);
+
+	/* a bad token: the daemon refuses it */
+	call("GET", "/users/1", "not.a.token", NULL, &r);
+	CHECK_INT(r.status, 401);
+	CHECK_STR(r.reason, rs_code(&r));
+	http_res_fini(&r);
+
+	/* GET /auth: the session; 401 without one */
+	call("GET", "/auth", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "userId"), "1");
+	CHECK_STR(jstr(r.json, "userName"), TH_ADMIN_EMAIL);
+	http_res_fini(&r);
+	http(gw.port, "GET", "/auth", h, NULL, &r); /* cookie */
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+	call("GET", "/auth", "", NULL, &r);
+	CHECK_ERR(&r, 401, "Unauthorized");
+	CHECK_STR(rs_message(&r), "Not Authenticated");
+	http_res_fini(&r);
+
+	/* logout clears the cookies */
+	http(gw.port, "POST", "/auth/logout", h, NULL, &r);
+	CHECK_INT(r.status, 200);
+	{
+		int cleared = 0;
+
+		for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf));
+		     i++) {
+			cleared += strstr(buf, "Max-Age=0") != NULL;
+		}
+		CHECK_INT(cleared, 4);
+	}
+	http_res_fini(&r);
+}
+
+/* The cookies of a login work on the next request, as a browser sends
+ * them. */
+static void
+test_cookie_session(void)
+{
+	char buf[4400], cookies[9000] = "Cookie: ";
+	const char *h[2] = {cookies, NULL};
+	http_res r;
+
+	call("POST", "/auth", "",
+	     "{\"provider\":\"credentials\",\"userName\":\"" TH_ADMIN_EMAIL
+	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+	     &r);
+	CHECK_INT(r.status, 200);
+	for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
+		buf[strcspn(buf, ";")] = '\0';
+		strncat(cookies, buf, sizeof(cookies) - strlen(cookies) - 3);
+		strncat(cookies, "; ", sizeof(cookies) - strlen(cookies) - 1);
+	}
+	http_res_fini(&r);
+
+	http(gw.port, "GET", "/users?take=1", h, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(json_is_array(json_object_get(r.json, "results")));
+	http_res_fini(&r);
+
+	/* refresh from the ss-reftok cookie: a new ss-tok */
+	http(gw.port, "POST", "/access-token", h, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(jstr(r.json, "accessToken") != NULL);
+	CHECK(header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL &&
+	      strncmp(buf, "ss-tok=", 7) == 0);
+	http_res_fini(&r);
+
+	/* the wrong provider */
+	call(
+	    "POST", "/auth", "",
+	    "{\"provider\":\"facebook\",\"userName\":\"a\",\"password\":\"b\"}",
+	    &r);
+	CHECK_INT(r.status, 400);
+	CHECK(rs_field(&r, 0) != NULL);
+	http_res_fini(&r);
+}
+
+static void
+test_refresh(void)
+{
+	char body[4200];
+	char tok[4096];
+	http_res r;
+
+	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", admin_ref);
+	call("POST", "/access-token", "", body, &r);
+	CHECK_INT(r.status, 200);
+	snprintf(tok, sizeof(tok), "%s",
+		 jstr(r.json, "accessToken") ? jstr(r.json, "accessToken")
+					     : "");
+	http_res_fini(&r);
+	call("GET", "/users/1", tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+
+	/* the predefined route, as the typed clients retry a 401 */
+	{
+		const char *h[] = {"Content-Type: application/json",
+				   "Accept: */*", NULL};
+
+		http(gw.port, "POST", "/api/GetAccessToken", h, body, &r);
+		CHECK_INT(r.status, 200);
+		CHECK(jstr(r.json, "accessToken") != NULL);
+		http_res_fini(&r);
+	}
+
+	/* an access token is not a refresh token; empty is a field error */
+	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", admin_tok);
+	call("POST", "/access-token", "", body, &r);
+	CHECK_INT(r.status, 401);
+	CHECK_STR(r.reason, rs_code(&r));
+	http_res_fini(&r);
+	call("POST", "/access-token", "", "{}", &r);
+	CHECK_ERR(&r, 400, "NotEmpty");
+	CHECK_STR(rs_field(&r, 0), "RefreshToken");
+	http_res_fini(&r);
+}
+
+/* /api/{Op} and /{fmt}/reply|oneway/{Op}, as typed clients call them. */
+static void
+test_predefined(void)
+{
+	const char *js[] = {"Content-Type: application/json", "Accept: */*",
+			    NULL};
+	const char *plain[] = {"Content-Type: text/plain", NULL};
+	char auth[4200];
+	const char *ah[4] = {auth, "Content-Type: application/json",
+			     "Accept: */*", NULL};
+	char buf[256];
+	http_res r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin_tok);
+
+	http(gw.port, "POST", "/api/Authenticate", js,
+	     "{\"userName\":\"" TH_ADMIN_EMAIL
+	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+	     &r);
+	CHECK_INT(r.status, 200);
+	CHECK(jstr(r.json, "bearerToken") != NULL);
+	CHECK(header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL);
+	CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
+	      strncmp(buf, "application/json", 16) == 0);
+	http_res_fini(&r);
+
+	/* older clients: /json/reply with whatever Content-Type */
+	http(gw.port, "POST", "/json/reply/authenticate", plain,
+	     "{\"userName\":\"" TH_ADMIN_EMAIL
+	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+	     &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+
+	/* any method, case-insensitive names; query fills what the body
+	 * left unset */
+	http(gw.port, "GET", "/api/getuser?userId=1", ah, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), "1");
+	http_res_fini(&r);
+	http(gw.port, "POST", "/json/reply/GetUser?userId=999", ah,
+	     "{\"userId\":\"1\"}", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), "1");
+	http_res_fini(&r);
+	http(gw.port, "PATCH", "/api/PatchUser", ah,
+	     "{\"userId\":\"1\",\"lastName\":\"Root\"}", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "lastName"), "Root");
+	http_res_fini(&r);
+	http(gw.port, "GET", "/api/GetUser.json?userId=1", ah, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+
+	/* oneway: done, nothing to say */
+	http(gw.port, "POST", "/json/oneway/GetUser", ah, "{\"userId\":\"1\"}",
+	     &r);
+	CHECK_INT(r.status, 204);
+	http_res_fini(&r);
+
+	/* errors keep their status on predefined routes */
+	http(gw.port, "GET", "/api/GetUser?userId=999999", ah, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+	http(gw.port, "POST", "/api/NoSuchOperation", ah, "{}", &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+	http(gw.port, "POST", "/api/GetUser", ah, "{\"userId\":", &r);
+	CHECK_ERR(&r, 400, "SerializationException");
+	http_res_fini(&r);
+}
+
+static void
+test_users(void)
+{
+	char id2[24] = "", id3[24] = "", path[128], body[512];
+	char auth[4200];
+	http_res r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin_tok);
+
+	/* NewUser */
+	CHECK_INT(new_user("Alice@Example.com", NULL, id2), 200);
+	CHECK(id2[0] != '\0');
+	/* 409 for the same email in another letter case */
+	call("POST", "/users", admin_tok,
+	     "{\"emailAddress\":\"alice@EXAMPLE.com\",\"password\":\"" PW "\"}",
+	     &r);
+	CHECK_ERR(&r, 409, "Conflict");
+	http_res_fini(&r);
+	/* 400 with field names */
+	call("POST", "/users", admin_tok, "{}", &r);
+	CHECK_ERR(&r, 400, "NotEmpty");
+	CHECK_STR(rs_field(&r, 0), "EmailAddress");
+	http_res_fini(&r);
+	call("POST", "/users", admin_tok,
+	     "{\"emailAddress\":\"not-an-email\",\"password\":\"" PW "\"}", &r);
+	CHECK_INT(r.status, 400);
+	CHECK_STR(rs_field(&r, 0), "EmailAddress");
+	CHECK_STR(r.reason, rs_code(&r));
+	http_res_fini(&r);
+	/* malformed JSON, wrong types */
+	call("POST", "/users", admin_tok, "{\"emailAddress\":", &r);
+	CHECK_ERR(&r, 400, "SerializationException");
+	http_res_fini(&r);
+	call("POST", "/users", admin_tok, "{\"emailAddress\":[1,2]}", &r);
+	CHECK_ERR(&r, 400, "SerializationException");
+	http_res_fini(&r);
+	/* 415: a body without a Content-Type we read */
+	{
+		const char *h1[] = {auth, "Content-Type: text/plain", NULL};
+		const char *h2[] = {auth, NULL};
+
+		http(gw.port, "POST", "/users", h1, "{}", &r);
+		CHECK_INT(r.status, 415);
+		CHECK(rs_errors_is_array(&r));
+		http_res_fini(&r);
+		http(gw.port, "POST", "/users", h2, "{}", &r);
+		CHECK_INT(r.status, 415);
+		http_res_fini(&r);
+	}
+	/* 413: above --max-body */
+	{
+		size_t n = MAX_BODY * 2;
+		char *big = malloc(n + 1);
+
+		if (big != NULL) {
+			memset(big, ' ', n);
+			big[0] = '{';
+			big[n - 1] = '}';
+			big[n] = '\0';
+			call("POST", "/users", admin_tok, big, &r);
+			CHECK_INT(r.status, 413);
+			http_res_fini(&r);
+			free(big);
+		}
+	}
+	/* form posts and the query string fill the message too */
+	{
+		const char *h[] = {
+		    auth, "Content-Type: application/x-www-form-urlencoded",
+		    NULL};
+
+		http(gw.port, "POST", "/users?firstName=Query", h,
+		     "emailAddress=bob%40example.com&password=" PW
+		     "&lastName=Form+Name",
+		     &r);
+		CHECK_INT(r.status, 200);
+		CHECK_STR(jstr(r.json, "firstName"), "Query");
+		CHECK_STR(jstr(r.json, "lastName"), "Form Name");
+		if (jstr(r.json, "id") != NULL) {
+			snprintf(id3, sizeof(id3), "%s", jstr(r.json, "id"));
+		}
+		http_res_fini(&r);
+	}
+
+	/* GetUser: path variables percent-decoded, .json suffix, 404 */
+	snprintf(path, sizeof(path), "/users/%%%02x%s", id2[0], id2 + 1);
+	call("GET", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "emailAddress"), "Alice@Example.com");
+	http_res_fini(&r);
+	snprintf(path, sizeof(path), "/users/%s.json", id2);
+	call("GET", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), id2);
+	http_res_fini(&r);
+	call("GET", "/users/999999", admin_tok, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+	call("GET", "/users/abc", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 400);
+	http_res_fini(&r);
+
+	/* PatchUser, also through X-Http-Method-Override */
+	snprintf(path, sizeof(path), "/users/%s", id2);
+	call("PATCH", path, admin_tok, "{\"firstName\":\"Alicia\"}", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "firstName"), "Alicia");
+	http_res_fini(&r);
+	{
+		const char *h[] = {auth, "Content-Type: application/json",
+				   "X-Http-Method-Override: PATCH", NULL};
+
+		http(gw.port, "POST", path, h, "{\"lastName\":\"Override\"}",
+		     &r);
+		CHECK_INT(r.status, 200);
+		CHECK_STR(jstr(r.json, "lastName"), "Override");
+		http_res_fini(&r);
+	}
+	/* the path wins over the body's userId */
+	call("PATCH", path, admin_tok,
+	     "{\"userId\":\"1\",\"firstName\":\"Al\"}", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), id2);
+	http_res_fini(&r);
+	call("PATCH", "/users/999999", admin_tok, "{\"firstName\":\"X\"}", &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+
+	/* ListUsers with query filters */
+	call("GET", "/users?take=1", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "results")), 1);
+	CHECK(json_integer_value(json_object_get(r.json, "total")) >= 3);
+	http_res_fini(&r);
+	call("GET", "/users?email=alice", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(json_array_size(json_object_get(r.json, "results")), 1);
+	http_res_fini(&r);
+
+	/* 405 on a documented path; 404 elsewhere */
+	call("PUT", path, admin_tok, "{}", &r);
+	CHECK_ERR(&r, 405, "NotImplementedException");
+	http_res_fini(&r);
+	call("GET", "/no/such/route", admin_tok, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+
+	/* UpdateBusinessUser (PUT /user) */
+	snprintf(body, sizeof(body),
+		 "{\"userId\":%s,\"firstName\":\"Biz\",\"lastName\":\"User\","
+		 "\"email\":\"biz@example.com\",\"phoneNumber\":\"+15550100\","
+		 "\"roles\":[\"Manager\"],\"version\":1}",
+		 id3);
+	call("PUT", "/user", admin_tok, body, &r);
+	CHECK_INT(r.status, 200);
+	if (r.status != 200) {
+		fprintf(stderr, "PUT /user: %.*s\n", (int)r.body_len, r.body);
+	}
+	CHECK_STR(jstr(json_object_get(r.json, "data"), "email"),
+		  "biz@example.com");
+	http_res_fini(&r);
+	call("PUT", "/user", admin_tok, "{\"userId\":0}", &r);
+	CHECK_INT(r.status, 400);
+	CHECK(rs_field(&r, 0) != NULL);
+	/* the error rides in the response's own responseStatus */
+	CHECK(json_object_get(r.json, "responseStatus") != NULL);
+	http_res_fini(&r);
+
+	/* DeleteUser */
+	snprintf(path, sizeof(path), "/users/%s", id3);
+	call("DELETE", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "id"), id3);
+	http_res_fini(&r);
+	call("GET", path, admin_tok, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+	call("DELETE", path, admin_tok, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+
+	/* JSONP: errors are 200 inside the callback */
+	call("GET", "/users/999999?callback=cb", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL && strncmp(r.body, "cb({", 4) == 0);
+	http_res_fini(&r);
+	/* Accept naming only formats we do not speak */
+	{
+		const char *h[] = {auth, "Accept: image/png", NULL};
+
+		http(gw.port, "GET", "/users/1", h, NULL, &r);
+		CHECK_INT(r.status, 406);
+		http_res_fini(&r);
+	}
+}
+
+static void
+test_organizations_and_scope(void)
+{
+	char mgr_id[24] = "", ta[24] = "", tb[24] = "", plain_id[24] = "";
+	char mgr_tok[4096] = "", plain_tok[4096] = "";
+	char path[256], body[512];
+	http_res r;
+
+	call("POST", "/organizations", admin_tok, "{\"name\":\"A\"}", &r);
+	CHECK_INT(r.status, 200);
+	snprintf(org_a, sizeof(org_a), "%s",
+		 jstr(r.json, "id") ? jstr(r.json, "id") : "");
+	http_res_fini(&r);
+	call("POST", "/organizations", admin_tok,
+	     "{\"name\":\"B\",\"type\":20}", &r);
+	CHECK_INT(r.status, 200);
+	snprintf(org_b, sizeof(org_b), "%s",
+		 jstr(r.json, "id") ? jstr(r.json, "id") : "");
+	http_res_fini(&r);
+	call("POST", "/organizations", admin_tok, "{}", &r);
+	CHECK_ERR(&r, 400, "NotEmpty");
+	CHECK_STR(rs_field(&r, 0), "Name");
+	http_res_fini(&r);
+
+	snprintf(path, sizeof(path), "/organizations/%s", org_a);
+	call("GET", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "name"), "A");
+	http_res_fini(&r);
+	call("GET", "/organizations/00000000000000000000000000000001",
+	     admin_tok, NULL, &r);
+	CHECK_ERR(&r, 404, "NotFound");
+	http_res_fini(&r);
+	call("GET", "/organizations", admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK(json_array_size(json_object_get(r.json, "results")) >= 2);
+	http_res_fini(&r);
+
+	CHECK_INT(new_user("mgr@example.com", org_a, mgr_id), 200);
+	CHECK_INT(new_user("ta@example.com", org_a, ta), 200);
+	CHECK_INT(new_user("tb@example.com", NULL, tb), 200);
+	CHECK_INT(new_user("plain@example.com", org_a, plain_id), 200);
+
+	/* membership routes */
+	snprintf(path, sizeof(path), "/organizations/%s/members/%s", org_b, tb);
+	call("POST", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "userId"), tb);
+	http_res_fini(&r);
+	snprintf(path, sizeof(path), "/organizations/%s/members/%s", org_b, ta);
+	call("POST", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+	call("DELETE", path, admin_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+
+	/* the manager: role Manager, member of A */
+	snprintf(path, sizeof(path), "/users/%s", mgr_id);
+	call("PATCH", path, admin_tok, "{\"roles\":[\"Manager\"]}", &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+	CHECK_INT(
+	    login("mgr@example.com", PW, mgr_tok, sizeof(mgr_tok), NULL, 0),
+	    200);
+	CHECK_INT(login("plain@example.com", PW, plain_tok, sizeof(plain_tok),
+			NULL, 0),
+		  200);
+
+	/* in scope */
+	snprintf(path, sizeof(path), "/users/%s", ta);
+	call("GET", path, mgr_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+	/* out of scope: 403 */
+	snprintf(path, sizeof(path), "/users/%s", tb);
+	call("GET", path, mgr_tok, NULL, &r);
+	CHECK_ERR(&r, 403, "Forbidden");
+	http_res_fini(&r);
+	call("PATCH", path, mgr_tok, "{\"firstName\":\"X\"}", &r);
+	CHECK_ERR(&r, 403, "Forbidden");
+	http_res_fini(&r);
+	/* missing role: 403 Invalid Role */
+	snprintf(body, sizeof(body),
+		 "{\"emailAddress\":\"p2@example.com\",\"password\":\"" PW
+		 "\"}");
+	call("POST", "/users", plain_tok, body, &r);
+	CHECK_ERR(&r, 403, "Forbidden");
+	CHECK_STR(rs_message(&r), "Invalid Role");
+	http_res_fini(&r);
+	call("GET", "/users", plain_tok, NULL, &r);
+	CHECK_ERR(&r, 403, "Forbidden");
+	http_res_fini(&r);
+	call("PUT", "/user", mgr_tok,
+	     "{\"userId\":1,\"firstName\":\"a\",\"lastName\":\"b\","
+	     "\"email\":\"x@example.com\",\"roles\":[]}",
+	     &r);
+	CHECK_ERR(&r, 403, "Forbidden");
+	http_res_fini(&r);
+	/* anybody reads themselves */
+	snprintf(path, sizeof(path), "/users/%s", plain_id);
+	call("GET", path, plain_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+	call("GET", "/auth", plain_tok, NULL, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_STR(jstr(r.json, "userId"), plain_id);
+	http_res_fini(&r);
+}
+
+/* The seeds' JSON sample bodies, sent as they are: read without a
+ * SerializationException; whatever is wrong is the daemon's field error. */
+static void
+test_seed_samples(void)
+{
+	static const char patch_sample[] =
+	    "{\"accountIds\":[\"String\"],\"userId\":\"String\",\"firstName\":"
+	    "\"String\",\"lastName\":\"String\",\"newPassword\":\"String\","
+	    "\"roles\":[\"String\"]}";
+	static const char new_sample[] =
+	    "{\"accountId\":\"String\",\"emailAddress\":\"String\","
+	    "\"firstName\""
+	    ":\"String\",\"lastName\":\"String\",\"password\":\"String\"}";
+	char path[64], id[24] = "";
+	http_res r;
+
+	call("POST", "/users", admin_tok, new_sample, &r);
+	CHECK_INT(r.status, 400);
+	CHECK(rs_code(&r) != NULL &&
+	      strcmp(rs_code(&r), "SerializationException") != 0);
+	CHECK(rs_field(&r, 0) != NULL);
+	http_res_fini(&r);
+
+	CHECK_INT(new_user("seed@example.com", NULL, id), 200);
+	snprintf(path, sizeof(path), "/users/%s", id);
+	call("PATCH", path, admin_tok, patch_sample, &r);
+	CHECK(r.status >= 200 && r.status < 500 && r.status != 415);
+	CHECK(rs_code(&r) == NULL ||
+	      strcmp(rs_code(&r), "SerializationException") != 0);
+	http_res_fini(&r);
+	/* the same through the predefined route: the body's userId */
+	{
+		char auth[4200];
+		const char *h[] = {auth, "Content-Type: application/json",
+				   NULL};
+
+		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
+			 admin_tok);
+		http(gw.port, "PATCH", "/json/reply/PatchUser", h, patch_sample,
+		     &r);
+		CHECK(r.status == 400 || r.status == 404);
+		CHECK(rs_code(&r) != NULL &&
+		      strcmp(rs_code(&r), "SerializationException") != 0);
+		http_res_fini(&r);
+	}
+}
+
+/* Clients that leave before their answer: the reply is dropped. */
+static void
+test_client_gone(void)
+{
+	char req[4400];
+	int n, fd;
+	http_res r;
+
+	CHECK_INT(th_daemon_signal(&daemon_, SIGSTOP), 0);
+	n = snprintf(
+	    req, sizeof(req),
+	    "GET /users/1 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+	    "%s\r\n\r\n",
+	    admin_tok);
+	for (int i = 0; i < 8; i++) {
+		fd = connect_port(gw.port);
+		CHECK(fd >= 0);
+		if (fd >= 0) {
+			CHECK_INT(send_all(fd, req, (size_t)n), 0);
+			close(fd);
+		}
+	}
+	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
+	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+}
+
+/* A stopped daemon: 504 within the deadline. */
+static void
+test_deadline(void)
+{
+	long long t0;
+	http_res r;
+
+	CHECK_INT(th_daemon_signal(&daemon_, SIGSTOP), 0);
+	t0 = th_now_ms();
+	call("GET", "/users/1", admin_tok, NULL, &r);
+	CHECK_ERR(&r, 504, "Timeout");
+	CHECK(th_now_ms() - t0 < DEADLINE_MS + 1500);
+	http_res_fini(&r);
+	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	CHECK_INT(r.status, 503);
+	http_res_fini(&r);
+	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
+	t0 = th_now_ms();
+	do {
+		http_res_fini(&r);
+		call("GET", "/users/1", admin_tok, NULL, &r);
+	} while (r.status != 200 && th_now_ms() - t0 < 10000);
+	CHECK_INT(r.status, 200);
+	http_res_fini(&r);
+}
+
+typedef struct load_state {
+	atomic_bool stop;
+	atomic_int ok, unavailable, timeout, other;
+	atomic_int ok_after; /* 200s counted after `restarted` was set */
+	atomic_bool restarted;
+} load_state;
+
+static load_state load;
+
+static void *
+load_worker(void *arg)
+{
+	(void)arg;
+	while (!atomic_load(&load.stop)) {
+		http_res r;
+
+		call("GET", "/users/1", admin_tok, NULL, &r);
+		switch (r.status) {
+		case 200:
+			atomic_fetch_add(&load.ok, 1);
+			if (atomic_load(&load.restarted)) {
+				atomic_fetch_add(&load.ok_after, 1);
+			}
+			break;
+		case 503:
+			atomic_fetch_add(&load.unavailable, 1);
+			break;
+		case 504:
+			atomic_fetch_add(&load.timeout, 1);
+			break;
+		default:
+			fprintf(stderr, "load: unexpected status %d\n",
+				r.status);
+			atomic_fetch_add(&load.other, 1);
+			break;
+		}
+		http_res_fini(&r);
+	}
+	return NULL;
+}
+
+/* A daemon killed under load: 503s, then 200s again once it is back. */
+static void
+test_daemon_killed_under_load(void)
+{
+	enum { WORKERS = 4 };
+	pthread_t tid[WORKERS];
+	long long t0;
+
+	memset(&load, 0, sizeof(load));
+	for (int i = 0; i < WORKERS; i++) {
+		CHECK_INT(pthread_create(&tid[i], NULL, load_worker, NULL), 0);
+	}
+	t0 = th_now_ms();
+	while (atomic_load(&load.ok) < 50 && th_now_ms() - t0 < 10000) {
+		nap_ms(5);
+	}
+	CHECK(atomic_load(&load.ok) >= 50);
+	CHECK(th_daemon_kill(&daemon_) != -1);
+	t0 = th_now_ms();
+	while (atomic_load(&load.unavailable) < 10 &&
+	       th_now_ms() - t0 < 10000) {
+		nap_ms(5);
+	}
+	CHECK(atomic_load(&load.unavailable) >= 10);
+	CHECK_INT(th_daemon_restart(&daemon_, NULL), 0);
+	atomic_store(&load.restarted, true);
+	t0 = th_now_ms();
+	while (atomic_load(&load.ok_after) < 20 && th_now_ms() - t0 < 15000) {
+		nap_ms(5);
+	}
+	CHECK(atomic_load(&load.ok_after) >= 20);
+	atomic_store(&load.stop, true);
+	for (int i = 0; i < WORKERS; i++) {
+		pthread_join(tid[i], NULL);
+	}
+	CHECK_INT(atomic_load(&load.other), 0);
+	fprintf(stderr, "load: %d ok, %d unavailable, %d timeout\n",
+		atomic_load(&load.ok), atomic_load(&load.unavailable),
+		atomic_load(&load.timeout));
+}
+
+/* HTTPS with HTTP/2 by ALPN (and HTTP/1.1), via curl and openssl. */
+static void
+test_tls_http2(void)
+{
+	const char *curl = "/usr/bin/curl";
+	const char *openssl = "/usr/bin/openssl";
+	char cert[192], key[192], url[128], userpw[128];
+	gw_proc tls;
+	th_output o;
+
+	if (!file_exists(curl) || !file_exists(openssl)) {
+		fprintf(stderr, "test_tls_http2: no curl/openssl, skipped\n");
+		return;
+	}
+	snprintf(cert, sizeof(cert), "%s/gw-cert.pem", daemon_.dir);
+	snprintf(key, sizeof(key), "%s/gw-key.pem", daemon_.dir);
+	{
+		const char *argv[] = {openssl,
+				      "req",
+				      "-x509",
+				      "-newkey",
+				      "ec",
+				      "-pkeyopt",
+				      "ec_paramgen_curve:prime256v1",
+				      "-nodes",
+				      "-keyout",
+				      key,
+				      "-out",
+				      cert,
+				      "-days",
+				      "1",
+				      "-subj",
+				      "/CN=127.0.0.1",
+				      NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK_INT(o.status, 0);
+		th_output_fini(&o);
+	}
+	{
+		const char *extra[] = {"--tls-cert", cert, "--tls-key", key,
+				       NULL};
+
+		if (gw_start(&tls, "gw-tls", extra) != 0) {
+			CHECK(0);
+			return;
+		}
+	}
+	snprintf(url, sizeof(url), "https://127.0.0.1:%d/users/1", tls.port);
+	snprintf(userpw, sizeof(userpw), "%s:%s", TH_ADMIN_EMAIL,
+		 TH_ADMIN_PASSWORD);
+	{
+		const char *argv[] = {curl,
+				      "-sk",
+				      "--http2",
+				      "-u",
+				      userpw,
+				      "-w",
+				      "\\n%{http_code} %{http_version}",
+				      url,
+				      NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK(o.out != NULL && strstr(o.out, "\"id\":\"1\"") != NULL);
+		CHECK(o.out != NULL && strstr(o.out, "\n200 2") != NULL);
+		th_output_fini(&o);
+	}
+	{
+		const char *argv[] = {curl,
+				      "-sk",
+				      "--http1.1",
+				      "-u",
+				      userpw,
+				      "-w",
+				      "\\n%{http_code} %{http_version}",
+				      url,
+				      NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK(o.out != NULL && strstr(o.out, "\n200 1.1") != NULL);
+		th_output_fini(&o);
+	}
+	/* login over HTTPS: Secure cookies */
+	{
+		char login_url[128];
+		const char *argv[] = {curl,
+				      "-sk",
+				      "--http2",
+				      "-D",
+				      "-",
+				      "-H",
+				      "Content-Type: application/json",
+				      "--data",
+				      "{\"userName\":\"" TH_ADMIN_EMAIL
+				      "\",\"password\":\"" TH_ADMIN_PASSWORD
+				      "\"}",
+				      login_url,
+				      NULL};
+
+		snprintf(login_url, sizeof(login_url),
+			 "https://127.0.0.1:%d/auth/credentials", tls.port);
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK(o.out != NULL &&
+		      strstr(o.out, "HttpOnly; SameSite=Lax; Secure") != NULL);
+		th_output_fini(&o);
+	}
+	/* an HTTP/2 client that gives up while the daemon is stopped: the
+	 * stream goes away under the pending RPC */
+	CHECK_INT(th_daemon_signal(&daemon_, SIGSTOP), 0);
+	{
+		const char *argv[] = {curl,         "-sk", "--http2",
+				      "--max-time", "0.3", "-u",
+				      userpw,       url,   NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK(o.status != 0); /* curl timed out */
+		th_output_fini(&o);
+	}
+	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
+	{
+		const char *argv[] = {curl,   "-sk", "--http2",         "-u",
+				      userpw, "-w",  "\\n%{http_code}", url,
+				      NULL};
+		long long t0 = th_now_ms();
+		bool ok = false;
+
+		while (!ok && th_now_ms() - t0 < 10000) {
+			CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+			ok = o.out != NULL && strstr(o.out, "\n200") != NULL;
+			th_output_fini(&o);
+		}
+		CHECK(ok);
+	}
+	CHECK_INT(gw_stop(&tls), 0);
+}
+
+int
+main(void)
+{
+	signal(SIGPIPE, SIG_IGN);
+	if (th_daemon_start(&daemon_, NULL) != 0) {
+		return 1;
+	}
+	if (gw_start(&gw, "gw", NULL) != 0) {
+		th_daemon_stop(&daemon_);
+		return 1;
+	}
+	test_health_and_metrics();
+	test_login_and_credentials();
+	test_cookie_session();
+	test_refresh();
+	test_predefined();
+	test_users();
+	test_organizations_and_scope();
+	test_seed_samples();
+	test_client_gone();
+	test_deadline();
+	test_tls_http2();
+	test_daemon_killed_under_load();
+	CHECK_INT(gw_stop(&gw), 0);
+	if (check_failed > 0) {
+		th_daemon_dump_log(&daemon_);
+	}
+	th_daemon_stop(&daemon_);
+	return check_done();
+}
