@@ -1495,6 +1495,51 @@ test_tls_http2(void)
 	CHECK_INT(gw_stop(&tls), 0);
 }
 
+/* --max-connections: one more is closed at once; room again after. */
+static void
+test_max_connections(void)
+{
+	const char *extra[] = {"--max-connections", "2", NULL};
+	gw_proc lim;
+	int a, b, c;
+	char byte;
+	long long t0;
+	bool ok = false;
+
+	if (gw_start(&lim, "gw-limit", extra) != 0) {
+		CHECK(0);
+		return;
+	}
+	a = connect_port(lim.port);
+	b = connect_port(lim.port);
+	c = connect_port(lim.port);
+	CHECK(a >= 0 && b >= 0 && c >= 0);
+	if (c >= 0) {
+		struct pollfd pfd = {c, POLLIN, 0};
+
+		/* closed by the gateway: EOF, long before any timeout */
+		CHECK_INT(poll(&pfd, 1, 5000), 1);
+		CHECK(recv(c, &byte, 1, 0) <= 0);
+		close(c);
+	}
+	if (a >= 0) {
+		close(a);
+	}
+	if (b >= 0) {
+		close(b);
+	}
+	t0 = th_now_ms();
+	while (!ok && th_now_ms() - t0 < 10000) {
+		http_res r;
+
+		http(lim.port, "GET", "/healthz", NULL, NULL, &r);
+		ok = r.status == 200;
+		http_res_fini(&r);
+	}
+	CHECK(ok);
+	CHECK_INT(gw_stop(&lim), 0);
+}
+
 int
 main(void)
 {
@@ -1517,6 +1562,7 @@ main(void)
 	test_client_gone();
 	test_deadline();
 	test_tls_http2();
+	test_max_connections();
 	test_daemon_killed_under_load();
 	CHECK_INT(gw_stop(&gw), 0);
 	if (check_failed > 0) {
