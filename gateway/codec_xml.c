@@ -1,0 +1,1262 @@
+/*
+ * codec_xml.c - XML as ServiceStack's DataContract serializer writes it
+ * (wire-formats.md section 7).
+ *
+ * Encoding: `<?xml version="1.0" encoding="utf-8"?>`, then the root named
+ * after the DTO, declaring xmlns:i (XMLSchema-instance) and the DTO's
+ * xml_namespace as the default namespace; no indentation. Members are
+ * written in ordinal (byte) order of their PascalCase names; unset members
+ * and empty lists are left out (a protobuf list has no "set but empty";
+ * a StringList wrapper does, and is written as an empty element). As
+ * DataContract does, a member element stays in its declaring type's
+ * namespace, and when its content belongs to another namespace (a nested
+ * type of another namespace, the Arrays namespace of lists of primitives
+ * and of dictionaries) that element declares xmlns:d{depth}p1 and the
+ * content uses that prefix, unless the namespace is already in scope.
+ *   lists of primitives  <Roles xmlns:d2p1="...Arrays"><d2p1:string>...
+ *   lists of enums       <DashboardPermissions><DashboardPermissions>...
+ *   lists of messages    an element per item named after the item's type
+ *   map<k,v>             <d2p1:KeyValueOfstringstring><d2p1:Key>..<d2p1:Value>
+ * Booleans true/false; enums by name, also the enum_as_number ones (as
+ * DataContract does); Guids dashed lowercase (8-4-4-4-12); bytes base64.
+ * Text escapes & < > (and " in attributes); CR is written &#xD; so that it
+ * survives the reader's line-end normalisation. Characters XML 1.0 cannot
+ * carry at all (C0 controls other than TAB, LF, CR; U+FFFE, U+FFFF) and
+ * bytes that are not UTF-8 are written as U+FFFD: encoding never fails on
+ * a stored value (one bad value must not make a record unreadable), and
+ * the output is always well-formed. Non-finite reals are written INF,
+ * -INF, NaN (no such field in the contract; the shared text rules do not
+ * read them back).
+ *
+ * Decoding: libxml2 into a tree, then a walk driven by the descriptor.
+ * Members in any order, matched by local name case-insensitively
+ * (PascalCase, camelCase or proto name); namespaces resolved by libxml2
+ * and otherwise ignored (a missing default namespace is fine; an undeclared
+ * prefix is tolerated); unknown elements ignored; i:nil="true" (the
+ * XMLSchema-instance namespace, whatever its prefix) unsets a member; a
+ * later duplicate member replaces an earlier one; a repeated map key
+ * keeps the last value. The root's name is not checked. Text of strings is
+ * taken verbatim; numbers, booleans, enums (name or number), Guids (dashed
+ * or not) and base64 are trimmed of XML whitespace first.
+ *
+ * Security: the parser never touches the network (XML_PARSE_NONET), never
+ * substitutes entities (no XML_PARSE_NOENT), never loads a DTD (no
+ * XML_PARSE_DTDLOAD/DTDATTR), never lifts its size limits (no
+ * XML_PARSE_HUGE); and a document with a DOCTYPE is stopped at the DOCTYPE
+ * itself (SAX internalSubset), before any declaration in it is read: no
+ * external entity, no entity expansion (billion laughs), nothing fetched.
+ * Nesting, items per list and bytes per string are bounded by gw_limits;
+ * the body size is the caller's. libxml2 reports nothing on stderr (a
+ * per-thread no-op error handler). xmlInitParser runs once; after it
+ * libxml2 is safe to use from several threads.
+ */
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libxml/parser.h>
+#include <libxml/parserInternals.h>
+#include <libxml/tree.h>
+#include <libxml/xmlerror.h>
+
+#include "codec.h"
+
+#define NS_XSI    "http://www.w3.org/2001/XMLSchema-instance"
+#define NS_ARRAYS "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
+
+/* Deeper than anything a decoder builds; a guard for hand-built input. */
+#define ENCODE_MAX_DEPTH 100
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ */
+
+/* A namespace bound to the prefix d{depth}p1 on an open element. */
+typedef struct ns_binding {
+	const char *ns;
+	unsigned depth;
+} ns_binding;
+
+typedef struct enc {
+	gw_buf *out;
+	const char *default_ns; /* the root's; "" when none */
+	ns_binding bound[ENCODE_MAX_DEPTH + 4];
+	size_t n_bound;
+} enc;
+
+static int
+put(enc *x, const char *s, size_t n)
+{
+	return gw_buf_append(x->out, s, n);
+}
+
+static int
+puts_(enc *x, const char *s)
+{
+	return gw_buf_append(x->out, s, strlen(s));
+}
+
+/*
+ * s as XML character data (attr: inside a "..." attribute value). Bytes
+ * that are not UTF-8 and characters XML 1.0 cannot carry become U+FFFD.
+ */
+static int
+put_text(enc *x, const char *s, size_t len, bool attr)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+
+	while (i < len) {
+		unsigned char c = p[i];
+		const char *esc = NULL;
+		size_t k = 1;
+
+		if (c == '&') {
+			esc = "&amp;";
+		} else if (c == '<') {
+			esc = "&lt;";
+		} else if (c == '>') {
+			esc = "&gt;";
+		} else if (c == '\r') {
+			esc = "&#xD;";
+		} else if (attr && c == '"') {
+			esc = "&quot;";
+		} else if (attr && c == '\n') {
+			esc = "&#xA;";
+		} else if (attr && c == '\t') {
+			esc = "&#x9;";
+		} else if (c < 0x20 && c != '\t' && c != '\n') {
+			esc = "\xef\xbf\xbd";
+		} else if (c >= 0x80) {
+			k = gw_utf8_char(p + i, len - i);
+			if (k == 0) {
+				esc = "\xef\xbf\xbd";
+				k = 1;
+			} else if (k == 3 && c == 0xef && p[i + 1] == 0xbf &&
+				   (p[i + 2] == 0xbe || p[i + 2] == 0xbf)) {
+				/* U+FFFE, U+FFFF: not XML characters */
+				esc = "\xef\xbf\xbd";
+			}
+		}
+		if (esc == NULL) {
+			run += k;
+			i += k;
+			continue;
+		}
+		if (put(x, s + i - run, run) != 0 || puts_(x, esc) != 0) {
+			return -1;
+		}
+		run = 0;
+		i += k;
+	}
+	return put(x, s + i - run, run);
+}
+
+/* "d3p1:" for a prefix bound at depth 3; nothing for depth 0 (default). */
+static int
+put_prefix(enc *x, unsigned pdepth)
+{
+	char b[24];
+	int n;
+
+	if (pdepth == 0) {
+		return 0;
+	}
+	n = snprintf(b, sizeof(b), "d%up1:", pdepth);
+	return put(x, b, (size_t)n);
+}
+
+/* Opens <prefix:name, leaving the tag open for attributes. */
+static int
+open_tag(enc *x, unsigned pdepth, const char *name)
+{
+	if (put(x, "<", 1) != 0 || put_prefix(x, pdepth) != 0) {
+		return -1;
+	}
+	return puts_(x, name);
+}
+
+static int
+close_tag(enc *x, unsigned pdepth, const char *name)
+{
+	if (put(x, "</", 2) != 0 || put_prefix(x, pdepth) != 0 ||
+	    puts_(x, name) != 0) {
+		return -1;
+	}
+	return put(x, ">", 1);
+}
+
+/*
+ * The prefix (*pfx) under which content in namespace ns is written inside
+ * the element at depth whose start tag is still open: the default
+ * namespace or an in-scope binding, else a new xmlns:d{depth}p1 written on
+ * that tag and pushed (*pushed: the caller pops it when the element
+ * closes).
+ */
+static int
+bind_ns(enc *x, const char *ns, unsigned depth, unsigned *pfx, bool *pushed)
+{
+	char b[40];
+	int n;
+
+	*pushed = false;
+	if (strcmp(ns, x->default_ns) == 0) {
+		/* never redeclared, so always in scope */
+		*pfx = 0;
+		return 0;
+	}
+	for (size_t i = x->n_bound; i > 0; i--) {
+		if (strcmp(x->bound[i - 1].ns, ns) == 0) {
+			*pfx = x->bound[i - 1].depth;
+			return 0;
+		}
+	}
+	if (x->n_bound >= sizeof(x->bound) / sizeof(x->bound[0])) {
+		return -1;
+	}
+	n = snprintf(b, sizeof(b), " xmlns:d%up1=\"", depth);
+	if (put(x, b, (size_t)n) != 0 || put_text(x, ns, strlen(ns), true) ||
+	    put(x, "\"", 1) != 0) {
+		return -1;
+	}
+	x->bound[x->n_bound].ns = ns;
+	x->bound[x->n_bound].depth = depth;
+	x->n_bound++;
+	*pfx = depth;
+	*pushed = true;
+	return 0;
+}
+
+/* The namespace of message type d's members; parent's when it has none. */
+static const char *
+msg_ns(const ProtobufCMessageDescriptor *d, const char *parent)
+{
+	const up_message_info *mi = up_message_info_of(d);
+
+	return mi != NULL && mi->xml_namespace != NULL ? mi->xml_namespace
+						       : parent;
+}
+
+/* The namespace prefix pdepth stands for. */
+static const char *
+ns_of_prefix(const enc *x, unsigned pdepth)
+{
+	for (size_t i = x->n_bound; i > 0; i--) {
+		if (x->bound[i - 1].depth == pdepth) {
+			return x->bound[i - 1].ns;
+		}
+	}
+	return x->default_ns;
+}
+
+/* XML Schema's name of a primitive, as the Arrays namespace names items. */
+static const char *
+xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return "int";
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return "unsignedInt";
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return "long";
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return "unsignedLong";
+	case PROTOBUF_C_TYPE_FLOAT:
+		return "float";
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return "double";
+	case PROTOBUF_C_TYPE_BOOL:
+		return "boolean";
+	case PROTOBUF_C_TYPE_STRING:
+		return gw_field_is_guid(d, f) ? "guid" : "string";
+	case PROTOBUF_C_TYPE_BYTES:
+		return "base64Binary";
+	case PROTOBUF_C_TYPE_ENUM:
+		return ((const ProtobufCEnumDescriptor *)f->descriptor)
+		    ->short_name;
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return ((const ProtobufCMessageDescriptor *)f->descriptor)
+		    ->short_name;
+	}
+	return "anyType";
+}
+
+static int
+put_i64(enc *x, int64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	return put(x, b, (size_t)n);
+}
+
+static int
+put_u64(enc *x, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	return put(x, b, (size_t)n);
+}
+
+static int
+put_real(enc *x, double v, bool single)
+{
+	char b[40];
+	int n;
+
+	if (isnan(v)) {
+		return puts_(x, "NaN");
+	}
+	if (isinf(v)) {
+		return puts_(x, v > 0 ? "INF" : "-INF");
+	}
+	n = single ? snprintf(b, sizeof(b), "%.9g", v)
+		   : snprintf(b, sizeof(b), "%.17g", v);
+	return put(x, b, (size_t)n);
+}
+
+/* A scalar value of field f (of a message of type d) stored at p. */
+static int
+enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
+	   const ProtobufCFieldDescriptor *f, const void *p)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return put_i64(x, *(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return put_u64(x, *(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return put_i64(x, *(const int64_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return put_u64(x, *(const uint64_t *)p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return put_real(x, *(const float *)p, true);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return put_real(x, *(const double *)p, false);
+	case PROTOBUF_C_TYPE_BOOL:
+		return puts_(x,
+			     *(const protobuf_c_boolean *)p ? "true" : "false");
+	case PROTOBUF_C_TYPE_ENUM: {
+		int v = *(const int *)p;
+		const ProtobufCEnumValue *ev =
+		    protobuf_c_enum_descriptor_get_value(f->descriptor, v);
+		return ev != NULL ? puts_(x, ev->name) : put_i64(x, v);
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)p;
+		char g[33], dashed[37];
+		if (s == NULL) {
+			return 0;
+		}
+		if (gw_field_is_guid(d, f) &&
+		    gw_guid_normalize(s, strlen(s), g) == 0) {
+			snprintf(dashed, sizeof(dashed),
+				 "%.8s-%.4s-%.4s-%.4s-%s", g, g + 8, g + 12,
+				 g + 16, g + 20);
+			return put(x, dashed, 36);
+		}
+		return put_text(x, s, strlen(s), false);
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *bd = p;
+		return gw_base64_encode(x->out, bd->data, bd->len);
+	}
+	case PROTOBUF_C_TYPE_MESSAGE:
+		break;
+	}
+	return -1;
+}
+
+static int enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx,
+		       unsigned depth);
+
+static size_t
+elem_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return 8;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return sizeof(double);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return sizeof(float);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	default:
+		return 4;
+	}
+}
+
+/*
+ * One element <pfx:name>value</pfx:name> at depth for the value p of field
+ * f (one item when f is repeated). A message value is written as its
+ * members (or its list, for a list_wrapper).
+ */
+static int enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
+			     const ProtobufCFieldDescriptor *f, const void *p,
+			     unsigned pfx, const char *name, unsigned depth);
+
+/* The items of repeated field f of m inside an element already open at
+ * depth (whose own prefix is pfx): its tag is still open. */
+static int
+enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	  unsigned pfx, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	const char *arr = *(const char *const *)((const char *)m + f->offset);
+	size_t es = elem_size(f->type);
+	const char *ns;
+	unsigned ipfx;
+	bool pushed;
+	int rc = -1;
+
+	if (f->type == PROTOBUF_C_TYPE_ENUM) {
+		/* items named after the enum, in the member's namespace */
+		ns = ns_of_prefix(x, pfx);
+	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		ns = gw_field_is_map(f)
+			 ? NS_ARRAYS
+			 : msg_ns(f->descriptor, ns_of_prefix(x, pfx));
+	} else {
+		ns = NS_ARRAYS;
+	}
+	if (bind_ns(x, ns, depth, &ipfx, &pushed) != 0 || put(x, ">", 1) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const void *p = arr + i * es;
+		if (gw_field_is_map(f)) {
+			const ProtobufCMessage *e =
+			    *(const ProtobufCMessage *const *)p;
+			const ProtobufCMessageDescriptor *ed = e->descriptor;
+			char kv[80];
+			snprintf(kv, sizeof(kv), "KeyValueOf%s%s",
+				 xsd_name(ed, &ed->fields[0]),
+				 xsd_name(ed, &ed->fields[1]));
+			if (open_tag(x, ipfx, kv) != 0 || put(x, ">", 1) != 0 ||
+			    enc_value_element(x, ed, &ed->fields[0],
+					      (const char *)e +
+						  ed->fields[0].offset,
+					      ipfx, "Key", depth + 2) != 0 ||
+			    enc_value_element(x, ed, &ed->fields[1],
+					      (const char *)e +
+						  ed->fields[1].offset,
+					      ipfx, "Value", depth + 2) != 0 ||
+			    close_tag(x, ipfx, kv) != 0) {
+				goto out;
+			}
+			continue;
+		}
+		if (enc_value_element(x, d, f, p, ipfx, xsd_name(d, f),
+				      depth + 1) != 0) {
+			goto out;
+		}
+	}
+	rc = 0;
+out:
+	if (pushed) {
+		x->n_bound--;
+	}
+	return rc;
+}
+
+static int
+enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
+		  const ProtobufCFieldDescriptor *f, const void *p,
+		  unsigned pfx, const char *name, unsigned depth)
+{
+	if (depth > ENCODE_MAX_DEPTH) {
+		return -1;
+	}
+	if (open_tag(x, pfx, name) != 0) {
+		return -1;
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		const ProtobufCMessage *sub =
+		    *(const ProtobufCMessage *const *)p;
+		const ProtobufCMessageDescriptor *sd = f->descriptor;
+		unsigned cpfx;
+		bool pushed;
+		int rc;
+
+		if (sub == NULL) {
+			/* only a map's value can get here unset */
+			if (puts_(x, " i:nil=\"true\"/>") != 0) {
+				return -1;
+			}
+			return 0;
+		}
+		if (gw_msg_is_list_wrapper(sd)) {
+			if (enc_items(x, sub, gw_list_wrapper_items(sd), pfx,
+				      depth) != 0) {
+				return -1;
+			}
+			return close_tag(x, pfx, name);
+		}
+		if (bind_ns(x, msg_ns(sd, ns_of_prefix(x, pfx)), depth, &cpfx,
+			    &pushed) != 0) {
+			return -1;
+		}
+		rc =
+		    put(x, ">", 1) != 0 || enc_members(x, sub, cpfx, depth) != 0
+			? -1
+			: 0;
+		if (pushed) {
+			x->n_bound--;
+		}
+		if (rc != 0) {
+			return -1;
+		}
+		return close_tag(x, pfx, name);
+	}
+	if (put(x, ">", 1) != 0 || enc_scalar(x, d, f, p) != 0) {
+		return -1;
+	}
+	return close_tag(x, pfx, name);
+}
+
+/* The next field of d after prev (NULL: the first) in ordinal order of
+ * PascalCase names, or NULL. */
+static const ProtobufCFieldDescriptor *
+next_in_order(const ProtobufCMessageDescriptor *d,
+	      const ProtobufCFieldDescriptor *prev)
+{
+	const char *prev_name =
+	    prev != NULL ? gw_field_pascal_name(d, prev) : NULL;
+	const ProtobufCFieldDescriptor *best = NULL;
+	const char *best_name = NULL;
+
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *n = gw_field_pascal_name(d, f);
+		int c = prev_name != NULL ? strcmp(n, prev_name) : 1;
+		if (c < 0 || (c == 0 && f <= prev)) {
+			continue;
+		}
+		if (best == NULL || strcmp(n, best_name) < 0) {
+			best = f;
+			best_name = n;
+		}
+	}
+	return best;
+}
+
+/* The set members of m, as children of an element at depth, under the
+ * prefix pfx (the namespace of m's type). */
+static int
+enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const ProtobufCFieldDescriptor *f = NULL;
+
+	if (depth > ENCODE_MAX_DEPTH) {
+		return -1;
+	}
+	while ((f = next_in_order(d, f)) != NULL) {
+		const char *name;
+
+		if (!gw_field_present(m, f)) {
+			continue;
+		}
+		name = gw_field_pascal_name(d, f);
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			if (open_tag(x, pfx, name) != 0 ||
+			    enc_items(x, m, f, pfx, depth + 1) != 0 ||
+			    close_tag(x, pfx, name) != 0) {
+				return -1;
+			}
+			continue;
+		}
+		if (enc_value_element(x, d, f, (const char *)m + f->offset, pfx,
+				      name, depth + 1) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+xml_encode(const ProtobufCMessage *msg, gw_buf *out)
+{
+	enc x = {.out = out, .default_ns = ""};
+	size_t mark = out->len;
+	const ProtobufCMessageDescriptor *d;
+	const char *name;
+	int rc = -1;
+
+	(void)up_meta_load();
+	if (msg == NULL) {
+		goto out;
+	}
+	d = msg->descriptor;
+	name = d->short_name;
+	x.default_ns = msg_ns(d, "");
+	if (puts_(&x, "<?xml version=\"1.0\" encoding=\"utf-8\"?>") != 0 ||
+	    open_tag(&x, 0, name) != 0 ||
+	    puts_(&x, " xmlns:i=\"" NS_XSI "\"") != 0) {
+		goto out;
+	}
+	if (x.default_ns[0] != '\0' &&
+	    (puts_(&x, " xmlns=\"") != 0 ||
+	     put_text(&x, x.default_ns, strlen(x.default_ns), true) != 0 ||
+	     put(&x, "\"", 1) != 0)) {
+		goto out;
+	}
+	if (gw_msg_is_list_wrapper(d)) {
+		if (enc_items(&x, msg, gw_list_wrapper_items(d), 0, 1) != 0) {
+			goto out;
+		}
+	} else if (put(&x, ">", 1) != 0 || enc_members(&x, msg, 0, 1) != 0) {
+		goto out;
+	}
+	rc = close_tag(&x, 0, name);
+out:
+	if (rc != 0) {
+		/* leave out as it was */
+		out->len = mark;
+		if (out->data != NULL) {
+			out->data[mark] = '\0';
+		}
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding
+ */
+
+typedef struct dec {
+	gw_limits lim;
+	gw_decode_error *err;
+	gw_buf text; /* scratch for text split over several nodes */
+} dec;
+
+static int dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el,
+		       size_t depth);
+
+static int
+too_deep(dec *x, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	gw_error_set(x->err, gw_field_pascal_name(d, f),
+		     "Nested too deeply at '%s' (at most %zu levels)",
+		     gw_field_json_name(d, f), x->lim.max_depth);
+	return -1;
+}
+
+static int
+too_many(dec *x, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	gw_error_set(x->err, gw_field_pascal_name(d, f),
+		     "Too many items in '%s' (at most %zu)",
+		     gw_field_json_name(d, f), x->lim.max_items);
+	return -1;
+}
+
+static int
+oom(dec *x)
+{
+	gw_error_set(x->err, "", "Out of memory");
+	return -1;
+}
+
+/* The local name of an element (after any prefix libxml2 left in it when
+ * the prefix was not declared). */
+static const char *
+local_name(const xmlNode *n)
+{
+	const char *name = (const char *)n->name;
+	const char *colon = strrchr(name, ':');
+
+	return colon != NULL ? colon + 1 : name;
+}
+
+static bool
+is_nil(const xmlNode *el)
+{
+	for (const xmlAttr *a = el->properties; a != NULL; a = a->next) {
+		const xmlNode *t = a->children;
+		if (a->ns != NULL && a->ns->href != NULL &&
+		    strcmp((const char *)a->ns->href, NS_XSI) == 0 &&
+		    strcmp((const char *)a->name, "nil") == 0 && t != NULL &&
+		    t->next == NULL && t->type == XML_TEXT_NODE &&
+		    t->content != NULL) {
+			const char *v = (const char *)t->content;
+			return strcmp(v, "true") == 0 || strcmp(v, "1") == 0;
+		}
+	}
+	return false;
+}
+
+static bool
+xml_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/*
+ * The character data of a value element (text and CDATA; comments and
+ * processing instructions skipped) in (*s, *len): the node's own content
+ * when there is one piece, else joined in x->text. Elements inside a value
+ * are an error, as is text longer than max_string.
+ */
+static int
+value_text(dec *x, const ProtobufCMessageDescriptor *d,
+	   const ProtobufCFieldDescriptor *f, const xmlNode *el, const char **s,
+	   size_t *len)
+{
+	const xmlNode *only = NULL;
+	size_t pieces = 0, total = 0;
+
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		if (c->type == XML_TEXT_NODE ||
+		    c->type == XML_CDATA_SECTION_NODE) {
+			size_t n = c->content != NULL
+				       ? strlen((const char *)c->content)
+				       : 0;
+			if (n > x->lim.max_string ||
+			    total > x->lim.max_string - n) {
+				gw_error_set(x->err, gw_field_pascal_name(d, f),
+					     "Value too long for '%s' (at most "
+					     "%zu bytes)",
+					     gw_field_json_name(d, f),
+					     x->lim.max_string);
+				return -1;
+			}
+			total += n;
+			pieces++;
+			only = c;
+		} else if (c->type == XML_ELEMENT_NODE ||
+			   c->type == XML_ENTITY_REF_NODE) {
+			const char *noun = gw_field_noun(d, f);
+			gw_error_set(
+			    x->err, gw_field_pascal_name(d, f),
+			    "Expected %s %s for '%s'",
+			    strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
+			    noun, gw_field_json_name(d, f));
+			return -1;
+		}
+	}
+	if (pieces == 0) {
+		*s = "";
+		*len = 0;
+		return 0;
+	}
+	if (pieces == 1) {
+		*s = only->content != NULL ? (const char *)only->content : "";
+		*len = total;
+		return 0;
+	}
+	x->text.len = 0;
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		if ((c->type == XML_TEXT_NODE ||
+		     c->type == XML_CDATA_SECTION_NODE) &&
+		    c->content != NULL &&
+		    gw_buf_puts(&x->text, (const char *)c->content) != 0) {
+			return oom(x);
+		}
+	}
+	*s = x->text.data != NULL ? x->text.data : "";
+	*len = x->text.len;
+	return 0;
+}
+
+/* The text of el into scalar field f of m (appended when append), errors
+ * naming (nd, nf). */
+static int
+dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	   const xmlNode *el, bool append, const ProtobufCMessageDescriptor *nd,
+	   const ProtobufCFieldDescriptor *nf)
+{
+	const char *s;
+	size_t len;
+
+	if (value_text(x, nd, nf, el, &s, &len) != 0) {
+		return -1;
+	}
+	if (f->type != PROTOBUF_C_TYPE_STRING ||
+	    gw_field_is_guid(m->descriptor, f)) {
+		while (len > 0 && xml_space(s[0])) {
+			s++;
+			len--;
+		}
+		while (len > 0 && xml_space(s[len - 1])) {
+			len--;
+		}
+	}
+	return gw_field_set_text_as(m, f, s, len, append, &x->lim, nd, nf,
+				    x->err);
+}
+
+/* The element children of el into repeated field f of m (replacing its
+ * items); errors name (nd, nf). */
+static int
+dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	 const xmlNode *el, size_t depth, const ProtobufCMessageDescriptor *nd,
+	 const ProtobufCFieldDescriptor *nf)
+{
+	size_t count = 0;
+
+	if (depth > x->lim.max_depth) {
+		return too_deep(x, nd, nf);
+	}
+	gw_field_clear(m, f);
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		if (c->type != XML_ELEMENT_NODE) {
+			continue;
+		}
+		if (++count > x->lim.max_items) {
+			return too_many(x, nd, nf);
+		}
+		if (is_nil(c)) {
+			continue; /* a list holds no nulls */
+		}
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			ProtobufCMessage *sub;
+			if (depth + 1 > x->lim.max_depth) {
+				return too_deep(x, nd, nf);
+			}
+			sub = gw_msg_new(f->descriptor);
+			if (sub == NULL) {
+				return oom(x);
+			}
+			/* stored first, so a failure below frees it */
+			if (gw_field_put_message(m, f, sub, x->err) != 0 ||
+			    dec_message(x, sub, c, depth + 1) != 0) {
+				return -1;
+			}
+		} else if (dec_scalar(x, m, f, c, true, nd, nf) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* The first child element of el whose local name is name, or NULL. */
+static const xmlNode *
+child_named(const xmlNode *el, const char *name)
+{
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		if (c->type == XML_ELEMENT_NODE &&
+		    strcasecmp(local_name(c), name) == 0) {
+			return c;
+		}
+	}
+	return NULL;
+}
+
+/* A Key or Value element (NULL or nil: the empty string) into field ef of
+ * map entry e; errors name map field f of d. */
+static int
+dec_entry_part(dec *x, ProtobufCMessage *e, const ProtobufCFieldDescriptor *ef,
+	       const xmlNode *el, size_t depth,
+	       const ProtobufCMessageDescriptor *d,
+	       const ProtobufCFieldDescriptor *f)
+{
+	if (ef->type == PROTOBUF_C_TYPE_MESSAGE) {
+		ProtobufCMessage *sub;
+		if (el == NULL || is_nil(el)) {
+			gw_field_clear(e, ef);
+			return 0;
+		}
+		sub = gw_msg_new(ef->descriptor);
+		if (sub == NULL) {
+			return oom(x);
+		}
+		if (gw_field_put_message(e, ef, sub, x->err) != 0) {
+			return -1;
+		}
+		return dec_message(x, sub, el, depth + 1);
+	}
+	if (el == NULL || is_nil(el)) {
+		return gw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
+					    x->err);
+	}
+	return dec_scalar(x, e, ef, el, false, d, f);
+}
+
+/* The entry of map field f of m whose string key is key, or NULL. */
+static ProtobufCMessage *
+entry_with_key(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	       const char *key)
+{
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	ProtobufCMessage *const *arr =
+	    *(ProtobufCMessage *const *const *)((const char *)m + f->offset);
+
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const ProtobufCFieldDescriptor *kf =
+		    &arr[i]->descriptor->fields[0];
+		const char *k =
+		    *(const char *const *)((const char *)arr[i] + kf->offset);
+		if (k != NULL && strcmp(k, key) == 0) {
+			return arr[i];
+		}
+	}
+	return NULL;
+}
+
+/* A DataContract dictionary (KeyValueOf... items of Key and Value) into
+ * map field f of m (replacing its entries; a repeated key keeps the last
+ * value). */
+static int
+dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	const xmlNode *el, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	const ProtobufCFieldDescriptor *kf = &ed->fields[0];
+	const ProtobufCFieldDescriptor *vf = &ed->fields[1];
+	size_t count = 0;
+
+	if (depth > x->lim.max_depth) {
+		return too_deep(x, d, f);
+	}
+	gw_field_clear(m, f);
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		ProtobufCMessage *e, *same;
+		const char *key;
+
+		if (c->type != XML_ELEMENT_NODE) {
+			continue;
+		}
+		if (++count > x->lim.max_items) {
+			return too_many(x, d, f);
+		}
+		e = gw_msg_new(ed);
+		if (e == NULL) {
+			return oom(x);
+		}
+		if (dec_entry_part(x, e, kf, child_named(c, "Key"), depth, d,
+				   f) != 0 ||
+		    dec_entry_part(x, e, vf, child_named(c, "Value"), depth, d,
+				   f) != 0) {
+			protobuf_c_message_free_unpacked(e, NULL);
+			return -1;
+		}
+		key = kf->type == PROTOBUF_C_TYPE_STRING
+			  ? *(const char *const *)((const char *)e + kf->offset)
+			  : NULL;
+		same = key != NULL ? entry_with_key(m, f, key) : NULL;
+		if (same != NULL) {
+			/* the later value wins, in the earlier one's place */
+			void *sp = (char *)same + vf->offset;
+			void *ep = (char *)e + vf->offset;
+			char tmp[sizeof(ProtobufCBinaryData)];
+			size_t es = elem_size(vf->type);
+			memcpy(tmp, sp, es);
+			memcpy(sp, ep, es);
+			memcpy(ep, tmp, es);
+			if (vf->label == PROTOBUF_C_LABEL_OPTIONAL &&
+			    vf->type != PROTOBUF_C_TYPE_STRING &&
+			    vf->type != PROTOBUF_C_TYPE_MESSAGE) {
+				protobuf_c_boolean *sh =
+				    (void *)((char *)same +
+					     vf->quantifier_offset);
+				protobuf_c_boolean *eh =
+				    (void *)((char *)e + vf->quantifier_offset);
+				protobuf_c_boolean t = *sh;
+				*sh = *eh;
+				*eh = t;
+			}
+			protobuf_c_message_free_unpacked(e, NULL);
+			continue;
+		}
+		if (gw_field_put_message(m, f, e, x->err) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Member element el into field f of m (a message at depth). */
+static int
+dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	   const xmlNode *el, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (is_nil(el)) {
+		gw_field_clear(m, f);
+		return 0;
+	}
+	if (gw_field_is_map(f)) {
+		return dec_map(x, m, f, el, depth + 1);
+	}
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		return dec_list(x, m, f, el, depth + 1, d, f);
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		const ProtobufCMessageDescriptor *sd = f->descriptor;
+		ProtobufCMessage *sub = gw_msg_new(sd);
+		if (sub == NULL) {
+			return oom(x);
+		}
+		if (gw_field_put_message(m, f, sub, x->err) != 0) {
+			return -1;
+		}
+		if (gw_msg_is_list_wrapper(sd)) {
+			return dec_list(x, sub, gw_list_wrapper_items(sd), el,
+					depth + 1, d, f);
+		}
+		if (depth + 1 > x->lim.max_depth) {
+			return too_deep(x, d, f);
+		}
+		return dec_message(x, sub, el, depth + 1);
+	}
+	return dec_scalar(x, m, f, el, false, d, f);
+}
+
+static int
+dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (depth > x->lim.max_depth) {
+		gw_error_set(x->err, "",
+			     "Nested too deeply (at most %zu levels)",
+			     x->lim.max_depth);
+		return -1;
+	}
+	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
+		const ProtobufCFieldDescriptor *f;
+		const char *name;
+
+		if (c->type != XML_ELEMENT_NODE) {
+			continue;
+		}
+		name = local_name(c);
+		f = gw_field_by_name(d, name, strlen(name));
+		if (f != NULL && dec_member(x, m, f, c, depth) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Parsing
+ */
+
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+static void
+init_parser(void)
+{
+	xmlInitParser();
+}
+
+/* libxml2 reports nothing: errors are read back from the context. */
+static void
+quiet_generic(void *ctx, const char *msg, ...)
+{
+	(void)ctx;
+	(void)msg;
+}
+
+static void
+quiet_structured(void *ctx, xmlErrorPtr e)
+{
+	(void)ctx;
+	(void)e;
+}
+
+/* Set in the context's _private when a DOCTYPE or a declaration is seen. */
+static char dtd_refused;
+
+static void
+refuse(void *ctx)
+{
+	xmlParserCtxtPtr ctxt = ctx;
+
+	ctxt->_private = &dtd_refused;
+	xmlStopParser(ctxt);
+}
+
+static void
+refuse_subset(void *ctx, const xmlChar *name, const xmlChar *external_id,
+	      const xmlChar *system_id)
+{
+	(void)name;
+	(void)external_id;
+	(void)system_id;
+	refuse(ctx);
+}
+
+static void
+refuse_entity(void *ctx, const xmlChar *name, int type,
+	      const xmlChar *public_id, const xmlChar *system_id,
+	      xmlChar *content)
+{
+	(void)name;
+	(void)type;
+	(void)public_id;
+	(void)system_id;
+	(void)content;
+	refuse(ctx);
+}
+
+static xmlParserInputPtr
+refuse_resolve(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
+{
+	(void)public_id;
+	(void)system_id;
+	refuse(ctx);
+	return NULL;
+}
+
+/* libxml2's message may quote the input: keep it printable ASCII. */
+static void
+parse_error(gw_decode_error *err, xmlParserCtxtPtr ctxt)
+{
+	const xmlError *e = xmlCtxtGetLastError(ctxt);
+	char text[120];
+	size_t i = 0;
+
+	if (e != NULL && e->message != NULL) {
+		for (; i + 1 < sizeof(text) && e->message[i] != '\0'; i++) {
+			unsigned char c = (unsigned char)e->message[i];
+			text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : ' ';
+		}
+	}
+	while (i > 0 && text[i - 1] == ' ') {
+		i--;
+	}
+	text[i] = '\0';
+	if (e != NULL && e->code == XML_ERR_NO_MEMORY) {
+		gw_error_set(err, "", "Out of memory");
+		return;
+	}
+	gw_error_set(err, "", "Invalid XML: %s (line %d, column %d)",
+		     i > 0 ? text : "not well-formed", e != NULL ? e->line : 0,
+		     e != NULL ? e->int2 : 0);
+}
+
+static int
+xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	   const gw_limits *lim, gw_decode_error *err)
+{
+	dec x = {.lim = gw_limits_effective(lim), .err = err};
+	xmlParserCtxtPtr ctxt = NULL;
+	xmlDocPtr doc = NULL;
+	const xmlNode *root;
+	size_t i = 0;
+	int rc = -1;
+
+	if (msg == NULL || (body == NULL && len != 0)) {
+		gw_error_set(err, "", "Invalid argument");
+		return -1;
+	}
+	(void)up_meta_load();
+	while (i < len && xml_space(body[i])) {
+		i++;
+	}
+	if (i == len) {
+		return 0; /* no body: nothing to set */
+	}
+	if (len > INT_MAX) {
+		gw_error_set(err, "", "XML body too large");
+		return -1;
+	}
+	if (pthread_once(&init_once, init_parser) != 0) {
+		gw_error_set(err, "", "XML parser unavailable");
+		return -1;
+	}
+	/* per thread */
+	xmlSetGenericErrorFunc(NULL, quiet_generic);
+	xmlSetStructuredErrorFunc(NULL, quiet_structured);
+
+	ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
+	if (ctxt == NULL) {
+		gw_error_set(err, "", "Out of memory");
+		goto out;
+	}
+	/* no NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE */
+	(void)xmlCtxtUseOptions(ctxt, XML_PARSE_NONET | XML_PARSE_NOERROR |
+					  XML_PARSE_NOWARNING |
+					  XML_PARSE_NOCDATA);
+	ctxt->sax->serror = quiet_structured;
+	ctxt->sax->internalSubset = refuse_subset;
+	ctxt->sax->externalSubset = refuse_subset;
+	ctxt->sax->entityDecl = refuse_entity;
+	ctxt->sax->resolveEntity = refuse_resolve;
+	ctxt->_private = NULL;
+	ctxt->replaceEntities = 0;
+	ctxt->loadsubset = 0;
+	ctxt->validate = 0;
+
+	(void)xmlParseDocument(ctxt);
+	doc = ctxt->myDoc;
+	ctxt->myDoc = NULL;
+	if (ctxt->_private == &dtd_refused ||
+	    (doc != NULL &&
+	     (doc->intSubset != NULL || doc->extSubset != NULL))) {
+		gw_error_set(err, "",
+			     "Invalid XML: a DOCTYPE or entity declaration is "
+			     "not allowed");
+		goto out;
+	}
+	if (!ctxt->wellFormed || doc == NULL) {
+		parse_error(err, ctxt);
+		goto out;
+	}
+	root = xmlDocGetRootElement(doc);
+	if (root == NULL) {
+		gw_error_set(err, "", "Invalid XML: no root element");
+		goto out;
+	}
+	if (is_nil(root)) {
+		rc = 0;
+	} else if (gw_msg_is_list_wrapper(msg->descriptor)) {
+		const ProtobufCFieldDescriptor *f =
+		    gw_list_wrapper_items(msg->descriptor);
+		rc = dec_list(&x, msg, f, root, 1, msg->descriptor, f);
+	} else {
+		rc = dec_message(&x, msg, root, 1);
+	}
+out:
+	gw_buf_fini(&x.text);
+	if (doc != NULL) {
+		xmlFreeDoc(doc);
+	}
+	if (ctxt != NULL) {
+		xmlFreeParserCtxt(ctxt);
+	}
+	return rc;
+}
+
+const gw_codec gw_codec_xml = {
+    .name = "xml",
+    .content_type = "application/xml",
+    .decode = xml_decode,
+    .encode = xml_encode,
+};
