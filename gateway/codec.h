@@ -70,6 +70,7 @@ const gw_codec *gw_codec_by_name(const char *name, size_t len);
 const gw_codec *gw_codec_by_content_type(const char *ct, size_t len);
 
 extern const gw_codec gw_codec_json;
+extern const gw_codec gw_codec_xml;
 
 /* A new empty message of type d (malloc'd, initialised). */
 ProtobufCMessage *gw_msg_new(const ProtobufCMessageDescriptor *d);
