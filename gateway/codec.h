@@ -70,6 +70,7 @@ const gw_codec *gw_codec_by_name(const char *name, size_t len);
 const gw_codec *gw_codec_by_content_type(const char *ct, size_t len);
 
 extern const gw_codec gw_codec_json;
+extern const gw_codec gw_codec_jsv;
 extern const gw_codec gw_codec_xml;
 
 /* A new empty message of type d (malloc'd, initialised). */
@@ -170,5 +171,19 @@ size_t gw_utf8_char(const unsigned char *s, size_t n);
 int gw_guid_normalize(const char *s, size_t len, char out[33]);
 /* lim with every 0 member replaced by its default (lim may be NULL). */
 gw_limits gw_limits_effective(const gw_limits *lim);
+
+/* Appends s with each invalid UTF-8 byte replaced by U+FFFD, and each "
+ * doubled when double_quotes (JSV and CSV quoting). 0 or -1. */
+int gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes);
+/* codec_jsv.c: field f of m as a JSV value (a list, {k:v} map, object or
+ * scalar), for formats that carry JSV inside a value (CSV cells). 0 or -1
+ * (out as it was). */
+int gw_jsv_encode_field(const ProtobufCMessage *m,
+                        const ProtobufCFieldDescriptor *f, gw_buf *out);
+/* Sets field f of m from one JSV value (replacing what f holds), within
+ * lim. 0, or -1 with err. */
+int gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+                        const char *text, size_t len, const gw_limits *lim,
+                        gw_decode_error *err);
 
 #endif /* GW_CODEC_H */

@@ -1,0 +1,1003 @@
+/*
+ * codec_jsv.c - JSV, ServiceStack's compact text format (wire-formats.md
+ * section 5): {key:value,...} objects, [v,...] lists, raw scalars.
+ *
+ * Writing: compact, camelCase wire names in the DTO's declared order. A
+ * string is bare unless it is empty or holds one of " : , { } [ ] CR LF;
+ * then it is wrapped in "..." with each " doubled. Spaces never force
+ * quoting. Booleans True/False; numbers bare; enums by name, or by number
+ * for enum_as_number enums; Guids as 32 lowercase hex digits; bytes as
+ * base64; list_wrapper messages as their plain list; maps as {k:v}.
+ * Unset fields are left out, and so is a repeated field with no items
+ * (protobuf has no null list: the seed's innermost organization, written
+ * by ServiceStack as {}, is one with its list unset) - except
+ * ResponseStatus.errors, always written ([] when empty, section 8).
+ *
+ * Reading: two passes over the body. The first checks the syntax and the
+ * depth, and notes whether a line break occurs outside quoted strings: a
+ * compact body never has one (our writer quotes CR and LF), the indented
+ * form that metadata pages display always does. In the compact form the
+ * spaces of a bare string value are kept as they are; in the indented form
+ * whitespace around keys, values and brackets is ignored. Whitespace before
+ * a quote, { or [ is always ignored, as is whitespace around property names
+ * and around the values of non-string fields. The second pass fills the
+ * message. An empty bare value unsets the field; "" is the empty string.
+ * Booleans are read in any case and as 1/0; unknown properties are skipped.
+ */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "codec.h"
+
+/* Deeper than anything a decoder builds; a guard for hand-built input. */
+#define ENCODE_MAX_DEPTH 100
+
+/* ------------------------------------------------------------------------
+ * Encoding
+ */
+
+static int
+put(gw_buf *out, const char *s, size_t n)
+{
+	return gw_buf_append(out, s, n);
+}
+
+int
+gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+
+	while (i < len) {
+		const char *rep = NULL;
+		size_t k = 1;
+
+		if (p[i] == '"' && double_quotes) {
+			rep = "\"\"";
+		} else if (p[i] >= 0x80) {
+			k = gw_utf8_char(p + i, len - i);
+			if (k == 0) {
+				rep =
+				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
+				k = 1;
+			}
+		}
+		if (rep == NULL) {
+			run += k;
+			i += k;
+			continue;
+		}
+		if (put(out, s + i - run, run) != 0 ||
+		    put(out, rep, strlen(rep)) != 0) {
+			return -1;
+		}
+		run = 0;
+		i += k;
+	}
+	return put(out, s + i - run, run);
+}
+
+static bool
+needs_quotes(const char *s, size_t len)
+{
+	if (len == 0) {
+		return true;
+	}
+	for (size_t i = 0; i < len; i++) {
+		switch (s[i]) {
+		case '"':
+		case ':':
+		case ',':
+		case '{':
+		case '}':
+		case '[':
+		case ']':
+		case '\r':
+		case '\n':
+			return true;
+		default:
+			break;
+		}
+	}
+	return false;
+}
+
+static int
+put_string(gw_buf *out, const char *s, size_t len)
+{
+	if (!needs_quotes(s, len)) {
+		return gw_text_put(out, s, len, false);
+	}
+	if (put(out, "\"", 1) != 0 || gw_text_put(out, s, len, true) != 0) {
+		return -1;
+	}
+	return put(out, "\"", 1);
+}
+
+static int
+put_i64(gw_buf *out, int64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	return put(out, b, (size_t)n);
+}
+
+static int
+put_u64(gw_buf *out, uint64_t v)
+{
+	char b[32];
+	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
+	return put(out, b, (size_t)n);
+}
+
+/* A non-finite number (never decoded, only hand-built) is left empty. */
+static int
+put_real(gw_buf *out, double v, bool single)
+{
+	char b[40];
+	int n;
+
+	if (!isfinite(v)) {
+		return 0;
+	}
+	n = single ? snprintf(b, sizeof(b), "%.9g", v)
+		   : snprintf(b, sizeof(b), "%.17g", v);
+	return put(out, b, (size_t)n);
+}
+
+static size_t
+elem_size(ProtobufCType t)
+{
+	switch (t) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return 8;
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return sizeof(double);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return sizeof(float);
+	case PROTOBUF_C_TYPE_BOOL:
+		return sizeof(protobuf_c_boolean);
+	case PROTOBUF_C_TYPE_STRING:
+		return sizeof(char *);
+	case PROTOBUF_C_TYPE_BYTES:
+		return sizeof(ProtobufCBinaryData);
+	case PROTOBUF_C_TYPE_MESSAGE:
+		return sizeof(ProtobufCMessage *);
+	default:
+		return 4;
+	}
+}
+
+static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
+
+/* One value of field f of a message of type d, stored at p. */
+static int
+enc_value(const ProtobufCMessageDescriptor *d,
+	  const ProtobufCFieldDescriptor *f, const void *p, gw_buf *out,
+	  int depth)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+		return put_i64(out, *(const int32_t *)p);
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		return put_u64(out, *(const uint32_t *)p);
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		return put_i64(out, *(const int64_t *)p);
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return put_u64(out, *(const uint64_t *)p);
+	case PROTOBUF_C_TYPE_FLOAT:
+		return put_real(out, *(const float *)p, true);
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return put_real(out, *(const double *)p, false);
+	case PROTOBUF_C_TYPE_BOOL:
+		return *(const protobuf_c_boolean *)p ? put(out, "True", 4)
+						      : put(out, "False", 5);
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumDescriptor *e = f->descriptor;
+		int v = *(const int *)p;
+		const ProtobufCEnumValue *ev;
+		if (up_enum_as_number(e) ||
+		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
+			return put_i64(out, v);
+		}
+		return put_string(out, ev->name, strlen(ev->name));
+	}
+	case PROTOBUF_C_TYPE_STRING: {
+		const char *s = *(const char *const *)p;
+		char g[33];
+		if (s == NULL) {
+			s = "";
+		}
+		if (gw_field_is_guid(d, f) &&
+		    gw_guid_normalize(s, strlen(s), g) == 0) {
+			s = g;
+		}
+		return put_string(out, s, strlen(s));
+	}
+	case PROTOBUF_C_TYPE_BYTES: {
+		const ProtobufCBinaryData *bd = p;
+		if (bd->len == 0) {
+			return put(out, "\"\"", 2);
+		}
+		return gw_base64_encode(out, bd->data, bd->len);
+	}
+	case PROTOBUF_C_TYPE_MESSAGE: {
+		const ProtobufCMessage *sub =
+		    *(const ProtobufCMessage *const *)p;
+		if (sub == NULL) {
+			return put(out, "{}", 2);
+		}
+		return enc_message(sub, out, depth + 1);
+	}
+	}
+	return -1;
+}
+
+static int
+enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	 gw_buf *out, int depth)
+{
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	const char *arr = *(const char *const *)((const char *)m + f->offset);
+	size_t es = elem_size(f->type);
+
+	if (put(out, "[", 1) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		if ((i > 0 && put(out, ",", 1) != 0) ||
+		    enc_value(m->descriptor, f, arr + i * es, out, depth) !=
+			0) {
+			return -1;
+		}
+	}
+	return put(out, "]", 1);
+}
+
+static int
+enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	gw_buf *out, int depth)
+{
+	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
+	const ProtobufCMessage *const *arr =
+	    *(const ProtobufCMessage *const *const *)((const char *)m +
+						      f->offset);
+
+	if (put(out, "{", 1) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; arr != NULL && i < n; i++) {
+		const ProtobufCMessage *e = arr[i];
+		const ProtobufCMessageDescriptor *ed = e->descriptor;
+		const ProtobufCFieldDescriptor *kf = &ed->fields[0];
+		const ProtobufCFieldDescriptor *vf = &ed->fields[1];
+
+		if ((i > 0 && put(out, ",", 1) != 0) ||
+		    enc_value(ed, kf, (const char *)e + kf->offset, out,
+			      depth) != 0 ||
+		    put(out, ":", 1) != 0 ||
+		    enc_value(ed, vf, (const char *)e + vf->offset, out,
+			      depth) != 0) {
+			return -1;
+		}
+	}
+	return put(out, "}", 1);
+}
+
+/* Section 8: a ResponseStatus always carries its errors, [] when none. */
+static bool
+always_written(const ProtobufCMessageDescriptor *d,
+	       const ProtobufCFieldDescriptor *f)
+{
+	return d == &users__v1__response_status__descriptor &&
+	       strcmp(f->name, "errors") == 0;
+}
+
+/* The value of field f of m, whatever its kind (f must be written). */
+static int
+enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	  gw_buf *out, int depth)
+{
+	if (gw_field_is_map(f)) {
+		return enc_map(m, f, out, depth + 1);
+	}
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		return enc_list(m, f, out, depth + 1);
+	}
+	return enc_value(m->descriptor, f, (const char *)m + f->offset, out,
+			 depth);
+}
+
+static int
+enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	bool first = true;
+
+	if (depth > ENCODE_MAX_DEPTH) {
+		return -1;
+	}
+	if (gw_msg_is_list_wrapper(d)) {
+		return enc_list(m, gw_list_wrapper_items(d), out, depth);
+	}
+	if (put(out, "{", 1) != 0) {
+		return -1;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *name;
+
+		if (!gw_field_present(m, f) && !always_written(d, f)) {
+			continue;
+		}
+		name = gw_field_json_name(d, f);
+		if ((!first && put(out, ",", 1) != 0) ||
+		    put_string(out, name, strlen(name)) != 0 ||
+		    put(out, ":", 1) != 0 || enc_field(m, f, out, depth) != 0) {
+			return -1;
+		}
+		first = false;
+	}
+	return put(out, "}", 1);
+}
+
+/* On failure out is left as it was. */
+static int
+restore(gw_buf *out, size_t mark)
+{
+	out->len = mark;
+	if (out->data != NULL) {
+		out->data[mark] = '\0';
+	}
+	return -1;
+}
+
+static int
+jsv_encode(const ProtobufCMessage *msg, gw_buf *out)
+{
+	size_t mark = out->len;
+
+	(void)up_meta_load();
+	if (msg == NULL || enc_message(msg, out, 0) != 0) {
+		return restore(out, mark);
+	}
+	return 0;
+}
+
+int
+gw_jsv_encode_field(const ProtobufCMessage *m,
+		    const ProtobufCFieldDescriptor *f, gw_buf *out)
+{
+	size_t mark = out->len;
+
+	(void)up_meta_load();
+	if (m == NULL || f == NULL || enc_field(m, f, out, 0) != 0) {
+		return restore(out, mark);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Decoding
+ */
+
+typedef struct jsv {
+	const char *s;
+	size_t len;
+	size_t pos;
+	gw_limits lim;
+	gw_decode_error *err;
+	bool newline;  /* pass 1: a line break outside quotes was seen */
+	bool indented; /* pass 2: trim bare values */
+	char *tmp;     /* the text of the last quoted token */
+	size_t tmp_cap;
+} jsv;
+
+/* A scalar token: bare (a span of the body) or quoted (unquoted in tmp). */
+typedef struct token {
+	const char *p;
+	size_t n;
+	bool quoted;
+} token;
+
+static bool
+is_ws(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+/* c is one of stops (never true for NUL, kept in tokens and refused as
+ * text later). */
+static bool
+is_stop(char c, const char *stops)
+{
+	return c != '\0' && strchr(stops, c) != NULL;
+}
+
+static void
+skip_ws(jsv *x)
+{
+	while (x->pos < x->len && is_ws(x->s[x->pos])) {
+		if (x->s[x->pos] == '\r' || x->s[x->pos] == '\n') {
+			x->newline = true;
+		}
+		x->pos++;
+	}
+}
+
+static int
+syntax(jsv *x, const char *what)
+{
+	gw_error_set(x->err, "", "Invalid JSV: %s at offset %zu", what, x->pos);
+	return -1;
+}
+
+static int
+oom(jsv *x)
+{
+	gw_error_set(x->err, "", "Out of memory");
+	return -1;
+}
+
+static int
+nested_too_deeply(jsv *x)
+{
+	gw_error_set(x->err, "", "Nested too deeply (at most %zu levels)",
+		     x->lim.max_depth);
+	return -1;
+}
+
+/* The next non-whitespace character ('\0' at the end); pos is unchanged. */
+static char
+peek(jsv *x)
+{
+	size_t i = x->pos;
+
+	while (i < x->len && is_ws(x->s[i])) {
+		i++;
+	}
+	return i < x->len ? x->s[i] : '\0';
+}
+
+/* A quoted token at pos ("..." with "" for "), unquoted into tmp. */
+static int
+read_quoted(jsv *x, token *t)
+{
+	size_t n = 0;
+
+	skip_ws(x);
+	x->pos++; /* the opening quote */
+	if (x->tmp_cap < x->len - x->pos + 1) {
+		size_t cap = x->len - x->pos + 1;
+		char *p = realloc(x->tmp, cap);
+		if (p == NULL) {
+			return oom(x);
+		}
+		x->tmp = p;
+		x->tmp_cap = cap;
+	}
+	for (;;) {
+		char c;
+		if (x->pos >= x->len) {
+			return syntax(x, "unterminated string");
+		}
+		c = x->s[x->pos++];
+		if (c == '"') {
+			if (x->pos < x->len && x->s[x->pos] == '"') {
+				x->pos++;
+			} else {
+				break;
+			}
+		}
+		x->tmp[n++] = c;
+	}
+	t->p = x->tmp;
+	t->n = n;
+	t->quoted = true;
+	return 0;
+}
+
+/* A bare token from pos up to one of stops (or the end), whitespace and
+ * all. */
+static void
+read_bare(jsv *x, token *t, const char *stops)
+{
+	size_t start = x->pos;
+
+	while (x->pos < x->len && !is_stop(x->s[x->pos], stops)) {
+		if (x->s[x->pos] == '\r' || x->s[x->pos] == '\n') {
+			x->newline = true;
+		}
+		x->pos++;
+	}
+	t->p = x->s + start;
+	t->n = x->pos - start;
+	t->quoted = false;
+}
+
+static void
+trim(token *t)
+{
+	while (t->n > 0 && is_ws(t->p[0])) {
+		t->p++;
+		t->n--;
+	}
+	while (t->n > 0 && is_ws(t->p[t->n - 1])) {
+		t->n--;
+	}
+}
+
+/* A scalar value at pos: quoted, or bare up to , } ] or the end. */
+static int
+read_scalar(jsv *x, token *t)
+{
+	if (peek(x) == '"') {
+		return read_quoted(x, t);
+	}
+	read_bare(x, t, ",}]");
+	return 0;
+}
+
+/* A key at pos, up to its ':' (consumed). */
+static int
+read_key(jsv *x, token *t)
+{
+	if (peek(x) == '"') {
+		if (read_quoted(x, t) != 0) {
+			return -1;
+		}
+	} else {
+		read_bare(x, t, ":,{}[]\"");
+	}
+	skip_ws(x);
+	if (x->pos >= x->len || x->s[x->pos] != ':') {
+		return syntax(x, "expected ':' after a key");
+	}
+	x->pos++;
+	return 0;
+}
+
+/* After a value: skips whitespace; 1 at ',' (consumed), 0 at close
+ * (consumed), -1 otherwise. */
+static int
+after_value(jsv *x, char close)
+{
+	skip_ws(x);
+	if (x->pos < x->len && x->s[x->pos] == ',') {
+		x->pos++;
+		return 1;
+	}
+	if (x->pos < x->len && x->s[x->pos] == close) {
+		x->pos++;
+		return 0;
+	}
+	return syntax(x, close == '}' ? "expected ',' or '}'"
+				      : "expected ',' or ']'");
+}
+
+/* Skips one value of any kind (syntax and depth checked). depth: the
+ * nesting of the value's container. */
+static int
+skip_value(jsv *x, size_t depth)
+{
+	char c = peek(x);
+	token t;
+	int more;
+
+	if (c != '{' && c != '[') {
+		return read_scalar(x, &t);
+	}
+	if (depth + 1 > x->lim.max_depth) {
+		return nested_too_deeply(x);
+	}
+	skip_ws(x);
+	x->pos++;
+	if (c == '[') {
+		if (peek(x) == ']') {
+			skip_ws(x);
+			x->pos++;
+			return 0;
+		}
+		do {
+			if (skip_value(x, depth + 1) != 0) {
+				return -1;
+			}
+		} while ((more = after_value(x, ']')) == 1);
+		return more;
+	}
+	if (peek(x) == '}') {
+		skip_ws(x);
+		x->pos++;
+		return 0;
+	}
+	do {
+		if (peek(x) == '}') { /* a trailing comma */
+			skip_ws(x);
+			x->pos++;
+			return 0;
+		}
+		if (read_key(x, &t) != 0 || skip_value(x, depth + 1) != 0) {
+			return -1;
+		}
+	} while ((more = after_value(x, '}')) == 1);
+	return more;
+}
+
+static bool
+plain_string(const ProtobufCMessageDescriptor *d,
+	     const ProtobufCFieldDescriptor *f)
+{
+	return f->type == PROTOBUF_C_TYPE_STRING && !gw_field_is_guid(d, f);
+}
+
+static int
+expected(jsv *x, const ProtobufCMessageDescriptor *nd,
+	 const ProtobufCFieldDescriptor *nf, const char *what)
+{
+	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
+		     "Expected %s for '%s'", what, gw_field_json_name(nd, nf));
+	return -1;
+}
+
+static int
+too_many(jsv *x, const ProtobufCMessageDescriptor *nd,
+	 const ProtobufCFieldDescriptor *nf)
+{
+	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
+		     "Too many items in '%s' (at most %zu)",
+		     gw_field_json_name(nd, nf), x->lim.max_items);
+	return -1;
+}
+
+/*
+ * Sets scalar field f of m (appends when append) from token t, named in
+ * errors as (nd, nf). An empty bare token unsets a single field, except
+ * the key or value of a map entry (named after the map field, nf != f):
+ * maps hold no nulls, it is then "".
+ */
+static int
+set_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	   token t, bool append, const ProtobufCMessageDescriptor *nd,
+	   const ProtobufCFieldDescriptor *nf)
+{
+	if (!t.quoted && (x->indented || !plain_string(m->descriptor, f))) {
+		trim(&t);
+	}
+	if (!t.quoted && t.n == 0 && !append && nf == f) {
+		gw_field_clear(m, f);
+		return 0;
+	}
+	return gw_field_set_text_as(m, f, t.p, t.n, append, &x->lim, nd, nf,
+				    x->err);
+}
+
+/* A scalar value at pos into f; an object or a list is an error. */
+static int
+dec_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	   bool append, const ProtobufCMessageDescriptor *nd,
+	   const ProtobufCFieldDescriptor *nf)
+{
+	char c = peek(x);
+	token t;
+
+	if (c == '{' || c == '[') {
+		const char *noun = gw_field_noun(m->descriptor, f);
+		char what[64];
+		snprintf(what, sizeof(what), "%s %s",
+			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
+			 noun);
+		return expected(x, nd, nf, what);
+	}
+	if (read_scalar(x, &t) != 0) {
+		return -1;
+	}
+	return set_scalar(x, m, f, t, append, nd, nf);
+}
+
+/* An empty bare value at pos (the field is to be unset)? Consumes it. */
+static bool
+empty_bare(jsv *x)
+{
+	size_t i = x->pos;
+
+	while (i < x->len && is_ws(x->s[i])) {
+		i++;
+	}
+	if (i < x->len && !is_stop(x->s[i], ",}]")) {
+		return false;
+	}
+	x->pos = i;
+	return true;
+}
+
+static int dec_object(jsv *x, ProtobufCMessage *m, size_t depth);
+static int dec_list(jsv *x, ProtobufCMessage *target,
+		    const ProtobufCFieldDescriptor *f, size_t depth,
+		    const ProtobufCMessageDescriptor *nd,
+		    const ProtobufCFieldDescriptor *nf);
+
+/* A new message of f's type stored in (or appended to) f, filled from the
+ * object (or, for a list_wrapper, the list) at pos. depth: the nesting of
+ * the container the value is in. */
+static int
+dec_sub(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	size_t depth)
+{
+	const ProtobufCMessageDescriptor *sd = f->descriptor;
+	bool wrapper = gw_msg_is_list_wrapper(sd);
+	ProtobufCMessage *sub;
+
+	if (peek(x) != (wrapper ? '[' : '{')) {
+		return expected(x, m->descriptor, f,
+				wrapper ? "a list" : "an object");
+	}
+	sub = gw_msg_new(sd);
+	if (sub == NULL) {
+		return oom(x);
+	}
+	/* stored first, so a failure below frees it */
+	if (gw_field_put_message(m, f, sub, x->err) != 0) {
+		return -1;
+	}
+	if (wrapper) {
+		/* the wrapper's items are named after f in errors */
+		return dec_list(x, sub, gw_list_wrapper_items(sd), depth + 1,
+				m->descriptor, f);
+	}
+	return dec_object(x, sub, depth + 1);
+}
+
+/*
+ * The list at pos into repeated field f of target (replacing its items),
+ * named in errors as (nd, nf). depth: the nesting of the list itself.
+ */
+static int
+dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
+	 size_t depth, const ProtobufCMessageDescriptor *nd,
+	 const ProtobufCFieldDescriptor *nf)
+{
+	size_t count = 0, start;
+	int more;
+
+	if (peek(x) != '[') {
+		return expected(x, nd, nf, "a list");
+	}
+	gw_field_clear(target, f);
+	skip_ws(x);
+	x->pos++;
+	start = x->pos;
+	if (peek(x) == ']') {
+		/* [ ] is one blank string in the compact form */
+		bool blank = x->s[x->pos] != ']';
+		skip_ws(x);
+		if (!(blank && !x->indented &&
+		      plain_string(target->descriptor, f))) {
+			x->pos++;
+			return 0;
+		}
+		x->pos = start;
+	}
+	do {
+		if (count++ >= x->lim.max_items) {
+			return too_many(x, nd, nf);
+		}
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (dec_sub(x, target, f, depth) != 0) {
+				return -1;
+			}
+		} else if (dec_scalar(x, target, f, true, nd, nf) != 0) {
+			return -1;
+		}
+	} while ((more = after_value(x, ']')) == 1);
+	return more;
+}
+
+/* The object at pos into map field f of m (replacing its entries). */
+static int
+dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const ProtobufCMessageDescriptor *ed = f->descriptor;
+	size_t count = 0;
+	int more;
+
+	if (peek(x) != '{') {
+		return expected(x, d, f, "an object");
+	}
+	gw_field_clear(m, f);
+	skip_ws(x);
+	x->pos++;
+	do {
+		ProtobufCMessage *e;
+		token k;
+
+		if (peek(x) == '}') { /* empty, or a trailing comma */
+			skip_ws(x);
+			x->pos++;
+			return 0;
+		}
+		if (count++ >= x->lim.max_items) {
+			return too_many(x, d, f);
+		}
+		if (read_key(x, &k) != 0) {
+			return -1;
+		}
+		e = gw_msg_new(ed);
+		if (e == NULL) {
+			return oom(x);
+		}
+		if (gw_field_put_message(m, f, e, x->err) != 0 ||
+		    set_scalar(x, e, &ed->fields[0], k, false, d, f) != 0) {
+			return -1;
+		}
+		if (peek(x) == '{' || peek(x) == '[') {
+			return expected(x, d, f, "an object of strings");
+		}
+		/* an empty value is "" (never unset: see set_scalar) */
+		if (dec_scalar(x, e, &ed->fields[1], false, d, f) != 0) {
+			return -1;
+		}
+	} while ((more = after_value(x, '}')) == 1);
+	return more;
+}
+
+/* The value at pos into field f of m (replacing what f holds). depth: the
+ * nesting of m's object. */
+static int
+dec_value(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+	  size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED ||
+	    f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		if (empty_bare(x)) {
+			gw_field_clear(m, f);
+			return 0;
+		}
+		if (gw_field_is_map(f)) {
+			return dec_map(x, m, f, depth + 1);
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			return dec_list(x, m, f, depth + 1, d, f);
+		}
+		return dec_sub(x, m, f, depth);
+	}
+	return dec_scalar(x, m, f, false, d, f);
+}
+
+/* The object at pos into m; depth: its nesting. */
+static int
+dec_object(jsv *x, ProtobufCMessage *m, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	int more;
+
+	skip_ws(x);
+	x->pos++; /* '{', checked by the caller */
+	do {
+		const ProtobufCFieldDescriptor *f;
+		token k;
+
+		if (peek(x) == '}') { /* empty, or a trailing comma */
+			skip_ws(x);
+			x->pos++;
+			return 0;
+		}
+		if (read_key(x, &k) != 0) {
+			return -1;
+		}
+		trim(&k);
+		f = gw_field_by_name(d, k.p, k.n);
+		if (f == NULL) {
+			if (skip_value(x, depth) != 0) {
+				return -1;
+			}
+		} else if (dec_value(x, m, f, depth) != 0) {
+			return -1;
+		}
+	} while ((more = after_value(x, '}')) == 1);
+	return more;
+}
+
+/* Pass 1 over [start, len): syntax, depth, and the indented form. */
+static int
+scan(jsv *x, size_t start, size_t depth)
+{
+	x->pos = start;
+	x->newline = false;
+	if (skip_value(x, depth) != 0) {
+		return -1;
+	}
+	skip_ws(x);
+	if (x->pos != x->len) {
+		return syntax(x, "unexpected text after the value");
+	}
+	x->indented = x->newline;
+	x->pos = start;
+	return 0;
+}
+
+static int
+jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	   const gw_limits *lim, gw_decode_error *err)
+{
+	jsv x = {
+	    .s = body, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	const ProtobufCMessageDescriptor *d;
+	size_t start = 0;
+	int rc = -1;
+	char c;
+
+	if (msg == NULL || (body == NULL && len != 0)) {
+		gw_error_set(err, "", "Invalid argument");
+		return -1;
+	}
+	(void)up_meta_load();
+	d = msg->descriptor;
+	if (len >= 3 && memcmp(body, "\xef\xbb\xbf", 3) == 0) {
+		start = x.pos = 3; /* a byte order mark */
+	}
+	skip_ws(&x);
+	if (x.pos == len) {
+		return 0; /* no body: nothing to set */
+	}
+	c = x.s[x.pos];
+	if (c == '[' && gw_msg_is_list_wrapper(d)) {
+		const ProtobufCFieldDescriptor *f = gw_list_wrapper_items(d);
+		if (scan(&x, start, 0) == 0) {
+			rc = dec_list(&x, msg, f, 1, d, f);
+		}
+	} else if (c == '{') {
+		if (scan(&x, start, 0) == 0) {
+			rc = dec_object(&x, msg, 1);
+		}
+	} else {
+		gw_error_set(err, "", "Expected a JSV object for %s",
+			     d->short_name);
+	}
+	free(x.tmp);
+	return rc;
+}
+
+int
+gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		    const char *text, size_t len, const gw_limits *lim,
+		    gw_decode_error *err)
+{
+	jsv x = {
+	    .s = text, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	int rc = -1;
+
+	if (m == NULL || f == NULL || (text == NULL && len != 0)) {
+		gw_error_set(err, "", "Invalid argument");
+		return -1;
+	}
+	(void)up_meta_load();
+	if (scan(&x, 0, 1) == 0) {
+		rc = dec_value(&x, m, f, 1);
+	}
+	free(x.tmp);
+	return rc;
+}
+
+const gw_codec gw_codec_jsv = {
+    .name = "jsv",
+    .content_type = "text/jsv",
+    .decode = jsv_decode,
+    .encode = jsv_encode,
+};
