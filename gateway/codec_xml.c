@@ -543,30 +543,32 @@ enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
 	return close_tag(x, pfx, name);
 }
 
-/* The next field of d after prev (NULL: the first) in ordinal order of
- * PascalCase names, or NULL. */
-static const ProtobufCFieldDescriptor *
-next_in_order(const ProtobufCMessageDescriptor *d,
-	      const ProtobufCFieldDescriptor *prev)
-{
-	const char *prev_name =
-	    prev != NULL ? gw_field_pascal_name(d, prev) : NULL;
-	const ProtobufCFieldDescriptor *best = NULL;
-	const char *best_name = NULL;
+/* Member order: ordinal (byte) order of the PascalCase names. */
+#define ORDER_ON_STACK 64
 
+static const char *
+member_name(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
+	    unsigned i)
+{
+	return mi != NULL && i < mi->n_fields ? mi->fields[i].pascal_name
+					      : d->fields[i].name;
+}
+
+/* order[0..n_fields) = the indexes of d's fields in member order. */
+static void
+member_order(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
+	     unsigned *order)
+{
 	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *n = gw_field_pascal_name(d, f);
-		int c = prev_name != NULL ? strcmp(n, prev_name) : 1;
-		if (c < 0 || (c == 0 && f <= prev)) {
-			continue;
+		const char *name = member_name(d, mi, i);
+		unsigned j = i;
+		while (j > 0 &&
+		       strcmp(member_name(d, mi, order[j - 1]), name) > 0) {
+			order[j] = order[j - 1];
+			j--;
 		}
-		if (best == NULL || strcmp(n, best_name) < 0) {
-			best = f;
-			best_name = n;
-		}
+		order[j] = i;
 	}
-	return best;
 }
 
 /* The set members of m, as children of an element at depth, under the
@@ -575,32 +577,47 @@ static int
 enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const ProtobufCFieldDescriptor *f = NULL;
+	const up_message_info *mi = up_message_info_of(d);
+	unsigned stack[ORDER_ON_STACK], *order = stack;
+	int rc = -1;
 
 	if (depth > ENCODE_MAX_DEPTH) {
 		return -1;
 	}
-	while ((f = next_in_order(d, f)) != NULL) {
+	if (d->n_fields > ORDER_ON_STACK) {
+		order = malloc(d->n_fields * sizeof(*order));
+		if (order == NULL) {
+			return -1;
+		}
+	}
+	member_order(d, mi, order);
+	for (unsigned k = 0; k < d->n_fields; k++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[order[k]];
 		const char *name;
 
 		if (!gw_field_present(m, f)) {
 			continue;
 		}
-		name = gw_field_pascal_name(d, f);
+		name = member_name(d, mi, order[k]);
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			if (open_tag(x, pfx, name) != 0 ||
 			    enc_items(x, m, f, pfx, depth + 1) != 0 ||
 			    close_tag(x, pfx, name) != 0) {
-				return -1;
+				goto out;
 			}
 			continue;
 		}
 		if (enc_value_element(x, d, f, (const char *)m + f->offset, pfx,
 				      name, depth + 1) != 0) {
-			return -1;
+			goto out;
 		}
 	}
-	return 0;
+	rc = 0;
+out:
+	if (order != stack) {
+		free(order);
+	}
+	return rc;
 }
 
 static int

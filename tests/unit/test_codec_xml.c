@@ -4,13 +4,15 @@
  * decodes), namespaces of nested types, escaping, leniency of the reader,
  * errors and limits, DTD/XXE/billion-laughs refusal (nothing fetched), and
  * a round-trip property test over every DTO of users.proto (random
- * messages from a fixed seed, compared by their packed protobuf bytes).
+ * messages from a fixed seed, compared by their packed protobuf bytes),
+ * and both directions from several threads at once.
  *
  * XML writes no empty non-wrapper list (a protobuf list has no "set but
  * empty"); decoding an absent list gives an empty one, so packed bytes
  * compare equal without special cases. StringList wrappers keep "present
  * and empty" (<Roles .../>) apart from absent.
  */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1296,6 +1298,61 @@ test_round_trip(void)
 	}
 }
 
+/* ------------------------------------------------------------------------
+ * Several threads at once (as h2o's loops use the codec)
+ */
+
+#define THREADS       4
+#define THREAD_ROUNDS 300
+
+static void *
+thread_main(void *arg)
+{
+	const char *want = arg;
+	intptr_t bad = 0;
+
+	for (int i = 0; i < THREAD_ROUNDS; i++) {
+		gw_decode_error err;
+		ProtobufCMessage *m = decode(&users__v1__user_info__descriptor,
+					     seed_userinfo, &err);
+		char *s = m != NULL ? encode(m) : NULL;
+		ProtobufCMessage *x =
+		    decode(&users__v1__new_user__descriptor,
+			   "<!DOCTYPE a [<!ENTITY b \"c\">]><a/>", &err);
+		if (s == NULL || strcmp(s, want) != 0 || x != NULL) {
+			bad++;
+		}
+		free(s);
+		if (m != NULL) {
+			protobuf_c_message_free_unpacked(m, NULL);
+		}
+	}
+	return (void *)bad;
+}
+
+static void
+test_threads(void)
+{
+	pthread_t t[THREADS];
+	char *want = normalised(seed_userinfo);
+	int started = 0;
+	intptr_t bad = 0;
+
+	for (int i = 0; i < THREADS; i++) {
+		if (pthread_create(&t[i], NULL, thread_main, want) == 0) {
+			started++;
+		}
+	}
+	CHECK_INT(started, THREADS);
+	for (int i = 0; i < started; i++) {
+		void *r = NULL;
+		pthread_join(t[i], &r);
+		bad += (intptr_t)r;
+	}
+	CHECK_INT(bad, 0);
+	free(want);
+}
+
 int
 main(void)
 {
@@ -1311,6 +1368,7 @@ main(void)
 	test_decode_errors();
 	test_xxe();
 	test_round_trip();
+	test_threads();
 	xmlCleanupParser();
 	return check_done();
 }
