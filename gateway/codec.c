@@ -23,6 +23,7 @@ const gw_limits gw_limits_default = {
 const gw_codec *const gw_codecs[] = {
     &gw_codec_json,
     &gw_codec_jsv,
+    &gw_codec_csv,
     &gw_codec_xml,
     NULL,
 };

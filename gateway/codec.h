@@ -71,6 +71,7 @@ const gw_codec *gw_codec_by_content_type(const char *ct, size_t len);
 
 extern const gw_codec gw_codec_json;
 extern const gw_codec gw_codec_jsv;
+extern const gw_codec gw_codec_csv;
 extern const gw_codec gw_codec_xml;
 
 /* A new empty message of type d (malloc'd, initialised). */
