@@ -8,9 +8,10 @@
  * and both directions from several threads at once.
  *
  * XML writes no empty non-wrapper list (a protobuf list has no "set but
- * empty"); decoding an absent list gives an empty one, so packed bytes
- * compare equal without special cases. StringList wrappers keep "present
- * and empty" (<Roles .../>) apart from absent.
+ * empty"; ResponseStatus.Errors excepted, always written); decoding an absent
+ * list gives an empty one, so packed bytes compare equal without special cases.
+ * StringList wrappers keep "present and empty" (<Roles .../>) apart from
+ * absent.
  */
 #include <pthread.h>
 #include <stdint.h>
@@ -475,7 +476,8 @@ test_nested_business_user_response(void)
 }
 
 /* An error body in the ServiceStack namespace needs no prefix; under a
- * Voice DTO the ResponseStatus member declares one. */
+ * Voice DTO the ResponseStatus member declares one. Errors is always
+ * there (section 8), empty when there are none. */
 static void
 test_error_shapes(void)
 {
@@ -490,10 +492,12 @@ test_error_shapes(void)
 	st->message = dup("'Email' must not be empty.");
 	r->response_status = st;
 	s = encode(r);
-	CHECK_STR(s, DECL "<ErrorResponse xmlns:i=\"" XSI "\" xmlns=\"" NS_SS
-			  "\"><ResponseStatus><ErrorCode>NotEmpty</ErrorCode>"
-			  "<Message>'Email' must not be empty.</Message>"
-			  "</ResponseStatus></ErrorResponse>");
+	CHECK_STR(
+	    s, DECL
+	    "<ErrorResponse xmlns:i=\"" XSI "\" xmlns=\"" NS_SS
+	    "\"><ResponseStatus><ErrorCode>NotEmpty</ErrorCode>"
+	    "<Errors></Errors><Message>'Email' must not be empty.</Message>"
+	    "</ResponseStatus></ErrorResponse>");
 	free(s);
 
 	users__v1__list_users_response__init(l);
@@ -513,7 +517,8 @@ test_error_shapes(void)
 			  "\" xmlns=\"" NS_VOICE
 			  "\"><ResponseStatus xmlns:d2p1=\"" NS_SS
 			  "\"><d2p1:ErrorCode>NotEmpty</d2p1:ErrorCode>"
-			  "<d2p1:Message>'Email' must not be empty."
+			  "<d2p1:Errors></d2p1:Errors><d2p1:Message>'Email' "
+			  "must not be empty."
 			  "</d2p1:Message></ResponseStatus><Results><UserInfo>"
 			  "<Id>7</Id><Roles xmlns:d4p1=\"" ARR
 			  "\"><d4p1:string>Admin</d4p1:string></Roles>"
