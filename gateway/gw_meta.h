@@ -1,0 +1,229 @@
+/*
+ * gw_meta.h - the self-describing API (issue #6): metadata pages, typed
+ * DTOs and the OpenAPI document, all generated from users.proto's embedded
+ * descriptor set (up_meta) and the codecs of codec.h.
+ *
+ *   gw_meta_model.c  the type model shared by the generators: which types
+ *                    an operation reaches, each field's type, names
+ *   gw_meta_html.c   GET /metadata and /{fmt}/metadata?op=NAME, with the
+ *                    samples the real codecs write for a placeholder-filled
+ *                    message
+ *   gw_meta_types.c  GET /types/{python,swift,typescript,csharp}
+ *   gw_meta_openapi.c GET /openapi.json (OpenAPI 3.1)
+ *   gw_meta_serve.c  the cache (built once, on first use, thread-safe) and
+ *                    the h2o entry point
+ *
+ * The generators are pure functions of the contract: they append to a
+ * gw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
+ * buffer holds a partial result the caller discards. They need
+ * up_meta_load() to have returned 0.
+ */
+#ifndef GW_META_H
+#define GW_META_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "codec.h"
+#include "users_proto.h"
+
+/* The formats with a metadata page, in the order the index lists them. */
+#define GW_META_N_FORMATS 4
+extern const char *const gw_meta_formats[GW_META_N_FORMATS]; /* "xml".. */
+
+/* The DTO languages of /types/{lang}. */
+#define GW_META_N_LANGS 4
+extern const char *const gw_meta_langs[GW_META_N_LANGS]; /* "python".. */
+
+/* ------------------------------------------------------------------------
+ * The type model (gw_meta_model.c)
+ */
+typedef enum gw_meta_kind {
+	GW_MK_STRING,
+	GW_MK_GUID,
+	GW_MK_BOOL,
+	GW_MK_INT32,
+	GW_MK_INT64,
+	GW_MK_UINT32,
+	GW_MK_UINT64,
+	GW_MK_FLOAT,
+	GW_MK_DOUBLE,
+	GW_MK_BYTES,
+	GW_MK_ENUM,
+	GW_MK_MESSAGE,
+} gw_meta_kind;
+
+typedef struct gw_meta_scalar {
+	gw_meta_kind kind;
+	const ProtobufCEnumDescriptor *en;     /* GW_MK_ENUM */
+	const ProtobufCMessageDescriptor *msg; /* GW_MK_MESSAGE */
+} gw_meta_scalar;
+
+/* What a field holds as the API shows it: list wrappers are lists of
+ * their item, map<k,v> fields are dictionaries. */
+typedef struct gw_meta_type {
+	gw_meta_scalar item; /* the value (of each item, of each map value) */
+	gw_meta_scalar key;  /* map: the key */
+	bool list;
+	bool map;
+} gw_meta_type;
+
+void gw_meta_field_type(const ProtobufCMessageDescriptor *d,
+			const ProtobufCFieldDescriptor *f, gw_meta_type *out);
+
+/* A type an operation reaches: a message or an enum. */
+typedef struct gw_meta_ref {
+	const ProtobufCMessageDescriptor *msg; /* one of the two is set */
+	const ProtobufCEnumDescriptor *en;
+} gw_meta_ref;
+
+#define GW_META_MAX_TYPES 128
+
+typedef struct gw_meta_set {
+	gw_meta_ref refs[GW_META_MAX_TYPES];
+	size_t n;
+} gw_meta_set;
+
+/* How gw_meta_collect orders and filters what it finds. */
+enum {
+	/* Dependencies before the types that use them (for languages that
+	 * want declarations first); else each type before what it reaches
+	 * (the metadata pages' order). */
+	GW_META_POST_ORDER = 1,
+	/* Do not expand ServiceStack's own types (ResponseStatus...) that a
+	 * DTO reaches; roots are always expanded. */
+	GW_META_SKIP_SS_NESTED = 2,
+	/* Leave out the enums. */
+	GW_META_NO_ENUMS = 4,
+};
+
+/*
+ * Appends root (when not there yet) and every message and enum it reaches
+ * to set. List wrappers and map entries are never types of their own.
+ * 0, or -1 when the set is full.
+ */
+int gw_meta_collect(gw_meta_set *set, const ProtobufCMessageDescriptor *root,
+		    unsigned flags);
+/* Every type of every operation: for each method its response, then its
+ * request (with POST_ORDER: declarations first). 0 or -1. */
+int gw_meta_collect_all(gw_meta_set *set, unsigned flags);
+
+/* ServiceStack's own types (xml_namespace schemas.servicestack.net). */
+bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
+/* The first route's HTTP method ("POST"), "POST" when none. */
+const char *gw_meta_verb(const up_method *m);
+/* Whether the verb sends a body (POST, PUT, PATCH). */
+bool gw_meta_verb_has_body(const char *verb);
+/* The field's wire name and PascalCase name (gw_field_*_name). */
+const char *gw_meta_json_name(const ProtobufCMessageDescriptor *d,
+			      const ProtobufCFieldDescriptor *f);
+const char *gw_meta_pascal_name(const ProtobufCMessageDescriptor *d,
+				const ProtobufCFieldDescriptor *f);
+/* The field's description, "" when none; required and param_in. */
+const char *gw_meta_field_description(const ProtobufCMessageDescriptor *d,
+				      const ProtobufCFieldDescriptor *f);
+bool gw_meta_field_required(const ProtobufCMessageDescriptor *d,
+			    const ProtobufCFieldDescriptor *f);
+const char *gw_meta_field_param_in(const ProtobufCMessageDescriptor *d,
+				   const ProtobufCFieldDescriptor *f);
+uint32_t gw_meta_field_max_len(const ProtobufCMessageDescriptor *d,
+			       const ProtobufCFieldDescriptor *f);
+/* The method whose request type is d, or NULL. */
+const up_method *gw_meta_method_of_request(const ProtobufCMessageDescriptor *d);
+
+/* C#'s name of a type, as the pages' Data Type column shows it:
+ * "string", "List<string>", "Dictionary<string, string>", "Guid". */
+int gw_meta_put_cs_type(gw_buf *out, const gw_meta_type *t);
+
+/* Output helpers */
+int gw_meta_printf(gw_buf *out, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* s with & < > " ' escaped for HTML text and attribute values. */
+int gw_meta_put_html(gw_buf *out, const char *s);
+/* s as the inside of a JSON string (no quotes). */
+int gw_meta_put_json_str(gw_buf *out, const char *s);
+/* s with \ and " escaped and line breaks as spaces, for a one-line
+ * C-like string literal inside a comment or attribute. */
+int gw_meta_put_literal(gw_buf *out, const char *s);
+/* s with line breaks as spaces and comment closers broken, for text in a
+ * comment block or docstring. */
+int gw_meta_put_comment(gw_buf *out, const char *s);
+/* "accountIds" -> "account_ids"; "ViewFiles" -> "VIEW_FILES" (upper). */
+int gw_meta_put_snake(gw_buf *out, const char *s, bool upper);
+
+/* ------------------------------------------------------------------------
+ * The generators
+ */
+
+/*
+ * A new message of type d with every field filled with a placeholder, the
+ * way ServiceStack's sample pages do: strings "String", numbers 0,
+ * booleans false, enums their first value, Guids all zeros, lists and
+ * maps one item, nested messages filled in turn (a type that already
+ * occurs three times on the path is left empty). Free it with
+ * protobuf_c_message_free_unpacked(msg, NULL). NULL when out of memory.
+ */
+ProtobufCMessage *gw_meta_placeholder(const ProtobufCMessageDescriptor *d);
+
+/*
+ * The sample body of a message of type d in codec c, as the pages show
+ * it: the codec's own bytes, JSV indented the way ServiceStack displays
+ * it, XML one element a line without its declaration. 0 or -1.
+ */
+int gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
+		   gw_buf *out);
+/* ServiceStack's JSV display form of compact JSV (quotes respected). */
+int gw_meta_jsv_indent(const char *jsv, size_t len, gw_buf *out);
+
+/* GET /metadata: every operation with a link per format. */
+int gw_meta_html_index(gw_buf *out);
+/* GET /{fmt}/metadata?op=NAME: fmt is one of gw_meta_formats. */
+int gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out);
+/* A small page for an unknown operation (404). */
+int gw_meta_html_not_found(const char *what, gw_buf *out);
+
+/* GET /types/{lang}: lang is one of gw_meta_langs. */
+int gw_meta_types(const char *lang, gw_buf *out);
+int gw_meta_types_python(gw_buf *out);
+int gw_meta_types_swift(gw_buf *out);
+int gw_meta_types_typescript(gw_buf *out);
+int gw_meta_types_csharp(gw_buf *out);
+
+/* GET /openapi.json */
+int gw_meta_openapi(gw_buf *out);
+
+/* ------------------------------------------------------------------------
+ * Serving (gw_meta_serve.c)
+ */
+
+/* Builds every page once (later calls return the first result; any
+ * thread). 0 or -1. */
+int gw_meta_init(void);
+
+/*
+ * Looks up one response of the cache by the request's method, path and
+ * query (what gw_meta_serve answers). A NULL body means "not ours".
+ */
+typedef struct gw_meta_response {
+	int status;               /* 200, 304, 404, 405 */
+	const char *content_type; /* NULL for 304 */
+	const char *body;         /* cached for the life of the process */
+	size_t len;
+	const char *etag; /* "\"...\"" */
+	bool html;
+} gw_meta_response;
+
+bool gw_meta_lookup(const char *method, size_t mlen, const char *path,
+		    size_t len, const char *if_none_match, size_t inm_len,
+		    gw_meta_response *out);
+
+struct st_h2o_req_t;
+/*
+ * Answers GET/HEAD /metadata, /{fmt}/metadata, /types/{lang} and
+ * /openapi.json on the request's loop thread. Returns true when the
+ * request was one of ours and has been answered, false when it was not
+ * (nothing sent).
+ */
+bool gw_meta_serve(struct st_h2o_req_t *req);
+
+#endif /* GW_META_H */

@@ -1,0 +1,797 @@
+/*
+ * gw_meta_html.c - the metadata pages: GET /metadata (every operation, a
+ * link per format) and GET /{fmt}/metadata?op=NAME (description, roles,
+ * routes, the parameter tables of every type the operation reaches, the
+ * enums, and sample requests and responses written by the real codecs
+ * from a placeholder-filled message).
+ *
+ * Plain HTML5, one small inline stylesheet, no script; everything taken
+ * from users.proto is escaped.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "gw_meta.h"
+
+#define PLACEHOLDER_REPEAT 3 /* how often a type may nest in a sample */
+#define MAX_PATH           64
+
+static const char STYLE[] =
+    "*{box-sizing:border-box}"
+    "body{margin:0;font:15px/1.5 system-ui,-apple-system,\"Segoe UI\","
+    "Roboto,sans-serif;color:#1d2329;background:#fff}"
+    "header{background:#23456b;color:#fff;padding:.6em 1em}"
+    "header a{color:#fff;text-decoration:none}"
+    "h1{font-size:1.3em;margin:0}"
+    "main{max-width:72em;margin:0 auto;padding:.5em 1em 2em}"
+    "h2{font-size:1.5em;margin:.4em 0 .2em}"
+    "h3{font-size:1.05em;margin:1.4em 0 .4em}"
+    "a{color:#1f5fa8}"
+    ".scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}"
+    "table{border-collapse:collapse;margin:.3em 0 .8em;min-width:50%}"
+    "th,td{border:1px solid #d5dbe1;padding:.3em .6em;text-align:left;"
+    "vertical-align:top}"
+    "thead th{background:#eef2f6}"
+    "tbody th{font-weight:600;background:#f7f9fb}"
+    "td.fmt{white-space:nowrap}"
+    ".params td:last-child{min-width:14em}"
+    "pre{background:#f5f7f9;border:1px solid #d5dbe1;padding:.7em;"
+    "overflow-x:auto;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;"
+    "tab-size:4}"
+    ".auth{font-weight:600;color:#8a3b12}"
+    "nav{margin:.3em 0}nav a,nav strong{margin-right:.6em}"
+    "footer{margin-top:2em;border-top:1px solid #d5dbe1;padding-top:.6em;"
+    "font-size:.9em}"
+    "@media(max-width:40em){body{font-size:14px}main{padding:.4em .6em}"
+    "th,td{padding:.25em .4em}}";
+
+static const char *
+upper_name(const char *fmt)
+{
+	if (strcmp(fmt, "json") == 0) {
+		return "JSON";
+	}
+	if (strcmp(fmt, "xml") == 0) {
+		return "XML";
+	}
+	if (strcmp(fmt, "jsv") == 0) {
+		return "JSV";
+	}
+	return "CSV";
+}
+
+static const char *
+api_name(void)
+{
+	const char *n = up_api_name();
+
+	return n != NULL && n[0] != '\0' ? n : "API";
+}
+
+/* ------------------------------------------------------------------------
+ * Placeholders and samples
+ */
+
+static const char *
+placeholder_text(const ProtobufCMessageDescriptor *d,
+		 const ProtobufCFieldDescriptor *f, size_t *len)
+{
+	const char *t;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_STRING:
+		t = gw_field_is_guid(d, f) ? "00000000000000000000000000000000"
+					   : "String";
+		break;
+	case PROTOBUF_C_TYPE_BOOL:
+		t = "false";
+		break;
+	case PROTOBUF_C_TYPE_ENUM: {
+		const ProtobufCEnumDescriptor *e = f->descriptor;
+
+		t = e->n_values > 0 ? e->values[0].name : "0";
+		break;
+	}
+	case PROTOBUF_C_TYPE_BYTES:
+		t = "AA==";
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+	default:
+		t = "0";
+		break;
+	}
+	*len = strlen(t);
+	return t;
+}
+
+static int
+fill(ProtobufCMessage *m, const ProtobufCMessageDescriptor **path, size_t depth)
+{
+	const ProtobufCMessageDescriptor *d = m->descriptor;
+	gw_decode_error err;
+
+	if (depth == MAX_PATH) {
+		return 0;
+	}
+	path[depth] = d;
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+
+		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			const ProtobufCMessageDescriptor *sd = f->descriptor;
+			ProtobufCMessage *sub = gw_msg_new(sd);
+			size_t seen = 0;
+
+			if (sub == NULL) {
+				return -1;
+			}
+			for (size_t k = 0; k <= depth; k++) {
+				seen += path[k] == sd;
+			}
+			if (seen < PLACEHOLDER_REPEAT &&
+			    fill(sub, path, depth + 1) != 0) {
+				protobuf_c_message_free_unpacked(sub, NULL);
+				return -1;
+			}
+			/* takes sub, frees it on failure */
+			if (gw_field_put_message(m, f, sub, &err) != 0) {
+				return -1;
+			}
+		} else {
+			size_t len;
+			const char *t = placeholder_text(d, f, &len);
+
+			if (gw_field_set_text(m, f, t, len,
+					      f->label ==
+						  PROTOBUF_C_LABEL_REPEATED,
+					      NULL, &err) != 0) {
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+ProtobufCMessage *
+gw_meta_placeholder(const ProtobufCMessageDescriptor *d)
+{
+	const ProtobufCMessageDescriptor *path[MAX_PATH];
+	ProtobufCMessage *m = gw_msg_new(d);
+
+	if (m == NULL) {
+		return NULL;
+	}
+	if (fill(m, path, 0) != 0) {
+		protobuf_c_message_free_unpacked(m, NULL);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+put_tabs(gw_buf *out, int n)
+{
+	if (gw_buf_puts(out, "\n") != 0) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (gw_buf_puts(out, "\t") != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ServiceStack's JsvFormatter.Format, aware of quoted strings. */
+int
+gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
+{
+	int tabs = 0;
+	bool first_key = true;
+	bool quoted = false;
+
+	for (size_t i = 0; i < len; i++) {
+		char c = s[i];
+		char prev = i > 0 ? s[i - 1] : '\0';
+		char next = i + 1 < len ? s[i + 1] : '\0';
+		int rc = 0;
+
+		if (quoted) {
+			if (c == '"') {
+				if (next == '"') {
+					rc = gw_buf_append(out, s + i, 2);
+					i++;
+					if (rc != 0) {
+						return -1;
+					}
+					continue;
+				}
+				quoted = false;
+			}
+			if (gw_buf_append(out, &c, 1) != 0) {
+				return -1;
+			}
+			continue;
+		}
+		switch (c) {
+		case '"':
+			quoted = true;
+			rc = gw_buf_append(out, &c, 1);
+			break;
+		case '{':
+		case '[':
+			if (prev == ':') {
+				if (next == '}' || next == ']') {
+					first_key = true;
+					rc = gw_buf_append(out, s + i, 2);
+					i++;
+					break;
+				}
+				rc = put_tabs(out, tabs);
+			}
+			if (rc == 0) {
+				rc = gw_buf_append(out, &c, 1);
+			}
+			if (rc == 0) {
+				rc = put_tabs(out, ++tabs);
+			}
+			first_key = true;
+			break;
+		case '}':
+		case ']':
+			rc = put_tabs(out, tabs > 0 ? --tabs : 0);
+			if (rc == 0) {
+				rc = gw_buf_append(out, &c, 1);
+			}
+			first_key = true;
+			break;
+		case ',':
+			rc = gw_buf_append(out, &c, 1);
+			if (rc == 0) {
+				rc = put_tabs(out, tabs);
+			}
+			first_key = true;
+			break;
+		case ':':
+			rc = gw_buf_append(out, &c, 1);
+			if (rc == 0 && first_key) {
+				rc = gw_buf_puts(out, " ");
+				first_key = false;
+			}
+			break;
+		default:
+			rc = gw_buf_append(out, &c, 1);
+			break;
+		}
+		if (rc != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int
+put_indent(gw_buf *out, int n)
+{
+	if (gw_buf_puts(out, "\n") != 0) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (gw_buf_puts(out, "  ") != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* XML without its declaration, an element a line, indented by two. */
+static int
+xml_lines(const char *s, size_t len, gw_buf *out)
+{
+	size_t i = 0;
+	int depth = 0;
+	bool after_tag = false; /* the last thing written ended a tag */
+	bool started = false;
+
+	if (len > 5 && strncmp(s, "<?xml", 5) == 0) {
+		const char *end = strstr(s, "?>");
+
+		if (end != NULL) {
+			i = (size_t)(end - s) + 2;
+		}
+	}
+	while (i < len) {
+		if (s[i] == '<') {
+			bool closing = i + 1 < len && s[i + 1] == '/';
+			bool self_closing = false;
+			char quote = '\0';
+			size_t j = i;
+
+			if (closing) {
+				depth--;
+			}
+			if (started && after_tag &&
+			    put_indent(out, depth < 0 ? 0 : depth) != 0) {
+				return -1;
+			}
+			for (; j < len; j++) {
+				if (quote != '\0') {
+					quote = s[j] == quote ? '\0' : quote;
+				} else if (s[j] == '"' || s[j] == '\'') {
+					quote = s[j];
+				} else if (s[j] == '>') {
+					break;
+				}
+			}
+			if (j < len) {
+				self_closing = j > i && s[j - 1] == '/';
+			}
+			if (gw_buf_append(out, s + i,
+					  (j < len ? j + 1 : len) - i) != 0) {
+				return -1;
+			}
+			if (!closing && !self_closing) {
+				depth++;
+			}
+			i = j < len ? j + 1 : len;
+			after_tag = true;
+			started = true;
+			continue;
+		}
+		if (s[i] == '\n' || s[i] == '\r') {
+			i++;
+			continue;
+		}
+		if (gw_buf_append(out, s + i, 1) != 0) {
+			return -1;
+		}
+		after_tag = false;
+		i++;
+	}
+	return 0;
+}
+
+int
+gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
+	       gw_buf *out)
+{
+	ProtobufCMessage *m = gw_meta_placeholder(d);
+	gw_buf raw = {0};
+	int rc = -1;
+
+	if (m == NULL || c->encode(m, &raw) != 0) {
+		goto out;
+	}
+	if (strcmp(c->name, "jsv") == 0) {
+		rc = gw_meta_jsv_indent(raw.data, raw.len, out);
+	} else if (strcmp(c->name, "xml") == 0) {
+		rc = xml_lines(raw.data, raw.len, out);
+	} else {
+		/* CSV ends each row with CRLF: show it as lines */
+		rc = 0;
+		for (size_t i = 0; i < raw.len && rc == 0; i++) {
+			if (raw.data[i] != '\r') {
+				rc = gw_buf_append(out, raw.data + i, 1);
+			}
+		}
+		while (rc == 0 && out->len > 0 &&
+		       out->data[out->len - 1] == '\n') {
+			out->len--;
+		}
+	}
+out:
+	gw_buf_fini(&raw);
+	if (m != NULL) {
+		protobuf_c_message_free_unpacked(m, NULL);
+	}
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Page pieces
+ */
+
+static int
+page_head(gw_buf *out, const char *title)
+{
+	if (gw_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+			     "<meta charset=\"utf-8\">\n"
+			     "<meta name=\"viewport\" content=\"width=device-"
+			     "width, initial-scale=1\">\n<title>") != 0 ||
+	    gw_meta_put_html(out, title) != 0 || gw_buf_puts(out, " | ") != 0 ||
+	    gw_meta_put_html(out, api_name()) != 0 ||
+	    gw_buf_puts(out, "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+			     "<style>") != 0 ||
+	    gw_buf_puts(out, STYLE) != 0 ||
+	    gw_buf_puts(out, "</style>\n</head>\n<body>\n<header><h1><a "
+			     "href=\"/metadata\">") != 0 ||
+	    gw_meta_put_html(out, api_name()) != 0 ||
+	    gw_buf_puts(out, "</a></h1></header>\n<main>\n") != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+page_foot(gw_buf *out)
+{
+	return gw_buf_puts(
+	    out, "<footer>DTOs: <a href=\"/types/python\">Python</a> "
+		 "<a href=\"/types/swift\">Swift</a> "
+		 "<a href=\"/types/typescript\">TypeScript</a> "
+		 "<a href=\"/types/csharp\">C#</a> &middot; "
+		 "<a href=\"/openapi.json\">OpenAPI 3.1</a></footer>\n"
+		 "</main>\n</body>\n</html>\n");
+}
+
+static int
+put_op_link(gw_buf *out, const char *fmt, const char *op)
+{
+	return gw_meta_printf(out, "<a href=\"/%s/metadata?op=", fmt) != 0 ||
+		       gw_meta_put_html(out, op) != 0 ||
+		       gw_buf_puts(out, "\">") != 0 ||
+		       gw_buf_puts(out, upper_name(fmt)) != 0 ||
+		       gw_buf_puts(out, "</a>") != 0
+		   ? -1
+		   : 0;
+}
+
+int
+gw_meta_html_index(gw_buf *out)
+{
+	if (page_head(out, "Operations") != 0 ||
+	    gw_buf_puts(out, "<h2>Operations</h2>\n<p>The following operations "
+			     "are supported. Each has a page per format with "
+			     "its parameters and sample requests and "
+			     "responses.</p>\n<div class=\"scroll\"><table>"
+			     "<thead><tr><th>Operation</th><th>Routes</th>"
+			     "<th colspan=\"4\">Formats</th></tr></thead>\n"
+			     "<tbody>\n") != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+		const char *name = m->desc->name;
+
+		if (gw_buf_puts(out, "<tr><th>") != 0 ||
+		    gw_meta_put_html(out, name) != 0 ||
+		    gw_buf_puts(out, "</th><td>") != 0) {
+			return -1;
+		}
+		for (size_t r = 0; r < m->n_routes; r++) {
+			if ((r > 0 && gw_buf_puts(out, "<br>") != 0) ||
+			    gw_meta_put_html(out, m->routes[r].method) != 0 ||
+			    gw_buf_puts(out, " ") != 0 ||
+			    gw_meta_put_html(out, m->routes[r].path) != 0) {
+				return -1;
+			}
+		}
+		if (gw_buf_puts(out, "</td>") != 0) {
+			return -1;
+		}
+		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
+			if (gw_buf_puts(out, "<td class=\"fmt\">") != 0 ||
+			    put_op_link(out, gw_meta_formats[k], name) != 0 ||
+			    gw_buf_puts(out, "</td>") != 0) {
+				return -1;
+			}
+		}
+		if (gw_buf_puts(out, "</tr>\n") != 0) {
+			return -1;
+		}
+	}
+	if (gw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
+	    page_foot(out) != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+int
+gw_meta_html_not_found(const char *what, gw_buf *out)
+{
+	if (page_head(out, "Not found") != 0 ||
+	    gw_buf_puts(out,
+			"<p><a href=\"/metadata\">&lt;back to all web "
+			"services</a></p>\n<h2>Not found</h2>\n<p>") != 0 ||
+	    gw_meta_put_html(out, what) != 0 ||
+	    gw_buf_puts(out, "</p>\n") != 0 || page_foot(out) != 0) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+params_table(gw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
+{
+	if (gw_buf_puts(out, "<h3>") != 0 ||
+	    gw_meta_put_html(out, d->short_name) != 0 ||
+	    gw_buf_puts(out,
+			" Parameters:</h3>\n<div class=\"scroll\">"
+			"<table class=\"params\">"
+			"<thead><tr><th>Name</th><th>Parameter</th>"
+			"<th>Data Type</th><th>Required</th>"
+			"<th>Description</th></tr></thead>\n<tbody>\n") != 0) {
+		return -1;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const char *in = gw_meta_field_param_in(d, f);
+		gw_meta_type t;
+
+		if (in == NULL) {
+			in = request ? "query" : "form";
+		}
+		gw_meta_field_type(d, f, &t);
+		if (gw_buf_puts(out, "<tr><td>") != 0 ||
+		    gw_meta_put_html(out, gw_meta_pascal_name(d, f)) != 0 ||
+		    gw_buf_puts(out, "</td><td>") != 0 ||
+		    gw_meta_put_html(out, in) != 0 ||
+		    gw_buf_puts(out, "</td><td>") != 0) {
+			return -1;
+		}
+		{
+			gw_buf ty = {0};
+			int rc = gw_meta_put_cs_type(&ty, &t);
+
+			if (rc == 0) {
+				rc = gw_buf_append(&ty, "", 1);
+			}
+			if (rc == 0) {
+				rc = gw_meta_put_html(out, ty.data);
+			}
+			gw_buf_fini(&ty);
+			if (rc != 0) {
+				return -1;
+			}
+		}
+		if (gw_buf_puts(out, "</td><td>") != 0 ||
+		    gw_buf_puts(out,
+				gw_meta_field_required(d, f) ? "Yes" : "No") !=
+			0 ||
+		    gw_buf_puts(out, "</td><td>") != 0 ||
+		    gw_meta_put_html(out, gw_meta_field_description(d, f)) !=
+			0 ||
+		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+			return -1;
+		}
+	}
+	return gw_buf_puts(out, "</tbody></table></div>\n");
+}
+
+static int
+enum_table(gw_buf *out, const ProtobufCEnumDescriptor *e)
+{
+	bool numbers = up_enum_as_number(e);
+
+	if (gw_buf_puts(out, "<h3>") != 0 ||
+	    gw_meta_put_html(out, e->short_name) != 0 ||
+	    gw_buf_puts(out, " Enum:</h3>\n<div class=\"scroll\"><table>") !=
+		0 ||
+	    (numbers && gw_buf_puts(out, "<thead><tr><th>Name</th><th>Value"
+					 "</th></tr></thead>") != 0) ||
+	    gw_buf_puts(out, "\n<tbody>\n") != 0) {
+		return -1;
+	}
+	/* declared order: by value, as protobuf-c keeps them */
+	for (unsigned i = 0; i < e->n_values; i++) {
+		if (gw_buf_puts(out, "<tr><td>") != 0 ||
+		    gw_meta_put_html(out, e->values[i].name) != 0 ||
+		    (numbers && gw_meta_printf(out, "</td><td>%d",
+					       e->values[i].value) != 0) ||
+		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+			return -1;
+		}
+	}
+	return gw_buf_puts(out, "</tbody></table></div>\n");
+}
+
+static const char *
+media_type(const gw_codec *c, char *buf, size_t size)
+{
+	const char *ct = c->content_type;
+	size_t n = strcspn(ct, ";");
+
+	if (n >= size) {
+		n = size - 1;
+	}
+	memcpy(buf, ct, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static int
+samples(gw_buf *out, const up_method *m, const char *fmt)
+{
+	const gw_codec *c = gw_codec_by_name(fmt, strlen(fmt));
+	const char *verb = gw_meta_verb(m);
+	const char *path = m->n_routes > 0 ? m->routes[0].path : NULL;
+	char mt[96];
+	char api_path[160];
+
+	if (gw_meta_printf(out,
+			   "<p>To override the Content-type in your clients, "
+			   "use the HTTP Accept Header, append the .%s suffix "
+			   "or ?format=%s</p>\n",
+			   fmt, fmt) != 0) {
+		return -1;
+	}
+	if (strcmp(fmt, "json") == 0 &&
+	    gw_buf_puts(out, "<p>To embed the response in a jsonp callback, "
+			     "append ?callback=myCallback</p>\n") != 0) {
+		return -1;
+	}
+	if (gw_meta_printf(out, "<h3>HTTP + %s</h3>\n", upper_name(fmt)) != 0) {
+		return -1;
+	}
+	if (c == NULL) {
+		return gw_meta_printf(out,
+				      "<p>This build of the gateway does not "
+				      "speak %s yet.</p>\n",
+				      upper_name(fmt));
+	}
+	media_type(c, mt, sizeof(mt));
+	if (path == NULL) {
+		snprintf(api_path, sizeof(api_path), "/%s/reply/%s", fmt,
+			 m->desc->name);
+		path = api_path;
+	}
+	if (gw_buf_puts(out, "<p>The following are sample HTTP requests and "
+			     "responses. The placeholders shown need to be "
+			     "replaced with actual values.</p>\n<pre>") != 0 ||
+	    gw_meta_put_html(out, verb) != 0 || gw_buf_puts(out, " ") != 0 ||
+	    gw_meta_put_html(out, path) != 0 ||
+	    gw_meta_printf(out, " HTTP/1.1\nHost: localhost\nAccept: %s\n",
+			   mt) != 0) {
+		return -1;
+	}
+	if (gw_meta_verb_has_body(verb)) {
+		gw_buf body = {0};
+		int rc;
+
+		rc = gw_meta_printf(out,
+				    "Content-Type: %s\nContent-Length: "
+				    "length\n\n",
+				    mt);
+		if (rc == 0) {
+			rc = gw_meta_sample(m->desc->input, c, &body);
+		}
+		if (rc == 0) {
+			rc = gw_buf_append(&body, "", 1);
+		}
+		if (rc == 0) {
+			rc = gw_meta_put_html(out, body.data);
+		}
+		gw_buf_fini(&body);
+		if (rc != 0) {
+			return -1;
+		}
+	}
+	if (gw_buf_puts(out, "</pre>\n<pre>HTTP/1.1 200 OK\n") != 0 ||
+	    gw_meta_printf(out, "Content-Type: %s\nContent-Length: length\n\n",
+			   mt) != 0) {
+		return -1;
+	}
+	{
+		gw_buf body = {0};
+		int rc = gw_meta_sample(m->desc->output, c, &body);
+
+		if (rc == 0) {
+			rc = gw_buf_append(&body, "", 1);
+		}
+		if (rc == 0) {
+			rc = gw_meta_put_html(out, body.data);
+		}
+		gw_buf_fini(&body);
+		if (rc != 0) {
+			return -1;
+		}
+	}
+	return gw_buf_puts(out, "</pre>\n");
+}
+
+int
+gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out)
+{
+	const char *name = m->desc->name;
+	gw_meta_set *set = calloc(1, sizeof(*set));
+	int rc = -1;
+
+	if (set == NULL) {
+		return -1;
+	}
+	/* the request's types, then the response's, as the seeds order them */
+	if (gw_meta_collect(set, m->desc->input, GW_META_SKIP_SS_NESTED) != 0 ||
+	    gw_meta_collect(set, m->desc->output, GW_META_SKIP_SS_NESTED) !=
+		0) {
+		goto out;
+	}
+	if (page_head(out, name) != 0 ||
+	    gw_buf_puts(out, "<p><a href=\"/metadata\">&lt;back to all web "
+			     "services</a></p>\n<h2>") != 0 ||
+	    gw_meta_put_html(out, name) != 0 || gw_buf_puts(out, "</h2>\n")) {
+		goto out;
+	}
+	if (m->description[0] != '\0' &&
+	    (gw_buf_puts(out, "<p>") != 0 ||
+	     gw_meta_put_html(out, m->description) != 0 ||
+	     gw_buf_puts(out, "</p>\n") != 0)) {
+		goto out;
+	}
+	if (gw_buf_puts(out, "<nav>") != 0) {
+		goto out;
+	}
+	for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
+		const char *f = gw_meta_formats[k];
+
+		if (strcmp(f, fmt) == 0
+			? gw_meta_printf(out, "<strong>%s</strong> ",
+					 upper_name(f)) != 0
+			: (put_op_link(out, f, name) != 0 ||
+			   gw_buf_puts(out, " ") != 0)) {
+			goto out;
+		}
+	}
+	if (gw_buf_puts(out, "</nav>\n") != 0) {
+		goto out;
+	}
+	if (!m->auth_none &&
+	    gw_buf_puts(
+		out, "<p class=\"auth\">Requires Authentication</p>\n") != 0) {
+		goto out;
+	}
+	if (m->n_roles > 0) {
+		if (gw_buf_puts(
+			out, "<div class=\"scroll\"><table><tbody><tr>"
+			     "<th>Requires any of the roles:</th><td>") != 0) {
+			goto out;
+		}
+		for (size_t r = 0; r < m->n_roles; r++) {
+			if ((r > 0 && gw_buf_puts(out, ", ") != 0) ||
+			    gw_meta_put_html(out, m->roles[r]) != 0) {
+				goto out;
+			}
+		}
+		if (gw_buf_puts(out, "</td></tr></tbody></table></div>\n") !=
+		    0) {
+			goto out;
+		}
+	}
+	if (gw_buf_puts(out, "<p>The following routes are available for this "
+			     "service:</p>\n<div class=\"scroll\"><table>"
+			     "<tbody>\n") != 0) {
+		goto out;
+	}
+	for (size_t r = 0; r < m->n_routes; r++) {
+		if (gw_buf_puts(out, "<tr><th>") != 0 ||
+		    gw_meta_put_html(out, m->routes[r].method) != 0 ||
+		    gw_buf_puts(out, "</th><td>") != 0 ||
+		    gw_meta_put_html(out, m->routes[r].path) != 0 ||
+		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+			goto out;
+		}
+	}
+	if (gw_buf_puts(out, "</tbody></table></div>\n") != 0) {
+		goto out;
+	}
+	for (size_t i = 0; i < set->n; i++) {
+		const gw_meta_ref *ref = &set->refs[i];
+
+		if (ref->msg != NULL
+			? params_table(out, ref->msg,
+				       ref->msg == m->desc->input) != 0
+			: enum_table(out, ref->en) != 0) {
+			goto out;
+		}
+	}
+	if (samples(out, m, fmt) != 0 || page_foot(out) != 0) {
+		goto out;
+	}
+	rc = 0;
+out:
+	free(set);
+	return rc;
+}

@@ -1,0 +1,964 @@
+/*
+ * test_meta_pages.c - the metadata generators (gateway/gw_meta_*.c) as
+ * units: samples against the seeds' golden bodies, the pages' pieces and
+ * escaping, the DTO files' shapes (Python against the seed), the OpenAPI
+ * document's structure, and the cache's routing (paths, ?op=, 304, 405).
+ *
+ * With --dump DIR it also writes every generated file into DIR (for the
+ * integration checks and for a person to look at).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <jansson.h>
+
+#include "check.h"
+#include "gw_meta.h"
+
+/* The seeds' samples (shared/seeds/002 and 001). The response of the JSON
+ * seed predates UserInfo.managerAccess (its UserInfo table has no
+ * ManagerAccess row either); the XML seed, taken later, shows it. */
+#define SEED_PATCHUSER_JSON                                                    \
+	"{\"accountIds\":[\"String\"],\"userId\":\"String\",\"firstName\":"    \
+	"\"String\",\"lastName\":\"String\",\"newPassword\":\"String\","       \
+	"\"roles\":[\"String\"]}"
+#define SEED_USERINFO_JSON_HEAD                                                \
+	"{\"id\":\"String\",\"isAuthenticated\":false,\"firstName\":"          \
+	"\"String\",\"lastName\":\"String\",\"name\":\"String\","              \
+	"\"avatarUrl\":\"String\",\"emailAddress\":\"String\",\"roles\":["     \
+	"\"String\"],\"accountIds\":[\"String\"],\"accountNames\":["           \
+	"\"String\"],"
+#define SEED_USERINFO_JSON_TAIL "\"dashboardPermissions\":[\"ViewFiles\"]}"
+#define MANAGER_ACCESS_JSON     "\"managerAccess\":\"ReadOnly\","
+
+#define SEED_PATCHUSER_XML                                                     \
+	"<PatchUser xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" "    \
+	"xmlns=\"http://schemas.datacontract.org/2004/07/Voice.Api."           \
+	"Authentication\">\n"                                                  \
+	"<AccountIds xmlns:d2p1=\"http://schemas.microsoft.com/2003/10/"       \
+	"Serialization/Arrays\">\n"                                            \
+	"<d2p1:string>String</d2p1:string>\n"                                  \
+	"</AccountIds>\n"                                                      \
+	"<FirstName>String</FirstName>\n"                                      \
+	"<LastName>String</LastName>\n"                                        \
+	"<NewPassword>String</NewPassword>\n"                                  \
+	"<Roles xmlns:d2p1=\"http://schemas.microsoft.com/2003/10/"            \
+	"Serialization/Arrays\">\n"                                            \
+	"<d2p1:string>String</d2p1:string>\n"                                  \
+	"</Roles>\n"                                                           \
+	"<UserId>String</UserId>\n"                                            \
+	"</PatchUser>"
+
+#define ARRAYS_NS                                                              \
+	"xmlns:d2p1=\"http://schemas.microsoft.com/2003/10/Serialization/"     \
+	"Arrays\""
+#define SEED_USERINFO_XML                                                      \
+	"<UserInfo xmlns:i=\"http://www.w3.org/2001/XMLSchema-instance\" "     \
+	"xmlns=\"http://schemas.datacontract.org/2004/07/Voice.Api."           \
+	"Authentication\">\n"                                                  \
+	"<AccountIds " ARRAYS_NS ">\n"                                         \
+	"<d2p1:string>String</d2p1:string>\n"                                  \
+	"</AccountIds>\n"                                                      \
+	"<AccountNames " ARRAYS_NS ">\n"                                       \
+	"<d2p1:string>String</d2p1:string>\n"                                  \
+	"</AccountNames>\n"                                                    \
+	"<AvatarUrl>String</AvatarUrl>\n"                                      \
+	"<DashboardPermissions>\n"                                             \
+	"<DashboardPermissions>ViewFiles</DashboardPermissions>\n"             \
+	"</DashboardPermissions>\n"                                            \
+	"<EmailAddress>String</EmailAddress>\n"                                \
+	"<FirstName>String</FirstName>\n"                                      \
+	"<Id>String</Id>\n"                                                    \
+	"<IsAuthenticated>false</IsAuthenticated>\n"                           \
+	"<LastName>String</LastName>\n"                                        \
+	"<ManagerAccess>ReadOnly</ManagerAccess>\n"                            \
+	"<Name>String</Name>\n"                                                \
+	"<Roles " ARRAYS_NS ">\n"                                              \
+	"<d2p1:string>String</d2p1:string>\n"                                  \
+	"</Roles>\n"                                                           \
+	"</UserInfo>"
+
+/* shared/seeds/004: the JSV request of UpdateBusinessUser */
+#define SEED_UPDATE_JSV                                                        \
+	"{\n\tuserId: 0,\n\tfirstName: String,\n\tlastName: String,\n"         \
+	"\temail: String,\n\tphoneNumber: String,\n\troles: \n\t[\n"           \
+	"\t\tString\n\t],\n\tviviotId: String,\n\tversion: 0\n}"
+
+/* shared/seeds/004: the JSV response of UpdateBusinessUser */
+static const char seed_update_response_jsv[] =
+    "{\n"
+    "\tdata: \n"
+    "\t{\n"
+    "\t\tid: 0,\n"
+    "\t\tactivationStatus: 0,\n"
+    "\t\tuserName: String,\n"
+    "\t\tfirstName: String,\n"
+    "\t\tlastName: String,\n"
+    "\t\temail: String,\n"
+    "\t\ttemporaryEmail: String,\n"
+    "\t\temailConfirmed: False,\n"
+    "\t\tphoneNumber: String,\n"
+    "\t\ttemporaryPhoneNumber: String,\n"
+    "\t\tphoneNumberConfirmed: False,\n"
+    "\t\troles: \n"
+    "\t\t[\n"
+    "\t\t\tString\n"
+    "\t\t],\n"
+    "\t\torganizationId: 00000000000000000000000000000000,\n"
+    "\t\tbusinessOrganizations: \n"
+    "\t\t[\n"
+    "\t\t\t{\n"
+    "\t\t\t\tid: 00000000000000000000000000000000,\n"
+    "\t\t\t\tname: String,\n"
+    "\t\t\t\ttype: 0,\n"
+    "\t\t\t\torganizations: \n"
+    "\t\t\t\t[\n"
+    "\t\t\t\t\t{\n"
+    "\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
+    "\t\t\t\t\t\tname: String,\n"
+    "\t\t\t\t\t\ttype: 0,\n"
+    "\t\t\t\t\t\torganizations: \n"
+    "\t\t\t\t\t\t[\n"
+    "\t\t\t\t\t\t\t{\n"
+    "\t\t\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
+    "\t\t\t\t\t\t\t\tname: String,\n"
+    "\t\t\t\t\t\t\t\ttype: 0,\n"
+    "\t\t\t\t\t\t\t\torganizations: \n"
+    "\t\t\t\t\t\t\t\t[\n"
+    "\t\t\t\t\t\t\t\t\t{\n"
+    "\t\t\t\t\t\t\t\t\t\t\n"
+    "\t\t\t\t\t\t\t\t\t}\n"
+    "\t\t\t\t\t\t\t\t]\n"
+    "\t\t\t\t\t\t\t}\n"
+    "\t\t\t\t\t\t]\n"
+    "\t\t\t\t\t}\n"
+    "\t\t\t\t]\n"
+    "\t\t\t}\n"
+    "\t\t],\n"
+    "\t\tviviotId: String,\n"
+    "\t\timageContent: String,\n"
+    "\t\timageUrl: String\n"
+    "\t},\n"
+    "\tresponseStatus: \n"
+    "\t{\n"
+    "\t\terrorCode: String,\n"
+    "\t\tmessage: String,\n"
+    "\t\tstackTrace: String,\n"
+    "\t\terrors: \n"
+    "\t\t[\n"
+    "\t\t\t{\n"
+    "\t\t\t\terrorCode: String,\n"
+    "\t\t\t\tfieldName: String,\n"
+    "\t\t\t\tmessage: String,\n"
+    "\t\t\t\tmeta: \n"
+    "\t\t\t\t{\n"
+    "\t\t\t\t\tString: String\n"
+    "\t\t\t\t}\n"
+    "\t\t\t}\n"
+    "\t\t],\n"
+    "\t\tmeta: \n"
+    "\t\t{\n"
+    "\t\t\tString: String\n"
+    "\t\t}\n"
+    "\t}\n"
+    "}";
+
+/* shared/seeds/000: the Python DTOs of PatchUser */
+static const char seed_python_patchuser[] =
+    "# @Api(Description=\"Update the specified login\")\n"
+    "@dataclass_json(letter_case=LetterCase.CAMEL, "
+    "undefined=Undefined.EXCLUDE)\n"
+    "@dataclass\n"
+    "class PatchUser(IPatch):\n"
+    "    \"\"\"\n"
+    "    Update the specified login\n"
+    "    \"\"\"\n"
+    "\n"
+    "    # @ApiMember(Description=\"The account IDs that this user has access "
+    "to\")\n"
+    "    account_ids: Optional[List[str]] = None\n"
+    "    \"\"\"\n"
+    "    The account IDs that this user has access to\n"
+    "    \"\"\"\n"
+    "\n"
+    "\n"
+    "    # @ApiMember(Description=\"The ID of the user\")\n"
+    "    user_id: Optional[str] = None\n"
+    "    \"\"\"\n"
+    "    The ID of the user\n"
+    "    \"\"\"\n"
+    "\n"
+    "\n"
+    "    # @ApiMember(Description=\"The user's first name\")\n"
+    "    first_name: Optional[str] = None\n"
+    "    \"\"\"\n"
+    "    The user's first name\n"
+    "    \"\"\"\n"
+    "\n"
+    "\n"
+    "    # @ApiMember(Description=\"The user's last name\")\n"
+    "    last_name: Optional[str] = None\n"
+    "    \"\"\"\n"
+    "    The user's last name\n"
+    "    \"\"\"\n"
+    "\n"
+    "\n"
+    "    # @ApiMember(Description=\"The new password for the user (leave null "
+    "to not change)\")\n"
+    "    new_password: Optional[str] = None\n"
+    "    \"\"\"\n"
+    "    The new password for the user (leave null to not change)\n"
+    "    \"\"\"\n"
+    "\n"
+    "\n"
+    "    # @ApiMember(Description=\"The roles to associate with the login. "
+    "Can only specify if system admin\")\n"
+    "    roles: Optional[List[str]] = None\n"
+    "    \"\"\"\n"
+    "    The roles to associate with the login. Can only specify if system "
+    "admin\n"
+    "    \"\"\"\n";
+
+/* The seed's UserInfo, plus manager_access where the proto has it. */
+static const char seed_python_userinfo[] =
+    "@dataclass_json(letter_case=LetterCase.CAMEL, "
+    "undefined=Undefined.EXCLUDE)\n"
+    "@dataclass\n"
+    "class UserInfo:\n"
+    "    id: Optional[str] = None\n"
+    "    is_authenticated: Optional[bool] = None\n"
+    "    first_name: Optional[str] = None\n"
+    "    last_name: Optional[str] = None\n"
+    "    name: Optional[str] = None\n"
+    "    avatar_url: Optional[str] = None\n"
+    "    email_address: Optional[str] = None\n"
+    "    roles: Optional[List[str]] = None\n"
+    "    account_ids: Optional[List[str]] = None\n"
+    "    account_names: Optional[List[str]] = None\n"
+    "    manager_access: Optional[UserManagerAccess] = None\n"
+    "    dashboard_permissions: Optional[List[DashboardPermissions]] = None\n";
+
+/* The seed's enum, plus ViewCallCenter (added since, as seed 001 shows). */
+static const char seed_python_dashboard[] =
+    "class DashboardPermissions(str, Enum):\n"
+    "    VIEW_FILES = 'ViewFiles'\n"
+    "    VIEW_NOTIFICATIONS = 'ViewNotifications'\n"
+    "    VIEW_SESSIONS = 'ViewSessions'\n"
+    "    VIEW_ENDPOINTS = 'ViewEndpoints'\n"
+    "    VIEW_REPORTS = 'ViewReports'\n"
+    "    VIEW_CUSTOMERS = 'ViewCustomers'\n"
+    "    VIEW_FLOWS = 'ViewFlows'\n"
+    "    VIEW_CALL_CENTER = 'ViewCallCenter'\n";
+
+static const char seed_python_imports[] =
+    "import datetime\n"
+    "import decimal\n"
+    "from marshmallow.fields import *\n"
+    "from servicestack import *\n"
+    "from typing import *\n"
+    "from dataclasses import dataclass, field\n"
+    "from dataclasses_json import dataclass_json, LetterCase, Undefined, "
+    "config\n"
+    "from enum import Enum, IntEnum\n"
+    "\n"
+    "\n"
+    "class ";
+
+/* A NUL-terminated copy of what gen wrote, or NULL. */
+static char *
+text_of(gw_buf *b)
+{
+	if (gw_buf_append(b, "", 1) != 0) {
+		gw_buf_fini(b);
+		return NULL;
+	}
+	return b->data;
+}
+
+static char *
+sample(const char *type, const char *fmt)
+{
+	gw_buf b = {0};
+	const ProtobufCMessageDescriptor *d = NULL;
+
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+
+		if (strcmp(m->desc->input->short_name, type) == 0) {
+			d = m->desc->input;
+		}
+		if (strcmp(m->desc->output->short_name, type) == 0) {
+			d = m->desc->output;
+		}
+	}
+	if (d == NULL || gw_codec_by_name(fmt, strlen(fmt)) == NULL) {
+		return NULL;
+	}
+	if (gw_meta_sample(d, gw_codec_by_name(fmt, strlen(fmt)), &b) != 0) {
+		gw_buf_fini(&b);
+		return NULL;
+	}
+	return text_of(&b);
+}
+
+/* s without any line breaks and the spaces/tabs that start lines. */
+static void
+squash(char *s)
+{
+	char *w = s;
+	bool line_start = false;
+
+	for (char *r = s; *r != '\0'; r++) {
+		if (*r == '\n') {
+			line_start = true;
+			continue;
+		}
+		if (line_start && (*r == ' ' || *r == '\t')) {
+			continue;
+		}
+		line_start = false;
+		*w++ = *r;
+	}
+	*w = '\0';
+}
+
+static void
+test_json_samples(void)
+{
+	char *s = sample("PatchUser", "json");
+
+	CHECK_STR(s, SEED_PATCHUSER_JSON);
+	free(s);
+	s = sample("UserInfo", "json");
+	CHECK_STR(s, SEED_USERINFO_JSON_HEAD MANAGER_ACCESS_JSON
+			 SEED_USERINFO_JSON_TAIL);
+	free(s);
+}
+
+static void
+test_xml_samples(void)
+{
+	char *s = sample("PatchUser", "xml");
+	char seed_req[] = SEED_PATCHUSER_XML;
+	char seed_res[] = SEED_USERINFO_XML;
+
+	CHECK(s != NULL && strncmp(s, "<?xml", 5) != 0);
+	CHECK(s != NULL && strstr(s, "\n  <AccountIds") != NULL);
+	if (s != NULL) {
+		squash(s);
+	}
+	squash(seed_req);
+	CHECK_STR(s, seed_req);
+	free(s);
+	s = sample("UserInfo", "xml");
+	if (s != NULL) {
+		squash(s);
+	}
+	squash(seed_res);
+	CHECK_STR(s, seed_res);
+	free(s);
+}
+
+static void
+test_jsv_samples(void)
+{
+	char *s;
+
+	if (gw_codec_by_name("jsv", 3) == NULL) {
+		printf("jsv: no codec in this build, samples not checked\n");
+		return;
+	}
+	s = sample("UpdateBusinessUser", "jsv");
+	CHECK_STR(s, SEED_UPDATE_JSV);
+	free(s);
+	s = sample("BusinessUserProfileDataResponse", "jsv");
+	/* the seed's nesting: three levels of organizations, then {} */
+	CHECK_STR(s, seed_update_response_jsv);
+	free(s);
+}
+
+static void
+test_jsv_indent(void)
+{
+	const char in[] = "{a:\"x,{y}\"\"z\",b:[],c:{k:v},d:[1,2]}";
+	gw_buf b = {0};
+	char *s;
+
+	CHECK_INT(gw_meta_jsv_indent(in, strlen(in), &b), 0);
+	s = text_of(&b);
+	CHECK_STR(s, "{\n\ta: \"x,{y}\"\"z\",\n\tb: [],\n\tc: \n\t{\n\t\tk: "
+		     "v\n\t},\n\td: \n\t[\n\t\t1,\n\t\t2\n\t]\n}");
+	free(s);
+}
+
+static void
+test_escaping(void)
+{
+	gw_buf b = {0};
+	char *s;
+
+	CHECK_INT(gw_meta_put_html(&b, "<a href='x'>&\"</a>"), 0);
+	s = text_of(&b);
+	CHECK_STR(s, "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");
+	free(s);
+
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(gw_meta_put_json_str(&b, "a\"b\\c\nd\x01"), 0);
+	s = text_of(&b);
+	CHECK_STR(s, "a\\\"b\\\\c\\nd\\u0001");
+	free(s);
+
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(gw_meta_put_comment(&b, "end */ \"\"\" x\\y\nz"), 0);
+	s = text_of(&b);
+	CHECK_STR(s, "end * / \\\"\\\"\\\" x\\\\y z");
+	free(s);
+
+	memset(&b, 0, sizeof(b));
+	CHECK_INT(gw_meta_put_snake(&b, "ViewCallCenter", true), 0);
+	CHECK_INT(gw_buf_puts(&b, " "), 0);
+	CHECK_INT(gw_meta_put_snake(&b, "isAuthenticated", false), 0);
+	CHECK_INT(gw_buf_puts(&b, " "), 0);
+	CHECK_INT(gw_meta_put_snake(&b, "HTTPServer", true), 0);
+	s = text_of(&b);
+	CHECK_STR(s, "VIEW_CALL_CENTER is_authenticated HTTP_SERVER");
+	free(s);
+}
+
+static char *
+op_page(const char *op, const char *fmt)
+{
+	gw_buf b = {0};
+	const up_method *m = up_method_find(op);
+
+	if (m == NULL || gw_meta_html_op(m, fmt, &b) != 0) {
+		gw_buf_fini(&b);
+		return NULL;
+	}
+	return text_of(&b);
+}
+
+static size_t
+count(const char *s, const char *what)
+{
+	size_t n = 0;
+
+	for (const char *p = s; (p = strstr(p, what)) != NULL; p++) {
+		n++;
+	}
+	return n;
+}
+
+/* Every <tag opened is closed, in the few tags the pages use. */
+static void
+check_balanced(const char *s)
+{
+	static const char *const tags[] = {"table", "thead", "tbody", "tr",
+					   "pre",   "div",   "main",  "p",
+					   "h2",    "h3",    "nav",   "footer"};
+
+	for (size_t i = 0; i < sizeof(tags) / sizeof(tags[0]); i++) {
+		char open[16], open_attr[16], close[16];
+		size_t n_open;
+
+		snprintf(open, sizeof(open), "<%s>", tags[i]);
+		snprintf(open_attr, sizeof(open_attr), "<%s ", tags[i]);
+		snprintf(close, sizeof(close), "</%s>", tags[i]);
+		n_open = count(s, open) + count(s, open_attr);
+		if (n_open != count(s, close)) {
+			fprintf(stderr,
+				"unbalanced <%s>: %zu open, %zu close\n",
+				tags[i], n_open, count(s, close));
+		}
+		CHECK_INT(n_open, count(s, close));
+	}
+	CHECK(strncmp(s, "<!DOCTYPE html>\n<html lang=\"en\">", 31) == 0);
+	CHECK(strstr(s, "<meta name=\"viewport\"") != NULL);
+	CHECK(strstr(s, "</html>\n") != NULL);
+}
+
+static void
+test_op_page(void)
+{
+	char *s = op_page("PatchUser", "json");
+
+	CHECK(s != NULL);
+	if (s == NULL) {
+		return;
+	}
+	check_balanced(s);
+	CHECK(strstr(s, "<title>PatchUser | Evo Voice</title>") != NULL);
+	CHECK(strstr(s, "<a href=\"/metadata\">&lt;back to all web "
+			"services</a>") != NULL);
+	CHECK(strstr(s, "<h2>PatchUser</h2>\n<p>Update the specified "
+			"login</p>") != NULL);
+	CHECK(strstr(s, "Requires Authentication") != NULL);
+	CHECK(strstr(s, "<th>Requires any of the roles:</th><td>"
+			"SystemAdministrator, Manager</td>") != NULL);
+	CHECK(strstr(s, "<tr><th>PATCH</th><td>/users/{userId}</td></tr>") !=
+	      NULL);
+	CHECK(strstr(s, "<h3>PatchUser Parameters:</h3>") != NULL);
+	CHECK(strstr(s, "<tr><td>AccountIds</td><td>query</td><td>"
+			"List&lt;string&gt;</td><td>No</td><td>The account "
+			"IDs that this user has access to</td></tr>") != NULL);
+	CHECK(strstr(s, "<tr><td>UserId</td><td>path</td><td>string</td><td>"
+			"No</td><td>The ID of the user</td></tr>") != NULL);
+	CHECK(strstr(s, "<td>The user&#39;s first name</td>") != NULL);
+	CHECK(strstr(s, "<h3>UserInfo Parameters:</h3>") != NULL);
+	CHECK(strstr(s, "<tr><td>IsAuthenticated</td><td>form</td><td>bool"
+			"</td><td>No</td><td></td></tr>") != NULL);
+	CHECK(strstr(s, "<tr><td>DashboardPermissions</td><td>form</td><td>"
+			"List&lt;DashboardPermissions&gt;</td>") != NULL);
+	CHECK(strstr(s, "<h3>DashboardPermissions Enum:</h3>") != NULL);
+	CHECK(strstr(s, "<tr><td>ViewFiles</td></tr>") != NULL);
+	CHECK(strstr(s, "StringList") == NULL);
+	CHECK(strstr(s, "append the .json suffix or ?format=json") != NULL);
+	CHECK(strstr(s, "?callback=myCallback") != NULL);
+	CHECK(strstr(s, "<h3>HTTP + JSON</h3>") != NULL);
+	CHECK(strstr(s,
+		     "<pre>PATCH /users/{userId} HTTP/1.1\nHost: "
+		     "localhost\nAccept: application/json\nContent-Type: "
+		     "application/json\nContent-Length: length\n\n"
+		     "{&quot;accountIds&quot;:[&quot;String&quot;],") != NULL);
+	CHECK(strstr(s,
+		     "<pre>HTTP/1.1 200 OK\nContent-Type: application/json"
+		     "\nContent-Length: length\n\n{&quot;id&quot;:") != NULL);
+	/* the current format is not a link, the others are */
+	CHECK(strstr(s, "<strong>JSON</strong>") != NULL);
+	CHECK(strstr(s, "<a href=\"/xml/metadata?op=PatchUser\">XML</a>") !=
+	      NULL);
+	free(s);
+
+	/* open operations say nothing of authentication */
+	s = op_page("Authenticate", "xml");
+	CHECK(s != NULL && strstr(s, "Requires Authentication") == NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "<tr><th>POST</th><td>/auth</td>") != NULL);
+	if (s != NULL) {
+		check_balanced(s);
+	}
+	free(s);
+
+	/* Viviot: numbered enums as a Name/Value table, required fields,
+	 * ServiceStack's ResponseStatus not expanded */
+	s = op_page("UpdateBusinessUser", "jsv");
+	CHECK(s != NULL);
+	if (s != NULL) {
+		check_balanced(s);
+		CHECK(strstr(s, "<tr><td>UserId</td><td>body</td><td>long</td>"
+				"<td>Yes</td>") != NULL);
+		CHECK(strstr(s, "<h3>ActivationStatus Enum:</h3>") != NULL);
+		CHECK(strstr(s, "<tr><td>Temporary</td><td>10</td></tr>") !=
+		      NULL);
+		CHECK(strstr(s, "<tr><td>OrganizationId</td><td>form</td><td>"
+				"Guid</td>") != NULL);
+		CHECK(strstr(s,
+			     "<tr><td>SubOrganizations</td><td>form</td><td>"
+			     "List&lt;OrganizationBasicView&gt;</td>") != NULL);
+		CHECK(strstr(s, "<h3>ResponseStatus Parameters:</h3>") == NULL);
+		/* pre-order: the view, its enum, then the nested view */
+		CHECK(strstr(s, "BusinessUserProfileDataView Parameters") <
+		      strstr(s, "ActivationStatus Enum"));
+		CHECK(strstr(s, "ActivationStatus Enum") <
+		      strstr(s, "OrganizationBasicView Parameters"));
+		CHECK(strstr(s, "OrganizationBasicView Parameters") <
+		      strstr(s, "OrganizationType Enum"));
+	}
+	free(s);
+
+	/* GET: no request body in the sample */
+	s = op_page("GetUser", "xml");
+	CHECK(s != NULL && strstr(s, "<pre>GET /users/{userId} HTTP/1.1\n"
+				     "Host: localhost\nAccept: "
+				     "application/xml\n</pre>") != NULL);
+	free(s);
+
+	/* every format of every operation builds */
+	for (size_t i = 0; i < up_method_count(); i++) {
+		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
+			gw_buf b = {0};
+
+			CHECK_INT(gw_meta_html_op(up_method_at(i),
+						  gw_meta_formats[k], &b),
+				  0);
+			gw_buf_fini(&b);
+		}
+	}
+}
+
+static void
+test_index(void)
+{
+	gw_buf b = {0};
+	char *s;
+
+	CHECK_INT(gw_meta_html_index(&b), 0);
+	s = text_of(&b);
+	CHECK(s != NULL);
+	if (s == NULL) {
+		return;
+	}
+	check_balanced(s);
+	for (size_t i = 0; i < up_method_count(); i++) {
+		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
+			char link[160];
+
+			snprintf(link, sizeof(link),
+				 "<a href=\"/%s/metadata?op=%s\">",
+				 gw_meta_formats[k],
+				 up_method_at(i)->desc->name);
+			CHECK(strstr(s, link) != NULL);
+		}
+	}
+	CHECK(strstr(s, "<a href=\"/types/python\">Python</a>") != NULL);
+	CHECK(strstr(s, "<a href=\"/openapi.json\">") != NULL);
+	free(s);
+}
+
+static char *
+types(const char *lang)
+{
+	gw_buf b = {0};
+
+	if (gw_meta_types(lang, &b) != 0) {
+		gw_buf_fini(&b);
+		return NULL;
+	}
+	return text_of(&b);
+}
+
+static void
+test_python(void)
+{
+	char *s = types("python");
+	const char *dash, *info, *patch;
+
+	CHECK(s != NULL);
+	if (s == NULL) {
+		return;
+	}
+	CHECK(strncmp(s, seed_python_imports, strlen(seed_python_imports)) ==
+	      0);
+	dash = strstr(s, seed_python_dashboard);
+	info = strstr(s, seed_python_userinfo);
+	patch = strstr(s, seed_python_patchuser);
+	CHECK(dash != NULL);
+	CHECK(info != NULL);
+	CHECK(patch != NULL);
+	/* enums first, then each type before the types that use it */
+	CHECK(dash != NULL && info != NULL && dash < info);
+	CHECK(strstr(s, "class UserManagerAccess(str, Enum):\n    READ_ONLY "
+			"= 'ReadOnly'\n") != NULL);
+	CHECK(strstr(s, "class ActivationStatus(IntEnum):\n    UNCONFIRMED "
+			"= 0\n    TEMPORARY = 10\n") != NULL);
+	CHECK(strstr(s, "class NewUser(IPost):\n") != NULL);
+	CHECK(strstr(s, "class GetUser(IGet):\n") != NULL);
+	CHECK(strstr(s, "class UpdateBusinessUser(IPut):\n") != NULL);
+	CHECK(strstr(s, "    # @ApiMember(Description=\"ID of the user whose "
+			"data is to be updated.\", IsRequired=true)\n"
+			"    user_id: Optional[int] = None\n") != NULL);
+	/* json_name wins; a class refers to itself by a forward reference */
+	CHECK(strstr(s, "    organizations: Optional[List["
+			"'OrganizationBasicView']] = None\n") != NULL);
+	/* ServiceStack's own nested types come from `servicestack` */
+	CHECK(strstr(s, "class ResponseStatus") == NULL);
+	CHECK(strstr(s, "class AuthenticateResponse:") != NULL);
+	CHECK(strstr(s, "StringList") == NULL);
+	free(s);
+}
+
+static void
+test_swift_ts_cs(void)
+{
+	char *s = types("swift");
+
+	CHECK(s != NULL && strncmp(s,
+				   "import Foundation\nimport "
+				   "ServiceStack\n",
+				   38) == 0);
+	CHECK(s != NULL &&
+	      strstr(s, "/**\n* Update the specified login\n*/\n"
+			"// @Api(Description=\"Update the specified login\")\n"
+			"public class PatchUser : IPatch, Codable\n{\n"
+			"    /**\n    * The account IDs that this user has "
+			"access to\n    */\n") != NULL);
+	CHECK(s != NULL && strstr(s, "    public var accountIds:[String] = "
+				     "[]\n") != NULL);
+	CHECK(s != NULL && strstr(s, "    public var managerAccess:"
+				     "UserManagerAccess?\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "public enum UserManagerAccess : String, "
+			"Codable\n{\n    case ReadOnly\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "public enum ActivationStatus : Int, "
+			"Codable\n{\n    case Unconfirmed = 0\n") != NULL);
+	free(s);
+
+	s = types("typescript");
+	CHECK(s != NULL &&
+	      strstr(s, "export class PatchUser implements IReturn<UserInfo>, "
+			"IPatch\n{\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "    public accountIds?: string[];\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "    public getTypeName() { return 'PatchUser'; }\n"
+			"    public getMethod() { return 'PATCH'; }\n"
+			"    public createResponse() { return new UserInfo(); "
+			"}\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "    public meta?: { [index: string]: string; };\n") !=
+		  NULL);
+	CHECK(s != NULL && strstr(s, "export enum ActivationStatus\n{\n    "
+				     "Unconfirmed = 0,\n") != NULL);
+	CHECK(s != NULL && strstr(s, "export class ResponseStatus\n") != NULL);
+	free(s);
+
+	s = types("csharp");
+	CHECK(s != NULL &&
+	      strstr(s, "namespace Voice.Api.Authentication\n{\n") != NULL);
+	CHECK(s != NULL && strstr(s, "namespace Viviot.Api\n{\n") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s,
+		     "    [Route(\"/users/{userId}\", \"PATCH\")]\n"
+		     "    [RequiresAnyRole(\"SystemAdministrator\", "
+		     "\"Manager\")]\n    [Authenticate]\n"
+		     "    [Api(Description=\"Update the specified login\")]\n"
+		     "    public partial class PatchUser\n"
+		     "        : IReturn<UserInfo>, IPatch\n    {\n") != NULL);
+	CHECK(s != NULL && strstr(s, "        public virtual List<string> "
+				     "AccountIds { get; set; }\n") != NULL);
+	CHECK(s != NULL && strstr(s, "class ResponseStatus") == NULL);
+	CHECK(s != NULL && strstr(s, "class Authenticate\n") == NULL);
+	CHECK(s != NULL && strstr(s, "        Temporary = 10,\n") != NULL);
+	free(s);
+}
+
+static json_t *
+openapi(void)
+{
+	gw_buf b = {0};
+	json_error_t err;
+	json_t *j;
+
+	if (gw_meta_openapi(&b) != 0) {
+		gw_buf_fini(&b);
+		return NULL;
+	}
+	j = json_loadb(b.data, b.len, 0, &err);
+	if (j == NULL) {
+		fprintf(stderr, "openapi: %s at %d\n", err.text, err.position);
+	}
+	gw_buf_fini(&b);
+	return j;
+}
+
+static void
+test_openapi(void)
+{
+	json_t *j = openapi();
+	json_t *paths, *op, *schemas;
+
+	CHECK(j != NULL);
+	if (j == NULL) {
+		return;
+	}
+	CHECK_STR(json_string_value(json_object_get(j, "openapi")), "3.1.0");
+	CHECK_STR(json_string_value(
+		      json_object_get(json_object_get(j, "info"), "title")),
+		  "Evo Voice");
+	paths = json_object_get(j, "paths");
+	op =
+	    json_object_get(json_object_get(paths, "/users/{userId}"), "patch");
+	CHECK(op != NULL);
+	CHECK_STR(json_string_value(json_object_get(op, "operationId")),
+		  "PatchUser");
+	CHECK_STR(json_string_value(json_object_get(op, "description")),
+		  "Update the specified login");
+	CHECK(json_object_get(json_object_get(paths, "/users/{userId}"),
+			      "get") != NULL);
+	CHECK(json_object_get(json_object_get(paths, "/users/{userId}"),
+			      "delete") != NULL);
+	CHECK(json_object_get(json_object_get(paths, "/auth"), "post") != NULL);
+	CHECK_STR(json_string_value(json_object_get(
+		      json_object_get(json_object_get(paths, "/auth"), "post"),
+		      "operationId")),
+		  "Authenticate_2");
+	/* the path variable is a required path parameter */
+	{
+		json_t *p =
+		    json_array_get(json_object_get(op, "parameters"), 0);
+
+		CHECK_STR(json_string_value(json_object_get(p, "name")),
+			  "userId");
+		CHECK_STR(json_string_value(json_object_get(p, "in")), "path");
+		CHECK(json_is_true(json_object_get(p, "required")));
+	}
+	CHECK(
+	    json_object_get(
+		json_object_get(json_object_get(op, "requestBody"), "content"),
+		"application/json") != NULL);
+	CHECK(json_object_get(json_object_get(op, "responses"), "401") != NULL);
+	CHECK(json_array_size(json_object_get(op, "security")) == 2);
+	schemas = json_object_get(json_object_get(j, "components"), "schemas");
+	CHECK(json_object_get(schemas, "PatchUser") != NULL);
+	CHECK(json_object_get(schemas, "ErrorResponse") != NULL);
+	CHECK(json_object_get(schemas, "ResponseStatus") != NULL);
+	CHECK(json_object_get(schemas, "StringList") == NULL);
+	CHECK_STR(json_string_value(json_object_get(
+		      json_object_get(
+			  json_object_get(json_object_get(schemas, "PatchUser"),
+					  "properties"),
+			  "accountIds"),
+		      "type")),
+		  "array");
+	CHECK_STR(
+	    json_string_value(json_array_get(
+		json_object_get(json_object_get(schemas, "UpdateBusinessUser"),
+				"required"),
+		0)),
+	    "userId");
+	CHECK(json_object_get(json_object_get(json_object_get(j, "components"),
+					      "securitySchemes"),
+			      "basic") != NULL);
+	/* open operations need no credentials */
+	CHECK(json_object_size(json_array_get(
+		  json_object_get(
+		      json_object_get(json_object_get(paths, "/access-token"),
+				      "post"),
+		      "security"),
+		  0)) == 0);
+	json_decref(j);
+}
+
+static void
+test_lookup(void)
+{
+	gw_meta_response r;
+	char etag[32];
+
+	CHECK(gw_meta_lookup("GET", 3, "/metadata", 9, NULL, 0, &r));
+	CHECK_INT(r.status, 200);
+	CHECK(r.html && r.body != NULL && r.len > 0);
+	CHECK(r.content_type != NULL &&
+	      strcmp(r.content_type, "text/html; charset=utf-8") == 0);
+	snprintf(etag, sizeof(etag), "%s", r.etag != NULL ? r.etag : "");
+
+	CHECK(gw_meta_lookup("GET", 3, "/metadata", 9, etag, strlen(etag), &r));
+	CHECK_INT(r.status, 304);
+
+	CHECK(gw_meta_lookup("GET", 3, "/json/metadata?op=patchuser", 27, NULL,
+			     0, &r));
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL && strstr(r.body, "<h2>PatchUser</h2>") != NULL &&
+	      strstr(r.body, "HTTP + JSON") != NULL);
+
+	CHECK(gw_meta_lookup("HEAD", 4, "/xml/metadata?x=1&op=Patch%55ser", 32,
+			     NULL, 0, &r));
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL && strstr(r.body, "HTTP + XML") != NULL);
+
+	CHECK(
+	    gw_meta_lookup("GET", 3, "/csv/metadata?op=Nope", 21, NULL, 0, &r));
+	CHECK_INT(r.status, 404);
+
+	CHECK(gw_meta_lookup("GET", 3, "/jsv/metadata", 13, NULL, 0, &r));
+	CHECK_INT(r.status, 200);
+
+	CHECK(gw_meta_lookup("POST", 4, "/openapi.json", 13, NULL, 0, &r));
+	CHECK_INT(r.status, 405);
+
+	CHECK(gw_meta_lookup("GET", 3, "/types/python", 13, NULL, 0, &r));
+	CHECK_INT(r.status, 200);
+	CHECK(r.content_type != NULL &&
+	      strncmp(r.content_type, "text/plain", 10) == 0);
+
+	CHECK(gw_meta_lookup("GET", 3, "/openapi.json", 13, NULL, 0, &r));
+	CHECK(r.content_type != NULL &&
+	      strncmp(r.content_type, "application/json", 16) == 0);
+
+	CHECK(!gw_meta_lookup("GET", 3, "/types/cobol", 12, NULL, 0, &r));
+	CHECK(!gw_meta_lookup("GET", 3, "/users", 6, NULL, 0, &r));
+	CHECK(
+	    !gw_meta_lookup("GET", 3, "/json/reply/GetUser", 19, NULL, 0, &r));
+	CHECK(!gw_meta_lookup("GET", 3, "/metadataX", 10, NULL, 0, &r));
+}
+
+static int
+write_file(const char *dir, const char *name, const char *data, size_t len)
+{
+	char path[512];
+	FILE *f;
+	int rc = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "wb");
+	if (f == NULL) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -1;
+	}
+	if (fwrite(data, 1, len, f) != len) {
+		rc = -1;
+	}
+	if (fclose(f) != 0) {
+		rc = -1;
+	}
+	return rc;
+}
+
+static int
+dump(const char *dir)
+{
+	static const char *const files[][2] = {
+	    {"/metadata", "index.html"},
+	    {"/json/metadata?op=PatchUser", "PatchUser.json.html"},
+	    {"/xml/metadata?op=PatchUser", "PatchUser.xml.html"},
+	    {"/jsv/metadata?op=UpdateBusinessUser",
+	     "UpdateBusinessUser.jsv.html"},
+	    {"/csv/metadata?op=ListUsers", "ListUsers.csv.html"},
+	    {"/types/python", "dtos.py"},
+	    {"/types/swift", "dtos.swift"},
+	    {"/types/typescript", "dtos.ts"},
+	    {"/types/csharp", "dtos.cs"},
+	    {"/openapi.json", "openapi.json"},
+	};
+
+	(void)mkdir(dir, 0755);
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		gw_meta_response r;
+
+		if (!gw_meta_lookup("GET", 3, files[i][0], strlen(files[i][0]),
+				    NULL, 0, &r) ||
+		    r.status != 200 ||
+		    write_file(dir, files[i][1], r.body, r.len) != 0) {
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	if (up_meta_load() != 0) {
+		fprintf(stderr, "up_meta_load failed\n");
+		return 1;
+	}
+	if (argc == 3 && strcmp(argv[1], "--dump") == 0) {
+		return dump(argv[2]);
+	}
+	test_json_samples();
+	test_xml_samples();
+	test_jsv_samples();
+	test_jsv_indent();
+	test_escaping();
+	test_op_page();
+	test_index();
+	test_python();
+	test_swift_ts_cs();
+	test_openapi();
+	test_lookup();
+	return check_done();
+}
