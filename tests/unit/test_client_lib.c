@@ -14,6 +14,7 @@
  * request carries credentials: login must send none).
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,7 @@ typedef struct fake {
 	nng_socket sock;
 	pthread_t thread;
 	int requests;
+	atomic_bool stop;
 } fake;
 
 static void
@@ -130,13 +132,25 @@ serve_one(fake *f, const Users__V1__RequestEnvelope *req)
 	users__v1__get_user__free_unpacked(g, NULL);
 }
 
+/*
+ * The server polls with a receive timeout and a stop flag: nng_close() of
+ * a socket with a thread blocked in nng_recvmsg() can hang in nng 1.5.2
+ * (seen here), so the thread leaves before the socket closes.
+ */
 static void *
 serve(void *arg)
 {
 	fake *f = arg;
 	nng_msg *m;
+	int rv;
 
-	while (nng_recvmsg(f->sock, &m, 0) == 0) {
+	while (!atomic_load(&f->stop)) {
+		if ((rv = nng_recvmsg(f->sock, &m, 0)) != 0) {
+			if (rv == NNG_ETIMEDOUT) {
+				continue;
+			}
+			break;
+		}
 		Users__V1__RequestEnvelope *req =
 		    users__v1__request_envelope__unpack(NULL, nng_msg_len(m),
 							nng_msg_body(m));
@@ -155,6 +169,7 @@ fake_start(fake *f)
 {
 	memset(f, 0, sizeof(*f));
 	if (nng_rep0_open(&f->sock) != 0 ||
+	    nng_socket_set_ms(f->sock, NNG_OPT_RECVTIMEO, 20) != 0 ||
 	    nng_listen(f->sock, url, NULL, 0) != 0 ||
 	    pthread_create(&f->thread, NULL, serve, f) != 0) {
 		fprintf(stderr, "cannot start the fake daemon at %s\n", url);
@@ -166,8 +181,9 @@ fake_start(fake *f)
 static void
 fake_stop(fake *f)
 {
-	nng_close(f->sock);
+	atomic_store(&f->stop, true);
 	pthread_join(f->thread, NULL);
+	nng_close(f->sock);
 }
 
 static uc_client *
