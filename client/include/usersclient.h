@@ -76,27 +76,44 @@ typedef struct uc_call_opts {
 
 typedef void (*uc_callback)(uc_result *res, void *arg);
 
-/* Opens a client; dials every URL in the background (reconnecting). */
+/*
+ * Opens a client; dials every URL in the background (reconnecting).
+ * Returns 0, or an up_status: UP_INVALID_ARGUMENT (no URL, a URL nng
+ * cannot use, unreadable TLS files), UP_RESOURCE_EXHAUSTED, UP_INTERNAL.
+ */
 UC_API int uc_client_open(uc_client **out, const uc_options *opts);
-/* Waits for calls in flight to finish (their callbacks run), then frees. */
+/*
+ * Waits for calls in flight to finish (their callbacks run), then frees.
+ * New calls started meanwhile fail with UP_CANCELLED. Not from a callback.
+ */
 UC_API void uc_client_close(uc_client *c);
 
-/* The credentials sent with every call (copied). NULL clears. */
+/*
+ * The credentials sent with every call (copied). NULL clears. A bearer
+ * token is sent when set, else the Basic credentials. 0 or an up_status.
+ */
 UC_API int uc_set_bearer(uc_client *c, const char *token);
 UC_API int uc_set_basic(uc_client *c, const char *user, const char *password);
-/* The bearer token in use, or NULL (owned by the client). */
+/* The bearer token in use, or NULL (owned by the client; valid until the
+ * next uc_set_bearer/uc_login on this client). */
 UC_API const char *uc_bearer(const uc_client *c);
 
 /*
- * Runs Authenticate with the credentials and, on success, keeps the bearer
- * token for later calls. res holds the AuthenticateResponse.
+ * Runs Authenticate with the credentials (the call itself carries no
+ * other credentials) and, on success, keeps the bearer token for later
+ * calls. res holds the AuthenticateResponse. Returns res->status.
  */
 UC_API int uc_login(uc_client *c, const char *user, const char *password,
                     uc_result *res);
 
 /*
  * The generic call: method by name ("PatchUser", case-insensitive), the
- * request a message of the method's input type. Returns res->status too.
+ * request a message of the method's input type (else UP_INVALID_ARGUMENT).
+ * Returns res->status too; res is always filled (uc_result_fini() it).
+ * The sync forms wait on the async path: never call them from a callback.
+ * uc_call_async returns 0 or an up_status (UP_INVALID_ARGUMENT,
+ * UP_RESOURCE_EXHAUSTED, UP_CANCELLED while closing); transport failures
+ * (UP_UNAVAILABLE, UP_DEADLINE_EXCEEDED) come through the callback.
  */
 UC_API int uc_call(uc_client *c, const char *method,
                    const ProtobufCMessage *request, const uc_call_opts *opts,
@@ -107,8 +124,9 @@ UC_API int uc_call_async(uc_client *c, const char *method,
 
 UC_API void uc_result_fini(uc_result *res);
 
-/* "PERMISSION_DENIED: Invalid Role" style text for a result; static or
- * owned by res. */
+/* "PERMISSION_DENIED: Invalid Role" style text for a result: a static
+ * string, or a thread-local buffer valid until the next call of
+ * uc_result_message() on the same thread. */
 UC_API const char *uc_result_message(const uc_result *res);
 
 /*
