@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "gw.h"
+#include "gw_meta.h"
 
 #define JSON_CT            "application/json; charset=utf-8"
 #define METRICS_CT         "text/plain; version=0.0.4; charset=utf-8"
@@ -446,6 +447,7 @@ accept_codec(const h2o_iovec_t *accept, const gw_codec *fallback)
 				if (c - a > 2 && (a[0] == 'q' || a[0] == 'Q') &&
 				    a[1] == '=') {
 					char num[16];
+					char *qend;
 					size_t nl = 0;
 
 					a += 2;
@@ -454,7 +456,11 @@ accept_codec(const h2o_iovec_t *accept, const gw_codec *fallback)
 						num[nl++] = *a++;
 					}
 					num[nl] = '\0';
-					e[n].q = strtod(num, NULL);
+					/* an unreadable q-value counts as 1 */
+					e[n].q = strtod(num, &qend);
+					if (qend == num || e[n].q > 1) {
+						e[n].q = 1.0;
+					}
 				}
 				while (a < c && *a != ';') {
 					a++;
@@ -1083,8 +1089,7 @@ int
 gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 {
 	gw_thread *t = H2O_STRUCT_FROM_MEMBER(gw_thread, ctx, req->conn->ctx);
-	gw_job *job =
-	    h2o_mem_alloc_shared(&req->pool, sizeof(*job), job_dispose);
+	gw_job *job;
 	size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
 	const char *query = NULL;
 	size_t qlen = 0;
@@ -1092,6 +1097,14 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	gw_route_match rm;
 
 	(void)self;
+	/* The metadata pages, DTOs and OpenAPI document (gw_meta_serve.c). */
+	if (gw_meta_serve(req)) {
+		gw_metrics_request(&t->metrics,
+				   gw_metrics_route_special(GW_MR_METADATA),
+				   req->res.status, 0);
+		return 0;
+	}
+	job = h2o_mem_alloc_shared(&req->pool, sizeof(*job), job_dispose);
 	memset(job, 0, sizeof(*job));
 	job->req = req;
 	job->thr = t;

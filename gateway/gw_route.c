@@ -368,7 +368,9 @@ gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
 			continue;
 		}
 		path_known = true;
-		if (verb_is(method, mlen, t->verb) &&
+		if ((verb_is(method, mlen, t->verb) ||
+		     (verb_is(method, mlen, "HEAD") &&
+		      strcmp(t->verb, "GET") == 0)) &&
 		    (best == NULL || t->n_literals > best->n_literals)) {
 			best = t;
 		}

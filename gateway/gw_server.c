@@ -30,6 +30,7 @@
 #include <openssl/ssl.h>
 
 #include "gw.h"
+#include "gw_meta.h"
 
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BATCH   16
@@ -426,6 +427,10 @@ gw_server_run(const gw_config *cfg)
 	if (up_meta_load() != 0 || gw_routes_init() != 0) {
 		fprintf(stderr, "usersgw: cannot load the contract metadata\n");
 		goto out;
+	}
+	if (gw_meta_init() != 0) {
+		/* the API still works; the pages answer what they can */
+		fprintf(stderr, "usersgw: cannot build the metadata pages\n");
 	}
 	uo.urls = srv->cfg.daemons;
 	uo.n_urls = srv->cfg.n_daemons;
