@@ -6,7 +6,8 @@ set -eu
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
 libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
-libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl"
+libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl
+chromium nodejs"
 
 missing=""
 for p in $pkgs; do
@@ -14,6 +15,12 @@ for p in $pkgs; do
 		missing="$missing $p"
 	fi
 done
+
+# npm: Debian's package, unless the nodejs installed brings its own (the
+# metadata checks run tsc, an OpenAPI validator and puppeteer-core with it).
+if ! command -v npm >/dev/null 2>&1; then
+	missing="$missing npm"
+fi
 
 [ -z "$missing" ] && exit 0
 

@@ -7,3 +7,30 @@ if(TARGET gw_server)
 	target_link_libraries(test_meta_pages PRIVATE gw_server
 		PkgConfig::JANSSON)
 endif()
+
+# End to end: usersd + usersgw serving the pages, DTOs and OpenAPI; the node
+# checks use the npm packages of tests/meta, installed by the meta_node
+# fixture (npm ci into the build directory, only when missing or changed).
+if(TARGET usersgw AND TARGET users_harness)
+	set(META_NODE_DIR ${CMAKE_BINARY_DIR}/meta-node)
+	set(META_OUT_DIR ${CMAKE_BINARY_DIR}/meta)
+	add_test(NAME meta_node_setup
+		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_meta_setup.sh
+			${CMAKE_SOURCE_DIR} ${META_NODE_DIR})
+	set_tests_properties(meta_node_setup PROPERTIES TIMEOUT 600
+		FIXTURES_SETUP meta_node LABELS integration)
+
+	add_executable(test_meta_gw integration/test_meta_gw.c)
+	target_link_libraries(test_meta_gw PRIVATE users_harness)
+	set_target_properties(test_meta_gw PROPERTIES
+		RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+	add_dependencies(test_meta_gw usersgw)
+	if(TARGET usersd)
+		add_dependencies(test_meta_gw usersd)
+	endif()
+	add_test(NAME test_meta_gw
+		COMMAND test_meta_gw ${META_NODE_DIR} ${META_OUT_DIR})
+	set_tests_properties(test_meta_gw PROPERTIES TIMEOUT 300
+		FIXTURES_REQUIRED meta_node LABELS integration
+		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
+endif()
