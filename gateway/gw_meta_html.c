@@ -35,7 +35,7 @@ static const char STYLE[] =
     "vertical-align:top}"
     "thead th{background:#eef2f6}"
     "tbody th{font-weight:600;background:#f7f9fb}"
-    "td.fmt{white-space:nowrap}"
+    "td.fmt{white-space:nowrap}td.fmt a{margin-right:.5em}"
     ".params td:last-child{min-width:14em}"
     "pre{background:#f5f7f9;border:1px solid #d5dbe1;padding:.7em;"
     "overflow-x:auto;font:13px/1.45 ui-monospace,Menlo,Consolas,monospace;"
@@ -45,7 +45,10 @@ static const char STYLE[] =
     "footer{margin-top:2em;border-top:1px solid #d5dbe1;padding-top:.6em;"
     "font-size:.9em}"
     "@media(max-width:40em){body{font-size:14px}main{padding:.4em .6em}"
-    "th,td{padding:.25em .4em}}";
+    "th,td{padding:.25em .4em}"
+    ".ops{min-width:0;width:100%}.ops thead{display:none}"
+    ".ops tr{display:block;border:1px solid #d5dbe1;margin-bottom:.4em}"
+    ".ops th,.ops td{display:block;border:0}}";
 
 static const char *
 upper_name(const char *fmt)
@@ -446,9 +449,9 @@ gw_meta_html_index(gw_buf *out)
 	    gw_buf_puts(out, "<h2>Operations</h2>\n<p>The following operations "
 			     "are supported. Each has a page per format with "
 			     "its parameters and sample requests and "
-			     "responses.</p>\n<div class=\"scroll\"><table>"
-			     "<thead><tr><th>Operation</th><th>Routes</th>"
-			     "<th colspan=\"4\">Formats</th></tr></thead>\n"
+			     "responses.</p>\n<div class=\"scroll\"><table "
+			     "class=\"ops\"><thead><tr><th>Operation</th>"
+			     "<th>Routes</th><th>Formats</th></tr></thead>\n"
 			     "<tbody>\n") != 0) {
 		return -1;
 	}
@@ -456,9 +459,12 @@ gw_meta_html_index(gw_buf *out)
 		const up_method *m = up_method_at(i);
 		const char *name = m->desc->name;
 
-		if (gw_buf_puts(out, "<tr><th>") != 0 ||
+		if (gw_buf_puts(out, "<tr><th><a href=\"/json/metadata?op=") !=
+			0 ||
 		    gw_meta_put_html(out, name) != 0 ||
-		    gw_buf_puts(out, "</th><td>") != 0) {
+		    gw_buf_puts(out, "\">") != 0 ||
+		    gw_meta_put_html(out, name) != 0 ||
+		    gw_buf_puts(out, "</a></th><td>") != 0) {
 			return -1;
 		}
 		for (size_t r = 0; r < m->n_routes; r++) {
@@ -469,17 +475,16 @@ gw_meta_html_index(gw_buf *out)
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "</td>") != 0) {
+		if (gw_buf_puts(out, "</td><td class=\"fmt\">") != 0) {
 			return -1;
 		}
 		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
-			if (gw_buf_puts(out, "<td class=\"fmt\">") != 0 ||
-			    put_op_link(out, gw_meta_formats[k], name) != 0 ||
-			    gw_buf_puts(out, "</td>") != 0) {
+			if ((k > 0 && gw_buf_puts(out, " ") != 0) ||
+			    put_op_link(out, gw_meta_formats[k], name) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "</tr>\n") != 0) {
+		if (gw_buf_puts(out, "</td></tr>\n") != 0) {
 			return -1;
 		}
 	}
