@@ -41,6 +41,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <time.h>
 
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/req.h>
@@ -58,6 +59,7 @@
 #define UC_MAX_REQUEST_ID      128
 #define UC_MAX_CRED            4096
 #define UC_MAX_PEM             (1024 * 1024)
+#define UC_CLOSE_WAIT_MS       2000 /* see closer() */
 
 typedef struct uc_rpc uc_rpc;
 
@@ -1104,9 +1106,61 @@ fail:
 	return rc == UP_UNAVAILABLE ? UP_INVALID_ARGUMENT : rc;
 }
 
+/*
+ * The last step of a close runs on a thread of its own: nng_close() can
+ * hang in nng 1.5.2 (seen here: its reaper and aio-expire threads wait on
+ * each other while nng_close waits for the reaper). The closer owns the
+ * client (pipe callbacks may use it until nng_close returns) and frees it;
+ * uc_client_close waits for it at most UC_CLOSE_WAIT_MS, then leaves it
+ * to finish in the background (or, if nng never returns, leaks one
+ * socket and one client instead of hanging the caller).
+ */
+typedef struct close_job {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool done;
+	int refs; /* the closer thread and uc_client_close */
+	uc_client *c;
+} close_job;
+
+static void
+close_job_release(close_job *j)
+{
+	bool last;
+
+	pthread_mutex_lock(&j->mtx);
+	last = --j->refs == 0;
+	pthread_mutex_unlock(&j->mtx);
+	if (last) {
+		pthread_cond_destroy(&j->cv);
+		pthread_mutex_destroy(&j->mtx);
+		free(j);
+	}
+}
+
+static void *
+closer(void *arg)
+{
+	close_job *j = arg;
+
+	client_free(j->c);
+	pthread_mutex_lock(&j->mtx);
+	j->done = true;
+	pthread_cond_signal(&j->cv);
+	pthread_mutex_unlock(&j->mtx);
+	close_job_release(j);
+	return NULL;
+}
+
 UC_API void
 uc_client_close(uc_client *c)
 {
+	close_job *j;
+	pthread_attr_t attr;
+	pthread_t t;
+	struct timespec until;
+	bool started = false;
+
 	if (c == NULL) {
 		return;
 	}
@@ -1116,5 +1170,31 @@ uc_client_close(uc_client *c)
 		pthread_cond_wait(&c->idle, &c->mtx);
 	}
 	pthread_mutex_unlock(&c->mtx);
-	client_free(c);
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		client_free(c); /* no memory for a thread: close inline */
+		return;
+	}
+	pthread_mutex_init(&j->mtx, NULL);
+	pthread_cond_init(&j->cv, NULL);
+	j->refs = 2;
+	j->c = c;
+	if (pthread_attr_init(&attr) == 0) {
+		pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+		started = pthread_create(&t, &attr, closer, j) == 0;
+		pthread_attr_destroy(&attr);
+	}
+	if (!started) {
+		j->refs = 1;
+		closer(j); /* inline */
+		return;
+	}
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += UC_CLOSE_WAIT_MS / 1000;
+	pthread_mutex_lock(&j->mtx);
+	while (!j->done &&
+	       pthread_cond_timedwait(&j->cv, &j->mtx, &until) == 0) {
+	}
+	pthread_mutex_unlock(&j->mtx);
+	close_job_release(j);
 }

@@ -85,6 +85,9 @@ UC_API int uc_client_open(uc_client **out, const uc_options *opts);
 /*
  * Waits for calls in flight to finish (their callbacks run), then frees.
  * New calls started meanwhile fail with UP_CANCELLED. Not from a callback.
+ * Bounded: nng_close() can hang in nng 1.5.2, so the socket is closed on
+ * a thread of its own, waited for at most 2 s, then left to finish (or,
+ * if nng never returns, to leak) in the background.
  */
 UC_API void uc_client_close(uc_client *c);
 
