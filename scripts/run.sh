@@ -42,9 +42,30 @@ while [ ! -S var/usersd.sock ] && [ $i -lt 100 ]; do
 	sleep 0.1
 done
 
+if ! kill -0 "$pids" 2>/dev/null; then
+	echo "run: usersd did not start (see above)" >&2
+	exit 1
+fi
+
+gw=""
 if [ -x "$build/bin/usersgw" ]; then
 	"$build/bin/usersgw" --listen 127.0.0.1:8080 \
-		--daemon ipc://./var/usersd.sock &
+		--daemon ipc://./var/usersd.sock 2>var/usersgw.log &
+	gw=$!
+	pids="$pids $gw"
+	# Bounded wait for "usersgw: ready"; if it exits, say why.
+	i=0
+	while ! grep -q "usersgw: ready" var/usersgw.log 2>/dev/null; do
+		if ! kill -0 "$gw" 2>/dev/null || [ $i -ge 100 ]; then
+			cat var/usersgw.log >&2
+			echo "run: usersgw did not start" >&2
+			exit 1
+		fi
+		i=$((i + 1))
+		sleep 0.1
+	done
+	# From now on its log goes to the terminal too.
+	tail -n +2 -f var/usersgw.log &
 	pids="$pids $!"
 fi
 
