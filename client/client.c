@@ -60,6 +60,7 @@
 #define UC_MAX_CRED            4096
 #define UC_MAX_PEM             (1024 * 1024)
 #define UC_CLOSE_WAIT_MS       2000 /* see closer() */
+#define UC_MAX_DEADLINE_MS     (24u * 3600u * 1000u)
 
 typedef struct uc_rpc uc_rpc;
 
@@ -612,6 +613,9 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	deadline_ms = (opts != NULL && opts->deadline_ms != 0)
 			  ? opts->deadline_ms
 			  : c->deadline_ms;
+	if (deadline_ms > UC_MAX_DEADLINE_MS) {
+		deadline_ms = UC_MAX_DEADLINE_MS; /* nng durations are int32 */
+	}
 
 	call = call_get(c, &closing);
 	if (call == NULL) {
