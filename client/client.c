@@ -79,6 +79,9 @@ struct uc_rpc {
 	char request_id[UC_MAX_REQUEST_ID + 1];
 };
 
+/* More connected daemons than this are still used, just not counted. */
+#define UC_MAX_PIPES 256
+
 struct uc_client {
 	nng_socket sock;
 	bool sock_open;
@@ -92,7 +95,14 @@ struct uc_client {
 	uc_rpc *all_calls;
 	size_t inflight;
 	bool closing;
-	/* Pipe bookkeeping, from nng's pipe notifications (under mtx). */
+	/*
+	 * Pipe bookkeeping, from nng's pipe notifications (under mtx): the
+	 * ids of the connected pipes. nng also reports the removal of a pipe
+	 * that never finished being added, so removals are matched by id,
+	 * never just counted (a count drifts to 0 while a pipe is live, and
+	 * every call then fails at once).
+	 */
+	uint32_t pipe_ids[UC_MAX_PIPES];
 	int pipes;
 	nng_time nopipe_since; /* when the count last became 0 (or open) */
 };
@@ -256,13 +266,22 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	uc_client *c = arg;
 
-	(void)p;
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+
 	pthread_mutex_lock(&c->mtx);
 	if (ev == NNG_PIPE_EV_ADD_POST) {
-		c->pipes++;
-	} else if (ev == NNG_PIPE_EV_REM_POST && c->pipes > 0) {
-		if (--c->pipes == 0) {
-			c->nopipe_since = nng_clock();
+		if (c->pipes < UC_MAX_PIPES) {
+			c->pipe_ids[c->pipes++] = id;
+		}
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		for (int i = 0; i < c->pipes; i++) {
+			if (c->pipe_ids[i] == id) {
+				c->pipe_ids[i] = c->pipe_ids[--c->pipes];
+				if (c->pipes == 0) {
+					c->nopipe_since = nng_clock();
+				}
+				break;
+			}
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);
@@ -1087,6 +1106,9 @@ uc_client_open(uc_client **out, const uc_options *opts)
 				      UC_MAX_REPLY)) != 0 ||
 	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
 				    UC_RESEND_MAX_MS)) != 0 ||
+	    /* Redial a lost daemon soon, and keep trying every 2 s at most. */
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
+	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event,
 				  c)) != 0 ||
 	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event,
