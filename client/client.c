@@ -229,31 +229,52 @@ status_of_nng(int rv)
 	}
 }
 
-static int
-fresh_request_id(char *out, size_t size)
+static pthread_once_t id_once = PTHREAD_ONCE_INIT;
+static uint64_t id_prefix;
+static bool id_seeded;
+static _Atomic uint64_t id_counter;
+
+static void
+id_seed(void)
 {
-	static const char hex[] = "0123456789abcdef";
-	uint8_t raw[16];
+	uint64_t v[2];
 	size_t got = 0;
 
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+	while (got < sizeof(v)) {
+		ssize_t n = getrandom((uint8_t *)v + got, sizeof(v) - got, 0);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
 			}
-			return -1;
+			return;
 		}
 		got += (size_t)n;
 	}
-	if (size < 2 * sizeof(raw) + 1) {
+	id_prefix = v[0];
+	atomic_store(&id_counter, v[1]);
+	id_seeded = true;
+}
+
+static int
+fresh_request_id(char *out, size_t size)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint64_t v[2];
+
+	if (size < 2 * sizeof(v) + 1 || pthread_once(&id_once, id_seed) != 0 ||
+	    !id_seeded) {
 		return -1;
 	}
-	for (size_t i = 0; i < sizeof(raw); i++) {
-		out[2 * i] = hex[raw[i] >> 4];
-		out[2 * i + 1] = hex[raw[i] & 15];
+	/* A random process prefix and a counter: unique without a syscall
+	 * per call (ids need to be unique, not secret). */
+	v[0] = id_prefix;
+	v[1] = atomic_fetch_add(&id_counter, 1);
+	for (size_t k = 0; k < 2; k++) {
+		for (size_t i = 0; i < 16; i++) {
+			out[16 * k + i] = hex[(v[k] >> (60 - 4 * i)) & 15];
+		}
 	}
-	out[2 * sizeof(raw)] = '\0';
+	out[2 * sizeof(v)] = '\0';
 	return 0;
 }
 
