@@ -30,12 +30,11 @@
 
 #include "gw.h"
 #include "gw_meta.h"
+#include "gw_negotiate.h"
 
 #define JSON_CT            "application/json; charset=utf-8"
 #define METRICS_CT         "text/plain; version=0.0.4; charset=utf-8"
 #define JSONP_CT           "text/javascript; charset=utf-8"
-#define CALLBACK_MAX       64
-#define ACCEPT_MAX         16
 #define REASON_MAX         64
 #define HEALTH_DEADLINE_MS 2000u
 
@@ -317,259 +316,61 @@ send_internal_error(gw_job *job)
 }
 
 /* ------------------------------------------------------------------------
- * Query strings, format negotiation
+ * Format negotiation (the rules: gw_negotiate.h)
  */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* The first value of name in a query string, decoded into pool; NULL. */
-static const char *
-query_param(h2o_mem_pool_t *pool, const char *q, size_t len, const char *name)
-{
-	size_t nlen = strlen(name);
-	const char *p = q;
-	const char *end = q + len;
-
-	while (p < end) {
-		const char *e = memchr(p, '&', (size_t)(end - p));
-		const char *eq;
-
-		if (e == NULL) {
-			e = end;
-		}
-		eq = memchr(p, '=', (size_t)(e - p));
-		if (eq != NULL && (size_t)(eq - p) == nlen &&
-		    strncasecmp(p, name, nlen) == 0) {
-			size_t vlen = (size_t)(e - eq - 1);
-			char *d = h2o_mem_alloc_pool(pool, vlen + 1);
-			size_t n = 0;
-
-			for (const char *s = eq + 1; s < e; s++) {
-				int hi, lo;
-
-				if (*s == '+') {
-					d[n++] = ' ';
-				} else if (*s == '%' && s + 2 < e &&
-					   (hi = hexval(s[1])) >= 0 &&
-					   (lo = hexval(s[2])) >= 0) {
-					d[n++] = (char)(hi * 16 + lo);
-					s += 2;
-				} else {
-					d[n++] = *s;
-				}
-			}
-			d[n] = '\0';
-			return d;
-		}
-		p = e + 1;
-	}
-	return NULL;
-}
-
-static bool
-valid_callback(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > CALLBACK_MAX) {
-		return false;
-	}
-	for (size_t i = 0; i < n; i++) {
-		char c = s[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '_' || c == '$' ||
-		      c == '.')) {
-			return false;
-		}
-	}
-	return true;
-}
-
-typedef struct accept_entry {
-	h2o_iovec_t type;
-	double q;
-} accept_entry;
 
 /*
- * The codec an Accept header names first (q-values honoured); *fallback
- * when it names only wildcards or nothing; NULL when it names only types
- * we do not speak.
- */
-static const gw_codec *
-accept_codec(const h2o_iovec_t *accept, const gw_codec *fallback)
-{
-	accept_entry e[ACCEPT_MAX];
-	size_t n = 0;
-	const char *p = accept->base;
-	const char *end = accept->base + accept->len;
-
-	while (p < end && n < ACCEPT_MAX) {
-		const char *c = memchr(p, ',', (size_t)(end - p));
-		const char *semi;
-		const char *s, *t;
-
-		if (c == NULL) {
-			c = end;
-		}
-		semi = memchr(p, ';', (size_t)(c - p));
-		s = p;
-		t = semi != NULL ? semi : c;
-		while (s < t && (*s == ' ' || *s == '\t')) {
-			s++;
-		}
-		while (t > s && (t[-1] == ' ' || t[-1] == '\t')) {
-			t--;
-		}
-		e[n].type = h2o_iovec_init(s, (size_t)(t - s));
-		e[n].q = 1.0;
-		if (semi != NULL) {
-			/* parameters: find q= */
-			const char *a = semi + 1;
-
-			while (a < c) {
-				while (a < c && (*a == ' ' || *a == ';')) {
-					a++;
-				}
-				if (c - a > 2 && (a[0] == 'q' || a[0] == 'Q') &&
-				    a[1] == '=') {
-					char num[16];
-					char *qend;
-					size_t nl = 0;
-
-					a += 2;
-					while (a < c && *a != ';' &&
-					       nl + 1 < sizeof(num)) {
-						num[nl++] = *a++;
-					}
-					num[nl] = '\0';
-					/* an unreadable q-value counts as 1 */
-					e[n].q = strtod(num, &qend);
-					if (qend == num || e[n].q > 1) {
-						e[n].q = 1.0;
-					}
-				}
-				while (a < c && *a != ';') {
-					a++;
-				}
-			}
-		}
-		if (e[n].type.len > 0) {
-			n++;
-		}
-		p = c + 1;
-	}
-	if (n == 0) {
-		return fallback;
-	}
-	/* stable: by q, then by position */
-	for (size_t i = 1; i < n; i++) {
-		accept_entry x = e[i];
-		size_t j = i;
-
-		while (j > 0 && e[j - 1].q < x.q) {
-			e[j] = e[j - 1];
-			j--;
-		}
-		e[j] = x;
-	}
-	for (size_t i = 0; i < n; i++) {
-		const gw_codec *c;
-		const h2o_iovec_t *ty = &e[i].type;
-
-		if (e[i].q <= 0) {
-			continue;
-		}
-		if ((c = gw_codec_by_content_type(ty->base, ty->len)) != NULL) {
-			return c;
-		}
-		if (h2o_memis(ty->base, ty->len, H2O_STRLIT("*/*")) ||
-		    (ty->len > 2 && ty->base[ty->len - 2] == '/' &&
-		     ty->base[ty->len - 1] == '*')) {
-			return fallback;
-		}
-	}
-	return NULL;
-}
-
-/*
- * Chooses the response format (section 2 of wire-formats.md). Sends a 4xx
- * and returns -1 when the request names a format we cannot answer in.
+ * The job's format (and JSONP callback) and, into *neg, the reader of the
+ * request's body (read_body false: the route reads none). Sends the 4xx
+ * and returns -1 when the request cannot be answered as it asks.
  */
 static int
-choose_format(gw_job *job, const gw_route_match *rm, const gw_codec *body,
-	      const char *query, size_t qlen)
+negotiate(gw_job *job, const gw_route_match *rm, bool read_body,
+	  const char *query, size_t qlen, gw_neg_out *neg)
 {
 	h2o_req_t *req = job->req;
-	bool predefined = rm->kind == GW_ROUTE_PREDEFINED;
-	const char *cb = NULL;
-	const char *fmt;
+	gw_neg_in in;
 	ssize_t i;
 
-	job->codec = &gw_codec_json;
-	if (rm->unknown_format) {
-		send_http_error(job, 406, "NotAcceptable",
-				"The format the path names is not supported.");
-		return -1;
-	}
-	if (!predefined && rm->codec != NULL) {
-		job->codec = rm->codec;
-		return 0;
-	}
-	if (query != NULL) {
-		cb = query_param(&req->pool, query, qlen, "callback");
-	}
-	if (cb != NULL) {
-		if (!valid_callback(cb)) {
-			send_error(
-			    job, UP_INVALID_ARGUMENT, "ArgumentException",
-			    "The callback name is not valid.", "Callback");
-			return -1;
-		}
-		job->jsonp = cb;
-		return 0;
-	}
-	if (query != NULL &&
-	    (fmt = query_param(&req->pool, query, qlen, "format")) != NULL) {
-		job->codec = gw_codec_by_name(fmt, strlen(fmt));
-		if (job->codec == NULL) {
-			send_http_error(job, 406, "NotAcceptable",
-					"The format is not supported.");
-			return -1;
-		}
-		return 0;
-	}
-	if (predefined) {
-		job->codec = rm->codec;
-		return 0;
-	}
+	memset(&in, 0, sizeof(in));
+	in.predefined = rm->kind == GW_ROUTE_PREDEFINED;
+	in.route_codec = rm->codec;
+	in.route_format_unknown = rm->unknown_format;
+	in.query = query;
+	in.query_len = qlen;
 	i = h2o_find_header(&req->headers, H2O_TOKEN_ACCEPT, -1);
 	if (i != -1) {
-		job->codec = accept_codec(&req->headers.entries[i].value,
-					  body != NULL ? body : &gw_codec_json);
-		if (job->codec == NULL) {
-			send_http_error(job, 406, "NotAcceptable",
-					"None of the formats Accept names is "
-					"supported.");
-			return -1;
-		}
-		return 0;
+		in.accept = req->headers.entries[i].value.base;
+		in.accept_len = req->headers.entries[i].value.len;
 	}
-	job->codec = body != NULL ? body : &gw_codec_json;
-	return 0;
+	i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+	if (i != -1) {
+		in.content_type = req->headers.entries[i].value.base;
+		in.content_type_len = req->headers.entries[i].value.len;
+	}
+	in.has_body =
+	    read_body && req->entity.base != NULL && req->entity.len > 0;
+	gw_negotiate(&in, neg);
+	job->codec = neg->codec;
+	if (neg->jsonp) {
+		job->jsonp =
+		    h2o_strdup(&req->pool, neg->callback, SIZE_MAX).base;
+	}
+	switch (neg->status) {
+	case GW_NEG_OK:
+		return 0;
+	case GW_NEG_BAD_CALLBACK:
+		send_error(job, UP_INVALID_ARGUMENT, "ArgumentException",
+			   neg->message, "Callback");
+		return -1;
+	case GW_NEG_NOT_ACCEPTABLE:
+		send_http_error(job, 406, "NotAcceptable", neg->message);
+		return -1;
+	case GW_NEG_UNSUPPORTED_TYPE:
+	default:
+		send_http_error(job, 415, "UnsupportedMediaType", neg->message);
+		return -1;
+	}
 }
 
 /* ------------------------------------------------------------------------
@@ -814,16 +615,6 @@ gw_request_drop_replies(h2o_linklist_t *messages)
  * The routes
  */
 
-static bool
-is_form(const h2o_iovec_t *ct)
-{
-	static const char form[] = "application/x-www-form-urlencoded";
-	size_t n = sizeof(form) - 1;
-
-	return ct->len >= n && strncasecmp(ct->base, form, n) == 0 &&
-	       (ct->len == n || ct->base[n] == ';' || ct->base[n] == ' ');
-}
-
 /* Sends a 400 for a decode failure. */
 static void
 send_decode_error(gw_job *job, const gw_decode_error *err)
@@ -846,13 +637,11 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	h2o_req_t *req = job->req;
 	const up_method *m = rm->method;
 	bool predefined = rm->kind == GW_ROUTE_PREDEFINED;
-	bool has_body = req->entity.base != NULL && req->entity.len > 0;
-	h2o_iovec_t ct = {NULL, 0};
-	const gw_codec *body_codec = NULL;
-	bool form = false;
+	bool has_body, form;
+	const gw_codec *body_codec;
+	gw_neg_out neg;
 	ProtobufCMessage *msg = NULL;
 	gw_decode_error err;
-	ssize_t i;
 	int rc = 0;
 
 	memset(&err, 0, sizeof(err));
@@ -860,33 +649,12 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	job->error_shape = m->desc->output;
 	job->route = m->index;
 	job->oneway = rm->oneway;
-	i = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
-	if (i != -1) {
-		ct = req->headers.entries[i].value;
-	}
-	if (has_body) {
-		form = ct.base != NULL && is_form(&ct);
-		if (!form && !predefined) {
-			body_codec =
-			    ct.base != NULL
-				? gw_codec_by_content_type(ct.base, ct.len)
-				: NULL;
-		}
-	}
-	if (choose_format(job, rm, body_codec, query, qlen) != 0) {
+	if (negotiate(job, rm, true, query, qlen, &neg) != 0) {
 		return;
 	}
-	if (has_body && !form && !predefined && body_codec == NULL) {
-		send_http_error(
-		    job, 415, "UnsupportedMediaType",
-		    ct.base != NULL
-			? "The Content-Type of the body is not supported."
-			: "A request body needs a Content-Type.");
-		return;
-	}
-	if (predefined && has_body && !form) {
-		body_codec = rm->codec;
-	}
+	has_body = neg.body != GW_NEG_BODY_NONE;
+	form = neg.body == GW_NEG_BODY_FORM;
+	body_codec = neg.body_codec;
 	if ((msg = gw_msg_new(m->desc->input)) == NULL) {
 		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
 		return;
@@ -947,10 +715,11 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 	const up_method *m;
 	ProtobufCMessage *msg;
 	const char *sub;
+	gw_neg_out neg;
 
 	job->kind = JOB_SESSION;
 	job->error_shape = &users__v1__authenticate_response__descriptor;
-	if (choose_format(job, rm, NULL, query, qlen) != 0) {
+	if (negotiate(job, rm, false, query, qlen, &neg) != 0) {
 		return;
 	}
 	if (job->creds.bearer != NULL) {
@@ -1009,9 +778,10 @@ handle_logout(gw_job *job, const gw_route_match *rm, const char *query,
 {
 	Users__V1__AuthenticateResponse ar =
 	    USERS__V1__AUTHENTICATE_RESPONSE__INIT;
+	gw_neg_out neg;
 
 	job->error_shape = &users__v1__authenticate_response__descriptor;
-	if (choose_format(job, rm, NULL, query, qlen) != 0) {
+	if (negotiate(job, rm, false, query, qlen, &neg) != 0) {
 		return;
 	}
 	gw_auth_clear_cookies(job->req, job->secure);
