@@ -33,7 +33,8 @@
 #define TAKE_MAX        1000
 #define TREE_DEPTH_MAX  64
 #define CKPT_IDLE_PAGES 1000 /* checkpoint when idle past this backlog */
-#define CKPT_BUSY_PAGES 8000 /* and even when busy past this one */
+#define CKPT_BUSY_PAGES 2000 /* and even when busy past this one */
+#define CKPT_WAIT_MS    50   /* longest wait for readers to let go */
 
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
@@ -368,6 +369,7 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 		}
 		if ((rc = exec(db,
 			       "PRAGMA synchronous=FULL;"
+			       "PRAGMA journal_size_limit=16777216;"
 			       "PRAGMA foreign_keys=ON;",
 			       "pragmas")) != 0) {
 			goto out;
@@ -919,21 +921,38 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	return SQLITE_OK;
 }
 
+/*
+ * Copies the WAL back into the database and, when no reader still needs
+ * it, lets the next commit start the WAL again from its beginning
+ * (RESTART). Readers never stop, so a PASSIVE checkpoint alone would leave
+ * the WAL growing for as long as the load lasts: every commit would then
+ * extend the file, and an fsync that must also journal the new size costs
+ * several times more than one over blocks already allocated. The wait for
+ * readers is short (they hold a snapshot for one call) and bounded.
+ */
 static void
 checkpoint(ud_store *st)
 {
 	int log = 0, done = 0, rc;
 
-	/* readers can hold back a passive checkpoint: retry after a commit */
 	st->ckpt_due = false;
+	sqlite3_busy_timeout(st->wconn->db, CKPT_WAIT_MS);
 	rc = sqlite3_wal_checkpoint_v2(st->wconn->db, NULL,
-				       SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+				       SQLITE_CHECKPOINT_RESTART, &log, &done);
+	sqlite3_busy_timeout(st->wconn->db, (int)st->busy_timeout_ms);
 	if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 		(void)fail(st->wconn->db, rc, "checkpoint");
 		return;
 	}
-	st->wal_pages = log;
-	st->ckpt_pages = done > 0 ? done : 0;
+	if (rc == SQLITE_OK && log >= 0 && done == log) {
+		/* everything is back in the database; the WAL restarts */
+		st->wal_pages = 0;
+		st->ckpt_pages = 0;
+	} else {
+		st->wal_pages = log;
+		st->ckpt_pages = done > 0 ? done : 0;
+		/* readers held part back: again after the next commit */
+	}
 	pthread_mutex_lock(&st->mu);
 	st->stats.checkpoints++;
 	pthread_mutex_unlock(&st->mu);
