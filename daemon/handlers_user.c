@@ -79,12 +79,22 @@ check_roles(ud_call *c, const char *field, char *const *v, size_t n)
 }
 
 static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The roles of a request: unique and sorted, as the store keeps them. */
+static int
 roles_from(ud_strv *out, char *const *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		if (!ud_strv_has(out, v[i]) && ud_strv_push(out, v[i]) != 0) {
 			return UP_INTERNAL;
 		}
+	}
+	if (out->n > 1) {
+		qsort(out->v, out->n, sizeof(*out->v), cmp_str);
 	}
 	return 0;
 }
@@ -305,7 +315,12 @@ patch_user_write(ud_store_conn *conn, void *arg)
 	if (rc != 0) {
 		return store_failed(c, rc);
 	}
-	return respond_user_info(c, conn, t->id);
+	if (set_orgs) {
+		/* the names of new memberships come from the store */
+		return respond_user_info(c, conn, t->id);
+	}
+	c->resp = (ProtobufCMessage *)ud_user_info_new(t, t->id == c->actor.id);
+	return c->resp != NULL ? UP_OK : UP_INTERNAL;
 }
 
 static int
