@@ -3,7 +3,14 @@
 # One program, two tests: the routes/formats/credentials/errors, and the
 # resilience scenarios (daemon stopped, killed under load and restarted).
 if(TARGET usersgw AND COMMAND users_integration_test)
-	users_integration_test(test_gateway PkgConfig::JANSSON Threads::Threads)
+	# usersgw started in front of the harness daemon, and a small HTTP/1.1
+	# client: shared by the gateway tests (here and in negotiate.cmake).
+	add_library(gw_harness STATIC integration/gw_harness.c)
+	target_include_directories(gw_harness PUBLIC integration)
+	target_link_libraries(gw_harness PUBLIC users_harness PkgConfig::JANSSON)
+
+	users_integration_test(test_gateway gw_harness PkgConfig::JANSSON
+		Threads::Threads)
 	add_dependencies(test_gateway usersgw)
 	add_test(NAME test_gateway_resilience COMMAND test_gateway resilience)
 	set_tests_properties(test_gateway_resilience PROPERTIES TIMEOUT 300

@@ -15,9 +15,9 @@ if(TARGET gw_codec)
 	target_link_libraries(test_negotiate PRIVATE gw_negotiate)
 	users_fuzz_target(negotiate fuzz_negotiate.c gw_negotiate)
 endif()
-if(TARGET usersgw AND COMMAND users_integration_test AND
+if(TARGET gw_harness AND
 	EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_gateway_formats.c)
-	users_integration_test(test_gateway_formats PkgConfig::JANSSON
-		gw_codec)
+	users_integration_test(test_gateway_formats gw_harness
+		PkgConfig::JANSSON gw_codec)
 	add_dependencies(test_gateway_formats usersgw)
 endif()

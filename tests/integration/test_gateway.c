@@ -38,38 +38,16 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "gw_harness.h"
 #include "harness.h"
 #include "usersclient.h"
 
-extern char **environ;
-
 #define PW          "password-123"
-#define IO_TIMEOUT  10000 /* ms, one HTTP exchange */
-#define MAX_BODY    4096  /* the gateway's --max-body in these tests */
-#define DEADLINE_MS 1000  /* the gateway's --deadline in these tests */
-#define READY_MS    10000
+#define MAX_BODY    4096 /* the gateway's --max-body in these tests */
+#define DEADLINE_MS 1000 /* the gateway's --deadline in these tests */
 #define ADMIN_BASIC "YWRtaW5AZXhhbXBsZS5jb206YWRtaW4tcGFzc3dvcmQtMQ=="
 
 static th_daemon daemon_;
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
-/* ------------------------------------------------------------------------
- * The gateway process
- */
-
-typedef struct gw_proc {
-	pid_t pid;
-	int port;
-	char log[192];
-} gw_proc;
 
 static bool
 file_exists(const char *path)
@@ -79,353 +57,6 @@ file_exists(const char *path)
 	return stat(path, &st) == 0;
 }
 
-static int
-read_file(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		buf[0] = '\0';
-		return -1;
-	}
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
-}
-
-static void
-gw_dump_log(const gw_proc *g)
-{
-	char buf[8192];
-
-	read_file(g->log, buf, sizeof(buf));
-	fprintf(stderr, "---- %s\n%s----\n", g->log, buf);
-}
-
-/*
- * Starts usersgw --listen 127.0.0.1:0 --daemon <daemon> --threads 2
- * --max-body 4096 --deadline 1000 [extra...], stderr into <dir>/<name>.log,
- * and waits for "usersgw: ready on ...:PORT".
- */
-static int
-gw_start(gw_proc *g, const char *name, const char *const *extra)
-{
-	char bin[512];
-	const char *argv[40];
-	size_t n = 0;
-	long long until;
-	int logfd;
-
-	memset(g, 0, sizeof(*g));
-	if (th_bin("usersgw", bin, sizeof(bin)) != 0) {
-		return -1;
-	}
-	snprintf(g->log, sizeof(g->log), "%s/%s.log", daemon_.dir, name);
-	argv[n++] = bin;
-	argv[n++] = "--listen";
-	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--daemon";
-	argv[n++] = daemon_.url;
-	argv[n++] = "--threads";
-	argv[n++] = "2";
-	argv[n++] = "--max-body";
-	argv[n++] = "4096";
-	argv[n++] = "--deadline";
-	argv[n++] = "1000";
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 38; i++) {
-		argv[n++] = extra[i];
-	}
-	argv[n] = NULL;
-	logfd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0) {
-		return -1;
-	}
-	g->pid = fork();
-	if (g->pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-		}
-		dup2(logfd, STDERR_FILENO);
-		execve(bin, (char *const *)argv, environ);
-		_exit(127);
-	}
-	close(logfd);
-	if (g->pid < 0) {
-		g->pid = 0;
-		return -1;
-	}
-	until = th_now_ms() + READY_MS;
-	while (th_now_ms() < until) {
-		char buf[4096];
-		const char *p;
-		int status;
-
-		read_file(g->log, buf, sizeof(buf));
-		if ((p = strstr(buf, "usersgw: ready on ")) != NULL &&
-		    (p = strstr(p, "127.0.0.1:")) != NULL &&
-		    sscanf(p + 10, "%d", &g->port) == 1 && g->port > 0) {
-			return 0;
-		}
-		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
-			g->pid = 0;
-			break;
-		}
-		nap_ms(10);
-	}
-	fprintf(stderr, "usersgw did not become ready\n");
-	gw_dump_log(g);
-	if (g->pid > 0) {
-		kill(g->pid, SIGKILL);
-		waitpid(g->pid, NULL, 0);
-		g->pid = 0;
-	}
-	return -1;
-}
-
-/* SIGTERM; the exit status (0: clean), 128+sig when it had to be killed. */
-static int
-gw_stop(gw_proc *g)
-{
-	long long until = th_now_ms() + 10000;
-	int status = 0;
-
-	if (g->pid <= 0) {
-		return -1;
-	}
-	kill(g->pid, SIGTERM);
-	while (th_now_ms() < until) {
-		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
-			g->pid = 0;
-			if (WIFEXITED(status)) {
-				if (WEXITSTATUS(status) != 0) {
-					gw_dump_log(g);
-				}
-				return WEXITSTATUS(status);
-			}
-			gw_dump_log(g);
-			return 128 + WTERMSIG(status);
-		}
-		nap_ms(10);
-	}
-	fprintf(stderr, "usersgw did not stop on SIGTERM\n");
-	gw_dump_log(g);
-	kill(g->pid, SIGKILL);
-	waitpid(g->pid, NULL, 0);
-	g->pid = 0;
-	return 128 + SIGKILL;
-}
-
-/* ------------------------------------------------------------------------
- * A small HTTP/1.1 client (one request per connection)
- */
-
-typedef struct http_res {
-	int status; /* -1: no answer */
-	char reason[64];
-	char *raw;     /* the whole response (owned) */
-	char *headers; /* into raw: after the status line */
-	size_t headers_len;
-	char *body; /* into raw */
-	size_t body_len;
-	json_t *json; /* the body when it parses as JSON */
-} http_res;
-
-static void
-http_res_fini(http_res *r)
-{
-	free(r->raw);
-	if (r->json != NULL) {
-		json_decref(r->json);
-	}
-	memset(r, 0, sizeof(*r));
-}
-
-static int
-connect_port(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void
-parse_response(http_res *r, size_t len)
-{
-	char *eol, *end;
-
-	r->status = -1;
-	if (len < 12 || strncmp(r->raw, "HTTP/1.1 ", 9) != 0 ||
-	    (eol = strstr(r->raw, "\r\n")) == NULL ||
-	    (end = strstr(r->raw, "\r\n\r\n")) == NULL) {
-		return;
-	}
-	r->status = atoi(r->raw + 9);
-	if (eol - r->raw > 13) {
-		size_t rl = (size_t)(eol - (r->raw + 13));
-
-		if (rl >= sizeof(r->reason)) {
-			rl = sizeof(r->reason) - 1;
-		}
-		memcpy(r->reason, r->raw + 13, rl);
-		r->reason[rl] = '\0';
-	}
-	r->headers = eol + 2;
-	r->headers_len = (size_t)(end + 2 - r->headers);
-	r->body = end + 4;
-	r->body_len = len - (size_t)(r->body - r->raw);
-	if (r->body_len > 0) {
-		r->json = json_loadb(r->body, r->body_len, 0, NULL);
-	}
-}
-
-/*
- * One request: method, path, extra header lines ("Name: value", NULL
- * ended, may be NULL), body (NULL: none; a Content-Length is added when
- * non-NULL). r->status -1 when there was no answer.
- */
-static void
-http(int port, const char *method, const char *path, const char *const *headers,
-     const char *body, http_res *r)
-{
-	char *req = NULL;
-	size_t req_len = 0;
-	FILE *f = open_memstream(&req, &req_len);
-	size_t cap = 65536, len = 0;
-	long long until = th_now_ms() + IO_TIMEOUT;
-	int fd;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (f == NULL) {
-		return;
-	}
-	fprintf(f, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-		method, path);
-	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
-		fprintf(f, "%s\r\n", headers[i]);
-	}
-	if (body != NULL) {
-		fprintf(f, "Content-Length: %zu\r\n", strlen(body));
-	}
-	fprintf(f, "\r\n");
-	if (body != NULL) {
-		fputs(body, f);
-	}
-	fclose(f);
-	fd = connect_port(port);
-	if (fd < 0 || send_all(fd, req, req_len) != 0) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		free(req);
-		return;
-	}
-	free(req);
-	r->raw = malloc(cap + 1);
-	while (r->raw != NULL && th_now_ms() < until) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		ssize_t n;
-
-		if (poll(&pfd, 1, 100) <= 0) {
-			continue;
-		}
-		if (len == cap) {
-			char *bigger = realloc(r->raw, cap * 2 + 1);
-
-			if (bigger == NULL) {
-				break;
-			}
-			r->raw = bigger;
-			cap *= 2;
-		}
-		n = recv(fd, r->raw + len, cap - len, 0);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (r->raw == NULL) {
-		return;
-	}
-	r->raw[len] = '\0';
-	parse_response(r, len);
-}
-
-/* The n-th header named name (case-insensitive) into buf; NULL. */
-static const char *
-header(const http_res *r, const char *name, int nth, char *buf, size_t size)
-{
-	size_t nl = strlen(name);
-	const char *p = r->headers;
-	const char *end = r->headers ? r->headers + r->headers_len : NULL;
-
-	while (p != NULL && p < end) {
-		const char *eol = strstr(p, "\r\n");
-
-		if (eol == NULL || eol > end) {
-			break;
-		}
-		if ((size_t)(eol - p) > nl + 1 &&
-		    strncasecmp(p, name, nl) == 0 && p[nl] == ':' &&
-		    nth-- == 0) {
-			const char *v = p + nl + 1;
-			size_t vl;
-
-			while (*v == ' ') {
-				v++;
-			}
-			vl = (size_t)(eol - v);
-			if (vl >= size) {
-				vl = size - 1;
-			}
-			memcpy(buf, v, vl);
-			buf[vl] = '\0';
-			return buf;
-		}
-		p = eol + 2;
-	}
-	return NULL;
-}
-
 static const char *
 jstr(json_t *j, const char *key)
 {
@@ -433,20 +64,20 @@ jstr(json_t *j, const char *key)
 }
 
 static const char *
-rs_code(const http_res *r)
+rs_code(const gwh_res *r)
 {
 	return jstr(json_object_get(r->json, "responseStatus"), "errorCode");
 }
 
 static const char *
-rs_message(const http_res *r)
+rs_message(const gwh_res *r)
 {
 	return jstr(json_object_get(r->json, "responseStatus"), "message");
 }
 
 /* errors[i].fieldName of the responseStatus. */
 static const char *
-rs_field(const http_res *r, size_t i)
+rs_field(const gwh_res *r, size_t i)
 {
 	json_t *errs = json_object_get(
 	    json_object_get(r->json, "responseStatus"), "errors");
@@ -455,7 +86,7 @@ rs_field(const http_res *r, size_t i)
 }
 
 static bool
-rs_errors_is_array(const http_res *r)
+rs_errors_is_array(const gwh_res *r)
 {
 	return json_is_array(json_object_get(
 	    json_object_get(r->json, "responseStatus"), "errors"));
@@ -474,14 +105,14 @@ rs_errors_is_array(const http_res *r)
  * Shared state of the scenario
  */
 
-static gw_proc gw;
+static gwh_proc gw;
 static char admin_tok[4096], admin_ref[4096];
 static char org_a[40], org_b[40];
 
 /* Request helpers with a bearer token ("" for none). */
 static void
 call(const char *method, const char *path, const char *token, const char *body,
-     http_res *r)
+     gwh_res *r)
 {
 	char auth[4200];
 	const char *h[4];
@@ -495,7 +126,7 @@ call(const char *method, const char *path, const char *token, const char *body,
 		h[n++] = "Content-Type: application/json";
 	}
 	h[n] = NULL;
-	http(gw.port, method, path, h, body, r);
+	gwh_http(gw.port, method, path, h, body, r);
 }
 
 /* POST /auth/credentials; the bearer and refresh tokens into bufs. */
@@ -504,7 +135,7 @@ login(const char *email, const char *pw, char *tok, size_t tsize, char *ref,
       size_t rsize)
 {
 	char body[512];
-	http_res r;
+	gwh_res r;
 	int st;
 
 	snprintf(body, sizeof(body),
@@ -518,7 +149,7 @@ login(const char *email, const char *pw, char *tok, size_t tsize, char *ref,
 				 jstr(r.json, "refreshToken"));
 		}
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	return st;
 }
 
@@ -527,7 +158,7 @@ static int
 new_user(const char *email, const char *org, char *id)
 {
 	char body[512];
-	http_res r;
+	gwh_res r;
 	int st;
 
 	if (org != NULL) {
@@ -548,7 +179,7 @@ new_user(const char *email, const char *org, char *id)
 		snprintf(id, 24, "%s",
 			 jstr(r.json, "id") ? jstr(r.json, "id") : "");
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	return st;
 }
 
@@ -559,14 +190,14 @@ new_user(const char *email, const char *org, char *id)
 static void
 test_health_and_metrics(void)
 {
-	http_res r;
+	gwh_res r;
 
-	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "status"), "ok");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
-	http(gw.port, "GET", "/metrics", NULL, NULL, &r);
+	gwh_http(gw.port, "GET", "/metrics", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(r.body != NULL &&
 	      strstr(
@@ -578,11 +209,11 @@ test_health_and_metrics(void)
 		  NULL);
 	CHECK(r.body != NULL &&
 	      strstr(r.body, "usersgw_rpcs_in_flight") != NULL);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
-	http(gw.port, "POST", "/healthz", NULL, NULL, &r);
+	gwh_http(gw.port, "POST", "/healthz", NULL, NULL, &r);
 	CHECK_ERR(&r, 405, "NotImplementedException");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 static void
@@ -590,7 +221,7 @@ test_login_and_credentials(void)
 {
 	const char *h[4];
 	char buf[4400], cookie[4400];
-	http_res r;
+	gwh_res r;
 
 	/* wrong password: 401 in the AuthenticateResponse's own status */
 	CHECK_INT(
@@ -602,9 +233,9 @@ test_login_and_credentials(void)
 	    &r);
 	CHECK_ERR(&r, 401, "Unauthorized");
 	CHECK_STR(rs_message(&r), "Invalid Username or Password");
-	CHECK(header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL &&
+	CHECK(gwh_header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL &&
 	      strcmp(buf, "credentials realm=\"/auth/credentials\"") == 0);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* login: body and cookies */
 	call("POST", "/auth/credentials", "",
@@ -617,9 +248,9 @@ test_login_and_credentials(void)
 	CHECK(jstr(r.json, "sessionId") != NULL);
 	CHECK(jstr(r.json, "bearerToken") != NULL);
 	CHECK(jstr(r.json, "refreshToken") != NULL);
-	CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
+	CHECK(gwh_header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
 	      strcmp(buf, "application/json; charset=utf-8") == 0);
-	CHECK(header(&r, "vary", 0, buf, sizeof(buf)) != NULL &&
+	CHECK(gwh_header(&r, "vary", 0, buf, sizeof(buf)) != NULL &&
 	      strcmp(buf, "Accept") == 0);
 	if (r.status == 200) {
 		snprintf(admin_tok, sizeof(admin_tok), "%s",
@@ -630,8 +261,8 @@ test_login_and_credentials(void)
 	{
 		bool tok = false, ref = false, id = false, pid = false;
 
-		for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf));
-		     i++) {
+		for (int i = 0;
+		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
 			CHECK(strstr(buf, "; HttpOnly") != NULL);
 			CHECK(strstr(buf, "; SameSite=Lax") != NULL);
 			CHECK(strstr(buf, "; Path=/") != NULL);
@@ -643,13 +274,13 @@ test_login_and_credentials(void)
 		}
 		CHECK(tok && ref && id && pid);
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* no credentials: 401 with WWW-Authenticate */
 	call("GET", "/users/1", "", NULL, &r);
 	CHECK_ERR(&r, 401, "Unauthorized");
-	CHECK(header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL);
-	http_res_fini(&r);
+	CHECK(gwh_header(&r, "www-authenticate", 0, buf, sizeof(buf)) != NULL);
+	gwh_res_fini(&r);
 
 	/* Bearer */
 	call("GET", "/users/1", admin_tok, NULL, &r);
@@ -657,15 +288,15 @@ test_login_and_credentials(void)
 	CHECK_STR(r.reason, "OK");
 	CHECK_STR(jstr(r.json, "id"), "1");
 	CHECK_STR(jstr(r.json, "emailAddress"), TH_ADMIN_EMAIL);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* Basic */
 	h[0] = "Authorization: Basic " ADMIN_BASIC;
 	h[1] = NULL;
-	http(gw.port, "GET", "/users/1", h, NULL, &r);
+	gwh_http(gw.port, "GET", "/users/1", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), "1");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* the ss-tok cookie, among fragments a typed client mangles */
 	snprintf(cookie, sizeof(cookie),
@@ -674,44 +305,44 @@ test_login_and_credentials(void)
 		 admin_tok);
 	h[0] = cookie;
 	h[1] = NULL;
-	http(gw.port, "GET", "/users/1", h, NULL, &r);
+	gwh_http(gw.port, "GET", "/users/1", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), "1");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* a bad token: the daemon refuses it */
 	call("GET", "/users/1", "not.a.token", NULL, &r);
 	CHECK_INT(r.status, 401);
 	CHECK_STR(r.reason, rs_code(&r));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* GET /auth: the session; 401 without one */
 	call("GET", "/auth", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "userId"), "1");
 	CHECK_STR(jstr(r.json, "userName"), TH_ADMIN_EMAIL);
-	http_res_fini(&r);
-	http(gw.port, "GET", "/auth", h, NULL, &r); /* cookie */
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "GET", "/auth", h, NULL, &r); /* cookie */
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/auth", "", NULL, &r);
 	CHECK_ERR(&r, 401, "Unauthorized");
 	CHECK_STR(rs_message(&r), "Not Authenticated");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* logout clears the cookies */
-	http(gw.port, "POST", "/auth/logout", h, NULL, &r);
+	gwh_http(gw.port, "POST", "/auth/logout", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	{
 		int cleared = 0;
 
-		for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf));
-		     i++) {
+		for (int i = 0;
+		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
 			cleared += strstr(buf, "Max-Age=0") != NULL;
 		}
 		CHECK_INT(cleared, 4);
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 /* The cookies of a login work on the next request, as a browser sends
@@ -721,32 +352,33 @@ test_cookie_session(void)
 {
 	char buf[4400], cookies[9000] = "Cookie: ";
 	const char *h[2] = {cookies, NULL};
-	http_res r;
+	gwh_res r;
 
 	call("POST", "/auth", "",
 	     "{\"provider\":\"credentials\",\"userName\":\"" TH_ADMIN_EMAIL
 	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
 	     &r);
 	CHECK_INT(r.status, 200);
-	for (int i = 0; header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
+	for (int i = 0; gwh_header(&r, "set-cookie", i, buf, sizeof(buf));
+	     i++) {
 		buf[strcspn(buf, ";")] = '\0';
 		strncat(cookies, buf, sizeof(cookies) - strlen(cookies) - 3);
 		strncat(cookies, "; ", sizeof(cookies) - strlen(cookies) - 1);
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
-	http(gw.port, "GET", "/users?take=1", h, NULL, &r);
+	gwh_http(gw.port, "GET", "/users?take=1", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(json_is_array(json_object_get(r.json, "results")));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* refresh from the ss-reftok cookie: a new ss-tok */
-	http(gw.port, "POST", "/access-token", h, NULL, &r);
+	gwh_http(gw.port, "POST", "/access-token", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(jstr(r.json, "accessToken") != NULL);
-	CHECK(header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL &&
+	CHECK(gwh_header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL &&
 	      strncmp(buf, "ss-tok=", 7) == 0);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* the wrong provider */
 	call(
@@ -755,7 +387,7 @@ test_cookie_session(void)
 	    &r);
 	CHECK_INT(r.status, 400);
 	CHECK(rs_field(&r, 0) != NULL);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 static void
@@ -763,7 +395,7 @@ test_refresh(void)
 {
 	char body[4200];
 	char tok[4096];
-	http_res r;
+	gwh_res r;
 
 	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", admin_ref);
 	call("POST", "/access-token", "", body, &r);
@@ -771,20 +403,20 @@ test_refresh(void)
 	snprintf(tok, sizeof(tok), "%s",
 		 jstr(r.json, "accessToken") ? jstr(r.json, "accessToken")
 					     : "");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/users/1", tok, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* the predefined route, as the typed clients retry a 401 */
 	{
 		const char *h[] = {"Content-Type: application/json",
 				   "Accept: */*", NULL};
 
-		http(gw.port, "POST", "/api/GetAccessToken", h, body, &r);
+		gwh_http(gw.port, "POST", "/api/GetAccessToken", h, body, &r);
 		CHECK_INT(r.status, 200);
 		CHECK(jstr(r.json, "accessToken") != NULL);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 
 	/* an access token is not a refresh token; empty is a field error */
@@ -792,11 +424,11 @@ test_refresh(void)
 	call("POST", "/access-token", "", body, &r);
 	CHECK_INT(r.status, 401);
 	CHECK_STR(r.reason, rs_code(&r));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("POST", "/access-token", "", "{}", &r);
 	CHECK_ERR(&r, 400, "NotEmpty");
 	CHECK_STR(rs_field(&r, 0), "RefreshToken");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 /* /api/{Op} and /{fmt}/reply|oneway/{Op}, as typed clients call them. */
@@ -810,65 +442,65 @@ test_predefined(void)
 	const char *ah[4] = {auth, "Content-Type: application/json",
 			     "Accept: */*", NULL};
 	char buf[256];
-	http_res r;
+	gwh_res r;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin_tok);
 
-	http(gw.port, "POST", "/api/Authenticate", js,
-	     "{\"userName\":\"" TH_ADMIN_EMAIL
-	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-	     &r);
+	gwh_http(gw.port, "POST", "/api/Authenticate", js,
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+		 &r);
 	CHECK_INT(r.status, 200);
 	CHECK(jstr(r.json, "bearerToken") != NULL);
-	CHECK(header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL);
-	CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
+	CHECK(gwh_header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL);
+	CHECK(gwh_header(&r, "content-type", 0, buf, sizeof(buf)) != NULL &&
 	      strncmp(buf, "application/json", 16) == 0);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* older clients: /json/reply with whatever Content-Type */
-	http(gw.port, "POST", "/json/reply/authenticate", plain,
-	     "{\"userName\":\"" TH_ADMIN_EMAIL
-	     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-	     &r);
+	gwh_http(gw.port, "POST", "/json/reply/authenticate", plain,
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+		 &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* any method, case-insensitive names; query fills what the body
 	 * left unset */
-	http(gw.port, "GET", "/api/getuser?userId=1", ah, NULL, &r);
+	gwh_http(gw.port, "GET", "/api/getuser?userId=1", ah, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), "1");
-	http_res_fini(&r);
-	http(gw.port, "POST", "/json/reply/GetUser?userId=999", ah,
-	     "{\"userId\":\"1\"}", &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "POST", "/json/reply/GetUser?userId=999", ah,
+		 "{\"userId\":\"1\"}", &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), "1");
-	http_res_fini(&r);
-	http(gw.port, "PATCH", "/api/PatchUser", ah,
-	     "{\"userId\":\"1\",\"lastName\":\"Root\"}", &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "PATCH", "/api/PatchUser", ah,
+		 "{\"userId\":\"1\",\"lastName\":\"Root\"}", &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "lastName"), "Root");
-	http_res_fini(&r);
-	http(gw.port, "GET", "/api/GetUser.json?userId=1", ah, NULL, &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "GET", "/api/GetUser.json?userId=1", ah, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* oneway: done, nothing to say */
-	http(gw.port, "POST", "/json/oneway/GetUser", ah, "{\"userId\":\"1\"}",
-	     &r);
+	gwh_http(gw.port, "POST", "/json/oneway/GetUser", ah,
+		 "{\"userId\":\"1\"}", &r);
 	CHECK_INT(r.status, 204);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* errors keep their status on predefined routes */
-	http(gw.port, "GET", "/api/GetUser?userId=999999", ah, NULL, &r);
+	gwh_http(gw.port, "GET", "/api/GetUser?userId=999999", ah, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
-	http(gw.port, "POST", "/api/NoSuchOperation", ah, "{}", &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "POST", "/api/NoSuchOperation", ah, "{}", &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
-	http(gw.port, "POST", "/api/GetUser", ah, "{\"userId\":", &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "POST", "/api/GetUser", ah, "{\"userId\":", &r);
 	CHECK_ERR(&r, 400, "SerializationException");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 static void
@@ -876,7 +508,7 @@ test_users(void)
 {
 	char id2[24] = "", id3[24] = "", path[128], body[512];
 	char auth[4200];
-	http_res r;
+	gwh_res r;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin_tok);
 
@@ -888,37 +520,37 @@ test_users(void)
 	     "{\"emailAddress\":\"alice@EXAMPLE.com\",\"password\":\"" PW "\"}",
 	     &r);
 	CHECK_ERR(&r, 409, "Conflict");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* 400 with field names */
 	call("POST", "/users", admin_tok, "{}", &r);
 	CHECK_ERR(&r, 400, "NotEmpty");
 	CHECK_STR(rs_field(&r, 0), "EmailAddress");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("POST", "/users", admin_tok,
 	     "{\"emailAddress\":\"not-an-email\",\"password\":\"" PW "\"}", &r);
 	CHECK_INT(r.status, 400);
 	CHECK_STR(rs_field(&r, 0), "EmailAddress");
 	CHECK_STR(r.reason, rs_code(&r));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* malformed JSON, wrong types */
 	call("POST", "/users", admin_tok, "{\"emailAddress\":", &r);
 	CHECK_ERR(&r, 400, "SerializationException");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("POST", "/users", admin_tok, "{\"emailAddress\":[1,2]}", &r);
 	CHECK_ERR(&r, 400, "SerializationException");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* 415: a body without a Content-Type we read */
 	{
 		const char *h1[] = {auth, "Content-Type: text/plain", NULL};
 		const char *h2[] = {auth, NULL};
 
-		http(gw.port, "POST", "/users", h1, "{}", &r);
+		gwh_http(gw.port, "POST", "/users", h1, "{}", &r);
 		CHECK_INT(r.status, 415);
 		CHECK(rs_errors_is_array(&r));
-		http_res_fini(&r);
-		http(gw.port, "POST", "/users", h2, "{}", &r);
+		gwh_res_fini(&r);
+		gwh_http(gw.port, "POST", "/users", h2, "{}", &r);
 		CHECK_INT(r.status, 415);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	/* 413: above --max-body */
 	{
@@ -932,7 +564,7 @@ test_users(void)
 			big[n] = '\0';
 			call("POST", "/users", admin_tok, big, &r);
 			CHECK_INT(r.status, 413);
-			http_res_fini(&r);
+			gwh_res_fini(&r);
 			free(big);
 		}
 	}
@@ -942,17 +574,17 @@ test_users(void)
 		    auth, "Content-Type: application/x-www-form-urlencoded",
 		    NULL};
 
-		http(gw.port, "POST", "/users?firstName=Query", h,
-		     "emailAddress=bob%40example.com&password=" PW
-		     "&lastName=Form+Name",
-		     &r);
+		gwh_http(gw.port, "POST", "/users?firstName=Query", h,
+			 "emailAddress=bob%40example.com&password=" PW
+			 "&lastName=Form+Name",
+			 &r);
 		CHECK_INT(r.status, 200);
 		CHECK_STR(jstr(r.json, "firstName"), "Query");
 		CHECK_STR(jstr(r.json, "lastName"), "Form Name");
 		if (jstr(r.json, "id") != NULL) {
 			snprintf(id3, sizeof(id3), "%s", jstr(r.json, "id"));
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 
 	/* GetUser: path variables percent-decoded, .json suffix, 404 */
@@ -960,63 +592,63 @@ test_users(void)
 	call("GET", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "emailAddress"), "Alice@Example.com");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	snprintf(path, sizeof(path), "/users/%s.json", id2);
 	call("GET", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), id2);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/users/999999", admin_tok, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/users/abc", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 400);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* PatchUser, also through X-Http-Method-Override */
 	snprintf(path, sizeof(path), "/users/%s", id2);
 	call("PATCH", path, admin_tok, "{\"firstName\":\"Alicia\"}", &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "firstName"), "Alicia");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	{
 		const char *h[] = {auth, "Content-Type: application/json",
 				   "X-Http-Method-Override: PATCH", NULL};
 
-		http(gw.port, "POST", path, h, "{\"lastName\":\"Override\"}",
-		     &r);
+		gwh_http(gw.port, "POST", path, h,
+			 "{\"lastName\":\"Override\"}", &r);
 		CHECK_INT(r.status, 200);
 		CHECK_STR(jstr(r.json, "lastName"), "Override");
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	/* the path wins over the body's userId */
 	call("PATCH", path, admin_tok,
 	     "{\"userId\":\"1\",\"firstName\":\"Al\"}", &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), id2);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("PATCH", "/users/999999", admin_tok, "{\"firstName\":\"X\"}", &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* ListUsers with query filters */
 	call("GET", "/users?take=1", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_INT(json_array_size(json_object_get(r.json, "results")), 1);
 	CHECK(json_integer_value(json_object_get(r.json, "total")) >= 3);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/users?email=alice", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_INT(json_array_size(json_object_get(r.json, "results")), 1);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* 405 on a documented path; 404 elsewhere */
 	call("PUT", path, admin_tok, "{}", &r);
 	CHECK_ERR(&r, 405, "NotImplementedException");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/no/such/route", admin_tok, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* UpdateBusinessUser (PUT /user) */
 	snprintf(body, sizeof(body),
@@ -1031,39 +663,39 @@ test_users(void)
 	}
 	CHECK_STR(jstr(json_object_get(r.json, "data"), "email"),
 		  "biz@example.com");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("PUT", "/user", admin_tok, "{\"userId\":0}", &r);
 	CHECK_INT(r.status, 400);
 	CHECK(rs_field(&r, 0) != NULL);
 	/* the error rides in the response's own responseStatus */
 	CHECK(json_object_get(r.json, "responseStatus") != NULL);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* DeleteUser */
 	snprintf(path, sizeof(path), "/users/%s", id3);
 	call("DELETE", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "id"), id3);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", path, admin_tok, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("DELETE", path, admin_tok, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* JSONP: errors are 200 inside the callback */
 	call("GET", "/users/999999?callback=cb", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(r.body != NULL && strncmp(r.body, "cb({", 4) == 0);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* Accept naming only formats we do not speak */
 	{
 		const char *h[] = {auth, "Accept: image/png", NULL};
 
-		http(gw.port, "GET", "/users/1", h, NULL, &r);
+		gwh_http(gw.port, "GET", "/users/1", h, NULL, &r);
 		CHECK_INT(r.status, 406);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 }
 
@@ -1073,37 +705,37 @@ test_organizations_and_scope(void)
 	char mgr_id[24] = "", ta[24] = "", tb[24] = "", plain_id[24] = "";
 	char mgr_tok[4096] = "", plain_tok[4096] = "";
 	char path[256], body[512];
-	http_res r;
+	gwh_res r;
 
 	call("POST", "/organizations", admin_tok, "{\"name\":\"A\"}", &r);
 	CHECK_INT(r.status, 200);
 	snprintf(org_a, sizeof(org_a), "%s",
 		 jstr(r.json, "id") ? jstr(r.json, "id") : "");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("POST", "/organizations", admin_tok,
 	     "{\"name\":\"B\",\"type\":20}", &r);
 	CHECK_INT(r.status, 200);
 	snprintf(org_b, sizeof(org_b), "%s",
 		 jstr(r.json, "id") ? jstr(r.json, "id") : "");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("POST", "/organizations", admin_tok, "{}", &r);
 	CHECK_ERR(&r, 400, "NotEmpty");
 	CHECK_STR(rs_field(&r, 0), "Name");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	snprintf(path, sizeof(path), "/organizations/%s", org_a);
 	call("GET", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "name"), "A");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/organizations/00000000000000000000000000000001",
 	     admin_tok, NULL, &r);
 	CHECK_ERR(&r, 404, "NotFound");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/organizations", admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(json_array_size(json_object_get(r.json, "results")) >= 2);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	CHECK_INT(new_user("mgr@example.com", org_a, mgr_id), 200);
 	CHECK_INT(new_user("ta@example.com", org_a, ta), 200);
@@ -1115,20 +747,20 @@ test_organizations_and_scope(void)
 	call("POST", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "userId"), tb);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	snprintf(path, sizeof(path), "/organizations/%s/members/%s", org_b, ta);
 	call("POST", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("DELETE", path, admin_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* the manager: role Manager, member of A */
 	snprintf(path, sizeof(path), "/users/%s", mgr_id);
 	call("PATCH", path, admin_tok, "{\"roles\":[\"Manager\"]}", &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	CHECK_INT(
 	    login("mgr@example.com", PW, mgr_tok, sizeof(mgr_tok), NULL, 0),
 	    200);
@@ -1140,15 +772,15 @@ test_organizations_and_scope(void)
 	snprintf(path, sizeof(path), "/users/%s", ta);
 	call("GET", path, mgr_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* out of scope: 403 */
 	snprintf(path, sizeof(path), "/users/%s", tb);
 	call("GET", path, mgr_tok, NULL, &r);
 	CHECK_ERR(&r, 403, "Forbidden");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("PATCH", path, mgr_tok, "{\"firstName\":\"X\"}", &r);
 	CHECK_ERR(&r, 403, "Forbidden");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* missing role: 403 Invalid Role */
 	snprintf(body, sizeof(body),
 		 "{\"emailAddress\":\"p2@example.com\",\"password\":\"" PW
@@ -1156,25 +788,25 @@ test_organizations_and_scope(void)
 	call("POST", "/users", plain_tok, body, &r);
 	CHECK_ERR(&r, 403, "Forbidden");
 	CHECK_STR(rs_message(&r), "Invalid Role");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/users", plain_tok, NULL, &r);
 	CHECK_ERR(&r, 403, "Forbidden");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("PUT", "/user", mgr_tok,
 	     "{\"userId\":1,\"firstName\":\"a\",\"lastName\":\"b\","
 	     "\"email\":\"x@example.com\",\"roles\":[]}",
 	     &r);
 	CHECK_ERR(&r, 403, "Forbidden");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* anybody reads themselves */
 	snprintf(path, sizeof(path), "/users/%s", plain_id);
 	call("GET", path, plain_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	call("GET", "/auth", plain_tok, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "userId"), plain_id);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 /* The seeds' JSON sample bodies, sent as they are: read without a
@@ -1191,14 +823,14 @@ test_seed_samples(void)
 	    "\"firstName\""
 	    ":\"String\",\"lastName\":\"String\",\"password\":\"String\"}";
 	char path[64], id[24] = "";
-	http_res r;
+	gwh_res r;
 
 	call("POST", "/users", admin_tok, new_sample, &r);
 	CHECK_INT(r.status, 400);
 	CHECK(rs_code(&r) != NULL &&
 	      strcmp(rs_code(&r), "SerializationException") != 0);
 	CHECK(rs_field(&r, 0) != NULL);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	CHECK_INT(new_user("seed@example.com", NULL, id), 200);
 	snprintf(path, sizeof(path), "/users/%s", id);
@@ -1206,7 +838,7 @@ test_seed_samples(void)
 	CHECK(r.status >= 200 && r.status < 500 && r.status != 415);
 	CHECK(rs_code(&r) == NULL ||
 	      strcmp(rs_code(&r), "SerializationException") != 0);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* the same through the predefined route: the body's userId */
 	{
 		char auth[4200];
@@ -1215,12 +847,12 @@ test_seed_samples(void)
 
 		snprintf(auth, sizeof(auth), "Authorization: Bearer %s",
 			 admin_tok);
-		http(gw.port, "PATCH", "/json/reply/PatchUser", h, patch_sample,
-		     &r);
+		gwh_http(gw.port, "PATCH", "/json/reply/PatchUser", h,
+			 patch_sample, &r);
 		CHECK(r.status == 400 || r.status == 404);
 		CHECK(rs_code(&r) != NULL &&
 		      strcmp(rs_code(&r), "SerializationException") != 0);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 }
 
@@ -1240,7 +872,7 @@ test_formats(void)
 	    {"csv", "text/csv", "Id,"},
 	};
 	char auth[4200], accept[64], buf[256], path[128];
-	http_res r;
+	gwh_res r;
 
 	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", admin_tok);
 	for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
@@ -1252,47 +884,48 @@ test_formats(void)
 
 		snprintf(accept, sizeof(accept), "Accept: %s", fmts[i].ct);
 		snprintf(path, sizeof(path), "/users/1.%s", fmts[i].name);
-		http(gw.port, "GET", path, h, NULL, &r);
+		gwh_http(gw.port, "GET", path, h, NULL, &r);
 		if (r.status == 406) {
 			fprintf(stderr, "test_formats: no %s codec yet\n",
 				fmts[i].name);
-			http_res_fini(&r);
+			gwh_res_fini(&r);
 			continue;
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		for (size_t k = 0; k < sizeof(paths) / sizeof(paths[0]); k++) {
 			snprintf(path, sizeof(path), "%s%s%s", paths[k][0],
 				 fmts[i].name, paths[k][1]);
-			http(gw.port, "GET", path, h + 0, NULL, &r);
+			gwh_http(gw.port, "GET", path, h + 0, NULL, &r);
 			CHECK_INT(r.status, 200);
-			CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) &&
+			CHECK(gwh_header(&r, "content-type", 0, buf,
+					 sizeof(buf)) &&
 			      strncmp(buf, fmts[i].ct, strlen(fmts[i].ct)) ==
 				  0);
 			CHECK(r.body != NULL &&
 			      strstr(r.body, fmts[i].marker) != NULL);
 			if (strcmp(fmts[i].name, "csv") == 0) {
-				CHECK(header(&r, "content-disposition", 0, buf,
-					     sizeof(buf)) != NULL &&
+				CHECK(gwh_header(&r, "content-disposition", 0,
+						 buf, sizeof(buf)) != NULL &&
 				      strcmp(buf, "attachment;filename="
 						  "\"GetUser.csv\"") == 0);
 			}
-			http_res_fini(&r);
+			gwh_res_fini(&r);
 		}
 		/* by Accept alone */
-		http(gw.port, "GET", "/users/1", h, NULL, &r);
+		gwh_http(gw.port, "GET", "/users/1", h, NULL, &r);
 		CHECK_INT(r.status, 200);
-		CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) &&
+		CHECK(gwh_header(&r, "content-type", 0, buf, sizeof(buf)) &&
 		      strncmp(buf, fmts[i].ct, strlen(fmts[i].ct)) == 0);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		/* errors in the format, status and reason unchanged */
 		snprintf(path, sizeof(path), "/users/999999.%s", fmts[i].name);
-		http(gw.port, "GET", path, h, NULL, &r);
+		gwh_http(gw.port, "GET", path, h, NULL, &r);
 		CHECK_INT(r.status, 404);
 		CHECK_STR(r.reason, "NotFound");
-		CHECK(header(&r, "content-type", 0, buf, sizeof(buf)) &&
+		CHECK(gwh_header(&r, "content-type", 0, buf, sizeof(buf)) &&
 		      strncmp(buf, fmts[i].ct, strlen(fmts[i].ct)) == 0);
 		CHECK(r.body != NULL && strstr(r.body, "NotFound") != NULL);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 
 	/* the seed's JSV sample body for PUT /user, as it is */
@@ -1305,7 +938,7 @@ test_formats(void)
 		const char *h[] = {auth, "Content-Type: text/jsv",
 				   "Accept: application/json", NULL};
 
-		http(gw.port, "PUT", "/user", h, jsv_sample, &r);
+		gwh_http(gw.port, "PUT", "/user", h, jsv_sample, &r);
 		if (r.status == 415) {
 			fprintf(stderr, "test_formats: no jsv reader yet\n");
 		} else {
@@ -1315,7 +948,7 @@ test_formats(void)
 				  0);
 			CHECK(rs_field(&r, 0) != NULL);
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	/* the seed's XML sample body for PATCH /users/{userId} */
 	{
@@ -1328,23 +961,23 @@ test_formats(void)
 		const char *h[] = {auth, "Content-Type: application/xml",
 				   "Accept: application/json", NULL};
 
-		http(gw.port, "PATCH", "/users/1", h, xml_sample, &r);
+		gwh_http(gw.port, "PATCH", "/users/1", h, xml_sample, &r);
 		if (r.status == 415) {
 			fprintf(stderr, "test_formats: no xml reader yet\n");
 		} else {
 			CHECK_INT(r.status, 200);
 			CHECK_STR(jstr(r.json, "firstName"), "Root");
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	/* HEAD on a GET route */
 	{
 		const char *h[] = {auth, NULL};
 
-		http(gw.port, "HEAD", "/users/1", h, NULL, &r);
+		gwh_http(gw.port, "HEAD", "/users/1", h, NULL, &r);
 		CHECK_INT(r.status, 200);
 		CHECK_INT(r.body_len, 0);
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 }
 
@@ -1354,7 +987,7 @@ test_client_gone(void)
 {
 	char req[4400];
 	int n, fd;
-	http_res r;
+	gwh_res r;
 
 	CHECK_INT(th_daemon_signal(&daemon_, SIGSTOP), 0);
 	n = snprintf(
@@ -1363,17 +996,17 @@ test_client_gone(void)
 	    "%s\r\n\r\n",
 	    admin_tok);
 	for (int i = 0; i < 8; i++) {
-		fd = connect_port(gw.port);
+		fd = gwh_connect(gw.port);
 		CHECK(fd >= 0);
 		if (fd >= 0) {
-			CHECK_INT(send_all(fd, req, (size_t)n), 0);
+			CHECK_INT(gwh_send_all(fd, req, (size_t)n), 0);
 			close(fd);
 		}
 	}
 	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
-	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 /* A stopped daemon: 504 within the deadline. */
@@ -1381,25 +1014,25 @@ static void
 test_deadline(void)
 {
 	long long t0;
-	http_res r;
+	gwh_res r;
 
 	CHECK_INT(th_daemon_signal(&daemon_, SIGSTOP), 0);
 	t0 = th_now_ms();
 	call("GET", "/users/1", admin_tok, NULL, &r);
 	CHECK_ERR(&r, 504, "Timeout");
 	CHECK(th_now_ms() - t0 < DEADLINE_MS + 1500);
-	http_res_fini(&r);
-	http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+	gwh_res_fini(&r);
+	gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
 	CHECK_INT(r.status, 503);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
 	t0 = th_now_ms();
 	do {
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		call("GET", "/users/1", admin_tok, NULL, &r);
 	} while (r.status != 200 && th_now_ms() - t0 < 10000);
 	CHECK_INT(r.status, 200);
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 typedef struct load_state {
@@ -1416,7 +1049,7 @@ load_worker(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&load.stop)) {
-		http_res r;
+		gwh_res r;
 
 		call("GET", "/users/1", admin_tok, NULL, &r);
 		switch (r.status) {
@@ -1428,7 +1061,7 @@ load_worker(void *arg)
 			break;
 		case 503:
 			atomic_fetch_add(&load.unavailable, 1);
-			nap_ms(2); /* pacing: fast 503s must not starve the
+			gwh_nap_ms(2); /* pacing: fast 503s must not starve the
 				      daemon's restart on a small machine */
 			break;
 		case 504:
@@ -1440,7 +1073,7 @@ load_worker(void *arg)
 			atomic_fetch_add(&load.other, 1);
 			break;
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	return NULL;
 }
@@ -1459,31 +1092,31 @@ test_daemon_killed_under_load(void)
 	}
 	t0 = th_now_ms();
 	while (atomic_load(&load.ok) < 50 && th_now_ms() - t0 < 10000) {
-		nap_ms(5);
+		gwh_nap_ms(5);
 	}
 	CHECK(atomic_load(&load.ok) >= 50);
 	CHECK(th_daemon_kill(&daemon_) != -1);
 	t0 = th_now_ms();
 	while (atomic_load(&load.unavailable) < 10 &&
 	       th_now_ms() - t0 < 10000) {
-		nap_ms(5);
+		gwh_nap_ms(5);
 	}
 	CHECK(atomic_load(&load.unavailable) >= 10);
 	CHECK_INT(th_daemon_restart(&daemon_, NULL), 0);
 	atomic_store(&load.restarted, true);
 	t0 = th_now_ms();
 	while (atomic_load(&load.ok_after) < 20 && th_now_ms() - t0 < 20000) {
-		nap_ms(5);
+		gwh_nap_ms(5);
 	}
 	CHECK(atomic_load(&load.ok_after) >= 20);
 	if (atomic_load(&load.ok_after) < 20) {
 		/* Who is stuck: the daemon, or the gateway's client? */
-		http_res r;
+		gwh_res r;
 
-		http(gw.port, "GET", "/metrics", NULL, NULL, &r);
+		gwh_http(gw.port, "GET", "/metrics", NULL, NULL, &r);
 		fprintf(stderr, "not recovered after %lld ms; metrics:\n%s\n",
 			th_now_ms() - t0, r.body ? r.body : "(none)");
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		{
 			const char *urls[] = {daemon_.url};
 			uc_options o = {urls, 1, 2000, NULL, NULL, NULL, NULL};
@@ -1516,7 +1149,7 @@ test_tls_http2(void)
 	const char *curl = "/usr/bin/curl";
 	const char *openssl = "/usr/bin/openssl";
 	char cert[192], key[192], url[128], userpw[128];
-	gw_proc tls;
+	gwh_proc tls;
 	th_output o;
 
 	if (!file_exists(curl) || !file_exists(openssl)) {
@@ -1552,7 +1185,7 @@ test_tls_http2(void)
 		const char *extra[] = {"--tls-cert", cert, "--tls-key", key,
 				       NULL};
 
-		if (gw_start(&tls, "gw-tls", extra) != 0) {
+		if (gwh_start(&tls, &daemon_, "gw-tls", extra) != 0) {
 			CHECK(0);
 			return;
 		}
@@ -1642,7 +1275,7 @@ test_tls_http2(void)
 		}
 		CHECK(ok);
 	}
-	CHECK_INT(gw_stop(&tls), 0);
+	CHECK_INT(gwh_stop(&tls), 0);
 }
 
 /* --max-connections: one more is closed at once; room again after. */
@@ -1650,19 +1283,19 @@ static void
 test_max_connections(void)
 {
 	const char *extra[] = {"--max-connections", "2", NULL};
-	gw_proc lim;
+	gwh_proc lim;
 	int a, b, c;
 	char byte;
 	long long t0;
 	bool ok = false;
 
-	if (gw_start(&lim, "gw-limit", extra) != 0) {
+	if (gwh_start(&lim, &daemon_, "gw-limit", extra) != 0) {
 		CHECK(0);
 		return;
 	}
-	a = connect_port(lim.port);
-	b = connect_port(lim.port);
-	c = connect_port(lim.port);
+	a = gwh_connect(lim.port);
+	b = gwh_connect(lim.port);
+	c = gwh_connect(lim.port);
 	CHECK(a >= 0 && b >= 0 && c >= 0);
 	if (c >= 0) {
 		struct pollfd pfd = {c, POLLIN, 0};
@@ -1680,14 +1313,14 @@ test_max_connections(void)
 	}
 	t0 = th_now_ms();
 	while (!ok && th_now_ms() - t0 < 10000) {
-		http_res r;
+		gwh_res r;
 
-		http(lim.port, "GET", "/healthz", NULL, NULL, &r);
+		gwh_http(lim.port, "GET", "/healthz", NULL, NULL, &r);
 		ok = r.status == 200;
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 	CHECK(ok);
-	CHECK_INT(gw_stop(&lim), 0);
+	CHECK_INT(gwh_stop(&lim), 0);
 }
 
 /*
@@ -1704,7 +1337,7 @@ main(int argc, char **argv)
 	if (th_daemon_start(&daemon_, NULL) != 0) {
 		return 1;
 	}
-	if (gw_start(&gw, "gw", NULL) != 0) {
+	if (gwh_start(&gw, &daemon_, "gw", NULL) != 0) {
 		th_daemon_stop(&daemon_);
 		return 1;
 	}
@@ -1729,7 +1362,7 @@ main(int argc, char **argv)
 		test_tls_http2();
 		test_max_connections();
 	}
-	CHECK_INT(gw_stop(&gw), 0);
+	CHECK_INT(gwh_stop(&gw), 0);
 	if (check_failed > 0) {
 		th_daemon_dump_log(&daemon_);
 	}

@@ -38,388 +38,19 @@
 
 #include "check.h"
 #include "codec.h"
+#include "gw_harness.h"
 #include "harness.h"
 
-extern char **environ;
-
 #define PW         "password-123"
-#define IO_TIMEOUT 10000 /* ms, one HTTP exchange */
-#define READY_MS   10000
 #define MISSING_ID "999999"
 #define NO_ORG     "00000000000000000000000000000001"
 #define BIG        8192
 
 /* ------------------------------------------------------------------------
- * The gateway process and a small HTTP/1.1 client (as test_gateway.c)
+ * The daemon (usersgw and the HTTP client: gw_harness.h)
  */
 
 static th_daemon daemon_;
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
-/* ------------------------------------------------------------------------
- * The gateway process
- */
-
-typedef struct gw_proc {
-	pid_t pid;
-	int port;
-	char log[192];
-} gw_proc;
-
-static int
-read_file(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL) {
-		buf[0] = '\0';
-		return -1;
-	}
-	n = fread(buf, 1, size - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-	return 0;
-}
-
-static void
-gw_dump_log(const gw_proc *g)
-{
-	char buf[8192];
-
-	read_file(g->log, buf, sizeof(buf));
-	fprintf(stderr, "---- %s\n%s----\n", g->log, buf);
-}
-
-/*
- * Starts usersgw --listen 127.0.0.1:0 --daemon <daemon> --threads 2
- * --max-body 4096 --deadline 1000 [extra...], stderr into <dir>/<name>.log,
- * and waits for "usersgw: ready on ...:PORT".
- */
-static int
-gw_start(gw_proc *g, const char *name, const char *const *extra)
-{
-	char bin[512];
-	const char *argv[40];
-	size_t n = 0;
-	long long until;
-	int logfd;
-
-	memset(g, 0, sizeof(*g));
-	if (th_bin("usersgw", bin, sizeof(bin)) != 0) {
-		return -1;
-	}
-	snprintf(g->log, sizeof(g->log), "%s/%s.log", daemon_.dir, name);
-	argv[n++] = bin;
-	argv[n++] = "--listen";
-	argv[n++] = "127.0.0.1:0";
-	argv[n++] = "--daemon";
-	argv[n++] = daemon_.url;
-	argv[n++] = "--threads";
-	argv[n++] = "2";
-	argv[n++] = "--max-body";
-	argv[n++] = "4096";
-	argv[n++] = "--deadline";
-	argv[n++] = "1000";
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 38; i++) {
-		argv[n++] = extra[i];
-	}
-	argv[n] = NULL;
-	logfd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0) {
-		return -1;
-	}
-	g->pid = fork();
-	if (g->pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-		}
-		dup2(logfd, STDERR_FILENO);
-		execve(bin, (char *const *)argv, environ);
-		_exit(127);
-	}
-	close(logfd);
-	if (g->pid < 0) {
-		g->pid = 0;
-		return -1;
-	}
-	until = th_now_ms() + READY_MS;
-	while (th_now_ms() < until) {
-		char buf[4096];
-		const char *p;
-		int status;
-
-		read_file(g->log, buf, sizeof(buf));
-		if ((p = strstr(buf, "usersgw: ready on ")) != NULL &&
-		    (p = strstr(p, "127.0.0.1:")) != NULL &&
-		    sscanf(p + 10, "%d", &g->port) == 1 && g->port > 0) {
-			return 0;
-		}
-		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
-			g->pid = 0;
-			break;
-		}
-		nap_ms(10);
-	}
-	fprintf(stderr, "usersgw did not become ready\n");
-	gw_dump_log(g);
-	if (g->pid > 0) {
-		kill(g->pid, SIGKILL);
-		waitpid(g->pid, NULL, 0);
-		g->pid = 0;
-	}
-	return -1;
-}
-
-/* SIGTERM; the exit status (0: clean), 128+sig when it had to be killed. */
-static int
-gw_stop(gw_proc *g)
-{
-	long long until = th_now_ms() + 10000;
-	int status = 0;
-
-	if (g->pid <= 0) {
-		return -1;
-	}
-	kill(g->pid, SIGTERM);
-	while (th_now_ms() < until) {
-		if (waitpid(g->pid, &status, WNOHANG) == g->pid) {
-			g->pid = 0;
-			if (WIFEXITED(status)) {
-				if (WEXITSTATUS(status) != 0) {
-					gw_dump_log(g);
-				}
-				return WEXITSTATUS(status);
-			}
-			gw_dump_log(g);
-			return 128 + WTERMSIG(status);
-		}
-		nap_ms(10);
-	}
-	fprintf(stderr, "usersgw did not stop on SIGTERM\n");
-	gw_dump_log(g);
-	kill(g->pid, SIGKILL);
-	waitpid(g->pid, NULL, 0);
-	g->pid = 0;
-	return 128 + SIGKILL;
-}
-
-/* ------------------------------------------------------------------------
- * A small HTTP/1.1 client (one request per connection)
- */
-
-typedef struct http_res {
-	int status; /* -1: no answer */
-	char reason[64];
-	char *raw;     /* the whole response (owned) */
-	char *headers; /* into raw: after the status line */
-	size_t headers_len;
-	char *body; /* into raw */
-	size_t body_len;
-	json_t *json; /* the body when it parses as JSON */
-} http_res;
-
-static void
-http_res_fini(http_res *r)
-{
-	free(r->raw);
-	if (r->json != NULL) {
-		json_decref(r->json);
-	}
-	memset(r, 0, sizeof(*r));
-}
-
-static int
-connect_port(int port)
-{
-	struct sockaddr_in sa;
-	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-	if (fd < 0) {
-		return -1;
-	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((uint16_t)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-static int
-send_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
-
-		if (w < 0 && errno == EINTR) {
-			continue;
-		}
-		if (w <= 0) {
-			return -1;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-static void
-parse_response(http_res *r, size_t len)
-{
-	char *eol, *end;
-
-	r->status = -1;
-	if (len < 12 || strncmp(r->raw, "HTTP/1.1 ", 9) != 0 ||
-	    (eol = strstr(r->raw, "\r\n")) == NULL ||
-	    (end = strstr(r->raw, "\r\n\r\n")) == NULL) {
-		return;
-	}
-	r->status = atoi(r->raw + 9);
-	if (eol - r->raw > 13) {
-		size_t rl = (size_t)(eol - (r->raw + 13));
-
-		if (rl >= sizeof(r->reason)) {
-			rl = sizeof(r->reason) - 1;
-		}
-		memcpy(r->reason, r->raw + 13, rl);
-		r->reason[rl] = '\0';
-	}
-	r->headers = eol + 2;
-	r->headers_len = (size_t)(end + 2 - r->headers);
-	r->body = end + 4;
-	r->body_len = len - (size_t)(r->body - r->raw);
-	if (r->body_len > 0) {
-		r->json = json_loadb(r->body, r->body_len, 0, NULL);
-	}
-}
-
-/*
- * One request: method, path, extra header lines ("Name: value", NULL
- * ended, may be NULL), body (NULL: none; a Content-Length is added when
- * non-NULL). r->status -1 when there was no answer.
- */
-static void
-http(int port, const char *method, const char *path, const char *const *headers,
-     const char *body, http_res *r)
-{
-	char *req = NULL;
-	size_t req_len = 0;
-	FILE *f = open_memstream(&req, &req_len);
-	size_t cap = 65536, len = 0;
-	long long until = th_now_ms() + IO_TIMEOUT;
-	int fd;
-
-	memset(r, 0, sizeof(*r));
-	r->status = -1;
-	if (f == NULL) {
-		return;
-	}
-	fprintf(f, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-		method, path);
-	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
-		fprintf(f, "%s\r\n", headers[i]);
-	}
-	if (body != NULL) {
-		fprintf(f, "Content-Length: %zu\r\n", strlen(body));
-	}
-	fprintf(f, "\r\n");
-	if (body != NULL) {
-		fputs(body, f);
-	}
-	fclose(f);
-	fd = connect_port(port);
-	if (fd < 0 || send_all(fd, req, req_len) != 0) {
-		if (fd >= 0) {
-			close(fd);
-		}
-		free(req);
-		return;
-	}
-	free(req);
-	r->raw = malloc(cap + 1);
-	while (r->raw != NULL && th_now_ms() < until) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		ssize_t n;
-
-		if (poll(&pfd, 1, 100) <= 0) {
-			continue;
-		}
-		if (len == cap) {
-			char *bigger = realloc(r->raw, cap * 2 + 1);
-
-			if (bigger == NULL) {
-				break;
-			}
-			r->raw = bigger;
-			cap *= 2;
-		}
-		n = recv(fd, r->raw + len, cap - len, 0);
-		if (n < 0 && errno == EINTR) {
-			continue;
-		}
-		if (n <= 0) {
-			break;
-		}
-		len += (size_t)n;
-	}
-	close(fd);
-	if (r->raw == NULL) {
-		return;
-	}
-	r->raw[len] = '\0';
-	parse_response(r, len);
-}
-
-/* The n-th header named name (case-insensitive) into buf; NULL. */
-static const char *
-header(const http_res *r, const char *name, int nth, char *buf, size_t size)
-{
-	size_t nl = strlen(name);
-	const char *p = r->headers;
-	const char *end = r->headers ? r->headers + r->headers_len : NULL;
-
-	while (p != NULL && p < end) {
-		const char *eol = strstr(p, "\r\n");
-
-		if (eol == NULL || eol > end) {
-			break;
-		}
-		if ((size_t)(eol - p) > nl + 1 &&
-		    strncasecmp(p, name, nl) == 0 && p[nl] == ':' &&
-		    nth-- == 0) {
-			const char *v = p + nl + 1;
-			size_t vl;
-
-			while (*v == ' ') {
-				v++;
-			}
-			vl = (size_t)(eol - v);
-			if (vl >= size) {
-				vl = size - 1;
-			}
-			memcpy(buf, v, vl);
-			buf[vl] = '\0';
-			return buf;
-		}
-		p = eol + 2;
-	}
-	return NULL;
-}
 
 /* ------------------------------------------------------------------------
  * What each operation is asked, and what it must answer
@@ -524,7 +155,7 @@ static const char *const request_types[][2] = {
     {"csv", "text/csv"},
 };
 
-static gw_proc gw;
+static gwh_proc gw;
 static char admin_tok[4096], admin_ref[4096];
 static char user_id[24], org_id[40], fresh_id[24];
 static unsigned counter;
@@ -601,7 +232,7 @@ expand(const char *t, char *out, size_t size)
 /* Bearer token of the admin, a Content-Type when ct, extra (or NULL). */
 static void
 send_req(const char *method, const char *path, const char *ct,
-	 const char *extra, const char *body, http_res *r)
+	 const char *extra, const char *body, gwh_res *r)
 {
 	char auth[4200], cth[128];
 	const char *h[4];
@@ -617,7 +248,7 @@ send_req(const char *method, const char *path, const char *ct,
 		h[n++] = extra;
 	}
 	h[n] = NULL;
-	http(gw.port, method, path, h, body, r);
+	gwh_http(gw.port, method, path, h, body, r);
 }
 
 /* POST /users in JSON; the new id into id (24 bytes). 0 or -1. */
@@ -625,7 +256,7 @@ static int
 make_user(char *id)
 {
 	char body[256];
-	http_res r;
+	gwh_res r;
 	json_t *v;
 	int rc = -1;
 
@@ -640,7 +271,7 @@ make_user(char *id)
 		snprintf(id, 24, "%s", json_string_value(v));
 		rc = 0;
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	return rc;
 }
 
@@ -648,13 +279,13 @@ static int
 make_member(const char *org, const char *user)
 {
 	char path[256];
-	http_res r;
+	gwh_res r;
 	int st;
 
 	snprintf(path, sizeof(path), "/organizations/%s/members/%s", org, user);
 	send_req("POST", path, NULL, NULL, NULL, &r);
 	st = r.status;
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	return st == 200 ? 0 : -1;
 }
 
@@ -799,18 +430,18 @@ check_holds(json_t *j, const char *check)
 }
 
 static bool
-header_is(const http_res *r, const char *name, const char *value)
+header_is(const gwh_res *r, const char *name, const char *value)
 {
 	char buf[512];
 
-	return header(r, name, 0, buf, sizeof(buf)) != NULL &&
+	return gwh_header(r, name, 0, buf, sizeof(buf)) != NULL &&
 	       strcmp(buf, value) == 0;
 }
 
 static int failures_shown;
 
 static void
-show(const char *what, const http_res *r)
+show(const char *what, const gwh_res *r)
 {
 	if (failures_shown++ < 20) {
 		fprintf(stderr, "  %s: %d %s\n  %.*s\n", what, r->status,
@@ -826,7 +457,7 @@ show(const char *what, const http_res *r)
  */
 static bool
 check_answer(const char *what, const up_method *m, const gw_codec *c,
-	     bool jsonp, const op_case *oc, const http_res *r)
+	     bool jsonp, const op_case *oc, const gwh_res *r)
 {
 	const ProtobufCMessageDescriptor *out = m->desc->output;
 	const ProtobufCMessageDescriptor *shape;
@@ -990,7 +621,7 @@ one(const up_method *m, const up_route *rt, const gw_codec *c, bool jsonp,
 	ProtobufCMessage *msg = NULL;
 	char *body = NULL;
 	bool fields_in_body;
-	http_res r;
+	gwh_res r;
 
 	memset(&r, 0, sizeof(r));
 	if (setup(s) != 0) {
@@ -1047,7 +678,7 @@ one(const up_method *m, const up_route *rt, const gw_codec *c, bool jsonp,
 		 body != NULL ? request_type(jsonp ? &gw_codec_json : c) : NULL,
 		 NULL, body, &r);
 	CHECK(check_answer(what, m, jsonp ? &gw_codec_json : c, jsonp, oc, &r));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	free(body);
 	if (msg != NULL) {
 		protobuf_c_message_free_unpacked(msg, NULL);
@@ -1099,7 +730,7 @@ test_jsonp(void)
 		const up_method *m = up_method_at(i);
 		const op_spec *s = spec_of(m->desc->name);
 		char path[512];
-		http_res r;
+		gwh_res r;
 
 		if (s == NULL || m->n_routes == 0) {
 			continue;
@@ -1122,7 +753,7 @@ test_jsonp(void)
 			    json_path(r.json, "responseStatus.errors"), 0),
 			"fieldName")),
 		    "Callback");
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 }
 
@@ -1134,7 +765,7 @@ test_session(void)
 		const gw_codec *c = gw_codecs[f];
 		char path[64];
 		json_t *j;
-		http_res r;
+		gwh_res r;
 
 		snprintf(path, sizeof(path), "/auth.%s", c->name);
 		send_req("GET", path, NULL, NULL, NULL, &r);
@@ -1146,9 +777,9 @@ test_session(void)
 		if (j != NULL) {
 			json_decref(j);
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 
-		http(gw.port, "GET", path, NULL, NULL, &r);
+		gwh_http(gw.port, "GET", path, NULL, NULL, &r);
 		CHECK_INT(r.status, 401);
 		CHECK_STR(r.reason, "Unauthorized");
 		CHECK(header_is(&r, "content-type", c->content_type));
@@ -1164,7 +795,7 @@ test_session(void)
 		if (j != NULL) {
 			json_decref(j);
 		}
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 	}
 }
 
@@ -1173,7 +804,7 @@ static void
 expect_ct(const char *path, const char *accept, int status, const char *ct)
 {
 	char a[512];
-	http_res r;
+	gwh_res r;
 
 	if (accept != NULL) {
 		snprintf(a, sizeof(a), "Accept: %s", accept);
@@ -1188,7 +819,7 @@ expect_ct(const char *path, const char *accept, int status, const char *ct)
 	} else {
 		CHECK(true);
 	}
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 /* The rules of wire-formats.md section 2 over the wire. */
@@ -1200,7 +831,7 @@ test_negotiation(void)
 	const char *jsv = gw_codec_jsv.content_type;
 	const char *csv = gw_codec_csv.content_type;
 	char path[256], cb[128], body[256];
-	http_res r;
+	gwh_res r;
 
 	snprintf(path, sizeof(path), "/users/%s", user_id);
 	expect_ct(path, NULL, 200, json);
@@ -1247,7 +878,7 @@ test_negotiation(void)
 	CHECK_STR(
 	    json_string_value(json_path(r.json, "responseStatus.errorCode")),
 	    "NotAcceptable");
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 
 	/* the body's format answers when Accept is absent or * / * */
 	snprintf(body, sizeof(body),
@@ -1258,18 +889,18 @@ test_negotiation(void)
 	CHECK_INT(r.status, 200);
 	CHECK(header_is(&r, "content-type", xml));
 	CHECK(r.body != NULL && strstr(r.body, "<FirstName>Xml</FirstName>"));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	send_req("PATCH", path, "text/jsv", NULL, "{firstName:Jsv}", &r);
 	CHECK_INT(r.status, 200);
 	CHECK(header_is(&r, "content-type", jsv));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 	/* 415 answered in the format Accept chose */
 	send_req("POST", "/users", "text/plain", "Accept: application/xml", "x",
 		 &r);
 	CHECK_INT(r.status, 415);
 	CHECK(header_is(&r, "content-type", xml));
 	CHECK(r.body != NULL && strstr(r.body, "UnsupportedMediaType"));
-	http_res_fini(&r);
+	gwh_res_fini(&r);
 }
 
 int
@@ -1283,18 +914,18 @@ main(void)
 	if (th_daemon_start(&daemon_, NULL) != 0) {
 		return 1;
 	}
-	if (gw_start(&gw, "gw", NULL) != 0) {
+	if (gwh_start(&gw, &daemon_, "gw", NULL) != 0) {
 		th_daemon_stop(&daemon_);
 		return 1;
 	}
 	{
 		const char *h[] = {"Content-Type: application/json", NULL};
-		http_res r;
+		gwh_res r;
 
-		http(gw.port, "POST", "/auth/credentials", h,
-		     "{\"userName\":\"" TH_ADMIN_EMAIL
-		     "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-		     &r);
+		gwh_http(gw.port, "POST", "/auth/credentials", h,
+			 "{\"userName\":\"" TH_ADMIN_EMAIL
+			 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+			 &r);
 		CHECK_INT(r.status, 200);
 		snprintf(
 		    admin_tok, sizeof(admin_tok), "%s",
@@ -1302,13 +933,13 @@ main(void)
 		snprintf(
 		    admin_ref, sizeof(admin_ref), "%s",
 		    json_string_value(json_object_get(r.json, "refreshToken")));
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		send_req("POST", "/organizations", "application/json", NULL,
 			 "{\"name\":\"FmtOrg\"}", &r);
 		CHECK_INT(r.status, 200);
 		snprintf(org_id, sizeof(org_id), "%s",
 			 json_string_value(json_object_get(r.json, "id")));
-		http_res_fini(&r);
+		gwh_res_fini(&r);
 		CHECK_INT(make_user(user_id), 0);
 	}
 	if (check_failed == 0) {
@@ -1317,7 +948,7 @@ main(void)
 		test_session();
 		test_negotiation();
 	}
-	CHECK_INT(gw_stop(&gw), 0);
+	CHECK_INT(gwh_stop(&gw), 0);
 	if (check_failed > 0) {
 		th_daemon_dump_log(&daemon_);
 	}
