@@ -2,8 +2,14 @@
 # a round-trip property test over every DTO), the text/form field rules,
 # and both decoders fuzzed (their corpora replayed as ordinary tests).
 if(TARGET gw_codec)
+	# Random DTO messages for the codecs' round trips (tests/unit/codec_gen.h),
+	# shared by the codec tests here and in gateway_{xml,jsv_csv}.cmake.
+	add_library(codec_gen STATIC unit/codec_gen.c)
+	target_include_directories(codec_gen PUBLIC unit)
+	target_link_libraries(codec_gen PUBLIC gw_codec)
+
 	users_unit_test(test_codec_json)
-	target_link_libraries(test_codec_json PRIVATE gw_codec)
+	target_link_libraries(test_codec_json PRIVATE gw_codec codec_gen)
 	users_unit_test(test_fields)
 	target_link_libraries(test_fields PRIVATE gw_codec)
 

@@ -3,11 +3,11 @@
 # and both decoders fuzzed (their corpora replayed as ordinary tests).
 if(TARGET gw_codec)
 	users_unit_test(test_codec_jsv)
-	target_link_libraries(test_codec_jsv PRIVATE gw_codec)
+	target_link_libraries(test_codec_jsv PRIVATE gw_codec codec_gen)
 	users_fuzz_target(jsv fuzz_jsv.c gw_codec)
 	if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/test_codec_csv.c)
 		users_unit_test(test_codec_csv)
-		target_link_libraries(test_codec_csv PRIVATE gw_codec)
+		target_link_libraries(test_codec_csv PRIVATE gw_codec codec_gen)
 		users_fuzz_target(csv fuzz_csv.c gw_codec)
 	endif()
 endif()

@@ -4,7 +4,8 @@
 # ordinary test).
 if(TARGET gw_codec)
 	users_unit_test(test_codec_xml)
-	target_link_libraries(test_codec_xml PRIVATE gw_codec Threads::Threads)
+	target_link_libraries(test_codec_xml PRIVATE gw_codec codec_gen
+		Threads::Threads)
 
 	users_fuzz_target(xml fuzz_xml.c gw_codec)
 endif()

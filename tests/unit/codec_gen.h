@@ -10,310 +10,75 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include <stddef.h>
 
 #include "codec.h"
 
-#define GEN_UNUSED __attribute__((unused))
+#define GEN_N_DTOS 31
 
-static uint64_t gen_rng = 0x9e3779b97f4a7c15ull;
+/*
+ * What random strings are made of, and how map keys are made. The default
+ * (gen_style_default) stresses text formats: separators, quotes, brackets,
+ * line breaks, spaces at the ends, non-ASCII, formula starts, empty
+ * values; its map keys are random (possibly equal) strings. A codec's test
+ * can bring its own pieces, and with key_mid non-NULL distinct map keys
+ * "k<index><key_mid><0..99><key_end>" (for formats with one value a key).
+ */
+typedef struct gen_style {
+	const char *const *pieces;
+	size_t n_pieces;
+	const char *key_mid;
+	const char *key_end;
+} gen_style;
 
-static inline char *
-gen_dup(const char *s)
-{
-	size_t n = strlen(s) + 1;
-	char *d = malloc(n);
-	if (d == NULL) {
-		abort();
-	}
-	memcpy(d, s, n);
-	return d;
-}
+extern const gen_style gen_style_default;
 
-static inline uint32_t
-gen_rnd(uint32_t n)
-{
-	gen_rng ^= gen_rng << 13;
-	gen_rng ^= gen_rng >> 7;
-	gen_rng ^= gen_rng << 17;
-	return n == 0 ? 0 : (uint32_t)(gen_rng % n);
-}
+/* Makes the next messages with s (kept, not copied); the default first. */
+void gen_use(const gen_style *s);
 
-static const char *const gen_pieces[] GEN_UNUSED = {
-    "",
-    "a",
-    "Ada",
-    ",",
-    "\"",
-    "\"\"",
-    "[",
-    "]",
-    "{",
-    "}",
-    ":",
-    "\n",
-    "\r\n",
-    "\r",
-    "\t",
-    " ",
-    "  ",
-    "\\",
-    "'",
-    "=1+2",
-    "+",
-    "-",
-    "@x",
-    "\xc3\xa9",
-    "\xe6\x97\xa5\xe6\x9c\xac",
-    "\xf0\x9f\x98\x80",
-    "\x01",
-    "null",
-    "True",
-    "0",
-    "-1",
-    "a,b",
-    "[a,b]",
-    "{a:b}",
-    "\"x\",y",
-    "String",
-    "\xe2\x80\xa8",
-};
+/* A fixed-seed xorshift: 0..n-1 (0 when n is 0). */
+uint32_t gen_rnd(uint32_t n);
 
-static inline char *
-gen_string(bool guid)
-{
-	char buf[256];
-	size_t n = 0, k = gen_rnd(6);
+/* A malloc'd copy of s; aborts when out of memory. */
+char *gen_dup(const char *s);
 
-	if (guid) {
-		for (int i = 0; i < 32; i++) {
-			buf[i] = "0123456789abcdef"[gen_rnd(16)];
-		}
-		buf[32] = '\0';
-		return gen_dup(buf);
-	}
-	for (size_t i = 0; i < k; i++) {
-		const char *p = gen_pieces[gen_rnd(sizeof(gen_pieces) /
-						   sizeof(gen_pieces[0]))];
-		size_t l = strlen(p);
-		if (n + l < sizeof(buf)) {
-			memcpy(buf + n, p, l);
-			n += l;
-		}
-	}
-	buf[n] = '\0';
-	return gen_dup(buf);
-}
-
-static inline int64_t
-gen_i64(void)
-{
-	static const int64_t edge[] = {
-	    0, 1, -1, INT32_MAX, INT32_MIN, INT64_MAX, INT64_MIN, 42};
-	if (gen_rnd(2)) {
-		return edge[gen_rnd(8)];
-	}
-	return (int64_t)(((uint64_t)gen_rnd(UINT32_MAX) << 32) |
-			 gen_rnd(UINT32_MAX));
-}
-
-static inline size_t
-gen_esize(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
-static void gen_fill(ProtobufCMessage *m, int depth);
-
-/* One random value of f written at p. */
-static inline void
-gen_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, void *p, int depth)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		*(int32_t *)p = (int32_t)gen_i64();
-		break;
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		*(uint32_t *)p = (uint32_t)gen_i64();
-		break;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		*(int64_t *)p = gen_i64();
-		break;
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		*(uint64_t *)p = (uint64_t)gen_i64();
-		break;
-	case PROTOBUF_C_TYPE_FLOAT:
-		*(float *)p = (float)gen_rnd(1000) / 8;
-		break;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		*(double *)p = (double)gen_i64() / 3;
-		break;
-	case PROTOBUF_C_TYPE_BOOL:
-		*(protobuf_c_boolean *)p = (protobuf_c_boolean)gen_rnd(2);
-		break;
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *e = f->descriptor;
-		*(int *)p = e->values[gen_rnd(e->n_values)].value;
-		break;
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const up_field_info *fi = up_field_info_of(d, f);
-		*(char **)p = gen_string(fi != NULL && fi->guid);
-		break;
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		ProtobufCBinaryData *b = p;
-		b->len = gen_rnd(12);
-		b->data = malloc(b->len + 1);
-		for (size_t i = 0; i < b->len; i++) {
-			b->data[i] = (uint8_t)gen_rnd(256);
-		}
-		break;
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		ProtobufCMessage *sub = gw_msg_new(f->descriptor);
-		gen_fill(sub, depth + 1);
-		*(ProtobufCMessage **)p = sub;
-		break;
-	}
-	}
-}
+/* A random string (malloc'd): 32 hex digits when guid, else pieces. */
+char *gen_string(bool guid);
 
 /* Fills about two thirds of m's fields, nesting a few levels. */
-static GEN_UNUSED void
-gen_fill(ProtobufCMessage *m, int depth)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
+void gen_fill(ProtobufCMessage *m, int depth);
 
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		char *base = (char *)m;
-		if (gen_rnd(3) == 0) {
-			continue; /* unset */
-		}
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			size_t n =
-			    f->type == PROTOBUF_C_TYPE_MESSAGE && depth > 2
-				? 0
-				: gen_rnd(4);
-			char *arr = n ? calloc(n, gen_esize(f->type)) : NULL;
-			for (size_t k = 0; k < n; k++) {
-				gen_value(d, f, arr + k * gen_esize(f->type),
-					  depth);
-			}
-			if (gw_field_is_map(f)) {
-				/* maps hold no nulls */
-				for (size_t k = 0; k < n; k++) {
-					Users__V1__ResponseStatus__MetaEntry
-					    *e = ((void **)arr)[k];
-					if (e->key == NULL) {
-						e->key = gen_string(false);
-					}
-					if (e->value == NULL) {
-						e->value = gen_dup("");
-					}
-				}
-			}
-			*(size_t *)(base + f->quantifier_offset) = n;
-			*(char **)(base + f->offset) = arr;
-			continue;
-		}
-		if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth > 3 &&
-		    !gw_msg_is_list_wrapper(f->descriptor)) {
-			continue;
-		}
-		gen_value(d, f, base + f->offset, depth);
-		if (f->type != PROTOBUF_C_TYPE_STRING &&
-		    f->type != PROTOBUF_C_TYPE_MESSAGE) {
-			*(protobuf_c_boolean *)(base + f->quantifier_offset) =
-			    1;
-		}
-	}
-}
-
-static GEN_UNUSED bool
-gen_same_packed(const ProtobufCMessage *a, const ProtobufCMessage *b)
-{
-	size_t na = protobuf_c_message_get_packed_size(a);
-	size_t nb = protobuf_c_message_get_packed_size(b);
-	uint8_t *pa, *pb;
-	bool same;
-
-	if (na != nb) {
-		return false;
-	}
-	pa = malloc(na + 1);
-	pb = malloc(nb + 1);
-	if (pa == NULL || pb == NULL) {
-		abort();
-	}
-	protobuf_c_message_pack(a, pa);
-	protobuf_c_message_pack(b, pb);
-	same = memcmp(pa, pb, na) == 0;
-	free(pa);
-	free(pb);
-	return same;
-}
+/* Whether a and b pack to the same protobuf bytes. */
+bool gen_same_packed(const ProtobufCMessage *a, const ProtobufCMessage *b);
 
 /* Every message of users.proto. */
-static const ProtobufCMessageDescriptor *const gen_all_dtos[] GEN_UNUSED = {
-    &users__v1__string_list__descriptor,
-    &users__v1__response_error__descriptor,
-    &users__v1__response_status__descriptor,
-    &users__v1__error_response__descriptor,
-    &users__v1__user_info__descriptor,
-    &users__v1__new_user__descriptor,
-    &users__v1__patch_user__descriptor,
-    &users__v1__get_user__descriptor,
-    &users__v1__list_users__descriptor,
-    &users__v1__list_users_response__descriptor,
-    &users__v1__delete_user__descriptor,
-    &users__v1__delete_user_response__descriptor,
-    &users__v1__organization_basic_view__descriptor,
-    &users__v1__business_user_profile_data_view__descriptor,
-    &users__v1__business_user_profile_data_response__descriptor,
-    &users__v1__update_business_user__descriptor,
-    &users__v1__organization__descriptor,
-    &users__v1__create_organization__descriptor,
-    &users__v1__get_organization__descriptor,
-    &users__v1__list_organizations__descriptor,
-    &users__v1__list_organizations_response__descriptor,
-    &users__v1__add_organization_member__descriptor,
-    &users__v1__remove_organization_member__descriptor,
-    &users__v1__organization_member_response__descriptor,
-    &users__v1__authenticate__descriptor,
-    &users__v1__authenticate_response__descriptor,
-    &users__v1__get_access_token__descriptor,
-    &users__v1__get_access_token_response__descriptor,
-    &users__v1__basic_credentials__descriptor,
-    &users__v1__request_envelope__descriptor,
-    &users__v1__response_envelope__descriptor,
-};
+extern const ProtobufCMessageDescriptor *const gen_all_dtos[GEN_N_DTOS];
+
+/*
+ * Helpers for the golden cases. Each returns what the caller frees (the
+ * message with protobuf_c_message_free_unpacked(), the rest with free()),
+ * and aborts when out of memory.
+ */
+
+/* A one-element string array holding a copy of s. */
+char **gen_strs1(const char *s);
+
+/* A map entry of d (a ResponseStatus or ResponseError meta entry) k: v. */
+void *gen_meta_entry(const ProtobufCMessageDescriptor *d, const char *k,
+		     const char *v);
+
+/* The seeds' placeholder organization (zero Id, Name "String", type
+ * Unknown) with one sub-organization nested for each level above 1. */
+Users__V1__OrganizationBasicView *gen_org_placeholder(int levels);
+
+/* m encoded with c, NUL-terminated; NULL when c refuses it. */
+char *gen_encode(const gw_codec *c, const void *m);
+
+/* s[0..n) decoded with c into a new d, lim NULL for the defaults; NULL
+ * and *err (cleared first) when c refuses it. */
+ProtobufCMessage *gen_decode(const gw_codec *c,
+			     const ProtobufCMessageDescriptor *d, const char *s,
+			     size_t n, const gw_limits *lim,
+			     gw_decode_error *err);
 
 #endif /* CODEC_GEN_H */

@@ -19,41 +19,17 @@
 	"Id,IsAuthenticated,FirstName,LastName,Name,AvatarUrl,EmailAddress,"   \
 	"Roles,AccountIds,AccountNames,ManagerAccess,DashboardPermissions\r\n"
 
-static char **
-strs1(const char *s)
-{
-	char **v = malloc(sizeof(char *));
-	v[0] = gen_dup(s);
-	return v;
-}
-
 static char *
 encode(const void *m)
 {
-	gw_buf b = {0};
-	char *s;
-
-	if (gw_codec_csv.encode(m, &b) != 0) {
-		gw_buf_fini(&b);
-		return NULL;
-	}
-	s = gen_dup(b.data != NULL ? b.data : "");
-	gw_buf_fini(&b);
-	return s;
+	return gen_encode(&gw_codec_csv, m);
 }
 
 static ProtobufCMessage *
 decode_lim(const ProtobufCMessageDescriptor *d, const char *s,
 	   const gw_limits *lim, gw_decode_error *err)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-
-	memset(err, 0, sizeof(*err));
-	if (gw_codec_csv.decode(m, s, strlen(s), lim, err) != 0) {
-		protobuf_c_message_free_unpacked(m, NULL);
-		return NULL;
-	}
-	return m;
+	return gen_decode(&gw_codec_csv, d, s, strlen(s), lim, err);
 }
 
 static ProtobufCMessage *
@@ -77,11 +53,11 @@ seed_userinfo(void)
 	u->avatar_url = gen_dup("String");
 	u->email_address = gen_dup("String");
 	u->n_roles = 1;
-	u->roles = strs1("String");
+	u->roles = gen_strs1("String");
 	u->n_account_ids = 1;
-	u->account_ids = strs1("String");
+	u->account_ids = gen_strs1("String");
 	u->n_account_names = 1;
-	u->account_names = strs1("String");
+	u->account_names = gen_strs1("String");
 	u->n_dashboard_permissions = 1;
 	u->dashboard_permissions = malloc(sizeof(int));
 	u->dashboard_permissions[0] =

@@ -101,41 +101,18 @@ static const char seed_response[] =
     "\t}\n"
     "}";
 
-static char **
-strs1(const char *s)
-{
-	char **v = malloc(sizeof(char *));
-	v[0] = gen_dup(s);
-	return v;
-}
-
 /* Encodes m with the JSV codec; the caller frees the result. */
 static char *
 encode(const void *m)
 {
-	gw_buf b = {0};
-	char *s;
-
-	if (gw_codec_jsv.encode(m, &b) != 0) {
-		gw_buf_fini(&b);
-		return NULL;
-	}
-	s = gen_dup(b.data != NULL ? b.data : "");
-	gw_buf_fini(&b);
-	return s;
+	return gen_encode(&gw_codec_jsv, m);
 }
 
 static ProtobufCMessage *
 decode_n(const ProtobufCMessageDescriptor *d, const char *s, size_t n,
 	 gw_decode_error *err)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-
-	if (gw_codec_jsv.decode(m, s, n, NULL, err) != 0) {
-		protobuf_c_message_free_unpacked(m, NULL);
-		return NULL;
-	}
-	return m;
+	return gen_decode(&gw_codec_jsv, d, s, n, NULL, err);
 }
 
 static ProtobufCMessage *
@@ -238,17 +215,6 @@ org_placeholder(int levels)
 	return o;
 }
 
-static void *
-meta_entry(const ProtobufCMessageDescriptor *d, const char *k, const char *v)
-{
-	/* ResponseStatus and ResponseError entries have the same layout */
-	Users__V1__ResponseStatus__MetaEntry *e = malloc(d->sizeof_message);
-	d->message_init((ProtobufCMessage *)e);
-	e->key = gen_dup(k);
-	e->value = gen_dup(v);
-	return e;
-}
-
 static Users__V1__BusinessUserProfileDataResponse *
 seed_response_message(void)
 {
@@ -274,7 +240,7 @@ seed_response_message(void)
 	v->temporary_phone_number = gen_dup("String");
 	v->has_phone_number_confirmed = 1;
 	v->n_roles = 1;
-	v->roles = strs1("String");
+	v->roles = gen_strs1("String");
 	/* dashed in memory: written as the seed's 32 digits */
 	v->organization_id = gen_dup("00000000-0000-0000-0000-000000000000");
 	v->n_business_organizations = 1;
@@ -289,8 +255,8 @@ seed_response_message(void)
 	e->n_meta = 1;
 	e->meta = malloc(sizeof(void *));
 	e->meta[0] =
-	    meta_entry(&users__v1__response_error__meta_entry__descriptor,
-		       "String", "String");
+	    gen_meta_entry(&users__v1__response_error__meta_entry__descriptor,
+			   "String", "String");
 	st->error_code = gen_dup("String");
 	st->message = gen_dup("String");
 	st->stack_trace = gen_dup("String");
@@ -300,8 +266,8 @@ seed_response_message(void)
 	st->n_meta = 1;
 	st->meta = malloc(sizeof(void *));
 	st->meta[0] =
-	    meta_entry(&users__v1__response_status__meta_entry__descriptor,
-		       "String", "String");
+	    gen_meta_entry(&users__v1__response_status__meta_entry__descriptor,
+			   "String", "String");
 	r->data = v;
 	r->response_status = st;
 	return r;
@@ -538,7 +504,7 @@ test_encode_kinds(void)
 	free(s);
 	er->response_status->n_meta = 1;
 	er->response_status->meta = malloc(sizeof(void *));
-	er->response_status->meta[0] = meta_entry(
+	er->response_status->meta[0] = gen_meta_entry(
 	    &users__v1__response_status__meta_entry__descriptor, "a:b", "");
 	s = encode(er);
 	CHECK_STR(s, "{responseStatus:{errorCode:NotFound,message:Not found.,"
