@@ -7,5 +7,5 @@ if(TARGET gw_codec)
 	target_link_libraries(test_codec_xml PRIVATE gw_codec codec_gen
 		Threads::Threads)
 
-	users_fuzz_target(xml fuzz_xml.c gw_codec)
+	users_fuzz_target(xml fuzz_xml.c fuzz_codec)
 endif()

@@ -5,71 +5,15 @@
  * (decode(encode(m)) == m, compared by packed bytes). Never a crash, a
  * leak, a mismatch, or an external entity load (the loader aborts).
  */
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <libxml/parser.h>
 
-#include "codec.h"
+#include "fuzz_codec.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool
-same_packed(const ProtobufCMessage *a, const ProtobufCMessage *b)
-{
-	size_t na = protobuf_c_message_get_packed_size(a);
-	size_t nb = protobuf_c_message_get_packed_size(b);
-	uint8_t *pa, *pb;
-	bool same;
-
-	if (na != nb) {
-		return false;
-	}
-	pa = malloc(na + 1);
-	pb = malloc(nb + 1);
-	if (pa == NULL || pb == NULL) {
-		abort();
-	}
-	protobuf_c_message_pack(a, pa);
-	protobuf_c_message_pack(b, pb);
-	same = memcmp(pa, pb, na) == 0;
-	free(pa);
-	free(pb);
-	return same;
-}
-
-static void
-one(const ProtobufCMessageDescriptor *d, const uint8_t *data, size_t size)
-{
-	ProtobufCMessage *m = gw_msg_new(d), *back = NULL;
-	gw_decode_error err;
-	gw_buf out = {0};
-
-	if (m == NULL) {
-		abort();
-	}
-	if (gw_codec_xml.decode(m, (const char *)data, size, NULL, &err) == 0) {
-		if (gw_codec_xml.encode(m, &out) != 0) {
-			abort();
-		}
-		back = gw_msg_new(d);
-		if (back == NULL ||
-		    gw_codec_xml.decode(back, out.data, out.len, NULL, &err) !=
-			0 ||
-		    !same_packed(m, back)) {
-			abort();
-		}
-	} else if (memchr(err.message, '\0', sizeof(err.message)) == NULL ||
-		   err.message[0] == '\0') {
-		abort();
-	}
-	gw_buf_fini(&out);
-	if (back != NULL) {
-		protobuf_c_message_free_unpacked(back, NULL);
-	}
-	protobuf_c_message_free_unpacked(m, NULL);
-}
 
 static xmlParserInputPtr
 no_loads(const char *url, const char *id, xmlParserCtxtPtr ctxt)
@@ -83,6 +27,14 @@ no_loads(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	static const fuzz_codec fc = {&gw_codec_xml, NULL, NULL, true};
+	static const ProtobufCMessageDescriptor *const extra[] = {
+	    &users__v1__user_info__descriptor,
+	    &users__v1__business_user_profile_data_response__descriptor,
+	    &users__v1__list_users_response__descriptor,
+	    &users__v1__response_status__descriptor,
+	    &users__v1__request_envelope__descriptor,
+	    NULL};
 	static bool ready;
 
 	if (!ready) {
@@ -92,14 +44,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		xmlSetExternalEntityLoader(no_loads);
 		ready = true;
 	}
-	for (size_t i = 0; i < up_method_count(); i++) {
-		one(up_method_at(i)->desc->input, data, size);
-	}
-	one(&users__v1__user_info__descriptor, data, size);
-	one(&users__v1__business_user_profile_data_response__descriptor, data,
-	    size);
-	one(&users__v1__list_users_response__descriptor, data, size);
-	one(&users__v1__response_status__descriptor, data, size);
-	one(&users__v1__request_envelope__descriptor, data, size);
+	fuzz_codec_all(&fc, data, size, extra);
 	return 0;
 }
