@@ -11,7 +11,7 @@ endif()
 # End to end: usersd + usersgw serving the pages, DTOs and OpenAPI; the node
 # checks use the npm packages of tests/meta, installed by the meta_node
 # fixture (npm ci into the build directory, only when missing or changed).
-if(TARGET usersgw AND TARGET users_harness)
+if(TARGET gw_harness)
 	set(META_NODE_DIR ${CMAKE_BINARY_DIR}/meta-node)
 	set(META_OUT_DIR ${CMAKE_BINARY_DIR}/meta)
 	add_test(NAME meta_node_setup
@@ -21,7 +21,7 @@ if(TARGET usersgw AND TARGET users_harness)
 		FIXTURES_SETUP meta_node LABELS integration)
 
 	add_executable(test_meta_gw integration/test_meta_gw.c)
-	target_link_libraries(test_meta_gw PRIVATE users_harness)
+	target_link_libraries(test_meta_gw PRIVATE gw_harness)
 	set_target_properties(test_meta_gw PROPERTIES
 		RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 	add_dependencies(test_meta_gw usersgw)

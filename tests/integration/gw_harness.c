@@ -62,14 +62,9 @@ gwh_dump_log(const gwh_proc *g)
 	fprintf(stderr, "---- %s\n%s----\n", g->log, buf);
 }
 
-/*
- * Starts usersgw --listen 127.0.0.1:0 --daemon <daemon> --threads 2
- * --max-body 4096 --deadline 1000 [extra...], stderr into <dir>/<name>.log,
- * and waits for "usersgw: ready on ...:PORT".
- */
 int
-gwh_start(gwh_proc *g, const th_daemon *d, const char *name,
-	  const char *const *extra)
+gwh_spawn(gwh_proc *g, const th_daemon *d, const char *name,
+	  const char *const *args)
 {
 	char bin[512];
 	const char *argv[40];
@@ -87,14 +82,8 @@ gwh_start(gwh_proc *g, const th_daemon *d, const char *name,
 	argv[n++] = "127.0.0.1:0";
 	argv[n++] = "--daemon";
 	argv[n++] = d->url;
-	argv[n++] = "--threads";
-	argv[n++] = "2";
-	argv[n++] = "--max-body";
-	argv[n++] = "4096";
-	argv[n++] = "--deadline";
-	argv[n++] = "1000";
-	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 38; i++) {
-		argv[n++] = extra[i];
+	for (size_t i = 0; args != NULL && args[i] != NULL && n < 38; i++) {
+		argv[n++] = args[i];
 	}
 	argv[n] = NULL;
 	logfd = open(g->log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -144,6 +133,21 @@ gwh_start(gwh_proc *g, const th_daemon *d, const char *name,
 		g->pid = 0;
 	}
 	return -1;
+}
+
+int
+gwh_start(gwh_proc *g, const th_daemon *d, const char *name,
+	  const char *const *extra)
+{
+	const char *args[40] = {"--threads", "2",          "--max-body",
+				"4096",      "--deadline", "1000"};
+	size_t n = 6;
+
+	for (size_t i = 0; extra != NULL && extra[i] != NULL && n < 39; i++) {
+		args[n++] = extra[i];
+	}
+	args[n] = NULL;
+	return gwh_spawn(g, d, name, args);
 }
 
 /* SIGTERM; the exit status (0: clean), 128+sig when it had to be killed. */

@@ -37,10 +37,17 @@ typedef struct gwh_res {
 void gwh_nap_ms(long ms);
 
 /*
- * Starts usersgw --listen 127.0.0.1:0 --daemon <d->url> --threads 2
- * --max-body 4096 --deadline 1000 [extra...] (extra NULL-terminated, or
- * NULL), stderr into <d->dir>/<name>.log, and waits for "usersgw: ready on
- * ...:PORT". 0, or -1 (the log printed, nothing left running).
+ * Starts usersgw --listen 127.0.0.1:0 --daemon <d->url> [args...] (args
+ * NULL-terminated, or NULL), stderr into <d->dir>/<name>.log, and waits for
+ * "usersgw: ready on ...:PORT". 0, or -1 (the log printed, nothing left
+ * running).
+ */
+int gwh_spawn(gwh_proc *g, const th_daemon *d, const char *name,
+	      const char *const *args);
+
+/*
+ * gwh_spawn() as the gateway tests run it: --threads 2 --max-body 4096
+ * --deadline 1000 [extra...] (extra NULL-terminated, or NULL).
  */
 int gwh_start(gwh_proc *g, const th_daemon *d, const char *name,
 	      const char *const *extra);

@@ -28,29 +28,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gw_harness.h"
 #include "harness.h"
 
-extern char **environ;
-
-#define READY_MS 10000
-#define CURL_MS  15000
-#define NODE_MS  120000
+#define CURL_MS 15000
+#define NODE_MS 120000
 
 static th_daemon daemon_;
-static pid_t gw_pid;
-static int gw_port;
-static char gw_log[256];
+static gwh_proc gw;
 static const char *node_dir;
 static const char *out_dir;
-
-static void
-nap_ms(long ms)
-{
-	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
 
 /* The whole file, NUL-terminated (malloc'd), or NULL. */
 static char *
@@ -96,88 +83,6 @@ spit(const char *path, const char *data, size_t len)
 		rc = -1;
 	}
 	return rc;
-}
-
-static int
-gw_start(void)
-{
-	char bin[512];
-	const char *argv[] = {bin,        "--listen",  "127.0.0.1:0",
-			      "--daemon", daemon_.url, "--threads",
-			      "2",        NULL};
-	long long until;
-	int logfd;
-
-	if (th_bin("usersgw", bin, sizeof(bin)) != 0) {
-		return -1;
-	}
-	snprintf(gw_log, sizeof(gw_log), "%s/usersgw.log", daemon_.dir);
-	logfd = open(gw_log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (logfd < 0) {
-		return -1;
-	}
-	gw_pid = fork();
-	if (gw_pid == 0) {
-		int null = open("/dev/null", O_RDWR);
-
-		if (null >= 0) {
-			dup2(null, STDIN_FILENO);
-			dup2(null, STDOUT_FILENO);
-		}
-		dup2(logfd, STDERR_FILENO);
-		execve(bin, (char *const *)argv, environ);
-		_exit(127);
-	}
-	close(logfd);
-	if (gw_pid < 0) {
-		gw_pid = 0;
-		return -1;
-	}
-	until = th_now_ms() + READY_MS;
-	while (th_now_ms() < until) {
-		char *log = slurp(gw_log, NULL);
-		const char *p =
-		    log != NULL ? strstr(log, "usersgw: ready on ") : NULL;
-		int status;
-
-		if (p != NULL && (p = strstr(p, "127.0.0.1:")) != NULL &&
-		    sscanf(p + 10, "%d", &gw_port) == 1 && gw_port > 0) {
-			free(log);
-			return 0;
-		}
-		free(log);
-		if (waitpid(gw_pid, &status, WNOHANG) == gw_pid) {
-			gw_pid = 0;
-			break;
-		}
-		nap_ms(10);
-	}
-	fprintf(stderr, "usersgw did not become ready\n");
-	return -1;
-}
-
-static int
-gw_stop(void)
-{
-	long long until = th_now_ms() + 10000;
-	int status;
-
-	if (gw_pid <= 0) {
-		return -1;
-	}
-	kill(gw_pid, SIGTERM);
-	while (th_now_ms() < until) {
-		if (waitpid(gw_pid, &status, WNOHANG) == gw_pid) {
-			gw_pid = 0;
-			return WIFEXITED(status) ? WEXITSTATUS(status)
-						 : 128 + WTERMSIG(status);
-		}
-		nap_ms(10);
-	}
-	kill(gw_pid, SIGKILL);
-	waitpid(gw_pid, NULL, 0);
-	gw_pid = 0;
-	return 128 + SIGKILL;
 }
 
 /* name found on $PATH into buf (th_run wants a path); name when not. */
@@ -270,7 +175,7 @@ fetch(const char *method, const char *path, const char *hdr, const char *ctype,
 
 	memset(r, 0, sizeof(*r));
 	r->status = -1;
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", gw_port, path);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d%s", gw.port, path);
 	snprintf(bodyf, sizeof(bodyf), "%s/curl.body", daemon_.dir);
 	snprintf(hdrf, sizeof(hdrf), "%s/curl.headers", daemon_.dir);
 	snprintf(dataf, sizeof(dataf), "@%s/curl.data", daemon_.dir);
@@ -574,7 +479,7 @@ test_files(void)
 	snprintf(py, sizeof(py), "%s/dtos.py", out_dir);
 	snprintf(script, sizeof(script), "%s/test_meta_checks.mjs", node_dir);
 	snprintf(oa, sizeof(oa), "%s/openapi.json", out_dir);
-	snprintf(url, sizeof(url), "http://127.0.0.1:%d", gw_port);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d", gw.port);
 	exe("python3", python, sizeof(python));
 	exe("node", node, sizeof(node));
 	{
@@ -614,18 +519,15 @@ main(int argc, char **argv)
 	if (th_daemon_start(&daemon_, NULL) != 0) {
 		return 1;
 	}
-	if (gw_start() != 0) {
-		char *log = slurp(gw_log, NULL);
-
-		fprintf(stderr, "%s\n", log != NULL ? log : "");
-		free(log);
+	if (gwh_spawn(&gw, &daemon_, "usersgw",
+		      (const char *const[]){"--threads", "2", NULL}) != 0) {
 		th_daemon_stop(&daemon_);
 		return 1;
 	}
 	test_routes();
 	test_samples_accepted();
 	test_files();
-	CHECK_INT(gw_stop(), 0);
+	CHECK_INT(gwh_stop(&gw), 0);
 	CHECK_INT(th_daemon_stop(&daemon_), 0);
 	return check_done();
 }
