@@ -2,8 +2,9 @@
 # a round-trip property test over every DTO), the text/form field rules,
 # and both decoders fuzzed (their corpora replayed as ordinary tests).
 if(TARGET gw_codec)
-	# Random DTO messages for the codecs' round trips (tests/unit/codec_gen.h),
-	# shared by the codec tests here and in gateway_{xml,jsv_csv}.cmake.
+	# Random DTO messages for the codecs' round trips and their comparison
+	# (tests/unit/codec_gen.h): the codec tests here and in
+	# gateway_{xml,jsv_csv}.cmake, and fuzz_codec below.
 	add_library(codec_gen STATIC unit/codec_gen.c)
 	target_include_directories(codec_gen PUBLIC unit)
 	target_link_libraries(codec_gen PUBLIC gw_codec)
@@ -17,7 +18,7 @@ if(TARGET gw_codec)
 	# fuzz targets (here and in gateway_{xml,jsv_csv}.cmake).
 	add_library(fuzz_codec STATIC fuzz/fuzz_codec.c)
 	target_include_directories(fuzz_codec PUBLIC fuzz)
-	target_link_libraries(fuzz_codec PUBLIC gw_codec)
+	target_link_libraries(fuzz_codec PUBLIC gw_codec PRIVATE codec_gen)
 
 	users_fuzz_target(json fuzz_json.c fuzz_codec)
 	users_fuzz_target(form fuzz_form.c fuzz_codec)

@@ -6,31 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "codec_gen.h"
 #include "fuzz_codec.h"
-
-static bool
-same_packed(const ProtobufCMessage *a, const ProtobufCMessage *b)
-{
-	size_t na = protobuf_c_message_get_packed_size(a);
-	size_t nb = protobuf_c_message_get_packed_size(b);
-	uint8_t *pa, *pb;
-	bool same;
-
-	if (na != nb) {
-		return false;
-	}
-	pa = malloc(na + 1);
-	pb = malloc(nb + 1);
-	if (pa == NULL || pb == NULL) {
-		abort();
-	}
-	protobuf_c_message_pack(a, pa);
-	protobuf_c_message_pack(b, pb);
-	same = memcmp(pa, pb, na) == 0;
-	free(pa);
-	free(pb);
-	return same;
-}
 
 void
 fuzz_codec_one(const fuzz_codec *fc, const ProtobufCMessageDescriptor *d,
@@ -57,7 +34,7 @@ fuzz_codec_one(const fuzz_codec *fc, const ProtobufCMessageDescriptor *d,
 		if (back == NULL ||
 		    fc->codec->decode(back, out.data, out.len, NULL, &err) !=
 			0 ||
-		    !same_packed(m, back)) {
+		    !gen_same_packed(m, back)) {
 			abort();
 		}
 	} else if (memchr(err.message, '\0', sizeof(err.message)) == NULL ||
