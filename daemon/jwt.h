@@ -45,7 +45,7 @@ typedef struct ud_jwt_claims {
 	int64_t iat; /* unix seconds */
 	int64_t exp;
 	int64_t tv; /* token version */
-	char *name;  /* display name (may be NULL) */
+	char *name; /* display name (may be NULL) */
 	char *email;
 	ud_strv roles;
 	ud_strv perms;
@@ -58,7 +58,7 @@ void ud_jwt_claims_fini(ud_jwt_claims *c);
  * malloc'd NUL-terminated string the caller frees. 0 or UP_INTERNAL.
  */
 int ud_jwt_sign(const ud_jwt_key *k, ud_jwt_kind kind, const ud_user *u,
-                int64_t now_s, int64_t ttl_s, char **out);
+		int64_t now_s, int64_t ttl_s, char **out);
 
 /*
  * Verifies tok (len bytes) as a token of the given kind at time now_s and
@@ -67,6 +67,6 @@ int ud_jwt_sign(const ud_jwt_key *k, ud_jwt_kind kind, const ud_user *u,
  * token.
  */
 int ud_jwt_verify(const ud_jwt_key *k, ud_jwt_kind kind, const char *tok,
-                  size_t len, int64_t now_s, ud_jwt_claims *out);
+		  size_t len, int64_t now_s, ud_jwt_claims *out);
 
 #endif

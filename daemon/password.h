@@ -12,8 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UD_PASSWORD_MIN_LEN 8
-#define UD_PASSWORD_MAX_LEN 1024
+#define UD_PASSWORD_MIN_LEN  8
+#define UD_PASSWORD_MAX_LEN  1024
 #define UD_PASSWORD_HASH_MAX 192 /* longest encoded hash, NUL included */
 
 typedef struct ud_password_cost {
@@ -31,7 +31,7 @@ extern const ud_password_cost ud_password_cost_default;
  * 8..1024), or UP_INTERNAL.
  */
 int ud_password_hash(const ud_password_cost *cost, const char *pw, size_t len,
-                     char *out, size_t out_size);
+		     char *out, size_t out_size);
 
 /*
  * Verifies pw against an encoded hash, in constant time for the comparison.
@@ -44,6 +44,6 @@ int ud_password_verify(const char *encoded, const char *pw, size_t len);
  * should be rehashed at the next successful login).
  */
 bool ud_password_needs_rehash(const char *encoded,
-                              const ud_password_cost *cost);
+			      const ud_password_cost *cost);
 
 #endif

@@ -21,11 +21,7 @@ const gw_limits gw_limits_default = {
 };
 
 const gw_codec *const gw_codecs[] = {
-    &gw_codec_json,
-    &gw_codec_jsv,
-    &gw_codec_csv,
-    &gw_codec_xml,
-    NULL,
+    &gw_codec_json, &gw_codec_jsv, &gw_codec_csv, &gw_codec_xml, NULL,
 };
 
 /* Request Content-Types read (wire-formats.md section 1) -> codec name. */

@@ -58,7 +58,7 @@ typedef struct gw_codec {
 	 * unknown names are ignored. 0, or -1 with err filled.
 	 */
 	int (*decode)(ProtobufCMessage *msg, const char *body, size_t len,
-	              const gw_limits *lim, gw_decode_error *err);
+		      const gw_limits *lim, gw_decode_error *err);
 	/* Appends msg in this format to out. 0 or -1. */
 	int (*encode)(const ProtobufCMessage *msg, gw_buf *out);
 } gw_codec;
@@ -85,8 +85,7 @@ ProtobufCMessage *gw_msg_new(const ProtobufCMessageDescriptor *d);
  * ignored (returns 0). 0, or -1 with err filled.
  */
 int gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
-                    const char *value, size_t value_len,
-                    gw_decode_error *err);
+		    const char *value, size_t value_len, gw_decode_error *err);
 
 /*
  * Applies every pair of an application/x-www-form-urlencoded body or a
@@ -95,13 +94,13 @@ int gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
  * predefined routes' rule for the query string). 0 or -1 with err.
  */
 int gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
-                    bool only_unset, const gw_limits *lim,
-                    gw_decode_error *err);
+		    bool only_unset, const gw_limits *lim,
+		    gw_decode_error *err);
 
 /* The field of d whose wire name, PascalCase or proto name is name. */
 const ProtobufCFieldDescriptor *
 gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
-                 size_t len);
+		 size_t len);
 
 /* ------------------------------------------------------------------------
  * Shared by the codec files (gw_codec module-internal; not for the server).
@@ -110,17 +109,17 @@ gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
  */
 
 /* Fills err (field may be NULL for ""). */
-void gw_error_set(gw_decode_error *err, const char *field, const char *fmt,
-                  ...) __attribute__((format(printf, 3, 4)));
+void gw_error_set(gw_decode_error *err, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* The wire name ("accountIds") and PascalCase name ("AccountIds") of f;
  * the proto name when the message is outside the contract. */
 const char *gw_field_json_name(const ProtobufCMessageDescriptor *d,
-                               const ProtobufCFieldDescriptor *f);
+			       const ProtobufCFieldDescriptor *f);
 const char *gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
-                                 const ProtobufCFieldDescriptor *f);
+				 const ProtobufCFieldDescriptor *f);
 bool gw_field_is_guid(const ProtobufCMessageDescriptor *d,
-                      const ProtobufCFieldDescriptor *f);
+		      const ProtobufCFieldDescriptor *f);
 /* A map<k,v> field (a repeated message of a key/value MapEntry). */
 bool gw_field_is_map(const ProtobufCFieldDescriptor *f);
 /* Messages with the list_wrapper option: written as their list. */
@@ -131,17 +130,16 @@ gw_list_wrapper_items(const ProtobufCMessageDescriptor *d);
 
 /* Set: a string/message non-NULL, has_ true, a list non-empty. */
 bool gw_field_present(const ProtobufCMessage *m,
-                      const ProtobufCFieldDescriptor *f);
+		      const ProtobufCFieldDescriptor *f);
 /* Items of a repeated field. */
 size_t gw_field_count(const ProtobufCMessage *m,
-                      const ProtobufCFieldDescriptor *f);
+		      const ProtobufCFieldDescriptor *f);
 /* Frees what f holds and makes it unset (a list empty). */
 void gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f);
 /* Stores sub (a message of f's type, now owned by m; freed on failure) in
  * a message field, or appends it to a repeated one. 0 or -1. */
-int gw_field_put_message(ProtobufCMessage *m,
-                         const ProtobufCFieldDescriptor *f,
-                         ProtobufCMessage *sub, gw_decode_error *err);
+int gw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+			 ProtobufCMessage *sub, gw_decode_error *err);
 /*
  * Sets scalar field f (or appends to repeated f when append) from one
  * text value: strings verbatim (Guids normalised to 32 lowercase hex),
@@ -150,21 +148,21 @@ int gw_field_put_message(ProtobufCMessage *m,
  * Checks UTF-8, NUL and lim->max_string. 0, or -1 with err.
  */
 int gw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                      const char *text, size_t len, bool append,
-                      const gw_limits *lim, gw_decode_error *err);
+		      const char *text, size_t len, bool append,
+		      const gw_limits *lim, gw_decode_error *err);
 /* The same, errors naming field nf of nd (the list_wrapper field whose
  * items are being set) instead of f. */
-int gw_field_set_text_as(ProtobufCMessage *m,
-                         const ProtobufCFieldDescriptor *f, const char *text,
-                         size_t len, bool append, const gw_limits *lim,
-                         const ProtobufCMessageDescriptor *nd,
-                         const ProtobufCFieldDescriptor *nf,
-                         gw_decode_error *err);
+int gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+			 const char *text, size_t len, bool append,
+			 const gw_limits *lim,
+			 const ProtobufCMessageDescriptor *nd,
+			 const ProtobufCFieldDescriptor *nf,
+			 gw_decode_error *err);
 /* Appends standard base64 (with padding) of p to out. 0 or -1. */
 int gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n);
 /* What a value of f must be, for messages: "string", "number", ... */
 const char *gw_field_noun(const ProtobufCMessageDescriptor *d,
-                          const ProtobufCFieldDescriptor *f);
+			  const ProtobufCFieldDescriptor *f);
 /* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
 size_t gw_utf8_char(const unsigned char *s, size_t n);
 /* Normalises a Guid (dashed or not, optional braces) to 32 lowercase hex
@@ -180,11 +178,11 @@ int gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes);
  * scalar), for formats that carry JSV inside a value (CSV cells). 0 or -1
  * (out as it was). */
 int gw_jsv_encode_field(const ProtobufCMessage *m,
-                        const ProtobufCFieldDescriptor *f, gw_buf *out);
+			const ProtobufCFieldDescriptor *f, gw_buf *out);
 /* Sets field f of m from one JSV value (replacing what f holds), within
  * lim. 0, or -1 with err. */
 int gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-                        const char *text, size_t len, const gw_limits *lim,
-                        gw_decode_error *err);
+			const char *text, size_t len, const gw_limits *lim,
+			gw_decode_error *err);
 
 #endif /* GW_CODEC_H */

@@ -107,7 +107,7 @@ UC_API const char *uc_bearer(const uc_client *c);
  * calls. res holds the AuthenticateResponse. Returns res->status.
  */
 UC_API int uc_login(uc_client *c, const char *user, const char *password,
-                    uc_result *res);
+		    uc_result *res);
 
 /*
  * The generic call: method by name ("PatchUser", case-insensitive), the
@@ -119,11 +119,11 @@ UC_API int uc_login(uc_client *c, const char *user, const char *password,
  * (UP_UNAVAILABLE, UP_DEADLINE_EXCEEDED) come through the callback.
  */
 UC_API int uc_call(uc_client *c, const char *method,
-                   const ProtobufCMessage *request, const uc_call_opts *opts,
-                   uc_result *res);
+		   const ProtobufCMessage *request, const uc_call_opts *opts,
+		   uc_result *res);
 UC_API int uc_call_async(uc_client *c, const char *method,
-                         const ProtobufCMessage *request,
-                         const uc_call_opts *opts, uc_callback cb, void *arg);
+			 const ProtobufCMessage *request,
+			 const uc_call_opts *opts, uc_callback cb, void *arg);
 
 UC_API void uc_result_fini(uc_result *res);
 
@@ -157,10 +157,10 @@ UC_API const char *uc_result_message(const uc_result *res);
 
 #define UC_DECLARE(snake, pascal, req_t)                                       \
 	UC_API int uc_##snake(uc_client *c, const req_t *req,                  \
-	                      const uc_call_opts *opts, uc_result *res);       \
+			      const uc_call_opts *opts, uc_result *res);       \
 	UC_API int uc_##snake##_async(uc_client *c, const req_t *req,          \
-	                              const uc_call_opts *opts, uc_callback cb, \
-	                              void *arg);
+				      const uc_call_opts *opts,                \
+				      uc_callback cb, void *arg);
 UC_METHODS(UC_DECLARE)
 #undef UC_DECLARE
 
