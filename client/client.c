@@ -81,6 +81,8 @@ struct uc_rpc {
 
 /* More connected daemons than this are still used, just not counted. */
 #define UC_MAX_PIPES 256
+/* While no daemon is connected, dialers are replaced this often. */
+#define UC_REDIAL_MS 1000
 
 struct uc_client {
 	nng_socket sock;
@@ -105,7 +107,21 @@ struct uc_client {
 	uint32_t pipe_ids[UC_MAX_PIPES];
 	int pipes;
 	nng_time nopipe_since; /* when the count last became 0 (or open) */
+	/*
+	 * Redialing. nng 1.5 can stop redialing a daemon that went away (a
+	 * failed handshake ends the dialer's retries), so while no daemon is
+	 * connected the client replaces its dialers, at most once per
+	 * UC_REDIAL_MS, on a thread of its own (never the caller's).
+	 */
+	uc_options dial_opts; /* copies of what the dialers need (owned) */
+	nng_dialer dialers[UC_MAX_URLS];
+	nng_time last_redial;
+	bool redialing; /* a redial thread runs */
+	bool redialer_joinable;
+	pthread_t redialer;
 };
+
+static void maybe_redial(uc_client *c);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -688,6 +704,7 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	}
 	(void)nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, resend);
 
+	maybe_redial(c);
 	nng_duration t = send_timeout(c, call->deadline);
 	/* nng fails a zero timeout at once, on its own thread: what we want
 	 * for "no daemon"; the callback then sees no pipe. */
@@ -1039,7 +1056,7 @@ out:
 }
 
 static int
-dial_one(uc_client *c, const uc_options *o, const char *url)
+dial_one(uc_client *c, const uc_options *o, const char *url, nng_dialer *out)
 {
 	nng_dialer d;
 	nng_tls_config *cfg = NULL;
@@ -1062,10 +1079,91 @@ dial_one(uc_client *c, const uc_options *o, const char *url)
 	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
 		goto fail;
 	}
+	*out = d;
 	return 0;
 fail:
 	nng_dialer_close(d);
 	return rv;
+}
+
+/* The redial thread: every dialer closed and made anew. */
+static void *
+redial(void *arg)
+{
+	uc_client *c = arg;
+	const uc_options *o = &c->dial_opts;
+
+	for (size_t i = 0; i < o->n_urls; i++) {
+		nng_dialer d;
+		nng_dialer_close(c->dialers[i]);
+		if (dial_one(c, o, o->urls[i], &d) == 0) {
+			c->dialers[i] = d;
+		}
+	}
+	pthread_mutex_lock(&c->mtx);
+	c->redialing = false;
+	pthread_mutex_unlock(&c->mtx);
+	return NULL;
+}
+
+/*
+ * Starts a redial when no daemon has been connected for UC_REDIAL_MS and
+ * none ran for as long. Called without c->mtx held.
+ */
+static void
+maybe_redial(uc_client *c)
+{
+	nng_time now = nng_clock();
+
+	pthread_mutex_lock(&c->mtx);
+	if (c->pipes == 0 && !c->closing && !c->redialing &&
+	    now - c->nopipe_since >= UC_REDIAL_MS &&
+	    now - c->last_redial >= UC_REDIAL_MS) {
+		if (c->redialer_joinable) {
+			/* it has finished (redialing is false): no wait */
+			pthread_join(c->redialer, NULL);
+			c->redialer_joinable = false;
+		}
+		c->last_redial = now;
+		/* Under the lock, so the thread's end cannot pass its start. */
+		if (pthread_create(&c->redialer, NULL, redial, c) == 0) {
+			c->redialing = c->redialer_joinable = true;
+		}
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
+/* Deep copy of what redialing needs; NNG_EINVAL or NNG_ENOMEM. */
+static int
+copy_dial_opts(uc_options *dst, const uc_options *src)
+{
+	const char **urls = calloc(src->n_urls, sizeof(*urls));
+
+	if (urls == NULL) {
+		return NNG_ENOMEM;
+	}
+	dst->urls = urls;
+	for (size_t i = 0; i < src->n_urls; i++) {
+		if (src->urls[i] == NULL) {
+			return NNG_EINVAL;
+		}
+		if ((urls[i] = strdup(src->urls[i])) == NULL) {
+			return NNG_ENOMEM;
+		}
+		dst->n_urls = i + 1;
+	}
+	dst->deadline_ms = src->deadline_ms;
+	if ((src->tls_ca_file != NULL &&
+	     (dst->tls_ca_file = strdup(src->tls_ca_file)) == NULL) ||
+	    (src->tls_cert_file != NULL &&
+	     (dst->tls_cert_file = strdup(src->tls_cert_file)) == NULL) ||
+	    (src->tls_key_file != NULL &&
+	     (dst->tls_key_file = strdup(src->tls_key_file)) == NULL) ||
+	    (src->tls_server_name != NULL &&
+	     (dst->tls_server_name = strdup(src->tls_server_name)) == NULL)) {
+		return NNG_ENOMEM;
+	}
+	return 0;
 }
 
 /* Frees a client; safe on a half-built one. No call may be in flight. */
@@ -1080,6 +1178,19 @@ client_free(uc_client *c)
 		nng_ctx_close(call->ctx);
 		free(call);
 	}
+	if (c->redialer_joinable) {
+		pthread_join(c->redialer,
+			     NULL); /* closing: no new one starts */
+	}
+	for (size_t i = 0; c->dial_opts.urls != NULL && i < c->dial_opts.n_urls;
+	     i++) {
+		free((char *)c->dial_opts.urls[i]);
+	}
+	free((void *)c->dial_opts.urls);
+	free((char *)c->dial_opts.tls_ca_file);
+	free((char *)c->dial_opts.tls_cert_file);
+	free((char *)c->dial_opts.tls_key_file);
+	free((char *)c->dial_opts.tls_server_name);
 	if (c->sock_open) {
 		/* Stop pipe callbacks before the socket goes (they use c). */
 		nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
@@ -1136,12 +1247,12 @@ uc_client_open(uc_client **out, const uc_options *opts)
 				  c)) != 0) {
 		goto fail;
 	}
+	if ((rv = copy_dial_opts(&c->dial_opts, opts)) != 0) {
+		goto fail;
+	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
-		if (opts->urls[i] == NULL) {
-			rv = NNG_EINVAL;
-			goto fail;
-		}
-		if ((rv = dial_one(c, opts, opts->urls[i])) != 0) {
+		if ((rv = dial_one(c, &c->dial_opts, c->dial_opts.urls[i],
+				   &c->dialers[i])) != 0) {
 			goto fail;
 		}
 	}
