@@ -22,28 +22,46 @@
 #include "store.h"
 #include "usersclient.h"
 
-/* One raw request over nng: the decoded answer, or NULL (no answer). */
+/*
+ * One raw request over nng: the decoded answer, or NULL (no answer).
+ * Sockets are never closed: nng_close can hang (platform notes), and the
+ * process exit frees them. raw_reset() makes the next call use a new one
+ * (after the daemon dropped the connection: nng 1.5 may not redial).
+ */
+static bool raw_fresh = true;
+
+static void
+raw_reset(void)
+{
+	raw_fresh = true;
+}
+
 static Users__V1__ResponseEnvelope *
 raw_call(const char *url, const void *buf, size_t len)
 {
+	static nng_socket s;
 	Users__V1__ResponseEnvelope *env = NULL;
-	nng_socket s;
 	char *rb = NULL;
 	size_t rn = 0;
 
-	if (nng_req0_open(&s) != 0) {
-		return NULL;
+	if (raw_fresh) {
+		if (nng_req0_open(&s) != 0) {
+			return NULL;
+		}
+		nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 3000);
+		nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 3000);
+		nng_socket_set_ms(s, NNG_OPT_RECONNMINT, 20);
+		if (nng_dial(s, url, NULL, 0) != 0) {
+			return NULL;
+		}
+		raw_fresh = false;
 	}
-	nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 3000);
-	nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 3000);
-	if (nng_dial(s, url, NULL, 0) == 0 &&
-	    nng_send(s, (void *)buf, len, 0) == 0 &&
+	if (nng_send(s, (void *)buf, len, 0) == 0 &&
 	    nng_recv(s, &rb, &rn, NNG_FLAG_ALLOC) == 0) {
 		env = users__v1__response_envelope__unpack(NULL, rn,
 							   (uint8_t *)rb);
 		nng_free(rb, rn);
 	}
-	nng_close(s);
 	return env;
 }
 
@@ -96,6 +114,7 @@ test_bad_bytes(const th_daemon *d)
 		CHECK_INT(raw_status(d->url, big, 2u << 20), -1);
 		free(big);
 	}
+	raw_reset();
 	n = pack_env("NoSuchMethod", NULL, 0, buf);
 	CHECK_INT(raw_status(d->url, buf, n), UP_UNIMPLEMENTED);
 }
@@ -292,6 +311,7 @@ main(void)
 		fprintf(stderr, "cannot start usersd\n");
 		return 1;
 	}
+	fprintf(stderr, "test_rpc: bad bytes\n");
 	test_bad_bytes(&d);
 	if ((c = open_client(d.url)) == NULL) {
 		th_daemon_stop(&d);
@@ -300,9 +320,12 @@ main(void)
 	CHECK_INT(uc_login(c, "admin@example.com", "admin-password-1", &res),
 		  UP_OK);
 	uc_result_fini(&res);
+	fprintf(stderr, "test_rpc: field errors\n");
 	test_field_errors(c);
+	fprintf(stderr, "test_rpc: clean stop\n");
 	test_clean_stop(&d, c);
 	uc_client_close(c);
+	fprintf(stderr, "test_rpc: rehash at login\n");
 	test_rehash_at_login();
 	return check_done();
 }
