@@ -4,7 +4,7 @@
 # OpenAPI 3.1 validator and a headless Chromium (Debian's).
 if(TARGET gw_server)
 	users_unit_test(test_meta_pages)
-	target_link_libraries(test_meta_pages PRIVATE gw_server
+	target_link_libraries(test_meta_pages PRIVATE gw_server codec_gen
 		PkgConfig::JANSSON)
 endif()
 

@@ -405,3 +405,25 @@ gen_decode(const gw_codec *c, const ProtobufCMessageDescriptor *d,
 	}
 	return m;
 }
+
+char *
+gen_read_data(const char *rel)
+{
+	const char *src = getenv("USERS_SRC");
+	char path[4096];
+	char *buf = NULL;
+	long len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/tests/data/%s", src ? src : ".", rel);
+	if ((f = fopen(path, "rb")) == NULL || fseek(f, 0, SEEK_END) != 0 ||
+	    (len = ftell(f)) < 0 || fseek(f, 0, SEEK_SET) != 0 ||
+	    (buf = malloc((size_t)len + 1)) == NULL ||
+	    fread(buf, 1, (size_t)len, f) != (size_t)len) {
+		fprintf(stderr, "cannot read %s\n", path);
+		exit(1);
+	}
+	fclose(f);
+	buf[len] = '\0';
+	return buf;
+}

@@ -81,4 +81,12 @@ ProtobufCMessage *gen_decode(const gw_codec *c,
 			     size_t n, const gw_limits *lim,
 			     gw_decode_error *err);
 
+/*
+ * A golden file of tests/data (e.g. "seeds/UpdateBusinessUser.request.jsv",
+ * the seed's sample as committed once for every test that needs it), read
+ * from $USERS_SRC. A malloc'd NUL-terminated copy; exits the test when it
+ * cannot be read (a missing golden file is a broken test, not a skip).
+ */
+char *gen_read_data(const char *rel);
+
 #endif /* CODEC_GEN_H */

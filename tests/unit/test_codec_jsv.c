@@ -16,90 +16,9 @@
 #define ZERO_GUID "00000000000000000000000000000000"
 
 /* The seed's request sample, byte for byte (tabs, a space after ':'). */
-#define SEED_REQUEST                                                           \
-	"{\n\tuserId: 0,\n\tfirstName: String,\n\tlastName: "                  \
-	"String,\n\temail: "                                                   \
-	"String,\n\tphoneNumber: String,\n\troles: \n\t[\n\t\tString\n\t],\n"  \
-	"\tviviotId: String,\n\tversion: 0\n}"
-
-/* The seed's response sample, byte for byte. */
-static const char seed_response[] =
-    "{\n"
-    "\tdata: \n"
-    "\t{\n"
-    "\t\tid: 0,\n"
-    "\t\tactivationStatus: 0,\n"
-    "\t\tuserName: String,\n"
-    "\t\tfirstName: String,\n"
-    "\t\tlastName: String,\n"
-    "\t\temail: String,\n"
-    "\t\ttemporaryEmail: String,\n"
-    "\t\temailConfirmed: False,\n"
-    "\t\tphoneNumber: String,\n"
-    "\t\ttemporaryPhoneNumber: String,\n"
-    "\t\tphoneNumberConfirmed: False,\n"
-    "\t\troles: \n"
-    "\t\t[\n"
-    "\t\t\tString\n"
-    "\t\t],\n"
-    "\t\torganizationId: 00000000000000000000000000000000,\n"
-    "\t\tbusinessOrganizations: \n"
-    "\t\t[\n"
-    "\t\t\t{\n"
-    "\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\tname: String,\n"
-    "\t\t\t\ttype: 0,\n"
-    "\t\t\t\torganizations: \n"
-    "\t\t\t\t[\n"
-    "\t\t\t\t\t{\n"
-    "\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\t\t\tname: String,\n"
-    "\t\t\t\t\t\ttype: 0,\n"
-    "\t\t\t\t\t\torganizations: \n"
-    "\t\t\t\t\t\t[\n"
-    "\t\t\t\t\t\t\t{\n"
-    "\t\t\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\t\t\t\t\tname: String,\n"
-    "\t\t\t\t\t\t\t\ttype: 0,\n"
-    "\t\t\t\t\t\t\t\torganizations: \n"
-    "\t\t\t\t\t\t\t\t[\n"
-    "\t\t\t\t\t\t\t\t\t{\n"
-    "\t\t\t\t\t\t\t\t\t\t\n"
-    "\t\t\t\t\t\t\t\t\t}\n"
-    "\t\t\t\t\t\t\t\t]\n"
-    "\t\t\t\t\t\t\t}\n"
-    "\t\t\t\t\t\t]\n"
-    "\t\t\t\t\t}\n"
-    "\t\t\t\t]\n"
-    "\t\t\t}\n"
-    "\t\t],\n"
-    "\t\tviviotId: String,\n"
-    "\t\timageContent: String,\n"
-    "\t\timageUrl: String\n"
-    "\t},\n"
-    "\tresponseStatus: \n"
-    "\t{\n"
-    "\t\terrorCode: String,\n"
-    "\t\tmessage: String,\n"
-    "\t\tstackTrace: String,\n"
-    "\t\terrors: \n"
-    "\t\t[\n"
-    "\t\t\t{\n"
-    "\t\t\t\terrorCode: String,\n"
-    "\t\t\t\tfieldName: String,\n"
-    "\t\t\t\tmessage: String,\n"
-    "\t\t\t\tmeta: \n"
-    "\t\t\t\t{\n"
-    "\t\t\t\t\tString: String\n"
-    "\t\t\t\t}\n"
-    "\t\t\t}\n"
-    "\t\t],\n"
-    "\t\tmeta: \n"
-    "\t\t{\n"
-    "\t\t\tString: String\n"
-    "\t\t}\n"
-    "\t}\n"
-    "}";
+/* The seed's request and response samples (shared/seeds/004), verbatim. */
+static char *seed_request;
+static char *seed_response;
 
 /* Encodes m with the JSV codec; the caller frees the result. */
 static char *
@@ -150,7 +69,7 @@ test_seed_request(void)
 	char *s;
 
 	b = (Users__V1__UpdateBusinessUser *)decode(
-	    &users__v1__update_business_user__descriptor, SEED_REQUEST, &err);
+	    &users__v1__update_business_user__descriptor, seed_request, &err);
 	CHECK(b != NULL);
 	if (b == NULL) {
 		fprintf(stderr, "seed request: %s\n", err.message);
@@ -932,6 +851,8 @@ main(void)
 {
 	CHECK_INT(up_meta_load(), 0);
 	test_table();
+	seed_request = gen_read_data("seeds/UpdateBusinessUser.request.jsv");
+	seed_response = gen_read_data("seeds/UpdateBusinessUser.response.jsv");
 	test_seed_request();
 	test_seed_response();
 	test_seed_userinfo();
@@ -942,5 +863,7 @@ main(void)
 	test_decode_errors();
 	test_field_helpers();
 	test_round_trip();
+	free(seed_request);
+	free(seed_response);
 	return check_done();
 }

@@ -16,6 +16,7 @@
 #include <jansson.h>
 
 #include "check.h"
+#include "codec_gen.h"
 #include "gw_meta.h"
 
 /* The seeds' samples (shared/seeds/002 and 001). The response of the JSON
@@ -82,89 +83,6 @@
 	"</UserInfo>"
 
 /* shared/seeds/004: the JSV request of UpdateBusinessUser */
-#define SEED_UPDATE_JSV                                                        \
-	"{\n\tuserId: 0,\n\tfirstName: String,\n\tlastName: String,\n"         \
-	"\temail: String,\n\tphoneNumber: String,\n\troles: \n\t[\n"           \
-	"\t\tString\n\t],\n\tviviotId: String,\n\tversion: 0\n}"
-
-/* shared/seeds/004: the JSV response of UpdateBusinessUser */
-static const char seed_update_response_jsv[] =
-    "{\n"
-    "\tdata: \n"
-    "\t{\n"
-    "\t\tid: 0,\n"
-    "\t\tactivationStatus: 0,\n"
-    "\t\tuserName: String,\n"
-    "\t\tfirstName: String,\n"
-    "\t\tlastName: String,\n"
-    "\t\temail: String,\n"
-    "\t\ttemporaryEmail: String,\n"
-    "\t\temailConfirmed: False,\n"
-    "\t\tphoneNumber: String,\n"
-    "\t\ttemporaryPhoneNumber: String,\n"
-    "\t\tphoneNumberConfirmed: False,\n"
-    "\t\troles: \n"
-    "\t\t[\n"
-    "\t\t\tString\n"
-    "\t\t],\n"
-    "\t\torganizationId: 00000000000000000000000000000000,\n"
-    "\t\tbusinessOrganizations: \n"
-    "\t\t[\n"
-    "\t\t\t{\n"
-    "\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\tname: String,\n"
-    "\t\t\t\ttype: 0,\n"
-    "\t\t\t\torganizations: \n"
-    "\t\t\t\t[\n"
-    "\t\t\t\t\t{\n"
-    "\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\t\t\tname: String,\n"
-    "\t\t\t\t\t\ttype: 0,\n"
-    "\t\t\t\t\t\torganizations: \n"
-    "\t\t\t\t\t\t[\n"
-    "\t\t\t\t\t\t\t{\n"
-    "\t\t\t\t\t\t\t\tid: 00000000000000000000000000000000,\n"
-    "\t\t\t\t\t\t\t\tname: String,\n"
-    "\t\t\t\t\t\t\t\ttype: 0,\n"
-    "\t\t\t\t\t\t\t\torganizations: \n"
-    "\t\t\t\t\t\t\t\t[\n"
-    "\t\t\t\t\t\t\t\t\t{\n"
-    "\t\t\t\t\t\t\t\t\t\t\n"
-    "\t\t\t\t\t\t\t\t\t}\n"
-    "\t\t\t\t\t\t\t\t]\n"
-    "\t\t\t\t\t\t\t}\n"
-    "\t\t\t\t\t\t]\n"
-    "\t\t\t\t\t}\n"
-    "\t\t\t\t]\n"
-    "\t\t\t}\n"
-    "\t\t],\n"
-    "\t\tviviotId: String,\n"
-    "\t\timageContent: String,\n"
-    "\t\timageUrl: String\n"
-    "\t},\n"
-    "\tresponseStatus: \n"
-    "\t{\n"
-    "\t\terrorCode: String,\n"
-    "\t\tmessage: String,\n"
-    "\t\tstackTrace: String,\n"
-    "\t\terrors: \n"
-    "\t\t[\n"
-    "\t\t\t{\n"
-    "\t\t\t\terrorCode: String,\n"
-    "\t\t\t\tfieldName: String,\n"
-    "\t\t\t\tmessage: String,\n"
-    "\t\t\t\tmeta: \n"
-    "\t\t\t\t{\n"
-    "\t\t\t\t\tString: String\n"
-    "\t\t\t\t}\n"
-    "\t\t\t}\n"
-    "\t\t],\n"
-    "\t\tmeta: \n"
-    "\t\t{\n"
-    "\t\t\tString: String\n"
-    "\t\t}\n"
-    "\t}\n"
-    "}";
 
 /* shared/seeds/000: the Python DTOs of PatchUser */
 static const char seed_python_patchuser[] =
@@ -365,18 +283,19 @@ test_xml_samples(void)
 static void
 test_jsv_samples(void)
 {
-	char *s;
+	char *s, *want;
 
-	if (gw_codec_by_name("jsv", 3) == NULL) {
-		printf("jsv: no codec in this build, samples not checked\n");
-		return;
-	}
+	CHECK(gw_codec_by_name("jsv", 3) != NULL);
 	s = sample("UpdateBusinessUser", "jsv");
-	CHECK_STR(s, SEED_UPDATE_JSV);
+	want = gen_read_data("seeds/UpdateBusinessUser.request.jsv");
+	CHECK_STR(s, want);
+	free(want);
 	free(s);
 	s = sample("BusinessUserProfileDataResponse", "jsv");
 	/* the seed's nesting: three levels of organizations, then {} */
-	CHECK_STR(s, seed_update_response_jsv);
+	want = gen_read_data("seeds/UpdateBusinessUser.response.jsv");
+	CHECK_STR(s, want);
+	free(want);
 	free(s);
 }
 
