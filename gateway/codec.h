@@ -158,6 +158,17 @@ int gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			 const ProtobufCMessageDescriptor *nd,
 			 const ProtobufCFieldDescriptor *nf,
 			 gw_decode_error *err);
+/* The longest text gw_number_text writes, NUL included. */
+#define GW_NUMBER_MAX 40
+/*
+ * The decimal text of a numeric field's value stored at p (integers as
+ * they are, floats with 9 and doubles with 17 significant digits, so they
+ * read back exactly) into buf, for every text format alike. 0 with *len
+ * set; 1 for a real that is not finite (each format writes that its own
+ * way); -1 when f is not a numeric field.
+ */
+int gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
+		   char buf[GW_NUMBER_MAX], size_t *len);
 /* Appends standard base64 (with padding) of p to out. 0 or -1. */
 int gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n);
 /* What a value of f must be, for messages: "string", "number", ... */

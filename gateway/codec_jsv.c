@@ -117,37 +117,6 @@ put_string(gw_buf *out, const char *s, size_t len)
 	return put(out, "\"", 1);
 }
 
-static int
-put_i64(gw_buf *out, int64_t v)
-{
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
-	return put(out, b, (size_t)n);
-}
-
-static int
-put_u64(gw_buf *out, uint64_t v)
-{
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
-	return put(out, b, (size_t)n);
-}
-
-/* A non-finite number (never decoded, only hand-built) is left empty. */
-static int
-put_real(gw_buf *out, double v, bool single)
-{
-	char b[40];
-	int n;
-
-	if (!isfinite(v)) {
-		return 0;
-	}
-	n = single ? snprintf(b, sizeof(b), "%.9g", v)
-		   : snprintf(b, sizeof(b), "%.17g", v);
-	return put(out, b, (size_t)n);
-}
-
 static size_t
 elem_size(ProtobufCType t)
 {
@@ -175,6 +144,21 @@ elem_size(ProtobufCType t)
 	}
 }
 
+/* A number as JSV; a non-finite one (never decoded, only hand-built) is
+ * left empty. */
+static int
+put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+{
+	char b[GW_NUMBER_MAX];
+	size_t n;
+	int rc = gw_number_text(f, p, b, &n);
+
+	if (rc == 1) {
+		return 0;
+	}
+	return rc == 0 ? put(out, b, n) : -1;
+}
+
 static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
 
 /* One value of field f of a message of type d, stored at p. */
@@ -187,21 +171,16 @@ enc_value(const ProtobufCMessageDescriptor *d,
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		return put_i64(out, *(const int32_t *)p);
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		return put_u64(out, *(const uint32_t *)p);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		return put_i64(out, *(const int64_t *)p);
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		return put_u64(out, *(const uint64_t *)p);
 	case PROTOBUF_C_TYPE_FLOAT:
-		return put_real(out, *(const float *)p, true);
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_real(out, *(const double *)p, false);
+		return put_number(out, f, p);
 	case PROTOBUF_C_TYPE_BOOL:
 		return *(const protobuf_c_boolean *)p ? put(out, "True", 4)
 						      : put(out, "False", 5);
@@ -211,7 +190,7 @@ enc_value(const ProtobufCMessageDescriptor *d,
 		const ProtobufCEnumValue *ev;
 		if (up_enum_as_number(e) ||
 		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
-			return put_i64(out, v);
+			return put_number(out, f, p);
 		}
 		return put_string(out, ev->name, strlen(ev->name));
 	}

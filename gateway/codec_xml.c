@@ -294,37 +294,21 @@ xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 	return "anyType";
 }
 
+/* A number as XML Schema writes it: NaN, INF and -INF for the others. */
 static int
-put_i64(enc *x, int64_t v)
+put_number(enc *x, const ProtobufCFieldDescriptor *f, const void *p)
 {
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
-	return put(x, b, (size_t)n);
-}
+	char b[GW_NUMBER_MAX];
+	size_t n;
+	int rc = gw_number_text(f, p, b, &n);
 
-static int
-put_u64(enc *x, uint64_t v)
-{
-	char b[32];
-	int n = snprintf(b, sizeof(b), "%" PRIu64, v);
-	return put(x, b, (size_t)n);
-}
-
-static int
-put_real(enc *x, double v, bool single)
-{
-	char b[40];
-	int n;
-
-	if (isnan(v)) {
-		return puts_(x, "NaN");
+	if (rc == 1) {
+		double v = f->type == PROTOBUF_C_TYPE_FLOAT
+			       ? *(const float *)p
+			       : *(const double *)p;
+		return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
 	}
-	if (isinf(v)) {
-		return puts_(x, v > 0 ? "INF" : "-INF");
-	}
-	n = single ? snprintf(b, sizeof(b), "%.9g", v)
-		   : snprintf(b, sizeof(b), "%.17g", v);
-	return put(x, b, (size_t)n);
+	return rc == 0 ? put(x, b, n) : -1;
 }
 
 /* A scalar value of field f (of a message of type d) stored at p. */
@@ -336,21 +320,16 @@ enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
 	case PROTOBUF_C_TYPE_INT32:
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
-		return put_i64(x, *(const int32_t *)p);
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		return put_u64(x, *(const uint32_t *)p);
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		return put_i64(x, *(const int64_t *)p);
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		return put_u64(x, *(const uint64_t *)p);
 	case PROTOBUF_C_TYPE_FLOAT:
-		return put_real(x, *(const float *)p, true);
 	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_real(x, *(const double *)p, false);
+		return put_number(x, f, p);
 	case PROTOBUF_C_TYPE_BOOL:
 		return puts_(x,
 			     *(const protobuf_c_boolean *)p ? "true" : "false");
@@ -358,7 +337,7 @@ enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
 		int v = *(const int *)p;
 		const ProtobufCEnumValue *ev =
 		    protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-		return ev != NULL ? puts_(x, ev->name) : put_i64(x, v);
+		return ev != NULL ? puts_(x, ev->name) : put_number(x, f, p);
 	}
 	case PROTOBUF_C_TYPE_STRING: {
 		const char *s = *(const char *const *)p;

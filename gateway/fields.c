@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -686,6 +687,55 @@ b64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
 	}
 	out->data = p;
 	out->len = n;
+	return 0;
+}
+
+int
+gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
+	       char buf[GW_NUMBER_MAX], size_t *len)
+{
+	double real;
+	int n;
+
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT32:
+	case PROTOBUF_C_TYPE_SINT32:
+	case PROTOBUF_C_TYPE_SFIXED32:
+	case PROTOBUF_C_TYPE_ENUM:
+		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId32,
+			     *(const int32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu32,
+			     *(const uint32_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId64,
+			     *(const int64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu64,
+			     *(const uint64_t *)p);
+		break;
+	case PROTOBUF_C_TYPE_FLOAT:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		real = f->type == PROTOBUF_C_TYPE_FLOAT ? *(const float *)p
+							: *(const double *)p;
+		if (!isfinite(real)) {
+			return 1;
+		}
+		n = snprintf(
+		    buf, GW_NUMBER_MAX,
+		    f->type == PROTOBUF_C_TYPE_FLOAT ? "%.9g" : "%.17g", real);
+		break;
+	default:
+		return -1;
+	}
+	*len = (size_t)n;
 	return 0;
 }
 
