@@ -7,7 +7,7 @@ pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
 libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
 libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl
-chromium nodejs"
+chromium nodejs libpq-dev postgresql"
 
 missing=""
 for p in $pkgs; do
