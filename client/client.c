@@ -33,6 +33,21 @@
  *
  * - Every phase's nng timeout is derived from one absolute deadline, so a
  *   call never outlives its deadline (plus nng's timer granularity).
+ *
+ * - Request ids: every call gets one in call_start, the one start of every
+ *   path (sync, async, typed, login): the caller's (uc_call_opts) or a
+ *   fresh one, never none. So every resend above, reads and writes alike,
+ *   is a repeat of an id that usersd answers with its first answer. The
+ *   daemon side decides what a repeat means; a write that died with its
+ *   daemon is run again elsewhere only when the store has not committed
+ *   that id (see the header).
+ *
+ * - Per-daemon state (uc_daemon_stats_get): a pipe is tied to the URL of
+ *   the dialer that made it when nng reports it (pipe_event: the dialer's
+ *   id -> the URL's index, registered before the dialer starts, so a
+ *   redial keeps the index). The reply path finds the URL of a reply's
+ *   pipe in a small lock-free table (pipe_slots) and counts it with one
+ *   relaxed increment and one relaxed store: no lock per call.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -81,8 +96,38 @@ struct uc_rpc {
 
 /* More connected daemons than this are still used, just not counted. */
 #define UC_MAX_PIPES 256
-/* While no daemon is connected, dialers are replaced this often. */
+/* A daemon not connected for this long gets its dialer replaced, at most
+ * this often. */
 #define UC_REDIAL_MS 1000
+
+/*
+ * One configured URL (index i of dial_opts.urls). The counters are written
+ * on the reply path by any nng thread (relaxed atomics, each daemon on
+ * cache lines of its own); the rest is under c->mtx.
+ */
+typedef struct uc_daemon {
+	_Alignas(64) atomic_uint_least64_t replies;
+	atomic_uint_least64_t failures;
+	atomic_int_least64_t last_reply_ms; /* CLOCK_MONOTONIC ms; -1 none */
+	/* under c->mtx */
+	uint32_t dialer_id; /* of its current dialer; 0 before the first */
+	int pipes;
+	uint64_t connects;
+	uint64_t disconnects;
+	nng_time nopipe_since; /* when pipes last became 0 (or open) */
+	nng_time last_redial;
+} uc_daemon;
+
+/*
+ * Which daemon a pipe leads to, for the reply path without a lock. Written
+ * under c->mtx (daemon, then id, both release; freed: id 0); read with
+ * acquire loads over [0, pipe_slots_used), the id read again after the
+ * daemon so that a slot reused meanwhile is never misread.
+ */
+typedef struct uc_pipe_slot {
+	atomic_uint_least32_t id; /* nng pipe id; 0: free */
+	atomic_int daemon;        /* index into c->daemons */
+} uc_pipe_slot;
 
 struct uc_client {
 	nng_socket sock;
@@ -107,16 +152,22 @@ struct uc_client {
 	uint32_t pipe_ids[UC_MAX_PIPES];
 	int pipes;
 	nng_time nopipe_since; /* when the count last became 0 (or open) */
+	/* Per URL (dial_opts.n_urls of them; aligned_alloc'd, owned). */
+	uc_daemon *daemons;
+	size_t daemons_down; /* how many have no pipe now */
+	uc_pipe_slot pipe_slots[UC_MAX_PIPES];
+	atomic_int pipe_slots_used; /* high-water mark of pipe_slots */
 	/*
 	 * Redialing. nng 1.5 can stop redialing a daemon that went away (a
-	 * failed handshake ends the dialer's retries), so while no daemon is
-	 * connected the client replaces its dialers, at most once per
-	 * UC_REDIAL_MS, on a thread of its own (never the caller's).
+	 * failed handshake ends the dialer's retries), so the dialer of a
+	 * daemon that has had no pipe for UC_REDIAL_MS is replaced, at most
+	 * once per UC_REDIAL_MS, on a thread of its own (never the caller's).
+	 * The daemon keeps its index (the dialer goes in the same slot).
 	 */
 	uc_options dial_opts; /* copies of what the dialers need (owned) */
 	nng_dialer dialers[UC_MAX_URLS];
-	nng_time last_redial;
-	bool redialing; /* a redial thread runs */
+	uint64_t redial_mask; /* the URLs the running redial replaces */
+	bool redialing;       /* a redial thread runs */
 	bool redialer_joinable;
 	pthread_t redialer;
 };
@@ -298,30 +349,185 @@ fresh_request_id(char *out, size_t size)
  * Pipes
  */
 
+/* Milliseconds of CLOCK_MONOTONIC. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The index of the URL whose dialer has this id, or -1. Under c->mtx. */
+static int
+daemon_of_dialer(const uc_client *c, uint32_t dialer_id)
+{
+	for (size_t i = 0; dialer_id != 0 && i < c->dial_opts.n_urls; i++) {
+		if (c->daemons[i].dialer_id == dialer_id) {
+			return (int)i;
+		}
+	}
+	return -1;
+}
+
+/* Records pipe id -> daemon d in a free slot. Under c->mtx. */
+static void
+slot_add(uc_client *c, uint32_t id, int d)
+{
+	int used =
+	    atomic_load_explicit(&c->pipe_slots_used, memory_order_relaxed);
+	int i = 0;
+
+	while (i < used && atomic_load_explicit(&c->pipe_slots[i].id,
+						memory_order_relaxed) != 0) {
+		i++;
+	}
+	if (i == UC_MAX_PIPES) {
+		return;
+	}
+	atomic_store_explicit(&c->pipe_slots[i].daemon, d,
+			      memory_order_release);
+	atomic_store_explicit(&c->pipe_slots[i].id, id, memory_order_release);
+	if (i == used) {
+		atomic_store_explicit(&c->pipe_slots_used, used + 1,
+				      memory_order_release);
+	}
+}
+
+/* Frees pipe id's slot; its daemon, or -1. Under c->mtx. */
+static int
+slot_remove(uc_client *c, uint32_t id)
+{
+	int used =
+	    atomic_load_explicit(&c->pipe_slots_used, memory_order_relaxed);
+	int d = -1;
+
+	for (int i = 0; i < used; i++) {
+		uc_pipe_slot *s = &c->pipe_slots[i];
+
+		if (atomic_load_explicit(&s->id, memory_order_relaxed) == id) {
+			d = atomic_load_explicit(&s->daemon,
+						 memory_order_relaxed);
+			atomic_store_explicit(&s->id, 0, memory_order_release);
+			break;
+		}
+	}
+	/* Trailing free slots: readers need not scan them. */
+	while (used > 0 && atomic_load_explicit(&c->pipe_slots[used - 1].id,
+						memory_order_relaxed) == 0) {
+		used--;
+	}
+	atomic_store_explicit(&c->pipe_slots_used, used, memory_order_release);
+	return d;
+}
+
+/* The daemon a pipe leads to, or -1 (unknown, or already gone). No lock. */
+static int
+daemon_of_pipe(uc_client *c, uint32_t id)
+{
+	int used =
+	    atomic_load_explicit(&c->pipe_slots_used, memory_order_acquire);
+
+	for (int i = 0; id != 0 && i < used; i++) {
+		uc_pipe_slot *s = &c->pipe_slots[i];
+
+		if (atomic_load_explicit(&s->id, memory_order_acquire) == id) {
+			int d = atomic_load_explicit(&s->daemon,
+						     memory_order_acquire);
+
+			return atomic_load_explicit(&s->id,
+						    memory_order_acquire) == id
+				   ? d
+				   : -1;
+		}
+	}
+	return -1;
+}
+
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	uc_client *c = arg;
-
 	uint32_t id = (uint32_t)nng_pipe_id(p);
+	/* Before the lock: nng's own lookup, while the pipe still exists. */
+	uint32_t dialer_id = ev == NNG_PIPE_EV_ADD_POST
+				 ? (uint32_t)nng_dialer_id(nng_pipe_dialer(p))
+				 : 0;
+	int d;
 
 	pthread_mutex_lock(&c->mtx);
 	if (ev == NNG_PIPE_EV_ADD_POST) {
 		if (c->pipes < UC_MAX_PIPES) {
 			c->pipe_ids[c->pipes++] = id;
+			if ((d = daemon_of_dialer(c, dialer_id)) >= 0) {
+				uc_daemon *dm = &c->daemons[d];
+
+				slot_add(c, id, d);
+				dm->connects++;
+				if (dm->pipes++ == 0) {
+					c->daemons_down--;
+				}
+			}
 		}
 	} else if (ev == NNG_PIPE_EV_REM_POST) {
 		for (int i = 0; i < c->pipes; i++) {
-			if (c->pipe_ids[i] == id) {
-				c->pipe_ids[i] = c->pipe_ids[--c->pipes];
-				if (c->pipes == 0) {
-					c->nopipe_since = nng_clock();
-				}
-				break;
+			if (c->pipe_ids[i] != id) {
+				continue;
 			}
+			c->pipe_ids[i] = c->pipe_ids[--c->pipes];
+			if (c->pipes == 0) {
+				c->nopipe_since = nng_clock();
+			}
+			if ((d = slot_remove(c, id)) >= 0) {
+				uc_daemon *dm = &c->daemons[d];
+
+				dm->disconnects++;
+				if (--dm->pipes == 0) {
+					dm->nopipe_since = nng_clock();
+					c->daemons_down++;
+				}
+			}
+			break;
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);
+}
+
+/* Whether a reply with this status says its daemon is unwell. */
+static bool
+daemon_failure(int status)
+{
+	switch (status) {
+	case UP_CANCELLED:
+	case UP_UNKNOWN:
+	case UP_DEADLINE_EXCEEDED:
+	case UP_INTERNAL:
+	case UP_UNAVAILABLE:
+	case UP_DATA_LOSS:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* Counts a reply from daemon d (the reply path: no lock). */
+static void
+count_reply(uc_client *c, int d, int status)
+{
+	uc_daemon *dm;
+
+	if (d < 0) {
+		return;
+	}
+	dm = &c->daemons[d];
+	atomic_fetch_add_explicit(&dm->replies, 1, memory_order_relaxed);
+	atomic_store_explicit(&dm->last_reply_ms, mono_ms(),
+			      memory_order_relaxed);
+	if (daemon_failure(status)) {
+		atomic_fetch_add_explicit(&dm->failures, 1,
+					  memory_order_relaxed);
+	}
 }
 
 /*
@@ -499,6 +705,10 @@ call_step(void *arg)
 	nng_aio_set_msg(call->aio, NULL);
 	memset(&res, 0, sizeof(res));
 	decode_reply(call, msg, &res);
+	count_reply(call->c,
+		    daemon_of_pipe(
+			call->c, (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg))),
+		    res.status);
 	nng_msg_free(msg);
 	call_finish(call, &res);
 }
@@ -1055,9 +1265,14 @@ out:
 	return rv;
 }
 
+/*
+ * Creates and starts the dialer of URL index i. Its id is registered as
+ * daemon i's before it starts, so its first pipe is already attributed.
+ */
 static int
-dial_one(uc_client *c, const uc_options *o, const char *url, nng_dialer *out)
+dial_one(uc_client *c, const uc_options *o, size_t i, nng_dialer *out)
 {
+	const char *url = o->urls[i];
 	nng_dialer d;
 	nng_tls_config *cfg = NULL;
 	int rv;
@@ -1065,6 +1280,9 @@ dial_one(uc_client *c, const uc_options *o, const char *url, nng_dialer *out)
 	if ((rv = nng_dialer_create(&d, c->sock, url)) != 0) {
 		return rv;
 	}
+	pthread_mutex_lock(&c->mtx);
+	c->daemons[i].dialer_id = (uint32_t)nng_dialer_id(d);
+	pthread_mutex_unlock(&c->mtx);
 	if (strncmp(url, "tls+", 4) == 0) {
 		if ((rv = tls_config(o, url, &cfg)) != 0) {
 			goto fail;
@@ -1086,17 +1304,25 @@ fail:
 	return rv;
 }
 
-/* The redial thread: every dialer closed and made anew. */
+/* The redial thread: the dialers of redial_mask closed and made anew. */
 static void *
 redial(void *arg)
 {
 	uc_client *c = arg;
 	const uc_options *o = &c->dial_opts;
+	uint64_t mask;
 
+	pthread_mutex_lock(&c->mtx);
+	mask = c->redial_mask;
+	pthread_mutex_unlock(&c->mtx);
 	for (size_t i = 0; i < o->n_urls; i++) {
 		nng_dialer d;
+
+		if ((mask & ((uint64_t)1 << i)) == 0) {
+			continue;
+		}
 		nng_dialer_close(c->dialers[i]);
-		if (dial_one(c, o, o->urls[i], &d) == 0) {
+		if (dial_one(c, o, i, &d) == 0) {
 			c->dialers[i] = d;
 		}
 	}
@@ -1107,30 +1333,83 @@ redial(void *arg)
 }
 
 /*
- * Starts a redial when no daemon has been connected for UC_REDIAL_MS and
- * none ran for as long. Called without c->mtx held.
+ * Starts a redial of the daemons that have had no pipe for UC_REDIAL_MS
+ * and were not redialed for as long. Called without c->mtx held; with
+ * every daemon connected it costs one test under the lock it takes.
  */
 static void
 maybe_redial(uc_client *c)
 {
-	nng_time now = nng_clock();
+	nng_time now;
+	uint64_t mask = 0;
 
 	pthread_mutex_lock(&c->mtx);
-	if (c->pipes == 0 && !c->closing && !c->redialing &&
-	    now - c->nopipe_since >= UC_REDIAL_MS &&
-	    now - c->last_redial >= UC_REDIAL_MS) {
+	if (c->daemons_down == 0 || c->closing || c->redialing) {
+		pthread_mutex_unlock(&c->mtx);
+		return;
+	}
+	now = nng_clock();
+	for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
+		uc_daemon *dm = &c->daemons[i];
+
+		if (dm->pipes == 0 && now - dm->nopipe_since >= UC_REDIAL_MS &&
+		    now - dm->last_redial >= UC_REDIAL_MS) {
+			dm->last_redial = now;
+			mask |= (uint64_t)1 << i;
+		}
+	}
+	if (mask != 0) {
 		if (c->redialer_joinable) {
 			/* it has finished (redialing is false): no wait */
 			pthread_join(c->redialer, NULL);
 			c->redialer_joinable = false;
 		}
-		c->last_redial = now;
+		c->redial_mask = mask;
 		/* Under the lock, so the thread's end cannot pass its start. */
 		if (pthread_create(&c->redialer, NULL, redial, c) == 0) {
 			c->redialing = c->redialer_joinable = true;
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);
+}
+
+UC_API size_t
+uc_daemon_count(const uc_client *c)
+{
+	return c != NULL ? c->dial_opts.n_urls : 0;
+}
+
+UC_API int
+uc_daemon_stats_get(uc_client *c, size_t index, uc_daemon_stats *out)
+{
+	uc_daemon *dm;
+	int64_t last;
+
+	if (c == NULL || out == NULL || index >= c->dial_opts.n_urls) {
+		return UP_INVALID_ARGUMENT;
+	}
+	dm = &c->daemons[index];
+	memset(out, 0, sizeof(*out));
+	out->url = c->dial_opts.urls[index];
+	pthread_mutex_lock(&c->mtx);
+	out->pipes = (uint32_t)dm->pipes;
+	out->connects = dm->connects;
+	out->disconnects = dm->disconnects;
+	pthread_mutex_unlock(&c->mtx);
+	out->connected = out->pipes > 0;
+	out->replies = atomic_load_explicit(&dm->replies, memory_order_relaxed);
+	out->failures =
+	    atomic_load_explicit(&dm->failures, memory_order_relaxed);
+	last = atomic_load_explicit(&dm->last_reply_ms, memory_order_relaxed);
+	out->last_reply_ms = last;
+	if (last < 0) {
+		out->last_reply_age_ms = -1;
+	} else {
+		int64_t age = mono_ms() - last;
+
+		out->last_reply_age_ms = age > 0 ? age : 0;
+	}
+	return 0;
 }
 
 /* Deep copy of what redialing needs; NNG_EINVAL or NNG_ENOMEM. */
@@ -1197,6 +1476,7 @@ client_free(uc_client *c)
 		nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
 		nng_close(c->sock);
 	}
+	free(c->daemons);
 	free_secret(c->bearer);
 	free(c->basic_user);
 	free_secret(c->basic_password);
@@ -1229,6 +1509,20 @@ uc_client_open(uc_client **out, const uc_options *opts)
 	c->deadline_ms =
 	    opts->deadline_ms != 0 ? opts->deadline_ms : UC_DEFAULT_DEADLINE_MS;
 	c->nopipe_since = nng_clock();
+	c->daemons = aligned_alloc(_Alignof(uc_daemon),
+				   opts->n_urls * sizeof(uc_daemon));
+	if (c->daemons == NULL) {
+		rv = NNG_ENOMEM;
+		goto fail;
+	}
+	memset(c->daemons, 0, opts->n_urls * sizeof(uc_daemon));
+	for (size_t i = 0; i < opts->n_urls; i++) {
+		atomic_init(&c->daemons[i].replies, 0);
+		atomic_init(&c->daemons[i].failures, 0);
+		atomic_init(&c->daemons[i].last_reply_ms, -1);
+		c->daemons[i].nopipe_since = c->nopipe_since;
+	}
+	c->daemons_down = opts->n_urls;
 
 	if ((rv = nng_req0_open(&c->sock)) != 0) {
 		goto fail;
@@ -1251,8 +1545,7 @@ uc_client_open(uc_client **out, const uc_options *opts)
 		goto fail;
 	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
-		if ((rv = dial_one(c, &c->dial_opts, c->dial_opts.urls[i],
-				   &c->dialers[i])) != 0) {
+		if ((rv = dial_one(c, &c->dial_opts, i, &c->dialers[i])) != 0) {
 			goto fail;
 		}
 	}

@@ -24,6 +24,22 @@
  *   call uc_result_fini() (or move the members out and zero them).
  *   Request messages are only read during the call (packed before
  *   uc_call_async returns): the caller keeps ownership.
+ *
+ * Several daemons, failover and retries
+ *   Requests spread over the connected daemons (nng picks a ready pipe
+ *   per request). Every call carries a request id: a fresh random one,
+ *   or uc_call_opts.request_id when the caller gives one (every path, sync
+ *   and async, typed or generic, goes through the same start, so no call
+ *   is ever sent without an id). nng sends a request again, with the same
+ *   id, on another pipe when the pipe it went out on closes (a daemon dying
+ *   mid-call) or when no reply came within the resend time (a stuck
+ *   daemon). That is safe for reads. For writes it is safe because usersd
+ *   answers a repeated id with its first answer instead of writing again;
+ *   across daemons that holds when they share the record of committed
+ *   ids (one store with its request log): the client cannot tell a write
+ *   that died before its commit from one that died after, and relies on
+ *   the store for that. A daemon that went away is redialed in the
+ *   background and used again once it is back.
  */
 #ifndef USERSCLIENT_H
 #define USERSCLIENT_H
@@ -126,6 +142,53 @@ UC_API int uc_call_async(uc_client *c, const char *method,
 			 const uc_call_opts *opts, uc_callback cb, void *arg);
 
 UC_API void uc_result_fini(uc_result *res);
+
+/*
+ * Per-daemon state: one snapshot per configured URL, by its index in
+ * uc_options.urls (the order given; the index stays the daemon's for the
+ * life of the client, reconnects and redials included).
+ *
+ * Counters are cumulative since uc_client_open and only grow. They are
+ * kept with relaxed atomics on the reply path, so a snapshot taken while
+ * calls run is consistent enough for monitoring, not an exact cut.
+ */
+typedef struct uc_daemon_stats {
+	/* The URL as given (the client's copy: valid until uc_client_close;
+	 * do not free). */
+	const char *url;
+	bool connected;   /* at least one pipe to it is up now */
+	uint32_t pipes;   /* pipes up now (normally 0 or 1) */
+	uint64_t replies; /* replies received from it, whatever their status */
+	/*
+	 * Replies from it that report a failure on the daemon's side
+	 * (UP_CANCELLED, UP_UNKNOWN, UP_DEADLINE_EXCEEDED, UP_INTERNAL,
+	 * UP_UNAVAILABLE, UP_DATA_LOSS, or a reply that does not decode).
+	 * Calls that end without any reply (deadline, no daemon) cannot be
+	 * attributed to a daemon (nng does not say which pipe carried a
+	 * request) and are not counted here.
+	 */
+	uint64_t failures;
+	/*
+	 * When the last reply from it arrived, in milliseconds of
+	 * CLOCK_MONOTONIC (the clock nng_clock() reads), and how long ago
+	 * that was when the snapshot was taken; both -1 when none came yet.
+	 */
+	int64_t last_reply_ms;
+	int64_t last_reply_age_ms;
+	uint64_t connects;    /* pipes to it that came up */
+	uint64_t disconnects; /* pipes to it that went away */
+} uc_daemon_stats;
+
+/* How many URLs the client was opened with (0 for NULL). */
+UC_API size_t uc_daemon_count(const uc_client *c);
+/*
+ * Fills *out with daemon index's state. 0, or UP_INVALID_ARGUMENT (no
+ * client, no out, index >= uc_daemon_count()). Safe from any thread, at
+ * any time between open and close, callbacks included; it takes the
+ * client's lock briefly, as every call does (the counters need none).
+ */
+UC_API int uc_daemon_stats_get(uc_client *c, size_t index,
+			       uc_daemon_stats *out);
 
 /* "PERMISSION_DENIED: Invalid Role" style text for a result: a static
  * string, or a thread-local buffer valid until the next call of

@@ -165,17 +165,23 @@ serve(void *arg)
 }
 
 static int
-fake_start(fake *f)
+fake_start_at(fake *f, const char *at)
 {
 	memset(f, 0, sizeof(*f));
 	if (nng_rep0_open(&f->sock) != 0 ||
 	    nng_socket_set_ms(f->sock, NNG_OPT_RECVTIMEO, 20) != 0 ||
-	    nng_listen(f->sock, url, NULL, 0) != 0 ||
+	    nng_listen(f->sock, at, NULL, 0) != 0 ||
 	    pthread_create(&f->thread, NULL, serve, f) != 0) {
-		fprintf(stderr, "cannot start the fake daemon at %s\n", url);
+		fprintf(stderr, "cannot start the fake daemon at %s\n", at);
 		return -1;
 	}
 	return 0;
+}
+
+static int
+fake_start(fake *f)
+{
+	return fake_start_at(f, url);
 }
 
 static void
@@ -438,6 +444,197 @@ test_async(void)
 	}
 }
 
+/* An async call's reply: the request id the fake saw (echo). */
+typedef struct id_wait {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool done;
+	char id[160];
+} id_wait;
+
+static void
+on_id(uc_result *res, void *arg)
+{
+	id_wait *w = arg;
+	const Users__V1__UserInfo *u = user_of(res);
+
+	pthread_mutex_lock(&w->mtx);
+	snprintf(w->id, sizeof(w->id), "%s", u != NULL ? u->id : "");
+	w->done = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mtx);
+	uc_result_fini(res);
+}
+
+/* The request id the fake saw for one async call with opts. */
+static void
+async_id(uc_client *c, const uc_call_opts *opts, char *out, size_t size)
+{
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	id_wait w = {.done = false};
+
+	pthread_mutex_init(&w.mtx, NULL);
+	pthread_cond_init(&w.cv, NULL);
+	g.user_id = "echo";
+	out[0] = '\0';
+	if (uc_get_user_async(c, &g, opts, on_id, &w) == 0) {
+		pthread_mutex_lock(&w.mtx);
+		while (!w.done) { /* bounded: the call's deadline */
+			pthread_cond_wait(&w.cv, &w.mtx);
+		}
+		pthread_mutex_unlock(&w.mtx);
+		snprintf(out, size, "%s", w.id);
+	}
+	pthread_cond_destroy(&w.cv);
+	pthread_mutex_destroy(&w.mtx);
+}
+
+static uc_daemon_stats
+stats_of(uc_client *c, size_t i)
+{
+	uc_daemon_stats st;
+
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(uc_daemon_stats_get(c, i, &st), 0);
+	return st;
+}
+
+/* Polls until daemon i's connected state is want (deadline 5 s). */
+static bool
+wait_connected(uc_client *c, size_t i, bool want)
+{
+	long long t0 = (long long)nng_clock();
+
+	while ((long long)nng_clock() - t0 < 5000) {
+		uc_daemon_stats st;
+
+		if (uc_daemon_stats_get(c, i, &st) == 0 &&
+		    st.connected == want) {
+			return true;
+		}
+		nng_msleep(5);
+	}
+	return false;
+}
+
+/*
+ * Two daemons: the per-daemon state (connected, replies spread over both,
+ * failures, last reply, connects/disconnects), one going away and coming
+ * back; request ids on async calls, the caller's kept.
+ */
+static void
+test_daemon_stats(void)
+{
+	char url2[128];
+	const char *urls[2];
+	uc_options o = {.urls = urls, .n_urls = 2, .deadline_ms = 2000};
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	uc_client *c = NULL;
+	uc_daemon_stats s0, s1;
+	uc_result res;
+	fake f2;
+	char id[160];
+	int ok = 0;
+
+	snprintf(url2, sizeof(url2), "ipc:///tmp/uc-lib-%d-2.sock",
+		 (int)getpid());
+	if (fake_start_at(&f2, url2) != 0) {
+		CHECK(!"second fake");
+		return;
+	}
+	urls[0] = url;
+	urls[1] = url2;
+	CHECK_INT(uc_client_open(&c, &o), 0);
+	if (c == NULL) {
+		fake_stop(&f2);
+		return;
+	}
+	CHECK_INT(uc_daemon_count(c), 2);
+	CHECK_INT(uc_daemon_count(NULL), 0);
+	CHECK_INT(uc_daemon_stats_get(c, 2, &s0), UP_INVALID_ARGUMENT);
+	CHECK_INT(uc_daemon_stats_get(c, 0, NULL), UP_INVALID_ARGUMENT);
+	s0 = stats_of(c, 0);
+	CHECK_STR(s0.url, url);
+	CHECK_INT(s0.replies, 0);
+	CHECK_INT(s0.last_reply_ms, -1);
+	CHECK_INT(s0.last_reply_age_ms, -1);
+	CHECK_STR(stats_of(c, 1).url, url2);
+	CHECK(wait_connected(c, 0, true));
+	CHECK(wait_connected(c, 1, true));
+
+	g.user_id = "echo";
+	for (int i = 0; i < 40; i++) {
+		ok += uc_get_user(c, &g, NULL, &res) == UP_OK;
+		uc_result_fini(&res);
+	}
+	CHECK_INT(ok, 40);
+	s0 = stats_of(c, 0);
+	s1 = stats_of(c, 1);
+	CHECK_INT(s0.replies + s1.replies, 40);
+	CHECK(s0.replies > 0 && s1.replies > 0); /* spread over both */
+	CHECK(s0.connected && s1.connected);
+	CHECK_INT(s0.pipes, 1);
+	CHECK_INT(s0.connects, 1);
+	CHECK_INT(s0.disconnects, 0);
+	CHECK_INT(s0.failures + s1.failures, 0);
+	CHECK(s0.last_reply_ms > 0);
+	CHECK(s0.last_reply_age_ms >= 0 && s0.last_reply_age_ms < 5000);
+
+	/* A reply that does not decode is the daemon's failure. */
+	g.user_id = "garbage";
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_INTERNAL);
+	uc_result_fini(&res);
+	CHECK_INT(stats_of(c, 0).failures + stats_of(c, 1).failures, 1);
+	CHECK_INT(stats_of(c, 0).replies + stats_of(c, 1).replies, 41);
+
+	/* Async calls carry a fresh id, or the caller's. */
+	async_id(c, NULL, id, sizeof(id));
+	CHECK_INT(strlen(id), 32);
+	{
+		uc_call_opts mine = {.request_id = "caller-id-1"};
+
+		async_id(c, &mine, id, sizeof(id));
+		CHECK_STR(id, "caller-id-1");
+	}
+
+	/* The second goes away: seen, and calls keep working. */
+	fake_stop(&f2);
+	CHECK(wait_connected(c, 1, false));
+	s1 = stats_of(c, 1);
+	CHECK_INT(s1.pipes, 0);
+	CHECK_INT(s1.disconnects, 1);
+	g.user_id = "echo";
+	ok = 0;
+	for (int i = 0; i < 10; i++) {
+		ok += uc_get_user(c, &g, NULL, &res) == UP_OK;
+		uc_result_fini(&res);
+	}
+	CHECK_INT(ok, 10);
+	CHECK_INT(stats_of(c, 1).replies, s1.replies);
+
+	/* And comes back at the same index: used again. */
+	if (fake_start_at(&f2, url2) != 0) {
+		CHECK(!"second fake again");
+		uc_client_close(c);
+		return;
+	}
+	CHECK(wait_connected(c, 1, true));
+	CHECK(stats_of(c, 1).connects >= 2);
+	{
+		long long t0 = (long long)nng_clock();
+
+		while (stats_of(c, 1).replies == s1.replies &&
+		       (long long)nng_clock() - t0 < 5000) {
+			CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+			uc_result_fini(&res);
+		}
+		CHECK(stats_of(c, 1).replies > s1.replies);
+	}
+	uc_client_close(c);
+	fake_stop(&f2);
+	unlink(url2 + strlen("ipc://"));
+}
+
 /* No daemon, then one: UNAVAILABLE quickly, then calls succeed. */
 static void
 test_unavailable(fake *f)
@@ -494,6 +691,7 @@ main(void)
 	test_envelope();
 	test_failures();
 	test_async();
+	test_daemon_stats();
 	test_unavailable(&f);
 	fake_stop(&f);
 	unlink(url + strlen("ipc://"));
