@@ -11,7 +11,8 @@
  *                 replies come back to the loop thread through h2o's
  *                 multithread queue
  *   gw_auth.c     credentials (Bearer, Basic, ss-tok cookie), cookies
- *   gw_metrics.c  per-thread atomic counters, Prometheus text
+ *   gw_metrics.c  per-thread atomic counters, Prometheus text; the
+ *                 daemons' state for /metrics and /healthz
  *
  * Threads: everything about a request, a job and a connection runs on the
  * loop thread that owns the connection. nng callbacks touch only the reply
@@ -97,6 +98,21 @@ void gw_metrics_rpc(gw_metrics *m, int delta);
 void gw_metrics_rpc_result(gw_metrics *m, int status);
 /* The Prometheus text of the sum of all. 0 or -1. */
 int gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out);
+/*
+ * Appends the per-daemon series of uc (usersgw_daemon_up,
+ * _replies_total, _failures_total, _connects_total, _disconnects_total,
+ * each labelled daemon="URL"). uc NULL: none. 0 or -1.
+ */
+int gw_metrics_render_daemons(uc_client *uc, gw_buf *out);
+/*
+ * The /healthz body: {"status":"ok"|"degraded"|"unavailable","daemons":
+ * [{"url","connected","replies","failures","lastReplyMsAgo" (null before
+ * the first reply),"connects","disconnects"},...]}. alive: a round trip to
+ * a daemon answered. "unavailable" when it did not, else "ok" when every
+ * daemon is connected, else "degraded". uc NULL: an empty list. Returns
+ * the HTTP status (200, or 503 when not alive), or -1 (out full).
+ */
+int gw_health_render(uc_client *uc, bool alive, gw_buf *out);
 
 /* ------------------------------------------------------------------------
  * Routes

@@ -1,10 +1,14 @@
 /*
- * gw_metrics.c - the gateway's counters in Prometheus text format.
+ * gw_metrics.c - the gateway's counters in Prometheus text format, and the
+ * daemons' state (libusersclient's per-daemon snapshot) for /metrics and
+ * /healthz.
  *
  * Each loop thread owns one gw_metrics and is its only writer (relaxed
  * atomic adds, no locks, no shared cache lines between threads); a
  * /metrics request sums every thread's set while they keep running, so a
- * scrape is a consistent-enough snapshot, as Prometheus expects.
+ * scrape is a consistent-enough snapshot, as Prometheus expects. The
+ * per-daemon series come from uc_daemon_stats_get, which the client keeps
+ * the same way.
  */
 #include <inttypes.h>
 #include <stdarg.h>
@@ -241,4 +245,196 @@ gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
 		}
 	}
 	return rc == 0 ? 0 : -1;
+}
+
+/* ------------------------------------------------------------------------
+ * The daemons
+ */
+
+/* A snapshot of every daemon of uc into st (at most GW_MAX_DAEMONS). */
+static size_t
+daemons_snapshot(uc_client *uc, uc_daemon_stats st[GW_MAX_DAEMONS])
+{
+	size_t n = uc != NULL ? uc_daemon_count(uc) : 0;
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < GW_MAX_DAEMONS; i++) {
+		if (uc_daemon_stats_get(uc, i, &st[k]) == 0) {
+			k++;
+		}
+	}
+	return k;
+}
+
+/* s as a Prometheus label value: backslash, quote and newline escaped. */
+static int
+put_label_value(gw_buf *out, const char *s)
+{
+	int rc = 0;
+
+	for (const char *p = s; *p != '\0' && rc == 0; p++) {
+		switch (*p) {
+		case '\\':
+			rc = gw_buf_puts(out, "\\\\");
+			break;
+		case '"':
+			rc = gw_buf_puts(out, "\\\"");
+			break;
+		case '\n':
+			rc = gw_buf_puts(out, "\\n");
+			break;
+		default:
+			rc = gw_buf_append(out, p, 1);
+			break;
+		}
+	}
+	return rc;
+}
+
+/* One family of per-daemon series: HELP, TYPE, one line per daemon. */
+static int
+daemon_family(gw_buf *out, const char *name, const char *type, const char *help,
+	      const uc_daemon_stats *st, size_t n,
+	      uint64_t (*value)(const uc_daemon_stats *))
+{
+	int rc = 0;
+
+	rc |= printf_buf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
+			 type);
+	for (size_t i = 0; i < n; i++) {
+		rc |= gw_buf_puts(out, name);
+		rc |= gw_buf_puts(out, "{daemon=\"");
+		rc |= put_label_value(out, st[i].url);
+		rc |= printf_buf(out, "\"} %" PRIu64 "\n", value(&st[i]));
+	}
+	return rc;
+}
+
+static uint64_t
+v_up(const uc_daemon_stats *s)
+{
+	return s->connected ? 1 : 0;
+}
+
+static uint64_t
+v_replies(const uc_daemon_stats *s)
+{
+	return s->replies;
+}
+
+static uint64_t
+v_failures(const uc_daemon_stats *s)
+{
+	return s->failures;
+}
+
+static uint64_t
+v_connects(const uc_daemon_stats *s)
+{
+	return s->connects;
+}
+
+static uint64_t
+v_disconnects(const uc_daemon_stats *s)
+{
+	return s->disconnects;
+}
+
+int
+gw_metrics_render_daemons(uc_client *uc, gw_buf *out)
+{
+	uc_daemon_stats st[GW_MAX_DAEMONS];
+	size_t n = daemons_snapshot(uc, st);
+	int rc = 0;
+
+	if (n == 0) {
+		return 0;
+	}
+	rc |= daemon_family(out, "usersgw_daemon_up", "gauge",
+			    "Whether a connection to the daemon is up.", st, n,
+			    v_up);
+	rc |= daemon_family(out, "usersgw_daemon_replies_total", "counter",
+			    "Replies received from the daemon.", st, n,
+			    v_replies);
+	rc |= daemon_family(out, "usersgw_daemon_failures_total", "counter",
+			    "Replies from the daemon that report a failure on "
+			    "its side.",
+			    st, n, v_failures);
+	rc |= daemon_family(out, "usersgw_daemon_connects_total", "counter",
+			    "Connections to the daemon that came up.", st, n,
+			    v_connects);
+	rc |= daemon_family(out, "usersgw_daemon_disconnects_total", "counter",
+			    "Connections to the daemon that went away.", st, n,
+			    v_disconnects);
+	return rc == 0 ? 0 : -1;
+}
+
+/* s as a JSON string, quotes included (invalid UTF-8 as U+FFFD). */
+static int
+put_json_string(gw_buf *out, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s);
+	int rc = gw_buf_puts(out, "\"");
+
+	while (n > 0 && rc == 0) {
+		size_t k;
+
+		if (*p == '"' || *p == '\\') {
+			rc = gw_buf_append(out, "\\", 1);
+			rc |= gw_buf_append(out, p, 1);
+			k = 1;
+		} else if (*p < 0x20 || *p == 0x7f) {
+			rc = printf_buf(out, "\\u%04x", *p);
+			k = 1;
+		} else if ((k = gw_utf8_char(p, n)) == 0) {
+			rc = gw_buf_puts(out, "\\ufffd");
+			k = 1;
+		} else {
+			rc = gw_buf_append(out, p, k);
+		}
+		p += k;
+		n -= k;
+	}
+	return rc | gw_buf_puts(out, "\"");
+}
+
+int
+gw_health_render(uc_client *uc, bool alive, gw_buf *out)
+{
+	uc_daemon_stats st[GW_MAX_DAEMONS];
+	size_t n = daemons_snapshot(uc, st);
+	size_t up = 0;
+	const char *status;
+	int rc = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		up += st[i].connected;
+	}
+	status = !alive ? "unavailable" : up == n ? "ok" : "degraded";
+	rc |= printf_buf(out, "{\"status\":\"%s\",\"daemons\":[", status);
+	for (size_t i = 0; i < n; i++) {
+		rc |= gw_buf_puts(out, i > 0 ? ",{\"url\":" : "{\"url\":");
+		rc |= put_json_string(out, st[i].url);
+		rc |= printf_buf(out,
+				 ",\"connected\":%s,\"replies\":%" PRIu64
+				 ",\"failures\":%" PRIu64,
+				 st[i].connected ? "true" : "false",
+				 st[i].replies, st[i].failures);
+		if (st[i].last_reply_age_ms >= 0) {
+			rc |= printf_buf(out, ",\"lastReplyMsAgo\":%" PRId64,
+					 st[i].last_reply_age_ms);
+		} else {
+			rc |= gw_buf_puts(out, ",\"lastReplyMsAgo\":null");
+		}
+		rc |= printf_buf(out,
+				 ",\"connects\":%" PRIu64
+				 ",\"disconnects\":%" PRIu64 "}",
+				 st[i].connects, st[i].disconnects);
+	}
+	rc |= gw_buf_puts(out, "]}");
+	if (rc != 0) {
+		return -1;
+	}
+	return alive ? 200 : 503;
 }

@@ -465,18 +465,27 @@ daemon_alive(int status)
 	}
 }
 
+/*
+ * GET /healthz: the round trip decides the status (200 when a daemon
+ * answered, 503 when none did); the body lists every daemon's state.
+ */
 static void
 finish_health(gw_job *job, const uc_result *res)
 {
-	static const char ok[] = "{\"status\":\"ok\"}";
-	static const char down[] = "{\"status\":\"unavailable\"}";
+	gw_server *srv = job->thr->srv;
+	/* Stopping: the client may be closing under us; no list then. */
+	uc_client *uc = atomic_load(&srv->stopping) ? NULL : srv->uc;
+	gw_buf b = {0};
+	int status = gw_health_render(uc, daemon_alive(res->status), &b);
 
-	if (daemon_alive(res->status)) {
-		send_raw(job, 200, "OK", JSON_CT, ok, sizeof(ok) - 1);
-	} else {
-		send_raw(job, 503, "ServiceUnavailable", JSON_CT, down,
-			 sizeof(down) - 1);
+	if (status < 0) {
+		gw_buf_fini(&b);
+		send_internal_error(job);
+		return;
 	}
+	send_raw(job, status, status == 200 ? "OK" : "ServiceUnavailable",
+		 JSON_CT, b.data, b.len);
+	gw_buf_fini(&b);
 }
 
 /* GET /auth: the session from the caller's own user record. */
@@ -813,7 +822,10 @@ handle_metrics(gw_job *job)
 	gw_server *srv = job->thr->srv;
 	gw_buf b = {0};
 
-	if (gw_metrics_render(srv->all_metrics, srv->n_threads, &b) != 0) {
+	/* Stopping: the client may be closing; no per-daemon series then. */
+	if (gw_metrics_render(srv->all_metrics, srv->n_threads, &b) != 0 ||
+	    gw_metrics_render_daemons(
+		atomic_load(&srv->stopping) ? NULL : srv->uc, &b) != 0) {
 		gw_buf_fini(&b);
 		send_internal_error(job);
 		return;

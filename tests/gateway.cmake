@@ -17,3 +17,11 @@ if(TARGET usersgw AND COMMAND users_integration_test)
 		LABELS integration
 		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
 endif()
+
+# The per-daemon /metrics series and /healthz body (label and JSON
+# escaping), from a client whose daemons are not there.
+if(TARGET gw_server)
+	users_unit_test(test_gateway_metrics)
+	target_link_libraries(test_gateway_metrics PRIVATE gw_server
+		PkgConfig::JANSSON)
+endif()

@@ -190,11 +190,25 @@ new_user(const char *email, const char *org, char *id)
 static void
 test_health_and_metrics(void)
 {
+	char line[256];
+	json_t *ds, *d0;
 	gwh_res r;
 
 	gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK_STR(jstr(r.json, "status"), "ok");
+	/* one daemon, connected, and it answered the health check itself */
+	ds = json_object_get(r.json, "daemons");
+	CHECK(json_is_array(ds) && json_array_size(ds) == 1);
+	d0 = json_array_get(ds, 0);
+	CHECK_STR(jstr(d0, "url"), daemon_.url);
+	CHECK(json_is_true(json_object_get(d0, "connected")));
+	CHECK(json_integer_value(json_object_get(d0, "replies")) >= 1);
+	CHECK(json_is_integer(json_object_get(d0, "lastReplyMsAgo")) &&
+	      json_integer_value(json_object_get(d0, "lastReplyMsAgo")) >= 0);
+	CHECK(json_integer_value(json_object_get(d0, "connects")) >= 1);
+	CHECK(json_is_integer(json_object_get(d0, "disconnects")));
+	CHECK(json_is_integer(json_object_get(d0, "failures")));
 	gwh_res_fini(&r);
 
 	gwh_http(gw.port, "GET", "/metrics", NULL, NULL, &r);
@@ -209,6 +223,24 @@ test_health_and_metrics(void)
 		  NULL);
 	CHECK(r.body != NULL &&
 	      strstr(r.body, "usersgw_rpcs_in_flight") != NULL);
+	/* the per-daemon series, labelled by the daemon's URL */
+	snprintf(line, sizeof(line), "\nusersgw_daemon_up{daemon=\"%s\"} 1\n",
+		 daemon_.url);
+	CHECK(r.body != NULL && strstr(r.body, line) != NULL);
+	snprintf(line, sizeof(line),
+		 "\nusersgw_daemon_replies_total{daemon=\"%s\"} ", daemon_.url);
+	CHECK(r.body != NULL && strstr(r.body, line) != NULL);
+	snprintf(line, sizeof(line),
+		 "\nusersgw_daemon_connects_total{daemon=\"%s\"} ",
+		 daemon_.url);
+	CHECK(r.body != NULL && strstr(r.body, line) != NULL);
+	snprintf(line, sizeof(line),
+		 "\nusersgw_daemon_disconnects_total{daemon=\"%s\"} 0\n",
+		 daemon_.url);
+	CHECK(r.body != NULL && strstr(r.body, line) != NULL);
+	CHECK(r.body != NULL &&
+	      strstr(r.body, "# TYPE usersgw_daemon_replies_total counter\n") !=
+		  NULL);
 	gwh_res_fini(&r);
 
 	gwh_http(gw.port, "POST", "/healthz", NULL, NULL, &r);
@@ -1024,6 +1056,11 @@ test_deadline(void)
 	gwh_res_fini(&r);
 	gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
 	CHECK_INT(r.status, 503);
+	/* no answer, though its connection is still up */
+	CHECK_STR(jstr(r.json, "status"), "unavailable");
+	CHECK(json_is_true(json_object_get(
+	    json_array_get(json_object_get(r.json, "daemons"), 0),
+	    "connected")));
 	gwh_res_fini(&r);
 	CHECK_INT(th_daemon_signal(&daemon_, SIGCONT), 0);
 	t0 = th_now_ms();
