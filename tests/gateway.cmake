@@ -16,6 +16,12 @@ if(TARGET usersgw AND COMMAND users_integration_test)
 	set_tests_properties(test_gateway_resilience PROPERTIES TIMEOUT 300
 		LABELS integration
 		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
+
+	# One usersgw in front of two usersd: spreading, a daemon killed and
+	# back, /healthz and /metrics per daemon.
+	users_integration_test(test_gateway_multi gw_harness
+		PkgConfig::JANSSON Threads::Threads)
+	add_dependencies(test_gateway_multi usersgw)
 endif()
 
 # The per-daemon /metrics series and /healthz body (label and JSON
