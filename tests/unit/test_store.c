@@ -1,7 +1,20 @@
 /*
- * test_store.c - the SQLite store: records, constraints, migrations, the
- * lock, group commit, durability across SIGKILL, filters and paging, and
- * two throughput figures (printed, never asserted).
+ * test_store.c - the store, one suite run for each backend.
+ *
+ *   test_store       SQLite (files in a temporary directory)
+ *   test_store pg    PostgreSQL: a fresh database per test on the cluster
+ *                    of the ctest fixture "pg" (tests/pg.cmake). Without
+ *                    the fixture the run is skipped, or fails when
+ *                    USERSD_TEST_REQUIRE_PG=1 (as ctest runs it).
+ *
+ * Both: records, constraints, filters and paging, the organization tree,
+ * memberships, token versions, write rollback, concurrent writers, the
+ * request log, the failed-login state, migrations. SQLite only: the lock,
+ * group commit, durability across SIGKILL. PostgreSQL only: concurrent
+ * read-modify-writes of one user (row locks), races on one email, one
+ * login and one request id, stores opening one database together,
+ * reconnecting after the server ended the sessions. Throughput figures
+ * are printed, never asserted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -15,9 +28,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "check.h"
+#include "pg_testdb.h"
 #include "store.h"
 #include "users_proto.h"
 
@@ -48,6 +63,61 @@ rm_tmpdir(void)
 	}
 	closedir(d);
 	rmdir(tmpdir);
+}
+
+/* ------------------------------------------------------------------------
+ * The backend under test, and its databases by name
+ */
+
+static bool use_pg;
+
+#define TARGETS_MAX 64
+
+static struct {
+	char name[64];
+	char target[512];
+} targets[TARGETS_MAX];
+static size_t n_targets;
+
+/*
+ * The target of the database called name: a file in tmpdir, or a fresh
+ * PostgreSQL database made the first time the name is used (so a test can
+ * reopen it). NULL (after a failed CHECK) when it cannot be had.
+ */
+static const char *
+target_of(const char *name)
+{
+	for (size_t i = 0; i < n_targets; i++) {
+		if (strcmp(targets[i].name, name) == 0) {
+			return targets[i].target;
+		}
+	}
+	CHECK(n_targets < TARGETS_MAX);
+	if (n_targets == TARGETS_MAX) {
+		return NULL;
+	}
+	snprintf(targets[n_targets].name, sizeof(targets[0].name), "%s", name);
+	if (use_pg) {
+		int rc = pg_testdb_new(name, targets[n_targets].target,
+				       sizeof(targets[0].target));
+		CHECK_INT(rc, 0);
+		if (rc != 0) {
+			return NULL;
+		}
+	} else {
+		db_path(targets[n_targets].target, sizeof(targets[0].target),
+			name);
+	}
+	return targets[n_targets++].target;
+}
+
+static void
+drop_targets(void)
+{
+	for (size_t i = 0; use_pg && i < n_targets; i++) {
+		CHECK_INT(pg_testdb_drop(targets[i].target), 0);
+	}
+	n_targets = 0;
 }
 
 static double
@@ -162,11 +232,13 @@ add_user(ud_store *st, const char *email, const char *first, const char *last,
 static ud_store *
 open_store(const char *name)
 {
-	char path[256];
+	const char *target = target_of(name);
 	ud_store *st = NULL;
 
-	db_path(path, sizeof(path), name);
-	CHECK_INT(ud_store_open(&st, path, NULL), 0);
+	if (target == NULL) {
+		return NULL;
+	}
+	CHECK_INT(ud_store_open(&st, target, NULL), 0);
 	return st;
 }
 
@@ -188,7 +260,8 @@ test_crud(void)
 	if (st == NULL) {
 		return;
 	}
-	CHECK_INT(ud_store_schema_version(st), ud_store_schema_latest());
+	CHECK_INT(ud_store_schema_version(st),
+		  ud_store_schema_latest(target_of("crud.db")));
 	CHECK_INT(ud_store_reader_open(st, &r), 0);
 	CHECK_INT(add_org(st, "Zeta", 20, NULL, root), 0);
 	CHECK_INT(add_org(st, "Alpha", 30, root, child), 0);
@@ -510,7 +583,7 @@ test_migrations(void)
 	ud_store_conn *r = NULL;
 	ud_user got = {0};
 	int64_t id;
-	int latest = ud_store_schema_latest();
+	int latest = ud_store_schema_latest("sqlite");
 
 	CHECK(latest >= 2);
 	/* reopen: same version, data intact, nothing applied twice */
@@ -719,45 +792,6 @@ gc_main(void *arg)
 		}
 	}
 	return NULL;
-}
-
-static void
-test_group_commit(void)
-{
-	enum { THREADS = 16, PER = 200 };
-	ud_store *st = open_store("gc.db");
-	ud_store_conn *r = NULL;
-	gc_thread g[THREADS];
-	pthread_t th[THREADS];
-	ud_store_counters s;
-	int failures = 0;
-
-	if (st == NULL) {
-		return;
-	}
-	for (int i = 0; i < THREADS; i++) {
-		g[i] = (gc_thread){.st = st, .t = i, .n = PER};
-		pthread_create(&th[i], NULL, gc_main, &g[i]);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(th[i], NULL);
-		failures += g[i].queue_failures;
-	}
-	CHECK_INT(failures, 0);
-	CHECK(wait_done(&gc, THREADS * PER, 60000));
-	CHECK_INT(gc.failed, 0);
-	CHECK_INT(ud_store_reader_open(st, &r), 0);
-	CHECK_INT(ud_store_user_count(r), THREADS * PER);
-	ud_store_reader_close(r);
-	ud_store_stats(st, &s);
-	CHECK_INT(s.writes, THREADS * PER);
-	CHECK(s.commits < s.writes);
-	CHECK_INT(s.commit_failures, 0);
-	printf("group commit: %llu writes in %llu commits (largest batch "
-	       "%llu)\n",
-	       (unsigned long long)s.writes, (unsigned long long)s.commits,
-	       (unsigned long long)s.largest_batch);
-	ud_store_close(st);
 }
 
 /* A write that blocks the writer until released (bounded). */
@@ -1274,6 +1308,986 @@ test_filters(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Writes that fail, and reads of one's own writes (both backends)
+ */
+
+static void
+test_write_rollback(void)
+{
+	ud_store *st = open_store("rollback.db");
+	ud_store_conn *r = NULL;
+	waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+	batch_job jobs[3] = {
+	    {.email = "a@example.com", .w = &w},
+	    {.email = "b@example.com", .fail = true, .w = &w},
+	    {.email = "c@example.com", .w = &w},
+	};
+	ud_user got = {0};
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	for (int i = 0; i < 3; i++) {
+		CHECK_INT(ud_store_write(st, fn_batch, done_batch, &jobs[i]),
+			  0);
+	}
+	CHECK(wait_done(&w, 3, 30000));
+	CHECK_INT(jobs[0].rc, 0);
+	CHECK_INT(jobs[1].rc, UP_INVALID_ARGUMENT);
+	CHECK_INT(jobs[2].rc, 0);
+	CHECK(jobs[0].saw_own && jobs[1].saw_own && jobs[2].saw_own);
+	CHECK_INT(ud_store_user_by_email(r, "a@example.com", &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_by_email(r, "b@example.com", &got),
+		  UP_NOT_FOUND);
+	CHECK_INT(ud_store_user_by_email(r, "c@example.com", &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_count(r), 2);
+	CHECK_INT(ud_store_write_sync(st, fn_nested, st), 0);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* Concurrent writers, each waiting for its own writes (both backends). */
+static void
+test_concurrent_writes(void)
+{
+	enum { THREADS = 16, PER = 200 };
+	ud_store *st = open_store("gc.db");
+	ud_store_conn *r = NULL;
+	gc_thread g[THREADS];
+	pthread_t th[THREADS];
+	ud_store_counters s;
+	int failures = 0;
+	double t0;
+
+	if (st == NULL) {
+		return;
+	}
+	t0 = now_s();
+	for (int i = 0; i < THREADS; i++) {
+		g[i] = (gc_thread){.st = st, .t = i, .n = PER};
+		pthread_create(&th[i], NULL, gc_main, &g[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		failures += g[i].queue_failures;
+	}
+	CHECK_INT(failures, 0);
+	CHECK(wait_done(&gc, THREADS * PER, 120000));
+	CHECK_INT(gc.failed, 0);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_count(r), THREADS * PER);
+	ud_store_reader_close(r);
+	ud_store_stats(st, &s);
+	CHECK_INT(s.writes, THREADS * PER);
+	CHECK_INT(s.commit_failures, 0);
+	CHECK_INT(s.queued, 0);
+	if (use_pg) {
+		/* one transaction per write */
+		CHECK_INT(s.commits, THREADS * PER);
+		CHECK_INT(s.largest_batch, 1);
+	} else {
+		CHECK(s.commits < s.writes); /* group commit */
+	}
+	printf("%s: %llu concurrent writes in %llu commits in %.3f s "
+	       "(largest batch %llu)\n",
+	       use_pg ? "postgresql" : "sqlite", (unsigned long long)s.writes,
+	       (unsigned long long)s.commits, now_s() - t0,
+	       (unsigned long long)s.largest_batch);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
+ * The request log (both backends)
+ */
+
+typedef struct req_args {
+	const char *id;
+	uint8_t digest[UD_REQUEST_DIGEST_LEN];
+	const uint8_t *answer; /* NULL: claim only */
+	size_t len;
+	int64_t now;
+	bool fail_after; /* the write fails after recording */
+	int claim_rc;
+} req_args;
+
+static int
+fn_request(ud_store_conn *c, void *arg)
+{
+	req_args *a = arg;
+	int rc;
+
+	a->claim_rc = ud_store_request_claim(c, a->id, a->digest, a->now);
+	if (a->claim_rc != 0) {
+		return a->claim_rc;
+	}
+	if (a->answer != NULL &&
+	    (rc = ud_store_request_answer(c, a->id, a->answer, a->len)) != 0) {
+		return rc;
+	}
+	return a->fail_after ? UP_ABORTED : 0;
+}
+
+/* A claim that fails, then another write in the same transaction. */
+static int
+fn_claim_then_insert(ud_store_conn *c, void *arg)
+{
+	req_args *a = arg;
+	ud_user u = {.email = "after-claim@example.com", .manager_access = -1};
+
+	a->claim_rc = ud_store_request_claim(c, a->id, a->digest, a->now);
+	return ud_store_user_insert(c, &u);
+}
+
+static int
+fn_answer_only(ud_store_conn *c, void *arg)
+{
+	req_args *a = arg;
+
+	return ud_store_request_answer(c, a->id, a->answer, a->len);
+}
+
+static int
+fn_prune(ud_store_conn *c, void *arg)
+{
+	return ud_store_request_prune(c, *(int64_t *)arg);
+}
+
+static void
+test_request_log(void)
+{
+	ud_store *st = open_store("requests.db");
+	ud_store_conn *r = NULL;
+	uint8_t bytes[256], other[UD_REQUEST_DIGEST_LEN];
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	req_args a = {.id = "req-1", .now = ud_now_ms()};
+	ud_user got = {0};
+	int64_t before;
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	for (int i = 0; i < 256; i++) {
+		bytes[i] = (uint8_t)i; /* every byte value, NUL first */
+	}
+	for (int i = 0; i < UD_REQUEST_DIGEST_LEN; i++) {
+		a.digest[i] = (uint8_t)(i * 7);
+		other[i] = (uint8_t)(i * 7 + 1);
+	}
+	CHECK_INT(ud_store_request_get(r, "req-1", a.digest, &resp, &len),
+		  UP_NOT_FOUND);
+	CHECK(resp == NULL);
+
+	/* claimed and answered in one write: read back byte for byte */
+	a.answer = bytes;
+	a.len = sizeof(bytes);
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), 0);
+	CHECK_INT(ud_store_request_get(r, "req-1", a.digest, &resp, &len), 0);
+	CHECK_INT(len, sizeof(bytes));
+	CHECK(resp != NULL && memcmp(resp, bytes, sizeof(bytes)) == 0);
+	free(resp);
+	resp = NULL;
+	CHECK_INT(ud_store_request_get(r, "req-1", other, &resp, &len),
+		  UP_FAILED_PRECONDITION);
+	CHECK(resp == NULL);
+
+	/* the same id again: recorded already */
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), UP_ALREADY_EXISTS);
+	CHECK_INT(a.claim_rc, UP_ALREADY_EXISTS);
+
+	/* a write that fails takes its record with it */
+	a.id = "req-2";
+	a.fail_after = true;
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), UP_ABORTED);
+	CHECK_INT(ud_store_request_get(r, "req-2", a.digest, &resp, &len),
+		  UP_NOT_FOUND);
+	a.fail_after = false;
+
+	/* a refused claim leaves the write's transaction usable */
+	a.id = "req-1";
+	CHECK_INT(ud_store_write_sync(st, fn_claim_then_insert, &a), 0);
+	CHECK_INT(a.claim_rc, UP_ALREADY_EXISTS);
+	CHECK_INT(ud_store_user_by_email(r, "after-claim@example.com", &got),
+		  0);
+	ud_user_fini(&got);
+
+	/* an answer needs a claim; an empty answer is an answer */
+	a.id = "req-unclaimed";
+	CHECK_INT(ud_store_write_sync(st, fn_answer_only, &a), UP_NOT_FOUND);
+	a.id = "req-3";
+	a.answer = NULL;
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), 0);
+	CHECK_INT(ud_store_request_get(r, "req-3", a.digest, &resp, &len), 0);
+	CHECK_INT(len, 0);
+	CHECK(resp != NULL);
+	free(resp);
+	resp = NULL;
+
+	/* pruning forgets what was recorded before the time given */
+	a.id = "req-old";
+	a.now = 1000;
+	a.answer = bytes;
+	a.len = 3;
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), 0);
+	before = 2000;
+	CHECK_INT(ud_store_write_sync(st, fn_prune, &before), 0);
+	CHECK_INT(ud_store_request_get(r, "req-old", a.digest, &resp, &len),
+		  UP_NOT_FOUND);
+	CHECK_INT(ud_store_request_get(r, "req-1", a.digest, &resp, &len), 0);
+	free(resp);
+	resp = NULL;
+
+	/* writes on a read connection are refused */
+	CHECK_INT(ud_store_request_claim(r, "req-r", a.digest, 1), UP_INTERNAL);
+	CHECK_INT(ud_store_request_answer(r, "req-1", bytes, 1), UP_INTERNAL);
+	CHECK_INT(ud_store_request_prune(r, 0), UP_INTERNAL);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
+ * The failed-login state (both backends)
+ */
+
+typedef struct login_args {
+	const char *key;
+	ud_login_state s;
+	bool del;
+	int get_rc;
+} login_args;
+
+static int
+fn_login(ud_store_conn *c, void *arg)
+{
+	login_args *a = arg;
+
+	return a->del ? ud_store_login_delete(c, a->key)
+		      : ud_store_login_put(c, a->key, &a->s);
+}
+
+/* Read, count one more failure, write back: on the writer's connection. */
+static int
+fn_login_fail(ud_store_conn *c, void *arg)
+{
+	login_args *a = arg;
+	ud_login_state s;
+	int rc = ud_store_login_get(c, a->key, &s);
+
+	a->get_rc = rc;
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return rc;
+	}
+	s.failures++;
+	s.last = ud_now_ms();
+	return ud_store_login_put(c, a->key, &s);
+}
+
+static void
+test_login_state(void)
+{
+	ud_store *st = open_store("login.db");
+	ud_store_conn *r = NULL;
+	ud_login_state s;
+	login_args a = {.key = "grace@example.com",
+			.s = {.window_start = 1,
+			      .last = INT64_MAX,
+			      .locked_until = -5,
+			      .failures = 3,
+			      .locks = 2}};
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_login_get(r, a.key, &s), UP_NOT_FOUND);
+	CHECK_INT(ud_store_write_sync(st, fn_login, &a), 0);
+	CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
+	CHECK_INT(s.window_start, 1);
+	CHECK(s.last == INT64_MAX);
+	CHECK_INT(s.locked_until, -5);
+	CHECK_INT(s.failures, 3);
+	CHECK_INT(s.locks, 2);
+	CHECK_INT(ud_store_login_get(r, "Grace@example.com", &s), UP_NOT_FOUND);
+
+	/* written again: replaced */
+	a.s.failures = 4;
+	a.s.locks = 0;
+	CHECK_INT(ud_store_write_sync(st, fn_login, &a), 0);
+	CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
+	CHECK_INT(s.failures, 4);
+	CHECK_INT(s.locks, 0);
+
+	/* read-modify-write on the writer */
+	for (int i = 0; i < 5; i++) {
+		CHECK_INT(ud_store_write_sync(st, fn_login_fail, &a), 0);
+		CHECK_INT(a.get_rc, 0);
+	}
+	CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
+	CHECK_INT(s.failures, 9);
+
+	/* cleared, twice */
+	a.del = true;
+	CHECK_INT(ud_store_write_sync(st, fn_login, &a), 0);
+	CHECK_INT(ud_store_write_sync(st, fn_login, &a), 0);
+	CHECK_INT(ud_store_login_get(r, a.key, &s), UP_NOT_FOUND);
+	a.del = false;
+	CHECK_INT(ud_store_write_sync(st, fn_login_fail, &a), 0);
+	CHECK_INT(a.get_rc, UP_NOT_FOUND);
+	CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
+	CHECK_INT(s.failures, 1);
+
+	/* writes on a read connection are refused */
+	CHECK_INT(ud_store_login_put(r, a.key, &a.s), UP_INTERNAL);
+	CHECK_INT(ud_store_login_delete(r, a.key), UP_INTERNAL);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
+ * PostgreSQL: migrations, concurrency between connections and stores
+ */
+
+/* One statement on a connection of our own; -1 when it failed. */
+static long long
+pg_raw(const char *url, const char *sql)
+{
+	PGconn *pg = PQconnectdb(url);
+	PGresult *res = NULL;
+	long long v = -1;
+
+	if (PQstatus(pg) == CONNECTION_OK) {
+		res = PQexec(pg, sql);
+		if (PQresultStatus(res) == PGRES_TUPLES_OK &&
+		    PQntuples(res) > 0) {
+			v = PQgetisnull(res, 0, 0)
+				? 0
+				: atoll(PQgetvalue(res, 0, 0));
+		} else if (PQresultStatus(res) == PGRES_COMMAND_OK) {
+			v = 0;
+		} else {
+			fprintf(stderr, "pg_raw: %s", PQerrorMessage(pg));
+		}
+	} else {
+		fprintf(stderr, "pg_raw: %s", PQerrorMessage(pg));
+	}
+	PQclear(res);
+	PQfinish(pg);
+	return v;
+}
+
+static void
+test_migrations_pg(void)
+{
+	const char *url;
+	ud_store *st;
+	ud_store_conn *r = NULL;
+	ud_user got = {0};
+	int64_t id;
+	int latest;
+
+	/* reopen: same version, data intact, nothing applied twice */
+	if ((url = target_of("reopen")) == NULL) {
+		return;
+	}
+	latest = ud_store_schema_latest(url);
+	CHECK(latest >= 3);
+	if ((st = open_store("reopen")) == NULL) {
+		return;
+	}
+	id = add_user(st, "keep@example.com", "Keep", "Me", "User", NULL, NULL);
+	CHECK(id > 0);
+	ud_store_close(st);
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM schema_migrations"),
+		  latest);
+	if ((st = open_store("reopen")) == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_schema_version(st), latest);
+	CHECK(ud_store_shared(st));
+	CHECK_STR(ud_store_backend(st), "postgresql");
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_get(r, id, &got), 0);
+	CHECK_STR(got.email, "keep@example.com");
+	CHECK_INT(got.roles.n, 1);
+	ud_user_fini(&got);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM schema_migrations"),
+		  latest);
+
+	/* a database at version 1, written by hand, upgrades on open */
+	if ((url = target_of("v1")) == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_migrate(url, 1), 0);
+	CHECK_INT(pg_raw(url, "SELECT max(version) FROM schema_migrations"), 1);
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM pg_indexes"
+			      " WHERE indexname = 'user_roles_role'"),
+		  0);
+	CHECK_INT(pg_raw(url, "INSERT INTO users (id, email, first_name,"
+			      " created_at, updated_at) VALUES"
+			      " (7, 'old@example.com', 'Old', 1, 2);"
+			      "INSERT INTO user_roles VALUES (7, 'Manager')"),
+		  0);
+	if ((st = open_store("v1")) == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_schema_version(st), latest);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_get(r, 7, &got), 0);
+	CHECK_STR(got.email, "old@example.com");
+	CHECK_STR(got.first_name, "Old");
+	CHECK_INT(got.token_version, 1);
+	CHECK_INT(got.manager_access, -1);
+	CHECK_INT(got.created_at, 1);
+	ud_user_fini(&got);
+	{
+		ud_user_filter f = {.role = "Manager"};
+		ud_user *list = NULL;
+		size_t n = 0;
+		int64_t total = 0;
+		CHECK_INT(ud_store_user_list(r, &f, &list, &n, &total), 0);
+		CHECK_INT(total, 1);
+		ud_users_free(list, n);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM pg_indexes"
+			      " WHERE indexname = 'user_roles_role'"),
+		  1);
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM schema_migrations"),
+		  latest);
+
+	/* a database newer than this program is refused */
+	CHECK_INT(pg_raw(url, "INSERT INTO schema_migrations VALUES (1000, 0)"),
+		  0);
+	st = NULL;
+	CHECK_INT(ud_store_open(&st, url, NULL), UP_FAILED_PRECONDITION);
+	CHECK(st == NULL);
+	CHECK_INT(ud_store_migrate(url, 0), UP_FAILED_PRECONDITION);
+
+	/* a URL libpq cannot read; a server that is not there */
+	st = NULL;
+	CHECK_INT(ud_store_open(&st, "postgresql://[::1", NULL),
+		  UP_INVALID_ARGUMENT);
+	CHECK_INT(ud_store_open(&st,
+				"postgresql://usersd@127.0.0.1:1/x"
+				"?connect_timeout=2",
+				NULL),
+		  UP_UNAVAILABLE);
+	CHECK(st == NULL);
+}
+
+/* Threads that all wait for each other (bounded: false on timeout). */
+typedef struct meet {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int n;
+	int want;
+} meet;
+
+#define MEET_INIT(want)                                                        \
+	{                                                                      \
+		PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, (want) \
+	}
+
+static bool
+meet_wait(meet *m)
+{
+	int64_t deadline = mono_ms() + 10000;
+	bool ok;
+
+	pthread_mutex_lock(&m->mu);
+	m->n++;
+	pthread_cond_broadcast(&m->cv);
+	while (m->n < m->want && mono_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 20 * 1000000;
+		if (ts.tv_nsec >= 1000000000) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000;
+		}
+		pthread_cond_timedwait(&m->cv, &m->mu, &ts);
+	}
+	ok = m->n >= m->want;
+	pthread_mutex_unlock(&m->mu);
+	return ok;
+}
+
+/* Read-modify-writes of one user from two threads: no update is lost. */
+typedef struct rmw_args {
+	ud_store *st;
+	int64_t id;
+	int n;
+	int errors;
+	int torn; /* reads whose roles did not match their counter */
+} rmw_args;
+
+static int
+fn_rmw(ud_store_conn *c, void *arg)
+{
+	rmw_args *a = arg;
+	ud_user u;
+	char buf[32];
+	int rc, n;
+
+	if ((rc = ud_store_user_get(c, a->id, &u)) != 0) {
+		return rc;
+	}
+	n = u.first_name != NULL ? atoi(u.first_name) : -1;
+	snprintf(buf, sizeof(buf), "r%d", n);
+	if (u.roles.n != 1 || strcmp(u.roles.v[0], buf) != 0) {
+		a->torn++;
+	}
+	ud_strv_fini(&u.roles);
+	snprintf(buf, sizeof(buf), "r%d", n + 1);
+	ud_strv_push(&u.roles, buf);
+	free(u.first_name);
+	snprintf(buf, sizeof(buf), "%d", n + 1);
+	u.first_name = strdup(buf);
+	rc = ud_store_user_update(c, &u, false, false);
+	ud_user_fini(&u);
+	return rc;
+}
+
+static void *
+rmw_main(void *arg)
+{
+	rmw_args *a = arg;
+
+	for (int i = 0; i < a->n; i++) {
+		if (ud_store_write_sync(a->st, fn_rmw, a) != 0) {
+			a->errors++;
+		}
+	}
+	return NULL;
+}
+
+static void
+test_pg_rmw(void)
+{
+	enum { THREADS = 2, PER = 200 };
+	ud_store *st = open_store("rmw");
+	ud_store_conn *r = NULL;
+	rmw_args a[THREADS];
+	pthread_t th[THREADS];
+	ud_user got = {0};
+	int64_t id;
+
+	if (st == NULL) {
+		return;
+	}
+	id = add_user(st, "counter@example.com", "0", NULL, "r0", NULL, NULL);
+	CHECK(id > 0);
+	for (int i = 0; i < THREADS; i++) {
+		a[i] = (rmw_args){.st = st, .id = id, .n = PER};
+		pthread_create(&th[i], NULL, rmw_main, &a[i]);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(a[i].errors, 0);
+		CHECK_INT(a[i].torn, 0);
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_get(r, id, &got), 0);
+	CHECK_STR(got.first_name, "400");
+	CHECK_INT(got.roles.n, 1);
+	if (got.roles.n == 1) {
+		CHECK_STR(got.roles.v[0], "r400");
+	}
+	ud_user_fini(&got);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* Two inserts of one email in two cases at once: exactly one refused. */
+typedef struct race_args {
+	ud_store *st;
+	meet *m;
+	const char *email;
+	const char *id; /* the request id, for the claim race */
+	bool rollback;  /* the claimer fails after holding its claim */
+	int64_t hold_ms;
+	bool met;
+	int rc;
+} race_args;
+
+static int
+fn_race_insert(ud_store_conn *c, void *arg)
+{
+	race_args *a = arg;
+	ud_user u = {.email = (char *)a->email, .manager_access = -1};
+
+	a->met = meet_wait(a->m); /* both transactions are open now */
+	return ud_store_user_insert(c, &u);
+}
+
+static void *
+race_main(void *arg)
+{
+	race_args *a = arg;
+
+	a->rc = ud_store_write_sync(a->st, fn_race_insert, a);
+	return NULL;
+}
+
+static void
+test_pg_email_race(void)
+{
+	enum { ROUNDS = 10 };
+	ud_store *st = open_store("email_race");
+	ud_store_conn *r = NULL;
+
+	if (st == NULL) {
+		return;
+	}
+	for (int i = 0; i < ROUNDS; i++) {
+		char e1[64], e2[64];
+		meet m = MEET_INIT(2);
+		race_args a[2] = {{.st = st, .m = &m, .email = e1},
+				  {.st = st, .m = &m, .email = e2}};
+		pthread_t th[2];
+		int ok = 0, taken = 0;
+
+		snprintf(e1, sizeof(e1), "race%d@example.com", i);
+		snprintf(e2, sizeof(e2), "RACE%d@Example.COM", i);
+		for (int t = 0; t < 2; t++) {
+			pthread_create(&th[t], NULL, race_main, &a[t]);
+		}
+		for (int t = 0; t < 2; t++) {
+			pthread_join(th[t], NULL);
+			CHECK(a[t].met);
+			ok += a[t].rc == 0;
+			taken += a[t].rc == UP_ALREADY_EXISTS;
+		}
+		CHECK_INT(ok, 1);
+		CHECK_INT(taken, 1);
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_count(r), ROUNDS);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* Two first failures of one login at once: both counted. */
+typedef struct login_race {
+	ud_store *st;
+	meet *m;
+	const char *key;
+	bool met;
+	int rc;
+} login_race;
+
+static int
+fn_login_race(ud_store_conn *c, void *arg)
+{
+	login_race *a = arg;
+	login_args la = {.key = a->key};
+
+	a->met = meet_wait(a->m); /* both transactions are open now */
+	return fn_login_fail(c, &la);
+}
+
+static void *
+login_race_main(void *arg)
+{
+	login_race *a = arg;
+
+	a->rc = ud_store_write_sync(a->st, fn_login_race, a);
+	return NULL;
+}
+
+static void
+test_pg_login_race(void)
+{
+	enum { ROUNDS = 10 };
+	ud_store *st = open_store("login_race");
+	ud_store_conn *r = NULL;
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	for (int i = 0; i < ROUNDS; i++) {
+		char key[32];
+		meet m = MEET_INIT(2);
+		login_race a[2] = {{.st = st, .m = &m, .key = key},
+				   {.st = st, .m = &m, .key = key}};
+		pthread_t th[2];
+		ud_login_state s;
+
+		snprintf(key, sizeof(key), "user%d", i);
+		for (int t = 0; t < 2; t++) {
+			pthread_create(&th[t], NULL, login_race_main, &a[t]);
+		}
+		for (int t = 0; t < 2; t++) {
+			pthread_join(th[t], NULL);
+			CHECK(a[t].met);
+			CHECK_INT(a[t].rc, 0);
+		}
+		CHECK_INT(ud_store_login_get(r, key, &s), 0);
+		CHECK_INT(s.failures, 2);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* Stores (daemons) opening one new database at once all migrate it. */
+typedef struct open_args {
+	const char *url;
+	meet *m;
+	ud_store *st;
+	int rc;
+} open_args;
+
+static void *
+open_main(void *arg)
+{
+	open_args *a = arg;
+
+	(void)meet_wait(a->m);
+	a->rc = ud_store_open(&a->st, a->url, NULL);
+	return NULL;
+}
+
+static void
+test_pg_open_together(void)
+{
+	enum { STORES = 4 };
+	const char *url = target_of("together");
+	meet m = MEET_INIT(STORES);
+	open_args a[STORES];
+	pthread_t th[STORES];
+	int latest;
+
+	if (url == NULL) {
+		return;
+	}
+	latest = ud_store_schema_latest(url);
+	for (int i = 0; i < STORES; i++) {
+		a[i] = (open_args){.url = url, .m = &m};
+		pthread_create(&th[i], NULL, open_main, &a[i]);
+	}
+	for (int i = 0; i < STORES; i++) {
+		pthread_join(th[i], NULL);
+		CHECK_INT(a[i].rc, 0);
+		if (a[i].rc == 0) {
+			CHECK_INT(ud_store_schema_version(a[i].st), latest);
+		}
+	}
+	CHECK_INT(pg_raw(url, "SELECT count(*) FROM schema_migrations"),
+		  latest);
+	/* what one writes, another reads */
+	if (a[0].rc == 0 && a[1].rc == 0) {
+		ud_store_conn *r = NULL;
+		ud_user got = {0};
+		int64_t id = add_user(a[0].st, "shared@example.com", "S", NULL,
+				      NULL, NULL, NULL);
+		CHECK(id > 0);
+		CHECK_INT(ud_store_reader_open(a[1].st, &r), 0);
+		CHECK_INT(ud_store_user_by_email(r, "SHARED@example.com", &got),
+			  0);
+		CHECK_INT(got.id, id);
+		ud_user_fini(&got);
+		ud_store_reader_close(r);
+	}
+	for (int i = 0; i < STORES; i++) {
+		ud_store_close(a[i].st);
+	}
+}
+
+/* One request id claimed by two stores at once: one wins. */
+static int
+fn_race_claim(ud_store_conn *c, void *arg)
+{
+	race_args *a = arg;
+	uint8_t digest[UD_REQUEST_DIGEST_LEN] = {1, 2, 3};
+	int rc;
+
+	a->met = meet_wait(a->m);
+	if ((rc = ud_store_request_claim(c, a->id, digest, ud_now_ms())) != 0) {
+		return rc;
+	}
+	if (a->hold_ms > 0) {
+		/* the other one's claim waits for this transaction */
+		struct timespec ts = {0, (long)a->hold_ms * 1000000};
+		nanosleep(&ts, NULL);
+	}
+	if (a->rollback) {
+		return UP_ABORTED;
+	}
+	return ud_store_request_answer(c, a->id, (const uint8_t *)a->email,
+				       strlen(a->email));
+}
+
+static void *
+claim_main(void *arg)
+{
+	race_args *a = arg;
+
+	a->rc = ud_store_write_sync(a->st, fn_race_claim, a);
+	return NULL;
+}
+
+static void
+test_pg_claim_race(void)
+{
+	ud_store *st[2] = {open_store("claim_race"), NULL};
+	ud_store_conn *r = NULL;
+	uint8_t digest[UD_REQUEST_DIGEST_LEN] = {1, 2, 3};
+	uint8_t *resp = NULL;
+	size_t len = 0;
+
+	if (st[0] == NULL) {
+		return;
+	}
+	st[1] = open_store("claim_race");
+	if (st[1] == NULL) {
+		ud_store_close(st[0]);
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st[0], &r), 0);
+	/* at once, each holding its claim a while: one wins */
+	for (int i = 0; i < 5; i++) {
+		char id[32];
+		meet m = MEET_INIT(2);
+		race_args a[2] = {{.st = st[0],
+				   .m = &m,
+				   .id = id,
+				   .email = "first",
+				   .hold_ms = 50},
+				  {.st = st[1],
+				   .m = &m,
+				   .id = id,
+				   .email = "second",
+				   .hold_ms = 50}};
+		pthread_t th[2];
+		int won = -1, taken = 0;
+
+		snprintf(id, sizeof(id), "claim-%d", i);
+		for (int t = 0; t < 2; t++) {
+			pthread_create(&th[t], NULL, claim_main, &a[t]);
+		}
+		for (int t = 0; t < 2; t++) {
+			pthread_join(th[t], NULL);
+			CHECK(a[t].met);
+			if (a[t].rc == 0) {
+				won = t;
+			}
+			taken += a[t].rc == UP_ALREADY_EXISTS;
+		}
+		CHECK(won >= 0);
+		CHECK_INT(taken, 1);
+		CHECK_INT(ud_store_request_get(r, id, digest, &resp, &len), 0);
+		if (won >= 0) {
+			CHECK_INT(len, strlen(a[won].email));
+			CHECK(resp != NULL &&
+			      memcmp(resp, a[won].email, len) == 0);
+		}
+		free(resp);
+		resp = NULL;
+	}
+	/* the first claimer rolls back: the one waiting for it wins */
+	{
+		meet m = MEET_INIT(1);
+		meet m2 = MEET_INIT(1);
+		race_args a[2] = {{.st = st[0],
+				   .m = &m,
+				   .id = "claim-rb",
+				   .email = "first",
+				   .hold_ms = 300,
+				   .rollback = true},
+				  {.st = st[1],
+				   .m = &m2,
+				   .id = "claim-rb",
+				   .email = "second"}};
+		pthread_t th[2];
+		struct timespec ts = {0, 100 * 1000000};
+		double t0;
+
+		pthread_create(&th[0], NULL, claim_main, &a[0]);
+		nanosleep(&ts, NULL); /* the first one holds its claim */
+		t0 = now_s();
+		pthread_create(&th[1], NULL, claim_main, &a[1]);
+		pthread_join(th[0], NULL);
+		pthread_join(th[1], NULL);
+		CHECK_INT(a[0].rc, UP_ABORTED);
+		CHECK_INT(a[1].rc, 0);
+		CHECK(now_s() - t0 > 0.1); /* it waited */
+		CHECK_INT(
+		    ud_store_request_get(r, "claim-rb", digest, &resp, &len),
+		    0);
+		CHECK_INT(len, 6);
+		free(resp);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st[0]);
+	ud_store_close(st[1]);
+}
+
+/* The server ends every session of the store (as a restart does). */
+static void
+test_pg_reconnect(void)
+{
+	const char *url = target_of("reconnect");
+	ud_store *st = open_store("reconnect");
+	ud_store_conn *r = NULL;
+	ud_user got = {0};
+	ud_user_filter f = {0};
+	ud_user *list = NULL;
+	size_t n = 0;
+	int64_t total = 0, id;
+
+	if (st == NULL || url == NULL) {
+		ud_store_close(st);
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	id = add_user(st, "before@example.com", "B", NULL, "R", NULL, NULL);
+	CHECK(id > 0);
+	CHECK_INT(ud_store_user_get(r, id, &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_list(r, &f, &list, &n, &total), 0);
+	ud_users_free(list, n);
+	for (int round = 0; round < 2; round++) {
+		/*
+		 * The reader's session and the writers' are gone (after the
+		 * first round, only those of the writers used since).
+		 */
+		long long ended =
+		    pg_raw(url, "SELECT count(*) FROM ("
+				" SELECT pg_terminate_backend(pid, 5000)"
+				" FROM pg_stat_activity"
+				" WHERE application_name = 'usersd'"
+				" AND datname = current_database()) t");
+		CHECK(round == 0 ? ended == 5 : ended >= 2);
+		CHECK_INT(ud_store_user_get(r, id, &got), 0);
+		CHECK_STR(got.email, "before@example.com");
+		ud_user_fini(&got);
+		/* statements prepared again on the new session */
+		CHECK_INT(ud_store_user_list(r, &f, &list, &n, &total), 0);
+		CHECK_INT(total, 1 + 8 * round);
+		ud_users_free(list, n);
+		/* each writer reconnects before its next transaction */
+		for (int i = 0; i < 8; i++) {
+			char email[64];
+			snprintf(email, sizeof(email), "after%d-%d@example.com",
+				 round, i);
+			CHECK(add_user(st, email, NULL, NULL, NULL, NULL,
+				       NULL) > 0);
+		}
+		CHECK_INT(ud_store_user_count(r), 1 + 8 * (round + 1));
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * Figures (printed, not asserted)
  */
 
@@ -1304,7 +2318,10 @@ bench_main(void *arg)
 static void
 bench(void)
 {
-	enum { THREADS = 64, PER = 150, READS = 200000 };
+	enum { THREADS = 64 };
+	/* PostgreSQL commits each write: fewer of them */
+	const int PER = use_pg ? 40 : 150, READS = use_pg ? 50000 : 200000;
+	const char *be = use_pg ? "postgresql" : "sqlite";
 	ud_store *st = open_store("bench.db");
 	ud_store_conn *r = NULL;
 	bench_thread b[THREADS];
@@ -1330,9 +2347,9 @@ bench(void)
 	t = now_s() - t0;
 	CHECK_INT(errors, 0);
 	ud_store_stats(st, &s);
-	printf("bench: %d writes by %d writers in %.3f s: %.0f writes/s, "
+	printf("bench %s: %d writes by %d writers in %.3f s: %.0f writes/s, "
 	       "%llu commits (%.1f writes/commit), %llu checkpoints\n",
-	       THREADS * PER, THREADS, t, THREADS * PER / t,
+	       be, THREADS * PER, THREADS, t, THREADS * PER / t,
 	       (unsigned long long)s.commits,
 	       (double)s.writes / (double)(s.commits ? s.commits : 1),
 	       (unsigned long long)s.checkpoints);
@@ -1364,9 +2381,9 @@ bench(void)
 		t = now_s() - t0;
 		CHECK_INT(errors + w.failed, 0);
 		ud_store_stats(st, &s);
-		printf("bench: %d writes queued by one thread in %.3f s: "
+		printf("bench %s: %d writes queued by one thread in %.3f s: "
 		       "%.0f writes/s, %llu commits\n",
-		       THREADS * PER, t, THREADS * PER / t,
+		       be, THREADS * PER, t, THREADS * PER / t,
 		       (unsigned long long)(s.commits - s0.commits));
 	}
 
@@ -1388,15 +2405,15 @@ bench(void)
 	}
 	t = now_s() - t0;
 	CHECK_INT(errors, 0);
-	printf("bench: %d point reads by id on one reader in %.3f s: "
+	printf("bench %s: %d point reads by id on one reader in %.3f s: "
 	       "%.0f reads/s\n",
-	       READS, t, READS / t);
+	       be, READS, t, READS / t);
 	ud_store_reader_close(r);
 	ud_store_close(st);
 }
 
-int
-main(void)
+static int
+run_sqlite(void)
 {
 	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_store.XXXXXX");
 	if (mkdtemp(tmpdir) == NULL) {
@@ -1405,13 +2422,63 @@ main(void)
 	}
 	test_crud();
 	test_email_unique();
+	test_write_rollback();
+	test_request_log();
+	test_login_state();
 	test_migrations();
 	test_lock();
 	test_batch_rollback();
 	test_durability();
-	test_group_commit();
+	test_concurrent_writes();
 	test_filters();
 	bench();
 	rm_tmpdir();
 	return check_done();
+}
+
+static int
+run_pg(void)
+{
+	const char *file = getenv("USERSD_TEST_PG_URL_FILE");
+	const char *require = getenv("USERSD_TEST_REQUIRE_PG");
+
+	if (file == NULL || *file == '\0') {
+		if (require != NULL && strcmp(require, "1") == 0) {
+			fprintf(stderr, "test_store: USERSD_TEST_REQUIRE_PG=1 "
+					"but USERSD_TEST_PG_URL_FILE is not "
+					"set: no PostgreSQL to test\n");
+			return 1;
+		}
+		printf("test_store: no PostgreSQL (USERSD_TEST_PG_URL_FILE "
+		       "unset): skipped\n");
+		return 0;
+	}
+	use_pg = true;
+	test_crud();
+	test_email_unique();
+	test_write_rollback();
+	test_request_log();
+	test_login_state();
+	test_migrations_pg();
+	test_concurrent_writes();
+	test_filters();
+	test_pg_rmw();
+	test_pg_email_race();
+	test_pg_login_race();
+	test_pg_open_together();
+	test_pg_claim_race();
+	test_pg_reconnect();
+	bench();
+	drop_targets();
+	return check_done();
+}
+
+int
+main(int argc, char **argv)
+{
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], "pg") != 0)) {
+		fprintf(stderr, "usage: test_store [pg]\n");
+		return 2;
+	}
+	return argc == 2 ? run_pg() : run_sqlite();
 }
