@@ -1,9 +1,13 @@
 /*
  * store.h - the daemon's durable store, behind one small interface.
  *
- * The embedded backend is SQLite (store_sqlite.c): WAL, synchronous=FULL,
- * schema by numbered migrations recorded in the database. A PostgreSQL
- * backend can implement the same functions later.
+ * Two backends, picked by the target given to ud_store_open(): a path is a
+ * SQLite database (store_sqlite.c: WAL, synchronous=FULL, one daemon per
+ * database), a "postgresql://" or "postgres://" URL is a PostgreSQL
+ * database (store_pg.c: libpq, several daemons may share it). Both keep
+ * the schema by numbered migrations recorded in the database, and both
+ * give every function below the same meaning; store.c forwards each call
+ * to the backend (store_backend.h).
  *
  * Threads and connections
  *   Reads run on a ud_store_conn that belongs to one thread at a time
@@ -15,6 +19,11 @@
  *   for many writes. The write function receives the writer's connection,
  *   on which every read function below works too, and sees its own and
  *   earlier writes of the batch.
+ *   PostgreSQL runs the write functions on a few writer threads, each with
+ *   its own connection, one transaction per write function (READ
+ *   COMMITTED); a read of a user on a writer connection locks the row
+ *   (FOR UPDATE), so a read-modify-write never loses a concurrent update
+ *   made by another thread or another daemon.
  *
  * Errors
  *   Every function returns an up_status code (users_proto.h): 0 (UP_OK),
@@ -98,19 +107,30 @@ typedef struct ud_store ud_store;
 typedef struct ud_store_conn ud_store_conn;
 
 typedef struct ud_store_config {
-	/* Most writes committed together (default 256). */
+	/* Most writes committed together (default 256; SQLite). */
 	unsigned max_batch;
-	/* Busy timeout for readers in ms (default 5000). */
+	/* Busy timeout for readers in ms (default 5000; SQLite). */
 	unsigned busy_timeout_ms;
+	/* Writer threads and connections (default 4; PostgreSQL). */
+	unsigned writers;
 } ud_store_config;
 
 /*
- * Opens (creating if needed) the database at path, runs the pending
- * migrations, and starts the writer thread. A second process opening the
- * same database fails with UP_FAILED_PRECONDITION (an exclusive lock file
- * "<path>.lock" held for the life of the store). cfg may be NULL.
+ * Opens the database named by target (a SQLite path, created if needed, or
+ * a PostgreSQL URL), runs the pending migrations, and starts the writer.
+ * SQLite: a second process opening the same database fails with
+ * UP_FAILED_PRECONDITION (an exclusive lock file "<path>.lock" held for
+ * the life of the store). PostgreSQL: any number of daemons may open one
+ * database; migrations run under an advisory lock, once. cfg may be NULL.
  */
-int ud_store_open(ud_store **out, const char *path, const ud_store_config *cfg);
+int ud_store_open(ud_store **out, const char *target,
+		  const ud_store_config *cfg);
+/* True when target names a PostgreSQL database. */
+bool ud_store_target_is_pg(const char *target);
+/* True when several daemons may share the store (PostgreSQL). */
+bool ud_store_shared(const ud_store *st);
+/* The backend's name: "sqlite" or "postgresql". */
+const char *ud_store_backend(const ud_store *st);
 /* Drains the queued writes, stops the writer, closes the database. */
 void ud_store_close(ud_store *st);
 
@@ -215,6 +235,61 @@ int ud_store_member_remove(ud_store_conn *c, const char *org_id,
 			   int64_t user_id);
 
 /* ------------------------------------------------------------------------
+ * The request log: the answers of committed writes by request id, so that
+ * a write repeated after its daemon died (on another daemon, or on this
+ * one after a restart) answers with the first answer instead of running
+ * twice. The digest names what was asked (the method and the request
+ * bytes): the same id with another digest is a different request.
+ */
+
+#define UD_REQUEST_DIGEST_LEN 32
+
+/*
+ * 0 with *resp (malloc'd, the caller frees) and *len when the id is
+ * recorded with this digest; UP_NOT_FOUND when it is not recorded;
+ * UP_FAILED_PRECONDITION when it is recorded for another digest.
+ */
+int ud_store_request_get(ud_store_conn *c, const char *request_id,
+			 const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			 uint8_t **resp, size_t *len);
+/*
+ * Claims the id for the running write, first thing in its transaction
+ * (a write function): UP_ALREADY_EXISTS when it is recorded already; on
+ * PostgreSQL, a claim by another daemon's open transaction waits for that
+ * transaction to end, so the same request never runs twice at once.
+ */
+int ud_store_request_claim(ud_store_conn *c, const char *request_id,
+			   const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			   int64_t now_ms);
+/*
+ * Records the answer of the id claimed in this transaction: it commits
+ * with the write or not at all. UP_NOT_FOUND when the id was not claimed.
+ */
+int ud_store_request_answer(ud_store_conn *c, const char *request_id,
+			    const uint8_t *resp, size_t len);
+/* Forgets answers recorded before before_ms (a write function). */
+int ud_store_request_prune(ud_store_conn *c, int64_t before_ms);
+
+/* ------------------------------------------------------------------------
+ * Failed-login state per folded user name (lockout.h keeps the policy), for
+ * stores shared by several daemons. On a writer connection login_get locks
+ * the row until the write's transaction ends.
+ */
+
+typedef struct ud_login_state {
+	int64_t window_start;
+	int64_t last;
+	int64_t locked_until;
+	int32_t failures;
+	int32_t locks;
+} ud_login_state;
+
+int ud_store_login_get(ud_store_conn *c, const char *key, ud_login_state *out);
+int ud_store_login_put(ud_store_conn *c, const char *key,
+		       const ud_login_state *s);
+int ud_store_login_delete(ud_store_conn *c, const char *key);
+
+/* ------------------------------------------------------------------------
  * Helpers
  */
 
@@ -240,13 +315,14 @@ typedef struct ud_store_counters {
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);
 
-/* The highest migration number this program knows. */
-int ud_store_schema_latest(void);
 /*
  * Applies the migrations up to target_version (<= 0: all) to the database
- * at path, which must not be open (the lock is taken), and closes it. For
- * tooling and tests: ud_store_open applies every pending migration itself.
+ * named by target (SQLite: which must not be open; the lock is taken), and
+ * closes it. For tooling and tests: ud_store_open applies every pending
+ * migration itself.
  */
-int ud_store_migrate(const char *path, int target_version);
+int ud_store_migrate(const char *target, int target_version);
+/* The highest migration number the backend of target knows. */
+int ud_store_schema_latest(const char *target);
 
 #endif /* UD_STORE_H */

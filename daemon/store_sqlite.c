@@ -21,7 +21,7 @@
 
 #include <sqlite3.h>
 
-#include "store.h"
+#include "store_backend.h"
 #include "users_proto.h"
 
 /* Limits on what input can grow. */
@@ -90,6 +90,20 @@ static const char *const migrations[] = {
     "CREATE INDEX organizations_parent ON organizations(parent_id, name);"
     "CREATE INDEX organizations_name ON organizations(name, id);"
     "CREATE INDEX users_primary_org ON users(primary_org_id);",
+    /* 3: the request log and the failed-login state */
+    "CREATE TABLE request_log ("
+    " request_id TEXT NOT NULL UNIQUE,"
+    " digest BLOB NOT NULL,"
+    " response BLOB NOT NULL,"
+    " created_at INTEGER NOT NULL);"
+    "CREATE INDEX request_log_created ON request_log(created_at);"
+    "CREATE TABLE login_state ("
+    " key TEXT PRIMARY KEY NOT NULL,"
+    " window_start INTEGER NOT NULL,"
+    " last INTEGER NOT NULL,"
+    " locked_until INTEGER NOT NULL,"
+    " failures INTEGER NOT NULL,"
+    " locks INTEGER NOT NULL) WITHOUT ROWID;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -155,6 +169,13 @@ enum {
 	S_MEMB_INS,
 	S_MEMB_DEL,
 	S_ORG_INSERT,
+	S_REQ_GET,
+	S_REQ_CLAIM,
+	S_REQ_ANSWER,
+	S_REQ_PRUNE,
+	S_LOGIN_GET,
+	S_LOGIN_PUT,
+	S_LOGIN_DEL,
 	S_COUNT
 };
 
@@ -221,6 +242,21 @@ static const char *const stmt_sql[S_COUNT] = {
 		   " AND org_id = ?2",
     [S_ORG_INSERT] = "INSERT INTO organizations (id, name, type,"
 		     " parent_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+    [S_REQ_GET] = "SELECT digest, response FROM request_log"
+		  " WHERE request_id = ?1",
+    [S_REQ_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
+		    " created_at) VALUES (?1, ?2, x'', ?3)",
+    [S_REQ_ANSWER] = "UPDATE request_log SET response = ?2"
+		     " WHERE request_id = ?1",
+    [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < ?1",
+    [S_LOGIN_GET] = "SELECT window_start, last, locked_until, failures,"
+		    " locks FROM login_state WHERE key = ?1",
+    [S_LOGIN_PUT] = "INSERT INTO login_state (key, window_start, last,"
+		    " locked_until, failures, locks)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO"
+		    " UPDATE SET window_start = ?2, last = ?3,"
+		    " locked_until = ?4, failures = ?5, locks = ?6",
+    [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = ?1",
 };
 
 /* Filter bits of the user list; the statements are built per combination. */
@@ -235,6 +271,7 @@ enum {
 enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
 
 struct ud_store_conn {
+	ud_store_conn_base base; /* first */
 	ud_store *st;
 	sqlite3 *db;
 	bool writer;
@@ -257,6 +294,7 @@ typedef struct job {
 } job;
 
 struct ud_store {
+	ud_store_base base; /* first */
 	char *path;
 	int lock_fd;
 	int version;
@@ -277,6 +315,9 @@ struct ud_store {
 	bool closing;
 	ud_store_counters stats;
 };
+
+/* The store whose writer thread this is (NULL on other threads). */
+static _Thread_local const ud_store *writer_of;
 
 /* ------------------------------------------------------------------------
  * Errors
@@ -416,6 +457,7 @@ conn_new(ud_store *st, bool writer, ud_store_conn **out)
 	if ((c = calloc(1, sizeof(*c))) == NULL) {
 		return UP_INTERNAL;
 	}
+	c->base.ops = &ud_store_sqlite_ops;
 	c->st = st;
 	c->writer = writer;
 	if ((rc = db_open(st->path, writer, st->busy_timeout_ms, &c->db)) !=
@@ -503,8 +545,8 @@ read_end(ud_store_conn *c, bool began)
 	}
 }
 
-int
-ud_store_snapshot_begin(ud_store_conn *c)
+static int
+sq_snapshot_begin(ud_store_conn *c)
 {
 	if (c->writer || c->snapshot) {
 		return 0; /* the writer's reads are inside its transaction */
@@ -512,8 +554,8 @@ ud_store_snapshot_begin(ud_store_conn *c)
 	return read_begin(c, &c->snapshot);
 }
 
-void
-ud_store_snapshot_end(ud_store_conn *c)
+static void
+sq_snapshot_end(ud_store_conn *c)
 {
 	if (c->snapshot) {
 		read_end(c, true);
@@ -1002,6 +1044,7 @@ writer_main(void *arg)
 {
 	ud_store *st = arg;
 
+	writer_of = st;
 	pthread_mutex_lock(&st->mu);
 	for (;;) {
 		job *batch, *last;
@@ -1095,6 +1138,7 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	if ((st = calloc(1, sizeof(*st))) == NULL) {
 		return UP_INTERNAL;
 	}
+	st->base.ops = &ud_store_sqlite_ops;
 	st->lock_fd = -1;
 	st->max_batch = cfg != NULL && cfg->max_batch ? cfg->max_batch : 256;
 	st->busy_timeout_ms =
@@ -1120,8 +1164,8 @@ out:
 	return rc;
 }
 
-int
-ud_store_open(ud_store **out, const char *path, const ud_store_config *cfg)
+static int
+sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 {
 	ud_store *st;
 	int rc;
@@ -1141,8 +1185,8 @@ ud_store_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	return 0;
 }
 
-int
-ud_store_migrate(const char *path, int target_version)
+static int
+sq_migrate(const char *path, int target_version)
 {
 	ud_store *st;
 	int rc;
@@ -1157,14 +1201,14 @@ ud_store_migrate(const char *path, int target_version)
 	return 0;
 }
 
-int
-ud_store_schema_latest(void)
+static int
+sq_schema_latest(void)
 {
 	return N_MIGRATIONS;
 }
 
-void
-ud_store_close(ud_store *st)
+static void
+sq_close(ud_store *st)
 {
 	if (st == NULL) {
 		return;
@@ -1179,14 +1223,14 @@ ud_store_close(ud_store *st)
 	store_free(st);
 }
 
-int
-ud_store_schema_version(ud_store *st)
+static int
+sq_schema_version(ud_store *st)
 {
 	return st->version;
 }
 
-void
-ud_store_stats(ud_store *st, ud_store_counters *out)
+static void
+sq_stats(ud_store *st, ud_store_counters *out)
 {
 	pthread_mutex_lock(&st->mu);
 	*out = st->stats;
@@ -1194,14 +1238,14 @@ ud_store_stats(ud_store *st, ud_store_counters *out)
 	pthread_mutex_unlock(&st->mu);
 }
 
-int
-ud_store_reader_open(ud_store *st, ud_store_conn **out)
+static int
+sq_reader_open(ud_store *st, ud_store_conn **out)
 {
 	return conn_new(st, false, out);
 }
 
-void
-ud_store_reader_close(ud_store_conn *c)
+static void
+sq_reader_close(ud_store_conn *c)
 {
 	if (c != NULL && !c->writer) {
 		conn_free(c);
@@ -1249,64 +1293,24 @@ enqueue(ud_store *st, ud_store_write_fn fn, void *fn_arg, ud_store_done_fn done,
 	return rc;
 }
 
-int
-ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
-	       void *arg)
+static int
+sq_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
 {
 	return enqueue(st, fn, arg, done, arg);
 }
 
-typedef struct sync_wait {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	bool done;
-	int rc;
-} sync_wait;
-
-static void
-sync_done(int rc, void *arg)
+static bool
+sq_on_writer(ud_store *st)
 {
-	sync_wait *w = arg;
-
-	pthread_mutex_lock(&w->mu);
-	w->rc = rc;
-	w->done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-int
-ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg)
-{
-	sync_wait w = {.done = false, .rc = 0};
-	int rc;
-
-	if (st->writer_started && pthread_equal(pthread_self(), st->writer)) {
-		/* from a write or done function: it would wait for itself */
-		fprintf(stderr, "usersd: store: write_sync on the writer\n");
-		return UP_INTERNAL;
-	}
-	pthread_mutex_init(&w.mu, NULL);
-	pthread_cond_init(&w.cv, NULL);
-	if ((rc = enqueue(st, fn, arg, sync_done, &w)) == 0) {
-		pthread_mutex_lock(&w.mu);
-		while (!w.done) {
-			pthread_cond_wait(&w.cv, &w.mu);
-		}
-		rc = w.rc;
-		pthread_mutex_unlock(&w.mu);
-	}
-	pthread_cond_destroy(&w.cv);
-	pthread_mutex_destroy(&w.mu);
-	return rc;
+	return writer_of == st;
 }
 
 /* ------------------------------------------------------------------------
  * Reads
  */
 
-int
-ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
+static int
+sq_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1319,8 +1323,8 @@ ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 	return user_fetch(c, s, out);
 }
 
-int
-ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
+static int
+sq_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -1339,8 +1343,8 @@ ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 	return user_fetch(c, s, out);
 }
 
-int64_t
-ud_store_user_count(ud_store_conn *c)
+static int64_t
+sq_user_count(ud_store_conn *c)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t n = -1;
@@ -1527,9 +1531,9 @@ bound_page(int32_t *skip, int32_t *take)
 	}
 }
 
-int
-ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
-		   size_t *n, int64_t *total)
+static int
+sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
+	     size_t *n, int64_t *total)
 {
 	user_args a = {0};
 	sqlite3_stmt *list = NULL, *count = NULL;
@@ -1650,8 +1654,8 @@ org_from_row(sqlite3_stmt *s, ud_org *o)
 	return 0;
 }
 
-int
-ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out)
+static int
+sq_org_get(ud_store_conn *c, const char *id, ud_org *out)
 {
 	sqlite3_stmt *s = NULL;
 	ud_org o = {0};
@@ -1727,10 +1731,9 @@ out:
 	return rc;
 }
 
-int
-ud_store_org_list(ud_store_conn *c, const char *parent_id,
-		  const ud_strv *scope_ids, int32_t skip, int32_t take,
-		  ud_org **out, size_t *n, int64_t *total)
+static int
+sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
+	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
 {
 	sqlite3_stmt *list = NULL, *count = NULL;
 	char parent[33], where[512] = " WHERE 1", sql[1024];
@@ -1802,8 +1805,8 @@ out:
 	return rc;
 }
 
-int
-ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
+static int
+sq_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
 {
 	sqlite3_stmt *s = NULL;
 	ud_strv ids = {0};
@@ -1840,9 +1843,9 @@ out:
 	return rc;
 }
 
-int
-ud_store_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
-		      size_t *n)
+static int
+sq_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
+		size_t *n)
 {
 	sqlite3_stmt *s = NULL;
 	char parent[33];
@@ -1962,8 +1965,8 @@ primary_org(const ud_user *u, char buf[33], const char **out)
 	return 0;
 }
 
-int
-ud_store_user_insert(ud_store_conn *c, ud_user *u)
+static int
+sq_user_insert(ud_store_conn *c, ud_user *u)
 {
 	sqlite3_stmt *s = NULL;
 	char pbuf[33];
@@ -2004,9 +2007,8 @@ out:
 	return op_end(c, rc);
 }
 
-int
-ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
-		     bool bump_token)
+static int
+sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 {
 	sqlite3_stmt *s = NULL;
 	char pbuf[33];
@@ -2069,8 +2071,8 @@ delete_one(ud_store_conn *c, sqlite3_stmt *s, const char *what)
 	return rc;
 }
 
-int
-ud_store_user_delete(ud_store_conn *c, int64_t id)
+static int
+sq_user_delete(ud_store_conn *c, int64_t id)
 {
 	sqlite3_stmt *s = NULL;
 	int rc;
@@ -2085,8 +2087,8 @@ ud_store_user_delete(ud_store_conn *c, int64_t id)
 	return delete_one(c, s, "delete user");
 }
 
-int
-ud_store_org_insert(ud_store_conn *c, ud_org *o)
+static int
+sq_org_insert(ud_store_conn *c, ud_org *o)
 {
 	sqlite3_stmt *s = NULL;
 	char id[33], parent[33];
@@ -2136,8 +2138,8 @@ out:
 	return rc;
 }
 
-int
-ud_store_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
+static int
+sq_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
 {
 	sqlite3_stmt *s = NULL;
 	char org[33];
@@ -2168,8 +2170,8 @@ ud_store_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
 	return rc;
 }
 
-int
-ud_store_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
+static int
+sq_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 {
 	sqlite3_stmt *s = NULL;
 	char org[33];
@@ -2191,3 +2193,240 @@ ud_store_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 	}
 	return delete_one(c, s, "remove member");
 }
+
+/* ------------------------------------------------------------------------
+ * The request log and the failed-login state
+ */
+
+static int
+sq_request_get(ud_store_conn *c, const char *request_id,
+	       const uint8_t digest[UD_REQUEST_DIGEST_LEN], uint8_t **resp,
+	       size_t *len)
+{
+	sqlite3_stmt *s = NULL;
+	bool began;
+	int rc, step;
+
+	if ((rc = read_begin(c, &began)) != 0) {
+		return rc;
+	}
+	if ((rc = stmt(c, S_REQ_GET, &s)) != 0 ||
+	    (rc = bind_text(s, 1, request_id)) != 0) {
+		goto out;
+	}
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+	} else if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "read request log");
+	} else if (sqlite3_column_bytes(s, 0) != UD_REQUEST_DIGEST_LEN ||
+		   memcmp(sqlite3_column_blob(s, 0), digest,
+			  UD_REQUEST_DIGEST_LEN) != 0) {
+		rc = UP_FAILED_PRECONDITION;
+	} else {
+		int n = sqlite3_column_bytes(s, 1);
+		const void *v = sqlite3_column_blob(s, 1);
+		if ((*resp = malloc(n > 0 ? (size_t)n : 1)) == NULL) {
+			rc = UP_INTERNAL;
+		} else {
+			if (n > 0) {
+				memcpy(*resp, v, (size_t)n);
+			}
+			*len = (size_t)n;
+			rc = 0;
+		}
+	}
+out:
+	done_with(s);
+	read_end(c, began);
+	return rc;
+}
+
+static int
+sq_request_claim(ud_store_conn *c, const char *request_id,
+		 const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REQ_CLAIM, &s)) != 0 ||
+	    (rc = bind_text(s, 1, request_id)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_blob(s, 2, digest, UD_REQUEST_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_ms);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+	} else if (step == SQLITE_CONSTRAINT_UNIQUE) {
+		rc = UP_ALREADY_EXISTS;
+	} else {
+		rc = fail(c->db, step, "claim request");
+	}
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
+		  size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer || len > INT32_MAX) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REQ_ANSWER, &s)) != 0 ||
+	    (rc = bind_text(s, 1, request_id)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_blob(s, 2, resp, (int)len, SQLITE_STATIC);
+	step = sqlite3_step(s);
+	if (step != SQLITE_DONE) {
+		rc = fail(c->db, step, "record answer");
+	} else {
+		rc = sqlite3_changes(c->db) == 1 ? 0 : UP_NOT_FOUND;
+	}
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_request_prune(ud_store_conn *c, int64_t before_ms)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REQ_PRUNE, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, before_ms);
+	step = sqlite3_step(s);
+	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "prune requests");
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_login_get(ud_store_conn *c, const char *key, ud_login_state *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if ((rc = stmt(c, S_LOGIN_GET, &s)) != 0 ||
+	    (rc = bind_text(s, 1, key)) != 0) {
+		goto out;
+	}
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+	} else if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "read login state");
+	} else {
+		out->window_start = sqlite3_column_int64(s, 0);
+		out->last = sqlite3_column_int64(s, 1);
+		out->locked_until = sqlite3_column_int64(s, 2);
+		out->failures = sqlite3_column_int(s, 3);
+		out->locks = sqlite3_column_int(s, 4);
+		rc = 0;
+	}
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_login_put(ud_store_conn *c, const char *key, const ud_login_state *st)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_LOGIN_PUT, &s)) != 0 ||
+	    (rc = bind_text(s, 1, key)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 2, st->window_start);
+	sqlite3_bind_int64(s, 3, st->last);
+	sqlite3_bind_int64(s, 4, st->locked_until);
+	sqlite3_bind_int(s, 5, st->failures);
+	sqlite3_bind_int(s, 6, st->locks);
+	step = sqlite3_step(s);
+	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "write login state");
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_login_delete(ud_store_conn *c, const char *key)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_LOGIN_DEL, &s)) != 0 ||
+	    (rc = bind_text(s, 1, key)) != 0) {
+		goto out;
+	}
+	step = sqlite3_step(s);
+	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "clear login state");
+out:
+	done_with(s);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The backend
+ */
+
+const ud_store_ops ud_store_sqlite_ops = {
+    .name = "sqlite",
+    .shared = false,
+    .open = sq_open,
+    .migrate = sq_migrate,
+    .schema_latest = sq_schema_latest,
+    .close = sq_close,
+    .schema_version = sq_schema_version,
+    .stats = sq_stats,
+    .reader_open = sq_reader_open,
+    .reader_close = sq_reader_close,
+    .write = sq_write,
+    .on_writer = sq_on_writer,
+    .snapshot_begin = sq_snapshot_begin,
+    .snapshot_end = sq_snapshot_end,
+    .user_get = sq_user_get,
+    .user_by_email = sq_user_by_email,
+    .user_count = sq_user_count,
+    .user_list = sq_user_list,
+    .org_get = sq_org_get,
+    .org_list = sq_org_list,
+    .org_subtree = sq_org_subtree,
+    .org_children = sq_org_children,
+    .user_insert = sq_user_insert,
+    .user_update = sq_user_update,
+    .user_delete = sq_user_delete,
+    .org_insert = sq_org_insert,
+    .member_add = sq_member_add,
+    .member_remove = sq_member_remove,
+    .request_get = sq_request_get,
+    .request_claim = sq_request_claim,
+    .request_answer = sq_request_answer,
+    .request_prune = sq_request_prune,
+    .login_get = sq_login_get,
+    .login_put = sq_login_put,
+    .login_delete = sq_login_delete,
+};

@@ -1,0 +1,98 @@
+/*
+ * store_backend.h - what a store backend implements (internal to the
+ * store: store.c and the backends include it, nothing else does).
+ *
+ * store.h is the interface the daemon uses; store.c picks a backend by the
+ * scheme of the target given to ud_store_open() ("postgresql://" or
+ * "postgres://": PostgreSQL; anything else is a SQLite path) and forwards
+ * every call through the backend's ops table. Each backend's ud_store and
+ * ud_store_conn begin with the base structs below, so store.c can reach
+ * the table from either handle.
+ *
+ * Every op has the contract of the store.h function of the same name.
+ */
+#ifndef UD_STORE_BACKEND_H
+#define UD_STORE_BACKEND_H
+
+#include "store.h"
+
+typedef struct ud_store_ops ud_store_ops;
+
+/* The first member of every backend's ud_store. */
+typedef struct ud_store_base {
+	const ud_store_ops *ops;
+} ud_store_base;
+
+/* The first member of every backend's ud_store_conn. */
+typedef struct ud_store_conn_base {
+	const ud_store_ops *ops;
+} ud_store_conn_base;
+
+struct ud_store_ops {
+	const char *name; /* "sqlite", "postgresql" */
+	/* Several daemons may open the same database at once. */
+	bool shared;
+
+	int (*open)(ud_store **out, const char *target,
+		    const ud_store_config *cfg);
+	int (*migrate)(const char *target, int target_version);
+	int (*schema_latest)(void);
+	void (*close)(ud_store *st);
+	int (*schema_version)(ud_store *st);
+	void (*stats)(ud_store *st, ud_store_counters *out);
+
+	int (*reader_open)(ud_store *st, ud_store_conn **out);
+	void (*reader_close)(ud_store_conn *c);
+	int (*write)(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
+		     void *arg);
+	/* True on one of the store's own writer threads. */
+	bool (*on_writer)(ud_store *st);
+
+	int (*snapshot_begin)(ud_store_conn *c);
+	void (*snapshot_end)(ud_store_conn *c);
+
+	int (*user_get)(ud_store_conn *c, int64_t id, ud_user *out);
+	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);
+	int64_t (*user_count)(ud_store_conn *c);
+	int (*user_list)(ud_store_conn *c, const ud_user_filter *f,
+			 ud_user **out, size_t *n, int64_t *total);
+	int (*org_get)(ud_store_conn *c, const char *id, ud_org *out);
+	int (*org_list)(ud_store_conn *c, const char *parent_id,
+			const ud_strv *scope_ids, int32_t skip, int32_t take,
+			ud_org **out, size_t *n, int64_t *total);
+	int (*org_subtree)(ud_store_conn *c, const ud_strv *roots,
+			   ud_strv *out);
+	int (*org_children)(ud_store_conn *c, const char *parent_id,
+			    ud_org **out, size_t *n);
+
+	int (*user_insert)(ud_store_conn *c, ud_user *u);
+	int (*user_update)(ud_store_conn *c, ud_user *u, bool set_orgs,
+			   bool bump_token);
+	int (*user_delete)(ud_store_conn *c, int64_t id);
+	int (*org_insert)(ud_store_conn *c, ud_org *o);
+	int (*member_add)(ud_store_conn *c, const char *org_id,
+			  int64_t user_id);
+	int (*member_remove)(ud_store_conn *c, const char *org_id,
+			     int64_t user_id);
+
+	int (*request_get)(ud_store_conn *c, const char *request_id,
+			   const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			   uint8_t **resp, size_t *len);
+	int (*request_claim)(ud_store_conn *c, const char *request_id,
+			     const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			     int64_t now_ms);
+	int (*request_answer)(ud_store_conn *c, const char *request_id,
+			      const uint8_t *resp, size_t len);
+	int (*request_prune)(ud_store_conn *c, int64_t before_ms);
+
+	int (*login_get)(ud_store_conn *c, const char *key,
+			 ud_login_state *out);
+	int (*login_put)(ud_store_conn *c, const char *key,
+			 const ud_login_state *s);
+	int (*login_delete)(ud_store_conn *c, const char *key);
+};
+
+extern const ud_store_ops ud_store_sqlite_ops;
+extern const ud_store_ops ud_store_pg_ops;
+
+#endif /* UD_STORE_BACKEND_H */
