@@ -10,11 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/sha256.h>
+
 #include "authz.h"
 #include "service.h"
 #include "validate.h"
 
 #define REQUEST_ID_MAX 128
+/* The request log is pruned once per this many recorded answers. */
+#define LOG_PRUNE_EVERY 4096
 
 static void worker_start(void *arg, void *tctx);
 static void call_free(ud_call *c);
@@ -134,7 +138,14 @@ ud_call_finish(ud_call *c, int status)
 		c->error = NULL;
 	}
 	c->status = status;
-	buf = pack_envelope(c, status, &len);
+	if (status == UP_OK && c->packed != NULL) {
+		/* packed and recorded in the request log with the write */
+		buf = c->packed;
+		len = c->packed_len;
+		c->packed = NULL;
+	} else {
+		buf = pack_envelope(c, status, &len);
+	}
 	if (buf == NULL) {
 		/* Out of memory: answer with the bare status. */
 		static const uint8_t internal[] = {0x08, UP_INTERNAL};
@@ -180,6 +191,7 @@ call_free(ud_call *c)
 	}
 	free(c->hash);
 	free(c->raw);
+	free(c->packed);
 	ud_user_fini(&c->actor);
 	ud_user_fini(&c->target);
 	free(c);
@@ -271,6 +283,60 @@ replay_waiter(const uint8_t *resp, size_t len, void *arg)
 	call_free(c);
 }
 
+/* What a request id stands for: its method and its request bytes. */
+static void
+request_digest(ud_call *c)
+{
+	mbedtls_sha256_context ctx;
+	const char *m = c->method->desc->name;
+
+	mbedtls_sha256_init(&ctx);
+	mbedtls_sha256_starts_ret(&ctx, 0);
+	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)m,
+				  strlen(m) + 1);
+	if (c->env->has_payload) {
+		mbedtls_sha256_update_ret(&ctx, c->env->payload.data,
+					  c->env->payload.len);
+	}
+	mbedtls_sha256_finish_ret(&ctx, c->digest);
+	mbedtls_sha256_free(&ctx);
+}
+
+/*
+ * Answers a request id that the request log holds: the write committed
+ * before (on another daemon, or here before a restart). 0 to go on (not
+ * logged); 1 when answered; else a status. Ends the call's replay entry
+ * whenever it does not go on.
+ */
+static int
+replay_logged(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	const char *id = c->env->request_id;
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	int rc = ud_store_request_get(c->reader, id, c->digest, &resp, &len);
+
+	if (rc == UP_NOT_FOUND) {
+		return 0;
+	}
+	c->replayable = false;
+	ud_replay_finish(svc->replay, id, resp, len);
+	if (rc == 0) {
+		svc->send(c->sctx, resp, len);
+		free(resp);
+		call_free(c);
+		return 1;
+	}
+	if (rc == UP_FAILED_PRECONDITION) {
+		return ud_call_fail(c, UP_FAILED_PRECONDITION,
+				    "RequestIdReused",
+				    "The request id was already used for "
+				    "another request.");
+	}
+	return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+}
+
 /* 0 to go on; 1 when the call was answered or parked; else a status. */
 static int
 replay_begin(ud_call *c)
@@ -293,7 +359,8 @@ replay_begin(ud_call *c)
 	switch (st) {
 	case UD_REPLAY_NEW:
 		c->replayable = true;
-		return 0;
+		request_digest(c);
+		return replay_logged(c);
 	case UD_REPLAY_DONE:
 		c->svc->send(c->sctx, resp, len);
 		free(resp);
@@ -338,19 +405,139 @@ gate_and_run(ud_call *c)
 	return h->run(c);
 }
 
+/*
+ * Failed logins. A store shared by several daemons keeps each name's state
+ * in the database, so that the count holds across daemons; otherwise this
+ * process's table is the only place that sees every attempt (one daemon
+ * per SQLite database), and a failure costs no commit.
+ */
+
+static int
+login_failure_run(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	char key[UD_LOCKOUT_KEY_MAX + 1];
+	ud_login_state s;
+	int rc;
+
+	ud_lockout_key(c->login_name, key);
+	rc = ud_store_login_get(conn, key, &s);
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return rc;
+	}
+	ud_lockout_state_failure(ud_lockout_config_of(c->svc->lockout), &s,
+				 ud_now_ms() / 1000);
+	return ud_store_login_put(conn, key, &s);
+}
+
+static void
+login_failure_done(int rc, void *arg)
+{
+	ud_call *c = arg;
+
+	if (rc != 0) {
+		fprintf(stderr,
+			"usersd: a failed login was not recorded (%s)\n",
+			up_status_name(rc));
+	}
+	ud_call_finish(c, UP_UNAUTHENTICATED);
+}
+
+int
+ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
+		     const char *message)
+{
+	ud_service *svc = c->svc;
+
+	ud_call_fail(c, UP_UNAUTHENTICATED, error_code, message);
+	if (!ud_store_shared(svc->store)) {
+		ud_lockout_failure(svc->lockout, name, ud_now_ms() / 1000);
+		return UP_UNAUTHENTICATED;
+	}
+	/* Answered once the failure is committed: the next attempt, on
+	 * any daemon, counts it. */
+	c->login_name = name;
+	c->reader = NULL;
+	if (ud_store_write(svc->store, login_failure_run, login_failure_done,
+			   c) != 0) {
+		return UP_UNAUTHENTICATED;
+	}
+	return UD_ASYNC;
+}
+
+static int
+login_clear_run(ud_store_conn *conn, void *arg)
+{
+	return ud_store_login_delete(conn, arg);
+}
+
+static void
+login_clear_done(int rc, void *arg)
+{
+	(void)rc;
+	free(arg);
+}
+
+void
+ud_call_login_ok(ud_call *c, const char *name)
+{
+	ud_service *svc = c->svc;
+	char *key;
+
+	if (!ud_store_shared(svc->store)) {
+		ud_lockout_success(svc->lockout, name);
+		return;
+	}
+	if (!c->login_state) {
+		return; /* no failures recorded for this name */
+	}
+	/* Cleared in the background: the sign-in does not wait for it. */
+	if ((key = malloc(UD_LOCKOUT_KEY_MAX + 1)) == NULL) {
+		return;
+	}
+	ud_lockout_key(name, key);
+	if (ud_store_write(svc->store, login_clear_run, login_clear_done,
+			   key) != 0) {
+		free(key);
+	}
+}
+
+int
+ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
+{
+	ud_service *svc = c->svc;
+	int64_t now_s = ud_now_ms() / 1000;
+	char key[UD_LOCKOUT_KEY_MAX + 1];
+	ud_login_state s;
+	int rc;
+
+	if (!ud_store_shared(svc->store)) {
+		return ud_lockout_check(svc->lockout, name, now_s, retry);
+	}
+	ud_lockout_key(name, key);
+	rc = ud_store_login_get(c->reader, key, &s);
+	if (rc == UP_NOT_FOUND) {
+		return 0;
+	}
+	if (rc != 0) {
+		return UP_UNAVAILABLE;
+	}
+	c->login_state = true;
+	return ud_lockout_state_check(ud_lockout_config_of(svc->lockout), &s,
+				      now_s, retry);
+}
+
 static int
 after_basic(ud_call *c)
 {
-	ud_service *svc = c->svc;
 	const char *name = c->env->basic->user_name;
 
 	if (c->hash_rc != 0 || c->actor.id == 0 || c->actor.disabled) {
-		ud_lockout_failure(svc->lockout, name, ud_now_ms() / 1000);
 		ud_user_fini(&c->actor);
-		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
-				    "Invalid Username or Password");
+		return ud_call_login_failed(c, name, NULL,
+					    "Invalid Username or Password");
 	}
-	ud_lockout_success(svc->lockout, name);
+	ud_call_login_ok(c, name);
 	return gate_and_run(c);
 }
 
@@ -368,8 +555,10 @@ authenticate_basic(ud_call *c)
 		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
 				    "Invalid Username or Password");
 	}
-	if (ud_lockout_check(svc->lockout, b->user_name, ud_now_ms() / 1000,
-			     &retry) != 0) {
+	if ((rc = ud_call_login_check(c, b->user_name, &retry)) != 0) {
+		if (rc != UP_RESOURCE_EXHAUSTED) {
+			return ud_call_fail(c, rc, NULL, NULL);
+		}
 		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, NULL,
 				    "Too many failed sign-in attempts; try "
 				    "again later.");
@@ -580,20 +769,99 @@ ud_call_verify(ud_call *c, ud_step_fn next)
 	return ud_pool_push(c->svc->hashers, hasher_verify, c);
 }
 
+/*
+ * A write whose request id another daemon committed first: answer with
+ * that daemon's answer (on a worker, which can read the log).
+ */
+static int
+answer_from_log(ud_call *c)
+{
+	int rc;
+
+	c->replayable = true; /* ended by replay_logged */
+	if ((rc = replay_logged(c)) == 0) {
+		/* recorded, then pruned already: nothing to answer with */
+		c->replayable = false;
+		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0);
+		return ud_call_fail(c, UP_ABORTED, NULL, NULL);
+	}
+	return rc == 1 ? UD_ASYNC : rc;
+}
+
 static void
 write_done(int rc, void *arg)
 {
 	ud_call *c = arg;
 
+	if (c->logged_elsewhere) {
+		c->logged_elsewhere = false;
+		c->next = answer_from_log;
+		resume_on_worker(c);
+		return;
+	}
 	ud_call_finish(c, rc);
+}
+
+/*
+ * The request log, for a write with a request id. The id is claimed first
+ * in the write's transaction (a retry of it running on another daemon
+ * waits there, and then answers with this one's answer), and the answer is
+ * recorded last: the write and its answer commit together, so a retry
+ * anywhere finds both or neither.
+ */
+static int
+log_claim(ud_call *c, ud_store_conn *conn)
+{
+	int rc = ud_store_request_claim(conn, c->env->request_id, c->digest,
+					ud_now_ms());
+
+	if (rc == UP_ALREADY_EXISTS) {
+		c->logged_elsewhere = true;
+		return UP_ABORTED; /* nothing to undo yet */
+	}
+	return rc;
+}
+
+static int
+log_answer(ud_call *c, ud_store_conn *conn)
+{
+	ud_service *svc = c->svc;
+	size_t len = 0;
+	uint8_t *buf = pack_envelope(c, UP_OK, &len);
+	int rc;
+
+	if (buf == NULL) {
+		return UP_INTERNAL;
+	}
+	rc = ud_store_request_answer(conn, c->env->request_id, buf, len);
+	if (rc != 0) {
+		free(buf);
+		return rc;
+	}
+	free(c->packed);
+	c->packed = buf;
+	c->packed_len = len;
+	if (atomic_fetch_add(&svc->logged, 1) % LOG_PRUNE_EVERY == 0) {
+		int64_t keep_ms = (int64_t)svc->cfg->replay_window_s * 1000;
+		(void)ud_store_request_prune(conn, ud_now_ms() - keep_ms);
+	}
+	return 0;
 }
 
 static int
 write_run(ud_store_conn *conn, void *arg)
 {
 	ud_call *c = arg;
+	int rc;
 
-	return c->write(conn, c);
+	c->logged_elsewhere = false;
+	if (c->replayable && (rc = log_claim(c, conn)) != 0) {
+		return rc;
+	}
+	if ((rc = c->write(conn, c)) != 0 || !c->replayable) {
+		return rc;
+	}
+	return log_answer(c, conn);
 }
 
 int

@@ -163,12 +163,10 @@ authenticated(ud_call *c)
 	const ud_user *u = &c->target;
 
 	if (c->hash_rc != 0 || u->id == 0 || u->disabled) {
-		ud_lockout_failure(svc->lockout, r->user_name,
-				   ud_now_ms() / 1000);
-		return ud_call_fail(c, UP_UNAUTHENTICATED, "Unauthorized",
-				    bad_credentials);
+		return ud_call_login_failed(c, r->user_name, "Unauthorized",
+					    bad_credentials);
 	}
-	ud_lockout_success(svc->lockout, r->user_name);
+	ud_call_login_ok(c, r->user_name);
 	if (ud_password_needs_rehash(u->password_hash, &svc->cfg->hash_cost) &&
 	    ud_call_hash(c, rehashed) == 0) {
 		return UD_ASYNC;
@@ -201,8 +199,10 @@ authenticate(ud_call *c)
 	if (rc != 0) {
 		return rc;
 	}
-	if (ud_lockout_check(svc->lockout, r->user_name, ud_now_ms() / 1000,
-			     &retry) != 0) {
+	if ((rc = ud_call_login_check(c, r->user_name, &retry)) != 0) {
+		if (rc != UP_RESOURCE_EXHAUSTED) {
+			return ud_call_fail(c, rc, NULL, NULL);
+		}
 		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, "TooManyRequests",
 				    "Too many failed sign-in attempts; try "
 				    "again later.");

@@ -25,18 +25,14 @@
 #include "users_proto.h"
 
 /* Names are folded and compared on their first KEY_MAX bytes. */
-#define KEY_MAX 320
+#define KEY_MAX UD_LOCKOUT_KEY_MAX
 
 typedef struct entry {
 	struct entry *next;  /* bucket chain */
 	struct entry *older; /* age list */
 	struct entry *newer;
 	uint64_t hash;
-	int64_t window_start;
-	int64_t last;
-	int64_t locked_until;
-	unsigned failures;
-	unsigned locks;
+	ud_login_state st;
 	size_t key_len;
 	char key[];
 } entry;
@@ -140,12 +136,101 @@ remove_entry(ud_lockout *l, entry *e)
 	free(e);
 }
 
+/* ------------------------------------------------------------------------
+ * The policy, on one name's state (also used on states kept in the store)
+ */
+
+static bool
+state_expired(const ud_lockout_config *cfg, const ud_login_state *s,
+	      int64_t now_s)
+{
+	int64_t base = s->last > s->locked_until ? s->last : s->locked_until;
+
+	return now_s - base >= (int64_t)cfg->window_s;
+}
+
+int
+ud_lockout_state_check(const ud_lockout_config *cfg, const ud_login_state *s,
+		       int64_t now_s, int64_t *retry_after_s)
+{
+	if (retry_after_s != NULL) {
+		*retry_after_s = 0;
+	}
+	if (now_s < s->locked_until) {
+		if (retry_after_s != NULL) {
+			*retry_after_s = s->locked_until - now_s;
+		}
+		return UP_RESOURCE_EXHAUSTED;
+	}
+	return 0;
+}
+
+void
+ud_lockout_state_failure(const ud_lockout_config *cfg, ud_login_state *s,
+			 int64_t now_s)
+{
+	if (state_expired(cfg, s, now_s)) {
+		memset(s, 0, sizeof(*s));
+	}
+	if (s->window_start == 0 && s->last == 0) {
+		s->window_start = now_s;
+	}
+	s->last = now_s;
+	if (now_s < s->locked_until) {
+		return; /* an attempt that raced the lock: already refused */
+	}
+	if (now_s - s->window_start >= (int64_t)cfg->window_s) {
+		s->window_start = now_s;
+		s->failures = 0;
+	}
+	if (++s->failures >= (int32_t)cfg->free_failures) {
+		int64_t dur = cfg->lock_s;
+		for (int32_t i = 0; i < s->locks && dur < cfg->max_lock_s;
+		     i++) {
+			dur *= 2;
+		}
+		if (dur > cfg->max_lock_s) {
+			dur = cfg->max_lock_s;
+		}
+		s->locked_until = now_s + dur;
+		if (s->locks < 64) {
+			s->locks++;
+		}
+		s->failures = 0;
+		s->window_start = now_s;
+	}
+}
+
+bool
+ud_lockout_state_forgotten(const ud_lockout_config *cfg,
+			   const ud_login_state *s, int64_t now_s)
+{
+	return state_expired(cfg, s, now_s);
+}
+
+size_t
+ud_lockout_key(const char *name, char key[UD_LOCKOUT_KEY_MAX + 1])
+{
+	size_t n = fold(name, key);
+
+	key[n] = '\0';
+	return n;
+}
+
+const ud_lockout_config *
+ud_lockout_config_of(const ud_lockout *l)
+{
+	return &l->cfg;
+}
+
+/* ------------------------------------------------------------------------
+ * The table
+ */
+
 static bool
 expired(const ud_lockout *l, const entry *e, int64_t now_s)
 {
-	int64_t base = e->last > e->locked_until ? e->last : e->locked_until;
-
-	return now_s - base >= (int64_t)l->cfg.window_s;
+	return state_expired(&l->cfg, &e->st, now_s);
 }
 
 int
@@ -230,11 +315,9 @@ ud_lockout_check(ud_lockout *l, const char *name, int64_t now_s,
 	}
 	pthread_mutex_lock(&l->mu);
 	e = *find_slot(l, h, key, n);
-	if (e != NULL && now_s < e->locked_until) {
-		if (retry_after_s != NULL) {
-			*retry_after_s = e->locked_until - now_s;
-		}
-		rc = UP_RESOURCE_EXHAUSTED;
+	if (e != NULL && (rc = ud_lockout_state_check(&l->cfg, &e->st, now_s,
+						      retry_after_s)) != 0) {
+		/* locked */
 	} else if (e != NULL && expired(l, e, now_s)) {
 		remove_entry(l, e);
 	}
@@ -278,7 +361,6 @@ ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
 		memcpy(e->key, key, n);
 		e->key_len = n;
 		e->hash = h;
-		e->window_start = now_s;
 		pp = &l->buckets[h & (l->n_buckets - 1)];
 		e->next = *pp;
 		*pp = e;
@@ -287,30 +369,7 @@ ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
 		age_unlink(l, e);
 	}
 	age_push_newest(l, e);
-	e->last = now_s;
-	if (now_s < e->locked_until) {
-		goto out; /* an attempt that raced the lock: already refused */
-	}
-	if (now_s - e->window_start >= (int64_t)l->cfg.window_s) {
-		e->window_start = now_s;
-		e->failures = 0;
-	}
-	if (++e->failures >= l->cfg.free_failures) {
-		int64_t dur = l->cfg.lock_s;
-		for (unsigned i = 0; i < e->locks && dur < l->cfg.max_lock_s;
-		     i++) {
-			dur *= 2;
-		}
-		if (dur > l->cfg.max_lock_s) {
-			dur = l->cfg.max_lock_s;
-		}
-		e->locked_until = now_s + dur;
-		if (e->locks < 64) {
-			e->locks++;
-		}
-		e->failures = 0;
-		e->window_start = now_s;
-	}
+	ud_lockout_state_failure(&l->cfg, &e->st, now_s);
 out:
 	pthread_mutex_unlock(&l->mu);
 }

@@ -18,7 +18,14 @@
 #ifndef UD_LOCKOUT_H
 #define UD_LOCKOUT_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "store.h"
+
+/* Names are folded and compared on their first bytes, up to this many. */
+#define UD_LOCKOUT_KEY_MAX 320
 
 typedef struct ud_lockout ud_lockout;
 
@@ -42,5 +49,24 @@ int ud_lockout_check(ud_lockout *l, const char *name, int64_t now_s,
 		     int64_t *retry_after_s);
 void ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s);
 void ud_lockout_success(ud_lockout *l, const char *name);
+
+/*
+ * The same policy on a state kept elsewhere (the store, when several
+ * daemons share it). A zeroed state is a name with no failures.
+ */
+/* The table's configuration, defaults filled in. */
+const ud_lockout_config *ud_lockout_config_of(const ud_lockout *l);
+/* The folded key of a name (NUL-terminated); returns its length. */
+size_t ud_lockout_key(const char *name, char key[UD_LOCKOUT_KEY_MAX + 1]);
+/* 0, or UP_RESOURCE_EXHAUSTED while locked (*retry_after_s: how long). */
+int ud_lockout_state_check(const ud_lockout_config *cfg,
+			   const ud_login_state *s, int64_t now_s,
+			   int64_t *retry_after_s);
+/* Counts one failure into s (starting over when s had expired). */
+void ud_lockout_state_failure(const ud_lockout_config *cfg, ud_login_state *s,
+			      int64_t now_s);
+/* True when s has expired and can be forgotten. */
+bool ud_lockout_state_forgotten(const ud_lockout_config *cfg,
+				const ud_login_state *s, int64_t now_s);
 
 #endif

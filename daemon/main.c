@@ -29,12 +29,21 @@ usage(FILE *f)
 		"tls+tcp://HOST:PORT;\n"
 		"                       repeatable (default "
 		"ipc://./var/usersd.sock)\n"
-		"  --db PATH            SQLite database (default "
-		"./var/users.db)\n"
+		"  --db PATH|URL        SQLite database file (default "
+		"./var/users.db), or a\n"
+		"                       postgresql://USER@HOST:PORT/DB URL "
+		"(several daemons\n"
+		"                       may share one; the password from "
+		"PGPASSWORD or\n"
+		"                       ~/.pgpass rather than the URL)\n"
+		"  --db-writers N       PostgreSQL writer connections "
+		"(default 4)\n"
 		"  --key-file PATH      token signing key, created 0600 on "
 		"first run\n"
-		"                       (default: usersd.key beside the "
-		"database)\n"
+		"                       (default: usersd.key beside a "
+		"SQLite database;\n"
+		"                       required with PostgreSQL: every "
+		"daemon signs with it)\n"
 		"  --tls-cert FILE      certificate for tls+tcp:// listeners\n"
 		"  --tls-key FILE       its private key\n"
 		"  --tls-ca FILE        CA for optional client certificates\n"
@@ -109,6 +118,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		O_MAXMSG,
 		O_REPLAY,
 		O_BOOT,
+		O_DBW,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -127,6 +137,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 	    {"max-message", required_argument, NULL, O_MAXMSG},
 	    {"replay-window", required_argument, NULL, O_REPLAY},
 	    {"bootstrap-admin", required_argument, NULL, O_BOOT},
+	    {"db-writers", required_argument, NULL, O_DBW},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -147,6 +158,14 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 			break;
 		case O_KEY:
 			cfg->key_file = optarg;
+			break;
+		case O_DBW:
+			if (parse_uint(optarg, 1, 64, &v) != 0) {
+				fprintf(stderr, "usersd: --db-writers: 1 to "
+						"64\n");
+				bad = 1;
+			}
+			cfg->db_writers = v;
 			break;
 		case O_CERT:
 			cfg->tls_cert = optarg;
@@ -337,6 +356,12 @@ main(int argc, char **argv)
 	if (cfg.db_path == NULL) {
 		cfg.db_path = "./var/users.db";
 		ensure_dir_of(cfg.db_path);
+	}
+	if (cfg.key_file == NULL && ud_store_target_is_pg(cfg.db_path)) {
+		fprintf(stderr, "usersd: --key-file is required with a "
+				"PostgreSQL --db (every daemon sharing the "
+				"database must sign with the same key)\n");
+		return 2;
 	}
 	if (cfg.key_file == NULL) {
 		char *copy = strdup(cfg.db_path);

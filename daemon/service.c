@@ -46,6 +46,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 			     worker_init, worker_fini,  svc};
 	ud_pool_config hc = {"hasher", cfg->hashers, 1024, NULL, NULL, NULL};
 	ud_lockout_config lc = {5, 900, 60, 900, 65536};
+	ud_store_config store_cfg = {.writers = cfg->db_writers};
 	char dummy_pw[32];
 	int rc;
 
@@ -59,9 +60,11 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 	if ((rc = check_handlers()) != 0) {
 		return rc;
 	}
-	if ((rc = ud_store_open(&svc->store, cfg->db_path, NULL)) != 0) {
+	if ((rc = ud_store_open(&svc->store, cfg->db_path, &store_cfg)) != 0) {
 		fprintf(stderr, "usersd: cannot open the store %s%s\n",
-			cfg->db_path,
+			ud_store_target_is_pg(cfg->db_path)
+			    ? "(the PostgreSQL database)"
+			    : cfg->db_path,
 			rc == UP_FAILED_PRECONDITION
 			    ? ": another usersd is using it"
 			    : "");

@@ -41,7 +41,8 @@
 typedef struct ud_config {
 	const char **listen; /* URLs */
 	size_t n_listen;
-	const char *db_path;
+	const char *db_path; /* a SQLite path or a PostgreSQL URL */
+	unsigned db_writers; /* PostgreSQL writer connections (0: 4) */
 	const char *key_file;
 	const char *tls_cert;
 	const char *tls_key;
@@ -70,6 +71,7 @@ typedef struct ud_service {
 	/* A fixed hash to verify against for unknown users (same time). */
 	char dummy_hash[UD_PASSWORD_HASH_MAX];
 	atomic_int in_flight;
+	atomic_uint logged; /* answers recorded in the request log */
 	/* Read connections opened by nng threads, closed at fini. */
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;
@@ -91,6 +93,15 @@ struct ud_call {
 	const up_method *method;
 	ProtobufCMessage *req;
 	bool replayable; /* registered in the replay table */
+	/* Of a write with a request id: what the id stands for. */
+	uint8_t digest[UD_REQUEST_DIGEST_LEN];
+	/* The answer, packed and recorded in the request log with the
+	 * write (owned; used when the write commits). */
+	uint8_t *packed;
+	size_t packed_len;
+	bool logged_elsewhere;  /* another daemon committed the id first */
+	bool login_state;       /* the store holds failed logins of the name */
+	const char *login_name; /* the name of a failed login being recorded */
 
 	/* The authenticated caller (id 0: anonymous). */
 	ud_user actor;
@@ -130,6 +141,20 @@ int ud_call_hash(ud_call *c, ud_step_fn next);
 int ud_call_verify(ud_call *c, ud_step_fn next);
 /* Runs c->write on the store writer, then finishes with its code. */
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
+
+/*
+ * The lockout of user names (lockout.h), in this process's table or, when
+ * the store is shared by several daemons, in the store.
+ *   check: 0, UP_RESOURCE_EXHAUSTED while locked, UP_UNAVAILABLE;
+ *   failed: records the failure and fails the call UNAUTHENTICATED with
+ *     error_code/message; returns the status, or UD_ASYNC when the answer
+ *     waits for the store's commit (name must live as long as the call);
+ *   ok: clears the name's failures.
+ */
+int ud_call_login_check(ud_call *c, const char *name, int64_t *retry);
+int ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
+			 const char *message);
+void ud_call_login_ok(ud_call *c, const char *name);
 
 /* Errors: the first sets the top-level code and message. */
 int ud_call_fail(ud_call *c, int status, const char *error_code,

@@ -2,8 +2,9 @@
  * test_rpc.c - usersd at its edges, through real processes: bytes that
  * are not a request, unknown methods, oversized messages, field errors,
  * a clean stop under load with every acknowledged write kept, password
- * rehashing at login after the cost is raised, and the bootstrap password
- * generated and printed once.
+ * rehashing at login after the cost is raised, the bootstrap password
+ * generated and printed once, and a write repeated after a restart
+ * answered from the request log instead of running twice.
  */
 #include <fcntl.h>
 #include <nng/nng.h>
@@ -299,6 +300,99 @@ test_rehash_at_login(void)
 	th_daemon_stop(&d);
 }
 
+/* A NewUser envelope with basic credentials and the given request id. */
+static size_t
+pack_new_user(const char *request_id, const char *email, uint8_t *out,
+	      size_t cap)
+{
+	Users__V1__RequestEnvelope e = USERS__V1__REQUEST_ENVELOPE__INIT;
+	Users__V1__BasicCredentials b = USERS__V1__BASIC_CREDENTIALS__INIT;
+	Users__V1__NewUser nu = USERS__V1__NEW_USER__INIT;
+	uint8_t payload[512];
+
+	nu.email_address = (char *)email;
+	nu.first_name = "Log";
+	nu.last_name = "Replay";
+	nu.password = "log-password-1";
+	if (users__v1__new_user__get_packed_size(&nu) > sizeof(payload)) {
+		return 0;
+	}
+	b.user_name = "admin@example.com";
+	b.password = "admin-password-1";
+	e.method = "NewUser";
+	e.basic = &b;
+	e.request_id = (char *)request_id;
+	e.has_payload = true;
+	e.payload.data = payload;
+	e.payload.len = users__v1__new_user__pack(&nu, payload);
+	if (users__v1__request_envelope__get_packed_size(&e) > cap) {
+		return 0;
+	}
+	return users__v1__request_envelope__pack(&e, out);
+}
+
+/*
+ * The answer of a committed write is kept in the store with its request
+ * id: the same request after a restart (the in-memory replay table is
+ * gone) gets the first answer, byte for byte, and creates nothing; the
+ * same id with another request is refused.
+ */
+static void
+test_request_log_restart(void)
+{
+	const char *cheap[] = {"--hash-cost", "m=64,t=1,p=1", NULL};
+	Users__V1__ResponseEnvelope *first = NULL, *again = NULL, *other;
+	uint8_t buf[1024];
+	size_t n;
+	th_daemon d;
+
+	if (th_daemon_start(&d, cheap) != 0) {
+		CHECK(0);
+		return;
+	}
+	raw_reset();
+	n = pack_new_user("log-restart-1", "log@example.com", buf, sizeof(buf));
+	CHECK(n > 0);
+	first = raw_call(d.url, buf, n);
+	CHECK(first != NULL && (int)first->status == UP_OK &&
+	      first->has_payload);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	CHECK_INT(th_daemon_restart(&d, cheap), 0);
+	raw_reset();
+	again = raw_call(d.url, buf, n);
+	CHECK(again != NULL && (int)again->status == UP_OK &&
+	      again->has_payload);
+	if (first != NULL && again != NULL && first->has_payload &&
+	    again->has_payload) {
+		CHECK_INT((int)again->payload.len, (int)first->payload.len);
+		CHECK(again->payload.len == first->payload.len &&
+		      memcmp(again->payload.data, first->payload.data,
+			     first->payload.len) == 0);
+	}
+	/* Another request under the same id. */
+	n = pack_new_user("log-restart-1", "log2@example.com", buf,
+			  sizeof(buf));
+	other = raw_call(d.url, buf, n);
+	CHECK(other != NULL && (int)other->status == UP_FAILED_PRECONDITION &&
+	      other->error != NULL &&
+	      strcmp(other->error->error_code, "RequestIdReused") == 0);
+	/* A new id for the first email: it exists once, so a conflict. */
+	n = pack_new_user("log-restart-2", "LOG@example.com", buf, sizeof(buf));
+	CHECK_INT(raw_status(d.url, buf, n), UP_ALREADY_EXISTS);
+	if (first != NULL) {
+		users__v1__response_envelope__free_unpacked(first, NULL);
+	}
+	if (again != NULL) {
+		users__v1__response_envelope__free_unpacked(again, NULL);
+	}
+	if (other != NULL) {
+		users__v1__response_envelope__free_unpacked(other, NULL);
+	}
+	raw_reset();
+	th_daemon_stop(&d);
+}
+
 int
 main(void)
 {
@@ -327,5 +421,7 @@ main(void)
 	uc_client_close(c);
 	fprintf(stderr, "test_rpc: rehash at login\n");
 	test_rehash_at_login();
+	fprintf(stderr, "test_rpc: request log across a restart\n");
+	test_request_log_restart();
 	return check_done();
 }

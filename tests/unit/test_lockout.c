@@ -1,9 +1,11 @@
 /*
  * test_lockout.c - failed-login lockout: progression, doubling, cap,
- * success reset, window, expiry, case folding, bound, threads.
+ * success reset, window, expiry, case folding, bound, threads; and the
+ * same policy on a state kept outside the table (the shared store's).
  */
 #include <pthread.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "check.h"
 #include "lockout.h"
@@ -198,6 +200,46 @@ test_threads(void)
 	ud_lockout_free(l);
 }
 
+/* The policy on a bare state, as the daemon applies it to the store's. */
+static void
+test_state(void)
+{
+	ud_login_state s;
+	char key[UD_LOCKOUT_KEY_MAX + 1], longname[400];
+	int64_t retry = -1, t = 5000;
+
+	memset(&s, 0, sizeof(s));
+	CHECK_INT(ud_lockout_state_check(&cfg, &s, t, &retry), 0);
+	ud_lockout_state_failure(&cfg, &s, t);
+	ud_lockout_state_failure(&cfg, &s, t);
+	CHECK_INT(ud_lockout_state_check(&cfg, &s, t, &retry), 0);
+	ud_lockout_state_failure(&cfg, &s, t);
+	CHECK_INT(ud_lockout_state_check(&cfg, &s, t + 1, &retry),
+		  UP_RESOURCE_EXHAUSTED);
+	CHECK_INT(retry, 9);
+	CHECK(!ud_lockout_state_forgotten(&cfg, &s, t + 10 + 99));
+	/* The second lock doubles. */
+	t += 10;
+	for (int i = 0; i < 3; i++) {
+		ud_lockout_state_failure(&cfg, &s, t);
+	}
+	CHECK_INT(ud_lockout_state_check(&cfg, &s, t, &retry),
+		  UP_RESOURCE_EXHAUSTED);
+	CHECK_INT(retry, 20);
+	/* A window after the lock ends, the name starts over. */
+	CHECK(ud_lockout_state_forgotten(&cfg, &s, t + 20 + 100));
+	ud_lockout_state_failure(&cfg, &s, t + 20 + 100);
+	CHECK_INT(s.failures, 1);
+	CHECK_INT(s.locks, 0);
+
+	CHECK_INT((int)ud_lockout_key("Ann@Example.COM", key), 15);
+	CHECK(strcmp(key, "ann@example.com") == 0);
+	memset(longname, 'A', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	CHECK_INT((int)ud_lockout_key(longname, key), UD_LOCKOUT_KEY_MAX);
+	CHECK(key[0] == 'a' && key[UD_LOCKOUT_KEY_MAX] == '\0');
+}
+
 int
 main(void)
 {
@@ -206,5 +248,6 @@ main(void)
 	test_case_folding();
 	test_bound();
 	test_threads();
+	test_state();
 	return check_done();
 }
