@@ -22,6 +22,16 @@ if(TARGET usersgw AND COMMAND users_integration_test)
 	users_integration_test(test_gateway_multi gw_harness
 		PkgConfig::JANSSON Threads::Threads)
 	add_dependencies(test_gateway_multi usersgw)
+
+	# Two usersd on one PostgreSQL database behind one usersgw: writers
+	# through both, one email at once, lockout and request ids across
+	# daemons, a daemon killed mid-load (the "pg" fixture, tests/pg).
+	if(TARGET ud_store AND TARGET pg_testdb)
+		users_integration_test(test_pg_multi gw_harness pg_testdb
+			ud_store ${NNG_LIB} PkgConfig::JANSSON Threads::Threads)
+		add_dependencies(test_pg_multi usersgw)
+		users_pg_test(test_pg_multi)
+	endif()
 endif()
 
 # The per-daemon /metrics series and /healthz body (label and JSON
