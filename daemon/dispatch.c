@@ -19,6 +19,8 @@
 #define REQUEST_ID_MAX 128
 /* The request log is pruned once per this many recorded answers. */
 #define LOG_PRUNE_EVERY 4096
+/* Expired failed-login states are pruned once per this many failures. */
+#define LOGIN_PRUNE_EVERY 256
 
 static void worker_start(void *arg, void *tctx);
 static void call_free(ud_call *c);
@@ -416,6 +418,8 @@ static int
 login_failure_run(ud_store_conn *conn, void *arg)
 {
 	ud_call *c = arg;
+	const ud_lockout_config *cfg = ud_lockout_config_of(c->svc->lockout);
+	int64_t now_s = ud_now_ms() / 1000;
 	char key[UD_LOCKOUT_KEY_MAX + 1];
 	ud_login_state s;
 	int rc;
@@ -425,9 +429,17 @@ login_failure_run(ud_store_conn *conn, void *arg)
 	if (rc != 0 && rc != UP_NOT_FOUND) {
 		return rc;
 	}
-	ud_lockout_state_failure(ud_lockout_config_of(c->svc->lockout), &s,
-				 ud_now_ms() / 1000);
-	return ud_store_login_put(conn, key, &s);
+	ud_lockout_state_failure(cfg, &s, now_s);
+	if ((rc = ud_store_login_put(conn, key, &s)) != 0) {
+		return rc;
+	}
+	/* Names nobody tries any more are forgotten, now and then. */
+	if (atomic_fetch_add(&c->svc->login_failures, 1) % LOGIN_PRUNE_EVERY ==
+	    0) {
+		(void)ud_store_login_prune(conn,
+					   now_s - (int64_t)cfg->window_s);
+	}
+	return 0;
 }
 
 static void

@@ -71,7 +71,8 @@ typedef struct ud_service {
 	/* A fixed hash to verify against for unknown users (same time). */
 	char dummy_hash[UD_PASSWORD_HASH_MAX];
 	atomic_int in_flight;
-	atomic_uint logged; /* answers recorded in the request log */
+	atomic_uint logged;         /* answers recorded in the request log */
+	atomic_uint login_failures; /* recorded in a shared store */
 	/* Read connections opened by nng threads, closed at fini. */
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;

@@ -345,3 +345,9 @@ ud_store_login_delete(ud_store_conn *c, const char *key)
 	}
 	return COPS(c)->login_delete(c, key);
 }
+
+int
+ud_store_login_prune(ud_store_conn *c, int64_t before_s)
+{
+	return COPS(c)->login_prune(c, before_s);
+}

@@ -288,6 +288,8 @@ int ud_store_login_get(ud_store_conn *c, const char *key, ud_login_state *out);
 int ud_store_login_put(ud_store_conn *c, const char *key,
 		       const ud_login_state *s);
 int ud_store_login_delete(ud_store_conn *c, const char *key);
+/* Forgets the states last touched (failure or lock end) before before_s. */
+int ud_store_login_prune(ud_store_conn *c, int64_t before_s);
 
 /* ------------------------------------------------------------------------
  * Helpers

@@ -90,6 +90,7 @@ struct ud_store_ops {
 	int (*login_put)(ud_store_conn *c, const char *key,
 			 const ud_login_state *s);
 	int (*login_delete)(ud_store_conn *c, const char *key);
+	int (*login_prune)(ud_store_conn *c, int64_t before_s);
 };
 
 extern const ud_store_ops ud_store_sqlite_ops;

@@ -210,6 +210,7 @@ enum {
 	S_LOGIN_KEY_LOCK,
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
+	S_LOGIN_PRUNE,
 	S_COUNT
 };
 
@@ -332,6 +333,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		    " UPDATE SET window_start = $2, last = $3,"
 		    " locked_until = $4, failures = $5, locks = $6",
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = $1",
+    [S_LOGIN_PRUNE] = "DELETE FROM login_state"
+		      " WHERE greatest(last, locked_until) < $1",
 };
 
 /* Filter bits of the lists; the statements are built per combination. */
@@ -516,13 +519,28 @@ notice(void *arg, const PGresult *r)
 	}
 }
 
+/*
+ * Session limits, so that nothing waits without end: a reader's statement
+ * runs on the thread of an RPC; a writer waits for row locks that another
+ * daemon may hold, and a daemon stopped (SIGSTOP) in the middle of a
+ * transaction must not hold its locks for ever: the server ends such a
+ * session, and the stopped daemon's commit then fails (UP_UNAVAILABLE).
+ */
+#define READER_OPTIONS "-c statement_timeout=5000"
+#define WRITER_OPTIONS                                                         \
+	"-c statement_timeout=10000 -c lock_timeout=5000"                      \
+	" -c idle_in_transaction_session_timeout=15000"
+
 static int
-connect_url(const char *url, PGconn **out)
+connect_url(const char *url, bool writer, PGconn **out)
 {
 	/* later entries win: the URL's own settings override these */
 	const char *const keys[] = {"application_name", "client_encoding",
-				    "connect_timeout", "dbname", NULL};
-	const char *const vals[] = {"usersd", "UTF8", "10", url, NULL};
+				    "connect_timeout",  "options",
+				    "dbname",           NULL};
+	const char *const vals[] = {
+	    "usersd", "UTF8", "10", writer ? WRITER_OPTIONS : READER_OPTIONS,
+	    url,      NULL};
 	PGconn *pg;
 
 	*out = NULL;
@@ -584,7 +602,7 @@ conn_new(ud_store *st, const char *url, bool writer, ud_store_conn **out)
 	c->base.ops = &ud_store_pg_ops;
 	c->st = st;
 	c->writer = writer;
-	if ((rc = connect_url(url, &c->pg)) != 0) {
+	if ((rc = connect_url(url, writer, &c->pg)) != 0) {
 		free(c);
 		return rc;
 	}
@@ -2439,6 +2457,22 @@ pg_login_delete(ud_store_conn *c, const char *key)
 	return rc;
 }
 
+static int
+pg_login_prune(ud_store_conn *c, int64_t before_s)
+{
+	params p = {0};
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = writer_only(c)) != 0) {
+		return rc;
+	}
+	p_int(&p, before_s);
+	rc = run(c, S_LOGIN_PRUNE, &p, &r, "prune login states");
+	PQclear(r);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------
  * The backend
  */
@@ -2479,4 +2513,5 @@ const ud_store_ops ud_store_pg_ops = {
     .login_get = pg_login_get,
     .login_put = pg_login_put,
     .login_delete = pg_login_delete,
+    .login_prune = pg_login_prune,
 };

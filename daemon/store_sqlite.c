@@ -176,6 +176,7 @@ enum {
 	S_LOGIN_GET,
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
+	S_LOGIN_PRUNE,
 	S_COUNT
 };
 
@@ -257,6 +258,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		    " UPDATE SET window_start = ?2, last = ?3,"
 		    " locked_until = ?4, failures = ?5, locks = ?6",
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = ?1",
+    [S_LOGIN_PRUNE] = "DELETE FROM login_state"
+		      " WHERE max(last, locked_until) < ?1",
 };
 
 /* Filter bits of the user list; the statements are built per combination. */
@@ -2389,6 +2392,25 @@ out:
 	return rc;
 }
 
+static int
+sq_login_prune(ud_store_conn *c, int64_t before_s)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_LOGIN_PRUNE, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, before_s);
+	step = sqlite3_step(s);
+	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "prune login states");
+	done_with(s);
+	return rc;
+}
+
 /* ------------------------------------------------------------------------
  * The backend
  */
@@ -2429,4 +2451,5 @@ const ud_store_ops ud_store_sqlite_ops = {
     .login_get = sq_login_get,
     .login_put = sq_login_put,
     .login_delete = sq_login_delete,
+    .login_prune = sq_login_prune,
 };

@@ -1586,6 +1586,14 @@ fn_login_fail(ud_store_conn *c, void *arg)
 	return ud_store_login_put(c, a->key, &s);
 }
 
+/* Forgets the states untouched since t = 200. */
+static int
+fn_login_prune(ud_store_conn *c, void *arg)
+{
+	(void)arg;
+	return ud_store_login_prune(c, 200);
+}
+
 static void
 test_login_state(void)
 {
@@ -1643,6 +1651,21 @@ test_login_state(void)
 	/* writes on a read connection are refused */
 	CHECK_INT(ud_store_login_put(r, a.key, &a.s), UP_INTERNAL);
 	CHECK_INT(ud_store_login_delete(r, a.key), UP_INTERNAL);
+	CHECK_INT(ud_store_login_prune(r, 0), UP_INTERNAL);
+
+	/* pruned by the later of the last failure and the lock's end */
+	{
+		login_args old = {.key = "old@example.com",
+				  .s = {.last = 100, .locked_until = 50}};
+		login_args locked = {.key = "locked@example.com",
+				     .s = {.last = 100, .locked_until = 300}};
+		CHECK_INT(ud_store_write_sync(st, fn_login, &old), 0);
+		CHECK_INT(ud_store_write_sync(st, fn_login, &locked), 0);
+		CHECK_INT(ud_store_write_sync(st, fn_login_prune, NULL), 0);
+		CHECK_INT(ud_store_login_get(r, old.key, &s), UP_NOT_FOUND);
+		CHECK_INT(ud_store_login_get(r, locked.key, &s), 0);
+		CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
+	}
 	ud_store_reader_close(r);
 	ud_store_close(st);
 }
