@@ -261,6 +261,19 @@ ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
 	c->received_ms = ud_now_ms();
 	c->actor.manager_access = -1;
 	c->target.manager_access = -1;
+	if (ud_store_shared(svc->store)) {
+		/*
+		 * A shared store's reads are round trips to a database
+		 * server: they wait, so they run on the workers (each with
+		 * its own connection), never on the nng threads.
+		 */
+		if ((rc = ud_pool_push(svc->workers, worker_start, c)) != 0) {
+			ud_call_finish(c, rc == UP_RESOURCE_EXHAUSTED
+					      ? UP_UNAVAILABLE
+					      : rc);
+		}
+		return;
+	}
 	if ((rc = thread_reader(svc, &c->reader)) != 0) {
 		ud_call_finish(c, UP_UNAVAILABLE);
 		return;

@@ -48,7 +48,9 @@ usage(FILE *f)
 		"  --tls-key FILE       its private key\n"
 		"  --tls-ca FILE        CA for optional client certificates\n"
 		"  --contexts N         requests served at once (default 64)\n"
-		"  --workers N          worker threads (default 4)\n"
+		"  --workers N          worker threads (default 4; 16 with "
+		"PostgreSQL,\n"
+		"                       where every call's reads run on them)\n"
 		"  --hash-workers N     password hashing threads (default: "
 		"cores)\n"
 		"  --hash-cost m=KIB,t=N,p=N  argon2id cost (default "
@@ -330,7 +332,7 @@ main(int argc, char **argv)
 	static const char *listen[MAX_LISTEN];
 	ud_config cfg = {
 	    .contexts = 64,
-	    .workers = 4,
+	    .workers = 0, /* 4, or 16 with PostgreSQL */
 	    .hashers = 0,
 	    .hash_cost = {19456, 2, 1},
 	    .access_ttl_s = 900,
@@ -372,6 +374,9 @@ main(int argc, char **argv)
 			 dirname(copy));
 		free(copy);
 		cfg.key_file = key_path;
+	}
+	if (cfg.workers == 0) {
+		cfg.workers = ud_store_target_is_pg(cfg.db_path) ? 16 : 4;
 	}
 	if (cfg.hashers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);

@@ -8,7 +8,9 @@
  *                  bounds and UTF-8 checks, authenticate, role gate,
  *                  handler: CPU work and WAL reads of a few pages, which
  *                  never wait for a writer; each nng thread has its own
- *                  read connection. Anything that waits goes elsewhere:
+ *                  read connection (with a shared store, PostgreSQL, whose
+ *                  reads are round trips, this stage runs on a worker).
+ *                  Anything that waits goes elsewhere:
  *   worker         continues a call after the hasher (may read)
  *   hasher         password hash / verify (only when the call needs it)
  *   writer         the store's write function, inside a group commit

@@ -39,13 +39,13 @@
  *     its subqueries would still see the snapshot from before the wait);
  *   - login_get locks the key (an advisory lock, held to the end of the
  *     transaction: also when there is no row yet), then reads its row;
- *   - every operation that can fail on a constraint runs inside a
- *     savepoint (op_begin/op_end), so a caller that goes on after
- *     UP_ALREADY_EXISTS or UP_INVALID_ARGUMENT still has a usable
- *     transaction. Any other failed statement leaves the transaction
- *     aborted: its code is kept (txn_rc), later statements answer it at
- *     once, and the write is rolled back and done with that code even if
- *     the function returned 0.
+ *   - every operation is one statement (atomic by itself), run without a
+ *     savepoint: a failed one, a constraint included, leaves the
+ *     transaction aborted: its code is kept (txn_rc), later statements
+ *     answer it at once, and the write is rolled back and done with that
+ *     code even if the function returned 0. (SQLite keeps the write
+ *     function's transaction usable after a constraint failure; no write
+ *     function of the daemon goes on after one.)
  * A writer's broken connection is reset before its next transaction.
  *
  * Every PostgreSQL error is translated here into an up_status code and
@@ -696,34 +696,28 @@ changed(PGresult *r)
 	return strtol(PQcmdTuples(r), NULL, 10);
 }
 
-/* One operation of several effects, atomic even if the caller goes on. */
+/*
+ * One write operation. Each is a single statement, atomic by itself, so no
+ * savepoint is taken (it would cost two more round trips per write): when
+ * it fails, the transaction is aborted, its code kept (fail()), and the
+ * write function is expected to return it; if it goes on, every later
+ * statement answers that code and the write is rolled back anyway.
+ */
 static int
 op_begin(ud_store_conn *c)
 {
-	int rc;
-
 	if (!c->writer || !c->in_txn) {
 		fprintf(stderr, "usersd: store: write on a read connection\n");
 		return UP_INTERNAL;
 	}
-	if ((rc = simple(c, "SAVEPOINT ud_op", "savepoint")) == 0) {
-		c->in_op = true;
-	}
-	return rc;
+	return 0;
 }
 
 static int
 op_end(ud_store_conn *c, int rc)
 {
-	int rc2;
-
-	c->in_op = false;
-	if (rc != 0 && c->txn_rc == 0 &&
-	    simple(c, "ROLLBACK TO SAVEPOINT ud_op", "rollback op") != 0) {
-		return rc;
-	}
-	rc2 = simple(c, "RELEASE SAVEPOINT ud_op", "release op");
-	return rc != 0 ? rc : rc2;
+	(void)c;
+	return rc;
 }
 
 static int
