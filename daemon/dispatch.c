@@ -552,10 +552,30 @@ ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
 				      now_s, retry);
 }
 
+/* Forgets the password work of a stage that is done with it. */
+static void
+password_work_clear(ud_call *c)
+{
+	if (c->password != NULL) {
+		ud_wipe(c->password, strlen(c->password));
+		free(c->password);
+		c->password = NULL;
+	}
+	free(c->hash);
+	c->hash = NULL;
+}
+
 static int
 after_basic(ud_call *c)
 {
 	const char *name = c->env->basic->user_name;
+
+	/*
+	 * The caller's password and stored hash were only for the check:
+	 * the handler's own password work (a new user's, a new password)
+	 * starts from nothing, and never mistakes them for its own.
+	 */
+	password_work_clear(c);
 
 	if (c->hash_rc != 0 || c->actor.id == 0 || c->actor.disabled) {
 		ud_user_fini(&c->actor);
