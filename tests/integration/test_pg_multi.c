@@ -8,6 +8,10 @@
  *              each patched user with the last acknowledged value;
  *   one email  the same new email sent at once through both daemons, in
  *              two letter cases: exactly one 200, the others 409;
+ *   no lost    a PatchUser (new password) and an UpdateBusinessUser (new
+ *   update     phone number) of one user at once, round after round,
+ *              through both daemons: each round's password and phone
+ *              number both stick;
  *   lockout    failed sign-ins spread over both daemons add up: the
  *              sixth attempt is refused even with the right password;
  *   kill       one daemon SIGKILLed in the middle of a write load: the
@@ -334,6 +338,110 @@ test_one_email(void)
 }
 
 /* ------------------------------------------------------------------------
+ * A PatchUser and an UpdateBusinessUser of one user at once
+ */
+
+#define N_ROUNDS 15
+
+typedef struct update_arg {
+	long long id;
+	int round;
+	int status;
+} update_arg;
+
+static void *
+patch_password(void *arg)
+{
+	update_arg *a = arg;
+	char auth[4200], path[64], body[256];
+	const char *h[] = {auth, "Content-Type: application/json", NULL};
+	gwh_res r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(path, sizeof(path), "/users/%lld", a->id);
+	snprintf(body, sizeof(body), "{\"newPassword\":\"round-%d-password\"}",
+		 a->round);
+	gwh_http(gw.port, "PATCH", path, h, body, &r);
+	a->status = r.status;
+	gwh_res_fini(&r);
+	return NULL;
+}
+
+static void *
+put_phone(void *arg)
+{
+	update_arg *a = arg;
+	char auth[4200], body[512];
+	const char *h[] = {auth, "Content-Type: application/json", NULL};
+	gwh_res r;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	snprintf(body, sizeof(body),
+		 "{\"userId\":%lld,\"firstName\":\"Both\",\"lastName\":"
+		 "\"Ways\",\"email\":\"both@example.com\",\"phoneNumber\":"
+		 "\"+1555010%02d\",\"roles\":[\"Manager\"],\"version\":1}",
+		 a->id, a->round);
+	gwh_http(gw.port, "PUT", "/user", h, body, &r);
+	a->status = r.status;
+	if (r.status != 200) {
+		fprintf(stderr, "PUT /user: %d %.*s\n", r.status,
+			(int)r.body_len, r.body != NULL ? r.body : "");
+	}
+	gwh_res_fini(&r);
+	return NULL;
+}
+
+static void
+test_no_lost_update(void)
+{
+	ud_store *st = NULL;
+	ud_store_conn *rd = NULL;
+	long long id = 0;
+	int lost_pw = 0, lost_phone = 0;
+
+	CHECK_INT(create_user("both@example.com", "round-x-password", &id),
+		  200);
+	CHECK_INT(ud_store_open(&st, dburl, NULL), 0);
+	if (st == NULL || id == 0 || ud_store_reader_open(st, &rd) != 0) {
+		CHECK(0);
+		ud_store_close(st);
+		return;
+	}
+	for (int i = 0; i < N_ROUNDS; i++) {
+		update_arg pa = {id, i, 0}, ua = {id, i, 0};
+		pthread_t t1, t2;
+		char pw[64], phone[32];
+		ud_user u = {0};
+
+		CHECK_INT(pthread_create(&t1, NULL, patch_password, &pa), 0);
+		CHECK_INT(pthread_create(&t2, NULL, put_phone, &ua), 0);
+		pthread_join(t1, NULL);
+		pthread_join(t2, NULL);
+		CHECK_INT(pa.status, 200);
+		CHECK_INT(ua.status, 200);
+		snprintf(pw, sizeof(pw), "round-%d-password", i);
+		snprintf(phone, sizeof(phone), "+1555010%02d", i);
+		if (login_as("both@example.com", pw, false) != 200) {
+			lost_pw++;
+		}
+		if (ud_store_user_get(rd, id, &u) != 0 ||
+		    u.phone_number == NULL ||
+		    strcmp(u.phone_number, phone) != 0) {
+			lost_phone++;
+		}
+		ud_user_fini(&u);
+	}
+	fprintf(stderr,
+		"no lost update: %d rounds, %d passwords and %d "
+		"phone numbers lost\n",
+		N_ROUNDS, lost_pw, lost_phone);
+	CHECK_INT(lost_pw, 0);
+	CHECK_INT(lost_phone, 0);
+	ud_store_reader_close(rd);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * Failed sign-ins add up across daemons
  */
 
@@ -496,6 +604,8 @@ main(void)
 	test_writers();
 	fprintf(stderr, "test_pg_multi: one email\n");
 	test_one_email();
+	fprintf(stderr, "test_pg_multi: no lost update\n");
+	test_no_lost_update();
 	fprintf(stderr, "test_pg_multi: lockout\n");
 	test_lockout();
 	fprintf(stderr, "test_pg_multi: replay across daemons\n");
