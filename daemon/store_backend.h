@@ -93,6 +93,33 @@ struct ud_store_ops {
 	int (*login_prune)(ud_store_conn *c, int64_t before_s);
 };
 
+/* ------------------------------------------------------------------------
+ * What every backend bounds, and helpers they share (store_common.c)
+ */
+
+#define UD_STORE_QUEUE_MAX      65536 /* queued writes before UP_UNAVAILABLE */
+#define UD_STORE_FILTER_MAX     1024  /* bytes of a substring filter or id */
+#define UD_STORE_SET_MAX        10000 /* ids in a scope or roots list */
+#define UD_STORE_USER_SET_MAX   1000  /* roles, permissions, orgs of a user */
+#define UD_STORE_TAKE_DEFAULT   50
+#define UD_STORE_TAKE_MAX       1000
+#define UD_STORE_TREE_DEPTH_MAX 64
+
+/* The string members of ud_user in the backends' column order (1..11). */
+extern const size_t ud_user_str_off[];
+#define UD_USER_N_STR 11
+char **ud_store_user_str(ud_user *u, size_t i);
+/* Zeroes u, manager_access -1 (unset). */
+void ud_store_user_init(ud_user *u);
+/* "%" + s with %, _ and \ escaped + "%" (LIKE ... ESCAPE '\'), malloc'd;
+ * UP_INVALID_ARGUMENT past UD_STORE_FILTER_MAX. */
+int ud_store_like_pattern(const char *s, char **out);
+/* take: 1..UD_STORE_TAKE_MAX (UD_STORE_TAKE_DEFAULT when <= 0); skip >= 0. */
+void ud_store_bound_page(int32_t *skip, int32_t *take);
+/* The user's primary organization normalised into buf (*out NULL when
+ * none); UP_INVALID_ARGUMENT when it is not a Guid. */
+int ud_store_primary_org(const ud_user *u, char buf[33], const char **out);
+
 extern const ud_store_ops ud_store_sqlite_ops;
 extern const ud_store_ops ud_store_pg_ops;
 

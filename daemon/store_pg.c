@@ -62,16 +62,9 @@
 #include "store_backend.h"
 #include "users_proto.h"
 
-/* Limits on what input can grow (as store_sqlite.c). */
-#define QUEUE_MAX      65536 /* queued writes before UP_UNAVAILABLE */
-#define FILTER_MAX     1024  /* bytes of a substring filter or id */
-#define SET_MAX        10000 /* ids in a scope or roots list */
-#define USER_SET_MAX   1000  /* roles, permissions, orgs of one user */
-#define TAKE_DEFAULT   50
-#define TAKE_MAX       1000
-#define TREE_DEPTH_MAX 64
-#define WRITERS_MAX    64
-#define MAX_PARAMS     24
+/* Limits of this backend (the shared ones: store_backend.h). */
+#define WRITERS_MAX 64
+#define MAX_PARAMS  24
 
 /* pg_advisory_lock key of the migrations: "usersdmg" as a big-endian int8 */
 #define MIGRATION_LOCK "8463219666995932519"
@@ -792,42 +785,15 @@ int_array(const int32_t *v, size_t n, char **out)
 	return 0;
 }
 
-/* "%" + s with %, _ and \ escaped + "%", for LIKE ... ESCAPE '\'. */
-static int
-like_pattern(const char *s, char **out)
-{
-	size_t len = strlen(s), j = 0;
-	char *p;
-
-	*out = NULL;
-	if (len > FILTER_MAX) {
-		return UP_INVALID_ARGUMENT;
-	}
-	if ((p = malloc(2 * len + 3)) == NULL) {
-		return UP_INTERNAL;
-	}
-	p[j++] = '%';
-	for (; *s != '\0'; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\') {
-			p[j++] = '\\';
-		}
-		p[j++] = *s;
-	}
-	p[j++] = '%';
-	p[j] = '\0';
-	*out = p;
-	return 0;
-}
-
 /* A set of ids given by the caller (scope, roots), bounded. */
 static int
 id_array(const ud_strv *sv, char **out)
 {
 	*out = NULL;
-	if (sv->n > SET_MAX) {
+	if (sv->n > UD_STORE_SET_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
-	return text_array(sv->v, sv->n, FILTER_MAX, out);
+	return text_array(sv->v, sv->n, UD_STORE_FILTER_MAX, out);
 }
 
 static uint32_t
@@ -986,49 +952,20 @@ col_ints(const PGresult *r, int row, int col, int32_t **out, size_t *n)
  * Users and organizations from rows
  */
 
-/* The string members of ud_user in column order (columns 1..11). */
-static const size_t user_str_off[] = {
-    offsetof(ud_user, email),
-    offsetof(ud_user, password_hash),
-    offsetof(ud_user, first_name),
-    offsetof(ud_user, last_name),
-    offsetof(ud_user, phone_number),
-    offsetof(ud_user, temporary_email),
-    offsetof(ud_user, temporary_phone_number),
-    offsetof(ud_user, avatar_url),
-    offsetof(ud_user, image_content),
-    offsetof(ud_user, viviot_id),
-    offsetof(ud_user, primary_org_id),
-};
-#define N_USER_STR (sizeof(user_str_off) / sizeof(user_str_off[0]))
-
-static void
-user_init(ud_user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->manager_access = -1;
-}
-
-static char **
-user_str(ud_user *u, size_t i)
-{
-	return (char **)(void *)((char *)u + user_str_off[i]);
-}
-
 /* USER_COLS from column base of row; u is initialised first. */
 static int
 user_from_row(const PGresult *r, int row, int base, ud_user *u)
 {
 	int rc;
 
-	user_init(u);
+	ud_store_user_init(u);
 	if (PQnfields(r) < base + N_USER_COLS) {
 		return UP_INTERNAL;
 	}
 	u->id = col_int(r, row, base);
-	for (size_t i = 0; i < N_USER_STR; i++) {
-		if ((rc = col_str(r, row, base + (int)i + 1, user_str(u, i))) !=
-		    0) {
+	for (size_t i = 0; i < UD_USER_N_STR; i++) {
+		if ((rc = col_str(r, row, base + (int)i + 1,
+				  ud_store_user_str(u, i))) != 0) {
 			return rc;
 		}
 	}
@@ -1534,7 +1471,7 @@ pg_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
 	j->done = done;
 	j->done_arg = arg;
 	pthread_mutex_lock(&st->mu);
-	if (st->closing || st->queued >= QUEUE_MAX) {
+	if (st->closing || st->queued >= UD_STORE_QUEUE_MAX) {
 		rc = UP_UNAVAILABLE;
 	} else {
 		if (st->tail != NULL) {
@@ -1622,7 +1559,7 @@ pg_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 	params p = {0};
 	int rc;
 
-	user_init(out);
+	ud_store_user_init(out);
 	p_int(&p, id);
 	if (c->in_txn && (rc = user_lock(c, S_USER_LOCK, &p, &id)) != 0) {
 		return rc;
@@ -1637,7 +1574,7 @@ pg_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 	int64_t id;
 	int rc;
 
-	user_init(out);
+	ud_store_user_init(out);
 	if (email == NULL) {
 		return UP_INVALID_ARGUMENT;
 	}
@@ -1683,19 +1620,6 @@ append(char *buf, size_t cap, const char *s, int k)
 		}
 	}
 	buf[len] = '\0';
-}
-
-static void
-bound_page(int32_t *skip, int32_t *take)
-{
-	if (*take <= 0) {
-		*take = TAKE_DEFAULT;
-	} else if (*take > TAKE_MAX) {
-		*take = TAKE_MAX;
-	}
-	if (*skip < 0) {
-		*skip = 0;
-	}
 }
 
 typedef struct user_args {
@@ -1775,17 +1699,19 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	bound_page(&skip, &take);
+	ud_store_bound_page(&skip, &take);
 	if (f->email_contains != NULL && *f->email_contains != '\0') {
 		mask |= F_EMAIL;
-		if ((rc = like_pattern(f->email_contains, &a.email)) != 0) {
+		if ((rc = ud_store_like_pattern(f->email_contains, &a.email)) !=
+		    0) {
 			goto out;
 		}
 		p_text(&p, a.email);
 	}
 	if (f->name_contains != NULL && *f->name_contains != '\0') {
 		mask |= F_NAME;
-		if ((rc = like_pattern(f->name_contains, &a.name)) != 0) {
+		if ((rc = ud_store_like_pattern(f->name_contains, &a.name)) !=
+		    0) {
 			goto out;
 		}
 		p_text(&p, a.name);
@@ -1894,7 +1820,7 @@ pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	bound_page(&skip, &take);
+	ud_store_bound_page(&skip, &take);
 	if (parent_id != NULL) {
 		mask |= F_PARENT;
 		if (ud_guid_parse(parent_id, parent) != 0) {
@@ -1958,7 +1884,7 @@ pg_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
 		return rc;
 	}
 	p_text(&p, roots_arr);
-	p_int(&p, TREE_DEPTH_MAX);
+	p_int(&p, UD_STORE_TREE_DEPTH_MAX);
 	if ((rc = run(c, S_ORG_SUBTREE, &p, &r, "subtree")) != 0) {
 		goto out;
 	}
@@ -2005,21 +1931,6 @@ pg_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
  * Writes
  */
 
-/* A user's primary organization, normalised, into buf (or NULL). */
-static int
-primary_org(const ud_user *u, char buf[33], const char **out)
-{
-	*out = NULL;
-	if (u->primary_org_id == NULL) {
-		return 0;
-	}
-	if (ud_guid_parse(u->primary_org_id, buf) != 0) {
-		return UP_INVALID_ARGUMENT;
-	}
-	*out = buf;
-	return 0;
-}
-
 /* The parameters of the insert and update statements. */
 typedef struct user_params {
 	params p;
@@ -2052,11 +1963,12 @@ user_params_make(const ud_user *u, int64_t now, bool orgs_too, user_params *up)
 	if (u->email == NULL || *u->email == '\0') {
 		return UP_INVALID_ARGUMENT;
 	}
-	if (u->roles.n > USER_SET_MAX || u->org_ids.n > USER_SET_MAX ||
-	    u->n_dashboard_permissions > USER_SET_MAX) {
+	if (u->roles.n > UD_STORE_USER_SET_MAX ||
+	    u->org_ids.n > UD_STORE_USER_SET_MAX ||
+	    u->n_dashboard_permissions > UD_STORE_USER_SET_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
-	if ((rc = primary_org(u, up->porg, &porg)) != 0) {
+	if ((rc = ud_store_primary_org(u, up->porg, &porg)) != 0) {
 		return rc;
 	}
 	for (size_t i = 0; orgs_too && i < u->org_ids.n; i++) {
@@ -2075,8 +1987,8 @@ user_params_make(const ud_user *u, int64_t now, bool orgs_too, user_params *up)
 	    (rc = text_array(orgs.v, orgs.n, 0, &up->orgs)) != 0) {
 		goto out;
 	}
-	for (size_t i = 0; i < N_USER_STR - 1; i++) {
-		p_text(&up->p, *user_str((ud_user *)u, i));
+	for (size_t i = 0; i < UD_USER_N_STR - 1; i++) {
+		p_text(&up->p, *ud_store_user_str((ud_user *)u, i));
 	}
 	p_text(&up->p, porg);
 	p_bool(&up->p, u->email_confirmed);

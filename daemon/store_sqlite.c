@@ -24,14 +24,7 @@
 #include "store_backend.h"
 #include "users_proto.h"
 
-/* Limits on what input can grow. */
-#define QUEUE_MAX       65536 /* queued writes before UP_UNAVAILABLE */
-#define FILTER_MAX      1024  /* bytes of a substring filter or id */
-#define SET_MAX         10000 /* ids in a scope or roots list */
-#define USER_SET_MAX    1000  /* roles, permissions, orgs of one user */
-#define TAKE_DEFAULT    50
-#define TAKE_MAX        1000
-#define TREE_DEPTH_MAX  64
+/* WAL checkpoints (the limits on input: store_backend.h). */
 #define CKPT_IDLE_PAGES 1000 /* checkpoint when idle past this backlog */
 #define CKPT_BUSY_PAGES 2000 /* and even when busy past this one */
 #define CKPT_WAIT_MS    50   /* longest wait for readers to let go */
@@ -122,22 +115,6 @@ static const char *const migrations[] = {
 #define ORG_COLS                                                               \
 	"o.id, o.name, o.type, o.parent_id, o.created_at,"                     \
 	" (SELECT COUNT(*) FROM memberships m WHERE m.org_id = o.id)"
-
-/* The string members of ud_user in column order (columns 1..11). */
-static const size_t user_str_off[] = {
-    offsetof(ud_user, email),
-    offsetof(ud_user, password_hash),
-    offsetof(ud_user, first_name),
-    offsetof(ud_user, last_name),
-    offsetof(ud_user, phone_number),
-    offsetof(ud_user, temporary_email),
-    offsetof(ud_user, temporary_phone_number),
-    offsetof(ud_user, avatar_url),
-    offsetof(ud_user, image_content),
-    offsetof(ud_user, viviot_id),
-    offsetof(ud_user, primary_org_id),
-};
-#define N_USER_STR (sizeof(user_str_off) / sizeof(user_str_off[0]))
 
 enum {
 	S_BEGIN,
@@ -616,27 +593,15 @@ col_str(sqlite3_stmt *s, int i, char **out)
 	return 0;
 }
 
-static void
-user_init(ud_user *u)
-{
-	memset(u, 0, sizeof(*u));
-	u->manager_access = -1;
-}
-
-static char **
-user_str(ud_user *u, size_t i)
-{
-	return (char **)(void *)((char *)u + user_str_off[i]);
-}
-
 static int
 user_from_row(sqlite3_stmt *s, ud_user *u)
 {
 	int rc;
 
 	u->id = sqlite3_column_int64(s, 0);
-	for (size_t i = 0; i < N_USER_STR; i++) {
-		if ((rc = col_str(s, (int)i + 1, user_str(u, i))) != 0) {
+	for (size_t i = 0; i < UD_USER_N_STR; i++) {
+		if ((rc = col_str(s, (int)i + 1, ud_store_user_str(u, i))) !=
+		    0) {
 			return rc;
 		}
 	}
@@ -657,8 +622,8 @@ bind_user(sqlite3_stmt *s, ud_user *u)
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < N_USER_STR && rc == 0; i++) {
-		rc = bind_text(s, (int)i + 1, *user_str(u, i));
+	for (size_t i = 0; i < UD_USER_N_STR && rc == 0; i++) {
+		rc = bind_text(s, (int)i + 1, *ud_store_user_str(u, i));
 	}
 	if (rc != 0 || sqlite3_bind_int(s, 12, u->email_confirmed) ||
 	    sqlite3_bind_int(s, 13, u->phone_number_confirmed) ||
@@ -754,7 +719,7 @@ user_fetch(ud_store_conn *c, sqlite3_stmt *s, ud_user *out)
 	bool began = false;
 	int rc, step;
 
-	user_init(&u);
+	ud_store_user_init(&u);
 	if ((rc = read_begin(c, &began)) != 0) {
 		goto out;
 	}
@@ -1277,7 +1242,7 @@ enqueue(ud_store *st, ud_store_write_fn fn, void *fn_arg, ud_store_done_fn done,
 	j->done = done;
 	j->done_arg = done_arg;
 	pthread_mutex_lock(&st->mu);
-	if (st->closing || st->queued >= QUEUE_MAX) {
+	if (st->closing || st->queued >= UD_STORE_QUEUE_MAX) {
 		rc = UP_UNAVAILABLE;
 	} else {
 		if (st->tail != NULL) {
@@ -1318,7 +1283,7 @@ sq_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	user_init(out);
+	ud_store_user_init(out);
 	if ((rc = stmt(c, S_USER_GET, &s)) != 0) {
 		return rc;
 	}
@@ -1332,7 +1297,7 @@ sq_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 	sqlite3_stmt *s = NULL;
 	int rc;
 
-	user_init(out);
+	ud_store_user_init(out);
 	if (email == NULL) {
 		return UP_INVALID_ARGUMENT;
 	}
@@ -1365,33 +1330,6 @@ sq_user_count(ud_store_conn *c)
 	return n;
 }
 
-/* "%" + s with %, _ and \ escaped + "%", for LIKE ... ESCAPE '\'. */
-static int
-like_pattern(const char *s, char **out)
-{
-	size_t len = strlen(s), j = 0;
-	char *p;
-
-	*out = NULL;
-	if (len > FILTER_MAX) {
-		return UP_INVALID_ARGUMENT;
-	}
-	if ((p = malloc(2 * len + 3)) == NULL) {
-		return UP_INTERNAL;
-	}
-	p[j++] = '%';
-	for (; *s != '\0'; s++) {
-		if (*s == '%' || *s == '_' || *s == '\\') {
-			p[j++] = '\\';
-		}
-		p[j++] = *s;
-	}
-	p[j++] = '%';
-	p[j] = '\0';
-	*out = p;
-	return 0;
-}
-
 /* A JSON array of the strings, for json_each(). */
 static int
 json_array(const ud_strv *sv, char **out)
@@ -1400,12 +1338,12 @@ json_array(const ud_strv *sv, char **out)
 	char *p;
 
 	*out = NULL;
-	if (sv->n > SET_MAX) {
+	if (sv->n > UD_STORE_SET_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
 	for (size_t i = 0; i < sv->n; i++) {
 		size_t len = strlen(sv->v[i]);
-		if (len > FILTER_MAX) {
+		if (len > UD_STORE_FILTER_MAX) {
 			return UP_INVALID_ARGUMENT;
 		}
 		cap += 6 * len + 3; /* worst case: every byte as \u00XX */
@@ -1521,19 +1459,6 @@ bind_user_filter(sqlite3_stmt *s, unsigned mask, const user_args *a)
 	return rc;
 }
 
-static void
-bound_page(int32_t *skip, int32_t *take)
-{
-	if (*take <= 0) {
-		*take = TAKE_DEFAULT;
-	} else if (*take > TAKE_MAX) {
-		*take = TAKE_MAX;
-	}
-	if (*skip < 0) {
-		*skip = 0;
-	}
-}
-
 static int
 sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	     size_t *n, int64_t *total)
@@ -1550,16 +1475,18 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	bound_page(&skip, &take);
+	ud_store_bound_page(&skip, &take);
 	if (f->email_contains != NULL && *f->email_contains != '\0') {
 		mask |= F_EMAIL;
-		if ((rc = like_pattern(f->email_contains, &a.email)) != 0) {
+		if ((rc = ud_store_like_pattern(f->email_contains, &a.email)) !=
+		    0) {
 			goto out;
 		}
 	}
 	if (f->name_contains != NULL && *f->name_contains != '\0') {
 		mask |= F_NAME;
-		if ((rc = like_pattern(f->name_contains, &a.name)) != 0) {
+		if ((rc = ud_store_like_pattern(f->name_contains, &a.name)) !=
+		    0) {
 			goto out;
 		}
 	}
@@ -1603,7 +1530,7 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	sqlite3_bind_int(list, 7, skip);
 	while (got < (size_t)take &&
 	       (step = sqlite3_step(list)) == SQLITE_ROW) {
-		user_init(&users[got]);
+		ud_store_user_init(&users[got]);
 		rc = user_from_row(list, &users[got]);
 		got++;
 		if (rc != 0) {
@@ -1748,7 +1675,7 @@ sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	*out = NULL;
 	*n = 0;
 	*total = 0;
-	bound_page(&skip, &take);
+	ud_store_bound_page(&skip, &take);
 	if (parent_id != NULL) {
 		mask |= F_PARENT;
 		if (ud_guid_parse(parent_id, parent) != 0) {
@@ -1825,7 +1752,7 @@ sq_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
 	if ((rc = bind_text(s, 1, json)) != 0) {
 		goto out;
 	}
-	sqlite3_bind_int(s, 2, TREE_DEPTH_MAX);
+	sqlite3_bind_int(s, 2, UD_STORE_TREE_DEPTH_MAX);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
 		const char *id = (const char *)sqlite3_column_text(s, 0);
 		if (id == NULL || ud_strv_push(&ids, id) != 0) {
@@ -1881,8 +1808,9 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 	int64_t now = ud_now_ms();
 	int rc;
 
-	if (u->roles.n > USER_SET_MAX || u->org_ids.n > USER_SET_MAX ||
-	    u->n_dashboard_permissions > USER_SET_MAX) {
+	if (u->roles.n > UD_STORE_USER_SET_MAX ||
+	    u->org_ids.n > UD_STORE_USER_SET_MAX ||
+	    u->n_dashboard_permissions > UD_STORE_USER_SET_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
 	if (replace) {
@@ -1953,21 +1881,6 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 	return 0;
 }
 
-/* A user's primary organization, normalised, into buf (or NULL). */
-static int
-primary_org(const ud_user *u, char buf[33], const char **out)
-{
-	*out = NULL;
-	if (u->primary_org_id == NULL) {
-		return 0;
-	}
-	if (ud_guid_parse(u->primary_org_id, buf) != 0) {
-		return UP_INVALID_ARGUMENT;
-	}
-	*out = buf;
-	return 0;
-}
-
 static int
 sq_user_insert(ud_store_conn *c, ud_user *u)
 {
@@ -1980,7 +1893,7 @@ sq_user_insert(ud_store_conn *c, ud_user *u)
 	if (u->email == NULL || *u->email == '\0') {
 		return UP_INVALID_ARGUMENT;
 	}
-	if ((rc = primary_org(u, pbuf, &porg)) != 0 ||
+	if ((rc = ud_store_primary_org(u, pbuf, &porg)) != 0 ||
 	    (rc = op_begin(c)) != 0) {
 		return rc;
 	}
@@ -2022,7 +1935,7 @@ sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	if (u->email == NULL || *u->email == '\0') {
 		return UP_INVALID_ARGUMENT;
 	}
-	if ((rc = primary_org(u, pbuf, &porg)) != 0 ||
+	if ((rc = ud_store_primary_org(u, pbuf, &porg)) != 0 ||
 	    (rc = op_begin(c)) != 0) {
 		return rc;
 	}
