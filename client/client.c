@@ -96,9 +96,13 @@ struct uc_rpc {
 
 /* More connected daemons than this are still used, just not counted. */
 #define UC_MAX_PIPES 256
-/* A daemon not connected for this long gets its dialer replaced, at most
- * this often. */
-#define UC_REDIAL_MS 1000
+/*
+ * A daemon not connected for this long gets its dialer replaced, at most
+ * this often. Not shorter: replacing a dialer whose connection is still in
+ * its handshake is a hang-up in the handshake, which leaves an nng 1.5
+ * listener stuck until usersd's listener guard makes it anew.
+ */
+#define UC_REDIAL_MS 3000
 
 /*
  * One configured URL (index i of dial_opts.urls). The counters are written

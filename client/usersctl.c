@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl_args.h"
@@ -417,6 +418,34 @@ out:
 	return rc;
 }
 
+/*
+ * Before exiting without a call (a usage error found after the client was
+ * opened), waits a little for the connections being made to finish their
+ * handshake: hanging up in the middle of one leaves an nng 1.5 listener
+ * stuck (usersd heals it, but only after seconds). Bounded: 2 s at most
+ * (when a daemon is not there).
+ */
+static void
+settle(uc_client *c)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+
+	for (int i = 0; i < 200; i++) {
+		bool all = true;
+		for (size_t d = 0; d < uc_daemon_count(c); d++) {
+			uc_daemon_stats st;
+			if (uc_daemon_stats_get(c, d, &st) != 0 ||
+			    !st.connected) {
+				all = false;
+			}
+		}
+		if (all) {
+			return;
+		}
+		nanosleep(&tick, NULL);
+	}
+}
+
 int
 main(int argc, char **argv)
 {
@@ -452,6 +481,9 @@ main(int argc, char **argv)
 		rc = run_login(c, &a);
 	} else {
 		rc = run_command(c, &a);
+	}
+	if (rc == EXIT_USAGE) {
+		settle(c);
 	}
 	fflush(stdout);
 	/*

@@ -1,9 +1,26 @@
 /*
- * server.c - nng REP socket, contexts and aios; TLS for tls+tcp:// URLs.
+ * server.c - nng REP socket, contexts and aios; TLS for tls+tcp:// URLs;
+ * the listener guard.
+ *
+ * The listener guard. nng 1.5.2 (Debian 12) stops accepting on a listener
+ * for good when a peer disconnects during the connection handshake (nng
+ * issue #1518, fixed in 1.6): on ipc:// a bare connect() and close() is
+ * enough, and every later client then waits for ever. So a thread of the
+ * server's sends a probe through each ipc:// and tcp:// listener every
+ * GUARD_EVERY_MS, on a new connection each time (an empty message: the
+ * daemon answers it at once, without the store); when GUARD_MISSES probes
+ * in a row get no answer within
+ * GUARD_WAIT_MS, the listener is closed and made anew on the same URL.
+ * Clients reconnect by themselves and resend what was in flight (safe:
+ * request ids). tls+tcp:// listeners are not probed (the probe would need
+ * the server's trust chain).
  */
+#include <arpa/inet.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
 #include <nng/supplemental/tls/tls.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,13 +38,34 @@ struct srv_ctx {
 	atomic_int state; /* enum ctx_state */
 };
 
+#define GUARD_EVERY_MS 2000
+#define GUARD_WAIT_MS  4000
+#define GUARD_MISSES   2
+
+/* The guard's probe of one listener. */
+struct probe {
+	char url[256]; /* where the probe dials; "" when not probed */
+	nng_socket sock;
+	nng_dialer dialer; /* of the probe in progress */
+	bool open;
+	unsigned misses;
+};
+
 struct ud_server {
 	ud_service *svc;
+	const ud_config *cfg;
 	nng_socket sock;
 	bool sock_open;
 	nng_listener *listeners;
 	size_t n_listeners;
 	nng_tls_config *tls;
+	struct probe *probes; /* one per listener */
+	pthread_t guard;
+	bool guard_started;
+	pthread_mutex_t guard_mu;
+	pthread_cond_t guard_cv;
+	bool guard_stop;
+	atomic_uint restarts; /* listeners made anew by the guard */
 	struct srv_ctx *ctxs;
 	unsigned n_ctxs;
 	atomic_bool stopping;
@@ -189,46 +227,253 @@ tls_setup(ud_server *s, const ud_config *cfg)
 	return rv;
 }
 
+/* Creates and starts listener i on its URL. */
+static int
+listen_one(ud_server *s, size_t i)
+{
+	const ud_config *cfg = s->cfg;
+	const char *url = cfg->listen[i];
+	nng_listener *l = &s->listeners[i];
+	int rv;
+
+	if ((rv = nng_listener_create(l, s->sock, url)) != 0) {
+		fprintf(stderr, "usersd: cannot listen on %s: %s\n", url,
+			nng_strerror(rv));
+		return rv;
+	}
+	if (strncmp(url, "tls+", 4) == 0) {
+		if (s->tls == NULL && (rv = tls_setup(s, cfg)) != 0) {
+			nng_listener_close(*l);
+			return rv;
+		}
+		rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG, s->tls);
+		if (rv != 0) {
+			nng_listener_close(*l);
+			return rv;
+		}
+	}
+	nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, cfg->max_message);
+	if ((rv = nng_listener_start(*l, 0)) != 0) {
+		fprintf(stderr, "usersd: cannot listen on %s: %s%s\n", url,
+			nng_strerror(rv),
+			rv == NNG_EADDRINUSE
+			    ? " (is another usersd running there?)"
+			    : "");
+		nng_listener_close(*l);
+		return rv;
+	}
+	return 0;
+}
+
 static int
 listen_all(ud_server *s, const ud_config *cfg)
 {
 	int rv;
 
 	s->listeners = calloc(cfg->n_listen, sizeof(*s->listeners));
-	if (s->listeners == NULL) {
+	s->probes = calloc(cfg->n_listen, sizeof(*s->probes));
+	if (s->listeners == NULL || s->probes == NULL) {
 		return NNG_ENOMEM;
 	}
 	for (size_t i = 0; i < cfg->n_listen; i++) {
-		const char *url = cfg->listen[i];
-		nng_listener *l = &s->listeners[i];
-		if ((rv = nng_listener_create(l, s->sock, url)) != 0) {
-			fprintf(stderr, "usersd: cannot listen on %s: %s\n",
-				url, nng_strerror(rv));
+		if ((rv = listen_one(s, i)) != 0) {
 			return rv;
 		}
 		s->n_listeners++;
-		if (strncmp(url, "tls+", 4) == 0) {
-			if (s->tls == NULL && (rv = tls_setup(s, cfg)) != 0) {
-				return rv;
-			}
-			rv = nng_listener_set_ptr(*l, NNG_OPT_TLS_CONFIG,
-						  s->tls);
-			if (rv != 0) {
-				return rv;
-			}
-		}
-		nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, cfg->max_message);
-		if ((rv = nng_listener_start(*l, 0)) != 0) {
-			fprintf(stderr, "usersd: cannot listen on %s: %s%s\n",
-				url, nng_strerror(rv),
-				rv == NNG_EADDRINUSE
-				    ? " (is another usersd running there?)"
-				    : "");
-			return rv;
-		}
-		fprintf(stderr, "usersd: listening on %s\n", url);
+		fprintf(stderr, "usersd: listening on %s\n", cfg->listen[i]);
 	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The listener guard (see the top of the file)
+ */
+
+/*
+ * Where a probe of listener i dials: ipc:// as is; tcp:// with a wildcard
+ * host on loopback, port 0 resolved; "" for what is not probed.
+ */
+static void
+probe_url(ud_server *s, size_t i, char *out, size_t cap)
+{
+	const char *url = s->cfg->listen[i];
+	const char *port;
+	nng_sockaddr sa;
+
+	out[0] = '\0';
+	if (strncmp(url, "ipc://", 6) == 0) {
+		snprintf(out, cap, "%s", url);
+		return;
+	}
+	if (strncmp(url, "tcp://", 6) != 0 ||
+	    (port = strrchr(url, ':')) == NULL || port < url + 6) {
+		return;
+	}
+	if (nng_listener_get_addr(s->listeners[i], NNG_OPT_LOCADDR, &sa) == 0) {
+		if (sa.s_family == NNG_AF_INET) {
+			snprintf(out, cap, "tcp://127.0.0.1:%u",
+				 (unsigned)ntohs(sa.s_in.sa_port));
+			return;
+		}
+		if (sa.s_family == NNG_AF_INET6) {
+			snprintf(out, cap, "tcp://[::1]:%u",
+				 (unsigned)ntohs(sa.s_in6.sa_port));
+			return;
+		}
+	}
+}
+
+static int
+probe_open(struct probe *p)
+{
+	int rv;
+
+	if ((rv = nng_req0_open(&p->sock)) != 0) {
+		return rv;
+	}
+	p->open = true;
+	/* one send per probe: no resend, a short wait */
+	nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, 3600 * 1000);
+	nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, GUARD_WAIT_MS);
+	nng_socket_set_ms(p->sock, NNG_OPT_SENDTIMEO, GUARD_WAIT_MS);
+	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 50);
+	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 500);
+	return 0;
+}
+
+/*
+ * One round trip through the listener on a new connection (a connection
+ * made before the listener got stuck keeps working: only new ones hang).
+ * true when answered. The connection is closed after the answer, when its
+ * handshake is surely over; a stuck one is closed too (the listener is
+ * made anew anyway).
+ */
+static bool
+probe_once(struct probe *p)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	uint8_t empty = 0;
+	bool ok = false;
+
+	if (nng_dial(p->sock, p->url, &p->dialer, NNG_FLAG_NONBLOCK) != 0) {
+		return false;
+	}
+	if (nng_send(p->sock, &empty, 0, 0) == 0 &&
+	    nng_recv(p->sock, &buf, &len, NNG_FLAG_ALLOC) == 0) {
+		nng_free(buf, len);
+		ok = true;
+	}
+	nng_dialer_close(p->dialer);
+	return ok;
+}
+
+static void
+listener_renew(ud_server *s, size_t i)
+{
+	const char *url = s->cfg->listen[i];
+	int rv;
+
+	fprintf(stderr,
+		"usersd: %s stopped answering (nng 1.5 listener bug); "
+		"listening anew\n",
+		url);
+	nng_listener_close(s->listeners[i]);
+	if ((rv = listen_one(s, i)) != 0) {
+		fprintf(stderr, "usersd: cannot listen on %s again: %s\n", url,
+			nng_strerror(rv));
+		return;
+	}
+	atomic_fetch_add(&s->restarts, 1);
+}
+
+static bool
+guard_wait(ud_server *s, int ms)
+{
+	struct timespec until;
+	bool stop;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&s->guard_mu);
+	while (!s->guard_stop && pthread_cond_timedwait(
+				     &s->guard_cv, &s->guard_mu, &until) == 0) {
+	}
+	stop = s->guard_stop;
+	pthread_mutex_unlock(&s->guard_mu);
+	return stop;
+}
+
+static void *
+guard_main(void *arg)
+{
+	ud_server *s = arg;
+
+	while (!guard_wait(s, GUARD_EVERY_MS)) {
+		for (size_t i = 0; i < s->n_listeners; i++) {
+			struct probe *p = &s->probes[i];
+			if (p->url[0] == '\0' || atomic_load(&s->stopping)) {
+				continue;
+			}
+			if (!p->open && probe_open(p) != 0) {
+				continue;
+			}
+			if (probe_once(p)) {
+				p->misses = 0;
+			} else if (++p->misses >= GUARD_MISSES &&
+				   !atomic_load(&s->stopping)) {
+				listener_renew(s, i);
+				p->misses = 0;
+			}
+		}
+	}
+	return NULL;
+}
+
+static void
+guard_start(ud_server *s)
+{
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		probe_url(s, i, s->probes[i].url, sizeof(s->probes[i].url));
+	}
+	pthread_mutex_init(&s->guard_mu, NULL);
+	pthread_cond_init(&s->guard_cv, NULL);
+	s->guard_started = pthread_create(&s->guard, NULL, guard_main, s) == 0;
+	if (!s->guard_started) {
+		pthread_cond_destroy(&s->guard_cv);
+		pthread_mutex_destroy(&s->guard_mu);
+	}
+}
+
+/*
+ * Stops the guard. Its probe sockets are left to the process's exit:
+ * nng_close can hang (platform notes).
+ */
+static void
+guard_stop(ud_server *s)
+{
+	if (!s->guard_started) {
+		return;
+	}
+	pthread_mutex_lock(&s->guard_mu);
+	s->guard_stop = true;
+	pthread_cond_signal(&s->guard_cv);
+	pthread_mutex_unlock(&s->guard_mu);
+	pthread_join(s->guard, NULL);
+	pthread_cond_destroy(&s->guard_cv);
+	pthread_mutex_destroy(&s->guard_mu);
+	s->guard_started = false;
+}
+
+unsigned
+ud_server_listener_restarts(ud_server *s)
+{
+	return atomic_load(&s->restarts);
 }
 
 int
@@ -241,6 +486,7 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 		return UP_INTERNAL;
 	}
 	s->svc = svc;
+	s->cfg = cfg;
 	svc->send = ctx_send;
 	if ((rv = nng_rep0_open(&s->sock)) != 0) {
 		goto fail;
@@ -270,6 +516,7 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 	for (unsigned i = 0; i < s->n_ctxs; i++) {
 		ctx_recv(&s->ctxs[i]);
 	}
+	guard_start(s);
 	*out = s;
 	return 0;
 fail:
@@ -296,6 +543,7 @@ ud_server_drain(ud_server *s, int timeout_ms)
 	struct timespec tick = {0, 2 * 1000 * 1000};
 
 	atomic_store(&s->stopping, true);
+	guard_stop(s); /* before the listeners it may renew go */
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		nng_listener_close(s->listeners[i]);
 	}
@@ -325,6 +573,7 @@ ud_server_free(ud_server *s)
 		return;
 	}
 	atomic_store(&s->stopping, true);
+	guard_stop(s);
 	for (unsigned i = 0; i < s->n_ctxs; i++) {
 		nng_aio_stop(s->ctxs[i].aio);
 	}
@@ -339,6 +588,7 @@ ud_server_free(ud_server *s)
 		nng_tls_config_free(s->tls);
 	}
 	free(s->listeners);
+	free(s->probes);
 	free(s->ctxs);
 	free(s);
 }

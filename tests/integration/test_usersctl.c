@@ -367,6 +367,9 @@ main(void)
 	test_login();
 	test_users();
 	test_no_daemon();
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d);
+	}
 	CHECK_INT(th_daemon_stop(&d), 0);
 	return check_done();
 }
