@@ -39,8 +39,8 @@ struct srv_ctx {
 };
 
 #define GUARD_EVERY_MS 2000
-#define GUARD_WAIT_MS  4000
-#define GUARD_MISSES   2
+#define GUARD_WAIT_MS  3000
+#define GUARD_MISSES   1
 
 /* The guard's probe of one listener. */
 struct probe {
