@@ -14,6 +14,8 @@
 #ifndef UD_STORE_BACKEND_H
 #define UD_STORE_BACKEND_H
 
+#include <pthread.h>
+
 #include "store.h"
 
 typedef struct ud_store_ops ud_store_ops;
@@ -119,6 +121,41 @@ void ud_store_bound_page(int32_t *skip, int32_t *take);
 /* The user's primary organization normalised into buf (*out NULL when
  * none); UP_INVALID_ARGUMENT when it is not a Guid. */
 int ud_store_primary_org(const ud_user *u, char buf[33], const char **out);
+
+/*
+ * The queue of writes waiting for a backend's writer thread(s): FIFO,
+ * bounded by UD_STORE_QUEUE_MAX. mu guards every field (a backend may
+ * guard its own counters with it too); cv wakes the writers.
+ */
+typedef struct ud_store_job {
+	struct ud_store_job *next;
+	ud_store_write_fn fn;
+	ud_store_done_fn done;
+	void *arg; /* for fn and done */
+	int rc;    /* fn's, for a backend that runs jobs in batches */
+} ud_store_job;
+
+typedef struct ud_store_jobq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	ud_store_job *head;
+	ud_store_job *tail;
+	size_t queued;
+	bool closing; /* no more jobs are taken */
+} ud_store_jobq;
+
+void ud_store_jobq_init(ud_store_jobq *q);
+void ud_store_jobq_fini(ud_store_jobq *q); /* the queue must be empty */
+/* 0, UP_UNAVAILABLE (closing or full) or UP_INTERNAL. */
+int ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
+		       ud_store_done_fn done, void *arg);
+/* Sets closing and wakes every writer. */
+void ud_store_jobq_close(ud_store_jobq *q);
+/*
+ * With q->mu held: takes up to max jobs from the head, as a NULL-ended
+ * list (the caller frees each), and their count into *n; NULL when empty.
+ */
+ud_store_job *ud_store_jobq_take(ud_store_jobq *q, size_t max, size_t *n);
 
 extern const ud_store_ops ud_store_sqlite_ops;
 extern const ud_store_ops ud_store_pg_ops;

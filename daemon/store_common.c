@@ -1,6 +1,7 @@
 /*
- * store_common.c - what the store's backends share: the user's string
- * columns, LIKE patterns, paging bounds, the primary organization.
+ * store_common.c - what the store's backends share: the queue of writes,
+ * the user's string columns, LIKE patterns, paging bounds, the primary
+ * organization.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -87,4 +88,88 @@ ud_store_primary_org(const ud_user *u, char buf[33], const char **out)
 	}
 	*out = buf;
 	return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The queue of writes
+ */
+
+void
+ud_store_jobq_init(ud_store_jobq *q)
+{
+	memset(q, 0, sizeof(*q));
+	pthread_mutex_init(&q->mu, NULL);
+	pthread_cond_init(&q->cv, NULL);
+}
+
+void
+ud_store_jobq_fini(ud_store_jobq *q)
+{
+	pthread_cond_destroy(&q->cv);
+	pthread_mutex_destroy(&q->mu);
+}
+
+int
+ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
+		   ud_store_done_fn done, void *arg)
+{
+	ud_store_job *j;
+	int rc = 0;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		return UP_INTERNAL;
+	}
+	j->fn = fn;
+	j->done = done;
+	j->arg = arg;
+	pthread_mutex_lock(&q->mu);
+	if (q->closing || q->queued >= UD_STORE_QUEUE_MAX) {
+		rc = UP_UNAVAILABLE;
+	} else {
+		if (q->tail != NULL) {
+			q->tail->next = j;
+		} else {
+			q->head = j;
+		}
+		q->tail = j;
+		q->queued++;
+		pthread_cond_signal(&q->cv);
+	}
+	pthread_mutex_unlock(&q->mu);
+	if (rc != 0) {
+		free(j);
+	}
+	return rc;
+}
+
+void
+ud_store_jobq_close(ud_store_jobq *q)
+{
+	pthread_mutex_lock(&q->mu);
+	q->closing = true;
+	pthread_cond_broadcast(&q->cv);
+	pthread_mutex_unlock(&q->mu);
+}
+
+ud_store_job *
+ud_store_jobq_take(ud_store_jobq *q, size_t max, size_t *n)
+{
+	ud_store_job *first = q->head, *last = q->head;
+
+	*n = 0;
+	if (first == NULL || max == 0) {
+		return NULL;
+	}
+	*n = 1;
+	while (*n < max && last->next != NULL) {
+		last = last->next;
+		(*n)++;
+	}
+	q->head = last->next;
+	if (q->head == NULL) {
+		q->tail = NULL;
+	}
+	last->next = NULL;
+	q->queued -= *n;
+	return first;
 }

@@ -356,14 +356,6 @@ struct ud_store_conn {
 	int txn_rc;
 };
 
-typedef struct job {
-	struct job *next;
-	ud_store_write_fn fn;
-	void *fn_arg;
-	ud_store_done_fn done;
-	void *done_arg;
-} job;
-
 struct ud_store {
 	ud_store_base base; /* first */
 	char *url;
@@ -373,12 +365,7 @@ struct ud_store {
 	pthread_t *threads;
 	unsigned started;
 
-	pthread_mutex_t mu; /* guards what follows */
-	pthread_cond_t cv;
-	job *head;
-	job *tail;
-	size_t queued;
-	bool closing;
+	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
 };
 
@@ -1234,30 +1221,27 @@ writer_main(void *arg)
 
 	free(wa);
 	writer_of = st;
-	pthread_mutex_lock(&st->mu);
+	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
-		job *j;
+		ud_store_job *j;
 		bool began, committed = false;
+		size_t n;
 		int rc;
 
-		while (st->head == NULL && !st->closing) {
-			pthread_cond_wait(&st->cv, &st->mu);
+		while (st->q.head == NULL && !st->q.closing) {
+			pthread_cond_wait(&st->q.cv, &st->q.mu);
 		}
-		if ((j = st->head) == NULL) {
+		if ((j = ud_store_jobq_take(&st->q, 1, &n)) == NULL) {
 			break; /* closing and drained */
 		}
-		if ((st->head = j->next) == NULL) {
-			st->tail = NULL;
-		}
-		st->queued--;
-		pthread_mutex_unlock(&st->mu);
+		pthread_mutex_unlock(&st->q.mu);
 
 		began = (rc = txn_begin(c)) == 0;
 		if (began) {
-			rc = txn_end(c, j->fn(c, j->fn_arg), &committed);
+			rc = txn_end(c, j->fn(c, j->arg), &committed);
 		}
 
-		pthread_mutex_lock(&st->mu);
+		pthread_mutex_lock(&st->q.mu);
 		st->stats.writes++;
 		if (committed) {
 			st->stats.commits++;
@@ -1265,13 +1249,13 @@ writer_main(void *arg)
 			st->stats.commit_failures++;
 		}
 		st->stats.largest_batch = 1;
-		pthread_mutex_unlock(&st->mu);
+		pthread_mutex_unlock(&st->q.mu);
 
-		j->done(rc, j->done_arg);
+		j->done(rc, j->arg);
 		free(j);
-		pthread_mutex_lock(&st->mu);
+		pthread_mutex_lock(&st->q.mu);
 	}
-	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_unlock(&st->q.mu);
 	return NULL;
 }
 
@@ -1283,10 +1267,7 @@ writer_main(void *arg)
 static void
 store_free(ud_store *st)
 {
-	pthread_mutex_lock(&st->mu);
-	st->closing = true;
-	pthread_cond_broadcast(&st->cv);
-	pthread_mutex_unlock(&st->mu);
+	ud_store_jobq_close(&st->q);
 	for (unsigned i = 0; i < st->started; i++) {
 		pthread_join(st->threads[i], NULL);
 	}
@@ -1295,8 +1276,7 @@ store_free(ud_store *st)
 	}
 	free(st->wconns);
 	free(st->threads);
-	pthread_cond_destroy(&st->cv);
-	pthread_mutex_destroy(&st->mu);
+	ud_store_jobq_fini(&st->q);
 	free(st->url);
 	free(st);
 }
@@ -1352,8 +1332,7 @@ pg_open(ud_store **out, const char *target, const ud_store_config *cfg)
 	st->base.ops = &ud_store_pg_ops;
 	n = cfg != NULL && cfg->writers ? cfg->writers : 4;
 	st->n_writers = n < WRITERS_MAX ? n : WRITERS_MAX;
-	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	ud_store_jobq_init(&st->q);
 	if ((st->url = strdup(target)) == NULL ||
 	    (st->wconns = calloc(st->n_writers, sizeof(*st->wconns))) == NULL ||
 	    (st->threads = calloc(st->n_writers, sizeof(*st->threads))) ==
@@ -1437,10 +1416,10 @@ pg_schema_version(ud_store *st)
 static void
 pg_stats(ud_store *st, ud_store_counters *out)
 {
-	pthread_mutex_lock(&st->mu);
+	pthread_mutex_lock(&st->q.mu);
 	*out = st->stats;
-	out->queued = st->queued;
-	pthread_mutex_unlock(&st->mu);
+	out->queued = st->q.queued;
+	pthread_mutex_unlock(&st->q.mu);
 }
 
 static int
@@ -1460,34 +1439,7 @@ pg_reader_close(ud_store_conn *c)
 static int
 pg_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
 {
-	job *j;
-	int rc = 0;
-
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		return UP_INTERNAL;
-	}
-	j->fn = fn;
-	j->fn_arg = arg;
-	j->done = done;
-	j->done_arg = arg;
-	pthread_mutex_lock(&st->mu);
-	if (st->closing || st->queued >= UD_STORE_QUEUE_MAX) {
-		rc = UP_UNAVAILABLE;
-	} else {
-		if (st->tail != NULL) {
-			st->tail->next = j;
-		} else {
-			st->head = j;
-		}
-		st->tail = j;
-		st->queued++;
-		pthread_cond_signal(&st->cv);
-	}
-	pthread_mutex_unlock(&st->mu);
-	if (rc != 0) {
-		free(j);
-	}
-	return rc;
+	return ud_store_jobq_push(&st->q, fn, done, arg);
 }
 
 static bool

@@ -264,15 +264,6 @@ struct ud_store_conn {
 	    snapshot; /* a read transaction opened by ud_store_snapshot_begin */
 };
 
-typedef struct job {
-	struct job *next;
-	ud_store_write_fn fn;
-	void *fn_arg;
-	ud_store_done_fn done;
-	void *done_arg;
-	int rc;
-} job;
-
 struct ud_store {
 	ud_store_base base; /* first */
 	char *path;
@@ -287,12 +278,7 @@ struct ud_store {
 	int ckpt_pages; /* of those, already checkpointed */
 	bool ckpt_due;  /* a commit since the last checkpoint */
 
-	pthread_mutex_t mu; /* guards what follows */
-	pthread_cond_t cv;
-	job *head;
-	job *tail;
-	size_t queued;
-	bool closing;
+	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
 };
 
@@ -963,14 +949,14 @@ checkpoint(ud_store *st)
 		st->ckpt_pages = done > 0 ? done : 0;
 		/* readers held part back: again after the next commit */
 	}
-	pthread_mutex_lock(&st->mu);
+	pthread_mutex_lock(&st->q.mu);
 	st->stats.checkpoints++;
-	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_unlock(&st->q.mu);
 }
 
 /* Runs one batch in one transaction; sets every job's rc. */
 static bool
-run_batch(ud_store *st, job *batch)
+run_batch(ud_store *st, ud_store_job *batch)
 {
 	ud_store_conn *c = st->wconn;
 	int rc;
@@ -978,11 +964,11 @@ run_batch(ud_store *st, job *batch)
 	if (exec(c->db, "BEGIN IMMEDIATE", "begin") != 0) {
 		return false;
 	}
-	for (job *j = batch; j != NULL; j = j->next) {
+	for (ud_store_job *j = batch; j != NULL; j = j->next) {
 		if (run(c, S_SP, "savepoint") != 0) {
 			goto abort;
 		}
-		j->rc = j->fn(c, j->fn_arg);
+		j->rc = j->fn(c, j->arg);
 		if (sqlite3_get_autocommit(c->db)) {
 			/* SQLite rolled the whole transaction back */
 			fprintf(stderr, "usersd: store: transaction lost\n");
@@ -1013,41 +999,31 @@ writer_main(void *arg)
 	ud_store *st = arg;
 
 	writer_of = st;
-	pthread_mutex_lock(&st->mu);
+	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
-		job *batch, *last;
-		size_t n = 1;
+		ud_store_job *batch;
+		size_t n;
 		bool ok;
 
-		while (st->head == NULL && !st->closing) {
+		while (st->q.head == NULL && !st->q.closing) {
 			if (st->ckpt_due &&
 			    st->wal_pages - st->ckpt_pages >= CKPT_IDLE_PAGES) {
-				pthread_mutex_unlock(&st->mu);
+				pthread_mutex_unlock(&st->q.mu);
 				checkpoint(st);
-				pthread_mutex_lock(&st->mu);
+				pthread_mutex_lock(&st->q.mu);
 				continue;
 			}
-			pthread_cond_wait(&st->cv, &st->mu);
+			pthread_cond_wait(&st->q.cv, &st->q.mu);
 		}
-		if (st->head == NULL) {
+		if (st->q.head == NULL) {
 			break; /* closing and drained */
 		}
-		batch = last = st->head;
-		while (n < st->max_batch && last->next != NULL) {
-			last = last->next;
-			n++;
-		}
-		st->head = last->next;
-		if (st->head == NULL) {
-			st->tail = NULL;
-		}
-		last->next = NULL;
-		st->queued -= n;
-		pthread_mutex_unlock(&st->mu);
+		batch = ud_store_jobq_take(&st->q, st->max_batch, &n);
+		pthread_mutex_unlock(&st->q.mu);
 
 		ok = run_batch(st, batch);
 
-		pthread_mutex_lock(&st->mu);
+		pthread_mutex_lock(&st->q.mu);
 		st->stats.writes += n;
 		if (ok) {
 			st->stats.commits++;
@@ -1057,21 +1033,21 @@ writer_main(void *arg)
 		if (n > st->stats.largest_batch) {
 			st->stats.largest_batch = n;
 		}
-		pthread_mutex_unlock(&st->mu);
+		pthread_mutex_unlock(&st->q.mu);
 
 		while (batch != NULL) {
-			job *j = batch;
+			ud_store_job *j = batch;
 			batch = j->next;
-			j->done(ok ? j->rc : UP_UNAVAILABLE, j->done_arg);
+			j->done(ok ? j->rc : UP_UNAVAILABLE, j->arg);
 			free(j);
 		}
 		if (st->ckpt_due &&
 		    st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
 			checkpoint(st);
 		}
-		pthread_mutex_lock(&st->mu);
+		pthread_mutex_lock(&st->q.mu);
 	}
-	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_unlock(&st->q.mu);
 	return NULL;
 }
 
@@ -1086,8 +1062,7 @@ store_free(ud_store *st)
 	if (st->lock_fd >= 0) {
 		close(st->lock_fd); /* releases the lock */
 	}
-	pthread_cond_destroy(&st->cv);
-	pthread_mutex_destroy(&st->mu);
+	ud_store_jobq_fini(&st->q);
 	free(st->path);
 	free(st);
 }
@@ -1111,8 +1086,7 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	st->max_batch = cfg != NULL && cfg->max_batch ? cfg->max_batch : 256;
 	st->busy_timeout_ms =
 	    cfg != NULL && cfg->busy_timeout_ms ? cfg->busy_timeout_ms : 5000;
-	pthread_mutex_init(&st->mu, NULL);
-	pthread_cond_init(&st->cv, NULL);
+	ud_store_jobq_init(&st->q);
 	if ((st->path = strdup(path)) == NULL) {
 		rc = UP_INTERNAL;
 		goto out;
@@ -1181,10 +1155,7 @@ sq_close(ud_store *st)
 	if (st == NULL) {
 		return;
 	}
-	pthread_mutex_lock(&st->mu);
-	st->closing = true;
-	pthread_cond_signal(&st->cv);
-	pthread_mutex_unlock(&st->mu);
+	ud_store_jobq_close(&st->q);
 	if (st->writer_started) {
 		pthread_join(st->writer, NULL);
 	}
@@ -1200,10 +1171,10 @@ sq_schema_version(ud_store *st)
 static void
 sq_stats(ud_store *st, ud_store_counters *out)
 {
-	pthread_mutex_lock(&st->mu);
+	pthread_mutex_lock(&st->q.mu);
 	*out = st->stats;
-	out->queued = st->queued;
-	pthread_mutex_unlock(&st->mu);
+	out->queued = st->q.queued;
+	pthread_mutex_unlock(&st->q.mu);
 }
 
 static int
@@ -1225,46 +1196,9 @@ sq_reader_close(ud_store_conn *c)
  */
 
 static int
-enqueue(ud_store *st, ud_store_write_fn fn, void *fn_arg, ud_store_done_fn done,
-	void *done_arg)
-{
-	job *j;
-	int rc = 0;
-
-	if (fn == NULL || done == NULL) {
-		return UP_INVALID_ARGUMENT;
-	}
-	if ((j = calloc(1, sizeof(*j))) == NULL) {
-		return UP_INTERNAL;
-	}
-	j->fn = fn;
-	j->fn_arg = fn_arg;
-	j->done = done;
-	j->done_arg = done_arg;
-	pthread_mutex_lock(&st->mu);
-	if (st->closing || st->queued >= UD_STORE_QUEUE_MAX) {
-		rc = UP_UNAVAILABLE;
-	} else {
-		if (st->tail != NULL) {
-			st->tail->next = j;
-		} else {
-			st->head = j;
-		}
-		st->tail = j;
-		st->queued++;
-		pthread_cond_signal(&st->cv);
-	}
-	pthread_mutex_unlock(&st->mu);
-	if (rc != 0) {
-		free(j);
-	}
-	return rc;
-}
-
-static int
 sq_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
 {
-	return enqueue(st, fn, arg, done, arg);
+	return ud_store_jobq_push(&st->q, fn, done, arg);
 }
 
 static bool
