@@ -1940,6 +1940,8 @@ test_pg_rmw(void)
 typedef struct race_args {
 	ud_store *st;
 	meet *m;
+	ud_store_write_fn fn; /* what each racer writes */
+	const char *key;      /* the login key, for the login race */
 	const char *email;
 	const char *id; /* the request id, for the claim race */
 	bool rollback;  /* the claimer fails after holding its claim */
@@ -1958,12 +1960,13 @@ fn_race_insert(ud_store_conn *c, void *arg)
 	return ud_store_user_insert(c, &u);
 }
 
+/* One racer: a->fn in a write of its own. */
 static void *
 race_main(void *arg)
 {
 	race_args *a = arg;
 
-	a->rc = ud_store_write_sync(a->st, fn_race_insert, a);
+	a->rc = ud_store_write_sync(a->st, a->fn, a);
 	return NULL;
 }
 
@@ -1980,8 +1983,9 @@ test_pg_email_race(void)
 	for (int i = 0; i < ROUNDS; i++) {
 		char e1[64], e2[64];
 		meet m = MEET_INIT(2);
-		race_args a[2] = {{.st = st, .m = &m, .email = e1},
-				  {.st = st, .m = &m, .email = e2}};
+		race_args a[2] = {
+		    {.st = st, .m = &m, .fn = fn_race_insert, .email = e1},
+		    {.st = st, .m = &m, .fn = fn_race_insert, .email = e2}};
 		pthread_t th[2];
 		int ok = 0, taken = 0;
 
@@ -2006,31 +2010,14 @@ test_pg_email_race(void)
 }
 
 /* Two first failures of one login at once: both counted. */
-typedef struct login_race {
-	ud_store *st;
-	meet *m;
-	const char *key;
-	bool met;
-	int rc;
-} login_race;
-
 static int
 fn_login_race(ud_store_conn *c, void *arg)
 {
-	login_race *a = arg;
+	race_args *a = arg;
 	login_args la = {.key = a->key};
 
 	a->met = meet_wait(a->m); /* both transactions are open now */
 	return fn_login_fail(c, &la);
-}
-
-static void *
-login_race_main(void *arg)
-{
-	login_race *a = arg;
-
-	a->rc = ud_store_write_sync(a->st, fn_login_race, a);
-	return NULL;
 }
 
 static void
@@ -2047,14 +2034,15 @@ test_pg_login_race(void)
 	for (int i = 0; i < ROUNDS; i++) {
 		char key[32];
 		meet m = MEET_INIT(2);
-		login_race a[2] = {{.st = st, .m = &m, .key = key},
-				   {.st = st, .m = &m, .key = key}};
+		race_args a[2] = {
+		    {.st = st, .m = &m, .fn = fn_login_race, .key = key},
+		    {.st = st, .m = &m, .fn = fn_login_race, .key = key}};
 		pthread_t th[2];
 		ud_login_state s;
 
 		snprintf(key, sizeof(key), "user%d", i);
 		for (int t = 0; t < 2; t++) {
-			pthread_create(&th[t], NULL, login_race_main, &a[t]);
+			pthread_create(&th[t], NULL, race_main, &a[t]);
 		}
 		for (int t = 0; t < 2; t++) {
 			pthread_join(th[t], NULL);
@@ -2156,15 +2144,6 @@ fn_race_claim(ud_store_conn *c, void *arg)
 				       strlen(a->email));
 }
 
-static void *
-claim_main(void *arg)
-{
-	race_args *a = arg;
-
-	a->rc = ud_store_write_sync(a->st, fn_race_claim, a);
-	return NULL;
-}
-
 static void
 test_pg_claim_race(void)
 {
@@ -2189,11 +2168,13 @@ test_pg_claim_race(void)
 		meet m = MEET_INIT(2);
 		race_args a[2] = {{.st = st[0],
 				   .m = &m,
+				   .fn = fn_race_claim,
 				   .id = id,
 				   .email = "first",
 				   .hold_ms = 50},
 				  {.st = st[1],
 				   .m = &m,
+				   .fn = fn_race_claim,
 				   .id = id,
 				   .email = "second",
 				   .hold_ms = 50}};
@@ -2202,7 +2183,7 @@ test_pg_claim_race(void)
 
 		snprintf(id, sizeof(id), "claim-%d", i);
 		for (int t = 0; t < 2; t++) {
-			pthread_create(&th[t], NULL, claim_main, &a[t]);
+			pthread_create(&th[t], NULL, race_main, &a[t]);
 		}
 		for (int t = 0; t < 2; t++) {
 			pthread_join(th[t], NULL);
@@ -2229,22 +2210,24 @@ test_pg_claim_race(void)
 		meet m2 = MEET_INIT(1);
 		race_args a[2] = {{.st = st[0],
 				   .m = &m,
+				   .fn = fn_race_claim,
 				   .id = "claim-rb",
 				   .email = "first",
 				   .hold_ms = 300,
 				   .rollback = true},
 				  {.st = st[1],
 				   .m = &m2,
+				   .fn = fn_race_claim,
 				   .id = "claim-rb",
 				   .email = "second"}};
 		pthread_t th[2];
 		struct timespec ts = {0, 100 * 1000000};
 		double t0;
 
-		pthread_create(&th[0], NULL, claim_main, &a[0]);
+		pthread_create(&th[0], NULL, race_main, &a[0]);
 		nanosleep(&ts, NULL); /* the first one holds its claim */
 		t0 = now_s();
-		pthread_create(&th[1], NULL, claim_main, &a[1]);
+		pthread_create(&th[1], NULL, race_main, &a[1]);
 		pthread_join(th[0], NULL);
 		pthread_join(th[1], NULL);
 		CHECK_INT(a[0].rc, UP_ABORTED);
