@@ -377,3 +377,21 @@ gwh_header(const gwh_res *r, const char *name, int nth, char *buf, size_t size)
 	}
 	return NULL;
 }
+
+long long
+gwh_daemon_metric(int port, const char *name, const char *daemon_url)
+{
+	char key[512];
+	const char *p;
+	long long v = -1;
+	gwh_res r;
+
+	snprintf(key, sizeof(key), "\n%s{daemon=\"%s\"} ", name, daemon_url);
+	gwh_http(port, "GET", "/metrics", NULL, NULL, &r);
+	if (r.status == 200 && r.body != NULL &&
+	    (p = strstr(r.body, key)) != NULL) {
+		v = strtoll(p + strlen(key), NULL, 10);
+	}
+	gwh_res_fini(&r);
+	return v;
+}

@@ -78,4 +78,10 @@ void gwh_res_fini(gwh_res *r);
 const char *gwh_header(const gwh_res *r, const char *name, int nth, char *buf,
 		       size_t size);
 
+/*
+ * The value of the /metrics series name{daemon="daemon_url"} of the
+ * gateway on port; -1 when there is no such series (or no answer).
+ */
+long long gwh_daemon_metric(int port, const char *name, const char *daemon_url);
+
 #endif

@@ -76,19 +76,7 @@ get_admin(void)
 static long long
 metric(const char *name, const th_daemon *d)
 {
-	char key[256];
-	const char *p;
-	long long v = -1;
-	gwh_res r;
-
-	snprintf(key, sizeof(key), "\n%s{daemon=\"%s\"} ", name, d->url);
-	gwh_http(gw.port, "GET", "/metrics", NULL, NULL, &r);
-	if (r.status == 200 && r.body != NULL &&
-	    (p = strstr(r.body, key)) != NULL) {
-		v = strtoll(p + strlen(key), NULL, 10);
-	}
-	gwh_res_fini(&r);
-	return v;
+	return gwh_daemon_metric(gw.port, name, d->url);
 }
 
 /* The /healthz entry of d in r (NULL when it is not listed). */
