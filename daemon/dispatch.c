@@ -167,6 +167,19 @@ ud_call_finish(ud_call *c, int status)
 	call_free(c);
 }
 
+/* Forgets the password work of a stage that is done with it. */
+static void
+password_work_clear(ud_call *c)
+{
+	if (c->password != NULL) {
+		ud_wipe(c->password, strlen(c->password));
+		free(c->password);
+		c->password = NULL;
+	}
+	free(c->hash);
+	c->hash = NULL;
+}
+
 static void
 call_free(ud_call *c)
 {
@@ -184,14 +197,10 @@ call_free(ud_call *c)
 	if (c->error != NULL) {
 		users__v1__response_status__free_unpacked(c->error, NULL);
 	}
-	if (c->password != NULL) {
-		ud_wipe(c->password, strlen(c->password));
-		free(c->password);
-	}
+	password_work_clear(c);
 	if (c->op != NULL && c->op_free != NULL) {
 		c->op_free(c->op);
 	}
-	free(c->hash);
 	free(c->raw);
 	free(c->packed);
 	ud_user_fini(&c->actor);
@@ -552,19 +561,6 @@ ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
 				      now_s, retry);
 }
 
-/* Forgets the password work of a stage that is done with it. */
-static void
-password_work_clear(ud_call *c)
-{
-	if (c->password != NULL) {
-		ud_wipe(c->password, strlen(c->password));
-		free(c->password);
-		c->password = NULL;
-	}
-	free(c->hash);
-	c->hash = NULL;
-}
-
 static int
 after_basic(ud_call *c)
 {
@@ -823,7 +819,7 @@ answer_from_log(ud_call *c)
 {
 	int rc;
 
-	c->replayable = true; /* ended by replay_logged */
+	/* c->replayable still holds: replay_logged ends its entry */
 	if ((rc = replay_logged(c)) == 0) {
 		/* recorded, then pruned already: nothing to answer with */
 		c->replayable = false;
