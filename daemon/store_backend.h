@@ -157,6 +157,34 @@ void ud_store_jobq_close(ud_store_jobq *q);
  */
 ud_store_job *ud_store_jobq_take(ud_store_jobq *q, size_t max, size_t *n);
 
+/*
+ * Answers of finished writes, run off the writer thread: a backend that
+ * commits a batch at a time pushes the batch here (each job's rc final)
+ * and starts on the next batch while this queue's own thread calls each
+ * job's done function, in order, and frees the job. Sending answers is
+ * then no longer part of the writer's cycle. Its thread runs enter(arg)
+ * first (a backend marks it as one of its own: done functions may not
+ * wait for a write).
+ */
+typedef struct ud_store_doneq {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	ud_store_job *head;
+	ud_store_job *tail;
+	bool closing;
+	bool started;
+	pthread_t thread;
+	void (*enter)(void *arg);
+	void *enter_arg;
+} ud_store_doneq;
+
+/* 0 or UP_INTERNAL (no thread). */
+int ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg);
+/* Takes a NULL-ended list of jobs. */
+void ud_store_doneq_push(ud_store_doneq *d, ud_store_job *batch);
+/* Runs what is queued, then ends the thread; d may be started again. */
+void ud_store_doneq_stop(ud_store_doneq *d);
+
 extern const ud_store_ops ud_store_sqlite_ops;
 extern const ud_store_ops ud_store_pg_ops;
 

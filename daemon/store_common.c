@@ -1,5 +1,6 @@
 /*
  * store_common.c - what the store's backends share: the queue of writes,
+ * the queue of their answers,
  * the user's string columns, LIKE patterns, paging bounds, the primary
  * organization.
  */
@@ -149,6 +150,95 @@ ud_store_jobq_close(ud_store_jobq *q)
 	q->closing = true;
 	pthread_cond_broadcast(&q->cv);
 	pthread_mutex_unlock(&q->mu);
+}
+
+static void *
+doneq_main(void *arg)
+{
+	ud_store_doneq *d = arg;
+
+	if (d->enter != NULL) {
+		d->enter(d->enter_arg);
+	}
+	pthread_mutex_lock(&d->mu);
+	for (;;) {
+		ud_store_job *j;
+
+		while (d->head == NULL && !d->closing) {
+			pthread_cond_wait(&d->cv, &d->mu);
+		}
+		if (d->head == NULL) {
+			break; /* closing and drained */
+		}
+		j = d->head;
+		d->head = NULL;
+		d->tail = NULL;
+		pthread_mutex_unlock(&d->mu);
+		while (j != NULL) {
+			ud_store_job *next = j->next;
+			j->done(j->rc, j->arg);
+			free(j);
+			j = next;
+		}
+		pthread_mutex_lock(&d->mu);
+	}
+	pthread_mutex_unlock(&d->mu);
+	return NULL;
+}
+
+int
+ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg)
+{
+	memset(d, 0, sizeof(*d));
+	d->enter = enter;
+	d->enter_arg = arg;
+	pthread_mutex_init(&d->mu, NULL);
+	pthread_cond_init(&d->cv, NULL);
+	if (pthread_create(&d->thread, NULL, doneq_main, d) != 0) {
+		pthread_cond_destroy(&d->cv);
+		pthread_mutex_destroy(&d->mu);
+		return UP_INTERNAL;
+	}
+	d->started = true;
+	return 0;
+}
+
+void
+ud_store_doneq_push(ud_store_doneq *d, ud_store_job *batch)
+{
+	ud_store_job *last = batch;
+
+	if (batch == NULL) {
+		return;
+	}
+	while (last->next != NULL) {
+		last = last->next;
+	}
+	pthread_mutex_lock(&d->mu);
+	if (d->tail != NULL) {
+		d->tail->next = batch;
+	} else {
+		d->head = batch;
+	}
+	d->tail = last;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+}
+
+void
+ud_store_doneq_stop(ud_store_doneq *d)
+{
+	if (!d->started) {
+		return;
+	}
+	pthread_mutex_lock(&d->mu);
+	d->closing = true;
+	pthread_cond_signal(&d->cv);
+	pthread_mutex_unlock(&d->mu);
+	pthread_join(d->thread, NULL);
+	pthread_cond_destroy(&d->cv);
+	pthread_mutex_destroy(&d->mu);
+	d->started = false;
 }
 
 ud_store_job *

@@ -280,6 +280,7 @@ struct ud_store {
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
+	ud_store_doneq answers; /* finished batches, answered off the writer */
 };
 
 /* The store whose writer thread this is (NULL on other threads). */
@@ -993,6 +994,13 @@ abort:
 	return false;
 }
 
+/* The answering thread counts as the writer's (see ud_store_write_sync). */
+static void
+mark_writer(void *arg)
+{
+	writer_of = arg;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -1035,12 +1043,13 @@ writer_main(void *arg)
 		}
 		pthread_mutex_unlock(&st->q.mu);
 
-		while (batch != NULL) {
-			ud_store_job *j = batch;
-			batch = j->next;
-			j->done(ok ? j->rc : UP_UNAVAILABLE, j->arg);
-			free(j);
+		if (!ok) {
+			for (ud_store_job *j = batch; j != NULL; j = j->next) {
+				j->rc = UP_UNAVAILABLE;
+			}
 		}
+		/* answered by another thread while the next batch runs */
+		ud_store_doneq_push(&st->answers, batch);
 		if (st->ckpt_due &&
 		    st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
 			checkpoint(st);
@@ -1118,7 +1127,12 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	}
 	/* the writer checkpoints off the commit path: count pages only */
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
+	if (ud_store_doneq_start(&st->answers, mark_writer, st) != 0) {
+		store_free(st);
+		return UP_INTERNAL;
+	}
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		ud_store_doneq_stop(&st->answers);
 		store_free(st);
 		return UP_INTERNAL;
 	}
@@ -1158,6 +1172,7 @@ sq_close(ud_store *st)
 	ud_store_jobq_close(&st->q);
 	if (st->writer_started) {
 		pthread_join(st->writer, NULL);
+		ud_store_doneq_stop(&st->answers); /* answers the last batch */
 	}
 	store_free(st);
 }
