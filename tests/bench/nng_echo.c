@@ -5,7 +5,8 @@
  *
  *   nng_echo [--url URL] [--concurrency C] [--duration S] [--size B]
  *            [--server-contexts N] [--dialers N]
- *            [--mode both|inproc|server|client] [--json]
+ *            [--mode both|inproc|server|client] [--work-us W]
+ *            [--server-cpu N] [--client-cpu N] [--json]
  *
  * One program: a REP server with N contexts (default 64), each an async aio
  * loop that echoes what it receives, and a REQ client with C contexts
@@ -21,6 +22,14 @@
  * for S seconds). A tcp:// URL with port 0 listens on a free port and
  * dials it.
  *
+ * --work-us W makes the server spend W microseconds of CPU on each message
+ * before echoing it: a stand-in for a service's own work, which shows what
+ * nng's thread hand-offs cost once a request does anything at all (on 2
+ * cores, 5 us of work per message divides the echo rate by ~2.5, far more
+ * than the 5 us). --server-cpu and --client-cpu pin each side's threads to
+ * one CPU (mode both, server and client; set before nng starts a thread),
+ * so that the two processes do not wake each other across CPUs.
+ *
  * Callbacks run on nng threads and touch only their own context; the main
  * thread sleeps, raises the stop flag, waits for every context to finish
  * (with a deadline), merges the histograms and reports. Teardown runs under
@@ -28,8 +37,10 @@
  *
  * Exit status: 0 when the run completed, 1 on a setup failure, 2 on usage.
  */
+#define _GNU_SOURCE /* sched_setaffinity, CPU_SET */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <sched.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
@@ -61,6 +72,9 @@ typedef struct echo_config {
 	unsigned dialers;
 	unsigned duration_s;
 	size_t size;
+	unsigned work_us; /* CPU the server spends per message */
+	int server_cpu;   /* -1: not pinned */
+	int client_cpu;
 	bool json;
 	bool run_server;
 	bool run_client;
@@ -95,6 +109,7 @@ sleep_ms(unsigned ms)
  */
 
 typedef struct srv_ctx {
+	uint64_t work_ns; /* spent on each message before the echo */
 	nng_ctx ctx;
 	nng_aio *aio;
 	bool sending;
@@ -128,6 +143,9 @@ srv_cb(void *arg)
 			return;
 		}
 		if (rv == 0) {
+			uint64_t t0 = s->work_ns ? now_ns() : 0;
+			while (s->work_ns && now_ns() - t0 < s->work_ns) {
+			}
 			msg = nng_aio_get_msg(s->aio);
 			nng_aio_set_msg(s->aio, msg);
 			s->sending = true;
@@ -223,6 +241,7 @@ server_start(echo_server *sv, const echo_config *cfg, char *buf, size_t len)
 	for (i = 0; i < sv->n_ctxs; i++) {
 		srv_ctx *s = &sv->ctxs[i];
 
+		s->work_ns = (uint64_t)cfg->work_us * 1000u;
 		if ((rv = nng_aio_alloc(&s->aio, srv_cb, s)) != 0 ||
 		    (rv = nng_ctx_open(&s->ctx, sv->sock)) != 0) {
 			fprintf(stderr, "nng_echo: server context: %s\n",
@@ -537,9 +556,10 @@ usage(FILE *f)
 	    f,
 	    "usage: nng_echo [--url URL] [--concurrency C] [--duration S]\n"
 	    "                [--size B] [--server-contexts N] [--dialers N]\n"
-	    "                [--mode both|server|client] [--json]\n"
+	    "                [--mode both|server|client] [--work-us W]\n"
+	    "                [--server-cpu N] [--client-cpu N] [--json]\n"
 	    "  defaults: ipc:///tmp/nng_echo.<pid>.sock, 64, 5 s, 200 "
-	    "bytes, 64, 1, both\n");
+	    "bytes, 64, 1, both, 0 us, not pinned\n");
 }
 
 static int
@@ -566,9 +586,10 @@ static bool
 takes_value(const char *a)
 {
 	static const char *const names[] = {
-	    "--url",     "--concurrency", "--server-contexts",
-	    "--dialers", "--duration",    "--size",
-	    "--mode"};
+	    "--url",       "--concurrency", "--server-contexts",
+	    "--dialers",   "--duration",    "--size",
+	    "--mode",      "--work-us",     "--server-cpu",
+	    "--client-cpu"};
 	size_t i;
 
 	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
@@ -633,6 +654,18 @@ parse_args(int argc, char **argv, echo_config *cfg)
 				goto bad;
 			}
 			cfg->size = (size_t)v;
+		} else if (strcmp(a, "--work-us") == 0) {
+			if (parse_uint(val, 0, 1000000, &v) != 0) {
+				goto bad;
+			}
+			cfg->work_us = (unsigned)v;
+		} else if (strcmp(a, "--server-cpu") == 0 ||
+			   strcmp(a, "--client-cpu") == 0) {
+			if (parse_uint(val, 0, CPU_SETSIZE - 1, &v) != 0) {
+				goto bad;
+			}
+			*(a[2] == 's' ? &cfg->server_cpu : &cfg->client_cpu) =
+			    (int)v;
 		} else if (strcmp(a, "--mode") == 0) {
 			cfg->run_server = strcmp(val, "client") != 0;
 			cfg->run_client = strcmp(val, "server") != 0;
@@ -670,6 +703,25 @@ on_alarm(int sig)
 	_exit(teardown_rc);
 }
 
+/* Pins the calling thread (and the threads it starts) to cpu; -1: not. */
+static int
+pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	if (cpu < 0) {
+		return 0;
+	}
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	if (sched_setaffinity(0, sizeof(set), &set) != 0) {
+		fprintf(stderr, "nng_echo: cannot pin to CPU %d: %s\n", cpu,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * The server half of mode both, in the child: listens, writes the dialable
  * URL and a newline to ready_fd (a lone newline on failure), serves until
@@ -684,7 +736,9 @@ server_child(const echo_config *cfg, int ready_fd, int ctl_fd)
 	int rc, n;
 	ssize_t r;
 
-	rc = server_start(&sv, cfg, url, sizeof(url));
+	rc = pin_to(cfg->server_cpu) == 0
+		 ? server_start(&sv, cfg, url, sizeof(url))
+		 : -1;
 	n = snprintf(line, sizeof(line), "%s\n", rc == 0 ? url : "");
 	if (n > 0 && write(ready_fd, line, (size_t)n) != n) {
 		rc = -1;
@@ -761,6 +815,8 @@ main(int argc, char **argv)
 			   .dialers = 1,
 			   .duration_s = 5,
 			   .size = 200,
+			   .server_cpu = -1,
+			   .client_cpu = -1,
 			   .run_server = true,
 			   .run_client = true,
 			   .fork_server = true};
@@ -810,7 +866,8 @@ main(int argc, char **argv)
 			goto out;
 		}
 	} else if (cfg.run_server &&
-		   server_start(&sv, &cfg, dial_url, sizeof(dial_url)) != 0) {
+		   (pin_to(cfg.run_client ? -1 : cfg.server_cpu) != 0 ||
+		    server_start(&sv, &cfg, dial_url, sizeof(dial_url)) != 0)) {
 		goto out;
 	}
 	if (!cfg.run_client) {
@@ -818,6 +875,10 @@ main(int argc, char **argv)
 			cfg.duration_s);
 		sleep_ms(cfg.duration_s * 1000u);
 		rc = 0;
+		goto out;
+	}
+	if ((!cfg.run_server || cfg.fork_server) &&
+	    pin_to(cfg.client_cpu) != 0) {
 		goto out;
 	}
 	if (client_open(&cl, &cfg, dial_url) != 0) {
