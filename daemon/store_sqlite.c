@@ -137,6 +137,9 @@ enum {
 	S_ORG_SUBTREE,
 	S_USER_INSERT,
 	S_USER_UPDATE,
+	S_USER_KEYS,
+	S_USER_STAMPS,
+	S_MEMB_IDS,
 	S_USER_DELETE,
 	S_ROLES_DEL,
 	S_ROLE_INS,
@@ -196,15 +199,27 @@ static const char *const stmt_sql[S_COUNT] = {
 	" updated_at, token_version) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 	" ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?17, 1)"
 	" RETURNING id",
-    [S_USER_UPDATE] = "UPDATE users SET email = ?1, password_hash = ?2,"
+    /*
+     * An update leaves the indexed columns (email, primary_org_id) to
+     * S_USER_KEYS, which writes them only when they change: SQLite
+     * rewrites the entries of every index whose column is SET, changed or
+     * not. No RETURNING: SQLite buffers its rows in a temporary table.
+     */
+    [S_USER_UPDATE] = "UPDATE users SET password_hash = ?2,"
 		      " first_name = ?3, last_name = ?4, phone_number = ?5,"
 		      " temporary_email = ?6, temporary_phone_number = ?7,"
 		      " avatar_url = ?8, image_content = ?9, viviot_id = ?10,"
-		      " primary_org_id = ?11, email_confirmed = ?12,"
+		      " email_confirmed = ?12,"
 		      " phone_number_confirmed = ?13, disabled = ?14,"
 		      " activation_status = ?15, manager_access = ?16,"
 		      " updated_at = ?17, token_version = token_version + ?18"
-		      " WHERE id = ?19 RETURNING created_at, token_version",
+		      " WHERE id = ?19",
+    [S_USER_KEYS] = "UPDATE users SET email = ?1, primary_org_id = ?2"
+		    " WHERE id = ?3 AND (email IS NOT ?1 COLLATE BINARY"
+		    " OR primary_org_id IS NOT ?2)",
+    [S_USER_STAMPS] = "SELECT created_at, token_version FROM users"
+		      " WHERE id = ?1",
+    [S_MEMB_IDS] = "SELECT org_id FROM memberships WHERE user_id = ?1",
     [S_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [S_ROLES_DEL] = "DELETE FROM user_roles WHERE user_id = ?1",
     [S_ROLE_INS] = "INSERT OR IGNORE INTO user_roles (user_id, role)"
@@ -1749,9 +1764,16 @@ sq_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
  * Writes
  */
 
-/* Replaces the roles, permissions and (when orgs) memberships of u->id. */
+/* The sets of a user, for user_write_sets and sets_changed. */
+enum { SET_ROLES = 1 << 0, SET_PERMS = 1 << 1, SET_ORGS = 1 << 2 };
+
+/*
+ * Writes the sets of u->id named in which (replacing the stored ones when
+ * replace is set).
+ */
 static int
-user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
+user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
+		bool replace)
 {
 	sqlite3_stmt *s = NULL;
 	int64_t now = ud_now_ms();
@@ -1764,8 +1786,10 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 	}
 	if (replace) {
 		const int dels[] = {S_ROLES_DEL, S_PERMS_DEL, S_MEMBS_DEL};
-		size_t n_dels = orgs ? 3 : 2;
-		for (size_t i = 0; i < n_dels; i++) {
+		for (size_t i = 0; i < 3; i++) {
+			if (!(which & (1u << i))) {
+				continue;
+			}
 			if ((rc = stmt(c, dels[i], &s)) != 0) {
 				return rc;
 			}
@@ -1777,10 +1801,10 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 			}
 		}
 	}
-	if ((rc = stmt(c, S_ROLE_INS, &s)) != 0) {
+	if ((which & SET_ROLES) && (rc = stmt(c, S_ROLE_INS, &s)) != 0) {
 		return rc;
 	}
-	for (size_t i = 0; i < u->roles.n; i++) {
+	for (size_t i = 0; (which & SET_ROLES) && i < u->roles.n; i++) {
 		sqlite3_bind_int64(s, 1, u->id);
 		if ((rc = bind_text(s, 2, u->roles.v[i])) == 0) {
 			rc = sqlite3_step(s);
@@ -1791,10 +1815,11 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 			return rc;
 		}
 	}
-	if ((rc = stmt(c, S_PERM_INS, &s)) != 0) {
+	if ((which & SET_PERMS) && (rc = stmt(c, S_PERM_INS, &s)) != 0) {
 		return rc;
 	}
-	for (size_t i = 0; i < u->n_dashboard_permissions; i++) {
+	for (size_t i = 0;
+	     (which & SET_PERMS) && i < u->n_dashboard_permissions; i++) {
 		sqlite3_bind_int64(s, 1, u->id);
 		sqlite3_bind_int(s, 2, u->dashboard_permissions[i]);
 		rc = sqlite3_step(s);
@@ -1803,7 +1828,7 @@ user_write_sets(ud_store_conn *c, const ud_user *u, bool replace, bool orgs)
 			return fail(c->db, rc, "permission");
 		}
 	}
-	if (!orgs) {
+	if (!(which & SET_ORGS)) {
 		return 0;
 	}
 	if ((rc = stmt(c, S_MEMB_INS, &s)) != 0) {
@@ -1861,7 +1886,8 @@ sq_user_insert(ud_store_conn *c, ud_user *u)
 	u->id = sqlite3_column_int64(s, 0);
 	done_with(s);
 	s = NULL;
-	if ((rc = user_write_sets(c, u, false, true)) != 0) {
+	if ((rc = user_write_sets(c, u, SET_ROLES | SET_PERMS | SET_ORGS,
+				  false)) != 0) {
 		goto out;
 	}
 	u->created_at = now;
@@ -1872,6 +1898,104 @@ out:
 	return op_end(c, rc);
 }
 
+/* Whether the stored permissions of u->id are u's (as sets): *same. */
+static int
+perms_same(ud_store_conn *c, const ud_user *u, bool *same)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int rc, step;
+
+	*same = true;
+	if ((rc = stmt(c, S_PERMS, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	while (*same && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		int32_t p = sqlite3_column_int(s, 0);
+		bool found = false;
+		for (size_t i = 0; !found && i < u->n_dashboard_permissions;
+		     i++) {
+			found = u->dashboard_permissions[i] == p;
+		}
+		*same = found;
+		n++;
+	}
+	rc = *same && step != SQLITE_DONE ? fail(c->db, step, "perms") : 0;
+	done_with(s);
+	/* every stored one is u's; as many as u has: the same set (u's
+	 * duplicates, if any, count as a change) */
+	*same = *same && n == u->n_dashboard_permissions;
+	return rc;
+}
+
+/*
+ * Whether the text column 0 of statement id for u->id holds the set v:
+ * *same. With guids, v's values are read as Guids and compared in their
+ * stored form (one that is not a Guid counts as a change).
+ */
+static int
+strs_same(ud_store_conn *c, int id, const ud_user *u, const ud_strv *v,
+	  bool guids, bool *same)
+{
+	sqlite3_stmt *s = NULL;
+	size_t n = 0;
+	int rc, step;
+
+	*same = true;
+	if ((rc = stmt(c, id, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	while (*same && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *got = (const char *)sqlite3_column_text(s, 0);
+		bool found = false;
+		for (size_t i = 0; got != NULL && !found && i < v->n; i++) {
+			char g[33];
+			if (!guids) {
+				found = strcmp(v->v[i], got) == 0;
+			} else if (ud_guid_parse(v->v[i], g) == 0) {
+				found = strcmp(g, got) == 0;
+			}
+		}
+		*same = found;
+		n++;
+	}
+	rc = *same && step != SQLITE_DONE ? fail(c->db, step, "sets") : 0;
+	done_with(s);
+	*same = *same && n == v->n;
+	return rc;
+}
+
+/*
+ * Which of the sets in which differ from the stored ones of u->id: they
+ * alone are written again (a rewrite costs a delete and an insert per
+ * entry, in the table and its index).
+ */
+static int
+sets_changed(ud_store_conn *c, const ud_user *u, unsigned which, unsigned *out)
+{
+	bool same = false;
+	int rc = 0;
+
+	*out = 0;
+	if ((which & SET_ROLES) &&
+	    (rc = strs_same(c, S_ROLES, u, &u->roles, false, &same)) == 0 &&
+	    !same) {
+		*out |= SET_ROLES;
+	}
+	if (rc == 0 && (which & SET_PERMS) &&
+	    (rc = perms_same(c, u, &same)) == 0 && !same) {
+		*out |= SET_PERMS;
+	}
+	if (rc == 0 && (which & SET_ORGS) &&
+	    (rc = strs_same(c, S_MEMB_IDS, u, &u->org_ids, true, &same)) == 0 &&
+	    !same) {
+		*out |= SET_ORGS;
+	}
+	return rc;
+}
+
 static int
 sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 {
@@ -1879,30 +2003,62 @@ sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	char pbuf[33];
 	const char *porg;
 	int64_t now = ud_now_ms(), created = 0, version = 0;
+	unsigned changed = 0;
 	int rc, step;
 
 	if (u->email == NULL || *u->email == '\0') {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (u->roles.n > UD_STORE_USER_SET_MAX ||
+	    u->org_ids.n > UD_STORE_USER_SET_MAX ||
+	    u->n_dashboard_permissions > UD_STORE_USER_SET_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
 	if ((rc = ud_store_primary_org(u, pbuf, &porg)) != 0 ||
 	    (rc = op_begin(c)) != 0) {
 		return rc;
 	}
+	/* the indexed columns, when they change (a taken email fails here) */
+	if ((rc = stmt(c, S_USER_KEYS, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	if ((rc = bind_text(s, 1, u->email)) != 0 ||
+	    (rc = bind_text(s, 2, porg)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 3, u->id);
+	if ((step = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = fail(c->db, step, "update user");
+		goto out;
+	}
+	done_with(s);
+	/* the other columns; no row: no such user */
 	if ((rc = stmt(c, S_USER_UPDATE, &s)) != 0) {
 		s = NULL;
 		goto out;
 	}
-	if ((rc = bind_user(s, u)) != 0 || (rc = bind_text(s, 11, porg)) != 0) {
+	if ((rc = bind_user(s, u)) != 0) {
 		goto out;
 	}
 	sqlite3_bind_int64(s, 17, now);
 	sqlite3_bind_int(s, 18, bump_token ? 1 : 0);
 	sqlite3_bind_int64(s, 19, u->id);
-	if ((step = sqlite3_step(s)) == SQLITE_DONE) {
+	if ((step = sqlite3_step(s)) != SQLITE_DONE) {
+		rc = fail(c->db, step, "update user");
+		goto out;
+	}
+	if (sqlite3_changes(c->db) == 0) {
 		rc = UP_NOT_FOUND;
 		goto out;
 	}
-	if (step != SQLITE_ROW) {
+	done_with(s);
+	if ((rc = stmt(c, S_USER_STAMPS, &s)) != 0) {
+		s = NULL;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, u->id);
+	if ((step = sqlite3_step(s)) != SQLITE_ROW) {
 		rc = fail(c->db, step, "update user");
 		goto out;
 	}
@@ -1910,7 +2066,10 @@ sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	version = sqlite3_column_int64(s, 1);
 	done_with(s);
 	s = NULL;
-	if ((rc = user_write_sets(c, u, true, set_orgs)) != 0) {
+	if ((rc = sets_changed(
+		 c, u, SET_ROLES | SET_PERMS | (set_orgs ? SET_ORGS : 0),
+		 &changed)) != 0 ||
+	    (rc = user_write_sets(c, u, changed, true)) != 0) {
 		goto out;
 	}
 	u->created_at = created;

@@ -402,6 +402,56 @@ test_crud(void)
 		CHECK_INT(ud_store_user_get(r, id, &got), 0);
 		CHECK_STR(got.first_name, "Amazing");
 		ud_user_fini(&got);
+		ud_strv_fini(&u.org_ids);
+		u.first_name = "Amazing";
+
+		/* each set is kept, replaced or emptied on its own; a set
+		 * given again (in another order or Guid spelling) stays */
+		int32_t p2[2] = {4, 1};
+		char dashed[40];
+		snprintf(dashed, sizeof(dashed), "%.8s-%.4s-%.4s-%.4s-%.12s",
+			 child, child + 8, child + 12, child + 16, child + 20);
+		u.dashboard_permissions = p2;
+		u.n_dashboard_permissions = 2;
+		u.primary_org_id = child;
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+		p2[0] = 1;
+		p2[1] = 4;
+		ud_strv_push(&u.org_ids, dashed);
+		u.primary_org_id = dashed;
+		u.first_name = "Again";
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+		CHECK_INT(ud_store_user_get(r, id, &got), 0);
+		CHECK_STR(got.first_name, "Again");
+		CHECK_STR(got.primary_org_id, child);
+		CHECK_INT(got.roles.n, 1);
+		CHECK_INT(got.n_dashboard_permissions, 2);
+		CHECK_INT(got.org_ids.n, 1);
+		ud_user_fini(&got);
+		ud_strv_push(&u.roles, "Manager");
+		u.n_dashboard_permissions = 1; /* {1} */
+		u.primary_org_id = NULL;
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+		CHECK_INT(ud_store_user_get(r, id, &got), 0);
+		CHECK(got.primary_org_id == NULL);
+		CHECK_INT(got.roles.n, 2);
+		CHECK_INT(got.n_dashboard_permissions, 1);
+		if (got.n_dashboard_permissions == 1) {
+			CHECK_INT(got.dashboard_permissions[0], 1);
+		}
+		CHECK_INT(got.org_ids.n, 1);
+		ud_user_fini(&got);
+		ud_strv_fini(&u.org_ids); /* set_orgs: no memberships */
+		u.n_dashboard_permissions = 0;
+		u.dashboard_permissions = NULL;
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+		CHECK_INT(ud_store_user_get(r, id, &got), 0);
+		CHECK_INT(got.org_ids.n, 0);
+		CHECK_INT(got.n_dashboard_permissions, 0);
+		CHECK_INT(got.roles.n, 2);
+		ud_user_fini(&got);
+		ud_strv_push(&u.org_ids, child); /* as before, for what follows */
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
 	}
 
 	/* references to organizations that do not exist */
@@ -527,11 +577,14 @@ test_email_unique(void)
 		got.email = strdup("aDa@example.COM");
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a),
 			  UP_ALREADY_EXISTS);
-		/* changing the case of one's own email is fine */
+		/* changing the case of one's own email is fine, and kept */
 		free(got.email);
 		got.email = strdup("BOB@example.com");
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
 	}
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_get(r, bob, &got), 0);
+	CHECK_STR(got.email, "BOB@example.com");
 	ud_user_fini(&got);
 	CHECK_INT(ud_store_user_by_email(r, "bob@EXAMPLE.com", &got), 0);
 	CHECK_STR(got.email, "BOB@example.com");
