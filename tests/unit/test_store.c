@@ -450,7 +450,8 @@ test_crud(void)
 		CHECK_INT(got.n_dashboard_permissions, 0);
 		CHECK_INT(got.roles.n, 2);
 		ud_user_fini(&got);
-		ud_strv_push(&u.org_ids, child); /* as before, for what follows */
+		ud_strv_push(&u.org_ids,
+			     child); /* as before, for what follows */
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
 	}
 
