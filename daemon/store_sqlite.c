@@ -1898,72 +1898,73 @@ out:
 	return op_end(c, rc);
 }
 
-/* Whether the stored permissions of u->id are u's (as sets): *same. */
-static int
-perms_same(ud_store_conn *c, const ud_user *u, bool *same)
-{
-	sqlite3_stmt *s = NULL;
-	size_t n = 0;
-	int rc, step;
+/* Whether the value in column 0 of row s is in set. */
+typedef bool (*set_has_fn)(sqlite3_stmt *s, const void *set);
 
-	*same = true;
-	if ((rc = stmt(c, S_PERMS, &s)) != 0) {
-		return rc;
-	}
-	sqlite3_bind_int64(s, 1, u->id);
-	while (*same && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		int32_t p = sqlite3_column_int(s, 0);
-		bool found = false;
-		for (size_t i = 0; !found && i < u->n_dashboard_permissions;
-		     i++) {
-			found = u->dashboard_permissions[i] == p;
+static bool
+has_text(sqlite3_stmt *s, const void *set)
+{
+	const ud_strv *v = set;
+	const char *got = (const char *)sqlite3_column_text(s, 0);
+
+	return got != NULL && ud_strv_has(v, got);
+}
+
+/* A Guid column: set's values compared in their stored form. */
+static bool
+has_guid(sqlite3_stmt *s, const void *set)
+{
+	const ud_strv *v = set;
+	const char *got = (const char *)sqlite3_column_text(s, 0);
+	char g[33];
+
+	for (size_t i = 0; got != NULL && i < v->n; i++) {
+		if (ud_guid_parse(v->v[i], g) == 0 && strcmp(g, got) == 0) {
+			return true;
 		}
-		*same = found;
-		n++;
 	}
-	rc = *same && step != SQLITE_DONE ? fail(c->db, step, "perms") : 0;
-	done_with(s);
-	/* every stored one is u's; as many as u has: the same set (u's
-	 * duplicates, if any, count as a change) */
-	*same = *same && n == u->n_dashboard_permissions;
-	return rc;
+	return false;
+}
+
+static bool
+has_perm(sqlite3_stmt *s, const void *set)
+{
+	const ud_user *u = set;
+	int32_t p = sqlite3_column_int(s, 0);
+
+	for (size_t i = 0; i < u->n_dashboard_permissions; i++) {
+		if (u->dashboard_permissions[i] == p) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /*
- * Whether the text column 0 of statement id for u->id holds the set v:
- * *same. With guids, v's values are read as Guids and compared in their
- * stored form (one that is not a Guid counts as a change).
+ * Whether the rows of statement id for user hold the set of n values that
+ * has tests against: *same. Every stored value in the set, and as many as
+ * it has: the same set (a set with duplicates counts as a change).
  */
 static int
-strs_same(ud_store_conn *c, int id, const ud_user *u, const ud_strv *v,
-	  bool guids, bool *same)
+set_same(ud_store_conn *c, int id, int64_t user, set_has_fn has,
+	 const void *set, size_t n, bool *same)
 {
 	sqlite3_stmt *s = NULL;
-	size_t n = 0;
-	int rc, step;
+	size_t rows = 0;
+	int rc, step = SQLITE_DONE;
 
 	*same = true;
 	if ((rc = stmt(c, id, &s)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_int64(s, 1, u->id);
+	sqlite3_bind_int64(s, 1, user);
 	while (*same && (step = sqlite3_step(s)) == SQLITE_ROW) {
-		const char *got = (const char *)sqlite3_column_text(s, 0);
-		bool found = false;
-		for (size_t i = 0; got != NULL && !found && i < v->n; i++) {
-			char g[33];
-			if (!guids) {
-				found = strcmp(v->v[i], got) == 0;
-			} else if (ud_guid_parse(v->v[i], g) == 0) {
-				found = strcmp(g, got) == 0;
-			}
-		}
-		*same = found;
-		n++;
+		*same = has(s, set);
+		rows++;
 	}
 	rc = *same && step != SQLITE_DONE ? fail(c->db, step, "sets") : 0;
 	done_with(s);
-	*same = *same && n == v->n;
+	*same = *same && rows == n;
 	return rc;
 }
 
@@ -1980,16 +1981,20 @@ sets_changed(ud_store_conn *c, const ud_user *u, unsigned which, unsigned *out)
 
 	*out = 0;
 	if ((which & SET_ROLES) &&
-	    (rc = strs_same(c, S_ROLES, u, &u->roles, false, &same)) == 0 &&
+	    (rc = set_same(c, S_ROLES, u->id, has_text, &u->roles, u->roles.n,
+			   &same)) == 0 &&
 	    !same) {
 		*out |= SET_ROLES;
 	}
 	if (rc == 0 && (which & SET_PERMS) &&
-	    (rc = perms_same(c, u, &same)) == 0 && !same) {
+	    (rc = set_same(c, S_PERMS, u->id, has_perm, u,
+			   u->n_dashboard_permissions, &same)) == 0 &&
+	    !same) {
 		*out |= SET_PERMS;
 	}
 	if (rc == 0 && (which & SET_ORGS) &&
-	    (rc = strs_same(c, S_MEMB_IDS, u, &u->org_ids, true, &same)) == 0 &&
+	    (rc = set_same(c, S_MEMB_IDS, u->id, has_guid, &u->org_ids,
+			   u->org_ids.n, &same)) == 0 &&
 	    !same) {
 		*out |= SET_ORGS;
 	}
