@@ -85,6 +85,7 @@ struct uc_rpc {
 	uc_rpc *next_all;  /* every call object, for close */
 	nng_ctx ctx;
 	nng_aio *aio;
+	nng_duration resend; /* the ctx's NNG_OPT_REQ_RESENDTIME; 0: unset */
 	/* Per call; written before the send, read only by the callbacks. */
 	const up_method *m;
 	uc_callback cb;
@@ -916,7 +917,11 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	if (resend < UC_RESEND_MIN_MS) {
 		resend = UC_RESEND_MIN_MS;
 	}
-	(void)nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, resend);
+	/* an option set takes nng's socket lock: only when it changes */
+	if (resend != call->resend &&
+	    nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, resend) == 0) {
+		call->resend = resend;
+	}
 
 	maybe_redial(c);
 	nng_duration t = send_timeout(c, call->deadline);
