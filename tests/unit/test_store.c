@@ -1020,6 +1020,87 @@ test_batch_rollback(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Answers: in order, off the writer thread, never waiting for a write
+ */
+
+#define N_ANSWERS 40
+
+typedef struct answers {
+	waiter w;
+	pthread_t writer[N_ANSWERS]; /* where each write ran */
+	pthread_t answered[N_ANSWERS];
+	int order[N_ANSWERS]; /* the job answered k-th */
+	int nested_rc;        /* write_sync from a done function */
+	ud_store *st;
+} answers;
+
+typedef struct answer_job {
+	answers *a;
+	int i;
+} answer_job;
+
+static int
+fn_answer(ud_store_conn *c, void *arg)
+{
+	answer_job *j = arg;
+
+	(void)c;
+	j->a->writer[j->i] = pthread_self();
+	return 0;
+}
+
+static void
+done_answer(int rc, void *arg)
+{
+	answer_job *j = arg;
+	answers *a = j->a;
+
+	if (j->i == 0) {
+		a->nested_rc = ud_store_write_sync(a->st, fn_noop, NULL);
+	}
+	pthread_mutex_lock(&a->w.mu);
+	a->answered[j->i] = pthread_self();
+	a->order[a->w.done++] = j->i;
+	if (rc != 0) {
+		a->w.failed++;
+	}
+	pthread_cond_broadcast(&a->w.cv);
+	pthread_mutex_unlock(&a->w.mu);
+}
+
+static void
+test_answers(void)
+{
+	ud_store *st = open_store("answers.db");
+	static answers a = {
+	    .w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0}};
+	static answer_job jobs[N_ANSWERS];
+	int queued = 0;
+
+	if (st == NULL) {
+		return;
+	}
+	a.st = st;
+	a.nested_rc = -1;
+	for (int i = 0; i < N_ANSWERS; i++) {
+		jobs[i] = (answer_job){.a = &a, .i = i};
+		if (ud_store_write(st, fn_answer, done_answer, &jobs[i]) == 0) {
+			queued++;
+		}
+	}
+	CHECK_INT(queued, N_ANSWERS);
+	CHECK(wait_done(&a.w, queued, 10000));
+	CHECK_INT(a.w.failed, 0);
+	for (int k = 0; k < a.w.done; k++) {
+		CHECK_INT(a.order[k], k); /* in the order they were queued */
+		CHECK(!pthread_equal(a.answered[k], a.writer[k]));
+	}
+	/* a done function waiting for a write would hold up every answer */
+	CHECK_INT(a.nested_rc, UP_INTERNAL);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * Durability: acknowledged writes survive SIGKILL of the writer process
  */
 
@@ -2496,6 +2577,7 @@ run_sqlite(void)
 	test_migrations();
 	test_lock();
 	test_batch_rollback();
+	test_answers();
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
