@@ -38,6 +38,59 @@ ud_store_user_init(ud_user *u)
 	u->manager_access = -1;
 }
 
+static int
+strv_copy(ud_strv *dst, const ud_strv *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		if (ud_strv_push(dst, src->v[i]) != 0) {
+			return UP_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+int
+ud_store_user_copy(ud_user *dst, const ud_user *src)
+{
+	int rc = 0;
+
+	*dst = *src; /* the scalars; every pointer is replaced below */
+	dst->dashboard_permissions = NULL;
+	dst->n_dashboard_permissions = 0;
+	memset(&dst->roles, 0, sizeof(dst->roles));
+	memset(&dst->org_ids, 0, sizeof(dst->org_ids));
+	memset(&dst->org_names, 0, sizeof(dst->org_names));
+	for (size_t i = 0; i < UD_USER_N_STR; i++) {
+		char **d = ud_store_user_str(dst, i);
+		const char *v = *d; /* still src's */
+		*d = v != NULL && rc == 0 ? strdup(v) : NULL;
+		if (v != NULL && *d == NULL) {
+			rc = UP_INTERNAL;
+		}
+	}
+	if (rc == 0 && src->n_dashboard_permissions > 0) {
+		size_t sz = src->n_dashboard_permissions *
+			    sizeof(*src->dashboard_permissions);
+		if ((dst->dashboard_permissions = malloc(sz)) == NULL) {
+			rc = UP_INTERNAL;
+		} else {
+			memcpy(dst->dashboard_permissions,
+			       src->dashboard_permissions, sz);
+			dst->n_dashboard_permissions =
+			    src->n_dashboard_permissions;
+		}
+	}
+	if (rc == 0 && (strv_copy(&dst->roles, &src->roles) != 0 ||
+			strv_copy(&dst->org_ids, &src->org_ids) != 0 ||
+			strv_copy(&dst->org_names, &src->org_names) != 0)) {
+		rc = UP_INTERNAL;
+	}
+	if (rc != 0) {
+		ud_user_fini(dst);
+	}
+	return rc;
+}
+
 int
 ud_store_like_pattern(const char *s, char **out)
 {

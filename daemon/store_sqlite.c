@@ -157,6 +157,7 @@ enum {
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
 	S_LOGIN_PRUNE,
+	S_DATA_VERSION,
 	S_COUNT
 };
 
@@ -252,6 +253,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = ?1",
     [S_LOGIN_PRUNE] = "DELETE FROM login_state"
 		      " WHERE max(last, locked_until) < ?1",
+    /* changes when another connection commits (not for this one's own) */
+    [S_DATA_VERSION] = "PRAGMA data_version",
 };
 
 /* Filter bits of the user list; the statements are built per combination. */
@@ -265,6 +268,9 @@ enum {
 };
 enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
 
+/* Users a reader keeps between read transactions. */
+#define USER_CACHE_N 4
+
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
 	ud_store *st;
@@ -277,6 +283,17 @@ struct ud_store_conn {
 	sqlite3_stmt *org_count[F_ORG_ALL + 1];
 	bool
 	    snapshot; /* a read transaction opened by ud_store_snapshot_begin */
+	/*
+	 * A reader's recent users (see sq_user_get): valid while the data
+	 * version of the read transaction is the one they were read at.
+	 */
+	struct cached_user {
+		ud_user u; /* u.id 0: free */
+		uint64_t used;
+	} users[USER_CACHE_N];
+	int64_t users_version; /* -1: none read yet */
+	int64_t txn_version;   /* of the open read transaction; -1: unknown */
+	uint64_t ticks;
 };
 
 struct ud_store {
@@ -425,6 +442,9 @@ conn_free(ud_store_conn *c)
 		sqlite3_finalize(c->org_list[i]);
 		sqlite3_finalize(c->org_count[i]);
 	}
+	for (size_t i = 0; i < USER_CACHE_N; i++) {
+		ud_user_fini(&c->users[i].u);
+	}
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -442,6 +462,8 @@ conn_new(ud_store *st, bool writer, ud_store_conn **out)
 	c->base.ops = &ud_store_sqlite_ops;
 	c->st = st;
 	c->writer = writer;
+	c->users_version = -1;
+	c->txn_version = -1;
 	if ((rc = db_open(st->path, writer, st->busy_timeout_ms, &c->db)) !=
 	    0) {
 		conn_free(c);
@@ -524,6 +546,9 @@ read_end(ud_store_conn *c, bool began)
 {
 	if (began && run(c, S_COMMIT, "end read") != 0) {
 		(void)run(c, S_ROLLBACK, "end read");
+	}
+	if (began) {
+		c->txn_version = -1;
 	}
 }
 
@@ -1241,18 +1266,114 @@ sq_on_writer(ud_store *st)
  * Reads
  */
 
+/*
+ * The data version of the reader's open read transaction (which it starts,
+ * if it has not): equal versions in two read transactions mean nobody
+ * committed in between, so both see the same data.
+ */
+static int
+txn_version(ud_store_conn *c, int64_t *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (sqlite3_get_autocommit(c->db)) {
+		c->txn_version = -1; /* no transaction: nothing to go by */
+		return UP_INTERNAL;
+	}
+	if (c->txn_version < 0) {
+		if ((rc = stmt(c, S_DATA_VERSION, &s)) != 0) {
+			return rc;
+		}
+		if ((step = sqlite3_step(s)) != SQLITE_ROW) {
+			rc = fail(c->db, step, "data version");
+			done_with(s);
+			return rc;
+		}
+		c->txn_version = sqlite3_column_int64(s, 0);
+		done_with(s);
+	}
+	*out = c->txn_version;
+	return 0;
+}
+
+/* The cached copy of user id, if the cache holds it at version v. */
+static struct cached_user *
+cache_find(ud_store_conn *c, int64_t v, int64_t id)
+{
+	if (v != c->users_version) {
+		for (size_t i = 0; i < USER_CACHE_N; i++) {
+			ud_user_fini(&c->users[i].u);
+			c->users[i].u.id = 0;
+		}
+		c->users_version = v;
+		return NULL;
+	}
+	for (size_t i = 0; i < USER_CACHE_N; i++) {
+		if (c->users[i].u.id == id) {
+			return &c->users[i];
+		}
+	}
+	return NULL;
+}
+
+/* Keeps a copy of u in the least recently used slot (or none: a cache). */
+static void
+cache_keep(ud_store_conn *c, const ud_user *u)
+{
+	struct cached_user *e = &c->users[0];
+
+	for (size_t i = 1; i < USER_CACHE_N; i++) {
+		if (c->users[i].used < e->used) {
+			e = &c->users[i];
+		}
+	}
+	ud_user_fini(&e->u);
+	e->u.id = 0;
+	if (ud_store_user_copy(&e->u, u) == 0) {
+		e->used = ++c->ticks;
+	}
+}
+
+/*
+ * A reader keeps the last few users it read (a call reads its caller, and
+ * usually the same one as the call before): one is answered from there
+ * when no commit came in between, known by the read transaction's data
+ * version, so the copy is exactly what the read would give. The writer's
+ * reads are inside its own writes and are never cached.
+ */
 static int
 sq_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	sqlite3_stmt *s = NULL;
+	struct cached_user *e = NULL;
+	bool began = false, cached = false;
+	int64_t v = 0;
 	int rc;
 
 	ud_store_user_init(out);
 	if ((rc = stmt(c, S_USER_GET, &s)) != 0) {
 		return rc;
 	}
+	if (!c->writer) {
+		if ((rc = read_begin(c, &began)) != 0) {
+			return rc;
+		}
+		cached = txn_version(c, &v) == 0;
+		if (cached && (e = cache_find(c, v, id)) != NULL) {
+			rc = ud_store_user_copy(out, &e->u);
+			e->used = ++c->ticks;
+			read_end(c, began);
+			return rc;
+		}
+	}
 	sqlite3_bind_int64(s, 1, id);
-	return user_fetch(c, s, out);
+	rc = user_fetch(c, s, out);
+	if (rc == 0 && cached) {
+		cache_keep(c, out);
+	}
+	read_end(c, began);
+	return rc;
 }
 
 static int

@@ -1020,6 +1020,93 @@ test_batch_rollback(void)
 }
 
 /* ------------------------------------------------------------------------
+ * A reader's recent users: never older than its read transaction
+ */
+
+/* Sets the first name of a stored user, through the writer. */
+static int
+rename_user(ud_store *st, ud_store_conn *r, int64_t id, const char *first)
+{
+	ud_user u = {0};
+	update_args a = {.u = &u};
+	int rc = ud_store_user_get(r, id, &u);
+
+	if (rc == 0) {
+		free(u.first_name);
+		u.first_name = strdup(first);
+		rc = ud_store_write_sync(st, fn_user_update, &a);
+	}
+	ud_user_fini(&u);
+	return rc;
+}
+
+/* The first name reader r reads for id now ("" when the read fails). */
+static char *
+first_of(ud_store_conn *r, int64_t id)
+{
+	static char buf[64];
+	ud_user u = {0};
+
+	buf[0] = '\0';
+	if (ud_store_user_get(r, id, &u) == 0 && u.first_name != NULL) {
+		snprintf(buf, sizeof(buf), "%s", u.first_name);
+	}
+	ud_user_fini(&u);
+	return buf;
+}
+
+static void
+test_reader_users(void)
+{
+	ud_store *st = open_store("users.db");
+	ud_store_conn *r = NULL;
+	ud_user u = {0};
+	int64_t id, other;
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	id = add_user(st, "cache@example.com", "One", NULL, "User", NULL, NULL);
+	other =
+	    add_user(st, "other@example.com", "Other", NULL, NULL, NULL, NULL);
+	CHECK(id > 0 && other > 0);
+	CHECK_STR(first_of(r, id), "One");
+	CHECK_STR(first_of(r, id), "One");
+
+	/* a commit in between: the next read sees it */
+	CHECK_INT(rename_user(st, r, id, "Two"), 0);
+	CHECK_STR(first_of(r, id), "Two");
+	/* a commit about another user counts too */
+	CHECK_INT(rename_user(st, r, other, "Else"), 0);
+	CHECK_STR(first_of(r, id), "Two");
+
+	/* inside one snapshot the view holds; the next one sees the write */
+	CHECK_INT(ud_store_snapshot_begin(r), 0);
+	CHECK_STR(first_of(r, id), "Two");
+	CHECK_INT(rename_user(st, r, id, "Three"), 0);
+	CHECK_STR(first_of(r, id), "Two");
+	ud_store_snapshot_end(r);
+	CHECK_STR(first_of(r, id), "Three");
+
+	/* what a read hands out is the caller's: changing it changes
+	 * nothing stored or kept */
+	CHECK_INT(ud_store_user_get(r, id, &u), 0);
+	free(u.first_name);
+	u.first_name = strdup("Scribble");
+	ud_strv_fini(&u.roles);
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_get(r, id, &u), 0);
+	CHECK_STR(u.first_name, "Three");
+	CHECK_INT(u.roles.n, 1);
+	CHECK_STR(u.email, "cache@example.com");
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_get(r, other + 1000, &u), UP_NOT_FOUND);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * Answers: in order, off the writer thread, never waiting for a write
  */
 
@@ -2578,6 +2665,7 @@ run_sqlite(void)
 	test_lock();
 	test_batch_rollback();
 	test_answers();
+	test_reader_users();
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
