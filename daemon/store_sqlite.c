@@ -1303,8 +1303,7 @@ cache_find(ud_store_conn *c, int64_t v, int64_t id)
 {
 	if (v != c->users_version) {
 		for (size_t i = 0; i < USER_CACHE_N; i++) {
-			ud_user_fini(&c->users[i].u);
-			c->users[i].u.id = 0;
+			ud_user_fini(&c->users[i].u); /* id 0: free */
 		}
 		c->users_version = v;
 		return NULL;
@@ -1329,7 +1328,6 @@ cache_keep(ud_store_conn *c, const ud_user *u)
 		}
 	}
 	ud_user_fini(&e->u);
-	e->u.id = 0;
 	if (ud_store_user_copy(&e->u, u) == 0) {
 		e->used = ++c->ticks;
 	}
@@ -1888,9 +1886,19 @@ sq_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
 /* The sets of a user, for user_write_sets and sets_changed. */
 enum { SET_ROLES = 1 << 0, SET_PERMS = 1 << 1, SET_ORGS = 1 << 2 };
 
+/* What an insert or update takes: an email, and sets within bounds. */
+static bool
+user_valid(const ud_user *u)
+{
+	return u->email != NULL && *u->email != '\0' &&
+	       u->roles.n <= UD_STORE_USER_SET_MAX &&
+	       u->org_ids.n <= UD_STORE_USER_SET_MAX &&
+	       u->n_dashboard_permissions <= UD_STORE_USER_SET_MAX;
+}
+
 /*
  * Writes the sets of u->id named in which (replacing the stored ones when
- * replace is set).
+ * replace is set). u is user_valid.
  */
 static int
 user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
@@ -1900,11 +1908,6 @@ user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
 	int64_t now = ud_now_ms();
 	int rc;
 
-	if (u->roles.n > UD_STORE_USER_SET_MAX ||
-	    u->org_ids.n > UD_STORE_USER_SET_MAX ||
-	    u->n_dashboard_permissions > UD_STORE_USER_SET_MAX) {
-		return UP_INVALID_ARGUMENT;
-	}
 	if (replace) {
 		const int dels[] = {S_ROLES_DEL, S_PERMS_DEL, S_MEMBS_DEL};
 		for (size_t i = 0; i < 3; i++) {
@@ -1985,7 +1988,7 @@ sq_user_insert(ud_store_conn *c, ud_user *u)
 	int64_t now = ud_now_ms();
 	int rc, step;
 
-	if (u->email == NULL || *u->email == '\0') {
+	if (!user_valid(u)) {
 		return UP_INVALID_ARGUMENT;
 	}
 	if ((rc = ud_store_primary_org(u, pbuf, &porg)) != 0 ||
@@ -2132,12 +2135,7 @@ sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	unsigned changed = 0;
 	int rc, step;
 
-	if (u->email == NULL || *u->email == '\0') {
-		return UP_INVALID_ARGUMENT;
-	}
-	if (u->roles.n > UD_STORE_USER_SET_MAX ||
-	    u->org_ids.n > UD_STORE_USER_SET_MAX ||
-	    u->n_dashboard_permissions > UD_STORE_USER_SET_MAX) {
+	if (!user_valid(u)) {
 		return UP_INVALID_ARGUMENT;
 	}
 	if ((rc = ud_store_primary_org(u, pbuf, &porg)) != 0 ||
