@@ -2029,6 +2029,21 @@ out:
 	return rc;
 }
 
+/* Runs a write whose result rows do not matter (on a writer only). */
+static int
+write_run(ud_store_conn *c, int id, const params *p, const char *what)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = writer_only(c)) != 0) {
+		return rc;
+	}
+	rc = run(c, id, p, &r, what);
+	PQclear(r);
+	return rc;
+}
+
 /* Runs a delete or update; UP_NOT_FOUND when it changed nothing. */
 static int
 change_one(ud_store_conn *c, int id, const params *p, const char *what)
@@ -2226,16 +2241,9 @@ static int
 pg_request_prune(ud_store_conn *c, int64_t before_ms)
 {
 	params p = {0};
-	PGresult *r = NULL;
-	int rc;
 
-	if ((rc = writer_only(c)) != 0) {
-		return rc;
-	}
 	p_int(&p, before_ms);
-	rc = run(c, S_REQ_PRUNE, &p, &r, "prune requests");
-	PQclear(r);
-	return rc;
+	return write_run(c, S_REQ_PRUNE, &p, "prune requests");
 }
 
 /*
@@ -2303,32 +2311,18 @@ static int
 pg_login_delete(ud_store_conn *c, const char *key)
 {
 	params p = {0};
-	PGresult *r = NULL;
-	int rc;
 
-	if ((rc = writer_only(c)) != 0) {
-		return rc;
-	}
 	p_text(&p, key);
-	rc = run(c, S_LOGIN_DEL, &p, &r, "clear login state");
-	PQclear(r);
-	return rc;
+	return write_run(c, S_LOGIN_DEL, &p, "clear login state");
 }
 
 static int
 pg_login_prune(ud_store_conn *c, int64_t before_s)
 {
 	params p = {0};
-	PGresult *r = NULL;
-	int rc;
 
-	if ((rc = writer_only(c)) != 0) {
-		return rc;
-	}
 	p_int(&p, before_s);
-	rc = run(c, S_LOGIN_PRUNE, &p, &r, "prune login states");
-	PQclear(r);
-	return rc;
+	return write_run(c, S_LOGIN_PRUNE, &p, "prune login states");
 }
 
 /* ------------------------------------------------------------------------
