@@ -951,6 +951,29 @@ fn_nested(ud_store_conn *c, void *arg)
 		   : UP_UNKNOWN;
 }
 
+/*
+ * After jobs a, b (failing) and c: b alone rolled back, each job saw its
+ * own insert, users in all, and a write_sync from a write refused.
+ */
+static void
+check_abc(ud_store *st, ud_store_conn *r, const batch_job *jobs, int64_t users)
+{
+	ud_user got = {0};
+
+	CHECK_INT(jobs[0].rc, 0);
+	CHECK_INT(jobs[1].rc, UP_INVALID_ARGUMENT);
+	CHECK_INT(jobs[2].rc, 0);
+	CHECK(jobs[0].saw_own && jobs[1].saw_own && jobs[2].saw_own);
+	CHECK_INT(ud_store_user_by_email(r, "a@example.com", &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_by_email(r, "b@example.com", &got),
+		  UP_NOT_FOUND);
+	CHECK_INT(ud_store_user_by_email(r, "c@example.com", &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_user_count(r), users);
+	CHECK_INT(ud_store_write_sync(st, fn_nested, st), 0);
+}
+
 static void
 test_batch_rollback(void)
 {
@@ -965,7 +988,6 @@ test_batch_rollback(void)
 	    {.email = "c@example.com", .w = &w},
 	};
 	ud_store_counters before, after;
-	ud_user got = {0};
 	int64_t deadline = mono_ms() + 10000;
 	double t0;
 
@@ -1002,18 +1024,7 @@ test_batch_rollback(void)
 	ud_store_stats(st, &after);
 	CHECK_INT(after.commits - before.commits, 2); /* blocker, then a b c */
 	CHECK(after.largest_batch >= 3);
-	CHECK_INT(jobs[0].rc, 0);
-	CHECK_INT(jobs[1].rc, UP_INVALID_ARGUMENT);
-	CHECK_INT(jobs[2].rc, 0);
-	CHECK(jobs[0].saw_own && jobs[1].saw_own && jobs[2].saw_own);
-	CHECK_INT(ud_store_user_by_email(r, "a@example.com", &got), 0);
-	ud_user_fini(&got);
-	CHECK_INT(ud_store_user_by_email(r, "b@example.com", &got),
-		  UP_NOT_FOUND);
-	CHECK_INT(ud_store_user_by_email(r, "c@example.com", &got), 0);
-	ud_user_fini(&got);
-	CHECK_INT(ud_store_user_count(r), 3);
-	CHECK_INT(ud_store_write_sync(st, fn_nested, st), 0);
+	check_abc(st, r, jobs, 3);
 	ud_store_reader_close(r);
 	ud_store_close(st);
 	CHECK(st != NULL);
@@ -1557,7 +1568,6 @@ test_write_rollback(void)
 	    {.email = "b@example.com", .fail = true, .w = &w},
 	    {.email = "c@example.com", .w = &w},
 	};
-	ud_user got = {0};
 
 	if (st == NULL) {
 		return;
@@ -1568,18 +1578,7 @@ test_write_rollback(void)
 			  0);
 	}
 	CHECK(wait_done(&w, 3, 30000));
-	CHECK_INT(jobs[0].rc, 0);
-	CHECK_INT(jobs[1].rc, UP_INVALID_ARGUMENT);
-	CHECK_INT(jobs[2].rc, 0);
-	CHECK(jobs[0].saw_own && jobs[1].saw_own && jobs[2].saw_own);
-	CHECK_INT(ud_store_user_by_email(r, "a@example.com", &got), 0);
-	ud_user_fini(&got);
-	CHECK_INT(ud_store_user_by_email(r, "b@example.com", &got),
-		  UP_NOT_FOUND);
-	CHECK_INT(ud_store_user_by_email(r, "c@example.com", &got), 0);
-	ud_user_fini(&got);
-	CHECK_INT(ud_store_user_count(r), 2);
-	CHECK_INT(ud_store_write_sync(st, fn_nested, st), 0);
+	check_abc(st, r, jobs, 2);
 	ud_store_reader_close(r);
 	ud_store_close(st);
 }
