@@ -135,7 +135,7 @@ rehash_write(ud_store_conn *conn, void *arg)
 		free(fresh.password_hash);
 		fresh.password_hash = c->hash;
 		c->hash = NULL;
-		rc = ud_store_user_update(conn, &fresh, false, false);
+		rc = ud_store_user_update(conn, &fresh, 0, false);
 	}
 	ud_user_fini(&fresh);
 	if (rc != 0 && rc != UP_NOT_FOUND) {

@@ -307,7 +307,10 @@ patch_user_write(ud_store_conn *conn, void *arg)
 		c->hash = NULL;
 		bump = true;
 	}
-	rc = ud_store_user_update(conn, t, set_orgs, bump);
+	rc = ud_store_user_update(conn, t,
+				  (r->roles != NULL ? UD_SET_ROLES : 0) |
+				      (set_orgs ? UD_SET_ORGS : 0),
+				  bump);
 	if (rc == UP_INVALID_ARGUMENT) {
 		return ud_err_invalid(c, "AccountIds", "NotFound",
 				      "names an account that does not exist.");
@@ -596,7 +599,7 @@ update_business_user_write(ud_store_conn *conn, void *arg)
 	t->email = ud_dup(r->email);
 	t->phone_number = ud_dup(r->phone_number);
 	t->viviot_id = ud_dup(r->viviot_id);
-	rc = ud_store_user_update(conn, t, false, bump);
+	rc = ud_store_user_update(conn, t, UD_SET_ROLES, bump);
 	if (rc == UP_ALREADY_EXISTS) {
 		return ud_call_fail(c, rc, "Conflict",
 				    "A user with this email address already "

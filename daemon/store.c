@@ -248,10 +248,10 @@ ud_store_user_insert(ud_store_conn *c, ud_user *u)
 }
 
 int
-ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
+ud_store_user_update(ud_store_conn *c, ud_user *u, unsigned sets,
 		     bool bump_token)
 {
-	return COPS(c)->user_update(c, u, set_orgs, bump_token);
+	return COPS(c)->user_update(c, u, sets, bump_token);
 }
 
 int

@@ -216,13 +216,23 @@ int ud_store_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
  * in any letter case; UP_INVALID_ARGUMENT if an org id does not exist.
  */
 int ud_store_user_insert(ud_store_conn *c, ud_user *u);
+/* The sets of a user that ud_store_user_update writes. */
+enum {
+	UD_SET_ROLES = 1 << 0,
+	UD_SET_PERMS = 1 << 1, /* dashboard permissions */
+	UD_SET_ORGS = 1 << 2,  /* memberships */
+	UD_SET_ALL = UD_SET_ROLES | UD_SET_PERMS | UD_SET_ORGS
+};
+
 /*
- * Replaces the stored record of u->id with u: every column, the roles,
- * the dashboard permissions and (when set_orgs) the memberships. When
- * bump_token is set the token version is incremented. updated_at and
- * token_version are written back into u. UP_NOT_FOUND, UP_ALREADY_EXISTS.
+ * Replaces the stored record of u->id with u: every column, and the sets
+ * named in sets (UD_SET_*); the other sets stay as stored, whatever u
+ * holds. When bump_token is set the token version is incremented.
+ * updated_at and token_version are written back into u. UP_NOT_FOUND,
+ * UP_ALREADY_EXISTS; UP_INVALID_ARGUMENT when a membership names an
+ * organization that does not exist.
  */
-int ud_store_user_update(ud_store_conn *c, ud_user *u, bool set_orgs,
+int ud_store_user_update(ud_store_conn *c, ud_user *u, unsigned sets,
 			 bool bump_token);
 int ud_store_user_delete(ud_store_conn *c, int64_t id);
 

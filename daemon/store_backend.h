@@ -68,7 +68,7 @@ struct ud_store_ops {
 			    ud_org **out, size_t *n);
 
 	int (*user_insert)(ud_store_conn *c, ud_user *u);
-	int (*user_update)(ud_store_conn *c, ud_user *u, bool set_orgs,
+	int (*user_update)(ud_store_conn *c, ud_user *u, unsigned sets,
 			   bool bump_token);
 	int (*user_delete)(ud_store_conn *c, int64_t id);
 	int (*org_insert)(ud_store_conn *c, ud_org *o);

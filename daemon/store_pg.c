@@ -64,7 +64,7 @@
 
 /* Limits of this backend (the shared ones: store_backend.h). */
 #define WRITERS_MAX 64
-#define MAX_PARAMS  24
+#define MAX_PARAMS  25
 
 /* pg_advisory_lock key of the migrations: "usersdmg" as a big-endian int8 */
 #define MIGRATION_LOCK "8463219666995932519"
@@ -271,20 +271,22 @@ static const char *const stmt_sql[S_COUNT] = {
 	" activation_status = $15, manager_access = $16,"
 	" updated_at = $17, token_version = token_version + $18::bigint"
 	" WHERE id = $19 RETURNING id, created_at, token_version),"
-	" rd AS (DELETE FROM user_roles WHERE user_id = (SELECT id FROM u)"
+	" rd AS (DELETE FROM user_roles WHERE $24::boolean"
+	"  AND user_id = (SELECT id FROM u)"
 	"  AND role <> ALL ($20::text[])),"
 	" ri AS (INSERT INTO user_roles (user_id, role) SELECT u.id, x.v"
 	"  FROM u, " SET_ARRAY(
 	    "20",
-	    "text[]") " ON CONFLICT DO NOTHING),"
+	    "text[]") " WHERE $24::boolean ON CONFLICT DO NOTHING),"
 		      " pd AS (DELETE FROM user_dashboard_permissions"
-		      "  WHERE user_id = (SELECT id FROM u)"
+		      "  WHERE $25::boolean AND user_id = (SELECT id FROM u)"
 		      "  AND permission <> ALL ($21::integer[])),"
 		      " pi AS (INSERT INTO user_dashboard_permissions (user_id,"
 		      "  permission) SELECT u.id, x.v"
 		      "  FROM u, " SET_ARRAY(
 			  "21",
-			  "integer[]") " ON CONFLICT DO NOTHING),"
+			  "integer[]") " WHERE $25::boolean ON CONFLICT DO "
+				       "NOTHING),"
 				       " md AS (DELETE FROM memberships WHERE "
 				       "$23::boolean"
 				       "  AND user_id = (SELECT id FROM u)"
@@ -1993,11 +1995,12 @@ out:
 }
 
 static int
-pg_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
+pg_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 {
 	user_params up;
 	PGresult *r = NULL;
 	int64_t now = ud_now_ms();
+	bool set_orgs = (sets & UD_SET_ORGS) != 0;
 	int rc;
 
 	if ((rc = writer_only(c)) != 0 ||
@@ -2010,6 +2013,8 @@ pg_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	p_text(&up.p, up.perms);
 	p_text(&up.p, up.orgs);
 	p_bool(&up.p, set_orgs);
+	p_bool(&up.p, (sets & UD_SET_ROLES) != 0);
+	p_bool(&up.p, (sets & UD_SET_PERMS) != 0);
 	if ((rc = op_begin(c)) != 0) {
 		goto out;
 	}

@@ -118,6 +118,7 @@ static const char *const migrations[] = {
 
 enum {
 	S_BEGIN,
+	S_BEGIN_WRITE,
 	S_COMMIT,
 	S_ROLLBACK,
 	S_SP,
@@ -163,6 +164,7 @@ enum {
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN",
+    [S_BEGIN_WRITE] = "BEGIN IMMEDIATE",
     [S_COMMIT] = "COMMIT",
     [S_ROLLBACK] = "ROLLBACK",
     [S_SP] = "SAVEPOINT ud_job",
@@ -180,7 +182,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		" WHERE user_id = ?1 ORDER BY permission",
     [S_ORGS_OF] = "SELECT o.id, o.name FROM memberships m"
 		  " JOIN organizations o ON o.id = m.org_id"
-		  " WHERE m.user_id = ?1 ORDER BY o.name, o.id",
+		  " WHERE m.user_id = ?1", /* orgs_sort orders them */
     [S_ORG_GET] = "SELECT " ORG_COLS " FROM organizations o WHERE o.id = ?1",
     [S_ORG_CHILDREN] = "SELECT " ORG_COLS " FROM organizations o"
 		       " WHERE o.parent_id = ?1 ORDER BY o.name, o.id",
@@ -662,6 +664,54 @@ bind_user(sqlite3_stmt *s, ud_user *u)
 	return 0;
 }
 
+typedef struct org_ref {
+	char *name;
+	char *id;
+} org_ref;
+
+static int
+org_ref_cmp(const void *a, const void *b)
+{
+	const org_ref *x = a, *y = b;
+	int d = strcmp(x->name, y->name);
+
+	return d != 0 ? d : strcmp(x->id, y->id);
+}
+
+/*
+ * Puts u's memberships in the order of ORDER BY o.name, o.id (BINARY, the
+ * columns' collation; strcmp compares bytes alike). Sorted here: for an
+ * ORDER BY over the join SQLite opens a sorter, and every sorter allocates
+ * a page-sized buffer, on every read of every user.
+ */
+static int
+orgs_sort(ud_user *u)
+{
+	org_ref small[16], *refs = small;
+	size_t n = u->org_ids.n;
+
+	if (n < 2) {
+		return 0;
+	}
+	if (n > sizeof(small) / sizeof(small[0]) &&
+	    (refs = malloc(n * sizeof(*refs))) == NULL) {
+		return UP_INTERNAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		refs[i].name = u->org_names.v[i];
+		refs[i].id = u->org_ids.v[i];
+	}
+	qsort(refs, n, sizeof(*refs), org_ref_cmp);
+	for (size_t i = 0; i < n; i++) {
+		u->org_names.v[i] = refs[i].name;
+		u->org_ids.v[i] = refs[i].id;
+	}
+	if (refs != small) {
+		free(refs);
+	}
+	return 0;
+}
+
 /* Roles, permissions and memberships of u->id. */
 static int
 user_load_sets(ud_store_conn *c, ud_user *u)
@@ -732,7 +782,7 @@ user_load_sets(ud_store_conn *c, ud_user *u)
 		rc = fail(c->db, step, "memberships");
 		goto out;
 	}
-	rc = 0;
+	rc = orgs_sort(u);
 out:
 	done_with(s);
 	return rc;
@@ -1000,9 +1050,9 @@ static bool
 run_batch(ud_store *st, ud_store_job *batch)
 {
 	ud_store_conn *c = st->wconn;
-	int rc;
 
-	if (exec(c->db, "BEGIN IMMEDIATE", "begin") != 0) {
+	/* cached statements, as every other: no parse per batch */
+	if (run(c, S_BEGIN_WRITE, "begin") != 0) {
 		return false;
 	}
 	for (ud_store_job *j = batch; j != NULL; j = j->next) {
@@ -1022,14 +1072,12 @@ run_batch(ud_store *st, ud_store_job *batch)
 			goto abort;
 		}
 	}
-	if ((rc = sqlite3_exec(c->db, "COMMIT", NULL, NULL, NULL)) ==
-	    SQLITE_OK) {
+	if (run(c, S_COMMIT, "commit") == 0) {
 		return true;
 	}
-	(void)fail(c->db, rc, "commit");
 abort:
 	if (!sqlite3_get_autocommit(c->db)) {
-		(void)sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
+		(void)run(c, S_ROLLBACK, "rollback");
 	}
 	return false;
 }
@@ -1883,9 +1931,6 @@ sq_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
  * Writes
  */
 
-/* The sets of a user, for user_write_sets and sets_changed. */
-enum { SET_ROLES = 1 << 0, SET_PERMS = 1 << 1, SET_ORGS = 1 << 2 };
-
 /* What an insert or update takes: an email, and sets within bounds. */
 static bool
 user_valid(const ud_user *u)
@@ -1925,10 +1970,10 @@ user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
 			}
 		}
 	}
-	if ((which & SET_ROLES) && (rc = stmt(c, S_ROLE_INS, &s)) != 0) {
+	if ((which & UD_SET_ROLES) && (rc = stmt(c, S_ROLE_INS, &s)) != 0) {
 		return rc;
 	}
-	for (size_t i = 0; (which & SET_ROLES) && i < u->roles.n; i++) {
+	for (size_t i = 0; (which & UD_SET_ROLES) && i < u->roles.n; i++) {
 		sqlite3_bind_int64(s, 1, u->id);
 		if ((rc = bind_text(s, 2, u->roles.v[i])) == 0) {
 			rc = sqlite3_step(s);
@@ -1939,11 +1984,11 @@ user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
 			return rc;
 		}
 	}
-	if ((which & SET_PERMS) && (rc = stmt(c, S_PERM_INS, &s)) != 0) {
+	if ((which & UD_SET_PERMS) && (rc = stmt(c, S_PERM_INS, &s)) != 0) {
 		return rc;
 	}
 	for (size_t i = 0;
-	     (which & SET_PERMS) && i < u->n_dashboard_permissions; i++) {
+	     (which & UD_SET_PERMS) && i < u->n_dashboard_permissions; i++) {
 		sqlite3_bind_int64(s, 1, u->id);
 		sqlite3_bind_int(s, 2, u->dashboard_permissions[i]);
 		rc = sqlite3_step(s);
@@ -1952,7 +1997,7 @@ user_write_sets(ud_store_conn *c, const ud_user *u, unsigned which,
 			return fail(c->db, rc, "permission");
 		}
 	}
-	if (!(which & SET_ORGS)) {
+	if (!(which & UD_SET_ORGS)) {
 		return 0;
 	}
 	if ((rc = stmt(c, S_MEMB_INS, &s)) != 0) {
@@ -2010,8 +2055,7 @@ sq_user_insert(ud_store_conn *c, ud_user *u)
 	u->id = sqlite3_column_int64(s, 0);
 	done_with(s);
 	s = NULL;
-	if ((rc = user_write_sets(c, u, SET_ROLES | SET_PERMS | SET_ORGS,
-				  false)) != 0) {
+	if ((rc = user_write_sets(c, u, UD_SET_ALL, false)) != 0) {
 		goto out;
 	}
 	u->created_at = now;
@@ -2104,29 +2148,29 @@ sets_changed(ud_store_conn *c, const ud_user *u, unsigned which, unsigned *out)
 	int rc = 0;
 
 	*out = 0;
-	if ((which & SET_ROLES) &&
+	if ((which & UD_SET_ROLES) &&
 	    (rc = set_same(c, S_ROLES, u->id, has_text, &u->roles, u->roles.n,
 			   &same)) == 0 &&
 	    !same) {
-		*out |= SET_ROLES;
+		*out |= UD_SET_ROLES;
 	}
-	if (rc == 0 && (which & SET_PERMS) &&
+	if (rc == 0 && (which & UD_SET_PERMS) &&
 	    (rc = set_same(c, S_PERMS, u->id, has_perm, u,
 			   u->n_dashboard_permissions, &same)) == 0 &&
 	    !same) {
-		*out |= SET_PERMS;
+		*out |= UD_SET_PERMS;
 	}
-	if (rc == 0 && (which & SET_ORGS) &&
+	if (rc == 0 && (which & UD_SET_ORGS) &&
 	    (rc = set_same(c, S_MEMB_IDS, u->id, has_guid, &u->org_ids,
 			   u->org_ids.n, &same)) == 0 &&
 	    !same) {
-		*out |= SET_ORGS;
+		*out |= UD_SET_ORGS;
 	}
 	return rc;
 }
 
 static int
-sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
+sq_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 {
 	sqlite3_stmt *s = NULL;
 	char pbuf[33];
@@ -2190,9 +2234,7 @@ sq_user_update(ud_store_conn *c, ud_user *u, bool set_orgs, bool bump_token)
 	version = sqlite3_column_int64(s, 1);
 	done_with(s);
 	s = NULL;
-	if ((rc = sets_changed(
-		 c, u, SET_ROLES | SET_PERMS | (set_orgs ? SET_ORGS : 0),
-		 &changed)) != 0 ||
+	if ((rc = sets_changed(c, u, sets & UD_SET_ALL, &changed)) != 0 ||
 	    (rc = user_write_sets(c, u, changed, true)) != 0) {
 		goto out;
 	}

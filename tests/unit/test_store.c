@@ -153,7 +153,7 @@ fn_org_insert(ud_store_conn *c, void *arg)
 
 typedef struct update_args {
 	ud_user *u;
-	bool set_orgs;
+	unsigned sets; /* UD_SET_* */
 	bool bump;
 } update_args;
 
@@ -162,7 +162,7 @@ fn_user_update(ud_store_conn *c, void *arg)
 {
 	update_args *a = arg;
 
-	return ud_store_user_update(c, a->u, a->set_orgs, a->bump);
+	return ud_store_user_update(c, a->u, a->sets, a->bump);
 }
 
 static int
@@ -350,7 +350,7 @@ test_crud(void)
 
 	/* update: every column, roles, orgs, token bump */
 	{
-		update_args a = {.u = &u, .set_orgs = true, .bump = true};
+		update_args a = {.u = &u, .sets = UD_SET_ALL, .bump = true};
 		ud_strv_fini(&u.roles);
 		ud_strv_push(&u.roles, "User");
 		ud_strv_fini(&u.org_ids);
@@ -379,8 +379,9 @@ test_crud(void)
 		}
 		ud_user_fini(&got);
 
-		/* without set_orgs and bump: memberships and version stay */
-		a.set_orgs = false;
+		/* without the memberships and bump: they and the version
+		 * stay */
+		a.sets = UD_SET_ROLES | UD_SET_PERMS;
 		a.bump = false;
 		ud_strv_fini(&u.org_ids);
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
@@ -389,12 +390,30 @@ test_crud(void)
 		CHECK_INT(got.org_ids.n, 1);
 		ud_user_fini(&got);
 
+		/* a set not named stays as stored, whatever u holds */
+		a.sets = UD_SET_PERMS;
+		ud_strv_push(&u.roles, "Manager");
+		u.first_name = "Unnamed";
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+		CHECK_INT(ud_store_user_get(r, id, &got), 0);
+		CHECK_STR(got.first_name, "Unnamed");
+		CHECK_INT(got.roles.n, 1);
+		if (got.roles.n == 1) {
+			CHECK_STR(got.roles.v[0], "User");
+		}
+		ud_user_fini(&got);
+		ud_strv_fini(&u.roles);
+		ud_strv_push(&u.roles, "User");
+		u.first_name = "Amazing";
+		a.sets = UD_SET_ROLES | UD_SET_PERMS; /* as before */
+		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
+
 		/* an unknown id; a membership of an unknown org rolls back */
 		u.id = missing;
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a),
 			  UP_NOT_FOUND);
 		u.id = id;
-		a.set_orgs = true;
+		a.sets = UD_SET_ALL;
 		ud_strv_push(&u.org_ids, "00000000000000000000000000000001");
 		u.first_name = "Rolled";
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a),
@@ -441,7 +460,7 @@ test_crud(void)
 		}
 		CHECK_INT(got.org_ids.n, 1);
 		ud_user_fini(&got);
-		ud_strv_fini(&u.org_ids); /* set_orgs: no memberships */
+		ud_strv_fini(&u.org_ids); /* UD_SET_ORGS: no memberships */
 		u.n_dashboard_permissions = 0;
 		u.dashboard_permissions = NULL;
 		CHECK_INT(ud_store_write_sync(st, fn_user_update, &a), 0);
@@ -542,6 +561,55 @@ test_crud(void)
 	CHECK_INT(ud_store_user_delete(r, id), UP_INTERNAL);
 
 	ud_strv_fini(&u.roles);
+	ud_strv_fini(&u.org_ids);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/*
+ * A user's memberships come in the order of the organizations' names, then
+ * ids, whatever the order of the ids (the table's key) or of the insert.
+ */
+static void
+test_membership_order(void)
+{
+	static const struct {
+		const char *id, *name;
+	} orgs[] = {
+	    {"00000000000000000000000000000001", "Beta"},
+	    {"88888888888888888888888888888888", "Gamma"},
+	    {"ffffffffffffffffffffffffffffffff", "Alpha"},
+	    {"11111111111111111111111111111111", "Beta"},
+	    {"22222222222222222222222222222222", "Delta"},
+	};
+	static const int want[] = {2, 0, 3, 4, 1};
+	ud_store *st = open_store("order.db");
+	ud_store_conn *r = NULL;
+	ud_user u = {.email = "order@example.com", .manager_access = -1};
+	ud_user got = {0};
+	size_t n = sizeof(orgs) / sizeof(orgs[0]);
+
+	if (st == NULL) {
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ud_org o = {.id = strdup(orgs[i].id),
+			    .name = (char *)orgs[i].name};
+		CHECK_INT(ud_store_write_sync(st, fn_org_insert, &o), 0);
+		free(o.id);
+		ud_strv_push(&u.org_ids, orgs[i].id);
+	}
+	CHECK_INT(ud_store_write_sync(st, fn_user_insert, &u), 0);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(ud_store_user_get(r, u.id, &got), 0);
+	CHECK_INT(got.org_ids.n, n);
+	CHECK_INT(got.org_names.n, n);
+	for (size_t i = 0; i < n && i < got.org_ids.n && i < got.org_names.n;
+	     i++) {
+		CHECK_STR(got.org_ids.v[i], orgs[want[i]].id);
+		CHECK_STR(got.org_names.v[i], orgs[want[i]].name);
+	}
+	ud_user_fini(&got);
 	ud_strv_fini(&u.org_ids);
 	ud_store_reader_close(r);
 	ud_store_close(st);
@@ -2102,7 +2170,7 @@ fn_rmw(ud_store_conn *c, void *arg)
 	free(u.first_name);
 	snprintf(buf, sizeof(buf), "%d", n + 1);
 	u.first_name = strdup(buf);
-	rc = ud_store_user_update(c, &u, false, false);
+	rc = ud_store_user_update(c, &u, UD_SET_ROLES, false);
 	ud_user_fini(&u);
 	return rc;
 }
@@ -2656,6 +2724,7 @@ run_sqlite(void)
 		return 1;
 	}
 	test_crud();
+	test_membership_order();
 	test_email_unique();
 	test_write_rollback();
 	test_request_log();
@@ -2692,6 +2761,7 @@ run_pg(void)
 	}
 	use_pg = true;
 	test_crud();
+	test_membership_order();
 	test_email_unique();
 	test_write_rollback();
 	test_request_log();
