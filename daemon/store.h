@@ -113,6 +113,12 @@ typedef struct ud_store_config {
 	unsigned busy_timeout_ms;
 	/* Writer threads and connections (default 4; PostgreSQL). */
 	unsigned writers;
+	/*
+	 * SQLite: WAL pages past which a busy writer copies the WAL back
+	 * into the database (default 8000, about 32 MiB); a writer idle for
+	 * a moment does so past an eighth of that.
+	 */
+	unsigned wal_pages;
 } ud_store_config;
 
 /*

@@ -155,6 +155,11 @@ int ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
 /* Sets closing and wakes every writer. */
 void ud_store_jobq_close(ud_store_jobq *q);
 /*
+ * With q->mu held: waits on q->cv for at most ms milliseconds. 0 when
+ * woken (a push, a close, or spuriously), ETIMEDOUT when the time passed.
+ */
+int ud_store_jobq_wait_ms(ud_store_jobq *q, unsigned ms);
+/*
  * With q->mu held: takes up to max jobs from the head, as a NULL-ended
  * list (the caller frees each), and their count into *n; NULL when empty.
  */

@@ -4,9 +4,11 @@
  * the user's string columns, LIKE patterns, paging bounds, the primary
  * organization.
  */
+#include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "store_backend.h"
 #include "users_proto.h"
@@ -151,9 +153,32 @@ ud_store_primary_org(const ud_user *u, char buf[33], const char **out)
 void
 ud_store_jobq_init(ud_store_jobq *q)
 {
+	pthread_condattr_t ca;
+
 	memset(q, 0, sizeof(*q));
 	pthread_mutex_init(&q->mu, NULL);
-	pthread_cond_init(&q->cv, NULL);
+	/* timed waits on the monotonic clock: a clock step changes nothing */
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&q->cv, &ca);
+	pthread_condattr_destroy(&ca);
+}
+
+int
+ud_store_jobq_wait_ms(ud_store_jobq *q, unsigned ms)
+{
+	struct timespec until;
+
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += ms / 1000;
+	until.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	return pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT
+		   ? ETIMEDOUT
+		   : 0;
 }
 
 void

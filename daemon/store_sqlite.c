@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,18 @@
 #include "store_backend.h"
 #include "users_proto.h"
 
-/* WAL checkpoints (the limits on input: store_backend.h). */
-#define CKPT_IDLE_PAGES 1000 /* checkpoint when idle past this backlog */
-#define CKPT_BUSY_PAGES 2000 /* and even when busy past this one */
-#define CKPT_WAIT_MS    50   /* longest wait for readers to let go */
+/*
+ * WAL checkpoints (the limits on input: store_backend.h). A checkpoint
+ * copies each page once, however often the WAL holds it, then fsyncs the
+ * database and restarts the WAL: the rarer it runs under load, the fewer
+ * pages and fsyncs per write (the hot pages of a table are written many
+ * times over between two). A busy writer checkpoints past wal_pages; a
+ * writer with no write for CKPT_IDLE_MS does past an eighth of that, so a
+ * quiet database does not keep a long WAL for its readers to search.
+ */
+#define CKPT_PAGES_DEFAULT 8000 /* about 32 MiB of WAL */
+#define CKPT_IDLE_MS       20   /* idle this long: not between two batches */
+#define CKPT_WAIT_MS       50   /* longest wait for readers to let go */
 
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
@@ -305,6 +314,8 @@ struct ud_store {
 	int version;
 	unsigned max_batch;
 	unsigned busy_timeout_ms;
+	int ckpt_busy_pages;  /* checkpoint past this backlog, busy or not */
+	int ckpt_idle_pages;  /* and past this one when idle */
 	ud_store_conn *wconn; /* the writer's; used only by the writer thread */
 	pthread_t writer;
 	bool writer_started;
@@ -411,7 +422,6 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 		}
 		if ((rc = exec(db,
 			       "PRAGMA synchronous=FULL;"
-			       "PRAGMA journal_size_limit=16777216;"
 			       "PRAGMA foreign_keys=ON;",
 			       "pragmas")) != 0) {
 			goto out;
@@ -1102,14 +1112,18 @@ writer_main(void *arg)
 		bool ok;
 
 		while (st->q.head == NULL && !st->q.closing) {
-			if (st->ckpt_due &&
-			    st->wal_pages - st->ckpt_pages >= CKPT_IDLE_PAGES) {
-				pthread_mutex_unlock(&st->q.mu);
-				checkpoint(st);
-				pthread_mutex_lock(&st->q.mu);
+			if (!st->ckpt_due || st->wal_pages - st->ckpt_pages <
+						 st->ckpt_idle_pages) {
+				pthread_cond_wait(&st->q.cv, &st->q.mu);
 				continue;
 			}
-			pthread_cond_wait(&st->q.cv, &st->q.mu);
+			/* idle for a moment, not between two batches */
+			if (ud_store_jobq_wait_ms(&st->q, CKPT_IDLE_MS) == 0) {
+				continue;
+			}
+			pthread_mutex_unlock(&st->q.mu);
+			checkpoint(st);
+			pthread_mutex_lock(&st->q.mu);
 		}
 		if (st->q.head == NULL) {
 			break; /* closing and drained */
@@ -1139,7 +1153,7 @@ writer_main(void *arg)
 		/* answered by another thread while the next batch runs */
 		ud_store_doneq_push(&st->answers, batch);
 		if (st->ckpt_due &&
-		    st->wal_pages - st->ckpt_pages >= CKPT_BUSY_PAGES) {
+		    st->wal_pages - st->ckpt_pages >= st->ckpt_busy_pages) {
 			checkpoint(st);
 		}
 		pthread_mutex_lock(&st->q.mu);
@@ -1164,6 +1178,22 @@ store_free(ud_store *st)
 	free(st);
 }
 
+/*
+ * The size a restarted WAL is cut back to: above what a busy writer lets it
+ * grow to (4 KiB pages and their frame headers, and half as much again for
+ * a checkpoint that readers held back), so the file keeps its blocks and a
+ * commit's fsync does not also have to record a new size.
+ */
+static int
+wal_limit(ud_store *st)
+{
+	char sql[64];
+
+	snprintf(sql, sizeof(sql), "PRAGMA journal_size_limit=%lld",
+		 (long long)st->ckpt_busy_pages * 3 / 2 * (4096 + 24));
+	return exec(st->wconn->db, sql, "pragmas");
+}
+
 static int
 store_new(const char *path, const ud_store_config *cfg, int target,
 	  ud_store **out)
@@ -1183,6 +1213,12 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	st->max_batch = cfg != NULL && cfg->max_batch ? cfg->max_batch : 256;
 	st->busy_timeout_ms =
 	    cfg != NULL && cfg->busy_timeout_ms ? cfg->busy_timeout_ms : 5000;
+	st->ckpt_busy_pages =
+	    cfg != NULL && cfg->wal_pages > 0 && cfg->wal_pages <= INT_MAX / 8
+		? (int)cfg->wal_pages
+		: CKPT_PAGES_DEFAULT;
+	st->ckpt_idle_pages =
+	    st->ckpt_busy_pages >= 8 ? st->ckpt_busy_pages / 8 : 1;
 	ud_store_jobq_init(&st->q);
 	if ((st->path = strdup(path)) == NULL) {
 		rc = UP_INTERNAL;
@@ -1190,6 +1226,7 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	}
 	if ((rc = lock_take(path, &st->lock_fd)) != 0 ||
 	    (rc = conn_new(st, true, &st->wconn)) != 0 ||
+	    (rc = wal_limit(st)) != 0 ||
 	    (rc = migrate(st->wconn->db, target, &st->version)) != 0) {
 		goto out;
 	}

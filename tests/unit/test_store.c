@@ -24,6 +24,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -1096,6 +1097,83 @@ test_batch_rollback(void)
 	ud_store_reader_close(r);
 	ud_store_close(st);
 	CHECK(st != NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * WAL checkpoints (SQLite)
+ */
+
+/*
+ * A writer with a backlog past an eighth of wal_pages checkpoints once it
+ * is idle, with no write to prompt it. A writer kept busy does not stop
+ * for that between two batches, yet checkpoints past wal_pages, so the WAL
+ * stays within its limit (one and a half times wal_pages).
+ */
+static void
+test_checkpoints(void)
+{
+	enum { PAGES = 64, BUSY_WRITES = 400 };
+	ud_store_config cfg = {.wal_pages = PAGES};
+	const char *target = target_of("ckpt.db");
+	const long long frame = 4096 + 24, limit = PAGES * 3 / 2 * frame + 32;
+	char wal[300], email[64];
+	ud_store *st = NULL;
+	ud_store_counters s0, s;
+	struct stat sb;
+	double deadline;
+
+	if (target == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_open(&st, target, &cfg), 0);
+	if (st == NULL) {
+		return;
+	}
+	snprintf(wal, sizeof(wal), "%s-wal", target);
+
+	/* Writes until one is followed by a checkpoint (the migrations'
+	 * pages count as backlog too): the WAL then starts almost empty. */
+	ud_store_stats(st, &s0);
+	s = s0;
+	for (int i = 0; i < 200 && s.checkpoints == s0.checkpoints; i++) {
+		snprintf(email, sizeof(email), "first%d@example.com", i);
+		CHECK(add_user(st, email, "First", NULL, NULL, NULL, NULL) > 0);
+		ud_store_stats(st, &s);
+	}
+	CHECK(s.checkpoints > s0.checkpoints);
+
+	/* idle: a few writes leave a backlog below wal_pages; it is copied
+	 * back unprompted */
+	ud_store_stats(st, &s0);
+	for (int i = 0; i < 8; i++) {
+		snprintf(email, sizeof(email), "idle%d@example.com", i);
+		CHECK(add_user(st, email, "Idle", NULL, NULL, NULL, NULL) > 0);
+	}
+	deadline = now_s() + 5;
+	do {
+		ud_store_stats(st, &s);
+	} while (s.checkpoints == s0.checkpoints && now_s() < deadline &&
+		 poll(NULL, 0, 5) == 0);
+	CHECK(s.checkpoints > s0.checkpoints);
+
+	/* busy: back-to-back writes, many times wal_pages in all */
+	s0 = s;
+	for (int i = 0; i < BUSY_WRITES; i++) {
+		snprintf(email, sizeof(email), "busy%d@example.com", i);
+		CHECK(add_user(st, email, "Busy", NULL, NULL, NULL, NULL) > 0);
+	}
+	ud_store_stats(st, &s);
+	CHECK_INT(stat(wal, &sb), 0);
+	printf("checkpoints: %d writes, %llu checkpoints, WAL %lld bytes\n",
+	       BUSY_WRITES,
+	       (unsigned long long)(s.checkpoints - s0.checkpoints),
+	       (long long)sb.st_size);
+	CHECK((long long)sb.st_size <= limit);
+	/* each write is a commit of two pages or more: one checkpoint per
+	 * eighth of wal_pages would be 100 and more */
+	CHECK(s.checkpoints - s0.checkpoints >= 1);
+	CHECK(s.checkpoints - s0.checkpoints <= 50);
+	ud_store_close(st);
 }
 
 /* ------------------------------------------------------------------------
@@ -2733,6 +2811,7 @@ run_sqlite(void)
 	test_lock();
 	test_batch_rollback();
 	test_answers();
+	test_checkpoints();
 	test_reader_users();
 	test_durability();
 	test_concurrent_writes();
