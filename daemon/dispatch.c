@@ -382,9 +382,12 @@ replay_begin(ud_call *c)
 			     &len);
 	switch (st) {
 	case UD_REPLAY_NEW:
+		/* The request log is read only if the call ends before its
+		 * write (settle_replayable): a write learns it from its claim.
+		 */
 		c->replayable = true;
 		request_digest(c);
-		return replay_logged(c);
+		return 0;
 	case UD_REPLAY_DONE:
 		c->svc->send(c->sctx, resp, len);
 		free(resp);
@@ -716,6 +719,28 @@ start(ud_call *c)
 	return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
 }
 
+/*
+ * A write that ends before its write stage (refused, invalid, answered
+ * without a write) may carry a request id that the request log holds: a
+ * retry whose first attempt committed (before a restart, or on another
+ * daemon). That first answer is then the answer. Read here, at the end,
+ * and not when the call begins: a call that reaches its write learns the
+ * same from its claim in the write's transaction, so the common case reads
+ * nothing. rc is what the stage returned; returns UD_ASYNC when the call
+ * was answered (or parked) here, else the status to finish with.
+ */
+static int
+settle_replayable(ud_call *c, int rc)
+{
+	int logged;
+
+	if (rc == UD_ASYNC || !c->replayable) {
+		return rc; /* c may be gone when UD_ASYNC */
+	}
+	logged = replay_logged(c);
+	return logged == 0 ? rc : logged == 1 ? UD_ASYNC : logged;
+}
+
 static void
 worker_start(void *arg, void *tctx)
 {
@@ -726,7 +751,7 @@ worker_start(void *arg, void *tctx)
 	/* One snapshot for all the reads of this stage. */
 	c->reader = reader;
 	ud_store_snapshot_begin(reader);
-	rc = start(c);
+	rc = settle_replayable(c, start(c));
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
@@ -748,7 +773,7 @@ worker_resume(void *arg, void *tctx)
 
 	c->reader = reader;
 	ud_store_snapshot_begin(reader);
-	rc = c->next(c);
+	rc = settle_replayable(c, c->next(c));
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
