@@ -869,11 +869,13 @@ write_done(int rc, void *arg)
 }
 
 /*
- * The request log, for a write with a request id. The id is claimed first
- * in the write's transaction (a retry of it running on another daemon
- * waits there, and then answers with this one's answer), and the answer is
- * recorded last: the write and its answer commit together, so a retry
- * anywhere finds both or neither.
+ * The request log, for a write with a request id: the write and its answer
+ * commit together, so a retry anywhere finds both or neither. On a shared
+ * store the id is claimed first in the write's transaction (a retry of it
+ * running on another daemon waits there, and then answers with this one's
+ * answer) and answered last. A store of this daemon alone has one writer:
+ * nothing can take the id meanwhile, so the id and its answer are recorded
+ * in one row at the end, and an id recorded already undoes the write.
  */
 static int
 log_claim(ud_call *c, ud_store_conn *conn)
@@ -889,7 +891,7 @@ log_claim(ud_call *c, ud_store_conn *conn)
 }
 
 static int
-log_answer(ud_call *c, ud_store_conn *conn)
+log_answer(ud_call *c, ud_store_conn *conn, bool shared)
 {
 	ud_service *svc = c->svc;
 	size_t len = 0;
@@ -899,9 +901,16 @@ log_answer(ud_call *c, ud_store_conn *conn)
 	if (buf == NULL) {
 		return UP_INTERNAL;
 	}
-	rc = ud_store_request_answer(conn, c->env->request_id, buf, len);
+	rc = shared
+		 ? ud_store_request_answer(conn, c->env->request_id, buf, len)
+		 : ud_store_request_record(conn, c->env->request_id, c->digest,
+					   ud_now_ms(), buf, len);
 	if (rc != 0) {
 		free(buf);
+		if (rc == UP_ALREADY_EXISTS && !shared) {
+			c->logged_elsewhere = true;
+			return UP_ABORTED; /* undoes the write */
+		}
 		return rc;
 	}
 	free(c->packed);
@@ -914,20 +923,46 @@ log_answer(ud_call *c, ud_store_conn *conn)
 	return 0;
 }
 
+/*
+ * A write that failed on a store of this daemon alone, whose id may be
+ * recorded (a retry of a committed write: what it does again may fail
+ * now, a user deleted already, say): the recorded answer is the answer.
+ */
+static int
+log_failed(ud_call *c, ud_store_conn *conn, int rc)
+{
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	int got = ud_store_request_get(conn, c->env->request_id, c->digest,
+				       &resp, &len);
+
+	free(resp);
+	if (got == 0 || got == UP_FAILED_PRECONDITION) {
+		c->logged_elsewhere = true;
+		return UP_ABORTED;
+	}
+	return rc;
+}
+
 static int
 write_run(ud_store_conn *conn, void *arg)
 {
 	ud_call *c = arg;
+	bool shared = ud_store_shared(c->svc->store);
 	int rc;
 
 	c->logged_elsewhere = false;
-	if (c->replayable && (rc = log_claim(c, conn)) != 0) {
+	if (c->replayable && shared && (rc = log_claim(c, conn)) != 0) {
 		return rc;
 	}
-	if ((rc = c->write(conn, c)) != 0 || !c->replayable) {
+	rc = c->write(conn, c);
+	if (!c->replayable) {
 		return rc;
 	}
-	return log_answer(c, conn);
+	if (rc != 0) {
+		return shared ? rc : log_failed(c, conn, rc);
+	}
+	return log_answer(c, conn, shared);
 }
 
 int

@@ -313,6 +313,26 @@ ud_store_request_answer(ud_store_conn *c, const char *request_id,
 }
 
 int
+ud_store_request_record(ud_store_conn *c, const char *request_id,
+			const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			int64_t now_ms, const uint8_t *resp, size_t len)
+{
+	int rc;
+
+	if (request_id == NULL || *request_id == '\0' || resp == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (COPS(c)->request_record != NULL) {
+		return COPS(c)->request_record(c, request_id, digest, now_ms,
+					       resp, len);
+	}
+	if ((rc = COPS(c)->request_claim(c, request_id, digest, now_ms)) != 0) {
+		return rc;
+	}
+	return COPS(c)->request_answer(c, request_id, resp, len);
+}
+
+int
 ud_store_request_prune(ud_store_conn *c, int64_t before_ms)
 {
 	return COPS(c)->request_prune(c, before_ms);

@@ -283,6 +283,17 @@ int ud_store_request_claim(ud_store_conn *c, const char *request_id,
  */
 int ud_store_request_answer(ud_store_conn *c, const char *request_id,
 			    const uint8_t *resp, size_t len);
+/*
+ * Records the id and its answer at once, last thing in the write's
+ * transaction: UP_ALREADY_EXISTS when the id is recorded already (the
+ * write must then be rolled back). For a store that is not shared, where
+ * no other transaction can take the id meanwhile; a shared store claims
+ * the id first and answers it last (one statement more, on SQLite a row
+ * written twice).
+ */
+int ud_store_request_record(ud_store_conn *c, const char *request_id,
+			    const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			    int64_t now_ms, const uint8_t *resp, size_t len);
 /* Forgets answers recorded before before_ms (a write function). */
 int ud_store_request_prune(ud_store_conn *c, int64_t before_ms);
 

@@ -85,6 +85,10 @@ struct ud_store_ops {
 			     int64_t now_ms);
 	int (*request_answer)(ud_store_conn *c, const char *request_id,
 			      const uint8_t *resp, size_t len);
+	/* NULL: ud_store_request_record claims, then answers */
+	int (*request_record)(ud_store_conn *c, const char *request_id,
+			      const uint8_t digest[UD_REQUEST_DIGEST_LEN],
+			      int64_t now_ms, const uint8_t *resp, size_t len);
 	int (*request_prune)(ud_store_conn *c, int64_t before_ms);
 
 	int (*login_get)(ud_store_conn *c, const char *key,

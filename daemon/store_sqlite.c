@@ -162,6 +162,7 @@ enum {
 	S_REQ_GET,
 	S_REQ_CLAIM,
 	S_REQ_ANSWER,
+	S_REQ_RECORD,
 	S_REQ_PRUNE,
 	S_LOGIN_GET,
 	S_LOGIN_PUT,
@@ -253,6 +254,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		    " created_at) VALUES (?1, ?2, x'', ?3)",
     [S_REQ_ANSWER] = "UPDATE request_log SET response = ?2"
 		     " WHERE request_id = ?1",
+    [S_REQ_RECORD] = "INSERT INTO request_log (request_id, digest, response,"
+		     " created_at) VALUES (?1, ?2, ?3, ?4)",
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < ?1",
     [S_LOGIN_GET] = "SELECT window_start, last, locked_until, failures,"
 		    " locks FROM login_state WHERE key = ?1",
@@ -2525,6 +2528,37 @@ out:
 }
 
 static int
+sq_request_record(ud_store_conn *c, const char *request_id,
+		  const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms,
+		  const uint8_t *resp, size_t len)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer || len > INT32_MAX) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REQ_RECORD, &s)) != 0 ||
+	    (rc = bind_text(s, 1, request_id)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_blob(s, 2, digest, UD_REQUEST_DIGEST_LEN, SQLITE_STATIC);
+	sqlite3_bind_blob(s, 3, resp, (int)len, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 4, now_ms);
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = 0;
+	} else if (step == SQLITE_CONSTRAINT_UNIQUE) {
+		rc = UP_ALREADY_EXISTS;
+	} else {
+		rc = fail(c->db, step, "record request");
+	}
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
 sq_request_prune(ud_store_conn *c, int64_t before_ms)
 {
 	sqlite3_stmt *s = NULL;
@@ -2671,6 +2705,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .request_get = sq_request_get,
     .request_claim = sq_request_claim,
     .request_answer = sq_request_answer,
+    .request_record = sq_request_record,
     .request_prune = sq_request_prune,
     .login_get = sq_login_get,
     .login_put = sq_login_put,

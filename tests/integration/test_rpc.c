@@ -524,6 +524,165 @@ test_request_log_restart(void)
 	th_daemon_stop(&d);
 }
 
+/* An envelope of method, signed in as the admin, with request_id. */
+static size_t
+pack_call(const char *method, const char *request_id,
+	  const ProtobufCMessage *msg, uint8_t *out, size_t cap)
+{
+	Users__V1__RequestEnvelope e = USERS__V1__REQUEST_ENVELOPE__INIT;
+	Users__V1__BasicCredentials b = USERS__V1__BASIC_CREDENTIALS__INIT;
+	uint8_t payload[512];
+
+	if (protobuf_c_message_get_packed_size(msg) > sizeof(payload)) {
+		return 0;
+	}
+	b.user_name = "admin@example.com";
+	b.password = "admin-password-1";
+	e.method = (char *)method;
+	e.basic = &b;
+	e.request_id = (char *)request_id;
+	e.has_payload = true;
+	e.payload.data = payload;
+	e.payload.len = protobuf_c_message_pack(msg, payload);
+	if (users__v1__request_envelope__get_packed_size(&e) > cap) {
+		return 0;
+	}
+	return users__v1__request_envelope__pack(&e, out);
+}
+
+/* The id of the user a NewUser answer names ("" when none). */
+static void
+new_user_id(const char *url, const char *request_id, const char *email,
+	    char *id, size_t cap)
+{
+	uint8_t buf[1024];
+	size_t n = pack_new_user(request_id, email, buf, sizeof(buf));
+	Users__V1__ResponseEnvelope *env = raw_call(url, buf, n);
+	Users__V1__UserInfo *ui = NULL;
+
+	id[0] = '\0';
+	if (env != NULL && (int)env->status == UP_OK && env->has_payload) {
+		ui = users__v1__user_info__unpack(NULL, env->payload.len,
+						  env->payload.data);
+	}
+	if (ui != NULL && ui->id != NULL) {
+		snprintf(id, cap, "%s", ui->id);
+	}
+	if (ui != NULL) {
+		users__v1__user_info__free_unpacked(ui, NULL);
+	}
+	if (env != NULL) {
+		users__v1__response_envelope__free_unpacked(env, NULL);
+	}
+}
+
+/* The stored updated_at of user id (-1 when it cannot be read). */
+static int64_t
+stored_updated_at(const char *db, const char *id)
+{
+	ud_store *st = NULL;
+	ud_store_conn *r = NULL;
+	ud_user u = {0};
+	int64_t t = -1;
+
+	if (ud_store_open(&st, db, NULL) != 0) {
+		return -1;
+	}
+	if (ud_store_reader_open(st, &r) == 0) {
+		if (ud_store_user_get(r, strtoll(id, NULL, 10), &u) == 0) {
+			t = u.updated_at;
+		}
+		ud_user_fini(&u);
+		ud_store_reader_close(r);
+	}
+	ud_store_close(st);
+	return t;
+}
+
+/* Sends buf and checks the answer is first's payload, byte for byte. */
+static void
+check_same_answer(const char *url, const uint8_t *buf, size_t n,
+		  const Users__V1__ResponseEnvelope *first)
+{
+	Users__V1__ResponseEnvelope *again = raw_call(url, buf, n);
+
+	CHECK(again != NULL && (int)again->status == UP_OK &&
+	      again->has_payload);
+	CHECK(first != NULL && first->has_payload);
+	if (again != NULL && first != NULL && again->has_payload &&
+	    first->has_payload) {
+		CHECK(again->payload.len == first->payload.len &&
+		      memcmp(again->payload.data, first->payload.data,
+			     first->payload.len) == 0);
+	}
+	if (again != NULL) {
+		users__v1__response_envelope__free_unpacked(again, NULL);
+	}
+}
+
+/*
+ * Retries after a restart that reach the writer. A PatchUser's write runs
+ * again and is undone when its id turns out recorded: the first answer,
+ * and the user as the first attempt left it (its updated_at unchanged). A
+ * DeleteUser's write now fails, the user being gone: the first answer,
+ * not NotFound.
+ */
+static void
+test_request_log_retries(void)
+{
+	const char *cheap[] = {"--hash-cost", "m=64,t=1,p=1", NULL};
+	Users__V1__PatchUser pu = USERS__V1__PATCH_USER__INIT;
+	Users__V1__DeleteUser du = USERS__V1__DELETE_USER__INIT;
+	Users__V1__ResponseEnvelope *patched = NULL, *deleted = NULL;
+	uint8_t pbuf[1024], dbuf[1024];
+	size_t pn = 0, dn = 0;
+	char a[32], b[32];
+	int64_t t1, t2;
+	th_daemon d;
+
+	if (th_daemon_start(&d, cheap) != 0) {
+		CHECK(0);
+		return;
+	}
+	raw_reset();
+	new_user_id(d.url, "retry-new-a", "retry-a@example.com", a, sizeof(a));
+	new_user_id(d.url, "retry-new-b", "retry-b@example.com", b, sizeof(b));
+	CHECK(a[0] != '\0' && b[0] != '\0');
+	pu.user_id = a;
+	pu.first_name = "Retried";
+	du.user_id = b;
+	pn =
+	    pack_call("PatchUser", "retry-patch", &pu.base, pbuf, sizeof(pbuf));
+	dn = pack_call("DeleteUser", "retry-delete", &du.base, dbuf,
+		       sizeof(dbuf));
+	CHECK(pn > 0 && dn > 0);
+	patched = raw_call(d.url, pbuf, pn);
+	deleted = raw_call(d.url, dbuf, dn);
+	CHECK(patched != NULL && (int)patched->status == UP_OK);
+	CHECK(deleted != NULL && (int)deleted->status == UP_OK);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	t1 = stored_updated_at(d.db, a);
+	CHECK(t1 > 0);
+
+	CHECK_INT(th_daemon_restart(&d, cheap), 0);
+	raw_reset();
+	check_same_answer(d.url, pbuf, pn, patched);
+	check_same_answer(d.url, dbuf, dn, deleted);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	t2 = stored_updated_at(d.db, a);
+	CHECK(t2 == t1);
+	if (patched != NULL) {
+		users__v1__response_envelope__free_unpacked(patched, NULL);
+	}
+	if (deleted != NULL) {
+		users__v1__response_envelope__free_unpacked(deleted, NULL);
+	}
+	raw_reset();
+	th_daemon_stop(&d);
+}
+
 int
 main(void)
 {
@@ -554,6 +713,8 @@ main(void)
 	test_rehash_at_login();
 	fprintf(stderr, "test_rpc: request log across a restart\n");
 	test_request_log_restart();
+	fprintf(stderr, "test_rpc: retries that reach the writer\n");
+	test_request_log_retries();
 	fprintf(stderr, "test_rpc: a hang-up in the handshake\n");
 	test_hangup_in_handshake();
 	return check_done();

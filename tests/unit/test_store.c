@@ -1810,6 +1810,26 @@ fn_request(ud_store_conn *c, void *arg)
 	return a->fail_after ? UP_ABORTED : 0;
 }
 
+/* A user <id>@example.com inserted, then the id and its answer recorded
+ * in one step. */
+static int
+fn_insert_then_record(ud_store_conn *c, void *arg)
+{
+	req_args *a = arg;
+	char email[64];
+	ud_user u = {.email = email, .manager_access = -1};
+	int rc;
+
+	snprintf(email, sizeof(email), "%s@example.com", a->id);
+	a->claim_rc = -1;
+	if ((rc = ud_store_user_insert(c, &u)) != 0) {
+		return rc;
+	}
+	a->claim_rc = ud_store_request_record(c, a->id, a->digest, a->now,
+					      a->answer, a->len);
+	return a->claim_rc;
+}
+
 /* A claim that fails, then another write in the same transaction. */
 static int
 fn_claim_then_insert(ud_store_conn *c, void *arg)
@@ -1935,8 +1955,33 @@ test_request_log(void)
 	free(resp);
 	resp = NULL;
 
+	/* recorded in one step, last in the write: read back byte for byte;
+	 * an id recorded already fails the record, and the write with it */
+	a.id = "req-4";
+	a.now = ud_now_ms();
+	a.answer = bytes;
+	a.len = sizeof(bytes);
+	CHECK_INT(ud_store_write_sync(st, fn_insert_then_record, &a), 0);
+	CHECK_INT(a.claim_rc, 0);
+	CHECK_INT(ud_store_request_get(r, "req-4", a.digest, &resp, &len), 0);
+	CHECK(resp != NULL && len == sizeof(bytes) &&
+	      memcmp(resp, bytes, sizeof(bytes)) == 0);
+	free(resp);
+	resp = NULL;
+	CHECK_INT(ud_store_user_by_email(r, "req-4@example.com", &got), 0);
+	ud_user_fini(&got);
+	CHECK_INT(ud_store_write_sync(st, fn_request, &a), UP_ALREADY_EXISTS);
+	a.id = "req-1";
+	CHECK_INT(ud_store_write_sync(st, fn_insert_then_record, &a),
+		  UP_ALREADY_EXISTS);
+	CHECK_INT(a.claim_rc, UP_ALREADY_EXISTS);
+	CHECK_INT(ud_store_user_by_email(r, "req-1@example.com", &got),
+		  UP_NOT_FOUND);
+
 	/* writes on a read connection are refused */
 	CHECK_INT(ud_store_request_claim(r, "req-r", a.digest, 1), UP_INTERNAL);
+	CHECK_INT(ud_store_request_record(r, "req-r", a.digest, 1, bytes, 1),
+		  UP_INTERNAL);
 	CHECK_INT(ud_store_request_answer(r, "req-1", bytes, 1), UP_INTERNAL);
 	CHECK_INT(ud_store_request_prune(r, 0), UP_INTERNAL);
 	ud_store_reader_close(r);
