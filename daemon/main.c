@@ -61,6 +61,8 @@ usage(FILE *f)
 		"  --max-message BYTES  largest request (default 1048576)\n"
 		"  --replay-window S    how long request ids are remembered "
 		"(default 300)\n"
+		"  --replay-memory N    request ids also kept in memory "
+		"(default 4096)\n"
 		"  --bootstrap-admin EMAIL  create the first Admin if the "
 		"store is empty;\n"
 		"                       password from USERSD_ADMIN_PASSWORD, "
@@ -119,6 +121,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		O_RTTL,
 		O_MAXMSG,
 		O_REPLAY,
+		O_REPLAYMAX,
 		O_BOOT,
 		O_DBW,
 		O_HELP
@@ -138,6 +141,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 	    {"refresh-ttl", required_argument, NULL, O_RTTL},
 	    {"max-message", required_argument, NULL, O_MAXMSG},
 	    {"replay-window", required_argument, NULL, O_REPLAY},
+	    {"replay-memory", required_argument, NULL, O_REPLAYMAX},
 	    {"bootstrap-admin", required_argument, NULL, O_BOOT},
 	    {"db-writers", required_argument, NULL, O_DBW},
 	    {"help", no_argument, NULL, O_HELP},
@@ -205,6 +209,10 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		case O_REPLAY:
 			bad |=
 			    parse_uint(optarg, 1, 86400, &cfg->replay_window_s);
+			break;
+		case O_REPLAYMAX:
+			bad |=
+			    parse_uint(optarg, 16, 1u << 20, &cfg->replay_max);
 			break;
 		case O_BOOT:
 			cfg->bootstrap_admin = optarg;
@@ -339,7 +347,8 @@ main(int argc, char **argv)
 	    .refresh_ttl_s = 2592000,
 	    .max_message = 1 << 20,
 	    .replay_window_s = 300,
-	    .replay_max = 65536,
+	    /* Recent ids only: the request log answers the older ones. */
+	    .replay_max = 4096,
 	};
 	ud_service svc;
 	ud_server *srv = NULL;

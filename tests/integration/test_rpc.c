@@ -683,6 +683,69 @@ test_request_log_retries(void)
 	th_daemon_stop(&d);
 }
 
+/*
+ * A retry whose id the daemon's memory has let go (--replay-memory 16,
+ * then 40 other writes) is still answered with the first answer, from the
+ * request log, and its write does not run again: the user keeps the name
+ * the later writes gave it.
+ */
+static void
+test_request_log_evicted(void)
+{
+	const char *small[] = {"--hash-cost", "m=64,t=1,p=1", "--replay-memory",
+			       "16", NULL};
+	Users__V1__PatchUser pu = USERS__V1__PATCH_USER__INIT;
+	Users__V1__GetUser gu = USERS__V1__GET_USER__INIT;
+	Users__V1__ResponseEnvelope *first = NULL, *got = NULL;
+	Users__V1__UserInfo *ui = NULL;
+	uint8_t buf[1024], other[1024];
+	char a[32], rid[32];
+	size_t n, m;
+	th_daemon d;
+
+	if (th_daemon_start(&d, small) != 0) {
+		CHECK(0);
+		return;
+	}
+	raw_reset();
+	new_user_id(d.url, "evict-new", "evict@example.com", a, sizeof(a));
+	CHECK(a[0] != '\0');
+	pu.user_id = a;
+	pu.first_name = "Evicted";
+	n = pack_call("PatchUser", "evict-patch", &pu.base, buf, sizeof(buf));
+	CHECK(n > 0);
+	first = raw_call(d.url, buf, n);
+	CHECK(first != NULL && (int)first->status == UP_OK);
+	pu.first_name = "Later";
+	for (int i = 0; i < 40; i++) {
+		snprintf(rid, sizeof(rid), "evict-other-%d", i);
+		m = pack_call("PatchUser", rid, &pu.base, other, sizeof(other));
+		CHECK_INT(raw_status(d.url, other, m), UP_OK);
+	}
+	check_same_answer(d.url, buf, n, first);
+	gu.user_id = a;
+	m = pack_call("GetUser", NULL, &gu.base, other, sizeof(other));
+	got = raw_call(d.url, other, m);
+	CHECK(got != NULL && (int)got->status == UP_OK && got->has_payload);
+	if (got != NULL && got->has_payload) {
+		ui = users__v1__user_info__unpack(NULL, got->payload.len,
+						  got->payload.data);
+	}
+	CHECK(ui != NULL && ui->first_name != NULL &&
+	      strcmp(ui->first_name, "Later") == 0);
+	if (ui != NULL) {
+		users__v1__user_info__free_unpacked(ui, NULL);
+	}
+	if (got != NULL) {
+		users__v1__response_envelope__free_unpacked(got, NULL);
+	}
+	if (first != NULL) {
+		users__v1__response_envelope__free_unpacked(first, NULL);
+	}
+	raw_reset();
+	th_daemon_stop(&d);
+}
+
 int
 main(void)
 {
@@ -715,6 +778,8 @@ main(void)
 	test_request_log_restart();
 	fprintf(stderr, "test_rpc: retries that reach the writer\n");
 	test_request_log_retries();
+	fprintf(stderr, "test_rpc: a retry the memory has let go\n");
+	test_request_log_evicted();
 	fprintf(stderr, "test_rpc: a hang-up in the handshake\n");
 	test_hangup_in_handshake();
 	return check_done();
