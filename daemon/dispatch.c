@@ -10,8 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
 #include "authz.h"
 #include "service.h"
 #include "validate.h"
@@ -307,24 +305,8 @@ replay_waiter(const uint8_t *resp, size_t len, void *arg)
 	call_free(c);
 }
 
-/* What a request id stands for: its method and its request bytes. */
-static void
-request_digest(ud_call *c)
-{
-	mbedtls_sha256_context ctx;
-	const char *m = c->method->desc->name;
-
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)m,
-				  strlen(m) + 1);
-	if (c->env->has_payload) {
-		mbedtls_sha256_update_ret(&ctx, c->env->payload.data,
-					  c->env->payload.len);
-	}
-	mbedtls_sha256_finish_ret(&ctx, c->digest);
-	mbedtls_sha256_free(&ctx);
-}
+_Static_assert(UD_REPLAY_DIGEST_LEN == UD_REQUEST_DIGEST_LEN,
+	       "the replay table and the request log share one digest");
 
 /*
  * Answers a request id that the request log holds: the write committed
@@ -374,10 +356,12 @@ replay_begin(ud_call *c)
 		return 0;
 	}
 	/* The request itself, not the envelope: a retry may carry another
-	 * deadline. */
-	st = ud_replay_begin(c->svc->replay, id, c->method->desc->name,
-			     c->env->has_payload ? c->env->payload.data : NULL,
-			     c->env->has_payload ? c->env->payload.len : 0,
+	 * deadline. One digest for the table and the request log. */
+	ud_replay_digest(c->method->desc->name,
+			 c->env->has_payload ? c->env->payload.data : NULL,
+			 c->env->has_payload ? c->env->payload.len : 0,
+			 c->digest);
+	st = ud_replay_begin(c->svc->replay, id, c->digest,
 			     c->received_ms / 1000, replay_waiter, c, &resp,
 			     &len);
 	switch (st) {
@@ -386,7 +370,6 @@ replay_begin(ud_call *c)
 		 * write (settle_replayable): a write learns it from its claim.
 		 */
 		c->replayable = true;
-		request_digest(c);
 		return 0;
 	case UD_REPLAY_DONE:
 		c->svc->send(c->sctx, resp, len);

@@ -63,9 +63,9 @@ key_of(const ud_replay *r, const char *id, uint8_t out[32])
 	mbedtls_sha256_free(&ctx);
 }
 
-static void
-fingerprint(const char *method, const uint8_t *payload, size_t len,
-	    uint8_t out[32])
+void
+ud_replay_digest(const char *method, const uint8_t *payload, size_t len,
+		 uint8_t out[UD_REPLAY_DIGEST_LEN])
 {
 	mbedtls_sha256_context ctx;
 	static const unsigned char zero = 0;
@@ -75,7 +75,7 @@ fingerprint(const char *method, const uint8_t *payload, size_t len,
 	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)method,
 				  strlen(method));
 	mbedtls_sha256_update_ret(&ctx, &zero, 1);
-	if (len > 0) {
+	if (len > 0 && payload != NULL) {
 		mbedtls_sha256_update_ret(&ctx, payload, len);
 	}
 	mbedtls_sha256_finish_ret(&ctx, out);
@@ -209,8 +209,8 @@ ud_replay_free(ud_replay *r)
 }
 
 ud_replay_state
-ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
-		const uint8_t *payload, size_t payload_len, int64_t now_s,
+ud_replay_begin(ud_replay *r, const char *request_id,
+		const uint8_t digest[UD_REPLAY_DIGEST_LEN], int64_t now_s,
 		ud_replay_waiter_fn waiter, void *arg, uint8_t **resp,
 		size_t *resp_len)
 {
@@ -224,11 +224,10 @@ ud_replay_begin(ud_replay *r, const char *request_id, const char *method,
 	if (resp_len != NULL) {
 		*resp_len = 0;
 	}
-	if (request_id == NULL || method == NULL ||
-	    (payload == NULL && payload_len > 0)) {
+	if (request_id == NULL || digest == NULL) {
 		return UD_REPLAY_MISMATCH;
 	}
-	fingerprint(method, payload, payload_len, fp);
+	memcpy(fp, digest, sizeof(fp));
 	pthread_mutex_lock(&r->mu);
 	key_of(r, request_id, key);
 	expire(r, now_s);

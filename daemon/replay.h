@@ -24,7 +24,7 @@
  *   - the table holds max_entries ids and all are pending (finished ones
  *     are evicted oldest first to make room);
  *   - memory runs out (the entry or the copy of the answer).
- * A NULL request_id or method is answered UD_REPLAY_MISMATCH.
+ * A NULL request_id or digest is answered UD_REPLAY_MISMATCH.
  * Pending entries never expire: every UD_REPLAY_NEW must be finished.
  */
 #ifndef UD_REPLAY_H
@@ -54,17 +54,27 @@ int ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries);
 /* Frees the table; waiters still registered are never called. */
 void ud_replay_free(ud_replay *r);
 
+#define UD_REPLAY_DIGEST_LEN 32
+
+/*
+ * What a request id stands for: SHA-256 of the method, a 0 byte and the
+ * request bytes (payload may be NULL when len is 0). The request log keeps
+ * the same digest.
+ */
+void ud_replay_digest(const char *method, const uint8_t *payload, size_t len,
+		      uint8_t out[UD_REPLAY_DIGEST_LEN]);
+
 /*
  * resp/resp_len are set only for UD_REPLAY_DONE: a malloc'd copy the
  * caller frees (NULL/0 otherwise). waiter/arg are kept only for
  * UD_REPLAY_PENDING (with waiter NULL, PENDING is answered and nothing is
- * kept). request ids are compared exactly; method and payload by hash.
+ * kept). request ids are compared exactly; requests by their digest
+ * (ud_replay_digest).
  */
 ud_replay_state ud_replay_begin(ud_replay *r, const char *request_id,
-				const char *method, const uint8_t *payload,
-				size_t payload_len, int64_t now_s,
-				ud_replay_waiter_fn waiter, void *arg,
-				uint8_t **resp, size_t *resp_len);
+				const uint8_t digest[UD_REPLAY_DIGEST_LEN],
+				int64_t now_s, ud_replay_waiter_fn waiter,
+				void *arg, uint8_t **resp, size_t *resp_len);
 /*
  * Records the answer of a request begun as UD_REPLAY_NEW and calls its
  * waiters. With resp NULL (the request failed before running, e.g. it was

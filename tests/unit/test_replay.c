@@ -36,9 +36,12 @@ static ud_replay_state
 begin(ud_replay *r, const char *id, const char *method, const char *payload,
       int64_t now, got *g, uint8_t **resp, size_t *len)
 {
-	return ud_replay_begin(r, id, method, (const uint8_t *)payload,
-			       strlen(payload), now,
-			       g != NULL ? on_answer : NULL, g, resp, len);
+	uint8_t digest[UD_REPLAY_DIGEST_LEN];
+
+	ud_replay_digest(method, (const uint8_t *)payload, strlen(payload),
+			 digest);
+	return ud_replay_begin(r, id, digest, now, g != NULL ? on_answer : NULL,
+			       g, resp, len);
 }
 
 static void
@@ -236,9 +239,11 @@ worker(void *p)
 
 	for (int i = 0; i < 5000; i++) {
 		snprintf(id, sizeof(id), "t%d", i % 97);
-		ud_replay_state st = ud_replay_begin(
-		    a->r, id, "M", (const uint8_t *)"p", 1, i / 100,
-		    count_answer, &answers, &resp, &len);
+		uint8_t digest[UD_REPLAY_DIGEST_LEN];
+		ud_replay_digest("M", (const uint8_t *)"p", 1, digest);
+		ud_replay_state st =
+		    ud_replay_begin(a->r, id, digest, i / 100, count_answer,
+				    &answers, &resp, &len);
 		if (st == UD_REPLAY_NEW) {
 			a->news++;
 			ud_replay_finish(a->r, id, (const uint8_t *)"z", 1);
