@@ -160,7 +160,6 @@ enum {
 	S_MEMB_DEL,
 	S_ORG_INSERT,
 	S_REQ_GET,
-	S_REQ_CLAIM,
 	S_REQ_ANSWER,
 	S_REQ_RECORD,
 	S_REQ_PRUNE,
@@ -250,8 +249,6 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " parent_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
     [S_REQ_GET] = "SELECT digest, response FROM request_log"
 		  " WHERE request_id = ?1",
-    [S_REQ_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
-		    " created_at) VALUES (?1, ?2, x'', ?3)",
     [S_REQ_ANSWER] = "UPDATE request_log SET response = ?2"
 		     " WHERE request_id = ?1",
     [S_REQ_RECORD] = "INSERT INTO request_log (request_id, digest, response,"
@@ -2473,35 +2470,6 @@ out:
 }
 
 static int
-sq_request_claim(ud_store_conn *c, const char *request_id,
-		 const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, step;
-
-	if (!c->writer) {
-		return UP_INTERNAL;
-	}
-	if ((rc = stmt(c, S_REQ_CLAIM, &s)) != 0 ||
-	    (rc = bind_text(s, 1, request_id)) != 0) {
-		goto out;
-	}
-	sqlite3_bind_blob(s, 2, digest, UD_REQUEST_DIGEST_LEN, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now_ms);
-	step = sqlite3_step(s);
-	if (step == SQLITE_DONE) {
-		rc = 0;
-	} else if (step == SQLITE_CONSTRAINT_UNIQUE) {
-		rc = UP_ALREADY_EXISTS;
-	} else {
-		rc = fail(c->db, step, "claim request");
-	}
-out:
-	done_with(s);
-	return rc;
-}
-
-static int
 sq_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 		  size_t len)
 {
@@ -2556,6 +2524,16 @@ sq_request_record(ud_store_conn *c, const char *request_id,
 out:
 	done_with(s);
 	return rc;
+}
+
+/* A claim is a record with an empty answer, filled in by the answer. */
+static int
+sq_request_claim(ud_store_conn *c, const char *request_id,
+		 const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms)
+{
+	static const uint8_t none[1];
+
+	return sq_request_record(c, request_id, digest, now_ms, none, 0);
 }
 
 static int
