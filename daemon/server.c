@@ -393,13 +393,7 @@ guard_wait(ud_server *s, int ms)
 	struct timespec until;
 	bool stop;
 
-	clock_gettime(CLOCK_REALTIME, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	ud_time_after_ms(CLOCK_REALTIME, (unsigned)ms, &until);
 	pthread_mutex_lock(&s->guard_mu);
 	while (!s->guard_stop && pthread_cond_timedwait(
 				     &s->guard_cv, &s->guard_mu, &until) == 0) {

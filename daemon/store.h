@@ -44,6 +44,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 /* A growable vector of owned strings. Zero-initialised is empty. */
 typedef struct ud_strv {
@@ -327,6 +328,8 @@ int ud_guid_new(char buf[33]);
 /* Normalises a Guid written dashed or not, any case, into buf[33]. */
 int ud_guid_parse(const char *s, char buf[33]);
 int64_t ud_now_ms(void);
+/* The time ms milliseconds from now on clock (pthread_cond_timedwait). */
+void ud_time_after_ms(clockid_t clock, unsigned ms, struct timespec *out);
 
 /* ------------------------------------------------------------------------
  * Operations and tooling (added by the store; nothing above changed)

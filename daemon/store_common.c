@@ -169,13 +169,7 @@ ud_store_jobq_wait_ms(ud_store_jobq *q, unsigned ms)
 {
 	struct timespec until;
 
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	ud_time_after_ms(CLOCK_MONOTONIC, ms, &until);
 	return pthread_cond_timedwait(&q->cv, &q->mu, &until) == ETIMEDOUT
 		   ? ETIMEDOUT
 		   : 0;

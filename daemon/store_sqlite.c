@@ -315,7 +315,6 @@ struct ud_store {
 	unsigned max_batch;
 	unsigned busy_timeout_ms;
 	int ckpt_busy_pages;  /* checkpoint past this backlog, busy or not */
-	int ckpt_idle_pages;  /* and past this one when idle */
 	ud_store_conn *wconn; /* the writer's; used only by the writer thread */
 	pthread_t writer;
 	bool writer_started;
@@ -1099,6 +1098,13 @@ mark_writer(void *arg)
 	writer_of = arg;
 }
 
+/* The backlog an idle writer checkpoints past: an eighth of the busy one. */
+static int
+idle_pages(const ud_store *st)
+{
+	return st->ckpt_busy_pages >= 8 ? st->ckpt_busy_pages / 8 : 1;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -1112,8 +1118,8 @@ writer_main(void *arg)
 		bool ok;
 
 		while (st->q.head == NULL && !st->q.closing) {
-			if (!st->ckpt_due || st->wal_pages - st->ckpt_pages <
-						 st->ckpt_idle_pages) {
+			if (!st->ckpt_due ||
+			    st->wal_pages - st->ckpt_pages < idle_pages(st)) {
 				pthread_cond_wait(&st->q.cv, &st->q.mu);
 				continue;
 			}
@@ -1217,8 +1223,6 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	    cfg != NULL && cfg->wal_pages > 0 && cfg->wal_pages <= INT_MAX / 8
 		? (int)cfg->wal_pages
 		: CKPT_PAGES_DEFAULT;
-	st->ckpt_idle_pages =
-	    st->ckpt_busy_pages >= 8 ? st->ckpt_busy_pages / 8 : 1;
 	ud_store_jobq_init(&st->q);
 	if ((st->path = strdup(path)) == NULL) {
 		rc = UP_INTERNAL;

@@ -162,6 +162,18 @@ ud_guid_parse(const char *s, char buf[33])
 	return 0;
 }
 
+void
+ud_time_after_ms(clockid_t clock, unsigned ms, struct timespec *out)
+{
+	clock_gettime(clock, out);
+	out->tv_sec += ms / 1000;
+	out->tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (out->tv_nsec >= 1000000000L) {
+		out->tv_sec++;
+		out->tv_nsec -= 1000000000L;
+	}
+}
+
 int64_t
 ud_now_ms(void)
 {
