@@ -1,155 +1,282 @@
 /*
- * authz.c - role checks and organization scopes.
+ * authz.c - evaluates the policy's rules (authz.h) on one call's facts.
  */
 #include <string.h>
 
 #include "authz.h"
+#include "service.h"
 
-/*
- * How powerful a role is. Nobody acts on a user more powerful than they
- * are, nor grants or takes away a role above their own rank.
- */
-static const struct {
-	const char *role;
-	int rank;
-} ranks[] = {
-    {"Admin", 4},
-    {"SystemAdministrator", 3},
-    {"TenantAdmin", 2},
-    {"Manager", 2},
-};
-
-static int
-role_rank(const char *role)
+void
+ud_authz_init(ud_authz *a, ud_store_conn *conn, const ud_user *actor)
 {
-	for (size_t i = 0; i < sizeof(ranks) / sizeof(ranks[0]); i++) {
-		if (strcmp(role, ranks[i].role) == 0) {
-			return ranks[i].rank;
-		}
-	}
-	return 0;
+	memset(a, 0, sizeof(*a));
+	a->conn = conn;
+	a->actor = actor;
 }
 
-static int
-user_rank(const ud_user *u)
+void
+ud_authz_fini(ud_authz *a)
 {
-	int r = 0;
-
-	for (size_t i = 0; i < u->roles.n; i++) {
-		int k = role_rank(u->roles.v[i]);
-		r = k > r ? k : r;
-	}
-	return r;
+	ud_strv_fini(&a->subtree);
+	a->subtree_read = false;
 }
 
 bool
-ud_has_role(const ud_user *u, const char *role)
+ud_authz_has_role(const ud_user *actor, const char *role)
 {
-	return ud_strv_has(&u->roles, role);
-}
-
-static bool
-is_admin(const ud_user *u)
-{
-	return ud_has_role(u, "Admin");
+	return ud_strv_has(&actor->roles, role) ||
+	       ud_strv_has(&actor->roles, up_superuser_role());
 }
 
 bool
 ud_authz_method_allowed(const ud_user *actor, const up_method *m)
 {
-	if (m->n_roles == 0 || is_admin(actor)) {
+	if (m->n_roles == 0) {
 		return true;
 	}
 	for (size_t i = 0; i < m->n_roles; i++) {
-		if (ud_has_role(actor, m->roles[i])) {
+		if (ud_authz_has_role(actor, m->roles[i])) {
 			return true;
 		}
 	}
 	return false;
 }
 
-bool
-ud_authz_unlimited(const ud_user *actor)
+static bool
+actor_matches(const ud_user *actor, const up_rule *r)
 {
-	return is_admin(actor) || ud_has_role(actor, "SystemAdministrator");
-}
-
-int
-ud_authz_scope(ud_store_conn *conn, const ud_user *actor, ud_strv *scope)
-{
-	if (ud_has_role(actor, "TenantAdmin") && actor->org_ids.n > 0) {
-		return ud_store_org_subtree(conn, &actor->org_ids, scope);
-	}
-	for (size_t i = 0; i < actor->org_ids.n; i++) {
-		int rc = ud_strv_push(scope, actor->org_ids.v[i]);
-		if (rc != 0) {
-			return rc;
-		}
-	}
-	return 0;
-}
-
-bool
-ud_authz_in_scope(const ud_strv *scope, const ud_user *target)
-{
-	for (size_t i = 0; i < target->org_ids.n; i++) {
-		if (ud_strv_has(scope, target->org_ids.v[i])) {
+	for (size_t i = 0; i < r->n_actors; i++) {
+		if (strcmp(r->actors[i], "*") == 0 ||
+		    ud_authz_has_role(actor, r->actors[i])) {
 			return true;
 		}
 	}
 	return false;
 }
 
-int
-ud_authz_can_manage(ud_store_conn *conn, const ud_user *actor,
-		    const ud_user *target, const char **why)
+/* Whether the rule's scope reaches below the caller's organizations. */
+static bool
+reaches_below(const ud_user *actor, const up_rule *r)
 {
-	ud_strv scope = {0};
-	bool ok;
+	for (size_t i = 0; i < r->n_actors; i++) {
+		if (up_role_reaches_below(r->actors[i]) &&
+		    ud_authz_has_role(actor, r->actors[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* The caller's organizations and all below them, read once per call. */
+static int
+subtree(ud_authz *a, const ud_strv **out)
+{
 	int rc;
 
-	if (is_admin(actor) || actor->id == target->id) {
+	if (!a->subtree_read) {
+		if (a->actor->org_ids.n > 0 &&
+		    (rc = ud_store_org_subtree(a->conn, &a->actor->org_ids,
+					       &a->subtree)) != 0) {
+			ud_strv_fini(&a->subtree);
+			return rc;
+		}
+		a->subtree_read = true;
+	}
+	*out = &a->subtree;
+	return 0;
+}
+
+/* Whether org is in the scope of rule r: 0 with *in, or a store error. */
+static int
+org_in_scope(ud_authz *a, const up_rule *r, const char *org, bool *in)
+{
+	const ud_strv *below;
+	int rc;
+
+	*in = org != NULL && ud_strv_has(&a->actor->org_ids, org);
+	if (*in || org == NULL || !reaches_below(a->actor, r)) {
 		return 0;
 	}
-	if (user_rank(target) > user_rank(actor)) {
-		*why = "The user holds a role above yours.";
-		return UP_PERMISSION_DENIED;
-	}
-	if (ud_has_role(actor, "SystemAdministrator")) {
-		return 0;
-	}
-	if ((rc = ud_authz_scope(conn, actor, &scope)) != 0) {
+	if ((rc = subtree(a, &below)) != 0) {
 		return rc;
 	}
-	ok = ud_authz_in_scope(&scope, target);
-	ud_strv_fini(&scope);
-	if (!ok) {
-		*why = "The user is outside your organizations.";
-		return UP_PERMISSION_DENIED;
+	*in = ud_strv_has(below, org);
+	return 0;
+}
+
+/* Every organization of v in r's scope (none: true). */
+static int
+all_in_scope(ud_authz *a, const up_rule *r, const ud_strv *v, bool *in)
+{
+	int rc = 0;
+
+	*in = true;
+	for (size_t i = 0; *in && rc == 0 && v != NULL && i < v->n; i++) {
+		rc = org_in_scope(a, r, v->v[i], in);
+	}
+	return rc;
+}
+
+static bool
+holds_administrative(const ud_strv *roles)
+{
+	for (size_t i = 0; roles != NULL && i < roles->n; i++) {
+		if (up_role_is_administrative(roles->v[i])) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether condition c holds: 0 with *ok, or a store error. */
+static int
+condition(ud_authz *a, const up_rule *r, Users__V1__Condition c,
+	  const ud_authz_subject *s, bool *ok)
+{
+	const ud_user *t = s->target;
+
+	switch (c) {
+	case USERS__V1__CONDITION__SELF:
+		*ok = t != NULL && t->id == a->actor->id;
+		return 0;
+	case USERS__V1__CONDITION__OTHER:
+		*ok = t != NULL && t->id != a->actor->id;
+		return 0;
+	case USERS__V1__CONDITION__TARGET_NOT_SUPERUSER:
+		*ok = t != NULL && !ud_strv_has(&t->roles, up_superuser_role());
+		return 0;
+	case USERS__V1__CONDITION__TARGET_NOT_ADMINISTRATIVE:
+		*ok = t != NULL && !holds_administrative(&t->roles);
+		return 0;
+	case USERS__V1__CONDITION__TARGET_IN_SCOPE:
+		*ok = t != NULL && t->org_ids.n > 0;
+		return *ok ? all_in_scope(a, r, &t->org_ids, ok) : 0;
+	case USERS__V1__CONDITION__ORG_IN_SCOPE:
+		return org_in_scope(a, r, s->org, ok);
+	case USERS__V1__CONDITION__ROLES_NOT_ADMINISTRATIVE:
+		*ok = !holds_administrative(s->roles_changed);
+		return 0;
+	case USERS__V1__CONDITION__ROLES_KEEP_SUPERUSER:
+		*ok = s->roles_changed == NULL ||
+		      !ud_strv_has(s->roles_changed, up_superuser_role());
+		return 0;
+	case USERS__V1__CONDITION__ORGS_IN_SCOPE:
+		return all_in_scope(a, r, s->orgs_changed, ok);
+	case USERS__V1__CONDITION__COND_NONE:
+	default:
+		*ok = false; /* a condition we cannot tell never holds */
+		return 0;
+	}
+}
+
+/* Whether rule r allows s: 0 with *ok, or a store error. */
+static int
+rule_holds(ud_authz *a, const up_rule *r, const ud_authz_subject *s, bool *ok)
+{
+	int rc = 0;
+
+	*ok = actor_matches(a->actor, r);
+	for (unsigned c = 0; *ok && rc == 0 && c < 32; c++) {
+		if (r->when & (1u << c)) {
+			rc = condition(a, r, (Users__V1__Condition)c, s, ok);
+		}
+	}
+	return rc;
+}
+
+int
+ud_authz_check(ud_authz *a, const up_method *m, Users__V1__Aspect aspect,
+	       const ud_authz_subject *s)
+{
+	for (size_t i = 0; i < m->n_rules; i++) {
+		const up_rule *r = &m->rules[i];
+		bool ok = false;
+		int rc;
+
+		if (r->aspect != aspect) {
+			continue;
+		}
+		if ((rc = rule_holds(a, r, s, &ok)) != 0) {
+			return rc;
+		}
+		if (ok) {
+			return 0;
+		}
+	}
+	return UP_PERMISSION_DENIED;
+}
+
+static int
+scope_add(ud_strv *scope, const ud_strv *orgs)
+{
+	for (size_t i = 0; i < orgs->n; i++) {
+		if (!ud_strv_has(scope, orgs->v[i]) &&
+		    ud_strv_push(scope, orgs->v[i]) != 0) {
+			return UP_INTERNAL;
+		}
 	}
 	return 0;
 }
 
 int
-ud_authz_can_grant(const ud_user *actor, const ud_strv *old_roles,
-		   const ud_strv *new_roles, const char **why)
+ud_authz_list_scope(ud_authz *a, const up_method *m, bool *all, ud_strv *scope)
 {
-	int mine = user_rank(actor);
+	int rc;
 
-	for (int pass = 0; pass < 2; pass++) {
-		const ud_strv *a = pass == 0 ? new_roles : old_roles;
-		const ud_strv *b = pass == 0 ? old_roles : new_roles;
-		for (size_t i = 0; i < a->n; i++) {
-			const char *r = a->v[i];
-			if (!ud_strv_has(b, r) && role_rank(r) > mine) {
-				*why =
-				    "You cannot grant or remove a role above "
-				    "your own.";
-				return UP_PERMISSION_DENIED;
+	*all = false;
+	for (size_t i = 0; i < m->n_rules && !*all; i++) {
+		const up_rule *r = &m->rules[i];
+		const ud_strv *below;
+
+		if (r->aspect != USERS__V1__ASPECT__CALL ||
+		    !actor_matches(a->actor, r)) {
+			continue;
+		}
+		if (r->when == 0) {
+			*all = true;
+		} else if (r->when == UP_COND(TARGET_IN_SCOPE) ||
+			   r->when == UP_COND(ORG_IN_SCOPE)) {
+			rc = reaches_below(a->actor, r)
+				 ? subtree(a, &below)
+				 : (below = &a->actor->org_ids, 0);
+			if (rc != 0 || (rc = scope_add(scope, below)) != 0) {
+				return rc;
 			}
 		}
 	}
 	return 0;
+}
+
+static const char *
+refusal(Users__V1__Aspect aspect)
+{
+	switch (aspect) {
+	case USERS__V1__ASPECT__PROFILE:
+		return "You may not change this user's names.";
+	case USERS__V1__ASPECT__EMAIL:
+		return "You may not change this user's email address.";
+	case USERS__V1__ASPECT__PASSWORD:
+		return "You may not change this user's password.";
+	case USERS__V1__ASPECT__ROLES:
+		return "You may not change these roles of this user.";
+	case USERS__V1__ASPECT__MEMBERSHIPS:
+		return "You may not change these organizations of this user.";
+	case USERS__V1__ASPECT__CALL:
+	default:
+		return "You may not do this to this user or organization.";
+	}
+}
+
+int
+ud_call_allow(ud_call *c, ud_authz *a, Users__V1__Aspect aspect,
+	      const ud_authz_subject *s)
+{
+	int rc = ud_authz_check(a, c->method, aspect, s);
+
+	if (rc == UP_PERMISSION_DENIED) {
+		return ud_call_fail(c, rc, "Forbidden", refusal(aspect));
+	}
+	return rc == 0 ? 0 : ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
 }
 
 bool

@@ -2,9 +2,8 @@
  * handlers_org.c - CreateOrganization, GetOrganization, ListOrganizations,
  * AddOrganizationMember and RemoveOrganizationMember.
  *
- * Unlimited actors (Admin, SystemAdministrator) see and change every
- * organization; everyone else sees the organizations of their scope
- * (their own, and for a TenantAdmin all below them) and changes only those.
+ * Who sees and changes which organization is the policy's (authz.h): a
+ * call asks for its aspect with the organization it names.
  */
 #include <stddef.h>
 #include <stdlib.h>
@@ -28,25 +27,19 @@ org_failed(ud_call *c, int rc)
 	return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
 }
 
-/* 0 when the actor's scope holds org (or the actor is unlimited). */
+/* The policy on a call that names org (NULL: none): 0 or the status. */
 static int
-in_scope(ud_call *c, ud_store_conn *conn, const char *org)
+allow_org(ud_call *c, ud_store_conn *conn, const char *org)
 {
-	ud_strv scope = {0};
-	bool ok;
+	ud_authz_subject s = {0};
+	ud_authz az;
 	int rc;
 
-	if (ud_authz_unlimited(&c->actor)) {
-		return 0;
-	}
-	if ((rc = ud_authz_scope(conn, &c->actor, &scope)) != 0) {
-		return org_failed(c, rc);
-	}
-	ok = ud_strv_has(&scope, org);
-	ud_strv_fini(&scope);
-	return ok ? 0
-		  : ud_call_fail(c, UP_PERMISSION_DENIED, "Forbidden",
-				 "The organization is outside your scope.");
+	s.org = org;
+	ud_authz_init(&az, conn, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	ud_authz_fini(&az);
+	return rc;
 }
 
 static int
@@ -70,7 +63,7 @@ create_org_write(ud_store_conn *conn, void *arg)
 	ud_org *o = c->op;
 	int rc;
 
-	if (o->parent_id != NULL && (rc = in_scope(c, conn, o->parent_id))) {
+	if ((rc = allow_org(c, conn, o->parent_id)) != 0) {
 		return rc;
 	}
 	rc = ud_store_org_insert(conn, o);
@@ -114,12 +107,6 @@ create_org(ud_call *c)
 		return ud_err_invalid(c, "ParentId", "InvalidId",
 				      "is not a valid organization id.");
 	}
-	if ((r->parent_id == NULL || r->parent_id[0] == '\0') &&
-	    !ud_authz_unlimited(&c->actor)) {
-		return ud_call_fail(c, UP_PERMISSION_DENIED, "Forbidden",
-				    "Only a SystemAdministrator creates "
-				    "top-level organizations.");
-	}
 	if ((o = calloc(1, sizeof(*o))) == NULL) {
 		return UP_INTERNAL;
 	}
@@ -152,7 +139,7 @@ get_org(ud_call *c)
 	if ((rc = respond_org(c, c->reader, id)) != 0) {
 		return rc;
 	}
-	return in_scope(c, c->reader, id);
+	return allow_org(c, c->reader, id);
 }
 
 static int
@@ -163,8 +150,10 @@ list_orgs(ud_call *c)
 	Users__V1__ListOrganizationsResponse *resp;
 	ud_strv scope = {0};
 	ud_org *orgs = NULL;
+	ud_authz az;
 	size_t n = 0;
 	int64_t total = 0;
+	bool all = false;
 	char parent[33];
 	int32_t skip = r->has_skip ? r->skip : 0;
 	int32_t take = (r->has_take && r->take > 0) ? r->take : TAKE_DEFAULT;
@@ -179,15 +168,16 @@ list_orgs(ud_call *c)
 		return ud_err_invalid(c, "ParentId", "InvalidId",
 				      "is not a valid organization id.");
 	}
-	if (!ud_authz_unlimited(&c->actor) &&
-	    (rc = ud_authz_scope(c->reader, &c->actor, &scope)) != 0) {
-		return org_failed(c, rc);
+	ud_authz_init(&az, c->reader, &c->actor);
+	rc = ud_authz_list_scope(&az, c->method, &all, &scope);
+	ud_authz_fini(&az);
+	if (rc == 0) {
+		rc = ud_store_org_list(
+		    c->reader,
+		    (r->parent_id != NULL && r->parent_id[0] != '\0') ? parent
+								      : NULL,
+		    all ? NULL : &scope, skip, take, &orgs, &n, &total);
 	}
-	rc = ud_store_org_list(
-	    c->reader,
-	    (r->parent_id != NULL && r->parent_id[0] != '\0') ? parent : NULL,
-	    ud_authz_unlimited(&c->actor) ? NULL : &scope, skip, take, &orgs,
-	    &n, &total);
 	ud_strv_fini(&scope);
 	if (rc != 0) {
 		return org_failed(c, rc);
@@ -230,7 +220,9 @@ member_write(ud_store_conn *conn, void *arg)
 	bool add = c->req->descriptor ==
 		   &users__v1__add_organization_member__descriptor;
 	Users__V1__OrganizationMemberResponse *resp;
-	const char *why = NULL;
+	ud_authz_subject s = {0};
+	ud_strv changed = {0};
+	ud_authz az;
 	char org[33];
 	int rc;
 
@@ -242,14 +234,19 @@ member_write(ud_store_conn *conn, void *arg)
 			   ? ud_call_fail(c, rc, "NotFound", "User not found.")
 			   : org_failed(c, rc);
 	}
-	if ((rc = in_scope(c, conn, org)) != 0) {
-		return rc;
+	/* The change is the one organization, whether or not the user is
+	 * a member already. */
+	if (ud_strv_push(&changed, org) != 0) {
+		return UP_INTERNAL;
 	}
-	if ((rc = ud_authz_can_manage(conn, &c->actor, &c->target, &why)) !=
-	    0) {
-		return rc == UP_PERMISSION_DENIED
-			   ? ud_call_fail(c, rc, "Forbidden", why)
-			   : org_failed(c, rc);
+	s.target = &c->target;
+	s.orgs_changed = &changed;
+	ud_authz_init(&az, conn, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__MEMBERSHIPS, &s);
+	ud_authz_fini(&az);
+	ud_strv_fini(&changed);
+	if (rc != 0) {
+		return rc;
 	}
 	rc = add ? ud_store_member_add(conn, org, c->target.id)
 		 : ud_store_member_remove(conn, org, c->target.id);

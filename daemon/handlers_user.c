@@ -5,8 +5,11 @@
  * Reads run on the worker. Writes re-read their target inside the write
  * function (on the writer, within the group commit) and make every
  * target-dependent decision there, so a decision and its write see the
- * same record.
+ * same record. Every decision is the policy's (authz.h): a handler says
+ * what the call touches (the aspects: names, email, password, roles,
+ * organizations) and on whom, and asks for each.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,12 +20,6 @@
 
 #define TAKE_DEFAULT 50
 #define TAKE_MAX     1000
-
-static int
-forbid(ud_call *c, const char *why)
-{
-	return ud_call_fail(c, UP_PERMISSION_DENIED, "Forbidden", why);
-}
 
 static int
 not_found(ud_call *c)
@@ -112,6 +109,70 @@ check_password(ud_call *c, const char *field, const char *pw)
 	return 0;
 }
 
+/*
+ * The members of a set that are not in the other, both ways (what a change
+ * of roles or organizations adds or removes), into out.
+ */
+static int
+set_changes(const ud_strv *before, const ud_strv *after, ud_strv *out)
+{
+	for (int pass = 0; pass < 2; pass++) {
+		const ud_strv *a = pass == 0 ? before : after;
+		const ud_strv *b = pass == 0 ? after : before;
+		for (size_t i = 0; i < a->n; i++) {
+			if (!ud_strv_has(b, a->v[i]) &&
+			    ud_strv_push(out, a->v[i]) != 0) {
+				return UP_INTERNAL;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Whether a new value (NULL: not given) changes a stored one. */
+static bool
+text_changes(const char *stored, const char *given)
+{
+	return given != NULL && strcmp(stored ? stored : "", given) != 0;
+}
+
+/* The same for a field that a PUT replaces: absent clears it. */
+static bool
+text_replaces(const char *stored, const char *given)
+{
+	return strcmp(stored ? stored : "", given ? given : "") != 0;
+}
+
+/*
+ * The superuser role is never taken from its last active holder, by a
+ * change of roles or a delete (the policy's one invariant; the rules
+ * alone cannot see a race of two such writes). t is the stored target.
+ */
+static int
+keep_superuser(ud_call *c, ud_store_conn *conn, const ud_user *t)
+{
+	const char *su = up_superuser_role();
+	char msg[160];
+	int64_t n = 0;
+	int rc;
+
+	if (t->disabled || !ud_strv_has(&t->roles, su)) {
+		return 0;
+	}
+	if ((rc = ud_store_role_holders(conn, su, &n)) != 0) {
+		return store_failed(c, rc);
+	}
+	if (n > 1) {
+		return 0;
+	}
+	snprintf(msg, sizeof(msg),
+		 "The last active %s can neither lose the role nor be "
+		 "deleted.",
+		 su);
+	return ud_call_fail(c, UP_FAILED_PRECONDITION, "FailedPrecondition",
+			    msg);
+}
+
 /* ------------------------------------------------------------------------
  * NewUser
  */
@@ -153,7 +214,10 @@ static int
 new_user(ud_call *c)
 {
 	const Users__V1__NewUser *r = (const Users__V1__NewUser *)c->req;
+	bool has_org = r->account_id != NULL && r->account_id[0] != '\0';
+	ud_authz_subject s = {0};
 	ud_user existing = {0};
+	ud_authz az;
 	char org[33];
 	int rc = 0;
 
@@ -165,31 +229,20 @@ new_user(ud_call *c)
 	}
 	rc = check_password(c, "Password", r->password) ? UP_INVALID_ARGUMENT
 							: rc;
-	if (r->account_id != NULL && r->account_id[0] != '\0') {
+	if (has_org) {
 		rc = check_guid(c, "AccountId", r->account_id, org)
 			 ? UP_INVALID_ARGUMENT
 			 : rc;
-	} else if (!ud_authz_unlimited(&c->actor)) {
-		rc = rc ? rc
-			: forbid(c, "You may only create users in one of "
-				    "your organizations: give AccountId.");
 	}
 	if (rc != 0) {
 		return rc;
 	}
-	if (r->account_id != NULL && r->account_id[0] != '\0' &&
-	    !ud_authz_unlimited(&c->actor)) {
-		ud_strv scope = {0};
-		bool ok;
-		if ((rc = ud_authz_scope(c->reader, &c->actor, &scope)) != 0) {
-			return store_failed(c, rc);
-		}
-		ok = ud_strv_has(&scope, org);
-		ud_strv_fini(&scope);
-		if (!ok) {
-			return forbid(c, "You may only create users in your "
-					 "organizations.");
-		}
+	s.org = has_org ? org : NULL;
+	ud_authz_init(&az, c->reader, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	ud_authz_fini(&az);
+	if (rc != 0) {
+		return rc;
 	}
 	/* A cheap early answer for a taken email; the insert decides. */
 	rc = ud_store_user_by_email(c->reader, r->email_address, &existing);
@@ -206,11 +259,10 @@ new_user(ud_call *c)
 	c->password = ud_dup(r->password);
 	if (c->target.email == NULL || c->target.first_name == NULL ||
 	    c->target.last_name == NULL || c->password == NULL ||
-	    (r->account_id != NULL && r->account_id[0] != '\0' &&
-	     ud_strv_push(&c->target.org_ids, org) != 0)) {
+	    (has_org && ud_strv_push(&c->target.org_ids, org) != 0)) {
 		return UP_INTERNAL;
 	}
-	if (c->target.org_ids.n > 0) {
+	if (has_org) {
 		c->target.primary_org_id = ud_dup(org);
 	}
 	rc = ud_call_hash(c, new_user_hashed);
@@ -221,77 +273,122 @@ new_user(ud_call *c)
  * PatchUser
  */
 
+/* The organizations of a request, normalised (checked by patch_user). */
+static int
+orgs_from(ud_strv *out, char *const *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		char g[33];
+		if (ud_guid_parse(v[i], g) != 0) {
+			return UP_INVALID_ARGUMENT;
+		}
+		if (!ud_strv_has(out, g) && ud_strv_push(out, g) != 0) {
+			return UP_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+/* What a change of a user touches. */
+typedef struct change {
+	bool profile, email, password;
+	ud_strv roles; /* added or removed */
+	ud_strv orgs;
+} change;
+
+static void
+change_fini(change *ch)
+{
+	ud_strv_fini(&ch->roles);
+	ud_strv_fini(&ch->orgs);
+}
+
+/*
+ * Asks the policy for each aspect a change of t touches, in one order:
+ * the call, then names, email, password, roles, organizations; then the
+ * invariant of the superuser role. 0 or the call's status.
+ */
+static int
+allow_change(ud_call *c, ud_store_conn *conn, const ud_user *t,
+	     const change *ch)
+{
+	ud_authz_subject s = {0};
+	ud_authz az;
+	int rc;
+
+	s.target = t;
+	s.roles_changed = &ch->roles;
+	s.orgs_changed = &ch->orgs;
+	ud_authz_init(&az, conn, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	if (rc == 0 && ch->profile) {
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__PROFILE, &s);
+	}
+	if (rc == 0 && ch->email) {
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__EMAIL, &s);
+	}
+	if (rc == 0 && ch->password) {
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__PASSWORD, &s);
+	}
+	if (rc == 0 && ch->roles.n > 0) {
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__ROLES, &s);
+	}
+	if (rc == 0 && ch->orgs.n > 0) {
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__MEMBERSHIPS, &s);
+	}
+	ud_authz_fini(&az);
+	if (rc == 0 && ud_strv_has(&ch->roles, up_superuser_role())) {
+		rc = keep_superuser(c, conn, t);
+	}
+	return rc;
+}
+
 static int
 patch_user_write(ud_store_conn *conn, void *arg)
 {
 	ud_call *c = arg;
 	const Users__V1__PatchUser *r = (const Users__V1__PatchUser *)c->req;
 	ud_user *t = &c->target;
-	const char *why = NULL;
-	bool bump = false, set_orgs = false;
+	ud_strv roles = {0}, orgs = {0};
+	change ch = {0};
 	int64_t id = ud_parse_user_id(r->user_id);
+	unsigned sets = 0;
 	int rc;
 
 	ud_user_fini(t);
 	if ((rc = ud_store_user_get(conn, id, t)) != 0) {
 		return store_failed(c, rc);
 	}
-	if ((rc = ud_authz_can_manage(conn, &c->actor, t, &why)) != 0) {
-		return rc == UP_PERMISSION_DENIED ? forbid(c, why)
-						  : store_failed(c, rc);
+	if (r->roles != NULL &&
+	    ((rc = roles_from(&roles, r->roles->items, r->roles->n_items)) !=
+		 0 ||
+	     (rc = set_changes(&t->roles, &roles, &ch.roles)) != 0)) {
+		goto out;
 	}
-	if (r->roles != NULL) {
-		ud_strv roles = {0};
-		if (roles_from(&roles, r->roles->items, r->roles->n_items) !=
-			0 ||
-		    ud_authz_can_grant(&c->actor, &t->roles, &roles, &why) !=
-			0) {
-			ud_strv_fini(&roles);
-			return why ? forbid(c, why) : UP_INTERNAL;
-		}
-		bump = roles.n != t->roles.n;
-		for (size_t i = 0; !bump && i < roles.n; i++) {
-			bump = !ud_strv_has(&t->roles, roles.v[i]);
-		}
+	if (r->account_ids != NULL &&
+	    ((rc = orgs_from(&orgs, r->account_ids->items,
+			     r->account_ids->n_items)) != 0 ||
+	     (rc = set_changes(&t->org_ids, &orgs, &ch.orgs)) != 0)) {
+		goto out;
+	}
+	ch.profile = text_changes(t->first_name, r->first_name) ||
+		     text_changes(t->last_name, r->last_name);
+	ch.password = c->hash != NULL;
+	if ((rc = allow_change(c, conn, t, &ch)) != 0) {
+		goto out;
+	}
+	if (ch.roles.n > 0) {
 		ud_strv_fini(&t->roles);
 		t->roles = roles;
+		roles = (ud_strv){0};
+		sets |= UD_SET_ROLES;
 	}
-	if (r->account_ids != NULL) {
-		ud_strv orgs = {0}, scope = {0};
-		bool unlimited = ud_authz_unlimited(&c->actor);
-		if (!unlimited &&
-		    (rc = ud_authz_scope(conn, &c->actor, &scope)) != 0) {
-			return store_failed(c, rc);
-		}
-		for (size_t i = 0; i < r->account_ids->n_items; i++) {
-			char g[33];
-			ud_guid_parse(r->account_ids->items[i], g);
-			if (!unlimited && !ud_strv_has(&scope, g)) {
-				ud_strv_fini(&orgs);
-				ud_strv_fini(&scope);
-				return forbid(c, "You may only hand out "
-						 "memberships you hold.");
-			}
-			if (!ud_strv_has(&orgs, g) && ud_strv_push(&orgs, g)) {
-				rc = UP_INTERNAL;
-			}
-		}
-		/* A scoped actor neither sees nor removes the others. */
-		for (size_t i = 0; !unlimited && i < t->org_ids.n; i++) {
-			const char *g = t->org_ids.v[i];
-			if (!ud_strv_has(&scope, g) && !ud_strv_has(&orgs, g) &&
-			    ud_strv_push(&orgs, g) != 0) {
-				rc = UP_INTERNAL;
-			}
-		}
-		ud_strv_fini(&scope);
+	if (ch.orgs.n > 0) {
 		ud_strv_fini(&t->org_ids);
 		ud_strv_fini(&t->org_names);
 		t->org_ids = orgs;
-		set_orgs = true;
-		if (rc != 0) {
-			return rc;
-		}
+		orgs = (ud_strv){0};
+		sets |= UD_SET_ORGS;
 	}
 	if (r->first_name != NULL) {
 		free(t->first_name);
@@ -305,25 +402,27 @@ patch_user_write(ud_store_conn *conn, void *arg)
 		free(t->password_hash);
 		t->password_hash = c->hash;
 		c->hash = NULL;
-		bump = true;
 	}
-	rc = ud_store_user_update(conn, t,
-				  (r->roles != NULL ? UD_SET_ROLES : 0) |
-				      (set_orgs ? UD_SET_ORGS : 0),
-				  bump);
+	/* A new password or new roles end every token of the user. */
+	rc = ud_store_user_update(conn, t, sets, ch.password || ch.roles.n > 0);
 	if (rc == UP_INVALID_ARGUMENT) {
-		return ud_err_invalid(c, "AccountIds", "NotFound",
-				      "names an account that does not exist.");
-	}
-	if (rc != 0) {
-		return store_failed(c, rc);
-	}
-	if (set_orgs) {
+		rc = ud_err_invalid(c, "AccountIds", "NotFound",
+				    "names an account that does not exist.");
+	} else if (rc != 0) {
+		rc = store_failed(c, rc);
+	} else if (sets & UD_SET_ORGS) {
 		/* the names of new memberships come from the store */
-		return respond_user_info(c, conn, t->id);
+		rc = respond_user_info(c, conn, t->id);
+	} else {
+		c->resp = (ProtobufCMessage *)ud_user_info_new(
+		    t, t->id == c->actor.id);
+		rc = c->resp != NULL ? UP_OK : UP_INTERNAL;
 	}
-	c->resp = (ProtobufCMessage *)ud_user_info_new(t, t->id == c->actor.id);
-	return c->resp != NULL ? UP_OK : UP_INTERNAL;
+out:
+	ud_strv_fini(&roles);
+	ud_strv_fini(&orgs);
+	change_fini(&ch);
+	return rc;
 }
 
 static int
@@ -347,10 +446,6 @@ patch_user(ud_call *c)
 				      "is not a valid user id.");
 	}
 	if (r->roles != NULL) {
-		if (!ud_authz_unlimited(&c->actor)) {
-			return forbid(c, "Roles can only be set by a "
-					 "SystemAdministrator.");
-		}
 		rc =
 		    check_roles(c, "Roles", r->roles->items, r->roles->n_items);
 	}
@@ -384,49 +479,34 @@ patch_user(ud_call *c)
  * GetUser, ListUsers
  */
 
-static bool
-is_scoped_admin(const ud_user *u)
-{
-	return ud_has_role(u, "Manager") || ud_has_role(u, "TenantAdmin");
-}
-
 static int
 get_user(ud_call *c)
 {
 	const Users__V1__GetUser *r = (const Users__V1__GetUser *)c->req;
 	int64_t id = ud_parse_user_id(r->user_id);
+	ud_authz_subject s = {0};
 	ud_user t = {0};
-	ud_strv scope = {0};
-	bool ok;
+	ud_authz az;
 	int rc;
 
 	if (id == 0) {
 		return ud_err_invalid(c, "UserId", "InvalidId",
 				      "is not a valid user id.");
 	}
-	if (id == c->actor.id || ud_authz_unlimited(&c->actor)) {
-		return respond_user_info(c, c->reader, id);
-	}
 	if ((rc = ud_store_user_get(c->reader, id, &t)) != 0) {
 		return store_failed(c, rc);
 	}
-	rc = is_scoped_admin(&c->actor)
-		 ? ud_authz_scope(c->reader, &c->actor, &scope)
-		 : 0;
-	ok = rc == 0 && is_scoped_admin(&c->actor) &&
-	     ud_authz_in_scope(&scope, &t);
-	ud_strv_fini(&scope);
-	if (ok) {
-		c->resp = (ProtobufCMessage *)ud_user_info_new(&t, false);
+	s.target = &t;
+	ud_authz_init(&az, c->reader, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	ud_authz_fini(&az);
+	if (rc == 0) {
+		c->resp = (ProtobufCMessage *)ud_user_info_new(
+		    &t, t.id == c->actor.id);
+		rc = c->resp != NULL ? UP_OK : UP_INTERNAL;
 	}
 	ud_user_fini(&t);
-	if (rc != 0) {
-		return store_failed(c, rc);
-	}
-	if (!ok) {
-		return forbid(c, "The user is outside your organizations.");
-	}
-	return c->resp != NULL ? UP_OK : UP_INTERNAL;
+	return rc;
 }
 
 static int
@@ -437,8 +517,10 @@ list_users(ud_call *c)
 	ud_user_filter f = {0};
 	ud_strv scope = {0};
 	ud_user *users = NULL;
+	ud_authz az;
 	size_t n = 0;
 	int64_t total = 0;
+	bool all = false;
 	char org[33];
 	int rc;
 
@@ -461,13 +543,13 @@ list_users(ud_call *c)
 	f.role = r->role;
 	f.skip = r->has_skip ? r->skip : 0;
 	f.take = (r->has_take && r->take > 0) ? r->take : TAKE_DEFAULT;
-	if (!ud_authz_unlimited(&c->actor)) {
-		if ((rc = ud_authz_scope(c->reader, &c->actor, &scope)) != 0) {
-			return store_failed(c, rc);
-		}
-		f.scope_org_ids = &scope;
+	ud_authz_init(&az, c->reader, &c->actor);
+	rc = ud_authz_list_scope(&az, c->method, &all, &scope);
+	ud_authz_fini(&az);
+	if (rc == 0) {
+		f.scope_org_ids = all ? NULL : &scope;
+		rc = ud_store_user_list(c->reader, &f, &users, &n, &total);
 	}
-	rc = ud_store_user_list(c->reader, &f, &users, &n, &total);
 	ud_strv_fini(&scope);
 	if (rc != 0) {
 		return store_failed(c, rc);
@@ -506,7 +588,8 @@ delete_user_write(ud_store_conn *conn, void *arg)
 	ud_call *c = arg;
 	const Users__V1__DeleteUser *r = (const Users__V1__DeleteUser *)c->req;
 	Users__V1__DeleteUserResponse *resp;
-	const char *why = NULL;
+	ud_authz_subject s = {0};
+	ud_authz az;
 	int64_t id = ud_parse_user_id(r->user_id);
 	int rc;
 
@@ -514,15 +597,12 @@ delete_user_write(ud_store_conn *conn, void *arg)
 	if ((rc = ud_store_user_get(conn, id, &c->target)) != 0) {
 		return store_failed(c, rc);
 	}
-	if (id == c->actor.id) {
-		return ud_call_fail(c, UP_FAILED_PRECONDITION,
-				    "FailedPrecondition",
-				    "You cannot delete yourself.");
-	}
-	if ((rc = ud_authz_can_manage(conn, &c->actor, &c->target, &why)) !=
-	    0) {
-		return rc == UP_PERMISSION_DENIED ? forbid(c, why)
-						  : store_failed(c, rc);
+	s.target = &c->target;
+	ud_authz_init(&az, conn, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	ud_authz_fini(&az);
+	if (rc != 0 || (rc = keep_superuser(c, conn, &c->target)) != 0) {
+		return rc;
 	}
 	if ((rc = ud_store_user_delete(conn, id)) != 0) {
 		return store_failed(c, rc);
@@ -563,32 +643,28 @@ update_business_user_write(ud_store_conn *conn, void *arg)
 	Users__V1__BusinessUserProfileDataResponse *resp;
 	ud_user *t = &c->target;
 	ud_strv roles = {0};
-	const char *why = NULL;
-	bool bump = false;
+	change ch = {0};
 	int rc;
 
 	ud_user_fini(t);
 	if ((rc = ud_store_user_get(conn, r->user_id, t)) != 0) {
 		return store_failed(c, rc);
 	}
-	if ((rc = ud_authz_can_manage(conn, &c->actor, t, &why)) != 0) {
-		return rc == UP_PERMISSION_DENIED ? forbid(c, why)
-						  : store_failed(c, rc);
+	if ((rc = roles_from(&roles, r->roles, r->n_roles)) != 0 ||
+	    (rc = set_changes(&t->roles, &roles, &ch.roles)) != 0) {
+		goto out;
 	}
-	if (roles_from(&roles, r->roles, r->n_roles) != 0) {
-		ud_strv_fini(&roles);
-		return UP_INTERNAL;
-	}
-	if (ud_authz_can_grant(&c->actor, &t->roles, &roles, &why) != 0) {
-		ud_strv_fini(&roles);
-		return forbid(c, why);
-	}
-	bump = roles.n != t->roles.n;
-	for (size_t i = 0; !bump && i < roles.n; i++) {
-		bump = !ud_strv_has(&t->roles, roles.v[i]);
+	ch.profile = text_changes(t->first_name, r->first_name) ||
+		     text_changes(t->last_name, r->last_name) ||
+		     text_replaces(t->phone_number, r->phone_number) ||
+		     text_replaces(t->viviot_id, r->viviot_id);
+	ch.email = text_changes(t->email, r->email);
+	if ((rc = allow_change(c, conn, t, &ch)) != 0) {
+		goto out;
 	}
 	ud_strv_fini(&t->roles);
 	t->roles = roles;
+	roles = (ud_strv){0};
 	free(t->first_name);
 	free(t->last_name);
 	free(t->email);
@@ -599,26 +675,34 @@ update_business_user_write(ud_store_conn *conn, void *arg)
 	t->email = ud_dup(r->email);
 	t->phone_number = ud_dup(r->phone_number);
 	t->viviot_id = ud_dup(r->viviot_id);
-	rc = ud_store_user_update(conn, t, UD_SET_ROLES, bump);
+	rc = ud_store_user_update(conn, t, UD_SET_ROLES, ch.roles.n > 0);
 	if (rc == UP_ALREADY_EXISTS) {
-		return ud_call_fail(c, rc, "Conflict",
-				    "A user with this email address already "
-				    "exists.");
+		rc = ud_call_fail(c, rc, "Conflict",
+				  "A user with this email address already "
+				  "exists.");
+		goto out;
 	}
 	if (rc != 0) {
-		return store_failed(c, rc);
+		rc = store_failed(c, rc);
+		goto out;
 	}
 	ud_user_fini(t);
 	if ((rc = ud_store_user_get(conn, r->user_id, t)) != 0) {
-		return store_failed(c, rc);
+		rc = store_failed(c, rc);
+		goto out;
 	}
 	if ((resp = malloc(sizeof(*resp))) == NULL) {
-		return UP_INTERNAL;
+		rc = UP_INTERNAL;
+		goto out;
 	}
 	users__v1__business_user_profile_data_response__init(resp);
 	c->resp = (ProtobufCMessage *)resp;
 	resp->data = ud_business_view_new(conn, t);
-	return resp->data != NULL ? UP_OK : UP_INTERNAL;
+	rc = resp->data != NULL ? UP_OK : UP_INTERNAL;
+out:
+	ud_strv_fini(&roles);
+	change_fini(&ch);
+	return rc;
 }
 
 static int

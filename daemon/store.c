@@ -207,6 +207,12 @@ ud_store_user_count(ud_store_conn *c)
 }
 
 int
+ud_store_role_holders(ud_store_conn *c, const char *role, int64_t *n)
+{
+	return COPS(c)->role_holders(c, role, n);
+}
+
+int
 ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 		   size_t *n, int64_t *total)
 {

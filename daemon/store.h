@@ -182,13 +182,23 @@ int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
 /* Case-insensitive lookup of the email. */
 int ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out);
 int64_t ud_store_user_count(ud_store_conn *c); /* -1 on error */
+/*
+ * How many users who may sign in (not disabled) hold role, into *n. On the
+ * writer connection of a shared store the rows counted are locked until
+ * the write's transaction ends, so that two writes that each take the role
+ * from one holder cannot both count the other.
+ */
+int ud_store_role_holders(ud_store_conn *c, const char *role, int64_t *n);
 
 typedef struct ud_user_filter {
 	const char *email_contains; /* case-insensitive substring, or NULL */
 	const char *name_contains;  /* first or last name, case-insensitive */
 	const char *org_id;         /* member of this organization */
 	const char *role;           /* holds this role (exact) */
-	/* When not NULL: only users that are members of one of these. */
+	/*
+	 * When not NULL: only users who belong to at least one organization
+	 * and all of whose organizations are among these.
+	 */
 	const ud_strv *scope_org_ids;
 	int32_t skip;
 	int32_t take;

@@ -56,6 +56,7 @@ struct ud_store_ops {
 	int (*user_get)(ud_store_conn *c, int64_t id, ud_user *out);
 	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);
 	int64_t (*user_count)(ud_store_conn *c);
+	int (*role_holders)(ud_store_conn *c, const char *role, int64_t *n);
 	int (*user_list)(ud_store_conn *c, const ud_user_filter *f,
 			 ud_user **out, size_t *n, int64_t *total);
 	int (*org_get)(ud_store_conn *c, const char *id, ud_org *out);

@@ -185,6 +185,8 @@ enum {
 	S_USER_LOCK,
 	S_USER_LOCK_EMAIL,
 	S_USER_COUNT,
+	S_ROLE_HOLDERS,
+	S_ROLE_HOLDERS_LOCK,
 	S_ORG_GET,
 	S_ORG_CHILDREN,
 	S_ORG_SUBTREE,
@@ -207,6 +209,11 @@ enum {
 	S_COUNT
 };
 
+/* The holders of a role who may sign in (ud_store_role_holders). */
+#define ROLE_HOLDERS                                                           \
+	"SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id"       \
+	" WHERE r.role = $1 AND NOT u.disabled"
+
 static const char *const stmt_sql[S_COUNT] = {
     [S_USER_GET] =
 	"SELECT " USER_COLS " FROM users u" USER_ORGS " WHERE u.id = $1",
@@ -217,6 +224,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_LOCK_EMAIL] = "SELECT id FROM users WHERE " EMAIL_KEY
 			  " = lower($1 COLLATE \"C\") FOR UPDATE",
     [S_USER_COUNT] = "SELECT count(*) FROM users",
+    [S_ROLE_HOLDERS] = ROLE_HOLDERS,
+    [S_ROLE_HOLDERS_LOCK] = ROLE_HOLDERS " FOR UPDATE OF u",
     [S_ORG_GET] = "SELECT " ORG_COLS " FROM organizations o WHERE o.id = $1",
     [S_ORG_CHILDREN] = "SELECT " ORG_COLS " FROM organizations o"
 		       " WHERE o.parent_id = $1 ORDER BY o.name, o.id",
@@ -1557,6 +1566,24 @@ pg_user_count(ud_store_conn *c)
 	return n;
 }
 
+static int
+pg_role_holders(ud_store_conn *c, const char *role, int64_t *n)
+{
+	params p = {0};
+	PGresult *r = NULL;
+	int rc;
+
+	*n = 0;
+	p_text(&p, role);
+	rc = run(c, c->writer ? S_ROLE_HOLDERS_LOCK : S_ROLE_HOLDERS, &p, &r,
+		 "role holders");
+	if (rc == 0) {
+		*n = PQntuples(r);
+	}
+	PQclear(r);
+	return rc;
+}
+
 /*
  * Appends s to a fixed buffer with each '#' made parameter number k; the
  * callers' buffers hold every combination.
@@ -1622,8 +1649,9 @@ user_list_sql(unsigned mask, char *sql, size_t cap)
 	}
 	if (mask & F_SCOPE) {
 		append(where, sizeof(where),
-		       " AND u.id IN (SELECT user_id FROM memberships"
-		       " WHERE org_id = ANY (#::text[]))",
+		       " AND u.id IN (SELECT user_id FROM memberships)"
+		       " AND u.id NOT IN (SELECT user_id FROM memberships"
+		       " WHERE org_id <> ALL (#::text[]))",
 		       k++);
 	}
 	snprintf(sql, cap,
@@ -2352,6 +2380,7 @@ const ud_store_ops ud_store_pg_ops = {
     .user_get = pg_user_get,
     .user_by_email = pg_user_by_email,
     .user_count = pg_user_count,
+    .role_holders = pg_role_holders,
     .user_list = pg_user_list,
     .org_get = pg_org_get,
     .org_list = pg_org_list,

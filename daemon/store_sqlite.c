@@ -139,6 +139,7 @@ enum {
 	S_USER_GET,
 	S_USER_BY_EMAIL,
 	S_USER_COUNT,
+	S_ROLE_HOLDERS,
 	S_ROLES,
 	S_PERMS,
 	S_ORGS_OF,
@@ -185,6 +186,9 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE id = ?1",
     [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users WHERE email = ?1",
     [S_USER_COUNT] = "SELECT COUNT(*) FROM users",
+    [S_ROLE_HOLDERS] = "SELECT COUNT(*) FROM user_roles r"
+		       " JOIN users u ON u.id = r.user_id"
+		       " WHERE r.role = ?1 AND u.disabled = 0",
     [S_ROLES] = "SELECT role FROM user_roles WHERE user_id = ?1"
 		" ORDER BY role",
     [S_PERMS] = "SELECT permission FROM user_dashboard_permissions"
@@ -1502,6 +1506,28 @@ sq_user_count(ud_store_conn *c)
 	return n;
 }
 
+static int
+sq_role_holders(ud_store_conn *c, const char *role, int64_t *n)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	*n = 0;
+	if ((rc = stmt(c, S_ROLE_HOLDERS, &s)) != 0 ||
+	    (rc = bind_text(s, 1, role)) != 0) {
+		done_with(s);
+		return rc;
+	}
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		*n = sqlite3_column_int64(s, 0);
+		rc = 0;
+	} else {
+		rc = fail(c->db, rc, "role holders");
+	}
+	done_with(s);
+	return rc;
+}
+
 /* A JSON array of the strings, for json_each(). */
 static int
 json_array(const ud_strv *sv, char **out)
@@ -1586,8 +1612,9 @@ user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 	}
 	if (mask & F_SCOPE) {
 		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM memberships WHERE"
-		       " org_id IN (SELECT value FROM json_each(?5)))");
+		       " AND id IN (SELECT user_id FROM memberships)"
+		       " AND id NOT IN (SELECT user_id FROM memberships WHERE"
+		       " org_id NOT IN (SELECT value FROM json_each(?5)))");
 	}
 	snprintf(sql, sizeof(sql),
 		 "SELECT " USER_COLS " FROM users%s"
@@ -2673,6 +2700,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .user_get = sq_user_get,
     .user_by_email = sq_user_by_email,
     .user_count = sq_user_count,
+    .role_holders = sq_role_holders,
     .user_list = sq_user_list,
     .org_get = sq_org_get,
     .org_list = sq_org_list,

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "google/protobuf/descriptor.pb-c.h"
+#include "policy_words.h"
 #include "users_proto.h"
 
 enum {
@@ -23,6 +24,10 @@ enum {
 	OPT_DESCRIPTION = 50003,
 	OPT_AUTH = 50004,
 	OPT_WRITES = 50005,
+	OPT_ALLOW = 50006,
+	OPT_SUPERUSER_ROLE = 50010,
+	OPT_ADMINISTRATIVE_ROLES = 50011,
+	OPT_SUBTREE_ROLES = 50012,
 	OPT_XML_NAMESPACE = 50020,
 	OPT_LIST_WRAPPER = 50021,
 	OPT_FIELD_DESCRIPTION = 50030,
@@ -41,6 +46,13 @@ static int load_rc = -1;
 
 static Google__Protobuf__FileDescriptorSet *set;
 static const char *api_name = "";
+static const char *superuser_role = "";
+/* Service-wide string lists (administrative and subtree roles). */
+typedef struct str_list {
+	char **v;
+	size_t n;
+} str_list;
+static str_list admin_roles, subtree_roles;
 static up_method *methods;
 static size_t n_methods;
 static up_message_info messages[MAX_MESSAGES];
@@ -137,6 +149,32 @@ opt_count(const ProtobufCMessage *opts, uint32_t tag)
 		n += opts->unknown_fields[i].tag == tag;
 	}
 	return n;
+}
+
+/* Every value of a repeated string option, in order. 0 or -1. */
+static int
+opt_strings(const ProtobufCMessage *opts, uint32_t tag, str_list *out)
+{
+	size_t n = opt_count(opts, tag), k = 0;
+
+	out->v = calloc(n ? n : 1, sizeof(*out->v));
+	if (out->v == NULL) {
+		return -1;
+	}
+	for (unsigned i = 0; opts != NULL && i < opts->n_unknown_fields; i++) {
+		const ProtobufCMessageUnknownField *u =
+		    &opts->unknown_fields[i];
+		const uint8_t *p;
+		size_t len;
+		if (u->tag != tag || len_payload(u, &p, &len) != 0) {
+			continue;
+		}
+		if ((out->v[k] = strndup((const char *)p, len)) == NULL) {
+			return -1;
+		}
+		out->n = ++k;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------------
@@ -344,6 +382,48 @@ add_message(const ProtobufCMessageDescriptor *d)
 	return 0;
 }
 
+/*
+ * One (allow) rule. A rule the tables cannot hold exactly (an unknown
+ * aspect or condition, no actor) fails the load: the policy is never read
+ * as more permissive than it is written.
+ */
+static int
+load_rule(up_rule *out, const uint8_t *p, size_t n)
+{
+	Users__V1__Rule *rule = users__v1__rule__unpack(NULL, n, p);
+	char **actors = NULL;
+	int rc = -1;
+
+	if (rule == NULL || rule->n_actor == 0 ||
+	    up_aspect_name(rule->aspect)[0] == '\0' ||
+	    rule->base.n_unknown_fields != 0 ||
+	    (actors = calloc(rule->n_actor, sizeof(*actors))) == NULL) {
+		goto out;
+	}
+	out->aspect = rule->aspect;
+	out->actors = (const char *const *)actors;
+	for (size_t i = 0; i < rule->n_actor; i++) {
+		if ((actors[i] = strdup(rule->actor[i])) == NULL) {
+			goto out;
+		}
+		out->n_actors = i + 1;
+	}
+	for (size_t i = 0; i < rule->n_when; i++) {
+		Users__V1__Condition c = rule->when[i];
+		if (c == USERS__V1__CONDITION__COND_NONE ||
+		    up_condition_name(c)[0] == '\0') {
+			goto out;
+		}
+		out->when |= 1u << c;
+	}
+	rc = 0;
+out:
+	if (rule != NULL) {
+		users__v1__rule__free_unpacked(rule, NULL);
+	}
+	return rc;
+}
+
 static int
 load_method(up_method *m, unsigned index,
 	    const Google__Protobuf__MethodDescriptorProto *mp)
@@ -351,17 +431,21 @@ load_method(up_method *m, unsigned index,
 	const ProtobufCMessage *o = (const ProtobufCMessage *)mp->options;
 	size_t n_routes = opt_count(o, OPT_HTTP);
 	size_t n_roles = opt_count(o, OPT_ROLES);
+	size_t n_rules = opt_count(o, OPT_ALLOW);
 	up_route *routes = calloc(n_routes ? n_routes : 1, sizeof(*routes));
 	const char **roles = calloc(n_roles ? n_roles : 1, sizeof(*roles));
-	size_t r = 0, k = 0;
+	up_rule *rules = calloc(n_rules ? n_rules : 1, sizeof(*rules));
+	size_t r = 0, k = 0, a = 0;
 
-	if (routes == NULL || roles == NULL) {
+	if (routes == NULL || roles == NULL || rules == NULL) {
 		free(routes);
 		free(roles);
+		free(rules);
 		return -1;
 	}
 	m->routes = routes;
 	m->roles = roles;
+	m->rules = rules;
 	for (unsigned i = 0; o != NULL && i < o->n_unknown_fields; i++) {
 		const ProtobufCMessageUnknownField *u = &o->unknown_fields[i];
 		const uint8_t *p;
@@ -388,10 +472,15 @@ load_method(up_method *m, unsigned index,
 			if (roles[k++] == NULL) {
 				return -1;
 			}
+		} else if (u->tag == OPT_ALLOW) {
+			if (load_rule(&rules[a++], p, n) != 0) {
+				return -1;
+			}
 		}
 	}
 	m->n_routes = r;
 	m->n_roles = k;
+	m->n_rules = a;
 	m->index = index;
 	m->desc = &users__v1__user_service__descriptor.methods[index];
 	m->description = opt_string(o, OPT_DESCRIPTION);
@@ -428,11 +517,22 @@ load(void)
 	if (sp == NULL || sp->n_method != sd->n_methods) {
 		return;
 	}
-	char *an =
-	    opt_string((const ProtobufCMessage *)sp->options, OPT_API_NAME);
+	const ProtobufCMessage *so = (const ProtobufCMessage *)sp->options;
+	char *an = opt_string(so, OPT_API_NAME);
+	char *su = opt_string(so, OPT_SUPERUSER_ROLE);
 	if (an != NULL) {
 		api_name = an;
 	}
+	if (su != NULL) {
+		superuser_role = su;
+	}
+	if (opt_strings(so, OPT_ADMINISTRATIVE_ROLES, &admin_roles) != 0 ||
+	    opt_strings(so, OPT_SUBTREE_ROLES, &subtree_roles) != 0) {
+		return;
+	}
+	up_policy_words_init(superuser_role,
+			     (const char *const *)subtree_roles.v,
+			     subtree_roles.n);
 	methods = calloc(sd->n_methods, sizeof(*methods));
 	if (methods == NULL) {
 		return;
@@ -529,4 +629,45 @@ up_enum_as_number(const ProtobufCEnumDescriptor *e)
 		}
 	}
 	return false;
+}
+
+const char *
+up_superuser_role(void)
+{
+	return superuser_role;
+}
+
+size_t
+up_administrative_role_count(void)
+{
+	return load_rc == 0 ? admin_roles.n : 0;
+}
+
+const char *
+up_administrative_role_at(size_t i)
+{
+	return (load_rc == 0 && i < admin_roles.n) ? admin_roles.v[i] : NULL;
+}
+
+static bool
+str_list_has(const str_list *l, const char *s)
+{
+	for (size_t i = 0; load_rc == 0 && s != NULL && i < l->n; i++) {
+		if (strcmp(l->v[i], s) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+bool
+up_role_is_administrative(const char *role)
+{
+	return str_list_has(&admin_roles, role);
+}
+
+bool
+up_role_reaches_below(const char *role)
+{
+	return str_list_has(&subtree_roles, role);
 }

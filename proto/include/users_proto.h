@@ -70,6 +70,20 @@ typedef struct up_route {
 	const char *path;   /* "/users/{userId}" */
 } up_route;
 
+/*
+ * One rule of the policy: an aspect of the operation is allowed for a
+ * caller who passes one of the actor roles ("*": any authenticated caller)
+ * when every condition in `when` holds (options.proto, "Who may do what").
+ */
+typedef struct up_rule {
+	Users__V1__Aspect aspect;
+	const char *const *actors;
+	size_t n_actors;
+	uint32_t when; /* bit (1u << Users__V1__Condition) per condition */
+} up_rule;
+
+#define UP_COND(c) (1u << USERS__V1__CONDITION__##c)
+
 typedef struct up_method {
 	const ProtobufCMethodDescriptor *desc; /* name, input, output */
 	unsigned index;                        /* in the service descriptor */
@@ -78,8 +92,10 @@ typedef struct up_method {
 	size_t n_routes;
 	const char *const *roles; /* any of them; empty: authenticated only */
 	size_t n_roles;
-	bool auth_none; /* open to anonymous callers */
-	bool writes;    /* changes the store */
+	bool auth_none;       /* open to anonymous callers */
+	bool writes;          /* changes the store */
+	const up_rule *rules; /* the policy's rules, in users.proto's order */
+	size_t n_rules;
 } up_method;
 
 typedef struct up_field_info {
@@ -120,6 +136,35 @@ const up_field_info *up_field_info_of(const ProtobufCMessageDescriptor *d,
 				      const ProtobufCFieldDescriptor *f);
 /* Whether an enum is written as numbers on the wire. */
 bool up_enum_as_number(const ProtobufCEnumDescriptor *e);
+
+/* ------------------------------------------------------------------------
+ * The policy's service-wide part (users.proto's service options).
+ */
+
+/* The role that passes every role check ("Admin"). */
+const char *up_superuser_role(void);
+/* The administrative roles, in users.proto's order. */
+size_t up_administrative_role_count(void);
+const char *up_administrative_role_at(size_t i);
+bool up_role_is_administrative(const char *role);
+/* Whether a rule naming this role reaches below the caller's orgs. */
+bool up_role_reaches_below(const char *role);
+
+/* Short names: "call", "profile", ...; "themselves", ... ("" unknown). */
+const char *up_aspect_name(Users__V1__Aspect a);
+/* What the aspect covers, for people: "names and phone number". */
+const char *up_aspect_label(Users__V1__Aspect a);
+const char *up_condition_name(Users__V1__Condition c);
+/* The condition for people: "all of whose organizations are in scope". */
+const char *up_condition_text(Users__V1__Condition c);
+/*
+ * The rule for people, e.g. "Manager: another user, who holds no
+ * administrative role, all of whose organizations are in scope", into buf
+ * (always NUL-terminated). Returns the length it needed, as snprintf.
+ */
+size_t up_rule_text(const up_rule *r, char *buf, size_t size);
+/* One sentence on scope and the superuser, for the pages' legends. */
+const char *up_policy_legend(void);
 
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];

@@ -354,7 +354,56 @@ test_get_list_delete(void)
 	CHECK_INT(delete_user(&mgr, gone), UP_OK);
 	CHECK_INT(get_user(&admin, gone), UP_NOT_FOUND);
 	CHECK_INT(delete_user(&sys_, admin.id), UP_PERMISSION_DENIED);
-	CHECK_INT(delete_user(&admin, admin.id), UP_FAILED_PRECONDITION);
+	/* Nobody deletes themselves. */
+	CHECK_INT(delete_user(&admin, admin.id), UP_PERMISSION_DENIED);
+}
+
+/*
+ * The takeovers a review found, each through the documented API with an
+ * ordinary administrator's account: all refused.
+ */
+static void
+test_escalations(void)
+{
+	struct actor peer = {"peer-mgr@example.com", "", NULL};
+	struct actor both = {"both@example.com", "", NULL};
+	const char *r_mgr[] = {"Manager"};
+	const char *in_ab[] = {org_a, org_b};
+
+	CHECK_INT(new_user(&admin, peer.email, org_a, peer.id), UP_OK);
+	CHECK_INT(patch(&admin, peer.id, NULL, r_mgr, 1, NULL, 0, NULL), UP_OK);
+	CHECK_INT(new_user(&admin, both.email, org_a, both.id), UP_OK);
+	CHECK_INT(patch(&admin, both.id, NULL, NULL, 0, in_ab, 2, NULL), UP_OK);
+
+	/* Equal rank is no protection: a Manager resets neither a
+	 * TenantAdmin's password nor another Manager's, in their own org. */
+	CHECK_INT(patch(&mgr, tadm.id, NULL, NULL, 0, NULL, 0, "taken-over-1"),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(patch(&mgr, peer.id, NULL, NULL, 0, NULL, 0, "taken-over-1"),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(delete_user(&mgr, peer.id), UP_PERMISSION_DENIED);
+	CHECK_INT(login(&tadm, PW), UP_OK);
+	CHECK_INT(login(&peer, PW), UP_OK);
+	/* A user who is also in another tenant's organization is not the
+	 * Manager's to reset, edit or delete. */
+	CHECK_INT(patch(&mgr, both.id, NULL, NULL, 0, NULL, 0, "taken-over-1"),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(patch(&mgr, both.id, "X", NULL, 0, NULL, 0, NULL),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(delete_user(&mgr, both.id), UP_PERMISSION_DENIED);
+	CHECK_INT(login(&both, PW), UP_OK);
+	/* Self-escalation: a TenantAdmin cannot add Manager to their own
+	 * roles through PUT /user, nor a Manager through PATCH. */
+	CHECK_INT(update_business(&tadm, tadm.id, tadm.email, "Manager"),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(patch(&mgr, mgr.id, NULL, r_mgr, 1, NULL, 0, NULL), UP_OK);
+	{
+		const char *more[] = {"Manager", "TenantAdmin"};
+		CHECK_INT(patch(&mgr, mgr.id, NULL, more, 2, NULL, 0, NULL),
+			  UP_PERMISSION_DENIED);
+	}
+	free(peer.token);
+	free(both.token);
 }
 
 static void
@@ -460,6 +509,7 @@ main(void)
 	test_patch_user();
 	test_update_business_user();
 	test_get_list_delete();
+	test_escalations();
 	test_token_revocation();
 	test_replay();
 	test_lockout();

@@ -166,6 +166,13 @@ fn_user_update(ud_store_conn *c, void *arg)
 	return ud_store_user_update(c, a->u, a->sets, a->bump);
 }
 
+/* Counts the Managers on the writer connection (role rows locked). */
+static int
+fn_role_holders(ud_store_conn *c, void *arg)
+{
+	return ud_store_role_holders(c, "Manager", arg);
+}
+
 static int
 fn_user_delete(ud_store_conn *c, void *arg)
 {
@@ -1551,13 +1558,45 @@ test_filters(void)
 		LIST(f, 0, 0);
 	}
 	{
+		/* Holders of a role who may sign in: a disabled one is not
+		 * counted, on a reader and on the writer alike. */
+		ud_user got = {0};
+		int64_t n = -1;
+		CHECK_INT(ud_store_role_holders(r, "Manager", &n), 0);
+		CHECK_INT(n, 2);
+		CHECK_INT(ud_store_role_holders(r, "Nobody", &n), 0);
+		CHECK_INT(n, 0);
+		CHECK_INT(ud_store_user_get(r, u3, &got), 0);
+		got.disabled = true;
+		{
+			update_args ua = {.u = &got, .sets = 0};
+			CHECK_INT(ud_store_write_sync(st, fn_user_update, &ua),
+				  0);
+		}
+		CHECK_INT(ud_store_role_holders(r, "Manager", &n), 0);
+		CHECK_INT(n, 1);
+		CHECK_INT(ud_store_write_sync(st, fn_role_holders, &n), 0);
+		CHECK_INT(n, 1);
+		got.disabled = false;
+		{
+			update_args ua = {.u = &got, .sets = 0};
+			CHECK_INT(ud_store_write_sync(st, fn_user_update, &ua),
+				  0);
+		}
+		ud_user_fini(&got);
+	}
+	{
 		ud_strv scope = {0}, none = {0};
 		ud_user_filter f = {.scope_org_ids = &scope};
+		/* Only users all of whose organizations are in scope: u4
+		 * (in c and d) is out while d is; u5 (none) always is. */
 		ud_strv_push(&scope, b);
 		ud_strv_push(&scope, c);
-		LIST(f, 2, 0, u2, u4);
-		f.role = "Manager";
 		LIST(f, 1, 0, u2);
+		ud_strv_push(&scope, d);
+		LIST(f, 3, 0, u2, u3, u4);
+		f.role = "Manager";
+		LIST(f, 2, 0, u2, u3);
 		f.role = NULL;
 		f.scope_org_ids = &none;
 		LIST(f, 0, 0);
