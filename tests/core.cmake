@@ -9,6 +9,7 @@ target_link_libraries(test_token_cache PRIVATE ud_core)
 # client.cmake).
 if(COMMAND users_integration_test)
 	users_integration_test(test_authz)
+	users_integration_test(test_policy)
 	users_integration_test(test_tls)
 	users_integration_test(test_rpc ud_store ${NNG_LIB})
 endif()
