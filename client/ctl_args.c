@@ -141,6 +141,10 @@ static const ctl_command commands[] = {
      "Make user USER a member of organization ORG."},
     {"member", "remove", "RemoveOrganizationMember", 0, 2,
      "member remove ORG USER", "Remove user USER from organization ORG."},
+    {"policy", NULL, NULL, 0, 0, "policy",
+     "Print who may do what: the policy usersd applies, from the "
+     "contract this program was built with, as a Markdown table. Needs no "
+     "daemon."},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))

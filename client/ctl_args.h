@@ -20,7 +20,7 @@
 typedef struct ctl_command {
 	const char *group;  /* "user"; "login" */
 	const char *name;   /* "create"; NULL for login */
-	const char *method; /* the RPC, "NewUser" */
+	const char *method; /* the RPC, "NewUser"; NULL: none (offline) */
 	uint32_t opts;      /* command options allowed (1u << ctl option id) */
 	unsigned n_pos;     /* positional arguments it takes */
 	const char *synopsis;

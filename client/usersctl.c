@@ -465,6 +465,13 @@ main(int argc, char **argv)
 		ctl_usage(stdout, &a);
 		return EXIT_OK;
 	}
+	if (a.cmd->method == NULL) {
+		/* usersctl policy: the contract's own words, no daemon */
+		return up_meta_load() == 0 && up_policy_markdown(stdout) == 0 &&
+			       fflush(stdout) == 0
+			   ? EXIT_OK
+			   : EXIT_REFUSED;
+	}
 	o.urls = a.n_urls > 0 ? a.urls : default_urls;
 	o.n_urls = a.n_urls > 0 ? a.n_urls : 1;
 	o.deadline_ms = a.deadline_ms;

@@ -608,6 +608,56 @@ media_type(const gw_codec *c, char *buf, size_t size)
 	return buf;
 }
 
+/*
+ * Who may do what the operation does: a row per aspect the policy names,
+ * each of its rules in words (the same rules the daemon applies).
+ */
+static int
+policy_table(gw_buf *out, const up_method *m)
+{
+	char text[512];
+
+	if (m->n_rules == 0) {
+		return 0;
+	}
+	if (gw_buf_puts(out,
+			"<div class=\"scroll\"><table class=\"policy\">"
+			"<thead><tr><th>Who may do what</th>"
+			"<th>Allowed for</th></tr></thead><tbody>\n") != 0) {
+		return -1;
+	}
+	for (int a = USERS__V1__ASPECT__CALL;
+	     a <= USERS__V1__ASPECT__MEMBERSHIPS; a++) {
+		bool first = true;
+
+		for (size_t i = 0; i < m->n_rules; i++) {
+			if ((int)m->rules[i].aspect != a) {
+				continue;
+			}
+			up_rule_text(&m->rules[i], text, sizeof(text));
+			if ((first &&
+			     (gw_buf_puts(out, "<tr><th>") != 0 ||
+			      gw_meta_put_html(out, up_aspect_label(a)) != 0 ||
+			      gw_buf_puts(out, "</th><td>") != 0)) ||
+			    (!first && gw_buf_puts(out, "<br>") != 0) ||
+			    gw_meta_put_html(out, text) != 0) {
+				return -1;
+			}
+			first = false;
+		}
+		if (!first && gw_buf_puts(out, "</td></tr>\n") != 0) {
+			return -1;
+		}
+	}
+	if (gw_buf_puts(out, "</tbody></table></div>\n<p class=\"legend\">") !=
+		0 ||
+	    gw_meta_put_html(out, up_policy_legend()) != 0 ||
+	    gw_buf_puts(out, "</p>\n") != 0) {
+		return -1;
+	}
+	return 0;
+}
+
 static int
 samples(gw_buf *out, const up_method *m, const char *fmt)
 {
@@ -765,7 +815,8 @@ gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out)
 			goto out;
 		}
 	}
-	if (gw_buf_puts(out, "<p>The following routes are available for this "
+	if (policy_table(out, m) != 0 ||
+	    gw_buf_puts(out, "<p>The following routes are available for this "
 			     "service:</p>\n<div class=\"scroll\"><table>"
 			     "<tbody>\n") != 0) {
 		goto out;

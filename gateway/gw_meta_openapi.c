@@ -300,6 +300,59 @@ parameter(gw_buf *out, const ProtobufCMessageDescriptor *d,
 	return 0;
 }
 
+/*
+ * x-policy: the operation's rules (who may do what, to whom) as the daemon
+ * applies them, each with its aspect, actors, conditions and sentence.
+ */
+static int
+policy(gw_buf *out, const up_method *m)
+{
+	char text[512];
+
+	if (m->n_rules == 0) {
+		return 0;
+	}
+	if (gw_buf_puts(out, ",\"x-policy\":[") != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < m->n_rules; i++) {
+		const up_rule *r = &m->rules[i];
+		bool first = true;
+
+		if (gw_meta_printf(out, "%s{\"aspect\":\"%s\",\"actors\":[",
+				   i > 0 ? "," : "",
+				   up_aspect_name(r->aspect)) != 0) {
+			return -1;
+		}
+		for (size_t k = 0; k < r->n_actors; k++) {
+			if ((k > 0 && gw_buf_puts(out, ",") != 0) ||
+			    json_str(out, r->actors[k]) != 0) {
+				return -1;
+			}
+		}
+		if (gw_buf_puts(out, "],\"when\":[") != 0) {
+			return -1;
+		}
+		for (unsigned c = 0; c < 32; c++) {
+			if ((r->when & (1u << c)) == 0) {
+				continue;
+			}
+			if (gw_meta_printf(out, "%s\"%s\"", first ? "" : ",",
+					   up_condition_name(
+					       (Users__V1__Condition)c)) != 0) {
+				return -1;
+			}
+			first = false;
+		}
+		up_rule_text(r, text, sizeof(text));
+		if (gw_buf_puts(out, "],\"text\":") != 0 ||
+		    json_str(out, text) != 0 || gw_buf_puts(out, "}") != 0) {
+			return -1;
+		}
+	}
+	return gw_buf_puts(out, "]");
+}
+
 static int
 operation(gw_buf *out, const up_method *m, size_t route_index)
 {
@@ -389,6 +442,9 @@ operation(gw_buf *out, const up_method *m, size_t route_index)
 		if (gw_buf_puts(out, "]") != 0) {
 			return -1;
 		}
+	}
+	if (policy(out, m) != 0) {
+		return -1;
 	}
 	return gw_buf_puts(out, "}");
 }
@@ -480,7 +536,9 @@ gw_meta_openapi(gw_buf *out)
 		 "users.proto. Every operation is also served at /api/{Op} "
 		 "and /{format}/reply/{Op}; the format is chosen by a .json, "
 		 ".xml, .jsv or .csv suffix, ?format=, or the Accept "
-		 "header.\"},"));
+		 "header.\",\"x-policy-legend\":"));
+	CHECK_RC(json_str(out, up_policy_legend()));
+	CHECK_RC(gw_buf_puts(out, "},"));
 	CHECK_RC(paths(out));
 	CHECK_RC(gw_buf_puts(out, ",\"components\":{\"schemas\":{"));
 	for (size_t i = 0; i < set->n; i++) {

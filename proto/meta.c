@@ -530,9 +530,9 @@ load(void)
 	    opt_strings(so, OPT_SUBTREE_ROLES, &subtree_roles) != 0) {
 		return;
 	}
-	up_policy_words_init(superuser_role,
-			     (const char *const *)subtree_roles.v,
-			     subtree_roles.n);
+	up_policy_words_init(
+	    superuser_role, (const char *const *)admin_roles.v, admin_roles.n,
+	    (const char *const *)subtree_roles.v, subtree_roles.n);
 	methods = calloc(sd->n_methods, sizeof(*methods));
 	if (methods == NULL) {
 		return;

@@ -8,6 +8,7 @@
  * once, when the descriptor set is loaded (up_policy_words_init, from
  * meta.c), and immutable after.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -46,10 +47,11 @@ static const char *const condition_names[N_CONDITIONS] = {
 
 /* The sentences, made by up_policy_words_init. */
 static char condition_texts[N_CONDITIONS][96];
-static char legend[512];
+static char legend[768];
 
 void
-up_policy_words_init(const char *superuser, const char *const *subtree,
+up_policy_words_init(const char *superuser, const char *const *admin,
+		     size_t n_admin, const char *const *subtree,
 		     size_t n_subtree)
 {
 	static const char *const fixed[N_CONDITIONS] = {
@@ -80,11 +82,23 @@ up_policy_words_init(const char *superuser, const char *const *subtree,
 		 sizeof(condition_texts[0]), "neither granting nor removing %s",
 		 superuser);
 
-	len = (size_t)snprintf(
-	    legend, sizeof(legend),
-	    "%s passes every role check. The administrative roles may act on "
-	    "other users; a rule's scope is the caller's organizations",
-	    superuser);
+	len = (size_t)snprintf(legend, sizeof(legend),
+			       "%s passes every role check. The "
+			       "administrative roles are ",
+			       superuser);
+	for (size_t i = 0; i < n_admin && len < sizeof(legend); i++) {
+		len +=
+		    (size_t)snprintf(legend + len, sizeof(legend) - len, "%s%s",
+				     i == 0            ? ""
+				     : i + 1 < n_admin ? ", "
+						       : " and ",
+				     admin[i]);
+	}
+	if (len < sizeof(legend)) {
+		len += (size_t)snprintf(legend + len, sizeof(legend) - len,
+					". A rule's scope is the caller's "
+					"organizations");
+	}
 	for (size_t i = 0; i < n_subtree && len < sizeof(legend); i++) {
 		len += (size_t)snprintf(
 		    legend + len, sizeof(legend) - len, "%s%s",
@@ -96,7 +110,9 @@ up_policy_words_init(const char *superuser, const char *const *subtree,
 	}
 	if (len < sizeof(legend)) {
 		snprintf(legend + len, sizeof(legend) - len,
-			 ". An aspect no rule allows is refused.");
+			 ". What no rule allows is refused, and the last "
+			 "active %s neither loses the role nor is deleted.",
+			 superuser);
 	}
 }
 
@@ -157,4 +173,69 @@ up_rule_text(const up_rule *r, char *buf, size_t size)
 	}
 #undef PUT
 	return len;
+}
+
+/* The roles column of an operation. */
+static void
+gate_text(const up_method *m, FILE *out)
+{
+	if (m->auth_none) {
+		fputs("open (no credentials)", out);
+		return;
+	}
+	if (m->n_roles == 0) {
+		fputs("any signed-in user", out);
+		return;
+	}
+	for (size_t i = 0; i < m->n_roles; i++) {
+		fprintf(out, "%s%s", i > 0 ? ", " : "", m->roles[i]);
+	}
+}
+
+int
+up_policy_markdown(FILE *out)
+{
+	char text[512];
+
+	fputs("| Operation | Requires any of the roles | What it touches | "
+	      "Allowed for |\n|---|---|---|---|\n",
+	      out);
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+		bool first_row = true;
+
+		for (int a = USERS__V1__ASPECT__CALL;
+		     a <= USERS__V1__ASPECT__MEMBERSHIPS; a++) {
+			bool first = true;
+
+			for (size_t r = 0; r < m->n_rules; r++) {
+				if ((int)m->rules[r].aspect != a) {
+					continue;
+				}
+				if (first) {
+					fprintf(out, "| %s | ",
+						first_row ? m->desc->name : "");
+					if (first_row) {
+						gate_text(m, out);
+					}
+					fprintf(out, " | %s | ",
+						up_aspect_label(a));
+					first_row = false;
+				}
+				up_rule_text(&m->rules[r], text, sizeof(text));
+				fprintf(out, "%s%s", first ? "" : "<br>", text);
+				first = false;
+			}
+			if (!first) {
+				fputs(" |\n", out);
+			}
+		}
+		if (first_row) {
+			fprintf(out, "| %s | ", m->desc->name);
+			gate_text(m, out);
+			fputs(" | | |\n", out);
+		}
+	}
+	fprintf(out, "\n%s\n", legend);
+	return ferror(out) ? -1 : 0;
 }

@@ -7,7 +7,8 @@
 
 #include <stddef.h>
 
-void up_policy_words_init(const char *superuser, const char *const *subtree,
+void up_policy_words_init(const char *superuser, const char *const *admin,
+			  size_t n_admin, const char *const *subtree,
 			  size_t n_subtree);
 
 #endif

@@ -35,3 +35,8 @@ endfunction()
 
 users_integration_test(test_client Threads::Threads)
 users_integration_test(test_usersctl PkgConfig::JANSSON)
+
+# The README's policy table is usersctl's, printed from the contract.
+add_test(NAME readme_policy
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/readme_policy.sh
+		$<TARGET_FILE:usersctl> ${CMAKE_SOURCE_DIR}/README.md)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "users.pb-c.h"
 
@@ -165,6 +166,12 @@ const char *up_condition_text(Users__V1__Condition c);
 size_t up_rule_text(const up_rule *r, char *buf, size_t size);
 /* One sentence on scope and the superuser, for the pages' legends. */
 const char *up_policy_legend(void);
+/*
+ * The whole policy as a Markdown table (a row per operation and aspect)
+ * and the legend, to out: what `usersctl policy` prints and the README
+ * shows. 0 or -1.
+ */
+int up_policy_markdown(FILE *out);
 
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];

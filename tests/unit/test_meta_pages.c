@@ -399,6 +399,44 @@ check_balanced(const char *s)
 	CHECK(strstr(s, "</html>\n") != NULL);
 }
 
+/* Every rule of every operation is on the operation's page, in words. */
+static void
+test_policy_on_pages(void)
+{
+	size_t rules = 0;
+
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+		char *s = op_page(m->desc->name, "json");
+
+		CHECK(s != NULL);
+		for (size_t r = 0; s != NULL && r < m->n_rules; r++) {
+			char text[512], html[1024];
+			gw_buf b = {0};
+
+			up_rule_text(&m->rules[r], text, sizeof(text));
+			CHECK(gw_meta_put_html(&b, text) == 0);
+			snprintf(html, sizeof(html), "%.*s", (int)b.len,
+				 b.data);
+			gw_buf_fini(&b);
+			if (strstr(s, html) == NULL) {
+				fprintf(stderr, "%s: rule missing: %s\n",
+					m->desc->name, html);
+			}
+			CHECK(strstr(s, html) != NULL);
+			rules++;
+		}
+		free(s);
+	}
+	/* the policy has rules, and no operation that needs a caller is
+	 * without them */
+	CHECK(rules > 40);
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+		CHECK(m->auth_none || m->n_rules > 0);
+	}
+}
+
 static void
 test_op_page(void)
 {
@@ -417,6 +455,18 @@ test_op_page(void)
 	CHECK(strstr(s, "Requires Authentication") != NULL);
 	CHECK(strstr(s, "<th>Requires any of the roles:</th><td>"
 			"SystemAdministrator, Manager</td>") != NULL);
+	/* the policy, next to the roles, in the daemon's own rules */
+	CHECK(strstr(s, "<tr><th>password</th><td>anyone signed in: "
+			"themselves<br>Admin: another user<br>"
+			"SystemAdministrator: another user, who is not Admin"
+			"<br>Manager: another user, who holds no "
+			"administrative role, all of whose organizations are "
+			"in scope</td></tr>") != NULL);
+	CHECK(strstr(s,
+		     "<tr><th>roles</th><td>Admin: another user<br>"
+		     "SystemAdministrator: another user, who is not Admin, "
+		     "neither granting nor removing Admin</td></tr>") != NULL);
+	CHECK(strstr(s, "Admin passes every role check.") != NULL);
 	CHECK(strstr(s, "<tr><th>PATCH</th><td>/users/{userId}</td></tr>") !=
 	      NULL);
 	CHECK(strstr(s, "<h3>PatchUser Parameters:</h3>") != NULL);
@@ -721,6 +771,26 @@ test_openapi(void)
 		"application/json") != NULL);
 	CHECK(json_object_get(json_object_get(op, "responses"), "401") != NULL);
 	CHECK(json_array_size(json_object_get(op, "security")) == 2);
+	/* the policy, rule by rule */
+	{
+		json_t *pol = json_object_get(op, "x-policy");
+		const up_method *m = up_method_find("PatchUser");
+		json_t *last = json_array_get(pol, json_array_size(pol) - 1);
+
+		CHECK(m != NULL &&
+		      json_array_size(pol) == (m ? m->n_rules : 0));
+		CHECK_STR(json_string_value(json_object_get(last, "aspect")),
+			  "memberships");
+		CHECK_STR(json_string_value(json_array_get(
+			      json_object_get(last, "actors"), 0)),
+			  "Manager");
+		CHECK_STR(json_string_value(
+			      json_array_get(json_object_get(last, "when"), 3)),
+			  "orgs-in-scope");
+		CHECK(json_string_value(json_object_get(
+			  json_object_get(j, "info"), "x-policy-legend")) !=
+		      NULL);
+	}
 	schemas = json_object_get(json_object_get(j, "components"), "schemas");
 	CHECK(json_object_get(schemas, "PatchUser") != NULL);
 	CHECK(json_object_get(schemas, "ErrorResponse") != NULL);
@@ -874,6 +944,7 @@ main(int argc, char **argv)
 	test_jsv_indent();
 	test_escaping();
 	test_op_page();
+	test_policy_on_pages();
 	test_index();
 	test_python();
 	test_swift_ts_cs();
