@@ -9,6 +9,9 @@
  * targets: tA (in A), tA1 (in A1), tB (in B).
  */
 #include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -406,6 +409,116 @@ test_escalations(void)
 	free(both.token);
 }
 
+/* Answers of calls sent together, waited for with a deadline. */
+static pthread_mutex_t race_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t race_cv = PTHREAD_COND_INITIALIZER;
+
+static void
+race_done(uc_result *res, void *arg)
+{
+	pthread_mutex_lock(&race_mu);
+	*(int *)arg = res->status;
+	pthread_cond_broadcast(&race_cv);
+	pthread_mutex_unlock(&race_mu);
+	uc_result_fini(res);
+}
+
+/* Waits until every st[i] is set (not -1), at most timeout_ms. */
+static void
+race_wait(const int *st, size_t n, int timeout_ms)
+{
+	struct timespec until;
+	bool all = false;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += timeout_ms / 1000;
+	pthread_mutex_lock(&race_mu);
+	while (!all) {
+		all = true;
+		for (size_t i = 0; i < n; i++) {
+			all &= st[i] != -1;
+		}
+		if (!all &&
+		    pthread_cond_timedwait(&race_cv, &race_mu, &until) != 0) {
+			break;
+		}
+	}
+	pthread_mutex_unlock(&race_mu);
+}
+
+/*
+ * The last Admin keeps the role: two Admins deleting each other at the
+ * same moment must leave one. Each round starts with exactly two active
+ * Admins (the bootstrap Admin is demoted first) and sends both deletes
+ * before either is answered; without the count in the write both would
+ * go, and nobody could ever administer the service again.
+ */
+static void
+test_last_admin(void)
+{
+	const char *r_admin[] = {"Admin"};
+	const char *r_none[] = {"Viewer"};
+	struct actor x = {"", "", NULL}, y = {"", "", NULL};
+	static char ex[40], ey[40];
+	int survivors_ok = 0;
+
+	snprintf(ex, sizeof(ex), "last-x0@example.com");
+	x.email = ex;
+	CHECK_INT(new_user(&admin, x.email, NULL, x.id), UP_OK);
+	CHECK_INT(patch(&admin, x.id, NULL, r_admin, 1, NULL, 0, NULL), UP_OK);
+	CHECK_INT(login(&x, PW), UP_OK);
+	/* Two Admins now: one may take the role from the other. */
+	CHECK_INT(patch(&x, admin.id, NULL, r_none, 1, NULL, 0, NULL), UP_OK);
+	for (int round = 0; round < 10; round++) {
+		uc_call_opts ox = as(&x), oy;
+		Users__V1__DeleteUser dx = USERS__V1__DELETE_USER__INIT;
+		Users__V1__DeleteUser dy = USERS__V1__DELETE_USER__INIT;
+		int st[2] = {-1, -1};
+
+		snprintf(ey, sizeof(ey), "last-y%d@example.com", round);
+		y.email = ey;
+		CHECK_INT(new_user(&x, y.email, NULL, y.id), UP_OK);
+		CHECK_INT(patch(&x, y.id, NULL, r_admin, 1, NULL, 0, NULL),
+			  UP_OK);
+		CHECK_INT(login(&y, PW), UP_OK);
+		oy = as(&y);
+		dx.user_id = y.id; /* x deletes y */
+		dy.user_id = x.id; /* y deletes x */
+		CHECK_INT(uc_delete_user_async(cl, &dx, &ox, race_done, &st[0]),
+			  0);
+		CHECK_INT(uc_delete_user_async(cl, &dy, &oy, race_done, &st[1]),
+			  0);
+		race_wait(st, 2, 20000);
+		pthread_mutex_lock(&race_mu);
+		/* exactly one delete went through; the other was refused */
+		CHECK((st[0] == UP_OK) != (st[1] == UP_OK));
+		CHECK(st[0] == UP_OK || st[0] == UP_FAILED_PRECONDITION ||
+		      st[0] == UP_UNAUTHENTICATED);
+		CHECK(st[1] == UP_OK || st[1] == UP_FAILED_PRECONDITION ||
+		      st[1] == UP_UNAUTHENTICATED);
+		survivors_ok += st[0] == UP_FAILED_PRECONDITION ||
+				st[1] == UP_FAILED_PRECONDITION;
+		pthread_mutex_unlock(&race_mu);
+		if (st[1] == UP_OK) {
+			/* y survived: it carries on as x */
+			struct actor t = x;
+			x = y;
+			y = t;
+			memcpy(ex, ey, sizeof(ex));
+			x.email = ex;
+		}
+		free(y.token);
+		y.token = NULL;
+	}
+	/* the survivor is an Admin and can still act as one */
+	CHECK_INT(get_user(&x, x.id), UP_OK);
+	CHECK_INT(patch(&x, admin.id, NULL, r_admin, 1, NULL, 0, NULL), UP_OK);
+	CHECK_INT(login(&admin, "admin-password-1"), UP_OK);
+	printf("last admin: %d of 10 races refused by the count\n",
+	       survivors_ok);
+	free(x.token);
+}
+
 static void
 test_token_revocation(void)
 {
@@ -510,6 +623,7 @@ main(void)
 	test_update_business_user();
 	test_get_list_delete();
 	test_escalations();
+	test_last_admin();
 	test_token_revocation();
 	test_replay();
 	test_lockout();
