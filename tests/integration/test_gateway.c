@@ -1156,7 +1156,8 @@ test_daemon_killed_under_load(void)
 		gwh_res_fini(&r);
 		{
 			const char *urls[] = {daemon_.url};
-			uc_options o = {urls, 1, 2000, NULL, NULL, NULL, NULL};
+			uc_options o = {
+			    .urls = urls, .n_urls = 1, .deadline_ms = 2000};
 			uc_client *c = NULL;
 			uc_result res = {0};
 
