@@ -46,4 +46,10 @@ if(TARGET gw_server)
 	users_unit_test(test_gateway_metrics)
 	target_link_libraries(test_gateway_metrics PRIVATE gw_server
 		PkgConfig::JANSSON)
+
+	# The route matcher's method rules (no write on GET, Allow) and the
+	# origin rules of gw_cors.c; the request line's parsers fuzzed.
+	users_unit_test(test_gateway_route)
+	target_link_libraries(test_gateway_route PRIVATE gw_server)
+	users_fuzz_target(route fuzz_route.c gw_server)
 endif()
