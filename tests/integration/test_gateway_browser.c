@@ -747,12 +747,15 @@ test_samesite(void)
 	CHECK_INT(lines, 4);
 	CHECK(strstr(set, "SameSite=Lax") == NULL);
 
-	CHECK_INT(
-	    browser_login(gwx.port, cookie, sizeof(cookie), set, sizeof(set)),
-	    200);
-	CHECK(strstr(set, "ss-tok=") != NULL &&
-	      strstr(set, "; SameSite=Lax") != NULL);
-	CHECK(strstr(set, "Strict") == NULL && strstr(set, "Secure") == NULL);
+	if (gwx.pid != 0) {
+		CHECK_INT(browser_login(gwx.port, cookie, sizeof(cookie), set,
+					sizeof(set)),
+			  200);
+		CHECK(strstr(set, "ss-tok=") != NULL &&
+		      strstr(set, "; SameSite=Lax") != NULL);
+		CHECK(strstr(set, "Strict") == NULL &&
+		      strstr(set, "Secure") == NULL);
+	}
 
 	/* none without HTTPS, and values we do not know: refused */
 	{
@@ -1018,10 +1021,26 @@ test_cors(const char *cookie_x)
 	}
 }
 
-int
-main(void)
+/* Whether part runs: every part without arguments, else those named. */
+static bool
+part(int argc, char **argv, const char *name)
 {
-	char cookie[9000], cookie_x[9000];
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], name) == 0) {
+			return true;
+		}
+	}
+	return argc < 2;
+}
+
+/*
+ * test_gateway_browser [get] [password] [cross-site] [samesite] [cors]:
+ * the parts named (each on its own state), or all of them.
+ */
+int
+main(int argc, char **argv)
+{
+	char cookie[9000], cookie_x[9000] = "";
 
 	signal(SIGPIPE, SIG_IGN);
 	if (up_meta_load() != 0 || th_daemon_start(&daemon_, NULL) != 0) {
@@ -1031,12 +1050,12 @@ main(void)
 		const char *extra[] = {"--cookie-samesite", "lax",
 				       "--cors-origin", LISTED, NULL};
 
-		if (gwh_start(&gw, &daemon_, "gw", NULL) != 0 ||
-		    gwh_start(&gwx, &daemon_, "gwx", extra) != 0) {
-			gwh_stop(&gw);
+		if (gwh_start(&gw, &daemon_, "gw", NULL) != 0) {
 			th_daemon_stop(&daemon_);
 			return 1;
 		}
+		/* without it, what needs it fails; the rest still runs */
+		CHECK_INT(gwh_start(&gwx, &daemon_, "gwx", extra), 0);
 	}
 	{
 		const char *h[] = {JSON_CT, NULL};
@@ -1052,22 +1071,36 @@ main(void)
 		gwh_res_fini(&r);
 	}
 	CHECK_INT(browser_login(gw.port, cookie, sizeof(cookie), NULL, 0), 200);
-	CHECK_INT(browser_login(gwx.port, cookie_x, sizeof(cookie_x), NULL, 0),
-		  200);
+	if (gwx.pid != 0) {
+		CHECK_INT(browser_login(gwx.port, cookie_x, sizeof(cookie_x),
+					NULL, 0),
+			  200);
+	}
 
-	test_predefined_get_head(cookie);
-	test_link_attack(cookie);
-	test_allow_everywhere(cookie);
-	test_logout_post_only();
-	test_password_query();
-	test_cross_site_writes(cookie);
-	test_cross_site_sessions(cookie);
-	test_samesite();
-	test_https();
-	test_cors(cookie_x);
-
+	if (part(argc, argv, "get")) {
+		test_predefined_get_head(cookie);
+		test_link_attack(cookie);
+		test_allow_everywhere(cookie);
+		test_logout_post_only();
+	}
+	if (part(argc, argv, "password")) {
+		test_password_query();
+	}
+	if (part(argc, argv, "cross-site")) {
+		test_cross_site_writes(cookie);
+		test_cross_site_sessions(cookie);
+	}
+	if (part(argc, argv, "samesite")) {
+		test_samesite();
+		test_https();
+	}
+	if (gwx.pid != 0 && part(argc, argv, "cors")) {
+		test_cors(cookie_x);
+	}
+	if (gwx.pid != 0) {
+		CHECK_INT(gwh_stop(&gwx), 0);
+	}
 	CHECK_INT(gwh_stop(&gw), 0);
-	CHECK_INT(gwh_stop(&gwx), 0);
 	if (check_failed > 0) {
 		th_daemon_dump_log(&daemon_);
 	}
