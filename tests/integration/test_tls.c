@@ -264,6 +264,22 @@ test_gateway(const th_daemon *d, const char *url, const char *ca,
 		CHECK(o.err != NULL && strstr(o.err, "ready") == NULL);
 		th_output_fini(&o);
 	}
+	if (th_bin("usersgw", bin, sizeof(bin)) == 0) {
+		const char *argv[] = {bin,
+				      "--listen",
+				      "127.0.0.1:0",
+				      "--daemon",
+				      url,
+				      "--daemon-ca",
+				      ca,
+				      "--daemon-insecure",
+				      NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK_INT(o.status, 2);
+		CHECK(o.err != NULL && strstr(o.err, "contradict") != NULL);
+		th_output_fini(&o);
+	}
 	{
 		const char *extra[] = {"--daemon-insecure", NULL};
 
