@@ -51,6 +51,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1229,12 +1230,16 @@ tls_config(const uc_options *o, const char *url, nng_tls_config **out)
 	if ((rv = nng_tls_config_alloc(&cfg, NNG_TLS_MODE_CLIENT)) != 0) {
 		goto out;
 	}
+	/* uc_client_open allows no CA only with tls_insecure. */
 	if (o->tls_ca_file != NULL) {
 		if ((rv = nng_tls_config_ca_file(cfg, o->tls_ca_file)) != 0 ||
 		    (rv = nng_tls_config_auth_mode(
 			 cfg, NNG_TLS_AUTH_MODE_REQUIRED)) != 0) {
 			goto out;
 		}
+	} else if (!o->tls_insecure) {
+		rv = NNG_EINVAL;
+		goto out;
 	} else if ((rv = nng_tls_config_auth_mode(
 			cfg, NNG_TLS_AUTH_MODE_NONE)) != 0) {
 		goto out;
@@ -1441,6 +1446,7 @@ copy_dial_opts(uc_options *dst, const uc_options *src)
 		dst->n_urls = i + 1;
 	}
 	dst->deadline_ms = src->deadline_ms;
+	dst->tls_insecure = src->tls_insecure;
 	if ((src->tls_ca_file != NULL &&
 	     (dst->tls_ca_file = strdup(src->tls_ca_file)) == NULL) ||
 	    (src->tls_cert_file != NULL &&
@@ -1494,24 +1500,108 @@ client_free(uc_client *c)
 	free(c);
 }
 
+/* Why the calling thread's last uc_client_open failed. */
+static _Thread_local char open_error[512];
+
+static int open_failed(int code, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static int
+open_failed(int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(open_error, sizeof(open_error), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+UC_API const char *
+uc_client_open_error(void)
+{
+	return open_error;
+}
+
+static bool
+is_tls_url(const char *url)
+{
+	return url != NULL && strncmp(url, "tls+", 4) == 0;
+}
+
+/*
+ * The TLS settings against the URLs: a tls+tcp:// URL is verified
+ * against a CA, or explicitly not (tls_insecure, with one warning on
+ * stderr). 0 or an up_status with open_error set.
+ */
+static int
+check_tls(const uc_options *o)
+{
+	const char *tls_url = NULL;
+
+	for (size_t i = 0; i < o->n_urls && tls_url == NULL; i++) {
+		if (is_tls_url(o->urls[i])) {
+			tls_url = o->urls[i];
+		}
+	}
+	if (tls_url == NULL) {
+		return 0;
+	}
+	if (o->tls_ca_file != NULL && o->tls_insecure) {
+		return open_failed(UP_INVALID_ARGUMENT,
+				   "a CA file and the insecure option "
+				   "together: choose one");
+	}
+	if (o->tls_ca_file == NULL && !o->tls_insecure) {
+		return open_failed(
+		    UP_FAILED_PRECONDITION,
+		    "%s: no CA file to verify the daemon's certificate with; "
+		    "give the CA that signed it (or, for a test only, the "
+		    "insecure option)",
+		    tls_url);
+	}
+	if (o->tls_insecure) {
+		fprintf(stderr,
+			"usersclient: warning: the certificate of %s is not "
+			"verified (insecure option): anyone on the way can "
+			"read and change the calls, passwords included\n",
+			tls_url);
+	}
+	return 0;
+}
+
 UC_API int
 uc_client_open(uc_client **out, const uc_options *opts)
 {
 	uc_client *c = NULL;
+	size_t failed_url = SIZE_MAX;
 	int rv;
 	int rc;
 
+	open_error[0] = '\0';
 	if (out == NULL || opts == NULL || opts->urls == NULL ||
 	    opts->n_urls == 0 || opts->n_urls > UC_MAX_URLS) {
-		return UP_INVALID_ARGUMENT;
+		return open_failed(UP_INVALID_ARGUMENT,
+				   "no daemon URL, or more than %d",
+				   UC_MAX_URLS);
 	}
 	*out = NULL;
+	for (size_t i = 0; i < opts->n_urls; i++) {
+		if (opts->urls[i] == NULL) {
+			return open_failed(UP_INVALID_ARGUMENT,
+					   "a daemon URL is missing");
+		}
+	}
+	if ((rc = check_tls(opts)) != 0) {
+		return rc;
+	}
 	if (up_meta_load() != 0) {
-		return UP_INTERNAL;
+		return open_failed(UP_INTERNAL,
+				   "the contract's metadata does not load");
 	}
 	c = calloc(1, sizeof(*c));
 	if (c == NULL) {
-		return UP_RESOURCE_EXHAUSTED;
+		return open_failed(UP_RESOURCE_EXHAUSTED, "out of memory");
 	}
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->idle, NULL);
@@ -1555,6 +1645,7 @@ uc_client_open(uc_client **out, const uc_options *opts)
 	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
 		if ((rv = dial_one(c, &c->dial_opts, i, &c->dialers[i])) != 0) {
+			failed_url = i;
 			goto fail;
 		}
 	}
@@ -1562,6 +1653,12 @@ uc_client_open(uc_client **out, const uc_options *opts)
 	return 0;
 fail:
 	rc = status_of_nng(rv);
+	if (failed_url != SIZE_MAX) {
+		open_failed(rc, "cannot use %s: %s", opts->urls[failed_url],
+			    nng_strerror(rv));
+	} else {
+		open_failed(rc, "cannot open the client: %s", nng_strerror(rv));
+	}
 	client_free(c);
 	return rc == UP_UNAVAILABLE ? UP_INVALID_ARGUMENT : rc;
 }

@@ -22,6 +22,7 @@ enum opt_id {
 	O_TLS_CERT,
 	O_TLS_KEY,
 	O_TLS_SERVER_NAME,
+	O_TLS_INSECURE,
 	O_HELP,
 	/* command options */
 	O_EMAIL,
@@ -72,6 +73,9 @@ static const opt_def opt_defs[] = {
     {"tls-key", O_TLS_KEY, true, true, "F", "client key"},
     {"tls-server-name", O_TLS_SERVER_NAME, true, true, "NAME",
      "name the server certificate must carry (default: the URL host)"},
+    {"tls-insecure", O_TLS_INSECURE, false, true, NULL,
+     "tls+tcp:// without checking the daemon's certificate (tests only; "
+     "else --tls-ca)"},
     {"help", O_HELP, false, true, NULL, "this help"},
     {"email", O_EMAIL, true, false, "EMAIL", "email address"},
     {"first", O_FIRST, true, false, "NAME", "first name"},
@@ -277,6 +281,9 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 		break;
 	case O_TLS_SERVER_NAME:
 		a->tls_server_name = v;
+		break;
+	case O_TLS_INSECURE:
+		a->tls_insecure = true;
 		break;
 	case O_HELP:
 		a->help = true;

@@ -40,6 +40,7 @@ typedef struct ctl_args {
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_server_name;
+	bool tls_insecure;
 	uint32_t deadline_ms; /* 0: the library's default */
 	bool json;
 	bool help;

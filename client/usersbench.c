@@ -4,7 +4,7 @@
  *   USERSBENCH_PASSWORD=... usersbench --url URL [--url URL...]
  *       --user EMAIL [--concurrency N] [--duration S] [--requests N]
  *       [--mix get=70,patch=25,create=5] [--users N] [--json]
- *       [--deadline MS] [--tls-ca FILE] [--login-only]
+ *       [--deadline MS] [--tls-ca FILE | --tls-insecure] [--login-only]
  *
  * Setup (synchronous calls): log in as the admin, then make sure N users
  * bench-<i>@usersbench.invalid exist and know their ids (ListUsers with an
@@ -83,6 +83,7 @@ typedef struct bench_cfg {
 	unsigned users;
 	uint32_t deadline_ms; /* 0: the library's default */
 	const char *tls_ca;
+	bool tls_insecure;
 	bool json;
 	bool login_only;
 } bench_cfg;
@@ -842,9 +843,14 @@ usage(FILE *f)
 		   "[--requests N]\n"
 		   "         [--mix get=70,patch=25,create=5] [--users N] "
 		   "[--json]\n"
-		   "         [--deadline MS] [--tls-ca FILE] [--login-only]\n"
+		   "         [--deadline MS] [--tls-ca FILE | --tls-insecure] "
+		   "[--login-only]\n"
 		   "  defaults: concurrency 64, duration 10 s, users 1000, the "
-		   "mix above\n");
+		   "mix above\n"
+		   "  --tls-ca FILE   CA that signed the daemon's certificate "
+		   "(tls+tcp:// needs it)\n"
+		   "  --tls-insecure  tls+tcp:// without checking the "
+		   "certificate (tests only)\n");
 }
 
 static int
@@ -950,6 +956,10 @@ parse_args(int argc, char **argv, bench_cfg *cfg)
 		}
 		if (strcmp(a, "--login-only") == 0) {
 			cfg->login_only = true;
+			continue;
+		}
+		if (strcmp(a, "--tls-insecure") == 0) {
+			cfg->tls_insecure = true;
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1110,6 +1120,7 @@ main(int argc, char **argv)
 	bench_totals t;
 	struct sigaction sa;
 	unsigned i;
+	int rv;
 	int rc = 1;
 
 	memset(&b, 0, sizeof(b));
@@ -1130,9 +1141,14 @@ main(int argc, char **argv)
 	opts.n_urls = cfg.n_urls;
 	opts.deadline_ms = cfg.deadline_ms;
 	opts.tls_ca_file = cfg.tls_ca;
-	if (uc_client_open(&b.client, &opts) != 0) {
-		fprintf(stderr, "usersbench: cannot open the client for %s\n",
-			cfg.urls[0]);
+	opts.tls_insecure = cfg.tls_insecure;
+	if ((rv = uc_client_open(&b.client, &opts)) != 0) {
+		fprintf(stderr, "usersbench: %s\n", uc_client_open_error());
+		if (rv == UP_FAILED_PRECONDITION) {
+			fprintf(stderr, "usersbench: --tls-ca FILE names that "
+					"CA; --tls-insecure skips the check "
+					"(tests only)\n");
+		}
 		goto out;
 	}
 	if (uc_login(b.client, cfg.user, cfg.password, &res) != UP_OK) {

@@ -2,7 +2,8 @@
  * usersctl - the command line client of usersd.
  *
  *   usersctl [--url URL]... [--user EMAIL] [--json] [--token-file F]
- *            [--password-file F] [--deadline MS] [--tls-ca F ...] COMMAND
+ *            [--password-file F] [--deadline MS]
+ *            [--tls-ca F | --tls-insecure ...] COMMAND
  *
  * Secrets never come from the command line. The login password: the first
  * line of --password-file when given, else $USERSCTL_PASSWORD, else a
@@ -479,9 +480,15 @@ main(int argc, char **argv)
 	o.tls_cert_file = a.tls_cert;
 	o.tls_key_file = a.tls_key;
 	o.tls_server_name = a.tls_server_name;
+	o.tls_insecure = a.tls_insecure;
 	if ((rv = uc_client_open(&c, &o)) != 0) {
-		fprintf(stderr, "usersctl: cannot use the daemon URL(s): %s\n",
-			up_status_message(rv));
+		fprintf(stderr, "usersctl: %s\n", uc_client_open_error());
+		if (rv == UP_FAILED_PRECONDITION) {
+			fprintf(stderr,
+				"usersctl: --tls-ca FILE names that CA; "
+				"--tls-insecure skips the check (tests "
+				"only)\n");
+		}
 		return EXIT_USAGE;
 	}
 	if (a.cmd->name == NULL) {

@@ -11,6 +11,9 @@
  *                 replies come back to the loop thread through h2o's
  *                 multithread queue
  *   gw_auth.c     credentials (Bearer, Basic, ss-tok cookie), cookies
+ *   gw_cors.c     browsers: where a request says it comes from (Origin,
+ *                 Sec-Fetch-Site), the --cors-origin list and the CORS
+ *                 headers
  *   gw_metrics.c  per-thread atomic counters, Prometheus text; the
  *                 daemons' state for /metrics and /healthz
  *
@@ -38,6 +41,14 @@
 #define GW_DEFAULT_MAX_CONNS 4096u
 #define GW_MAX_DAEMONS       16
 #define GW_MAX_THREADS       64
+#define GW_MAX_CORS_ORIGINS  16
+
+/* The SameSite attribute of the session cookies (--cookie-samesite). */
+typedef enum gw_samesite {
+	GW_SAMESITE_STRICT = 0, /* the default */
+	GW_SAMESITE_LAX,
+	GW_SAMESITE_NONE, /* only over HTTPS: the cookies are Secure */
+} gw_samesite;
 
 /* ------------------------------------------------------------------------
  * Configuration (main.c fills it; strings borrowed from argv)
@@ -50,9 +61,15 @@ typedef struct gw_config {
 	const char *tls_cert; /* with tls_key: HTTPS + HTTP/2 */
 	const char *tls_key;
 	const char *daemon_ca;    /* CA file for tls+tcp:// daemons */
+	bool daemon_insecure;     /* tls+tcp:// without verifying the daemon */
 	size_t max_body;          /* bytes */
 	uint32_t deadline_ms;     /* per RPC */
 	unsigned max_connections; /* over all threads */
+	gw_samesite cookie_samesite;
+	/* Exact origins ("https://app.example.com") that browsers may call
+	 * the gateway from, credentials included (gw_cors.c). */
+	const char *cors_origins[GW_MAX_CORS_ORIGINS];
+	size_t n_cors_origins;
 } gw_config;
 
 /* Runs the gateway until SIGTERM or SIGINT. Returns the exit status. */
@@ -131,6 +148,19 @@ typedef enum gw_route_kind {
 #define GW_MAX_VARS     4
 #define GW_MAX_SEGMENTS 16
 
+/* HTTP methods as bits, for the set a path accepts. */
+enum {
+	GW_M_GET = 1u << 0,
+	GW_M_HEAD = 1u << 1,
+	GW_M_POST = 1u << 2,
+	GW_M_PUT = 1u << 3,
+	GW_M_PATCH = 1u << 4,
+	GW_M_DELETE = 1u << 5,
+	GW_M_OPTIONS = 1u << 6,
+};
+/* Room for every method's name, comma-separated, and the NUL. */
+#define GW_ALLOW_MAX 64
+
 typedef struct gw_route_var {
 	const char *name;  /* template name: "userId" */
 	const char *value; /* percent-decoded, NUL-terminated, in the pool */
@@ -145,6 +175,14 @@ typedef struct gw_route_match {
 	/* The path named a format we do not speak (".xml" before XML). */
 	bool unknown_format;
 	bool oneway;
+	/*
+	 * The methods the path accepts (GW_M_* bits, OPTIONS included), for
+	 * Allow and CORS preflights; 0 when the path is unknown.
+	 */
+	unsigned allow;
+	/* BAD_METHOD because method names an operation that writes or signs
+	 * in and the request line says GET or HEAD. */
+	bool unsafe_on_get;
 	size_t n_vars;
 	gw_route_var vars[GW_MAX_VARS];
 } gw_route_match;
@@ -153,11 +191,19 @@ typedef struct gw_route_match {
 int gw_routes_init(void);
 void gw_routes_fini(void);
 /*
- * Matches method (e.g. "GET") and the raw path (no query) against the
- * table. Segments are percent-decoded into pool. Always fills *out.
+ * Matches a request against the table: method is what routes it (the
+ * request line's method, or X-Http-Method-Override), real the request
+ * line's own method, which alone says whether the request is safe: an
+ * operation that writes or is open to anonymous callers (up_method.writes,
+ * .auth_none), and /auth/logout, are never matched when real is GET or
+ * HEAD (BAD_METHOD, unsafe_on_get). path: raw, without the query; its
+ * segments are percent-decoded into pool. Always fills *out.
  */
-void gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
+void gw_route_find(h2o_mem_pool_t *pool, h2o_iovec_t method, h2o_iovec_t real,
 		   const char *path, size_t len, gw_route_match *out);
+/* allow (GW_M_* bits) as an Allow header value, "GET, HEAD, OPTIONS",
+ * into buf (GW_ALLOW_MAX bytes). Returns buf. */
+const char *gw_route_allow_text(unsigned allow, char *buf);
 /* The documented route templates, for messages. */
 size_t gw_route_count(void);
 
@@ -195,6 +241,54 @@ void gw_auth_set_login_cookies(h2o_req_t *req,
 			       bool secure, bool remember);
 void gw_auth_set_token_cookie(h2o_req_t *req, const char *token, bool secure);
 void gw_auth_clear_cookies(h2o_req_t *req, bool secure);
+
+/* ------------------------------------------------------------------------
+ * Browsers: where a request comes from, and CORS (gw_cors.c)
+ */
+
+/*
+ * Checks one --cors-origin value: "http://" or "https://", a host name or
+ * address ("[::1]" for IPv6), an optional ":port", nothing else (no path,
+ * no "/" at the end, no "*", no "null"). 0, or -1 with the reason in err.
+ */
+int gw_cors_origin_check(const char *origin, char *err, size_t size);
+
+typedef enum gw_site {
+	GW_SITE_SAME,   /* nothing says another site: our own pages, or a
+			   client that is not a browser */
+	GW_SITE_LISTED, /* Origin is one of the --cors-origin list */
+	GW_SITE_CROSS,  /* another site: Origin foreign, "null" or not an
+			   origin, or Sec-Fetch-Site: cross-site */
+} gw_site;
+
+/* What gw_site_of reads: the request's headers and its own origin. */
+typedef struct gw_site_in {
+	const char *origin; /* the Origin header; NULL: none */
+	size_t origin_len;
+	const char *fetch_site; /* Sec-Fetch-Site; NULL: none */
+	size_t fetch_site_len;
+	bool https;            /* the request's own scheme */
+	const char *authority; /* Host, or HTTP/2's :authority */
+	size_t authority_len;
+	const char *const *listed; /* --cors-origin */
+	size_t n_listed;
+} gw_site_in;
+
+gw_site gw_site_of(const gw_site_in *in);
+/* gw_site_of for a request. */
+gw_site gw_request_site(h2o_req_t *req, const gw_config *cfg);
+/* true, with the Origin header's value in *origin, when the request's
+ * Origin is one of the --cors-origin list. */
+bool gw_cors_listed(h2o_req_t *req, const gw_config *cfg, h2o_iovec_t *origin);
+/*
+ * Adds to every answer the gateway sends (gw_request.c): Vary (Accept,
+ * and Origin when a CORS list is set), and for a listed Origin,
+ * Access-Control-Allow-Origin (that origin) and -Allow-Credentials.
+ */
+void gw_cors_response_headers(h2o_req_t *req, const gw_config *cfg);
+/* The rest of a preflight's answer for a listed origin: -Allow-Methods
+ * (allow, GW_M_* bits), -Allow-Headers, -Max-Age. */
+void gw_cors_preflight_headers(h2o_req_t *req, unsigned allow);
 
 /* ------------------------------------------------------------------------
  * The server and its loop threads

@@ -7,6 +7,17 @@
  * leniently: ServiceStack's typed clients split Set-Cookie at commas, so
  * fragments such as "19 Nov 2044 19:17:00 GMT=null" arrive as cookies;
  * whatever does not parse is skipped, never an error.
+ *
+ * The session cookies are HttpOnly (no script reads them), Path=/, Secure
+ * over HTTPS, and SameSite=Strict unless --cookie-samesite says otherwise:
+ * with Strict a browser sends them only with requests our own pages make,
+ * never with a form, link, image or script of another site, which is what
+ * cross-site request forgery rides on. Lax lets them ride on top-level
+ * GET navigations from other sites (links), which can never write here
+ * (gw_route.c refuses every write on GET); None sends them everywhere, so
+ * it needs HTTPS (browsers drop a SameSite=None cookie that is not Secure)
+ * and leaves the cross-site checks of gw_request.c as the only defence.
+ * Those checks hold whatever this attribute says.
  */
 #include <stdio.h>
 #include <string.h>
@@ -268,11 +279,30 @@ gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt)
  * Set-Cookie
  */
 
+/* The SameSite attribute the gateway was started with. */
+static const char *
+samesite_of(h2o_req_t *req, bool *secure)
+{
+	gw_thread *t = H2O_STRUCT_FROM_MEMBER(gw_thread, ctx, req->conn->ctx);
+
+	switch (t->srv->cfg.cookie_samesite) {
+	case GW_SAMESITE_LAX:
+		return "Lax";
+	case GW_SAMESITE_NONE:
+		*secure = true; /* main.c allows it only with HTTPS */
+		return "None";
+	case GW_SAMESITE_STRICT:
+	default:
+		return "Strict";
+	}
+}
+
 static void
 set_cookie(h2o_req_t *req, const char *name, const char *value, bool secure,
 	   long max_age)
 {
 	char age[40] = "";
+	const char *samesite = samesite_of(req, &secure);
 	size_t size;
 	char *buf;
 	int n;
@@ -288,8 +318,8 @@ set_cookie(h2o_req_t *req, const char *name, const char *value, bool secure,
 	}
 	size = strlen(name) + strlen(value) + strlen(age) + 64;
 	buf = h2o_mem_alloc_pool(&req->pool, size);
-	n = snprintf(buf, size, "%s=%s; Path=/%s; HttpOnly; SameSite=Lax%s",
-		     name, value, age, secure ? "; Secure" : "");
+	n = snprintf(buf, size, "%s=%s; Path=/%s; HttpOnly; SameSite=%s%s",
+		     name, value, age, samesite, secure ? "; Secure" : "");
 	if (n < 0 || (size_t)n >= size) {
 		return;
 	}

@@ -23,6 +23,7 @@
 #include <h2o.h>
 
 #include "gw_meta.h"
+#include "gw_negotiate.h"
 
 #define CT_HTML "text/html; charset=utf-8"
 #define CT_TEXT "text/plain; charset=utf-8"
@@ -135,67 +136,25 @@ equals(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && strncmp(s, lit, len) == 0;
 }
 
-static int
-hex_value(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* The percent-decoded value of ?op= into name; false when absent or too
- * long (then it cannot name an operation anyway: name is ""). */
+/*
+ * The percent-decoded value of ?op= into name, read by the gateway's one
+ * query-string reader (gw_negotiate.c); false when there is none. A value
+ * too long, or holding a decoded NUL, cannot name an operation: name is ""
+ * then.
+ */
 static bool
 query_op(const char *q, size_t len, char name[MAX_OP_NAME])
 {
-	size_t i = 0;
+	size_t n = 0;
+	int rc = gw_neg_query_param(q, len, "op", name, MAX_OP_NAME, &n);
 
-	name[0] = '\0';
-	while (i < len) {
-		size_t end = i;
-		size_t eq;
-
-		while (end < len && q[end] != '&') {
-			end++;
-		}
-		eq = i;
-		while (eq < end && q[eq] != '=') {
-			eq++;
-		}
-		if (eq - i == 2 && strncasecmp(q + i, "op", 2) == 0) {
-			size_t n = 0;
-
-			for (size_t k = eq + 1; k < end; k++) {
-				char c = q[k];
-
-				if (c == '%' && k + 2 < end + 1 &&
-				    hex_value(q[k + 1]) >= 0 &&
-				    hex_value(q[k + 2]) >= 0) {
-					c = (char)(hex_value(q[k + 1]) * 16 +
-						   hex_value(q[k + 2]));
-					k += 2;
-				} else if (c == '+') {
-					c = ' ';
-				}
-				if (n + 1 >= MAX_OP_NAME || c == '\0') {
-					name[0] = '\0';
-					return true;
-				}
-				name[n++] = c;
-			}
-			name[n] = '\0';
-			return true;
-		}
-		i = end + 1;
+	if (rc == 0) {
+		return false;
 	}
-	return false;
+	if (rc < 0 || strlen(name) != n) {
+		name[0] = '\0';
+	}
+	return true;
 }
 
 static void

@@ -21,6 +21,29 @@
  * The ticket is freed exactly once, by the loop that receives it (or by
  * gw_request_drop_replies at shutdown); a failed uc_call_async frees it at
  * once (its callback never runs).
+ *
+ * Browsers. A browser sends the ss-tok cookie with every request to us,
+ * including those another site's page makes it send: a form posted to us,
+ * an image or a script loaded from us, a link followed. Three defences,
+ * each enough against a different part of that:
+ *
+ *   - GET and HEAD never run an operation that writes or signs in
+ *     (gw_route.c; 405 with Allow). Links, images, scripts and prefetches
+ *     are GETs, and a query string fills a request as well as a body.
+ *   - Cookies are SameSite=Strict by default (gw_auth.c): current
+ *     browsers then send them only with our own pages' requests.
+ *   - refuse_cross_site() below, for --cookie-samesite lax|none and for
+ *     browsers that ignore SameSite, decides from Origin and
+ *     Sec-Fetch-Site (gw_cors.c): 403 for a write with the cookie from
+ *     another site, for Authenticate, GetAccessToken and logout from
+ *     another site (login CSRF), and for a JSONP answer that the cookie
+ *     would authorise to another site's script.
+ *
+ * A request whose credentials come from an Authorization header is never
+ * refused as cross-site: no page of another site can make a browser send
+ * one (it would need a CORS preflight, which only a --cors-origin passes),
+ * and our 401s name a scheme ("credentials") for which browsers neither
+ * prompt nor keep Basic credentials of their own.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -104,8 +127,7 @@ send_raw(gw_job *job, int status, const char *reason, const char *ct,
 		h2o_add_header(&req->pool, &req->res.headers,
 			       H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
 	}
-	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_VARY, NULL,
-		       H2O_STRLIT("Accept"));
+	gw_cors_response_headers(req, &job->thr->srv->cfg);
 	gw_metrics_request(&job->thr->metrics, job->route, status,
 			   now_us() - job->start_us);
 	h2o_send_inline(req, body, len);
@@ -636,6 +658,88 @@ send_decode_error(gw_job *job, const gw_decode_error *err)
 }
 
 /*
+ * The cross-site rules (see the top of this file). m: the operation, NULL
+ * for GET /auth and logout. Called once the format is known (so the 403
+ * comes in it), except for logout. true when refused (answered).
+ */
+static bool
+refuse_cross_site(gw_job *job, const up_method *m, bool logout)
+{
+	const gw_creds *c = &job->creds;
+	const char *msg = NULL;
+	bool by_header = (c->bearer != NULL && !c->bearer_from_cookie) ||
+			 c->basic_user != NULL;
+
+	if (by_header ||
+	    gw_request_site(job->req, &job->thr->srv->cfg) != GW_SITE_CROSS) {
+		return false;
+	}
+	if (logout || (m != NULL && m->auth_none)) {
+		/*
+		 * Login CSRF: a cross-site form that signs the browser in as
+		 * the attacker (whose session then sees what the user
+		 * enters), refreshes its token or signs it out.
+		 */
+		msg = "Signing in or out from another site's page is refused "
+		      "(cross-site request).";
+	} else if (c->bearer_from_cookie && m != NULL && m->writes) {
+		msg = "A change made with the session cookie must come from "
+		      "this site's own pages (cross-site request refused); "
+		      "other clients send an Authorization header.";
+	} else if (c->bearer_from_cookie && job->jsonp != NULL) {
+		/* A script any page can load, and read, with our cookie. */
+		msg = "JSONP with the session cookie is refused to another "
+		      "site's page (cross-site request).";
+	}
+	if (msg == NULL) {
+		return false;
+	}
+	job->jsonp = NULL; /* a refusal is never a script */
+	send_error(job, UP_PERMISSION_DENIED, "Forbidden", msg, NULL);
+	return true;
+}
+
+/*
+ * Authenticate never takes a password from the query string: URLs are
+ * written to access logs, proxies' logs, browser history and Referer
+ * headers, and a login from a URL is one a link can make. The query is
+ * read by the same decoder as the request (every spelling of the name,
+ * percent-escapes included) into a message of its own. 0 when it names no
+ * password; else answered (400) and -1.
+ */
+static int
+refuse_query_password(gw_job *job, const char *query, size_t qlen)
+{
+	Users__V1__Authenticate *probe;
+	gw_decode_error err;
+	bool named;
+
+	memset(&err, 0, sizeof(err));
+	probe = (Users__V1__Authenticate *)gw_msg_new(
+	    &users__v1__authenticate__descriptor);
+	if (probe == NULL) {
+		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
+		return -1;
+	}
+	if (gw_msg_set_form(&probe->base, query, qlen, false,
+			    &gw_limits_default, &err) != 0) {
+		protobuf_c_message_free_unpacked(&probe->base, NULL);
+		send_decode_error(job, &err);
+		return -1;
+	}
+	named = probe->password != NULL;
+	protobuf_c_message_free_unpacked(&probe->base, NULL);
+	if (named) {
+		send_error(job, UP_INVALID_ARGUMENT, "ArgumentException",
+			   "Password is never read from the query string: send "
+			   "it in the request body.",
+			   "Password");
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * A documented or predefined route: the request message from body, path
  * variables, query string and form fields (section 3), then the call.
  */
@@ -658,7 +762,12 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	job->error_shape = m->desc->output;
 	job->route = m->index;
 	job->oneway = rm->oneway;
-	if (negotiate(job, rm, true, query, qlen, &neg) != 0) {
+	if (negotiate(job, rm, true, query, qlen, &neg) != 0 ||
+	    refuse_cross_site(job, m, false)) {
+		return;
+	}
+	if (m->desc->input == &users__v1__authenticate__descriptor &&
+	    query != NULL && refuse_query_password(job, query, qlen) != 0) {
 		return;
 	}
 	has_body = neg.body != GW_NEG_BODY_NONE;
@@ -728,7 +837,8 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 
 	job->kind = JOB_SESSION;
 	job->error_shape = &users__v1__authenticate_response__descriptor;
-	if (negotiate(job, rm, false, query, qlen, &neg) != 0) {
+	if (negotiate(job, rm, false, query, qlen, &neg) != 0 ||
+	    refuse_cross_site(job, NULL, false)) {
 		return;
 	}
 	if (job->creds.bearer != NULL) {
@@ -834,6 +944,69 @@ handle_metrics(gw_job *job)
 	gw_buf_fini(&b);
 }
 
+/* 405, with the methods the path accepts in Allow. */
+static void
+send_bad_method(gw_job *job, const gw_route_match *rm, h2o_iovec_t method)
+{
+	h2o_req_t *req = job->req;
+	char allow[GW_ALLOW_MAX];
+	h2o_iovec_t a = h2o_strdup(
+	    &req->pool, gw_route_allow_text(rm->allow, allow), SIZE_MAX);
+	size_t size = method.len + 160;
+	char *msg = h2o_mem_alloc_pool(&req->pool, size);
+
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+		       a.base, a.len);
+	if (rm->unsafe_on_get && rm->method != NULL) {
+		snprintf(msg, size,
+			 "%s changes data or signs in: it is not accepted on "
+			 "GET or HEAD (Allow lists what is).",
+			 rm->method->desc->name);
+	} else {
+		snprintf(msg, size, "The route does not accept %.*s.",
+			 (int)method.len, method.base);
+	}
+	send_http_error(job, 405, "NotImplementedException", msg);
+}
+
+/*
+ * OPTIONS on a known path. A CORS preflight (Origin and
+ * Access-Control-Request-Method) from a listed origin: 204 with the
+ * Access-Control-* headers; from any other origin: 403 without them (the
+ * browser then never sends the request; nothing in the answer is meant
+ * for that page). A plain OPTIONS: 204 with Allow.
+ */
+static void
+handle_options(gw_job *job, const gw_route_match *rm)
+{
+	h2o_req_t *req = job->req;
+	char allow[GW_ALLOW_MAX];
+	h2o_iovec_t a = h2o_strdup(
+	    &req->pool, gw_route_allow_text(rm->allow, allow), SIZE_MAX);
+	h2o_iovec_t origin;
+	bool preflight =
+	    h2o_find_header_by_str(&req->headers,
+				   H2O_STRLIT("access-control-request-method"),
+				   -1) != -1 &&
+	    h2o_find_header_by_str(&req->headers, H2O_STRLIT("origin"), -1) !=
+		-1;
+
+	if (preflight && !gw_cors_listed(req, &job->thr->srv->cfg, &origin)) {
+		send_error(job, UP_PERMISSION_DENIED, "Forbidden",
+			   "This origin may not call the service from a "
+			   "browser (usersgw --cors-origin lists those that "
+			   "may).",
+			   NULL);
+		return;
+	}
+	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ALLOW, NULL,
+		       a.base, a.len);
+	if (preflight) {
+		gw_cors_preflight_headers(req, rm->allow);
+	}
+	send_raw(job, 204, "No Content", NULL, "", 0);
+}
+
 /* X-Http-Method-Override, when it is a plain token. */
 static h2o_iovec_t
 request_method(h2o_req_t *req)
@@ -900,8 +1073,13 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	}
 	method = request_method(req);
 	gw_auth_read(req, &job->creds);
-	gw_route_find(&req->pool, method.base, method.len, req->path.base, plen,
+	gw_route_find(&req->pool, method, req->method, req->path.base, plen,
 		      &rm);
+	if (rm.allow != 0 && h2o_memis(req->method.base, req->method.len,
+				       H2O_STRLIT("OPTIONS"))) {
+		handle_options(job, &rm);
+		return 0;
+	}
 
 	switch (rm.kind) {
 	case GW_ROUTE_DOCUMENTED:
@@ -914,7 +1092,9 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 		break;
 	case GW_ROUTE_LOGOUT:
 		job->route = gw_metrics_route_special(GW_MR_LOGOUT);
-		handle_logout(job, &rm, query, qlen);
+		if (!refuse_cross_site(job, NULL, true)) {
+			handle_logout(job, &rm, query, qlen);
+		}
 		break;
 	case GW_ROUTE_HEALTHZ:
 		job->route = gw_metrics_route_special(GW_MR_HEALTHZ);
@@ -924,15 +1104,9 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 		job->route = gw_metrics_route_special(GW_MR_METRICS);
 		handle_metrics(job);
 		break;
-	case GW_ROUTE_BAD_METHOD: {
-		size_t size = method.len + 64;
-		char *msg = h2o_mem_alloc_pool(&req->pool, size);
-
-		snprintf(msg, size, "The route does not accept %.*s.",
-			 (int)method.len, method.base);
-		send_http_error(job, 405, "NotImplementedException", msg);
+	case GW_ROUTE_BAD_METHOD:
+		send_bad_method(job, &rm, method);
 		break;
-	}
 	case GW_ROUTE_NONE:
 	default:
 		send_error(job, UP_NOT_FOUND, "NotFound",

@@ -8,7 +8,15 @@
  * segment. A format suffix (.json, .xml, .jsv, .csv) on the last segment
  * is stripped first. Among the templates whose path matches, the one with
  * the most literal segments and the request's method wins; a path that
- * matches only with other methods is a 405.
+ * matches only with other methods is a 405, and every match says which
+ * methods its path accepts (for Allow and CORS preflights).
+ *
+ * Safety is decided by the request line's method alone: an operation that
+ * writes or is open to anonymous callers (Authenticate, GetAccessToken),
+ * and /auth/logout, never run on GET or HEAD, whatever route names them
+ * and whatever X-Http-Method-Override says. The predefined routes accept
+ * GET, HEAD, POST, PUT, PATCH and DELETE for the other operations, and
+ * POST, PUT, PATCH and DELETE for those.
  *
  * The table is immutable after gw_routes_init() and read by every loop.
  */
@@ -265,45 +273,118 @@ take_suffix(seg *last, gw_route_match *out)
 	last->len = (size_t)(dot - last->s);
 }
 
+/* The methods, in the order Allow lists them. */
+static const struct {
+	const char *name;
+	unsigned bit;
+} methods[] = {
+    {"GET", GW_M_GET},         {"HEAD", GW_M_HEAD},   {"POST", GW_M_POST},
+    {"PUT", GW_M_PUT},         {"PATCH", GW_M_PATCH}, {"DELETE", GW_M_DELETE},
+    {"OPTIONS", GW_M_OPTIONS},
+};
+
+static unsigned
+method_bit(const char *method, size_t mlen)
+{
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (verb_is(method, mlen, methods[i].name)) {
+			return methods[i].bit;
+		}
+	}
+	return 0;
+}
+
+const char *
+gw_route_allow_text(unsigned allow, char *buf)
+{
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; i < sizeof(methods) / sizeof(methods[0]); i++) {
+		if (allow & methods[i].bit) {
+			int w = snprintf(buf + n, GW_ALLOW_MAX - n, "%s%s",
+					 n > 0 ? ", " : "", methods[i].name);
+
+			if (w < 0 || (size_t)w >= GW_ALLOW_MAX - n) {
+				break; /* cannot happen: the buffer fits all */
+			}
+			n += (size_t)w;
+		}
+	}
+	return buf;
+}
+
+/*
+ * What the predefined routes accept: every method a ServiceStack client
+ * sends, but GET and HEAD only for an operation that neither writes nor
+ * signs in. A GET is what a link, an <img>, a <script> or a prefetch sends
+ * with the browser's cookies and without any sign of intent, so no
+ * operation that changes anything (or hands out a session: a login from a
+ * link is a login the user did not ask for) may run on one.
+ */
+#define M_UNSAFE (GW_M_POST | GW_M_PUT | GW_M_PATCH | GW_M_DELETE)
+#define M_ANY    (GW_M_GET | GW_M_HEAD | M_UNSAFE)
+
 static bool
-find_special(const char *method, size_t mlen, seg *segs, size_t n,
+op_unsafe(const up_method *m)
+{
+	return m->writes || m->auth_none;
+}
+
+/*
+ * kind when want (the routing method's bit) is in allow and the request
+ * is not a GET or HEAD that would run an unsafe operation; else
+ * BAD_METHOD.
+ */
+static void
+settle(gw_route_match *out, gw_route_kind kind, unsigned allow, unsigned want,
+       bool unsafe, bool safe_real)
+{
+	out->allow = allow | GW_M_OPTIONS;
+	if (unsafe && safe_real) {
+		out->kind = GW_ROUTE_BAD_METHOD;
+		out->unsafe_on_get = true;
+	} else {
+		out->kind = (want & allow) != 0 ? kind : GW_ROUTE_BAD_METHOD;
+	}
+}
+
+static bool
+find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 	     gw_route_match *out)
 {
-	bool get =
-	    verb_is(method, mlen, "GET") || verb_is(method, mlen, "HEAD");
-
 	if (n == 1 &&
 	    (seg_is(&segs[0], "healthz") || seg_is(&segs[0], "metrics"))) {
-		out->kind = !get                          ? GW_ROUTE_BAD_METHOD
-			    : seg_is(&segs[0], "healthz") ? GW_ROUTE_HEALTHZ
-							  : GW_ROUTE_METRICS;
+		settle(out,
+		       seg_is(&segs[0], "healthz") ? GW_ROUTE_HEALTHZ
+						   : GW_ROUTE_METRICS,
+		       GW_M_GET | GW_M_HEAD, want, false, safe_real);
 		return true;
 	}
-	if (n == 1 && seg_is(&segs[0], "auth") && get) {
-		out->kind = GW_ROUTE_AUTH_SESSION;
-		return true;
-	}
+	/* It changes the session (clears its cookies): POST only. */
 	if (n == 2 && seg_is(&segs[0], "auth") && seg_is(&segs[1], "logout")) {
-		out->kind = GW_ROUTE_LOGOUT;
+		settle(out, GW_ROUTE_LOGOUT, GW_M_POST, want, true, safe_real);
 		return true;
 	}
 	/* /api/{Op} */
 	if (n == 2 && seg_is(&segs[0], "api")) {
-		out->kind = GW_ROUTE_PREDEFINED;
 		out->method = up_method_find(segs[1].s);
 		if (out->codec == NULL && !out->unknown_format) {
 			out->codec = &gw_codec_json;
 		}
 		if (out->method == NULL) {
 			out->kind = GW_ROUTE_NONE;
+			return true;
 		}
+		settle(out, GW_ROUTE_PREDEFINED,
+		       op_unsafe(out->method) ? M_UNSAFE : M_ANY, want,
+		       op_unsafe(out->method), safe_real);
 		return true;
 	}
 	/* /{fmt}/reply/{Op}, /{fmt}/oneway/{Op} */
 	if (n == 3 &&
 	    (seg_is(&segs[1], "reply") || seg_is(&segs[1], "oneway")) &&
 	    is_format_name(segs[0].s, segs[0].len)) {
-		out->kind = GW_ROUTE_PREDEFINED;
 		out->oneway = seg_is(&segs[1], "oneway");
 		out->method = up_method_find(segs[2].s);
 		if (out->codec == NULL && !out->unknown_format) {
@@ -312,14 +393,18 @@ find_special(const char *method, size_t mlen, seg *segs, size_t n,
 		}
 		if (out->method == NULL) {
 			out->kind = GW_ROUTE_NONE;
+			return true;
 		}
+		settle(out, GW_ROUTE_PREDEFINED,
+		       op_unsafe(out->method) ? M_UNSAFE : M_ANY, want,
+		       op_unsafe(out->method), safe_real);
 		return true;
 	}
 	return false;
 }
 
 void
-gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
+gw_route_find(h2o_mem_pool_t *pool, h2o_iovec_t method, h2o_iovec_t real,
 	      const char *path, size_t len, gw_route_match *out)
 {
 	seg segs[GW_MAX_SEGMENTS];
@@ -327,7 +412,10 @@ gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
 	const char *p = path;
 	const char *end = path + len;
 	const tmpl *best = NULL;
-	bool path_known = false;
+	unsigned want = method_bit(method.base, method.len);
+	unsigned allow = 0;
+	bool safe_real = verb_is(real.base, real.len, "GET") ||
+			 verb_is(real.base, real.len, "HEAD");
 
 	memset(out, 0, sizeof(*out));
 	out->kind = GW_ROUTE_NONE;
@@ -358,29 +446,48 @@ gw_route_find(h2o_mem_pool_t *pool, const char *method, size_t mlen,
 		return;
 	}
 	take_suffix(&segs[n - 1], out);
-	if (find_special(method, mlen, segs, n, out)) {
+	if (find_special(want, safe_real, segs, n, out)) {
 		return;
 	}
 	for (size_t i = 0; i < n_table; i++) {
 		const tmpl *t = &table[i];
+		unsigned bits = method_bit(t->verb, strlen(t->verb));
 
 		if (!tmpl_matches(t, segs, n)) {
 			continue;
 		}
-		path_known = true;
-		if ((verb_is(method, mlen, t->verb) ||
-		     (verb_is(method, mlen, "HEAD") &&
-		      strcmp(t->verb, "GET") == 0)) &&
+		if (bits & GW_M_GET) {
+			bits |= GW_M_HEAD;
+		}
+		allow |= bits;
+		if ((want & bits) != 0 &&
 		    (best == NULL || t->n_literals > best->n_literals)) {
 			best = t;
 		}
 	}
+	/* GET /auth: the session (POST /auth is Authenticate's). */
+	if (n == 1 && seg_is(&segs[0], "auth")) {
+		allow |= GW_M_GET | GW_M_HEAD;
+		if ((want & (GW_M_GET | GW_M_HEAD)) != 0) {
+			settle(out, GW_ROUTE_AUTH_SESSION, allow, want, false,
+			       safe_real);
+			return;
+		}
+	}
+	if (allow == 0) {
+		return; /* GW_ROUTE_NONE */
+	}
 	if (best == NULL) {
-		out->kind = path_known ? GW_ROUTE_BAD_METHOD : GW_ROUTE_NONE;
+		settle(out, GW_ROUTE_BAD_METHOD, allow, want, false, safe_real);
 		return;
 	}
-	out->kind = GW_ROUTE_DOCUMENTED;
+	/* X-Http-Method-Override never turns a GET into a write. */
 	out->method = best->m;
+	settle(out, GW_ROUTE_DOCUMENTED, allow, want, op_unsafe(best->m),
+	       safe_real);
+	if (out->kind != GW_ROUTE_DOCUMENTED) {
+		return;
+	}
 	for (size_t i = 0; i < n && out->n_vars < GW_MAX_VARS; i++) {
 		if (best->segs[i].var) {
 			gw_route_var *v = &out->vars[out->n_vars++];

@@ -397,6 +397,7 @@ gw_server_run(const gw_config *cfg)
 	bool all_freed = true;
 	unsigned n_started = 0;
 	int sig = 0;
+	int open_rc;
 	int rc = 1;
 
 	memset(srv, 0, sizeof(*srv));
@@ -436,8 +437,14 @@ gw_server_run(const gw_config *cfg)
 	uo.n_urls = srv->cfg.n_daemons;
 	uo.deadline_ms = srv->cfg.deadline_ms;
 	uo.tls_ca_file = srv->cfg.daemon_ca;
-	if (uc_client_open(&srv->uc, &uo) != 0) {
-		fprintf(stderr, "usersgw: cannot open the daemon client\n");
+	uo.tls_insecure = srv->cfg.daemon_insecure;
+	if ((open_rc = uc_client_open(&srv->uc, &uo)) != 0) {
+		fprintf(stderr, "usersgw: %s\n", uc_client_open_error());
+		if (open_rc == UP_FAILED_PRECONDITION) {
+			fprintf(stderr, "usersgw: --daemon-ca FILE names that "
+					"CA; --daemon-insecure skips the check "
+					"(tests only)\n");
+		}
 		goto out;
 	}
 	if (open_listener(srv) != 0 || open_tls(srv) != 0 ||

@@ -3,8 +3,9 @@
  *
  *   usersgw --listen HOST:PORT --daemon URL [--daemon URL...]
  *           [--threads N] [--tls-cert FILE --tls-key FILE]
- *           [--daemon-ca FILE] [--max-body BYTES] [--deadline MS]
- *           [--max-connections N]
+ *           [--daemon-ca FILE | --daemon-insecure] [--max-body BYTES]
+ *           [--deadline MS] [--max-connections N]
+ *           [--cookie-samesite strict|lax|none] [--cors-origin ORIGIN...]
  *
  * Serves the documented routes of users.proto (and ServiceStack's
  * predefined /api/{Op}, /json/reply/{Op}, /json/oneway/{Op}) over HTTP/1.1,
@@ -30,21 +31,38 @@ usage(FILE *f)
 	    f,
 	    "usage: usersgw --listen HOST:PORT --daemon URL [--daemon URL...]\n"
 	    "               [--threads N] [--tls-cert FILE --tls-key FILE]\n"
-	    "               [--daemon-ca FILE] [--max-body BYTES]\n"
-	    "               [--deadline MS] [--max-connections N]\n"
+	    "               [--daemon-ca FILE | --daemon-insecure]\n"
+	    "               [--max-body BYTES] [--deadline MS]\n"
+	    "               [--max-connections N]\n"
+	    "               [--cookie-samesite strict|lax|none]\n"
+	    "               [--cors-origin ORIGIN...]\n"
 	    "\n"
 	    "  --listen HOST:PORT     where to serve HTTP (port 0: any)\n"
 	    "  --daemon URL           usersd to call (ipc://, tcp://, "
 	    "tls+tcp://); repeat for several\n"
 	    "  --threads N            event loops (default: one per core)\n"
 	    "  --tls-cert/--tls-key   serve HTTPS (HTTP/2 and HTTP/1.1)\n"
-	    "  --daemon-ca FILE       CA to verify tls+tcp:// daemons\n"
+	    "  --daemon-ca FILE       CA that signed the tls+tcp:// daemons' "
+	    "certificates\n"
+	    "                         (tls+tcp:// needs it, or "
+	    "--daemon-insecure)\n"
+	    "  --daemon-insecure      tls+tcp:// without checking the "
+	    "daemons' certificates\n"
+	    "                         (tests only: anyone on the way can "
+	    "read the calls)\n"
 	    "  --max-body BYTES       largest request body (default %u; "
 	    "413 above)\n"
 	    "  --deadline MS          how long an RPC may take (default %u; "
 	    "504 after)\n"
 	    "  --max-connections N    open connections at most (default "
-	    "%u)\n",
+	    "%u)\n"
+	    "  --cookie-samesite V    SameSite of the session cookies: "
+	    "strict (default),\n"
+	    "                         lax, or none (needs --tls-cert)\n"
+	    "  --cors-origin ORIGIN   an origin (https://app.example.com) "
+	    "whose pages may call\n"
+	    "                         the gateway, with credentials; "
+	    "repeatable; none by default\n",
 	    GW_DEFAULT_MAX_BODY, GW_DEFAULT_DEADLINE, GW_DEFAULT_MAX_CONNS);
 }
 
@@ -85,10 +103,27 @@ parse_ulong(const char *s, unsigned long min, unsigned long max,
 	return 0;
 }
 
+/* strict, lax or none. 0 or -1. */
+static int
+parse_samesite(const char *s, gw_samesite *out)
+{
+	if (strcmp(s, "strict") == 0) {
+		*out = GW_SAMESITE_STRICT;
+	} else if (strcmp(s, "lax") == 0) {
+		*out = GW_SAMESITE_LAX;
+	} else if (strcmp(s, "none") == 0) {
+		*out = GW_SAMESITE_NONE;
+	} else {
+		return -1;
+	}
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
 	gw_config cfg = {0};
+	bool samesite_given = false;
 	unsigned long v;
 
 	cfg.max_body = GW_DEFAULT_MAX_BODY;
@@ -101,6 +136,10 @@ main(int argc, char **argv)
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
 			usage(stdout);
 			return 0;
+		}
+		if (strcmp(a, "--daemon-insecure") == 0) {
+			cfg.daemon_insecure = true;
+			continue;
 		}
 		if (val == NULL) {
 			fprintf(stderr, "usersgw: %s needs a value\n", a);
@@ -134,6 +173,24 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--max-connections") == 0 &&
 			   parse_ulong(val, 1, 1000000, &v) == 0) {
 			cfg.max_connections = (unsigned)v;
+		} else if (strcmp(a, "--cookie-samesite") == 0 &&
+			   parse_samesite(val, &cfg.cookie_samesite) == 0) {
+			samesite_given = true;
+		} else if (strcmp(a, "--cors-origin") == 0) {
+			char why[256];
+
+			if (gw_cors_origin_check(val, why, sizeof(why)) != 0) {
+				fprintf(stderr, "usersgw: --cors-origin: %s\n",
+					why);
+				return 2;
+			}
+			if (cfg.n_cors_origins == GW_MAX_CORS_ORIGINS) {
+				fprintf(stderr,
+					"usersgw: at most %d --cors-origin\n",
+					GW_MAX_CORS_ORIGINS);
+				return 2;
+			}
+			cfg.cors_origins[cfg.n_cors_origins++] = val;
 		} else {
 			fprintf(stderr, "usersgw: bad option or value: %s %s\n",
 				a, val);
@@ -148,6 +205,20 @@ main(int argc, char **argv)
 	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
 		fprintf(stderr,
 			"usersgw: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (cfg.daemon_ca != NULL && cfg.daemon_insecure) {
+		fprintf(stderr, "usersgw: --daemon-ca and --daemon-insecure "
+				"contradict each other\n");
+		return 2;
+	}
+	if (samesite_given && cfg.cookie_samesite == GW_SAMESITE_NONE &&
+	    cfg.tls_cert == NULL) {
+		fprintf(
+		    stderr,
+		    "usersgw: --cookie-samesite none needs HTTPS "
+		    "(--tls-cert and --tls-key): browsers drop SameSite=None "
+		    "cookies that are not Secure\n");
 		return 2;
 	}
 	return gw_server_run(&cfg);

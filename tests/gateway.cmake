@@ -17,6 +17,12 @@ if(TARGET usersgw AND COMMAND users_integration_test)
 		LABELS integration
 		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
 
+	# What a browser can be made to send: writes on GET, passwords in
+	# the query, cross-site requests with the cookie, SameSite, CORS.
+	users_integration_test(test_gateway_browser gw_harness
+		PkgConfig::JANSSON)
+	add_dependencies(test_gateway_browser usersgw)
+
 	# One usersgw in front of two usersd: spreading, a daemon killed and
 	# back, /healthz and /metrics per daemon.
 	users_integration_test(test_gateway_multi gw_harness
@@ -40,4 +46,10 @@ if(TARGET gw_server)
 	users_unit_test(test_gateway_metrics)
 	target_link_libraries(test_gateway_metrics PRIVATE gw_server
 		PkgConfig::JANSSON)
+
+	# The route matcher's method rules (no write on GET, Allow) and the
+	# origin rules of gw_cors.c; the request line's parsers fuzzed.
+	users_unit_test(test_gateway_route)
+	target_link_libraries(test_gateway_route PRIVATE gw_server)
+	users_fuzz_target(route fuzz_route.c gw_server)
 endif()

@@ -62,11 +62,23 @@ typedef struct uc_options {
 	const char *const *urls; /* daemons; requests spread over them */
 	size_t n_urls;
 	uint32_t deadline_ms; /* default per call; 0 means 5000 */
-	/* TLS for tls+tcp:// URLs (all optional but ca for verification). */
+	/*
+	 * TLS for tls+tcp:// URLs. The daemon's certificate is verified
+	 * against tls_ca_file (and its name against tls_server_name, else
+	 * the URL's host): a tls+tcp:// URL needs one of tls_ca_file and
+	 * tls_insecure, never both.
+	 */
 	const char *tls_ca_file;
 	const char *tls_cert_file; /* client certificate */
 	const char *tls_key_file;
 	const char *tls_server_name;
+	/*
+	 * Skip the check of the daemon's certificate: anyone between the
+	 * client and the daemon can then read and change the calls,
+	 * passwords and tokens included. uc_client_open warns once on
+	 * stderr. For tests and first setups only.
+	 */
+	bool tls_insecure;
 } uc_options;
 
 typedef struct uc_result {
@@ -95,9 +107,19 @@ typedef void (*uc_callback)(uc_result *res, void *arg);
 /*
  * Opens a client; dials every URL in the background (reconnecting).
  * Returns 0, or an up_status: UP_INVALID_ARGUMENT (no URL, a URL nng
- * cannot use, unreadable TLS files), UP_RESOURCE_EXHAUSTED, UP_INTERNAL.
+ * cannot use, unreadable TLS files, tls_ca_file and tls_insecure both
+ * set), UP_FAILED_PRECONDITION (a tls+tcp:// URL with neither tls_ca_file
+ * nor tls_insecure: the daemon could not be verified),
+ * UP_RESOURCE_EXHAUSTED, UP_INTERNAL. uc_client_open_error() says why in
+ * words.
  */
 UC_API int uc_client_open(uc_client **out, const uc_options *opts);
+/*
+ * Why the last uc_client_open() of the calling thread failed, as a
+ * sentence for people ("" after a success). Thread-local; valid until the
+ * thread's next uc_client_open().
+ */
+UC_API const char *uc_client_open_error(void);
 /*
  * Waits for calls in flight to finish (their callbacks run), then frees.
  * New calls started meanwhile fail with UP_CANCELLED. Not from a callback.

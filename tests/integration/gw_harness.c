@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -279,6 +280,7 @@ gwh_http(int port, const char *method, const char *path,
 	FILE *f = open_memstream(&req, &req_len);
 	size_t cap = 65536, len = 0;
 	long long until = th_now_ms() + IO_TIMEOUT;
+	bool own_host = false;
 	int fd;
 
 	memset(r, 0, sizeof(*r));
@@ -286,10 +288,13 @@ gwh_http(int port, const char *method, const char *path,
 	if (f == NULL) {
 		return;
 	}
-	fprintf(f, "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n",
-		method, path);
+	fprintf(f, "%s %s HTTP/1.1\r\nConnection: close\r\n", method, path);
 	for (size_t i = 0; headers != NULL && headers[i] != NULL; i++) {
 		fprintf(f, "%s\r\n", headers[i]);
+		own_host |= strncasecmp(headers[i], "Host:", 5) == 0;
+	}
+	if (!own_host) {
+		fprintf(f, "Host: 127.0.0.1\r\n");
 	}
 	if (body != NULL) {
 		fprintf(f, "Content-Length: %zu\r\n", strlen(body));

@@ -66,9 +66,9 @@ int gwh_send_all(int fd, const char *p, size_t n);
 
 /*
  * One request: method, path, extra header lines ("Name: value", NULL
- * ended, may be NULL), body (NULL: none; a Content-Length is added when
- * non-NULL). r->status -1 when there was no answer. gwh_res_fini() after,
- * in both cases.
+ * ended, may be NULL; "Host: 127.0.0.1" unless they name a Host), body
+ * (NULL: none; a Content-Length is added when non-NULL). r->status -1 when
+ * there was no answer. gwh_res_fini() after, in both cases.
  */
 void gwh_http(int port, const char *method, const char *path,
 	      const char *const *headers, const char *body, gwh_res *r);

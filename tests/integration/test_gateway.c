@@ -296,7 +296,7 @@ test_login_and_credentials(void)
 		for (int i = 0;
 		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
 			CHECK(strstr(buf, "; HttpOnly") != NULL);
-			CHECK(strstr(buf, "; SameSite=Lax") != NULL);
+			CHECK(strstr(buf, "; SameSite=Strict") != NULL);
 			CHECK(strstr(buf, "; Path=/") != NULL);
 			CHECK(strstr(buf, "Secure") == NULL); /* plain HTTP */
 			tok |= strncmp(buf, "ss-tok=", 7) == 0;
@@ -1156,7 +1156,8 @@ test_daemon_killed_under_load(void)
 		gwh_res_fini(&r);
 		{
 			const char *urls[] = {daemon_.url};
-			uc_options o = {urls, 1, 2000, NULL, NULL, NULL, NULL};
+			uc_options o = {
+			    .urls = urls, .n_urls = 1, .deadline_ms = 2000};
 			uc_client *c = NULL;
 			uc_result res = {0};
 
@@ -1282,7 +1283,8 @@ test_tls_http2(void)
 			 "https://127.0.0.1:%d/auth/credentials", tls.port);
 		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
 		CHECK(o.out != NULL &&
-		      strstr(o.out, "HttpOnly; SameSite=Lax; Secure") != NULL);
+		      strstr(o.out, "HttpOnly; SameSite=Strict; Secure") !=
+			  NULL);
 		th_output_fini(&o);
 	}
 	/* an HTTP/2 client that gives up while the daemon is stopped: the

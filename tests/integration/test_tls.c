@@ -1,10 +1,13 @@
 /*
  * test_tls.c - RPC over tls+tcp:// against a real usersd: a call with the
- * right CA succeeds, a client that trusts another CA is refused, and a
- * second usersd on the same database refuses to start.
+ * right CA succeeds, a client that trusts another CA is refused, a client
+ * without a CA is refused at creation with a reason (library, usersctl,
+ * usersbench, usersgw) unless it says it is insecure (then it works and
+ * warns once), and a second usersd on the same database refuses to start.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "gw_harness.h"
 #include "harness.h"
 #include "usersclient.h"
 
@@ -50,7 +54,7 @@ make_cert(const char *dir, const char *name)
 }
 
 static int
-login_over(const char *url, const char *ca, uint32_t deadline_ms)
+login_over(const char *url, const char *ca, bool insecure, uint32_t deadline_ms)
 {
 	const char *urls[] = {url};
 	uc_options o = {0};
@@ -62,6 +66,7 @@ login_over(const char *url, const char *ca, uint32_t deadline_ms)
 	o.n_urls = 1;
 	o.deadline_ms = deadline_ms;
 	o.tls_ca_file = ca;
+	o.tls_insecure = insecure;
 	o.tls_server_name = "localhost";
 	if ((rc = uc_client_open(&c, &o)) != 0) {
 		return rc;
@@ -70,6 +75,257 @@ login_over(const char *url, const char *ca, uint32_t deadline_ms)
 	uc_result_fini(&res);
 	uc_client_close(c);
 	return rc;
+}
+
+/* How often needle occurs in hay. */
+static int
+count_of(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	for (const char *p = hay; p != NULL && (p = strstr(p, needle)) != NULL;
+	     p += strlen(needle)) {
+		n++;
+	}
+	return n;
+}
+
+/* The library: no CA is refused at creation, with a reason. */
+static void
+test_library(const char *url, const char *ca)
+{
+	const char *urls[] = {"ipc:///nowhere.sock", url};
+	uc_options o = {0};
+	uc_client *c = NULL;
+
+	o.urls = urls;
+	o.n_urls = 2;
+	CHECK_INT(uc_client_open(&c, &o), UP_FAILED_PRECONDITION);
+	CHECK(c == NULL);
+	CHECK(strstr(uc_client_open_error(), url) != NULL);
+	CHECK(strstr(uc_client_open_error(), "no CA file") != NULL);
+	/* a CA and insecure together: contradictory */
+	o.tls_ca_file = ca;
+	o.tls_insecure = true;
+	CHECK_INT(uc_client_open(&c, &o), UP_INVALID_ARGUMENT);
+	CHECK(uc_client_open_error()[0] != '\0');
+	/* no tls+tcp:// URL: nothing to verify, nothing asked */
+	o.urls = urls;
+	o.n_urls = 1;
+	o.tls_ca_file = NULL;
+	o.tls_insecure = false;
+	CHECK_INT(uc_client_open(&c, &o), 0);
+	CHECK_STR(uc_client_open_error(), "");
+	uc_client_close(c);
+	/* insecure: the call goes through */
+	CHECK_INT(login_over(url, NULL, true, 5000), UP_OK);
+	CHECK(login_over(url, NULL, false, 1500) == UP_FAILED_PRECONDITION);
+}
+
+/* usersctl login over tls+tcp:// with args; its output into o. */
+static void
+usersctl_login(const th_daemon *d, const char *url, const char *a1,
+	       const char *a2, th_output *o)
+{
+	char bin[512], tok[600];
+	const char *env[] = {"USERSCTL_PASSWORD=" TH_ADMIN_PASSWORD, NULL};
+	const char *argv[16];
+	size_t n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->status = -1;
+	if (th_bin("usersctl", bin, sizeof(bin)) != 0) {
+		return;
+	}
+	snprintf(tok, sizeof(tok), "%s/token", d->dir);
+	argv[n++] = bin;
+	argv[n++] = "--url";
+	argv[n++] = url;
+	argv[n++] = "--token-file";
+	argv[n++] = tok;
+	argv[n++] = "--tls-server-name";
+	argv[n++] = "localhost";
+	if (a1 != NULL) {
+		argv[n++] = a1;
+	}
+	if (a2 != NULL) {
+		argv[n++] = a2;
+	}
+	argv[n++] = "--user";
+	argv[n++] = TH_ADMIN_EMAIL;
+	argv[n++] = "login";
+	argv[n] = NULL;
+	CHECK_INT(th_run(argv, env, NULL, 20000, o), 0);
+}
+
+/* usersbench --login-only over tls+tcp:// with args. */
+static void
+usersbench_login(const char *url, const char *a1, const char *a2, th_output *o)
+{
+	char bin[512];
+	const char *env[] = {"USERSBENCH_PASSWORD=" TH_ADMIN_PASSWORD, NULL};
+	const char *argv[12];
+	size_t n = 0;
+
+	memset(o, 0, sizeof(*o));
+	o->status = -1;
+	if (th_bin("usersbench", bin, sizeof(bin)) != 0) {
+		return;
+	}
+	argv[n++] = bin;
+	argv[n++] = "--url";
+	argv[n++] = url;
+	argv[n++] = "--user";
+	argv[n++] = TH_ADMIN_EMAIL;
+	argv[n++] = "--login-only";
+	if (a1 != NULL) {
+		argv[n++] = a1;
+	}
+	if (a2 != NULL) {
+		argv[n++] = a2;
+	}
+	argv[n] = NULL;
+	CHECK_INT(th_run(argv, env, NULL, 20000, o), 0);
+}
+
+static void
+test_programs(const th_daemon *d, const char *url, const char *ca,
+	      const char *other)
+{
+	th_output o;
+
+	/* usersctl */
+	usersctl_login(d, url, NULL, NULL, &o);
+	CHECK_INT(o.status, 2);
+	CHECK(o.err != NULL && strstr(o.err, "no CA file") != NULL &&
+	      strstr(o.err, "--tls-ca") != NULL &&
+	      strstr(o.err, "--tls-insecure") != NULL);
+	th_output_fini(&o);
+	usersctl_login(d, url, "--tls-insecure", NULL, &o);
+	CHECK_INT(o.status, 0);
+	CHECK(o.err != NULL && count_of(o.err, "not verified") == 1);
+	th_output_fini(&o);
+	usersctl_login(d, url, "--tls-ca", ca, &o);
+	CHECK_INT(o.status, 0);
+	CHECK(o.err != NULL && strstr(o.err, "not verified") == NULL);
+	th_output_fini(&o);
+	usersctl_login(d, url, "--tls-ca", other, &o);
+	CHECK(o.status != 0 && o.status != -1);
+	th_output_fini(&o);
+
+	/* usersbench */
+	usersbench_login(url, NULL, NULL, &o);
+	CHECK_INT(o.status, 1);
+	CHECK(o.err != NULL && strstr(o.err, "no CA file") != NULL &&
+	      strstr(o.err, "--tls-ca") != NULL);
+	th_output_fini(&o);
+	usersbench_login(url, "--tls-insecure", NULL, &o);
+	CHECK_INT(o.status, 0);
+	CHECK(o.err != NULL && count_of(o.err, "not verified") == 1);
+	th_output_fini(&o);
+}
+
+/* GET /users/1 as the admin (Basic) through the gateway: the status. */
+static int
+gateway_get(const gwh_proc *g)
+{
+	const char *h[] = {"Authorization: Basic "
+			   "YWRtaW5AZXhhbXBsZS5jb206YWRtaW4tcGFzc3dvcmQtMQ==",
+			   NULL};
+	gwh_res r;
+	int st;
+
+	gwh_http(g->port, "GET", "/users/1", h, NULL, &r);
+	st = r.status;
+	gwh_res_fini(&r);
+	return st;
+}
+
+/* usersgw in front of the tls+tcp:// daemon. */
+static void
+test_gateway(const th_daemon *d, const char *url, const char *ca,
+	     const char *other)
+{
+	th_daemon tls = *d; /* the same daemon, by its tls+tcp:// URL */
+	char bin[512], log[8192] = "";
+	gwh_proc g;
+	th_output o;
+
+	snprintf(tls.url, sizeof(tls.url), "%s", url);
+	if (th_bin("usersgw", bin, sizeof(bin)) == 0) {
+		const char *argv[] = {bin,        "--listen", "127.0.0.1:0",
+				      "--daemon", url,        NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK_INT(o.status, 1);
+		CHECK(o.err != NULL && strstr(o.err, "no CA file") != NULL &&
+		      strstr(o.err, "--daemon-ca") != NULL &&
+		      strstr(o.err, "--daemon-insecure") != NULL);
+		CHECK(o.err != NULL && strstr(o.err, "ready") == NULL);
+		th_output_fini(&o);
+	}
+	if (th_bin("usersgw", bin, sizeof(bin)) == 0) {
+		const char *argv[] = {bin,
+				      "--listen",
+				      "127.0.0.1:0",
+				      "--daemon",
+				      url,
+				      "--daemon-ca",
+				      ca,
+				      "--daemon-insecure",
+				      NULL};
+
+		CHECK_INT(th_run(argv, NULL, NULL, 20000, &o), 0);
+		CHECK_INT(o.status, 2);
+		CHECK(o.err != NULL && strstr(o.err, "contradict") != NULL);
+		th_output_fini(&o);
+	}
+	{
+		const char *extra[] = {"--daemon-insecure", NULL};
+
+		if (gwh_start(&g, &tls, "gw-insecure", extra) != 0) {
+			CHECK(0);
+		} else {
+			CHECK_INT(gateway_get(&g), 200);
+			CHECK_INT(gwh_stop(&g), 0);
+			{
+				FILE *f = fopen(g.log, "r");
+				size_t n = 0;
+
+				if (f != NULL) {
+					n = fread(log, 1, sizeof(log) - 1, f);
+					fclose(f);
+				}
+				log[n] = '\0';
+			}
+			CHECK_INT(count_of(log, "not verified"), 1);
+		}
+	}
+	{
+		const char *extra[] = {"--daemon-ca", ca, NULL};
+
+		/* the certificate names localhost */
+		snprintf(tls.url, sizeof(tls.url), "tls+tcp://localhost:%s",
+			 strrchr(url, ':') + 1);
+		if (gwh_start(&g, &tls, "gw-ca", extra) != 0) {
+			CHECK(0);
+		} else {
+			CHECK_INT(gateway_get(&g), 200);
+			CHECK_INT(gwh_stop(&g), 0);
+		}
+	}
+	{
+		const char *extra[] = {"--daemon-ca", other, NULL};
+
+		if (gwh_start(&g, &tls, "gw-other", extra) != 0) {
+			CHECK(0);
+		} else {
+			int st = gateway_get(&g);
+
+			CHECK(st == 503 || st == 504);
+			CHECK_INT(gwh_stop(&g), 0);
+		}
+	}
 }
 
 static void
@@ -125,10 +381,13 @@ main(void)
 		fprintf(stderr, "cannot start usersd\n");
 		return 1;
 	}
-	CHECK_INT(login_over(url, ca, 5000), UP_OK);
+	CHECK_INT(login_over(url, ca, false, 5000), UP_OK);
 	/* A client that does not trust the server's certificate gets no
 	 * answer: never a success. */
-	CHECK(login_over(url, other, 1500) != UP_OK);
+	CHECK(login_over(url, other, false, 1500) != UP_OK);
+	test_library(url, ca);
+	test_programs(&d, url, ca, other);
+	test_gateway(&d, url, ca, other);
 	test_second_daemon_refused(&d);
 	th_daemon_stop(&d);
 	{

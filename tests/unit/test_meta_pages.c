@@ -875,6 +875,50 @@ test_lookup(void)
 	CHECK(!gw_meta_lookup("GET", 3, "/metadataX", 10, NULL, 0, &r));
 }
 
+/*
+ * ?op= with an escape cut short at the very end of the query: nothing past
+ * the query is read. The bytes after it are a hex digit that would finish
+ * the escape ("%6" + "5" is 'e', naming Authenticate): a reader that
+ * looks past the end finds the operation; one that does not finds none.
+ * The exact-size copies let ASan see any read past them too.
+ */
+static void
+test_lookup_query_end(void)
+{
+	static const char *const cut[] = {
+	    "/json/metadata?op=Authenticat%65", /* looked at without the 5 */
+	    "/xml/metadata?op=%4",
+	    "/jsv/metadata?op=%",
+	    "/csv/metadata?x=%4&op=GetUse%7",
+	};
+	gw_meta_response r;
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
+		/* the first keeps its last byte just past the query */
+		size_t size = strlen(cut[i]);
+		size_t len = size - (i == 0 ? 1 : 0);
+		char *p = malloc(size);
+
+		if (p == NULL) {
+			CHECK(0);
+			return;
+		}
+		memcpy(p, cut[i], size);
+		CHECK(gw_meta_lookup("GET", 3, p, len, NULL, 0, &r));
+		CHECK_INT(r.status, 404);
+		free(p);
+	}
+	/* the whole escape still decodes */
+	CHECK(gw_meta_lookup("GET", 3, cut[0], strlen(cut[0]), NULL, 0, &r));
+	CHECK_INT(r.status, 200);
+	CHECK(r.body != NULL &&
+	      strstr(r.body, "<h2>Authenticate</h2>") != NULL);
+	/* a decoded NUL or an overlong value names nothing */
+	CHECK(gw_meta_lookup("GET", 3, "/json/metadata?op=GetUser%00x", 29,
+			     NULL, 0, &r));
+	CHECK_INT(r.status, 404);
+}
+
 static int
 write_file(const char *dir, const char *name, const char *data, size_t len)
 {
@@ -950,5 +994,6 @@ main(int argc, char **argv)
 	test_swift_ts_cs();
 	test_openapi();
 	test_lookup();
+	test_lookup_query_end();
 	return check_done();
 }
