@@ -11,4 +11,7 @@ if(COMMAND users_integration_test)
 	users_integration_test(test_authz)
 	users_integration_test(test_tls)
 	users_integration_test(test_rpc ud_store ${NNG_LIB})
+	# Refresh tokens: rotation, reuse, retries, logout (the SQLite
+	# database read beside the daemon).
+	users_integration_test(test_tokens ud_store Threads::Threads)
 endif()
