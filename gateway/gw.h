@@ -171,6 +171,8 @@ typedef struct gw_creds {
 	const char *session_id;    /* the ss-id cookie */
 	const char *refresh_token; /* the ss-reftok cookie */
 	bool bearer_from_cookie;
+	bool remember; /* ss-opt=perm: the sign-in's cookies outlive the browser
+			*/
 } gw_creds;
 
 /* Reads the request's credentials into pool strings. Never fails: what
@@ -189,11 +191,16 @@ int gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
 /* The "sub" claim of a JWT, read WITHOUT verifying it (the daemon does),
  * into pool; NULL when there is none. */
 const char *gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt);
-/* Set-Cookie for a login (ss-tok, ss-reftok, ss-id, ss-pid). */
+/* Set-Cookie for a login (ss-tok, ss-reftok, ss-id, ss-pid, ss-opt). */
 void gw_auth_set_login_cookies(h2o_req_t *req,
 			       const Users__V1__AuthenticateResponse *r,
 			       bool secure, bool remember);
-void gw_auth_set_token_cookie(h2o_req_t *req, const char *token, bool secure);
+/* Set-Cookie for a refresh: the new ss-tok and the next ss-reftok, kept
+ * as long as the sign-in's (remember: its ss-opt=perm). */
+void gw_auth_set_token_cookies(h2o_req_t *req,
+			       const Users__V1__GetAccessTokenResponse *r,
+			       bool secure, bool remember);
+/* Set-Cookie that clears every cookie of a login. */
 void gw_auth_clear_cookies(h2o_req_t *req, bool secure);
 
 /* ------------------------------------------------------------------------
