@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -181,6 +182,24 @@ stored_tokens(const char *id)
 	sqlite3_finalize(s);
 	sqlite3_close(db);
 	return n;
+}
+
+/* Polls (at most 10 s) until c is connected to the daemon, or not. */
+static bool
+connected_is(uc_client *c, bool want)
+{
+	struct timespec tick = {0, 10 * 1000 * 1000};
+	long long t0 = th_now_ms();
+	uc_daemon_stats st;
+
+	while (th_now_ms() - t0 < 10000) {
+		if (uc_daemon_stats_get(c, 0, &st) == 0 &&
+		    st.connected == want) {
+			return true;
+		}
+		nanosleep(&tick, NULL);
+	}
+	return false;
 }
 
 static char *
@@ -345,7 +364,9 @@ test_retries(void)
 	/* after a restart: the first answer, from the request log */
 	CHECK_INT(th_daemon_signal(&daemon_, SIGTERM), 0);
 	CHECK_INT(th_daemon_wait(&daemon_, 10000), 0);
+	CHECK(connected_is(anon, false) && connected_is(admin, false));
 	CHECK_INT(th_daemon_restart(&daemon_, args), 0);
+	CHECK(connected_is(anon, true) && connected_is(admin, true));
 	CHECK_INT(refresh(ref0, "tokens-retry-1", again, NULL), UP_OK);
 	CHECK_STR(again, ref1);
 
