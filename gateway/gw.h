@@ -171,8 +171,7 @@ typedef struct gw_creds {
 	const char *session_id;    /* the ss-id cookie */
 	const char *refresh_token; /* the ss-reftok cookie */
 	bool bearer_from_cookie;
-	bool remember; /* ss-opt=perm: the sign-in's cookies outlive the browser
-			*/
+	bool remember; /* ss-opt=perm: a sign-in with rememberMe */
 } gw_creds;
 
 /* Reads the request's credentials into pool strings. Never fails: what
