@@ -848,7 +848,7 @@ write_done(int rc, void *arg)
 		resume_on_worker(c);
 		return;
 	}
-	ud_call_finish(c, rc);
+	ud_call_finish(c, rc == 0 && c->commit_fail ? c->status : rc);
 }
 
 /*
@@ -878,7 +878,8 @@ log_answer(ud_call *c, ud_store_conn *conn, bool shared)
 {
 	ud_service *svc = c->svc;
 	size_t len = 0;
-	uint8_t *buf = pack_envelope(c, UP_OK, &len);
+	uint8_t *buf =
+	    pack_envelope(c, c->commit_fail ? c->status : UP_OK, &len);
 	int rc;
 
 	if (buf == NULL) {
@@ -939,6 +940,9 @@ write_run(ud_store_conn *conn, void *arg)
 		return rc;
 	}
 	rc = c->write(conn, c);
+	if ((c->commit_fail = rc == UD_COMMIT_FAIL)) {
+		rc = 0; /* commits, and answers the error set */
+	}
 	if (!c->replayable) {
 		return rc;
 	}

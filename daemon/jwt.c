@@ -252,7 +252,8 @@ display_name(const ud_user *u)
 }
 
 static json_t *
-claims_json(const ud_user *u, int64_t iat, int64_t exp)
+claims_json(const ud_user *u, const ud_refresh_token *rt, int64_t iat,
+	    int64_t exp)
 {
 	json_t *c = json_object(), *roles = json_array(), *perms = json_array();
 	char sub[24];
@@ -292,6 +293,10 @@ claims_json(const ud_user *u, int64_t iat, int64_t exp)
 	bad |= json_object_set(c, "roles", roles);
 	bad |= json_object_set(c, "perms", perms);
 	bad |= json_object_set_new(c, "tv", json_integer(u->token_version));
+	if (rt != NULL) {
+		bad |= json_object_set_new(c, "jti", json_string(rt->jti));
+		bad |= json_object_set_new(c, "fam", json_string(rt->family));
+	}
 out:
 	free(name);
 	json_decref(roles);
@@ -317,7 +322,8 @@ typ_of(ud_jwt_kind kind)
 
 int
 ud_jwt_sign(const ud_jwt_key *k, ud_jwt_kind kind, const ud_user *u,
-	    int64_t now_s, int64_t ttl_s, char **out)
+	    const ud_refresh_token *rt, int64_t now_s, int64_t ttl_s,
+	    char **out)
 {
 	const char *typ = typ_of(kind);
 	json_t *header = NULL, *claims = NULL;
@@ -334,9 +340,15 @@ ud_jwt_sign(const ud_jwt_key *k, ud_jwt_kind kind, const ud_user *u,
 	    now_s > INT64_MAX - ttl_s) {
 		return UP_INTERNAL;
 	}
+	/* A refresh token names its record; an access token has none. */
+	if ((kind == UD_JWT_REFRESH) != (rt != NULL) ||
+	    (rt != NULL && (!ud_random_id_valid(rt->jti) ||
+			    !ud_random_id_valid(rt->family)))) {
+		return UP_INTERNAL;
+	}
 	header = json_pack("{s:s, s:s, s:s}", "typ", typ, "alg", "HS256", "kid",
 			   k->kid);
-	claims = claims_json(u, now_s, now_s + ttl_s);
+	claims = claims_json(u, rt, now_s, now_s + ttl_s);
 	if (header == NULL || claims == NULL ||
 	    (h = json_b64(header)) == NULL || (p = json_b64(claims)) == NULL) {
 		goto out;
@@ -482,8 +494,22 @@ opt_strings(const json_t *obj, const char *key, ud_strv *sv)
 	return 0;
 }
 
+/* A required id claim (jti, fam) into out[33]. */
 static int
-parse_claims(const json_t *p, int64_t now_s, ud_jwt_claims *c)
+id_claim(const json_t *obj, const char *key, char out[33])
+{
+	const json_t *v = json_object_get(obj, key);
+
+	if (!json_is_string(v) || json_string_length(v) != 32 ||
+	    !ud_random_id_valid(json_string_value(v))) {
+		return -1;
+	}
+	memcpy(out, json_string_value(v), 33);
+	return 0;
+}
+
+static int
+parse_claims(const json_t *p, ud_jwt_kind kind, int64_t now_s, ud_jwt_claims *c)
 {
 	const json_t *sub = json_object_get(p, "sub");
 	const json_t *iat = json_object_get(p, "iat");
@@ -508,6 +534,10 @@ parse_claims(const json_t *p, int64_t now_s, ud_jwt_claims *c)
 	    opt_string(p, "email", &c->email) != 0 ||
 	    opt_strings(p, "roles", &c->roles) != 0 ||
 	    opt_strings(p, "perms", &c->perms) != 0) {
+		return -1;
+	}
+	if (kind == UD_JWT_REFRESH && (id_claim(p, "jti", c->jti) != 0 ||
+				       id_claim(p, "fam", c->fam) != 0)) {
 		return -1;
 	}
 	return 0;
@@ -561,7 +591,7 @@ ud_jwt_verify(const ud_jwt_key *k, ud_jwt_kind kind, const char *tok,
 		goto out;
 	}
 	payload = decode_object(d1 + 1, (size_t)(d2 - d1 - 1), buf, len);
-	if (payload == NULL || parse_claims(payload, now_s, &c) != 0) {
+	if (payload == NULL || parse_claims(payload, kind, now_s, &c) != 0) {
 		goto out;
 	}
 	*out = c;

@@ -39,6 +39,12 @@
 
 /* Returned by a handler that finishes the call later (hash, write). */
 #define UD_ASYNC (-1)
+/*
+ * Returned by a write function (ud_call_write) whose writes commit though
+ * the call fails, with the status and error it set with ud_call_fail: a
+ * refresh token used twice revokes its family and is refused.
+ */
+#define UD_COMMIT_FAIL (-2)
 
 typedef struct ud_config {
 	const char **listen; /* URLs */
@@ -75,6 +81,7 @@ typedef struct ud_service {
 	atomic_int in_flight;
 	atomic_uint logged;         /* answers recorded in the request log */
 	atomic_uint login_failures; /* recorded in a shared store */
+	atomic_uint refresh_tokens; /* recorded (the expired are pruned) */
 	/* Read connections opened by nng threads, closed at fini. */
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;
@@ -103,6 +110,7 @@ struct ud_call {
 	uint8_t *packed;
 	size_t packed_len;
 	bool logged_elsewhere;  /* another daemon committed the id first */
+	bool commit_fail;       /* the write returned UD_COMMIT_FAIL */
 	bool login_state;       /* the store holds failed logins of the name */
 	const char *login_name; /* the name of a failed login being recorded */
 
@@ -142,7 +150,10 @@ void ud_call_finish(ud_call *c, int status);
 /* Runs the password work of c on the hashers, then c->next on a worker. */
 int ud_call_hash(ud_call *c, ud_step_fn next);
 int ud_call_verify(ud_call *c, ud_step_fn next);
-/* Runs c->write on the store writer, then finishes with its code. */
+/*
+ * Runs c->write on the store writer, then finishes with its code (with
+ * c->status when it returned UD_COMMIT_FAIL and the write committed).
+ */
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
 
 /*

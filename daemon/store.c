@@ -377,3 +377,50 @@ ud_store_login_prune(ud_store_conn *c, int64_t before_s)
 {
 	return COPS(c)->login_prune(c, before_s);
 }
+
+/* Malformed ids are never recorded: refused before the backend. */
+
+int
+ud_store_refresh_insert(ud_store_conn *c, const ud_refresh_token *t)
+{
+	if (t == NULL || !ud_random_id_valid(t->jti) ||
+	    !ud_random_id_valid(t->family)) {
+		return UP_INVALID_ARGUMENT;
+	}
+	return COPS(c)->refresh_insert(c, t);
+}
+
+int
+ud_store_refresh_get(ud_store_conn *c, const char *family, const char *jti,
+		     ud_refresh_token *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!ud_random_id_valid(family) || !ud_random_id_valid(jti)) {
+		return UP_NOT_FOUND;
+	}
+	return COPS(c)->refresh_get(c, family, jti, out);
+}
+
+int
+ud_store_refresh_use(ud_store_conn *c, const char *jti)
+{
+	if (!ud_random_id_valid(jti)) {
+		return UP_NOT_FOUND;
+	}
+	return COPS(c)->refresh_use(c, jti);
+}
+
+int
+ud_store_refresh_revoke(ud_store_conn *c, const char *family)
+{
+	if (!ud_random_id_valid(family)) {
+		return 0;
+	}
+	return COPS(c)->refresh_revoke(c, family);
+}
+
+int
+ud_store_refresh_prune(ud_store_conn *c, int64_t before_s)
+{
+	return COPS(c)->refresh_prune(c, before_s);
+}

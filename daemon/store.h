@@ -330,6 +330,48 @@ int ud_store_login_delete(ud_store_conn *c, const char *key);
 int ud_store_login_prune(ud_store_conn *c, int64_t before_s);
 
 /* ------------------------------------------------------------------------
+ * Refresh tokens. Every refresh token the daemon hands out is recorded, so
+ * that each is traded for the next only once and a sign-in can be revoked.
+ * A sign-in starts a family, named by the id of its first token; a refresh
+ * marks the token it was given used and records the next one of the same
+ * family. Ids are 32 lowercase hex digits (ud_random_id_new). A deleted
+ * user's tokens are deleted with it.
+ */
+
+typedef struct ud_refresh_token {
+	char jti[33];    /* the token's id */
+	char family[33]; /* the id of the first token of its sign-in */
+	int64_t user_id;
+	int64_t expires_at; /* unix seconds */
+	bool used;          /* traded for the next token already */
+} ud_refresh_token;
+
+/*
+ * Records t (t->used is ignored: a new token is not used). UP_ALREADY_EXISTS
+ * when its id is recorded already; UP_INVALID_ARGUMENT when an id is
+ * malformed or the user does not exist.
+ */
+int ud_store_refresh_insert(ud_store_conn *c, const ud_refresh_token *t);
+/*
+ * The token jti of family into *out: UP_NOT_FOUND when there is none
+ * (never recorded, revoked, pruned, or of another family). On a writer
+ * connection the family is locked first, until the write's transaction
+ * ends: the refreshes and revocations of one family run one after the
+ * other, whichever daemons run them.
+ */
+int ud_store_refresh_get(ud_store_conn *c, const char *family, const char *jti,
+			 ud_refresh_token *out);
+/* Marks the token used: UP_NOT_FOUND when it is not recorded or used. */
+int ud_store_refresh_use(ud_store_conn *c, const char *jti);
+/*
+ * Revokes every token of the family (forgets them: none refreshes again);
+ * 0 also when there is none. Locks the family as ud_store_refresh_get.
+ */
+int ud_store_refresh_revoke(ud_store_conn *c, const char *family);
+/* Forgets the tokens that expired before before_s (unix seconds). */
+int ud_store_refresh_prune(ud_store_conn *c, int64_t before_s);
+
+/* ------------------------------------------------------------------------
  * Helpers
  */
 
@@ -337,6 +379,11 @@ int ud_store_login_prune(ud_store_conn *c, int64_t before_s);
 int ud_guid_new(char buf[33]);
 /* Normalises a Guid written dashed or not, any case, into buf[33]. */
 int ud_guid_parse(const char *s, char buf[33]);
+/* A new random id: 128 random bits as 32 lowercase hex digits into buf[33].
+ * 0 or UP_INTERNAL. */
+int ud_random_id_new(char buf[33]);
+/* True when s is 32 lowercase hex digits, as ud_random_id_new writes. */
+bool ud_random_id_valid(const char *s);
 int64_t ud_now_ms(void);
 /* The time ms milliseconds from now on clock (pthread_cond_timedwait). */
 void ud_time_after_ms(clockid_t clock, unsigned ms, struct timespec *out);

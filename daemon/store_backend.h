@@ -98,6 +98,13 @@ struct ud_store_ops {
 			 const ud_login_state *s);
 	int (*login_delete)(ud_store_conn *c, const char *key);
 	int (*login_prune)(ud_store_conn *c, int64_t before_s);
+
+	int (*refresh_insert)(ud_store_conn *c, const ud_refresh_token *t);
+	int (*refresh_get)(ud_store_conn *c, const char *family,
+			   const char *jti, ud_refresh_token *out);
+	int (*refresh_use)(ud_store_conn *c, const char *jti);
+	int (*refresh_revoke)(ud_store_conn *c, const char *family);
+	int (*refresh_prune)(ud_store_conn *c, int64_t before_s);
 };
 
 /* ------------------------------------------------------------------------

@@ -39,6 +39,7 @@
  *     its subqueries would still see the snapshot from before the wait);
  *   - login_get locks the key (an advisory lock, held to the end of the
  *     transaction: also when there is no row yet), then reads its row;
+ *   - refresh_get and refresh_revoke lock the token family likewise;
  *   - every operation is one statement (atomic by itself), run without a
  *     savepoint: a failed one, a constraint included, leaves the
  *     transaction aborted: its code is kept (txn_rc), later statements
@@ -70,6 +71,8 @@
 #define MIGRATION_LOCK "8463219666995932519"
 /* pg_advisory_xact_lock class of the login keys: "usel" as an int4 */
 #define LOGIN_LOCK_CLASS "1970496876"
+/* pg_advisory_xact_lock class of the token families: "usrf" as an int4 */
+#define FAMILY_LOCK_CLASS "1970500198"
 
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
@@ -139,6 +142,16 @@ static const char *const migrations[] = {
     " locked_until bigint NOT NULL,"
     " failures integer NOT NULL,"
     " locks integer NOT NULL);",
+    /* 4: refresh tokens, by family (revocation) and expiry (pruning) */
+    "CREATE TABLE refresh_tokens ("
+    " jti text COLLATE \"C\" PRIMARY KEY CHECK (length(jti) = 32),"
+    " family text COLLATE \"C\" NOT NULL CHECK (length(family) = 32),"
+    " user_id bigint NOT NULL REFERENCES users (id) ON DELETE CASCADE,"
+    " expires_at bigint NOT NULL,"
+    " used boolean NOT NULL DEFAULT false);"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens (family);"
+    "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);"
+    "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -206,6 +219,12 @@ enum {
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
 	S_LOGIN_PRUNE,
+	S_REF_INSERT,
+	S_REF_LOCK,
+	S_REF_GET,
+	S_REF_USE,
+	S_REF_REVOKE,
+	S_REF_PRUNE,
 	S_COUNT
 };
 
@@ -339,6 +358,16 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = $1",
     [S_LOGIN_PRUNE] = "DELETE FROM login_state"
 		      " WHERE greatest(last, locked_until) < $1",
+    [S_REF_INSERT] = "INSERT INTO refresh_tokens (jti, family, user_id,"
+		     " expires_at, used) VALUES ($1, $2, $3, $4, false)",
+    [S_REF_LOCK] =
+	"SELECT pg_advisory_xact_lock(" FAMILY_LOCK_CLASS ", hashtext($1))",
+    [S_REF_GET] = "SELECT user_id, expires_at, used FROM refresh_tokens"
+		  " WHERE jti = $1 AND family = $2",
+    [S_REF_USE] = "UPDATE refresh_tokens SET used = true"
+		  " WHERE jti = $1 AND NOT used",
+    [S_REF_REVOKE] = "DELETE FROM refresh_tokens WHERE family = $1",
+    [S_REF_PRUNE] = "DELETE FROM refresh_tokens WHERE expires_at < $1",
 };
 
 /* Filter bits of the lists; the statements are built per combination. */
@@ -2359,6 +2388,106 @@ pg_login_prune(ud_store_conn *c, int64_t before_s)
 }
 
 /* ------------------------------------------------------------------------
+ * Refresh tokens
+ *
+ * On a writer, get and revoke lock the family first (an advisory lock held
+ * to the end of the transaction; the statements after it see what its
+ * previous holder committed). Without it a revocation running beside a
+ * refresh of the same family would miss the token that refresh records
+ * (not yet committed when the DELETE takes its snapshot), and two
+ * refreshes with one token could both read it unused.
+ */
+
+static int
+family_lock(ud_store_conn *c, const char *family)
+{
+	params p = {0};
+	PGresult *r = NULL;
+	int rc;
+
+	p_text(&p, family);
+	rc = run(c, S_REF_LOCK, &p, &r, "lock token family");
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_refresh_insert(ud_store_conn *c, const ud_refresh_token *t)
+{
+	params p = {0};
+
+	p_text(&p, t->jti);
+	p_text(&p, t->family);
+	p_int(&p, t->user_id);
+	p_int(&p, t->expires_at);
+	return write_run(c, S_REF_INSERT, &p, "record token");
+}
+
+static int
+pg_refresh_get(ud_store_conn *c, const char *family, const char *jti,
+	       ud_refresh_token *out)
+{
+	params p = {0};
+	PGresult *r = NULL;
+	int rc;
+
+	if (c->in_txn && (rc = family_lock(c, family)) != 0) {
+		return rc;
+	}
+	p_text(&p, jti);
+	p_text(&p, family);
+	if ((rc = run(c, S_REF_GET, &p, &r, "read token")) != 0) {
+		return rc;
+	}
+	if (PQntuples(r) == 0) {
+		rc = UP_NOT_FOUND;
+	} else {
+		memcpy(out->jti, jti, sizeof(out->jti));
+		memcpy(out->family, family, sizeof(out->family));
+		out->user_id = col_int(r, 0, 0);
+		out->expires_at = col_int(r, 0, 1);
+		out->used = col_int(r, 0, 2) != 0;
+	}
+	PQclear(r);
+	return rc;
+}
+
+static int
+pg_refresh_use(ud_store_conn *c, const char *jti)
+{
+	params p = {0};
+	int rc;
+
+	if ((rc = writer_only(c)) != 0) {
+		return rc;
+	}
+	p_text(&p, jti);
+	return change_one(c, S_REF_USE, &p, "use token");
+}
+
+static int
+pg_refresh_revoke(ud_store_conn *c, const char *family)
+{
+	params p = {0};
+	int rc;
+
+	if ((rc = writer_only(c)) != 0 || (rc = family_lock(c, family)) != 0) {
+		return rc;
+	}
+	p_text(&p, family);
+	return write_run(c, S_REF_REVOKE, &p, "revoke tokens");
+}
+
+static int
+pg_refresh_prune(ud_store_conn *c, int64_t before_s)
+{
+	params p = {0};
+
+	p_int(&p, before_s);
+	return write_run(c, S_REF_PRUNE, &p, "prune tokens");
+}
+
+/* ------------------------------------------------------------------------
  * The backend
  */
 
@@ -2400,4 +2529,9 @@ const ud_store_ops ud_store_pg_ops = {
     .login_put = pg_login_put,
     .login_delete = pg_login_delete,
     .login_prune = pg_login_prune,
+    .refresh_insert = pg_refresh_insert,
+    .refresh_get = pg_refresh_get,
+    .refresh_use = pg_refresh_use,
+    .refresh_revoke = pg_refresh_revoke,
+    .refresh_prune = pg_refresh_prune,
 };

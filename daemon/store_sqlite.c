@@ -106,6 +106,16 @@ static const char *const migrations[] = {
     " locked_until INTEGER NOT NULL,"
     " failures INTEGER NOT NULL,"
     " locks INTEGER NOT NULL) WITHOUT ROWID;",
+    /* 4: refresh tokens, by family (revocation) and expiry (pruning) */
+    "CREATE TABLE refresh_tokens ("
+    " jti TEXT PRIMARY KEY NOT NULL CHECK (length(jti) = 32),"
+    " family TEXT NOT NULL CHECK (length(family) = 32),"
+    " user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,"
+    " expires_at INTEGER NOT NULL,"
+    " used INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID;"
+    "CREATE INDEX refresh_tokens_family ON refresh_tokens(family);"
+    "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);"
+    "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -168,6 +178,11 @@ enum {
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
 	S_LOGIN_PRUNE,
+	S_REF_INSERT,
+	S_REF_GET,
+	S_REF_USE,
+	S_REF_REVOKE,
+	S_REF_PRUNE,
 	S_DATA_VERSION,
 	S_COUNT
 };
@@ -268,6 +283,14 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = ?1",
     [S_LOGIN_PRUNE] = "DELETE FROM login_state"
 		      " WHERE max(last, locked_until) < ?1",
+    [S_REF_INSERT] = "INSERT INTO refresh_tokens (jti, family, user_id,"
+		     " expires_at, used) VALUES (?1, ?2, ?3, ?4, 0)",
+    [S_REF_GET] = "SELECT user_id, expires_at, used FROM refresh_tokens"
+		  " WHERE jti = ?1 AND family = ?2",
+    [S_REF_USE] = "UPDATE refresh_tokens SET used = 1"
+		  " WHERE jti = ?1 AND used = 0",
+    [S_REF_REVOKE] = "DELETE FROM refresh_tokens WHERE family = ?1",
+    [S_REF_PRUNE] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
     /* changes when another connection commits (not for this one's own) */
     [S_DATA_VERSION] = "PRAGMA data_version",
 };
@@ -2679,6 +2702,121 @@ sq_login_prune(ud_store_conn *c, int64_t before_s)
 }
 
 /* ------------------------------------------------------------------------
+ * Refresh tokens (one writer: a family needs no lock of its own)
+ */
+
+static int
+sq_refresh_insert(ud_store_conn *c, const ud_refresh_token *t)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REF_INSERT, &s)) != 0 ||
+	    (rc = bind_text(s, 1, t->jti)) != 0 ||
+	    (rc = bind_text(s, 2, t->family)) != 0) {
+		goto out;
+	}
+	sqlite3_bind_int64(s, 3, t->user_id);
+	sqlite3_bind_int64(s, 4, t->expires_at);
+	step = sqlite3_step(s);
+	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "record token");
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_refresh_get(ud_store_conn *c, const char *family, const char *jti,
+	       ud_refresh_token *out)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if ((rc = stmt(c, S_REF_GET, &s)) != 0 ||
+	    (rc = bind_text(s, 1, jti)) != 0 ||
+	    (rc = bind_text(s, 2, family)) != 0) {
+		goto out;
+	}
+	step = sqlite3_step(s);
+	if (step == SQLITE_DONE) {
+		rc = UP_NOT_FOUND;
+	} else if (step != SQLITE_ROW) {
+		rc = fail(c->db, step, "read token");
+	} else {
+		memcpy(out->jti, jti, sizeof(out->jti));
+		memcpy(out->family, family, sizeof(out->family));
+		out->user_id = sqlite3_column_int64(s, 0);
+		out->expires_at = sqlite3_column_int64(s, 1);
+		out->used = sqlite3_column_int(s, 2) != 0;
+		rc = 0;
+	}
+out:
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_refresh_use(ud_store_conn *c, const char *jti)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, S_REF_USE, &s)) != 0) {
+		return rc;
+	}
+	if ((rc = bind_text(s, 1, jti)) != 0) {
+		done_with(s);
+		return rc;
+	}
+	return delete_one(c, s, "use token");
+}
+
+/* Runs a cached statement of one text or integer argument, no rows. */
+static int
+change_all(ud_store_conn *c, int id, const char *text, int64_t num,
+	   const char *what)
+{
+	sqlite3_stmt *s = NULL;
+	int rc, step;
+
+	if (!c->writer) {
+		return UP_INTERNAL;
+	}
+	if ((rc = stmt(c, id, &s)) != 0) {
+		return rc;
+	}
+	if (text != NULL) {
+		rc = bind_text(s, 1, text);
+	} else {
+		sqlite3_bind_int64(s, 1, num);
+	}
+	if (rc == 0) {
+		step = sqlite3_step(s);
+		rc = step == SQLITE_DONE ? 0 : fail(c->db, step, what);
+	}
+	done_with(s);
+	return rc;
+}
+
+static int
+sq_refresh_revoke(ud_store_conn *c, const char *family)
+{
+	return change_all(c, S_REF_REVOKE, family, 0, "revoke tokens");
+}
+
+static int
+sq_refresh_prune(ud_store_conn *c, int64_t before_s)
+{
+	return change_all(c, S_REF_PRUNE, NULL, before_s, "prune tokens");
+}
+
+/* ------------------------------------------------------------------------
  * The backend
  */
 
@@ -2721,4 +2859,9 @@ const ud_store_ops ud_store_sqlite_ops = {
     .login_put = sq_login_put,
     .login_delete = sq_login_delete,
     .login_prune = sq_login_prune,
+    .refresh_insert = sq_refresh_insert,
+    .refresh_get = sq_refresh_get,
+    .refresh_use = sq_refresh_use,
+    .refresh_revoke = sq_refresh_revoke,
+    .refresh_prune = sq_refresh_prune,
 };

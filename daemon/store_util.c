@@ -104,14 +104,14 @@ ud_orgs_free(ud_org *orgs, size_t n)
 
 static const char hex[] = "0123456789abcdef";
 
-int
-ud_guid_new(char buf[33])
+/* 16 random bytes from the kernel. 0 or UP_INTERNAL. */
+static int
+random_16(uint8_t raw[16])
 {
-	uint8_t raw[16];
 	size_t got = 0;
 
-	while (got < sizeof(raw)) {
-		ssize_t n = getrandom(raw + got, sizeof(raw) - got, 0);
+	while (got < 16) {
+		ssize_t n = getrandom(raw + got, 16 - got, 0);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -120,14 +120,60 @@ ud_guid_new(char buf[33])
 		}
 		got += (size_t)n;
 	}
-	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x40); /* version 4 */
-	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	for (size_t i = 0; i < sizeof(raw); i++) {
+	return 0;
+}
+
+static void
+hex_32(const uint8_t raw[16], char buf[33])
+{
+	for (size_t i = 0; i < 16; i++) {
 		buf[2 * i] = hex[raw[i] >> 4];
 		buf[2 * i + 1] = hex[raw[i] & 0x0f];
 	}
 	buf[32] = '\0';
+}
+
+int
+ud_guid_new(char buf[33])
+{
+	uint8_t raw[16];
+
+	if (random_16(raw) != 0) {
+		return UP_INTERNAL;
+	}
+	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x40); /* version 4 */
+	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80); /* RFC 4122 variant */
+	hex_32(raw, buf);
 	return 0;
+}
+
+int
+ud_random_id_new(char buf[33])
+{
+	uint8_t raw[16];
+
+	if (random_16(raw) != 0) {
+		return UP_INTERNAL;
+	}
+	hex_32(raw, buf);
+	return 0;
+}
+
+bool
+ud_random_id_valid(const char *s)
+{
+	size_t n = 0;
+
+	if (s == NULL) {
+		return false;
+	}
+	for (; s[n] != '\0'; n++) {
+		if (n == 32 || !((s[n] >= '0' && s[n] <= '9') ||
+				 (s[n] >= 'a' && s[n] <= 'f'))) {
+			return false;
+		}
+	}
+	return n == 32;
 }
 
 int

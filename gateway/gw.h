@@ -83,7 +83,6 @@ int gw_server_run(const gw_config *cfg);
 /* Route labels beyond the service's methods (index up_method_count()+k). */
 enum {
 	GW_MR_AUTH_SESSION,
-	GW_MR_LOGOUT,
 	GW_MR_HEALTHZ,
 	GW_MR_METRICS,
 	GW_MR_METADATA,
@@ -217,6 +216,7 @@ typedef struct gw_creds {
 	const char *session_id;    /* the ss-id cookie */
 	const char *refresh_token; /* the ss-reftok cookie */
 	bool bearer_from_cookie;
+	bool remember; /* ss-opt=perm: a sign-in with rememberMe */
 } gw_creds;
 
 /* Reads the request's credentials into pool strings. Never fails: what
@@ -235,11 +235,16 @@ int gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
 /* The "sub" claim of a JWT, read WITHOUT verifying it (the daemon does),
  * into pool; NULL when there is none. */
 const char *gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt);
-/* Set-Cookie for a login (ss-tok, ss-reftok, ss-id, ss-pid). */
+/* Set-Cookie for a login (ss-tok, ss-reftok, ss-id, ss-pid, ss-opt). */
 void gw_auth_set_login_cookies(h2o_req_t *req,
 			       const Users__V1__AuthenticateResponse *r,
 			       bool secure, bool remember);
-void gw_auth_set_token_cookie(h2o_req_t *req, const char *token, bool secure);
+/* Set-Cookie for a refresh: the new ss-tok and the next ss-reftok, kept
+ * as long as the sign-in's (remember: its ss-opt=perm). */
+void gw_auth_set_token_cookies(h2o_req_t *req,
+			       const Users__V1__GetAccessTokenResponse *r,
+			       bool secure, bool remember);
+/* Set-Cookie that clears every cookie of a login. */
 void gw_auth_clear_cookies(h2o_req_t *req, bool secure);
 
 /* ------------------------------------------------------------------------

@@ -234,6 +234,8 @@ read_authorization(h2o_req_t *req, gw_creds *out)
 void
 gw_auth_read(h2o_req_t *req, gw_creds *out)
 {
+	const char *opt;
+
 	memset(out, 0, sizeof(*out));
 	read_authorization(req, out);
 	if (out->bearer == NULL && out->basic_user == NULL) {
@@ -242,6 +244,8 @@ gw_auth_read(h2o_req_t *req, gw_creds *out)
 	}
 	out->session_id = cookie_token(req, "ss-id");
 	out->refresh_token = cookie_token(req, "ss-reftok");
+	opt = cookie_token(req, "ss-opt");
+	out->remember = opt != NULL && strcmp(opt, "perm") == 0;
 }
 
 const char *
@@ -338,19 +342,27 @@ gw_auth_set_login_cookies(h2o_req_t *req,
 	set_cookie(req, "ss-reftok", r->refresh_token, secure, age);
 	set_cookie(req, "ss-id", r->session_id, secure, -1);
 	set_cookie(req, "ss-pid", r->session_id, secure, age);
+	/* ServiceStack's mark of a remembered sign-in, which a refresh reads
+	 * to give the cookies it sets the same lifetime */
+	set_cookie(req, "ss-opt", remember ? "perm" : "temp", secure, age);
 }
 
 void
-gw_auth_set_token_cookie(h2o_req_t *req, const char *token, bool secure)
+gw_auth_set_token_cookies(h2o_req_t *req,
+			  const Users__V1__GetAccessTokenResponse *r,
+			  bool secure, bool remember)
 {
-	set_cookie(req, "ss-tok", token, secure, -1);
+	long age = remember ? COOKIE_MAX_AGE : -1;
+
+	set_cookie(req, "ss-tok", r->access_token, secure, age);
+	set_cookie(req, "ss-reftok", r->refresh_token, secure, age);
 }
 
 void
 gw_auth_clear_cookies(h2o_req_t *req, bool secure)
 {
 	static const char *const names[] = {"ss-tok", "ss-reftok", "ss-id",
-					    "ss-pid"};
+					    "ss-pid", "ss-opt"};
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		set_cookie(req, names[i], "", secure, 0);

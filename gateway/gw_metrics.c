@@ -29,7 +29,7 @@ static const uint64_t bucket_us[GW_M_BUCKETS - 1] = {
     100000, 250000, 500000, 1000000, 2500000, 5000000};
 
 static const char *const special_names[GW_MR_COUNT] = {
-    "auth_session", "logout", "healthz", "metrics", "metadata", "unmatched"};
+    "auth_session", "healthz", "metrics", "metadata", "unmatched"};
 
 static size_t
 status_index(int status)

@@ -86,7 +86,7 @@ typedef struct gw_job {
 	bool oneway;
 	bool secure;
 	bool remember;     /* Authenticate with rememberMe */
-	bool token_cookie; /* GetAccessToken from the ss-reftok cookie */
+	bool token_cookie; /* its refresh token is the ss-reftok cookie's */
 	bool answered;
 } gw_job;
 
@@ -572,10 +572,11 @@ finish_call(gw_job *job, const uc_result *res)
 	} else if (job->token_cookie &&
 		   res->response->descriptor ==
 		       &users__v1__get_access_token_response__descriptor) {
-		const Users__V1__GetAccessTokenResponse *r =
-		    (const Users__V1__GetAccessTokenResponse *)res->response;
-
-		gw_auth_set_token_cookie(req, r->access_token, job->secure);
+		/* the cookie's refresh token is used up: its successor */
+		gw_auth_set_token_cookies(
+		    req,
+		    (const Users__V1__GetAccessTokenResponse *)res->response,
+		    job->secure, job->creds.remember);
 	}
 	send_message(job, 200, "OK", res->response);
 }
@@ -659,11 +660,11 @@ send_decode_error(gw_job *job, const gw_decode_error *err)
 
 /*
  * The cross-site rules (see the top of this file). m: the operation, NULL
- * for GET /auth and logout. Called once the format is known (so the 403
- * comes in it), except for logout. true when refused (answered).
+ * for GET /auth. Called once the format is known (so the 403 comes in
+ * it). true when refused (answered).
  */
 static bool
-refuse_cross_site(gw_job *job, const up_method *m, bool logout)
+refuse_cross_site(gw_job *job, const up_method *m)
 {
 	const gw_creds *c = &job->creds;
 	const char *msg = NULL;
@@ -674,7 +675,7 @@ refuse_cross_site(gw_job *job, const up_method *m, bool logout)
 	    gw_request_site(job->req, &job->thr->srv->cfg) != GW_SITE_CROSS) {
 		return false;
 	}
-	if (logout || (m != NULL && m->auth_none)) {
+	if (m != NULL && m->auth_none) {
 		/*
 		 * Login CSRF: a cross-site form that signs the browser in as
 		 * the attacker (whose session then sees what the user
@@ -740,6 +741,27 @@ refuse_query_password(gw_job *job, const char *query, size_t qlen)
 }
 
 /*
+ * The refresh token of a GetAccessToken or Logout that names none: the
+ * ss-reftok cookie's. true when it was taken from the cookie.
+ */
+static bool
+refresh_from_cookie(gw_job *job, ProtobufCMessage *msg)
+{
+	const char *tok = job->creds.refresh_token;
+	const char *given =
+	    msg->descriptor == &users__v1__logout__descriptor
+		? ((Users__V1__Logout *)msg)->refresh_token
+		: ((Users__V1__GetAccessToken *)msg)->refresh_token;
+	gw_decode_error err;
+
+	if ((given != NULL && given[0] != '\0') || tok == NULL) {
+		return false;
+	}
+	return gw_msg_set_text(msg, "refreshToken", 12, tok, strlen(tok),
+			       &err) == 0;
+}
+
+/*
  * A documented or predefined route: the request message from body, path
  * variables, query string and form fields (section 3), then the call.
  */
@@ -763,7 +785,7 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	job->route = m->index;
 	job->oneway = rm->oneway;
 	if (negotiate(job, rm, true, query, qlen, &neg) != 0 ||
-	    refuse_cross_site(job, m, false)) {
+	    refuse_cross_site(job, m)) {
 		return;
 	}
 	if (m->desc->input == &users__v1__authenticate__descriptor &&
@@ -810,16 +832,13 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 
 		job->remember = a->has_remember_me && a->remember_me;
 	} else if (msg->descriptor ==
-		   &users__v1__get_access_token__descriptor) {
-		Users__V1__GetAccessToken *g = (Users__V1__GetAccessToken *)msg;
-
-		if ((g->refresh_token == NULL || g->refresh_token[0] == '\0') &&
-		    job->creds.refresh_token != NULL) {
-			rc = gw_msg_set_text(
-			    msg, "refreshToken", 12, job->creds.refresh_token,
-			    strlen(job->creds.refresh_token), &err);
-			job->token_cookie = rc == 0;
-		}
+		       &users__v1__get_access_token__descriptor ||
+		   msg->descriptor == &users__v1__logout__descriptor) {
+		job->token_cookie = refresh_from_cookie(job, msg);
+	}
+	if (msg->descriptor == &users__v1__logout__descriptor) {
+		/* gone whatever the daemon answers, a 503 included */
+		gw_auth_clear_cookies(req, job->secure);
 	}
 	start_call(job, m, msg, job->thr->srv->cfg.deadline_ms);
 }
@@ -838,7 +857,7 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 	job->kind = JOB_SESSION;
 	job->error_shape = &users__v1__authenticate_response__descriptor;
 	if (negotiate(job, rm, false, query, qlen, &neg) != 0 ||
-	    refuse_cross_site(job, NULL, false)) {
+	    refuse_cross_site(job, NULL)) {
 		return;
 	}
 	if (job->creds.bearer != NULL) {
@@ -891,20 +910,23 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 	send_error(job, UP_UNAUTHENTICATED, NULL, "Not Authenticated", NULL);
 }
 
+/*
+ * /auth/logout: the Logout operation, read as a documented route reads its
+ * request (the refresh token from the body, query or form, else from the
+ * ss-reftok cookie); the cookies are cleared whatever the answer.
+ */
 static void
 handle_logout(gw_job *job, const gw_route_match *rm, const char *query,
 	      size_t qlen)
 {
-	Users__V1__AuthenticateResponse ar =
-	    USERS__V1__AUTHENTICATE_RESPONSE__INIT;
-	gw_neg_out neg;
+	gw_route_match logout = *rm;
 
-	job->error_shape = &users__v1__authenticate_response__descriptor;
-	if (negotiate(job, rm, false, query, qlen, &neg) != 0) {
+	logout.method = up_method_find("Logout");
+	if (logout.method == NULL) {
+		send_internal_error(job);
 		return;
 	}
-	gw_auth_clear_cookies(job->req, job->secure);
-	send_message(job, 200, "OK", &ar.base);
+	handle_call(job, &logout, query, qlen);
 }
 
 static void
@@ -1091,10 +1113,7 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 		handle_session(job, &rm, query, qlen);
 		break;
 	case GW_ROUTE_LOGOUT:
-		job->route = gw_metrics_route_special(GW_MR_LOGOUT);
-		if (!refuse_cross_site(job, NULL, true)) {
-			handle_logout(job, &rm, query, qlen);
-		}
+		handle_logout(job, &rm, query, qlen);
 		break;
 	case GW_ROUTE_HEALTHZ:
 		job->route = gw_metrics_route_special(GW_MR_HEALTHZ);

@@ -19,4 +19,7 @@ if(COMMAND users_integration_test)
 		endif()
 	endif()
 	users_integration_test(test_rpc ud_store ${NNG_LIB})
+	# Refresh tokens: rotation, reuse, retries, logout (the SQLite
+	# database read beside the daemon).
+	users_integration_test(test_tokens ud_store Threads::Threads)
 endif()

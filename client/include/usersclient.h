@@ -238,7 +238,8 @@ UC_API const char *uc_result_message(const uc_result *res);
 	X(remove_organization_member, RemoveOrganizationMember,                \
 	  Users__V1__RemoveOrganizationMember)                                 \
 	X(authenticate, Authenticate, Users__V1__Authenticate)                 \
-	X(get_access_token, GetAccessToken, Users__V1__GetAccessToken)
+	X(get_access_token, GetAccessToken, Users__V1__GetAccessToken)         \
+	X(logout, Logout, Users__V1__Logout)
 
 #define UC_DECLARE(snake, pascal, req_t)                                       \
 	UC_API int uc_##snake(uc_client *c, const req_t *req,                  \

@@ -3,7 +3,11 @@
  * fixed key. The input is also signed with that key as a payload and as a
  * header, so the JSON checks behind the signature are fuzzed too.
  *
- * The key is bytes 0x01..0x20; the corpus holds a valid token for it.
+ * Refresh tokens too: the input as the payload under a refresh header (the
+ * jti and fam checks), and as the header over a refresh payload.
+ *
+ * The key is bytes 0x01..0x20; the corpus holds a valid token of each kind
+ * for it.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -24,6 +28,12 @@ static const char header_b64[] = /* {"typ":"JWT","alg":"HS256"} */
 static const char payload_b64[] = /* iss, sub 7, iat, exp 4102444800, tv */
     "eyJpc3MiOiJ1c2Vyc2QiLCJzdWIiOiI3IiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOj"
     "QxMDI0NDQ4MDAsInR2IjoxfQ";
+static const char refresh_header_b64[] = /* {"typ":"JWTR","alg":"HS256"} */
+    "eyJ0eXAiOiJKV1RSIiwiYWxnIjoiSFMyNTYifQ";
+static const char refresh_payload_b64[] = /* the same, with jti and fam */
+    "eyJpc3MiOiJ1c2Vyc2QiLCJzdWIiOiI3IiwiaWF0IjoxNzAwMDAwMDAwLCJleHAiOj"
+    "QxMDI0NDQ4MDAsInR2IjoxLCJqdGkiOiIwMTIzNDU2Nzg5YWJjZGVmMDEyMzQ1Njc4"
+    "OWFiY2RlZiIsImZhbSI6ImZlZGNiYTk4NzY1NDMyMTBmZWRjYmE5ODc2NTQzMjEwIn0";
 
 static void
 fixed_key(ud_jwt_key *k)
@@ -92,6 +102,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ud_b64url_encode(data, size, enc, cap);
 	verify_signed(&k, header_b64, enc);
 	verify_signed(&k, enc, payload_b64);
+	verify_signed(&k, refresh_header_b64, enc);
+	verify_signed(&k, enc, refresh_payload_b64);
 	free(enc);
 	return 0;
 }

@@ -218,10 +218,15 @@ test_typed_sync(const th_daemon *d)
 	CHECK(strncmp(uc_result_message(&res), "UNAUTHENTICATED: ", 17) == 0);
 	uc_result_fini(&res);
 
-	/* GetAccessToken with the refresh token (when the daemon gives one). */
+	/* GetAccessToken with the refresh token: a bearer token and the next
+	 * refresh token (each is used once), then Logout with that one. */
+	CHECK(refresh != NULL && refresh[0] != '\0');
 	if (refresh != NULL && refresh[0] != '\0') {
 		Users__V1__GetAccessToken gt =
 		    USERS__V1__GET_ACCESS_TOKEN__INIT;
+		Users__V1__Logout lo = USERS__V1__LOGOUT__INIT;
+		char *next = NULL;
+
 		gt.refresh_token = refresh;
 		CHECK_INT(uc_get_access_token(c, &gt, NULL, &res), UP_OK);
 		if (res.status == UP_OK) {
@@ -229,10 +234,19 @@ test_typed_sync(const th_daemon *d)
 			    (const void *)res.response;
 			CHECK(r->access_token != NULL &&
 			      r->access_token[0] != '\0');
+			CHECK(r->refresh_token != NULL &&
+			      strcmp(r->refresh_token, refresh) != 0);
+			next = dup_or_null(r->refresh_token);
 		}
 		uc_result_fini(&res);
-	} else {
-		fprintf(stderr, "note: no refresh token from Authenticate\n");
+		lo.refresh_token = next;
+		CHECK_INT(uc_logout(c, &lo, NULL, &res), UP_OK);
+		uc_result_fini(&res);
+		gt.refresh_token = next;
+		CHECK_INT(uc_get_access_token(c, &gt, NULL, &res),
+			  UP_UNAUTHENTICATED);
+		uc_result_fini(&res);
+		free(next);
 	}
 
 	/* Organizations. */

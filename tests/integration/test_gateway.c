@@ -8,10 +8,12 @@
  * a missing role and for an out-of-scope target, 400 with fieldName, 404,
  * 405, 409 for a duplicate email in any letter case, 413, 415), the three
  * ways to send credentials, login cookies used on the next request, the
- * predefined routes as typed clients call them, refresh tokens, the seeds'
- * JSON sample bodies, a client gone before the reply (HTTP/1.1 and
- * HTTP/2), 504 from a stopped daemon, 503 from a killed one under load and
- * success again once it is back, and a clean SIGTERM stop.
+ * predefined routes as typed clients call them, refresh tokens (used once,
+ * through the body and the cookie, reuse ending a sign-in), logout (503
+ * without a daemon), the seeds' JSON sample bodies, a client gone before
+ * the reply (HTTP/1.1 and HTTP/2), 504 from a stopped daemon, 503 from a
+ * killed one under load and success again once it is back, and a clean
+ * SIGTERM stop.
  *
  * Nothing sleeps to wait: every wait polls with a deadline.
  */
@@ -149,6 +151,134 @@ login(const char *email, const char *pw, char *tok, size_t tsize, char *ref,
 				 jstr(r.json, "refreshToken"));
 		}
 	}
+	gwh_res_fini(&r);
+	return st;
+}
+
+/* How many Set-Cookie headers of r clear a cookie. */
+static int
+cookies_cleared(const gwh_res *r)
+{
+	char buf[256];
+	int n = 0;
+
+	for (int i = 0; gwh_header(r, "set-cookie", i, buf, sizeof(buf)); i++) {
+		n += strstr(buf, "; Max-Age=0") != NULL;
+	}
+	return n;
+}
+
+/* The cookies a browser keeps, as it sends them back. */
+#define JAR_MAX 8
+typedef struct jar {
+	int n;
+	char name[JAR_MAX][16];
+	char value[JAR_MAX][4400];
+	char header[JAR_MAX * 4420]; /* "Cookie: a=b; c=d" (jar_header) */
+} jar;
+
+/* Takes in r's Set-Cookie headers: set, replaced, or (Max-Age=0) gone. */
+static void
+jar_take(jar *j, const gwh_res *r)
+{
+	char buf[4600];
+
+	for (int i = 0; gwh_header(r, "set-cookie", i, buf, sizeof(buf)); i++) {
+		char *eq = strchr(buf, '='), *end = strchr(buf, ';');
+		bool gone = strstr(buf, "; Max-Age=0") != NULL;
+		int k;
+
+		if (eq == NULL || end == NULL || eq > end ||
+		    (size_t)(eq - buf) >= sizeof(j->name[0]) ||
+		    (size_t)(end - eq - 1) >= sizeof(j->value[0])) {
+			continue;
+		}
+		*eq = '\0';
+		*end = '\0';
+		for (k = 0; k < j->n && strcmp(j->name[k], buf) != 0; k++) {
+		}
+		if (gone) {
+			if (k < j->n) {
+				j->n--;
+				memmove(j->name[k], j->name[j->n],
+					sizeof(j->name[0]));
+				memmove(j->value[k], j->value[j->n],
+					sizeof(j->value[0]));
+			}
+			continue;
+		}
+		if (k == j->n && j->n < JAR_MAX) {
+			j->n++;
+		}
+		if (k < j->n) {
+			memcpy(j->name[k], buf, (size_t)(eq - buf) + 1);
+			memcpy(j->value[k], eq + 1, (size_t)(end - eq));
+		}
+	}
+}
+
+/* The value of a cookie in the jar ("" when none). */
+static const char *
+jar_get(const jar *j, const char *name)
+{
+	for (int k = 0; k < j->n; k++) {
+		if (strcmp(j->name[k], name) == 0) {
+			return j->value[k];
+		}
+	}
+	return "";
+}
+
+/* The jar as a Cookie header line, in j->header. */
+static const char *
+jar_header(jar *j)
+{
+	size_t len = (size_t)snprintf(j->header, sizeof(j->header), "Cookie:");
+
+	for (int k = 0; k < j->n && len < sizeof(j->header); k++) {
+		len += (size_t)snprintf(
+		    j->header + len, sizeof(j->header) - len, "%s %s=%s",
+		    k > 0 ? ";" : "", j->name[k], j->value[k]);
+	}
+	return j->header;
+}
+
+/* POST path with the jar's cookies (no body); the jar takes the answer's. */
+static void
+post_with(jar *j, const char *path, gwh_res *r)
+{
+	const char *h[] = {jar_header(j), NULL};
+
+	gwh_http(gw.port, "POST", path, h, NULL, r);
+	jar_take(j, r);
+}
+
+/* POST path with a JSON body {"refreshToken":ref}. */
+static void
+post_token(const char *path, const char *ref, gwh_res *r)
+{
+	static char body[4400];
+
+	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", ref);
+	call("POST", path, "", body, r);
+}
+
+/* A new sign-in of the admin in a fresh jar. The HTTP status. */
+static int
+jar_login(jar *j, bool remember)
+{
+	char body[512];
+	gwh_res r;
+	int st;
+
+	memset(j, 0, sizeof(*j));
+	snprintf(body, sizeof(body),
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\",\"rememberMe\":%s}",
+		 remember ? "true" : "false");
+	call("POST", "/auth/credentials", "", body, &r);
+	st = r.status;
+	jar_take(j, &r);
 	gwh_res_fini(&r);
 	return st;
 }
@@ -292,6 +422,7 @@ test_login_and_credentials(void)
 	}
 	{
 		bool tok = false, ref = false, id = false, pid = false;
+		bool opt = false;
 
 		for (int i = 0;
 		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
@@ -303,8 +434,11 @@ test_login_and_credentials(void)
 			ref |= strncmp(buf, "ss-reftok=", 10) == 0;
 			id |= strncmp(buf, "ss-id=", 6) == 0;
 			pid |= strncmp(buf, "ss-pid=", 7) == 0;
+			/* rememberMe: marked, for the cookies of a refresh */
+			opt |= strncmp(buf, "ss-opt=perm;", 12) == 0 &&
+			       strstr(buf, "; Max-Age=1209600") != NULL;
 		}
-		CHECK(tok && ref && id && pid);
+		CHECK(tok && ref && id && pid && opt);
 	}
 	gwh_res_fini(&r);
 
@@ -365,15 +499,7 @@ test_login_and_credentials(void)
 	/* logout clears the cookies */
 	gwh_http(gw.port, "POST", "/auth/logout", h, NULL, &r);
 	CHECK_INT(r.status, 200);
-	{
-		int cleared = 0;
-
-		for (int i = 0;
-		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
-			cleared += strstr(buf, "Max-Age=0") != NULL;
-		}
-		CHECK_INT(cleared, 4);
-	}
+	CHECK_INT(cookies_cleared(&r), 5);
 	gwh_res_fini(&r);
 }
 
@@ -404,12 +530,15 @@ test_cookie_session(void)
 	CHECK(json_is_array(json_object_get(r.json, "results")));
 	gwh_res_fini(&r);
 
-	/* refresh from the ss-reftok cookie: a new ss-tok */
+	/* refresh from the ss-reftok cookie: a new ss-tok, the next
+	 * ss-reftok (rotation through the cookie) */
 	gwh_http(gw.port, "POST", "/access-token", h, NULL, &r);
 	CHECK_INT(r.status, 200);
 	CHECK(jstr(r.json, "accessToken") != NULL);
 	CHECK(gwh_header(&r, "set-cookie", 0, buf, sizeof(buf)) != NULL &&
 	      strncmp(buf, "ss-tok=", 7) == 0);
+	CHECK(gwh_header(&r, "set-cookie", 1, buf, sizeof(buf)) != NULL &&
+	      strncmp(buf, "ss-reftok=", 10) == 0);
 	gwh_res_fini(&r);
 
 	/* the wrong provider */
@@ -422,19 +551,29 @@ test_cookie_session(void)
 	gwh_res_fini(&r);
 }
 
+/*
+ * Refresh tokens in the body: each is traded once for a bearer token and
+ * the next refresh token. A token used a second time is refused and ends
+ * its sign-in: the newest token is refused too.
+ */
 static void
 test_refresh(void)
 {
-	char body[4200];
-	char tok[4096];
+	char tok[4096], ref0[4096], ref1[4096], ref2[4096];
 	gwh_res r;
 
-	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", admin_ref);
-	call("POST", "/access-token", "", body, &r);
+	CHECK_INT(login(TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, tok, sizeof(tok),
+			ref0, sizeof(ref0)),
+		  200);
+	post_token("/access-token", ref0, &r);
 	CHECK_INT(r.status, 200);
 	snprintf(tok, sizeof(tok), "%s",
 		 jstr(r.json, "accessToken") ? jstr(r.json, "accessToken")
 					     : "");
+	snprintf(ref1, sizeof(ref1), "%s",
+		 jstr(r.json, "refreshToken") ? jstr(r.json, "refreshToken")
+					      : "");
+	CHECK(ref1[0] != '\0' && strcmp(ref1, ref0) != 0);
 	gwh_res_fini(&r);
 	call("GET", "/users/1", tok, NULL, &r);
 	CHECK_INT(r.status, 200);
@@ -444,16 +583,29 @@ test_refresh(void)
 	{
 		const char *h[] = {"Content-Type: application/json",
 				   "Accept: */*", NULL};
+		char body[4200];
 
+		snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", ref1);
 		gwh_http(gw.port, "POST", "/api/GetAccessToken", h, body, &r);
 		CHECK_INT(r.status, 200);
 		CHECK(jstr(r.json, "accessToken") != NULL);
+		snprintf(ref2, sizeof(ref2), "%s",
+			 jstr(r.json, "refreshToken")
+			     ? jstr(r.json, "refreshToken")
+			     : "");
 		gwh_res_fini(&r);
 	}
 
+	/* ref0 again: reuse. Refused, and the sign-in is over: ref2 too */
+	post_token("/access-token", ref0, &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+	post_token("/access-token", ref2, &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+
 	/* an access token is not a refresh token; empty is a field error */
-	snprintf(body, sizeof(body), "{\"refreshToken\":\"%s\"}", admin_tok);
-	call("POST", "/access-token", "", body, &r);
+	post_token("/access-token", admin_tok, &r);
 	CHECK_INT(r.status, 401);
 	CHECK_STR(r.reason, rs_code(&r));
 	gwh_res_fini(&r);
@@ -461,6 +613,187 @@ test_refresh(void)
 	CHECK_ERR(&r, 400, "NotEmpty");
 	CHECK_STR(rs_field(&r, 0), "RefreshToken");
 	gwh_res_fini(&r);
+}
+
+/*
+ * Rotation through the cookie: each refresh sets the next ss-reftok (as
+ * long-lived as the sign-in's cookies), and a browser that keeps its jar
+ * refreshes again and again; the cookie of before is used up, and sending
+ * it ends the sign-in.
+ */
+static void
+test_refresh_cookie(void)
+{
+	static jar j, old;
+	char buf[4600];
+	gwh_res r;
+
+	CHECK_INT(jar_login(&j, false), 200);
+	CHECK_STR(jar_get(&j, "ss-opt"), "temp");
+	old = j;
+	post_with(&j, "/access-token", &r);
+	CHECK_INT(r.status, 200);
+	CHECK(jar_get(&j, "ss-reftok")[0] != '\0');
+	CHECK(strcmp(jar_get(&j, "ss-reftok"), jar_get(&old, "ss-reftok")) !=
+	      0);
+	CHECK_STR(jar_get(&j, "ss-reftok"), jstr(r.json, "refreshToken"));
+	CHECK_STR(jar_get(&j, "ss-tok"), jstr(r.json, "accessToken"));
+	/* a sign-in without rememberMe: session cookies */
+	for (int i = 0; gwh_header(&r, "set-cookie", i, buf, sizeof(buf));
+	     i++) {
+		CHECK(strstr(buf, "Max-Age") == NULL);
+	}
+	gwh_res_fini(&r);
+	post_with(&j, "/access-token", &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+	post_with(&j, "/access-token", &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+
+	/* the first cookie again: reuse, and the sign-in is over */
+	post_with(&old, "/access-token", &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+	post_with(&j, "/access-token", &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+
+	/* rememberMe: the rotated cookies keep the sign-in's lifetime */
+	CHECK_INT(jar_login(&j, true), 200);
+	CHECK_STR(jar_get(&j, "ss-opt"), "perm");
+	post_with(&j, "/access-token", &r);
+	CHECK_INT(r.status, 200);
+	{
+		int kept = 0;
+
+		for (int i = 0;
+		     gwh_header(&r, "set-cookie", i, buf, sizeof(buf)); i++) {
+			kept += strstr(buf, "; Max-Age=1209600") != NULL;
+		}
+		CHECK_INT(kept, 2); /* ss-tok and ss-reftok */
+	}
+	gwh_res_fini(&r);
+}
+
+/*
+ * /auth/logout revokes the sign-in of the refresh token it is sent (body,
+ * query, form, or the ss-reftok cookie) and clears the cookies; any other
+ * token gets the same 200. A gateway that cannot reach a daemon answers
+ * 503, so the caller knows nothing was revoked, and clears the cookies.
+ */
+static void
+test_logout(void)
+{
+	static jar j;
+	char tok[4096], ref[4096], body[4400], path[4400];
+	gwh_res r;
+
+	/* the refresh token in a JSON body */
+	CHECK_INT(login(TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, tok, sizeof(tok),
+			ref, sizeof(ref)),
+		  200);
+	post_token("/auth/logout", ref, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(cookies_cleared(&r), 5);
+	gwh_res_fini(&r);
+	post_token("/access-token", ref, &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+
+	/* in the query, and as a form field */
+	CHECK_INT(login(TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, tok, sizeof(tok),
+			ref, sizeof(ref)),
+		  200);
+	snprintf(path, sizeof(path), "/auth/logout?refreshToken=%s", ref);
+	call("POST", path, "", NULL, &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+	post_token("/access-token", ref, &r);
+	CHECK_INT(r.status, 401);
+	gwh_res_fini(&r);
+	CHECK_INT(login(TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, tok, sizeof(tok),
+			ref, sizeof(ref)),
+		  200);
+	{
+		const char *h[] = {
+		    "Content-Type: application/x-www-form-urlencoded", NULL};
+
+		snprintf(body, sizeof(body), "refreshToken=%s", ref);
+		gwh_http(gw.port, "POST", "/auth/logout", h, body, &r);
+		CHECK_INT(r.status, 200);
+		gwh_res_fini(&r);
+	}
+	post_token("/access-token", ref, &r);
+	CHECK_INT(r.status, 401);
+	gwh_res_fini(&r);
+
+	/* the ss-reftok cookie, refreshed once first */
+	CHECK_INT(jar_login(&j, false), 200);
+	post_with(&j, "/access-token", &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+	snprintf(ref, sizeof(ref), "%s", jar_get(&j, "ss-reftok"));
+	post_with(&j, "/auth/logout", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(cookies_cleared(&r), 5);
+	CHECK_INT(j.n, 0);
+	gwh_res_fini(&r);
+	post_token("/access-token", ref, &r);
+	CHECK_ERR(&r, 401, "TokenException");
+	gwh_res_fini(&r);
+
+	/* whatever else: the same 200, twice too */
+	post_token("/auth/logout", ref, &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+	post_token("/auth/logout", "garbage", &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(cookies_cleared(&r), 5);
+	gwh_res_fini(&r);
+	call("POST", "/auth/logout", "", NULL, &r);
+	CHECK_INT(r.status, 200);
+	gwh_res_fini(&r);
+	/* and the predefined route is the same operation */
+	CHECK_INT(login(TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, tok, sizeof(tok),
+			ref, sizeof(ref)),
+		  200);
+	post_token("/api/Logout", ref, &r);
+	CHECK_INT(r.status, 200);
+	CHECK_INT(cookies_cleared(&r), 5);
+	gwh_res_fini(&r);
+	post_token("/access-token", ref, &r);
+	CHECK_INT(r.status, 401);
+	gwh_res_fini(&r);
+
+	/* no daemon to revoke anything: 503, the cookies cleared all the
+	 * same */
+	{
+		th_daemon none = daemon_;
+		gwh_proc lone;
+
+		snprintf(none.url, sizeof(none.url), "ipc://%s/nobody.sock",
+			 daemon_.dir);
+		if (gwh_start(&lone, &none, "gw-lone", NULL) != 0) {
+			CHECK(0);
+			return;
+		}
+		CHECK_INT(jar_login(&j, false), 200);
+		{
+			const char *h[] = {jar_header(&j), NULL};
+
+			gwh_http(lone.port, "POST", "/auth/logout", h, NULL,
+				 &r);
+		}
+		CHECK_ERR(&r, 503, "ServiceUnavailable");
+		CHECK_INT(cookies_cleared(&r), 5);
+		gwh_res_fini(&r);
+		CHECK_INT(gwh_stop(&lone), 0);
+		/* nothing was revoked */
+		post_with(&j, "/access-token", &r);
+		CHECK_INT(r.status, 200);
+		gwh_res_fini(&r);
+	}
 }
 
 /* /api/{Op} and /{fmt}/reply|oneway/{Op}, as typed clients call them. */
@@ -1393,6 +1726,8 @@ main(int argc, char **argv)
 		test_login_and_credentials();
 		test_cookie_session();
 		test_refresh();
+		test_refresh_cookie();
+		test_logout();
 		test_predefined();
 		test_users();
 		test_organizations_and_scope();

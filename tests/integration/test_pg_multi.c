@@ -19,7 +19,12 @@
  *              acknowledged write is lost;
  *   replay     a write's request id answered by one daemon is answered
  *              with the same bytes by the other (the request log is in
- *              the database), and does not run twice.
+ *              the database), and does not run twice;
+ *   tokens     a refresh token traded on one daemon is used up on the
+ *              other: used again there it ends the sign-in everywhere; a
+ *              refresh repeated under its request id on the other daemon
+ *              is the first answer, not reuse; a logout on one daemon
+ *              holds on the other.
  *
  * The database comes from the private cluster of the "pg" fixture
  * (tests/pg). Nothing sleeps to wait: every wait polls with a deadline.
@@ -533,6 +538,126 @@ test_replay_across(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Refresh tokens across daemons
+ */
+
+/* A new sign-in of the admin (through the gateway); its refresh token. */
+static void
+sign_in(char *ref, size_t cap)
+{
+	const char *h[] = {"Content-Type: application/json", NULL};
+	gwh_res r;
+
+	gwh_http(gw.port, "POST", "/auth/credentials", h,
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+		 &r);
+	CHECK_INT(r.status, 200);
+	snprintf(ref, cap, "%s",
+		 jstr(r.json, "refreshToken") ? jstr(r.json, "refreshToken")
+					      : "");
+	gwh_res_fini(&r);
+}
+
+/*
+ * GetAccessToken or Logout with ref on daemon d, under request id rid:
+ * the answer (the caller frees it) or NULL.
+ */
+static Users__V1__ResponseEnvelope *
+token_call(const th_daemon *d, const char *method, const char *rid,
+	   const char *ref)
+{
+	Users__V1__RequestEnvelope e = USERS__V1__REQUEST_ENVELOPE__INIT;
+	Users__V1__GetAccessToken g = USERS__V1__GET_ACCESS_TOKEN__INIT;
+	Users__V1__Logout l = USERS__V1__LOGOUT__INIT;
+	uint8_t payload[4600], buf[8192];
+	ProtobufCMessage *m = strcmp(method, "Logout") == 0 ? &l.base : &g.base;
+
+	g.refresh_token = (char *)ref;
+	l.refresh_token = (char *)ref;
+	if (protobuf_c_message_get_packed_size(m) > sizeof(payload)) {
+		return NULL;
+	}
+	e.method = (char *)method;
+	e.request_id = (char *)rid;
+	e.has_payload = true;
+	e.payload.data = payload;
+	e.payload.len = protobuf_c_message_pack(m, payload);
+	if (users__v1__request_envelope__get_packed_size(&e) > sizeof(buf)) {
+		return NULL;
+	}
+	return raw_call(d->url, buf,
+			users__v1__request_envelope__pack(&e, buf));
+}
+
+/* token_call's status; the next refresh token into next (may be NULL). */
+static int
+token_status(const th_daemon *d, const char *method, const char *rid,
+	     const char *ref, char *next, size_t cap)
+{
+	Users__V1__ResponseEnvelope *env = token_call(d, method, rid, ref);
+	int st = env != NULL ? (int)env->status : -1;
+
+	if (next != NULL) {
+		next[0] = '\0';
+	}
+	if (next != NULL && st == UP_OK && env->has_payload) {
+		Users__V1__GetAccessTokenResponse *r =
+		    users__v1__get_access_token_response__unpack(
+			NULL, env->payload.len, env->payload.data);
+		if (r != NULL && r->refresh_token != NULL) {
+			snprintf(next, cap, "%s", r->refresh_token);
+		}
+		if (r != NULL) {
+			users__v1__get_access_token_response__free_unpacked(
+			    r, NULL);
+		}
+	}
+	if (env != NULL) {
+		users__v1__response_envelope__free_unpacked(env, NULL);
+	}
+	return st;
+}
+
+static void
+test_tokens_across(void)
+{
+	static char ref0[4096], ref1[4096], again[4096], ref2[4096];
+
+	/* a refresh on usersd 1, repeated under its id on usersd 2 (its
+	 * daemon gone, say): the first answer, not reuse */
+	sign_in(ref0, sizeof(ref0));
+	CHECK_INT(token_status(&d1, "GetAccessToken", "pg-multi-token-1", ref0,
+			       ref1, sizeof(ref1)),
+		  UP_OK);
+	CHECK_INT(token_status(&d2, "GetAccessToken", "pg-multi-token-1", ref0,
+			       again, sizeof(again)),
+		  UP_OK);
+	CHECK(ref1[0] != '\0');
+	CHECK_STR(again, ref1);
+	CHECK_INT(token_status(&d2, "GetAccessToken", "pg-multi-token-2", ref1,
+			       ref2, sizeof(ref2)),
+		  UP_OK);
+	/* ref0 again, as a new request on usersd 2: reuse; the sign-in is
+	 * over on both daemons */
+	CHECK_INT(token_status(&d2, "GetAccessToken", "pg-multi-token-3", ref0,
+			       NULL, 0),
+		  UP_UNAUTHENTICATED);
+	CHECK_INT(token_status(&d1, "GetAccessToken", "pg-multi-token-4", ref2,
+			       NULL, 0),
+		  UP_UNAUTHENTICATED);
+
+	/* a logout on usersd 2 holds on usersd 1 */
+	sign_in(ref0, sizeof(ref0));
+	CHECK_INT(
+	    token_status(&d2, "Logout", "pg-multi-token-5", ref0, NULL, 0),
+	    UP_OK);
+	CHECK_INT(token_status(&d1, "GetAccessToken", "pg-multi-token-6", ref0,
+			       NULL, 0),
+		  UP_UNAUTHENTICATED);
+}
+
+/* ------------------------------------------------------------------------
  * A daemon killed mid-load
  */
 
@@ -598,6 +723,8 @@ main(void)
 	test_lockout();
 	fprintf(stderr, "test_pg_multi: replay across daemons\n");
 	test_replay_across();
+	fprintf(stderr, "test_pg_multi: tokens across daemons\n");
+	test_tokens_across();
 	fprintf(stderr, "test_pg_multi: kill mid-load\n");
 	test_kill_mid_load();
 	CHECK_INT(gwh_stop(&gw), 0);

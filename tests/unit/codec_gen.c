@@ -320,6 +320,7 @@ const ProtobufCMessageDescriptor *const gen_all_dtos[GEN_N_DTOS] = {
     &users__v1__authenticate_response__descriptor,
     &users__v1__get_access_token__descriptor,
     &users__v1__get_access_token_response__descriptor,
+    &users__v1__logout__descriptor,
     &users__v1__basic_credentials__descriptor,
     &users__v1__request_envelope__descriptor,
     &users__v1__response_envelope__descriptor,

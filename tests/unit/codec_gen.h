@@ -14,7 +14,7 @@
 
 #include "codec.h"
 
-#define GEN_N_DTOS 31
+#define GEN_N_DTOS 32
 
 /*
  * What random strings are made of, and how map keys are made. The default

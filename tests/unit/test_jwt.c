@@ -1,6 +1,7 @@
 /*
  * test_jwt.c - tokens: roundtrip with claims, expiry, forgery, algorithm
- * and kind confusion, malformed input, and the key file.
+ * and kind confusion, a refresh token's ids, malformed input, and the key
+ * file.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -133,6 +134,12 @@ test_b64url(void)
 	CHECK_INT(ud_b64url_encode((const uint8_t *)"abc", 3, enc, 4), -1);
 }
 
+#define JTI "0123456789abcdef0123456789abcdef"
+#define FAM "fedcba9876543210fedcba9876543210"
+
+/* The record a refresh token names. */
+static const ud_refresh_token rt = {.jti = JTI, .family = FAM};
+
 static void
 test_roundtrip(void)
 {
@@ -141,7 +148,8 @@ test_roundtrip(void)
 	char *tok = NULL, *h, *p, want[128];
 
 	make_user(&u);
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, TTL, &tok), 0);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, TTL, &tok),
+		  0);
 	CHECK(tok != NULL);
 	h = part_json(tok, 0);
 	snprintf(want, sizeof(want),
@@ -155,6 +163,8 @@ test_roundtrip(void)
 	CHECK(p != NULL &&
 	      strstr(p, "\"perms\":[\"ViewFiles\",\"ViewCallCenter\"]") !=
 		  NULL);
+	CHECK(p != NULL && strstr(p, "\"jti\"") == NULL &&
+	      strstr(p, "\"fam\"") == NULL);
 	free(h);
 	free(p);
 
@@ -172,6 +182,8 @@ test_roundtrip(void)
 	CHECK_INT(c.perms.n, 2);
 	CHECK(ud_strv_has(&c.perms, "ViewFiles") &&
 	      ud_strv_has(&c.perms, "ViewCallCenter"));
+	CHECK_STR(c.jti, "");
+	CHECK_STR(c.fam, "");
 	ud_jwt_claims_fini(&c);
 
 	/* Expiry without leeway; iat at most 60 s ahead. */
@@ -184,18 +196,30 @@ test_roundtrip(void)
 	/* Kind confusion both ways. */
 	CHECK_INT(verify_str(UD_JWT_REFRESH, tok, NOW), UP_UNAUTHENTICATED);
 	free(tok);
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_REFRESH, &u, NOW, TTL, &tok), 0);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_REFRESH, &u, &rt, NOW, TTL, &tok),
+		  0);
 	h = part_json(tok, 0);
 	CHECK(h != NULL && strstr(h, "\"typ\":\"JWTR\"") != NULL);
 	free(h);
-	CHECK_INT(verify_str(UD_JWT_REFRESH, tok, NOW), 0);
+	p = part_json(tok, 1);
+	CHECK(p != NULL && strstr(p, "\"jti\":\"" JTI "\"") != NULL &&
+	      strstr(p, "\"fam\":\"" FAM "\"") != NULL);
+	free(p);
+	CHECK_INT(
+	    ud_jwt_verify(&key, UD_JWT_REFRESH, tok, strlen(tok), NOW, &c), 0);
+	CHECK_INT(c.sub, 42);
+	CHECK_INT(c.exp, NOW + TTL);
+	CHECK_STR(c.jti, JTI);
+	CHECK_STR(c.fam, FAM);
+	ud_jwt_claims_fini(&c);
 	CHECK_INT(verify_str(UD_JWT_ACCESS, tok, NOW), UP_UNAUTHENTICATED);
 	free(tok);
 
 	/* Names: first only, none (the email). */
 	free(u.last_name);
 	u.last_name = NULL;
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, TTL, &tok), 0);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, TTL, &tok),
+		  0);
 	CHECK_INT(ud_jwt_verify(&key, UD_JWT_ACCESS, tok, strlen(tok), NOW, &c),
 		  0);
 	CHECK_STR(c.name, "Ann");
@@ -203,7 +227,8 @@ test_roundtrip(void)
 	free(tok);
 	free(u.first_name);
 	u.first_name = NULL;
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, TTL, &tok), 0);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, TTL, &tok),
+		  0);
 	CHECK_INT(ud_jwt_verify(&key, UD_JWT_ACCESS, tok, strlen(tok), NOW, &c),
 		  0);
 	CHECK_STR(c.name, "ann@example.com");
@@ -211,11 +236,39 @@ test_roundtrip(void)
 	free(tok);
 
 	/* Bad arguments to sign. */
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, 0, &tok),
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, 0, &tok),
 		  UP_INTERNAL);
 	CHECK(tok == NULL);
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, INT64_MAX - 5, 10, &tok),
+	CHECK_INT(
+	    ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, INT64_MAX - 5, 10, &tok),
+	    UP_INTERNAL);
+	/* A refresh token names its record, with valid ids; an access
+	 * token none. */
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_REFRESH, &u, NULL, NOW, TTL, &tok),
 		  UP_INTERNAL);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, &rt, NOW, TTL, &tok),
+		  UP_INTERNAL);
+	{
+		static const char *const bad_ids[] = {
+		    "", "0123456789abcdef0123456789abcde",
+		    "0123456789ABCDEF0123456789ABCDEF",
+		    "0123456789abcdef0123456789abcdeg"};
+		for (size_t i = 0; i < sizeof(bad_ids) / sizeof(bad_ids[0]);
+		     i++) {
+			ud_refresh_token b = rt;
+
+			snprintf(b.jti, sizeof(b.jti), "%s", bad_ids[i]);
+			CHECK_INT(ud_jwt_sign(&key, UD_JWT_REFRESH, &u, &b, NOW,
+					      TTL, &tok),
+				  UP_INTERNAL);
+			b = rt;
+			snprintf(b.family, sizeof(b.family), "%s", bad_ids[i]);
+			CHECK_INT(ud_jwt_sign(&key, UD_JWT_REFRESH, &u, &b, NOW,
+					      TTL, &tok),
+				  UP_INTERNAL);
+		}
+	}
+	CHECK(tok == NULL);
 	free_user(&u);
 }
 
@@ -228,7 +281,8 @@ test_forgery(void)
 	size_t len;
 
 	make_user(&u);
-	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, TTL, &tok), 0);
+	CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, TTL, &tok),
+		  0);
 	len = strlen(tok);
 
 	/* Another key. */
@@ -370,6 +424,63 @@ test_crafted(void)
 	}
 }
 
+/* Refresh tokens: jti and fam required, each 32 lowercase hex digits. */
+static void
+test_crafted_refresh(void)
+{
+	static const char *refresh_header =
+	    "{\"typ\":\"JWTR\",\"alg\":\"HS256\"}";
+#define BASE                                                                   \
+	"{\"iss\":\"usersd\",\"sub\":\"7\",\"iat\":1700000000,"                \
+	"\"exp\":1700000900,\"tv\":1"
+	static const char *bad_claims[] = {
+	    BASE "}",
+	    BASE ",\"jti\":\"" JTI "\"}",
+	    BASE ",\"fam\":\"" FAM "\"}",
+	    BASE ",\"jti\":null,\"fam\":\"" FAM "\"}",
+	    BASE ",\"jti\":7,\"fam\":\"" FAM "\"}",
+	    BASE ",\"jti\":\"" JTI "\",\"fam\":[\"" FAM "\"]}",
+	    BASE ",\"jti\":\"0123456789ABCDEF0123456789abcdef\",\"fam\":\"" FAM
+		 "\"}",
+	    BASE ",\"jti\":\"0123456789abcdef0123456789abcde\",\"fam\":\"" FAM
+		 "\"}",
+	    BASE ",\"jti\":\"" JTI "0\",\"fam\":\"" FAM "\"}",
+	    BASE ",\"jti\":\"" JTI "\\u0000\",\"fam\":\"" FAM "\"}",
+	    BASE ",\"jti\":\"" JTI
+		 "\",\"fam\":\"fedcba9876543210-edcba9876543210\"}",
+	    BASE ",\"jti\":\"" JTI "\",\"jti\":\"" JTI "\",\"fam\":\"" FAM
+		 "\"}",
+	};
+	ud_jwt_claims c;
+	char *t;
+
+	t = craft(&key, refresh_header,
+		  BASE ",\"jti\":\"" JTI "\",\"fam\":\"" FAM "\"}");
+	CHECK_INT(ud_jwt_verify(&key, UD_JWT_REFRESH, t, strlen(t), NOW, &c),
+		  0);
+	CHECK_STR(c.jti, JTI);
+	CHECK_STR(c.fam, FAM);
+	ud_jwt_claims_fini(&c);
+	free(t);
+	for (size_t i = 0; i < sizeof(bad_claims) / sizeof(bad_claims[0]);
+	     i++) {
+		int rc;
+
+		t = craft(&key, refresh_header, bad_claims[i]);
+		rc = verify_str(UD_JWT_REFRESH, t, NOW);
+		if (rc != UP_UNAUTHENTICATED) {
+			fprintf(stderr, "accepted claims: %s\n", bad_claims[i]);
+		}
+		CHECK_INT(rc, UP_UNAUTHENTICATED);
+		free(t);
+	}
+	/* The ids are a refresh token's: an access token needs none. */
+	t = craft(&key, good_header, BASE "}");
+	CHECK_INT(verify_str(UD_JWT_ACCESS, t, NOW), 0);
+	free(t);
+#undef BASE
+}
+
 static void
 test_garbage(void)
 {
@@ -412,8 +523,9 @@ test_garbage(void)
 		ud_user u;
 		char *tok;
 		make_user(&u);
-		CHECK_INT(ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NOW, TTL, &tok),
-			  0);
+		CHECK_INT(
+		    ud_jwt_sign(&key, UD_JWT_ACCESS, &u, NULL, NOW, TTL, &tok),
+		    0);
 		size_t len = strlen(tok);
 		char *t2 = malloc(len + 2);
 		memcpy(t2, tok, len + 1);
@@ -492,6 +604,7 @@ main(void)
 	test_roundtrip();
 	test_forgery();
 	test_crafted();
+	test_crafted_refresh();
 	test_garbage();
 	rmdir(dir);
 	return check_done();

@@ -13,7 +13,7 @@ test_methods(void)
 	CHECK_STR(up_api_name(), "Evo Voice");
 	CHECK_INT(up_method_count(),
 		  users__v1__user_service__descriptor.n_methods);
-	CHECK_INT(up_method_count(), 13);
+	CHECK_INT(up_method_count(), 14);
 
 	m = up_method_find("patchuser");
 	CHECK(m != NULL);
@@ -39,6 +39,14 @@ test_methods(void)
 	CHECK(m != NULL && m->auth_none && m->n_routes == 2);
 	m = up_method_find("GetUser");
 	CHECK(m != NULL && !m->writes && m->n_roles == 0);
+	/* a refresh token is used once; a retry must find its first answer */
+	m = up_method_find("GetAccessToken");
+	CHECK(m != NULL && m->auth_none && m->writes);
+	m = up_method_find("Logout");
+	CHECK(m != NULL && m->auth_none && m->writes && m->n_routes == 1 &&
+	      strcmp(m->routes[0].path, "/auth/logout") == 0 &&
+	      strcmp(m->routes[0].method, "POST") == 0 &&
+	      m->desc->output == &users__v1__authenticate_response__descriptor);
 	CHECK(up_method_find("NoSuchMethod") == NULL);
 }
 

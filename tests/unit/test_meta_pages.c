@@ -819,6 +819,22 @@ test_openapi(void)
 				      "post"),
 		      "security"),
 		  0)) == 0);
+	/* Logout: POST /auth/logout, open, a refresh token in the body */
+	CHECK(json_object_size(json_array_get(
+		  json_object_get(
+		      json_object_get(json_object_get(paths, "/auth/logout"),
+				      "post"),
+		      "security"),
+		  0)) == 0);
+	CHECK(
+	    json_object_get(json_object_get(json_object_get(schemas, "Logout"),
+					    "properties"),
+			    "refreshToken") != NULL);
+	CHECK(json_object_get(
+		  json_object_get(
+		      json_object_get(schemas, "GetAccessTokenResponse"),
+		      "properties"),
+		  "refreshToken") != NULL);
 	json_decref(j);
 }
 

@@ -9,12 +9,12 @@
  *
  * Both: records, constraints, filters and paging, the organization tree,
  * memberships, token versions, write rollback, concurrent writers, the
- * request log, the failed-login state, migrations. SQLite only: the lock,
- * group commit, durability across SIGKILL. PostgreSQL only: concurrent
- * read-modify-writes of one user (row locks), races on one email, one
- * login and one request id, stores opening one database together,
- * reconnecting after the server ended the sessions. Throughput figures
- * are printed, never asserted.
+ * request log, the failed-login state, refresh tokens, migrations. SQLite
+ * only: the lock, group commit, durability across SIGKILL. PostgreSQL
+ * only: concurrent read-modify-writes of one user (row locks), races on
+ * one email, one login, one token family and one request id, stores
+ * opening one database together, reconnecting after the server ended the
+ * sessions. Throughput figures are printed, never asserted.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -2149,6 +2149,246 @@ test_login_state(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Refresh tokens (both backends)
+ */
+
+#define ID_A "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
+#define ID_B "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"
+#define ID_C "ccccccccccccccccccccccccccccccc1"
+#define ID_D "ddddddddddddddddddddddddddddddd1"
+#define ID_E "ddddddddddddddddddddddddddddddd2"
+
+struct meet; /* the PostgreSQL races' meeting point, below */
+static bool meet_wait(struct meet *m);
+
+typedef enum token_op {
+	TOK_INSERT,
+	TOK_USE,
+	TOK_REVOKE,
+	TOK_PRUNE,
+	TOK_ROTATE,
+} token_op;
+
+/* What a refresh found: its token rotated, or used already (reuse). */
+enum { ROTATED = 1, REUSED = 2 };
+
+typedef struct token_args {
+	token_op op;
+	ud_refresh_token t; /* INSERT; ROTATE: family and jti */
+	const char *next;   /* ROTATE: the id of the next token */
+	int64_t before_s;   /* PRUNE */
+	int outcome;        /* ROTATE: ROTATED, REUSED or the get's code */
+	/* A racer: its store, whom it waits for first, its write's code. */
+	ud_store *st;
+	struct meet *m;
+	bool met;
+	int rc;
+} token_args;
+
+/*
+ * A refresh as usersd runs it in one write: the token read (its family
+ * locked), then either marked used and its next recorded, or, used
+ * already, its whole family revoked.
+ */
+static int
+token_rotate(ud_store_conn *c, token_args *a)
+{
+	ud_refresh_token cur, next;
+	int rc = ud_store_refresh_get(c, a->t.family, a->t.jti, &cur);
+
+	if (rc != 0) {
+		a->outcome = rc;
+		return rc == UP_NOT_FOUND ? 0 : rc;
+	}
+	if (cur.used) {
+		a->outcome = REUSED;
+		return ud_store_refresh_revoke(c, cur.family);
+	}
+	if ((rc = ud_store_refresh_use(c, cur.jti)) != 0) {
+		return rc;
+	}
+	next = cur;
+	snprintf(next.jti, sizeof(next.jti), "%s", a->next);
+	a->outcome = ROTATED;
+	return ud_store_refresh_insert(c, &next);
+}
+
+static int
+fn_token(ud_store_conn *c, void *arg)
+{
+	token_args *a = arg;
+
+	if (a->m != NULL) {
+		a->met = meet_wait(a->m); /* both transactions are open now */
+	}
+	switch (a->op) {
+	case TOK_INSERT:
+		return ud_store_refresh_insert(c, &a->t);
+	case TOK_USE:
+		return ud_store_refresh_use(c, a->t.jti);
+	case TOK_REVOKE:
+		return ud_store_refresh_revoke(c, a->t.family);
+	case TOK_PRUNE:
+		return ud_store_refresh_prune(c, a->before_s);
+	case TOK_ROTATE:
+		return token_rotate(c, a);
+	}
+	return UP_INTERNAL;
+}
+
+static int
+token_write(ud_store *st, token_op op, const char *jti, const char *family,
+	    int64_t user, int64_t expires)
+{
+	token_args a = {.op = op,
+			.t = {.user_id = user, .expires_at = expires}};
+
+	snprintf(a.t.jti, sizeof(a.t.jti), "%s", jti != NULL ? jti : "");
+	snprintf(a.t.family, sizeof(a.t.family), "%s",
+		 family != NULL ? family : "");
+	return ud_store_write_sync(st, fn_token, &a);
+}
+
+static int
+token_prune(ud_store *st, int64_t before_s)
+{
+	token_args a = {.op = TOK_PRUNE, .before_s = before_s};
+
+	return ud_store_write_sync(st, fn_token, &a);
+}
+
+/* The get's code; *used as read. */
+static int
+token_get(ud_store_conn *r, const char *family, const char *jti, bool *used)
+{
+	ud_refresh_token t;
+	int rc = ud_store_refresh_get(r, family, jti, &t);
+
+	if (rc == 0) {
+		CHECK_STR(t.jti, jti);
+		CHECK_STR(t.family, family);
+		if (used != NULL) {
+			*used = t.used;
+		}
+	}
+	return rc;
+}
+
+static void
+test_refresh_tokens(void)
+{
+	ud_store *st = open_store("refresh.db");
+	ud_store_conn *r = NULL;
+	ud_refresh_token t;
+	token_args rot = {.op = TOK_ROTATE};
+	int64_t u1, u2;
+	bool used = true;
+
+	if (st == NULL) {
+		return;
+	}
+	u1 = add_user(st, "tok1@example.com", "T", "One", NULL, NULL, NULL);
+	u2 = add_user(st, "tok2@example.com", "T", "Two", NULL, NULL, NULL);
+	CHECK(u1 > 0 && u2 > 0);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	if (r == NULL) {
+		ud_store_close(st);
+		return;
+	}
+
+	/* recorded, and read back by family and id */
+	CHECK_INT(token_write(st, TOK_INSERT, ID_A, ID_A, u1, 2000), 0);
+	CHECK_INT(token_write(st, TOK_INSERT, ID_B, ID_A, u1, 2000), 0);
+	CHECK_INT(token_write(st, TOK_INSERT, ID_C, ID_C, u2, 3000), 0);
+	CHECK_INT(ud_store_refresh_get(r, ID_A, ID_B, &t), 0);
+	CHECK_STR(t.jti, ID_B);
+	CHECK_STR(t.family, ID_A);
+	CHECK_INT(t.user_id, u1);
+	CHECK_INT(t.expires_at, 2000);
+	CHECK(!t.used);
+	CHECK_INT(token_get(r, ID_C, ID_C, NULL), 0);
+	/* another family's token, an unknown one, malformed ids */
+	CHECK_INT(token_get(r, ID_C, ID_A, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_D, ID_D, NULL), UP_NOT_FOUND);
+	CHECK_INT(ud_store_refresh_get(r, ID_A,
+				       "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA1", &t),
+		  UP_NOT_FOUND);
+	CHECK_INT(ud_store_refresh_get(r, "", ID_A, &t), UP_NOT_FOUND);
+
+	/* an id recorded once; the user must exist; ids are checked */
+	CHECK_INT(token_write(st, TOK_INSERT, ID_A, ID_C, u2, 2000),
+		  UP_ALREADY_EXISTS);
+	CHECK_INT(token_write(st, TOK_INSERT, ID_D, ID_D, u2 + 1000, 2000),
+		  UP_INVALID_ARGUMENT);
+	CHECK_INT(token_write(st, TOK_INSERT, "d1", ID_D, u2, 2000),
+		  UP_INVALID_ARGUMENT);
+	CHECK_INT(token_write(st, TOK_INSERT, ID_D,
+			      "DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD1", u2, 2000),
+		  UP_INVALID_ARGUMENT);
+	CHECK_INT(token_get(r, ID_D, ID_D, NULL), UP_NOT_FOUND);
+
+	/* used once */
+	CHECK_INT(token_write(st, TOK_USE, ID_A, NULL, 0, 0), 0);
+	CHECK_INT(token_get(r, ID_A, ID_A, &used), 0);
+	CHECK(used);
+	CHECK_INT(token_get(r, ID_A, ID_B, &used), 0);
+	CHECK(!used);
+	CHECK_INT(token_write(st, TOK_USE, ID_A, NULL, 0, 0), UP_NOT_FOUND);
+	CHECK_INT(token_write(st, TOK_USE, ID_D, NULL, 0, 0), UP_NOT_FOUND);
+
+	/* a refresh on the writer: B rotates to D; B again is reuse, which
+	 * revokes the family, D included */
+	snprintf(rot.t.family, sizeof(rot.t.family), "%s", ID_A);
+	snprintf(rot.t.jti, sizeof(rot.t.jti), "%s", ID_B);
+	rot.next = ID_D;
+	CHECK_INT(ud_store_write_sync(st, fn_token, &rot), 0);
+	CHECK_INT(rot.outcome, ROTATED);
+	CHECK_INT(ud_store_refresh_get(r, ID_A, ID_D, &t), 0);
+	CHECK_INT(t.user_id, u1);
+	CHECK_INT(t.expires_at, 2000);
+	CHECK(!t.used);
+	rot.next = ID_E;
+	CHECK_INT(ud_store_write_sync(st, fn_token, &rot), 0);
+	CHECK_INT(rot.outcome, REUSED);
+	CHECK_INT(token_get(r, ID_A, ID_A, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_A, ID_B, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_A, ID_D, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_A, ID_E, NULL), UP_NOT_FOUND);
+	CHECK_INT(ud_store_write_sync(st, fn_token, &rot), 0);
+	CHECK_INT(rot.outcome, UP_NOT_FOUND);
+	/* the other family is untouched; revoking again or nothing: 0 */
+	CHECK_INT(token_get(r, ID_C, ID_C, NULL), 0);
+	CHECK_INT(token_write(st, TOK_REVOKE, NULL, ID_A, 0, 0), 0);
+	CHECK_INT(token_write(st, TOK_REVOKE, NULL, "nonsense", 0, 0), 0);
+
+	/* pruned by expiry */
+	CHECK_INT(token_write(st, TOK_INSERT, ID_D, ID_D, u1, 100), 0);
+	CHECK_INT(token_write(st, TOK_INSERT, ID_E, ID_D, u1, 5000), 0);
+	CHECK_INT(token_prune(st, 1000), 0);
+	CHECK_INT(token_get(r, ID_D, ID_D, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_D, ID_E, NULL), 0);
+	CHECK_INT(token_get(r, ID_C, ID_C, NULL), 0);
+
+	/* a deleted user's tokens go with it */
+	CHECK_INT(ud_store_write_sync(st, fn_user_delete, &u2), 0);
+	CHECK_INT(token_get(r, ID_C, ID_C, NULL), UP_NOT_FOUND);
+	CHECK_INT(token_get(r, ID_D, ID_E, NULL), 0);
+	CHECK_INT(ud_store_write_sync(st, fn_user_delete, &u1), 0);
+	CHECK_INT(token_get(r, ID_D, ID_E, NULL), UP_NOT_FOUND);
+
+	/* writes on a read connection are refused */
+	t.user_id = 1;
+	snprintf(t.jti, sizeof(t.jti), "%s", ID_A);
+	snprintf(t.family, sizeof(t.family), "%s", ID_A);
+	CHECK_INT(ud_store_refresh_insert(r, &t), UP_INTERNAL);
+	CHECK_INT(ud_store_refresh_use(r, ID_A), UP_INTERNAL);
+	CHECK_INT(ud_store_refresh_revoke(r, ID_A), UP_INTERNAL);
+	CHECK_INT(ud_store_refresh_prune(r, 0), UP_INTERNAL);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * PostgreSQL: migrations, concurrency between connections and stores
  */
 
@@ -2502,6 +2742,79 @@ test_pg_login_race(void)
 		}
 		CHECK_INT(ud_store_login_get(r, key, &s), 0);
 		CHECK_INT(s.failures, 2);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* One racer of a token race: its token write, on its own connection. */
+static void *
+token_race_main(void *arg)
+{
+	token_args *a = arg;
+
+	a->outcome = -1;
+	a->rc = ud_store_write_sync(a->st, fn_token, a);
+	return NULL;
+}
+
+/*
+ * One family from two daemons at once. Two refreshes with one token: one
+ * rotates it, the other finds it used and revokes the family, the token
+ * the first recorded included. A refresh and a revocation: whichever runs
+ * first, nothing of the family is left (the revocation does not miss the
+ * token the refresh records).
+ */
+static void
+test_pg_token_race(void)
+{
+	enum { ROUNDS = 10 };
+	ud_store *st = open_store("token_race");
+	ud_store_conn *r = NULL;
+	int64_t u;
+
+	if (st == NULL) {
+		return;
+	}
+	u = add_user(st, "race@example.com", "T", "Race", NULL, NULL, NULL);
+	CHECK(u > 0);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	for (int i = 0; r != NULL && i < 2 * ROUNDS; i++) {
+		bool revoke = i >= ROUNDS;
+		char fam[33], n1[33], n2[33];
+		meet m = MEET_INIT(2);
+		token_args a[2] = {
+		    {.op = TOK_ROTATE, .st = st, .m = &m, .next = n1},
+		    {.op = revoke ? TOK_REVOKE : TOK_ROTATE,
+		     .st = st,
+		     .m = &m,
+		     .next = n2}};
+		pthread_t th[2];
+		int rotated = 0, reused = 0;
+
+		snprintf(fam, sizeof(fam), "%032x", i + 1);
+		snprintf(n1, sizeof(n1), "%032x", 1000 + i);
+		snprintf(n2, sizeof(n2), "%032x", 2000 + i);
+		CHECK_INT(token_write(st, TOK_INSERT, fam, fam, u, 5000), 0);
+		for (int t = 0; t < 2; t++) {
+			memcpy(a[t].t.family, fam, sizeof(fam));
+			memcpy(a[t].t.jti, fam, sizeof(fam));
+			pthread_create(&th[t], NULL, token_race_main, &a[t]);
+		}
+		for (int t = 0; t < 2; t++) {
+			pthread_join(th[t], NULL);
+			CHECK(a[t].met);
+			CHECK_INT(a[t].rc, 0);
+			rotated += a[t].outcome == ROTATED;
+			reused += a[t].outcome == REUSED;
+		}
+		if (!revoke) {
+			CHECK_INT(rotated, 1);
+			CHECK_INT(reused, 1);
+		}
+		CHECK_INT(token_get(r, fam, fam, NULL), UP_NOT_FOUND);
+		CHECK_INT(token_get(r, fam, n1, NULL), UP_NOT_FOUND);
+		CHECK_INT(token_get(r, fam, n2, NULL), UP_NOT_FOUND);
 	}
 	ud_store_reader_close(r);
 	ud_store_close(st);
@@ -2891,6 +3204,7 @@ run_sqlite(void)
 	test_write_rollback();
 	test_request_log();
 	test_login_state();
+	test_refresh_tokens();
 	test_migrations();
 	test_lock();
 	test_batch_rollback();
@@ -2929,12 +3243,14 @@ run_pg(void)
 	test_write_rollback();
 	test_request_log();
 	test_login_state();
+	test_refresh_tokens();
 	test_migrations_pg();
 	test_concurrent_writes();
 	test_filters();
 	test_pg_rmw();
 	test_pg_email_race();
 	test_pg_login_race();
+	test_pg_token_race();
 	test_pg_open_together();
 	test_pg_claim_race();
 	test_pg_reconnect();
