@@ -139,7 +139,6 @@ typedef enum gw_route_kind {
 	GW_ROUTE_DOCUMENTED,   /* a route of users.proto */
 	GW_ROUTE_PREDEFINED,   /* /api/{Op}, /{fmt}/reply/{Op}, /{fmt}/oneway */
 	GW_ROUTE_AUTH_SESSION, /* GET /auth */
-	GW_ROUTE_LOGOUT,       /* /auth/logout */
 	GW_ROUTE_HEALTHZ,
 	GW_ROUTE_METRICS,
 } gw_route_kind;

@@ -910,29 +910,10 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 	send_error(job, UP_UNAUTHENTICATED, NULL, "Not Authenticated", NULL);
 }
 
-/*
- * /auth/logout: the Logout operation, read as a documented route reads its
- * request (the refresh token from the body, query or form, else from the
- * ss-reftok cookie); the cookies are cleared whatever the answer.
- */
-static void
-handle_logout(gw_job *job, const gw_route_match *rm, const char *query,
-	      size_t qlen)
-{
-	gw_route_match logout = *rm;
-
-	logout.method = up_method_find("Logout");
-	if (logout.method == NULL) {
-		send_internal_error(job);
-		return;
-	}
-	handle_call(job, &logout, query, qlen);
-}
-
 static void
 handle_health(gw_job *job)
 {
-	const up_method *m = up_method_find("GetAccessToken");
+	const up_method *m = up_method_find("GetUser");
 	uint32_t deadline = job->thr->srv->cfg.deadline_ms;
 	ProtobufCMessage *msg;
 
@@ -940,7 +921,12 @@ handle_health(gw_job *job)
 	if (deadline > HEALTH_DEADLINE_MS) {
 		deadline = HEALTH_DEADLINE_MS;
 	}
-	/* An empty refresh token: a live daemon refuses it at once. */
+	/*
+	 * A read without credentials: a live daemon refuses it at once
+	 * (UNAUTHENTICATED), writes nothing and hashes nothing, whatever
+	 * credentials the probe itself came with.
+	 */
+	memset(&job->creds, 0, sizeof(job->creds));
 	if (m == NULL || (msg = gw_msg_new(m->desc->input)) == NULL) {
 		send_internal_error(job);
 		return;
@@ -1111,9 +1097,6 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	case GW_ROUTE_AUTH_SESSION:
 		job->route = gw_metrics_route_special(GW_MR_AUTH_SESSION);
 		handle_session(job, &rm, query, qlen);
-		break;
-	case GW_ROUTE_LOGOUT:
-		handle_logout(job, &rm, query, qlen);
 		break;
 	case GW_ROUTE_HEALTHZ:
 		job->route = gw_metrics_route_special(GW_MR_HEALTHZ);

@@ -361,11 +361,6 @@ find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 		       GW_M_GET | GW_M_HEAD, want, false, safe_real);
 		return true;
 	}
-	/* It changes the session (clears its cookies): POST only. */
-	if (n == 2 && seg_is(&segs[0], "auth") && seg_is(&segs[1], "logout")) {
-		settle(out, GW_ROUTE_LOGOUT, GW_M_POST, want, true, safe_real);
-		return true;
-	}
 	/* /api/{Op} */
 	if (n == 2 && seg_is(&segs[0], "api")) {
 		out->method = up_method_find(segs[1].s);

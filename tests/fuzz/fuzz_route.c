@@ -64,7 +64,6 @@ check_route(h2o_mem_pool_t *pool, const char *method, size_t mlen,
 		require(strlen(rm.vars[i].value) <= rm.vars[i].value_len);
 	}
 	if (is_safe_verb(real, rlen)) {
-		require(rm.kind != GW_ROUTE_LOGOUT);
 		if (rm.kind == GW_ROUTE_DOCUMENTED ||
 		    rm.kind == GW_ROUTE_PREDEFINED) {
 			require(rm.method != NULL && !rm.method->writes &&

@@ -744,7 +744,7 @@ test_samesite(void)
 		      strstr(p, "; SameSite=Strict") < eol);
 		CHECK(strstr(p, "HttpOnly") != NULL);
 	}
-	CHECK_INT(lines, 4);
+	CHECK_INT(lines, 5); /* ss-tok, ss-reftok, ss-id, ss-pid, ss-opt */
 	CHECK(strstr(set, "SameSite=Lax") == NULL);
 
 	if (gwx.pid != 0) {
