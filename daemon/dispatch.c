@@ -183,10 +183,14 @@ call_free(ud_call *c)
 {
 	ud_service *svc = c->svc;
 
+	/* The envelope (Basic password, payload), the request (a password
+	 * to check or set) and the bytes they came in hold secrets. */
 	if (c->env != NULL) {
+		up_message_wipe_secrets(&c->env->base);
 		users__v1__request_envelope__free_unpacked(c->env, NULL);
 	}
 	if (c->req != NULL) {
+		up_message_wipe_secrets(c->req);
 		protobuf_c_message_free_unpacked(c->req, NULL);
 	}
 	if (c->resp != NULL) {
@@ -199,6 +203,7 @@ call_free(ud_call *c)
 	if (c->op != NULL && c->op_free != NULL) {
 		c->op_free(c->op);
 	}
+	ud_wipe(c->raw, c->raw_len);
 	free(c->raw);
 	free(c->packed);
 	ud_user_fini(&c->actor);
