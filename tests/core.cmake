@@ -11,4 +11,6 @@ if(COMMAND users_integration_test)
 	users_integration_test(test_authz)
 	users_integration_test(test_tls)
 	users_integration_test(test_rpc ud_store ${NNG_LIB})
+	# Signing in: the hash cost floor and no rehash down.
+	users_integration_test(test_signin ud_store)
 endif()
