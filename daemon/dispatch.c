@@ -21,6 +21,7 @@
 #define LOGIN_PRUNE_EVERY 256
 
 static void worker_start(void *arg, void *tctx);
+static int call_verify(ud_call *c, ud_step_fn next);
 static void call_free(ud_call *c);
 
 /* ------------------------------------------------------------------------
@@ -469,19 +470,18 @@ login_failure_done(int rc, void *arg)
 }
 
 int
-ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
-		     const char *message)
+ud_call_login_failed(ud_call *c, const char *error_code, const char *message)
 {
 	ud_service *svc = c->svc;
 
 	ud_call_fail(c, UP_UNAUTHENTICATED, error_code, message);
 	if (!ud_store_shared(svc->store)) {
-		ud_lockout_failure(svc->lockout, name, ud_now_ms() / 1000);
+		ud_lockout_failure(svc->lockout, c->login_name,
+				   ud_now_ms() / 1000);
 		return UP_UNAUTHENTICATED;
 	}
 	/* Answered once the failure is committed: the next attempt, on
 	 * any daemon, counts it. */
-	c->login_name = name;
 	c->reader = NULL;
 	if (ud_store_write(svc->store, login_failure_run, login_failure_done,
 			   c) != 0) {
@@ -504,9 +504,10 @@ login_clear_done(int rc, void *arg)
 }
 
 void
-ud_call_login_ok(ud_call *c, const char *name)
+ud_call_login_ok(ud_call *c)
 {
 	ud_service *svc = c->svc;
+	const char *name = c->login_name;
 	char *key;
 
 	if (!ud_store_shared(svc->store)) {
@@ -527,8 +528,8 @@ ud_call_login_ok(ud_call *c, const char *name)
 	}
 }
 
-int
-ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
+static int
+login_check(ud_call *c, const char *name, int64_t *retry)
 {
 	ud_service *svc = c->svc;
 	int64_t now_s = ud_now_ms() / 1000;
@@ -552,11 +553,61 @@ ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
 				      now_s, retry);
 }
 
+/* Checks the password of the sign-in against its user's hash (the stage
+ * after the lockout let the attempt go on). */
+static int
+sign_in_verify(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	ud_user *u = c->login_user;
+	int rc = ud_store_user_by_email(c->reader, c->login_name, u);
+
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	if (rc != 0) {
+		u->id = 0;
+	}
+	/*
+	 * No such user, or a user without a password: the dummy hash, so
+	 * that it takes the same time, and the answer is a failure whatever
+	 * the password (hasher_verify).
+	 */
+	c->login_dummy = rc != 0 || u->password_hash == NULL;
+	c->hash = strdup(c->login_dummy ? svc->dummy_hash : u->password_hash);
+	c->password = strdup(c->login_password);
+	if (c->hash == NULL || c->password == NULL) {
+		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
+	}
+	rc = call_verify(c, c->login_next);
+	return rc == 0 ? UD_ASYNC : ud_call_fail(c, rc, NULL, NULL);
+}
+
+int
+ud_call_sign_in(ud_call *c, const char *name, const char *password, ud_user *u,
+		ud_step_fn next)
+{
+	int64_t retry = 0;
+	int rc;
+
+	c->login_name = name;
+	c->login_password = password;
+	c->login_user = u;
+	c->login_next = next;
+	if ((rc = login_check(c, name, &retry)) != 0) {
+		if (rc != UP_RESOURCE_EXHAUSTED) {
+			return ud_call_fail(c, rc, NULL, NULL);
+		}
+		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, "TooManyRequests",
+				    "Too many failed sign-in attempts; try "
+				    "again later.");
+	}
+	return sign_in_verify(c);
+}
+
 static int
 after_basic(ud_call *c)
 {
-	const char *name = c->env->basic->user_name;
-
 	/*
 	 * The caller's password and stored hash were only for the check:
 	 * the handler's own password work (a new user's, a new password)
@@ -566,20 +617,17 @@ after_basic(ud_call *c)
 
 	if (c->hash_rc != 0 || c->actor.id == 0 || c->actor.disabled) {
 		ud_user_fini(&c->actor);
-		return ud_call_login_failed(c, name, NULL,
+		return ud_call_login_failed(c, NULL,
 					    "Invalid Username or Password");
 	}
-	ud_call_login_ok(c, name);
+	ud_call_login_ok(c);
 	return gate_and_run(c);
 }
 
 static int
 authenticate_basic(ud_call *c)
 {
-	ud_service *svc = c->svc;
 	const Users__V1__BasicCredentials *b = c->env->basic;
-	int64_t retry = 0;
-	int rc;
 
 	if (b->user_name == NULL || b->password == NULL ||
 	    strlen(b->password) > UD_PASSWORD_MAX_LEN ||
@@ -587,28 +635,8 @@ authenticate_basic(ud_call *c)
 		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
 				    "Invalid Username or Password");
 	}
-	if ((rc = ud_call_login_check(c, b->user_name, &retry)) != 0) {
-		if (rc != UP_RESOURCE_EXHAUSTED) {
-			return ud_call_fail(c, rc, NULL, NULL);
-		}
-		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, NULL,
-				    "Too many failed sign-in attempts; try "
-				    "again later.");
-	}
-	rc = ud_store_user_by_email(c->reader, b->user_name, &c->actor);
-	if (rc != 0 && rc != UP_NOT_FOUND) {
-		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
-	}
-	c->hash = strdup(rc == 0 ? c->actor.password_hash : svc->dummy_hash);
-	c->password = strdup(b->password);
-	if (c->hash == NULL || c->password == NULL) {
-		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
-	}
-	if (rc != 0) {
-		c->actor.id = 0;
-	}
-	rc = ud_call_verify(c, after_basic);
-	return rc == 0 ? UD_ASYNC : ud_call_fail(c, rc, NULL, NULL);
+	return ud_call_sign_in(c, b->user_name, b->password, &c->actor,
+			       after_basic);
 }
 
 /* Loads the caller of a bearer token: 0 or UP_UNAUTHENTICATED. */
@@ -804,6 +832,10 @@ hasher_verify(void *arg, void *tctx)
 
 	c->hash_rc =
 	    ud_password_verify(c->hash, c->password, strlen(c->password));
+	if (c->login_dummy) {
+		/* the same work, and never a match */
+		c->hash_rc = UP_UNAUTHENTICATED;
+	}
 	resume_on_worker(c);
 }
 
@@ -815,8 +847,8 @@ ud_call_hash(ud_call *c, ud_step_fn next)
 	return ud_pool_push(c->svc->hashers, hasher_hash, c);
 }
 
-int
-ud_call_verify(ud_call *c, ud_step_fn next)
+static int
+call_verify(ud_call *c, ud_step_fn next)
 {
 	c->next = next;
 	c->reader = NULL;

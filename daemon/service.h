@@ -102,9 +102,16 @@ struct ud_call {
 	 * write (owned; used when the write commits). */
 	uint8_t *packed;
 	size_t packed_len;
-	bool logged_elsewhere;  /* another daemon committed the id first */
-	bool login_state;       /* the store holds failed logins of the name */
-	const char *login_name; /* the name of a failed login being recorded */
+	bool logged_elsewhere; /* another daemon committed the id first */
+	bool login_state;      /* the store holds failed logins of the name */
+
+	/* A sign-in (ud_call_sign_in): its name and password (owned by the
+	 * request), the user it fills, and the stage after the check. */
+	const char *login_name;
+	const char *login_password;
+	ud_user *login_user;
+	ud_step_fn login_next;
+	bool login_dummy; /* checked against the dummy hash: never a match */
 
 	/* The authenticated caller (id 0: anonymous). */
 	ud_user actor;
@@ -139,25 +146,33 @@ void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
 
 /* dispatch.c: the stages */
 void ud_call_finish(ud_call *c, int status);
-/* Runs the password work of c on the hashers, then c->next on a worker. */
+/* Hashes c->password on the hashers into c->hash, then runs next on a
+ * worker (c->hash_rc: the hasher's code). */
 int ud_call_hash(ud_call *c, ud_step_fn next);
-int ud_call_verify(ud_call *c, ud_step_fn next);
 /* Runs c->write on the store writer, then finishes with its code. */
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
 
 /*
- * The lockout of user names (lockout.h), in this process's table or, when
- * the store is shared by several daemons, in the store.
- *   check: 0, UP_RESOURCE_EXHAUSTED while locked, UP_UNAVAILABLE;
- *   failed: records the failure and fails the call UNAUTHENTICATED with
- *     error_code/message; returns the status, or UD_ASYNC when the answer
- *     waits for the store's commit (name must live as long as the call);
- *   ok: clears the name's failures.
+ * Signing in with a name and password (Authenticate, Basic credentials),
+ * under the lockout of user names (lockout.h), kept in this process's
+ * table or, when the store is shared by several daemons, in the store.
+ *   sign_in: refused (the call failed UP_RESOURCE_EXHAUSTED) while the name
+ *     is locked; else reads the name's user into *u and verifies password
+ *     against its hash (a name without a user, or a user without a
+ *     password, against the dummy hash: the same time, and never a match),
+ *     then runs next on a worker with c->hash_rc 0 only when the password
+ *     matched. Returns UD_ASYNC, or the status the call was failed with.
+ *     name, password and u must live as long as the call.
+ *   login_failed: after next found no match: records the failure and fails
+ *     the call UNAUTHENTICATED with error_code/message; returns the
+ *     status, or UD_ASYNC when the answer waits for the store's commit;
+ *   login_ok: after a match: clears the name's failures.
  */
-int ud_call_login_check(ud_call *c, const char *name, int64_t *retry);
-int ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
+int ud_call_sign_in(ud_call *c, const char *name, const char *password,
+		    ud_user *u, ud_step_fn next);
+int ud_call_login_failed(ud_call *c, const char *error_code,
 			 const char *message);
-void ud_call_login_ok(ud_call *c, const char *name);
+void ud_call_login_ok(ud_call *c);
 
 /* Errors: the first sets the top-level code and message. */
 int ud_call_fail(ud_call *c, int status, const char *error_code,

@@ -5,6 +5,9 @@
  *               --allow-insecure-hash-cost is given (then said once); a
  *               login under a weaker configured cost keeps the stronger
  *               hash that is stored.
+ *   no password a user whose stored hash is NULL never signs in, by
+ *               Authenticate or Basic credentials: 401 like a wrong
+ *               password, counted towards the lockout.
  *
  * The harness starts usersd with a cheap hash cost (and the flag that
  * allows it); tests that need a real cost give one. Nothing sleeps to
@@ -17,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "check.h"
 #include "harness.h"
@@ -183,6 +188,112 @@ test_no_downgrade(void)
 	th_daemon_stop(&d);
 }
 
+/* ------------------------------------------------------------------------
+ * A user without a password
+ */
+
+/* Runs sql on the SQLite database db (no daemon on it). 0 or -1. */
+static int
+sql_exec(const char *db, const char *sql)
+{
+	sqlite3 *h = NULL;
+	int rc = sqlite3_open(db, &h);
+
+	if (rc == SQLITE_OK) {
+		rc = sqlite3_exec(h, sql, NULL, NULL, NULL);
+	}
+	sqlite3_close(h);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* NewUser email with password, as the client's caller; its id or "". */
+static void
+new_user(uc_client *c, const char *email, const char *password, char *id,
+	 size_t cap)
+{
+	Users__V1__NewUser req = USERS__V1__NEW_USER__INIT;
+	uc_result res = {0};
+
+	id[0] = '\0';
+	req.email_address = (char *)email;
+	req.password = (char *)password;
+	req.first_name = "Sign";
+	req.last_name = "In";
+	if (uc_new_user(c, &req, NULL, &res) == UP_OK) {
+		snprintf(id, cap, "%s",
+			 ((Users__V1__UserInfo *)res.response)->id);
+	}
+	uc_result_fini(&res);
+}
+
+/* GetUser of id with Basic credentials; the status. */
+static int
+get_basic(uc_client *c, const char *id, const char *user, const char *pw)
+{
+	Users__V1__GetUser req = USERS__V1__GET_USER__INIT;
+	uc_call_opts o = {0};
+	uc_result res = {0};
+	int rc;
+
+	req.user_id = (char *)id;
+	o.basic_user = user;
+	o.basic_password = pw;
+	o.deadline_ms = 5000;
+	rc = uc_get_user(c, &req, &o, &res);
+	uc_result_fini(&res);
+	return rc;
+}
+
+/*
+ * A user whose stored hash is NULL (no password, as a tool or a hand may
+ * leave it) never signs in: Authenticate and Basic credentials both
+ * answer 401 as for a wrong password, and count towards the lockout; the
+ * daemon goes on serving.
+ */
+static void
+test_no_password(void)
+{
+	const char *pw = "nopw-password-1";
+	char id[32], sql[128];
+	th_daemon d;
+	uc_client *c;
+
+	if (th_daemon_start(&d, NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	if ((c = open_client(d.url)) != NULL) {
+		CHECK_INT(login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD), UP_OK);
+		new_user(c, "nopw@example.com", pw, id, sizeof(id));
+		CHECK(id[0] != '\0');
+		CHECK_INT(login(c, "nopw@example.com", pw), UP_OK);
+		uc_client_close(c);
+	}
+	stop_keep(&d);
+	snprintf(sql, sizeof(sql),
+		 "UPDATE users SET password_hash = NULL WHERE id = %lld",
+		 strtoll(id, NULL, 10));
+	CHECK_INT(sql_exec(d.db, sql), 0);
+	CHECK_INT(th_daemon_restart(&d, NULL), 0);
+	if ((c = open_client(d.url)) == NULL) {
+		CHECK(0);
+		th_daemon_stop(&d);
+		return;
+	}
+	CHECK_INT(login(c, "nopw@example.com", pw), UP_UNAUTHENTICATED);
+	CHECK_INT(get_basic(c, id, "nopw@example.com", pw), UP_UNAUTHENTICATED);
+	CHECK_INT(get_basic(c, id, "nopw@example.com", ""), UP_UNAUTHENTICATED);
+	/* still serving */
+	CHECK_INT(login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD), UP_OK);
+	/* two more make five failures: the name is locked */
+	CHECK_INT(login(c, "nopw@example.com", "other-password"),
+		  UP_UNAUTHENTICATED);
+	CHECK_INT(login(c, "nopw@example.com", pw), UP_UNAUTHENTICATED);
+	CHECK_INT(login(c, "nopw@example.com", pw), UP_RESOURCE_EXHAUSTED);
+	uc_client_close(c);
+	th_daemon_stop(&d);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -192,5 +303,7 @@ main(int argc, char **argv)
 	test_cost_floor();
 	fprintf(stderr, "test_signin: no rehash to a weaker cost\n");
 	test_no_downgrade();
+	fprintf(stderr, "test_signin: a user without a password\n");
+	test_no_password();
 	return check_done();
 }
