@@ -103,7 +103,6 @@ struct ud_call {
 	uint8_t *packed;
 	size_t packed_len;
 	bool logged_elsewhere; /* another daemon committed the id first */
-	bool login_state;      /* the store holds failed logins of the name */
 
 	/* A sign-in (ud_call_sign_in): its name and password (owned by the
 	 * request), the user it fills, and the stage after the check. */
@@ -111,6 +110,8 @@ struct ud_call {
 	const char *login_password;
 	ud_user *login_user;
 	ud_step_fn login_next;
+	int login_rc;     /* the store's answer to the reservation */
+	bool login_held;  /* holds a reserved attempt, no verdict yet */
 	bool login_dummy; /* checked against the dummy hash: never a match */
 
 	/* The authenticated caller (id 0: anonymous). */
@@ -156,17 +157,23 @@ int ud_call_write(ud_call *c, ud_store_write_fn fn);
  * Signing in with a name and password (Authenticate, Basic credentials),
  * under the lockout of user names (lockout.h), kept in this process's
  * table or, when the store is shared by several daemons, in the store.
- *   sign_in: refused (the call failed UP_RESOURCE_EXHAUSTED) while the name
- *     is locked; else reads the name's user into *u and verifies password
- *     against its hash (a name without a user, or a user without a
- *     password, against the dummy hash: the same time, and never a match),
- *     then runs next on a worker with c->hash_rc 0 only when the password
- *     matched. Returns UD_ASYNC, or the status the call was failed with.
- *     name, password and u must live as long as the call.
- *   login_failed: after next found no match: records the failure and fails
- *     the call UNAUTHENTICATED with error_code/message; returns the
- *     status, or UD_ASYNC when the answer waits for the store's commit;
- *   login_ok: after a match: clears the name's failures.
+ *   sign_in: first reserves one attempt for name (on a shared store in a
+ *     write transaction that locks the name's row); refused (the call
+ *     failed UP_RESOURCE_EXHAUSTED, nothing hashed) while the name is
+ *     locked or its free attempts are all taken by failures and attempts
+ *     still running. Then reads the name's user into *u and verifies
+ *     password against its hash (a name without a user, or a user without
+ *     a password, against the dummy hash: the same time, and never a
+ *     match), then runs next on a worker with c->hash_rc 0 only when the
+ *     password matched. Returns UD_ASYNC, or the status the call was
+ *     failed with. name, password and u must live as long as the call.
+ *   login_failed: after next found no match: the attempt becomes a
+ *     failure, and the call is failed UNAUTHENTICATED with
+ *     error_code/message; returns the status, or UD_ASYNC when the answer
+ *     waits for the store's commit;
+ *   login_ok: after a match: clears the name.
+ * A call that ends holding its attempt without either (the hashers full,
+ * the store unavailable, cancelled) gives it back when it is freed.
  */
 int ud_call_sign_in(ud_call *c, const char *name, const char *password,
 		    ud_user *u, ud_step_fn next);

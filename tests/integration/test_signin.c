@@ -1,6 +1,12 @@
 /*
  * test_signin.c - signing in, through real usersd processes:
  *
+ *   guesses     64 wrong passwords for one name at once, by Authenticate
+ *   in parallel and by Basic credentials: at most 5 are checked (401),
+ *               the rest refused at once (429), and the name is locked,
+ *               the right password refused too. On SQLite (test_signin)
+ *               and on PostgreSQL with two daemons sharing the database
+ *               (test_signin pg, the "pg" fixture).
  *   hash cost   a --hash-cost below the floor is refused unless
  *               --allow-insecure-hash-cost is given (then said once); a
  *               login under a weaker configured cost keeps the stronger
@@ -25,7 +31,7 @@
 
 #include "check.h"
 #include "harness.h"
-#include "store.h"
+#include "pg_testdb.h"
 #include "usersclient.h"
 
 /* OWASP's cost: the default, and above the floor. */
@@ -80,28 +86,29 @@ log_count(const th_daemon *d, const char *needle)
 	return n;
 }
 
-/* The stored password hash of user id (malloc'd), or NULL. */
+/*
+ * The stored password hash of user id (malloc'd), or NULL: read with
+ * SQLite itself, from the database of a stopped daemon.
+ */
 static char *
 stored_hash(const char *db, int64_t id)
 {
-	ud_store *st = NULL;
-	ud_store_conn *r = NULL;
-	ud_user u = {0};
-	char *h = NULL;
+	sqlite3 *h = NULL;
+	sqlite3_stmt *st = NULL;
+	char *hash = NULL;
 
-	if (ud_store_open(&st, db, NULL) != 0) {
-		return NULL;
+	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(h,
+			       "SELECT password_hash FROM users WHERE id = ?",
+			       -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_bind_int64(st, 1, id) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_text(st, 0) != NULL) {
+		hash = strdup((const char *)sqlite3_column_text(st, 0));
 	}
-	if (ud_store_reader_open(st, &r) == 0) {
-		if (ud_store_user_get(r, id, &u) == 0 &&
-		    u.password_hash != NULL) {
-			h = strdup(u.password_hash);
-		}
-		ud_user_fini(&u);
-		ud_store_reader_close(r);
-	}
-	ud_store_close(st);
-	return h;
+	sqlite3_finalize(st);
+	sqlite3_close(h);
+	return hash;
 }
 
 /* ------------------------------------------------------------------------
@@ -294,11 +301,233 @@ test_no_password(void)
 	th_daemon_stop(&d);
 }
 
+/* ------------------------------------------------------------------------
+ * Guesses in parallel
+ */
+
+typedef struct tally {
+	atomic_int done;
+	atomic_int unauthenticated;
+	atomic_int exhausted;
+	atomic_int other;
+} tally;
+
+static void
+tally_cb(uc_result *res, void *arg)
+{
+	tally *t = arg;
+
+	if (res->status == UP_UNAUTHENTICATED) {
+		atomic_fetch_add(&t->unauthenticated, 1);
+	} else if (res->status == UP_RESOURCE_EXHAUSTED) {
+		atomic_fetch_add(&t->exhausted, 1);
+	} else {
+		fprintf(stderr, "test_signin: a guess answered %s\n",
+			up_status_name(res->status));
+		atomic_fetch_add(&t->other, 1);
+	}
+	uc_result_fini(res);
+	atomic_fetch_add(&t->done, 1);
+}
+
+/*
+ * n wrong passwords for name, all sent before the first answer, spread
+ * over the clients: by Authenticate, or (basic) as the Basic credentials
+ * of a GetUser. Waits for every answer (at most 60 s).
+ */
+static void
+guess_at_once(uc_client *const *cl, size_t n_cl, int n, const char *name,
+	      bool basic, tally *t)
+{
+	long long deadline;
+
+	for (int i = 0; i < n; i++) {
+		uc_call_opts o = {0};
+		char pw[32];
+		int rc;
+
+		snprintf(pw, sizeof(pw), "wrong-guess-%d", i);
+		o.deadline_ms = 30000;
+		if (basic) {
+			Users__V1__GetUser req = USERS__V1__GET_USER__INIT;
+			req.user_id = "1";
+			o.basic_user = name;
+			o.basic_password = pw;
+			rc = uc_call_async(cl[i % n_cl], "GetUser", &req.base,
+					   &o, tally_cb, t);
+		} else {
+			Users__V1__Authenticate req =
+			    USERS__V1__AUTHENTICATE__INIT;
+			req.user_name = (char *)name;
+			req.password = pw;
+			rc = uc_call_async(cl[i % n_cl], "Authenticate",
+					   &req.base, &o, tally_cb, t);
+		}
+		if (rc != 0) {
+			atomic_fetch_add(&t->other, 1);
+			atomic_fetch_add(&t->done, 1);
+		}
+	}
+	deadline = th_now_ms() + 60000;
+	while (atomic_load(&t->done) < n && th_now_ms() < deadline) {
+		struct timespec ts = {0, 5 * 1000 * 1000};
+		nanosleep(&ts, NULL);
+	}
+}
+
+/*
+ * 64 wrong passwords at once for one name (the daemon's 64 contexts
+ * full), by Authenticate and then, for another name, by Basic
+ * credentials: at most free_failures (5) are checked (401), the others
+ * refused at once (429), and the name ends locked: the right password is
+ * refused too. clients: fresh ones (no credentials of their own), one per
+ * daemon; admin: signed in as the administrator.
+ */
+static void
+test_parallel_guesses(uc_client *const *clients, size_t n_clients,
+		      uc_client *admin)
+{
+	static const char *const names[] = {"guess@example.com",
+					    "basic-guess@example.com"};
+	const char *pw = "guess-password-1";
+
+	for (int k = 0; k < 2; k++) {
+		bool basic = k == 1;
+		tally t = {0};
+		char id[32];
+		int unauth, exhausted;
+
+		new_user(admin, names[k], pw, id, sizeof(id));
+		CHECK(id[0] != '\0');
+		guess_at_once(clients, n_clients, 64, names[k], basic, &t);
+		unauth = atomic_load(&t.unauthenticated);
+		exhausted = atomic_load(&t.exhausted);
+		fprintf(stderr,
+			"test_signin: 64 guesses at once (%s): %d checked "
+			"(401), %d refused (429)\n",
+			basic ? "Basic" : "Authenticate", unauth, exhausted);
+		CHECK_INT(atomic_load(&t.done), 64);
+		CHECK_INT(atomic_load(&t.other), 0);
+		CHECK(unauth >= 1 && unauth <= 5);
+		CHECK_INT(unauth + exhausted, 64);
+		/* locked: the right password is refused as well */
+		if (basic) {
+			CHECK_INT(get_basic(clients[0], "1", names[k], pw),
+				  UP_RESOURCE_EXHAUSTED);
+		} else {
+			CHECK_INT(login(clients[0], names[k], pw),
+				  UP_RESOURCE_EXHAUSTED);
+		}
+	}
+}
+
+/* The parallel guesses against one usersd on SQLite. */
+static void
+test_parallel_guesses_sqlite(void)
+{
+	const char *strong[] = {"--hash-cost", STRONG_COST, NULL};
+	uc_client *admin, *guesser;
+	th_daemon d;
+
+	if (th_daemon_start(&d, strong) != 0) {
+		CHECK(0);
+		return;
+	}
+	admin = open_client(d.url);
+	guesser = open_client(d.url);
+	if (admin != NULL && guesser != NULL) {
+		CHECK_INT(login(admin, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD),
+			  UP_OK);
+		test_parallel_guesses(&guesser, 1, admin);
+	} else {
+		CHECK(0);
+	}
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d);
+	}
+	if (admin != NULL) {
+		uc_client_close(admin);
+	}
+	if (guesser != NULL) {
+		uc_client_close(guesser);
+	}
+	th_daemon_stop(&d);
+}
+
+/*
+ * The same against two usersd sharing one PostgreSQL database (the "pg"
+ * fixture), the guesses spread over both: the count holds across daemons.
+ */
+static int
+run_pg(void)
+{
+	char dir[] = "/tmp/test_signin_pg.XXXXXX";
+	char dburl[512], key[128];
+	const char *dargs[] = {"--db",        dburl,       "--key-file", key,
+			       "--hash-cost", STRONG_COST, NULL};
+	uc_client *admin = NULL, *guessers[2] = {NULL, NULL};
+	th_daemon d1, d2;
+
+	if (pg_testdb_new("signin", dburl, sizeof(dburl)) != 0) {
+		fprintf(stderr, "test_signin: no PostgreSQL database (the "
+				"\"pg\" fixture)\n");
+		return 1;
+	}
+	if (mkdtemp(dir) == NULL) {
+		pg_testdb_drop(dburl);
+		return 1;
+	}
+	snprintf(key, sizeof(key), "%s/usersd.key", dir);
+	if (th_daemon_start(&d1, dargs) != 0) {
+		CHECK(0);
+		goto out;
+	}
+	if (th_daemon_start(&d2, dargs) != 0) {
+		CHECK(0);
+		th_daemon_stop(&d1);
+		goto out;
+	}
+	admin = open_client(d1.url);
+	guessers[0] = open_client(d1.url);
+	guessers[1] = open_client(d2.url);
+	if (admin != NULL && guessers[0] != NULL && guessers[1] != NULL) {
+		CHECK_INT(login(admin, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD),
+			  UP_OK);
+		fprintf(stderr, "test_signin: guesses in parallel, "
+				"PostgreSQL, two daemons\n");
+		test_parallel_guesses(guessers, 2, admin);
+	} else {
+		CHECK(0);
+	}
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d1);
+		th_daemon_dump_log(&d2);
+	}
+	for (int i = 0; i < 2; i++) {
+		if (guessers[i] != NULL) {
+			uc_client_close(guessers[i]);
+		}
+	}
+	if (admin != NULL) {
+		uc_client_close(admin);
+	}
+	th_daemon_stop(&d2);
+	th_daemon_stop(&d1);
+out:
+	unlink(key);
+	rmdir(dir);
+	pg_testdb_drop(dburl);
+	return check_done();
+}
+
 int
 main(int argc, char **argv)
 {
-	(void)argc;
-	(void)argv;
+	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
+		return run_pg();
+	}
+	fprintf(stderr, "test_signin: guesses in parallel, SQLite\n");
+	test_parallel_guesses_sqlite();
 	fprintf(stderr, "test_signin: the hash cost floor\n");
 	test_cost_floor();
 	fprintf(stderr, "test_signin: no rehash to a weaker cost\n");
