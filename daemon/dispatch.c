@@ -1,10 +1,12 @@
 /*
- * dispatch.c - the life of one call: decode, replay, deadline, bounds,
- * authenticate, the role gate, the handler; the hand-offs to the hashers
- * and the store writer; and the one exit, ud_call_finish().
+ * dispatch.c - the life of one call: decode, deadline, bounds,
+ * authenticate, replay, the role gate, the handler; the hand-offs to the
+ * hashers and the store writer; and the one exit, ud_call_finish().
  *
  * Authentication and authorisation happen here, in one gate, before any
- * handler runs; handlers only add the per-target scope checks.
+ * handler runs; handlers only add the per-target scope checks. A repeated
+ * request id is looked up only once its caller is authenticated, and
+ * answered only with the answer of the same caller's same request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -125,6 +127,29 @@ pack_envelope(ud_call *c, int status, size_t *len)
 	return out;
 }
 
+/*
+ * Whether an answer is final for its request: a success, or the caller's
+ * own error, which a retry would get again. The others (the store busy or
+ * down, a deadline, a conflict to retry, an internal error) may not be
+ * what a retry gets: its request id is forgotten, and a retry runs again.
+ */
+static bool
+answer_is_final(int status)
+{
+	switch (status) {
+	case UP_OK:
+	case UP_INVALID_ARGUMENT:
+	case UP_NOT_FOUND:
+	case UP_ALREADY_EXISTS:
+	case UP_PERMISSION_DENIED:
+	case UP_FAILED_PRECONDITION:
+	case UP_OUT_OF_RANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void
 ud_call_finish(ud_call *c, int status)
 {
@@ -154,13 +179,13 @@ ud_call_finish(ud_call *c, int status)
 		static const uint8_t internal[] = {0x08, UP_INTERNAL};
 		if (c->replayable) {
 			ud_replay_finish(svc->replay, c->env->request_id, NULL,
-					 0);
+					 0, false);
 		}
 		svc->send(c->sctx, internal, sizeof(internal));
 	} else {
 		if (c->replayable) {
 			ud_replay_finish(svc->replay, c->env->request_id, buf,
-					 len);
+					 len, answer_is_final(status));
 		}
 		svc->send(c->sctx, buf, len);
 		free(buf);
@@ -336,12 +361,18 @@ replay_logged(ud_call *c)
 		return 0;
 	}
 	c->replayable = false;
-	ud_replay_finish(svc->replay, id, resp, len);
+	/* a logged answer is a committed write's: final */
+	ud_replay_finish(svc->replay, id, resp, len, rc == 0);
 	if (rc == 0) {
 		svc->send(c->sctx, resp, len);
 		free(resp);
 		call_free(c);
 		return 1;
+	}
+	/* The log's verdict is the answer: not the call's own error. */
+	if (c->error != NULL) {
+		users__v1__response_status__free_unpacked(c->error, NULL);
+		c->error = NULL;
 	}
 	if (rc == UP_FAILED_PRECONDITION) {
 		return ud_call_fail(c, UP_FAILED_PRECONDITION,
@@ -364,9 +395,13 @@ replay_begin(ud_call *c)
 	if (!c->method->writes || id == NULL || id[0] == '\0') {
 		return 0;
 	}
-	/* The request itself, not the envelope: a retry may carry another
-	 * deadline. One digest for the table and the request log. */
-	ud_replay_digest(c->method->desc->name,
+	/*
+	 * Who asked what: the authenticated caller (0 for an operation open
+	 * to anyone) and the request itself, not the envelope (a retry may
+	 * carry another deadline, or other credentials of the same user).
+	 * One digest for the table and the request log.
+	 */
+	ud_replay_digest(c->method->desc->name, c->actor.id,
 			 c->env->has_payload ? c->env->payload.data : NULL,
 			 c->env->has_payload ? c->env->payload.len : 0,
 			 c->digest);
@@ -404,15 +439,24 @@ replay_begin(ud_call *c)
  * Authentication and the gate
  */
 
+/*
+ * After authentication: the replay of a repeated request id (only now is
+ * it known who asks: an answer is only ever replayed to its own caller),
+ * the role gate, the handler.
+ */
 static int
 gate_and_run(ud_call *c)
 {
 	const ud_handler *h = ud_handler_find(c->method->desc->name);
+	int rc;
 
+	if (!c->method->auth_none && c->actor.id == 0) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
+	}
+	if ((rc = replay_begin(c)) != 0) {
+		return rc == 1 ? UD_ASYNC : rc;
+	}
 	if (!c->method->auth_none) {
-		if (c->actor.id == 0) {
-			return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
-		}
 		if (!ud_authz_method_allowed(&c->actor, c->method)) {
 			return ud_call_fail(c, UP_PERMISSION_DENIED, NULL,
 					    "Invalid Role");
@@ -818,9 +862,6 @@ start(ud_call *c)
 	    ud_now_ms() > c->received_ms + env->deadline_ms) {
 		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
 	}
-	if ((rc = replay_begin(c)) != 0) {
-		return rc == 1 ? UD_ASYNC : rc;
-	}
 	c->req = protobuf_c_message_unpack(
 	    c->method->desc->input, NULL,
 	    env->has_payload ? env->payload.len : 0,
@@ -978,7 +1019,8 @@ answer_from_log(ud_call *c)
 	if ((rc = replay_logged(c)) == 0) {
 		/* recorded, then pruned already: nothing to answer with */
 		c->replayable = false;
-		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0);
+		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0,
+				 false);
 		return ud_call_fail(c, UP_ABORTED, NULL, NULL);
 	}
 	return rc == 1 ? UD_ASYNC : rc;

@@ -4,8 +4,8 @@
  * A call (ud_call) is born in the nng receive callback of one server
  * context, and runs as a chain of stages:
  *
- *   nng thread     decode envelope, replay check, deadline, unpack,
- *                  bounds and UTF-8 checks, authenticate, role gate,
+ *   nng thread     decode envelope, deadline, unpack, bounds and UTF-8
+ *                  checks, authenticate, replay check, role gate,
  *                  handler: CPU work and WAL reads of a few pages, which
  *                  never wait for a writer; each nng thread has its own
  *                  read connection (with a shared store, PostgreSQL, whose

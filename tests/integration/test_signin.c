@@ -7,6 +7,12 @@
  *               the right password refused too. On SQLite (test_signin)
  *               and on PostgreSQL with two daemons sharing the database
  *               (test_signin pg, the "pg" fixture).
+ *   request ids a write's request id is answered from memory or the
+ *               request log only to its own caller (none: 401; another
+ *               user: refused as a reused id); an answer that is not final
+ *               (UNAVAILABLE: the SQLite write lock held past the busy
+ *               timeout) is not kept, so a retry succeeds once the cause
+ *               is gone.
  *   hash cost   a --hash-cost below the floor is refused unless
  *               --allow-insecure-hash-cost is given (then said once); a
  *               login under a weaker configured cost keeps the stronger
@@ -302,6 +308,206 @@ test_no_password(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Request ids: whose answer, and which answers are kept
+ */
+
+/* A client signed in as user/password (its bearer token kept), or NULL. */
+static uc_client *
+signed_in(const char *url, const char *user, const char *password)
+{
+	uc_client *c = open_client(url);
+
+	if (c != NULL && login(c, user, password) != UP_OK) {
+		uc_client_close(c);
+		c = NULL;
+	}
+	return c;
+}
+
+/*
+ * NewUser with request id rid, as the caller of o (o->request_id set
+ * here); the result in res (the caller finis it).
+ */
+static int
+new_user_as(uc_client *c, uc_call_opts *o, const char *rid, uc_result *res)
+{
+	Users__V1__NewUser req = USERS__V1__NEW_USER__INIT;
+
+	req.email_address = "replayed@example.com";
+	req.password = "replayed-password-1";
+	req.first_name = "Private";
+	req.last_name = "Person";
+	o->request_id = rid;
+	return uc_new_user(c, &req, o, res);
+}
+
+/* The id of the user a NewUser result names, or "". */
+static const char *
+result_id(const uc_result *res)
+{
+	return res->status == UP_OK && res->response != NULL
+		   ? ((Users__V1__UserInfo *)res->response)->id
+		   : "";
+}
+
+/*
+ * A write's request id is answered from the table (and, after a restart,
+ * from the request log) only to the caller who made it: the same id and
+ * request without credentials is 401, from another user is refused as a
+ * request id used for another request; never the first answer (it names
+ * the new user). The same caller, by bearer token or Basic credentials,
+ * gets the first answer.
+ */
+static void
+test_replay_caller(void)
+{
+	const char *rid = "replay-caller-1";
+	th_daemon d;
+	uc_client *admin = NULL, *viewer = NULL, *anon = NULL;
+	uc_result first = {0}, res = {0};
+	uc_call_opts o = {0};
+	char vid[32];
+
+	if (th_daemon_start(&d, NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	admin = signed_in(d.url, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD);
+	anon = open_client(d.url);
+	if (admin == NULL || anon == NULL) {
+		CHECK(0);
+		goto out;
+	}
+	new_user(admin, "viewer@example.com", "viewer-password-1", vid,
+		 sizeof(vid));
+	viewer = signed_in(d.url, "viewer@example.com", "viewer-password-1");
+	CHECK(viewer != NULL);
+	CHECK_INT(new_user_as(admin, &o, rid, &first), UP_OK);
+	CHECK(result_id(&first)[0] != '\0');
+
+	for (int round = 0; round < 2; round++) {
+		/* no credentials at all: 401, not the answer */
+		memset(&o, 0, sizeof(o));
+		o.bearer_token = "";
+		CHECK_INT(new_user_as(anon, &o, rid, &res), UP_UNAUTHENTICATED);
+		CHECK(res.response == NULL);
+		uc_result_fini(&res);
+		/* another user: its own request, refused as a reused id */
+		if (viewer != NULL) {
+			memset(&o, 0, sizeof(o));
+			CHECK_INT(new_user_as(viewer, &o, rid, &res),
+				  UP_FAILED_PRECONDITION);
+			CHECK(res.response == NULL);
+			CHECK(res.error != NULL &&
+			      strcmp(res.error->error_code,
+				     "RequestIdReused") == 0);
+			uc_result_fini(&res);
+		}
+		/* the same caller, by token or by Basic credentials */
+		memset(&o, 0, sizeof(o));
+		CHECK_INT(new_user_as(admin, &o, rid, &res), UP_OK);
+		CHECK_STR(result_id(&res), result_id(&first));
+		uc_result_fini(&res);
+		memset(&o, 0, sizeof(o));
+		o.basic_user = TH_ADMIN_EMAIL;
+		o.basic_password = TH_ADMIN_PASSWORD;
+		CHECK_INT(new_user_as(anon, &o, rid, &res), UP_OK);
+		CHECK_STR(result_id(&res), result_id(&first));
+		uc_result_fini(&res);
+		if (round == 0) {
+			/* again after a restart: the request log answers */
+			uc_client_close(admin);
+			uc_client_close(anon);
+			if (viewer != NULL) {
+				uc_client_close(viewer);
+			}
+			stop_keep(&d);
+			CHECK_INT(th_daemon_restart(&d, NULL), 0);
+			admin =
+			    signed_in(d.url, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD);
+			anon = open_client(d.url);
+			viewer = signed_in(d.url, "viewer@example.com",
+					   "viewer-password-1");
+			if (admin == NULL || anon == NULL || viewer == NULL) {
+				CHECK(0);
+				goto out;
+			}
+		}
+	}
+out:
+	uc_result_fini(&first);
+	if (admin != NULL) {
+		uc_client_close(admin);
+	}
+	if (anon != NULL) {
+		uc_client_close(anon);
+	}
+	if (viewer != NULL) {
+		uc_client_close(viewer);
+	}
+	th_daemon_stop(&d);
+}
+
+/*
+ * A write that failed with UNAVAILABLE (another connection held the
+ * database's write lock past the daemon's 5 s busy timeout) and is retried
+ * with the same request id once the lock is gone runs again, and succeeds:
+ * the first answer was not final, so it was not kept.
+ */
+static void
+test_replay_unavailable(void)
+{
+	Users__V1__PatchUser pu = USERS__V1__PATCH_USER__INIT;
+	Users__V1__GetUser gu = USERS__V1__GET_USER__INIT;
+	uc_call_opts o = {0};
+	uc_result res = {0};
+	sqlite3 *lock = NULL;
+	uc_client *admin;
+	th_daemon d;
+	char id[32];
+
+	if (th_daemon_start(&d, NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	if ((admin = signed_in(d.url, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD)) ==
+	    NULL) {
+		CHECK(0);
+		th_daemon_stop(&d);
+		return;
+	}
+	new_user(admin, "busy@example.com", "busy-password-1", id, sizeof(id));
+	CHECK(id[0] != '\0');
+	pu.user_id = id;
+	pu.first_name = "Retried";
+	o.request_id = "busy-patch-1";
+	o.deadline_ms = 30000;
+	/* the database's write lock, held by another connection */
+	CHECK_INT(sqlite3_open(d.db, &lock), SQLITE_OK);
+	CHECK_INT(sqlite3_exec(lock, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		  SQLITE_OK);
+	CHECK_INT(uc_patch_user(admin, &pu, &o, &res), UP_UNAVAILABLE);
+	uc_result_fini(&res);
+	CHECK_INT(sqlite3_exec(lock, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(lock);
+	/* the cause is gone: the retry runs, and succeeds */
+	CHECK_INT(uc_patch_user(admin, &pu, &o, &res), UP_OK);
+	uc_result_fini(&res);
+	gu.user_id = id;
+	CHECK_INT(uc_get_user(admin, &gu, NULL, &res), UP_OK);
+	if (res.status == UP_OK) {
+		CHECK_STR(((Users__V1__UserInfo *)res.response)->first_name,
+			  "Retried");
+	}
+	uc_result_fini(&res);
+	/* and now the answer is kept: the same id again is answered OK */
+	CHECK_INT(uc_patch_user(admin, &pu, &o, &res), UP_OK);
+	uc_result_fini(&res);
+	uc_client_close(admin);
+	th_daemon_stop(&d);
+}
+
+/* ------------------------------------------------------------------------
  * Guesses in parallel
  */
 
@@ -528,6 +734,11 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "test_signin: guesses in parallel, SQLite\n");
 	test_parallel_guesses_sqlite();
+	fprintf(stderr, "test_signin: a request id replays to its caller "
+			"only\n");
+	test_replay_caller();
+	fprintf(stderr, "test_signin: an UNAVAILABLE write is not kept\n");
+	test_replay_unavailable();
 	fprintf(stderr, "test_signin: the hash cost floor\n");
 	test_cost_floor();
 	fprintf(stderr, "test_signin: no rehash to a weaker cost\n");
