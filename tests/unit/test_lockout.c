@@ -376,18 +376,25 @@ test_pending_ttl(void)
 typedef struct race_arg {
 	ud_lockout *l;
 	pthread_barrier_t *go;
+	pthread_barrier_t *hashed;
 	atomic_int *granted;
 	int64_t t;
 } race_arg;
 
-/* One attempt, all threads at once: reserve, then a wrong password. */
+/*
+ * One guess per thread, all at once: reserve, then (once every thread has
+ * its answer, as while the hashes run) a wrong password.
+ */
 static void *
 race(void *p)
 {
 	race_arg *a = p;
+	int rc;
 
 	pthread_barrier_wait(a->go);
-	if (ud_lockout_reserve(a->l, "target", a->t, NULL) == 0) {
+	rc = ud_lockout_reserve(a->l, "target", a->t, NULL);
+	pthread_barrier_wait(a->hashed);
+	if (rc == 0) {
 		atomic_fetch_add(a->granted, 1);
 		ud_lockout_failure(a->l, "target", a->t);
 	}
@@ -404,7 +411,7 @@ test_parallel_guesses(void)
 	enum { N = 32 };
 	pthread_t th[N];
 	race_arg args[N];
-	pthread_barrier_t go;
+	pthread_barrier_t go, hashed;
 	atomic_int granted;
 	ud_lockout *l;
 	int64_t retry;
@@ -414,14 +421,16 @@ test_parallel_guesses(void)
 		int64_t t = 100000 + round * 1000; /* a new window each */
 		atomic_store(&granted, 0);
 		pthread_barrier_init(&go, NULL, N);
+		pthread_barrier_init(&hashed, NULL, N);
 		for (int i = 0; i < N; i++) {
-			args[i] = (race_arg){l, &go, &granted, t};
+			args[i] = (race_arg){l, &go, &hashed, &granted, t};
 			pthread_create(&th[i], NULL, race, &args[i]);
 		}
 		for (int i = 0; i < N; i++) {
 			pthread_join(th[i], NULL);
 		}
 		pthread_barrier_destroy(&go);
+		pthread_barrier_destroy(&hashed);
 		CHECK_INT(atomic_load(&granted), 3);
 		CHECK_INT(probe(l, "target", t, &retry), UP_RESOURCE_EXHAUSTED);
 		CHECK(retry >= 10);
