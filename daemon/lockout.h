@@ -30,17 +30,21 @@
  * in parallel should sign in once and use the token.
  *
  * Precisely: the window starts with the name's first attempt and lasts
- * window_s; a lock starts a new one. A failure whose attempt was reserved
- * before the name locked (it ran meanwhile) is not counted. A name is
- * forgotten (doubling included) window_s after its last attempt or the end
- * of its lock, whichever is later. Reservations older than
- * UD_LOCKOUT_PENDING_TTL_S since the name's last attempt are dropped (an
- * attempt never lives that long; one whose daemon died gives its slot
- * back then). Names are compared on their first 320 bytes. Zero config
- * fields take the defaults; cfg may be NULL.
+ * window_s (an attempt after it starts a new one); a lock starts a new
+ * one. A failure whose attempt was reserved before the name locked (it
+ * ran meanwhile) is not counted. A name is forgotten (doubling included)
+ * window_s after its last attempt or the end of its lock, whichever is
+ * later, and as soon as it holds nothing (no failure, lock or
+ * reservation). Reservations are dropped when the name has seen no attempt
+ * for UD_LOCKOUT_PENDING_TTL_S (an attempt never lives that long; one
+ * whose daemon died gives its slot back then). A failure without a
+ * reservation (it was dropped, or cleared by a success) still counts; a
+ * release without one changes nothing. Names are compared on their first
+ * 320 bytes. Zero config fields take the defaults; cfg may be NULL.
  *
  * The table (ud_lockout) keeps the states in this process: bounded (states
- * expire; when full the oldest is evicted), thread-safe. The same policy
+ * expire; when full, the one whose last attempt is oldest is evicted,
+ * reservations and all), thread-safe. The same policy
  * applies to a state kept elsewhere (ud_lockout_state_*: the store's rows,
  * when several daemons share it; the caller keeps each change of one
  * name's state atomic, e.g. under a lock of its row).
