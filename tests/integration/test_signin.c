@@ -1,8 +1,8 @@
 /*
  * test_signin.c - signing in, through real usersd processes:
  *
- *   guesses     64 wrong passwords for one name at once, by Authenticate
- *   in parallel and by Basic credentials: at most 5 are checked (401),
+ *   parallel    64 wrong passwords for one name at once, by Authenticate
+ *   guesses     and by Basic credentials: at most 5 are checked (401),
  *               the rest refused at once (429), and the name is locked,
  *               the right password refused too. On SQLite (test_signin)
  *               and on PostgreSQL with two daemons sharing the database
@@ -326,7 +326,7 @@ signed_in(const char *url, const char *user, const char *password)
 
 /*
  * NewUser with request id rid, as the caller of o (o->request_id set
- * here); the result in res (the caller finis it).
+ * here); the result in res (uc_result_fini by the caller).
  */
 static int
 new_user_as(uc_client *c, uc_call_opts *o, const char *rid, uc_result *res)
@@ -627,7 +627,11 @@ test_parallel_guesses(uc_client *const *clients, size_t n_clients,
 	}
 }
 
-/* The parallel guesses against one usersd on SQLite. */
+/*
+ * The parallel guesses against one usersd on SQLite, at a real hash cost:
+ * each check takes milliseconds, as it does in production, so all 64
+ * guesses arrive while the first ones are still being checked.
+ */
 static void
 test_parallel_guesses_sqlite(void)
 {
