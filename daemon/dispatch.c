@@ -1,10 +1,12 @@
 /*
- * dispatch.c - the life of one call: decode, replay, deadline, bounds,
- * authenticate, the role gate, the handler; the hand-offs to the hashers
- * and the store writer; and the one exit, ud_call_finish().
+ * dispatch.c - the life of one call: decode, deadline, bounds,
+ * authenticate, replay, the role gate, the handler; the hand-offs to the
+ * hashers and the store writer; and the one exit, ud_call_finish().
  *
  * Authentication and authorisation happen here, in one gate, before any
- * handler runs; handlers only add the per-target scope checks.
+ * handler runs; handlers only add the per-target scope checks. A repeated
+ * request id is looked up only once its caller is authenticated, and
+ * answered only with the answer of the same caller's same request.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +23,10 @@
 #define LOGIN_PRUNE_EVERY 256
 
 static void worker_start(void *arg, void *tctx);
+static int call_verify(ud_call *c, ud_step_fn next);
 static void call_free(ud_call *c);
+static void login_release(ud_call *c);
+static void resume_on_worker(ud_call *c);
 
 /* ------------------------------------------------------------------------
  * Errors
@@ -122,6 +127,29 @@ pack_envelope(ud_call *c, int status, size_t *len)
 	return out;
 }
 
+/*
+ * Whether an answer is final for its request: a success, or the caller's
+ * own error, which a retry would get again. The others (the store busy or
+ * down, a deadline, a conflict to retry, an internal error) may not be
+ * what a retry gets: its request id is forgotten, and a retry runs again.
+ */
+static bool
+answer_is_final(int status)
+{
+	switch (status) {
+	case UP_OK:
+	case UP_INVALID_ARGUMENT:
+	case UP_NOT_FOUND:
+	case UP_ALREADY_EXISTS:
+	case UP_PERMISSION_DENIED:
+	case UP_FAILED_PRECONDITION:
+	case UP_OUT_OF_RANGE:
+		return true;
+	default:
+		return false;
+	}
+}
+
 void
 ud_call_finish(ud_call *c, int status)
 {
@@ -151,13 +179,13 @@ ud_call_finish(ud_call *c, int status)
 		static const uint8_t internal[] = {0x08, UP_INTERNAL};
 		if (c->replayable) {
 			ud_replay_finish(svc->replay, c->env->request_id, NULL,
-					 0);
+					 0, false);
 		}
 		svc->send(c->sctx, internal, sizeof(internal));
 	} else {
 		if (c->replayable) {
 			ud_replay_finish(svc->replay, c->env->request_id, buf,
-					 len);
+					 len, answer_is_final(status));
 		}
 		svc->send(c->sctx, buf, len);
 		free(buf);
@@ -183,10 +211,15 @@ call_free(ud_call *c)
 {
 	ud_service *svc = c->svc;
 
+	login_release(c); /* first: its name is in the request */
+	/* The envelope (Basic password, payload), the request (a password
+	 * to check or set) and the bytes they came in hold secrets. */
 	if (c->env != NULL) {
+		up_message_wipe_secrets(&c->env->base);
 		users__v1__request_envelope__free_unpacked(c->env, NULL);
 	}
 	if (c->req != NULL) {
+		up_message_wipe_secrets(c->req);
 		protobuf_c_message_free_unpacked(c->req, NULL);
 	}
 	if (c->resp != NULL) {
@@ -199,6 +232,7 @@ call_free(ud_call *c)
 	if (c->op != NULL && c->op_free != NULL) {
 		c->op_free(c->op);
 	}
+	ud_wipe(c->raw, c->raw_len);
 	free(c->raw);
 	free(c->packed);
 	ud_user_fini(&c->actor);
@@ -327,12 +361,18 @@ replay_logged(ud_call *c)
 		return 0;
 	}
 	c->replayable = false;
-	ud_replay_finish(svc->replay, id, resp, len);
+	/* a logged answer is a committed write's: final */
+	ud_replay_finish(svc->replay, id, resp, len, rc == 0);
 	if (rc == 0) {
 		svc->send(c->sctx, resp, len);
 		free(resp);
 		call_free(c);
 		return 1;
+	}
+	/* The log's verdict is the answer: not the call's own error. */
+	if (c->error != NULL) {
+		users__v1__response_status__free_unpacked(c->error, NULL);
+		c->error = NULL;
 	}
 	if (rc == UP_FAILED_PRECONDITION) {
 		return ud_call_fail(c, UP_FAILED_PRECONDITION,
@@ -355,9 +395,13 @@ replay_begin(ud_call *c)
 	if (!c->method->writes || id == NULL || id[0] == '\0') {
 		return 0;
 	}
-	/* The request itself, not the envelope: a retry may carry another
-	 * deadline. One digest for the table and the request log. */
-	ud_replay_digest(c->method->desc->name,
+	/*
+	 * Who asked what: the authenticated caller (0 for an operation open
+	 * to anyone) and the request itself, not the envelope (a retry may
+	 * carry another deadline, or other credentials of the same user).
+	 * One digest for the table and the request log.
+	 */
+	ud_replay_digest(c->method->desc->name, c->actor.id,
 			 c->env->has_payload ? c->env->payload.data : NULL,
 			 c->env->has_payload ? c->env->payload.len : 0,
 			 c->digest);
@@ -395,15 +439,24 @@ replay_begin(ud_call *c)
  * Authentication and the gate
  */
 
+/*
+ * After authentication: the replay of a repeated request id (only now is
+ * it known who asks: an answer is only ever replayed to its own caller),
+ * the role gate, the handler.
+ */
 static int
 gate_and_run(ud_call *c)
 {
 	const ud_handler *h = ud_handler_find(c->method->desc->name);
+	int rc;
 
+	if (!c->method->auth_none && c->actor.id == 0) {
+		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
+	}
+	if ((rc = replay_begin(c)) != 0) {
+		return rc == 1 ? UD_ASYNC : rc;
+	}
 	if (!c->method->auth_none) {
-		if (c->actor.id == 0) {
-			return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
-		}
 		if (!ud_authz_method_allowed(&c->actor, c->method)) {
 			return ud_call_fail(c, UP_PERMISSION_DENIED, NULL,
 					    "Invalid Role");
@@ -416,11 +469,50 @@ gate_and_run(ud_call *c)
 }
 
 /*
- * Failed logins. A store shared by several daemons keeps each name's state
- * in the database, so that the count holds across daemons; otherwise this
- * process's table is the only place that sees every attempt (one daemon
- * per SQLite database), and a failure costs no commit.
+ * Sign-in and the lockout of user names (lockout.h). Every attempt at a
+ * name's password is reserved before its hash is checked, and the check
+ * happens only when the reservation is granted: attempts made at once
+ * count as many as they are. A store shared by several daemons keeps each
+ * name's state in the database, and a reservation is a write transaction
+ * that locks the name's row, so that the count holds across daemons;
+ * otherwise this process's table is the only place that sees every
+ * attempt (one daemon per SQLite database), and costs no commit.
+ *
+ * A call holds its reservation (login_held) until its verdict: a failure
+ * (counted, before the answer), a success (the name cleared), or, when the
+ * call ends without one, a release in call_free.
  */
+
+/* A change of a name's state in the store, queued for the writer. */
+typedef struct login_job {
+	const ud_lockout_config *cfg;
+	char key[UD_LOCKOUT_KEY_MAX + 1];
+} login_job;
+
+/* Reads key's state on a writer connection (locked until the transaction
+ * ends); a name without one has a zeroed state. */
+static int
+login_get(ud_store_conn *conn, const char *key, ud_login_state *s)
+{
+	int rc = ud_store_login_get(conn, key, s);
+
+	if (rc == UP_NOT_FOUND) {
+		memset(s, 0, sizeof(*s));
+		return 0;
+	}
+	return rc;
+}
+
+static int
+login_refused(ud_call *c, int rc)
+{
+	if (rc != UP_RESOURCE_EXHAUSTED) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, "TooManyRequests",
+			    "Too many sign-in attempts for this name; try "
+			    "again later.");
+}
 
 static int
 login_failure_run(ud_store_conn *conn, void *arg)
@@ -433,8 +525,7 @@ login_failure_run(ud_store_conn *conn, void *arg)
 	int rc;
 
 	ud_lockout_key(c->login_name, key);
-	rc = ud_store_login_get(conn, key, &s);
-	if (rc != 0 && rc != UP_NOT_FOUND) {
+	if ((rc = login_get(conn, key, &s)) != 0) {
 		return rc;
 	}
 	ud_lockout_state_failure(cfg, &s, now_s);
@@ -464,19 +555,20 @@ login_failure_done(int rc, void *arg)
 }
 
 int
-ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
-		     const char *message)
+ud_call_login_failed(ud_call *c, const char *error_code, const char *message)
 {
 	ud_service *svc = c->svc;
 
 	ud_call_fail(c, UP_UNAUTHENTICATED, error_code, message);
+	c->login_held = false; /* the reservation becomes the failure */
 	if (!ud_store_shared(svc->store)) {
-		ud_lockout_failure(svc->lockout, name, ud_now_ms() / 1000);
+		ud_lockout_failure(svc->lockout, c->login_name,
+				   ud_now_ms() / 1000);
 		return UP_UNAUTHENTICATED;
 	}
 	/* Answered once the failure is committed: the next attempt, on
-	 * any daemon, counts it. */
-	c->login_name = name;
+	 * any daemon, counts it. (Not committed, the reservation stays
+	 * until UD_LOCKOUT_PENDING_TTL_S drops it.) */
 	c->reader = NULL;
 	if (ud_store_write(svc->store, login_failure_run, login_failure_done,
 			   c) != 0) {
@@ -488,70 +580,188 @@ ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
 static int
 login_clear_run(ud_store_conn *conn, void *arg)
 {
-	return ud_store_login_delete(conn, arg);
+	login_job *j = arg;
+
+	return ud_store_login_delete(conn, j->key);
+}
+
+static int
+login_release_run(ud_store_conn *conn, void *arg)
+{
+	login_job *j = arg;
+	ud_login_state s;
+	int rc;
+
+	if ((rc = login_get(conn, j->key, &s)) != 0) {
+		return rc;
+	}
+	ud_lockout_state_release(&s);
+	if (ud_lockout_state_forgotten(j->cfg, &s, ud_now_ms() / 1000)) {
+		return ud_store_login_delete(conn, j->key);
+	}
+	return ud_store_login_put(conn, j->key, &s);
 }
 
 static void
-login_clear_done(int rc, void *arg)
+login_job_done(int rc, void *arg)
 {
 	(void)rc;
 	free(arg);
 }
 
-void
-ud_call_login_ok(ud_call *c, const char *name)
+/* Queues fn on the name of c's sign-in, in the background. */
+static void
+login_job_queue(ud_call *c, ud_store_write_fn fn)
 {
 	ud_service *svc = c->svc;
-	char *key;
+	login_job *j = malloc(sizeof(*j));
 
-	if (!ud_store_shared(svc->store)) {
-		ud_lockout_success(svc->lockout, name);
+	if (j == NULL) {
 		return;
 	}
-	if (!c->login_state) {
-		return; /* no failures recorded for this name */
-	}
-	/* Cleared in the background: the sign-in does not wait for it. */
-	if ((key = malloc(UD_LOCKOUT_KEY_MAX + 1)) == NULL) {
-		return;
-	}
-	ud_lockout_key(name, key);
-	if (ud_store_write(svc->store, login_clear_run, login_clear_done,
-			   key) != 0) {
-		free(key);
+	j->cfg = ud_lockout_config_of(svc->lockout);
+	ud_lockout_key(c->login_name, j->key);
+	if (ud_store_write(svc->store, fn, login_job_done, j) != 0) {
+		free(j);
 	}
 }
 
-int
-ud_call_login_check(ud_call *c, const char *name, int64_t *retry)
+void
+ud_call_login_ok(ud_call *c)
 {
 	ud_service *svc = c->svc;
-	int64_t now_s = ud_now_ms() / 1000;
+
+	c->login_held = false; /* the name is cleared, reservations too */
+	if (!ud_store_shared(svc->store)) {
+		ud_lockout_success(svc->lockout, c->login_name);
+		return;
+	}
+	/* Cleared in the background: the sign-in does not wait for it. */
+	login_job_queue(c, login_clear_run);
+}
+
+/* Gives back the reservation of a sign-in that ends without a verdict. */
+static void
+login_release(ud_call *c)
+{
+	ud_service *svc = c->svc;
+
+	if (!c->login_held) {
+		return;
+	}
+	c->login_held = false;
+	if (!ud_store_shared(svc->store)) {
+		ud_lockout_release(svc->lockout, c->login_name,
+				   ud_now_ms() / 1000);
+		return;
+	}
+	login_job_queue(c, login_release_run);
+}
+
+/* Checks the password of the sign-in against its user's hash (the stage
+ * after its attempt was reserved). */
+static int
+sign_in_verify(ud_call *c)
+{
+	ud_service *svc = c->svc;
+	ud_user *u = c->login_user;
+	int rc = ud_store_user_by_email(c->reader, c->login_name, u);
+
+	if (rc != 0 && rc != UP_NOT_FOUND) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	if (rc != 0) {
+		u->id = 0;
+	}
+	/*
+	 * No such user, or a user without a password: the dummy hash, so
+	 * that it takes the same time, and the answer is a failure whatever
+	 * the password (hasher_verify).
+	 */
+	c->login_dummy = rc != 0 || u->password_hash == NULL;
+	c->hash = strdup(c->login_dummy ? svc->dummy_hash : u->password_hash);
+	c->password = strdup(c->login_password);
+	if (c->hash == NULL || c->password == NULL) {
+		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
+	}
+	rc = call_verify(c, c->login_next);
+	return rc == 0 ? UD_ASYNC : ud_call_fail(c, rc, NULL, NULL);
+}
+
+/* The reservation in the store (a write function): refused, nothing is
+ * written. */
+static int
+login_reserve_run(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	const ud_lockout_config *cfg = ud_lockout_config_of(c->svc->lockout);
 	char key[UD_LOCKOUT_KEY_MAX + 1];
 	ud_login_state s;
 	int rc;
 
+	ud_lockout_key(c->login_name, key);
+	if ((rc = login_get(conn, key, &s)) != 0 ||
+	    (rc = ud_lockout_state_reserve(cfg, &s, ud_now_ms() / 1000,
+					   NULL)) != 0) {
+		return rc;
+	}
+	return ud_store_login_put(conn, key, &s);
+}
+
+/* On a worker, once the store answered the reservation. */
+static int
+login_reserved(ud_call *c)
+{
+	if (c->login_rc != 0) {
+		return login_refused(c, c->login_rc);
+	}
+	return sign_in_verify(c);
+}
+
+static void
+login_reserve_done(int rc, void *arg)
+{
+	ud_call *c = arg;
+
+	c->login_rc = rc;
+	c->login_held = rc == 0; /* given back if the call ends here */
+	c->next = login_reserved;
+	resume_on_worker(c);
+}
+
+int
+ud_call_sign_in(ud_call *c, const char *name, const char *password, ud_user *u,
+		ud_step_fn next)
+{
+	ud_service *svc = c->svc;
+	ud_store_conn *reader = c->reader;
+	int rc;
+
+	c->login_name = name;
+	c->login_password = password;
+	c->login_user = u;
+	c->login_next = next;
 	if (!ud_store_shared(svc->store)) {
-		return ud_lockout_check(svc->lockout, name, now_s, retry);
+		rc = ud_lockout_reserve(svc->lockout, name, ud_now_ms() / 1000,
+					NULL);
+		if (rc != 0) {
+			return login_refused(c, rc);
+		}
+		c->login_held = true;
+		return sign_in_verify(c);
 	}
-	ud_lockout_key(name, key);
-	rc = ud_store_login_get(c->reader, key, &s);
-	if (rc == UP_NOT_FOUND) {
-		return 0;
+	c->reader = NULL;
+	if (ud_store_write(svc->store, login_reserve_run, login_reserve_done,
+			   c) != 0) {
+		c->reader = reader; /* still ours: the write was not queued */
+		return login_refused(c, UP_UNAVAILABLE);
 	}
-	if (rc != 0) {
-		return UP_UNAVAILABLE;
-	}
-	c->login_state = true;
-	return ud_lockout_state_check(ud_lockout_config_of(svc->lockout), &s,
-				      now_s, retry);
+	return UD_ASYNC;
 }
 
 static int
 after_basic(ud_call *c)
 {
-	const char *name = c->env->basic->user_name;
-
 	/*
 	 * The caller's password and stored hash were only for the check:
 	 * the handler's own password work (a new user's, a new password)
@@ -561,20 +771,17 @@ after_basic(ud_call *c)
 
 	if (c->hash_rc != 0 || c->actor.id == 0 || c->actor.disabled) {
 		ud_user_fini(&c->actor);
-		return ud_call_login_failed(c, name, NULL,
+		return ud_call_login_failed(c, NULL,
 					    "Invalid Username or Password");
 	}
-	ud_call_login_ok(c, name);
+	ud_call_login_ok(c);
 	return gate_and_run(c);
 }
 
 static int
 authenticate_basic(ud_call *c)
 {
-	ud_service *svc = c->svc;
 	const Users__V1__BasicCredentials *b = c->env->basic;
-	int64_t retry = 0;
-	int rc;
 
 	if (b->user_name == NULL || b->password == NULL ||
 	    strlen(b->password) > UD_PASSWORD_MAX_LEN ||
@@ -582,28 +789,8 @@ authenticate_basic(ud_call *c)
 		return ud_call_fail(c, UP_UNAUTHENTICATED, NULL,
 				    "Invalid Username or Password");
 	}
-	if ((rc = ud_call_login_check(c, b->user_name, &retry)) != 0) {
-		if (rc != UP_RESOURCE_EXHAUSTED) {
-			return ud_call_fail(c, rc, NULL, NULL);
-		}
-		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, NULL,
-				    "Too many failed sign-in attempts; try "
-				    "again later.");
-	}
-	rc = ud_store_user_by_email(c->reader, b->user_name, &c->actor);
-	if (rc != 0 && rc != UP_NOT_FOUND) {
-		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
-	}
-	c->hash = strdup(rc == 0 ? c->actor.password_hash : svc->dummy_hash);
-	c->password = strdup(b->password);
-	if (c->hash == NULL || c->password == NULL) {
-		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
-	}
-	if (rc != 0) {
-		c->actor.id = 0;
-	}
-	rc = ud_call_verify(c, after_basic);
-	return rc == 0 ? UD_ASYNC : ud_call_fail(c, rc, NULL, NULL);
+	return ud_call_sign_in(c, b->user_name, b->password, &c->actor,
+			       after_basic);
 }
 
 /* Loads the caller of a bearer token: 0 or UP_UNAUTHENTICATED. */
@@ -674,9 +861,6 @@ start(ud_call *c)
 	if (env->has_deadline_ms && env->deadline_ms > 0 &&
 	    ud_now_ms() > c->received_ms + env->deadline_ms) {
 		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
-	}
-	if ((rc = replay_begin(c)) != 0) {
-		return rc == 1 ? UD_ASYNC : rc;
 	}
 	c->req = protobuf_c_message_unpack(
 	    c->method->desc->input, NULL,
@@ -799,6 +983,10 @@ hasher_verify(void *arg, void *tctx)
 
 	c->hash_rc =
 	    ud_password_verify(c->hash, c->password, strlen(c->password));
+	if (c->login_dummy) {
+		/* the same work, and never a match */
+		c->hash_rc = UP_UNAUTHENTICATED;
+	}
 	resume_on_worker(c);
 }
 
@@ -810,8 +998,8 @@ ud_call_hash(ud_call *c, ud_step_fn next)
 	return ud_pool_push(c->svc->hashers, hasher_hash, c);
 }
 
-int
-ud_call_verify(ud_call *c, ud_step_fn next)
+static int
+call_verify(ud_call *c, ud_step_fn next)
 {
 	c->next = next;
 	c->reader = NULL;
@@ -831,7 +1019,8 @@ answer_from_log(ud_call *c)
 	if ((rc = replay_logged(c)) == 0) {
 		/* recorded, then pruned already: nothing to answer with */
 		c->replayable = false;
-		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0);
+		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0,
+				 false);
 		return ud_call_fail(c, UP_ABORTED, NULL, NULL);
 	}
 	return rc == 1 ? UD_ASYNC : rc;

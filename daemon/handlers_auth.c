@@ -3,9 +3,10 @@
  * GetAccessToken (a refresh token traded for a bearer token and the next
  * refresh token), Logout, and the table of every operation's handler.
  *
- * An unknown user name is verified against a dummy hash, so that it takes
- * as long as a wrong password and the answer reveals nothing; both count
- * towards the lockout of that name.
+ * An unknown user name, or a user without a password, is verified against
+ * a dummy hash (ud_call_sign_in), so that it takes as long as a wrong
+ * password and the answer reveals nothing; all count towards the lockout
+ * of that name.
  *
  * Refresh tokens are recorded in the store and used once. A sign-in
  * records the first token of a new family. GetAccessToken, in one write,
@@ -203,15 +204,12 @@ static int
 authenticated(ud_call *c)
 {
 	ud_service *svc = c->svc;
-	const Users__V1__Authenticate *r =
-	    (const Users__V1__Authenticate *)c->req;
 	const ud_user *u = &c->target;
 
 	if (c->hash_rc != 0 || u->id == 0 || u->disabled) {
-		return ud_call_login_failed(c, r->user_name, "Unauthorized",
-					    bad_credentials);
+		return ud_call_login_failed(c, "Unauthorized", bad_credentials);
 	}
-	ud_call_login_ok(c, r->user_name);
+	ud_call_login_ok(c);
 	if (ud_password_needs_rehash(u->password_hash, &svc->cfg->hash_cost) &&
 	    ud_call_hash(c, rehashed) == 0) {
 		return UD_ASYNC;
@@ -222,10 +220,8 @@ authenticated(ud_call *c)
 static int
 authenticate(ud_call *c)
 {
-	ud_service *svc = c->svc;
 	const Users__V1__Authenticate *r =
 	    (const Users__V1__Authenticate *)c->req;
-	int64_t retry = 0;
 	int rc;
 
 	if (r->provider != NULL && r->provider[0] != '\0' &&
@@ -244,28 +240,8 @@ authenticate(ud_call *c)
 	if (rc != 0) {
 		return rc;
 	}
-	if ((rc = ud_call_login_check(c, r->user_name, &retry)) != 0) {
-		if (rc != UP_RESOURCE_EXHAUSTED) {
-			return ud_call_fail(c, rc, NULL, NULL);
-		}
-		return ud_call_fail(c, UP_RESOURCE_EXHAUSTED, "TooManyRequests",
-				    "Too many failed sign-in attempts; try "
-				    "again later.");
-	}
-	rc = ud_store_user_by_email(c->reader, r->user_name, &c->target);
-	if (rc != 0 && rc != UP_NOT_FOUND) {
-		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
-	}
-	if (rc == UP_NOT_FOUND) {
-		c->target.id = 0;
-	}
-	c->hash = ud_dup(rc == 0 ? c->target.password_hash : svc->dummy_hash);
-	c->password = ud_dup(r->password);
-	if (c->hash == NULL || c->password == NULL) {
-		return UP_INTERNAL;
-	}
-	rc = ud_call_verify(c, authenticated);
-	return rc == 0 ? UD_ASYNC : rc;
+	return ud_call_sign_in(c, r->user_name, r->password, &c->target,
+			       authenticated);
 }
 
 /* The verified claims of a request's refresh token: c->op. */

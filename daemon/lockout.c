@@ -1,16 +1,18 @@
 /*
- * lockout.c - failed-login counting per folded user name.
+ * lockout.c - attempts at a password per folded user name (lockout.h).
  *
  * A chained hash table (buckets keyed by a SHA-256 of a random seed and the
  * folded name, so bucket collisions cannot be aimed) plus a list ordered
- * by last failure, oldest first, for eviction. One mutex guards both.
+ * by last attempt, oldest first, for eviction. One mutex guards both, and
+ * every change of a name's state happens under it: a reservation and the
+ * count it is checked against are one step.
  *
- * Each entry counts the failures of the current window. Reaching
- * free_failures locks the name for lock_s << (locks so far), at most
- * max_lock_s, and starts a new window: the next lock needs free_failures
- * more failures and lasts twice as long. An entry is forgotten (and its
- * doubling with it) window_s after its last failure or the end of its
- * lock, whichever is later, or by a success.
+ * Each state counts the failures of the current window and the attempts
+ * reserved and not yet judged (pending). Reaching free_failures failures
+ * locks the name for lock_s << (locks so far), at most max_lock_s, and
+ * starts a new window. A state is forgotten (its doubling with it) window_s
+ * after its last attempt or the end of its lock, whichever is later, by a
+ * success, or as soon as it holds nothing.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -149,19 +151,60 @@ state_expired(const ud_lockout_config *cfg, const ud_login_state *s,
 	return now_s - base >= (int64_t)cfg->window_s;
 }
 
+/*
+ * Forgets an expired state; drops reservations the name has not seen an
+ * attempt since UD_LOCKOUT_PENDING_TTL_S (their daemon died with them).
+ * The window starts with the first attempt.
+ */
+static void
+state_refresh(const ud_lockout_config *cfg, ud_login_state *s, int64_t now_s)
+{
+	if (state_expired(cfg, s, now_s)) {
+		memset(s, 0, sizeof(*s));
+	} else if (s->pending > 0 &&
+		   now_s - s->last >= UD_LOCKOUT_PENDING_TTL_S) {
+		s->pending = 0;
+	}
+	if (s->window_start == 0 && s->last == 0) {
+		s->window_start = now_s;
+	}
+}
+
+/* A new window once the current one has passed. */
+static void
+state_roll_window(const ud_lockout_config *cfg, ud_login_state *s,
+		  int64_t now_s)
+{
+	if (now_s - s->window_start >= (int64_t)cfg->window_s) {
+		s->window_start = now_s;
+		s->failures = 0;
+	}
+}
+
 int
-ud_lockout_state_check(const ud_lockout_config *cfg, const ud_login_state *s,
-		       int64_t now_s, int64_t *retry_after_s)
+ud_lockout_state_reserve(const ud_lockout_config *cfg, ud_login_state *s,
+			 int64_t now_s, int64_t *retry_after_s)
 {
 	if (retry_after_s != NULL) {
 		*retry_after_s = 0;
 	}
+	state_refresh(cfg, s, now_s);
 	if (now_s < s->locked_until) {
 		if (retry_after_s != NULL) {
 			*retry_after_s = s->locked_until - now_s;
 		}
 		return UP_RESOURCE_EXHAUSTED;
 	}
+	state_roll_window(cfg, s, now_s);
+	if ((int64_t)s->failures + s->pending >= (int64_t)cfg->free_failures) {
+		/* taken by attempts still running: they end in moments */
+		if (retry_after_s != NULL) {
+			*retry_after_s = 1;
+		}
+		return UP_RESOURCE_EXHAUSTED;
+	}
+	s->pending++;
+	s->last = now_s;
 	return 0;
 }
 
@@ -169,20 +212,15 @@ void
 ud_lockout_state_failure(const ud_lockout_config *cfg, ud_login_state *s,
 			 int64_t now_s)
 {
-	if (state_expired(cfg, s, now_s)) {
-		memset(s, 0, sizeof(*s));
-	}
-	if (s->window_start == 0 && s->last == 0) {
-		s->window_start = now_s;
+	state_refresh(cfg, s, now_s);
+	if (s->pending > 0) {
+		s->pending--;
 	}
 	s->last = now_s;
 	if (now_s < s->locked_until) {
-		return; /* an attempt that raced the lock: already refused */
+		return; /* reserved before the lock: not counted */
 	}
-	if (now_s - s->window_start >= (int64_t)cfg->window_s) {
-		s->window_start = now_s;
-		s->failures = 0;
-	}
+	state_roll_window(cfg, s, now_s);
 	if (++s->failures >= (int32_t)cfg->free_failures) {
 		int64_t dur = cfg->lock_s;
 		for (int32_t i = 0; i < s->locks && dur < cfg->max_lock_s;
@@ -201,11 +239,20 @@ ud_lockout_state_failure(const ud_lockout_config *cfg, ud_login_state *s,
 	}
 }
 
+void
+ud_lockout_state_release(ud_login_state *s)
+{
+	if (s->pending > 0) {
+		s->pending--;
+	}
+}
+
 bool
 ud_lockout_state_forgotten(const ud_lockout_config *cfg,
 			   const ud_login_state *s, int64_t now_s)
 {
-	return state_expired(cfg, s, now_s);
+	return state_expired(cfg, s, now_s) ||
+	       (s->failures == 0 && s->pending == 0 && s->locks == 0);
 }
 
 size_t
@@ -300,31 +347,6 @@ ud_lockout_free(ud_lockout *l)
 	free(l);
 }
 
-int
-ud_lockout_check(ud_lockout *l, const char *name, int64_t now_s,
-		 int64_t *retry_after_s)
-{
-	char key[KEY_MAX];
-	size_t n = fold(name, key);
-	uint64_t h = hash_key(l, key, n);
-	entry *e;
-	int rc = 0;
-
-	if (retry_after_s != NULL) {
-		*retry_after_s = 0;
-	}
-	pthread_mutex_lock(&l->mu);
-	e = *find_slot(l, h, key, n);
-	if (e != NULL && (rc = ud_lockout_state_check(&l->cfg, &e->st, now_s,
-						      retry_after_s)) != 0) {
-		/* locked */
-	} else if (e != NULL && expired(l, e, now_s)) {
-		remove_entry(l, e);
-	}
-	pthread_mutex_unlock(&l->mu);
-	return rc;
-}
-
 /* Makes room for one entry: expired ones first, else the oldest. */
 static void
 make_room(ud_lockout *l, int64_t now_s)
@@ -337,26 +359,68 @@ make_room(ud_lockout *l, int64_t now_s)
 	}
 }
 
-void
-ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
+typedef enum change {
+	RESERVE,
+	FAILURE,
+	RELEASE,
+} change;
+
+/*
+ * Applies one change to name's state under the lock: the state's copy is
+ * changed by the policy, then stored (a new entry when there was none,
+ * the newest when it saw an attempt, refused ones aside) or forgotten.
+ */
+static int
+apply(ud_lockout *l, const char *name, int64_t now_s, change what,
+      int64_t *retry_after_s)
 {
 	char key[KEY_MAX];
 	size_t n = fold(name, key);
 	uint64_t h = hash_key(l, key, n);
+	ud_login_state st;
 	entry **pp, *e;
+	int rc = 0;
 
 	pthread_mutex_lock(&l->mu);
-	pp = find_slot(l, h, key, n);
-	e = *pp;
-	if (e != NULL && expired(l, e, now_s)) {
-		remove_entry(l, e);
-		e = NULL;
+	e = *find_slot(l, h, key, n);
+	if (e == NULL && what == RELEASE) {
+		goto out; /* nothing held: forgotten by a success */
+	}
+	if (e != NULL) {
+		st = e->st;
+	} else {
+		memset(&st, 0, sizeof(st));
+	}
+	switch (what) {
+	case RESERVE:
+		rc = ud_lockout_state_reserve(&l->cfg, &st, now_s,
+					      retry_after_s);
+		break;
+	case FAILURE:
+		ud_lockout_state_failure(&l->cfg, &st, now_s);
+		break;
+	case RELEASE:
+		ud_lockout_state_release(&st);
+		break;
+	}
+	if (ud_lockout_state_forgotten(&l->cfg, &st, now_s)) {
+		if (e != NULL) {
+			remove_entry(l, e);
+		}
+		goto out;
 	}
 	if (e == NULL) {
 		make_room(l, now_s);
 		if ((e = calloc(1, sizeof(*e) + n)) == NULL) {
-			goto out; /* out of memory: this failure goes uncounted
-				   */
+			/* Out of memory: an attempt that cannot be counted
+			 * does not go on; a failure goes uncounted. */
+			if (what == RESERVE) {
+				rc = UP_RESOURCE_EXHAUSTED;
+				if (retry_after_s != NULL) {
+					*retry_after_s = 1;
+				}
+			}
+			goto out;
 		}
 		memcpy(e->key, key, n);
 		e->key_len = n;
@@ -365,13 +429,37 @@ ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
 		e->next = *pp;
 		*pp = e;
 		l->count++;
-	} else {
+		age_push_newest(l, e);
+	} else if (what == FAILURE || (what == RESERVE && rc == 0)) {
 		age_unlink(l, e);
+		age_push_newest(l, e);
 	}
-	age_push_newest(l, e);
-	ud_lockout_state_failure(&l->cfg, &e->st, now_s);
+	e->st = st;
 out:
 	pthread_mutex_unlock(&l->mu);
+	return rc;
+}
+
+int
+ud_lockout_reserve(ud_lockout *l, const char *name, int64_t now_s,
+		   int64_t *retry_after_s)
+{
+	if (retry_after_s != NULL) {
+		*retry_after_s = 0;
+	}
+	return apply(l, name, now_s, RESERVE, retry_after_s);
+}
+
+void
+ud_lockout_failure(ud_lockout *l, const char *name, int64_t now_s)
+{
+	(void)apply(l, name, now_s, FAILURE, NULL);
+}
+
+void
+ud_lockout_release(ud_lockout *l, const char *name, int64_t now_s)
+{
+	(void)apply(l, name, now_s, RELEASE, NULL);
 }
 
 void

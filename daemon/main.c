@@ -54,7 +54,13 @@ usage(FILE *f)
 		"  --hash-workers N     password hashing threads (default: "
 		"cores)\n"
 		"  --hash-cost m=KIB,t=N,p=N  argon2id cost (default "
-		"m=19456,t=2,p=1)\n"
+		"m=19456,t=2,p=1); at least\n"
+		"                       m=7168 and m*t=35840 (OWASP's "
+		"minimums)\n"
+		"  --allow-insecure-hash-cost  accept a --hash-cost below "
+		"that floor, with\n"
+		"                       a warning: for tests and benchmarks "
+		"only\n"
 		"  --access-ttl S       bearer token lifetime (default 900)\n"
 		"  --refresh-ttl S      refresh token lifetime (default "
 		"2592000)\n"
@@ -104,7 +110,8 @@ parse_cost(const char *s, ud_password_cost *c)
 }
 
 static int
-parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
+parse_args(int argc, char **argv, ud_config *cfg, const char **listen,
+	   bool *weak_cost_ok)
 {
 	enum {
 		O_LISTEN = 256,
@@ -124,6 +131,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		O_REPLAYMAX,
 		O_BOOT,
 		O_DBW,
+		O_WEAKCOST,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -144,6 +152,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 	    {"replay-memory", required_argument, NULL, O_REPLAYMAX},
 	    {"bootstrap-admin", required_argument, NULL, O_BOOT},
 	    {"db-writers", required_argument, NULL, O_DBW},
+	    {"allow-insecure-hash-cost", no_argument, NULL, O_WEAKCOST},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -217,6 +226,9 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		case O_BOOT:
 			cfg->bootstrap_admin = optarg;
 			break;
+		case O_WEAKCOST:
+			*weak_cost_ok = true;
+			break;
 		case O_HELP:
 			usage(stdout);
 			exit(0);
@@ -236,6 +248,31 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A hash cost below OWASP's minimums makes a leaked database cheap to
+ * crack: refused, unless --allow-insecure-hash-cost says it is wanted
+ * (tests, benchmarks), and then said once. 0, or -1 when refused.
+ */
+static int
+check_cost(const ud_password_cost *c, bool weak_cost_ok)
+{
+	if (ud_password_cost_secure(c)) {
+		return 0;
+	}
+	fprintf(stderr,
+		"usersd: %s: --hash-cost m=%u,t=%u,p=%u is below the floor "
+		"(m >= %u KiB and m*t >= %u, OWASP's argon2id minimums): "
+		"%s\n",
+		weak_cost_ok ? "warning" : "refused", (unsigned)c->m_kib,
+		(unsigned)c->t, (unsigned)c->p, UD_PASSWORD_FLOOR_M_KIB,
+		UD_PASSWORD_FLOOR_M_T,
+		weak_cost_ok ? "stolen hashes are cheap to crack; for tests "
+			       "and benchmarks only"
+			     : "give --allow-insecure-hash-cost only for tests "
+			       "and benchmarks");
+	return weak_cost_ok ? 0 : -1;
 }
 
 /* Creates the directory that holds path, when it is the default ./var. */
@@ -353,10 +390,12 @@ main(int argc, char **argv)
 	ud_service svc;
 	ud_server *srv = NULL;
 	char key_path[4096];
+	bool weak_cost_ok = false;
 	sigset_t sigs;
 	int sig, rc;
 
-	if (parse_args(argc, argv, &cfg, listen) != 0) {
+	if (parse_args(argc, argv, &cfg, listen, &weak_cost_ok) != 0 ||
+	    check_cost(&cfg.hash_cost, weak_cost_ok) != 0) {
 		return 2;
 	}
 	if (cfg.n_listen == 0) {

@@ -164,6 +164,13 @@ ud_password_verify(const char *encoded, const char *pw, size_t len)
 }
 
 bool
+ud_password_cost_secure(const ud_password_cost *cost)
+{
+	return cost->m_kib >= UD_PASSWORD_FLOOR_M_KIB &&
+	       (uint64_t)cost->m_kib * cost->t >= UD_PASSWORD_FLOOR_M_T;
+}
+
+bool
 ud_password_needs_rehash(const char *encoded, const ud_password_cost *cost)
 {
 	ud_password_cost c;
@@ -172,7 +179,8 @@ ud_password_needs_rehash(const char *encoded, const ud_password_cost *cost)
 		cost = &ud_password_cost_default;
 	}
 	if (encoded == NULL || parse_params(encoded, &c) != 0) {
-		return true;
+		return false;
 	}
-	return c.m_kib != cost->m_kib || c.t != cost->t || c.p != cost->p;
+	return cost->m_kib >= c.m_kib && cost->t >= c.t &&
+	       (cost->m_kib > c.m_kib || cost->t > c.t);
 }

@@ -26,6 +26,18 @@ typedef struct ud_password_cost {
 extern const ud_password_cost ud_password_cost_default;
 
 /*
+ * The weakest cost usersd accepts unless told it is for tests: OWASP's
+ * argon2id minimums, which trade memory for passes from m=47104 KiB, t=1
+ * to m=7168 KiB, t=5, all at about the same cost per guess. A cost is
+ * secure when it has at least UD_PASSWORD_FLOOR_M_KIB of memory and its
+ * memory times its passes is at least UD_PASSWORD_FLOOR_M_T (lanes do not
+ * change what a guess costs an attacker, so they do not count).
+ */
+#define UD_PASSWORD_FLOOR_M_KIB 7168u
+#define UD_PASSWORD_FLOOR_M_T   35840u
+bool ud_password_cost_secure(const ud_password_cost *cost);
+
+/*
  * Hashes pw[0..len) with a fresh 16-byte random salt into out (at least
  * UD_PASSWORD_HASH_MAX bytes). 0, or UP_INVALID_ARGUMENT (length outside
  * 8..1024), or UP_INTERNAL.
@@ -40,8 +52,12 @@ int ud_password_hash(const ud_password_cost *cost, const char *pw, size_t len,
 int ud_password_verify(const char *encoded, const char *pw, size_t len);
 
 /*
- * Whether an encoded hash was made with other parameters than cost (so it
- * should be rehashed at the next successful login).
+ * Whether an encoded hash (one that just verified) should be replaced at
+ * the next successful login by one made at cost: only when cost is at
+ * least as strong in memory and in passes and stronger in one of them.
+ * Never to a weaker cost, nor to a mix (more memory, fewer passes): a
+ * stored hash stronger than the configured cost stays as it is. Lanes
+ * alone are no reason. False for NULL or a hash it cannot read.
  */
 bool ud_password_needs_rehash(const char *encoded,
 			      const ud_password_cost *cost);

@@ -2,7 +2,8 @@
  * replay.c - the request-id table.
  *
  * Entries are keyed by SHA-256(seed | request id) (fixed size, and bucket
- * collisions cannot be aimed) and remember SHA-256(method | 0 | payload).
+ * collisions cannot be aimed) and remember the request's digest,
+ * SHA-256(method | 0 | subject | payload).
  * A chained hash table finds them; a list in order of arrival (oldest
  * first) expires and evicts them. One mutex guards both; waiters are
  * collected under it and called after it is released.
@@ -64,17 +65,22 @@ key_of(const ud_replay *r, const char *id, uint8_t out[32])
 }
 
 void
-ud_replay_digest(const char *method, const uint8_t *payload, size_t len,
-		 uint8_t out[UD_REPLAY_DIGEST_LEN])
+ud_replay_digest(const char *method, int64_t subject, const uint8_t *payload,
+		 size_t len, uint8_t out[UD_REPLAY_DIGEST_LEN])
 {
 	mbedtls_sha256_context ctx;
 	static const unsigned char zero = 0;
+	unsigned char who[8];
 
+	for (int i = 0; i < 8; i++) {
+		who[i] = (unsigned char)((uint64_t)subject >> (56 - 8 * i));
+	}
 	mbedtls_sha256_init(&ctx);
 	mbedtls_sha256_starts_ret(&ctx, 0);
 	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)method,
 				  strlen(method));
 	mbedtls_sha256_update_ret(&ctx, &zero, 1);
+	mbedtls_sha256_update_ret(&ctx, who, sizeof(who));
 	if (len > 0 && payload != NULL) {
 		mbedtls_sha256_update_ret(&ctx, payload, len);
 	}
@@ -286,7 +292,7 @@ out:
 
 void
 ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
-		 size_t len)
+		 size_t len, bool keep)
 {
 	waiter_slot ws[UD_REPLAY_MAX_WAITERS];
 	unsigned n = 0;
@@ -306,7 +312,7 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	n = e->n_waiters;
 	memcpy(ws, e->waiters, n * sizeof(ws[0]));
 	e->n_waiters = 0;
-	if (resp != NULL) {
+	if (resp != NULL && keep) {
 		e->resp = malloc(len + 1);
 		if (e->resp != NULL) {
 			if (len > 0) {
@@ -317,8 +323,8 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 		}
 	}
 	if (!e->done) {
-		/* Failed or cancelled (or no memory for the copy): forget it.
-		 */
+		/* Not final, no answer, or no memory for the copy: forget it,
+		 * so that a retry runs again. */
 		unlink_entry(r, e);
 		gone = e;
 	}

@@ -2,8 +2,10 @@
  * replay.h - answers a repeated request id with the first answer.
  *
  * nng's REQ resends a request that was slow, and callers retry; a write
- * must not run twice. Each request id (with its method and a hash of its
- * payload) is remembered for a window with its encoded response envelope.
+ * must not run twice. Each request id (with a digest of who asked what:
+ * the method, the authenticated caller and the payload) is remembered for
+ * a window with its encoded response envelope, when that answer is final
+ * (see ud_replay_finish).
  *
  *   ud_replay_begin() -> UD_REPLAY_NEW:     run it, then ud_replay_finish()
  *                     -> UD_REPLAY_DONE:    *resp holds a copy of the answer
@@ -30,6 +32,7 @@
 #ifndef UD_REPLAY_H
 #define UD_REPLAY_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,11 +60,15 @@ void ud_replay_free(ud_replay *r);
 #define UD_REPLAY_DIGEST_LEN 32
 
 /*
- * What a request id stands for: SHA-256 of the method, a 0 byte and the
- * request bytes (payload may be NULL when len is 0). The request log keeps
- * the same digest.
+ * What a request id stands for: SHA-256 of the method, a 0 byte, the
+ * authenticated caller's user id (subject; 0 for an operation open to
+ * anonymous callers) as 8 bytes big-endian, and the request bytes (payload
+ * may be NULL when len is 0). The same id and request from another caller
+ * is another request: it never gets this one's answer. The request log
+ * keeps the same digest.
  */
-void ud_replay_digest(const char *method, const uint8_t *payload, size_t len,
+void ud_replay_digest(const char *method, int64_t subject,
+		      const uint8_t *payload, size_t len,
 		      uint8_t out[UD_REPLAY_DIGEST_LEN]);
 
 /*
@@ -76,13 +83,19 @@ ud_replay_state ud_replay_begin(ud_replay *r, const char *request_id,
 				int64_t now_s, ud_replay_waiter_fn waiter,
 				void *arg, uint8_t **resp, size_t *resp_len);
 /*
- * Records the answer of a request begun as UD_REPLAY_NEW and calls its
- * waiters. With resp NULL (the request failed before running, e.g. it was
- * cancelled), the id is forgotten and waiters get (NULL, 0). Waiters get
- * the caller's resp pointer, valid only during their call. An id that is
- * unknown or already finished is ignored.
+ * Ends a request begun as UD_REPLAY_NEW and calls its waiters with resp.
+ * keep: the answer is final (a success, or the caller's own error) and is
+ * kept for the window, so a retry gets it. Not kept (an answer a retry may
+ * not get again: the store busy or down, a deadline, a conflict to retry,
+ * an internal error), or resp NULL (no answer: cancelled, out of memory):
+ * the id is forgotten at once, and a retry runs again; the waiters parked
+ * on it meanwhile (the same caller's same request, sent again while it
+ * ran) get this answer all the same ((NULL, 0) without one), as if they
+ * had run at that moment. Waiters get the caller's resp pointer, valid
+ * only during their call. An id that is unknown or already finished is
+ * ignored.
  */
 void ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
-		      size_t len);
+		      size_t len, bool keep);
 
 #endif

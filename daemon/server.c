@@ -28,6 +28,7 @@
 #include <time.h>
 
 #include "server.h"
+#include "validate.h"
 
 enum ctx_state { CTX_RECV, CTX_BUSY, CTX_SEND, CTX_IDLE };
 
@@ -110,6 +111,8 @@ ctx_cb(void *arg)
 		if (raw != NULL) {
 			memcpy(raw, nng_msg_body(msg), len);
 		}
+		/* it may carry a password: the call wipes its copy too */
+		ud_wipe(nng_msg_body(msg), len);
 		nng_msg_free(msg);
 		if (raw == NULL) {
 			ctx_recv(

@@ -4,8 +4,8 @@
  * A call (ud_call) is born in the nng receive callback of one server
  * context, and runs as a chain of stages:
  *
- *   nng thread     decode envelope, replay check, deadline, unpack,
- *                  bounds and UTF-8 checks, authenticate, role gate,
+ *   nng thread     decode envelope, deadline, unpack, bounds and UTF-8
+ *                  checks, authenticate, replay check, role gate,
  *                  handler: CPU work and WAL reads of a few pages, which
  *                  never wait for a writer; each nng thread has its own
  *                  read connection (with a shared store, PostgreSQL, whose
@@ -109,10 +109,18 @@ struct ud_call {
 	 * write (owned; used when the write commits). */
 	uint8_t *packed;
 	size_t packed_len;
-	bool logged_elsewhere;  /* another daemon committed the id first */
-	bool commit_fail;       /* the write returned UD_COMMIT_FAIL */
-	bool login_state;       /* the store holds failed logins of the name */
-	const char *login_name; /* the name of a failed login being recorded */
+	bool logged_elsewhere; /* another daemon committed the id first */
+	bool commit_fail;      /* the write returned UD_COMMIT_FAIL */
+
+	/* A sign-in (ud_call_sign_in): its name and password (owned by the
+	 * request), the user it fills, and the stage after the check. */
+	const char *login_name;
+	const char *login_password;
+	ud_user *login_user;
+	ud_step_fn login_next;
+	int login_rc;     /* the store's answer to the reservation */
+	bool login_held;  /* holds a reserved attempt, no verdict yet */
+	bool login_dummy; /* checked against the dummy hash: never a match */
 
 	/* The authenticated caller (id 0: anonymous). */
 	ud_user actor;
@@ -147,9 +155,9 @@ void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
 
 /* dispatch.c: the stages */
 void ud_call_finish(ud_call *c, int status);
-/* Runs the password work of c on the hashers, then c->next on a worker. */
+/* Hashes c->password on the hashers into c->hash, then runs next on a
+ * worker (c->hash_rc: the hasher's code). */
 int ud_call_hash(ud_call *c, ud_step_fn next);
-int ud_call_verify(ud_call *c, ud_step_fn next);
 /*
  * Runs c->write on the store writer, then finishes with its code (with
  * c->status when it returned UD_COMMIT_FAIL and the write committed).
@@ -157,18 +165,32 @@ int ud_call_verify(ud_call *c, ud_step_fn next);
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
 
 /*
- * The lockout of user names (lockout.h), in this process's table or, when
- * the store is shared by several daemons, in the store.
- *   check: 0, UP_RESOURCE_EXHAUSTED while locked, UP_UNAVAILABLE;
- *   failed: records the failure and fails the call UNAUTHENTICATED with
+ * Signing in with a name and password (Authenticate, Basic credentials),
+ * under the lockout of user names (lockout.h), kept in this process's
+ * table or, when the store is shared by several daemons, in the store.
+ *   sign_in: first reserves one attempt for name (on a shared store in a
+ *     write transaction that locks the name's row); refused (the call
+ *     failed UP_RESOURCE_EXHAUSTED, nothing hashed) while the name is
+ *     locked or its free attempts are all taken by failures and attempts
+ *     still running. Then reads the name's user into *u and verifies
+ *     password against its hash (a name without a user, or a user without
+ *     a password, against the dummy hash: the same time, and never a
+ *     match), then runs next on a worker with c->hash_rc 0 only when the
+ *     password matched. Returns UD_ASYNC, or the status the call was
+ *     failed with. name, password and u must live as long as the call.
+ *   login_failed: after next found no match: the attempt becomes a
+ *     failure, and the call is failed UNAUTHENTICATED with
  *     error_code/message; returns the status, or UD_ASYNC when the answer
- *     waits for the store's commit (name must live as long as the call);
- *   ok: clears the name's failures.
+ *     waits for the store's commit;
+ *   login_ok: after a match: clears the name.
+ * A call that ends holding its attempt without either (the hashers full,
+ * the store unavailable, cancelled) gives it back when it is freed.
  */
-int ud_call_login_check(ud_call *c, const char *name, int64_t *retry);
-int ud_call_login_failed(ud_call *c, const char *name, const char *error_code,
+int ud_call_sign_in(ud_call *c, const char *name, const char *password,
+		    ud_user *u, ud_step_fn next);
+int ud_call_login_failed(ud_call *c, const char *error_code,
 			 const char *message);
-void ud_call_login_ok(ud_call *c, const char *name);
+void ud_call_login_ok(ud_call *c);
 
 /* Errors: the first sets the top-level code and message. */
 int ud_call_fail(ud_call *c, int status, const char *error_code,

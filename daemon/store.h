@@ -309,24 +309,26 @@ int ud_store_request_record(ud_store_conn *c, const char *request_id,
 int ud_store_request_prune(ud_store_conn *c, int64_t before_ms);
 
 /* ------------------------------------------------------------------------
- * Failed-login state per folded user name (lockout.h keeps the policy), for
+ * Sign-in state per folded user name (lockout.h keeps the policy), for
  * stores shared by several daemons. On a writer connection login_get locks
- * the row until the write's transaction ends.
+ * the row until the write's transaction ends (also when there is no row
+ * yet), so that a read, a change by the policy and a put are one step.
  */
 
 typedef struct ud_login_state {
-	int64_t window_start;
-	int64_t last;
+	int64_t window_start; /* unix seconds */
+	int64_t last;         /* the last attempt */
 	int64_t locked_until;
-	int32_t failures;
-	int32_t locks;
+	int32_t failures; /* in the window */
+	int32_t locks;    /* so far: each doubles the next */
+	int32_t pending;  /* attempts reserved, not yet judged */
 } ud_login_state;
 
 int ud_store_login_get(ud_store_conn *c, const char *key, ud_login_state *out);
 int ud_store_login_put(ud_store_conn *c, const char *key,
 		       const ud_login_state *s);
 int ud_store_login_delete(ud_store_conn *c, const char *key);
-/* Forgets the states last touched (failure or lock end) before before_s. */
+/* Forgets the states last touched (attempt or lock end) before before_s. */
 int ud_store_login_prune(ud_store_conn *c, int64_t before_s);
 
 /* ------------------------------------------------------------------------

@@ -152,6 +152,8 @@ static const char *const migrations[] = {
     "CREATE INDEX refresh_tokens_family ON refresh_tokens (family);"
     "CREATE INDEX refresh_tokens_user ON refresh_tokens (user_id);"
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);",
+    /* 5: sign-in attempts reserved and not yet judged, per name */
+    "ALTER TABLE login_state ADD COLUMN pending integer NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -343,18 +345,19 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " WHERE request_id = $1",
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < $1",
     [S_LOGIN_GET] = "SELECT window_start, last, locked_until, failures,"
-		    " locks FROM login_state WHERE key = $1",
+		    " locks, pending FROM login_state WHERE key = $1",
     [S_LOGIN_GET_LOCK] = "SELECT window_start, last, locked_until,"
-			 " failures, locks FROM login_state WHERE key = $1"
-			 " FOR UPDATE",
+			 " failures, locks, pending FROM login_state"
+			 " WHERE key = $1 FOR UPDATE",
     /* the two-key lock space: never the migrations' (one bigint) */
     [S_LOGIN_KEY_LOCK] =
 	"SELECT pg_advisory_xact_lock(" LOGIN_LOCK_CLASS ", hashtext($1))",
     [S_LOGIN_PUT] = "INSERT INTO login_state (key, window_start, last,"
-		    " locked_until, failures, locks)"
-		    " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (key) DO"
+		    " locked_until, failures, locks, pending)"
+		    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO"
 		    " UPDATE SET window_start = $2, last = $3,"
-		    " locked_until = $4, failures = $5, locks = $6",
+		    " locked_until = $4, failures = $5, locks = $6,"
+		    " pending = $7",
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = $1",
     [S_LOGIN_PRUNE] = "DELETE FROM login_state"
 		      " WHERE greatest(last, locked_until) < $1",
@@ -2343,6 +2346,7 @@ pg_login_get(ud_store_conn *c, const char *key, ud_login_state *out)
 		out->locked_until = col_int(r, 0, 2);
 		out->failures = (int32_t)col_int(r, 0, 3);
 		out->locks = (int32_t)col_int(r, 0, 4);
+		out->pending = (int32_t)col_int(r, 0, 5);
 	}
 	PQclear(r);
 	return rc;
@@ -2364,6 +2368,7 @@ pg_login_put(ud_store_conn *c, const char *key, const ud_login_state *s)
 	p_int(&p, s->locked_until);
 	p_int(&p, s->failures);
 	p_int(&p, s->locks);
+	p_int(&p, s->pending);
 	rc = run(c, S_LOGIN_PUT, &p, &r, "write login state");
 	PQclear(r);
 	return rc;

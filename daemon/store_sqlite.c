@@ -116,6 +116,8 @@ static const char *const migrations[] = {
     "CREATE INDEX refresh_tokens_family ON refresh_tokens(family);"
     "CREATE INDEX refresh_tokens_user ON refresh_tokens(user_id);"
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);",
+    /* 5: sign-in attempts reserved and not yet judged, per name */
+    "ALTER TABLE login_state ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -274,12 +276,13 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " created_at) VALUES (?1, ?2, ?3, ?4)",
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < ?1",
     [S_LOGIN_GET] = "SELECT window_start, last, locked_until, failures,"
-		    " locks FROM login_state WHERE key = ?1",
+		    " locks, pending FROM login_state WHERE key = ?1",
     [S_LOGIN_PUT] = "INSERT INTO login_state (key, window_start, last,"
-		    " locked_until, failures, locks)"
-		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (key) DO"
+		    " locked_until, failures, locks, pending)"
+		    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (key) DO"
 		    " UPDATE SET window_start = ?2, last = ?3,"
-		    " locked_until = ?4, failures = ?5, locks = ?6",
+		    " locked_until = ?4, failures = ?5, locks = ?6,"
+		    " pending = ?7",
     [S_LOGIN_DEL] = "DELETE FROM login_state WHERE key = ?1",
     [S_LOGIN_PRUNE] = "DELETE FROM login_state"
 		      " WHERE max(last, locked_until) < ?1",
@@ -2630,6 +2633,7 @@ sq_login_get(ud_store_conn *c, const char *key, ud_login_state *out)
 		out->locked_until = sqlite3_column_int64(s, 2);
 		out->failures = sqlite3_column_int(s, 3);
 		out->locks = sqlite3_column_int(s, 4);
+		out->pending = sqlite3_column_int(s, 5);
 		rc = 0;
 	}
 out:
@@ -2655,6 +2659,7 @@ sq_login_put(ud_store_conn *c, const char *key, const ud_login_state *st)
 	sqlite3_bind_int64(s, 4, st->locked_until);
 	sqlite3_bind_int(s, 5, st->failures);
 	sqlite3_bind_int(s, 6, st->locks);
+	sqlite3_bind_int(s, 7, st->pending);
 	step = sqlite3_step(s);
 	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "write login state");
 out:

@@ -214,13 +214,3 @@ ud_parse_user_id(const char *s)
 	}
 	return v;
 }
-
-void
-ud_wipe(void *p, size_t n)
-{
-	volatile unsigned char *v = p;
-
-	while (n-- > 0) {
-		*v++ = 0;
-	}
-}

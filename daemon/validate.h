@@ -33,7 +33,11 @@ int ud_err_not_empty(ud_call *c, const char *field);
 int ud_err_invalid(ud_call *c, const char *field, const char *code,
 		   const char *what);
 
-/* Overwrites secrets before they are freed. */
-void ud_wipe(void *p, size_t n);
+/*
+ * Overwrites secrets before they are freed: the daemon's name for the one
+ * wiping primitive of the system, up_wipe() of the proto library (which
+ * the gateway and up_message_wipe_secrets() use too).
+ */
+#define ud_wipe(p, n) up_wipe((p), (n))
 
 #endif

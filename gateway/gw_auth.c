@@ -100,11 +100,17 @@ b64val(char c)
 	return -1;
 }
 
-int
-gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
-		 h2o_iovec_t *out)
+/* The bytes base64 of len characters decodes to, at most, NUL included. */
+static size_t
+decoded_max(size_t len)
 {
-	char *d;
+	return len * 3 / 4 + 2;
+}
+
+/* Decodes s[0..len) into d (decoded_max(len) bytes): 0, or -1. */
+static int
+base64_decode_into(const char *s, size_t len, char *d, h2o_iovec_t *out)
+{
 	size_t n = 0;
 	uint32_t acc = 0;
 	unsigned bits = 0;
@@ -112,7 +118,6 @@ gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
 	while (len > 0 && s[len - 1] == '=') {
 		len--;
 	}
-	d = h2o_mem_alloc_pool(pool, len * 3 / 4 + 2);
 	for (size_t i = 0; i < len; i++) {
 		int v = b64val(s[i]);
 
@@ -132,6 +137,41 @@ gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
 	d[n] = '\0';
 	*out = h2o_iovec_init(d, n);
 	return 0;
+}
+
+int
+gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
+		 h2o_iovec_t *out)
+{
+	return base64_decode_into(
+	    s, len, h2o_mem_alloc_pool(pool, decoded_max(len)), out);
+}
+
+/*
+ * Memory in a request's pool for a secret (the decoded Basic credentials):
+ * wiped when the pool lets it go, whatever way the request ends.
+ */
+typedef struct secret_mem {
+	size_t len;
+	char bytes[];
+} secret_mem;
+
+static void
+secret_dispose(void *p)
+{
+	secret_mem *m = p;
+
+	up_wipe(m->bytes, m->len);
+}
+
+static char *
+secret_alloc(h2o_mem_pool_t *pool, size_t len)
+{
+	secret_mem *m =
+	    h2o_mem_alloc_shared(pool, sizeof(*m) + len, secret_dispose);
+
+	m->len = len;
+	return m->bytes;
 }
 
 bool
@@ -220,7 +260,10 @@ read_authorization(h2o_req_t *req, gw_creds *out)
 		h2o_iovec_t t = trim(v.base + 6, v.len - 6);
 
 		if (t.len > 4 * (SECRET_MAX + 256) / 3 ||
-		    gw_base64_decode(&req->pool, t.base, t.len, &raw) != 0 ||
+		    base64_decode_into(
+			t.base, t.len,
+			secret_alloc(&req->pool, decoded_max(t.len)),
+			&raw) != 0 ||
 		    memchr(raw.base, '\0', raw.len) != NULL ||
 		    (colon = memchr(raw.base, ':', raw.len)) == NULL) {
 			return;

@@ -410,6 +410,14 @@ on_rpc_done(uc_result *res, void *arg)
 	h2o_multithread_send_message(rpc->to, &rpc->msg);
 }
 
+/* Frees a request message, its passwords wiped first. */
+static void
+request_free(ProtobufCMessage *msg)
+{
+	up_message_wipe_secrets(msg);
+	protobuf_c_message_free_unpacked(msg, NULL);
+}
+
 static void
 job_dispose(void *p)
 {
@@ -439,7 +447,7 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 		int code = rpc == NULL ? UP_RESOURCE_EXHAUSTED : UP_UNAVAILABLE;
 
 		free(rpc);
-		protobuf_c_message_free_unpacked(msg, NULL);
+		request_free(msg);
 		send_error(job, code, NULL, NULL, NULL);
 		return;
 	}
@@ -458,7 +466,7 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 	gw_metrics_rpc(&t->metrics, 1);
 	rc =
 	    uc_call_async(t->srv->uc, m->desc->name, msg, &o, on_rpc_done, rpc);
-	protobuf_c_message_free_unpacked(msg, NULL);
+	request_free(msg);
 	if (rc != 0) {
 		/* The callback never runs: the ticket is ours to free. */
 		job->rpc = NULL;
@@ -822,7 +830,7 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 				     false, &gw_limits_default, &err);
 	}
 	if (rc != 0) {
-		protobuf_c_message_free_unpacked(msg, NULL);
+		request_free(msg);
 		send_decode_error(job, &err);
 		return;
 	}
@@ -899,7 +907,7 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 		a->user_name = strdup(job->creds.basic_user);
 		a->password = strdup(job->creds.basic_password);
 		if (a->user_name == NULL || a->password == NULL) {
-			protobuf_c_message_free_unpacked(msg, NULL);
+			request_free(msg);
 			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
 				   NULL);
 			return;

@@ -2,7 +2,8 @@
  * meta.c - reads users.proto's custom options out of the embedded
  * descriptor set, once, into immutable tables: per method its routes, roles,
  * description and flags; per message its XML namespace; per field its wire
- * names, description and limits.
+ * names, description, limits and whether it holds a secret; and
+ * up_message_wipe_secrets(), which zeroes those before a message is freed.
  *
  * Custom options arrive as unknown fields of the *Options messages (protobuf-c
  * has no extension registry); their numbers are the ones of options.proto.
@@ -35,6 +36,7 @@ enum {
 	OPT_PARAM_IN = 50032,
 	OPT_GUID = 50033,
 	OPT_MAX_LEN = 50034,
+	OPT_SECRET = 50035,
 	OPT_ENUM_AS_NUMBER = 50040,
 };
 
@@ -318,6 +320,7 @@ fill_field(up_field_info *fi, const ProtobufCFieldDescriptor *fd,
 	fi->max_len = (uint32_t)opt_varint(o, OPT_MAX_LEN);
 	fi->required = opt_varint(o, OPT_REQUIRED) != 0;
 	fi->guid = opt_varint(o, OPT_GUID) != 0;
+	fi->secret = opt_varint(o, OPT_SECRET) != 0;
 	if (fi->pascal_name == NULL || fi->json_name == NULL) {
 		return -1;
 	}
@@ -670,4 +673,84 @@ bool
 up_role_reaches_below(const char *role)
 {
 	return str_list_has(&subtree_roles, role);
+}
+
+/* ------------------------------------------------------------------------
+ * Secrets
+ */
+
+void
+up_wipe(void *p, size_t n)
+{
+	if (p != NULL && n > 0) {
+		explicit_bzero(p, n);
+	}
+}
+
+/* Whether the oneof member f is the one set in m (always, outside one). */
+static bool
+field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+{
+	if ((f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) == 0) {
+		return true;
+	}
+	return *(const uint32_t *)((const char *)m + f->quantifier_offset) ==
+	       f->id;
+}
+
+static void
+wipe_string(const ProtobufCFieldDescriptor *f, char *s)
+{
+	if (s != NULL && s != (const char *)f->default_value) {
+		up_wipe(s, strlen(s));
+	}
+}
+
+static void
+wipe_bytes(const ProtobufCFieldDescriptor *f, ProtobufCBinaryData *b)
+{
+	const ProtobufCBinaryData *def = f->default_value;
+
+	if (b->data != NULL && (def == NULL || b->data != def->data)) {
+		up_wipe(b->data, b->len);
+	}
+}
+
+void
+up_message_wipe_secrets(ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d;
+
+	if (msg == NULL || (d = msg->descriptor) == NULL) {
+		return;
+	}
+	for (unsigned i = 0; i < d->n_fields; i++) {
+		const ProtobufCFieldDescriptor *f = &d->fields[i];
+		const up_field_info *fi = up_field_info_of(d, f);
+		char *at = (char *)msg + f->offset;
+		bool secret = fi != NULL && fi->secret;
+		size_t n = 1;
+
+		if (!field_present(msg, f)) {
+			continue;
+		}
+		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+			n = *(size_t *)((char *)msg + f->quantifier_offset);
+			at = *(char **)at;
+			if (at == NULL) {
+				continue;
+			}
+		}
+		for (size_t k = 0; k < n; k++) {
+			if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+				up_message_wipe_secrets(
+				    ((ProtobufCMessage **)at)[k]);
+			} else if (secret &&
+				   f->type == PROTOBUF_C_TYPE_STRING) {
+				wipe_string(f, ((char **)at)[k]);
+			} else if (secret && f->type == PROTOBUF_C_TYPE_BYTES) {
+				wipe_bytes(f, &((ProtobufCBinaryData *)at)[k]);
+			}
+		}
+	}
 }

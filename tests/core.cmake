@@ -22,4 +22,14 @@ if(COMMAND users_integration_test)
 	# Refresh tokens: rotation, reuse, retries, logout (the SQLite
 	# database read beside the daemon).
 	users_integration_test(test_tokens ud_store Threads::Threads)
+	# Signing in: parallel guesses against the lockout, request ids and
+	# who replays them, the hash cost floor, users without a password.
+	# test_signin_pg: the parallel guesses on two usersd sharing one
+	# PostgreSQL database (the "pg" fixture).
+	users_integration_test(test_signin ud_store pg_testdb)
+	add_test(NAME test_signin_pg COMMAND test_signin pg)
+	set_tests_properties(test_signin_pg PROPERTIES TIMEOUT 300
+		LABELS integration
+		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
+	users_pg_test(test_signin_pg)
 endif()

@@ -108,6 +108,7 @@ typedef struct up_field_info {
 	uint32_t max_len;        /* 0: no limit of its own */
 	bool required;
 	bool guid;
+	bool secret; /* a password, or bytes that may carry one */
 } up_field_info;
 
 typedef struct up_message_info {
@@ -172,6 +173,29 @@ const char *up_policy_legend(void);
  * shows. 0 or -1.
  */
 int up_policy_markdown(FILE *out);
+
+/* ------------------------------------------------------------------------
+ * Secrets
+ */
+
+/*
+ * Overwrites n bytes at p with zeros, in a way the compiler keeps even
+ * when the memory is freed right after: the one wiping primitive of the
+ * system (p may be NULL when n is 0).
+ */
+void up_wipe(void *p, size_t n);
+
+/*
+ * Zeroes, in place, every field marked (secret) in users.proto (strings
+ * and bytes, repeated ones included) of msg and of every message below it,
+ * so that freeing msg leaves no password behind. Fields that are not
+ * secret are left as they are. msg must own its strings (unpacked, or
+ * built with malloc'd ones): a field still pointing at its descriptor's
+ * default is skipped. Needs up_meta_load(); without it (or for a message
+ * outside the contract) nothing is known secret and nothing is wiped.
+ * NULL is fine.
+ */
+void up_message_wipe_secrets(ProtobufCMessage *msg);
 
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];

@@ -50,6 +50,7 @@ usersd_start() {
 		USERSD_ADMIN_PASSWORD=$BENCH_PASSWORD "$_bin/usersd" \
 			--listen "$USERSD_IPC" --listen "$USERSD_TCP" \
 			--db "$_dir/users.db" --hash-cost m=64,t=1,p=1 \
+			--allow-insecure-hash-cost \
 			--bootstrap-admin "$BENCH_ADMIN" >"$USERSD_LOG" 2>&1 &
 		USERSD_PID=$!
 		_waited=0

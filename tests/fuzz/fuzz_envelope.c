@@ -1,7 +1,8 @@
 /*
  * fuzz_envelope.c - the daemon's decoder of untrusted bytes: a request
- * envelope, its method, the payload as that method's request, and the
- * bounds/UTF-8 walk that every request goes through before a handler.
+ * envelope, its method, the payload as that method's request, the
+ * bounds/UTF-8 walk that every request goes through before a handler, and
+ * the wipe of their secrets before they are freed (as call_free does).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -33,12 +34,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    env->has_payload ? env->payload.data : data);
 		if (req != NULL) {
 			ud_validate_bounds(&c, req);
+			up_message_wipe_secrets(req);
 			protobuf_c_message_free_unpacked(req, NULL);
 		}
 	}
 	if (c.error != NULL) {
 		users__v1__response_status__free_unpacked(c.error, NULL);
 	}
+	up_message_wipe_secrets(&env->base);
 	users__v1__request_envelope__free_unpacked(env, NULL);
 	return 0;
 }

@@ -221,6 +221,7 @@ launch(th_daemon *d, const char *const *extra_args)
 	argv[n++] = d->db;
 	argv[n++] = "--hash-cost";
 	argv[n++] = "m=64,t=1,p=1";
+	argv[n++] = "--allow-insecure-hash-cost"; /* for speed; tests only */
 	argv[n++] = "--bootstrap-admin";
 	argv[n++] = TH_ADMIN_EMAIL;
 	for (size_t i = 0; extra_args != NULL && extra_args[i] != NULL; i++) {

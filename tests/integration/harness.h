@@ -27,6 +27,7 @@ typedef struct th_daemon {
 /*
  * Starts usersd in a new temporary directory (mkdtemp under /tmp):
  *   usersd --listen <url> --db <db> --hash-cost m=64,t=1,p=1
+ *          --allow-insecure-hash-cost
  *          --bootstrap-admin admin@example.com [extra_args...]
  * with USERSD_ADMIN_PASSWORD=admin-password-1, stderr to <dir>/usersd.log,
  * and waits (at most 10 s) until a login as the admin succeeds.

@@ -65,17 +65,58 @@ test_cost_and_rehash(void)
 	CHECK(strstr(h, "$m=128,t=3,p=2$") != NULL);
 	CHECK_INT(ud_password_verify(h, "password", 8), 0);
 	CHECK(!ud_password_needs_rehash(h, &c));
+	/* up: stronger in one, no weaker in the other */
 	CHECK(ud_password_needs_rehash(h, &m2));
 	CHECK(ud_password_needs_rehash(h, &t2));
-	CHECK(ud_password_needs_rehash(h, &p2));
-	CHECK(ud_password_needs_rehash(h, &ud_password_cost_default));
-	CHECK(ud_password_needs_rehash("", &c));
-	CHECK(ud_password_needs_rehash("$argon2i$v=19$m=128,t=3,p=2$x$y", &c));
-	CHECK(ud_password_needs_rehash("$argon2id$v=16$m=128,t=3,p=2$x$y", &c));
-	CHECK(ud_password_needs_rehash(NULL, &c));
+	{
+		const ud_password_cost both = {256, 4, 1};
+		CHECK(ud_password_needs_rehash(h, &both));
+	}
+	/* lanes alone are no reason */
+	CHECK(!ud_password_needs_rehash(h, &p2));
+	/* never down, nor to a mix of more memory and fewer passes */
+	{
+		const ud_password_cost m_down = {64, 3, 2},
+				       t_down = {128, 2, 2}, weak = {64, 1, 1},
+				       mix = {256, 2, 2};
+		CHECK(!ud_password_needs_rehash(h, &m_down));
+		CHECK(!ud_password_needs_rehash(h, &t_down));
+		CHECK(!ud_password_needs_rehash(h, &weak));
+		CHECK(!ud_password_needs_rehash(h, &mix));
+		/* OWASP's cost has more memory but fewer passes (2 < 3) */
+		CHECK(!ud_password_needs_rehash(h, &ud_password_cost_default));
+	}
+	/* what cannot be read is never rehashed */
+	CHECK(!ud_password_needs_rehash("", &c));
+	CHECK(!ud_password_needs_rehash("$argon2i$v=19$m=128,t=3,p=2$x$y", &c));
+	CHECK(
+	    !ud_password_needs_rehash("$argon2id$v=16$m=128,t=3,p=2$x$y", &c));
+	CHECK(!ud_password_needs_rehash(NULL, &c));
 	CHECK_INT(ud_password_cost_default.m_kib, 19456);
 	CHECK_INT(ud_password_cost_default.t, 2);
 	CHECK_INT(ud_password_cost_default.p, 1);
+}
+
+/* The floor: OWASP's argon2id minimums. */
+static void
+test_cost_floor(void)
+{
+	static const ud_password_cost secure[] = {
+	    {19456, 2, 1}, {47104, 1, 1}, {12288, 3, 1},
+	    {9216, 4, 1},  {7168, 5, 1},  {65536, 3, 4},
+	};
+	static const ud_password_cost weak[] = {
+	    {64, 1, 1},   {8, 1, 1},     {7167, 5, 1},
+	    {7168, 4, 1}, {19456, 1, 1}, {35839, 1, 1},
+	};
+
+	for (size_t i = 0; i < sizeof(secure) / sizeof(secure[0]); i++) {
+		CHECK(ud_password_cost_secure(&secure[i]));
+	}
+	for (size_t i = 0; i < sizeof(weak) / sizeof(weak[0]); i++) {
+		CHECK(!ud_password_cost_secure(&weak[i]));
+	}
+	CHECK(ud_password_cost_secure(&ud_password_cost_default));
 }
 
 static void
@@ -172,6 +213,7 @@ main(void)
 	test_roundtrip();
 	test_embedded_nul();
 	test_cost_and_rehash();
+	test_cost_floor();
 	test_bounds();
 	test_malformed();
 	test_default_cost_timing();

@@ -2052,7 +2052,7 @@ static int
 fn_login_fail(ud_store_conn *c, void *arg)
 {
 	login_args *a = arg;
-	ud_login_state s;
+	ud_login_state s = {0}; /* as it is when there is no row */
 	int rc = ud_store_login_get(c, a->key, &s);
 
 	a->get_rc = rc;
@@ -2083,7 +2083,8 @@ test_login_state(void)
 			      .last = INT64_MAX,
 			      .locked_until = -5,
 			      .failures = 3,
-			      .locks = 2}};
+			      .locks = 2,
+			      .pending = 7}};
 
 	if (st == NULL) {
 		return;
@@ -2097,15 +2098,18 @@ test_login_state(void)
 	CHECK_INT(s.locked_until, -5);
 	CHECK_INT(s.failures, 3);
 	CHECK_INT(s.locks, 2);
+	CHECK_INT(s.pending, 7);
 	CHECK_INT(ud_store_login_get(r, "Grace@example.com", &s), UP_NOT_FOUND);
 
 	/* written again: replaced */
 	a.s.failures = 4;
 	a.s.locks = 0;
+	a.s.pending = 0;
 	CHECK_INT(ud_store_write_sync(st, fn_login, &a), 0);
 	CHECK_INT(ud_store_login_get(r, a.key, &s), 0);
 	CHECK_INT(s.failures, 4);
 	CHECK_INT(s.locks, 0);
+	CHECK_INT(s.pending, 0);
 
 	/* read-modify-write on the writer */
 	for (int i = 0; i < 5; i++) {
