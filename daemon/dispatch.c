@@ -17,8 +17,14 @@
 #include "validate.h"
 
 #define REQUEST_ID_MAX 128
-/* The request log is pruned once per this many recorded answers. */
-#define LOG_PRUNE_EVERY 4096
+/*
+ * The request log is pruned once per this many recorded answers, and at
+ * least this often (or twice per replay window, if that is sooner) while
+ * answers are recorded, so that a quiet daemon keeps answers not much
+ * longer than the replay window.
+ */
+#define LOG_PRUNE_EVERY    4096
+#define LOG_PRUNE_AFTER_MS 60000
 /* Expired failed-login states are pruned once per this many failures. */
 #define LOGIN_PRUNE_EVERY 256
 
@@ -343,6 +349,52 @@ _Static_assert(UD_REPLAY_DIGEST_LEN == UD_REQUEST_DIGEST_LEN,
 	       "the replay table and the request log share one digest");
 
 /*
+ * The request log keeps answers sealed (seal.h): an answer may carry a
+ * live token (GetAccessToken's), and a reader of the database must not be
+ * able to use it. A box is bound to its request id and digest.
+ */
+static int
+log_aad(const ud_call *c, uint8_t *aad, size_t size, size_t *len)
+{
+	size_t n = strlen(c->env->request_id);
+
+	if (n + UD_REQUEST_DIGEST_LEN > size) {
+		return UP_INTERNAL;
+	}
+	memcpy(aad, c->env->request_id, n);
+	memcpy(aad + n, c->digest, UD_REQUEST_DIGEST_LEN);
+	*len = n + UD_REQUEST_DIGEST_LEN;
+	return 0;
+}
+
+static int
+log_seal(const ud_call *c, const uint8_t *in, size_t len, uint8_t **out,
+	 size_t *out_len)
+{
+	uint8_t aad[REQUEST_ID_MAX + UD_REQUEST_DIGEST_LEN];
+	size_t aad_len;
+
+	if (log_aad(c, aad, sizeof(aad), &aad_len) != 0) {
+		return UP_INTERNAL;
+	}
+	return ud_seal(&c->svc->log_key, aad, aad_len, in, len, out, out_len);
+}
+
+/* 0 with the answer in *out; UP_DATA_LOSS (not our box); UP_INTERNAL. */
+static int
+log_open(const ud_call *c, const uint8_t *in, size_t len, uint8_t **out,
+	 size_t *out_len)
+{
+	uint8_t aad[REQUEST_ID_MAX + UD_REQUEST_DIGEST_LEN];
+	size_t aad_len;
+
+	if (log_aad(c, aad, sizeof(aad), &aad_len) != 0) {
+		return UP_INTERNAL;
+	}
+	return ud_unseal(&c->svc->log_key, aad, aad_len, in, len, out, out_len);
+}
+
+/*
  * Answers a request id that the request log holds: the write committed
  * before (on another daemon, or here before a restart). 0 to go on (not
  * logged); 1 when answered; else a status. Ends the call's replay entry
@@ -359,6 +411,11 @@ replay_logged(ud_call *c)
 
 	if (rc == UP_NOT_FOUND) {
 		return 0;
+	}
+	if (rc == 0) {
+		uint8_t *box = resp;
+		rc = log_open(c, box, len, &resp, &len);
+		free(box);
 	}
 	c->replayable = false;
 	/* a logged answer is a committed write's: final */
@@ -379,6 +436,11 @@ replay_logged(ud_call *c)
 				    "RequestIdReused",
 				    "The request id was already used for "
 				    "another request.");
+	}
+	if (rc == UP_DATA_LOSS) {
+		return ud_call_fail(c, UP_DATA_LOSS, NULL,
+				    "The first answer of this request id "
+				    "cannot be read back.");
 	}
 	return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
 }
@@ -1069,15 +1131,26 @@ log_answer(ud_call *c, ud_store_conn *conn, bool shared)
 	size_t len = 0;
 	uint8_t *buf =
 	    pack_envelope(c, c->commit_fail ? c->status : UP_OK, &len);
+	uint8_t *box = NULL;
+	size_t box_len = 0;
+	int64_t now = ud_now_ms(), pruned;
+	int64_t keep_ms = (int64_t)svc->cfg->replay_window_s * 1000;
+	int64_t prune_after =
+	    keep_ms / 2 < LOG_PRUNE_AFTER_MS ? keep_ms / 2 : LOG_PRUNE_AFTER_MS;
 	int rc;
 
 	if (buf == NULL) {
 		return UP_INTERNAL;
 	}
-	rc = shared
-		 ? ud_store_request_answer(conn, c->env->request_id, buf, len)
-		 : ud_store_request_record(conn, c->env->request_id, c->digest,
-					   ud_now_ms(), buf, len);
+	if ((rc = log_seal(c, buf, len, &box, &box_len)) != 0) {
+		free(buf);
+		return rc;
+	}
+	rc = shared ? ud_store_request_answer(conn, c->env->request_id, box,
+					      box_len)
+		    : ud_store_request_record(conn, c->env->request_id,
+					      c->digest, now, box, box_len);
+	free(box);
 	if (rc != 0) {
 		free(buf);
 		if (rc == UP_ALREADY_EXISTS && !shared) {
@@ -1089,9 +1162,11 @@ log_answer(ud_call *c, ud_store_conn *conn, bool shared)
 	free(c->packed);
 	c->packed = buf;
 	c->packed_len = len;
-	if (atomic_fetch_add(&svc->logged, 1) % LOG_PRUNE_EVERY == 0) {
-		int64_t keep_ms = (int64_t)svc->cfg->replay_window_s * 1000;
-		(void)ud_store_request_prune(conn, ud_now_ms() - keep_ms);
+	pruned = atomic_load(&svc->log_pruned_ms);
+	if ((atomic_fetch_add(&svc->logged, 1) % LOG_PRUNE_EVERY == 0 ||
+	     now - pruned > prune_after) &&
+	    atomic_compare_exchange_strong(&svc->log_pruned_ms, &pruned, now)) {
+		(void)ud_store_request_prune(conn, now - keep_ms);
 	}
 	return 0;
 }

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,24 +29,6 @@
 /* ------------------------------------------------------------------------
  * The key file
  */
-
-static int
-fill_random(uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, 0);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 static int
 read_full(int fd, uint8_t *buf, size_t len)
@@ -128,7 +109,7 @@ create_new(ud_jwt_key *k, const char *path)
 	if (fd < 0) {
 		return errno == EEXIST ? KEY_RACE : UP_INTERNAL;
 	}
-	if (fill_random(k->key, UD_JWT_KEY_LEN) != 0 ||
+	if (ud_random_bytes(k->key, UD_JWT_KEY_LEN) != 0 ||
 	    write_full(fd, k->key, UD_JWT_KEY_LEN) != 0 || fsync(fd) != 0) {
 		goto out;
 	}

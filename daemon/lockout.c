@@ -19,7 +19,6 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <mbedtls/sha256.h>
 
@@ -319,8 +318,7 @@ ud_lockout_alloc(ud_lockout **out, const ud_lockout_config *cfg)
 	}
 	l->buckets = calloc(l->n_buckets, sizeof(*l->buckets));
 	if (l->buckets == NULL ||
-	    getrandom(l->seed, sizeof(l->seed), 0) !=
-		(ssize_t)sizeof(l->seed) ||
+	    ud_random_bytes(l->seed, sizeof(l->seed)) != 0 ||
 	    pthread_mutex_init(&l->mu, NULL) != 0) {
 		free(l->buckets);
 		free(l);

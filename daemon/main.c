@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -323,7 +322,7 @@ bootstrap(ud_service *svc, const char *email)
 		    "abcdefghijkmnpqrstuvwxyz"
 		    "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
 		unsigned char raw[24];
-		if (getrandom(raw, sizeof(raw), 0) != sizeof(raw)) {
+		if (ud_random_bytes(raw, sizeof(raw)) != 0) {
 			return UP_INTERNAL;
 		}
 		for (size_t i = 0; i < sizeof(raw); i++) {

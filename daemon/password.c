@@ -3,11 +3,11 @@
  */
 #include <errno.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <argon2.h>
 
 #include "password.h"
+#include "store.h"
 #include "users_proto.h"
 
 #define SALT_LEN 16
@@ -23,24 +23,6 @@
 #define MAX_P     64u
 
 const ud_password_cost ud_password_cost_default = {19456, 2, 1};
-
-static int
-fill_random(uint8_t *buf, size_t len)
-{
-	size_t got = 0;
-
-	while (got < len) {
-		ssize_t n = getrandom(buf + got, len - got, 0);
-		if (n < 0) {
-			if (errno == EINTR) {
-				continue;
-			}
-			return -1;
-		}
-		got += (size_t)n;
-	}
-	return 0;
-}
 
 /*
  * Reads a decimal uint32 at *p (no sign, at least one digit) and advances
@@ -123,7 +105,7 @@ ud_password_hash(const ud_password_cost *cost, const char *pw, size_t len,
 			      Argon2_id) > out_size) {
 		return UP_INVALID_ARGUMENT;
 	}
-	if (fill_random(salt, sizeof(salt)) != 0) {
+	if (ud_random_bytes(salt, sizeof(salt)) != 0) {
 		goto out;
 	}
 	if (argon2id_hash_encoded(cost->t, cost->m_kib, cost->p, pw, len, salt,

@@ -13,11 +13,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include <mbedtls/sha256.h>
 
 #include "replay.h"
+#include "store.h"
 #include "users_proto.h"
 
 typedef struct waiter_slot {
@@ -186,8 +186,7 @@ ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries)
 	}
 	r->buckets = calloc(r->n_buckets, sizeof(*r->buckets));
 	if (r->buckets == NULL ||
-	    getrandom(r->seed, sizeof(r->seed), 0) !=
-		(ssize_t)sizeof(r->seed) ||
+	    ud_random_bytes(r->seed, sizeof(r->seed)) != 0 ||
 	    pthread_mutex_init(&r->mu, NULL) != 0) {
 		free(r->buckets);
 		free(r);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "service.h"
 #include "validate.h"
@@ -78,6 +77,11 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 			    : "");
 		goto fail;
 	}
+	if ((rc = ud_seal_key_derive(&svc->log_key, svc->key.key,
+				     sizeof(svc->key.key),
+				     "usersd request log v1")) != 0) {
+		goto fail;
+	}
 	if ((rc = ud_token_cache_alloc(&svc->tokens)) != 0 ||
 	    (rc = ud_lockout_alloc(&svc->lockout, &lc)) != 0 ||
 	    (rc = ud_replay_alloc(&svc->replay, cfg->replay_window_s,
@@ -85,7 +89,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 		goto fail;
 	}
 	/* A real hash at the configured cost, of a password nobody knows. */
-	if (getrandom(dummy_pw, sizeof(dummy_pw), 0) != sizeof(dummy_pw)) {
+	if (ud_random_bytes(dummy_pw, sizeof(dummy_pw)) != 0) {
 		rc = UP_INTERNAL;
 		goto fail;
 	}
@@ -133,4 +137,5 @@ ud_service_fini(ud_service *svc)
 	ud_lockout_free(svc->lockout);
 	svc->lockout = NULL;
 	ud_wipe(&svc->key, sizeof(svc->key));
+	ud_seal_key_wipe(&svc->log_key);
 }

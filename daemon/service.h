@@ -33,6 +33,7 @@
 #include "password.h"
 #include "pool.h"
 #include "replay.h"
+#include "seal.h"
 #include "store.h"
 #include "token_cache.h"
 #include "users_proto.h"
@@ -71,6 +72,7 @@ typedef struct ud_service {
 	const ud_config *cfg;
 	ud_store *store;
 	ud_jwt_key key;
+	ud_seal_key log_key; /* seals the request log's answers (seal.h) */
 	ud_lockout *lockout;
 	ud_replay *replay;
 	ud_token_cache *tokens;
@@ -79,9 +81,10 @@ typedef struct ud_service {
 	/* A fixed hash to verify against for unknown users (same time). */
 	char dummy_hash[UD_PASSWORD_HASH_MAX];
 	atomic_int in_flight;
-	atomic_uint logged;         /* answers recorded in the request log */
-	atomic_uint login_failures; /* recorded in a shared store */
-	atomic_uint refresh_tokens; /* recorded (the expired are pruned) */
+	atomic_uint logged;            /* answers recorded in the request log */
+	_Atomic int64_t log_pruned_ms; /* when the request log was pruned */
+	atomic_uint login_failures;    /* recorded in a shared store */
+	atomic_uint refresh_tokens;    /* recorded (the expired are pruned) */
 	/* Read connections opened by nng threads, closed at fini. */
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;

@@ -384,6 +384,9 @@ int ud_guid_parse(const char *s, char buf[33]);
 /* A new random id: 128 random bits as 32 lowercase hex digits into buf[33].
  * 0 or UP_INTERNAL. */
 int ud_random_id_new(char buf[33]);
+/* len bytes from the kernel's random source: 0 or UP_INTERNAL. The one
+ * random source of the daemon (ids, salts, keys, nonces). */
+int ud_random_bytes(void *buf, size_t len);
 /* True when s is 32 lowercase hex digits, as ud_random_id_new writes. */
 bool ud_random_id_valid(const char *s);
 int64_t ud_now_ms(void);

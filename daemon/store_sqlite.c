@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -868,6 +869,36 @@ out:
  * Locking and migrations
  */
 
+/*
+ * The database holds password hashes and the request log: it is created
+ * readable by its owner alone (SQLite gives the -wal and -shm files the
+ * mode of the database), and one that others may read is named at start.
+ */
+static int
+file_private(const char *path)
+{
+	struct stat sb;
+	int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+	if (fd >= 0) {
+		close(fd);
+		return 0;
+	}
+	if (errno != EEXIST) {
+		fprintf(stderr, "usersd: store: %s: %s\n", path,
+			strerror(errno));
+		return UP_UNAVAILABLE;
+	}
+	if (stat(path, &sb) == 0 && (sb.st_mode & 077) != 0) {
+		fprintf(stderr,
+			"usersd: store: warning: %s can be read by other "
+			"users of this host (mode %03o); it holds password "
+			"hashes: chmod 600 it\n",
+			path, (unsigned)(sb.st_mode & 0777));
+	}
+	return 0;
+}
+
 static int
 lock_take(const char *path, int *fd_out)
 {
@@ -1259,6 +1290,7 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 		goto out;
 	}
 	if ((rc = lock_take(path, &st->lock_fd)) != 0 ||
+	    (rc = file_private(path)) != 0 ||
 	    (rc = conn_new(st, true, &st->wconn)) != 0 ||
 	    (rc = wal_limit(st)) != 0 ||
 	    (rc = migrate(st->wconn->db, target, &st->version)) != 0) {

@@ -104,14 +104,14 @@ ud_orgs_free(ud_org *orgs, size_t n)
 
 static const char hex[] = "0123456789abcdef";
 
-/* 16 random bytes from the kernel. 0 or UP_INTERNAL. */
-static int
-random_16(uint8_t raw[16])
+int
+ud_random_bytes(void *buf, size_t len)
 {
+	uint8_t *p = buf;
 	size_t got = 0;
 
-	while (got < 16) {
-		ssize_t n = getrandom(raw + got, 16 - got, 0);
+	while (got < len) {
+		ssize_t n = getrandom(p + got, len - got, 0);
 		if (n < 0) {
 			if (errno == EINTR) {
 				continue;
@@ -138,7 +138,7 @@ ud_guid_new(char buf[33])
 {
 	uint8_t raw[16];
 
-	if (random_16(raw) != 0) {
+	if (ud_random_bytes(raw, sizeof(raw)) != 0) {
 		return UP_INTERNAL;
 	}
 	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x40); /* version 4 */
@@ -152,7 +152,7 @@ ud_random_id_new(char buf[33])
 {
 	uint8_t raw[16];
 
-	if (random_16(raw) != 0) {
+	if (ud_random_bytes(raw, sizeof(raw)) != 0) {
 		return UP_INTERNAL;
 	}
 	hex_32(raw, buf);

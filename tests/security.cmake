@@ -1,5 +1,5 @@
 # Security primitives: passwords, tokens, lockout, replay table.
-foreach(t test_password test_jwt test_lockout test_replay)
+foreach(t test_password test_jwt test_lockout test_replay test_seal)
 	if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/unit/${t}.c)
 		users_unit_test(${t})
 		target_link_libraries(${t} PRIVATE ud_security)

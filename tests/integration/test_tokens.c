@@ -13,7 +13,10 @@
  *              token (garbage, an access token, one revoked already) is
  *              answered the same and revokes nothing;
  *   the user   a new password ends the sign-ins refreshed before it; a
- *              deleted user's recorded tokens are deleted with it.
+ *              deleted user's recorded tokens are deleted with it;
+ *   at rest    the database is its owner's alone, and the request log
+ *              keeps answers sealed (no token a reader of the database
+ *              could use) and not much longer than the replay window.
  *
  * Nothing sleeps to wait: every wait polls with a deadline.
  */
@@ -22,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <sqlite3.h>
@@ -178,6 +182,58 @@ stored_tokens(const char *id)
 	}
 	if (n < 0) {
 		fprintf(stderr, "stored_tokens: %s\n", sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Whether len bytes at b hold the text needle. */
+static bool
+holds(const char *b, size_t len, const char *needle)
+{
+	size_t n = strlen(needle);
+
+	for (size_t i = 0; n <= len && i <= len - n; i++) {
+		if (memcmp(b + i, needle, n) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * How many request log answers of db hold needle (a token; NULL: none is
+ * looked for), and how many answers there are, into *all. -1 when
+ * unreadable.
+ */
+static long long
+log_answers_with(const char *db_path, const char *needle, long long *all)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	long long n = -1;
+	int step;
+
+	*all = 0;
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT response FROM request_log", -1, &s,
+			       NULL) == SQLITE_OK) {
+		n = 0;
+		while ((step = sqlite3_step(s)) == SQLITE_ROW) {
+			const void *b = sqlite3_column_blob(s, 0);
+			size_t len = (size_t)sqlite3_column_bytes(s, 0);
+			(*all)++;
+			n += needle != NULL && b != NULL &&
+			     holds(b, len, needle);
+		}
+		if (step != SQLITE_DONE) {
+			n = -1;
+		}
+	}
+	if (n < 0) {
+		fprintf(stderr, "log_answers_with: %s\n", sqlite3_errmsg(db));
 	}
 	sqlite3_finalize(s);
 	sqlite3_close(db);
@@ -468,6 +524,86 @@ test_user_changes(void)
 	free(other);
 }
 
+/* ------------------------------------------------------------------------
+ * At rest
+ */
+
+static void
+test_at_rest(void)
+{
+	char id[24], *ref = tok(), *next = tok(), *access = tok();
+	char wal[160];
+	struct stat sb;
+	long long all = 0;
+
+	CHECK_INT(new_user("rest@example.com", id), 0);
+	CHECK_INT(sign_in("rest@example.com", ref), UP_OK);
+	CHECK_INT(refresh(ref, "at-rest-0001", next, access), UP_OK);
+	CHECK(next[0] != '\0' && access[0] != '\0');
+	/* The answer was logged (a retry gets it), but sealed: neither
+	 * token, nor any JWT, is in the database. */
+	CHECK_INT(log_answers_with(daemon_.db, next, &all), 0);
+	CHECK(all > 0);
+	CHECK_INT(log_answers_with(daemon_.db, access, &all), 0);
+	/* the start of every token's header: {"typ":"JWT */
+	CHECK_INT(log_answers_with(daemon_.db, "eyJ0eXAiOiJKV1", &all), 0);
+	{
+		char *again = tok();
+		CHECK_INT(refresh(ref, "at-rest-0001", again, NULL), UP_OK);
+		CHECK_STR(again, next);
+		free(again);
+	}
+	/* The files are the owner's alone. */
+	CHECK(stat(daemon_.db, &sb) == 0 && (sb.st_mode & 077) == 0);
+	snprintf(wal, sizeof(wal), "%s-wal", daemon_.db);
+	CHECK(stat(wal, &sb) == 0 && (sb.st_mode & 077) == 0);
+	free(ref);
+	free(next);
+	free(access);
+}
+
+/*
+ * A daemon whose replay window is 2 s forgets an answer once the window
+ * has passed and another write comes, whatever the count of writes.
+ */
+static void
+test_log_window(void)
+{
+	static const char *const args[] = {"--replay-window", "2", NULL};
+	th_daemon d;
+	uc_client *c;
+	uc_result res;
+	long long all = 0, t0;
+	struct timespec tick = {0, 50 * 1000 * 1000};
+	Users__V1__CreateOrganization co = USERS__V1__CREATE_ORGANIZATION__INIT;
+	uc_call_opts o = {.request_id = "window-first"};
+
+	if (th_daemon_start(&d, args) != 0) {
+		CHECK(false);
+		return;
+	}
+	c = open_client(d.url);
+	CHECK(c != NULL);
+	CHECK_INT(uc_login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, &res), UP_OK);
+	uc_result_fini(&res);
+	co.name = "First";
+	CHECK_INT(uc_create_organization(c, &co, &o, &res), UP_OK);
+	uc_result_fini(&res);
+	CHECK(log_answers_with(d.db, NULL, &all) == 0 && all == 1);
+	t0 = th_now_ms();
+	/* The window passes: the clock is what is waited for. */
+	while (th_now_ms() - t0 < 2500) {
+		nanosleep(&tick, NULL);
+	}
+	o.request_id = "window-second";
+	co.name = "Second";
+	CHECK_INT(uc_create_organization(c, &co, &o, &res), UP_OK);
+	uc_result_fini(&res);
+	CHECK_INT(log_answers_with(d.db, NULL, &all), 0);
+	CHECK_INT(all, 1); /* the second's alone */
+	CHECK_INT(th_daemon_stop(&d), 0);
+}
+
 int
 main(void)
 {
@@ -494,6 +630,9 @@ main(void)
 	test_user_changes();
 	fprintf(stderr, "test_tokens: retries\n");
 	test_retries();
+	fprintf(stderr, "test_tokens: at rest\n");
+	test_at_rest();
+	test_log_window();
 	if (check_failed > 0) {
 		th_daemon_dump_log(&daemon_);
 	}

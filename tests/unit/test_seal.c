@@ -1,0 +1,84 @@
+/*
+ * test_seal.c - the request log's boxes (daemon/seal.h): what is sealed
+ * opens with the same key and place, and nothing else opens.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "seal.h"
+#include "users_proto.h"
+
+static const uint8_t secret[32] = "0123456789abcdef0123456789abcdef";
+static const uint8_t msg[] = "an answer with a token: eyJ0eXAiOiJKV1Qi";
+static const uint8_t aad[] = "request-id-1";
+
+static int
+open_with(const ud_seal_key *k, const uint8_t *a, size_t alen,
+	  const uint8_t *box, size_t len)
+{
+	uint8_t *out = NULL;
+	size_t n = 0;
+	int rc = ud_unseal(k, a, alen, box, len, &out, &n);
+
+	if (rc == 0) {
+		CHECK_INT(n, sizeof(msg));
+		CHECK(memcmp(out, msg, sizeof(msg)) == 0);
+	} else {
+		CHECK(out == NULL && n == 0);
+	}
+	free(out);
+	return rc;
+}
+
+int
+main(void)
+{
+	ud_seal_key k, other, again;
+	uint8_t *box = NULL, *box2 = NULL;
+	size_t len = 0, len2 = 0;
+
+	CHECK_INT(ud_seal_key_derive(&k, secret, sizeof(secret), "log"), 0);
+	CHECK_INT(ud_seal_key_derive(&again, secret, sizeof(secret), "log"), 0);
+	CHECK_INT(ud_seal_key_derive(&other, secret, sizeof(secret), "other"),
+		  0);
+	/* one secret, one purpose: one key; another purpose: another */
+	CHECK(memcmp(k.key, again.key, sizeof(k.key)) == 0);
+	CHECK(memcmp(k.key, other.key, sizeof(k.key)) != 0);
+
+	CHECK_INT(ud_seal(&k, aad, sizeof(aad), msg, sizeof(msg), &box, &len),
+		  0);
+	CHECK_INT(len, sizeof(msg) + UD_SEAL_OVERHEAD);
+	/* the text is not in the box */
+	for (size_t i = 0; box != NULL && i + 8 <= len; i++) {
+		CHECK(memcmp(box + i, "eyJ0eXAi", 8) != 0);
+	}
+	CHECK_INT(open_with(&k, aad, sizeof(aad), box, len), 0);
+	/* another place, key, or a changed byte anywhere: not ours */
+	CHECK_INT(open_with(&k, (const uint8_t *)"request-id-2", sizeof(aad),
+			    box, len),
+		  UP_DATA_LOSS);
+	CHECK_INT(open_with(&other, aad, sizeof(aad), box, len), UP_DATA_LOSS);
+	for (size_t i = 0; box != NULL && i < len; i++) {
+		box[i] ^= 0x01;
+		CHECK_INT(open_with(&k, aad, sizeof(aad), box, len),
+			  UP_DATA_LOSS);
+		box[i] ^= 0x01;
+	}
+	CHECK_INT(open_with(&k, aad, sizeof(aad), box, len - 1), UP_DATA_LOSS);
+	CHECK_INT(open_with(&k, aad, sizeof(aad), box, UD_SEAL_OVERHEAD - 1),
+		  UP_DATA_LOSS);
+	/* an answer written before boxes (a plain envelope) is not one */
+	CHECK_INT(open_with(&k, aad, sizeof(aad), msg, sizeof(msg)),
+		  UP_DATA_LOSS);
+	/* a fresh nonce each time: the same text seals differently */
+	CHECK_INT(ud_seal(&k, aad, sizeof(aad), msg, sizeof(msg), &box2, &len2),
+		  0);
+	CHECK(len2 == len && memcmp(box, box2, len) != 0);
+	CHECK_INT(open_with(&k, aad, sizeof(aad), box2, len2), 0);
+	free(box);
+	free(box2);
+	ud_seal_key_wipe(&k);
+	CHECK(k.key[0] == 0 && k.key[31] == 0);
+	return check_done();
+}
