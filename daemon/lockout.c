@@ -345,16 +345,48 @@ ud_lockout_free(ud_lockout *l)
 	free(l);
 }
 
-/* Makes room for one entry: expired ones first, else the oldest. */
-static void
+/*
+ * Whether forgetting e would let its name off: it is locked, has been
+ * (the doubling), or has attempts running. A name's failures short of a
+ * lock are not held: losing them gives a guesser no more than a lock
+ * period would.
+ */
+static bool
+held(const entry *e, int64_t now_s)
+{
+	return e->st.pending > 0 || e->st.locks > 0 ||
+	       e->st.locked_until > now_s;
+}
+
+/* The most entries make_room looks at for one to forget. */
+#define EVICT_LOOK 16
+
+/*
+ * Makes room for one entry: expired ones first, else the oldest one that
+ * is not held. A held entry looked at moves to the newest end (so that
+ * the next look starts past it); a flood of new names can therefore never
+ * push a locked name out. false when there is no room: the oldest entries
+ * are all held, and a new name must wait (the caller refuses it).
+ */
+static bool
 make_room(ud_lockout *l, int64_t now_s)
 {
 	while (l->oldest != NULL && expired(l, l->oldest, now_s)) {
 		remove_entry(l, l->oldest);
 	}
-	if (l->count >= l->cfg.max_entries && l->oldest != NULL) {
-		remove_entry(l, l->oldest);
+	for (int i = 0; l->count >= l->cfg.max_entries && l->oldest != NULL &&
+			i < EVICT_LOOK;
+	     i++) {
+		entry *e = l->oldest;
+
+		if (!held(e, now_s)) {
+			remove_entry(l, e);
+			break;
+		}
+		age_unlink(l, e);
+		age_push_newest(l, e);
 	}
+	return l->count < l->cfg.max_entries;
 }
 
 typedef enum change {
@@ -408,10 +440,11 @@ apply(ud_lockout *l, const char *name, int64_t now_s, change what,
 		goto out;
 	}
 	if (e == NULL) {
-		make_room(l, now_s);
-		if ((e = calloc(1, sizeof(*e) + n)) == NULL) {
-			/* Out of memory: an attempt that cannot be counted
-			 * does not go on; a failure goes uncounted. */
+		if (!make_room(l, now_s) ||
+		    (e = calloc(1, sizeof(*e) + n)) == NULL) {
+			/* No room (the table is full of locked names) or
+			 * no memory: an attempt that cannot be counted does
+			 * not go on; a failure goes uncounted. */
 			if (what == RESERVE) {
 				rc = UP_RESOURCE_EXHAUSTED;
 				if (retry_after_s != NULL) {

@@ -43,10 +43,13 @@
  * 320 bytes. Zero config fields take the defaults; cfg may be NULL.
  *
  * The table (ud_lockout) keeps the states in this process: bounded (states
- * expire; when full, the one whose last attempt is oldest is evicted,
- * reservations and all), thread-safe. The same policy
- * applies to a state kept elsewhere (ud_lockout_state_*: the store's rows,
- * when several daemons share it; the caller keeps each change of one
+ * expire; when full, the oldest that is not held is forgotten: one with
+ * failures short of a lock, never one that is locked, has been locked in
+ * its window, or has attempts running; when all the oldest are held, an
+ * attempt at a new name is refused with UP_RESOURCE_EXHAUSTED, retry in
+ * 1 s, so that no flood of names can reset a lock), thread-safe. The same
+ * policy applies to a state kept elsewhere (ud_lockout_state_*: the store's
+ * rows, when several daemons share it; the caller keeps each change of one
  * name's state atomic, e.g. under a lock of its row).
  */
 #ifndef UD_LOCKOUT_H

@@ -147,6 +147,7 @@ test_bound(void)
 	char name[32];
 
 	CHECK_INT(ud_lockout_alloc(&l, &cfg), 0);
+	/* victim is locked at 100 until 110 */
 	CHECK_INT(fail_n(l, "victim", 3, 100, &retry), UP_RESOURCE_EXHAUSTED);
 	/* Three more names fit beside it (max 4)... */
 	for (int i = 0; i < 3; i++) {
@@ -154,12 +155,42 @@ test_bound(void)
 		ud_lockout_failure(l, name, 101);
 	}
 	CHECK_INT(probe(l, "victim", 101, &retry), UP_RESOURCE_EXHAUSTED);
-	/* ...a fifth evicts the oldest. */
+	/* ...a fifth forgets the oldest that is not locked (n0, one failure
+	 * short of nothing), never the locked victim, older as it is. */
+	CHECK_INT(fail_n(l, "n1", 1, 102, &retry), 0); /* n1: 2 failures */
 	ud_lockout_failure(l, "n3", 102);
-	CHECK_INT(probe(l, "victim", 102, &retry), 0);
-	/* Many names: the table stays bounded (ASan would see a leak). */
+	CHECK_INT(probe(l, "victim", 102, &retry), UP_RESOURCE_EXHAUSTED);
+	CHECK_INT(fail_n(l, "n1", 0, 102, &retry), 0);
+	CHECK_INT(fail_n(l, "n1", 1, 102, &retry), UP_RESOURCE_EXHAUSTED);
+	/* A flood of new names cannot push the lock out: the attack that
+	 * reset a lock by filling the table. */
 	for (int i = 0; i < 10000; i++) {
 		snprintf(name, sizeof(name), "flood%d", i);
+		if (ud_lockout_reserve(l, name, 103, NULL) == 0) {
+			ud_lockout_failure(l, name, 103);
+		}
+	}
+	CHECK_INT(probe(l, "victim", 104, &retry), UP_RESOURCE_EXHAUSTED);
+	ud_lockout_free(l);
+
+	/* A table of locked names only: a new name waits (1 s) rather than
+	 * push one out; once the locks are forgotten, it goes on. */
+	CHECK_INT(ud_lockout_alloc(&l, &cfg), 0);
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "locked%d", i);
+		CHECK_INT(fail_n(l, name, 3, 10, &retry),
+			  UP_RESOURCE_EXHAUSTED);
+	}
+	CHECK_INT(probe(l, "newcomer", 11, &retry), UP_RESOURCE_EXHAUSTED);
+	CHECK_INT(retry, 1);
+	for (int i = 0; i < 4; i++) {
+		snprintf(name, sizeof(name), "locked%d", i);
+		CHECK_INT(probe(l, name, 11, &retry), UP_RESOURCE_EXHAUSTED);
+	}
+	CHECK_INT(probe(l, "newcomer", 10 + 10 + 100, &retry), 0);
+	/* Many names: the table stays bounded (ASan would see a leak). */
+	for (int i = 0; i < 10000; i++) {
+		snprintf(name, sizeof(name), "many%d", i);
 		ud_lockout_failure(l, name, 200 + i / 100);
 	}
 	CHECK_INT(fail_n(l, "last", 3, 400, &retry), UP_RESOURCE_EXHAUSTED);
