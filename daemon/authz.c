@@ -2,6 +2,7 @@
  * authz.c - evaluates the policy's rules (authz.h) on one call's facts.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "authz.h"
 #include "service.h"
@@ -286,6 +287,17 @@ ud_role_name_valid(const char *s)
 
 	if (n == 0 || n > 64) {
 		return false;
+	}
+	/*
+	 * An administrative role in another letter case ("admin") gives no
+	 * power here, but a service reading tokens that compares roles
+	 * without case would honour it: such a name is no role.
+	 */
+	for (size_t i = 0; i < up_administrative_role_count(); i++) {
+		const char *r = up_administrative_role_at(i);
+		if (strcasecmp(s, r) == 0 && strcmp(s, r) != 0) {
+			return false;
+		}
 	}
 	for (size_t i = 0; i < n; i++) {
 		char c = s[i];

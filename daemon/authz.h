@@ -82,7 +82,8 @@ typedef struct ud_call ud_call;
 int ud_call_allow(ud_call *c, ud_authz *a, Users__V1__Aspect aspect,
 		  const ud_authz_subject *s);
 
-/* Role names: 1..64 of [A-Za-z0-9_.-]. */
+/* Role names: 1..64 of [A-Za-z0-9_.-], and none that is an
+ * administrative role in another letter case ("admin"). */
 bool ud_role_name_valid(const char *s);
 
 #endif

@@ -258,11 +258,15 @@ void gw_auth_clear_cookies(h2o_req_t *req, bool secure);
 int gw_cors_origin_check(const char *origin, char *err, size_t size);
 
 typedef enum gw_site {
-	GW_SITE_SAME,   /* nothing says another site: our own pages, or a
-			   client that is not a browser */
-	GW_SITE_LISTED, /* Origin is one of the --cors-origin list */
-	GW_SITE_CROSS,  /* another site: Origin foreign, "null" or not an
-			   origin, or Sec-Fetch-Site: cross-site */
+	GW_SITE_SAME,      /* our own pages: Origin ours, or Sec-Fetch-Site
+			      same-origin (or none: the user's own typing) */
+	GW_SITE_SAME_SITE, /* Sec-Fetch-Site: same-site, no Origin: a page
+			      of a sibling host (another subdomain) */
+	GW_SITE_UNKNOWN,   /* neither header: a client that is not a
+			      browser, or a browser too old to say */
+	GW_SITE_LISTED,    /* Origin is one of the --cors-origin list */
+	GW_SITE_CROSS,     /* another site: Origin foreign, "null" or not an
+			      origin, or Sec-Fetch-Site: cross-site */
 } gw_site;
 
 /* What gw_site_of reads: the request's headers and its own origin. */

@@ -226,7 +226,15 @@ gw_site_of(const gw_site_in *in)
 	    trimmed_is(in->fetch_site, in->fetch_site_len, "cross-site")) {
 		return GW_SITE_CROSS;
 	}
-	return GW_SITE_SAME;
+	if (in->origin != NULL) {
+		return GW_SITE_SAME; /* ours, by the Origin */
+	}
+	if (in->fetch_site == NULL) {
+		return GW_SITE_UNKNOWN;
+	}
+	return trimmed_is(in->fetch_site, in->fetch_site_len, "same-site")
+		   ? GW_SITE_SAME_SITE
+		   : GW_SITE_SAME;
 }
 
 static bool

@@ -529,8 +529,17 @@ finish_session(gw_job *job, const uc_result *res)
 
 	if (res->response->descriptor ==
 	    &users__v1__authenticate_response__descriptor) {
-		/* Basic credentials: Authenticate answered the session. */
-		send_message(job, 200, "OK", res->response);
+		/*
+		 * Basic credentials: Authenticate answered the session. A
+		 * GET signs nobody in: the answer says who, without the
+		 * tokens (POST /auth/credentials gives those).
+		 */
+		Users__V1__AuthenticateResponse who =
+		    *(const Users__V1__AuthenticateResponse *)res->response;
+
+		who.bearer_token = NULL;
+		who.refresh_token = NULL;
+		send_message(job, 200, "OK", &who.base);
 		return;
 	}
 	u = (const Users__V1__UserInfo *)res->response;
@@ -675,15 +684,17 @@ static bool
 refuse_cross_site(gw_job *job, const up_method *m)
 {
 	const gw_creds *c = &job->creds;
+	/*
+	 * What a browser sends by itself: the cookie, and Basic credentials
+	 * it has kept (from a URL with user:password@, say). A bearer token
+	 * in an Authorization header is a client's own doing: another site's
+	 * page cannot set that header without our CORS consent.
+	 */
+	bool ambient = c->bearer_from_cookie || c->basic_user != NULL;
+	gw_site site = gw_request_site(job->req, &job->thr->srv->cfg);
 	const char *msg = NULL;
-	bool by_header = (c->bearer != NULL && !c->bearer_from_cookie) ||
-			 c->basic_user != NULL;
 
-	if (by_header ||
-	    gw_request_site(job->req, &job->thr->srv->cfg) != GW_SITE_CROSS) {
-		return false;
-	}
-	if (m != NULL && m->auth_none) {
+	if (m != NULL && m->auth_none && site == GW_SITE_CROSS) {
 		/*
 		 * Login CSRF: a cross-site form that signs the browser in as
 		 * the attacker (whose session then sees what the user
@@ -691,14 +702,20 @@ refuse_cross_site(gw_job *job, const up_method *m)
 		 */
 		msg = "Signing in or out from another site's page is refused "
 		      "(cross-site request).";
-	} else if (c->bearer_from_cookie && m != NULL && m->writes) {
+	} else if (ambient && m != NULL && m->writes && site == GW_SITE_CROSS) {
 		msg = "A change made with the session cookie must come from "
 		      "this site's own pages (cross-site request refused); "
 		      "other clients send an Authorization header.";
-	} else if (c->bearer_from_cookie && job->jsonp != NULL) {
-		/* A script any page can load, and read, with our cookie. */
-		msg = "JSONP with the session cookie is refused to another "
-		      "site's page (cross-site request).";
+	} else if (ambient && job->jsonp != NULL && site != GW_SITE_SAME &&
+		   site != GW_SITE_LISTED) {
+		/*
+		 * A script any page can load, and read, with what the
+		 * browser sends by itself: served only to our own pages, as
+		 * the browser says (Sec-Fetch-Site: same-origin), never to a
+		 * sibling host's or when nothing says.
+		 */
+		msg = "JSONP with the session cookie or Basic credentials is "
+		      "served only to this site's own pages.";
 	}
 	if (msg == NULL) {
 		return false;
@@ -815,12 +832,12 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
 				     false, &gw_limits_default, &err);
 	}
-	/* then path variables, query string, form fields (later wins) */
-	for (size_t v = 0; rc == 0 && v < rm->n_vars; v++) {
-		rc = gw_msg_set_text(
-		    msg, rm->vars[v].name, strlen(rm->vars[v].name),
-		    rm->vars[v].value, rm->vars[v].value_len, &err);
-	}
+	/*
+	 * then the query string and form fields, and the path variables
+	 * last (later wins): the path names the resource, and nothing else
+	 * in the request may name another (PATCH /users/2?userId=4 is user
+	 * 2, as a proxy's rules and an access log read it).
+	 */
 	if (rc == 0 && query != NULL) {
 		rc = gw_msg_set_form(msg, query, qlen, predefined,
 				     &gw_limits_default, &err);
@@ -828,6 +845,11 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	if (rc == 0 && has_body && form && !predefined) {
 		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
 				     false, &gw_limits_default, &err);
+	}
+	for (size_t v = 0; rc == 0 && v < rm->n_vars; v++) {
+		rc = gw_msg_set_text(
+		    msg, rm->vars[v].name, strlen(rm->vars[v].name),
+		    rm->vars[v].value, rm->vars[v].value_len, &err);
 	}
 	if (rc != 0) {
 		request_free(msg);

@@ -405,6 +405,18 @@ test_escalations(void)
 		CHECK_INT(patch(&mgr, mgr.id, NULL, more, 2, NULL, 0, NULL),
 			  UP_PERMISSION_DENIED);
 	}
+	/* An administrative role in another letter case is no role: a
+	 * service comparing roles without case would honour it. */
+	{
+		char tb_id[24];
+		const char *lower[] = {"systemadministrator"};
+		snprintf(tb_id, sizeof(tb_id), "%s", t_a1);
+		CHECK_INT(
+		    update_business(&tadm, tb_id, "ta1@example.com", "admin"),
+		    UP_INVALID_ARGUMENT);
+		CHECK_INT(patch(&sys_, t_b, NULL, lower, 1, NULL, 0, NULL),
+			  UP_INVALID_ARGUMENT);
+	}
 	free(peer.token);
 	free(both.token);
 }

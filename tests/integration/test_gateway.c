@@ -880,6 +880,39 @@ test_users(void)
 	/* NewUser */
 	CHECK_INT(new_user("Alice@Example.com", NULL, id2), 200);
 	CHECK(id2[0] != '\0');
+	/* The path names the user: a userId in the query, the body or a
+	 * form does not send the change elsewhere. */
+	{
+		char other[160], idb[24] = "";
+		const char *hf[] = {auth,
+				    "Content-Type: "
+				    "application/x-www-form-urlencoded",
+				    NULL};
+
+		CHECK_INT(new_user("bob@path.example.com", NULL, idb), 200);
+		snprintf(path, sizeof(path), "/users/%s?userId=%s", id2, idb);
+		snprintf(body, sizeof(body),
+			 "{\"userId\":\"%s\",\"lastName\":\"Path\"}", idb);
+		call("PATCH", path, admin_tok, body, &r);
+		CHECK_INT(r.status, 200);
+		CHECK_STR(jstr(r.json, "id"), id2);
+		CHECK_STR(jstr(r.json, "lastName"), "Path");
+		gwh_res_fini(&r);
+		snprintf(path, sizeof(path), "/users/%s", id2);
+		snprintf(other, sizeof(other), "userId=%s&lastName=Form", idb);
+		gwh_http(gw.port, "PATCH", path, hf, other, &r);
+		CHECK_INT(r.status, 200);
+		CHECK_STR(jstr(r.json, "id"), id2);
+		gwh_res_fini(&r);
+		snprintf(path, sizeof(path), "/users/%s", idb);
+		call("GET", path, admin_tok, NULL, &r);
+		CHECK_INT(r.status, 200);
+		CHECK(jstr(r.json, "lastName") == NULL ||
+		      strcmp(jstr(r.json, "lastName"), "Path") != 0);
+		CHECK(jstr(r.json, "lastName") == NULL ||
+		      strcmp(jstr(r.json, "lastName"), "Form") != 0);
+		gwh_res_fini(&r);
+	}
 	/* 409 for the same email in another letter case */
 	call("POST", "/users", admin_tok,
 	     "{\"emailAddress\":\"alice@EXAMPLE.com\",\"password\":\"" PW "\"}",

@@ -34,9 +34,13 @@
 #include "harness.h"
 #include "users_proto.h"
 
-#define EVIL      "Origin: https://evil.example"
-#define LISTED    "https://app.example.com"
-#define CROSS     "Sec-Fetch-Site: cross-site"
+#define EVIL   "Origin: https://evil.example"
+#define LISTED "https://app.example.com"
+#define CROSS  "Sec-Fetch-Site: cross-site"
+/* Basic admin@example.com:admin-password-1 (the harness's admin) */
+#define BASIC                                                                  \
+	"Authorization: Basic "                                                \
+	"YWRtaW5AZXhhbXBsZS5jb206YWRtaW4tcGFzc3dvcmQtMQ=="
 #define JSON_CT   "Content-Type: application/json"
 #define FORM_CT   "Content-Type: application/x-www-form-urlencoded"
 #define NEW_PW    "hacked-password-9"
@@ -668,6 +672,65 @@ test_cross_site_sessions(const char *cookie)
 		gwh_http(gw.port, "GET", "/users/1?callback=show", hb, NULL,
 			 &r);
 		CHECK_INT(r.status, 200);
+		gwh_res_fini(&r);
+	}
+	/*
+	 * JSONP with what the browser sends by itself is served to our own
+	 * pages only, as the browser says: not to a sibling host's
+	 * (same-site), nor when nothing says. Basic credentials a browser
+	 * kept ride along like the cookie, and count as it does.
+	 */
+	{
+		const char *sibling[] = {cookie, "Sec-Fetch-Site: same-site",
+					 "Sec-Fetch-Dest: script", NULL};
+		const char *silent[] = {cookie, NULL};
+		const char *basic_x[] = {BASIC, CROSS, NULL};
+		const char *basic_sib[] = {BASIC, "Sec-Fetch-Site: same-site",
+					   NULL};
+		const char *basic_ok[] = {BASIC, "Sec-Fetch-Site: same-origin",
+					  NULL};
+		const char *basic_w[] = {BASIC, JSON_CT, EVIL, NULL};
+
+		gwh_http(gw.port, "GET", "/users?callback=steal", sibling, NULL,
+			 &r);
+		CHECK_INT(r.status, 403);
+		CHECK(r.body == NULL || strstr(r.body, TH_ADMIN_EMAIL) == NULL);
+		gwh_res_fini(&r);
+		gwh_http(gw.port, "GET", "/users/1?callback=steal", silent,
+			 NULL, &r);
+		CHECK_INT(r.status, 403);
+		gwh_res_fini(&r);
+		gwh_http(gw.port, "GET", "/users/1?callback=steal", basic_x,
+			 NULL, &r);
+		CHECK_INT(r.status, 403);
+		gwh_res_fini(&r);
+		gwh_http(gw.port, "GET", "/auth?callback=steal", basic_sib,
+			 NULL, &r);
+		CHECK_INT(r.status, 403);
+		CHECK(r.body == NULL || strstr(r.body, "Token") == NULL);
+		gwh_res_fini(&r);
+		gwh_http(gw.port, "GET", "/users/1?callback=show", basic_ok,
+			 NULL, &r);
+		CHECK_INT(r.status, 200);
+		CHECK(r.body != NULL && strncmp(r.body, "show(", 5) == 0);
+		gwh_res_fini(&r);
+		/* a write with kept Basic credentials from another site */
+		gwh_http(gw.port, "PATCH", "/users/1", basic_w,
+			 "{\"lastName\":\"Cross\"}", &r);
+		CHECK_INT(r.status, 403);
+		gwh_res_fini(&r);
+	}
+	/* GET /auth with Basic credentials says who, and signs nobody in:
+	 * no tokens in the answer */
+	{
+		const char *h[] = {BASIC, NULL};
+
+		gwh_http(gw.port, "GET", "/auth", h, NULL, &r);
+		CHECK_INT(r.status, 200);
+		CHECK_STR(jstr(r.json, "userName"), TH_ADMIN_EMAIL);
+		CHECK(jstr(r.json, "bearerToken") == NULL);
+		CHECK(jstr(r.json, "refreshToken") == NULL);
+		CHECK(!has_header(&r, "set-cookie"));
 		gwh_res_fini(&r);
 	}
 	/* the session survived all of it */

@@ -197,10 +197,13 @@ site(const char *origin, const char *fetch, bool https, const char *host)
 static void
 test_site(void)
 {
-	/* no sign at all: not a browser's cross-site request */
-	CHECK_INT(site(NULL, NULL, false, "h"), GW_SITE_SAME);
+	/* no sign at all: not a browser's cross-site request, nor proof of
+	 * our own page */
+	CHECK_INT(site(NULL, NULL, false, "h"), GW_SITE_UNKNOWN);
 	CHECK_INT(site(NULL, "same-origin", false, "h"), GW_SITE_SAME);
-	CHECK_INT(site(NULL, "same-site", false, "h"), GW_SITE_SAME);
+	/* a sibling host's page (another subdomain of the site) */
+	CHECK_INT(site(NULL, "same-site", false, "h"), GW_SITE_SAME_SITE);
+	CHECK_INT(site(NULL, " Same-Site", false, "h"), GW_SITE_SAME_SITE);
 	CHECK_INT(site(NULL, "none", false, "h"), GW_SITE_SAME);
 	CHECK_INT(site(NULL, "cross-site", false, "h"), GW_SITE_CROSS);
 	CHECK_INT(site(NULL, " Cross-Site ", false, "h"), GW_SITE_CROSS);
