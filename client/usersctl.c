@@ -502,7 +502,8 @@ main(int argc, char **argv)
 	fflush(stdout);
 	/*
 	 * No uc_client_close(): every call has finished, and nng_close() can
-	 * hang at exit (platform notes); the process exit frees everything.
+	 * hang at exit (docs/decisions.md, section 13); the process exit
+	 * frees everything.
 	 */
 	return rc;
 }

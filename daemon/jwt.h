@@ -1,12 +1,13 @@
 /*
  * jwt.h - access and refresh tokens: JWT with HS256 only (mbedTLS HMAC).
  *
- * Header {"typ":"JWT","alg":"HS256","kid":"<8 hex of SHA-256(key)>"}
- * (refresh tokens: "typ":"JWTR"). Claims: iss "usersd", sub (user id as a
- * decimal string), iat, exp, name, email, preferred_username, roles[],
- * perms[], tv (the user's token version); a refresh token also jti (its
- * own id) and fam (its family: the id of the first token of its sign-in),
- * 32 lowercase hex digits each, under which the store records it.
+ * Header {"typ":"JWT","alg":"HS256","kid":"<16 hex digits: the first 8
+ * bytes of SHA-256(key)>"} (refresh tokens: "typ":"JWTR"). Claims: iss
+ * "usersd", sub (user id as a decimal string), iat, exp, name, email,
+ * preferred_username, roles[], perms[], tv (the user's token version); a
+ * refresh token also jti (its own id) and fam (its family: the id of the
+ * first token of its sign-in), 32 lowercase hex digits each, under which
+ * the store records it.
  *
  * The key is 32 random bytes in a file created on first run with mode 0600.
  * Verification accepts only alg HS256 and the expected typ, compares the

@@ -466,9 +466,9 @@ main(int argc, char **argv)
 	ud_service_fini(&svc);
 	fprintf(stderr, "usersd: store closed\n");
 	/*
-	 * nng_close can hang at exit (platform notes). Everything that
-	 * matters is done (every reply sent, the store closed): if it hangs,
-	 * leave anyway, with success.
+	 * nng_close can hang at exit (docs/decisions.md, section 13).
+	 * Everything that matters is done (every reply sent, the store
+	 * closed): if it hangs, leave anyway, with success.
 	 */
 	signal(SIGALRM, on_alarm);
 	alarm(2);

@@ -449,7 +449,7 @@ guard_start(ud_server *s)
 
 /*
  * Stops the guard. Its probe sockets are left to the process's exit:
- * nng_close can hang (platform notes).
+ * nng_close can hang (docs/decisions.md, section 13).
  */
 static void
 guard_stop(ud_server *s)

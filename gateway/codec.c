@@ -24,7 +24,7 @@ const gw_codec *const gw_codecs[] = {
     &gw_codec_json, &gw_codec_jsv, &gw_codec_csv, &gw_codec_xml, NULL,
 };
 
-/* Request Content-Types read (wire-formats.md section 1) -> codec name. */
+/* Request Content-Types read (docs/wire-formats.md, section 1) -> codec. */
 static const struct {
 	const char *media_type;
 	const char *codec;

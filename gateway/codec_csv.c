@@ -1,6 +1,7 @@
 /*
- * codec_csv.c - CSV (wire-formats.md section 6): RFC 4180, "\r\n" after
- * every row (the last one too), a header row of PascalCase property names.
+ * codec_csv.c - CSV (docs/wire-formats.md, section 6): RFC 4180, "\r\n"
+ * after every row (the last one too), a header row of PascalCase property
+ * names.
  *
  * Writing: a message is its header and one row, every field a column in
  * declared order. A list response - a message with a repeated message
@@ -25,8 +26,9 @@
  * writer added). Values are parsed like query-string values
  * (gw_msg_set_text: JSV-like, "[a,b]" or "a,b" fill a list, booleans any
  * case or 1/0); nested messages and maps as JSV. Ours: a body whose first
- * character is { is read as JSON, as the seed's CSV request sample shows
- * it (no CSV header can start with {).
+ * character is { is read as JSON, as the CSV request samples of seeds 000
+ * and 003 show it (docs/wire-formats.md, section 13; no CSV header can
+ * start with {).
  */
 #include <stdlib.h>
 #include <string.h>

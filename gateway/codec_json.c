@@ -1,11 +1,11 @@
 /*
- * codec_json.c - JSON as ServiceStack writes it (wire-formats.md section 4):
- * camelCase wire names in the DTO's declared order, compact, UTF-8 left
- * unescaped except what JSON requires (and U+2028/U+2029, escaped for
- * JSONP); unset properties left out; lists always written ([] when empty)
- * except empty maps; list_wrapper messages as their plain list; enums by
- * name, or by number for enum_as_number enums; Guids as 32 lowercase hex
- * digits; bytes as base64.
+ * codec_json.c - JSON as ServiceStack writes it (docs/wire-formats.md,
+ * section 4): camelCase wire names in the DTO's declared order, compact,
+ * UTF-8 left unescaped except what JSON requires (and U+2028/U+2029,
+ * escaped for JSONP); unset properties left out; lists always written ([]
+ * when empty) except empty maps; list_wrapper messages as their plain
+ * list; enums by name, or by number for enum_as_number enums; Guids as 32
+ * lowercase hex digits; bytes as base64.
  *
  * Encoding writes straight to the gw_buf; decoding parses with jansson
  * (which rejects invalid UTF-8 and \u0000) and walks the tree with the

@@ -1,6 +1,7 @@
 /*
- * codec_jsv.c - JSV, ServiceStack's compact text format (wire-formats.md
- * section 5): {key:value,...} objects, [v,...] lists, raw scalars.
+ * codec_jsv.c - JSV, ServiceStack's compact text format
+ * (docs/wire-formats.md, section 5): {key:value,...} objects, [v,...]
+ * lists, raw scalars.
  *
  * Writing: compact, camelCase wire names in the DTO's declared order. A
  * string is bare unless it is empty or holds one of " : , { } [ ] CR LF;
@@ -9,9 +10,10 @@
  * for enum_as_number enums; Guids as 32 lowercase hex digits; bytes as
  * base64; list_wrapper messages as their plain list; maps as {k:v}.
  * Unset fields are left out, and so is a repeated field with no items
- * (protobuf has no null list: the seed's innermost organization, written
- * by ServiceStack as {}, is one with its list unset) - except
- * ResponseStatus.errors, always written ([] when empty, section 8).
+ * (protobuf has no null list: the innermost organization of seed 004's
+ * sample, docs/wire-formats.md section 13, written by ServiceStack as {},
+ * is one with its list unset) - except ResponseStatus.errors, always
+ * written ([] when empty, docs/wire-formats.md section 8.1).
  *
  * Reading: two passes over the body. The first checks the syntax and the
  * depth, and notes whether a line break occurs outside quoted strings: a

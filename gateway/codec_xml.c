@@ -1,6 +1,6 @@
 /*
  * codec_xml.c - XML as ServiceStack's DataContract serializer writes it
- * (wire-formats.md section 7).
+ * (docs/wire-formats.md, section 7).
  *
  * Encoding: `<?xml version="1.0" encoding="utf-8"?>`, then the root named
  * after the DTO, declaring xmlns:i (XMLSchema-instance) and the DTO's
@@ -8,7 +8,8 @@
  * written in ordinal (byte) order of their PascalCase names; unset members
  * and empty lists are left out (a protobuf list has no "set but empty";
  * a StringList wrapper does, and is written as an empty element), except
- * ResponseStatus.Errors, always written (section 8, as JSON and JSV). As
+ * ResponseStatus.Errors, always written (docs/wire-formats.md section
+ * 8.1, as JSON and JSV). As
  * DataContract does, a member element stays in its declaring type's
  * namespace, and when its content belongs to another namespace (a nested
  * type of another namespace, the Arrays namespace of lists of primitives

@@ -1,7 +1,8 @@
 /*
- * gw_meta.h - the self-describing API (issue #6): metadata pages, typed
- * DTOs and the OpenAPI document, all generated from users.proto's embedded
- * descriptor set (up_meta) and the codecs of codec.h.
+ * gw_meta.h - the self-describing API (docs/wire-formats.md, section 12):
+ * metadata pages, typed DTOs and the OpenAPI document, all generated from
+ * users.proto's embedded descriptor set (up_meta) and the codecs of
+ * codec.h.
  *
  *   gw_meta_model.c  the type model shared by the generators: which types
  *                    an operation reaches, each field's type, names

@@ -19,7 +19,8 @@
 
 #define SCHEMA_REF "#/components/schemas/"
 
-/* The error answers every operation may give (wire-formats.md, 8). */
+/* The error answers every operation may give (docs/wire-formats.md,
+ * section 8). */
 static const struct {
 	const char *status;
 	const char *name;

@@ -1,7 +1,8 @@
 /*
  * gw_negotiate.c - content negotiation: the answer's format and the
  * body's reader from the path, the query string, Accept and Content-Type
- * (the rules are in gw_negotiate.h and wire-formats.md sections 2-3).
+ * (the rules are in gw_negotiate.h and docs/wire-formats.md, sections 2
+ * and 3).
  *
  * Everything here reads its inputs in place and writes only *out: no
  * allocation, no state, bounded work (one pass over the query string per

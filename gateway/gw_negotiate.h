@@ -1,12 +1,12 @@
 /*
- * gw_negotiate.h - content negotiation (wire-formats.md sections 2 and 3):
- * from what a request says about formats, the format of the answer (or
- * JSONP with its callback, or why it cannot be answered) and the reader
- * of its body. Pure functions over plain inputs: no h2o types, no
+ * gw_negotiate.h - content negotiation (docs/wire-formats.md, sections 2
+ * and 3): from what a request says about formats, the format of the answer
+ * (or JSONP with its callback, or why it cannot be answered) and the
+ * reader of its body. Pure functions over plain inputs: no h2o types, no
  * allocation, no global state; safe from any thread.
  *
  * Response format, documented routes (/users, /user, /auth/..., and the
- * gateway's own /auth and /auth/logout), first rule that applies wins:
+ * gateway's own GET /auth), first rule that applies wins:
  *   1. the format the path names (.json .xml .jsv .csv suffix);
  *   2. ?callback=NAME: JSON wrapped as JSONP (NAME must be a safe
  *      identifier, see gw_neg_callback_ok; anything else: 400);

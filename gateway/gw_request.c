@@ -225,7 +225,8 @@ response_status_field(const ProtobufCMessageDescriptor *d)
 /*
  * Sends an error: HTTP status from the status table, reason phrase = the
  * errorCode, body = the response type's own responseStatus when it has one
- * (section 8 of wire-formats.md), else an ErrorResponse. rs is borrowed.
+ * (docs/wire-formats.md, section 8.2), else an ErrorResponse. rs is
+ * borrowed.
  */
 static void
 send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
@@ -788,7 +789,8 @@ refresh_from_cookie(gw_job *job, ProtobufCMessage *msg)
 
 /*
  * A documented or predefined route: the request message from body, path
- * variables, query string and form fields (section 3), then the call.
+ * variables, query string and form fields (docs/wire-formats.md, section
+ * 3.2), then the call.
  */
 static void
 handle_call(gw_job *job, const gw_route_match *rm, const char *query,

@@ -12,9 +12,9 @@
  * methods its path accepts (for Allow and CORS preflights).
  *
  * Safety is decided by the request line's method alone: an operation that
- * writes or is open to anonymous callers (Authenticate, GetAccessToken),
- * and /auth/logout, never run on GET or HEAD, whatever route names them
- * and whatever X-Http-Method-Override says. The predefined routes accept
+ * writes or is open to anonymous callers (Authenticate, GetAccessToken,
+ * Logout) never runs on GET or HEAD, whatever route names it and whatever
+ * X-Http-Method-Override says. The predefined routes accept
  * GET, HEAD, POST, PUT, PATCH and DELETE for the other operations, and
  * POST, PUT, PATCH and DELETE for those.
  *

@@ -1,7 +1,8 @@
-# The self-describing API (issue #6): the metadata generators as units,
-# then (meta_*) the pages, DTOs and OpenAPI document as usersgw serves them,
-# checked by python3 -m py_compile, tsc against @servicestack/client, an
-# OpenAPI 3.1 validator and a headless Chromium (Debian's).
+# The self-describing API (docs/wire-formats.md, section 12): the metadata
+# generators as units, then (meta_*) the pages, DTOs and OpenAPI document as
+# usersgw serves them, checked by python3 -m py_compile, tsc against
+# @servicestack/client, an OpenAPI 3.1 validator and a headless Chromium
+# (Debian's).
 if(TARGET gw_server)
 	users_unit_test(test_meta_pages)
 	target_link_libraries(test_meta_pages PRIVATE gw_server codec_gen

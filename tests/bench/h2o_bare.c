@@ -7,8 +7,10 @@
  *   h2o_bare [--port P] [--threads N]
  *
  * Listens on 127.0.0.1:P (default 0: an ephemeral port), one h2o evloop
- * thread by default (a second one buys nothing on 2 cores: platform
- * notes). Prints "h2o_bare: ready port=P threads=N" once it accepts
+ * thread by default (on the 2-core machines this runs on, wrk needs a core
+ * of its own, so a second loop thread would only take turns with the
+ * first; BENCH_THREADS sets it for every server of tests/bench/run alike).
+ * Prints "h2o_bare: ready port=P threads=N" once it accepts
  * connections; exits 0 on SIGTERM or SIGINT, 1 when it cannot start, 2 on
  * a usage error. Request bodies (up to 64 KiB) are read and ignored.
  */

@@ -33,7 +33,7 @@
  * Callbacks run on nng threads and touch only their own context; the main
  * thread sleeps, raises the stop flag, waits for every context to finish
  * (with a deadline), merges the histograms and reports. Teardown runs under
- * an alarm because nng_close() can hang (platform notes).
+ * an alarm because nng_close() can hang (docs/decisions.md, section 13).
  *
  * Exit status: 0 when the run completed, 1 on a setup failure, 2 on usage.
  */

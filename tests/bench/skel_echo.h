@@ -22,7 +22,8 @@ int skel_echo_start(skel_echo **out, const char *url, unsigned contexts,
 
 /*
  * Stops the contexts, closes the socket and frees e (NULL is fine). nng_close
- * can hang (platform notes): callers at exit bound it with an alarm.
+ * can hang (docs/decisions.md, section 13): callers at exit bound it with
+ * an alarm.
  */
 void skel_echo_free(skel_echo *e);
 

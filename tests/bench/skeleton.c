@@ -22,7 +22,8 @@
  * Echo mode (--echo URL): only the echo server, REP with N contexts
  * (default 64), until SIGTERM or SIGINT.
  *
- * One request, built the way a gateway should be built (house style 4-5):
+ * One request, built the way a gateway should be built (docs/architecture.md,
+ * section 4.1: the loop never blocks; an nng callback only posts):
  *
  *   loop thread: on_req -> job (in req->pool) -> ctx send       [aio timeout]
  *   nng thread:  send done -> ctx recv; recv done -> post the job to the
@@ -383,7 +384,7 @@ on_alarm(int sig)
 
 /*
  * In secs seconds the process exits with rc unless alarm(0) comes first.
- * nng_close() can hang (platform notes): teardown runs under it.
+ * nng_close() can hang (docs/decisions.md, section 13): teardown runs under it.
  */
 static void
 arm_alarm(unsigned secs, int rc)

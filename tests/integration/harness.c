@@ -155,8 +155,9 @@ th_daemon_dump_log(const th_daemon *d)
 
 /*
  * Polls until a login as the admin succeeds. The probe client is never
- * closed: nng_close() can hang (platform notes), and a test must not
- * depend on it; it stays reachable here for the life of the process.
+ * closed: nng_close() can hang (docs/decisions.md, section 13), and a test
+ * must not depend on it; it stays reachable here for the life of the
+ * process.
  */
 static uc_client *probes[64];
 static size_t n_probes;

@@ -1257,7 +1257,7 @@ test_seed_samples(void)
 /*
  * The other formats, as far as the codecs are built: a format whose codec
  * is not in the table answers 406 and is skipped here; one that is must
- * be chosen by every rule of wire-formats.md section 2.
+ * be chosen by every rule of docs/wire-formats.md, section 2.
  */
 static void
 test_formats(void)

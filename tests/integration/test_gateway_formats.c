@@ -858,7 +858,7 @@ expect_ct(const char *path, const char *accept, int status, const char *ct)
 	gwh_res_fini(&r);
 }
 
-/* The rules of wire-formats.md section 2 over the wire. */
+/* The rules of docs/wire-formats.md, section 2, over the wire. */
 static void
 test_negotiation(void)
 {

@@ -304,7 +304,8 @@ test_routes(void)
 		res_fini(&r);
 	}
 
-	/* the seed's JSON request and response (002), as the page shows them */
+	/* seed 002's JSON request and response (docs/wire-formats.md,
+	 * section 13), as the page shows them */
 	get("/json/metadata?op=patchuser", &r);
 	CHECK(
 	    r.body != NULL &&

@@ -476,7 +476,8 @@ raw_call(const char *url, const uint8_t *buf, size_t len)
 	char *rb = NULL;
 	size_t rn = 0;
 
-	/* never closed: nng_close can hang (platform notes); exit frees */
+	/* never closed: nng_close can hang (docs/decisions.md, section 13);
+	 * exit frees */
 	if (nng_req0_open(&s) != 0) {
 		return NULL;
 	}

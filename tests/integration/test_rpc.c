@@ -30,9 +30,10 @@
 
 /*
  * One raw request over nng: the decoded answer, or NULL (no answer).
- * Sockets are never closed: nng_close can hang (platform notes), and the
- * process exit frees them. raw_reset() makes the next call use a new one
- * (after the daemon dropped the connection: nng 1.5 may not redial).
+ * Sockets are never closed: nng_close can hang (docs/decisions.md, section
+ * 13), and the process exit frees them. raw_reset() makes the next call
+ * use a new one (after the daemon dropped the connection: nng 1.5 may not
+ * redial).
  */
 static bool raw_fresh = true;
 

@@ -636,7 +636,8 @@ main(void)
 	if (check_failed > 0) {
 		th_daemon_dump_log(&daemon_);
 	}
-	/* No uc_client_close: nng_close can hang at exit (platform notes). */
+	/* No uc_client_close: nng_close can hang at exit (docs/decisions.md,
+	 * section 13). */
 	CHECK_INT(th_daemon_stop(&daemon_), 0);
 	return check_done();
 }

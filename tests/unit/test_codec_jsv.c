@@ -16,7 +16,10 @@
 #define ZERO_GUID "00000000000000000000000000000000"
 
 /* The seed's request sample, byte for byte (tabs, a space after ':'). */
-/* The seed's request and response samples (shared/seeds/004), verbatim. */
+/*
+ * Seed 004's request and response samples, verbatim: tests/data/seeds/
+ * (docs/wire-formats.md, section 13).
+ */
 static char *seed_request;
 static char *seed_response;
 
@@ -411,7 +414,8 @@ test_encode_kinds(void)
 	free(s);
 	users__v1__request_envelope__free_unpacked(env, NULL);
 
-	/* section 8: errors always there, [] when none; maps {k:v} */
+	/* docs/wire-formats.md 8.1: errors always there, [] when none; maps
+	 * {k:v} */
 	users__v1__error_response__init(er);
 	er->response_status = malloc(sizeof(*er->response_status));
 	users__v1__response_status__init(er->response_status);

@@ -393,7 +393,7 @@ test_nested_business_user_response(void)
 
 /* An error body in the ServiceStack namespace needs no prefix; under a
  * Voice DTO the ResponseStatus member declares one. Errors is always
- * there (section 8), empty when there are none. */
+ * there (docs/wire-formats.md, section 8.1), empty when there are none. */
 static void
 test_error_shapes(void)
 {

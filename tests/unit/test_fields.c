@@ -1,8 +1,8 @@
 /*
  * test_fields.c - names, and the text rules of query strings, forms and path
- * variables (wire-formats.md section 3): lists "a,b" and "[a,b]" with JSV
- * quoting, booleans, enums, numbers in range, Guids, percent-decoding,
- * only_unset, limits.
+ * variables (docs/wire-formats.md, section 3.4): lists "a,b" and "[a,b]"
+ * with JSV quoting, booleans, enums, numbers in range, Guids,
+ * percent-decoding, only_unset, limits.
  */
 #include <stdint.h>
 #include <stdlib.h>

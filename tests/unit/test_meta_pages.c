@@ -19,9 +19,10 @@
 #include "codec_gen.h"
 #include "gw_meta.h"
 
-/* The seeds' samples (shared/seeds/002 and 001). The response of the JSON
- * seed predates UserInfo.managerAccess (its UserInfo table has no
- * ManagerAccess row either); the XML seed, taken later, shows it. */
+/* The samples of seeds 002 and 001 (docs/wire-formats.md, section 13).
+ * The response of the JSON seed predates UserInfo.managerAccess (its
+ * UserInfo table has no ManagerAccess row either); the XML seed, taken
+ * later, shows it. */
 #define SEED_PATCHUSER_JSON                                                    \
 	"{\"accountIds\":[\"String\"],\"userId\":\"String\",\"firstName\":"    \
 	"\"String\",\"lastName\":\"String\",\"newPassword\":\"String\","       \
@@ -82,9 +83,11 @@
 	"</Roles>\n"                                                           \
 	"</UserInfo>"
 
-/* shared/seeds/004: the JSV request of UpdateBusinessUser */
+/* Seed 004's JSV samples of UpdateBusinessUser are files:
+ * tests/data/seeds/ (test_jsv_samples). */
 
-/* shared/seeds/000: the Python DTOs of PatchUser */
+/* Seed 000 (docs/wire-formats.md, section 13): the Python DTOs of
+ * PatchUser */
 static const char seed_python_patchuser[] =
     "# @Api(Description=\"Update the specified login\")\n"
     "@dataclass_json(letter_case=LetterCase.CAMEL, "
