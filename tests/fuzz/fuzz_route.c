@@ -108,10 +108,19 @@ check_site(const char *origin, size_t olen, const char *fetch, size_t flen,
 	in.listed = listed;
 	in.n_listed = 2;
 	s = gw_site_of(&in);
-	require(s == GW_SITE_SAME || s == GW_SITE_LISTED || s == GW_SITE_CROSS);
+	require(s == GW_SITE_SAME || s == GW_SITE_SAME_SITE ||
+		s == GW_SITE_UNKNOWN || s == GW_SITE_LISTED ||
+		s == GW_SITE_CROSS);
 	require(gw_site_of(&in) == s);
 	if (origin == NULL) {
 		require(s != GW_SITE_LISTED);
+	} else {
+		/* an Origin always says whose page it is */
+		require(s != GW_SITE_SAME_SITE && s != GW_SITE_UNKNOWN);
+	}
+	/* nothing said at all: not known to be our page */
+	if (origin == NULL && fetch == NULL) {
+		require(s == GW_SITE_UNKNOWN);
 	}
 }
 
