@@ -1,12 +1,23 @@
-# The two commands. Everything else lives in CMake and scripts/.
-#   make run   install what is missing, build, start usersd (+ usersgw)
-#   make test  install what is missing, build twice (plain and ASan+UBSan),
-#              run the whole suite in both
+# The two commands, and a few more for developers. Everything else lives in
+# CMake and scripts/.
+#   make run        install what is missing, build, start usersd + usersgw
+#   make test       install what is missing, build twice (plain, and
+#                   ASan+UBSan with the fuzz targets), run the whole suite in
+#                   both
+#   make check      the unit tests of the plain build (ctest -L unit): the
+#                   quick loop while editing
+#   make test-tsan  a ThreadSanitizer build, and the tests whose threads meet
+#                   (nng callbacks, h2o loops, the store's writer) under it
+# Warnings are errors in every build made here; a packager's plain cmake
+# build keeps them warnings.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
+BUILD_TSAN ?= build-tsan
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE_DEV  = -DUSERSD_WERROR=ON
 
-.PHONY: all deps build build-asan run test test-plain test-asan clean format
+.PHONY: all deps build build-asan build-tsan run test test-plain test-asan \
+	test-tsan check clean format
 
 all: build
 
@@ -14,13 +25,18 @@ deps:
 	@sh scripts/deps.sh
 
 build: deps
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_DEV)
 	cmake --build $(BUILD) -j $(JOBS)
 
 build-asan: deps
-	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug -DUSERSD_SANITIZE=ON \
-		-DCMAKE_C_COMPILER=clang -DUSERSD_FUZZ=ON
+	cmake -S . -B $(BUILD_ASAN) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_DEV) \
+		-DUSERSD_SANITIZE=ON -DCMAKE_C_COMPILER=clang -DUSERSD_FUZZ=ON
 	cmake --build $(BUILD_ASAN) -j $(JOBS)
+
+build-tsan: deps
+	cmake -S . -B $(BUILD_TSAN) -DCMAKE_BUILD_TYPE=Debug $(CMAKE_DEV) \
+		-DUSERSD_TSAN=ON -DCMAKE_C_COMPILER=clang
+	cmake --build $(BUILD_TSAN) -j $(JOBS)
 
 run: build
 	@sh scripts/run.sh $(BUILD)
@@ -35,8 +51,19 @@ test-asan: build-asan
 
 test: test-plain test-asan
 
+check: build
+	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
+
+# The threaded parts: the client library's async calls, the gateway's loops
+# meeting nng callbacks, the daemon's pools and writer, over real sockets.
+TSAN_TESTS = test_client_lib|test_client|test_gateway|test_gateway_multi|test_rpc|test_store$$|test_lockout|test_replay|test_token_cache
+test-tsan: build-tsan
+	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
+	ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) \
+		-R '^($(TSAN_TESTS))'
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)

@@ -5,4 +5,4 @@ add_executable(usersbench
 	${CMAKE_CURRENT_LIST_DIR}/bench_hist.c)
 target_include_directories(usersbench PRIVATE ${CMAKE_CURRENT_LIST_DIR})
 target_link_libraries(usersbench PRIVATE usersclient usersproto
-	PkgConfig::JANSSON Threads::Threads m)
+	PkgConfig::JANSSON Threads::Threads m users_warnings)

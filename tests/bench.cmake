@@ -1,7 +1,6 @@
 # Benchmarks. Built by default, not run by ctest except for short smoke
 # runs: the histogram's unit test, a one-second nng_echo, and a two-second
-# usersbench against a real usersd (when both binaries are part of the
-# build). The figures come from tests/bench/rpc_bench.sh BUILD_DIR.
+# usersbench against a real usersd. The figures come from tests/bench/rpc_bench.sh BUILD_DIR.
 set(BENCH_HIST_DIR ${CMAKE_SOURCE_DIR}/client)
 
 users_unit_test(test_bench_hist ${BENCH_HIST_DIR}/bench_hist.c)
@@ -11,7 +10,8 @@ target_link_libraries(test_bench_hist PRIVATE m)
 # The raw nng reference: REP echo server + REQ load in one program.
 add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c)
 target_include_directories(nng_echo PRIVATE ${BENCH_HIST_DIR})
-target_link_libraries(nng_echo PRIVATE ${NNG_LIB} Threads::Threads m)
+target_link_libraries(nng_echo PRIVATE ${NNG_LIB} Threads::Threads m
+	users_warnings)
 set_target_properties(nng_echo PROPERTIES
 	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME nng_echo_smoke
@@ -19,12 +19,19 @@ add_test(NAME nng_echo_smoke
 		$<TARGET_FILE:nng_echo>)
 set_tests_properties(nng_echo_smoke PROPERTIES TIMEOUT 60 LABELS bench)
 
-if(TARGET usersbench AND TARGET usersd)
-	add_test(NAME usersbench_smoke
-		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/usersbench_smoke.sh)
-	set_tests_properties(usersbench_smoke PROPERTIES TIMEOUT 180
-		LABELS bench
-		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
-else()
-	message(STATUS "usersbench_smoke: needs usersd and usersbench, skipped")
-endif()
+add_test(NAME usersbench_smoke
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/usersbench_smoke.sh)
+set_tests_properties(usersbench_smoke PROPERTIES TIMEOUT 180 LABELS bench
+	ENVIRONMENT "${USERS_TEST_ENV}")
+
+# The store's own figures (tests/bench/store_bench.c): writes by many
+# threads, queued by one, point reads; SQLite or a PostgreSQL URL. A short
+# smoke run here.
+add_executable(store_bench bench/store_bench.c)
+target_link_libraries(store_bench PRIVATE ud_store Threads::Threads
+	users_warnings)
+set_target_properties(store_bench PROPERTIES
+	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_test(NAME store_bench_smoke
+	COMMAND store_bench --threads 4 --per 20 --reads 1000)
+set_tests_properties(store_bench_smoke PROPERTIES TIMEOUT 60 LABELS bench)

@@ -3,17 +3,13 @@
 # and skeleton, h2o -> nng ipc -> an echo server -> h2o with no work.
 # Built into <build>/tests; ctest runs a short smoke test of each (start,
 # a few requests with curl on 127.0.0.1, exit on SIGTERM).
-pkg_check_modules(BENCH_GW_H2O IMPORTED_TARGET libh2o-evloop)
-if(NOT BENCH_GW_H2O_FOUND)
-	message(STATUS "bench_gw: libh2o-evloop not found, references skipped")
-	return()
-endif()
+pkg_check_modules(BENCH_GW_H2O REQUIRED IMPORTED_TARGET libh2o-evloop)
 
 add_library(bench_gw_skel STATIC bench/skel_server.c)
 target_compile_definitions(bench_gw_skel PUBLIC H2O_USE_LIBUV=0)
 target_include_directories(bench_gw_skel PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/bench)
 target_link_libraries(bench_gw_skel PUBLIC PkgConfig::BENCH_GW_H2O ssl crypto
-	Threads::Threads)
+	Threads::Threads PRIVATE users_warnings)
 
 add_executable(h2o_bare bench/h2o_bare.c)
 target_link_libraries(h2o_bare PRIVATE bench_gw_skel)
@@ -24,13 +20,8 @@ target_link_libraries(skeleton PRIVATE bench_gw_skel ${NNG_LIB})
 set_target_properties(h2o_bare skeleton PROPERTIES
 	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 
-find_program(BENCH_GW_CURL curl)
-if(BENCH_GW_CURL)
-	add_test(NAME bench_gw_refs_smoke
-		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/skel_smoke.sh
-			$<TARGET_FILE:h2o_bare> $<TARGET_FILE:skeleton>)
-	set_tests_properties(bench_gw_refs_smoke PROPERTIES TIMEOUT 90
-		LABELS bench)
-else()
-	message(STATUS "bench_gw_refs_smoke: needs curl, skipped")
-endif()
+find_program(BENCH_GW_CURL curl REQUIRED)
+add_test(NAME bench_gw_refs_smoke
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/bench/skel_smoke.sh
+		$<TARGET_FILE:h2o_bare> $<TARGET_FILE:skeleton>)
+set_tests_properties(bench_gw_refs_smoke PROPERTIES TIMEOUT 90 LABELS bench)

@@ -2,34 +2,22 @@
 # real processes (tests/integration).
 users_fuzz_target(envelope fuzz_envelope.c ud_core)
 
-users_unit_test(test_token_cache)
-target_link_libraries(test_token_cache PRIVATE ud_core)
-
-# Through a real usersd (the harness and users_integration_test come from
-# client.cmake).
-if(COMMAND users_integration_test)
-	users_integration_test(test_authz)
-	users_integration_test(test_policy)
-	# usersctl, usersbench and usersgw over tls+tcp:// too.
-	if(TARGET gw_harness)
-		users_integration_test(test_tls gw_harness)
-		add_dependencies(test_tls usersgw)
-		if(TARGET usersbench)
-			add_dependencies(test_tls usersbench)
-		endif()
-	endif()
-	users_integration_test(test_rpc ud_store ${NNG_LIB})
-	# Refresh tokens: rotation, reuse, retries, logout (the SQLite
-	# database read beside the daemon).
-	users_integration_test(test_tokens ud_store Threads::Threads)
-	# Signing in: parallel guesses against the lockout, request ids and
-	# who replays them, the hash cost floor, users without a password.
-	# test_signin_pg: the parallel guesses on two usersd sharing one
-	# PostgreSQL database (the "pg" fixture).
-	users_integration_test(test_signin ud_store pg_testdb)
-	add_test(NAME test_signin_pg COMMAND test_signin pg)
-	set_tests_properties(test_signin_pg PROPERTIES TIMEOUT 300
-		LABELS integration
-		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
-	users_pg_test(test_signin_pg)
-endif()
+# Through a real usersd (users_integration_test: tests/CMakeLists.txt).
+users_integration_test(test_authz)
+users_integration_test(test_policy)
+# usersctl, usersbench and usersgw over tls+tcp:// too.
+users_integration_test(test_tls gw_harness)
+add_dependencies(test_tls usersgw usersbench)
+users_integration_test(test_rpc ud_store ${NNG_LIB})
+# Refresh tokens: rotation, reuse, retries, logout, at rest (the SQLite
+# database read beside the daemon).
+users_integration_test(test_tokens ud_store Threads::Threads)
+# Signing in: parallel guesses against the lockout, request ids and who
+# replays them, the hash cost floor, users without a password.
+# test_signin_pg: the parallel guesses on two usersd sharing one
+# PostgreSQL database (the "pg" fixture).
+users_integration_test(test_signin ud_store pg_testdb)
+add_test(NAME test_signin_pg COMMAND test_signin pg)
+set_tests_properties(test_signin_pg PROPERTIES TIMEOUT 300
+	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")
+users_pg_test(test_signin_pg)

@@ -22,11 +22,11 @@ set(USERS_PG_URL_FILE ${USERS_PG_DIR}/url)
 add_test(NAME pg_cluster_start
 	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/pg/cluster.sh start ${USERS_PG_DIR})
 set_tests_properties(pg_cluster_start PROPERTIES
-	FIXTURES_SETUP pg TIMEOUT 180)
+	FIXTURES_SETUP pg TIMEOUT 180 LABELS integration)
 add_test(NAME pg_cluster_stop
 	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/pg/cluster.sh stop ${USERS_PG_DIR})
 set_tests_properties(pg_cluster_stop PROPERTIES
-	FIXTURES_CLEANUP pg TIMEOUT 120)
+	FIXTURES_CLEANUP pg TIMEOUT 120 LABELS integration)
 
 function(users_pg_test name)
 	set_property(TEST ${name} APPEND PROPERTY FIXTURES_REQUIRED pg)
@@ -36,8 +36,10 @@ endfunction()
 
 add_library(pg_testdb STATIC pg/pg_testdb.c)
 target_include_directories(pg_testdb PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/pg)
-target_link_libraries(pg_testdb PUBLIC PkgConfig::LIBPQ)
+target_link_libraries(pg_testdb PUBLIC PkgConfig::LIBPQ PRIVATE users_warnings)
 
 users_unit_test(test_pg_testdb)
 target_link_libraries(test_pg_testdb PRIVATE pg_testdb)
 users_pg_test(test_pg_testdb)
+# It needs the cluster (a process of its own): not a unit test.
+set_tests_properties(test_pg_testdb PROPERTIES LABELS integration)

@@ -7,5 +7,5 @@ target_link_libraries(test_store PRIVATE ud_store pg_testdb)
 
 add_test(NAME test_store_pg COMMAND test_store pg)
 set_tests_properties(test_store_pg PROPERTIES TIMEOUT 300
-	FIXTURES_REQUIRED pg
+	FIXTURES_REQUIRED pg LABELS integration
 	ENVIRONMENT "USERSD_TEST_PG_URL_FILE=${USERS_PG_URL_FILE};USERSD_TEST_REQUIRE_PG=1")

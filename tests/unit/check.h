@@ -1,7 +1,8 @@
 /*
  * check.h - the few assertions the unit tests need. A failed CHECK prints
  * where and why and counts; main() returns check_done(), which prints the
- * "N passed, N failed" line and the exit status.
+ * "N passed, N failed" line and the exit status (a failure when no check
+ * ran at all).
  */
 #ifndef USERS_CHECK_H
 #define USERS_CHECK_H
@@ -49,10 +50,16 @@ static int check_failed;
 		}                                                              \
 	} while (0)
 
+/* The test's verdict: it fails when a check failed, and when none ran (a
+ * test that checked nothing proved nothing). */
 static inline int
 check_done(void)
 {
 	printf("%d passed, %d failed\n", check_passed, check_failed);
+	if (check_passed + check_failed == 0) {
+		fprintf(stderr, "no checks ran\n");
+		return 1;
+	}
 	return check_failed == 0 ? 0 : 1;
 }
 

@@ -3069,131 +3069,6 @@ test_pg_reconnect(void)
 	ud_store_close(st);
 }
 
-/* ------------------------------------------------------------------------
- * Figures (printed, not asserted)
- */
-
-typedef struct bench_thread {
-	ud_store *st;
-	int t;
-	int n;
-	int errors;
-} bench_thread;
-
-static void *
-bench_main(void *arg)
-{
-	bench_thread *b = arg;
-
-	for (int i = 0; i < b->n; i++) {
-		char email[64];
-		ud_user u = {.email = email, .manager_access = -1};
-		snprintf(email, sizeof(email), "bench%d-%d@example.com", b->t,
-			 i);
-		if (ud_store_write_sync(b->st, fn_user_insert, &u) != 0) {
-			b->errors++;
-		}
-	}
-	return NULL;
-}
-
-static void
-bench(void)
-{
-	enum { THREADS = 64 };
-	/* PostgreSQL commits each write: fewer of them */
-	const int PER = use_pg ? 40 : 150, READS = use_pg ? 50000 : 200000;
-	const char *be = use_pg ? "postgresql" : "sqlite";
-	ud_store *st = open_store("bench.db");
-	ud_store_conn *r = NULL;
-	bench_thread b[THREADS];
-	pthread_t th[THREADS];
-	ud_store_counters s;
-	int errors = 0;
-	uint64_t x = 88172645463325252ull;
-	double t0, t;
-	int64_t n;
-
-	if (st == NULL) {
-		return;
-	}
-	t0 = now_s();
-	for (int i = 0; i < THREADS; i++) {
-		b[i] = (bench_thread){.st = st, .t = i, .n = PER};
-		pthread_create(&th[i], NULL, bench_main, &b[i]);
-	}
-	for (int i = 0; i < THREADS; i++) {
-		pthread_join(th[i], NULL);
-		errors += b[i].errors;
-	}
-	t = now_s() - t0;
-	CHECK_INT(errors, 0);
-	ud_store_stats(st, &s);
-	printf("bench %s: %d writes by %d writers in %.3f s: %.0f writes/s, "
-	       "%llu commits (%.1f writes/commit), %llu checkpoints\n",
-	       be, THREADS * PER, THREADS, t, THREADS * PER / t,
-	       (unsigned long long)s.commits,
-	       (double)s.writes / (double)(s.commits ? s.commits : 1),
-	       (unsigned long long)s.checkpoints);
-
-	/* the writer alone: one thread queues everything asynchronously */
-	{
-		waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER,
-			    0, 0};
-		ud_store_counters s0;
-		ud_store_stats(st, &s0);
-		t0 = now_s();
-		for (int i = 0; i < THREADS * PER; i++) {
-			gc_job *j = calloc(1, sizeof(*j));
-			if (j == NULL) {
-				errors++;
-				continue;
-			}
-			snprintf(j->email, sizeof(j->email),
-				 "async%d@example.com", i);
-			j->u.email = j->email;
-			j->u.manager_access = -1;
-			j->w = &w;
-			if (ud_store_write(st, fn_gc_insert, done_gc, j) != 0) {
-				free(j);
-				errors++;
-			}
-		}
-		CHECK(wait_done(&w, THREADS * PER, 60000));
-		t = now_s() - t0;
-		CHECK_INT(errors + w.failed, 0);
-		ud_store_stats(st, &s);
-		printf("bench %s: %d writes queued by one thread in %.3f s: "
-		       "%.0f writes/s, %llu commits\n",
-		       be, THREADS * PER, t, THREADS * PER / t,
-		       (unsigned long long)(s.commits - s0.commits));
-	}
-
-	CHECK_INT(ud_store_reader_open(st, &r), 0);
-	n = ud_store_user_count(r);
-	CHECK_INT(n, 2 * THREADS * PER);
-	errors = 0;
-	t0 = now_s();
-	for (int i = 0; i < READS && n > 0; i++) {
-		ud_user u;
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		if (ud_store_user_get(r, 1 + (int64_t)(x % (uint64_t)n), &u) !=
-		    0) {
-			errors++;
-		}
-		ud_user_fini(&u);
-	}
-	t = now_s() - t0;
-	CHECK_INT(errors, 0);
-	printf("bench %s: %d point reads by id on one reader in %.3f s: "
-	       "%.0f reads/s\n",
-	       be, READS, t, READS / t);
-	ud_store_reader_close(r);
-	ud_store_close(st);
-}
-
 static int
 run_sqlite(void)
 {
@@ -3218,7 +3093,6 @@ run_sqlite(void)
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
-	bench();
 	rm_tmpdir();
 	return check_done();
 }
@@ -3258,7 +3132,6 @@ run_pg(void)
 	test_pg_open_together();
 	test_pg_claim_race();
 	test_pg_reconnect();
-	bench();
 	drop_targets();
 	return check_done();
 }

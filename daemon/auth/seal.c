@@ -9,7 +9,7 @@
 #include <mbedtls/platform_util.h>
 
 #include "seal.h"
-#include "store.h"
+#include "model.h"
 #include "users_proto.h"
 
 #define VERSION   1

@@ -17,7 +17,7 @@
 #include <mbedtls/sha256.h>
 
 #include "replay.h"
-#include "store.h"
+#include "model.h"
 #include "users_proto.h"
 
 typedef struct waiter_slot {

@@ -59,7 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "model.h"
 
 /* Names are folded and compared on their first bytes, up to this many. */
 #define UD_LOCKOUT_KEY_MAX 320

@@ -21,7 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "model.h"
 
 #define UD_JWT_KEY_LEN 32
 #define UD_JWT_MAX_LEN 8192

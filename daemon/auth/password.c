@@ -7,7 +7,7 @@
 #include <argon2.h>
 
 #include "password.h"
-#include "store.h"
+#include "model.h"
 #include "users_proto.h"
 
 #define SALT_LEN 16

@@ -1,6 +1,6 @@
 /*
- * store_util.c - the small value types of the store: string vectors,
- * record cleanup, Guids and the clock.
+ * model.c - the domain model's small pieces (model.h): string vectors,
+ * record cleanup, ids and Guids, the random source and the clock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -8,7 +8,7 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "store.h"
+#include "model.h"
 #include "users_proto.h"
 
 int
