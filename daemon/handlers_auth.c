@@ -1,7 +1,7 @@
 /*
  * handlers_auth.c - Authenticate (ServiceStack's credentials provider),
  * GetAccessToken (a refresh token traded for a bearer token and the next
- * refresh token), Logout, and the table of every operation's handler.
+ * refresh token) and Logout.
  *
  * An unknown user name, or a user without a password, is verified against
  * a dummy hash (ud_call_sign_in), so that it takes as long as a wrong
@@ -410,19 +410,3 @@ const ud_handler ud_auth_handlers[] = {
     {"Logout", logout},
     {NULL, NULL},
 };
-
-const ud_handler *
-ud_handler_find(const char *method)
-{
-	static const ud_handler *const tables[] = {
-	    ud_user_handlers, ud_org_handlers, ud_auth_handlers};
-
-	for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
-		for (const ud_handler *h = tables[t]; h->method != NULL; h++) {
-			if (strcmp(h->method, method) == 0) {
-				return h;
-			}
-		}
-	}
-	return NULL;
-}

@@ -145,6 +145,9 @@ struct ud_call {
 	ud_user target; /* record a handler works on */
 	void *op;       /* handler-specific state */
 	void (*op_free)(void *op);
+	/* Gives back what a stage holds (the sign-in's reservation) when the
+	 * call ends without its verdict; NULL: nothing. */
+	void (*release)(ud_call *c);
 };
 
 /* service.c */
@@ -156,8 +159,10 @@ void ud_service_fini(ud_service *svc);
  */
 void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
 
-/* dispatch.c: the stages */
+/* call.c: the one exit (answers, records the answer, frees the call) */
 void ud_call_finish(ud_call *c, int status);
+
+/* stages.c: the hand-offs */
 /* Hashes c->password on the hashers into c->hash, then runs next on a
  * worker (c->hash_rc: the hasher's code). */
 int ud_call_hash(ud_call *c, ud_step_fn next);
@@ -168,7 +173,8 @@ int ud_call_hash(ud_call *c, ud_step_fn next);
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
 
 /*
- * Signing in with a name and password (Authenticate, Basic credentials),
+ * signin.c: signing in with a name and password (Authenticate, Basic
+ * credentials),
  * under the lockout of user names (lockout.h), kept in this process's
  * table or, when the store is shared by several daemons, in the store.
  *   sign_in: first reserves one attempt for name (on a shared store in a
@@ -195,13 +201,13 @@ int ud_call_login_failed(ud_call *c, const char *error_code,
 			 const char *message);
 void ud_call_login_ok(ud_call *c);
 
-/* Errors: the first sets the top-level code and message. */
+/* call.c: errors; the first sets the top-level code and message. */
 int ud_call_fail(ud_call *c, int status, const char *error_code,
 		 const char *message);
 int ud_call_field_error(ud_call *c, const char *field, const char *error_code,
 			const char *message);
 
-/* handlers: the table of operations, by method name. */
+/* handlers.c: the table of operations, by method name. */
 typedef struct ud_handler {
 	const char *method;
 	ud_step_fn run; /* on a worker, after the gate */

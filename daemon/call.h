@@ -1,0 +1,52 @@
+/*
+ * call.h - internal to the life of a call (dispatch.c, stages.c,
+ * signin.c, call.c): what these modules hand each other. Handlers use
+ * service.h alone.
+ *
+ *   dispatch.c  the first stage: decode, authenticate, replay, gate,
+ *               the handler
+ *   signin.c    a sign-in (Authenticate, Basic credentials) and the
+ *               lockout of its name
+ *   stages.c    the hand-offs: hashers, workers, the store's writer with
+ *               the request log, the replay table
+ *   call.c      errors, the answer, the one exit, the end of a call
+ */
+#ifndef UD_CALL_H
+#define UD_CALL_H
+
+#include "service.h"
+
+/* The longest request id a call may carry. */
+#define UD_REQUEST_ID_MAX 128
+
+/* call.c */
+/* The answer's envelope for status (malloc'd; NULL when out of memory). */
+uint8_t *ud_call_pack(ud_call *c, int status, size_t *len);
+/*
+ * Whether an answer is final for its request: a success, or the caller's
+ * own error, which a retry would get again. The others (the store busy or
+ * down, a deadline, a conflict to retry, an internal error) may not be
+ * what a retry gets: its request id is forgotten, and a retry runs again.
+ */
+bool ud_call_answer_final(int status);
+/* Frees c without answering (it was answered another way). */
+void ud_call_free(ud_call *c);
+/* Forgets the password work of a stage that is done with it. */
+void ud_call_password_clear(ud_call *c);
+
+/* stages.c */
+/* The replay of c's request id: 0 to go on; 1 when answered or parked;
+ * else a status. */
+int ud_call_replay_begin(ud_call *c);
+/*
+ * After a stage that returned rc: a call that ends before its write may
+ * carry a request id the request log holds; its first answer is then the
+ * answer. UD_ASYNC when answered (or parked) here, else the status.
+ */
+int ud_call_settle(ud_call *c, int rc);
+/* Runs c->next on a worker (or finishes c when none can take it). */
+void ud_call_resume(ud_call *c);
+/* Checks c->password against c->hash on the hashers, then next. */
+int ud_call_verify(ud_call *c, ud_step_fn next);
+
+#endif
