@@ -1,11 +1,11 @@
 /*
  * lockout.c - attempts at a password per folded user name (lockout.h).
  *
- * A chained hash table (buckets keyed by a SHA-256 of a random seed and the
- * folded name, so bucket collisions cannot be aimed) plus a list ordered
- * by last attempt, oldest first, for eviction. One mutex guards both, and
- * every change of a name's state happens under it: a reservation and the
- * count it is checked against are one step.
+ * The states live in an age table (agetable.h: keyed by a seeded SHA-256
+ * of the folded name, ordered by last attempt, oldest first, for
+ * eviction). One mutex guards it, and every change of a name's state
+ * happens under it: a reservation and the count it is checked against are
+ * one step.
  *
  * Each state counts the failures of the current window and the attempts
  * reserved and not yet judged (pending). Reaching free_failures failures
@@ -20,8 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/sha256.h>
-
+#include "agetable.h"
 #include "lockout.h"
 #include "users_proto.h"
 
@@ -29,24 +28,14 @@
 #define KEY_MAX UD_LOCKOUT_KEY_MAX
 
 typedef struct entry {
-	struct entry *next;  /* bucket chain */
-	struct entry *older; /* age list */
-	struct entry *newer;
-	uint64_t hash;
+	ud_agetable_node node; /* first: the table links entries by it */
 	ud_login_state st;
-	size_t key_len;
-	char key[];
 } entry;
 
 struct ud_lockout {
 	pthread_mutex_t mu;
 	ud_lockout_config cfg;
-	entry **buckets;
-	size_t n_buckets; /* a power of two */
-	size_t count;
-	entry *oldest;
-	entry *newest;
-	uint8_t seed[16];
+	ud_agetable t;
 };
 
 static size_t
@@ -63,77 +52,25 @@ fold(const char *name, char *out)
 	return n;
 }
 
-static uint64_t
-hash_key(const ud_lockout *l, const char *key, size_t n)
-{
-	mbedtls_sha256_context ctx;
-	uint8_t d[32];
-	uint64_t h = 0;
-
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	mbedtls_sha256_update_ret(&ctx, l->seed, sizeof(l->seed));
-	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)key, n);
-	mbedtls_sha256_finish_ret(&ctx, d);
-	mbedtls_sha256_free(&ctx);
-	for (int i = 0; i < 8; i++) {
-		h = h << 8 | d[i];
-	}
-	return h;
-}
-
-static entry **
-find_slot(ud_lockout *l, uint64_t h, const char *key, size_t n)
-{
-	entry **pp = &l->buckets[h & (l->n_buckets - 1)];
-
-	for (; *pp != NULL; pp = &(*pp)->next) {
-		entry *e = *pp;
-		if (e->hash == h && e->key_len == n &&
-		    memcmp(e->key, key, n) == 0) {
-			break;
-		}
-	}
-	return pp;
-}
-
+/* The table's key of a name. */
 static void
-age_unlink(ud_lockout *l, entry *e)
+key_of(const ud_lockout *l, const char *name, uint8_t key[UD_AGETABLE_KEY_LEN])
 {
-	if (e->older != NULL) {
-		e->older->newer = e->newer;
-	} else {
-		l->oldest = e->newer;
-	}
-	if (e->newer != NULL) {
-		e->newer->older = e->older;
-	} else {
-		l->newest = e->older;
-	}
-	e->older = e->newer = NULL;
+	char folded[KEY_MAX];
+
+	ud_agetable_key(&l->t, folded, fold(name, folded), key);
 }
 
-static void
-age_push_newest(ud_lockout *l, entry *e)
+static entry *
+oldest(const ud_lockout *l)
 {
-	e->older = l->newest;
-	e->newer = NULL;
-	if (l->newest != NULL) {
-		l->newest->newer = e;
-	} else {
-		l->oldest = e;
-	}
-	l->newest = e;
+	return (entry *)l->t.oldest;
 }
 
 static void
 remove_entry(ud_lockout *l, entry *e)
 {
-	entry **pp = find_slot(l, e->hash, e->key, e->key_len);
-
-	*pp = e->next;
-	age_unlink(l, e);
-	l->count--;
+	ud_agetable_remove(&l->t, &e->node);
 	free(e);
 }
 
@@ -283,7 +220,6 @@ int
 ud_lockout_alloc(ud_lockout **out, const ud_lockout_config *cfg)
 {
 	ud_lockout *l;
-	size_t want;
 
 	*out = NULL;
 	if ((l = calloc(1, sizeof(*l))) == NULL) {
@@ -311,16 +247,9 @@ ud_lockout_alloc(ud_lockout **out, const ud_lockout_config *cfg)
 	if (l->cfg.max_entries == 0) {
 		l->cfg.max_entries = 65536;
 	}
-	want = l->cfg.max_entries;
-	l->n_buckets = 16;
-	while (l->n_buckets < want && l->n_buckets < ((size_t)1 << 24)) {
-		l->n_buckets <<= 1;
-	}
-	l->buckets = calloc(l->n_buckets, sizeof(*l->buckets));
-	if (l->buckets == NULL ||
-	    ud_random_bytes(l->seed, sizeof(l->seed)) != 0 ||
+	if (ud_agetable_init(&l->t, l->cfg.max_entries) != 0 ||
 	    pthread_mutex_init(&l->mu, NULL) != 0) {
-		free(l->buckets);
+		ud_agetable_fini(&l->t, NULL);
 		free(l);
 		return UP_INTERNAL;
 	}
@@ -328,20 +257,20 @@ ud_lockout_alloc(ud_lockout **out, const ud_lockout_config *cfg)
 	return 0;
 }
 
+static void
+entry_free(ud_agetable_node *n)
+{
+	free(n);
+}
+
 void
 ud_lockout_free(ud_lockout *l)
 {
-	entry *e, *next;
-
 	if (l == NULL) {
 		return;
 	}
-	for (e = l->oldest; e != NULL; e = next) {
-		next = e->newer;
-		free(e);
-	}
 	pthread_mutex_destroy(&l->mu);
-	free(l->buckets);
+	ud_agetable_fini(&l->t, entry_free);
 	free(l);
 }
 
@@ -371,22 +300,21 @@ held(const entry *e, int64_t now_s)
 static bool
 make_room(ud_lockout *l, int64_t now_s)
 {
-	while (l->oldest != NULL && expired(l, l->oldest, now_s)) {
-		remove_entry(l, l->oldest);
+	while (oldest(l) != NULL && expired(l, oldest(l), now_s)) {
+		remove_entry(l, oldest(l));
 	}
-	for (int i = 0; l->count >= l->cfg.max_entries && l->oldest != NULL &&
+	for (int i = 0; l->t.count >= l->cfg.max_entries && oldest(l) != NULL &&
 			i < EVICT_LOOK;
 	     i++) {
-		entry *e = l->oldest;
+		entry *e = oldest(l);
 
 		if (!held(e, now_s)) {
 			remove_entry(l, e);
 			break;
 		}
-		age_unlink(l, e);
-		age_push_newest(l, e);
+		ud_agetable_touch(&l->t, &e->node);
 	}
-	return l->count < l->cfg.max_entries;
+	return l->t.count < l->cfg.max_entries;
 }
 
 typedef enum change {
@@ -404,15 +332,14 @@ static int
 apply(ud_lockout *l, const char *name, int64_t now_s, change what,
       int64_t *retry_after_s)
 {
-	char key[KEY_MAX];
-	size_t n = fold(name, key);
-	uint64_t h = hash_key(l, key, n);
+	uint8_t key[UD_AGETABLE_KEY_LEN];
 	ud_login_state st;
-	entry **pp, *e;
+	entry *e;
 	int rc = 0;
 
+	key_of(l, name, key);
 	pthread_mutex_lock(&l->mu);
-	e = *find_slot(l, h, key, n);
+	e = (entry *)ud_agetable_find(&l->t, key);
 	if (e == NULL && what == RELEASE) {
 		goto out; /* nothing held: forgotten by a success */
 	}
@@ -441,7 +368,7 @@ apply(ud_lockout *l, const char *name, int64_t now_s, change what,
 	}
 	if (e == NULL) {
 		if (!make_room(l, now_s) ||
-		    (e = calloc(1, sizeof(*e) + n)) == NULL) {
+		    (e = calloc(1, sizeof(*e))) == NULL) {
 			/* No room (the table is full of locked names) or
 			 * no memory: an attempt that cannot be counted does
 			 * not go on; a failure goes uncounted. */
@@ -453,17 +380,10 @@ apply(ud_lockout *l, const char *name, int64_t now_s, change what,
 			}
 			goto out;
 		}
-		memcpy(e->key, key, n);
-		e->key_len = n;
-		e->hash = h;
-		pp = &l->buckets[h & (l->n_buckets - 1)];
-		e->next = *pp;
-		*pp = e;
-		l->count++;
-		age_push_newest(l, e);
+		memcpy(e->node.key, key, sizeof(key));
+		ud_agetable_add(&l->t, &e->node);
 	} else if (what == FAILURE || (what == RESERVE && rc == 0)) {
-		age_unlink(l, e);
-		age_push_newest(l, e);
+		ud_agetable_touch(&l->t, &e->node);
 	}
 	e->st = st;
 out:
@@ -496,13 +416,12 @@ ud_lockout_release(ud_lockout *l, const char *name, int64_t now_s)
 void
 ud_lockout_success(ud_lockout *l, const char *name)
 {
-	char key[KEY_MAX];
-	size_t n = fold(name, key);
-	uint64_t h = hash_key(l, key, n);
+	uint8_t key[UD_AGETABLE_KEY_LEN];
 	entry *e;
 
+	key_of(l, name, key);
 	pthread_mutex_lock(&l->mu);
-	if ((e = *find_slot(l, h, key, n)) != NULL) {
+	if ((e = (entry *)ud_agetable_find(&l->t, key)) != NULL) {
 		remove_entry(l, e);
 	}
 	pthread_mutex_unlock(&l->mu);

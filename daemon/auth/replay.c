@@ -1,12 +1,11 @@
 /*
  * replay.c - the request-id table.
  *
- * Entries are keyed by SHA-256(seed | request id) (fixed size, and bucket
- * collisions cannot be aimed) and remember the request's digest,
- * SHA-256(method | 0 | subject | payload).
- * A chained hash table finds them; a list in order of arrival (oldest
- * first) expires and evicts them. One mutex guards both; waiters are
- * collected under it and called after it is released.
+ * Entries live in an age table (agetable.h: keyed by a seeded SHA-256 of
+ * the request id, in order of arrival, oldest first, for expiry and
+ * eviction) and remember the request's digest, SHA-256(method | 0 |
+ * subject | payload). One mutex guards the table; waiters are collected
+ * under it and called after it is released.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -16,6 +15,7 @@
 
 #include <mbedtls/sha256.h>
 
+#include "agetable.h"
 #include "replay.h"
 #include "model.h"
 #include "users_proto.h"
@@ -26,10 +26,7 @@ typedef struct waiter_slot {
 } waiter_slot;
 
 typedef struct entry {
-	struct entry *next;  /* bucket chain */
-	struct entry *older; /* arrival list */
-	struct entry *newer;
-	uint8_t key[32];
+	ud_agetable_node node; /* first: the table links entries by it */
 	uint8_t fp[32];
 	bool done;
 	uint8_t *resp;
@@ -43,25 +40,13 @@ struct ud_replay {
 	pthread_mutex_t mu;
 	unsigned window_s;
 	unsigned max_entries;
-	entry **buckets;
-	size_t n_buckets; /* a power of two */
-	size_t count;
-	entry *oldest;
-	entry *newest;
-	uint8_t seed[16];
+	ud_agetable t;
 };
 
 static void
-key_of(const ud_replay *r, const char *id, uint8_t out[32])
+key_of(const ud_replay *r, const char *id, uint8_t out[UD_AGETABLE_KEY_LEN])
 {
-	mbedtls_sha256_context ctx;
-
-	mbedtls_sha256_init(&ctx);
-	mbedtls_sha256_starts_ret(&ctx, 0);
-	mbedtls_sha256_update_ret(&ctx, r->seed, sizeof(r->seed));
-	mbedtls_sha256_update_ret(&ctx, (const unsigned char *)id, strlen(id));
-	mbedtls_sha256_finish_ret(&ctx, out);
-	mbedtls_sha256_free(&ctx);
+	ud_agetable_key(&r->t, id, strlen(id), out);
 }
 
 void
@@ -88,46 +73,10 @@ ud_replay_digest(const char *method, int64_t subject, const uint8_t *payload,
 	mbedtls_sha256_free(&ctx);
 }
 
-static size_t
-bucket_of(const ud_replay *r, const uint8_t key[32])
+static entry *
+find(const ud_replay *r, const uint8_t key[UD_AGETABLE_KEY_LEN])
 {
-	size_t h = 0;
-
-	for (size_t i = 0; i < sizeof(size_t); i++) {
-		h = h << 8 | key[i];
-	}
-	return h & (r->n_buckets - 1);
-}
-
-static entry **
-find_slot(ud_replay *r, const uint8_t key[32])
-{
-	entry **pp = &r->buckets[bucket_of(r, key)];
-
-	while (*pp != NULL && memcmp((*pp)->key, key, 32) != 0) {
-		pp = &(*pp)->next;
-	}
-	return pp;
-}
-
-/* Takes e out of the table and the list (the caller frees it). */
-static void
-unlink_entry(ud_replay *r, entry *e)
-{
-	entry **pp = find_slot(r, e->key);
-
-	*pp = e->next;
-	if (e->older != NULL) {
-		e->older->newer = e->newer;
-	} else {
-		r->oldest = e->newer;
-	}
-	if (e->newer != NULL) {
-		e->newer->older = e->older;
-	} else {
-		r->newest = e->older;
-	}
-	r->count--;
+	return (entry *)ud_agetable_find(&r->t, key);
 }
 
 static void
@@ -144,12 +93,12 @@ free_entry(entry *e)
 static void
 expire(ud_replay *r, int64_t now_s)
 {
-	entry *e = r->oldest, *next;
+	entry *e = (entry *)r->t.oldest, *next;
 
 	for (; e != NULL && now_s - e->t >= (int64_t)r->window_s; e = next) {
-		next = e->newer;
+		next = (entry *)e->node.newer;
 		if (e->done) {
-			unlink_entry(r, e);
+			ud_agetable_remove(&r->t, &e->node);
 			free_entry(e);
 		}
 	}
@@ -159,9 +108,10 @@ expire(ud_replay *r, int64_t now_s)
 static bool
 evict_one(ud_replay *r)
 {
-	for (entry *e = r->oldest; e != NULL; e = e->newer) {
+	for (entry *e = (entry *)r->t.oldest; e != NULL;
+	     e = (entry *)e->node.newer) {
 		if (e->done) {
-			unlink_entry(r, e);
+			ud_agetable_remove(&r->t, &e->node);
 			free_entry(e);
 			return true;
 		}
@@ -180,15 +130,9 @@ ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries)
 	}
 	r->window_s = window_s;
 	r->max_entries = max_entries;
-	r->n_buckets = 16;
-	while (r->n_buckets < max_entries && r->n_buckets < ((size_t)1 << 24)) {
-		r->n_buckets <<= 1;
-	}
-	r->buckets = calloc(r->n_buckets, sizeof(*r->buckets));
-	if (r->buckets == NULL ||
-	    ud_random_bytes(r->seed, sizeof(r->seed)) != 0 ||
+	if (ud_agetable_init(&r->t, max_entries) != 0 ||
 	    pthread_mutex_init(&r->mu, NULL) != 0) {
-		free(r->buckets);
+		ud_agetable_fini(&r->t, NULL);
 		free(r);
 		return UP_INTERNAL;
 	}
@@ -196,20 +140,20 @@ ud_replay_alloc(ud_replay **out, unsigned window_s, unsigned max_entries)
 	return 0;
 }
 
+static void
+node_free(ud_agetable_node *n)
+{
+	free_entry((entry *)n);
+}
+
 void
 ud_replay_free(ud_replay *r)
 {
-	entry *e, *next;
-
 	if (r == NULL) {
 		return;
 	}
-	for (e = r->oldest; e != NULL; e = next) {
-		next = e->newer;
-		free_entry(e);
-	}
 	pthread_mutex_destroy(&r->mu);
-	free(r->buckets);
+	ud_agetable_fini(&r->t, node_free);
 	free(r);
 }
 
@@ -219,9 +163,9 @@ ud_replay_begin(ud_replay *r, const char *request_id,
 		ud_replay_waiter_fn waiter, void *arg, uint8_t **resp,
 		size_t *resp_len)
 {
-	uint8_t key[32], fp[32];
+	uint8_t key[UD_AGETABLE_KEY_LEN], fp[32];
 	ud_replay_state st = UD_REPLAY_BUSY;
-	entry **pp, *e;
+	entry *e;
 
 	if (resp != NULL) {
 		*resp = NULL;
@@ -236,8 +180,7 @@ ud_replay_begin(ud_replay *r, const char *request_id,
 	pthread_mutex_lock(&r->mu);
 	key_of(r, request_id, key);
 	expire(r, now_s);
-	pp = find_slot(r, key);
-	if ((e = *pp) != NULL) {
+	if ((e = find(r, key)) != NULL) {
 		if (memcmp(e->fp, fp, sizeof(fp)) != 0) {
 			st = UD_REPLAY_MISMATCH;
 		} else if (e->done) {
@@ -263,26 +206,16 @@ ud_replay_begin(ud_replay *r, const char *request_id,
 		}
 		goto out;
 	}
-	if (r->count >= r->max_entries && !evict_one(r)) {
+	if (r->t.count >= r->max_entries && !evict_one(r)) {
 		goto out; /* full of pending requests: BUSY, see replay.h */
 	}
 	if ((e = calloc(1, sizeof(*e))) == NULL) {
 		goto out;
 	}
-	memcpy(e->key, key, sizeof(key));
+	memcpy(e->node.key, key, sizeof(key));
 	memcpy(e->fp, fp, sizeof(fp));
 	e->t = now_s;
-	pp = find_slot(r, key); /* eviction may have changed the chain */
-	e->next = *pp;
-	*pp = e;
-	e->older = r->newest;
-	if (r->newest != NULL) {
-		r->newest->newer = e;
-	} else {
-		r->oldest = e;
-	}
-	r->newest = e;
-	r->count++;
+	ud_agetable_add(&r->t, &e->node);
 	st = UD_REPLAY_NEW;
 out:
 	pthread_mutex_unlock(&r->mu);
@@ -295,7 +228,7 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 {
 	waiter_slot ws[UD_REPLAY_MAX_WAITERS];
 	unsigned n = 0;
-	uint8_t key[32];
+	uint8_t key[UD_AGETABLE_KEY_LEN];
 	entry *e, *gone = NULL;
 
 	if (request_id == NULL) {
@@ -303,7 +236,7 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	}
 	pthread_mutex_lock(&r->mu);
 	key_of(r, request_id, key);
-	e = *find_slot(r, key);
+	e = find(r, key);
 	if (e == NULL || e->done) {
 		pthread_mutex_unlock(&r->mu);
 		return;
@@ -324,7 +257,7 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	if (!e->done) {
 		/* Not final, no answer, or no memory for the copy: forget it,
 		 * so that a retry runs again. */
-		unlink_entry(r, e);
+		ud_agetable_remove(&r->t, &e->node);
 		gone = e;
 	}
 	pthread_mutex_unlock(&r->mu);
