@@ -2454,33 +2454,52 @@ out:
 	return rc;
 }
 
+/*
+ * The statement id of a membership, bound to user_id and org_id (parsed
+ * into org, which the statement reads until it is done with).
+ */
 static int
-sq_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
+member_stmt(ud_store_conn *c, int id, const char *org_id, int64_t user_id,
+	    char org[33], sqlite3_stmt **out)
 {
-	sqlite3_stmt *s = NULL;
-	char org[33];
 	int rc;
 
+	*out = NULL;
 	if (!c->writer) {
 		return UP_INTERNAL;
 	}
 	if (ud_guid_parse(org_id, org) != 0) {
 		return UP_NOT_FOUND;
 	}
-	if ((rc = stmt(c, S_MEMB_INS, &s)) != 0) {
+	if ((rc = stmt(c, id, out)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_int64(s, 1, user_id);
+	sqlite3_bind_int64(*out, 1, user_id);
+	if ((rc = bind_text(*out, 2, org)) != 0) {
+		done_with(*out);
+		*out = NULL;
+	}
+	return rc;
+}
+
+static int
+sq_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
+{
+	sqlite3_stmt *s = NULL;
+	char org[33];
+	int rc = member_stmt(c, S_MEMB_INS, org_id, user_id, org, &s);
+
+	if (rc != 0) {
+		return rc;
+	}
 	sqlite3_bind_int64(s, 3, ud_now_ms());
-	if ((rc = bind_text(s, 2, org)) == 0) {
-		rc = sqlite3_step(s);
-		if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
-			rc = UP_NOT_FOUND; /* no such user or organization */
-		} else if (rc != SQLITE_DONE) {
-			rc = fail(c->db, rc, "add member");
-		} else {
-			rc = 0;
-		}
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_CONSTRAINT_FOREIGNKEY) {
+		rc = UP_NOT_FOUND; /* no such user or organization */
+	} else if (rc != SQLITE_DONE) {
+		rc = fail(c->db, rc, "add member");
+	} else {
+		rc = 0;
 	}
 	done_with(s);
 	return rc;
@@ -2491,23 +2510,9 @@ sq_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 {
 	sqlite3_stmt *s = NULL;
 	char org[33];
-	int rc;
+	int rc = member_stmt(c, S_MEMB_DEL, org_id, user_id, org, &s);
 
-	if (!c->writer) {
-		return UP_INTERNAL;
-	}
-	if (ud_guid_parse(org_id, org) != 0) {
-		return UP_NOT_FOUND;
-	}
-	if ((rc = stmt(c, S_MEMB_DEL, &s)) != 0) {
-		return rc;
-	}
-	sqlite3_bind_int64(s, 1, user_id);
-	if ((rc = bind_text(s, 2, org)) != 0) {
-		done_with(s);
-		return rc;
-	}
-	return delete_one(c, s, "remove member");
+	return rc != 0 ? rc : delete_one(c, s, "remove member");
 }
 
 /* ------------------------------------------------------------------------
@@ -2625,8 +2630,10 @@ sq_request_claim(ud_store_conn *c, const char *request_id,
 	return sq_request_record(c, request_id, digest, now_ms, none, 0);
 }
 
+/* Runs a cached statement of one text or integer argument, no rows. */
 static int
-sq_request_prune(ud_store_conn *c, int64_t before_ms)
+change_all(ud_store_conn *c, int id, const char *text, int64_t num,
+	   const char *what)
 {
 	sqlite3_stmt *s = NULL;
 	int rc, step;
@@ -2634,14 +2641,26 @@ sq_request_prune(ud_store_conn *c, int64_t before_ms)
 	if (!c->writer) {
 		return UP_INTERNAL;
 	}
-	if ((rc = stmt(c, S_REQ_PRUNE, &s)) != 0) {
+	if ((rc = stmt(c, id, &s)) != 0) {
 		return rc;
 	}
-	sqlite3_bind_int64(s, 1, before_ms);
-	step = sqlite3_step(s);
-	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "prune requests");
+	if (text != NULL) {
+		rc = bind_text(s, 1, text);
+	} else {
+		sqlite3_bind_int64(s, 1, num);
+	}
+	if (rc == 0) {
+		step = sqlite3_step(s);
+		rc = step == SQLITE_DONE ? 0 : fail(c->db, step, what);
+	}
 	done_with(s);
 	return rc;
+}
+
+static int
+sq_request_prune(ud_store_conn *c, int64_t before_ms)
+{
+	return change_all(c, S_REQ_PRUNE, NULL, before_ms, "prune requests");
 }
 
 static int
@@ -2702,40 +2721,14 @@ out:
 static int
 sq_login_delete(ud_store_conn *c, const char *key)
 {
-	sqlite3_stmt *s = NULL;
-	int rc, step;
-
-	if (!c->writer) {
-		return UP_INTERNAL;
-	}
-	if ((rc = stmt(c, S_LOGIN_DEL, &s)) != 0 ||
-	    (rc = bind_text(s, 1, key)) != 0) {
-		goto out;
-	}
-	step = sqlite3_step(s);
-	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "clear login state");
-out:
-	done_with(s);
-	return rc;
+	return change_all(c, S_LOGIN_DEL, key, 0, "clear login state");
 }
 
 static int
 sq_login_prune(ud_store_conn *c, int64_t before_s)
 {
-	sqlite3_stmt *s = NULL;
-	int rc, step;
-
-	if (!c->writer) {
-		return UP_INTERNAL;
-	}
-	if ((rc = stmt(c, S_LOGIN_PRUNE, &s)) != 0) {
-		return rc;
-	}
-	sqlite3_bind_int64(s, 1, before_s);
-	step = sqlite3_step(s);
-	rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "prune login states");
-	done_with(s);
-	return rc;
+	return change_all(c, S_LOGIN_PRUNE, NULL, before_s,
+			  "prune login states");
 }
 
 /* ------------------------------------------------------------------------
@@ -2812,33 +2805,6 @@ sq_refresh_use(ud_store_conn *c, const char *jti)
 		return rc;
 	}
 	return delete_one(c, s, "use token");
-}
-
-/* Runs a cached statement of one text or integer argument, no rows. */
-static int
-change_all(ud_store_conn *c, int id, const char *text, int64_t num,
-	   const char *what)
-{
-	sqlite3_stmt *s = NULL;
-	int rc, step;
-
-	if (!c->writer) {
-		return UP_INTERNAL;
-	}
-	if ((rc = stmt(c, id, &s)) != 0) {
-		return rc;
-	}
-	if (text != NULL) {
-		rc = bind_text(s, 1, text);
-	} else {
-		sqlite3_bind_int64(s, 1, num);
-	}
-	if (rc == 0) {
-		step = sqlite3_step(s);
-		rc = step == SQLITE_DONE ? 0 : fail(c->db, step, what);
-	}
-	done_with(s);
-	return rc;
 }
 
 static int
