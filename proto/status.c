@@ -1,8 +1,20 @@
 /*
  * status.c - the one status list: names, HTTP statuses, ServiceStack
  * errorCodes and default messages, all from UP_STATUS_TABLE.
+ *
+ * users.proto's StatusCode is the same list on the wire: every row's code
+ * is the enum value of its name (checked here, when this compiles), and
+ * the table has as many rows as the enum has values (checked here, and by
+ * test_meta against the descriptor).
  */
 #include "users_proto.h"
+
+#define UP_STATUS_SAME(name, code, http, ec, msg)                              \
+	_Static_assert(UP_##name == (int)USERS__V1__STATUS_CODE__##name,       \
+		       "UP_STATUS_TABLE and users.proto's StatusCode differ "  \
+		       "on " #name);
+UP_STATUS_TABLE(UP_STATUS_SAME)
+#undef UP_STATUS_SAME
 
 struct status_row {
 	const char *name;
@@ -17,6 +29,10 @@ static const struct status_row rows[] = {
     UP_STATUS_TABLE(UP_STATUS_ROW)
 #undef UP_STATUS_ROW
 };
+
+_Static_assert(sizeof(rows) / sizeof(rows[0]) ==
+		   (size_t)USERS__V1__STATUS_CODE__UNAUTHENTICATED + 1,
+	       "UP_STATUS_TABLE has a row for every StatusCode, none more");
 
 static const struct status_row *
 row(int code)

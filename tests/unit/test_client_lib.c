@@ -679,6 +679,34 @@ test_unavailable(fake *f)
 	uc_client_close(c);
 }
 
+/*
+ * UC_METHODS (usersclient.h) is written by hand for the typed wrappers:
+ * it must be the service of users.proto, method for method, in order,
+ * each with its request type.
+ */
+static void
+test_methods_are_the_contract(void)
+{
+	static const struct {
+		const char *name;
+		const char *request;
+	} rows[] = {
+#define UC_ROW(snake, pascal, req) {#pascal, #req},
+	    UC_METHODS(UC_ROW)
+#undef UC_ROW
+	};
+	size_t n = sizeof(rows) / sizeof(rows[0]);
+
+	CHECK_INT(up_meta_load(), 0);
+	CHECK_INT(n, up_method_count());
+	for (size_t i = 0; i < n && i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+
+		CHECK_STR(rows[i].name, m->desc->name);
+		CHECK_STR(rows[i].request, m->desc->input->c_name);
+	}
+}
+
 int
 main(void)
 {
@@ -695,5 +723,6 @@ main(void)
 	test_unavailable(&f);
 	fake_stop(&f);
 	unlink(url + strlen("ipc://"));
+	test_methods_are_the_contract();
 	return check_done();
 }

@@ -103,6 +103,17 @@ test_status(void)
 	CHECK_STR(up_status_name(UP_INVALID_ARGUMENT), "INVALID_ARGUMENT");
 	CHECK_STR(up_status_error_code(UP_NOT_FOUND), "NotFound");
 	CHECK_INT(UP_UNAUTHENTICATED, USERS__V1__STATUS_CODE__UNAUTHENTICATED);
+	/* The wire's list and the C table are one list: every value of
+	 * users.proto's StatusCode is the row of its own name. */
+	{
+		const ProtobufCEnumDescriptor *d =
+		    &users__v1__status_code__descriptor;
+		CHECK(d->n_values == 17);
+		for (unsigned i = 0; i < d->n_values; i++) {
+			CHECK_STR(up_status_name(d->values[i].value),
+				  d->values[i].name);
+		}
+	}
 }
 
 int
