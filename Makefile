@@ -1,13 +1,15 @@
 # The two commands, and a few more for developers. Everything else lives in
 # CMake and scripts/.
 #   make run        install what is missing, build, start usersd + usersgw
-#   make test       install what is missing, build twice (plain, and
-#                   ASan+UBSan with the fuzz targets), run the whole suite in
-#                   both
+#   make test       install what is missing, build three times (plain,
+#                   ASan+UBSan with the fuzz targets, ThreadSanitizer), run
+#                   the whole suite in the first two and the threaded tests
+#                   in the third
 #   make check      the unit tests of the plain build (ctest -L unit): the
 #                   quick loop while editing
-#   make test-tsan  a ThreadSanitizer build, and the tests whose threads meet
-#                   (nng callbacks, h2o loops, the store's writer) under it
+#   make test-tsan  the ThreadSanitizer part of make test alone: the tests
+#                   whose threads meet (nng callbacks, h2o loops, the
+#                   store's writer)
 # Warnings are errors in every build made here; a packager's plain cmake
 # build keeps them warnings.
 BUILD      ?= build
@@ -49,18 +51,18 @@ test-asan: build-asan
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	ctest --test-dir $(BUILD_ASAN) --output-on-failure -j $(JOBS)
 
-test: test-plain test-asan
+test: test-plain test-asan test-tsan
 
 check: build
 	ctest --test-dir $(BUILD) --output-on-failure -j $(JOBS) -L unit
 
 # The threaded parts: the client library's async calls, the gateway's loops
 # meeting nng callbacks, the daemon's pools and writer, over real sockets.
-TSAN_TESTS = test_client_lib|test_client|test_gateway|test_gateway_multi|test_rpc|test_store$$|test_lockout|test_replay|test_token_cache
+TSAN_TESTS = test_client_lib|test_client|test_gateway|test_gateway_multi|test_rpc|test_store|test_lockout|test_replay|test_token_cache|test_agetable
 test-tsan: build-tsan
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) \
-		-R '^($(TSAN_TESTS))'
+		-R '^($(TSAN_TESTS))$$'
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
