@@ -5,22 +5,12 @@
 #include <argon2.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "check.h"
 #include "password.h"
 #include "users_proto.h"
 
 static const ud_password_cost cheap = {64, 1, 1};
-
-static double
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
-}
 
 static void
 test_roundtrip(void)
@@ -181,30 +171,19 @@ test_malformed(void)
 	CHECK_INT(ud_password_verify(huge, "password", 8), UP_UNAUTHENTICATED);
 }
 
+/* The default cost is OWASP's first argon2id line, written into the hash,
+ * and a hash at the default cost needs no rehash. (How long it takes is a
+ * benchmark's question, not a test's.) */
 static void
-test_default_cost_timing(void)
+test_default_cost(void)
 {
 	char h[UD_PASSWORD_HASH_MAX];
-	const int n = 5;
-	double t0, t1, t2;
 
-	/* One to warm up (the first run pays the page faults). */
 	CHECK_INT(ud_password_hash(NULL, "password", 8, h, sizeof(h)), 0);
-	t0 = now_ms();
-	for (int i = 0; i < n; i++) {
-		CHECK_INT(ud_password_hash(NULL, "password", 8, h, sizeof(h)),
-			  0);
-	}
-	t1 = now_ms();
-	for (int i = 0; i < n; i++) {
-		CHECK_INT(ud_password_verify(h, "password", 8), 0);
-	}
-	t2 = now_ms();
+	CHECK(strstr(h, "$argon2id$") == h);
 	CHECK(strstr(h, "$m=19456,t=2,p=1$") != NULL);
+	CHECK_INT(ud_password_verify(h, "password", 8), 0);
 	CHECK(!ud_password_needs_rehash(h, &ud_password_cost_default));
-	printf("argon2id m=19456 t=2 p=1: %.1f ms per hash, %.1f ms per "
-	       "verify\n",
-	       (t1 - t0) / n, (t2 - t1) / n);
 }
 
 int
@@ -216,6 +195,6 @@ main(void)
 	test_cost_floor();
 	test_bounds();
 	test_malformed();
-	test_default_cost_timing();
+	test_default_cost();
 	return check_done();
 }
