@@ -1,25 +1,34 @@
 # The gateway's codecs: JSON encode/decode (golden cases from the seeds and
 # a round-trip property test over every DTO), the text/form field rules,
 # and both decoders fuzzed (their corpora replayed as ordinary tests).
-if(TARGET gw_codec)
+if(TARGET userswire)
 	# Random DTO messages for the codecs' round trips and their comparison
 	# (tests/unit/codec_gen.h): the codec tests here and in
 	# gateway_{xml,jsv_csv}.cmake, and fuzz_codec below.
 	add_library(codec_gen STATIC unit/codec_gen.c)
 	target_include_directories(codec_gen PUBLIC unit)
-	target_link_libraries(codec_gen PUBLIC gw_codec)
+	target_link_libraries(codec_gen PUBLIC userswire)
 
 	users_unit_test(test_codec_json)
-	target_link_libraries(test_codec_json PRIVATE gw_codec codec_gen)
+	target_link_libraries(test_codec_json PRIVATE userswire codec_gen)
 	users_unit_test(test_fields)
-	target_link_libraries(test_fields PRIVATE gw_codec)
+	target_link_libraries(test_fields PRIVATE userswire)
 
 	# The decode, encode back, decode again and compare loop of the codec
 	# fuzz targets (here and in gateway_{xml,jsv_csv}.cmake).
 	add_library(fuzz_codec STATIC fuzz/fuzz_codec.c)
 	target_include_directories(fuzz_codec PUBLIC fuzz)
-	target_link_libraries(fuzz_codec PUBLIC gw_codec PRIVATE codec_gen)
+	target_link_libraries(fuzz_codec PUBLIC userswire PRIVATE codec_gen)
 
 	users_fuzz_target(json fuzz_json.c fuzz_codec)
 	users_fuzz_target(form fuzz_form.c fuzz_codec)
+endif()
+
+# Style: the clang_format test of tests/CMakeLists.txt walks proto, daemon,
+# client, gateway and tests; the codec library's folder is checked here.
+find_program(CLANG_FORMAT clang-format)
+if(CLANG_FORMAT)
+	add_test(NAME clang_format_codec
+		COMMAND sh -c "find codec -name '*.[ch]' -print0 | xargs -0 ${CLANG_FORMAT} --dry-run -Werror"
+		WORKING_DIRECTORY ${CMAKE_SOURCE_DIR})
 endif()

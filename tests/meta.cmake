@@ -3,9 +3,9 @@
 # usersgw serves them, checked by python3 -m py_compile, tsc against
 # @servicestack/client, an OpenAPI 3.1 validator and a headless Chromium
 # (Debian's).
-if(TARGET gw_server)
+if(TARGET gw_meta)
 	users_unit_test(test_meta_pages)
-	target_link_libraries(test_meta_pages PRIVATE gw_server codec_gen
+	target_link_libraries(test_meta_pages PRIVATE gw_meta codec_gen
 		PkgConfig::JANSSON)
 endif()
 
