@@ -7,9 +7,9 @@
  * list; enums by name, or by number for enum_as_number enums; Guids as 32
  * lowercase hex digits; bytes as base64.
  *
- * Encoding writes straight to the gw_buf; decoding parses with jansson
+ * Encoding writes straight to the uw_buf; decoding parses with jansson
  * (which rejects invalid UTF-8 and \u0000) and walks the tree with the
- * descriptor, within the gw_limits.
+ * descriptor, within the uw_limits.
  */
 #include <inttypes.h>
 #include <math.h>
@@ -29,13 +29,13 @@
  */
 
 static int
-put(gw_buf *out, const char *s, size_t n)
+put(uw_buf *out, const char *s, size_t n)
 {
-	return gw_buf_append(out, s, n);
+	return uw_buf_append(out, s, n);
 }
 
 static int
-put_string(gw_buf *out, const char *s, size_t len)
+put_string(uw_buf *out, const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0, i = 0;
@@ -67,7 +67,7 @@ put_string(gw_buf *out, const char *s, size_t len)
 			snprintf(u, sizeof(u), "\\u%04x", c);
 			esc = u;
 		} else if (c >= 0x80) {
-			k = gw_utf8_char(p + i, len - i);
+			k = uw_utf8_char(p + i, len - i);
 			if (k == 0) {
 				/* U+FFFD for a bad byte */
 				esc = "\xef\xbf\xbd";
@@ -98,11 +98,11 @@ put_string(gw_buf *out, const char *s, size_t len)
 
 /* A number as JSON; JSON has no way to say NaN or infinity: null. */
 static int
-put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+put_number(uw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
 {
-	char b[GW_NUMBER_MAX];
+	char b[UW_NUMBER_MAX];
 	size_t n;
-	int rc = gw_number_text(f, p, b, &n);
+	int rc = uw_number_text(f, p, b, &n);
 
 	if (rc == 1) {
 		return put(out, "null", 4);
@@ -110,12 +110,12 @@ put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
 	return rc == 0 ? put(out, b, n) : -1;
 }
 
-static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
+static int enc_message(const ProtobufCMessage *m, uw_buf *out, int depth);
 
 /* One value of field f of a message of type d, stored at p. */
 static int
 enc_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, const void *p, gw_buf *out,
+	  const ProtobufCFieldDescriptor *f, const void *p, uw_buf *out,
 	  int depth)
 {
 	switch (f->type) {
@@ -151,8 +151,8 @@ enc_value(const ProtobufCMessageDescriptor *d,
 		if (s == NULL) {
 			s = "";
 		}
-		if (gw_field_is_guid(d, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
+		if (uw_field_is_guid(d, f) &&
+		    uw_guid_normalize(s, strlen(s), g) == 0) {
 			s = g;
 		}
 		return put_string(out, s, strlen(s));
@@ -160,7 +160,7 @@ enc_value(const ProtobufCMessageDescriptor *d,
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *bd = p;
 		if (put(out, "\"", 1) != 0 ||
-		    gw_base64_encode(out, bd->data, bd->len) != 0) {
+		    uw_base64_encode(out, bd->data, bd->len) != 0) {
 			return -1;
 		}
 		return put(out, "\"", 1);
@@ -180,7 +180,7 @@ enc_value(const ProtobufCMessageDescriptor *d,
 /* A repeated field as a JSON list. */
 static int
 enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	 gw_buf *out, int depth)
+	 uw_buf *out, int depth)
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const char *arr = *(const char *const *)((const char *)m + f->offset);
@@ -227,7 +227,7 @@ enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 /* A map<k,v> field as a JSON object (keys as strings). */
 static int
 enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	gw_buf *out, int depth)
+	uw_buf *out, int depth)
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const ProtobufCMessage *const *arr =
@@ -267,7 +267,7 @@ enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 }
 
 static int
-enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
+enc_message(const ProtobufCMessage *m, uw_buf *out, int depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	bool first = true;
@@ -275,8 +275,8 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 	if (depth > ENCODE_MAX_DEPTH) {
 		return -1;
 	}
-	if (gw_msg_is_list_wrapper(d)) {
-		return enc_list(m, gw_list_wrapper_items(d), out, depth);
+	if (uw_msg_is_list_wrapper(d)) {
+		return enc_list(m, uw_list_wrapper_items(d), out, depth);
 	}
 	if (put(out, "{", 1) != 0) {
 		return -1;
@@ -287,20 +287,20 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 		int rc;
 
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			if (gw_field_is_map(f) && !gw_field_present(m, f)) {
+			if (uw_field_is_map(f) && !uw_field_present(m, f)) {
 				continue;
 			}
-		} else if (!gw_field_present(m, f)) {
+		} else if (!uw_field_present(m, f)) {
 			continue;
 		}
-		name = gw_field_json_name(d, f);
+		name = uw_field_json_name(d, f);
 		if ((!first && put(out, ",", 1) != 0) ||
 		    put_string(out, name, strlen(name)) != 0 ||
 		    put(out, ":", 1) != 0) {
 			return -1;
 		}
 		first = false;
-		if (gw_field_is_map(f)) {
+		if (uw_field_is_map(f)) {
 			rc = enc_map(m, f, out, depth + 1);
 		} else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 			rc = enc_list(m, f, out, depth + 1);
@@ -316,7 +316,7 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 }
 
 static int
-json_encode(const ProtobufCMessage *msg, gw_buf *out)
+json_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	size_t mark = out->len;
 
@@ -337,8 +337,8 @@ json_encode(const ProtobufCMessage *msg, gw_buf *out)
  */
 
 typedef struct dec {
-	gw_limits lim;
-	gw_decode_error *err;
+	uw_limits lim;
+	uw_decode_error *err;
 } dec;
 
 static int dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth);
@@ -347,8 +347,8 @@ static int
 fail(dec *x, const ProtobufCMessageDescriptor *d,
      const ProtobufCFieldDescriptor *f, const char *what)
 {
-	gw_error_set(x->err, gw_field_pascal_name(d, f), "Expected %s for '%s'",
-		     what, gw_field_json_name(d, f));
+	uw_error_set(x->err, uw_field_pascal_name(d, f), "Expected %s for '%s'",
+		     what, uw_field_json_name(d, f));
 	return -1;
 }
 
@@ -356,9 +356,9 @@ static int
 too_deep(dec *x, const ProtobufCMessageDescriptor *d,
 	 const ProtobufCFieldDescriptor *f)
 {
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
+	uw_error_set(x->err, uw_field_pascal_name(d, f),
 		     "Nested too deeply at '%s' (at most %zu levels)",
-		     gw_field_json_name(d, f), x->lim.max_depth);
+		     uw_field_json_name(d, f), x->lim.max_depth);
 	return -1;
 }
 
@@ -366,9 +366,9 @@ static int
 too_many(dec *x, const ProtobufCMessageDescriptor *d,
 	 const ProtobufCFieldDescriptor *f)
 {
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
+	uw_error_set(x->err, uw_field_pascal_name(d, f),
 		     "Too many items in '%s' (at most %zu)",
-		     gw_field_json_name(d, f), x->lim.max_items);
+		     uw_field_json_name(d, f), x->lim.max_items);
 	return -1;
 }
 
@@ -386,7 +386,7 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 	switch (json_typeof(v)) {
 	case JSON_STRING:
-		return gw_field_set_text_as(m, f, json_string_value(v),
+		return uw_field_set_text_as(m, f, json_string_value(v),
 					    json_string_length(v), append,
 					    &x->lim, nd, nf, x->err);
 	case JSON_INTEGER:
@@ -408,14 +408,14 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		break;
 	default: {
 		char what[64];
-		const char *noun = gw_field_noun(m->descriptor, f);
+		const char *noun = uw_field_noun(m->descriptor, f);
 		snprintf(what, sizeof(what), "%s %s",
 			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
 			 noun);
 		return fail(x, nd, nf, what);
 	}
 	}
-	return gw_field_set_text_as(m, f, b, (size_t)n, append, &x->lim, nd, nf,
+	return uw_field_set_text_as(m, f, b, (size_t)n, append, &x->lim, nd, nf,
 				    x->err);
 }
 
@@ -437,7 +437,7 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (json_array_size(arr) > x->lim.max_items) {
 		return too_many(x, nd, nf);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	json_array_foreach(arr, i, item)
 	{
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -445,13 +445,13 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			if (!json_is_object(item)) {
 				return fail(x, nd, nf, "a list of objects");
 			}
-			sub = gw_msg_new(f->descriptor);
+			sub = uw_msg_new(f->descriptor);
 			if (sub == NULL) {
-				gw_error_set(x->err, "", "Out of memory");
+				uw_error_set(x->err, "", "Out of memory");
 				return -1;
 			}
 			/* stored first, so a failure below frees it */
-			if (gw_field_put_message(m, f, sub, x->err) != 0 ||
+			if (uw_field_put_message(m, f, sub, x->err) != 0 ||
 			    dec_object(x, sub, item, depth + 1) != 0) {
 				return -1;
 			}
@@ -480,24 +480,24 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (json_object_size(obj) > x->lim.max_items) {
 		return too_many(x, d, f);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	json_object_foreach(obj, key, v)
 	{
 		const ProtobufCMessageDescriptor *ed = f->descriptor;
-		ProtobufCMessage *e = gw_msg_new(ed);
+		ProtobufCMessage *e = uw_msg_new(ed);
 		if (e == NULL) {
-			gw_error_set(x->err, "", "Out of memory");
+			uw_error_set(x->err, "", "Out of memory");
 			return -1;
 		}
-		if (gw_field_put_message(m, f, e, x->err) != 0 ||
-		    gw_field_set_text_as(e, &ed->fields[0], key, strlen(key),
+		if (uw_field_put_message(m, f, e, x->err) != 0 ||
+		    uw_field_set_text_as(e, &ed->fields[0], key, strlen(key),
 					 false, &x->lim, d, f, x->err) != 0) {
 			return -1;
 		}
 		if (json_is_null(v)) {
 			/* a null value is an empty string (maps hold no nulls)
 			 */
-			if (gw_field_set_text_as(e, &ed->fields[1], "", 0,
+			if (uw_field_set_text_as(e, &ed->fields[1], "", 0,
 						 false, &x->lim, d, f,
 						 x->err) != 0) {
 				return -1;
@@ -521,10 +521,10 @@ dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 
 	if (json_is_null(v)) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 		return 0;
 	}
-	if (gw_field_is_map(f)) {
+	if (uw_field_is_map(f)) {
 		return dec_map(x, m, f, v, depth + 1);
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -533,20 +533,20 @@ dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *sd = f->descriptor;
 		ProtobufCMessage *sub;
-		bool wrapper = gw_msg_is_list_wrapper(sd);
+		bool wrapper = uw_msg_is_list_wrapper(sd);
 		if (wrapper ? !json_is_array(v) : !json_is_object(v)) {
 			return fail(x, d, f, wrapper ? "a list" : "an object");
 		}
-		sub = gw_msg_new(sd);
+		sub = uw_msg_new(sd);
 		if (sub == NULL) {
-			gw_error_set(x->err, "", "Out of memory");
+			uw_error_set(x->err, "", "Out of memory");
 			return -1;
 		}
-		if (gw_field_put_message(m, f, sub, x->err) != 0) {
+		if (uw_field_put_message(m, f, sub, x->err) != 0) {
 			return -1;
 		}
 		if (wrapper) {
-			return dec_array(x, sub, gw_list_wrapper_items(sd), v,
+			return dec_array(x, sub, uw_list_wrapper_items(sd), v,
 					 depth + 1, d, f);
 		}
 		return dec_object(x, sub, v, depth + 1);
@@ -562,7 +562,7 @@ dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth)
 	json_t *v;
 
 	if (depth > x->lim.max_depth) {
-		gw_error_set(x->err, "",
+		uw_error_set(x->err, "",
 			     "Nested too deeply (at most %zu levels)",
 			     x->lim.max_depth);
 		return -1;
@@ -570,7 +570,7 @@ dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth)
 	json_object_foreach(obj, key, v)
 	{
 		const ProtobufCFieldDescriptor *f =
-		    gw_field_by_name(d, key, strlen(key));
+		    uw_field_by_name(d, key, strlen(key));
 		if (f != NULL && dec_field(x, m, f, v, depth) != 0) {
 			return -1;
 		}
@@ -580,7 +580,7 @@ dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth)
 
 /* jansson's message may quote the input: keep it printable ASCII. */
 static void
-parse_error(gw_decode_error *err, const json_error_t *je)
+parse_error(uw_decode_error *err, const json_error_t *je)
 {
 	char text[sizeof(je->text)];
 	size_t i;
@@ -590,22 +590,22 @@ parse_error(gw_decode_error *err, const json_error_t *je)
 		text[i] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
 	}
 	text[i] = '\0';
-	gw_error_set(err, "", "Invalid JSON: %s (line %d, column %d)", text,
+	uw_error_set(err, "", "Invalid JSON: %s (line %d, column %d)", text,
 		     je->line, je->column);
 }
 
 static int
 json_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	    const gw_limits *lim, gw_decode_error *err)
+	    const uw_limits *lim, uw_decode_error *err)
 {
-	dec x = {.lim = gw_limits_effective(lim), .err = err};
+	dec x = {.lim = uw_limits_effective(lim), .err = err};
 	json_error_t je;
 	json_t *root = NULL;
 	size_t i = 0;
 	int rc = -1;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -626,12 +626,12 @@ json_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	} else if (json_is_object(root)) {
 		rc = dec_object(&x, msg, root, 1);
 	} else if (json_is_array(root) &&
-		   gw_msg_is_list_wrapper(msg->descriptor)) {
+		   uw_msg_is_list_wrapper(msg->descriptor)) {
 		const ProtobufCFieldDescriptor *f =
-		    gw_list_wrapper_items(msg->descriptor);
+		    uw_list_wrapper_items(msg->descriptor);
 		rc = dec_array(&x, msg, f, root, 1, msg->descriptor, f);
 	} else {
-		gw_error_set(err, "", "Expected a JSON object for %s",
+		uw_error_set(err, "", "Expected a JSON object for %s",
 			     msg->descriptor->short_name);
 	}
 out:
@@ -639,7 +639,7 @@ out:
 	return rc;
 }
 
-const gw_codec gw_codec_json = {
+const uw_codec uw_codec_json = {
     .name = "json",
     .content_type = "application/json; charset=utf-8",
     .decode = json_decode,

@@ -42,13 +42,13 @@
  */
 
 static int
-put(gw_buf *out, const char *s, size_t n)
+put(uw_buf *out, const char *s, size_t n)
 {
-	return gw_buf_append(out, s, n);
+	return uw_buf_append(out, s, n);
 }
 
 int
-gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes)
+uw_text_put(uw_buf *out, const char *s, size_t len, bool double_quotes)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0, i = 0;
@@ -60,7 +60,7 @@ gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes)
 		if (p[i] == '"' && double_quotes) {
 			rep = "\"\"";
 		} else if (p[i] >= 0x80) {
-			k = gw_utf8_char(p + i, len - i);
+			k = uw_utf8_char(p + i, len - i);
 			if (k == 0) {
 				rep =
 				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
@@ -108,12 +108,12 @@ needs_quotes(const char *s, size_t len)
 }
 
 static int
-put_string(gw_buf *out, const char *s, size_t len)
+put_string(uw_buf *out, const char *s, size_t len)
 {
 	if (!needs_quotes(s, len)) {
-		return gw_text_put(out, s, len, false);
+		return uw_text_put(out, s, len, false);
 	}
-	if (put(out, "\"", 1) != 0 || gw_text_put(out, s, len, true) != 0) {
+	if (put(out, "\"", 1) != 0 || uw_text_put(out, s, len, true) != 0) {
 		return -1;
 	}
 	return put(out, "\"", 1);
@@ -149,11 +149,11 @@ elem_size(ProtobufCType t)
 /* A number as JSV; a non-finite one (never decoded, only hand-built) is
  * left empty. */
 static int
-put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+put_number(uw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
 {
-	char b[GW_NUMBER_MAX];
+	char b[UW_NUMBER_MAX];
 	size_t n;
-	int rc = gw_number_text(f, p, b, &n);
+	int rc = uw_number_text(f, p, b, &n);
 
 	if (rc == 1) {
 		return 0;
@@ -161,12 +161,12 @@ put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
 	return rc == 0 ? put(out, b, n) : -1;
 }
 
-static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
+static int enc_message(const ProtobufCMessage *m, uw_buf *out, int depth);
 
 /* One value of field f of a message of type d, stored at p. */
 static int
 enc_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, const void *p, gw_buf *out,
+	  const ProtobufCFieldDescriptor *f, const void *p, uw_buf *out,
 	  int depth)
 {
 	switch (f->type) {
@@ -202,8 +202,8 @@ enc_value(const ProtobufCMessageDescriptor *d,
 		if (s == NULL) {
 			s = "";
 		}
-		if (gw_field_is_guid(d, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
+		if (uw_field_is_guid(d, f) &&
+		    uw_guid_normalize(s, strlen(s), g) == 0) {
 			s = g;
 		}
 		return put_string(out, s, strlen(s));
@@ -213,7 +213,7 @@ enc_value(const ProtobufCMessageDescriptor *d,
 		if (bd->len == 0) {
 			return put(out, "\"\"", 2);
 		}
-		return gw_base64_encode(out, bd->data, bd->len);
+		return uw_base64_encode(out, bd->data, bd->len);
 	}
 	case PROTOBUF_C_TYPE_MESSAGE: {
 		const ProtobufCMessage *sub =
@@ -229,7 +229,7 @@ enc_value(const ProtobufCMessageDescriptor *d,
 
 static int
 enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	 gw_buf *out, int depth)
+	 uw_buf *out, int depth)
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const char *arr = *(const char *const *)((const char *)m + f->offset);
@@ -250,7 +250,7 @@ enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 static int
 enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	gw_buf *out, int depth)
+	uw_buf *out, int depth)
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const ProtobufCMessage *const *arr =
@@ -290,9 +290,9 @@ always_written(const ProtobufCMessageDescriptor *d,
 /* The value of field f of m, whatever its kind (f must be written). */
 static int
 enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  gw_buf *out, int depth)
+	  uw_buf *out, int depth)
 {
-	if (gw_field_is_map(f)) {
+	if (uw_field_is_map(f)) {
 		return enc_map(m, f, out, depth + 1);
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -303,7 +303,7 @@ enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 }
 
 static int
-enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
+enc_message(const ProtobufCMessage *m, uw_buf *out, int depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	bool first = true;
@@ -311,8 +311,8 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 	if (depth > ENCODE_MAX_DEPTH) {
 		return -1;
 	}
-	if (gw_msg_is_list_wrapper(d)) {
-		return enc_list(m, gw_list_wrapper_items(d), out, depth);
+	if (uw_msg_is_list_wrapper(d)) {
+		return enc_list(m, uw_list_wrapper_items(d), out, depth);
 	}
 	if (put(out, "{", 1) != 0) {
 		return -1;
@@ -321,10 +321,10 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *name;
 
-		if (!gw_field_present(m, f) && !always_written(d, f)) {
+		if (!uw_field_present(m, f) && !always_written(d, f)) {
 			continue;
 		}
-		name = gw_field_json_name(d, f);
+		name = uw_field_json_name(d, f);
 		if ((!first && put(out, ",", 1) != 0) ||
 		    put_string(out, name, strlen(name)) != 0 ||
 		    put(out, ":", 1) != 0 || enc_field(m, f, out, depth) != 0) {
@@ -337,7 +337,7 @@ enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
 
 /* On failure out is left as it was. */
 static int
-restore(gw_buf *out, size_t mark)
+restore(uw_buf *out, size_t mark)
 {
 	out->len = mark;
 	if (out->data != NULL) {
@@ -347,7 +347,7 @@ restore(gw_buf *out, size_t mark)
 }
 
 static int
-jsv_encode(const ProtobufCMessage *msg, gw_buf *out)
+jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	size_t mark = out->len;
 
@@ -359,8 +359,8 @@ jsv_encode(const ProtobufCMessage *msg, gw_buf *out)
 }
 
 int
-gw_jsv_encode_field(const ProtobufCMessage *m,
-		    const ProtobufCFieldDescriptor *f, gw_buf *out)
+uw_jsv_encode_field(const ProtobufCMessage *m,
+		    const ProtobufCFieldDescriptor *f, uw_buf *out)
 {
 	size_t mark = out->len;
 
@@ -379,8 +379,8 @@ typedef struct jsv {
 	const char *s;
 	size_t len;
 	size_t pos;
-	gw_limits lim;
-	gw_decode_error *err;
+	uw_limits lim;
+	uw_decode_error *err;
 	bool newline;  /* pass 1: a line break outside quotes was seen */
 	bool indented; /* pass 2: trim bare values */
 	char *tmp;     /* the text of the last quoted token */
@@ -422,21 +422,21 @@ skip_ws(jsv *x)
 static int
 syntax(jsv *x, const char *what)
 {
-	gw_error_set(x->err, "", "Invalid JSV: %s at offset %zu", what, x->pos);
+	uw_error_set(x->err, "", "Invalid JSV: %s at offset %zu", what, x->pos);
 	return -1;
 }
 
 static int
 oom(jsv *x)
 {
-	gw_error_set(x->err, "", "Out of memory");
+	uw_error_set(x->err, "", "Out of memory");
 	return -1;
 }
 
 static int
 nested_too_deeply(jsv *x)
 {
-	gw_error_set(x->err, "", "Nested too deeply (at most %zu levels)",
+	uw_error_set(x->err, "", "Nested too deeply (at most %zu levels)",
 		     x->lim.max_depth);
 	return -1;
 }
@@ -621,15 +621,15 @@ static bool
 plain_string(const ProtobufCMessageDescriptor *d,
 	     const ProtobufCFieldDescriptor *f)
 {
-	return f->type == PROTOBUF_C_TYPE_STRING && !gw_field_is_guid(d, f);
+	return f->type == PROTOBUF_C_TYPE_STRING && !uw_field_is_guid(d, f);
 }
 
 static int
 expected(jsv *x, const ProtobufCMessageDescriptor *nd,
 	 const ProtobufCFieldDescriptor *nf, const char *what)
 {
-	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
-		     "Expected %s for '%s'", what, gw_field_json_name(nd, nf));
+	uw_error_set(x->err, uw_field_pascal_name(nd, nf),
+		     "Expected %s for '%s'", what, uw_field_json_name(nd, nf));
 	return -1;
 }
 
@@ -637,9 +637,9 @@ static int
 too_many(jsv *x, const ProtobufCMessageDescriptor *nd,
 	 const ProtobufCFieldDescriptor *nf)
 {
-	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
+	uw_error_set(x->err, uw_field_pascal_name(nd, nf),
 		     "Too many items in '%s' (at most %zu)",
-		     gw_field_json_name(nd, nf), x->lim.max_items);
+		     uw_field_json_name(nd, nf), x->lim.max_items);
 	return -1;
 }
 
@@ -658,10 +658,10 @@ set_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		trim(&t);
 	}
 	if (!t.quoted && t.n == 0 && !append && nf == f) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 		return 0;
 	}
-	return gw_field_set_text_as(m, f, t.p, t.n, append, &x->lim, nd, nf,
+	return uw_field_set_text_as(m, f, t.p, t.n, append, &x->lim, nd, nf,
 				    x->err);
 }
 
@@ -675,7 +675,7 @@ dec_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	token t;
 
 	if (c == '{' || c == '[') {
-		const char *noun = gw_field_noun(m->descriptor, f);
+		const char *noun = uw_field_noun(m->descriptor, f);
 		char what[64];
 		snprintf(what, sizeof(what), "%s %s",
 			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
@@ -718,24 +718,24 @@ dec_sub(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t depth)
 {
 	const ProtobufCMessageDescriptor *sd = f->descriptor;
-	bool wrapper = gw_msg_is_list_wrapper(sd);
+	bool wrapper = uw_msg_is_list_wrapper(sd);
 	ProtobufCMessage *sub;
 
 	if (peek(x) != (wrapper ? '[' : '{')) {
 		return expected(x, m->descriptor, f,
 				wrapper ? "a list" : "an object");
 	}
-	sub = gw_msg_new(sd);
+	sub = uw_msg_new(sd);
 	if (sub == NULL) {
 		return oom(x);
 	}
 	/* stored first, so a failure below frees it */
-	if (gw_field_put_message(m, f, sub, x->err) != 0) {
+	if (uw_field_put_message(m, f, sub, x->err) != 0) {
 		return -1;
 	}
 	if (wrapper) {
 		/* the wrapper's items are named after f in errors */
-		return dec_list(x, sub, gw_list_wrapper_items(sd), depth + 1,
+		return dec_list(x, sub, uw_list_wrapper_items(sd), depth + 1,
 				m->descriptor, f);
 	}
 	return dec_object(x, sub, depth + 1);
@@ -756,7 +756,7 @@ dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
 	if (peek(x) != '[') {
 		return expected(x, nd, nf, "a list");
 	}
-	gw_field_clear(target, f);
+	uw_field_clear(target, f);
 	skip_ws(x);
 	x->pos++;
 	start = x->pos;
@@ -799,7 +799,7 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (peek(x) != '{') {
 		return expected(x, d, f, "an object");
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	skip_ws(x);
 	x->pos++;
 	do {
@@ -817,11 +817,11 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (read_key(x, &k) != 0) {
 			return -1;
 		}
-		e = gw_msg_new(ed);
+		e = uw_msg_new(ed);
 		if (e == NULL) {
 			return oom(x);
 		}
-		if (gw_field_put_message(m, f, e, x->err) != 0 ||
+		if (uw_field_put_message(m, f, e, x->err) != 0 ||
 		    set_scalar(x, e, &ed->fields[0], k, false, d, f) != 0) {
 			return -1;
 		}
@@ -847,10 +847,10 @@ dec_value(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (f->label == PROTOBUF_C_LABEL_REPEATED ||
 	    f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		if (empty_bare(x)) {
-			gw_field_clear(m, f);
+			uw_field_clear(m, f);
 			return 0;
 		}
-		if (gw_field_is_map(f)) {
+		if (uw_field_is_map(f)) {
 			return dec_map(x, m, f, depth + 1);
 		}
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -883,7 +883,7 @@ dec_object(jsv *x, ProtobufCMessage *m, size_t depth)
 			return -1;
 		}
 		trim(&k);
-		f = gw_field_by_name(d, k.p, k.n);
+		f = uw_field_by_name(d, k.p, k.n);
 		if (f == NULL) {
 			if (skip_value(x, depth) != 0) {
 				return -1;
@@ -915,17 +915,17 @@ scan(jsv *x, size_t start, size_t depth)
 
 static int
 jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const gw_limits *lim, gw_decode_error *err)
+	   const uw_limits *lim, uw_decode_error *err)
 {
 	jsv x = {
-	    .s = body, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	    .s = body, .len = len, .lim = uw_limits_effective(lim), .err = err};
 	const ProtobufCMessageDescriptor *d;
 	size_t start = 0;
 	int rc = -1;
 	char c;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -938,8 +938,8 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	c = x.s[x.pos];
-	if (c == '[' && gw_msg_is_list_wrapper(d)) {
-		const ProtobufCFieldDescriptor *f = gw_list_wrapper_items(d);
+	if (c == '[' && uw_msg_is_list_wrapper(d)) {
+		const ProtobufCFieldDescriptor *f = uw_list_wrapper_items(d);
 		if (scan(&x, start, 0) == 0) {
 			rc = dec_list(&x, msg, f, 1, d, f);
 		}
@@ -948,7 +948,7 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 			rc = dec_object(&x, msg, 1);
 		}
 	} else {
-		gw_error_set(err, "", "Expected a JSV object for %s",
+		uw_error_set(err, "", "Expected a JSV object for %s",
 			     d->short_name);
 	}
 	free(x.tmp);
@@ -956,16 +956,16 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 }
 
 int
-gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-		    const char *text, size_t len, const gw_limits *lim,
-		    gw_decode_error *err)
+uw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		    const char *text, size_t len, const uw_limits *lim,
+		    uw_decode_error *err)
 {
 	jsv x = {
-	    .s = text, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	    .s = text, .len = len, .lim = uw_limits_effective(lim), .err = err};
 	int rc = -1;
 
 	if (m == NULL || f == NULL || (text == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -976,7 +976,7 @@ gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	return rc;
 }
 
-const gw_codec gw_codec_jsv = {
+const uw_codec uw_codec_jsv = {
     .name = "jsv",
     .content_type = "text/jsv",
     .decode = jsv_decode,

@@ -47,7 +47,7 @@
  * XML_PARSE_HUGE); and a document with a DOCTYPE is stopped at the DOCTYPE
  * itself (SAX internalSubset), before any declaration in it is read: no
  * external entity, no entity expansion (billion laughs), nothing fetched.
- * Nesting, items per list and bytes per string are bounded by gw_limits;
+ * Nesting, items per list and bytes per string are bounded by uw_limits;
  * the body size is the caller's. libxml2 reports nothing on stderr (a
  * per-thread no-op error handler). xmlInitParser runs once; after it
  * libxml2 is safe to use from several threads.
@@ -85,7 +85,7 @@ typedef struct ns_binding {
 } ns_binding;
 
 typedef struct enc {
-	gw_buf *out;
+	uw_buf *out;
 	const char *default_ns; /* the root's; "" when none */
 	ns_binding bound[ENCODE_MAX_DEPTH + 4];
 	size_t n_bound;
@@ -94,13 +94,13 @@ typedef struct enc {
 static int
 put(enc *x, const char *s, size_t n)
 {
-	return gw_buf_append(x->out, s, n);
+	return uw_buf_append(x->out, s, n);
 }
 
 static int
 puts_(enc *x, const char *s)
 {
-	return gw_buf_append(x->out, s, strlen(s));
+	return uw_buf_append(x->out, s, strlen(s));
 }
 
 /*
@@ -135,7 +135,7 @@ put_text(enc *x, const char *s, size_t len, bool attr)
 		} else if (c < 0x20 && c != '\t' && c != '\n') {
 			esc = "\xef\xbf\xbd";
 		} else if (c >= 0x80) {
-			k = gw_utf8_char(p + i, len - i);
+			k = uw_utf8_char(p + i, len - i);
 			if (k == 0) {
 				esc = "\xef\xbf\xbd";
 				k = 1;
@@ -282,7 +282,7 @@ xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 	case PROTOBUF_C_TYPE_BOOL:
 		return "boolean";
 	case PROTOBUF_C_TYPE_STRING:
-		return gw_field_is_guid(d, f) ? "guid" : "string";
+		return uw_field_is_guid(d, f) ? "guid" : "string";
 	case PROTOBUF_C_TYPE_BYTES:
 		return "base64Binary";
 	case PROTOBUF_C_TYPE_ENUM:
@@ -299,9 +299,9 @@ xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 static int
 put_number(enc *x, const ProtobufCFieldDescriptor *f, const void *p)
 {
-	char b[GW_NUMBER_MAX];
+	char b[UW_NUMBER_MAX];
 	size_t n;
-	int rc = gw_number_text(f, p, b, &n);
+	int rc = uw_number_text(f, p, b, &n);
 
 	if (rc == 1) {
 		double v = f->type == PROTOBUF_C_TYPE_FLOAT
@@ -346,8 +346,8 @@ enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
 		if (s == NULL) {
 			return 0;
 		}
-		if (gw_field_is_guid(d, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
+		if (uw_field_is_guid(d, f) &&
+		    uw_guid_normalize(s, strlen(s), g) == 0) {
 			snprintf(dashed, sizeof(dashed),
 				 "%.8s-%.4s-%.4s-%.4s-%s", g, g + 8, g + 12,
 				 g + 16, g + 20);
@@ -357,7 +357,7 @@ enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
 	}
 	case PROTOBUF_C_TYPE_BYTES: {
 		const ProtobufCBinaryData *bd = p;
-		return gw_base64_encode(x->out, bd->data, bd->len);
+		return uw_base64_encode(x->out, bd->data, bd->len);
 	}
 	case PROTOBUF_C_TYPE_MESSAGE:
 		break;
@@ -423,7 +423,7 @@ enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		/* items named after the enum, in the member's namespace */
 		ns = ns_of_prefix(x, pfx);
 	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		ns = gw_field_is_map(f)
+		ns = uw_field_is_map(f)
 			 ? NS_ARRAYS
 			 : msg_ns(f->descriptor, ns_of_prefix(x, pfx));
 	} else {
@@ -434,7 +434,7 @@ enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 	for (size_t i = 0; arr != NULL && i < n; i++) {
 		const void *p = arr + i * es;
-		if (gw_field_is_map(f)) {
+		if (uw_field_is_map(f)) {
 			const ProtobufCMessage *e =
 			    *(const ProtobufCMessage *const *)p;
 			const ProtobufCMessageDescriptor *ed = e->descriptor;
@@ -495,8 +495,8 @@ enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
 			}
 			return 0;
 		}
-		if (gw_msg_is_list_wrapper(sd)) {
-			if (enc_items(x, sub, gw_list_wrapper_items(sd), pfx,
+		if (uw_msg_is_list_wrapper(sd)) {
+			if (enc_items(x, sub, uw_list_wrapper_items(sd), pfx,
 				      depth) != 0) {
 				return -1;
 			}
@@ -585,7 +585,7 @@ enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
 		const ProtobufCFieldDescriptor *f = &d->fields[order[k]];
 		const char *name;
 
-		if (!gw_field_present(m, f) && !always_written(d, f)) {
+		if (!uw_field_present(m, f) && !always_written(d, f)) {
 			continue;
 		}
 		name = member_name(d, mi, order[k]);
@@ -611,7 +611,7 @@ out:
 }
 
 static int
-xml_encode(const ProtobufCMessage *msg, gw_buf *out)
+xml_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	enc x = {.out = out, .default_ns = ""};
 	size_t mark = out->len;
@@ -637,8 +637,8 @@ xml_encode(const ProtobufCMessage *msg, gw_buf *out)
 	     put(&x, "\"", 1) != 0)) {
 		goto out;
 	}
-	if (gw_msg_is_list_wrapper(d)) {
-		if (enc_items(&x, msg, gw_list_wrapper_items(d), 0, 1) != 0) {
+	if (uw_msg_is_list_wrapper(d)) {
+		if (enc_items(&x, msg, uw_list_wrapper_items(d), 0, 1) != 0) {
 			goto out;
 		}
 	} else if (put(&x, ">", 1) != 0 || enc_members(&x, msg, 0, 1) != 0) {
@@ -661,9 +661,9 @@ out:
  */
 
 typedef struct dec {
-	gw_limits lim;
-	gw_decode_error *err;
-	gw_buf text; /* scratch for text split over several nodes */
+	uw_limits lim;
+	uw_decode_error *err;
+	uw_buf text; /* scratch for text split over several nodes */
 } dec;
 
 static int dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el,
@@ -673,9 +673,9 @@ static int
 too_deep(dec *x, const ProtobufCMessageDescriptor *d,
 	 const ProtobufCFieldDescriptor *f)
 {
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
+	uw_error_set(x->err, uw_field_pascal_name(d, f),
 		     "Nested too deeply at '%s' (at most %zu levels)",
-		     gw_field_json_name(d, f), x->lim.max_depth);
+		     uw_field_json_name(d, f), x->lim.max_depth);
 	return -1;
 }
 
@@ -683,16 +683,16 @@ static int
 too_many(dec *x, const ProtobufCMessageDescriptor *d,
 	 const ProtobufCFieldDescriptor *f)
 {
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
+	uw_error_set(x->err, uw_field_pascal_name(d, f),
 		     "Too many items in '%s' (at most %zu)",
-		     gw_field_json_name(d, f), x->lim.max_items);
+		     uw_field_json_name(d, f), x->lim.max_items);
 	return -1;
 }
 
 static int
 oom(dec *x)
 {
-	gw_error_set(x->err, "", "Out of memory");
+	uw_error_set(x->err, "", "Out of memory");
 	return -1;
 }
 
@@ -752,10 +752,10 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 				       : 0;
 			if (n > x->lim.max_string ||
 			    total > x->lim.max_string - n) {
-				gw_error_set(x->err, gw_field_pascal_name(d, f),
+				uw_error_set(x->err, uw_field_pascal_name(d, f),
 					     "Value too long for '%s' (at most "
 					     "%zu bytes)",
-					     gw_field_json_name(d, f),
+					     uw_field_json_name(d, f),
 					     x->lim.max_string);
 				return -1;
 			}
@@ -764,12 +764,12 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 			only = c;
 		} else if (c->type == XML_ELEMENT_NODE ||
 			   c->type == XML_ENTITY_REF_NODE) {
-			const char *noun = gw_field_noun(d, f);
-			gw_error_set(
-			    x->err, gw_field_pascal_name(d, f),
+			const char *noun = uw_field_noun(d, f);
+			uw_error_set(
+			    x->err, uw_field_pascal_name(d, f),
 			    "Expected %s %s for '%s'",
 			    strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			    noun, gw_field_json_name(d, f));
+			    noun, uw_field_json_name(d, f));
 			return -1;
 		}
 	}
@@ -788,7 +788,7 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 		if ((c->type == XML_TEXT_NODE ||
 		     c->type == XML_CDATA_SECTION_NODE) &&
 		    c->content != NULL &&
-		    gw_buf_puts(&x->text, (const char *)c->content) != 0) {
+		    uw_buf_puts(&x->text, (const char *)c->content) != 0) {
 			return oom(x);
 		}
 	}
@@ -811,7 +811,7 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		return -1;
 	}
 	if (f->type != PROTOBUF_C_TYPE_STRING ||
-	    gw_field_is_guid(m->descriptor, f)) {
+	    uw_field_is_guid(m->descriptor, f)) {
 		while (len > 0 && xml_space(s[0])) {
 			s++;
 			len--;
@@ -820,7 +820,7 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			len--;
 		}
 	}
-	return gw_field_set_text_as(m, f, s, len, append, &x->lim, nd, nf,
+	return uw_field_set_text_as(m, f, s, len, append, &x->lim, nd, nf,
 				    x->err);
 }
 
@@ -836,7 +836,7 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (depth > x->lim.max_depth) {
 		return too_deep(x, nd, nf);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE) {
 			continue;
@@ -852,12 +852,12 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			if (depth + 1 > x->lim.max_depth) {
 				return too_deep(x, nd, nf);
 			}
-			sub = gw_msg_new(f->descriptor);
+			sub = uw_msg_new(f->descriptor);
 			if (sub == NULL) {
 				return oom(x);
 			}
 			/* stored first, so a failure below frees it */
-			if (gw_field_put_message(m, f, sub, x->err) != 0 ||
+			if (uw_field_put_message(m, f, sub, x->err) != 0 ||
 			    dec_message(x, sub, c, depth + 1) != 0) {
 				return -1;
 			}
@@ -892,20 +892,20 @@ dec_entry_part(dec *x, ProtobufCMessage *e, const ProtobufCFieldDescriptor *ef,
 	if (ef->type == PROTOBUF_C_TYPE_MESSAGE) {
 		ProtobufCMessage *sub;
 		if (el == NULL || is_nil(el)) {
-			gw_field_clear(e, ef);
+			uw_field_clear(e, ef);
 			return 0;
 		}
-		sub = gw_msg_new(ef->descriptor);
+		sub = uw_msg_new(ef->descriptor);
 		if (sub == NULL) {
 			return oom(x);
 		}
-		if (gw_field_put_message(e, ef, sub, x->err) != 0) {
+		if (uw_field_put_message(e, ef, sub, x->err) != 0) {
 			return -1;
 		}
 		return dec_message(x, sub, el, depth + 1);
 	}
 	if (el == NULL || is_nil(el)) {
-		return gw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
+		return uw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
 					    x->err);
 	}
 	return dec_scalar(x, e, ef, el, false, d, f);
@@ -948,7 +948,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (depth > x->lim.max_depth) {
 		return too_deep(x, d, f);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
 		ProtobufCMessage *e, *same;
 		const char *key;
@@ -959,7 +959,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (++count > x->lim.max_items) {
 			return too_many(x, d, f);
 		}
-		e = gw_msg_new(ed);
+		e = uw_msg_new(ed);
 		if (e == NULL) {
 			return oom(x);
 		}
@@ -998,7 +998,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			protobuf_c_message_free_unpacked(e, NULL);
 			continue;
 		}
-		if (gw_field_put_message(m, f, e, x->err) != 0) {
+		if (uw_field_put_message(m, f, e, x->err) != 0) {
 			return -1;
 		}
 	}
@@ -1013,10 +1013,10 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 
 	if (is_nil(el)) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 		return 0;
 	}
-	if (gw_field_is_map(f)) {
+	if (uw_field_is_map(f)) {
 		return dec_map(x, m, f, el, depth + 1);
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -1024,15 +1024,15 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *sd = f->descriptor;
-		ProtobufCMessage *sub = gw_msg_new(sd);
+		ProtobufCMessage *sub = uw_msg_new(sd);
 		if (sub == NULL) {
 			return oom(x);
 		}
-		if (gw_field_put_message(m, f, sub, x->err) != 0) {
+		if (uw_field_put_message(m, f, sub, x->err) != 0) {
 			return -1;
 		}
-		if (gw_msg_is_list_wrapper(sd)) {
-			return dec_list(x, sub, gw_list_wrapper_items(sd), el,
+		if (uw_msg_is_list_wrapper(sd)) {
+			return dec_list(x, sub, uw_list_wrapper_items(sd), el,
 					depth + 1, d, f);
 		}
 		if (depth + 1 > x->lim.max_depth) {
@@ -1049,7 +1049,7 @@ dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el, size_t depth)
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 
 	if (depth > x->lim.max_depth) {
-		gw_error_set(x->err, "",
+		uw_error_set(x->err, "",
 			     "Nested too deeply (at most %zu levels)",
 			     x->lim.max_depth);
 		return -1;
@@ -1062,7 +1062,7 @@ dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el, size_t depth)
 			continue;
 		}
 		name = local_name(c);
-		f = gw_field_by_name(d, name, strlen(name));
+		f = uw_field_by_name(d, name, strlen(name));
 		if (f != NULL && dec_member(x, m, f, c, depth) != 0) {
 			return -1;
 		}
@@ -1143,7 +1143,7 @@ refuse_resolve(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
 
 /* libxml2's message may quote the input: keep it printable ASCII. */
 static void
-parse_error(gw_decode_error *err, xmlParserCtxtPtr ctxt)
+parse_error(uw_decode_error *err, xmlParserCtxtPtr ctxt)
 {
 	const xmlError *e = xmlCtxtGetLastError(ctxt);
 	char text[120];
@@ -1160,19 +1160,19 @@ parse_error(gw_decode_error *err, xmlParserCtxtPtr ctxt)
 	}
 	text[i] = '\0';
 	if (e != NULL && e->code == XML_ERR_NO_MEMORY) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		return;
 	}
-	gw_error_set(err, "", "Invalid XML: %s (line %d, column %d)",
+	uw_error_set(err, "", "Invalid XML: %s (line %d, column %d)",
 		     i > 0 ? text : "not well-formed", e != NULL ? e->line : 0,
 		     e != NULL ? e->int2 : 0);
 }
 
 static int
 xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const gw_limits *lim, gw_decode_error *err)
+	   const uw_limits *lim, uw_decode_error *err)
 {
-	dec x = {.lim = gw_limits_effective(lim), .err = err};
+	dec x = {.lim = uw_limits_effective(lim), .err = err};
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	const xmlNode *root;
@@ -1180,7 +1180,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	int rc = -1;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -1191,11 +1191,11 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	if (len > INT_MAX) {
-		gw_error_set(err, "", "XML body too large");
+		uw_error_set(err, "", "XML body too large");
 		return -1;
 	}
 	if (pthread_once(&init_once, init_parser) != 0) {
-		gw_error_set(err, "", "XML parser unavailable");
+		uw_error_set(err, "", "XML parser unavailable");
 		return -1;
 	}
 	/* per thread */
@@ -1204,7 +1204,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 
 	ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
 	if (ctxt == NULL) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		goto out;
 	}
 	/* no NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE */
@@ -1227,7 +1227,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	if (ctxt->_private == &dtd_refused ||
 	    (doc != NULL &&
 	     (doc->intSubset != NULL || doc->extSubset != NULL))) {
-		gw_error_set(err, "",
+		uw_error_set(err, "",
 			     "Invalid XML: a DOCTYPE or entity declaration is "
 			     "not allowed");
 		goto out;
@@ -1238,20 +1238,20 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL) {
-		gw_error_set(err, "", "Invalid XML: no root element");
+		uw_error_set(err, "", "Invalid XML: no root element");
 		goto out;
 	}
 	if (is_nil(root)) {
 		rc = 0;
-	} else if (gw_msg_is_list_wrapper(msg->descriptor)) {
+	} else if (uw_msg_is_list_wrapper(msg->descriptor)) {
 		const ProtobufCFieldDescriptor *f =
-		    gw_list_wrapper_items(msg->descriptor);
+		    uw_list_wrapper_items(msg->descriptor);
 		rc = dec_list(&x, msg, f, root, 1, msg->descriptor, f);
 	} else {
 		rc = dec_message(&x, msg, root, 1);
 	}
 out:
-	gw_buf_fini(&x.text);
+	uw_buf_fini(&x.text);
 	if (doc != NULL) {
 		xmlFreeDoc(doc);
 	}
@@ -1261,7 +1261,7 @@ out:
 	return rc;
 }
 
-const gw_codec gw_codec_xml = {
+const uw_codec uw_codec_xml = {
     .name = "xml",
     .content_type = "application/xml",
     .decode = xml_decode,

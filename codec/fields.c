@@ -26,7 +26,7 @@
  */
 
 void
-gw_error_set(gw_decode_error *err, const char *field, const char *fmt, ...)
+uw_error_set(uw_decode_error *err, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,10 +40,10 @@ gw_error_set(gw_decode_error *err, const char *field, const char *fmt, ...)
 		 field != NULL ? field : "");
 }
 
-gw_limits
-gw_limits_effective(const gw_limits *lim)
+uw_limits
+uw_limits_effective(const uw_limits *lim)
 {
-	gw_limits l = gw_limits_default;
+	uw_limits l = uw_limits_default;
 
 	if (lim != NULL) {
 		if (lim->max_depth != 0) {
@@ -67,7 +67,7 @@ info_of(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 }
 
 const char *
-gw_field_json_name(const ProtobufCMessageDescriptor *d,
+uw_field_json_name(const ProtobufCMessageDescriptor *d,
 		   const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -76,7 +76,7 @@ gw_field_json_name(const ProtobufCMessageDescriptor *d,
 }
 
 const char *
-gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
+uw_field_pascal_name(const ProtobufCMessageDescriptor *d,
 		     const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -85,7 +85,7 @@ gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
 }
 
 bool
-gw_field_is_guid(const ProtobufCMessageDescriptor *d,
+uw_field_is_guid(const ProtobufCMessageDescriptor *d,
 		 const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -94,7 +94,7 @@ gw_field_is_guid(const ProtobufCMessageDescriptor *d,
 }
 
 bool
-gw_field_is_map(const ProtobufCFieldDescriptor *f)
+uw_field_is_map(const ProtobufCFieldDescriptor *f)
 {
 	const ProtobufCMessageDescriptor *e;
 	size_t n;
@@ -112,18 +112,18 @@ gw_field_is_map(const ProtobufCFieldDescriptor *f)
 }
 
 bool
-gw_msg_is_list_wrapper(const ProtobufCMessageDescriptor *d)
+uw_msg_is_list_wrapper(const ProtobufCMessageDescriptor *d)
 {
 	const up_message_info *mi;
 
 	(void)up_meta_load();
 	mi = up_message_info_of(d);
 	return mi != NULL && mi->list_wrapper &&
-	       gw_list_wrapper_items(d) != NULL;
+	       uw_list_wrapper_items(d) != NULL;
 }
 
 const ProtobufCFieldDescriptor *
-gw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
+uw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
 {
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED) {
@@ -134,12 +134,12 @@ gw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
 }
 
 const char *
-gw_field_noun(const ProtobufCMessageDescriptor *d,
+uw_field_noun(const ProtobufCMessageDescriptor *d,
 	      const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		return gw_field_is_guid(d, f) ? "Guid" : "string";
+		return uw_field_is_guid(d, f) ? "Guid" : "string";
 	case PROTOBUF_C_TYPE_BOOL:
 		return "boolean";
 	case PROTOBUF_C_TYPE_ENUM:
@@ -283,7 +283,7 @@ clear_single(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 void
-gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *np = member(m, f->quantifier_offset);
@@ -313,7 +313,7 @@ gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 bool
-gw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	const void *p = member(m, f->offset);
 
@@ -353,10 +353,10 @@ gw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 size_t
-gw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-		return gw_field_present(m, f) ? 1 : 0;
+		return uw_field_present(m, f) ? 1 : 0;
 	}
 	return *(const size_t *)member(m, f->quantifier_offset);
 }
@@ -367,7 +367,7 @@ gw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
  */
 static int
 store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
-      gw_decode_error *err)
+      uw_decode_error *err)
 {
 	size_t es = elem_size(f->type);
 
@@ -378,8 +378,8 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 		if (*np >= SIZE_MAX / es - 1 ||
 		    (grown = realloc(*ap, (*np + 1) * es)) == NULL) {
 			free_value(f, v);
-			gw_error_set(err,
-				     gw_field_pascal_name(m->descriptor, f),
+			uw_error_set(err,
+				     uw_field_pascal_name(m->descriptor, f),
 				     "Out of memory");
 			return -1;
 		}
@@ -388,7 +388,7 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 		(*np)++;
 		return 0;
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	memcpy(member(m, f->offset), v, es);
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		*(uint32_t *)member(m, f->quantifier_offset) = f->id;
@@ -399,8 +399,8 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 }
 
 int
-gw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-		     ProtobufCMessage *sub, gw_decode_error *err)
+uw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		     ProtobufCMessage *sub, uw_decode_error *err)
 {
 	fvalue v;
 
@@ -414,7 +414,7 @@ gw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
  */
 
 size_t
-gw_utf8_char(const unsigned char *s, size_t n)
+uw_utf8_char(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 
@@ -455,7 +455,7 @@ text_ok(const char *s, size_t len)
 		if (p[i] == 0) {
 			return -1;
 		}
-		k = gw_utf8_char(p + i, len - i);
+		k = uw_utf8_char(p + i, len - i);
 		if (k == 0) {
 			return 0;
 		}
@@ -480,7 +480,7 @@ hexval(char c)
 }
 
 int
-gw_guid_normalize(const char *s, size_t len, char out[33])
+uw_guid_normalize(const char *s, size_t len, char out[33])
 {
 	size_t j = 0;
 
@@ -691,8 +691,8 @@ b64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
 }
 
 int
-gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
-	       char buf[GW_NUMBER_MAX], size_t *len)
+uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
+	       char buf[UW_NUMBER_MAX], size_t *len)
 {
 	double real;
 	int n;
@@ -702,23 +702,23 @@ gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_ENUM:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId32,
+		n = snprintf(buf, UW_NUMBER_MAX, "%" PRId32,
 			     *(const int32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT32:
 	case PROTOBUF_C_TYPE_FIXED32:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu32,
+		n = snprintf(buf, UW_NUMBER_MAX, "%" PRIu32,
 			     *(const uint32_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId64,
+		n = snprintf(buf, UW_NUMBER_MAX, "%" PRId64,
 			     *(const int64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu64,
+		n = snprintf(buf, UW_NUMBER_MAX, "%" PRIu64,
 			     *(const uint64_t *)p);
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
@@ -729,7 +729,7 @@ gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 			return 1;
 		}
 		n = snprintf(
-		    buf, GW_NUMBER_MAX,
+		    buf, UW_NUMBER_MAX,
 		    f->type == PROTOBUF_C_TYPE_FLOAT ? "%.9g" : "%.17g", real);
 		break;
 	default:
@@ -740,7 +740,7 @@ gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 }
 
 int
-gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n)
+uw_base64_encode(uw_buf *out, const uint8_t *p, size_t n)
 {
 	char q[4];
 
@@ -757,7 +757,7 @@ gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n)
 		q[1] = b64std[(v >> 12) & 63];
 		q[2] = k > 1 ? b64std[(v >> 6) & 63] : '=';
 		q[3] = k > 2 ? b64std[v & 63] : '=';
-		if (gw_buf_append(out, q, 4) != 0) {
+		if (uw_buf_append(out, q, 4) != 0) {
 			return -1;
 		}
 	}
@@ -785,23 +785,23 @@ parse_enum(const ProtobufCEnumDescriptor *e, const char *s, size_t len,
 }
 
 int
-gw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+uw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		  const char *text, size_t len, bool append,
-		  const gw_limits *lim, gw_decode_error *err)
+		  const uw_limits *lim, uw_decode_error *err)
 {
-	return gw_field_set_text_as(m, f, text, len, append, lim, NULL, NULL,
+	return uw_field_set_text_as(m, f, text, len, append, lim, NULL, NULL,
 				    err);
 }
 
 int
-gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		     const char *text, size_t len, bool append,
-		     const gw_limits *lim, const ProtobufCMessageDescriptor *nd,
-		     const ProtobufCFieldDescriptor *nf, gw_decode_error *err)
+		     const uw_limits *lim, const ProtobufCMessageDescriptor *nd,
+		     const ProtobufCFieldDescriptor *nf, uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const char *name, *pascal;
-	gw_limits l = gw_limits_effective(lim);
+	uw_limits l = uw_limits_effective(lim);
 	fvalue v;
 	num_rc nr = NUM_OK;
 	int ok;
@@ -810,37 +810,37 @@ gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		nd = d;
 		nf = f;
 	}
-	name = gw_field_json_name(nd, nf);
-	pascal = gw_field_pascal_name(nd, nf);
+	name = uw_field_json_name(nd, nf);
+	pascal = uw_field_pascal_name(nd, nf);
 	memset(&v, 0, sizeof(v));
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		gw_error_set(err, pascal, "'%s' cannot be given as text", name);
+		uw_error_set(err, pascal, "'%s' cannot be given as text", name);
 		return -1;
 	}
 	if (len > l.max_string) {
-		gw_error_set(err, pascal,
+		uw_error_set(err, pascal,
 			     "Value too long for '%s' (at most %zu bytes)",
 			     name, l.max_string);
 		return -1;
 	}
 	ok = text_ok(text, len);
 	if (ok <= 0) {
-		gw_error_set(err, pascal,
+		uw_error_set(err, pascal,
 			     ok < 0 ? "NUL character in '%s'"
 				    : "Invalid UTF-8 in '%s'",
 			     name);
 		return -1;
 	}
 	if (len == 0 && !append && f->type != PROTOBUF_C_TYPE_BYTES &&
-	    (f->type != PROTOBUF_C_TYPE_STRING || gw_field_is_guid(d, f))) {
-		gw_field_clear(m, f);
+	    (f->type != PROTOBUF_C_TYPE_STRING || uw_field_is_guid(d, f))) {
+		uw_field_clear(m, f);
 		return 0;
 	}
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		char g[33];
-		if (gw_field_is_guid(d, f)) {
-			if (gw_guid_normalize(text, len, g) != 0) {
+		if (uw_field_is_guid(d, f)) {
+			if (uw_guid_normalize(text, len, g) != 0) {
 				goto type_error;
 			}
 			text = g;
@@ -913,20 +913,20 @@ gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		goto type_error;
 	}
 	if (nr == NUM_RANGE) {
-		gw_error_set(err, pascal, "Value out of range for '%s'", name);
+		uw_error_set(err, pascal, "Value out of range for '%s'", name);
 		return -1;
 	}
 	if (!append && f->label == PROTOBUF_C_LABEL_REPEATED) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 	}
 	return store(m, f, &v, err);
 
 type_error:
-	gw_error_set(err, pascal, "Expected a %s for '%s'", gw_field_noun(d, f),
+	uw_error_set(err, pascal, "Expected a %s for '%s'", uw_field_noun(d, f),
 		     name);
 	return -1;
 oom:
-	gw_error_set(err, pascal, "Out of memory");
+	uw_error_set(err, pascal, "Out of memory");
 	return -1;
 }
 
@@ -935,7 +935,7 @@ oom:
  */
 
 ProtobufCMessage *
-gw_msg_new(const ProtobufCMessageDescriptor *d)
+uw_msg_new(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m;
 
@@ -957,7 +957,7 @@ name_is(const char *cand, const char *name, size_t len)
 }
 
 const ProtobufCFieldDescriptor *
-gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
+uw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
 		 size_t len)
 {
 	const up_message_info *mi;
@@ -1042,8 +1042,8 @@ next_item(const char *s, size_t len, size_t *pos, const char **item,
  * With append, adds to the items already there. */
 static int
 set_list_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	      const char *s, size_t len, bool append, const gw_limits *lim,
-	      gw_decode_error *err)
+	      const char *s, size_t len, bool append, const uw_limits *lim,
+	      uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const ProtobufCFieldDescriptor *itf = f;
@@ -1054,50 +1054,50 @@ set_list_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		ProtobufCMessage **cur = member(m, f->offset);
-		itf = gw_list_wrapper_items(f->descriptor);
+		itf = uw_list_wrapper_items(f->descriptor);
 		if (append && *cur != NULL) {
 			target = *cur;
 		} else {
-			wrapper = gw_msg_new(f->descriptor);
+			wrapper = uw_msg_new(f->descriptor);
 			if (wrapper == NULL) {
-				gw_error_set(err, gw_field_pascal_name(d, f),
+				uw_error_set(err, uw_field_pascal_name(d, f),
 					     "Out of memory");
 				goto out;
 			}
 			target = wrapper;
 		}
 	} else if (!append) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 	}
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
 		s++;
 		len -= 2;
 	}
-	count = gw_field_count(target, itf);
+	count = uw_field_count(target, itf);
 	for (bool more = len > 0; more;) {
 		const char *item;
 		size_t ilen;
 		if (count >= lim->max_items) {
-			gw_error_set(err, gw_field_pascal_name(d, f),
+			uw_error_set(err, uw_field_pascal_name(d, f),
 				     "Too many items in '%s' (at most %zu)",
-				     gw_field_json_name(d, f), lim->max_items);
+				     uw_field_json_name(d, f), lim->max_items);
 			goto out;
 		}
 		if (next_item(s, len, &pos, &item, &ilen, &tmp, &more) != 0) {
-			gw_error_set(err, gw_field_pascal_name(d, f),
+			uw_error_set(err, uw_field_pascal_name(d, f),
 				     "Expected a list for '%s'",
-				     gw_field_json_name(d, f));
+				     uw_field_json_name(d, f));
 			goto out;
 		}
 		/* errors name the outer field, not StringList.items */
-		if (gw_field_set_text_as(target, itf, item, ilen, true, lim, d,
+		if (uw_field_set_text_as(target, itf, item, ilen, true, lim, d,
 					 f, err) != 0) {
 			goto out;
 		}
 		count++;
 	}
 	if (wrapper != NULL) {
-		rc = gw_field_put_message(m, f, wrapper, err);
+		rc = uw_field_put_message(m, f, wrapper, err);
 		wrapper = NULL;
 		goto out;
 	}
@@ -1117,39 +1117,39 @@ is_list_field(const ProtobufCFieldDescriptor *f)
 		return f->type != PROTOBUF_C_TYPE_MESSAGE;
 	}
 	return f->type == PROTOBUF_C_TYPE_MESSAGE &&
-	       gw_msg_is_list_wrapper(f->descriptor);
+	       uw_msg_is_list_wrapper(f->descriptor);
 }
 
 static int
 set_field_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	       const char *value, size_t len, bool append, const gw_limits *lim,
-	       gw_decode_error *err)
+	       const char *value, size_t len, bool append, const uw_limits *lim,
+	       uw_decode_error *err)
 {
 	if (is_list_field(f)) {
 		return set_list_text(m, f, value, len, append, lim, err);
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *d = m->descriptor;
-		gw_error_set(err, gw_field_pascal_name(d, f),
+		uw_error_set(err, uw_field_pascal_name(d, f),
 			     "'%s' cannot be given as text",
-			     gw_field_json_name(d, f));
+			     uw_field_json_name(d, f));
 		return -1;
 	}
-	return gw_field_set_text(m, f, value, len, false, lim, err);
+	return uw_field_set_text(m, f, value, len, false, lim, err);
 }
 
 int
-gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
-		const char *value, size_t value_len, gw_decode_error *err)
+uw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
+		const char *value, size_t value_len, uw_decode_error *err)
 {
 	const ProtobufCFieldDescriptor *f;
-	gw_limits l = gw_limits_effective(NULL);
+	uw_limits l = uw_limits_effective(NULL);
 
 	if (msg == NULL || (value == NULL && value_len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
-	f = gw_field_by_name(msg->descriptor, name, name_len);
+	f = uw_field_by_name(msg->descriptor, name, name_len);
 	if (f == NULL) {
 		return 0;
 	}
@@ -1185,18 +1185,18 @@ pct_decode(const char *s, size_t len, char *out)
 }
 
 int
-gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
-		bool only_unset, const gw_limits *lim, gw_decode_error *err)
+uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
+		bool only_unset, const uw_limits *lim, uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d;
-	gw_limits l = gw_limits_effective(lim);
+	uw_limits l = uw_limits_effective(lim);
 	unsigned char *state = NULL; /* per field: 1 preset, 2 set here */
 	char *val = NULL;
 	size_t pos = 0, pairs = 0;
 	int rc = -1;
 
 	if (msg == NULL || (form == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	d = msg->descriptor;
@@ -1205,11 +1205,11 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 	}
 	state = calloc(d->n_fields + 1, 1);
 	if (state == NULL) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		goto out;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
-		state[i] = gw_field_present(msg, &d->fields[i]) ? 1 : 0;
+		state[i] = uw_field_present(msg, &d->fields[i]) ? 1 : 0;
 	}
 	while (pos < len) {
 		const char *p = form + pos, *amp, *eq;
@@ -1226,7 +1226,7 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 			continue;
 		}
 		if (++pairs > l.max_items + d->n_fields) {
-			gw_error_set(
+			uw_error_set(
 			    err, "",
 			    "Too many fields in the form (at most %zu)",
 			    l.max_items + d->n_fields);
@@ -1238,7 +1238,7 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 			continue; /* longer than any property name */
 		}
 		nlen = pct_decode(p, nlen, name);
-		f = gw_field_by_name(d, name, nlen);
+		f = uw_field_by_name(d, name, nlen);
 		if (f == NULL) {
 			continue;
 		}
@@ -1250,7 +1250,7 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 		free(val);
 		val = malloc(vraw + 1);
 		if (val == NULL) {
-			gw_error_set(err, "", "Out of memory");
+			uw_error_set(err, "", "Out of memory");
 			goto out;
 		}
 		vlen = eq != NULL ? pct_decode(eq + 1, vraw, val) : 0;

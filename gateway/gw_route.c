@@ -57,7 +57,7 @@ is_format_name(const char *s, size_t len)
 			return true;
 		}
 	}
-	return gw_codec_by_name(s, len) != NULL;
+	return uw_codec_by_name(s, len) != NULL;
 }
 
 /* Parses "/users/{userId}" into t. 0 or -1. */
@@ -267,7 +267,7 @@ take_suffix(seg *last, gw_route_match *out)
 	if (elen == 0 || !is_format_name(dot + 1, elen)) {
 		return;
 	}
-	out->codec = gw_codec_by_name(dot + 1, elen);
+	out->codec = uw_codec_by_name(dot + 1, elen);
 	out->unknown_format = out->codec == NULL;
 	*dot = '\0';
 	last->len = (size_t)(dot - last->s);
@@ -365,7 +365,7 @@ find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 	if (n == 2 && seg_is(&segs[0], "api")) {
 		out->method = up_method_find(segs[1].s);
 		if (out->codec == NULL && !out->unknown_format) {
-			out->codec = &gw_codec_json;
+			out->codec = &uw_codec_json;
 		}
 		if (out->method == NULL) {
 			out->kind = GW_ROUTE_NONE;
@@ -383,7 +383,7 @@ find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 		out->oneway = seg_is(&segs[1], "oneway");
 		out->method = up_method_find(segs[2].s);
 		if (out->codec == NULL && !out->unknown_format) {
-			out->codec = gw_codec_by_name(segs[0].s, segs[0].len);
+			out->codec = uw_codec_by_name(segs[0].s, segs[0].len);
 			out->unknown_format = out->codec == NULL;
 		}
 		if (out->method == NULL) {

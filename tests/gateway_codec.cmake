@@ -1,4 +1,4 @@
-# The gateway's codecs: JSON encode/decode (golden cases from the seeds and
+# The wire codecs (userswire, codec/): JSON encode/decode (golden cases from the seeds and
 # a round-trip property test over every DTO), the text/form field rules,
 # and both decoders fuzzed (their corpora replayed as ordinary tests).
 if(TARGET userswire)

@@ -1,4 +1,4 @@
-# The XML (DataContract) codec: golden cases from the seeds, namespaces,
+# The XML (DataContract) codec of userswire: golden cases from the seeds, namespaces,
 # escaping, leniency, errors and limits, DTD/XXE/billion-laughs refusal, a
 # round trip over every DTO; its decoder fuzzed (the corpus replayed as an
 # ordinary test).

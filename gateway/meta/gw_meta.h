@@ -2,7 +2,7 @@
  * gw_meta.h - the self-describing API (docs/wire-formats.md, section 12):
  * metadata pages, typed DTOs and the OpenAPI document, all generated from
  * users.proto's embedded descriptor set (up_meta) and the codecs of
- * codec.h.
+ * users_wire.h.
  *
  *   gw_meta_model.c  the type model shared by the generators: which types
  *                    an operation reaches, each field's type, names
@@ -15,7 +15,7 @@
  *                    the h2o entry point
  *
  * The generators are pure functions of the contract: they append to a
- * gw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
+ * uw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
  * buffer holds a partial result the caller discards. They need
  * up_meta_load() to have returned 0.
  */
@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "codec.h"
+#include "users_wire.h"
 #include "users_proto.h"
 
 /* The formats with a metadata page, in the order the index lists them. */
@@ -134,23 +134,23 @@ const up_method *gw_meta_method_of_request(const ProtobufCMessageDescriptor *d);
 
 /* C#'s name of a type, as the pages' Data Type column shows it:
  * "string", "List<string>", "Dictionary<string, string>", "Guid". */
-int gw_meta_put_cs_type(gw_buf *out, const gw_meta_type *t);
+int gw_meta_put_cs_type(uw_buf *out, const gw_meta_type *t);
 
 /* Output helpers */
-int gw_meta_printf(gw_buf *out, const char *fmt, ...)
+int gw_meta_printf(uw_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' escaped for HTML text and attribute values. */
-int gw_meta_put_html(gw_buf *out, const char *s);
+int gw_meta_put_html(uw_buf *out, const char *s);
 /* s as the inside of a JSON string (no quotes). */
-int gw_meta_put_json_str(gw_buf *out, const char *s);
+int gw_meta_put_json_str(uw_buf *out, const char *s);
 /* s with \ and " escaped and line breaks as spaces, for a one-line
  * C-like string literal inside a comment or attribute. */
-int gw_meta_put_literal(gw_buf *out, const char *s);
+int gw_meta_put_literal(uw_buf *out, const char *s);
 /* s with line breaks as spaces and comment closers broken, for text in a
  * comment block or docstring. */
-int gw_meta_put_comment(gw_buf *out, const char *s);
+int gw_meta_put_comment(uw_buf *out, const char *s);
 /* "accountIds" -> "account_ids"; "ViewFiles" -> "VIEW_FILES" (upper). */
-int gw_meta_put_snake(gw_buf *out, const char *s, bool upper);
+int gw_meta_put_snake(uw_buf *out, const char *s, bool upper);
 
 /* ------------------------------------------------------------------------
  * The generators
@@ -171,27 +171,27 @@ ProtobufCMessage *gw_meta_placeholder(const ProtobufCMessageDescriptor *d);
  * it: the codec's own bytes, JSV indented the way ServiceStack displays
  * it, XML one element a line without its declaration. 0 or -1.
  */
-int gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
-		   gw_buf *out);
+int gw_meta_sample(const ProtobufCMessageDescriptor *d, const uw_codec *c,
+		   uw_buf *out);
 /* ServiceStack's JSV display form of compact JSV (quotes respected). */
-int gw_meta_jsv_indent(const char *jsv, size_t len, gw_buf *out);
+int gw_meta_jsv_indent(const char *jsv, size_t len, uw_buf *out);
 
 /* GET /metadata: every operation with a link per format. */
-int gw_meta_html_index(gw_buf *out);
+int gw_meta_html_index(uw_buf *out);
 /* GET /{fmt}/metadata?op=NAME: fmt is one of gw_meta_formats. */
-int gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out);
+int gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out);
 /* A small page for an unknown operation (404). */
-int gw_meta_html_not_found(const char *what, gw_buf *out);
+int gw_meta_html_not_found(const char *what, uw_buf *out);
 
 /* GET /types/{lang}: lang is one of gw_meta_langs. */
-int gw_meta_types(const char *lang, gw_buf *out);
-int gw_meta_types_python(gw_buf *out);
-int gw_meta_types_swift(gw_buf *out);
-int gw_meta_types_typescript(gw_buf *out);
-int gw_meta_types_csharp(gw_buf *out);
+int gw_meta_types(const char *lang, uw_buf *out);
+int gw_meta_types_python(uw_buf *out);
+int gw_meta_types_swift(uw_buf *out);
+int gw_meta_types_typescript(uw_buf *out);
+int gw_meta_types_csharp(uw_buf *out);
 
 /* GET /openapi.json */
-int gw_meta_openapi(gw_buf *out);
+int gw_meta_openapi(uw_buf *out);
 
 /* ------------------------------------------------------------------------
  * Serving (gw_meta_serve.c)

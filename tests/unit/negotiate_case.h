@@ -224,7 +224,7 @@ neg_case_input(const neg_case *c, gw_neg_in *in)
 	}
 	if (c->path_format.set && c->path_format.len > 0) {
 		in->route_codec =
-		    gw_codec_by_name(c->path_format.s, c->path_format.len);
+		    uw_codec_by_name(c->path_format.s, c->path_format.len);
 		in->route_format_unknown = in->route_codec == NULL;
 	}
 	if (c->query.set) {
