@@ -18,6 +18,10 @@
 void uw_error_set(uw_decode_error *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
+/* Written even when unset or empty: the field's (always_written) option
+ * in users.proto (ResponseStatus.errors). */
+bool uw_field_always_written(const ProtobufCMessageDescriptor *d,
+			     const ProtobufCFieldDescriptor *f);
 /* uw_field_set_text, errors naming field nf of nd (the list_wrapper field
  * whose items are being set) instead of f. */
 int uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,

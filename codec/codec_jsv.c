@@ -12,8 +12,9 @@
  * Unset fields are left out, and so is a repeated field with no items
  * (protobuf has no null list: the innermost organization of seed 004's
  * sample, docs/wire-formats.md section 13, written by ServiceStack as {},
- * is one with its list unset) - except ResponseStatus.errors, always
- * written ([] when empty, docs/wire-formats.md section 8.1).
+ * is one with its list unset) - except the fields marked (always_written)
+ * in users.proto, ResponseStatus.errors ([] when empty, docs/wire-formats.md
+ * section 8.1).
  *
  * Reading: two passes over the body. The first checks the syntax and the
  * depth, and notes whether a line break occurs outside quoted strings: a
@@ -278,15 +279,6 @@ enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	return put(out, "}", 1);
 }
 
-/* Section 8: a ResponseStatus always carries its errors, [] when none. */
-static bool
-always_written(const ProtobufCMessageDescriptor *d,
-	       const ProtobufCFieldDescriptor *f)
-{
-	return d == &users__v1__response_status__descriptor &&
-	       strcmp(f->name, "errors") == 0;
-}
-
 /* The value of field f of m, whatever its kind (f must be written). */
 static int
 enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
@@ -321,7 +313,7 @@ enc_message(const ProtobufCMessage *m, uw_buf *out, int depth)
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
 		const char *name;
 
-		if (!uw_field_present(m, f) && !always_written(d, f)) {
+		if (!uw_field_present(m, f) && !uw_field_always_written(d, f)) {
 			continue;
 		}
 		name = uw_field_json_name(d, f);

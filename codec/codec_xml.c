@@ -8,8 +8,8 @@
  * written in ordinal (byte) order of their PascalCase names; unset members
  * and empty lists are left out (a protobuf list has no "set but empty";
  * a StringList wrapper does, and is written as an empty element), except
- * ResponseStatus.Errors, always written (docs/wire-formats.md section
- * 8.1, as JSON and JSV). As
+ * the fields marked (always_written) in users.proto, ResponseStatus.Errors
+ * (docs/wire-formats.md section 8.1, as JSON and JSV). As
  * DataContract does, a member element stays in its declaring type's
  * namespace, and when its content belongs to another namespace (a nested
  * type of another namespace, the Arrays namespace of lists of primitives
@@ -524,15 +524,6 @@ enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
 	return close_tag(x, pfx, name);
 }
 
-/* Section 8: a ResponseStatus always carries its Errors (empty: none). */
-static bool
-always_written(const ProtobufCMessageDescriptor *d,
-	       const ProtobufCFieldDescriptor *f)
-{
-	return d == &users__v1__response_status__descriptor &&
-	       strcmp(f->name, "errors") == 0;
-}
-
 /* Member order: ordinal (byte) order of the PascalCase names. */
 #define ORDER_ON_STACK 64
 
@@ -585,7 +576,7 @@ enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
 		const ProtobufCFieldDescriptor *f = &d->fields[order[k]];
 		const char *name;
 
-		if (!uw_field_present(m, f) && !always_written(d, f)) {
+		if (!uw_field_present(m, f) && !uw_field_always_written(d, f)) {
 			continue;
 		}
 		name = member_name(d, mi, order[k]);

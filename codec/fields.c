@@ -94,6 +94,15 @@ uw_field_is_guid(const ProtobufCMessageDescriptor *d,
 }
 
 bool
+uw_field_always_written(const ProtobufCMessageDescriptor *d,
+			const ProtobufCFieldDescriptor *f)
+{
+	const up_field_info *fi = info_of(d, f);
+
+	return fi != NULL && fi->always_written;
+}
+
+bool
 uw_field_is_map(const ProtobufCFieldDescriptor *f)
 {
 	const ProtobufCMessageDescriptor *e;
