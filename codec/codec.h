@@ -1,7 +1,7 @@
 /*
  * codec.h - what the files of the codec library share and nothing outside
  * it needs: errors, field access by descriptor below the public API,
- * number and base64 text, and the JSV value codec CSV cells are written
+ * number text, and the JSV value codec CSV cells are written
  * and read with. The public API is include/users_wire.h.
  */
 #ifndef UW_CODEC_H
@@ -41,8 +41,6 @@ int uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
  */
 int uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 		   char buf[UW_NUMBER_MAX], size_t *len);
-/* Appends standard base64 (with padding) of p to out. 0 or -1. */
-int uw_base64_encode(uw_buf *out, const uint8_t *p, size_t n);
 /* What a value of f must be, for messages: "string", "number", ... */
 const char *uw_field_noun(const ProtobufCMessageDescriptor *d,
 			  const ProtobufCFieldDescriptor *f);

@@ -184,33 +184,8 @@ enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es;
+	size_t es = uw_value_size(f->type);
 
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_STRING:
-		es = sizeof(char *);
-		break;
-	case PROTOBUF_C_TYPE_BYTES:
-		es = sizeof(ProtobufCBinaryData);
-		break;
-	case PROTOBUF_C_TYPE_MESSAGE:
-		es = sizeof(ProtobufCMessage *);
-		break;
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		es = 8;
-		break;
-	case PROTOBUF_C_TYPE_BOOL:
-		es = sizeof(protobuf_c_boolean);
-		break;
-	default:
-		es = 4;
-		break;
-	}
 	if (put(out, "[", 1) != 0) {
 		return -1;
 	}

@@ -120,33 +120,6 @@ put_string(uw_buf *out, const char *s, size_t len)
 	return put(out, "\"", 1);
 }
 
-static size_t
-elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
 /* A number as JSV; a non-finite one (never decoded, only hand-built) is
  * left empty. */
 static int
@@ -234,7 +207,7 @@ enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 {
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = elem_size(f->type);
+	size_t es = uw_value_size(f->type);
 
 	if (put(out, "[", 1) != 0) {
 		return -1;

@@ -368,33 +368,6 @@ enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
 static int enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx,
 		       unsigned depth);
 
-static size_t
-elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 /*
  * One element <pfx:name>value</pfx:name> at depth for the value p of field
  * f (one item when f is repeated). A message value is written as its
@@ -413,7 +386,7 @@ enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
 	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = elem_size(f->type);
+	size_t es = uw_value_size(f->type);
 	const char *ns;
 	unsigned ipfx;
 	bool pushed;
@@ -970,7 +943,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			void *sp = (char *)same + vf->offset;
 			void *ep = (char *)e + vf->offset;
 			char tmp[sizeof(ProtobufCBinaryData)];
-			size_t es = elem_size(vf->type);
+			size_t es = uw_value_size(vf->type);
 			memcpy(tmp, sp, es);
 			memcpy(sp, ep, es);
 			memcpy(ep, tmp, es);

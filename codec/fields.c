@@ -167,8 +167,8 @@ uw_field_noun(const ProtobufCMessageDescriptor *d,
  * Storage
  */
 
-static size_t
-elem_size(ProtobufCType t)
+size_t
+uw_value_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -275,7 +275,7 @@ static void
 clear_single(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	void *p = member(m, f->offset);
-	size_t n = elem_size(f->type);
+	size_t n = uw_value_size(f->type);
 
 	free_elem(f, p);
 	if (f->default_value != NULL && (f->type == PROTOBUF_C_TYPE_STRING ||
@@ -297,7 +297,7 @@ uw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *np = member(m, f->quantifier_offset);
 		char **ap = member(m, f->offset);
-		size_t es = elem_size(f->type);
+		size_t es = uw_value_size(f->type);
 		for (size_t i = 0; *ap != NULL && i < *np; i++) {
 			free_elem(f, *ap + i * es);
 		}
@@ -353,7 +353,7 @@ uw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	if (f->type == PROTOBUF_C_TYPE_BYTES) {
 		return ((const ProtobufCBinaryData *)p)->len != 0;
 	}
-	for (size_t i = 0; i < elem_size(f->type); i++) {
+	for (size_t i = 0; i < uw_value_size(f->type); i++) {
 		if (((const unsigned char *)p)[i] != 0) {
 			return true;
 		}
@@ -378,7 +378,7 @@ static int
 store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
       uw_decode_error *err)
 {
-	size_t es = elem_size(f->type);
+	size_t es = uw_value_size(f->type);
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *np = member(m, f->quantifier_offset);
@@ -422,36 +422,6 @@ uw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
  * Text values
  */
 
-size_t
-uw_utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80) {
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		return (n >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
-	}
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-		unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-		return (n >= 3 && s[1] >= lo && s[1] <= hi &&
-			(s[2] & 0xc0) == 0x80)
-			   ? 3
-			   : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-		return (n >= 4 && s[1] >= lo && s[1] <= hi &&
-			(s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80)
-			   ? 4
-			   : 0;
-	}
-	return 0;
-}
-
 /* 1 valid, 0 invalid UTF-8, -1 contains NUL. */
 static int
 text_ok(const char *s, size_t len)
@@ -471,21 +441,6 @@ text_ok(const char *s, size_t len)
 		i += k;
 	}
 	return 1;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
 }
 
 int
@@ -509,7 +464,7 @@ uw_guid_normalize(const char *s, size_t len, char out[33])
 			}
 			continue;
 		}
-		if (hexval(c) < 0 || j == 32) {
+		if (uw_hexval(c) < 0 || j == 32) {
 			return -1;
 		}
 		out[j++] = (c >= 'A' && c <= 'F') ? (char)(c + 32) : c;
@@ -633,72 +588,6 @@ ieq(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static const char b64std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
-	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	}
-	if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	}
-	if (c == '+' || c == '-') {
-		return 62;
-	}
-	if (c == '/' || c == '_') {
-		return 63;
-	}
-	return -1;
-}
-
-/* Standard or URL-safe base64, padding optional. 0 or -1 (*out freed). */
-static int
-b64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
-{
-	uint8_t *p;
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (len > 0 && s[len - 1] == '=') {
-		len--;
-	}
-	if (len % 4 == 1) {
-		return -1;
-	}
-	p = malloc(len / 4 * 3 + 3);
-	if (p == NULL) {
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val(s[i]);
-		if (v < 0) {
-			free(p);
-			return -1;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			p[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* the unused low bits must be zero (one canonical text per value) */
-	if ((acc & ((1u << bits) - 1)) != 0) {
-		free(p);
-		return -1;
-	}
-	out->data = p;
-	out->len = n;
-	return 0;
-}
-
 int
 uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 	       char buf[UW_NUMBER_MAX], size_t *len)
@@ -745,31 +634,6 @@ uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 		return -1;
 	}
 	*len = (size_t)n;
-	return 0;
-}
-
-int
-uw_base64_encode(uw_buf *out, const uint8_t *p, size_t n)
-{
-	char q[4];
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		size_t k = n - i;
-		if (k > 1) {
-			v |= (uint32_t)p[i + 1] << 8;
-		}
-		if (k > 2) {
-			v |= p[i + 2];
-		}
-		q[0] = b64std[(v >> 18) & 63];
-		q[1] = b64std[(v >> 12) & 63];
-		q[2] = k > 1 ? b64std[(v >> 6) & 63] : '=';
-		q[3] = k > 2 ? b64std[v & 63] : '=';
-		if (uw_buf_append(out, q, 4) != 0) {
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -911,7 +775,12 @@ uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		nr = parse_double(text, len, &v.f64);
 		break;
 	case PROTOBUF_C_TYPE_BYTES:
-		if (b64_decode(text, len, &v.bin) != 0) {
+		v.bin.data = malloc(uw_base64_decoded_max(len));
+		if (v.bin.data == NULL) {
+			goto oom;
+		}
+		if (uw_base64_decode(text, len, v.bin.data, &v.bin.len) != 0) {
+			free(v.bin.data);
 			goto type_error;
 		}
 		break;
@@ -1170,29 +1039,6 @@ uw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
  * Forms and query strings
  */
 
-/* Percent-decodes s into out (room for len bytes), '+' as a space; a '%'
- * not followed by two hex digits stays as it is. Returns the length. */
-static size_t
-pct_decode(const char *s, size_t len, char *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-		if (s[i] == '+') {
-			out[n++] = ' ';
-		} else if (s[i] == '%' && i + 2 < len &&
-			   (hi = hexval(s[i + 1])) >= 0 &&
-			   (lo = hexval(s[i + 2])) >= 0) {
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	return n;
-}
-
 int
 uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 		bool only_unset, const uw_limits *lim, uw_decode_error *err)
@@ -1223,7 +1069,7 @@ uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 	while (pos < len) {
 		const char *p = form + pos, *amp, *eq;
 		size_t plen, nlen, vlen, vraw;
-		char name[FORM_NAME_MAX];
+		char name[FORM_NAME_MAX + 1];
 		const ProtobufCFieldDescriptor *f;
 		unsigned idx;
 		bool append;
@@ -1243,10 +1089,10 @@ uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 		}
 		eq = memchr(p, '=', plen);
 		nlen = eq != NULL ? (size_t)(eq - p) : plen;
-		if (nlen > sizeof(name)) {
+		if (nlen > FORM_NAME_MAX) {
 			continue; /* longer than any property name */
 		}
-		nlen = pct_decode(p, nlen, name);
+		(void)uw_pct_decode(p, nlen, true, name, sizeof(name), &nlen);
 		f = uw_field_by_name(d, name, nlen);
 		if (f == NULL) {
 			continue;
@@ -1262,7 +1108,8 @@ uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 			uw_error_set(err, "", "Out of memory");
 			goto out;
 		}
-		vlen = eq != NULL ? pct_decode(eq + 1, vraw, val) : 0;
+		(void)uw_pct_decode(eq != NULL ? eq + 1 : p + plen, vraw, true,
+				    val, vraw + 1, &vlen);
 		/* a list named twice (roles=a&roles=b) gathers both */
 		append = state[idx] == 2 && is_list_field(f);
 		if (set_field_text(msg, f, val, vlen, append, &l, err) != 0) {

@@ -227,10 +227,6 @@ void gw_auth_read(h2o_req_t *req, gw_creds *out);
  */
 bool gw_cookie_find(const char *header, size_t len, const char *name,
 		    h2o_iovec_t *value);
-/* Standard or URL-safe base64, padding optional, into pool (NUL-ended).
- * 0, or -1 when it is not base64. */
-int gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
-		     h2o_iovec_t *out);
 /* The "sub" claim of a JWT, read WITHOUT verifying it (the daemon does),
  * into pool; NULL when there is none. */
 const char *gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt);

@@ -31,51 +31,6 @@ static const char msg_ct_missing[] = "A request body needs a Content-Type.";
  * The query string
  */
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Percent-decodes [s, e) into out (size >= 1); -1 when it does not fit. */
-static int
-decode_value(const char *s, const char *e, char *out, size_t size,
-	     size_t *out_len)
-{
-	size_t n = 0;
-
-	for (; s < e; s++) {
-		int hi, lo;
-		char c = *s;
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && e - s > 2 && (hi = hexval(s[1])) >= 0 &&
-			   (lo = hexval(s[2])) >= 0) {
-			c = (char)(hi * 16 + lo);
-			s += 2;
-		}
-		if (n + 1 >= size) {
-			out[0] = '\0';
-			*out_len = 0;
-			return -1;
-		}
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	*out_len = n;
-	return 0;
-}
-
 int
 gw_neg_query_param(const char *query, size_t len, const char *name, char *out,
 		   size_t size, size_t *out_len)
@@ -100,7 +55,8 @@ gw_neg_query_param(const char *query, size_t len, const char *name, char *out,
 		eq = memchr(p, '=', (size_t)(e - p));
 		if (eq != NULL && (size_t)(eq - p) == nlen &&
 		    strncasecmp(p, name, nlen) == 0) {
-			return decode_value(eq + 1, e, out, size, out_len) == 0
+			return uw_pct_decode(eq + 1, (size_t)(e - (eq + 1)),
+					     true, out, size, out_len) == 0
 				   ? 1
 				   : -1;
 		}

@@ -173,45 +173,18 @@ typedef struct seg {
 	size_t len;
 } seg;
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Percent-decodes s into pool. -1 for a decoded NUL. */
+/* Percent-decodes s into pool ('+' stays a '+' in a path). -1 when it
+ * holds a NUL, decoded or raw. */
 static int
 decode_segment(h2o_mem_pool_t *pool, const char *s, size_t len, seg *out)
 {
 	char *d = h2o_mem_alloc_pool(pool, len + 1);
-	size_t n = 0;
+	size_t n;
 
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (s[i] == '%' && i + 2 < len &&
-		    (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			d[n] = (char)(hi * 16 + lo);
-			if (d[n] == '\0') {
-				return -1;
-			}
-			n++;
-			i += 2;
-		} else {
-			d[n++] = s[i];
-		}
+	if (uw_pct_decode(s, len, false, d, len + 1, &n) != 0 ||
+	    memchr(d, '\0', n) != NULL) {
+		return -1;
 	}
-	d[n] = '\0';
 	out->s = d;
 	out->len = n;
 	return 0;

@@ -129,6 +129,9 @@ uw_list_wrapper_items(const ProtobufCMessageDescriptor *d);
 /* Set: a string/message non-NULL, has_ true, a list non-empty. */
 bool uw_field_present(const ProtobufCMessage *m,
 		      const ProtobufCFieldDescriptor *f);
+/* The bytes one value of type t takes in a message: the member of a
+ * singular field, one item of a repeated field's array. */
+size_t uw_value_size(ProtobufCType t);
 /* Items of a repeated field. */
 size_t uw_field_count(const ProtobufCMessage *m,
 		      const ProtobufCFieldDescriptor *f);
@@ -155,5 +158,35 @@ int uw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 /* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
 size_t uw_utf8_char(const unsigned char *s, size_t n);
+
+/* The value of the hex digit c (either case); -1 when c is not one. */
+int uw_hexval(int c);
+
+/*
+ * Percent-decodes s[0..len) into out (out_size >= 1 bytes, NUL-terminated;
+ * len + 1 always suffices): %XX, hex digits of either case, is the byte XX;
+ * with plus_space a '+' is a space (query strings and forms, not paths); a
+ * '%' not followed by two hex digits stays as it is. The decoded bytes may
+ * hold a NUL: a caller that cannot have one checks *out_len against
+ * strlen. 0 with *out_len set, or -1 when the result needs more than
+ * out_size - 1 bytes (out is then "" and *out_len 0).
+ */
+int uw_pct_decode(const char *s, size_t len, bool plus_space, char *out,
+		  size_t out_size, size_t *out_len);
+
+/* Room uw_base64_decode needs for len characters, with a byte to spare
+ * (for a NUL the caller may add). */
+size_t uw_base64_decoded_max(size_t len);
+/*
+ * Decodes base64 of either alphabet (standard '+' '/' or URL-safe '-' '_',
+ * even mixed), padding optional, into out (uw_base64_decoded_max(len)
+ * bytes); *out_len bytes written, not NUL-terminated. Only the canonical
+ * text of a value is taken: a length of 1 modulo 4 (padding left aside)
+ * or unused low bits that are not zero are refused. 0, or -1 when s is not
+ * base64 (out holds garbage then).
+ */
+int uw_base64_decode(const char *s, size_t len, uint8_t *out, size_t *out_len);
+/* Appends standard base64 (with padding) of p[0..n) to out. 0 or -1. */
+int uw_base64_encode(uw_buf *out, const uint8_t *p, size_t n);
 
 #endif /* USERS_WIRE_H */

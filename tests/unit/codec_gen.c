@@ -121,29 +121,6 @@ gen_i64(void)
 			 gen_rnd(UINT32_MAX));
 }
 
-static size_t
-gen_esize(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 /* One random value of f written at p. */
 
 static void
@@ -222,9 +199,11 @@ gen_fill(ProtobufCMessage *m, int depth)
 			    f->type == PROTOBUF_C_TYPE_MESSAGE && depth > 2
 				? 0
 				: gen_rnd(4);
-			char *arr = n ? calloc(n, gen_esize(f->type)) : NULL;
+			char *arr =
+			    n ? calloc(n, uw_value_size(f->type)) : NULL;
 			for (size_t k = 0; k < n; k++) {
-				gen_value(d, f, arr + k * gen_esize(f->type),
+				gen_value(d, f,
+					  arr + k * uw_value_size(f->type),
 					  depth);
 			}
 			if (uw_field_is_map(f)) {

@@ -2,7 +2,8 @@
  * test_fields.c - names, and the text rules of query strings, forms and path
  * variables (docs/wire-formats.md, section 3.4): lists "a,b" and "[a,b]"
  * with JSV quoting, booleans, enums, numbers in range, Guids,
- * percent-decoding, only_unset, limits.
+ * percent-decoding, only_unset, limits; and the text codings under them
+ * (hex digits, percent-decoding, base64).
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -373,6 +374,59 @@ test_presence(void)
 	protobuf_c_message_free_unpacked((ProtobufCMessage *)u, NULL);
 }
 
+/* The text codings of text.c: hex digits, percent-decoding, base64. */
+static void
+test_text(void)
+{
+	char out[16];
+	uint8_t bin[16];
+	uw_buf b = {0};
+	size_t n;
+
+	CHECK_INT(uw_hexval('0'), 0);
+	CHECK_INT(uw_hexval('f'), 15);
+	CHECK_INT(uw_hexval('F'), 15);
+	CHECK_INT(uw_hexval('g'), -1);
+	CHECK_INT(uw_hexval('/'), -1);
+
+	/* '+' a space only for forms; a bad escape kept; %00 decoded */
+	CHECK_INT(uw_pct_decode("a+b%2Fc%zz%4", 12, true, out, 16, &n), 0);
+	CHECK_STR(out, "a b/c%zz%4");
+	CHECK_INT(n, 10);
+	CHECK_INT(uw_pct_decode("a+b%2f", 6, false, out, 16, &n), 0);
+	CHECK_STR(out, "a+b/");
+	CHECK_INT(uw_pct_decode("x%00y", 5, false, out, 16, &n), 0);
+	CHECK(n == 3 && memcmp(out, "x\0y", 3) == 0);
+	/* it fits exactly, or not at all */
+	CHECK_INT(uw_pct_decode("%41%42%43", 9, true, out, 4, &n), 0);
+	CHECK_STR(out, "ABC");
+	CHECK_INT(uw_pct_decode("abcd", 4, true, out, 4, &n), -1);
+	CHECK(n == 0 && out[0] == '\0');
+
+	/* either alphabet, padding optional */
+	CHECK_INT(uw_base64_decode("aGk/", 4, bin, &n), 0);
+	CHECK(n == 3 && memcmp(bin, "hi?", 3) == 0);
+	CHECK_INT(uw_base64_decode("aGk_", 4, bin, &n), 0);
+	CHECK(n == 3 && memcmp(bin, "hi?", 3) == 0);
+	CHECK_INT(uw_base64_decode("aGk=", 4, bin, &n), 0);
+	CHECK(n == 2 && memcmp(bin, "hi", 2) == 0);
+	CHECK_INT(uw_base64_decode("aGk", 3, bin, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(uw_base64_decode("", 0, bin, &n), 0);
+	CHECK_INT(n, 0);
+	/* not base64: a lone sixth character, a stray byte, bits left over */
+	CHECK_INT(uw_base64_decode("aGk9a", 5, bin, &n), -1);
+	CHECK_INT(uw_base64_decode("aG k", 4, bin, &n), -1);
+	CHECK_INT(uw_base64_decode("aGl=", 4, bin, &n), -1);
+	CHECK(uw_base64_decoded_max(4) >= 3 + 1);
+	CHECK(uw_base64_decoded_max(3) >= 2 + 1);
+
+	CHECK_INT(uw_base64_encode(&b, (const uint8_t *)"hi?", 3), 0);
+	CHECK_INT(uw_base64_encode(&b, (const uint8_t *)"hi", 2), 0);
+	CHECK_STR(b.data, "aGk/aGk=");
+	uw_buf_fini(&b);
+}
+
 int
 main(void)
 {
@@ -383,5 +437,6 @@ main(void)
 	test_scalars();
 	test_form();
 	test_presence();
+	test_text();
 	return check_done();
 }
