@@ -17,6 +17,10 @@
  * cell is quoted when it holds " , CR or LF or starts with [ or {; each "
  * is doubled. Ours: a text cell that starts with = + - @ (after any ')
  * is written quoted with one more ' in front (formula injection).
+ * CSV is not an emitter of the walk (walk.h): it writes a table, whose
+ * columns are every field of one type whether set or not and whose rows
+ * may be a list's items, not a tree of present values. What is a tree,
+ * the JSV inside a cell, comes from the walk (uw_jsv_encode_field).
  *
  * Reading a request body: the header's names match properties case-
  * insensitively (unknown ones are ignored), the first data row fills the

@@ -7,7 +7,8 @@
  * list; enums by name, or by number for enum_as_number enums; Guids as 32
  * lowercase hex digits; bytes as base64.
  *
- * Encoding writes straight to the uw_buf; decoding parses with jansson
+ * Encoding is an emitter of the library's one walk (walk.h), writing
+ * straight to the uw_buf; decoding parses with jansson
  * (which rejects invalid UTF-8 and \u0000) and walks the tree with the
  * descriptor, within the uw_limits.
  */
@@ -19,20 +20,11 @@
 
 #include <jansson.h>
 
-#include "codec.h"
-
-/* Deeper than anything a decoder builds; a guard for hand-built input. */
-#define ENCODE_MAX_DEPTH 100
+#include "walk.h"
 
 /* ------------------------------------------------------------------------
  * Encoding
  */
-
-static int
-put(uw_buf *out, const char *s, size_t n)
-{
-	return uw_buf_append(out, s, n);
-}
 
 static int
 put_string(uw_buf *out, const char *s, size_t len)
@@ -40,7 +32,7 @@ put_string(uw_buf *out, const char *s, size_t len)
 	const unsigned char *p = (const unsigned char *)s;
 	size_t run = 0, i = 0;
 
-	if (put(out, "\"", 1) != 0) {
+	if (uw_buf_append(out, "\"", 1) != 0) {
 		return -1;
 	}
 	while (i < len) {
@@ -83,228 +75,89 @@ put_string(uw_buf *out, const char *s, size_t len)
 			i += k;
 			continue;
 		}
-		if (put(out, s + i - run, run) != 0 ||
-		    put(out, esc, strlen(esc)) != 0) {
+		if (uw_buf_append(out, s + i - run, run) != 0 ||
+		    uw_buf_append(out, esc, strlen(esc)) != 0) {
 			return -1;
 		}
 		run = 0;
 		i += k;
 	}
-	if (put(out, s + i - run, run) != 0 || put(out, "\"", 1) != 0) {
+	if (uw_buf_append(out, s + i - run, run) != 0 ||
+	    uw_buf_append(out, "\"", 1) != 0) {
 		return -1;
 	}
 	return 0;
 }
 
-/* A number as JSON; JSON has no way to say NaN or infinity: null. */
+/* Text without quotes: a number or boolean, which as a map's key is a
+ * string. */
 static int
-put_number(uw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+put_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
-	char b[UW_NUMBER_MAX];
-	size_t n;
-	int rc = uw_number_text(f, p, b, &n);
-
-	if (rc == 1) {
-		return put(out, "null", 4);
+	if (s->at != UW_AT_KEY) {
+		return uw_put(w, text, len);
 	}
-	return rc == 0 ? put(out, b, n) : -1;
+	return uw_put(w, "\"", 1) != 0 || uw_put(w, text, len) != 0 ||
+		       uw_put(w, "\"", 1) != 0
+		   ? -1
+		   : 0;
 }
 
-static int enc_message(const ProtobufCMessage *m, uw_buf *out, int depth);
-
-/* One value of field f of a message of type d, stored at p. */
 static int
-enc_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, const void *p, uw_buf *out,
-	  int depth)
+json_emit_key(uw_walk *w, const char *name)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_number(out, f, p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return *(const protobuf_c_boolean *)p ? put(out, "true", 4)
-						      : put(out, "false", 5);
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *e = f->descriptor;
-		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev;
-		if (up_enum_as_number(e) ||
-		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
-			return put_number(out, f, p);
-		}
-		return put_string(out, ev->name, strlen(ev->name));
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		char g[33];
-		if (s == NULL) {
-			s = "";
-		}
-		if (uw_field_is_guid(d, f) &&
-		    uw_guid_normalize(s, strlen(s), g) == 0) {
-			s = g;
-		}
-		return put_string(out, s, strlen(s));
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		const ProtobufCBinaryData *bd = p;
-		if (put(out, "\"", 1) != 0 ||
-		    uw_base64_encode(out, bd->data, bd->len) != 0) {
-			return -1;
-		}
-		return put(out, "\"", 1);
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessage *sub =
-		    *(const ProtobufCMessage *const *)p;
-		if (sub == NULL) {
-			return put(out, "null", 4);
-		}
-		return enc_message(sub, out, depth + 1);
-	}
-	}
-	return -1;
+	return put_string(w->out, name, strlen(name));
 }
 
-/* A repeated field as a JSON list. */
 static int
-enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	 uw_buf *out, int depth)
+json_emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = uw_value_size(f->type);
+	return put_bare(w, s, text, len);
+}
 
-	if (put(out, "[", 1) != 0) {
+/* JSON has no way to say NaN or infinity: null. */
+static int
+json_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
+{
+	return put_bare(w, s, "null", 4);
+}
+
+static int
+json_emit_boolean(uw_walk *w, const uw_slot *s, bool v)
+{
+	return v ? put_bare(w, s, "true", 4) : put_bare(w, s, "false", 5);
+}
+
+static int
+json_emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
+		 bool guid)
+{
+	return put_string(w->out, text, len);
+}
+
+static int
+json_emit_bytes(uw_walk *w, const uw_slot *s, const uint8_t *data, size_t len)
+{
+	if (uw_put(w, "\"", 1) != 0 ||
+	    uw_base64_encode(w->out, data, len) != 0) {
 		return -1;
 	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    enc_value(m->descriptor, f, arr + i * es, out, depth) !=
-			0) {
-			return -1;
-		}
-	}
-	return put(out, "]", 1);
-}
-
-/* A map<k,v> field as a JSON object (keys as strings). */
-static int
-enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	uw_buf *out, int depth)
-{
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const ProtobufCMessage *const *arr =
-	    *(const ProtobufCMessage *const *const *)((const char *)m +
-						      f->offset);
-
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const ProtobufCMessage *e = arr[i];
-		const ProtobufCMessageDescriptor *ed = e->descriptor;
-		const ProtobufCFieldDescriptor *kf = &ed->fields[0];
-		const ProtobufCFieldDescriptor *vf = &ed->fields[1];
-		const char *kp = (const char *)e + kf->offset;
-		int rc;
-
-		if (i > 0 && put(out, ",", 1) != 0) {
-			return -1;
-		}
-		if (kf->type == PROTOBUF_C_TYPE_STRING) {
-			rc = enc_value(ed, kf, kp, out, depth);
-		} else {
-			rc = put(out, "\"", 1) != 0 ||
-				     enc_value(ed, kf, kp, out, depth) != 0 ||
-				     put(out, "\"", 1) != 0
-				 ? -1
-				 : 0;
-		}
-		if (rc != 0 || put(out, ":", 1) != 0 ||
-		    enc_value(ed, vf, (const char *)e + vf->offset, out,
-			      depth) != 0) {
-			return -1;
-		}
-	}
-	return put(out, "}", 1);
+	return uw_put(w, "\"", 1);
 }
 
 static int
-enc_message(const ProtobufCMessage *m, uw_buf *out, int depth)
+json_emit_null(uw_walk *w, const uw_slot *s)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	bool first = true;
-
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (uw_msg_is_list_wrapper(d)) {
-		return enc_list(m, uw_list_wrapper_items(d), out, depth);
-	}
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *name;
-		int rc;
-
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			if (uw_field_is_map(f) && !uw_field_present(m, f)) {
-				continue;
-			}
-		} else if (!uw_field_present(m, f)) {
-			continue;
-		}
-		name = uw_field_json_name(d, f);
-		if ((!first && put(out, ",", 1) != 0) ||
-		    put_string(out, name, strlen(name)) != 0 ||
-		    put(out, ":", 1) != 0) {
-			return -1;
-		}
-		first = false;
-		if (uw_field_is_map(f)) {
-			rc = enc_map(m, f, out, depth + 1);
-		} else if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			rc = enc_list(m, f, out, depth + 1);
-		} else {
-			rc = enc_value(d, f, (const char *)m + f->offset, out,
-				       depth);
-		}
-		if (rc != 0) {
-			return -1;
-		}
-	}
-	return put(out, "}", 1);
+	return uw_put(w, "null", 4);
 }
+
+static const uw_emitter json_emitter =
+    UW_BRACE_EMITTER(json_emit, UW_EMIT_EMPTY_LISTS);
 
 static int
 json_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
-	size_t mark = out->len;
-
-	(void)up_meta_load();
-	if (msg == NULL || enc_message(msg, out, 0) != 0) {
-		/* leave out as it was */
-		out->len = mark;
-		if (out->data != NULL) {
-			out->data[mark] = '\0';
-		}
-		return -1;
-	}
-	return 0;
+	return uw_walk_message(&json_emitter, NULL, msg, out);
 }
 
 /* ------------------------------------------------------------------------

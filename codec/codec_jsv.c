@@ -33,10 +33,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-
-/* Deeper than anything a decoder builds; a guard for hand-built input. */
-#define ENCODE_MAX_DEPTH 100
+#include "walk.h"
 
 /* ------------------------------------------------------------------------
  * Encoding
@@ -120,220 +117,66 @@ put_string(uw_buf *out, const char *s, size_t len)
 	return put(out, "\"", 1);
 }
 
-/* A number as JSV; a non-finite one (never decoded, only hand-built) is
- * left empty. */
 static int
-put_number(uw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+jsv_emit_key(uw_walk *w, const char *name)
 {
-	char b[UW_NUMBER_MAX];
-	size_t n;
-	int rc = uw_number_text(f, p, b, &n);
-
-	if (rc == 1) {
-		return 0;
-	}
-	return rc == 0 ? put(out, b, n) : -1;
-}
-
-static int enc_message(const ProtobufCMessage *m, uw_buf *out, int depth);
-
-/* One value of field f of a message of type d, stored at p. */
-static int
-enc_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, const void *p, uw_buf *out,
-	  int depth)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_number(out, f, p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return *(const protobuf_c_boolean *)p ? put(out, "True", 4)
-						      : put(out, "False", 5);
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *e = f->descriptor;
-		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev;
-		if (up_enum_as_number(e) ||
-		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
-			return put_number(out, f, p);
-		}
-		return put_string(out, ev->name, strlen(ev->name));
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		char g[33];
-		if (s == NULL) {
-			s = "";
-		}
-		if (uw_field_is_guid(d, f) &&
-		    uw_guid_normalize(s, strlen(s), g) == 0) {
-			s = g;
-		}
-		return put_string(out, s, strlen(s));
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		const ProtobufCBinaryData *bd = p;
-		if (bd->len == 0) {
-			return put(out, "\"\"", 2);
-		}
-		return uw_base64_encode(out, bd->data, bd->len);
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessage *sub =
-		    *(const ProtobufCMessage *const *)p;
-		if (sub == NULL) {
-			return put(out, "{}", 2);
-		}
-		return enc_message(sub, out, depth + 1);
-	}
-	}
-	return -1;
+	return put_string(w->out, name, strlen(name));
 }
 
 static int
-enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	 uw_buf *out, int depth)
+jsv_emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = uw_value_size(f->type);
+	return uw_put(w, text, len);
+}
 
-	if (put(out, "[", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    enc_value(m->descriptor, f, arr + i * es, out, depth) !=
-			0) {
-			return -1;
-		}
-	}
-	return put(out, "]", 1);
+/* Left empty (never decoded, only hand-built). */
+static int
+jsv_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
+{
+	return 0;
 }
 
 static int
-enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	uw_buf *out, int depth)
+jsv_emit_boolean(uw_walk *w, const uw_slot *s, bool v)
 {
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const ProtobufCMessage *const *arr =
-	    *(const ProtobufCMessage *const *const *)((const char *)m +
-						      f->offset);
-
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const ProtobufCMessage *e = arr[i];
-		const ProtobufCMessageDescriptor *ed = e->descriptor;
-		const ProtobufCFieldDescriptor *kf = &ed->fields[0];
-		const ProtobufCFieldDescriptor *vf = &ed->fields[1];
-
-		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    enc_value(ed, kf, (const char *)e + kf->offset, out,
-			      depth) != 0 ||
-		    put(out, ":", 1) != 0 ||
-		    enc_value(ed, vf, (const char *)e + vf->offset, out,
-			      depth) != 0) {
-			return -1;
-		}
-	}
-	return put(out, "}", 1);
-}
-
-/* The value of field f of m, whatever its kind (f must be written). */
-static int
-enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  uw_buf *out, int depth)
-{
-	if (uw_field_is_map(f)) {
-		return enc_map(m, f, out, depth + 1);
-	}
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		return enc_list(m, f, out, depth + 1);
-	}
-	return enc_value(m->descriptor, f, (const char *)m + f->offset, out,
-			 depth);
+	return v ? uw_put(w, "True", 4) : uw_put(w, "False", 5);
 }
 
 static int
-enc_message(const ProtobufCMessage *m, uw_buf *out, int depth)
+jsv_emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
+		bool guid)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	bool first = true;
-
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (uw_msg_is_list_wrapper(d)) {
-		return enc_list(m, uw_list_wrapper_items(d), out, depth);
-	}
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *name;
-
-		if (!uw_field_present(m, f) && !uw_field_always_written(d, f)) {
-			continue;
-		}
-		name = uw_field_json_name(d, f);
-		if ((!first && put(out, ",", 1) != 0) ||
-		    put_string(out, name, strlen(name)) != 0 ||
-		    put(out, ":", 1) != 0 || enc_field(m, f, out, depth) != 0) {
-			return -1;
-		}
-		first = false;
-	}
-	return put(out, "}", 1);
+	return put_string(w->out, text, len);
 }
 
-/* On failure out is left as it was. */
 static int
-restore(uw_buf *out, size_t mark)
+jsv_emit_bytes(uw_walk *w, const uw_slot *s, const uint8_t *data, size_t len)
 {
-	out->len = mark;
-	if (out->data != NULL) {
-		out->data[mark] = '\0';
+	if (len == 0) {
+		return uw_put(w, "\"\"", 2);
 	}
-	return -1;
+	return uw_base64_encode(w->out, data, len);
 }
+
+static int
+jsv_emit_null(uw_walk *w, const uw_slot *s)
+{
+	return uw_put(w, "{}", 2);
+}
+
+static const uw_emitter jsv_emitter = UW_BRACE_EMITTER(jsv_emit, 0);
 
 static int
 jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
-	size_t mark = out->len;
-
-	(void)up_meta_load();
-	if (msg == NULL || enc_message(msg, out, 0) != 0) {
-		return restore(out, mark);
-	}
-	return 0;
+	return uw_walk_message(&jsv_emitter, NULL, msg, out);
 }
 
 int
 uw_jsv_encode_field(const ProtobufCMessage *m,
 		    const ProtobufCFieldDescriptor *f, uw_buf *out)
 {
-	size_t mark = out->len;
-
-	(void)up_meta_load();
-	if (m == NULL || f == NULL || enc_field(m, f, out, 0) != 0) {
-		return restore(out, mark);
-	}
-	return 0;
+	return uw_walk_field(&jsv_emitter, NULL, m, f, out);
 }
 
 /* ------------------------------------------------------------------------

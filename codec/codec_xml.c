@@ -2,7 +2,8 @@
  * codec_xml.c - XML as ServiceStack's DataContract serializer writes it
  * (docs/wire-formats.md, section 7).
  *
- * Encoding: `<?xml version="1.0" encoding="utf-8"?>`, then the root named
+ * Encoding (an emitter of the walk, walk.h): `<?xml version="1.0"
+ * encoding="utf-8"?>`, then the root named
  * after the DTO, declaring xmlns:i (XMLSchema-instance) and the DTO's
  * xml_namespace as the default namespace; no indentation. Members are
  * written in ordinal (byte) order of their PascalCase names; unset members
@@ -66,16 +67,19 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-#include "codec.h"
+#include "walk.h"
 
 #define NS_XSI    "http://www.w3.org/2001/XMLSchema-instance"
 #define NS_ARRAYS "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
-/* Deeper than anything a decoder builds; a guard for hand-built input. */
-#define ENCODE_MAX_DEPTH 100
+/* Open elements at most: a value's element, and a map entry's between a
+ * map and its Key or Value, for each level of the walk. */
+#define MAX_ELEMENTS (2 * UW_WALK_MAX_DEPTH + 4)
 
 /* ------------------------------------------------------------------------
- * Encoding
+ * Encoding: the emitter of the walk (walk.h). Elements are opened by
+ * value_begin and left open for namespace declarations; the content's
+ * callback (object, list, map or scalar) closes the start tag.
  */
 
 /* A namespace bound to the prefix d{depth}p1 on an open element. */
@@ -84,11 +88,21 @@ typedef struct ns_binding {
 	unsigned depth;
 } ns_binding;
 
+/* An open element; its depth (the root is 1) is its place in the stack. */
+typedef struct element {
+	unsigned pfx;  /* its own prefix (0: the default namespace) */
+	unsigned cpfx; /* its content's */
+	bool pushed;   /* it bound a namespace, unbound when its content ends */
+	bool closed;   /* written whole already (an i:nil element) */
+} element;
+
 typedef struct enc {
 	uw_buf *out;
 	const char *default_ns; /* the root's; "" when none */
-	ns_binding bound[ENCODE_MAX_DEPTH + 4];
+	ns_binding bound[MAX_ELEMENTS];
 	size_t n_bound;
+	element open[MAX_ELEMENTS];
+	size_t n_open;
 } enc;
 
 static int
@@ -258,7 +272,7 @@ ns_of_prefix(const enc *x, unsigned pdepth)
 
 /* XML Schema's name of a primitive, as the Arrays namespace names items. */
 static const char *
-xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+xsd_name(const ProtobufCFieldDescriptor *f, bool guid)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -282,7 +296,7 @@ xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 	case PROTOBUF_C_TYPE_BOOL:
 		return "boolean";
 	case PROTOBUF_C_TYPE_STRING:
-		return uw_field_is_guid(d, f) ? "guid" : "string";
+		return guid ? "guid" : "string";
 	case PROTOBUF_C_TYPE_BYTES:
 		return "base64Binary";
 	case PROTOBUF_C_TYPE_ENUM:
@@ -295,329 +309,283 @@ xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 	return "anyType";
 }
 
-/* A number as XML Schema writes it: NaN, INF and -INF for the others. */
-static int
-put_number(enc *x, const ProtobufCFieldDescriptor *f, const void *p)
+/* The element of a value: the type at the root, the PascalCase name of a
+ * member, the item's type in a list, Key and Value in a map entry. */
+static const char *
+element_name(const uw_slot *s)
 {
-	char b[UW_NUMBER_MAX];
-	size_t n;
-	int rc = uw_number_text(f, p, b, &n);
-
-	if (rc == 1) {
-		double v = f->type == PROTOBUF_C_TYPE_FLOAT
-			       ? *(const float *)p
-			       : *(const double *)p;
-		return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
+	switch (s->at) {
+	case UW_AT_ROOT:
+		return s->d->short_name;
+	case UW_AT_MEMBER:
+		return uw_slot_pascal_name(s);
+	case UW_AT_ITEM:
+		return xsd_name(s->f, s->fi != NULL && s->fi->guid);
+	case UW_AT_KEY:
+		return "Key";
+	default:
+		return "Value";
 	}
-	return rc == 0 ? put(x, b, n) : -1;
 }
 
-/* A scalar value of field f (of a message of type d) stored at p. */
-static int
-enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
-	   const ProtobufCFieldDescriptor *f, const void *p)
+/* A map entry's element: KeyValueOf{key type}{value type}. */
+static void
+entry_name(const ProtobufCMessageDescriptor *ed, char *buf, size_t size)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_number(x, f, p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return puts_(x,
-			     *(const protobuf_c_boolean *)p ? "true" : "false");
-	case PROTOBUF_C_TYPE_ENUM: {
-		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev =
-		    protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-		return ev != NULL ? puts_(x, ev->name) : put_number(x, f, p);
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		char g[33], dashed[37];
-		if (s == NULL) {
-			return 0;
-		}
-		if (uw_field_is_guid(d, f) &&
-		    uw_guid_normalize(s, strlen(s), g) == 0) {
-			snprintf(dashed, sizeof(dashed),
-				 "%.8s-%.4s-%.4s-%.4s-%s", g, g + 8, g + 12,
-				 g + 16, g + 20);
-			return put(x, dashed, 36);
-		}
-		return put_text(x, s, strlen(s), false);
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		const ProtobufCBinaryData *bd = p;
-		return uw_base64_encode(x->out, bd->data, bd->len);
-	}
-	case PROTOBUF_C_TYPE_MESSAGE:
-		break;
-	}
-	return -1;
+	snprintf(
+	    buf, size, "KeyValueOf%s%s",
+	    xsd_name(&ed->fields[0], uw_field_is_guid(ed, &ed->fields[0])),
+	    xsd_name(&ed->fields[1], uw_field_is_guid(ed, &ed->fields[1])));
 }
 
-static int enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx,
-		       unsigned depth);
-
-/*
- * One element <pfx:name>value</pfx:name> at depth for the value p of field
- * f (one item when f is repeated). A message value is written as its
- * members (or its list, for a list_wrapper).
- */
-static int enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
-			     const ProtobufCFieldDescriptor *f, const void *p,
-			     unsigned pfx, const char *name, unsigned depth);
-
-/* The items of repeated field f of m inside an element already open at
- * depth (whose own prefix is pfx): its tag is still open. */
-static int
-enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  unsigned pfx, unsigned depth)
+static element *
+top(enc *x)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = uw_value_size(f->type);
-	const char *ns;
-	unsigned ipfx;
-	bool pushed;
-	int rc = -1;
+	return &x->open[x->n_open - 1];
+}
+
+/* Opens <prefix:name under the innermost element's content prefix. */
+static int
+push_element(enc *x, const char *name)
+{
+	unsigned pfx = x->n_open > 0 ? top(x)->cpfx : 0;
+
+	if (x->n_open == MAX_ELEMENTS) {
+		return -1;
+	}
+	x->open[x->n_open++] = (element){.pfx = pfx, .cpfx = pfx};
+	return open_tag(x, pfx, name);
+}
+
+static int
+emit_value_begin(uw_walk *w, const uw_slot *s)
+{
+	enc *x = w->ctx;
+
+	if (s->at == UW_AT_ROOT &&
+	    puts_(x, "<?xml version=\"1.0\" encoding=\"utf-8\"?>") != 0) {
+		return -1;
+	}
+	if (push_element(x, element_name(s)) != 0) {
+		return -1;
+	}
+	if (s->at != UW_AT_ROOT) {
+		return 0;
+	}
+	if (puts_(x, " xmlns:i=\"" NS_XSI "\"") != 0) {
+		return -1;
+	}
+	if (x->default_ns[0] != '\0' &&
+	    (puts_(x, " xmlns=\"") != 0 ||
+	     put_text(x, x->default_ns, strlen(x->default_ns), true) != 0 ||
+	     put(x, "\"", 1) != 0)) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+emit_value_end(uw_walk *w, const uw_slot *s)
+{
+	enc *x = w->ctx;
+	element e = x->open[--x->n_open];
+
+	return e.closed ? 0 : close_tag(x, e.pfx, element_name(s));
+}
+
+/* Ends the innermost start tag; its content is in namespace ns. */
+static int
+open_content(enc *x, const char *ns)
+{
+	element *e = top(x);
+
+	if (bind_ns(x, ns, (unsigned)x->n_open, &e->cpfx, &e->pushed) != 0) {
+		return -1;
+	}
+	return put(x, ">", 1);
+}
+
+static int
+close_content(uw_walk *w)
+{
+	enc *x = w->ctx;
+
+	if (top(x)->pushed) {
+		x->n_bound--;
+		top(x)->pushed = false;
+	}
+	return 0;
+}
+
+/* A message's members stay in its type's namespace (the member's own when
+ * the type has none). */
+static int
+emit_object_begin(uw_walk *w, const ProtobufCMessageDescriptor *d)
+{
+	enc *x = w->ctx;
+
+	return open_content(x, msg_ns(d, ns_of_prefix(x, top(x)->pfx)));
+}
+
+static int
+emit_object_end(uw_walk *w, const ProtobufCMessageDescriptor *d)
+{
+	return close_content(w);
+}
+
+/* Items: enums in the member's namespace, messages in their type's,
+ * primitives in the Arrays namespace. */
+static int
+emit_list_begin(uw_walk *w, const ProtobufCMessageDescriptor *d,
+		const ProtobufCFieldDescriptor *f)
+{
+	enc *x = w->ctx;
+	const char *ns = NS_ARRAYS;
 
 	if (f->type == PROTOBUF_C_TYPE_ENUM) {
-		/* items named after the enum, in the member's namespace */
-		ns = ns_of_prefix(x, pfx);
+		ns = ns_of_prefix(x, top(x)->pfx);
 	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		ns = uw_field_is_map(f)
-			 ? NS_ARRAYS
-			 : msg_ns(f->descriptor, ns_of_prefix(x, pfx));
-	} else {
-		ns = NS_ARRAYS;
+		ns = msg_ns(f->descriptor, ns_of_prefix(x, top(x)->pfx));
 	}
-	if (bind_ns(x, ns, depth, &ipfx, &pushed) != 0 || put(x, ">", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const void *p = arr + i * es;
-		if (uw_field_is_map(f)) {
-			const ProtobufCMessage *e =
-			    *(const ProtobufCMessage *const *)p;
-			const ProtobufCMessageDescriptor *ed = e->descriptor;
-			char kv[80];
-			snprintf(kv, sizeof(kv), "KeyValueOf%s%s",
-				 xsd_name(ed, &ed->fields[0]),
-				 xsd_name(ed, &ed->fields[1]));
-			if (open_tag(x, ipfx, kv) != 0 || put(x, ">", 1) != 0 ||
-			    enc_value_element(x, ed, &ed->fields[0],
-					      (const char *)e +
-						  ed->fields[0].offset,
-					      ipfx, "Key", depth + 2) != 0 ||
-			    enc_value_element(x, ed, &ed->fields[1],
-					      (const char *)e +
-						  ed->fields[1].offset,
-					      ipfx, "Value", depth + 2) != 0 ||
-			    close_tag(x, ipfx, kv) != 0) {
-				goto out;
-			}
-			continue;
-		}
-		if (enc_value_element(x, d, f, p, ipfx, xsd_name(d, f),
-				      depth + 1) != 0) {
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	if (pushed) {
-		x->n_bound--;
-	}
-	return rc;
+	return open_content(x, ns);
 }
 
 static int
-enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
-		  const ProtobufCFieldDescriptor *f, const void *p,
-		  unsigned pfx, const char *name, unsigned depth)
+emit_list_end(uw_walk *w, const ProtobufCMessageDescriptor *d,
+	      const ProtobufCFieldDescriptor *f)
 {
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (open_tag(x, pfx, name) != 0) {
-		return -1;
-	}
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		const ProtobufCMessage *sub =
-		    *(const ProtobufCMessage *const *)p;
-		const ProtobufCMessageDescriptor *sd = f->descriptor;
-		unsigned cpfx;
-		bool pushed;
-		int rc;
-
-		if (sub == NULL) {
-			/* only a map's value can get here unset */
-			if (puts_(x, " i:nil=\"true\"/>") != 0) {
-				return -1;
-			}
-			return 0;
-		}
-		if (uw_msg_is_list_wrapper(sd)) {
-			if (enc_items(x, sub, uw_list_wrapper_items(sd), pfx,
-				      depth) != 0) {
-				return -1;
-			}
-			return close_tag(x, pfx, name);
-		}
-		if (bind_ns(x, msg_ns(sd, ns_of_prefix(x, pfx)), depth, &cpfx,
-			    &pushed) != 0) {
-			return -1;
-		}
-		rc =
-		    put(x, ">", 1) != 0 || enc_members(x, sub, cpfx, depth) != 0
-			? -1
-			: 0;
-		if (pushed) {
-			x->n_bound--;
-		}
-		if (rc != 0) {
-			return -1;
-		}
-		return close_tag(x, pfx, name);
-	}
-	if (put(x, ">", 1) != 0 || enc_scalar(x, d, f, p) != 0) {
-		return -1;
-	}
-	return close_tag(x, pfx, name);
+	return close_content(w);
 }
 
-/* Member order: ordinal (byte) order of the PascalCase names. */
-#define ORDER_ON_STACK 64
-
-static const char *
-member_name(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
-	    unsigned i)
-{
-	return mi != NULL && i < mi->n_fields ? mi->fields[i].pascal_name
-					      : d->fields[i].name;
-}
-
-/* order[0..n_fields) = the indexes of d's fields in member order. */
-static void
-member_order(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
-	     unsigned *order)
-{
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const char *name = member_name(d, mi, i);
-		unsigned j = i;
-		while (j > 0 &&
-		       strcmp(member_name(d, mi, order[j - 1]), name) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-}
-
-/* The set members of m, as children of an element at depth, under the
- * prefix pfx (the namespace of m's type). */
 static int
-enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
+emit_map_begin(uw_walk *w, const ProtobufCFieldDescriptor *f)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const up_message_info *mi = up_message_info_of(d);
-	unsigned stack[ORDER_ON_STACK], *order = stack;
-	int rc = -1;
+	return open_content(w->ctx, NS_ARRAYS);
+}
 
-	if (depth > ENCODE_MAX_DEPTH) {
+static int
+emit_map_end(uw_walk *w, const ProtobufCFieldDescriptor *f)
+{
+	return close_content(w);
+}
+
+static int
+emit_entry_begin(uw_walk *w, const ProtobufCMessageDescriptor *ed)
+{
+	enc *x = w->ctx;
+	char kv[80];
+
+	entry_name(ed, kv, sizeof(kv));
+	return push_element(x, kv) != 0 ? -1 : put(x, ">", 1);
+}
+
+static int
+emit_entry_end(uw_walk *w, const ProtobufCMessageDescriptor *ed)
+{
+	enc *x = w->ctx;
+	element e = x->open[--x->n_open];
+	char kv[80];
+
+	entry_name(ed, kv, sizeof(kv));
+	return close_tag(x, e.pfx, kv);
+}
+
+/* Scalars: the start tag ends, the text follows. */
+static int
+emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+{
+	enc *x = w->ctx;
+
+	return put(x, ">", 1) != 0 ? -1 : put(x, text, len);
+}
+
+/* As XML Schema writes them: NaN, INF, -INF. */
+static int
+emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
+{
+	enc *x = w->ctx;
+
+	if (put(x, ">", 1) != 0) {
 		return -1;
 	}
-	if (d->n_fields > ORDER_ON_STACK) {
-		order = malloc(d->n_fields * sizeof(*order));
-		if (order == NULL) {
-			return -1;
-		}
-	}
-	member_order(d, mi, order);
-	for (unsigned k = 0; k < d->n_fields; k++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[order[k]];
-		const char *name;
-
-		if (!uw_field_present(m, f) && !uw_field_always_written(d, f)) {
-			continue;
-		}
-		name = member_name(d, mi, order[k]);
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			if (open_tag(x, pfx, name) != 0 ||
-			    enc_items(x, m, f, pfx, depth + 1) != 0 ||
-			    close_tag(x, pfx, name) != 0) {
-				goto out;
-			}
-			continue;
-		}
-		if (enc_value_element(x, d, f, (const char *)m + f->offset, pfx,
-				      name, depth + 1) != 0) {
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	if (order != stack) {
-		free(order);
-	}
-	return rc;
+	return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
 }
+
+static int
+emit_boolean(uw_walk *w, const uw_slot *s, bool v)
+{
+	enc *x = w->ctx;
+
+	return put(x, ">", 1) != 0 ? -1 : puts_(x, v ? "true" : "false");
+}
+
+/* Guids dashed: 8-4-4-4-12. */
+static int
+emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
+	    bool guid)
+{
+	enc *x = w->ctx;
+	char dashed[37];
+
+	if (put(x, ">", 1) != 0) {
+		return -1;
+	}
+	if (guid) {
+		snprintf(dashed, sizeof(dashed), "%.8s-%.4s-%.4s-%.4s-%.12s",
+			 text, text + 8, text + 12, text + 16, text + 20);
+		return put(x, dashed, 36);
+	}
+	return put_text(x, text, len, false);
+}
+
+static int
+emit_bytes(uw_walk *w, const uw_slot *s, const uint8_t *data, size_t len)
+{
+	enc *x = w->ctx;
+
+	return put(x, ">", 1) != 0 ? -1 : uw_base64_encode(x->out, data, len);
+}
+
+/* Only a map's value can be a message that is not there. */
+static int
+emit_null(uw_walk *w, const uw_slot *s)
+{
+	enc *x = w->ctx;
+
+	top(x)->closed = true;
+	return puts_(x, " i:nil=\"true\"/>");
+}
+
+static const uw_emitter xml_emitter = {
+    .flags = UW_EMIT_BY_PASCAL | UW_EMIT_ENUM_NAMES,
+    .value_begin = emit_value_begin,
+    .value_end = emit_value_end,
+    .object_begin = emit_object_begin,
+    .object_end = emit_object_end,
+    .list_begin = emit_list_begin,
+    .list_end = emit_list_end,
+    .map_begin = emit_map_begin,
+    .map_end = emit_map_end,
+    .entry_begin = emit_entry_begin,
+    .entry_end = emit_entry_end,
+    .number = emit_number,
+    .nonfinite = emit_nonfinite,
+    .boolean = emit_boolean,
+    .string = emit_string,
+    .bytes = emit_bytes,
+    .null = emit_null,
+};
 
 static int
 xml_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	enc x = {.out = out, .default_ns = ""};
-	size_t mark = out->len;
-	const ProtobufCMessageDescriptor *d;
-	const char *name;
-	int rc = -1;
 
 	(void)up_meta_load();
-	if (msg == NULL) {
-		goto out;
+	if (msg != NULL) {
+		x.default_ns = msg_ns(msg->descriptor, "");
 	}
-	d = msg->descriptor;
-	name = d->short_name;
-	x.default_ns = msg_ns(d, "");
-	if (puts_(&x, "<?xml version=\"1.0\" encoding=\"utf-8\"?>") != 0 ||
-	    open_tag(&x, 0, name) != 0 ||
-	    puts_(&x, " xmlns:i=\"" NS_XSI "\"") != 0) {
-		goto out;
-	}
-	if (x.default_ns[0] != '\0' &&
-	    (puts_(&x, " xmlns=\"") != 0 ||
-	     put_text(&x, x.default_ns, strlen(x.default_ns), true) != 0 ||
-	     put(&x, "\"", 1) != 0)) {
-		goto out;
-	}
-	if (uw_msg_is_list_wrapper(d)) {
-		if (enc_items(&x, msg, uw_list_wrapper_items(d), 0, 1) != 0) {
-			goto out;
-		}
-	} else if (put(&x, ">", 1) != 0 || enc_members(&x, msg, 0, 1) != 0) {
-		goto out;
-	}
-	rc = close_tag(&x, 0, name);
-out:
-	if (rc != 0) {
-		/* leave out as it was */
-		out->len = mark;
-		if (out->data != NULL) {
-			out->data[mark] = '\0';
-		}
-	}
-	return rc;
+	return uw_walk_message(&xml_emitter, &x, msg, out);
 }
 
 /* ------------------------------------------------------------------------
