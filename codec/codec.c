@@ -2,9 +2,10 @@
  * codec.c - the table of wire formats, lookups by name and by request
  * Content-Type, and the bounded output buffer every encoder writes to.
  *
- * A new format is its own codec_<name>.c defining uw_codec_<name>, one line
- * in uw_codecs[] and its line(s) in read_types[] (media types whose codec
- * is not in the table yet simply resolve to NULL).
+ * A new format is its own codec_<name>.c with uw_<name>_decode and
+ * uw_<name>_encode (codec.h), its uw_codec_<name> here, one line in
+ * uw_codecs[] and its line(s) in read_types[] (media types whose codec is
+ * not in the table yet simply resolve to NULL).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +20,13 @@ const uw_limits uw_limits_default = {
     .max_items = 1000,
     .max_string = 65536,
 };
+
+const uw_codec uw_codec_json = {"json", "application/json; charset=utf-8",
+				uw_json_decode, uw_json_encode};
+const uw_codec uw_codec_jsv = {"jsv", "text/jsv", uw_jsv_decode, uw_jsv_encode};
+const uw_codec uw_codec_csv = {"csv", "text/csv", uw_csv_decode, uw_csv_encode};
+const uw_codec uw_codec_xml = {"xml", "application/xml", uw_xml_decode,
+			       uw_xml_encode};
 
 const uw_codec *const uw_codecs[] = {
     &uw_codec_json, &uw_codec_jsv, &uw_codec_csv, &uw_codec_xml, NULL,

@@ -9,6 +9,20 @@
 
 #include "users_wire.h"
 
+/* The formats' functions, gathered into uw_codecs[] by codec.c. */
+int uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
+		   const uw_limits *lim, uw_decode_error *err);
+int uw_json_encode(const ProtobufCMessage *msg, uw_buf *out);
+int uw_jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+		  const uw_limits *lim, uw_decode_error *err);
+int uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out);
+int uw_csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+		  const uw_limits *lim, uw_decode_error *err);
+int uw_csv_encode(const ProtobufCMessage *msg, uw_buf *out);
+int uw_xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
+		  const uw_limits *lim, uw_decode_error *err);
+int uw_xml_encode(const ProtobufCMessage *msg, uw_buf *out);
+
 /* ------------------------------------------------------------------------
  * Field access driven by descriptors, below uw_field_set_text, and the
  * text of values.
@@ -17,6 +31,25 @@
 /* Fills err (field may be NULL for ""). */
 void uw_error_set(uw_decode_error *err, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/*
+ * The decoders' errors about field f of d, named by its wire name (its
+ * PascalCase name in err->field); each returns -1. expected: "Expected
+ * {what} for 'name'"; expected_kind: the same for a noun with its article
+ * ("an object"); limit: the limit of lim that the value passes.
+ */
+int uw_error_expected(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+		      const ProtobufCFieldDescriptor *f, const char *what);
+int uw_error_expected_kind(uw_decode_error *err,
+			   const ProtobufCMessageDescriptor *d,
+			   const ProtobufCFieldDescriptor *f, const char *noun);
+typedef enum uw_limit {
+	UW_LIMIT_DEPTH,  /* nesting */
+	UW_LIMIT_ITEMS,  /* items of a list, entries of a map */
+	UW_LIMIT_STRING, /* bytes of a string */
+} uw_limit;
+int uw_error_limit(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+		   const ProtobufCFieldDescriptor *f, uw_limit which,
+		   const uw_limits *lim);
 
 /* Written even when unset or empty: the field's (always_written) option
  * in users.proto (ResponseStatus.errors). */

@@ -168,8 +168,8 @@ list_results(const ProtobufCMessage *m)
 	return f;
 }
 
-static int
-csv_encode(const ProtobufCMessage *msg, uw_buf *out)
+int
+uw_csv_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	const ProtobufCFieldDescriptor *results;
 	size_t mark = out->len;
@@ -333,20 +333,14 @@ set_cell(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, cell v,
 	}
 	if (f->label != PROTOBUF_C_LABEL_REPEATED && !wrapper &&
 	    v.n > lim->max_string) {
-		uw_error_set(err, uw_field_pascal_name(d, f),
-			     "Value too long for '%s' (at most %zu bytes)",
-			     name, lim->max_string);
-		return -1;
+		return uw_error_limit(err, d, f, UW_LIMIT_STRING, lim);
 	}
 	if (uw_msg_set_text(m, name, strlen(name), v.p, v.n, err) != 0) {
 		return -1;
 	}
 	/* uw_msg_set_text applies the default limits; lim may be tighter */
 	if (list_count(m, f) > lim->max_items) {
-		uw_error_set(err, uw_field_pascal_name(d, f),
-			     "Too many items in '%s' (at most %zu)", name,
-			     lim->max_items);
-		return -1;
+		return uw_error_limit(err, d, f, UW_LIMIT_ITEMS, lim);
 	}
 	if (f->type == PROTOBUF_C_TYPE_STRING &&
 	    f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -354,20 +348,17 @@ set_cell(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, cell v,
 		    *(char *const *const *)((const char *)m + f->offset);
 		for (size_t i = 0; i < uw_field_count(m, f); i++) {
 			if (strlen(items[i]) > lim->max_string) {
-				uw_error_set(err, uw_field_pascal_name(d, f),
-					     "Value too long for '%s' (at "
-					     "most %zu bytes)",
-					     name, lim->max_string);
-				return -1;
+				return uw_error_limit(err, d, f,
+						      UW_LIMIT_STRING, lim);
 			}
 		}
 	}
 	return 0;
 }
 
-static int
-csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const uw_limits *lim, uw_decode_error *err)
+int
+uw_csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
 	uw_limits l = uw_limits_effective(lim);
 	csv c = {.s = body, .len = len};
@@ -392,7 +383,7 @@ csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	if (body[i] == '{') {
-		return uw_codec_json.decode(msg, body + i, len - i, lim, err);
+		return uw_json_decode(msg, body + i, len - i, lim, err);
 	}
 	max_cols = l.max_items + msg->descriptor->n_fields;
 	c.buf = malloc(len + 1);
@@ -440,10 +431,3 @@ out:
 	free(c.buf);
 	return rc;
 }
-
-const uw_codec uw_codec_csv = {
-    .name = "csv",
-    .content_type = "text/csv",
-    .decode = csv_decode,
-    .encode = csv_encode,
-};

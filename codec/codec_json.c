@@ -154,8 +154,8 @@ json_emit_null(uw_walk *w, const uw_slot *s)
 static const uw_emitter json_emitter =
     UW_BRACE_EMITTER(json_emit, UW_EMIT_EMPTY_LISTS);
 
-static int
-json_encode(const ProtobufCMessage *msg, uw_buf *out)
+int
+uw_json_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	return uw_walk_message(&json_emitter, NULL, msg, out);
 }
@@ -170,35 +170,6 @@ typedef struct dec {
 } dec;
 
 static int dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth);
-
-static int
-fail(dec *x, const ProtobufCMessageDescriptor *d,
-     const ProtobufCFieldDescriptor *f, const char *what)
-{
-	uw_error_set(x->err, uw_field_pascal_name(d, f), "Expected %s for '%s'",
-		     what, uw_field_json_name(d, f));
-	return -1;
-}
-
-static int
-too_deep(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	uw_error_set(x->err, uw_field_pascal_name(d, f),
-		     "Nested too deeply at '%s' (at most %zu levels)",
-		     uw_field_json_name(d, f), x->lim.max_depth);
-	return -1;
-}
-
-static int
-too_many(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	uw_error_set(x->err, uw_field_pascal_name(d, f),
-		     "Too many items in '%s' (at most %zu)",
-		     uw_field_json_name(d, f), x->lim.max_items);
-	return -1;
-}
 
 /*
  * A JSON scalar into scalar field f of m (appended when append), named in
@@ -234,14 +205,9 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	case JSON_FALSE:
 		n = snprintf(b, sizeof(b), "false");
 		break;
-	default: {
-		char what[64];
-		const char *noun = uw_field_noun(m->descriptor, f);
-		snprintf(what, sizeof(what), "%s %s",
-			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			 noun);
-		return fail(x, nd, nf, what);
-	}
+	default:
+		return uw_error_expected_kind(x->err, nd, nf,
+					      uw_field_noun(m->descriptor, f));
 	}
 	return uw_field_set_text_as(m, f, b, (size_t)n, append, &x->lim, nd, nf,
 				    x->err);
@@ -257,13 +223,13 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	json_t *item;
 
 	if (!json_is_array(arr)) {
-		return fail(x, nd, nf, "a list");
+		return uw_error_expected(x->err, nd, nf, "a list");
 	}
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, nd, nf);
+		return uw_error_limit(x->err, nd, nf, UW_LIMIT_DEPTH, &x->lim);
 	}
 	if (json_array_size(arr) > x->lim.max_items) {
-		return too_many(x, nd, nf);
+		return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS, &x->lim);
 	}
 	uw_field_clear(m, f);
 	json_array_foreach(arr, i, item)
@@ -271,7 +237,8 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			ProtobufCMessage *sub;
 			if (!json_is_object(item)) {
-				return fail(x, nd, nf, "a list of objects");
+				return uw_error_expected(x->err, nd, nf,
+							 "a list of objects");
 			}
 			sub = uw_msg_new(f->descriptor);
 			if (sub == NULL) {
@@ -300,13 +267,13 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	json_t *v;
 
 	if (!json_is_object(obj)) {
-		return fail(x, d, f, "an object");
+		return uw_error_expected(x->err, d, f, "an object");
 	}
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, d, f);
+		return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH, &x->lim);
 	}
 	if (json_object_size(obj) > x->lim.max_items) {
-		return too_many(x, d, f);
+		return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS, &x->lim);
 	}
 	uw_field_clear(m, f);
 	json_object_foreach(obj, key, v)
@@ -333,7 +300,8 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			continue;
 		}
 		if (json_is_object(v) || json_is_array(v)) {
-			return fail(x, d, f, "an object of strings");
+			return uw_error_expected(x->err, d, f,
+						 "an object of strings");
 		}
 		if (dec_scalar(x, e, &ed->fields[1], v, false, d, f) != 0) {
 			return -1;
@@ -363,7 +331,8 @@ dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		ProtobufCMessage *sub;
 		bool wrapper = uw_msg_is_list_wrapper(sd);
 		if (wrapper ? !json_is_array(v) : !json_is_object(v)) {
-			return fail(x, d, f, wrapper ? "a list" : "an object");
+			return uw_error_expected(
+			    x->err, d, f, wrapper ? "a list" : "an object");
 		}
 		sub = uw_msg_new(sd);
 		if (sub == NULL) {
@@ -422,9 +391,9 @@ parse_error(uw_decode_error *err, const json_error_t *je)
 		     je->line, je->column);
 }
 
-static int
-json_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	    const uw_limits *lim, uw_decode_error *err)
+int
+uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	       const uw_limits *lim, uw_decode_error *err)
 {
 	dec x = {.lim = uw_limits_effective(lim), .err = err};
 	json_error_t je;
@@ -466,10 +435,3 @@ out:
 	json_decref(root);
 	return rc;
 }
-
-const uw_codec uw_codec_json = {
-    .name = "json",
-    .content_type = "application/json; charset=utf-8",
-    .decode = json_decode,
-    .encode = json_encode,
-};

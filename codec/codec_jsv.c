@@ -166,8 +166,8 @@ jsv_emit_null(uw_walk *w, const uw_slot *s)
 
 static const uw_emitter jsv_emitter = UW_BRACE_EMITTER(jsv_emit, 0);
 
-static int
-jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
+int
+uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	return uw_walk_message(&jsv_emitter, NULL, msg, out);
 }
@@ -432,25 +432,6 @@ plain_string(const ProtobufCMessageDescriptor *d,
 	return f->type == PROTOBUF_C_TYPE_STRING && !uw_field_is_guid(d, f);
 }
 
-static int
-expected(jsv *x, const ProtobufCMessageDescriptor *nd,
-	 const ProtobufCFieldDescriptor *nf, const char *what)
-{
-	uw_error_set(x->err, uw_field_pascal_name(nd, nf),
-		     "Expected %s for '%s'", what, uw_field_json_name(nd, nf));
-	return -1;
-}
-
-static int
-too_many(jsv *x, const ProtobufCMessageDescriptor *nd,
-	 const ProtobufCFieldDescriptor *nf)
-{
-	uw_error_set(x->err, uw_field_pascal_name(nd, nf),
-		     "Too many items in '%s' (at most %zu)",
-		     uw_field_json_name(nd, nf), x->lim.max_items);
-	return -1;
-}
-
 /*
  * Sets scalar field f of m (appends when append) from token t, named in
  * errors as (nd, nf). An empty bare token unsets a single field, except
@@ -483,12 +464,8 @@ dec_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	token t;
 
 	if (c == '{' || c == '[') {
-		const char *noun = uw_field_noun(m->descriptor, f);
-		char what[64];
-		snprintf(what, sizeof(what), "%s %s",
-			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			 noun);
-		return expected(x, nd, nf, what);
+		return uw_error_expected_kind(x->err, nd, nf,
+					      uw_field_noun(m->descriptor, f));
 	}
 	if (read_scalar(x, &t) != 0) {
 		return -1;
@@ -530,8 +507,8 @@ dec_sub(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	ProtobufCMessage *sub;
 
 	if (peek(x) != (wrapper ? '[' : '{')) {
-		return expected(x, m->descriptor, f,
-				wrapper ? "a list" : "an object");
+		return uw_error_expected(x->err, m->descriptor, f,
+					 wrapper ? "a list" : "an object");
 	}
 	sub = uw_msg_new(sd);
 	if (sub == NULL) {
@@ -562,7 +539,7 @@ dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
 	int more;
 
 	if (peek(x) != '[') {
-		return expected(x, nd, nf, "a list");
+		return uw_error_expected(x->err, nd, nf, "a list");
 	}
 	uw_field_clear(target, f);
 	skip_ws(x);
@@ -581,7 +558,8 @@ dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
 	}
 	do {
 		if (count++ >= x->lim.max_items) {
-			return too_many(x, nd, nf);
+			return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (dec_sub(x, target, f, depth) != 0) {
@@ -605,7 +583,7 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	int more;
 
 	if (peek(x) != '{') {
-		return expected(x, d, f, "an object");
+		return uw_error_expected(x->err, d, f, "an object");
 	}
 	uw_field_clear(m, f);
 	skip_ws(x);
@@ -620,7 +598,8 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			return 0;
 		}
 		if (count++ >= x->lim.max_items) {
-			return too_many(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (read_key(x, &k) != 0) {
 			return -1;
@@ -634,7 +613,8 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			return -1;
 		}
 		if (peek(x) == '{' || peek(x) == '[') {
-			return expected(x, d, f, "an object of strings");
+			return uw_error_expected(x->err, d, f,
+						 "an object of strings");
 		}
 		/* an empty value is "" (never unset: see set_scalar) */
 		if (dec_scalar(x, e, &ed->fields[1], false, d, f) != 0) {
@@ -721,9 +701,9 @@ scan(jsv *x, size_t start, size_t depth)
 	return 0;
 }
 
-static int
-jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const uw_limits *lim, uw_decode_error *err)
+int
+uw_jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
 	jsv x = {
 	    .s = body, .len = len, .lim = uw_limits_effective(lim), .err = err};
@@ -783,10 +763,3 @@ uw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	free(x.tmp);
 	return rc;
 }
-
-const uw_codec uw_codec_jsv = {
-    .name = "jsv",
-    .content_type = "text/jsv",
-    .decode = jsv_decode,
-    .encode = jsv_encode,
-};

@@ -271,42 +271,44 @@ ns_of_prefix(const enc *x, unsigned pdepth)
 }
 
 /* XML Schema's name of a primitive, as the Arrays namespace names items. */
+static const char *const xsd_names[] = {
+    [PROTOBUF_C_TYPE_INT32] = "int",
+    [PROTOBUF_C_TYPE_SINT32] = "int",
+    [PROTOBUF_C_TYPE_SFIXED32] = "int",
+    [PROTOBUF_C_TYPE_INT64] = "long",
+    [PROTOBUF_C_TYPE_SINT64] = "long",
+    [PROTOBUF_C_TYPE_SFIXED64] = "long",
+    [PROTOBUF_C_TYPE_UINT32] = "unsignedInt",
+    [PROTOBUF_C_TYPE_FIXED32] = "unsignedInt",
+    [PROTOBUF_C_TYPE_UINT64] = "unsignedLong",
+    [PROTOBUF_C_TYPE_FIXED64] = "unsignedLong",
+    [PROTOBUF_C_TYPE_FLOAT] = "float",
+    [PROTOBUF_C_TYPE_DOUBLE] = "double",
+    [PROTOBUF_C_TYPE_BOOL] = "boolean",
+    [PROTOBUF_C_TYPE_STRING] = "string",
+    [PROTOBUF_C_TYPE_BYTES] = "base64Binary",
+};
+
+/* An item's element name: its primitive's, "guid", or its enum's or
+ * message's type name. */
 static const char *
 xsd_name(const ProtobufCFieldDescriptor *f, bool guid)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		return "int";
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return "unsignedInt";
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		return "long";
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return "unsignedLong";
-	case PROTOBUF_C_TYPE_FLOAT:
-		return "float";
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return "double";
-	case PROTOBUF_C_TYPE_BOOL:
-		return "boolean";
-	case PROTOBUF_C_TYPE_STRING:
-		return guid ? "guid" : "string";
-	case PROTOBUF_C_TYPE_BYTES:
-		return "base64Binary";
-	case PROTOBUF_C_TYPE_ENUM:
+	if (f->type == PROTOBUF_C_TYPE_ENUM) {
 		return ((const ProtobufCEnumDescriptor *)f->descriptor)
 		    ->short_name;
-	case PROTOBUF_C_TYPE_MESSAGE:
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		return ((const ProtobufCMessageDescriptor *)f->descriptor)
 		    ->short_name;
 	}
-	return "anyType";
+	if (guid && f->type == PROTOBUF_C_TYPE_STRING) {
+		return "guid";
+	}
+	return (size_t)f->type < sizeof(xsd_names) / sizeof(xsd_names[0]) &&
+		       xsd_names[f->type] != NULL
+		   ? xsd_names[f->type]
+		   : "anyType";
 }
 
 /* The element of a value: the type at the root, the PascalCase name of a
@@ -576,8 +578,8 @@ static const uw_emitter xml_emitter = {
     .null = emit_null,
 };
 
-static int
-xml_encode(const ProtobufCMessage *msg, uw_buf *out)
+int
+uw_xml_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	enc x = {.out = out, .default_ns = ""};
 
@@ -600,26 +602,6 @@ typedef struct dec {
 
 static int dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el,
 		       size_t depth);
-
-static int
-too_deep(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	uw_error_set(x->err, uw_field_pascal_name(d, f),
-		     "Nested too deeply at '%s' (at most %zu levels)",
-		     uw_field_json_name(d, f), x->lim.max_depth);
-	return -1;
-}
-
-static int
-too_many(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	uw_error_set(x->err, uw_field_pascal_name(d, f),
-		     "Too many items in '%s' (at most %zu)",
-		     uw_field_json_name(d, f), x->lim.max_items);
-	return -1;
-}
 
 static int
 oom(dec *x)
@@ -684,11 +666,8 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 				       : 0;
 			if (n > x->lim.max_string ||
 			    total > x->lim.max_string - n) {
-				uw_error_set(x->err, uw_field_pascal_name(d, f),
-					     "Value too long for '%s' (at most "
-					     "%zu bytes)",
-					     uw_field_json_name(d, f),
-					     x->lim.max_string);
+				uw_error_limit(x->err, d, f, UW_LIMIT_STRING,
+					       &x->lim);
 				return -1;
 			}
 			total += n;
@@ -696,12 +675,8 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 			only = c;
 		} else if (c->type == XML_ELEMENT_NODE ||
 			   c->type == XML_ENTITY_REF_NODE) {
-			const char *noun = uw_field_noun(d, f);
-			uw_error_set(
-			    x->err, uw_field_pascal_name(d, f),
-			    "Expected %s %s for '%s'",
-			    strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			    noun, uw_field_json_name(d, f));
+			uw_error_expected_kind(x->err, d, f,
+					       uw_field_noun(d, f));
 			return -1;
 		}
 	}
@@ -766,7 +741,7 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t count = 0;
 
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, nd, nf);
+		return uw_error_limit(x->err, nd, nf, UW_LIMIT_DEPTH, &x->lim);
 	}
 	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
@@ -774,7 +749,8 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			continue;
 		}
 		if (++count > x->lim.max_items) {
-			return too_many(x, nd, nf);
+			return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (is_nil(c)) {
 			continue; /* a list holds no nulls */
@@ -782,7 +758,8 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			ProtobufCMessage *sub;
 			if (depth + 1 > x->lim.max_depth) {
-				return too_deep(x, nd, nf);
+				return uw_error_limit(x->err, nd, nf,
+						      UW_LIMIT_DEPTH, &x->lim);
 			}
 			sub = uw_msg_new(f->descriptor);
 			if (sub == NULL) {
@@ -878,7 +855,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t count = 0;
 
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, d, f);
+		return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH, &x->lim);
 	}
 	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
@@ -889,7 +866,8 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			continue;
 		}
 		if (++count > x->lim.max_items) {
-			return too_many(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		e = uw_msg_new(ed);
 		if (e == NULL) {
@@ -968,7 +946,8 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 					depth + 1, d, f);
 		}
 		if (depth + 1 > x->lim.max_depth) {
-			return too_deep(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH,
+					      &x->lim);
 		}
 		return dec_message(x, sub, el, depth + 1);
 	}
@@ -1100,9 +1079,9 @@ parse_error(uw_decode_error *err, xmlParserCtxtPtr ctxt)
 		     e != NULL ? e->int2 : 0);
 }
 
-static int
-xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const uw_limits *lim, uw_decode_error *err)
+int
+uw_xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
 	dec x = {.lim = uw_limits_effective(lim), .err = err};
 	xmlParserCtxtPtr ctxt = NULL;
@@ -1192,10 +1171,3 @@ out:
 	}
 	return rc;
 }
-
-const uw_codec uw_codec_xml = {
-    .name = "xml",
-    .content_type = "application/xml",
-    .decode = xml_decode,
-    .encode = xml_encode,
-};

@@ -40,6 +40,52 @@ uw_error_set(uw_decode_error *err, const char *field, const char *fmt, ...)
 		 field != NULL ? field : "");
 }
 
+/* "Expected {what} for 'name'", the field named as the wire names it. */
+int
+uw_error_expected(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+		  const ProtobufCFieldDescriptor *f, const char *what)
+{
+	uw_error_set(err, uw_field_pascal_name(d, f), "Expected %s for '%s'",
+		     what, uw_field_json_name(d, f));
+	return -1;
+}
+
+int
+uw_error_expected_kind(uw_decode_error *err,
+		       const ProtobufCMessageDescriptor *d,
+		       const ProtobufCFieldDescriptor *f, const char *noun)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s",
+		 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a", noun);
+	return uw_error_expected(err, d, f, what);
+}
+
+int
+uw_error_limit(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+	       const ProtobufCFieldDescriptor *f, uw_limit which,
+	       const uw_limits *lim)
+{
+	static const char *const what[] = {
+	    [UW_LIMIT_DEPTH] = "Nested too deeply at",
+	    [UW_LIMIT_ITEMS] = "Too many items in",
+	    [UW_LIMIT_STRING] = "Value too long for",
+	};
+	static const char *const unit[] = {
+	    [UW_LIMIT_DEPTH] = " levels",
+	    [UW_LIMIT_ITEMS] = "",
+	    [UW_LIMIT_STRING] = " bytes",
+	};
+	size_t max = which == UW_LIMIT_DEPTH   ? lim->max_depth
+		     : which == UW_LIMIT_ITEMS ? lim->max_items
+					       : lim->max_string;
+
+	uw_error_set(err, uw_field_pascal_name(d, f), "%s '%s' (at most %zu%s)",
+		     what[which], uw_field_json_name(d, f), max, unit[which]);
+	return -1;
+}
+
 uw_limits
 uw_limits_effective(const uw_limits *lim)
 {
@@ -592,6 +638,9 @@ int
 uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 	       char buf[UW_NUMBER_MAX], size_t *len)
 {
+	bool is_signed = true;
+	int64_t i = 0;
+	uint64_t u = 0;
 	double real;
 	int n;
 
@@ -600,24 +649,22 @@ uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_ENUM:
-		n = snprintf(buf, UW_NUMBER_MAX, "%" PRId32,
-			     *(const int32_t *)p);
-		break;
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		n = snprintf(buf, UW_NUMBER_MAX, "%" PRIu32,
-			     *(const uint32_t *)p);
+		i = *(const int32_t *)p;
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		n = snprintf(buf, UW_NUMBER_MAX, "%" PRId64,
-			     *(const int64_t *)p);
+		i = *(const int64_t *)p;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		u = *(const uint32_t *)p;
+		is_signed = false;
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		n = snprintf(buf, UW_NUMBER_MAX, "%" PRIu64,
-			     *(const uint64_t *)p);
+		u = *(const uint64_t *)p;
+		is_signed = false;
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
 	case PROTOBUF_C_TYPE_DOUBLE:
@@ -629,10 +676,13 @@ uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 		n = snprintf(
 		    buf, UW_NUMBER_MAX,
 		    f->type == PROTOBUF_C_TYPE_FLOAT ? "%.9g" : "%.17g", real);
-		break;
+		*len = (size_t)n;
+		return 0;
 	default:
 		return -1;
 	}
+	n = is_signed ? snprintf(buf, UW_NUMBER_MAX, "%" PRId64, i)
+		      : snprintf(buf, UW_NUMBER_MAX, "%" PRIu64, u);
 	*len = (size_t)n;
 	return 0;
 }
@@ -691,10 +741,7 @@ uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		return -1;
 	}
 	if (len > l.max_string) {
-		uw_error_set(err, pascal,
-			     "Value too long for '%s' (at most %zu bytes)",
-			     name, l.max_string);
-		return -1;
+		return uw_error_limit(err, nd, nf, UW_LIMIT_STRING, &l);
 	}
 	ok = text_ok(text, len);
 	if (ok <= 0) {
@@ -956,9 +1003,7 @@ set_list_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		const char *item;
 		size_t ilen;
 		if (count >= lim->max_items) {
-			uw_error_set(err, uw_field_pascal_name(d, f),
-				     "Too many items in '%s' (at most %zu)",
-				     uw_field_json_name(d, f), lim->max_items);
+			uw_error_limit(err, d, f, UW_LIMIT_ITEMS, lim);
 			goto out;
 		}
 		if (next_item(s, len, &pos, &item, &ilen, &tmp, &more) != 0) {

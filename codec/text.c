@@ -48,13 +48,8 @@ uw_hexval(int c)
 	if (c >= '0' && c <= '9') {
 		return c - '0';
 	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
+	c |= 0x20; /* a letter's lower case; no other byte lands on a-f */
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 int

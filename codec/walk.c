@@ -302,57 +302,54 @@ walk_single(uw_walk *w, const uw_slot *s, const void *p)
 	}
 }
 
-/* Leaves out as it was at mark; -1. */
+/* The value of slot s: the root message m, or field s->f of m. */
 static int
-restore(uw_buf *out, size_t mark)
+walk_root(const uw_emitter *em, void *ctx, const uw_slot *s,
+	  const ProtobufCMessage *m, uw_buf *out)
 {
-	out->len = mark;
-	if (out->data != NULL) {
-		out->data[mark] = '\0';
+	uw_walk w = {.em = em, .ctx = ctx, .out = out};
+	size_t mark = out->len;
+
+	if (EMIT(&w, value_begin, s) != 0 ||
+	    (s->at == UW_AT_ROOT ? walk_body(&w, m) : walk_content(&w, s, m)) !=
+		0 ||
+	    EMIT(&w, value_end, s) != 0) {
+		out->len = mark;
+		if (out->data != NULL) {
+			out->data[mark] = '\0';
+		}
+		return -1;
 	}
-	return -1;
+	return 0;
 }
 
 int
 uw_walk_message(const uw_emitter *em, void *ctx, const ProtobufCMessage *msg,
 		uw_buf *out)
 {
-	uw_walk w = {.em = em, .ctx = ctx, .out = out};
-	size_t mark = out->len;
 	uw_slot s = {.at = UW_AT_ROOT};
 
 	(void)up_meta_load();
 	if (msg == NULL) {
-		return restore(out, mark);
+		return -1;
 	}
 	s.d = msg->descriptor;
-	if (EMIT(&w, value_begin, &s) != 0 || walk_body(&w, msg) != 0 ||
-	    EMIT(&w, value_end, &s) != 0) {
-		return restore(out, mark);
-	}
-	return 0;
+	return walk_root(em, ctx, &s, msg, out);
 }
 
 int
 uw_walk_field(const uw_emitter *em, void *ctx, const ProtobufCMessage *m,
 	      const ProtobufCFieldDescriptor *f, uw_buf *out)
 {
-	uw_walk w = {.em = em, .ctx = ctx, .out = out};
-	size_t mark = out->len;
-	uw_slot s = {.at = UW_AT_FIELD};
+	uw_slot s = {.at = UW_AT_FIELD, .f = f};
 
 	(void)up_meta_load();
 	if (m == NULL || f == NULL) {
-		return restore(out, mark);
+		return -1;
 	}
 	s.d = m->descriptor;
-	s.f = f;
 	s.fi = up_field_info_of(s.d, f);
-	if (EMIT(&w, value_begin, &s) != 0 || walk_content(&w, &s, m) != 0 ||
-	    EMIT(&w, value_end, &s) != 0) {
-		return restore(out, mark);
-	}
-	return 0;
+	return walk_root(em, ctx, &s, m, out);
 }
 
 /* ------------------------------------------------------------------------
