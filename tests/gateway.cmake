@@ -52,4 +52,10 @@ if(TARGET gw_server)
 	users_unit_test(test_gateway_route)
 	target_link_libraries(test_gateway_route PRIVATE gw_server)
 	users_fuzz_target(route fuzz_route.c gw_server)
+
+	# The credentials (gw_auth.c): Authorization Bearer and Basic, the
+	# session cookies, a JWT's subject; their readers fuzzed.
+	users_unit_test(test_gateway_auth)
+	target_link_libraries(test_gateway_auth PRIVATE gw_server)
+	users_fuzz_target(auth fuzz_auth.c gw_server)
 endif()
