@@ -83,9 +83,16 @@ int uw_guid_normalize(const char *s, size_t len, char out[33]);
 /* lim with every 0 member replaced by its default (lim may be NULL). */
 uw_limits uw_limits_effective(const uw_limits *lim);
 
-/* Appends s with each invalid UTF-8 byte replaced by U+FFFD, and each "
- * doubled when double_quotes (JSV and CSV quoting). 0 or -1. */
-int uw_text_put(uw_buf *out, const char *s, size_t len, bool double_quotes);
+/* Room a uw_text_rep may use in its buf. */
+#define UW_TEXT_REP_MAX 16
+/* A format's escapes: the replacement of one valid UTF-8 character (k
+ * bytes at p; buf may hold it), or NULL to write it as it is. */
+typedef const char *(*uw_text_rep)(const unsigned char *p, size_t k, char *buf);
+/* Appends s, each character as rep says (NULL: all as they are) and each
+ * byte that is not UTF-8 as U+FFFD. 0 or -1. */
+int uw_text_escape(uw_buf *out, const char *s, size_t len, uw_text_rep rep);
+/* uw_text_escape with each " doubled when quoted (JSV and CSV quoting). */
+int uw_text_put(uw_buf *out, const char *s, size_t len, bool quoted);
 /* codec_jsv.c: field f of m as a JSV value (a list, {k:v} map, object or
  * scalar), for formats that carry JSV inside a value (CSV cells). 0 or -1
  * (out as it was). */

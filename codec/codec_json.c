@@ -26,67 +26,50 @@
  * Encoding
  */
 
-static int
-put_string(uw_buf *out, const char *s, size_t len)
+/* JSON's escapes: what the grammar requires, other controls as \u00XX,
+ * and U+2028 and U+2029 (line ends to JavaScript: safe inside JSONP). */
+static const char *
+json_rep(const unsigned char *p, size_t k, char *buf)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
+	if (k == 3 && p[0] == 0xe2 && p[1] == 0x80 &&
+	    (p[2] == 0xa8 || p[2] == 0xa9)) {
+		return p[2] == 0xa8 ? "\\u2028" : "\\u2029";
+	}
+	if (k > 1) {
+		return NULL;
+	}
+	switch (p[0]) {
+	case '"':
+		return "\\\"";
+	case '\\':
+		return "\\\\";
+	case '\n':
+		return "\\n";
+	case '\r':
+		return "\\r";
+	case '\t':
+		return "\\t";
+	case '\b':
+		return "\\b";
+	case '\f':
+		return "\\f";
+	default:
+		if (p[0] >= 0x20) {
+			return NULL;
+		}
+		snprintf(buf, UW_TEXT_REP_MAX, "\\u%04x", p[0]);
+		return buf;
+	}
+}
 
-	if (uw_buf_append(out, "\"", 1) != 0) {
+int
+uw_json_string(uw_buf *out, const char *s, size_t len)
+{
+	if (uw_buf_append(out, "\"", 1) != 0 ||
+	    uw_text_escape(out, s, len, json_rep) != 0) {
 		return -1;
 	}
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = NULL;
-		char u[8];
-		size_t k = 1;
-
-		if (c == '"') {
-			esc = "\\\"";
-		} else if (c == '\\') {
-			esc = "\\\\";
-		} else if (c == '\n') {
-			esc = "\\n";
-		} else if (c == '\r') {
-			esc = "\\r";
-		} else if (c == '\t') {
-			esc = "\\t";
-		} else if (c == '\b') {
-			esc = "\\b";
-		} else if (c == '\f') {
-			esc = "\\f";
-		} else if (c < 0x20) {
-			snprintf(u, sizeof(u), "\\u%04x", c);
-			esc = u;
-		} else if (c >= 0x80) {
-			k = uw_utf8_char(p + i, len - i);
-			if (k == 0) {
-				/* U+FFFD for a bad byte */
-				esc = "\xef\xbf\xbd";
-				k = 1;
-			} else if (k == 3 && c == 0xe2 && p[i + 1] == 0x80 &&
-				   (p[i + 2] == 0xa8 || p[i + 2] == 0xa9)) {
-				/* line ends to JavaScript: safe inside JSONP */
-				esc = p[i + 2] == 0xa8 ? "\\u2028" : "\\u2029";
-			}
-		}
-		if (esc == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if (uw_buf_append(out, s + i - run, run) != 0 ||
-		    uw_buf_append(out, esc, strlen(esc)) != 0) {
-			return -1;
-		}
-		run = 0;
-		i += k;
-	}
-	if (uw_buf_append(out, s + i - run, run) != 0 ||
-	    uw_buf_append(out, "\"", 1) != 0) {
-		return -1;
-	}
-	return 0;
+	return uw_buf_append(out, "\"", 1);
 }
 
 /* Text without quotes: a number or boolean, which as a map's key is a
@@ -106,7 +89,7 @@ put_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 static int
 json_emit_key(uw_walk *w, const char *name)
 {
-	return put_string(w->out, name, strlen(name));
+	return uw_json_string(w->out, name, strlen(name));
 }
 
 static int
@@ -132,7 +115,7 @@ static int
 json_emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
 		 bool guid)
 {
-	return put_string(w->out, text, len);
+	return uw_json_string(w->out, text, len);
 }
 
 static int

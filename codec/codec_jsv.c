@@ -45,41 +45,6 @@ put(uw_buf *out, const char *s, size_t n)
 	return uw_buf_append(out, s, n);
 }
 
-int
-uw_text_put(uw_buf *out, const char *s, size_t len, bool double_quotes)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-
-	while (i < len) {
-		const char *rep = NULL;
-		size_t k = 1;
-
-		if (p[i] == '"' && double_quotes) {
-			rep = "\"\"";
-		} else if (p[i] >= 0x80) {
-			k = uw_utf8_char(p + i, len - i);
-			if (k == 0) {
-				rep =
-				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
-				k = 1;
-			}
-		}
-		if (rep == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if (put(out, s + i - run, run) != 0 ||
-		    put(out, rep, strlen(rep)) != 0) {
-			return -1;
-		}
-		run = 0;
-		i += k;
-	}
-	return put(out, s + i - run, run);
-}
-
 static bool
 needs_quotes(const char *s, size_t len)
 {

@@ -117,60 +117,56 @@ puts_(enc *x, const char *s)
 	return uw_buf_append(x->out, s, strlen(s));
 }
 
-/*
- * s as XML character data (attr: inside a "..." attribute value). Bytes
- * that are not UTF-8 and characters XML 1.0 cannot carry become U+FFFD.
- */
+/* XML's escapes in character data (attr: also in a "..." attribute
+ * value). What XML 1.0 cannot carry (C0 controls but TAB, LF and CR;
+ * U+FFFE, U+FFFF) becomes U+FFFD. */
+static const char *
+xml_rep(const unsigned char *p, size_t k, bool attr)
+{
+	if (k == 3 && p[0] == 0xef && p[1] == 0xbf &&
+	    (p[2] == 0xbe || p[2] == 0xbf)) {
+		return "\xef\xbf\xbd";
+	}
+	if (k > 1) {
+		return NULL;
+	}
+	switch (p[0]) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '\r':
+		return "&#xD;";
+	case '"':
+		return attr ? "&quot;" : NULL;
+	case '\n':
+		return attr ? "&#xA;" : NULL;
+	case '\t':
+		return attr ? "&#x9;" : NULL;
+	default:
+		return p[0] < 0x20 ? "\xef\xbf\xbd" : NULL;
+	}
+}
+
+static const char *
+xml_text_rep(const unsigned char *p, size_t k, char *buf)
+{
+	return xml_rep(p, k, false);
+}
+
+static const char *
+xml_attr_rep(const unsigned char *p, size_t k, char *buf)
+{
+	return xml_rep(p, k, true);
+}
+
 static int
 put_text(enc *x, const char *s, size_t len, bool attr)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = NULL;
-		size_t k = 1;
-
-		if (c == '&') {
-			esc = "&amp;";
-		} else if (c == '<') {
-			esc = "&lt;";
-		} else if (c == '>') {
-			esc = "&gt;";
-		} else if (c == '\r') {
-			esc = "&#xD;";
-		} else if (attr && c == '"') {
-			esc = "&quot;";
-		} else if (attr && c == '\n') {
-			esc = "&#xA;";
-		} else if (attr && c == '\t') {
-			esc = "&#x9;";
-		} else if (c < 0x20 && c != '\t' && c != '\n') {
-			esc = "\xef\xbf\xbd";
-		} else if (c >= 0x80) {
-			k = uw_utf8_char(p + i, len - i);
-			if (k == 0) {
-				esc = "\xef\xbf\xbd";
-				k = 1;
-			} else if (k == 3 && c == 0xef && p[i + 1] == 0xbf &&
-				   (p[i + 2] == 0xbe || p[i + 2] == 0xbf)) {
-				/* U+FFFE, U+FFFF: not XML characters */
-				esc = "\xef\xbf\xbd";
-			}
-		}
-		if (esc == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if (put(x, s + i - run, run) != 0 || puts_(x, esc) != 0) {
-			return -1;
-		}
-		run = 0;
-		i += k;
-	}
-	return put(x, s + i - run, run);
+	return uw_text_escape(x->out, s, len,
+			      attr ? xml_attr_rep : xml_text_rep);
 }
 
 /* "d3p1:" for a prefix bound at depth 3; nothing for depth 0 (default). */

@@ -1,8 +1,9 @@
 /*
  * text.c - the small text codings every part above the contract needs
- * once: UTF-8 sequences, hex digits, percent-decoding (paths, query
- * strings, forms) and base64 (bytes fields, Basic credentials, a JWT's
- * payload). Pure functions over caller memory, no state.
+ * once: UTF-8 sequences and the one loop that writes text with a format's
+ * escapes, hex digits, percent-decoding (paths, query strings, forms) and
+ * base64 (bytes fields, Basic credentials, a JWT's payload). Pure
+ * functions over caller memory, no state.
  *
  * usersd has its own strict base64url (daemon/b64url.c): the daemon does
  * not depend on this library, and the JWTs it signs want exactly that one
@@ -40,6 +41,52 @@ uw_utf8_char(const unsigned char *s, size_t n)
 			   : 0;
 	}
 	return 0;
+}
+
+int
+uw_text_escape(uw_buf *out, const char *s, size_t len, uw_text_rep rep)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t run = 0, i = 0;
+	char buf[UW_TEXT_REP_MAX];
+
+	while (i < len) {
+		size_t k = uw_utf8_char(p + i, len - i);
+		const char *r;
+
+		if (k == 0) {
+			r = "\xef\xbf\xbd"; /* U+FFFD for a byte that is not
+					       UTF-8 */
+			k = 1;
+		} else {
+			r = rep != NULL ? rep(p + i, k, buf) : NULL;
+		}
+		if (r == NULL) {
+			run += k;
+			i += k;
+			continue;
+		}
+		if (uw_buf_append(out, s + i - run, run) != 0 ||
+		    uw_buf_append(out, r, strlen(r)) != 0) {
+			return -1;
+		}
+		run = 0;
+		i += k;
+	}
+	return uw_buf_append(out, s + i - run, run);
+}
+
+/* JSV and CSV quoting: " doubled. */
+static const char *
+double_quotes(const unsigned char *p, size_t k, char *buf)
+{
+	return k == 1 && p[0] == '"' ? "\"\"" : NULL;
+}
+
+int
+uw_text_put(uw_buf *out, const char *s, size_t len, bool quoted)
+{
+	return uw_text_escape(out, s, len, quoted ? double_quotes : NULL);
 }
 
 int

@@ -369,36 +369,6 @@ gw_metrics_render_daemons(uc_client *uc, uw_buf *out)
 	return rc == 0 ? 0 : -1;
 }
 
-/* s as a JSON string, quotes included (invalid UTF-8 as U+FFFD). */
-static int
-put_json_string(uw_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	int rc = uw_buf_puts(out, "\"");
-
-	while (n > 0 && rc == 0) {
-		size_t k;
-
-		if (*p == '"' || *p == '\\') {
-			rc = uw_buf_append(out, "\\", 1);
-			rc |= uw_buf_append(out, p, 1);
-			k = 1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			rc = printf_buf(out, "\\u%04x", *p);
-			k = 1;
-		} else if ((k = uw_utf8_char(p, n)) == 0) {
-			rc = uw_buf_puts(out, "\\ufffd");
-			k = 1;
-		} else {
-			rc = uw_buf_append(out, p, k);
-		}
-		p += k;
-		n -= k;
-	}
-	return rc | uw_buf_puts(out, "\"");
-}
-
 int
 gw_health_render(uc_client *uc, bool alive, uw_buf *out)
 {
@@ -415,7 +385,7 @@ gw_health_render(uc_client *uc, bool alive, uw_buf *out)
 	rc |= printf_buf(out, "{\"status\":\"%s\",\"daemons\":[", status);
 	for (size_t i = 0; i < n; i++) {
 		rc |= uw_buf_puts(out, i > 0 ? ",{\"url\":" : "{\"url\":");
-		rc |= put_json_string(out, st[i].url);
+		rc |= uw_json_string(out, st[i].url, strlen(st[i].url));
 		rc |= printf_buf(out,
 				 ",\"connected\":%s,\"replies\":%" PRIu64
 				 ",\"failures\":%" PRIu64,

@@ -158,6 +158,10 @@ int uw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 /* Length of the valid UTF-8 sequence at s (1-4), 0 when invalid. */
 size_t uw_utf8_char(const unsigned char *s, size_t n);
+/* s[0..len) as a JSON string, quotes included, as the JSON codec writes
+ * strings (U+2028 and U+2029 escaped, bytes that are not UTF-8 as U+FFFD).
+ * 0 or -1. */
+int uw_json_string(uw_buf *out, const char *s, size_t len);
 
 /* The value of the hex digit c (either case); -1 when c is not one. */
 int uw_hexval(int c);

@@ -115,11 +115,6 @@ bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
 const char *gw_meta_verb(const up_method *m);
 /* Whether the verb sends a body (POST, PUT, PATCH). */
 bool gw_meta_verb_has_body(const char *verb);
-/* The field's wire name and PascalCase name (gw_field_*_name). */
-const char *gw_meta_json_name(const ProtobufCMessageDescriptor *d,
-			      const ProtobufCFieldDescriptor *f);
-const char *gw_meta_pascal_name(const ProtobufCMessageDescriptor *d,
-				const ProtobufCFieldDescriptor *f);
 /* The field's description, "" when none; required and param_in. */
 const char *gw_meta_field_description(const ProtobufCMessageDescriptor *d,
 				      const ProtobufCFieldDescriptor *f);
@@ -141,8 +136,6 @@ int gw_meta_printf(uw_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' escaped for HTML text and attribute values. */
 int gw_meta_put_html(uw_buf *out, const char *s);
-/* s as the inside of a JSON string (no quotes). */
-int gw_meta_put_json_str(uw_buf *out, const char *s);
 /* s with \ and " escaped and line breaks as spaces, for a one-line
  * C-like string literal inside a comment or attribute. */
 int gw_meta_put_literal(uw_buf *out, const char *s);

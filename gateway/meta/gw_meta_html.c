@@ -532,7 +532,7 @@ params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 		}
 		gw_meta_field_type(d, f, &t);
 		if (uw_buf_puts(out, "<tr><td>") != 0 ||
-		    gw_meta_put_html(out, gw_meta_pascal_name(d, f)) != 0 ||
+		    gw_meta_put_html(out, uw_field_pascal_name(d, f)) != 0 ||
 		    uw_buf_puts(out, "</td><td>") != 0 ||
 		    gw_meta_put_html(out, in) != 0 ||
 		    uw_buf_puts(out, "</td><td>") != 0) {

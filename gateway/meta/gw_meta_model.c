@@ -91,30 +91,6 @@ gw_meta_put_html(uw_buf *out, const char *s)
 }
 
 int
-gw_meta_put_json_str(uw_buf *out, const char *s)
-{
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		int rc;
-
-		if (c == '"' || c == '\\') {
-			char esc[2] = {'\\', (char)c};
-			rc = uw_buf_append(out, esc, 2);
-		} else if (c == '\n') {
-			rc = uw_buf_puts(out, "\\n");
-		} else if (c < 0x20) {
-			rc = gw_meta_printf(out, "\\u%04x", c);
-		} else {
-			rc = uw_buf_append(out, s, 1);
-		}
-		if (rc != 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-int
 gw_meta_put_literal(uw_buf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
@@ -278,20 +254,6 @@ gw_meta_field_type(const ProtobufCMessageDescriptor *d,
 	}
 	out->list = f->label == PROTOBUF_C_LABEL_REPEATED;
 	scalar_of(d, f, &out->item);
-}
-
-const char *
-gw_meta_json_name(const ProtobufCMessageDescriptor *d,
-		  const ProtobufCFieldDescriptor *f)
-{
-	return uw_field_json_name(d, f);
-}
-
-const char *
-gw_meta_pascal_name(const ProtobufCMessageDescriptor *d,
-		    const ProtobufCFieldDescriptor *f)
-{
-	return uw_field_pascal_name(d, f);
 }
 
 const char *

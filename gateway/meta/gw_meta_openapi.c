@@ -41,11 +41,7 @@ static const struct {
 static int
 json_str(uw_buf *out, const char *s)
 {
-	return uw_buf_puts(out, "\"") != 0 ||
-		       gw_meta_put_json_str(out, s) != 0 ||
-		       uw_buf_puts(out, "\"") != 0
-		   ? -1
-		   : 0;
+	return uw_json_string(out, s, strlen(s));
 }
 
 static int
@@ -152,7 +148,7 @@ message_schema(uw_buf *out, const ProtobufCMessageDescriptor *d)
 
 		any_required = any_required || gw_meta_field_required(d, f);
 		if ((i > 0 && uw_buf_puts(out, ",") != 0) ||
-		    json_str(out, gw_meta_json_name(d, f)) != 0 ||
+		    json_str(out, uw_field_json_name(d, f)) != 0 ||
 		    uw_buf_puts(out, ":") != 0 ||
 		    field_schema(out, d, f) != 0 ||
 		    (desc[0] != '\0' &&
@@ -178,7 +174,7 @@ message_schema(uw_buf *out, const ProtobufCMessageDescriptor *d)
 				continue;
 			}
 			if ((!first && uw_buf_puts(out, ",") != 0) ||
-			    json_str(out, gw_meta_json_name(d, f)) != 0) {
+			    json_str(out, uw_field_json_name(d, f)) != 0) {
 				return -1;
 			}
 			first = false;
@@ -282,7 +278,7 @@ parameter(uw_buf *out, const ProtobufCMessageDescriptor *d,
 	gw_meta_field_type(d, f, &t);
 	if ((!*first && uw_buf_puts(out, ",") != 0) ||
 	    uw_buf_puts(out, "{\"name\":") != 0 ||
-	    json_str(out, gw_meta_json_name(d, f)) != 0 ||
+	    json_str(out, uw_field_json_name(d, f)) != 0 ||
 	    gw_meta_printf(out, ",\"in\":\"%s\",\"required\":%s",
 			   in_path ? "path" : "query",
 			   in_path || gw_meta_field_required(d, f)
@@ -392,7 +388,7 @@ operation(uw_buf *out, const up_method *m, size_t route_index)
 	}
 	for (unsigned i = 0; i < in->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &in->fields[i];
-		bool in_path = template_has(r->path, gw_meta_json_name(in, f));
+		bool in_path = template_has(r->path, uw_field_json_name(in, f));
 
 		if ((in_path || !body) &&
 		    parameter(out, in, f, in_path, &first) != 0) {

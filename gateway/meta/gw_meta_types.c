@@ -193,7 +193,7 @@ py_class(uw_buf *out, const ProtobufCMessageDescriptor *d,
 			return -1;
 		}
 		if (uw_buf_puts(out, "    ") != 0 ||
-		    gw_meta_put_snake(out, gw_meta_json_name(d, f), false) !=
+		    gw_meta_put_snake(out, uw_field_json_name(d, f), false) !=
 			0 ||
 		    uw_buf_puts(out, ": ") != 0 ||
 		    py_type(out, &t, set, self) != 0 ||
@@ -366,7 +366,7 @@ swift_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 			return -1;
 		}
 		if (gw_meta_printf(out, "    public var %s:",
-				   gw_meta_json_name(d, f)) != 0 ||
+				   uw_field_json_name(d, f)) != 0 ||
 		    swift_type(out, &t) != 0 || uw_buf_puts(out, "\n") != 0) {
 			return -1;
 		}
@@ -517,7 +517,7 @@ ts_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 			return -1;
 		}
 		if (gw_meta_printf(out, "    public %s?: ",
-				   gw_meta_json_name(d, f)) != 0 ||
+				   uw_field_json_name(d, f)) != 0 ||
 		    ts_type(out, &t) != 0 ||
 		    uw_buf_puts(out, fd[0] != '\0' ? ";\n\n" : ";\n") != 0) {
 			return -1;
@@ -706,7 +706,7 @@ cs_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 		if (uw_buf_puts(out, "        public virtual ") != 0 ||
 		    gw_meta_put_cs_type(out, &t) != 0 ||
 		    gw_meta_printf(out, " %s { get; set; }\n",
-				   gw_meta_pascal_name(d, f)) != 0) {
+				   uw_field_pascal_name(d, f)) != 0) {
 			return -1;
 		}
 	}

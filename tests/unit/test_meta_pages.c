@@ -328,9 +328,9 @@ test_escaping(void)
 	free(s);
 
 	memset(&b, 0, sizeof(b));
-	CHECK_INT(gw_meta_put_json_str(&b, "a\"b\\c\nd\x01"), 0);
+	CHECK_INT(uw_json_string(&b, "a\"b\\c\nd\x01", 8), 0);
 	s = text_of(&b);
-	CHECK_STR(s, "a\\\"b\\\\c\\nd\\u0001");
+	CHECK_STR(s, "\"a\\\"b\\\\c\\nd\\u0001\"");
 	free(s);
 
 	memset(&b, 0, sizeof(b));
