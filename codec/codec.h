@@ -9,19 +9,17 @@
 
 #include "users_wire.h"
 
-/* The formats' functions, gathered into uw_codecs[] by codec.c. */
-int uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
-		   const uw_limits *lim, uw_decode_error *err);
-int uw_json_encode(const ProtobufCMessage *msg, uw_buf *out);
-int uw_jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-		  const uw_limits *lim, uw_decode_error *err);
-int uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out);
-int uw_csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-		  const uw_limits *lim, uw_decode_error *err);
-int uw_csv_encode(const ProtobufCMessage *msg, uw_buf *out);
-int uw_xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
-		  const uw_limits *lim, uw_decode_error *err);
-int uw_xml_encode(const ProtobufCMessage *msg, uw_buf *out);
+/* The formats' functions, gathered into uw_codecs[] by codec.c: the
+ * decode and encode of uw_codec for codec_<name>.c. */
+#define UW_FORMAT(name)                                                        \
+	int uw_##name##_decode(ProtobufCMessage *msg, const char *body,        \
+			       size_t len, const uw_limits *lim,               \
+			       uw_decode_error *err);                          \
+	int uw_##name##_encode(const ProtobufCMessage *msg, uw_buf *out)
+UW_FORMAT(json);
+UW_FORMAT(jsv);
+UW_FORMAT(csv);
+UW_FORMAT(xml);
 
 /* ------------------------------------------------------------------------
  * Field access driven by descriptors, below uw_field_set_text, and the
@@ -51,6 +49,17 @@ int uw_error_limit(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
 		   const ProtobufCFieldDescriptor *f, uw_limit which,
 		   const uw_limits *lim);
 
+/* A new empty message of f's type stored in m's field f (appended when f
+ * is repeated), owned by m; NULL with err filled when out of memory. */
+ProtobufCMessage *uw_field_new_message(ProtobufCMessage *m,
+				       const ProtobufCFieldDescriptor *f,
+				       uw_decode_error *err);
+/* Before a decoder fills list or map field f of m with n items at depth:
+ * the limits of lim (an error naming nf of nd, -1), then f emptied (0). */
+int uw_field_refill(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		    size_t n, size_t depth, const uw_limits *lim,
+		    const ProtobufCMessageDescriptor *nd,
+		    const ProtobufCFieldDescriptor *nf, uw_decode_error *err);
 /* Written even when unset or empty: the field's (always_written) option
  * in users.proto (ResponseStatus.errors). */
 bool uw_field_always_written(const ProtobufCMessageDescriptor *d,

@@ -87,13 +87,7 @@ put_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 }
 
 static int
-json_emit_key(uw_walk *w, const char *name)
-{
-	return uw_json_string(w->out, name, strlen(name));
-}
-
-static int
-json_emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+json_emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
 	return put_bare(w, s, text, len);
 }
@@ -103,12 +97,6 @@ static int
 json_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
 {
 	return put_bare(w, s, "null", 4);
-}
-
-static int
-json_emit_boolean(uw_walk *w, const uw_slot *s, bool v)
-{
-	return v ? put_bare(w, s, "true", 4) : put_bare(w, s, "false", 5);
 }
 
 static int
@@ -135,7 +123,7 @@ json_emit_null(uw_walk *w, const uw_slot *s)
 }
 
 static const uw_emitter json_emitter =
-    UW_BRACE_EMITTER(json_emit, UW_EMIT_EMPTY_LISTS);
+    UW_BRACE_EMITTER(json_emit, UW_EMIT_EMPTY_LISTS, "false", "true");
 
 int
 uw_json_encode(const ProtobufCMessage *msg, uw_buf *out)
@@ -208,13 +196,10 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (!json_is_array(arr)) {
 		return uw_error_expected(x->err, nd, nf, "a list");
 	}
-	if (depth > x->lim.max_depth) {
-		return uw_error_limit(x->err, nd, nf, UW_LIMIT_DEPTH, &x->lim);
+	if (uw_field_refill(m, f, json_array_size(arr), depth, &x->lim, nd, nf,
+			    x->err) != 0) {
+		return -1;
 	}
-	if (json_array_size(arr) > x->lim.max_items) {
-		return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS, &x->lim);
-	}
-	uw_field_clear(m, f);
 	json_array_foreach(arr, i, item)
 	{
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
@@ -223,13 +208,9 @@ dec_array(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 				return uw_error_expected(x->err, nd, nf,
 							 "a list of objects");
 			}
-			sub = uw_msg_new(f->descriptor);
-			if (sub == NULL) {
-				uw_error_set(x->err, "", "Out of memory");
-				return -1;
-			}
 			/* stored first, so a failure below frees it */
-			if (uw_field_put_message(m, f, sub, x->err) != 0 ||
+			sub = uw_field_new_message(m, f, x->err);
+			if (sub == NULL ||
 			    dec_object(x, sub, item, depth + 1) != 0) {
 				return -1;
 			}
@@ -252,22 +233,15 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (!json_is_object(obj)) {
 		return uw_error_expected(x->err, d, f, "an object");
 	}
-	if (depth > x->lim.max_depth) {
-		return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH, &x->lim);
+	if (uw_field_refill(m, f, json_object_size(obj), depth, &x->lim, d, f,
+			    x->err) != 0) {
+		return -1;
 	}
-	if (json_object_size(obj) > x->lim.max_items) {
-		return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS, &x->lim);
-	}
-	uw_field_clear(m, f);
 	json_object_foreach(obj, key, v)
 	{
 		const ProtobufCMessageDescriptor *ed = f->descriptor;
-		ProtobufCMessage *e = uw_msg_new(ed);
-		if (e == NULL) {
-			uw_error_set(x->err, "", "Out of memory");
-			return -1;
-		}
-		if (uw_field_put_message(m, f, e, x->err) != 0 ||
+		ProtobufCMessage *e = uw_field_new_message(m, f, x->err);
+		if (e == NULL ||
 		    uw_field_set_text_as(e, &ed->fields[0], key, strlen(key),
 					 false, &x->lim, d, f, x->err) != 0) {
 			return -1;
@@ -317,12 +291,8 @@ dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			return uw_error_expected(
 			    x->err, d, f, wrapper ? "a list" : "an object");
 		}
-		sub = uw_msg_new(sd);
+		sub = uw_field_new_message(m, f, x->err);
 		if (sub == NULL) {
-			uw_error_set(x->err, "", "Out of memory");
-			return -1;
-		}
-		if (uw_field_put_message(m, f, sub, x->err) != 0) {
 			return -1;
 		}
 		if (wrapper) {

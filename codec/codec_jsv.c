@@ -83,13 +83,7 @@ put_string(uw_buf *out, const char *s, size_t len)
 }
 
 static int
-jsv_emit_key(uw_walk *w, const char *name)
-{
-	return put_string(w->out, name, strlen(name));
-}
-
-static int
-jsv_emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+jsv_emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
 	return uw_put(w, text, len);
 }
@@ -99,12 +93,6 @@ static int
 jsv_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
 {
 	return 0;
-}
-
-static int
-jsv_emit_boolean(uw_walk *w, const uw_slot *s, bool v)
-{
-	return v ? uw_put(w, "True", 4) : uw_put(w, "False", 5);
 }
 
 static int
@@ -129,7 +117,8 @@ jsv_emit_null(uw_walk *w, const uw_slot *s)
 	return uw_put(w, "{}", 2);
 }
 
-static const uw_emitter jsv_emitter = UW_BRACE_EMITTER(jsv_emit, 0);
+static const uw_emitter jsv_emitter =
+    UW_BRACE_EMITTER(jsv_emit, 0, "False", "True");
 
 int
 uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
@@ -475,12 +464,9 @@ dec_sub(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		return uw_error_expected(x->err, m->descriptor, f,
 					 wrapper ? "a list" : "an object");
 	}
-	sub = uw_msg_new(sd);
-	if (sub == NULL) {
-		return oom(x);
-	}
 	/* stored first, so a failure below frees it */
-	if (uw_field_put_message(m, f, sub, x->err) != 0) {
+	sub = uw_field_new_message(m, f, x->err);
+	if (sub == NULL) {
 		return -1;
 	}
 	if (wrapper) {
@@ -569,11 +555,8 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (read_key(x, &k) != 0) {
 			return -1;
 		}
-		e = uw_msg_new(ed);
-		if (e == NULL) {
-			return oom(x);
-		}
-		if (uw_field_put_message(m, f, e, x->err) != 0 ||
+		e = uw_field_new_message(m, f, x->err);
+		if (e == NULL ||
 		    set_scalar(x, e, &ed->fields[0], k, false, d, f) != 0) {
 			return -1;
 		}

@@ -403,11 +403,51 @@ open_content(enc *x, const char *ns)
 	return put(x, ">", 1);
 }
 
+/*
+ * Content in its namespace: a message's members stay in its type's (the
+ * member's own when the type has none); list items of enums in the
+ * member's, of messages in their type's, of primitives in the Arrays
+ * namespace, as map entries are. An entry is an element of its own.
+ */
 static int
-close_content(uw_walk *w)
+emit_begin(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	   const ProtobufCFieldDescriptor *f)
 {
 	enc *x = w->ctx;
+	const char *own = ns_of_prefix(x, top(x)->pfx);
+	char kv[80];
 
+	switch (shape) {
+	case UW_OBJECT:
+		return open_content(x, msg_ns(d, own));
+	case UW_LIST:
+		if (f->type == PROTOBUF_C_TYPE_ENUM) {
+			return open_content(x, own);
+		}
+		return open_content(x, f->type == PROTOBUF_C_TYPE_MESSAGE
+					   ? msg_ns(f->descriptor, own)
+					   : NS_ARRAYS);
+	case UW_MAP:
+		return open_content(x, NS_ARRAYS);
+	default:
+		entry_name(d, kv, sizeof(kv));
+		return push_element(x, kv) != 0 ? -1 : put(x, ">", 1);
+	}
+}
+
+/* The content ends: its namespace goes out of scope; an entry closes. */
+static int
+emit_end(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	enc *x = w->ctx;
+	char kv[80];
+
+	if (shape == UW_ENTRY) {
+		element e = x->open[--x->n_open];
+		entry_name(d, kv, sizeof(kv));
+		return close_tag(x, e.pfx, kv);
+	}
 	if (top(x)->pushed) {
 		x->n_bound--;
 		top(x)->pushed = false;
@@ -415,82 +455,9 @@ close_content(uw_walk *w)
 	return 0;
 }
 
-/* A message's members stay in its type's namespace (the member's own when
- * the type has none). */
-static int
-emit_object_begin(uw_walk *w, const ProtobufCMessageDescriptor *d)
-{
-	enc *x = w->ctx;
-
-	return open_content(x, msg_ns(d, ns_of_prefix(x, top(x)->pfx)));
-}
-
-static int
-emit_object_end(uw_walk *w, const ProtobufCMessageDescriptor *d)
-{
-	return close_content(w);
-}
-
-/* Items: enums in the member's namespace, messages in their type's,
- * primitives in the Arrays namespace. */
-static int
-emit_list_begin(uw_walk *w, const ProtobufCMessageDescriptor *d,
-		const ProtobufCFieldDescriptor *f)
-{
-	enc *x = w->ctx;
-	const char *ns = NS_ARRAYS;
-
-	if (f->type == PROTOBUF_C_TYPE_ENUM) {
-		ns = ns_of_prefix(x, top(x)->pfx);
-	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		ns = msg_ns(f->descriptor, ns_of_prefix(x, top(x)->pfx));
-	}
-	return open_content(x, ns);
-}
-
-static int
-emit_list_end(uw_walk *w, const ProtobufCMessageDescriptor *d,
-	      const ProtobufCFieldDescriptor *f)
-{
-	return close_content(w);
-}
-
-static int
-emit_map_begin(uw_walk *w, const ProtobufCFieldDescriptor *f)
-{
-	return open_content(w->ctx, NS_ARRAYS);
-}
-
-static int
-emit_map_end(uw_walk *w, const ProtobufCFieldDescriptor *f)
-{
-	return close_content(w);
-}
-
-static int
-emit_entry_begin(uw_walk *w, const ProtobufCMessageDescriptor *ed)
-{
-	enc *x = w->ctx;
-	char kv[80];
-
-	entry_name(ed, kv, sizeof(kv));
-	return push_element(x, kv) != 0 ? -1 : put(x, ">", 1);
-}
-
-static int
-emit_entry_end(uw_walk *w, const ProtobufCMessageDescriptor *ed)
-{
-	enc *x = w->ctx;
-	element e = x->open[--x->n_open];
-	char kv[80];
-
-	entry_name(ed, kv, sizeof(kv));
-	return close_tag(x, e.pfx, kv);
-}
-
 /* Scalars: the start tag ends, the text follows. */
 static int
-emit_number(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
 	enc *x = w->ctx;
 
@@ -507,14 +474,6 @@ emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
 		return -1;
 	}
 	return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
-}
-
-static int
-emit_boolean(uw_walk *w, const uw_slot *s, bool v)
-{
-	enc *x = w->ctx;
-
-	return put(x, ">", 1) != 0 ? -1 : puts_(x, v ? "true" : "false");
 }
 
 /* Guids dashed: 8-4-4-4-12. */
@@ -556,19 +515,13 @@ emit_null(uw_walk *w, const uw_slot *s)
 
 static const uw_emitter xml_emitter = {
     .flags = UW_EMIT_BY_PASCAL | UW_EMIT_ENUM_NAMES,
+    .bool_text = {"false", "true"},
     .value_begin = emit_value_begin,
     .value_end = emit_value_end,
-    .object_begin = emit_object_begin,
-    .object_end = emit_object_end,
-    .list_begin = emit_list_begin,
-    .list_end = emit_list_end,
-    .map_begin = emit_map_begin,
-    .map_end = emit_map_end,
-    .entry_begin = emit_entry_begin,
-    .entry_end = emit_entry_end,
-    .number = emit_number,
+    .begin = emit_begin,
+    .end = emit_end,
+    .bare = emit_bare,
     .nonfinite = emit_nonfinite,
-    .boolean = emit_boolean,
     .string = emit_string,
     .bytes = emit_bytes,
     .null = emit_null,
@@ -757,12 +710,9 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 				return uw_error_limit(x->err, nd, nf,
 						      UW_LIMIT_DEPTH, &x->lim);
 			}
-			sub = uw_msg_new(f->descriptor);
-			if (sub == NULL) {
-				return oom(x);
-			}
 			/* stored first, so a failure below frees it */
-			if (uw_field_put_message(m, f, sub, x->err) != 0 ||
+			sub = uw_field_new_message(m, f, x->err);
+			if (sub == NULL ||
 			    dec_message(x, sub, c, depth + 1) != 0) {
 				return -1;
 			}
@@ -800,14 +750,8 @@ dec_entry_part(dec *x, ProtobufCMessage *e, const ProtobufCFieldDescriptor *ef,
 			uw_field_clear(e, ef);
 			return 0;
 		}
-		sub = uw_msg_new(ef->descriptor);
-		if (sub == NULL) {
-			return oom(x);
-		}
-		if (uw_field_put_message(e, ef, sub, x->err) != 0) {
-			return -1;
-		}
-		return dec_message(x, sub, el, depth + 1);
+		sub = uw_field_new_message(e, ef, x->err);
+		return sub != NULL ? dec_message(x, sub, el, depth + 1) : -1;
 	}
 	if (el == NULL || is_nil(el)) {
 		return uw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
@@ -930,11 +874,8 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *sd = f->descriptor;
-		ProtobufCMessage *sub = uw_msg_new(sd);
+		ProtobufCMessage *sub = uw_field_new_message(m, f, x->err);
 		if (sub == NULL) {
-			return oom(x);
-		}
-		if (uw_field_put_message(m, f, sub, x->err) != 0) {
 			return -1;
 		}
 		if (uw_msg_is_list_wrapper(sd)) {

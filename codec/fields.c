@@ -464,6 +464,35 @@ uw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	return store(m, f, &v, err);
 }
 
+ProtobufCMessage *
+uw_field_new_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		     uw_decode_error *err)
+{
+	ProtobufCMessage *sub = uw_msg_new(f->descriptor);
+
+	if (sub == NULL) {
+		uw_error_set(err, "", "Out of memory");
+		return NULL;
+	}
+	return uw_field_put_message(m, f, sub, err) == 0 ? sub : NULL;
+}
+
+int
+uw_field_refill(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		size_t n, size_t depth, const uw_limits *lim,
+		const ProtobufCMessageDescriptor *nd,
+		const ProtobufCFieldDescriptor *nf, uw_decode_error *err)
+{
+	if (depth > lim->max_depth) {
+		return uw_error_limit(err, nd, nf, UW_LIMIT_DEPTH, lim);
+	}
+	if (n > lim->max_items) {
+		return uw_error_limit(err, nd, nf, UW_LIMIT_ITEMS, lim);
+	}
+	uw_field_clear(m, f);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------
  * Text values
  */

@@ -136,26 +136,18 @@ uw_pct_decode(const char *s, size_t len, bool plus_space, char *out,
 static const char b64std[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-/* Both alphabets: '+' or '-' is 62, '/' or '_' is 63. */
+/* A character's value in either alphabet ('-' and '_' are the URL-safe
+ * '+' and '/'); -1 for any other. */
 static int
 b64val(char c)
 {
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
+	const char *p;
+
+	if (c == '-' || c == '_') {
+		return c == '-' ? 62 : 63;
 	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	}
-	if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	}
-	if (c == '+' || c == '-') {
-		return 62;
-	}
-	if (c == '/' || c == '_') {
-		return 63;
-	}
-	return -1;
+	p = c != '\0' ? memchr(b64std, c, 64) : NULL;
+	return p != NULL ? (int)(p - b64std) : -1;
 }
 
 size_t

@@ -63,7 +63,7 @@ walk_list(uw_walk *w, const ProtobufCMessage *m,
 	size_t es = uw_value_size(f->type);
 	uw_slot s = {.at = UW_AT_ITEM, .d = d, .f = f, .fi = fi};
 
-	if (enter(w) != 0 || EMIT(w, list_begin, d, f) != 0) {
+	if (enter(w) != 0 || w->em->begin(w, UW_LIST, d, f) != 0) {
 		return -1;
 	}
 	for (size_t i = 0; arr != NULL && i < n; i++) {
@@ -75,7 +75,7 @@ walk_list(uw_walk *w, const ProtobufCMessage *m,
 		}
 	}
 	w->depth--;
-	return EMIT(w, list_end, d, f);
+	return w->em->end(w, UW_LIST, d, f);
 }
 
 /* One value (the key or the value) of map entry e, in slot s. */
@@ -103,7 +103,7 @@ walk_map(uw_walk *w, const ProtobufCMessage *m,
 	    *(const ProtobufCMessage *const *const *)((const char *)m +
 						      f->offset);
 
-	if (enter(w) != 0 || EMIT(w, map_begin, f) != 0) {
+	if (enter(w) != 0 || w->em->begin(w, UW_MAP, m->descriptor, f) != 0) {
 		return -1;
 	}
 	for (size_t i = 0; arr != NULL && i < n; i++) {
@@ -113,15 +113,15 @@ walk_map(uw_walk *w, const ProtobufCMessage *m,
 		uw_slot key = {.at = UW_AT_KEY, .index = i};
 		uw_slot value = {.at = UW_AT_VALUE, .index = i};
 
-		if (EMIT(w, entry_begin, ed) != 0 ||
+		if (w->em->begin(w, UW_ENTRY, ed, NULL) != 0 ||
 		    walk_entry_part(w, &key, e, emi, &ed->fields[0]) != 0 ||
 		    walk_entry_part(w, &value, e, emi, &ed->fields[1]) != 0 ||
-		    EMIT(w, entry_end, ed) != 0) {
+		    w->em->end(w, UW_ENTRY, ed, NULL) != 0) {
 			return -1;
 		}
 	}
 	w->depth--;
-	return EMIT(w, map_end, f);
+	return w->em->end(w, UW_MAP, m->descriptor, f);
 }
 
 /* Whether m's field f is written at all. */
@@ -225,12 +225,12 @@ walk_body(uw_walk *w, const ProtobufCMessage *m)
 	if (items != NULL) {
 		return walk_list(w, m, items, info_at(mi, d, items));
 	}
-	if (enter(w) != 0 || EMIT(w, object_begin, d) != 0 ||
+	if (enter(w) != 0 || w->em->begin(w, UW_OBJECT, d, NULL) != 0 ||
 	    walk_members(w, m, mi) != 0) {
 		return -1;
 	}
 	w->depth--;
-	return EMIT(w, object_end, d);
+	return w->em->end(w, UW_OBJECT, d, NULL);
 }
 
 static int
@@ -249,7 +249,7 @@ walk_enum(uw_walk *w, const uw_slot *s, const void *p)
 	if (uw_number_text(s->f, p, b, &n) != 0) {
 		return -1;
 	}
-	return w->em->number(w, s, b, n);
+	return w->em->bare(w, s, b, n);
 }
 
 /* One value of s->f stored at p: a scalar, or a message. */
@@ -261,8 +261,11 @@ walk_single(uw_walk *w, const uw_slot *s, const void *p)
 	size_t n;
 
 	switch (s->f->type) {
-	case PROTOBUF_C_TYPE_BOOL:
-		return em->boolean(w, s, *(const protobuf_c_boolean *)p != 0);
+	case PROTOBUF_C_TYPE_BOOL: {
+		const char *t =
+		    em->bool_text[*(const protobuf_c_boolean *)p != 0];
+		return em->bare(w, s, t, strlen(t));
+	}
 	case PROTOBUF_C_TYPE_ENUM:
 		return walk_enum(w, s, p);
 	case PROTOBUF_C_TYPE_STRING: {
@@ -291,7 +294,7 @@ walk_single(uw_walk *w, const uw_slot *s, const void *p)
 	}
 	switch (uw_number_text(s->f, p, b, &n)) {
 	case 0:
-		return em->number(w, s, b, n);
+		return em->bare(w, s, b, n);
 	case 1:
 		return em->nonfinite(w, s,
 				     s->f->type == PROTOBUF_C_TYPE_FLOAT
@@ -360,14 +363,14 @@ int
 uw_brace_value_begin(uw_walk *w, const uw_slot *s)
 {
 	switch (s->at) {
-	case UW_AT_MEMBER:
-		if (s->index > 0 && uw_put(w, ",", 1) != 0) {
-			return -1;
-		}
-		if (w->em->key(w, uw_slot_json_name(s)) != 0) {
+	case UW_AT_MEMBER: {
+		const char *name = uw_slot_json_name(s);
+		if ((s->index > 0 && uw_put(w, ",", 1) != 0) ||
+		    w->em->string(w, s, name, strlen(name), false) != 0) {
 			return -1;
 		}
 		return uw_put(w, ":", 1);
+	}
 	case UW_AT_ITEM:
 	case UW_AT_KEY:
 		return s->index > 0 ? uw_put(w, ",", 1) : 0;
@@ -378,40 +381,26 @@ uw_brace_value_begin(uw_walk *w, const uw_slot *s)
 	}
 }
 
-int
-uw_brace_object_begin(uw_walk *w, const ProtobufCMessageDescriptor *d)
+/* The bracket that opens (end: closes) a shape; entries have none. */
+static int
+brace(uw_walk *w, uw_shape shape, bool end)
 {
-	return uw_put(w, "{", 1);
+	static const char *const pairs[] = {
+	    [UW_OBJECT] = "{}", [UW_LIST] = "[]", [UW_MAP] = "{}"};
+
+	return shape == UW_ENTRY ? 0 : uw_put(w, &pairs[shape][end], 1);
 }
 
 int
-uw_brace_object_end(uw_walk *w, const ProtobufCMessageDescriptor *d)
+uw_brace_begin(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	       const ProtobufCFieldDescriptor *f)
 {
-	return uw_put(w, "}", 1);
+	return brace(w, shape, false);
 }
 
 int
-uw_brace_list_begin(uw_walk *w, const ProtobufCMessageDescriptor *d,
-		    const ProtobufCFieldDescriptor *f)
+uw_brace_end(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	     const ProtobufCFieldDescriptor *f)
 {
-	return uw_put(w, "[", 1);
-}
-
-int
-uw_brace_list_end(uw_walk *w, const ProtobufCMessageDescriptor *d,
-		  const ProtobufCFieldDescriptor *f)
-{
-	return uw_put(w, "]", 1);
-}
-
-int
-uw_brace_map_begin(uw_walk *w, const ProtobufCFieldDescriptor *f)
-{
-	return uw_put(w, "{", 1);
-}
-
-int
-uw_brace_map_end(uw_walk *w, const ProtobufCFieldDescriptor *f)
-{
-	return uw_put(w, "}", 1);
+	return brace(w, shape, true);
 }

@@ -17,9 +17,9 @@
  *
  * A value stands in a slot (the root, a member, a list item, a map key or
  * value); the emitter sees value_begin, then the value's content (one
- * scalar callback, null, or object_begin..object_end, list_begin..list_end,
- * map_begin..map_end with entry_begin..entry_end around each key and
- * value), then value_end. Nesting is bounded by UW_WALK_MAX_DEPTH (a guard
+ * scalar callback, null, or begin..end of an object, a list, or a map
+ * with begin..end of an entry around each key and value), then
+ * value_end. Nesting is bounded by UW_WALK_MAX_DEPTH (a guard
  * for hand-built messages: decoders never build deeper ones). On failure
  * the output buffer is left as it was.
  */
@@ -60,35 +60,32 @@ typedef struct uw_walk uw_walk;
 /* Enums by name even when users.proto says (enum_as_number). */
 #define UW_EMIT_ENUM_NAMES 4u
 
+/* What begins or ends: the members of an object of type d; the items of
+ * repeated field f of type d (a list_wrapper's too); the entries of map
+ * field f; one entry of type d, its key and value in KEY and VALUE. */
+typedef enum uw_shape { UW_OBJECT, UW_LIST, UW_MAP, UW_ENTRY } uw_shape;
+
 /* A format's answers to the walk: 0, or -1 to stop it (the output full).
- * A NULL structural callback writes nothing. */
+ * value_begin and value_end may be NULL (nothing to write). */
 typedef struct uw_emitter {
-	unsigned flags; /* UW_EMIT_* */
+	unsigned flags;           /* UW_EMIT_* */
+	const char *bool_text[2]; /* false, true */
 	int (*value_begin)(uw_walk *w, const uw_slot *s);
 	int (*value_end)(uw_walk *w, const uw_slot *s);
-	/* A member's name, for uw_brace_value_begin (which adds the ':'). */
-	int (*key)(uw_walk *w, const char *name);
-	int (*object_begin)(uw_walk *w, const ProtobufCMessageDescriptor *d);
-	int (*object_end)(uw_walk *w, const ProtobufCMessageDescriptor *d);
-	/* The items of repeated field f of type d (a list_wrapper's too). */
-	int (*list_begin)(uw_walk *w, const ProtobufCMessageDescriptor *d,
-			  const ProtobufCFieldDescriptor *f);
-	int (*list_end)(uw_walk *w, const ProtobufCMessageDescriptor *d,
-			const ProtobufCFieldDescriptor *f);
-	/* The entries of map field f; each entry (of type ed) between
-	 * entry_begin and entry_end, its key and value in KEY and VALUE. */
-	int (*map_begin)(uw_walk *w, const ProtobufCFieldDescriptor *f);
-	int (*map_end)(uw_walk *w, const ProtobufCFieldDescriptor *f);
-	int (*entry_begin)(uw_walk *w, const ProtobufCMessageDescriptor *ed);
-	int (*entry_end)(uw_walk *w, const ProtobufCMessageDescriptor *ed);
-	/* Scalars. number: decimal text (an enum without a name too). */
-	int (*number)(uw_walk *w, const uw_slot *s, const char *text,
-		      size_t len);
+	int (*begin)(uw_walk *w, uw_shape shape,
+		     const ProtobufCMessageDescriptor *d,
+		     const ProtobufCFieldDescriptor *f);
+	int (*end)(uw_walk *w, uw_shape shape,
+		   const ProtobufCMessageDescriptor *d,
+		   const ProtobufCFieldDescriptor *f);
+	/* Scalars. bare: a number's decimal text (an enum without a name
+	 * too) or a boolean's bool_text. */
+	int (*bare)(uw_walk *w, const uw_slot *s, const char *text, size_t len);
 	/* A float or double that is not finite. */
 	int (*nonfinite)(uw_walk *w, const uw_slot *s, double v);
-	int (*boolean)(uw_walk *w, const uw_slot *s, bool v);
 	/* A string (never NULL), an enum's name, or with guid a Guid as 32
-	 * lowercase hex digits. */
+	 * lowercase hex digits; the brace formats write a member's name with
+	 * it too. */
 	int (*string)(uw_walk *w, const uw_slot *s, const char *text,
 		      size_t len, bool guid);
 	int (*bytes)(uw_walk *w, const uw_slot *s, const uint8_t *data,
@@ -122,31 +119,24 @@ int uw_put(uw_walk *w, const char *s, size_t n);
 /*
  * The structure of the brace formats (JSON, JSV): {members}, [items],
  * {key:value}; ',' between members, items and entries; a member's name
- * through the emitter's key callback.
+ * written with the emitter's string callback, then ':'.
  */
 int uw_brace_value_begin(uw_walk *w, const uw_slot *s);
-int uw_brace_object_begin(uw_walk *w, const ProtobufCMessageDescriptor *d);
-int uw_brace_object_end(uw_walk *w, const ProtobufCMessageDescriptor *d);
-int uw_brace_list_begin(uw_walk *w, const ProtobufCMessageDescriptor *d,
-			const ProtobufCFieldDescriptor *f);
-int uw_brace_list_end(uw_walk *w, const ProtobufCMessageDescriptor *d,
-		      const ProtobufCFieldDescriptor *f);
-int uw_brace_map_begin(uw_walk *w, const ProtobufCFieldDescriptor *f);
-int uw_brace_map_end(uw_walk *w, const ProtobufCFieldDescriptor *f);
+int uw_brace_begin(uw_walk *w, uw_shape shape,
+		   const ProtobufCMessageDescriptor *d,
+		   const ProtobufCFieldDescriptor *f);
+int uw_brace_end(uw_walk *w, uw_shape shape,
+		 const ProtobufCMessageDescriptor *d,
+		 const ProtobufCFieldDescriptor *f);
 
-/* A brace format's emitter: that structure, and the scalars and names of
- * the format's functions p_key, p_number, p_nonfinite, p_boolean,
- * p_string, p_bytes and p_null. */
-#define UW_BRACE_EMITTER(p, emit_flags)                                        \
+/* A brace format's emitter: that structure, its booleans, and the
+ * format's functions p_bare, p_nonfinite, p_string, p_bytes, p_null. */
+#define UW_BRACE_EMITTER(p, emit_flags, false_text, true_text)                 \
 	{                                                                      \
-		.flags = (emit_flags), .value_begin = uw_brace_value_begin,    \
-		.key = p##_key, .object_begin = uw_brace_object_begin,         \
-		.object_end = uw_brace_object_end,                             \
-		.list_begin = uw_brace_list_begin,                             \
-		.list_end = uw_brace_list_end,                                 \
-		.map_begin = uw_brace_map_begin, .map_end = uw_brace_map_end,  \
-		.number = p##_number, .nonfinite = p##_nonfinite,              \
-		.boolean = p##_boolean, .string = p##_string,                  \
+		.flags = (emit_flags), .bool_text = {false_text, true_text},   \
+		.value_begin = uw_brace_value_begin, .begin = uw_brace_begin,  \
+		.end = uw_brace_end, .bare = p##_bare,                         \
+		.nonfinite = p##_nonfinite, .string = p##_string,              \
 		.bytes = p##_bytes, .null = p##_null,                          \
 	}
 
