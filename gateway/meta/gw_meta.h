@@ -108,6 +108,9 @@ int gw_meta_collect(gw_meta_set *set, const ProtobufCMessageDescriptor *root,
 /* Every type of every operation: for each method its response, then its
  * request (with POST_ORDER: declarations first). 0 or -1. */
 int gw_meta_collect_all(gw_meta_set *set, unsigned flags);
+/* A new set (free() it) of every type, as gw_meta_collect_all; NULL when
+ * out of memory or full. */
+gw_meta_set *gw_meta_set_all(unsigned flags);
 
 /* ServiceStack's own types (xml_namespace schemas.servicestack.net). */
 bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
@@ -136,6 +139,9 @@ int gw_meta_printf(uw_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' escaped for HTML text and attribute values. */
 int gw_meta_put_html(uw_buf *out, const char *s);
+/* A line break, then unit n times (the indentation of displayed
+ * samples). */
+int gw_meta_put_indent(uw_buf *out, const char *unit, int n);
 /* s with \ and " escaped and line breaks as spaces, for a one-line
  * C-like string literal inside a comment or attribute. */
 int gw_meta_put_literal(uw_buf *out, const char *s);

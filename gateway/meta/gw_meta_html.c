@@ -174,18 +174,19 @@ gw_meta_placeholder(const ProtobufCMessageDescriptor *d)
 	return m;
 }
 
+/* The text written into tmp (rc: how writing it went) HTML-escaped into
+ * out; tmp is released. 0 or -1. */
 static int
-put_tabs(uw_buf *out, int n)
+put_html_of(uw_buf *out, uw_buf *tmp, int rc)
 {
-	if (uw_buf_puts(out, "\n") != 0) {
-		return -1;
+	if (rc == 0) {
+		rc = uw_buf_append(tmp, "", 1);
 	}
-	for (int i = 0; i < n; i++) {
-		if (uw_buf_puts(out, "\t") != 0) {
-			return -1;
-		}
+	if (rc == 0) {
+		rc = gw_meta_put_html(out, tmp->data);
 	}
-	return 0;
+	uw_buf_fini(tmp);
+	return rc;
 }
 
 /* ServiceStack's JsvFormatter.Format, aware of quoted strings. */
@@ -233,19 +234,20 @@ gw_meta_jsv_indent(const char *s, size_t len, uw_buf *out)
 					i++;
 					break;
 				}
-				rc = put_tabs(out, tabs);
+				rc = gw_meta_put_indent(out, "\t", tabs);
 			}
 			if (rc == 0) {
 				rc = uw_buf_append(out, &c, 1);
 			}
 			if (rc == 0) {
-				rc = put_tabs(out, ++tabs);
+				rc = gw_meta_put_indent(out, "\t", ++tabs);
 			}
 			first_key = true;
 			break;
 		case '}':
 		case ']':
-			rc = put_tabs(out, tabs > 0 ? --tabs : 0);
+			rc = gw_meta_put_indent(out, "\t",
+						tabs > 0 ? --tabs : 0);
 			if (rc == 0) {
 				rc = uw_buf_append(out, &c, 1);
 			}
@@ -254,7 +256,7 @@ gw_meta_jsv_indent(const char *s, size_t len, uw_buf *out)
 		case ',':
 			rc = uw_buf_append(out, &c, 1);
 			if (rc == 0) {
-				rc = put_tabs(out, tabs);
+				rc = gw_meta_put_indent(out, "\t", tabs);
 			}
 			first_key = true;
 			break;
@@ -270,20 +272,6 @@ gw_meta_jsv_indent(const char *s, size_t len, uw_buf *out)
 			break;
 		}
 		if (rc != 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static int
-put_indent(uw_buf *out, int n)
-{
-	if (uw_buf_puts(out, "\n") != 0) {
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		if (uw_buf_puts(out, "  ") != 0) {
 			return -1;
 		}
 	}
@@ -317,7 +305,8 @@ xml_lines(const char *s, size_t len, uw_buf *out)
 				depth--;
 			}
 			if (started && after_tag &&
-			    put_indent(out, depth < 0 ? 0 : depth) != 0) {
+			    gw_meta_put_indent(out, "  ",
+					       depth < 0 ? 0 : depth) != 0) {
 				return -1;
 			}
 			for (; j < len; j++) {
@@ -540,16 +529,9 @@ params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 		}
 		{
 			uw_buf ty = {0};
-			int rc = gw_meta_put_cs_type(&ty, &t);
 
-			if (rc == 0) {
-				rc = uw_buf_append(&ty, "", 1);
-			}
-			if (rc == 0) {
-				rc = gw_meta_put_html(out, ty.data);
-			}
-			uw_buf_fini(&ty);
-			if (rc != 0) {
+			if (put_html_of(out, &ty,
+					gw_meta_put_cs_type(&ty, &t)) != 0) {
 				return -1;
 			}
 		}
@@ -714,14 +696,7 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 		if (rc == 0) {
 			rc = gw_meta_sample(m->desc->input, c, &body);
 		}
-		if (rc == 0) {
-			rc = uw_buf_append(&body, "", 1);
-		}
-		if (rc == 0) {
-			rc = gw_meta_put_html(out, body.data);
-		}
-		uw_buf_fini(&body);
-		if (rc != 0) {
+		if (put_html_of(out, &body, rc) != 0) {
 			return -1;
 		}
 	}
@@ -732,16 +707,10 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 	}
 	{
 		uw_buf body = {0};
-		int rc = gw_meta_sample(m->desc->output, c, &body);
 
-		if (rc == 0) {
-			rc = uw_buf_append(&body, "", 1);
-		}
-		if (rc == 0) {
-			rc = gw_meta_put_html(out, body.data);
-		}
-		uw_buf_fini(&body);
-		if (rc != 0) {
+		if (put_html_of(out, &body,
+				gw_meta_sample(m->desc->output, c, &body)) !=
+		    0) {
 			return -1;
 		}
 	}

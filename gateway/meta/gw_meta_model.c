@@ -91,6 +91,20 @@ gw_meta_put_html(uw_buf *out, const char *s)
 }
 
 int
+gw_meta_put_indent(uw_buf *out, const char *unit, int n)
+{
+	if (uw_buf_puts(out, "\n") != 0) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (uw_buf_puts(out, unit) != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int
 gw_meta_put_literal(uw_buf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
@@ -519,4 +533,16 @@ gw_meta_collect_all(gw_meta_set *set, unsigned flags)
 		}
 	}
 	return 0;
+}
+
+gw_meta_set *
+gw_meta_set_all(unsigned flags)
+{
+	gw_meta_set *set = calloc(1, sizeof(*set));
+
+	if (set != NULL && gw_meta_collect_all(set, flags) != 0) {
+		free(set);
+		set = NULL;
+	}
+	return set;
 }

@@ -516,13 +516,12 @@ paths(uw_buf *out)
 int
 gw_meta_openapi(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(0);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, 0));
 	CHECK_RC(
 	    gw_meta_collect(set, &users__v1__error_response__descriptor, 0));
 	CHECK_RC(uw_buf_puts(out, "{\"openapi\":\"3.1.0\",\"info\":{"

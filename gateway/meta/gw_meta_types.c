@@ -216,14 +216,13 @@ py_class(uw_buf *out, const ProtobufCMessageDescriptor *d,
 int
 gw_meta_types_python(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set =
+	    gw_meta_set_all(GW_META_POST_ORDER | GW_META_SKIP_SS_NESTED);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_POST_ORDER |
-					      GW_META_SKIP_SS_NESTED));
 	CHECK_RC(uw_buf_puts(
 	    out, "import datetime\nimport decimal\n"
 		 "from marshmallow.fields import *\n"
@@ -398,13 +397,12 @@ swift_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 int
 gw_meta_types_swift(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(GW_META_SKIP_SS_NESTED);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_SKIP_SS_NESTED));
 	CHECK_RC(uw_buf_puts(out, "import Foundation\nimport ServiceStack\n"));
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].msg != NULL) {
@@ -565,14 +563,13 @@ ts_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 int
 gw_meta_types_typescript(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	/* standalone: ServiceStack's own types are declared here too */
+	gw_meta_set *set = gw_meta_set_all(GW_META_POST_ORDER);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	/* standalone: ServiceStack's own types are declared here too */
-	CHECK_RC(gw_meta_collect_all(set, GW_META_POST_ORDER));
 	CHECK_RC(uw_buf_puts(
 	    out, "/* Options:\nBaseUrl: /\nExportAsTypes: True\n*/\n\n"
 		 "export interface IReturn<T>\n{\n"
@@ -759,7 +756,7 @@ enum_namespace(const gw_meta_set *set, const ProtobufCEnumDescriptor *e)
 int
 gw_meta_types_csharp(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(GW_META_SKIP_SS_NESTED);
 	const char *spaces[8];
 	size_t n_spaces = 0;
 	int rc = -1;
@@ -767,7 +764,6 @@ gw_meta_types_csharp(uw_buf *out)
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_SKIP_SS_NESTED));
 	/* ServiceStack's own types come with `using ServiceStack;` */
 	for (size_t i = 0; i < set->n; i++) {
 		const char *ns;
