@@ -92,21 +92,31 @@ int uw_guid_normalize(const char *s, size_t len, char out[33]);
 /* lim with every 0 member replaced by its default (lim may be NULL). */
 uw_limits uw_limits_effective(const uw_limits *lim);
 
-/* Room a uw_text_rep may use in its buf. */
+/* Room a format's rep may use in its buf. */
 #define UW_TEXT_REP_MAX 16
-/* A format's escapes: the replacement of one valid UTF-8 character (k
- * bytes at p; buf may hold it), or NULL to write it as it is. */
-typedef const char *(*uw_text_rep)(const unsigned char *p, size_t k, char *buf);
-/* Appends s, each character as rep says (NULL: all as they are) and each
+/*
+ * A format's escapes. ascii: 128 marks, 'x' for each ASCII byte rep
+ * replaces ('.' for the others: they are written as they are, without a
+ * call); wide: whether rep is asked about valid characters of 2 to 4
+ * bytes too. rep: the replacement of one valid UTF-8 character (k bytes at
+ * p; buf may hold it), or NULL to write it as it is.
+ */
+typedef struct uw_escapes {
+	const char *ascii;
+	bool wide;
+	const char *(*rep)(const unsigned char *p, size_t k, char *buf);
+} uw_escapes;
+/* Appends s, each character as e says (NULL: all as they are) and each
  * byte that is not UTF-8 as U+FFFD. 0 or -1. */
-int uw_text_escape(uw_buf *out, const char *s, size_t len, uw_text_rep rep);
+int uw_text_escape(uw_buf *out, const char *s, size_t len, const uw_escapes *e);
 /* uw_text_escape with each " doubled when quoted (JSV and CSV quoting). */
 int uw_text_put(uw_buf *out, const char *s, size_t len, bool quoted);
 /* codec_jsv.c: field f of m as a JSV value (a list, {k:v} map, object or
- * scalar), for formats that carry JSV inside a value (CSV cells). 0 or -1
- * (out as it was). */
+ * scalar), for formats that carry JSV inside a value (CSV cells); fi: f's
+ * info when the caller has it, else NULL. 0 or -1 (out as it was). */
 int uw_jsv_encode_field(const ProtobufCMessage *m,
-			const ProtobufCFieldDescriptor *f, uw_buf *out);
+			const ProtobufCFieldDescriptor *f,
+			const up_field_info *fi, uw_buf *out);
 /* Sets field f of m from one JSV value (replacing what f holds), within
  * lim. 0, or -1 with err. */
 int uw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,

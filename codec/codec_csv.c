@@ -87,7 +87,7 @@ put_cell(uw_buf *out, const char *s, size_t n, bool text)
 /* The cell of field f of m; tmp is scratch. */
 static int
 put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  uw_buf *out, uw_buf *tmp)
+	  const up_field_info *fi, uw_buf *out, uw_buf *tmp)
 {
 	const char *p = (const char *)m + f->offset;
 
@@ -99,7 +99,7 @@ put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	    f->type == PROTOBUF_C_TYPE_STRING) {
 		const char *s = *(const char *const *)p;
 		char g[33];
-		if (uw_field_is_guid(m->descriptor, f) &&
+		if (fi != NULL && fi->guid &&
 		    uw_guid_normalize(s, strlen(s), g) == 0) {
 			s = g;
 		}
@@ -115,7 +115,7 @@ put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 	/* numbers, booleans, enums as JSV writes them; lists, maps and
 	 * messages as JSV */
-	if (uw_jsv_encode_field(m, f, tmp) != 0) {
+	if (uw_jsv_encode_field(m, f, fi, tmp) != 0) {
 		return -1;
 	}
 	return put_cell(out, tmp->data, tmp->len, false);
@@ -138,10 +138,13 @@ static int
 put_row(const ProtobufCMessage *m, uw_buf *out, uw_buf *tmp)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const up_message_info *mi = up_message_info_of(d);
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
+		const up_field_info *fi =
+		    mi != NULL && i < mi->n_fields ? &mi->fields[i] : NULL;
 		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    put_field(m, &d->fields[i], out, tmp) != 0) {
+		    put_field(m, &d->fields[i], fi, out, tmp) != 0) {
 			return -1;
 		}
 	}

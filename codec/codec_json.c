@@ -62,11 +62,21 @@ json_rep(const unsigned char *p, size_t k, char *buf)
 	}
 }
 
+/* The controls, '"' and '\\'; U+2028 and U+2029 among the wide ones. */
+static const uw_escapes json_escapes = {
+    .ascii = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	     "..x............................."
+	     "............................x..."
+	     "................................",
+    .wide = true,
+    .rep = json_rep,
+};
+
 int
 uw_json_string(uw_buf *out, const char *s, size_t len)
 {
 	if (uw_buf_append(out, "\"", 1) != 0 ||
-	    uw_text_escape(out, s, len, json_rep) != 0) {
+	    uw_text_escape(out, s, len, &json_escapes) != 0) {
 		return -1;
 	}
 	return uw_buf_append(out, "\"", 1);

@@ -128,9 +128,10 @@ uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
 
 int
 uw_jsv_encode_field(const ProtobufCMessage *m,
-		    const ProtobufCFieldDescriptor *f, uw_buf *out)
+		    const ProtobufCFieldDescriptor *f, const up_field_info *fi,
+		    uw_buf *out)
 {
-	return uw_walk_field(&jsv_emitter, NULL, m, f, out);
+	return uw_walk_field(&jsv_emitter, NULL, m, f, fi, out);
 }
 
 /* ------------------------------------------------------------------------

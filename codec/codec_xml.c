@@ -162,11 +162,31 @@ xml_attr_rep(const unsigned char *p, size_t k, char *buf)
 	return xml_rep(p, k, true);
 }
 
+/* The controls but TAB and LF, CR, '&', '<', '>'; U+FFFE and U+FFFF
+ * among the wide ones. */
+static const uw_escapes xml_text = {
+    .ascii = "xxxxxxxxx..xxxxxxxxxxxxxxxxxxxxx"
+	     "......x.....................x.x."
+	     "................................"
+	     "................................",
+    .wide = true,
+    .rep = xml_text_rep,
+};
+
+/* In an attribute value: also '"', TAB and LF. */
+static const uw_escapes xml_attr = {
+    .ascii = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	     "..x...x.....................x.x."
+	     "................................"
+	     "................................",
+    .wide = true,
+    .rep = xml_attr_rep,
+};
+
 static int
 put_text(enc *x, const char *s, size_t len, bool attr)
 {
-	return uw_text_escape(x->out, s, len,
-			      attr ? xml_attr_rep : xml_text_rep);
+	return uw_text_escape(x->out, s, len, attr ? &xml_attr : &xml_text);
 }
 
 /* "d3p1:" for a prefix bound at depth 3; nothing for depth 0 (default). */

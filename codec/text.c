@@ -44,49 +44,60 @@ uw_utf8_char(const unsigned char *s, size_t n)
 }
 
 int
-uw_text_escape(uw_buf *out, const char *s, size_t len, uw_text_rep rep)
+uw_text_escape(uw_buf *out, const char *s, size_t len, const uw_escapes *e)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
+	const char *ascii = e != NULL ? e->ascii : NULL;
+	size_t from = 0, i = 0; /* s[from, i) is written as it is */
 	char buf[UW_TEXT_REP_MAX];
 
 	while (i < len) {
-		size_t k = uw_utf8_char(p + i, len - i);
-		const char *r;
+		size_t k = 1;
+		const char *r = NULL;
 
-		if (k == 0) {
-			r = "\xef\xbf\xbd"; /* U+FFFD for a byte that is not
-					       UTF-8 */
+		if (p[i] < 0x80) {
+			if (ascii == NULL || ascii[p[i]] != 'x') {
+				i++;
+				continue;
+			}
+			r = e->rep(p + i, 1, buf);
+		} else if ((k = uw_utf8_char(p + i, len - i)) == 0) {
+			r = "\xef\xbf\xbd"; /* U+FFFD: not UTF-8 */
 			k = 1;
-		} else {
-			r = rep != NULL ? rep(p + i, k, buf) : NULL;
+		} else if (e != NULL && e->wide) {
+			r = e->rep(p + i, k, buf);
 		}
-		if (r == NULL) {
-			run += k;
-			i += k;
-			continue;
+		if (r != NULL) {
+			if (uw_buf_append(out, s + from, i - from) != 0 ||
+			    uw_buf_append(out, r, strlen(r)) != 0) {
+				return -1;
+			}
+			from = i + k;
 		}
-		if (uw_buf_append(out, s + i - run, run) != 0 ||
-		    uw_buf_append(out, r, strlen(r)) != 0) {
-			return -1;
-		}
-		run = 0;
 		i += k;
 	}
-	return uw_buf_append(out, s + i - run, run);
+	return uw_buf_append(out, s + from, len - from);
 }
 
 /* JSV and CSV quoting: " doubled. */
 static const char *
-double_quotes(const unsigned char *p, size_t k, char *buf)
+double_quote(const unsigned char *p, size_t k, char *buf)
 {
-	return k == 1 && p[0] == '"' ? "\"\"" : NULL;
+	return "\"\"";
 }
+
+static const uw_escapes quoted_text = {
+    .ascii = "................................"
+	     "..x............................."
+	     "................................"
+	     "................................",
+    .rep = double_quote,
+};
 
 int
 uw_text_put(uw_buf *out, const char *s, size_t len, bool quoted)
 {
-	return uw_text_escape(out, s, len, quoted ? double_quotes : NULL);
+	return uw_text_escape(out, s, len, quoted ? &quoted_text : NULL);
 }
 
 int

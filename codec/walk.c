@@ -342,16 +342,19 @@ uw_walk_message(const uw_emitter *em, void *ctx, const ProtobufCMessage *msg,
 
 int
 uw_walk_field(const uw_emitter *em, void *ctx, const ProtobufCMessage *m,
-	      const ProtobufCFieldDescriptor *f, uw_buf *out)
+	      const ProtobufCFieldDescriptor *f, const up_field_info *fi,
+	      uw_buf *out)
 {
-	uw_slot s = {.at = UW_AT_FIELD, .f = f};
+	uw_slot s = {.at = UW_AT_FIELD, .f = f, .fi = fi};
 
-	(void)up_meta_load();
 	if (m == NULL || f == NULL) {
 		return -1;
 	}
 	s.d = m->descriptor;
-	s.fi = up_field_info_of(s.d, f);
+	if (fi == NULL) {
+		(void)up_meta_load();
+		s.fi = up_field_info_of(s.d, f);
+	}
 	return walk_root(em, ctx, &s, m, out);
 }
 

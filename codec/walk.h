@@ -104,10 +104,11 @@ struct uw_walk {
 /* Appends msg as the root value. 0, or -1 with out as it was. */
 int uw_walk_message(const uw_emitter *em, void *ctx,
 		    const ProtobufCMessage *msg, uw_buf *out);
-/* Appends field f of m (its list, map or value, set or not) on its own. 0,
- * or -1 with out as it was. */
+/* Appends field f of m (its list, map or value, set or not) on its own;
+ * fi: f's info, NULL to look it up. 0, or -1 with out as it was. */
 int uw_walk_field(const uw_emitter *em, void *ctx, const ProtobufCMessage *m,
-		  const ProtobufCFieldDescriptor *f, uw_buf *out);
+		  const ProtobufCFieldDescriptor *f, const up_field_info *fi,
+		  uw_buf *out);
 
 /* The slot's field names; the proto name outside the contract. */
 const char *uw_slot_json_name(const uw_slot *s);

@@ -779,11 +779,11 @@ test_field_helpers(void)
 
 	CHECK(orgs != NULL && roles != NULL);
 	CHECK_INT(uw_jsv_decode_field(m, orgs, v, strlen(v), NULL, &err), 0);
-	CHECK_INT(uw_jsv_encode_field(m, orgs, &b), 0);
+	CHECK_INT(uw_jsv_encode_field(m, orgs, NULL, &b), 0);
 	CHECK_STR(b.data, v);
 	uw_buf_fini(&b);
 	CHECK_INT(uw_jsv_decode_field(m, roles, "[ x ,y]", 7, NULL, &err), 0);
-	CHECK_INT(uw_jsv_encode_field(m, roles, &b), 0);
+	CHECK_INT(uw_jsv_encode_field(m, roles, NULL, &b), 0);
 	CHECK_STR(b.data, "[ x ,y]");
 	uw_buf_fini(&b);
 	CHECK_INT(uw_jsv_decode_field(m, roles, "[x]y", 4, NULL, &err), -1);
