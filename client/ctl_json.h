@@ -1,7 +1,7 @@
 /*
- * ctl_json.h - usersctl's output: any protobuf-c message of the contract as
- * the REST API's JSON (camelCase json names), and that JSON as readable
- * text. Internal to usersctl (and its unit tests).
+ * ctl_json.h - usersctl's output: any message of the contract as the REST
+ * API's JSON (the userswire library's encoder, as usersgw writes it), and
+ * that JSON as readable text. Internal to usersctl (and its unit tests).
  */
 #ifndef CTL_JSON_H
 #define CTL_JSON_H
@@ -10,23 +10,23 @@
 
 #include <jansson.h>
 
-#include "users_proto.h"
+#include "users_wire.h"
 
 /*
- * The message as JSON, by walking its descriptor: fields by their json
- * name (up_field_info json_name), unset fields omitted, enums by name
- * (numbers for up_enum_as_number enums), 64-bit integers as numbers, bytes
- * as base64, StringList wrappers as a plain list, map entries as an
- * object. A new reference (the caller's), or NULL on OOM, invalid UTF-8
- * or nesting deeper than CTL_JSON_MAX_DEPTH. up_meta_load() first.
+ * Prints msg, an answer of the daemon: with json the bytes usersgw would
+ * send for it in JSON (the codec library's encoder: every list written,
+ * [] when empty; Guids as 32 hex digits; invalid UTF-8 as U+FFFD) and a
+ * newline; else that JSON as text for people (ctl_print_text). hide:
+ * names of fields left out (tokens), wiped and cleared from msg first.
+ * NULL-terminated, or NULL. 0, or -1 (not encodable, a write error).
  */
-#define CTL_JSON_MAX_DEPTH 32
-json_t *ctl_json_of_message(const ProtobufCMessage *msg);
+int ctl_print_message(FILE *out, ProtobufCMessage *msg, bool json,
+		      const char *const *hide);
 
 /*
  * Prints JSON as text for people: "key: value" lines, nested objects
  * indented, lists of scalars comma-joined, lists of flat objects as a
- * table. Returns 0 or -1 (write error).
+ * table, empty lists left out. Returns 0 or -1 (write error).
  */
 int ctl_print_text(FILE *out, const json_t *v);
 

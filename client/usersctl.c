@@ -269,32 +269,17 @@ print_failure(const uc_result *res)
 	}
 }
 
-/* Prints a response; hide: JSON keys left out (tokens). 0 or -1. */
+/* Prints a response (--json: as usersgw sends it); hide: fields left out
+ * (tokens). 0 or -1. */
 static int
-print_response(const ctl_args *a, const ProtobufCMessage *msg,
+print_response(const ctl_args *a, ProtobufCMessage *msg,
 	       const char *const *hide)
 {
-	json_t *j = ctl_json_of_message(msg);
-	int rc = -1;
-
-	if (j == NULL) {
+	if (ctl_print_message(stdout, msg, a->json, hide) != 0) {
 		fprintf(stderr, "usersctl: cannot print the answer\n");
 		return -1;
 	}
-	for (size_t i = 0; hide != NULL && hide[i] != NULL; i++) {
-		json_object_del(j, hide[i]);
-	}
-	if (a->json) {
-		rc =
-		    json_dumpf(j, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
-		if (rc == 0 && fputc('\n', stdout) == EOF) {
-			rc = -1;
-		}
-	} else {
-		rc = ctl_print_text(stdout, j);
-	}
-	json_decref(j);
-	return rc;
+	return 0;
 }
 
 /* ------------------------------------------------------------------------

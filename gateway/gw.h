@@ -1,6 +1,6 @@
 /*
  * gw.h - usersgw internals shared by the gateway's files (module prefix
- * gw_; the codec's names come from codec.h).
+ * gw_; the wire formats are the userswire library's, uw_, users_wire.h).
  *
  *   gw_server.c   listen socket, TLS, one h2o evloop per thread, signals,
  *                 clean stop
@@ -32,7 +32,7 @@
 
 #include <h2o.h>
 
-#include "codec.h"
+#include "users_wire.h"
 #include "users_proto.h"
 #include "usersclient.h"
 
@@ -113,13 +113,13 @@ void gw_metrics_rpc(gw_metrics *m, int delta);
 /* Counts a failed RPC whose failure says the daemon side is unwell. */
 void gw_metrics_rpc_result(gw_metrics *m, int status);
 /* The Prometheus text of the sum of all. 0 or -1. */
-int gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out);
+int gw_metrics_render(gw_metrics *const *all, size_t n, uw_buf *out);
 /*
  * Appends the per-daemon series of uc (usersgw_daemon_up,
  * _replies_total, _failures_total, _connects_total, _disconnects_total,
  * each labelled daemon="URL"). uc NULL: none. 0 or -1.
  */
-int gw_metrics_render_daemons(uc_client *uc, gw_buf *out);
+int gw_metrics_render_daemons(uc_client *uc, uw_buf *out);
 /*
  * The /healthz body: {"status":"ok"|"degraded"|"unavailable","daemons":
  * [{"url","connected","replies","failures","lastReplyMsAgo" (null before
@@ -128,7 +128,7 @@ int gw_metrics_render_daemons(uc_client *uc, gw_buf *out);
  * daemon is connected, else "degraded". uc NULL: an empty list. Returns
  * the HTTP status (200, or 503 when not alive), or -1 (out full).
  */
-int gw_health_render(uc_client *uc, bool alive, gw_buf *out);
+int gw_health_render(uc_client *uc, bool alive, uw_buf *out);
 
 /* ------------------------------------------------------------------------
  * Routes
@@ -169,7 +169,7 @@ typedef struct gw_route_match {
 	gw_route_kind kind;
 	const up_method *method; /* DOCUMENTED, PREDEFINED */
 	/* A format the path names (.ext suffix or /{fmt}/reply); NULL: none. */
-	const gw_codec *codec;
+	const uw_codec *codec;
 	/* The path named a format we do not speak (".xml" before XML). */
 	bool unknown_format;
 	bool oneway;
@@ -227,10 +227,6 @@ void gw_auth_read(h2o_req_t *req, gw_creds *out);
  */
 bool gw_cookie_find(const char *header, size_t len, const char *name,
 		    h2o_iovec_t *value);
-/* Standard or URL-safe base64, padding optional, into pool (NUL-ended).
- * 0, or -1 when it is not base64. */
-int gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
-		     h2o_iovec_t *out);
 /* The "sub" claim of a JWT, read WITHOUT verifying it (the daemon does),
  * into pool; NULL when there is none. */
 const char *gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt);

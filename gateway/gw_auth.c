@@ -79,72 +79,21 @@ pool_strndup(h2o_mem_pool_t *pool, const char *s, size_t len)
 	return d;
 }
 
+/*
+ * Decodes base64 s[0..len) into d (uw_base64_decoded_max(len) bytes),
+ * NUL-terminated, as *out. 0, or -1 when it is not base64.
+ */
 static int
-b64val(char c)
+base64_into(const char *s, size_t len, char *d, h2o_iovec_t *out)
 {
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
-	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	}
-	if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	}
-	if (c == '+' || c == '-') {
-		return 62;
-	}
-	if (c == '/' || c == '_') {
-		return 63;
-	}
-	return -1;
-}
+	size_t n;
 
-/* The bytes base64 of len characters decodes to, at most, NUL included. */
-static size_t
-decoded_max(size_t len)
-{
-	return len * 3 / 4 + 2;
-}
-
-/* Decodes s[0..len) into d (decoded_max(len) bytes): 0, or -1. */
-static int
-base64_decode_into(const char *s, size_t len, char *d, h2o_iovec_t *out)
-{
-	size_t n = 0;
-	uint32_t acc = 0;
-	unsigned bits = 0;
-
-	while (len > 0 && s[len - 1] == '=') {
-		len--;
-	}
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val(s[i]);
-
-		if (v < 0) {
-			return -1;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			d[n++] = (char)((acc >> bits) & 0xff);
-		}
-	}
-	if (bits >= 6) { /* a lone sixth character: not base64 */
+	if (uw_base64_decode(s, len, (uint8_t *)d, &n) != 0) {
 		return -1;
 	}
 	d[n] = '\0';
 	*out = h2o_iovec_init(d, n);
 	return 0;
-}
-
-int
-gw_base64_decode(h2o_mem_pool_t *pool, const char *s, size_t len,
-		 h2o_iovec_t *out)
-{
-	return base64_decode_into(
-	    s, len, h2o_mem_alloc_pool(pool, decoded_max(len)), out);
 }
 
 /*
@@ -260,9 +209,9 @@ read_authorization(h2o_req_t *req, gw_creds *out)
 		h2o_iovec_t t = trim(v.base + 6, v.len - 6);
 
 		if (t.len > 4 * (SECRET_MAX + 256) / 3 ||
-		    base64_decode_into(
+		    base64_into(
 			t.base, t.len,
-			secret_alloc(&req->pool, decoded_max(t.len)),
+			secret_alloc(&req->pool, uw_base64_decoded_max(t.len)),
 			&raw) != 0 ||
 		    memchr(raw.base, '\0', raw.len) != NULL ||
 		    (colon = memchr(raw.base, ':', raw.len)) == NULL) {
@@ -297,14 +246,19 @@ gw_jwt_subject(h2o_mem_pool_t *pool, const char *jwt)
 	const char *dot1, *dot2;
 	const char *result = NULL;
 	h2o_iovec_t payload;
+	size_t plen;
 	json_t *root;
 	json_t *sub;
 
 	if (jwt == NULL || strlen(jwt) > TOKEN_MAX ||
 	    (dot1 = strchr(jwt, '.')) == NULL ||
-	    (dot2 = strchr(dot1 + 1, '.')) == NULL ||
-	    gw_base64_decode(pool, dot1 + 1, (size_t)(dot2 - dot1 - 1),
-			     &payload) != 0) {
+	    (dot2 = strchr(dot1 + 1, '.')) == NULL) {
+		return NULL;
+	}
+	plen = (size_t)(dot2 - dot1 - 1);
+	if (base64_into(dot1 + 1, plen,
+			h2o_mem_alloc_pool(pool, uw_base64_decoded_max(plen)),
+			&payload) != 0) {
 		return NULL;
 	}
 	root =

@@ -118,11 +118,11 @@ load(const atomic_uint_least64_t *a)
 	return atomic_load_explicit(a, memory_order_relaxed);
 }
 
-static int printf_buf(gw_buf *out, const char *fmt, ...)
+static int printf_buf(uw_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 static int
-printf_buf(gw_buf *out, const char *fmt, ...)
+printf_buf(uw_buf *out, const char *fmt, ...)
 {
 	char line[256];
 	va_list ap;
@@ -134,7 +134,7 @@ printf_buf(gw_buf *out, const char *fmt, ...)
 	if (n < 0 || (size_t)n >= sizeof(line)) {
 		return -1;
 	}
-	return gw_buf_append(out, line, (size_t)n);
+	return uw_buf_append(out, line, (size_t)n);
 }
 
 static const char *
@@ -147,7 +147,7 @@ route_name(size_t r)
 }
 
 int
-gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
+gw_metrics_render(gw_metrics *const *all, size_t n, uw_buf *out)
 {
 	size_t n_routes = n > 0 ? all[0]->n_routes : 0;
 	uint64_t cum = 0;
@@ -156,7 +156,7 @@ gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
 	int64_t inflight = 0;
 	int rc = 0;
 
-	rc |= gw_buf_puts(out, "# HELP usersgw_requests_total HTTP requests by "
+	rc |= uw_buf_puts(out, "# HELP usersgw_requests_total HTTP requests by "
 			       "route and status.\n"
 			       "# TYPE usersgw_requests_total counter\n");
 	for (size_t r = 0; r < n_routes; r++) {
@@ -186,7 +186,7 @@ gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
 		}
 	}
 
-	rc |= gw_buf_puts(
+	rc |= uw_buf_puts(
 	    out, "# HELP usersgw_request_duration_seconds Time from "
 		 "request to response.\n"
 		 "# TYPE usersgw_request_duration_seconds histogram\n");
@@ -226,7 +226,7 @@ gw_metrics_render(gw_metrics *const *all, size_t n, gw_buf *out)
 			 "usersgw_rpcs_in_flight %" PRId64 "\n",
 			 inflight);
 
-	rc |= gw_buf_puts(out,
+	rc |= uw_buf_puts(out,
 			  "# HELP usersgw_daemon_errors_total RPCs that failed "
 			  "on the daemon's side or on the way.\n"
 			  "# TYPE usersgw_daemon_errors_total counter\n");
@@ -268,23 +268,23 @@ daemons_snapshot(uc_client *uc, uc_daemon_stats st[GW_MAX_DAEMONS])
 
 /* s as a Prometheus label value: backslash, quote and newline escaped. */
 static int
-put_label_value(gw_buf *out, const char *s)
+put_label_value(uw_buf *out, const char *s)
 {
 	int rc = 0;
 
 	for (const char *p = s; *p != '\0' && rc == 0; p++) {
 		switch (*p) {
 		case '\\':
-			rc = gw_buf_puts(out, "\\\\");
+			rc = uw_buf_puts(out, "\\\\");
 			break;
 		case '"':
-			rc = gw_buf_puts(out, "\\\"");
+			rc = uw_buf_puts(out, "\\\"");
 			break;
 		case '\n':
-			rc = gw_buf_puts(out, "\\n");
+			rc = uw_buf_puts(out, "\\n");
 			break;
 		default:
-			rc = gw_buf_append(out, p, 1);
+			rc = uw_buf_append(out, p, 1);
 			break;
 		}
 	}
@@ -293,7 +293,7 @@ put_label_value(gw_buf *out, const char *s)
 
 /* One family of per-daemon series: HELP, TYPE, one line per daemon. */
 static int
-daemon_family(gw_buf *out, const char *name, const char *type, const char *help,
+daemon_family(uw_buf *out, const char *name, const char *type, const char *help,
 	      const uc_daemon_stats *st, size_t n,
 	      uint64_t (*value)(const uc_daemon_stats *))
 {
@@ -302,8 +302,8 @@ daemon_family(gw_buf *out, const char *name, const char *type, const char *help,
 	rc |= printf_buf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name,
 			 type);
 	for (size_t i = 0; i < n; i++) {
-		rc |= gw_buf_puts(out, name);
-		rc |= gw_buf_puts(out, "{daemon=\"");
+		rc |= uw_buf_puts(out, name);
+		rc |= uw_buf_puts(out, "{daemon=\"");
 		rc |= put_label_value(out, st[i].url);
 		rc |= printf_buf(out, "\"} %" PRIu64 "\n", value(&st[i]));
 	}
@@ -341,7 +341,7 @@ v_disconnects(const uc_daemon_stats *s)
 }
 
 int
-gw_metrics_render_daemons(uc_client *uc, gw_buf *out)
+gw_metrics_render_daemons(uc_client *uc, uw_buf *out)
 {
 	uc_daemon_stats st[GW_MAX_DAEMONS];
 	size_t n = daemons_snapshot(uc, st);
@@ -369,38 +369,8 @@ gw_metrics_render_daemons(uc_client *uc, gw_buf *out)
 	return rc == 0 ? 0 : -1;
 }
 
-/* s as a JSON string, quotes included (invalid UTF-8 as U+FFFD). */
-static int
-put_json_string(gw_buf *out, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n = strlen(s);
-	int rc = gw_buf_puts(out, "\"");
-
-	while (n > 0 && rc == 0) {
-		size_t k;
-
-		if (*p == '"' || *p == '\\') {
-			rc = gw_buf_append(out, "\\", 1);
-			rc |= gw_buf_append(out, p, 1);
-			k = 1;
-		} else if (*p < 0x20 || *p == 0x7f) {
-			rc = printf_buf(out, "\\u%04x", *p);
-			k = 1;
-		} else if ((k = gw_utf8_char(p, n)) == 0) {
-			rc = gw_buf_puts(out, "\\ufffd");
-			k = 1;
-		} else {
-			rc = gw_buf_append(out, p, k);
-		}
-		p += k;
-		n -= k;
-	}
-	return rc | gw_buf_puts(out, "\"");
-}
-
 int
-gw_health_render(uc_client *uc, bool alive, gw_buf *out)
+gw_health_render(uc_client *uc, bool alive, uw_buf *out)
 {
 	uc_daemon_stats st[GW_MAX_DAEMONS];
 	size_t n = daemons_snapshot(uc, st);
@@ -414,8 +384,8 @@ gw_health_render(uc_client *uc, bool alive, gw_buf *out)
 	status = !alive ? "unavailable" : up == n ? "ok" : "degraded";
 	rc |= printf_buf(out, "{\"status\":\"%s\",\"daemons\":[", status);
 	for (size_t i = 0; i < n; i++) {
-		rc |= gw_buf_puts(out, i > 0 ? ",{\"url\":" : "{\"url\":");
-		rc |= put_json_string(out, st[i].url);
+		rc |= uw_buf_puts(out, i > 0 ? ",{\"url\":" : "{\"url\":");
+		rc |= uw_json_string(out, st[i].url, strlen(st[i].url));
 		rc |= printf_buf(out,
 				 ",\"connected\":%s,\"replies\":%" PRIu64
 				 ",\"failures\":%" PRIu64,
@@ -425,14 +395,14 @@ gw_health_render(uc_client *uc, bool alive, gw_buf *out)
 			rc |= printf_buf(out, ",\"lastReplyMsAgo\":%" PRId64,
 					 st[i].last_reply_age_ms);
 		} else {
-			rc |= gw_buf_puts(out, ",\"lastReplyMsAgo\":null");
+			rc |= uw_buf_puts(out, ",\"lastReplyMsAgo\":null");
 		}
 		rc |= printf_buf(out,
 				 ",\"connects\":%" PRIu64
 				 ",\"disconnects\":%" PRIu64 "}",
 				 st[i].connects, st[i].disconnects);
 	}
-	rc |= gw_buf_puts(out, "]}");
+	rc |= uw_buf_puts(out, "]}");
 	if (rc != 0) {
 		return -1;
 	}

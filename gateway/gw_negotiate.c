@@ -14,7 +14,7 @@
 #include "gw_negotiate.h"
 
 #define FORMAT_NAME_MAX 16 /* ?format= values longer than this: unknown */
-#define MAX_CODECS      8  /* formats weighed by Accept (gw_codecs[]) */
+#define MAX_CODECS      8  /* formats weighed by Accept (uw_codecs[]) */
 #define Q_ONE           1000
 
 static const char msg_path_format[] =
@@ -30,51 +30,6 @@ static const char msg_ct_missing[] = "A request body needs a Content-Type.";
 /* ------------------------------------------------------------------------
  * The query string
  */
-
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Percent-decodes [s, e) into out (size >= 1); -1 when it does not fit. */
-static int
-decode_value(const char *s, const char *e, char *out, size_t size,
-	     size_t *out_len)
-{
-	size_t n = 0;
-
-	for (; s < e; s++) {
-		int hi, lo;
-		char c = *s;
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%' && e - s > 2 && (hi = hexval(s[1])) >= 0 &&
-			   (lo = hexval(s[2])) >= 0) {
-			c = (char)(hi * 16 + lo);
-			s += 2;
-		}
-		if (n + 1 >= size) {
-			out[0] = '\0';
-			*out_len = 0;
-			return -1;
-		}
-		out[n++] = c;
-	}
-	out[n] = '\0';
-	*out_len = n;
-	return 0;
-}
 
 int
 gw_neg_query_param(const char *query, size_t len, const char *name, char *out,
@@ -100,7 +55,8 @@ gw_neg_query_param(const char *query, size_t len, const char *name, char *out,
 		eq = memchr(p, '=', (size_t)(e - p));
 		if (eq != NULL && (size_t)(eq - p) == nlen &&
 		    strncasecmp(p, name, nlen) == 0) {
-			return decode_value(eq + 1, e, out, size, out_len) == 0
+			return uw_pct_decode(eq + 1, (size_t)(e - (eq + 1)),
+					     true, out, size, out_len) == 0
 				   ? 1
 				   : -1;
 		}
@@ -272,7 +228,7 @@ weigh(weight *w, int by, int q, size_t pos)
 
 /* The type ("application") of a codec's response Content-Type. */
 static bool
-major_is(const gw_codec *c, const char *s, size_t len)
+major_is(const uw_codec *c, const char *s, size_t len)
 {
 	const char *slash = strchr(c->content_type, '/');
 
@@ -280,18 +236,18 @@ major_is(const gw_codec *c, const char *s, size_t len)
 	       strncasecmp(c->content_type, s, len) == 0;
 }
 
-const gw_codec *
-gw_neg_accept(const char *accept, size_t len, const gw_codec *body)
+const uw_codec *
+gw_neg_accept(const char *accept, size_t len, const uw_codec *body)
 {
 	weight w[MAX_CODECS];
-	const gw_codec *order[MAX_CODECS + 1];
+	const uw_codec *order[MAX_CODECS + 1];
 	size_t n = 0, n_order = 0, entries = 0;
 	const char *p = accept;
 	const char *end = accept != NULL ? accept + len : NULL;
-	const gw_codec *best = NULL;
+	const uw_codec *best = NULL;
 	const weight *bw = NULL;
 
-	while (n < MAX_CODECS && gw_codecs[n] != NULL) {
+	while (n < MAX_CODECS && uw_codecs[n] != NULL) {
 		n++;
 	}
 	memset(w, 0, sizeof(w));
@@ -313,17 +269,17 @@ gw_neg_accept(const char *accept, size_t len, const gw_codec *body)
 			}
 		} else if (te - ts > 2 && te[-1] == '*' && te[-2] == '/') {
 			for (size_t k = 0; k < n; k++) {
-				if (major_is(gw_codecs[k], ts,
+				if (major_is(uw_codecs[k], ts,
 					     (size_t)(te - ts) - 2)) {
 					weigh(&w[k], BY_RANGE, q, entries);
 				}
 			}
 		} else {
-			const gw_codec *c =
-			    gw_codec_by_content_type(ts, (size_t)(te - ts));
+			const uw_codec *c =
+			    uw_codec_by_content_type(ts, (size_t)(te - ts));
 
 			for (size_t k = 0; c != NULL && k < n; k++) {
-				if (gw_codecs[k] == c) {
+				if (uw_codecs[k] == c) {
 					weigh(&w[k], BY_TYPE, q, entries);
 				}
 			}
@@ -331,22 +287,22 @@ gw_neg_accept(const char *accept, size_t len, const gw_codec *body)
 		entries++;
 	}
 	if (entries == 0) {
-		return body != NULL ? body : &gw_codec_json;
+		return body != NULL ? body : &uw_codec_json;
 	}
 	/* preference among the formats one entry names: body, then table */
 	if (body != NULL) {
 		order[n_order++] = body;
 	}
 	for (size_t k = 0; k < n; k++) {
-		if (gw_codecs[k] != body) {
-			order[n_order++] = gw_codecs[k];
+		if (uw_codecs[k] != body) {
+			order[n_order++] = uw_codecs[k];
 		}
 	}
 	for (size_t i = 0; i < n_order; i++) {
 		const weight *x = NULL;
 
 		for (size_t k = 0; k < n; k++) {
-			if (gw_codecs[k] == order[i]) {
+			if (uw_codecs[k] == order[i]) {
 				x = &w[k];
 			}
 		}
@@ -379,7 +335,7 @@ is_form(const char *ct, size_t len)
 static void
 read_body(const gw_neg_in *in, gw_neg_out *out)
 {
-	const gw_codec *c;
+	const uw_codec *c;
 
 	if (!in->has_body) {
 		return;
@@ -390,10 +346,10 @@ read_body(const gw_neg_in *in, gw_neg_out *out)
 		return;
 	}
 	if (in->predefined) {
-		c = in->route_codec != NULL ? in->route_codec : &gw_codec_json;
+		c = in->route_codec != NULL ? in->route_codec : &uw_codec_json;
 	} else {
 		c = in->content_type != NULL
-			? gw_codec_by_content_type(in->content_type,
+			? uw_codec_by_content_type(in->content_type,
 						   in->content_type_len)
 			: NULL;
 	}
@@ -406,7 +362,7 @@ fail(gw_neg_out *out, gw_neg_status status, const char *message)
 {
 	out->status = status;
 	out->message = message;
-	out->codec = &gw_codec_json;
+	out->codec = &uw_codec_json;
 	out->jsonp = false;
 	out->callback[0] = '\0';
 }
@@ -439,8 +395,8 @@ choose(const gw_neg_in *in, gw_neg_out *out)
 	found = gw_neg_query_param(in->query, in->query_len, "format", fmt,
 				   sizeof(fmt), &len);
 	if (found != 0) {
-		const gw_codec *c =
-		    found > 0 ? gw_codec_by_name(fmt, len) : NULL;
+		const uw_codec *c =
+		    found > 0 ? uw_codec_by_name(fmt, len) : NULL;
 
 		if (c == NULL) {
 			fail(out, GW_NEG_NOT_ACCEPTABLE, msg_format);
@@ -451,11 +407,11 @@ choose(const gw_neg_in *in, gw_neg_out *out)
 	}
 	if (in->predefined) {
 		out->codec =
-		    in->route_codec != NULL ? in->route_codec : &gw_codec_json;
+		    in->route_codec != NULL ? in->route_codec : &uw_codec_json;
 		return;
 	}
 	if (in->accept != NULL) {
-		const gw_codec *c = gw_neg_accept(
+		const uw_codec *c = gw_neg_accept(
 		    in->accept, in->accept_len,
 		    out->body == GW_NEG_BODY_CODEC ? out->body_codec : NULL);
 
@@ -467,14 +423,14 @@ choose(const gw_neg_in *in, gw_neg_out *out)
 		return;
 	}
 	out->codec =
-	    out->body == GW_NEG_BODY_CODEC ? out->body_codec : &gw_codec_json;
+	    out->body == GW_NEG_BODY_CODEC ? out->body_codec : &uw_codec_json;
 }
 
 void
 gw_negotiate(const gw_neg_in *in, gw_neg_out *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->codec = &gw_codec_json;
+	out->codec = &uw_codec_json;
 	read_body(in, out);
 	choose(in, out);
 	if (out->status == GW_NEG_OK && out->body == GW_NEG_BODY_UNKNOWN) {

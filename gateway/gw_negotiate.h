@@ -32,7 +32,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "codec.h"
+#include "users_wire.h"
 
 /* Longest JSONP callback name accepted (bytes, after percent-decoding). */
 #define GW_NEG_CALLBACK_MAX 64
@@ -44,7 +44,7 @@ typedef struct gw_neg_in {
 	 * predefined route's own format (JSON for /api/{Op}, else its suffix
 	 * or {fmt}); NULL: none (a predefined route then answers JSON).
 	 */
-	const gw_codec *route_codec;
+	const uw_codec *route_codec;
 	bool route_format_unknown; /* the path names a format we lack */
 	const char *query;         /* raw, after '?'; NULL: no query */
 	size_t query_len;
@@ -74,11 +74,11 @@ typedef struct gw_neg_out {
 	/* For a status other than OK: the ResponseStatus message (static). */
 	const char *message;
 	/* The answer's format; always set (JSON under JSONP and for 406). */
-	const gw_codec *codec;
+	const uw_codec *codec;
 	bool jsonp;
 	char callback[GW_NEG_CALLBACK_MAX + 1]; /* with jsonp, else "" */
 	gw_neg_body body;
-	const gw_codec *body_codec; /* with GW_NEG_BODY_CODEC, else NULL */
+	const uw_codec *body_codec; /* with GW_NEG_BODY_CODEC, else NULL */
 } gw_neg_out;
 
 /* Fills *out from *in (every member; in's strings are only read). */
@@ -101,8 +101,8 @@ void gw_negotiate(const gw_neg_in *in, gw_neg_out *out);
  * An Accept with no entry at all (empty, only commas) counts as absent:
  * body, else JSON. NULL: it names nothing we speak with q > 0.
  */
-const gw_codec *gw_neg_accept(const char *accept, size_t len,
-			      const gw_codec *body);
+const uw_codec *gw_neg_accept(const char *accept, size_t len,
+			      const uw_codec *body);
 
 /*
  * A JSONP callback name we put on the wire: 1..GW_NEG_CALLBACK_MAX bytes,

@@ -78,7 +78,7 @@ typedef struct gw_job {
 	/* The message type whose responseStatus carries an error; NULL:
 	 * ErrorResponse. */
 	const ProtobufCMessageDescriptor *error_shape;
-	const gw_codec *codec;
+	const uw_codec *codec;
 	const char *jsonp; /* callback name, or NULL */
 	unsigned route;    /* metrics label */
 	uint64_t start_us;
@@ -163,28 +163,28 @@ static void
 send_message(gw_job *job, int status, const char *reason,
 	     const ProtobufCMessage *msg)
 {
-	const gw_codec *codec =
-	    job->codec != NULL ? job->codec : &gw_codec_json;
+	const uw_codec *codec =
+	    job->codec != NULL ? job->codec : &uw_codec_json;
 	h2o_req_t *req = job->req;
-	gw_buf b = {0};
+	uw_buf b = {0};
 	int rc = 0;
 
 	if (job->jsonp != NULL) {
-		rc |= gw_buf_puts(&b, job->jsonp);
-		rc |= gw_buf_puts(&b, "(");
+		rc |= uw_buf_puts(&b, job->jsonp);
+		rc |= uw_buf_puts(&b, "(");
 	}
 	rc |= codec->encode(msg, &b);
 	if (job->jsonp != NULL) {
-		rc |= gw_buf_puts(&b, ")");
+		rc |= uw_buf_puts(&b, ")");
 	}
 	if (rc != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		send_internal_error(job);
 		return;
 	}
 	if (job->jsonp != NULL) {
 		send_raw(job, 200, "OK", JSONP_CT, b.data, b.len);
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		return;
 	}
 	if (strcmp(codec->name, "csv") == 0 && job->method != NULL) {
@@ -201,7 +201,7 @@ send_message(gw_job *job, int status, const char *reason,
 		}
 	}
 	send_raw(job, status, reason, codec->content_type, b.data, b.len);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 }
 
 static const ProtobufCFieldDescriptor *
@@ -266,7 +266,7 @@ send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 		    H2O_STRLIT("credentials realm=\"/auth/credentials\""));
 	}
 	if (f != NULL) {
-		ProtobufCMessage *wrap = gw_msg_new(job->error_shape);
+		ProtobufCMessage *wrap = uw_msg_new(job->error_shape);
 
 		if (wrap == NULL) {
 			send_internal_error(job);
@@ -313,14 +313,14 @@ send_http_error(gw_job *job, int http, const char *error_code,
 {
 	Users__V1__ResponseStatus rs = USERS__V1__RESPONSE_STATUS__INIT;
 	Users__V1__ErrorResponse er = USERS__V1__ERROR_RESPONSE__INIT;
-	const gw_codec *codec = job->codec;
+	const uw_codec *codec = job->codec;
 
 	rs.error_code = (char *)error_code;
 	rs.message = (char *)message;
 	er.response_status = &rs;
 	/* The format may be what failed: answer those in JSON. */
 	if (http == 406) {
-		job->codec = &gw_codec_json;
+		job->codec = &uw_codec_json;
 		job->jsonp = NULL;
 	}
 	send_message(job, http, error_code, &er.base);
@@ -506,17 +506,17 @@ finish_health(gw_job *job, const uc_result *res)
 	gw_server *srv = job->thr->srv;
 	/* Stopping: the client may be closing under us; no list then. */
 	uc_client *uc = atomic_load(&srv->stopping) ? NULL : srv->uc;
-	gw_buf b = {0};
+	uw_buf b = {0};
 	int status = gw_health_render(uc, daemon_alive(res->status), &b);
 
 	if (status < 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		send_internal_error(job);
 		return;
 	}
 	send_raw(job, status, status == 200 ? "OK" : "ServiceUnavailable",
 		 JSON_CT, b.data, b.len);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 }
 
 /* GET /auth: the session from the caller's own user record. */
@@ -667,7 +667,7 @@ gw_request_drop_replies(h2o_linklist_t *messages)
 
 /* Sends a 400 for a decode failure. */
 static void
-send_decode_error(gw_job *job, const gw_decode_error *err)
+send_decode_error(gw_job *job, const uw_decode_error *err)
 {
 	send_error(job, UP_INVALID_ARGUMENT, "SerializationException",
 		   err->message[0] != '\0'
@@ -738,18 +738,18 @@ static int
 refuse_query_password(gw_job *job, const char *query, size_t qlen)
 {
 	Users__V1__Authenticate *probe;
-	gw_decode_error err;
+	uw_decode_error err;
 	bool named;
 
 	memset(&err, 0, sizeof(err));
-	probe = (Users__V1__Authenticate *)gw_msg_new(
+	probe = (Users__V1__Authenticate *)uw_msg_new(
 	    &users__v1__authenticate__descriptor);
 	if (probe == NULL) {
 		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
 		return -1;
 	}
-	if (gw_msg_set_form(&probe->base, query, qlen, false,
-			    &gw_limits_default, &err) != 0) {
+	if (uw_msg_set_form(&probe->base, query, qlen, false,
+			    &uw_limits_default, &err) != 0) {
 		protobuf_c_message_free_unpacked(&probe->base, NULL);
 		send_decode_error(job, &err);
 		return -1;
@@ -778,12 +778,12 @@ refresh_from_cookie(gw_job *job, ProtobufCMessage *msg)
 	    msg->descriptor == &users__v1__logout__descriptor
 		? ((Users__V1__Logout *)msg)->refresh_token
 		: ((Users__V1__GetAccessToken *)msg)->refresh_token;
-	gw_decode_error err;
+	uw_decode_error err;
 
 	if ((given != NULL && given[0] != '\0') || tok == NULL) {
 		return false;
 	}
-	return gw_msg_set_text(msg, "refreshToken", 12, tok, strlen(tok),
+	return uw_msg_set_text(msg, "refreshToken", 12, tok, strlen(tok),
 			       &err) == 0;
 }
 
@@ -800,10 +800,10 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	const up_method *m = rm->method;
 	bool predefined = rm->kind == GW_ROUTE_PREDEFINED;
 	bool has_body, form;
-	const gw_codec *body_codec;
+	const uw_codec *body_codec;
 	gw_neg_out neg;
 	ProtobufCMessage *msg = NULL;
-	gw_decode_error err;
+	uw_decode_error err;
 	int rc = 0;
 
 	memset(&err, 0, sizeof(err));
@@ -822,17 +822,17 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	has_body = neg.body != GW_NEG_BODY_NONE;
 	form = neg.body == GW_NEG_BODY_FORM;
 	body_codec = neg.body_codec;
-	if ((msg = gw_msg_new(m->desc->input)) == NULL) {
+	if ((msg = uw_msg_new(m->desc->input)) == NULL) {
 		send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL, NULL);
 		return;
 	}
 	/* body first */
 	if (has_body && !form) {
 		rc = body_codec->decode(msg, req->entity.base, req->entity.len,
-					&gw_limits_default, &err);
+					&uw_limits_default, &err);
 	} else if (has_body && predefined) {
-		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
-				     false, &gw_limits_default, &err);
+		rc = uw_msg_set_form(msg, req->entity.base, req->entity.len,
+				     false, &uw_limits_default, &err);
 	}
 	/*
 	 * then the query string and form fields, and the path variables
@@ -841,15 +841,15 @@ handle_call(gw_job *job, const gw_route_match *rm, const char *query,
 	 * 2, as a proxy's rules and an access log read it).
 	 */
 	if (rc == 0 && query != NULL) {
-		rc = gw_msg_set_form(msg, query, qlen, predefined,
-				     &gw_limits_default, &err);
+		rc = uw_msg_set_form(msg, query, qlen, predefined,
+				     &uw_limits_default, &err);
 	}
 	if (rc == 0 && has_body && form && !predefined) {
-		rc = gw_msg_set_form(msg, req->entity.base, req->entity.len,
-				     false, &gw_limits_default, &err);
+		rc = uw_msg_set_form(msg, req->entity.base, req->entity.len,
+				     false, &uw_limits_default, &err);
 	}
 	for (size_t v = 0; rc == 0 && v < rm->n_vars; v++) {
-		rc = gw_msg_set_text(
+		rc = uw_msg_set_text(
 		    msg, rm->vars[v].name, strlen(rm->vars[v].name),
 		    rm->vars[v].value, rm->vars[v].value_len, &err);
 	}
@@ -902,7 +902,7 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 				   "Not Authenticated", NULL);
 			return;
 		}
-		if ((msg = gw_msg_new(m->desc->input)) == NULL) {
+		if ((msg = uw_msg_new(m->desc->input)) == NULL) {
 			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
 				   NULL);
 			return;
@@ -922,7 +922,7 @@ handle_session(gw_job *job, const gw_route_match *rm, const char *query,
 		Users__V1__Authenticate *a;
 
 		m = up_method_find("Authenticate");
-		if (m == NULL || (msg = gw_msg_new(m->desc->input)) == NULL) {
+		if (m == NULL || (msg = uw_msg_new(m->desc->input)) == NULL) {
 			send_error(job, UP_RESOURCE_EXHAUSTED, NULL, NULL,
 				   NULL);
 			return;
@@ -959,7 +959,7 @@ handle_health(gw_job *job)
 	 * credentials the probe itself came with.
 	 */
 	memset(&job->creds, 0, sizeof(job->creds));
-	if (m == NULL || (msg = gw_msg_new(m->desc->input)) == NULL) {
+	if (m == NULL || (msg = uw_msg_new(m->desc->input)) == NULL) {
 		send_internal_error(job);
 		return;
 	}
@@ -970,18 +970,18 @@ static void
 handle_metrics(gw_job *job)
 {
 	gw_server *srv = job->thr->srv;
-	gw_buf b = {0};
+	uw_buf b = {0};
 
 	/* Stopping: the client may be closing; no per-daemon series then. */
 	if (gw_metrics_render(srv->all_metrics, srv->n_threads, &b) != 0 ||
 	    gw_metrics_render_daemons(
 		atomic_load(&srv->stopping) ? NULL : srv->uc, &b) != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		send_internal_error(job);
 		return;
 	}
 	send_raw(job, 200, "OK", METRICS_CT, b.data, b.len);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 }
 
 /* 405, with the methods the path accepts in Allow. */
@@ -1104,7 +1104,7 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	job->req = req;
 	job->thr = t;
 	job->start_us = now_us();
-	job->codec = &gw_codec_json;
+	job->codec = &uw_codec_json;
 	job->route = gw_metrics_route_special(GW_MR_UNMATCHED);
 	job->secure = req->scheme == &H2O_URL_SCHEME_HTTPS;
 	if (req->query_at != SIZE_MAX) {

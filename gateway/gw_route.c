@@ -57,7 +57,7 @@ is_format_name(const char *s, size_t len)
 			return true;
 		}
 	}
-	return gw_codec_by_name(s, len) != NULL;
+	return uw_codec_by_name(s, len) != NULL;
 }
 
 /* Parses "/users/{userId}" into t. 0 or -1. */
@@ -173,45 +173,18 @@ typedef struct seg {
 	size_t len;
 } seg;
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
-/* Percent-decodes s into pool. -1 for a decoded NUL. */
+/* Percent-decodes s into pool ('+' stays a '+' in a path). -1 when it
+ * holds a NUL, decoded or raw. */
 static int
 decode_segment(h2o_mem_pool_t *pool, const char *s, size_t len, seg *out)
 {
 	char *d = h2o_mem_alloc_pool(pool, len + 1);
-	size_t n = 0;
+	size_t n;
 
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-
-		if (s[i] == '%' && i + 2 < len &&
-		    (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
-			d[n] = (char)(hi * 16 + lo);
-			if (d[n] == '\0') {
-				return -1;
-			}
-			n++;
-			i += 2;
-		} else {
-			d[n++] = s[i];
-		}
+	if (uw_pct_decode(s, len, false, d, len + 1, &n) != 0 ||
+	    memchr(d, '\0', n) != NULL) {
+		return -1;
 	}
-	d[n] = '\0';
 	out->s = d;
 	out->len = n;
 	return 0;
@@ -267,7 +240,7 @@ take_suffix(seg *last, gw_route_match *out)
 	if (elen == 0 || !is_format_name(dot + 1, elen)) {
 		return;
 	}
-	out->codec = gw_codec_by_name(dot + 1, elen);
+	out->codec = uw_codec_by_name(dot + 1, elen);
 	out->unknown_format = out->codec == NULL;
 	*dot = '\0';
 	last->len = (size_t)(dot - last->s);
@@ -365,7 +338,7 @@ find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 	if (n == 2 && seg_is(&segs[0], "api")) {
 		out->method = up_method_find(segs[1].s);
 		if (out->codec == NULL && !out->unknown_format) {
-			out->codec = &gw_codec_json;
+			out->codec = &uw_codec_json;
 		}
 		if (out->method == NULL) {
 			out->kind = GW_ROUTE_NONE;
@@ -383,7 +356,7 @@ find_special(unsigned want, bool safe_real, seg *segs, size_t n,
 		out->oneway = seg_is(&segs[1], "oneway");
 		out->method = up_method_find(segs[2].s);
 		if (out->codec == NULL && !out->unknown_format) {
-			out->codec = gw_codec_by_name(segs[0].s, segs[0].len);
+			out->codec = uw_codec_by_name(segs[0].s, segs[0].len);
 			out->unknown_format = out->codec == NULL;
 		}
 		if (out->method == NULL) {

@@ -2,7 +2,8 @@
  * meta.c - reads users.proto's custom options out of the embedded
  * descriptor set, once, into immutable tables: per method its routes, roles,
  * description and flags; per message its XML namespace; per field its wire
- * names, description, limits and whether it holds a secret; and
+ * names, description, limits, whether it holds a secret and whether the
+ * encoders always write it; and
  * up_message_wipe_secrets(), which zeroes those before a message is freed.
  *
  * Custom options arrive as unknown fields of the *Options messages (protobuf-c
@@ -37,6 +38,7 @@ enum {
 	OPT_GUID = 50033,
 	OPT_MAX_LEN = 50034,
 	OPT_SECRET = 50035,
+	OPT_ALWAYS_WRITTEN = 50036,
 	OPT_ENUM_AS_NUMBER = 50040,
 };
 
@@ -321,6 +323,7 @@ fill_field(up_field_info *fi, const ProtobufCFieldDescriptor *fd,
 	fi->required = opt_varint(o, OPT_REQUIRED) != 0;
 	fi->guid = opt_varint(o, OPT_GUID) != 0;
 	fi->secret = opt_varint(o, OPT_SECRET) != 0;
+	fi->always_written = opt_varint(o, OPT_ALWAYS_WRITTEN) != 0;
 	if (fi->pascal_name == NULL || fi->json_name == NULL) {
 		return -1;
 	}

@@ -3,35 +3,29 @@
 # usersgw serves them, checked by python3 -m py_compile, tsc against
 # @servicestack/client, an OpenAPI 3.1 validator and a headless Chromium
 # (Debian's).
-if(TARGET gw_server)
-	users_unit_test(test_meta_pages)
-	target_link_libraries(test_meta_pages PRIVATE gw_server codec_gen
-		PkgConfig::JANSSON)
-endif()
+users_unit_test(test_meta_pages)
+target_link_libraries(test_meta_pages PRIVATE gw_meta codec_gen
+	PkgConfig::JANSSON)
 
 # End to end: usersd + usersgw serving the pages, DTOs and OpenAPI; the node
 # checks use the npm packages of tests/meta, installed by the meta_node
 # fixture (npm ci into the build directory, only when missing or changed).
-if(TARGET gw_harness)
-	set(META_NODE_DIR ${CMAKE_BINARY_DIR}/meta-node)
-	set(META_OUT_DIR ${CMAKE_BINARY_DIR}/meta)
-	add_test(NAME meta_node_setup
-		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_meta_setup.sh
-			${CMAKE_SOURCE_DIR} ${META_NODE_DIR})
-	set_tests_properties(meta_node_setup PROPERTIES TIMEOUT 600
-		FIXTURES_SETUP meta_node LABELS integration)
+set(META_NODE_DIR ${CMAKE_BINARY_DIR}/meta-node)
+set(META_OUT_DIR ${CMAKE_BINARY_DIR}/meta)
+add_test(NAME meta_node_setup
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_meta_setup.sh
+		${CMAKE_SOURCE_DIR} ${META_NODE_DIR})
+set_tests_properties(meta_node_setup PROPERTIES TIMEOUT 600
+	FIXTURES_SETUP meta_node LABELS integration)
 
-	add_executable(test_meta_gw integration/test_meta_gw.c)
-	target_link_libraries(test_meta_gw PRIVATE gw_harness)
-	set_target_properties(test_meta_gw PROPERTIES
-		RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-	add_dependencies(test_meta_gw usersgw)
-	if(TARGET usersd)
-		add_dependencies(test_meta_gw usersd)
-	endif()
-	add_test(NAME test_meta_gw
-		COMMAND test_meta_gw ${META_NODE_DIR} ${META_OUT_DIR})
-	set_tests_properties(test_meta_gw PROPERTIES TIMEOUT 300
-		FIXTURES_REQUIRED meta_node LABELS integration
-		ENVIRONMENT "USERS_BIN=${CMAKE_BINARY_DIR}/bin;USERS_SRC=${CMAKE_SOURCE_DIR}")
-endif()
+add_executable(test_meta_gw integration/test_meta_gw.c)
+target_link_libraries(test_meta_gw PRIVATE gw_harness)
+set_target_properties(test_meta_gw PROPERTIES
+	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+add_dependencies(test_meta_gw usersgw)
+add_dependencies(test_meta_gw usersd)
+add_test(NAME test_meta_gw
+	COMMAND test_meta_gw ${META_NODE_DIR} ${META_OUT_DIR})
+set_tests_properties(test_meta_gw PROPERTIES TIMEOUT 300
+	FIXTURES_REQUIRED meta_node LABELS integration
+	ENVIRONMENT "${USERS_TEST_ENV}")

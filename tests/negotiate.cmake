@@ -2,22 +2,11 @@
 # (one file per case in tests/data/negotiate), the negotiator fuzzed (its
 # corpus replayed as an ordinary test), and every route in every format end
 # to end through real usersd and usersgw processes.
-if(TARGET gw_codec)
-	# gw_negotiate.c is also in gw_server (gateway/gw_*.c); here on its
-	# own, without h2o, for the unit test and the fuzz target.
-	add_library(gw_negotiate STATIC
-		${CMAKE_SOURCE_DIR}/gateway/gw_negotiate.c)
-	target_include_directories(gw_negotiate PUBLIC
-		${CMAKE_SOURCE_DIR}/gateway)
-	target_link_libraries(gw_negotiate PUBLIC gw_codec)
-
-	users_unit_test(test_negotiate)
-	target_link_libraries(test_negotiate PRIVATE gw_negotiate)
-	users_fuzz_target(negotiate fuzz_negotiate.c gw_negotiate)
-endif()
-if(TARGET gw_harness AND
-	EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/integration/test_gateway_formats.c)
-	users_integration_test(test_gateway_formats gw_harness
-		PkgConfig::JANSSON gw_codec)
-	add_dependencies(test_gateway_formats usersgw)
-endif()
+# gw_negotiate is a library of its own (gateway/CMakeLists.txt),
+# without h2o: the unit test and the fuzz target link it alone.
+users_unit_test(test_negotiate)
+target_link_libraries(test_negotiate PRIVATE gw_negotiate)
+users_fuzz_target(negotiate fuzz_negotiate.c gw_negotiate)
+users_integration_test(test_gateway_formats gw_harness
+	PkgConfig::JANSSON userswire)
+add_dependencies(test_gateway_formats usersgw)

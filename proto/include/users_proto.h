@@ -108,7 +108,8 @@ typedef struct up_field_info {
 	uint32_t max_len;        /* 0: no limit of its own */
 	bool required;
 	bool guid;
-	bool secret; /* a password, or bytes that may carry one */
+	bool secret;         /* a password, or bytes that may carry one */
+	bool always_written; /* written even when unset or empty */
 } up_field_info;
 
 typedef struct up_message_info {

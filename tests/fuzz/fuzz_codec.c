@@ -13,9 +13,9 @@ void
 fuzz_codec_one(const fuzz_codec *fc, const ProtobufCMessageDescriptor *d,
 	       const uint8_t *data, size_t size)
 {
-	ProtobufCMessage *m = gw_msg_new(d), *back = NULL;
-	gw_decode_error err;
-	gw_buf out = {0};
+	ProtobufCMessage *m = uw_msg_new(d), *back = NULL;
+	uw_decode_error err;
+	uw_buf out = {0};
 	int rc;
 
 	if (m == NULL) {
@@ -30,7 +30,7 @@ fuzz_codec_one(const fuzz_codec *fc, const ProtobufCMessageDescriptor *d,
 		if (fc->codec->encode(m, &out) != 0) {
 			abort();
 		}
-		back = gw_msg_new(d);
+		back = uw_msg_new(d);
 		if (back == NULL ||
 		    fc->codec->decode(back, out.data, out.len, NULL, &err) !=
 			0 ||
@@ -41,7 +41,7 @@ fuzz_codec_one(const fuzz_codec *fc, const ProtobufCMessageDescriptor *d,
 		   (fc->explain && err.message[0] == '\0')) {
 		abort();
 	}
-	gw_buf_fini(&out);
+	uw_buf_fini(&out);
 	if (back != NULL) {
 		protobuf_c_message_free_unpacked(back, NULL);
 	}

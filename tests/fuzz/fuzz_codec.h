@@ -11,14 +11,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "codec.h"
+#include "users_wire.h"
 
 /* Reads in[0..len) into m: 0, or -1 with *err filled (arg: fuzz_codec's). */
 typedef int (*fuzz_read_fn)(ProtobufCMessage *m, const char *in, size_t len,
-			    const void *arg, gw_decode_error *err);
+			    const void *arg, uw_decode_error *err);
 
 typedef struct fuzz_codec {
-	const gw_codec *codec; /* encodes back, decodes that encoding */
+	const uw_codec *codec; /* encodes back, decodes that encoding */
 	fuzz_read_fn read;     /* reads the input; NULL: codec->decode */
 	const void *arg;       /* for read */
 	bool explain;          /* a refusal must carry a non-empty message */

@@ -15,7 +15,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const fuzz_codec fc = {&gw_codec_csv, NULL, NULL, false};
+	static const fuzz_codec fc = {&uw_codec_csv, NULL, NULL, false};
 	static const ProtobufCMessageDescriptor *const extra[] = {
 	    /* nested values (JSV in cells) */
 	    &users__v1__business_user_profile_data_response__descriptor,

@@ -15,23 +15,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* The form into m; *arg (a bool): only_unset, over a preset field. */
 static int
 read_form(ProtobufCMessage *m, const char *form, size_t len, const void *arg,
-	  gw_decode_error *err)
+	  uw_decode_error *err)
 {
 	bool only_unset = *(const bool *)arg;
 
 	/* a preset field, as a body would leave it */
-	if (only_unset && gw_msg_set_text(m, "userId", 6, "7", 1, err) != 0) {
+	if (only_unset && uw_msg_set_text(m, "userId", 6, "7", 1, err) != 0) {
 		abort();
 	}
-	return gw_msg_set_form(m, form, len, only_unset, NULL, err);
+	return uw_msg_set_form(m, form, len, only_unset, NULL, err);
 }
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static const bool no = false, yes = true;
-	static const fuzz_codec all = {&gw_codec_json, read_form, &no, false};
-	static const fuzz_codec unset = {&gw_codec_json, read_form, &yes,
+	static const fuzz_codec all = {&uw_codec_json, read_form, &no, false};
+	static const fuzz_codec unset = {&uw_codec_json, read_form, &yes,
 					 false};
 
 	if (up_meta_load() != 0) {

@@ -30,10 +30,10 @@ require(bool cond)
 }
 
 static bool
-known_codec(const gw_codec *c)
+known_codec(const uw_codec *c)
 {
-	for (size_t i = 0; gw_codecs[i] != NULL; i++) {
-		if (gw_codecs[i] == c) {
+	for (size_t i = 0; uw_codecs[i] != NULL; i++) {
+		if (uw_codecs[i] == c) {
 			return true;
 		}
 	}
@@ -60,7 +60,7 @@ check_out(const gw_neg_in *in, const gw_neg_out *out)
 	require(out->codec != NULL && known_codec(out->codec));
 	require((out->status == GW_NEG_OK) == (out->message == NULL));
 	if (out->jsonp) {
-		require(out->codec == &gw_codec_json);
+		require(out->codec == &uw_codec_json);
 		require(gw_neg_callback_ok(out->callback, cb_len));
 		require(out->status == GW_NEG_OK ||
 			out->status == GW_NEG_UNSUPPORTED_TYPE);
@@ -69,7 +69,7 @@ check_out(const gw_neg_in *in, const gw_neg_out *out)
 	}
 	if (out->status == GW_NEG_BAD_CALLBACK ||
 	    out->status == GW_NEG_NOT_ACCEPTABLE) {
-		require(!out->jsonp && out->codec == &gw_codec_json);
+		require(!out->jsonp && out->codec == &uw_codec_json);
 	}
 	require((out->body == GW_NEG_BODY_CODEC) == (out->body_codec != NULL));
 	require(out->body_codec == NULL || known_codec(out->body_codec));
@@ -101,14 +101,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char buf[GW_NEG_CALLBACK_MAX + 1];
 	gw_neg_in in;
 	gw_neg_out out, no_accept;
-	const gw_codec *a;
+	const uw_codec *a;
 	size_t len;
 	int found;
 
 	/* the raw input as an Accept header, a query string, a callback */
 	a = gw_neg_accept(text, size, NULL);
 	require(a == NULL || known_codec(a));
-	a = gw_neg_accept(text, size, &gw_codec_csv);
+	a = gw_neg_accept(text, size, &uw_codec_csv);
 	require(a == NULL || known_codec(a));
 	found =
 	    gw_neg_query_param(text, size, "callback", buf, sizeof(buf), &len);

@@ -27,7 +27,7 @@ no_loads(const char *url, const char *id, xmlParserCtxtPtr ctxt)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static const fuzz_codec fc = {&gw_codec_xml, NULL, NULL, true};
+	static const fuzz_codec fc = {&uw_codec_xml, NULL, NULL, true};
 	static const ProtobufCMessageDescriptor *const extra[] = {
 	    &users__v1__user_info__descriptor,
 	    &users__v1__business_user_profile_data_response__descriptor,

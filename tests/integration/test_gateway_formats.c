@@ -37,7 +37,7 @@
 #include <jansson.h>
 
 #include "check.h"
-#include "codec.h"
+#include "users_wire.h"
 #include "gw_harness.h"
 #include "harness.h"
 
@@ -180,7 +180,7 @@ spec_of(const char *op)
 }
 
 static const char *
-request_type(const gw_codec *c)
+request_type(const uw_codec *c)
 {
 	for (size_t i = 0; i < sizeof(request_types) / sizeof(request_types[0]);
 	     i++) {
@@ -303,12 +303,12 @@ static ProtobufCMessage *
 request_msg(const ProtobufCMessageDescriptor *d, const char *vars,
 	    const char *fields)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
 
 	if (m == NULL ||
-	    gw_msg_set_form(m, vars, strlen(vars), false, NULL, &err) != 0 ||
-	    gw_msg_set_form(m, fields, strlen(fields), false, NULL, &err) !=
+	    uw_msg_set_form(m, vars, strlen(vars), false, NULL, &err) != 0 ||
+	    uw_msg_set_form(m, fields, strlen(fields), false, NULL, &err) !=
 		0) {
 		fprintf(stderr, "request %s: %s\n", d->name,
 			m != NULL ? err.message : "no memory");
@@ -322,15 +322,15 @@ request_msg(const ProtobufCMessageDescriptor *d, const char *vars,
 
 /* msg in codec c into a malloc'd string (NULL on failure). */
 static char *
-encode_body(const gw_codec *c, const ProtobufCMessage *msg)
+encode_body(const uw_codec *c, const ProtobufCMessage *msg)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	char *s = NULL;
 
 	if (c->encode(msg, &b) == 0 && b.data != NULL) {
 		s = strdup(b.data);
 	}
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	return s;
 }
 
@@ -339,12 +339,12 @@ encode_body(const gw_codec *c, const ProtobufCMessage *msg)
  * parsed: a view of what the body says. NULL when it does not decode.
  */
 static json_t *
-as_json(const gw_codec *c, const ProtobufCMessageDescriptor *d,
+as_json(const uw_codec *c, const ProtobufCMessageDescriptor *d,
 	const char *body, size_t len)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
-	gw_buf b = {0};
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
+	uw_buf b = {0};
 	json_t *j = NULL;
 
 	memset(&err, 0, sizeof(err));
@@ -356,11 +356,11 @@ as_json(const gw_codec *c, const ProtobufCMessageDescriptor *d,
 			err.message);
 		goto out;
 	}
-	if (gw_codec_json.encode(m, &b) == 0 && b.data != NULL) {
+	if (uw_codec_json.encode(m, &b) == 0 && b.data != NULL) {
 		j = json_loadb(b.data, b.len, 0, NULL);
 	}
 out:
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	protobuf_c_message_free_unpacked(m, NULL);
 	return j;
 }
@@ -379,7 +379,7 @@ results_field(const ProtobufCMessageDescriptor *d)
 
 /* The message an error answer is in (as gw_request.c's send_status). */
 static const ProtobufCMessageDescriptor *
-error_shape(const ProtobufCMessageDescriptor *out, const gw_codec *c)
+error_shape(const ProtobufCMessageDescriptor *out, const uw_codec *c)
 {
 	if (protobuf_c_message_descriptor_get_field_by_name(
 		out, "response_status") != NULL &&
@@ -465,7 +465,7 @@ show(const char *what, const gwh_res *r)
  * body that decodes with c and says what oc expects.
  */
 static bool
-check_answer(const char *what, const up_method *m, const gw_codec *c,
+check_answer(const char *what, const up_method *m, const uw_codec *c,
 	     bool jsonp, const op_case *oc, const gwh_res *r)
 {
 	const ProtobufCMessageDescriptor *out = m->desc->output;
@@ -511,7 +511,7 @@ check_answer(const char *what, const up_method *m, const gw_codec *c,
 			    ? rf->descriptor
 			    : out;
 	} else {
-		shape = error_shape(out, jsonp ? &gw_codec_json : c);
+		shape = error_shape(out, jsonp ? &uw_codec_json : c);
 	}
 	j = as_json(c, shape, body, len);
 	if (j == NULL) {
@@ -647,7 +647,7 @@ has_body_method(const char *verb)
  * (documented route, no suffix, JSON body). Checks the answer.
  */
 static void
-one(const up_method *m, const up_route *rt, const gw_codec *c, bool jsonp,
+one(const up_method *m, const up_route *rt, const uw_codec *c, bool jsonp,
     const op_spec *s, const op_case *oc)
 {
 	char vars[512], fields[BIG + 256], query[BIG + 512], path[BIG + 1024];
@@ -681,7 +681,7 @@ one(const up_method *m, const up_route *rt, const gw_codec *c, bool jsonp,
 		msg =
 		    request_msg(m->desc->input, rt != NULL ? "" : vars, fields);
 		if (msg != NULL && (rt == NULL || fields[0] != '\0')) {
-			body = encode_body(jsonp ? &gw_codec_json : c, msg);
+			body = encode_body(jsonp ? &uw_codec_json : c, msg);
 			CHECK(body != NULL);
 		}
 	}
@@ -711,9 +711,9 @@ one(const up_method *m, const up_route *rt, const gw_codec *c, bool jsonp,
 		snprintf(path + pl, sizeof(path) - pl, "?%s", query);
 	}
 	send_req(verb, path,
-		 body != NULL ? request_type(jsonp ? &gw_codec_json : c) : NULL,
+		 body != NULL ? request_type(jsonp ? &uw_codec_json : c) : NULL,
 		 NULL, body, &r);
-	CHECK(check_answer(what, m, jsonp ? &gw_codec_json : c, jsonp, oc, &r));
+	CHECK(check_answer(what, m, jsonp ? &uw_codec_json : c, jsonp, oc, &r));
 	gwh_res_fini(&r);
 	free(body);
 	if (msg != NULL) {
@@ -741,15 +741,15 @@ test_every_route(void)
 			CHECK(false);
 			continue;
 		}
-		for (size_t f = 0; gw_codecs[f] != NULL; f++) {
+		for (size_t f = 0; uw_codecs[f] != NULL; f++) {
 			for (size_t k = 0; k < m->n_routes; k++) {
-				one(m, &m->routes[k], gw_codecs[f], false, s,
+				one(m, &m->routes[k], uw_codecs[f], false, s,
 				    &s->ok);
-				one(m, &m->routes[k], gw_codecs[f], false, s,
+				one(m, &m->routes[k], uw_codecs[f], false, s,
 				    &s->err);
 			}
-			one(m, NULL, gw_codecs[f], false, s, &s->ok);
-			one(m, NULL, gw_codecs[f], false, s, &s->err);
+			one(m, NULL, uw_codecs[f], false, s, &s->ok);
+			one(m, NULL, uw_codecs[f], false, s, &s->err);
 		}
 		routes += m->n_routes;
 	}
@@ -771,15 +771,15 @@ test_jsonp(void)
 		if (s == NULL || m->n_routes == 0) {
 			continue;
 		}
-		one(m, &m->routes[0], &gw_codec_json, true, s, &s->ok);
-		one(m, &m->routes[0], &gw_codec_json, true, s, &s->err);
+		one(m, &m->routes[0], &uw_codec_json, true, s, &s->ok);
+		one(m, &m->routes[0], &uw_codec_json, true, s, &s->err);
 		fill_path(m->routes[0].path, "userId=1&id=1&organizationId=1",
 			  "?callback=alert(1)", path, sizeof(path));
 		send_req(m->routes[0].method, path, NULL, NULL, NULL, &r);
 		CHECK_INT(r.status, 400);
 		CHECK_STR(r.reason, "ArgumentException");
 		CHECK(
-		    header_is(&r, "content-type", gw_codec_json.content_type));
+		    header_is(&r, "content-type", uw_codec_json.content_type));
 		CHECK_STR(json_string_value(
 			      json_path(r.json, "responseStatus.errorCode")),
 			  "ArgumentException");
@@ -797,8 +797,8 @@ test_jsonp(void)
 static void
 test_session(void)
 {
-	for (size_t f = 0; gw_codecs[f] != NULL; f++) {
-		const gw_codec *c = gw_codecs[f];
+	for (size_t f = 0; uw_codecs[f] != NULL; f++) {
+		const uw_codec *c = uw_codecs[f];
 		char path[64];
 		json_t *j;
 		gwh_res r;
@@ -862,10 +862,10 @@ expect_ct(const char *path, const char *accept, int status, const char *ct)
 static void
 test_negotiation(void)
 {
-	const char *json = gw_codec_json.content_type;
-	const char *xml = gw_codec_xml.content_type;
-	const char *jsv = gw_codec_jsv.content_type;
-	const char *csv = gw_codec_csv.content_type;
+	const char *json = uw_codec_json.content_type;
+	const char *xml = uw_codec_xml.content_type;
+	const char *jsv = uw_codec_jsv.content_type;
+	const char *csv = uw_codec_csv.content_type;
 	char path[256], cb[128], body[256];
 	gwh_res r;
 

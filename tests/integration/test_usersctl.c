@@ -132,6 +132,15 @@ test_login(void)
 	CHECK(strstr(o.out, TH_ADMIN_EMAIL) != NULL);
 	CHECK(strstr(o.out, "bearerToken") == NULL); /* not printed */
 	th_output_fini(&o);
+	/* Nor in JSON, which is the wire's: one line. */
+	const char *login_json[] = {"--json", "--user", TH_ADMIN_EMAIL, "login",
+				    NULL};
+	CHECK_INT(run(&o, env, NULL, login_json), 0);
+	CHECK(strncmp(o.out, "{\"userId\":\"1\",", 13) == 0);
+	CHECK(strchr(o.out, '\n') == o.out + strlen(o.out) - 1);
+	CHECK(strstr(o.out, "bearerToken") == NULL);
+	CHECK(strstr(o.out, "refreshToken") == NULL);
+	th_output_fini(&o);
 	CHECK(stat(token, &st) == 0 && (st.st_mode & 0777) == 0600);
 
 	/* --password-file, into a token file in new directories (0700). */
@@ -246,6 +255,19 @@ test_users(void)
 			  org);
 		json_decref(j);
 	}
+
+	/* --json is what GET /users/{id}.json answers: compact, one line,
+	 * every list written ([] when empty). */
+	const char *get_json[] = {"--json", "user", "get", id, NULL};
+	CHECK_INT(run(&o, NULL, NULL, get_json), 0);
+	{
+		char head[64];
+		snprintf(head, sizeof(head), "{\"id\":\"%s\",", id);
+		CHECK(strncmp(o.out, head, strlen(head)) == 0);
+	}
+	CHECK(strchr(o.out, '\n') == o.out + strlen(o.out) - 1);
+	CHECK(strstr(o.out, "\"dashboardPermissions\":[]}") != NULL);
+	th_output_fini(&o);
 
 	/* The new user's password via --password. */
 	const char *newpw2[] = {"USERSCTL_NEW_PASSWORD=augusta-password-2",

@@ -121,29 +121,6 @@ gen_i64(void)
 			 gen_rnd(UINT32_MAX));
 }
 
-static size_t
-gen_esize(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return 8;
-	case PROTOBUF_C_TYPE_STRING:
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(void *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	default:
-		return 4;
-	}
-}
-
 /* One random value of f written at p. */
 
 static void
@@ -198,7 +175,7 @@ gen_value(const ProtobufCMessageDescriptor *d,
 		break;
 	}
 	case PROTOBUF_C_TYPE_MESSAGE: {
-		ProtobufCMessage *sub = gw_msg_new(f->descriptor);
+		ProtobufCMessage *sub = uw_msg_new(f->descriptor);
 		gen_fill(sub, depth + 1);
 		*(ProtobufCMessage **)p = sub;
 		break;
@@ -222,12 +199,14 @@ gen_fill(ProtobufCMessage *m, int depth)
 			    f->type == PROTOBUF_C_TYPE_MESSAGE && depth > 2
 				? 0
 				: gen_rnd(4);
-			char *arr = n ? calloc(n, gen_esize(f->type)) : NULL;
+			char *arr =
+			    n ? calloc(n, uw_value_size(f->type)) : NULL;
 			for (size_t k = 0; k < n; k++) {
-				gen_value(d, f, arr + k * gen_esize(f->type),
+				gen_value(d, f,
+					  arr + k * uw_value_size(f->type),
 					  depth);
 			}
-			if (gw_field_is_map(f)) {
+			if (uw_field_is_map(f)) {
 				/* maps hold no nulls */
 				for (size_t k = 0; k < n; k++) {
 					Users__V1__ResponseStatus__MetaEntry
@@ -255,7 +234,7 @@ gen_fill(ProtobufCMessage *m, int depth)
 			continue;
 		}
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE && depth > 3 &&
-		    !gw_msg_is_list_wrapper(f->descriptor)) {
+		    !uw_msg_is_list_wrapper(f->descriptor)) {
 			continue;
 		}
 		gen_value(d, f, base + f->offset, depth);
@@ -379,25 +358,25 @@ gen_org_placeholder(int levels)
 }
 
 char *
-gen_encode(const gw_codec *c, const void *m)
+gen_encode(const uw_codec *c, const void *m)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	char *s;
 
 	if (c->encode(m, &b) != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		return NULL;
 	}
 	s = gen_dup(b.data != NULL ? b.data : "");
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	return s;
 }
 
 ProtobufCMessage *
-gen_decode(const gw_codec *c, const ProtobufCMessageDescriptor *d,
-	   const char *s, size_t n, const gw_limits *lim, gw_decode_error *err)
+gen_decode(const uw_codec *c, const ProtobufCMessageDescriptor *d,
+	   const char *s, size_t n, const uw_limits *lim, uw_decode_error *err)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
+	ProtobufCMessage *m = uw_msg_new(d);
 
 	memset(err, 0, sizeof(*err));
 	if (c->decode(m, s, n, lim, err) != 0) {

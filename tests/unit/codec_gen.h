@@ -12,7 +12,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
-#include "codec.h"
+#include "users_wire.h"
 
 #define GEN_N_DTOS 32
 
@@ -72,14 +72,14 @@ void *gen_meta_entry(const ProtobufCMessageDescriptor *d, const char *k,
 Users__V1__OrganizationBasicView *gen_org_placeholder(int levels);
 
 /* m encoded with c, NUL-terminated; NULL when c refuses it. */
-char *gen_encode(const gw_codec *c, const void *m);
+char *gen_encode(const uw_codec *c, const void *m);
 
 /* s[0..n) decoded with c into a new d, lim NULL for the defaults; NULL
  * and *err (cleared first) when c refuses it. */
-ProtobufCMessage *gen_decode(const gw_codec *c,
+ProtobufCMessage *gen_decode(const uw_codec *c,
 			     const ProtobufCMessageDescriptor *d, const char *s,
-			     size_t n, const gw_limits *lim,
-			     gw_decode_error *err);
+			     size_t n, const uw_limits *lim,
+			     uw_decode_error *err);
 
 /*
  * A golden file of tests/data (e.g. "seeds/UpdateBusinessUser.request.jsv",

@@ -52,21 +52,6 @@ typedef struct neg_case {
 	neg_value expect_status, expect_format, expect_callback, expect_body;
 } neg_case;
 
-static inline int
-neg_case_hex(int c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 /* Decodes the escapes of [s, e) into v. 0 or -1 (too long, bad escape). */
 static inline int
 neg_case_value(const char *s, const char *e, neg_value *v)
@@ -94,9 +79,8 @@ neg_case_value(const char *s, const char *e, neg_value *v)
 				c = '\\';
 				break;
 			case 'x':
-				if (e - s < 3 ||
-				    (hi = neg_case_hex(s[1])) < 0 ||
-				    (lo = neg_case_hex(s[2])) < 0) {
+				if (e - s < 3 || (hi = uw_hexval(s[1])) < 0 ||
+				    (lo = uw_hexval(s[2])) < 0) {
 					return -1;
 				}
 				c = (char)(hi * 16 + lo);
@@ -224,7 +208,7 @@ neg_case_input(const neg_case *c, gw_neg_in *in)
 	}
 	if (c->path_format.set && c->path_format.len > 0) {
 		in->route_codec =
-		    gw_codec_by_name(c->path_format.s, c->path_format.len);
+		    uw_codec_by_name(c->path_format.s, c->path_format.len);
 		in->route_format_unknown = in->route_codec == NULL;
 	}
 	if (c->query.set) {

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "codec.h"
+#include "users_wire.h"
 #include "codec_gen.h"
 
 #define ZERO_GUID "00000000000000000000000000000000"
@@ -22,18 +22,18 @@
 static char *
 encode(const void *m)
 {
-	return gen_encode(&gw_codec_csv, m);
+	return gen_encode(&uw_codec_csv, m);
 }
 
 static ProtobufCMessage *
 decode_lim(const ProtobufCMessageDescriptor *d, const char *s,
-	   const gw_limits *lim, gw_decode_error *err)
+	   const uw_limits *lim, uw_decode_error *err)
 {
-	return gen_decode(&gw_codec_csv, d, s, strlen(s), lim, err);
+	return gen_decode(&uw_codec_csv, d, s, strlen(s), lim, err);
 }
 
 static ProtobufCMessage *
-decode(const ProtobufCMessageDescriptor *d, const char *s, gw_decode_error *err)
+decode(const ProtobufCMessageDescriptor *d, const char *s, uw_decode_error *err)
 {
 	return decode_lim(d, s, NULL, err);
 }
@@ -74,7 +74,7 @@ test_seed_userinfo(void)
 {
 	Users__V1__UserInfo *u = seed_userinfo();
 	Users__V1__UserInfo *back;
-	gw_decode_error err;
+	uw_decode_error err;
 	char *s;
 
 	s = encode(u);
@@ -187,7 +187,7 @@ test_quoting(void)
 {
 	Users__V1__NewUser *n = malloc(sizeof(*n));
 	Users__V1__NewUser *back;
-	gw_decode_error err;
+	uw_decode_error err;
 	char *s;
 
 	users__v1__new_user__init(n);
@@ -240,7 +240,7 @@ test_formula_injection(void)
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		Users__V1__GetAccessToken *t = malloc(sizeof(*t));
 		Users__V1__GetAccessToken *back;
-		gw_decode_error err;
+		uw_decode_error err;
 		char want[128];
 		char *s;
 
@@ -262,7 +262,7 @@ test_formula_injection(void)
 	}
 	{
 		/* a guarded number reads as the number */
-		gw_decode_error err;
+		uw_decode_error err;
 		Users__V1__ListUsers *l = (Users__V1__ListUsers *)decode(
 		    &users__v1__list_users__descriptor, "Skip\r\n\"'-5\"\r\n",
 		    &err);
@@ -289,7 +289,7 @@ test_nested(void)
 	Users__V1__BusinessUserProfileDataView *v = malloc(sizeof(*v));
 	Users__V1__BusinessUserProfileDataResponse *back;
 	Users__V1__OrganizationBasicView *o = malloc(sizeof(*o));
-	gw_decode_error err;
+	uw_decode_error err;
 	char *s;
 
 	users__v1__business_user_profile_data_response__init(r);
@@ -341,7 +341,7 @@ test_nested(void)
 static void
 test_decode(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__PatchUser *p;
 	Users__V1__NewUser *n;
 	Users__V1__UpdateBusinessUser *b;
@@ -435,9 +435,9 @@ test_decode(void)
 
 static void
 expect_error(const ProtobufCMessageDescriptor *d, const char *body,
-	     const gw_limits *lim, const char *message, const char *field)
+	     const uw_limits *lim, const char *message, const char *field)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	ProtobufCMessage *m = decode_lim(d, body, lim, &err);
 
 	CHECK(m == NULL);
@@ -461,7 +461,7 @@ test_decode_errors(void)
 	    &users__v1__list_users__descriptor;
 	const ProtobufCMessageDescriptor *pu =
 	    &users__v1__patch_user__descriptor;
-	gw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
+	uw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
 
 	expect_error(lu, "Name\r\n\"abc\r\n", NULL,
 		     "Invalid CSV: unterminated quoted cell at offset 6", "");
@@ -503,11 +503,11 @@ test_decode_errors(void)
 static void
 test_table(void)
 {
-#define CT(s) gw_codec_by_content_type(s, strlen(s))
-	CHECK(gw_codec_by_name("csv", 3) == &gw_codec_csv);
-	CHECK_STR(gw_codec_csv.content_type, "text/csv");
-	CHECK(CT("text/csv") == &gw_codec_csv);
-	CHECK(CT("text/csv; charset=utf-8") == &gw_codec_csv);
+#define CT(s) uw_codec_by_content_type(s, strlen(s))
+	CHECK(uw_codec_by_name("csv", 3) == &uw_codec_csv);
+	CHECK_STR(uw_codec_csv.content_type, "text/csv");
+	CHECK(CT("text/csv") == &uw_codec_csv);
+	CHECK(CT("text/csv; charset=utf-8") == &uw_codec_csv);
 #undef CT
 }
 
@@ -519,19 +519,19 @@ static void
 round_trip(const ProtobufCMessageDescriptor *d, int *runs, int *mismatches)
 {
 	for (int i = 0; i < 400; i++) {
-		ProtobufCMessage *m = gw_msg_new(d);
-		ProtobufCMessage *back = gw_msg_new(d);
-		gw_buf b = {0}, b2 = {0};
-		gw_decode_error err;
+		ProtobufCMessage *m = uw_msg_new(d);
+		ProtobufCMessage *back = uw_msg_new(d);
+		uw_buf b = {0}, b2 = {0};
+		uw_decode_error err;
 		bool ok;
 
 		memset(&err, 0, sizeof(err));
 		gen_fill(m, 0);
 		ok =
-		    gw_codec_csv.encode(m, &b) == 0 &&
-		    gw_codec_csv.decode(back, b.data, b.len, NULL, &err) == 0 &&
+		    uw_codec_csv.encode(m, &b) == 0 &&
+		    uw_codec_csv.decode(back, b.data, b.len, NULL, &err) == 0 &&
 		    gen_same_packed(m, back) &&
-		    gw_codec_csv.encode(back, &b2) == 0 && b.len == b2.len &&
+		    uw_codec_csv.encode(back, &b2) == 0 && b.len == b2.len &&
 		    memcmp(b.data, b2.data, b.len) == 0;
 		if (!ok && (*mismatches)++ < 5) {
 			fprintf(stderr, "round trip %s: %s (%s)\n",
@@ -539,8 +539,8 @@ round_trip(const ProtobufCMessageDescriptor *d, int *runs, int *mismatches)
 				err.message);
 		}
 		(*runs)++;
-		gw_buf_fini(&b);
-		gw_buf_fini(&b2);
+		uw_buf_fini(&b);
+		uw_buf_fini(&b2);
 		protobuf_c_message_free_unpacked(m, NULL);
 		protobuf_c_message_free_unpacked(back, NULL);
 	}

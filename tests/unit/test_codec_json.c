@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "codec.h"
+#include "users_wire.h"
 #include "codec_gen.h"
 
 #define SEED_USERINFO                                                          \
@@ -40,14 +40,14 @@
 static char *
 encode(const void *m)
 {
-	return gen_encode(&gw_codec_json, m);
+	return gen_encode(&uw_codec_json, m);
 }
 
 static ProtobufCMessage *
 decode(const ProtobufCMessageDescriptor *d, const char *json,
-       gw_decode_error *err)
+       uw_decode_error *err)
 {
-	return gen_decode(&gw_codec_json, d, json, strlen(json), NULL, err);
+	return gen_decode(&uw_codec_json, d, json, strlen(json), NULL, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -94,7 +94,7 @@ test_seed_userinfo(void)
 
 	/* and the seed's bytes decode back to the same message */
 	{
-		gw_decode_error err;
+		uw_decode_error err;
 		Users__V1__UserInfo *d = (Users__V1__UserInfo *)decode(
 		    &users__v1__user_info__descriptor, SEED_USERINFO, &err);
 		CHECK(d != NULL);
@@ -126,7 +126,7 @@ test_seed_userinfo(void)
 static void
 test_seed_requests(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__PatchUser *p;
 	Users__V1__NewUser *n;
 	Users__V1__UpdateBusinessUser *b;
@@ -211,7 +211,7 @@ test_seed_business_user_response(void)
 	Users__V1__BusinessUserProfileDataView *v = malloc(sizeof(*v));
 	Users__V1__ResponseStatus *st = malloc(sizeof(*st));
 	Users__V1__ResponseError *e = malloc(sizeof(*e));
-	gw_decode_error err;
+	uw_decode_error err;
 	ProtobufCMessage *back;
 	char *s;
 
@@ -327,7 +327,7 @@ test_encode_strings(void)
 {
 	Users__V1__NewUser *n = malloc(sizeof(*n));
 	char *s;
-	gw_buf small = {.max = 8};
+	uw_buf small = {.max = 8};
 
 	users__v1__new_user__init(n);
 	n->first_name = gen_dup("a\"b\\c\nd\te\x01/\xc3\xa9\xe6\x97\xa5</");
@@ -344,9 +344,9 @@ test_encode_strings(void)
 	free(s);
 
 	/* a full buffer fails and leaves the buffer as it was */
-	CHECK_INT(gw_codec_json.encode((ProtobufCMessage *)n, &small), -1);
+	CHECK_INT(uw_codec_json.encode((ProtobufCMessage *)n, &small), -1);
 	CHECK_INT(small.len, 0);
-	gw_buf_fini(&small);
+	uw_buf_fini(&small);
 	users__v1__new_user__free_unpacked(n, NULL);
 }
 
@@ -401,13 +401,13 @@ test_encode_numbers(void)
 
 static void
 expect_error(const ProtobufCMessageDescriptor *d, const char *json,
-	     const gw_limits *lim, const char *message, const char *field)
+	     const uw_limits *lim, const char *message, const char *field)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
 
 	memset(&err, 0, sizeof(err));
-	CHECK_INT(gw_codec_json.decode(m, json, strlen(json), lim, &err), -1);
+	CHECK_INT(uw_codec_json.decode(m, json, strlen(json), lim, &err), -1);
 	if (message != NULL) {
 		CHECK_STR(err.message, message);
 	}
@@ -420,7 +420,7 @@ expect_error(const ProtobufCMessageDescriptor *d, const char *json,
 static void
 test_decode_lenient(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__PatchUser *p = malloc(sizeof(*p));
 	const char *body;
 	Users__V1__ListUsers *l;
@@ -436,7 +436,7 @@ test_decode_lenient(void)
 	body = "{\"UserId\":7,\"FIRSTNAME\":\"x\",\"first_name\":\"Ada\","
 	       "\"lastName\":null,\"unknown\":{\"deep\":[1,2,{}]},"
 	       "\"roles\":null,\"accountIds\":[]}";
-	CHECK_INT(gw_codec_json.decode((ProtobufCMessage *)p, body,
+	CHECK_INT(uw_codec_json.decode((ProtobufCMessage *)p, body,
 				       strlen(body), NULL, &err),
 		  0);
 	CHECK_STR(p->user_id, "7");
@@ -538,7 +538,7 @@ test_decode_errors(void)
 	    &users__v1__list_users__descriptor;
 	const ProtobufCMessageDescriptor *pu =
 	    &users__v1__patch_user__descriptor;
-	gw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
+	uw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
 
 	expect_error(nu, "{\"firstName\":[1]}", NULL,
 		     "Expected a string for 'firstName'", "FirstName");
@@ -581,9 +581,9 @@ test_decode_errors(void)
 	expect_error(nu, "{\"firstName\":\"\\ud800\"}", NULL, NULL, NULL);
 	{
 		/* jansson's message is kept printable */
-		ProtobufCMessage *m = gw_msg_new(nu);
-		gw_decode_error err;
-		CHECK_INT(gw_codec_json.decode(m, "{\xff", 2, NULL, &err), -1);
+		ProtobufCMessage *m = uw_msg_new(nu);
+		uw_decode_error err;
+		CHECK_INT(uw_codec_json.decode(m, "{\xff", 2, NULL, &err), -1);
 		CHECK(strncmp(err.message, "Invalid JSON: ", 14) == 0);
 		for (const char *c = err.message; *c != '\0'; c++) {
 			CHECK((unsigned char)*c >= 0x20 &&
@@ -608,11 +608,11 @@ test_decode_errors(void)
 		     "Too many items in 'meta' (at most 2)", "Meta");
 	{
 		/* depth 2 allows one nested object */
-		gw_decode_error err;
-		ProtobufCMessage *m = gw_msg_new(
+		uw_decode_error err;
+		ProtobufCMessage *m = uw_msg_new(
 		    &users__v1__business_user_profile_data_response__descriptor);
 		const char *ok = "{\"data\":{\"id\":1}}";
-		CHECK_INT(gw_codec_json.decode(m, ok, strlen(ok), &lim, &err),
+		CHECK_INT(uw_codec_json.decode(m, ok, strlen(ok), &lim, &err),
 			  0);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -620,9 +620,9 @@ test_decode_errors(void)
 		/* the default depth (16) against a deep nesting of orgs */
 		char deep[2048];
 		size_t n = 0;
-		gw_decode_error err;
+		uw_decode_error err;
 		ProtobufCMessage *m =
-		    gw_msg_new(&users__v1__organization_basic_view__descriptor);
+		    uw_msg_new(&users__v1__organization_basic_view__descriptor);
 		for (int i = 0; i < 20; i++) {
 			n += (size_t)snprintf(deep + n, sizeof(deep) - n,
 					      "{\"organizations\":[");
@@ -633,7 +633,7 @@ test_decode_errors(void)
 			deep[n++] = ']';
 		}
 		deep[n++] = '}';
-		CHECK_INT(gw_codec_json.decode(m, deep, n, NULL, &err), -1);
+		CHECK_INT(uw_codec_json.decode(m, deep, n, NULL, &err), -1);
 		CHECK(strstr(err.message, "Nested too deeply") != NULL);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -688,18 +688,18 @@ test_round_trip(void)
 	for (size_t t = 0; t < sizeof(gen_all_dtos) / sizeof(gen_all_dtos[0]);
 	     t++) {
 		for (int i = 0; i < 400; i++) {
-			ProtobufCMessage *m = gw_msg_new(gen_all_dtos[t]);
-			ProtobufCMessage *back = gw_msg_new(gen_all_dtos[t]);
-			gw_buf b = {0}, b2 = {0};
-			gw_decode_error err;
+			ProtobufCMessage *m = uw_msg_new(gen_all_dtos[t]);
+			ProtobufCMessage *back = uw_msg_new(gen_all_dtos[t]);
+			uw_buf b = {0}, b2 = {0};
+			uw_decode_error err;
 			bool ok;
 
 			gen_fill(m, 0);
-			ok = gw_codec_json.encode(m, &b) == 0 &&
-			     gw_codec_json.decode(back, b.data, b.len, NULL,
+			ok = uw_codec_json.encode(m, &b) == 0 &&
+			     uw_codec_json.decode(back, b.data, b.len, NULL,
 						  &err) == 0 &&
 			     gen_same_packed(m, back) &&
-			     gw_codec_json.encode(back, &b2) == 0 &&
+			     uw_codec_json.encode(back, &b2) == 0 &&
 			     b.len == b2.len &&
 			     memcmp(b.data, b2.data, b.len) == 0;
 			if (!ok && mismatches++ < 5) {
@@ -708,8 +708,8 @@ test_round_trip(void)
 					b.data != NULL ? b.data : "(none)");
 			}
 			runs++;
-			gw_buf_fini(&b);
-			gw_buf_fini(&b2);
+			uw_buf_fini(&b);
+			uw_buf_fini(&b2);
 			protobuf_c_message_free_unpacked(m, NULL);
 			protobuf_c_message_free_unpacked(back, NULL);
 		}
@@ -725,39 +725,39 @@ test_round_trip(void)
 static void
 test_table(void)
 {
-	CHECK(gw_codecs[0] == &gw_codec_json);
-	CHECK(gw_codec_by_name("json", 4) == &gw_codec_json);
-	CHECK(gw_codec_by_name("JSON", 4) == &gw_codec_json);
-	CHECK(gw_codec_by_name("jsonx", 5) == NULL);
-	CHECK(gw_codec_by_name("js", 2) == NULL);
-	CHECK(gw_codec_by_name(NULL, 0) == NULL);
-	CHECK_STR(gw_codec_json.content_type,
+	CHECK(uw_codecs[0] == &uw_codec_json);
+	CHECK(uw_codec_by_name("json", 4) == &uw_codec_json);
+	CHECK(uw_codec_by_name("JSON", 4) == &uw_codec_json);
+	CHECK(uw_codec_by_name("jsonx", 5) == NULL);
+	CHECK(uw_codec_by_name("js", 2) == NULL);
+	CHECK(uw_codec_by_name(NULL, 0) == NULL);
+	CHECK_STR(uw_codec_json.content_type,
 		  "application/json; charset=utf-8");
-#define CT(s) gw_codec_by_content_type(s, strlen(s))
-	CHECK(CT("application/json") == &gw_codec_json);
-	CHECK(CT("application/json; charset=utf-8") == &gw_codec_json);
-	CHECK(CT(" Application/JSON ;charset=UTF-8") == &gw_codec_json);
-	CHECK(CT("text/json") == &gw_codec_json);
+#define CT(s) uw_codec_by_content_type(s, strlen(s))
+	CHECK(CT("application/json") == &uw_codec_json);
+	CHECK(CT("application/json; charset=utf-8") == &uw_codec_json);
+	CHECK(CT(" Application/JSON ;charset=UTF-8") == &uw_codec_json);
+	CHECK(CT("text/json") == &uw_codec_json);
 	CHECK(CT("text/plain") == NULL);
 	CHECK(CT("application/jsonp") == NULL);
 	CHECK(CT("application/x-www-form-urlencoded") == NULL);
 	CHECK(CT("") == NULL);
 #undef CT
-	CHECK(gw_codec_by_content_type(NULL, 0) == NULL);
+	CHECK(uw_codec_by_content_type(NULL, 0) == NULL);
 }
 
 static void
 test_buf(void)
 {
-	gw_buf b = {.max = 10};
+	uw_buf b = {.max = 10};
 
-	CHECK_INT(gw_buf_puts(&b, "hello"), 0);
-	CHECK_INT(gw_buf_append(&b, "world", 5), 0);
-	CHECK_INT(gw_buf_append(&b, "!", 1), -1);
+	CHECK_INT(uw_buf_puts(&b, "hello"), 0);
+	CHECK_INT(uw_buf_append(&b, "world", 5), 0);
+	CHECK_INT(uw_buf_append(&b, "!", 1), -1);
 	CHECK_INT(b.len, 10);
 	CHECK_STR(b.data, "helloworld");
-	CHECK_INT(gw_buf_append(&b, NULL, 0), 0);
-	gw_buf_fini(&b);
+	CHECK_INT(uw_buf_append(&b, NULL, 0), 0);
+	uw_buf_fini(&b);
 	CHECK(b.data == NULL && b.len == 0);
 }
 

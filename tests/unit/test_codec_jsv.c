@@ -27,18 +27,18 @@ static char *seed_response;
 static char *
 encode(const void *m)
 {
-	return gen_encode(&gw_codec_jsv, m);
+	return gen_encode(&uw_codec_jsv, m);
 }
 
 static ProtobufCMessage *
 decode_n(const ProtobufCMessageDescriptor *d, const char *s, size_t n,
-	 gw_decode_error *err)
+	 uw_decode_error *err)
 {
-	return gen_decode(&gw_codec_jsv, d, s, n, NULL, err);
+	return gen_decode(&uw_codec_jsv, d, s, n, NULL, err);
 }
 
 static ProtobufCMessage *
-decode(const ProtobufCMessageDescriptor *d, const char *s, gw_decode_error *err)
+decode(const ProtobufCMessageDescriptor *d, const char *s, uw_decode_error *err)
 {
 	return decode_n(d, s, strlen(s), err);
 }
@@ -67,7 +67,7 @@ normalise(const char *s)
 static void
 test_seed_request(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__UpdateBusinessUser *b;
 	char *s;
 
@@ -201,7 +201,7 @@ test_seed_response(void)
 	Users__V1__BusinessUserProfileDataResponse *r = seed_response_message();
 	Users__V1__BusinessUserProfileDataResponse *back;
 	char *want = normalise(seed_response);
-	gw_decode_error err;
+	uw_decode_error err;
 	char *s;
 
 	/* the compact form of the seed, as a literal too */
@@ -362,7 +362,7 @@ test_encode_kinds(void)
 	Users__V1__RequestEnvelope *env = malloc(sizeof(*env));
 	Users__V1__ErrorResponse *er = malloc(sizeof(*er));
 	Users__V1__StringList *sl;
-	gw_buf small = {.max = 8};
+	uw_buf small = {.max = 8};
 	char *s;
 
 	/* a list_wrapper present and empty is written [] (PATCH clears) */
@@ -382,9 +382,9 @@ test_encode_kinds(void)
 	CHECK_STR(s, "{accountIds:[\"a,b\",\"\"],userId:42,roles:[]}");
 	free(s);
 	/* a full buffer fails and leaves the buffer as it was */
-	CHECK_INT(gw_codec_jsv.encode(&p->base, &small), -1);
+	CHECK_INT(uw_codec_jsv.encode(&p->base, &small), -1);
 	CHECK_INT(small.len, 0);
-	gw_buf_fini(&small);
+	uw_buf_fini(&small);
 	users__v1__patch_user__free_unpacked(p, NULL);
 
 	/* Guids normalised; numbers for enum_as_number enums */
@@ -443,7 +443,7 @@ test_encode_kinds(void)
 static void
 test_decode_whitespace(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__NewUser *n;
 	Users__V1__PatchUser *p;
 	Users__V1__UpdateBusinessUser *b;
@@ -510,7 +510,7 @@ test_decode_whitespace(void)
 static void
 test_decode_lenient(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__Authenticate *a;
 	Users__V1__CreateOrganization *c;
 	Users__V1__ListUsers *l;
@@ -617,13 +617,13 @@ test_decode_lenient(void)
 
 static void
 expect_error(const ProtobufCMessageDescriptor *d, const char *body, size_t len,
-	     const gw_limits *lim, const char *message, const char *field)
+	     const uw_limits *lim, const char *message, const char *field)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
 
 	memset(&err, 0, sizeof(err));
-	CHECK_INT(gw_codec_jsv.decode(m, body, len, lim, &err), -1);
+	CHECK_INT(uw_codec_jsv.decode(m, body, len, lim, &err), -1);
 	CHECK(memchr(err.message, '\0', sizeof(err.message)) != NULL &&
 	      err.message[0] != '\0');
 	if (message != NULL) {
@@ -648,7 +648,7 @@ test_decode_errors(void)
 	    &users__v1__patch_user__descriptor;
 	const ProtobufCMessageDescriptor *br =
 	    &users__v1__business_user_profile_data_response__descriptor;
-	gw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
+	uw_limits lim = {.max_depth = 2, .max_items = 2, .max_string = 5};
 
 	/* syntax */
 	EXPECT_ERROR(nu, "{firstName:\"abc}", NULL,
@@ -724,10 +724,10 @@ test_decode_errors(void)
 		     "Nested too deeply (at most 2 levels)", "");
 	{
 		/* depth 2 allows one nested object */
-		gw_decode_error err;
-		ProtobufCMessage *m = gw_msg_new(br);
+		uw_decode_error err;
+		ProtobufCMessage *m = uw_msg_new(br);
 		const char *ok = "{data:{id:1}}";
-		CHECK_INT(gw_codec_jsv.decode(m, ok, strlen(ok), &lim, &err),
+		CHECK_INT(uw_codec_jsv.decode(m, ok, strlen(ok), &lim, &err),
 			  0);
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -736,24 +736,24 @@ test_decode_errors(void)
 		 * not a stack overflow */
 		size_t n = 200000;
 		char *deep = malloc(2 * n + 2);
-		gw_decode_error err;
-		ProtobufCMessage *m = gw_msg_new(nu);
+		uw_decode_error err;
+		ProtobufCMessage *m = uw_msg_new(nu);
 		deep[0] = '{';
 		deep[1] = 'a';
 		deep[2] = ':';
 		memset(deep + 3, '[', n);
-		CHECK_INT(gw_codec_jsv.decode(m, deep, n + 3, NULL, &err), -1);
+		CHECK_INT(uw_codec_jsv.decode(m, deep, n + 3, NULL, &err), -1);
 		CHECK_STR(err.message, "Nested too deeply (at most 16 levels)");
 		protobuf_c_message_free_unpacked(m, NULL);
 		free(deep);
 	}
 	{
 		/* a failed decode leaves a message that frees cleanly */
-		gw_decode_error err;
-		ProtobufCMessage *m = gw_msg_new(br);
+		uw_decode_error err;
+		ProtobufCMessage *m = uw_msg_new(br);
 		const char *bad = "{data:{roles:[a,b],businessOrganizations:"
 				  "[{name:x},{type:99}]}}";
-		CHECK_INT(gw_codec_jsv.decode(m, bad, strlen(bad), NULL, &err),
+		CHECK_INT(uw_codec_jsv.decode(m, bad, strlen(bad), NULL, &err),
 			  -1);
 		CHECK_STR(err.field, "Type");
 		protobuf_c_message_free_unpacked(m, NULL);
@@ -770,26 +770,26 @@ test_field_helpers(void)
 	const ProtobufCMessageDescriptor *d =
 	    &users__v1__business_user_profile_data_view__descriptor;
 	const ProtobufCFieldDescriptor *orgs =
-	    gw_field_by_name(d, "businessOrganizations", 21);
-	const ProtobufCFieldDescriptor *roles = gw_field_by_name(d, "roles", 5);
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
-	gw_buf b = {0};
+	    uw_field_by_name(d, "businessOrganizations", 21);
+	const ProtobufCFieldDescriptor *roles = uw_field_by_name(d, "roles", 5);
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
+	uw_buf b = {0};
 	const char *v = "[{id:" ZERO_GUID ",name:\"a,b\",organizations:[{}]}]";
 
 	CHECK(orgs != NULL && roles != NULL);
-	CHECK_INT(gw_jsv_decode_field(m, orgs, v, strlen(v), NULL, &err), 0);
-	CHECK_INT(gw_jsv_encode_field(m, orgs, &b), 0);
+	CHECK_INT(uw_jsv_decode_field(m, orgs, v, strlen(v), NULL, &err), 0);
+	CHECK_INT(uw_jsv_encode_field(m, orgs, NULL, &b), 0);
 	CHECK_STR(b.data, v);
-	gw_buf_fini(&b);
-	CHECK_INT(gw_jsv_decode_field(m, roles, "[ x ,y]", 7, NULL, &err), 0);
-	CHECK_INT(gw_jsv_encode_field(m, roles, &b), 0);
+	uw_buf_fini(&b);
+	CHECK_INT(uw_jsv_decode_field(m, roles, "[ x ,y]", 7, NULL, &err), 0);
+	CHECK_INT(uw_jsv_encode_field(m, roles, NULL, &b), 0);
 	CHECK_STR(b.data, "[ x ,y]");
-	gw_buf_fini(&b);
-	CHECK_INT(gw_jsv_decode_field(m, roles, "[x]y", 4, NULL, &err), -1);
-	CHECK_INT(gw_text_put(&b, "a\"b\xff", 4, true), 0);
+	uw_buf_fini(&b);
+	CHECK_INT(uw_jsv_decode_field(m, roles, "[x]y", 4, NULL, &err), -1);
+	CHECK_INT(uw_text_put(&b, "a\"b\xff", 4, true), 0);
 	CHECK_STR(b.data, "a\"\"b\xef\xbf\xbd");
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	protobuf_c_message_free_unpacked(m, NULL);
 }
 
@@ -805,19 +805,19 @@ test_round_trip(void)
 	for (size_t t = 0; t < sizeof(gen_all_dtos) / sizeof(gen_all_dtos[0]);
 	     t++) {
 		for (int i = 0; i < 400; i++) {
-			ProtobufCMessage *m = gw_msg_new(gen_all_dtos[t]);
-			ProtobufCMessage *back = gw_msg_new(gen_all_dtos[t]);
-			gw_buf b = {0}, b2 = {0};
-			gw_decode_error err;
+			ProtobufCMessage *m = uw_msg_new(gen_all_dtos[t]);
+			ProtobufCMessage *back = uw_msg_new(gen_all_dtos[t]);
+			uw_buf b = {0}, b2 = {0};
+			uw_decode_error err;
 			bool ok;
 
 			memset(&err, 0, sizeof(err));
 			gen_fill(m, 0);
-			ok = gw_codec_jsv.encode(m, &b) == 0 &&
-			     gw_codec_jsv.decode(back, b.data, b.len, NULL,
+			ok = uw_codec_jsv.encode(m, &b) == 0 &&
+			     uw_codec_jsv.decode(back, b.data, b.len, NULL,
 						 &err) == 0 &&
 			     gen_same_packed(m, back) &&
-			     gw_codec_jsv.encode(back, &b2) == 0 &&
+			     uw_codec_jsv.encode(back, &b2) == 0 &&
 			     b.len == b2.len &&
 			     memcmp(b.data, b2.data, b.len) == 0;
 			if (!ok && mismatches++ < 5) {
@@ -827,8 +827,8 @@ test_round_trip(void)
 					err.message);
 			}
 			runs++;
-			gw_buf_fini(&b);
-			gw_buf_fini(&b2);
+			uw_buf_fini(&b);
+			uw_buf_fini(&b2);
 			protobuf_c_message_free_unpacked(m, NULL);
 			protobuf_c_message_free_unpacked(back, NULL);
 		}
@@ -840,13 +840,13 @@ test_round_trip(void)
 static void
 test_table(void)
 {
-#define CT(s) gw_codec_by_content_type(s, strlen(s))
-	CHECK(gw_codec_by_name("jsv", 3) == &gw_codec_jsv);
-	CHECK(gw_codec_by_name("JSV", 3) == &gw_codec_jsv);
-	CHECK_STR(gw_codec_jsv.content_type, "text/jsv");
-	CHECK(CT("text/jsv") == &gw_codec_jsv);
-	CHECK(CT("application/jsv; charset=utf-8") == &gw_codec_jsv);
-	CHECK(CT("Text/JSV") == &gw_codec_jsv);
+#define CT(s) uw_codec_by_content_type(s, strlen(s))
+	CHECK(uw_codec_by_name("jsv", 3) == &uw_codec_jsv);
+	CHECK(uw_codec_by_name("JSV", 3) == &uw_codec_jsv);
+	CHECK_STR(uw_codec_jsv.content_type, "text/jsv");
+	CHECK(CT("text/jsv") == &uw_codec_jsv);
+	CHECK(CT("application/jsv; charset=utf-8") == &uw_codec_jsv);
+	CHECK(CT("Text/JSV") == &uw_codec_jsv);
 #undef CT
 }
 

@@ -21,7 +21,7 @@
 #include <libxml/parser.h>
 
 #include "check.h"
-#include "codec.h"
+#include "users_wire.h"
 #include "codec_gen.h"
 
 #define XSI "http://www.w3.org/2001/XMLSchema-instance"
@@ -106,14 +106,14 @@ normalised(const char *seed)
 static char *
 encode(const void *m)
 {
-	return gen_encode(&gw_codec_xml, m);
+	return gen_encode(&uw_codec_xml, m);
 }
 
 static ProtobufCMessage *
 decode(const ProtobufCMessageDescriptor *d, const char *xml,
-       gw_decode_error *err)
+       uw_decode_error *err)
 {
-	return gen_decode(&gw_codec_xml, d, xml, strlen(xml), NULL, err);
+	return gen_decode(&uw_codec_xml, d, xml, strlen(xml), NULL, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -125,18 +125,18 @@ test_table(void)
 {
 	bool listed = false;
 
-	for (size_t i = 0; gw_codecs[i] != NULL; i++) {
-		listed = listed || gw_codecs[i] == &gw_codec_xml;
+	for (size_t i = 0; uw_codecs[i] != NULL; i++) {
+		listed = listed || uw_codecs[i] == &uw_codec_xml;
 	}
 	CHECK(listed);
-	CHECK(gw_codecs[0] == &gw_codec_json);
-	CHECK(gw_codec_by_name("xml", 3) == &gw_codec_xml);
-	CHECK(gw_codec_by_name("XML", 3) == &gw_codec_xml);
-	CHECK_STR(gw_codec_xml.content_type, "application/xml");
-#define CT(s) gw_codec_by_content_type(s, strlen(s))
-	CHECK(CT("application/xml") == &gw_codec_xml);
-	CHECK(CT("text/xml") == &gw_codec_xml);
-	CHECK(CT("Application/XML; charset=utf-8") == &gw_codec_xml);
+	CHECK(uw_codecs[0] == &uw_codec_json);
+	CHECK(uw_codec_by_name("xml", 3) == &uw_codec_xml);
+	CHECK(uw_codec_by_name("XML", 3) == &uw_codec_xml);
+	CHECK_STR(uw_codec_xml.content_type, "application/xml");
+#define CT(s) uw_codec_by_content_type(s, strlen(s))
+	CHECK(CT("application/xml") == &uw_codec_xml);
+	CHECK(CT("text/xml") == &uw_codec_xml);
+	CHECK(CT("Application/XML; charset=utf-8") == &uw_codec_xml);
 	CHECK(CT("application/xhtml+xml") == NULL);
 #undef CT
 }
@@ -179,7 +179,7 @@ test_seed_userinfo(void)
 {
 	Users__V1__UserInfo *u = seed_userinfo_msg();
 	char *want = normalised(seed_userinfo);
-	gw_decode_error err;
+	uw_decode_error err;
 	ProtobufCMessage *back;
 	char *s;
 
@@ -214,7 +214,7 @@ test_seed_userinfo(void)
 static void
 test_seed_patchuser(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	Users__V1__PatchUser *p;
 	char *want = normalised(seed_patchuser);
 	char *s;
@@ -337,7 +337,7 @@ test_nested_business_user_response(void)
 	    "</BusinessUserProfileDataResponse>";
 	Users__V1__BusinessUserProfileDataResponse *r = malloc(sizeof(*r));
 	Users__V1__BusinessUserProfileDataView *v = malloc(sizeof(*v));
-	gw_decode_error err;
+	uw_decode_error err;
 	ProtobufCMessage *back;
 	char *s;
 
@@ -454,8 +454,8 @@ test_encode_text(void)
 {
 	Users__V1__NewUser *n = malloc(sizeof(*n));
 	Users__V1__Organization *o = malloc(sizeof(*o));
-	gw_buf small = {.max = 8};
-	gw_decode_error err;
+	uw_buf small = {.max = 8};
+	uw_decode_error err;
 	ProtobufCMessage *back;
 	char *s;
 
@@ -486,12 +486,12 @@ test_encode_text(void)
 	free(s);
 
 	/* a full buffer fails and leaves it as it was */
-	CHECK_INT(gw_buf_puts(&small, "ab"), 0);
-	CHECK_INT(gw_codec_xml.encode(&n->base, &small), -1);
+	CHECK_INT(uw_buf_puts(&small, "ab"), 0);
+	CHECK_INT(uw_codec_xml.encode(&n->base, &small), -1);
 	CHECK_INT(small.len, 2);
 	CHECK_STR(small.data, "ab");
-	gw_buf_fini(&small);
-	CHECK_INT(gw_codec_xml.encode(NULL, &small), -1);
+	uw_buf_fini(&small);
+	CHECK_INT(uw_codec_xml.encode(NULL, &small), -1);
 	users__v1__new_user__free_unpacked(n, NULL);
 
 	/* enum_as_number enums by name in XML; Guids dashed lower case */
@@ -557,7 +557,7 @@ test_encode_numbers(void)
 static void
 test_decode_lenient(void)
 {
-	gw_decode_error err;
+	uw_decode_error err;
 	ProtobufCMessage *m;
 
 	/* any order, camelCase and lower case names, no namespace at all,
@@ -650,7 +650,7 @@ test_decode_lenient(void)
 		users__v1__create_organization__init(c);
 		c->name = gen_dup("old");
 		CHECK_INT(
-		    gw_codec_xml.decode(&c->base, xml, strlen(xml), NULL, &err),
+		    uw_codec_xml.decode(&c->base, xml, strlen(xml), NULL, &err),
 		    0);
 		CHECK(c->name == NULL);
 		CHECK_STR(c->parent_id, "0123456789abcdef0123456789abcdef");
@@ -685,17 +685,17 @@ test_decode_lenient(void)
 	{
 		Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
 		const char utf16[] = "\xff\xfe<\0G\0/\0>\0";
-		CHECK_INT(gw_codec_xml.decode(&g.base, " \r\n", 3, NULL, &err),
+		CHECK_INT(uw_codec_xml.decode(&g.base, " \r\n", 3, NULL, &err),
 			  0);
-		CHECK_INT(gw_codec_xml.decode(&g.base, "", 0, NULL, &err), 0);
-		CHECK_INT(gw_codec_xml.decode(&g.base,
+		CHECK_INT(uw_codec_xml.decode(&g.base, "", 0, NULL, &err), 0);
+		CHECK_INT(uw_codec_xml.decode(&g.base,
 					      "<GetUser xmlns:i=\"" XSI
 					      "\" i:nil=\"true\"/>",
 					      strlen("<GetUser xmlns:i=\"" XSI
 						     "\" i:nil=\"true\"/>"),
 					      NULL, &err),
 			  0);
-		CHECK_INT(gw_codec_xml.decode(&g.base, utf16, sizeof(utf16) - 1,
+		CHECK_INT(uw_codec_xml.decode(&g.base, utf16, sizeof(utf16) - 1,
 					      NULL, &err),
 			  0);
 		CHECK(g.user_id == NULL);
@@ -708,14 +708,14 @@ test_decode_lenient(void)
 
 static void
 expect_error(const ProtobufCMessageDescriptor *d, const char *xml,
-	     const gw_limits *lim, const char *msg_part, const char *field)
+	     const uw_limits *lim, const char *msg_part, const char *field)
 {
-	ProtobufCMessage *m = gw_msg_new(d);
-	gw_decode_error err;
+	ProtobufCMessage *m = uw_msg_new(d);
+	uw_decode_error err;
 	int rc;
 
 	memset(&err, 0, sizeof(err));
-	rc = gw_codec_xml.decode(m, xml, strlen(xml), lim, &err);
+	rc = uw_codec_xml.decode(m, xml, strlen(xml), lim, &err);
 	CHECK_INT(rc, -1);
 	if (rc == -1) {
 		if (strstr(err.message, msg_part) == NULL) {
@@ -731,7 +731,7 @@ expect_error(const ProtobufCMessageDescriptor *d, const char *xml,
 static void
 test_decode_errors(void)
 {
-	gw_limits tight = {.max_depth = 3, .max_items = 2, .max_string = 4};
+	uw_limits tight = {.max_depth = 3, .max_items = 2, .max_string = 4};
 	const ProtobufCMessageDescriptor *bur =
 	    &users__v1__business_user_profile_data_response__descriptor;
 
@@ -876,7 +876,7 @@ test_xxe(void)
 	}
 	/* an XInclude is just an unknown element */
 	{
-		gw_decode_error err;
+		uw_decode_error err;
 		ProtobufCMessage *m = decode(
 		    &users__v1__new_user__descriptor,
 		    "<NewUser xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
@@ -965,19 +965,19 @@ test_round_trip(void)
 	for (size_t t = 0; t < sizeof(gen_all_dtos) / sizeof(gen_all_dtos[0]);
 	     t++) {
 		for (int i = 0; i < 400; i++) {
-			ProtobufCMessage *m = gw_msg_new(gen_all_dtos[t]);
-			ProtobufCMessage *back = gw_msg_new(gen_all_dtos[t]);
-			gw_buf b = {0}, b2 = {0};
-			gw_decode_error err;
+			ProtobufCMessage *m = uw_msg_new(gen_all_dtos[t]);
+			ProtobufCMessage *back = uw_msg_new(gen_all_dtos[t]);
+			uw_buf b = {0}, b2 = {0};
+			uw_decode_error err;
 			bool ok;
 
 			memset(&err, 0, sizeof(err));
 			gen_fill(m, 0);
-			ok = gw_codec_xml.encode(m, &b) == 0 &&
-			     gw_codec_xml.decode(back, b.data, b.len, NULL,
+			ok = uw_codec_xml.encode(m, &b) == 0 &&
+			     uw_codec_xml.decode(back, b.data, b.len, NULL,
 						 &err) == 0 &&
 			     gen_same_packed(m, back) &&
-			     gw_codec_xml.encode(back, &b2) == 0 &&
+			     uw_codec_xml.encode(back, &b2) == 0 &&
 			     b.len == b2.len &&
 			     memcmp(b.data, b2.data, b.len) == 0;
 			if (ok) {
@@ -989,8 +989,8 @@ test_round_trip(void)
 					err.message);
 			}
 			runs++;
-			gw_buf_fini(&b);
-			gw_buf_fini(&b2);
+			uw_buf_fini(&b);
+			uw_buf_fini(&b2);
 			protobuf_c_message_free_unpacked(m, NULL);
 			protobuf_c_message_free_unpacked(back, NULL);
 		}
@@ -1017,7 +1017,7 @@ thread_main(void *arg)
 	intptr_t bad = 0;
 
 	for (int i = 0; i < THREAD_ROUNDS; i++) {
-		gw_decode_error err;
+		uw_decode_error err;
 		ProtobufCMessage *m = decode(&users__v1__user_info__descriptor,
 					     seed_userinfo, &err);
 		char *s = m != NULL ? encode(m) : NULL;

@@ -2,17 +2,18 @@
  * test_fields.c - names, and the text rules of query strings, forms and path
  * variables (docs/wire-formats.md, section 3.4): lists "a,b" and "[a,b]"
  * with JSV quoting, booleans, enums, numbers in range, Guids,
- * percent-decoding, only_unset, limits.
+ * percent-decoding, only_unset, limits; and the text codings under them
+ * (hex digits, percent-decoding, base64).
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
-#include "codec.h"
+#include "users_wire.h"
 
 #define SET(m, name, value, err)                                               \
-	gw_msg_set_text((ProtobufCMessage *)(m), name, strlen(name), value,    \
+	uw_msg_set_text((ProtobufCMessage *)(m), name, strlen(name), value,    \
 			strlen(value), err)
 
 static void
@@ -23,30 +24,30 @@ test_names(void)
 	const ProtobufCMessageDescriptor *u = &users__v1__user_info__descriptor;
 	const ProtobufCFieldDescriptor *f;
 
-	f = gw_field_by_name(o, "organizations", 13);
+	f = uw_field_by_name(o, "organizations", 13);
 	CHECK(f != NULL && f->id == 4);
-	CHECK(gw_field_by_name(o, "SubOrganizations", 16) == f);
-	CHECK(gw_field_by_name(o, "sub_organizations", 17) == f);
-	CHECK(gw_field_by_name(o, "ORGANIZATIONS", 13) == f);
-	CHECK(gw_field_by_name(o, "organization", 12) == NULL);
-	f = gw_field_by_name(u, "isAuthenticated", 15);
+	CHECK(uw_field_by_name(o, "SubOrganizations", 16) == f);
+	CHECK(uw_field_by_name(o, "sub_organizations", 17) == f);
+	CHECK(uw_field_by_name(o, "ORGANIZATIONS", 13) == f);
+	CHECK(uw_field_by_name(o, "organization", 12) == NULL);
+	f = uw_field_by_name(u, "isAuthenticated", 15);
 	CHECK(f != NULL && f->id == 2);
-	CHECK(gw_field_by_name(u, "IsAuthenticated", 15) == f);
-	CHECK(gw_field_by_name(u, "isauthenticated", 15) == f);
-	CHECK(gw_field_by_name(u, "is_authenticated", 16) == f);
-	CHECK(gw_field_by_name(u, "isAuthenticatedX", 16) == NULL);
-	CHECK(gw_field_by_name(u, "", 0) == NULL);
-	CHECK(gw_field_by_name(u, "id\0x", 4) == NULL);
-	CHECK_STR(gw_field_json_name(o, &o->fields[3]), "organizations");
-	CHECK_STR(gw_field_pascal_name(o, &o->fields[3]), "SubOrganizations");
-	CHECK(gw_field_is_guid(o, &o->fields[0]));
-	CHECK(!gw_field_is_guid(o, &o->fields[1]));
+	CHECK(uw_field_by_name(u, "IsAuthenticated", 15) == f);
+	CHECK(uw_field_by_name(u, "isauthenticated", 15) == f);
+	CHECK(uw_field_by_name(u, "is_authenticated", 16) == f);
+	CHECK(uw_field_by_name(u, "isAuthenticatedX", 16) == NULL);
+	CHECK(uw_field_by_name(u, "", 0) == NULL);
+	CHECK(uw_field_by_name(u, "id\0x", 4) == NULL);
+	CHECK_STR(uw_field_json_name(o, &o->fields[3]), "organizations");
+	CHECK_STR(uw_field_pascal_name(o, &o->fields[3]), "SubOrganizations");
+	CHECK(uw_field_is_guid(o, &o->fields[0]));
+	CHECK(!uw_field_is_guid(o, &o->fields[1]));
 	CHECK(
-	    gw_field_is_map(&users__v1__response_status__descriptor.fields[4]));
-	CHECK(!gw_field_is_map(
+	    uw_field_is_map(&users__v1__response_status__descriptor.fields[4]));
+	CHECK(!uw_field_is_map(
 	    &users__v1__response_status__descriptor.fields[3]));
-	CHECK(gw_msg_is_list_wrapper(&users__v1__string_list__descriptor));
-	CHECK(!gw_msg_is_list_wrapper(&users__v1__user_info__descriptor));
+	CHECK(uw_msg_is_list_wrapper(&users__v1__string_list__descriptor));
+	CHECK(!uw_msg_is_list_wrapper(&users__v1__user_info__descriptor));
 }
 
 static void
@@ -54,15 +55,15 @@ test_msg_new(void)
 {
 	for (size_t i = 0; i < up_method_count(); i++) {
 		const up_method *m = up_method_at(i);
-		ProtobufCMessage *a = gw_msg_new(m->desc->input);
-		ProtobufCMessage *b = gw_msg_new(m->desc->output);
+		ProtobufCMessage *a = uw_msg_new(m->desc->input);
+		ProtobufCMessage *b = uw_msg_new(m->desc->output);
 		CHECK(a != NULL && a->descriptor == m->desc->input);
 		CHECK(b != NULL && b->descriptor == m->desc->output);
 		CHECK_INT(protobuf_c_message_get_packed_size(a), 0);
 		protobuf_c_message_free_unpacked(a, NULL);
 		protobuf_c_message_free_unpacked(b, NULL);
 	}
-	CHECK(gw_msg_new(NULL) == NULL);
+	CHECK(uw_msg_new(NULL) == NULL);
 }
 
 static void
@@ -81,14 +82,14 @@ check_items(const Users__V1__StringList *l, size_t n, const char *const *want)
 static void
 test_lists(void)
 {
-	Users__V1__PatchUser *p = (Users__V1__PatchUser *)gw_msg_new(
+	Users__V1__PatchUser *p = (Users__V1__PatchUser *)uw_msg_new(
 	    &users__v1__patch_user__descriptor);
 	Users__V1__UpdateBusinessUser *b =
-	    (Users__V1__UpdateBusinessUser *)gw_msg_new(
+	    (Users__V1__UpdateBusinessUser *)uw_msg_new(
 		&users__v1__update_business_user__descriptor);
-	Users__V1__UserInfo *u = (Users__V1__UserInfo *)gw_msg_new(
+	Users__V1__UserInfo *u = (Users__V1__UserInfo *)uw_msg_new(
 	    &users__v1__user_info__descriptor);
-	gw_decode_error err;
+	uw_decode_error err;
 
 	CHECK_INT(SET(p, "roles", "Admin,Manager", &err), 0);
 	check_items(p->roles, 2, (const char *const[]){"Admin", "Manager"});
@@ -112,7 +113,7 @@ test_lists(void)
 	CHECK_STR(err.field, "Roles");
 	CHECK_INT(SET(p, "roles", "\"a\"b", &err), -1);
 	/* an item's own errors name the list, not StringList.items */
-	CHECK_INT(gw_msg_set_text((ProtobufCMessage *)p, "roles", 5, "a,\0b", 4,
+	CHECK_INT(uw_msg_set_text((ProtobufCMessage *)p, "roles", 5, "a,\0b", 4,
 				  &err),
 		  -1);
 	CHECK_STR(err.message, "NUL character in 'roles'");
@@ -143,20 +144,20 @@ test_lists(void)
 static void
 test_scalars(void)
 {
-	Users__V1__Authenticate *a = (Users__V1__Authenticate *)gw_msg_new(
+	Users__V1__Authenticate *a = (Users__V1__Authenticate *)uw_msg_new(
 	    &users__v1__authenticate__descriptor);
-	Users__V1__ListUsers *l = (Users__V1__ListUsers *)gw_msg_new(
+	Users__V1__ListUsers *l = (Users__V1__ListUsers *)uw_msg_new(
 	    &users__v1__list_users__descriptor);
 	Users__V1__CreateOrganization *c =
-	    (Users__V1__CreateOrganization *)gw_msg_new(
+	    (Users__V1__CreateOrganization *)uw_msg_new(
 		&users__v1__create_organization__descriptor);
 	Users__V1__UpdateBusinessUser *b =
-	    (Users__V1__UpdateBusinessUser *)gw_msg_new(
+	    (Users__V1__UpdateBusinessUser *)uw_msg_new(
 		&users__v1__update_business_user__descriptor);
 	Users__V1__RequestEnvelope *e =
-	    (Users__V1__RequestEnvelope *)gw_msg_new(
+	    (Users__V1__RequestEnvelope *)uw_msg_new(
 		&users__v1__request_envelope__descriptor);
-	gw_decode_error err;
+	uw_decode_error err;
 	static const struct {
 		const char *text;
 		int want; /* -1: error */
@@ -259,17 +260,17 @@ test_scalars(void)
 }
 
 #define FORM(m, s, only, lim, err)                                             \
-	gw_msg_set_form((ProtobufCMessage *)(m), s, strlen(s), only, lim, err)
+	uw_msg_set_form((ProtobufCMessage *)(m), s, strlen(s), only, lim, err)
 
 static void
 test_form(void)
 {
-	Users__V1__PatchUser *p = (Users__V1__PatchUser *)gw_msg_new(
+	Users__V1__PatchUser *p = (Users__V1__PatchUser *)uw_msg_new(
 	    &users__v1__patch_user__descriptor);
-	Users__V1__ListUsers *l = (Users__V1__ListUsers *)gw_msg_new(
+	Users__V1__ListUsers *l = (Users__V1__ListUsers *)uw_msg_new(
 	    &users__v1__list_users__descriptor);
-	gw_decode_error err;
-	gw_limits small = {.max_items = 3, .max_string = 8};
+	uw_decode_error err;
+	uw_limits small = {.max_items = 3, .max_string = 8};
 
 	CHECK_INT(FORM(p,
 		       "userId=7&firstName=Ada+Lovelace&lastName=O%27Brien&"
@@ -294,7 +295,7 @@ test_form(void)
 
 	/* only_unset: the body's values stay */
 	protobuf_c_message_free_unpacked((ProtobufCMessage *)p, NULL);
-	p = (Users__V1__PatchUser *)gw_msg_new(
+	p = (Users__V1__PatchUser *)uw_msg_new(
 	    &users__v1__patch_user__descriptor);
 	CHECK_INT(SET(p, "firstName", "Body", &err), 0);
 	CHECK_INT(FORM(p, "?firstName=Query&lastName=Q&roles=a&roles=b", true,
@@ -326,7 +327,7 @@ test_form(void)
 			n += (size_t)snprintf(many + n, sizeof(many) - n,
 					      "x%d=1&", i);
 		}
-		CHECK_INT(gw_msg_set_form((ProtobufCMessage *)l, many, n, false,
+		CHECK_INT(uw_msg_set_form((ProtobufCMessage *)l, many, n, false,
 					  &small, &err),
 			  -1);
 		CHECK(strstr(err.message, "Too many fields") != NULL);
@@ -337,13 +338,13 @@ test_form(void)
 		memset(big, 'a', sizeof(big));
 		big[sizeof(big) - 2] = '=';
 		big[sizeof(big) - 1] = '1';
-		CHECK_INT(gw_msg_set_form((ProtobufCMessage *)l, big,
+		CHECK_INT(uw_msg_set_form((ProtobufCMessage *)l, big,
 					  sizeof(big), false, NULL, &err),
 			  0);
 	}
 	CHECK_INT(FORM(l, "", false, NULL, &err), 0);
 	CHECK_INT(
-	    gw_msg_set_form((ProtobufCMessage *)l, NULL, 0, false, NULL, &err),
+	    uw_msg_set_form((ProtobufCMessage *)l, NULL, 0, false, NULL, &err),
 	    0);
 
 	protobuf_c_message_free_unpacked((ProtobufCMessage *)p, NULL);
@@ -353,24 +354,77 @@ test_form(void)
 static void
 test_presence(void)
 {
-	Users__V1__UserInfo *u = (Users__V1__UserInfo *)gw_msg_new(
+	Users__V1__UserInfo *u = (Users__V1__UserInfo *)uw_msg_new(
 	    &users__v1__user_info__descriptor);
 	const ProtobufCMessageDescriptor *d = &users__v1__user_info__descriptor;
-	gw_decode_error err;
+	uw_decode_error err;
 
-	CHECK(!gw_field_present((ProtobufCMessage *)u, &d->fields[0]));
+	CHECK(!uw_field_present((ProtobufCMessage *)u, &d->fields[0]));
 	CHECK_INT(SET(u, "id", "1", &err), 0);
-	CHECK(gw_field_present((ProtobufCMessage *)u, &d->fields[0]));
+	CHECK(uw_field_present((ProtobufCMessage *)u, &d->fields[0]));
 	CHECK_INT(SET(u, "roles", "a,b", &err), 0);
-	CHECK_INT(gw_field_count((ProtobufCMessage *)u, &d->fields[7]), 2);
-	gw_field_clear((ProtobufCMessage *)u, &d->fields[7]);
+	CHECK_INT(uw_field_count((ProtobufCMessage *)u, &d->fields[7]), 2);
+	uw_field_clear((ProtobufCMessage *)u, &d->fields[7]);
 	CHECK_INT(u->n_roles, 0);
 	CHECK(u->roles == NULL);
 	CHECK_INT(SET(u, "isAuthenticated", "false", &err), 0);
-	CHECK(gw_field_present((ProtobufCMessage *)u, &d->fields[1]));
-	gw_field_clear((ProtobufCMessage *)u, &d->fields[0]);
+	CHECK(uw_field_present((ProtobufCMessage *)u, &d->fields[1]));
+	uw_field_clear((ProtobufCMessage *)u, &d->fields[0]);
 	CHECK(u->id == NULL);
 	protobuf_c_message_free_unpacked((ProtobufCMessage *)u, NULL);
+}
+
+/* The text codings of text.c: hex digits, percent-decoding, base64. */
+static void
+test_text(void)
+{
+	char out[16];
+	uint8_t bin[16];
+	uw_buf b = {0};
+	size_t n;
+
+	CHECK_INT(uw_hexval('0'), 0);
+	CHECK_INT(uw_hexval('f'), 15);
+	CHECK_INT(uw_hexval('F'), 15);
+	CHECK_INT(uw_hexval('g'), -1);
+	CHECK_INT(uw_hexval('/'), -1);
+
+	/* '+' a space only for forms; a bad escape kept; %00 decoded */
+	CHECK_INT(uw_pct_decode("a+b%2Fc%zz%4", 12, true, out, 16, &n), 0);
+	CHECK_STR(out, "a b/c%zz%4");
+	CHECK_INT(n, 10);
+	CHECK_INT(uw_pct_decode("a+b%2f", 6, false, out, 16, &n), 0);
+	CHECK_STR(out, "a+b/");
+	CHECK_INT(uw_pct_decode("x%00y", 5, false, out, 16, &n), 0);
+	CHECK(n == 3 && memcmp(out, "x\0y", 3) == 0);
+	/* it fits exactly, or not at all */
+	CHECK_INT(uw_pct_decode("%41%42%43", 9, true, out, 4, &n), 0);
+	CHECK_STR(out, "ABC");
+	CHECK_INT(uw_pct_decode("abcd", 4, true, out, 4, &n), -1);
+	CHECK(n == 0 && out[0] == '\0');
+
+	/* either alphabet, padding optional */
+	CHECK_INT(uw_base64_decode("aGk/", 4, bin, &n), 0);
+	CHECK(n == 3 && memcmp(bin, "hi?", 3) == 0);
+	CHECK_INT(uw_base64_decode("aGk_", 4, bin, &n), 0);
+	CHECK(n == 3 && memcmp(bin, "hi?", 3) == 0);
+	CHECK_INT(uw_base64_decode("aGk=", 4, bin, &n), 0);
+	CHECK(n == 2 && memcmp(bin, "hi", 2) == 0);
+	CHECK_INT(uw_base64_decode("aGk", 3, bin, &n), 0);
+	CHECK_INT(n, 2);
+	CHECK_INT(uw_base64_decode("", 0, bin, &n), 0);
+	CHECK_INT(n, 0);
+	/* not base64: a lone sixth character, a stray byte, bits left over */
+	CHECK_INT(uw_base64_decode("aGk9a", 5, bin, &n), -1);
+	CHECK_INT(uw_base64_decode("aG k", 4, bin, &n), -1);
+	CHECK_INT(uw_base64_decode("aGl=", 4, bin, &n), -1);
+	CHECK(uw_base64_decoded_max(4) >= 3 + 1);
+	CHECK(uw_base64_decoded_max(3) >= 2 + 1);
+
+	CHECK_INT(uw_base64_encode(&b, (const uint8_t *)"hi?", 3), 0);
+	CHECK_INT(uw_base64_encode(&b, (const uint8_t *)"hi", 2), 0);
+	CHECK_STR(b.data, "aGk/aGk=");
+	uw_buf_fini(&b);
 }
 
 int
@@ -383,5 +437,6 @@ main(void)
 	test_scalars();
 	test_form();
 	test_presence();
+	test_text();
 	return check_done();
 }

@@ -16,9 +16,9 @@
 #include "gw.h"
 
 static char *
-text_of(gw_buf *b)
+text_of(uw_buf *b)
 {
-	if (gw_buf_append(b, "", 1) != 0) {
+	if (uw_buf_append(b, "", 1) != 0) {
 		return NULL;
 	}
 	return b->data;
@@ -47,7 +47,7 @@ static void
 test_render(uc_client *c, const char *const *urls, size_t n)
 {
 	char want[512];
-	gw_buf b = {0};
+	uw_buf b = {0};
 	const char *text;
 	json_t *j, *ds;
 	json_error_t err;
@@ -79,7 +79,7 @@ test_render(uc_client *c, const char *const *urls, size_t n)
 				   "//tmp/gwm-test/n\\nl\"} 0\n") != NULL);
 	}
 	check_lines(text);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 
 	/* /healthz: nobody answered */
 	memset(&b, 0, sizeof(b));
@@ -103,7 +103,7 @@ test_render(uc_client *c, const char *const *urls, size_t n)
 			  0);
 	}
 	json_decref(j);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 
 	/* a daemon answered, none connected now: degraded, not ok */
 	memset(&b, 0, sizeof(b));
@@ -111,7 +111,7 @@ test_render(uc_client *c, const char *const *urls, size_t n)
 	j = json_loadb(b.data, b.len, 0, &err);
 	CHECK_STR(json_string_value(json_object_get(j, "status")), "degraded");
 	json_decref(j);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 }
 
 int
@@ -122,7 +122,7 @@ main(void)
 			      "ipc:///tmp/gwm-test/n\nl"};
 	uc_options o = {.urls = urls, .n_urls = 3, .deadline_ms = 100};
 	uc_client *c = NULL;
-	gw_buf b = {0};
+	uw_buf b = {0};
 	json_t *j;
 	json_error_t err;
 
@@ -144,7 +144,7 @@ main(void)
 	CHECK_STR(json_string_value(json_object_get(j, "status")), "ok");
 	CHECK_INT(json_array_size(json_object_get(j, "daemons")), 0);
 	json_decref(j);
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	uc_client_close(c); /* bounded, even if nng_close hangs */
 	return check_done();
 }

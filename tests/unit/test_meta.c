@@ -91,6 +91,29 @@ test_fields(void)
 	    !up_enum_as_number(&users__v1__dashboard_permissions__descriptor));
 }
 
+/* (always_written): ResponseStatus.errors; not its other fields, nor
+ * those of the ResponseError inside it. */
+static void
+test_always_written(void)
+{
+	const ProtobufCMessageDescriptor *ds[] = {
+	    &users__v1__response_status__descriptor,
+	    &users__v1__response_error__descriptor};
+
+	for (size_t k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < ds[k]->n_fields; i++) {
+			const ProtobufCFieldDescriptor *f = &ds[k]->fields[i];
+			const up_field_info *fi = up_field_info_of(ds[k], f);
+			CHECK(fi != NULL);
+			if (fi != NULL) {
+				CHECK_INT(fi->always_written,
+					  k == 0 &&
+					      strcmp(f->name, "errors") == 0);
+			}
+		}
+	}
+}
+
 static void
 test_status(void)
 {
@@ -121,6 +144,7 @@ main(void)
 {
 	test_methods();
 	test_fields();
+	test_always_written();
 	test_status();
 	return check_done();
 }

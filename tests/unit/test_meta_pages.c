@@ -190,10 +190,10 @@ static const char seed_python_imports[] =
 
 /* A NUL-terminated copy of what gen wrote, or NULL. */
 static char *
-text_of(gw_buf *b)
+text_of(uw_buf *b)
 {
-	if (gw_buf_append(b, "", 1) != 0) {
-		gw_buf_fini(b);
+	if (uw_buf_append(b, "", 1) != 0) {
+		uw_buf_fini(b);
 		return NULL;
 	}
 	return b->data;
@@ -202,7 +202,7 @@ text_of(gw_buf *b)
 static char *
 sample(const char *type, const char *fmt)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	const ProtobufCMessageDescriptor *d = NULL;
 
 	for (size_t i = 0; i < up_method_count(); i++) {
@@ -215,11 +215,11 @@ sample(const char *type, const char *fmt)
 			d = m->desc->output;
 		}
 	}
-	if (d == NULL || gw_codec_by_name(fmt, strlen(fmt)) == NULL) {
+	if (d == NULL || uw_codec_by_name(fmt, strlen(fmt)) == NULL) {
 		return NULL;
 	}
-	if (gw_meta_sample(d, gw_codec_by_name(fmt, strlen(fmt)), &b) != 0) {
-		gw_buf_fini(&b);
+	if (gw_meta_sample(d, uw_codec_by_name(fmt, strlen(fmt)), &b) != 0) {
+		uw_buf_fini(&b);
 		return NULL;
 	}
 	return text_of(&b);
@@ -288,7 +288,7 @@ test_jsv_samples(void)
 {
 	char *s, *want;
 
-	CHECK(gw_codec_by_name("jsv", 3) != NULL);
+	CHECK(uw_codec_by_name("jsv", 3) != NULL);
 	s = sample("UpdateBusinessUser", "jsv");
 	want = gen_read_data("seeds/UpdateBusinessUser.request.jsv");
 	CHECK_STR(s, want);
@@ -306,7 +306,7 @@ static void
 test_jsv_indent(void)
 {
 	const char in[] = "{a:\"x,{y}\"\"z\",b:[],c:{k:v},d:[1,2]}";
-	gw_buf b = {0};
+	uw_buf b = {0};
 	char *s;
 
 	CHECK_INT(gw_meta_jsv_indent(in, strlen(in), &b), 0);
@@ -319,7 +319,7 @@ test_jsv_indent(void)
 static void
 test_escaping(void)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	char *s;
 
 	CHECK_INT(gw_meta_put_html(&b, "<a href='x'>&\"</a>"), 0);
@@ -328,9 +328,9 @@ test_escaping(void)
 	free(s);
 
 	memset(&b, 0, sizeof(b));
-	CHECK_INT(gw_meta_put_json_str(&b, "a\"b\\c\nd\x01"), 0);
+	CHECK_INT(uw_json_string(&b, "a\"b\\c\nd\x01", 8), 0);
 	s = text_of(&b);
-	CHECK_STR(s, "a\\\"b\\\\c\\nd\\u0001");
+	CHECK_STR(s, "\"a\\\"b\\\\c\\nd\\u0001\"");
 	free(s);
 
 	memset(&b, 0, sizeof(b));
@@ -341,9 +341,9 @@ test_escaping(void)
 
 	memset(&b, 0, sizeof(b));
 	CHECK_INT(gw_meta_put_snake(&b, "ViewCallCenter", true), 0);
-	CHECK_INT(gw_buf_puts(&b, " "), 0);
+	CHECK_INT(uw_buf_puts(&b, " "), 0);
 	CHECK_INT(gw_meta_put_snake(&b, "isAuthenticated", false), 0);
-	CHECK_INT(gw_buf_puts(&b, " "), 0);
+	CHECK_INT(uw_buf_puts(&b, " "), 0);
 	CHECK_INT(gw_meta_put_snake(&b, "HTTPServer", true), 0);
 	s = text_of(&b);
 	CHECK_STR(s, "VIEW_CALL_CENTER is_authenticated HTTP_SERVER");
@@ -353,11 +353,11 @@ test_escaping(void)
 static char *
 op_page(const char *op, const char *fmt)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	const up_method *m = up_method_find(op);
 
 	if (m == NULL || gw_meta_html_op(m, fmt, &b) != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		return NULL;
 	}
 	return text_of(&b);
@@ -415,13 +415,13 @@ test_policy_on_pages(void)
 		CHECK(s != NULL);
 		for (size_t r = 0; s != NULL && r < m->n_rules; r++) {
 			char text[512], html[1024];
-			gw_buf b = {0};
+			uw_buf b = {0};
 
 			up_rule_text(&m->rules[r], text, sizeof(text));
 			CHECK(gw_meta_put_html(&b, text) == 0);
 			snprintf(html, sizeof(html), "%.*s", (int)b.len,
 				 b.data);
-			gw_buf_fini(&b);
+			uw_buf_fini(&b);
 			if (strstr(s, html) == NULL) {
 				fprintf(stderr, "%s: rule missing: %s\n",
 					m->desc->name, html);
@@ -551,12 +551,12 @@ test_op_page(void)
 	/* every format of every operation builds */
 	for (size_t i = 0; i < up_method_count(); i++) {
 		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
-			gw_buf b = {0};
+			uw_buf b = {0};
 
 			CHECK_INT(gw_meta_html_op(up_method_at(i),
 						  gw_meta_formats[k], &b),
 				  0);
-			gw_buf_fini(&b);
+			uw_buf_fini(&b);
 		}
 	}
 }
@@ -564,7 +564,7 @@ test_op_page(void)
 static void
 test_index(void)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	char *s;
 
 	CHECK_INT(gw_meta_html_index(&b), 0);
@@ -593,10 +593,10 @@ test_index(void)
 static char *
 types(const char *lang)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 
 	if (gw_meta_types(lang, &b) != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		return NULL;
 	}
 	return text_of(&b);
@@ -711,19 +711,19 @@ test_swift_ts_cs(void)
 static json_t *
 openapi(void)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 	json_error_t err;
 	json_t *j;
 
 	if (gw_meta_openapi(&b) != 0) {
-		gw_buf_fini(&b);
+		uw_buf_fini(&b);
 		return NULL;
 	}
 	j = json_loadb(b.data, b.len, 0, &err);
 	if (j == NULL) {
 		fprintf(stderr, "openapi: %s at %d\n", err.text, err.position);
 	}
-	gw_buf_fini(&b);
+	uw_buf_fini(&b);
 	return j;
 }
 

@@ -128,11 +128,11 @@ run_case(const char *name, const char *text, size_t len)
 	/* consistency, whatever the case expects */
 	if ((out.status == GW_NEG_OK) != (out.message == NULL) ||
 	    (out.jsonp &&
-	     (out.codec != &gw_codec_json ||
+	     (out.codec != &uw_codec_json ||
 	      !gw_neg_callback_ok(out.callback, strlen(out.callback)))) ||
 	    ((out.status == GW_NEG_BAD_CALLBACK ||
 	      out.status == GW_NEG_NOT_ACCEPTABLE) &&
-	     (out.jsonp || out.codec != &gw_codec_json))) {
+	     (out.jsonp || out.codec != &uw_codec_json))) {
 		fprintf(stderr, "%s: inconsistent outcome\n", name);
 		ok = false;
 	}
@@ -212,10 +212,10 @@ test_helpers(void)
 		  1);
 	CHECK_STR(buf, "J%zz ");
 	/* Accept: absent-like, and a body's format under a wildcard */
-	CHECK(gw_neg_accept(NULL, 0, NULL) == &gw_codec_json);
-	CHECK(gw_neg_accept(" , ,", 4, &gw_codec_csv) == &gw_codec_csv);
-	CHECK(gw_neg_accept("*/*", 3, &gw_codec_xml) == &gw_codec_xml);
-	CHECK(gw_neg_accept("image/png", 9, &gw_codec_xml) == NULL);
+	CHECK(gw_neg_accept(NULL, 0, NULL) == &uw_codec_json);
+	CHECK(gw_neg_accept(" , ,", 4, &uw_codec_csv) == &uw_codec_csv);
+	CHECK(gw_neg_accept("*/*", 3, &uw_codec_xml) == &uw_codec_xml);
+	CHECK(gw_neg_accept("image/png", 9, &uw_codec_xml) == NULL);
 }
 
 int

@@ -12,8 +12,9 @@
  * Unset fields are left out, and so is a repeated field with no items
  * (protobuf has no null list: the innermost organization of seed 004's
  * sample, docs/wire-formats.md section 13, written by ServiceStack as {},
- * is one with its list unset) - except ResponseStatus.errors, always
- * written ([] when empty, docs/wire-formats.md section 8.1).
+ * is one with its list unset) - except the fields marked (always_written)
+ * in users.proto, ResponseStatus.errors ([] when empty, docs/wire-formats.md
+ * section 8.1).
  *
  * Reading: two passes over the body. The first checks the syntax and the
  * depth, and notes whether a line break occurs outside quoted strings: a
@@ -32,54 +33,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "codec.h"
-
-/* Deeper than anything a decoder builds; a guard for hand-built input. */
-#define ENCODE_MAX_DEPTH 100
+#include "walk.h"
 
 /* ------------------------------------------------------------------------
  * Encoding
  */
 
 static int
-put(gw_buf *out, const char *s, size_t n)
+put(uw_buf *out, const char *s, size_t n)
 {
-	return gw_buf_append(out, s, n);
-}
-
-int
-gw_text_put(gw_buf *out, const char *s, size_t len, bool double_quotes)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-
-	while (i < len) {
-		const char *rep = NULL;
-		size_t k = 1;
-
-		if (p[i] == '"' && double_quotes) {
-			rep = "\"\"";
-		} else if (p[i] >= 0x80) {
-			k = gw_utf8_char(p + i, len - i);
-			if (k == 0) {
-				rep =
-				    "\xef\xbf\xbd"; /* U+FFFD for a bad byte */
-				k = 1;
-			}
-		}
-		if (rep == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if (put(out, s + i - run, run) != 0 ||
-		    put(out, rep, strlen(rep)) != 0) {
-			return -1;
-		}
-		run = 0;
-		i += k;
-	}
-	return put(out, s + i - run, run);
+	return uw_buf_append(out, s, n);
 }
 
 static bool
@@ -108,267 +71,67 @@ needs_quotes(const char *s, size_t len)
 }
 
 static int
-put_string(gw_buf *out, const char *s, size_t len)
+put_string(uw_buf *out, const char *s, size_t len)
 {
 	if (!needs_quotes(s, len)) {
-		return gw_text_put(out, s, len, false);
+		return uw_text_put(out, s, len, false);
 	}
-	if (put(out, "\"", 1) != 0 || gw_text_put(out, s, len, true) != 0) {
+	if (put(out, "\"", 1) != 0 || uw_text_put(out, s, len, true) != 0) {
 		return -1;
 	}
 	return put(out, "\"", 1);
 }
 
-static size_t
-elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	default:
-		return 4;
-	}
-}
-
-/* A number as JSV; a non-finite one (never decoded, only hand-built) is
- * left empty. */
 static int
-put_number(gw_buf *out, const ProtobufCFieldDescriptor *f, const void *p)
+jsv_emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
 {
-	char b[GW_NUMBER_MAX];
-	size_t n;
-	int rc = gw_number_text(f, p, b, &n);
-
-	if (rc == 1) {
-		return 0;
-	}
-	return rc == 0 ? put(out, b, n) : -1;
+	return uw_put(w, text, len);
 }
 
-static int enc_message(const ProtobufCMessage *m, gw_buf *out, int depth);
-
-/* One value of field f of a message of type d, stored at p. */
+/* Left empty (never decoded, only hand-built). */
 static int
-enc_value(const ProtobufCMessageDescriptor *d,
-	  const ProtobufCFieldDescriptor *f, const void *p, gw_buf *out,
-	  int depth)
+jsv_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_number(out, f, p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return *(const protobuf_c_boolean *)p ? put(out, "True", 4)
-						      : put(out, "False", 5);
-	case PROTOBUF_C_TYPE_ENUM: {
-		const ProtobufCEnumDescriptor *e = f->descriptor;
-		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev;
-		if (up_enum_as_number(e) ||
-		    (ev = protobuf_c_enum_descriptor_get_value(e, v)) == NULL) {
-			return put_number(out, f, p);
-		}
-		return put_string(out, ev->name, strlen(ev->name));
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		char g[33];
-		if (s == NULL) {
-			s = "";
-		}
-		if (gw_field_is_guid(d, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
-			s = g;
-		}
-		return put_string(out, s, strlen(s));
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		const ProtobufCBinaryData *bd = p;
-		if (bd->len == 0) {
-			return put(out, "\"\"", 2);
-		}
-		return gw_base64_encode(out, bd->data, bd->len);
-	}
-	case PROTOBUF_C_TYPE_MESSAGE: {
-		const ProtobufCMessage *sub =
-		    *(const ProtobufCMessage *const *)p;
-		if (sub == NULL) {
-			return put(out, "{}", 2);
-		}
-		return enc_message(sub, out, depth + 1);
-	}
-	}
-	return -1;
-}
-
-static int
-enc_list(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	 gw_buf *out, int depth)
-{
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = elem_size(f->type);
-
-	if (put(out, "[", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    enc_value(m->descriptor, f, arr + i * es, out, depth) !=
-			0) {
-			return -1;
-		}
-	}
-	return put(out, "]", 1);
-}
-
-static int
-enc_map(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	gw_buf *out, int depth)
-{
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const ProtobufCMessage *const *arr =
-	    *(const ProtobufCMessage *const *const *)((const char *)m +
-						      f->offset);
-
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const ProtobufCMessage *e = arr[i];
-		const ProtobufCMessageDescriptor *ed = e->descriptor;
-		const ProtobufCFieldDescriptor *kf = &ed->fields[0];
-		const ProtobufCFieldDescriptor *vf = &ed->fields[1];
-
-		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    enc_value(ed, kf, (const char *)e + kf->offset, out,
-			      depth) != 0 ||
-		    put(out, ":", 1) != 0 ||
-		    enc_value(ed, vf, (const char *)e + vf->offset, out,
-			      depth) != 0) {
-			return -1;
-		}
-	}
-	return put(out, "}", 1);
-}
-
-/* Section 8: a ResponseStatus always carries its errors, [] when none. */
-static bool
-always_written(const ProtobufCMessageDescriptor *d,
-	       const ProtobufCFieldDescriptor *f)
-{
-	return d == &users__v1__response_status__descriptor &&
-	       strcmp(f->name, "errors") == 0;
-}
-
-/* The value of field f of m, whatever its kind (f must be written). */
-static int
-enc_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  gw_buf *out, int depth)
-{
-	if (gw_field_is_map(f)) {
-		return enc_map(m, f, out, depth + 1);
-	}
-	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		return enc_list(m, f, out, depth + 1);
-	}
-	return enc_value(m->descriptor, f, (const char *)m + f->offset, out,
-			 depth);
-}
-
-static int
-enc_message(const ProtobufCMessage *m, gw_buf *out, int depth)
-{
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	bool first = true;
-
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (gw_msg_is_list_wrapper(d)) {
-		return enc_list(m, gw_list_wrapper_items(d), out, depth);
-	}
-	if (put(out, "{", 1) != 0) {
-		return -1;
-	}
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *name;
-
-		if (!gw_field_present(m, f) && !always_written(d, f)) {
-			continue;
-		}
-		name = gw_field_json_name(d, f);
-		if ((!first && put(out, ",", 1) != 0) ||
-		    put_string(out, name, strlen(name)) != 0 ||
-		    put(out, ":", 1) != 0 || enc_field(m, f, out, depth) != 0) {
-			return -1;
-		}
-		first = false;
-	}
-	return put(out, "}", 1);
-}
-
-/* On failure out is left as it was. */
-static int
-restore(gw_buf *out, size_t mark)
-{
-	out->len = mark;
-	if (out->data != NULL) {
-		out->data[mark] = '\0';
-	}
-	return -1;
-}
-
-static int
-jsv_encode(const ProtobufCMessage *msg, gw_buf *out)
-{
-	size_t mark = out->len;
-
-	(void)up_meta_load();
-	if (msg == NULL || enc_message(msg, out, 0) != 0) {
-		return restore(out, mark);
-	}
 	return 0;
+}
+
+static int
+jsv_emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
+		bool guid)
+{
+	return put_string(w->out, text, len);
+}
+
+static int
+jsv_emit_bytes(uw_walk *w, const uw_slot *s, const uint8_t *data, size_t len)
+{
+	if (len == 0) {
+		return uw_put(w, "\"\"", 2);
+	}
+	return uw_base64_encode(w->out, data, len);
+}
+
+static int
+jsv_emit_null(uw_walk *w, const uw_slot *s)
+{
+	return uw_put(w, "{}", 2);
+}
+
+static const uw_emitter jsv_emitter =
+    UW_BRACE_EMITTER(jsv_emit, 0, "False", "True");
+
+int
+uw_jsv_encode(const ProtobufCMessage *msg, uw_buf *out)
+{
+	return uw_walk_message(&jsv_emitter, NULL, msg, out);
 }
 
 int
-gw_jsv_encode_field(const ProtobufCMessage *m,
-		    const ProtobufCFieldDescriptor *f, gw_buf *out)
+uw_jsv_encode_field(const ProtobufCMessage *m,
+		    const ProtobufCFieldDescriptor *f, const up_field_info *fi,
+		    uw_buf *out)
 {
-	size_t mark = out->len;
-
-	(void)up_meta_load();
-	if (m == NULL || f == NULL || enc_field(m, f, out, 0) != 0) {
-		return restore(out, mark);
-	}
-	return 0;
+	return uw_walk_field(&jsv_emitter, NULL, m, f, fi, out);
 }
 
 /* ------------------------------------------------------------------------
@@ -379,8 +142,8 @@ typedef struct jsv {
 	const char *s;
 	size_t len;
 	size_t pos;
-	gw_limits lim;
-	gw_decode_error *err;
+	uw_limits lim;
+	uw_decode_error *err;
 	bool newline;  /* pass 1: a line break outside quotes was seen */
 	bool indented; /* pass 2: trim bare values */
 	char *tmp;     /* the text of the last quoted token */
@@ -422,21 +185,21 @@ skip_ws(jsv *x)
 static int
 syntax(jsv *x, const char *what)
 {
-	gw_error_set(x->err, "", "Invalid JSV: %s at offset %zu", what, x->pos);
+	uw_error_set(x->err, "", "Invalid JSV: %s at offset %zu", what, x->pos);
 	return -1;
 }
 
 static int
 oom(jsv *x)
 {
-	gw_error_set(x->err, "", "Out of memory");
+	uw_error_set(x->err, "", "Out of memory");
 	return -1;
 }
 
 static int
 nested_too_deeply(jsv *x)
 {
-	gw_error_set(x->err, "", "Nested too deeply (at most %zu levels)",
+	uw_error_set(x->err, "", "Nested too deeply (at most %zu levels)",
 		     x->lim.max_depth);
 	return -1;
 }
@@ -621,26 +384,7 @@ static bool
 plain_string(const ProtobufCMessageDescriptor *d,
 	     const ProtobufCFieldDescriptor *f)
 {
-	return f->type == PROTOBUF_C_TYPE_STRING && !gw_field_is_guid(d, f);
-}
-
-static int
-expected(jsv *x, const ProtobufCMessageDescriptor *nd,
-	 const ProtobufCFieldDescriptor *nf, const char *what)
-{
-	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
-		     "Expected %s for '%s'", what, gw_field_json_name(nd, nf));
-	return -1;
-}
-
-static int
-too_many(jsv *x, const ProtobufCMessageDescriptor *nd,
-	 const ProtobufCFieldDescriptor *nf)
-{
-	gw_error_set(x->err, gw_field_pascal_name(nd, nf),
-		     "Too many items in '%s' (at most %zu)",
-		     gw_field_json_name(nd, nf), x->lim.max_items);
-	return -1;
+	return f->type == PROTOBUF_C_TYPE_STRING && !uw_field_is_guid(d, f);
 }
 
 /*
@@ -658,10 +402,10 @@ set_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		trim(&t);
 	}
 	if (!t.quoted && t.n == 0 && !append && nf == f) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 		return 0;
 	}
-	return gw_field_set_text_as(m, f, t.p, t.n, append, &x->lim, nd, nf,
+	return uw_field_set_text_as(m, f, t.p, t.n, append, &x->lim, nd, nf,
 				    x->err);
 }
 
@@ -675,12 +419,8 @@ dec_scalar(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	token t;
 
 	if (c == '{' || c == '[') {
-		const char *noun = gw_field_noun(m->descriptor, f);
-		char what[64];
-		snprintf(what, sizeof(what), "%s %s",
-			 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			 noun);
-		return expected(x, nd, nf, what);
+		return uw_error_expected_kind(x->err, nd, nf,
+					      uw_field_noun(m->descriptor, f));
 	}
 	if (read_scalar(x, &t) != 0) {
 		return -1;
@@ -718,24 +458,21 @@ dec_sub(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t depth)
 {
 	const ProtobufCMessageDescriptor *sd = f->descriptor;
-	bool wrapper = gw_msg_is_list_wrapper(sd);
+	bool wrapper = uw_msg_is_list_wrapper(sd);
 	ProtobufCMessage *sub;
 
 	if (peek(x) != (wrapper ? '[' : '{')) {
-		return expected(x, m->descriptor, f,
-				wrapper ? "a list" : "an object");
-	}
-	sub = gw_msg_new(sd);
-	if (sub == NULL) {
-		return oom(x);
+		return uw_error_expected(x->err, m->descriptor, f,
+					 wrapper ? "a list" : "an object");
 	}
 	/* stored first, so a failure below frees it */
-	if (gw_field_put_message(m, f, sub, x->err) != 0) {
+	sub = uw_field_new_message(m, f, x->err);
+	if (sub == NULL) {
 		return -1;
 	}
 	if (wrapper) {
 		/* the wrapper's items are named after f in errors */
-		return dec_list(x, sub, gw_list_wrapper_items(sd), depth + 1,
+		return dec_list(x, sub, uw_list_wrapper_items(sd), depth + 1,
 				m->descriptor, f);
 	}
 	return dec_object(x, sub, depth + 1);
@@ -754,9 +491,9 @@ dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
 	int more;
 
 	if (peek(x) != '[') {
-		return expected(x, nd, nf, "a list");
+		return uw_error_expected(x->err, nd, nf, "a list");
 	}
-	gw_field_clear(target, f);
+	uw_field_clear(target, f);
 	skip_ws(x);
 	x->pos++;
 	start = x->pos;
@@ -773,7 +510,8 @@ dec_list(jsv *x, ProtobufCMessage *target, const ProtobufCFieldDescriptor *f,
 	}
 	do {
 		if (count++ >= x->lim.max_items) {
-			return too_many(x, nd, nf);
+			return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (dec_sub(x, target, f, depth) != 0) {
@@ -797,9 +535,9 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	int more;
 
 	if (peek(x) != '{') {
-		return expected(x, d, f, "an object");
+		return uw_error_expected(x->err, d, f, "an object");
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	skip_ws(x);
 	x->pos++;
 	do {
@@ -812,21 +550,20 @@ dec_map(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			return 0;
 		}
 		if (count++ >= x->lim.max_items) {
-			return too_many(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (read_key(x, &k) != 0) {
 			return -1;
 		}
-		e = gw_msg_new(ed);
-		if (e == NULL) {
-			return oom(x);
-		}
-		if (gw_field_put_message(m, f, e, x->err) != 0 ||
+		e = uw_field_new_message(m, f, x->err);
+		if (e == NULL ||
 		    set_scalar(x, e, &ed->fields[0], k, false, d, f) != 0) {
 			return -1;
 		}
 		if (peek(x) == '{' || peek(x) == '[') {
-			return expected(x, d, f, "an object of strings");
+			return uw_error_expected(x->err, d, f,
+						 "an object of strings");
 		}
 		/* an empty value is "" (never unset: see set_scalar) */
 		if (dec_scalar(x, e, &ed->fields[1], false, d, f) != 0) {
@@ -847,10 +584,10 @@ dec_value(jsv *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (f->label == PROTOBUF_C_LABEL_REPEATED ||
 	    f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		if (empty_bare(x)) {
-			gw_field_clear(m, f);
+			uw_field_clear(m, f);
 			return 0;
 		}
-		if (gw_field_is_map(f)) {
+		if (uw_field_is_map(f)) {
 			return dec_map(x, m, f, depth + 1);
 		}
 		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -883,7 +620,7 @@ dec_object(jsv *x, ProtobufCMessage *m, size_t depth)
 			return -1;
 		}
 		trim(&k);
-		f = gw_field_by_name(d, k.p, k.n);
+		f = uw_field_by_name(d, k.p, k.n);
 		if (f == NULL) {
 			if (skip_value(x, depth) != 0) {
 				return -1;
@@ -913,19 +650,19 @@ scan(jsv *x, size_t start, size_t depth)
 	return 0;
 }
 
-static int
-jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const gw_limits *lim, gw_decode_error *err)
+int
+uw_jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
 	jsv x = {
-	    .s = body, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	    .s = body, .len = len, .lim = uw_limits_effective(lim), .err = err};
 	const ProtobufCMessageDescriptor *d;
 	size_t start = 0;
 	int rc = -1;
 	char c;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -938,8 +675,8 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	c = x.s[x.pos];
-	if (c == '[' && gw_msg_is_list_wrapper(d)) {
-		const ProtobufCFieldDescriptor *f = gw_list_wrapper_items(d);
+	if (c == '[' && uw_msg_is_list_wrapper(d)) {
+		const ProtobufCFieldDescriptor *f = uw_list_wrapper_items(d);
 		if (scan(&x, start, 0) == 0) {
 			rc = dec_list(&x, msg, f, 1, d, f);
 		}
@@ -948,7 +685,7 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 			rc = dec_object(&x, msg, 1);
 		}
 	} else {
-		gw_error_set(err, "", "Expected a JSV object for %s",
+		uw_error_set(err, "", "Expected a JSV object for %s",
 			     d->short_name);
 	}
 	free(x.tmp);
@@ -956,16 +693,16 @@ jsv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 }
 
 int
-gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-		    const char *text, size_t len, const gw_limits *lim,
-		    gw_decode_error *err)
+uw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		    const char *text, size_t len, const uw_limits *lim,
+		    uw_decode_error *err)
 {
 	jsv x = {
-	    .s = text, .len = len, .lim = gw_limits_effective(lim), .err = err};
+	    .s = text, .len = len, .lim = uw_limits_effective(lim), .err = err};
 	int rc = -1;
 
 	if (m == NULL || f == NULL || (text == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -975,10 +712,3 @@ gw_jsv_decode_field(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	free(x.tmp);
 	return rc;
 }
-
-const gw_codec gw_codec_jsv = {
-    .name = "jsv",
-    .content_type = "text/jsv",
-    .decode = jsv_decode,
-    .encode = jsv_encode,
-};

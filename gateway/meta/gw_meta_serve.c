@@ -53,7 +53,7 @@ static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
 /* Takes b's memory into p, with an ETag of its bytes (FNV-1a). */
 static void
-page_take(page *p, gw_buf *b)
+page_take(page *p, uw_buf *b)
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
@@ -70,10 +70,10 @@ page_take(page *p, gw_buf *b)
 
 /* Builds one page with gen into p. 0 or -1. */
 static int
-build(page *p, int rc, gw_buf *b)
+build(page *p, int rc, uw_buf *b)
 {
 	if (rc != 0) {
-		gw_buf_fini(b);
+		uw_buf_fini(b);
 		return -1;
 	}
 	page_take(p, b);
@@ -83,7 +83,7 @@ build(page *p, int rc, gw_buf *b)
 static void
 cache_build(void)
 {
-	gw_buf b = {0};
+	uw_buf b = {0};
 
 	cache.rc = -1;
 	if (up_meta_load() != 0) {

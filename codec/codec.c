@@ -2,9 +2,10 @@
  * codec.c - the table of wire formats, lookups by name and by request
  * Content-Type, and the bounded output buffer every encoder writes to.
  *
- * A new format is its own codec_<name>.c defining gw_codec_<name>, one line
- * in gw_codecs[] and its line(s) in read_types[] (media types whose codec
- * is not in the table yet simply resolve to NULL).
+ * A new format is its own codec_<name>.c with uw_<name>_decode and
+ * uw_<name>_encode (codec.h), its uw_codec_<name> here, one line in
+ * uw_codecs[] and its line(s) in read_types[] (media types whose codec is
+ * not in the table yet simply resolve to NULL).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,16 +13,23 @@
 
 #include "codec.h"
 
-#define GW_BUF_DEFAULT_MAX (16u << 20)
+#define UW_BUF_DEFAULT_MAX (16u << 20)
 
-const gw_limits gw_limits_default = {
+const uw_limits uw_limits_default = {
     .max_depth = 16,
     .max_items = 1000,
     .max_string = 65536,
 };
 
-const gw_codec *const gw_codecs[] = {
-    &gw_codec_json, &gw_codec_jsv, &gw_codec_csv, &gw_codec_xml, NULL,
+const uw_codec uw_codec_json = {"json", "application/json; charset=utf-8",
+				uw_json_decode, uw_json_encode};
+const uw_codec uw_codec_jsv = {"jsv", "text/jsv", uw_jsv_decode, uw_jsv_encode};
+const uw_codec uw_codec_csv = {"csv", "text/csv", uw_csv_decode, uw_csv_encode};
+const uw_codec uw_codec_xml = {"xml", "application/xml", uw_xml_decode,
+			       uw_xml_encode};
+
+const uw_codec *const uw_codecs[] = {
+    &uw_codec_json, &uw_codec_jsv, &uw_codec_csv, &uw_codec_xml, NULL,
 };
 
 /* Request Content-Types read (docs/wire-formats.md, section 1) -> codec. */
@@ -35,16 +43,16 @@ static const struct {
     {"text/csv", "csv"},
 };
 
-const gw_codec *
-gw_codec_by_name(const char *name, size_t len)
+const uw_codec *
+uw_codec_by_name(const char *name, size_t len)
 {
 	if (name == NULL) {
 		return NULL;
 	}
-	for (size_t i = 0; gw_codecs[i] != NULL; i++) {
-		const char *n = gw_codecs[i]->name;
+	for (size_t i = 0; uw_codecs[i] != NULL; i++) {
+		const char *n = uw_codecs[i]->name;
 		if (strlen(n) == len && strncasecmp(n, name, len) == 0) {
-			return gw_codecs[i];
+			return uw_codecs[i];
 		}
 	}
 	return NULL;
@@ -56,8 +64,8 @@ is_space(char c)
 	return c == ' ' || c == '\t';
 }
 
-const gw_codec *
-gw_codec_by_content_type(const char *ct, size_t len)
+const uw_codec *
+uw_codec_by_content_type(const char *ct, size_t len)
 {
 	const char *semi;
 	size_t start = 0;
@@ -82,7 +90,7 @@ gw_codec_by_content_type(const char *ct, size_t len)
 		const char *mt = read_types[i].media_type;
 		if (strlen(mt) == len && strncasecmp(mt, ct, len) == 0) {
 			const char *n = read_types[i].codec;
-			return gw_codec_by_name(n, strlen(n));
+			return uw_codec_by_name(n, strlen(n));
 		}
 	}
 	return NULL;
@@ -93,9 +101,9 @@ gw_codec_by_content_type(const char *ct, size_t len)
  */
 
 int
-gw_buf_append(gw_buf *b, const void *p, size_t n)
+uw_buf_append(uw_buf *b, const void *p, size_t n)
 {
-	size_t max = b->max != 0 ? b->max : GW_BUF_DEFAULT_MAX;
+	size_t max = b->max != 0 ? b->max : UW_BUF_DEFAULT_MAX;
 	size_t need;
 
 	if (n == 0) {
@@ -128,13 +136,13 @@ gw_buf_append(gw_buf *b, const void *p, size_t n)
 }
 
 int
-gw_buf_puts(gw_buf *b, const char *s)
+uw_buf_puts(uw_buf *b, const char *s)
 {
-	return gw_buf_append(b, s, strlen(s));
+	return uw_buf_append(b, s, strlen(s));
 }
 
 void
-gw_buf_fini(gw_buf *b)
+uw_buf_fini(uw_buf *b)
 {
 	free(b->data);
 	b->data = NULL;

@@ -63,7 +63,7 @@ set_index_of(const gw_meta_set *set, const ProtobufCMessageDescriptor *d,
  */
 
 static int
-py_scalar(gw_buf *out, const gw_meta_scalar *s, const gw_meta_set *set,
+py_scalar(uw_buf *out, const gw_meta_scalar *s, const gw_meta_set *set,
 	  size_t self)
 {
 	size_t at;
@@ -71,60 +71,60 @@ py_scalar(gw_buf *out, const gw_meta_scalar *s, const gw_meta_set *set,
 	switch (s->kind) {
 	case GW_MK_STRING:
 	case GW_MK_GUID:
-		return gw_buf_puts(out, "str");
+		return uw_buf_puts(out, "str");
 	case GW_MK_BOOL:
-		return gw_buf_puts(out, "bool");
+		return uw_buf_puts(out, "bool");
 	case GW_MK_FLOAT:
 	case GW_MK_DOUBLE:
-		return gw_buf_puts(out, "float");
+		return uw_buf_puts(out, "float");
 	case GW_MK_BYTES:
-		return gw_buf_puts(out, "bytes");
+		return uw_buf_puts(out, "bytes");
 	case GW_MK_ENUM:
-		return gw_buf_puts(out, s->en->short_name);
+		return uw_buf_puts(out, s->en->short_name);
 	case GW_MK_MESSAGE:
 		/* a class not defined yet (a cycle) is a forward reference */
 		if (set_index_of(set, s->msg, &at) && at >= self) {
 			return gw_meta_printf(out, "'%s'", s->msg->short_name);
 		}
-		return gw_buf_puts(out, s->msg->short_name);
+		return uw_buf_puts(out, s->msg->short_name);
 	default:
-		return gw_buf_puts(out, "int");
+		return uw_buf_puts(out, "int");
 	}
 }
 
 static int
-py_type(gw_buf *out, const gw_meta_type *t, const gw_meta_set *set, size_t self)
+py_type(uw_buf *out, const gw_meta_type *t, const gw_meta_set *set, size_t self)
 {
-	if (gw_buf_puts(out, "Optional[") != 0) {
+	if (uw_buf_puts(out, "Optional[") != 0) {
 		return -1;
 	}
 	if (t->map) {
-		if (gw_buf_puts(out, "Dict[") != 0 ||
+		if (uw_buf_puts(out, "Dict[") != 0 ||
 		    py_scalar(out, &t->key, set, self) != 0 ||
-		    gw_buf_puts(out, ", ") != 0 ||
+		    uw_buf_puts(out, ", ") != 0 ||
 		    py_scalar(out, &t->item, set, self) != 0 ||
-		    gw_buf_puts(out, "]") != 0) {
+		    uw_buf_puts(out, "]") != 0) {
 			return -1;
 		}
 	} else if (t->list) {
-		if (gw_buf_puts(out, "List[") != 0 ||
+		if (uw_buf_puts(out, "List[") != 0 ||
 		    py_scalar(out, &t->item, set, self) != 0 ||
-		    gw_buf_puts(out, "]") != 0) {
+		    uw_buf_puts(out, "]") != 0) {
 			return -1;
 		}
 	} else if (py_scalar(out, &t->item, set, self) != 0) {
 		return -1;
 	}
-	return gw_buf_puts(out, "] = None");
+	return uw_buf_puts(out, "] = None");
 }
 
 static int
-py_api_member(gw_buf *out, const char *indent, const char *desc, bool required)
+py_api_member(uw_buf *out, const char *indent, const char *desc, bool required)
 {
-	if (gw_buf_puts(out, indent) != 0 ||
-	    gw_buf_puts(out, "# @ApiMember(Description=\"") != 0 ||
+	if (uw_buf_puts(out, indent) != 0 ||
+	    uw_buf_puts(out, "# @ApiMember(Description=\"") != 0 ||
 	    gw_meta_put_literal(out, desc) != 0 ||
-	    gw_buf_puts(out, required ? "\", IsRequired=true)\n" : "\")\n") !=
+	    uw_buf_puts(out, required ? "\", IsRequired=true)\n" : "\")\n") !=
 		0) {
 		return -1;
 	}
@@ -132,7 +132,7 @@ py_api_member(gw_buf *out, const char *indent, const char *desc, bool required)
 }
 
 static int
-py_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
+py_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
@@ -143,7 +143,7 @@ py_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
 	for (unsigned i = 0; i < e->n_values; i++) {
 		const char *n = e->values[i].name;
 
-		if (gw_buf_puts(out, "    ") != 0 ||
+		if (uw_buf_puts(out, "    ") != 0 ||
 		    gw_meta_put_snake(out, n, true) != 0 ||
 		    (numbers
 			 ? gw_meta_printf(out, " = %d\n", e->values[i].value)
@@ -151,11 +151,11 @@ py_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
 			return -1;
 		}
 	}
-	return e->n_values == 0 ? gw_buf_puts(out, "    pass\n") : 0;
+	return e->n_values == 0 ? uw_buf_puts(out, "    pass\n") : 0;
 }
 
 static int
-py_class(gw_buf *out, const ProtobufCMessageDescriptor *d,
+py_class(uw_buf *out, const ProtobufCMessageDescriptor *d,
 	 const gw_meta_set *set, size_t self)
 {
 	const up_method *m = gw_meta_method_of_request(d);
@@ -163,22 +163,22 @@ py_class(gw_buf *out, const ProtobufCMessageDescriptor *d,
 	const char *desc = m != NULL ? m->description : "";
 
 	if (desc[0] != '\0' &&
-	    (gw_buf_puts(out, "# @Api(Description=\"") != 0 ||
+	    (uw_buf_puts(out, "# @Api(Description=\"") != 0 ||
 	     gw_meta_put_literal(out, desc) != 0 ||
-	     gw_buf_puts(out, "\")\n") != 0)) {
+	     uw_buf_puts(out, "\")\n") != 0)) {
 		return -1;
 	}
-	if (gw_buf_puts(out,
+	if (uw_buf_puts(out,
 			"@dataclass_json(letter_case=LetterCase.CAMEL, "
 			"undefined=Undefined.EXCLUDE)\n@dataclass\n") != 0 ||
 	    gw_meta_printf(out, "class %s", d->short_name) != 0 ||
 	    (iface != NULL && gw_meta_printf(out, "(%s)", iface) != 0) ||
-	    gw_buf_puts(out, ":\n") != 0) {
+	    uw_buf_puts(out, ":\n") != 0) {
 		return -1;
 	}
-	if (desc[0] != '\0' && (gw_buf_puts(out, "    \"\"\"\n    ") != 0 ||
+	if (desc[0] != '\0' && (uw_buf_puts(out, "    \"\"\"\n    ") != 0 ||
 				gw_meta_put_comment(out, desc) != 0 ||
-				gw_buf_puts(out, "\n    \"\"\"\n\n") != 0)) {
+				uw_buf_puts(out, "\n    \"\"\"\n\n") != 0)) {
 		return -1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -192,39 +192,38 @@ py_class(gw_buf *out, const ProtobufCMessageDescriptor *d,
 				  gw_meta_field_required(d, f)) != 0) {
 			return -1;
 		}
-		if (gw_buf_puts(out, "    ") != 0 ||
-		    gw_meta_put_snake(out, gw_meta_json_name(d, f), false) !=
+		if (uw_buf_puts(out, "    ") != 0 ||
+		    gw_meta_put_snake(out, uw_field_json_name(d, f), false) !=
 			0 ||
-		    gw_buf_puts(out, ": ") != 0 ||
+		    uw_buf_puts(out, ": ") != 0 ||
 		    py_type(out, &t, set, self) != 0 ||
-		    gw_buf_puts(out, "\n") != 0) {
+		    uw_buf_puts(out, "\n") != 0) {
 			return -1;
 		}
 		if (fd[0] != '\0' &&
-		    (gw_buf_puts(out, "    \"\"\"\n    ") != 0 ||
+		    (uw_buf_puts(out, "    \"\"\"\n    ") != 0 ||
 		     gw_meta_put_comment(out, fd) != 0 ||
-		     gw_buf_puts(out, "\n    \"\"\"\n\n\n") != 0)) {
+		     uw_buf_puts(out, "\n    \"\"\"\n\n\n") != 0)) {
 			return -1;
 		}
 	}
-	if (d->n_fields == 0 && gw_buf_puts(out, "    pass\n") != 0) {
+	if (d->n_fields == 0 && uw_buf_puts(out, "    pass\n") != 0) {
 		return -1;
 	}
 	return 0;
 }
 
 int
-gw_meta_types_python(gw_buf *out)
+gw_meta_types_python(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set =
+	    gw_meta_set_all(GW_META_POST_ORDER | GW_META_SKIP_SS_NESTED);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_POST_ORDER |
-					      GW_META_SKIP_SS_NESTED));
-	CHECK_RC(gw_buf_puts(
+	CHECK_RC(uw_buf_puts(
 	    out, "import datetime\nimport decimal\n"
 		 "from marshmallow.fields import *\n"
 		 "from servicestack import *\nfrom typing import *\n"
@@ -233,13 +232,13 @@ gw_meta_types_python(gw_buf *out)
 		 "Undefined, config\nfrom enum import Enum, IntEnum\n"));
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].en != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n\n"));
+			CHECK_RC(uw_buf_puts(out, "\n\n"));
 			CHECK_RC(py_enum(out, set->refs[i].en));
 		}
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].msg != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n\n"));
+			CHECK_RC(uw_buf_puts(out, "\n\n"));
 			CHECK_RC(py_class(out, set->refs[i].msg, set, i));
 		}
 	}
@@ -254,91 +253,91 @@ out:
  */
 
 static int
-swift_scalar(gw_buf *out, const gw_meta_scalar *s)
+swift_scalar(uw_buf *out, const gw_meta_scalar *s)
 {
 	switch (s->kind) {
 	case GW_MK_STRING:
 	case GW_MK_GUID:
-		return gw_buf_puts(out, "String");
+		return uw_buf_puts(out, "String");
 	case GW_MK_BOOL:
-		return gw_buf_puts(out, "Bool");
+		return uw_buf_puts(out, "Bool");
 	case GW_MK_INT32:
-		return gw_buf_puts(out, "Int32");
+		return uw_buf_puts(out, "Int32");
 	case GW_MK_INT64:
-		return gw_buf_puts(out, "Int64");
+		return uw_buf_puts(out, "Int64");
 	case GW_MK_UINT32:
-		return gw_buf_puts(out, "UInt32");
+		return uw_buf_puts(out, "UInt32");
 	case GW_MK_UINT64:
-		return gw_buf_puts(out, "UInt64");
+		return uw_buf_puts(out, "UInt64");
 	case GW_MK_FLOAT:
-		return gw_buf_puts(out, "Float");
+		return uw_buf_puts(out, "Float");
 	case GW_MK_DOUBLE:
-		return gw_buf_puts(out, "Double");
+		return uw_buf_puts(out, "Double");
 	case GW_MK_BYTES:
-		return gw_buf_puts(out, "Data");
+		return uw_buf_puts(out, "Data");
 	case GW_MK_ENUM:
-		return gw_buf_puts(out, s->en->short_name);
+		return uw_buf_puts(out, s->en->short_name);
 	case GW_MK_MESSAGE:
 	default:
-		return gw_buf_puts(out, s->msg->short_name);
+		return uw_buf_puts(out, s->msg->short_name);
 	}
 }
 
 static int
-swift_type(gw_buf *out, const gw_meta_type *t)
+swift_type(uw_buf *out, const gw_meta_type *t)
 {
 	if (t->map) {
-		return gw_buf_puts(out, "[") != 0 ||
+		return uw_buf_puts(out, "[") != 0 ||
 			       swift_scalar(out, &t->key) != 0 ||
-			       gw_buf_puts(out, ":") != 0 ||
+			       uw_buf_puts(out, ":") != 0 ||
 			       swift_scalar(out, &t->item) != 0 ||
-			       gw_buf_puts(out, "] = [:]") != 0
+			       uw_buf_puts(out, "] = [:]") != 0
 			   ? -1
 			   : 0;
 	}
 	if (t->list) {
-		return gw_buf_puts(out, "[") != 0 ||
+		return uw_buf_puts(out, "[") != 0 ||
 			       swift_scalar(out, &t->item) != 0 ||
-			       gw_buf_puts(out, "] = []") != 0
+			       uw_buf_puts(out, "] = []") != 0
 			   ? -1
 			   : 0;
 	}
-	return swift_scalar(out, &t->item) != 0 || gw_buf_puts(out, "?") != 0
+	return swift_scalar(out, &t->item) != 0 || uw_buf_puts(out, "?") != 0
 		   ? -1
 		   : 0;
 }
 
 static int
-doc_block(gw_buf *out, const char *indent, const char *text)
+doc_block(uw_buf *out, const char *indent, const char *text)
 {
-	return gw_buf_puts(out, indent) != 0 ||
-		       gw_buf_puts(out, "/**\n") != 0 ||
-		       gw_buf_puts(out, indent) != 0 ||
-		       gw_buf_puts(out, "* ") != 0 ||
+	return uw_buf_puts(out, indent) != 0 ||
+		       uw_buf_puts(out, "/**\n") != 0 ||
+		       uw_buf_puts(out, indent) != 0 ||
+		       uw_buf_puts(out, "* ") != 0 ||
 		       gw_meta_put_comment(out, text) != 0 ||
-		       gw_buf_puts(out, "\n") != 0 ||
-		       gw_buf_puts(out, indent) != 0 ||
-		       gw_buf_puts(out, "*/\n") != 0
+		       uw_buf_puts(out, "\n") != 0 ||
+		       uw_buf_puts(out, indent) != 0 ||
+		       uw_buf_puts(out, "*/\n") != 0
 		   ? -1
 		   : 0;
 }
 
 static int
-slash_attr(gw_buf *out, const char *indent, const char *attr, const char *text,
+slash_attr(uw_buf *out, const char *indent, const char *attr, const char *text,
 	   bool required)
 {
-	return gw_buf_puts(out, indent) != 0 ||
+	return uw_buf_puts(out, indent) != 0 ||
 		       gw_meta_printf(out, "// @%s(Description=\"", attr) !=
 			   0 ||
 		       gw_meta_put_literal(out, text) != 0 ||
-		       gw_buf_puts(out, required ? "\", IsRequired=true)\n"
+		       uw_buf_puts(out, required ? "\", IsRequired=true)\n"
 						 : "\")\n") != 0
 		   ? -1
 		   : 0;
 }
 
 static int
-swift_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
+swift_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 {
 	const up_method *m = gw_meta_method_of_request(d);
 	const char *iface = verb_interface(d);
@@ -350,7 +349,7 @@ swift_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 	}
 	if (gw_meta_printf(out, "public class %s : ", d->short_name) != 0 ||
 	    (iface != NULL && gw_meta_printf(out, "%s, ", iface) != 0) ||
-	    gw_buf_puts(out, "Codable\n{\n") != 0) {
+	    uw_buf_puts(out, "Codable\n{\n") != 0) {
 		return -1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -366,16 +365,16 @@ swift_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 			return -1;
 		}
 		if (gw_meta_printf(out, "    public var %s:",
-				   gw_meta_json_name(d, f)) != 0 ||
-		    swift_type(out, &t) != 0 || gw_buf_puts(out, "\n") != 0) {
+				   uw_field_json_name(d, f)) != 0 ||
+		    swift_type(out, &t) != 0 || uw_buf_puts(out, "\n") != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "\n    required public init(){}\n}\n");
+	return uw_buf_puts(out, "\n    required public init(){}\n}\n");
 }
 
 static int
-swift_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
+swift_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
@@ -392,29 +391,28 @@ swift_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "}\n");
+	return uw_buf_puts(out, "}\n");
 }
 
 int
-gw_meta_types_swift(gw_buf *out)
+gw_meta_types_swift(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(GW_META_SKIP_SS_NESTED);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_SKIP_SS_NESTED));
-	CHECK_RC(gw_buf_puts(out, "import Foundation\nimport ServiceStack\n"));
+	CHECK_RC(uw_buf_puts(out, "import Foundation\nimport ServiceStack\n"));
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].msg != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n"));
+			CHECK_RC(uw_buf_puts(out, "\n"));
 			CHECK_RC(swift_class(out, set->refs[i].msg));
 		}
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].en != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n"));
+			CHECK_RC(uw_buf_puts(out, "\n"));
 			CHECK_RC(swift_enum(out, set->refs[i].en));
 		}
 	}
@@ -429,61 +427,61 @@ out:
  */
 
 static int
-ts_scalar(gw_buf *out, const gw_meta_scalar *s)
+ts_scalar(uw_buf *out, const gw_meta_scalar *s)
 {
 	switch (s->kind) {
 	case GW_MK_STRING:
 	case GW_MK_GUID:
 	case GW_MK_BYTES:
-		return gw_buf_puts(out, "string");
+		return uw_buf_puts(out, "string");
 	case GW_MK_BOOL:
-		return gw_buf_puts(out, "boolean");
+		return uw_buf_puts(out, "boolean");
 	case GW_MK_ENUM:
-		return gw_buf_puts(out, s->en->short_name);
+		return uw_buf_puts(out, s->en->short_name);
 	case GW_MK_MESSAGE:
-		return gw_buf_puts(out, s->msg->short_name);
+		return uw_buf_puts(out, s->msg->short_name);
 	default:
-		return gw_buf_puts(out, "number");
+		return uw_buf_puts(out, "number");
 	}
 }
 
 static int
-ts_type(gw_buf *out, const gw_meta_type *t)
+ts_type(uw_buf *out, const gw_meta_type *t)
 {
 	if (t->map) {
-		return gw_buf_puts(out, "{ [index: string]: ") != 0 ||
+		return uw_buf_puts(out, "{ [index: string]: ") != 0 ||
 			       ts_scalar(out, &t->item) != 0 ||
-			       gw_buf_puts(out, "; }") != 0
+			       uw_buf_puts(out, "; }") != 0
 			   ? -1
 			   : 0;
 	}
 	if (ts_scalar(out, &t->item) != 0) {
 		return -1;
 	}
-	return t->list ? gw_buf_puts(out, "[]") : 0;
+	return t->list ? uw_buf_puts(out, "[]") : 0;
 }
 
 static int
-ts_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
+ts_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 {
 	const up_method *m = gw_meta_method_of_request(d);
 	const char *iface = verb_interface(d);
 	const char *desc = m != NULL ? m->description : "";
 	const char *name = d->short_name;
 
-	if (desc[0] != '\0' && (gw_buf_puts(out, "/** @description ") != 0 ||
+	if (desc[0] != '\0' && (uw_buf_puts(out, "/** @description ") != 0 ||
 				gw_meta_put_comment(out, desc) != 0 ||
-				gw_buf_puts(out, " */\n") != 0)) {
+				uw_buf_puts(out, " */\n") != 0)) {
 		return -1;
 	}
 	if (m != NULL) {
 		for (size_t r = 0; r < m->n_routes; r++) {
-			if (gw_buf_puts(out, "// @Route(\"") != 0 ||
+			if (uw_buf_puts(out, "// @Route(\"") != 0 ||
 			    gw_meta_put_literal(out, m->routes[r].path) != 0 ||
-			    gw_buf_puts(out, "\", \"") != 0 ||
+			    uw_buf_puts(out, "\", \"") != 0 ||
 			    gw_meta_put_literal(out, m->routes[r].method) !=
 				0 ||
-			    gw_buf_puts(out, "\")\n") != 0) {
+			    uw_buf_puts(out, "\")\n") != 0) {
 				return -1;
 			}
 		}
@@ -499,7 +497,7 @@ ts_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 			   m->desc->output->short_name, iface) != 0) {
 		return -1;
 	}
-	if (gw_buf_puts(out, "\n{\n") != 0) {
+	if (uw_buf_puts(out, "\n{\n") != 0) {
 		return -1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -510,16 +508,16 @@ ts_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 
 		gw_meta_field_type(d, f, &t);
 		if (fd[0] != '\0' &&
-		    (gw_buf_puts(out, "    /** @description ") != 0 ||
+		    (uw_buf_puts(out, "    /** @description ") != 0 ||
 		     gw_meta_put_comment(out, fd) != 0 ||
-		     gw_buf_puts(out, " */\n") != 0 ||
+		     uw_buf_puts(out, " */\n") != 0 ||
 		     slash_attr(out, "    ", "ApiMember", fd, req) != 0)) {
 			return -1;
 		}
 		if (gw_meta_printf(out, "    public %s?: ",
-				   gw_meta_json_name(d, f)) != 0 ||
+				   uw_field_json_name(d, f)) != 0 ||
 		    ts_type(out, &t) != 0 ||
-		    gw_buf_puts(out, fd[0] != '\0' ? ";\n\n" : ";\n") != 0) {
+		    uw_buf_puts(out, fd[0] != '\0' ? ";\n\n" : ";\n") != 0) {
 			return -1;
 		}
 	}
@@ -538,11 +536,11 @@ ts_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 			   m->desc->output->short_name) != 0) {
 		return -1;
 	}
-	return gw_buf_puts(out, "}\n");
+	return uw_buf_puts(out, "}\n");
 }
 
 static int
-ts_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
+ts_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
@@ -559,21 +557,20 @@ ts_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "}\n");
+	return uw_buf_puts(out, "}\n");
 }
 
 int
-gw_meta_types_typescript(gw_buf *out)
+gw_meta_types_typescript(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	/* standalone: ServiceStack's own types are declared here too */
+	gw_meta_set *set = gw_meta_set_all(GW_META_POST_ORDER);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	/* standalone: ServiceStack's own types are declared here too */
-	CHECK_RC(gw_meta_collect_all(set, GW_META_POST_ORDER));
-	CHECK_RC(gw_buf_puts(
+	CHECK_RC(uw_buf_puts(
 	    out, "/* Options:\nBaseUrl: /\nExportAsTypes: True\n*/\n\n"
 		 "export interface IReturn<T>\n{\n"
 		 "    createResponse(): T;\n}\n\n"
@@ -584,13 +581,13 @@ gw_meta_types_typescript(gw_buf *out)
 		 "export interface IPatch {}\n"));
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].en != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n"));
+			CHECK_RC(uw_buf_puts(out, "\n"));
 			CHECK_RC(ts_enum(out, set->refs[i].en));
 		}
 	}
 	for (size_t i = 0; i < set->n; i++) {
 		if (set->refs[i].msg != NULL) {
-			CHECK_RC(gw_buf_puts(out, "\n"));
+			CHECK_RC(uw_buf_puts(out, "\n"));
 			CHECK_RC(ts_class(out, set->refs[i].msg));
 		}
 	}
@@ -631,7 +628,7 @@ ref_namespace(const gw_meta_ref *r)
 }
 
 static int
-cs_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
+cs_class(uw_buf *out, const ProtobufCMessageDescriptor *d)
 {
 	const up_method *m = gw_meta_method_of_request(d);
 	const char *iface = verb_interface(d);
@@ -639,41 +636,41 @@ cs_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 
 	if (m != NULL) {
 		for (size_t r = 0; r < m->n_routes; r++) {
-			if (gw_buf_puts(out, "    [Route(\"") != 0 ||
+			if (uw_buf_puts(out, "    [Route(\"") != 0 ||
 			    gw_meta_put_literal(out, m->routes[r].path) != 0 ||
-			    gw_buf_puts(out, "\", \"") != 0 ||
+			    uw_buf_puts(out, "\", \"") != 0 ||
 			    gw_meta_put_literal(out, m->routes[r].method) !=
 				0 ||
-			    gw_buf_puts(out, "\")]\n") != 0) {
+			    uw_buf_puts(out, "\")]\n") != 0) {
 				return -1;
 			}
 		}
 		if (m->n_roles > 0) {
-			if (gw_buf_puts(out, "    [RequiresAnyRole(") != 0) {
+			if (uw_buf_puts(out, "    [RequiresAnyRole(") != 0) {
 				return -1;
 			}
 			for (size_t r = 0; r < m->n_roles; r++) {
-				if (gw_buf_puts(out, r > 0 ? ", \"" : "\"") !=
+				if (uw_buf_puts(out, r > 0 ? ", \"" : "\"") !=
 					0 ||
 				    gw_meta_put_literal(out, m->roles[r]) !=
 					0 ||
-				    gw_buf_puts(out, "\"") != 0) {
+				    uw_buf_puts(out, "\"") != 0) {
 					return -1;
 				}
 			}
-			if (gw_buf_puts(out, ")]\n") != 0) {
+			if (uw_buf_puts(out, ")]\n") != 0) {
 				return -1;
 			}
 		}
 		if (!m->auth_none &&
-		    gw_buf_puts(out, "    [Authenticate]\n") != 0) {
+		    uw_buf_puts(out, "    [Authenticate]\n") != 0) {
 			return -1;
 		}
 	}
 	if (desc[0] != '\0' &&
-	    (gw_buf_puts(out, "    [Api(Description=\"") != 0 ||
+	    (uw_buf_puts(out, "    [Api(Description=\"") != 0 ||
 	     gw_meta_put_literal(out, desc) != 0 ||
-	     gw_buf_puts(out, "\")]\n") != 0)) {
+	     uw_buf_puts(out, "\")]\n") != 0)) {
 		return -1;
 	}
 	if (gw_meta_printf(out, "    public partial class %s\n",
@@ -681,7 +678,7 @@ cs_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 	    (m != NULL &&
 	     gw_meta_printf(out, "        : IReturn<%s>, %s\n",
 			    m->desc->output->short_name, iface) != 0) ||
-	    gw_buf_puts(out, "    {\n") != 0) {
+	    uw_buf_puts(out, "    {\n") != 0) {
 		return -1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -691,30 +688,30 @@ cs_class(gw_buf *out, const ProtobufCMessageDescriptor *d)
 
 		gw_meta_field_type(d, f, &t);
 		if (fd[0] != '\0' &&
-		    (gw_buf_puts(out, "        ///<summary>\n        ///") !=
+		    (uw_buf_puts(out, "        ///<summary>\n        ///") !=
 			 0 ||
 		     gw_meta_put_comment(out, fd) != 0 ||
-		     gw_buf_puts(out,
+		     uw_buf_puts(out,
 				 "\n        ///</summary>\n"
 				 "        [ApiMember(Description=\"") != 0 ||
 		     gw_meta_put_literal(out, fd) != 0 ||
-		     gw_buf_puts(out, gw_meta_field_required(d, f)
+		     uw_buf_puts(out, gw_meta_field_required(d, f)
 					  ? "\", IsRequired=true)]\n"
 					  : "\")]\n") != 0)) {
 			return -1;
 		}
-		if (gw_buf_puts(out, "        public virtual ") != 0 ||
+		if (uw_buf_puts(out, "        public virtual ") != 0 ||
 		    gw_meta_put_cs_type(out, &t) != 0 ||
 		    gw_meta_printf(out, " %s { get; set; }\n",
-				   gw_meta_pascal_name(d, f)) != 0) {
+				   uw_field_pascal_name(d, f)) != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "    }\n");
+	return uw_buf_puts(out, "    }\n");
 }
 
 static int
-cs_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
+cs_enum(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
@@ -731,7 +728,7 @@ cs_enum(gw_buf *out, const ProtobufCEnumDescriptor *e)
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "    }\n");
+	return uw_buf_puts(out, "    }\n");
 }
 
 /* The namespace an enum goes to: that of the first message using it. */
@@ -757,9 +754,9 @@ enum_namespace(const gw_meta_set *set, const ProtobufCEnumDescriptor *e)
 }
 
 int
-gw_meta_types_csharp(gw_buf *out)
+gw_meta_types_csharp(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(GW_META_SKIP_SS_NESTED);
 	const char *spaces[8];
 	size_t n_spaces = 0;
 	int rc = -1;
@@ -767,7 +764,6 @@ gw_meta_types_csharp(gw_buf *out)
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, GW_META_SKIP_SS_NESTED));
 	/* ServiceStack's own types come with `using ServiceStack;` */
 	for (size_t i = 0; i < set->n; i++) {
 		const char *ns;
@@ -785,7 +781,7 @@ gw_meta_types_csharp(gw_buf *out)
 			spaces[n_spaces++] = ns;
 		}
 	}
-	CHECK_RC(gw_buf_puts(out, "/* Options:\nBaseUrl: /\n*/\n\n"
+	CHECK_RC(uw_buf_puts(out, "/* Options:\nBaseUrl: /\n*/\n\n"
 				  "using System;\nusing System.IO;\n"
 				  "using System.Collections;\n"
 				  "using System.Collections.Generic;\n"
@@ -809,13 +805,13 @@ gw_meta_types_csharp(gw_buf *out)
 				continue;
 			}
 			if (!first) {
-				CHECK_RC(gw_buf_puts(out, "\n"));
+				CHECK_RC(uw_buf_puts(out, "\n"));
 			}
 			first = false;
 			CHECK_RC(r->msg != NULL ? cs_class(out, r->msg)
 						: cs_enum(out, r->en));
 		}
-		CHECK_RC(gw_buf_puts(out, "}\n"));
+		CHECK_RC(uw_buf_puts(out, "}\n"));
 	}
 	rc = 0;
 out:
@@ -824,7 +820,7 @@ out:
 }
 
 int
-gw_meta_types(const char *lang, gw_buf *out)
+gw_meta_types(const char *lang, uw_buf *out)
 {
 	if (strcmp(lang, "python") == 0) {
 		return gw_meta_types_python(out);

@@ -2,7 +2,7 @@
  * gw_meta.h - the self-describing API (docs/wire-formats.md, section 12):
  * metadata pages, typed DTOs and the OpenAPI document, all generated from
  * users.proto's embedded descriptor set (up_meta) and the codecs of
- * codec.h.
+ * users_wire.h.
  *
  *   gw_meta_model.c  the type model shared by the generators: which types
  *                    an operation reaches, each field's type, names
@@ -15,7 +15,7 @@
  *                    the h2o entry point
  *
  * The generators are pure functions of the contract: they append to a
- * gw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
+ * uw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
  * buffer holds a partial result the caller discards. They need
  * up_meta_load() to have returned 0.
  */
@@ -25,7 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "codec.h"
+#include "users_wire.h"
 #include "users_proto.h"
 
 /* The formats with a metadata page, in the order the index lists them. */
@@ -108,6 +108,9 @@ int gw_meta_collect(gw_meta_set *set, const ProtobufCMessageDescriptor *root,
 /* Every type of every operation: for each method its response, then its
  * request (with POST_ORDER: declarations first). 0 or -1. */
 int gw_meta_collect_all(gw_meta_set *set, unsigned flags);
+/* A new set (free() it) of every type, as gw_meta_collect_all; NULL when
+ * out of memory or full. */
+gw_meta_set *gw_meta_set_all(unsigned flags);
 
 /* ServiceStack's own types (xml_namespace schemas.servicestack.net). */
 bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
@@ -115,11 +118,6 @@ bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
 const char *gw_meta_verb(const up_method *m);
 /* Whether the verb sends a body (POST, PUT, PATCH). */
 bool gw_meta_verb_has_body(const char *verb);
-/* The field's wire name and PascalCase name (gw_field_*_name). */
-const char *gw_meta_json_name(const ProtobufCMessageDescriptor *d,
-			      const ProtobufCFieldDescriptor *f);
-const char *gw_meta_pascal_name(const ProtobufCMessageDescriptor *d,
-				const ProtobufCFieldDescriptor *f);
 /* The field's description, "" when none; required and param_in. */
 const char *gw_meta_field_description(const ProtobufCMessageDescriptor *d,
 				      const ProtobufCFieldDescriptor *f);
@@ -134,23 +132,24 @@ const up_method *gw_meta_method_of_request(const ProtobufCMessageDescriptor *d);
 
 /* C#'s name of a type, as the pages' Data Type column shows it:
  * "string", "List<string>", "Dictionary<string, string>", "Guid". */
-int gw_meta_put_cs_type(gw_buf *out, const gw_meta_type *t);
+int gw_meta_put_cs_type(uw_buf *out, const gw_meta_type *t);
 
 /* Output helpers */
-int gw_meta_printf(gw_buf *out, const char *fmt, ...)
+int gw_meta_printf(uw_buf *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* s with & < > " ' escaped for HTML text and attribute values. */
-int gw_meta_put_html(gw_buf *out, const char *s);
-/* s as the inside of a JSON string (no quotes). */
-int gw_meta_put_json_str(gw_buf *out, const char *s);
+int gw_meta_put_html(uw_buf *out, const char *s);
+/* A line break, then unit n times (the indentation of displayed
+ * samples). */
+int gw_meta_put_indent(uw_buf *out, const char *unit, int n);
 /* s with \ and " escaped and line breaks as spaces, for a one-line
  * C-like string literal inside a comment or attribute. */
-int gw_meta_put_literal(gw_buf *out, const char *s);
+int gw_meta_put_literal(uw_buf *out, const char *s);
 /* s with line breaks as spaces and comment closers broken, for text in a
  * comment block or docstring. */
-int gw_meta_put_comment(gw_buf *out, const char *s);
+int gw_meta_put_comment(uw_buf *out, const char *s);
 /* "accountIds" -> "account_ids"; "ViewFiles" -> "VIEW_FILES" (upper). */
-int gw_meta_put_snake(gw_buf *out, const char *s, bool upper);
+int gw_meta_put_snake(uw_buf *out, const char *s, bool upper);
 
 /* ------------------------------------------------------------------------
  * The generators
@@ -171,27 +170,27 @@ ProtobufCMessage *gw_meta_placeholder(const ProtobufCMessageDescriptor *d);
  * it: the codec's own bytes, JSV indented the way ServiceStack displays
  * it, XML one element a line without its declaration. 0 or -1.
  */
-int gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
-		   gw_buf *out);
+int gw_meta_sample(const ProtobufCMessageDescriptor *d, const uw_codec *c,
+		   uw_buf *out);
 /* ServiceStack's JSV display form of compact JSV (quotes respected). */
-int gw_meta_jsv_indent(const char *jsv, size_t len, gw_buf *out);
+int gw_meta_jsv_indent(const char *jsv, size_t len, uw_buf *out);
 
 /* GET /metadata: every operation with a link per format. */
-int gw_meta_html_index(gw_buf *out);
+int gw_meta_html_index(uw_buf *out);
 /* GET /{fmt}/metadata?op=NAME: fmt is one of gw_meta_formats. */
-int gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out);
+int gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out);
 /* A small page for an unknown operation (404). */
-int gw_meta_html_not_found(const char *what, gw_buf *out);
+int gw_meta_html_not_found(const char *what, uw_buf *out);
 
 /* GET /types/{lang}: lang is one of gw_meta_langs. */
-int gw_meta_types(const char *lang, gw_buf *out);
-int gw_meta_types_python(gw_buf *out);
-int gw_meta_types_swift(gw_buf *out);
-int gw_meta_types_typescript(gw_buf *out);
-int gw_meta_types_csharp(gw_buf *out);
+int gw_meta_types(const char *lang, uw_buf *out);
+int gw_meta_types_python(uw_buf *out);
+int gw_meta_types_swift(uw_buf *out);
+int gw_meta_types_typescript(uw_buf *out);
+int gw_meta_types_csharp(uw_buf *out);
 
 /* GET /openapi.json */
-int gw_meta_openapi(gw_buf *out);
+int gw_meta_openapi(uw_buf *out);
 
 /* ------------------------------------------------------------------------
  * Serving (gw_meta_serve.c)

@@ -17,6 +17,10 @@
  * cell is quoted when it holds " , CR or LF or starts with [ or {; each "
  * is doubled. Ours: a text cell that starts with = + - @ (after any ')
  * is written quoted with one more ' in front (formula injection).
+ * CSV is not an emitter of the walk (walk.h): it writes a table, whose
+ * columns are every field of one type whether set or not and whose rows
+ * may be a list's items, not a tree of present values. What is a tree,
+ * the JSV inside a cell, comes from the walk (uw_jsv_encode_field).
  *
  * Reading a request body: the header's names match properties case-
  * insensitively (unknown ones are ignored), the first data row fills the
@@ -24,7 +28,7 @@
  * property unset; "" is the empty string. A quoted cell that starts with
  * ' followed by any ' and one of = + - @ loses its first ' (what the
  * writer added). Values are parsed like query-string values
- * (gw_msg_set_text: JSV-like, "[a,b]" or "a,b" fill a list, booleans any
+ * (uw_msg_set_text: JSV-like, "[a,b]" or "a,b" fill a list, booleans any
  * case or 1/0); nested messages and maps as JSV. Ours: a body whose first
  * character is { is read as JSON, as the CSV request samples of seeds 000
  * and 003 show it (docs/wire-formats.md, section 13; no CSV header can
@@ -40,9 +44,9 @@
  */
 
 static int
-put(gw_buf *out, const char *s, size_t n)
+put(uw_buf *out, const char *s, size_t n)
 {
-	return gw_buf_append(out, s, n);
+	return uw_buf_append(out, s, n);
 }
 
 /* s starts with = + - @, after any number of ' */
@@ -60,7 +64,7 @@ formula_start(const char *s, size_t n)
 
 /* One cell; text: a string value (formula-guarded, "" when empty). */
 static int
-put_cell(gw_buf *out, const char *s, size_t n, bool text)
+put_cell(uw_buf *out, const char *s, size_t n, bool text)
 {
 	bool guard = text && formula_start(s, n);
 	bool quote = guard || (text && n == 0) ||
@@ -71,10 +75,10 @@ put_cell(gw_buf *out, const char *s, size_t n, bool text)
 		    s[i] == '"' || s[i] == ',' || s[i] == '\r' || s[i] == '\n';
 	}
 	if (!quote) {
-		return gw_text_put(out, s, n, false);
+		return uw_text_put(out, s, n, false);
 	}
 	if (put(out, "\"", 1) != 0 || (guard && put(out, "'", 1) != 0) ||
-	    gw_text_put(out, s, n, true) != 0) {
+	    uw_text_put(out, s, n, true) != 0) {
 		return -1;
 	}
 	return put(out, "\"", 1);
@@ -83,11 +87,11 @@ put_cell(gw_buf *out, const char *s, size_t n, bool text)
 /* The cell of field f of m; tmp is scratch. */
 static int
 put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  gw_buf *out, gw_buf *tmp)
+	  const up_field_info *fi, uw_buf *out, uw_buf *tmp)
 {
 	const char *p = (const char *)m + f->offset;
 
-	if (!gw_field_present(m, f)) {
+	if (!uw_field_present(m, f)) {
 		return 0;
 	}
 	tmp->len = 0;
@@ -95,8 +99,8 @@ put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	    f->type == PROTOBUF_C_TYPE_STRING) {
 		const char *s = *(const char *const *)p;
 		char g[33];
-		if (gw_field_is_guid(m->descriptor, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
+		if (fi != NULL && fi->guid &&
+		    uw_guid_normalize(s, strlen(s), g) == 0) {
 			s = g;
 		}
 		return put_cell(out, s, strlen(s), true);
@@ -104,24 +108,24 @@ put_field(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (f->label != PROTOBUF_C_LABEL_REPEATED &&
 	    f->type == PROTOBUF_C_TYPE_BYTES) {
 		const ProtobufCBinaryData *bd = (const ProtobufCBinaryData *)p;
-		if (gw_base64_encode(tmp, bd->data, bd->len) != 0) {
+		if (uw_base64_encode(tmp, bd->data, bd->len) != 0) {
 			return -1;
 		}
 		return put_cell(out, tmp->data, tmp->len, true);
 	}
 	/* numbers, booleans, enums as JSV writes them; lists, maps and
 	 * messages as JSV */
-	if (gw_jsv_encode_field(m, f, tmp) != 0) {
+	if (uw_jsv_encode_field(m, f, fi, tmp) != 0) {
 		return -1;
 	}
 	return put_cell(out, tmp->data, tmp->len, false);
 }
 
 static int
-put_header(const ProtobufCMessageDescriptor *d, gw_buf *out)
+put_header(const ProtobufCMessageDescriptor *d, uw_buf *out)
 {
 	for (unsigned i = 0; i < d->n_fields; i++) {
-		const char *name = gw_field_pascal_name(d, &d->fields[i]);
+		const char *name = uw_field_pascal_name(d, &d->fields[i]);
 		if ((i > 0 && put(out, ",", 1) != 0) ||
 		    put_cell(out, name, strlen(name), false) != 0) {
 			return -1;
@@ -131,13 +135,16 @@ put_header(const ProtobufCMessageDescriptor *d, gw_buf *out)
 }
 
 static int
-put_row(const ProtobufCMessage *m, gw_buf *out, gw_buf *tmp)
+put_row(const ProtobufCMessage *m, uw_buf *out, uw_buf *tmp)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
+	const up_message_info *mi = up_message_info_of(d);
 
 	for (unsigned i = 0; i < d->n_fields; i++) {
+		const up_field_info *fi =
+		    mi != NULL && i < mi->n_fields ? &mi->fields[i] : NULL;
 		if ((i > 0 && put(out, ",", 1) != 0) ||
-		    put_field(m, &d->fields[i], out, tmp) != 0) {
+		    put_field(m, &d->fields[i], fi, out, tmp) != 0) {
 			return -1;
 		}
 	}
@@ -153,23 +160,23 @@ list_results(const ProtobufCMessage *m)
 
 	f = protobuf_c_message_descriptor_get_field_by_name(d, "results");
 	if (f == NULL || f->label != PROTOBUF_C_LABEL_REPEATED ||
-	    f->type != PROTOBUF_C_TYPE_MESSAGE || gw_field_is_map(f)) {
+	    f->type != PROTOBUF_C_TYPE_MESSAGE || uw_field_is_map(f)) {
 		return NULL;
 	}
 	rs = protobuf_c_message_descriptor_get_field_by_name(d,
 							     "response_status");
-	if (rs != NULL && gw_field_present(m, rs)) {
+	if (rs != NULL && uw_field_present(m, rs)) {
 		return NULL; /* an error answer: the status is the content */
 	}
 	return f;
 }
 
-static int
-csv_encode(const ProtobufCMessage *msg, gw_buf *out)
+int
+uw_csv_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	const ProtobufCFieldDescriptor *results;
 	size_t mark = out->len;
-	gw_buf tmp = {.max = out->max};
+	uw_buf tmp = {.max = out->max};
 	int rc = -1;
 
 	(void)up_meta_load();
@@ -178,7 +185,7 @@ csv_encode(const ProtobufCMessage *msg, gw_buf *out)
 	}
 	results = list_results(msg);
 	if (results != NULL) {
-		size_t n = gw_field_count(msg, results);
+		size_t n = uw_field_count(msg, results);
 		const ProtobufCMessage *const *items = *(
 		    const ProtobufCMessage *const *const *)((const char *)msg +
 							    results->offset);
@@ -196,7 +203,7 @@ csv_encode(const ProtobufCMessage *msg, gw_buf *out)
 	}
 	rc = 0;
 out:
-	gw_buf_fini(&tmp);
+	uw_buf_fini(&tmp);
 	if (rc != 0) {
 		out->len = mark;
 		if (out->data != NULL) {
@@ -228,7 +235,7 @@ typedef struct cell {
  * the end of the row (consumed) or of the body, -1 for a bad quote.
  */
 static int
-next_cell(csv *c, cell *out, gw_decode_error *err)
+next_cell(csv *c, cell *out, uw_decode_error *err)
 {
 	size_t i = c->pos;
 
@@ -238,7 +245,7 @@ next_cell(csv *c, cell *out, gw_decode_error *err)
 		out->quoted = true;
 		for (i++;; i++) {
 			if (i >= c->len) {
-				gw_error_set(err, "",
+				uw_error_set(err, "",
 					     "Invalid CSV: unterminated quoted "
 					     "cell at offset %zu",
 					     c->pos);
@@ -258,7 +265,7 @@ next_cell(csv *c, cell *out, gw_decode_error *err)
 		out->n = n;
 		if (i < c->len && c->s[i] != ',' && c->s[i] != '\r' &&
 		    c->s[i] != '\n') {
-			gw_error_set(err, "",
+			uw_error_set(err, "",
 				     "Invalid CSV: text after a quoted cell at "
 				     "offset %zu",
 				     i);
@@ -292,14 +299,14 @@ static size_t
 list_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-		return gw_field_count(m, f);
+		return uw_field_count(m, f);
 	}
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE && gw_field_present(m, f)) {
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE && uw_field_present(m, f)) {
 		const ProtobufCMessage *sub =
 		    *(const ProtobufCMessage *const *)((const char *)m +
 						       f->offset);
-		return gw_field_count(sub,
-				      gw_list_wrapper_items(sub->descriptor));
+		return uw_field_count(sub,
+				      uw_list_wrapper_items(sub->descriptor));
 	}
 	return 0;
 }
@@ -307,13 +314,13 @@ list_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 /* Sets field f of m from one data cell. */
 static int
 set_cell(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, cell v,
-	 const gw_limits *lim, gw_decode_error *err)
+	 const uw_limits *lim, uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const char *name = gw_field_json_name(d, f);
+	const char *name = uw_field_json_name(d, f);
 	bool wrapper = f->label != PROTOBUF_C_LABEL_REPEATED &&
 		       f->type == PROTOBUF_C_TYPE_MESSAGE &&
-		       gw_msg_is_list_wrapper(f->descriptor);
+		       uw_msg_is_list_wrapper(f->descriptor);
 
 	if (!v.quoted && v.n == 0) {
 		return 0; /* unset */
@@ -325,47 +332,38 @@ set_cell(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, cell v,
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE && !wrapper) {
 		/* nested messages, lists of them, maps: JSV */
-		return gw_jsv_decode_field(m, f, v.p, v.n, lim, err);
+		return uw_jsv_decode_field(m, f, v.p, v.n, lim, err);
 	}
 	if (f->label != PROTOBUF_C_LABEL_REPEATED && !wrapper &&
 	    v.n > lim->max_string) {
-		gw_error_set(err, gw_field_pascal_name(d, f),
-			     "Value too long for '%s' (at most %zu bytes)",
-			     name, lim->max_string);
+		return uw_error_limit(err, d, f, UW_LIMIT_STRING, lim);
+	}
+	if (uw_msg_set_text(m, name, strlen(name), v.p, v.n, err) != 0) {
 		return -1;
 	}
-	if (gw_msg_set_text(m, name, strlen(name), v.p, v.n, err) != 0) {
-		return -1;
-	}
-	/* gw_msg_set_text applies the default limits; lim may be tighter */
+	/* uw_msg_set_text applies the default limits; lim may be tighter */
 	if (list_count(m, f) > lim->max_items) {
-		gw_error_set(err, gw_field_pascal_name(d, f),
-			     "Too many items in '%s' (at most %zu)", name,
-			     lim->max_items);
-		return -1;
+		return uw_error_limit(err, d, f, UW_LIMIT_ITEMS, lim);
 	}
 	if (f->type == PROTOBUF_C_TYPE_STRING &&
 	    f->label == PROTOBUF_C_LABEL_REPEATED) {
 		char *const *items =
 		    *(char *const *const *)((const char *)m + f->offset);
-		for (size_t i = 0; i < gw_field_count(m, f); i++) {
+		for (size_t i = 0; i < uw_field_count(m, f); i++) {
 			if (strlen(items[i]) > lim->max_string) {
-				gw_error_set(err, gw_field_pascal_name(d, f),
-					     "Value too long for '%s' (at "
-					     "most %zu bytes)",
-					     name, lim->max_string);
-				return -1;
+				return uw_error_limit(err, d, f,
+						      UW_LIMIT_STRING, lim);
 			}
 		}
 	}
 	return 0;
 }
 
-static int
-csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const gw_limits *lim, gw_decode_error *err)
+int
+uw_csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
-	gw_limits l = gw_limits_effective(lim);
+	uw_limits l = uw_limits_effective(lim);
 	csv c = {.s = body, .len = len};
 	const ProtobufCFieldDescriptor **cols = NULL;
 	size_t ncols = 0, max_cols, col = 0, i;
@@ -373,7 +371,7 @@ csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	int more, rc = -1;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -388,19 +386,19 @@ csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	if (body[i] == '{') {
-		return gw_codec_json.decode(msg, body + i, len - i, lim, err);
+		return uw_json_decode(msg, body + i, len - i, lim, err);
 	}
 	max_cols = l.max_items + msg->descriptor->n_fields;
 	c.buf = malloc(len + 1);
 	cols = calloc(max_cols, sizeof(*cols));
 	if (c.buf == NULL || cols == NULL) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		goto out;
 	}
 	/* the header */
 	do {
 		if (ncols == max_cols) {
-			gw_error_set(err, "", "Too many columns (at most %zu)",
+			uw_error_set(err, "", "Too many columns (at most %zu)",
 				     max_cols);
 			goto out;
 		}
@@ -415,7 +413,7 @@ csv_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		       (v.p[v.n - 1] == ' ' || v.p[v.n - 1] == '\t')) {
 			v.n--;
 		}
-		cols[ncols++] = gw_field_by_name(msg->descriptor, v.p, v.n);
+		cols[ncols++] = uw_field_by_name(msg->descriptor, v.p, v.n);
 	} while (more == 1);
 	/* the first data row */
 	if (c.pos < len) {
@@ -436,10 +434,3 @@ out:
 	free(c.buf);
 	return rc;
 }
-
-const gw_codec gw_codec_csv = {
-    .name = "csv",
-    .content_type = "text/csv",
-    .decode = csv_decode,
-    .encode = csv_encode,
-};

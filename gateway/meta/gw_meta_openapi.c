@@ -39,47 +39,43 @@ static const struct {
 };
 
 static int
-json_str(gw_buf *out, const char *s)
+json_str(uw_buf *out, const char *s)
 {
-	return gw_buf_puts(out, "\"") != 0 ||
-		       gw_meta_put_json_str(out, s) != 0 ||
-		       gw_buf_puts(out, "\"") != 0
-		   ? -1
-		   : 0;
+	return uw_json_string(out, s, strlen(s));
 }
 
 static int
-scalar_schema(gw_buf *out, const gw_meta_scalar *s)
+scalar_schema(uw_buf *out, const gw_meta_scalar *s)
 {
 	switch (s->kind) {
 	case GW_MK_STRING:
-		return gw_buf_puts(out, "{\"type\":\"string\"");
+		return uw_buf_puts(out, "{\"type\":\"string\"");
 	case GW_MK_GUID:
-		return gw_buf_puts(out, "{\"type\":\"string\",\"pattern\":"
+		return uw_buf_puts(out, "{\"type\":\"string\",\"pattern\":"
 					"\"^[0-9a-fA-F]{32}$|^[0-9a-fA-F]{8}-"
 					"[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-"
 					"[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$\"");
 	case GW_MK_BOOL:
-		return gw_buf_puts(out, "{\"type\":\"boolean\"");
+		return uw_buf_puts(out, "{\"type\":\"boolean\"");
 	case GW_MK_INT32:
-		return gw_buf_puts(out, "{\"type\":\"integer\",\"format\":"
+		return uw_buf_puts(out, "{\"type\":\"integer\",\"format\":"
 					"\"int32\"");
 	case GW_MK_INT64:
-		return gw_buf_puts(out, "{\"type\":\"integer\",\"format\":"
+		return uw_buf_puts(out, "{\"type\":\"integer\",\"format\":"
 					"\"int64\"");
 	case GW_MK_UINT32:
-		return gw_buf_puts(out, "{\"type\":\"integer\",\"minimum\":0,"
+		return uw_buf_puts(out, "{\"type\":\"integer\",\"minimum\":0,"
 					"\"maximum\":4294967295");
 	case GW_MK_UINT64:
-		return gw_buf_puts(out, "{\"type\":\"integer\",\"minimum\":0");
+		return uw_buf_puts(out, "{\"type\":\"integer\",\"minimum\":0");
 	case GW_MK_FLOAT:
-		return gw_buf_puts(out, "{\"type\":\"number\",\"format\":"
+		return uw_buf_puts(out, "{\"type\":\"number\",\"format\":"
 					"\"float\"");
 	case GW_MK_DOUBLE:
-		return gw_buf_puts(out, "{\"type\":\"number\",\"format\":"
+		return uw_buf_puts(out, "{\"type\":\"number\",\"format\":"
 					"\"double\"");
 	case GW_MK_BYTES:
-		return gw_buf_puts(out, "{\"type\":\"string\","
+		return uw_buf_puts(out, "{\"type\":\"string\","
 					"\"contentEncoding\":\"base64\"");
 	case GW_MK_ENUM:
 		return gw_meta_printf(out, "{\"$ref\":\"" SCHEMA_REF "%s\"",
@@ -93,7 +89,7 @@ scalar_schema(gw_buf *out, const gw_meta_scalar *s)
 
 /* The schema of field f, open: the caller adds members and the '}'. */
 static int
-field_schema(gw_buf *out, const ProtobufCMessageDescriptor *d,
+field_schema(uw_buf *out, const ProtobufCMessageDescriptor *d,
 	     const ProtobufCFieldDescriptor *f)
 {
 	uint32_t max = gw_meta_field_max_len(d, f);
@@ -101,17 +97,17 @@ field_schema(gw_buf *out, const ProtobufCMessageDescriptor *d,
 
 	gw_meta_field_type(d, f, &t);
 	if (t.map) {
-		return gw_buf_puts(out, "{\"type\":\"object\","
+		return uw_buf_puts(out, "{\"type\":\"object\","
 					"\"additionalProperties\":") != 0 ||
 			       scalar_schema(out, &t.item) != 0 ||
-			       gw_buf_puts(out, "}") != 0
+			       uw_buf_puts(out, "}") != 0
 			   ? -1
 			   : 0;
 	}
 	if (t.list) {
-		if (gw_buf_puts(out, "{\"type\":\"array\",\"items\":") != 0 ||
+		if (uw_buf_puts(out, "{\"type\":\"array\",\"items\":") != 0 ||
 		    scalar_schema(out, &t.item) != 0 ||
-		    gw_buf_puts(out, "}") != 0) {
+		    uw_buf_puts(out, "}") != 0) {
 			return -1;
 		}
 		return max > 0 ? gw_meta_printf(out, ",\"maxItems\":%u", max)
@@ -128,22 +124,22 @@ field_schema(gw_buf *out, const ProtobufCMessageDescriptor *d,
 }
 
 static int
-message_schema(gw_buf *out, const ProtobufCMessageDescriptor *d)
+message_schema(uw_buf *out, const ProtobufCMessageDescriptor *d)
 {
 	const up_message_info *mi = up_message_info_of(d);
 	const up_method *m = gw_meta_method_of_request(d);
 	bool any_required = false;
 
 	if (json_str(out, d->short_name) != 0 ||
-	    gw_buf_puts(out, ":{\"type\":\"object\"") != 0) {
+	    uw_buf_puts(out, ":{\"type\":\"object\"") != 0) {
 		return -1;
 	}
 	if (m != NULL && m->description[0] != '\0' &&
-	    (gw_buf_puts(out, ",\"description\":") != 0 ||
+	    (uw_buf_puts(out, ",\"description\":") != 0 ||
 	     json_str(out, m->description) != 0)) {
 		return -1;
 	}
-	if (gw_buf_puts(out, ",\"properties\":{") != 0) {
+	if (uw_buf_puts(out, ",\"properties\":{") != 0) {
 		return -1;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
@@ -151,24 +147,24 @@ message_schema(gw_buf *out, const ProtobufCMessageDescriptor *d)
 		const char *desc = gw_meta_field_description(d, f);
 
 		any_required = any_required || gw_meta_field_required(d, f);
-		if ((i > 0 && gw_buf_puts(out, ",") != 0) ||
-		    json_str(out, gw_meta_json_name(d, f)) != 0 ||
-		    gw_buf_puts(out, ":") != 0 ||
+		if ((i > 0 && uw_buf_puts(out, ",") != 0) ||
+		    json_str(out, uw_field_json_name(d, f)) != 0 ||
+		    uw_buf_puts(out, ":") != 0 ||
 		    field_schema(out, d, f) != 0 ||
 		    (desc[0] != '\0' &&
-		     (gw_buf_puts(out, ",\"description\":") != 0 ||
+		     (uw_buf_puts(out, ",\"description\":") != 0 ||
 		      json_str(out, desc) != 0)) ||
-		    gw_buf_puts(out, "}") != 0) {
+		    uw_buf_puts(out, "}") != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "}") != 0) {
+	if (uw_buf_puts(out, "}") != 0) {
 		return -1;
 	}
 	if (any_required) {
 		bool first = true;
 
-		if (gw_buf_puts(out, ",\"required\":[") != 0) {
+		if (uw_buf_puts(out, ",\"required\":[") != 0) {
 			return -1;
 		}
 		for (unsigned i = 0; i < d->n_fields; i++) {
@@ -177,29 +173,29 @@ message_schema(gw_buf *out, const ProtobufCMessageDescriptor *d)
 			if (!gw_meta_field_required(d, f)) {
 				continue;
 			}
-			if ((!first && gw_buf_puts(out, ",") != 0) ||
-			    json_str(out, gw_meta_json_name(d, f)) != 0) {
+			if ((!first && uw_buf_puts(out, ",") != 0) ||
+			    json_str(out, uw_field_json_name(d, f)) != 0) {
 				return -1;
 			}
 			first = false;
 		}
-		if (gw_buf_puts(out, "]") != 0) {
+		if (uw_buf_puts(out, "]") != 0) {
 			return -1;
 		}
 	}
 	if (mi != NULL && mi->xml_namespace != NULL &&
-	    (gw_buf_puts(out, ",\"xml\":{\"name\":") != 0 ||
+	    (uw_buf_puts(out, ",\"xml\":{\"name\":") != 0 ||
 	     json_str(out, d->short_name) != 0 ||
-	     gw_buf_puts(out, ",\"namespace\":") != 0 ||
+	     uw_buf_puts(out, ",\"namespace\":") != 0 ||
 	     json_str(out, mi->xml_namespace) != 0 ||
-	     gw_buf_puts(out, "}") != 0)) {
+	     uw_buf_puts(out, "}") != 0)) {
 		return -1;
 	}
-	return gw_buf_puts(out, "}");
+	return uw_buf_puts(out, "}");
 }
 
 static int
-enum_schema(gw_buf *out, const ProtobufCEnumDescriptor *e)
+enum_schema(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
@@ -209,38 +205,38 @@ enum_schema(gw_buf *out, const ProtobufCEnumDescriptor *e)
 		return -1;
 	}
 	for (unsigned i = 0; i < e->n_values; i++) {
-		if ((i > 0 && gw_buf_puts(out, ",") != 0) ||
+		if ((i > 0 && uw_buf_puts(out, ",") != 0) ||
 		    (numbers ? gw_meta_printf(out, "%d", e->values[i].value)
 			     : json_str(out, e->values[i].name)) != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "]}");
+	return uw_buf_puts(out, "]}");
 }
 
 /* "application/json" of "application/json; charset=utf-8" */
 static int
-media_type(gw_buf *out, const gw_codec *c)
+media_type(uw_buf *out, const uw_codec *c)
 {
 	const char *ct = c->content_type;
 
-	return gw_buf_puts(out, "\"") != 0 ||
-		       gw_buf_append(out, ct, strcspn(ct, ";")) != 0 ||
-		       gw_buf_puts(out, "\"") != 0
+	return uw_buf_puts(out, "\"") != 0 ||
+		       uw_buf_append(out, ct, strcspn(ct, ";")) != 0 ||
+		       uw_buf_puts(out, "\"") != 0
 		   ? -1
 		   : 0;
 }
 
 /* {"application/json":{"schema":{"$ref":...}},...} for every codec */
 static int
-content(gw_buf *out, const char *type, bool with_form)
+content(uw_buf *out, const char *type, bool with_form)
 {
-	if (gw_buf_puts(out, "{") != 0) {
+	if (uw_buf_puts(out, "{") != 0) {
 		return -1;
 	}
-	for (size_t i = 0; gw_codecs[i] != NULL; i++) {
-		if ((i > 0 && gw_buf_puts(out, ",") != 0) ||
-		    media_type(out, gw_codecs[i]) != 0 ||
+	for (size_t i = 0; uw_codecs[i] != NULL; i++) {
+		if ((i > 0 && uw_buf_puts(out, ",") != 0) ||
+		    media_type(out, uw_codecs[i]) != 0 ||
 		    gw_meta_printf(
 			out, ":{\"schema\":{\"$ref\":\"" SCHEMA_REF "%s\"}}",
 			type) != 0) {
@@ -254,7 +250,7 @@ content(gw_buf *out, const char *type, bool with_form)
 			   type) != 0) {
 		return -1;
 	}
-	return gw_buf_puts(out, "}");
+	return uw_buf_puts(out, "}");
 }
 
 /* Whether the route template names the field (its wire name). */
@@ -273,28 +269,28 @@ template_has(const char *path, const char *name)
 }
 
 static int
-parameter(gw_buf *out, const ProtobufCMessageDescriptor *d,
+parameter(uw_buf *out, const ProtobufCMessageDescriptor *d,
 	  const ProtobufCFieldDescriptor *f, bool in_path, bool *first)
 {
 	const char *desc = gw_meta_field_description(d, f);
 	gw_meta_type t;
 
 	gw_meta_field_type(d, f, &t);
-	if ((!*first && gw_buf_puts(out, ",") != 0) ||
-	    gw_buf_puts(out, "{\"name\":") != 0 ||
-	    json_str(out, gw_meta_json_name(d, f)) != 0 ||
+	if ((!*first && uw_buf_puts(out, ",") != 0) ||
+	    uw_buf_puts(out, "{\"name\":") != 0 ||
+	    json_str(out, uw_field_json_name(d, f)) != 0 ||
 	    gw_meta_printf(out, ",\"in\":\"%s\",\"required\":%s",
 			   in_path ? "path" : "query",
 			   in_path || gw_meta_field_required(d, f)
 			       ? "true"
 			       : "false") != 0 ||
-	    (desc[0] != '\0' && (gw_buf_puts(out, ",\"description\":") != 0 ||
+	    (desc[0] != '\0' && (uw_buf_puts(out, ",\"description\":") != 0 ||
 				 json_str(out, desc) != 0)) ||
 	    /* lists in a query: ?roles=a,b */
 	    (!in_path && t.list &&
-	     gw_buf_puts(out, ",\"style\":\"form\",\"explode\":false") != 0) ||
-	    gw_buf_puts(out, ",\"schema\":") != 0 ||
-	    field_schema(out, d, f) != 0 || gw_buf_puts(out, "}}") != 0) {
+	     uw_buf_puts(out, ",\"style\":\"form\",\"explode\":false") != 0) ||
+	    uw_buf_puts(out, ",\"schema\":") != 0 ||
+	    field_schema(out, d, f) != 0 || uw_buf_puts(out, "}}") != 0) {
 		return -1;
 	}
 	*first = false;
@@ -306,14 +302,14 @@ parameter(gw_buf *out, const ProtobufCMessageDescriptor *d,
  * applies them, each with its aspect, actors, conditions and sentence.
  */
 static int
-policy(gw_buf *out, const up_method *m)
+policy(uw_buf *out, const up_method *m)
 {
 	char text[512];
 
 	if (m->n_rules == 0) {
 		return 0;
 	}
-	if (gw_buf_puts(out, ",\"x-policy\":[") != 0) {
+	if (uw_buf_puts(out, ",\"x-policy\":[") != 0) {
 		return -1;
 	}
 	for (size_t i = 0; i < m->n_rules; i++) {
@@ -326,12 +322,12 @@ policy(gw_buf *out, const up_method *m)
 			return -1;
 		}
 		for (size_t k = 0; k < r->n_actors; k++) {
-			if ((k > 0 && gw_buf_puts(out, ",") != 0) ||
+			if ((k > 0 && uw_buf_puts(out, ",") != 0) ||
 			    json_str(out, r->actors[k]) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "],\"when\":[") != 0) {
+		if (uw_buf_puts(out, "],\"when\":[") != 0) {
 			return -1;
 		}
 		for (unsigned c = 0; c < 32; c++) {
@@ -346,33 +342,33 @@ policy(gw_buf *out, const up_method *m)
 			first = false;
 		}
 		up_rule_text(r, text, sizeof(text));
-		if (gw_buf_puts(out, "],\"text\":") != 0 ||
-		    json_str(out, text) != 0 || gw_buf_puts(out, "}") != 0) {
+		if (uw_buf_puts(out, "],\"text\":") != 0 ||
+		    json_str(out, text) != 0 || uw_buf_puts(out, "}") != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "]");
+	return uw_buf_puts(out, "]");
 }
 
 static int
-operation(gw_buf *out, const up_method *m, size_t route_index)
+operation(uw_buf *out, const up_method *m, size_t route_index)
 {
 	const ProtobufCMessageDescriptor *in = m->desc->input;
 	const up_route *r = &m->routes[route_index];
 	bool body = gw_meta_verb_has_body(r->method);
 	bool first = true;
 
-	if (gw_buf_puts(out, "\"") != 0) {
+	if (uw_buf_puts(out, "\"") != 0) {
 		return -1;
 	}
 	for (const char *p = r->method; *p != '\0'; p++) {
 		char c = (*p >= 'A' && *p <= 'Z') ? (char)(*p - 'A' + 'a') : *p;
 
-		if (gw_buf_append(out, &c, 1) != 0) {
+		if (uw_buf_append(out, &c, 1) != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "\":{\"operationId\":") != 0) {
+	if (uw_buf_puts(out, "\":{\"operationId\":") != 0) {
 		return -1;
 	}
 	if (route_index == 0 ? json_str(out, m->desc->name) != 0
@@ -380,38 +376,38 @@ operation(gw_buf *out, const up_method *m, size_t route_index)
 					      route_index + 1) != 0) {
 		return -1;
 	}
-	if (gw_buf_puts(out, ",\"summary\":") != 0 ||
+	if (uw_buf_puts(out, ",\"summary\":") != 0 ||
 	    json_str(out, m->desc->name) != 0 ||
 	    (m->description[0] != '\0' &&
-	     (gw_buf_puts(out, ",\"description\":") != 0 ||
+	     (uw_buf_puts(out, ",\"description\":") != 0 ||
 	      json_str(out, m->description) != 0))) {
 		return -1;
 	}
-	if (gw_buf_puts(out, ",\"parameters\":[") != 0) {
+	if (uw_buf_puts(out, ",\"parameters\":[") != 0) {
 		return -1;
 	}
 	for (unsigned i = 0; i < in->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &in->fields[i];
-		bool in_path = template_has(r->path, gw_meta_json_name(in, f));
+		bool in_path = template_has(r->path, uw_field_json_name(in, f));
 
 		if ((in_path || !body) &&
 		    parameter(out, in, f, in_path, &first) != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "]") != 0) {
+	if (uw_buf_puts(out, "]") != 0) {
 		return -1;
 	}
-	if (body && (gw_buf_puts(out, ",\"requestBody\":{\"required\":true,"
+	if (body && (uw_buf_puts(out, ",\"requestBody\":{\"required\":true,"
 				      "\"content\":") != 0 ||
 		     content(out, in->short_name, true) != 0 ||
-		     gw_buf_puts(out, "}") != 0)) {
+		     uw_buf_puts(out, "}") != 0)) {
 		return -1;
 	}
-	if (gw_buf_puts(out, ",\"responses\":{\"200\":{\"description\":"
+	if (uw_buf_puts(out, ",\"responses\":{\"200\":{\"description\":"
 			     "\"Success\",\"content\":") != 0 ||
 	    content(out, m->desc->output->short_name, false) != 0 ||
-	    gw_buf_puts(out, "}") != 0) {
+	    uw_buf_puts(out, "}") != 0) {
 		return -1;
 	}
 	for (size_t e = 0; e < sizeof(errors) / sizeof(errors[0]); e++) {
@@ -422,32 +418,32 @@ operation(gw_buf *out, const up_method *m, size_t route_index)
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "}") != 0) {
+	if (uw_buf_puts(out, "}") != 0) {
 		return -1;
 	}
-	if (gw_buf_puts(out, m->auth_none ? ",\"security\":[{}]"
+	if (uw_buf_puts(out, m->auth_none ? ",\"security\":[{}]"
 					  : ",\"security\":[{\"bearer\":[]},"
 					    "{\"basic\":[]}]") != 0) {
 		return -1;
 	}
 	if (m->n_roles > 0) {
-		if (gw_buf_puts(out, ",\"x-requires-any-role\":[") != 0) {
+		if (uw_buf_puts(out, ",\"x-requires-any-role\":[") != 0) {
 			return -1;
 		}
 		for (size_t k = 0; k < m->n_roles; k++) {
-			if ((k > 0 && gw_buf_puts(out, ",") != 0) ||
+			if ((k > 0 && uw_buf_puts(out, ",") != 0) ||
 			    json_str(out, m->roles[k]) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "]") != 0) {
+		if (uw_buf_puts(out, "]") != 0) {
 			return -1;
 		}
 	}
 	if (policy(out, m) != 0) {
 		return -1;
 	}
-	return gw_buf_puts(out, "}");
+	return uw_buf_puts(out, "}");
 }
 
 /* Whether an earlier route (method i, route k) already had this path. */
@@ -468,12 +464,12 @@ path_seen_before(size_t mi, size_t ri, const char *path)
 }
 
 static int
-paths(gw_buf *out)
+paths(uw_buf *out)
 {
 	size_t n = up_method_count();
 	bool first_path = true;
 
-	if (gw_buf_puts(out, "\"paths\":{") != 0) {
+	if (uw_buf_puts(out, "\"paths\":{") != 0) {
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
@@ -486,9 +482,9 @@ paths(gw_buf *out)
 			if (path_seen_before(i, k, path)) {
 				continue;
 			}
-			if ((!first_path && gw_buf_puts(out, ",") != 0) ||
+			if ((!first_path && uw_buf_puts(out, ",") != 0) ||
 			    json_str(out, path) != 0 ||
-			    gw_buf_puts(out, ":{") != 0) {
+			    uw_buf_puts(out, ":{") != 0) {
 				return -1;
 			}
 			first_path = false;
@@ -502,63 +498,62 @@ paths(gw_buf *out)
 						continue;
 					}
 					if ((!first_op &&
-					     gw_buf_puts(out, ",") != 0) ||
+					     uw_buf_puts(out, ",") != 0) ||
 					    operation(out, o, q) != 0) {
 						return -1;
 					}
 					first_op = false;
 				}
 			}
-			if (gw_buf_puts(out, "}") != 0) {
+			if (uw_buf_puts(out, "}") != 0) {
 				return -1;
 			}
 		}
 	}
-	return gw_buf_puts(out, "}");
+	return uw_buf_puts(out, "}");
 }
 
 int
-gw_meta_openapi(gw_buf *out)
+gw_meta_openapi(uw_buf *out)
 {
-	gw_meta_set *set = calloc(1, sizeof(*set));
+	gw_meta_set *set = gw_meta_set_all(0);
 	int rc = -1;
 
 	if (set == NULL) {
 		return -1;
 	}
-	CHECK_RC(gw_meta_collect_all(set, 0));
 	CHECK_RC(
 	    gw_meta_collect(set, &users__v1__error_response__descriptor, 0));
-	CHECK_RC(gw_buf_puts(out, "{\"openapi\":\"3.1.0\",\"info\":{"
+	CHECK_RC(uw_buf_puts(out, "{\"openapi\":\"3.1.0\",\"info\":{"
 				  "\"title\":"));
 	CHECK_RC(json_str(out, up_api_name() != NULL ? up_api_name() : "API"));
-	CHECK_RC(gw_buf_puts(
+	CHECK_RC(uw_buf_puts(
 	    out, ",\"version\":\"1.0\",\"description\":\"Generated from "
 		 "users.proto. Every operation is also served at /api/{Op} "
 		 "and /{format}/reply/{Op}; the format is chosen by a .json, "
 		 ".xml, .jsv or .csv suffix, ?format=, or the Accept "
 		 "header.\",\"x-policy-legend\":"));
 	CHECK_RC(json_str(out, up_policy_legend()));
-	CHECK_RC(gw_buf_puts(out, "},"));
+	CHECK_RC(uw_buf_puts(out, "},"));
 	CHECK_RC(paths(out));
-	CHECK_RC(gw_buf_puts(out, ",\"components\":{\"schemas\":{"));
+	CHECK_RC(uw_buf_puts(out, ",\"components\":{\"schemas\":{"));
 	for (size_t i = 0; i < set->n; i++) {
-		CHECK_RC(i > 0 ? gw_buf_puts(out, ",") : 0);
+		CHECK_RC(i > 0 ? uw_buf_puts(out, ",") : 0);
 		CHECK_RC(set->refs[i].msg != NULL
 			     ? message_schema(out, set->refs[i].msg)
 			     : enum_schema(out, set->refs[i].en));
 	}
-	CHECK_RC(gw_buf_puts(out, "},\"responses\":{"));
+	CHECK_RC(uw_buf_puts(out, "},\"responses\":{"));
 	for (size_t e = 0; e < sizeof(errors) / sizeof(errors[0]); e++) {
-		CHECK_RC(e > 0 ? gw_buf_puts(out, ",") : 0);
+		CHECK_RC(e > 0 ? uw_buf_puts(out, ",") : 0);
 		CHECK_RC(gw_meta_printf(
 		    out, "\"%s\":{\"description\":", errors[e].name));
 		CHECK_RC(json_str(out, errors[e].description));
-		CHECK_RC(gw_buf_puts(out, ",\"content\":"));
+		CHECK_RC(uw_buf_puts(out, ",\"content\":"));
 		CHECK_RC(content(out, "ErrorResponse", false));
-		CHECK_RC(gw_buf_puts(out, "}"));
+		CHECK_RC(uw_buf_puts(out, "}"));
 	}
-	CHECK_RC(gw_buf_puts(
+	CHECK_RC(uw_buf_puts(
 	    out, "},\"securitySchemes\":{\"bearer\":{\"type\":\"http\","
 		 "\"scheme\":\"bearer\",\"bearerFormat\":\"JWT\","
 		 "\"description\":\"Authorization: Bearer, or the ss-tok "

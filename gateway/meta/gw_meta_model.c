@@ -24,7 +24,7 @@ const char *const gw_meta_langs[GW_META_N_LANGS] = {"python", "swift",
  */
 
 int
-gw_meta_printf(gw_buf *out, const char *fmt, ...)
+gw_meta_printf(uw_buf *out, const char *fmt, ...)
 {
 	char small[256];
 	char *big = NULL;
@@ -39,7 +39,7 @@ gw_meta_printf(gw_buf *out, const char *fmt, ...)
 		return -1;
 	}
 	if ((size_t)n < sizeof(small)) {
-		return gw_buf_append(out, small, (size_t)n);
+		return uw_buf_append(out, small, (size_t)n);
 	}
 	big = malloc((size_t)n + 1);
 	if (big == NULL) {
@@ -47,7 +47,7 @@ gw_meta_printf(gw_buf *out, const char *fmt, ...)
 	}
 	va_start(ap, fmt);
 	if (vsnprintf(big, (size_t)n + 1, fmt, ap) == n) {
-		rc = gw_buf_append(out, big, (size_t)n);
+		rc = uw_buf_append(out, big, (size_t)n);
 	}
 	va_end(ap);
 	free(big);
@@ -55,7 +55,7 @@ gw_meta_printf(gw_buf *out, const char *fmt, ...)
 }
 
 int
-gw_meta_put_html(gw_buf *out, const char *s)
+gw_meta_put_html(uw_buf *out, const char *s)
 {
 	const char *run = s;
 
@@ -81,33 +81,23 @@ gw_meta_put_html(gw_buf *out, const char *s)
 		default:
 			continue;
 		}
-		if (gw_buf_append(out, run, (size_t)(s - run)) != 0 ||
-		    gw_buf_puts(out, rep) != 0) {
+		if (uw_buf_append(out, run, (size_t)(s - run)) != 0 ||
+		    uw_buf_puts(out, rep) != 0) {
 			return -1;
 		}
 		run = s + 1;
 	}
-	return gw_buf_append(out, run, (size_t)(s - run));
+	return uw_buf_append(out, run, (size_t)(s - run));
 }
 
 int
-gw_meta_put_json_str(gw_buf *out, const char *s)
+gw_meta_put_indent(uw_buf *out, const char *unit, int n)
 {
-	for (; *s != '\0'; s++) {
-		unsigned char c = (unsigned char)*s;
-		int rc;
-
-		if (c == '"' || c == '\\') {
-			char esc[2] = {'\\', (char)c};
-			rc = gw_buf_append(out, esc, 2);
-		} else if (c == '\n') {
-			rc = gw_buf_puts(out, "\\n");
-		} else if (c < 0x20) {
-			rc = gw_meta_printf(out, "\\u%04x", c);
-		} else {
-			rc = gw_buf_append(out, s, 1);
-		}
-		if (rc != 0) {
+	if (uw_buf_puts(out, "\n") != 0) {
+		return -1;
+	}
+	for (int i = 0; i < n; i++) {
+		if (uw_buf_puts(out, unit) != 0) {
 			return -1;
 		}
 	}
@@ -115,18 +105,18 @@ gw_meta_put_json_str(gw_buf *out, const char *s)
 }
 
 int
-gw_meta_put_literal(gw_buf *out, const char *s)
+gw_meta_put_literal(uw_buf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		int rc;
 
 		if (*s == '"' || *s == '\\') {
 			char esc[2] = {'\\', *s};
-			rc = gw_buf_append(out, esc, 2);
+			rc = uw_buf_append(out, esc, 2);
 		} else if (*s == '\n' || *s == '\r' || *s == '\t') {
-			rc = gw_buf_puts(out, " ");
+			rc = uw_buf_puts(out, " ");
 		} else {
-			rc = gw_buf_append(out, s, 1);
+			rc = uw_buf_append(out, s, 1);
 		}
 		if (rc != 0) {
 			return -1;
@@ -136,23 +126,23 @@ gw_meta_put_literal(gw_buf *out, const char *s)
 }
 
 int
-gw_meta_put_comment(gw_buf *out, const char *s)
+gw_meta_put_comment(uw_buf *out, const char *s)
 {
 	for (; *s != '\0'; s++) {
 		int rc;
 
 		if (*s == '\n' || *s == '\r' || *s == '\t') {
-			rc = gw_buf_puts(out, " ");
+			rc = uw_buf_puts(out, " ");
 		} else if (*s == '*' && s[1] == '/') {
-			rc = gw_buf_puts(out, "* "); /* no comment closer */
+			rc = uw_buf_puts(out, "* "); /* no comment closer */
 		} else if (*s == '"' && s[1] == '"' && s[2] == '"') {
-			rc = gw_buf_puts(out,
+			rc = uw_buf_puts(out,
 					 "\\\"\\\"\\\""); /* no docstring end */
 			s += 2;
 		} else if (*s == '\\') {
-			rc = gw_buf_puts(out, "\\\\");
+			rc = uw_buf_puts(out, "\\\\");
 		} else {
-			rc = gw_buf_append(out, s, 1);
+			rc = uw_buf_append(out, s, 1);
 		}
 		if (rc != 0) {
 			return -1;
@@ -174,7 +164,7 @@ is_lower_or_digit(char c)
 }
 
 int
-gw_meta_put_snake(gw_buf *out, const char *s, bool upper)
+gw_meta_put_snake(uw_buf *out, const char *s, bool upper)
 {
 	for (size_t i = 0; s[i] != '\0'; i++) {
 		char c = s[i];
@@ -184,7 +174,7 @@ gw_meta_put_snake(gw_buf *out, const char *s, bool upper)
 		if (i > 0 && is_upper(c) &&
 		    (is_lower_or_digit(s[i - 1]) ||
 		     (is_upper(s[i - 1]) && is_lower_or_digit(s[i + 1])))) {
-			if (gw_buf_puts(out, "_") != 0) {
+			if (uw_buf_puts(out, "_") != 0) {
 				return -1;
 			}
 		}
@@ -193,7 +183,7 @@ gw_meta_put_snake(gw_buf *out, const char *s, bool upper)
 		} else if (!upper && is_upper(c)) {
 			c = (char)(c - 'A' + 'a');
 		}
-		if (gw_buf_append(out, &c, 1) != 0) {
+		if (uw_buf_append(out, &c, 1) != 0) {
 			return -1;
 		}
 	}
@@ -211,7 +201,7 @@ scalar_of(const ProtobufCMessageDescriptor *d,
 	memset(s, 0, sizeof(*s));
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		s->kind = gw_field_is_guid(d, f) ? GW_MK_GUID : GW_MK_STRING;
+		s->kind = uw_field_is_guid(d, f) ? GW_MK_GUID : GW_MK_STRING;
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
 		s->kind = GW_MK_BOOL;
@@ -260,7 +250,7 @@ gw_meta_field_type(const ProtobufCMessageDescriptor *d,
 		   const ProtobufCFieldDescriptor *f, gw_meta_type *out)
 {
 	memset(out, 0, sizeof(*out));
-	if (gw_field_is_map(f)) {
+	if (uw_field_is_map(f)) {
 		const ProtobufCMessageDescriptor *e = f->descriptor;
 
 		out->map = true;
@@ -269,29 +259,15 @@ gw_meta_field_type(const ProtobufCMessageDescriptor *d,
 		return;
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE &&
-	    gw_msg_is_list_wrapper(f->descriptor)) {
+	    uw_msg_is_list_wrapper(f->descriptor)) {
 		const ProtobufCMessageDescriptor *w = f->descriptor;
 
 		out->list = true;
-		scalar_of(w, gw_list_wrapper_items(w), &out->item);
+		scalar_of(w, uw_list_wrapper_items(w), &out->item);
 		return;
 	}
 	out->list = f->label == PROTOBUF_C_LABEL_REPEATED;
 	scalar_of(d, f, &out->item);
-}
-
-const char *
-gw_meta_json_name(const ProtobufCMessageDescriptor *d,
-		  const ProtobufCFieldDescriptor *f)
-{
-	return gw_field_json_name(d, f);
-}
-
-const char *
-gw_meta_pascal_name(const ProtobufCMessageDescriptor *d,
-		    const ProtobufCFieldDescriptor *f)
-{
-	return gw_field_pascal_name(d, f);
 }
 
 const char *
@@ -366,55 +342,55 @@ gw_meta_method_of_request(const ProtobufCMessageDescriptor *d)
 }
 
 static int
-put_cs_scalar(gw_buf *out, const gw_meta_scalar *s)
+put_cs_scalar(uw_buf *out, const gw_meta_scalar *s)
 {
 	switch (s->kind) {
 	case GW_MK_STRING:
-		return gw_buf_puts(out, "string");
+		return uw_buf_puts(out, "string");
 	case GW_MK_GUID:
-		return gw_buf_puts(out, "Guid");
+		return uw_buf_puts(out, "Guid");
 	case GW_MK_BOOL:
-		return gw_buf_puts(out, "bool");
+		return uw_buf_puts(out, "bool");
 	case GW_MK_INT32:
-		return gw_buf_puts(out, "int");
+		return uw_buf_puts(out, "int");
 	case GW_MK_INT64:
-		return gw_buf_puts(out, "long");
+		return uw_buf_puts(out, "long");
 	case GW_MK_UINT32:
-		return gw_buf_puts(out, "uint");
+		return uw_buf_puts(out, "uint");
 	case GW_MK_UINT64:
-		return gw_buf_puts(out, "ulong");
+		return uw_buf_puts(out, "ulong");
 	case GW_MK_FLOAT:
-		return gw_buf_puts(out, "float");
+		return uw_buf_puts(out, "float");
 	case GW_MK_DOUBLE:
-		return gw_buf_puts(out, "double");
+		return uw_buf_puts(out, "double");
 	case GW_MK_BYTES:
-		return gw_buf_puts(out, "byte[]");
+		return uw_buf_puts(out, "byte[]");
 	case GW_MK_ENUM:
-		return gw_buf_puts(out, s->en->short_name);
+		return uw_buf_puts(out, s->en->short_name);
 	case GW_MK_MESSAGE:
 	default:
-		return gw_buf_puts(out, s->msg->short_name);
+		return uw_buf_puts(out, s->msg->short_name);
 	}
 }
 
 int
-gw_meta_put_cs_type(gw_buf *out, const gw_meta_type *t)
+gw_meta_put_cs_type(uw_buf *out, const gw_meta_type *t)
 {
 	if (t->map) {
-		if (gw_buf_puts(out, "Dictionary<") != 0 ||
+		if (uw_buf_puts(out, "Dictionary<") != 0 ||
 		    put_cs_scalar(out, &t->key) != 0 ||
-		    gw_buf_puts(out, ", ") != 0 ||
+		    uw_buf_puts(out, ", ") != 0 ||
 		    put_cs_scalar(out, &t->item) != 0) {
 			return -1;
 		}
-		return gw_buf_puts(out, ">");
+		return uw_buf_puts(out, ">");
 	}
 	if (t->list) {
-		if (gw_buf_puts(out, "List<") != 0 ||
+		if (uw_buf_puts(out, "List<") != 0 ||
 		    put_cs_scalar(out, &t->item) != 0) {
 			return -1;
 		}
-		return gw_buf_puts(out, ">");
+		return uw_buf_puts(out, ">");
 	}
 	return put_cs_scalar(out, &t->item);
 }
@@ -557,4 +533,16 @@ gw_meta_collect_all(gw_meta_set *set, unsigned flags)
 		}
 	}
 	return 0;
+}
+
+gw_meta_set *
+gw_meta_set_all(unsigned flags)
+{
+	gw_meta_set *set = calloc(1, sizeof(*set));
+
+	if (set != NULL && gw_meta_collect_all(set, flags) != 0) {
+		free(set);
+		set = NULL;
+	}
+	return set;
 }

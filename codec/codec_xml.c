@@ -2,14 +2,15 @@
  * codec_xml.c - XML as ServiceStack's DataContract serializer writes it
  * (docs/wire-formats.md, section 7).
  *
- * Encoding: `<?xml version="1.0" encoding="utf-8"?>`, then the root named
+ * Encoding (an emitter of the walk, walk.h): `<?xml version="1.0"
+ * encoding="utf-8"?>`, then the root named
  * after the DTO, declaring xmlns:i (XMLSchema-instance) and the DTO's
  * xml_namespace as the default namespace; no indentation. Members are
  * written in ordinal (byte) order of their PascalCase names; unset members
  * and empty lists are left out (a protobuf list has no "set but empty";
  * a StringList wrapper does, and is written as an empty element), except
- * ResponseStatus.Errors, always written (docs/wire-formats.md section
- * 8.1, as JSON and JSV). As
+ * the fields marked (always_written) in users.proto, ResponseStatus.Errors
+ * (docs/wire-formats.md section 8.1, as JSON and JSV). As
  * DataContract does, a member element stays in its declaring type's
  * namespace, and when its content belongs to another namespace (a nested
  * type of another namespace, the Arrays namespace of lists of primitives
@@ -47,7 +48,7 @@
  * XML_PARSE_HUGE); and a document with a DOCTYPE is stopped at the DOCTYPE
  * itself (SAX internalSubset), before any declaration in it is read: no
  * external entity, no entity expansion (billion laughs), nothing fetched.
- * Nesting, items per list and bytes per string are bounded by gw_limits;
+ * Nesting, items per list and bytes per string are bounded by uw_limits;
  * the body size is the caller's. libxml2 reports nothing on stderr (a
  * per-thread no-op error handler). xmlInitParser runs once; after it
  * libxml2 is safe to use from several threads.
@@ -66,16 +67,19 @@
 #include <libxml/tree.h>
 #include <libxml/xmlerror.h>
 
-#include "codec.h"
+#include "walk.h"
 
 #define NS_XSI    "http://www.w3.org/2001/XMLSchema-instance"
 #define NS_ARRAYS "http://schemas.microsoft.com/2003/10/Serialization/Arrays"
 
-/* Deeper than anything a decoder builds; a guard for hand-built input. */
-#define ENCODE_MAX_DEPTH 100
+/* Open elements at most: a value's element, and a map entry's between a
+ * map and its Key or Value, for each level of the walk. */
+#define MAX_ELEMENTS (2 * UW_WALK_MAX_DEPTH + 4)
 
 /* ------------------------------------------------------------------------
- * Encoding
+ * Encoding: the emitter of the walk (walk.h). Elements are opened by
+ * value_begin and left open for namespace declarations; the content's
+ * callback (object, list, map or scalar) closes the start tag.
  */
 
 /* A namespace bound to the prefix d{depth}p1 on an open element. */
@@ -84,79 +88,105 @@ typedef struct ns_binding {
 	unsigned depth;
 } ns_binding;
 
+/* An open element; its depth (the root is 1) is its place in the stack. */
+typedef struct element {
+	unsigned pfx;  /* its own prefix (0: the default namespace) */
+	unsigned cpfx; /* its content's */
+	bool pushed;   /* it bound a namespace, unbound when its content ends */
+	bool closed;   /* written whole already (an i:nil element) */
+} element;
+
 typedef struct enc {
-	gw_buf *out;
+	uw_buf *out;
 	const char *default_ns; /* the root's; "" when none */
-	ns_binding bound[ENCODE_MAX_DEPTH + 4];
+	ns_binding bound[MAX_ELEMENTS];
 	size_t n_bound;
+	element open[MAX_ELEMENTS];
+	size_t n_open;
 } enc;
 
 static int
 put(enc *x, const char *s, size_t n)
 {
-	return gw_buf_append(x->out, s, n);
+	return uw_buf_append(x->out, s, n);
 }
 
 static int
 puts_(enc *x, const char *s)
 {
-	return gw_buf_append(x->out, s, strlen(s));
+	return uw_buf_append(x->out, s, strlen(s));
 }
 
-/*
- * s as XML character data (attr: inside a "..." attribute value). Bytes
- * that are not UTF-8 and characters XML 1.0 cannot carry become U+FFFD.
- */
+/* XML's escapes in character data (attr: also in a "..." attribute
+ * value). What XML 1.0 cannot carry (C0 controls but TAB, LF and CR;
+ * U+FFFE, U+FFFF) becomes U+FFFD. */
+static const char *
+xml_rep(const unsigned char *p, size_t k, bool attr)
+{
+	if (k == 3 && p[0] == 0xef && p[1] == 0xbf &&
+	    (p[2] == 0xbe || p[2] == 0xbf)) {
+		return "\xef\xbf\xbd";
+	}
+	if (k > 1) {
+		return NULL;
+	}
+	switch (p[0]) {
+	case '&':
+		return "&amp;";
+	case '<':
+		return "&lt;";
+	case '>':
+		return "&gt;";
+	case '\r':
+		return "&#xD;";
+	case '"':
+		return attr ? "&quot;" : NULL;
+	case '\n':
+		return attr ? "&#xA;" : NULL;
+	case '\t':
+		return attr ? "&#x9;" : NULL;
+	default:
+		return p[0] < 0x20 ? "\xef\xbf\xbd" : NULL;
+	}
+}
+
+static const char *
+xml_text_rep(const unsigned char *p, size_t k, char *buf)
+{
+	return xml_rep(p, k, false);
+}
+
+static const char *
+xml_attr_rep(const unsigned char *p, size_t k, char *buf)
+{
+	return xml_rep(p, k, true);
+}
+
+/* The controls but TAB and LF, CR, '&', '<', '>'; U+FFFE and U+FFFF
+ * among the wide ones. */
+static const uw_escapes xml_text = {
+    .ascii = "xxxxxxxxx..xxxxxxxxxxxxxxxxxxxxx"
+	     "......x.....................x.x."
+	     "................................"
+	     "................................",
+    .wide = true,
+    .rep = xml_text_rep,
+};
+
+/* In an attribute value: also '"', TAB and LF. */
+static const uw_escapes xml_attr = {
+    .ascii = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+	     "..x...x.....................x.x."
+	     "................................"
+	     "................................",
+    .wide = true,
+    .rep = xml_attr_rep,
+};
+
 static int
 put_text(enc *x, const char *s, size_t len, bool attr)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t run = 0, i = 0;
-
-	while (i < len) {
-		unsigned char c = p[i];
-		const char *esc = NULL;
-		size_t k = 1;
-
-		if (c == '&') {
-			esc = "&amp;";
-		} else if (c == '<') {
-			esc = "&lt;";
-		} else if (c == '>') {
-			esc = "&gt;";
-		} else if (c == '\r') {
-			esc = "&#xD;";
-		} else if (attr && c == '"') {
-			esc = "&quot;";
-		} else if (attr && c == '\n') {
-			esc = "&#xA;";
-		} else if (attr && c == '\t') {
-			esc = "&#x9;";
-		} else if (c < 0x20 && c != '\t' && c != '\n') {
-			esc = "\xef\xbf\xbd";
-		} else if (c >= 0x80) {
-			k = gw_utf8_char(p + i, len - i);
-			if (k == 0) {
-				esc = "\xef\xbf\xbd";
-				k = 1;
-			} else if (k == 3 && c == 0xef && p[i + 1] == 0xbf &&
-				   (p[i + 2] == 0xbe || p[i + 2] == 0xbf)) {
-				/* U+FFFE, U+FFFF: not XML characters */
-				esc = "\xef\xbf\xbd";
-			}
-		}
-		if (esc == NULL) {
-			run += k;
-			i += k;
-			continue;
-		}
-		if (put(x, s + i - run, run) != 0 || puts_(x, esc) != 0) {
-			return -1;
-		}
-		run = 0;
-		i += k;
-	}
-	return put(x, s + i - run, run);
+	return uw_text_escape(x->out, s, len, attr ? &xml_attr : &xml_text);
 }
 
 /* "d3p1:" for a prefix bound at depth 3; nothing for depth 0 (default). */
@@ -257,403 +287,276 @@ ns_of_prefix(const enc *x, unsigned pdepth)
 }
 
 /* XML Schema's name of a primitive, as the Arrays namespace names items. */
+static const char *const xsd_names[] = {
+    [PROTOBUF_C_TYPE_INT32] = "int",
+    [PROTOBUF_C_TYPE_SINT32] = "int",
+    [PROTOBUF_C_TYPE_SFIXED32] = "int",
+    [PROTOBUF_C_TYPE_INT64] = "long",
+    [PROTOBUF_C_TYPE_SINT64] = "long",
+    [PROTOBUF_C_TYPE_SFIXED64] = "long",
+    [PROTOBUF_C_TYPE_UINT32] = "unsignedInt",
+    [PROTOBUF_C_TYPE_FIXED32] = "unsignedInt",
+    [PROTOBUF_C_TYPE_UINT64] = "unsignedLong",
+    [PROTOBUF_C_TYPE_FIXED64] = "unsignedLong",
+    [PROTOBUF_C_TYPE_FLOAT] = "float",
+    [PROTOBUF_C_TYPE_DOUBLE] = "double",
+    [PROTOBUF_C_TYPE_BOOL] = "boolean",
+    [PROTOBUF_C_TYPE_STRING] = "string",
+    [PROTOBUF_C_TYPE_BYTES] = "base64Binary",
+};
+
+/* An item's element name: its primitive's, "guid", or its enum's or
+ * message's type name. */
 static const char *
-xsd_name(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
+xsd_name(const ProtobufCFieldDescriptor *f, bool guid)
 {
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-		return "int";
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		return "unsignedInt";
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-		return "long";
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return "unsignedLong";
-	case PROTOBUF_C_TYPE_FLOAT:
-		return "float";
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return "double";
-	case PROTOBUF_C_TYPE_BOOL:
-		return "boolean";
-	case PROTOBUF_C_TYPE_STRING:
-		return gw_field_is_guid(d, f) ? "guid" : "string";
-	case PROTOBUF_C_TYPE_BYTES:
-		return "base64Binary";
-	case PROTOBUF_C_TYPE_ENUM:
+	if (f->type == PROTOBUF_C_TYPE_ENUM) {
 		return ((const ProtobufCEnumDescriptor *)f->descriptor)
 		    ->short_name;
-	case PROTOBUF_C_TYPE_MESSAGE:
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		return ((const ProtobufCMessageDescriptor *)f->descriptor)
 		    ->short_name;
 	}
-	return "anyType";
+	if (guid && f->type == PROTOBUF_C_TYPE_STRING) {
+		return "guid";
+	}
+	return (size_t)f->type < sizeof(xsd_names) / sizeof(xsd_names[0]) &&
+		       xsd_names[f->type] != NULL
+		   ? xsd_names[f->type]
+		   : "anyType";
 }
 
-/* A number as XML Schema writes it: NaN, INF and -INF for the others. */
-static int
-put_number(enc *x, const ProtobufCFieldDescriptor *f, const void *p)
+/* The element of a value: the type at the root, the PascalCase name of a
+ * member, the item's type in a list, Key and Value in a map entry. */
+static const char *
+element_name(const uw_slot *s)
 {
-	char b[GW_NUMBER_MAX];
-	size_t n;
-	int rc = gw_number_text(f, p, b, &n);
-
-	if (rc == 1) {
-		double v = f->type == PROTOBUF_C_TYPE_FLOAT
-			       ? *(const float *)p
-			       : *(const double *)p;
-		return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
-	}
-	return rc == 0 ? put(x, b, n) : -1;
-}
-
-/* A scalar value of field f (of a message of type d) stored at p. */
-static int
-enc_scalar(enc *x, const ProtobufCMessageDescriptor *d,
-	   const ProtobufCFieldDescriptor *f, const void *p)
-{
-	switch (f->type) {
-	case PROTOBUF_C_TYPE_INT32:
-	case PROTOBUF_C_TYPE_SINT32:
-	case PROTOBUF_C_TYPE_SFIXED32:
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-	case PROTOBUF_C_TYPE_FLOAT:
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return put_number(x, f, p);
-	case PROTOBUF_C_TYPE_BOOL:
-		return puts_(x,
-			     *(const protobuf_c_boolean *)p ? "true" : "false");
-	case PROTOBUF_C_TYPE_ENUM: {
-		int v = *(const int *)p;
-		const ProtobufCEnumValue *ev =
-		    protobuf_c_enum_descriptor_get_value(f->descriptor, v);
-		return ev != NULL ? puts_(x, ev->name) : put_number(x, f, p);
-	}
-	case PROTOBUF_C_TYPE_STRING: {
-		const char *s = *(const char *const *)p;
-		char g[33], dashed[37];
-		if (s == NULL) {
-			return 0;
-		}
-		if (gw_field_is_guid(d, f) &&
-		    gw_guid_normalize(s, strlen(s), g) == 0) {
-			snprintf(dashed, sizeof(dashed),
-				 "%.8s-%.4s-%.4s-%.4s-%s", g, g + 8, g + 12,
-				 g + 16, g + 20);
-			return put(x, dashed, 36);
-		}
-		return put_text(x, s, strlen(s), false);
-	}
-	case PROTOBUF_C_TYPE_BYTES: {
-		const ProtobufCBinaryData *bd = p;
-		return gw_base64_encode(x->out, bd->data, bd->len);
-	}
-	case PROTOBUF_C_TYPE_MESSAGE:
-		break;
-	}
-	return -1;
-}
-
-static int enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx,
-		       unsigned depth);
-
-static size_t
-elem_size(ProtobufCType t)
-{
-	switch (t) {
-	case PROTOBUF_C_TYPE_INT64:
-	case PROTOBUF_C_TYPE_SINT64:
-	case PROTOBUF_C_TYPE_SFIXED64:
-	case PROTOBUF_C_TYPE_UINT64:
-	case PROTOBUF_C_TYPE_FIXED64:
-		return 8;
-	case PROTOBUF_C_TYPE_DOUBLE:
-		return sizeof(double);
-	case PROTOBUF_C_TYPE_FLOAT:
-		return sizeof(float);
-	case PROTOBUF_C_TYPE_STRING:
-		return sizeof(char *);
-	case PROTOBUF_C_TYPE_BYTES:
-		return sizeof(ProtobufCBinaryData);
-	case PROTOBUF_C_TYPE_MESSAGE:
-		return sizeof(ProtobufCMessage *);
-	case PROTOBUF_C_TYPE_BOOL:
-		return sizeof(protobuf_c_boolean);
+	switch (s->at) {
+	case UW_AT_ROOT:
+		return s->d->short_name;
+	case UW_AT_MEMBER:
+		return uw_slot_pascal_name(s);
+	case UW_AT_ITEM:
+		return xsd_name(s->f, s->fi != NULL && s->fi->guid);
+	case UW_AT_KEY:
+		return "Key";
 	default:
-		return 4;
+		return "Value";
 	}
+}
+
+/* A map entry's element: KeyValueOf{key type}{value type}. */
+static void
+entry_name(const ProtobufCMessageDescriptor *ed, char *buf, size_t size)
+{
+	snprintf(
+	    buf, size, "KeyValueOf%s%s",
+	    xsd_name(&ed->fields[0], uw_field_is_guid(ed, &ed->fields[0])),
+	    xsd_name(&ed->fields[1], uw_field_is_guid(ed, &ed->fields[1])));
+}
+
+static element *
+top(enc *x)
+{
+	return &x->open[x->n_open - 1];
+}
+
+/* Opens <prefix:name under the innermost element's content prefix. */
+static int
+push_element(enc *x, const char *name)
+{
+	unsigned pfx = x->n_open > 0 ? top(x)->cpfx : 0;
+
+	if (x->n_open == MAX_ELEMENTS) {
+		return -1;
+	}
+	x->open[x->n_open++] = (element){.pfx = pfx, .cpfx = pfx};
+	return open_tag(x, pfx, name);
+}
+
+static int
+emit_value_begin(uw_walk *w, const uw_slot *s)
+{
+	enc *x = w->ctx;
+
+	if (s->at == UW_AT_ROOT &&
+	    puts_(x, "<?xml version=\"1.0\" encoding=\"utf-8\"?>") != 0) {
+		return -1;
+	}
+	if (push_element(x, element_name(s)) != 0) {
+		return -1;
+	}
+	if (s->at != UW_AT_ROOT) {
+		return 0;
+	}
+	if (puts_(x, " xmlns:i=\"" NS_XSI "\"") != 0) {
+		return -1;
+	}
+	if (x->default_ns[0] != '\0' &&
+	    (puts_(x, " xmlns=\"") != 0 ||
+	     put_text(x, x->default_ns, strlen(x->default_ns), true) != 0 ||
+	     put(x, "\"", 1) != 0)) {
+		return -1;
+	}
+	return 0;
+}
+
+static int
+emit_value_end(uw_walk *w, const uw_slot *s)
+{
+	enc *x = w->ctx;
+	element e = x->open[--x->n_open];
+
+	return e.closed ? 0 : close_tag(x, e.pfx, element_name(s));
+}
+
+/* Ends the innermost start tag; its content is in namespace ns. */
+static int
+open_content(enc *x, const char *ns)
+{
+	element *e = top(x);
+
+	if (bind_ns(x, ns, (unsigned)x->n_open, &e->cpfx, &e->pushed) != 0) {
+		return -1;
+	}
+	return put(x, ">", 1);
 }
 
 /*
- * One element <pfx:name>value</pfx:name> at depth for the value p of field
- * f (one item when f is repeated). A message value is written as its
- * members (or its list, for a list_wrapper).
+ * Content in its namespace: a message's members stay in its type's (the
+ * member's own when the type has none); list items of enums in the
+ * member's, of messages in their type's, of primitives in the Arrays
+ * namespace, as map entries are. An entry is an element of its own.
  */
-static int enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
-			     const ProtobufCFieldDescriptor *f, const void *p,
-			     unsigned pfx, const char *name, unsigned depth);
-
-/* The items of repeated field f of m inside an element already open at
- * depth (whose own prefix is pfx): its tag is still open. */
 static int
-enc_items(enc *x, const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	  unsigned pfx, unsigned depth)
+emit_begin(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	   const ProtobufCFieldDescriptor *f)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	size_t n = *(const size_t *)((const char *)m + f->quantifier_offset);
-	const char *arr = *(const char *const *)((const char *)m + f->offset);
-	size_t es = elem_size(f->type);
-	const char *ns;
-	unsigned ipfx;
-	bool pushed;
-	int rc = -1;
+	enc *x = w->ctx;
+	const char *own = ns_of_prefix(x, top(x)->pfx);
+	char kv[80];
 
-	if (f->type == PROTOBUF_C_TYPE_ENUM) {
-		/* items named after the enum, in the member's namespace */
-		ns = ns_of_prefix(x, pfx);
-	} else if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		ns = gw_field_is_map(f)
-			 ? NS_ARRAYS
-			 : msg_ns(f->descriptor, ns_of_prefix(x, pfx));
-	} else {
-		ns = NS_ARRAYS;
-	}
-	if (bind_ns(x, ns, depth, &ipfx, &pushed) != 0 || put(x, ">", 1) != 0) {
-		return -1;
-	}
-	for (size_t i = 0; arr != NULL && i < n; i++) {
-		const void *p = arr + i * es;
-		if (gw_field_is_map(f)) {
-			const ProtobufCMessage *e =
-			    *(const ProtobufCMessage *const *)p;
-			const ProtobufCMessageDescriptor *ed = e->descriptor;
-			char kv[80];
-			snprintf(kv, sizeof(kv), "KeyValueOf%s%s",
-				 xsd_name(ed, &ed->fields[0]),
-				 xsd_name(ed, &ed->fields[1]));
-			if (open_tag(x, ipfx, kv) != 0 || put(x, ">", 1) != 0 ||
-			    enc_value_element(x, ed, &ed->fields[0],
-					      (const char *)e +
-						  ed->fields[0].offset,
-					      ipfx, "Key", depth + 2) != 0 ||
-			    enc_value_element(x, ed, &ed->fields[1],
-					      (const char *)e +
-						  ed->fields[1].offset,
-					      ipfx, "Value", depth + 2) != 0 ||
-			    close_tag(x, ipfx, kv) != 0) {
-				goto out;
-			}
-			continue;
+	switch (shape) {
+	case UW_OBJECT:
+		return open_content(x, msg_ns(d, own));
+	case UW_LIST:
+		if (f->type == PROTOBUF_C_TYPE_ENUM) {
+			return open_content(x, own);
 		}
-		if (enc_value_element(x, d, f, p, ipfx, xsd_name(d, f),
-				      depth + 1) != 0) {
-			goto out;
-		}
+		return open_content(x, f->type == PROTOBUF_C_TYPE_MESSAGE
+					   ? msg_ns(f->descriptor, own)
+					   : NS_ARRAYS);
+	case UW_MAP:
+		return open_content(x, NS_ARRAYS);
+	default:
+		entry_name(d, kv, sizeof(kv));
+		return push_element(x, kv) != 0 ? -1 : put(x, ">", 1);
 	}
-	rc = 0;
-out:
-	if (pushed) {
+}
+
+/* The content ends: its namespace goes out of scope; an entry closes. */
+static int
+emit_end(uw_walk *w, uw_shape shape, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	enc *x = w->ctx;
+	char kv[80];
+
+	if (shape == UW_ENTRY) {
+		element e = x->open[--x->n_open];
+		entry_name(d, kv, sizeof(kv));
+		return close_tag(x, e.pfx, kv);
+	}
+	if (top(x)->pushed) {
 		x->n_bound--;
+		top(x)->pushed = false;
 	}
-	return rc;
+	return 0;
+}
+
+/* Scalars: the start tag ends, the text follows. */
+static int
+emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+{
+	enc *x = w->ctx;
+
+	return put(x, ">", 1) != 0 ? -1 : put(x, text, len);
+}
+
+/* As XML Schema writes them: NaN, INF, -INF. */
+static int
+emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
+{
+	enc *x = w->ctx;
+
+	if (put(x, ">", 1) != 0) {
+		return -1;
+	}
+	return puts_(x, isnan(v) ? "NaN" : v > 0 ? "INF" : "-INF");
+}
+
+/* Guids dashed: 8-4-4-4-12. */
+static int
+emit_string(uw_walk *w, const uw_slot *s, const char *text, size_t len,
+	    bool guid)
+{
+	enc *x = w->ctx;
+	char dashed[37];
+
+	if (put(x, ">", 1) != 0) {
+		return -1;
+	}
+	if (guid) {
+		snprintf(dashed, sizeof(dashed), "%.8s-%.4s-%.4s-%.4s-%.12s",
+			 text, text + 8, text + 12, text + 16, text + 20);
+		return put(x, dashed, 36);
+	}
+	return put_text(x, text, len, false);
 }
 
 static int
-enc_value_element(enc *x, const ProtobufCMessageDescriptor *d,
-		  const ProtobufCFieldDescriptor *f, const void *p,
-		  unsigned pfx, const char *name, unsigned depth)
+emit_bytes(uw_walk *w, const uw_slot *s, const uint8_t *data, size_t len)
 {
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (open_tag(x, pfx, name) != 0) {
-		return -1;
-	}
-	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		const ProtobufCMessage *sub =
-		    *(const ProtobufCMessage *const *)p;
-		const ProtobufCMessageDescriptor *sd = f->descriptor;
-		unsigned cpfx;
-		bool pushed;
-		int rc;
+	enc *x = w->ctx;
 
-		if (sub == NULL) {
-			/* only a map's value can get here unset */
-			if (puts_(x, " i:nil=\"true\"/>") != 0) {
-				return -1;
-			}
-			return 0;
-		}
-		if (gw_msg_is_list_wrapper(sd)) {
-			if (enc_items(x, sub, gw_list_wrapper_items(sd), pfx,
-				      depth) != 0) {
-				return -1;
-			}
-			return close_tag(x, pfx, name);
-		}
-		if (bind_ns(x, msg_ns(sd, ns_of_prefix(x, pfx)), depth, &cpfx,
-			    &pushed) != 0) {
-			return -1;
-		}
-		rc =
-		    put(x, ">", 1) != 0 || enc_members(x, sub, cpfx, depth) != 0
-			? -1
-			: 0;
-		if (pushed) {
-			x->n_bound--;
-		}
-		if (rc != 0) {
-			return -1;
-		}
-		return close_tag(x, pfx, name);
-	}
-	if (put(x, ">", 1) != 0 || enc_scalar(x, d, f, p) != 0) {
-		return -1;
-	}
-	return close_tag(x, pfx, name);
+	return put(x, ">", 1) != 0 ? -1 : uw_base64_encode(x->out, data, len);
 }
 
-/* Section 8: a ResponseStatus always carries its Errors (empty: none). */
-static bool
-always_written(const ProtobufCMessageDescriptor *d,
-	       const ProtobufCFieldDescriptor *f)
-{
-	return d == &users__v1__response_status__descriptor &&
-	       strcmp(f->name, "errors") == 0;
-}
-
-/* Member order: ordinal (byte) order of the PascalCase names. */
-#define ORDER_ON_STACK 64
-
-static const char *
-member_name(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
-	    unsigned i)
-{
-	return mi != NULL && i < mi->n_fields ? mi->fields[i].pascal_name
-					      : d->fields[i].name;
-}
-
-/* order[0..n_fields) = the indexes of d's fields in member order. */
-static void
-member_order(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
-	     unsigned *order)
-{
-	for (unsigned i = 0; i < d->n_fields; i++) {
-		const char *name = member_name(d, mi, i);
-		unsigned j = i;
-		while (j > 0 &&
-		       strcmp(member_name(d, mi, order[j - 1]), name) > 0) {
-			order[j] = order[j - 1];
-			j--;
-		}
-		order[j] = i;
-	}
-}
-
-/* The set members of m, as children of an element at depth, under the
- * prefix pfx (the namespace of m's type). */
+/* Only a map's value can be a message that is not there. */
 static int
-enc_members(enc *x, const ProtobufCMessage *m, unsigned pfx, unsigned depth)
+emit_null(uw_walk *w, const uw_slot *s)
 {
-	const ProtobufCMessageDescriptor *d = m->descriptor;
-	const up_message_info *mi = up_message_info_of(d);
-	unsigned stack[ORDER_ON_STACK], *order = stack;
-	int rc = -1;
+	enc *x = w->ctx;
 
-	if (depth > ENCODE_MAX_DEPTH) {
-		return -1;
-	}
-	if (d->n_fields > ORDER_ON_STACK) {
-		order = malloc(d->n_fields * sizeof(*order));
-		if (order == NULL) {
-			return -1;
-		}
-	}
-	member_order(d, mi, order);
-	for (unsigned k = 0; k < d->n_fields; k++) {
-		const ProtobufCFieldDescriptor *f = &d->fields[order[k]];
-		const char *name;
-
-		if (!gw_field_present(m, f) && !always_written(d, f)) {
-			continue;
-		}
-		name = member_name(d, mi, order[k]);
-		if (f->label == PROTOBUF_C_LABEL_REPEATED) {
-			if (open_tag(x, pfx, name) != 0 ||
-			    enc_items(x, m, f, pfx, depth + 1) != 0 ||
-			    close_tag(x, pfx, name) != 0) {
-				goto out;
-			}
-			continue;
-		}
-		if (enc_value_element(x, d, f, (const char *)m + f->offset, pfx,
-				      name, depth + 1) != 0) {
-			goto out;
-		}
-	}
-	rc = 0;
-out:
-	if (order != stack) {
-		free(order);
-	}
-	return rc;
+	top(x)->closed = true;
+	return puts_(x, " i:nil=\"true\"/>");
 }
 
-static int
-xml_encode(const ProtobufCMessage *msg, gw_buf *out)
+static const uw_emitter xml_emitter = {
+    .flags = UW_EMIT_BY_PASCAL | UW_EMIT_ENUM_NAMES,
+    .bool_text = {"false", "true"},
+    .value_begin = emit_value_begin,
+    .value_end = emit_value_end,
+    .begin = emit_begin,
+    .end = emit_end,
+    .bare = emit_bare,
+    .nonfinite = emit_nonfinite,
+    .string = emit_string,
+    .bytes = emit_bytes,
+    .null = emit_null,
+};
+
+int
+uw_xml_encode(const ProtobufCMessage *msg, uw_buf *out)
 {
 	enc x = {.out = out, .default_ns = ""};
-	size_t mark = out->len;
-	const ProtobufCMessageDescriptor *d;
-	const char *name;
-	int rc = -1;
 
 	(void)up_meta_load();
-	if (msg == NULL) {
-		goto out;
+	if (msg != NULL) {
+		x.default_ns = msg_ns(msg->descriptor, "");
 	}
-	d = msg->descriptor;
-	name = d->short_name;
-	x.default_ns = msg_ns(d, "");
-	if (puts_(&x, "<?xml version=\"1.0\" encoding=\"utf-8\"?>") != 0 ||
-	    open_tag(&x, 0, name) != 0 ||
-	    puts_(&x, " xmlns:i=\"" NS_XSI "\"") != 0) {
-		goto out;
-	}
-	if (x.default_ns[0] != '\0' &&
-	    (puts_(&x, " xmlns=\"") != 0 ||
-	     put_text(&x, x.default_ns, strlen(x.default_ns), true) != 0 ||
-	     put(&x, "\"", 1) != 0)) {
-		goto out;
-	}
-	if (gw_msg_is_list_wrapper(d)) {
-		if (enc_items(&x, msg, gw_list_wrapper_items(d), 0, 1) != 0) {
-			goto out;
-		}
-	} else if (put(&x, ">", 1) != 0 || enc_members(&x, msg, 0, 1) != 0) {
-		goto out;
-	}
-	rc = close_tag(&x, 0, name);
-out:
-	if (rc != 0) {
-		/* leave out as it was */
-		out->len = mark;
-		if (out->data != NULL) {
-			out->data[mark] = '\0';
-		}
-	}
-	return rc;
+	return uw_walk_message(&xml_emitter, &x, msg, out);
 }
 
 /* ------------------------------------------------------------------------
@@ -661,38 +564,18 @@ out:
  */
 
 typedef struct dec {
-	gw_limits lim;
-	gw_decode_error *err;
-	gw_buf text; /* scratch for text split over several nodes */
+	uw_limits lim;
+	uw_decode_error *err;
+	uw_buf text; /* scratch for text split over several nodes */
 } dec;
 
 static int dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el,
 		       size_t depth);
 
 static int
-too_deep(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
-		     "Nested too deeply at '%s' (at most %zu levels)",
-		     gw_field_json_name(d, f), x->lim.max_depth);
-	return -1;
-}
-
-static int
-too_many(dec *x, const ProtobufCMessageDescriptor *d,
-	 const ProtobufCFieldDescriptor *f)
-{
-	gw_error_set(x->err, gw_field_pascal_name(d, f),
-		     "Too many items in '%s' (at most %zu)",
-		     gw_field_json_name(d, f), x->lim.max_items);
-	return -1;
-}
-
-static int
 oom(dec *x)
 {
-	gw_error_set(x->err, "", "Out of memory");
+	uw_error_set(x->err, "", "Out of memory");
 	return -1;
 }
 
@@ -752,11 +635,8 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 				       : 0;
 			if (n > x->lim.max_string ||
 			    total > x->lim.max_string - n) {
-				gw_error_set(x->err, gw_field_pascal_name(d, f),
-					     "Value too long for '%s' (at most "
-					     "%zu bytes)",
-					     gw_field_json_name(d, f),
-					     x->lim.max_string);
+				uw_error_limit(x->err, d, f, UW_LIMIT_STRING,
+					       &x->lim);
 				return -1;
 			}
 			total += n;
@@ -764,12 +644,8 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 			only = c;
 		} else if (c->type == XML_ELEMENT_NODE ||
 			   c->type == XML_ENTITY_REF_NODE) {
-			const char *noun = gw_field_noun(d, f);
-			gw_error_set(
-			    x->err, gw_field_pascal_name(d, f),
-			    "Expected %s %s for '%s'",
-			    strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a",
-			    noun, gw_field_json_name(d, f));
+			uw_error_expected_kind(x->err, d, f,
+					       uw_field_noun(d, f));
 			return -1;
 		}
 	}
@@ -788,7 +664,7 @@ value_text(dec *x, const ProtobufCMessageDescriptor *d,
 		if ((c->type == XML_TEXT_NODE ||
 		     c->type == XML_CDATA_SECTION_NODE) &&
 		    c->content != NULL &&
-		    gw_buf_puts(&x->text, (const char *)c->content) != 0) {
+		    uw_buf_puts(&x->text, (const char *)c->content) != 0) {
 			return oom(x);
 		}
 	}
@@ -811,7 +687,7 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		return -1;
 	}
 	if (f->type != PROTOBUF_C_TYPE_STRING ||
-	    gw_field_is_guid(m->descriptor, f)) {
+	    uw_field_is_guid(m->descriptor, f)) {
 		while (len > 0 && xml_space(s[0])) {
 			s++;
 			len--;
@@ -820,7 +696,7 @@ dec_scalar(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			len--;
 		}
 	}
-	return gw_field_set_text_as(m, f, s, len, append, &x->lim, nd, nf,
+	return uw_field_set_text_as(m, f, s, len, append, &x->lim, nd, nf,
 				    x->err);
 }
 
@@ -834,15 +710,16 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t count = 0;
 
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, nd, nf);
+		return uw_error_limit(x->err, nd, nf, UW_LIMIT_DEPTH, &x->lim);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
 		if (c->type != XML_ELEMENT_NODE) {
 			continue;
 		}
 		if (++count > x->lim.max_items) {
-			return too_many(x, nd, nf);
+			return uw_error_limit(x->err, nd, nf, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
 		if (is_nil(c)) {
 			continue; /* a list holds no nulls */
@@ -850,14 +727,12 @@ dec_list(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			ProtobufCMessage *sub;
 			if (depth + 1 > x->lim.max_depth) {
-				return too_deep(x, nd, nf);
-			}
-			sub = gw_msg_new(f->descriptor);
-			if (sub == NULL) {
-				return oom(x);
+				return uw_error_limit(x->err, nd, nf,
+						      UW_LIMIT_DEPTH, &x->lim);
 			}
 			/* stored first, so a failure below frees it */
-			if (gw_field_put_message(m, f, sub, x->err) != 0 ||
+			sub = uw_field_new_message(m, f, x->err);
+			if (sub == NULL ||
 			    dec_message(x, sub, c, depth + 1) != 0) {
 				return -1;
 			}
@@ -892,20 +767,14 @@ dec_entry_part(dec *x, ProtobufCMessage *e, const ProtobufCFieldDescriptor *ef,
 	if (ef->type == PROTOBUF_C_TYPE_MESSAGE) {
 		ProtobufCMessage *sub;
 		if (el == NULL || is_nil(el)) {
-			gw_field_clear(e, ef);
+			uw_field_clear(e, ef);
 			return 0;
 		}
-		sub = gw_msg_new(ef->descriptor);
-		if (sub == NULL) {
-			return oom(x);
-		}
-		if (gw_field_put_message(e, ef, sub, x->err) != 0) {
-			return -1;
-		}
-		return dec_message(x, sub, el, depth + 1);
+		sub = uw_field_new_message(e, ef, x->err);
+		return sub != NULL ? dec_message(x, sub, el, depth + 1) : -1;
 	}
 	if (el == NULL || is_nil(el)) {
-		return gw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
+		return uw_field_set_text_as(e, ef, "", 0, false, &x->lim, d, f,
 					    x->err);
 	}
 	return dec_scalar(x, e, ef, el, false, d, f);
@@ -946,9 +815,9 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	size_t count = 0;
 
 	if (depth > x->lim.max_depth) {
-		return too_deep(x, d, f);
+		return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH, &x->lim);
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	for (const xmlNode *c = el->children; c != NULL; c = c->next) {
 		ProtobufCMessage *e, *same;
 		const char *key;
@@ -957,9 +826,10 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			continue;
 		}
 		if (++count > x->lim.max_items) {
-			return too_many(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_ITEMS,
+					      &x->lim);
 		}
-		e = gw_msg_new(ed);
+		e = uw_msg_new(ed);
 		if (e == NULL) {
 			return oom(x);
 		}
@@ -979,7 +849,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			void *sp = (char *)same + vf->offset;
 			void *ep = (char *)e + vf->offset;
 			char tmp[sizeof(ProtobufCBinaryData)];
-			size_t es = elem_size(vf->type);
+			size_t es = uw_value_size(vf->type);
 			memcpy(tmp, sp, es);
 			memcpy(sp, ep, es);
 			memcpy(ep, tmp, es);
@@ -998,7 +868,7 @@ dec_map(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 			protobuf_c_message_free_unpacked(e, NULL);
 			continue;
 		}
-		if (gw_field_put_message(m, f, e, x->err) != 0) {
+		if (uw_field_put_message(m, f, e, x->err) != 0) {
 			return -1;
 		}
 	}
@@ -1013,10 +883,10 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 
 	if (is_nil(el)) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 		return 0;
 	}
-	if (gw_field_is_map(f)) {
+	if (uw_field_is_map(f)) {
 		return dec_map(x, m, f, el, depth + 1);
 	}
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
@@ -1024,19 +894,17 @@ dec_member(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *sd = f->descriptor;
-		ProtobufCMessage *sub = gw_msg_new(sd);
+		ProtobufCMessage *sub = uw_field_new_message(m, f, x->err);
 		if (sub == NULL) {
-			return oom(x);
-		}
-		if (gw_field_put_message(m, f, sub, x->err) != 0) {
 			return -1;
 		}
-		if (gw_msg_is_list_wrapper(sd)) {
-			return dec_list(x, sub, gw_list_wrapper_items(sd), el,
+		if (uw_msg_is_list_wrapper(sd)) {
+			return dec_list(x, sub, uw_list_wrapper_items(sd), el,
 					depth + 1, d, f);
 		}
 		if (depth + 1 > x->lim.max_depth) {
-			return too_deep(x, d, f);
+			return uw_error_limit(x->err, d, f, UW_LIMIT_DEPTH,
+					      &x->lim);
 		}
 		return dec_message(x, sub, el, depth + 1);
 	}
@@ -1049,7 +917,7 @@ dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el, size_t depth)
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 
 	if (depth > x->lim.max_depth) {
-		gw_error_set(x->err, "",
+		uw_error_set(x->err, "",
 			     "Nested too deeply (at most %zu levels)",
 			     x->lim.max_depth);
 		return -1;
@@ -1062,7 +930,7 @@ dec_message(dec *x, ProtobufCMessage *m, const xmlNode *el, size_t depth)
 			continue;
 		}
 		name = local_name(c);
-		f = gw_field_by_name(d, name, strlen(name));
+		f = uw_field_by_name(d, name, strlen(name));
 		if (f != NULL && dec_member(x, m, f, c, depth) != 0) {
 			return -1;
 		}
@@ -1143,7 +1011,7 @@ refuse_resolve(void *ctx, const xmlChar *public_id, const xmlChar *system_id)
 
 /* libxml2's message may quote the input: keep it printable ASCII. */
 static void
-parse_error(gw_decode_error *err, xmlParserCtxtPtr ctxt)
+parse_error(uw_decode_error *err, xmlParserCtxtPtr ctxt)
 {
 	const xmlError *e = xmlCtxtGetLastError(ctxt);
 	char text[120];
@@ -1160,19 +1028,19 @@ parse_error(gw_decode_error *err, xmlParserCtxtPtr ctxt)
 	}
 	text[i] = '\0';
 	if (e != NULL && e->code == XML_ERR_NO_MEMORY) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		return;
 	}
-	gw_error_set(err, "", "Invalid XML: %s (line %d, column %d)",
+	uw_error_set(err, "", "Invalid XML: %s (line %d, column %d)",
 		     i > 0 ? text : "not well-formed", e != NULL ? e->line : 0,
 		     e != NULL ? e->int2 : 0);
 }
 
-static int
-xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	   const gw_limits *lim, gw_decode_error *err)
+int
+uw_xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	      const uw_limits *lim, uw_decode_error *err)
 {
-	dec x = {.lim = gw_limits_effective(lim), .err = err};
+	dec x = {.lim = uw_limits_effective(lim), .err = err};
 	xmlParserCtxtPtr ctxt = NULL;
 	xmlDocPtr doc = NULL;
 	const xmlNode *root;
@@ -1180,7 +1048,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	int rc = -1;
 
 	if (msg == NULL || (body == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	(void)up_meta_load();
@@ -1191,11 +1059,11 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		return 0; /* no body: nothing to set */
 	}
 	if (len > INT_MAX) {
-		gw_error_set(err, "", "XML body too large");
+		uw_error_set(err, "", "XML body too large");
 		return -1;
 	}
 	if (pthread_once(&init_once, init_parser) != 0) {
-		gw_error_set(err, "", "XML parser unavailable");
+		uw_error_set(err, "", "XML parser unavailable");
 		return -1;
 	}
 	/* per thread */
@@ -1204,7 +1072,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 
 	ctxt = xmlCreateMemoryParserCtxt(body, (int)len);
 	if (ctxt == NULL) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		goto out;
 	}
 	/* no NOENT, DTDLOAD, DTDATTR, DTDVALID, XINCLUDE or HUGE */
@@ -1227,7 +1095,7 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	if (ctxt->_private == &dtd_refused ||
 	    (doc != NULL &&
 	     (doc->intSubset != NULL || doc->extSubset != NULL))) {
-		gw_error_set(err, "",
+		uw_error_set(err, "",
 			     "Invalid XML: a DOCTYPE or entity declaration is "
 			     "not allowed");
 		goto out;
@@ -1238,20 +1106,20 @@ xml_decode(ProtobufCMessage *msg, const char *body, size_t len,
 	}
 	root = xmlDocGetRootElement(doc);
 	if (root == NULL) {
-		gw_error_set(err, "", "Invalid XML: no root element");
+		uw_error_set(err, "", "Invalid XML: no root element");
 		goto out;
 	}
 	if (is_nil(root)) {
 		rc = 0;
-	} else if (gw_msg_is_list_wrapper(msg->descriptor)) {
+	} else if (uw_msg_is_list_wrapper(msg->descriptor)) {
 		const ProtobufCFieldDescriptor *f =
-		    gw_list_wrapper_items(msg->descriptor);
+		    uw_list_wrapper_items(msg->descriptor);
 		rc = dec_list(&x, msg, f, root, 1, msg->descriptor, f);
 	} else {
 		rc = dec_message(&x, msg, root, 1);
 	}
 out:
-	gw_buf_fini(&x.text);
+	uw_buf_fini(&x.text);
 	if (doc != NULL) {
 		xmlFreeDoc(doc);
 	}
@@ -1260,10 +1128,3 @@ out:
 	}
 	return rc;
 }
-
-const gw_codec gw_codec_xml = {
-    .name = "xml",
-    .content_type = "application/xml",
-    .decode = xml_decode,
-    .encode = xml_encode,
-};

@@ -85,7 +85,7 @@ placeholder_text(const ProtobufCMessageDescriptor *d,
 
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		t = gw_field_is_guid(d, f) ? "00000000000000000000000000000000"
+		t = uw_field_is_guid(d, f) ? "00000000000000000000000000000000"
 					   : "String";
 		break;
 	case PROTOBUF_C_TYPE_BOOL:
@@ -114,7 +114,7 @@ static int
 fill(ProtobufCMessage *m, const ProtobufCMessageDescriptor **path, size_t depth)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
-	gw_decode_error err;
+	uw_decode_error err;
 
 	if (depth == MAX_PATH) {
 		return 0;
@@ -125,7 +125,7 @@ fill(ProtobufCMessage *m, const ProtobufCMessageDescriptor **path, size_t depth)
 
 		if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			const ProtobufCMessageDescriptor *sd = f->descriptor;
-			ProtobufCMessage *sub = gw_msg_new(sd);
+			ProtobufCMessage *sub = uw_msg_new(sd);
 			size_t seen = 0;
 
 			if (sub == NULL) {
@@ -140,14 +140,14 @@ fill(ProtobufCMessage *m, const ProtobufCMessageDescriptor **path, size_t depth)
 				return -1;
 			}
 			/* takes sub, frees it on failure */
-			if (gw_field_put_message(m, f, sub, &err) != 0) {
+			if (uw_field_put_message(m, f, sub, &err) != 0) {
 				return -1;
 			}
 		} else {
 			size_t len;
 			const char *t = placeholder_text(d, f, &len);
 
-			if (gw_field_set_text(m, f, t, len,
+			if (uw_field_set_text(m, f, t, len,
 					      f->label ==
 						  PROTOBUF_C_LABEL_REPEATED,
 					      NULL, &err) != 0) {
@@ -162,7 +162,7 @@ ProtobufCMessage *
 gw_meta_placeholder(const ProtobufCMessageDescriptor *d)
 {
 	const ProtobufCMessageDescriptor *path[MAX_PATH];
-	ProtobufCMessage *m = gw_msg_new(d);
+	ProtobufCMessage *m = uw_msg_new(d);
 
 	if (m == NULL) {
 		return NULL;
@@ -174,23 +174,24 @@ gw_meta_placeholder(const ProtobufCMessageDescriptor *d)
 	return m;
 }
 
+/* The text written into tmp (rc: how writing it went) HTML-escaped into
+ * out; tmp is released. 0 or -1. */
 static int
-put_tabs(gw_buf *out, int n)
+put_html_of(uw_buf *out, uw_buf *tmp, int rc)
 {
-	if (gw_buf_puts(out, "\n") != 0) {
-		return -1;
+	if (rc == 0) {
+		rc = uw_buf_append(tmp, "", 1);
 	}
-	for (int i = 0; i < n; i++) {
-		if (gw_buf_puts(out, "\t") != 0) {
-			return -1;
-		}
+	if (rc == 0) {
+		rc = gw_meta_put_html(out, tmp->data);
 	}
-	return 0;
+	uw_buf_fini(tmp);
+	return rc;
 }
 
 /* ServiceStack's JsvFormatter.Format, aware of quoted strings. */
 int
-gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
+gw_meta_jsv_indent(const char *s, size_t len, uw_buf *out)
 {
 	int tabs = 0;
 	bool first_key = true;
@@ -205,7 +206,7 @@ gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
 		if (quoted) {
 			if (c == '"') {
 				if (next == '"') {
-					rc = gw_buf_append(out, s + i, 2);
+					rc = uw_buf_append(out, s + i, 2);
 					i++;
 					if (rc != 0) {
 						return -1;
@@ -214,7 +215,7 @@ gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
 				}
 				quoted = false;
 			}
-			if (gw_buf_append(out, &c, 1) != 0) {
+			if (uw_buf_append(out, &c, 1) != 0) {
 				return -1;
 			}
 			continue;
@@ -222,51 +223,52 @@ gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
 		switch (c) {
 		case '"':
 			quoted = true;
-			rc = gw_buf_append(out, &c, 1);
+			rc = uw_buf_append(out, &c, 1);
 			break;
 		case '{':
 		case '[':
 			if (prev == ':') {
 				if (next == '}' || next == ']') {
 					first_key = true;
-					rc = gw_buf_append(out, s + i, 2);
+					rc = uw_buf_append(out, s + i, 2);
 					i++;
 					break;
 				}
-				rc = put_tabs(out, tabs);
+				rc = gw_meta_put_indent(out, "\t", tabs);
 			}
 			if (rc == 0) {
-				rc = gw_buf_append(out, &c, 1);
+				rc = uw_buf_append(out, &c, 1);
 			}
 			if (rc == 0) {
-				rc = put_tabs(out, ++tabs);
+				rc = gw_meta_put_indent(out, "\t", ++tabs);
 			}
 			first_key = true;
 			break;
 		case '}':
 		case ']':
-			rc = put_tabs(out, tabs > 0 ? --tabs : 0);
+			rc = gw_meta_put_indent(out, "\t",
+						tabs > 0 ? --tabs : 0);
 			if (rc == 0) {
-				rc = gw_buf_append(out, &c, 1);
+				rc = uw_buf_append(out, &c, 1);
 			}
 			first_key = true;
 			break;
 		case ',':
-			rc = gw_buf_append(out, &c, 1);
+			rc = uw_buf_append(out, &c, 1);
 			if (rc == 0) {
-				rc = put_tabs(out, tabs);
+				rc = gw_meta_put_indent(out, "\t", tabs);
 			}
 			first_key = true;
 			break;
 		case ':':
-			rc = gw_buf_append(out, &c, 1);
+			rc = uw_buf_append(out, &c, 1);
 			if (rc == 0 && first_key) {
-				rc = gw_buf_puts(out, " ");
+				rc = uw_buf_puts(out, " ");
 				first_key = false;
 			}
 			break;
 		default:
-			rc = gw_buf_append(out, &c, 1);
+			rc = uw_buf_append(out, &c, 1);
 			break;
 		}
 		if (rc != 0) {
@@ -276,23 +278,9 @@ gw_meta_jsv_indent(const char *s, size_t len, gw_buf *out)
 	return 0;
 }
 
-static int
-put_indent(gw_buf *out, int n)
-{
-	if (gw_buf_puts(out, "\n") != 0) {
-		return -1;
-	}
-	for (int i = 0; i < n; i++) {
-		if (gw_buf_puts(out, "  ") != 0) {
-			return -1;
-		}
-	}
-	return 0;
-}
-
 /* XML without its declaration, an element a line, indented by two. */
 static int
-xml_lines(const char *s, size_t len, gw_buf *out)
+xml_lines(const char *s, size_t len, uw_buf *out)
 {
 	size_t i = 0;
 	int depth = 0;
@@ -317,7 +305,8 @@ xml_lines(const char *s, size_t len, gw_buf *out)
 				depth--;
 			}
 			if (started && after_tag &&
-			    put_indent(out, depth < 0 ? 0 : depth) != 0) {
+			    gw_meta_put_indent(out, "  ",
+					       depth < 0 ? 0 : depth) != 0) {
 				return -1;
 			}
 			for (; j < len; j++) {
@@ -332,7 +321,7 @@ xml_lines(const char *s, size_t len, gw_buf *out)
 			if (j < len) {
 				self_closing = j > i && s[j - 1] == '/';
 			}
-			if (gw_buf_append(out, s + i,
+			if (uw_buf_append(out, s + i,
 					  (j < len ? j + 1 : len) - i) != 0) {
 				return -1;
 			}
@@ -348,7 +337,7 @@ xml_lines(const char *s, size_t len, gw_buf *out)
 			i++;
 			continue;
 		}
-		if (gw_buf_append(out, s + i, 1) != 0) {
+		if (uw_buf_append(out, s + i, 1) != 0) {
 			return -1;
 		}
 		after_tag = false;
@@ -358,11 +347,11 @@ xml_lines(const char *s, size_t len, gw_buf *out)
 }
 
 int
-gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
-	       gw_buf *out)
+gw_meta_sample(const ProtobufCMessageDescriptor *d, const uw_codec *c,
+	       uw_buf *out)
 {
 	ProtobufCMessage *m = gw_meta_placeholder(d);
-	gw_buf raw = {0};
+	uw_buf raw = {0};
 	int rc = -1;
 
 	if (m == NULL || c->encode(m, &raw) != 0) {
@@ -377,7 +366,7 @@ gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
 		rc = 0;
 		for (size_t i = 0; i < raw.len && rc == 0; i++) {
 			if (raw.data[i] != '\r') {
-				rc = gw_buf_append(out, raw.data + i, 1);
+				rc = uw_buf_append(out, raw.data + i, 1);
 			}
 		}
 		while (rc == 0 && out->len > 0 &&
@@ -386,7 +375,7 @@ gw_meta_sample(const ProtobufCMessageDescriptor *d, const gw_codec *c,
 		}
 	}
 out:
-	gw_buf_fini(&raw);
+	uw_buf_fini(&raw);
 	if (m != NULL) {
 		protobuf_c_message_free_unpacked(m, NULL);
 	}
@@ -398,30 +387,30 @@ out:
  */
 
 static int
-page_head(gw_buf *out, const char *title)
+page_head(uw_buf *out, const char *title)
 {
-	if (gw_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+	if (uw_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 			     "<meta charset=\"utf-8\">\n"
 			     "<meta name=\"viewport\" content=\"width=device-"
 			     "width, initial-scale=1\">\n<title>") != 0 ||
-	    gw_meta_put_html(out, title) != 0 || gw_buf_puts(out, " | ") != 0 ||
+	    gw_meta_put_html(out, title) != 0 || uw_buf_puts(out, " | ") != 0 ||
 	    gw_meta_put_html(out, api_name()) != 0 ||
-	    gw_buf_puts(out, "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
+	    uw_buf_puts(out, "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
 			     "<style>") != 0 ||
-	    gw_buf_puts(out, STYLE) != 0 ||
-	    gw_buf_puts(out, "</style>\n</head>\n<body>\n<header><h1><a "
+	    uw_buf_puts(out, STYLE) != 0 ||
+	    uw_buf_puts(out, "</style>\n</head>\n<body>\n<header><h1><a "
 			     "href=\"/metadata\">") != 0 ||
 	    gw_meta_put_html(out, api_name()) != 0 ||
-	    gw_buf_puts(out, "</a></h1></header>\n<main>\n") != 0) {
+	    uw_buf_puts(out, "</a></h1></header>\n<main>\n") != 0) {
 		return -1;
 	}
 	return 0;
 }
 
 static int
-page_foot(gw_buf *out)
+page_foot(uw_buf *out)
 {
-	return gw_buf_puts(
+	return uw_buf_puts(
 	    out, "<footer>DTOs: <a href=\"/types/python\">Python</a> "
 		 "<a href=\"/types/swift\">Swift</a> "
 		 "<a href=\"/types/typescript\">TypeScript</a> "
@@ -431,22 +420,22 @@ page_foot(gw_buf *out)
 }
 
 static int
-put_op_link(gw_buf *out, const char *fmt, const char *op)
+put_op_link(uw_buf *out, const char *fmt, const char *op)
 {
 	return gw_meta_printf(out, "<a href=\"/%s/metadata?op=", fmt) != 0 ||
 		       gw_meta_put_html(out, op) != 0 ||
-		       gw_buf_puts(out, "\">") != 0 ||
-		       gw_buf_puts(out, upper_name(fmt)) != 0 ||
-		       gw_buf_puts(out, "</a>") != 0
+		       uw_buf_puts(out, "\">") != 0 ||
+		       uw_buf_puts(out, upper_name(fmt)) != 0 ||
+		       uw_buf_puts(out, "</a>") != 0
 		   ? -1
 		   : 0;
 }
 
 int
-gw_meta_html_index(gw_buf *out)
+gw_meta_html_index(uw_buf *out)
 {
 	if (page_head(out, "Operations") != 0 ||
-	    gw_buf_puts(out, "<h2>Operations</h2>\n<p>The following operations "
+	    uw_buf_puts(out, "<h2>Operations</h2>\n<p>The following operations "
 			     "are supported. Each has a page per format with "
 			     "its parameters and sample requests and "
 			     "responses.</p>\n<div class=\"scroll\"><table "
@@ -459,36 +448,36 @@ gw_meta_html_index(gw_buf *out)
 		const up_method *m = up_method_at(i);
 		const char *name = m->desc->name;
 
-		if (gw_buf_puts(out, "<tr><th><a href=\"/json/metadata?op=") !=
+		if (uw_buf_puts(out, "<tr><th><a href=\"/json/metadata?op=") !=
 			0 ||
 		    gw_meta_put_html(out, name) != 0 ||
-		    gw_buf_puts(out, "\">") != 0 ||
+		    uw_buf_puts(out, "\">") != 0 ||
 		    gw_meta_put_html(out, name) != 0 ||
-		    gw_buf_puts(out, "</a></th><td>") != 0) {
+		    uw_buf_puts(out, "</a></th><td>") != 0) {
 			return -1;
 		}
 		for (size_t r = 0; r < m->n_routes; r++) {
-			if ((r > 0 && gw_buf_puts(out, "<br>") != 0) ||
+			if ((r > 0 && uw_buf_puts(out, "<br>") != 0) ||
 			    gw_meta_put_html(out, m->routes[r].method) != 0 ||
-			    gw_buf_puts(out, " ") != 0 ||
+			    uw_buf_puts(out, " ") != 0 ||
 			    gw_meta_put_html(out, m->routes[r].path) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "</td><td class=\"fmt\">") != 0) {
+		if (uw_buf_puts(out, "</td><td class=\"fmt\">") != 0) {
 			return -1;
 		}
 		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
-			if ((k > 0 && gw_buf_puts(out, " ") != 0) ||
+			if ((k > 0 && uw_buf_puts(out, " ") != 0) ||
 			    put_op_link(out, gw_meta_formats[k], name) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "</td></tr>\n") != 0) {
+		if (uw_buf_puts(out, "</td></tr>\n") != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
+	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
 	    page_foot(out) != 0) {
 		return -1;
 	}
@@ -496,25 +485,25 @@ gw_meta_html_index(gw_buf *out)
 }
 
 int
-gw_meta_html_not_found(const char *what, gw_buf *out)
+gw_meta_html_not_found(const char *what, uw_buf *out)
 {
 	if (page_head(out, "Not found") != 0 ||
-	    gw_buf_puts(out,
+	    uw_buf_puts(out,
 			"<p><a href=\"/metadata\">&lt;back to all web "
 			"services</a></p>\n<h2>Not found</h2>\n<p>") != 0 ||
 	    gw_meta_put_html(out, what) != 0 ||
-	    gw_buf_puts(out, "</p>\n") != 0 || page_foot(out) != 0) {
+	    uw_buf_puts(out, "</p>\n") != 0 || page_foot(out) != 0) {
 		return -1;
 	}
 	return 0;
 }
 
 static int
-params_table(gw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
+params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 {
-	if (gw_buf_puts(out, "<h3>") != 0 ||
+	if (uw_buf_puts(out, "<h3>") != 0 ||
 	    gw_meta_put_html(out, d->short_name) != 0 ||
-	    gw_buf_puts(out,
+	    uw_buf_puts(out,
 			" Parameters:</h3>\n<div class=\"scroll\">"
 			"<table class=\"params\">"
 			"<thead><tr><th>Name</th><th>Parameter</th>"
@@ -531,71 +520,64 @@ params_table(gw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 			in = request ? "query" : "form";
 		}
 		gw_meta_field_type(d, f, &t);
-		if (gw_buf_puts(out, "<tr><td>") != 0 ||
-		    gw_meta_put_html(out, gw_meta_pascal_name(d, f)) != 0 ||
-		    gw_buf_puts(out, "</td><td>") != 0 ||
+		if (uw_buf_puts(out, "<tr><td>") != 0 ||
+		    gw_meta_put_html(out, uw_field_pascal_name(d, f)) != 0 ||
+		    uw_buf_puts(out, "</td><td>") != 0 ||
 		    gw_meta_put_html(out, in) != 0 ||
-		    gw_buf_puts(out, "</td><td>") != 0) {
+		    uw_buf_puts(out, "</td><td>") != 0) {
 			return -1;
 		}
 		{
-			gw_buf ty = {0};
-			int rc = gw_meta_put_cs_type(&ty, &t);
+			uw_buf ty = {0};
 
-			if (rc == 0) {
-				rc = gw_buf_append(&ty, "", 1);
-			}
-			if (rc == 0) {
-				rc = gw_meta_put_html(out, ty.data);
-			}
-			gw_buf_fini(&ty);
-			if (rc != 0) {
+			if (put_html_of(out, &ty,
+					gw_meta_put_cs_type(&ty, &t)) != 0) {
 				return -1;
 			}
 		}
-		if (gw_buf_puts(out, "</td><td>") != 0 ||
-		    gw_buf_puts(out,
+		if (uw_buf_puts(out, "</td><td>") != 0 ||
+		    uw_buf_puts(out,
 				gw_meta_field_required(d, f) ? "Yes" : "No") !=
 			0 ||
-		    gw_buf_puts(out, "</td><td>") != 0 ||
+		    uw_buf_puts(out, "</td><td>") != 0 ||
 		    gw_meta_put_html(out, gw_meta_field_description(d, f)) !=
 			0 ||
-		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+		    uw_buf_puts(out, "</td></tr>\n") != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "</tbody></table></div>\n");
+	return uw_buf_puts(out, "</tbody></table></div>\n");
 }
 
 static int
-enum_table(gw_buf *out, const ProtobufCEnumDescriptor *e)
+enum_table(uw_buf *out, const ProtobufCEnumDescriptor *e)
 {
 	bool numbers = up_enum_as_number(e);
 
-	if (gw_buf_puts(out, "<h3>") != 0 ||
+	if (uw_buf_puts(out, "<h3>") != 0 ||
 	    gw_meta_put_html(out, e->short_name) != 0 ||
-	    gw_buf_puts(out, " Enum:</h3>\n<div class=\"scroll\"><table>") !=
+	    uw_buf_puts(out, " Enum:</h3>\n<div class=\"scroll\"><table>") !=
 		0 ||
-	    (numbers && gw_buf_puts(out, "<thead><tr><th>Name</th><th>Value"
+	    (numbers && uw_buf_puts(out, "<thead><tr><th>Name</th><th>Value"
 					 "</th></tr></thead>") != 0) ||
-	    gw_buf_puts(out, "\n<tbody>\n") != 0) {
+	    uw_buf_puts(out, "\n<tbody>\n") != 0) {
 		return -1;
 	}
 	/* declared order: by value, as protobuf-c keeps them */
 	for (unsigned i = 0; i < e->n_values; i++) {
-		if (gw_buf_puts(out, "<tr><td>") != 0 ||
+		if (uw_buf_puts(out, "<tr><td>") != 0 ||
 		    gw_meta_put_html(out, e->values[i].name) != 0 ||
 		    (numbers && gw_meta_printf(out, "</td><td>%d",
 					       e->values[i].value) != 0) ||
-		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+		    uw_buf_puts(out, "</td></tr>\n") != 0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "</tbody></table></div>\n");
+	return uw_buf_puts(out, "</tbody></table></div>\n");
 }
 
 static const char *
-media_type(const gw_codec *c, char *buf, size_t size)
+media_type(const uw_codec *c, char *buf, size_t size)
 {
 	const char *ct = c->content_type;
 	size_t n = strcspn(ct, ";");
@@ -613,14 +595,14 @@ media_type(const gw_codec *c, char *buf, size_t size)
  * each of its rules in words (the same rules the daemon applies).
  */
 static int
-policy_table(gw_buf *out, const up_method *m)
+policy_table(uw_buf *out, const up_method *m)
 {
 	char text[512];
 
 	if (m->n_rules == 0) {
 		return 0;
 	}
-	if (gw_buf_puts(out,
+	if (uw_buf_puts(out,
 			"<div class=\"scroll\"><table class=\"policy\">"
 			"<thead><tr><th>Who may do what</th>"
 			"<th>Allowed for</th></tr></thead><tbody>\n") != 0) {
@@ -636,32 +618,32 @@ policy_table(gw_buf *out, const up_method *m)
 			}
 			up_rule_text(&m->rules[i], text, sizeof(text));
 			if ((first &&
-			     (gw_buf_puts(out, "<tr><th>") != 0 ||
+			     (uw_buf_puts(out, "<tr><th>") != 0 ||
 			      gw_meta_put_html(out, up_aspect_label(a)) != 0 ||
-			      gw_buf_puts(out, "</th><td>") != 0)) ||
-			    (!first && gw_buf_puts(out, "<br>") != 0) ||
+			      uw_buf_puts(out, "</th><td>") != 0)) ||
+			    (!first && uw_buf_puts(out, "<br>") != 0) ||
 			    gw_meta_put_html(out, text) != 0) {
 				return -1;
 			}
 			first = false;
 		}
-		if (!first && gw_buf_puts(out, "</td></tr>\n") != 0) {
+		if (!first && uw_buf_puts(out, "</td></tr>\n") != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "</tbody></table></div>\n<p class=\"legend\">") !=
+	if (uw_buf_puts(out, "</tbody></table></div>\n<p class=\"legend\">") !=
 		0 ||
 	    gw_meta_put_html(out, up_policy_legend()) != 0 ||
-	    gw_buf_puts(out, "</p>\n") != 0) {
+	    uw_buf_puts(out, "</p>\n") != 0) {
 		return -1;
 	}
 	return 0;
 }
 
 static int
-samples(gw_buf *out, const up_method *m, const char *fmt)
+samples(uw_buf *out, const up_method *m, const char *fmt)
 {
-	const gw_codec *c = gw_codec_by_name(fmt, strlen(fmt));
+	const uw_codec *c = uw_codec_by_name(fmt, strlen(fmt));
 	const char *verb = gw_meta_verb(m);
 	const char *path = m->n_routes > 0 ? m->routes[0].path : NULL;
 	char mt[96];
@@ -675,7 +657,7 @@ samples(gw_buf *out, const up_method *m, const char *fmt)
 		return -1;
 	}
 	if (strcmp(fmt, "json") == 0 &&
-	    gw_buf_puts(out, "<p>To embed the response in a jsonp callback, "
+	    uw_buf_puts(out, "<p>To embed the response in a jsonp callback, "
 			     "append ?callback=myCallback</p>\n") != 0) {
 		return -1;
 	}
@@ -694,17 +676,17 @@ samples(gw_buf *out, const up_method *m, const char *fmt)
 			 m->desc->name);
 		path = api_path;
 	}
-	if (gw_buf_puts(out, "<p>The following are sample HTTP requests and "
+	if (uw_buf_puts(out, "<p>The following are sample HTTP requests and "
 			     "responses. The placeholders shown need to be "
 			     "replaced with actual values.</p>\n<pre>") != 0 ||
-	    gw_meta_put_html(out, verb) != 0 || gw_buf_puts(out, " ") != 0 ||
+	    gw_meta_put_html(out, verb) != 0 || uw_buf_puts(out, " ") != 0 ||
 	    gw_meta_put_html(out, path) != 0 ||
 	    gw_meta_printf(out, " HTTP/1.1\nHost: localhost\nAccept: %s\n",
 			   mt) != 0) {
 		return -1;
 	}
 	if (gw_meta_verb_has_body(verb)) {
-		gw_buf body = {0};
+		uw_buf body = {0};
 		int rc;
 
 		rc = gw_meta_printf(out,
@@ -714,42 +696,29 @@ samples(gw_buf *out, const up_method *m, const char *fmt)
 		if (rc == 0) {
 			rc = gw_meta_sample(m->desc->input, c, &body);
 		}
-		if (rc == 0) {
-			rc = gw_buf_append(&body, "", 1);
-		}
-		if (rc == 0) {
-			rc = gw_meta_put_html(out, body.data);
-		}
-		gw_buf_fini(&body);
-		if (rc != 0) {
+		if (put_html_of(out, &body, rc) != 0) {
 			return -1;
 		}
 	}
-	if (gw_buf_puts(out, "</pre>\n<pre>HTTP/1.1 200 OK\n") != 0 ||
+	if (uw_buf_puts(out, "</pre>\n<pre>HTTP/1.1 200 OK\n") != 0 ||
 	    gw_meta_printf(out, "Content-Type: %s\nContent-Length: length\n\n",
 			   mt) != 0) {
 		return -1;
 	}
 	{
-		gw_buf body = {0};
-		int rc = gw_meta_sample(m->desc->output, c, &body);
+		uw_buf body = {0};
 
-		if (rc == 0) {
-			rc = gw_buf_append(&body, "", 1);
-		}
-		if (rc == 0) {
-			rc = gw_meta_put_html(out, body.data);
-		}
-		gw_buf_fini(&body);
-		if (rc != 0) {
+		if (put_html_of(out, &body,
+				gw_meta_sample(m->desc->output, c, &body)) !=
+		    0) {
 			return -1;
 		}
 	}
-	return gw_buf_puts(out, "</pre>\n");
+	return uw_buf_puts(out, "</pre>\n");
 }
 
 int
-gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out)
+gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out)
 {
 	const char *name = m->desc->name;
 	gw_meta_set *set = calloc(1, sizeof(*set));
@@ -765,18 +734,18 @@ gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out)
 		goto out;
 	}
 	if (page_head(out, name) != 0 ||
-	    gw_buf_puts(out, "<p><a href=\"/metadata\">&lt;back to all web "
+	    uw_buf_puts(out, "<p><a href=\"/metadata\">&lt;back to all web "
 			     "services</a></p>\n<h2>") != 0 ||
-	    gw_meta_put_html(out, name) != 0 || gw_buf_puts(out, "</h2>\n")) {
+	    gw_meta_put_html(out, name) != 0 || uw_buf_puts(out, "</h2>\n")) {
 		goto out;
 	}
 	if (m->description[0] != '\0' &&
-	    (gw_buf_puts(out, "<p>") != 0 ||
+	    (uw_buf_puts(out, "<p>") != 0 ||
 	     gw_meta_put_html(out, m->description) != 0 ||
-	     gw_buf_puts(out, "</p>\n") != 0)) {
+	     uw_buf_puts(out, "</p>\n") != 0)) {
 		goto out;
 	}
-	if (gw_buf_puts(out, "<nav>") != 0) {
+	if (uw_buf_puts(out, "<nav>") != 0) {
 		goto out;
 	}
 	for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
@@ -786,51 +755,51 @@ gw_meta_html_op(const up_method *m, const char *fmt, gw_buf *out)
 			? gw_meta_printf(out, "<strong>%s</strong> ",
 					 upper_name(f)) != 0
 			: (put_op_link(out, f, name) != 0 ||
-			   gw_buf_puts(out, " ") != 0)) {
+			   uw_buf_puts(out, " ") != 0)) {
 			goto out;
 		}
 	}
-	if (gw_buf_puts(out, "</nav>\n") != 0) {
+	if (uw_buf_puts(out, "</nav>\n") != 0) {
 		goto out;
 	}
 	if (!m->auth_none &&
-	    gw_buf_puts(
+	    uw_buf_puts(
 		out, "<p class=\"auth\">Requires Authentication</p>\n") != 0) {
 		goto out;
 	}
 	if (m->n_roles > 0) {
-		if (gw_buf_puts(
+		if (uw_buf_puts(
 			out, "<div class=\"scroll\"><table><tbody><tr>"
 			     "<th>Requires any of the roles:</th><td>") != 0) {
 			goto out;
 		}
 		for (size_t r = 0; r < m->n_roles; r++) {
-			if ((r > 0 && gw_buf_puts(out, ", ") != 0) ||
+			if ((r > 0 && uw_buf_puts(out, ", ") != 0) ||
 			    gw_meta_put_html(out, m->roles[r]) != 0) {
 				goto out;
 			}
 		}
-		if (gw_buf_puts(out, "</td></tr></tbody></table></div>\n") !=
+		if (uw_buf_puts(out, "</td></tr></tbody></table></div>\n") !=
 		    0) {
 			goto out;
 		}
 	}
 	if (policy_table(out, m) != 0 ||
-	    gw_buf_puts(out, "<p>The following routes are available for this "
+	    uw_buf_puts(out, "<p>The following routes are available for this "
 			     "service:</p>\n<div class=\"scroll\"><table>"
 			     "<tbody>\n") != 0) {
 		goto out;
 	}
 	for (size_t r = 0; r < m->n_routes; r++) {
-		if (gw_buf_puts(out, "<tr><th>") != 0 ||
+		if (uw_buf_puts(out, "<tr><th>") != 0 ||
 		    gw_meta_put_html(out, m->routes[r].method) != 0 ||
-		    gw_buf_puts(out, "</th><td>") != 0 ||
+		    uw_buf_puts(out, "</th><td>") != 0 ||
 		    gw_meta_put_html(out, m->routes[r].path) != 0 ||
-		    gw_buf_puts(out, "</td></tr>\n") != 0) {
+		    uw_buf_puts(out, "</td></tr>\n") != 0) {
 			goto out;
 		}
 	}
-	if (gw_buf_puts(out, "</tbody></table></div>\n") != 0) {
+	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0) {
 		goto out;
 	}
 	for (size_t i = 0; i < set->n; i++) {

@@ -26,7 +26,7 @@
  */
 
 void
-gw_error_set(gw_decode_error *err, const char *field, const char *fmt, ...)
+uw_error_set(uw_decode_error *err, const char *field, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -40,10 +40,56 @@ gw_error_set(gw_decode_error *err, const char *field, const char *fmt, ...)
 		 field != NULL ? field : "");
 }
 
-gw_limits
-gw_limits_effective(const gw_limits *lim)
+/* "Expected {what} for 'name'", the field named as the wire names it. */
+int
+uw_error_expected(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+		  const ProtobufCFieldDescriptor *f, const char *what)
 {
-	gw_limits l = gw_limits_default;
+	uw_error_set(err, uw_field_pascal_name(d, f), "Expected %s for '%s'",
+		     what, uw_field_json_name(d, f));
+	return -1;
+}
+
+int
+uw_error_expected_kind(uw_decode_error *err,
+		       const ProtobufCMessageDescriptor *d,
+		       const ProtobufCFieldDescriptor *f, const char *noun)
+{
+	char what[64];
+
+	snprintf(what, sizeof(what), "%s %s",
+		 strchr("aeiouAEIOU", noun[0]) != NULL ? "an" : "a", noun);
+	return uw_error_expected(err, d, f, what);
+}
+
+int
+uw_error_limit(uw_decode_error *err, const ProtobufCMessageDescriptor *d,
+	       const ProtobufCFieldDescriptor *f, uw_limit which,
+	       const uw_limits *lim)
+{
+	static const char *const what[] = {
+	    [UW_LIMIT_DEPTH] = "Nested too deeply at",
+	    [UW_LIMIT_ITEMS] = "Too many items in",
+	    [UW_LIMIT_STRING] = "Value too long for",
+	};
+	static const char *const unit[] = {
+	    [UW_LIMIT_DEPTH] = " levels",
+	    [UW_LIMIT_ITEMS] = "",
+	    [UW_LIMIT_STRING] = " bytes",
+	};
+	size_t max = which == UW_LIMIT_DEPTH   ? lim->max_depth
+		     : which == UW_LIMIT_ITEMS ? lim->max_items
+					       : lim->max_string;
+
+	uw_error_set(err, uw_field_pascal_name(d, f), "%s '%s' (at most %zu%s)",
+		     what[which], uw_field_json_name(d, f), max, unit[which]);
+	return -1;
+}
+
+uw_limits
+uw_limits_effective(const uw_limits *lim)
+{
+	uw_limits l = uw_limits_default;
 
 	if (lim != NULL) {
 		if (lim->max_depth != 0) {
@@ -67,7 +113,7 @@ info_of(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f)
 }
 
 const char *
-gw_field_json_name(const ProtobufCMessageDescriptor *d,
+uw_field_json_name(const ProtobufCMessageDescriptor *d,
 		   const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -76,7 +122,7 @@ gw_field_json_name(const ProtobufCMessageDescriptor *d,
 }
 
 const char *
-gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
+uw_field_pascal_name(const ProtobufCMessageDescriptor *d,
 		     const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -85,7 +131,7 @@ gw_field_pascal_name(const ProtobufCMessageDescriptor *d,
 }
 
 bool
-gw_field_is_guid(const ProtobufCMessageDescriptor *d,
+uw_field_is_guid(const ProtobufCMessageDescriptor *d,
 		 const ProtobufCFieldDescriptor *f)
 {
 	const up_field_info *fi = info_of(d, f);
@@ -94,7 +140,16 @@ gw_field_is_guid(const ProtobufCMessageDescriptor *d,
 }
 
 bool
-gw_field_is_map(const ProtobufCFieldDescriptor *f)
+uw_field_always_written(const ProtobufCMessageDescriptor *d,
+			const ProtobufCFieldDescriptor *f)
+{
+	const up_field_info *fi = info_of(d, f);
+
+	return fi != NULL && fi->always_written;
+}
+
+bool
+uw_field_is_map(const ProtobufCFieldDescriptor *f)
 {
 	const ProtobufCMessageDescriptor *e;
 	size_t n;
@@ -112,18 +167,18 @@ gw_field_is_map(const ProtobufCFieldDescriptor *f)
 }
 
 bool
-gw_msg_is_list_wrapper(const ProtobufCMessageDescriptor *d)
+uw_msg_is_list_wrapper(const ProtobufCMessageDescriptor *d)
 {
 	const up_message_info *mi;
 
 	(void)up_meta_load();
 	mi = up_message_info_of(d);
 	return mi != NULL && mi->list_wrapper &&
-	       gw_list_wrapper_items(d) != NULL;
+	       uw_list_wrapper_items(d) != NULL;
 }
 
 const ProtobufCFieldDescriptor *
-gw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
+uw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
 {
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		if (d->fields[i].label == PROTOBUF_C_LABEL_REPEATED) {
@@ -134,12 +189,12 @@ gw_list_wrapper_items(const ProtobufCMessageDescriptor *d)
 }
 
 const char *
-gw_field_noun(const ProtobufCMessageDescriptor *d,
+uw_field_noun(const ProtobufCMessageDescriptor *d,
 	      const ProtobufCFieldDescriptor *f)
 {
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING:
-		return gw_field_is_guid(d, f) ? "Guid" : "string";
+		return uw_field_is_guid(d, f) ? "Guid" : "string";
 	case PROTOBUF_C_TYPE_BOOL:
 		return "boolean";
 	case PROTOBUF_C_TYPE_ENUM:
@@ -158,8 +213,8 @@ gw_field_noun(const ProtobufCMessageDescriptor *d,
  * Storage
  */
 
-static size_t
-elem_size(ProtobufCType t)
+size_t
+uw_value_size(ProtobufCType t)
 {
 	switch (t) {
 	case PROTOBUF_C_TYPE_INT32:
@@ -266,7 +321,7 @@ static void
 clear_single(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	void *p = member(m, f->offset);
-	size_t n = elem_size(f->type);
+	size_t n = uw_value_size(f->type);
 
 	free_elem(f, p);
 	if (f->default_value != NULL && (f->type == PROTOBUF_C_TYPE_STRING ||
@@ -283,12 +338,12 @@ clear_single(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 void
-gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *np = member(m, f->quantifier_offset);
 		char **ap = member(m, f->offset);
-		size_t es = elem_size(f->type);
+		size_t es = uw_value_size(f->type);
 		for (size_t i = 0; *ap != NULL && i < *np; i++) {
 			free_elem(f, *ap + i * es);
 		}
@@ -313,7 +368,7 @@ gw_field_clear(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 bool
-gw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	const void *p = member(m, f->offset);
 
@@ -344,7 +399,7 @@ gw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 	if (f->type == PROTOBUF_C_TYPE_BYTES) {
 		return ((const ProtobufCBinaryData *)p)->len != 0;
 	}
-	for (size_t i = 0; i < elem_size(f->type); i++) {
+	for (size_t i = 0; i < uw_value_size(f->type); i++) {
 		if (((const unsigned char *)p)[i] != 0) {
 			return true;
 		}
@@ -353,10 +408,10 @@ gw_field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 }
 
 size_t
-gw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
+uw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
 {
 	if (f->label != PROTOBUF_C_LABEL_REPEATED) {
-		return gw_field_present(m, f) ? 1 : 0;
+		return uw_field_present(m, f) ? 1 : 0;
 	}
 	return *(const size_t *)member(m, f->quantifier_offset);
 }
@@ -367,9 +422,9 @@ gw_field_count(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)
  */
 static int
 store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
-      gw_decode_error *err)
+      uw_decode_error *err)
 {
-	size_t es = elem_size(f->type);
+	size_t es = uw_value_size(f->type);
 
 	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
 		size_t *np = member(m, f->quantifier_offset);
@@ -378,8 +433,8 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 		if (*np >= SIZE_MAX / es - 1 ||
 		    (grown = realloc(*ap, (*np + 1) * es)) == NULL) {
 			free_value(f, v);
-			gw_error_set(err,
-				     gw_field_pascal_name(m->descriptor, f),
+			uw_error_set(err,
+				     uw_field_pascal_name(m->descriptor, f),
 				     "Out of memory");
 			return -1;
 		}
@@ -388,7 +443,7 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 		(*np)++;
 		return 0;
 	}
-	gw_field_clear(m, f);
+	uw_field_clear(m, f);
 	memcpy(member(m, f->offset), v, es);
 	if (f->flags & PROTOBUF_C_FIELD_FLAG_ONEOF) {
 		*(uint32_t *)member(m, f->quantifier_offset) = f->id;
@@ -399,8 +454,8 @@ store(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f, fvalue *v,
 }
 
 int
-gw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-		     ProtobufCMessage *sub, gw_decode_error *err)
+uw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		     ProtobufCMessage *sub, uw_decode_error *err)
 {
 	fvalue v;
 
@@ -409,39 +464,38 @@ gw_field_put_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	return store(m, f, &v, err);
 }
 
+ProtobufCMessage *
+uw_field_new_message(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		     uw_decode_error *err)
+{
+	ProtobufCMessage *sub = uw_msg_new(f->descriptor);
+
+	if (sub == NULL) {
+		uw_error_set(err, "", "Out of memory");
+		return NULL;
+	}
+	return uw_field_put_message(m, f, sub, err) == 0 ? sub : NULL;
+}
+
+int
+uw_field_refill(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+		size_t n, size_t depth, const uw_limits *lim,
+		const ProtobufCMessageDescriptor *nd,
+		const ProtobufCFieldDescriptor *nf, uw_decode_error *err)
+{
+	if (depth > lim->max_depth) {
+		return uw_error_limit(err, nd, nf, UW_LIMIT_DEPTH, lim);
+	}
+	if (n > lim->max_items) {
+		return uw_error_limit(err, nd, nf, UW_LIMIT_ITEMS, lim);
+	}
+	uw_field_clear(m, f);
+	return 0;
+}
+
 /* ------------------------------------------------------------------------
  * Text values
  */
-
-size_t
-gw_utf8_char(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-
-	if (c < 0x80) {
-		return 1;
-	}
-	if (c >= 0xc2 && c <= 0xdf) {
-		return (n >= 2 && (s[1] & 0xc0) == 0x80) ? 2 : 0;
-	}
-	if (c >= 0xe0 && c <= 0xef) {
-		unsigned char lo = c == 0xe0 ? 0xa0 : 0x80;
-		unsigned char hi = c == 0xed ? 0x9f : 0xbf;
-		return (n >= 3 && s[1] >= lo && s[1] <= hi &&
-			(s[2] & 0xc0) == 0x80)
-			   ? 3
-			   : 0;
-	}
-	if (c >= 0xf0 && c <= 0xf4) {
-		unsigned char lo = c == 0xf0 ? 0x90 : 0x80;
-		unsigned char hi = c == 0xf4 ? 0x8f : 0xbf;
-		return (n >= 4 && s[1] >= lo && s[1] <= hi &&
-			(s[2] & 0xc0) == 0x80 && (s[3] & 0xc0) == 0x80)
-			   ? 4
-			   : 0;
-	}
-	return 0;
-}
 
 /* 1 valid, 0 invalid UTF-8, -1 contains NUL. */
 static int
@@ -455,7 +509,7 @@ text_ok(const char *s, size_t len)
 		if (p[i] == 0) {
 			return -1;
 		}
-		k = gw_utf8_char(p + i, len - i);
+		k = uw_utf8_char(p + i, len - i);
 		if (k == 0) {
 			return 0;
 		}
@@ -464,23 +518,8 @@ text_ok(const char *s, size_t len)
 	return 1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9') {
-		return c - '0';
-	}
-	if (c >= 'a' && c <= 'f') {
-		return c - 'a' + 10;
-	}
-	if (c >= 'A' && c <= 'F') {
-		return c - 'A' + 10;
-	}
-	return -1;
-}
-
 int
-gw_guid_normalize(const char *s, size_t len, char out[33])
+uw_guid_normalize(const char *s, size_t len, char out[33])
 {
 	size_t j = 0;
 
@@ -500,7 +539,7 @@ gw_guid_normalize(const char *s, size_t len, char out[33])
 			}
 			continue;
 		}
-		if (hexval(c) < 0 || j == 32) {
+		if (uw_hexval(c) < 0 || j == 32) {
 			return -1;
 		}
 		out[j++] = (c >= 'A' && c <= 'F') ? (char)(c + 32) : c;
@@ -624,76 +663,13 @@ ieq(const char *s, size_t len, const char *lit)
 	return strlen(lit) == len && strncasecmp(s, lit, len) == 0;
 }
 
-static const char b64std[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-static int
-b64val(char c)
-{
-	if (c >= 'A' && c <= 'Z') {
-		return c - 'A';
-	}
-	if (c >= 'a' && c <= 'z') {
-		return c - 'a' + 26;
-	}
-	if (c >= '0' && c <= '9') {
-		return c - '0' + 52;
-	}
-	if (c == '+' || c == '-') {
-		return 62;
-	}
-	if (c == '/' || c == '_') {
-		return 63;
-	}
-	return -1;
-}
-
-/* Standard or URL-safe base64, padding optional. 0 or -1 (*out freed). */
-static int
-b64_decode(const char *s, size_t len, ProtobufCBinaryData *out)
-{
-	uint8_t *p;
-	size_t n = 0;
-	uint32_t acc = 0;
-	int bits = 0;
-
-	while (len > 0 && s[len - 1] == '=') {
-		len--;
-	}
-	if (len % 4 == 1) {
-		return -1;
-	}
-	p = malloc(len / 4 * 3 + 3);
-	if (p == NULL) {
-		return -1;
-	}
-	for (size_t i = 0; i < len; i++) {
-		int v = b64val(s[i]);
-		if (v < 0) {
-			free(p);
-			return -1;
-		}
-		acc = (acc << 6) | (uint32_t)v;
-		bits += 6;
-		if (bits >= 8) {
-			bits -= 8;
-			p[n++] = (uint8_t)(acc >> bits);
-		}
-	}
-	/* the unused low bits must be zero (one canonical text per value) */
-	if ((acc & ((1u << bits) - 1)) != 0) {
-		free(p);
-		return -1;
-	}
-	out->data = p;
-	out->len = n;
-	return 0;
-}
-
 int
-gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
-	       char buf[GW_NUMBER_MAX], size_t *len)
+uw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
+	       char buf[UW_NUMBER_MAX], size_t *len)
 {
+	bool is_signed = true;
+	int64_t i = 0;
+	uint64_t u = 0;
 	double real;
 	int n;
 
@@ -702,24 +678,22 @@ gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 	case PROTOBUF_C_TYPE_SINT32:
 	case PROTOBUF_C_TYPE_SFIXED32:
 	case PROTOBUF_C_TYPE_ENUM:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId32,
-			     *(const int32_t *)p);
-		break;
-	case PROTOBUF_C_TYPE_UINT32:
-	case PROTOBUF_C_TYPE_FIXED32:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu32,
-			     *(const uint32_t *)p);
+		i = *(const int32_t *)p;
 		break;
 	case PROTOBUF_C_TYPE_INT64:
 	case PROTOBUF_C_TYPE_SINT64:
 	case PROTOBUF_C_TYPE_SFIXED64:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRId64,
-			     *(const int64_t *)p);
+		i = *(const int64_t *)p;
+		break;
+	case PROTOBUF_C_TYPE_UINT32:
+	case PROTOBUF_C_TYPE_FIXED32:
+		u = *(const uint32_t *)p;
+		is_signed = false;
 		break;
 	case PROTOBUF_C_TYPE_UINT64:
 	case PROTOBUF_C_TYPE_FIXED64:
-		n = snprintf(buf, GW_NUMBER_MAX, "%" PRIu64,
-			     *(const uint64_t *)p);
+		u = *(const uint64_t *)p;
+		is_signed = false;
 		break;
 	case PROTOBUF_C_TYPE_FLOAT:
 	case PROTOBUF_C_TYPE_DOUBLE:
@@ -729,38 +703,16 @@ gw_number_text(const ProtobufCFieldDescriptor *f, const void *p,
 			return 1;
 		}
 		n = snprintf(
-		    buf, GW_NUMBER_MAX,
+		    buf, UW_NUMBER_MAX,
 		    f->type == PROTOBUF_C_TYPE_FLOAT ? "%.9g" : "%.17g", real);
-		break;
+		*len = (size_t)n;
+		return 0;
 	default:
 		return -1;
 	}
+	n = is_signed ? snprintf(buf, UW_NUMBER_MAX, "%" PRId64, i)
+		      : snprintf(buf, UW_NUMBER_MAX, "%" PRIu64, u);
 	*len = (size_t)n;
-	return 0;
-}
-
-int
-gw_base64_encode(gw_buf *out, const uint8_t *p, size_t n)
-{
-	char q[4];
-
-	for (size_t i = 0; i < n; i += 3) {
-		uint32_t v = (uint32_t)p[i] << 16;
-		size_t k = n - i;
-		if (k > 1) {
-			v |= (uint32_t)p[i + 1] << 8;
-		}
-		if (k > 2) {
-			v |= p[i + 2];
-		}
-		q[0] = b64std[(v >> 18) & 63];
-		q[1] = b64std[(v >> 12) & 63];
-		q[2] = k > 1 ? b64std[(v >> 6) & 63] : '=';
-		q[3] = k > 2 ? b64std[v & 63] : '=';
-		if (gw_buf_append(out, q, 4) != 0) {
-			return -1;
-		}
-	}
 	return 0;
 }
 
@@ -785,23 +737,23 @@ parse_enum(const ProtobufCEnumDescriptor *e, const char *s, size_t len,
 }
 
 int
-gw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+uw_field_set_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		  const char *text, size_t len, bool append,
-		  const gw_limits *lim, gw_decode_error *err)
+		  const uw_limits *lim, uw_decode_error *err)
 {
-	return gw_field_set_text_as(m, f, text, len, append, lim, NULL, NULL,
+	return uw_field_set_text_as(m, f, text, len, append, lim, NULL, NULL,
 				    err);
 }
 
 int
-gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
+uw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		     const char *text, size_t len, bool append,
-		     const gw_limits *lim, const ProtobufCMessageDescriptor *nd,
-		     const ProtobufCFieldDescriptor *nf, gw_decode_error *err)
+		     const uw_limits *lim, const ProtobufCMessageDescriptor *nd,
+		     const ProtobufCFieldDescriptor *nf, uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const char *name, *pascal;
-	gw_limits l = gw_limits_effective(lim);
+	uw_limits l = uw_limits_effective(lim);
 	fvalue v;
 	num_rc nr = NUM_OK;
 	int ok;
@@ -810,37 +762,34 @@ gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		nd = d;
 		nf = f;
 	}
-	name = gw_field_json_name(nd, nf);
-	pascal = gw_field_pascal_name(nd, nf);
+	name = uw_field_json_name(nd, nf);
+	pascal = uw_field_pascal_name(nd, nf);
 	memset(&v, 0, sizeof(v));
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
-		gw_error_set(err, pascal, "'%s' cannot be given as text", name);
+		uw_error_set(err, pascal, "'%s' cannot be given as text", name);
 		return -1;
 	}
 	if (len > l.max_string) {
-		gw_error_set(err, pascal,
-			     "Value too long for '%s' (at most %zu bytes)",
-			     name, l.max_string);
-		return -1;
+		return uw_error_limit(err, nd, nf, UW_LIMIT_STRING, &l);
 	}
 	ok = text_ok(text, len);
 	if (ok <= 0) {
-		gw_error_set(err, pascal,
+		uw_error_set(err, pascal,
 			     ok < 0 ? "NUL character in '%s'"
 				    : "Invalid UTF-8 in '%s'",
 			     name);
 		return -1;
 	}
 	if (len == 0 && !append && f->type != PROTOBUF_C_TYPE_BYTES &&
-	    (f->type != PROTOBUF_C_TYPE_STRING || gw_field_is_guid(d, f))) {
-		gw_field_clear(m, f);
+	    (f->type != PROTOBUF_C_TYPE_STRING || uw_field_is_guid(d, f))) {
+		uw_field_clear(m, f);
 		return 0;
 	}
 	switch (f->type) {
 	case PROTOBUF_C_TYPE_STRING: {
 		char g[33];
-		if (gw_field_is_guid(d, f)) {
-			if (gw_guid_normalize(text, len, g) != 0) {
+		if (uw_field_is_guid(d, f)) {
+			if (uw_guid_normalize(text, len, g) != 0) {
 				goto type_error;
 			}
 			text = g;
@@ -902,7 +851,12 @@ gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		nr = parse_double(text, len, &v.f64);
 		break;
 	case PROTOBUF_C_TYPE_BYTES:
-		if (b64_decode(text, len, &v.bin) != 0) {
+		v.bin.data = malloc(uw_base64_decoded_max(len));
+		if (v.bin.data == NULL) {
+			goto oom;
+		}
+		if (uw_base64_decode(text, len, v.bin.data, &v.bin.len) != 0) {
+			free(v.bin.data);
 			goto type_error;
 		}
 		break;
@@ -913,20 +867,20 @@ gw_field_set_text_as(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 		goto type_error;
 	}
 	if (nr == NUM_RANGE) {
-		gw_error_set(err, pascal, "Value out of range for '%s'", name);
+		uw_error_set(err, pascal, "Value out of range for '%s'", name);
 		return -1;
 	}
 	if (!append && f->label == PROTOBUF_C_LABEL_REPEATED) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 	}
 	return store(m, f, &v, err);
 
 type_error:
-	gw_error_set(err, pascal, "Expected a %s for '%s'", gw_field_noun(d, f),
+	uw_error_set(err, pascal, "Expected a %s for '%s'", uw_field_noun(d, f),
 		     name);
 	return -1;
 oom:
-	gw_error_set(err, pascal, "Out of memory");
+	uw_error_set(err, pascal, "Out of memory");
 	return -1;
 }
 
@@ -935,7 +889,7 @@ oom:
  */
 
 ProtobufCMessage *
-gw_msg_new(const ProtobufCMessageDescriptor *d)
+uw_msg_new(const ProtobufCMessageDescriptor *d)
 {
 	ProtobufCMessage *m;
 
@@ -957,7 +911,7 @@ name_is(const char *cand, const char *name, size_t len)
 }
 
 const ProtobufCFieldDescriptor *
-gw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
+uw_field_by_name(const ProtobufCMessageDescriptor *d, const char *name,
 		 size_t len)
 {
 	const up_message_info *mi;
@@ -1042,8 +996,8 @@ next_item(const char *s, size_t len, size_t *pos, const char **item,
  * With append, adds to the items already there. */
 static int
 set_list_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	      const char *s, size_t len, bool append, const gw_limits *lim,
-	      gw_decode_error *err)
+	      const char *s, size_t len, bool append, const uw_limits *lim,
+	      uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const ProtobufCFieldDescriptor *itf = f;
@@ -1054,50 +1008,48 @@ set_list_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		ProtobufCMessage **cur = member(m, f->offset);
-		itf = gw_list_wrapper_items(f->descriptor);
+		itf = uw_list_wrapper_items(f->descriptor);
 		if (append && *cur != NULL) {
 			target = *cur;
 		} else {
-			wrapper = gw_msg_new(f->descriptor);
+			wrapper = uw_msg_new(f->descriptor);
 			if (wrapper == NULL) {
-				gw_error_set(err, gw_field_pascal_name(d, f),
+				uw_error_set(err, uw_field_pascal_name(d, f),
 					     "Out of memory");
 				goto out;
 			}
 			target = wrapper;
 		}
 	} else if (!append) {
-		gw_field_clear(m, f);
+		uw_field_clear(m, f);
 	}
 	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
 		s++;
 		len -= 2;
 	}
-	count = gw_field_count(target, itf);
+	count = uw_field_count(target, itf);
 	for (bool more = len > 0; more;) {
 		const char *item;
 		size_t ilen;
 		if (count >= lim->max_items) {
-			gw_error_set(err, gw_field_pascal_name(d, f),
-				     "Too many items in '%s' (at most %zu)",
-				     gw_field_json_name(d, f), lim->max_items);
+			uw_error_limit(err, d, f, UW_LIMIT_ITEMS, lim);
 			goto out;
 		}
 		if (next_item(s, len, &pos, &item, &ilen, &tmp, &more) != 0) {
-			gw_error_set(err, gw_field_pascal_name(d, f),
+			uw_error_set(err, uw_field_pascal_name(d, f),
 				     "Expected a list for '%s'",
-				     gw_field_json_name(d, f));
+				     uw_field_json_name(d, f));
 			goto out;
 		}
 		/* errors name the outer field, not StringList.items */
-		if (gw_field_set_text_as(target, itf, item, ilen, true, lim, d,
+		if (uw_field_set_text_as(target, itf, item, ilen, true, lim, d,
 					 f, err) != 0) {
 			goto out;
 		}
 		count++;
 	}
 	if (wrapper != NULL) {
-		rc = gw_field_put_message(m, f, wrapper, err);
+		rc = uw_field_put_message(m, f, wrapper, err);
 		wrapper = NULL;
 		goto out;
 	}
@@ -1117,39 +1069,39 @@ is_list_field(const ProtobufCFieldDescriptor *f)
 		return f->type != PROTOBUF_C_TYPE_MESSAGE;
 	}
 	return f->type == PROTOBUF_C_TYPE_MESSAGE &&
-	       gw_msg_is_list_wrapper(f->descriptor);
+	       uw_msg_is_list_wrapper(f->descriptor);
 }
 
 static int
 set_field_text(ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
-	       const char *value, size_t len, bool append, const gw_limits *lim,
-	       gw_decode_error *err)
+	       const char *value, size_t len, bool append, const uw_limits *lim,
+	       uw_decode_error *err)
 {
 	if (is_list_field(f)) {
 		return set_list_text(m, f, value, len, append, lim, err);
 	}
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *d = m->descriptor;
-		gw_error_set(err, gw_field_pascal_name(d, f),
+		uw_error_set(err, uw_field_pascal_name(d, f),
 			     "'%s' cannot be given as text",
-			     gw_field_json_name(d, f));
+			     uw_field_json_name(d, f));
 		return -1;
 	}
-	return gw_field_set_text(m, f, value, len, false, lim, err);
+	return uw_field_set_text(m, f, value, len, false, lim, err);
 }
 
 int
-gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
-		const char *value, size_t value_len, gw_decode_error *err)
+uw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
+		const char *value, size_t value_len, uw_decode_error *err)
 {
 	const ProtobufCFieldDescriptor *f;
-	gw_limits l = gw_limits_effective(NULL);
+	uw_limits l = uw_limits_effective(NULL);
 
 	if (msg == NULL || (value == NULL && value_len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
-	f = gw_field_by_name(msg->descriptor, name, name_len);
+	f = uw_field_by_name(msg->descriptor, name, name_len);
 	if (f == NULL) {
 		return 0;
 	}
@@ -1161,42 +1113,19 @@ gw_msg_set_text(ProtobufCMessage *msg, const char *name, size_t name_len,
  * Forms and query strings
  */
 
-/* Percent-decodes s into out (room for len bytes), '+' as a space; a '%'
- * not followed by two hex digits stays as it is. Returns the length. */
-static size_t
-pct_decode(const char *s, size_t len, char *out)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		int hi, lo;
-		if (s[i] == '+') {
-			out[n++] = ' ';
-		} else if (s[i] == '%' && i + 2 < len &&
-			   (hi = hexval(s[i + 1])) >= 0 &&
-			   (lo = hexval(s[i + 2])) >= 0) {
-			out[n++] = (char)(hi * 16 + lo);
-			i += 2;
-		} else {
-			out[n++] = s[i];
-		}
-	}
-	return n;
-}
-
 int
-gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
-		bool only_unset, const gw_limits *lim, gw_decode_error *err)
+uw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
+		bool only_unset, const uw_limits *lim, uw_decode_error *err)
 {
 	const ProtobufCMessageDescriptor *d;
-	gw_limits l = gw_limits_effective(lim);
+	uw_limits l = uw_limits_effective(lim);
 	unsigned char *state = NULL; /* per field: 1 preset, 2 set here */
 	char *val = NULL;
 	size_t pos = 0, pairs = 0;
 	int rc = -1;
 
 	if (msg == NULL || (form == NULL && len != 0)) {
-		gw_error_set(err, "", "Invalid argument");
+		uw_error_set(err, "", "Invalid argument");
 		return -1;
 	}
 	d = msg->descriptor;
@@ -1205,16 +1134,16 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 	}
 	state = calloc(d->n_fields + 1, 1);
 	if (state == NULL) {
-		gw_error_set(err, "", "Out of memory");
+		uw_error_set(err, "", "Out of memory");
 		goto out;
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
-		state[i] = gw_field_present(msg, &d->fields[i]) ? 1 : 0;
+		state[i] = uw_field_present(msg, &d->fields[i]) ? 1 : 0;
 	}
 	while (pos < len) {
 		const char *p = form + pos, *amp, *eq;
 		size_t plen, nlen, vlen, vraw;
-		char name[FORM_NAME_MAX];
+		char name[FORM_NAME_MAX + 1];
 		const ProtobufCFieldDescriptor *f;
 		unsigned idx;
 		bool append;
@@ -1226,7 +1155,7 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 			continue;
 		}
 		if (++pairs > l.max_items + d->n_fields) {
-			gw_error_set(
+			uw_error_set(
 			    err, "",
 			    "Too many fields in the form (at most %zu)",
 			    l.max_items + d->n_fields);
@@ -1234,11 +1163,11 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 		}
 		eq = memchr(p, '=', plen);
 		nlen = eq != NULL ? (size_t)(eq - p) : plen;
-		if (nlen > sizeof(name)) {
+		if (nlen > FORM_NAME_MAX) {
 			continue; /* longer than any property name */
 		}
-		nlen = pct_decode(p, nlen, name);
-		f = gw_field_by_name(d, name, nlen);
+		(void)uw_pct_decode(p, nlen, true, name, sizeof(name), &nlen);
+		f = uw_field_by_name(d, name, nlen);
 		if (f == NULL) {
 			continue;
 		}
@@ -1250,10 +1179,11 @@ gw_msg_set_form(ProtobufCMessage *msg, const char *form, size_t len,
 		free(val);
 		val = malloc(vraw + 1);
 		if (val == NULL) {
-			gw_error_set(err, "", "Out of memory");
+			uw_error_set(err, "", "Out of memory");
 			goto out;
 		}
-		vlen = eq != NULL ? pct_decode(eq + 1, vraw, val) : 0;
+		(void)uw_pct_decode(eq != NULL ? eq + 1 : p + plen, vraw, true,
+				    val, vraw + 1, &vlen);
 		/* a list named twice (roles=a&roles=b) gathers both */
 		append = state[idx] == 2 && is_list_field(f);
 		if (set_field_text(msg, f, val, vlen, append, &l, err) != 0) {
