@@ -500,23 +500,6 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	pthread_mutex_unlock(&c->mtx);
 }
 
-/* Whether a reply with this status says its daemon is unwell. */
-static bool
-daemon_failure(int status)
-{
-	switch (status) {
-	case UP_CANCELLED:
-	case UP_UNKNOWN:
-	case UP_DEADLINE_EXCEEDED:
-	case UP_INTERNAL:
-	case UP_UNAVAILABLE:
-	case UP_DATA_LOSS:
-		return true;
-	default:
-		return false;
-	}
-}
-
 /* Counts a reply from daemon d (the reply path: no lock). */
 static void
 count_reply(uc_client *c, int d, int status)
@@ -530,7 +513,7 @@ count_reply(uc_client *c, int d, int status)
 	atomic_fetch_add_explicit(&dm->replies, 1, memory_order_relaxed);
 	atomic_store_explicit(&dm->last_reply_ms, mono_ms(),
 			      memory_order_relaxed);
-	if (daemon_failure(status)) {
+	if (up_status_daemon_failure(status)) {
 		atomic_fetch_add_explicit(&dm->failures, 1,
 					  memory_order_relaxed);
 	}
@@ -629,26 +612,19 @@ out:
 	users__v1__response_envelope__free_unpacked(env, NULL);
 }
 
+static void call_put(uc_rpc *call);
+
 /* Hands the result to the user and puts the call back in the pool. */
 static void
 call_finish(uc_rpc *call, uc_result *res)
 {
-	uc_client *c = call->c;
 	uc_callback cb = call->cb;
 	void *arg = call->arg;
 
 	call->cb = NULL;
 	call->arg = NULL;
 	cb(res, arg); /* the result is the callback's now */
-
-	pthread_mutex_lock(&c->mtx);
-	call->next_free = c->free_calls;
-	c->free_calls = call;
-	c->inflight--;
-	if (c->inflight == 0 && c->closing) {
-		pthread_cond_broadcast(&c->idle);
-	}
-	pthread_mutex_unlock(&c->mtx);
+	call_put(call);
 }
 
 static void

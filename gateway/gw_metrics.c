@@ -98,17 +98,8 @@ gw_metrics_rpc(gw_metrics *m, int delta)
 void
 gw_metrics_rpc_result(gw_metrics *m, int status)
 {
-	switch (status) {
-	case UP_CANCELLED:
-	case UP_UNKNOWN:
-	case UP_DEADLINE_EXCEEDED:
-	case UP_INTERNAL:
-	case UP_UNAVAILABLE:
-	case UP_DATA_LOSS:
+	if (up_status_daemon_failure(status)) {
 		add(&m->daemon_errors[status], 1);
-		break;
-	default:
-		break;
 	}
 }
 

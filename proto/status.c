@@ -67,3 +67,19 @@ up_status_message(int code)
 {
 	return row(code)->message;
 }
+
+bool
+up_status_daemon_failure(int code)
+{
+	switch (code) {
+	case UP_CANCELLED:
+	case UP_UNKNOWN:
+	case UP_DEADLINE_EXCEEDED:
+	case UP_INTERNAL:
+	case UP_UNAVAILABLE:
+	case UP_DATA_LOSS:
+		return true;
+	default:
+		return false;
+	}
+}

@@ -61,6 +61,13 @@ int up_status_http(int code);
 const char *up_status_error_code(int code);
 /* A default human message for the status. */
 const char *up_status_message(int code);
+/*
+ * Whether an answer with this status says its daemon is unwell (cancelled,
+ * unknown, deadline, internal, unavailable, data loss) rather than that the
+ * request was refused: what the client's and the gateway's per-daemon
+ * failure counts count.
+ */
+bool up_status_daemon_failure(int code);
 
 /* ------------------------------------------------------------------------
  * Metadata from users.proto's custom options (options.proto).
