@@ -76,15 +76,13 @@ usage(FILE *f)
 		"  --help\n");
 }
 
+/* A flag's number into an unsigned (up_parse_ulong's rules). */
 static int
 parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
 {
-	char *end;
 	unsigned long v;
 
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || end == s || v < min || v > max) {
+	if (up_parse_ulong(s, min, max, &v) != 0) {
 		return -1;
 	}
 	*out = (unsigned)v;

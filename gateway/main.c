@@ -83,26 +83,6 @@ __lsan_default_suppressions(void)
 	       "leak:h2o_multithread_create_queue\n";
 }
 
-/* A decimal in [min, max]. 0 or -1. */
-static int
-parse_ulong(const char *s, unsigned long min, unsigned long max,
-	    unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s == NULL || s[0] < '0' || s[0] > '9') {
-		return -1;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 /* strict, lax or none. 0 or -1. */
 static int
 parse_samesite(const char *s, gw_samesite *out)
@@ -156,7 +136,7 @@ main(int argc, char **argv)
 			}
 			cfg.daemons[cfg.n_daemons++] = val;
 		} else if (strcmp(a, "--threads") == 0 &&
-			   parse_ulong(val, 1, GW_MAX_THREADS, &v) == 0) {
+			   up_parse_ulong(val, 1, GW_MAX_THREADS, &v) == 0) {
 			cfg.threads = (unsigned)v;
 		} else if (strcmp(a, "--tls-cert") == 0) {
 			cfg.tls_cert = val;
@@ -165,13 +145,14 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--daemon-ca") == 0) {
 			cfg.daemon_ca = val;
 		} else if (strcmp(a, "--max-body") == 0 &&
-			   parse_ulong(val, 1, 1024ul * 1024 * 1024, &v) == 0) {
+			   up_parse_ulong(val, 1, 1024ul * 1024 * 1024, &v) ==
+			       0) {
 			cfg.max_body = (size_t)v;
 		} else if (strcmp(a, "--deadline") == 0 &&
-			   parse_ulong(val, 1, 600000, &v) == 0) {
+			   up_parse_ulong(val, 1, 600000, &v) == 0) {
 			cfg.deadline_ms = (uint32_t)v;
 		} else if (strcmp(a, "--max-connections") == 0 &&
-			   parse_ulong(val, 1, 1000000, &v) == 0) {
+			   up_parse_ulong(val, 1, 1000000, &v) == 0) {
 			cfg.max_connections = (unsigned)v;
 		} else if (strcmp(a, "--cookie-samesite") == 0 &&
 			   parse_samesite(val, &cfg.cookie_samesite) == 0) {

@@ -10,8 +10,8 @@ target_link_libraries(test_bench_hist PRIVATE m)
 # The raw nng reference: REP echo server + REQ load in one program.
 add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c)
 target_include_directories(nng_echo PRIVATE ${BENCH_HIST_DIR})
-target_link_libraries(nng_echo PRIVATE ${NNG_LIB} Threads::Threads m
-	users_warnings)
+target_link_libraries(nng_echo PRIVATE usersproto ${NNG_LIB} Threads::Threads
+	m users_warnings)
 set_target_properties(nng_echo PROPERTIES
 	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 add_test(NAME nng_echo_smoke

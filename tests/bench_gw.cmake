@@ -9,7 +9,7 @@ add_library(bench_gw_skel STATIC bench/skel_server.c)
 target_compile_definitions(bench_gw_skel PUBLIC H2O_USE_LIBUV=0)
 target_include_directories(bench_gw_skel PUBLIC ${CMAKE_CURRENT_SOURCE_DIR}/bench)
 target_link_libraries(bench_gw_skel PUBLIC PkgConfig::BENCH_GW_H2O ssl crypto
-	Threads::Threads PRIVATE users_warnings)
+	Threads::Threads usersproto PRIVATE users_warnings)
 
 add_executable(h2o_bare bench/h2o_bare.c)
 target_link_libraries(h2o_bare PRIVATE bench_gw_skel)

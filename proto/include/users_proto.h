@@ -69,6 +69,13 @@ const char *up_status_message(int code);
  */
 bool up_status_daemon_failure(int code);
 
+/*
+ * A decimal number of a command line, strictly: digits only (no sign, no
+ * space), within [min, max]. 0 with *out, or -1.
+ */
+int up_parse_ulong(const char *s, unsigned long min, unsigned long max,
+		   unsigned long *out);
+
 /* ------------------------------------------------------------------------
  * Metadata from users.proto's custom options (options.proto).
  */

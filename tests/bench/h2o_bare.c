@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "skel_server.h"
+#include "users_proto.h"
 
 static int
 on_req(h2o_handler_t *self, h2o_req_t *req)
@@ -50,10 +51,10 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(a, "--port") == 0 &&
-		    skel_parse_uint(val, 0, 65535, &v) == 0) {
+		    up_parse_ulong(val, 0, 65535, &v) == 0) {
 			cfg.port = (uint16_t)v;
 		} else if (strcmp(a, "--threads") == 0 &&
-			   skel_parse_uint(val, 1, SKEL_MAX_THREADS, &v) == 0) {
+			   up_parse_ulong(val, 1, SKEL_MAX_THREADS, &v) == 0) {
 			cfg.threads = (unsigned)v;
 		} else {
 			fprintf(stderr, "h2o_bare: bad option or value: %s\n",

@@ -58,6 +58,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "bench_hist.h"
+#include "users_proto.h"
 
 #define MAX_CONTEXTS    4096
 #define MAX_SIZE        (16u * 1024u * 1024u)
@@ -562,25 +563,6 @@ usage(FILE *f)
 	    "bytes, 64, 1, both, 0 us, not pinned\n");
 }
 
-static int
-parse_uint(const char *s, unsigned long min, unsigned long max,
-	   unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s == NULL || *s == '\0' || *s == '-') {
-		return -1;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		return -1;
-	}
-	*out = v;
-	return 0;
-}
-
 /* Whether a is one of the options that take a value. */
 static bool
 takes_value(const char *a)
@@ -630,38 +612,38 @@ parse_args(int argc, char **argv, echo_config *cfg)
 		if (strcmp(a, "--url") == 0) {
 			cfg->url = val;
 		} else if (strcmp(a, "--concurrency") == 0) {
-			if (parse_uint(val, 1, MAX_CONTEXTS, &v) != 0) {
+			if (up_parse_ulong(val, 1, MAX_CONTEXTS, &v) != 0) {
 				goto bad;
 			}
 			cfg->concurrency = (unsigned)v;
 		} else if (strcmp(a, "--server-contexts") == 0) {
-			if (parse_uint(val, 1, MAX_CONTEXTS, &v) != 0) {
+			if (up_parse_ulong(val, 1, MAX_CONTEXTS, &v) != 0) {
 				goto bad;
 			}
 			cfg->server_contexts = (unsigned)v;
 		} else if (strcmp(a, "--dialers") == 0) {
-			if (parse_uint(val, 1, 64, &v) != 0) {
+			if (up_parse_ulong(val, 1, 64, &v) != 0) {
 				goto bad;
 			}
 			cfg->dialers = (unsigned)v;
 		} else if (strcmp(a, "--duration") == 0) {
-			if (parse_uint(val, 1, MAX_DURATION, &v) != 0) {
+			if (up_parse_ulong(val, 1, MAX_DURATION, &v) != 0) {
 				goto bad;
 			}
 			cfg->duration_s = (unsigned)v;
 		} else if (strcmp(a, "--size") == 0) {
-			if (parse_uint(val, 0, MAX_SIZE, &v) != 0) {
+			if (up_parse_ulong(val, 0, MAX_SIZE, &v) != 0) {
 				goto bad;
 			}
 			cfg->size = (size_t)v;
 		} else if (strcmp(a, "--work-us") == 0) {
-			if (parse_uint(val, 0, 1000000, &v) != 0) {
+			if (up_parse_ulong(val, 0, 1000000, &v) != 0) {
 				goto bad;
 			}
 			cfg->work_us = (unsigned)v;
 		} else if (strcmp(a, "--server-cpu") == 0 ||
 			   strcmp(a, "--client-cpu") == 0) {
-			if (parse_uint(val, 0, CPU_SETSIZE - 1, &v) != 0) {
+			if (up_parse_ulong(val, 0, CPU_SETSIZE - 1, &v) != 0) {
 				goto bad;
 			}
 			*(a[2] == 's' ? &cfg->server_cpu : &cfg->client_cpu) =

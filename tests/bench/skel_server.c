@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "skel_server.h"
+#include "users_proto.h"
 
 #define LISTEN_BACKLOG 1024
 
@@ -86,25 +87,6 @@ skel_respond(h2o_req_t *req, int status, const char *reason, const void *body,
 	h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE,
 		       NULL, H2O_STRLIT("application/json; charset=utf-8"));
 	h2o_send_inline(req, body, len);
-}
-
-int
-skel_parse_uint(const char *s, unsigned long min, unsigned long max,
-		unsigned long *out)
-{
-	char *end;
-	unsigned long v;
-
-	if (s == NULL || *s == '\0' || *s == '-') {
-		return -1;
-	}
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno != 0 || *end != '\0' || v < min || v > max) {
-		return -1;
-	}
-	*out = v;
-	return 0;
 }
 
 /* ------------------------------------------------------------------------

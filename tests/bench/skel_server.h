@@ -88,10 +88,6 @@ void skel_wait_signal(void);
 void skel_respond(h2o_req_t *req, int status, const char *reason,
 		  const void *body, size_t len);
 
-/* Decimal in [min, max] into *out: 0, or -1 (out untouched). */
-int skel_parse_uint(const char *s, unsigned long min, unsigned long max,
-		    unsigned long *out);
-
 /* The fixed ~260-byte JSON body of h2o_bare (a user record's size). */
 extern const char skel_fixed_body[];
 extern const size_t skel_fixed_body_len;

@@ -62,6 +62,7 @@
 
 #include "skel_echo.h"
 #include "skel_server.h"
+#include "users_proto.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_CONTEXTS   64u
@@ -571,16 +572,16 @@ main(int argc, char **argv)
 			return 0;
 		}
 		if (strcmp(a, "--port") == 0 &&
-		    skel_parse_uint(val, 0, 65535, &v) == 0) {
+		    up_parse_ulong(val, 0, 65535, &v) == 0) {
 			cfg.port = (uint16_t)v;
 		} else if (strcmp(a, "--threads") == 0 &&
-			   skel_parse_uint(val, 1, SKEL_MAX_THREADS, &v) == 0) {
+			   up_parse_ulong(val, 1, SKEL_MAX_THREADS, &v) == 0) {
 			cfg.threads = (unsigned)v;
 		} else if (strcmp(a, "--timeout") == 0 &&
-			   skel_parse_uint(val, 1, 600000, &v) == 0) {
+			   up_parse_ulong(val, 1, 600000, &v) == 0) {
 			timeout_ms = (unsigned)v;
 		} else if (strcmp(a, "--contexts") == 0 &&
-			   skel_parse_uint(val, 1, MAX_CONTEXTS, &v) == 0) {
+			   up_parse_ulong(val, 1, MAX_CONTEXTS, &v) == 0) {
 			contexts = (unsigned)v;
 		} else if (strcmp(a, "--no-pool") == 0) {
 			gw.pool = false;
