@@ -45,6 +45,7 @@
 #include <jansson.h>
 
 #include "bench_hist.h"
+#include "bench_sys.h"
 #include "usersclient.h"
 
 #define MAX_URLS           16
@@ -138,25 +139,6 @@ static _Thread_local unsigned issue_depth;
  * Small helpers
  */
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
 /* splitmix64: a good 64-bit generator from any seed. */
 static uint64_t
 rng_next(uint64_t *state)
@@ -174,7 +156,7 @@ random_seed(void)
 	uint64_t seed;
 
 	if (getrandom(&seed, sizeof(seed), 0) != (ssize_t)sizeof(seed)) {
-		seed = now_ns() ^ ((uint64_t)getpid() << 32);
+		seed = bench_now_ns() ^ ((uint64_t)getpid() << 32);
 	}
 	return seed;
 }
@@ -240,7 +222,7 @@ slot_send(slot *s)
 		req.user_id = (char *)id;
 		s->req_bytes += request_wire_estimate(
 		    b, OP_GET, users__v1__get_user__get_packed_size(&req));
-		s->t0 = now_ns();
+		s->t0 = bench_now_ns();
 		rc = uc_get_user_async(b->client, &req, NULL, slot_cb, s);
 		break;
 	}
@@ -266,7 +248,7 @@ slot_send(slot *s)
 		req.first_name = s->name;
 		s->req_bytes += request_wire_estimate(
 		    b, OP_PATCH, users__v1__patch_user__get_packed_size(&req));
-		s->t0 = now_ns();
+		s->t0 = bench_now_ns();
 		rc = uc_patch_user_async(b->client, &req, NULL, slot_cb, s);
 		break;
 	}
@@ -282,7 +264,7 @@ slot_send(slot *s)
 		req.last_name = "Created";
 		s->req_bytes += request_wire_estimate(
 		    b, OP_CREATE, users__v1__new_user__get_packed_size(&req));
-		s->t0 = now_ns();
+		s->t0 = bench_now_ns();
 		rc = uc_new_user_async(b->client, &req, NULL, slot_cb, s);
 		break;
 	}
@@ -334,7 +316,7 @@ static void
 slot_cb(uc_result *res, void *arg)
 {
 	slot *s = arg;
-	uint64_t t = now_ns();
+	uint64_t t = bench_now_ns();
 	int st = status_index(res->status);
 
 	if (s->hist[s->op] != NULL) {
@@ -614,7 +596,7 @@ run(bench *b, bench_totals *t)
 	unsigned i, k;
 
 	atomic_store(&b->active, cfg->concurrency);
-	b->t_start = now_ns();
+	b->t_start = bench_now_ns();
 	end = b->t_start + (uint64_t)cfg->duration_s * 1000000000u;
 	last_t = next_tick = b->t_start;
 	next_tick += tick;
@@ -622,7 +604,7 @@ run(bench *b, bench_totals *t)
 		slot_issue(&b->slots[i]);
 	}
 	for (;;) {
-		now = now_ns();
+		now = bench_now_ns();
 		if (now >= end || atomic_load(&b->active) == 0) {
 			break;
 		}
@@ -631,17 +613,18 @@ run(bench *b, bench_totals *t)
 			progress(b, now, &last_t, &last_n, tty);
 			next_tick += tick;
 		}
-		sleep_ms(20);
+		bench_sleep_ms(20);
 	}
 	atomic_store(&b->stop, true);
 	/* In flight: at most one call deadline, plus a margin. */
-	drain_deadline = now_ns() + ((uint64_t)call_ms + 2000u) * 1000000u;
-	while (atomic_load(&b->active) > 0 && now_ns() < drain_deadline) {
+	drain_deadline =
+	    bench_now_ns() + ((uint64_t)call_ms + 2000u) * 1000000u;
+	while (atomic_load(&b->active) > 0 && bench_now_ns() < drain_deadline) {
 		unpark(b);
-		sleep_ms(5);
+		bench_sleep_ms(5);
 	}
 	if (tty) {
-		progress(b, now_ns(), &last_t, &last_n, tty);
+		progress(b, bench_now_ns(), &last_t, &last_n, tty);
 		fputc('\n', stderr);
 	}
 
@@ -684,7 +667,7 @@ run(bench *b, bench_totals *t)
 	}
 	t->errors += t->unanswered;
 	if (t->unfinished_slots > 0 || t_end == 0) {
-		t_end = now_ns();
+		t_end = bench_now_ns();
 	}
 	t->seconds = (double)(t_end - b->t_start) / 1e9;
 }
@@ -1042,21 +1025,6 @@ parse_args(int argc, char **argv, bench_cfg *cfg)
  * main
  */
 
-static volatile sig_atomic_t teardown_rc;
-
-static void
-on_alarm(int sig)
-{
-	static const char msg[] = "usersbench: client teardown hung; "
-				  "exiting anyway\n";
-	ssize_t n;
-
-	(void)sig;
-	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	_exit(teardown_rc);
-}
-
 static int
 slots_alloc(bench *b)
 {
@@ -1118,7 +1086,6 @@ main(int argc, char **argv)
 	uc_result res = {0};
 	bench b;
 	bench_totals t;
-	struct sigaction sa;
 	unsigned i;
 	int rv;
 	int rc = 1;
@@ -1205,12 +1172,7 @@ main(int argc, char **argv)
 	}
 out:
 	uc_result_fini(&res);
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	teardown_rc = rc;
-	alarm(TEARDOWN_SECS);
+	bench_watchdog("usersbench", TEARDOWN_SECS, rc);
 	fflush(stdout);
 	if (b.client != NULL) {
 		uc_client_close(b.client);

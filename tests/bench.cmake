@@ -8,7 +8,8 @@ target_include_directories(test_bench_hist PRIVATE ${BENCH_HIST_DIR})
 target_link_libraries(test_bench_hist PRIVATE m)
 
 # The raw nng reference: REP echo server + REQ load in one program.
-add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c)
+add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c
+	${BENCH_HIST_DIR}/bench_sys.c)
 target_include_directories(nng_echo PRIVATE ${BENCH_HIST_DIR})
 target_link_libraries(nng_echo PRIVATE usersproto ${NNG_LIB} Threads::Threads
 	m users_warnings)

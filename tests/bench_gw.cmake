@@ -14,7 +14,9 @@ target_link_libraries(bench_gw_skel PUBLIC PkgConfig::BENCH_GW_H2O ssl crypto
 add_executable(h2o_bare bench/h2o_bare.c)
 target_link_libraries(h2o_bare PRIVATE bench_gw_skel)
 
-add_executable(skeleton bench/skeleton.c bench/skel_echo.c)
+add_executable(skeleton bench/skeleton.c bench/skel_echo.c
+	${CMAKE_SOURCE_DIR}/client/bench_sys.c)
+target_include_directories(skeleton PRIVATE ${CMAKE_SOURCE_DIR}/client)
 target_link_libraries(skeleton PRIVATE bench_gw_skel ${NNG_LIB})
 
 set_target_properties(h2o_bare skeleton PROPERTIES

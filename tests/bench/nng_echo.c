@@ -58,6 +58,7 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "bench_hist.h"
+#include "bench_sys.h"
 #include "users_proto.h"
 
 #define MAX_CONTEXTS    4096
@@ -85,25 +86,6 @@ typedef struct echo_config {
 /* ------------------------------------------------------------------------
  * Time
  */
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
 
 /* ------------------------------------------------------------------------
  * Server: N REP contexts, each recv -> send the same message back -> recv.
@@ -144,8 +126,8 @@ srv_cb(void *arg)
 			return;
 		}
 		if (rv == 0) {
-			uint64_t t0 = s->work_ns ? now_ns() : 0;
-			while (s->work_ns && now_ns() - t0 < s->work_ns) {
+			uint64_t t0 = s->work_ns ? bench_now_ns() : 0;
+			while (s->work_ns && bench_now_ns() - t0 < s->work_ns) {
 			}
 			msg = nng_aio_get_msg(s->aio);
 			nng_aio_set_msg(s->aio, msg);
@@ -290,7 +272,7 @@ typedef struct echo_client {
 static void
 cli_finish(cli_ctx *c)
 {
-	c->t_last = now_ns();
+	c->t_last = bench_now_ns();
 	/* Release: the main thread reads c's counters after seeing 0. */
 	atomic_fetch_sub_explicit(&c->cl->active, 1, memory_order_release);
 }
@@ -308,7 +290,7 @@ cli_send(cli_ctx *c, nng_msg *msg)
 		memset(nng_msg_body(msg), 'e', c->cl->size);
 	}
 	c->receiving = false;
-	c->t0 = now_ns();
+	c->t0 = bench_now_ns();
 	nng_aio_set_msg(c->aio, msg);
 	nng_ctx_send(c->ctx, c->aio);
 }
@@ -331,7 +313,7 @@ cli_cb(void *arg)
 		nng_msg_free(nng_aio_get_msg(c->aio));
 		nng_aio_set_msg(c->aio, NULL);
 	} else if (rv == 0) {
-		t = now_ns();
+		t = bench_now_ns();
 		msg = nng_aio_get_msg(c->aio);
 		nng_aio_set_msg(c->aio, NULL);
 		bench_hist_record(&c->hist, (t - c->t0 + 500) / 1000);
@@ -510,17 +492,18 @@ client_run(echo_client *cl, const echo_config *cfg, echo_result *r)
 	unsigned i, left;
 
 	atomic_store(&cl->active, cl->n_ctxs);
-	t_start = now_ns();
+	t_start = bench_now_ns();
 	for (i = 0; i < cl->n_ctxs; i++) {
 		cli_send(&cl->ctxs[i], NULL);
 	}
-	sleep_ms(cfg->duration_s * 1000u);
+	bench_sleep_ms(cfg->duration_s * 1000u);
 	atomic_store(&cl->stop, true);
-	deadline = now_ns() + (uint64_t)(CALL_TIMEOUT_MS + 1000) * 1000000u;
+	deadline =
+	    bench_now_ns() + (uint64_t)(CALL_TIMEOUT_MS + 1000) * 1000000u;
 	while ((left = atomic_load_explicit(&cl->active,
 					    memory_order_acquire)) > 0 &&
-	       now_ns() < deadline) {
-		sleep_ms(1);
+	       bench_now_ns() < deadline) {
+		bench_sleep_ms(1);
 	}
 	r->unfinished = left;
 	bench_hist_init(&r->hist);
@@ -541,7 +524,7 @@ client_run(echo_client *cl, const echo_config *cfg, echo_result *r)
 		bench_hist_merge(&r->hist, &c->hist);
 	}
 	if (t_end == 0) {
-		t_end = now_ns();
+		t_end = bench_now_ns();
 	}
 	r->seconds = (double)(t_end - t_start) / 1e9;
 }
@@ -670,21 +653,6 @@ parse_args(int argc, char **argv, echo_config *cfg)
 	return 0;
 }
 
-static volatile sig_atomic_t teardown_rc;
-
-static void
-on_alarm(int sig)
-{
-	static const char msg[] = "nng_echo: teardown hung (nng_close); "
-				  "exiting anyway\n";
-	ssize_t n;
-
-	(void)sig;
-	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	_exit(teardown_rc);
-}
-
 /* Pins the calling thread (and the threads it starts) to cpu; -1: not. */
 static int
 pin_to(int cpu)
@@ -714,7 +682,6 @@ server_child(const echo_config *cfg, int ready_fd, int ctl_fd)
 {
 	echo_server sv;
 	char url[256], line[260], c;
-	struct sigaction sa;
 	int rc, n;
 	ssize_t r;
 
@@ -729,26 +696,21 @@ server_child(const echo_config *cfg, int ready_fd, int ctl_fd)
 	while (rc == 0 &&
 	       ((r = read(ctl_fd, &c, 1)) > 0 || (r < 0 && errno == EINTR))) {
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	teardown_rc = rc == 0 ? 0 : 1;
-	alarm(TEARDOWN_SECS);
+	bench_watchdog("nng_echo", TEARDOWN_SECS, rc == 0 ? 0 : 1);
 	server_fini(&sv);
-	_exit(teardown_rc);
+	_exit(rc == 0 ? 0 : 1);
 }
 
 /* Reads the child's URL line (with a deadline); 0 or -1. */
 static int
 read_ready(int fd, char *buf, size_t len)
 {
-	uint64_t deadline = now_ns() + 10000000000u;
+	uint64_t deadline = bench_now_ns() + 10000000000u;
 	size_t got = 0;
 	ssize_t r;
 	struct timespec ts = {0, 1000000};
 
-	while (got + 1 < len && now_ns() < deadline) {
+	while (got + 1 < len && bench_now_ns() < deadline) {
 		r = read(fd, buf + got, 1);
 		if (r == 1) {
 			if (buf[got] == '\n') {
@@ -772,19 +734,19 @@ static void
 stop_child(pid_t pid, int ctl_fd)
 {
 	uint64_t deadline =
-	    now_ns() + (uint64_t)(TEARDOWN_SECS + 1) * 1000000000u;
+	    bench_now_ns() + (uint64_t)(TEARDOWN_SECS + 1) * 1000000000u;
 	int status;
 
 	if (ctl_fd >= 0) {
 		close(ctl_fd);
 	}
 	while (waitpid(pid, &status, WNOHANG) == 0) {
-		if (now_ns() > deadline) {
+		if (bench_now_ns() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			break;
 		}
-		sleep_ms(5);
+		bench_sleep_ms(5);
 	}
 }
 
@@ -806,7 +768,6 @@ main(int argc, char **argv)
 	echo_server sv;
 	echo_client cl;
 	echo_result *res = NULL;
-	struct sigaction sa;
 	int ready[2] = {-1, -1}, ctl[2] = {-1, -1};
 	pid_t child = -1;
 	int rc = 1;
@@ -855,7 +816,7 @@ main(int argc, char **argv)
 	if (!cfg.run_client) {
 		fprintf(stderr, "nng_echo: serving %s for %u s\n", dial_url,
 			cfg.duration_s);
-		sleep_ms(cfg.duration_s * 1000u);
+		bench_sleep_ms(cfg.duration_s * 1000u);
 		rc = 0;
 		goto out;
 	}
@@ -883,16 +844,11 @@ main(int argc, char **argv)
 	}
 out:
 	/* nng_close() can hang: bound the teardown. */
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	teardown_rc = rc;
-	alarm(TEARDOWN_SECS);
+	bench_watchdog("nng_echo", TEARDOWN_SECS, rc);
 	fflush(stdout);
 	client_fini(&cl);
 	server_fini(&sv);
-	alarm(0);
+	bench_watchdog_off();
 	if (child > 0) {
 		stop_child(child, ctl[1]);
 		ctl[1] = -1;

@@ -63,6 +63,7 @@
 #include "skel_echo.h"
 #include "skel_server.h"
 #include "users_proto.h"
+#include "bench_sys.h"
 
 #define DEFAULT_TIMEOUT_MS 5000u
 #define DEFAULT_CONTEXTS   64u
@@ -368,48 +369,6 @@ thread_fini(skel_thread *st, void *arg)
  * Process plumbing
  */
 
-static volatile sig_atomic_t teardown_rc;
-
-static void
-on_alarm(int sig)
-{
-	static const char msg[] = "skeleton: teardown hung (nng_close); "
-				  "exiting anyway\n";
-	ssize_t n;
-
-	(void)sig;
-	n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)n;
-	_exit(teardown_rc);
-}
-
-/*
- * In secs seconds the process exits with rc unless alarm(0) comes first.
- * nng_close() can hang (docs/decisions.md, section 13): teardown runs under it.
- */
-static void
-arm_alarm(unsigned secs, int rc)
-{
-	struct sigaction sa;
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_alarm;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGALRM, &sa, NULL);
-	teardown_rc = rc;
-	alarm(secs);
-}
-
-static void
-sleep_ms(unsigned ms)
-{
-	struct timespec ts = {.tv_sec = ms / 1000,
-			      .tv_nsec = (long)(ms % 1000) * 1000000L};
-
-	while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-	}
-}
-
 /*
  * Echo child of gateway mode: serves url, writes "ok\n" (or "fail\n") to
  * ready_fd, serves until ctl_fd reaches EOF (the parent closed it or died;
@@ -437,7 +396,7 @@ echo_child(const char *url, unsigned contexts, int ready_fd, int ctl_fd)
 	while (rc == 0 &&
 	       ((r = read(ctl_fd, &c, 1)) > 0 || (r < 0 && errno == EINTR))) {
 	}
-	arm_alarm(TEARDOWN_SECS, rc);
+	bench_watchdog("skeleton", TEARDOWN_SECS, rc);
 	skel_echo_free(e);
 	_exit(rc);
 }
@@ -451,7 +410,7 @@ wait_child_ready(int fd)
 	ssize_t r;
 
 	/* A blocking read: the child writes once and closes, or dies. */
-	arm_alarm(CHILD_READY_SECS, 1);
+	bench_watchdog("skeleton", CHILD_READY_SECS, 1);
 	while (got < sizeof(buf) - 1) {
 		r = read(fd, buf + got, sizeof(buf) - 1 - got);
 		if (r > 0) {
@@ -460,7 +419,7 @@ wait_child_ready(int fd)
 			break;
 		}
 	}
-	alarm(0);
+	bench_watchdog_off();
 	buf[got] = '\0';
 	return strncmp(buf, "ok\n", 3) == 0 ? 0 : -1;
 }
@@ -481,7 +440,7 @@ stop_child(pid_t pid, int ctl_fd)
 			waitpid(pid, &status, 0);
 			break;
 		}
-		sleep_ms(5);
+		bench_sleep_ms(5);
 		waited += 5;
 	}
 }
@@ -525,7 +484,7 @@ run_echo(const char *url, unsigned contexts)
 	printf("skeleton: echo ready %s\n", url);
 	fflush(stdout);
 	skel_wait_signal();
-	arm_alarm(TEARDOWN_SECS, 0);
+	bench_watchdog("skeleton", TEARDOWN_SECS, 0);
 	skel_echo_free(e);
 	return 0;
 }
@@ -636,12 +595,12 @@ main(int argc, char **argv)
 	}
 	rc = skel_run(&cfg);
 out:
-	arm_alarm(TEARDOWN_SECS, rc);
+	bench_watchdog("skeleton", TEARDOWN_SECS, rc);
 	if (gw.sock_open) {
 		nng_close(gw.sock); /* pending calls end with NNG_ECLOSED */
 		gw.sock_open = false;
 	}
-	alarm(0);
+	bench_watchdog_off();
 	if (child > 0) {
 		stop_child(child, ctl[1]);
 		ctl[1] = -1;

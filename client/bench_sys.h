@@ -1,0 +1,24 @@
+/*
+ * bench_sys.h - what every benchmark program of the project needs of the
+ * system (usersbench, nng_echo, skeleton): a monotonic clock, a sleep that
+ * survives signals, and a watchdog for a teardown that may hang
+ * (nng_close can: docs/decisions.md, section 13).
+ */
+#ifndef BENCH_SYS_H
+#define BENCH_SYS_H
+
+#include <stdint.h>
+
+/* CLOCK_MONOTONIC in nanoseconds. */
+uint64_t bench_now_ns(void);
+/* Sleeps ms milliseconds, resuming after a signal. */
+void bench_sleep_ms(unsigned ms);
+/*
+ * In secs seconds the process writes "<prog>: teardown hung; exiting
+ * anyway" and exits with rc, unless bench_watchdog_off() comes first.
+ * Arming again replaces the earlier alarm.
+ */
+void bench_watchdog(const char *prog, unsigned secs, int rc);
+void bench_watchdog_off(void);
+
+#endif
