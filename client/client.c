@@ -72,7 +72,6 @@
 #define UC_RESEND_MIN_MS       50
 #define UC_MAX_REPLY           (16u * 1024u * 1024u) /* nng recv limit */
 #define UC_MAX_URLS            64
-#define UC_MAX_REQUEST_ID      128
 #define UC_MAX_CRED            4096
 #define UC_MAX_PEM             (1024 * 1024)
 #define UC_CLOSE_WAIT_MS       2000 /* see closer() */
@@ -93,7 +92,7 @@ struct uc_rpc {
 	void *arg;
 	nng_time deadline; /* absolute, nng_clock() */
 	bool sending;
-	char request_id[UC_MAX_REQUEST_ID + 1];
+	char request_id[UC_REQUEST_ID_MAX + 1];
 };
 
 /* More connected daemons than this are still used, just not counted. */
@@ -328,15 +327,17 @@ id_seed(void)
 	id_seeded = true;
 }
 
-static int
-fresh_request_id(char *out, size_t size)
+int
+uc_request_id_new(char *out, size_t size)
 {
 	static const char hex[] = "0123456789abcdef";
 	uint64_t v[2];
 
-	if (size < 2 * sizeof(v) + 1 || pthread_once(&id_once, id_seed) != 0 ||
-	    !id_seeded) {
-		return -1;
+	_Static_assert(2 * sizeof(v) == UC_REQUEST_ID_FRESH_LEN,
+		       "a fresh id is two 64-bit numbers in hex");
+	if (out == NULL || size < 2 * sizeof(v) + 1 ||
+	    pthread_once(&id_once, id_seed) != 0 || !id_seeded) {
+		return UP_INTERNAL;
 	}
 	/* A random process prefix and a counter: unique without a syscall
 	 * per call (ids need to be unique, not secret). */
@@ -855,7 +856,7 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	}
 	if (opts != NULL && opts->request_id != NULL &&
 	    (opts->request_id[0] == '\0' ||
-	     strlen(opts->request_id) > UC_MAX_REQUEST_ID)) {
+	     strlen(opts->request_id) > UC_REQUEST_ID_MAX)) {
 		return UP_INVALID_ARGUMENT;
 	}
 	deadline_ms = (opts != NULL && opts->deadline_ms != 0)
@@ -877,8 +878,8 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	if (opts != NULL && opts->request_id != NULL) {
 		snprintf(call->request_id, sizeof(call->request_id), "%s",
 			 opts->request_id);
-	} else if (fresh_request_id(call->request_id,
-				    sizeof(call->request_id)) != 0) {
+	} else if (uc_request_id_new(call->request_id,
+				     sizeof(call->request_id)) != 0) {
 		rc = UP_INTERNAL;
 		goto fail;
 	}

@@ -151,14 +151,14 @@ ud_call_finish(ud_call *c, int status)
 		/* Out of memory: answer with the bare status. */
 		static const uint8_t internal[] = {0x08, UP_INTERNAL};
 		if (c->replayable) {
-			ud_replay_finish(svc->replay, c->env->request_id, NULL,
-					 0, false);
+			ud_replay_finish(svc->replay, c->replay_key, NULL, 0,
+					 false);
 		}
 		svc->send(c->sctx, internal, sizeof(internal));
 	} else {
 		if (c->replayable) {
-			ud_replay_finish(svc->replay, c->env->request_id, buf,
-					 len, ud_call_answer_final(status));
+			ud_replay_finish(svc->replay, c->replay_key, buf, len,
+					 ud_call_answer_final(status));
 		}
 		svc->send(c->sctx, buf, len);
 		free(buf);

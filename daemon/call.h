@@ -16,9 +16,6 @@
 
 #include "service.h"
 
-/* The longest request id a call may carry. */
-#define UD_REQUEST_ID_MAX 128
-
 /* call.c */
 /* The answer's envelope for status (malloc'd; NULL when out of memory). */
 uint8_t *ud_call_pack(ud_call *c, int status, size_t *len);

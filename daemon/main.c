@@ -1,7 +1,7 @@
 /*
  * main.c - usersd: flags, start-up, the first administrator, and a clean
  * stop on SIGTERM/SIGINT (stop accepting, finish the calls in flight,
- * close the store).
+ * close the store). SIGHUP opens --log-file again and stops nothing.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -73,6 +73,10 @@ usage(FILE *f)
 		"                       password from USERSD_ADMIN_PASSWORD, "
 		"else generated\n"
 		"                       and printed once\n"
+		"  --log-file PATH      write diagnostics there, not to "
+		"stderr (appended;\n"
+		"                       SIGHUP opens it again, for log "
+		"rotation)\n"
 		"  --help\n");
 }
 
@@ -129,6 +133,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen,
 		O_BOOT,
 		O_DBW,
 		O_WEAKCOST,
+		O_LOGFILE,
 		O_HELP
 	};
 	static const struct option opts[] = {
@@ -150,6 +155,7 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen,
 	    {"bootstrap-admin", required_argument, NULL, O_BOOT},
 	    {"db-writers", required_argument, NULL, O_DBW},
 	    {"allow-insecure-hash-cost", no_argument, NULL, O_WEAKCOST},
+	    {"log-file", required_argument, NULL, O_LOGFILE},
 	    {"help", no_argument, NULL, O_HELP},
 	    {NULL, 0, NULL, 0},
 	};
@@ -170,6 +176,9 @@ parse_args(int argc, char **argv, ud_config *cfg, const char **listen,
 			break;
 		case O_KEY:
 			cfg->key_file = optarg;
+			break;
+		case O_LOGFILE:
+			cfg->log_file = optarg;
 			break;
 		case O_DBW:
 			if (parse_uint(optarg, 1, 64, &v) != 0) {
@@ -388,6 +397,7 @@ main(int argc, char **argv)
 	ud_server *srv = NULL;
 	char key_path[4096];
 	bool weak_cost_ok = false;
+	up_logfile log = {NULL, -1};
 	sigset_t sigs;
 	int sig, rc;
 
@@ -428,12 +438,22 @@ main(int argc, char **argv)
 		cfg.hashers = n > 0 && n < 64 ? (unsigned)n : 2;
 	}
 
-	/* Signals are taken by this thread only (sigwait below). */
+	/*
+	 * Signals are taken by this thread only (sigwait below), blocked
+	 * before any thread starts so that every thread inherits the mask.
+	 */
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
+	if (cfg.log_file != NULL &&
+	    (rc = up_logfile_open(&log, cfg.log_file, STDERR_FILENO)) != 0) {
+		fprintf(stderr, "usersd: --log-file %s: %s\n", cfg.log_file,
+			strerror(rc));
+		return 1;
+	}
 
 	if ((rc = ud_service_init(&svc, &cfg)) != 0) {
 		return 1;
@@ -449,9 +469,21 @@ main(int argc, char **argv)
 	}
 	fprintf(stderr, "usersd: ready\n");
 
-	do {
-		rc = sigwait(&sigs, &sig);
-	} while (rc != 0);
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0) {
+			continue;
+		}
+		if (sig != SIGHUP) {
+			break;
+		}
+		if ((rc = up_logfile_reopen(&log)) != 0) {
+			fprintf(stderr,
+				"usersd: SIGHUP: --log-file %s: %s (kept the "
+				"old file)\n",
+				cfg.log_file, strerror(rc));
+		}
+		fprintf(stderr, "usersd: SIGHUP: log file reopened\n");
+	}
 	fprintf(stderr, "usersd: %s: finishing the calls in flight\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 

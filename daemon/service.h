@@ -53,6 +53,7 @@ typedef struct ud_config {
 	const char *db_path; /* a SQLite path or a PostgreSQL URL */
 	unsigned db_writers; /* PostgreSQL writer connections (0: 4) */
 	const char *key_file;
+	const char *log_file; /* stderr goes there (NULL: stays) */
 	const char *tls_cert;
 	const char *tls_key;
 	const char *tls_ca;
@@ -93,6 +94,11 @@ typedef struct ud_service {
 	void (*send)(void *sctx, const uint8_t *buf, size_t len);
 } ud_service;
 
+/* The longest request id a call may carry. */
+#define UD_REQUEST_ID_MAX 128
+/* A request id scoped to its caller: a user id (20 digits), ':', the id. */
+#define UD_REPLAY_KEY_MAX (20 + 1 + UD_REQUEST_ID_MAX + 1)
+
 typedef struct ud_call ud_call;
 typedef int (*ud_step_fn)(ud_call *c);
 
@@ -106,6 +112,9 @@ struct ud_call {
 	const up_method *method;
 	ProtobufCMessage *req;
 	bool replayable; /* registered in the replay table */
+	/* Of a write with a request id: the id as the replay table and the
+	 * request log know it, "<caller's user id>:<request id>". */
+	char replay_key[UD_REPLAY_KEY_MAX];
 	/* Of a write with a request id: what the id stands for. */
 	uint8_t digest[UD_REQUEST_DIGEST_LEN];
 	/* The answer, packed and recorded in the request log with the

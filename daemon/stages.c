@@ -47,12 +47,12 @@ replay_waiter(const uint8_t *resp, size_t len, void *arg)
 static int
 log_aad(const ud_call *c, uint8_t *aad, size_t size, size_t *len)
 {
-	size_t n = strlen(c->env->request_id);
+	size_t n = strlen(c->replay_key);
 
 	if (n + UD_REQUEST_DIGEST_LEN > size) {
 		return UP_INTERNAL;
 	}
-	memcpy(aad, c->env->request_id, n);
+	memcpy(aad, c->replay_key, n);
 	memcpy(aad + n, c->digest, UD_REQUEST_DIGEST_LEN);
 	*len = n + UD_REQUEST_DIGEST_LEN;
 	return 0;
@@ -62,7 +62,7 @@ static int
 log_seal(const ud_call *c, const uint8_t *in, size_t len, uint8_t **out,
 	 size_t *out_len)
 {
-	uint8_t aad[UD_REQUEST_ID_MAX + UD_REQUEST_DIGEST_LEN];
+	uint8_t aad[UD_REPLAY_KEY_MAX + UD_REQUEST_DIGEST_LEN];
 	size_t aad_len;
 
 	if (log_aad(c, aad, sizeof(aad), &aad_len) != 0) {
@@ -76,7 +76,7 @@ static int
 log_open(const ud_call *c, const uint8_t *in, size_t len, uint8_t **out,
 	 size_t *out_len)
 {
-	uint8_t aad[UD_REQUEST_ID_MAX + UD_REQUEST_DIGEST_LEN];
+	uint8_t aad[UD_REPLAY_KEY_MAX + UD_REQUEST_DIGEST_LEN];
 	size_t aad_len;
 
 	if (log_aad(c, aad, sizeof(aad), &aad_len) != 0) {
@@ -95,7 +95,7 @@ static int
 replay_logged(ud_call *c)
 {
 	ud_service *svc = c->svc;
-	const char *id = c->env->request_id;
+	const char *id = c->replay_key;
 	uint8_t *resp = NULL;
 	size_t len = 0;
 	int rc = ud_store_request_get(c->reader, id, c->digest, &resp, &len);
@@ -148,6 +148,14 @@ ud_call_replay_begin(ud_call *c)
 	if (!c->method->writes || id == NULL || id[0] == '\0') {
 		return 0;
 	}
+	/*
+	 * An id is the caller's own: the table and the log know it as
+	 * "<user id>:<id>" (user 0: an operation open to anyone), so one
+	 * caller's ids neither answer nor block another's.
+	 */
+	snprintf(c->replay_key, sizeof(c->replay_key), "%lld:%s",
+		 (long long)c->actor.id, id);
+	id = c->replay_key;
 	/*
 	 * Who asked what: the authenticated caller (0 for an operation open
 	 * to anyone) and the request itself, not the envelope (a retry may
@@ -298,8 +306,7 @@ answer_from_log(ud_call *c)
 	if ((rc = replay_logged(c)) == 0) {
 		/* recorded, then pruned already: nothing to answer with */
 		c->replayable = false;
-		ud_replay_finish(c->svc->replay, c->env->request_id, NULL, 0,
-				 false);
+		ud_replay_finish(c->svc->replay, c->replay_key, NULL, 0, false);
 		return ud_call_fail(c, UP_ABORTED, NULL, NULL);
 	}
 	return rc == 1 ? UD_ASYNC : rc;
@@ -331,8 +338,8 @@ write_done(int rc, void *arg)
 static int
 log_claim(ud_call *c, ud_store_conn *conn)
 {
-	int rc = ud_store_request_claim(conn, c->env->request_id, c->digest,
-					ud_now_ms());
+	int rc =
+	    ud_store_request_claim(conn, c->replay_key, c->digest, ud_now_ms());
 
 	if (rc == UP_ALREADY_EXISTS) {
 		c->logged_elsewhere = true;
@@ -363,10 +370,9 @@ log_answer(ud_call *c, ud_store_conn *conn, bool shared)
 		free(buf);
 		return rc;
 	}
-	rc = shared ? ud_store_request_answer(conn, c->env->request_id, box,
-					      box_len)
-		    : ud_store_request_record(conn, c->env->request_id,
-					      c->digest, now, box, box_len);
+	rc = shared ? ud_store_request_answer(conn, c->replay_key, box, box_len)
+		    : ud_store_request_record(conn, c->replay_key, c->digest,
+					      now, box, box_len);
 	free(box);
 	if (rc != 0) {
 		free(buf);
@@ -398,8 +404,8 @@ log_failed(ud_call *c, ud_store_conn *conn, int rc)
 {
 	uint8_t *resp = NULL;
 	size_t len = 0;
-	int got = ud_store_request_get(conn, c->env->request_id, c->digest,
-				       &resp, &len);
+	int got =
+	    ud_store_request_get(conn, c->replay_key, c->digest, &resp, &len);
 
 	free(resp);
 	if (got == 0 || got == UP_FAILED_PRECONDITION) {

@@ -4,6 +4,7 @@
  *
  *   gw_server.c   listen socket, TLS, one h2o evloop per thread, signals,
  *                 clean stop
+ *   gw_log.c      --log-file and the access log, reopened on SIGHUP
  *   gw_route.c    the route table from users.proto (documented routes,
  *                 predefined /api/{Op} and /{fmt}/reply|oneway/{Op}, and
  *                 the gateway's own routes)
@@ -70,9 +71,14 @@ typedef struct gw_config {
 	 * the gateway from, credentials included (gw_cors.c). */
 	const char *cors_origins[GW_MAX_CORS_ORIGINS];
 	size_t n_cors_origins;
+	/* stderr into this file; NULL: stderr as started. SIGHUP reopens. */
+	const char *log_file;
+	/* One line per request (gw_log.c); NULL: none. SIGHUP reopens. */
+	const char *access_log;
 } gw_config;
 
-/* Runs the gateway until SIGTERM or SIGINT. Returns the exit status. */
+/* Runs the gateway until SIGTERM or SIGINT (SIGHUP reopens the log
+ * files). Returns the exit status. */
 int gw_server_run(const gw_config *cfg);
 
 /* ------------------------------------------------------------------------
@@ -336,6 +342,9 @@ struct gw_server {
 	 */
 	atomic_bool stopping;
 	atomic_bool client_closed;
+	up_logfile log;    /* --log-file, onto stderr */
+	up_logfile access; /* --access-log */
+	h2o_logconf_t *access_format;
 	pthread_mutex_t mtx; /* the counters below */
 	pthread_cond_t cv;
 	unsigned n_ready, n_failed, n_acked;
@@ -343,6 +352,14 @@ struct gw_server {
 };
 
 /* The h2o handler of every request (gw_request.c). */
+/* gw_log.c: --log-file and --access-log. Each 0, or -1 (said why). */
+int gw_log_open(gw_server *srv);
+/* The access logger on path (none without --access-log). */
+int gw_log_register(gw_server *srv, h2o_pathconf_t *path);
+/* SIGHUP: both files opened again under their paths. */
+void gw_log_reopen(gw_server *srv);
+void gw_log_close(gw_server *srv);
+
 int gw_request_on_req(h2o_handler_t *self, h2o_req_t *req);
 /* The receiver callback of a thread's replies (loop thread). */
 void gw_request_on_replies(h2o_multithread_receiver_t *receiver,

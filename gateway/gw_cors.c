@@ -41,9 +41,11 @@
 /* Allowed request headers in a preflight: what the ServiceStack clients
  * (and our own pages) set. */
 #define CORS_ALLOW_HEADERS                                                     \
-	"Accept, Authorization, Content-Type, X-Http-Method-Override, "        \
-	"X-Requested-With"
-#define CORS_MAX_AGE "600" /* seconds a browser may keep a preflight */
+	"Accept, Authorization, Content-Type, Idempotency-Key, "               \
+	"X-Http-Method-Override, X-Request-Id, X-Requested-With"
+/* What a listed origin's script may read of an answer beyond the basics. */
+#define CORS_EXPOSE_HEADERS "Retry-After, X-Request-Id"
+#define CORS_MAX_AGE        "600" /* seconds a browser may keep a preflight */
 
 typedef struct origin_parts {
 	bool https;
@@ -310,6 +312,9 @@ gw_cors_response_headers(h2o_req_t *req, const gw_config *cfg)
 	h2o_add_header_by_str(&req->pool, &req->res.headers,
 			      H2O_STRLIT("access-control-allow-credentials"), 0,
 			      NULL, H2O_STRLIT("true"));
+	h2o_add_header_by_str(&req->pool, &req->res.headers,
+			      H2O_STRLIT("access-control-expose-headers"), 0,
+			      NULL, H2O_STRLIT(CORS_EXPOSE_HEADERS));
 }
 
 void

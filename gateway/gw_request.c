@@ -83,6 +83,7 @@ typedef struct gw_job {
 	unsigned route;    /* metrics label */
 	uint64_t start_us;
 	gw_creds creds;
+	const char *request_id; /* the call's (pool; named by X-Request-Id) */
 	bool oneway;
 	bool secure;
 	bool remember;     /* Authenticate with rememberMe */
@@ -235,7 +236,7 @@ send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 	Users__V1__ResponseStatus copy = *rs;
 	Users__V1__ErrorResponse er = USERS__V1__ERROR_RESPONSE__INIT;
 	const ProtobufCFieldDescriptor *f = NULL;
-	int http = up_status_http(code);
+	int http;
 	const char *reason;
 
 	/*
@@ -258,6 +259,7 @@ send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 	if (copy.message == NULL) {
 		copy.message = (char *)up_status_message(code);
 	}
+	http = up_status_http_of(code, copy.error_code);
 	reason = reason_of(&req->pool, copy.error_code);
 	if (http == 401) {
 		h2o_add_header(
@@ -453,6 +455,7 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 		return;
 	}
 	o.deadline_ms = deadline_ms;
+	o.request_id = job->request_id;
 	if (!m->auth_none) {
 		o.bearer_token = job->creds.bearer;
 		if (o.bearer_token == NULL) {
@@ -1047,6 +1050,76 @@ handle_options(gw_job *job, const gw_route_match *rm)
 	send_raw(job, 204, "No Content", NULL, "", 0);
 }
 
+/*
+ * The request id of the request's call: the client's Idempotency-Key, or
+ * its X-Request-Id when it sends no key, else a fresh one. usersd answers
+ * a write repeated under the same id with its first answer (the id is
+ * scoped to the caller there), which makes a retried POST or PATCH safe.
+ * Every answer names the id (X-Request-Id), and so does the access log.
+ * A given id must be 1 to UC_REQUEST_ID_MAX visible ASCII characters, and
+ * said once: else 400 (the answer then names a fresh id). 0, or -1 when
+ * answered.
+ */
+static int
+read_request_id(gw_job *job)
+{
+	static const struct {
+		const char *name;
+		size_t len;
+		const char *spelled;
+	} names[] = {
+	    {H2O_STRLIT("idempotency-key"), "Idempotency-Key"},
+	    {H2O_STRLIT("x-request-id"), "X-Request-Id"},
+	};
+	h2o_req_t *req = job->req;
+	char *id = h2o_mem_alloc_pool(&req->pool, UC_REQUEST_ID_MAX + 1);
+	const h2o_iovec_t *given = NULL;
+	bool ok = true;
+	size_t k;
+
+	for (k = 0; k < sizeof(names) / sizeof(names[0]); k++) {
+		ssize_t i = h2o_find_header_by_str(&req->headers, names[k].name,
+						   names[k].len, -1);
+
+		if (i != -1) {
+			given = &req->headers.entries[i].value;
+			ok =
+			    h2o_find_header_by_str(&req->headers, names[k].name,
+						   names[k].len, i) == -1 &&
+			    given->len > 0 && given->len <= UC_REQUEST_ID_MAX;
+			for (size_t c = 0; ok && c < given->len; c++) {
+				ok = given->base[c] > 0x20 &&
+				     given->base[c] < 0x7f;
+			}
+			break;
+		}
+	}
+	if (given != NULL && ok) {
+		memcpy(id, given->base, given->len);
+		id[given->len] = '\0';
+	} else if (uc_request_id_new(id, UC_REQUEST_ID_MAX + 1) != 0) {
+		send_internal_error(job);
+		return -1;
+	}
+	job->request_id = id;
+	h2o_add_header_by_str(&req->pool, &req->res.headers,
+			      H2O_STRLIT("x-request-id"), 0, "X-Request-Id", id,
+			      strlen(id));
+	if (!ok) {
+		size_t size = 96;
+		char *msg = h2o_mem_alloc_pool(&req->pool, size);
+
+		snprintf(msg, size,
+			 "%s must be 1 to %d visible ASCII characters, sent "
+			 "once.",
+			 names[k].spelled, UC_REQUEST_ID_MAX);
+		send_error(job, UP_INVALID_ARGUMENT, "ArgumentException", msg,
+			   names[k].spelled);
+		return -1;
+	}
+	return 0;
+}
+
 /* X-Http-Method-Override, when it is a plain token. */
 static h2o_iovec_t
 request_method(h2o_req_t *req)
@@ -1110,6 +1183,9 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	if (req->query_at != SIZE_MAX) {
 		query = req->path.base + req->query_at + 1;
 		qlen = req->path.len - req->query_at - 1;
+	}
+	if (read_request_id(job) != 0) {
+		return 0;
 	}
 	method = request_method(req);
 	gw_auth_read(req, &job->creds);

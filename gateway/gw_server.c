@@ -2,7 +2,8 @@
  * gw_server.c - the gateway process: one listening socket shared by N loop
  * threads (each an h2o evloop with its own context and its own dup of the
  * listening fd), optional TLS with HTTP/2 by ALPN, one libusersclient
- * client shared by every loop, and a clean stop on SIGTERM/SIGINT.
+ * client shared by every loop, and a clean stop on SIGTERM/SIGINT (SIGHUP
+ * reopens the log files and stops nothing).
  *
  * Stopping: the main thread waits for the signal (blocked in every
  * thread, taken with sigwait), sets `stopping` and wakes each loop. A loop
@@ -385,7 +386,7 @@ setup_conf(gw_server *srv)
 	path = h2o_config_register_path(host, "/", 0);
 	h = h2o_create_handler(path, sizeof(*h));
 	h->on_req = gw_request_on_req;
-	return 0;
+	return gw_log_register(srv, path);
 }
 
 int
@@ -418,13 +419,21 @@ gw_server_run(const gw_config *cfg)
 		srv->cfg.max_connections = GW_DEFAULT_MAX_CONNS;
 	}
 
-	/* Signals: SIGPIPE ignored; SIGTERM/SIGINT taken by sigwait only. */
+	/*
+	 * Signals: SIGPIPE ignored; SIGTERM, SIGINT and SIGHUP taken by
+	 * sigwait only (blocked before any thread starts, so every thread
+	 * inherits the mask).
+	 */
 	signal(SIGPIPE, SIG_IGN);
 	sigemptyset(&sigs);
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
+	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+	if (gw_log_open(srv) != 0) {
+		goto out;
+	}
 	if (up_meta_load() != 0 || gw_routes_init() != 0) {
 		fprintf(stderr, "usersgw: cannot load the contract metadata\n");
 		goto out;
@@ -485,7 +494,14 @@ gw_server_run(const gw_config *cfg)
 	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
 		srv->ssl != NULL ? "https" : "http", srv->listen_name,
 		srv->n_threads);
-	while (sigwait(&sigs, &sig) != 0) {
+	for (;;) {
+		if (sigwait(&sigs, &sig) != 0) {
+			continue;
+		}
+		if (sig != SIGHUP) {
+			break;
+		}
+		gw_log_reopen(srv);
 	}
 	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
 	rc = 0;
@@ -539,5 +555,9 @@ out:
 		srv->listen_fd = -1;
 	}
 	gw_routes_fini();
+	if (rc == 0) {
+		fprintf(stderr, "usersgw: stopped\n");
+	}
+	gw_log_close(srv);
 	return rc;
 }

@@ -6,6 +6,7 @@
  *           [--daemon-ca FILE | --daemon-insecure] [--max-body BYTES]
  *           [--deadline MS] [--max-connections N]
  *           [--cookie-samesite strict|lax|none] [--cors-origin ORIGIN...]
+ *           [--log-file PATH] [--access-log PATH]
  *
  * Serves the documented routes of users.proto (and ServiceStack's
  * predefined /api/{Op}, /json/reply/{Op}, /json/oneway/{Op}) over HTTP/1.1,
@@ -14,7 +15,7 @@
  * port; "usersgw: ready on http://HOST:PORT" on stderr says where.
  *
  * Exit status: 0 after a clean stop (SIGTERM, SIGINT), 1 when it cannot
- * start, 2 for usage errors.
+ * start, 2 for usage errors. SIGHUP reopens the log files.
  */
 #include <errno.h>
 #include <limits.h>
@@ -36,6 +37,7 @@ usage(FILE *f)
 	    "               [--max-connections N]\n"
 	    "               [--cookie-samesite strict|lax|none]\n"
 	    "               [--cors-origin ORIGIN...]\n"
+	    "               [--log-file PATH] [--access-log PATH]\n"
 	    "\n"
 	    "  --listen HOST:PORT     where to serve HTTP (port 0: any)\n"
 	    "  --daemon URL           usersd to call (ipc://, tcp://, "
@@ -62,7 +64,13 @@ usage(FILE *f)
 	    "  --cors-origin ORIGIN   an origin (https://app.example.com) "
 	    "whose pages may call\n"
 	    "                         the gateway, with credentials; "
-	    "repeatable; none by default\n",
+	    "repeatable; none by default\n"
+	    "  --log-file PATH        write diagnostics there, not to "
+	    "stderr (appended)\n"
+	    "  --access-log PATH      one line per request (with its "
+	    "X-Request-Id); none\n"
+	    "                         by default. SIGHUP reopens both "
+	    "files (log rotation)\n",
 	    GW_DEFAULT_MAX_BODY, GW_DEFAULT_DEADLINE, GW_DEFAULT_MAX_CONNS);
 }
 
@@ -138,6 +146,10 @@ main(int argc, char **argv)
 		} else if (strcmp(a, "--threads") == 0 &&
 			   up_parse_ulong(val, 1, GW_MAX_THREADS, &v) == 0) {
 			cfg.threads = (unsigned)v;
+		} else if (strcmp(a, "--log-file") == 0) {
+			cfg.log_file = val;
+		} else if (strcmp(a, "--access-log") == 0) {
+			cfg.access_log = val;
 		} else if (strcmp(a, "--tls-cert") == 0) {
 			cfg.tls_cert = val;
 		} else if (strcmp(a, "--tls-key") == 0) {

@@ -7,6 +7,8 @@
  * the table has as many rows as the enum has values (checked here, and by
  * test_meta against the descriptor).
  */
+#include <string.h>
+
 #include "users_proto.h"
 
 #define UP_STATUS_SAME(name, code, http, ec, msg)                              \
@@ -54,6 +56,16 @@ int
 up_status_http(int code)
 {
 	return row(code)->http;
+}
+
+int
+up_status_http_of(int code, const char *error_code)
+{
+	if (code == UP_FAILED_PRECONDITION && error_code != NULL &&
+	    strcmp(error_code, "RequestIdReused") == 0) {
+		return 422;
+	}
+	return up_status_http(code);
 }
 
 const char *

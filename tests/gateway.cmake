@@ -29,6 +29,13 @@ users_integration_test(test_gateway_multi gw_harness
 	PkgConfig::JANSSON Threads::Threads)
 add_dependencies(test_gateway_multi usersgw)
 
+# What operators and retrying clients rely on: request ids and the
+# access log, Idempotency-Key retries (lost answer, restarts), SIGHUP and
+# SIGTERM under load.
+users_integration_test(test_gateway_ops gw_harness PkgConfig::JANSSON
+	PkgConfig::SQLITE Threads::Threads)
+add_dependencies(test_gateway_ops usersgw)
+
 # Two usersd on one PostgreSQL database behind one usersgw: writers
 # through both, one email at once, lockout and request ids across
 # daemons, a daemon killed mid-load (the "pg" fixture, tests/pg).

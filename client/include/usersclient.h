@@ -104,6 +104,19 @@ typedef struct uc_call_opts {
 
 typedef void (*uc_callback)(uc_result *res, void *arg);
 
+/* The longest uc_call_opts.request_id (bytes, without the NUL). */
+#define UC_REQUEST_ID_MAX 128
+/* The length of a fresh request id (hex digits), without the NUL. */
+#define UC_REQUEST_ID_FRESH_LEN 32
+
+/*
+ * A fresh request id into out (size > UC_REQUEST_ID_FRESH_LEN): the kind a
+ * call without one gets, unique (a random prefix per process and a
+ * counter), not secret. For a caller that needs to know the id before the
+ * call (to log it, or to send it again). 0 or UP_INTERNAL.
+ */
+UC_API int uc_request_id_new(char *out, size_t size);
+
 /*
  * Opens a client; dials every URL in the background (reconnecting).
  * Returns 0, or an up_status: UP_INVALID_ARGUMENT (no URL, a URL nng

@@ -57,6 +57,12 @@ typedef enum up_status {
 const char *up_status_name(int code);
 /* 400; 500 for a code outside the list. */
 int up_status_http(int code);
+/*
+ * The HTTP status of an answer with this status and errorCode: the
+ * table's, except for an errorCode that names a finer one (RequestIdReused:
+ * 422, the same key sent with another request). error_code may be NULL.
+ */
+int up_status_http_of(int code, const char *error_code);
 /* ServiceStack's default errorCode for the status: "Forbidden". */
 const char *up_status_error_code(int code);
 /* A default human message for the status. */
@@ -75,6 +81,30 @@ bool up_status_daemon_failure(int code);
  */
 int up_parse_ulong(const char *s, unsigned long min, unsigned long max,
 		   unsigned long *out);
+
+/*
+ * A log file that log rotation can move away (SIGHUP: open it again).
+ * path is borrowed; fd -1 when closed.
+ */
+typedef struct up_logfile {
+	const char *path;
+	int fd;
+} up_logfile;
+
+/*
+ * Opens path for appending (created 0640): onto descriptor fd when fd >= 0
+ * (STDERR_FILENO: the program's own diagnostics go there), else on a new
+ * descriptor. 0 or an errno.
+ */
+int up_logfile_open(up_logfile *lf, const char *path, int fd);
+/*
+ * Opens the path again onto the same descriptor (after a rotation moved
+ * the file). 0 (also when lf is closed) or an errno: the old file then
+ * stays in use.
+ */
+int up_logfile_reopen(up_logfile *lf);
+/* Closes a descriptor of its own (not stdin/stdout/stderr). */
+void up_logfile_fini(up_logfile *lf);
 
 /* ------------------------------------------------------------------------
  * Metadata from users.proto's custom options (options.proto).

@@ -992,6 +992,10 @@ test_cors(const char *cookie_x)
 	CHECK(header_has(&r, "access-control-allow-headers", "Authorization"));
 	CHECK(header_has(&r, "access-control-allow-headers", "Content-Type"));
 	CHECK(header_has(&r, "access-control-allow-headers", "Accept"));
+	CHECK(
+	    header_has(&r, "access-control-allow-headers", "Idempotency-Key"));
+	CHECK(header_is(&r, "access-control-expose-headers",
+			"Retry-After, X-Request-Id"));
 	CHECK(header_is(&r, "access-control-max-age", "600"));
 	CHECK(header_has(&r, "vary", "Origin"));
 	gwh_res_fini(&r);

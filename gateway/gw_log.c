@@ -1,0 +1,136 @@
+/*
+ * gw_log.c - the gateway's log files: its own diagnostics (stderr, or
+ * --log-file) and the access log (--access-log), one line per request,
+ * both opened again on SIGHUP so that log rotation can move them away.
+ *
+ * The access log is an h2o logger (called once a response is done, on the
+ * request's loop thread) with a fixed format compiled by h2o's logconf,
+ * which escapes what the client sent. It names the path without the query
+ * string (a query may carry a field as private as a refresh token) and
+ * ends with the request id the call carried (X-Request-Id). One write(2)
+ * per line to a file opened O_APPEND: lines of the loops never interleave,
+ * and a reopen (dup2) swaps the file between two lines.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gw.h"
+
+/*
+ * client address, time, request line without the query, status, body
+ * bytes, user agent, seconds from the request to its last byte, the
+ * request id.
+ */
+#define ACCESS_FORMAT                                                          \
+	"%h - - %t \"%m %U %H\" %s %b \"%{user-agent}i\" %{duration}x "        \
+	"%{x-request-id}o"
+
+typedef struct gw_access_logger {
+	h2o_logger_t super; /* first: h2o hands this back */
+	gw_server *srv;
+} gw_access_logger;
+
+static void
+log_access(h2o_logger_t *self, h2o_req_t *req)
+{
+	gw_server *srv = ((gw_access_logger *)self)->srv;
+	char buf[4096], *line;
+	size_t len = sizeof(buf);
+	ssize_t n;
+
+	/* the line ends with its newline (h2o_logconf_compile adds it) */
+	line = h2o_log_request(srv->access_format, req, &len, buf);
+	if (line == NULL) {
+		return;
+	}
+	do {
+		n = write(srv->access.fd, line, len);
+	} while (n < 0 && errno == EINTR);
+	if (line != buf) {
+		free(line);
+	}
+}
+
+int
+gw_log_open(gw_server *srv)
+{
+	char err[256];
+	int rc;
+
+	srv->log.fd = -1;
+	srv->access.fd = -1;
+	if (srv->cfg.log_file != NULL &&
+	    (rc = up_logfile_open(&srv->log, srv->cfg.log_file,
+				  STDERR_FILENO)) != 0) {
+		fprintf(stderr, "usersgw: --log-file %s: %s\n",
+			srv->cfg.log_file, strerror(rc));
+		return -1;
+	}
+	if (srv->cfg.access_log == NULL) {
+		return 0;
+	}
+	if ((rc = up_logfile_open(&srv->access, srv->cfg.access_log, -1)) !=
+	    0) {
+		fprintf(stderr, "usersgw: --access-log %s: %s\n",
+			srv->cfg.access_log, strerror(rc));
+		return -1;
+	}
+	srv->access_format =
+	    h2o_logconf_compile(ACCESS_FORMAT, H2O_LOGCONF_ESCAPE_APACHE, err);
+	if (srv->access_format == NULL) {
+		fprintf(stderr, "usersgw: access log format: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+int
+gw_log_register(gw_server *srv, h2o_pathconf_t *path)
+{
+	gw_access_logger *l;
+
+	if (srv->access_format == NULL) {
+		return 0;
+	}
+	l = (gw_access_logger *)h2o_create_logger(path, sizeof(*l));
+	if (l == NULL) {
+		return -1;
+	}
+	l->super.log_access = log_access;
+	l->srv = srv;
+	return 0;
+}
+
+void
+gw_log_reopen(gw_server *srv)
+{
+	int rc;
+
+	if ((rc = up_logfile_reopen(&srv->log)) != 0) {
+		fprintf(stderr,
+			"usersgw: SIGHUP: --log-file %s: %s (kept "
+			"the old file)\n",
+			srv->cfg.log_file, strerror(rc));
+	}
+	if ((rc = up_logfile_reopen(&srv->access)) != 0) {
+		fprintf(stderr,
+			"usersgw: SIGHUP: --access-log %s: %s (kept "
+			"the old file)\n",
+			srv->cfg.access_log, strerror(rc));
+	}
+	fprintf(stderr, "usersgw: SIGHUP: log files reopened\n");
+}
+
+void
+gw_log_close(gw_server *srv)
+{
+	if (srv->access_format != NULL) {
+		h2o_logconf_dispose(srv->access_format);
+		srv->access_format = NULL;
+	}
+	up_logfile_fini(&srv->access);
+	up_logfile_fini(&srv->log);
+}
