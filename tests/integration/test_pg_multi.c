@@ -19,7 +19,8 @@
  *              acknowledged write is lost;
  *   replay     a write's request id answered by one daemon is answered
  *              with the same bytes by the other (the request log is in
- *              the database), and does not run twice;
+ *              the database), and does not run twice; the same through
+ *              two gateways with an Idempotency-Key (POST and PATCH);
  *   tokens     a refresh token traded on one daemon is used up on the
  *              other: used again there it ends the sign-in everywhere; a
  *              refresh repeated under its request id on the other daemon
@@ -538,6 +539,97 @@ test_replay_across(void)
 	    409);
 }
 
+/*
+ * method path on the gateway g, as the admin, with a JSON body (or NULL)
+ * and an Idempotency-Key (or NULL).
+ */
+static void
+keyed(const gwh_proc *g, const char *method, const char *path, const char *body,
+      const char *key, gwh_res *r)
+{
+	char auth[4200], k[192];
+	const char *h[4] = {auth, "Content-Type: application/json", NULL, NULL};
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+	if (key != NULL) {
+		snprintf(k, sizeof(k), "Idempotency-Key: %s", key);
+		h[2] = k;
+	}
+	gwh_http(g->port, method, path, h, body, r);
+}
+
+static bool
+same_answer(const gwh_res *a, const gwh_res *b)
+{
+	return a->status == b->status && a->body_len == b->body_len &&
+	       a->body != NULL && b->body != NULL &&
+	       memcmp(a->body, b->body, a->body_len) == 0;
+}
+
+/*
+ * An Idempotency-Key through two gateways, each with one of the daemons:
+ * a POST and a PATCH retried through the other daemon get the first
+ * answer, byte for byte, and run once; the key with another body is 422.
+ */
+static void
+test_idempotency_across(void)
+{
+	static const char body[] =
+	    "{\"emailAddress\":\"keyed@example.com\",\"password\":"
+	    "\"keyed-password-1\",\"firstName\":\"Keyed\"}";
+	gwh_proc ga, gb;
+	gwh_res first, again;
+	char path[64];
+
+	if (gwh_start(&ga, &d1, "gwa", NULL) != 0) {
+		CHECK(0);
+		return;
+	}
+	if (gwh_start(&gb, &d2, "gwb", NULL) != 0) {
+		CHECK(0);
+		gwh_stop(&ga);
+		return;
+	}
+	keyed(&ga, "POST", "/users", body, "pg-key-post", &first);
+	CHECK_INT(first.status, 200);
+	keyed(&gb, "POST", "/users", body, "pg-key-post", &again);
+	CHECK(same_answer(&first, &again));
+	gwh_res_fini(&again);
+	keyed(&gb, "POST", "/users", "{\"emailAddress\":\"other@example.com\"}",
+	      "pg-key-post", &again);
+	CHECK_INT(again.status, 422);
+	gwh_res_fini(&again);
+	keyed(&gb, "POST", "/users", body, "pg-key-post-2", &again);
+	CHECK_INT(again.status, 409); /* it ran once */
+	gwh_res_fini(&again);
+
+	snprintf(path, sizeof(path), "/users/%s",
+		 json_string_value(json_object_get(first.json, "id")) != NULL
+		     ? json_string_value(json_object_get(first.json, "id"))
+		     : "0");
+	gwh_res_fini(&first);
+	keyed(&ga, "PATCH", path, "{\"lastName\":\"First\"}", "pg-key-patch",
+	      &first);
+	CHECK_INT(first.status, 200);
+	keyed(&gb, "PATCH", path, "{\"lastName\":\"Later\"}", NULL, &again);
+	CHECK_INT(again.status, 200);
+	gwh_res_fini(&again);
+	keyed(&gb, "PATCH", path, "{\"lastName\":\"First\"}", "pg-key-patch",
+	      &again);
+	CHECK(same_answer(&first, &again));
+	gwh_res_fini(&again);
+	keyed(&ga, "GET", path, NULL, NULL, &again);
+	CHECK_INT(again.status, 200);
+	CHECK(json_string_value(json_object_get(again.json, "lastName")) !=
+		  NULL &&
+	      strcmp(json_string_value(json_object_get(again.json, "lastName")),
+		     "Later") == 0);
+	gwh_res_fini(&again);
+	gwh_res_fini(&first);
+	CHECK_INT(gwh_stop(&ga), 0);
+	CHECK_INT(gwh_stop(&gb), 0);
+}
+
 /* ------------------------------------------------------------------------
  * Refresh tokens across daemons
  */
@@ -724,6 +816,8 @@ main(void)
 	test_lockout();
 	fprintf(stderr, "test_pg_multi: replay across daemons\n");
 	test_replay_across();
+	fprintf(stderr, "test_pg_multi: Idempotency-Key across daemons\n");
+	test_idempotency_across();
 	fprintf(stderr, "test_pg_multi: tokens across daemons\n");
 	test_tokens_across();
 	fprintf(stderr, "test_pg_multi: kill mid-load\n");
