@@ -7,6 +7,12 @@ users_unit_test(test_bench_hist ${BENCH_HIST_DIR}/bench_hist.c)
 target_include_directories(test_bench_hist PRIVATE ${BENCH_HIST_DIR})
 target_link_libraries(test_bench_hist PRIVATE m)
 
+# The open-loop schedule of usersbench --rate (its arithmetic only).
+users_unit_test(test_bench_sched ${BENCH_HIST_DIR}/bench_sched.c
+	${BENCH_HIST_DIR}/bench_hist.c)
+target_include_directories(test_bench_sched PRIVATE ${BENCH_HIST_DIR})
+target_link_libraries(test_bench_sched PRIVATE m)
+
 # The raw nng reference: REP echo server + REQ load in one program.
 add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c
 	${BENCH_HIST_DIR}/bench_sys.c)
