@@ -15,7 +15,7 @@ typedef unsigned __int128 u128;
 
 void
 bench_sched_init(bench_sched *s, uint64_t start_ns, uint64_t rate,
-		 uint64_t duration_ns)
+		 uint64_t duration_ns, uint64_t count_from_ns)
 {
 	s->start_ns = start_ns;
 	s->rate = rate == 0                     ? 1
@@ -25,6 +25,9 @@ bench_sched_init(bench_sched *s, uint64_t start_ns, uint64_t rate,
 	s->next = 0;
 	s->late = 0;
 	s->max_lag_ns = 0;
+	s->full_ns = 0;
+	s->full_since = 0;
+	s->count_from = count_from_ns > start_ns ? count_from_ns : start_ns;
 	/* Due strictly before start + duration. */
 	if (duration_ns > 0) {
 		s->total = bench_sched_due_count(s, start_ns + duration_ns - 1);
@@ -67,11 +70,13 @@ bench_sched_take(bench_sched *s, uint64_t now, uint64_t *due_ns)
 		return false;
 	}
 	lag = now - due;
-	if (lag > BENCH_SCHED_LATE_NS) {
-		s->late++;
-	}
-	if (lag > s->max_lag_ns) {
-		s->max_lag_ns = lag;
+	if (due >= s->count_from) {
+		if (lag > BENCH_SCHED_LATE_NS) {
+			s->late++;
+		}
+		if (lag > s->max_lag_ns) {
+			s->max_lag_ns = lag;
+		}
 	}
 	s->next++;
 	*due_ns = due;
@@ -108,4 +113,41 @@ uint64_t
 bench_sched_latency_ns(uint64_t due_ns, uint64_t done_ns)
 {
 	return done_ns > due_ns ? done_ns - due_ns : 0;
+}
+
+/* Adds the full period [full_since, now) that lies in the window. */
+static void
+full_add(bench_sched *s, uint64_t now)
+{
+	uint64_t from =
+	    s->full_since > s->count_from ? s->full_since : s->count_from;
+
+	if (now > from) {
+		s->full_ns += now - from;
+	}
+}
+
+void
+bench_sched_note_full(bench_sched *s, uint64_t now, bool full)
+{
+	if (full && s->full_since == 0) {
+		s->full_since = now > 0 ? now : 1;
+	} else if (!full && s->full_since != 0) {
+		full_add(s, now);
+		s->full_since = 0;
+	}
+}
+
+void
+bench_sched_finish(bench_sched *s, uint64_t stop, uint64_t *intended,
+		   uint64_t *unsent)
+{
+	uint64_t due = bench_sched_due_count(s, stop);
+	uint64_t before = s->count_from > s->start_ns
+			      ? bench_sched_due_count(s, s->count_from - 1)
+			      : 0;
+
+	bench_sched_note_full(s, stop, false);
+	*intended = due > before ? due - before : 0;
+	*unsent = due > s->next ? due - s->next : 0;
 }

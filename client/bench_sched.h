@@ -31,14 +31,22 @@ typedef struct bench_sched {
 	uint64_t start_ns;   /* request 0 is due then */
 	uint64_t rate;       /* requests per second, 1..BENCH_SCHED_MAX_RATE */
 	uint64_t total;      /* requests due before start + duration */
+	uint64_t count_from; /* ns: the measured window (after a warm-up) */
 	uint64_t next;       /* the next request to take */
+	/* Over the requests due in the measured window: */
 	uint64_t late;       /* taken more than BENCH_SCHED_LATE_NS late */
 	uint64_t max_lag_ns; /* the latest a request was taken */
+	uint64_t full_ns;    /* time the tool had no room for a due request */
+	uint64_t full_since; /* 0: not full now */
 } bench_sched;
 
-/* A schedule of `rate` per second from start_ns for duration_ns. */
+/*
+ * A schedule of `rate` per second from start_ns for duration_ns, whose
+ * lateness and full time count from count_from_ns on (the end of a
+ * warm-up; start_ns for none).
+ */
 void bench_sched_init(bench_sched *s, uint64_t start_ns, uint64_t rate,
-		      uint64_t duration_ns);
+		      uint64_t duration_ns, uint64_t count_from_ns);
 /* When request i is due: start + floor(i * 1e9 / rate), no drift. */
 uint64_t bench_sched_due_ns(const bench_sched *s, uint64_t i);
 /* How many requests are due at or before now (at most total). */
@@ -56,6 +64,20 @@ uint64_t bench_sched_backlog(const bench_sched *s, uint64_t now);
 uint64_t bench_sched_wait_ns(const bench_sched *s, uint64_t now);
 /* Never taken: at the end of a run, the requests the tool did not send. */
 uint64_t bench_sched_unsent(const bench_sched *s);
+/*
+ * Tells the schedule whether the tool is full at now: a request is due and
+ * no slot or connection is free to send it. The time spent full in the
+ * measured window adds up in full_ns: when it is 0 and requests still went
+ * late, the sender itself was slow.
+ */
+void bench_sched_note_full(bench_sched *s, uint64_t now, bool full);
+/*
+ * Ends the run (sending stopped at stop): *intended = the requests due in
+ * the measured window up to stop, *unsent = those due by stop and never
+ * taken. Closes a full period still open.
+ */
+void bench_sched_finish(bench_sched *s, uint64_t stop, uint64_t *intended,
+			uint64_t *unsent);
 /*
  * The latency of a request due at due_ns and answered at done_ns: from
  * its due time, whenever it was sent (0 if done_ns is earlier).
