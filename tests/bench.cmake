@@ -13,6 +13,11 @@ users_unit_test(test_bench_sched ${BENCH_HIST_DIR}/bench_sched.c
 target_include_directories(test_bench_sched PRIVATE ${BENCH_HIST_DIR})
 target_link_libraries(test_bench_sched PRIVATE m)
 
+# usersbench --http's response reader, and its fuzz target.
+users_unit_test(test_bench_http1)
+target_link_libraries(test_bench_http1 PRIVATE bench_http1)
+users_fuzz_target(http1 fuzz_http1.c bench_http1)
+
 # The raw nng reference: REP echo server + REQ load in one program.
 add_executable(nng_echo bench/nng_echo.c ${BENCH_HIST_DIR}/bench_hist.c
 	${BENCH_HIST_DIR}/bench_sys.c)
