@@ -152,8 +152,8 @@ walk_chunks(const char *p, const char *end, size_t *used, size_t *content,
 			}
 			return end - p >= MAX_LINE ? BH1_BAD : BH1_MORE;
 		}
-		if (eol - p >= MAX_LINE) {
-			return BH1_BAD;
+		if (eol - p >= MAX_LINE || memchr(p, '\n', (size_t)(eol - p))) {
+			return BH1_BAD; /* too long, or a bare LF in it */
 		}
 		if (eol == p) {
 			p = eol + 2;
