@@ -681,10 +681,9 @@ loop(hbench *h)
 		      h->issued >= cfg->max_requests && h->in_flight == 0))) {
 			stop = now < end ? now : end;
 			t->interrupted = bench_interrupted();
-			if (h->open && !t->interrupted) {
-				/* What fell due before the end goes now. */
-				while (sc.next < sc.total && !pump(h, &sc)) {
-				}
+			/* What fell due before the stop goes now, if it can. */
+			while (h->open && bench_sched_backlog(&sc, stop) > 0 &&
+			       !pump(h, &sc)) {
 			}
 			h->stopping = true;
 			drain_until = now + h->deadline_ns + 2000000000u;

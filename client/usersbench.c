@@ -746,10 +746,8 @@ run_open(bench *b, bench_totals *t, uint64_t end, ticker *k)
 		}
 	}
 	stop = now < end ? now : end;
-	if (!bench_interrupted()) {
-		/* What fell due before the end goes out now, if it can. */
-		while (sc.next < sc.total && !pump(b, &sc, &cursor)) {
-		}
+	/* What fell due before the stop goes out now, if a slot is free. */
+	while (bench_sched_backlog(&sc, stop) > 0 && !pump(b, &sc, &cursor)) {
 	}
 	bench_sched_finish(&sc, stop, &t->intended, &t->unsent);
 	t->late = sc.late;
