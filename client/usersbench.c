@@ -945,7 +945,7 @@ behind_say(const bench_cfg *cfg, const bench_totals *t)
 		"from the due times, so they include that wait\n",
 		cfg->rate, t->intended, t->unsent, t->late,
 		(double)t->max_lag_us / 1000.0);
-	if (t->cap_full_s > 0.0) {
+	if (t->cap_full_s * 100.0 > t->seconds) {
 		fprintf(stderr,
 			"usersbench: all %u %s were busy for %.2f s: the "
 			"server answered slower than the rate "
