@@ -14,7 +14,9 @@
 #   2. --max-p99-ms 0.001 (no round trip is that fast): exit 3.
 #   3. --rate 100000 on one slot or connection (no server answers one
 #      caller that fast): the report says it fell behind, the unsent
-#      count as errors, and --max-errors 0 exits 3. http: also --ids with
+#      count as errors, the latencies count from the due times (p99 above
+#      100 ms where each round trip is far less), and --max-errors 0
+#      exits 3. http: also --ids with
 #      an id that does not exist: every answer an error (4xx), exit 3.
 #   4. Ctrl-C (SIGINT) in a 60 s run once it is under way: exit 130 with
 #      the report, "interrupted" true and less than 60 s measured.
@@ -181,6 +183,11 @@ d = json.load(open(sys.argv[1]))
 o = d["open_loop"]
 assert o["behind"] and o["unsent"] > 0 and d["errors"] >= o["unsent"], o
 assert d["thresholds"]["passed"] is False
+# Request k was due at k * 10 us and went out after the k round trips
+# before it (each well above 10 us): timed from its due time, the late
+# ones waited most of the second. Timed from when it was sent, each
+# would show one round trip.
+assert d["latency_us"]["p99"] > 100000, d["latency_us"]["p99"]
 ' "$dir/behind.json" || fail "behind: bad JSON"
 if [ "$mode" = http ]; then
 	echo "no-such-user-id" >"$dir/ids"
