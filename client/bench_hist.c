@@ -9,6 +9,7 @@
  */
 #include "bench_hist.h"
 
+#include <inttypes.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,4 +194,105 @@ bench_hist_mean(const bench_hist *h)
 		return 0.0;
 	}
 	return (double)h->sum / (double)h->total;
+}
+
+double
+bench_hist_stddev(const bench_hist *h)
+{
+	double mean, dev, total = 0.0;
+	uint64_t lo, hi;
+	size_t i;
+
+	if (h->total == 0) {
+		return 0.0;
+	}
+	mean = bench_hist_mean(h);
+	for (i = 0; i < BH_BUCKETS; i++) {
+		if (h->counts[i] == 0) {
+			continue;
+		}
+		lo = bench_hist_bucket_low(i);
+		hi = bench_hist_bucket_high(i);
+		dev = (double)(lo + (hi - lo + 1) / 2) - mean;
+		total += dev * dev * (double)h->counts[i];
+	}
+	return sqrt(total / (double)h->total);
+}
+
+void
+bench_hist_walk_init(bench_hist_walk *w, const bench_hist *h, unsigned ticks)
+{
+	memset(w, 0, sizeof(*w));
+	w->h = h;
+	w->ticks = ticks > 0 ? ticks : 1;
+}
+
+bool
+bench_hist_walk_next(bench_hist_walk *w)
+{
+	const bench_hist *h = w->h;
+	double half;
+
+	if (h->total == 0 || w->finished) {
+		return false;
+	}
+	if (w->started && w->seen >= h->total) {
+		/* Every value counted: one more step, at 100 %. */
+		w->finished = true;
+		w->percentile = 100.0;
+		return true;
+	}
+	if (!w->started) {
+		w->started = true;
+		w->bucket = 0;
+		w->seen = h->counts[0];
+	}
+	for (;;) {
+		if (h->counts[w->bucket] != 0 &&
+		    w->level <= 100.0 * (double)w->seen / (double)h->total) {
+			break;
+		}
+		if (w->bucket + 1 >= BH_BUCKETS) {
+			/* Unreachable while total matches the counts. */
+			w->finished = true;
+			return false;
+		}
+		w->bucket++;
+		w->seen += h->counts[w->bucket];
+	}
+	w->value = bench_hist_bucket_high(w->bucket);
+	w->percentile = w->level;
+	w->count = w->seen;
+	/* The next level: 100 / (ticks * 2^(floor(log2(100 / left)) + 1)). */
+	half = pow(2.0, floor(log(100.0 / (100.0 - w->level)) / log(2.0)) + 1);
+	w->level += 100.0 / ((double)w->ticks * half);
+	return true;
+}
+
+int
+bench_hist_write_hgrm(const bench_hist *h, FILE *f, double scale)
+{
+	bench_hist_walk w;
+	double p;
+
+	fprintf(f, "%12s %12s %12s %12s\n\n", "Value", "Percentile",
+		"TotalCount", "1/(1-Percentile)");
+	bench_hist_walk_init(&w, h, 5);
+	while (bench_hist_walk_next(&w)) {
+		p = w.percentile / 100.0;
+		fprintf(f, "%12.3f %12f %12" PRIu64, (double)w.value / scale, p,
+			w.count);
+		if (p < 1.0) {
+			fprintf(f, " %12.2f\n", 1.0 / (1.0 - p));
+		} else {
+			fprintf(f, " %12s\n", "inf"); /* as HdrHistogram's */
+		}
+	}
+	fprintf(f, "#[Mean    = %12.3f, StdDeviation   = %12.3f]\n",
+		bench_hist_mean(h) / scale, bench_hist_stddev(h) / scale);
+	fprintf(f, "#[Max     = %12.3f, Total count    = %12" PRIu64 "]\n",
+		(double)h->max / scale, h->total);
+	fprintf(f, "#[Buckets = %12d, SubBuckets     = %12d]\n",
+		BH_MAX_SHIFT + 1, 2 * BH_SUB_BUCKETS);
+	return ferror(f) ? -1 : 0;
 }

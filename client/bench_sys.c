@@ -30,6 +30,42 @@ bench_sleep_ms(unsigned ms)
 	}
 }
 
+void
+bench_sleep_ns(uint64_t ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(ns / 1000000000u),
+			      .tv_nsec = (long)(ns % 1000000000u)};
+
+	nanosleep(&ts, NULL);
+}
+
+static volatile sig_atomic_t sigint_seen;
+
+static void
+on_sigint(int sig)
+{
+	(void)sig;
+	sigint_seen = 1;
+}
+
+void
+bench_catch_sigint(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_sigint;
+	sa.sa_flags = SA_RESETHAND | SA_RESTART; /* the next one kills */
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+}
+
+bool
+bench_interrupted(void)
+{
+	return sigint_seen != 0;
+}
+
 /* What the alarm writes and exits with (set before it is armed). */
 static char watchdog_msg[96];
 static volatile sig_atomic_t watchdog_rc;

@@ -1,5 +1,6 @@
-# usersd_lib.sh - start and stop a throwaway usersd for the benchmarks.
-# Sourced (POSIX sh) by usersbench_smoke.sh and rpc_bench.sh.
+# usersd_lib.sh - start and stop a throwaway usersd (and usersgw) for the
+# benchmarks. Sourced (POSIX sh) by usersbench_smoke.sh,
+# usersbench_modes_smoke.sh and rpc_bench.sh.
 #
 #   usersd_start BIN_DIR WORK_DIR
 #     Starts BIN_DIR/usersd listening on ipc://WORK_DIR/usersd.sock and a
@@ -12,6 +13,13 @@
 #     failure.
 #   usersd_stop
 #     SIGTERM to USERSD_PID only, waits up to 10 s, then SIGKILL.
+#   usersgw_start BIN_DIR WORK_DIR
+#     Starts BIN_DIR/usersgw on a free port of 127.0.0.1 (port 0) in
+#     front of USERSD_IPC and waits (USERSD_READY_SECS) for its "usersgw:
+#     ready on http://..." line. Sets USERSGW_PID, USERSGW_URL,
+#     USERSGW_LOG. Returns non-zero (with the log on stderr) on failure.
+#   usersgw_stop
+#     As usersd_stop, for USERSGW_PID.
 
 BENCH_ADMIN=${BENCH_ADMIN:-bench@example.com}
 if [ -z "${BENCH_PASSWORD:-}" ]; then
@@ -21,6 +29,9 @@ USERSD_PID=
 USERSD_IPC=
 USERSD_TCP=
 USERSD_LOG=
+USERSGW_PID=
+USERSGW_URL=
+USERSGW_LOG=
 
 bench_free_port() {
 	python3 -c 'import socket
@@ -88,19 +99,52 @@ usersd_start() {
 	return 1
 }
 
-usersd_stop() {
-	[ -n "${USERSD_PID:-}" ] || return 0
-	kill -TERM "$USERSD_PID" 2>/dev/null
+# bench_stop_pid PID NAME: SIGTERM, up to 10 s, then SIGKILL; reaps it.
+bench_stop_pid() {
+	[ -n "$1" ] || return 0
+	kill -TERM "$1" 2>/dev/null
 	_waited=0
-	while kill -0 "$USERSD_PID" 2>/dev/null && [ $_waited -lt 100 ]; do
+	while kill -0 "$1" 2>/dev/null && [ $_waited -lt 100 ]; do
 		sleep 0.1
 		_waited=$((_waited + 1))
 	done
-	if kill -0 "$USERSD_PID" 2>/dev/null; then
-		echo "usersd: no exit 10 s after SIGTERM; SIGKILL" >&2
-		kill -KILL "$USERSD_PID" 2>/dev/null
+	if kill -0 "$1" 2>/dev/null; then
+		echo "$2: no exit 10 s after SIGTERM; SIGKILL" >&2
+		kill -KILL "$1" 2>/dev/null
 	fi
-	wait "$USERSD_PID" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 0
+}
+
+usersd_stop() {
+	bench_stop_pid "${USERSD_PID:-}" usersd
 	USERSD_PID=
+	return 0
+}
+
+usersgw_start() {
+	USERSGW_LOG="$2/usersgw.log"
+	"$1/usersgw" --listen 127.0.0.1:0 --daemon "$USERSD_IPC" \
+		>"$USERSGW_LOG" 2>&1 &
+	USERSGW_PID=$!
+	_waited=0
+	_limit=$((${USERSD_READY_SECS:-30} * 10))
+	while [ $_waited -lt $_limit ]; do
+		USERSGW_URL=$(sed -n 's/.*usersgw: ready on \(http:[^ ]*\).*/\1/p' \
+			"$USERSGW_LOG" 2>/dev/null | head -1)
+		[ -n "$USERSGW_URL" ] && return 0
+		kill -0 "$USERSGW_PID" 2>/dev/null || break
+		sleep 0.1
+		_waited=$((_waited + 1))
+	done
+	echo "usersgw: not ready" >&2
+	cat "$USERSGW_LOG" >&2
+	usersgw_stop
+	return 1
+}
+
+usersgw_stop() {
+	bench_stop_pid "${USERSGW_PID:-}" usersgw
+	USERSGW_PID=
 	return 0
 }

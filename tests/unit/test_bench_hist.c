@@ -1,6 +1,12 @@
-/* The benchmarks' latency histogram: bucket layout and percentiles. */
+/*
+ * The benchmarks' latency histogram: bucket layout, percentiles, and
+ * HdrHistogram's percentile walk and .hgrm text.
+ */
+#include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "bench_hist.h"
 #include "check.h"
@@ -231,6 +237,186 @@ test_overflow(void)
 	bench_hist_fini(&h);
 }
 
+/*
+ * 1..10 once each (exact buckets): the walk's levels are HdrHistogram's
+ * (steps of 10 up to 50, then 5, 2.5, 1.25 as the distance left halves),
+ * each reported at the first value whose cumulative share reaches it, a
+ * value reported again while its share covers the next level, and a last
+ * step at 100 % once everything is counted.
+ */
+static void
+test_walk_levels(void)
+{
+	static const struct {
+		double level;
+		uint64_t value;
+	} want[] = {{0, 1},    {10, 1},    {20, 2}, {30, 3},     {40, 4},
+		    {50, 5},   {55, 6},    {60, 6}, {65, 7},     {70, 7},
+		    {75, 8},   {77.5, 8},  {80, 8}, {82.5, 9},   {85, 9},
+		    {87.5, 9}, {88.75, 9}, {90, 9}, {91.25, 10}, {100, 10}};
+	size_t n = sizeof(want) / sizeof(want[0]), i = 0;
+	bench_hist h;
+	bench_hist_walk w;
+	uint64_t v;
+	int ok = 1;
+
+	bench_hist_init(&h);
+	for (v = 1; v <= 10; v++) {
+		bench_hist_record(&h, v);
+	}
+	bench_hist_walk_init(&w, &h, 5);
+	while (bench_hist_walk_next(&w)) {
+		if (i >= n || w.percentile != want[i].level ||
+		    w.value != want[i].value || w.count != want[i].value) {
+			fprintf(stderr, "step %zu: %g %llu %llu\n", i,
+				w.percentile, (unsigned long long)w.value,
+				(unsigned long long)w.count);
+			ok = 0;
+		}
+		i++;
+	}
+	CHECK(ok);
+	CHECK_INT(i, n);
+	/* Done is done; an empty histogram has no step. */
+	CHECK(!bench_hist_walk_next(&w));
+	bench_hist_init(&h);
+	bench_hist_walk_init(&w, &h, 5);
+	CHECK(!bench_hist_walk_next(&w));
+	bench_hist_fini(&h);
+}
+
+/* A wide spread: monotone steps, highest equivalent values, one 100 %. */
+static void
+test_walk_wide(void)
+{
+	bench_hist *h = bench_hist_alloc();
+	bench_hist_walk w;
+	uint64_t v, last_value = 0, last_count = 0, steps = 0;
+	double last_level = -1.0;
+	int ok = 1, at_100 = 0;
+
+	CHECK(h != NULL);
+	if (h == NULL) {
+		return;
+	}
+	for (v = 1; v <= 1000000; v += 7) {
+		bench_hist_record(h, v);
+	}
+	bench_hist_walk_init(&w, h, 5);
+	while (bench_hist_walk_next(&w)) {
+		steps++;
+		if (w.value < last_value || w.count < last_count ||
+		    w.percentile <= last_level ||
+		    w.value !=
+			bench_hist_bucket_high(bench_hist_bucket(w.value)) ||
+		    100.0 * (double)w.count / (double)h->total < w.percentile) {
+			ok = 0;
+		}
+		at_100 += w.percentile == 100.0;
+		last_value = w.value;
+		last_count = w.count;
+		last_level = w.percentile;
+	}
+	CHECK(ok);
+	CHECK_INT(at_100, 1);
+	CHECK_INT(last_count, h->total);
+	CHECK_INT(last_value,
+		  bench_hist_bucket_high(bench_hist_bucket(h->max)));
+	/*
+	 * 6 steps to 50 %, then 5 per halving of what is left, until the
+	 * top bucket (~0.4 % of the values: 8 halvings) is reached: ~57.
+	 */
+	CHECK(steps >= 50 && steps <= 64);
+	/* The walk's p90 step is the histogram's p90. */
+	bench_hist_walk_init(&w, h, 5);
+	while (bench_hist_walk_next(&w) && w.percentile < 90.0) {
+	}
+	CHECK_INT(w.value, bench_hist_percentile(h, 90.0));
+	bench_hist_free(h);
+}
+
+static void
+test_stddev(void)
+{
+	bench_hist h;
+
+	bench_hist_init(&h);
+	CHECK(bench_hist_stddev(&h) == 0.0);
+	bench_hist_record_n(&h, 100, 3);
+	CHECK(bench_hist_stddev(&h) == 0.0);
+	bench_hist_record_n(&h, 200, 3);
+	/* 100 and 200 (exact buckets), mean 150: deviation 50. */
+	CHECK(fabs(bench_hist_stddev(&h) - 50.0) < 1e-9);
+	bench_hist_fini(&h);
+}
+
+/* The .hgrm text of 1..10 microseconds, written in milliseconds. */
+static void
+test_hgrm_text(void)
+{
+	static const char want[] =
+	    "       Value   Percentile   TotalCount 1/(1-Percentile)\n"
+	    "\n"
+	    "       0.001     0.000000            1         1.00\n"
+	    "       0.001     0.100000            1         1.11\n"
+	    "       0.002     0.200000            2         1.25\n"
+	    "       0.003     0.300000            3         1.43\n"
+	    "       0.004     0.400000            4         1.67\n"
+	    "       0.005     0.500000            5         2.00\n"
+	    "       0.006     0.550000            6         2.22\n"
+	    "       0.006     0.600000            6         2.50\n"
+	    "       0.007     0.650000            7         2.86\n"
+	    "       0.007     0.700000            7         3.33\n"
+	    "       0.008     0.750000            8         4.00\n"
+	    "       0.008     0.775000            8         4.44\n"
+	    "       0.008     0.800000            8         5.00\n"
+	    "       0.009     0.825000            9         5.71\n"
+	    "       0.009     0.850000            9         6.67\n"
+	    "       0.009     0.875000            9         8.00\n"
+	    "       0.009     0.887500            9         8.89\n"
+	    "       0.009     0.900000            9        10.00\n"
+	    "       0.010     0.912500           10        11.43\n"
+	    "       0.010     1.000000           10          inf\n"
+	    "#[Mean    =        0.005, StdDeviation   =        0.003]\n"
+	    "#[Max     =        0.010, Total count    =           10]\n"
+	    "#[Buckets =           31, SubBuckets     =          256]\n";
+	bench_hist h;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+	uint64_t v;
+
+	bench_hist_init(&h);
+	for (v = 1; v <= 10; v++) {
+		bench_hist_record(&h, v);
+	}
+	f = open_memstream(&text, &len);
+	CHECK(f != NULL);
+	if (f == NULL) {
+		return;
+	}
+	CHECK_INT(bench_hist_write_hgrm(&h, f, 1000.0), 0);
+	fclose(f);
+	CHECK_STR(text, want);
+	free(text);
+
+	/* Empty: the header and the footer, no step. */
+	bench_hist_init(&h);
+	text = NULL;
+	f = open_memstream(&text, &len);
+	CHECK(f != NULL);
+	if (f == NULL) {
+		return;
+	}
+	CHECK_INT(bench_hist_write_hgrm(&h, f, 1000.0), 0);
+	fclose(f);
+	CHECK(text != NULL &&
+	      strstr(text, "Total count    =            0]") != NULL);
+	CHECK(text != NULL && strstr(text, " 1.000000 ") == NULL);
+	free(text);
+	bench_hist_fini(&h);
+}
+
 int
 main(void)
 {
@@ -242,5 +428,9 @@ main(void)
 	test_constant();
 	test_merge();
 	test_overflow();
+	test_walk_levels();
+	test_walk_wide();
+	test_stddev();
+	test_hgrm_text();
 	return check_done();
 }
