@@ -58,3 +58,12 @@ set_target_properties(store_bench PROPERTIES
 add_test(NAME store_bench_smoke
 	COMMAND store_bench --threads 4 --per 20 --reads 1000)
 set_tests_properties(store_bench_smoke PROPERTIES TIMEOUT 60 LABELS bench)
+
+# The soak (tests/bench/soak, outside ctest): REST load through usersgw for
+# minutes while usersd is SIGKILLed and started again; every acknowledged
+# write checked at the end. Built here so that it never rots.
+add_executable(soak bench/soak.c)
+target_link_libraries(soak PRIVATE gw_harness bench_http1 usersproto
+	${NNG_LIB} PkgConfig::JANSSON Threads::Threads users_warnings)
+set_target_properties(soak PROPERTIES
+	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
