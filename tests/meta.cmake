@@ -29,3 +29,7 @@ add_test(NAME test_meta_gw
 set_tests_properties(test_meta_gw PROPERTIES TIMEOUT 300
 	FIXTURES_REQUIRED meta_node LABELS integration
 	ENVIRONMENT "${USERS_TEST_ENV}")
+
+# One source for "required": the fields /openapi.json and the pages call
+# required are exactly those a real usersd refuses with NotEmpty.
+users_integration_test(test_required gw_meta PkgConfig::JANSSON)
