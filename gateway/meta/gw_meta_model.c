@@ -16,8 +16,6 @@
 
 const char *const gw_meta_formats[GW_META_N_FORMATS] = {"xml", "json", "jsv",
 							"csv"};
-const char *const gw_meta_langs[GW_META_N_LANGS] = {"python", "swift",
-						    "typescript", "csharp"};
 
 /* ------------------------------------------------------------------------
  * Output helpers

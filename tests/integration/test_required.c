@@ -112,7 +112,7 @@ page_required(const up_method *m, names *out)
 	uw_buf b = {0};
 	char *table, *end;
 
-	CHECK_INT(gw_meta_html_op(m, "json", &b), 0);
+	CHECK_INT(gw_meta_html_op(m, "json", NULL, "localhost", &b), 0);
 	CHECK_INT(uw_buf_append(&b, "", 1), 0);
 	if (b.data == NULL) {
 		return;
@@ -120,11 +120,15 @@ page_required(const up_method *m, names *out)
 	{
 		char head[160];
 
+		/* the request's table and its base classes' tables: up to
+		 * the response's */
 		snprintf(head, sizeof(head), "<h3>%s Parameters:</h3>",
 			 d->short_name);
 		table = strstr(b.data, head);
+		snprintf(head, sizeof(head), "<h3>%s Parameters:</h3>",
+			 m->desc->output->short_name);
+		end = table != NULL ? strstr(table, head) : NULL;
 	}
-	end = table != NULL ? strstr(table, "</table>") : NULL;
 	CHECK(table != NULL && end != NULL);
 	for (unsigned i = 0; table != NULL && end != NULL && i < d->n_fields;
 	     i++) {

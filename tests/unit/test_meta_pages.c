@@ -356,7 +356,7 @@ op_page(const char *op, const char *fmt)
 	uw_buf b = {0};
 	const up_method *m = up_method_find(op);
 
-	if (m == NULL || gw_meta_html_op(m, fmt, &b) != 0) {
+	if (m == NULL || gw_meta_html_op(m, fmt, NULL, "localhost", &b) != 0) {
 		uw_buf_fini(&b);
 		return NULL;
 	}
@@ -470,8 +470,9 @@ test_op_page(void)
 		     "SystemAdministrator: another user, who is not Admin, "
 		     "neither granting nor removing Admin</td></tr>") != NULL);
 	CHECK(strstr(s, "Admin passes every role check.") != NULL);
-	CHECK(strstr(s, "<tr><th>PATCH</th><td>/users/{userId}</td></tr>") !=
-	      NULL);
+	/* the route, and its summary (none) */
+	CHECK(strstr(s, "<tr><th>PATCH</th><td>/users/{userId}</td><td></td>"
+			"</tr>") != NULL);
 	CHECK(strstr(s, "<h3>PatchUser Parameters:</h3>") != NULL);
 	CHECK(strstr(s, "<tr><td>AccountIds</td><td>query</td><td>"
 			"List&lt;string&gt;</td><td>No</td><td>The account "
@@ -520,13 +521,14 @@ test_op_page(void)
 	CHECK(s != NULL);
 	if (s != NULL) {
 		check_balanced(s);
-		CHECK(strstr(s, "<tr><td>UserId</td><td>body</td><td>long</td>"
+		/* the documented data types (data_type) */
+		CHECK(strstr(s, "<tr><td>UserId</td><td>body</td><td>int</td>"
 				"<td>Yes</td>") != NULL);
 		CHECK(strstr(s, "<h3>ActivationStatus Enum:</h3>") != NULL);
 		CHECK(strstr(s, "<tr><td>Temporary</td><td>10</td></tr>") !=
 		      NULL);
 		CHECK(strstr(s, "<tr><td>OrganizationId</td><td>form</td><td>"
-				"Guid</td>") != NULL);
+				"Guid?</td>") != NULL);
 		CHECK(strstr(s,
 			     "<tr><td>SubOrganizations</td><td>form</td><td>"
 			     "List&lt;OrganizationBasicView&gt;</td>") != NULL);
@@ -554,8 +556,19 @@ test_op_page(void)
 			uw_buf b = {0};
 
 			CHECK_INT(gw_meta_html_op(up_method_at(i),
-						  gw_meta_formats[k], &b),
+						  gw_meta_formats[k], NULL,
+						  "localhost", &b),
 				  0);
+			uw_buf_fini(&b);
+			/* and with every language's DTOs */
+			for (size_t l = 0; l < GW_META_N_LANGS; l++) {
+				CHECK_INT(gw_meta_html_op(up_method_at(i),
+							  gw_meta_formats[k],
+							  gw_meta_langs[l],
+							  "localhost", &b),
+					  0);
+				uw_buf_fini(&b);
+			}
 			uw_buf_fini(&b);
 		}
 	}
@@ -595,7 +608,10 @@ types(const char *lang)
 {
 	uw_buf b = {0};
 
-	if (gw_meta_types(lang, &b) != 0) {
+	gw_meta_opts o;
+
+	gw_meta_opts_init(&o, "http://localhost:8080");
+	if (gw_meta_types(lang, &o, &b) != 0) {
 		uw_buf_fini(&b);
 		return NULL;
 	}
@@ -612,8 +628,14 @@ test_python(void)
 	if (s == NULL) {
 		return;
 	}
-	CHECK(strncmp(s, seed_python_imports, strlen(seed_python_imports)) ==
-	      0);
+	/* the Options header, then the seed's imports */
+	CHECK(strncmp(s, "\"\"\" Options:\n", 13) == 0);
+	CHECK(strstr(s, "\"\"\"\n\n"
+			"import datetime") != NULL &&
+	      strncmp(strstr(s, "\"\"\"\n\n"
+				"import datetime") +
+			  5,
+		      seed_python_imports, strlen(seed_python_imports)) == 0);
 	dash = strstr(s, seed_python_dashboard);
 	info = strstr(s, seed_python_userinfo);
 	patch = strstr(s, seed_python_patchuser);
@@ -633,8 +655,11 @@ test_python(void)
 			"data is to be updated.\", IsRequired=true)\n"
 			"    user_id: Optional[int] = None\n") != NULL);
 	/* json_name wins; a class refers to itself by a forward reference */
-	CHECK(strstr(s, "    organizations: Optional[List["
-			"'OrganizationBasicView']] = None\n") != NULL);
+	CHECK(strstr(s,
+		     "    # @DataMember(Name=\"organizations\")\n"
+		     "    sub_organizations: Optional[List["
+		     "'OrganizationBasicView']] = field(metadata=config("
+		     "field_name='organizations'), default=None)\n") != NULL);
 	/* ServiceStack's own nested types come from `servicestack` */
 	CHECK(strstr(s, "class ResponseStatus") == NULL);
 	CHECK(strstr(s, "class AuthenticateResponse:") != NULL);
@@ -647,18 +672,19 @@ test_swift_ts_cs(void)
 {
 	char *s = types("swift");
 
-	CHECK(s != NULL && strncmp(s,
-				   "import Foundation\nimport "
-				   "ServiceStack\n",
-				   38) == 0);
+	CHECK(s != NULL && strncmp(s, "/* Options:\n", 12) == 0);
+	CHECK(s != NULL && strstr(s, "*/\n\nimport Foundation\nimport "
+				     "ServiceStack\n") != NULL);
 	CHECK(s != NULL &&
 	      strstr(s, "/**\n* Update the specified login\n*/\n"
 			"// @Api(Description=\"Update the specified login\")\n"
 			"public class PatchUser : IPatch, Codable\n{\n"
 			"    /**\n    * The account IDs that this user has "
 			"access to\n    */\n") != NULL);
-	CHECK(s != NULL && strstr(s, "    public var accountIds:[String] = "
-				     "[]\n") != NULL);
+	/* unset lists are nil and left out, not [] (which clears) */
+	CHECK(s != NULL &&
+	      strstr(s, "    public var accountIds:[String]?\n") != NULL);
+	CHECK(s != NULL && strstr(s, "= []") == NULL);
 	CHECK(s != NULL && strstr(s, "    public var managerAccess:"
 				     "UserManagerAccess?\n") != NULL);
 	CHECK(s != NULL &&
@@ -841,57 +867,68 @@ test_openapi(void)
 	json_decref(j);
 }
 
+/* A request's site for the lookups of these tests. */
+static const gw_meta_site site = {"http://localhost:8080", "localhost:8080"};
+
+/* gw_meta_lookup for this site; r's last answer is released first (r
+ * starts zeroed). */
+static bool
+look(const char *method, const char *path, size_t len, const char *inm,
+     gw_meta_response *r)
+{
+	gw_meta_response_fini(r);
+	return gw_meta_lookup(method, strlen(method), path, len, inm,
+			      inm != NULL ? strlen(inm) : 0, &site, r);
+}
+
 static void
 test_lookup(void)
 {
-	gw_meta_response r;
+	gw_meta_response r = {0};
 	char etag[32];
 
-	CHECK(gw_meta_lookup("GET", 3, "/metadata", 9, NULL, 0, &r));
+	CHECK(look("GET", "/metadata", 9, NULL, &r));
 	CHECK_INT(r.status, 200);
 	CHECK(r.html && r.body != NULL && r.len > 0);
 	CHECK(r.content_type != NULL &&
 	      strcmp(r.content_type, "text/html; charset=utf-8") == 0);
 	snprintf(etag, sizeof(etag), "%s", r.etag != NULL ? r.etag : "");
 
-	CHECK(gw_meta_lookup("GET", 3, "/metadata", 9, etag, strlen(etag), &r));
+	CHECK(look("GET", "/metadata", 9, etag, &r));
 	CHECK_INT(r.status, 304);
 
-	CHECK(gw_meta_lookup("GET", 3, "/json/metadata?op=patchuser", 27, NULL,
-			     0, &r));
+	CHECK(look("GET", "/json/metadata?op=patchuser", 27, NULL, &r));
 	CHECK_INT(r.status, 200);
 	CHECK(r.body != NULL && strstr(r.body, "<h2>PatchUser</h2>") != NULL &&
 	      strstr(r.body, "HTTP + JSON") != NULL);
 
-	CHECK(gw_meta_lookup("HEAD", 4, "/xml/metadata?x=1&op=Patch%55ser", 32,
-			     NULL, 0, &r));
+	CHECK(look("HEAD", "/xml/metadata?x=1&op=Patch%55ser", 32, NULL, &r));
 	CHECK_INT(r.status, 200);
 	CHECK(r.body != NULL && strstr(r.body, "HTTP + XML") != NULL);
 
-	CHECK(
-	    gw_meta_lookup("GET", 3, "/csv/metadata?op=Nope", 21, NULL, 0, &r));
+	CHECK(look("GET", "/csv/metadata?op=Nope", 21, NULL, &r));
 	CHECK_INT(r.status, 404);
 
-	CHECK(gw_meta_lookup("GET", 3, "/jsv/metadata", 13, NULL, 0, &r));
+	CHECK(look("GET", "/jsv/metadata", 13, NULL, &r));
 	CHECK_INT(r.status, 200);
 
-	CHECK(gw_meta_lookup("POST", 4, "/openapi.json", 13, NULL, 0, &r));
+	CHECK(look("POST", "/openapi.json", 13, NULL, &r));
 	CHECK_INT(r.status, 405);
 
-	CHECK(gw_meta_lookup("GET", 3, "/types/python", 13, NULL, 0, &r));
+	CHECK(look("GET", "/types/python", 13, NULL, &r));
 	CHECK_INT(r.status, 200);
 	CHECK(r.content_type != NULL &&
 	      strncmp(r.content_type, "text/plain", 10) == 0);
 
-	CHECK(gw_meta_lookup("GET", 3, "/openapi.json", 13, NULL, 0, &r));
+	CHECK(look("GET", "/openapi.json", 13, NULL, &r));
 	CHECK(r.content_type != NULL &&
 	      strncmp(r.content_type, "application/json", 16) == 0);
 
-	CHECK(!gw_meta_lookup("GET", 3, "/types/cobol", 12, NULL, 0, &r));
-	CHECK(!gw_meta_lookup("GET", 3, "/users", 6, NULL, 0, &r));
-	CHECK(
-	    !gw_meta_lookup("GET", 3, "/json/reply/GetUser", 19, NULL, 0, &r));
-	CHECK(!gw_meta_lookup("GET", 3, "/metadataX", 10, NULL, 0, &r));
+	CHECK(!look("GET", "/types/cobol", 12, NULL, &r));
+	CHECK(!look("GET", "/users", 6, NULL, &r));
+	CHECK(!look("GET", "/json/reply/GetUser", 19, NULL, &r));
+	CHECK(!look("GET", "/metadataX", 10, NULL, &r));
+	gw_meta_response_fini(&r);
 }
 
 /*
@@ -910,7 +947,7 @@ test_lookup_query_end(void)
 	    "/jsv/metadata?op=%",
 	    "/csv/metadata?x=%4&op=GetUse%7",
 	};
-	gw_meta_response r;
+	gw_meta_response r = {0};
 
 	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++) {
 		/* the first keeps its last byte just past the query */
@@ -923,19 +960,19 @@ test_lookup_query_end(void)
 			return;
 		}
 		memcpy(p, cut[i], size);
-		CHECK(gw_meta_lookup("GET", 3, p, len, NULL, 0, &r));
+		CHECK(look("GET", p, len, NULL, &r));
 		CHECK_INT(r.status, 404);
 		free(p);
 	}
 	/* the whole escape still decodes */
-	CHECK(gw_meta_lookup("GET", 3, cut[0], strlen(cut[0]), NULL, 0, &r));
+	CHECK(look("GET", cut[0], strlen(cut[0]), NULL, &r));
 	CHECK_INT(r.status, 200);
 	CHECK(r.body != NULL &&
 	      strstr(r.body, "<h2>Authenticate</h2>") != NULL);
 	/* a decoded NUL or an overlong value names nothing */
-	CHECK(gw_meta_lookup("GET", 3, "/json/metadata?op=GetUser%00x", 29,
-			     NULL, 0, &r));
+	CHECK(look("GET", "/json/metadata?op=GetUser%00x", 29, NULL, &r));
 	CHECK_INT(r.status, 404);
+	gw_meta_response_fini(&r);
 }
 
 static int
@@ -970,25 +1007,33 @@ dump(const char *dir)
 	    {"/jsv/metadata?op=UpdateBusinessUser",
 	     "UpdateBusinessUser.jsv.html"},
 	    {"/csv/metadata?op=ListUsers", "ListUsers.csv.html"},
+	    {"/xml/metadata?op=PatchUser&lang=swift", "PatchUser.swift.html"},
 	    {"/types/python", "dtos.py"},
 	    {"/types/swift", "dtos.swift"},
 	    {"/types/typescript", "dtos.ts"},
+	    {"/types/mjs", "dtos.mjs"},
 	    {"/types/csharp", "dtos.cs"},
+	    {"/types/java", "dtos.java"},
+	    {"/types/kotlin", "dtos.kt"},
+	    {"/types/dart", "dtos.dart"},
+	    {"/types", "types.json"},
+	    {"/types/metadata", "metadata.json"},
 	    {"/openapi.json", "openapi.json"},
 	};
+	int rc = 0;
 
 	(void)mkdir(dir, 0755);
 	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		gw_meta_response r;
+		gw_meta_response r = {0};
 
-		if (!gw_meta_lookup("GET", 3, files[i][0], strlen(files[i][0]),
-				    NULL, 0, &r) ||
+		if (!look("GET", files[i][0], strlen(files[i][0]), NULL, &r) ||
 		    r.status != 200 ||
 		    write_file(dir, files[i][1], r.body, r.len) != 0) {
-			return 1;
+			rc = 1;
 		}
+		gw_meta_response_fini(&r);
 	}
-	return 0;
+	return rc;
 }
 
 int
