@@ -170,6 +170,10 @@ gw_meta_set *gw_meta_set_all(unsigned flags);
 bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
 /* The first route's HTTP method ("POST"), "POST" when none. */
 const char *gw_meta_verb(const up_method *m);
+/* Every route the pages document for an operation: its own (routes),
+ * then those usersgw answers itself (gw_routes: GET /auth). */
+size_t gw_meta_route_count(const up_method *m);
+const up_route *gw_meta_route_at(const up_method *m, size_t i);
 /* Whether the verb sends a body (POST, PUT, PATCH). */
 bool gw_meta_verb_has_body(const char *verb);
 /* The field's description, "" when none; required and param_in. */

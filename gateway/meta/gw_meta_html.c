@@ -429,19 +429,6 @@ page_foot(uw_buf *out)
 		 "</main>\n</body>\n</html>\n");
 }
 
-/* Every route of an operation, the gateway's own ones included. */
-static size_t
-n_all_routes(const up_method *m)
-{
-	return m->n_routes + m->n_gw_routes;
-}
-
-static const up_route *
-route_at(const up_method *m, size_t i)
-{
-	return i < m->n_routes ? &m->routes[i] : &m->gw_routes[i - m->n_routes];
-}
-
 static int
 put_op_link(uw_buf *out, const char *fmt, const char *op)
 {
@@ -479,12 +466,13 @@ gw_meta_html_index(uw_buf *out)
 		    uw_buf_puts(out, "</a></th><td>") != 0) {
 			return -1;
 		}
-		for (size_t r = 0; r < n_all_routes(m); r++) {
+		for (size_t r = 0; r < gw_meta_route_count(m); r++) {
 			if ((r > 0 && uw_buf_puts(out, "<br>") != 0) ||
-			    gw_meta_put_html(out, route_at(m, r)->method) !=
-				0 ||
+			    gw_meta_put_html(
+				out, gw_meta_route_at(m, r)->method) != 0 ||
 			    uw_buf_puts(out, " ") != 0 ||
-			    gw_meta_put_html(out, route_at(m, r)->path) != 0) {
+			    gw_meta_put_html(
+				out, gw_meta_route_at(m, r)->path) != 0) {
 				return -1;
 			}
 		}
@@ -973,8 +961,8 @@ gw_meta_html_op(const up_method *m, const char *fmt, const char *lang,
 			     "<tbody>\n") != 0) {
 		goto out;
 	}
-	for (size_t r = 0; r < n_all_routes(m); r++) {
-		const up_route *ro = route_at(m, r);
+	for (size_t r = 0; r < gw_meta_route_count(m); r++) {
+		const up_route *ro = gw_meta_route_at(m, r);
 
 		if (uw_buf_puts(out, "<tr><th>") != 0 ||
 		    gw_meta_put_html(out, ro->method) != 0 ||

@@ -319,6 +319,18 @@ gw_meta_verb(const up_method *m)
 	return m->n_routes > 0 ? m->routes[0].method : "POST";
 }
 
+size_t
+gw_meta_route_count(const up_method *m)
+{
+	return m->n_routes + m->n_gw_routes;
+}
+
+const up_route *
+gw_meta_route_at(const up_method *m, size_t i)
+{
+	return i < m->n_routes ? &m->routes[i] : &m->gw_routes[i - m->n_routes];
+}
+
 bool
 gw_meta_verb_has_body(const char *verb)
 {

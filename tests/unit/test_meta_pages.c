@@ -599,6 +599,11 @@ test_index(void)
 		}
 	}
 	CHECK(strstr(s, "<a href=\"/types/python\">Python</a>") != NULL);
+	/* the gateway's own GET /auth is listed with Authenticate */
+	CHECK(
+	    strstr(s,
+		   "POST /auth/credentials<br>POST /auth<br>GET /auth</td>") !=
+	    NULL);
 	CHECK(strstr(s, "<a href=\"/openapi.json\">") != NULL);
 	free(s);
 }
@@ -784,6 +789,21 @@ test_openapi(void)
 		      json_object_get(json_object_get(paths, "/auth"), "post"),
 		      "operationId")),
 		  "Authenticate_2");
+	/* GET /auth, answered by usersgw: the caller's session, with
+	 * credentials, no parameters */
+	{
+		json_t *g =
+		    json_object_get(json_object_get(paths, "/auth"), "get");
+
+		CHECK(g != NULL);
+		CHECK_INT(json_array_size(json_object_get(g, "parameters")), 0);
+		CHECK(json_object_get(
+			  json_array_get(json_object_get(g, "security"), 0),
+			  "bearer") != NULL);
+		CHECK(json_object_get(json_object_get(g, "responses"), "401") !=
+		      NULL);
+		CHECK(json_object_get(g, "requestBody") == NULL);
+	}
 	/* the path variable is a required path parameter */
 	{
 		json_t *p =
