@@ -736,6 +736,7 @@ static int
 samples(uw_buf *out, const up_method *m, const char *fmt, const char *host)
 {
 	const uw_codec *c = uw_codec_by_name(fmt, strlen(fmt));
+	const uw_codec *shown;
 	const char *verb = gw_meta_verb(m);
 	const char *path = m->n_routes > 0 ? m->routes[0].path : NULL;
 	char mt[96];
@@ -762,6 +763,13 @@ samples(uw_buf *out, const up_method *m, const char *fmt, const char *host)
 				      "speak %s yet.</p>\n",
 				      upper_name(fmt));
 	}
+	/* The CSV page shows its bodies as JSON, as the seeds (000, 003)
+	 * show ServiceStack's: a single object is no table, and the CSV
+	 * reader takes JSON bodies too (docs/wire-formats.md, 6). */
+	shown = strcmp(fmt, "csv") == 0 ? uw_codec_by_name("json", 4) : c;
+	if (shown == NULL) {
+		shown = c;
+	}
 	media_type(c, mt, sizeof(mt));
 	if (path == NULL) {
 		snprintf(api_path, sizeof(api_path), "/%s/reply/%s", fmt,
@@ -787,7 +795,7 @@ samples(uw_buf *out, const up_method *m, const char *fmt, const char *host)
 				    "length\n\n",
 				    mt);
 		if (rc == 0) {
-			rc = gw_meta_sample(m->desc->input, c, &body);
+			rc = gw_meta_sample(m->desc->input, shown, &body);
 		}
 		if (put_html_of(out, &body, rc) != 0) {
 			return -1;
@@ -801,9 +809,9 @@ samples(uw_buf *out, const up_method *m, const char *fmt, const char *host)
 	{
 		uw_buf body = {0};
 
-		if (put_html_of(out, &body,
-				gw_meta_sample(m->desc->output, c, &body)) !=
-		    0) {
+		if (put_html_of(
+			out, &body,
+			gw_meta_sample(m->desc->output, shown, &body)) != 0) {
 			return -1;
 		}
 	}

@@ -739,6 +739,227 @@ test_swift_ts_cs(void)
 	free(s);
 }
 
+/* ------------------------------------------------------------------------
+ * The seed pages (docs/wire-formats.md, section 13), whole
+ */
+
+/* The text a browser shows of html: tags dropped, entities decoded,
+ * every space and line break dropped too (the seeds were copied from a
+ * browser with their own spacing). */
+static char *
+page_text(const char *html)
+{
+	static const char *const ents[][2] = {{"&lt;", "<"},  {"&gt;", ">"},
+					      {"&amp;", "&"}, {"&quot;", "\""},
+					      {"&#39;", "'"}, {"&middot;", ""}};
+	char *out = malloc(strlen(html) + 1), *w = out;
+
+	if (out == NULL) {
+		return NULL;
+	}
+	for (const char *p = html; *p != '\0';) {
+		bool done = false;
+
+		if (*p == '<') {
+			const char *end = strchr(p, '>');
+
+			p = end != NULL ? end + 1 : p + strlen(p);
+			continue;
+		}
+		for (size_t k = 0; k < sizeof(ents) / sizeof(ents[0]); k++) {
+			size_t n = strlen(ents[k][0]);
+
+			if (strncmp(p, ents[k][0], n) == 0) {
+				memcpy(w, ents[k][1], strlen(ents[k][1]));
+				w += strlen(ents[k][1]);
+				p += n;
+				done = true;
+				break;
+			}
+		}
+		if (!done) {
+			if (*p != ' ' && *p != '\n' && *p != '\t' &&
+			    *p != '\r') {
+				*w++ = *p;
+			}
+			p++;
+		}
+	}
+	*w = '\0';
+	return out;
+}
+
+/* One line of a seed, as page_text writes it: no spaces, no '|' of the
+ * copied tables. "" for a line of nothing else (a table's |---|). */
+static void
+seed_line(const char *line, size_t n, char *out, size_t size)
+{
+	size_t w = 0;
+	bool only_rule = true;
+
+	for (size_t i = 0; i < n && w + 1 < size; i++) {
+		char c = line[i];
+
+		if (c == ' ' || c == '\t' || c == '\r' || c == '|') {
+			continue;
+		}
+		only_rule = only_rule && c == '-';
+		out[w++] = c;
+	}
+	out[only_rule ? 0 : w] = '\0';
+}
+
+/*
+ * Where a page knowingly differs from its seed: the seed's text, what the
+ * page says instead, and why. Everything else of every seed is on the
+ * page, in the seed's order.
+ */
+typedef struct seed_change {
+	const char *seed, *page;
+} seed_change;
+
+/* the contract has UserInfo.managerAccess since the JSON and CSV seeds
+ * were taken (the XML seed 001, taken later, shows it) */
+#define MANAGER_ACCESS_CHANGE                                                  \
+	{                                                                      \
+		"\"accountNames\":[\"String\"],\"dashboardPermissions\"",      \
+		    "\"accountNames\":[\"String\"],\"managerAccess\":"         \
+		    "\"ReadOnly\","                                            \
+		    "\"dashboardPermissions\""                                 \
+	}
+
+static const struct seed_case {
+	const char *file, *op, *fmt, *lang, *host;
+	seed_change changes[4];
+} seed_cases[] = {
+    {"seeds/seed000.PatchUser.csv.python.txt",
+     "PatchUser",
+     "csv",
+     "python",
+     "evovoice.io",
+     {MANAGER_ACCESS_CHANGE}},
+    {"seeds/seed001.PatchUser.xml.swift.txt",
+     "PatchUser",
+     "xml",
+     "swift",
+     "evovoice.io",
+     {{NULL, NULL}}},
+    {"seeds/seed002.PatchUser.json.txt",
+     "PatchUser",
+     "json",
+     NULL,
+     "evovoice.io",
+     {MANAGER_ACCESS_CHANGE}},
+    {"seeds/seed003.NewUser.csv.python.txt",
+     "NewUser",
+     "csv",
+     "python",
+     "team.evovoice.io",
+     {MANAGER_ACCESS_CHANGE,
+      /* seed 003 comes from a later ServiceStack whose Python writes a
+       * value type without Optional; seed 000 writes Optional, as we do */
+      {"is_authenticated: bool = False",
+       "is_authenticated: Optional[bool] = None"},
+      /* usersd requires them (NotEmpty): the page says so */
+      {"# @ApiMember(Description=\"The email address of the new user\")",
+       "# @ApiMember(Description=\"The email address of the new user\", "
+       "IsRequired=true)"},
+      {"# @ApiMember(Description=\"The password for the new user\")",
+       "# @ApiMember(Description=\"The password for the new user\", "
+       "IsRequired=true)"}}},
+    {"seeds/seed004.UpdateBusinessUser.jsv.txt",
+     "UpdateBusinessUser",
+     "jsv",
+     NULL,
+     "api.4spaces.io",
+     {{NULL, NULL}}},
+};
+
+/* seed with its changes applied (malloc'd). */
+static char *
+seed_changed(const struct seed_case *c, const char *seed)
+{
+	char *s = strdup(seed);
+
+	for (size_t k = 0; s != NULL && k < 4 && c->changes[k].seed != NULL;
+	     k++) {
+		const char *from = c->changes[k].seed, *to = c->changes[k].page;
+		char *at = strstr(s, from);
+		char *n;
+
+		CHECK(at !=
+		      NULL); /* a change the seed does not need is stale */
+		if (at == NULL) {
+			continue;
+		}
+		n = malloc(strlen(s) - strlen(from) + strlen(to) + 1);
+		if (n == NULL) {
+			free(s);
+			return NULL;
+		}
+		sprintf(n, "%.*s%s%s", (int)(at - s), s, to, at + strlen(from));
+		free(s);
+		s = n;
+	}
+	return s;
+}
+
+static void
+test_seed_pages(void)
+{
+	for (size_t i = 0; i < sizeof(seed_cases) / sizeof(seed_cases[0]);
+	     i++) {
+		const struct seed_case *c = &seed_cases[i];
+		char *raw = gen_read_data(c->file);
+		char *seed = raw != NULL ? seed_changed(c, raw) : NULL;
+		const up_method *m = up_method_find(c->op);
+		uw_buf b = {0};
+		char *html, *text = NULL;
+		const char *at;
+		size_t lines = 0;
+
+		CHECK(seed != NULL && m != NULL);
+		if (seed == NULL || m == NULL ||
+		    gw_meta_html_op(m, c->fmt, c->lang, c->host, &b) != 0 ||
+		    (html = text_of(&b)) == NULL) {
+			free(raw);
+			free(seed);
+			CHECK(0);
+			continue;
+		}
+		text = page_text(html);
+		at = text;
+		for (const char *p = seed; text != NULL && *p != '\0';) {
+			size_t n = strcspn(p, "\n");
+			char want[1024];
+			const char *found;
+
+			seed_line(p, n, want, sizeof(want));
+			p += n + (p[n] == '\n');
+			if (want[0] == '\0') {
+				continue;
+			}
+			found = strstr(at, want);
+			if (found == NULL) {
+				fprintf(stderr,
+					"%s: not on the page (after line "
+					"%zu): %s\n",
+					c->file, lines, want);
+				CHECK(found != NULL);
+				break;
+			}
+			at = found + strlen(want);
+			lines++;
+		}
+		/* every line of the seed was looked for */
+		CHECK(lines > 20);
+		free(text);
+		free(html);
+		free(seed);
+		free(raw);
+	}
+}
+
 static json_t *
 openapi(void)
 {
@@ -1072,6 +1293,7 @@ main(int argc, char **argv)
 	test_jsv_indent();
 	test_escaping();
 	test_op_page();
+	test_seed_pages();
 	test_policy_on_pages();
 	test_index();
 	test_python();
