@@ -72,13 +72,16 @@ doc_block(const gw_gen *g, uw_buf *out, const char *indent, const char *text)
 	return gw_meta_printf(out, "\n%s*/\n", indent);
 }
 
+/* The routes and description of a class. Kotlin before 1.6 (Debian 12
+ * has 1.3) cannot repeat an annotation kept at run time: a Kotlin class
+ * names its first route as an annotation, the others in comments. */
 static int
 annotations(const jvm *j, uw_buf *out, const char *indent, const up_method *m,
 	    const char *desc)
 {
-	(void)j;
 	for (size_t r = 0; m != NULL && r < m->n_routes; r++) {
-		GEN_CHECK(gw_meta_printf(out, "%s@Route(Path=\"", indent));
+		GEN_CHECK(gw_meta_printf(out, "%s%s@Route(Path=\"", indent,
+					 j->kotlin && r > 0 ? "// " : ""));
 		GEN_CHECK(gw_meta_put_literal(out, m->routes[r].path));
 		GEN_CHECK(uw_buf_puts(out, "\", Verbs=\""));
 		GEN_CHECK(gw_meta_put_literal(out, m->routes[r].method));
