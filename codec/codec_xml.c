@@ -327,8 +327,9 @@ xsd_name(const ProtobufCFieldDescriptor *f, bool guid)
 		   : "anyType";
 }
 
-/* The element of a value: the type at the root, the PascalCase name of a
- * member, the item's type in a list, Key and Value in a map entry. */
+/* The element of a value: the type at the root, the member name of a
+ * member (DataMember's, else PascalCase), the item's type in a list, Key and
+ * Value in a map entry. */
 static const char *
 element_name(const uw_slot *s)
 {
@@ -336,7 +337,7 @@ element_name(const uw_slot *s)
 	case UW_AT_ROOT:
 		return s->d->short_name;
 	case UW_AT_MEMBER:
-		return uw_slot_pascal_name(s);
+		return uw_slot_member_name(s);
 	case UW_AT_ITEM:
 		return xsd_name(s->f, s->fi != NULL && s->fi->guid);
 	case UW_AT_KEY:

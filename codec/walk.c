@@ -31,10 +31,21 @@ uw_slot_json_name(const uw_slot *s)
 	return s->fi != NULL ? s->fi->json_name : s->f->name;
 }
 
-const char *
-uw_slot_pascal_name(const uw_slot *s)
+/* A field's member name in DataContract XML: its DataMember name when it
+ * has one of its own, else the PascalCase of its declared name. */
+static const char *
+member_name(const up_field_info *fi, const char *fallback)
 {
-	return s->fi != NULL ? s->fi->pascal_name : s->f->name;
+	if (fi == NULL) {
+		return fallback;
+	}
+	return fi->data_member != NULL ? fi->data_member : fi->pascal_name;
+}
+
+const char *
+uw_slot_member_name(const uw_slot *s)
+{
+	return member_name(s->fi, s->f->name);
 }
 
 static const up_field_info *
@@ -153,11 +164,13 @@ static const char *
 order_name(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
 	   unsigned i)
 {
-	return mi != NULL && i < mi->n_fields ? mi->fields[i].pascal_name
-					      : d->fields[i].name;
+	return member_name(mi != NULL && i < mi->n_fields ? &mi->fields[i]
+							  : NULL,
+			   d->fields[i].name);
 }
 
-/* order[0..n_fields) = d's field indexes in byte order of PascalCase. */
+/* order[0..n_fields) = d's field indexes in byte order of their member
+ * names (DataContract's order). */
 static void
 pascal_order(const ProtobufCMessageDescriptor *d, const up_message_info *mi,
 	     unsigned *order)

@@ -53,7 +53,7 @@ typedef struct uw_slot {
 
 typedef struct uw_walk uw_walk;
 
-/* Members in byte order of their PascalCase names (DataContract). */
+/* Members in byte order of their member names (DataContract). */
 #define UW_EMIT_BY_PASCAL 1u
 /* Lists with no items are written too (maps are not). */
 #define UW_EMIT_EMPTY_LISTS 2u
@@ -110,9 +110,11 @@ int uw_walk_field(const uw_emitter *em, void *ctx, const ProtobufCMessage *m,
 		  const ProtobufCFieldDescriptor *f, const up_field_info *fi,
 		  uw_buf *out);
 
-/* The slot's field names; the proto name outside the contract. */
+/* The slot's field names; the proto name outside the contract. The member
+ * name is DataContract XML's: the DataMember name when the field has one
+ * of its own (up_field_info.data_member), else PascalCase. */
 const char *uw_slot_json_name(const uw_slot *s);
-const char *uw_slot_pascal_name(const uw_slot *s);
+const char *uw_slot_member_name(const uw_slot *s);
 
 /* Appends n bytes of s to the walk's output. 0 or -1. */
 int uw_put(uw_walk *w, const char *s, size_t n);

@@ -99,7 +99,7 @@ ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
 /*
  * After authentication: the replay of a repeated request id (only now is
  * it known who asks: an answer is only ever replayed to its own caller),
- * the role gate, the handler.
+ * the role gate, the (required) fields, the handler.
  */
 static int
 gate_and_run(ud_call *c)
@@ -121,6 +121,9 @@ gate_and_run(ud_call *c)
 	}
 	if (h == NULL) {
 		return ud_call_fail(c, UP_UNIMPLEMENTED, NULL, NULL);
+	}
+	if ((rc = ud_validate_required(c, c->req)) != 0) {
+		return rc;
 	}
 	return h->run(c);
 }

@@ -222,24 +222,13 @@ authenticate(ud_call *c)
 {
 	const Users__V1__Authenticate *r =
 	    (const Users__V1__Authenticate *)c->req;
-	int rc;
 
 	if (r->provider != NULL && r->provider[0] != '\0' &&
 	    strcasecmp(r->provider, "credentials") != 0) {
 		return ud_err_invalid(c, "Provider", "NotSupported",
 				      "must be 'credentials'.");
 	}
-	if (r->user_name == NULL || r->user_name[0] == '\0') {
-		rc = ud_err_not_empty(c, "UserName");
-	} else {
-		rc = 0;
-	}
-	if (r->password == NULL || r->password[0] == '\0') {
-		rc = ud_err_not_empty(c, "Password");
-	}
-	if (rc != 0) {
-		return rc;
-	}
+	/* UserName and Password are (required): validate.c has seen them */
 	return ud_call_sign_in(c, r->user_name, r->password, &c->target,
 			       authenticated);
 }
@@ -326,9 +315,7 @@ get_access_token(ud_call *c)
 	const ud_jwt_claims *cl;
 	int rc;
 
-	if (r->refresh_token == NULL || r->refresh_token[0] == '\0') {
-		return ud_err_not_empty(c, "RefreshToken");
-	}
+	/* RefreshToken is (required): validate.c has seen it */
 	if ((rc = refresh_claims(c, r->refresh_token, &cl)) != 0) {
 		return rc != UP_UNAUTHENTICATED
 			   ? rc

@@ -94,9 +94,7 @@ create_org(ud_call *c)
 	char parent[33];
 	int rc;
 
-	if (r->name == NULL || r->name[0] == '\0') {
-		return ud_err_not_empty(c, "Name");
-	}
+	/* Name is (required): validate.c has seen it */
 	if (r->has_type && r->type != 0 && r->type != 10 && r->type != 20 &&
 	    r->type != 30) {
 		return ud_err_invalid(c, "Type", "Enum",

@@ -96,10 +96,11 @@ roles_from(ud_strv *out, char *const *v, size_t n)
 	return 0;
 }
 
+/* A password given (NewUser's is required: validate.c has seen it). */
 static int
 check_password(ud_call *c, const char *field, const char *pw)
 {
-	if (pw == NULL || pw[0] == '\0') {
+	if (pw[0] == '\0') {
 		return ud_err_not_empty(c, field);
 	}
 	if (strlen(pw) < UD_PASSWORD_MIN_LEN) {
@@ -221,9 +222,7 @@ new_user(ud_call *c)
 	char org[33];
 	int rc = 0;
 
-	if (r->email_address == NULL || r->email_address[0] == '\0') {
-		rc = ud_err_not_empty(c, "EmailAddress");
-	} else if (!ud_email_valid(r->email_address)) {
+	if (!ud_email_valid(r->email_address)) {
 		rc = ud_err_invalid(c, "EmailAddress", "Email",
 				    "is not a valid email address.");
 	}
@@ -712,24 +711,16 @@ update_business_user(ud_call *c)
 	    (const Users__V1__UpdateBusinessUser *)c->req;
 	int rc = 0;
 
-	if (!r->has_user_id || r->user_id <= 0) {
-		rc = ud_err_not_empty(c, "UserId");
+	/* the (required) fields are there (validate.c) */
+	if (r->user_id < 0) {
+		rc = ud_err_invalid(c, "UserId", "InvalidId",
+				    "is not a valid user id.");
 	}
-	if (r->first_name == NULL || r->first_name[0] == '\0') {
-		rc = ud_err_not_empty(c, "FirstName");
-	}
-	if (r->last_name == NULL || r->last_name[0] == '\0') {
-		rc = ud_err_not_empty(c, "LastName");
-	}
-	if (r->email == NULL || r->email[0] == '\0') {
-		rc = ud_err_not_empty(c, "Email");
-	} else if (!ud_email_valid(r->email)) {
+	if (!ud_email_valid(r->email)) {
 		rc = ud_err_invalid(c, "Email", "Email",
 				    "is not a valid email address.");
 	}
-	if (r->n_roles == 0) {
-		rc = ud_err_not_empty(c, "Roles");
-	} else if (check_roles(c, "Roles", r->roles, r->n_roles) != 0) {
+	if (check_roles(c, "Roles", r->roles, r->n_roles) != 0) {
 		rc = UP_INVALID_ARGUMENT;
 	}
 	if (rc != 0) {

@@ -177,6 +177,71 @@ ud_validate_bounds(ud_call *c, const ProtobufCMessage *msg)
 	return walk(c, msg, NULL, 0);
 }
 
+/* Whether field f of msg holds a value (a NotEmpty rule): a string not
+ * empty, a number not zero, a list or list wrapper with an item, a message
+ * or a boolean that is there. */
+static bool
+has_value(const ProtobufCMessage *msg, const ProtobufCFieldDescriptor *f)
+{
+	const char *base = (const char *)msg;
+
+	if (f->label == PROTOBUF_C_LABEL_REPEATED) {
+		return *(const size_t *)(base + f->quantifier_offset) > 0;
+	}
+	if (f->type == PROTOBUF_C_TYPE_STRING) {
+		const char *s = *(const char *const *)(base + f->offset);
+
+		return s != NULL && s[0] != '\0';
+	}
+	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
+		const ProtobufCMessage *m =
+		    *(const ProtobufCMessage *const *)(base + f->offset);
+		const up_message_info *mi;
+
+		if (m == NULL) {
+			return false;
+		}
+		mi = up_message_info_of(m->descriptor);
+		return mi == NULL || !mi->list_wrapper ||
+		       has_value(m, &m->descriptor->fields[0]);
+	}
+	if (f->quantifier_offset != 0 &&
+	    !*(const protobuf_c_boolean *)(base + f->quantifier_offset)) {
+		return false;
+	}
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_BOOL:
+		return true;
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+	case PROTOBUF_C_TYPE_DOUBLE:
+		return *(const uint64_t *)(base + f->offset) != 0;
+	case PROTOBUF_C_TYPE_BYTES:
+		return ((const ProtobufCBinaryData *)(base + f->offset))->len >
+		       0;
+	default: /* 32-bit numbers, floats, enums */
+		return *(const uint32_t *)(base + f->offset) != 0;
+	}
+}
+
+int
+ud_validate_required(ud_call *c, const ProtobufCMessage *msg)
+{
+	const ProtobufCMessageDescriptor *d = msg->descriptor;
+	const up_message_info *mi = up_message_info_of(d);
+	int rc = 0;
+
+	for (size_t i = 0; mi != NULL && i < mi->n_fields; i++) {
+		if (mi->fields[i].required && !has_value(msg, &d->fields[i])) {
+			rc = ud_err_not_empty(c, mi->fields[i].pascal_name);
+		}
+	}
+	return rc;
+}
+
 bool
 ud_email_valid(const char *s)
 {

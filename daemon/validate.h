@@ -23,6 +23,16 @@
  */
 int ud_validate_bounds(ud_call *c, const ProtobufCMessage *msg);
 
+/*
+ * The (required) fields of users.proto, the one source of "required" for
+ * the metadata pages, OpenAPI and this check: every required field of the
+ * request that holds no value (has_value) gets a NotEmpty field error, in
+ * field order. 0, or UP_INVALID_ARGUMENT with the errors on c. The
+ * dispatcher runs it after the role gate, before the handler, so handlers
+ * may take required fields as given.
+ */
+int ud_validate_required(ud_call *c, const ProtobufCMessage *msg);
+
 bool ud_utf8_valid(const char *s, size_t len);
 bool ud_email_valid(const char *s);
 /* A positive decimal user id ("42"); 0 when not one. */

@@ -75,6 +75,9 @@ typedef struct gw_config {
 	const char *log_file;
 	/* One line per request (gw_log.c); NULL: none. SIGHUP reopens. */
 	const char *access_log;
+	/* Where clients reach the API (the metadata's BaseUrl and Host);
+	 * NULL: each request's scheme and Host. */
+	const char *public_url;
 } gw_config;
 
 /* Runs the gateway until SIGTERM or SIGINT (SIGHUP reopens the log

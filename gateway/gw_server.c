@@ -438,6 +438,7 @@ gw_server_run(const gw_config *cfg)
 		fprintf(stderr, "usersgw: cannot load the contract metadata\n");
 		goto out;
 	}
+	gw_meta_set_public_url(srv->cfg.public_url);
 	if (gw_meta_init() != 0) {
 		/* the API still works; the pages answer what they can */
 		fprintf(stderr, "usersgw: cannot build the metadata pages\n");

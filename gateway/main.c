@@ -6,7 +6,7 @@
  *           [--daemon-ca FILE | --daemon-insecure] [--max-body BYTES]
  *           [--deadline MS] [--max-connections N]
  *           [--cookie-samesite strict|lax|none] [--cors-origin ORIGIN...]
- *           [--log-file PATH] [--access-log PATH]
+ *           [--log-file PATH] [--access-log PATH] [--public-url URL]
  *
  * Serves the documented routes of users.proto (and ServiceStack's
  * predefined /api/{Op}, /json/reply/{Op}, /json/oneway/{Op}) over HTTP/1.1,
@@ -18,12 +18,36 @@
  * start, 2 for usage errors. SIGHUP reopens the log files.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "gw.h"
+
+/* http(s)://host[:port][/path] of plain characters, at most 200 bytes. */
+static bool
+public_url_ok(const char *s)
+{
+	const char *h = strncmp(s, "https://", 8) == 0  ? s + 8
+			: strncmp(s, "http://", 7) == 0 ? s + 7
+							: NULL;
+
+	if (h == NULL || *h == '\0' || *h == '/' || strlen(s) > 200) {
+		return false;
+	}
+	for (const char *p = h; *p != '\0'; p++) {
+		char c = *p;
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') ||
+		      strchr(".-:[]/_~", c) != NULL)) {
+			return false;
+		}
+	}
+	return true;
+}
 
 static void
 usage(FILE *f)
@@ -38,6 +62,7 @@ usage(FILE *f)
 	    "               [--cookie-samesite strict|lax|none]\n"
 	    "               [--cors-origin ORIGIN...]\n"
 	    "               [--log-file PATH] [--access-log PATH]\n"
+	    "               [--public-url URL]\n"
 	    "\n"
 	    "  --listen HOST:PORT     where to serve HTTP (port 0: any)\n"
 	    "  --daemon URL           usersd to call (ipc://, tcp://, "
@@ -70,7 +95,13 @@ usage(FILE *f)
 	    "  --access-log PATH      one line per request (with its "
 	    "X-Request-Id); none\n"
 	    "                         by default. SIGHUP reopens both "
-	    "files (log rotation)\n",
+	    "files (log rotation)\n"
+	    "  --public-url URL       where clients reach the API "
+	    "(https://users.example.com):\n"
+	    "                         the BaseUrl of /types files and the "
+	    "Host of the pages'\n"
+	    "                         samples; default: each request's "
+	    "scheme and Host\n",
 	    GW_DEFAULT_MAX_BODY, GW_DEFAULT_DEADLINE, GW_DEFAULT_MAX_CONNS);
 }
 
@@ -150,6 +181,15 @@ main(int argc, char **argv)
 			cfg.log_file = val;
 		} else if (strcmp(a, "--access-log") == 0) {
 			cfg.access_log = val;
+		} else if (strcmp(a, "--public-url") == 0) {
+			if (!public_url_ok(val)) {
+				fprintf(stderr,
+					"usersgw: --public-url: an http:// or "
+					"https:// URL of a host, at most 200 "
+					"bytes\n");
+				return 2;
+			}
+			cfg.public_url = val;
 		} else if (strcmp(a, "--tls-cert") == 0) {
 			cfg.tls_cert = val;
 		} else if (strcmp(a, "--tls-key") == 0) {

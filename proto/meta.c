@@ -27,11 +27,14 @@ enum {
 	OPT_AUTH = 50004,
 	OPT_WRITES = 50005,
 	OPT_ALLOW = 50006,
+	OPT_SERVICE_NAME = 50007,
+	OPT_GATEWAY_HTTP = 50008,
 	OPT_SUPERUSER_ROLE = 50010,
 	OPT_ADMINISTRATIVE_ROLES = 50011,
 	OPT_SUBTREE_ROLES = 50012,
 	OPT_XML_NAMESPACE = 50020,
 	OPT_LIST_WRAPPER = 50021,
+	OPT_BASES = 50022,
 	OPT_FIELD_DESCRIPTION = 50030,
 	OPT_REQUIRED = 50031,
 	OPT_PARAM_IN = 50032,
@@ -39,6 +42,8 @@ enum {
 	OPT_MAX_LEN = 50034,
 	OPT_SECRET = 50035,
 	OPT_ALWAYS_WRITTEN = 50036,
+	OPT_DATA_TYPE = 50037,
+	OPT_DECLARED_IN = 50038,
 	OPT_ENUM_AS_NUMBER = 50040,
 };
 
@@ -324,8 +329,14 @@ fill_field(up_field_info *fi, const ProtobufCFieldDescriptor *fd,
 	fi->guid = opt_varint(o, OPT_GUID) != 0;
 	fi->secret = opt_varint(o, OPT_SECRET) != 0;
 	fi->always_written = opt_varint(o, OPT_ALWAYS_WRITTEN) != 0;
+	fi->data_type = opt_string(o, OPT_DATA_TYPE);
+	fi->declared_in = opt_string(o, OPT_DECLARED_IN);
 	if (fi->pascal_name == NULL || fi->json_name == NULL) {
 		return -1;
+	}
+	/* a wire name of its own: not the declared name in camelCase */
+	if (strcasecmp(fi->json_name, fi->pascal_name) != 0) {
+		fi->data_member = fi->json_name;
 	}
 	if (fd->type == PROTOBUF_C_TYPE_MESSAGE) {
 		return add_message(fd->descriptor);
@@ -374,6 +385,15 @@ add_message(const ProtobufCMessageDescriptor *d)
 		ns = full;
 	}
 	mi->xml_namespace = ns;
+	{
+		str_list bases = {0};
+
+		if (opt_strings(o, OPT_BASES, &bases) != 0) {
+			return -1;
+		}
+		mi->bases = (const char *const *)bases.v;
+		mi->n_bases = bases.n;
+	}
 	fields = calloc(d->n_fields ? d->n_fields : 1, sizeof(*fields));
 	if (fields == NULL) {
 		return -1;
@@ -430,26 +450,47 @@ out:
 	return rc;
 }
 
+/* One HttpRoute option into r. 0 or -1. */
+static int
+load_route(up_route *r, const uint8_t *p, size_t n)
+{
+	Users__V1__HttpRoute *hr = users__v1__http_route__unpack(NULL, n, p);
+
+	if (hr == NULL) {
+		return -1;
+	}
+	r->method = strdup(hr->method ? hr->method : "");
+	r->path = strdup(hr->path ? hr->path : "");
+	r->summary = strdup(hr->summary ? hr->summary : "");
+	users__v1__http_route__free_unpacked(hr, NULL);
+	return r->method != NULL && r->path != NULL && r->summary != NULL ? 0
+									  : -1;
+}
+
 static int
 load_method(up_method *m, unsigned index,
 	    const Google__Protobuf__MethodDescriptorProto *mp)
 {
 	const ProtobufCMessage *o = (const ProtobufCMessage *)mp->options;
 	size_t n_routes = opt_count(o, OPT_HTTP);
+	size_t n_gw = opt_count(o, OPT_GATEWAY_HTTP);
 	size_t n_roles = opt_count(o, OPT_ROLES);
 	size_t n_rules = opt_count(o, OPT_ALLOW);
 	up_route *routes = calloc(n_routes ? n_routes : 1, sizeof(*routes));
+	up_route *gw = calloc(n_gw ? n_gw : 1, sizeof(*gw));
 	const char **roles = calloc(n_roles ? n_roles : 1, sizeof(*roles));
 	up_rule *rules = calloc(n_rules ? n_rules : 1, sizeof(*rules));
-	size_t r = 0, k = 0, a = 0;
+	size_t r = 0, g = 0, k = 0, a = 0;
 
-	if (routes == NULL || roles == NULL || rules == NULL) {
+	if (routes == NULL || gw == NULL || roles == NULL || rules == NULL) {
 		free(routes);
+		free(gw);
 		free(roles);
 		free(rules);
 		return -1;
 	}
 	m->routes = routes;
+	m->gw_routes = gw;
 	m->roles = roles;
 	m->rules = rules;
 	for (unsigned i = 0; o != NULL && i < o->n_unknown_fields; i++) {
@@ -460,19 +501,13 @@ load_method(up_method *m, unsigned index,
 			continue;
 		}
 		if (u->tag == OPT_HTTP) {
-			Users__V1__HttpRoute *hr =
-			    users__v1__http_route__unpack(NULL, n, p);
-			if (hr == NULL) {
+			if (load_route(&routes[r++], p, n) != 0) {
 				return -1;
 			}
-			routes[r].method = strdup(hr->method ? hr->method : "");
-			routes[r].path = strdup(hr->path ? hr->path : "");
-			users__v1__http_route__free_unpacked(hr, NULL);
-			if (routes[r].method == NULL ||
-			    routes[r].path == NULL) {
+		} else if (u->tag == OPT_GATEWAY_HTTP) {
+			if (load_route(&gw[g++], p, n) != 0) {
 				return -1;
 			}
-			r++;
 		} else if (u->tag == OPT_ROLES) {
 			roles[k] = strndup((const char *)p, n);
 			if (roles[k++] == NULL) {
@@ -485,6 +520,7 @@ load_method(up_method *m, unsigned index,
 		}
 	}
 	m->n_routes = r;
+	m->n_gw_routes = g;
 	m->n_roles = k;
 	m->n_rules = a;
 	m->index = index;
@@ -492,6 +528,10 @@ load_method(up_method *m, unsigned index,
 	m->description = opt_string(o, OPT_DESCRIPTION);
 	if (m->description == NULL) {
 		m->description = "";
+	}
+	m->service_name = opt_string(o, OPT_SERVICE_NAME);
+	if (m->service_name == NULL) {
+		m->service_name = api_name;
 	}
 	m->auth_none = opt_varint(o, OPT_AUTH) == 1;
 	m->writes = opt_varint(o, OPT_WRITES) != 0;

@@ -1,8 +1,12 @@
 # The self-describing API (docs/wire-formats.md, section 12): the metadata
-# generators as units, then (meta_*) the pages, DTOs and OpenAPI document as
-# usersgw serves them, checked by python3 -m py_compile, tsc against
-# @servicestack/client, an OpenAPI 3.1 validator and a headless Chromium
-# (Debian's).
+# generators as units (the seed pages whole, Swift and Dart golden files),
+# then (meta_*) the pages, DTOs and OpenAPI document as usersgw serves them:
+# the Options header's round trip, TypeScript and JavaScript run with
+# @servicestack/client against the gateway, C#, Java, Kotlin and Python
+# compiled or type-checked (test_meta_langs.sh: mcs, javac and kotlinc with
+# Gson, mypy; about 20 s, kotlinc's start most of it), the first-name edit
+# every language's PatchUser sends, an OpenAPI 3.1 validator and a headless
+# Chromium (Debian's).
 users_unit_test(test_meta_pages)
 target_link_libraries(test_meta_pages PRIVATE gw_meta codec_gen
 	PkgConfig::JANSSON)
@@ -29,3 +33,7 @@ add_test(NAME test_meta_gw
 set_tests_properties(test_meta_gw PROPERTIES TIMEOUT 300
 	FIXTURES_REQUIRED meta_node LABELS integration
 	ENVIRONMENT "${USERS_TEST_ENV}")
+
+# One source for "required": the fields /openapi.json and the pages call
+# required are exactly those a real usersd refuses with NotEmpty.
+users_integration_test(test_required gw_meta PkgConfig::JANSSON)

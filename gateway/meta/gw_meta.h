@@ -9,15 +9,18 @@
  *   gw_meta_html.c   GET /metadata and /{fmt}/metadata?op=NAME, with the
  *                    samples the real codecs write for a placeholder-filled
  *                    message
- *   gw_meta_types.c  GET /types/{python,swift,typescript,csharp}
+ *   gw_meta_types.c  GET /types, /types/metadata, /types/{lang}: what the
+ *                    DTO writers share (gw_meta_gen.h)
+ *   gw_meta_lang_*.c one DTO writer per language
  *   gw_meta_openapi.c GET /openapi.json (OpenAPI 3.1)
  *   gw_meta_serve.c  the cache (built once, on first use, thread-safe) and
  *                    the h2o entry point
  *
- * The generators are pure functions of the contract: they append to a
- * uw_buf and return 0, or -1 (out of memory, buffer full); on -1 the
- * buffer holds a partial result the caller discards. They need
- * up_meta_load() to have returned 0.
+ * The generators are pure functions of the contract and of what they are
+ * given (a request's options and Host): they append to a uw_buf and
+ * return 0, or -1 (out of memory, buffer full); on -1 the buffer holds a
+ * partial result the caller discards. They need up_meta_load() to have
+ * returned 0.
  */
 #ifndef GW_META_H
 #define GW_META_H
@@ -32,9 +35,60 @@
 #define GW_META_N_FORMATS 4
 extern const char *const gw_meta_formats[GW_META_N_FORMATS]; /* "xml".. */
 
-/* The DTO languages of /types/{lang}. */
-#define GW_META_N_LANGS 4
-extern const char *const gw_meta_langs[GW_META_N_LANGS]; /* "python".. */
+/* The DTO languages of /types/{lang}, in the order /types lists them:
+ * "csharp", "typescript", "mjs" (JavaScript, an ES module), "dart",
+ * "java", "kotlin", "python", "swift". */
+#define GW_META_N_LANGS 8
+extern const char *const gw_meta_langs[GW_META_N_LANGS];
+/* "C#", "TypeScript", "JavaScript", ...; NULL for an unknown language. */
+const char *gw_meta_lang_label(const char *lang);
+
+/*
+ * The options of a /types request (ServiceStack's names, from the query
+ * string), and where the API is. A DTO file's Options header lists them;
+ * ServiceStack's tools update a file by sending the ones a user
+ * uncommented back as the query of BaseUrl + /types/{lang}.
+ */
+enum {
+	GW_OPT_ADD_RESPONSE_STATUS,
+	GW_OPT_ADD_SERVICESTACK_TYPES,
+	GW_OPT_ADD_DESCRIPTION_AS_COMMENTS,
+	GW_OPT_INITIALIZE_COLLECTIONS,
+	GW_OPT_MAKE_PROPERTIES_OPTIONAL,
+	GW_OPT_N_BOOLS,
+	/* the two lists, as bits of gw_meta_lang.listed */
+	GW_OPT_INCLUDE_TYPES = GW_OPT_N_BOOLS,
+	GW_OPT_EXCLUDE_TYPES,
+};
+#define GW_OPT_BIT(o) (1u << (o))
+/* "AddResponseStatus", ... "IncludeTypes", "ExcludeTypes" */
+extern const char *const gw_meta_opt_names[GW_OPT_EXCLUDE_TYPES + 1];
+
+#define GW_META_URL_MAX   256
+#define GW_META_TYPES_MAX 512 /* bytes of IncludeTypes or ExcludeTypes */
+
+typedef struct gw_meta_opts {
+	/* absolute, no trailing '/': "https://users.example.com" */
+	char base_url[GW_META_URL_MAX];
+	/* -1 when the query does not give it, else 0 or 1 */
+	signed char flags[GW_OPT_N_BOOLS];
+	/* the lists as given, trimmed, joined by ','; given or not */
+	char include_types[GW_META_TYPES_MAX];
+	char exclude_types[GW_META_TYPES_MAX];
+	bool has_include, has_exclude;
+	/* no Options header (the code blocks of the operation pages) */
+	bool without_options;
+} gw_meta_opts;
+
+/* Defaults: nothing given, base_url copied (truncated to fit). */
+void gw_meta_opts_init(gw_meta_opts *o, const char *base_url);
+/*
+ * Reads the options of a raw query string into o: booleans True/False in
+ * any letter case, lists of type names separated by ','. 0, or -1 when a
+ * value cannot be read (not a boolean, too long, a NUL, a name that is
+ * not a type name's characters).
+ */
+int gw_meta_opts_read(gw_meta_opts *o, const char *query, size_t len);
 
 /* ------------------------------------------------------------------------
  * The type model (gw_meta_model.c)
@@ -116,6 +170,10 @@ gw_meta_set *gw_meta_set_all(unsigned flags);
 bool gw_meta_is_ss_type(const ProtobufCMessageDescriptor *d);
 /* The first route's HTTP method ("POST"), "POST" when none. */
 const char *gw_meta_verb(const up_method *m);
+/* Every route the pages document for an operation: its own (routes),
+ * then those usersgw answers itself (gw_routes: GET /auth). */
+size_t gw_meta_route_count(const up_method *m);
+const up_route *gw_meta_route_at(const up_method *m, size_t i);
 /* Whether the verb sends a body (POST, PUT, PATCH). */
 bool gw_meta_verb_has_body(const char *verb);
 /* The field's description, "" when none; required and param_in. */
@@ -177,17 +235,28 @@ int gw_meta_jsv_indent(const char *jsv, size_t len, uw_buf *out);
 
 /* GET /metadata: every operation with a link per format. */
 int gw_meta_html_index(uw_buf *out);
-/* GET /{fmt}/metadata?op=NAME: fmt is one of gw_meta_formats. */
-int gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out);
+/*
+ * GET /{fmt}/metadata?op=NAME[&lang=LANG]: fmt is one of gw_meta_formats;
+ * lang NULL for the parameter tables, else one of gw_meta_langs: the
+ * operation's DTOs in that language instead (ServiceStack's language
+ * tabs). host: the Host line of the samples.
+ */
+int gw_meta_html_op(const up_method *m, const char *fmt, const char *lang,
+		    const char *host, uw_buf *out);
 /* A small page for an unknown operation (404). */
 int gw_meta_html_not_found(const char *what, uw_buf *out);
 
-/* GET /types/{lang}: lang is one of gw_meta_langs. */
-int gw_meta_types(const char *lang, uw_buf *out);
-int gw_meta_types_python(uw_buf *out);
-int gw_meta_types_swift(uw_buf *out);
-int gw_meta_types_typescript(uw_buf *out);
-int gw_meta_types_csharp(uw_buf *out);
+/*
+ * GET /types/{lang}: lang is one of gw_meta_langs; o the request's options
+ * (IncludeTypes picks types and everything they reach, an operation's
+ * request its response too; ExcludeTypes drops types by name).
+ */
+int gw_meta_types(const char *lang, const gw_meta_opts *o, uw_buf *out);
+/* GET /types: a JSON object of every language's URL under base_url. */
+int gw_meta_types_index(const char *base_url, uw_buf *out);
+/* GET /types/metadata: the selected types and operations as
+ * ServiceStack's MetadataTypes JSON (what its tooling reads). */
+int gw_meta_types_metadata(const gw_meta_opts *o, uw_buf *out);
 
 /* GET /openapi.json */
 int gw_meta_openapi(uw_buf *out);
@@ -201,21 +270,40 @@ int gw_meta_openapi(uw_buf *out);
 int gw_meta_init(void);
 
 /*
- * Looks up one response of the cache by the request's method, path and
- * query (what gw_meta_serve answers). A NULL body means "not ours".
+ * --public-url: the absolute URL clients reach the API at (the BaseUrl of
+ * DTO files, the Host of the samples). NULL or "": each request's own
+ * scheme and Host. Called once, before the loops start.
+ */
+void gw_meta_set_public_url(const char *url);
+
+/* Where a request says the API is. */
+typedef struct gw_meta_site {
+	const char *base_url; /* "https://users.example.com" */
+	const char *host;     /* "users.example.com" */
+} gw_meta_site;
+
+/*
+ * Looks up one response by the request's method, path and query (what
+ * gw_meta_serve answers): the index, OpenAPI and 404 page from the cache,
+ * the operation pages and /types files made for the request (its Host,
+ * its options). A NULL body means "not ours". gw_meta_response_fini()
+ * after.
  */
 typedef struct gw_meta_response {
-	int status;               /* 200, 304, 404, 405 */
+	int status;               /* 200, 304, 400, 404, 405 */
 	const char *content_type; /* NULL for 304 */
-	const char *body;         /* cached for the life of the process */
+	const char *body;         /* the cache's, or owned */
 	size_t len;
 	const char *etag; /* "\"...\"" */
 	bool html;
+	char *owned; /* body made for this request (free()d by _fini) */
+	char etag_buf[24];
 } gw_meta_response;
 
 bool gw_meta_lookup(const char *method, size_t mlen, const char *path,
 		    size_t len, const char *if_none_match, size_t inm_len,
-		    gw_meta_response *out);
+		    const gw_meta_site *site, gw_meta_response *out);
+void gw_meta_response_fini(gw_meta_response *r);
 
 struct st_h2o_req_t;
 /*

@@ -386,21 +386,22 @@ out:
  * Page pieces
  */
 
+/* The page's head and header; site: the service the page is about. */
 static int
-page_head(uw_buf *out, const char *title)
+page_head(uw_buf *out, const char *title, const char *site)
 {
 	if (uw_buf_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
 			     "<meta charset=\"utf-8\">\n"
 			     "<meta name=\"viewport\" content=\"width=device-"
 			     "width, initial-scale=1\">\n<title>") != 0 ||
 	    gw_meta_put_html(out, title) != 0 || uw_buf_puts(out, " | ") != 0 ||
-	    gw_meta_put_html(out, api_name()) != 0 ||
+	    gw_meta_put_html(out, site) != 0 ||
 	    uw_buf_puts(out, "</title>\n<link rel=\"icon\" href=\"data:,\">\n"
 			     "<style>") != 0 ||
 	    uw_buf_puts(out, STYLE) != 0 ||
 	    uw_buf_puts(out, "</style>\n</head>\n<body>\n<header><h1><a "
 			     "href=\"/metadata\">") != 0 ||
-	    gw_meta_put_html(out, api_name()) != 0 ||
+	    gw_meta_put_html(out, site) != 0 ||
 	    uw_buf_puts(out, "</a></h1></header>\n<main>\n") != 0) {
 		return -1;
 	}
@@ -410,11 +411,20 @@ page_head(uw_buf *out, const char *title)
 static int
 page_foot(uw_buf *out)
 {
+	if (uw_buf_puts(out, "<footer>DTOs:") != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < GW_META_N_LANGS; i++) {
+		if (gw_meta_printf(out, " <a href=\"/types/%s\">",
+				   gw_meta_langs[i]) != 0 ||
+		    gw_meta_put_html(
+			out, gw_meta_lang_label(gw_meta_langs[i])) != 0 ||
+		    uw_buf_puts(out, "</a>") != 0) {
+			return -1;
+		}
+	}
 	return uw_buf_puts(
-	    out, "<footer>DTOs: <a href=\"/types/python\">Python</a> "
-		 "<a href=\"/types/swift\">Swift</a> "
-		 "<a href=\"/types/typescript\">TypeScript</a> "
-		 "<a href=\"/types/csharp\">C#</a> &middot; "
+	    out, " &middot; <a href=\"/types\">/types</a> &middot; "
 		 "<a href=\"/openapi.json\">OpenAPI 3.1</a></footer>\n"
 		 "</main>\n</body>\n</html>\n");
 }
@@ -434,7 +444,7 @@ put_op_link(uw_buf *out, const char *fmt, const char *op)
 int
 gw_meta_html_index(uw_buf *out)
 {
-	if (page_head(out, "Operations") != 0 ||
+	if (page_head(out, "Operations", api_name()) != 0 ||
 	    uw_buf_puts(out, "<h2>Operations</h2>\n<p>The following operations "
 			     "are supported. Each has a page per format with "
 			     "its parameters and sample requests and "
@@ -456,11 +466,13 @@ gw_meta_html_index(uw_buf *out)
 		    uw_buf_puts(out, "</a></th><td>") != 0) {
 			return -1;
 		}
-		for (size_t r = 0; r < m->n_routes; r++) {
+		for (size_t r = 0; r < gw_meta_route_count(m); r++) {
 			if ((r > 0 && uw_buf_puts(out, "<br>") != 0) ||
-			    gw_meta_put_html(out, m->routes[r].method) != 0 ||
+			    gw_meta_put_html(
+				out, gw_meta_route_at(m, r)->method) != 0 ||
 			    uw_buf_puts(out, " ") != 0 ||
-			    gw_meta_put_html(out, m->routes[r].path) != 0) {
+			    gw_meta_put_html(
+				out, gw_meta_route_at(m, r)->path) != 0) {
 				return -1;
 			}
 		}
@@ -487,7 +499,7 @@ gw_meta_html_index(uw_buf *out)
 int
 gw_meta_html_not_found(const char *what, uw_buf *out)
 {
-	if (page_head(out, "Not found") != 0 ||
+	if (page_head(out, "Not found", api_name()) != 0 ||
 	    uw_buf_puts(out,
 			"<p><a href=\"/metadata\">&lt;back to all web "
 			"services</a></p>\n<h2>Not found</h2>\n<p>") != 0 ||
@@ -498,11 +510,64 @@ gw_meta_html_not_found(const char *what, uw_buf *out)
 	return 0;
 }
 
-static int
-params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
+/* Whether the path of a route template has {name} (any letter case). */
+static bool
+route_has_var(const char *path, const char *name)
 {
+	size_t n = strlen(name);
+
+	for (const char *p = strchr(path, '{'); p != NULL;
+	     p = strchr(p + 1, '{')) {
+		if (strncasecmp(p + 1, name, n) == 0 && p[1 + n] == '}') {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Where a request's property is read, as ServiceStack's pages say it:
+ * (param_in) when users.proto says; else "path" for a route's variable,
+ * "body" when a route takes a body (POST, PUT), else "query". Other types'
+ * properties are "form".
+ */
+static const char *
+param_of(const up_method *m, const ProtobufCMessageDescriptor *d,
+	 const ProtobufCFieldDescriptor *f)
+{
+	const char *in = gw_meta_field_param_in(d, f);
+	bool body = false;
+
+	if (d != m->desc->input) {
+		return "form";
+	}
+	if (in != NULL) {
+		return in;
+	}
+	for (size_t r = 0; r < m->n_routes; r++) {
+		if (route_has_var(m->routes[r].path,
+				  uw_field_json_name(d, f))) {
+			return "path";
+		}
+		body = body || strcasecmp(m->routes[r].method, "POST") == 0 ||
+		       strcasecmp(m->routes[r].method, "PUT") == 0;
+	}
+	return body ? "body" : "query";
+}
+
+/*
+ * The table of d's properties: those d declares itself (base NULL), or
+ * those its base class `base` declares (up_field_info.declared_in),
+ * titled by that class.
+ */
+static int
+params_table(uw_buf *out, const up_method *m,
+	     const ProtobufCMessageDescriptor *d, const char *base)
+{
+	const up_message_info *mi = up_message_info_of(d);
+
 	if (uw_buf_puts(out, "<h3>") != 0 ||
-	    gw_meta_put_html(out, d->short_name) != 0 ||
+	    gw_meta_put_html(out, base != NULL ? base : d->short_name) != 0 ||
 	    uw_buf_puts(out,
 			" Parameters:</h3>\n<div class=\"scroll\">"
 			"<table class=\"params\">"
@@ -513,21 +578,30 @@ params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 	}
 	for (unsigned i = 0; i < d->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &d->fields[i];
-		const char *in = gw_meta_field_param_in(d, f);
+		const up_field_info *fi =
+		    mi != NULL && i < mi->n_fields ? &mi->fields[i] : NULL;
+		const char *declared = fi != NULL ? fi->declared_in : NULL;
 		gw_meta_type t;
 
-		if (in == NULL) {
-			in = request ? "query" : "form";
+		if (base == NULL
+			? declared != NULL
+			: declared == NULL || strcmp(declared, base) != 0) {
+			continue;
 		}
 		gw_meta_field_type(d, f, &t);
 		if (uw_buf_puts(out, "<tr><td>") != 0 ||
 		    gw_meta_put_html(out, uw_field_pascal_name(d, f)) != 0 ||
 		    uw_buf_puts(out, "</td><td>") != 0 ||
-		    gw_meta_put_html(out, in) != 0 ||
+		    gw_meta_put_html(
+			out, base != NULL ? "form" : param_of(m, d, f)) != 0 ||
 		    uw_buf_puts(out, "</td><td>") != 0) {
 			return -1;
 		}
-		{
+		if (fi != NULL && fi->data_type != NULL) {
+			if (gw_meta_put_html(out, fi->data_type) != 0) {
+				return -1;
+			}
+		} else {
 			uw_buf ty = {0};
 
 			if (put_html_of(out, &ty,
@@ -547,6 +621,24 @@ params_table(uw_buf *out, const ProtobufCMessageDescriptor *d, bool request)
 		}
 	}
 	return uw_buf_puts(out, "</tbody></table></div>\n");
+}
+
+/* A message's table, then one per base class it derives from. */
+static int
+message_tables(uw_buf *out, const up_method *m,
+	       const ProtobufCMessageDescriptor *d)
+{
+	const up_message_info *mi = up_message_info_of(d);
+
+	if (params_table(out, m, d, NULL) != 0) {
+		return -1;
+	}
+	for (size_t b = 0; mi != NULL && b < mi->n_bases; b++) {
+		if (params_table(out, m, d, mi->bases[b]) != 0) {
+			return -1;
+		}
+	}
+	return 0;
 }
 
 static int
@@ -641,9 +733,10 @@ policy_table(uw_buf *out, const up_method *m)
 }
 
 static int
-samples(uw_buf *out, const up_method *m, const char *fmt)
+samples(uw_buf *out, const up_method *m, const char *fmt, const char *host)
 {
 	const uw_codec *c = uw_codec_by_name(fmt, strlen(fmt));
+	const uw_codec *shown;
 	const char *verb = gw_meta_verb(m);
 	const char *path = m->n_routes > 0 ? m->routes[0].path : NULL;
 	char mt[96];
@@ -670,6 +763,13 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 				      "speak %s yet.</p>\n",
 				      upper_name(fmt));
 	}
+	/* The CSV page shows its bodies as JSON, as the seeds (000, 003)
+	 * show ServiceStack's: a single object is no table, and the CSV
+	 * reader takes JSON bodies too (docs/wire-formats.md, 6). */
+	shown = strcmp(fmt, "csv") == 0 ? uw_codec_by_name("json", 4) : c;
+	if (shown == NULL) {
+		shown = c;
+	}
 	media_type(c, mt, sizeof(mt));
 	if (path == NULL) {
 		snprintf(api_path, sizeof(api_path), "/%s/reply/%s", fmt,
@@ -681,8 +781,9 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 			     "replaced with actual values.</p>\n<pre>") != 0 ||
 	    gw_meta_put_html(out, verb) != 0 || uw_buf_puts(out, " ") != 0 ||
 	    gw_meta_put_html(out, path) != 0 ||
-	    gw_meta_printf(out, " HTTP/1.1\nHost: localhost\nAccept: %s\n",
-			   mt) != 0) {
+	    uw_buf_puts(out, " HTTP/1.1\nHost: ") != 0 ||
+	    gw_meta_put_html(out, host) != 0 ||
+	    gw_meta_printf(out, "\nAccept: %s\n", mt) != 0) {
 		return -1;
 	}
 	if (gw_meta_verb_has_body(verb)) {
@@ -694,7 +795,7 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 				    "length\n\n",
 				    mt);
 		if (rc == 0) {
-			rc = gw_meta_sample(m->desc->input, c, &body);
+			rc = gw_meta_sample(m->desc->input, shown, &body);
 		}
 		if (put_html_of(out, &body, rc) != 0) {
 			return -1;
@@ -708,17 +809,90 @@ samples(uw_buf *out, const up_method *m, const char *fmt)
 	{
 		uw_buf body = {0};
 
-		if (put_html_of(out, &body,
-				gw_meta_sample(m->desc->output, c, &body)) !=
-		    0) {
+		if (put_html_of(
+			out, &body,
+			gw_meta_sample(m->desc->output, shown, &body)) != 0) {
 			return -1;
 		}
 	}
 	return uw_buf_puts(out, "</pre>\n");
 }
 
+/* The language tabs: Metadata (the tables), then each DTO language. */
+static int
+lang_nav(uw_buf *out, const up_method *m, const char *fmt, const char *lang)
+{
+	const char *name = m->desc->name;
+
+	if (uw_buf_puts(out, "<nav class=\"langs\">") != 0 ||
+	    (lang == NULL ? uw_buf_puts(out, "<strong>Metadata</strong>")
+			  : (gw_meta_printf(
+				 out, "<a href=\"/%s/metadata?op=", fmt) != 0 ||
+			     gw_meta_put_html(out, name) != 0 ||
+			     uw_buf_puts(out, "\">Metadata</a>") != 0)) != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < GW_META_N_LANGS; i++) {
+		const char *l = gw_meta_langs[i];
+		const char *label = gw_meta_lang_label(l);
+
+		if (uw_buf_puts(out, " ") != 0) {
+			return -1;
+		}
+		if (lang != NULL && strcmp(lang, l) == 0) {
+			if (uw_buf_puts(out, "<strong>") != 0 ||
+			    gw_meta_put_html(out, label) != 0 ||
+			    uw_buf_puts(out, "</strong>") != 0) {
+				return -1;
+			}
+			continue;
+		}
+		if (gw_meta_printf(out, "<a href=\"/%s/metadata?op=", fmt) !=
+			0 ||
+		    gw_meta_put_html(out, name) != 0 ||
+		    gw_meta_printf(out, "&amp;lang=%s\">", l) != 0 ||
+		    gw_meta_put_html(out, label) != 0 ||
+		    uw_buf_puts(out, "</a>") != 0) {
+			return -1;
+		}
+	}
+	return uw_buf_puts(out, "</nav>\n");
+}
+
+/*
+ * The operation's DTOs in lang (what /types/{lang}?IncludeTypes=Op.*
+ * holds, without its Options header), and the link to that file.
+ */
+static int
+lang_code(uw_buf *out, const up_method *m, const char *lang)
+{
+	const char *name = m->desc->name;
+	gw_meta_opts o;
+	uw_buf code = {0};
+
+	gw_meta_opts_init(&o, "");
+	o.without_options = true;
+	o.has_include = true;
+	snprintf(o.include_types, sizeof(o.include_types), "%s.*", name);
+	if (uw_buf_puts(out, "<pre><code>") != 0 ||
+	    put_html_of(out, &code, gw_meta_types(lang, &o, &code)) != 0 ||
+	    gw_meta_printf(out,
+			   "</code></pre>\n<p><a href=\"/types/%s"
+			   "?IncludeTypes=",
+			   lang) != 0 ||
+	    gw_meta_put_html(out, name) != 0 ||
+	    uw_buf_puts(out, ".*\">") != 0 ||
+	    gw_meta_put_html(out, gw_meta_lang_label(lang)) != 0 ||
+	    uw_buf_puts(out, " ") != 0 || gw_meta_put_html(out, name) != 0 ||
+	    uw_buf_puts(out, " DTOs</a></p>\n") != 0) {
+		return -1;
+	}
+	return 0;
+}
+
 int
-gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out)
+gw_meta_html_op(const up_method *m, const char *fmt, const char *lang,
+		const char *host, uw_buf *out)
 {
 	const char *name = m->desc->name;
 	gw_meta_set *set = calloc(1, sizeof(*set));
@@ -727,13 +901,18 @@ gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out)
 	if (set == NULL) {
 		return -1;
 	}
+	if (lang != NULL && gw_meta_lang_label(lang) == NULL) {
+		lang = NULL;
+	}
 	/* the request's types, then the response's, as the seeds order them */
 	if (gw_meta_collect(set, m->desc->input, GW_META_SKIP_SS_NESTED) != 0 ||
 	    gw_meta_collect(set, m->desc->output, GW_META_SKIP_SS_NESTED) !=
 		0) {
 		goto out;
 	}
-	if (page_head(out, name) != 0 ||
+	if (page_head(out, name,
+		      m->service_name[0] != '\0' ? m->service_name
+						 : api_name()) != 0 ||
 	    uw_buf_puts(out, "<p><a href=\"/metadata\">&lt;back to all web "
 			     "services</a></p>\n<h2>") != 0 ||
 	    gw_meta_put_html(out, name) != 0 || uw_buf_puts(out, "</h2>\n")) {
@@ -790,29 +969,39 @@ gw_meta_html_op(const up_method *m, const char *fmt, uw_buf *out)
 			     "<tbody>\n") != 0) {
 		goto out;
 	}
-	for (size_t r = 0; r < m->n_routes; r++) {
+	for (size_t r = 0; r < gw_meta_route_count(m); r++) {
+		const up_route *ro = gw_meta_route_at(m, r);
+
 		if (uw_buf_puts(out, "<tr><th>") != 0 ||
-		    gw_meta_put_html(out, m->routes[r].method) != 0 ||
+		    gw_meta_put_html(out, ro->method) != 0 ||
 		    uw_buf_puts(out, "</th><td>") != 0 ||
-		    gw_meta_put_html(out, m->routes[r].path) != 0 ||
+		    gw_meta_put_html(out, ro->path) != 0 ||
+		    uw_buf_puts(out, "</td><td>") != 0 ||
+		    gw_meta_put_html(out, ro->summary) != 0 ||
 		    uw_buf_puts(out, "</td></tr>\n") != 0) {
 			goto out;
 		}
 	}
-	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0) {
+	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
+	    lang_nav(out, m, fmt, lang) != 0) {
 		goto out;
 	}
-	for (size_t i = 0; i < set->n; i++) {
-		const gw_meta_ref *ref = &set->refs[i];
-
-		if (ref->msg != NULL
-			? params_table(out, ref->msg,
-				       ref->msg == m->desc->input) != 0
-			: enum_table(out, ref->en) != 0) {
+	if (lang != NULL) {
+		if (lang_code(out, m, lang) != 0) {
 			goto out;
 		}
+	} else {
+		for (size_t i = 0; i < set->n; i++) {
+			const gw_meta_ref *ref = &set->refs[i];
+
+			if (ref->msg != NULL
+				? message_tables(out, m, ref->msg) != 0
+				: enum_table(out, ref->en) != 0) {
+				goto out;
+			}
+		}
 	}
-	if (samples(out, m, fmt) != 0 || page_foot(out) != 0) {
+	if (samples(out, m, fmt, host) != 0 || page_foot(out) != 0) {
 		goto out;
 	}
 	rc = 0;

@@ -16,8 +16,6 @@
 
 const char *const gw_meta_formats[GW_META_N_FORMATS] = {"xml", "json", "jsv",
 							"csv"};
-const char *const gw_meta_langs[GW_META_N_LANGS] = {"python", "swift",
-						    "typescript", "csharp"};
 
 /* ------------------------------------------------------------------------
  * Output helpers
@@ -319,6 +317,18 @@ const char *
 gw_meta_verb(const up_method *m)
 {
 	return m->n_routes > 0 ? m->routes[0].method : "POST";
+}
+
+size_t
+gw_meta_route_count(const up_method *m)
+{
+	return m->n_routes + m->n_gw_routes;
+}
+
+const up_route *
+gw_meta_route_at(const up_method *m, size_t i)
+{
+	return i < m->n_routes ? &m->routes[i] : &m->gw_routes[i - m->n_routes];
 }
 
 bool

@@ -350,12 +350,18 @@ policy(uw_buf *out, const up_method *m)
 	return uw_buf_puts(out, "]");
 }
 
+/*
+ * One operation on one of its routes. A route usersgw answers itself
+ * (GET /auth: the caller's session) takes no parameters and needs
+ * credentials, whatever the operation does.
+ */
 static int
 operation(uw_buf *out, const up_method *m, size_t route_index)
 {
 	const ProtobufCMessageDescriptor *in = m->desc->input;
-	const up_route *r = &m->routes[route_index];
-	bool body = gw_meta_verb_has_body(r->method);
+	const up_route *r = gw_meta_route_at(m, route_index);
+	bool gateway = route_index >= m->n_routes;
+	bool body = !gateway && gw_meta_verb_has_body(r->method);
 	bool first = true;
 
 	if (uw_buf_puts(out, "\"") != 0) {
@@ -377,16 +383,24 @@ operation(uw_buf *out, const up_method *m, size_t route_index)
 		return -1;
 	}
 	if (uw_buf_puts(out, ",\"summary\":") != 0 ||
-	    json_str(out, m->desc->name) != 0 ||
-	    (m->description[0] != '\0' &&
-	     (uw_buf_puts(out, ",\"description\":") != 0 ||
-	      json_str(out, m->description) != 0))) {
+	    json_str(out, m->desc->name) != 0) {
 		return -1;
+	}
+	{
+		/* the route's own summary says what it does */
+		const char *d =
+		    r->summary[0] != '\0' ? r->summary : m->description;
+
+		if (d[0] != '\0' &&
+		    (uw_buf_puts(out, ",\"description\":") != 0 ||
+		     json_str(out, d) != 0)) {
+			return -1;
+		}
 	}
 	if (uw_buf_puts(out, ",\"parameters\":[") != 0) {
 		return -1;
 	}
-	for (unsigned i = 0; i < in->n_fields; i++) {
+	for (unsigned i = 0; !gateway && i < in->n_fields; i++) {
 		const ProtobufCFieldDescriptor *f = &in->fields[i];
 		bool in_path = template_has(r->path, uw_field_json_name(in, f));
 
@@ -421,9 +435,12 @@ operation(uw_buf *out, const up_method *m, size_t route_index)
 	if (uw_buf_puts(out, "}") != 0) {
 		return -1;
 	}
-	if (uw_buf_puts(out, m->auth_none ? ",\"security\":[{}]"
-					  : ",\"security\":[{\"bearer\":[]},"
-					    "{\"basic\":[]}]") != 0) {
+	if (uw_buf_puts(out, m->auth_none && !gateway
+				 ? ",\"security\":[{}]"
+				 : ",\"security\":[{\"bearer\":[]},"
+				   "{\"basic\":[]}]") != 0 ||
+	    (gateway &&
+	     uw_buf_puts(out, ",\"x-answered-by\":\"usersgw\"") != 0)) {
 		return -1;
 	}
 	if (m->n_roles > 0) {
@@ -452,10 +469,10 @@ path_seen_before(size_t mi, size_t ri, const char *path)
 {
 	for (size_t i = 0; i <= mi; i++) {
 		const up_method *m = up_method_at(i);
-		size_t end = i == mi ? ri : m->n_routes;
+		size_t end = i == mi ? ri : gw_meta_route_count(m);
 
 		for (size_t k = 0; k < end; k++) {
-			if (strcmp(m->routes[k].path, path) == 0) {
+			if (strcmp(gw_meta_route_at(m, k)->path, path) == 0) {
 				return true;
 			}
 		}
@@ -475,8 +492,8 @@ paths(uw_buf *out)
 	for (size_t i = 0; i < n; i++) {
 		const up_method *m = up_method_at(i);
 
-		for (size_t k = 0; k < m->n_routes; k++) {
-			const char *path = m->routes[k].path;
+		for (size_t k = 0; k < gw_meta_route_count(m); k++) {
+			const char *path = gw_meta_route_at(m, k)->path;
 			bool first_op = true;
 
 			if (path_seen_before(i, k, path)) {
@@ -492,9 +509,10 @@ paths(uw_buf *out)
 			for (size_t j = i; j < n; j++) {
 				const up_method *o = up_method_at(j);
 
-				for (size_t q = 0; q < o->n_routes; q++) {
-					if (strcmp(o->routes[q].path, path) !=
-					    0) {
+				for (size_t q = 0; q < gw_meta_route_count(o);
+				     q++) {
+					if (strcmp(gw_meta_route_at(o, q)->path,
+						   path) != 0) {
 						continue;
 					}
 					if ((!first_op &&

@@ -1,16 +1,25 @@
 /*
- * gw_meta_serve.c - the metadata routes of usersgw: every page is built
+ * gw_meta_serve.c - the metadata routes of usersgw. What depends on the
+ * contract alone (the index, the OpenAPI document, the 404 page) is built
  * once, on first use (pthread_once, so any loop thread may be first), and
- * kept for the life of the process: the contract cannot change while the
- * gateway runs. Requests are answered from that cache with an ETag
- * (If-None-Match gives 304) and without copying the body.
+ * kept for the life of the process. What also depends on the request (an
+ * operation's page shows the request's Host; a DTO file names its BaseUrl
+ * and honours the query's options) is made for each request: a few
+ * milliseconds of CPU on the loop thread, nothing that waits. Every
+ * answer has an ETag of its bytes (If-None-Match gives 304).
  *
  *   GET /metadata                         the index (text/html)
- *   GET /{xml,json,jsv,csv}/metadata?op=  an operation's page; without
- *                                         op the index; unknown op 404
- *   GET /types/{python,swift,typescript,csharp}   DTOs (text/plain)
+ *   GET /{xml,json,jsv,csv}/metadata?op=  an operation's page (&lang= its
+ *                                         DTOs); without op the index;
+ *                                         unknown op 404
+ *   GET /types                            every DTO URL (JSON)
+ *   GET /types/metadata                   MetadataTypes (JSON)
+ *   GET /types/{lang}                     DTOs (text/plain); a bad option
+ *                                         400
  *   GET /openapi.json                     OpenAPI 3.1 (application/json)
  *
+ * The BaseUrl and Host are --public-url's when given, else the request's
+ * scheme and Host header (only a host name's characters; else localhost).
  * HEAD is answered like GET without the body; other methods get 405.
  */
 #define _GNU_SOURCE /* memmem */
@@ -42,29 +51,35 @@ typedef struct page {
 static struct {
 	int rc;
 	page index;
-	page *ops; /* [method][format] */
-	size_t n_ops;
-	page types[GW_META_N_LANGS];
 	page openapi;
 	page not_found;
 } cache;
 
+/* --public-url, without a trailing '/'; "" when not given */
+static char public_url[GW_META_URL_MAX];
+
 static pthread_once_t cache_once = PTHREAD_ONCE_INIT;
 
-/* Takes b's memory into p, with an ETag of its bytes (FNV-1a). */
+/* An ETag of n bytes (FNV-1a) into etag[24]. */
 static void
-page_take(page *p, uw_buf *b)
+etag_of(const char *data, size_t n, char etag[24])
 {
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	for (size_t i = 0; i < b->len; i++) {
-		h ^= (unsigned char)b->data[i];
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)data[i];
 		h *= 0x100000001b3ull;
 	}
+	snprintf(etag, 24, "\"%016llx\"", (unsigned long long)h);
+}
+
+/* Takes b's memory into p, with an ETag of its bytes. */
+static void
+page_take(page *p, uw_buf *b)
+{
 	p->data = b->data;
 	p->len = b->len;
-	snprintf(p->etag, sizeof(p->etag), "\"%016llx\"",
-		 (unsigned long long)h);
+	etag_of(b->data, b->len, p->etag);
 	memset(b, 0, sizeof(*b));
 }
 
@@ -89,11 +104,6 @@ cache_build(void)
 	if (up_meta_load() != 0) {
 		return;
 	}
-	cache.n_ops = up_method_count() * GW_META_N_FORMATS;
-	cache.ops = calloc(cache.n_ops > 0 ? cache.n_ops : 1, sizeof(page));
-	if (cache.ops == NULL) {
-		return;
-	}
 	if (build(&cache.index, gw_meta_html_index(&b), &b) != 0 ||
 	    build(&cache.openapi, gw_meta_openapi(&b), &b) != 0 ||
 	    build(&cache.not_found,
@@ -102,25 +112,19 @@ cache_build(void)
 		  &b) != 0) {
 		return;
 	}
-	for (size_t i = 0; i < GW_META_N_LANGS; i++) {
-		if (build(&cache.types[i], gw_meta_types(gw_meta_langs[i], &b),
-			  &b) != 0) {
-			return;
-		}
-	}
-	for (size_t i = 0; i < up_method_count(); i++) {
-		for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
-			page *p = &cache.ops[i * GW_META_N_FORMATS + k];
-
-			if (build(p,
-				  gw_meta_html_op(up_method_at(i),
-						  gw_meta_formats[k], &b),
-				  &b) != 0) {
-				return;
-			}
-		}
-	}
 	cache.rc = 0;
+}
+
+void
+gw_meta_set_public_url(const char *url)
+{
+	size_t n;
+
+	snprintf(public_url, sizeof(public_url), "%s", url != NULL ? url : "");
+	n = strlen(public_url);
+	while (n > 0 && public_url[n - 1] == '/') {
+		public_url[--n] = '\0';
+	}
 }
 
 int
@@ -168,10 +172,82 @@ answer(gw_meta_response *out, const page *p, const char *ct, bool html)
 	out->html = html;
 }
 
+/* An answer made for this request: b's bytes, owned by out. */
+static void
+answer_made(gw_meta_response *out, uw_buf *b, int rc, const char *ct, bool html)
+{
+	if (rc != 0 || uw_buf_append(b, "", 1) != 0) {
+		uw_buf_fini(b);
+		out->status = 500;
+		out->content_type = CT_TEXT;
+		out->body = "The page could not be built.\n";
+		out->len = strlen(out->body);
+		return;
+	}
+	out->status = 200;
+	out->content_type = ct;
+	out->owned = b->data;
+	out->body = b->data;
+	out->len = b->len - 1;
+	etag_of(out->body, out->len, out->etag_buf);
+	out->etag = out->etag_buf;
+	out->html = html;
+	memset(b, 0, sizeof(*b));
+}
+
+static void
+answer_text(gw_meta_response *out, int status, const char *text)
+{
+	out->status = status;
+	out->content_type = CT_TEXT;
+	out->body = text;
+	out->len = strlen(text);
+}
+
+/* GET /types, /types/metadata, /types/{lang}. */
+static bool
+route_types(const char *name, size_t n, const char *q, size_t qlen,
+	    const gw_meta_site *site, gw_meta_response *out)
+{
+	gw_meta_opts o;
+	uw_buf b = {0};
+	char lang[16];
+
+	if (n == 0) {
+		answer_made(out, &b, gw_meta_types_index(site->base_url, &b),
+			    CT_JSON, false);
+		return true;
+	}
+	if (n >= sizeof(lang)) {
+		return false;
+	}
+	memcpy(lang, name, n);
+	lang[n] = '\0';
+	if (strcmp(lang, "metadata") != 0 && gw_meta_lang_label(lang) == NULL) {
+		return false;
+	}
+	gw_meta_opts_init(&o, site->base_url);
+	if (gw_meta_opts_read(&o, q, qlen) != 0) {
+		answer_text(out, 400,
+			    "An option of the query cannot be read: booleans "
+			    "are True or False, IncludeTypes and ExcludeTypes "
+			    "are type names separated by commas.\n");
+		return true;
+	}
+	if (strcmp(lang, "metadata") == 0) {
+		answer_made(out, &b, gw_meta_types_metadata(&o, &b), CT_JSON,
+			    false);
+	} else {
+		answer_made(out, &b, gw_meta_types(lang, &o, &b), CT_TEXT,
+			    false);
+	}
+	return true;
+}
+
 /* Which page the path names; false when the path is not ours. */
 static bool
 route(const char *path, size_t plen, const char *q, size_t qlen,
-      gw_meta_response *out)
+      const gw_meta_site *site, gw_meta_response *out)
 {
 	if (equals(path, plen, "/metadata") ||
 	    equals(path, plen, "/metadata/")) {
@@ -182,20 +258,19 @@ route(const char *path, size_t plen, const char *q, size_t qlen,
 		answer(out, &cache.openapi, CT_JSON, false);
 		return true;
 	}
+	if (equals(path, plen, "/types") || equals(path, plen, "/types/")) {
+		return route_types("", 0, q, qlen, site, out);
+	}
 	if (plen > 7 && strncmp(path, "/types/", 7) == 0) {
-		for (size_t i = 0; i < GW_META_N_LANGS; i++) {
-			if (equals(path + 7, plen - 7, gw_meta_langs[i])) {
-				answer(out, &cache.types[i], CT_TEXT, false);
-				return true;
-			}
-		}
-		return false;
+		return route_types(path + 7, plen - 7, q, qlen, site, out);
 	}
 	for (size_t k = 0; k < GW_META_N_FORMATS; k++) {
 		const char *f = gw_meta_formats[k];
 		size_t fl = strlen(f);
-		char name[MAX_OP_NAME];
+		char name[MAX_OP_NAME], lang[16];
+		size_t ln = 0;
 		const up_method *m;
+		uw_buf b = {0};
 
 		if (plen != fl + 10 || path[0] != '/' ||
 		    strncasecmp(path + 1, f, fl) != 0 ||
@@ -212,16 +287,32 @@ route(const char *path, size_t plen, const char *q, size_t qlen,
 			out->status = 404;
 			return true;
 		}
-		answer(out, &cache.ops[m->index * GW_META_N_FORMATS + k],
-		       CT_HTML, true);
+		/* an unknown language shows the tables */
+		if (gw_neg_query_param(q, qlen, "lang", lang, sizeof(lang),
+				       &ln) != 1 ||
+		    strlen(lang) != ln) {
+			lang[0] = '\0';
+		}
+		answer_made(out, &b,
+			    gw_meta_html_op(m, f, lang[0] != '\0' ? lang : NULL,
+					    site->host, &b),
+			    CT_HTML, true);
 		return true;
 	}
 	return false;
 }
 
+void
+gw_meta_response_fini(gw_meta_response *r)
+{
+	free(r->owned);
+	memset(r, 0, sizeof(*r));
+}
+
 bool
 gw_meta_lookup(const char *method, size_t mlen, const char *path, size_t len,
-	       const char *if_none_match, size_t inm_len, gw_meta_response *out)
+	       const char *if_none_match, size_t inm_len,
+	       const gw_meta_site *site, gw_meta_response *out)
 {
 	const char *qm = memchr(path, '?', len);
 	size_t plen = qm != NULL ? (size_t)(qm - path) : len;
@@ -233,26 +324,28 @@ gw_meta_lookup(const char *method, size_t mlen, const char *path, size_t len,
 		/* not built: say so on our paths only */
 		if (equals(path, plen, "/metadata") ||
 		    equals(path, plen, "/openapi.json")) {
-			out->status = 500;
-			out->content_type = CT_TEXT;
-			out->body = "The metadata could not be built.\n";
-			out->len = strlen(out->body);
+			answer_text(out, 500,
+				    "The metadata could not be built.\n");
 			return true;
 		}
 		return false;
 	}
-	if (!route(path, plen, q, qlen, out)) {
-		memset(out, 0, sizeof(*out));
-		return false;
-	}
 	if (!equals(method, mlen, "GET") && !equals(method, mlen, "HEAD")) {
-		out->status = 405;
-		out->content_type = CT_TEXT;
-		out->body = "Only GET and HEAD are allowed here.\n";
-		out->len = strlen(out->body);
-		out->etag = NULL;
-		out->html = false;
+		/* ours (the path alone decides) or not, without building */
+		gw_meta_response probe;
+
+		memset(&probe, 0, sizeof(probe));
+		if (!route(path, plen, "", 0, site, &probe)) {
+			gw_meta_response_fini(&probe);
+			return false;
+		}
+		gw_meta_response_fini(&probe);
+		answer_text(out, 405, "Only GET and HEAD are allowed here.\n");
 		return true;
+	}
+	if (!route(path, plen, q, qlen, site, out)) {
+		gw_meta_response_fini(out);
+		return false;
 	}
 	if (out->status == 200 && if_none_match != NULL && out->etag != NULL &&
 	    inm_len >= strlen(out->etag) &&
@@ -273,6 +366,8 @@ reason_of(int status)
 		return "OK";
 	case 304:
 		return "Not Modified";
+	case 400:
+		return "Bad Request";
 	case 404:
 		return "NotFound";
 	case 405:
@@ -280,6 +375,60 @@ reason_of(int status)
 	default:
 		return "Internal Server Error";
 	}
+}
+
+/* Whether s is a host[:port] or [v6]:port we may write into pages. */
+static bool
+host_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 200) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		char c = s[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '-' ||
+		      c == ':' || c == '[' || c == ']')) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* The site of a request: --public-url, else its scheme and Host. */
+static void
+site_of(h2o_req_t *req, char *base, size_t bsize, char *host, size_t hsize,
+	gw_meta_site *site)
+{
+	const char *scheme = req->scheme != NULL && req->scheme->name.len > 0
+				 ? req->scheme->name.base
+				 : "http";
+	size_t slen = req->scheme != NULL && req->scheme->name.len > 0
+			  ? req->scheme->name.len
+			  : 4;
+
+	if (public_url[0] != '\0') {
+		const char *h = strstr(public_url, "://");
+
+		h = h != NULL ? h + 3 : public_url;
+		snprintf(base, bsize, "%s", public_url);
+		snprintf(host, hsize, "%.*s", (int)strcspn(h, "/"), h);
+	} else {
+		if (host_ok(req->authority.base, req->authority.len)) {
+			snprintf(host, hsize, "%.*s", (int)req->authority.len,
+				 req->authority.base);
+		} else {
+			snprintf(host, hsize, "localhost");
+		}
+		/* host_ok bounds the host: this fits */
+		if (snprintf(base, bsize, "%.*s://%.*s", (int)(slen & 15),
+			     scheme, 200, host) < 0) {
+			base[0] = '\0';
+		}
+	}
+	site->base_url = base;
+	site->host = host;
 }
 
 bool
@@ -290,6 +439,8 @@ gw_meta_serve(h2o_req_t *req)
 	size_t inm_len = 0;
 	ssize_t hi;
 	gw_meta_response r;
+	gw_meta_site site;
+	char base[GW_META_URL_MAX], host[GW_META_URL_MAX];
 	h2o_iovec_t body;
 
 	hi = h2o_find_header(&req->headers, H2O_TOKEN_IF_NONE_MATCH, -1);
@@ -297,8 +448,9 @@ gw_meta_serve(h2o_req_t *req)
 		inm = req->headers.entries[hi].value.base;
 		inm_len = req->headers.entries[hi].value.len;
 	}
+	site_of(req, base, sizeof(base), host, sizeof(host), &site);
 	if (!gw_meta_lookup(req->method.base, req->method.len, req->path.base,
-			    req->path.len, inm, inm_len, &r)) {
+			    req->path.len, inm, inm_len, &site, &r)) {
 		return false;
 	}
 	req->res.status = r.status;
@@ -309,8 +461,10 @@ gw_meta_serve(h2o_req_t *req)
 			       strlen(r.content_type));
 	}
 	if (r.etag != NULL) {
-		h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_ETAG,
-			       NULL, r.etag, strlen(r.etag));
+		h2o_add_header(
+		    &req->pool, &req->res.headers, H2O_TOKEN_ETAG, NULL,
+		    h2o_strdup(&req->pool, r.etag, strlen(r.etag)).base,
+		    strlen(r.etag));
 		h2o_add_header(&req->pool, &req->res.headers,
 			       H2O_TOKEN_CACHE_CONTROL, NULL,
 			       H2O_STRLIT("no-cache"));
@@ -332,10 +486,15 @@ gw_meta_serve(h2o_req_t *req)
 	if (r.status == 304 || r.len == 0 ||
 	    h2o_memis(req->method.base, req->method.len, H2O_STRLIT("HEAD"))) {
 		h2o_send(req, NULL, 0, H2O_SEND_STATE_FINAL);
+	} else if (r.owned != NULL) {
+		/* made for this request: the request's pool keeps a copy */
+		body = h2o_strdup(&req->pool, r.body, r.len);
+		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 	} else {
 		/* the cache outlives every request: no copy */
 		body = h2o_iovec_init(r.body, r.len);
 		h2o_send(req, &body, 1, H2O_SEND_STATE_FINAL);
 	}
+	gw_meta_response_fini(&r);
 	return true;
 }

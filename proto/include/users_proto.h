@@ -111,8 +111,9 @@ void up_logfile_fini(up_logfile *lf);
  */
 
 typedef struct up_route {
-	const char *method; /* "PATCH" */
-	const char *path;   /* "/users/{userId}" */
+	const char *method;  /* "PATCH" */
+	const char *path;    /* "/users/{userId}" */
+	const char *summary; /* "" when none */
 } up_route;
 
 /*
@@ -141,6 +142,13 @@ typedef struct up_method {
 	bool writes;          /* changes the store */
 	const up_rule *rules; /* the policy's rules, in users.proto's order */
 	size_t n_rules;
+	/* The service its page's title names: (service_name), else the API's
+	 * name. */
+	const char *service_name;
+	/* Routes usersgw answers itself, documented with the operation
+	 * (gateway_http): never in the route table. */
+	const up_route *gw_routes;
+	size_t n_gw_routes;
 } up_method;
 
 typedef struct up_field_info {
@@ -154,6 +162,12 @@ typedef struct up_field_info {
 	bool guid;
 	bool secret;         /* a password, or bytes that may carry one */
 	bool always_written; /* written even when unset or empty */
+	/* The wire name when it is not the camelCase of the declared name
+	 * (a json_name option): ServiceStack's DataMember(Name=...), and the
+	 * XML element's name. NULL otherwise. */
+	const char *data_member;
+	const char *data_type;   /* the pages' Data Type, NULL: from the type */
+	const char *declared_in; /* a base class of the message, or NULL */
 } up_field_info;
 
 typedef struct up_message_info {
@@ -162,6 +176,8 @@ typedef struct up_message_info {
 	bool list_wrapper;
 	const up_field_info *fields; /* same order as desc->fields */
 	size_t n_fields;
+	const char *const *bases; /* base classes, nearest first (bases) */
+	size_t n_bases;
 } up_message_info;
 
 /* Parses the embedded descriptor set once (thread-safe). 0 or -1. */

@@ -79,13 +79,16 @@ check_route(h2o_mem_pool_t *pool, const char *method, size_t mlen,
 static void
 check_meta(const char *method, size_t mlen, const char *path, size_t len)
 {
+	static const gw_meta_site site = {"http://localhost", "localhost"};
 	gw_meta_response r;
 
-	if (gw_meta_lookup(method, mlen, path, len, NULL, 0, &r)) {
-		require(r.status == 200 || r.status == 404 || r.status == 405 ||
-			r.status == 500);
+	/* the /types options of the query are read here too */
+	if (gw_meta_lookup(method, mlen, path, len, NULL, 0, &site, &r)) {
+		require(r.status == 200 || r.status == 400 || r.status == 404 ||
+			r.status == 405 || r.status == 500);
 		require(r.body != NULL || r.len == 0);
 	}
+	gw_meta_response_fini(&r);
 }
 
 static void

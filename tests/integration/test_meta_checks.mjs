@@ -2,8 +2,9 @@
 // test_meta_gw (tests/integration) from the directory test_meta_setup.sh
 // filled (package.json, node_modules, this file):
 //
-//   node test_meta_checks.mjs tsc DIR          tsc --noEmit --strict over
-//        DIR/dtos.ts and test_meta_client.ts against @servicestack/client
+//   node test_meta_checks.mjs tsc DIR          tsc --strict over DIR/dtos.ts
+//        and test_meta_client.ts against @servicestack/client, the
+//        JavaScript written to DIR/tsout (test_meta_gw runs it)
 //   node test_meta_checks.mjs openapi FILE     OpenAPI 3.1 schema validation
 //   node test_meta_checks.mjs browser URL OUT  headless Chromium (Debian's,
 //        /usr/bin/chromium) loads URL/metadata and an operation's page, on
@@ -27,7 +28,8 @@ function fail(msg) {
 
 function tsc(dir) {
     const args = [
-        join(here, "node_modules/typescript/bin/tsc"), "--noEmit", "--strict",
+        join(here, "node_modules/typescript/bin/tsc"), "--strict",
+        "--outDir", join(dir, "tsout"),
         "--target", "es2020", "--module", "commonjs",
         "--moduleResolution", "node", "--lib", "es2020,dom",
         join(dir, "dtos.ts"), join(dir, "test_meta_client.ts"),

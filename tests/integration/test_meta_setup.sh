@@ -12,7 +12,8 @@ dir=$2
 mkdir -p "$dir"
 cp "$src/tests/meta/package.json" "$src/tests/meta/package-lock.json" "$dir/"
 cp "$src/tests/integration/test_meta_checks.mjs" \
-	"$src/tests/integration/test_meta_client.ts" "$dir/"
+	"$src/tests/integration/test_meta_client.ts" \
+	"$src/tests/integration/test_meta_client.mjs" "$dir/"
 stamp="$dir/node_modules/.usersd-package-lock.json"
 if [ -f "$stamp" ] && cmp -s "$dir/package-lock.json" "$stamp"; then
 	echo "meta: npm packages up to date in $dir"

@@ -302,10 +302,13 @@ test_nested_business_user_response(void)
 	    "<Data><ActivationStatus>Unconfirmed</ActivationStatus>"
 	    "<BusinessOrganizations><OrganizationBasicView>"
 	    "<Id>" ZERO_GUID_DASHED "</Id><Name>String</Name>"
-	    "<SubOrganizations><OrganizationBasicView>"
+	    "<Type>Unknown</Type>"
+	    /* the DataMember name (the wire name), in DataContract's
+	     * ordinal order: after the PascalCase names */
+	    "<organizations><OrganizationBasicView>"
 	    "<Id>" ZERO_GUID_DASHED "</Id><Name>String</Name>"
 	    "<Type>Unknown</Type></OrganizationBasicView>"
-	    "</SubOrganizations><Type>Unknown</Type>"
+	    "</organizations>"
 	    "</OrganizationBasicView></BusinessOrganizations>"
 	    "<Email>String</Email><EmailConfirmed>false</EmailConfirmed>"
 	    "<FirstName>String</FirstName><Id>0</Id>"

@@ -82,6 +82,34 @@ test_fields(void)
 	if (fi != NULL) {
 		CHECK_STR(fi->json_name, "organizations");
 		CHECK_STR(fi->pascal_name, "SubOrganizations");
+		/* a wire name of its own: a DataMember name */
+		CHECK_STR(fi->data_member, "organizations");
+	}
+	/* the others have none: their wire name is their camelCase */
+	fi = up_field_info_of(d, &d->fields[1]);
+	CHECK(fi != NULL && fi->data_member == NULL);
+
+	/* Viviot's base classes, what each declares, documented types */
+	mi = up_message_info_of(&users__v1__update_business_user__descriptor);
+	CHECK(mi != NULL && mi->n_bases == 2 &&
+	      strcmp(mi->bases[0], "BaseEditBusinessUser") == 0 &&
+	      strcmp(mi->bases[1], "BaseRequest") == 0);
+	CHECK(mi != NULL && mi->fields[0].declared_in == NULL &&
+	      strcmp(mi->fields[0].data_type, "int") == 0);
+	CHECK(mi != NULL &&
+	      strcmp(mi->fields[7].declared_in, "BaseRequest") == 0);
+	{
+		const up_method *m = up_method_find("UpdateBusinessUser");
+		const up_method *a = up_method_find("Authenticate");
+
+		CHECK(m != NULL && strcmp(m->service_name, "Viviot.Api") == 0 &&
+		      strcmp(m->routes[0].summary,
+			     "Updates a business user.") == 0);
+		CHECK(a != NULL && strcmp(a->service_name, "Evo Voice") == 0);
+		/* GET /auth: documented with Authenticate, not its route */
+		CHECK(a != NULL && a->n_gw_routes == 1 &&
+		      strcmp(a->gw_routes[0].method, "GET") == 0 &&
+		      strcmp(a->gw_routes[0].path, "/auth") == 0);
 	}
 	mi = up_message_info_of(&users__v1__string_list__descriptor);
 	CHECK(mi != NULL && mi->list_wrapper);
