@@ -696,7 +696,7 @@ wait_served(conn *c)
 static int
 parse_opts(int argc, char **argv)
 {
-	for (int i = 1; i < argc; i++) {
+	for (int i = 1; i < argc; i += 2) {
 		unsigned long v;
 		unsigned *dst =
 		    strcmp(argv[i], "--minutes") == 0       ? &opt.minutes
@@ -714,7 +714,6 @@ parse_opts(int argc, char **argv)
 			return -1;
 		}
 		*dst = (unsigned)v;
-		i++;
 	}
 	if (opt.conns > 1024) {
 		fprintf(stderr, "soak: at most 1024 connections\n");
