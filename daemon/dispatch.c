@@ -276,21 +276,53 @@ start(ud_call *c)
 	return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
 }
 
+/* The nng thread's snapshot for the calls of one batch (SQLite), if open. */
+static _Thread_local ud_store_conn *batch_reader;
+
+void
+ud_service_batch_begin(ud_service *svc)
+{
+	ud_store_conn *reader;
+
+	if (batch_reader != NULL || ud_store_shared(svc->store) ||
+	    thread_reader(svc, &reader) != 0) {
+		return;
+	}
+	if (ud_store_snapshot_begin(reader) == 0) {
+		batch_reader = reader;
+	}
+}
+
+void
+ud_service_batch_end(ud_service *svc)
+{
+	(void)svc;
+	if (batch_reader != NULL) {
+		ud_store_snapshot_end(batch_reader);
+		batch_reader = NULL;
+	}
+}
+
 static void
 worker_start(void *arg, void *tctx)
 {
 	ud_call *c = arg;
 	ud_store_conn *reader = tctx;
+	bool own = reader != batch_reader;
 	int rc;
 
-	/* One snapshot for all the reads of this stage. */
+	/* One snapshot for all the reads of this stage (of its batch's). */
 	c->reader = reader;
-	ud_store_snapshot_begin(reader);
+	if (own) {
+		ud_store_snapshot_begin(reader);
+	}
 	rc = ud_call_settle(c, start(c));
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
 	}
 	/* c may be gone now (finished here or by another stage). */
-	ud_store_snapshot_end(reader);
+	if (own) {
+		ud_store_snapshot_end(reader);
+	}
 }

@@ -499,9 +499,11 @@ handle_message(ud_server *s, nng_msg *msg)
 		p->held++;
 		pthread_mutex_unlock(&p->mu);
 		up_batch_reader_init(&rd, body, len);
+		ud_service_batch_begin(s->svc);
 		while (up_batch_next(&rd, &to.call, &env, &elen) == 1) {
 			submit(s, &to, env, elen, ++n > BATCH_CALLS_MAX);
 		}
+		ud_service_batch_end(s->svc);
 		/* A malformed rest: the calls in it cannot be told apart,
 		 * and their client's deadlines answer them. */
 		pthread_mutex_lock(&p->mu);

@@ -182,6 +182,16 @@ void ud_service_fini(ud_service *svc);
  */
 void ud_service_submit(ud_service *svc, const ud_reply_to *to,
 		       Users__V1__RequestEnvelope *env);
+/*
+ * Around the calls of one received batch, on its nng thread: with SQLite,
+ * one read snapshot of the thread's read connection for all their first
+ * stages (one WAL read lock, and the caller's record read once: a
+ * reader keeps its last users while nothing was committed in its
+ * snapshot). The calls of a batch were sent together, so none may expect
+ * another's write. Nothing with a shared store.
+ */
+void ud_service_batch_begin(ud_service *svc);
+void ud_service_batch_end(ud_service *svc);
 /* Answers to with status at once (a call refused before it is read). */
 void ud_service_refuse(ud_service *svc, const ud_reply_to *to, int status);
 
