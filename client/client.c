@@ -1,53 +1,63 @@
 /*
- * client.c - libusersclient: RPCs to usersd over an nng REQ socket.
+ * client.c - libusersclient: RPCs to usersd, batched over nng.
  *
- * One call is one uc_rpc object (a pooled nng_ctx + nng_aio pair) that
- * runs a straight line on nng threads:
+ * One socket per daemon URL (a raw REQ socket with its own dialer), so
+ * the client knows where each call went and chooses the daemon itself
+ * (docs/decisions.md, section 20). A call (uc_rpc, pooled) lives in the
+ * client's table by its call number (tag) until it is settled, exactly
+ * once, by one of:
  *
- *   uc_call_async: pack envelope -> ctx send (timeout: see below)
- *   send done     -> ctx recv (timeout: what is left of the deadline)
- *   recv done     -> unpack -> user callback (exactly once) -> back to pool
+ *   its answer       a daemon's ResponseBatch names the tag (recv_done,
+ *                    an nng thread): decoded, counted, its callback
+ *   its deadline     the keeper thread: DEADLINE_EXCEEDED (UNAVAILABLE
+ *                    with no daemon connected)
+ *   a lost pipe      pipe_event (an nng thread): moved to another
+ *                    connected daemon, or UNAVAILABLE at once
+ *   no daemon        at its start (after the open grace): UNAVAILABLE,
+ *                    its callback run by the keeper thread
  *
- * Choices (see also the header):
+ * Sending (adaptive batching, no timer). uc_call_async packs the call's
+ * frame (a BatchedRequest: its tag and RequestEnvelope, kept for a resend)
+ * and queues it on the daemon it chose (connected, fewest calls). When
+ * nothing is being sent on that daemon's socket the queue leaves at once
+ * as one message; while a send is in flight, calls pile up, and the send's
+ * completion (send_done) sends all of them in the next message (at most
+ * UC_BATCH_MAX_CALLS calls and UC_BATCH_MAX_BYTES). A lone call waits for
+ * nothing; under load a message carries what arrived meanwhile. The raw
+ * socket's send completes when the pipe takes the message, so "in flight"
+ * is one message per connection.
  *
- * - Resend (NNG_OPT_REQ_RESENDTIME, per context): min(deadline / 2, 1 s),
- *   at least 50 ms. A resend carries the same request_id, and usersd
- *   answers a repeated id with its first answer, so resending is safe. It
- *   matters in two cases: nng resends at once on another pipe when the pipe
- *   a request went out on closes (a daemon dying mid-request: failover),
- *   and a daemon that is stuck (SIGSTOP, overload) gets the request sent to
- *   another daemon after the resend time. With resend disabled nng would
- *   fail the first case with ECONNRESET instead. nng checks resend timers
- *   on a coarse tick, so resends are best effort; the deadline is exact.
+ * Receiving. Each socket keeps one receive armed; a message may answer
+ * any of the calls sent on the socket, in any order. A frame whose tag is
+ * no longer in the table (a call settled meanwhile: a resend's second
+ * answer, a late one) is dropped.
  *
- * - UNAVAILABLE: with NONBLOCK dials REQ queues a request until some pipe
- *   connects, so "no daemon" would look like a timeout. The client counts
- *   connected pipes (pipe notifications). A call started while no pipe is
- *   connected waits for one at most UC_CONNECT_GRACE_MS after the moment
- *   the client lost its last pipe (or was opened): right after opening or
- *   a daemon restart a call waits for the background dial; a client that
- *   has been without any daemon for longer fails at once. Such a wait that
- *   ends with still no pipe, or a deadline that expires while no pipe is
- *   connected, gives UP_UNAVAILABLE; an expired deadline with a daemon
- *   connected gives UP_DEADLINE_EXCEEDED.
+ * Deadlines and resends are the client's: every call has an absolute
+ * deadline (nng_clock), kept in a heap that the keeper thread sleeps on.
+ * With more than one daemon, a call without an answer after its resend
+ * time (half its deadline, 50 ms to 1 s) is sent again, same tag and
+ * request id, to another connected daemon (a stuck one: SIGSTOP,
+ * overload). When a daemon's pipe closes, every call queued or sent there
+ * moves at once to another connected daemon, else fails UNAVAILABLE. A
+ * moved call carries its request id: usersd answers a repeated id with
+ * its first answer (the replay table, and the request log in the store
+ * where daemons share one), so a resend never writes twice. No call waits
+ * on a dead daemon: with none connected, a call fails at once, except in
+ * the first UC_OPEN_GRACE_MS after open, while the first dials run.
  *
- * - Every phase's nng timeout is derived from one absolute deadline, so a
- *   call never outlives its deadline (plus nng's timer granularity).
+ * Redialing: nng redials a lost daemon after a random wait below 10 ms,
+ * then below 20, 40, 80 and at most 100 ms (UC_RECONN_MIN_MS and
+ * UC_RECONN_MAX_MS; nng's backoff), so a daemon listening again is
+ * connected within about 100 ms. nng 1.5 can stop redialing (a failed
+ * handshake ends the dialer's retries): the dialer of a daemon without a
+ * pipe for UC_REDIAL_MS is replaced by the keeper thread, at most that
+ * often (not sooner: replacing a dialer in the middle of its handshake
+ * is what leaves an nng 1.5 listener stuck, docs/decisions.md section 11).
  *
- * - Request ids: every call gets one in call_start, the one start of every
- *   path (sync, async, typed, login): the caller's (uc_call_opts) or a
- *   fresh one, never none. So every resend above, reads and writes alike,
- *   is a repeat of an id that usersd answers with its first answer. The
- *   daemon side decides what a repeat means; a write that died with its
- *   daemon is run again elsewhere only when the store has not committed
- *   that id (see the header).
- *
- * - Per-daemon state (uc_daemon_stats_get): a pipe is tied to the URL of
- *   the dialer that made it when nng reports it (pipe_event: the dialer's
- *   id -> the URL's index, registered before the dialer starts, so a
- *   redial keeps the index). The reply path finds the URL of a reply's
- *   pipe in a small lock-free table (pipe_slots) and counts it with one
- *   relaxed increment and one relaxed store: no lock per call.
+ * Locks: c->mtx guards the table, the heap, the lists and the daemons'
+ * transport state; c->cred guards the credentials (read by every call's
+ * packing). Callbacks run without either, on nng threads or the keeper,
+ * never on the caller's thread. Per-daemon counters are relaxed atomics.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -67,7 +77,7 @@
 #include "usersclient.h"
 
 #define UC_DEFAULT_DEADLINE_MS 5000u
-#define UC_CONNECT_GRACE_MS    1000
+#define UC_OPEN_GRACE_MS       1000 /* calls wait this long for a first dial */
 #define UC_RESEND_MAX_MS       1000
 #define UC_RESEND_MIN_MS       50
 #define UC_MAX_REPLY           (16u * 1024u * 1024u) /* nng recv limit */
@@ -76,108 +86,117 @@
 #define UC_MAX_PEM             (1024 * 1024)
 #define UC_CLOSE_WAIT_MS       2000 /* see closer() */
 #define UC_MAX_DEADLINE_MS     (24u * 3600u * 1000u)
+#define UC_BATCH_MAX_CALLS     256
+#define UC_BATCH_MAX_BYTES     (256u * 1024u)
+#define UC_RECONN_MIN_MS       10
+#define UC_RECONN_MAX_MS       100
+#define UC_REDIAL_MS           3000
+#define UC_TABLE_SIZE          4096 /* buckets of the call table */
+/* nng's request id of every message we send (raw REQ: ours to choose;
+ * usersd answers along it, the tags tell the calls apart). */
+#define UC_NNG_ID 0x80000001u
 
 typedef struct uc_rpc uc_rpc;
+
+/* A list of calls (a daemon's queue or sent calls, the waiting, the done). */
+typedef struct call_list {
+	uc_rpc *head;
+	uc_rpc *tail;
+	size_t n;
+} call_list;
 
 struct uc_rpc {
 	uc_client *c;
 	uc_rpc *next_free; /* pool free list, under c->mtx */
 	uc_rpc *next_all;  /* every call object, for close */
-	nng_ctx ctx;
-	nng_aio *aio;
-	nng_duration resend; /* the ctx's NNG_OPT_REQ_RESENDTIME; 0: unset */
-	/* Per call; written before the send, read only by the callbacks. */
+	/* Under c->mtx while the call is in flight. */
+	call_list *list; /* the list it is on, or NULL */
+	uc_rpc *prev, *next;
+	uc_rpc *tnext; /* bucket chain of the table */
+	size_t heap_i; /* index in the heap; SIZE_MAX when not in it */
+	bool in_table;
+	uint32_t tag;
+	int daemon;        /* queued or sent there; -1: none */
+	nng_time deadline; /* absolute, nng_clock() */
+	nng_time due;      /* the keeper's next look: deadline or resend */
+	nng_duration resend;
+	int fail_code; /* when settled without an answer */
+	const char *fail_detail;
+	/* Written before the call is queued, read by whoever settles it. */
 	const up_method *m;
 	uc_callback cb;
 	void *arg;
-	nng_time deadline; /* absolute, nng_clock() */
-	bool sending;
 	char request_id[UC_REQUEST_ID_MAX + 1];
+	/* The frame: UP_BATCH_HEAD_MAX bytes of room, then the envelope;
+	 * the head is written right before the envelope (frame_off). */
+	uint8_t *buf;
+	size_t buf_cap;
+	size_t frame_off, frame_len;
 };
 
-/* More connected daemons than this are still used, just not counted. */
-#define UC_MAX_PIPES 256
 /*
- * A daemon not connected for this long gets its dialer replaced, at most
- * this often. Not shorter: replacing a dialer whose connection is still in
- * its handshake is a hang-up in the handshake, which leaves an nng 1.5
- * listener stuck until usersd's listener guard makes it anew.
- */
-#define UC_REDIAL_MS 3000
-
-/*
- * One configured URL (index i of dial_opts.urls). The counters are written
- * on the reply path by any nng thread (relaxed atomics, each daemon on
- * cache lines of its own); the rest is under c->mtx.
+ * One configured URL: its socket, dialer and pipe, its queue of calls to
+ * send and the calls sent there. The counters are written on the reply
+ * path (relaxed atomics, each daemon on cache lines of its own); the rest
+ * is under c->mtx unless said.
  */
 typedef struct uc_daemon {
 	_Alignas(64) atomic_uint_least64_t replies;
 	atomic_uint_least64_t failures;
 	atomic_int_least64_t last_reply_ms; /* CLOCK_MONOTONIC ms; -1 none */
+	uc_client *c;
+	size_t index;
+	/* Set at open, then read-only (the dialer: the keeper's alone). */
+	nng_socket sock;
+	bool sock_open;
+	nng_dialer dialer;
+	bool dialer_open;
+	nng_aio *send_aio;
+	nng_aio *recv_aio;
 	/* under c->mtx */
-	uint32_t dialer_id; /* of its current dialer; 0 before the first */
+	uint32_t pipe_id; /* the connected pipe; 0: none */
 	int pipes;
 	uint64_t connects;
 	uint64_t disconnects;
 	nng_time nopipe_since; /* when pipes last became 0 (or open) */
 	nng_time last_redial;
+	bool redial; /* the keeper is to replace the dialer */
+	bool sending;
+	call_list queue; /* to send */
+	call_list sent;  /* sent, not yet answered */
 } uc_daemon;
 
-/*
- * Which daemon a pipe leads to, for the reply path without a lock. Written
- * under c->mtx (daemon, then id, both release; freed: id 0); read with
- * acquire loads over [0, pipe_slots_used), the id read again after the
- * daemon so that a slot reused meanwhile is never misread.
- */
-typedef struct uc_pipe_slot {
-	atomic_uint_least32_t id; /* nng pipe id; 0: free */
-	atomic_int daemon;        /* index into c->daemons */
-} uc_pipe_slot;
-
 struct uc_client {
-	nng_socket sock;
-	bool sock_open;
 	uint32_t deadline_ms;
-	pthread_mutex_t mtx; /* everything below */
+	pthread_mutex_t mtx; /* the transport: everything below but cred */
 	pthread_cond_t idle; /* inflight dropped to 0 while closing */
-	char *bearer;        /* owned copies; NULL when unset */
+	pthread_cond_t wake; /* the keeper: something to do sooner */
+	pthread_rwlock_t cred;
+	char *bearer; /* owned copies; NULL when unset (under cred) */
 	char *basic_user;
 	char *basic_password;
 	uc_rpc *free_calls;
 	uc_rpc *all_calls;
-	size_t inflight;
+	size_t inflight; /* calls taken from the pool and not yet put back */
 	bool closing;
-	/*
-	 * Pipe bookkeeping, from nng's pipe notifications (under mtx): the
-	 * ids of the connected pipes. nng also reports the removal of a pipe
-	 * that never finished being added, so removals are matched by id,
-	 * never just counted (a count drifts to 0 while a pipe is live, and
-	 * every call then fails at once).
-	 */
-	uint32_t pipe_ids[UC_MAX_PIPES];
-	int pipes;
-	nng_time nopipe_since; /* when the count last became 0 (or open) */
-	/* Per URL (dial_opts.n_urls of them; aligned_alloc'd, owned). */
-	uc_daemon *daemons;
-	size_t daemons_down; /* how many have no pipe now */
-	uc_pipe_slot pipe_slots[UC_MAX_PIPES];
-	atomic_int pipe_slots_used; /* high-water mark of pipe_slots */
-	/*
-	 * Redialing. nng 1.5 can stop redialing a daemon that went away (a
-	 * failed handshake ends the dialer's retries), so the dialer of a
-	 * daemon that has had no pipe for UC_REDIAL_MS is replaced, at most
-	 * once per UC_REDIAL_MS, on a thread of its own (never the caller's).
-	 * The daemon keeps its index (the dialer goes in the same slot).
-	 */
-	uc_options dial_opts; /* copies of what the dialers need (owned) */
-	nng_dialer dialers[UC_MAX_URLS];
-	uint64_t redial_mask; /* the URLs the running redial replaces */
-	bool redialing;       /* a redial thread runs */
-	bool redialer_joinable;
-	pthread_t redialer;
+	atomic_uint next_tag;
+	uc_rpc **table; /* UC_TABLE_SIZE buckets */
+	uc_rpc **heap;  /* by due */
+	size_t heap_len, heap_cap;
+	call_list waiting; /* calls waiting for a first connection */
+	call_list done;    /* settled at their start: the keeper runs them */
+	nng_time opened;
+	bool ever_connected;
+	int connected; /* daemons with a pipe */
+	size_t rr;     /* where the choice of a daemon starts */
+	/* The keeper thread. */
+	pthread_t keeper;
+	bool keeper_started;
+	bool keeper_stop;
+	nng_time keeper_until; /* what it sleeps until; 0: not asleep */
+	uc_daemon *daemons;    /* n_urls of them (aligned_alloc'd, owned) */
+	uc_options dial_opts;  /* copies of what the dialers need (owned) */
 };
-
-static void maybe_redial(uc_client *c);
 
 /* ------------------------------------------------------------------------
  * Small helpers
@@ -256,17 +275,6 @@ result_fail(uc_result *res, int code, const char *detail)
 	res->status = code;
 	res->response = NULL;
 	res->error = status_build(code, detail);
-}
-
-static nng_duration
-remaining_ms(nng_time deadline)
-{
-	nng_time now = nng_clock();
-
-	if (now >= deadline) {
-		return 0;
-	}
-	return (nng_duration)(deadline - now);
 }
 
 /* An nng error as a status (the one translation point). */
@@ -353,6 +361,336 @@ uc_request_id_new(char *out, size_t size)
 }
 
 /* ------------------------------------------------------------------------
+ * Lists, the table and the heap (all under c->mtx)
+ */
+
+static void
+list_push(call_list *l, uc_rpc *call)
+{
+	call->list = l;
+	call->next = NULL;
+	call->prev = l->tail;
+	if (l->tail != NULL) {
+		l->tail->next = call;
+	} else {
+		l->head = call;
+	}
+	l->tail = call;
+	l->n++;
+}
+
+static void
+list_remove(uc_rpc *call)
+{
+	call_list *l = call->list;
+
+	if (l == NULL) {
+		return;
+	}
+	if (call->prev != NULL) {
+		call->prev->next = call->next;
+	} else {
+		l->head = call->next;
+	}
+	if (call->next != NULL) {
+		call->next->prev = call->prev;
+	} else {
+		l->tail = call->prev;
+	}
+	l->n--;
+	call->list = NULL;
+	call->prev = call->next = NULL;
+}
+
+static uc_rpc **
+bucket(uc_client *c, uint32_t tag)
+{
+	return &c->table[tag & (UC_TABLE_SIZE - 1)];
+}
+
+static uc_rpc *
+table_find(uc_client *c, uint32_t tag)
+{
+	uc_rpc *call = *bucket(c, tag);
+
+	while (call != NULL && call->tag != tag) {
+		call = call->tnext;
+	}
+	return call;
+}
+
+static void
+table_remove(uc_rpc *call)
+{
+	uc_rpc **pp = bucket(call->c, call->tag);
+
+	if (!call->in_table) {
+		return;
+	}
+	while (*pp != call) {
+		pp = &(*pp)->tnext;
+	}
+	*pp = call->tnext;
+	call->tnext = NULL;
+	call->in_table = false;
+}
+
+static void
+heap_swap(uc_client *c, size_t i, size_t j)
+{
+	uc_rpc *t = c->heap[i];
+
+	c->heap[i] = c->heap[j];
+	c->heap[j] = t;
+	c->heap[i]->heap_i = i;
+	c->heap[j]->heap_i = j;
+}
+
+static void
+heap_up(uc_client *c, size_t i)
+{
+	while (i > 0 && c->heap[(i - 1) / 2]->due > c->heap[i]->due) {
+		heap_swap(c, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+}
+
+static void
+heap_down(uc_client *c, size_t i)
+{
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+
+		if (l < c->heap_len && c->heap[l]->due < c->heap[m]->due) {
+			m = l;
+		}
+		if (r < c->heap_len && c->heap[r]->due < c->heap[m]->due) {
+			m = r;
+		}
+		if (m == i) {
+			return;
+		}
+		heap_swap(c, i, m);
+		i = m;
+	}
+}
+
+static int
+heap_push(uc_client *c, uc_rpc *call)
+{
+	if (c->heap_len == c->heap_cap) {
+		size_t cap = c->heap_cap ? 2 * c->heap_cap : 64;
+		uc_rpc **v = realloc(c->heap, cap * sizeof(*v));
+
+		if (v == NULL) {
+			return -1;
+		}
+		c->heap = v;
+		c->heap_cap = cap;
+	}
+	call->heap_i = c->heap_len;
+	c->heap[c->heap_len++] = call;
+	heap_up(c, call->heap_i);
+	return 0;
+}
+
+static void
+heap_remove(uc_rpc *call)
+{
+	uc_client *c = call->c;
+	size_t i = call->heap_i;
+
+	if (i == SIZE_MAX) {
+		return;
+	}
+	call->heap_i = SIZE_MAX;
+	if (i != --c->heap_len) {
+		c->heap[i] = c->heap[c->heap_len];
+		c->heap[i]->heap_i = i;
+		heap_down(c, i);
+		heap_up(c, i);
+	}
+}
+
+/* A call's due time changed (its heap position follows). */
+static void
+heap_update(uc_rpc *call)
+{
+	if (call->heap_i != SIZE_MAX) {
+		heap_down(call->c, call->heap_i);
+		heap_up(call->c, call->heap_i);
+	}
+}
+
+/* Wakes the keeper when it sleeps past t. Under c->mtx. */
+static void
+keeper_poke(uc_client *c, nng_time t)
+{
+	if (c->keeper_until != 0 && t < c->keeper_until) {
+		pthread_cond_signal(&c->wake);
+	}
+}
+
+/*
+ * Takes a call out of everything (table, heap, its list) and puts it on
+ * out with a failure, for its callback to run after the lock. Under
+ * c->mtx.
+ */
+static void
+settle_fail(uc_rpc *call, int code, const char *detail, call_list *out)
+{
+	table_remove(call);
+	heap_remove(call);
+	list_remove(call);
+	call->daemon = -1;
+	call->fail_code = code;
+	call->fail_detail = detail;
+	list_push(out, call);
+}
+
+/* ------------------------------------------------------------------------
+ * Sending
+ */
+
+/* The connected daemon with the fewest calls (not `not`), or -1. */
+static int
+daemon_pick(uc_client *c, int not )
+{
+	size_t n = c->dial_opts.n_urls;
+	int best = -1;
+	size_t best_load = SIZE_MAX;
+
+	for (size_t k = 0; k < n; k++) {
+		size_t i = (c->rr + k) % n;
+		uc_daemon *d = &c->daemons[i];
+		size_t load = d->queue.n + d->sent.n;
+
+		if (d->pipes > 0 && (int)i != not &&load < best_load) {
+			best = (int)i;
+			best_load = load;
+		}
+	}
+	c->rr = (c->rr + 1) % n;
+	return best;
+}
+
+/*
+ * Sends daemon d's queue as one message when nothing is in flight there
+ * (and a pipe is up). Under c->mtx; the send completes on an nng thread.
+ */
+static void
+daemon_flush(uc_client *c, uc_daemon *d)
+{
+	size_t total = 0, n = 0;
+	uc_rpc *call;
+	nng_msg *msg;
+	uint8_t *p;
+	nng_time now;
+
+	if (d->sending || d->pipes == 0 || d->queue.n == 0) {
+		return;
+	}
+	for (call = d->queue.head; call != NULL && n < UC_BATCH_MAX_CALLS;
+	     call = call->next) {
+		if (n > 0 && total + call->frame_len > UC_BATCH_MAX_BYTES) {
+			break;
+		}
+		total += call->frame_len;
+		n++;
+	}
+	if (nng_msg_alloc(&msg, total) != 0 ||
+	    nng_msg_header_append_u32(msg, UC_NNG_ID) != 0) {
+		if (msg != NULL) {
+			nng_msg_free(msg);
+		}
+		return; /* out of memory: the calls wait for their deadline */
+	}
+	p = nng_msg_body(msg);
+	now = nng_clock();
+	while (n-- > 0) {
+		call = d->queue.head;
+		memcpy(p, call->buf + call->frame_off, call->frame_len);
+		p += call->frame_len;
+		list_remove(call);
+		list_push(&d->sent, call);
+		if (c->dial_opts.n_urls > 1 && now + call->resend < call->due) {
+			call->due = now + call->resend;
+			heap_update(call);
+			keeper_poke(c, call->due);
+		}
+	}
+	d->sending = true;
+	nng_aio_set_msg(d->send_aio, msg);
+	nng_send_aio(d->sock, d->send_aio); /* send_done runs later */
+}
+
+/*
+ * Puts a call on daemon d's queue and sends if it can. Under c->mtx.
+ */
+static void
+daemon_queue(uc_client *c, int d, uc_rpc *call)
+{
+	list_remove(call);
+	call->daemon = d;
+	list_push(&c->daemons[d].queue, call);
+	daemon_flush(c, &c->daemons[d]);
+}
+
+/*
+ * Every call queued or sent on daemon d, which lost its pipe: to another
+ * connected daemon, else UNAVAILABLE onto out. Under c->mtx.
+ */
+static void
+daemon_lost(uc_client *c, uc_daemon *d, call_list *out)
+{
+	call_list *lists[] = {&d->sent, &d->queue};
+
+	for (size_t k = 0; k < 2; k++) {
+		uc_rpc *call;
+
+		while ((call = lists[k]->head) != NULL) {
+			int to = daemon_pick(c, (int)d->index);
+
+			if (to < 0) {
+				settle_fail(call, UP_UNAVAILABLE,
+					    "connection lost", out);
+			} else {
+				daemon_queue(c, to, call);
+			}
+		}
+	}
+}
+
+static void run_settled(call_list *l);
+
+/* The send of daemon d's last message completed (an nng thread). */
+static void
+send_done(void *arg)
+{
+	uc_daemon *d = arg;
+	uc_client *c = d->c;
+	int rv = nng_aio_result(d->send_aio);
+	call_list out = {0};
+
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(d->send_aio));
+		nng_aio_set_msg(d->send_aio, NULL);
+	}
+	pthread_mutex_lock(&c->mtx);
+	d->sending = false;
+	if (rv != 0 && rv != NNG_ECANCELED && rv != NNG_ECLOSED) {
+		/* Not sent (out of memory): what was sent there is in doubt
+		 * too; every call moves or fails, as for a lost pipe. */
+		daemon_lost(c, d, &out);
+	}
+	if (rv != NNG_ECLOSED) {
+		daemon_flush(c, d);
+	}
+	pthread_mutex_unlock(&c->mtx);
+	run_settled(&out);
+}
+
+/* ------------------------------------------------------------------------
  * Pipes
  */
 
@@ -366,210 +704,75 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The index of the URL whose dialer has this id, or -1. Under c->mtx. */
-static int
-daemon_of_dialer(const uc_client *c, uint32_t dialer_id)
-{
-	for (size_t i = 0; dialer_id != 0 && i < c->dial_opts.n_urls; i++) {
-		if (c->daemons[i].dialer_id == dialer_id) {
-			return (int)i;
-		}
-	}
-	return -1;
-}
-
-/* Records pipe id -> daemon d in a free slot. Under c->mtx. */
-static void
-slot_add(uc_client *c, uint32_t id, int d)
-{
-	int used =
-	    atomic_load_explicit(&c->pipe_slots_used, memory_order_relaxed);
-	int i = 0;
-
-	while (i < used && atomic_load_explicit(&c->pipe_slots[i].id,
-						memory_order_relaxed) != 0) {
-		i++;
-	}
-	if (i == UC_MAX_PIPES) {
-		return;
-	}
-	atomic_store_explicit(&c->pipe_slots[i].daemon, d,
-			      memory_order_release);
-	atomic_store_explicit(&c->pipe_slots[i].id, id, memory_order_release);
-	if (i == used) {
-		atomic_store_explicit(&c->pipe_slots_used, used + 1,
-				      memory_order_release);
-	}
-}
-
-/* Frees pipe id's slot; its daemon, or -1. Under c->mtx. */
-static int
-slot_remove(uc_client *c, uint32_t id)
-{
-	int used =
-	    atomic_load_explicit(&c->pipe_slots_used, memory_order_relaxed);
-	int d = -1;
-
-	for (int i = 0; i < used; i++) {
-		uc_pipe_slot *s = &c->pipe_slots[i];
-
-		if (atomic_load_explicit(&s->id, memory_order_relaxed) == id) {
-			d = atomic_load_explicit(&s->daemon,
-						 memory_order_relaxed);
-			atomic_store_explicit(&s->id, 0, memory_order_release);
-			break;
-		}
-	}
-	/* Trailing free slots: readers need not scan them. */
-	while (used > 0 && atomic_load_explicit(&c->pipe_slots[used - 1].id,
-						memory_order_relaxed) == 0) {
-		used--;
-	}
-	atomic_store_explicit(&c->pipe_slots_used, used, memory_order_release);
-	return d;
-}
-
-/* The daemon a pipe leads to, or -1 (unknown, or already gone). No lock. */
-static int
-daemon_of_pipe(uc_client *c, uint32_t id)
-{
-	int used =
-	    atomic_load_explicit(&c->pipe_slots_used, memory_order_acquire);
-
-	for (int i = 0; id != 0 && i < used; i++) {
-		uc_pipe_slot *s = &c->pipe_slots[i];
-
-		if (atomic_load_explicit(&s->id, memory_order_acquire) == id) {
-			int d = atomic_load_explicit(&s->daemon,
-						     memory_order_acquire);
-
-			return atomic_load_explicit(&s->id,
-						    memory_order_acquire) == id
-				   ? d
-				   : -1;
-		}
-	}
-	return -1;
-}
-
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	uc_client *c = arg;
+	uc_daemon *d = arg;
+	uc_client *c = d->c;
 	uint32_t id = (uint32_t)nng_pipe_id(p);
-	/* Before the lock: nng's own lookup, while the pipe still exists. */
-	uint32_t dialer_id = ev == NNG_PIPE_EV_ADD_POST
-				 ? (uint32_t)nng_dialer_id(nng_pipe_dialer(p))
-				 : 0;
-	int d;
+	call_list out = {0};
+	uc_rpc *call;
 
 	pthread_mutex_lock(&c->mtx);
 	if (ev == NNG_PIPE_EV_ADD_POST) {
-		if (c->pipes < UC_MAX_PIPES) {
-			c->pipe_ids[c->pipes++] = id;
-			if ((d = daemon_of_dialer(c, dialer_id)) >= 0) {
-				uc_daemon *dm = &c->daemons[d];
-
-				slot_add(c, id, d);
-				dm->connects++;
-				if (dm->pipes++ == 0) {
-					c->daemons_down--;
-				}
-			}
+		if (d->pipes++ == 0) {
+			c->connected++;
 		}
-	} else if (ev == NNG_PIPE_EV_REM_POST) {
-		for (int i = 0; i < c->pipes; i++) {
-			if (c->pipe_ids[i] != id) {
-				continue;
+		d->pipe_id = id;
+		d->connects++;
+		c->ever_connected = true;
+		/* Calls that waited for a first connection: here. */
+		while ((call = c->waiting.head) != NULL) {
+			daemon_queue(c, (int)d->index, call);
+		}
+		daemon_flush(c, d);
+	} else if (ev == NNG_PIPE_EV_REM_POST && d->pipes > 0 &&
+		   (id == d->pipe_id || d->pipes > 1)) {
+		/* (nng also reports a pipe that was never added: ignored) */
+		d->disconnects++;
+		if (--d->pipes == 0) {
+			c->connected--;
+			d->pipe_id = 0;
+			d->nopipe_since = nng_clock();
+			keeper_poke(c, d->nopipe_since + UC_REDIAL_MS);
+			daemon_lost(c, d, &out);
+			if (d->sending) {
+				/* a message no pipe took yet: back to us */
+				nng_aio_cancel(d->send_aio);
 			}
-			c->pipe_ids[i] = c->pipe_ids[--c->pipes];
-			if (c->pipes == 0) {
-				c->nopipe_since = nng_clock();
-			}
-			if ((d = slot_remove(c, id)) >= 0) {
-				uc_daemon *dm = &c->daemons[d];
-
-				dm->disconnects++;
-				if (--dm->pipes == 0) {
-					dm->nopipe_since = nng_clock();
-					c->daemons_down++;
-				}
-			}
-			break;
 		}
 	}
 	pthread_mutex_unlock(&c->mtx);
+	run_settled(&out);
 }
+
+/* ------------------------------------------------------------------------
+ * Answers
+ */
 
 /* Counts a reply from daemon d (the reply path: no lock). */
 static void
-count_reply(uc_client *c, int d, int status)
+count_reply(uc_daemon *d, int status)
 {
-	uc_daemon *dm;
-
-	if (d < 0) {
-		return;
-	}
-	dm = &c->daemons[d];
-	atomic_fetch_add_explicit(&dm->replies, 1, memory_order_relaxed);
-	atomic_store_explicit(&dm->last_reply_ms, mono_ms(),
+	atomic_fetch_add_explicit(&d->replies, 1, memory_order_relaxed);
+	atomic_store_explicit(&d->last_reply_ms, mono_ms(),
 			      memory_order_relaxed);
 	if (up_status_daemon_failure(status)) {
-		atomic_fetch_add_explicit(&dm->failures, 1,
+		atomic_fetch_add_explicit(&d->failures, 1,
 					  memory_order_relaxed);
 	}
 }
 
 /*
- * How long a send may wait for a pipe: the deadline when one is connected,
- * else what is left of the connect grace (0: fail now).
- */
-static nng_duration
-send_timeout(uc_client *c, nng_time deadline)
-{
-	nng_duration left = remaining_ms(deadline);
-	nng_time now = nng_clock();
-	nng_time grace_end;
-
-	pthread_mutex_lock(&c->mtx);
-	grace_end = c->nopipe_since + UC_CONNECT_GRACE_MS;
-	if (c->pipes == 0) {
-		nng_duration g =
-		    now >= grace_end ? 0 : (nng_duration)(grace_end - now);
-		if (g < left) {
-			left = g;
-		}
-	}
-	pthread_mutex_unlock(&c->mtx);
-	return left;
-}
-
-static int
-pipe_count(uc_client *c)
-{
-	int n;
-
-	pthread_mutex_lock(&c->mtx);
-	n = c->pipes;
-	pthread_mutex_unlock(&c->mtx);
-	return n;
-}
-
-/* ------------------------------------------------------------------------
- * Replies
- */
-
-/*
- * Decodes a reply into res. Always fills res (status and, for failures,
- * error). The message stays the caller's.
+ * Decodes one answer's envelope into res. Always fills res (status and,
+ * for failures, error).
  */
 static void
-decode_reply(const uc_rpc *call, nng_msg *msg, uc_result *res)
+decode_reply(const uc_rpc *call, const uint8_t *buf, size_t len, uc_result *res)
 {
 	Users__V1__ResponseEnvelope *env;
 
-	env = users__v1__response_envelope__unpack(NULL, nng_msg_len(msg),
-						   nng_msg_body(msg));
+	env = users__v1__response_envelope__unpack(NULL, len, buf);
 	if (env == NULL) {
 		result_fail(res, UP_INTERNAL, "malformed reply envelope");
 		return;
@@ -628,72 +831,246 @@ call_finish(uc_rpc *call, uc_result *res)
 	call_put(call);
 }
 
+/* Runs the callbacks of calls settled without an answer. No lock held. */
 static void
-call_fail(uc_rpc *call, int code, const char *detail)
+run_settled(call_list *l)
 {
-	uc_result res;
+	uc_rpc *call;
 
-	result_fail(&res, code, detail);
-	call_finish(call, &res);
+	while ((call = l->head) != NULL) {
+		uc_result res;
+
+		l->head = call->next;
+		call->list = NULL;
+		call->prev = call->next = NULL;
+		result_fail(&res, call->fail_code, call->fail_detail);
+		call_finish(call, &res);
+	}
+	l->tail = NULL;
+	l->n = 0;
 }
 
-/* The aio callback: one step of the call's straight line. */
-static void
-call_step(void *arg)
-{
-	uc_rpc *call = arg;
-	int rv = nng_aio_result(call->aio);
-	nng_msg *msg;
-	uc_result res;
+/* One answer frame, its call taken out of the table (no lock held). */
+typedef struct answer {
+	uc_rpc *call;
+	const uint8_t *env;
+	size_t len;
+} answer;
 
-	if (call->sending) {
-		if (rv != 0) {
-			msg = nng_aio_get_msg(call->aio); /* still ours */
-			nng_aio_set_msg(call->aio, NULL);
-			if (rv == NNG_ETIMEDOUT && pipe_count(call->c) > 0 &&
-			    remaining_ms(call->deadline) > 0) {
-				/* A pipe came up while we waited for one. */
-				nng_aio_set_timeout(
-				    call->aio, remaining_ms(call->deadline));
-				nng_aio_set_msg(call->aio, msg);
-				nng_ctx_send(call->ctx, call->aio);
-				return;
-			}
-			nng_msg_free(msg);
-			if (rv == NNG_ETIMEDOUT && pipe_count(call->c) == 0) {
-				call_fail(call, UP_UNAVAILABLE,
-					  "no daemon connected");
-			} else {
-				call_fail(call, status_of_nng(rv),
-					  nng_strerror(rv));
-			}
-			return;
-		}
-		call->sending = false;
-		nng_duration left = remaining_ms(call->deadline);
-		/* 0 would mean "no wait" to nng: give it a tick to fail. */
-		nng_aio_set_timeout(call->aio, left > 0 ? left : 1);
-		nng_ctx_recv(call->ctx, call->aio);
-		return;
-	}
+/* A message of answers from daemon d (an nng thread). */
+static void
+recv_done(void *arg)
+{
+	uc_daemon *d = arg;
+	uc_client *c = d->c;
+	int rv = nng_aio_result(d->recv_aio);
+	answer batch[64];
+	up_batch_reader rd;
+	nng_msg *msg;
+	int more = 1;
+
 	if (rv != 0) {
-		if (rv == NNG_ETIMEDOUT && pipe_count(call->c) == 0) {
-			call_fail(call, UP_UNAVAILABLE, "connection lost");
-		} else {
-			call_fail(call, status_of_nng(rv), nng_strerror(rv));
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
+			nng_recv_aio(d->sock, d->recv_aio);
 		}
 		return;
 	}
-	msg = nng_aio_get_msg(call->aio);
-	nng_aio_set_msg(call->aio, NULL);
-	memset(&res, 0, sizeof(res));
-	decode_reply(call, msg, &res);
-	count_reply(call->c,
-		    daemon_of_pipe(
-			call->c, (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg))),
-		    res.status);
+	msg = nng_aio_get_msg(d->recv_aio);
+	nng_aio_set_msg(d->recv_aio, NULL);
+	nng_recv_aio(d->sock, d->recv_aio); /* the next one meanwhile */
+	up_batch_reader_init(&rd, nng_msg_body(msg), nng_msg_len(msg));
+	if (!up_batch_is(nng_msg_body(msg), nng_msg_len(msg))) {
+		more = -1; /* not ours: usersd answers batches with batches */
+	}
+	while (more == 1) {
+		size_t n = 0;
+		uint32_t tag;
+		const uint8_t *env;
+		size_t len;
+
+		/* Up to 64 answers per lock. */
+		pthread_mutex_lock(&c->mtx);
+		while (n < 64 &&
+		       (more = up_batch_next(&rd, &tag, &env, &len)) == 1) {
+			uc_rpc *call = table_find(c, tag);
+
+			if (call == NULL) {
+				continue; /* settled already */
+			}
+			table_remove(call);
+			heap_remove(call);
+			list_remove(call);
+			call->daemon = -1;
+			batch[n++] = (answer){call, env, len};
+		}
+		pthread_mutex_unlock(&c->mtx);
+		for (size_t i = 0; i < n; i++) {
+			uc_result res;
+
+			memset(&res, 0, sizeof(res));
+			decode_reply(batch[i].call, batch[i].env, batch[i].len,
+				     &res);
+			count_reply(d, res.status);
+			call_finish(batch[i].call, &res);
+		}
+	}
+	if (more == -1) {
+		/* Answers that cannot be read: their calls end by deadline. */
+		atomic_fetch_add_explicit(&d->failures, 1,
+					  memory_order_relaxed);
+	}
 	nng_msg_free(msg);
-	call_finish(call, &res);
+}
+
+/* ------------------------------------------------------------------------
+ * The keeper: deadlines, resends, calls settled at their start, redials
+ */
+
+static int dial_one(uc_client *c, size_t i);
+
+/* Replaces the dialers marked for it (no lock held: nng calls). */
+static void
+redial_marked(uc_client *c)
+{
+	for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
+		uc_daemon *d = &c->daemons[i];
+		bool go;
+
+		pthread_mutex_lock(&c->mtx);
+		go = d->redial;
+		d->redial = false;
+		pthread_mutex_unlock(&c->mtx);
+		if (go) {
+			if (d->dialer_open) {
+				nng_dialer_close(d->dialer);
+				d->dialer_open = false;
+			}
+			(void)dial_one(c, i); /* tried again in UC_REDIAL_MS */
+		}
+	}
+}
+
+/*
+ * One round: calls due, calls waiting past the open grace, redials due.
+ * Returns when to look again (0: nothing scheduled) and whether there is
+ * work for after the lock (*redials; the settled calls in out). Under
+ * c->mtx.
+ */
+static nng_time
+keeper_round(uc_client *c, call_list *out, bool *redials)
+{
+	nng_time now = nng_clock(), next = 0;
+	uc_rpc *call;
+
+	while (c->heap_len > 0 && (call = c->heap[0])->due <= now) {
+		int to;
+
+		if (call->due >= call->deadline) {
+			if (c->connected > 0) {
+				settle_fail(call, UP_DEADLINE_EXCEEDED, NULL,
+					    out);
+			} else {
+				settle_fail(call, UP_UNAVAILABLE,
+					    "no daemon connected", out);
+			}
+			continue;
+		}
+		/* Its resend time: another daemon, if one is connected. */
+		call->due = now + call->resend < call->deadline
+				? now + call->resend
+				: call->deadline;
+		if (call->daemon >= 0 &&
+		    call->list == &c->daemons[call->daemon].sent &&
+		    (to = daemon_pick(c, call->daemon)) >= 0) {
+			daemon_queue(c, to, call);
+		}
+		heap_update(call);
+	}
+	if (c->heap_len > 0) {
+		next = c->heap[0]->due;
+	}
+	if (c->waiting.n > 0) {
+		nng_time end = c->opened + UC_OPEN_GRACE_MS;
+
+		if (now >= end) {
+			while ((call = c->waiting.head) != NULL) {
+				settle_fail(call, UP_UNAVAILABLE,
+					    "no daemon connected", out);
+			}
+		} else if (next == 0 || end < next) {
+			next = end;
+		}
+	}
+	for (size_t i = 0; i < c->dial_opts.n_urls && !c->closing; i++) {
+		uc_daemon *d = &c->daemons[i];
+		nng_time at = d->nopipe_since + UC_REDIAL_MS;
+
+		if (d->pipes > 0) {
+			continue;
+		}
+		if (d->last_redial + UC_REDIAL_MS > at) {
+			at = d->last_redial + UC_REDIAL_MS;
+		}
+		if (at <= now) {
+			d->redial = true;
+			d->last_redial = now;
+			*redials = true;
+			at = now + UC_REDIAL_MS;
+		}
+		if (next == 0 || at < next) {
+			next = at;
+		}
+	}
+	/* Calls settled at their start. */
+	while ((call = c->done.head) != NULL) {
+		list_remove(call);
+		list_push(out, call);
+	}
+	return next;
+}
+
+static void *
+keeper_main(void *arg)
+{
+	uc_client *c = arg;
+
+	pthread_mutex_lock(&c->mtx);
+	while (!c->keeper_stop) {
+		call_list out = {0};
+		bool redials = false;
+		nng_time next = keeper_round(c, &out, &redials);
+
+		if (out.n > 0 || redials) {
+			pthread_mutex_unlock(&c->mtx);
+			run_settled(&out);
+			if (redials) {
+				redial_marked(c);
+			}
+			pthread_mutex_lock(&c->mtx);
+			continue;
+		}
+		if (next == 0) {
+			c->keeper_until = UINT64_MAX;
+			pthread_cond_wait(&c->wake, &c->mtx);
+		} else {
+			nng_time now = nng_clock();
+			struct timespec until;
+			uint64_t ms = next > now ? next - now : 0;
+
+			c->keeper_until = next;
+			clock_gettime(CLOCK_MONOTONIC, &until);
+			until.tv_sec += (time_t)(ms / 1000);
+			until.tv_nsec += (long)(ms % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&c->wake, &c->mtx, &until);
+		}
+		c->keeper_until = 0;
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return NULL;
 }
 
 /* ------------------------------------------------------------------------
@@ -708,52 +1085,36 @@ call_get(uc_client *c, bool *closing)
 
 	pthread_mutex_lock(&c->mtx);
 	*closing = c->closing;
-	if (!c->closing && c->free_calls != NULL) {
-		call = c->free_calls;
-		c->free_calls = call->next_free;
-		c->inflight++;
+	if (!c->closing) {
+		if ((call = c->free_calls) != NULL) {
+			c->free_calls = call->next_free;
+		} else if ((call = calloc(1, sizeof(*call))) != NULL) {
+			call->c = c;
+			call->next_all = c->all_calls;
+			c->all_calls = call;
+		}
+		if (call != NULL) {
+			c->inflight++;
+		}
 	}
 	pthread_mutex_unlock(&c->mtx);
-	if (call != NULL || *closing) {
-		return call;
+	if (call != NULL) {
+		call->heap_i = SIZE_MAX;
+		call->daemon = -1;
 	}
-
-	call = calloc(1, sizeof(*call));
-	if (call == NULL) {
-		return NULL;
-	}
-	call->c = c;
-	if (nng_ctx_open(&call->ctx, c->sock) != 0) {
-		free(call);
-		return NULL;
-	}
-	if (nng_aio_alloc(&call->aio, call_step, call) != 0) {
-		nng_ctx_close(call->ctx);
-		free(call);
-		return NULL;
-	}
-	pthread_mutex_lock(&c->mtx);
-	call->next_all = c->all_calls;
-	c->all_calls = call;
-	*closing = c->closing;
-	if (c->closing) {
-		/* Keep it for close to free; not in flight. */
-		call->next_free = c->free_calls;
-		c->free_calls = call;
-		call = NULL;
-	} else {
-		c->inflight++;
-	}
-	pthread_mutex_unlock(&c->mtx);
 	return call;
 }
 
-/* Returns an unused call to the pool (the call never started). */
+/* Returns a call to the pool (its frame wiped: it may hold a password). */
 static void
 call_put(uc_rpc *call)
 {
 	uc_client *c = call->c;
 
+	if (call->buf != NULL) {
+		explicit_bzero(call->buf, call->frame_off + call->frame_len);
+	}
+	call->frame_len = 0;
 	pthread_mutex_lock(&c->mtx);
 	call->next_free = c->free_calls;
 	c->free_calls = call;
@@ -764,42 +1125,63 @@ call_put(uc_rpc *call)
 	pthread_mutex_unlock(&c->mtx);
 }
 
+/* Makes the call's buffer at least n bytes (its old bytes wiped). */
+static int
+call_buf(uc_rpc *call, size_t n)
+{
+	uint8_t *b;
+
+	if (n <= call->buf_cap) {
+		return 0;
+	}
+	if ((b = malloc(n)) == NULL) {
+		return -1;
+	}
+	if (call->buf != NULL) {
+		explicit_bzero(call->buf, call->buf_cap);
+		free(call->buf);
+	}
+	call->buf = b;
+	call->buf_cap = n;
+	return 0;
+}
+
+static size_t
+varint_len(uint64_t v)
+{
+	size_t n = 1;
+
+	while (v >= 0x80) {
+		v >>= 7;
+		n++;
+	}
+	return n;
+}
+
 /*
- * Packs the envelope into a new nng message (*out, the caller's).
+ * Packs the call's envelope into its buffer, after UP_BATCH_HEAD_MAX
+ * bytes of room for the frame's head: the envelope's fields, then the
+ * request packed in place as its payload (field 6), not copied.
  * anonymous: send no credentials (Authenticate from uc_login).
  */
 static int
-pack_envelope(uc_client *c, const uc_rpc *call, const ProtobufCMessage *request,
-	      const uc_call_opts *opts, bool anonymous, uint32_t deadline_ms,
-	      nng_msg **out)
+pack_envelope(uc_client *c, uc_rpc *call, const ProtobufCMessage *request,
+	      const uc_call_opts *opts, bool anonymous, uint32_t deadline_ms)
 {
 	Users__V1__RequestEnvelope env = USERS__V1__REQUEST_ENVELOPE__INIT;
 	Users__V1__BasicCredentials basic = USERS__V1__BASIC_CREDENTIALS__INIT;
-	uint8_t *payload = NULL;
-	size_t plen;
-	size_t elen;
-	nng_msg *msg = NULL;
-	bool locked = false;
-	int rc = UP_RESOURCE_EXHAUSTED;
-
-	plen = protobuf_c_message_get_packed_size(request);
-	payload = malloc(plen ? plen : 1);
-	if (payload == NULL) {
-		goto out;
-	}
-	protobuf_c_message_pack(request, payload);
+	size_t plen = protobuf_c_message_get_packed_size(request);
+	size_t elen, n;
+	uint8_t *p;
+	int rc = 0;
 
 	env.method = (char *)call->m->desc->name;
-	env.request_id = (char *)call->request_id;
+	env.request_id = call->request_id;
 	env.has_deadline_ms = true;
 	env.deadline_ms = deadline_ms;
-	env.has_payload = true;
-	env.payload.data = payload;
-	env.payload.len = plen;
 
 	/* The envelope borrows the client's credentials while packing. */
-	pthread_mutex_lock(&c->mtx);
-	locked = true;
+	pthread_rwlock_rdlock(&c->cred);
 	if (anonymous) {
 		/* none */
 	} else if (opts != NULL && opts->bearer_token != NULL) {
@@ -816,23 +1198,62 @@ pack_envelope(uc_client *c, const uc_rpc *call, const ProtobufCMessage *request,
 		env.basic = &basic;
 	}
 	elen = users__v1__request_envelope__get_packed_size(&env);
-	if (nng_msg_alloc(&msg, elen) != 0) {
-		goto out;
+	n = elen + 1 + varint_len(plen) + plen;
+	if (call_buf(call, UP_BATCH_HEAD_MAX + n) != 0) {
+		rc = UP_RESOURCE_EXHAUSTED;
+	} else {
+		p = call->buf + UP_BATCH_HEAD_MAX;
+		p += users__v1__request_envelope__pack(&env, p);
+		uint64_t v = plen;
+
+		*p++ = (6 << 3) | 2; /* payload: length-delimited */
+		for (; v >= 0x80; v >>= 7) {
+			*p++ = (uint8_t)(v | 0x80);
+		}
+		*p++ = (uint8_t)v;
+		protobuf_c_message_pack(request, p);
+		call->frame_len = n;
 	}
-	users__v1__request_envelope__pack(&env, nng_msg_body(msg));
-	*out = msg;
-	msg = NULL;
-	rc = 0;
-out:
-	if (locked) {
-		pthread_mutex_unlock(&c->mtx);
-	}
-	if (payload != NULL) {
-		explicit_bzero(payload, plen); /* may hold a password */
-		free(payload);
-	}
-	nng_msg_free(msg);
+	pthread_rwlock_unlock(&c->cred);
 	return rc;
+}
+
+/* The resend time of a call with this deadline: half of it, 50 ms..1 s. */
+static nng_duration
+resend_time(uint32_t deadline_ms)
+{
+	nng_duration r = (nng_duration)(deadline_ms / 2);
+
+	if (r > UC_RESEND_MAX_MS) {
+		r = UC_RESEND_MAX_MS;
+	}
+	return r < UC_RESEND_MIN_MS ? UC_RESEND_MIN_MS : r;
+}
+
+/*
+ * Writes the frame's head before the envelope with a tag no call in
+ * flight has, and puts the call in the table and the heap. Under c->mtx.
+ */
+static int
+call_enter(uc_client *c, uc_rpc *call)
+{
+	uint8_t head[UP_BATCH_HEAD_MAX];
+	size_t h;
+
+	do {
+		call->tag = atomic_fetch_add(&c->next_tag, 1);
+	} while (call->tag == 0 || table_find(c, call->tag) != NULL);
+	if (heap_push(c, call) != 0) {
+		return UP_RESOURCE_EXHAUSTED;
+	}
+	h = up_batch_frame_head(head, call->tag, call->frame_len);
+	call->frame_off = UP_BATCH_HEAD_MAX - h;
+	memcpy(call->buf + call->frame_off, head, h);
+	call->frame_len += h;
+	call->tnext = *bucket(c, call->tag);
+	*bucket(c, call->tag) = call;
+	call->in_table = true;
+	return 0;
 }
 
 static int
@@ -841,11 +1262,9 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 {
 	const up_method *m;
 	uc_rpc *call = NULL;
-	nng_msg *msg = NULL;
 	uint32_t deadline_ms;
-	nng_duration resend;
 	bool closing = false;
-	int rc;
+	int d, rc;
 
 	if (c == NULL || method == NULL || request == NULL || cb == NULL) {
 		return UP_INVALID_ARGUMENT;
@@ -863,7 +1282,7 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 			  ? opts->deadline_ms
 			  : c->deadline_ms;
 	if (deadline_ms > UC_MAX_DEADLINE_MS) {
-		deadline_ms = UC_MAX_DEADLINE_MS; /* nng durations are int32 */
+		deadline_ms = UC_MAX_DEADLINE_MS;
 	}
 
 	call = call_get(c, &closing);
@@ -873,8 +1292,7 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	call->m = m;
 	call->cb = cb;
 	call->arg = arg;
-	call->sending = true;
-	call->deadline = nng_clock() + deadline_ms;
+	call->resend = resend_time(deadline_ms);
 	if (opts != NULL && opts->request_id != NULL) {
 		snprintf(call->request_id, sizeof(call->request_id), "%s",
 			 opts->request_id);
@@ -883,32 +1301,35 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 		rc = UP_INTERNAL;
 		goto fail;
 	}
-	rc =
-	    pack_envelope(c, call, request, opts, anonymous, deadline_ms, &msg);
+	rc = pack_envelope(c, call, request, opts, anonymous, deadline_ms);
 	if (rc != 0) {
 		goto fail;
 	}
-	resend = (nng_duration)(deadline_ms / 2);
-	if (resend > UC_RESEND_MAX_MS) {
-		resend = UC_RESEND_MAX_MS;
-	}
-	if (resend < UC_RESEND_MIN_MS) {
-		resend = UC_RESEND_MIN_MS;
-	}
-	/* an option set takes nng's socket lock: only when it changes */
-	if (resend != call->resend &&
-	    nng_ctx_set_ms(call->ctx, NNG_OPT_REQ_RESENDTIME, resend) == 0) {
-		call->resend = resend;
-	}
+	call->deadline = nng_clock() + deadline_ms;
+	call->due = call->deadline;
 
-	maybe_redial(c);
-	nng_duration t = send_timeout(c, call->deadline);
-	/* nng fails a zero timeout at once, on its own thread: what we want
-	 * for "no daemon"; the callback then sees no pipe. */
-	nng_aio_set_timeout(call->aio, t > 0 ? t : NNG_DURATION_ZERO);
-	nng_aio_set_msg(call->aio, msg);
-	nng_ctx_send(call->ctx, call->aio); /* the callback runs, always */
-	return 0;
+	pthread_mutex_lock(&c->mtx);
+	if ((rc = call_enter(c, call)) != 0) {
+		pthread_mutex_unlock(&c->mtx);
+		goto fail;
+	}
+	keeper_poke(c, call->due);
+	if ((d = daemon_pick(c, -1)) >= 0) {
+		daemon_queue(c, d, call);
+	} else if (!c->ever_connected &&
+		   nng_clock() < c->opened + UC_OPEN_GRACE_MS) {
+		/* Right after open: the first dials are still running. */
+		list_push(&c->waiting, call);
+		keeper_poke(c, c->opened + UC_OPEN_GRACE_MS);
+	} else {
+		/* Nothing waits on a dead daemon. Not on this thread: the
+		 * callback never runs on the caller's. */
+		settle_fail(call, UP_UNAVAILABLE, "no daemon connected",
+			    &c->done);
+		keeper_poke(c, 0);
+	}
+	pthread_mutex_unlock(&c->mtx);
+	return 0; /* from now on the callback runs, exactly once */
 fail:
 	call->cb = NULL;
 	call->arg = NULL;
@@ -962,7 +1383,7 @@ call_sync(uc_client *c, const char *method, const ProtobufCMessage *request,
 	if (rc != 0) {
 		result_fail(res, rc, NULL);
 	} else {
-		/* Bounded: nng ends the call by its deadline. */
+		/* Bounded: the keeper ends the call by its deadline. */
 		pthread_mutex_lock(&w.mtx);
 		while (!w.done) {
 			pthread_cond_wait(&w.cv, &w.mtx);
@@ -1032,10 +1453,10 @@ uc_set_bearer(uc_client *c, const char *token)
 		return errno == EINVAL ? UP_INVALID_ARGUMENT
 				       : UP_RESOURCE_EXHAUSTED;
 	}
-	pthread_mutex_lock(&c->mtx);
+	pthread_rwlock_wrlock(&c->cred);
 	free_secret(c->bearer);
 	c->bearer = t;
-	pthread_mutex_unlock(&c->mtx);
+	pthread_rwlock_unlock(&c->cred);
 	return 0;
 }
 
@@ -1059,12 +1480,12 @@ uc_set_basic(uc_client *c, const char *user, const char *password)
 			return rc;
 		}
 	}
-	pthread_mutex_lock(&c->mtx);
+	pthread_rwlock_wrlock(&c->cred);
 	free(c->basic_user);
 	free_secret(c->basic_password);
 	c->basic_user = u;
 	c->basic_password = p;
-	pthread_mutex_unlock(&c->mtx);
+	pthread_rwlock_unlock(&c->cred);
 	return 0;
 }
 
@@ -1260,108 +1681,44 @@ out:
  * Creates and starts the dialer of URL index i. Its id is registered as
  * daemon i's before it starts, so its first pipe is already attributed.
  */
+
+/*
+ * Creates and starts daemon i's dialer on its socket (at open, and when
+ * the keeper replaces it).
+ */
 static int
-dial_one(uc_client *c, const uc_options *o, size_t i, nng_dialer *out)
+dial_one(uc_client *c, size_t i)
 {
+	const uc_options *o = &c->dial_opts;
 	const char *url = o->urls[i];
-	nng_dialer d;
+	uc_daemon *d = &c->daemons[i];
 	nng_tls_config *cfg = NULL;
+	nng_dialer dl;
 	int rv;
 
-	if ((rv = nng_dialer_create(&d, c->sock, url)) != 0) {
+	if ((rv = nng_dialer_create(&dl, d->sock, url)) != 0) {
 		return rv;
 	}
-	pthread_mutex_lock(&c->mtx);
-	c->daemons[i].dialer_id = (uint32_t)nng_dialer_id(d);
-	pthread_mutex_unlock(&c->mtx);
 	if (strncmp(url, "tls+", 4) == 0) {
 		if ((rv = tls_config(o, url, &cfg)) != 0) {
 			goto fail;
 		}
 		/* The dialer holds its own reference. */
-		rv = nng_dialer_set_ptr(d, NNG_OPT_TLS_CONFIG, cfg);
+		rv = nng_dialer_set_ptr(dl, NNG_OPT_TLS_CONFIG, cfg);
 		nng_tls_config_free(cfg);
 		if (rv != 0) {
 			goto fail;
 		}
 	}
-	if ((rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0) {
+	if ((rv = nng_dialer_start(dl, NNG_FLAG_NONBLOCK)) != 0) {
 		goto fail;
 	}
-	*out = d;
+	d->dialer = dl;
+	d->dialer_open = true;
 	return 0;
 fail:
-	nng_dialer_close(d);
+	nng_dialer_close(dl);
 	return rv;
-}
-
-/* The redial thread: the dialers of redial_mask closed and made anew. */
-static void *
-redial(void *arg)
-{
-	uc_client *c = arg;
-	const uc_options *o = &c->dial_opts;
-	uint64_t mask;
-
-	pthread_mutex_lock(&c->mtx);
-	mask = c->redial_mask;
-	pthread_mutex_unlock(&c->mtx);
-	for (size_t i = 0; i < o->n_urls; i++) {
-		nng_dialer d;
-
-		if ((mask & ((uint64_t)1 << i)) == 0) {
-			continue;
-		}
-		nng_dialer_close(c->dialers[i]);
-		if (dial_one(c, o, i, &d) == 0) {
-			c->dialers[i] = d;
-		}
-	}
-	pthread_mutex_lock(&c->mtx);
-	c->redialing = false;
-	pthread_mutex_unlock(&c->mtx);
-	return NULL;
-}
-
-/*
- * Starts a redial of the daemons that have had no pipe for UC_REDIAL_MS
- * and were not redialed for as long. Called without c->mtx held; with
- * every daemon connected it costs one test under the lock it takes.
- */
-static void
-maybe_redial(uc_client *c)
-{
-	nng_time now;
-	uint64_t mask = 0;
-
-	pthread_mutex_lock(&c->mtx);
-	if (c->daemons_down == 0 || c->closing || c->redialing) {
-		pthread_mutex_unlock(&c->mtx);
-		return;
-	}
-	now = nng_clock();
-	for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
-		uc_daemon *dm = &c->daemons[i];
-
-		if (dm->pipes == 0 && now - dm->nopipe_since >= UC_REDIAL_MS &&
-		    now - dm->last_redial >= UC_REDIAL_MS) {
-			dm->last_redial = now;
-			mask |= (uint64_t)1 << i;
-		}
-	}
-	if (mask != 0) {
-		if (c->redialer_joinable) {
-			/* it has finished (redialing is false): no wait */
-			pthread_join(c->redialer, NULL);
-			c->redialer_joinable = false;
-		}
-		c->redial_mask = mask;
-		/* Under the lock, so the thread's end cannot pass its start. */
-		if (pthread_create(&c->redialer, NULL, redial, c) == 0) {
-			c->redialing = c->redialer_joinable = true;
-		}
-	}
-	pthread_mutex_unlock(&c->mtx);
 }
 
 UC_API size_t
@@ -1403,7 +1760,6 @@ uc_daemon_stats_get(uc_client *c, size_t index, uc_daemon_stats *out)
 	return 0;
 }
 
-/* Deep copy of what redialing needs; NNG_EINVAL or NNG_ENOMEM. */
 static int
 copy_dial_opts(uc_options *dst, const uc_options *src)
 {
@@ -1437,21 +1793,64 @@ copy_dial_opts(uc_options *dst, const uc_options *src)
 	return 0;
 }
 
+/*
+ * Stops daemon i's transport: no callback of its runs after this, and no
+ * message of ours is left in an aio. Not under c->mtx.
+ */
+static void
+daemon_stop(uc_client *c, uc_daemon *d)
+{
+	if (!d->sock_open) {
+		return;
+	}
+	/* Pipe callbacks use c: none from now on. */
+	nng_pipe_notify(d->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
+	nng_pipe_notify(d->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
+	if (d->recv_aio != NULL) {
+		nng_aio_stop(d->recv_aio); /* a message it got is freed */
+	}
+	if (d->send_aio != NULL) {
+		nng_aio_stop(d->send_aio); /* one not taken comes back, freed */
+	}
+	if (d->dialer_open) {
+		nng_dialer_close(d->dialer);
+		d->dialer_open = false;
+	}
+	(void)c;
+}
+
 /* Frees a client; safe on a half-built one. No call may be in flight. */
 static void
 client_free(uc_client *c)
 {
 	uc_rpc *call;
 
+	if (c->keeper_started) { /* first: it may be replacing a dialer */
+		pthread_mutex_lock(&c->mtx);
+		c->keeper_stop = true;
+		pthread_cond_signal(&c->wake);
+		pthread_mutex_unlock(&c->mtx);
+		pthread_join(c->keeper, NULL);
+	}
+	for (size_t i = 0; c->daemons != NULL && i < c->dial_opts.n_urls; i++) {
+		daemon_stop(c, &c->daemons[i]);
+	}
+	for (size_t i = 0; c->daemons != NULL && i < c->dial_opts.n_urls; i++) {
+		uc_daemon *d = &c->daemons[i];
+
+		if (d->sock_open) {
+			nng_close(d->sock);
+		}
+		nng_aio_free(d->recv_aio);
+		nng_aio_free(d->send_aio);
+	}
 	while ((call = c->all_calls) != NULL) {
 		c->all_calls = call->next_all;
-		nng_aio_free(call->aio); /* idle; waits out a late callback */
-		nng_ctx_close(call->ctx);
+		if (call->buf != NULL) {
+			explicit_bzero(call->buf, call->buf_cap);
+			free(call->buf);
+		}
 		free(call);
-	}
-	if (c->redialer_joinable) {
-		pthread_join(c->redialer,
-			     NULL); /* closing: no new one starts */
 	}
 	for (size_t i = 0; c->dial_opts.urls != NULL && i < c->dial_opts.n_urls;
 	     i++) {
@@ -1462,16 +1861,14 @@ client_free(uc_client *c)
 	free((char *)c->dial_opts.tls_cert_file);
 	free((char *)c->dial_opts.tls_key_file);
 	free((char *)c->dial_opts.tls_server_name);
-	if (c->sock_open) {
-		/* Stop pipe callbacks before the socket goes (they use c). */
-		nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
-		nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
-		nng_close(c->sock);
-	}
 	free(c->daemons);
+	free(c->table);
+	free(c->heap);
 	free_secret(c->bearer);
 	free(c->basic_user);
 	free_secret(c->basic_password);
+	pthread_rwlock_destroy(&c->cred);
+	pthread_cond_destroy(&c->wake);
 	pthread_cond_destroy(&c->idle);
 	pthread_mutex_destroy(&c->mtx);
 	free(c);
@@ -1547,6 +1944,35 @@ check_tls(const uc_options *o)
 	return 0;
 }
 
+/* Opens daemon i's socket (raw REQ), its aios and its dialer. */
+static int
+daemon_open(uc_client *c, size_t i)
+{
+	uc_daemon *d = &c->daemons[i];
+	int rv;
+
+	if ((rv = nng_req0_open_raw(&d->sock)) != 0) {
+		return rv;
+	}
+	d->sock_open = true;
+	if ((rv = nng_socket_set_size(d->sock, NNG_OPT_RECVMAXSZ,
+				      UC_MAX_REPLY)) != 0 ||
+	    (rv = nng_socket_set_ms(d->sock, NNG_OPT_RECONNMINT,
+				    UC_RECONN_MIN_MS)) != 0 ||
+	    (rv = nng_socket_set_ms(d->sock, NNG_OPT_RECONNMAXT,
+				    UC_RECONN_MAX_MS)) != 0 ||
+	    (rv = nng_pipe_notify(d->sock, NNG_PIPE_EV_ADD_POST, pipe_event,
+				  d)) != 0 ||
+	    (rv = nng_pipe_notify(d->sock, NNG_PIPE_EV_REM_POST, pipe_event,
+				  d)) != 0 ||
+	    (rv = nng_aio_alloc(&d->send_aio, send_done, d)) != 0 ||
+	    (rv = nng_aio_alloc(&d->recv_aio, recv_done, d)) != 0) {
+		return rv;
+	}
+	nng_recv_aio(d->sock, d->recv_aio);
+	return dial_one(c, i);
+}
+
 UC_API int
 uc_client_open(uc_client **out, const uc_options *opts)
 {
@@ -1582,50 +2008,52 @@ uc_client_open(uc_client **out, const uc_options *opts)
 	}
 	pthread_mutex_init(&c->mtx, NULL);
 	pthread_cond_init(&c->idle, NULL);
+	pthread_rwlock_init(&c->cred, NULL);
+	{
+		pthread_condattr_t ca;
+
+		/* the keeper's timed waits: on the monotonic clock */
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&c->wake, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	c->deadline_ms =
 	    opts->deadline_ms != 0 ? opts->deadline_ms : UC_DEFAULT_DEADLINE_MS;
-	c->nopipe_since = nng_clock();
+	c->opened = nng_clock();
+	atomic_init(&c->next_tag, 1);
+	c->table = calloc(UC_TABLE_SIZE, sizeof(*c->table));
 	c->daemons = aligned_alloc(_Alignof(uc_daemon),
 				   opts->n_urls * sizeof(uc_daemon));
-	if (c->daemons == NULL) {
+	if (c->table == NULL || c->daemons == NULL) {
 		rv = NNG_ENOMEM;
 		goto fail;
 	}
 	memset(c->daemons, 0, opts->n_urls * sizeof(uc_daemon));
 	for (size_t i = 0; i < opts->n_urls; i++) {
-		atomic_init(&c->daemons[i].replies, 0);
-		atomic_init(&c->daemons[i].failures, 0);
-		atomic_init(&c->daemons[i].last_reply_ms, -1);
-		c->daemons[i].nopipe_since = c->nopipe_since;
-	}
-	c->daemons_down = opts->n_urls;
+		uc_daemon *d = &c->daemons[i];
 
-	if ((rv = nng_req0_open(&c->sock)) != 0) {
-		goto fail;
-	}
-	c->sock_open = true;
-	if ((rv = nng_socket_set_size(c->sock, NNG_OPT_RECVMAXSZ,
-				      UC_MAX_REPLY)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_REQ_RESENDTIME,
-				    UC_RESEND_MAX_MS)) != 0 ||
-	    /* Redial a lost daemon soon, and keep trying every 2 s at most. */
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMINT, 50)) != 0 ||
-	    (rv = nng_socket_set_ms(c->sock, NNG_OPT_RECONNMAXT, 2000)) != 0 ||
-	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_ADD_POST, pipe_event,
-				  c)) != 0 ||
-	    (rv = nng_pipe_notify(c->sock, NNG_PIPE_EV_REM_POST, pipe_event,
-				  c)) != 0) {
-		goto fail;
+		atomic_init(&d->replies, 0);
+		atomic_init(&d->failures, 0);
+		atomic_init(&d->last_reply_ms, -1);
+		d->c = c;
+		d->index = i;
+		d->nopipe_since = c->opened;
 	}
 	if ((rv = copy_dial_opts(&c->dial_opts, opts)) != 0) {
 		goto fail;
 	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
-		if ((rv = dial_one(c, &c->dial_opts, i, &c->dialers[i])) != 0) {
+		if ((rv = daemon_open(c, i)) != 0) {
 			failed_url = i;
 			goto fail;
 		}
 	}
+	if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0) {
+		rv = NNG_ENOMEM;
+		goto fail;
+	}
+	c->keeper_started = true;
 	*out = c;
 	return 0;
 fail:

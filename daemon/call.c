@@ -154,13 +154,13 @@ ud_call_finish(ud_call *c, int status)
 			ud_replay_finish(svc->replay, c->replay_key, NULL, 0,
 					 false);
 		}
-		svc->send(c->sctx, internal, sizeof(internal));
+		svc->send(&c->to, internal, sizeof(internal));
 	} else {
 		if (c->replayable) {
 			ud_replay_finish(svc->replay, c->replay_key, buf, len,
 					 ud_call_answer_final(status));
 		}
-		svc->send(c->sctx, buf, len);
+		svc->send(&c->to, buf, len);
 		free(buf);
 	}
 	ud_call_free(c);
@@ -208,11 +208,13 @@ ud_call_free(ud_call *c)
 	if (c->op != NULL && c->op_free != NULL) {
 		c->op_free(c->op);
 	}
-	up_wipe(c->raw, c->raw_len);
-	free(c->raw);
 	free(c->packed);
 	ud_user_fini(&c->actor);
 	ud_user_fini(&c->target);
+	/* before in_flight: a drain that sees 0 finds every peer let go */
+	if (svc->release != NULL) {
+		svc->release(&c->to);
+	}
 	free(c);
 	atomic_fetch_sub(&svc->in_flight, 1);
 }

@@ -56,26 +56,55 @@ thread_reader(ud_service *svc, ud_store_conn **out)
 	return 0;
 }
 
-void
-ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len)
+/* A new call answering to to (the reference moves to it); NULL on OOM,
+ * after answering UNAVAILABLE and letting go of to. */
+static ud_call *
+call_new(ud_service *svc, const ud_reply_to *to)
 {
 	ud_call *c = calloc(1, sizeof(*c));
-	int rc;
 
 	if (c == NULL) {
 		static const uint8_t unavailable[] = {0x08, UP_UNAVAILABLE};
-		free(raw);
-		svc->send(sctx, unavailable, sizeof(unavailable));
-		return;
+		ud_reply_to gone = *to;
+
+		svc->send(&gone, unavailable, sizeof(unavailable));
+		svc->release(&gone);
+		return NULL;
 	}
 	atomic_fetch_add(&svc->in_flight, 1);
 	c->svc = svc;
-	c->sctx = sctx;
-	c->raw = raw;
-	c->raw_len = len;
+	c->to = *to;
 	c->received_ms = ud_now_ms();
 	c->actor.manager_access = -1;
 	c->target.manager_access = -1;
+	return c;
+}
+
+void
+ud_service_refuse(ud_service *svc, const ud_reply_to *to, int status)
+{
+	ud_call *c = call_new(svc, to);
+
+	if (c != NULL) {
+		ud_call_finish(c, status);
+	}
+}
+
+void
+ud_service_submit(ud_service *svc, const ud_reply_to *to,
+		  Users__V1__RequestEnvelope *env)
+{
+	ud_call *c = call_new(svc, to);
+	int rc;
+
+	if (c == NULL) {
+		if (env != NULL) {
+			up_message_wipe_secrets(&env->base);
+			users__v1__request_envelope__free_unpacked(env, NULL);
+		}
+		return;
+	}
+	c->env = env;
 	if (ud_store_shared(svc->store)) {
 		/*
 		 * A shared store's reads are round trips to a database
@@ -206,7 +235,6 @@ start(ud_call *c)
 	const Users__V1__RequestEnvelope *env;
 	int rc;
 
-	c->env = users__v1__request_envelope__unpack(NULL, c->raw_len, c->raw);
 	if ((env = c->env) == NULL || env->method == NULL) {
 		return ud_call_fail(c, UP_INVALID_ARGUMENT,
 				    "SerializationException",
@@ -251,21 +279,53 @@ start(ud_call *c)
 	return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
 }
 
+/* The nng thread's snapshot for the calls of one batch (SQLite), if open. */
+static _Thread_local ud_store_conn *batch_reader;
+
+void
+ud_service_batch_begin(ud_service *svc)
+{
+	ud_store_conn *reader;
+
+	if (batch_reader != NULL || ud_store_shared(svc->store) ||
+	    thread_reader(svc, &reader) != 0) {
+		return;
+	}
+	if (ud_store_snapshot_begin(reader) == 0) {
+		batch_reader = reader;
+	}
+}
+
+void
+ud_service_batch_end(ud_service *svc)
+{
+	(void)svc;
+	if (batch_reader != NULL) {
+		ud_store_snapshot_end(batch_reader);
+		batch_reader = NULL;
+	}
+}
+
 static void
 worker_start(void *arg, void *tctx)
 {
 	ud_call *c = arg;
 	ud_store_conn *reader = tctx;
+	bool own = reader != batch_reader;
 	int rc;
 
-	/* One snapshot for all the reads of this stage. */
+	/* One snapshot for all the reads of this stage (of its batch's). */
 	c->reader = reader;
-	ud_store_snapshot_begin(reader);
+	if (own) {
+		ud_store_snapshot_begin(reader);
+	}
 	rc = ud_call_settle(c, start(c));
 	if (rc != UD_ASYNC) {
 		c->reader = NULL;
 		ud_call_finish(c, rc);
 	}
 	/* c may be gone now (finished here or by another stage). */
-	ud_store_snapshot_end(reader);
+	if (own) {
+		ud_store_snapshot_end(reader);
+	}
 }

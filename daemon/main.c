@@ -46,7 +46,7 @@ usage(FILE *f)
 		"  --tls-cert FILE      certificate for tls+tcp:// listeners\n"
 		"  --tls-key FILE       its private key\n"
 		"  --tls-ca FILE        CA for optional client certificates\n"
-		"  --contexts N         requests served at once (default 64)\n"
+		"  --contexts N         calls in flight at once (default 64)\n"
 		"  --workers N          worker threads (default 4; 16 with "
 		"PostgreSQL,\n"
 		"                       where every call's reads run on them)\n"

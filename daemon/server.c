@@ -1,6 +1,43 @@
 /*
- * server.c - nng REP socket, contexts and aios; TLS for tls+tcp:// URLs;
+ * server.c - the nng side of usersd: one raw REP socket, its receivers,
+ * the connections (peers) and their outboxes; TLS for tls+tcp:// URLs;
  * the listener guard.
+ *
+ * The socket (docs/decisions.md, section 20). A raw REP socket hands every
+ * request message to us with nng's routing header (the pipe's id and the
+ * peer's request id) and sends whatever message we give it back along that
+ * header, as often as we like. So one message may carry a batch of calls
+ * (RequestBatch, users.proto), each answered on its own as soon as it is
+ * done, and an older client's single envelope (cooked REQ, one call per
+ * message) is served on the same socket: its one answer goes back with its
+ * own header.
+ *
+ * Receivers. A few aios (2 per CPU, at most 16, at most --contexts)
+ * receive on the socket, each on an nng thread. A receiver takes a message,
+ * receives again at once (another thread may take the next message), and
+ * hands every call of the message to the service (ud_service_submit), which
+ * runs the call's first stage right there. --contexts bounds the calls in
+ * flight: while that many run, a receiver parks instead of receiving again,
+ * and the end of a call (reply_release) lets it go on; the peers' messages
+ * then wait in nng and in the kernel, which slows the clients down.
+ *
+ * Peers and outboxes. A peer is one connection (nng pipe), made when nng
+ * adds the pipe (before its first message) and closed when nng removes it.
+ * Each call holds a reference to its peer, so an answer knows where to go
+ * and an answer for a connection that is gone is dropped. Answers go out
+ * through the peer's outbox, one nng send at a time: an answer is sent at
+ * once when nothing is being sent to the peer and no receiver is still
+ * working through a batch of that peer's; otherwise it joins the open
+ * ResponseBatch, which leaves as one message when the send in flight
+ * completes or the batch's last first stage is done. So the answers that
+ * are ready together leave together, and nothing waits for a timer: a read
+ * in a batch waits for the other first stages of its batch (CPU work and
+ * WAL reads), never for a write's commit or a hash, whose answers follow
+ * in later messages. A single envelope's answer is a message of its own.
+ *
+ * A raw REP socket drops an answer when the pipe's queue (64 messages)
+ * is full, which only a peer that stops reading for that long can cause;
+ * the outbox keeps the number of messages low (one per group of answers).
  *
  * The listener guard. nng 1.5.2 (Debian 12) stops accepting on a listener
  * for good when a peer disconnects during the connection handshake (nng
@@ -26,22 +63,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server.h"
 #include "validate.h"
 
-enum ctx_state { CTX_RECV, CTX_BUSY, CTX_SEND, CTX_IDLE };
-
-struct srv_ctx {
-	ud_server *srv;
-	nng_ctx ctx;
-	nng_aio *aio;
-	atomic_int state; /* enum ctx_state */
-};
-
 #define GUARD_EVERY_MS 2000
 #define GUARD_WAIT_MS  3000
 #define GUARD_MISSES   1
+
+/* Calls of one message beyond this are refused (RESOURCE_EXHAUSTED). */
+#define BATCH_CALLS_MAX 1024
+/* An open answer batch past this many bytes is closed (a new one opens). */
+#define ANSWER_BATCH_MAX (256 * 1024)
+#define RECEIVERS_MAX    16
 
 /* The guard's probe of one listener. */
 struct probe {
@@ -51,6 +86,33 @@ struct probe {
 	bool open;
 	unsigned misses;
 };
+
+/* One aio receiving on the socket. */
+struct receiver {
+	ud_server *srv;
+	nng_aio *aio;
+	struct receiver *next_parked; /* under srv->mu */
+};
+
+/*
+ * One connection. refs: the registry's (until nng removes the pipe), one
+ * per call that will answer through it, one per receiver working on one of
+ * its messages, one while a send is in flight. The rest is under mu.
+ */
+typedef struct peer {
+	ud_server *srv;
+	uint32_t pipe;
+	atomic_int refs;
+	pthread_mutex_t mu;
+	bool closed;    /* the pipe is gone: answers are dropped */
+	unsigned held;  /* receivers working through a batch of its */
+	bool sending;   /* aio in flight */
+	nng_msg *open;  /* the answer batch being filled, or NULL */
+	nng_msg **fifo; /* closed messages waiting, oldest first */
+	size_t fifo_head, fifo_len, fifo_cap;
+	nng_aio *aio;
+	struct peer *next; /* registry, under srv->mu */
+} peer;
 
 struct ud_server {
 	ud_service *svc;
@@ -67,87 +129,417 @@ struct ud_server {
 	pthread_cond_t guard_cv;
 	bool guard_stop;
 	atomic_uint restarts; /* listeners made anew by the guard */
-	struct srv_ctx *ctxs;
-	unsigned n_ctxs;
+	struct receiver *receivers;
+	unsigned n_receivers;
+	atomic_int calls;  /* calls handed to the service, not yet released */
+	atomic_int parked; /* receivers waiting for calls to end */
 	atomic_bool stopping;
-	atomic_int active; /* contexts not yet idle */
+	atomic_int active;  /* receivers not yet idle */
+	pthread_mutex_t mu; /* peers, parked */
+	peer *peers;
+	struct receiver *parked_list;
 };
 
+/* ------------------------------------------------------------------------
+ * Peers
+ */
+
 static void
-ctx_recv(struct srv_ctx *sc)
+peer_ref(peer *p)
 {
-	if (atomic_load(&sc->srv->stopping)) {
-		sc->state = CTX_IDLE;
-		atomic_fetch_sub(&sc->srv->active, 1);
-		return;
-	}
-	sc->state = CTX_RECV;
-	nng_ctx_recv(sc->ctx, sc->aio);
+	atomic_fetch_add(&p->refs, 1);
 }
 
 static void
-ctx_cb(void *arg)
+peer_put(peer *p)
 {
-	struct srv_ctx *sc = arg;
-	nng_msg *msg;
-	uint8_t *raw;
-	size_t len;
+	if (atomic_fetch_sub(&p->refs, 1) != 1) {
+		return;
+	}
+	/* Last reference: the registry let go, nothing is in flight. */
+	nng_msg_free(p->open);
+	while (p->fifo_len > 0) {
+		nng_msg_free(p->fifo[p->fifo_head]);
+		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+		p->fifo_len--;
+	}
+	free(p->fifo);
+	/* may be its own callback's last reference: freed by nng's reaper */
+	nng_aio_reap(p->aio);
+	pthread_mutex_destroy(&p->mu);
+	free(p);
+}
 
-	switch (atomic_load(&sc->state)) {
-	case CTX_RECV:
-		if (nng_aio_result(sc->aio) != 0) {
-			if (nng_aio_result(sc->aio) == NNG_ECLOSED ||
-			    atomic_load(&sc->srv->stopping)) {
-				sc->state = CTX_IDLE;
-				atomic_fetch_sub(&sc->srv->active, 1);
-				return;
+/* The peer of a pipe, referenced; NULL when nng never told us of it. */
+static peer *
+peer_find(ud_server *s, uint32_t pipe)
+{
+	peer *p;
+
+	pthread_mutex_lock(&s->mu);
+	for (p = s->peers; p != NULL && p->pipe != pipe; p = p->next) {
+	}
+	if (p != NULL) {
+		peer_ref(p);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+static void peer_sent(void *arg);
+
+static void
+pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
+{
+	ud_server *s = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(pipe);
+	peer *p, **pp;
+
+	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		/* Before the pipe delivers anything (nng starts it after). */
+		if ((p = calloc(1, sizeof(*p))) == NULL) {
+			nng_pipe_close(pipe); /* cannot answer it */
+			return;
+		}
+		if (nng_aio_alloc(&p->aio, peer_sent, p) != 0) {
+			free(p);
+			nng_pipe_close(pipe);
+			return;
+		}
+		p->srv = s;
+		p->pipe = id;
+		atomic_init(&p->refs, 1);
+		pthread_mutex_init(&p->mu, NULL);
+		pthread_mutex_lock(&s->mu);
+		p->next = s->peers;
+		s->peers = p;
+		pthread_mutex_unlock(&s->mu);
+		return;
+	}
+	if (ev != NNG_PIPE_EV_REM_POST) {
+		return;
+	}
+	pthread_mutex_lock(&s->mu);
+	for (pp = &s->peers; *pp != NULL && (*pp)->pipe != id;
+	     pp = &(*pp)->next) {
+	}
+	p = *pp;
+	if (p != NULL) {
+		*pp = p->next;
+	}
+	pthread_mutex_unlock(&s->mu);
+	if (p == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	pthread_mutex_unlock(&p->mu);
+	peer_put(p);
+}
+
+/* Appends a closed message to the peer's queue. Under p->mu. */
+static int
+fifo_push(peer *p, nng_msg *m)
+{
+	if (p->fifo_len == p->fifo_cap) {
+		size_t cap = p->fifo_cap ? 2 * p->fifo_cap : 8;
+		nng_msg **v = malloc(cap * sizeof(*v));
+
+		if (v == NULL) {
+			return -1;
+		}
+		for (size_t i = 0; i < p->fifo_len; i++) {
+			v[i] = p->fifo[(p->fifo_head + i) % p->fifo_cap];
+		}
+		free(p->fifo);
+		p->fifo = v;
+		p->fifo_cap = cap;
+		p->fifo_head = 0;
+	}
+	p->fifo[(p->fifo_head + p->fifo_len) % p->fifo_cap] = m;
+	p->fifo_len++;
+	return 0;
+}
+
+/*
+ * Sends the next message when nothing is in flight and no receiver holds
+ * the peer: the oldest closed one, else the open batch. Under p->mu.
+ */
+static void
+flush_locked(peer *p)
+{
+	nng_msg *m;
+
+	if (p->sending || p->held > 0 || p->closed) {
+		return;
+	}
+	if (p->fifo_len > 0) {
+		m = p->fifo[p->fifo_head];
+		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+		p->fifo_len--;
+	} else if ((m = p->open) != NULL) {
+		p->open = NULL;
+	} else {
+		return;
+	}
+	p->sending = true;
+	peer_ref(p); /* the send's */
+	nng_aio_set_msg(p->aio, m);
+	nng_send_aio(p->srv->sock, p->aio); /* its callback runs later */
+}
+
+/* The send of the peer's last message completed (an nng thread). */
+static void
+peer_sent(void *arg)
+{
+	peer *p = arg;
+
+	if (nng_aio_result(p->aio) != 0) {
+		nng_msg_free(nng_aio_get_msg(p->aio));
+		nng_aio_set_msg(p->aio, NULL);
+	}
+	pthread_mutex_lock(&p->mu);
+	p->sending = false;
+	flush_locked(p);
+	pthread_mutex_unlock(&p->mu);
+	peer_put(p);
+}
+
+/* ------------------------------------------------------------------------
+ * The service's hooks: answers, and the end of a call
+ */
+
+/* A message with the answer's routing header; NULL when out of memory. */
+static nng_msg *
+answer_msg(const ud_reply_to *to, size_t size)
+{
+	nng_msg *m;
+
+	if (nng_msg_alloc(&m, size) != 0) {
+		return NULL;
+	}
+	if (nng_msg_header_append(m, to->header, to->header_len) != 0) {
+		nng_msg_free(m);
+		return NULL;
+	}
+	return m;
+}
+
+/*
+ * ud_service's send hook, from whichever thread finished the call. An
+ * answer that cannot be queued (out of memory) is dropped: the caller's
+ * deadline answers it.
+ */
+static void
+reply_send(const ud_reply_to *to, const uint8_t *buf, size_t len)
+{
+	peer *p = to->peer;
+	uint8_t head[UP_BATCH_HEAD_MAX];
+	size_t hl;
+	nng_msg *m;
+
+	pthread_mutex_lock(&p->mu);
+	if (p->closed) {
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	if (!to->batch) {
+		if ((m = answer_msg(to, len)) != NULL) {
+			memcpy(nng_msg_body(m), buf, len);
+			if (fifo_push(p, m) != 0) {
+				nng_msg_free(m);
 			}
-			ctx_recv(sc);
+		}
+		flush_locked(p);
+		pthread_mutex_unlock(&p->mu);
+		return;
+	}
+	/* A batch's answers share one message when their headers agree (a
+	 * device between us and the client would route each its own way). */
+	if (p->open != NULL &&
+	    (nng_msg_header_len(p->open) != to->header_len ||
+	     memcmp(nng_msg_header(p->open), to->header, to->header_len) != 0 ||
+	     nng_msg_len(p->open) + len > ANSWER_BATCH_MAX)) {
+		if (fifo_push(p, p->open) != 0) {
+			nng_msg_free(p->open);
+		}
+		p->open = NULL;
+	}
+	if (p->open == NULL) {
+		p->open = answer_msg(to, 0);
+	}
+	if (p->open != NULL) {
+		hl = up_batch_frame_head(head, to->call, len);
+		if (nng_msg_append(p->open, head, hl) != 0 ||
+		    nng_msg_append(p->open, buf, len) != 0) {
+			/* half a frame would spoil the whole batch */
+			nng_msg_free(p->open);
+			p->open = NULL;
+		}
+	}
+	flush_locked(p);
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void receive(struct receiver *r);
+
+/* Lets parked receivers go on while fewer calls than --contexts run. */
+static void
+unpark(ud_server *s)
+{
+	while (atomic_load(&s->parked) > 0 &&
+	       atomic_load(&s->calls) < (int)s->cfg->contexts) {
+		struct receiver *r;
+
+		pthread_mutex_lock(&s->mu);
+		if ((r = s->parked_list) != NULL) {
+			s->parked_list = r->next_parked;
+			atomic_fetch_sub(&s->parked, 1);
+		}
+		pthread_mutex_unlock(&s->mu);
+		if (r == NULL) {
 			return;
 		}
-		msg = nng_aio_get_msg(sc->aio);
-		len = nng_msg_len(msg);
-		raw = malloc(len ? len : 1);
-		if (raw != NULL) {
-			memcpy(raw, nng_msg_body(msg), len);
-		}
-		/* it may carry a password: the call wipes its copy too */
-		ud_wipe(nng_msg_body(msg), len);
-		nng_msg_free(msg);
-		if (raw == NULL) {
-			ctx_recv(
-			    sc); /* out of memory: drop; the caller retries */
-			return;
-		}
-		sc->state = CTX_BUSY;
-		ud_service_submit(sc->srv->svc, sc, raw, len);
-		return;
-	case CTX_SEND:
-		if (nng_aio_result(sc->aio) != 0) {
-			nng_msg_free(nng_aio_get_msg(sc->aio));
-		}
-		ctx_recv(sc);
-		return;
-	default:
-		return;
+		receive(r);
 	}
 }
 
-/* ud_service's send hook: runs on whichever thread finished the call. */
+/* ud_service's release hook: the call that answered through to is freed. */
 static void
-ctx_send(void *arg, const uint8_t *buf, size_t len)
+reply_release(ud_reply_to *to)
 {
-	struct srv_ctx *sc = arg;
-	nng_msg *msg;
+	peer *p = to->peer;
+	ud_server *s;
 
-	if (nng_msg_alloc(&msg, len) != 0) {
-		ctx_recv(sc); /* no reply: the caller's deadline answers */
+	if (p == NULL) {
 		return;
 	}
-	memcpy(nng_msg_body(msg), buf, len);
-	sc->state = CTX_SEND;
-	nng_aio_set_msg(sc->aio, msg);
-	nng_ctx_send(sc->ctx, sc->aio);
+	s = p->srv;
+	to->peer = NULL;
+	peer_put(p);
+	atomic_fetch_sub(&s->calls, 1);
+	unpark(s);
+}
+
+/* ------------------------------------------------------------------------
+ * Receiving
+ */
+
+/* The receiver is done for good (stopping, or the socket closed). */
+static void
+receiver_idle(struct receiver *r)
+{
+	atomic_fetch_sub(&r->srv->active, 1);
+}
+
+/* Receives again, or parks while --contexts calls run. */
+static void
+receive(struct receiver *r)
+{
+	ud_server *s = r->srv;
+
+	if (atomic_load(&s->stopping)) {
+		receiver_idle(r);
+		return;
+	}
+	if (atomic_load(&s->calls) >= (int)s->cfg->contexts) {
+		pthread_mutex_lock(&s->mu);
+		r->next_parked = s->parked_list;
+		s->parked_list = r;
+		atomic_fetch_add(&s->parked, 1);
+		pthread_mutex_unlock(&s->mu);
+		unpark(s); /* the last call may have ended meanwhile */
+		return;
+	}
+	nng_recv_aio(s->sock, r->aio);
+}
+
+/* Hands one call (envelope bytes env, len) to the service. */
+static void
+submit(ud_server *s, ud_reply_to *to, const uint8_t *env, size_t len,
+       bool refuse)
+{
+	Users__V1__RequestEnvelope *e = NULL;
+
+	peer_ref(to->peer); /* the call's */
+	atomic_fetch_add(&s->calls, 1);
+	if (refuse) {
+		ud_service_refuse(s->svc, to, UP_RESOURCE_EXHAUSTED);
+		return;
+	}
+	e = users__v1__request_envelope__unpack(NULL, len, env);
+	ud_service_submit(s->svc, to, e); /* NULL: unreadable */
+}
+
+/* One received message: every call in it to the service; then freed. */
+static void
+handle_message(ud_server *s, nng_msg *msg)
+{
+	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
+	const uint8_t *body = nng_msg_body(msg);
+	size_t len = nng_msg_len(msg);
+	ud_reply_to to = {0};
+	peer *p;
+
+	if (nng_msg_header_len(msg) > sizeof(to.header) ||
+	    (p = peer_find(s, pipe)) == NULL) {
+		goto out; /* cannot be answered */
+	}
+	to.peer = p;
+	to.header_len = (uint8_t)nng_msg_header_len(msg);
+	memcpy(to.header, nng_msg_header(msg), to.header_len);
+	if (up_batch_is(body, len)) {
+		up_batch_reader rd;
+		const uint8_t *env;
+		size_t elen;
+		unsigned n = 0;
+
+		to.batch = true;
+		pthread_mutex_lock(&p->mu);
+		p->held++;
+		pthread_mutex_unlock(&p->mu);
+		up_batch_reader_init(&rd, body, len);
+		ud_service_batch_begin(s->svc);
+		while (up_batch_next(&rd, &to.call, &env, &elen) == 1) {
+			submit(s, &to, env, elen, ++n > BATCH_CALLS_MAX);
+		}
+		ud_service_batch_end(s->svc);
+		/* A malformed rest: the calls in it cannot be told apart,
+		 * and their client's deadlines answer them. */
+		pthread_mutex_lock(&p->mu);
+		p->held--;
+		flush_locked(p);
+		pthread_mutex_unlock(&p->mu);
+	} else {
+		submit(s, &to, body, len, false);
+	}
+	peer_put(p);
+out:
+	/* it may carry passwords: every call unpacked its own copy */
+	ud_wipe(nng_msg_body(msg), len);
+	nng_msg_free(msg);
+}
+
+static void
+receiver_cb(void *arg)
+{
+	struct receiver *r = arg;
+	ud_server *s = r->srv;
+	int rv = nng_aio_result(r->aio);
+	nng_msg *msg;
+
+	if (rv != 0) {
+		if (rv == NNG_ECLOSED || atomic_load(&s->stopping)) {
+			receiver_idle(r);
+			return;
+		}
+		receive(r);
+		return;
+	}
+	msg = nng_aio_get_msg(r->aio);
+	nng_aio_set_msg(r->aio, NULL);
+	receive(r); /* another thread may take the next message meanwhile */
+	handle_message(s, msg);
 }
 
 /* A PEM file into a NUL-terminated buffer (at most 1 MiB). */
@@ -477,6 +869,8 @@ int
 ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 {
 	ud_server *s = calloc(1, sizeof(*s));
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+	unsigned n;
 	int rv;
 
 	if (s == NULL) {
@@ -484,34 +878,43 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 	}
 	s->svc = svc;
 	s->cfg = cfg;
-	svc->send = ctx_send;
-	if ((rv = nng_rep0_open(&s->sock)) != 0) {
+	pthread_mutex_init(&s->mu, NULL);
+	svc->send = reply_send;
+	svc->release = reply_release;
+	if ((rv = nng_rep0_open_raw(&s->sock)) != 0) {
 		goto fail;
 	}
 	s->sock_open = true;
-	nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ, cfg->max_message);
-	s->ctxs = calloc(cfg->contexts, sizeof(*s->ctxs));
-	if (s->ctxs == NULL) {
+	if ((rv = nng_socket_set_size(s->sock, NNG_OPT_RECVMAXSZ,
+				      cfg->max_message)) != 0 ||
+	    (rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_PRE, pipe_event,
+				  s)) != 0 ||
+	    (rv = nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, pipe_event,
+				  s)) != 0) {
+		goto fail;
+	}
+	n = cpus > 0 ? 2 * (unsigned)cpus : 2;
+	n = n > RECEIVERS_MAX ? RECEIVERS_MAX : n;
+	n = n > cfg->contexts ? cfg->contexts : n;
+	if ((s->receivers = calloc(n, sizeof(*s->receivers))) == NULL) {
 		rv = NNG_ENOMEM;
 		goto fail;
 	}
-	for (unsigned i = 0; i < cfg->contexts; i++) {
-		struct srv_ctx *sc = &s->ctxs[i];
-		sc->srv = s;
-		if ((rv = nng_aio_alloc(&sc->aio, ctx_cb, sc)) != 0 ||
-		    (rv = nng_ctx_open(&sc->ctx, s->sock)) != 0) {
-			nng_aio_free(sc->aio);
-			sc->aio = NULL;
+	for (unsigned i = 0; i < n; i++) {
+		struct receiver *r = &s->receivers[i];
+
+		r->srv = s;
+		if ((rv = nng_aio_alloc(&r->aio, receiver_cb, r)) != 0) {
 			goto fail;
 		}
-		s->n_ctxs++;
+		s->n_receivers++;
 	}
 	if ((rv = listen_all(s, cfg)) != 0) {
 		goto fail;
 	}
-	atomic_store(&s->active, (int)s->n_ctxs);
-	for (unsigned i = 0; i < s->n_ctxs; i++) {
-		ctx_recv(&s->ctxs[i]);
+	atomic_store(&s->active, (int)s->n_receivers);
+	for (unsigned i = 0; i < s->n_receivers; i++) {
+		receive(&s->receivers[i]);
 	}
 	guard_start(s);
 	*out = s;
@@ -533,30 +936,55 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Whether every answer was handed to nng (no outbox holds or sends one). */
+static bool
+outboxes_empty(ud_server *s)
+{
+	bool empty = true;
+
+	pthread_mutex_lock(&s->mu);
+	for (peer *p = s->peers; p != NULL && empty; p = p->next) {
+		pthread_mutex_lock(&p->mu);
+		empty = p->closed ||
+			(!p->sending && p->open == NULL && p->fifo_len == 0);
+		pthread_mutex_unlock(&p->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return empty;
+}
+
 int
 ud_server_drain(ud_server *s, int timeout_ms)
 {
 	int64_t deadline = mono_ms() + timeout_ms;
 	struct timespec tick = {0, 2 * 1000 * 1000};
+	struct receiver *r;
 
 	atomic_store(&s->stopping, true);
 	guard_stop(s); /* before the listeners it may renew go */
 	for (size_t i = 0; i < s->n_listeners; i++) {
 		nng_listener_close(s->listeners[i]);
 	}
-	/* Contexts waiting for a request stop; busy ones finish first. */
-	for (unsigned i = 0; i < s->n_ctxs; i++) {
-		nng_aio_cancel(s->ctxs[i].aio);
+	/* Receivers stop: waiting ones now, parked ones here, working ones
+	 * once their message is handed over. */
+	for (unsigned i = 0; i < s->n_receivers; i++) {
+		nng_aio_cancel(s->receivers[i].aio);
 	}
+	pthread_mutex_lock(&s->mu);
+	while ((r = s->parked_list) != NULL) {
+		s->parked_list = r->next_parked;
+		atomic_fetch_sub(&s->parked, 1);
+		receiver_idle(r);
+	}
+	pthread_mutex_unlock(&s->mu);
 	while (atomic_load(&s->svc->in_flight) > 0 && mono_ms() < deadline) {
 		nanosleep(&tick, NULL);
 	}
-	/* Replies handed to nng: let them leave. */
-	while (atomic_load(&s->active) > 0 && mono_ms() < deadline) {
-		for (unsigned i = 0; i < s->n_ctxs; i++) {
-			if (s->ctxs[i].state == CTX_RECV) {
-				nng_aio_cancel(s->ctxs[i].aio);
-			}
+	/* Answers still in an outbox: let them leave. */
+	while ((!outboxes_empty(s) || atomic_load(&s->active) > 0) &&
+	       mono_ms() < deadline) {
+		for (unsigned i = 0; i < s->n_receivers; i++) {
+			nng_aio_cancel(s->receivers[i].aio);
 		}
 		nanosleep(&tick, NULL);
 	}
@@ -566,26 +994,47 @@ ud_server_drain(ud_server *s, int timeout_ms)
 void
 ud_server_free(ud_server *s)
 {
+	peer *p;
+
 	if (s == NULL) {
 		return;
 	}
 	atomic_store(&s->stopping, true);
 	guard_stop(s);
-	for (unsigned i = 0; i < s->n_ctxs; i++) {
-		nng_aio_stop(s->ctxs[i].aio);
-	}
-	for (unsigned i = 0; i < s->n_ctxs; i++) {
-		nng_ctx_close(s->ctxs[i].ctx);
-		nng_aio_free(s->ctxs[i].aio);
+	for (unsigned i = 0; i < s->n_receivers; i++) {
+		nng_aio_stop(s->receivers[i].aio);
 	}
 	if (s->sock_open) {
+		/* No pipe callback may come once the socket is gone. */
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_ADD_PRE, NULL, NULL);
+		nng_pipe_notify(s->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
 		nng_close(s->sock);
+	}
+	for (unsigned i = 0; i < s->n_receivers; i++) {
+		nng_aio_free(s->receivers[i].aio);
+	}
+	/* The registry's references; a peer still held by a call (a drain
+	 * that ran out of time) stays, and so does the server it points
+	 * to. */
+	while ((p = s->peers) != NULL) {
+		s->peers = p->next;
+		pthread_mutex_lock(&p->mu);
+		p->closed = true;
+		pthread_mutex_unlock(&p->mu);
+		if (p->sending) {
+			nng_aio_stop(p->aio); /* its callback drops a ref */
+		}
+		peer_put(p);
 	}
 	if (s->tls != NULL) {
 		nng_tls_config_free(s->tls);
 	}
 	free(s->listeners);
 	free(s->probes);
-	free(s->ctxs);
+	free(s->receivers);
+	if (atomic_load(&s->calls) > 0) {
+		return;
+	}
+	pthread_mutex_destroy(&s->mu);
 	free(s);
 }

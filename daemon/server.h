@@ -1,11 +1,12 @@
 /*
- * server.h - the nng side of usersd: a REP socket served through many
- * contexts, each with its own aio, so that many calls are in flight.
+ * server.h - the nng side of usersd: one raw REP socket, a few receivers,
+ * and an outbox per connection (server.c, top, says how).
  *
- * Each context cycles: receive -> (the call runs elsewhere) -> send ->
- * receive. Its callbacks never block: a received message is handed to the
- * service (ud_service_submit) and the reply comes back through
- * ud_server_send from whichever thread finished the call.
+ * A received message is one call (an older client's envelope) or a batch
+ * of calls; each call is handed to the service (ud_service_submit) and its
+ * answer comes back through the service's send hook, from whichever thread
+ * finished it, to leave with the other answers ready for the same
+ * connection. No callback blocks.
  */
 #ifndef UD_SERVER_H
 #define UD_SERVER_H
@@ -23,7 +24,7 @@ int ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg);
 int ud_server_drain(ud_server *s, int timeout_ms);
 /* How many listeners the guard has made anew (nng 1.5's stuck listener). */
 unsigned ud_server_listener_restarts(ud_server *s);
-/* Frees the contexts and closes the socket. */
+/* Closes the socket and frees the receivers and connections. */
 void ud_server_free(ud_server *s);
 
 #endif

@@ -14,8 +14,8 @@
  *   worker         continues a call after the hasher (may read)
  *   hasher         password hash / verify (only when the call needs it)
  *   writer         the store's write function, inside a group commit
- *   any of these   ud_call_finish(): pack the envelope, send the reply on
- *                  the call's nng context, free the call
+ *   any of these   ud_call_finish(): pack the envelope, hand the answer to
+ *                  the server (its connection's outbox), free the call
  *
  * A call is owned by whichever stage runs it; it is handed on, never
  * shared. Exactly one ud_call_finish() per call.
@@ -69,6 +69,8 @@ typedef struct ud_config {
 	unsigned replay_max;
 } ud_config;
 
+struct ud_reply_to;
+
 typedef struct ud_service {
 	const ud_config *cfg;
 	ud_store *store;
@@ -90,8 +92,14 @@ typedef struct ud_service {
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;
 	size_t n_readers;
-	/* Sends a finished reply; set by the server. */
-	void (*send)(void *sctx, const uint8_t *buf, size_t len);
+	/*
+	 * The server's hooks (server.c): send a call's answer (once per
+	 * call, from whichever thread finished it), and let go of where it
+	 * went once the call is freed.
+	 */
+	void (*send)(const struct ud_reply_to *to, const uint8_t *buf,
+		     size_t len);
+	void (*release)(struct ud_reply_to *to);
 } ud_service;
 
 /* The longest request id a call may carry. */
@@ -99,14 +107,28 @@ typedef struct ud_service {
 /* A request id scoped to its caller: a user id (20 digits), ':', the id. */
 #define UD_REPLAY_KEY_MAX (20 + 1 + UD_REQUEST_ID_MAX + 1)
 
+/*
+ * Where a call's answer goes: filled by the server when the call arrives
+ * and only carried by the rest of the daemon. The peer is the server's
+ * connection (the call holds a reference to it until it is freed); call
+ * is the call's number in its batch; a single envelope (batch false) is
+ * answered alone, with its own nng header.
+ */
+#define UD_REPLY_HEADER_MAX 64
+typedef struct ud_reply_to {
+	void *peer;
+	uint32_t call;
+	bool batch;
+	uint8_t header_len;
+	uint8_t header[UD_REPLY_HEADER_MAX];
+} ud_reply_to;
+
 typedef struct ud_call ud_call;
 typedef int (*ud_step_fn)(ud_call *c);
 
 struct ud_call {
 	ud_service *svc;
-	void *sctx;   /* the server context that answers */
-	uint8_t *raw; /* the received envelope bytes (owned) */
-	size_t raw_len;
+	ud_reply_to to; /* where the answer goes */
 	int64_t received_ms;
 	Users__V1__RequestEnvelope *env;
 	const up_method *method;
@@ -163,10 +185,24 @@ struct ud_call {
 int ud_service_init(ud_service *svc, const ud_config *cfg);
 void ud_service_fini(ud_service *svc);
 /*
- * Runs the first stage of a call on the calling (nng) thread. Takes
- * ownership of raw (malloc'd).
+ * Runs the first stage of a call on the calling (nng) thread (with a shared
+ * store, on a worker). Takes env (unpacked; NULL when the bytes were no
+ * envelope: answered INVALID_ARGUMENT) and the reference to to's peer.
  */
-void ud_service_submit(ud_service *svc, void *sctx, uint8_t *raw, size_t len);
+void ud_service_submit(ud_service *svc, const ud_reply_to *to,
+		       Users__V1__RequestEnvelope *env);
+/*
+ * Around the calls of one received batch, on its nng thread: with SQLite,
+ * one read snapshot of the thread's read connection for all their first
+ * stages (one WAL read lock, and the caller's record read once: a
+ * reader keeps its last users while nothing was committed in its
+ * snapshot). The calls of a batch were sent together, so none may expect
+ * another's write. Nothing with a shared store.
+ */
+void ud_service_batch_begin(ud_service *svc);
+void ud_service_batch_end(ud_service *svc);
+/* Answers to with status at once (a call refused before it is read). */
+void ud_service_refuse(ud_service *svc, const ud_reply_to *to, int status);
 
 /* call.c: the one exit (answers, records the answer, frees the call) */
 void ud_call_finish(ud_call *c, int status);

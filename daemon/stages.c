@@ -35,7 +35,7 @@ replay_waiter(const uint8_t *resp, size_t len, void *arg)
 		ud_call_finish(c, UP_ABORTED);
 		return;
 	}
-	c->svc->send(c->sctx, resp, len);
+	c->svc->send(&c->to, resp, len);
 	ud_call_free(c);
 }
 
@@ -112,7 +112,7 @@ replay_logged(ud_call *c)
 	/* a logged answer is a committed write's: final */
 	ud_replay_finish(svc->replay, id, resp, len, rc == 0);
 	if (rc == 0) {
-		svc->send(c->sctx, resp, len);
+		svc->send(&c->to, resp, len);
 		free(resp);
 		ud_call_free(c);
 		return 1;
@@ -177,7 +177,7 @@ ud_call_replay_begin(ud_call *c)
 		c->replayable = true;
 		return 0;
 	case UD_REPLAY_DONE:
-		c->svc->send(c->sctx, resp, len);
+		c->svc->send(&c->to, resp, len);
 		free(resp);
 		ud_call_free(c);
 		return 1;

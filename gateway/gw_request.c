@@ -266,6 +266,11 @@ send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 		    &req->pool, &req->res.headers, H2O_TOKEN_WWW_AUTHENTICATE,
 		    NULL,
 		    H2O_STRLIT("credentials realm=\"/auth/credentials\""));
+	} else if (http == 503) {
+		/* No daemon (or its store) now: the client redials within
+		 * about 100 ms; a second is a safe time to come back. */
+		h2o_add_header(&req->pool, &req->res.headers,
+			       H2O_TOKEN_RETRY_AFTER, NULL, H2O_STRLIT("1"));
 	}
 	if (f != NULL) {
 		ProtobufCMessage *wrap = uw_msg_new(job->error_shape);

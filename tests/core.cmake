@@ -9,6 +9,10 @@ users_integration_test(test_policy)
 users_integration_test(test_tls gw_harness)
 add_dependencies(test_tls usersgw usersbench)
 users_integration_test(test_rpc ud_store ${NNG_LIB})
+# The hop: batches against single envelopes byte for byte, a slow write
+# beside reads, batches cut by a SIGKILL, an older single-call client.
+users_integration_test(test_hop ${NNG_LIB} PkgConfig::SQLITE
+	Threads::Threads)
 # Refresh tokens: rotation, reuse, retries, logout, at rest (the SQLite
 # database read beside the daemon).
 users_integration_test(test_tokens ud_store Threads::Threads)

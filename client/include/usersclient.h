@@ -2,21 +2,31 @@
  * usersclient.h - libusersclient: the RPC client of usersd.
  *
  * One client object talks to one or more daemons (ipc://, tcp://,
- * tls+tcp://) over an nng REQ socket. Every RPC of UserService has a
- * synchronous and an asynchronous form; the gateway, usersctl and
+ * tls+tcp://) over nng, one connection each. Every RPC of UserService has
+ * a synchronous and an asynchronous form; the gateway, usersctl and
  * usersbench all use this library.
  *
  * Async contract
  *   uc_call_async() returns 0 and then calls the callback exactly once, or
- *   returns an error and never calls it. The callback runs on an nng
- *   thread: it must not block (hand the result to your own thread or loop).
- *   Async calls are safe from many threads at once; hundreds may be in
- *   flight on one client (one nng context + aio per call).
+ *   returns an error and never calls it. The callback runs on a thread of
+ *   nng's or of the client's own, never the caller's: it must not block
+ *   (hand the result to your own thread or loop). Async calls are safe
+ *   from many threads at once; thousands may be in flight on one client.
+ *
+ * Batching
+ *   Calls started while a message is on its way to a daemon travel
+ *   together in the next message; a call started when nothing is on its
+ *   way leaves at once (no timer, no added wait). usersd answers each call
+ *   as soon as it is done, with the answers ready together in one message.
+ *   Each call keeps its own request id, deadline and errors.
  *
  * Deadlines
  *   Every call has a deadline (the client's default, or the call's). A
- *   daemon that does not answer in time gives UP_DEADLINE_EXCEEDED; no
- *   daemon reachable gives UP_UNAVAILABLE. A call never hangs.
+ *   daemon that does not answer in time gives UP_DEADLINE_EXCEEDED. No
+ *   daemon connected gives UP_UNAVAILABLE at once (in the first second
+ *   after uc_client_open, a call waits for the first connection); a daemon
+ *   whose connection closes under a call gives UP_UNAVAILABLE at once when
+ *   no other daemon is connected. A call never hangs.
  *
  * Ownership
  *   A uc_result owns its error and response; release it with
@@ -26,20 +36,21 @@
  *   uc_call_async returns): the caller keeps ownership.
  *
  * Several daemons, failover and retries
- *   Requests spread over the connected daemons (nng picks a ready pipe
- *   per request). Every call carries a request id: a fresh random one,
- *   or uc_call_opts.request_id when the caller gives one (every path, sync
+ *   Each call goes to the connected daemon with the fewest calls in
+ *   flight. Every call carries a request id: a fresh random one, or
+ *   uc_call_opts.request_id when the caller gives one (every path, sync
  *   and async, typed or generic, goes through the same start, so no call
- *   is ever sent without an id). nng sends a request again, with the same
- *   id, on another pipe when the pipe it went out on closes (a daemon dying
- *   mid-call) or when no reply came within the resend time (a stuck
- *   daemon). That is safe for reads. For writes it is safe because usersd
- *   answers a repeated id with its first answer instead of writing again;
- *   across daemons that holds when they share the record of committed
- *   ids (one store with its request log): the client cannot tell a write
- *   that died before its commit from one that died after, and relies on
- *   the store for that. A daemon that went away is redialed in the
- *   background and used again once it is back.
+ *   is ever sent without an id). A call is sent again, with the same id,
+ *   to another connected daemon when the connection it went out on closes
+ *   (a daemon dying mid-call: at once) or when no answer came within its
+ *   resend time (half its deadline, 50 ms to 1 s: a stuck daemon). That is
+ *   safe for reads. For writes it is safe because usersd answers a
+ *   repeated id with its first answer instead of writing again; across
+ *   daemons that holds when they share the record of committed ids (one
+ *   store with its request log): the client cannot tell a write that died
+ *   before its commit from one that died after, and relies on the store
+ *   for that. A daemon that went away is redialed in the background
+ *   (within about 100 ms of listening again) and used again once back.
  */
 #ifndef USERSCLIENT_H
 #define USERSCLIENT_H
@@ -136,9 +147,10 @@ UC_API const char *uc_client_open_error(void);
 /*
  * Waits for calls in flight to finish (their callbacks run), then frees.
  * New calls started meanwhile fail with UP_CANCELLED. Not from a callback.
- * Bounded: nng_close() can hang in nng 1.5.2, so the socket is closed on
- * a thread of its own, waited for at most 2 s, then left to finish (or,
- * if nng never returns, to leak) in the background.
+ * Every message of the client's is freed before the sockets close.
+ * Bounded: nng_close() can hang in nng 1.5.2, so the sockets are closed
+ * on a thread of their own, waited for at most 2 s, then left to finish
+ * (or, if nng never returns, to leak) in the background.
  */
 UC_API void uc_client_close(uc_client *c);
 
@@ -197,10 +209,9 @@ typedef struct uc_daemon_stats {
 	/*
 	 * Replies from it that report a failure on the daemon's side
 	 * (UP_CANCELLED, UP_UNKNOWN, UP_DEADLINE_EXCEEDED, UP_INTERNAL,
-	 * UP_UNAVAILABLE, UP_DATA_LOSS, or a reply that does not decode).
-	 * Calls that end without any reply (deadline, no daemon) cannot be
-	 * attributed to a daemon (nng does not say which pipe carried a
-	 * request) and are not counted here.
+	 * UP_UNAVAILABLE, UP_DATA_LOSS, or a reply that does not decode),
+	 * and messages from it that are no batch of answers. Calls that end
+	 * without any reply (deadline, no daemon) are not counted here.
 	 */
 	uint64_t failures;
 	/*

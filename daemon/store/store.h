@@ -188,9 +188,11 @@ enum {
  * Replaces the stored record of u->id with u: every column, and the sets
  * named in sets (UD_SET_*); the other sets stay as stored, whatever u
  * holds. When bump_token is set the token version is incremented.
- * updated_at and token_version are written back into u. UP_NOT_FOUND,
- * UP_ALREADY_EXISTS; UP_INVALID_ARGUMENT when a membership names an
- * organization that does not exist.
+ * updated_at and token_version are written back into u. u must have been
+ * read (ud_store_user_get) on this connection in this write function:
+ * its created_at and token_version are then the stored ones, and are not
+ * read back. UP_NOT_FOUND, UP_ALREADY_EXISTS; UP_INVALID_ARGUMENT when a
+ * membership names an organization that does not exist.
  */
 int ud_store_user_update(ud_store_conn *c, ud_user *u, unsigned sets,
 			 bool bump_token);

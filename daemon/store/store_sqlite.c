@@ -162,7 +162,6 @@ enum {
 	S_USER_INSERT,
 	S_USER_UPDATE,
 	S_USER_KEYS,
-	S_USER_STAMPS,
 	S_MEMB_IDS,
 	S_USER_DELETE,
 	S_ROLES_DEL,
@@ -251,8 +250,6 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USER_KEYS] = "UPDATE users SET email = ?1, primary_org_id = ?2"
 		    " WHERE id = ?3 AND (email IS NOT ?1 COLLATE BINARY"
 		    " OR primary_org_id IS NOT ?2)",
-    [S_USER_STAMPS] = "SELECT created_at, token_version FROM users"
-		      " WHERE id = ?1",
     [S_MEMB_IDS] = "SELECT org_id FROM memberships WHERE user_id = ?1",
     [S_USER_DELETE] = "DELETE FROM users WHERE id = ?1",
     [S_ROLES_DEL] = "DELETE FROM user_roles WHERE user_id = ?1",
@@ -1306,13 +1303,27 @@ out:
 	return rc;
 }
 
+/*
+ * SQLite's process-wide settings, once, before its first connection: no
+ * memory statistics. With them (SQLite's default) every allocation of
+ * every connection takes one global mutex, for counters nothing reads:
+ * the writer and the readers then queue on it, on every statement.
+ */
+static void
+sqlite_settings(void)
+{
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 static int
 sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 {
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	ud_store *st;
 	int rc;
 
 	*out = NULL;
+	pthread_once(&once, sqlite_settings);
 	if ((rc = store_new(path, cfg, N_MIGRATIONS, &st)) != 0) {
 		return rc;
 	}
@@ -2301,7 +2312,7 @@ sq_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 	sqlite3_stmt *s = NULL;
 	char pbuf[33];
 	const char *porg;
-	int64_t now = ud_now_ms(), created = 0, version = 0;
+	int64_t now = ud_now_ms();
 	unsigned changed = 0;
 	int rc, step;
 
@@ -2347,26 +2358,15 @@ sq_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 		goto out;
 	}
 	done_with(s);
-	if ((rc = stmt(c, S_USER_STAMPS, &s)) != 0) {
-		s = NULL;
-		goto out;
-	}
-	sqlite3_bind_int64(s, 1, u->id);
-	if ((step = sqlite3_step(s)) != SQLITE_ROW) {
-		rc = fail(c->db, step, "update user");
-		goto out;
-	}
-	created = sqlite3_column_int64(s, 0);
-	version = sqlite3_column_int64(s, 1);
-	done_with(s);
 	s = NULL;
 	if ((rc = sets_changed(c, u, sets & UD_SET_ALL, &changed)) != 0 ||
 	    (rc = user_write_sets(c, u, changed, true)) != 0) {
 		goto out;
 	}
-	u->created_at = created;
+	/* u was read in this transaction (store.h): its stamps are the
+	 * row's, no need to read them back */
 	u->updated_at = now;
-	u->token_version = version;
+	u->token_version += bump_token ? 1 : 0;
 out:
 	done_with(s);
 	return op_end(c, rc);

@@ -258,6 +258,41 @@ void up_wipe(void *p, size_t n);
  */
 void up_message_wipe_secrets(ProtobufCMessage *msg);
 
+/* ------------------------------------------------------------------------
+ * Batches (RequestBatch, ResponseBatch in users.proto): the framing
+ */
+
+/* The first byte of a batch: field 15, length-delimited. */
+#define UP_BATCH_TAG 0x7a
+/* The longest frame head: three keys and three 5-byte varints. */
+#define UP_BATCH_HEAD_MAX 18
+
+/* Whether a message is a batch (else it is one envelope). */
+bool up_batch_is(const void *buf, size_t len);
+/*
+ * Writes into out the head of one frame: what goes before env_len bytes of
+ * a packed envelope to make them call's frame of a batch. Returns its
+ * length. env_len below 2^32 - 64.
+ */
+size_t up_batch_frame_head(uint8_t out[UP_BATCH_HEAD_MAX], uint32_t call,
+			   size_t env_len);
+
+/* Reads the frames of a batch in place (the bytes must outlive it). */
+typedef struct up_batch_reader {
+	const uint8_t *p;
+	const uint8_t *end;
+} up_batch_reader;
+
+void up_batch_reader_init(up_batch_reader *r, const void *buf, size_t len);
+/*
+ * The next frame: 1 with its call number and its envelope's bytes (inside
+ * the batch; possibly empty), 0 at the end, -1 when the rest is malformed
+ * (a frame past the end, a wrong wire type, a group, two envelopes in one
+ * frame); after -1 the reader is at its end. Unknown fields are skipped.
+ */
+int up_batch_next(up_batch_reader *r, uint32_t *call, const uint8_t **env,
+		  size_t *env_len);
+
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];
 extern const size_t up_descriptor_set_len;

@@ -1447,14 +1447,46 @@ typedef struct load_state {
 
 static load_state load;
 
+/* Every request of the load: when (realtime ms), how long, what. */
+#define N_EVENTS 200000
+typedef struct load_event {
+	long long start, end; /* CLOCK_REALTIME, ms */
+	int status;
+	bool retry_after; /* a 503 said "Retry-After: 1" */
+} load_event;
+
+static load_event events[N_EVENTS];
+static atomic_int n_events;
+
+static long long
+real_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static void *
 load_worker(void *arg)
 {
 	(void)arg;
 	while (!atomic_load(&load.stop)) {
 		gwh_res r;
+		char ra[16];
+		long long t0 = real_ms();
+		int i;
 
 		call("GET", "/users/1", admin_tok, NULL, &r);
+		if ((i = atomic_fetch_add(&n_events, 1)) < N_EVENTS) {
+			events[i].start = t0;
+			events[i].end = real_ms();
+			events[i].status = r.status;
+			events[i].retry_after =
+			    gwh_header(&r, "Retry-After", 0, ra, sizeof(ra)) !=
+				NULL &&
+			    strcmp(ra, "1") == 0;
+		}
 		switch (r.status) {
 		case 200:
 			atomic_fetch_add(&load.ok, 1);
@@ -1481,15 +1513,39 @@ load_worker(void *arg)
 	return NULL;
 }
 
-/* A daemon killed under load: 503s, then 200s again once it is back. */
+/* When the daemon's socket was made (it listens from then): realtime ms. */
+static long long
+listening_since(const th_daemon *d)
+{
+	struct stat st;
+
+	if (stat(d->url + strlen("ipc://"), &st) != 0) {
+		return -1;
+	}
+	return (long long)st.st_mtim.tv_sec * 1000 +
+	       st.st_mtim.tv_nsec / 1000000;
+}
+
+/*
+ * A daemon killed under load (the only one): the calls in flight are
+ * settled at once (503, their pipe gone), every request during the
+ * outage is a 503 with Retry-After within 50 ms, /healthz says 503
+ * within 250 ms, and the first request after the daemon listens again
+ * succeeds within 1 s.
+ */
 static void
 test_daemon_killed_under_load(void)
 {
 	enum { WORKERS = 4 };
 	pthread_t tid[WORKERS];
-	long long t0;
+	long long t0, kill_at, killed_at, restart_at, listen_at = -1;
+	long long first_ok = -1;
+	long long health_503 = -1, settle_worst = 0, outage_worst = 0;
+	int in_flight = 0, outage = 0, outage_bad = 0, n;
+	gwh_res r;
 
 	memset(&load, 0, sizeof(load));
+	atomic_store(&n_events, 0);
 	for (int i = 0; i < WORKERS; i++) {
 		CHECK_INT(pthread_create(&tid[i], NULL, load_worker, NULL), 0);
 	}
@@ -1498,14 +1554,32 @@ test_daemon_killed_under_load(void)
 		gwh_nap_ms(5);
 	}
 	CHECK(atomic_load(&load.ok) >= 50);
+	kill_at = real_ms();
 	CHECK(th_daemon_kill(&daemon_) != -1);
+	killed_at = real_ms(); /* reaped: its socket is closed */
+	/* /healthz: 503 within 250 ms of the loss. */
+	for (;;) {
+		gwh_http(gw.port, "GET", "/healthz", NULL, NULL, &r);
+		if (r.status == 503) {
+			health_503 = real_ms() - killed_at;
+		}
+		gwh_res_fini(&r);
+		if (health_503 >= 0 || real_ms() - killed_at > 5000) {
+			break;
+		}
+	}
+	CHECK(health_503 >= 0 && health_503 <= 250);
+	/* A while without a daemon: 40 more requests. */
+	n = atomic_load(&load.unavailable) + 40;
 	t0 = th_now_ms();
-	while (atomic_load(&load.unavailable) < 10 &&
-	       th_now_ms() - t0 < 10000) {
+	while (atomic_load(&load.unavailable) < n && th_now_ms() - t0 < 10000) {
 		gwh_nap_ms(5);
 	}
-	CHECK(atomic_load(&load.unavailable) >= 10);
+	CHECK(atomic_load(&load.unavailable) >= n);
+	restart_at = real_ms();
 	CHECK_INT(th_daemon_restart(&daemon_, NULL), 0);
+	listen_at = listening_since(&daemon_);
+	CHECK(listen_at >= restart_at && listen_at > 0);
 	atomic_store(&load.restarted, true);
 	t0 = th_now_ms();
 	while (atomic_load(&load.ok_after) < 20 && th_now_ms() - t0 < 20000) {
@@ -1514,36 +1588,59 @@ test_daemon_killed_under_load(void)
 	CHECK(atomic_load(&load.ok_after) >= 20);
 	if (atomic_load(&load.ok_after) < 20) {
 		/* Who is stuck: the daemon, or the gateway's client? */
-		gwh_res r;
-
 		gwh_http(gw.port, "GET", "/metrics", NULL, NULL, &r);
 		fprintf(stderr, "not recovered after %lld ms; metrics:\n%s\n",
 			th_now_ms() - t0, r.body ? r.body : "(none)");
 		gwh_res_fini(&r);
-		{
-			const char *urls[] = {daemon_.url};
-			uc_options o = {
-			    .urls = urls, .n_urls = 1, .deadline_ms = 2000};
-			uc_client *c = NULL;
-			uc_result res = {0};
-
-			if (uc_client_open(&c, &o) == 0) {
-				fprintf(stderr, "a fresh client's login: %d\n",
-					uc_login(c, TH_ADMIN_EMAIL,
-						 TH_ADMIN_PASSWORD, &res));
-				uc_result_fini(&res);
-				uc_client_close(c);
-			}
-		}
 	}
 	atomic_store(&load.stop, true);
 	for (int i = 0; i < WORKERS; i++) {
 		pthread_join(tid[i], NULL);
 	}
 	CHECK_INT(atomic_load(&load.other), 0);
-	fprintf(stderr, "load: %d ok, %d unavailable, %d timeout\n",
+	CHECK_INT(atomic_load(&load.timeout), 0); /* no call waited it out */
+
+	n = atomic_load(&n_events);
+	n = n < N_EVENTS ? n : N_EVENTS;
+	for (int i = 0; i < n; i++) {
+		load_event *e = &events[i];
+
+		if (e->start < kill_at && e->end > kill_at) {
+			/* In flight at the kill: answered, 200 or 503, soon
+			 * (the deadline is DEADLINE_MS). */
+			in_flight++;
+			if (e->end - kill_at > settle_worst) {
+				settle_worst = e->end - kill_at;
+			}
+			CHECK(e->status == 200 || e->status == 503);
+		} else if (e->start > killed_at && e->end < listen_at) {
+			/* During the outage: 503 at once, with Retry-After. */
+			outage++;
+			if (e->end - e->start > outage_worst) {
+				outage_worst = e->end - e->start;
+			}
+			if (e->status != 503 || !e->retry_after ||
+			    e->end - e->start > 50) {
+				outage_bad++;
+			}
+		}
+		if (e->status == 200 && e->start >= listen_at &&
+		    (first_ok < 0 || e->end < first_ok)) {
+			first_ok = e->end;
+		}
+	}
+	CHECK(settle_worst <= 500);
+	CHECK(outage >= 10);
+	CHECK_INT(outage_bad, 0);
+	CHECK(first_ok > 0 && first_ok - listen_at <= 1000);
+	fprintf(stderr,
+		"load: %d ok, %d unavailable, %d timeout; at the kill %d in "
+		"flight, settled within %lld ms; /healthz 503 after %lld ms; "
+		"outage: %d requests, slowest %lld ms; first 200 %lld ms after "
+		"the daemon listened again\n",
 		atomic_load(&load.ok), atomic_load(&load.unavailable),
-		atomic_load(&load.timeout));
+		atomic_load(&load.timeout), in_flight, settle_worst, health_503,
+		outage, outage_worst, first_ok - listen_at);
 }
 
 /* HTTPS with HTTP/2 by ALPN (and HTTP/1.1), via curl and openssl. */

@@ -1,7 +1,8 @@
 /*
- * libusersclient against an in-process fake daemon (an nng REP socket on
- * a thread): what goes into the envelope, how replies and failures become
- * results, deadlines, UNAVAILABLE, reconnects, the async contract, close.
+ * libusersclient against an in-process fake daemon (a raw nng REP socket
+ * on a thread, speaking usersd's batches): what goes into the envelope,
+ * how replies and failures become results, deadlines, UNAVAILABLE,
+ * reconnects, the async contract, close.
  *
  * The fake answers GetUser by the requested user_id:
  *   "echo"    OK, UserInfo{id: request_id, first_name: method,
@@ -37,25 +38,43 @@ typedef struct fake {
 	pthread_t thread;
 	int requests;
 	atomic_bool stop;
+	/* What went wrong on the fake's thread (CHECK is the main thread's):
+	 * checked by fake_stop. */
+	atomic_int errors;
+	/* The answer message being built for the request message in hand,
+	 * and the call being answered. */
+	nng_msg *out;
+	uint32_t call;
 } fake;
 
+/* Appends one answer frame (the call in hand's) to the answer message. */
 static void
-reply(nng_socket s, const Users__V1__ResponseEnvelope *env)
+reply_bytes(fake *f, const uint8_t *buf, size_t len)
 {
-	nng_msg *m;
-	size_t n = users__v1__response_envelope__get_packed_size(env);
+	uint8_t head[UP_BATCH_HEAD_MAX];
+	size_t h = up_batch_frame_head(head, f->call, len);
 
-	if (nng_msg_alloc(&m, n) != 0) {
-		return;
-	}
-	users__v1__response_envelope__pack(env, nng_msg_body(m));
-	if (nng_sendmsg(s, m, 0) != 0) {
-		nng_msg_free(m);
+	if (nng_msg_append(f->out, head, h) != 0 ||
+	    nng_msg_append(f->out, buf, len) != 0) {
+		atomic_fetch_add(&f->errors, 1);
 	}
 }
 
 static void
-reply_message(nng_socket s, const char *rid, const ProtobufCMessage *msg)
+reply(fake *f, const Users__V1__ResponseEnvelope *env)
+{
+	uint8_t buf[2048];
+	size_t n = users__v1__response_envelope__get_packed_size(env);
+
+	if (n > sizeof(buf)) {
+		atomic_fetch_add(&f->errors, 1);
+		return;
+	}
+	reply_bytes(f, buf, users__v1__response_envelope__pack(env, buf));
+}
+
+static void
+reply_message(fake *f, const char *rid, const ProtobufCMessage *msg)
 {
 	Users__V1__ResponseEnvelope env = USERS__V1__RESPONSE_ENVELOPE__INIT;
 	uint8_t buf[1024];
@@ -66,7 +85,7 @@ reply_message(nng_socket s, const char *rid, const ProtobufCMessage *msg)
 	env.has_payload = true;
 	env.payload.data = buf;
 	env.payload.len = protobuf_c_message_pack(msg, buf);
-	reply(s, &env);
+	reply(f, &env);
 }
 
 static void
@@ -90,11 +109,11 @@ serve_one(fake *f, const Users__V1__RequestEnvelope *req)
 			env.status =
 			    USERS__V1__STATUS_CODE__FAILED_PRECONDITION;
 			env.request_id = req->request_id;
-			reply(f->sock, &env);
+			reply(f, &env);
 		} else {
 			snprintf(tok, sizeof(tok), "tok-%s", a->user_name);
 			ar.bearer_token = tok;
-			reply_message(f->sock, req->request_id, &ar.base);
+			reply_message(f, req->request_id, &ar.base);
 		}
 		users__v1__authenticate__free_unpacked(a, NULL);
 		return;
@@ -105,18 +124,12 @@ serve_one(fake *f, const Users__V1__RequestEnvelope *req)
 	if (strcmp(mode, "silent") == 0) {
 		/* nothing */
 	} else if (strcmp(mode, "garbage") == 0) {
-		nng_msg *m;
-		if (nng_msg_alloc(&m, 3) == 0) {
-			memcpy(nng_msg_body(m), "\xff\xff\xff", 3);
-			if (nng_sendmsg(f->sock, m, 0) != 0) {
-				nng_msg_free(m);
-			}
-		}
+		reply_bytes(f, (const uint8_t *)"\xff\xff\xff", 3);
 	} else if (strcmp(mode, "noerr") == 0) {
 		env.has_status = true;
 		env.status = USERS__V1__STATUS_CODE__NOT_FOUND;
 		env.request_id = req->request_id;
-		reply(f->sock, &env);
+		reply(f, &env);
 	} else {
 		Users__V1__UserInfo u = USERS__V1__USER_INFO__INIT;
 		snprintf(deadline, sizeof(deadline), "%u", req->deadline_ms);
@@ -124,10 +137,9 @@ serve_one(fake *f, const Users__V1__RequestEnvelope *req)
 		u.first_name = req->method;
 		u.last_name = who;
 		u.email_address = deadline;
-		reply_message(f->sock,
-			      strcmp(mode, "wrongid") == 0 ? "other"
-							   : req->request_id,
-			      &u.base);
+		reply_message(
+		    f, strcmp(mode, "wrongid") == 0 ? "other" : req->request_id,
+		    &u.base);
 	}
 	users__v1__get_user__free_unpacked(g, NULL);
 }
@@ -135,7 +147,9 @@ serve_one(fake *f, const Users__V1__RequestEnvelope *req)
 /*
  * The server polls with a receive timeout and a stop flag: nng_close() of
  * a socket with a thread blocked in nng_recvmsg() can hang in nng 1.5.2
- * (seen here), so the thread leaves before the socket closes.
+ * (seen here), so the thread leaves before the socket closes. It speaks
+ * usersd's wire (a raw REP socket): every call of a request message is
+ * answered in one answer message, sent back along the request's header.
  */
 static void *
 serve(void *arg)
@@ -145,21 +159,42 @@ serve(void *arg)
 	int rv;
 
 	while (!atomic_load(&f->stop)) {
+		up_batch_reader rd;
+		const uint8_t *env;
+		size_t len;
+
 		if ((rv = nng_recvmsg(f->sock, &m, 0)) != 0) {
 			if (rv == NNG_ETIMEDOUT) {
 				continue;
 			}
 			break;
 		}
-		Users__V1__RequestEnvelope *req =
-		    users__v1__request_envelope__unpack(NULL, nng_msg_len(m),
-							nng_msg_body(m));
-		nng_msg_free(m);
 		f->requests++;
-		if (req != NULL) {
-			serve_one(f, req);
+		if (!up_batch_is(nng_msg_body(m), nng_msg_len(m))) {
+			atomic_fetch_add(&f->errors,
+					 1); /* the client batches */
 		}
-		users__v1__request_envelope__free_unpacked(req, NULL);
+		if (nng_msg_alloc(&f->out, 0) != 0 ||
+		    nng_msg_header_append(f->out, nng_msg_header(m),
+					  nng_msg_header_len(m)) != 0) {
+			break;
+		}
+		up_batch_reader_init(&rd, nng_msg_body(m), nng_msg_len(m));
+		while (up_batch_next(&rd, &f->call, &env, &len) == 1) {
+			Users__V1__RequestEnvelope *req =
+			    users__v1__request_envelope__unpack(NULL, len, env);
+
+			if (req != NULL && req->method != NULL) {
+				serve_one(f, req);
+			}
+			users__v1__request_envelope__free_unpacked(req, NULL);
+		}
+		nng_msg_free(m);
+		if (nng_msg_len(f->out) == 0 ||
+		    nng_sendmsg(f->sock, f->out, 0) != 0) {
+			nng_msg_free(f->out);
+		}
+		f->out = NULL;
 	}
 	return NULL;
 }
@@ -168,7 +203,7 @@ static int
 fake_start_at(fake *f, const char *at)
 {
 	memset(f, 0, sizeof(*f));
-	if (nng_rep0_open(&f->sock) != 0 ||
+	if (nng_rep0_open_raw(&f->sock) != 0 ||
 	    nng_socket_set_ms(f->sock, NNG_OPT_RECVTIMEO, 20) != 0 ||
 	    nng_listen(f->sock, at, NULL, 0) != 0 ||
 	    pthread_create(&f->thread, NULL, serve, f) != 0) {
@@ -189,6 +224,7 @@ fake_stop(fake *f)
 {
 	atomic_store(&f->stop, true);
 	pthread_join(f->thread, NULL);
+	CHECK_INT(atomic_load(&f->errors), 0);
 	nng_close(f->sock);
 }
 
