@@ -1780,6 +1780,21 @@ test_tls_http2(void)
 	CHECK_INT(gwh_stop(&tls), 0);
 }
 
+/* Sends a keep-alive GET /healthz on fd; true once answer bytes come. */
+static bool
+answered(int fd)
+{
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	struct pollfd pfd = {fd, POLLIN, 0};
+	char buf[256];
+
+	if (fd < 0 ||
+	    send(fd, req, sizeof(req) - 1, 0) != (ssize_t)(sizeof(req) - 1)) {
+		return false;
+	}
+	return poll(&pfd, 1, 5000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0;
+}
+
 /* --max-connections: one more is closed at once; room again after. */
 static void
 test_max_connections(void)
@@ -1795,8 +1810,12 @@ test_max_connections(void)
 		CHECK(0);
 		return;
 	}
+	/* a and b answered first, so both are counted before c comes (two
+	 * loops accept in parallel: connecting alone fixes no order). */
 	a = gwh_connect(lim.port);
 	b = gwh_connect(lim.port);
+	CHECK(answered(a));
+	CHECK(answered(b));
 	c = gwh_connect(lim.port);
 	CHECK(a >= 0 && b >= 0 && c >= 0);
 	if (c >= 0) {
