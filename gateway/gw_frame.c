@@ -170,6 +170,9 @@ gw_frame_text_decode(const char *s, size_t len, uint8_t *out, size_t *out_len)
 		while (end < len && s[end] != '=') {
 			end++;
 		}
+		if (end == at) {
+			return -1; /* padding without a chunk before it */
+		}
 		if (end < len) {
 			size_t quad_end = at + ((end - at) / 4 + 1) * 4;
 
