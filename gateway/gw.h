@@ -351,6 +351,9 @@ int gw_connect_read(h2o_req_t *req, gw_rpc_req *rr, const gw_config *cfg,
 int gw_connect_reply(h2o_req_t *req, const gw_rpc_req *rr,
 		     const ProtobufCMessage *resp, uw_buf *out,
 		     const char **ct);
+/* Connect's HTTP status for a failure with code: also the metrics'
+ * status label of a failure in gRPC-Web, whose HTTP status is 200. */
+int gw_connect_http_status(const gw_rpc_req *rr, int code);
 /* The answer to a failure (code, and rs with its texts filled in), the
  * same way; adds the headers rr asks for. */
 int gw_connect_error(h2o_req_t *req, const gw_rpc_req *rr, int code,

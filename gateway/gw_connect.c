@@ -593,6 +593,13 @@ add_grpc_headers(h2o_req_t *req, int code, const char *message)
 }
 
 int
+gw_connect_http_status(const gw_rpc_req *rr, int code)
+{
+	/* the table's, unless the refusal named its own (405, 415, 404) */
+	return rr->http != 0 ? rr->http : up_status_http(code);
+}
+
+int
 gw_connect_error(h2o_req_t *req, const gw_rpc_req *rr, int code,
 		 const Users__V1__ResponseStatus *rs, uw_buf *out,
 		 const char **ct)
@@ -625,8 +632,7 @@ gw_connect_error(h2o_req_t *req, const gw_rpc_req *rr, int code,
 			out->len = mark;
 			return -1;
 		}
-		/* Connect's HTTP statuses are the table's */
-		return rr->http != 0 ? rr->http : up_status_http(code);
+		return gw_connect_http_status(rr, code);
 	}
 	/* gRPC-Web: 200, the status in the body's trailer frame */
 	*ct = grpc_web_type(rr);

@@ -81,6 +81,7 @@ typedef struct gw_job {
 	const uw_codec *codec;
 	const char *jsonp; /* callback name, or NULL */
 	unsigned route;    /* metrics label */
+	int status_label;  /* the metrics' status when not the HTTP one (0) */
 	uint64_t start_us;
 	gw_creds creds;
 	const char *request_id; /* the call's (pool; named by X-Request-Id) */
@@ -131,7 +132,8 @@ send_raw(gw_job *job, int status, const char *reason, const char *ct,
 			       H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
 	}
 	gw_cors_response_headers(req, &job->thr->srv->cfg);
-	gw_metrics_request(&job->thr->metrics, job->route, status,
+	gw_metrics_request(&job->thr->metrics, job->route,
+			   job->status_label != 0 ? job->status_label : status,
 			   now_us() - job->start_us);
 	h2o_send_inline(req, body, len);
 }
@@ -1150,6 +1152,9 @@ send_rpc_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 		send_internal_error(job);
 		return;
 	}
+	/* counted as Connect answers it: gRPC-Web's 200 for a NotFound is a
+	 * 404 on the dashboards, as in REST */
+	job->status_label = gw_connect_http_status(job->dialect, code);
 	send_raw(job, status,
 		 status == 200 ? "OK"
 			       : reason_of(&job->req->pool, rs->error_code),
