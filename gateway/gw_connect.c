@@ -3,7 +3,8 @@
  * Connect unary (POST with application/proto or application/json, GET for
  * the methods the contract marks NO_SIDE_EFFECTS) and as gRPC-Web (binary
  * and text), on the path /users.v1.UserService/{Method}
- * (docs/wire-formats.md, section 14; docs/decisions.md, section 20).
+ * (README.md, "RPC dialects: Connect and gRPC-Web", says what a client
+ * sees).
  *
  * gw_request.c owns the request's life as for REST (the job, the request
  * id, the credentials, the one async RPC, metrics): it asks this file

@@ -1,11 +1,12 @@
 /*
- * gw_frame.h - the bytes of the RPC dialects (docs/wire-formats.md,
- * section 14): which dialect a Content-Type names, the five-byte envelope
- * of gRPC-Web (and its base64 text form), the timeouts, Connect's GET
- * query, the status names, and the gRPC-Web trailer frame with its
- * google.rpc.Status. Pure functions over plain inputs: no h2o types, no
- * allocation but the caller's uw_buf, no global state; safe from any
- * thread. gw_connect.c does the rest (h2o, messages, the call).
+ * gw_frame.h - the bytes of the RPC dialects (README.md, "RPC dialects:
+ * Connect and gRPC-Web"): which dialect a Content-Type names, the
+ * five-byte envelope of gRPC-Web (and its base64 text form), the
+ * timeouts, Connect's GET query, the status names, and the gRPC-Web
+ * trailer frame with its google.rpc.Status. Pure functions over plain
+ * inputs: no h2o types, no allocation but the caller's uw_buf, no global
+ * state; safe from any thread. gw_connect.c does the rest (h2o, messages,
+ * the call).
  *
  * Every function here reads untrusted bytes within the lengths it is
  * given; tests/fuzz/fuzz_frame.c holds them to that.
