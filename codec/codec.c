@@ -28,6 +28,10 @@ const uw_codec uw_codec_csv = {"csv", "text/csv", uw_csv_decode, uw_csv_encode};
 const uw_codec uw_codec_xml = {"xml", "application/xml", uw_xml_decode,
 			       uw_xml_encode};
 
+/* Not in the table: the RPC dialects' JSON, never negotiated for REST. */
+const uw_codec uw_codec_proto_json = {"proto-json", "application/json",
+				      uw_pbjson_decode, uw_pbjson_encode};
+
 const uw_codec *const uw_codecs[] = {
     &uw_codec_json, &uw_codec_jsv, &uw_codec_csv, &uw_codec_xml, NULL,
 };

@@ -20,6 +20,7 @@ UW_FORMAT(json);
 UW_FORMAT(jsv);
 UW_FORMAT(csv);
 UW_FORMAT(xml);
+UW_FORMAT(pbjson); /* codec_json.c */
 
 /* ------------------------------------------------------------------------
  * Field access driven by descriptors, below uw_field_set_text, and the

@@ -141,6 +141,63 @@ uw_json_encode(const ProtobufCMessage *msg, uw_buf *out)
 	return uw_walk_message(&json_emitter, NULL, msg, out);
 }
 
+/*
+ * proto3's JSON mapping (the RPC dialects' JSON): the same walk and
+ * punctuation, with what the mapping says otherwise: 64-bit integers as
+ * strings, NaN and the infinities as "NaN", "Infinity", "-Infinity",
+ * enums always by name, no empty lists, and the message as protobuf
+ * declares it (UW_EMIT_PROTO: a StringList is {"items":[...]}).
+ */
+static bool
+is_64bit(const ProtobufCFieldDescriptor *f)
+{
+	switch (f->type) {
+	case PROTOBUF_C_TYPE_INT64:
+	case PROTOBUF_C_TYPE_SINT64:
+	case PROTOBUF_C_TYPE_SFIXED64:
+	case PROTOBUF_C_TYPE_UINT64:
+	case PROTOBUF_C_TYPE_FIXED64:
+		return true;
+	default:
+		return false;
+	}
+}
+
+static int
+pbjson_emit_bare(uw_walk *w, const uw_slot *s, const char *text, size_t len)
+{
+	if (s->at != UW_AT_KEY && is_64bit(s->f)) {
+		return uw_put(w, "\"", 1) != 0 || uw_put(w, text, len) != 0 ||
+			       uw_put(w, "\"", 1) != 0
+			   ? -1
+			   : 0;
+	}
+	return put_bare(w, s, text, len);
+}
+
+static int
+pbjson_emit_nonfinite(uw_walk *w, const uw_slot *s, double v)
+{
+	const char *t = v != v  ? "\"NaN\""
+			: v > 0 ? "\"Infinity\""
+				: "\"-Infinity\"";
+
+	return uw_put(w, t, strlen(t));
+}
+
+#define pbjson_emit_string json_emit_string
+#define pbjson_emit_bytes  json_emit_bytes
+#define pbjson_emit_null   json_emit_null
+
+static const uw_emitter pbjson_emitter = UW_BRACE_EMITTER(
+    pbjson_emit, UW_EMIT_PROTO | UW_EMIT_ENUM_NAMES, "false", "true");
+
+int
+uw_pbjson_encode(const ProtobufCMessage *msg, uw_buf *out)
+{
+	return uw_walk_message(&pbjson_emitter, NULL, msg, out);
+}
+
 /* ------------------------------------------------------------------------
  * Decoding
  */
@@ -148,6 +205,7 @@ uw_json_encode(const ProtobufCMessage *msg, uw_buf *out)
 typedef struct dec {
 	uw_limits lim;
 	uw_decode_error *err;
+	bool proto; /* proto3's mapping: a list_wrapper is an object */
 } dec;
 
 static int dec_object(dec *x, ProtobufCMessage *m, json_t *obj, size_t depth);
@@ -296,7 +354,7 @@ dec_field(dec *x, ProtobufCMessage *m, const ProtobufCFieldDescriptor *f,
 	if (f->type == PROTOBUF_C_TYPE_MESSAGE) {
 		const ProtobufCMessageDescriptor *sd = f->descriptor;
 		ProtobufCMessage *sub;
-		bool wrapper = uw_msg_is_list_wrapper(sd);
+		bool wrapper = !x->proto && uw_msg_is_list_wrapper(sd);
 		if (wrapper ? !json_is_array(v) : !json_is_object(v)) {
 			return uw_error_expected(
 			    x->err, d, f, wrapper ? "a list" : "an object");
@@ -354,11 +412,11 @@ parse_error(uw_decode_error *err, const json_error_t *je)
 		     je->line, je->column);
 }
 
-int
-uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
-	       const uw_limits *lim, uw_decode_error *err)
+static int
+decode(ProtobufCMessage *msg, const char *body, size_t len,
+       const uw_limits *lim, uw_decode_error *err, bool proto)
 {
-	dec x = {.lim = uw_limits_effective(lim), .err = err};
+	dec x = {.lim = uw_limits_effective(lim), .err = err, .proto = proto};
 	json_error_t je;
 	json_t *root = NULL;
 	size_t i = 0;
@@ -385,7 +443,7 @@ uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
 		rc = 0;
 	} else if (json_is_object(root)) {
 		rc = dec_object(&x, msg, root, 1);
-	} else if (json_is_array(root) &&
+	} else if (json_is_array(root) && !proto &&
 		   uw_msg_is_list_wrapper(msg->descriptor)) {
 		const ProtobufCFieldDescriptor *f =
 		    uw_list_wrapper_items(msg->descriptor);
@@ -397,4 +455,18 @@ uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
 out:
 	json_decref(root);
 	return rc;
+}
+
+int
+uw_json_decode(ProtobufCMessage *msg, const char *body, size_t len,
+	       const uw_limits *lim, uw_decode_error *err)
+{
+	return decode(msg, body, len, lim, err, false);
+}
+
+int
+uw_pbjson_decode(ProtobufCMessage *msg, const char *body, size_t len,
+		 const uw_limits *lim, uw_decode_error *err)
+{
+	return decode(msg, body, len, lim, err, true);
 }

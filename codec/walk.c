@@ -140,7 +140,13 @@ static bool
 written(const uw_walk *w, const ProtobufCMessage *m,
 	const ProtobufCFieldDescriptor *f, const up_field_info *fi)
 {
-	if (uw_field_present(m, f) || (fi != NULL && fi->always_written)) {
+	if (uw_field_present(m, f)) {
+		return true;
+	}
+	if ((w->em->flags & UW_EMIT_PROTO) != 0) {
+		return false;
+	}
+	if (fi != NULL && fi->always_written) {
 		return true;
 	}
 	return (w->em->flags & UW_EMIT_EMPTY_LISTS) != 0 &&
@@ -233,7 +239,10 @@ walk_body(uw_walk *w, const ProtobufCMessage *m)
 	const ProtobufCMessageDescriptor *d = m->descriptor;
 	const up_message_info *mi = up_message_info_of(d);
 	const ProtobufCFieldDescriptor *items =
-	    mi != NULL && mi->list_wrapper ? uw_list_wrapper_items(d) : NULL;
+	    mi != NULL && mi->list_wrapper &&
+		    (w->em->flags & UW_EMIT_PROTO) == 0
+		? uw_list_wrapper_items(d)
+		: NULL;
 
 	if (items != NULL) {
 		return walk_list(w, m, items, info_at(mi, d, items));
@@ -288,6 +297,7 @@ walk_single(uw_walk *w, const uw_slot *s, const void *p)
 			str = "";
 		}
 		if (s->fi != NULL && s->fi->guid &&
+		    (em->flags & UW_EMIT_PROTO) == 0 &&
 		    uw_guid_normalize(str, strlen(str), g) == 0) {
 			return em->string(w, s, g, 32, true);
 		}

@@ -12,7 +12,9 @@
  * when (enum_as_number) says so and the format honours it (not with
  * UW_EMIT_ENUM_NAMES) or when the value has no name; a Guid normalised to
  * 32 lowercase hex digits (the emitter may dash it); a number as the text
- * uw_number_text writes. The emitter only writes: punctuation, names,
+ * uw_number_text writes. UW_EMIT_PROTO undoes the three that are
+ * ServiceStack's and not protobuf's (list_wrapper, always_written, Guid)
+ * for proto3's JSON mapping. The emitter only writes: punctuation, names,
  * elements, escapes.
  *
  * A value stands in a slot (the root, a member, a list item, a map key or
@@ -59,6 +61,10 @@ typedef struct uw_walk uw_walk;
 #define UW_EMIT_EMPTY_LISTS 2u
 /* Enums by name even when users.proto says (enum_as_number). */
 #define UW_EMIT_ENUM_NAMES 4u
+/* The message as protobuf declares it, for proto3's JSON mapping: a
+ * list_wrapper as the object it is, a Guid as it is stored, no member
+ * written for always_written alone (use with UW_EMIT_ENUM_NAMES). */
+#define UW_EMIT_PROTO 8u
 
 /* What begins or ends: the members of an object of type d; the items of
  * repeated field f of type d (a list_wrapper's too); the entries of map

@@ -17,6 +17,9 @@
  *                 headers
  *   gw_metrics.c  per-thread atomic counters, Prometheus text; the
  *                 daemons' state for /metrics and /healthz
+ *   gw_connect.c  the RPC dialects (Connect, gRPC-Web) on
+ *                 /users.v1.UserService/{Method}; their bytes are
+ *                 gw_frame.c's
  *
  * Threads: everything about a request, a job and a connection runs on the
  * loop thread that owns the connection. nng callbacks touch only the reply
@@ -33,6 +36,7 @@
 
 #include <h2o.h>
 
+#include "gw_frame.h"
 #include "users_wire.h"
 #include "users_proto.h"
 #include "usersclient.h"
@@ -302,6 +306,59 @@ void gw_cors_response_headers(h2o_req_t *req, const gw_config *cfg);
 /* The rest of a preflight's answer for a listed origin: -Allow-Methods
  * (allow, GW_M_* bits), -Allow-Headers, -Max-Age. */
 void gw_cors_preflight_headers(h2o_req_t *req, unsigned allow);
+
+/* ------------------------------------------------------------------------
+ * The RPC dialects: Connect and gRPC-Web (gw_connect.c)
+ */
+
+/* A request in a dialect (in its pool). */
+typedef struct gw_rpc_req {
+	gw_rpc_type type;
+	const up_method *method; /* NULL: the path names no method */
+	bool get;                /* Connect's GET */
+	/* Set by gw_connect_read when it refuses the request: */
+	int http;          /* the answer's HTTP status (0: the table's) */
+	const char *allow; /* an Allow header (405) */
+	bool accept_post;  /* an Accept-Post header (415) */
+	uw_decode_error decode_error; /* the text err points to */
+} gw_rpc_req;
+
+/* Why gw_connect_read refused a request (strings static or in rr). */
+typedef struct gw_rpc_err {
+	int code;            /* up_status */
+	const char *message; /* NULL: the table's */
+	const char *field;   /* NULL: none */
+} gw_rpc_err;
+
+/*
+ * The request's dialect when it has one: its path is
+ * /users.v1.UserService/..., or its Content-Type names gRPC, gRPC-Web or
+ * Connect streaming (on any path). NULL: a REST request.
+ */
+gw_rpc_req *gw_connect_match(h2o_req_t *req);
+/* The methods (GW_M_* bits) the request's path accepts. */
+unsigned gw_connect_allow(const gw_rpc_req *rr);
+/*
+ * The request message (*msg, owned by the caller) and the call's deadline
+ * (the client's timeout within cfg->deadline_ms). 0, or -1 with *err (the
+ * answer's extras in rr).
+ */
+int gw_connect_read(h2o_req_t *req, gw_rpc_req *rr, const gw_config *cfg,
+		    ProtobufCMessage **msg, uint32_t *deadline_ms,
+		    gw_rpc_err *err);
+/* The answer to a call that succeeded, appended to out: the HTTP status,
+ * with its Content-Type in *ct; -1 when it cannot be encoded. */
+int gw_connect_reply(h2o_req_t *req, const gw_rpc_req *rr,
+		     const ProtobufCMessage *resp, uw_buf *out,
+		     const char **ct);
+/* Connect's HTTP status for a failure with code: also the metrics'
+ * status label of a failure in gRPC-Web, whose HTTP status is 200. */
+int gw_connect_http_status(const gw_rpc_req *rr, int code);
+/* The answer to a failure (code, and rs with its texts filled in), the
+ * same way; adds the headers rr asks for. */
+int gw_connect_error(h2o_req_t *req, const gw_rpc_req *rr, int code,
+		     const Users__V1__ResponseStatus *rs, uw_buf *out,
+		     const char **ct);
 
 /* ------------------------------------------------------------------------
  * The server and its loop threads

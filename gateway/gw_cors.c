@@ -41,8 +41,10 @@
 /* Allowed request headers in a preflight: what the ServiceStack clients
  * (and our own pages) set. */
 #define CORS_ALLOW_HEADERS                                                     \
-	"Accept, Authorization, Content-Type, Idempotency-Key, "               \
-	"X-Http-Method-Override, X-Request-Id, X-Requested-With"
+	"Accept, Authorization, Connect-Protocol-Version, "                    \
+	"Connect-Timeout-Ms, Content-Type, Grpc-Timeout, Idempotency-Key, "    \
+	"X-Grpc-Web, X-Http-Method-Override, X-Request-Id, "                   \
+	"X-Requested-With, X-User-Agent"
 /* What a listed origin's script may read of an answer beyond the basics. */
 #define CORS_EXPOSE_HEADERS "Retry-After, X-Request-Id"
 #define CORS_MAX_AGE        "600" /* seconds a browser may keep a preflight */

@@ -81,6 +81,7 @@ typedef struct gw_job {
 	const uw_codec *codec;
 	const char *jsonp; /* callback name, or NULL */
 	unsigned route;    /* metrics label */
+	int status_label;  /* the metrics' status when not the HTTP one (0) */
 	uint64_t start_us;
 	gw_creds creds;
 	const char *request_id; /* the call's (pool; named by X-Request-Id) */
@@ -89,6 +90,8 @@ typedef struct gw_job {
 	bool remember;     /* Authenticate with rememberMe */
 	bool token_cookie; /* its refresh token is the ss-reftok cookie's */
 	bool answered;
+	gw_rpc_req
+	    *dialect; /* Connect or gRPC-Web (gw_connect.c); NULL: REST */
 } gw_job;
 
 struct gw_rpc {
@@ -129,7 +132,8 @@ send_raw(gw_job *job, int status, const char *reason, const char *ct,
 			       H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
 	}
 	gw_cors_response_headers(req, &job->thr->srv->cfg);
-	gw_metrics_request(&job->thr->metrics, job->route, status,
+	gw_metrics_request(&job->thr->metrics, job->route,
+			   job->status_label != 0 ? job->status_label : status,
 			   now_us() - job->start_us);
 	h2o_send_inline(req, body, len);
 }
@@ -155,6 +159,9 @@ reason_of(h2o_mem_pool_t *pool, const char *code)
 }
 
 static void send_internal_error(gw_job *job);
+static void send_rpc_status(gw_job *job, int code,
+			    const Users__V1__ResponseStatus *rs);
+static void send_rpc_message(gw_job *job, const ProtobufCMessage *msg);
 
 /*
  * Encodes msg in the job's format and sends it. Under JSONP every answer
@@ -258,6 +265,10 @@ send_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
 	}
 	if (copy.message == NULL) {
 		copy.message = (char *)up_status_message(code);
+	}
+	if (job->dialect != NULL) {
+		send_rpc_status(job, code, &copy);
+		return;
 	}
 	http = up_status_http_of(code, copy.error_code);
 	reason = reason_of(&req->pool, copy.error_code);
@@ -587,6 +598,10 @@ finish_call(gw_job *job, const uc_result *res)
 
 	if (job->oneway) {
 		send_raw(job, 204, "No Content", NULL, "", 0);
+		return;
+	}
+	if (job->dialect != NULL) {
+		send_rpc_message(job, res->response);
 		return;
 	}
 	if (strcmp(op, "Authenticate") == 0 &&
@@ -1125,6 +1140,85 @@ read_request_id(gw_job *job)
 	return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * The RPC dialects (gw_connect.c reads and writes their bytes)
+ */
+
+static void
+send_rpc_status(gw_job *job, int code, const Users__V1__ResponseStatus *rs)
+{
+	uw_buf b = {0};
+	const char *ct = NULL;
+	int status =
+	    gw_connect_error(job->req, job->dialect, code, rs, &b, &ct);
+
+	if (status < 0) {
+		uw_buf_fini(&b);
+		send_internal_error(job);
+		return;
+	}
+	/* counted as Connect answers it: gRPC-Web's 200 for a NotFound is a
+	 * 404 on the dashboards, as in REST */
+	job->status_label = gw_connect_http_status(job->dialect, code);
+	send_raw(job, status,
+		 status == 200 ? "OK"
+			       : reason_of(&job->req->pool, rs->error_code),
+		 ct, b.data, b.len);
+	uw_buf_fini(&b);
+}
+
+static void
+send_rpc_message(gw_job *job, const ProtobufCMessage *msg)
+{
+	uw_buf b = {0};
+	const char *ct = NULL;
+	int status = gw_connect_reply(job->req, job->dialect, msg, &b, &ct);
+
+	if (status < 0) {
+		uw_buf_fini(&b);
+		send_internal_error(job);
+		return;
+	}
+	send_raw(job, status, "OK", ct, b.data, b.len);
+	uw_buf_fini(&b);
+}
+
+/*
+ * A call in Connect or gRPC-Web: the same credentials (from the
+ * Authorization header only: never the cookie), request id, limits, role
+ * gate and metrics labels as REST, one RPC.
+ */
+static void
+handle_rpc(gw_job *job)
+{
+	gw_rpc_req *rr = job->dialect;
+	uint32_t deadline;
+	ProtobufCMessage *msg;
+	gw_rpc_err err;
+
+	if (rr->method != NULL) {
+		job->method = rr->method;
+		job->route = rr->method->index;
+	}
+	if (h2o_memis(job->req->method.base, job->req->method.len,
+		      H2O_STRLIT("OPTIONS"))) {
+		gw_route_match rm = {.allow = gw_connect_allow(rr)};
+
+		job->dialect = NULL; /* a preflight's answer is plain HTTP */
+		handle_options(job, &rm);
+		return;
+	}
+	if (job->creds.bearer_from_cookie) {
+		job->creds.bearer = NULL;
+	}
+	if (gw_connect_read(job->req, rr, &job->thr->srv->cfg, &msg, &deadline,
+			    &err) != 0) {
+		send_error(job, err.code, NULL, err.message, err.field);
+		return;
+	}
+	start_call(job, rr->method, msg, deadline);
+}
+
 /* X-Http-Method-Override, when it is a plain token. */
 static h2o_iovec_t
 request_method(h2o_req_t *req)
@@ -1189,11 +1283,16 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 		query = req->path.base + req->query_at + 1;
 		qlen = req->path.len - req->query_at - 1;
 	}
+	job->dialect = gw_connect_match(req);
 	if (read_request_id(job) != 0) {
 		return 0;
 	}
 	method = request_method(req);
 	gw_auth_read(req, &job->creds);
+	if (job->dialect != NULL) {
+		handle_rpc(job);
+		return 0;
+	}
 	gw_route_find(&req->pool, method, req->method, req->path.base, plen,
 		      &rm);
 	if (rm.allow != 0 && h2o_memis(req->method.base, req->method.len,

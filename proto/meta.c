@@ -535,6 +535,18 @@ load_method(up_method *m, unsigned index,
 	}
 	m->auth_none = opt_varint(o, OPT_AUTH) == 1;
 	m->writes = opt_varint(o, OPT_WRITES) != 0;
+	m->no_side_effects =
+	    mp->options != NULL && mp->options->has_idempotency_level &&
+	    mp->options->idempotency_level ==
+		GOOGLE__PROTOBUF__METHOD_OPTIONS__IDEMPOTENCY_LEVEL__NO_SIDE_EFFECTS;
+	if (m->no_side_effects && (m->writes || m->auth_none)) {
+		/* a contract that contradicts itself is refused whole */
+		fprintf(stderr,
+			"users.proto: %s says NO_SIDE_EFFECTS but writes or "
+			"signs in\n",
+			mp->name);
+		return -1;
+	}
 	if (add_message(m->desc->input) != 0 ||
 	    add_message(m->desc->output) != 0) {
 		return -1;

@@ -77,6 +77,15 @@ extern const uw_codec uw_codec_json;
 extern const uw_codec uw_codec_jsv;
 extern const uw_codec uw_codec_csv;
 extern const uw_codec uw_codec_xml;
+/*
+ * proto3's JSON mapping, for the RPC dialects (Connect, gRPC-Web): lower
+ * camelCase json_names (either spelling read, as every decoder here), 64-
+ * bit integers as strings, enums by name, a StringList as {"items":[]},
+ * strings as they are (no Guid rewritten on the way out), nothing written
+ * for an unset field or an empty list. Not in uw_codecs[]: REST never
+ * negotiates it.
+ */
+extern const uw_codec uw_codec_proto_json;
 
 /* A new empty message of type d (malloc'd, initialised). */
 ProtobufCMessage *uw_msg_new(const ProtobufCMessageDescriptor *d);

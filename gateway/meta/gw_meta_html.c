@@ -489,7 +489,21 @@ gw_meta_html_index(uw_buf *out)
 			return -1;
 		}
 	}
-	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
+	if (uw_buf_puts(out, "</tbody></table></div>\n<h2>RPC</h2>\n<p>Every "
+			     "operation is also a method of <code>") != 0 ||
+	    gw_meta_put_html(out, up_service()->name) != 0 ||
+	    uw_buf_puts(out, "</code>, called with <code>POST /") != 0 ||
+	    gw_meta_put_html(out, up_service()->name) != 0 ||
+	    uw_buf_puts(
+		out,
+		"/{Method}</code> in Connect (<code>application/proto</code>, "
+		"<code>application/json</code> in proto3's JSON mapping; "
+		"<code>GET</code> for the methods without side effects) and in "
+		"gRPC-Web (<code>application/grpc-web+proto</code>, "
+		"<code>+json</code>, <code>application/grpc-web-text</code>), "
+		"with credentials in the <code>Authorization</code> header. "
+		"Plain gRPC is not served: it needs HTTP/2 trailers, which "
+		"this gateway's HTTP server cannot send.</p>\n") != 0 ||
 	    page_foot(out) != 0) {
 		return -1;
 	}
@@ -982,7 +996,14 @@ gw_meta_html_op(const up_method *m, const char *fmt, const char *lang,
 			goto out;
 		}
 	}
-	if (uw_buf_puts(out, "</tbody></table></div>\n") != 0 ||
+	if (uw_buf_puts(out, "</tbody></table></div>\n<p class=\"rpc\">As an "
+			     "RPC (Connect, gRPC-Web): <code>POST /") != 0 ||
+	    gw_meta_put_html(out, up_service()->name) != 0 ||
+	    uw_buf_puts(out, "/") != 0 || gw_meta_put_html(out, name) != 0 ||
+	    uw_buf_puts(out, m->no_side_effects
+				 ? "</code>, or <code>GET</code> with the "
+				   "message in the query (Connect).</p>\n"
+				 : "</code>.</p>\n") != 0 ||
 	    lang_nav(out, m, fmt, lang) != 0) {
 		goto out;
 	}

@@ -2,8 +2,11 @@
  * gw_meta_openapi.c - GET /openapi.json: an OpenAPI 3.1 document of every
  * documented route of users.proto, with the request and response schemas
  * (JSON Schema 2020-12, as 3.1 wants), the security schemes (bearer,
- * basic) and the error responses (ErrorResponse bodies).
+ * basic) and the error responses (ErrorResponse bodies); then every method
+ * once more on its RPC path, /users.v1.UserService/{Method}, as the
+ * Connect and gRPC-Web dialects call it (gateway/gw_connect.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -463,6 +466,133 @@ operation(uw_buf *out, const up_method *m, size_t route_index)
 	return uw_buf_puts(out, "}");
 }
 
+/* The RPC dialects' media types, each with what its bodies hold. */
+static const struct {
+	const char *type;
+	const char *text; /* after the message's full name */
+} rpc_types[] = {
+    {"application/proto", " in protobuf's binary encoding (Connect)"},
+    {"application/json", " in proto3's JSON mapping (Connect)"},
+    {"application/grpc-web+proto",
+     " in protobuf's binary encoding, in gRPC-Web frames"},
+    {"application/grpc-web+json",
+     " in proto3's JSON mapping, in gRPC-Web frames"},
+    {"application/grpc-web-text+proto", " in gRPC-Web frames, as base64 text"},
+};
+
+/* {"application/proto":{"schema":{"description":...}},...} */
+static int
+rpc_content(uw_buf *out, const ProtobufCMessageDescriptor *d)
+{
+	char text[256];
+
+	if (uw_buf_puts(out, "{") != 0) {
+		return -1;
+	}
+	for (size_t i = 0; i < sizeof(rpc_types) / sizeof(rpc_types[0]); i++) {
+		snprintf(text, sizeof(text), "%s%s", d->name,
+			 rpc_types[i].text);
+		if (gw_meta_printf(out,
+				   "%s\"%s\":{\"schema\":{\"description\":",
+				   i > 0 ? "," : "", rpc_types[i].type) != 0 ||
+		    json_str(out, text) != 0 || uw_buf_puts(out, "}}") != 0) {
+			return -1;
+		}
+	}
+	return uw_buf_puts(out, "}");
+}
+
+/* Connect's GET: the query that carries the message. */
+#define RPC_GET_PARAMETERS                                                     \
+	"[{\"name\":\"message\",\"in\":\"query\",\"required\":true,"           \
+	"\"description\":\"The request message, percent-encoded (base64 when " \
+	"base64=1)\",\"schema\":{\"type\":\"string\"}},{\"name\":"             \
+	"\"encoding\","                                                        \
+	"\"in\":\"query\",\"required\":true,\"schema\":{\"enum\":[\"proto\","  \
+	"\"json\"]}},{\"name\":\"base64\",\"in\":\"query\",\"schema\":{"       \
+	"\"enum\":"                                                            \
+	"[\"1\"]}},{\"name\":\"connect\",\"in\":\"query\",\"schema\":{"        \
+	"\"enum\":"                                                            \
+	"[\"v1\"]}}]"
+
+/*
+ * One method on its RPC path: POST (and GET, for a method without side
+ * effects, in Connect). Errors: Connect's JSON body with the status
+ * table's HTTP status; in gRPC-Web a 200 whose trailer frame holds the
+ * status.
+ */
+static int
+rpc_operation(uw_buf *out, const up_method *m, bool get)
+{
+	const char *name = m->desc->name;
+
+	if (gw_meta_printf(out,
+			   "\"%s\":{\"operationId\":\"%s_rpc%s\",\"summary\":"
+			   "\"%s\",\"description\":",
+			   get ? "get" : "post", name, get ? "_get" : "",
+			   name) != 0 ||
+	    json_str(out, get ? "Connect's GET form of the call: the message "
+				"in the query. For a method without side "
+				"effects only."
+			      : "The method as a unary RPC: Connect "
+				"(application/proto, application/json) or "
+				"gRPC-Web (application/grpc-web+proto, "
+				"+json, application/grpc-web-text+proto). "
+				"Credentials: the Authorization header "
+				"only.") != 0 ||
+	    uw_buf_puts(out, ",\"tags\":[\"RPC\"],\"parameters\":") != 0 ||
+	    uw_buf_puts(out, get ? RPC_GET_PARAMETERS : "[]") != 0) {
+		return -1;
+	}
+	if (!get && (uw_buf_puts(out, ",\"requestBody\":{\"required\":true,"
+				      "\"content\":") != 0 ||
+		     rpc_content(out, m->desc->input) != 0 ||
+		     uw_buf_puts(out, "}") != 0)) {
+		return -1;
+	}
+	if (uw_buf_puts(
+		out, ",\"responses\":{\"200\":{\"description\":"
+		     "\"Success (in gRPC-Web, also a failure: see "
+		     "grpc-status in the trailer frame)\",\"content\":") != 0 ||
+	    rpc_content(out, m->desc->output) != 0 ||
+	    uw_buf_puts(out,
+			"},\"default\":{\"description\":\"A Connect "
+			"error: {code, message, details} as JSON, details "
+			"[0] a users.v1.ResponseStatus; the HTTP status is "
+			"the code's\",\"content\":{\"application/json\":{"
+			"\"schema\":{\"type\":\"object\",\"properties\":{"
+			"\"code\":{\"type\":\"string\"},\"message\":{"
+			"\"type\":\"string\"},\"details\":{\"type\":"
+			"\"array\"}}}}}}}") != 0) {
+		return -1;
+	}
+	return uw_buf_puts(out, m->auth_none ? ",\"security\":[{}]}"
+					     : ",\"security\":[{\"bearer\":[]},"
+					       "{\"basic\":[]}]}");
+}
+
+/* ,"/users.v1.UserService/{Method}":{...} for every method */
+static int
+rpc_paths(uw_buf *out)
+{
+	const char *svc = up_service()->name;
+
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+
+		if (gw_meta_printf(out, ",\"/%s/%s\":{", svc, m->desc->name) !=
+			0 ||
+		    rpc_operation(out, m, false) != 0 ||
+		    (m->no_side_effects &&
+		     (uw_buf_puts(out, ",") != 0 ||
+		      rpc_operation(out, m, true) != 0)) ||
+		    uw_buf_puts(out, "}") != 0) {
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* Whether an earlier route (method i, route k) already had this path. */
 static bool
 path_seen_before(size_t mi, size_t ri, const char *path)
@@ -527,6 +657,9 @@ paths(uw_buf *out)
 				return -1;
 			}
 		}
+	}
+	if (rpc_paths(out) != 0) {
+		return -1;
 	}
 	return uw_buf_puts(out, "}");
 }

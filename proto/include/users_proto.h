@@ -138,8 +138,11 @@ typedef struct up_method {
 	size_t n_routes;
 	const char *const *roles; /* any of them; empty: authenticated only */
 	size_t n_roles;
-	bool auth_none;       /* open to anonymous callers */
-	bool writes;          /* changes the store */
+	bool auth_none; /* open to anonymous callers */
+	bool writes;    /* changes the store */
+	/* idempotency_level = NO_SIDE_EFFECTS: a read that Connect may send
+	 * as GET (never with writes or auth_none: up_meta_load refuses). */
+	bool no_side_effects;
 	const up_rule *rules; /* the policy's rules, in users.proto's order */
 	size_t n_rules;
 	/* The service its page's title names: (service_name), else the API's

@@ -275,6 +275,15 @@ void
 gwh_http(int port, const char *method, const char *path,
 	 const char *const *headers, const char *body, gwh_res *r)
 {
+	gwh_http_bin(port, method, path, headers, body,
+		     body != NULL ? strlen(body) : 0, r);
+}
+
+void
+gwh_http_bin(int port, const char *method, const char *path,
+	     const char *const *headers, const char *body, size_t body_len,
+	     gwh_res *r)
+{
 	char *req = NULL;
 	size_t req_len = 0;
 	FILE *f = open_memstream(&req, &req_len);
@@ -297,11 +306,11 @@ gwh_http(int port, const char *method, const char *path,
 		fprintf(f, "Host: 127.0.0.1\r\n");
 	}
 	if (body != NULL) {
-		fprintf(f, "Content-Length: %zu\r\n", strlen(body));
+		fprintf(f, "Content-Length: %zu\r\n", body_len);
 	}
 	fprintf(f, "\r\n");
 	if (body != NULL) {
-		fputs(body, f);
+		fwrite(body, 1, body_len, f);
 	}
 	fclose(f);
 	fd = gwh_connect(port);

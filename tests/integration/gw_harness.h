@@ -72,6 +72,10 @@ int gwh_send_all(int fd, const char *p, size_t n);
  */
 void gwh_http(int port, const char *method, const char *path,
 	      const char *const *headers, const char *body, gwh_res *r);
+/* gwh_http with a body of body_len bytes (NULs and all). */
+void gwh_http_bin(int port, const char *method, const char *path,
+		  const char *const *headers, const char *body, size_t body_len,
+		  gwh_res *r);
 void gwh_res_fini(gwh_res *r);
 
 /* The n-th header named name (case-insensitive) into buf; NULL. */

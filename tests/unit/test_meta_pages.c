@@ -458,6 +458,9 @@ test_op_page(void)
 	CHECK(strstr(s, "Requires Authentication") != NULL);
 	CHECK(strstr(s, "<th>Requires any of the roles:</th><td>"
 			"SystemAdministrator, Manager</td>") != NULL);
+	/* its RPC path; no GET form for a write */
+	CHECK(strstr(s, "As an RPC (Connect, gRPC-Web): <code>POST "
+			"/users.v1.UserService/PatchUser</code>.</p>") != NULL);
 	/* the policy, next to the roles, in the daemon's own rules */
 	CHECK(strstr(s, "<tr><th>password</th><td>anyone signed in: "
 			"themselves<br>Admin: another user<br>"
@@ -548,6 +551,9 @@ test_op_page(void)
 	CHECK(s != NULL && strstr(s, "<pre>GET /users/{userId} HTTP/1.1\n"
 				     "Host: localhost\nAccept: "
 				     "application/xml\n</pre>") != NULL);
+	CHECK(s != NULL &&
+	      strstr(s, "<code>POST /users.v1.UserService/"
+			"GetUser</code>, or <code>GET</code>") != NULL);
 	free(s);
 
 	/* every format of every operation builds */
@@ -605,6 +611,11 @@ test_index(void)
 		   "POST /auth/credentials<br>POST /auth<br>GET /auth</td>") !=
 	    NULL);
 	CHECK(strstr(s, "<a href=\"/openapi.json\">") != NULL);
+	/* the RPC dialects, and why plain gRPC is not one */
+	CHECK(strstr(s, "<h2>RPC</h2>") != NULL);
+	CHECK(strstr(s, "<code>POST /users.v1.UserService/{Method}</code>") !=
+	      NULL);
+	CHECK(strstr(s, "HTTP/2 trailers") != NULL);
 	free(s);
 }
 
@@ -1266,6 +1277,51 @@ test_openapi(void)
 		      json_object_get(schemas, "GetAccessTokenResponse"),
 		      "properties"),
 		  "refreshToken") != NULL);
+	/* every method on its RPC path too: POST, and GET for the reads */
+	for (size_t i = 0; i < up_method_count(); i++) {
+		const up_method *m = up_method_at(i);
+		char path[128];
+		json_t *rp;
+
+		snprintf(path, sizeof(path), "/users.v1.UserService/%s",
+			 m->desc->name);
+		rp = json_object_get(paths, path);
+		CHECK(json_object_get(rp, "post") != NULL);
+		CHECK((json_object_get(rp, "get") != NULL) ==
+		      m->no_side_effects);
+	}
+	{
+		json_t *rp =
+		    json_object_get(paths, "/users.v1.UserService/GetUser");
+		json_t *post = json_object_get(rp, "post");
+		json_t *body = json_object_get(
+		    json_object_get(post, "requestBody"), "content");
+
+		CHECK(json_object_get(rp, "get") != NULL);
+		CHECK(json_object_get(body, "application/proto") != NULL);
+		CHECK(json_object_get(body, "application/grpc-web+proto") !=
+		      NULL);
+		CHECK(strstr(json_string_value(json_object_get(
+				 json_object_get(
+				     json_object_get(body, "application/json"),
+				     "schema"),
+				 "description")),
+			     "users.v1.GetUser in proto3's JSON") != NULL);
+		CHECK(json_array_size(json_object_get(post, "security")) == 2);
+		CHECK(json_object_get(json_object_get(paths,
+						      "/users.v1.UserService/"
+						      "NewUser"),
+				      "get") == NULL);
+		CHECK(
+		    json_object_size(json_array_get(
+			json_object_get(
+			    json_object_get(
+				json_object_get(paths, "/users.v1.UserService/"
+						       "Authenticate"),
+				"post"),
+			    "security"),
+			0)) == 0);
+	}
 	json_decref(j);
 }
 
