@@ -24,6 +24,7 @@ enum opt_id {
 	O_TLS_SERVER_NAME,
 	O_TLS_INSECURE,
 	O_HELP,
+	O_VERSION,
 	/* command options */
 	O_EMAIL,
 	O_FIRST,
@@ -77,6 +78,7 @@ static const opt_def opt_defs[] = {
      "tls+tcp:// without checking the daemon's certificate (tests only; "
      "else --tls-ca)"},
     {"help", O_HELP, false, true, NULL, "this help"},
+    {"version", O_VERSION, false, true, NULL, "print the version and exit"},
     {"email", O_EMAIL, true, false, "EMAIL", "email address"},
     {"first", O_FIRST, true, false, "NAME", "first name"},
     {"last", O_LAST, true, false, "NAME", "last name"},
@@ -288,6 +290,9 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 	case O_HELP:
 		a->help = true;
 		break;
+	case O_VERSION:
+		a->version = true;
+		break;
 	case O_EMAIL:
 		a->email = v;
 		break;
@@ -416,7 +421,7 @@ ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 	}
 
 	if (a->group == NULL) {
-		if (a->help) {
+		if (a->help || a->version) {
 			return 0;
 		}
 		set_err(err, errlen, "no command (try --help)");

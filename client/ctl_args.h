@@ -44,6 +44,7 @@ typedef struct ctl_args {
 	uint32_t deadline_ms; /* 0: the library's default */
 	bool json;
 	bool help;
+	bool version; /* --version: print it, nothing else */
 	/* the command; NULL with help for usersctl or a group */
 	const ctl_command *cmd;
 	const char *group; /* as typed, when the command is incomplete */

@@ -30,6 +30,7 @@
 
 #include "ctl_args.h"
 #include "ctl_json.h"
+#include "users_flags.h"
 #include "usersclient.h"
 
 #define DEFAULT_URL "ipc://./var/usersd.sock"
@@ -446,6 +447,10 @@ main(int argc, char **argv)
 	if (ctl_parse(&a, argc, argv, err, sizeof(err)) != 0) {
 		fprintf(stderr, "usersctl: %s\n", err);
 		return EXIT_USAGE;
+	}
+	if (a.version) {
+		up_flags_version("usersctl", stdout);
+		return EXIT_OK;
 	}
 	if (a.help) {
 		ctl_usage(stdout, &a);
