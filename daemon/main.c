@@ -2,6 +2,8 @@
  * main.c - usersd: flags, start-up, the first administrator, and a clean
  * stop on SIGTERM/SIGINT (stop accepting, finish the calls in flight,
  * close the store). SIGHUP opens --log-file again and stops nothing.
+ * Under systemd (Type=notify) it says READY=1 once it answers, STOPPING=1
+ * at the signal, and WATCHDOG=1 while it waits (users_notify.h).
  */
 #include <errno.h>
 #include <libgen.h>
@@ -14,6 +16,7 @@
 
 #include "server.h"
 #include "users_flags.h"
+#include "users_notify.h"
 #include "service.h"
 #include "validate.h"
 
@@ -371,9 +374,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	fprintf(stderr, "usersd: ready\n");
+	up_notify("READY=1\nSTATUS=answering");
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		if ((sig = up_notify_sigwait(&sigs)) < 0) {
 			continue;
 		}
 		if (sig != SIGHUP) {
@@ -387,6 +391,7 @@ main(int argc, char **argv)
 		}
 		fprintf(stderr, "usersd: SIGHUP: log file reopened\n");
 	}
+	up_notify("STOPPING=1\nSTATUS=finishing the calls in flight");
 	fprintf(stderr, "usersd: %s: finishing the calls in flight\n",
 		sig == SIGTERM ? "SIGTERM" : "SIGINT");
 

@@ -3,7 +3,9 @@
  * threads (each an h2o evloop with its own context and its own dup of the
  * listening fd), optional TLS with HTTP/2 by ALPN, one libusersclient
  * client shared by every loop, and a clean stop on SIGTERM/SIGINT (SIGHUP
- * reopens the log files and stops nothing).
+ * reopens the log files and stops nothing). Under systemd (Type=notify)
+ * it says READY=1 once every loop serves, STOPPING=1 at the signal, and
+ * WATCHDOG=1 while it waits (users_notify.h).
  *
  * Stopping: the main thread waits for the signal (blocked in every
  * thread, taken with sigwait), sets `stopping` and wakes each loop. A loop
@@ -32,6 +34,7 @@
 
 #include "gw.h"
 #include "gw_meta.h"
+#include "users_notify.h"
 
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BATCH   16
@@ -495,8 +498,9 @@ gw_server_run(const gw_config *cfg)
 	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
 		srv->ssl != NULL ? "https" : "http", srv->listen_name,
 		srv->n_threads);
+	up_notify("READY=1\nSTATUS=serving");
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		if ((sig = up_notify_sigwait(&sigs)) < 0) {
 			continue;
 		}
 		if (sig != SIGHUP) {
@@ -504,6 +508,7 @@ gw_server_run(const gw_config *cfg)
 		}
 		gw_log_reopen(srv);
 	}
+	up_notify("STOPPING=1");
 	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
 	rc = 0;
 out:
