@@ -9,3 +9,15 @@ if(SYSTEMD_FOUND)
 	add_dependencies(test_notify usersgw)
 endif()
 
+# The Debian package of the release_build GCC tree (its fixture): files,
+# control data and scripts, the units (systemd-analyze verify), the
+# unpacked usersd and usersgw answering a request, and a C program built
+# against the unpacked libusersclient by pkg-config and by find_package
+# (tests/dist/package_test.sh). Plain builds only, like release_build.
+if(NOT USERSD_SANITIZE AND NOT USERSD_FUZZ AND NOT USERSD_TSAN)
+	add_test(NAME package_test
+		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/dist/package_test.sh
+			${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/release)
+	set_tests_properties(package_test PROPERTIES TIMEOUT 300
+		LABELS "integration;release" FIXTURES_REQUIRED release_tree)
+endif()

@@ -8,5 +8,5 @@ if(NOT USERSD_SANITIZE AND NOT USERSD_FUZZ AND NOT USERSD_TSAN)
 		COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/release/release_build.sh
 			${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/release)
 	set_tests_properties(release_build PROPERTIES TIMEOUT 1200
-		LABELS "release;slow")
+		LABELS "release;slow" FIXTURES_SETUP release_tree)
 endif()

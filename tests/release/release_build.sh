@@ -6,7 +6,8 @@
 # the tests, and builds every program and library. The build directories
 # stay in WORKDIR (release-gcc, release-clang): later runs are incremental,
 # and a file that warns never leaves an object behind, so it is compiled
-# (and fails) again on every run until fixed.
+# (and fails) again on every run until fixed. The GCC build is also the
+# package's (prefix /usr): tests/dist/package_test.sh packs it.
 set -eu
 src=$1
 work=$2
@@ -17,7 +18,7 @@ for cc in gcc clang; do
 	start=$(date +%s)
 	if ! cmake -S "$src" -B "$dir" -DCMAKE_BUILD_TYPE=Release \
 		-DCMAKE_C_COMPILER="$cc" -DUSERSD_WERROR=ON \
-		-DUSERSD_TESTS=OFF >"$log" 2>&1; then
+		-DUSERSD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=/usr >"$log" 2>&1; then
 		tail -n 40 "$log"
 		echo "release_build: configuring with $cc failed ($log)"
 		exit 1
