@@ -15,7 +15,9 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "metrics.h"
 #include "users_flags.h"
+#include "users_log.h"
 #include "users_notify.h"
 #include "service.h"
 #include "validate.h"
@@ -27,7 +29,30 @@ typedef struct ud_opts {
 	ud_config cfg;
 	const char *listen[MAX_LISTEN];
 	bool weak_cost_ok;
+	const char *metrics_listen; /* HOST:PORT of GET /metrics, or NULL */
+	up_log_format log_format;
+	up_log_level log_level;
 } ud_opts;
+
+static int
+set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	if (up_log_format_parse(v, &((ud_opts *)arg)->log_format) != 0) {
+		snprintf(why, n, "text, logfmt or json");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	if (up_log_level_parse(v, &((ud_opts *)arg)->log_level) != 0) {
+		snprintf(why, n, "debug, info, warn or error");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 set_listen(void *arg, const char *v, unsigned nth, char *why, size_t n)
@@ -115,6 +140,16 @@ static const up_flag flags[] = {
     UP_FLAG_STR(ud_opts, cfg.log_file, "log-file", "PATH",
 		"write diagnostics there, not to stderr (appended;\n"
 		"SIGHUP opens it again, for log rotation)"),
+    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
+	       "the records of events (start, stop, refused sign-ins and\n"
+	       "calls): text \"usersd: ...\" lines (default), logfmt or\n"
+	       "JSON with time, level and fields"),
+    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
+	       "debug, info (default), warn or error: the least\n"
+	       "level of the records written"),
+    UP_FLAG_STR(ud_opts, metrics_listen, "metrics-listen", "HOST:PORT",
+		"serve GET /metrics (Prometheus text) there; none by\n"
+		"default. Port 0: any (stderr says which)"),
 };
 
 /*
@@ -312,6 +347,7 @@ main(int argc, char **argv)
 		       ones. */
 		    .replay_max = 4096,
 		},
+	    .log_level = UP_LOG_INFO,
 	};
 	static up_flags fl = {
 	    .prog = "usersd",
@@ -325,6 +361,7 @@ main(int argc, char **argv)
 	ud_server *srv = NULL;
 	static char key_path[4096];
 	up_logfile log = {NULL, -1};
+	ud_metrics_server *metrics = NULL;
 	sigset_t sigs;
 	int sig, rc;
 
@@ -343,6 +380,7 @@ main(int argc, char **argv)
 		printf("usersd: configuration OK\n");
 		return 0;
 	}
+	up_log_setup("usersd", o.log_format, o.log_level);
 
 	/*
 	 * Signals are taken by this thread only (sigwait below), blocked
@@ -373,7 +411,13 @@ main(int argc, char **argv)
 		ud_service_fini(&svc);
 		return 1;
 	}
-	fprintf(stderr, "usersd: ready\n");
+	if (o.metrics_listen != NULL &&
+	    ud_metrics_server_start(&metrics, o.metrics_listen, &svc) != 0) {
+		ud_server_drain(srv, 0);
+		ud_service_fini(&svc);
+		return 1;
+	}
+	up_log(UP_LOG_INFO, "ready", "ready", NULL);
 	up_notify("READY=1\nSTATUS=answering");
 
 	for (;;) {
@@ -389,11 +433,15 @@ main(int argc, char **argv)
 				"old file)\n",
 				cfg->log_file, strerror(rc));
 		}
-		fprintf(stderr, "usersd: SIGHUP: log file reopened\n");
+		up_log(UP_LOG_INFO, "reopened", "SIGHUP: log file reopened",
+		       NULL);
 	}
 	up_notify("STOPPING=1\nSTATUS=finishing the calls in flight");
-	fprintf(stderr, "usersd: %s: finishing the calls in flight\n",
-		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	up_log(UP_LOG_INFO, "stopping",
+	       sig == SIGTERM ? "SIGTERM: finishing the calls in flight"
+			      : "SIGINT: finishing the calls in flight",
+	       NULL);
+	ud_metrics_server_stop(metrics);
 
 	if (ud_server_drain(srv, 10000) != 0) {
 		/* Every acknowledged write is committed; leave the rest. */
@@ -402,7 +450,7 @@ main(int argc, char **argv)
 		_exit(1);
 	}
 	ud_service_fini(&svc);
-	fprintf(stderr, "usersd: store closed\n");
+	up_log(UP_LOG_INFO, "stopped", "store closed", NULL);
 	/*
 	 * nng_close can hang at exit (docs/decisions.md, section 13).
 	 * Everything that matters is done (every reply sent, the store

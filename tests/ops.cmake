@@ -21,3 +21,8 @@ if(NOT USERSD_SANITIZE AND NOT USERSD_FUZZ AND NOT USERSD_TSAN)
 	set_tests_properties(package_test PROPERTIES TIMEOUT 300
 		LABELS "integration;release" FIXTURES_REQUIRED release_tree)
 endif()
+
+# usersd's records of refused sign-ins and calls (--log-format json) and
+# its GET /metrics (--metrics-listen).
+users_integration_test(test_daemon_ops gw_harness PkgConfig::JANSSON)
+add_dependencies(test_daemon_ops usersgw)
