@@ -151,6 +151,10 @@ static const ctl_command commands[] = {
      "Print who may do what: the policy usersd applies, from the "
      "contract this program was built with, as a Markdown table. Needs no "
      "daemon."},
+    {"completion", NULL, NULL, 0, 1, "completion bash",
+     "Print a bash completion script for usersctl, made from its own "
+     "command table: source <(usersctl completion bash), or save it as "
+     "/etc/bash_completion.d/usersctl. Needs no daemon."},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -516,6 +520,9 @@ ctl_usage(FILE *out, const ctl_args *a)
 		     "USERSCTL_PASSWORD or a prompt; a new user's password "
 		     "from\n--new-password-file, USERSCTL_NEW_PASSWORD or a "
 		     "prompt.\n"
+		     "USERSCTL_URL (URLs separated by commas) and "
+		     "USERSCTL_USER stand for --url and\n--user when they "
+		     "are not given.\n"
 		     "Exit status: 0 on success, 1 when the daemon refuses, "
 		     "2 for usage errors.\n");
 }
@@ -736,4 +743,116 @@ ctl_request_fini(ctl_request *r)
 	r->orgs_buf = NULL;
 	r->msg = NULL;
 	r->password_slot = NULL;
+}
+
+int
+ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen)
+{
+	const char *url = getenv("USERSCTL_URL");
+	const char *user = getenv("USERSCTL_USER");
+
+	if (a->user == NULL && user != NULL && user[0] != '\0') {
+		a->user = user;
+	}
+	if (a->n_urls > 0 || url == NULL || url[0] == '\0') {
+		return 0;
+	}
+	if (strlen(url) >= size) {
+		set_err(err, errlen, "USERSCTL_URL: longer than %zu bytes",
+			size - 1);
+		return -1;
+	}
+	memcpy(buf, url, strlen(url) + 1);
+	for (char *p = strtok(buf, ", \t"); p != NULL;
+	     p = strtok(NULL, ", \t")) {
+		if (a->n_urls == CTL_MAX_URLS) {
+			set_err(err, errlen, "USERSCTL_URL: at most %d URLs",
+				CTL_MAX_URLS);
+			return -1;
+		}
+		a->urls[a->n_urls++] = p;
+	}
+	return 0;
+}
+
+/* Every option name (as --name) allowed for mask, and the global ones. */
+static void
+completion_opts(FILE *out, uint32_t mask)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const opt_def *o = &opt_defs[i];
+
+		if (o->global || (mask & BIT(o->id))) {
+			fprintf(out, " --%s", o->name);
+		}
+	}
+}
+
+void
+ctl_completion(FILE *out)
+{
+	fprintf(out, "# bash completion for usersctl, made by `usersctl "
+		     "completion bash` from its command table.\n"
+		     "_usersctl() {\n"
+		     "\tlocal cur=${COMP_WORDS[COMP_CWORD]} w group= sub= "
+		     "i words\n"
+		     "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+		     "\t\tw=${COMP_WORDS[i]}\n"
+		     "\t\tcase $w in\n"
+		     "\t\t--*=*) continue ;;\n"
+		     "\t\t");
+	/* the options that take a value: the next word is that value */
+	for (size_t i = 0, n = 0; i < N_OPTS; i++) {
+		if (opt_defs[i].value) {
+			fprintf(out, "%s--%s", n++ ? "|" : "",
+				opt_defs[i].name);
+		}
+	}
+	fprintf(out, ") i=$((i + 1)); continue ;;\n"
+		     "\t\t--*) continue ;;\n"
+		     "\t\tesac\n"
+		     "\t\tif [ -z \"$group\" ]; then group=$w; "
+		     "elif [ -z \"$sub\" ]; then sub=$w; fi\n"
+		     "\tdone\n"
+		     "\tcase \"$group $sub\" in\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const ctl_command *c = &commands[i];
+
+		fprintf(out, "\t\"%s %s\"%s) words=\"", c->group,
+			c->name ? c->name : "", c->name ? "" : "*");
+		completion_opts(out, c->opts);
+		if (strcmp(c->group, "completion") == 0) {
+			fprintf(out, " bash");
+		}
+		fprintf(out, "\" ;;\n");
+	}
+	/* a group typed, its command not yet */
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const ctl_command *c = &commands[i];
+
+		if (c->name == NULL ||
+		    (i > 0 && strcmp(commands[i - 1].group, c->group) == 0)) {
+			continue;
+		}
+		fprintf(out, "\t\"%s \") words=\"", c->group);
+		for (size_t k = i;
+		     k < N_COMMANDS && strcmp(commands[k].group, c->group) == 0;
+		     k++) {
+			fprintf(out, " %s", commands[k].name);
+		}
+		fprintf(out, "\" ;;\n");
+	}
+	fprintf(out, "\t*) words=\"");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (i == 0 ||
+		    strcmp(commands[i - 1].group, commands[i].group)) {
+			fprintf(out, " %s", commands[i].group);
+		}
+	}
+	completion_opts(out, 0);
+	fprintf(out, "\" ;;\n"
+		     "\tesac\n"
+		     "\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+		     "}\n"
+		     "complete -F _usersctl usersctl\n");
 }

@@ -79,6 +79,19 @@ int ctl_parse(ctl_args *a, int argc, char *const *argv, char *err,
 void ctl_usage(FILE *out, const ctl_args *a);
 
 /*
+ * The environment's defaults for what the command line left out:
+ * USERSCTL_URL (one URL or several, separated by commas or spaces: the
+ * daemons, when no --url) and USERSCTL_USER (--user). The URLs are copied
+ * into buf (size bytes), which a->urls then point into. 0, or -1 with a
+ * message in err.
+ */
+int ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen);
+
+/* `usersctl completion bash`: a bash completion script made from the
+ * command and option tables. */
+void ctl_completion(FILE *out);
+
+/*
  * A command's request message. The message borrows strings from the
  * ctl_args (keep them alive); lists are split into owned copies.
  * password_slot: where the new user's password goes (user create, user

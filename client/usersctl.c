@@ -441,6 +441,7 @@ main(int argc, char **argv)
 	uc_options o = {0};
 	uc_client *c = NULL;
 	char err[256];
+	static char env_urls[4096];
 	int rv;
 	int rc;
 
@@ -455,6 +456,18 @@ main(int argc, char **argv)
 	if (a.help) {
 		ctl_usage(stdout, &a);
 		return EXIT_OK;
+	}
+	if (strcmp(a.cmd->group, "completion") == 0) {
+		if (a.n_pos != 1 || strcmp(a.pos[0], "bash") != 0) {
+			fprintf(stderr, "usersctl: completion: only bash\n");
+			return EXIT_USAGE;
+		}
+		ctl_completion(stdout);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_REFUSED;
+	}
+	if (ctl_env(&a, env_urls, sizeof(env_urls), err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s\n", err);
+		return EXIT_USAGE;
 	}
 	if (a.cmd->method == NULL) {
 		/* usersctl policy: the contract's own words, no daemon */

@@ -26,3 +26,9 @@ endif()
 # its GET /metrics (--metrics-listen).
 users_integration_test(test_daemon_ops gw_harness PkgConfig::JANSSON)
 add_dependencies(test_daemon_ops usersgw)
+
+# usersctl's bash completion, made from its command table, run in bash.
+add_test(NAME ctl_completion
+	COMMAND sh ${CMAKE_CURRENT_SOURCE_DIR}/ctl_completion.sh
+		$<TARGET_FILE:usersctl>)
+set_tests_properties(ctl_completion PROPERTIES LABELS unit)

@@ -40,6 +40,48 @@ test_globals(void)
 	CHECK_STR(a.pos[0], "7");
 }
 
+/* USERSCTL_URL and USERSCTL_USER fill what the flags left out. */
+static void
+test_env(void)
+{
+	char *plain[] = {"usersctl", "user", "get", "7"};
+	char *flags[] = {"usersctl",      "--url", "ipc:///flag", "--user",
+			 "f@example.com", "user",  "get",         "7"};
+	char buf[256], err[256], many[1024] = "";
+	ctl_args a;
+
+	setenv("USERSCTL_URL", "ipc:///a, tcp://b:1\ttcp://c:2", 1);
+	setenv("USERSCTL_USER", "env@example.com", 1);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_INT(a.n_urls, 3);
+	CHECK_STR(a.urls[0], "ipc:///a");
+	CHECK_STR(a.urls[1], "tcp://b:1");
+	CHECK_STR(a.urls[2], "tcp://c:2");
+	CHECK_STR(a.user, "env@example.com");
+
+	/* the flags win, the whole list */
+	CHECK_INT(parse(&a, ARGC(flags), flags), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_INT(a.n_urls, 1);
+	CHECK_STR(a.urls[0], "ipc:///flag");
+	CHECK_STR(a.user, "f@example.com");
+
+	/* bounded: the buffer, and CTL_MAX_URLS */
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, 8, err, sizeof(err)), -1);
+	CHECK(strstr(err, "USERSCTL_URL") != NULL);
+	for (int i = 0; i <= CTL_MAX_URLS; i++) {
+		strcat(many, "tcp://h:1,");
+	}
+	setenv("USERSCTL_URL", many, 1);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, "at most") != NULL);
+	unsetenv("USERSCTL_URL");
+	unsetenv("USERSCTL_USER");
+}
+
 static void
 test_errors(void)
 {
@@ -227,6 +269,7 @@ int
 main(void)
 {
 	test_globals();
+	test_env();
 	test_errors();
 	test_help();
 	test_split();
