@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -92,6 +93,31 @@ ud_metrics_observe(ud_call *c, int status)
 		       "actor_id", actor_id, "actor", c->actor.email, "code",
 		       code, NULL);
 	}
+}
+
+void
+ud_metrics_replayed(ud_service *svc, bool from_log)
+{
+	add(from_log ? &svc->metrics.replayed_log
+		     : &svc->metrics.replayed_memory);
+}
+
+/* The bytes of the SQLite write-ahead log beside the database (-1: none,
+ * or a PostgreSQL store). */
+static long long
+wal_bytes(const ud_service *svc)
+{
+	char path[4096];
+	struct stat st;
+	const char *db = svc->cfg->db_path;
+
+	if (db == NULL || ud_store_target_is_pg(db) ||
+	    (size_t)snprintf(path, sizeof(path), "%s-wal", db) >=
+		sizeof(path) ||
+	    stat(path, &st) != 0) {
+		return -1;
+	}
+	return (long long)st.st_size;
 }
 
 /* A growing text buffer; on failure it stays failed (ok false). */
@@ -216,6 +242,22 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "usersd_denied_total %" PRIu64 "\n",
 	     load(&m->signin_failures), load(&m->signin_locked),
 	     load(&m->unauthenticated), load(&m->denied));
+	addf(&t,
+	     "# HELP usersd_replayed_total Retries (a request id seen "
+	     "before) answered with their first answer, by where it was "
+	     "found.\n"
+	     "# TYPE usersd_replayed_total counter\n"
+	     "usersd_replayed_total{from=\"memory\"} %" PRIu64 "\n"
+	     "usersd_replayed_total{from=\"log\"} %" PRIu64 "\n",
+	     load(&m->replayed_memory), load(&m->replayed_log));
+	if (wal_bytes(svc) >= 0) {
+		addf(&t,
+		     "# HELP usersd_sqlite_wal_bytes The size of the SQLite "
+		     "write-ahead log.\n"
+		     "# TYPE usersd_sqlite_wal_bytes gauge\n"
+		     "usersd_sqlite_wal_bytes %lld\n",
+		     wal_bytes(svc));
+	}
 	addf(&t,
 	     "# HELP usersd_calls_in_flight Calls received and not yet "
 	     "answered.\n"

@@ -15,6 +15,7 @@
 #define UD_METRICS_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -30,6 +31,10 @@ typedef struct ud_metrics {
 	atomic_uint_least64_t signin_locked;   /* refused: too many failures */
 	atomic_uint_least64_t unauthenticated; /* bad or expired credentials */
 	atomic_uint_least64_t denied;          /* PERMISSION_DENIED */
+	/* Retries answered with their first answer, from memory (the
+	 * replay table) or from the store's request log. */
+	atomic_uint_least64_t replayed_memory;
+	atomic_uint_least64_t replayed_log;
 } ud_metrics;
 
 struct ud_call;
@@ -38,6 +43,9 @@ typedef struct ud_metrics_server ud_metrics_server;
 
 /* Counts a call that ends with status; logs it when it is a refusal. */
 void ud_metrics_observe(struct ud_call *c, int status);
+/* Counts a retry answered with its first answer (stages.c), which ends
+ * without ud_call_finish. */
+void ud_metrics_replayed(struct ud_service *svc, bool from_log);
 
 /* The whole /metrics text (malloc'd, *len bytes), or NULL. */
 char *ud_metrics_render(struct ud_service *svc, size_t *len);

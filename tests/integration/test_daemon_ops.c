@@ -5,7 +5,8 @@
  * and per forbidden call (the caller's id and email, the method, the
  * reason code); with --metrics-listen, GET /metrics counting the same
  * calls by method and status, their latency histogram (whose count
- * agrees with the calls), the refusals, the queues, process_* and
+ * agrees with the calls), the refusals, a retry answered from the
+ * replay table, the SQLite WAL's size, the queues, process_* and
  * build_info; 404 for any other path. And usersgw's /metrics has its
  * process_* and build_info too.
  */
@@ -135,7 +136,11 @@ main(void)
 	nu.email_address = "ada@example.com";
 	nu.first_name = "Ada";
 	nu.password = "ada-password-1";
-	CHECK_INT(uc_new_user(c, &nu, NULL, &res), UP_OK);
+	uc_call_opts once = {.request_id = "ops-test-create-ada"};
+	CHECK_INT(uc_new_user(c, &nu, &once, &res), UP_OK);
+	uc_result_fini(&res);
+	/* its retry: the first answer again, from the replay table */
+	CHECK_INT(uc_new_user(c, &nu, &once, &res), UP_OK);
 	uc_result_fini(&res);
 	CHECK_INT(uc_login(c, "ada@example.com", "ada-password-1", &res),
 		  UP_OK);
@@ -218,6 +223,10 @@ main(void)
 		CHECK_INT(series(t, "usersd_unauthenticated_total"), 1);
 		CHECK_INT(series(t, "usersd_denied_total"), 1);
 		CHECK_INT(series(t, "usersd_hasher_queue"), 0);
+		CHECK_INT(series(t, "usersd_replayed_total{from=\"memory\"}"),
+			  1);
+		CHECK_INT(series(t, "usersd_replayed_total{from=\"log\"}"), 0);
+		CHECK(series(t, "usersd_sqlite_wal_bytes") > 0);
 		CHECK_INT(series(t, "usersd_build_info{version=\"0.1.0\"}"), 1);
 		CHECK(series(t, "process_open_fds") > 3);
 		CHECK(series(t, "process_resident_memory_bytes") > 1000000);
