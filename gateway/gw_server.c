@@ -34,6 +34,7 @@
 
 #include "gw.h"
 #include "gw_meta.h"
+#include "users_log.h"
 #include "users_notify.h"
 
 #define LISTEN_BACKLOG 1024
@@ -495,9 +496,17 @@ gw_server_run(const gw_config *cfg)
 		fprintf(stderr, "usersgw: cannot set up a loop\n");
 		goto out;
 	}
-	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
-		srv->ssl != NULL ? "https" : "http", srv->listen_name,
-		srv->n_threads);
+	{
+		char url[300], msg[400], threads[16];
+
+		snprintf(url, sizeof(url), "%s://%s",
+			 srv->ssl != NULL ? "https" : "http", srv->listen_name);
+		snprintf(msg, sizeof(msg), "ready on %s (%zu threads)", url,
+			 srv->n_threads);
+		snprintf(threads, sizeof(threads), "%zu", srv->n_threads);
+		up_log(UP_LOG_INFO, "ready", msg, "url", url, "threads",
+		       threads, NULL);
+	}
 	up_notify("READY=1\nSTATUS=serving");
 	for (;;) {
 		if ((sig = up_notify_sigwait(&sigs)) < 0) {
@@ -509,7 +518,12 @@ gw_server_run(const gw_config *cfg)
 		gw_log_reopen(srv);
 	}
 	up_notify("STOPPING=1");
-	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
+	{
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "stopping (%s)", strsignal(sig));
+		up_log(UP_LOG_INFO, "stopping", msg, NULL);
+	}
 	rc = 0;
 out:
 	/* 1. loops stop accepting and starting RPCs */
@@ -562,7 +576,7 @@ out:
 	}
 	gw_routes_fini();
 	if (rc == 0) {
-		fprintf(stderr, "usersgw: stopped\n");
+		up_log(UP_LOG_INFO, "stopped", "stopped", NULL);
 	}
 	gw_log_close(srv);
 	return rc;

@@ -28,6 +28,7 @@
 
 #include "gw.h"
 #include "users_flags.h"
+#include "users_log.h"
 
 /* http(s)://host[:port][/path] of plain characters, at most 200 bytes. */
 static bool
@@ -73,7 +74,29 @@ __lsan_default_suppressions(void)
 typedef struct gw_opts {
 	gw_config cfg;
 	bool samesite_given;
+	up_log_format log_format;
+	up_log_level log_level;
 } gw_opts;
+
+static int
+set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	if (up_log_format_parse(v, &((gw_opts *)arg)->log_format) != 0) {
+		snprintf(why, n, "text, logfmt or json");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	if (up_log_level_parse(v, &((gw_opts *)arg)->log_level) != 0) {
+		snprintf(why, n, "debug, info, warn or error");
+		return -1;
+	}
+	return 0;
+}
 
 static int
 set_daemon(void *arg, const char *v, unsigned nth, char *why, size_t n)
@@ -184,6 +207,12 @@ static const up_flag flags[] = {
 	       "where clients reach the API (https://users.example.com):\n"
 	       "the BaseUrl of /types files and the Host of the pages'\n"
 	       "samples; default: each request's scheme and Host"),
+    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
+	       "the records of events (ready, stopping, reopened): text\n"
+	       "\"usersgw: ...\" lines (default), logfmt or JSON"),
+    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
+	       "debug, info (default), warn or error: the least\n"
+	       "level of the records written"),
 };
 
 /* The checks between flags. 0, or 2 (said why). */
@@ -229,6 +258,7 @@ main(int argc, char **argv)
 		    .deadline_ms = GW_DEFAULT_DEADLINE,
 		    .max_connections = GW_DEFAULT_MAX_CONNS,
 		},
+	    .log_level = UP_LOG_INFO,
 	};
 	static up_flags fl = {
 	    .prog = "usersgw",
@@ -255,5 +285,6 @@ main(int argc, char **argv)
 		printf("usersgw: configuration OK\n");
 		return 0;
 	}
+	up_log_setup("usersgw", o.log_format, o.log_level);
 	return gw_server_run(&o.cfg);
 }

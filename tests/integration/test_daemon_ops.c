@@ -8,11 +8,14 @@
  * agrees with the calls), the refusals, a retry answered from the
  * replay table, the SQLite WAL's size, the queues, process_* and
  * build_info; 404 for any other path. And usersgw's /metrics has its
- * process_* and build_info too.
+ * process_* and build_info too, and with --log-format json it writes its
+ * ready and stopped records as JSON.
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -24,11 +27,11 @@
 
 #define WRONG_PASSWORD "not-the-password-7"
 
-/* The whole log of d. Owned by the caller. */
+/* The whole file at path (a log). Owned by the caller. */
 static char *
-read_log(const th_daemon *d)
+read_log(const char *path)
 {
-	FILE *f = fopen(d->log, "r");
+	FILE *f = fopen(path, "r");
 	char *buf = calloc(1, 1 << 20);
 	size_t n = 0;
 
@@ -83,6 +86,50 @@ series(const char *text, const char *name)
 	snprintf(want, sizeof(want), "\n%s ", name);
 	p = strstr(text, want);
 	return p != NULL ? atoll(p + strlen(want)) : -1;
+}
+
+/* usersgw --log-format json in front of d: its records of start and stop. */
+static void
+gateway_json(const th_daemon *d)
+{
+	char bin[256], path[256], *log = NULL;
+	json_t *j = NULL;
+	int status = -1;
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/usersgw-json.log", d->dir);
+	CHECK(th_bin("usersgw", bin, sizeof(bin)) == 0);
+	pid = fork();
+	if (pid == 0) {
+		FILE *f = freopen(path, "w", stderr);
+
+		(void)f;
+		execl(bin, bin, "--listen", "127.0.0.1:0", "--daemon", d->url,
+		      "--threads", "1", "--log-format", "json", (char *)NULL);
+		_exit(127);
+	}
+	for (long long end = th_now_ms() + 10000; th_now_ms() < end;) {
+		free(log);
+		log = read_log(path);
+		if (log != NULL && (j = record(log, "ready")) != NULL) {
+			break;
+		}
+		gwh_nap_ms(10);
+	}
+	CHECK(j != NULL);
+	CHECK(strncmp(field(j, "url"), "http://127.0.0.1:", 17) == 0);
+	CHECK_STR(field(j, "threads"), "1");
+	CHECK_STR(field(j, "prog"), "usersgw");
+	json_decref(j);
+	kill(pid, SIGTERM);
+	waitpid(pid, &status, 0);
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	free(log);
+	log = read_log(path);
+	j = record(log, "stopped");
+	CHECK(j != NULL);
+	json_decref(j);
+	free(log);
 }
 
 int
@@ -152,7 +199,7 @@ main(void)
 	uc_client_close(c);
 
 	/* The records. */
-	log = read_log(&d);
+	log = read_log(d.log);
 	j = record(log, "signin_failed");
 	CHECK(j != NULL);
 	CHECK_STR(field(j, "level"), "warn");
@@ -252,6 +299,7 @@ main(void)
 	}
 	gwh_res_fini(&r);
 	CHECK_INT(gwh_stop(&g), 0);
+	gateway_json(&d);
 
 	free(log);
 	CHECK_INT(th_daemon_stop(&d), 0);
