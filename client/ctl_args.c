@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_args.h"
+#include "ctl_json.h"
 
 enum opt_id {
 	/* global */
@@ -25,6 +26,7 @@ enum opt_id {
 	O_TLS_INSECURE,
 	O_HELP,
 	O_VERSION,
+	O_OUTPUT,
 	/* command options */
 	O_EMAIL,
 	O_FIRST,
@@ -79,6 +81,9 @@ static const opt_def opt_defs[] = {
      "else --tls-ca)"},
     {"help", O_HELP, false, true, NULL, "this help"},
     {"version", O_VERSION, false, true, NULL, "print the version and exit"},
+    {"output", O_OUTPUT, true, true, "FORMAT",
+     "-o: table (default), wide (cells never cut), json (as --json) or "
+     "yaml"},
     {"email", O_EMAIL, true, false, "EMAIL", "email address"},
     {"first", O_FIRST, true, false, "NAME", "first name"},
     {"last", O_LAST, true, false, "NAME", "last name"},
@@ -257,6 +262,7 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 		a->user = v;
 		break;
 	case O_JSON:
+		a->output = CTL_OUT_JSON;
 		a->json = true;
 		break;
 	case O_TOKEN_FILE:
@@ -297,6 +303,24 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 	case O_VERSION:
 		a->version = true;
 		break;
+	case O_OUTPUT: {
+		static const char *const names[] = {"table", "json", "yaml",
+						    "wide"};
+		int k = 0;
+
+		while (k < 4 && strcmp(v, names[k]) != 0) {
+			k++;
+		}
+		if (k == 4) {
+			set_err(err, errlen,
+				"--output: table, wide, json or yaml, not %s",
+				v);
+			return -1;
+		}
+		a->output = k; /* the CTL_OUT_* order */
+		a->json = k == CTL_OUT_JSON;
+		break;
+	}
 	case O_EMAIL:
 		a->email = v;
 		break;
@@ -377,6 +401,17 @@ ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 
 		if (strcmp(arg, "-h") == 0) {
 			a->help = true;
+			continue;
+		}
+		if (strcmp(arg, "-o") == 0) { /* --output's short name */
+			if (i + 1 >= argc) {
+				set_err(err, errlen, "-o needs a value");
+				return -1;
+			}
+			if (set_opt(a, find_opt("output", 6), argv[++i], err,
+				    errlen) != 0) {
+				return -1;
+			}
 			continue;
 		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
@@ -808,12 +843,16 @@ ctl_completion(FILE *out)
 				opt_defs[i].name);
 		}
 	}
-	fprintf(out, ") i=$((i + 1)); continue ;;\n"
+	fprintf(out, "|-o) i=$((i + 1)); continue ;;\n"
 		     "\t\t--*) continue ;;\n"
 		     "\t\tesac\n"
 		     "\t\tif [ -z \"$group\" ]; then group=$w; "
 		     "elif [ -z \"$sub\" ]; then sub=$w; fi\n"
 		     "\tdone\n"
+		     "\tcase ${COMP_WORDS[COMP_CWORD - 1]} in\n"
+		     "\t-o|--output) COMPREPLY=($(compgen -W \"table wide json "
+		     "yaml\" -- \"$cur\")); return ;;\n"
+		     "\tesac\n"
 		     "\tcase \"$group $sub\" in\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		const ctl_command *c = &commands[i];

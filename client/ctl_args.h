@@ -42,7 +42,8 @@ typedef struct ctl_args {
 	const char *tls_server_name;
 	bool tls_insecure;
 	uint32_t deadline_ms; /* 0: the library's default */
-	bool json;
+	bool json;            /* --json, or -o json */
+	int output; /* -o: CTL_OUT_* of ctl_json.h (CTL_OUT_TABLE: 0) */
 	bool help;
 	bool version; /* --version: print it, nothing else */
 	/* the command; NULL with help for usersctl or a group */

@@ -276,7 +276,7 @@ static int
 print_response(const ctl_args *a, ProtobufCMessage *msg,
 	       const char *const *hide)
 {
-	if (ctl_print_message(stdout, msg, a->json, hide) != 0) {
+	if (ctl_print_message(stdout, msg, a->output, hide) != 0) {
 		fprintf(stderr, "usersctl: cannot print the answer\n");
 		return -1;
 	}

@@ -28,4 +28,7 @@ check "usersctl user create --e" "--email"
 check "usersctl org list --p" "--password-file --parent"
 check "usersctl member add --ro" ""
 check "usersctl completion b" "bash"
+check "usersctl -o y" "yaml"
+check "usersctl --output " "table wide json yaml"
+check "usersctl -o json user g" "get"
 exit $fail

@@ -4,6 +4,7 @@
 
 #include "check.h"
 #include "ctl_args.h"
+#include "ctl_json.h"
 
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
 
@@ -38,6 +39,35 @@ test_globals(void)
 	CHECK(a.cmd != NULL && strcmp(a.cmd->method, "GetUser") == 0);
 	CHECK_INT(a.n_pos, 1);
 	CHECK_STR(a.pos[0], "7");
+}
+
+/* -o / --output: table, wide, json (as --json), yaml; nothing else. */
+static void
+test_output(void)
+{
+	char *yaml[] = {"usersctl", "-o", "yaml", "user", "get", "7"};
+	char *wide[] = {"usersctl", "user", "list", "--output=wide"};
+	char *json[] = {"usersctl", "--json", "user", "get", "7"};
+	char *json_o[] = {"usersctl", "user", "get", "7", "-o", "json"};
+	char *bad[] = {"usersctl", "-o", "xml", "user", "get", "7"};
+	char *missing[] = {"usersctl", "user", "get", "7", "-o"};
+	char *plain[] = {"usersctl", "user", "get", "7"};
+	ctl_args a;
+
+	CHECK_INT(parse(&a, ARGC(yaml), yaml), 0);
+	CHECK_INT(a.output, CTL_OUT_YAML);
+	CHECK(!a.json);
+	CHECK_INT(parse(&a, ARGC(wide), wide), 0);
+	CHECK_INT(a.output, CTL_OUT_WIDE);
+	CHECK_INT(parse(&a, ARGC(json), json), 0);
+	CHECK_INT(a.output, CTL_OUT_JSON);
+	CHECK_INT(parse(&a, ARGC(json_o), json_o), 0);
+	CHECK_INT(a.output, CTL_OUT_JSON);
+	CHECK(a.json);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(a.output, CTL_OUT_TABLE);
+	CHECK_INT(parse(&a, ARGC(bad), bad), -1);
+	CHECK_INT(parse(&a, ARGC(missing), missing), -1);
 }
 
 /* USERSCTL_URL and USERSCTL_USER fill what the flags left out. */
@@ -270,6 +300,7 @@ main(void)
 {
 	test_globals();
 	test_env();
+	test_output();
 	test_errors();
 	test_help();
 	test_split();
