@@ -27,6 +27,7 @@ enum opt_id {
 	O_HELP,
 	O_VERSION,
 	O_OUTPUT,
+	O_CONTEXT,
 	/* command options */
 	O_EMAIL,
 	O_FIRST,
@@ -81,6 +82,9 @@ static const opt_def opt_defs[] = {
      "else --tls-ca)"},
     {"help", O_HELP, false, true, NULL, "this help"},
     {"version", O_VERSION, false, true, NULL, "print the version and exit"},
+    {"context", O_CONTEXT, true, true, "NAME",
+     "the settings of context NAME of the configuration file (default "
+     "USERSCTL_CONTEXT, else its current-context)"},
     {"output", O_OUTPUT, true, true, "FORMAT",
      "-o: table (default), wide (cells never cut), json (as --json) or "
      "yaml"},
@@ -250,6 +254,9 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 {
 	int32_t n;
 
+	if (o->global) {
+		a->given |= BIT(o->id);
+	}
 	switch (o->id) {
 	case O_URL:
 		if (a->n_urls == CTL_MAX_URLS) {
@@ -302,6 +309,9 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 		break;
 	case O_VERSION:
 		a->version = true;
+		break;
+	case O_CONTEXT:
+		a->context = v;
 		break;
 	case O_OUTPUT: {
 		static const char *const names[] = {"table", "json", "yaml",
@@ -788,6 +798,7 @@ ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen)
 
 	if (a->user == NULL && user != NULL && user[0] != '\0') {
 		a->user = user;
+		a->given |= BIT(O_USER);
 	}
 	if (a->n_urls > 0 || url == NULL || url[0] == '\0') {
 		return 0;
@@ -806,8 +817,191 @@ ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen)
 			return -1;
 		}
 		a->urls[a->n_urls++] = p;
+		a->given |= BIT(O_URL);
 	}
 	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	end = s + strlen(s);
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
+		*--end = '\0';
+	}
+	return s;
+}
+
+/* The global options a context may set: not the one-off ones. */
+static bool
+context_key(const opt_def *o)
+{
+	return o != NULL && o->global && o->id != O_HELP &&
+	       o->id != O_VERSION && o->id != O_CONTEXT &&
+	       o->id != O_NEW_PASSWORD_FILE;
+}
+
+int
+ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
+	    size_t errlen)
+{
+	const char *env = getenv("USERSCTL_CONTEXT");
+	const char *want = a->context != NULL              ? a->context
+			   : env != NULL && env[0] != '\0' ? env
+							   : NULL;
+	uint32_t given = a->given;
+	const char *section = NULL, *current = NULL;
+	bool found = false;
+	unsigned lineno = 0;
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+	size_t got;
+	char *next, *copy = NULL;
+	char current_buf[256];
+
+	if (f == NULL) {
+		if (want != NULL) {
+			set_err(err, errlen,
+				"context %s: no configuration file %s", want,
+				path != NULL ? path : "(no HOME)");
+			return -1;
+		}
+		return 0;
+	}
+	got = fread(buf, 1, size - 1, f);
+	if (!feof(f) || ferror(f)) {
+		fclose(f);
+		set_err(err, errlen, "%s: unreadable, or larger than %zu bytes",
+			path, size - 1);
+		return -1;
+	}
+	fclose(f);
+	buf[got] = '\0';
+	/*
+	 * Two passes: the whole file checked and its current context found
+	 * (it may come last) on a copy, then the chosen section's keys set
+	 * from buf, which the values point into.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		section = NULL;
+		lineno = 0;
+		if (pass == 0) {
+			if ((copy = strdup(buf)) == NULL) {
+				set_err(err, errlen, "out of memory");
+				goto fail;
+			}
+			next = copy;
+		} else {
+			next = buf;
+			want = want != NULL ? want : current;
+			if (want == NULL) {
+				return 0; /* no context chosen */
+			}
+		}
+		while (next != NULL && *next != '\0') {
+			char *line = next, *eq, *key, *value;
+			const opt_def *o;
+
+			next = strchr(line, '\n');
+			if (next != NULL) {
+				*next++ = '\0';
+			}
+			lineno++;
+			line = trim(line);
+			if (line[0] == '\0' || line[0] == '#') {
+				continue;
+			}
+			if (line[0] == '[') {
+				char *close = strchr(line, ']');
+				if (close == NULL || close[1] != '\0' ||
+				    close == line + 1) {
+					set_err(err, errlen,
+						"%s:%u: a section is [NAME]",
+						path, lineno);
+					goto fail;
+				}
+				*close = '\0';
+				section = line + 1;
+				if (strspn(section, "abcdefghijklmnopqrstuvwxyz"
+						    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						    "0123456789._-") !=
+				    strlen(section)) {
+					set_err(err, errlen,
+						"%s:%u: a context's name is "
+						"letters, digits, '.', '_' "
+						"and '-'",
+						path, lineno);
+					goto fail;
+				}
+				found |=
+				    pass == 1 && strcmp(section, want) == 0;
+				continue;
+			}
+			if ((eq = strchr(line, '=')) == NULL) {
+				set_err(err, errlen,
+					"%s:%u: not a \"key = value\" line",
+					path, lineno);
+				goto fail;
+			}
+			*eq = '\0';
+			key = trim(line);
+			value = trim(eq + 1);
+			if (section == NULL) {
+				if (strcmp(key, "current-context") != 0) {
+					set_err(err, errlen,
+						"%s:%u: unknown key \"%s\" "
+						"(before any [context])",
+						path, lineno, key);
+					goto fail;
+				}
+				if (pass == 0) { /* the copy goes: keep it */
+					snprintf(current_buf,
+						 sizeof(current_buf), "%s",
+						 value);
+					current = current_buf;
+				}
+				continue;
+			}
+			o = find_opt(key, strlen(key));
+			if (!context_key(o)) {
+				set_err(err, errlen,
+					"%s:%u: unknown key \"%s\" in a "
+					"context",
+					path, lineno, key);
+				goto fail;
+			}
+			if (pass == 0 || strcmp(section, want) != 0 ||
+			    (given & BIT(o->id))) {
+				continue; /* flags and environment win */
+			}
+			if (!o->value && strcmp(value, "true") != 0) {
+				continue; /* a switch: only "true" sets it */
+			}
+			if (set_opt(a, o, value, err, errlen) != 0) {
+				char why[256];
+				snprintf(why, sizeof(why), "%s", err);
+				set_err(err, errlen, "%s:%u: %s", path, lineno,
+					why);
+				goto fail;
+			}
+		}
+		free(copy);
+		copy = NULL;
+	}
+	if (!found) {
+		set_err(err, errlen, "no context [%s] in %s", want, path);
+		return -1;
+	}
+	a->context = want;
+	return 0;
+fail:
+	free(copy);
+	return -1;
 }
 
 /* Every option name (as --name) allowed for mask, and the global ones. */
