@@ -857,7 +857,7 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 							   : NULL;
 	uint32_t given = a->given;
 	const char *section = NULL, *current = NULL;
-	bool found = false;
+	const char *found = NULL;
 	unsigned lineno = 0;
 	FILE *f = path != NULL ? fopen(path, "r") : NULL;
 	size_t got;
@@ -938,8 +938,9 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 						path, lineno);
 					goto fail;
 				}
-				found |=
-				    pass == 1 && strcmp(section, want) == 0;
+				if (pass == 1 && strcmp(section, want) == 0) {
+					found = section; /* in buf: stays */
+				}
 				continue;
 			}
 			if ((eq = strchr(line, '=')) == NULL) {
@@ -993,11 +994,11 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 		free(copy);
 		copy = NULL;
 	}
-	if (!found) {
+	if (found == NULL) {
 		set_err(err, errlen, "no context [%s] in %s", want, path);
 		return -1;
 	}
-	a->context = want;
+	a->context = found;
 	return 0;
 fail:
 	free(copy);
