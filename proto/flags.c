@@ -175,8 +175,8 @@ read_file(up_flags *f)
 }
 
 /*
- * Applies the file, every line; skip[i] set: the command line gives flag
- * i (its value is checked, then overridden). 0 or -1.
+ * Applies the file, every line, every bad one said (count: the values of
+ * each flag so far, so that a list starts afresh). 0 or -1.
  */
 static int
 apply_file(up_flags *f, unsigned *count)
