@@ -10,16 +10,19 @@
 #   make test-tsan  the ThreadSanitizer part of make test alone: the tests
 #                   whose threads meet (nng callbacks, h2o loops, the
 #                   store's writer)
+#   make deb        the Debian package (Release, prefix /usr, CPack) in
+#                   build-deb/: usersd_VERSION_ARCH.deb
 # Warnings are errors in every build made here; a packager's plain cmake
 # build keeps them warnings.
 BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_TSAN ?= build-tsan
+BUILD_DEB  ?= build-deb
 JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_DEV  = -DUSERSD_WERROR=ON
 
 .PHONY: all deps build build-asan build-tsan run test test-plain test-asan \
-	test-tsan check clean format
+	test-tsan check clean format deb
 
 all: build
 
@@ -64,8 +67,16 @@ test-tsan: build-tsan
 	ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) \
 		-R '^($(TSAN_TESTS))$$'
 
+# A packager's build: warnings stay warnings, no tests.
+deb: deps
+	cmake -S . -B $(BUILD_DEB) -DCMAKE_BUILD_TYPE=Release \
+		-DCMAKE_INSTALL_PREFIX=/usr -DUSERSD_TESTS=OFF
+	cmake --build $(BUILD_DEB) -j $(JOBS)
+	cd $(BUILD_DEB) && cpack -G DEB
+	@ls $(BUILD_DEB)/usersd_*.deb
+
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
 
 clean:
-	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN)
+	rm -rf $(BUILD) $(BUILD_ASAN) $(BUILD_TSAN) $(BUILD_DEB)

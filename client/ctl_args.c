@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "ctl_args.h"
+#include "ctl_json.h"
 
 enum opt_id {
 	/* global */
@@ -24,6 +25,9 @@ enum opt_id {
 	O_TLS_SERVER_NAME,
 	O_TLS_INSECURE,
 	O_HELP,
+	O_VERSION,
+	O_OUTPUT,
+	O_CONTEXT,
 	/* command options */
 	O_EMAIL,
 	O_FIRST,
@@ -77,6 +81,13 @@ static const opt_def opt_defs[] = {
      "tls+tcp:// without checking the daemon's certificate (tests only; "
      "else --tls-ca)"},
     {"help", O_HELP, false, true, NULL, "this help"},
+    {"version", O_VERSION, false, true, NULL, "print the version and exit"},
+    {"context", O_CONTEXT, true, true, "NAME",
+     "the settings of context NAME of the configuration file (default "
+     "USERSCTL_CONTEXT, else its current-context)"},
+    {"output", O_OUTPUT, true, true, "FORMAT",
+     "-o: table (default), wide (cells never cut), json (as --json) or "
+     "yaml"},
     {"email", O_EMAIL, true, false, "EMAIL", "email address"},
     {"first", O_FIRST, true, false, "NAME", "first name"},
     {"last", O_LAST, true, false, "NAME", "last name"},
@@ -149,6 +160,10 @@ static const ctl_command commands[] = {
      "Print who may do what: the policy usersd applies, from the "
      "contract this program was built with, as a Markdown table. Needs no "
      "daemon."},
+    {"completion", NULL, NULL, 0, 1, "completion bash",
+     "Print a bash completion script for usersctl, made from its own "
+     "command table: source <(usersctl completion bash), or save it as "
+     "/etc/bash_completion.d/usersctl. Needs no daemon."},
 };
 
 #define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
@@ -239,6 +254,9 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 {
 	int32_t n;
 
+	if (o->global) {
+		a->given |= BIT(o->id);
+	}
 	switch (o->id) {
 	case O_URL:
 		if (a->n_urls == CTL_MAX_URLS) {
@@ -251,6 +269,7 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 		a->user = v;
 		break;
 	case O_JSON:
+		a->output = CTL_OUT_JSON;
 		a->json = true;
 		break;
 	case O_TOKEN_FILE:
@@ -288,6 +307,30 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 	case O_HELP:
 		a->help = true;
 		break;
+	case O_VERSION:
+		a->version = true;
+		break;
+	case O_CONTEXT:
+		a->context = v;
+		break;
+	case O_OUTPUT: {
+		static const char *const names[] = {"table", "json", "yaml",
+						    "wide"};
+		int k = 0;
+
+		while (k < 4 && strcmp(v, names[k]) != 0) {
+			k++;
+		}
+		if (k == 4) {
+			set_err(err, errlen,
+				"--output: table, wide, json or yaml, not %s",
+				v);
+			return -1;
+		}
+		a->output = k; /* the CTL_OUT_* order */
+		a->json = k == CTL_OUT_JSON;
+		break;
+	}
 	case O_EMAIL:
 		a->email = v;
 		break;
@@ -370,6 +413,17 @@ ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 			a->help = true;
 			continue;
 		}
+		if (strcmp(arg, "-o") == 0) { /* --output's short name */
+			if (i + 1 >= argc) {
+				set_err(err, errlen, "-o needs a value");
+				return -1;
+			}
+			if (set_opt(a, find_opt("output", 6), argv[++i], err,
+				    errlen) != 0) {
+				return -1;
+			}
+			continue;
+		}
 		if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
 			if (a->group == NULL) {
 				a->group = arg;
@@ -416,7 +470,7 @@ ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 	}
 
 	if (a->group == NULL) {
-		if (a->help) {
+		if (a->help || a->version) {
 			return 0;
 		}
 		set_err(err, errlen, "no command (try --help)");
@@ -511,6 +565,9 @@ ctl_usage(FILE *out, const ctl_args *a)
 		     "USERSCTL_PASSWORD or a prompt; a new user's password "
 		     "from\n--new-password-file, USERSCTL_NEW_PASSWORD or a "
 		     "prompt.\n"
+		     "USERSCTL_URL (URLs separated by commas) and "
+		     "USERSCTL_USER stand for --url and\n--user when they "
+		     "are not given.\n"
 		     "Exit status: 0 on success, 1 when the daemon refuses, "
 		     "2 for usage errors.\n");
 }
@@ -731,4 +788,305 @@ ctl_request_fini(ctl_request *r)
 	r->orgs_buf = NULL;
 	r->msg = NULL;
 	r->password_slot = NULL;
+}
+
+int
+ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen)
+{
+	const char *url = getenv("USERSCTL_URL");
+	const char *user = getenv("USERSCTL_USER");
+
+	if (a->user == NULL && user != NULL && user[0] != '\0') {
+		a->user = user;
+		a->given |= BIT(O_USER);
+	}
+	if (a->n_urls > 0 || url == NULL || url[0] == '\0') {
+		return 0;
+	}
+	if (strlen(url) >= size) {
+		set_err(err, errlen, "USERSCTL_URL: longer than %zu bytes",
+			size - 1);
+		return -1;
+	}
+	memcpy(buf, url, strlen(url) + 1);
+	for (char *p = strtok(buf, ", \t"); p != NULL;
+	     p = strtok(NULL, ", \t")) {
+		if (a->n_urls == CTL_MAX_URLS) {
+			set_err(err, errlen, "USERSCTL_URL: at most %d URLs",
+				CTL_MAX_URLS);
+			return -1;
+		}
+		a->urls[a->n_urls++] = p;
+		a->given |= BIT(O_URL);
+	}
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *end;
+
+	while (*s == ' ' || *s == '\t') {
+		s++;
+	}
+	end = s + strlen(s);
+	while (end > s &&
+	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
+		*--end = '\0';
+	}
+	return s;
+}
+
+/* The global options a context may set: not the one-off ones. */
+static bool
+context_key(const opt_def *o)
+{
+	return o != NULL && o->global && o->id != O_HELP &&
+	       o->id != O_VERSION && o->id != O_CONTEXT &&
+	       o->id != O_NEW_PASSWORD_FILE;
+}
+
+int
+ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
+	    size_t errlen)
+{
+	const char *env = getenv("USERSCTL_CONTEXT");
+	const char *want = a->context != NULL              ? a->context
+			   : env != NULL && env[0] != '\0' ? env
+							   : NULL;
+	uint32_t given = a->given;
+	const char *section = NULL, *current = NULL;
+	const char *found = NULL;
+	unsigned lineno = 0;
+	FILE *f = path != NULL ? fopen(path, "r") : NULL;
+	size_t got;
+	char *next, *copy = NULL;
+	char current_buf[256];
+
+	if (f == NULL) {
+		if (want != NULL) {
+			set_err(err, errlen,
+				"context %s: no configuration file %s", want,
+				path != NULL ? path : "(no HOME)");
+			return -1;
+		}
+		return 0;
+	}
+	got = fread(buf, 1, size - 1, f);
+	if (!feof(f) || ferror(f)) {
+		fclose(f);
+		set_err(err, errlen, "%s: unreadable, or larger than %zu bytes",
+			path, size - 1);
+		return -1;
+	}
+	fclose(f);
+	buf[got] = '\0';
+	/*
+	 * Two passes: the whole file checked and its current context found
+	 * (it may come last) on a copy, then the chosen section's keys set
+	 * from buf, which the values point into.
+	 */
+	for (int pass = 0; pass < 2; pass++) {
+		section = NULL;
+		lineno = 0;
+		if (pass == 0) {
+			if ((copy = strdup(buf)) == NULL) {
+				set_err(err, errlen, "out of memory");
+				goto fail;
+			}
+			next = copy;
+		} else {
+			next = buf;
+			want = want != NULL ? want : current;
+			if (want == NULL) {
+				return 0; /* no context chosen */
+			}
+		}
+		while (next != NULL && *next != '\0') {
+			char *line = next, *eq, *key, *value;
+			const opt_def *o;
+
+			next = strchr(line, '\n');
+			if (next != NULL) {
+				*next++ = '\0';
+			}
+			lineno++;
+			line = trim(line);
+			if (line[0] == '\0' || line[0] == '#') {
+				continue;
+			}
+			if (line[0] == '[') {
+				char *close = strchr(line, ']');
+				if (close == NULL || close[1] != '\0' ||
+				    close == line + 1) {
+					set_err(err, errlen,
+						"%s:%u: a section is [NAME]",
+						path, lineno);
+					goto fail;
+				}
+				*close = '\0';
+				section = line + 1;
+				if (strspn(section, "abcdefghijklmnopqrstuvwxyz"
+						    "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+						    "0123456789._-") !=
+				    strlen(section)) {
+					set_err(err, errlen,
+						"%s:%u: a context's name is "
+						"letters, digits, '.', '_' "
+						"and '-'",
+						path, lineno);
+					goto fail;
+				}
+				if (pass == 1 && strcmp(section, want) == 0) {
+					found = section; /* in buf: stays */
+				}
+				continue;
+			}
+			if ((eq = strchr(line, '=')) == NULL) {
+				set_err(err, errlen,
+					"%s:%u: not a \"key = value\" line",
+					path, lineno);
+				goto fail;
+			}
+			*eq = '\0';
+			key = trim(line);
+			value = trim(eq + 1);
+			if (section == NULL) {
+				if (strcmp(key, "current-context") != 0) {
+					set_err(err, errlen,
+						"%s:%u: unknown key \"%s\" "
+						"(before any [context])",
+						path, lineno, key);
+					goto fail;
+				}
+				if (pass == 0) { /* the copy goes: keep it */
+					snprintf(current_buf,
+						 sizeof(current_buf), "%s",
+						 value);
+					current = current_buf;
+				}
+				continue;
+			}
+			o = find_opt(key, strlen(key));
+			if (!context_key(o)) {
+				set_err(err, errlen,
+					"%s:%u: unknown key \"%s\" in a "
+					"context",
+					path, lineno, key);
+				goto fail;
+			}
+			if (pass == 0 || strcmp(section, want) != 0 ||
+			    (given & BIT(o->id))) {
+				continue; /* flags and environment win */
+			}
+			if (!o->value && strcmp(value, "true") != 0) {
+				continue; /* a switch: only "true" sets it */
+			}
+			if (set_opt(a, o, value, err, errlen) != 0) {
+				char why[256];
+				snprintf(why, sizeof(why), "%s", err);
+				set_err(err, errlen, "%s:%u: %s", path, lineno,
+					why);
+				goto fail;
+			}
+		}
+		free(copy);
+		copy = NULL;
+	}
+	if (found == NULL) {
+		set_err(err, errlen, "no context [%s] in %s", want, path);
+		return -1;
+	}
+	a->context = found;
+	return 0;
+fail:
+	free(copy);
+	return -1;
+}
+
+/* Every option name (as --name) allowed for mask, and the global ones. */
+static void
+completion_opts(FILE *out, uint32_t mask)
+{
+	for (size_t i = 0; i < N_OPTS; i++) {
+		const opt_def *o = &opt_defs[i];
+
+		if (o->global || (mask & BIT(o->id))) {
+			fprintf(out, " --%s", o->name);
+		}
+	}
+}
+
+void
+ctl_completion(FILE *out)
+{
+	fprintf(out, "# bash completion for usersctl, made by `usersctl "
+		     "completion bash` from its command table.\n"
+		     "_usersctl() {\n"
+		     "\tlocal cur=${COMP_WORDS[COMP_CWORD]} w group= sub= "
+		     "i words\n"
+		     "\tfor ((i = 1; i < COMP_CWORD; i++)); do\n"
+		     "\t\tw=${COMP_WORDS[i]}\n"
+		     "\t\tcase $w in\n"
+		     "\t\t--*=*) continue ;;\n"
+		     "\t\t");
+	/* the options that take a value: the next word is that value */
+	for (size_t i = 0, n = 0; i < N_OPTS; i++) {
+		if (opt_defs[i].value) {
+			fprintf(out, "%s--%s", n++ ? "|" : "",
+				opt_defs[i].name);
+		}
+	}
+	fprintf(out, "|-o) i=$((i + 1)); continue ;;\n"
+		     "\t\t--*) continue ;;\n"
+		     "\t\tesac\n"
+		     "\t\tif [ -z \"$group\" ]; then group=$w; "
+		     "elif [ -z \"$sub\" ]; then sub=$w; fi\n"
+		     "\tdone\n"
+		     "\tcase ${COMP_WORDS[COMP_CWORD - 1]} in\n"
+		     "\t-o|--output) COMPREPLY=($(compgen -W \"table wide json "
+		     "yaml\" -- \"$cur\")); return ;;\n"
+		     "\tesac\n"
+		     "\tcase \"$group $sub\" in\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const ctl_command *c = &commands[i];
+
+		fprintf(out, "\t\"%s %s\"%s) words=\"", c->group,
+			c->name ? c->name : "", c->name ? "" : "*");
+		completion_opts(out, c->opts);
+		if (strcmp(c->group, "completion") == 0) {
+			fprintf(out, " bash");
+		}
+		fprintf(out, "\" ;;\n");
+	}
+	/* a group typed, its command not yet */
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		const ctl_command *c = &commands[i];
+
+		if (c->name == NULL ||
+		    (i > 0 && strcmp(commands[i - 1].group, c->group) == 0)) {
+			continue;
+		}
+		fprintf(out, "\t\"%s \") words=\"", c->group);
+		for (size_t k = i;
+		     k < N_COMMANDS && strcmp(commands[k].group, c->group) == 0;
+		     k++) {
+			fprintf(out, " %s", commands[k].name);
+		}
+		fprintf(out, "\" ;;\n");
+	}
+	fprintf(out, "\t*) words=\"");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (i == 0 ||
+		    strcmp(commands[i - 1].group, commands[i].group)) {
+			fprintf(out, " %s", commands[i].group);
+		}
+	}
+	completion_opts(out, 0);
+	fprintf(out, "\" ;;\n"
+		     "\tesac\n"
+		     "\tCOMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+		     "}\n"
+		     "complete -F _usersctl usersctl\n");
 }

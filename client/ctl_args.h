@@ -42,8 +42,12 @@ typedef struct ctl_args {
 	const char *tls_server_name;
 	bool tls_insecure;
 	uint32_t deadline_ms; /* 0: the library's default */
-	bool json;
+	const char *context;  /* --context; after ctl_context: the one used */
+	uint32_t given;       /* the global options set (flags, environment) */
+	bool json;            /* --json, or -o json */
+	int output; /* -o: CTL_OUT_* of ctl_json.h (CTL_OUT_TABLE: 0) */
 	bool help;
+	bool version; /* --version: print it, nothing else */
 	/* the command; NULL with help for usersctl or a group */
 	const ctl_command *cmd;
 	const char *group; /* as typed, when the command is incomplete */
@@ -76,6 +80,41 @@ int ctl_parse(ctl_args *a, int argc, char *const *argv, char *err,
 
 /* Usage of usersctl, of a group ("user"), or of one command. */
 void ctl_usage(FILE *out, const ctl_args *a);
+
+/*
+ * The environment's defaults for what the command line left out:
+ * USERSCTL_URL (one URL or several, separated by commas or spaces: the
+ * daemons, when no --url) and USERSCTL_USER (--user). The URLs are copied
+ * into buf (size bytes), which a->urls then point into. 0, or -1 with a
+ * message in err.
+ */
+int ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen);
+
+/*
+ * The per-user configuration file at path (NULL: none), with named
+ * contexts, each a set of global options:
+ *
+ *   current-context = local
+ *   [local]
+ *   url = ipc:///run/usersd/usersd.sock
+ *   user = admin@example.com
+ *   [prod]
+ *   url = tls+tcp://users.example.com:7300
+ *   tls-ca = /etc/usersd/ca.crt
+ *
+ * The context is --context, else USERSCTL_CONTEXT, else current-context;
+ * its keys (global options' names) fill what the flags and the
+ * environment (ctl_env, run first) left out. A missing file is no error
+ * unless a context was asked for. The file is read into buf (size bytes),
+ * which the values then point into. 0, or -1 with a message in err (an
+ * unknown key or a bad line, with the line's number; an unknown context).
+ */
+int ctl_context(ctl_args *a, const char *path, char *buf, size_t size,
+		char *err, size_t errlen);
+
+/* `usersctl completion bash`: a bash completion script made from the
+ * command and option tables. */
+void ctl_completion(FILE *out);
 
 /*
  * A command's request message. The message borrows strings from the

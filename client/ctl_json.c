@@ -10,11 +10,14 @@
 
 #include "ctl_json.h"
 
-#define CELL_MAX 256 /* a table cell's text, truncated beyond */
+#define CELL_MAX 256  /* a table cell's text, truncated beyond */
+#define WIDE_MAX 4096 /* the same with -o wide */
 
 /* ------------------------------------------------------------------------
  * The answer
  */
+
+static int print_text(FILE *out, const json_t *v, size_t limit);
 
 /* Clears field name of msg, wiping a string first (tokens). */
 static void
@@ -35,7 +38,7 @@ hide_field(ProtobufCMessage *msg, const char *name)
 }
 
 int
-ctl_print_message(FILE *out, ProtobufCMessage *msg, bool json,
+ctl_print_message(FILE *out, ProtobufCMessage *msg, int output,
 		  const char *const *hide)
 {
 	uw_buf b = {0};
@@ -51,7 +54,7 @@ ctl_print_message(FILE *out, ProtobufCMessage *msg, bool json,
 	if (uw_codec_json.encode(msg, &b) != 0) {
 		goto out;
 	}
-	if (json) {
+	if (output == CTL_OUT_JSON) {
 		rc = fwrite(b.data, 1, b.len, out) == b.len &&
 			     fputc('\n', out) != EOF
 			 ? 0
@@ -60,7 +63,9 @@ ctl_print_message(FILE *out, ProtobufCMessage *msg, bool json,
 	}
 	j = json_loadb(b.data, b.len, 0, NULL);
 	if (j != NULL) {
-		rc = ctl_print_text(out, j);
+		rc = output == CTL_OUT_YAML   ? ctl_print_yaml(out, j)
+		     : output == CTL_OUT_WIDE ? print_text(out, j, WIDE_MAX)
+					      : print_text(out, j, CELL_MAX);
 	}
 out:
 	json_decref(j);
@@ -177,10 +182,10 @@ cell(const json_t *v, char *buf, size_t size)
 
 /* Columns of a table: key -> width, keys of all rows in first-seen order. */
 static json_t *
-table_columns(const json_t *rows)
+table_columns(const json_t *rows, size_t limit)
 {
 	json_t *cols = json_object();
-	char buf[CELL_MAX];
+	char buf[WIDE_MAX];
 
 	for (size_t i = 0; cols != NULL && i < json_array_size(rows); i++) {
 		json_t *row = json_array_get(rows, i);
@@ -193,7 +198,7 @@ table_columns(const json_t *rows)
 			if (is_empty_list(v)) {
 				continue;
 			}
-			w = strlen(cell(v, buf, sizeof(buf)));
+			w = strlen(cell(v, buf, limit));
 			json_t *cw = json_object_get(cols, k);
 			size_t have =
 			    cw ? (size_t)json_integer_value(cw) : strlen(k);
@@ -211,9 +216,9 @@ table_columns(const json_t *rows)
 
 /* One table line: the header (row NULL) or a row; no trailing blanks. */
 static void
-print_row(FILE *out, json_t *cols, const json_t *row, int indent)
+print_row(FILE *out, json_t *cols, const json_t *row, int indent, size_t limit)
 {
-	char buf[CELL_MAX];
+	char buf[WIDE_MAX];
 	size_t pending = (size_t)indent; /* blanks owed before the next text */
 
 	for (void *it = json_object_iter(cols); it != NULL;
@@ -221,9 +226,8 @@ print_row(FILE *out, json_t *cols, const json_t *row, int indent)
 		const char *k = json_object_iter_key(it);
 		size_t w =
 		    (size_t)json_integer_value(json_object_iter_value(it));
-		const char *text = row != NULL ? cell(json_object_get(row, k),
-						      buf, sizeof(buf))
-					       : k;
+		const char *text =
+		    row != NULL ? cell(json_object_get(row, k), buf, limit) : k;
 		size_t n = strlen(text);
 
 		if (n > 0) {
@@ -236,37 +240,39 @@ print_row(FILE *out, json_t *cols, const json_t *row, int indent)
 }
 
 static int
-print_table(FILE *out, const json_t *rows, int indent)
+print_table(FILE *out, const json_t *rows, int indent, size_t limit)
 {
-	json_t *cols = table_columns(rows);
+	json_t *cols = table_columns(rows, limit);
 
 	if (cols == NULL) {
 		return -1;
 	}
-	print_row(out, cols, NULL, indent);
+	print_row(out, cols, NULL, indent, limit);
 	for (size_t i = 0; i < json_array_size(rows); i++) {
-		print_row(out, cols, json_array_get(rows, i), indent);
+		print_row(out, cols, json_array_get(rows, i), indent, limit);
 	}
 	json_decref(cols);
 	return 0;
 }
 
-static void print_object(FILE *out, const json_t *obj, int indent);
+static void print_object(FILE *out, const json_t *obj, int indent,
+			 size_t limit);
 
 static void
-print_member(FILE *out, const char *key, const json_t *v, int indent)
+print_member(FILE *out, const char *key, const json_t *v, int indent,
+	     size_t limit)
 {
-	char buf[CELL_MAX];
+	char buf[WIDE_MAX];
 	bool flat = true;
 
 	if (is_scalar(v) || is_scalar_list(v)) {
 		fprintf(out, "%*s%s: %s\n", indent, "", key,
-			cell(v, buf, sizeof(buf)));
+			cell(v, buf, limit));
 		return;
 	}
 	fprintf(out, "%*s%s:\n", indent, "", key);
 	if (json_is_object(v)) {
-		print_object(out, v, indent + 2);
+		print_object(out, v, indent + 2, limit);
 		return;
 	}
 	/* A list of objects: a table when they are flat. */
@@ -274,43 +280,146 @@ print_member(FILE *out, const char *key, const json_t *v, int indent)
 		flat = flat && is_flat(json_array_get(v, i));
 	}
 	if (flat) {
-		print_table(out, v, indent + 2);
+		print_table(out, v, indent + 2, limit);
 		return;
 	}
 	for (size_t i = 0; i < json_array_size(v); i++) {
 		const json_t *e = json_array_get(v, i);
 		fprintf(out, "%*s- [%zu]\n", indent + 2, "", i);
 		if (json_is_object(e)) {
-			print_object(out, e, indent + 4);
+			print_object(out, e, indent + 4, limit);
 		} else {
-			print_member(out, "value", e, indent + 4);
+			print_member(out, "value", e, indent + 4, limit);
 		}
 	}
 }
 
 static void
-print_object(FILE *out, const json_t *obj, int indent)
+print_object(FILE *out, const json_t *obj, int indent, size_t limit)
 {
 	for (void *it = json_object_iter((json_t *)obj); it != NULL;
 	     it = json_object_iter_next((json_t *)obj, it)) {
 		if (!is_empty_list(json_object_iter_value(it))) {
 			print_member(out, json_object_iter_key(it),
-				     json_object_iter_value(it), indent);
+				     json_object_iter_value(it), indent, limit);
 		}
 	}
+}
+
+/* The text view, cells cut at limit bytes. */
+static int
+print_text(FILE *out, const json_t *v, size_t limit)
+{
+	char buf[WIDE_MAX];
+
+	if (json_is_object(v)) {
+		print_object(out, v, 0, limit);
+	} else if (is_scalar(v) || is_scalar_list(v)) {
+		fprintf(out, "%s\n", cell(v, buf, limit));
+	} else if (v != NULL) {
+		print_member(out, "items", v, 0, limit);
+	}
+	return ferror(out) ? -1 : 0;
 }
 
 int
 ctl_print_text(FILE *out, const json_t *v)
 {
-	char buf[CELL_MAX];
+	return print_text(out, v, CELL_MAX);
+}
 
-	if (json_is_object(v)) {
-		print_object(out, v, 0);
-	} else if (is_scalar(v) || is_scalar_list(v)) {
-		fprintf(out, "%s\n", cell(v, buf, sizeof(buf)));
-	} else if (v != NULL) {
-		print_member(out, "items", v, 0);
+/* ------------------------------------------------------------------------
+ * YAML: block style, every string double-quoted (JSON's escapes are
+ * YAML's), lists of objects as "- key: value" items.
+ */
+
+static void yaml_value(FILE *out, const json_t *v, int indent);
+
+static void
+yaml_scalar(FILE *out, const json_t *v)
+{
+	char *s = json_dumps(v, JSON_ENCODE_ANY);
+
+	fputs(s != NULL ? s : "null", out);
+	free(s);
+}
+
+/* The members of obj at indent; the first one's indent already written
+ * when first_inline (a list item's "- "). */
+static void
+yaml_object(FILE *out, const json_t *obj, int indent, bool first_inline)
+{
+	bool first = true;
+
+	for (void *it = json_object_iter((json_t *)obj); it != NULL;
+	     it = json_object_iter_next((json_t *)obj, it)) {
+		const json_t *v = json_object_iter_value(it);
+		json_t *k = json_string(json_object_iter_key(it));
+		char *key = k != NULL ? json_dumps(k, JSON_ENCODE_ANY) : NULL;
+
+		json_decref(k);
+
+		if (!(first && first_inline)) {
+			fprintf(out, "%*s", indent, "");
+		}
+		first = false;
+		fprintf(out, "%s:", key != NULL ? key : "\"\"");
+		free(key);
+		if (json_is_object(v) && json_object_size(v) > 0) {
+			fputc('\n', out);
+			yaml_object(out, v, indent + 2, false);
+		} else if (json_is_array(v) && json_array_size(v) > 0) {
+			fputc('\n', out);
+			yaml_value(out, v, indent);
+		} else {
+			fputc(' ', out);
+			yaml_value(out, v, indent);
+		}
 	}
+	if (first) {
+		fprintf(out, "%*s{}\n", first_inline ? 0 : indent, "");
+	}
+}
+
+static void
+yaml_value(FILE *out, const json_t *v, int indent)
+{
+	if (json_is_object(v)) {
+		if (json_object_size(v) == 0) {
+			fputs("{}\n", out);
+		} else {
+			yaml_object(out, v, indent, false);
+		}
+		return;
+	}
+	if (!json_is_array(v)) {
+		yaml_scalar(out, v);
+		fputc('\n', out);
+		return;
+	}
+	if (json_array_size(v) == 0) {
+		fputs("[]\n", out);
+		return;
+	}
+	for (size_t i = 0; i < json_array_size(v); i++) {
+		const json_t *e = json_array_get(v, i);
+
+		fprintf(out, "%*s- ", indent, "");
+		if (json_is_object(e) && json_object_size(e) > 0) {
+			yaml_object(out, e, indent + 2, true);
+		} else if (json_is_array(e) && json_array_size(e) > 0) {
+			fputc('\n', out);
+			yaml_value(out, e, indent + 2);
+		} else {
+			yaml_value(out, e, indent + 2);
+		}
+	}
+}
+
+int
+ctl_print_yaml(FILE *out, const json_t *v)
+{
+	fputs("---\n", out);
+	yaml_value(out, v, 0);
 	return ferror(out) ? -1 : 0;
 }

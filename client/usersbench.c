@@ -69,6 +69,7 @@
 #include "bench_hist.h"
 #include "bench_sched.h"
 #include "bench_sys.h"
+#include "users_flags.h"
 #include "usersbench.h"
 #include "usersclient.h"
 
@@ -1241,6 +1242,7 @@ usage(FILE *f)
 		"(tls+tcp:// needs it)\n"
 		"  --tls-insecure  tls+tcp:// without checking the "
 		"certificate (tests only)\n"
+		"  --version       print the version and exit\n"
 		"  Ctrl-C stops the run and reports what it measured (exit "
 		"130).\n");
 }
@@ -1463,6 +1465,10 @@ parse_args(int argc, char **argv, bench_cfg *cfg)
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
 			usage(stdout);
+			exit(0);
+		}
+		if (strcmp(a, "--version") == 0) {
+			up_flags_version("usersbench", stdout);
 			exit(0);
 		}
 		if (!takes_value(a)) {

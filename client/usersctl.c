@@ -30,6 +30,7 @@
 
 #include "ctl_args.h"
 #include "ctl_json.h"
+#include "users_flags.h"
 #include "usersclient.h"
 
 #define DEFAULT_URL "ipc://./var/usersd.sock"
@@ -139,8 +140,30 @@ get_secret(const char *file, const char *env, const char *prompt, bool confirm,
 }
 
 /* ------------------------------------------------------------------------
- * The token cache
+ * The configuration file (contexts: ctl_context) and the token cache
  */
+
+/* $USERSCTL_CONFIG, else $XDG_CONFIG_HOME/usersd/usersctl.conf, else
+ * ~/.config/usersd/usersctl.conf. 0 or -1 (no HOME). */
+static int
+config_path(char *buf, size_t size)
+{
+	const char *base;
+	int n;
+
+	if ((base = getenv("USERSCTL_CONFIG")) != NULL && base[0] != '\0') {
+		n = snprintf(buf, size, "%s", base);
+	} else if ((base = getenv("XDG_CONFIG_HOME")) != NULL &&
+		   base[0] != '\0') {
+		n = snprintf(buf, size, "%s/usersd/usersctl.conf", base);
+	} else if ((base = getenv("HOME")) != NULL && base[0] != '\0') {
+		n = snprintf(buf, size, "%s/.config/usersd/usersctl.conf",
+			     base);
+	} else {
+		return -1;
+	}
+	return (n < 0 || (size_t)n >= size) ? -1 : 0;
+}
 
 static int
 token_path(const ctl_args *a, char *buf, size_t size)
@@ -148,13 +171,18 @@ token_path(const ctl_args *a, char *buf, size_t size)
 	const char *base;
 	int n;
 
+	/* a context's token is its own: token-NAME */
+	const char *sep = a->context != NULL ? "-" : "";
+	const char *ctx = a->context != NULL ? a->context : "";
+
 	if (a->token_file != NULL) {
 		n = snprintf(buf, size, "%s", a->token_file);
 	} else if ((base = getenv("XDG_RUNTIME_DIR")) != NULL &&
 		   base[0] != '\0') {
-		n = snprintf(buf, size, "%s/usersd/token", base);
+		n = snprintf(buf, size, "%s/usersd/token%s%s", base, sep, ctx);
 	} else if ((base = getenv("HOME")) != NULL && base[0] != '\0') {
-		n = snprintf(buf, size, "%s/.config/usersd/token", base);
+		n = snprintf(buf, size, "%s/.config/usersd/token%s%s", base,
+			     sep, ctx);
 	} else {
 		return -1;
 	}
@@ -275,7 +303,7 @@ static int
 print_response(const ctl_args *a, ProtobufCMessage *msg,
 	       const char *const *hide)
 {
-	if (ctl_print_message(stdout, msg, a->json, hide) != 0) {
+	if (ctl_print_message(stdout, msg, a->output, hide) != 0) {
 		fprintf(stderr, "usersctl: cannot print the answer\n");
 		return -1;
 	}
@@ -440,6 +468,9 @@ main(int argc, char **argv)
 	uc_options o = {0};
 	uc_client *c = NULL;
 	char err[256];
+	static char env_urls[4096];
+	static char cfg_text[65536]; /* the context's values point here */
+	char cfg_path[PATH_MAX];
 	int rv;
 	int rc;
 
@@ -447,9 +478,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "usersctl: %s\n", err);
 		return EXIT_USAGE;
 	}
+	if (a.version) {
+		up_flags_version("usersctl", stdout);
+		return EXIT_OK;
+	}
 	if (a.help) {
 		ctl_usage(stdout, &a);
 		return EXIT_OK;
+	}
+	if (strcmp(a.cmd->group, "completion") == 0) {
+		if (a.n_pos != 1 || strcmp(a.pos[0], "bash") != 0) {
+			fprintf(stderr, "usersctl: completion: only bash\n");
+			return EXIT_USAGE;
+		}
+		ctl_completion(stdout);
+		return fflush(stdout) == 0 ? EXIT_OK : EXIT_REFUSED;
+	}
+	if (ctl_env(&a, env_urls, sizeof(env_urls), err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s\n", err);
+		return EXIT_USAGE;
 	}
 	if (a.cmd->method == NULL) {
 		/* usersctl policy: the contract's own words, no daemon */
@@ -457,6 +504,14 @@ main(int argc, char **argv)
 			       fflush(stdout) == 0
 			   ? EXIT_OK
 			   : EXIT_REFUSED;
+	}
+	if (config_path(cfg_path, sizeof(cfg_path)) != 0) {
+		cfg_path[0] = '\0';
+	}
+	if (ctl_context(&a, cfg_path[0] ? cfg_path : NULL, cfg_text,
+			sizeof(cfg_text), err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s\n", err);
+		return EXIT_USAGE;
 	}
 	o.urls = a.n_urls > 0 ? a.urls : default_urls;
 	o.n_urls = a.n_urls > 0 ? a.n_urls : 1;

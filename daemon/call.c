@@ -1,8 +1,9 @@
 /*
  * call.c - a call's answer and its end: the errors it records
  * (ResponseStatus), the packing of its answer, and the one exit,
- * ud_call_finish(), which sends the answer, records it in the replay
- * table, and frees the call (wiping its secrets).
+ * ud_call_finish(), which counts it (and logs a refusal: metrics.c),
+ * sends the answer, records it in the replay table, and frees the call
+ * (wiping its secrets).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -139,6 +140,7 @@ ud_call_finish(ud_call *c, int status)
 		c->error = NULL;
 	}
 	c->status = status;
+	ud_metrics_observe(c, status);
 	if (status == UP_OK && c->packed != NULL) {
 		/* packed and recorded in the request log with the write */
 		buf = c->packed;

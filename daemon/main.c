@@ -2,9 +2,10 @@
  * main.c - usersd: flags, start-up, the first administrator, and a clean
  * stop on SIGTERM/SIGINT (stop accepting, finish the calls in flight,
  * close the store). SIGHUP opens --log-file again and stops nothing.
+ * Under systemd (Type=notify) it says READY=1 once it answers, STOPPING=1
+ * at the signal, and WATCHDOG=1 while it waits (users_notify.h).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <libgen.h>
 #include <signal.h>
 #include <stdio.h>
@@ -14,94 +15,72 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "metrics.h"
+#include "users_flags.h"
+#include "users_log.h"
+#include "users_notify.h"
 #include "service.h"
 #include "validate.h"
 
 #define MAX_LISTEN 16
 
-static void
-usage(FILE *f)
-{
-	fprintf(f,
-		"usage: usersd [options]\n"
-		"  --listen URL         ipc://PATH, tcp://HOST:PORT or "
-		"tls+tcp://HOST:PORT;\n"
-		"                       repeatable (default "
-		"ipc://./var/usersd.sock)\n"
-		"  --db PATH|URL        SQLite database file (default "
-		"./var/users.db), or a\n"
-		"                       postgresql://USER@HOST:PORT/DB URL "
-		"(several daemons\n"
-		"                       may share one; the password from "
-		"PGPASSWORD or\n"
-		"                       ~/.pgpass rather than the URL)\n"
-		"  --db-writers N       PostgreSQL writer connections "
-		"(default 4)\n"
-		"  --key-file PATH      token signing key, created 0600 on "
-		"first run\n"
-		"                       (default: usersd.key beside a "
-		"SQLite database;\n"
-		"                       required with PostgreSQL: every "
-		"daemon signs with it)\n"
-		"  --tls-cert FILE      certificate for tls+tcp:// listeners\n"
-		"  --tls-key FILE       its private key\n"
-		"  --tls-ca FILE        CA for optional client certificates\n"
-		"  --contexts N         calls in flight at once (default 64)\n"
-		"  --workers N          worker threads (default 4; 16 with "
-		"PostgreSQL,\n"
-		"                       where every call's reads run on them)\n"
-		"  --hash-workers N     password hashing threads (default: "
-		"cores)\n"
-		"  --hash-cost m=KIB,t=N,p=N  argon2id cost (default "
-		"m=19456,t=2,p=1); at least\n"
-		"                       m=7168 and m*t=35840 (OWASP's "
-		"minimums)\n"
-		"  --allow-insecure-hash-cost  accept a --hash-cost below "
-		"that floor, with\n"
-		"                       a warning: for tests and benchmarks "
-		"only\n"
-		"  --access-ttl S       bearer token lifetime (default 900)\n"
-		"  --refresh-ttl S      refresh token lifetime (default "
-		"2592000)\n"
-		"  --max-message BYTES  largest request (default 1048576)\n"
-		"  --replay-window S    how long request ids are remembered "
-		"(default 300)\n"
-		"  --replay-memory N    request ids also kept in memory "
-		"(default 4096)\n"
-		"  --bootstrap-admin EMAIL  create the first Admin if the "
-		"store is empty;\n"
-		"                       password from USERSD_ADMIN_PASSWORD, "
-		"else generated\n"
-		"                       and printed once\n"
-		"  --log-file PATH      write diagnostics there, not to "
-		"stderr (appended;\n"
-		"                       SIGHUP opens it again, for log "
-		"rotation)\n"
-		"  --help\n");
-}
+/* What the flags set: the service's config and main's own. */
+typedef struct ud_opts {
+	ud_config cfg;
+	const char *listen[MAX_LISTEN];
+	bool weak_cost_ok;
+	const char *metrics_listen; /* HOST:PORT of GET /metrics, or NULL */
+	up_log_format log_format;
+	up_log_level log_level;
+} ud_opts;
 
-/* A flag's number into an unsigned (up_parse_ulong's rules). */
 static int
-parse_uint(const char *s, unsigned min, unsigned max, unsigned *out)
+set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
-	unsigned long v;
-
-	if (up_parse_ulong(s, min, max, &v) != 0) {
+	if (up_log_format_parse(v, &((ud_opts *)arg)->log_format) != 0) {
+		snprintf(why, n, "text, logfmt or json");
 		return -1;
 	}
-	*out = (unsigned)v;
 	return 0;
 }
 
 static int
-parse_cost(const char *s, ud_password_cost *c)
+set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
+	if (up_log_level_parse(v, &((ud_opts *)arg)->log_level) != 0) {
+		snprintf(why, n, "debug, info, warn or error");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_listen(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	ud_opts *o = arg;
+
+	if (nth == 0) {
+		o->cfg.n_listen = 0; /* a later source replaces the list */
+	}
+	if (o->cfg.n_listen == MAX_LISTEN) {
+		snprintf(why, n, "at most %d listeners", MAX_LISTEN);
+		return -1;
+	}
+	o->listen[o->cfg.n_listen++] = v;
+	return 0;
+}
+
+static int
+set_cost(void *arg, const char *s, unsigned nth, char *why, size_t n)
+{
+	ud_password_cost *c = &((ud_opts *)arg)->cfg.hash_cost;
 	unsigned m, t, p;
 	int used = 0;
 
 	if (sscanf(s, "m=%u,t=%u,p=%u%n", &m, &t, &p, &used) != 3 ||
 	    s[used] != '\0' || m < 8 * p || t < 1 || p < 1 || p > 16 ||
 	    m > 4 * 1024 * 1024) {
+		snprintf(why, n, "m=KIB,t=N,p=N (p from 1 to 16, m >= 8*p)");
 		return -1;
 	}
 	c->m_kib = m;
@@ -110,151 +89,68 @@ parse_cost(const char *s, ud_password_cost *c)
 	return 0;
 }
 
-static int
-parse_args(int argc, char **argv, ud_config *cfg, const char **listen,
-	   bool *weak_cost_ok)
-{
-	enum {
-		O_LISTEN = 256,
-		O_DB,
-		O_KEY,
-		O_CERT,
-		O_TKEY,
-		O_CA,
-		O_CTX,
-		O_WORKERS,
-		O_HASHERS,
-		O_COST,
-		O_ATTL,
-		O_RTTL,
-		O_MAXMSG,
-		O_REPLAY,
-		O_REPLAYMAX,
-		O_BOOT,
-		O_DBW,
-		O_WEAKCOST,
-		O_LOGFILE,
-		O_HELP
-	};
-	static const struct option opts[] = {
-	    {"listen", required_argument, NULL, O_LISTEN},
-	    {"db", required_argument, NULL, O_DB},
-	    {"key-file", required_argument, NULL, O_KEY},
-	    {"tls-cert", required_argument, NULL, O_CERT},
-	    {"tls-key", required_argument, NULL, O_TKEY},
-	    {"tls-ca", required_argument, NULL, O_CA},
-	    {"contexts", required_argument, NULL, O_CTX},
-	    {"workers", required_argument, NULL, O_WORKERS},
-	    {"hash-workers", required_argument, NULL, O_HASHERS},
-	    {"hash-cost", required_argument, NULL, O_COST},
-	    {"access-ttl", required_argument, NULL, O_ATTL},
-	    {"refresh-ttl", required_argument, NULL, O_RTTL},
-	    {"max-message", required_argument, NULL, O_MAXMSG},
-	    {"replay-window", required_argument, NULL, O_REPLAY},
-	    {"replay-memory", required_argument, NULL, O_REPLAYMAX},
-	    {"bootstrap-admin", required_argument, NULL, O_BOOT},
-	    {"db-writers", required_argument, NULL, O_DBW},
-	    {"allow-insecure-hash-cost", no_argument, NULL, O_WEAKCOST},
-	    {"log-file", required_argument, NULL, O_LOGFILE},
-	    {"help", no_argument, NULL, O_HELP},
-	    {NULL, 0, NULL, 0},
-	};
-	unsigned v;
-	int o, bad = 0;
-
-	while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-		switch (o) {
-		case O_LISTEN:
-			if (cfg->n_listen == MAX_LISTEN) {
-				fprintf(stderr, "usersd: too many --listen\n");
-				return -1;
-			}
-			listen[cfg->n_listen++] = optarg;
-			break;
-		case O_DB:
-			cfg->db_path = optarg;
-			break;
-		case O_KEY:
-			cfg->key_file = optarg;
-			break;
-		case O_LOGFILE:
-			cfg->log_file = optarg;
-			break;
-		case O_DBW:
-			if (parse_uint(optarg, 1, 64, &v) != 0) {
-				fprintf(stderr, "usersd: --db-writers: 1 to "
-						"64\n");
-				bad = 1;
-			}
-			cfg->db_writers = v;
-			break;
-		case O_CERT:
-			cfg->tls_cert = optarg;
-			break;
-		case O_TKEY:
-			cfg->tls_key = optarg;
-			break;
-		case O_CA:
-			cfg->tls_ca = optarg;
-			break;
-		case O_CTX:
-			bad |= parse_uint(optarg, 1, 4096, &cfg->contexts);
-			break;
-		case O_WORKERS:
-			bad |= parse_uint(optarg, 1, 256, &cfg->workers);
-			break;
-		case O_HASHERS:
-			bad |= parse_uint(optarg, 1, 64, &cfg->hashers);
-			break;
-		case O_COST:
-			bad |= parse_cost(optarg, &cfg->hash_cost);
-			break;
-		case O_ATTL:
-			bad |=
-			    parse_uint(optarg, 10, 86400, &cfg->access_ttl_s);
-			break;
-		case O_RTTL:
-			bad |= parse_uint(optarg, 60, 31536000,
-					  &cfg->refresh_ttl_s);
-			break;
-		case O_MAXMSG:
-			bad |= parse_uint(optarg, 1024, 64u << 20, &v);
-			cfg->max_message = v;
-			break;
-		case O_REPLAY:
-			bad |=
-			    parse_uint(optarg, 1, 86400, &cfg->replay_window_s);
-			break;
-		case O_REPLAYMAX:
-			bad |=
-			    parse_uint(optarg, 16, 1u << 20, &cfg->replay_max);
-			break;
-		case O_BOOT:
-			cfg->bootstrap_admin = optarg;
-			break;
-		case O_WEAKCOST:
-			*weak_cost_ok = true;
-			break;
-		case O_HELP:
-			usage(stdout);
-			exit(0);
-		default:
-			usage(stderr);
-			return -1;
-		}
-		if (bad) {
-			fprintf(stderr, "usersd: bad value for --%s: %s\n",
-				opts[o - O_LISTEN].name, optarg);
-			return -1;
-		}
-	}
-	if (optind < argc) {
-		fprintf(stderr, "usersd: unexpected argument %s\n",
-			argv[optind]);
-		return -1;
-	}
-	return 0;
-}
+/* Every flag of usersd, and so every key of its configuration file. */
+static const up_flag flags[] = {
+    UP_FLAG_FN("listen", "URL", true, set_listen,
+	       "ipc://PATH, tcp://HOST:PORT or tls+tcp://HOST:PORT;\n"
+	       "repeatable (default ipc://./var/usersd.sock)"),
+    UP_FLAG_STR(ud_opts, cfg.db_path, "db", "PATH|URL",
+		"SQLite database file (default ./var/users.db), or a\n"
+		"postgresql://USER@HOST:PORT/DB URL (several daemons\n"
+		"may share one; the password from PGPASSWORD or\n"
+		"~/.pgpass rather than the URL)"),
+    UP_FLAG_NUM(ud_opts, cfg.db_writers, "db-writers", "N", 1, 64,
+		"PostgreSQL writer connections (default 4)"),
+    UP_FLAG_STR(ud_opts, cfg.key_file, "key-file", "PATH",
+		"token signing key, created 0600 on first run\n"
+		"(default: usersd.key beside a SQLite database;\n"
+		"required with PostgreSQL: every daemon signs with it)"),
+    UP_FLAG_STR(ud_opts, cfg.tls_cert, "tls-cert", "FILE",
+		"certificate for tls+tcp:// listeners"),
+    UP_FLAG_STR(ud_opts, cfg.tls_key, "tls-key", "FILE", "its private key"),
+    UP_FLAG_STR(ud_opts, cfg.tls_ca, "tls-ca", "FILE",
+		"CA for optional client certificates"),
+    UP_FLAG_NUM(ud_opts, cfg.contexts, "contexts", "N", 1, 4096,
+		"calls in flight at once (default 64)"),
+    UP_FLAG_NUM(ud_opts, cfg.workers, "workers", "N", 1, 256,
+		"worker threads (default 4; 16 with PostgreSQL,\n"
+		"where every call's reads run on them)"),
+    UP_FLAG_NUM(ud_opts, cfg.hashers, "hash-workers", "N", 1, 64,
+		"password hashing threads (default: cores)"),
+    UP_FLAG_FN("hash-cost", "m=KIB,t=N,p=N", false, set_cost,
+	       "argon2id cost (default m=19456,t=2,p=1); at least\n"
+	       "m=7168 and m*t=35840 (OWASP's minimums)"),
+    UP_FLAG_BOOL(ud_opts, weak_cost_ok, "allow-insecure-hash-cost",
+		 "accept a --hash-cost below that floor, with\n"
+		 "a warning: for tests and benchmarks only"),
+    UP_FLAG_NUM(ud_opts, cfg.access_ttl_s, "access-ttl", "S", 10, 86400,
+		"bearer token lifetime (default 900)"),
+    UP_FLAG_NUM(ud_opts, cfg.refresh_ttl_s, "refresh-ttl", "S", 60, 31536000,
+		"refresh token lifetime (default 2592000)"),
+    UP_FLAG_NUM(ud_opts, cfg.max_message, "max-message", "BYTES", 1024,
+		64u << 20, "largest request (default 1048576)"),
+    UP_FLAG_NUM(ud_opts, cfg.replay_window_s, "replay-window", "S", 1, 86400,
+		"how long request ids are remembered (default 300)"),
+    UP_FLAG_NUM(ud_opts, cfg.replay_max, "replay-memory", "N", 16, 1u << 20,
+		"request ids also kept in memory (default 4096)"),
+    UP_FLAG_STR(ud_opts, cfg.bootstrap_admin, "bootstrap-admin", "EMAIL",
+		"create the first Admin if the store is empty;\n"
+		"password from USERSD_ADMIN_PASSWORD, else generated\n"
+		"and printed once"),
+    UP_FLAG_STR(ud_opts, cfg.log_file, "log-file", "PATH",
+		"write diagnostics there, not to stderr (appended;\n"
+		"SIGHUP opens it again, for log rotation)"),
+    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
+	       "the records of events (start, stop, refused sign-ins and\n"
+	       "calls): text \"usersd: ...\" lines (default), logfmt or\n"
+	       "JSON with time, level and fields"),
+    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
+	       "debug, info (default), warn or error: the least\n"
+	       "level of the records written"),
+    UP_FLAG_STR(ud_opts, metrics_listen, "metrics-listen", "HOST:PORT",
+		"serve GET /metrics (Prometheus text) there; none by\n"
+		"default. Port 0: any (stderr says which)"),
+};
 
 /*
  * A hash cost below OWASP's minimums makes a leaked database cheap to
@@ -377,66 +273,114 @@ bootstrap(ud_service *svc, const char *email)
 	return rc;
 }
 
-int
-main(int argc, char **argv)
+/*
+ * The defaults the flags left, and the checks between flags. Creates the
+ * default ./var unless only checking. 0, or the exit status.
+ */
+static int
+settle(ud_opts *o, char *key_path, size_t key_size, bool check_only)
 {
-	static const char *listen[MAX_LISTEN];
-	ud_config cfg = {
-	    .contexts = 64,
-	    .workers = 0, /* 4, or 16 with PostgreSQL */
-	    .hashers = 0,
-	    .hash_cost = {19456, 2, 1},
-	    .access_ttl_s = 900,
-	    .refresh_ttl_s = 2592000,
-	    .max_message = 1 << 20,
-	    .replay_window_s = 300,
-	    /* Recent ids only: the request log answers the older ones. */
-	    .replay_max = 4096,
-	};
-	ud_service svc;
-	ud_server *srv = NULL;
-	char key_path[4096];
-	bool weak_cost_ok = false;
-	up_logfile log = {NULL, -1};
-	sigset_t sigs;
-	int sig, rc;
+	ud_config *cfg = &o->cfg;
 
-	if (parse_args(argc, argv, &cfg, listen, &weak_cost_ok) != 0 ||
-	    check_cost(&cfg.hash_cost, weak_cost_ok) != 0) {
+	if (check_cost(&cfg->hash_cost, o->weak_cost_ok) != 0) {
 		return 2;
 	}
-	if (cfg.n_listen == 0) {
-		listen[cfg.n_listen++] = "ipc://./var/usersd.sock";
-		ensure_dir_of("./var/usersd.sock");
+	if (cfg->n_listen == 0) {
+		o->listen[cfg->n_listen++] = "ipc://./var/usersd.sock";
+		if (!check_only) {
+			ensure_dir_of("./var/usersd.sock");
+		}
 	}
-	cfg.listen = listen;
-	if (cfg.db_path == NULL) {
-		cfg.db_path = "./var/users.db";
-		ensure_dir_of(cfg.db_path);
+	cfg->listen = o->listen;
+	if (cfg->db_path == NULL) {
+		cfg->db_path = "./var/users.db";
+		if (!check_only) {
+			ensure_dir_of(cfg->db_path);
+		}
 	}
-	if (cfg.key_file == NULL && ud_store_target_is_pg(cfg.db_path)) {
+	if (cfg->key_file == NULL && ud_store_target_is_pg(cfg->db_path)) {
 		fprintf(stderr, "usersd: --key-file is required with a "
 				"PostgreSQL --db (every daemon sharing the "
 				"database must sign with the same key)\n");
 		return 2;
 	}
-	if (cfg.key_file == NULL) {
-		char *copy = strdup(cfg.db_path);
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
+		fprintf(stderr,
+			"usersd: --tls-cert and --tls-key go together\n");
+		return 2;
+	}
+	if (cfg->key_file == NULL) {
+		char *copy = strdup(cfg->db_path);
 		if (copy == NULL) {
 			return 1;
 		}
-		snprintf(key_path, sizeof(key_path), "%s/usersd.key",
-			 dirname(copy));
+		snprintf(key_path, key_size, "%s/usersd.key", dirname(copy));
 		free(copy);
-		cfg.key_file = key_path;
+		cfg->key_file = key_path;
 	}
-	if (cfg.workers == 0) {
-		cfg.workers = ud_store_target_is_pg(cfg.db_path) ? 16 : 4;
+	if (cfg->workers == 0) {
+		cfg->workers = ud_store_target_is_pg(cfg->db_path) ? 16 : 4;
 	}
-	if (cfg.hashers == 0) {
+	if (cfg->hashers == 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.hashers = n > 0 && n < 64 ? (unsigned)n : 2;
+		cfg->hashers = n > 0 && n < 64 ? (unsigned)n : 2;
 	}
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	/* static: nng's threads may read the listen URLs until exit */
+	static ud_opts o = {
+	    .cfg =
+		{
+		    .contexts = 64,
+		    .workers = 0, /* 4, or 16 with PostgreSQL */
+		    .hashers = 0,
+		    .hash_cost = {19456, 2, 1},
+		    .access_ttl_s = 900,
+		    .refresh_ttl_s = 2592000,
+		    .max_message = 1 << 20,
+		    .replay_window_s = 300,
+		    /* Recent ids only: the request log answers the older
+		       ones. */
+		    .replay_max = 4096,
+		},
+	    .log_level = UP_LOG_INFO,
+	};
+	static up_flags fl = {
+	    .prog = "usersd",
+	    .synopsis = "[options]",
+	    .table = flags,
+	    .n = sizeof(flags) / sizeof(flags[0]),
+	    .cfg = &o,
+	};
+	ud_config *const cfg = &o.cfg;
+	ud_service svc;
+	ud_server *srv = NULL;
+	static char key_path[4096];
+	up_logfile log = {NULL, -1};
+	ud_metrics_server *metrics = NULL;
+	sigset_t sigs;
+	int sig, rc;
+
+	switch (up_flags_parse(&fl, argc, argv)) {
+	case UP_FLAGS_RUN:
+		break;
+	case UP_FLAGS_EXIT_OK:
+		return 0;
+	default:
+		return 2;
+	}
+	if ((rc = settle(&o, key_path, sizeof(key_path), fl.check_only)) != 0) {
+		return rc;
+	}
+	if (fl.check_only) {
+		printf("usersd: configuration OK\n");
+		return 0;
+	}
+	up_log_setup("usersd", o.log_format, o.log_level);
 
 	/*
 	 * Signals are taken by this thread only (sigwait below), blocked
@@ -448,29 +392,36 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (cfg.log_file != NULL &&
-	    (rc = up_logfile_open(&log, cfg.log_file, STDERR_FILENO)) != 0) {
-		fprintf(stderr, "usersd: --log-file %s: %s\n", cfg.log_file,
+	if (cfg->log_file != NULL &&
+	    (rc = up_logfile_open(&log, cfg->log_file, STDERR_FILENO)) != 0) {
+		fprintf(stderr, "usersd: --log-file %s: %s\n", cfg->log_file,
 			strerror(rc));
 		return 1;
 	}
 
-	if ((rc = ud_service_init(&svc, &cfg)) != 0) {
+	if ((rc = ud_service_init(&svc, cfg)) != 0) {
 		return 1;
 	}
-	if (cfg.bootstrap_admin != NULL &&
-	    bootstrap(&svc, cfg.bootstrap_admin) != 0) {
+	if (cfg->bootstrap_admin != NULL &&
+	    bootstrap(&svc, cfg->bootstrap_admin) != 0) {
 		ud_service_fini(&svc);
 		return 1;
 	}
-	if ((rc = ud_server_start(&srv, &svc, &cfg)) != 0) {
+	if ((rc = ud_server_start(&srv, &svc, cfg)) != 0) {
 		ud_service_fini(&svc);
 		return 1;
 	}
-	fprintf(stderr, "usersd: ready\n");
+	if (o.metrics_listen != NULL &&
+	    ud_metrics_server_start(&metrics, o.metrics_listen, &svc) != 0) {
+		ud_server_drain(srv, 0);
+		ud_service_fini(&svc);
+		return 1;
+	}
+	up_log(UP_LOG_INFO, "ready", "ready", NULL);
+	up_notify("READY=1\nSTATUS=answering");
 
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		if ((sig = up_notify_sigwait(&sigs)) < 0) {
 			continue;
 		}
 		if (sig != SIGHUP) {
@@ -480,12 +431,17 @@ main(int argc, char **argv)
 			fprintf(stderr,
 				"usersd: SIGHUP: --log-file %s: %s (kept the "
 				"old file)\n",
-				cfg.log_file, strerror(rc));
+				cfg->log_file, strerror(rc));
 		}
-		fprintf(stderr, "usersd: SIGHUP: log file reopened\n");
+		up_log(UP_LOG_INFO, "reopened", "SIGHUP: log file reopened",
+		       NULL);
 	}
-	fprintf(stderr, "usersd: %s: finishing the calls in flight\n",
-		sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	up_notify("STOPPING=1\nSTATUS=finishing the calls in flight");
+	up_log(UP_LOG_INFO, "stopping",
+	       sig == SIGTERM ? "SIGTERM: finishing the calls in flight"
+			      : "SIGINT: finishing the calls in flight",
+	       NULL);
+	ud_metrics_server_stop(metrics);
 
 	if (ud_server_drain(srv, 10000) != 0) {
 		/* Every acknowledged write is committed; leave the rest. */
@@ -494,7 +450,7 @@ main(int argc, char **argv)
 		_exit(1);
 	}
 	ud_service_fini(&svc);
-	fprintf(stderr, "usersd: store closed\n");
+	up_log(UP_LOG_INFO, "stopped", "store closed", NULL);
 	/*
 	 * nng_close can hang at exit (docs/decisions.md, section 13).
 	 * Everything that matters is done (every reply sent, the store

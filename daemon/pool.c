@@ -148,3 +148,17 @@ ud_pool_push(ud_pool *p, ud_task_fn fn, void *arg)
 	pthread_mutex_unlock(&p->mu);
 	return rc;
 }
+
+size_t
+ud_pool_queued(ud_pool *p)
+{
+	size_t n;
+
+	if (p == NULL) {
+		return 0;
+	}
+	pthread_mutex_lock(&p->mu);
+	n = p->len;
+	pthread_mutex_unlock(&p->mu);
+	return n;
+}

@@ -38,5 +38,7 @@ void ud_pool_free(ud_pool *p);
  * pool is stopping (then it never runs).
  */
 int ud_pool_push(ud_pool *p, ud_task_fn fn, void *arg);
+/* Tasks queued and not yet started (for metrics; takes the lock). */
+size_t ud_pool_queued(ud_pool *p);
 
 #endif

@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "jwt.h"
+#include "metrics.h"
 #include "lockout.h"
 #include "password.h"
 #include "pool.h"
@@ -88,6 +89,7 @@ typedef struct ud_service {
 	_Atomic int64_t log_pruned_ms; /* when the request log was pruned */
 	atomic_uint login_failures;    /* recorded in a shared store */
 	atomic_uint refresh_tokens;    /* recorded (the expired are pruned) */
+	ud_metrics metrics; /* calls, latency, refusals (metrics.h) */
 	/* Read connections opened by nng threads, closed at fini. */
 	pthread_mutex_t readers_mu;
 	ud_store_conn **readers;

@@ -112,6 +112,7 @@ replay_logged(ud_call *c)
 	/* a logged answer is a committed write's: final */
 	ud_replay_finish(svc->replay, id, resp, len, rc == 0);
 	if (rc == 0) {
+		ud_metrics_replayed(svc, true);
 		svc->send(&c->to, resp, len);
 		free(resp);
 		ud_call_free(c);
@@ -177,6 +178,7 @@ ud_call_replay_begin(ud_call *c)
 		c->replayable = true;
 		return 0;
 	case UD_REPLAY_DONE:
+		ud_metrics_replayed(c->svc, false);
 		c->svc->send(&c->to, resp, len);
 		free(resp);
 		ud_call_free(c);

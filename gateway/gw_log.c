@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "gw.h"
+#include "users_log.h"
 
 /*
  * client address, time, request line without the query, status, body
@@ -121,7 +122,7 @@ gw_log_reopen(gw_server *srv)
 			"the old file)\n",
 			srv->cfg.access_log, strerror(rc));
 	}
-	fprintf(stderr, "usersgw: SIGHUP: log files reopened\n");
+	up_log(UP_LOG_INFO, "reopened", "SIGHUP: log files reopened", NULL);
 }
 
 void

@@ -994,11 +994,14 @@ handle_metrics(gw_job *job)
 {
 	gw_server *srv = job->thr->srv;
 	uw_buf b = {0};
+	char proc[4096]; /* process_* and build_info: /proc, never waits */
+	int n = up_metrics_process("usersgw", proc, sizeof(proc));
 
 	/* Stopping: the client may be closing; no per-daemon series then. */
 	if (gw_metrics_render(srv->all_metrics, srv->n_threads, &b) != 0 ||
 	    gw_metrics_render_daemons(
-		atomic_load(&srv->stopping) ? NULL : srv->uc, &b) != 0) {
+		atomic_load(&srv->stopping) ? NULL : srv->uc, &b) != 0 ||
+	    (n > 0 && uw_buf_append(&b, proc, (size_t)n) != 0)) {
 		uw_buf_fini(&b);
 		send_internal_error(job);
 		return;

@@ -3,7 +3,9 @@
  * threads (each an h2o evloop with its own context and its own dup of the
  * listening fd), optional TLS with HTTP/2 by ALPN, one libusersclient
  * client shared by every loop, and a clean stop on SIGTERM/SIGINT (SIGHUP
- * reopens the log files and stops nothing).
+ * reopens the log files and stops nothing). Under systemd (Type=notify)
+ * it says READY=1 once every loop serves, STOPPING=1 at the signal, and
+ * WATCHDOG=1 while it waits (users_notify.h).
  *
  * Stopping: the main thread waits for the signal (blocked in every
  * thread, taken with sigwait), sets `stopping` and wakes each loop. A loop
@@ -32,6 +34,8 @@
 
 #include "gw.h"
 #include "gw_meta.h"
+#include "users_log.h"
+#include "users_notify.h"
 
 #define LISTEN_BACKLOG 1024
 #define ACCEPT_BATCH   16
@@ -492,11 +496,20 @@ gw_server_run(const gw_config *cfg)
 		fprintf(stderr, "usersgw: cannot set up a loop\n");
 		goto out;
 	}
-	fprintf(stderr, "usersgw: ready on %s://%s (%zu threads)\n",
-		srv->ssl != NULL ? "https" : "http", srv->listen_name,
-		srv->n_threads);
+	{
+		char url[300], msg[400], threads[16];
+
+		snprintf(url, sizeof(url), "%s://%s",
+			 srv->ssl != NULL ? "https" : "http", srv->listen_name);
+		snprintf(msg, sizeof(msg), "ready on %s (%zu threads)", url,
+			 srv->n_threads);
+		snprintf(threads, sizeof(threads), "%zu", srv->n_threads);
+		up_log(UP_LOG_INFO, "ready", msg, "url", url, "threads",
+		       threads, NULL);
+	}
+	up_notify("READY=1\nSTATUS=serving");
 	for (;;) {
-		if (sigwait(&sigs, &sig) != 0) {
+		if ((sig = up_notify_sigwait(&sigs)) < 0) {
 			continue;
 		}
 		if (sig != SIGHUP) {
@@ -504,7 +517,13 @@ gw_server_run(const gw_config *cfg)
 		}
 		gw_log_reopen(srv);
 	}
-	fprintf(stderr, "usersgw: stopping (%s)\n", strsignal(sig));
+	up_notify("STOPPING=1");
+	{
+		char msg[64];
+
+		snprintf(msg, sizeof(msg), "stopping (%s)", strsignal(sig));
+		up_log(UP_LOG_INFO, "stopping", msg, NULL);
+	}
 	rc = 0;
 out:
 	/* 1. loops stop accepting and starting RPCs */
@@ -557,7 +576,7 @@ out:
 	}
 	gw_routes_fini();
 	if (rc == 0) {
-		fprintf(stderr, "usersgw: stopped\n");
+		up_log(UP_LOG_INFO, "stopped", "stopped", NULL);
 	}
 	gw_log_close(srv);
 	return rc;

@@ -7,7 +7,9 @@
  *           [--deadline MS] [--max-connections N]
  *           [--cookie-samesite strict|lax|none] [--cors-origin ORIGIN...]
  *           [--log-file PATH] [--access-log PATH] [--public-url URL]
+ *           [--config FILE] [--check-config] [--version]
  *
+ * Every flag is also a key of the --config file (users_flags.h).
  * Serves the documented routes of users.proto (and ServiceStack's
  * predefined /api/{Op}, /json/reply/{Op}, /json/oneway/{Op}) over HTTP/1.1,
  * or HTTPS with HTTP/2 by ALPN when given a certificate, and turns each
@@ -25,6 +27,8 @@
 #include <string.h>
 
 #include "gw.h"
+#include "users_flags.h"
+#include "users_log.h"
 
 /* http(s)://host[:port][/path] of plain characters, at most 200 bytes. */
 static bool
@@ -49,62 +53,6 @@ public_url_ok(const char *s)
 	return true;
 }
 
-static void
-usage(FILE *f)
-{
-	fprintf(
-	    f,
-	    "usage: usersgw --listen HOST:PORT --daemon URL [--daemon URL...]\n"
-	    "               [--threads N] [--tls-cert FILE --tls-key FILE]\n"
-	    "               [--daemon-ca FILE | --daemon-insecure]\n"
-	    "               [--max-body BYTES] [--deadline MS]\n"
-	    "               [--max-connections N]\n"
-	    "               [--cookie-samesite strict|lax|none]\n"
-	    "               [--cors-origin ORIGIN...]\n"
-	    "               [--log-file PATH] [--access-log PATH]\n"
-	    "               [--public-url URL]\n"
-	    "\n"
-	    "  --listen HOST:PORT     where to serve HTTP (port 0: any)\n"
-	    "  --daemon URL           usersd to call (ipc://, tcp://, "
-	    "tls+tcp://); repeat for several\n"
-	    "  --threads N            event loops (default: one per core)\n"
-	    "  --tls-cert/--tls-key   serve HTTPS (HTTP/2 and HTTP/1.1)\n"
-	    "  --daemon-ca FILE       CA that signed the tls+tcp:// daemons' "
-	    "certificates\n"
-	    "                         (tls+tcp:// needs it, or "
-	    "--daemon-insecure)\n"
-	    "  --daemon-insecure      tls+tcp:// without checking the "
-	    "daemons' certificates\n"
-	    "                         (tests only: anyone on the way can "
-	    "read the calls)\n"
-	    "  --max-body BYTES       largest request body (default %u; "
-	    "413 above)\n"
-	    "  --deadline MS          how long an RPC may take (default %u; "
-	    "504 after)\n"
-	    "  --max-connections N    open connections at most (default "
-	    "%u)\n"
-	    "  --cookie-samesite V    SameSite of the session cookies: "
-	    "strict (default),\n"
-	    "                         lax, or none (needs --tls-cert)\n"
-	    "  --cors-origin ORIGIN   an origin (https://app.example.com) "
-	    "whose pages may call\n"
-	    "                         the gateway, with credentials; "
-	    "repeatable; none by default\n"
-	    "  --log-file PATH        write diagnostics there, not to "
-	    "stderr (appended)\n"
-	    "  --access-log PATH      one line per request (with its "
-	    "X-Request-Id); none\n"
-	    "                         by default. SIGHUP reopens both "
-	    "files (log rotation)\n"
-	    "  --public-url URL       where clients reach the API "
-	    "(https://users.example.com):\n"
-	    "                         the BaseUrl of /types files and the "
-	    "Host of the pages'\n"
-	    "                         samples; default: each request's "
-	    "scheme and Host\n",
-	    GW_DEFAULT_MAX_BODY, GW_DEFAULT_DEADLINE, GW_DEFAULT_MAX_CONNS);
-}
-
 /*
  * LeakSanitizer, in sanitizer builds: what h2o 2.2 itself leaves at exit
  * is not ours to report: its per-thread recycle bins of socket buffers
@@ -122,131 +70,174 @@ __lsan_default_suppressions(void)
 	       "leak:h2o_multithread_create_queue\n";
 }
 
-/* strict, lax or none. 0 or -1. */
+/* What the flags set: the gateway's config and main's own. */
+typedef struct gw_opts {
+	gw_config cfg;
+	bool samesite_given;
+	up_log_format log_format;
+	up_log_level log_level;
+} gw_opts;
+
 static int
-parse_samesite(const char *s, gw_samesite *out)
+set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
-	if (strcmp(s, "strict") == 0) {
-		*out = GW_SAMESITE_STRICT;
-	} else if (strcmp(s, "lax") == 0) {
-		*out = GW_SAMESITE_LAX;
-	} else if (strcmp(s, "none") == 0) {
-		*out = GW_SAMESITE_NONE;
-	} else {
+	if (up_log_format_parse(v, &((gw_opts *)arg)->log_format) != 0) {
+		snprintf(why, n, "text, logfmt or json");
 		return -1;
 	}
 	return 0;
 }
 
-int
-main(int argc, char **argv)
+static int
+set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
-	gw_config cfg = {0};
-	bool samesite_given = false;
-	unsigned long v;
-
-	cfg.max_body = GW_DEFAULT_MAX_BODY;
-	cfg.deadline_ms = GW_DEFAULT_DEADLINE;
-	cfg.max_connections = GW_DEFAULT_MAX_CONNS;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i];
-		const char *val = i + 1 < argc ? argv[i + 1] : NULL;
-
-		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			usage(stdout);
-			return 0;
-		}
-		if (strcmp(a, "--daemon-insecure") == 0) {
-			cfg.daemon_insecure = true;
-			continue;
-		}
-		if (val == NULL) {
-			fprintf(stderr, "usersgw: %s needs a value\n", a);
-			return 2;
-		}
-		i++;
-		if (strcmp(a, "--listen") == 0) {
-			cfg.listen = val;
-		} else if (strcmp(a, "--daemon") == 0) {
-			if (cfg.n_daemons == GW_MAX_DAEMONS) {
-				fprintf(stderr, "usersgw: at most %d daemons\n",
-					GW_MAX_DAEMONS);
-				return 2;
-			}
-			cfg.daemons[cfg.n_daemons++] = val;
-		} else if (strcmp(a, "--threads") == 0 &&
-			   up_parse_ulong(val, 1, GW_MAX_THREADS, &v) == 0) {
-			cfg.threads = (unsigned)v;
-		} else if (strcmp(a, "--log-file") == 0) {
-			cfg.log_file = val;
-		} else if (strcmp(a, "--access-log") == 0) {
-			cfg.access_log = val;
-		} else if (strcmp(a, "--public-url") == 0) {
-			if (!public_url_ok(val)) {
-				fprintf(stderr,
-					"usersgw: --public-url: an http:// or "
-					"https:// URL of a host, at most 200 "
-					"bytes\n");
-				return 2;
-			}
-			cfg.public_url = val;
-		} else if (strcmp(a, "--tls-cert") == 0) {
-			cfg.tls_cert = val;
-		} else if (strcmp(a, "--tls-key") == 0) {
-			cfg.tls_key = val;
-		} else if (strcmp(a, "--daemon-ca") == 0) {
-			cfg.daemon_ca = val;
-		} else if (strcmp(a, "--max-body") == 0 &&
-			   up_parse_ulong(val, 1, 1024ul * 1024 * 1024, &v) ==
-			       0) {
-			cfg.max_body = (size_t)v;
-		} else if (strcmp(a, "--deadline") == 0 &&
-			   up_parse_ulong(val, 1, 600000, &v) == 0) {
-			cfg.deadline_ms = (uint32_t)v;
-		} else if (strcmp(a, "--max-connections") == 0 &&
-			   up_parse_ulong(val, 1, 1000000, &v) == 0) {
-			cfg.max_connections = (unsigned)v;
-		} else if (strcmp(a, "--cookie-samesite") == 0 &&
-			   parse_samesite(val, &cfg.cookie_samesite) == 0) {
-			samesite_given = true;
-		} else if (strcmp(a, "--cors-origin") == 0) {
-			char why[256];
-
-			if (gw_cors_origin_check(val, why, sizeof(why)) != 0) {
-				fprintf(stderr, "usersgw: --cors-origin: %s\n",
-					why);
-				return 2;
-			}
-			if (cfg.n_cors_origins == GW_MAX_CORS_ORIGINS) {
-				fprintf(stderr,
-					"usersgw: at most %d --cors-origin\n",
-					GW_MAX_CORS_ORIGINS);
-				return 2;
-			}
-			cfg.cors_origins[cfg.n_cors_origins++] = val;
-		} else {
-			fprintf(stderr, "usersgw: bad option or value: %s %s\n",
-				a, val);
-			usage(stderr);
-			return 2;
-		}
+	if (up_log_level_parse(v, &((gw_opts *)arg)->log_level) != 0) {
+		snprintf(why, n, "debug, info, warn or error");
+		return -1;
 	}
-	if (cfg.listen == NULL || cfg.n_daemons == 0) {
-		usage(stderr);
+	return 0;
+}
+
+static int
+set_daemon(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	gw_config *cfg = &((gw_opts *)arg)->cfg;
+
+	if (nth == 0) {
+		cfg->n_daemons = 0; /* a later source replaces the list */
+	}
+	if (cfg->n_daemons == GW_MAX_DAEMONS) {
+		snprintf(why, n, "at most %d daemons", GW_MAX_DAEMONS);
+		return -1;
+	}
+	cfg->daemons[cfg->n_daemons++] = v;
+	return 0;
+}
+
+static int
+set_public_url(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	if (!public_url_ok(v)) {
+		snprintf(why, n,
+			 "an http:// or https:// URL of a host, at most 200 "
+			 "bytes");
+		return -1;
+	}
+	((gw_opts *)arg)->cfg.public_url = v;
+	return 0;
+}
+
+/* strict, lax or none. */
+static int
+set_samesite(void *arg, const char *s, unsigned nth, char *why, size_t n)
+{
+	gw_opts *o = arg;
+
+	if (strcmp(s, "strict") == 0) {
+		o->cfg.cookie_samesite = GW_SAMESITE_STRICT;
+	} else if (strcmp(s, "lax") == 0) {
+		o->cfg.cookie_samesite = GW_SAMESITE_LAX;
+	} else if (strcmp(s, "none") == 0) {
+		o->cfg.cookie_samesite = GW_SAMESITE_NONE;
+	} else {
+		snprintf(why, n, "strict, lax or none");
+		return -1;
+	}
+	o->samesite_given = true;
+	return 0;
+}
+
+static int
+set_cors_origin(void *arg, const char *v, unsigned nth, char *why, size_t n)
+{
+	gw_config *cfg = &((gw_opts *)arg)->cfg;
+
+	if (nth == 0) {
+		cfg->n_cors_origins = 0;
+	}
+	if (gw_cors_origin_check(v, why, n) != 0) {
+		return -1;
+	}
+	if (cfg->n_cors_origins == GW_MAX_CORS_ORIGINS) {
+		snprintf(why, n, "at most %d origins", GW_MAX_CORS_ORIGINS);
+		return -1;
+	}
+	cfg->cors_origins[cfg->n_cors_origins++] = v;
+	return 0;
+}
+
+/* Every flag of usersgw, and so every key of its configuration file. */
+static const up_flag flags[] = {
+    UP_FLAG_STR(gw_opts, cfg.listen, "listen", "HOST:PORT",
+		"where to serve HTTP (port 0: any); required"),
+    UP_FLAG_FN("daemon", "URL", true, set_daemon,
+	       "usersd to call (ipc://, tcp://, tls+tcp://); repeat for\n"
+	       "several; at least one"),
+    UP_FLAG_NUM(gw_opts, cfg.threads, "threads", "N", 1, GW_MAX_THREADS,
+		"event loops (default: one per core)"),
+    UP_FLAG_STR(gw_opts, cfg.tls_cert, "tls-cert", "FILE",
+		"serve HTTPS (HTTP/2 and HTTP/1.1), with --tls-key"),
+    UP_FLAG_STR(gw_opts, cfg.tls_key, "tls-key", "FILE",
+		"the private key of --tls-cert"),
+    UP_FLAG_STR(gw_opts, cfg.daemon_ca, "daemon-ca", "FILE",
+		"CA that signed the tls+tcp:// daemons' certificates\n"
+		"(tls+tcp:// needs it, or --daemon-insecure)"),
+    UP_FLAG_BOOL(gw_opts, cfg.daemon_insecure, "daemon-insecure",
+		 "tls+tcp:// without checking the daemons' certificates\n"
+		 "(tests only: anyone on the way can read the calls)"),
+    UP_FLAG_NUM(gw_opts, cfg.max_body, "max-body", "BYTES", 1,
+		1024ul * 1024 * 1024,
+		"largest request body (default 1048576; 413 above)"),
+    UP_FLAG_NUM(gw_opts, cfg.deadline_ms, "deadline", "MS", 1, 600000,
+		"how long an RPC may take (default 5000; 504 after)"),
+    UP_FLAG_NUM(gw_opts, cfg.max_connections, "max-connections", "N", 1,
+		1000000, "open connections at most (default 4096)"),
+    UP_FLAG_FN("cookie-samesite", "V", false, set_samesite,
+	       "SameSite of the session cookies: strict (default),\n"
+	       "lax, or none (needs --tls-cert)"),
+    UP_FLAG_FN("cors-origin", "ORIGIN", true, set_cors_origin,
+	       "an origin (https://app.example.com) whose pages may call\n"
+	       "the gateway, with credentials; repeatable; none by default"),
+    UP_FLAG_STR(gw_opts, cfg.log_file, "log-file", "PATH",
+		"write diagnostics there, not to stderr (appended)"),
+    UP_FLAG_STR(gw_opts, cfg.access_log, "access-log", "PATH",
+		"one line per request (with its X-Request-Id); none\n"
+		"by default. SIGHUP reopens both files (log rotation)"),
+    UP_FLAG_FN("public-url", "URL", false, set_public_url,
+	       "where clients reach the API (https://users.example.com):\n"
+	       "the BaseUrl of /types files and the Host of the pages'\n"
+	       "samples; default: each request's scheme and Host"),
+    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
+	       "the records of events (ready, stopping, reopened): text\n"
+	       "\"usersgw: ...\" lines (default), logfmt or JSON"),
+    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
+	       "debug, info (default), warn or error: the least\n"
+	       "level of the records written"),
+};
+
+/* The checks between flags. 0, or 2 (said why). */
+static int
+settle(const gw_opts *o)
+{
+	const gw_config *cfg = &o->cfg;
+
+	if (cfg->listen == NULL || cfg->n_daemons == 0) {
+		fprintf(stderr, "usersgw: --listen and at least one --daemon "
+				"are required (--help)\n");
 		return 2;
 	}
-	if ((cfg.tls_cert == NULL) != (cfg.tls_key == NULL)) {
+	if ((cfg->tls_cert == NULL) != (cfg->tls_key == NULL)) {
 		fprintf(stderr,
 			"usersgw: --tls-cert and --tls-key go together\n");
 		return 2;
 	}
-	if (cfg.daemon_ca != NULL && cfg.daemon_insecure) {
+	if (cfg->daemon_ca != NULL && cfg->daemon_insecure) {
 		fprintf(stderr, "usersgw: --daemon-ca and --daemon-insecure "
 				"contradict each other\n");
 		return 2;
 	}
-	if (samesite_given && cfg.cookie_samesite == GW_SAMESITE_NONE &&
-	    cfg.tls_cert == NULL) {
+	if (o->samesite_given && cfg->cookie_samesite == GW_SAMESITE_NONE &&
+	    cfg->tls_cert == NULL) {
 		fprintf(
 		    stderr,
 		    "usersgw: --cookie-samesite none needs HTTPS "
@@ -254,5 +245,46 @@ main(int argc, char **argv)
 		    "cookies that are not Secure\n");
 		return 2;
 	}
-	return gw_server_run(&cfg);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static gw_opts o = {
+	    .cfg =
+		{
+		    .max_body = GW_DEFAULT_MAX_BODY,
+		    .deadline_ms = GW_DEFAULT_DEADLINE,
+		    .max_connections = GW_DEFAULT_MAX_CONNS,
+		},
+	    .log_level = UP_LOG_INFO,
+	};
+	static up_flags fl = {
+	    .prog = "usersgw",
+	    .synopsis = "--listen HOST:PORT --daemon URL [--daemon URL...] "
+			"[options]",
+	    .table = flags,
+	    .n = sizeof(flags) / sizeof(flags[0]),
+	    .cfg = &o,
+	};
+	int rc;
+
+	switch (up_flags_parse(&fl, argc, argv)) {
+	case UP_FLAGS_RUN:
+		break;
+	case UP_FLAGS_EXIT_OK:
+		return 0;
+	default:
+		return 2;
+	}
+	if ((rc = settle(&o)) != 0) {
+		return rc;
+	}
+	if (fl.check_only) {
+		printf("usersgw: configuration OK\n");
+		return 0;
+	}
+	up_log_setup("usersgw", o.log_format, o.log_level);
+	return gw_server_run(&o.cfg);
 }

@@ -1,7 +1,9 @@
 #!/bin/sh
 # Installs the Debian packages usersd needs, and only those that are missing.
-# The last line: the compilers and checkers the tests run over the DTO files
-# of /types (C#, Java, Kotlin with Gson, Python's mypy).
+# libsystemd-dev: sd_notify for the Type=notify units; help2man: the man
+# pages from --help. The last line: the compilers and checkers the tests
+# run over the DTO files of /types (C#, Java, Kotlin with Gson, Python's
+# mypy).
 # Idempotent: a machine that has everything runs no apt-get at all.
 set -eu
 
@@ -9,7 +11,7 @@ pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
 libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
 libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl
-chromium nodejs libpq-dev postgresql
+chromium nodejs libpq-dev postgresql libsystemd-dev help2man
 mono-mcs default-jdk-headless kotlin libgoogle-gson-java mypy"
 
 missing=""

@@ -1029,7 +1029,7 @@ out:
 static int
 migrate(sqlite3 *db, int target, int *version)
 {
-	int rc, have;
+	int rc, have = 0;
 
 	rc = exec(db,
 		  "CREATE TABLE IF NOT EXISTS schema_migrations ("

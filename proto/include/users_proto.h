@@ -106,6 +106,13 @@ int up_logfile_reopen(up_logfile *lf);
 /* Closes a descriptor of its own (not stdin/stdout/stderr). */
 void up_logfile_fini(up_logfile *lf);
 
+/*
+ * The process_* series (CPU, memory, start time, descriptors) and
+ * <prog>_build_info{version} in Prometheus text, into buf. The bytes
+ * written, or -1 (buf too small, /proc unreadable).
+ */
+int up_metrics_process(const char *prog, char *buf, size_t size);
+
 /* ------------------------------------------------------------------------
  * Metadata from users.proto's custom options (options.proto).
  */

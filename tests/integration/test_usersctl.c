@@ -2,7 +2,9 @@
  * test_usersctl.c - usersctl end to end against a real usersd: help,
  * login (password from USERSCTL_PASSWORD and --password-file), the token
  * cache, user create/patch/list/update/get/delete, org and member
- * commands, --json output parsed back, failures with their messages.
+ * commands, --json output parsed back, failures with their messages;
+ * USERSCTL_URL and USERSCTL_USER, and a per-user file's context (its own
+ * token file, -o yaml from the context).
  */
 #include <jansson.h>
 #include <stdio.h>
@@ -376,6 +378,64 @@ test_no_daemon(void)
 	th_output_fini(&o);
 }
 
+/* No --url, --user or --token-file: the environment, then a context. */
+static void
+test_env_and_context(void)
+{
+	char cfg[300], rundir[300], env_cfg[320], env_run[320], env_url[300];
+	char tok[400], text[600];
+	const char *get[] = {ctl, "user", "get", TH_ADMIN_ID, NULL};
+	const char *other[] = {ctl,   "--context", "other", "user",
+			       "get", TH_ADMIN_ID, NULL};
+	struct stat st;
+	th_output o;
+	FILE *f;
+
+	snprintf(cfg, sizeof(cfg), "%s/usersctl.conf", d.dir);
+	snprintf(rundir, sizeof(rundir), "%s/run", d.dir);
+	snprintf(env_cfg, sizeof(env_cfg), "USERSCTL_CONFIG=%s", cfg);
+	snprintf(env_run, sizeof(env_run), "XDG_RUNTIME_DIR=%s", rundir);
+	snprintf(env_url, sizeof(env_url), "USERSCTL_URL=%s", d.url);
+	mkdir(rundir, 0700);
+
+	/* the environment alone */
+	const char *env1[] = {env_cfg,
+			      env_run,
+			      env_url,
+			      "USERSCTL_USER=" TH_ADMIN_EMAIL,
+			      "USERSCTL_PASSWORD=" TH_ADMIN_PASSWORD,
+			      NULL};
+	CHECK_INT(th_run(get, env1, NULL, 30000, &o), 0);
+	CHECK(o.out != NULL && strstr(o.out, "emailAddress: " TH_ADMIN_EMAIL));
+	th_output_fini(&o);
+
+	/* a context: its URL, user and output; a token file of its own */
+	snprintf(text, sizeof(text),
+		 "current-context = here\n[here]\nurl = %s\nuser = %s\n"
+		 "output = yaml\n",
+		 d.url, TH_ADMIN_EMAIL);
+	f = fopen(cfg, "w");
+	CHECK(f != NULL);
+	if (f == NULL) {
+		return;
+	}
+	fputs(text, f);
+	fclose(f);
+	const char *env2[] = {env_cfg, env_run,
+			      "USERSCTL_PASSWORD=" TH_ADMIN_PASSWORD, NULL};
+	CHECK_INT(th_run(get, env2, NULL, 30000, &o), 0);
+	CHECK(o.out != NULL &&
+	      strstr(o.out, "\"emailAddress\": \"" TH_ADMIN_EMAIL "\"\n"));
+	th_output_fini(&o);
+	snprintf(tok, sizeof(tok), "%s/usersd/token-here", rundir);
+	CHECK(stat(tok, &st) == 0 && (st.st_mode & 0777) == 0600);
+	/* an unknown one: refused, with the file named */
+	CHECK_INT(th_run(other, env2, NULL, 30000, &o), 0);
+	CHECK_INT(o.status, 2);
+	CHECK(o.err != NULL && strstr(o.err, "no context [other]") != NULL);
+	th_output_fini(&o);
+}
+
 int
 main(void)
 {
@@ -389,6 +449,7 @@ main(void)
 	test_login();
 	test_users();
 	test_no_daemon();
+	test_env_and_context();
 	if (check_failed > 0) {
 		th_daemon_dump_log(&d);
 	}

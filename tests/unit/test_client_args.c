@@ -1,9 +1,11 @@
 /* usersctl's command line: parsing and the request of each command. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "ctl_args.h"
+#include "ctl_json.h"
 
 #define ARGC(v) ((int)(sizeof(v) / sizeof((v)[0])))
 
@@ -38,6 +40,203 @@ test_globals(void)
 	CHECK(a.cmd != NULL && strcmp(a.cmd->method, "GetUser") == 0);
 	CHECK_INT(a.n_pos, 1);
 	CHECK_STR(a.pos[0], "7");
+}
+
+/* Writes text to a temporary file; its path (static). */
+static const char *
+write_conf(const char *text)
+{
+	static char path[] = "/tmp/test_client_args.XXXXXX";
+	static int fd = -1;
+	FILE *f;
+
+	if (fd < 0) {
+		fd = mkstemp(path);
+	}
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	return path;
+}
+
+/* ctl_context: the per-user file's named contexts, under the flags and
+ * the environment. */
+static void
+test_context(void)
+{
+	char *plain[] = {"usersctl", "user", "get", "7"};
+	char *named[] = {"usersctl", "--context", "prod", "user", "get", "7"};
+	char *flag[] = {"usersctl", "--url", "ipc:///flag", "user", "get", "7"};
+	char *unknown[] = {"usersctl", "--context", "nope", "user", "get", "7"};
+	char *ok[] = {"usersctl", "--context", "ok", "user", "get", "7"};
+	char buf[4096], err[256];
+	const char *p;
+	ctl_args a;
+
+	p = write_conf("# mine\n"
+		       "[prod]\n"
+		       "url = tls+tcp://a:7300\n"
+		       "url = tls+tcp://b:7300\n"
+		       "tls-ca = /etc/ca.crt\n"
+		       "tls-insecure = false\n"
+		       "deadline = 900\n"
+		       "\n"
+		       "[local]\n"
+		       "  url = ipc:///run/usersd/usersd.sock  \n"
+		       "user = admin@example.com\n"
+		       "output = yaml\n"
+		       "current-context = ignored-here\n");
+	/* current-context after a section is a key of that section */
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, ":13: unknown key \"current-context\"") != NULL);
+
+	p = write_conf("current-context = local\n"
+		       "[prod]\n"
+		       "url = tls+tcp://a:7300\n"
+		       "url = tls+tcp://b:7300\n"
+		       "tls-ca = /etc/ca.crt\n"
+		       "tls-insecure = true\n"
+		       "deadline = 900\n"
+		       "[local]\n"
+		       "  url = ipc:///run/usersd/usersd.sock  \n"
+		       "user = admin@example.com\n"
+		       "output = yaml\n");
+	/* the current context */
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_STR(a.context, "local");
+	CHECK_INT(a.n_urls, 1);
+	CHECK_STR(a.urls[0], "ipc:///run/usersd/usersd.sock");
+	CHECK_STR(a.user, "admin@example.com");
+	CHECK_INT(a.output, CTL_OUT_YAML);
+	CHECK(a.tls_ca == NULL);
+	/* --context names another; its list, its switch */
+	CHECK_INT(parse(&a, ARGC(named), named), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_STR(a.context, "prod");
+	CHECK_INT(a.n_urls, 2);
+	CHECK_STR(a.urls[1], "tls+tcp://b:7300");
+	CHECK_STR(a.tls_ca, "/etc/ca.crt");
+	CHECK(a.tls_insecure);
+	CHECK_INT(a.deadline_ms, 900);
+	CHECK(a.user == NULL);
+	/* USERSCTL_CONTEXT, under --context */
+	setenv("USERSCTL_CONTEXT", "prod", 1);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_STR(a.context, "prod");
+	unsetenv("USERSCTL_CONTEXT");
+	/* flags win, and the environment (ctl_env first) */
+	CHECK_INT(parse(&a, ARGC(flag), flag), 0);
+	setenv("USERSCTL_USER", "env@example.com", 1);
+	CHECK_INT(ctl_env(&a, err, 0, err, sizeof(err)), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_INT(a.n_urls, 1);
+	CHECK_STR(a.urls[0], "ipc:///flag");
+	CHECK_STR(a.user, "env@example.com");
+	CHECK_INT(a.output, CTL_OUT_YAML);
+	unsetenv("USERSCTL_USER");
+	/* an unknown context; a missing file (fine unless one is asked) */
+	CHECK_INT(parse(&a, ARGC(unknown), unknown), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, "no context [nope]") != NULL);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_context(&a, "/nonexistent/usersctl.conf", buf,
+			      sizeof(buf), err, sizeof(err)),
+		  0);
+	CHECK(a.context == NULL && a.n_urls == 0);
+	CHECK_INT(parse(&a, ARGC(named), named), 0);
+	CHECK_INT(ctl_context(&a, "/nonexistent/usersctl.conf", buf,
+			      sizeof(buf), err, sizeof(err)),
+		  -1);
+	/* bad lines, by number */
+	p = write_conf("[ok]\nurl = ipc:///x\npassword = secret\n");
+	CHECK_INT(parse(&a, ARGC(named), named), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, ":3: unknown key \"password\"") != NULL);
+	p = write_conf("[../up]\n");
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, ":1: a context's name") != NULL);
+	p = write_conf("[ok]\ndeadline = soon\n");
+	CHECK_INT(parse(&a, ARGC(ok), ok), 0);
+	CHECK_INT(ctl_context(&a, p, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, ":2: ") != NULL);
+	/* bounded: a file larger than the buffer */
+	CHECK_INT(ctl_context(&a, p, buf, 8, err, sizeof(err)), -1);
+	unlink(p);
+}
+
+/* -o / --output: table, wide, json (as --json), yaml; nothing else. */
+static void
+test_output(void)
+{
+	char *yaml[] = {"usersctl", "-o", "yaml", "user", "get", "7"};
+	char *wide[] = {"usersctl", "user", "list", "--output=wide"};
+	char *json[] = {"usersctl", "--json", "user", "get", "7"};
+	char *json_o[] = {"usersctl", "user", "get", "7", "-o", "json"};
+	char *bad[] = {"usersctl", "-o", "xml", "user", "get", "7"};
+	char *missing[] = {"usersctl", "user", "get", "7", "-o"};
+	char *plain[] = {"usersctl", "user", "get", "7"};
+	ctl_args a;
+
+	CHECK_INT(parse(&a, ARGC(yaml), yaml), 0);
+	CHECK_INT(a.output, CTL_OUT_YAML);
+	CHECK(!a.json);
+	CHECK_INT(parse(&a, ARGC(wide), wide), 0);
+	CHECK_INT(a.output, CTL_OUT_WIDE);
+	CHECK_INT(parse(&a, ARGC(json), json), 0);
+	CHECK_INT(a.output, CTL_OUT_JSON);
+	CHECK_INT(parse(&a, ARGC(json_o), json_o), 0);
+	CHECK_INT(a.output, CTL_OUT_JSON);
+	CHECK(a.json);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(a.output, CTL_OUT_TABLE);
+	CHECK_INT(parse(&a, ARGC(bad), bad), -1);
+	CHECK_INT(parse(&a, ARGC(missing), missing), -1);
+}
+
+/* USERSCTL_URL and USERSCTL_USER fill what the flags left out. */
+static void
+test_env(void)
+{
+	char *plain[] = {"usersctl", "user", "get", "7"};
+	char *flags[] = {"usersctl",      "--url", "ipc:///flag", "--user",
+			 "f@example.com", "user",  "get",         "7"};
+	char buf[256], err[256], many[1024] = "";
+	ctl_args a;
+
+	setenv("USERSCTL_URL", "ipc:///a, tcp://b:1\ttcp://c:2", 1);
+	setenv("USERSCTL_USER", "env@example.com", 1);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_INT(a.n_urls, 3);
+	CHECK_STR(a.urls[0], "ipc:///a");
+	CHECK_STR(a.urls[1], "tcp://b:1");
+	CHECK_STR(a.urls[2], "tcp://c:2");
+	CHECK_STR(a.user, "env@example.com");
+
+	/* the flags win, the whole list */
+	CHECK_INT(parse(&a, ARGC(flags), flags), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), 0);
+	CHECK_INT(a.n_urls, 1);
+	CHECK_STR(a.urls[0], "ipc:///flag");
+	CHECK_STR(a.user, "f@example.com");
+
+	/* bounded: the buffer, and CTL_MAX_URLS */
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, 8, err, sizeof(err)), -1);
+	CHECK(strstr(err, "USERSCTL_URL") != NULL);
+	for (int i = 0; i <= CTL_MAX_URLS; i++) {
+		strcat(many, "tcp://h:1,");
+	}
+	setenv("USERSCTL_URL", many, 1);
+	CHECK_INT(parse(&a, ARGC(plain), plain), 0);
+	CHECK_INT(ctl_env(&a, buf, sizeof(buf), err, sizeof(err)), -1);
+	CHECK(strstr(err, "at most") != NULL);
+	unsetenv("USERSCTL_URL");
+	unsetenv("USERSCTL_USER");
 }
 
 static void
@@ -227,6 +426,9 @@ int
 main(void)
 {
 	test_globals();
+	test_env();
+	test_output();
+	test_context();
 	test_errors();
 	test_help();
 	test_split();

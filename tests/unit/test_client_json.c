@@ -11,7 +11,7 @@
 /* What ctl_print_message prints for m (json or text), malloc'd; NULL when
  * it fails. */
 static char *
-print(ProtobufCMessage *m, bool json, const char *const *hide)
+print(ProtobufCMessage *m, int output, const char *const *hide)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -21,7 +21,7 @@ print(ProtobufCMessage *m, bool json, const char *const *hide)
 	if (f == NULL) {
 		return NULL;
 	}
-	rc = ctl_print_message(f, m, json, hide);
+	rc = ctl_print_message(f, m, output, hide);
 	fclose(f);
 	if (rc != 0) {
 		free(buf);
@@ -241,6 +241,59 @@ test_text(void)
 	free(s);
 }
 
+/* -o yaml: the same JSON as a YAML document; -o wide: cells not cut. */
+static void
+test_yaml_and_wide(void)
+{
+	Users__V1__ListUsersResponse r = USERS__V1__LIST_USERS_RESPONSE__INIT;
+	Users__V1__UserInfo a = USERS__V1__USER_INFO__INIT;
+	Users__V1__UserInfo *results[] = {&a};
+	char *roles[] = {"Admin", "Manager"};
+	char *many[40];
+	char long_role[40][12];
+	char *s;
+
+	r.has_total = true;
+	r.total = 1;
+	r.results = results;
+	r.n_results = 1;
+	a.id = "1";
+	a.first_name = "Ada \"the\" first: #1";
+	a.roles = roles;
+	a.n_roles = 2;
+	s = print(&r.base, CTL_OUT_YAML, NULL);
+	CHECK_STR(s, "---\n"
+		     "\"total\": 1\n"
+		     "\"results\":\n"
+		     "- \"id\": \"1\"\n"
+		     "  \"firstName\": \"Ada \\\"the\\\" first: #1\"\n"
+		     "  \"roles\":\n"
+		     "  - \"Admin\"\n"
+		     "  - \"Manager\"\n"
+		     "  \"accountIds\": []\n"
+		     "  \"accountNames\": []\n"
+		     "  \"dashboardPermissions\": []\n");
+	free(s);
+
+	/* 40 roles of 10 bytes: a cell of 439 bytes, cut at 256 in the
+	 * table, whole in the wide one */
+	for (int i = 0; i < 40; i++) {
+		snprintf(long_role[i], sizeof(long_role[i]), "role-%05d", i);
+		many[i] = long_role[i];
+	}
+	a.first_name = NULL;
+	a.roles = many;
+	a.n_roles = 40;
+	s = print(&a.base, CTL_OUT_TABLE, NULL);
+	CHECK(s != NULL && strstr(s, "role-00039") == NULL &&
+	      strstr(s, "...") != NULL);
+	free(s);
+	s = print(&a.base, CTL_OUT_WIDE, NULL);
+	CHECK(s != NULL && strstr(s, "role-00000,role-00001") != NULL &&
+	      strstr(s, "role-00039\n") != NULL);
+	free(s);
+}
+
 int
 main(void)
 {
@@ -251,5 +304,6 @@ main(void)
 	test_bad_utf8();
 	test_hide();
 	test_text();
+	test_yaml_and_wide();
 	return check_done();
 }
