@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "callers.h"
 #include "jwt.h"
 #include "lockout.h"
 #include "password.h"
@@ -77,6 +78,7 @@ typedef struct ud_service {
 	ud_lockout *lockout;
 	ud_replay *replay;
 	ud_token_cache *tokens;
+	ud_callers *callers; /* the callers' records, kept between calls */
 	ud_pool *workers;
 	ud_pool *hashers;
 	/* A fixed hash to verify against for unknown users (same time). */

@@ -135,6 +135,11 @@ int ud_store_snapshot_begin(ud_store_conn *c);
 void ud_store_snapshot_end(ud_store_conn *c);
 
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
+/* Zeroes u, manager_access -1 (unset): a user as the store fills them. */
+void ud_store_user_init(ud_user *u);
+/* A deep copy of src into dst (whatever dst held is not freed); 0 or
+ * UP_INTERNAL (dst then empty). */
+int ud_store_user_copy(ud_user *dst, const ud_user *src);
 /* Case-insensitive lookup of the email. */
 int ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out);
 /*

@@ -126,11 +126,6 @@ struct ud_store_ops {
 extern const size_t ud_user_str_off[];
 #define UD_USER_N_STR 11
 char **ud_store_user_str(ud_user *u, size_t i);
-/* A deep copy of src into dst (whatever dst held is not freed); 0 or
- * UP_INTERNAL (dst then empty). */
-int ud_store_user_copy(ud_user *dst, const ud_user *src);
-/* Zeroes u, manager_access -1 (unset). */
-void ud_store_user_init(ud_user *u);
 /* "%" + s with %, _ and \ escaped + "%" (LIKE ... ESCAPE '\'), malloc'd;
  * UP_INVALID_ARGUMENT past UD_STORE_FILTER_MAX. */
 int ud_store_like_pattern(const char *s, char **out);
