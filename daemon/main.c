@@ -1,7 +1,8 @@
 /*
  * main.c - usersd: flags, start-up, the first administrator, and a clean
  * stop on SIGTERM/SIGINT (stop accepting, finish the calls in flight,
- * close the store). SIGHUP opens --log-file again and stops nothing.
+ * close the store). SIGHUP opens --log-file again and stops nothing;
+ * SIGUSR1 logs the store's counters (writes, commits, round trips).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -293,6 +294,26 @@ ensure_dir_of(const char *path)
 	}
 }
 
+/*
+ * SIGUSR1: the store's counters since it opened, one line (what the
+ * benchmarks compare between two moments).
+ */
+static void
+log_stats(ud_service *svc)
+{
+	ud_store_counters s;
+
+	ud_store_stats(svc->store, &s);
+	fprintf(stderr,
+		"usersd: stats: writes %llu commits %llu commit_failures %llu"
+		" largest_batch %llu queued %llu round_trips %llu\n",
+		(unsigned long long)s.writes, (unsigned long long)s.commits,
+		(unsigned long long)s.commit_failures,
+		(unsigned long long)s.largest_batch,
+		(unsigned long long)s.queued,
+		(unsigned long long)s.round_trips);
+}
+
 static void
 on_alarm(int sig)
 {
@@ -446,6 +467,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg.log_file != NULL &&
@@ -471,6 +493,10 @@ main(int argc, char **argv)
 
 	for (;;) {
 		if (sigwait(&sigs, &sig) != 0) {
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			log_stats(&svc);
 			continue;
 		}
 		if (sig != SIGHUP) {
