@@ -37,7 +37,7 @@ usage(FILE *f)
 		"PGPASSWORD or\n"
 		"                       ~/.pgpass rather than the URL)\n"
 		"  --db-writers N       PostgreSQL writer connections "
-		"(default 4)\n"
+		"(default 2)\n"
 		"  --key-file PATH      token signing key, created 0600 on "
 		"first run\n"
 		"                       (default: usersd.key beside a "
@@ -48,9 +48,10 @@ usage(FILE *f)
 		"  --tls-key FILE       its private key\n"
 		"  --tls-ca FILE        CA for optional client certificates\n"
 		"  --contexts N         requests served at once (default 64)\n"
-		"  --workers N          worker threads (default 4; 16 with "
-		"PostgreSQL,\n"
-		"                       where every call's reads run on them)\n"
+		"  --workers N          worker threads (default 4; with "
+		"PostgreSQL, where\n"
+		"                       every call's reads run on them, 2 per "
+		"core, at least 4)\n"
 		"  --hash-workers N     password hashing threads (default: "
 		"cores)\n"
 		"  --hash-cost m=KIB,t=N,p=N  argon2id cost (default "
@@ -451,12 +452,26 @@ main(int argc, char **argv)
 		free(copy);
 		cfg.key_file = key_path;
 	}
-	if (cfg.workers == 0) {
-		cfg.workers = ud_store_target_is_pg(cfg.db_path) ? 16 : 4;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cores < 1 || cores > 64) {
+		cores = 2;
 	}
 	if (cfg.hashers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg.hashers = n > 0 && n < 64 ? (unsigned)n : 2;
+		cfg.hashers = (unsigned)cores;
+	}
+	if (cfg.workers == 0) {
+		/*
+		 * PostgreSQL: two per core (a round trip leaves its worker
+		 * idle), at least 4. Not more: calls beyond them wait in
+		 * the workers' queue, in order, instead of as more server
+		 * processes in the kernel's run queue, where one preempted
+		 * is the p99 (docs/decisions.md, section 21).
+		 */
+		cfg.workers = 4;
+		if (ud_store_target_is_pg(cfg.db_path) && cores > 2) {
+			cfg.workers = 2 * (unsigned)cores;
+		}
 	}
 
 	/*
