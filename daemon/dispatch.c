@@ -10,6 +10,7 @@
  * handler runs; handlers then ask the policy for what they touch
  * (authz.h).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -191,7 +192,58 @@ authenticate_basic(ud_call *c)
 			       after_basic);
 }
 
-/* Loads the caller of a bearer token: 0 or UP_UNAUTHENTICATED. */
+/*
+ * Drops what a read's stage answered, to run it again (a read changes
+ * nothing else).
+ */
+static void
+answer_drop(ud_call *c)
+{
+	if (c->resp != NULL) {
+		protobuf_c_message_free_unpacked(c->resp, NULL);
+		c->resp = NULL;
+	}
+	if (c->error != NULL) {
+		users__v1__response_status__free_unpacked(c->error, NULL);
+		c->error = NULL;
+	}
+	c->status = 0;
+	ud_user_fini(&c->target);
+	if (c->op != NULL && c->op_free != NULL) {
+		c->op_free(c->op);
+	}
+	c->op = NULL;
+	c->op_free = NULL;
+}
+
+/*
+ * The caller's record rc (0: c->actor) for a token of version tv, then the
+ * gate and the handler; or the refusal.
+ */
+static int
+run_as_caller(ud_call *c, int rc, int64_t tv)
+{
+	if (rc == 0 && (c->actor.disabled || c->actor.token_version != tv)) {
+		rc = UP_UNAUTHENTICATED;
+	}
+	if (rc == UP_UNAVAILABLE || rc == UP_INTERNAL) {
+		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	}
+	if (rc != 0) {
+		ud_user_fini(&c->actor);
+		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
+				    "The token is no longer valid");
+	}
+	return gate_and_run(c);
+}
+
+/*
+ * Loads the caller of a bearer token and runs the call as that caller.
+ * The record comes from svc->callers (callers.h). On a shared store a
+ * read goes on with the kept copy, checked in the same round trip as the
+ * read's first statement, and runs again with the current record when the
+ * copy was stale; a write's copy is checked before it goes on.
+ */
 static int
 authenticate_bearer(ud_call *c)
 {
@@ -199,7 +251,10 @@ authenticate_bearer(ud_call *c)
 	const char *tok = c->env->bearer_token;
 	size_t len = strlen(tok);
 	int64_t now = ud_now_ms() / 1000, sub = 0, tv = 0;
-	int rc;
+	ud_store_conn *reader = c->reader; /* c may be gone, below */
+	unsigned flags = 0;
+	bool pending;
+	int rc, v;
 
 	if (!ud_token_cache_get(svc->tokens, tok, len, now, &sub, &tv)) {
 		ud_jwt_claims cl;
@@ -214,19 +269,32 @@ authenticate_bearer(ud_call *c)
 		ud_token_cache_put(svc->tokens, tok, len, sub, tv, cl.exp);
 		ud_jwt_claims_fini(&cl);
 	}
-	rc = ud_store_user_get(c->reader, sub, &c->actor);
-	if (rc == 0 && (c->actor.disabled || c->actor.token_version != tv)) {
-		rc = UP_UNAUTHENTICATED;
+	if (ud_store_shared(svc->store)) {
+		flags = UD_CALLERS_CHECK |
+			(c->method->writes ? 0u : (unsigned)UD_CALLERS_LATER);
 	}
-	if (rc == UP_UNAVAILABLE || rc == UP_INTERNAL) {
-		return ud_call_fail(c, UP_UNAVAILABLE, NULL, NULL);
+	rc = ud_callers_get(svc->callers, c->reader, sub, flags, &c->actor);
+	if ((pending = rc == UD_CALLERS_PENDING)) {
+		rc = 0;
 	}
-	if (rc != 0) {
-		ud_user_fini(&c->actor);
-		return ud_call_fail(c, UP_UNAUTHENTICATED, "TokenException",
-				    "The token is no longer valid");
+	rc = run_as_caller(c, rc, tv);
+	if (pending && rc == UD_ASYNC) {
+		/* reads answer on this thread: c is not ours now */
+		ud_user seen = {0};
+		if (ud_callers_verify(svc->callers, reader, sub, &seen) != 0) {
+			fprintf(stderr, "usersd: a read left its thread before "
+					"its caller was checked\n");
+		}
+		ud_user_fini(&seen);
+		return rc;
 	}
-	return gate_and_run(c);
+	if (pending && (v = ud_callers_verify(svc->callers, c->reader, sub,
+					      &c->actor)) != 0) {
+		/* decided with a stale record: again, with the current one */
+		answer_drop(c);
+		rc = run_as_caller(c, v == UD_CALLERS_STALE ? 0 : v, tv);
+	}
+	return rc;
 }
 
 static int

@@ -1,7 +1,8 @@
 /*
  * main.c - usersd: flags, start-up, the first administrator, and a clean
  * stop on SIGTERM/SIGINT (stop accepting, finish the calls in flight,
- * close the store). SIGHUP opens --log-file again and stops nothing.
+ * close the store). SIGHUP opens --log-file again and stops nothing;
+ * SIGUSR1 logs the store's counters (writes, commits, round trips).
  * Under systemd (Type=notify) it says READY=1 once it answers, STOPPING=1
  * at the signal, and WATCHDOG=1 while it waits (users_notify.h).
  */
@@ -100,7 +101,7 @@ static const up_flag flags[] = {
 		"may share one; the password from PGPASSWORD or\n"
 		"~/.pgpass rather than the URL)"),
     UP_FLAG_NUM(ud_opts, cfg.db_writers, "db-writers", "N", 1, 64,
-		"PostgreSQL writer connections (default 4)"),
+		"PostgreSQL writer connections (default 2)"),
     UP_FLAG_STR(ud_opts, cfg.key_file, "key-file", "PATH",
 		"token signing key, created 0600 on first run\n"
 		"(default: usersd.key beside a SQLite database;\n"
@@ -113,8 +114,8 @@ static const up_flag flags[] = {
     UP_FLAG_NUM(ud_opts, cfg.contexts, "contexts", "N", 1, 4096,
 		"calls in flight at once (default 64)"),
     UP_FLAG_NUM(ud_opts, cfg.workers, "workers", "N", 1, 256,
-		"worker threads (default 4; 16 with PostgreSQL,\n"
-		"where every call's reads run on them)"),
+		"worker threads (default 4; with PostgreSQL, where\n"
+		"every call's reads run on them, 2 per core, at least 4)"),
     UP_FLAG_NUM(ud_opts, cfg.hashers, "hash-workers", "N", 1, 64,
 		"password hashing threads (default: cores)"),
     UP_FLAG_FN("hash-cost", "m=KIB,t=N,p=N", false, set_cost,
@@ -187,6 +188,26 @@ ensure_dir_of(const char *path)
 		mkdir(dirname(copy), 0700);
 		free(copy);
 	}
+}
+
+/*
+ * SIGUSR1: the store's counters since it opened, one line (what the
+ * benchmarks compare between two moments).
+ */
+static void
+log_stats(ud_service *svc)
+{
+	ud_store_counters s;
+
+	ud_store_stats(svc->store, &s);
+	fprintf(stderr,
+		"usersd: stats: writes %llu commits %llu commit_failures %llu"
+		" largest_batch %llu queued %llu round_trips %llu\n",
+		(unsigned long long)s.writes, (unsigned long long)s.commits,
+		(unsigned long long)s.commit_failures,
+		(unsigned long long)s.largest_batch,
+		(unsigned long long)s.queued,
+		(unsigned long long)s.round_trips);
 }
 
 static void
@@ -318,12 +339,26 @@ settle(ud_opts *o, char *key_path, size_t key_size, bool check_only)
 		free(copy);
 		cfg->key_file = key_path;
 	}
-	if (cfg->workers == 0) {
-		cfg->workers = ud_store_target_is_pg(cfg->db_path) ? 16 : 4;
+	long cores = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (cores < 1 || cores > 64) {
+		cores = 2;
 	}
 	if (cfg->hashers == 0) {
-		long n = sysconf(_SC_NPROCESSORS_ONLN);
-		cfg->hashers = n > 0 && n < 64 ? (unsigned)n : 2;
+		cfg->hashers = (unsigned)cores;
+	}
+	if (cfg->workers == 0) {
+		/*
+		 * PostgreSQL: two per core (a round trip leaves its worker
+		 * idle), at least 4. Not more: calls beyond them wait in
+		 * the workers' queue, in order, instead of as more server
+		 * processes in the kernel's run queue, where one preempted
+		 * is the p99 (docs/decisions.md, section 21).
+		 */
+		cfg->workers = 4;
+		if (ud_store_target_is_pg(cfg->db_path) && cores > 2) {
+			cfg->workers = 2 * (unsigned)cores;
+		}
 	}
 	return 0;
 }
@@ -390,6 +425,7 @@ main(int argc, char **argv)
 	sigaddset(&sigs, SIGTERM);
 	sigaddset(&sigs, SIGINT);
 	sigaddset(&sigs, SIGHUP);
+	sigaddset(&sigs, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (cfg->log_file != NULL &&
@@ -422,6 +458,10 @@ main(int argc, char **argv)
 
 	for (;;) {
 		if ((sig = up_notify_sigwait(&sigs)) < 0) {
+			continue;
+		}
+		if (sig == SIGUSR1) {
+			log_stats(&svc);
 			continue;
 		}
 		if (sig != SIGHUP) {

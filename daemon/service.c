@@ -45,7 +45,8 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 			     worker_init, worker_fini,  svc};
 	ud_pool_config hc = {"hasher", cfg->hashers, 1024, NULL, NULL, NULL};
 	ud_lockout_config lc = {5, 900, 60, 900, 65536};
-	ud_store_config store_cfg = {.writers = cfg->db_writers};
+	ud_store_config store_cfg = {.writers = cfg->db_writers,
+				     .changed = ud_callers_changed};
 	char dummy_pw[32];
 	int rc;
 
@@ -59,6 +60,11 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 	if ((rc = check_handlers()) != 0) {
 		return rc;
 	}
+	/* before the store, which reports the users it changes to it */
+	if ((rc = ud_callers_alloc(&svc->callers, 0)) != 0) {
+		goto fail;
+	}
+	store_cfg.changed_arg = svc->callers;
 	if ((rc = ud_store_open(&svc->store, cfg->db_path, &store_cfg)) != 0) {
 		fprintf(stderr, "usersd: cannot open the store %s%s\n",
 			ud_store_target_is_pg(cfg->db_path)
@@ -130,6 +136,8 @@ ud_service_fini(ud_service *svc)
 		ud_store_close(svc->store);
 		svc->store = NULL;
 	}
+	ud_callers_free(svc->callers); /* after the store, which reports */
+	svc->callers = NULL;
 	ud_token_cache_free(svc->tokens);
 	svc->tokens = NULL;
 	ud_replay_free(svc->replay);

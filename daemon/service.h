@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "callers.h"
 #include "jwt.h"
 #include "metrics.h"
 #include "lockout.h"
@@ -52,7 +53,7 @@ typedef struct ud_config {
 	const char **listen; /* URLs */
 	size_t n_listen;
 	const char *db_path; /* a SQLite path or a PostgreSQL URL */
-	unsigned db_writers; /* PostgreSQL writer connections (0: 4) */
+	unsigned db_writers; /* PostgreSQL writer connections (0: 2) */
 	const char *key_file;
 	const char *log_file; /* stderr goes there (NULL: stays) */
 	const char *tls_cert;
@@ -80,6 +81,7 @@ typedef struct ud_service {
 	ud_lockout *lockout;
 	ud_replay *replay;
 	ud_token_cache *tokens;
+	ud_callers *callers; /* the callers' records, kept between calls */
 	ud_pool *workers;
 	ud_pool *hashers;
 	/* A fixed hash to verify against for unknown users (same time). */

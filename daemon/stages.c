@@ -429,6 +429,13 @@ write_run(ud_store_conn *conn, void *arg)
 		return rc;
 	}
 	rc = c->write(conn, c);
+	if (c->replayable && shared &&
+	    ud_store_request_claimed(conn) == UP_ALREADY_EXISTS) {
+		/* the claim's verdict came after the write ran (PostgreSQL
+		 * sends the claim with the write's first statements) */
+		c->logged_elsewhere = true;
+		return UP_ABORTED;
+	}
 	if ((c->commit_fail = rc == UD_COMMIT_FAIL)) {
 		rc = 0; /* commits, and answers the error set */
 	}

@@ -58,6 +58,12 @@ typedef struct ud_user {
 	 * whenever the password, roles or state change; tokens carry it.
 	 */
 	int64_t token_version;
+	/*
+	 * The revision of the stored record (PostgreSQL: every change of the
+	 * user's record, roles, permissions or memberships advances it; 0
+	 * when the store keeps none), for a cache to check it is current.
+	 */
+	int64_t rev;
 } ud_user;
 
 void ud_user_fini(ud_user *u); /* frees the members; safe on zeroed */

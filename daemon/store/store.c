@@ -200,6 +200,19 @@ ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 	return COPS(c)->user_by_email(c, email, out);
 }
 
+int
+ud_store_user_check(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	return COPS(c)->user_check(c, id, rev);
+}
+
+int
+ud_store_user_check_end(ud_store_conn *c, ud_user *out)
+{
+	ud_store_user_init(out);
+	return COPS(c)->user_check_end(c, out);
+}
+
 int64_t
 ud_store_user_count(ud_store_conn *c)
 {
@@ -309,6 +322,12 @@ ud_store_request_claim(ud_store_conn *c, const char *request_id,
 }
 
 int
+ud_store_request_claimed(ud_store_conn *c)
+{
+	return COPS(c)->request_claimed(c);
+}
+
+int
 ud_store_request_answer(ud_store_conn *c, const char *request_id,
 			const uint8_t *resp, size_t len)
 {
@@ -332,7 +351,8 @@ ud_store_request_record(ud_store_conn *c, const char *request_id,
 		return COPS(c)->request_record(c, request_id, digest, now_ms,
 					       resp, len);
 	}
-	if ((rc = COPS(c)->request_claim(c, request_id, digest, now_ms)) != 0) {
+	if ((rc = COPS(c)->request_claim(c, request_id, digest, now_ms)) != 0 ||
+	    (rc = COPS(c)->request_claimed(c)) != 0) {
 		return rc;
 	}
 	return COPS(c)->request_answer(c, request_id, resp, len);

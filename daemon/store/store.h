@@ -19,11 +19,16 @@
  *   for many writes. The write function receives the writer's connection,
  *   on which every read function below works too, and sees its own and
  *   earlier writes of the batch.
- *   PostgreSQL runs the write functions on a few writer threads, each with
- *   its own connection, one transaction per write function (READ
- *   COMMITTED); a read of a user on a writer connection locks the row
- *   (FOR UPDATE), so a read-modify-write never loses a concurrent update
- *   made by another thread or another daemon.
+ *   PostgreSQL does the same on a few writer threads, each with its own
+ *   connection (READ COMMITTED): a writer runs what is queued, a savepoint
+ *   per write, in one transaction, and sends a write's statements to the
+ *   server together, waiting only where the write needs an answer
+ *   (store_pg.c). A read of a user on a writer connection locks the row,
+ *   so a read-modify-write never loses a concurrent update made by
+ *   another thread or another daemon.
+ *   After a commit that changed users, and before the writes are answered,
+ *   the store reports each user changed to cfg->changed (a cache of users
+ *   forgets them).
  *
  * Errors
  *   Every function returns an up_status code (users_proto.h): 0 (UP_OK),
@@ -51,7 +56,7 @@ typedef struct ud_store ud_store;
 typedef struct ud_store_conn ud_store_conn;
 
 typedef struct ud_store_config {
-	/* Most writes committed together (default 256; SQLite). */
+	/* Most writes committed together (default 256; PostgreSQL 32). */
 	unsigned max_batch;
 	/* Busy timeout for readers in ms (default 5000; SQLite). */
 	unsigned busy_timeout_ms;
@@ -63,6 +68,14 @@ typedef struct ud_store_config {
 	 * a moment does so past an eighth of that.
 	 */
 	unsigned wal_pages;
+	/*
+	 * Called on a writer thread once a commit that changed user id (its
+	 * record, roles, permissions or memberships, or deleted it) is
+	 * durable, before any write of that commit is answered; id 0: any
+	 * user may have changed. Must not block. NULL: nobody is told.
+	 */
+	void (*changed)(void *arg, int64_t id);
+	void *changed_arg;
 } ud_store_config;
 
 /*
@@ -122,8 +135,31 @@ int ud_store_snapshot_begin(ud_store_conn *c);
 void ud_store_snapshot_end(ud_store_conn *c);
 
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
+/* Zeroes u, manager_access -1 (unset): a user as the store fills them. */
+void ud_store_user_init(ud_user *u);
+/* A deep copy of src into dst (whatever dst held is not freed); 0 or
+ * UP_INTERNAL (dst then empty). */
+int ud_store_user_copy(ud_user *dst, const ud_user *src);
 /* Case-insensitive lookup of the email. */
 int ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out);
+/*
+ * A user read earlier, kept by the caller with its revision (ud_user.rev,
+ * which every change of the user's record, roles, permissions or
+ * memberships advances), checked instead of read again:
+ * ud_store_user_check(c, id, rev) starts the check, and
+ * ud_store_user_check_end gives its verdict: 0 when the user is still at
+ * that revision; UD_STORE_CHANGED with the stored user in *out (filled,
+ * the caller finis it) when it changed; UP_NOT_FOUND when it is gone; or
+ * the store's error. One check at a time per reader; end every check.
+ * PostgreSQL sends the check with the next statement run on c, in the
+ * same round trip (check_end sends it alone if none ran): a caller may go
+ * on with the kept record meanwhile, as long as nothing it decides leaves
+ * the thread before the verdict. SQLite keeps no revision: its verdict is
+ * always UD_STORE_CHANGED with the user read then.
+ */
+#define UD_STORE_CHANGED 100
+int ud_store_user_check(ud_store_conn *c, int64_t id, int64_t rev);
+int ud_store_user_check_end(ud_store_conn *c, ud_user *out);
 int64_t ud_store_user_count(ud_store_conn *c); /* -1 on error */
 /*
  * How many users who may sign in (not disabled) hold role, into *n. On the
@@ -229,10 +265,22 @@ int ud_store_request_get(ud_store_conn *c, const char *request_id,
  * (a write function): UP_ALREADY_EXISTS when it is recorded already; on
  * PostgreSQL, a claim by another daemon's open transaction waits for that
  * transaction to end, so the same request never runs twice at once.
+ * PostgreSQL answers 0 at once and sends the claim with the write's next
+ * statement that waits for an answer: the write's statements run after
+ * the claim, and a claim refused fails them (each answers
+ * UP_ALREADY_EXISTS) and rolls the write back, whatever it returns.
+ * ud_store_request_claimed gives the verdict.
  */
 int ud_store_request_claim(ud_store_conn *c, const char *request_id,
 			   const uint8_t digest[UD_REQUEST_DIGEST_LEN],
 			   int64_t now_ms);
+/*
+ * The verdict on the running write's claim (waiting for it if need be):
+ * 0 claimed, UP_ALREADY_EXISTS when another transaction recorded the id
+ * first, another code when the claim failed, UP_NOT_FOUND when the write
+ * claimed nothing.
+ */
+int ud_store_request_claimed(ud_store_conn *c);
 /*
  * Records the answer of the id claimed in this transaction: it commits
  * with the write or not at all. UP_NOT_FOUND when the id was not claimed.
@@ -313,6 +361,9 @@ typedef struct ud_store_counters {
 	uint64_t checkpoints;     /* WAL checkpoints run by the writer */
 	uint64_t largest_batch;   /* most writes in one commit */
 	uint64_t queued;          /* writes waiting now */
+	/* Waits for the database server's answers, every connection
+	 * (PostgreSQL; SQLite: 0, it runs in the process). */
+	uint64_t round_trips;
 } ud_store_counters;
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);

@@ -55,6 +55,8 @@ struct ud_store_ops {
 
 	int (*user_get)(ud_store_conn *c, int64_t id, ud_user *out);
 	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);
+	int (*user_check)(ud_store_conn *c, int64_t id, int64_t rev);
+	int (*user_check_end)(ud_store_conn *c, ud_user *out);
 	int64_t (*user_count)(ud_store_conn *c);
 	int (*role_holders)(ud_store_conn *c, const char *role, int64_t *n);
 	int (*user_list)(ud_store_conn *c, const ud_user_filter *f,
@@ -84,6 +86,7 @@ struct ud_store_ops {
 	int (*request_claim)(ud_store_conn *c, const char *request_id,
 			     const uint8_t digest[UD_REQUEST_DIGEST_LEN],
 			     int64_t now_ms);
+	int (*request_claimed)(ud_store_conn *c);
 	int (*request_answer)(ud_store_conn *c, const char *request_id,
 			      const uint8_t *resp, size_t len);
 	/* NULL: ud_store_request_record claims, then answers */
@@ -123,11 +126,6 @@ struct ud_store_ops {
 extern const size_t ud_user_str_off[];
 #define UD_USER_N_STR 11
 char **ud_store_user_str(ud_user *u, size_t i);
-/* A deep copy of src into dst (whatever dst held is not freed); 0 or
- * UP_INTERNAL (dst then empty). */
-int ud_store_user_copy(ud_user *dst, const ud_user *src);
-/* Zeroes u, manager_access -1 (unset). */
-void ud_store_user_init(ud_user *u);
 /* "%" + s with %, _ and \ escaped + "%" (LIKE ... ESCAPE '\'), malloc'd;
  * UP_INVALID_ARGUMENT past UD_STORE_FILTER_MAX. */
 int ud_store_like_pattern(const char *s, char **out);
@@ -204,6 +202,30 @@ int ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg);
 void ud_store_doneq_push(ud_store_doneq *d, ud_store_job *batch);
 /* Runs what is queued, then ends the thread; d may be started again. */
 void ud_store_doneq_stop(ud_store_doneq *d);
+
+/*
+ * The users changed by the writes of one transaction, reported to
+ * cfg->changed once it committed (a writer's, unlocked). Bounded: past
+ * UD_STORE_CHANGES_MAX ids, or when memory runs out, it reports "any
+ * user" (0) instead.
+ */
+#define UD_STORE_CHANGES_MAX 4096
+
+typedef struct ud_store_changes {
+	void (*fn)(void *arg, int64_t id); /* cfg->changed; NULL: none */
+	void *arg;
+	int64_t *ids;
+	size_t n, cap;
+	bool all;
+} ud_store_changes;
+
+void ud_store_changes_init(ud_store_changes *ch, const ud_store_config *cfg);
+void ud_store_changes_fini(ud_store_changes *ch);
+void ud_store_changes_add(ud_store_changes *ch, int64_t id);
+/* Reports what was added (the transaction committed), then empties. */
+void ud_store_changes_report(ud_store_changes *ch);
+/* Empties without reporting (the transaction was rolled back). */
+void ud_store_changes_clear(ud_store_changes *ch);
 
 extern const ud_store_ops ud_store_sqlite_ops;
 extern const ud_store_ops ud_store_pg_ops;

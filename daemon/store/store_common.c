@@ -335,3 +335,66 @@ ud_store_jobq_take(ud_store_jobq *q, size_t max, size_t *n)
 	q->queued -= *n;
 	return first;
 }
+
+/* ------------------------------------------------------------------------
+ * Users changed by a transaction
+ */
+
+void
+ud_store_changes_init(ud_store_changes *ch, const ud_store_config *cfg)
+{
+	memset(ch, 0, sizeof(*ch));
+	if (cfg != NULL) {
+		ch->fn = cfg->changed;
+		ch->arg = cfg->changed_arg;
+	}
+}
+
+void
+ud_store_changes_fini(ud_store_changes *ch)
+{
+	free(ch->ids);
+	ch->ids = NULL;
+	ch->n = ch->cap = 0;
+	ch->all = false;
+}
+
+void
+ud_store_changes_add(ud_store_changes *ch, int64_t id)
+{
+	if (ch->fn == NULL || ch->all) {
+		return;
+	}
+	if (ch->n == ch->cap) {
+		size_t cap = ch->cap ? ch->cap * 2 : 16;
+		int64_t *v = cap <= UD_STORE_CHANGES_MAX
+				 ? realloc(ch->ids, cap * sizeof(*v))
+				 : NULL;
+		if (v == NULL) {
+			ch->all = true;
+			return;
+		}
+		ch->ids = v;
+		ch->cap = cap;
+	}
+	ch->ids[ch->n++] = id;
+}
+
+void
+ud_store_changes_report(ud_store_changes *ch)
+{
+	if (ch->fn != NULL && ch->all) {
+		ch->fn(ch->arg, 0);
+	}
+	for (size_t i = 0; ch->fn != NULL && !ch->all && i < ch->n; i++) {
+		ch->fn(ch->arg, ch->ids[i]);
+	}
+	ud_store_changes_clear(ch);
+}
+
+void
+ud_store_changes_clear(ud_store_changes *ch)
+{
+	ch->n = 0;
+	ch->all = false;
+}

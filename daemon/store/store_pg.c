@@ -12,48 +12,77 @@
  * compared or ordered (ids, names, roles, emails) has the "C" collation:
  * bytewise, like SQLite's BINARY; the email's unique index is on
  * lower(email COLLATE "C"), which folds ASCII letters only, like NOCASE.
+ * Every user has a revision (users.rev) that each change of its record,
+ * roles, permissions or memberships advances: a daemon that keeps a user
+ * checks it instead of reading the user again (ud_store_user_check).
  *
- * Reads: one connection per reader thread; every statement is prepared
- * once per connection (lazily, by name) and run with text parameters and
- * binary results (no quoting to undo: arrays arrive as PostgreSQL's binary
- * array format). A user is read in one statement, its roles, permissions
- * and memberships as arrays beside its columns; a page of the user list,
- * its total included, is one statement too. Each statement sees one
+ * Round trips. Once migrated, every connection is in libpq's pipeline
+ * mode: an operation queues its statements (send) and waits only when it
+ * needs an answer; the wait ends the round trip (a Sync) and reads every
+ * answer up to it. Statements are prepared once per connection (on first
+ * use, in the same round trip) and run with text parameters and binary
+ * results (arrays arrive in PostgreSQL's binary array format). A user is
+ * read in one statement, its roles, permissions and memberships as arrays
+ * beside its columns; a page of the user list, its total included, is one
+ * statement too. Parameters are copied as they are sent, so that a round
+ * trip cut short can be sent again (see below).
+ *
+ * Reads: one connection per reader thread. Each statement sees one
  * snapshot of its own, so snapshot_begin/end are no-ops: a caller's
- * separate reads may see different commits (each is consistent). When the
- * connection is found broken (a server restart), a reader reconnects and
- * runs the statement once more; statements are prepared again.
+ * separate reads may see different commits (each is consistent). A check
+ * of a kept user goes out with the reader's next statement. A reader whose
+ * connection broke (a server restart) reconnects and sends its round trip
+ * once more; statements are prepared again.
  *
- * Writes: a bounded queue served by cfg->writers threads (default 4), each
- * with its own connection; one transaction (READ COMMITTED) per write
- * function, committed when it returns 0, rolled back otherwise. Queued
- * writes run side by side, so they may commit in another order than they
- * were queued (SQLite's one writer keeps the order). A write function is
- * not retried (it may have effects of its own): a deadlock or
- * serialization failure answers UP_ABORTED. In a write function:
- *   - user_get and user_by_email first lock the user's row (FOR UPDATE),
- *     then read it with a second statement: in READ COMMITTED that one
- *     takes a snapshot after the lock was granted, so the roles and
- *     memberships it reads are those of the last commit too (a single
- *     SELECT ... FOR UPDATE re-reads only the locked row after waiting;
- *     its subqueries would still see the snapshot from before the wait);
- *   - login_get locks the key (an advisory lock, held to the end of the
- *     transaction: also when there is no row yet), then reads its row;
- *   - refresh_get and refresh_revoke lock the token family likewise;
- *   - every operation is one statement (atomic by itself), run without a
- *     savepoint: a failed one, a constraint included, leaves the
- *     transaction aborted: its code is kept (txn_rc), later statements
- *     answer it at once, and the write is rolled back and done with that
- *     code even if the function returned 0. (SQLite keeps the write
- *     function's transaction usable after a constraint failure; no write
- *     function of the daemon goes on after one.)
- * A writer's broken connection is reset before its next transaction.
+ * Writes: group commit, as on SQLite, on cfg->writers threads (default 2)
+ * with a connection each. A writer takes what is queued (at most
+ * max_batch, default 32: a transaction of more subtransactions than the
+ * server caches per backend, 64, slows every snapshot taken meanwhile)
+ * and runs it in one transaction (READ COMMITTED), each write function
+ * inside its own savepoint, then commits once: one WAL flush for all.
+ * Answers go out after the commit (ud_store_doneq). The statements of one
+ * write are sent together: only those whose rows the write function needs
+ * end a round trip. The others are deferred: a lock-read answers at once,
+ * the update that follows it (when its outcome is known in advance: the
+ * row is locked, its email and organization keys unchanged), the request
+ * log's answer, the savepoint's release, the sign-in state's writes, all
+ * go out with the next round trip, which is the next write's first (or the
+ * commit). A PATCH is then one round trip: the previous write's update,
+ * answer and release, this write's savepoint, claim, lock and read; and
+ * the commit rides with the next batch's first write when writes queue.
+ * A deferred statement that must change one row says so in SQL
+ * (usersd_expect(), which raises P0002 otherwise): a statement that
+ * fails aborts the rest of its round trip, and the writer then rolls that
+ * write back to its savepoint and sends the others' statements again; the
+ * write is answered with the failure. (A write function never sees an
+ * answer twice: what is sent again had no answer yet.)
+ * Locks: a user read on a writer locks the row (FOR NO KEY UPDATE), then
+ * reads it with a second statement in the same round trip: in READ
+ * COMMITTED that one takes a snapshot after the lock was granted, so the
+ * roles and memberships it reads are those of the last commit too.
+ * login_get and the token family lock an advisory key (held to the end of
+ * the transaction, also when there is no row yet). A write's first round
+ * trip, when earlier writes of its transaction hold locks, takes its locks
+ * without waiting (NOWAIT, pg_try_advisory_xact_lock): a lock held
+ * elsewhere commits the earlier writes first and sends the write again in
+ * a transaction of its own, where it waits. So two writers (of this daemon
+ * or another) never wait for each other while each holds locks the other
+ * wants; a write's later round trips may still deadlock, which the server
+ * ends after deadlock_timeout (UP_ABORTED for the write it picks, its
+ * savepoint rolled back, the others of its batch unharmed).
+ * Every operation is one statement (atomic by itself); one that fails
+ * leaves the write's savepoint aborted: its code is kept (cur_rc), the
+ * write's later operations answer it at once, and the write is rolled
+ * back and done with that code even if the function returned 0. A write
+ * function is never run twice. A writer's broken connection fails the
+ * writes not yet committed (UP_UNAVAILABLE) and is reset before the next.
  *
  * Every PostgreSQL error is translated here into an up_status code and
  * logged to stderr with the server's message; no SQL text leaves this file
  * and the URL (which may hold a password) is never logged.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,8 +93,12 @@
 #include "users_proto.h"
 
 /* Limits of this backend (the shared ones: store_backend.h). */
-#define WRITERS_MAX 64
-#define MAX_PARAMS  25
+#define WRITERS_MAX   64
+#define WRITERS_DEF   2
+#define MAX_PARAMS    25
+#define PG_BATCH_DEF  32
+#define PG_BATCH_MAX  48   /* below the server's 64 cached subtransactions */
+#define ROUND_ENT_MAX 4096 /* statements in one round trip */
 
 /* pg_advisory_lock key of the migrations: "usersdmg" as a big-endian int8 */
 #define MIGRATION_LOCK "8463219666995932519"
@@ -154,6 +187,20 @@ static const char *const migrations[] = {
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);",
     /* 5: sign-in attempts reserved and not yet judged, per name */
     "ALTER TABLE login_state ADD COLUMN pending integer NOT NULL DEFAULT 0;",
+    /*
+     * 6: the users' revisions (checked by daemons that keep users), and a
+     * check a deferred statement makes of its own outcome: it raises
+     * (with the SQLSTATE given) unless ok, which aborts the statements
+     * sent after it (store_pg.c, "Round trips").
+     */
+    "ALTER TABLE users ADD COLUMN rev bigint NOT NULL DEFAULT 1;"
+    "CREATE FUNCTION usersd_expect(ok boolean, state text) RETURNS boolean"
+    " LANGUAGE plpgsql AS $$ BEGIN"
+    " IF ok IS NOT TRUE THEN"
+    "  RAISE EXCEPTION USING ERRCODE = state,"
+    "   MESSAGE = 'usersd: a statement changed no row';"
+    " END IF;"
+    " RETURN true; END $$;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -173,7 +220,7 @@ static const char *const migrations[] = {
 	"  ORDER BY r.role),"                                                  \
 	" ARRAY(SELECT p.permission FROM user_dashboard_permissions p"         \
 	"  WHERE p.user_id = u.id ORDER BY p.permission),"                     \
-	" COALESCE(mo.ids, '{}'), COALESCE(mo.names, '{}')"
+	" COALESCE(mo.ids, '{}'), COALESCE(mo.names, '{}'), u.rev"
 
 /* The memberships of u, for USER_COLS. */
 #define USER_ORGS                                                              \
@@ -182,7 +229,7 @@ static const char *const migrations[] = {
 	"  FROM memberships m JOIN organizations o ON o.id = m.org_id"         \
 	"  WHERE m.user_id = u.id) mo ON true"
 
-#define N_USER_COLS 24
+#define N_USER_COLS 25
 
 #define ORG_COLS                                                               \
 	"o.id, o.name, o.type, o.parent_id, o.created_at,"                     \
@@ -195,10 +242,19 @@ static const char *const migrations[] = {
 #define SET_ARRAY(n, type) "(SELECT DISTINCT unnest($" n "::" type ") AS v) x"
 
 enum {
+	S_BEGIN,
+	S_COMMIT,
+	S_ROLLBACK,
+	S_SAVEPOINT,
+	S_RELEASE,
+	S_ROLLBACK_TO,
 	S_USER_GET,
 	S_USER_BY_EMAIL,
+	S_USER_CHECK,
 	S_USER_LOCK,
+	S_USER_LOCK_NW,
 	S_USER_LOCK_EMAIL,
+	S_USER_LOCK_EMAIL_NW,
 	S_USER_COUNT,
 	S_ROLE_HOLDERS,
 	S_ROLE_HOLDERS_LOCK,
@@ -207,6 +263,7 @@ enum {
 	S_ORG_SUBTREE,
 	S_USER_INSERT,
 	S_USER_UPDATE,
+	S_USER_UPDATE_D,
 	S_USER_DELETE,
 	S_MEMB_INS,
 	S_MEMB_DEL,
@@ -218,11 +275,13 @@ enum {
 	S_LOGIN_GET,
 	S_LOGIN_GET_LOCK,
 	S_LOGIN_KEY_LOCK,
+	S_LOGIN_KEY_LOCK_NW,
 	S_LOGIN_PUT,
 	S_LOGIN_DEL,
 	S_LOGIN_PRUNE,
 	S_REF_INSERT,
 	S_REF_LOCK,
+	S_REF_LOCK_NW,
 	S_REF_GET,
 	S_REF_USE,
 	S_REF_REVOKE,
@@ -235,15 +294,94 @@ enum {
 	"SELECT u.id FROM users u JOIN user_roles r ON r.user_id = u.id"       \
 	" WHERE r.role = $1 AND NOT u.disabled"
 
+/* The row lock of a read-modify-write of a user (not of its key). */
+#define USER_LOCK "SELECT id FROM users WHERE id = $1 FOR NO KEY UPDATE"
+#define USER_LOCK_EMAIL                                                        \
+	"SELECT id FROM users WHERE " EMAIL_KEY " = lower($1 COLLATE \"C\")"   \
+	" FOR NO KEY UPDATE"
+
+/*
+ * One statement: the columns, then each set made the new one by deleting
+ * what is not in it and inserting what is missing (never the same row
+ * twice in one statement); memberships only when $23. Every change
+ * advances the user's revision.
+ */
+#define USER_UPDATE_CTE                                                        \
+	"WITH u AS (UPDATE users SET email = $1, password_hash = $2,"          \
+	" first_name = $3, last_name = $4, phone_number = $5,"                 \
+	" temporary_email = $6, temporary_phone_number = $7,"                  \
+	" avatar_url = $8, image_content = $9, viviot_id = $10,"               \
+	" primary_org_id = $11, email_confirmed = $12,"                        \
+	" phone_number_confirmed = $13, disabled = $14,"                       \
+	" activation_status = $15, manager_access = $16,"                      \
+	" updated_at = $17, token_version = token_version + $18::bigint,"      \
+	" rev = rev + 1"                                                       \
+	" WHERE id = $19 RETURNING id, created_at, token_version),"            \
+	" rd AS (DELETE FROM user_roles WHERE $24::boolean"                    \
+	"  AND user_id = (SELECT id FROM u)"                                   \
+	"  AND role <> ALL ($20::text[])),"                                    \
+	" ri AS (INSERT INTO user_roles (user_id, role) SELECT u.id, x.v"      \
+	"  FROM u, " SET_ARRAY(                                                \
+	    "20",                                                              \
+	    "text[]") " WHERE $24::boolean"                                    \
+		      "  ON CONFLICT DO NOTHING),"                             \
+		      " pd AS (DELETE FROM user_dashboard_permissions"         \
+		      "  WHERE $25::boolean AND user_id = (SELECT id FROM u)"  \
+		      "  AND permission <> ALL ($21::integer[])),"             \
+		      " pi AS (INSERT INTO user_dashboard_permissions "        \
+		      "(user_id,"                                              \
+		      "  permission) SELECT u.id, x.v"                         \
+		      "  FROM u, " SET_ARRAY(                                  \
+			  "21",                                                \
+			  "integer[]") " WHERE $25::boolean"                   \
+				       "  ON CONFLICT DO NOTHING),"            \
+				       " md AS (DELETE FROM memberships "      \
+				       "WHERE $23::boolean"                    \
+				       "  AND user_id = (SELECT id FROM u)"    \
+				       "  AND org_id <> ALL ($22::text[])),"   \
+				       " mi AS (INSERT INTO memberships "      \
+				       "(user_id, org_id, created_at)"         \
+				       "  SELECT u.id, x.v, $17 FROM "         \
+				       "u, " SET_ARRAY(                        \
+					   "22",                               \
+					   "text[]") "  WHERE $23::boolean "   \
+						     "ON CONFLICT DO NOTHING)"
+
+/* Raises P0002 (UP_NOT_FOUND) unless the CTE x changed exactly one row. */
+#define EXPECT_ONE(x)                                                          \
+	" SELECT usersd_expect((SELECT count(*) FROM " x ") = 1, 'P0002')"
+
+/* A key lock that does not wait: 55P03 when it is held elsewhere. */
+#define TRY_KEY_LOCK(class)                                                    \
+	"SELECT usersd_expect(pg_try_advisory_xact_lock(" class ", "           \
+								"hashtext($1)" \
+								"), '55P03')"
+
 static const char *const stmt_sql[S_COUNT] = {
+    [S_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
+    [S_COMMIT] = "COMMIT",
+    [S_ROLLBACK] = "ROLLBACK",
+    [S_SAVEPOINT] = "SAVEPOINT w",
+    [S_RELEASE] = "RELEASE SAVEPOINT w",
+    [S_ROLLBACK_TO] = "ROLLBACK TO SAVEPOINT w",
     [S_USER_GET] =
 	"SELECT " USER_COLS " FROM users u" USER_ORGS " WHERE u.id = $1",
     [S_USER_BY_EMAIL] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 			" WHERE lower(u.email COLLATE \"C\")"
 			" = lower($1 COLLATE \"C\")",
-    [S_USER_LOCK] = "SELECT id FROM users WHERE id = $1 FOR UPDATE",
-    [S_USER_LOCK_EMAIL] = "SELECT id FROM users WHERE " EMAIL_KEY
-			  " = lower($1 COLLATE \"C\") FOR UPDATE",
+    /*
+     * Whether user $1 is still at revision $2: no row when it is gone;
+     * false when it is; else true and the user (read only then).
+     */
+    [S_USER_CHECK] =
+	"SELECT k.changed, " USER_COLS
+	" FROM (SELECT id, rev <> $2 AS changed FROM users"
+	"  WHERE id = $1) k"
+	" LEFT JOIN users u ON k.changed AND u.id = k.id" USER_ORGS,
+    [S_USER_LOCK] = USER_LOCK,
+    [S_USER_LOCK_NW] = USER_LOCK " NOWAIT",
+    [S_USER_LOCK_EMAIL] = USER_LOCK_EMAIL,
+    [S_USER_LOCK_EMAIL_NW] = USER_LOCK_EMAIL " NOWAIT",
     [S_USER_COUNT] = "SELECT count(*) FROM users",
     [S_ROLE_HOLDERS] = ROLE_HOLDERS,
     [S_ROLE_HOLDERS_LOCK] = ROLE_HOLDERS " FOR UPDATE OF u",
@@ -286,63 +424,30 @@ static const char *const stmt_sql[S_COUNT] = {
 					   "20",
 					   "text[]") " ON CONFLICT DO NOTHING)"
 						     " SELECT id FROM u",
-    /*
-     * One statement: the columns, then each set made the new one by
-     * deleting what is not in it and inserting what is missing (never the
-     * same row twice in one statement); memberships only when $23.
-     */
-    [S_USER_UPDATE] =
-	"WITH u AS (UPDATE users SET email = $1, password_hash = $2,"
-	" first_name = $3, last_name = $4, phone_number = $5,"
-	" temporary_email = $6, temporary_phone_number = $7,"
-	" avatar_url = $8, image_content = $9, viviot_id = $10,"
-	" primary_org_id = $11, email_confirmed = $12,"
-	" phone_number_confirmed = $13, disabled = $14,"
-	" activation_status = $15, manager_access = $16,"
-	" updated_at = $17, token_version = token_version + $18::bigint"
-	" WHERE id = $19 RETURNING id, created_at, token_version),"
-	" rd AS (DELETE FROM user_roles WHERE $24::boolean"
-	"  AND user_id = (SELECT id FROM u)"
-	"  AND role <> ALL ($20::text[])),"
-	" ri AS (INSERT INTO user_roles (user_id, role) SELECT u.id, x.v"
-	"  FROM u, " SET_ARRAY(
-	    "20",
-	    "text[]") " WHERE $24::boolean ON CONFLICT DO NOTHING),"
-		      " pd AS (DELETE FROM user_dashboard_permissions"
-		      "  WHERE $25::boolean AND user_id = (SELECT id FROM u)"
-		      "  AND permission <> ALL ($21::integer[])),"
-		      " pi AS (INSERT INTO user_dashboard_permissions (user_id,"
-		      "  permission) SELECT u.id, x.v"
-		      "  FROM u, " SET_ARRAY(
-			  "21",
-			  "integer[]") " WHERE $25::boolean ON CONFLICT DO "
-				       "NOTHING),"
-				       " md AS (DELETE FROM memberships WHERE "
-				       "$23::boolean"
-				       "  AND user_id = (SELECT id FROM u)"
-				       "  AND org_id <> ALL ($22::text[])),"
-				       " mi AS (INSERT INTO memberships "
-				       "(user_id, org_id, created_at)"
-				       "  SELECT u.id, x.v, $17 FROM "
-				       "u, " SET_ARRAY(
-					   "22",
-					   "text[]") "  WHERE $23::boolean ON "
-						     "CONFLICT DO NOTHING)"
-						     " SELECT created_at, "
-						     "token_version FROM u",
+    [S_USER_UPDATE] = USER_UPDATE_CTE " SELECT created_at, token_version"
+				      " FROM u",
+    /* the same, deferred: its outcome known, it only checks it */
+    [S_USER_UPDATE_D] = USER_UPDATE_CTE EXPECT_ONE("u"),
     [S_USER_DELETE] = "DELETE FROM users WHERE id = $1",
-    [S_MEMB_INS] = "INSERT INTO memberships (user_id, org_id, created_at)"
-		   " VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-    [S_MEMB_DEL] = "DELETE FROM memberships WHERE user_id = $1"
-		   " AND org_id = $2",
+    [S_MEMB_INS] = "WITH m AS (INSERT INTO memberships (user_id, org_id,"
+		   " created_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING"
+		   " RETURNING user_id)"
+		   " UPDATE users SET rev = rev + 1"
+		   " WHERE id IN (SELECT user_id FROM m)",
+    /* the rows deleted, as a number */
+    [S_MEMB_DEL] = "WITH m AS (DELETE FROM memberships WHERE user_id = $1"
+		   " AND org_id = $2 RETURNING user_id),"
+		   " u AS (UPDATE users SET rev = rev + 1"
+		   " WHERE id IN (SELECT user_id FROM m))"
+		   " SELECT count(*) FROM m",
     [S_ORG_INSERT] = "INSERT INTO organizations (id, name, type,"
 		     " parent_id, created_at) VALUES ($1, $2, $3, $4, $5)",
     [S_REQ_GET] = "SELECT digest, response FROM request_log"
 		  " WHERE request_id = $1",
     [S_REQ_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
 		    " created_at) VALUES ($1, $2, '\\x'::bytea, $3)",
-    [S_REQ_ANSWER] = "UPDATE request_log SET response = $2"
-		     " WHERE request_id = $1",
+    [S_REQ_ANSWER] = "WITH a AS (UPDATE request_log SET response = $2"
+		     " WHERE request_id = $1 RETURNING 1)" EXPECT_ONE("a"),
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < $1",
     [S_LOGIN_GET] = "SELECT window_start, last, locked_until, failures,"
 		    " locks, pending FROM login_state WHERE key = $1",
@@ -352,6 +457,7 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the two-key lock space: never the migrations' (one bigint) */
     [S_LOGIN_KEY_LOCK] =
 	"SELECT pg_advisory_xact_lock(" LOGIN_LOCK_CLASS ", hashtext($1))",
+    [S_LOGIN_KEY_LOCK_NW] = TRY_KEY_LOCK(LOGIN_LOCK_CLASS),
     [S_LOGIN_PUT] = "INSERT INTO login_state (key, window_start, last,"
 		    " locked_until, failures, locks, pending)"
 		    " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (key) DO"
@@ -365,6 +471,7 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " expires_at, used) VALUES ($1, $2, $3, $4, false)",
     [S_REF_LOCK] =
 	"SELECT pg_advisory_xact_lock(" FAMILY_LOCK_CLASS ", hashtext($1))",
+    [S_REF_LOCK_NW] = TRY_KEY_LOCK(FAMILY_LOCK_CLASS),
     [S_REF_GET] = "SELECT user_id, expires_at, used FROM refresh_tokens"
 		  " WHERE jti = $1 AND family = $2",
     [S_REF_USE] = "UPDATE refresh_tokens SET used = true"
@@ -372,6 +479,24 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_REF_REVOKE] = "DELETE FROM refresh_tokens WHERE family = $1",
     [S_REF_PRUNE] = "DELETE FROM refresh_tokens WHERE expires_at < $1",
 };
+
+/* The statement a NOWAIT one stands for, in a transaction of its own. */
+static int
+waiting_variant(int key)
+{
+	switch (key) {
+	case S_USER_LOCK_NW:
+		return S_USER_LOCK;
+	case S_USER_LOCK_EMAIL_NW:
+		return S_USER_LOCK_EMAIL;
+	case S_LOGIN_KEY_LOCK_NW:
+		return S_LOGIN_KEY_LOCK;
+	case S_REF_LOCK_NW:
+		return S_REF_LOCK;
+	default:
+		return key;
+	}
+}
 
 /* Filter bits of the lists; the statements are built per combination. */
 enum {
@@ -384,19 +509,113 @@ enum {
 };
 enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
 
+/* A statement's key: S_*, then the user lists and the organization lists
+ * by filter mask. */
+#define K_USER_LIST S_COUNT
+#define K_ORG_LIST  (K_USER_LIST + F_USER_ALL + 1)
+#define K_COUNT     (K_ORG_LIST + F_ORG_ALL + 1)
+
+/* ------------------------------------------------------------------------
+ * Connections, and what they have on the wire
+ */
+
+/* What the answer to a statement sent is for. */
+enum {
+	E_RESULT,  /* an operation waits for its rows */
+	E_DEFER,   /* a write's, whose rows nobody reads: a failure fails it */
+	E_CLAIM,   /* a request id's claim: 23505 when another has it */
+	E_CHECK,   /* a reader's check of a kept user */
+	E_PREPARE, /* a statement, prepared on first use */
+	E_TXN,     /* BEGIN, a savepoint, ROLLBACK: the transaction's own */
+	E_COMMIT,  /* the COMMIT of a group of writes */
+};
+
+#define RC_WAITING (-1) /* sent, not answered yet */
+#define RC_SKIPPED                                                             \
+	(-2) /* not run: an earlier statement of its round failed              \
+	      */
+
+typedef struct group group;
+
+/* A statement sent (or to be sent again) and its answer. */
+typedef struct entry {
+	uint32_t serial; /* the same when it is sent again */
+	unsigned char kind;
+	bool nowait; /* a lock that does not wait: 55P03 when held elsewhere */
+	int key;
+	ud_store_job *job; /* the write it is part of (a writer's), or NULL */
+	group *g;          /* E_COMMIT: the writes it commits */
+	int nparams;
+	size_t pv;     /* its first parameter in the connection's pvs */
+	int rc;        /* RC_WAITING, RC_SKIPPED, 0 or a status */
+	char state[6]; /* the SQLSTATE of a failure */
+	PGresult *res; /* E_RESULT: its rows, until the operation takes them */
+} entry;
+
+/* A parameter kept to be sent again: bytes[off, off + len), or NULL. */
+typedef struct pval {
+	size_t off;
+	int len;
+	int fmt;
+	bool null;
+} pval;
+
+/* The writes of one transaction, from its BEGIN to its COMMIT. */
+struct group {
+	ud_store_job *head;
+	ud_store_job *tail;
+	size_t n;
+	ud_store_changes chg; /* the users they changed */
+};
+
+/* What the running write read under its lock (see pg_user_update). */
+typedef struct memo {
+	int64_t id; /* 0: nothing */
+	char *email;
+	char *porg;
+	int64_t created_at;
+	int64_t token_version;
+} memo;
+
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
 	ud_store *st;
 	PGconn *pg;
-	bool writer; /* never reconnects by itself (see exec_stmt) */
+	bool writer;
+	bool pipeline; /* in pipeline mode (once migrated) */
+	bool broken;   /* failed: reset before it is used again */
 	/* prepared on the server in this session (cleared by a reset) */
-	bool prepared[S_COUNT];
-	bool user_list[F_USER_ALL + 1];
-	bool org_list[F_ORG_ALL + 1];
-	/* a writer's transaction: open, inside an op, failed with this code */
-	bool in_txn;
-	bool in_op;
-	int txn_rc;
+	bool prepared[K_COUNT];
+	/*
+	 * The statements of the round trips: ent[0, n_done) answered,
+	 * ent[n_done, n_ent) sent and waiting; ent[round, n_done) the last
+	 * round trip's. Their parameters: pvs and bytes. All of it is
+	 * emptied when everything is answered and a new round begins.
+	 */
+	entry *ent;
+	size_t n_ent, cap_ent, n_done, round;
+	pval *pvs;
+	size_t n_pvs, cap_pvs;
+	unsigned char *bytes;
+	size_t n_bytes, cap_bytes;
+	uint32_t serial;
+	/* A reader's check of a kept user: its statement, verdict, rows. */
+	uint32_t check;
+	int check_rc;
+	PGresult *check_res;
+	/* A writer's transaction, and the write running in it. */
+	bool in_txn; /* BEGIN sent, and no COMMIT or ROLLBACK since */
+	group *g;    /* the writes of the open transaction */
+	ud_store_job *cur;
+	bool cur_first;    /* cur is the first write of its transaction */
+	bool cur_answered; /* the server answered cur already */
+	bool cur_failed;   /* a statement of cur failed: roll it back */
+	int cur_rc;        /* that failure: cur's later operations answer it */
+	bool txn_lost;     /* the transaction failed as a whole */
+	bool hold;         /* keep the answered entries (sending again) */
+	uint32_t claim;    /* cur's request id claim, 0: none */
+	int claim_rc;
+	memo m;
 };
 
 struct ud_store {
@@ -404,12 +623,16 @@ struct ud_store {
 	char *url;
 	int version;
 	unsigned n_writers;
+	unsigned max_batch;
 	ud_store_conn **wconns; /* wconns[i] belongs to writer thread i */
 	pthread_t *threads;
 	unsigned started;
+	ud_store_config cfg; /* the caller's (changed, changed_arg) */
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
+	ud_store_doneq answers; /* committed writes, answered off the writers */
+	atomic_uint_least64_t round_trips;
 };
 
 /* The parameters of one statement: text, or binary for bytea. */
@@ -471,6 +694,9 @@ status_of(PGconn *pg, const char *state)
 	if (strcmp(state, "23505") == 0) {
 		return UP_ALREADY_EXISTS;
 	}
+	if (strcmp(state, "P0002") == 0) {
+		return UP_NOT_FOUND; /* usersd_expect: no such row */
+	}
 	if (state_is(state, "23") || state_is(state, "22")) {
 		return UP_INVALID_ARGUMENT; /* foreign key, check; bad data */
 	}
@@ -500,29 +726,61 @@ log_pg(const char *what, const char *msg, const char *state)
 		msg != NULL ? msg : "", state != NULL ? state : "no answer");
 }
 
-/*
- * Translates a failed statement (r may be NULL), logging the server's
- * message unless the failure is an expected constraint. On a writer,
- * outside an op, the transaction is now aborted: keep the code.
- */
-static int
-fail(ud_store_conn *c, const PGresult *r, const char *what)
+/* What a statement is, for a log line (never its SQL). */
+static const char *
+what_of(int key)
 {
-	const char *state =
-	    r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
-	const char *msg = r != NULL ? PQresultErrorMessage(r) : NULL;
-	int rc = status_of(c->pg, state);
-
-	if (msg == NULL || *msg == '\0') {
-		msg = PQerrorMessage(c->pg);
+	switch (key) {
+	case S_BEGIN:
+	case S_COMMIT:
+	case S_ROLLBACK:
+	case S_SAVEPOINT:
+	case S_RELEASE:
+	case S_ROLLBACK_TO:
+		return "transaction";
+	case S_USER_LOCK:
+	case S_USER_LOCK_NW:
+	case S_USER_LOCK_EMAIL:
+	case S_USER_LOCK_EMAIL_NW:
+		return "lock user";
+	case S_USER_CHECK:
+		return "check user";
+	case S_USER_INSERT:
+		return "insert user";
+	case S_USER_UPDATE:
+	case S_USER_UPDATE_D:
+		return "update user";
+	case S_USER_DELETE:
+		return "delete user";
+	case S_MEMB_INS:
+	case S_MEMB_DEL:
+		return "membership";
+	case S_ORG_INSERT:
+		return "insert organization";
+	case S_REQ_GET:
+	case S_REQ_CLAIM:
+	case S_REQ_ANSWER:
+	case S_REQ_PRUNE:
+		return "request log";
+	case S_LOGIN_GET:
+	case S_LOGIN_GET_LOCK:
+	case S_LOGIN_KEY_LOCK:
+	case S_LOGIN_KEY_LOCK_NW:
+	case S_LOGIN_PUT:
+	case S_LOGIN_DEL:
+	case S_LOGIN_PRUNE:
+		return "login state";
+	case S_REF_INSERT:
+	case S_REF_LOCK:
+	case S_REF_LOCK_NW:
+	case S_REF_GET:
+	case S_REF_USE:
+	case S_REF_REVOKE:
+	case S_REF_PRUNE:
+		return "refresh tokens";
+	default:
+		return "read";
 	}
-	if (!state_is(state, "23")) {
-		log_pg(what, msg, state);
-	}
-	if (c->in_txn && !c->in_op && c->txn_rc == 0) {
-		c->txn_rc = rc;
-	}
-	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -580,26 +838,74 @@ connect_url(const char *url, bool writer, PGconn **out)
 	return 0;
 }
 
+/* Drops every entry and what they hold (a new round, or the end). */
 static void
-forget_prepared(ud_store_conn *c)
+round_clear(ud_store_conn *c)
 {
-	memset(c->prepared, 0, sizeof(c->prepared));
-	memset(c->user_list, 0, sizeof(c->user_list));
-	memset(c->org_list, 0, sizeof(c->org_list));
+	for (size_t i = 0; i < c->n_ent; i++) {
+		PQclear(c->ent[i].res);
+	}
+	c->n_ent = c->n_done = c->round = 0;
+	c->n_pvs = 0;
+	c->n_bytes = 0;
+}
+
+/* Into pipeline mode: the connection's one way of running statements. */
+static int
+pipeline_enter(ud_store_conn *c)
+{
+	if (PQenterPipelineMode(c->pg) != 1) {
+		log_pg("pipeline mode", PQerrorMessage(c->pg), NULL);
+		return UP_UNAVAILABLE;
+	}
+	c->pipeline = true;
+	return 0;
 }
 
 /* Reconnects a broken connection (a new session: nothing prepared). */
 static int
 conn_reset(ud_store_conn *c)
 {
-	forget_prepared(c);
+	memset(c->prepared, 0, sizeof(c->prepared));
 	PQreset(c->pg);
 	if (PQstatus(c->pg) != CONNECTION_OK) {
 		log_pg("reconnect", PQerrorMessage(c->pg), NULL);
 		return UP_UNAVAILABLE;
 	}
+	if (c->pipeline && pipeline_enter(c) != 0) {
+		return UP_UNAVAILABLE;
+	}
+	c->broken = false;
 	fprintf(stderr, "usersd: store: reconnected to the database\n");
 	return 0;
+}
+
+static void
+memo_clear(memo *m)
+{
+	free(m->email);
+	free(m->porg);
+	memset(m, 0, sizeof(*m));
+}
+
+static void
+group_free(group *g)
+{
+	if (g != NULL) {
+		ud_store_changes_fini(&g->chg);
+		free(g);
+	}
+}
+
+static group *
+group_new(const ud_store *st)
+{
+	group *g = calloc(1, sizeof(*g));
+
+	if (g != NULL) {
+		ud_store_changes_init(&g->chg, &st->cfg);
+	}
+	return g;
 }
 
 static void
@@ -608,12 +914,24 @@ conn_free(ud_store_conn *c)
 	if (c == NULL) {
 		return;
 	}
+	round_clear(c);
+	PQclear(c->check_res);
 	PQfinish(c->pg);
+	group_free(c->g);
+	memo_clear(&c->m);
+	free(c->ent);
+	free(c->pvs);
+	free(c->bytes);
 	free(c);
 }
 
+/*
+ * A connection; in pipeline mode unless it is for the migrations (a
+ * writer's, made before they ran: pipeline_enter once they did).
+ */
 static int
-conn_new(ud_store *st, const char *url, bool writer, ud_store_conn **out)
+conn_new(ud_store *st, const char *url, bool writer, bool pipeline,
+	 ud_store_conn **out)
 {
 	ud_store_conn *c;
 	int rc;
@@ -625,134 +943,445 @@ conn_new(ud_store *st, const char *url, bool writer, ud_store_conn **out)
 	c->base.ops = &ud_store_pg_ops;
 	c->st = st;
 	c->writer = writer;
+	c->claim_rc = UP_NOT_FOUND;
 	if ((rc = connect_url(url, writer, &c->pg)) != 0) {
 		free(c);
 		return rc;
+	}
+	if ((writer && st != NULL && (c->g = group_new(st)) == NULL) ||
+	    (pipeline && (rc = pipeline_enter(c)) != 0)) {
+		conn_free(c);
+		return rc != 0 ? rc : UP_INTERNAL;
 	}
 	*out = c;
 	return 0;
 }
 
-/*
- * Runs one statement: sql as a simple query when name is NULL, else the
- * statement called name (prepared from sql first when *prepared is false)
- * with p; results in binary. 0 with *out (the caller clears it) or a
- * code. A reader whose connection broke reconnects and tries once more; a
- * writer's transaction is gone with its connection.
+/* ------------------------------------------------------------------------
+ * Before pipeline mode: the migrations' statements, one at a time
  */
+
+/* Translates a failed statement (r may be NULL) and logs the message. */
 static int
-exec_stmt(ud_store_conn *c, const char *name, const char *sql, bool *prepared,
-	  const params *p, PGresult **out, const char *what)
+fail_direct(ud_store_conn *c, const PGresult *r, const char *what)
 {
-	PGresult *r = NULL;
-	ExecStatusType s;
+	const char *state =
+	    r != NULL ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+	const char *msg = r != NULL ? PQresultErrorMessage(r) : NULL;
+
+	if (msg == NULL || *msg == '\0') {
+		msg = PQerrorMessage(c->pg);
+	}
+	log_pg(what, msg, state);
+	return status_of(c->pg, state);
+}
+
+/* sql as a simple query; 0 with *out (the caller clears it) or a code. */
+static int
+direct(ud_store_conn *c, const char *sql, PGresult **out, const char *what)
+{
+	PGresult *r = PQexec(c->pg, sql);
+	ExecStatusType s = PQresultStatus(r);
+	int rc;
 
 	*out = NULL;
-	if (c->txn_rc != 0) {
-		return c->txn_rc; /* the transaction failed already */
+	if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		*out = r;
+		return 0;
 	}
-	for (int attempt = 0;; attempt++) {
-		/* a writer's session may hold a transaction or a lock */
-		bool retry = attempt == 0 && !c->writer;
-
-		if (PQstatus(c->pg) != CONNECTION_OK &&
-		    (c->writer || conn_reset(c) != 0)) {
-			return fail(c, NULL, what);
-		}
-		if (name == NULL) {
-			r = PQexec(c->pg, sql);
-		} else if (!*prepared) {
-			r = PQprepare(c->pg, name, sql, 0, NULL);
-			if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-				*prepared = true;
-				PQclear(r);
-				r = NULL;
-			}
-		}
-		if (r == NULL) {
-			r = PQexecPrepared(c->pg, name, p != NULL ? p->n : 0,
-					   p != NULL ? p->v : NULL,
-					   p != NULL ? p->len : NULL,
-					   p != NULL ? p->fmt : NULL, 1);
-		}
-		s = PQresultStatus(r);
-		if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
-			*out = r;
-			return 0;
-		}
-		if (retry && PQstatus(c->pg) == CONNECTION_BAD) {
-			PQclear(r);
-			r = NULL;
-			continue;
-		}
-		int rc = fail(c, r, what);
-		PQclear(r);
-		return rc;
-	}
+	rc = fail_direct(c, r, what);
+	PQclear(r);
+	return rc;
 }
 
-/* A cached statement. */
-static int
-run(ud_store_conn *c, int id, const params *p, PGresult **out, const char *what)
-{
-	char name[16];
-
-	snprintf(name, sizeof(name), "ud%d", id);
-	return exec_stmt(c, name, stmt_sql[id], &c->prepared[id], p, out, what);
-}
-
-/* A statement without results or parameters, as a simple query. */
 static int
 simple(ud_store_conn *c, const char *sql, const char *what)
 {
 	PGresult *r = NULL;
-	int rc = exec_stmt(c, NULL, sql, NULL, NULL, &r, what);
+	int rc = direct(c, sql, &r, what);
 
 	PQclear(r);
 	return rc;
 }
 
-/* Rows changed by a statement that returned no rows. */
-static long
-changed(PGresult *r)
+/* ------------------------------------------------------------------------
+ * Sending statements
+ */
+
+static void user_list_sql(unsigned mask, char *sql, size_t cap);
+static void org_list_sql(unsigned mask, char *sql, size_t cap);
+
+/* The SQL of a statement's key (buf holds a list's). */
+static const char *
+sql_of(int key, char *buf, size_t cap)
 {
-	return strtol(PQcmdTuples(r), NULL, 10);
+	if (key < S_COUNT) {
+		return stmt_sql[key];
+	}
+	if (key < K_ORG_LIST) {
+		user_list_sql((unsigned)(key - K_USER_LIST), buf, cap);
+	} else {
+		org_list_sql((unsigned)(key - K_ORG_LIST), buf, cap);
+	}
+	return buf;
+}
+
+static int
+grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t n = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap) {
+		return 0;
+	}
+	while (n < need) {
+		n *= 2;
+	}
+	if ((p = realloc(*v, n * size)) == NULL) {
+		return UP_INTERNAL;
+	}
+	*v = p;
+	*cap = n;
+	return 0;
+}
+
+/* Keeps p's values (to be sent again if need be): its first pval. */
+static int
+params_keep(ud_store_conn *c, const params *p, size_t *first)
+{
+	int n = p != NULL ? p->n : 0;
+
+	*first = c->n_pvs;
+	if (grow((void **)&c->pvs, &c->cap_pvs, c->n_pvs + (size_t)n,
+		 sizeof(*c->pvs)) != 0) {
+		return UP_INTERNAL;
+	}
+	for (int i = 0; i < n; i++) {
+		pval *v = &c->pvs[c->n_pvs++];
+		size_t len = p->v[i] == NULL ? 0
+			     : p->fmt[i]     ? (size_t)p->len[i]
+					     : strlen(p->v[i]);
+
+		v->null = p->v[i] == NULL;
+		v->fmt = p->fmt[i];
+		v->len = (int)len;
+		v->off = c->n_bytes;
+		if (grow((void **)&c->bytes, &c->cap_bytes,
+			 c->n_bytes + len + 1, 1) != 0) {
+			return UP_INTERNAL;
+		}
+		if (len > 0) {
+			memcpy(c->bytes + c->n_bytes, p->v[i], len);
+		}
+		c->bytes[c->n_bytes + len] = '\0';
+		c->n_bytes += len + 1;
+	}
+	return 0;
+}
+
+/* A new entry at the end (not sent); NULL when out of room. */
+static entry *
+entry_add(ud_store_conn *c, unsigned char kind, int key)
+{
+	entry *e;
+
+	if (c->n_ent >= ROUND_ENT_MAX ||
+	    grow((void **)&c->ent, &c->cap_ent, c->n_ent + 1,
+		 sizeof(*c->ent)) != 0) {
+		return NULL;
+	}
+	e = &c->ent[c->n_ent++];
+	memset(e, 0, sizeof(*e));
+	e->kind = kind;
+	e->key = key;
+	e->rc = RC_WAITING;
+	return e;
 }
 
 /*
- * One write operation. Each is a single statement, atomic by itself, so no
- * savepoint is taken (it would cost two more round trips per write): when
- * it fails, the transaction is aborted, its code kept (fail()), and the
- * write function is expected to return it; if it goes on, every later
- * statement answers that code and the write is rolled back anyway.
+ * Puts ent[i] on the wire (its parameters kept in pvs), preparing its
+ * statement first if this session has not. A failure to send breaks the
+ * connection: the round trip then answers UP_UNAVAILABLE.
  */
-static int
-op_begin(ud_store_conn *c)
+static void
+wire(ud_store_conn *c, size_t i)
 {
-	if (!c->writer || !c->in_txn) {
-		fprintf(stderr, "usersd: store: write on a read connection\n");
-		return UP_INTERNAL;
+	const char *vals[MAX_PARAMS];
+	int lens[MAX_PARAMS], fmts[MAX_PARAMS];
+	char name[16], buf[8192];
+	int key = c->ent[i].key, n = c->ent[i].nparams;
+	size_t pv = c->ent[i].pv;
+
+	if (c->broken) {
+		return;
 	}
-	return 0;
+	snprintf(name, sizeof(name), "ud%d", key);
+	if (!c->prepared[key]) {
+		entry *e = entry_add(c, E_PREPARE, key);
+		entry moved;
+
+		if (e == NULL) {
+			c->broken = true;
+			return;
+		}
+		/* the prepare goes first: swap it before the statement */
+		moved = c->ent[i];
+		c->ent[i] = *e;
+		*e = moved;
+		i = (size_t)(e - c->ent);
+		if (PQsendPrepare(c->pg, name, sql_of(key, buf, sizeof(buf)), 0,
+				  NULL) != 1) {
+			c->broken = true;
+			return;
+		}
+		c->prepared[key] = true;
+	}
+	for (int k = 0; k < n; k++) {
+		const pval *v = &c->pvs[pv + (size_t)k];
+		vals[k] = v->null ? NULL : (const char *)c->bytes + v->off;
+		lens[k] = v->len;
+		fmts[k] = v->fmt;
+	}
+	if (PQsendQueryPrepared(c->pg, name, n, vals, lens, fmts, 1) != 1) {
+		c->broken = true;
+	}
 }
 
-static int
-op_end(ud_store_conn *c, int rc)
+/*
+ * Sends statement key with p as an entry of kind: its serial, or 0 when
+ * it could not even be queued (out of memory: UP_INTERNAL).
+ */
+static uint32_t
+send_stmt(ud_store_conn *c, unsigned char kind, int key, const params *p)
 {
-	(void)c;
+	entry *e;
+	size_t pv;
+
+	if (c->n_done == c->n_ent && c->n_ent > 0 && !c->hold) {
+		round_clear(c); /* everything answered: a new round */
+	}
+	if (params_keep(c, p, &pv) != 0 ||
+	    (e = entry_add(c, kind, key)) == NULL) {
+		return 0;
+	}
+	e->serial = ++c->serial ? c->serial : ++c->serial;
+	e->nparams = p != NULL ? p->n : 0;
+	e->pv = pv;
+	e->job = c->writer ? c->cur : NULL;
+	e->nowait = key != waiting_variant(key);
+	wire(c, c->n_ent - 1);
+	return c->ent[c->n_ent - 1].serial;
+}
+
+/* Sends ent[i] again, as a new entry (after a failure cut its round). */
+static void
+resend(ud_store_conn *c, size_t i, bool wait_for_locks)
+{
+	entry *e, old = c->ent[i];
+
+	if ((e = entry_add(c, old.kind, old.key)) == NULL) {
+		c->broken = true;
+		return;
+	}
+	e->serial = old.serial;
+	e->job = old.job;
+	e->g = old.g;
+	e->nparams = old.nparams;
+	e->pv = old.pv;
+	if (wait_for_locks) {
+		e->key = waiting_variant(old.key);
+	}
+	e->nowait = e->key != waiting_variant(e->key);
+	c->ent[i].g = NULL; /* the copy commits it now */
+	if (e->kind == E_CLAIM && e->job == c->cur && c->cur != NULL) {
+		c->claim_rc = RC_WAITING;
+	}
+	if (e->kind == E_CHECK) {
+		c->check_rc = RC_WAITING;
+	}
+	wire(c, c->n_ent - 1);
+}
+
+/* The newest entry of serial s, or NULL. */
+static entry *
+entry_of(ud_store_conn *c, uint32_t s)
+{
+	for (size_t i = c->n_ent; i > 0; i--) {
+		if (c->ent[i - 1].serial == s &&
+		    c->ent[i - 1].kind != E_PREPARE) {
+			return &c->ent[i - 1];
+		}
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------------
+ * Round trips
+ */
+
+/*
+ * Reads the answer of e (one result, then the NULL that ends it). false
+ * when the connection failed.
+ */
+static bool
+answer(ud_store_conn *c, entry *e)
+{
+	PGresult *r = PQgetResult(c->pg), *end;
+	ExecStatusType s;
+
+	if (r == NULL) {
+		return false;
+	}
+	s = PQresultStatus(r);
+	if (s == PGRES_PIPELINE_ABORTED) {
+		e->rc = RC_SKIPPED;
+		if (e->kind == E_PREPARE) {
+			c->prepared[e->key] = false;
+		}
+	} else if (s == PGRES_TUPLES_OK || s == PGRES_COMMAND_OK) {
+		e->rc = 0;
+		if (e->kind == E_COMMIT &&
+		    strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+			fprintf(stderr, "usersd: store: commit rolled back\n");
+			e->rc = UP_UNAVAILABLE;
+		}
+	} else {
+		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+		bool quiet = state_is(state, "23") ||
+			     (e->nowait && state_is(state, "55P03"));
+
+		snprintf(e->state, sizeof(e->state), "%s",
+			 state != NULL ? state : "");
+		e->rc = status_of(c->pg, state);
+		if (e->kind == E_PREPARE) {
+			c->prepared[e->key] = false;
+		}
+		if (!quiet) {
+			log_pg(what_of(e->key), PQresultErrorMessage(r), state);
+		}
+	}
+	if (e->kind == E_RESULT && e->rc == 0) {
+		e->res = r;
+		r = NULL;
+	} else if (e->kind == E_CHECK) {
+		c->check_rc = e->rc;
+		if (e->rc == 0) {
+			PQclear(c->check_res);
+			c->check_res = r;
+			r = NULL;
+		}
+	} else if (e->kind == E_CLAIM && e->rc != RC_SKIPPED &&
+		   e->job == c->cur && c->cur != NULL) {
+		c->claim_rc = e->rc;
+	}
+	PQclear(r);
+	if (PQstatus(c->pg) != CONNECTION_OK) {
+		return false;
+	}
+	if ((end = PQgetResult(c->pg)) != NULL) {
+		PQclear(end); /* not the protocol we speak: give up on it */
+		return false;
+	}
+	return true;
+}
+
+/*
+ * Ends the round trip: a Sync, then every answer up to it. A connection
+ * that fails answers UP_UNAVAILABLE for everything still waiting and is
+ * marked broken.
+ */
+static void
+round_trip(ud_store_conn *c)
+{
+	size_t i = c->n_done;
+
+	c->round = i;
+	if (i == c->n_ent) {
+		return;
+	}
+	if (!c->broken && PQpipelineSync(c->pg) == 1) {
+		atomic_fetch_add(&c->st->round_trips, 1);
+		while (i < c->n_ent && answer(c, &c->ent[i])) {
+			i++;
+		}
+		if (i == c->n_ent) {
+			PGresult *r = PQgetResult(c->pg);
+			if (r == NULL ||
+			    PQresultStatus(r) != PGRES_PIPELINE_SYNC) {
+				i = 0; /* lost track of the answers */
+			}
+			PQclear(r);
+		}
+	}
+	if (i < c->n_ent || c->broken) {
+		if (!c->broken) {
+			log_pg("round trip", PQerrorMessage(c->pg), NULL);
+		}
+		c->broken = true;
+		for (size_t k = c->n_done; k < c->n_ent; k++) {
+			if (c->ent[k].rc != RC_WAITING && k < i) {
+				continue; /* answered before it failed */
+			}
+			c->ent[k].rc = UP_UNAVAILABLE;
+			if (c->ent[k].kind == E_CHECK) {
+				c->check_rc = UP_UNAVAILABLE;
+			}
+		}
+		if (c->cur != NULL && c->claim_rc == RC_WAITING) {
+			c->claim_rc = UP_UNAVAILABLE;
+		}
+	}
+	c->n_done = c->n_ent;
+}
+
+/* The rows of entry s (the caller clears them) and its code. */
+static int
+take(ud_store_conn *c, uint32_t s, PGresult **out)
+{
+	entry *e = entry_of(c, s);
+	int rc;
+
+	if (out != NULL) {
+		*out = NULL;
+	}
+	if (e == NULL) {
+		return UP_INTERNAL;
+	}
+	rc = e->rc;
+	if (rc == RC_SKIPPED || rc == RC_WAITING) {
+		rc = c->cur_rc != 0 ? c->cur_rc : UP_UNAVAILABLE;
+	}
+	if (rc == 0 && out != NULL) {
+		*out = e->res;
+		e->res = NULL;
+	}
 	return rc;
 }
 
+/*
+ * A reader's wait for statement s: one round trip; when the connection
+ * broke, a reconnect and the round once more.
+ */
 static int
-writer_only(const ud_store_conn *c)
+reader_wait(ud_store_conn *c, uint32_t s, PGresult **out)
 {
-	if (!c->writer || !c->in_txn) {
-		fprintf(stderr, "usersd: store: write on a read connection\n");
-		return UP_INTERNAL;
-	}
-	return 0;
-}
+	for (int attempt = 0;; attempt++) {
+		size_t start = c->n_done, end;
 
+		round_trip(c);
+		end = c->n_done;
+		if (!c->broken || attempt > 0 || conn_reset(c) != 0) {
+			break;
+		}
+		for (size_t i = start; i < end; i++) {
+			if (c->ent[i].kind != E_PREPARE) {
+				resend(c, i, false);
+			}
+		}
+	}
+	return take(c, s, out);
+}
 /* ------------------------------------------------------------------------
  * Values in and out
  */
@@ -1007,6 +1636,7 @@ user_from_row(const PGresult *r, int row, int base, ud_user *u)
 	u->created_at = col_int(r, row, base + 17);
 	u->updated_at = col_int(r, row, base + 18);
 	u->token_version = col_int(r, row, base + 19);
+	u->rev = col_int(r, row, base + 24);
 	if ((rc = col_strv(r, row, base + 20, &u->roles)) != 0 ||
 	    (rc = col_ints(r, row, base + 21, &u->dashboard_permissions,
 			   &u->n_dashboard_permissions)) != 0 ||
@@ -1080,10 +1710,10 @@ applied_versions(ud_store_conn *c, bool applied[N_MIGRATIONS + 1], int *max)
 
 	memset(applied, 0, sizeof(bool) * (N_MIGRATIONS + 1));
 	*max = 0;
-	if ((rc = exec_stmt(c, NULL,
-			    "SELECT version FROM schema_migrations"
-			    " ORDER BY version",
-			    NULL, NULL, &r, "migrations")) != 0) {
+	if ((rc = direct(c,
+			 "SELECT version FROM schema_migrations"
+			 " ORDER BY version",
+			 &r, "migrations")) != 0) {
 		return rc;
 	}
 	for (int i = 0; i < PQntuples(r); i++) {
@@ -1122,8 +1752,9 @@ apply(ud_store_conn *c, int v)
 			 "INSERT INTO schema_migrations (version, applied_at)"
 			 " VALUES ($1, $2)",
 			 2, NULL, vals, NULL, NULL, 0);
-	rc =
-	    PQresultStatus(r) == PGRES_COMMAND_OK ? 0 : fail(c, r, "migration");
+	rc = PQresultStatus(r) == PGRES_COMMAND_OK
+		 ? 0
+		 : fail_direct(c, r, "migration");
 	PQclear(r);
 	if (rc == 0) {
 		rc = simple(c, "COMMIT", "migration");
@@ -1179,82 +1810,419 @@ out:
 }
 
 /* ------------------------------------------------------------------------
- * The writer threads
+ * The writer threads: group commit over pipelined round trips
  */
 
 static _Thread_local const ud_store *writer_of; /* set on the writers */
+
+/* A transaction statement with no rows (job: whose it is, or NULL). */
+static void
+send_txn(ud_store_conn *c, int key, unsigned char kind, ud_store_job *job,
+	 group *g)
+{
+	uint32_t s = send_stmt(c, kind, key, NULL);
+	entry *e = s != 0 ? entry_of(c, s) : NULL;
+
+	if (e == NULL) {
+		c->broken = true; /* out of memory: start over */
+		return;
+	}
+	e->job = job;
+	e->g = g;
+}
+
+static void
+job_fail(ud_store_job *j, int rc)
+{
+	if (j != NULL && j->rc == 0) {
+		j->rc = rc != 0 ? rc : UP_UNAVAILABLE;
+	}
+}
+
+/*
+ * The writes of a group, their commit done (rc 0) or failed: counted, the
+ * users they changed reported (after a commit), and handed to the
+ * answering thread. g is left empty.
+ */
+static void
+group_finish(ud_store_conn *c, group *g, int rc)
+{
+	ud_store *st = c->st;
+
+	if (g->n > 0) {
+		for (ud_store_job *j = g->head; j != NULL; j = j->next) {
+			if (rc != 0) {
+				job_fail(j, rc == UP_ABORTED ? rc
+							     : UP_UNAVAILABLE);
+			}
+		}
+		if (rc == 0) {
+			/* durable now; told before any write of it is answered
+			 */
+			ud_store_changes_report(&g->chg);
+		}
+		pthread_mutex_lock(&st->q.mu);
+		st->stats.writes += g->n;
+		if (rc == 0) {
+			st->stats.commits++;
+		} else {
+			st->stats.commit_failures++;
+		}
+		if (g->n > st->stats.largest_batch) {
+			st->stats.largest_batch = g->n;
+		}
+		pthread_mutex_unlock(&st->q.mu);
+		ud_store_doneq_push(&st->answers, g->head);
+	}
+	ud_store_changes_clear(&g->chg);
+	g->head = g->tail = NULL;
+	g->n = 0;
+}
+
+/* The same for the group of a COMMIT, which is freed. */
+static void
+group_done(ud_store_conn *c, group *g, int rc)
+{
+	if (g != NULL) {
+		group_finish(c, g, rc);
+		group_free(g);
+	}
+}
+
+static void
+group_add(group *g, ud_store_job *j)
+{
+	j->next = NULL;
+	if (g->tail != NULL) {
+		g->tail->next = j;
+	} else {
+		g->head = j;
+	}
+	g->tail = j;
+	g->n++;
+}
+
+/*
+ * The transaction failed as a whole (a statement of its own failed, or
+ * the connection broke) at ent[f]: every write not yet committed fails
+ * (UP_UNAVAILABLE), the running one included (its operations answer
+ * that from now on; it is answered when it returns).
+ */
+static void
+txn_lost(ud_store_conn *c, size_t f, size_t end)
+{
+	ud_store_job *cur = c->cur, *j = c->g->head, *next;
+
+	for (size_t i = f; i < end; i++) {
+		if (c->ent[i].kind == E_COMMIT && c->ent[i].g != NULL) {
+			group_done(c, c->ent[i].g, UP_UNAVAILABLE);
+			c->ent[i].g = NULL;
+		}
+	}
+	/* the open group fails but for the running write, which stays */
+	c->g->head = c->g->tail = NULL;
+	c->g->n = 0;
+	for (; j != NULL; j = next) {
+		next = j->next;
+		if (j != cur) {
+			group_add(c->g, j);
+		}
+	}
+	group_finish(c, c->g, UP_UNAVAILABLE);
+	if (cur != NULL) {
+		group_add(c->g, cur);
+		c->cur_rc = UP_UNAVAILABLE;
+		c->cur_failed = false;
+		c->txn_lost = true;
+	}
+	if (c->in_txn && !c->broken) {
+		c->hold = true;
+		send_txn(c, S_ROLLBACK, E_TXN, NULL, NULL);
+		c->hold = false;
+	}
+	c->in_txn = false;
+}
+
+/*
+ * The connection broke in a round trip that began the running write's
+ * transaction, the write first in it and with no answer yet (a server
+ * restart, or a session ended while idle): nothing of it is lost, so the
+ * writer reconnects and sends it again, BEGIN first. A commit sent in the
+ * same round has an unknown fate: its writes fail. false when it cannot
+ * (the write has begun, or the reconnect failed).
+ */
+static bool
+restart(ud_store_conn *c, size_t f, size_t end)
+{
+	if (c->cur == NULL || !c->cur_first || c->cur_answered ||
+	    c->g->n != 1 || conn_reset(c) != 0) {
+		return false;
+	}
+	for (size_t i = f; i < end; i++) {
+		if (c->ent[i].kind == E_COMMIT && c->ent[i].g != NULL) {
+			group_done(c, c->ent[i].g, UP_UNAVAILABLE);
+			c->ent[i].g = NULL;
+		}
+	}
+	c->hold = true;
+	send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
+	c->in_txn = true;
+	for (size_t i = c->round; i < end; i++) {
+		if (c->ent[i].kind != E_PREPARE && c->ent[i].job == c->cur) {
+			resend(c, i, false);
+		}
+	}
+	c->hold = false;
+	return !c->broken;
+}
+
+/*
+ * After a round trip (its entries ent[round, n_done)): the commits it
+ * made are done; then its first failure, if any, is dealt with:
+ *   - a commit that failed: its writes fail; what followed is sent again;
+ *   - a statement of an earlier write (deferred): that write fails, is
+ *     rolled back to its savepoint, and the statements of the others that
+ *     followed are sent again;
+ *   - a lock the running write did not wait for (NOWAIT, its first round
+ *     trip, earlier writes in its transaction): the earlier writes commit
+ *     and the running write's statements are sent again in a transaction
+ *     of its own, where its locks wait;
+ *   - another statement of the running write: it has failed (cur_rc);
+ *   - a statement of the transaction itself, or a broken connection: the
+ *     transaction is lost.
+ * Returns with new statements waiting when something was sent again.
+ */
+static void
+settle(ud_store_conn *c)
+{
+	size_t f, end = c->n_done;
+	entry *e;
+
+	for (f = c->round; f < end; f++) {
+		e = &c->ent[f];
+		if (e->rc != 0) {
+			break;
+		}
+		if (e->kind == E_COMMIT && e->g != NULL) {
+			group_done(c, e->g, 0);
+			e->g = NULL;
+		}
+	}
+	if (f == end) {
+		return;
+	}
+	e = &c->ent[f];
+	if (c->broken && restart(c, f, end)) {
+		return;
+	}
+	if (c->broken || e->kind == E_TXN || e->kind == E_PREPARE) {
+		txn_lost(c, f, end);
+		return;
+	}
+	c->hold = true;
+	if (e->kind == E_COMMIT) {
+		group_done(c, e->g, e->rc);
+		e->g = NULL;
+		for (size_t i = f + 1; i < end; i++) {
+			if (c->ent[i].kind != E_PREPARE) {
+				resend(c, i, false);
+			}
+		}
+	} else if (e->job != c->cur || c->cur == NULL) {
+		ud_store_job *failed = e->job;
+
+		job_fail(failed, e->rc);
+		send_txn(c, S_ROLLBACK_TO, E_TXN, NULL, NULL);
+		send_txn(c, S_RELEASE, E_TXN, NULL, NULL);
+		for (size_t i = f + 1; i < end; i++) {
+			if (c->ent[i].kind != E_PREPARE &&
+			    c->ent[i].job != failed) {
+				resend(c, i, false);
+			}
+		}
+	} else if (e->nowait && strcmp(e->state, "55P03") == 0 &&
+		   !c->cur_first && !c->cur_answered && c->g->tail == c->cur) {
+		/* commit the others; this one again, first of the next */
+		group *before = c->g, *after = group_new(c->st);
+		ud_store_job *prev = NULL;
+
+		for (ud_store_job *j = before->head; j != c->cur; j = j->next) {
+			prev = j;
+		}
+		if (after != NULL) {
+			c->g = after;
+			before->tail = prev;
+			if (prev != NULL) {
+				prev->next = NULL;
+			} else {
+				before->head = NULL;
+			}
+			before->n--;
+			group_add(c->g, c->cur);
+			send_txn(c, S_ROLLBACK_TO, E_TXN, NULL, NULL);
+			send_txn(c, S_RELEASE, E_TXN, NULL, NULL);
+			send_txn(c, S_COMMIT, E_COMMIT, NULL, before);
+			send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
+			c->cur_first = true;
+			for (size_t i = c->round; i < end; i++) {
+				if (c->ent[i].kind != E_PREPARE &&
+				    c->ent[i].job == c->cur) {
+					resend(c, i, true);
+				}
+			}
+		} else {
+			c->cur_rc = UP_UNAVAILABLE;
+			c->cur_failed = true;
+		}
+	} else {
+		c->cur_rc = e->rc;
+		c->cur_failed = true;
+	}
+	c->hold = false;
+	if (c->broken) {
+		txn_lost(c, c->n_done, c->n_ent);
+	}
+}
+
+/*
+ * A writer's wait for statement s: round trips until it is answered (a
+ * round cut short by another write's failure sends it again).
+ */
+static int
+writer_wait(ud_store_conn *c, uint32_t s, PGresult **out)
+{
+	for (int rounds = 0; rounds < 64; rounds++) {
+		entry *e = entry_of(c, s);
+
+		if (e == NULL) {
+			break;
+		}
+		if (e->rc != RC_WAITING) {
+			if (c->cur != NULL && e->job == c->cur) {
+				c->cur_answered = true;
+			}
+			return take(c, s, out);
+		}
+		round_trip(c);
+		settle(c);
+	}
+	if (out != NULL) {
+		*out = NULL;
+	}
+	return c->cur_rc != 0 ? c->cur_rc : UP_UNAVAILABLE;
+}
+
+static int
+wait_for(ud_store_conn *c, uint32_t s, PGresult **out)
+{
+	return c->writer ? writer_wait(c, s, out) : reader_wait(c, s, out);
+}
+
+/*
+ * Runs one write function in the open transaction (begun here if none
+ * is), inside its own savepoint. Its outcome is final only once its group
+ * commits (group_done answers it).
+ */
+static void
+run_job(ud_store_conn *c, ud_store_job *j)
+{
+	int rc;
+
+	if (!c->in_txn) {
+		if (c->broken && conn_reset(c) != 0) {
+			j->rc = UP_UNAVAILABLE;
+			group_add(c->g, j);
+			group_finish(c, c->g, UP_UNAVAILABLE);
+			return;
+		}
+		send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
+		c->in_txn = true;
+	}
+	c->cur = j;
+	c->cur_first = c->g->n == 0;
+	c->cur_answered = false;
+	c->cur_failed = false;
+	c->cur_rc = 0;
+	c->txn_lost = false;
+	c->claim = 0;
+	c->claim_rc = UP_NOT_FOUND;
+	memo_clear(&c->m);
+	j->rc = 0;
+	group_add(c->g, j);
+	send_txn(c, S_SAVEPOINT, E_TXN, j, NULL);
+
+	rc = j->fn(c, j->arg);
+
+	if (rc == 0) {
+		rc = c->cur_rc;
+	}
+	if (rc != 0) {
+		job_fail(j, rc);
+	}
+	if (c->txn_lost) {
+		/* alone in its group: failed with the transaction */
+		group_finish(c, c->g, UP_UNAVAILABLE);
+	} else if (j->rc != 0 || c->cur_failed) {
+		send_txn(c, S_ROLLBACK_TO, E_TXN, j, NULL);
+		send_txn(c, S_RELEASE, E_TXN, j, NULL);
+	} else {
+		send_txn(c, S_RELEASE, E_TXN, j, NULL);
+	}
+	c->cur = NULL;
+	c->cur_rc = 0;
+	c->txn_lost = false;
+	memo_clear(&c->m);
+}
+
+/* Round trips until every statement sent is answered. */
+static void
+flush(ud_store_conn *c)
+{
+	for (int rounds = 0; c->n_done < c->n_ent && rounds < 64; rounds++) {
+		round_trip(c);
+		settle(c);
+	}
+}
+
+/*
+ * Sends the COMMIT of the open group: its answer comes with the next round
+ * trip. now: the round trips are made here (nothing else is queued).
+ */
+static void
+commit_send(ud_store_conn *c, bool now)
+{
+	group *g = c->g, *next = group_new(c->st);
+	uint32_t s;
+	int rc;
+
+	if (next != NULL) {
+		c->g = next;
+		send_txn(c, S_COMMIT, E_COMMIT, NULL, g);
+		c->in_txn = false;
+		if (now) {
+			flush(c);
+		}
+		return;
+	}
+	/* no room for another group: commit this one now, and keep it */
+	s = send_stmt(c, E_COMMIT, S_COMMIT, NULL);
+	c->in_txn = false;
+	round_trip(c);
+	rc = s != 0 ? take(c, s, NULL) : UP_UNAVAILABLE;
+	settle(c);
+	flush(c);
+	group_finish(c, g, rc);
+}
 
 typedef struct writer_arg {
 	ud_store *st;
 	unsigned i;
 } writer_arg;
 
-/* BEGIN, on a connection reset first if it broke (nothing is lost yet). */
-static int
-txn_begin(ud_store_conn *c)
-{
-	for (int attempt = 0; attempt < 2; attempt++) {
-		PGresult *r;
-
-		if (PQstatus(c->pg) != CONNECTION_OK && conn_reset(c) != 0) {
-			return UP_UNAVAILABLE;
-		}
-		r = PQexec(c->pg, "BEGIN ISOLATION LEVEL READ COMMITTED");
-		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-			PQclear(r);
-			c->in_txn = true;
-			c->in_op = false;
-			c->txn_rc = 0;
-			return 0;
-		}
-		if (attempt == 0 && PQstatus(c->pg) == CONNECTION_BAD) {
-			PQclear(r);
-			continue;
-		}
-		int rc = fail(c, r, "begin");
-		PQclear(r);
-		return rc;
-	}
-	return UP_UNAVAILABLE;
-}
-
-/* Ends the transaction: commits when rc is 0. The write's final code. */
-static int
-txn_end(ud_store_conn *c, int rc, bool *committed)
-{
-	PGresult *r;
-
-	*committed = false;
-	if (rc == 0 && c->txn_rc != 0) {
-		rc = c->txn_rc; /* a statement failed and left it aborted */
-	}
-	c->in_txn = false;
-	c->in_op = false;
-	c->txn_rc = 0;
-	if (rc != 0) {
-		if (PQstatus(c->pg) == CONNECTION_OK) {
-			PQclear(PQexec(c->pg, "ROLLBACK"));
-		}
-		return rc;
-	}
-	r = PQexec(c->pg, "COMMIT");
-	if (PQresultStatus(r) == PGRES_COMMAND_OK &&
-	    strcmp(PQcmdStatus(r), "COMMIT") == 0) {
-		*committed = true;
-	} else {
-		/* lost with the connection, or refused: nothing is stored */
-		if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-			fprintf(stderr, "usersd: store: commit rolled back\n");
-			rc = UP_UNAVAILABLE;
-		} else {
-			rc = fail(c, r, "commit");
-			rc = rc == UP_ABORTED ? rc : UP_UNAVAILABLE;
-		}
-	}
-	PQclear(r);
-	return rc;
-}
-
+/*
+ * Takes what is queued, runs it (run_job), and commits: at once when
+ * nothing more is queued, else with the next batch's first round trip.
+ */
 static void *
 writer_main(void *arg)
 {
@@ -1264,44 +2232,40 @@ writer_main(void *arg)
 
 	free(wa);
 	writer_of = st;
-	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
-		ud_store_job *j;
-		bool began, committed = false;
+		ud_store_job *jobs, *next;
 		size_t n;
-		int rc;
 
-		while (st->q.head == NULL && !st->q.closing) {
+		pthread_mutex_lock(&st->q.mu);
+		while (st->q.head == NULL && !st->q.closing && c->g->n == 0) {
 			pthread_cond_wait(&st->q.cv, &st->q.mu);
 		}
-		if ((j = ud_store_jobq_take(&st->q, 1, &n)) == NULL) {
-			break; /* closing and drained */
-		}
+		jobs = ud_store_jobq_take(&st->q, st->max_batch, &n);
 		pthread_mutex_unlock(&st->q.mu);
-
-		began = (rc = txn_begin(c)) == 0;
-		if (began) {
-			rc = txn_end(c, j->fn(c, j->arg), &committed);
+		if (c->g->n > 0) {
+			commit_send(c, jobs == NULL);
+			if (jobs == NULL) {
+				continue;
+			}
 		}
-
-		pthread_mutex_lock(&st->q.mu);
-		st->stats.writes++;
-		if (committed) {
-			st->stats.commits++;
-		} else if (!began || rc == UP_UNAVAILABLE) {
-			st->stats.commit_failures++;
+		if (jobs == NULL) {
+			break; /* closing, and nothing left */
 		}
-		st->stats.largest_batch = 1;
-		pthread_mutex_unlock(&st->q.mu);
-
-		j->done(rc, j->arg);
-		free(j);
-		pthread_mutex_lock(&st->q.mu);
+		for (ud_store_job *j = jobs; j != NULL; j = next) {
+			next = j->next;
+			run_job(c, j);
+		}
 	}
-	pthread_mutex_unlock(&st->q.mu);
+	flush(c); /* a last ROLLBACK, say */
 	return NULL;
 }
 
+/* The answering thread counts as a writer (see ud_store_write_sync). */
+static void
+mark_writer(void *arg)
+{
+	writer_of = arg;
+}
 /* ------------------------------------------------------------------------
  * Open and close
  */
@@ -1314,6 +2278,7 @@ store_free(ud_store *st)
 	for (unsigned i = 0; i < st->started; i++) {
 		pthread_join(st->threads[i], NULL);
 	}
+	ud_store_doneq_stop(&st->answers); /* answers the last writes */
 	for (unsigned i = 0; st->wconns != NULL && i < st->n_writers; i++) {
 		conn_free(st->wconns[i]);
 	}
@@ -1373,8 +2338,14 @@ pg_open(ud_store **out, const char *target, const ud_store_config *cfg)
 		return UP_INTERNAL;
 	}
 	st->base.ops = &ud_store_pg_ops;
-	n = cfg != NULL && cfg->writers ? cfg->writers : 4;
+	if (cfg != NULL) {
+		st->cfg = *cfg;
+	}
+	n = cfg != NULL && cfg->writers ? cfg->writers : WRITERS_DEF;
 	st->n_writers = n < WRITERS_MAX ? n : WRITERS_MAX;
+	n = cfg != NULL && cfg->max_batch ? cfg->max_batch : PG_BATCH_DEF;
+	st->max_batch = n < PG_BATCH_MAX ? n : PG_BATCH_MAX;
+	atomic_init(&st->round_trips, 0);
 	ud_store_jobq_init(&st->q);
 	if ((st->url = strdup(target)) == NULL ||
 	    (st->wconns = calloc(st->n_writers, sizeof(*st->wconns))) == NULL ||
@@ -1384,13 +2355,20 @@ pg_open(ud_store **out, const char *target, const ud_store_config *cfg)
 		goto out;
 	}
 	for (unsigned i = 0; i < st->n_writers; i++) {
-		if ((rc = conn_new(st, st->url, true, &st->wconns[i])) != 0) {
+		if ((rc = conn_new(st, st->url, true, false, &st->wconns[i])) !=
+		    0) {
 			goto out;
 		}
 		if (i == 0 && (rc = migrate(st->wconns[0], N_MIGRATIONS,
 					    &st->version)) != 0) {
 			goto out;
 		}
+		if ((rc = pipeline_enter(st->wconns[i])) != 0) {
+			goto out;
+		}
+	}
+	if ((rc = ud_store_doneq_start(&st->answers, mark_writer, st)) != 0) {
+		goto out;
 	}
 	for (unsigned i = 0; i < st->n_writers; i++) {
 		writer_arg *wa = malloc(sizeof(*wa));
@@ -1428,7 +2406,7 @@ pg_migrate(const char *target, int target_version)
 		target_version = N_MIGRATIONS;
 	}
 	if ((rc = url_check(target)) != 0 ||
-	    (rc = conn_new(NULL, target, true, &c)) != 0) {
+	    (rc = conn_new(NULL, target, true, false, &c)) != 0) {
 		return rc;
 	}
 	rc = migrate(c, target_version, &version);
@@ -1463,12 +2441,13 @@ pg_stats(ud_store *st, ud_store_counters *out)
 	*out = st->stats;
 	out->queued = st->q.queued;
 	pthread_mutex_unlock(&st->q.mu);
+	out->round_trips = atomic_load(&st->round_trips);
 }
 
 static int
 pg_reader_open(ud_store *st, ud_store_conn **out)
 {
-	return conn_new(st, st->url, false, out);
+	return conn_new(st, st->url, false, true, out);
 }
 
 static void
@@ -1492,6 +2471,90 @@ pg_on_writer(ud_store *st)
 }
 
 /* ------------------------------------------------------------------------
+ * Operations: sending and waiting
+ */
+
+/* Inside a write function, on its writer: 0, or why not. */
+static int
+writer_only(const ud_store_conn *c)
+{
+	if (!c->writer || c->cur == NULL) {
+		fprintf(stderr, "usersd: store: write on a read connection\n");
+		return UP_INTERNAL;
+	}
+	return c->cur_rc;
+}
+
+/*
+ * Whether the running write's locks should not wait: its first round
+ * trip, with earlier writes of its transaction holding locks of theirs.
+ */
+static bool
+lock_nowait(const ud_store_conn *c)
+{
+	return c->writer && c->cur != NULL && !c->cur_first && !c->cur_answered;
+}
+
+/* Statement key with p, its rows waited for (*out; the caller clears). */
+static int
+run(ud_store_conn *c, int key, const params *p, PGresult **out)
+{
+	uint32_t s;
+
+	*out = NULL;
+	if (c->writer && c->cur_rc != 0) {
+		return c->cur_rc; /* the write failed already */
+	}
+	if ((s = send_stmt(c, E_RESULT, key, p)) == 0) {
+		return UP_INTERNAL;
+	}
+	return wait_for(c, s, out);
+}
+
+/*
+ * A write's statement whose rows nobody needs: sent, not waited for. Its
+ * failure fails the write later (settle), as if it had failed here.
+ */
+static int
+defer(ud_store_conn *c, int key, const params *p)
+{
+	int rc;
+
+	if ((rc = writer_only(c)) != 0) {
+		return rc;
+	}
+	return send_stmt(c, E_DEFER, key, p) != 0 ? 0 : UP_INTERNAL;
+}
+
+/* Sends a lock before a read of the running write: its serial, or 0. */
+static uint32_t
+send_lock(ud_store_conn *c, int key, int nowait_key, const params *p)
+{
+	return send_stmt(c, E_RESULT, lock_nowait(c) ? nowait_key : key, p);
+}
+
+/* Rows changed by a statement that returned no rows. */
+static long
+changed(PGresult *r)
+{
+	return strtol(PQcmdTuples(r), NULL, 10);
+}
+
+/* Runs a delete or update; UP_NOT_FOUND when it changed nothing. */
+static int
+change_one(ud_store_conn *c, int key, const params *p)
+{
+	PGresult *r = NULL;
+	int rc;
+
+	if ((rc = run(c, key, p, &r)) == 0) {
+		rc = changed(r) > 0 ? 0 : UP_NOT_FOUND;
+	}
+	PQclear(r);
+	return rc;
+}
+
+/* ------------------------------------------------------------------------
  * Reads
  */
 
@@ -1508,43 +2571,76 @@ pg_snapshot_end(ud_store_conn *c)
 	(void)c;
 }
 
-/* One user by S_USER_GET or S_USER_BY_EMAIL with p. */
+/* One user from the rows of statement s (its lock's, lock: 0 or none). */
 static int
-user_fetch(ud_store_conn *c, int id, const params *p, ud_user *out)
+user_take(ud_store_conn *c, uint32_t lock, uint32_t s, int rc, ud_user *out)
 {
-	PGresult *r = NULL;
-	int rc;
+	PGresult *r = NULL, *l = NULL;
 
-	if ((rc = run(c, id, p, &r, "read user")) != 0) {
-		return rc;
+	if (rc == 0 && lock != 0 && (rc = take(c, lock, &l)) == 0 &&
+	    PQntuples(l) == 0) {
+		rc = UP_NOT_FOUND; /* not there when locked */
 	}
-	if (PQntuples(r) == 0) {
-		rc = UP_NOT_FOUND;
-	} else if ((rc = user_from_row(r, 0, 0, out)) != 0) {
-		ud_user_fini(out);
+	if (rc == 0 && (rc = take(c, s, &r)) == 0) {
+		if (PQntuples(r) == 0) {
+			rc = UP_NOT_FOUND;
+		} else if ((rc = user_from_row(r, 0, 0, out)) != 0) {
+			ud_user_fini(out);
+		} else if (l != NULL && col_int(l, 0, 0) != out->id) {
+			ud_user_fini(out);
+			rc = UP_INTERNAL;
+		}
 	}
+	PQclear(l);
 	PQclear(r);
 	return rc;
 }
 
 /*
- * On a writer, locks the row of the user found by statement id with p
- * and sets *uid to its id (UP_NOT_FOUND when there is none).
+ * What the running write read under its lock: its update's outcome is
+ * then known before it runs (pg_user_update).
+ */
+static void
+memo_keep(ud_store_conn *c, const ud_user *u)
+{
+	memo_clear(&c->m);
+	if ((u->email != NULL && (c->m.email = strdup(u->email)) == NULL) ||
+	    (u->primary_org_id != NULL &&
+	     (c->m.porg = strdup(u->primary_org_id)) == NULL)) {
+		memo_clear(&c->m);
+		return;
+	}
+	c->m.id = u->id;
+	c->m.created_at = u->created_at;
+	c->m.token_version = u->token_version;
+}
+
+/*
+ * A user by statement key with p; on a writer, locked first by lock_key
+ * (or its NOWAIT form) in the same round trip.
  */
 static int
-user_lock(ud_store_conn *c, int id, const params *p, int64_t *uid)
+user_read(ud_store_conn *c, int lock_key, int lock_nw, int key, const params *p,
+	  ud_user *out)
 {
-	PGresult *r = NULL;
+	uint32_t lock = 0, s;
 	int rc;
 
-	if ((rc = run(c, id, p, &r, "lock user")) != 0) {
-		return rc;
+	if (c->writer) {
+		if ((rc = writer_only(c)) != 0) {
+			return rc;
+		}
+		if ((lock = send_lock(c, lock_key, lock_nw, p)) == 0) {
+			return UP_INTERNAL;
+		}
 	}
-	rc = PQntuples(r) == 0 ? UP_NOT_FOUND : 0;
-	if (rc == 0) {
-		*uid = col_int(r, 0, 0);
+	if ((s = send_stmt(c, E_RESULT, key, p)) == 0) {
+		return UP_INTERNAL;
 	}
-	PQclear(r);
+	rc = user_take(c, lock, s, wait_for(c, s, NULL), out);
+	if (rc == 0 && c->writer) {
+		memo_keep(c, out);
+	}
 	return rc;
 }
 
@@ -1552,37 +2648,80 @@ static int
 pg_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	params p = {0};
-	int rc;
 
 	ud_store_user_init(out);
 	p_int(&p, id);
-	if (c->in_txn && (rc = user_lock(c, S_USER_LOCK, &p, &id)) != 0) {
-		return rc;
-	}
-	return user_fetch(c, S_USER_GET, &p, out);
+	return user_read(c, S_USER_LOCK, S_USER_LOCK_NW, S_USER_GET, &p, out);
 }
 
+/*
+ * By email: on a writer the row found is locked, then read by the same
+ * email with a second statement (after the lock: nobody can change it).
+ */
 static int
 pg_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 {
 	params p = {0};
-	int64_t id;
-	int rc;
 
 	ud_store_user_init(out);
 	if (email == NULL) {
 		return UP_INVALID_ARGUMENT;
 	}
 	p_text(&p, email);
-	if (!c->in_txn) {
-		return user_fetch(c, S_USER_BY_EMAIL, &p, out);
+	return user_read(c, S_USER_LOCK_EMAIL, S_USER_LOCK_EMAIL_NW,
+			 S_USER_BY_EMAIL, &p, out);
+}
+
+/* The check goes out with the next statement on c (store.h). */
+static int
+pg_user_check(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	params p = {0};
+
+	if (c->writer || c->check != 0) {
+		return UP_INTERNAL;
 	}
-	if ((rc = user_lock(c, S_USER_LOCK_EMAIL, &p, &id)) != 0) {
-		return rc;
-	}
-	p = (params){0};
 	p_int(&p, id);
-	return user_fetch(c, S_USER_GET, &p, out);
+	p_int(&p, rev);
+	PQclear(c->check_res);
+	c->check_res = NULL;
+	c->check_rc = RC_WAITING;
+	c->check = send_stmt(c, E_CHECK, S_USER_CHECK, &p);
+	return c->check != 0 ? 0 : UP_INTERNAL;
+}
+
+static int
+pg_user_check_end(ud_store_conn *c, ud_user *out)
+{
+	PGresult *r;
+	int rc;
+
+	if (c->check == 0) {
+		return UP_INTERNAL;
+	}
+	if (c->check_rc == RC_WAITING) {
+		(void)reader_wait(c, c->check, NULL);
+	}
+	rc = c->check_rc;
+	r = c->check_res;
+	c->check = 0;
+	c->check_res = NULL;
+	if (rc == RC_WAITING || rc == RC_SKIPPED) {
+		rc = UP_UNAVAILABLE;
+	}
+	if (rc == 0) {
+		if (PQntuples(r) == 0) {
+			rc = UP_NOT_FOUND; /* gone */
+		} else if (col_int(r, 0, 0) == 0) {
+			rc = 0; /* still at that revision */
+		} else if ((rc = user_from_row(r, 0, 1, out)) == 0) {
+			rc = UD_STORE_CHANGED;
+		} else {
+			ud_user_fini(out);
+		}
+	}
+	PQclear(r);
+	return rc;
 }
 
 static int64_t
@@ -1591,10 +2730,10 @@ pg_user_count(ud_store_conn *c)
 	PGresult *r = NULL;
 	int64_t n = -1;
 
-	if (run(c, S_USER_COUNT, NULL, &r, "count") == 0) {
+	if (run(c, S_USER_COUNT, NULL, &r) == 0) {
 		n = PQntuples(r) == 1 ? col_int(r, 0, 0) : -1;
-		PQclear(r);
 	}
+	PQclear(r);
 	return n;
 }
 
@@ -1607,8 +2746,7 @@ pg_role_holders(ud_store_conn *c, const char *role, int64_t *n)
 
 	*n = 0;
 	p_text(&p, role);
-	rc = run(c, c->writer ? S_ROLE_HOLDERS_LOCK : S_ROLE_HOLDERS, &p, &r,
-		 "role holders");
+	rc = run(c, c->writer ? S_ROLE_HOLDERS_LOCK : S_ROLE_HOLDERS, &p, &r);
 	if (rc == 0) {
 		*n = PQntuples(r);
 	}
@@ -1707,7 +2845,6 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	size_t got = 0;
 	int32_t skip = f->skip, take = f->take;
 	unsigned mask = 0;
-	char name[16], sql[8192];
 	int rc, rows;
 
 	*out = NULL;
@@ -1751,10 +2888,7 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
-	user_list_sql(mask, sql, sizeof(sql));
-	snprintf(name, sizeof(name), "udu%u", mask);
-	if ((rc = exec_stmt(c, name, sql, &c->user_list[mask], &p, &r,
-			    "user list")) != 0) {
+	if ((rc = run(c, K_USER_LIST + (int)mask, &p, &r)) != 0) {
 		goto out;
 	}
 	if ((rows = PQntuples(r)) < 1) {
@@ -1808,7 +2942,7 @@ pg_org_get(ud_store_conn *c, const char *id, ud_org *out)
 		return UP_NOT_FOUND;
 	}
 	p_text(&p, key);
-	if ((rc = run(c, S_ORG_GET, &p, &r, "organization")) != 0) {
+	if ((rc = run(c, S_ORG_GET, &p, &r)) != 0) {
 		return rc;
 	}
 	if (PQntuples(r) == 0) {
@@ -1820,16 +2954,40 @@ pg_org_get(ud_store_conn *c, const char *id, ud_org *out)
 	return rc;
 }
 
+/* The page of organizations with its total, as the user list's. */
+static void
+org_list_sql(unsigned mask, char *sql, size_t cap)
+{
+	char where[512] = " WHERE true";
+	int k = 1;
+
+	if (mask & F_PARENT) {
+		append(where, sizeof(where), " AND o.parent_id = #", k++);
+	}
+	if (mask & F_IDS) {
+		append(where, sizeof(where), " AND o.id = ANY (#::text[])",
+		       k++);
+	}
+	snprintf(sql, cap,
+		 "SELECT t.n, " ORG_COLS
+		 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
+		 " LEFT JOIN LATERAL (SELECT o.id FROM organizations o%s"
+		 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON true"
+		 " LEFT JOIN organizations o ON o.id = pg.id"
+		 " ORDER BY o.name, o.id",
+		 where, where, k, k + 1);
+}
+
 static int
 pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
 {
 	params p = {0};
 	PGresult *r = NULL;
-	char parent[33], where[512] = " WHERE true", sql[2048], name[16];
+	char parent[33];
 	char *ids = NULL;
 	unsigned mask = 0;
-	int rc, k = 1;
+	int rc;
 
 	*out = NULL;
 	*n = 0;
@@ -1840,7 +2998,6 @@ pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 		if (ud_guid_parse(parent_id, parent) != 0) {
 			return 0; /* no such parent: no children */
 		}
-		append(where, sizeof(where), " AND o.parent_id = #", k++);
 		p_text(&p, parent);
 	}
 	if (scope_ids != NULL) {
@@ -1848,23 +3005,11 @@ pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 		if ((rc = id_array(scope_ids, &ids)) != 0) {
 			return rc;
 		}
-		append(where, sizeof(where), " AND o.id = ANY (#::text[])",
-		       k++);
 		p_text(&p, ids);
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
-	snprintf(sql, sizeof(sql),
-		 "SELECT t.n, " ORG_COLS
-		 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
-		 " LEFT JOIN LATERAL (SELECT o.id FROM organizations o%s"
-		 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON true"
-		 " LEFT JOIN organizations o ON o.id = pg.id"
-		 " ORDER BY o.name, o.id",
-		 where, where, k, k + 1);
-	snprintf(name, sizeof(name), "udo%u", mask);
-	if ((rc = exec_stmt(c, name, sql, &c->org_list[mask], &p, &r,
-			    "organization list")) != 0) {
+	if ((rc = run(c, K_ORG_LIST + (int)mask, &p, &r)) != 0) {
 		goto out;
 	}
 	if (PQntuples(r) < 1) {
@@ -1899,7 +3044,7 @@ pg_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
 	}
 	p_text(&p, roots_arr);
 	p_int(&p, UD_STORE_TREE_DEPTH_MAX);
-	if ((rc = run(c, S_ORG_SUBTREE, &p, &r, "subtree")) != 0) {
+	if ((rc = run(c, S_ORG_SUBTREE, &p, &r)) != 0) {
 		goto out;
 	}
 	for (int i = 0; i < PQntuples(r) && rc == 0; i++) {
@@ -1933,7 +3078,7 @@ pg_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
 		return 0;
 	}
 	p_text(&p, parent);
-	if ((rc = run(c, S_ORG_CHILDREN, &p, &r, "children")) != 0) {
+	if ((rc = run(c, S_ORG_CHILDREN, &p, &r)) != 0) {
 		return rc;
 	}
 	rc = orgs_from_rows(r, 0, 0, out, n);
@@ -2034,10 +3179,7 @@ pg_user_insert(ud_store_conn *c, ud_user *u)
 	p_text(&up.p, up.roles);
 	p_text(&up.p, up.perms);
 	p_text(&up.p, up.orgs);
-	if ((rc = op_begin(c)) != 0) {
-		goto out;
-	}
-	if ((rc = run(c, S_USER_INSERT, &up.p, &r, "insert user")) == 0) {
+	if ((rc = run(c, S_USER_INSERT, &up.p, &r)) == 0) {
 		if (PQntuples(r) != 1) {
 			rc = UP_INTERNAL;
 		} else {
@@ -2045,13 +3187,32 @@ pg_user_insert(ud_store_conn *c, ud_user *u)
 			u->created_at = now;
 			u->updated_at = now;
 			u->token_version = 1;
+			u->rev = 1;
 		}
 	}
 	PQclear(r);
-	rc = op_end(c, rc);
-out:
 	user_params_fini(&up);
 	return rc;
+}
+
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/*
+ * Whether the update of u can only succeed, its outcome known: the row is
+ * the one the running write read under its lock (nobody else can change
+ * it meanwhile), and the update changes neither a unique or foreign key
+ * (email, primary organization) nor the memberships (foreign keys too).
+ */
+static bool
+update_known(const ud_store_conn *c, const ud_user *u, unsigned sets)
+{
+	return c->m.id != 0 && c->m.id == u->id && !(sets & UD_SET_ORGS) &&
+	       same_text(c->m.email, u->email) &&
+	       same_text(c->m.porg, u->primary_org_id);
 }
 
 static int
@@ -2075,51 +3236,32 @@ pg_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 	p_bool(&up.p, set_orgs);
 	p_bool(&up.p, (sets & UD_SET_ROLES) != 0);
 	p_bool(&up.p, (sets & UD_SET_PERMS) != 0);
-	if ((rc = op_begin(c)) != 0) {
-		goto out;
-	}
-	if ((rc = run(c, S_USER_UPDATE, &up.p, &r, "update user")) == 0) {
+	if (update_known(c, u, sets)) {
+		/* deferred: it goes out with the next round trip */
+		if ((rc = defer(c, S_USER_UPDATE_D, &up.p)) == 0) {
+			u->created_at = c->m.created_at;
+			u->updated_at = now;
+			u->token_version =
+			    c->m.token_version + (bump_token ? 1 : 0);
+			c->m.token_version = u->token_version;
+		}
+	} else if ((rc = run(c, S_USER_UPDATE, &up.p, &r)) == 0) {
 		if (PQntuples(r) == 0) {
 			rc = UP_NOT_FOUND;
 		} else {
 			u->created_at = col_int(r, 0, 0);
 			u->updated_at = now;
 			u->token_version = col_int(r, 0, 1);
+			if (c->m.id == u->id) {
+				memo_keep(c, u);
+			}
 		}
 	}
+	if (rc == 0) {
+		ud_store_changes_add(&c->g->chg, u->id);
+	}
 	PQclear(r);
-	rc = op_end(c, rc);
-out:
 	user_params_fini(&up);
-	return rc;
-}
-
-/* Runs a write whose result rows do not matter (on a writer only). */
-static int
-write_run(ud_store_conn *c, int id, const params *p, const char *what)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	if ((rc = writer_only(c)) != 0) {
-		return rc;
-	}
-	rc = run(c, id, p, &r, what);
-	PQclear(r);
-	return rc;
-}
-
-/* Runs a delete or update; UP_NOT_FOUND when it changed nothing. */
-static int
-change_one(ud_store_conn *c, int id, const params *p, const char *what)
-{
-	PGresult *r = NULL;
-	int rc;
-
-	if ((rc = run(c, id, p, &r, what)) == 0) {
-		rc = changed(r) > 0 ? 0 : UP_NOT_FOUND;
-	}
-	PQclear(r);
 	return rc;
 }
 
@@ -2133,7 +3275,13 @@ pg_user_delete(ud_store_conn *c, int64_t id)
 		return rc;
 	}
 	p_int(&p, id);
-	return change_one(c, S_USER_DELETE, &p, "delete user");
+	if ((rc = change_one(c, S_USER_DELETE, &p)) == 0) {
+		ud_store_changes_add(&c->g->chg, id);
+		if (c->m.id == id) {
+			memo_clear(&c->m);
+		}
+	}
+	return rc;
 }
 
 static int
@@ -2165,12 +3313,9 @@ pg_org_insert(ud_store_conn *c, ud_org *o)
 	p_int(&p, o->type);
 	p_text(&p, o->parent_id != NULL ? parent : NULL);
 	p_int(&p, now);
-	if ((rc = op_begin(c)) != 0) {
-		goto out;
-	}
-	rc = run(c, S_ORG_INSERT, &p, &r, "insert organization");
+	rc = run(c, S_ORG_INSERT, &p, &r);
 	PQclear(r);
-	if ((rc = op_end(c, rc)) != 0) {
+	if (rc != 0) {
 		goto out;
 	}
 	if (new_id != NULL) {
@@ -2201,12 +3346,11 @@ pg_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
 	p_int(&p, user_id);
 	p_text(&p, org);
 	p_int(&p, ud_now_ms());
-	if ((rc = op_begin(c)) != 0) {
-		return rc;
-	}
-	rc = run(c, S_MEMB_INS, &p, &r, "add member");
+	rc = run(c, S_MEMB_INS, &p, &r);
 	PQclear(r);
-	rc = op_end(c, rc);
+	if (rc == 0) {
+		ud_store_changes_add(&c->g->chg, user_id);
+	}
 	/* a foreign key failure: no such user or organization */
 	return rc == UP_INVALID_ARGUMENT ? UP_NOT_FOUND : rc;
 }
@@ -2215,6 +3359,7 @@ static int
 pg_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 {
 	params p = {0};
+	PGresult *r = NULL;
 	char org[33];
 	int rc;
 
@@ -2226,7 +3371,15 @@ pg_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 	}
 	p_int(&p, user_id);
 	p_text(&p, org);
-	return change_one(c, S_MEMB_DEL, &p, "remove member");
+	if ((rc = run(c, S_MEMB_DEL, &p, &r)) == 0) {
+		rc = PQntuples(r) == 1 && col_int(r, 0, 0) > 0 ? 0
+							       : UP_NOT_FOUND;
+	}
+	PQclear(r);
+	if (rc == 0) {
+		ud_store_changes_add(&c->g->chg, user_id);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -2243,7 +3396,7 @@ pg_request_get(ud_store_conn *c, const char *request_id,
 	int rc, n;
 
 	p_text(&p, request_id);
-	if ((rc = run(c, S_REQ_GET, &p, &r, "read request log")) != 0) {
+	if ((rc = run(c, S_REQ_GET, &p, &r)) != 0) {
 		return rc;
 	}
 	if (PQntuples(r) == 0) {
@@ -2264,29 +3417,14 @@ pg_request_get(ud_store_conn *c, const char *request_id,
 	return rc;
 }
 
+/*
+ * Sent with the write's next round trip: the statements that follow it
+ * run after it (a claim by an open transaction elsewhere waits for its
+ * end), and a claim refused fails them (store.h).
+ */
 static int
 pg_request_claim(ud_store_conn *c, const char *request_id,
 		 const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms)
-{
-	params p = {0};
-	PGresult *r = NULL;
-	int rc;
-
-	p_text(&p, request_id);
-	p_bytes(&p, digest, UD_REQUEST_DIGEST_LEN);
-	p_int(&p, now_ms);
-	/* a claim by an open transaction elsewhere: waits for its end */
-	if ((rc = op_begin(c)) != 0) {
-		return rc;
-	}
-	rc = run(c, S_REQ_CLAIM, &p, &r, "claim request");
-	PQclear(r);
-	return op_end(c, rc);
-}
-
-static int
-pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
-		  size_t len)
 {
 	params p = {0};
 	int rc;
@@ -2294,12 +3432,48 @@ pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 	if ((rc = writer_only(c)) != 0) {
 		return rc;
 	}
+	if (c->claim != 0) {
+		return UP_INTERNAL; /* one claim per write */
+	}
+	p_text(&p, request_id);
+	p_bytes(&p, digest, UD_REQUEST_DIGEST_LEN);
+	p_int(&p, now_ms);
+	c->claim_rc = RC_WAITING;
+	if ((c->claim = send_stmt(c, E_CLAIM, S_REQ_CLAIM, &p)) == 0) {
+		c->claim_rc = UP_NOT_FOUND;
+		return UP_INTERNAL;
+	}
+	return 0;
+}
+
+static int
+pg_request_claimed(ud_store_conn *c)
+{
+	if (!c->writer || c->cur == NULL || c->claim == 0) {
+		return UP_NOT_FOUND;
+	}
+	if (c->claim_rc == RC_WAITING) {
+		(void)writer_wait(c, c->claim, NULL);
+	}
+	if (c->claim_rc == RC_WAITING || c->claim_rc == RC_SKIPPED) {
+		return c->cur_rc != 0 ? c->cur_rc : UP_UNAVAILABLE;
+	}
+	return c->claim_rc;
+}
+
+/* Deferred: it must change the claimed row (P0002, UP_NOT_FOUND, if not). */
+static int
+pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
+		  size_t len)
+{
+	params p = {0};
+
 	if (len > INT32_MAX) {
 		return UP_INTERNAL;
 	}
 	p_text(&p, request_id);
 	p_bytes(&p, resp, len);
-	return change_one(c, S_REQ_ANSWER, &p, "record answer");
+	return defer(c, S_REQ_ANSWER, &p);
 }
 
 static int
@@ -2308,14 +3482,14 @@ pg_request_prune(ud_store_conn *c, int64_t before_ms)
 	params p = {0};
 
 	p_int(&p, before_ms);
-	return write_run(c, S_REQ_PRUNE, &p, "prune requests");
+	return defer(c, S_REQ_PRUNE, &p);
 }
 
 /*
  * On a writer the key is locked first, even when it has no row yet (two
  * first failures at once would both read none and one would be lost);
- * the read that follows, a statement of its own, sees what the lock's
- * previous holder committed.
+ * the read that follows, a statement of its own in the same round trip,
+ * sees what the lock's previous holder committed.
  */
 static int
 pg_login_get(ud_store_conn *c, const char *key, ud_login_state *out)
@@ -2325,16 +3499,16 @@ pg_login_get(ud_store_conn *c, const char *key, ud_login_state *out)
 	int rc;
 
 	p_text(&p, key);
-	if (c->in_txn) {
-		if ((rc = run(c, S_LOGIN_KEY_LOCK, &p, &r, "lock login key")) !=
-		    0) {
+	if (c->writer) {
+		if ((rc = writer_only(c)) != 0) {
 			return rc;
 		}
-		PQclear(r);
-		r = NULL;
+		if (send_lock(c, S_LOGIN_KEY_LOCK, S_LOGIN_KEY_LOCK_NW, &p) ==
+		    0) {
+			return UP_INTERNAL;
+		}
 	}
-	rc = run(c, c->in_txn ? S_LOGIN_GET_LOCK : S_LOGIN_GET, &p, &r,
-		 "read login state");
+	rc = run(c, c->writer ? S_LOGIN_GET_LOCK : S_LOGIN_GET, &p, &r);
 	if (rc != 0) {
 		return rc;
 	}
@@ -2356,12 +3530,7 @@ static int
 pg_login_put(ud_store_conn *c, const char *key, const ud_login_state *s)
 {
 	params p = {0};
-	PGresult *r = NULL;
-	int rc;
 
-	if ((rc = writer_only(c)) != 0) {
-		return rc;
-	}
 	p_text(&p, key);
 	p_int(&p, s->window_start);
 	p_int(&p, s->last);
@@ -2369,9 +3538,7 @@ pg_login_put(ud_store_conn *c, const char *key, const ud_login_state *s)
 	p_int(&p, s->failures);
 	p_int(&p, s->locks);
 	p_int(&p, s->pending);
-	rc = run(c, S_LOGIN_PUT, &p, &r, "write login state");
-	PQclear(r);
-	return rc;
+	return defer(c, S_LOGIN_PUT, &p);
 }
 
 static int
@@ -2380,7 +3547,7 @@ pg_login_delete(ud_store_conn *c, const char *key)
 	params p = {0};
 
 	p_text(&p, key);
-	return write_run(c, S_LOGIN_DEL, &p, "clear login state");
+	return defer(c, S_LOGIN_DEL, &p);
 }
 
 static int
@@ -2389,7 +3556,7 @@ pg_login_prune(ud_store_conn *c, int64_t before_s)
 	params p = {0};
 
 	p_int(&p, before_s);
-	return write_run(c, S_LOGIN_PRUNE, &p, "prune login states");
+	return defer(c, S_LOGIN_PRUNE, &p);
 }
 
 /* ------------------------------------------------------------------------
@@ -2404,44 +3571,44 @@ pg_login_prune(ud_store_conn *c, int64_t before_s)
  */
 
 static int
-family_lock(ud_store_conn *c, const char *family)
+pg_refresh_insert(ud_store_conn *c, const ud_refresh_token *t)
 {
 	params p = {0};
 	PGresult *r = NULL;
 	int rc;
 
-	p_text(&p, family);
-	rc = run(c, S_REF_LOCK, &p, &r, "lock token family");
-	PQclear(r);
-	return rc;
-}
-
-static int
-pg_refresh_insert(ud_store_conn *c, const ud_refresh_token *t)
-{
-	params p = {0};
-
+	if ((rc = writer_only(c)) != 0) {
+		return rc;
+	}
 	p_text(&p, t->jti);
 	p_text(&p, t->family);
 	p_int(&p, t->user_id);
 	p_int(&p, t->expires_at);
-	return write_run(c, S_REF_INSERT, &p, "record token");
+	rc = run(c, S_REF_INSERT, &p, &r);
+	PQclear(r);
+	return rc;
 }
 
 static int
 pg_refresh_get(ud_store_conn *c, const char *family, const char *jti,
 	       ud_refresh_token *out)
 {
-	params p = {0};
+	params p = {0}, f = {0};
 	PGresult *r = NULL;
 	int rc;
 
-	if (c->in_txn && (rc = family_lock(c, family)) != 0) {
-		return rc;
+	if (c->writer) {
+		if ((rc = writer_only(c)) != 0) {
+			return rc;
+		}
+		p_text(&f, family);
+		if (send_lock(c, S_REF_LOCK, S_REF_LOCK_NW, &f) == 0) {
+			return UP_INTERNAL;
+		}
 	}
 	p_text(&p, jti);
 	p_text(&p, family);
-	if ((rc = run(c, S_REF_GET, &p, &r, "read token")) != 0) {
+	if ((rc = run(c, S_REF_GET, &p, &r)) != 0) {
 		return rc;
 	}
 	if (PQntuples(r) == 0) {
@@ -2467,20 +3634,21 @@ pg_refresh_use(ud_store_conn *c, const char *jti)
 		return rc;
 	}
 	p_text(&p, jti);
-	return change_one(c, S_REF_USE, &p, "use token");
+	return change_one(c, S_REF_USE, &p);
 }
 
+/* Deferred, its lock too: nothing of it is read. */
 static int
 pg_refresh_revoke(ud_store_conn *c, const char *family)
 {
 	params p = {0};
 	int rc;
 
-	if ((rc = writer_only(c)) != 0 || (rc = family_lock(c, family)) != 0) {
+	p_text(&p, family);
+	if ((rc = defer(c, S_REF_LOCK, &p)) != 0) {
 		return rc;
 	}
-	p_text(&p, family);
-	return write_run(c, S_REF_REVOKE, &p, "revoke tokens");
+	return defer(c, S_REF_REVOKE, &p);
 }
 
 static int
@@ -2489,7 +3657,7 @@ pg_refresh_prune(ud_store_conn *c, int64_t before_s)
 	params p = {0};
 
 	p_int(&p, before_s);
-	return write_run(c, S_REF_PRUNE, &p, "prune tokens");
+	return defer(c, S_REF_PRUNE, &p);
 }
 
 /* ------------------------------------------------------------------------
@@ -2513,6 +3681,8 @@ const ud_store_ops ud_store_pg_ops = {
     .snapshot_end = pg_snapshot_end,
     .user_get = pg_user_get,
     .user_by_email = pg_user_by_email,
+    .user_check = pg_user_check,
+    .user_check_end = pg_user_check_end,
     .user_count = pg_user_count,
     .role_holders = pg_role_holders,
     .user_list = pg_user_list,
@@ -2528,6 +3698,7 @@ const ud_store_ops ud_store_pg_ops = {
     .member_remove = pg_member_remove,
     .request_get = pg_request_get,
     .request_claim = pg_request_claim,
+    .request_claimed = pg_request_claimed,
     .request_answer = pg_request_answer,
     .request_prune = pg_request_prune,
     .login_get = pg_login_get,

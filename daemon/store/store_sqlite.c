@@ -333,6 +333,9 @@ struct ud_store_conn {
 	int64_t users_version; /* -1: none read yet */
 	int64_t txn_version;   /* of the open read transaction; -1: unknown */
 	uint64_t ticks;
+	int64_t check_id;     /* of ud_store_user_check; 0: none */
+	int claim_rc;         /* the writer's: the running write's claim */
+	ud_store_changes chg; /* the writer's: users changed by the batch */
 };
 
 struct ud_store {
@@ -353,6 +356,7 @@ struct ud_store {
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
 	ud_store_doneq answers; /* finished batches, answered off the writer */
+	ud_store_config cfg;    /* the caller's (changed, changed_arg) */
 };
 
 /* The store whose writer thread this is (NULL on other threads). */
@@ -484,6 +488,7 @@ conn_free(ud_store_conn *c)
 	for (size_t i = 0; i < USER_CACHE_N; i++) {
 		ud_user_fini(&c->users[i].u);
 	}
+	ud_store_changes_fini(&c->chg);
 	sqlite3_close(c->db);
 	free(c);
 }
@@ -503,6 +508,8 @@ conn_new(ud_store *st, bool writer, ud_store_conn **out)
 	c->writer = writer;
 	c->users_version = -1;
 	c->txn_version = -1;
+	c->claim_rc = UP_NOT_FOUND;
+	ud_store_changes_init(&c->chg, writer ? &st->cfg : NULL);
 	if ((rc = db_open(st->path, writer, st->busy_timeout_ms, &c->db)) !=
 	    0) {
 		conn_free(c);
@@ -1126,6 +1133,7 @@ run_batch(ud_store *st, ud_store_job *batch)
 		if (run(c, S_SP, "savepoint") != 0) {
 			goto abort;
 		}
+		c->claim_rc = UP_NOT_FOUND;
 		j->rc = j->fn(c, j->arg);
 		if (sqlite3_get_autocommit(c->db)) {
 			/* SQLite rolled the whole transaction back */
@@ -1213,6 +1221,11 @@ writer_main(void *arg)
 			for (ud_store_job *j = batch; j != NULL; j = j->next) {
 				j->rc = UP_UNAVAILABLE;
 			}
+			ud_store_changes_clear(&st->wconn->chg);
+		} else {
+			/* durable now; told before any write of it is answered
+			 */
+			ud_store_changes_report(&st->wconn->chg);
 		}
 		/* answered by another thread while the next batch runs */
 		ud_store_doneq_push(&st->answers, batch);
@@ -1274,6 +1287,9 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	}
 	st->base.ops = &ud_store_sqlite_ops;
 	st->lock_fd = -1;
+	if (cfg != NULL) {
+		st->cfg = *cfg;
+	}
 	st->max_batch = cfg != NULL && cfg->max_batch ? cfg->max_batch : 256;
 	st->busy_timeout_ms =
 	    cfg != NULL && cfg->busy_timeout_ms ? cfg->busy_timeout_ms : 5000;
@@ -1534,6 +1550,36 @@ sq_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 	}
 	read_end(c, began);
 	return rc;
+}
+
+/*
+ * A check of a kept user: this store keeps no revision, so the verdict is
+ * the user as stored, always "changed" (a read in the process, as cheap
+ * as the check would be).
+ */
+static int
+sq_user_check(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	(void)rev;
+	if (c->check_id != 0 || id == 0) {
+		return UP_INTERNAL;
+	}
+	c->check_id = id;
+	return 0;
+}
+
+static int
+sq_user_check_end(ud_store_conn *c, ud_user *out)
+{
+	int64_t id = c->check_id;
+	int rc;
+
+	if (id == 0) {
+		return UP_INTERNAL;
+	}
+	c->check_id = 0;
+	rc = sq_user_get(c, id, out);
+	return rc == 0 ? UD_STORE_CHANGED : rc;
 }
 
 static int
@@ -2367,6 +2413,7 @@ sq_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 	 * row's, no need to read them back */
 	u->updated_at = now;
 	u->token_version += bump_token ? 1 : 0;
+	ud_store_changes_add(&c->chg, u->id);
 out:
 	done_with(s);
 	return op_end(c, rc);
@@ -2400,7 +2447,10 @@ sq_user_delete(ud_store_conn *c, int64_t id)
 		return rc;
 	}
 	sqlite3_bind_int64(s, 1, id);
-	return delete_one(c, s, "delete user");
+	if ((rc = delete_one(c, s, "delete user")) == 0) {
+		ud_store_changes_add(&c->chg, id);
+	}
+	return rc;
 }
 
 static int
@@ -2500,6 +2550,7 @@ sq_member_add(ud_store_conn *c, const char *org_id, int64_t user_id)
 		rc = fail(c->db, rc, "add member");
 	} else {
 		rc = 0;
+		ud_store_changes_add(&c->chg, user_id);
 	}
 	done_with(s);
 	return rc;
@@ -2512,7 +2563,10 @@ sq_member_remove(ud_store_conn *c, const char *org_id, int64_t user_id)
 	char org[33];
 	int rc = member_stmt(c, S_MEMB_DEL, org_id, user_id, org, &s);
 
-	return rc != 0 ? rc : delete_one(c, s, "remove member");
+	if (rc == 0 && (rc = delete_one(c, s, "remove member")) == 0) {
+		ud_store_changes_add(&c->chg, user_id);
+	}
+	return rc;
 }
 
 /* ------------------------------------------------------------------------
@@ -2627,7 +2681,15 @@ sq_request_claim(ud_store_conn *c, const char *request_id,
 {
 	static const uint8_t none[1];
 
-	return sq_request_record(c, request_id, digest, now_ms, none, 0);
+	c->claim_rc = sq_request_record(c, request_id, digest, now_ms, none, 0);
+	return c->claim_rc;
+}
+
+/* Claims answer at once here: the verdict is the claim's own. */
+static int
+sq_request_claimed(ud_store_conn *c)
+{
+	return c->writer ? c->claim_rc : UP_NOT_FOUND;
 }
 
 /* Runs a cached statement of one text or integer argument, no rows. */
@@ -2840,6 +2902,8 @@ const ud_store_ops ud_store_sqlite_ops = {
     .snapshot_end = sq_snapshot_end,
     .user_get = sq_user_get,
     .user_by_email = sq_user_by_email,
+    .user_check = sq_user_check,
+    .user_check_end = sq_user_check_end,
     .user_count = sq_user_count,
     .role_holders = sq_role_holders,
     .user_list = sq_user_list,
@@ -2855,6 +2919,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .member_remove = sq_member_remove,
     .request_get = sq_request_get,
     .request_claim = sq_request_claim,
+    .request_claimed = sq_request_claimed,
     .request_answer = sq_request_answer,
     .request_record = sq_request_record,
     .request_prune = sq_request_prune,

@@ -25,7 +25,12 @@
  *              other: used again there it ends the sign-in everywhere; a
  *              refresh repeated under its request id on the other daemon
  *              is the first answer, not reuse; a logout on one daemon
- *              holds on the other.
+ *              holds on the other;
+ *   revoke     a caller's role removed through one daemon is refused on
+ *              the other's very next call (a read, then a write), though
+ *              that daemon keeps its callers' records between calls; a
+ *              role given back holds at once too, and a deleted caller's
+ *              token is refused.
  *
  * The database comes from the private cluster of the "pg" fixture
  * (tests/pg). Nothing sleeps to wait: every wait polls with a deadline.
@@ -751,6 +756,122 @@ test_tokens_across(void)
 }
 
 /* ------------------------------------------------------------------------
+ * A caller's rights changed on one daemon, used on the other
+ */
+
+/* method with m, as the bearer of tok, on daemon d: the status; -1. */
+static int
+call_as(const th_daemon *d, const char *tok, const char *method,
+	const ProtobufCMessage *m)
+{
+	Users__V1__RequestEnvelope e = USERS__V1__REQUEST_ENVELOPE__INIT;
+	Users__V1__ResponseEnvelope *env;
+	uint8_t payload[1024], buf[8192];
+	int st;
+
+	if (protobuf_c_message_get_packed_size(m) > sizeof(payload)) {
+		return -1;
+	}
+	e.method = (char *)method;
+	e.bearer_token = (char *)tok;
+	e.has_payload = true;
+	e.payload.data = payload;
+	e.payload.len = protobuf_c_message_pack(m, payload);
+	if (users__v1__request_envelope__get_packed_size(&e) > sizeof(buf)) {
+		return -1;
+	}
+	env = raw_call(d->url, buf, users__v1__request_envelope__pack(&e, buf));
+	st = env != NULL ? (int)env->status : -1;
+	if (env != NULL) {
+		users__v1__response_envelope__free_unpacked(env, NULL);
+	}
+	return st;
+}
+
+/* The bearer token of a sign-in (through the gateway) into tok. */
+static void
+bearer_of(const char *email, const char *password, char *tok, size_t cap)
+{
+	const char *h[] = {"Content-Type: application/json", NULL};
+	char body[512];
+	gwh_res r;
+
+	snprintf(body, sizeof(body),
+		 "{\"userName\":\"%s\",\"password\":\"%s\"}", email, password);
+	gwh_http(gw.port, "POST", "/auth/credentials", h, body, &r);
+	CHECK_INT(r.status, 200);
+	snprintf(tok, cap, "%s",
+		 jstr(r.json, "bearerToken") ? jstr(r.json, "bearerToken")
+					     : "");
+	gwh_res_fini(&r);
+}
+
+/*
+ * New roles end every token of the user (handlers_user.c): the token of
+ * a sign-in before the change is refused, a new one holds the new roles.
+ */
+static void
+test_revoke_across(void)
+{
+	static char xtok[4096];
+	static char *sysadmin[] = {"SystemAdministrator"};
+	Users__V1__StringList roles = USERS__V1__STRING_LIST__INIT;
+	Users__V1__PatchUser p = USERS__V1__PATCH_USER__INIT;
+	Users__V1__ListUsers l = USERS__V1__LIST_USERS__INIT;
+	Users__V1__NewUser n = USERS__V1__NEW_USER__INIT;
+	Users__V1__DeleteUser del = USERS__V1__DELETE_USER__INIT;
+	const char *email = "revoke@example.com", *pw = "revoke-password-1";
+	char uid[32];
+	long long id = 0;
+
+	CHECK_INT(create_user(email, pw, &id), 200);
+	snprintf(uid, sizeof(uid), "%lld", id);
+	p.user_id = uid;
+	p.roles = &roles;
+	roles.items = sysadmin;
+	roles.n_items = 1;
+	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	bearer_of(email, pw, xtok, sizeof(xtok));
+	/* a new user that only a SystemAdministrator may create */
+	n.email_address = "revoked-maker@example.com";
+	n.password = "revoked-maker-password-1";
+
+	/* usersd 2 reads the caller on the first call, keeps it after */
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	/* the role removed through usersd 1: usersd 2's very next call is
+	 * refused; signed in again, the caller has no role there */
+	roles.n_items = 0;
+	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_UNAUTHENTICATED);
+	bearer_of(email, pw, xtok, sizeof(xtok));
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base),
+		  UP_PERMISSION_DENIED);
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base),
+		  UP_PERMISSION_DENIED);
+	/* given back through usersd 1: it holds on usersd 2 at once too */
+	roles.n_items = 1;
+	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	bearer_of(email, pw, xtok, sizeof(xtok));
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	/* removed again: usersd 2's very next call, a write, is refused */
+	roles.n_items = 0;
+	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	CHECK_INT(call_as(&d2, xtok, "NewUser", &n.base), UP_UNAUTHENTICATED);
+	CHECK_INT(create_user(n.email_address, n.password, NULL),
+		  200); /* the refused write made nothing */
+	/* deleted through usersd 1: its token is refused on usersd 2 */
+	roles.n_items = 1;
+	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	bearer_of(email, pw, xtok, sizeof(xtok));
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	del.user_id = uid;
+	CHECK_INT(call_as(&d1, token, "DeleteUser", &del.base), UP_OK);
+	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_UNAUTHENTICATED);
+}
+
+/* ------------------------------------------------------------------------
  * A daemon killed mid-load
  */
 
@@ -820,6 +941,8 @@ main(void)
 	test_idempotency_across();
 	fprintf(stderr, "test_pg_multi: tokens across daemons\n");
 	test_tokens_across();
+	fprintf(stderr, "test_pg_multi: revocation across daemons\n");
+	test_revoke_across();
 	fprintf(stderr, "test_pg_multi: kill mid-load\n");
 	test_kill_mid_load();
 	CHECK_INT(gwh_stop(&gw), 0);
