@@ -277,10 +277,14 @@ bootstrap(ud_service *svc, const char *email)
 	}
 	rc = ud_store_write_sync(svc->store, bootstrap_write, &u);
 	if (rc == 0) {
-		fprintf(stderr,
-			"usersd: created the first administrator %s "
-			"(id %lld)\n",
-			email, (long long)u.id);
+		char msg[400], id[24];
+
+		snprintf(msg, sizeof(msg),
+			 "created the first administrator %s (id %lld)", email,
+			 (long long)u.id);
+		snprintf(id, sizeof(id), "%lld", (long long)u.id);
+		up_log(UP_LOG_INFO, "bootstrap", msg, "email", email, "id", id,
+		       NULL);
 		if (env == NULL) {
 			printf("usersd: password of %s (shown once): %s\n",
 			       email, generated);

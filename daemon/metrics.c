@@ -458,9 +458,13 @@ ud_metrics_server_start(ud_metrics_server **out, const char *hostport,
 	if (getnameinfo((struct sockaddr *)&sa, salen, shost, sizeof(shost),
 			sport, sizeof(sport),
 			NI_NUMERICHOST | NI_NUMERICSERV) == 0) {
-		fprintf(stderr, "usersd: metrics on http://%s%s%s:%s/metrics\n",
-			strchr(shost, ':') ? "[" : "", shost,
-			strchr(shost, ':') ? "]" : "", sport);
+		char url[NI_MAXHOST + NI_MAXSERV + 32], msg[sizeof(url) + 16];
+
+		snprintf(url, sizeof(url), "http://%s%s%s:%s/metrics",
+			 strchr(shost, ':') ? "[" : "", shost,
+			 strchr(shost, ':') ? "]" : "", sport);
+		snprintf(msg, sizeof(msg), "metrics on %s", url);
+		up_log(UP_LOG_INFO, "metrics_listening", msg, "url", url, NULL);
 	}
 	*out = s;
 	return 0;

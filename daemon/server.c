@@ -66,6 +66,7 @@
 #include <unistd.h>
 
 #include "server.h"
+#include "users_log.h"
 #include "validate.h"
 
 #define GUARD_EVERY_MS 2000
@@ -675,7 +676,11 @@ listen_all(ud_server *s, const ud_config *cfg)
 			return rv;
 		}
 		s->n_listeners++;
-		fprintf(stderr, "usersd: listening on %s\n", cfg->listen[i]);
+		char msg[600];
+
+		snprintf(msg, sizeof(msg), "listening on %s", cfg->listen[i]);
+		up_log(UP_LOG_INFO, "listening", msg, "url", cfg->listen[i],
+		       NULL);
 	}
 	return 0;
 }

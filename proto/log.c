@@ -187,7 +187,11 @@ up_log(up_log_level level, const char *event, const char *msg, ...)
 	while ((key = va_arg(ap, const char *)) != NULL) {
 		const char *value = va_arg(ap, const char *);
 
-		if (value != NULL) {
+		/* the text form shows a value once: not when the message
+		 * already has it ("listening on URL" and url=URL) */
+		if (value != NULL &&
+		    !(log_format == UP_LOG_TEXT && value[0] != '\0' &&
+		      strstr(msg, value) != NULL)) {
 			field(&l, key, value, first);
 		}
 	}

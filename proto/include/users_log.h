@@ -3,7 +3,8 @@
  * key=value fields, in one of three formats chosen at start:
  *
  *   text    usersd: sign-in refused method=Authenticate code=... (the
- *           programs' usual "prog: message" lines, fields after them)
+ *           programs' usual "prog: message" lines, fields after them,
+ *           but for those whose value the message already shows)
  *   logfmt  time=2026-01-02T03:04:05.678Z level=warn prog=usersd
  *           event=signin_failed msg="sign-in refused" method=...
  *   json    {"time":"...","level":"warn","prog":"usersd",
