@@ -1266,6 +1266,40 @@ test_reader_users(void)
 	CHECK_STR(u.email, "cache@example.com");
 	ud_user_fini(&u);
 	CHECK_INT(ud_store_user_get(r, other + 1000, &u), UP_NOT_FOUND);
+
+	/*
+	 * A kept user checked instead of read again: still at its revision
+	 * (PostgreSQL; SQLite keeps none and hands the user out), changed
+	 * (the stored user handed out), gone. On PostgreSQL the check rides
+	 * with the next statement: one round trip for both.
+	 */
+	ud_store_counters s0, s1;
+	int64_t rev;
+
+	CHECK_INT(ud_store_user_get(r, id, &u), 0);
+	rev = u.rev;
+	ud_user_fini(&u);
+	ud_store_stats(st, &s0);
+	CHECK_INT(ud_store_user_check(r, id, rev), 0);
+	CHECK_STR(first_of(r, other), "Else");
+	CHECK_INT(ud_store_user_check_end(r, &u),
+		  use_pg ? 0 : UD_STORE_CHANGED);
+	ud_user_fini(&u);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	CHECK_INT(rename_user(st, r, id, "Four"), 0);
+	CHECK_INT(ud_store_user_check(r, id, rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+	CHECK_INT(u.id, id);
+	CHECK_STR(u.first_name, "Four");
+	CHECK_STR(u.email, "cache@example.com");
+	CHECK_INT(u.roles.n, 1);
+	CHECK(!use_pg || u.rev > rev);
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_write_sync(st, fn_user_delete, &id), 0);
+	CHECK_INT(ud_store_user_check(r, id, rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UP_NOT_FOUND);
+	ud_user_fini(&u);
 	ud_store_reader_close(r);
 	ud_store_close(st);
 }
