@@ -175,6 +175,7 @@ ud_metrics_render(ud_service *svc, size_t *len)
 {
 	ud_metrics *m = &svc->metrics;
 	text t = {malloc(16384), 0, 16384, true};
+	ud_store_counters sc;
 	char proc[4096];
 
 	if (t.p == NULL) {
@@ -258,6 +259,42 @@ ud_metrics_render(ud_service *svc, size_t *len)
 		     "usersd_sqlite_wal_bytes %lld\n",
 		     wal_bytes(svc));
 	}
+	ud_store_stats(svc->store, &sc);
+	addf(&t,
+	     "# HELP usersd_store_writes_total Writes run by the store's "
+	     "writers.\n"
+	     "# TYPE usersd_store_writes_total counter\n"
+	     "usersd_store_writes_total %" PRIu64 "\n"
+	     "# HELP usersd_store_commits_total Batches of writes committed "
+	     "(writes / commits: the mean batch).\n"
+	     "# TYPE usersd_store_commits_total counter\n"
+	     "usersd_store_commits_total %" PRIu64 "\n"
+	     "# HELP usersd_store_commit_failures_total Batches rolled "
+	     "back.\n"
+	     "# TYPE usersd_store_commit_failures_total counter\n"
+	     "usersd_store_commit_failures_total %" PRIu64 "\n"
+	     "# HELP usersd_store_batch_largest Most writes in one commit "
+	     "so far.\n"
+	     "# TYPE usersd_store_batch_largest gauge\n"
+	     "usersd_store_batch_largest %" PRIu64 "\n"
+	     "# HELP usersd_store_write_queue Writes waiting for a writer.\n"
+	     "# TYPE usersd_store_write_queue gauge\n"
+	     "usersd_store_write_queue %" PRIu64 "\n"
+	     "# HELP usersd_store_batch_seconds_total Time in batches, BEGIN "
+	     "to COMMIT with its fsync (SQLite; 0 on PostgreSQL).\n"
+	     "# TYPE usersd_store_batch_seconds_total counter\n"
+	     "usersd_store_batch_seconds_total %.6f\n"
+	     "# HELP usersd_store_checkpoints_total WAL checkpoints "
+	     "(SQLite).\n"
+	     "# TYPE usersd_store_checkpoints_total counter\n"
+	     "usersd_store_checkpoints_total %" PRIu64 "\n"
+	     "# HELP usersd_store_round_trips_total Waits for the database "
+	     "server (PostgreSQL).\n"
+	     "# TYPE usersd_store_round_trips_total counter\n"
+	     "usersd_store_round_trips_total %" PRIu64 "\n",
+	     sc.writes, sc.commits, sc.commit_failures, sc.largest_batch,
+	     sc.queued, (double)sc.batch_ns / 1e9, sc.checkpoints,
+	     sc.round_trips);
 	addf(&t,
 	     "# HELP usersd_calls_in_flight Calls received and not yet "
 	     "answered.\n"

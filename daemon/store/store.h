@@ -364,6 +364,10 @@ typedef struct ud_store_counters {
 	/* Waits for the database server's answers, every connection
 	 * (PostgreSQL; SQLite: 0, it runs in the process). */
 	uint64_t round_trips;
+	/* Time the writer spent in batches, BEGIN to COMMIT with the
+	 * commit's fsync, in ns (SQLite; PostgreSQL: 0, the commit is the
+	 * server's). */
+	uint64_t batch_ns;
 } ud_store_counters;
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);

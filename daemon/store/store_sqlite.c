@@ -1180,6 +1180,7 @@ writer_main(void *arg)
 	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
 		ud_store_job *batch;
+		struct timespec t0, t1;
 		size_t n;
 		bool ok;
 
@@ -1203,9 +1204,14 @@ writer_main(void *arg)
 		batch = ud_store_jobq_take(&st->q, st->max_batch, &n);
 		pthread_mutex_unlock(&st->q.mu);
 
+		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ok = run_batch(st, batch);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
 
 		pthread_mutex_lock(&st->q.mu);
+		st->stats.batch_ns +=
+		    (uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000LL +
+			       (t1.tv_nsec - t0.tv_nsec));
 		st->stats.writes += n;
 		if (ok) {
 			st->stats.commits++;

@@ -274,6 +274,13 @@ main(void)
 			  1);
 		CHECK_INT(series(t, "usersd_replayed_total{from=\"log\"}"), 0);
 		CHECK(series(t, "usersd_sqlite_wal_bytes") > 0);
+		/* NewUser at least was written; a commit holds >= 1 write */
+		CHECK(series(t, "usersd_store_commits_total") >= 1);
+		CHECK(series(t, "usersd_store_writes_total") >=
+		      series(t, "usersd_store_commits_total"));
+		CHECK(series(t, "usersd_store_batch_largest") >= 1);
+		CHECK_INT(series(t, "usersd_store_write_queue"), 0);
+		CHECK(strstr(t, "\nusersd_store_batch_seconds_total ") != NULL);
 		CHECK_INT(series(t, "usersd_build_info{version=\"0.1.0\"}"), 1);
 		CHECK(series(t, "process_open_fds") > 3);
 		CHECK(series(t, "process_resident_memory_bytes") > 1000000);
