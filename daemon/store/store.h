@@ -145,9 +145,24 @@ typedef struct ud_user_filter {
 	const ud_strv *scope_org_ids;
 	int32_t skip;
 	int32_t take;
+	/* Keyset paging: only users whose id is above it (0: from the start);
+	 * skip then counts from there. */
+	int64_t after_id;
+	/*
+	 * The count into *total: 0 counts every match (the whole store's
+	 * count is kept by the store, not counted); > 0 stops counting past
+	 * count_max matches (*total is then count_max + 1: "more than");
+	 * < 0 counts nothing (*total 0).
+	 */
+	int64_t count_max;
 } ud_user_filter;
 
-/* Users ordered by id; total counts all matches ignoring skip/take. */
+/*
+ * Users ordered by id; total counts all matches ignoring skip/take and
+ * after_id, as count_max says. Substring filters of 3 characters or more
+ * use the store's trigram index (SQLite FTS5, PostgreSQL pg_trgm), whose
+ * case folding is Unicode's; shorter ones scan, folding ASCII only.
+ */
 int ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 		       size_t *n, int64_t *total);
 
