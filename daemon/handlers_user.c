@@ -581,10 +581,10 @@ total_kind(const ud_user_filter *f, int64_t total)
 			f->org_id != NULL || f->role != NULL ||
 			f->scope_org_ids != NULL;
 
-	if (f->count_max > 0 && total > f->count_max) {
-		return "atLeast";
+	if (!filtered) {
+		return "maintained";
 	}
-	return filtered ? "exact" : "maintained";
+	return f->count_max > 0 && total > f->count_max ? "atLeast" : "exact";
 }
 
 static int

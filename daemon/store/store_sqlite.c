@@ -1904,11 +1904,15 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 		goto out;
 	}
 	if (f->count_max >= 0) {
-		sqlite3_stmt *cs = f->count_max > 0 ? capped : count;
+		/* without filters the kept count is exact and costs nothing */
+		sqlite3_stmt *cs =
+		    f->count_max > 0 && mask != 0 ? capped : count;
 		if ((rc = bind_user_filter(cs, mask, &a)) != 0) {
 			goto out;
 		}
-		sqlite3_bind_int64(cs, 8, f->count_max + 1);
+		if (cs == capped) {
+			sqlite3_bind_int64(cs, 8, f->count_max + 1);
+		}
 		if ((step = sqlite3_step(cs)) != SQLITE_ROW) {
 			rc = fail(c->db, step, "user count");
 			goto out;
