@@ -33,3 +33,6 @@ users_integration_test(test_import PkgConfig::SQLITE)
 target_compile_definitions(test_import PRIVATE
 	USERS_TEST_SRC="${CMAKE_CURRENT_SOURCE_DIR}/integration")
 set_tests_properties(test_import PROPERTIES TIMEOUT 600)
+# ListUsers at depth: paging by cursor while users come and go, skip and
+# take, the substring filters against a scan, what total is.
+users_integration_test(test_listing Threads::Threads)
