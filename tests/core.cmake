@@ -35,4 +35,4 @@ target_compile_definitions(test_import PRIVATE
 set_tests_properties(test_import PROPERTIES TIMEOUT 600)
 # ListUsers at depth: paging by cursor while users come and go, skip and
 # take, the substring filters against a scan, what total is.
-users_integration_test(test_listing Threads::Threads)
+users_integration_test(test_listing)

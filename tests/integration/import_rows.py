@@ -14,6 +14,7 @@ writes into DIR:
   samples.txt   "email password scheme" of some users of each scheme
   bad.txt       "row reason" of each bad row of rows.csv
   big.jsonl     rows without hashes for the interrupt and resume test
+  hashes.txt    every hash made, one a line (tests/bench/scale)
 """
 import base64
 import warnings
@@ -152,6 +153,8 @@ def main():
                                 "firstName": "J%d" % i, "lastName": scheme,
                                 "roles": ["Viewer"], "passwordHash": h}) + "\n")
             f.write("\n")  # blank lines do not count as rows
+    with open(os.path.join(out, "hashes.txt"), "w") as f:
+        f.write("".join(h + "\n" for _, _, _, h in users))
     with open(os.path.join(out, "big.jsonl"), "w") as f:
         for i in range(3000):
             f.write(json.dumps({"emailAddress": "big%05d@import.example" % i,
