@@ -569,19 +569,21 @@ get_user(ud_call *c)
 /*
  * A list's total: filtered lists stop counting past COUNT_MAX matches
  * unless the caller asks for the exact count; the list of every user
- * reads the count the store keeps.
+ * reads the count SQLite keeps (kept), and PostgreSQL, which keeps none
+ * (a counter row would serialise every insert of every daemon), counts
+ * it as a filtered list.
  */
 #define COUNT_MAX 1000
 
 static const char *
-total_kind(const ud_user_filter *f, int64_t total)
+total_kind(const ud_user_filter *f, int64_t total, bool kept)
 {
 	bool filtered = (f->email_contains != NULL && *f->email_contains) ||
 			(f->name_contains != NULL && *f->name_contains) ||
 			f->org_id != NULL || f->role != NULL ||
 			f->scope_org_ids != NULL;
 
-	if (!filtered) {
+	if (!filtered && kept) {
 		return "maintained";
 	}
 	return f->count_max > 0 && total > f->count_max ? "atLeast" : "exact";
@@ -645,7 +647,8 @@ list_users(ud_call *c)
 	c->resp = (ProtobufCMessage *)resp;
 	resp->has_total = true;
 	resp->total = (int32_t)(total < INT32_MAX ? total : INT32_MAX);
-	resp->total_kind = ud_dup(total_kind(&f, total));
+	resp->total_kind =
+	    ud_dup(total_kind(&f, total, !ud_store_shared(c->svc->store)));
 	resp->has_skip = true;
 	resp->skip = f.skip;
 	if (resp->total_kind == NULL ||

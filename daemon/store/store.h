@@ -149,10 +149,11 @@ typedef struct ud_user_filter {
 	 * skip then counts from there. */
 	int64_t after_id;
 	/*
-	 * The count into *total: 0 counts every match (the whole store's
-	 * count is kept by the store, not counted); > 0 stops counting past
-	 * count_max matches (*total is then count_max + 1: "more than");
-	 * < 0 counts nothing (*total 0).
+	 * The count into *total: 0 counts every match; > 0 stops counting
+	 * past count_max matches (*total is then count_max + 1: "more
+	 * than"); < 0 counts nothing (*total 0). Without filters SQLite
+	 * reads the count of users it keeps (exact, whatever count_max
+	 * says, but < 0); PostgreSQL counts as for a filter.
 	 */
 	int64_t count_max;
 } ud_user_filter;

@@ -1686,14 +1686,17 @@ user_list_sql(unsigned mask, char *sql, size_t cap)
 		       " WHERE org_id <> ALL (#::text[]))",
 		       k++);
 	}
+	/* $k take, $k+1 skip, $k+2 the keyset's last id, $k+3 the most
+	 * matches counted (NULL: all; 0: none) */
 	snprintf(sql, cap,
 		 "SELECT t.n, " USER_COLS
-		 " FROM (SELECT count(*) AS n FROM users u%s) t"
-		 " LEFT JOIN LATERAL (SELECT u.id FROM users u%s"
+		 " FROM (SELECT count(*) AS n FROM (SELECT 1 FROM users u%s"
+		 "  LIMIT $%d) m) t"
+		 " LEFT JOIN LATERAL (SELECT u.id FROM users u%s AND u.id > $%d"
 		 "  ORDER BY u.id LIMIT $%d OFFSET $%d) pg ON true"
 		 " LEFT JOIN users u ON u.id = pg.id" USER_ORGS
 		 " ORDER BY u.id",
-		 where, where, k, k + 1);
+		 where, k + 3, where, k + 2, k, k + 1);
 }
 
 static int
@@ -1751,6 +1754,12 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
+	p_int(&p, f->after_id > 0 ? f->after_id : 0);
+	if (f->count_max == 0) {
+		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	} else {
+		p_int(&p, f->count_max > 0 ? f->count_max + 1 : 0);
+	}
 	user_list_sql(mask, sql, sizeof(sql));
 	snprintf(name, sizeof(name), "udu%u", mask);
 	if ((rc = exec_stmt(c, name, sql, &c->user_list[mask], &p, &r,
