@@ -154,6 +154,18 @@ static const char *const migrations[] = {
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens (expires_at);",
     /* 5: sign-in attempts reserved and not yet judged, per name */
     "ALTER TABLE login_state ADD COLUMN pending integer NOT NULL DEFAULT 0;",
+    /*
+     * 6: substring filters through trigram indexes (pg_trgm, trusted:
+     * the database's owner may create it), on the very expressions the
+     * list's LIKE filters compare, folded as they fold (ASCII).
+     */
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+    "CREATE INDEX users_email_trgm ON users"
+    " USING gin (lower(email COLLATE \"C\") gin_trgm_ops);"
+    "CREATE INDEX users_first_name_trgm ON users"
+    " USING gin (lower(first_name COLLATE \"C\") gin_trgm_ops);"
+    "CREATE INDEX users_last_name_trgm ON users"
+    " USING gin (lower(last_name COLLATE \"C\") gin_trgm_ops);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
