@@ -175,6 +175,15 @@ int ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out);
 int ud_store_org_list(ud_store_conn *c, const char *parent_id,
 		      const ud_strv *scope_ids, int32_t skip, int32_t take,
 		      ud_org **out, size_t *n, int64_t *total);
+/*
+ * ud_store_org_list from a keyset: only the organizations after
+ * (after_name, after_id) in the list's order (name, then id); skip counts
+ * from there. total still counts every organization the filters match.
+ */
+int ud_store_org_list_after(ud_store_conn *c, const char *parent_id,
+			    const ud_strv *scope_ids, const char *after_name,
+			    const char *after_id, int32_t skip, int32_t take,
+			    ud_org **out, size_t *n, int64_t *total);
 /* The ids of the given organizations and all their descendants. */
 int ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out);
 /* The direct children of an organization, ordered by name. */

@@ -344,7 +344,12 @@ enum {
 	F_FTS = 1 << 5,
 	F_USER_ALL = (1 << 6) - 1,
 };
-enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
+enum {
+	F_PARENT = 1 << 0,
+	F_IDS = 1 << 1,
+	F_AFTER = 1 << 2, /* the page only: the keyset */
+	F_ORG_ALL = (1 << 3) - 1
+};
 
 /* Users a reader keeps between read transactions. */
 #define USER_CACHE_N 4
@@ -2067,8 +2072,10 @@ out:
 }
 
 static int
-sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
-	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+sq_org_list_after(ud_store_conn *c, const char *parent_id,
+		  const ud_strv *scope_ids, const char *after_name,
+		  const char *after_id, int32_t skip, int32_t take,
+		  ud_org **out, size_t *n, int64_t *total)
 {
 	sqlite3_stmt *list = NULL, *count = NULL;
 	char parent[33], where[512] = " WHERE 1", sql[1024];
@@ -2096,10 +2103,14 @@ sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 		append(where, sizeof(where),
 		       " AND o.id IN (SELECT value FROM json_each(?2))");
 	}
+	if (after_id != NULL) {
+		mask |= F_AFTER;
+	}
 	snprintf(sql, sizeof(sql),
-		 "SELECT " ORG_COLS " FROM organizations o%s"
+		 "SELECT " ORG_COLS " FROM organizations o%s%s"
 		 " ORDER BY o.name, o.id LIMIT ?3 OFFSET ?4",
-		 where);
+		 where,
+		 after_id != NULL ? " AND (o.name, o.id) > (?5, ?6)" : "");
 	if ((rc = prepare(c, sql, &c->org_list[mask], &list)) != 0) {
 		list = NULL;
 		goto out;
@@ -2120,6 +2131,11 @@ sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	}
 	sqlite3_bind_int(list, 3, take);
 	sqlite3_bind_int(list, 4, skip);
+	if (after_id != NULL &&
+	    ((rc = bind_text(list, 5, after_name ? after_name : "")) != 0 ||
+	     (rc = bind_text(list, 6, after_id)) != 0)) {
+		goto out;
+	}
 	if ((rc = read_begin(c, &began)) != 0) {
 		goto out;
 	}
@@ -2138,6 +2154,14 @@ out:
 		*total = 0;
 	}
 	return rc;
+}
+
+static int
+sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
+	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+{
+	return sq_org_list_after(c, parent_id, scope_ids, NULL, NULL, skip,
+				 take, out, n, total);
 }
 
 static int
@@ -2982,6 +3006,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .user_list = sq_user_list,
     .org_get = sq_org_get,
     .org_list = sq_org_list,
+    .org_list_after = sq_org_list_after,
     .org_subtree = sq_org_subtree,
     .org_children = sq_org_children,
     .user_insert = sq_user_insert,
