@@ -394,7 +394,12 @@ enum {
 	F_SCOPE = 1 << 4,
 	F_USER_ALL = (1 << 5) - 1,
 };
-enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
+enum {
+	F_PARENT = 1 << 0,
+	F_IDS = 1 << 1,
+	F_AFTER = 1 << 2, /* the page only: the keyset */
+	F_ORG_ALL = (1 << 3) - 1
+};
 
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
@@ -1842,8 +1847,10 @@ pg_org_get(ud_store_conn *c, const char *id, ud_org *out)
 }
 
 static int
-pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
-	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+pg_org_list_after(ud_store_conn *c, const char *parent_id,
+		  const ud_strv *scope_ids, const char *after_name,
+		  const char *after_id, int32_t skip, int32_t take,
+		  ud_org **out, size_t *n, int64_t *total)
 {
 	params p = {0};
 	PGresult *r = NULL;
@@ -1875,14 +1882,35 @@ pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
-	snprintf(sql, sizeof(sql),
-		 "SELECT t.n, " ORG_COLS
-		 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
-		 " LEFT JOIN LATERAL (SELECT o.id FROM organizations o%s"
-		 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON true"
-		 " LEFT JOIN organizations o ON o.id = pg.id"
-		 " ORDER BY o.name, o.id",
-		 where, where, k, k + 1);
+	if (after_id != NULL) {
+		char keyset[64];
+		mask |= F_AFTER;
+		p_text(&p, after_name ? after_name : "");
+		p_text(&p, after_id);
+		snprintf(keyset, sizeof(keyset),
+			 " AND (o.name, o.id) > ($%d, $%d)", k + 2, k + 3);
+		snprintf(sql, sizeof(sql),
+			 "SELECT t.n, " ORG_COLS
+			 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
+			 " LEFT JOIN LATERAL (SELECT o.id FROM organizations "
+			 "o%s%s"
+			 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON "
+			 "true"
+			 " LEFT JOIN organizations o ON o.id = pg.id"
+			 " ORDER BY o.name, o.id",
+			 where, where, keyset, k, k + 1);
+	} else {
+		snprintf(sql, sizeof(sql),
+			 "SELECT t.n, " ORG_COLS
+			 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
+			 " LEFT JOIN LATERAL (SELECT o.id FROM organizations "
+			 "o%s"
+			 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON "
+			 "true"
+			 " LEFT JOIN organizations o ON o.id = pg.id"
+			 " ORDER BY o.name, o.id",
+			 where, where, k, k + 1);
+	}
 	snprintf(name, sizeof(name), "udo%u", mask);
 	if ((rc = exec_stmt(c, name, sql, &c->org_list[mask], &p, &r,
 			    "organization list")) != 0) {
@@ -1903,6 +1931,14 @@ out:
 		*total = 0;
 	}
 	return rc;
+}
+
+static int
+pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
+	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+{
+	return pg_org_list_after(c, parent_id, scope_ids, NULL, NULL, skip,
+				 take, out, n, total);
 }
 
 static int
@@ -2539,6 +2575,7 @@ const ud_store_ops ud_store_pg_ops = {
     .user_list = pg_user_list,
     .org_get = pg_org_get,
     .org_list = pg_org_list,
+    .org_list_after = pg_org_list_after,
     .org_subtree = pg_org_subtree,
     .org_children = pg_org_children,
     .user_insert = pg_user_insert,
