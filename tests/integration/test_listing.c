@@ -9,7 +9,8 @@
  *   - what total is: "maintained" for every user (and right after
  *     creations and deletions), "exact" for a filter, "atLeast" past
  *     1000 matches unless exactTotal is asked;
- *   - a cursor that is not ours is refused.
+ *   - a cursor that is not ours is refused;
+ *   - ListOrganizations pages by cursor too.
  * With "pg": the same against PostgreSQL (pg_trgm indexes; no kept count).
  */
 #include <stdio.h>
@@ -385,6 +386,81 @@ test_skip_and_bad_cursor(uc_client *c)
 	free(all.v);
 }
 
+/*
+ * Organizations by cursor: the same list as one page, with names that
+ * repeat (the id decides between them) and one created between pages
+ * ahead of the cursor.
+ */
+static void
+test_org_cursor(uc_client *c)
+{
+	Users__V1__ListOrganizations all_req =
+	    USERS__V1__LIST_ORGANIZATIONS__INIT;
+	const Users__V1__ListOrganizationsResponse *all;
+	uc_result all_res = {0};
+	char *after = NULL, name[32];
+	size_t at = 0;
+	int pages = 0;
+
+	for (int i = 0; i < 60; i++) {
+		Users__V1__CreateOrganization o =
+		    USERS__V1__CREATE_ORGANIZATION__INIT;
+		uc_result res = {0};
+
+		snprintf(name, sizeof(name), "Org %02d", i % 25);
+		o.name = name;
+		CHECK_INT(uc_create_organization(c, &o, NULL, &res), UP_OK);
+		uc_result_fini(&res);
+	}
+	all_req.has_take = true;
+	all_req.take = 1000;
+	CHECK_INT(uc_list_organizations(c, &all_req, NULL, &all_res), UP_OK);
+	all = (const Users__V1__ListOrganizationsResponse *)all_res.response;
+	CHECK(all != NULL && all->n_results == 60);
+	do {
+		Users__V1__ListOrganizations req =
+		    USERS__V1__LIST_ORGANIZATIONS__INIT;
+		const Users__V1__ListOrganizationsResponse *r;
+		uc_result res = {0};
+
+		req.has_take = true;
+		req.take = 7;
+		req.after = after;
+		CHECK_INT(uc_list_organizations(c, &req, NULL, &res), UP_OK);
+		r = (const Users__V1__ListOrganizationsResponse *)res.response;
+		if (r == NULL) {
+			break;
+		}
+		CHECK_INT(r->total, 60 + pages);
+		for (size_t i = 0; i < r->n_results && all != NULL; i++) {
+			/* "Org 99" sorts after every other: not yet reached */
+			if (strcmp(r->results[i]->name, "Org 99") == 0) {
+				continue;
+			}
+			CHECK(at < all->n_results &&
+			      strcmp(r->results[i]->id, all->results[at]->id) ==
+				  0);
+			at++;
+		}
+		free(after);
+		after = r->next != NULL ? strdup(r->next) : NULL;
+		uc_result_fini(&res);
+		/* one more, ahead of the cursor */
+		{
+			Users__V1__CreateOrganization o =
+			    USERS__V1__CREATE_ORGANIZATION__INIT;
+			o.name = "Org 99";
+			CHECK_INT(uc_create_organization(c, &o, NULL, &res),
+				  UP_OK);
+			uc_result_fini(&res);
+		}
+		pages++;
+	} while (after != NULL && pages < 100);
+	CHECK_INT(at, 60);
+	free(after);
+	uc_result_fini(&all_res);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -417,6 +493,7 @@ main(int argc, char **argv)
 		test_cursor_under_writes(c);
 		test_filters_equal_scan(c, pg);
 		test_skip_and_bad_cursor(c);
+		test_org_cursor(c);
 		uc_client_close(c);
 	}
 	if (check_failed > 0) {

@@ -1090,20 +1090,28 @@ class ListOrganizations implements IReturn<ListOrganizationsResponse>, IGet, ICo
     // @ApiMember(Description="How many to return (default 50, at most 1000)")
     int? take;
 
-    ListOrganizations({this.parentId,this.skip,this.take});
+    /**
+    * Start after this cursor (the next of the previous page); skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page); skip then counts from there")
+    String? after;
+
+    ListOrganizations({this.parentId,this.skip,this.take,this.after});
     ListOrganizations.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
         parentId = json['parentId'];
         skip = json['skip'];
         take = json['take'];
+        after = json['after'];
         return this;
     }
 
     Map<String, dynamic> toJson() => {
         'parentId': parentId,
         'skip': skip,
-        'take': take
+        'take': take,
+        'after': after
     };
 
     createResponse() => ListOrganizationsResponse();
@@ -1122,7 +1130,9 @@ class ListOrganizationsResponse implements IConvertible
 
     ResponseStatus? responseStatus;
 
-    ListOrganizationsResponse({this.total,this.skip,this.results,this.responseStatus});
+    String? next;
+
+    ListOrganizationsResponse({this.total,this.skip,this.results,this.responseStatus,this.next});
     ListOrganizationsResponse.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
@@ -1130,6 +1140,7 @@ class ListOrganizationsResponse implements IConvertible
         skip = json['skip'];
         results = JsonConverters.fromJson(json['results'],'List<Organization>',context!);
         responseStatus = JsonConverters.fromJson(json['responseStatus'],'ResponseStatus',context!);
+        next = json['next'];
         return this;
     }
 
@@ -1137,7 +1148,8 @@ class ListOrganizationsResponse implements IConvertible
         'total': total,
         'skip': skip,
         'results': JsonConverters.toJson(results,'List<Organization>',context!),
-        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!)
+        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!),
+        'next': next
     };
 
     getTypeName() => "ListOrganizationsResponse";

@@ -490,6 +490,11 @@ public class ListOrganizations : IGet, Codable
     */
     // @ApiMember(Description="How many to return (default 50, at most 1000)")
     public var take:Int32?
+    /**
+    * Start after this cursor (the next of the previous page); skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page); skip then counts from there")
+    public var after:String?
 
     required public init(){}
 }
@@ -500,6 +505,7 @@ public class ListOrganizationsResponse : Codable
     public var skip:Int32?
     public var results:[Organization]?
     public var responseStatus:ResponseStatus?
+    public var next:String?
 
     required public init(){}
 }
