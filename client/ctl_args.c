@@ -44,6 +44,10 @@ enum opt_id {
 	O_SKIP,
 	O_TAKE,
 	O_PASSWORD,
+	O_FORMAT,
+	O_HASHES,
+	O_RESUME_FROM,
+	O_AFTER,
 	O_COUNT
 };
 
@@ -107,6 +111,15 @@ static const opt_def opt_defs[] = {
     {"password", O_PASSWORD, false, false, NULL,
      "set a new password (prompt, USERSCTL_NEW_PASSWORD or "
      "--new-password-file)"},
+    {"format", O_FORMAT, true, false, "csv|jsonl",
+     "the file's format (import: by the name's .csv/.jsonl/.ndjson, else "
+     "by its first character; export: jsonl)"},
+    {"password-hashes", O_HASHES, false, false, NULL,
+     "include each user's stored password hash (Admin only)"},
+    {"resume-from", O_RESUME_FROM, true, false, "ROW",
+     "start at row ROW (an interrupted import prints it)"},
+    {"after", O_AFTER, true, false, "CURSOR",
+     "the page after CURSOR (a previous answer's next)"},
 };
 
 #define N_OPTS (sizeof(opt_defs) / sizeof(opt_defs[0]))
@@ -123,10 +136,10 @@ static const ctl_command commands[] = {
     {"user", "get", "GetUser", 0, 1, "user get ID", "Show a login."},
     {"user", "list", "ListUsers",
      BIT(O_EMAIL) | BIT(O_NAME) | BIT(O_ORG) | BIT(O_ROLE) | BIT(O_SKIP) |
-	 BIT(O_TAKE),
+	 BIT(O_TAKE) | BIT(O_AFTER),
      0,
      "user list [--email TEXT] [--name TEXT] [--org ID] [--role R] "
-     "[--skip N] [--take N]",
+     "[--skip N] [--take N] [--after CURSOR]",
      "List the logins you manage."},
     {"user", "patch", "PatchUser",
      BIT(O_FIRST) | BIT(O_LAST) | BIT(O_ROLES) | BIT(O_ORGS) | BIT(O_PASSWORD),
@@ -156,6 +169,23 @@ static const ctl_command commands[] = {
      "Make user USER a member of organization ORG."},
     {"member", "remove", "RemoveOrganizationMember", 0, 2,
      "member remove ORG USER", "Remove user USER from organization ORG."},
+    {"import", NULL, "ImportUsers",
+     BIT(O_FORMAT) | BIT(O_TAKE) | BIT(O_RESUME_FROM), 1,
+     "import FILE|- [--format csv|jsonl] [--take ROWS] [--resume-from ROW]",
+     "Create users from a CSV file with a header or JSON lines (- reads "
+     "standard input), ROWS a call (default 1000), each call one "
+     "transaction. Columns or keys: emailAddress, firstName, lastName, "
+     "phoneNumber, roles, accountIds, passwordHash (a hash of a scheme "
+     "usersd reads; none: the user is disabled until a password is set). "
+     "A user that exists with the same data is left alone, so a second "
+     "run creates nothing; refused rows are listed with their numbers. "
+     "Ctrl-C stops after the call in flight and prints the row to resume "
+     "from."},
+    {"export", NULL, "ExportUsers", BIT(O_FORMAT) | BIT(O_HASHES) | BIT(O_TAKE),
+     0, "export [--format jsonl|csv] [--password-hashes] [--take N]",
+     "Write every user to standard output, in the columns import reads, "
+     "N a page (default 500); password hashes only with "
+     "--password-hashes, and only for Admin."},
     {"policy", NULL, NULL, 0, 0, "policy",
      "Print who may do what: the policy usersd applies, from the "
      "contract this program was built with, as a Markdown table. Needs no "
@@ -388,6 +418,27 @@ set_opt(ctl_args *a, const opt_def *o, const char *v, char *err, size_t errlen)
 		break;
 	case O_PASSWORD:
 		a->new_password = true;
+		break;
+	case O_FORMAT:
+		if (strcmp(v, "csv") != 0 && strcmp(v, "jsonl") != 0) {
+			set_err(err, errlen, "--format: csv or jsonl, not %s",
+				v);
+			return -1;
+		}
+		a->format = v;
+		break;
+	case O_HASHES:
+		a->password_hashes = true;
+		break;
+	case O_RESUME_FROM:
+		if (parse_i32(v, 1, INT32_MAX, &n) != 0) {
+			set_err(err, errlen, "--resume-from: not a row: %s", v);
+			return -1;
+		}
+		a->resume_from = n;
+		break;
+	case O_AFTER:
+		a->after = v;
 		break;
 	case O_COUNT:
 		break;
@@ -693,6 +744,7 @@ ctl_build(const ctl_args *a, ctl_request *r, char *err, size_t errlen)
 		m->skip = a->skip;
 		m->has_take = a->has_take;
 		m->take = a->take;
+		m->after = (char *)a->after;
 		r->msg = &m->base;
 	} else if (CMD_IS(c, "user", "patch")) {
 		Users__V1__PatchUser *m = &r->u.patch_user;

@@ -67,7 +67,11 @@ typedef struct ctl_args {
 	const char *parent;
 	bool has_type, has_skip, has_take;
 	int32_t type, skip, take;
-	bool new_password; /* user patch --password */
+	bool new_password;    /* user patch --password */
+	const char *format;   /* import, export: "csv", "jsonl" or NULL */
+	bool password_hashes; /* export --password-hashes */
+	int32_t resume_from;  /* import --resume-from (0: from the start) */
+	const char *after;    /* user list --after */
 } ctl_args;
 
 /*

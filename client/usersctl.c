@@ -19,6 +19,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +31,7 @@
 
 #include "ctl_args.h"
 #include "ctl_json.h"
+#include "ctl_rows.h"
 #include "users_flags.h"
 #include "usersclient.h"
 
@@ -369,13 +371,61 @@ run_login(uc_client *c, const ctl_args *a)
 	return rc;
 }
 
+/*
+ * Sets the client's credentials: the cached token, else a login when one
+ * can be made. *cached: a cached token is in use. EXIT_OK or the exit
+ * status of a failed login.
+ */
+static int
+session_open(uc_client *c, const ctl_args *a, bool *cached)
+{
+	char token[TOKEN_MAX];
+	uc_result res = {0};
+	int rc = EXIT_OK;
+
+	*cached = false;
+	token_load(a, token, sizeof(token));
+	if (token[0] != '\0') {
+		*cached = uc_set_bearer(c, token) == 0;
+	} else if (can_login(a)) {
+		rc = do_login(c, a, &res);
+		uc_result_fini(&res);
+	}
+	explicit_bzero(token, sizeof(token));
+	return rc;
+}
+
+/*
+ * One call; when a cached token turns out stale, logs in again (once per
+ * session) and calls again. res is filled either way. EXIT_OK, or the
+ * exit status of a failed login (res then empty).
+ */
+static int
+session_call(uc_client *c, const ctl_args *a, bool *cached,
+	     const ProtobufCMessage *msg, const uc_call_opts *opts,
+	     uc_result *res)
+{
+	int rc;
+
+	uc_call(c, a->cmd->method, msg, opts, res);
+	if (res->status == UP_UNAUTHENTICATED && *cached && can_login(a)) {
+		*cached = false;
+		uc_result_fini(res);
+		if ((rc = do_login(c, a, res)) != EXIT_OK) {
+			return rc;
+		}
+		uc_result_fini(res);
+		uc_call(c, a->cmd->method, msg, opts, res);
+	}
+	return EXIT_OK;
+}
+
 static int
 run_command(uc_client *c, const ctl_args *a)
 {
 	ctl_request req;
 	uc_result res = {0};
 	char err[256];
-	char token[TOKEN_MAX];
 	char newpw[SECRET_MAX];
 	bool cached = false;
 	int rc = EXIT_USAGE;
@@ -397,26 +447,10 @@ run_command(uc_client *c, const ctl_args *a)
 		}
 		*req.password_slot = newpw;
 	}
-
-	token_load(a, token, sizeof(token));
-	if (token[0] != '\0') {
-		cached = uc_set_bearer(c, token) == 0;
-	} else if (can_login(a)) {
-		if ((rc = do_login(c, a, &res)) != EXIT_OK) {
-			goto out;
-		}
-		uc_result_fini(&res);
-	}
-
-	uc_call(c, a->cmd->method, req.msg, NULL, &res);
-	if (res.status == UP_UNAUTHENTICATED && cached && can_login(a)) {
-		/* The cached token is stale: log in again, once. */
-		uc_result_fini(&res);
-		if ((rc = do_login(c, a, &res)) != EXIT_OK) {
-			goto out;
-		}
-		uc_result_fini(&res);
-		uc_call(c, a->cmd->method, req.msg, NULL, &res);
+	if ((rc = session_open(c, a, &cached)) != EXIT_OK ||
+	    (rc = session_call(c, a, &cached, req.msg, NULL, &res)) !=
+		EXIT_OK) {
+		goto out;
 	}
 	if (res.status != UP_OK) {
 		print_failure(&res);
@@ -428,8 +462,317 @@ out:
 	uc_result_fini(&res);
 	ctl_request_fini(&req);
 	explicit_bzero(newpw, sizeof(newpw));
-	explicit_bzero(token, sizeof(token));
 	return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * import and export: many calls, a progress line on a terminal
+ */
+
+#define IMPORT_DEADLINE_MS 60000
+#define EXIT_INTERRUPTED   130
+
+static volatile sig_atomic_t interrupted;
+
+static void
+on_interrupt(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+	signal(SIGINT, SIG_DFL); /* a second Ctrl-C ends at once */
+}
+
+static double
+now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+typedef struct tally {
+	double start, last_shown;
+	uint64_t rows, created, unchanged, refused;
+	uint64_t bytes, size; /* of the input, when a file's size is known */
+	bool tty;
+} tally;
+
+static void
+progress(tally *t, bool force)
+{
+	double now = now_s(), el = now - t->start;
+	char eta[32] = "";
+
+	if (!t->tty || (!force && now - t->last_shown < 0.25)) {
+		return;
+	}
+	t->last_shown = now;
+	if (t->size > 0 && t->bytes > 0 && t->bytes < t->size && el > 0) {
+		double left =
+		    el * (double)(t->size - t->bytes) / (double)t->bytes;
+		snprintf(eta, sizeof(eta), ", ETA %d:%02d", (int)left / 60,
+			 (int)left % 60);
+	}
+	fprintf(
+	    stderr,
+	    "\r%llu rows, %.0f rows/s: %llu created, %llu unchanged, "
+	    "%llu refused%s   ",
+	    (unsigned long long)t->rows, el > 0 ? (double)t->rows / el : 0.0,
+	    (unsigned long long)t->created, (unsigned long long)t->unchanged,
+	    (unsigned long long)t->refused, eta);
+}
+
+static void
+progress_end(tally *t)
+{
+	if (t->tty) {
+		fputc('\n', stderr);
+	}
+}
+
+static void
+print_refusal(int64_t row, const char *email, const char *message,
+	      const char *code)
+{
+	fprintf(stderr, "usersctl: row %lld%s%s%s: %s%s%s%s\n", (long long)row,
+		email ? " (" : "", email ? email : "", email ? ")" : "",
+		message ? message : "refused", code ? " (" : "",
+		code ? code : "", code ? ")" : "");
+}
+
+static void
+records_free(Users__V1__UserRecord **v, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		protobuf_c_message_free_unpacked(&v[i]->base, NULL);
+	}
+}
+
+/* Sends one call of rows; tallies its answer. EXIT_OK or a failure. */
+static int
+import_batch(uc_client *c, const ctl_args *a, bool *cached,
+	     Users__V1__UserRecord **rows, size_t n, tally *t)
+{
+	Users__V1__ImportUsers req = USERS__V1__IMPORT_USERS__INIT;
+	const Users__V1__ImportUsersResponse *r;
+	uc_call_opts opts = {0};
+	uc_result res = {0};
+	int rc;
+
+	opts.deadline_ms = a->deadline_ms > IMPORT_DEADLINE_MS
+			       ? a->deadline_ms
+			       : IMPORT_DEADLINE_MS;
+	req.users = rows;
+	req.n_users = n;
+	if ((rc = session_call(c, a, cached, &req.base, &opts, &res)) !=
+	    EXIT_OK) {
+		return rc;
+	}
+	if (res.status != UP_OK) {
+		progress_end(t);
+		print_failure(&res);
+		uc_result_fini(&res);
+		return EXIT_REFUSED;
+	}
+	r = (const Users__V1__ImportUsersResponse *)res.response;
+	t->rows += n;
+	t->created += (uint64_t)r->created;
+	t->unchanged += (uint64_t)r->unchanged;
+	t->refused += (uint64_t)r->refused;
+	if (r->n_refusals > 0) {
+		progress_end(t);
+	}
+	for (size_t i = 0; i < r->n_refusals; i++) {
+		const Users__V1__ImportRefusal *f = r->refusals[i];
+		print_refusal(f->row, f->email_address, f->message,
+			      f->error_code);
+	}
+	uc_result_fini(&res);
+	return EXIT_OK;
+}
+
+static int
+run_import(uc_client *c, const ctl_args *a)
+{
+	const char *path = a->pos[0];
+	bool from_stdin = strcmp(path, "-") == 0;
+	FILE *in = from_stdin ? stdin : fopen(path, "r");
+	Users__V1__UserRecord **batch = NULL;
+	size_t take = a->has_take && a->take > 0 ? (size_t)a->take : 1000;
+	size_t n = 0;
+	int64_t next_row = a->resume_from > 0 ? a->resume_from : 1;
+	ctl_rows rows = {0};
+	tally t = {0};
+	char err[256];
+	bool cached = false, done = false;
+	struct stat st;
+	int rc = EXIT_USAGE, got, first;
+
+	if (in == NULL) {
+		fprintf(stderr, "usersctl: %s: %s\n", path, strerror(errno));
+		return EXIT_USAGE;
+	}
+	if (take > 1000) {
+		fprintf(stderr, "usersctl: import: --take is at most 1000\n");
+		goto out;
+	}
+	first = getc(in);
+	while (first == ' ' || first == '\t' || first == '\r' ||
+	       first == '\n') {
+		first = getc(in);
+	}
+	if (first != EOF) {
+		ungetc(first, in);
+	}
+	if (ctl_rows_open(&rows, in,
+			  a->format != NULL
+			      ? (strcmp(a->format, "csv") == 0 ? CTL_ROWS_CSV
+							       : CTL_ROWS_JSONL)
+			      : ctl_rows_guess(from_stdin ? NULL : path, first),
+			  err, sizeof(err)) != 0) {
+		fprintf(stderr, "usersctl: %s: %s\n", path, err);
+		goto out;
+	}
+	if ((batch = calloc(take, sizeof(*batch))) == NULL) {
+		goto out;
+	}
+	t.tty = isatty(STDERR_FILENO);
+	t.start = now_s();
+	if (!from_stdin && fstat(fileno(in), &st) == 0 && S_ISREG(st.st_mode)) {
+		t.size = (uint64_t)st.st_size;
+	}
+	if ((rc = session_open(c, a, &cached)) != EXIT_OK) {
+		goto out;
+	}
+	signal(SIGINT, on_interrupt);
+	while (!done && !interrupted) {
+		Users__V1__UserRecord *m;
+
+		got = ctl_rows_next(&rows, &m, err, sizeof(err));
+		if (got == -2) {
+			progress_end(&t);
+			fprintf(stderr, "usersctl: %s: %s\n", path, err);
+			rc = EXIT_USAGE;
+			break;
+		}
+		if (got == -1 && rows.row >= next_row) {
+			t.rows++;
+			t.refused++;
+			progress_end(&t);
+			print_refusal(rows.row, NULL, err, "Unreadable");
+		}
+		if (got == 1 && m->row < next_row) {
+			protobuf_c_message_free_unpacked(&m->base, NULL);
+		} else if (got == 1) {
+			batch[n++] = m;
+		}
+		done = got == 0;
+		if (n == take || (done && n > 0)) {
+			rc = import_batch(c, a, &cached, batch, n, &t);
+			if (rc != EXIT_OK) {
+				fprintf(stderr,
+					"usersctl: nothing of rows %lld to "
+					"%lld was stored; resume with "
+					"--resume-from %lld\n",
+					(long long)batch[0]->row,
+					(long long)batch[n - 1]->row,
+					(long long)batch[0]->row);
+				break;
+			}
+			next_row = batch[n - 1]->row + 1;
+			records_free(batch, n);
+			n = 0;
+			t.bytes = rows.bytes;
+			progress(&t, false);
+		}
+	}
+	records_free(batch, n);
+	progress(&t, true);
+	progress_end(&t);
+	if (interrupted) {
+		fprintf(stderr,
+			"usersctl: interrupted; every row before %lld is "
+			"stored: resume with --resume-from %lld\n",
+			(long long)next_row, (long long)next_row);
+		rc = EXIT_INTERRUPTED;
+	}
+	printf("import: %llu rows in %.1f s: %llu created, %llu unchanged, "
+	       "%llu refused\n",
+	       (unsigned long long)t.rows, now_s() - t.start,
+	       (unsigned long long)t.created, (unsigned long long)t.unchanged,
+	       (unsigned long long)t.refused);
+	if (rc == EXIT_OK && t.refused > 0) {
+		rc = EXIT_REFUSED;
+	}
+out:
+	free(batch);
+	ctl_rows_fini(&rows);
+	if (!from_stdin) {
+		fclose(in);
+	}
+	return rc;
+}
+
+static int
+run_export(uc_client *c, const ctl_args *a)
+{
+	Users__V1__ExportUsers req = USERS__V1__EXPORT_USERS__INIT;
+	bool csv = a->format != NULL && strcmp(a->format, "csv") == 0;
+	char *after = NULL;
+	bool cached = false;
+	tally t = {0};
+	int rc;
+
+	req.has_take = a->has_take;
+	req.take = a->take;
+	req.has_include_password_hashes = a->password_hashes;
+	req.include_password_hashes = a->password_hashes;
+	t.tty = isatty(STDERR_FILENO);
+	t.start = now_s();
+	if ((rc = session_open(c, a, &cached)) != EXIT_OK) {
+		return rc;
+	}
+	if (csv && ctl_rows_csv_header(stdout, a->password_hashes) != 0) {
+		return EXIT_USAGE;
+	}
+	do {
+		const Users__V1__ExportUsersResponse *r;
+		uc_result res = {0};
+
+		req.after = after;
+		if ((rc = session_call(c, a, &cached, &req.base, NULL, &res)) !=
+		    EXIT_OK) {
+			break;
+		}
+		if (res.status != UP_OK) {
+			progress_end(&t);
+			print_failure(&res);
+			uc_result_fini(&res);
+			rc = EXIT_REFUSED;
+			break;
+		}
+		r = (const Users__V1__ExportUsersResponse *)res.response;
+		for (size_t i = 0; rc == EXIT_OK && i < r->n_results; i++) {
+			if ((csv ? ctl_rows_csv_write(stdout, r->results[i],
+						      a->password_hashes)
+				 : ctl_rows_json_write(stdout,
+						       r->results[i])) != 0) {
+				fprintf(stderr, "usersctl: cannot write\n");
+				rc = EXIT_USAGE;
+			}
+		}
+		t.rows += r->n_results;
+		free(after);
+		after = r->next != NULL ? strdup(r->next) : NULL;
+		uc_result_fini(&res);
+		progress(&t, false);
+	} while (rc == EXIT_OK && after != NULL);
+	free(after);
+	progress_end(&t);
+	fprintf(stderr, "export: %llu users in %.1f s\n",
+		(unsigned long long)t.rows, now_s() - t.start);
+	return fflush(stdout) == 0 ? rc : EXIT_USAGE;
 }
 
 /*
@@ -531,7 +874,11 @@ main(int argc, char **argv)
 		}
 		return EXIT_USAGE;
 	}
-	if (a.cmd->name == NULL) {
+	if (strcmp(a.cmd->group, "import") == 0) {
+		rc = run_import(c, &a);
+	} else if (strcmp(a.cmd->group, "export") == 0) {
+		rc = run_export(c, &a);
+	} else if (a.cmd->name == NULL) {
 		rc = run_login(c, &a);
 	} else {
 		rc = run_command(c, &a);

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "authz.h"
+#include "b64url.h"
 #include "convert.h"
 #include "service.h"
 #include "validate.h"
@@ -140,6 +141,60 @@ get_org(ud_call *c)
 	return allow_org(c, c->reader, id);
 }
 
+/*
+ * The cursor of an organization list: base64url of "o", the last
+ * organization's id (32 hex digits) and its name, the list's order. Like
+ * the users' cursor it only says where a page starts.
+ */
+#define ORG_CURSOR_RAW (1 + 32 + 200) /* the name's (max_len) */
+
+static int
+org_cursor_encode(const ud_org *o, char **out)
+{
+	char raw[ORG_CURSOR_RAW + 1];
+	size_t n, cap;
+	int len =
+	    snprintf(raw, sizeof(raw), "o%s%s", o->id, o->name ? o->name : "");
+
+	*out = NULL;
+	if (len < 33 || (size_t)len >= sizeof(raw)) {
+		return UP_INTERNAL;
+	}
+	n = (size_t)len;
+	cap = ud_b64url_encoded_len(n) + 1;
+	if ((*out = malloc(cap)) == NULL) {
+		return UP_INTERNAL;
+	}
+	if (ud_b64url_encode((const uint8_t *)raw, n, *out, cap) ==
+	    (size_t)-1) {
+		free(*out);
+		*out = NULL;
+		return UP_INTERNAL;
+	}
+	return 0;
+}
+
+/* The id (buf 33) and name (buf ORG_CURSOR_RAW) of a cursor; -1. */
+static int
+org_cursor_decode(const char *s, char id[33], char name[ORG_CURSOR_RAW])
+{
+	uint8_t raw[ORG_CURSOR_RAW + 1];
+	size_t n;
+
+	if (ud_b64url_decode(s, strlen(s), raw, sizeof(raw) - 1, &n) != 0 ||
+	    n < 33 || raw[0] != 'o' || memchr(raw, '\0', n) != NULL) {
+		return -1;
+	}
+	raw[n] = '\0';
+	memcpy(id, raw + 1, 32);
+	id[32] = '\0';
+	if (!ud_random_id_valid(id)) {
+		return -1;
+	}
+	memcpy(name, raw + 33, n - 33 + 1);
+	return 0;
+}
+
 static int
 list_orgs(ud_call *c)
 {
@@ -155,6 +210,8 @@ list_orgs(ud_call *c)
 	char parent[33];
 	int32_t skip = r->has_skip ? r->skip : 0;
 	int32_t take = (r->has_take && r->take > 0) ? r->take : TAKE_DEFAULT;
+	bool has_after = r->after != NULL && r->after[0] != '\0';
+	char after_id[33], after_name[ORG_CURSOR_RAW];
 	int rc;
 
 	if (skip < 0 || take > TAKE_MAX) {
@@ -166,15 +223,21 @@ list_orgs(ud_call *c)
 		return ud_err_invalid(c, "ParentId", "InvalidId",
 				      "is not a valid organization id.");
 	}
+	if (has_after &&
+	    org_cursor_decode(r->after, after_id, after_name) != 0) {
+		return ud_err_invalid(c, "After", "InvalidCursor",
+				      "is not a cursor this service gave.");
+	}
 	ud_authz_init(&az, c->reader, &c->actor);
 	rc = ud_authz_list_scope(&az, c->method, &all, &scope);
 	ud_authz_fini(&az);
 	if (rc == 0) {
-		rc = ud_store_org_list(
+		rc = ud_store_org_list_after(
 		    c->reader,
 		    (r->parent_id != NULL && r->parent_id[0] != '\0') ? parent
 								      : NULL,
-		    all ? NULL : &scope, skip, take, &orgs, &n, &total);
+		    all ? NULL : &scope, has_after ? after_name : NULL,
+		    has_after ? after_id : NULL, skip, take, &orgs, &n, &total);
 	}
 	ud_strv_fini(&scope);
 	if (rc != 0) {
@@ -197,8 +260,12 @@ list_orgs(ud_call *c)
 		}
 		resp->n_results++;
 	}
+	rc = resp->n_results == n ? UP_OK : UP_INTERNAL;
+	if (rc == UP_OK && n > 0 && n == (size_t)take) {
+		rc = org_cursor_encode(&orgs[n - 1], &resp->next);
+	}
 	ud_orgs_free(orgs, n);
-	return resp->n_results == n ? UP_OK : UP_INTERNAL;
+	return rc;
 }
 
 /* Shared by add and remove: the request shapes are the same. */

@@ -1,6 +1,6 @@
 /*
- * handlers_user.c - NewUser, PatchUser, GetUser, ListUsers, DeleteUser and
- * UpdateBusinessUser.
+ * handlers_user.c - NewUser, PatchUser, GetUser, ListUsers, DeleteUser,
+ * UpdateBusinessUser, ImportUsers and ExportUsers.
  *
  * Reads run on the worker. Writes re-read their target inside the write
  * function (on the writer, within the group commit) and make every
@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "authz.h"
+#include "b64url.h"
 #include "convert.h"
 #include "service.h"
 #include "validate.h"
@@ -398,6 +399,11 @@ patch_user_write(ud_store_conn *conn, void *arg)
 		t->last_name = ud_dup(r->last_name);
 	}
 	if (c->hash != NULL) {
+		/* An imported user without a password is disabled until
+		 * one is set: this is that moment. */
+		if (t->password_hash == NULL && t->disabled) {
+			t->disabled = false;
+		}
 		free(t->password_hash);
 		t->password_hash = c->hash;
 		c->hash = NULL;
@@ -475,6 +481,58 @@ patch_user(ud_call *c)
 }
 
 /* ------------------------------------------------------------------------
+ * List cursors: opaque to callers, "u" and the last id in decimal, in
+ * base64url. A cursor only says where a page starts: the scope and the
+ * filters are applied to every page again.
+ */
+
+#define CURSOR_MAX 64
+
+static int
+cursor_encode(int64_t id, char **out)
+{
+	char raw[24], enc[CURSOR_MAX];
+	int n = snprintf(raw, sizeof(raw), "u%lld", (long long)id);
+
+	*out = NULL;
+	if (n <= 0 || ud_b64url_encode((const uint8_t *)raw, (size_t)n, enc,
+				       sizeof(enc)) == (size_t)-1) {
+		return UP_INTERNAL;
+	}
+	*out = ud_dup(enc);
+	return *out != NULL ? 0 : UP_INTERNAL;
+}
+
+/* The id of a cursor into *id (0 for an empty one); -1 when malformed. */
+static int
+cursor_decode(const char *s, int64_t *id)
+{
+	uint8_t raw[CURSOR_MAX];
+	char txt[CURSOR_MAX + 1];
+	size_t n;
+
+	*id = 0;
+	if (s == NULL || s[0] == '\0') {
+		return 0;
+	}
+	if (ud_b64url_decode(s, strlen(s), raw, sizeof(raw) - 1, &n) != 0 ||
+	    n < 2 || raw[0] != 'u') {
+		return -1;
+	}
+	memcpy(txt, raw + 1, n - 1);
+	txt[n - 1] = '\0';
+	*id = ud_parse_user_id(txt);
+	return *id > 0 ? 0 : -1;
+}
+
+static int
+bad_cursor(ud_call *c, const char *field)
+{
+	return ud_err_invalid(c, field, "InvalidCursor",
+			      "is not a cursor this service gave.");
+}
+
+/* ------------------------------------------------------------------------
  * GetUser, ListUsers
  */
 
@@ -508,6 +566,29 @@ get_user(ud_call *c)
 	return rc;
 }
 
+/*
+ * A list's total: filtered lists stop counting past COUNT_MAX matches
+ * unless the caller asks for the exact count; the list of every user
+ * reads the count SQLite keeps (kept), and PostgreSQL, which keeps none
+ * (a counter row would serialise every insert of every daemon), counts
+ * it as a filtered list.
+ */
+#define COUNT_MAX 1000
+
+static const char *
+total_kind(const ud_user_filter *f, int64_t total, bool kept)
+{
+	bool filtered = (f->email_contains != NULL && *f->email_contains) ||
+			(f->name_contains != NULL && *f->name_contains) ||
+			f->org_id != NULL || f->role != NULL ||
+			f->scope_org_ids != NULL;
+
+	if (!filtered && kept) {
+		return "maintained";
+	}
+	return f->count_max > 0 && total > f->count_max ? "atLeast" : "exact";
+}
+
 static int
 list_users(ud_call *c)
 {
@@ -537,11 +618,15 @@ list_users(ud_call *c)
 		}
 		f.org_id = org;
 	}
+	if (cursor_decode(r->after, &f.after_id) != 0) {
+		return bad_cursor(c, "After");
+	}
 	f.email_contains = r->email;
 	f.name_contains = r->name;
 	f.role = r->role;
 	f.skip = r->has_skip ? r->skip : 0;
 	f.take = (r->has_take && r->take > 0) ? r->take : TAKE_DEFAULT;
+	f.count_max = r->has_exact_total && r->exact_total ? 0 : COUNT_MAX;
 	ud_authz_init(&az, c->reader, &c->actor);
 	rc = ud_authz_list_scope(&az, c->method, &all, &scope);
 	ud_authz_fini(&az);
@@ -561,9 +646,17 @@ list_users(ud_call *c)
 	users__v1__list_users_response__init(resp);
 	c->resp = (ProtobufCMessage *)resp;
 	resp->has_total = true;
-	resp->total = (int32_t)total;
+	resp->total = (int32_t)(total < INT32_MAX ? total : INT32_MAX);
+	resp->total_kind =
+	    ud_dup(total_kind(&f, total, !ud_store_shared(c->svc->store)));
 	resp->has_skip = true;
 	resp->skip = f.skip;
+	if (resp->total_kind == NULL ||
+	    (n == (size_t)f.take &&
+	     cursor_encode(users[n - 1].id, &resp->next) != 0)) {
+		ud_users_free(users, n);
+		return UP_INTERNAL;
+	}
 	resp->results = calloc(n ? n : 1, sizeof(*resp->results));
 	for (size_t i = 0; resp->results != NULL && i < n; i++) {
 		resp->results[i] =
@@ -730,6 +823,393 @@ update_business_user(ud_call *c)
 	return rc == 0 ? UD_ASYNC : rc;
 }
 
+/* ------------------------------------------------------------------------
+ * ImportUsers: every row checked on the worker (format, policy), then all
+ * of them written in one write function: one transaction. A row whose
+ * email exists is compared with the stored user: the same names, phone
+ * number, roles and organizations make it unchanged (a re-run), anything
+ * else refuses it (an import never changes an existing user). The hash is
+ * not compared: the stored one may have become argon2id at a sign-in.
+ */
+
+#define IMPORT_FIELD_MAX 24
+
+typedef struct import_row {
+	int64_t row;
+	const char *email; /* as the request gave it */
+	bool checked;      /* passed the checks: the write decides */
+	ud_user u;
+	const char *field; /* a refusal: field, code, message (static) */
+	const char *code;
+	const char *message;
+	bool unchanged;
+} import_row;
+
+typedef struct import_op {
+	import_row *rows;
+	size_t n;
+} import_op;
+
+static void
+import_op_free(void *p)
+{
+	import_op *op = p;
+
+	for (size_t i = 0; op != NULL && i < op->n; i++) {
+		ud_user_fini(&op->rows[i].u);
+	}
+	if (op != NULL) {
+		free(op->rows);
+		free(op);
+	}
+}
+
+static void
+refuse_row(import_row *r, const char *field, const char *code,
+	   const char *message)
+{
+	if (r->field == NULL) {
+		r->field = field;
+		r->code = code;
+		r->message = message;
+	}
+}
+
+static bool
+strv_same(const ud_strv *a, const ud_strv *b)
+{
+	if (a->n != b->n) {
+		return false;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		if (!ud_strv_has(b, a->v[i])) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Whether the stored user s holds what row r would create. */
+static bool
+import_same(const ud_user *s, const ud_user *r)
+{
+	return !text_replaces(s->first_name, r->first_name) &&
+	       !text_replaces(s->last_name, r->last_name) &&
+	       !text_replaces(s->phone_number, r->phone_number) &&
+	       strv_same(&s->roles, &r->roles) &&
+	       strv_same(&s->org_ids, &r->org_ids);
+}
+
+/* Checks row i of the request into r (refusals are kept in r). */
+static int
+import_check(ud_call *c, ud_authz *az, const Users__V1__UserRecord *m,
+	     import_row *r)
+{
+	ud_authz_subject s = {0};
+	ud_user *u = &r->u;
+	const char *why = NULL;
+	int rc;
+
+	u->manager_access = -1;
+	if (!ud_email_valid(m->email_address)) {
+		refuse_row(r, "EmailAddress", "Email",
+			   "is not a valid email address.");
+	}
+	for (size_t i = 0; i < m->n_roles; i++) {
+		if (!ud_role_name_valid(m->roles[i])) {
+			refuse_row(r, "Roles", "InvalidRole",
+				   "holds a role name that is not valid.");
+		}
+	}
+	if (m->password_hash != NULL && m->password_hash[0] != '\0' &&
+	    ud_password_hash_parse(m->password_hash, NULL, &why) != 0) {
+		refuse_row(r, "PasswordHash", "InvalidHash", why);
+	}
+	if ((rc = roles_from(&u->roles, m->roles, m->n_roles)) != 0) {
+		return rc;
+	}
+	rc = orgs_from(&u->org_ids, m->account_ids, m->n_account_ids);
+	if (rc == UP_INVALID_ARGUMENT) {
+		refuse_row(r, "AccountIds", "InvalidId",
+			   "holds a value that is not a valid organization "
+			   "id.");
+	} else if (rc != 0) {
+		return rc;
+	}
+	if (r->field != NULL) {
+		return 0;
+	}
+	s.roles_changed = &u->roles;
+	s.orgs_changed = &u->org_ids;
+	rc = u->roles.n > 0
+		 ? ud_authz_check(az, c->method, USERS__V1__ASPECT__ROLES, &s)
+		 : 0;
+	if (rc == 0 && u->org_ids.n > 0) {
+		rc = ud_authz_check(az, c->method,
+				    USERS__V1__ASPECT__MEMBERSHIPS, &s);
+	}
+	if (rc == UP_PERMISSION_DENIED) {
+		refuse_row(r, u->roles.n > 0 ? "Roles" : "AccountIds",
+			   "Forbidden", "may not be given by the caller.");
+		return 0;
+	}
+	if (rc != 0) {
+		return rc;
+	}
+	u->email = ud_dup(m->email_address);
+	u->first_name = ud_dup(m->first_name ? m->first_name : "");
+	u->last_name = ud_dup(m->last_name ? m->last_name : "");
+	u->phone_number = ud_dup(m->phone_number);
+	if (m->password_hash != NULL && m->password_hash[0] != '\0') {
+		u->password_hash = ud_dup(m->password_hash);
+	} else {
+		u->disabled = true; /* until a password is set */
+	}
+	if (u->org_ids.n > 0) {
+		u->primary_org_id = ud_dup(u->org_ids.v[0]);
+	}
+	if (u->email == NULL || u->first_name == NULL || u->last_name == NULL ||
+	    (m->phone_number != NULL && u->phone_number == NULL) ||
+	    (u->org_ids.n > 0 && u->primary_org_id == NULL)) {
+		return UP_INTERNAL;
+	}
+	r->checked = true;
+	return 0;
+}
+
+static int
+import_respond(ud_call *c, const import_op *op, int32_t created)
+{
+	Users__V1__ImportUsersResponse *resp = malloc(sizeof(*resp));
+	size_t refused = 0;
+
+	if (resp == NULL) {
+		return UP_INTERNAL;
+	}
+	users__v1__import_users_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	for (size_t i = 0; i < op->n; i++) {
+		refused += op->rows[i].field != NULL;
+	}
+	resp->has_created = resp->has_unchanged = resp->has_refused = true;
+	resp->created = created;
+	resp->refused = (int32_t)refused;
+	resp->unchanged = (int32_t)(op->n - refused) - created;
+	resp->refusals = calloc(refused ? refused : 1, sizeof(*resp->refusals));
+	if (resp->refusals == NULL) {
+		return UP_INTERNAL;
+	}
+	for (size_t i = 0; i < op->n; i++) {
+		const import_row *r = &op->rows[i];
+		Users__V1__ImportRefusal *f;
+		char msg[256];
+
+		if (r->field == NULL) {
+			continue;
+		}
+		if ((f = malloc(sizeof(*f))) == NULL) {
+			return UP_INTERNAL;
+		}
+		users__v1__import_refusal__init(f);
+		resp->refusals[resp->n_refusals++] = f;
+		snprintf(msg, sizeof(msg), "'%s' %s", r->field, r->message);
+		f->has_row = true;
+		f->row = r->row;
+		f->email_address = ud_dup(r->email);
+		f->field_name = ud_dup(r->field);
+		f->error_code = ud_dup(r->code);
+		f->message = ud_dup(msg);
+		if (f->field_name == NULL || f->error_code == NULL ||
+		    f->message == NULL) {
+			return UP_INTERNAL;
+		}
+	}
+	return 0;
+}
+
+static int
+import_write(ud_store_conn *conn, void *arg)
+{
+	ud_call *c = arg;
+	import_op *op = c->op;
+	int32_t created = 0;
+	int rc;
+
+	for (size_t i = 0; i < op->n; i++) {
+		import_row *r = &op->rows[i];
+		ud_user stored = {0};
+
+		if (!r->checked) {
+			continue;
+		}
+		r->field = NULL; /* the write's own verdict, each time */
+		r->unchanged = false;
+		rc = ud_store_user_by_email(conn, r->u.email, &stored);
+		if (rc == 0) {
+			if (import_same(&stored, &r->u)) {
+				r->unchanged = true;
+			} else {
+				refuse_row(r, "EmailAddress", "Conflict",
+					   "names a user that exists with "
+					   "other data (an import never "
+					   "changes a user).");
+			}
+			ud_user_fini(&stored);
+			continue;
+		}
+		if (rc != UP_NOT_FOUND) {
+			return store_failed(c, rc);
+		}
+		rc = ud_store_user_insert(conn, &r->u);
+		if (rc == UP_INVALID_ARGUMENT) {
+			refuse_row(r, "AccountIds", "NotFound",
+				   "names an account that does not exist.");
+		} else if (rc == UP_ALREADY_EXISTS) {
+			refuse_row(r, "EmailAddress", "Conflict",
+				   "names a user that exists already.");
+		} else if (rc != 0) {
+			return store_failed(c, rc);
+		} else {
+			created++;
+		}
+	}
+	rc = import_respond(c, op, created);
+	return rc;
+}
+
+static int
+import_users(ud_call *c)
+{
+	const Users__V1__ImportUsers *r =
+	    (const Users__V1__ImportUsers *)c->req;
+	import_op *op = calloc(1, sizeof(*op));
+	ud_authz az;
+	int rc = 0;
+
+	if (op == NULL) {
+		return UP_INTERNAL;
+	}
+	c->op = op;
+	c->op_free = import_op_free;
+	if (r->n_users > 0 &&
+	    (op->rows = calloc(r->n_users, sizeof(*op->rows))) == NULL) {
+		return UP_INTERNAL;
+	}
+	ud_authz_init(&az, c->reader, &c->actor);
+	for (size_t i = 0; rc == 0 && i < r->n_users; i++) {
+		op->rows[i].row =
+		    r->users[i]->has_row ? r->users[i]->row : (int64_t)i + 1;
+		op->rows[i].email = r->users[i]->email_address;
+		op->n++;
+		rc = import_check(c, &az, r->users[i], &op->rows[i]);
+	}
+	ud_authz_fini(&az);
+	if (rc != 0) {
+		return store_failed(c, rc);
+	}
+	rc = ud_call_write(c, import_write);
+	return rc == 0 ? UD_ASYNC : rc;
+}
+
+/* ------------------------------------------------------------------------
+ * ExportUsers: pages in the order of ids, by cursor; no count.
+ */
+
+#define EXPORT_TAKE_DEFAULT 500
+
+static Users__V1__UserRecord *
+record_new(const ud_user *u, bool with_hash)
+{
+	Users__V1__UserRecord *m = calloc(1, sizeof(*m));
+	bool ok;
+
+	if (m == NULL) {
+		return NULL;
+	}
+	users__v1__user_record__init(m);
+	m->email_address = ud_dup(u->email);
+	m->first_name = ud_dup(u->first_name ? u->first_name : "");
+	m->last_name = ud_dup(u->last_name ? u->last_name : "");
+	m->phone_number = ud_dup(u->phone_number);
+	m->roles = calloc(u->roles.n + 1, sizeof(char *));
+	m->account_ids = calloc(u->org_ids.n + 1, sizeof(char *));
+	if (with_hash) {
+		m->password_hash = ud_dup(u->password_hash);
+	}
+	ok = m->email_address != NULL && m->first_name != NULL &&
+	     m->last_name != NULL && m->roles != NULL && m->account_ids != NULL;
+	for (size_t i = 0; ok && i < u->roles.n; i++) {
+		ok = (m->roles[m->n_roles++] = ud_dup(u->roles.v[i])) != NULL;
+	}
+	for (size_t i = 0; ok && i < u->org_ids.n; i++) {
+		ok = (m->account_ids[m->n_account_ids++] =
+			  ud_dup(u->org_ids.v[i])) != NULL;
+	}
+	if (!ok) {
+		protobuf_c_message_free_unpacked((ProtobufCMessage *)m, NULL);
+		return NULL;
+	}
+	return m;
+}
+
+static int
+export_users(ud_call *c)
+{
+	const Users__V1__ExportUsers *r =
+	    (const Users__V1__ExportUsers *)c->req;
+	Users__V1__ExportUsersResponse *resp;
+	ud_authz_subject s = {0};
+	ud_user_filter f = {0};
+	ud_user *users = NULL;
+	ud_authz az;
+	size_t n = 0;
+	int64_t total = 0;
+	bool hashes =
+	    r->has_include_password_hashes && r->include_password_hashes;
+	int rc;
+
+	if (r->has_take && (r->take < 0 || r->take > TAKE_MAX)) {
+		return ud_err_invalid(c, "Take", "InclusiveBetween",
+				      "must be between 0 and 1000.");
+	}
+	if (cursor_decode(r->after, &f.after_id) != 0) {
+		return bad_cursor(c, "After");
+	}
+	if (hashes) {
+		ud_authz_init(&az, c->reader, &c->actor);
+		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__PASSWORD, &s);
+		ud_authz_fini(&az);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	f.take = (r->has_take && r->take > 0) ? r->take : EXPORT_TAKE_DEFAULT;
+	f.count_max = -1;
+	if ((rc = ud_store_user_list(c->reader, &f, &users, &n, &total)) != 0) {
+		return store_failed(c, rc);
+	}
+	if ((resp = malloc(sizeof(*resp))) == NULL) {
+		ud_users_free(users, n);
+		return UP_INTERNAL;
+	}
+	users__v1__export_users_response__init(resp);
+	c->resp = (ProtobufCMessage *)resp;
+	resp->results = calloc(n ? n : 1, sizeof(*resp->results));
+	for (size_t i = 0; resp->results != NULL && i < n; i++) {
+		if ((resp->results[i] = record_new(&users[i], hashes)) ==
+		    NULL) {
+			break;
+		}
+		resp->n_results++;
+	}
+	rc = resp->n_results == n ? UP_OK : UP_INTERNAL;
+	if (rc == UP_OK && n == (size_t)f.take) {
+		rc = cursor_encode(users[n - 1].id, &resp->next);
+	}
+	ud_users_free(users, n);
+	return rc;
+}
+
 const ud_handler ud_user_handlers[] = {
     {"NewUser", new_user},
     {"PatchUser", patch_user},
@@ -737,5 +1217,7 @@ const ud_handler ud_user_handlers[] = {
     {"ListUsers", list_users},
     {"DeleteUser", delete_user},
     {"UpdateBusinessUser", update_business_user},
+    {"ImportUsers", import_users},
+    {"ExportUsers", export_users},
     {NULL, NULL},
 };

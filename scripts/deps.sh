@@ -10,8 +10,8 @@ set -eu
 pkgs="build-essential cmake pkg-config clang libclang-rt-14-dev clang-format
 protobuf-c-compiler libprotobuf-c-dev protobuf-compiler libprotobuf-dev
 libnng-dev libmbedtls-dev libh2o-evloop-dev libssl-dev libsqlite3-dev
-libargon2-dev libjansson-dev libxml2-dev python3 curl wrk openssl
-chromium nodejs libpq-dev postgresql libsystemd-dev help2man
+libargon2-dev libcrypt-dev argon2 libjansson-dev libxml2-dev python3 curl wrk
+openssl chromium nodejs libpq-dev postgresql libsystemd-dev help2man
 mono-mcs default-jdk-headless kotlin libgoogle-gson-java mypy"
 
 missing=""

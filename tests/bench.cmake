@@ -67,3 +67,11 @@ target_link_libraries(soak PRIVATE gw_harness bench_http1 usersproto
 	${NNG_LIB} PkgConfig::JANSSON Threads::Threads users_warnings)
 set_target_properties(soak PROPERTIES
 	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+
+# tests/bench/scale's client: a store of N users by ImportUsers, then GET
+# and ListUsers at depth (not run by ctest).
+add_executable(scale_bench bench/scale_bench.c)
+target_link_libraries(scale_bench PRIVATE usersclient Threads::Threads
+	users_warnings)
+set_target_properties(scale_bench PROPERTIES
+	RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)

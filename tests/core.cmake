@@ -25,3 +25,18 @@ add_test(NAME test_signin_pg COMMAND test_signin pg)
 set_tests_properties(test_signin_pg PROPERTIES TIMEOUT 300
 	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")
 users_pg_test(test_signin_pg)
+# Import and export through usersctl: hashes of every scheme made by other
+# tools (import_rows.py: Debian's argon2 command line, Python's crypt and
+# hashlib), sign-ins and their rehash, re-runs, an interrupt and resume,
+# who may import and export.
+users_integration_test(test_import PkgConfig::SQLITE)
+target_compile_definitions(test_import PRIVATE
+	USERS_TEST_SRC="${CMAKE_CURRENT_SOURCE_DIR}/integration")
+set_tests_properties(test_import PROPERTIES TIMEOUT 600)
+# ListUsers at depth: paging by cursor while users come and go, skip and
+# take, the substring filters against a scan, what total is.
+users_integration_test(test_listing pg_testdb)
+add_test(NAME test_listing_pg COMMAND test_listing pg)
+set_tests_properties(test_listing_pg PROPERTIES TIMEOUT 300
+	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")
+users_pg_test(test_listing_pg)

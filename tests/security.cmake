@@ -7,3 +7,5 @@ foreach(t test_agetable test_password test_jwt test_lockout test_replay test_sea
 endforeach()
 
 users_fuzz_target(jwt fuzz_jwt.c ud_auth)
+# Stored password hashes of every scheme (imported users).
+users_fuzz_target(password_hash fuzz_password_hash.c ud_auth)

@@ -251,6 +251,8 @@ UC_API const char *uc_result_message(const uc_result *res);
 	X(get_user, GetUser, Users__V1__GetUser)                               \
 	X(list_users, ListUsers, Users__V1__ListUsers)                         \
 	X(delete_user, DeleteUser, Users__V1__DeleteUser)                      \
+	X(import_users, ImportUsers, Users__V1__ImportUsers)                   \
+	X(export_users, ExportUsers, Users__V1__ExportUsers)                   \
 	X(update_business_user, UpdateBusinessUser,                            \
 	  Users__V1__UpdateBusinessUser)                                       \
 	X(create_organization, CreateOrganization,                             \

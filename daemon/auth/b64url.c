@@ -1,14 +1,15 @@
 /*
- * b64url.c - strict base64url without padding.
+ * b64url.c - strict base64url without padding, and the decoder of the
+ * standard alphabet that stored password hashes use.
  */
 #include "b64url.h"
 
 static const char alphabet[] =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-/* The 6-bit value of c, or -1 when c is not in the url-safe alphabet. */
+/* The 6-bit value of a letter or digit (the part both alphabets share). */
 static int
-value_of(unsigned char c)
+value_common(unsigned char c)
 {
 	if (c >= 'A' && c <= 'Z') {
 		return c - 'A';
@@ -19,13 +20,33 @@ value_of(unsigned char c)
 	if (c >= '0' && c <= '9') {
 		return c - '0' + 52;
 	}
+	return -1;
+}
+
+/* The 6-bit value of c, or -1 when c is not in the url-safe alphabet. */
+static int
+value_of(unsigned char c)
+{
 	if (c == '-') {
 		return 62;
 	}
 	if (c == '_') {
 		return 63;
 	}
-	return -1;
+	return value_common(c);
+}
+
+/* The same in the standard alphabet, '.' also standing for '+'. */
+static int
+value_std(unsigned char c)
+{
+	if (c == '+' || c == '.') {
+		return 62;
+	}
+	if (c == '/') {
+		return 63;
+	}
+	return value_common(c);
 }
 
 size_t
@@ -69,9 +90,10 @@ ud_b64url_encode(const uint8_t *in, size_t n, char *out, size_t out_size)
 	return o;
 }
 
-int
-ud_b64url_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
-		 size_t *out_len)
+/* Decodes in[0..n) with the 6-bit values of value (see the header). */
+static int
+decode_with(int (*value)(unsigned char), const char *in, size_t n, uint8_t *out,
+	    size_t out_size, size_t *out_len)
 {
 	size_t rem = n % 4;
 	size_t need = n / 4 * 3 + (rem == 0 ? 0 : rem - 1);
@@ -84,7 +106,7 @@ ud_b64url_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
-		int v = value_of((unsigned char)in[i]);
+		int v = value((unsigned char)in[i]);
 		if (v < 0) {
 			return -1;
 		}
@@ -102,4 +124,28 @@ ud_b64url_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
 	}
 	*out_len = o;
 	return 0;
+}
+
+int
+ud_b64url_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
+		 size_t *out_len)
+{
+	return decode_with(value_of, in, n, out, out_size, out_len);
+}
+
+int
+ud_b64std_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
+		 size_t *out_len)
+{
+	size_t pad = 0;
+
+	/* Padding, when there is any, makes the length a multiple of 4. */
+	while (pad < 2 && pad < n && in[n - 1 - pad] == '=') {
+		pad++;
+	}
+	if (pad > 0 && n % 4 != 0) {
+		*out_len = 0;
+		return -1;
+	}
+	return decode_with(value_std, in, n - pad, out, out_size, out_len);
 }

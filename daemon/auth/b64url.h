@@ -1,6 +1,7 @@
 /*
  * b64url.h - base64url (RFC 4648 section 5) without padding, as JWT uses
- * it. Internal to the security module.
+ * it, and the standard alphabet's decoder for stored password hashes.
+ * Internal to the security module.
  */
 #ifndef UD_B64URL_H
 #define UD_B64URL_H
@@ -27,6 +28,16 @@ size_t ud_b64url_encode(const uint8_t *in, size_t n, char *out,
  * input is not canonical base64url or out is too small.
  */
 int ud_b64url_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
+		     size_t *out_len);
+
+/*
+ * Decodes in[0..n) in the standard alphabet (RFC 4648 section 4), as
+ * stored password hashes write it: '+' or '.' (passlib's variant) for 62,
+ * '/' for 63, with or without '=' padding (when present it must make the
+ * length a multiple of 4), no whitespace, zero unused trailing bits. The
+ * same results as ud_b64url_decode otherwise.
+ */
+int ud_b64std_decode(const char *in, size_t n, uint8_t *out, size_t out_size,
 		     size_t *out_len);
 
 #endif

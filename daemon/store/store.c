@@ -248,6 +248,22 @@ ud_store_org_list(ud_store_conn *c, const char *parent_id,
 }
 
 int
+ud_store_org_list_after(ud_store_conn *c, const char *parent_id,
+			const ud_strv *scope_ids, const char *after_name,
+			const char *after_id, int32_t skip, int32_t take,
+			ud_org **out, size_t *n, int64_t *total)
+{
+	if (COPS(c)->org_list_after == NULL) {
+		*out = NULL;
+		*n = 0;
+		*total = 0;
+		return UP_UNIMPLEMENTED;
+	}
+	return COPS(c)->org_list_after(c, parent_id, scope_ids, after_name,
+				       after_id, skip, take, out, n, total);
+}
+
+int
 ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out)
 {
 	return COPS(c)->org_subtree(c, roots, out);

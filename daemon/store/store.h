@@ -181,9 +181,25 @@ typedef struct ud_user_filter {
 	const ud_strv *scope_org_ids;
 	int32_t skip;
 	int32_t take;
+	/* Keyset paging: only users whose id is above it (0: from the start);
+	 * skip then counts from there. */
+	int64_t after_id;
+	/*
+	 * The count into *total: 0 counts every match; > 0 stops counting
+	 * past count_max matches (*total is then count_max + 1: "more
+	 * than"); < 0 counts nothing (*total 0). Without filters SQLite
+	 * reads the count of users it keeps (exact, whatever count_max
+	 * says, but < 0); PostgreSQL counts as for a filter.
+	 */
+	int64_t count_max;
 } ud_user_filter;
 
-/* Users ordered by id; total counts all matches ignoring skip/take. */
+/*
+ * Users ordered by id; total counts all matches ignoring skip/take and
+ * after_id, as count_max says. Substring filters of 3 characters or more
+ * use the store's trigram index (SQLite FTS5, PostgreSQL pg_trgm), whose
+ * case folding is Unicode's; shorter ones scan, folding ASCII only.
+ */
 int ud_store_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 		       size_t *n, int64_t *total);
 
@@ -195,6 +211,15 @@ int ud_store_org_get(ud_store_conn *c, const char *id, ud_org *out);
 int ud_store_org_list(ud_store_conn *c, const char *parent_id,
 		      const ud_strv *scope_ids, int32_t skip, int32_t take,
 		      ud_org **out, size_t *n, int64_t *total);
+/*
+ * ud_store_org_list from a keyset: only the organizations after
+ * (after_name, after_id) in the list's order (name, then id); skip counts
+ * from there. total still counts every organization the filters match.
+ */
+int ud_store_org_list_after(ud_store_conn *c, const char *parent_id,
+			    const ud_strv *scope_ids, const char *after_name,
+			    const char *after_id, int32_t skip, int32_t take,
+			    ud_org **out, size_t *n, int64_t *total);
 /* The ids of the given organizations and all their descendants. */
 int ud_store_org_subtree(ud_store_conn *c, const ud_strv *roots, ud_strv *out);
 /* The direct children of an organization, ordered by name. */

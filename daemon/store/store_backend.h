@@ -108,6 +108,11 @@ struct ud_store_ops {
 	int (*refresh_use)(ud_store_conn *c, const char *jti);
 	int (*refresh_revoke)(ud_store_conn *c, const char *family);
 	int (*refresh_prune)(ud_store_conn *c, int64_t before_s);
+
+	int (*org_list_after)(ud_store_conn *c, const char *parent_id,
+			      const ud_strv *scope_ids, const char *after_name,
+			      const char *after_id, int32_t skip, int32_t take,
+			      ud_org **out, size_t *n, int64_t *total);
 };
 
 /* ------------------------------------------------------------------------

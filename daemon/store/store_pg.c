@@ -201,6 +201,18 @@ static const char *const migrations[] = {
     "   MESSAGE = 'usersd: a statement changed no row';"
     " END IF;"
     " RETURN true; END $$;",
+    /*
+     * 7: substring filters through trigram indexes (pg_trgm, trusted:
+     * the database's owner may create it), on the very expressions the
+     * list's LIKE filters compare, folded as they fold (ASCII).
+     */
+    "CREATE EXTENSION IF NOT EXISTS pg_trgm;"
+    "CREATE INDEX users_email_trgm ON users"
+    " USING gin (lower(email COLLATE \"C\") gin_trgm_ops);"
+    "CREATE INDEX users_first_name_trgm ON users"
+    " USING gin (lower(first_name COLLATE \"C\") gin_trgm_ops);"
+    "CREATE INDEX users_last_name_trgm ON users"
+    " USING gin (lower(last_name COLLATE \"C\") gin_trgm_ops);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -505,7 +517,12 @@ enum {
 	F_SCOPE = 1 << 4,
 	F_USER_ALL = (1 << 5) - 1,
 };
-enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
+enum {
+	F_PARENT = 1 << 0,
+	F_IDS = 1 << 1,
+	F_AFTER = 1 << 2, /* the page only: the keyset */
+	F_ORG_ALL = (1 << 3) - 1
+};
 
 /* A statement's key: S_*, then the user lists and the organization lists
  * by filter mask. */
@@ -2826,14 +2843,17 @@ user_list_sql(unsigned mask, char *sql, size_t cap)
 		       " WHERE org_id <> ALL (#::text[]))",
 		       k++);
 	}
+	/* $k take, $k+1 skip, $k+2 the keyset's last id, $k+3 the most
+	 * matches counted (NULL: all; 0: none) */
 	snprintf(sql, cap,
 		 "SELECT t.n, " USER_COLS
-		 " FROM (SELECT count(*) AS n FROM users u%s) t"
-		 " LEFT JOIN LATERAL (SELECT u.id FROM users u%s"
+		 " FROM (SELECT count(*) AS n FROM (SELECT 1 FROM users u%s"
+		 "  LIMIT $%d) m) t"
+		 " LEFT JOIN LATERAL (SELECT u.id FROM users u%s AND u.id > $%d"
 		 "  ORDER BY u.id LIMIT $%d OFFSET $%d) pg ON true"
 		 " LEFT JOIN users u ON u.id = pg.id" USER_ORGS
 		 " ORDER BY u.id",
-		 where, where, k, k + 1);
+		 where, k + 3, where, k + 2, k, k + 1);
 }
 
 static int
@@ -2890,6 +2910,12 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
+	p_int(&p, f->after_id > 0 ? f->after_id : 0);
+	if (f->count_max == 0) {
+		p_text(&p, NULL); /* LIMIT NULL: no limit */
+	} else {
+		p_int(&p, f->count_max > 0 ? f->count_max + 1 : 0);
+	}
 	if ((rc = run(c, K_USER_LIST + (int)mask, &p, &r)) != 0) {
 		goto out;
 	}
@@ -2970,19 +2996,29 @@ org_list_sql(unsigned mask, char *sql, size_t cap)
 		append(where, sizeof(where), " AND o.id = ANY (#::text[])",
 		       k++);
 	}
+	char keyset[64] = "";
+
+	/* $k take, $k+1 skip; with F_AFTER, $k+2 and $k+3 the keyset's last
+	 * name and id (the page only: the total counts every match) */
+	if (mask & F_AFTER) {
+		snprintf(keyset, sizeof(keyset),
+			 " AND (o.name, o.id) > ($%d, $%d)", k + 2, k + 3);
+	}
 	snprintf(sql, cap,
 		 "SELECT t.n, " ORG_COLS
 		 " FROM (SELECT count(*) AS n FROM organizations o%s) t"
-		 " LEFT JOIN LATERAL (SELECT o.id FROM organizations o%s"
+		 " LEFT JOIN LATERAL (SELECT o.id FROM organizations o%s%s"
 		 "  ORDER BY o.name, o.id LIMIT $%d OFFSET $%d) pg ON true"
 		 " LEFT JOIN organizations o ON o.id = pg.id"
 		 " ORDER BY o.name, o.id",
-		 where, where, k, k + 1);
+		 where, where, keyset, k, k + 1);
 }
 
 static int
-pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
-	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+pg_org_list_after(ud_store_conn *c, const char *parent_id,
+		  const ud_strv *scope_ids, const char *after_name,
+		  const char *after_id, int32_t skip, int32_t take,
+		  ud_org **out, size_t *n, int64_t *total)
 {
 	params p = {0};
 	PGresult *r = NULL;
@@ -3011,6 +3047,11 @@ pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
+	if (after_id != NULL) {
+		mask |= F_AFTER;
+		p_text(&p, after_name ? after_name : "");
+		p_text(&p, after_id);
+	}
 	if ((rc = run(c, K_ORG_LIST + (int)mask, &p, &r)) != 0) {
 		goto out;
 	}
@@ -3029,6 +3070,14 @@ out:
 		*total = 0;
 	}
 	return rc;
+}
+
+static int
+pg_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
+	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+{
+	return pg_org_list_after(c, parent_id, scope_ids, NULL, NULL, skip,
+				 take, out, n, total);
 }
 
 static int
@@ -3690,6 +3739,7 @@ const ud_store_ops ud_store_pg_ops = {
     .user_list = pg_user_list,
     .org_get = pg_org_get,
     .org_list = pg_org_list,
+    .org_list_after = pg_org_list_after,
     .org_subtree = pg_org_subtree,
     .org_children = pg_org_children,
     .user_insert = pg_user_insert,

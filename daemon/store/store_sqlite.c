@@ -119,6 +119,40 @@ static const char *const migrations[] = {
     "CREATE INDEX refresh_tokens_expires ON refresh_tokens(expires_at);",
     /* 5: sign-in attempts reserved and not yet judged, per name */
     "ALTER TABLE login_state ADD COLUMN pending INTEGER NOT NULL DEFAULT 0;",
+    /*
+     * 6: lists at depth. The count of users kept by triggers (a list
+     * without filters reads it instead of counting a million rows), and
+     * a trigram index of the searched columns (FTS5, external content:
+     * the text stays in users alone), kept by triggers too; an update
+     * touches it only when a searched column changes.
+     */
+    "CREATE TABLE user_count (one INTEGER PRIMARY KEY CHECK (one = 1),"
+    " n INTEGER NOT NULL);"
+    "INSERT INTO user_count (one, n) SELECT 1, COUNT(*) FROM users;"
+    "CREATE TRIGGER user_count_ins AFTER INSERT ON users"
+    " BEGIN UPDATE user_count SET n = n + 1; END;"
+    "CREATE TRIGGER user_count_del AFTER DELETE ON users"
+    " BEGIN UPDATE user_count SET n = n - 1; END;"
+    "CREATE VIRTUAL TABLE users_fts USING fts5(email, first_name,"
+    " last_name, content='users', content_rowid='id',"
+    " tokenize='trigram', columnsize=0);"
+    "INSERT INTO users_fts (users_fts) VALUES ('rebuild');"
+    "CREATE TRIGGER users_fts_ins AFTER INSERT ON users BEGIN"
+    " INSERT INTO users_fts (rowid, email, first_name, last_name)"
+    " VALUES (new.id, new.email, new.first_name, new.last_name); END;"
+    "CREATE TRIGGER users_fts_del AFTER DELETE ON users BEGIN"
+    " INSERT INTO users_fts (users_fts, rowid, email, first_name,"
+    " last_name) VALUES ('delete', old.id, old.email, old.first_name,"
+    " old.last_name); END;"
+    "CREATE TRIGGER users_fts_upd AFTER UPDATE OF email, first_name,"
+    " last_name ON users WHEN old.email IS NOT new.email COLLATE BINARY"
+    " OR old.first_name IS NOT new.first_name"
+    " OR old.last_name IS NOT new.last_name BEGIN"
+    " INSERT INTO users_fts (users_fts, rowid, email, first_name,"
+    " last_name) VALUES ('delete', old.id, old.email, old.first_name,"
+    " old.last_name);"
+    " INSERT INTO users_fts (rowid, email, first_name, last_name)"
+    " VALUES (new.id, new.email, new.first_name, new.last_name); END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -296,16 +330,26 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_DATA_VERSION] = "PRAGMA data_version",
 };
 
-/* Filter bits of the user list; the statements are built per combination. */
+/*
+ * Filter bits of the user list; the statements are built per combination.
+ * F_EMAIL and F_NAME scan with LIKE (substrings shorter than a trigram);
+ * F_FTS is one MATCH of the trigram index for the longer ones.
+ */
 enum {
 	F_EMAIL = 1 << 0,
 	F_NAME = 1 << 1,
 	F_ORG = 1 << 2,
 	F_ROLE = 1 << 3,
 	F_SCOPE = 1 << 4,
-	F_USER_ALL = (1 << 5) - 1,
+	F_FTS = 1 << 5,
+	F_USER_ALL = (1 << 6) - 1,
 };
-enum { F_PARENT = 1 << 0, F_IDS = 1 << 1, F_ORG_ALL = (1 << 2) - 1 };
+enum {
+	F_PARENT = 1 << 0,
+	F_IDS = 1 << 1,
+	F_AFTER = 1 << 2, /* the page only: the keyset */
+	F_ORG_ALL = (1 << 3) - 1
+};
 
 /* Users a reader keeps between read transactions. */
 #define USER_CACHE_N 4
@@ -318,6 +362,7 @@ struct ud_store_conn {
 	sqlite3_stmt *stmts[S_COUNT];
 	sqlite3_stmt *user_list[F_USER_ALL + 1];
 	sqlite3_stmt *user_count[F_USER_ALL + 1];
+	sqlite3_stmt *user_count_capped[F_USER_ALL + 1];
 	sqlite3_stmt *org_list[F_ORG_ALL + 1];
 	sqlite3_stmt *org_count[F_ORG_ALL + 1];
 	bool
@@ -480,6 +525,7 @@ conn_free(ud_store_conn *c)
 	for (size_t i = 0; i <= F_USER_ALL; i++) {
 		sqlite3_finalize(c->user_list[i]);
 		sqlite3_finalize(c->user_count[i]);
+		sqlite3_finalize(c->user_count_capped[i]);
 	}
 	for (size_t i = 0; i <= F_ORG_ALL; i++) {
 		sqlite3_finalize(c->org_list[i]);
@@ -1705,9 +1751,13 @@ append(char *buf, size_t cap, const char *s)
 	snprintf(buf + len, cap - len, "%s", s);
 }
 
+/*
+ * The statements of a filter combination: the page, the exact count and
+ * the count that stops at ?8 matches. ?9 is the keyset's last id.
+ */
 static int
 user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
-		sqlite3_stmt **count)
+		sqlite3_stmt **count, sqlite3_stmt **capped)
 {
 	char where[1024] = " WHERE 1";
 	char sql[2048];
@@ -1720,6 +1770,11 @@ user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		append(where, sizeof(where),
 		       " AND (first_name LIKE ?2 ESCAPE '\\'"
 		       " OR last_name LIKE ?2 ESCAPE '\\')");
+	}
+	if (mask & F_FTS) {
+		append(where, sizeof(where),
+		       " AND id IN (SELECT rowid FROM users_fts"
+		       " WHERE users_fts MATCH ?10)");
 	}
 	if (mask & F_ORG) {
 		append(where, sizeof(where),
@@ -1738,19 +1793,32 @@ user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		       " org_id NOT IN (SELECT value FROM json_each(?5)))");
 	}
 	snprintf(sql, sizeof(sql),
-		 "SELECT " USER_COLS " FROM users%s"
+		 "SELECT " USER_COLS " FROM users%s AND id > ?9"
 		 " ORDER BY id LIMIT ?6 OFFSET ?7",
 		 where);
 	if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
 		return rc;
 	}
-	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM users%s", where);
-	return prepare(c, sql, &c->user_count[mask], count);
+	/* Without filters the kept count answers (migration 6). */
+	if (mask == 0) {
+		snprintf(sql, sizeof(sql), "SELECT n FROM user_count");
+	} else {
+		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM users%s",
+			 where);
+	}
+	if ((rc = prepare(c, sql, &c->user_count[mask], count)) != 0) {
+		return rc;
+	}
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM (SELECT 1 FROM users%s LIMIT ?8)",
+		 where);
+	return prepare(c, sql, &c->user_count_capped[mask], capped);
 }
 
 typedef struct user_args {
 	char *email;
 	char *name;
+	char *match; /* the trigram index's query */
 	char org[33];
 	const char *role;
 	char *scope;
@@ -1767,6 +1835,9 @@ bind_user_filter(sqlite3_stmt *s, unsigned mask, const user_args *a)
 	if (mask & F_NAME) {
 		rc = rc ? rc : bind_text(s, 2, a->name);
 	}
+	if (mask & F_FTS) {
+		rc = rc ? rc : bind_text(s, 10, a->match);
+	}
 	if (mask & F_ORG) {
 		rc = rc ? rc : bind_text(s, 3, a->org);
 	}
@@ -1779,12 +1850,73 @@ bind_user_filter(sqlite3_stmt *s, unsigned mask, const user_args *a)
 	return rc;
 }
 
+/* Characters (not bytes) of UTF-8 text s. */
+static size_t
+utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++) {
+		n += ((unsigned char)*s & 0xc0) != 0x80;
+	}
+	return n;
+}
+
+/*
+ * Adds "<columns> : \"<text>\"" to the MATCH query *q (joined by AND): a
+ * trigram phrase matches where text is a substring, in any letter case.
+ * Quotes in text are doubled.
+ */
+static int
+match_add(char **q, const char *columns, const char *text)
+{
+	size_t old = *q != NULL ? strlen(*q) : 0;
+	size_t cap = old + strlen(columns) + 2 * strlen(text) + 16;
+	char *p = realloc(*q, cap);
+	size_t j = old;
+
+	if (p == NULL) {
+		return UP_INTERNAL;
+	}
+	if (old > 0) {
+		j += (size_t)snprintf(p + j, cap - j, " AND ");
+	}
+	j += (size_t)snprintf(p + j, cap - j, "%s : \"", columns);
+	for (const char *t = text; *t != '\0'; t++) {
+		if (*t == '"') {
+			p[j++] = '"';
+		}
+		p[j++] = *t;
+	}
+	p[j++] = '"';
+	p[j] = '\0';
+	*q = p;
+	return 0;
+}
+
+/* A substring filter: through the trigram index from 3 characters on
+ * (bit F_FTS), else by LIKE (bit like_bit, pattern into *like). */
+static int
+substring_filter(const char *text, const char *columns, unsigned like_bit,
+		 unsigned *mask, char **like, user_args *a)
+{
+	if (strlen(text) > UD_STORE_FILTER_MAX) {
+		return UP_INVALID_ARGUMENT;
+	}
+	if (utf8_chars(text) >= 3) {
+		*mask |= F_FTS;
+		return match_add(&a->match, columns, text);
+	}
+	*mask |= like_bit;
+	return ud_store_like_pattern(text, like);
+}
+
 static int
 sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	     size_t *n, int64_t *total)
 {
 	user_args a = {0};
-	sqlite3_stmt *list = NULL, *count = NULL;
+	sqlite3_stmt *list = NULL, *count = NULL, *capped = NULL;
 	ud_user *users = NULL;
 	size_t got = 0;
 	int32_t skip = f->skip, take = f->take;
@@ -1796,19 +1928,15 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	*n = 0;
 	*total = 0;
 	ud_store_bound_page(&skip, &take);
-	if (f->email_contains != NULL && *f->email_contains != '\0') {
-		mask |= F_EMAIL;
-		if ((rc = ud_store_like_pattern(f->email_contains, &a.email)) !=
-		    0) {
-			goto out;
-		}
+	if (f->email_contains != NULL && *f->email_contains != '\0' &&
+	    (rc = substring_filter(f->email_contains, "email", F_EMAIL, &mask,
+				   &a.email, &a)) != 0) {
+		goto out;
 	}
-	if (f->name_contains != NULL && *f->name_contains != '\0') {
-		mask |= F_NAME;
-		if ((rc = ud_store_like_pattern(f->name_contains, &a.name)) !=
-		    0) {
-			goto out;
-		}
+	if (f->name_contains != NULL && *f->name_contains != '\0' &&
+	    (rc = substring_filter(f->name_contains, "{first_name last_name}",
+				   F_NAME, &mask, &a.name, &a)) != 0) {
+		goto out;
 	}
 	if (f->org_id != NULL) {
 		mask |= F_ORG;
@@ -1827,20 +1955,31 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 			goto out;
 		}
 	}
-	if ((rc = user_list_stmts(c, mask, &list, &count)) != 0 ||
+	if ((rc = user_list_stmts(c, mask, &list, &count, &capped)) != 0 ||
 	    (rc = read_begin(c, &began)) != 0 ||
-	    (rc = bind_user_filter(count, mask, &a)) != 0 ||
 	    (rc = bind_user_filter(list, mask, &a)) != 0) {
 		goto out;
 	}
-	if ((step = sqlite3_step(count)) != SQLITE_ROW) {
-		rc = fail(c->db, step, "user count");
-		goto out;
-	}
-	*total = sqlite3_column_int64(count, 0);
-	if (*total <= skip) {
-		rc = 0;
-		goto out;
+	if (f->count_max >= 0) {
+		/* without filters the kept count is exact and costs nothing */
+		sqlite3_stmt *cs =
+		    f->count_max > 0 && mask != 0 ? capped : count;
+		if ((rc = bind_user_filter(cs, mask, &a)) != 0) {
+			goto out;
+		}
+		if (cs == capped) {
+			sqlite3_bind_int64(cs, 8, f->count_max + 1);
+		}
+		if ((step = sqlite3_step(cs)) != SQLITE_ROW) {
+			rc = fail(c->db, step, "user count");
+			goto out;
+		}
+		*total = sqlite3_column_int64(cs, 0);
+		/* Counted in full, nothing past skip: no page to read. */
+		if (f->count_max == 0 && f->after_id <= 0 && *total <= skip) {
+			rc = 0;
+			goto out;
+		}
 	}
 	if ((users = calloc((size_t)take, sizeof(*users))) == NULL) {
 		rc = UP_INTERNAL;
@@ -1848,6 +1987,7 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	}
 	sqlite3_bind_int(list, 6, take);
 	sqlite3_bind_int(list, 7, skip);
+	sqlite3_bind_int64(list, 9, f->after_id > 0 ? f->after_id : 0);
 	while (got < (size_t)take &&
 	       (step = sqlite3_step(list)) == SQLITE_ROW) {
 		ud_store_user_init(&users[got]);
@@ -1871,9 +2011,11 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 out:
 	done_with(list);
 	done_with(count);
+	done_with(capped);
 	read_end(c, began);
 	free(a.email);
 	free(a.name);
+	free(a.match);
 	free(a.scope);
 	if (rc != 0) {
 		ud_users_free(users, got);
@@ -1982,8 +2124,10 @@ out:
 }
 
 static int
-sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
-	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+sq_org_list_after(ud_store_conn *c, const char *parent_id,
+		  const ud_strv *scope_ids, const char *after_name,
+		  const char *after_id, int32_t skip, int32_t take,
+		  ud_org **out, size_t *n, int64_t *total)
 {
 	sqlite3_stmt *list = NULL, *count = NULL;
 	char parent[33], where[512] = " WHERE 1", sql[1024];
@@ -2011,10 +2155,14 @@ sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 		append(where, sizeof(where),
 		       " AND o.id IN (SELECT value FROM json_each(?2))");
 	}
+	if (after_id != NULL) {
+		mask |= F_AFTER;
+	}
 	snprintf(sql, sizeof(sql),
-		 "SELECT " ORG_COLS " FROM organizations o%s"
+		 "SELECT " ORG_COLS " FROM organizations o%s%s"
 		 " ORDER BY o.name, o.id LIMIT ?3 OFFSET ?4",
-		 where);
+		 where,
+		 after_id != NULL ? " AND (o.name, o.id) > (?5, ?6)" : "");
 	if ((rc = prepare(c, sql, &c->org_list[mask], &list)) != 0) {
 		list = NULL;
 		goto out;
@@ -2035,6 +2183,11 @@ sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
 	}
 	sqlite3_bind_int(list, 3, take);
 	sqlite3_bind_int(list, 4, skip);
+	if (after_id != NULL &&
+	    ((rc = bind_text(list, 5, after_name ? after_name : "")) != 0 ||
+	     (rc = bind_text(list, 6, after_id)) != 0)) {
+		goto out;
+	}
 	if ((rc = read_begin(c, &began)) != 0) {
 		goto out;
 	}
@@ -2053,6 +2206,14 @@ out:
 		*total = 0;
 	}
 	return rc;
+}
+
+static int
+sq_org_list(ud_store_conn *c, const char *parent_id, const ud_strv *scope_ids,
+	    int32_t skip, int32_t take, ud_org **out, size_t *n, int64_t *total)
+{
+	return sq_org_list_after(c, parent_id, scope_ids, NULL, NULL, skip,
+				 take, out, n, total);
 }
 
 static int
@@ -2915,6 +3076,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .user_list = sq_user_list,
     .org_get = sq_org_get,
     .org_list = sq_org_list,
+    .org_list_after = sq_org_list_after,
     .org_subtree = sq_org_subtree,
     .org_children = sq_org_children,
     .user_insert = sq_user_insert,

@@ -110,6 +110,16 @@ static const op_spec ops[] = {
      SETUP_FRESH_USER,
      {"userId={fresh}", NULL, NULL, 200, NULL, "id={fresh}"},
      {"userId=" MISSING_ID, NULL, NULL, 404, "NotFound", NULL}},
+    {"ImportUsers",
+     SETUP_NONE,
+     /* rows are nested messages, which form fields cannot carry:
+      * test_import sends them */
+     {NULL, NULL, NULL, 200, NULL, "created=0"},
+     {NULL, NULL, "users=abc", 400, "SerializationException", NULL}},
+    {"ExportUsers",
+     SETUP_NONE,
+     {NULL, "take=1", NULL, 200, NULL, "emailAddress?"},
+     {NULL, NULL, "after=zzz", 400, "InvalidCursor", NULL}},
     {"UpdateBusinessUser",
      SETUP_NONE,
      {NULL,

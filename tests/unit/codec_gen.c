@@ -303,6 +303,12 @@ const ProtobufCMessageDescriptor *const gen_all_dtos[GEN_N_DTOS] = {
     &users__v1__basic_credentials__descriptor,
     &users__v1__request_envelope__descriptor,
     &users__v1__response_envelope__descriptor,
+    &users__v1__user_record__descriptor,
+    &users__v1__import_users__descriptor,
+    &users__v1__import_refusal__descriptor,
+    &users__v1__import_users_response__descriptor,
+    &users__v1__export_users__descriptor,
+    &users__v1__export_users_response__descriptor,
 };
 
 char **

@@ -14,7 +14,7 @@
 
 #include "users_wire.h"
 
-#define GEN_N_DTOS 32
+#define GEN_N_DTOS 38
 
 /*
  * What random strings are made of, and how map keys are made. The default

@@ -157,8 +157,9 @@ test_list_responses(void)
 	r->results = NULL;
 	r->n_results = 0;
 	s = encode(r);
-	CHECK_STR(s, "Total,Skip,Results,ResponseStatus\r\n2,,,\"{errorCode:"
-		     "Forbidden,message:Invalid Role,errors:[]}\"\r\n");
+	CHECK_STR(s, "Total,Skip,Results,ResponseStatus,Next,TotalKind\r\n2,,,"
+		     "\"{errorCode:Forbidden,message:Invalid Role,errors:[]}\""
+		     ",,\r\n");
 	free(s);
 	users__v1__list_users_response__free_unpacked(r, NULL);
 
@@ -492,8 +493,8 @@ test_decode_errors(void)
 	expect_error(&users__v1__update_business_user__descriptor,
 		     "Roles\r\n\"[a,b,c]\"\r\n", &lim,
 		     "Too many items in 'roles' (at most 2)", "Roles");
-	expect_error(lu, "a,b,c,d,e,f,g,h,i\r\n", &lim,
-		     "Too many columns (at most 8)", "");
+	expect_error(lu, "a,b,c,d,e,f,g,h,i,j,k\r\n", &lim,
+		     "Too many columns (at most 10)", "");
 	expect_error(
 	    &users__v1__business_user_profile_data_response__descriptor,
 	    "Data\r\n\"{businessOrganizations:[]}\"\r\n", &lim,

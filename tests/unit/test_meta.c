@@ -13,7 +13,7 @@ test_methods(void)
 	CHECK_STR(up_api_name(), "Evo Voice");
 	CHECK_INT(up_method_count(),
 		  users__v1__user_service__descriptor.n_methods);
-	CHECK_INT(up_method_count(), 14);
+	CHECK_INT(up_method_count(), 16);
 
 	m = up_method_find("patchuser");
 	CHECK(m != NULL);

@@ -20,7 +20,7 @@
 static const char *const expected[] = {
     "users.v1.Authenticate.password",   "users.v1.NewUser.password",
     "users.v1.PatchUser.new_password",  "users.v1.BasicCredentials.password",
-    "users.v1.RequestEnvelope.payload",
+    "users.v1.RequestEnvelope.payload", "users.v1.UserRecord.password_hash",
 };
 #define N_EXPECTED (sizeof(expected) / sizeof(expected[0]))
 

@@ -304,7 +304,19 @@ class ListUsers implements IReturn<ListUsersResponse>, IGet, IConvertible
     // @ApiMember(Description="How many users to return (default 50, at most 1000)")
     int? take;
 
-    ListUsers({this.email,this.name,this.accountId,this.role,this.skip,this.take});
+    /**
+    * Start after this cursor (the next of the previous page): pages at any depth cost the same; skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page): pages at any depth cost the same; skip then counts from there")
+    String? after;
+
+    /**
+    * Count every match for total (a filtered list otherwise stops counting past 1000 matches)
+    */
+    // @ApiMember(Description="Count every match for total (a filtered list otherwise stops counting past 1000 matches)")
+    bool? exactTotal;
+
+    ListUsers({this.email,this.name,this.accountId,this.role,this.skip,this.take,this.after,this.exactTotal});
     ListUsers.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
@@ -314,6 +326,8 @@ class ListUsers implements IReturn<ListUsersResponse>, IGet, IConvertible
         role = json['role'];
         skip = json['skip'];
         take = json['take'];
+        after = json['after'];
+        exactTotal = json['exactTotal'];
         return this;
     }
 
@@ -323,7 +337,9 @@ class ListUsers implements IReturn<ListUsersResponse>, IGet, IConvertible
         'accountId': accountId,
         'role': role,
         'skip': skip,
-        'take': take
+        'take': take,
+        'after': after,
+        'exactTotal': exactTotal
     };
 
     createResponse() => ListUsersResponse();
@@ -342,7 +358,11 @@ class ListUsersResponse implements IConvertible
 
     ResponseStatus? responseStatus;
 
-    ListUsersResponse({this.total,this.skip,this.results,this.responseStatus});
+    String? next;
+
+    String? totalKind;
+
+    ListUsersResponse({this.total,this.skip,this.results,this.responseStatus,this.next,this.totalKind});
     ListUsersResponse.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
@@ -350,6 +370,8 @@ class ListUsersResponse implements IConvertible
         skip = json['skip'];
         results = JsonConverters.fromJson(json['results'],'List<UserInfo>',context!);
         responseStatus = JsonConverters.fromJson(json['responseStatus'],'ResponseStatus',context!);
+        next = json['next'];
+        totalKind = json['totalKind'];
         return this;
     }
 
@@ -357,7 +379,9 @@ class ListUsersResponse implements IConvertible
         'total': total,
         'skip': skip,
         'results': JsonConverters.toJson(results,'List<UserInfo>',context!),
-        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!)
+        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!),
+        'next': next,
+        'totalKind': totalKind
     };
 
     getTypeName() => "ListUsersResponse";
@@ -416,6 +440,264 @@ class DeleteUserResponse implements IConvertible
     };
 
     getTypeName() => "DeleteUserResponse";
+    TypeContext? context = _ctx;
+}
+
+/**
+* Create users in bulk with their roles, organizations and stored password hashes (up to 1000 a call, one transaction); a user that exists with the same data is left as it is, every other row that cannot be created is refused with its number and the reason
+*/
+// @Route("/users/import", "POST")
+// @Api(Description="Create users in bulk with their roles, organizations and stored password hashes (up to 1000 a call, one transaction); a user that exists with the same data is left as it is, every other row that cannot be created is refused with its number and the reason")
+class ImportUsers implements IReturn<ImportUsersResponse>, IPost, IConvertible
+{
+    /**
+    * The users to create, at most 1000 a call, committed together
+    */
+    // @ApiMember(Description="The users to create, at most 1000 a call, committed together")
+    List<UserRecord>? users;
+
+    ImportUsers({this.users});
+    ImportUsers.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        users = JsonConverters.fromJson(json['users'],'List<UserRecord>',context!);
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'users': JsonConverters.toJson(users,'List<UserRecord>',context!)
+    };
+
+    createResponse() => ImportUsersResponse();
+    getResponseTypeName() => "ImportUsersResponse";
+    getTypeName() => "ImportUsers";
+    TypeContext? context = _ctx;
+}
+
+class UserRecord implements IConvertible
+{
+    /**
+    * The user's email address (the key: unique in any letter case)
+    */
+    // @ApiMember(Description="The user's email address (the key: unique in any letter case)")
+    String? emailAddress;
+
+    /**
+    * The user's first name
+    */
+    // @ApiMember(Description="The user's first name")
+    String? firstName;
+
+    /**
+    * The user's last name
+    */
+    // @ApiMember(Description="The user's last name")
+    String? lastName;
+
+    /**
+    * The user's phone number
+    */
+    // @ApiMember(Description="The user's phone number")
+    String? phoneNumber;
+
+    /**
+    * The user's roles
+    */
+    // @ApiMember(Description="The user's roles")
+    List<String>? roles;
+
+    /**
+    * The organizations the user belongs to (the first is the primary one)
+    */
+    // @ApiMember(Description="The organizations the user belongs to (the first is the primary one)")
+    List<String>? accountIds;
+
+    /**
+    * The stored password hash: argon2id/argon2i PHC, bcrypt $2a$/$2b$/$2y$, PBKDF2 PHC, ASP.NET Identity v2/v3; none: the user is created disabled until a password is set
+    */
+    // @ApiMember(Description="The stored password hash: argon2id/argon2i PHC, bcrypt $2a$/$2b$/$2y$, PBKDF2 PHC, ASP.NET Identity v2/v3; none: the user is created disabled until a password is set")
+    String? passwordHash;
+
+    /**
+    * Import: the row's number in its file, named in its refusal
+    */
+    // @ApiMember(Description="Import: the row's number in its file, named in its refusal")
+    int? row;
+
+    UserRecord({this.emailAddress,this.firstName,this.lastName,this.phoneNumber,this.roles,this.accountIds,this.passwordHash,this.row});
+    UserRecord.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        emailAddress = json['emailAddress'];
+        firstName = json['firstName'];
+        lastName = json['lastName'];
+        phoneNumber = json['phoneNumber'];
+        roles = JsonConverters.fromJson(json['roles'],'List<String>',context!);
+        accountIds = JsonConverters.fromJson(json['accountIds'],'List<String>',context!);
+        passwordHash = json['passwordHash'];
+        row = json['row'];
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'emailAddress': emailAddress,
+        'firstName': firstName,
+        'lastName': lastName,
+        'phoneNumber': phoneNumber,
+        'roles': JsonConverters.toJson(roles,'List<String>',context!),
+        'accountIds': JsonConverters.toJson(accountIds,'List<String>',context!),
+        'passwordHash': passwordHash,
+        'row': row
+    };
+
+    getTypeName() => "UserRecord";
+    TypeContext? context = _ctx;
+}
+
+class ImportUsersResponse implements IConvertible
+{
+    int? created;
+
+    int? unchanged;
+
+    int? refused;
+
+    List<ImportRefusal>? refusals;
+
+    ResponseStatus? responseStatus;
+
+    ImportUsersResponse({this.created,this.unchanged,this.refused,this.refusals,this.responseStatus});
+    ImportUsersResponse.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        created = json['created'];
+        unchanged = json['unchanged'];
+        refused = json['refused'];
+        refusals = JsonConverters.fromJson(json['refusals'],'List<ImportRefusal>',context!);
+        responseStatus = JsonConverters.fromJson(json['responseStatus'],'ResponseStatus',context!);
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'created': created,
+        'unchanged': unchanged,
+        'refused': refused,
+        'refusals': JsonConverters.toJson(refusals,'List<ImportRefusal>',context!),
+        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!)
+    };
+
+    getTypeName() => "ImportUsersResponse";
+    TypeContext? context = _ctx;
+}
+
+class ImportRefusal implements IConvertible
+{
+    int? row;
+
+    String? emailAddress;
+
+    String? fieldName;
+
+    String? errorCode;
+
+    String? message;
+
+    ImportRefusal({this.row,this.emailAddress,this.fieldName,this.errorCode,this.message});
+    ImportRefusal.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        row = json['row'];
+        emailAddress = json['emailAddress'];
+        fieldName = json['fieldName'];
+        errorCode = json['errorCode'];
+        message = json['message'];
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'row': row,
+        'emailAddress': emailAddress,
+        'fieldName': fieldName,
+        'errorCode': errorCode,
+        'message': message
+    };
+
+    getTypeName() => "ImportRefusal";
+    TypeContext? context = _ctx;
+}
+
+/**
+* Every user, a page at a time in the order of their ids, in the shape ImportUsers takes; password hashes only for Admin and only when asked
+*/
+// @Route("/users/export", "GET")
+// @Api(Description="Every user, a page at a time in the order of their ids, in the shape ImportUsers takes; password hashes only for Admin and only when asked")
+class ExportUsers implements IReturn<ExportUsersResponse>, IGet, IConvertible
+{
+    /**
+    * The cursor of the previous page (its next); none: from the first user
+    */
+    // @ApiMember(Description="The cursor of the previous page (its next); none: from the first user")
+    String? after;
+
+    /**
+    * How many users (default 500, at most 1000)
+    */
+    // @ApiMember(Description="How many users (default 500, at most 1000)")
+    int? take;
+
+    /**
+    * Include each user's stored password hash (Admin only)
+    */
+    // @ApiMember(Description="Include each user's stored password hash (Admin only)")
+    bool? includePasswordHashes;
+
+    ExportUsers({this.after,this.take,this.includePasswordHashes});
+    ExportUsers.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        after = json['after'];
+        take = json['take'];
+        includePasswordHashes = json['includePasswordHashes'];
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'after': after,
+        'take': take,
+        'includePasswordHashes': includePasswordHashes
+    };
+
+    createResponse() => ExportUsersResponse();
+    getResponseTypeName() => "ExportUsersResponse";
+    getTypeName() => "ExportUsers";
+    TypeContext? context = _ctx;
+}
+
+class ExportUsersResponse implements IConvertible
+{
+    List<UserRecord>? results;
+
+    String? next;
+
+    ResponseStatus? responseStatus;
+
+    ExportUsersResponse({this.results,this.next,this.responseStatus});
+    ExportUsersResponse.fromJson(Map<String, dynamic> json) { fromMap(json); }
+
+    fromMap(Map<String, dynamic> json) {
+        results = JsonConverters.fromJson(json['results'],'List<UserRecord>',context!);
+        next = json['next'];
+        responseStatus = JsonConverters.fromJson(json['responseStatus'],'ResponseStatus',context!);
+        return this;
+    }
+
+    Map<String, dynamic> toJson() => {
+        'results': JsonConverters.toJson(results,'List<UserRecord>',context!),
+        'next': next,
+        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!)
+    };
+
+    getTypeName() => "ExportUsersResponse";
     TypeContext? context = _ctx;
 }
 
@@ -808,20 +1090,28 @@ class ListOrganizations implements IReturn<ListOrganizationsResponse>, IGet, ICo
     // @ApiMember(Description="How many to return (default 50, at most 1000)")
     int? take;
 
-    ListOrganizations({this.parentId,this.skip,this.take});
+    /**
+    * Start after this cursor (the next of the previous page); skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page); skip then counts from there")
+    String? after;
+
+    ListOrganizations({this.parentId,this.skip,this.take,this.after});
     ListOrganizations.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
         parentId = json['parentId'];
         skip = json['skip'];
         take = json['take'];
+        after = json['after'];
         return this;
     }
 
     Map<String, dynamic> toJson() => {
         'parentId': parentId,
         'skip': skip,
-        'take': take
+        'take': take,
+        'after': after
     };
 
     createResponse() => ListOrganizationsResponse();
@@ -840,7 +1130,9 @@ class ListOrganizationsResponse implements IConvertible
 
     ResponseStatus? responseStatus;
 
-    ListOrganizationsResponse({this.total,this.skip,this.results,this.responseStatus});
+    String? next;
+
+    ListOrganizationsResponse({this.total,this.skip,this.results,this.responseStatus,this.next});
     ListOrganizationsResponse.fromJson(Map<String, dynamic> json) { fromMap(json); }
 
     fromMap(Map<String, dynamic> json) {
@@ -848,6 +1140,7 @@ class ListOrganizationsResponse implements IConvertible
         skip = json['skip'];
         results = JsonConverters.fromJson(json['results'],'List<Organization>',context!);
         responseStatus = JsonConverters.fromJson(json['responseStatus'],'ResponseStatus',context!);
+        next = json['next'];
         return this;
     }
 
@@ -855,7 +1148,8 @@ class ListOrganizationsResponse implements IConvertible
         'total': total,
         'skip': skip,
         'results': JsonConverters.toJson(results,'List<Organization>',context!),
-        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!)
+        'responseStatus': JsonConverters.toJson(responseStatus,'ResponseStatus',context!),
+        'next': next
     };
 
     getTypeName() => "ListOrganizationsResponse";
@@ -1181,6 +1475,12 @@ TypeContext _ctx = TypeContext(library: 'localhost:8080', types: <String, TypeIn
     'ListUsersResponse': TypeInfo(TypeOf.Class, create:() => ListUsersResponse()),
     'DeleteUser': TypeInfo(TypeOf.Class, create:() => DeleteUser()),
     'DeleteUserResponse': TypeInfo(TypeOf.Class, create:() => DeleteUserResponse()),
+    'ImportUsers': TypeInfo(TypeOf.Class, create:() => ImportUsers()),
+    'UserRecord': TypeInfo(TypeOf.Class, create:() => UserRecord()),
+    'ImportUsersResponse': TypeInfo(TypeOf.Class, create:() => ImportUsersResponse()),
+    'ImportRefusal': TypeInfo(TypeOf.Class, create:() => ImportRefusal()),
+    'ExportUsers': TypeInfo(TypeOf.Class, create:() => ExportUsers()),
+    'ExportUsersResponse': TypeInfo(TypeOf.Class, create:() => ExportUsersResponse()),
     'UpdateBusinessUser': TypeInfo(TypeOf.Class, create:() => UpdateBusinessUser()),
     'BusinessUserProfileDataResponse': TypeInfo(TypeOf.Class, create:() => BusinessUserProfileDataResponse()),
     'BusinessUserProfileDataView': TypeInfo(TypeOf.Class, create:() => BusinessUserProfileDataView()),

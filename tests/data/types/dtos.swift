@@ -157,6 +157,16 @@ public class ListUsers : IGet, Codable
     */
     // @ApiMember(Description="How many users to return (default 50, at most 1000)")
     public var take:Int32?
+    /**
+    * Start after this cursor (the next of the previous page): pages at any depth cost the same; skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page): pages at any depth cost the same; skip then counts from there")
+    public var after:String?
+    /**
+    * Count every match for total (a filtered list otherwise stops counting past 1000 matches)
+    */
+    // @ApiMember(Description="Count every match for total (a filtered list otherwise stops counting past 1000 matches)")
+    public var exactTotal:Bool?
 
     required public init(){}
 }
@@ -167,6 +177,8 @@ public class ListUsersResponse : Codable
     public var skip:Int32?
     public var results:[UserInfo]?
     public var responseStatus:ResponseStatus?
+    public var next:String?
+    public var totalKind:String?
 
     required public init(){}
 }
@@ -189,6 +201,123 @@ public class DeleteUser : IDelete, Codable
 public class DeleteUserResponse : Codable
 {
     public var id:String?
+    public var responseStatus:ResponseStatus?
+
+    required public init(){}
+}
+
+/**
+* Create users in bulk with their roles, organizations and stored password hashes (up to 1000 a call, one transaction); a user that exists with the same data is left as it is, every other row that cannot be created is refused with its number and the reason
+*/
+// @Api(Description="Create users in bulk with their roles, organizations and stored password hashes (up to 1000 a call, one transaction); a user that exists with the same data is left as it is, every other row that cannot be created is refused with its number and the reason")
+public class ImportUsers : IPost, Codable
+{
+    /**
+    * The users to create, at most 1000 a call, committed together
+    */
+    // @ApiMember(Description="The users to create, at most 1000 a call, committed together")
+    public var users:[UserRecord]?
+
+    required public init(){}
+}
+
+public class UserRecord : Codable
+{
+    /**
+    * The user's email address (the key: unique in any letter case)
+    */
+    // @ApiMember(Description="The user's email address (the key: unique in any letter case)")
+    public var emailAddress:String?
+    /**
+    * The user's first name
+    */
+    // @ApiMember(Description="The user's first name")
+    public var firstName:String?
+    /**
+    * The user's last name
+    */
+    // @ApiMember(Description="The user's last name")
+    public var lastName:String?
+    /**
+    * The user's phone number
+    */
+    // @ApiMember(Description="The user's phone number")
+    public var phoneNumber:String?
+    /**
+    * The user's roles
+    */
+    // @ApiMember(Description="The user's roles")
+    public var roles:[String]?
+    /**
+    * The organizations the user belongs to (the first is the primary one)
+    */
+    // @ApiMember(Description="The organizations the user belongs to (the first is the primary one)")
+    public var accountIds:[String]?
+    /**
+    * The stored password hash: argon2id/argon2i PHC, bcrypt $2a$/$2b$/$2y$, PBKDF2 PHC, ASP.NET Identity v2/v3; none: the user is created disabled until a password is set
+    */
+    // @ApiMember(Description="The stored password hash: argon2id/argon2i PHC, bcrypt $2a$/$2b$/$2y$, PBKDF2 PHC, ASP.NET Identity v2/v3; none: the user is created disabled until a password is set")
+    public var passwordHash:String?
+    /**
+    * Import: the row's number in its file, named in its refusal
+    */
+    // @ApiMember(Description="Import: the row's number in its file, named in its refusal")
+    public var row:Int64?
+
+    required public init(){}
+}
+
+public class ImportUsersResponse : Codable
+{
+    public var created:Int32?
+    public var unchanged:Int32?
+    public var refused:Int32?
+    public var refusals:[ImportRefusal]?
+    public var responseStatus:ResponseStatus?
+
+    required public init(){}
+}
+
+public class ImportRefusal : Codable
+{
+    public var row:Int64?
+    public var emailAddress:String?
+    public var fieldName:String?
+    public var errorCode:String?
+    public var message:String?
+
+    required public init(){}
+}
+
+/**
+* Every user, a page at a time in the order of their ids, in the shape ImportUsers takes; password hashes only for Admin and only when asked
+*/
+// @Api(Description="Every user, a page at a time in the order of their ids, in the shape ImportUsers takes; password hashes only for Admin and only when asked")
+public class ExportUsers : IGet, Codable
+{
+    /**
+    * The cursor of the previous page (its next); none: from the first user
+    */
+    // @ApiMember(Description="The cursor of the previous page (its next); none: from the first user")
+    public var after:String?
+    /**
+    * How many users (default 500, at most 1000)
+    */
+    // @ApiMember(Description="How many users (default 500, at most 1000)")
+    public var take:Int32?
+    /**
+    * Include each user's stored password hash (Admin only)
+    */
+    // @ApiMember(Description="Include each user's stored password hash (Admin only)")
+    public var includePasswordHashes:Bool?
+
+    required public init(){}
+}
+
+public class ExportUsersResponse : Codable
+{
+    public var results:[UserRecord]?
+    public var next:String?
     public var responseStatus:ResponseStatus?
 
     required public init(){}
@@ -361,6 +490,11 @@ public class ListOrganizations : IGet, Codable
     */
     // @ApiMember(Description="How many to return (default 50, at most 1000)")
     public var take:Int32?
+    /**
+    * Start after this cursor (the next of the previous page); skip then counts from there
+    */
+    // @ApiMember(Description="Start after this cursor (the next of the previous page); skip then counts from there")
+    public var after:String?
 
     required public init(){}
 }
@@ -371,6 +505,7 @@ public class ListOrganizationsResponse : Codable
     public var skip:Int32?
     public var results:[Organization]?
     public var responseStatus:ResponseStatus?
+    public var next:String?
 
     required public init(){}
 }
