@@ -51,7 +51,7 @@ enum opt_id {
 	O_COUNT
 };
 
-#define BIT(o) (1u << (o))
+#define BIT(o) (UINT64_C(1) << (o))
 
 typedef struct opt_def {
 	const char *name;
@@ -450,7 +450,7 @@ int
 ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 {
 	const char *sub = NULL;
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	const char *first_bad = NULL;
 
 	memset(a, 0, sizeof(*a));
@@ -569,7 +569,7 @@ ctl_parse(ctl_args *a, int argc, char *const *argv, char *err, size_t errlen)
 }
 
 static void
-usage_opts(FILE *out, bool global, uint32_t mask)
+usage_opts(FILE *out, bool global, uint64_t mask)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const opt_def *o = &opt_defs[i];
@@ -907,7 +907,7 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 	const char *want = a->context != NULL              ? a->context
 			   : env != NULL && env[0] != '\0' ? env
 							   : NULL;
-	uint32_t given = a->given;
+	uint64_t given = a->given;
 	const char *section = NULL, *current = NULL;
 	const char *found = NULL;
 	unsigned lineno = 0;
@@ -1059,7 +1059,7 @@ fail:
 
 /* Every option name (as --name) allowed for mask, and the global ones. */
 static void
-completion_opts(FILE *out, uint32_t mask)
+completion_opts(FILE *out, uint64_t mask)
 {
 	for (size_t i = 0; i < N_OPTS; i++) {
 		const opt_def *o = &opt_defs[i];

@@ -21,7 +21,7 @@ typedef struct ctl_command {
 	const char *group;  /* "user"; "login" */
 	const char *name;   /* "create"; NULL for login */
 	const char *method; /* the RPC, "NewUser"; NULL: none (offline) */
-	uint32_t opts;      /* command options allowed (1u << ctl option id) */
+	uint64_t opts;      /* command options allowed (bit: ctl option id) */
 	unsigned n_pos;     /* positional arguments it takes */
 	const char *synopsis;
 	const char *help;
@@ -43,7 +43,7 @@ typedef struct ctl_args {
 	bool tls_insecure;
 	uint32_t deadline_ms; /* 0: the library's default */
 	const char *context;  /* --context; after ctl_context: the one used */
-	uint32_t given;       /* the global options set (flags, environment) */
+	uint64_t given;       /* the global options set (flags, environment) */
 	bool json;            /* --json, or -o json */
 	int output; /* -o: CTL_OUT_* of ctl_json.h (CTL_OUT_TABLE: 0) */
 	bool help;
