@@ -1083,6 +1083,7 @@ import_users(ud_call *c)
 	const Users__V1__ImportUsers *r =
 	    (const Users__V1__ImportUsers *)c->req;
 	import_op *op = calloc(1, sizeof(*op));
+	ud_authz_subject call = {0};
 	ud_authz az;
 	int rc = 0;
 
@@ -1096,6 +1097,10 @@ import_users(ud_call *c)
 		return UP_INTERNAL;
 	}
 	ud_authz_init(&az, c->reader, &c->actor);
+	if ((rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &call)) != 0) {
+		ud_authz_fini(&az);
+		return rc;
+	}
 	for (size_t i = 0; rc == 0 && i < r->n_users; i++) {
 		op->rows[i].row =
 		    r->users[i]->has_row ? r->users[i]->row : (int64_t)i + 1;
@@ -1175,13 +1180,14 @@ export_users(ud_call *c)
 	if (cursor_decode(r->after, &f.after_id) != 0) {
 		return bad_cursor(c, "After");
 	}
-	if (hashes) {
-		ud_authz_init(&az, c->reader, &c->actor);
+	ud_authz_init(&az, c->reader, &c->actor);
+	rc = ud_call_allow(c, &az, USERS__V1__ASPECT__CALL, &s);
+	if (rc == 0 && hashes) {
 		rc = ud_call_allow(c, &az, USERS__V1__ASPECT__PASSWORD, &s);
-		ud_authz_fini(&az);
-		if (rc != 0) {
-			return rc;
-		}
+	}
+	ud_authz_fini(&az);
+	if (rc != 0) {
+		return rc;
 	}
 	f.take = (r->has_take && r->take > 0) ? r->take : EXPORT_TAKE_DEFAULT;
 	f.count_max = -1;
