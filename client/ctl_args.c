@@ -9,6 +9,7 @@
 
 #include "ctl_args.h"
 #include "ctl_json.h"
+#include "users_flags.h"
 
 enum opt_id {
 	/* global */
@@ -874,22 +875,6 @@ ctl_env(ctl_args *a, char *buf, size_t size, char *err, size_t errlen)
 	return 0;
 }
 
-static char *
-trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t') {
-		s++;
-	}
-	end = s + strlen(s);
-	while (end > s &&
-	       (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\r')) {
-		*--end = '\0';
-	}
-	return s;
-}
-
 /* The global options a context may set: not the one-off ones. */
 static bool
 context_key(const opt_def *o)
@@ -964,7 +949,7 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 				*next++ = '\0';
 			}
 			lineno++;
-			line = trim(line);
+			line = up_flags_trim(line);
 			if (line[0] == '\0' || line[0] == '#') {
 				continue;
 			}
@@ -1002,8 +987,8 @@ ctl_context(ctl_args *a, const char *path, char *buf, size_t size, char *err,
 				goto fail;
 			}
 			*eq = '\0';
-			key = trim(line);
-			value = trim(eq + 1);
+			key = up_flags_trim(line);
+			value = up_flags_trim(eq + 1);
 			if (section == NULL) {
 				if (strcmp(key, "current-context") != 0) {
 					set_err(err, errlen,

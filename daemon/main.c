@@ -36,26 +36,6 @@ typedef struct ud_opts {
 } ud_opts;
 
 static int
-set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
-{
-	if (up_log_format_parse(v, &((ud_opts *)arg)->log_format) != 0) {
-		snprintf(why, n, "text, logfmt or json");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
-{
-	if (up_log_level_parse(v, &((ud_opts *)arg)->log_level) != 0) {
-		snprintf(why, n, "debug, info, warn or error");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 set_listen(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
 	ud_opts *o = arg;
@@ -141,13 +121,14 @@ static const up_flag flags[] = {
     UP_FLAG_STR(ud_opts, cfg.log_file, "log-file", "PATH",
 		"write diagnostics there, not to stderr (appended;\n"
 		"SIGHUP opens it again, for log rotation)"),
-    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
-	       "the records of events (start, stop, refused sign-ins and\n"
-	       "calls): text \"usersd: ...\" lines (default), logfmt or\n"
-	       "JSON with time, level and fields"),
-    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
-	       "debug, info (default), warn or error: the least\n"
-	       "level of the records written"),
+    UP_FLAG_FN_AT(ud_opts, log_format, "log-format", "text|logfmt|json",
+		  up_log_format_flag,
+		  "the records of events (start, stop, refused sign-ins and\n"
+		  "calls): text \"usersd: ...\" lines (default), logfmt or\n"
+		  "JSON with time, level and fields"),
+    UP_FLAG_FN_AT(ud_opts, log_level, "log-level", "LEVEL", up_log_level_flag,
+		  "debug, info (default), warn or error: the least\n"
+		  "level of the records written"),
     UP_FLAG_STR(ud_opts, metrics_listen, "metrics-listen", "HOST:PORT",
 		"serve GET /metrics (Prometheus text) there; none by\n"
 		"default. Port 0: any (stderr says which)"),

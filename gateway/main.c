@@ -79,26 +79,6 @@ typedef struct gw_opts {
 } gw_opts;
 
 static int
-set_log_format(void *arg, const char *v, unsigned nth, char *why, size_t n)
-{
-	if (up_log_format_parse(v, &((gw_opts *)arg)->log_format) != 0) {
-		snprintf(why, n, "text, logfmt or json");
-		return -1;
-	}
-	return 0;
-}
-
-static int
-set_log_level(void *arg, const char *v, unsigned nth, char *why, size_t n)
-{
-	if (up_log_level_parse(v, &((gw_opts *)arg)->log_level) != 0) {
-		snprintf(why, n, "debug, info, warn or error");
-		return -1;
-	}
-	return 0;
-}
-
-static int
 set_daemon(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
 	gw_config *cfg = &((gw_opts *)arg)->cfg;
@@ -207,12 +187,13 @@ static const up_flag flags[] = {
 	       "where clients reach the API (https://users.example.com):\n"
 	       "the BaseUrl of /types files and the Host of the pages'\n"
 	       "samples; default: each request's scheme and Host"),
-    UP_FLAG_FN("log-format", "text|logfmt|json", false, set_log_format,
-	       "the records of events (ready, stopping, reopened): text\n"
-	       "\"usersgw: ...\" lines (default), logfmt or JSON"),
-    UP_FLAG_FN("log-level", "LEVEL", false, set_log_level,
-	       "debug, info (default), warn or error: the least\n"
-	       "level of the records written"),
+    UP_FLAG_FN_AT(gw_opts, log_format, "log-format", "text|logfmt|json",
+		  up_log_format_flag,
+		  "the records of events (ready, stopping, reopened): text\n"
+		  "\"usersgw: ...\" lines (default), logfmt or JSON"),
+    UP_FLAG_FN_AT(gw_opts, log_level, "log-level", "LEVEL", up_log_level_flag,
+		  "debug, info (default), warn or error: the least\n"
+		  "level of the records written"),
 };
 
 /* The checks between flags. 0, or 2 (said why). */

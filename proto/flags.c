@@ -103,7 +103,8 @@ apply(const up_flags *f, const source *src, const up_flag *fl,
 		return 0;
 	}
 	case UP_FLAG_CUSTOM:
-		if (fl->set(f->cfg, value, nth, why, sizeof(why)) != 0) {
+		if (fl->set((char *)f->cfg + fl->offset, value, nth, why,
+			    sizeof(why)) != 0) {
 			complain(f, src, fl, value, why[0] ? why : "bad value");
 			return -1;
 		}
@@ -127,8 +128,8 @@ builtin(const char *name, size_t len)
 	return false;
 }
 
-static char *
-trim(char *s)
+char *
+up_flags_trim(char *s)
 {
 	char *end;
 
@@ -195,7 +196,7 @@ apply_file(up_flags *f, unsigned *count)
 			*next++ = '\0';
 		}
 		src.line++;
-		line = trim(line);
+		line = up_flags_trim(line);
 		if (line[0] == '\0' || line[0] == '#') {
 			continue;
 		}
@@ -207,8 +208,8 @@ apply_file(up_flags *f, unsigned *count)
 			continue;
 		}
 		*eq = '\0';
-		key = trim(line);
-		value = trim(eq + 1);
+		key = up_flags_trim(line);
+		value = up_flags_trim(eq + 1);
 		fl = find(f, key, strlen(key));
 		if (fl == NULL) {
 			fprintf(stderr, "%s: %s:%u: unknown key \"%s\"%s\n",

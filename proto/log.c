@@ -55,6 +55,30 @@ up_log_level_parse(const char *s, up_log_level *out)
 	return -1;
 }
 
+int
+up_log_format_flag(void *field, const char *value, unsigned nth, char *why,
+		   size_t why_size)
+{
+	(void)nth;
+	if (up_log_format_parse(value, field) != 0) {
+		snprintf(why, why_size, "text, logfmt or json");
+		return -1;
+	}
+	return 0;
+}
+
+int
+up_log_level_flag(void *field, const char *value, unsigned nth, char *why,
+		  size_t why_size)
+{
+	(void)nth;
+	if (up_log_level_parse(value, field) != 0) {
+		snprintf(why, why_size, "debug, info, warn or error");
+		return -1;
+	}
+	return 0;
+}
+
 /* The line being built; full: the rest is dropped (the line still ends). */
 typedef struct line {
 	char buf[LINE_MAX_BYTES];

@@ -51,7 +51,7 @@ typedef struct up_flag {
 	size_t offset;
 	size_t size;            /* UINT: sizeof the field */
 	unsigned long min, max; /* UINT: the range */
-	up_flag_set_fn set;     /* CUSTOM */
+	up_flag_set_fn set;     /* CUSTOM: given cfg + offset */
 } up_flag;
 
 #define UP_FLAG_STR(type, field, name, arg, help)                              \
@@ -72,6 +72,12 @@ typedef struct up_flag {
 #define UP_FLAG_FN(name, arg, repeat, fn, help)                                \
 	{                                                                      \
 		name, arg, help, UP_FLAG_CUSTOM, repeat, 0, 0, 0, 0, fn        \
+	}
+/* A custom flag whose set() is given the field (cfg + its offset). */
+#define UP_FLAG_FN_AT(type, field, name, arg, fn, help)                        \
+	{                                                                      \
+		name, arg, help, UP_FLAG_CUSTOM, false, offsetof(type, field), \
+		    0, 0, 0, fn                                                \
 	}
 
 typedef struct up_flags {
@@ -103,5 +109,9 @@ void up_flags_fini(up_flags *f);
 void up_flags_usage(const up_flags *f, FILE *out);
 /* "usersd 0.1.0" and a newline, from the project's version. */
 void up_flags_version(const char *prog, FILE *out);
+
+/* s without its leading blanks and trailing blanks and CR, cut in place:
+ * a line of a settings file, or one side of its '='. */
+char *up_flags_trim(char *s);
 
 #endif /* USERS_FLAGS_H */

@@ -35,6 +35,12 @@ void up_log_setup(const char *prog, up_log_format format, up_log_level min);
 /* "text", "logfmt", "json" / "debug", "info", "warn", "error". 0 or -1. */
 int up_log_format_parse(const char *s, up_log_format *out);
 int up_log_level_parse(const char *s, up_log_level *out);
+/* The same as flag setters (up_flag_set_fn): field is an up_log_format or
+ * an up_log_level; -1 with the accepted words in why. */
+int up_log_format_flag(void *field, const char *value, unsigned nth, char *why,
+		       size_t why_size);
+int up_log_level_flag(void *field, const char *value, unsigned nth, char *why,
+		      size_t why_size);
 
 /*
  * One record: event (a short snake_case name), msg (words for people),
