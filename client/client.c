@@ -1146,18 +1146,6 @@ call_buf(uc_rpc *call, size_t n)
 	return 0;
 }
 
-static size_t
-varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
-
 /*
  * Packs the call's envelope into its buffer, after UP_BATCH_HEAD_MAX
  * bytes of room for the frame's head: the envelope's fields, then the
@@ -1198,7 +1186,7 @@ pack_envelope(uc_client *c, uc_rpc *call, const ProtobufCMessage *request,
 		env.basic = &basic;
 	}
 	elen = users__v1__request_envelope__get_packed_size(&env);
-	n = elen + 1 + varint_len(plen) + plen;
+	n = elen + 1 + up_varint_len(plen) + plen;
 	if (call_buf(call, UP_BATCH_HEAD_MAX + n) != 0) {
 		rc = UP_RESOURCE_EXHAUSTED;
 	} else {

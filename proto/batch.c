@@ -31,8 +31,8 @@ up_batch_is(const void *buf, size_t len)
 	return len > 0 && ((const uint8_t *)buf)[0] == UP_BATCH_TAG;
 }
 
-static size_t
-varint_len(uint64_t v)
+size_t
+up_varint_len(uint64_t v)
 {
 	size_t n = 1;
 
@@ -60,7 +60,8 @@ size_t
 up_batch_frame_head(uint8_t out[UP_BATCH_HEAD_MAX], uint32_t call,
 		    size_t env_len)
 {
-	size_t inner = 1 + varint_len(call) + 1 + varint_len(env_len) + env_len;
+	size_t inner =
+	    1 + up_varint_len(call) + 1 + up_varint_len(env_len) + env_len;
 	size_t n = 0;
 
 	out[n++] = UP_BATCH_TAG;

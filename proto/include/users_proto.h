@@ -277,6 +277,9 @@ void up_message_wipe_secrets(ProtobufCMessage *msg);
 /* The longest frame head: three keys and three 5-byte varints. */
 #define UP_BATCH_HEAD_MAX 18
 
+/* The bytes of v as a protobuf varint (1 to 10). */
+size_t up_varint_len(uint64_t v);
+
 /* Whether a message is a batch (else it is one envelope). */
 bool up_batch_is(const void *buf, size_t len);
 /*
