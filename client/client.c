@@ -25,7 +25,23 @@
  * UC_BATCH_MAX_CALLS calls and UC_BATCH_MAX_BYTES). A lone call waits for
  * nothing; under load a message carries what arrived meanwhile. The raw
  * socket's send completes when the pipe takes the message, so "in flight"
- * is one message per connection.
+ * is one message per connection, and short: alone, this rarely batches.
+ *
+ * Held calls (uc_call_opts.hold, uc_client_flush). A caller that starts
+ * calls in bursts (an event loop handling the events of one wakeup) holds
+ * them: a held call is queued like any other but does not start a send.
+ * It leaves with the next message sent to its daemon (another caller's
+ * call, a send's completion) or, at the latest, when the caller flushes
+ * (uc_client_flush: every daemon's queue, unless a send is in flight
+ * there, whose completion sends it). So the calls of one loop turn leave
+ * in one message, without a timer: the caller flushes when its turn ends.
+ * The client holds by itself the calls that its callbacks start while it
+ * runs the answers of one received message (recv_done; a closed-loop
+ * caller starts its next call from the callback): they leave together
+ * once that message's callbacks have run.
+ *
+ * Per daemon the client counts the messages and the frames it sent and
+ * the messages it received (uc_daemon_stats), so the batching shows.
  *
  * Receiving. Each socket keeps one receive armed; a message may answer
  * any of the calls sent on the socket, in any order. A frame whose tag is
@@ -144,6 +160,7 @@ typedef struct uc_daemon {
 	_Alignas(64) atomic_uint_least64_t replies;
 	atomic_uint_least64_t failures;
 	atomic_int_least64_t last_reply_ms; /* CLOCK_MONOTONIC ms; -1 none */
+	atomic_uint_least64_t recv_messages;
 	uc_client *c;
 	size_t index;
 	/* Set at open, then read-only (the dialer: the keeper's alone). */
@@ -162,6 +179,8 @@ typedef struct uc_daemon {
 	nng_time last_redial;
 	bool redial; /* the keeper is to replace the dialer */
 	bool sending;
+	uint64_t sent_messages;
+	uint64_t sent_calls;
 	call_list queue; /* to send */
 	call_list sent;  /* sent, not yet answered */
 } uc_daemon;
@@ -581,9 +600,9 @@ daemon_pick(uc_client *c, int not )
 static void
 daemon_flush(uc_client *c, uc_daemon *d)
 {
-	size_t total = 0, n = 0;
+	size_t total = 0, n = 0, sent;
 	uc_rpc *call;
-	nng_msg *msg;
+	nng_msg *msg = NULL;
 	uint8_t *p;
 	nng_time now;
 
@@ -607,6 +626,7 @@ daemon_flush(uc_client *c, uc_daemon *d)
 	}
 	p = nng_msg_body(msg);
 	now = nng_clock();
+	sent = n;
 	while (n-- > 0) {
 		call = d->queue.head;
 		memcpy(p, call->buf + call->frame_off, call->frame_len);
@@ -620,20 +640,25 @@ daemon_flush(uc_client *c, uc_daemon *d)
 		}
 	}
 	d->sending = true;
+	d->sent_messages++;
+	d->sent_calls += sent;
 	nng_aio_set_msg(d->send_aio, msg);
 	nng_send_aio(d->sock, d->send_aio); /* send_done runs later */
 }
 
 /*
- * Puts a call on daemon d's queue and sends if it can. Under c->mtx.
+ * Puts a call on daemon d's queue and, unless held, sends if it can.
+ * Under c->mtx.
  */
 static void
-daemon_queue(uc_client *c, int d, uc_rpc *call)
+daemon_queue(uc_client *c, int d, uc_rpc *call, bool hold)
 {
 	list_remove(call);
 	call->daemon = d;
 	list_push(&c->daemons[d].queue, call);
-	daemon_flush(c, &c->daemons[d]);
+	if (!hold) {
+		daemon_flush(c, &c->daemons[d]);
+	}
 }
 
 /*
@@ -655,13 +680,19 @@ daemon_lost(uc_client *c, uc_daemon *d, call_list *out)
 				settle_fail(call, UP_UNAVAILABLE,
 					    "connection lost", out);
 			} else {
-				daemon_queue(c, to, call);
+				daemon_queue(c, to, call, false);
 			}
 		}
 	}
 }
 
 static void run_settled(call_list *l);
+
+/* The client whose answers this thread is running the callbacks of (in
+ * recv_done), and the calls those callbacks started: held, flushed after
+ * the last callback. */
+static _Thread_local uc_client *corked_by;
+static _Thread_local size_t corked_calls;
 
 /* The send of daemon d's last message completed (an nng thread). */
 static void
@@ -723,7 +754,7 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 		c->ever_connected = true;
 		/* Calls that waited for a first connection: here. */
 		while ((call = c->waiting.head) != NULL) {
-			daemon_queue(c, (int)d->index, call);
+			daemon_queue(c, (int)d->index, call, false);
 		}
 		daemon_flush(c, d);
 	} else if (ev == NNG_PIPE_EV_REM_POST && d->pipes > 0 &&
@@ -878,6 +909,9 @@ recv_done(void *arg)
 	msg = nng_aio_get_msg(d->recv_aio);
 	nng_aio_set_msg(d->recv_aio, NULL);
 	nng_recv_aio(d->sock, d->recv_aio); /* the next one meanwhile */
+	atomic_fetch_add_explicit(&d->recv_messages, 1, memory_order_relaxed);
+	corked_by = c;
+	corked_calls = 0;
 	up_batch_reader_init(&rd, nng_msg_body(msg), nng_msg_len(msg));
 	if (!up_batch_is(nng_msg_body(msg), nng_msg_len(msg))) {
 		more = -1; /* not ours: usersd answers batches with batches */
@@ -918,6 +952,10 @@ recv_done(void *arg)
 		/* Answers that cannot be read: their calls end by deadline. */
 		atomic_fetch_add_explicit(&d->failures, 1,
 					  memory_order_relaxed);
+	}
+	corked_by = NULL;
+	if (corked_calls > 0) {
+		uc_client_flush(c);
 	}
 	nng_msg_free(msg);
 }
@@ -982,7 +1020,7 @@ keeper_round(uc_client *c, call_list *out, bool *redials)
 		if (call->daemon >= 0 &&
 		    call->list == &c->daemons[call->daemon].sent &&
 		    (to = daemon_pick(c, call->daemon)) >= 0) {
-			daemon_queue(c, to, call);
+			daemon_queue(c, to, call, false);
 		}
 		heap_update(call);
 	}
@@ -1303,7 +1341,10 @@ call_start(uc_client *c, const char *method, const ProtobufCMessage *request,
 	}
 	keeper_poke(c, call->due);
 	if ((d = daemon_pick(c, -1)) >= 0) {
-		daemon_queue(c, d, call);
+		bool hold = (opts != NULL && opts->hold) || corked_by == c;
+
+		corked_calls += corked_by == c;
+		daemon_queue(c, d, call, hold);
 	} else if (!c->ever_connected &&
 		   nng_clock() < c->opened + UC_OPEN_GRACE_MS) {
 		/* Right after open: the first dials are still running. */
@@ -1323,6 +1364,19 @@ fail:
 	call->arg = NULL;
 	call_put(call);
 	return rc;
+}
+
+UC_API void
+uc_client_flush(uc_client *c)
+{
+	if (c == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&c->mtx);
+	for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
+		daemon_flush(c, &c->daemons[i]);
+	}
+	pthread_mutex_unlock(&c->mtx);
 }
 
 UC_API int
@@ -1731,7 +1785,11 @@ uc_daemon_stats_get(uc_client *c, size_t index, uc_daemon_stats *out)
 	out->pipes = (uint32_t)dm->pipes;
 	out->connects = dm->connects;
 	out->disconnects = dm->disconnects;
+	out->sent_messages = dm->sent_messages;
+	out->sent_calls = dm->sent_calls;
 	pthread_mutex_unlock(&c->mtx);
+	out->recv_messages =
+	    atomic_load_explicit(&dm->recv_messages, memory_order_relaxed);
 	out->connected = out->pipes > 0;
 	out->replies = atomic_load_explicit(&dm->replies, memory_order_relaxed);
 	out->failures =
@@ -2024,6 +2082,7 @@ uc_client_open(uc_client **out, const uc_options *opts)
 		atomic_init(&d->replies, 0);
 		atomic_init(&d->failures, 0);
 		atomic_init(&d->last_reply_ms, -1);
+		atomic_init(&d->recv_messages, 0);
 		d->c = c;
 		d->index = i;
 		d->nopipe_since = c->opened;

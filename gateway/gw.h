@@ -376,6 +376,7 @@ typedef struct gw_thread {
 	h2o_accept_ctx_t accept;
 	h2o_socket_t *listener;
 	size_t pending; /* RPCs in flight from this loop (loop thread) */
+	size_t held;    /* RPCs started this turn, not yet flushed (ditto) */
 	size_t conns;   /* connections open on this loop (loop thread) */
 	pthread_t tid;
 	bool started;
@@ -427,5 +428,12 @@ void gw_request_on_replies(h2o_multithread_receiver_t *receiver,
 /* Frees replies that no loop will ever run (after the loops stopped and
  * the client closed). */
 void gw_request_drop_replies(h2o_linklist_t *messages);
+/*
+ * The end of a loop turn (loop thread, after h2o_evloop_run returned):
+ * the RPCs this turn started (held, uc_call_opts.hold) leave together, one
+ * message per daemon. Only while the client is open: a loop calls it
+ * before it acknowledges the stop.
+ */
+void gw_request_flush(gw_thread *t);
 
 #endif /* GW_H */

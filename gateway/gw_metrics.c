@@ -314,6 +314,24 @@ v_replies(const uc_daemon_stats *s)
 }
 
 static uint64_t
+v_sent_messages(const uc_daemon_stats *s)
+{
+	return s->sent_messages;
+}
+
+static uint64_t
+v_sent_calls(const uc_daemon_stats *s)
+{
+	return s->sent_calls;
+}
+
+static uint64_t
+v_recv_messages(const uc_daemon_stats *s)
+{
+	return s->recv_messages;
+}
+
+static uint64_t
 v_failures(const uc_daemon_stats *s)
 {
 	return s->failures;
@@ -351,6 +369,19 @@ gw_metrics_render_daemons(uc_client *uc, uw_buf *out)
 			    "Replies from the daemon that report a failure on "
 			    "its side.",
 			    st, n, v_failures);
+	rc |=
+	    daemon_family(out, "usersgw_daemon_messages_sent_total", "counter",
+			  "Messages (batches of calls) sent to the daemon.", st,
+			  n, v_sent_messages);
+	rc |= daemon_family(out, "usersgw_daemon_calls_sent_total", "counter",
+			    "Calls sent to the daemon, resends included "
+			    "(per message: the batching).",
+			    st, n, v_sent_calls);
+	rc |= daemon_family(out, "usersgw_daemon_messages_received_total",
+			    "counter",
+			    "Messages (batches of replies) received from the "
+			    "daemon.",
+			    st, n, v_recv_messages);
 	rc |= daemon_family(out, "usersgw_daemon_connects_total", "counter",
 			    "Connections to the daemon that came up.", st, n,
 			    v_connects);

@@ -8,6 +8,8 @@
  *                       job_dispose), the request message built and sent
  *                       with uc_call_async; the job holds a reply ticket
  *                       (gw_rpc, malloc'd) and the ticket points back.
+ *                       The call is held: it leaves with the other calls
+ *                       of the loop's turn (gw_request_flush).
  *   on_rpc_done         (nng thread) moves the result into the ticket and
  *                       posts it to the loop's receiver. It touches
  *                       nothing else: not the job, not the request.
@@ -472,6 +474,7 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 	}
 	o.deadline_ms = deadline_ms;
 	o.request_id = job->request_id;
+	o.hold = true; /* leaves when the loop's turn ends: gw_request_flush */
 	if (!m->auth_none) {
 		o.bearer_token = job->creds.bearer;
 		if (o.bearer_token == NULL) {
@@ -487,7 +490,9 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 	rc =
 	    uc_call_async(t->srv->uc, m->desc->name, msg, &o, on_rpc_done, rpc);
 	request_free(msg);
-	if (rc != 0) {
+	if (rc == 0) {
+		t->held++;
+	} else {
 		/* The callback never runs: the ticket is ours to free. */
 		job->rpc = NULL;
 		free(rpc);
@@ -496,6 +501,15 @@ start_call(gw_job *job, const up_method *m, ProtobufCMessage *msg,
 		gw_metrics_rpc_result(&t->metrics, rc);
 		send_error(job, rc == UP_CANCELLED ? UP_UNAVAILABLE : rc, NULL,
 			   NULL, NULL);
+	}
+}
+
+void
+gw_request_flush(gw_thread *t)
+{
+	if (t->held > 0) {
+		t->held = 0;
+		uc_client_flush(t->srv->uc);
 	}
 }
 

@@ -7,6 +7,13 @@
  * it says READY=1 once every loop serves, STOPPING=1 at the signal, and
  * WATCHDOG=1 while it waits (users_notify.h).
  *
+ * Loop turns. Each h2o_evloop_run handles the events of one wakeup (the
+ * requests read, the replies posted); the RPCs their handlers start are
+ * held by the client and leave together when the turn ends
+ * (gw_request_flush): one message for a turn's calls, and no timer, so a
+ * lone request leaves microseconds after it was read. Once stopping, a
+ * loop starts no RPC, so its later turns have nothing to flush.
+ *
  * Stopping: the main thread waits for the signal (blocked in every
  * thread, taken with sigwait), sets `stopping` and wakes each loop. A loop
  * closes its listener, asks its connections to shut down, keeps running
@@ -329,6 +336,7 @@ loop_main(void *arg)
 	tell_main(srv, &srv->n_ready);
 	while (!atomic_load(&srv->stopping)) {
 		h2o_evloop_run(t->loop, INT32_MAX);
+		gw_request_flush(t); /* the turn's RPCs: one message */
 	}
 	/* From here on this loop starts no RPC (start_call checks). */
 	tell_main(srv, &srv->n_acked);

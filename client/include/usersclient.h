@@ -20,6 +20,13 @@
  *   as soon as it is done, with the answers ready together in one message.
  *   Each call keeps its own request id, deadline and errors.
  *
+ *   A caller that starts calls in bursts (an event loop, for the events of
+ *   one wakeup) can make each burst one message: it starts the calls with
+ *   uc_call_opts.hold and calls uc_client_flush() when the burst is over.
+ *   A held call leaves with the next message to its daemon, at the latest
+ *   at that flush; a caller that holds and never flushes leaves its calls
+ *   to their deadline.
+ *
  * Deadlines
  *   Every call has a deadline (the client's default, or the call's). A
  *   daemon that does not answer in time gives UP_DEADLINE_EXCEEDED. No
@@ -111,6 +118,12 @@ typedef struct uc_call_opts {
 	const char *basic_user;   /* with basic_password: Basic credentials */
 	const char *basic_password;
 	const char *request_id; /* NULL: a fresh random id */
+	/*
+	 * Queue the call without starting a send: it leaves with the next
+	 * message to its daemon, at the latest at the caller's next
+	 * uc_client_flush() (see Batching above).
+	 */
+	bool hold;
 } uc_call_opts;
 
 typedef void (*uc_callback)(uc_result *res, void *arg);
@@ -188,6 +201,15 @@ UC_API int uc_call_async(uc_client *c, const char *method,
 			 const ProtobufCMessage *request,
 			 const uc_call_opts *opts, uc_callback cb, void *arg);
 
+/*
+ * Sends every call queued and held (uc_call_opts.hold), as one message per
+ * daemon (more only past the batch limits); where a send is in flight, its
+ * completion sends them. Never blocks on the network: it takes the
+ * client's lock briefly, as every call does. Any thread, between open and
+ * close (not after uc_client_close has begun).
+ */
+UC_API void uc_client_flush(uc_client *c);
+
 UC_API void uc_result_fini(uc_result *res);
 
 /*
@@ -223,6 +245,14 @@ typedef struct uc_daemon_stats {
 	int64_t last_reply_age_ms;
 	uint64_t connects;    /* pipes to it that came up */
 	uint64_t disconnects; /* pipes to it that went away */
+	/*
+	 * Messages sent to it and the calls they carried (resends and moved
+	 * calls count again), and messages received from it: calls per
+	 * message is the batching on the hop.
+	 */
+	uint64_t sent_messages;
+	uint64_t sent_calls;
+	uint64_t recv_messages;
 } uc_daemon_stats;
 
 /* How many URLs the client was opened with (0 for NULL). */

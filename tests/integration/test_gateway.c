@@ -12,8 +12,9 @@
  * through the body and the cookie, reuse ending a sign-in), logout (503
  * without a daemon), the seeds' JSON sample bodies, a client gone before
  * the reply (HTTP/1.1 and HTTP/2), 504 from a stopped daemon, 503 from a
- * killed one under load and success again once it is back, and a clean
- * SIGTERM stop.
+ * killed one under load and success again once it is back, a clean
+ * SIGTERM stop, and the requests one loop reads in one wakeup reaching
+ * usersd in one nng message (/metrics' counters of the hop).
  *
  * Nothing sleeps to wait: every wait polls with a deadline.
  */
@@ -1795,6 +1796,134 @@ answered(int fd)
 	return poll(&pfd, 1, 5000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0;
 }
 
+/*
+ * Reads one keep-alive answer from fd (headers and Content-Length bytes of
+ * body) within WAIT_TURN_MS; its status, or -1.
+ */
+#define WAIT_TURN_MS 5000
+static int
+read_answer(int fd)
+{
+	char buf[8192];
+	size_t n = 0;
+	long long until = th_now_ms() + WAIT_TURN_MS;
+
+	while (n < sizeof(buf) - 1 && th_now_ms() < until) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		const char *end, *cl;
+		ssize_t got;
+
+		buf[n] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end != NULL) {
+			for (cl = buf;
+			     cl < end &&
+			     strncasecmp(cl, "\r\ncontent-length:", 17) != 0;
+			     cl++) {
+			}
+			if (cl < end && n >= (size_t)(end + 4 - buf) +
+						 strtoul(cl + 17, NULL, 10)) {
+				return atoi(buf + 9); /* "HTTP/1.1 200" */
+			}
+		}
+		if (poll(&pfd, 1, 100) != 1) {
+			continue;
+		}
+		got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (got <= 0) {
+			return -1;
+		}
+		n += (size_t)got;
+	}
+	return -1;
+}
+
+/* Whether process pid is stopped (state T), polled until WAIT_TURN_MS. */
+static bool
+stopped(pid_t pid)
+{
+	char path[64], st[512];
+	long long until = th_now_ms() + WAIT_TURN_MS;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	while (th_now_ms() < until) {
+		FILE *f = fopen(path, "r");
+		const char *p;
+		size_t n = 0;
+
+		if (f != NULL) {
+			n = fread(st, 1, sizeof(st) - 1, f);
+			fclose(f);
+		}
+		st[n] = '\0';
+		p = strrchr(st, ')');
+		if (p != NULL && (p[2] == 'T' || p[2] == 't')) {
+			return true;
+		}
+		gwh_nap_ms(1);
+	}
+	return false;
+}
+
+/*
+ * One loop turn, one message: requests that one loop reads in one wakeup
+ * reach usersd in one nng message. The gateway (one loop) is stopped while
+ * a request is written on each of N idle keep-alive connections, so that
+ * its loop finds them all readable at once when it goes on; the daemon's
+ * counters of /metrics say how many messages carried the N calls.
+ */
+static void
+test_one_turn_one_message(void)
+{
+	enum { N = 12 };
+	static const char req[] = "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n";
+	const char *args[] = {"--threads", "1", NULL};
+	long long m0, c0, m1, c1;
+	int fd[N];
+	gwh_proc g;
+	int ok = 0;
+
+	if (gwh_spawn(&g, &daemon_, "gw-turn", args) != 0) {
+		CHECK(0);
+		return;
+	}
+	/* N idle keep-alive connections, each answered once. */
+	for (int i = 0; i < N; i++) {
+		fd[i] = gwh_connect(g.port);
+		CHECK(fd[i] >= 0 &&
+		      gwh_send_all(fd[i], req, sizeof(req) - 1) == 0);
+		CHECK_INT(read_answer(fd[i]), 200);
+	}
+	m0 = gwh_daemon_metric(g.port, "usersgw_daemon_messages_sent_total",
+			       daemon_.url);
+	c0 = gwh_daemon_metric(g.port, "usersgw_daemon_calls_sent_total",
+			       daemon_.url);
+	CHECK(m0 >= 1 && c0 >= N);
+	CHECK_INT(kill(g.pid, SIGSTOP), 0);
+	CHECK(stopped(g.pid));
+	for (int i = 0; i < N; i++) {
+		CHECK(gwh_send_all(fd[i], req, sizeof(req) - 1) == 0);
+	}
+	CHECK_INT(kill(g.pid, SIGCONT), 0);
+	for (int i = 0; i < N; i++) {
+		ok += read_answer(fd[i]) == 200;
+		close(fd[i]);
+	}
+	CHECK_INT(ok, N);
+	m1 = gwh_daemon_metric(g.port, "usersgw_daemon_messages_sent_total",
+			       daemon_.url);
+	c1 = gwh_daemon_metric(g.port, "usersgw_daemon_calls_sent_total",
+			       daemon_.url);
+	fprintf(stderr, "one turn: %lld calls in %lld message(s)\n", c1 - c0,
+		m1 - m0);
+	CHECK_INT(c1 - c0, N);
+	CHECK_INT(m1 - m0, 1);
+	CHECK(gwh_daemon_metric(g.port,
+				"usersgw_daemon_messages_received_total",
+				daemon_.url) >= 1);
+	CHECK_INT(gwh_stop(&g), 0);
+}
+
 /* --max-connections: one more is closed at once; room again after. */
 static void
 test_max_connections(void)
@@ -1884,6 +2013,7 @@ main(int argc, char **argv)
 		test_formats();
 		test_tls_http2();
 		test_max_connections();
+		test_one_turn_one_message();
 	}
 	CHECK_INT(gwh_stop(&gw), 0);
 	if (check_failed > 0) {

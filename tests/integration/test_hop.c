@@ -13,6 +13,10 @@
  *     every write answered OK before the kill is there after a restart.
  *   - An older single-call client, several requests in flight on nng
  *     contexts, is served beside a batching one.
+ *   - Held calls (uc_call_opts.hold) leave in one message when the caller
+ *     flushes, sent by the flush itself (no timer), and are answered in
+ *     one; calls that callbacks start while the client runs one message's
+ *     answers leave in one message; a call without hold leaves at once.
  *
  * Raw sockets are never closed: nng_close can hang in nng 1.5.2
  * (docs/decisions.md, section 13); the process's exit frees them. Nothing
@@ -700,6 +704,179 @@ test_older_client(const th_daemon *d)
 	uc_client_close(c);
 }
 
+/* ------------------------------------------------------------------------
+ * Held calls: one message per burst, no timer
+ */
+
+typedef struct chain {
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	uc_client *c;
+	int done, ok, next; /* callbacks run, OK answers, calls left */
+	uint64_t sent_seen; /* the most messages sent, seen by a callback
+			       right after it started its call */
+} chain;
+
+static chain ch = {.mtx = PTHREAD_MUTEX_INITIALIZER,
+		   .cv = PTHREAD_COND_INITIALIZER};
+
+/* Counts an answer; while ch.next > 0, starts the next call from the
+ * callback, as a closed-loop caller does (not held by the caller). */
+static void
+on_chained(uc_result *res, void *arg)
+{
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	bool more;
+
+	(void)arg;
+	pthread_mutex_lock(&ch.mtx);
+	ch.ok += res->status == UP_OK;
+	more = ch.next > 0;
+	ch.next -= more;
+	pthread_mutex_unlock(&ch.mtx);
+	uc_result_fini(res);
+	if (more) {
+		g.user_id = TH_ADMIN_ID;
+		uc_daemon_stats st;
+
+		CHECK_INT(uc_get_user_async(ch.c, &g, NULL, on_chained, NULL),
+			  0);
+		CHECK_INT(uc_daemon_stats_get(ch.c, 0, &st), 0);
+		pthread_mutex_lock(&ch.mtx);
+		if (st.sent_messages > ch.sent_seen) {
+			ch.sent_seen = st.sent_messages;
+		}
+		pthread_mutex_unlock(&ch.mtx);
+	}
+	pthread_mutex_lock(&ch.mtx);
+	ch.done++;
+	pthread_cond_broadcast(&ch.cv);
+	pthread_mutex_unlock(&ch.mtx);
+}
+
+/* Waits until n callbacks ran (or WAIT_MS passed); how many ran. */
+static int
+chain_wait(int n)
+{
+	long long until = th_now_ms() + WAIT_MS;
+	int done;
+
+	pthread_mutex_lock(&ch.mtx);
+	while (ch.done < n && th_now_ms() < until) {
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += 5 * 1000 * 1000;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&ch.cv, &ch.mtx, &ts);
+	}
+	done = ch.done;
+	pthread_mutex_unlock(&ch.mtx);
+	return done;
+}
+
+static uc_daemon_stats
+stats_of(uc_client *c)
+{
+	uc_daemon_stats st;
+
+	memset(&st, 0, sizeof(st));
+	CHECK_INT(uc_daemon_stats_get(c, 0, &st), 0);
+	return st;
+}
+
+/*
+ * Calls started with hold leave in one message when the caller flushes,
+ * not before (no send of their own) and not later (the flush sends: no
+ * timer); usersd answers the reads of that one message in one message;
+ * the calls that callbacks start while the client runs the answers of one
+ * message leave together too; a call without hold leaves at once.
+ */
+static void
+test_held_calls(const th_daemon *d)
+{
+	enum { HELD = 16 };
+	const char *urls[] = {d->url};
+	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = WAIT_MS};
+	uc_call_opts hold = {.hold = true};
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	uc_daemon_stats s0, s1, s2;
+	uc_result res;
+	uc_client *c = NULL;
+
+	CHECK_INT(uc_client_open(&c, &o), 0);
+	if (c == NULL) {
+		return;
+	}
+	uc_set_bearer(c, token);
+	g.user_id = TH_ADMIN_ID;
+	/* Connected, and quiet: one call answered, nothing in flight. */
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_OK);
+	uc_result_fini(&res);
+	ch.c = c;
+
+	s0 = stats_of(c);
+	for (int i = 0; i < HELD; i++) {
+		CHECK_INT(uc_get_user_async(c, &g, &hold, on_chained, NULL), 0);
+	}
+	s1 = stats_of(c);
+	CHECK_INT(s1.sent_messages, s0.sent_messages); /* held: not sent */
+	CHECK_INT(s1.sent_calls, s0.sent_calls);
+	uc_client_flush(c);
+	s1 = stats_of(c); /* the flush itself sent them, in one message */
+	CHECK_INT(s1.sent_messages, s0.sent_messages + 1);
+	CHECK_INT(s1.sent_calls, s0.sent_calls + HELD);
+	CHECK_INT(chain_wait(HELD), HELD);
+	s1 = stats_of(c);
+	/* usersd: the reads of one batch answered in one message. */
+	CHECK_INT(s1.recv_messages, s0.recv_messages + 1);
+	fprintf(stderr,
+		"held calls: %d calls in %llu message(s), answered in "
+		"%llu\n",
+		HELD, (unsigned long long)(s1.sent_messages - s0.sent_messages),
+		(unsigned long long)(s1.recv_messages - s0.recv_messages));
+
+	/* Callbacks that start calls: the HELD answers came in one
+	 * message, so their HELD follow-ups leave in one message. */
+	pthread_mutex_lock(&ch.mtx);
+	ch.done = 0;
+	ch.next = HELD;
+	pthread_mutex_unlock(&ch.mtx);
+	for (int i = 0; i < HELD; i++) {
+		CHECK_INT(uc_get_user_async(c, &g, &hold, on_chained, NULL), 0);
+	}
+	uc_client_flush(c);
+	CHECK_INT(chain_wait(2 * HELD), 2 * HELD);
+	s2 = stats_of(c);
+	fprintf(stderr,
+		"chained calls: %d calls in %llu message(s), answered "
+		"in %llu\n",
+		2 * HELD,
+		(unsigned long long)(s2.sent_messages - s1.sent_messages),
+		(unsigned long long)(s2.recv_messages - s1.recv_messages));
+	CHECK_INT(s2.sent_calls, s1.sent_calls + 2 * HELD);
+	/* One message per received message of answers that started calls. */
+	CHECK_INT(s2.sent_messages - s1.sent_messages, 2);
+	/* No follow-up left while the callbacks ran: only the flush's
+	 * message had been sent (without the client's own holding, the
+	 * first follow-up leaves at once). */
+	CHECK_INT(ch.sent_seen, s1.sent_messages + 1);
+	CHECK_INT(ch.ok, 3 * HELD);
+
+	/* A lone call without hold leaves at once, before any flush. */
+	pthread_mutex_lock(&ch.mtx);
+	ch.done = 0;
+	pthread_mutex_unlock(&ch.mtx);
+	CHECK_INT(uc_get_user_async(c, &g, NULL, on_chained, NULL), 0);
+	s1 = stats_of(c);
+	CHECK_INT(s1.sent_messages, s2.sent_messages + 1);
+	CHECK_INT(chain_wait(1), 1);
+	uc_client_close(c);
+}
+
 int
 main(void)
 {
@@ -715,6 +892,7 @@ main(void)
 	test_same_answers(&d, uid);
 	test_slow_write(&d, uid);
 	test_older_client(&d);
+	test_held_calls(&d);
 	test_killed_mid_batch(&d);
 	if (check_failed > 0) {
 		th_daemon_dump_log(&d);
