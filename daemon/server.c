@@ -310,6 +310,57 @@ peer_sent(void *arg)
  * The service's hooks: answers, and the end of a call
  */
 
+/*
+ * A thread's hold (ud_service.hold): between begin and end, every peer an
+ * answer goes to is held (p->held, as a receiver holds the peer of the
+ * batch it works through), so the answers queue in its open batch; the
+ * end lets go and sends. At most HOLD_PEERS peers a round; an answer to
+ * one more leaves as it comes.
+ */
+#define HOLD_PEERS 32
+static _Thread_local struct {
+	bool on;
+	size_t n;
+	peer *peers[HOLD_PEERS];
+} hold_tl;
+
+/* Under p->mu: holds p for the thread's round when one is on. */
+static void
+hold_add_locked(peer *p)
+{
+	if (!hold_tl.on || hold_tl.n == HOLD_PEERS) {
+		return;
+	}
+	for (size_t i = 0; i < hold_tl.n; i++) {
+		if (hold_tl.peers[i] == p) {
+			return;
+		}
+	}
+	p->held++;
+	peer_ref(p);
+	hold_tl.peers[hold_tl.n++] = p;
+}
+
+static void
+reply_hold(bool begin)
+{
+	if (begin) {
+		hold_tl.on = true;
+		return;
+	}
+	hold_tl.on = false;
+	for (size_t i = 0; i < hold_tl.n; i++) {
+		peer *p = hold_tl.peers[i];
+
+		pthread_mutex_lock(&p->mu);
+		p->held--;
+		flush_locked(p);
+		pthread_mutex_unlock(&p->mu);
+		peer_put(p);
+	}
+	hold_tl.n = 0;
+}
+
 /* A message with the answer's routing header; NULL when out of memory. */
 static nng_msg *
 answer_msg(const ud_reply_to *to, size_t size)
@@ -355,6 +406,7 @@ reply_send(const ud_reply_to *to, const uint8_t *buf, size_t len)
 		pthread_mutex_unlock(&p->mu);
 		return;
 	}
+	hold_add_locked(p);
 	/* A batch's answers share one message when their headers agree (a
 	 * device between us and the client would route each its own way). */
 	if (p->open != NULL &&
@@ -885,6 +937,7 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 	s->cfg = cfg;
 	pthread_mutex_init(&s->mu, NULL);
 	svc->send = reply_send;
+	svc->hold = reply_hold;
 	svc->release = reply_release;
 	if ((rv = nng_rep0_open_raw(&s->sock)) != 0) {
 		goto fail;

@@ -38,6 +38,18 @@ check_handlers(void)
 	return 0;
 }
 
+/* The store's answers hook: the committed writes of one group are
+ * answered together (the server's hold). */
+static void
+answers_round(void *arg, bool begin)
+{
+	ud_service *svc = arg;
+
+	if (svc->hold != NULL) {
+		svc->hold(begin);
+	}
+}
+
 int
 ud_service_init(ud_service *svc, const ud_config *cfg)
 {
@@ -46,7 +58,8 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 	ud_pool_config hc = {"hasher", cfg->hashers, 1024, NULL, NULL, NULL};
 	ud_lockout_config lc = {5, 900, 60, 900, 65536};
 	ud_store_config store_cfg = {.writers = cfg->db_writers,
-				     .changed = ud_callers_changed};
+				     .changed = ud_callers_changed,
+				     .answers = answers_round};
 	char dummy_pw[32];
 	int rc;
 
@@ -65,6 +78,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 		goto fail;
 	}
 	store_cfg.changed_arg = svc->callers;
+	store_cfg.answers_arg = svc;
 	if ((rc = ud_store_open(&svc->store, cfg->db_path, &store_cfg)) != 0) {
 		fprintf(stderr, "usersd: cannot open the store %s%s\n",
 			ud_store_target_is_pg(cfg->db_path)

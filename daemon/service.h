@@ -104,6 +104,12 @@ typedef struct ud_service {
 	void (*send)(const struct ud_reply_to *to, const uint8_t *buf,
 		     size_t len);
 	void (*release)(struct ud_reply_to *to);
+	/*
+	 * Around a group of answers sent by one thread (begin true, then
+	 * false): what send queues in between leaves together at the end.
+	 * NULL: each answer leaves as send finds it.
+	 */
+	void (*hold)(bool begin);
 } ud_service;
 
 /* The longest request id a call may carry. */

@@ -76,6 +76,14 @@ typedef struct ud_store_config {
 	 */
 	void (*changed)(void *arg, int64_t id);
 	void *changed_arg;
+	/*
+	 * Called on the thread that runs the done functions of committed
+	 * writes, around each group of them that is ready at once (begin
+	 * true before the first, false after the last), so that the answers
+	 * they send can leave together. Must not block. NULL: not called.
+	 */
+	void (*answers)(void *arg, bool begin);
+	void *answers_arg;
 } ud_store_config;
 
 /*

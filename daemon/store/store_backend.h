@@ -199,10 +199,14 @@ typedef struct ud_store_doneq {
 	pthread_t thread;
 	void (*enter)(void *arg);
 	void *enter_arg;
+	void (*round)(void *arg, bool begin); /* cfg->answers */
+	void *round_arg;
 } ud_store_doneq;
 
-/* 0 or UP_INTERNAL (no thread). */
-int ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg);
+/* 0 or UP_INTERNAL (no thread). enter runs first on the thread; cfg (may
+ * be NULL) gives the answers hook. */
+int ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg,
+			 const ud_store_config *cfg);
 /* Takes a NULL-ended list of jobs. */
 void ud_store_doneq_push(ud_store_doneq *d, ud_store_job *batch);
 /* Runs what is queued, then ends the thread; d may be started again. */

@@ -246,11 +246,17 @@ doneq_main(void *arg)
 		d->head = NULL;
 		d->tail = NULL;
 		pthread_mutex_unlock(&d->mu);
+		if (d->round != NULL) {
+			d->round(d->round_arg, true);
+		}
 		while (j != NULL) {
 			ud_store_job *next = j->next;
 			j->done(j->rc, j->arg);
 			free(j);
 			j = next;
+		}
+		if (d->round != NULL) {
+			d->round(d->round_arg, false);
 		}
 		pthread_mutex_lock(&d->mu);
 	}
@@ -259,11 +265,16 @@ doneq_main(void *arg)
 }
 
 int
-ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg)
+ud_store_doneq_start(ud_store_doneq *d, void (*enter)(void *), void *arg,
+		     const ud_store_config *cfg)
 {
 	memset(d, 0, sizeof(*d));
 	d->enter = enter;
 	d->enter_arg = arg;
+	if (cfg != NULL) {
+		d->round = cfg->answers;
+		d->round_arg = cfg->answers_arg;
+	}
 	pthread_mutex_init(&d->mu, NULL);
 	pthread_cond_init(&d->cv, NULL);
 	if (pthread_create(&d->thread, NULL, doneq_main, d) != 0) {

@@ -2383,7 +2383,8 @@ pg_open(ud_store **out, const char *target, const ud_store_config *cfg)
 			goto out;
 		}
 	}
-	if ((rc = ud_store_doneq_start(&st->answers, mark_writer, st)) != 0) {
+	if ((rc = ud_store_doneq_start(&st->answers, mark_writer, st, cfg)) !=
+	    0) {
 		goto out;
 	}
 	for (unsigned i = 0; i < st->n_writers; i++) {

@@ -1397,7 +1397,7 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	}
 	/* the writer checkpoints off the commit path: count pages only */
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
-	if (ud_store_doneq_start(&st->answers, mark_writer, st) != 0) {
+	if (ud_store_doneq_start(&st->answers, mark_writer, st, cfg) != 0) {
 		store_free(st);
 		return UP_INTERNAL;
 	}
