@@ -443,14 +443,18 @@ seed_index(const char *email, unsigned n)
 	return (long)v;
 }
 
-/* Fills the missing ids from ListUsers; 0, or -1 with a message. */
+/*
+ * Fills the missing ids from ListUsers, page by page by its cursor (next),
+ * which neither skips nor repeats a user however large the list; 0, or -1
+ * with a message.
+ */
 static int
 find_seeded(bench *b, unsigned *found)
 {
 	Users__V1__ListUsers req = USERS__V1__LIST_USERS__INIT;
 	uc_result res = {0};
 	const Users__V1__ListUsersResponse *lr;
-	int32_t skip = 0;
+	char *after = NULL;
 	unsigned pages = 0;
 	size_t i;
 	int rc = -1;
@@ -458,9 +462,8 @@ find_seeded(bench *b, unsigned *found)
 	req.email = SEED_PREFIX;
 	req.has_take = 1;
 	req.take = LIST_PAGE;
-	req.has_skip = 1;
 	for (;;) {
-		req.skip = skip;
+		req.after = after;
 		if (uc_list_users(b->client, &req, NULL, &res) != UP_OK) {
 			fprintf(stderr, "usersbench: ListUsers failed: %s\n",
 				uc_result_message(&res));
@@ -485,17 +488,21 @@ find_seeded(bench *b, unsigned *found)
 			}
 			(*found)++;
 		}
-		skip += (int32_t)lr->n_results;
-		/* A short or empty page, or the total reached, ends it. */
-		if (lr->n_results == 0 ||
-		    (lr->has_total && skip >= lr->total) ||
-		    ++pages > MAX_USERS / 10) {
+		/* An empty page or no next page ends it. */
+		if (lr->n_results == 0 || lr->next == NULL ||
+		    lr->next[0] == '\0' || ++pages > MAX_USERS / 10) {
 			break;
+		}
+		free(after);
+		if ((after = strdup(lr->next)) == NULL) {
+			fprintf(stderr, "usersbench: out of memory\n");
+			goto out;
 		}
 		uc_result_fini(&res);
 	}
 	rc = 0;
 out:
+	free(after);
 	uc_result_fini(&res);
 	return rc;
 }
