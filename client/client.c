@@ -294,6 +294,7 @@ result_fail(uc_result *res, int code, const char *detail)
 	res->status = code;
 	res->response = NULL;
 	res->error = status_build(code, detail);
+	res->daemon = -1;
 }
 
 /* An nng error as a status (the one translation point). */
@@ -944,6 +945,7 @@ recv_done(void *arg)
 			memset(&res, 0, sizeof(res));
 			decode_reply(batch[i].call, batch[i].env, batch[i].len,
 				     &res);
+			res.daemon = (int)(d - c->daemons);
 			count_reply(d, res.status);
 			call_finish(batch[i].call, &res);
 		}

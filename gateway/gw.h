@@ -120,6 +120,8 @@ int gw_metrics_init(gw_metrics *m);
 void gw_metrics_fini(gw_metrics *m);
 /* route: a method index, or up_method_count() + GW_MR_*. */
 unsigned gw_metrics_route_special(int which);
+/* A route's label: the operation's name, or the gateway's own route. */
+const char *gw_metrics_route_name(unsigned route);
 void gw_metrics_request(gw_metrics *m, unsigned route, int http_status,
 			uint64_t usec);
 void gw_metrics_rpc(gw_metrics *m, int delta);

@@ -23,11 +23,12 @@
 /*
  * client address, time, request line without the query, status, body
  * bytes, user agent, seconds from the request to its last byte, the
- * request id.
+ * request id, the route (the operation, as /metrics labels it) and the
+ * daemon that answered ("-": none).
  */
 #define ACCESS_FORMAT                                                          \
 	"%h - - %t \"%m %U %H\" %s %b \"%{user-agent}i\" %{duration}x "        \
-	"%{x-request-id}o"
+	"%{x-request-id}o %{route}e %{daemon}e"
 
 typedef struct gw_access_logger {
 	h2o_logger_t super; /* first: h2o hands this back */

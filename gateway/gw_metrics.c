@@ -128,8 +128,8 @@ printf_buf(uw_buf *out, const char *fmt, ...)
 	return uw_buf_append(out, line, (size_t)n);
 }
 
-static const char *
-route_name(size_t r)
+const char *
+gw_metrics_route_name(unsigned r)
 {
 	size_t nm = up_method_count();
 
@@ -166,13 +166,14 @@ gw_metrics_render(gw_metrics *const *all, size_t n, uw_buf *out)
 				    out,
 				    "usersgw_requests_total{route=\"%s\","
 				    "status=\"%d\"} %" PRIu64 "\n",
-				    route_name(r), statuses[s], v);
+				    gw_metrics_route_name((unsigned)r),
+				    statuses[s], v);
 			} else {
 				rc |= printf_buf(
 				    out,
 				    "usersgw_requests_total{route=\"%s\","
 				    "status=\"other\"} %" PRIu64 "\n",
-				    route_name(r), v);
+				    gw_metrics_route_name((unsigned)r), v);
 			}
 		}
 	}

@@ -87,6 +87,7 @@ typedef struct gw_job {
 	uint64_t start_us;
 	gw_creds creds;
 	const char *request_id; /* the call's (pool; named by X-Request-Id) */
+	int daemon; /* the --daemon that answered its RPC (index); -1: none */
 	bool oneway;
 	bool secure;
 	bool remember;     /* Authenticate with rememberMe */
@@ -116,6 +117,24 @@ now_us(void)
  * Sending
  */
 
+/* For the access log (%{route}e, %{daemon}e): the operation (or the
+ * gateway's own route) as /metrics names it, and the daemon that answered. */
+static void
+log_names(gw_job *job)
+{
+	const gw_config *cfg = &job->thr->srv->cfg;
+	const char *route = gw_metrics_route_name(job->route);
+	const char *daemon =
+	    job->daemon >= 0 && (size_t)job->daemon < cfg->n_daemons
+		? cfg->daemons[job->daemon]
+		: "-";
+
+	*h2o_req_getenv(job->req, H2O_STRLIT("route"), 1) =
+	    h2o_iovec_init(route, strlen(route));
+	*h2o_req_getenv(job->req, H2O_STRLIT("daemon"), 1) =
+	    h2o_iovec_init(daemon, strlen(daemon));
+}
+
 static void
 send_raw(gw_job *job, int status, const char *reason, const char *ct,
 	 const char *body, size_t len)
@@ -134,6 +153,9 @@ send_raw(gw_job *job, int status, const char *reason, const char *ct,
 			       H2O_TOKEN_CONTENT_TYPE, NULL, ct, strlen(ct));
 	}
 	gw_cors_response_headers(req, &job->thr->srv->cfg);
+	if (job->thr->srv->access_format != NULL) {
+		log_names(job);
+	}
 	gw_metrics_request(&job->thr->metrics, job->route,
 			   job->status_label != 0 ? job->status_label : status,
 			   now_us() - job->start_us);
@@ -677,6 +699,7 @@ gw_request_on_replies(h2o_multithread_receiver_t *receiver,
 			gw_job *job = rpc->job;
 
 			job->rpc = NULL;
+			job->daemon = rpc->res.daemon;
 			finish(job, &rpc->res);
 		}
 		uc_result_fini(&rpc->res);
@@ -1295,6 +1318,7 @@ gw_request_on_req(h2o_handler_t *self, h2o_req_t *req)
 	job->start_us = now_us();
 	job->codec = &uw_codec_json;
 	job->route = gw_metrics_route_special(GW_MR_UNMATCHED);
+	job->daemon = -1;
 	job->secure = req->scheme == &H2O_URL_SCHEME_HTTPS;
 	if (req->query_at != SIZE_MAX) {
 		query = req->path.base + req->query_at + 1;

@@ -109,6 +109,9 @@ typedef struct uc_result {
 	Users__V1__ResponseStatus *error;
 	/* The decoded response message when status == UP_OK, else NULL. */
 	ProtobufCMessage *response;
+	/* Which daemon answered: the index of its URL in uc_client_open's
+	 * list; -1 when none did (the client settled the call itself). */
+	int daemon;
 } uc_result;
 
 /* Per-call options; NULL means the client's defaults. */

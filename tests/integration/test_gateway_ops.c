@@ -227,7 +227,17 @@ test_ids(void)
 	}
 	/* the access log: one line naming the id, the path, not the query */
 	CHECK(wait_file_has(access_log, "\"GET /users/1 HTTP/1.1\" 200"));
-	CHECK(wait_file_has(access_log, " trace-4711\n"));
+	/* then the route (the operation) and the daemon that answered */
+	{
+		char tail[256];
+
+		snprintf(tail, sizeof(tail), " trace-4711 GetUser %s\n", d.url);
+		CHECK(wait_file_has(access_log, tail));
+	}
+	/* a route of the gateway's own: its name, and no daemon */
+	call("GET", "/metrics", NULL, "X-Request-Id: own-route", &r);
+	gwh_res_fini(&r);
+	CHECK(wait_file_has(access_log, " own-route metrics -\n"));
 	CHECK(!file_has(access_log, "private-query-text"));
 
 	/* malformed: 400 naming the header, and a fresh id */
@@ -500,7 +510,7 @@ test_sighup(void)
 	call("GET", "/users/1", NULL, "X-Request-Id: after-hup", &r);
 	CHECK_INT(r.status, 200);
 	gwh_res_fini(&r);
-	CHECK(wait_file_has(access_log, " after-hup\n"));
+	CHECK(wait_file_has(access_log, " after-hup GetUser "));
 	snprintf(moved, sizeof(moved), "%s.1", access_log);
 	CHECK(!file_has(moved, "after-hup"));
 	CHECK(file_has(moved, "trace-4711"));
