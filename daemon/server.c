@@ -940,7 +940,7 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 	s->cfg = cfg;
 	pthread_mutex_init(&s->mu, NULL);
 	svc->send = reply_send;
-	svc->hold = reply_hold;
+	atomic_store(&svc->hold, reply_hold);
 	svc->release = reply_release;
 	if ((rv = nng_rep0_open_raw(&s->sock)) != 0) {
 		goto fail;

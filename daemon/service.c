@@ -44,9 +44,10 @@ static void
 answers_round(void *arg, bool begin)
 {
 	ud_service *svc = arg;
+	ud_hold_fn hold = atomic_load(&svc->hold); /* the store runs first */
 
-	if (svc->hold != NULL) {
-		svc->hold(begin);
+	if (hold != NULL) {
+		hold(begin);
 	}
 }
 

@@ -73,6 +73,8 @@ typedef struct ud_config {
 
 struct ud_reply_to;
 
+typedef void (*ud_hold_fn)(bool begin);
+
 typedef struct ud_service {
 	const ud_config *cfg;
 	ud_store *store;
@@ -109,7 +111,7 @@ typedef struct ud_service {
 	 * false): what send queues in between leaves together at the end.
 	 * NULL: each answer leaves as send finds it.
 	 */
-	void (*hold)(bool begin);
+	_Atomic(ud_hold_fn) hold; /* set once the server starts */
 } ud_service;
 
 /* The longest request id a call may carry. */
