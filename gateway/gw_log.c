@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "gw.h"
@@ -23,12 +24,15 @@
 /*
  * client address, time, request line without the query, status, body
  * bytes, user agent, seconds from the request to its last byte, the
- * request id, the route (the operation, as /metrics labels it) and the
- * daemon that answered ("-": none).
+ * request id; then, added by log_access from the request's environment
+ * (route, daemon: gw_request.c names them; ours, never the client's), the
+ * route (the operation, as /metrics labels it) and the daemon that
+ * answered ("-": none). Not as h2o's %{...}e: h2o 2.2's
+ * h2o_logconf_dispose does not free those names.
  */
 #define ACCESS_FORMAT                                                          \
 	"%h - - %t \"%m %U %H\" %s %b \"%{user-agent}i\" %{duration}x "        \
-	"%{x-request-id}o %{route}e %{daemon}e"
+	"%{x-request-id}o"
 
 typedef struct gw_access_logger {
 	h2o_logger_t super; /* first: h2o hands this back */
@@ -39,19 +43,35 @@ static void
 log_access(h2o_logger_t *self, h2o_req_t *req)
 {
 	gw_server *srv = ((gw_access_logger *)self)->srv;
-	char buf[4096], *line;
+	char buf[4096], tail[512], *line;
 	size_t len = sizeof(buf);
+	const h2o_iovec_t *route, *daemon;
+	struct iovec iov[2];
 	ssize_t n;
+	int tn;
 
 	/* the line ends with its newline (h2o_logconf_compile adds it) */
 	line = h2o_log_request(srv->access_format, req, &len, buf);
-	if (line == NULL) {
-		return;
+	if (line == NULL || len == 0) {
+		goto out;
 	}
+	route = h2o_req_getenv(req, H2O_STRLIT("route"), 0);
+	daemon = h2o_req_getenv(req, H2O_STRLIT("daemon"), 0);
+	tn = snprintf(tail, sizeof(tail), " %.*s %.*s\n",
+		      route != NULL ? (int)route->len : 1,
+		      route != NULL ? route->base : "-",
+		      daemon != NULL ? (int)daemon->len : 1,
+		      daemon != NULL ? daemon->base : "-");
+	if (tn < 0 || (size_t)tn >= sizeof(tail)) {
+		tn = snprintf(tail, sizeof(tail), " - -\n"); /* cannot be */
+	}
+	iov[0] = (struct iovec){line, len - 1}; /* without its newline */
+	iov[1] = (struct iovec){tail, (size_t)tn};
 	do {
-		n = write(srv->access.fd, line, len);
+		n = writev(srv->access.fd, iov, 2);
 	} while (n < 0 && errno == EINTR);
-	if (line != buf) {
+out:
+	if (line != NULL && line != buf) {
 		free(line);
 	}
 }
