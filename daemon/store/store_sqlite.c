@@ -384,10 +384,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " first_name, last_name) SELECT 'delete', user_id, email,"
 		     " first_name, last_name FROM users_fts_pending"
 		     " WHERE user_id <= ?1 AND indexed",
-    [S_IDX_ADD] = "INSERT INTO users_fts (rowid, email, first_name,"
-		  " last_name) SELECT u.id, u.email, u.first_name, u.last_name"
-		  " FROM users_fts_pending p JOIN users u ON u.id = p.user_id"
-		  " WHERE p.user_id <= ?1",
+    [S_IDX_ADD] =
+	"INSERT INTO users_fts (rowid, email, first_name,"
+	" last_name) SELECT u.id, u.email, u.first_name, u.last_name"
+	" FROM users_fts_pending p CROSS JOIN users u ON u.id = p.user_id"
+	" WHERE p.user_id <= ?1",
     [S_IDX_DONE] = "DELETE FROM users_fts_pending WHERE user_id <= ?1",
     [S_IDX_COUNT] = "SELECT count(*) FROM users_fts_pending",
 };
@@ -2031,7 +2032,7 @@ user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		       " WHERE users_fts MATCH ?10 AND rowid NOT IN"
 		       " (SELECT user_id FROM users_fts_pending)"
 		       " UNION ALL SELECT u.id FROM users_fts_pending p"
-		       " JOIN users u ON u.id = p.user_id WHERE 1");
+		       " CROSS JOIN users u ON u.id = p.user_id WHERE 1");
 		if (mask & F_FTS_EMAIL) {
 			append(where, sizeof(where),
 			       " AND u.email LIKE ?1 ESCAPE '\\'");
