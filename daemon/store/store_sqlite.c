@@ -1367,32 +1367,28 @@ index_step(ud_store *st, int64_t limit)
 }
 
 /*
- * After a committed batch that changed changes rows: past the bound, the
- * exact count of pending users, and as many of them as bring it back
- * under the bound by a chunk.
+ * After a committed batch that changed rows (counted into idx_pending):
+ * past the bound, the exact count of pending users, and as many of them
+ * as bring it back under the bound by a chunk.
  */
 static void
-index_busy(ud_store *st, int64_t changes)
+index_busy(ud_store *st)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (changes <= 0) {
+	if (st->idx_pending <= IDX_PENDING_MAX ||
+	    stmt(st->wconn, S_IDX_COUNT, &s) != 0) {
 		return;
 	}
-	st->idx_pending += changes; /* every row changed, searched or not */
-	if (st->idx_pending > IDX_PENDING_MAX &&
-	    stmt(st->wconn, S_IDX_COUNT, &s) == 0) {
-		if (sqlite3_step(s) == SQLITE_ROW) {
-			st->idx_pending = sqlite3_column_int64(s, 0);
-		}
-		done_with(s);
-		if (st->idx_pending > IDX_PENDING_MAX) {
-			index_step(st, st->idx_pending - IDX_PENDING_MAX +
-					   IDX_CHUNK);
-			return;
-		}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st->idx_pending = sqlite3_column_int64(s, 0);
 	}
-	index_note(st, 0);
+	done_with(s);
+	if (st->idx_pending > IDX_PENDING_MAX) {
+		index_step(st, st->idx_pending - IDX_PENDING_MAX + IDX_CHUNK);
+	} else {
+		index_note(st, 0);
+	}
 }
 
 /* A write of ud_store_index_sync: every pending user, chunk by chunk. */
@@ -1508,6 +1504,11 @@ writer_main(void *arg)
 		if (n > st->stats.largest_batch) {
 			st->stats.largest_batch = n;
 		}
+		if (ok && changes > 0) {
+			/* every row changed counts, searched or not */
+			st->idx_pending += changes;
+			st->stats.index_pending = (uint64_t)st->idx_pending;
+		}
 		pthread_mutex_unlock(&st->q.mu);
 
 		if (!ok) {
@@ -1522,8 +1523,8 @@ writer_main(void *arg)
 		}
 		/* answered by another thread while the next batch runs */
 		ud_store_doneq_push(&st->answers, batch);
-		if (ok) {
-			index_busy(st, changes);
+		if (ok && changes > 0) {
+			index_busy(st);
 		}
 		if (st->ckpt_due &&
 		    st->wal_pages - st->ckpt_pages >= st->ckpt_busy_pages) {
@@ -1646,6 +1647,7 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	/* the writer checkpoints off the commit path: count pages only */
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
 	st->idx_pending = 1; /* a last run may have left some: look */
+	st->stats.index_pending = 1;
 	if (ud_store_doneq_start(&st->answers, mark_writer, st, cfg) != 0) {
 		store_free(st);
 		return UP_INTERNAL;
