@@ -1195,10 +1195,11 @@ test_checkpoints(void)
 	       (unsigned long long)(s.checkpoints - s0.checkpoints),
 	       (long long)sb.st_size);
 	CHECK((long long)sb.st_size <= limit);
-	/* each write is a commit of about ten pages (the user and its index
-	 * entries, the trigram index's new segment and its merges, the user
-	 * count): one checkpoint per eighth of wal_pages would be 400 and
-	 * more, one per wal_pages about 60 */
+	/* each write is a commit of several pages (the user and its index
+	 * entries, its note for the search index, the user count; the
+	 * writer indexes the notes when idle, between these writes or
+	 * after them): one checkpoint per eighth of wal_pages would be 400
+	 * and more, one per wal_pages about 60 */
 	CHECK(s.checkpoints - s0.checkpoints >= 1);
 	CHECK(s.checkpoints - s0.checkpoints <= 100);
 	ud_store_close(st);
