@@ -82,6 +82,10 @@ static const up_flag flags[] = {
 		"~/.pgpass rather than the URL)"),
     UP_FLAG_NUM(ud_opts, cfg.db_writers, "db-writers", "N", 1, 64,
 		"PostgreSQL writer connections (default 2)"),
+    UP_FLAG_NUM(ud_opts, cfg.index_idle_ms, "index-idle", "MS", 1, 3600000,
+		"SQLite: time without writes before the writer brings\n"
+		"the search index up to date (default 20; searches are\n"
+		"exact either way)"),
     UP_FLAG_STR(ud_opts, cfg.key_file, "key-file", "PATH",
 		"token signing key, created 0600 on first run\n"
 		"(default: usersd.key beside a SQLite database;\n"

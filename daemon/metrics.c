@@ -296,6 +296,16 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     sc.queued, (double)sc.batch_ns / 1e9, sc.checkpoints,
 	     sc.round_trips);
 	addf(&t,
+	     "# HELP usersd_store_index_pending Users whose search-index "
+	     "entries wait for the writer, at most (SQLite).\n"
+	     "# TYPE usersd_store_index_pending gauge\n"
+	     "usersd_store_index_pending %" PRIu64 "\n"
+	     "# HELP usersd_store_index_rows_total Search-index entries the "
+	     "writer brought up to date (SQLite).\n"
+	     "# TYPE usersd_store_index_rows_total counter\n"
+	     "usersd_store_index_rows_total %" PRIu64 "\n",
+	     sc.index_pending, sc.index_rows);
+	addf(&t,
 	     "# HELP usersd_calls_in_flight Calls received and not yet "
 	     "answered.\n"
 	     "# TYPE usersd_calls_in_flight gauge\n"

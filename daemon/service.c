@@ -59,6 +59,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 	ud_pool_config hc = {"hasher", cfg->hashers, 1024, NULL, NULL, NULL};
 	ud_lockout_config lc = {5, 900, 60, 900, 65536};
 	ud_store_config store_cfg = {.writers = cfg->db_writers,
+				     .index_idle_ms = cfg->index_idle_ms,
 				     .changed = ud_callers_changed,
 				     .answers = answers_round};
 	char dummy_pw[32];

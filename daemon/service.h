@@ -52,8 +52,9 @@
 typedef struct ud_config {
 	const char **listen; /* URLs */
 	size_t n_listen;
-	const char *db_path; /* a SQLite path or a PostgreSQL URL */
-	unsigned db_writers; /* PostgreSQL writer connections (0: 2) */
+	const char *db_path;    /* a SQLite path or a PostgreSQL URL */
+	unsigned db_writers;    /* PostgreSQL writer connections (0: 2) */
+	unsigned index_idle_ms; /* SQLite: see ud_store_config (0: 20) */
 	const char *key_file;
 	const char *log_file; /* stderr goes there (NULL: stays) */
 	const char *tls_cert;

@@ -35,7 +35,7 @@ target_compile_definitions(test_import PRIVATE
 set_tests_properties(test_import PROPERTIES TIMEOUT 600)
 # ListUsers at depth: paging by cursor while users come and go, skip and
 # take, the substring filters against a scan, what total is.
-users_integration_test(test_listing pg_testdb)
+users_integration_test(test_listing pg_testdb PkgConfig::SQLITE)
 add_test(NAME test_listing_pg COMMAND test_listing pg)
 set_tests_properties(test_listing_pg PROPERTIES TIMEOUT 300
 	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")

@@ -172,6 +172,18 @@ ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg)
 	return rc;
 }
 
+int
+ud_store_index_sync(ud_store *st)
+{
+	if (OPS(st)->index_sync == NULL) {
+		return 0;
+	}
+	if (OPS(st)->on_writer(st)) {
+		return UP_INTERNAL;
+	}
+	return OPS(st)->index_sync(st);
+}
+
 /* ------------------------------------------------------------------------
  * Reads and writes on a connection
  */

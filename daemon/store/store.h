@@ -69,6 +69,12 @@ typedef struct ud_store_config {
 	 */
 	unsigned wal_pages;
 	/*
+	 * SQLite: how long the writer must have had no write before it
+	 * brings the search index up to date (default 20 ms). A busy writer
+	 * does so too once the users waiting for it pass a bound.
+	 */
+	unsigned index_idle_ms;
+	/*
 	 * Called on a writer thread once a commit that changed user id (its
 	 * record, roles, permissions or memberships, or deleted it) is
 	 * durable, before any write of that commit is answered; id 0: any
@@ -128,6 +134,12 @@ int ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
 		   void *arg);
 /* The same, waiting for the commit; returns fn's code or the commit's. */
 int ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg);
+/*
+ * Brings the search index up to date now, as one write (the SQLite writer
+ * otherwise does so when idle; searches are exact either way). For tools
+ * and tests. PostgreSQL: 0 at once. Not on the writer (UP_INTERNAL).
+ */
+int ud_store_index_sync(ud_store *st);
 
 /* ------------------------------------------------------------------------
  * Reads (on a reader or, inside a write function, the writer connection)
@@ -401,6 +413,11 @@ typedef struct ud_store_counters {
 	 * commit's fsync, in ns (SQLite; PostgreSQL: 0, the commit is the
 	 * server's). */
 	uint64_t batch_ns;
+	/* SQLite: users whose search-index entries wait for the writer (an
+	 * upper bound; 0: the index is complete), and entries it brought up
+	 * to date so far. PostgreSQL: 0 (its index is kept in each write). */
+	uint64_t index_pending;
+	uint64_t index_rows;
 } ud_store_counters;
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);

@@ -47,6 +47,8 @@ struct ud_store_ops {
 	void (*reader_close)(ud_store_conn *c);
 	int (*write)(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
 		     void *arg);
+	/* NULL: nothing to do (ud_store_index_sync). */
+	int (*index_sync)(ud_store *st);
 	/* True on one of the store's own writer threads. */
 	bool (*on_writer)(ud_store *st);
 

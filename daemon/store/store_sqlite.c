@@ -39,6 +39,20 @@
 #define CKPT_IDLE_MS       20   /* idle this long: not between two batches */
 #define CKPT_WAIT_MS       50   /* longest wait for readers to let go */
 
+/*
+ * The search index, deferred (migration 7). A write only notes the users
+ * whose searched text changed (users_fts_pending); the writer brings their
+ * index entries up to date between batches: once it has had no write for
+ * index_idle_ms, in transactions of IDX_CHUNK users, one after another for
+ * as long as no write arrives (a write waits for one chunk at most). A
+ * writer that is never idle still does so after its batches once more than
+ * IDX_PENDING_MAX users wait, as many as its batches add: the searches'
+ * scan of the pending users (sq_user_list) stays bounded.
+ */
+#define IDX_IDLE_MS     CKPT_IDLE_MS
+#define IDX_CHUNK       512
+#define IDX_PENDING_MAX 50000
+
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
  */
@@ -153,6 +167,36 @@ static const char *const migrations[] = {
     " old.last_name);"
     " INSERT INTO users_fts (rowid, email, first_name, last_name)"
     " VALUES (new.id, new.email, new.first_name, new.last_name); END;",
+    /*
+     * 7: the trigram index kept by the writer between batches instead of
+     * in every write's transaction (see "The search index, deferred").
+     * The triggers only note the user as pending: one row of a small
+     * table, with the values the index holds for it (indexed = 1; an
+     * external-content index can only forget a row by its exact old
+     * text) or none (indexed = 0: a new user). The first note of a user
+     * stays (OR IGNORE) until the writer brings the user's entry up to
+     * date, so it always names what the index holds. The index of an
+     * existing database is complete: nothing is pending.
+     */
+    "DROP TRIGGER users_fts_ins;"
+    "DROP TRIGGER users_fts_del;"
+    "DROP TRIGGER users_fts_upd;"
+    "CREATE TABLE users_fts_pending ("
+    " user_id INTEGER PRIMARY KEY,"
+    " indexed INTEGER NOT NULL,"
+    " email TEXT, first_name TEXT, last_name TEXT);"
+    "CREATE TRIGGER users_fts_ins AFTER INSERT ON users BEGIN"
+    " INSERT OR IGNORE INTO users_fts_pending (user_id, indexed)"
+    " VALUES (new.id, 0); END;"
+    "CREATE TRIGGER users_fts_del AFTER DELETE ON users BEGIN"
+    " INSERT OR IGNORE INTO users_fts_pending VALUES (old.id, 1,"
+    " old.email, old.first_name, old.last_name); END;"
+    "CREATE TRIGGER users_fts_upd AFTER UPDATE OF email, first_name,"
+    " last_name ON users WHEN old.email IS NOT new.email COLLATE BINARY"
+    " OR old.first_name IS NOT new.first_name"
+    " OR old.last_name IS NOT new.last_name BEGIN"
+    " INSERT OR IGNORE INTO users_fts_pending VALUES (old.id, 1,"
+    " old.email, old.first_name, old.last_name); END;",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -220,6 +264,11 @@ enum {
 	S_REF_REVOKE,
 	S_REF_PRUNE,
 	S_DATA_VERSION,
+	S_IDX_LAST,
+	S_IDX_FORGET,
+	S_IDX_ADD,
+	S_IDX_DONE,
+	S_IDX_COUNT,
 	S_COUNT
 };
 
@@ -328,12 +377,28 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_REF_PRUNE] = "DELETE FROM refresh_tokens WHERE expires_at < ?1",
     /* changes when another connection commits (not for this one's own) */
     [S_DATA_VERSION] = "PRAGMA data_version",
+    /* the search index's pending users, a chunk (?1: its last user_id) */
+    [S_IDX_LAST] = "SELECT max(user_id) FROM (SELECT user_id"
+		   " FROM users_fts_pending ORDER BY user_id LIMIT ?1)",
+    [S_IDX_FORGET] = "INSERT INTO users_fts (users_fts, rowid, email,"
+		     " first_name, last_name) SELECT 'delete', user_id, email,"
+		     " first_name, last_name FROM users_fts_pending"
+		     " WHERE user_id <= ?1 AND indexed",
+    [S_IDX_ADD] =
+	"INSERT INTO users_fts (rowid, email, first_name,"
+	" last_name) SELECT u.id, u.email, u.first_name, u.last_name"
+	" FROM users_fts_pending p CROSS JOIN users u ON u.id = p.user_id"
+	" WHERE p.user_id <= ?1",
+    [S_IDX_DONE] = "DELETE FROM users_fts_pending WHERE user_id <= ?1",
+    [S_IDX_COUNT] = "SELECT count(*) FROM users_fts_pending",
 };
 
 /*
  * Filter bits of the user list; the statements are built per combination.
  * F_EMAIL and F_NAME scan with LIKE (substrings shorter than a trigram);
- * F_FTS is one MATCH of the trigram index for the longer ones.
+ * F_FTS_EMAIL and F_FTS_NAME go through the trigram index (one MATCH for
+ * both) for the longer ones, and by LIKE through the users whose index
+ * entries are pending.
  */
 enum {
 	F_EMAIL = 1 << 0,
@@ -341,8 +406,10 @@ enum {
 	F_ORG = 1 << 2,
 	F_ROLE = 1 << 3,
 	F_SCOPE = 1 << 4,
-	F_FTS = 1 << 5,
-	F_USER_ALL = (1 << 6) - 1,
+	F_FTS_EMAIL = 1 << 5,
+	F_FTS_NAME = 1 << 6,
+	F_FTS = F_FTS_EMAIL | F_FTS_NAME,
+	F_USER_ALL = (1 << 7) - 1,
 };
 enum {
 	F_PARENT = 1 << 0,
@@ -397,6 +464,9 @@ struct ud_store {
 	int wal_pages;  /* pages in the WAL (wal hook, writer thread) */
 	int ckpt_pages; /* of those, already checkpointed */
 	bool ckpt_due;  /* a commit since the last checkpoint */
+	unsigned idx_idle_ms;
+	int64_t idx_pending; /* an upper bound; 0: the index is complete */
+	int64_t quiet_since; /* ms (monotonic) the last batch ended */
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
@@ -1203,6 +1273,150 @@ abort:
 	return false;
 }
 
+static int64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/*
+ * Brings the index entries of up to limit pending users up to date, in the
+ * open transaction: forgets what the index holds for them (the values the
+ * pending row kept), adds what their rows hold now (nothing for a deleted
+ * user), and ends their pending rows; how many into *done.
+ */
+static int
+index_apply(ud_store_conn *c, int64_t limit, int64_t *done)
+{
+	sqlite3_stmt *s = NULL;
+	int64_t last;
+	int rc, step;
+
+	*done = 0;
+	if ((rc = stmt(c, S_IDX_LAST, &s)) != 0) {
+		return rc;
+	}
+	sqlite3_bind_int64(s, 1, limit);
+	if ((step = sqlite3_step(s)) != SQLITE_ROW) {
+		rc = fail(c->db, step, "index");
+		done_with(s);
+		return rc;
+	}
+	if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
+		done_with(s);
+		return 0; /* nothing pending */
+	}
+	last = sqlite3_column_int64(s, 0);
+	done_with(s);
+	for (int id = S_IDX_FORGET; id <= S_IDX_DONE; id++) {
+		if ((rc = stmt(c, id, &s)) != 0) {
+			return rc;
+		}
+		sqlite3_bind_int64(s, 1, last);
+		step = sqlite3_step(s);
+		rc = step == SQLITE_DONE ? 0 : fail(c->db, step, "index");
+		if (rc == 0 && id == S_IDX_DONE) {
+			*done = sqlite3_changes64(c->db);
+		}
+		done_with(s);
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	return 0;
+}
+
+/* What the writer knows of the pending users, into the counters. */
+static void
+index_note(ud_store *st, int64_t done)
+{
+	pthread_mutex_lock(&st->q.mu);
+	st->stats.index_rows += (uint64_t)done;
+	st->stats.index_pending = (uint64_t)st->idx_pending;
+	pthread_mutex_unlock(&st->q.mu);
+}
+
+/* One transaction of index_apply on the writer, between batches. */
+static void
+index_step(ud_store *st, int64_t limit)
+{
+	ud_store_conn *c = st->wconn;
+	int64_t done = 0;
+
+	if (run(c, S_BEGIN_WRITE, "begin") != 0) {
+		return;
+	}
+	if (index_apply(c, limit, &done) != 0 ||
+	    run(c, S_COMMIT, "commit") != 0) {
+		if (!sqlite3_get_autocommit(c->db)) {
+			(void)run(c, S_ROLLBACK, "rollback");
+		}
+		st->quiet_since = mono_ms(); /* not again at once */
+		return;
+	}
+	if (done < limit) {
+		st->idx_pending = 0; /* that was the last of them */
+	} else {
+		st->idx_pending =
+		    st->idx_pending - done > 1 ? st->idx_pending - done : 1;
+	}
+	index_note(st, done);
+}
+
+/*
+ * After a committed batch that changed rows (counted into idx_pending):
+ * past the bound, the exact count of pending users, and as many of them
+ * as bring it back under the bound by a chunk.
+ */
+static void
+index_busy(ud_store *st)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (st->idx_pending <= IDX_PENDING_MAX ||
+	    stmt(st->wconn, S_IDX_COUNT, &s) != 0) {
+		return;
+	}
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		st->idx_pending = sqlite3_column_int64(s, 0);
+	}
+	done_with(s);
+	if (st->idx_pending > IDX_PENDING_MAX) {
+		index_step(st, st->idx_pending - IDX_PENDING_MAX + IDX_CHUNK);
+	} else {
+		index_note(st, 0);
+	}
+}
+
+/* A write of ud_store_index_sync: every pending user, chunk by chunk. */
+static int
+index_all(ud_store_conn *c, void *arg)
+{
+	int64_t done, total = 0;
+	int rc;
+
+	(void)arg;
+	do {
+		if ((rc = index_apply(c, IDX_CHUNK, &done)) != 0) {
+			return rc;
+		}
+		total += done;
+	} while (done == IDX_CHUNK);
+	pthread_mutex_lock(&c->st->q.mu);
+	c->st->stats.index_rows += (uint64_t)total;
+	pthread_mutex_unlock(&c->st->q.mu);
+	return 0;
+}
+
+static int
+sq_index_sync(ud_store *st)
+{
+	return ud_store_write_sync(st, index_all, NULL);
+}
+
 /* The answering thread counts as the writer's (see ud_store_write_sync). */
 static void
 mark_writer(void *arg)
@@ -1227,22 +1441,43 @@ writer_main(void *arg)
 	for (;;) {
 		ud_store_job *batch;
 		struct timespec t0, t1;
+		int64_t changes;
 		size_t n;
 		bool ok;
 
 		while (st->q.head == NULL && !st->q.closing) {
-			if (!st->ckpt_due ||
-			    st->wal_pages - st->ckpt_pages < idle_pages(st)) {
-				pthread_cond_wait(&st->q.cv, &st->q.mu);
-				continue;
-			}
 			/* idle for a moment, not between two batches */
-			if (ud_store_jobq_wait_ms(&st->q, CKPT_IDLE_MS) == 0) {
+			int64_t quiet = mono_ms() - st->quiet_since;
+			int64_t wait = -1;
+			bool ckpt =
+			    st->ckpt_due &&
+			    st->wal_pages - st->ckpt_pages >= idle_pages(st);
+
+			if (ckpt && quiet >= CKPT_IDLE_MS) {
+				pthread_mutex_unlock(&st->q.mu);
+				checkpoint(st);
+				pthread_mutex_lock(&st->q.mu);
 				continue;
 			}
-			pthread_mutex_unlock(&st->q.mu);
-			checkpoint(st);
-			pthread_mutex_lock(&st->q.mu);
+			if (st->idx_pending > 0 && quiet >= st->idx_idle_ms) {
+				pthread_mutex_unlock(&st->q.mu);
+				index_step(st, IDX_CHUNK);
+				pthread_mutex_lock(&st->q.mu);
+				continue;
+			}
+			if (ckpt) {
+				wait = CKPT_IDLE_MS - quiet;
+			}
+			if (st->idx_pending > 0 &&
+			    (wait < 0 || st->idx_idle_ms - quiet < wait)) {
+				wait = st->idx_idle_ms - quiet;
+			}
+			if (wait < 0) {
+				pthread_cond_wait(&st->q.cv, &st->q.mu);
+			} else {
+				(void)ud_store_jobq_wait_ms(&st->q,
+							    (unsigned)wait);
+			}
 		}
 		if (st->q.head == NULL) {
 			break; /* closing and drained */
@@ -1250,9 +1485,11 @@ writer_main(void *arg)
 		batch = ud_store_jobq_take(&st->q, st->max_batch, &n);
 		pthread_mutex_unlock(&st->q.mu);
 
+		changes = sqlite3_total_changes64(st->wconn->db);
 		clock_gettime(CLOCK_MONOTONIC, &t0);
 		ok = run_batch(st, batch);
 		clock_gettime(CLOCK_MONOTONIC, &t1);
+		changes = sqlite3_total_changes64(st->wconn->db) - changes;
 
 		pthread_mutex_lock(&st->q.mu);
 		st->stats.batch_ns +=
@@ -1266,6 +1503,11 @@ writer_main(void *arg)
 		}
 		if (n > st->stats.largest_batch) {
 			st->stats.largest_batch = n;
+		}
+		if (ok && changes > 0) {
+			/* every row changed counts, searched or not */
+			st->idx_pending += changes;
+			st->stats.index_pending = (uint64_t)st->idx_pending;
 		}
 		pthread_mutex_unlock(&st->q.mu);
 
@@ -1281,10 +1523,14 @@ writer_main(void *arg)
 		}
 		/* answered by another thread while the next batch runs */
 		ud_store_doneq_push(&st->answers, batch);
+		if (ok && changes > 0) {
+			index_busy(st);
+		}
 		if (st->ckpt_due &&
 		    st->wal_pages - st->ckpt_pages >= st->ckpt_busy_pages) {
 			checkpoint(st);
 		}
+		st->quiet_since = mono_ms();
 		pthread_mutex_lock(&st->q.mu);
 	}
 	pthread_mutex_unlock(&st->q.mu);
@@ -1349,6 +1595,9 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	    cfg != NULL && cfg->wal_pages > 0 && cfg->wal_pages <= INT_MAX / 8
 		? (int)cfg->wal_pages
 		: CKPT_PAGES_DEFAULT;
+	st->idx_idle_ms = cfg != NULL && cfg->index_idle_ms > 0
+			      ? cfg->index_idle_ms
+			      : IDX_IDLE_MS;
 	ud_store_jobq_init(&st->q);
 	if ((st->path = strdup(path)) == NULL) {
 		rc = UP_INTERNAL;
@@ -1397,6 +1646,8 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	}
 	/* the writer checkpoints off the commit path: count pages only */
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
+	st->idx_pending = 1; /* a last run may have left some: look */
+	st->stats.index_pending = 1;
 	if (ud_store_doneq_start(&st->answers, mark_writer, st, cfg) != 0) {
 		store_free(st);
 		return UP_INTERNAL;
@@ -1759,8 +2010,8 @@ static int
 user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		sqlite3_stmt **count, sqlite3_stmt **capped)
 {
-	char where[1024] = " WHERE 1";
-	char sql[2048];
+	char where[1536] = " WHERE 1";
+	char sql[3072];
 	int rc;
 
 	if (mask & F_EMAIL) {
@@ -1771,10 +2022,29 @@ user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		       " AND (first_name LIKE ?2 ESCAPE '\\'"
 		       " OR last_name LIKE ?2 ESCAPE '\\')");
 	}
+	/*
+	 * The index answers for the users it is up to date for; the users
+	 * whose entries are pending (a short list: see IDX_PENDING_MAX) are
+	 * searched by LIKE, as the short substrings are, whatever the index
+	 * still holds for them.
+	 */
 	if (mask & F_FTS) {
 		append(where, sizeof(where),
 		       " AND id IN (SELECT rowid FROM users_fts"
-		       " WHERE users_fts MATCH ?10)");
+		       " WHERE users_fts MATCH ?10 AND rowid NOT IN"
+		       " (SELECT user_id FROM users_fts_pending)"
+		       " UNION ALL SELECT u.id FROM users_fts_pending p"
+		       " CROSS JOIN users u ON u.id = p.user_id WHERE 1");
+		if (mask & F_FTS_EMAIL) {
+			append(where, sizeof(where),
+			       " AND u.email LIKE ?1 ESCAPE '\\'");
+		}
+		if (mask & F_FTS_NAME) {
+			append(where, sizeof(where),
+			       " AND (u.first_name LIKE ?2 ESCAPE '\\'"
+			       " OR u.last_name LIKE ?2 ESCAPE '\\')");
+		}
+		append(where, sizeof(where), ")");
 	}
 	if (mask & F_ORG) {
 		append(where, sizeof(where),
@@ -1829,10 +2099,10 @@ bind_user_filter(sqlite3_stmt *s, unsigned mask, const user_args *a)
 {
 	int rc = 0;
 
-	if (mask & F_EMAIL) {
+	if (mask & (F_EMAIL | F_FTS_EMAIL)) {
 		rc = rc ? rc : bind_text(s, 1, a->email);
 	}
-	if (mask & F_NAME) {
+	if (mask & (F_NAME | F_FTS_NAME)) {
 		rc = rc ? rc : bind_text(s, 2, a->name);
 	}
 	if (mask & F_FTS) {
@@ -1894,21 +2164,29 @@ match_add(char **q, const char *columns, const char *text)
 	return 0;
 }
 
-/* A substring filter: through the trigram index from 3 characters on
- * (bit F_FTS), else by LIKE (bit like_bit, pattern into *like). */
+/*
+ * A substring filter: through the trigram index from 3 characters on (bit
+ * fts_bit), else by LIKE (bit like_bit). The LIKE pattern goes into *like
+ * either way: the index's pending users are searched with it.
+ */
 static int
 substring_filter(const char *text, const char *columns, unsigned like_bit,
-		 unsigned *mask, char **like, user_args *a)
+		 unsigned fts_bit, unsigned *mask, char **like, user_args *a)
 {
+	int rc;
+
 	if (strlen(text) > UD_STORE_FILTER_MAX) {
 		return UP_INVALID_ARGUMENT;
 	}
+	if ((rc = ud_store_like_pattern(text, like)) != 0) {
+		return rc;
+	}
 	if (utf8_chars(text) >= 3) {
-		*mask |= F_FTS;
+		*mask |= fts_bit;
 		return match_add(&a->match, columns, text);
 	}
 	*mask |= like_bit;
-	return ud_store_like_pattern(text, like);
+	return 0;
 }
 
 static int
@@ -1929,13 +2207,14 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	*total = 0;
 	ud_store_bound_page(&skip, &take);
 	if (f->email_contains != NULL && *f->email_contains != '\0' &&
-	    (rc = substring_filter(f->email_contains, "email", F_EMAIL, &mask,
-				   &a.email, &a)) != 0) {
+	    (rc = substring_filter(f->email_contains, "email", F_EMAIL,
+				   F_FTS_EMAIL, &mask, &a.email, &a)) != 0) {
 		goto out;
 	}
 	if (f->name_contains != NULL && *f->name_contains != '\0' &&
 	    (rc = substring_filter(f->name_contains, "{first_name last_name}",
-				   F_NAME, &mask, &a.name, &a)) != 0) {
+				   F_NAME, F_FTS_NAME, &mask, &a.name, &a)) !=
+		0) {
 		goto out;
 	}
 	if (f->org_id != NULL) {
@@ -3064,6 +3343,7 @@ const ud_store_ops ud_store_sqlite_ops = {
     .reader_open = sq_reader_open,
     .reader_close = sq_reader_close,
     .write = sq_write,
+    .index_sync = sq_index_sync,
     .on_writer = sq_on_writer,
     .snapshot_begin = sq_snapshot_begin,
     .snapshot_end = sq_snapshot_end,

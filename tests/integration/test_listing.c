@@ -5,7 +5,10 @@
  *   - skip and take keep working, also after a cursor;
  *   - the substring filters (email, name: through the trigram index from
  *     three characters on, by a scan below that) give exactly the users a
- *     scan of every user finds, in any letter case;
+ *     scan of every user finds, in any letter case; on SQLite three times:
+ *     with the index up to date, with the users written since pending
+ *     (usersd --index-idle long: the writer leaves them for later), and
+ *     after the writer caught up again;
  *   - what total is: "maintained" for every user (and right after
  *     creations and deletions), "exact" for a filter, "atLeast" past
  *     1000 matches unless exactTotal is asked;
@@ -13,11 +16,15 @@
  *   - ListOrganizations pages by cursor too.
  * With "pg": the same against PostgreSQL (pg_trgm indexes; no kept count).
  */
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sqlite3.h>
 
 #include "check.h"
 #include "harness.h"
@@ -351,6 +358,93 @@ test_filters_equal_scan(uc_client *c, bool pg)
 	free(all.v);
 }
 
+/*
+ * SQLite: the users whose search-index entries are pending, read beside
+ * the daemon (WAL: a reader does not disturb it); -1 when unreadable.
+ */
+static int
+index_pending(void)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+	int n = -1;
+
+	if (sqlite3_open_v2(d.db, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_prepare_v2(db, "SELECT count(*) FROM users_fts_pending", -1,
+			       &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW) {
+		n = sqlite3_column_int(s, 0);
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+/* Polls until the writer has no index entry pending (30 s at most). */
+static void
+wait_index_complete(void)
+{
+	struct timespec t;
+	int n;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	for (time_t until = t.tv_sec + 30;
+	     (n = index_pending()) != 0 && t.tv_sec < until;
+	     clock_gettime(CLOCK_MONOTONIC, &t)) {
+		struct timespec tick = {0, 10000000};
+		nanosleep(&tick, NULL); /* the poll's period, not a wait */
+	}
+	CHECK_INT(n, 0);
+}
+
+/* Stops usersd (cleanly) and starts it again on the same database. */
+static uc_client *
+restart(uc_client *c, const char *const *args)
+{
+	uc_client_close(c);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, 10000), 0);
+	CHECK_INT(th_daemon_restart(&d, args), 0);
+	return client_open();
+}
+
+/*
+ * Writes that leave index entries pending: new users, users renamed (so
+ * the index holds names they no longer have: "Zoe" and "Smith" to
+ * "Grace" and "Alan"), users deleted (it holds users that are gone).
+ */
+static void
+pending_writes(uc_client *c)
+{
+	char id[32];
+	uc_result res = {0};
+
+	CHECK_INT(seed(c, 300000, 150), 0);
+	for (int k = 5; k < 600; k += 8) { /* words[5], words[7]: Smith, Zoe */
+		Users__V1__PatchUser pu = USERS__V1__PATCH_USER__INIT;
+		if ((k + 2) % 7 == 0) {
+			continue; /* perhaps deleted by the cursor's test */
+		}
+		snprintf(id, sizeof(id), "%d", k + 2); /* seed k is id k+2 */
+		pu.user_id = id;
+		pu.first_name = k % 16 == 5 ? "Grace" : "Alan";
+		pu.last_name = "Renamed";
+		CHECK_INT(uc_patch_user(c, &pu, NULL, &res), UP_OK);
+		uc_result_fini(&res);
+	}
+	for (int k = 601; k < 700; k += 9) {
+		Users__V1__DeleteUser del = USERS__V1__DELETE_USER__INIT;
+		if ((k + 2) % 7 == 0) {
+			continue;
+		}
+		snprintf(id, sizeof(id), "%d", k + 2);
+		del.user_id = id;
+		CHECK_INT(uc_delete_user(c, &del, NULL, &res), UP_OK);
+		uc_result_fini(&res);
+	}
+}
+
 static void
 test_skip_and_bad_cursor(uc_client *c)
 {
@@ -491,7 +585,31 @@ main(int argc, char **argv)
 		CHECK_INT(seed(c, 1000, 1000), 0);
 		CHECK_INT(seed(c, 2000, SEEDED - 2000), 0);
 		test_cursor_under_writes(c);
+		if (!pg) {
+			wait_index_complete();
+		}
 		test_filters_equal_scan(c, pg);
+	}
+	if (c != NULL && !pg) {
+		/* the same with entries pending, then caught up again */
+		static const char *const later[] = {"--index-idle", "3600000",
+						    NULL};
+		c = restart(c, later);
+		CHECK(c != NULL);
+		if (c != NULL) {
+			pending_writes(c);
+			CHECK(index_pending() > 200);
+			test_filters_equal_scan(c, pg);
+			CHECK(index_pending() > 200);
+			c = restart(c, NULL);
+			CHECK(c != NULL);
+		}
+		wait_index_complete();
+		if (c != NULL) {
+			test_filters_equal_scan(c, pg);
+		}
+	}
+	if (c != NULL) {
 		test_skip_and_bad_cursor(c);
 		test_org_cursor(c);
 		uc_client_close(c);

@@ -1195,10 +1195,11 @@ test_checkpoints(void)
 	       (unsigned long long)(s.checkpoints - s0.checkpoints),
 	       (long long)sb.st_size);
 	CHECK((long long)sb.st_size <= limit);
-	/* each write is a commit of about ten pages (the user and its index
-	 * entries, the trigram index's new segment and its merges, the user
-	 * count): one checkpoint per eighth of wal_pages would be 400 and
-	 * more, one per wal_pages about 60 */
+	/* each write is a commit of several pages (the user and its index
+	 * entries, its note for the search index, the user count; the
+	 * writer indexes the notes when idle, between these writes or
+	 * after them): one checkpoint per eighth of wal_pages would be 400
+	 * and more, one per wal_pages about 60 */
 	CHECK(s.checkpoints - s0.checkpoints >= 1);
 	CHECK(s.checkpoints - s0.checkpoints <= 100);
 	ud_store_close(st);
@@ -1791,6 +1792,159 @@ test_filters(void)
 	}
 	ud_store_reader_close(r);
 	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
+ * The search index, brought up to date by the writer after the writes
+ * (SQLite)
+ */
+
+/* The answers a scan gives, whatever of the index is pending. */
+static void
+check_searches(ud_store_conn *r, int64_t u1, int64_t u2, int64_t u4)
+{
+	ud_user_filter f = {.name_contains = "smith"};
+
+	LIST(f, 1, 0, u4); /* u2 renamed away, u3 deleted, u4 new */
+	f.name_contains = "SMITHER";
+	LIST(f, 1, 0, u4);
+	f.name_contains = "jones";
+	LIST(f, 1, 0, u2);
+	f.name_contains = "sm"; /* short: a scan, as always */
+	LIST(f, 1, 0, u4);
+	f.name_contains = NULL;
+	f.email_contains = "smith";
+	LIST(f, 1, 0, u4);
+	f.email_contains = "example.com";
+	LIST(f, 2, 0, u1, u2);
+	f.email_contains = "lovelace"; /* never pending */
+	f.name_contains = "ada";
+	LIST(f, 1, 0, u1);
+	f.email_contains = "x.org";
+	f.name_contains = "Dan";
+	LIST(f, 1, 0, u4);
+	f.name_contains = "jon"; /* both ways at once: one not pending */
+	LIST(f, 0, 0);
+	/* paging by cursor and by skip over both parts */
+	f.email_contains = "e.com";
+	f.name_contains = NULL;
+	f.take = 1;
+	LIST(f, 2, 0, u1);
+	f.after_id = u1;
+	LIST(f, 2, 0, u2);
+	f.after_id = 0;
+	f.skip = 1;
+	LIST(f, 2, 0, u2);
+}
+
+static void
+test_index_deferred(void)
+{
+	ud_store_config cfg = {.index_idle_ms = 600000}; /* only on demand */
+	ud_store_counters s0, s;
+	ud_store *st = NULL;
+	ud_store_conn *r = NULL;
+	char path[256];
+	int64_t u1, u2, u3, u4;
+	double deadline;
+
+	db_path(path, sizeof(path), "index.db");
+	CHECK_INT(ud_store_open(&st, path, &cfg), 0);
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	u1 = add_user(st, "ada.lovelace@example.com", "Ada", "Lovelace", NULL,
+		      NULL, NULL);
+	u2 = add_user(st, "bob@example.com", "Smithy", "Bob", NULL, NULL, NULL);
+	u3 = add_user(st, "carol@example.org", "Carol", "Smithson", NULL, NULL,
+		      NULL);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 3);
+	CHECK_INT(ud_store_index_sync(st), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts"
+				" WHERE users_fts MATCH 'smith'"),
+		  2);
+
+	/* pending: a rename, a deletion, a new user */
+	CHECK_INT(rename_user(st, r, u2, "Jones"), 0);
+	CHECK_INT(ud_store_write_sync(st, fn_user_delete, &u3), 0);
+	u4 = add_user(st, "dan.smith@x.org", "Dan", "Smithers", NULL, NULL,
+		      NULL);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 3);
+	/* the index still holds the old text: the searches must not */
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts"
+				" WHERE users_fts MATCH 'smith'"),
+		  2);
+	check_searches(r, u1, u2, u4);
+	ud_store_stats(st, &s0);
+	CHECK(s0.index_pending > 0);
+	CHECK_INT(ud_store_index_sync(st), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 0);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts"
+				" WHERE users_fts MATCH 'smith'"),
+		  1);
+	ud_store_stats(st, &s);
+	CHECK_INT(s.index_rows - s0.index_rows, 3);
+	check_searches(r, u1, u2, u4);
+
+	/* renamed twice before the index caught up: the pending row keeps
+	 * what the index holds, and the index forgets exactly that */
+	CHECK_INT(rename_user(st, r, u2, "Brown"), 0);
+	CHECK_INT(rename_user(st, r, u2, "Green"), 0);
+	{
+		ud_user_filter f = {.name_contains = "brown"};
+		LIST(f, 0, 0);
+		f.name_contains = "jones";
+		LIST(f, 0, 0);
+		f.name_contains = "green";
+		LIST(f, 1, 0, u2);
+		CHECK_INT(ud_store_index_sync(st), 0);
+		f.name_contains = "green";
+		LIST(f, 1, 0, u2);
+		f.name_contains = "jones";
+		LIST(f, 0, 0);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+	/* the index agrees with the users table, entry by entry */
+	CHECK_INT(raw_exec(path, "INSERT INTO users_fts (users_fts, rank)"
+				 " VALUES ('integrity-check', 1)"),
+		  SQLITE_OK);
+
+	/* left pending by one run, caught up by the next once idle (by
+	 * default a moment after the last write) */
+	CHECK_INT(ud_store_open(&st, path, &cfg), 0);
+	if (st == NULL) {
+		return;
+	}
+	u1 = add_user(st, "erin@example.net", "Erin", "Idle", NULL, NULL, NULL);
+	ud_store_close(st);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 1);
+	CHECK_INT(ud_store_open(&st, path, NULL), 0);
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	u2 = add_user(st, "frank@example.net", "Frank", "Idle", NULL, NULL,
+		      NULL);
+	deadline = now_s() + 10;
+	do {
+		ud_store_stats(st, &s);
+	} while (s.index_pending > 0 && now_s() < deadline &&
+		 poll(NULL, 0, 5) == 0);
+	CHECK_INT(s.index_pending, 0);
+	CHECK_INT(s.index_rows, 2);
+	CHECK_INT(raw_int(path, "SELECT count(*) FROM users_fts_pending"), 0);
+	{
+		ud_user_filter f = {.name_contains = "idle"};
+		LIST(f, 2, 0, u1, u2);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+	CHECK_INT(raw_exec(path, "INSERT INTO users_fts (users_fts, rank)"
+				 " VALUES ('integrity-check', 1)"),
+		  SQLITE_OK);
 }
 
 /* ------------------------------------------------------------------------
@@ -3187,6 +3341,7 @@ run_sqlite(void)
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
+	test_index_deferred();
 	rm_tmpdir();
 	return check_done();
 }
