@@ -481,6 +481,102 @@ test_rows_of_a_call(void)
 		  1);
 }
 
+/* usersctl import of path (calls of take rows) through url, in the
+ * background: stdout to out; its pid. */
+static pid_t
+import_spawn(const char *url, const char *path, const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open("/dev/null", O_WRONLY);
+
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execl(ctl, ctl, "--url", url, "--token-file", admin_tok,
+		      "import", path, "--take", "100", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * PostgreSQL: two daemons on one database import the same 1,500 users at
+ * once, one file in the order of the other reversed: every user is stored
+ * once, created by one import and unchanged in the other, none refused.
+ */
+static void
+test_two_daemons(const char *const *dargs)
+{
+	enum { N = 1500 };
+	char fwd[300], rev[300], out[2][300], text[128];
+	const char *files[2] = {fwd, rev};
+	long long created[2] = {-1, -1}, unchanged[2] = {-1, -1};
+	long long refused[2] = {-1, -1};
+	th_daemon d2 = {0};
+	FILE *f[2];
+	pid_t pid[2];
+
+	path_in(fwd, sizeof(fwd), "race.csv");
+	path_in(rev, sizeof(rev), "race-reversed.csv");
+	f[0] = fopen(fwd, "w");
+	f[1] = fopen(rev, "w");
+	CHECK(f[0] != NULL && f[1] != NULL);
+	if (f[0] == NULL || f[1] == NULL) {
+		return;
+	}
+	for (int k = 0; k < 2; k++) {
+		fputs("emailAddress,firstName,lastName\n", f[k]);
+		for (int i = 0; i < N; i++) {
+			int n = k == 0 ? i : N - 1 - i;
+			snprintf(text, sizeof(text),
+				 "race-%04d@import.example,Race,R%d\n", n, n);
+			fputs(text, f[k]);
+		}
+		fclose(f[k]);
+	}
+	CHECK_INT(th_daemon_start(&d2, dargs), 0);
+	for (int k = 0; k < 2; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "race-%d.out", k);
+		path_in(out[k], sizeof(out[k]), name);
+		pid[k] =
+		    import_spawn(k == 0 ? d.url : d2.url, files[k], out[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		FILE *fo;
+		char buf[4096];
+		size_t n;
+		int status = -1;
+
+		CHECK_INT(waitpid(pid[k], &status, 0), pid[k]);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		fo = fopen(out[k], "r");
+		n = fo != NULL ? fread(buf, 1, sizeof(buf) - 1, fo) : 0;
+		buf[n] = '\0';
+		if (fo != NULL) {
+			fclose(fo);
+		}
+		CHECK_INT(summary(buf, &created[k], &unchanged[k], &refused[k]),
+			  0);
+	}
+	CHECK_INT(created[0] + created[1], N);
+	CHECK_INT(unchanged[0] + unchanged[1], N);
+	CHECK_INT(refused[0] + refused[1], 0);
+	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE email LIKE "
+			   "'race-%'"),
+		  N);
+	CHECK_INT(db_count("SELECT COUNT(DISTINCT last_name) FROM users "
+			   "WHERE email LIKE 'race-%'"),
+		  N);
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d2);
+	}
+	th_daemon_stop(&d2);
+}
+
 /* The same file again: nothing created, nothing doubled. */
 static void
 test_rerun(void)
@@ -786,6 +882,9 @@ main(int argc, char **argv)
 	test_no_hash();
 	test_rerun();
 	test_rows_of_a_call();
+	if (pg) {
+		test_two_daemons(dargs);
+	}
 	test_interrupt_resume();
 	test_who_may();
 	if (check_failed > 0) {
