@@ -380,7 +380,9 @@ enum {
  * inserted unless their email is taken (ON CONFLICT DO NOTHING: by a
  * committed user, or after waiting for the writer that holds it), with
  * their sets. Rows: (i, id) for each user inserted, (i, 0) for each left
- * out for its organizations; users whose email was taken have none.
+ * out for its organizations whose email is free (no stored user, no user
+ * inserted for an earlier row: the email is looked at first, as a lookup
+ * then an insert would); users whose email was taken have none.
  */
 #define USERS_IMPORT                                                           \
 	"WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"  \
@@ -412,8 +414,9 @@ enum {
 	"  disabled, activation_status, manager_access, $17::bigint,"          \
 	"  $17::bigint, 1 FROM d ORDER BY i ON CONFLICT DO NOTHING"            \
 	"  RETURNING id, email),"                                              \
-	" x AS (SELECT u.id, d.roles, d.perms, d.orgs, d.i FROM u JOIN d"      \
-	"  ON lower(d.email COLLATE \"C\") = lower(u.email COLLATE \"C\")),"   \
+	" x AS (SELECT u.id, u.email, d.roles, d.perms, d.orgs, d.i FROM u"    \
+	"  JOIN d ON lower(d.email COLLATE \"C\")"                             \
+	"  = lower(u.email COLLATE \"C\")),"                                   \
 	" r AS (INSERT INTO user_roles (user_id, role) SELECT DISTINCT x.id,"  \
 	"  v FROM x, unnest(x.roles::text[]) v ON CONFLICT DO NOTHING),"       \
 	" p AS (INSERT INTO user_dashboard_permissions (user_id, permission)"  \
@@ -422,8 +425,12 @@ enum {
 	" m AS (INSERT INTO memberships (user_id, org_id, created_at)"         \
 	"  SELECT DISTINCT x.id, v, $17::bigint FROM x,"                       \
 	"  unnest(x.orgs::text[]) v ON CONFLICT DO NOTHING)"                   \
-	" SELECT i, id FROM x UNION ALL SELECT i, 0::bigint FROM t"            \
-	" WHERE i NOT IN (SELECT i FROM ok)"
+	" SELECT i, id FROM x UNION ALL SELECT t.i, 0::bigint FROM t"          \
+	" WHERE t.i NOT IN (SELECT i FROM ok)"                                 \
+	"  AND NOT EXISTS (SELECT 1 FROM users s"                              \
+	"  WHERE lower(s.email COLLATE \"C\") = lower(t.email COLLATE \"C\"))" \
+	"  AND NOT EXISTS (SELECT 1 FROM x WHERE x.i < t.i"                    \
+	"  AND lower(x.email COLLATE \"C\") = lower(t.email COLLATE \"C\"))"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
