@@ -1032,49 +1032,56 @@ import_write(ud_store_conn *conn, void *arg)
 {
 	ud_call *c = arg;
 	import_op *op = c->op;
+	ud_store_import *rows = calloc(op->n ? op->n : 1, sizeof(*rows));
+	import_row **of = calloc(op->n ? op->n : 1, sizeof(*of));
 	int32_t created = 0;
+	size_t n = 0;
 	int rc;
 
+	if (rows == NULL || of == NULL) {
+		rc = UP_INTERNAL;
+		goto out;
+	}
 	for (size_t i = 0; i < op->n; i++) {
 		import_row *r = &op->rows[i];
-		ud_user stored = {0};
 
-		if (!r->checked) {
-			continue;
-		}
-		r->field = NULL; /* the write's own verdict, each time */
-		r->unchanged = false;
-		rc = ud_store_user_by_email(conn, r->u.email, &stored);
-		if (rc == 0) {
-			if (import_same(&stored, &r->u)) {
-				r->unchanged = true;
-			} else {
-				refuse_row(r, "EmailAddress", "Conflict",
-					   "names a user that exists with "
-					   "other data (an import never "
-					   "changes a user).");
-			}
-			ud_user_fini(&stored);
-			continue;
-		}
-		if (rc != UP_NOT_FOUND) {
-			return store_failed(c, rc);
-		}
-		rc = ud_store_user_insert(conn, &r->u);
-		if (rc == UP_INVALID_ARGUMENT) {
-			refuse_row(r, "AccountIds", "NotFound",
-				   "names an account that does not exist.");
-		} else if (rc == UP_ALREADY_EXISTS) {
-			refuse_row(r, "EmailAddress", "Conflict",
-				   "names a user that exists already.");
-		} else if (rc != 0) {
-			return store_failed(c, rc);
-		} else {
-			created++;
+		if (r->checked) {
+			r->field =
+			    NULL; /* the write's own verdict, each time */
+			r->unchanged = false;
+			rows[n].u = &r->u;
+			of[n++] = r;
 		}
 	}
-	rc = import_respond(c, op, created);
-	return rc;
+	if ((rc = ud_store_users_import(conn, rows, n)) != 0) {
+		goto out;
+	}
+	for (size_t k = 0; k < n; k++) {
+		import_row *r = of[k];
+
+		if (rows[k].rc == 0) {
+			created++;
+		} else if (rows[k].rc == UP_INVALID_ARGUMENT) {
+			refuse_row(r, "AccountIds", "NotFound",
+				   "names an account that does not exist.");
+		} else if (rows[k].stored.id == 0) {
+			refuse_row(r, "EmailAddress", "Conflict",
+				   "names a user that exists already.");
+		} else if (import_same(&rows[k].stored, &r->u)) {
+			r->unchanged = true;
+		} else {
+			refuse_row(r, "EmailAddress", "Conflict",
+				   "names a user that exists with other data "
+				   "(an import never changes a user).");
+		}
+	}
+out:
+	for (size_t k = 0; k < n; k++) {
+		ud_user_fini(&rows[k].stored);
+	}
+	free(rows);
+	free(of);
+	return rc != 0 ? store_failed(c, rc) : import_respond(c, op, created);
 }
 
 static int

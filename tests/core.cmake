@@ -29,10 +29,15 @@ users_pg_test(test_signin_pg)
 # tools (import_rows.py: Debian's argon2 command line, Python's crypt and
 # hashlib), sign-ins and their rehash, re-runs, an interrupt and resume,
 # who may import and export.
-users_integration_test(test_import PkgConfig::SQLITE)
+# test_import_pg: the same on PostgreSQL (the "pg" fixture).
+users_integration_test(test_import pg_testdb PkgConfig::SQLITE)
 target_compile_definitions(test_import PRIVATE
 	USERS_TEST_SRC="${CMAKE_CURRENT_SOURCE_DIR}/integration")
 set_tests_properties(test_import PROPERTIES TIMEOUT 600)
+add_test(NAME test_import_pg COMMAND test_import pg)
+set_tests_properties(test_import_pg PROPERTIES TIMEOUT 600
+	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")
+users_pg_test(test_import_pg)
 # ListUsers at depth: paging by cursor while users come and go, skip and
 # take, the substring filters against a scan, what total is.
 users_integration_test(test_listing pg_testdb PkgConfig::SQLITE)

@@ -295,6 +295,42 @@ ud_store_user_insert(ud_store_conn *c, ud_user *u)
 }
 
 int
+ud_store_users_import(ud_store_conn *c, ud_store_import *rows, size_t n)
+{
+	if (n > UD_STORE_IMPORT_MAX || (n > 0 && rows == NULL)) {
+		return UP_INVALID_ARGUMENT;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (rows[i].u == NULL || rows[i].u->email == NULL) {
+			return UP_INVALID_ARGUMENT;
+		}
+		ud_store_user_init(&rows[i].stored);
+		rows[i].rc = UP_ALREADY_EXISTS;
+	}
+	if (COPS(c)->users_import != NULL) {
+		return COPS(c)->users_import(c, rows, n);
+	}
+	for (size_t i = 0; i < n; i++) {
+		ud_store_import *r = &rows[i];
+		int rc = COPS(c)->user_by_email(c, r->u->email, &r->stored);
+
+		if (rc == 0) {
+			continue; /* taken: stored says by whom */
+		}
+		if (rc != UP_NOT_FOUND) {
+			return rc;
+		}
+		rc = COPS(c)->user_insert(c, r->u);
+		if (rc != 0 && rc != UP_ALREADY_EXISTS &&
+		    rc != UP_INVALID_ARGUMENT) {
+			return rc;
+		}
+		r->rc = rc;
+	}
+	return 0;
+}
+
+int
 ud_store_user_update(ud_store_conn *c, ud_user *u, unsigned sets,
 		     bool bump_token)
 {

@@ -257,6 +257,29 @@ int ud_store_org_children(ud_store_conn *c, const char *parent_id, ud_org **out,
  * in any letter case; UP_INVALID_ARGUMENT if an org id does not exist.
  */
 int ud_store_user_insert(ud_store_conn *c, ud_user *u);
+
+/*
+ * The users of an import, each created unless its email is taken: rows[i]
+ * says what became of rows[i].u. rc 0: created (as ud_store_user_insert
+ * does: id and times written back into u). UP_ALREADY_EXISTS: the email is
+ * taken, in some letter case, by a stored user or an earlier row; stored
+ * then holds that user as it is now (its id 0 when it could not be read:
+ * gone again, or taken and given up by another writer meanwhile).
+ * UP_INVALID_ARGUMENT: an organization of u does not exist (or u is not
+ * valid). A stored user is never changed. stored is initialised here
+ * (whatever it held is not freed); the caller finis it. Returns 0 or the
+ * store's error (the write then fails as a whole). At most
+ * UD_STORE_IMPORT_MAX rows. PostgreSQL sends the rows in one statement
+ * and reads back those whose email was taken in one more; SQLite goes
+ * row by row (each a lookup by email, then an insert).
+ */
+#define UD_STORE_IMPORT_MAX 1000
+typedef struct ud_store_import {
+	ud_user *u;
+	int rc;
+	ud_user stored;
+} ud_store_import;
+int ud_store_users_import(ud_store_conn *c, ud_store_import *rows, size_t n);
 /* The sets of a user that ud_store_user_update writes. */
 enum {
 	UD_SET_ROLES = 1 << 0,

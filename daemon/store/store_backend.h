@@ -73,6 +73,8 @@ struct ud_store_ops {
 			    ud_org **out, size_t *n);
 
 	int (*user_insert)(ud_store_conn *c, ud_user *u);
+	/* NULL: ud_store_users_import looks up and inserts row by row */
+	int (*users_import)(ud_store_conn *c, ud_store_import *rows, size_t n);
 	int (*user_update)(ud_store_conn *c, ud_user *u, unsigned sets,
 			   bool bump_token);
 	int (*user_delete)(ud_store_conn *c, int64_t id);

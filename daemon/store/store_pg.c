@@ -298,6 +298,8 @@ enum {
 	S_REF_USE,
 	S_REF_REVOKE,
 	S_REF_PRUNE,
+	S_USERS_IMPORT,
+	S_USERS_BY_EMAILS,
 	S_COUNT
 };
 
@@ -368,6 +370,67 @@ enum {
 	"SELECT usersd_expect(pg_try_advisory_xact_lock(" class ", "           \
 								"hashtext($1)" \
 								"), '55P03')"
+
+/*
+ * The users of an import (pg_users_import): the columns of
+ * user_params_make as arrays, one element a user ($17 the time), and each
+ * user's roles, permissions and organizations as an array literal. Users
+ * naming an organization that does not exist are left out (t but not
+ * ok), and of users with the same email only the first; the others are
+ * inserted unless their email is taken (ON CONFLICT DO NOTHING: by a
+ * committed user, or after waiting for the writer that holds it), with
+ * their sets. Rows: (i, id) for each user inserted, (i, 0) for each left
+ * out for its organizations whose email is free (no stored user, no user
+ * inserted for an earlier row: the email is looked at first, as a lookup
+ * then an insert would); users whose email was taken have none.
+ */
+#define USERS_IMPORT                                                           \
+	"WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"  \
+	" $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"         \
+	" $9::text[], $10::text[], $11::text[], $12::boolean[],"               \
+	" $13::boolean[], $14::boolean[], $15::integer[], $16::integer[],"     \
+	" $18::text[], $19::text[], $20::text[]) WITH ORDINALITY AS t(email,"  \
+	" password_hash, first_name, last_name, phone_number,"                 \
+	" temporary_email, temporary_phone_number, avatar_url,"                \
+	" image_content, viviot_id, primary_org_id, email_confirmed,"          \
+	" phone_number_confirmed, disabled, activation_status,"                \
+	" manager_access, roles, perms, orgs, i)),"                            \
+	" ok AS (SELECT * FROM t WHERE (t.primary_org_id IS NULL OR EXISTS"    \
+	"  (SELECT 1 FROM organizations g WHERE g.id = t.primary_org_id))"     \
+	"  AND NOT EXISTS (SELECT 1 FROM unnest(t.orgs::text[]) o(id)"         \
+	"  WHERE NOT EXISTS (SELECT 1 FROM organizations g"                    \
+	"  WHERE g.id = o.id))),"                                              \
+	" d AS (SELECT DISTINCT ON (lower(email COLLATE \"C\")) * FROM ok"     \
+	"  ORDER BY lower(email COLLATE \"C\"), i),"                           \
+	" u AS (INSERT INTO users (email, password_hash, first_name,"          \
+	"  last_name, phone_number, temporary_email,"                          \
+	"  temporary_phone_number, avatar_url, image_content, viviot_id,"      \
+	"  primary_org_id, email_confirmed, phone_number_confirmed,"           \
+	"  disabled, activation_status, manager_access, created_at,"           \
+	"  updated_at, token_version) SELECT email, password_hash,"            \
+	"  first_name, last_name, phone_number, temporary_email,"              \
+	"  temporary_phone_number, avatar_url, image_content, viviot_id,"      \
+	"  primary_org_id, email_confirmed, phone_number_confirmed,"           \
+	"  disabled, activation_status, manager_access, $17::bigint,"          \
+	"  $17::bigint, 1 FROM d ORDER BY i ON CONFLICT DO NOTHING"            \
+	"  RETURNING id, email),"                                              \
+	" x AS (SELECT u.id, u.email, d.roles, d.perms, d.orgs, d.i FROM u"    \
+	"  JOIN d ON lower(d.email COLLATE \"C\")"                             \
+	"  = lower(u.email COLLATE \"C\")),"                                   \
+	" r AS (INSERT INTO user_roles (user_id, role) SELECT DISTINCT x.id,"  \
+	"  v FROM x, unnest(x.roles::text[]) v ON CONFLICT DO NOTHING),"       \
+	" p AS (INSERT INTO user_dashboard_permissions (user_id, permission)"  \
+	"  SELECT DISTINCT x.id, v FROM x, unnest(x.perms::integer[]) v"       \
+	"  ON CONFLICT DO NOTHING),"                                           \
+	" m AS (INSERT INTO memberships (user_id, org_id, created_at)"         \
+	"  SELECT DISTINCT x.id, v, $17::bigint FROM x,"                       \
+	"  unnest(x.orgs::text[]) v ON CONFLICT DO NOTHING)"                   \
+	" SELECT i, id FROM x UNION ALL SELECT t.i, 0::bigint FROM t"          \
+	" WHERE t.i NOT IN (SELECT i FROM ok)"                                 \
+	"  AND NOT EXISTS (SELECT 1 FROM users s"                              \
+	"  WHERE lower(s.email COLLATE \"C\") = lower(t.email COLLATE \"C\"))" \
+	"  AND NOT EXISTS (SELECT 1 FROM x WHERE x.i < t.i"                    \
+	"  AND lower(x.email COLLATE \"C\") = lower(t.email COLLATE \"C\"))"
 
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
@@ -488,6 +551,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		  " WHERE jti = $1 AND NOT used",
     [S_REF_REVOKE] = "DELETE FROM refresh_tokens WHERE family = $1",
     [S_REF_PRUNE] = "DELETE FROM refresh_tokens WHERE expires_at < $1",
+    [S_USERS_IMPORT] = USERS_IMPORT,
+    /* the users of the emails in $1, each beside its email's place */
+    [S_USERS_BY_EMAILS] =
+	"SELECT e.i, " USER_COLS " FROM unnest($1::text[]) WITH ORDINALITY"
+	" e(v, i) JOIN users u"
+	" ON lower(u.email COLLATE \"C\") = lower(e.v COLLATE \"C\")" USER_ORGS,
 };
 
 /* The statement a NOWAIT one stands for, in a transaction of its own. */
@@ -763,6 +832,8 @@ what_of(int key)
 		return "check user";
 	case S_USER_INSERT:
 		return "insert user";
+	case S_USERS_IMPORT:
+		return "import users";
 	case S_USER_UPDATE:
 	case S_USER_UPDATE_D:
 		return "update user";
@@ -3247,6 +3318,228 @@ pg_user_insert(ud_store_conn *c, ud_user *u)
 	return rc;
 }
 
+/* ------------------------------------------------------------------------
+ * Import (ud_store_users_import): the users of a call in one statement
+ * (USERS_IMPORT), then those whose email was taken read back in one more,
+ * by email: two round trips, whatever the number of users. A user whose
+ * email was taken and who cannot be read (deleted meanwhile) is tried
+ * again, IMPORT_TRIES times in all.
+ */
+
+#define IMPORT_TRIES 3
+#define IMPORT_COLS  16 /* user_params_make's values before the time */
+
+/* An array literal, built an element at a time (NULL: a NULL element). */
+typedef struct lit {
+	char *p;
+	size_t n, cap;
+} lit;
+
+static int
+lit_add(lit *a, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (grow((void **)&a->p, &a->cap, a->n + 2 * len + 8, 1) != 0) {
+		return UP_INTERNAL;
+	}
+	a->p[a->n] = a->n == 0 ? '{' : ',';
+	a->n++;
+	if (s == NULL) {
+		memcpy(a->p + a->n, "NULL", 4);
+		a->n += 4;
+		return 0;
+	}
+	a->p[a->n++] = '"';
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\') {
+			a->p[a->n++] = '\\';
+		}
+		a->p[a->n++] = *s;
+	}
+	a->p[a->n++] = '"';
+	return 0;
+}
+
+/* The literal, closed; NULL when out of memory. */
+static const char *
+lit_end(lit *a)
+{
+	if (grow((void **)&a->p, &a->cap, a->n + 3, 1) != 0) {
+		return NULL;
+	}
+	if (a->n == 0) {
+		a->p[a->n++] = '{';
+	}
+	a->p[a->n++] = '}';
+	a->p[a->n] = '\0';
+	return a->p;
+}
+
+/*
+ * Sends rows[idx[0..*m)] in USERS_IMPORT and waits: the users inserted
+ * (rc 0) and those naming organizations that do not exist
+ * (UP_INVALID_ARGUMENT) are done; idx keeps the others, whose email was
+ * taken (*m of them).
+ */
+static int
+import_insert(ud_store_conn *c, ud_store_import *rows, size_t *idx, size_t *m,
+	      int64_t now)
+{
+	lit cols[IMPORT_COLS + 3];
+	size_t *sent = malloc(*m * sizeof(*sent)), n_sent = 0, left = 0;
+	params p = {0};
+	PGresult *r = NULL;
+	int rc = 0;
+
+	memset(cols, 0, sizeof(cols));
+	if (sent == NULL) {
+		return UP_INTERNAL;
+	}
+	for (size_t k = 0; rc == 0 && k < *m; k++) {
+		ud_store_import *row = &rows[idx[k]];
+		user_params up;
+
+		if ((rc = user_params_make(row->u, now, true, &up)) != 0) {
+			if (rc == UP_INVALID_ARGUMENT) {
+				row->rc = rc; /* this user only */
+				rc = 0;
+			}
+			continue;
+		}
+		for (int i = 0; rc == 0 && i < IMPORT_COLS; i++) {
+			rc = lit_add(&cols[i], up.p.v[i]);
+		}
+		if (rc == 0 &&
+		    (rc = lit_add(&cols[IMPORT_COLS], up.roles)) == 0 &&
+		    (rc = lit_add(&cols[IMPORT_COLS + 1], up.perms)) == 0) {
+			rc = lit_add(&cols[IMPORT_COLS + 2], up.orgs);
+		}
+		user_params_fini(&up);
+		sent[n_sent++] = idx[k];
+	}
+	for (int i = 0; rc == 0 && i < IMPORT_COLS + 3; i++) {
+		const char *v = lit_end(&cols[i]);
+
+		if (i == IMPORT_COLS) {
+			p_int(&p, now); /* $17 */
+		}
+		if (v == NULL) {
+			rc = UP_INTERNAL;
+		}
+		p_text(&p, v);
+	}
+	if (rc == 0 && n_sent > 0 &&
+	    (rc = run(c, S_USERS_IMPORT, &p, &r)) == 0) {
+		for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+			int64_t at = col_int(r, i, 0), id = col_int(r, i, 1);
+			ud_store_import *row;
+
+			if (at < 1 || (uint64_t)at > n_sent) {
+				rc = UP_INTERNAL;
+				break;
+			}
+			row = &rows[sent[at - 1]];
+			if (id == 0) {
+				row->rc = UP_INVALID_ARGUMENT;
+				continue;
+			}
+			row->rc = 0;
+			row->u->id = id;
+			row->u->created_at = now;
+			row->u->updated_at = now;
+			row->u->token_version = 1;
+			row->u->rev = 1;
+		}
+	}
+	for (size_t k = 0; rc == 0 && k < n_sent; k++) {
+		if (rows[sent[k]].rc == UP_ALREADY_EXISTS) {
+			idx[left++] = sent[k];
+		}
+	}
+	*m = rc == 0 ? left : *m;
+	PQclear(r);
+	for (int i = 0; i < IMPORT_COLS + 3; i++) {
+		free(cols[i].p);
+	}
+	free(sent);
+	return rc;
+}
+
+/*
+ * Reads the users whose emails rows[idx[0..*m)] name into their stored;
+ * idx keeps those not found (*m of them).
+ */
+static int
+import_read(ud_store_conn *c, ud_store_import *rows, size_t *idx, size_t *m)
+{
+	lit emails = {0};
+	params p = {0};
+	PGresult *r = NULL;
+	const char *v = NULL;
+	size_t left = 0;
+	int rc = 0;
+
+	for (size_t k = 0; rc == 0 && k < *m; k++) {
+		rc = lit_add(&emails, rows[idx[k]].u->email);
+	}
+	if (rc == 0 && (v = lit_end(&emails)) == NULL) {
+		rc = UP_INTERNAL;
+	}
+	p_text(&p, v);
+	if (rc == 0 && (rc = run(c, S_USERS_BY_EMAILS, &p, &r)) == 0) {
+		for (int i = 0; rc == 0 && i < PQntuples(r); i++) {
+			int64_t at = col_int(r, i, 0);
+			ud_store_import *row;
+
+			if (at < 1 || (uint64_t)at > *m) {
+				rc = UP_INTERNAL;
+				break;
+			}
+			row = &rows[idx[at - 1]];
+			if (row->stored.id == 0 &&
+			    (rc = user_from_row(r, i, 1, &row->stored)) != 0) {
+				ud_user_fini(&row->stored);
+				ud_store_user_init(&row->stored);
+			}
+		}
+	}
+	for (size_t k = 0; rc == 0 && k < *m; k++) {
+		if (rows[idx[k]].stored.id == 0) {
+			idx[left++] = idx[k];
+		}
+	}
+	*m = rc == 0 ? left : *m;
+	PQclear(r);
+	free(emails.p);
+	return rc;
+}
+
+static int
+pg_users_import(ud_store_conn *c, ud_store_import *rows, size_t n)
+{
+	size_t *idx, m = n;
+	int64_t now = ud_now_ms();
+	int rc;
+
+	if ((rc = writer_only(c)) != 0 || n == 0) {
+		return rc;
+	}
+	if ((idx = malloc(n * sizeof(*idx))) == NULL) {
+		return UP_INTERNAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		idx[i] = i;
+	}
+	for (int t = 0; rc == 0 && m > 0 && t < IMPORT_TRIES; t++) {
+		if ((rc = import_insert(c, rows, idx, &m, now)) == 0 && m > 0) {
+			rc = import_read(c, rows, idx, &m);
+		}
+	}
+	free(idx);
+	return rc;
+}
+
 static bool
 same_text(const char *a, const char *b)
 {
@@ -3744,6 +4037,7 @@ const ud_store_ops ud_store_pg_ops = {
     .org_subtree = pg_org_subtree,
     .org_children = pg_org_children,
     .user_insert = pg_user_insert,
+    .users_import = pg_users_import,
     .user_update = pg_user_update,
     .user_delete = pg_user_delete,
     .org_insert = pg_org_insert,

@@ -15,11 +15,16 @@
  *   - a Manager may not import; a SystemAdministrator may, but not give
  *     the Admin role, nor export the hashes, which Admin may.
  * The database is read beside the daemon (SQLite, read-only).
+ * With "pg": the same against PostgreSQL (a database of its own on the
+ * "pg" fixture's cluster, read with libpq), whose import sends a call's
+ * rows in one statement.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 
 #include "check.h"
 #include "harness.h"
+#include "pg_testdb.h"
 
 #define PER_SCHEME 400 /* bcrypt, PBKDF2, ASP.NET v2 and v3 */
 #define PER_ARGON2 60  /* argon2id, argon2i (a process each) */
@@ -37,6 +43,7 @@ static th_daemon d;
 static char ctl[512];
 static char dir[256];
 static char admin_tok[300], pwfile[300];
+static char dburl[512]; /* PostgreSQL's, or "" (SQLite: d.db) */
 
 static void
 path_in(char *buf, size_t size, const char *name)
@@ -79,6 +86,38 @@ ctl_run(th_output *o, const char *tok, const char *const *env,
 	return o->status;
 }
 
+/*
+ * The first value of a query on PostgreSQL into buf ("" when no row, NULL
+ * or a failure); a boolean as "1" or "0".
+ */
+static void
+pg_value(const char *sql, const char *param, char *buf, size_t size)
+{
+	PGconn *pg = PQconnectdb(dburl);
+	PGresult *r = NULL;
+
+	buf[0] = '\0';
+	if (PQstatus(pg) == CONNECTION_OK) {
+		r = PQexecParams(pg, sql, param != NULL ? 1 : 0, NULL, &param,
+				 NULL, NULL, 0);
+	}
+	if (r != NULL && PQresultStatus(r) == PGRES_TUPLES_OK &&
+	    PQntuples(r) > 0 && !PQgetisnull(r, 0, 0)) {
+		const char *v = PQgetvalue(r, 0, 0);
+		bool b = PQftype(r, 0) == 16; /* bool */
+
+		snprintf(buf, size, "%s",
+			 !b                    ? v
+			 : strcmp(v, "t") == 0 ? "1"
+					       : "0");
+	} else if (r == NULL || PQresultStatus(r) != PGRES_TUPLES_OK) {
+		fprintf(stderr, "test_import: query failed: %s",
+			PQerrorMessage(pg));
+	}
+	PQclear(r);
+	PQfinish(pg);
+}
+
 /* One value of a query on the database (read-only, beside the daemon). */
 static long long
 db_count(const char *sql)
@@ -87,6 +126,12 @@ db_count(const char *sql)
 	sqlite3_stmt *s = NULL;
 	long long n = -1;
 
+	if (dburl[0] != '\0') {
+		char v[64];
+
+		pg_value(sql, NULL, v, sizeof(v));
+		return v[0] != '\0' ? strtoll(v, NULL, 10) : -1;
+	}
 	if (sqlite3_open_v2(d.db, &db, SQLITE_OPEN_READONLY, NULL) ==
 		SQLITE_OK &&
 	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
@@ -99,6 +144,30 @@ db_count(const char *sql)
 	return n;
 }
 
+/* The first value of a query, as text, into buf ("" when none). */
+static void
+db_text(const char *sql, char *buf, size_t size)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *s = NULL;
+
+	buf[0] = '\0';
+	if (dburl[0] != '\0') {
+		pg_value(sql, NULL, buf, size);
+		return;
+	}
+	if (sqlite3_open_v2(d.db, &db, SQLITE_OPEN_READONLY, NULL) ==
+		SQLITE_OK &&
+	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0)) {
+		snprintf(buf, size, "%s",
+			 (const char *)sqlite3_column_text(s, 0));
+	}
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
 /* The stored hash of email into buf ("" when none). */
 static void
 db_hash(const char *email, char *buf, size_t size)
@@ -107,6 +176,11 @@ db_hash(const char *email, char *buf, size_t size)
 	sqlite3_stmt *s = NULL;
 
 	buf[0] = '\0';
+	if (dburl[0] != '\0') {
+		pg_value("SELECT password_hash FROM users WHERE email = $1",
+			 email, buf, size);
+		return;
+	}
 	if (sqlite3_open_v2(d.db, &db, SQLITE_OPEN_READONLY, NULL) ==
 		SQLITE_OK &&
 	    sqlite3_busy_timeout(db, 5000) == SQLITE_OK &&
@@ -214,7 +288,7 @@ test_import_csv(void)
 		  created);
 	/* users without a hash: disabled, no hash */
 	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE email LIKE "
-			   "'csv-nohash-%' AND disabled = 1 AND "
+			   "'csv-nohash-%' AND disabled AND "
 			   "password_hash IS NULL"),
 		  5);
 	/* the roles, names and phone numbers came along */
@@ -310,6 +384,197 @@ test_no_hash(void)
 			   "'csv-nohash-0@import.example'"),
 		  0);
 	CHECK_INT(sign_in("csv-nohash-0@import.example", "now-a-password"), 0);
+}
+
+/* The line of err that names row (its refusal), or NULL. */
+static const char *
+refusal_of(const char *err, int row)
+{
+	char want[64];
+
+	snprintf(want, sizeof(want), "usersctl: row %d (", row);
+	return strstr(err, want);
+}
+
+/* Whether the refusal line of row says what. */
+static bool
+refusal_says(const char *err, int row, const char *what)
+{
+	const char *line = refusal_of(err, row), *eol, *hit;
+
+	if (line == NULL) {
+		return false;
+	}
+	eol = strchr(line, '\n');
+	hit = strstr(line, what);
+	return hit != NULL && (eol == NULL || hit < eol);
+}
+
+/*
+ * What the rows of one call do to each other and to the store: an email
+ * twice in a call (in another letter case) is one user, the same data
+ * unchanged and other data refused; a row naming an organization that
+ * does not exist is refused alone and the rows after it are created; an
+ * organization that exists comes along as a membership and the primary
+ * organization. Run twice: nothing more is created, the same refusals.
+ */
+static void
+test_rows_of_a_call(void)
+{
+	char csv[300], org[64], sql[400], text[400];
+	const char *mk[] = {"org", "create", "--name", "Import Org", NULL};
+	const char *args[] = {"import", csv, NULL};
+	long long created = -1, unchanged = -1, refused = -1;
+	th_output o;
+
+	CHECK_INT(ctl_run(&o, admin_tok, NULL, NULL, mk), 0);
+	th_output_fini(&o);
+	db_text("SELECT id FROM organizations WHERE name = 'Import Org'", org,
+		sizeof(org));
+	CHECK_INT((long long)strlen(org), 32);
+	path_in(csv, sizeof(csv), "call.csv");
+	snprintf(text, sizeof(text),
+		 "emailAddress,firstName,lastName,phoneNumber,roles,"
+		 "accountIds,passwordHash\n"
+		 "call-a@import.example,Ann,One,,Viewer,%s,\n"
+		 "CALL-A@import.example,Ann,One,,Viewer,%s,\n"
+		 "call-a@IMPORT.example,Other,One,,Viewer,%s,\n"
+		 "call-b@import.example,Bo,Two,,,"
+		 "0123456789abcdef0123456789abcdef,\n"
+		 "call-c@import.example,Cy,Three,,,,\n",
+		 org, org, org);
+	CHECK_INT(write_file(csv, text), 0);
+	for (int run = 0; run < 2; run++) {
+		CHECK_INT(ctl_run(&o, admin_tok, NULL, NULL, args), 1);
+		CHECK_INT(summary(o.out, &created, &unchanged, &refused), 0);
+		CHECK_INT(created, run == 0 ? 2 : 0);
+		CHECK_INT(unchanged, run == 0 ? 1 : 3);
+		CHECK_INT(refused, 2);
+		CHECK(refusal_of(o.err, 1) == NULL);
+		CHECK(refusal_of(o.err, 2) == NULL);
+		CHECK(refusal_says(o.err, 3, "Conflict"));
+		CHECK(refusal_says(o.err, 4, "NotFound"));
+		CHECK(refusal_of(o.err, 5) == NULL);
+		if (check_failed > 0) {
+			fprintf(stderr, "%s%s", o.out, o.err);
+		}
+		th_output_fini(&o);
+	}
+	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE lower(email) "
+			   "LIKE 'call-%'"),
+		  2);
+	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE email = "
+			   "'call-a@import.example' AND first_name = 'Ann'"),
+		  1);
+	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE email = "
+			   "'call-c@import.example'"),
+		  1);
+	snprintf(sql, sizeof(sql),
+		 "SELECT COUNT(*) FROM memberships m JOIN users u ON u.id = "
+		 "m.user_id WHERE u.email = 'call-a@import.example' AND "
+		 "m.org_id = '%s' AND u.primary_org_id = '%s'",
+		 org, org);
+	CHECK_INT(db_count(sql), 1);
+	CHECK_INT(db_count("SELECT COUNT(*) FROM user_roles r JOIN users u "
+			   "ON u.id = r.user_id WHERE u.email = "
+			   "'call-a@import.example' AND r.role = 'Viewer'"),
+		  1);
+}
+
+/* usersctl import of path (calls of take rows) through url, in the
+ * background: stdout to out; its pid. */
+static pid_t
+import_spawn(const char *url, const char *path, const char *out)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		int fo = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		int fe = open("/dev/null", O_WRONLY);
+
+		dup2(fo, 1);
+		dup2(fe, 2);
+		execl(ctl, ctl, "--url", url, "--token-file", admin_tok,
+		      "import", path, "--take", "100", (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/*
+ * PostgreSQL: two daemons on one database import the same 1,500 users at
+ * once, one file in the order of the other reversed: every user is stored
+ * once, created by one import and unchanged in the other, none refused.
+ */
+static void
+test_two_daemons(const char *const *dargs)
+{
+	enum { N = 1500 };
+	char fwd[300], rev[300], out[2][300], text[128];
+	const char *files[2] = {fwd, rev};
+	long long created[2] = {-1, -1}, unchanged[2] = {-1, -1};
+	long long refused[2] = {-1, -1};
+	th_daemon d2 = {0};
+	FILE *f[2];
+	pid_t pid[2];
+
+	path_in(fwd, sizeof(fwd), "race.csv");
+	path_in(rev, sizeof(rev), "race-reversed.csv");
+	f[0] = fopen(fwd, "w");
+	f[1] = fopen(rev, "w");
+	CHECK(f[0] != NULL && f[1] != NULL);
+	if (f[0] == NULL || f[1] == NULL) {
+		return;
+	}
+	for (int k = 0; k < 2; k++) {
+		fputs("emailAddress,firstName,lastName\n", f[k]);
+		for (int i = 0; i < N; i++) {
+			int n = k == 0 ? i : N - 1 - i;
+			snprintf(text, sizeof(text),
+				 "race-%04d@import.example,Race,R%d\n", n, n);
+			fputs(text, f[k]);
+		}
+		fclose(f[k]);
+	}
+	CHECK_INT(th_daemon_start(&d2, dargs), 0);
+	for (int k = 0; k < 2; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "race-%d.out", k);
+		path_in(out[k], sizeof(out[k]), name);
+		pid[k] =
+		    import_spawn(k == 0 ? d.url : d2.url, files[k], out[k]);
+	}
+	for (int k = 0; k < 2; k++) {
+		FILE *fo;
+		char buf[4096];
+		size_t n;
+		int status = -1;
+
+		CHECK_INT(waitpid(pid[k], &status, 0), pid[k]);
+		CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+		fo = fopen(out[k], "r");
+		n = fo != NULL ? fread(buf, 1, sizeof(buf) - 1, fo) : 0;
+		buf[n] = '\0';
+		if (fo != NULL) {
+			fclose(fo);
+		}
+		CHECK_INT(summary(buf, &created[k], &unchanged[k], &refused[k]),
+			  0);
+	}
+	CHECK_INT(created[0] + created[1], N);
+	CHECK_INT(unchanged[0] + unchanged[1], N);
+	CHECK_INT(refused[0] + refused[1], 0);
+	CHECK_INT(db_count("SELECT COUNT(*) FROM users WHERE email LIKE "
+			   "'race-%'"),
+		  N);
+	CHECK_INT(db_count("SELECT COUNT(DISTINCT last_name) FROM users "
+			   "WHERE email LIKE 'race-%'"),
+		  N);
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d2);
+	}
+	th_daemon_stop(&d2);
 }
 
 /* The same file again: nothing created, nothing doubled. */
@@ -567,15 +832,29 @@ test_who_may(void)
 }
 
 int
-main(void)
+main(int argc, char **argv)
 {
 	char py[600], gen[600], per[16], n_argon2[16];
+	char keydir[] = "/tmp/test_import_pg.XXXXXX", key[128] = "";
 	const char *login[] = {"--user", TH_ADMIN_EMAIL, "--password-file",
 			       pwfile,   "login",        NULL};
+	const char *dargs[] = {"--db", dburl, "--key-file", key, NULL};
+	bool pg = argc > 1 && strcmp(argv[1], "pg") == 0;
 	th_output o;
+	int rc;
 
+	/* pg: the same on PostgreSQL (the "pg" fixture's cluster) */
+	if (pg) {
+		if (pg_testdb_new("import", dburl, sizeof(dburl)) != 0 ||
+		    mkdtemp(keydir) == NULL) {
+			fprintf(stderr, "test_import: no PostgreSQL database "
+					"(the \"pg\" fixture)\n");
+			return 1;
+		}
+		snprintf(key, sizeof(key), "%s/usersd.key", keydir);
+	}
 	if (th_bin("usersctl", ctl, sizeof(ctl)) != 0 ||
-	    th_daemon_start(&d, NULL) != 0) {
+	    th_daemon_start(&d, pg ? dargs : NULL) != 0) {
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%s", d.dir);
@@ -590,8 +869,8 @@ main(void)
 	snprintf(n_argon2, sizeof(n_argon2), "%d", PER_ARGON2);
 	snprintf(py, sizeof(py), "/usr/bin/python3");
 	{
-		const char *argv[] = {py, gen, dir, per, n_argon2, NULL};
-		CHECK_INT(th_run(argv, NULL, NULL, 120000, &o), 0);
+		const char *gen_argv[] = {py, gen, dir, per, n_argon2, NULL};
+		CHECK_INT(th_run(gen_argv, NULL, NULL, 120000, &o), 0);
 		CHECK_INT(o.status, 0);
 		if (o.status != 0) {
 			fprintf(stderr, "%s\n", o.err);
@@ -602,11 +881,21 @@ main(void)
 	test_sign_in();
 	test_no_hash();
 	test_rerun();
+	test_rows_of_a_call();
+	if (pg) {
+		test_two_daemons(dargs);
+	}
 	test_interrupt_resume();
 	test_who_may();
 	if (check_failed > 0) {
 		th_daemon_dump_log(&d);
 	}
 	th_daemon_stop(&d);
-	return check_done();
+	rc = check_done();
+	if (pg) {
+		unlink(key);
+		rmdir(keydir);
+		pg_testdb_drop(dburl);
+	}
+	return rc;
 }

@@ -578,6 +578,125 @@ test_crud(void)
  * A user's memberships come in the order of the organizations' names, then
  * ids, whatever the order of the ids (the table's key) or of the insert.
  */
+typedef struct import_arg {
+	ud_store_import *rows;
+	size_t n;
+} import_arg;
+
+static int
+fn_import(ud_store_conn *c, void *arg)
+{
+	import_arg *a = arg;
+
+	return ud_store_users_import(c, a->rows, a->n);
+}
+
+/*
+ * ud_store_users_import: new users created with their roles, permissions
+ * and memberships; a taken email (a stored user, or an earlier row in
+ * another letter case) answered with the user who holds it, unchanged,
+ * whatever else the row says; a row naming an organization that does not
+ * exist refused alone, and the next row of its email created instead;
+ * the new users found by substring. Again: nothing more created.
+ */
+static void
+test_users_import(void)
+{
+	enum { N = 6 };
+	static const char *const emails[N] = {
+	    "new1@import.example", "OLD@import.example",
+	    "New1@Import.Example", "new2@import.example",
+	    "NEW2@import.example", "new3@import.example"};
+	ud_store *st = open_store("import.db");
+	ud_store_conn *r = NULL;
+	ud_user u[N], got = {0};
+	ud_store_import rows[N];
+	import_arg a = {rows, N};
+	ud_user_filter f = {.email_contains = "@import.exam"};
+	ud_user *list = NULL;
+	size_t n = 0;
+	int64_t total = 0, old_id, id1 = 0;
+	int32_t perm = 3;
+	char org[33];
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(add_org(st, "Imported", 0, NULL, org), 0);
+	old_id =
+	    add_user(st, "old@import.example", "Old", "User", NULL, NULL, NULL);
+	CHECK(old_id > 0);
+	for (int run = 0; run < 2; run++) {
+		memset(rows, 0, sizeof(rows));
+		for (int i = 0; i < N; i++) {
+			ud_store_user_init(&u[i]);
+			u[i].email = (char *)emails[i];
+			u[i].first_name = "F";
+			rows[i].u = &u[i];
+		}
+		ud_strv_push(&u[0].roles, "Viewer");
+		ud_strv_push(&u[0].org_ids, org);
+		u[0].primary_org_id = org;
+		u[0].dashboard_permissions = &perm;
+		u[0].n_dashboard_permissions = 1;
+		/* no such organization: a taken email says so first */
+		ud_strv_push(&u[2].org_ids, "0123456789abcdef0123456789abcdef");
+		ud_strv_push(&u[3].org_ids, "0123456789abcdef0123456789abcdef");
+		CHECK_INT(ud_store_write_sync(st, fn_import, &a), 0);
+		if (run == 0) {
+			CHECK_INT(rows[0].rc, 0);
+			CHECK(u[0].id > 0 && u[0].created_at > 0);
+			id1 = u[0].id;
+			CHECK_INT(rows[3].rc, UP_INVALID_ARGUMENT);
+			CHECK_INT(rows[4].rc, 0);
+			CHECK_INT(rows[5].rc, 0);
+		} else {
+			CHECK_INT(rows[0].rc, UP_ALREADY_EXISTS);
+			CHECK_INT(rows[0].stored.id, id1);
+			CHECK_INT(rows[3].rc, UP_ALREADY_EXISTS);
+			CHECK_INT(rows[3].stored.id, rows[4].stored.id);
+			CHECK_INT(rows[4].rc, UP_ALREADY_EXISTS);
+			CHECK_INT(rows[5].rc, UP_ALREADY_EXISTS);
+		}
+		CHECK_INT(rows[1].rc, UP_ALREADY_EXISTS);
+		CHECK_INT(rows[1].stored.id, old_id);
+		CHECK_STR(rows[1].stored.first_name, "Old");
+		CHECK_INT(rows[2].rc, UP_ALREADY_EXISTS);
+		CHECK_INT(rows[2].stored.id, id1);
+		CHECK_INT(rows[2].stored.roles.n, 1);
+		CHECK_INT(rows[2].stored.org_ids.n, 1);
+		for (int i = 0; i < N; i++) {
+			ud_user_fini(&rows[i].stored);
+		}
+		ud_strv_fini(&u[0].roles);
+		ud_strv_fini(&u[0].org_ids);
+		ud_strv_fini(&u[2].org_ids);
+		ud_strv_fini(&u[3].org_ids);
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	if (r != NULL) {
+		CHECK_INT(ud_store_user_count(r), 4);
+		CHECK_INT(ud_store_user_get(r, id1, &got), 0);
+		CHECK_STR(got.email, "new1@import.example");
+		CHECK_INT(got.roles.n, 1);
+		CHECK_INT(got.n_dashboard_permissions, 1);
+		CHECK_INT(got.org_ids.n, 1);
+		CHECK_STR(got.primary_org_id, org);
+		CHECK_INT(got.token_version, 1);
+		CHECK_INT(got.rev, use_pg ? 1 : 0);
+		ud_user_fini(&got);
+		CHECK_INT(
+		    ud_store_user_by_email(r, "new2@import.example", &got), 0);
+		CHECK_INT(got.org_ids.n, 0);
+		ud_user_fini(&got);
+		CHECK_INT(ud_store_user_list(r, &f, &list, &n, &total), 0);
+		CHECK_INT(n, 4);
+		ud_users_free(list, n);
+		ud_store_reader_close(r);
+	}
+	ud_store_close(st);
+}
+
 static void
 test_membership_order(void)
 {
@@ -3326,6 +3445,7 @@ run_sqlite(void)
 		return 1;
 	}
 	test_crud();
+	test_users_import();
 	test_membership_order();
 	test_email_unique();
 	test_write_rollback();
@@ -3365,6 +3485,7 @@ run_pg(void)
 	}
 	use_pg = true;
 	test_crud();
+	test_users_import();
 	test_membership_order();
 	test_email_unique();
 	test_write_rollback();
