@@ -263,6 +263,7 @@ enum {
 	S_USER_GET,
 	S_USER_BY_EMAIL,
 	S_USER_CHECK,
+	S_USER_EXPECT,
 	S_USER_LOCK,
 	S_USER_LOCK_NW,
 	S_USER_LOCK_EMAIL,
@@ -388,6 +389,12 @@ static const char *const stmt_sql[S_COUNT] = {
      * read, and it goes with nearly every call).
      */
     [S_USER_CHECK] = "SELECT rev <> $2 FROM users WHERE id = $1",
+    /*
+     * The same inside a write, which goes on only if it holds: UD001
+     * (UD_STORE_CHANGED) when user $1 changed or is gone.
+     */
+    [S_USER_EXPECT] = "SELECT usersd_expect(EXISTS (SELECT 1 FROM users"
+		      " WHERE id = $1 AND rev = $2), 'UD001')",
     [S_USER_LOCK] = USER_LOCK,
     [S_USER_LOCK_NW] = USER_LOCK " NOWAIT",
     [S_USER_LOCK_EMAIL] = USER_LOCK_EMAIL,
@@ -713,6 +720,9 @@ status_of(PGconn *pg, const char *state)
 	if (strcmp(state, "P0002") == 0) {
 		return UP_NOT_FOUND; /* usersd_expect: no such row */
 	}
+	if (strcmp(state, "UD001") == 0) {
+		return UD_STORE_CHANGED; /* usersd_expect: a user changed */
+	}
 	if (state_is(state, "23") || state_is(state, "22")) {
 		return UP_INVALID_ARGUMENT; /* foreign key, check; bad data */
 	}
@@ -760,6 +770,7 @@ what_of(int key)
 	case S_USER_LOCK_EMAIL_NW:
 		return "lock user";
 	case S_USER_CHECK:
+	case S_USER_EXPECT:
 		return "check user";
 	case S_USER_INSERT:
 		return "insert user";
@@ -1265,6 +1276,7 @@ answer(ud_store_conn *c, entry *e)
 	} else {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		bool quiet = state_is(state, "23") ||
+			     state_is(state, "UD001") ||
 			     (e->nowait && state_is(state, "55P03"));
 
 		snprintf(e->state, sizeof(e->state), "%s",
@@ -2048,6 +2060,9 @@ settle(ud_store_conn *c)
 		ud_store_job *failed = e->job;
 
 		job_fail(failed, e->rc);
+		if (failed != NULL && e->rc == UD_STORE_CHANGED) {
+			failed->rc = e->rc; /* whatever it returned */
+		}
 		send_txn(c, S_ROLLBACK_TO, E_TXN, NULL, NULL);
 		send_txn(c, S_RELEASE, E_TXN, NULL, NULL);
 		for (size_t i = f + 1; i < end; i++) {
@@ -2174,6 +2189,9 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	}
 	if (rc != 0) {
 		job_fail(j, rc);
+	}
+	if (c->cur_rc == UD_STORE_CHANGED) {
+		j->rc = c->cur_rc; /* its user_expect: whatever it returned */
 	}
 	if (c->txn_lost) {
 		/* alone in its group: failed with the transaction */
@@ -2742,6 +2760,17 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 		rc = UD_STORE_CHANGED;
 	}
 	return rc;
+}
+
+/* Deferred: the write's next round trip carries it (store.h). */
+static int
+pg_user_expect(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	params p = {0};
+
+	p_int(&p, id);
+	p_int(&p, rev);
+	return defer(c, S_USER_EXPECT, &p);
 }
 
 static int64_t
@@ -3735,6 +3764,7 @@ const ud_store_ops ud_store_pg_ops = {
     .user_by_email = pg_user_by_email,
     .user_check = pg_user_check,
     .user_check_end = pg_user_check_end,
+    .user_expect = pg_user_expect,
     .user_count = pg_user_count,
     .role_holders = pg_role_holders,
     .user_list = pg_user_list,
