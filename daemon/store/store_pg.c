@@ -76,6 +76,11 @@
  * back and done with that code even if the function returned 0. A write
  * function is never run twice. A writer's broken connection fails the
  * writes not yet committed (UP_UNAVAILABLE) and is reset before the next.
+ * A write on behalf of a caller whose record the daemon kept checks it
+ * first, in its savepoint and first round trip (user_expect: UD001 unless
+ * the caller is at its revision): a stale caller fails the write like any
+ * deferred statement, and the write is done with UD_STORE_CHANGED
+ * whatever its function returned (the daemon runs the call again).
  *
  * Every PostgreSQL error is translated here into an up_status code and
  * logged to stderr with the server's message; no SQL text leaves this file
