@@ -31,6 +31,15 @@ void ud_call_free(ud_call *c);
 /* Forgets the password work of a stage that is done with it. */
 void ud_call_password_clear(ud_call *c);
 
+/* dispatch.c */
+/*
+ * A step (ud_call_resume) for a write rolled back because its caller's
+ * kept record was stale (UD_STORE_CHANGED): what the call decided is
+ * dropped, and it runs again as the caller read anew, its request id still
+ * its own.
+ */
+int ud_call_caller_changed(ud_call *c);
+
 /* stages.c */
 /* The replay of c's request id: 0 to go on; 1 when answered or parked;
  * else a status. */

@@ -237,12 +237,34 @@ run_as_caller(ud_call *c, int rc, int64_t tv)
 	return gate_and_run(c);
 }
 
+int
+ud_call_caller_changed(ud_call *c)
+{
+	int64_t sub = c->actor.id;
+	int rc;
+
+	c->caller_unchecked = false;
+	answer_drop(c);
+	ud_call_password_clear(c);
+	free(c->packed);
+	c->packed = NULL;
+	c->packed_len = 0;
+	c->commit_fail = false;
+	ud_user_fini(&c->actor);
+	ud_callers_forget(c->svc->callers, sub);
+	rc = ud_callers_get(c->svc->callers, c->reader, sub, 0, &c->actor);
+	return run_as_caller(c, rc, c->token_tv);
+}
+
 /*
  * Loads the caller of a bearer token and runs the call as that caller.
  * The record comes from svc->callers (callers.h). On a shared store a
  * read goes on with the kept copy, checked in the same round trip as the
  * read's first statement, and runs again with the current record when the
- * copy was stale; a write's copy is checked before it goes on.
+ * copy was stale. A write's copy is checked by its write, in the write's
+ * transaction (stages.c; a stale one runs the call again); a write call
+ * that ends before its write has it checked then, and runs again if need
+ * be.
  */
 static int
 authenticate_bearer(ud_call *c)
@@ -253,7 +275,8 @@ authenticate_bearer(ud_call *c)
 	int64_t now = ud_now_ms() / 1000, sub = 0, tv = 0;
 	ud_store_conn *reader = c->reader; /* c may be gone, below */
 	unsigned flags = 0;
-	bool pending;
+	bool pending, unchecked;
+	int64_t rev;
 	int rc, v;
 
 	if (!ud_token_cache_get(svc->tokens, tok, len, now, &sub, &tv)) {
@@ -271,13 +294,30 @@ authenticate_bearer(ud_call *c)
 	}
 	if (ud_store_shared(svc->store)) {
 		flags = UD_CALLERS_CHECK |
-			(c->method->writes ? 0u : (unsigned)UD_CALLERS_LATER);
+			(c->method->writes ? (unsigned)UD_CALLERS_DEFER
+					   : (unsigned)UD_CALLERS_LATER);
 	}
 	rc = ud_callers_get(svc->callers, c->reader, sub, flags, &c->actor);
-	if ((pending = rc == UD_CALLERS_PENDING)) {
+	pending = rc == UD_CALLERS_PENDING;
+	unchecked = rc == UD_CALLERS_UNCHECKED;
+	if (pending || unchecked) {
 		rc = 0;
 	}
+	rev = c->actor.rev;
+	c->token_tv = tv;
+	c->caller_unchecked = unchecked;
 	rc = run_as_caller(c, rc, tv);
+	if (unchecked && rc != UD_ASYNC) {
+		/* ended before its write: checked now, again if stale */
+		c->caller_unchecked = false;
+		if ((v = ud_callers_recheck(svc->callers, c->reader, sub, rev,
+					    &c->actor)) != 0) {
+			answer_drop(c);
+			rc =
+			    run_as_caller(c, v == UD_CALLERS_STALE ? 0 : v, tv);
+		}
+		return rc;
+	}
 	if (pending && rc == UD_ASYNC) {
 		/* reads answer on this thread: c is not ours now */
 		ud_user seen = {0};

@@ -171,6 +171,15 @@ struct ud_call {
 
 	/* The authenticated caller (id 0: anonymous). */
 	ud_user actor;
+	/*
+	 * A bearer caller's record kept from an earlier call, not checked
+	 * against the shared store yet: the call's write checks it in its
+	 * own transaction (callers.h), and a stale one runs the call again
+	 * (ud_call_caller_changed) with the record read anew. token_tv: the
+	 * token's version, to judge that record by.
+	 */
+	bool caller_unchecked;
+	int64_t token_tv;
 
 	/* The reader of the worker running the call (NULL elsewhere). */
 	ud_store_conn *reader;

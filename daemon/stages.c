@@ -146,8 +146,9 @@ ud_call_replay_begin(ud_call *c)
 	size_t len = 0;
 	ud_replay_state st;
 
-	if (!c->method->writes || id == NULL || id[0] == '\0') {
-		return 0;
+	if (!c->method->writes || id == NULL || id[0] == '\0' ||
+	    c->replayable) {
+		return 0; /* replayable: begun, and the call runs again */
 	}
 	/*
 	 * An id is the caller's own: the table and the log know it as
@@ -319,6 +320,12 @@ write_done(int rc, void *arg)
 {
 	ud_call *c = arg;
 
+	if (rc == UD_STORE_CHANGED && c->caller_unchecked) {
+		/* rolled back: the caller changed meanwhile */
+		c->next = ud_call_caller_changed;
+		ud_call_resume(c);
+		return;
+	}
 	if (c->logged_elsewhere) {
 		c->logged_elsewhere = false;
 		c->next = answer_from_log;
@@ -425,6 +432,11 @@ write_run(ud_store_conn *conn, void *arg)
 	int rc;
 
 	c->logged_elsewhere = false;
+	/* first: a stale caller fails whatever the write sends after it */
+	if (c->caller_unchecked &&
+	    (rc = ud_store_user_expect(conn, c->actor.id, c->actor.rev)) != 0) {
+		return rc;
+	}
 	if (c->replayable && shared && (rc = log_claim(c, conn)) != 0) {
 		return rc;
 	}

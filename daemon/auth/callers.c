@@ -210,6 +210,9 @@ ud_callers_get(ud_callers *cc, ud_store_conn *conn, int64_t id, unsigned flags,
 	if (!(flags & UD_CALLERS_CHECK)) {
 		return 0; /* every change is this daemon's: reported */
 	}
+	if (flags & UD_CALLERS_DEFER) {
+		return UD_CALLERS_UNCHECKED;
+	}
 	if ((rc = ud_store_user_check(conn, id, rev)) != 0) {
 		ud_user_fini(out);
 		return rc;
@@ -230,4 +233,13 @@ int
 ud_callers_verify(ud_callers *cc, ud_store_conn *conn, int64_t id, ud_user *out)
 {
 	return verdict(cc, conn, id, NULL, out);
+}
+
+int
+ud_callers_recheck(ud_callers *cc, ud_store_conn *conn, int64_t id, int64_t rev,
+		   ud_user *out)
+{
+	int rc = ud_store_user_check(conn, id, rev);
+
+	return rc != 0 ? rc : verdict(cc, conn, id, NULL, out);
 }

@@ -15,7 +15,11 @@
  *     be run again (UD_CALLERS_LATER), in the same round trip as the
  *     call's first read; a call that went on with a copy found stale is
  *     run again with the current record (dispatch.c), before anything it
- *     decided leaves its thread.
+ *     decided leaves its thread. A write's copy (UD_CALLERS_DEFER) is
+ *     checked by the write itself, in its transaction, with its first
+ *     statements (ud_store_user_expect): a stale one rolls the write back
+ *     and the call runs again; a write call that ends before its write
+ *     checks it then (ud_callers_recheck).
  * So a role removed, a password changed (the token version) or a user
  * deleted, on any daemon, holds from the caller's very next call.
  *
@@ -53,20 +57,26 @@ void ud_callers_changed(void *arg, int64_t id);
 enum {
 	UD_CALLERS_CHECK = 1 << 0, /* other daemons write: check copies */
 	UD_CALLERS_LATER = 1 << 1, /* ...with conn's next statement */
+	UD_CALLERS_DEFER = 1 << 2, /* ...by the caller: nothing sent */
 };
 /* ud_callers_get: a copy handed out, its check sent with conn's next
  * statement; ud_callers_verify gives the verdict. */
 #define UD_CALLERS_PENDING 1
 /* ud_callers_verify: the copy was stale; *out is the current record. */
 #define UD_CALLERS_STALE 2
+/* ud_callers_get with UD_CALLERS_DEFER: a kept copy, not checked yet. */
+#define UD_CALLERS_UNCHECKED 3
 
 /*
  * User id's record into *out (ud_store_user_init'ed here; the caller finis
  * it): kept, or read on conn and kept. With UD_CALLERS_CHECK a kept copy is
  * checked against the store: at once, or with UD_CALLERS_LATER too, sent
  * with conn's next statement (UD_CALLERS_PENDING: ud_callers_verify on
- * conn before anything decided with the copy leaves the thread). 0,
- * UD_CALLERS_PENDING, UP_NOT_FOUND (no such user), or the store's error.
+ * conn before anything decided with the copy leaves the thread); with
+ * UD_CALLERS_DEFER instead, nothing is sent (UD_CALLERS_UNCHECKED: the
+ * caller has the copy checked before anything decided with it holds). 0,
+ * UD_CALLERS_PENDING, UD_CALLERS_UNCHECKED, UP_NOT_FOUND (no such user), or
+ * the store's error.
  */
 int ud_callers_get(ud_callers *cc, ud_store_conn *conn, int64_t id,
 		   unsigned flags, ud_user *out);
@@ -80,5 +90,11 @@ int ud_callers_get(ud_callers *cc, ud_store_conn *conn, int64_t id,
  */
 int ud_callers_verify(ud_callers *cc, ud_store_conn *conn, int64_t id,
 		      ud_user *out);
+/*
+ * The check of an UD_CALLERS_UNCHECKED copy in *out (user id at revision
+ * rev), in one round trip on conn: the verdict as ud_callers_verify's.
+ */
+int ud_callers_recheck(ud_callers *cc, ud_store_conn *conn, int64_t id,
+		       int64_t rev, ud_user *out);
 
 #endif

@@ -225,6 +225,13 @@ ud_store_user_check_end(ud_store_conn *c, ud_user *out)
 	return COPS(c)->user_check_end(c, out);
 }
 
+int
+ud_store_user_expect(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	return COPS(c)->user_expect != NULL ? COPS(c)->user_expect(c, id, rev)
+					    : 0;
+}
+
 int64_t
 ud_store_user_count(ud_store_conn *c)
 {

@@ -180,6 +180,16 @@ int ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out);
 #define UD_STORE_CHANGED 100
 int ud_store_user_check(ud_store_conn *c, int64_t id, int64_t rev);
 int ud_store_user_check_end(ud_store_conn *c, ud_user *out);
+/*
+ * Inside a write function: the write goes on only if user id is still at
+ * revision rev (a record kept since, callers.h). PostgreSQL sends the
+ * check with the write's next statement, in the same round trip, as a
+ * statement that raises when the user changed or is gone: what the write
+ * sent after it fails, and the write is rolled back and done with
+ * UD_STORE_CHANGED, whatever its function returns. Send it first. A store
+ * of this daemon alone answers 0 (every change is its own, reported).
+ */
+int ud_store_user_expect(ud_store_conn *c, int64_t id, int64_t rev);
 int64_t ud_store_user_count(ud_store_conn *c); /* -1 on error */
 /*
  * How many users who may sign in (not disabled) hold role, into *n. On the

@@ -59,6 +59,8 @@ struct ud_store_ops {
 	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);
 	int (*user_check)(ud_store_conn *c, int64_t id, int64_t rev);
 	int (*user_check_end)(ud_store_conn *c, ud_user *out);
+	/* NULL: always 0 (a store of this daemon alone) */
+	int (*user_expect)(ud_store_conn *c, int64_t id, int64_t rev);
 	int64_t (*user_count)(ud_store_conn *c);
 	int (*role_holders)(ud_store_conn *c, const char *role, int64_t *n);
 	int (*user_list)(ud_store_conn *c, const ud_user_filter *f,

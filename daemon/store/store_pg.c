@@ -76,6 +76,11 @@
  * back and done with that code even if the function returned 0. A write
  * function is never run twice. A writer's broken connection fails the
  * writes not yet committed (UP_UNAVAILABLE) and is reset before the next.
+ * A write on behalf of a caller whose record the daemon kept checks it
+ * first, in its savepoint and first round trip (user_expect: UD001 unless
+ * the caller is at its revision): a stale caller fails the write like any
+ * deferred statement, and the write is done with UD_STORE_CHANGED
+ * whatever its function returned (the daemon runs the call again).
  *
  * Every PostgreSQL error is translated here into an up_status code and
  * logged to stderr with the server's message; no SQL text leaves this file
@@ -263,6 +268,7 @@ enum {
 	S_USER_GET,
 	S_USER_BY_EMAIL,
 	S_USER_CHECK,
+	S_USER_EXPECT,
 	S_USER_LOCK,
 	S_USER_LOCK_NW,
 	S_USER_LOCK_EMAIL,
@@ -451,6 +457,12 @@ static const char *const stmt_sql[S_COUNT] = {
      * read, and it goes with nearly every call).
      */
     [S_USER_CHECK] = "SELECT rev <> $2 FROM users WHERE id = $1",
+    /*
+     * The same inside a write, which goes on only if it holds: UD001
+     * (UD_STORE_CHANGED) when user $1 changed or is gone.
+     */
+    [S_USER_EXPECT] = "SELECT usersd_expect(EXISTS (SELECT 1 FROM users"
+		      " WHERE id = $1 AND rev = $2), 'UD001')",
     [S_USER_LOCK] = USER_LOCK,
     [S_USER_LOCK_NW] = USER_LOCK " NOWAIT",
     [S_USER_LOCK_EMAIL] = USER_LOCK_EMAIL,
@@ -782,6 +794,9 @@ status_of(PGconn *pg, const char *state)
 	if (strcmp(state, "P0002") == 0) {
 		return UP_NOT_FOUND; /* usersd_expect: no such row */
 	}
+	if (strcmp(state, "UD001") == 0) {
+		return UD_STORE_CHANGED; /* usersd_expect: a user changed */
+	}
 	if (state_is(state, "23") || state_is(state, "22")) {
 		return UP_INVALID_ARGUMENT; /* foreign key, check; bad data */
 	}
@@ -829,6 +844,7 @@ what_of(int key)
 	case S_USER_LOCK_EMAIL_NW:
 		return "lock user";
 	case S_USER_CHECK:
+	case S_USER_EXPECT:
 		return "check user";
 	case S_USER_INSERT:
 		return "insert user";
@@ -1336,6 +1352,7 @@ answer(ud_store_conn *c, entry *e)
 	} else {
 		const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
 		bool quiet = state_is(state, "23") ||
+			     state_is(state, "UD001") ||
 			     (e->nowait && state_is(state, "55P03"));
 
 		snprintf(e->state, sizeof(e->state), "%s",
@@ -2119,6 +2136,9 @@ settle(ud_store_conn *c)
 		ud_store_job *failed = e->job;
 
 		job_fail(failed, e->rc);
+		if (failed != NULL && e->rc == UD_STORE_CHANGED) {
+			failed->rc = e->rc; /* whatever it returned */
+		}
 		send_txn(c, S_ROLLBACK_TO, E_TXN, NULL, NULL);
 		send_txn(c, S_RELEASE, E_TXN, NULL, NULL);
 		for (size_t i = f + 1; i < end; i++) {
@@ -2245,6 +2265,9 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	}
 	if (rc != 0) {
 		job_fail(j, rc);
+	}
+	if (c->cur_rc == UD_STORE_CHANGED) {
+		j->rc = c->cur_rc; /* its user_expect: whatever it returned */
 	}
 	if (c->txn_lost) {
 		/* alone in its group: failed with the transaction */
@@ -2813,6 +2836,17 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 		rc = UD_STORE_CHANGED;
 	}
 	return rc;
+}
+
+/* Deferred: the write's next round trip carries it (store.h). */
+static int
+pg_user_expect(ud_store_conn *c, int64_t id, int64_t rev)
+{
+	params p = {0};
+
+	p_int(&p, id);
+	p_int(&p, rev);
+	return defer(c, S_USER_EXPECT, &p);
 }
 
 static int64_t
@@ -4028,6 +4062,7 @@ const ud_store_ops ud_store_pg_ops = {
     .user_by_email = pg_user_by_email,
     .user_check = pg_user_check,
     .user_check_end = pg_user_check_end,
+    .user_expect = pg_user_expect,
     .user_count = pg_user_count,
     .role_holders = pg_role_holders,
     .user_list = pg_user_list,

@@ -820,12 +820,20 @@ test_revoke_across(void)
 	Users__V1__ListUsers l = USERS__V1__LIST_USERS__INIT;
 	Users__V1__NewUser n = USERS__V1__NEW_USER__INIT;
 	Users__V1__DeleteUser del = USERS__V1__DELETE_USER__INIT;
+	Users__V1__PatchUser tp = USERS__V1__PATCH_USER__INIT;
 	const char *email = "revoke@example.com", *pw = "revoke-password-1";
-	char uid[32];
-	long long id = 0;
+	char uid[32], tid[32];
+	long long id = 0, t = 0;
 
 	CHECK_INT(create_user(email, pw, &id), 200);
 	snprintf(uid, sizeof(uid), "%lld", id);
+	/* a user that only an administrator may rename */
+	CHECK_INT(create_user("revoke-target@example.com",
+			      "revoke-target-password-1", &t),
+		  200);
+	snprintf(tid, sizeof(tid), "%lld", t);
+	tp.user_id = tid;
+	tp.first_name = "Renamed";
 	p.user_id = uid;
 	p.roles = &roles;
 	roles.items = sysadmin;
@@ -849,10 +857,13 @@ test_revoke_across(void)
 		  UP_PERMISSION_DENIED);
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base),
 		  UP_PERMISSION_DENIED);
-	/* given back through usersd 1: it holds on usersd 2 at once too */
+	/* given back through usersd 1: it holds on usersd 2 at once too,
+	 * for a write (its kept record, refused, is checked and the call run
+	 * again) as for a read */
 	roles.n_items = 1;
 	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
 	bearer_of(email, pw, xtok, sizeof(xtok));
+	CHECK_INT(call_as(&d2, xtok, "PatchUser", &tp.base), UP_OK);
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
 	/* removed again: usersd 2's very next call, a write, is refused */
@@ -868,7 +879,28 @@ test_revoke_across(void)
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
 	del.user_id = uid;
 	CHECK_INT(call_as(&d1, token, "DeleteUser", &del.base), UP_OK);
+	/* usersd 2's very next call, a write its kept record would allow
+	 * (no token version changed): refused by the check in its
+	 * transaction, and nothing written */
+	tp.first_name = "Renamed by the deleted";
+	CHECK_INT(call_as(&d2, xtok, "PatchUser", &tp.base),
+		  UP_UNAUTHENTICATED);
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_UNAUTHENTICATED);
+	{
+		ud_store *st = NULL;
+		ud_store_conn *r = NULL;
+		ud_user u = {0};
+
+		CHECK_INT(ud_store_open(&st, dburl, NULL), 0);
+		if (st != NULL && ud_store_reader_open(st, &r) == 0) {
+			CHECK_INT(ud_store_user_get(r, t, &u), 0);
+			CHECK(u.first_name != NULL &&
+			      strcmp(u.first_name, "Renamed") == 0);
+			ud_user_fini(&u);
+			ud_store_reader_close(r);
+		}
+		ud_store_close(st);
+	}
 }
 
 /* ------------------------------------------------------------------------

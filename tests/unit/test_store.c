@@ -1445,6 +1445,85 @@ test_reader_users(void)
 	ud_store_close(st);
 }
 
+/*
+ * A write that expects a user at a revision (a caller's record kept by
+ * the daemon, ud_store_user_expect) goes on while the user is at it; once
+ * the user changed or is gone, its statements fail with
+ * UD_STORE_CHANGED, and it is rolled back and done with that code though
+ * its function returns 0 (PostgreSQL).
+ */
+typedef struct expect_args {
+	int64_t who, rev; /* the user expected, at rev */
+	int64_t id;       /* the user renamed */
+	const char *first;
+	int read_rc; /* what the write's own read answered */
+} expect_args;
+
+static int
+fn_expect_rename(ud_store_conn *c, void *arg)
+{
+	expect_args *a = arg;
+	ud_user u = {0};
+	int rc;
+
+	if ((rc = ud_store_user_expect(c, a->who, a->rev)) != 0) {
+		return rc;
+	}
+	if ((a->read_rc = ud_store_user_get(c, a->id, &u)) == 0) {
+		free(u.first_name);
+		u.first_name = strdup(a->first);
+		(void)ud_store_user_update(c, &u, 0, false);
+	}
+	ud_user_fini(&u);
+	return 0; /* the store's verdict, not the function's */
+}
+
+static void
+test_pg_expect(void)
+{
+	ud_store *st = open_store("expect.db");
+	ud_store_conn *r = NULL;
+	ud_user u = {0};
+	expect_args a = {0};
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	a.who = add_user(st, "expecting@example.com", "Caller", NULL, NULL,
+			 NULL, NULL);
+	a.id = add_user(st, "expected@example.com", "Target", NULL, NULL, NULL,
+			NULL);
+	CHECK(a.who > 0 && a.id > 0);
+	CHECK_INT(ud_store_user_get(r, a.who, &u), 0);
+	a.rev = u.rev;
+	ud_user_fini(&u);
+	a.first = "Kept";
+	CHECK_INT(ud_store_write_sync(st, fn_expect_rename, &a), 0);
+	CHECK_INT(a.read_rc, 0);
+	CHECK_STR(first_of(r, a.id), "Kept");
+
+	/* the expected user changed: the write is undone */
+	CHECK_INT(rename_user(st, r, a.who, "Changed"), 0);
+	a.first = "Stale";
+	CHECK_INT(ud_store_write_sync(st, fn_expect_rename, &a),
+		  UD_STORE_CHANGED);
+	CHECK_INT(a.read_rc, UD_STORE_CHANGED);
+	CHECK_STR(first_of(r, a.id), "Kept");
+
+	/* gone: the same */
+	CHECK_INT(ud_store_user_get(r, a.who, &u), 0);
+	a.rev = u.rev;
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_write_sync(st, fn_user_delete, &a.who), 0);
+	a.first = "Gone";
+	CHECK_INT(ud_store_write_sync(st, fn_expect_rename, &a),
+		  UD_STORE_CHANGED);
+	CHECK_STR(first_of(r, a.id), "Kept");
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
 /* ------------------------------------------------------------------------
  * Answers: in order, off the writer thread, never waiting for a write
  */
@@ -3502,6 +3581,7 @@ run_pg(void)
 	test_pg_open_together();
 	test_pg_claim_race();
 	test_pg_reconnect();
+	test_pg_expect();
 	drop_targets();
 	return check_done();
 }
