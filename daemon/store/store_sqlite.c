@@ -3,7 +3,8 @@
  *
  * One writer connection owned by the writer thread (group commit: a batch
  * of queued write functions, each in its own savepoint, one COMMIT, one
- * fsync), and one read connection per worker thread. WAL lets the readers
+ * fsync; then the same thread runs the batch's done functions, which send
+ * the answers), and one read connection per worker thread. WAL lets the readers
  * run beside the writer. The writer checkpoints the WAL itself, off the
  * commit path (autocheckpoint is replaced by a wal hook that only counts).
  *
@@ -491,8 +492,7 @@ struct ud_store {
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
-	ud_store_doneq answers; /* finished batches, answered off the writer */
-	ud_store_config cfg;    /* the caller's (changed, changed_arg) */
+	ud_store_config cfg; /* the caller's (changed, changed_arg) */
 };
 
 /* The store whose writer thread this is (NULL on other threads). */
@@ -1447,13 +1447,6 @@ sq_index_sync(ud_store *st)
 	return ud_store_write_sync(st, index_all, NULL);
 }
 
-/* The answering thread counts as the writer's (see ud_store_write_sync). */
-static void
-mark_writer(void *arg)
-{
-	writer_of = arg;
-}
-
 /* The backlog an idle writer checkpoints past: an eighth of the busy one. */
 static int
 idle_pages(const ud_store *st)
@@ -1551,8 +1544,13 @@ writer_main(void *arg)
 			 */
 			ud_store_changes_report(&st->wconn->chg);
 		}
-		/* answered by another thread while the next batch runs */
-		ud_store_doneq_push(&st->answers, batch);
+		/*
+		 * Answered here, before the next batch: a thread of their
+		 * own would cost a wake-up (and a switch) for every commit,
+		 * and the answers are short work beside the commit's fsync.
+		 */
+		ud_store_jobs_answer(batch, st->cfg.answers,
+				     st->cfg.answers_arg);
 		if (ok && changes > 0) {
 			index_busy(st);
 		}
@@ -1678,12 +1676,7 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
 	st->idx_pending = 1; /* a last run may have left some: look */
 	st->stats.index_pending = 1;
-	if (ud_store_doneq_start(&st->answers, mark_writer, st, cfg) != 0) {
-		store_free(st);
-		return UP_INTERNAL;
-	}
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
-		ud_store_doneq_stop(&st->answers);
 		store_free(st);
 		return UP_INTERNAL;
 	}
@@ -1722,8 +1715,7 @@ sq_close(ud_store *st)
 	}
 	ud_store_jobq_close(&st->q);
 	if (st->writer_started) {
-		pthread_join(st->writer, NULL);
-		ud_store_doneq_stop(&st->answers); /* answers the last batch */
+		pthread_join(st->writer, NULL); /* answers the last batch */
 	}
 	store_free(st);
 }
