@@ -41,17 +41,6 @@
 #define CKPT_WAIT_MS       50   /* longest wait for readers to let go */
 
 /*
- * A reader's view of the database file: mapped, not read. SQLite drops a
- * connection's page cache whenever another connection has committed, and
- * under writes that is before nearly every read, so a reader would read
- * again (pread: a system call and a copy) every page its statement
- * touches. Through the mapping it finds the pages the WAL does not hold
- * in the kernel's page cache, with no call and no copy. The mapping
- * costs address space only; its pages are the page cache's, shared.
- */
-#define READ_MMAP_BYTES (1LL << 30)
-
-/*
  * The writer's page cache, in KiB (SQLite's default is 2 MiB). Its cache
  * outlives its own commits, but a write touches pages all over the users
  * table and the request log's index of ids: with the default, most of
@@ -594,12 +583,6 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 			 "PRAGMA cache_size=-%d;",
 			 WRITE_CACHE_KIB);
 		if ((rc = exec(db, sql, "pragmas")) != 0) {
-			goto out;
-		}
-	} else {
-		snprintf(sql, sizeof(sql), "PRAGMA mmap_size=%lld",
-			 READ_MMAP_BYTES);
-		if ((rc = exec(db, sql, "mmap")) != 0) {
 			goto out;
 		}
 	}
