@@ -34,8 +34,9 @@
  * in a batch waits for the other first stages of its batch (CPU work and
  * WAL reads), never for a write's commit or a hash, whose answers follow
  * in later messages. The writes of one commit are answered together too:
- * the store's answer thread holds the peers it answers for the length of
- * the group (ud_service.hold, reply_hold). A single envelope's answer is
+ * the thread that answers them (SQLite's writer, after the commit;
+ * PostgreSQL's answer thread) holds the peers it answers for the length
+ * of the group (ud_service.hold, reply_hold). A single envelope's answer is
  * a message of its own.
  *
  * A raw REP socket drops an answer when the pipe's queue (64 messages)

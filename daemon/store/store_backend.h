@@ -187,7 +187,17 @@ int ud_store_jobq_wait_ms(ud_store_jobq *q, unsigned ms);
 ud_store_job *ud_store_jobq_take(ud_store_jobq *q, size_t max, size_t *n);
 
 /*
- * Answers of finished writes, run off the writer thread: a backend that
+ * Answers a list of finished jobs on the calling thread: each job's done
+ * function, in order, between round(arg, true) and round(arg, false)
+ * (cfg->answers; may be NULL), and frees each job.
+ */
+void ud_store_jobs_answer(ud_store_job *batch, void (*round)(void *, bool),
+			  void *arg);
+
+/*
+ * Answers of finished writes, run off the writer thread (the PostgreSQL
+ * backend's; SQLite's writer answers its batch itself with
+ * ud_store_jobs_answer, a wake-up less per commit): a backend that
  * commits a batch at a time pushes the batch here (each job's rc final)
  * and starts on the next batch while this queue's own thread calls each
  * job's done function, in order, and frees the job. Sending answers is

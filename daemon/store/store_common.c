@@ -224,6 +224,28 @@ ud_store_jobq_close(ud_store_jobq *q)
 	pthread_mutex_unlock(&q->mu);
 }
 
+void
+ud_store_jobs_answer(ud_store_job *batch, void (*round)(void *, bool),
+		     void *arg)
+{
+	if (batch == NULL) {
+		return;
+	}
+	if (round != NULL) {
+		round(arg, true);
+	}
+	while (batch != NULL) {
+		ud_store_job *next = batch->next;
+
+		batch->done(batch->rc, batch->arg);
+		free(batch);
+		batch = next;
+	}
+	if (round != NULL) {
+		round(arg, false);
+	}
+}
+
 static void *
 doneq_main(void *arg)
 {
@@ -246,18 +268,7 @@ doneq_main(void *arg)
 		d->head = NULL;
 		d->tail = NULL;
 		pthread_mutex_unlock(&d->mu);
-		if (d->round != NULL) {
-			d->round(d->round_arg, true);
-		}
-		while (j != NULL) {
-			ud_store_job *next = j->next;
-			j->done(j->rc, j->arg);
-			free(j);
-			j = next;
-		}
-		if (d->round != NULL) {
-			d->round(d->round_arg, false);
-		}
+		ud_store_jobs_answer(j, d->round, d->round_arg);
 		pthread_mutex_lock(&d->mu);
 	}
 	pthread_mutex_unlock(&d->mu);

@@ -3,7 +3,8 @@
  *
  * One writer connection owned by the writer thread (group commit: a batch
  * of queued write functions, each in its own savepoint, one COMMIT, one
- * fsync), and one read connection per worker thread. WAL lets the readers
+ * fsync; then the same thread runs the batch's done functions, which send
+ * the answers), and one read connection per worker thread. WAL lets the readers
  * run beside the writer. The writer checkpoints the WAL itself, off the
  * commit path (autocheckpoint is replaced by a wal hook that only counts).
  *
@@ -38,6 +39,16 @@
 #define CKPT_PAGES_DEFAULT 8000 /* about 32 MiB of WAL */
 #define CKPT_IDLE_MS       20   /* idle this long: not between two batches */
 #define CKPT_WAIT_MS       50   /* longest wait for readers to let go */
+
+/*
+ * The writer's page cache, in KiB (SQLite's default is 2 MiB). Its cache
+ * outlives its own commits, but a write touches pages all over the users
+ * table and the request log's index of ids: with the default, most of
+ * them have fallen out by the next write of the same page, and each write
+ * reads them back (pread) and allocates them anew. The pages are only
+ * taken as they are used.
+ */
+#define WRITE_CACHE_KIB 16384
 
 /*
  * The search index, deferred (migration 7). A write only notes the users
@@ -470,8 +481,7 @@ struct ud_store {
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
-	ud_store_doneq answers; /* finished batches, answered off the writer */
-	ud_store_config cfg;    /* the caller's (changed, changed_arg) */
+	ud_store_config cfg; /* the caller's (changed, changed_arg) */
 };
 
 /* The store whose writer thread this is (NULL on other threads). */
@@ -538,6 +548,7 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 {
 	sqlite3 *db = NULL;
 	int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_PRIVATECACHE;
+	char sql[128];
 	int rc;
 
 	flags |= writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
@@ -566,10 +577,12 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 			rc = UP_UNAVAILABLE;
 			goto out;
 		}
-		if ((rc = exec(db,
-			       "PRAGMA synchronous=FULL;"
-			       "PRAGMA foreign_keys=ON;",
-			       "pragmas")) != 0) {
+		snprintf(sql, sizeof(sql),
+			 "PRAGMA synchronous=FULL;"
+			 "PRAGMA foreign_keys=ON;"
+			 "PRAGMA cache_size=-%d;",
+			 WRITE_CACHE_KIB);
+		if ((rc = exec(db, sql, "pragmas")) != 0) {
 			goto out;
 		}
 	}
@@ -1417,13 +1430,6 @@ sq_index_sync(ud_store *st)
 	return ud_store_write_sync(st, index_all, NULL);
 }
 
-/* The answering thread counts as the writer's (see ud_store_write_sync). */
-static void
-mark_writer(void *arg)
-{
-	writer_of = arg;
-}
-
 /* The backlog an idle writer checkpoints past: an eighth of the busy one. */
 static int
 idle_pages(const ud_store *st)
@@ -1521,8 +1527,13 @@ writer_main(void *arg)
 			 */
 			ud_store_changes_report(&st->wconn->chg);
 		}
-		/* answered by another thread while the next batch runs */
-		ud_store_doneq_push(&st->answers, batch);
+		/*
+		 * Answered here, before the next batch: a thread of their
+		 * own would cost a wake-up (and a switch) for every commit,
+		 * and the answers are short work beside the commit's fsync.
+		 */
+		ud_store_jobs_answer(batch, st->cfg.answers,
+				     st->cfg.answers_arg);
 		if (ok && changes > 0) {
 			index_busy(st);
 		}
@@ -1648,12 +1659,7 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
 	st->idx_pending = 1; /* a last run may have left some: look */
 	st->stats.index_pending = 1;
-	if (ud_store_doneq_start(&st->answers, mark_writer, st, cfg) != 0) {
-		store_free(st);
-		return UP_INTERNAL;
-	}
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
-		ud_store_doneq_stop(&st->answers);
 		store_free(st);
 		return UP_INTERNAL;
 	}
@@ -1692,8 +1698,7 @@ sq_close(ud_store *st)
 	}
 	ud_store_jobq_close(&st->q);
 	if (st->writer_started) {
-		pthread_join(st->writer, NULL);
-		ud_store_doneq_stop(&st->answers); /* answers the last batch */
+		pthread_join(st->writer, NULL); /* answers the last batch */
 	}
 	store_free(st);
 }
