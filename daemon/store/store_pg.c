@@ -385,10 +385,15 @@ enum {
  * ok), and of users with the same email only the first; the others are
  * inserted unless their email is taken (ON CONFLICT DO NOTHING: by a
  * committed user, or after waiting for the writer that holds it), with
- * their sets. Rows: (i, id) for each user inserted, (i, 0) for each left
- * out for its organizations whose email is free (no stored user, no user
- * inserted for an earlier row: the email is looked at first, as a lookup
- * then an insert would); users whose email was taken have none.
+ * their sets. They are inserted in the order of their folded emails, not
+ * of their rows: an insert that meets an email another transaction has
+ * inserted but not committed waits for it, and two imports of the same
+ * users in different orders (two daemons, or two writers of one) would
+ * each wait for the other; in one order, the later one only waits. Rows: (i,
+ * id) for each user inserted, (i, 0) for each left out for its organizations
+ * whose email is free (no stored user, no user inserted for an earlier row: the
+ * email is looked at first, as a lookup then an insert would); users whose
+ * email was taken have none.
  */
 #define USERS_IMPORT                                                           \
 	"WITH t AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"  \
@@ -418,7 +423,8 @@ enum {
 	"  temporary_phone_number, avatar_url, image_content, viviot_id,"      \
 	"  primary_org_id, email_confirmed, phone_number_confirmed,"           \
 	"  disabled, activation_status, manager_access, $17::bigint,"          \
-	"  $17::bigint, 1 FROM d ORDER BY i ON CONFLICT DO NOTHING"            \
+	"  $17::bigint, 1 FROM d ORDER BY lower(email COLLATE \"C\")"          \
+	"  ON CONFLICT DO NOTHING"                                             \
 	"  RETURNING id, email),"                                              \
 	" x AS (SELECT u.id, u.email, d.roles, d.perms, d.orgs, d.i FROM u"    \
 	"  JOIN d ON lower(d.email COLLATE \"C\")"                             \
