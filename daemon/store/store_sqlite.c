@@ -566,9 +566,17 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 			rc = UP_UNAVAILABLE;
 			goto out;
 		}
+		/*
+		 * temp_store=MEMORY keeps the writer's savepoint journals
+		 * (each job and each imported row is a savepoint: the old
+		 * content of every page it changes) in memory: in a file,
+		 * as by default, they were a 4 KiB pwrite a page changed,
+		 * half of the writer's time during an import.
+		 */
 		if ((rc = exec(db,
 			       "PRAGMA synchronous=FULL;"
-			       "PRAGMA foreign_keys=ON;",
+			       "PRAGMA foreign_keys=ON;"
+			       "PRAGMA temp_store=MEMORY;",
 			       "pragmas")) != 0) {
 			goto out;
 		}
