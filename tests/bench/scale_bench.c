@@ -15,7 +15,8 @@
  *   - the database size (PATH and its -wal; SQLite);
  *   - with --metrics (usersd's /metrics), how long the search index took
  *     to catch up after the import (usersd_store_index_pending down to
- *     0, polled): the GETs and the lists are measured only after it, so
+ *     0, polled) and then to merge its segments (usersd_store_index_
+ *     merging 0): the GETs and the lists are measured only after, so
  *     they measure the store and not its catching up;
  *   - GET rate with 1,000 users and with N (T callers for 3 s, random ids);
  *   - ListUsers latency over 1,000 requests, one at a time: p50, p99 and
@@ -384,16 +385,16 @@ out:
 }
 
 /*
- * Polls usersd_store_index_pending until 0 (every 20 ms, 30 minutes at
- * most); the seconds it took, or -1 (never reached, or unreadable).
+ * Polls gauge name until 0 (every 20 ms, 30 minutes at most); the seconds
+ * it took, or -1 (never reached, or unreadable).
  */
 static double
-index_catch_up(void)
+wait_zero(const char *name)
 {
 	double t0 = now_s();
 	long long pending;
 
-	while ((pending = metric("usersd_store_index_pending")) != 0) {
+	while ((pending = metric(name)) != 0) {
 		struct timespec tick = {0, 20000000};
 
 		if (pending < 0 || now_s() - t0 > 1800) {
@@ -475,9 +476,11 @@ measure:
 	}
 	if (metrics_url != NULL) {
 		long long left = metric("usersd_store_index_pending");
-		double wait = index_catch_up();
+		double wait = wait_zero("usersd_store_index_pending");
+		double merge =
+		    wait < 0 ? -1 : wait_zero("usersd_store_index_merging");
 
-		if (wait < 0) {
+		if (wait < 0 || merge < 0) {
 			fprintf(stderr,
 				"scale_bench: the search index did not "
 				"catch up (%s)\n",
@@ -485,8 +488,9 @@ measure:
 			return 1;
 		}
 		printf("search index: %lld users pending at the import's end, "
-		       "caught up %.1f s later\n",
-		       left, wait);
+		       "caught up %.1f s later, its segments merged %.1f s "
+		       "after that\n",
+		       left, wait, merge);
 		if (db_path != NULL) {
 			printf("database then: %.1f MiB + %.1f MiB WAL\n",
 			       (double)file_size(db_path) / 1048576,
