@@ -337,7 +337,8 @@ list_latency(uc_client *c, kind k, const char *label)
 
 /*
  * The value of gauge name in GET metrics_url (http://HOST:PORT/PATH, one
- * connection a call), or -1 when it cannot be read.
+ * connection a call), -1 when it cannot be read, -2 when usersd has none
+ * of that name (an older one).
  */
 static long long
 metric(const char *name)
@@ -370,6 +371,7 @@ metric(const char *name)
 		got += (size_t)r;
 	}
 	resp[got] = '\0';
+	v = strncmp(resp, "HTTP/1.", 7) == 0 && strstr(resp, " 200 ") ? -2 : -1;
 	for (const char *p = resp; (p = strstr(p, name)) != NULL; p += len) {
 		if ((p == resp || p[-1] == '\n') && p[len] == ' ') {
 			v = atoll(p + len + 1);
@@ -394,7 +396,7 @@ wait_zero(const char *name)
 	double t0 = now_s();
 	long long pending;
 
-	while ((pending = metric(name)) != 0) {
+	while ((pending = metric(name)) != 0 && pending != -2) {
 		struct timespec tick = {0, 20000000};
 
 		if (pending < 0 || now_s() - t0 > 1800) {
