@@ -2108,84 +2108,116 @@ append(char *buf, size_t cap, const char *s)
 
 /*
  * The statements of a filter combination: the page, the exact count and
- * the count that stops at ?8 matches. ?9 is the keyset's last id.
+ * the count that stops at ?8 matches. ?9 is the keyset's last id. The
+ * filters name users' columns in full: the search's statements join
+ * users to tables with columns of the same names.
  */
 static int
 user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		sqlite3_stmt **count, sqlite3_stmt **capped)
 {
-	char where[1536] = " WHERE 1";
-	char sql[3072];
+	char where[1536] = "", like[256] = "", arms[4096];
+	char sql[6144];
 	int rc;
 
 	if (mask & F_EMAIL) {
-		append(where, sizeof(where), " AND email LIKE ?1 ESCAPE '\\'");
+		append(where, sizeof(where),
+		       " AND users.email LIKE ?1 ESCAPE '\\'");
 	}
 	if (mask & F_NAME) {
 		append(where, sizeof(where),
-		       " AND (first_name LIKE ?2 ESCAPE '\\'"
-		       " OR last_name LIKE ?2 ESCAPE '\\')");
-	}
-	/*
-	 * The index answers for the users it is up to date for; the users
-	 * whose entries are pending (a short list: see IDX_PENDING_MAX) are
-	 * searched by LIKE, as the short substrings are, whatever the index
-	 * still holds for them.
-	 */
-	if (mask & F_FTS) {
-		append(where, sizeof(where),
-		       " AND id IN (SELECT rowid FROM users_fts"
-		       " WHERE users_fts MATCH ?10 AND rowid NOT IN"
-		       " (SELECT user_id FROM users_fts_pending)"
-		       " UNION ALL SELECT u.id FROM users_fts_pending p"
-		       " CROSS JOIN users u ON u.id = p.user_id WHERE 1");
-		if (mask & F_FTS_EMAIL) {
-			append(where, sizeof(where),
-			       " AND u.email LIKE ?1 ESCAPE '\\'");
-		}
-		if (mask & F_FTS_NAME) {
-			append(where, sizeof(where),
-			       " AND (u.first_name LIKE ?2 ESCAPE '\\'"
-			       " OR u.last_name LIKE ?2 ESCAPE '\\')");
-		}
-		append(where, sizeof(where), ")");
+		       " AND (users.first_name LIKE ?2 ESCAPE '\\'"
+		       " OR users.last_name LIKE ?2 ESCAPE '\\')");
 	}
 	if (mask & F_ORG) {
 		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM memberships"
+		       " AND users.id IN (SELECT user_id FROM memberships"
 		       " WHERE org_id = ?3)");
 	}
 	if (mask & F_ROLE) {
 		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM user_roles"
+		       " AND users.id IN (SELECT user_id FROM user_roles"
 		       " WHERE role = ?4)");
 	}
 	if (mask & F_SCOPE) {
-		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM memberships)"
-		       " AND id NOT IN (SELECT user_id FROM memberships WHERE"
-		       " org_id NOT IN (SELECT value FROM json_each(?5)))");
+		append(
+		    where, sizeof(where),
+		    " AND users.id IN (SELECT user_id FROM memberships)"
+		    " AND users.id NOT IN (SELECT user_id FROM memberships"
+		    " WHERE org_id NOT IN (SELECT value FROM json_each(?5)))");
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT " USER_COLS " FROM users%s AND id > ?9"
-		 " ORDER BY id LIMIT ?6 OFFSET ?7",
-		 where);
-	if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
-		return rc;
-	}
-	/* Without filters the kept count answers (migration 6). */
-	if (mask == 0) {
-		snprintf(sql, sizeof(sql), "SELECT n FROM user_count");
-	} else {
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM users%s",
+	if (!(mask & F_FTS)) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT " USER_COLS " FROM users WHERE users.id > ?9%s"
+			 " ORDER BY id LIMIT ?6 OFFSET ?7",
 			 where);
+		if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
+			return rc;
+		}
+		/* Without filters the kept count answers (migration 6). */
+		if (mask == 0) {
+			snprintf(sql, sizeof(sql), "SELECT n FROM user_count");
+		} else {
+			snprintf(sql, sizeof(sql),
+				 "SELECT COUNT(*) FROM users WHERE 1%s", where);
+		}
+		if ((rc = prepare(c, sql, &c->user_count[mask], count)) != 0) {
+			return rc;
+		}
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE 1%s"
+			 " LIMIT ?8)",
+			 where);
+		return prepare(c, sql, &c->user_count_capped[mask], capped);
 	}
-	if ((rc = prepare(c, sql, &c->user_count[mask], count)) != 0) {
-		return rc;
+	/*
+	 * The search: the index answers for the users it is up to date for;
+	 * the users whose entries are pending (a short list: see
+	 * IDX_PENDING_MAX) are searched by LIKE, as the short substrings
+	 * are, whatever the index still holds for them. Two arms, each in id
+	 * order (FTS5 gives its matches in rowid order, and takes a rowid
+	 * bound), merged: a page reads as many matches as it returns, and a
+	 * capped count as many as it counts, however common the substring
+	 * (a set of all the matches, sorted, cost a million users' worth for
+	 * one in every email).
+	 */
+	if (mask & F_FTS_EMAIL) {
+		append(like, sizeof(like),
+		       " AND users.email LIKE ?1 ESCAPE '\\'");
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*) FROM (SELECT 1 FROM users%s LIMIT ?8)",
-		 where);
+	if (mask & F_FTS_NAME) {
+		append(like, sizeof(like),
+		       " AND (users.first_name LIKE ?2 ESCAPE '\\'"
+		       " OR users.last_name LIKE ?2 ESCAPE '\\')");
+	}
+	for (int k = 0; k < 2; k++) { /* with the keyset, without */
+		snprintf(arms, sizeof(arms),
+			 "SELECT users_fts.rowid AS mid FROM users_fts"
+			 " CROSS JOIN users ON users.id = users_fts.rowid"
+			 " WHERE users_fts MATCH ?10%s AND users_fts.rowid"
+			 " NOT IN (SELECT user_id FROM users_fts_pending)%s"
+			 " UNION ALL SELECT users.id FROM users_fts_pending p"
+			 " CROSS JOIN users ON users.id = p.user_id"
+			 " WHERE 1%s%s%s",
+			 k == 0 ? " AND users_fts.rowid > ?9" : "", where,
+			 k == 0 ? " AND users.id > ?9" : "", like, where);
+		if (k == 0) {
+			snprintf(sql, sizeof(sql),
+				 "SELECT " USER_COLS " FROM (%s ORDER BY 1"
+				 " LIMIT ?6 OFFSET ?7) CROSS JOIN users"
+				 " ON users.id = mid ORDER BY mid",
+				 arms);
+			rc = prepare(c, sql, &c->user_list[mask], list);
+		} else {
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s)",
+				 arms);
+			rc = prepare(c, sql, &c->user_count[mask], count);
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s LIMIT ?8)", arms);
 	return prepare(c, sql, &c->user_count_capped[mask], capped);
 }
 

@@ -23,7 +23,8 @@
  *     max of the round trip (the server's time plus one ipc hop, about
  *     0.1 ms here) for the first page, a page by cursor at 90% of the
  *     ids, a page by skip at 90%, an email substring and a name
- *     substring (each a few matches).
+ *     substring (each a few matches), and an email substring that every
+ *     user matches.
  * The deep cursor is made as ListUsers makes it (base64url of "u" and the
  * id): the benchmark knows the format, callers need not.
  */
@@ -281,7 +282,7 @@ cursor_of(long long id, char *out, size_t size)
 	out[o] = '\0';
 }
 
-typedef enum kind { FIRST, CURSOR, SKIP, EMAIL, NAME } kind;
+typedef enum kind { FIRST, CURSOR, SKIP, EMAIL, NAME, COMMON } kind;
 
 static void
 list_latency(uc_client *c, kind k, const char *label)
@@ -309,6 +310,8 @@ list_latency(uc_client *c, kind k, const char *label)
 			/* one user: "r0912345." */
 			snprintf(text, sizeof(text), "r%07lld.", deep);
 			req.email = text;
+		} else if (k == COMMON) {
+			req.email = "scale"; /* in every email */
 		} else if (k == NAME) {
 			/* a last name: a word and a number, a few users */
 			snprintf(text, sizeof(text), "%s%lld",
@@ -508,6 +511,7 @@ measure:
 	list_latency(cs[0], SKIP, "page by skip at 90%");
 	list_latency(cs[0], EMAIL, "email substring (1 match)");
 	list_latency(cs[0], NAME, "name substring (a few)");
+	list_latency(cs[0], COMMON, "email substring (every user)");
 	fflush(stdout);
 	_exit(0); /* no uc_client_close: nng_close can hang at exit */
 }
