@@ -303,8 +303,12 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "# HELP usersd_store_index_rows_total Search-index entries the "
 	     "writer brought up to date (SQLite).\n"
 	     "# TYPE usersd_store_index_rows_total counter\n"
-	     "usersd_store_index_rows_total %" PRIu64 "\n",
-	     sc.index_pending, sc.index_rows);
+	     "usersd_store_index_rows_total %" PRIu64 "\n"
+	     "# HELP usersd_store_index_merging 1 while the idle writer "
+	     "merges the search index's segments into one (SQLite).\n"
+	     "# TYPE usersd_store_index_merging gauge\n"
+	     "usersd_store_index_merging %" PRIu64 "\n",
+	     sc.index_pending, sc.index_rows, sc.index_merging);
 	addf(&t,
 	     "# HELP usersd_calls_in_flight Calls received and not yet "
 	     "answered.\n"

@@ -451,6 +451,9 @@ typedef struct ud_store_counters {
 	 * to date so far. PostgreSQL: 0 (its index is kept in each write). */
 	uint64_t index_pending;
 	uint64_t index_rows;
+	/* SQLite: 1 while the idle writer has the index's segments to merge
+	 * into one (searches are faster after), else 0. */
+	uint64_t index_merging;
 } ud_store_counters;
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);

@@ -64,6 +64,21 @@
 #define IDX_CHUNK       512
 #define IDX_PENDING_MAX 50000
 
+/*
+ * The index's segments. FTS5 writes a segment a transaction and merges
+ * segments as they pile up, 16 of a level at a time (automerge, set by
+ * migration 8; FTS5's own 4 cost a third more CPU an indexed user); a
+ * search reads every segment, one b-tree descent a trigram each. Once
+ * the index is complete and at least IDX_MERGE_MIN users, and a sixteenth
+ * of all users, were indexed since its last full merge, an idle writer
+ * merges all its segments into one, IDX_MERGE_PAGES pages a transaction
+ * (a write waits for one step at most): a search then does a descent a
+ * trigram. Writing the whole index again costs at most 16 times what the
+ * users indexed since cost.
+ */
+#define IDX_MERGE_MIN   4096
+#define IDX_MERGE_PAGES 200
+
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
  */
@@ -208,6 +223,11 @@ static const char *const migrations[] = {
     " OR old.last_name IS NOT new.last_name BEGIN"
     " INSERT OR IGNORE INTO users_fts_pending VALUES (old.id, 1,"
     " old.email, old.first_name, old.last_name); END;",
+    /*
+     * 8: the trigram index merges its segments 16 of a level at a time
+     * instead of 4 (see IDX_MERGE_MIN: the idle writer merges them all).
+     */
+    "INSERT INTO users_fts (users_fts, rank) VALUES ('automerge', 16);",
 };
 
 #define N_MIGRATIONS ((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -280,6 +300,8 @@ enum {
 	S_IDX_ADD,
 	S_IDX_DONE,
 	S_IDX_COUNT,
+	S_IDX_MERGE,
+	S_IDX_USERS,
 	S_COUNT
 };
 
@@ -402,6 +424,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	" WHERE p.user_id <= ?1",
     [S_IDX_DONE] = "DELETE FROM users_fts_pending WHERE user_id <= ?1",
     [S_IDX_COUNT] = "SELECT count(*) FROM users_fts_pending",
+    [S_IDX_MERGE] = "INSERT INTO users_fts (users_fts, rank)"
+		    " VALUES ('merge', -?1)",
+    [S_IDX_USERS] = "SELECT n FROM user_count",
 };
 
 /*
@@ -476,8 +501,10 @@ struct ud_store {
 	int ckpt_pages; /* of those, already checkpointed */
 	bool ckpt_due;  /* a commit since the last checkpoint */
 	unsigned idx_idle_ms;
-	int64_t idx_pending; /* an upper bound; 0: the index is complete */
-	int64_t quiet_since; /* ms (monotonic) the last batch ended */
+	int64_t idx_pending;     /* an upper bound; 0: the index is complete */
+	int64_t idx_unmerged;    /* users indexed since the last full merge */
+	int64_t idx_merge_after; /* merge once idx_unmerged reaches this */
+	int64_t quiet_since;     /* ms (monotonic) the last batch ended */
 
 	ud_store_jobq q; /* its mu also guards stats */
 	ud_store_counters stats;
@@ -577,9 +604,17 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 			rc = UP_UNAVAILABLE;
 			goto out;
 		}
+		/*
+		 * temp_store=MEMORY keeps the writer's savepoint journals
+		 * (each job and each imported row is a savepoint: the old
+		 * content of every page it changes) in memory: in a file,
+		 * as by default, they were a 4 KiB pwrite a page changed,
+		 * half of the writer's time during an import.
+		 */
 		snprintf(sql, sizeof(sql),
 			 "PRAGMA synchronous=FULL;"
 			 "PRAGMA foreign_keys=ON;"
+			 "PRAGMA temp_store=MEMORY;"
 			 "PRAGMA cache_size=-%d;",
 			 WRITE_CACHE_KIB);
 		if ((rc = exec(db, sql, "pragmas")) != 0) {
@@ -1346,9 +1381,11 @@ index_apply(ud_store_conn *c, int64_t limit, int64_t *done)
 static void
 index_note(ud_store *st, int64_t done)
 {
+	st->idx_unmerged += done;
 	pthread_mutex_lock(&st->q.mu);
 	st->stats.index_rows += (uint64_t)done;
 	st->stats.index_pending = (uint64_t)st->idx_pending;
+	st->stats.index_merging = st->idx_unmerged >= st->idx_merge_after;
 	pthread_mutex_unlock(&st->q.mu);
 }
 
@@ -1404,6 +1441,60 @@ index_busy(ud_store *st)
 	}
 }
 
+/*
+ * One step of the idle writer's full merge of the index (see
+ * IDX_MERGE_MIN): FTS5's 'merge' with a negative page count merges all
+ * segments, as 'optimize' does, but stops after that many pages; the next
+ * step goes on with it. A step that changes nothing ends the merge.
+ */
+static void
+index_merge_step(ud_store *st)
+{
+	ud_store_conn *c = st->wconn;
+	sqlite3_stmt *s = NULL;
+	int64_t changes;
+	int step;
+
+	if (run(c, S_BEGIN_WRITE, "begin") != 0) {
+		st->quiet_since = mono_ms(); /* not again at once */
+		return;
+	}
+	changes = sqlite3_total_changes64(c->db);
+	if (stmt(c, S_IDX_MERGE, &s) != 0) {
+		goto fail;
+	}
+	sqlite3_bind_int(s, 1, IDX_MERGE_PAGES);
+	step = sqlite3_step(s);
+	done_with(s);
+	if (step != SQLITE_DONE) {
+		(void)fail(c->db, step, "index merge");
+		goto fail;
+	}
+	changes = sqlite3_total_changes64(c->db) - changes;
+	if (run(c, S_COMMIT, "commit") != 0) {
+		goto fail;
+	}
+	if (changes < 2) { /* FTS5's sign of a merge with nothing to do */
+		st->idx_unmerged = 0;
+		st->idx_merge_after = IDX_MERGE_MIN;
+		if (stmt(c, S_IDX_USERS, &s) == 0) {
+			if (sqlite3_step(s) == SQLITE_ROW &&
+			    sqlite3_column_int64(s, 0) / 16 > IDX_MERGE_MIN) {
+				st->idx_merge_after =
+				    sqlite3_column_int64(s, 0) / 16;
+			}
+			done_with(s);
+		}
+	}
+	index_note(st, 0);
+	return;
+fail:
+	if (!sqlite3_get_autocommit(c->db)) {
+		(void)run(c, S_ROLLBACK, "rollback");
+	}
+	st->quiet_since = mono_ms();
+}
+
 /* A write of ud_store_index_sync: every pending user, chunk by chunk. */
 static int
 index_all(ud_store_conn *c, void *arg)
@@ -1418,6 +1509,7 @@ index_all(ud_store_conn *c, void *arg)
 		}
 		total += done;
 	} while (done == IDX_CHUNK);
+	c->st->idx_unmerged += total;
 	pthread_mutex_lock(&c->st->q.mu);
 	c->st->stats.index_rows += (uint64_t)total;
 	pthread_mutex_unlock(&c->st->q.mu);
@@ -1458,6 +1550,8 @@ writer_main(void *arg)
 			bool ckpt =
 			    st->ckpt_due &&
 			    st->wal_pages - st->ckpt_pages >= idle_pages(st);
+			bool merge = st->idx_pending == 0 &&
+				     st->idx_unmerged >= st->idx_merge_after;
 
 			if (ckpt && quiet >= CKPT_IDLE_MS) {
 				pthread_mutex_unlock(&st->q.mu);
@@ -1471,10 +1565,16 @@ writer_main(void *arg)
 				pthread_mutex_lock(&st->q.mu);
 				continue;
 			}
+			if (merge && quiet >= st->idx_idle_ms) {
+				pthread_mutex_unlock(&st->q.mu);
+				index_merge_step(st);
+				pthread_mutex_lock(&st->q.mu);
+				continue;
+			}
 			if (ckpt) {
 				wait = CKPT_IDLE_MS - quiet;
 			}
-			if (st->idx_pending > 0 &&
+			if ((st->idx_pending > 0 || merge) &&
 			    (wait < 0 || st->idx_idle_ms - quiet < wait)) {
 				wait = st->idx_idle_ms - quiet;
 			}
@@ -1659,6 +1759,10 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	sqlite3_wal_hook(st->wconn->db, wal_hook, st);
 	st->idx_pending = 1; /* a last run may have left some: look */
 	st->stats.index_pending = 1;
+	/* and its index may be in many segments: merge when idle (a merge
+	 * with nothing to do is one step) */
+	st->idx_unmerged = st->idx_merge_after = IDX_MERGE_MIN;
+	st->stats.index_merging = 1;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
 		store_free(st);
 		return UP_INTERNAL;
@@ -2009,84 +2113,116 @@ append(char *buf, size_t cap, const char *s)
 
 /*
  * The statements of a filter combination: the page, the exact count and
- * the count that stops at ?8 matches. ?9 is the keyset's last id.
+ * the count that stops at ?8 matches. ?9 is the keyset's last id. The
+ * filters name users' columns in full: the search's statements join
+ * users to tables with columns of the same names.
  */
 static int
 user_list_stmts(ud_store_conn *c, unsigned mask, sqlite3_stmt **list,
 		sqlite3_stmt **count, sqlite3_stmt **capped)
 {
-	char where[1536] = " WHERE 1";
-	char sql[3072];
+	char where[1536] = "", like[256] = "", arms[4096];
+	char sql[6144];
 	int rc;
 
 	if (mask & F_EMAIL) {
-		append(where, sizeof(where), " AND email LIKE ?1 ESCAPE '\\'");
+		append(where, sizeof(where),
+		       " AND users.email LIKE ?1 ESCAPE '\\'");
 	}
 	if (mask & F_NAME) {
 		append(where, sizeof(where),
-		       " AND (first_name LIKE ?2 ESCAPE '\\'"
-		       " OR last_name LIKE ?2 ESCAPE '\\')");
-	}
-	/*
-	 * The index answers for the users it is up to date for; the users
-	 * whose entries are pending (a short list: see IDX_PENDING_MAX) are
-	 * searched by LIKE, as the short substrings are, whatever the index
-	 * still holds for them.
-	 */
-	if (mask & F_FTS) {
-		append(where, sizeof(where),
-		       " AND id IN (SELECT rowid FROM users_fts"
-		       " WHERE users_fts MATCH ?10 AND rowid NOT IN"
-		       " (SELECT user_id FROM users_fts_pending)"
-		       " UNION ALL SELECT u.id FROM users_fts_pending p"
-		       " CROSS JOIN users u ON u.id = p.user_id WHERE 1");
-		if (mask & F_FTS_EMAIL) {
-			append(where, sizeof(where),
-			       " AND u.email LIKE ?1 ESCAPE '\\'");
-		}
-		if (mask & F_FTS_NAME) {
-			append(where, sizeof(where),
-			       " AND (u.first_name LIKE ?2 ESCAPE '\\'"
-			       " OR u.last_name LIKE ?2 ESCAPE '\\')");
-		}
-		append(where, sizeof(where), ")");
+		       " AND (users.first_name LIKE ?2 ESCAPE '\\'"
+		       " OR users.last_name LIKE ?2 ESCAPE '\\')");
 	}
 	if (mask & F_ORG) {
 		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM memberships"
+		       " AND users.id IN (SELECT user_id FROM memberships"
 		       " WHERE org_id = ?3)");
 	}
 	if (mask & F_ROLE) {
 		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM user_roles"
+		       " AND users.id IN (SELECT user_id FROM user_roles"
 		       " WHERE role = ?4)");
 	}
 	if (mask & F_SCOPE) {
-		append(where, sizeof(where),
-		       " AND id IN (SELECT user_id FROM memberships)"
-		       " AND id NOT IN (SELECT user_id FROM memberships WHERE"
-		       " org_id NOT IN (SELECT value FROM json_each(?5)))");
+		append(
+		    where, sizeof(where),
+		    " AND users.id IN (SELECT user_id FROM memberships)"
+		    " AND users.id NOT IN (SELECT user_id FROM memberships"
+		    " WHERE org_id NOT IN (SELECT value FROM json_each(?5)))");
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT " USER_COLS " FROM users%s AND id > ?9"
-		 " ORDER BY id LIMIT ?6 OFFSET ?7",
-		 where);
-	if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
-		return rc;
-	}
-	/* Without filters the kept count answers (migration 6). */
-	if (mask == 0) {
-		snprintf(sql, sizeof(sql), "SELECT n FROM user_count");
-	} else {
-		snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM users%s",
+	if (!(mask & F_FTS)) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT " USER_COLS " FROM users WHERE users.id > ?9%s"
+			 " ORDER BY id LIMIT ?6 OFFSET ?7",
 			 where);
+		if ((rc = prepare(c, sql, &c->user_list[mask], list)) != 0) {
+			return rc;
+		}
+		/* Without filters the kept count answers (migration 6). */
+		if (mask == 0) {
+			snprintf(sql, sizeof(sql), "SELECT n FROM user_count");
+		} else {
+			snprintf(sql, sizeof(sql),
+				 "SELECT COUNT(*) FROM users WHERE 1%s", where);
+		}
+		if ((rc = prepare(c, sql, &c->user_count[mask], count)) != 0) {
+			return rc;
+		}
+		snprintf(sql, sizeof(sql),
+			 "SELECT COUNT(*) FROM (SELECT 1 FROM users WHERE 1%s"
+			 " LIMIT ?8)",
+			 where);
+		return prepare(c, sql, &c->user_count_capped[mask], capped);
 	}
-	if ((rc = prepare(c, sql, &c->user_count[mask], count)) != 0) {
-		return rc;
+	/*
+	 * The search: the index answers for the users it is up to date for;
+	 * the users whose entries are pending (a short list: see
+	 * IDX_PENDING_MAX) are searched by LIKE, as the short substrings
+	 * are, whatever the index still holds for them. Two arms, each in id
+	 * order (FTS5 gives its matches in rowid order, and takes a rowid
+	 * bound), merged: a page reads as many matches as it returns, and a
+	 * capped count as many as it counts, however common the substring
+	 * (a set of all the matches, sorted, cost a million users' worth for
+	 * one in every email).
+	 */
+	if (mask & F_FTS_EMAIL) {
+		append(like, sizeof(like),
+		       " AND users.email LIKE ?1 ESCAPE '\\'");
 	}
-	snprintf(sql, sizeof(sql),
-		 "SELECT COUNT(*) FROM (SELECT 1 FROM users%s LIMIT ?8)",
-		 where);
+	if (mask & F_FTS_NAME) {
+		append(like, sizeof(like),
+		       " AND (users.first_name LIKE ?2 ESCAPE '\\'"
+		       " OR users.last_name LIKE ?2 ESCAPE '\\')");
+	}
+	for (int k = 0; k < 2; k++) { /* with the keyset, without */
+		snprintf(arms, sizeof(arms),
+			 "SELECT users_fts.rowid AS mid FROM users_fts"
+			 " CROSS JOIN users ON users.id = users_fts.rowid"
+			 " WHERE users_fts MATCH ?10%s AND users_fts.rowid"
+			 " NOT IN (SELECT user_id FROM users_fts_pending)%s"
+			 " UNION ALL SELECT users.id FROM users_fts_pending p"
+			 " CROSS JOIN users ON users.id = p.user_id"
+			 " WHERE 1%s%s%s",
+			 k == 0 ? " AND users_fts.rowid > ?9" : "", where,
+			 k == 0 ? " AND users.id > ?9" : "", like, where);
+		if (k == 0) {
+			snprintf(sql, sizeof(sql),
+				 "SELECT " USER_COLS " FROM (%s ORDER BY 1"
+				 " LIMIT ?6 OFFSET ?7) CROSS JOIN users"
+				 " ON users.id = mid ORDER BY mid",
+				 arms);
+			rc = prepare(c, sql, &c->user_list[mask], list);
+		} else {
+			snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s)",
+				 arms);
+			rc = prepare(c, sql, &c->user_count[mask], count);
+		}
+		if (rc != 0) {
+			return rc;
+		}
+	}
+	snprintf(sql, sizeof(sql), "SELECT COUNT(*) FROM (%s LIMIT ?8)", arms);
 	return prepare(c, sql, &c->user_count_capped[mask], capped);
 }
 
@@ -2194,6 +2330,32 @@ substring_filter(const char *text, const char *columns, unsigned like_bit,
 	return 0;
 }
 
+/*
+ * The count of a user list into *total (see ud_user_filter.count_max, >=
+ * 0 here): without filters the kept count, exact and costing nothing;
+ * with them, the statement that stops past count_max, or the exact one.
+ */
+static int
+user_count_read(ud_store_conn *c, int64_t count_max, unsigned mask,
+		const user_args *a, sqlite3_stmt *count, sqlite3_stmt *capped,
+		int64_t *total)
+{
+	sqlite3_stmt *cs = count_max > 0 && mask != 0 ? capped : count;
+	int rc, step;
+
+	if ((rc = bind_user_filter(cs, mask, a)) != 0) {
+		return rc;
+	}
+	if (cs == capped) {
+		sqlite3_bind_int64(cs, 8, count_max + 1);
+	}
+	if ((step = sqlite3_step(cs)) != SQLITE_ROW) {
+		return fail(c->db, step, "user count");
+	}
+	*total = sqlite3_column_int64(cs, 0);
+	return 0;
+}
+
 static int
 sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	     size_t *n, int64_t *total)
@@ -2204,7 +2366,7 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	size_t got = 0;
 	int32_t skip = f->skip, take = f->take;
 	unsigned mask = 0;
-	bool began = false;
+	bool began = false, page_first;
 	int rc, step = SQLITE_DONE;
 
 	*out = NULL;
@@ -2244,21 +2406,18 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 	    (rc = bind_user_filter(list, mask, &a)) != 0) {
 		goto out;
 	}
-	if (f->count_max >= 0) {
-		/* without filters the kept count is exact and costs nothing */
-		sqlite3_stmt *cs =
-		    f->count_max > 0 && mask != 0 ? capped : count;
-		if ((rc = bind_user_filter(cs, mask, &a)) != 0) {
+	/*
+	 * A filtered first page shorter than take holds every match: it is
+	 * the count, and the search (a substring's above all) runs once.
+	 * Otherwise the count comes first, and may spare reading the page.
+	 */
+	page_first =
+	    f->count_max >= 0 && mask != 0 && skip == 0 && f->after_id <= 0;
+	if (f->count_max >= 0 && !page_first) {
+		if ((rc = user_count_read(c, f->count_max, mask, &a, count,
+					  capped, total)) != 0) {
 			goto out;
 		}
-		if (cs == capped) {
-			sqlite3_bind_int64(cs, 8, f->count_max + 1);
-		}
-		if ((step = sqlite3_step(cs)) != SQLITE_ROW) {
-			rc = fail(c->db, step, "user count");
-			goto out;
-		}
-		*total = sqlite3_column_int64(cs, 0);
 		/* Counted in full, nothing past skip: no page to read. */
 		if (f->count_max == 0 && f->after_id <= 0 && *total <= skip) {
 			rc = 0;
@@ -2286,6 +2445,15 @@ sq_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 		goto out;
 	}
 	done_with(list);
+	if (page_first && got < (size_t)take) {
+		*total = f->count_max > 0 && (int64_t)got > f->count_max
+			     ? f->count_max + 1
+			     : (int64_t)got;
+	} else if (page_first &&
+		   (rc = user_count_read(c, f->count_max, mask, &a, count,
+					 capped, total)) != 0) {
+		goto out;
+	}
 	for (size_t i = 0; i < got; i++) {
 		if ((rc = user_load_sets(c, &users[i])) != 0) {
 			goto out;

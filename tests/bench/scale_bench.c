@@ -4,26 +4,36 @@
  * (libusersclient) from this one process.
  *
  *   scale_bench --url URL --users N --hashes FILE [--db PATH] [--threads T]
+ *               [--metrics http://HOST:PORT/metrics] [--no-import]
  *
+ * --no-import measures a store built by an earlier run (the same N).
  * The admin signs in with $SCALE_USER / $SCALE_PASSWORD. FILE holds stored
  * password hashes, one a line (made by other tools: tests/bench/scale);
  * row i gets hash i modulo their count, so every row is a real hash of a
  * scheme usersd reads, without making a million of them. Prints:
  *   - the import rate (rows a second, T callers of 1000 rows each);
  *   - the database size (PATH and its -wal; SQLite);
+ *   - with --metrics (usersd's /metrics), how long the search index took
+ *     to catch up after the import (usersd_store_index_pending down to
+ *     0, polled) and then to merge its segments (usersd_store_index_
+ *     merging 0): the GETs and the lists are measured only after, so
+ *     they measure the store and not its catching up;
  *   - GET rate with 1,000 users and with N (T callers for 3 s, random ids);
  *   - ListUsers latency over 1,000 requests, one at a time: p50, p99 and
  *     max of the round trip (the server's time plus one ipc hop, about
  *     0.1 ms here) for the first page, a page by cursor at 90% of the
  *     ids, a page by skip at 90%, an email substring and a name
- *     substring (each a few matches).
+ *     substring (each a few matches), and an email substring that every
+ *     user matches.
  * The deep cursor is made as ListUsers makes it (base64url of "u" and the
  * id): the benchmark knows the format, callers need not.
  */
+#include <netdb.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,9 +51,10 @@ static const char *const words[] = {
     "Peter",   "Quentin"};
 #define N_WORDS (sizeof(words) / sizeof(words[0]))
 
-static const char *url, *hashes_path, *db_path;
+static const char *url, *hashes_path, *db_path, *metrics_url;
 static long long n_users = 1000000;
 static int threads = 2;
+static int no_import;
 static char **hashes;
 static size_t n_hashes;
 
@@ -271,7 +282,7 @@ cursor_of(long long id, char *out, size_t size)
 	out[o] = '\0';
 }
 
-typedef enum kind { FIRST, CURSOR, SKIP, EMAIL, NAME } kind;
+typedef enum kind { FIRST, CURSOR, SKIP, EMAIL, NAME, COMMON } kind;
 
 static void
 list_latency(uc_client *c, kind k, const char *label)
@@ -299,6 +310,8 @@ list_latency(uc_client *c, kind k, const char *label)
 			/* one user: "r0912345." */
 			snprintf(text, sizeof(text), "r%07lld.", deep);
 			req.email = text;
+		} else if (k == COMMON) {
+			req.email = "scale"; /* in every email */
 		} else if (k == NAME) {
 			/* a last name: a word and a number, a few users */
 			snprintf(text, sizeof(text), "%s%lld",
@@ -325,6 +338,78 @@ list_latency(uc_client *c, kind k, const char *label)
 	       (double)results / N);
 }
 
+/*
+ * The value of gauge name in GET metrics_url (http://HOST:PORT/PATH, one
+ * connection a call), -1 when it cannot be read, -2 when usersd has none
+ * of that name (an older one).
+ */
+static long long
+metric(const char *name)
+{
+	char host[256], port[16], path[256], req[600];
+	static char resp[1 << 18];
+	struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+	size_t got = 0, len = strlen(name);
+	long long v = -1;
+	ssize_t r;
+	int fd = -1;
+
+	if (sscanf(metrics_url, "http://%255[^:]:%15[0-9]%255s", host, port,
+		   path) != 3 ||
+	    getaddrinfo(host, port, &hints, &ai) != 0) {
+		return -1;
+	}
+	if ((fd = socket(ai->ai_family, ai->ai_socktype, 0)) < 0 ||
+	    connect(fd, ai->ai_addr, ai->ai_addrlen) != 0) {
+		goto out;
+	}
+	snprintf(req, sizeof(req),
+		 "GET %s HTTP/1.0\r\nHost: %s\r\nConnection: close\r\n\r\n",
+		 path, host);
+	if (write(fd, req, strlen(req)) != (ssize_t)strlen(req)) {
+		goto out;
+	}
+	while (got + 1 < sizeof(resp) &&
+	       (r = read(fd, resp + got, sizeof(resp) - 1 - got)) > 0) {
+		got += (size_t)r;
+	}
+	resp[got] = '\0';
+	v = strncmp(resp, "HTTP/1.", 7) == 0 && strstr(resp, " 200 ") ? -2 : -1;
+	for (const char *p = resp; (p = strstr(p, name)) != NULL; p += len) {
+		if ((p == resp || p[-1] == '\n') && p[len] == ' ') {
+			v = atoll(p + len + 1);
+			break;
+		}
+	}
+out:
+	if (fd >= 0) {
+		close(fd);
+	}
+	freeaddrinfo(ai);
+	return v;
+}
+
+/*
+ * Polls gauge name until 0 (every 20 ms, 30 minutes at most); the seconds
+ * it took, or -1 (never reached, or unreadable).
+ */
+static double
+wait_zero(const char *name)
+{
+	double t0 = now_s();
+	long long pending;
+
+	while ((pending = metric(name)) != 0 && pending != -2) {
+		struct timespec tick = {0, 20000000};
+
+		if (pending < 0 || now_s() - t0 > 1800) {
+			return -1;
+		}
+		nanosleep(&tick, NULL); /* the poll's period, not a wait */
+	}
+	return now_s() - t0;
+}
+
 static long long
 file_size(const char *path)
 {
@@ -340,8 +425,13 @@ main(int argc, char **argv)
 	double rate, get1k, getn;
 	char wal[600];
 
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--url") == 0) {
+	for (int i = 1; i < argc; i += 2) {
+		if (strcmp(argv[i], "--no-import") == 0) {
+			no_import = 1;
+			i--;
+		} else if (i + 1 == argc) {
+			break;
+		} else if (strcmp(argv[i], "--url") == 0) {
 			url = argv[i + 1];
 		} else if (strcmp(argv[i], "--users") == 0) {
 			n_users = atoll(argv[i + 1]);
@@ -349,6 +439,8 @@ main(int argc, char **argv)
 			hashes_path = argv[i + 1];
 		} else if (strcmp(argv[i], "--db") == 0) {
 			db_path = argv[i + 1];
+		} else if (strcmp(argv[i], "--metrics") == 0) {
+			metrics_url = argv[i + 1];
 		} else if (strcmp(argv[i], "--threads") == 0) {
 			threads = atoi(argv[i + 1]);
 		}
@@ -356,13 +448,18 @@ main(int argc, char **argv)
 	if (url == NULL || hashes_path == NULL || n_users < 2000 ||
 	    threads < 1 || threads > 8 || load_hashes() != 0) {
 		fprintf(stderr, "usage: scale_bench --url URL --users N>=2000 "
-				"--hashes FILE [--db PATH] [--threads 1..8]\n");
+				"--hashes FILE [--db PATH] [--threads 1..8] "
+				"[--metrics URL]\n");
 		return 2;
 	}
 	for (int i = 0; i < threads; i++) {
 		if ((cs[i] = open_client()) == NULL) {
 			return 1;
 		}
+	}
+	if (no_import) {
+		get1k = get_rate(cs, 1000); /* of the first 1,000 ids only */
+		goto measure;
 	}
 	if (import_range(cs[0], 0, 1000) != 0) {
 		return 1;
@@ -375,11 +472,35 @@ main(int argc, char **argv)
 	printf("import: %lld users (%zu distinct stored hashes, %d callers "
 	       "of %d rows): %.0f users/s\n",
 	       n_users - 1000, n_hashes, threads, BATCH, rate);
+measure:
 	if (db_path != NULL) {
 		snprintf(wal, sizeof(wal), "%s-wal", db_path);
 		printf("database: %.1f MiB (%s) + %.1f MiB WAL\n",
 		       (double)file_size(db_path) / 1048576, db_path,
 		       (double)file_size(wal) / 1048576);
+	}
+	if (metrics_url != NULL) {
+		long long left = metric("usersd_store_index_pending");
+		double wait = wait_zero("usersd_store_index_pending");
+		double merge =
+		    wait < 0 ? -1 : wait_zero("usersd_store_index_merging");
+
+		if (wait < 0 || merge < 0) {
+			fprintf(stderr,
+				"scale_bench: the search index did not "
+				"catch up (%s)\n",
+				metrics_url);
+			return 1;
+		}
+		printf("search index: %lld users pending at the import's end, "
+		       "caught up %.1f s later, its segments merged %.1f s "
+		       "after that\n",
+		       left, wait, merge);
+		if (db_path != NULL) {
+			printf("database then: %.1f MiB + %.1f MiB WAL\n",
+			       (double)file_size(db_path) / 1048576,
+			       (double)file_size(wal) / 1048576);
+		}
 	}
 	getn = get_rate(cs, n_users);
 	printf("GET: %.0f/s at 1,000 users, %.0f/s at %lld: ratio %.2f\n",
@@ -390,6 +511,7 @@ main(int argc, char **argv)
 	list_latency(cs[0], SKIP, "page by skip at 90%");
 	list_latency(cs[0], EMAIL, "email substring (1 match)");
 	list_latency(cs[0], NAME, "name substring (a few)");
+	list_latency(cs[0], COMMON, "email substring (every user)");
 	fflush(stdout);
 	_exit(0); /* no uc_client_close: nng_close can hang at exit */
 }

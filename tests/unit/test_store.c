@@ -2146,6 +2146,75 @@ test_index_deferred(void)
 		  SQLITE_OK);
 }
 
+/*
+ * The segments of the search index (users_fts): FTS5's structure record
+ * starts with a 4-byte cookie, then the number of levels and the number
+ * of segments as varints (one byte each below 128).
+ */
+#define FTS_SEGMENTS                                                           \
+	"SELECT (instr('0123456789ABCDEF', substr(h, 1, 1)) - 1) * 16"         \
+	" + instr('0123456789ABCDEF', substr(h, 2, 1)) - 1 FROM"               \
+	" (SELECT hex(substr(block, 6, 1)) AS h FROM users_fts_data"           \
+	" WHERE id = 10)"
+
+/*
+ * The idle writer merges the index's segments into one: an index written
+ * a transaction at a time (a segment each, as many more as FTS5 keeps
+ * before it merges 16) is one segment once the reopened store has been
+ * idle, and searches answer as before.
+ */
+static void
+test_index_merge(void)
+{
+	ud_store_config cfg = {.index_idle_ms = 600000}; /* only on demand */
+	ud_store_counters s;
+	ud_store *st = NULL;
+	ud_store_conn *r = NULL;
+	char path[256], email[64];
+	int64_t first = 0, last = 0;
+	double deadline;
+
+	db_path(path, sizeof(path), "merge.db");
+	CHECK_INT(ud_store_open(&st, path, &cfg), 0);
+	if (st == NULL) {
+		return;
+	}
+	for (int i = 0; i < 24; i++) {
+		snprintf(email, sizeof(email), "merge%02d@example.com", i);
+		last =
+		    add_user(st, email, "Merge", "Segment", NULL, NULL, NULL);
+		first = first ? first : last;
+		CHECK_INT(ud_store_index_sync(st), 0);
+	}
+	ud_store_close(st);
+	CHECK(raw_int(path, FTS_SEGMENTS) > 1);
+
+	CHECK_INT(ud_store_open(&st, path, NULL), 0); /* idle after 20 ms */
+	if (st == NULL) {
+		return;
+	}
+	deadline = now_s() + 10;
+	do {
+		ud_store_stats(st, &s);
+	} while ((s.index_pending > 0 || s.index_merging > 0) &&
+		 now_s() < deadline && poll(NULL, 0, 5) == 0);
+	CHECK_INT(s.index_pending, 0);
+	CHECK_INT(s.index_merging, 0);
+	CHECK_INT(raw_int(path, FTS_SEGMENTS), 1);
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	{
+		ud_user_filter f = {.name_contains = "segment", .take = 1};
+		LIST(f, 24, 1, first);
+		f.email_contains = "merge23@";
+		LIST(f, 1, 1, last);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+	CHECK_INT(raw_exec(path, "INSERT INTO users_fts (users_fts, rank)"
+				 " VALUES ('integrity-check', 1)"),
+		  SQLITE_OK);
+}
+
 /* ------------------------------------------------------------------------
  * Writes that fail, and reads of one's own writes (both backends)
  */
@@ -3542,6 +3611,7 @@ run_sqlite(void)
 	test_concurrent_writes();
 	test_filters();
 	test_index_deferred();
+	test_index_merge();
 	rm_tmpdir();
 	return check_done();
 }
