@@ -516,16 +516,13 @@ static void
 submit(ud_server *s, ud_reply_to *to, const uint8_t *env, size_t len,
        bool refuse)
 {
-	Users__V1__RequestEnvelope *e = NULL;
-
 	peer_ref(to->peer); /* the call's */
 	atomic_fetch_add(&s->calls, 1);
 	if (refuse) {
 		ud_service_refuse(s->svc, to, UP_RESOURCE_EXHAUSTED);
 		return;
 	}
-	e = users__v1__request_envelope__unpack(NULL, len, env);
-	ud_service_submit(s->svc, to, e); /* NULL: unreadable */
+	ud_service_submit(s->svc, to, env, len);
 }
 
 /* One received message: every call in it to the service; then freed. */
