@@ -41,12 +41,18 @@ ud_seal_key_derive(ud_seal_key *k, const uint8_t *secret, size_t secret_len,
  * context is used by one call at a time on its thread; another key (a
  * test's, or a key derived again) sets the context up anew. The thread's
  * exit frees and wipes it (slot_free); ud_seal_key_wipe does so for the
- * calling thread at once.
+ * calling thread at once. The slot also keeps random nonces drawn from
+ * the kernel NONCE_POOL at a time (one getrandom per box was a fifth of a
+ * seal); each is used once.
  */
+#define NONCE_POOL 64
+
 typedef struct gcm_slot {
 	uint8_t key[UD_SEAL_KEY_LEN];
 	bool ready;
 	mbedtls_gcm_context g;
+	uint8_t nonces[NONCE_POOL * NONCE_LEN];
+	unsigned nonces_left;
 } gcm_slot;
 
 static pthread_once_t slot_once = PTHREAD_ONCE_INIT;
@@ -69,8 +75,8 @@ slot_init(void)
 	slot_err = pthread_key_create(&slot_key, slot_free);
 }
 
-/* This thread's context with k set: the context, or NULL. */
-static mbedtls_gcm_context *
+/* This thread's slot, its context with k set: the slot, or NULL. */
+static gcm_slot *
 gcm_for(const ud_seal_key *k)
 {
 	gcm_slot *s;
@@ -89,7 +95,7 @@ gcm_for(const ud_seal_key *k)
 		}
 	}
 	if (s->ready && memcmp(s->key, k->key, UD_SEAL_KEY_LEN) == 0) {
-		return &s->g;
+		return s;
 	}
 	s->ready = false;
 	mbedtls_gcm_free(&s->g);
@@ -100,7 +106,23 @@ gcm_for(const ud_seal_key *k)
 	}
 	memcpy(s->key, k->key, UD_SEAL_KEY_LEN);
 	s->ready = true;
-	return &s->g;
+	return s;
+}
+
+/* A fresh random nonce into out, never handed out before: 0 or -1. */
+static int
+nonce_take(gcm_slot *s, uint8_t *out)
+{
+	if (s->nonces_left == 0) {
+		if (ud_random_bytes(s->nonces, sizeof(s->nonces)) != 0) {
+			return -1;
+		}
+		s->nonces_left = NONCE_POOL;
+	}
+	s->nonces_left--;
+	memcpy(out, s->nonces + s->nonces_left * NONCE_LEN, NONCE_LEN);
+	memset(s->nonces + s->nonces_left * NONCE_LEN, 0, NONCE_LEN);
+	return 0;
 }
 
 void
@@ -123,7 +145,7 @@ int
 ud_seal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 	const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
-	mbedtls_gcm_context *g;
+	gcm_slot *s;
 	uint8_t *box = malloc(len + UD_SEAL_OVERHEAD);
 	int rc = UP_INTERNAL;
 
@@ -133,12 +155,11 @@ ud_seal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		return UP_INTERNAL;
 	}
 	box[0] = VERSION;
-	if (ud_random_bytes(box + 1, NONCE_LEN) != 0 ||
-	    (g = gcm_for(k)) == NULL) {
+	if ((s = gcm_for(k)) == NULL || nonce_take(s, box + 1) != 0) {
 		free(box);
 		return UP_INTERNAL;
 	}
-	if (mbedtls_gcm_crypt_and_tag(g, MBEDTLS_GCM_ENCRYPT, len, box + 1,
+	if (mbedtls_gcm_crypt_and_tag(&s->g, MBEDTLS_GCM_ENCRYPT, len, box + 1,
 				      NONCE_LEN, aad, aad_len, in,
 				      box + 1 + NONCE_LEN, TAG_LEN,
 				      box + 1 + NONCE_LEN + len) == 0) {
@@ -155,7 +176,7 @@ int
 ud_unseal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 	  const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 {
-	mbedtls_gcm_context *g;
+	gcm_slot *s;
 	size_t n;
 	uint8_t *plain;
 	int rc;
@@ -166,11 +187,11 @@ ud_unseal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		return UP_DATA_LOSS;
 	}
 	n = len - UD_SEAL_OVERHEAD;
-	if ((plain = malloc(n ? n : 1)) == NULL || (g = gcm_for(k)) == NULL) {
+	if ((plain = malloc(n ? n : 1)) == NULL || (s = gcm_for(k)) == NULL) {
 		free(plain);
 		return UP_INTERNAL;
 	}
-	rc = mbedtls_gcm_auth_decrypt(g, n, in + 1, NONCE_LEN, aad, aad_len,
+	rc = mbedtls_gcm_auth_decrypt(&s->g, n, in + 1, NONCE_LEN, aad, aad_len,
 				      in + 1 + NONCE_LEN + n, TAG_LEN,
 				      in + 1 + NONCE_LEN, plain);
 	if (rc != 0) {

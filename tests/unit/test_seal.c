@@ -112,6 +112,29 @@ main(void)
 	CHECK_INT(open_with(&k, aad, sizeof(aad), box2, len2), 0);
 	CHECK_INT(open_with(&other, aad, sizeof(aad), box2, len2),
 		  UP_DATA_LOSS);
+	/* past one pool of nonces drawn at once: never one twice */
+	{
+		enum { N = 200 };
+		static uint8_t nonce[N][12];
+		for (int i = 0; i < N; i++) {
+			uint8_t *b = NULL;
+			size_t bl = 0;
+			CHECK_INT(ud_seal(&k, aad, sizeof(aad), msg,
+					  sizeof(msg), &b, &bl),
+				  0);
+			if (b != NULL) {
+				memcpy(nonce[i], b + 1, 12);
+				CHECK_INT(
+				    open_with(&k, aad, sizeof(aad), b, bl), 0);
+			}
+			free(b);
+		}
+		for (int i = 0; i < N; i++) {
+			for (int j = i + 1; j < N; j++) {
+				CHECK(memcmp(nonce[i], nonce[j], 12) != 0);
+			}
+		}
+	}
 	free(other_thread.box);
 	free(box);
 	free(box2);
