@@ -5,10 +5,12 @@
  * sends the answer, records it in the replay table, and frees the call
  * (wiping its secrets).
  */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "call.h"
+#include "validate.h"
 
 int
 ud_call_fail(ud_call *c, int status, const char *error_code,
@@ -181,6 +183,62 @@ ud_call_password_clear(ud_call *c)
 	c->hash = NULL;
 }
 
+static void *
+arena_alloc(void *data, size_t size)
+{
+	ud_call *c = data;
+	size_t align = _Alignof(max_align_t);
+	size_t at = (c->arena_used + align - 1) / align * align;
+	ud_call_chunk *k;
+
+	if (size <= UD_CALL_ARENA && at <= UD_CALL_ARENA - size) {
+		c->arena_used = at + size;
+		return c->arena + at;
+	}
+	if (size > SIZE_MAX - sizeof(*k) ||
+	    (k = malloc(sizeof(*k) + size)) == NULL) {
+		return NULL;
+	}
+	k->size = size;
+	k->next = c->arena_chunks;
+	c->arena_chunks = k;
+	return k->data;
+}
+
+/* Everything goes at once, in ud_call_free. */
+static void
+arena_free(void *data, void *p)
+{
+	(void)data;
+	(void)p;
+}
+
+void
+ud_call_arena_init(ud_call *c)
+{
+	c->arena_alloc.alloc = arena_alloc;
+	c->arena_alloc.free = arena_free;
+	c->arena_alloc.allocator_data = c;
+	c->arena_used = 0;
+	c->arena_chunks = NULL;
+}
+
+static void
+arena_fini(ud_call *c)
+{
+	ud_call_chunk *k;
+
+	ud_wipe(c->arena, c->arena_used);
+	while ((k = c->arena_chunks) != NULL) {
+		c->arena_chunks = k->next;
+		ud_wipe(k->data, k->size);
+		free(k);
+	}
+	c->arena_used = 0;
+	c->env = NULL;
+	c->req = NULL;
+}
+
 void
 ud_call_free(ud_call *c)
 {
@@ -190,16 +248,9 @@ ud_call_free(ud_call *c)
 		c->release(c); /* first: what it gives back may be named in
 				* the request */
 	}
-	/* The envelope (Basic password, payload), the request (a password
-	 * to check or set) and the bytes they came in hold secrets. */
-	if (c->env != NULL) {
-		up_message_wipe_secrets(&c->env->base);
-		users__v1__request_envelope__free_unpacked(c->env, NULL);
-	}
-	if (c->req != NULL) {
-		up_message_wipe_secrets(c->req);
-		protobuf_c_message_free_unpacked(c->req, NULL);
-	}
+	/* The envelope (Basic password, payload) and the request (a password
+	 * to check or set) hold secrets: their whole arena is wiped. */
+	arena_fini(c);
 	if (c->resp != NULL) {
 		protobuf_c_message_free_unpacked(c->resp, NULL);
 	}

@@ -28,6 +28,8 @@ uint8_t *ud_call_pack(ud_call *c, int status, size_t *len);
 bool ud_call_answer_final(int status);
 /* Frees c without answering (it was answered another way). */
 void ud_call_free(ud_call *c);
+/* Readies the call's arena (service.h); call_new does. */
+void ud_call_arena_init(ud_call *c);
 /* Forgets the password work of a stage that is done with it. */
 void ud_call_password_clear(ud_call *c);
 

@@ -78,6 +78,7 @@ call_new(ud_service *svc, const ud_reply_to *to)
 	c->received_ms = ud_now_ms();
 	c->actor.manager_access = -1;
 	c->target.manager_access = -1;
+	ud_call_arena_init(c);
 	return c;
 }
 
@@ -92,20 +93,16 @@ ud_service_refuse(ud_service *svc, const ud_reply_to *to, int status)
 }
 
 void
-ud_service_submit(ud_service *svc, const ud_reply_to *to,
-		  Users__V1__RequestEnvelope *env)
+ud_service_submit(ud_service *svc, const ud_reply_to *to, const uint8_t *env,
+		  size_t len)
 {
 	ud_call *c = call_new(svc, to);
 	int rc;
 
 	if (c == NULL) {
-		if (env != NULL) {
-			up_message_wipe_secrets(&env->base);
-			users__v1__request_envelope__free_unpacked(env, NULL);
-		}
 		return;
 	}
-	c->env = env;
+	c->env = users__v1__request_envelope__unpack(&c->arena_alloc, len, env);
 	if (ud_store_shared(svc->store)) {
 		/*
 		 * A shared store's reads are round trips to a database
@@ -364,7 +361,7 @@ start(ud_call *c)
 		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
 	}
 	c->req = protobuf_c_message_unpack(
-	    c->method->desc->input, NULL,
+	    c->method->desc->input, &c->arena_alloc,
 	    env->has_payload ? env->payload.len : 0,
 	    env->has_payload ? env->payload.data : (const uint8_t *)"");
 	if (c->req == NULL) {

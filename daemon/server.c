@@ -382,6 +382,24 @@ answer_msg(const ud_reply_to *to, size_t size)
 }
 
 /*
+ * Room in the open message of a batch's answers for more bytes: nng grows
+ * a message to the exact size on every append (a new zeroed buffer and a
+ * copy of all it held: quadratic in the answers of a message), so the
+ * room grows by doubling. 0, or -1 (out of memory).
+ */
+static int
+open_room(nng_msg *m, size_t more)
+{
+	size_t need = nng_msg_len(m) + more, cap = nng_msg_capacity(m);
+
+	if (need <= cap) {
+		return 0;
+	}
+	cap = cap < 4096 ? 4096 : cap * 2;
+	return nng_msg_reserve(m, cap > need ? cap : need) == 0 ? 0 : -1;
+}
+
+/*
  * ud_service's send hook, from whichever thread finished the call. An
  * answer that cannot be queued (out of memory) is dropped: the caller's
  * deadline answers it.
@@ -427,7 +445,8 @@ reply_send(const ud_reply_to *to, const uint8_t *buf, size_t len)
 	}
 	if (p->open != NULL) {
 		hl = up_batch_frame_head(head, to->call, len);
-		if (nng_msg_append(p->open, head, hl) != 0 ||
+		if (open_room(p->open, hl + len) != 0 ||
+		    nng_msg_append(p->open, head, hl) != 0 ||
 		    nng_msg_append(p->open, buf, len) != 0) {
 			/* half a frame would spoil the whole batch */
 			nng_msg_free(p->open);
@@ -516,16 +535,13 @@ static void
 submit(ud_server *s, ud_reply_to *to, const uint8_t *env, size_t len,
        bool refuse)
 {
-	Users__V1__RequestEnvelope *e = NULL;
-
 	peer_ref(to->peer); /* the call's */
 	atomic_fetch_add(&s->calls, 1);
 	if (refuse) {
 		ud_service_refuse(s->svc, to, UP_RESOURCE_EXHAUSTED);
 		return;
 	}
-	e = users__v1__request_envelope__unpack(NULL, len, env);
-	ud_service_submit(s->svc, to, e); /* NULL: unreadable */
+	ud_service_submit(s->svc, to, env, len);
 }
 
 /* One received message: every call in it to the service; then freed. */

@@ -25,6 +25,7 @@
 
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -139,10 +140,30 @@ typedef struct ud_reply_to {
 typedef struct ud_call ud_call;
 typedef int (*ud_step_fn)(ud_call *c);
 
+/*
+ * What a call's envelope and request are unpacked into: a bump allocator
+ * over the call's own bytes (UD_CALL_ARENA), with a malloc'd chunk for
+ * what does not fit, all wiped and let go at once by ud_call_free. An
+ * unpacked request is a dozen small allocations, made on the receiving
+ * thread and freed, one by one, on the thread that answers (the writer,
+ * for a write): one allocation (the call) instead.
+ */
+#define UD_CALL_ARENA 2048
+
+typedef struct ud_call_chunk {
+	struct ud_call_chunk *next;
+	size_t size;
+	max_align_t data[];
+} ud_call_chunk;
+
 struct ud_call {
 	ud_service *svc;
 	ud_reply_to to; /* where the answer goes */
 	int64_t received_ms;
+	/* env and req live in the arena (never free_unpacked) */
+	ProtobufCAllocator arena_alloc;
+	size_t arena_used;
+	ud_call_chunk *arena_chunks;
 	Users__V1__RequestEnvelope *env;
 	const up_method *method;
 	ProtobufCMessage *req;
@@ -201,6 +222,7 @@ struct ud_call {
 	/* Gives back what a stage holds (the sign-in's reservation) when the
 	 * call ends without its verdict; NULL: nothing. */
 	void (*release)(ud_call *c);
+	_Alignas(max_align_t) uint8_t arena[UD_CALL_ARENA];
 };
 
 /* service.c */
@@ -208,11 +230,12 @@ int ud_service_init(ud_service *svc, const ud_config *cfg);
 void ud_service_fini(ud_service *svc);
 /*
  * Runs the first stage of a call on the calling (nng) thread (with a shared
- * store, on a worker). Takes env (unpacked; NULL when the bytes were no
- * envelope: answered INVALID_ARGUMENT) and the reference to to's peer.
+ * store, on a worker). Unpacks the envelope of len bytes env into the call
+ * (bytes that are no envelope: answered INVALID_ARGUMENT; the caller keeps
+ * and wipes env) and takes the reference to to's peer.
  */
 void ud_service_submit(ud_service *svc, const ud_reply_to *to,
-		       Users__V1__RequestEnvelope *env);
+		       const uint8_t *env, size_t len);
 /*
  * Around the calls of one received batch, on its nng thread: with SQLite,
  * one read snapshot of the thread's read connection for all their first

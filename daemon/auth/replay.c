@@ -177,8 +177,8 @@ ud_replay_begin(ud_replay *r, const char *request_id,
 		return UD_REPLAY_MISMATCH;
 	}
 	memcpy(fp, digest, sizeof(fp));
+	key_of(r, request_id, key); /* a digest: outside the lock */
 	pthread_mutex_lock(&r->mu);
-	key_of(r, request_id, key);
 	expire(r, now_s);
 	if ((e = find(r, key)) != NULL) {
 		if (memcmp(e->fp, fp, sizeof(fp)) != 0) {
@@ -234,8 +234,8 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	if (request_id == NULL) {
 		return;
 	}
+	key_of(r, request_id, key); /* a digest: outside the lock */
 	pthread_mutex_lock(&r->mu);
-	key_of(r, request_id, key);
 	e = find(r, key);
 	if (e == NULL || e->done) {
 		pthread_mutex_unlock(&r->mu);

@@ -8,7 +8,8 @@
  * sealed), a fresh random nonce per box, and associated data that binds a
  * box to its place (the request id and digest): a box moved to another row
  * does not open. A box is: version (1 byte) | nonce (12) | ciphertext |
- * tag (16). Thread-safe: no shared state but the key.
+ * tag (16). Thread-safe: each thread keeps its own cipher context, set up
+ * once per key (seal.c).
  */
 #ifndef UD_SEAL_H
 #define UD_SEAL_H
@@ -29,6 +30,7 @@ typedef struct ud_seal_key {
  */
 int ud_seal_key_derive(ud_seal_key *k, const uint8_t *secret, size_t secret_len,
 		       const char *purpose);
+/* Wipes k, and the calling thread's context set up for it. */
 void ud_seal_key_wipe(ud_seal_key *k);
 
 /* Seals len bytes into *out (malloc'd, *out_len). 0 or UP_INTERNAL. */

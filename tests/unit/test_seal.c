@@ -2,6 +2,7 @@
  * test_seal.c - the request log's boxes (daemon/seal.h): what is sealed
  * opens with the same key and place, and nothing else opens.
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,9 +32,29 @@ open_with(const ud_seal_key *k, const uint8_t *a, size_t alen,
 	return rc;
 }
 
+/* A box sealed on another thread (its own context, freed at its exit). */
+typedef struct sealer {
+	const ud_seal_key *k;
+	uint8_t *box;
+	size_t len;
+	int rc;
+} sealer;
+
+static void *
+seal_thread(void *arg)
+{
+	sealer *s = arg;
+
+	s->rc =
+	    ud_seal(s->k, aad, sizeof(aad), msg, sizeof(msg), &s->box, &s->len);
+	return NULL;
+}
+
 int
 main(void)
 {
+	pthread_t t;
+	sealer other_thread = {0};
 	ud_seal_key k, other, again;
 	uint8_t *box = NULL, *box2 = NULL;
 	size_t len = 0, len2 = 0;
@@ -76,8 +97,48 @@ main(void)
 		  0);
 	CHECK(len2 == len && memcmp(box, box2, len) != 0);
 	CHECK_INT(open_with(&k, aad, sizeof(aad), box2, len2), 0);
+	/* each thread keeps a context per key: one key after another, and a
+	 * box of another thread, open as they should */
+	other_thread.k = &other;
+	CHECK_INT(pthread_create(&t, NULL, seal_thread, &other_thread), 0);
+	CHECK_INT(pthread_join(t, NULL), 0);
+	CHECK_INT(other_thread.rc, 0);
+	CHECK_INT(open_with(&other, aad, sizeof(aad), other_thread.box,
+			    other_thread.len),
+		  0);
+	CHECK_INT(
+	    open_with(&k, aad, sizeof(aad), other_thread.box, other_thread.len),
+	    UP_DATA_LOSS);
+	CHECK_INT(open_with(&k, aad, sizeof(aad), box2, len2), 0);
+	CHECK_INT(open_with(&other, aad, sizeof(aad), box2, len2),
+		  UP_DATA_LOSS);
+	/* past one pool of nonces drawn at once: never one twice */
+	{
+		enum { N = 200 };
+		static uint8_t nonce[N][12];
+		for (int i = 0; i < N; i++) {
+			uint8_t *b = NULL;
+			size_t bl = 0;
+			CHECK_INT(ud_seal(&k, aad, sizeof(aad), msg,
+					  sizeof(msg), &b, &bl),
+				  0);
+			if (b != NULL) {
+				memcpy(nonce[i], b + 1, 12);
+				CHECK_INT(
+				    open_with(&k, aad, sizeof(aad), b, bl), 0);
+			}
+			free(b);
+		}
+		for (int i = 0; i < N; i++) {
+			for (int j = i + 1; j < N; j++) {
+				CHECK(memcmp(nonce[i], nonce[j], 12) != 0);
+			}
+		}
+	}
+	free(other_thread.box);
 	free(box);
 	free(box2);
+	ud_seal_key_wipe(&other);
 	ud_seal_key_wipe(&k);
 	CHECK(k.key[0] == 0 && k.key[31] == 0);
 	return check_done();

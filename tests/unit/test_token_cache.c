@@ -23,6 +23,20 @@ main(void)
 	CHECK(!ud_token_cache_get(tc, b, strlen(b), 100, &sub, &tv));
 	CHECK(!ud_token_cache_get(tc, a, strlen(a) - 1, 100, &sub, &tv));
 	CHECK(!ud_token_cache_get(tc, a, strlen(a), 200, &sub, &tv));
+	/* A token of a real length, one byte off anywhere: a miss. */
+	{
+		char big[301];
+		memset(big, 'x', 300);
+		big[300] = '\0';
+		ud_token_cache_put(tc, big, 300, 9, 9, 200);
+		CHECK(ud_token_cache_get(tc, big, 300, 100, &sub, &tv));
+		for (int i = 0; i < 300; i++) {
+			big[i] = 'y';
+			CHECK(
+			    !ud_token_cache_get(tc, big, 300, 100, &sub, &tv));
+			big[i] = 'x';
+		}
+	}
 	/* Many tokens: bounded, the latest of each slot wins, never a wrong
 	 * subject. */
 	for (int i = 0; i < 20000; i++) {
