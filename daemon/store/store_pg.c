@@ -602,7 +602,8 @@ enum {
 	F_ORG = 1 << 2,
 	F_ROLE = 1 << 3,
 	F_SCOPE = 1 << 4,
-	F_USER_ALL = (1 << 5) - 1,
+	F_FIRST = 1 << 5, /* a substring's first page, counted to a cap */
+	F_USER_ALL = (1 << 6) - 1,
 };
 enum {
 	F_PARENT = 1 << 0,
@@ -2957,6 +2958,27 @@ user_list_sql(unsigned mask, char *sql, size_t cap)
 	}
 	/* $k take, $k+1 skip, $k+2 the keyset's last id, $k+3 the most
 	 * matches counted (NULL: all; 0: none) */
+	if (mask & F_FIRST) {
+		/*
+		 * The first page of a substring search counted to a cap no
+		 * smaller than the page: the page is the first of the
+		 * counted matches, so the trigram search runs once (the CTE,
+		 * read twice, is computed once), not once for the count and
+		 * once more for the page.
+		 */
+		snprintf(
+		    sql, cap,
+		    "WITH m AS (SELECT u.id FROM users u%s"
+		    "  ORDER BY u.id LIMIT $%d)"
+		    " SELECT t.n, " USER_COLS
+		    " FROM (SELECT count(*) AS n FROM m) t"
+		    " LEFT JOIN LATERAL (SELECT m.id FROM m WHERE m.id > $%d"
+		    "  ORDER BY m.id LIMIT $%d OFFSET $%d) pg ON true"
+		    " LEFT JOIN users u ON u.id = pg.id" USER_ORGS
+		    " ORDER BY u.id",
+		    where, k + 3, k + 2, k, k + 1);
+		return;
+	}
 	snprintf(sql, cap,
 		 "SELECT t.n, " USER_COLS
 		 " FROM (SELECT count(*) AS n FROM (SELECT 1 FROM users u%s"
@@ -3019,6 +3041,10 @@ pg_user_list(ud_store_conn *c, const ud_user_filter *f, ud_user **out,
 			goto out;
 		}
 		p_text(&p, a.scope);
+	}
+	if ((mask & (F_EMAIL | F_NAME)) != 0 && skip == 0 && f->after_id <= 0 &&
+	    f->count_max >= take) {
+		mask |= F_FIRST;
 	}
 	p_int(&p, take);
 	p_int(&p, skip);
