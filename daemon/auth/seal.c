@@ -1,14 +1,19 @@
 /*
- * seal.c - AES-256-GCM boxes (seal.h), with mbedTLS.
+ * seal.c - AES-256-GCM boxes (seal.h): the cipher from OpenSSL's libcrypto
+ * (AES-NI and carry-less multiplication: about 0.5 us for a 600-byte box
+ * here, where mbedTLS 2.28's GCM took 4.5 us, a tenth of a PATCH's CPU);
+ * the key's derivation with mbedTLS's HMAC. The box's layout is the same
+ * whichever library made it.
  */
+#include <limits.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/gcm.h>
 #include <mbedtls/md.h>
 #include <mbedtls/platform_util.h>
+#include <openssl/evp.h>
 
 #include "seal.h"
 #include "model.h"
@@ -34,10 +39,11 @@ ud_seal_key_derive(ud_seal_key *k, const uint8_t *secret, size_t secret_len,
 }
 
 /*
- * One GCM context per thread, kept with the key it was set up for: setting
- * a key expands the AES schedule and GCM's multiplication table and
- * allocates the cipher's state, work that a box of a few hundred bytes
- * (the request log seals one per write) should not pay each time. A
+ * Two cipher contexts per thread (one sealing, one opening), kept with the
+ * key they were set up for: setting a key expands the AES schedule and
+ * GCM's multiplication table and allocates the cipher's state, work that
+ * a box of a few hundred bytes (the request log seals one per write)
+ * should not pay each time. A
  * context is used by one call at a time on its thread; another key (a
  * test's, or a key derived again) sets the context up anew. The thread's
  * exit frees and wipes it (slot_free); ud_seal_key_wipe does so for the
@@ -50,7 +56,7 @@ ud_seal_key_derive(ud_seal_key *k, const uint8_t *secret, size_t secret_len,
 typedef struct gcm_slot {
 	uint8_t key[UD_SEAL_KEY_LEN];
 	bool ready;
-	mbedtls_gcm_context g;
+	EVP_CIPHER_CTX *enc, *dec;
 	uint8_t nonces[NONCE_POOL * NONCE_LEN];
 	unsigned nonces_left;
 } gcm_slot;
@@ -64,7 +70,8 @@ slot_free(void *p)
 {
 	gcm_slot *s = p;
 
-	mbedtls_gcm_free(&s->g);
+	EVP_CIPHER_CTX_free(s->enc); /* cleared as it is freed */
+	EVP_CIPHER_CTX_free(s->dec);
 	mbedtls_platform_zeroize(s, sizeof(*s));
 	free(s);
 }
@@ -88,7 +95,6 @@ gcm_for(const ud_seal_key *k)
 		if ((s = calloc(1, sizeof(*s))) == NULL) {
 			return NULL;
 		}
-		mbedtls_gcm_init(&s->g);
 		if (pthread_setspecific(slot_key, s) != 0) {
 			slot_free(s);
 			return NULL;
@@ -98,10 +104,12 @@ gcm_for(const ud_seal_key *k)
 		return s;
 	}
 	s->ready = false;
-	mbedtls_gcm_free(&s->g);
-	mbedtls_gcm_init(&s->g);
-	if (mbedtls_gcm_setkey(&s->g, MBEDTLS_CIPHER_ID_AES, k->key,
-			       UD_SEAL_KEY_LEN * 8) != 0) {
+	if ((s->enc == NULL && (s->enc = EVP_CIPHER_CTX_new()) == NULL) ||
+	    (s->dec == NULL && (s->dec = EVP_CIPHER_CTX_new()) == NULL) ||
+	    EVP_EncryptInit_ex(s->enc, EVP_aes_256_gcm(), NULL, k->key, NULL) !=
+		1 ||
+	    EVP_DecryptInit_ex(s->dec, EVP_aes_256_gcm(), NULL, k->key, NULL) !=
+		1) {
 		return NULL;
 	}
 	memcpy(s->key, k->key, UD_SEAL_KEY_LEN);
@@ -141,6 +149,53 @@ ud_seal_key_wipe(ud_seal_key *k)
 	mbedtls_platform_zeroize(k, sizeof(*k));
 }
 
+/*
+ * Encrypts in[0..len) under ctx's key and nonce into out, the tag after
+ * the ciphertext: 0 or -1.
+ */
+static int
+gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
+	 size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+{
+	int n = 0, m = 0;
+
+	if (len > INT_MAX - 16 || aad_len > INT_MAX ||
+	    EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    (aad_len > 0 &&
+	     EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+	    (len > 0 && EVP_EncryptUpdate(ctx, out, &n, in, (int)len) != 1) ||
+	    EVP_EncryptFinal_ex(ctx, out + (len > 0 ? n : 0), &m) != 1 ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
+				out + len) != 1) {
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * Decrypts in[0..len) (its tag after it) under ctx's key and nonce into
+ * out: 0, or -1 when the tag does not match (out is then not to be used).
+ */
+static int
+gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
+	 size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+{
+	uint8_t tag[TAG_LEN];
+	int n = 0, m = 0;
+
+	memcpy(tag, in + len, TAG_LEN);
+	if (len > INT_MAX || aad_len > INT_MAX ||
+	    EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    (aad_len > 0 &&
+	     EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+	    (len > 0 && EVP_DecryptUpdate(ctx, out, &n, in, (int)len) != 1) ||
+	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
+	    EVP_DecryptFinal_ex(ctx, out + (len > 0 ? n : 0), &m) != 1) {
+		return -1;
+	}
+	return 0;
+}
+
 int
 ud_seal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 	const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
@@ -159,10 +214,8 @@ ud_seal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		free(box);
 		return UP_INTERNAL;
 	}
-	if (mbedtls_gcm_crypt_and_tag(&s->g, MBEDTLS_GCM_ENCRYPT, len, box + 1,
-				      NONCE_LEN, aad, aad_len, in,
-				      box + 1 + NONCE_LEN, TAG_LEN,
-				      box + 1 + NONCE_LEN + len) == 0) {
+	if (gcm_seal(s->enc, box + 1, aad, aad_len, in, len,
+		     box + 1 + NONCE_LEN) == 0) {
 		*out = box;
 		*out_len = len + UD_SEAL_OVERHEAD;
 		box = NULL;
@@ -191,9 +244,8 @@ ud_unseal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		free(plain);
 		return UP_INTERNAL;
 	}
-	rc = mbedtls_gcm_auth_decrypt(&s->g, n, in + 1, NONCE_LEN, aad, aad_len,
-				      in + 1 + NONCE_LEN + n, TAG_LEN,
-				      in + 1 + NONCE_LEN, plain);
+	rc = gcm_open(s->dec, in + 1, aad, aad_len, in + 1 + NONCE_LEN, n,
+		      plain);
 	if (rc != 0) {
 		mbedtls_platform_zeroize(plain, n);
 		free(plain);
