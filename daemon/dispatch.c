@@ -19,6 +19,7 @@
 #include "validate.h"
 
 static void worker_start(void *arg, void *tctx);
+static bool group_add(ud_service *svc, ud_call *c);
 
 /*
  * The read connection of the calling nng thread, opened on first use and
@@ -107,8 +108,12 @@ ud_service_submit(ud_service *svc, const ud_reply_to *to, const uint8_t *env,
 		/*
 		 * A shared store's reads are round trips to a database
 		 * server: they wait, so they run on the workers (each with
-		 * its own connection), never on the nng threads.
+		 * its own connection), never on the nng threads; the
+		 * GetUser calls of a message together (a read group).
 		 */
+		if (group_add(svc, c)) {
+			return;
+		}
 		if ((rc = ud_pool_push(svc->workers, worker_start, c)) != 0) {
 			ud_call_finish(c, rc == UP_RESOURCE_EXHAUSTED
 					      ? UP_UNAVAILABLE
@@ -360,10 +365,12 @@ start(ud_call *c)
 	    ud_now_ms() > c->received_ms + env->deadline_ms) {
 		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
 	}
-	c->req = protobuf_c_message_unpack(
-	    c->method->desc->input, &c->arena_alloc,
-	    env->has_payload ? env->payload.len : 0,
-	    env->has_payload ? env->payload.data : (const uint8_t *)"");
+	if (c->req == NULL) { /* a read group's may be unpacked already */
+		c->req = protobuf_c_message_unpack(
+		    c->method->desc->input, &c->arena_alloc,
+		    env->has_payload ? env->payload.len : 0,
+		    env->has_payload ? env->payload.data : (const uint8_t *)"");
+	}
 	if (c->req == NULL) {
 		return ud_call_fail(c, UP_INVALID_ARGUMENT,
 				    "SerializationException",
@@ -384,16 +391,136 @@ start(ud_call *c)
 	return ud_call_fail(c, UP_UNAUTHENTICATED, NULL, NULL);
 }
 
+/*
+ * Read groups (a shared store). Each GetUser of one received message is a
+ * point read, and a database server spends more on running a statement
+ * than on finding one row: so the GetUser calls of a message go to one
+ * worker together, which reads all their users and their callers'
+ * revisions ahead, two statements in one round trip
+ * (ud_store_read_ahead), then runs the calls one after the other as
+ * usual, their reads and checks answered from what was read. Every call
+ * keeps its own answer, error and deadline; the message's other calls go
+ * to the workers one by one, so a slow one never holds a group up.
+ */
+typedef struct read_group {
+	size_t n;
+	ud_call *calls[UD_STORE_AHEAD_MAX];
+} read_group;
+
 /* The nng thread's snapshot for the calls of one batch (SQLite), if open. */
 static _Thread_local ud_store_conn *batch_reader;
+/* Between batch_begin and batch_end on a shared store; the open group. */
+static _Thread_local bool batch_shared;
+static _Thread_local read_group *batch_group;
+
+/* What a group's call asks for: the user, and its caller if known. */
+static void
+group_peek(ud_call *c, int64_t *user, int64_t *caller)
+{
+	const Users__V1__RequestEnvelope *env = c->env;
+	const Users__V1__GetUser *r;
+	int64_t now = ud_now_ms() / 1000, tv;
+
+	*user = 0;
+	*caller = 0;
+	if (env->bearer_token == NULL || env->bearer_token[0] == '\0') {
+		return;
+	}
+	c->method = up_method_find(env->method);
+	c->req = protobuf_c_message_unpack(
+	    c->method->desc->input, &c->arena_alloc,
+	    env->has_payload ? env->payload.len : 0,
+	    env->has_payload ? env->payload.data : (const uint8_t *)"");
+	if ((r = (const Users__V1__GetUser *)c->req) != NULL &&
+	    r->user_id != NULL) {
+		*user = ud_parse_user_id(r->user_id);
+	}
+	if (!ud_token_cache_get(c->svc->tokens, env->bearer_token,
+				strlen(env->bearer_token), now, caller, &tv)) {
+		*caller = 0; /* its check, if any, goes its own way */
+	}
+}
+
+static void
+group_start(void *arg, void *tctx)
+{
+	read_group *g = arg;
+	ud_store_conn *reader = tctx;
+	int64_t users[UD_STORE_AHEAD_MAX], callers[UD_STORE_AHEAD_MAX];
+	size_t n = 0, m = 0;
+	bool ahead;
+
+	for (size_t i = 0; i < g->n; i++) {
+		int64_t user, caller;
+
+		group_peek(g->calls[i], &user, &caller);
+		if (user > 0) {
+			users[n++] = user;
+		}
+		if (caller > 0) {
+			callers[m++] = caller;
+		}
+	}
+	/* Without it (an error), every read goes to the server. */
+	ahead = ud_store_read_ahead(reader, users, n, callers, m) == 0;
+	for (size_t i = 0; i < g->n; i++) {
+		worker_start(g->calls[i], reader);
+	}
+	if (ahead) {
+		ud_store_read_ahead_end(reader);
+	}
+	free(g);
+}
+
+static void
+group_push(ud_service *svc)
+{
+	read_group *g = batch_group;
+	int rc;
+
+	batch_group = NULL;
+	if ((rc = ud_pool_push(svc->workers, group_start, g)) != 0) {
+		for (size_t i = 0; i < g->n; i++) {
+			ud_call_finish(g->calls[i], rc == UP_RESOURCE_EXHAUSTED
+							? UP_UNAVAILABLE
+							: rc);
+		}
+		free(g);
+	}
+}
+
+/* True when c joined the open read group (it is not the caller's now). */
+static bool
+group_add(ud_service *svc, ud_call *c)
+{
+	const up_method *m;
+
+	if (!batch_shared || c->env == NULL || c->env->method == NULL ||
+	    (m = up_method_find(c->env->method)) == NULL ||
+	    strcmp(m->desc->name, "GetUser") != 0) {
+		return false;
+	}
+	if (batch_group == NULL &&
+	    (batch_group = calloc(1, sizeof(*batch_group))) == NULL) {
+		return false;
+	}
+	batch_group->calls[batch_group->n++] = c;
+	if (batch_group->n == UD_STORE_AHEAD_MAX) {
+		group_push(svc);
+	}
+	return true;
+}
 
 void
 ud_service_batch_begin(ud_service *svc)
 {
 	ud_store_conn *reader;
 
-	if (batch_reader != NULL || ud_store_shared(svc->store) ||
-	    thread_reader(svc, &reader) != 0) {
+	if (ud_store_shared(svc->store)) {
+		batch_shared = true;
+		return;
+	}
+	if (batch_reader != NULL || thread_reader(svc, &reader) != 0) {
 		return;
 	}
 	if (ud_store_snapshot_begin(reader) == 0) {
@@ -404,7 +531,10 @@ ud_service_batch_begin(ud_service *svc)
 void
 ud_service_batch_end(ud_service *svc)
 {
-	(void)svc;
+	batch_shared = false;
+	if (batch_group != NULL) {
+		group_push(svc);
+	}
 	if (batch_reader != NULL) {
 		ud_store_snapshot_end(batch_reader);
 		batch_reader = NULL;

@@ -11,8 +11,14 @@ add_dependencies(test_tls usersgw usersbench)
 users_integration_test(test_rpc ud_store ${NNG_LIB})
 # The hop: batches against single envelopes byte for byte, a slow write
 # beside reads, batches cut by a SIGKILL, an older single-call client.
+# test_hop_pg: byte for byte and the older client on PostgreSQL (read
+# groups; the "pg" fixture).
 users_integration_test(test_hop ${NNG_LIB} PkgConfig::SQLITE
-	Threads::Threads)
+	Threads::Threads pg_testdb)
+add_test(NAME test_hop_pg COMMAND test_hop pg)
+set_tests_properties(test_hop_pg PROPERTIES TIMEOUT 300
+	LABELS integration ENVIRONMENT "${USERS_TEST_ENV}")
+users_pg_test(test_hop_pg)
 # Refresh tokens: rotation, reuse, retries, logout, at rest (the SQLite
 # database read beside the daemon).
 users_integration_test(test_tokens ud_store Threads::Threads)

@@ -201,6 +201,26 @@ ud_store_snapshot_end(ud_store_conn *c)
 }
 
 int
+ud_store_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
+		    const int64_t *callers, size_t m)
+{
+	if (n > UD_STORE_AHEAD_MAX || m > UD_STORE_AHEAD_MAX) {
+		return UP_INVALID_ARGUMENT;
+	}
+	return COPS(c)->read_ahead != NULL
+		   ? COPS(c)->read_ahead(c, users, n, callers, m)
+		   : 0;
+}
+
+void
+ud_store_read_ahead_end(ud_store_conn *c)
+{
+	if (COPS(c)->read_ahead_end != NULL) {
+		COPS(c)->read_ahead_end(c);
+	}
+}
+
+int
 ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	return COPS(c)->user_get(c, id, out);

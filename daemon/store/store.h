@@ -154,6 +154,24 @@ int ud_store_index_sync(ud_store *st);
 int ud_store_snapshot_begin(ud_store_conn *c);
 void ud_store_snapshot_end(ud_store_conn *c);
 
+/*
+ * Reads ahead, for the calls of one received message, the users
+ * users[0..n) and the revisions of the callers callers[0..m), in one
+ * statement each and one round trip (a shared store; elsewhere nothing is
+ * read and 0 is answered). Until ud_store_read_ahead_end, on this reader,
+ * ud_store_user_get of one of those users answers from what was read (a
+ * copy; UP_NOT_FOUND for one that was not there) and
+ * ud_store_user_check of one of those callers has its verdict at once,
+ * without a statement: as if every such read had run at the moment of the
+ * read ahead, after the calls arrived. On an error nothing is kept and
+ * every read goes to the server as without it. At most
+ * UD_STORE_AHEAD_MAX of each; not on a writer connection (UP_INTERNAL).
+ */
+#define UD_STORE_AHEAD_MAX 64
+int ud_store_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
+			const int64_t *callers, size_t m);
+void ud_store_read_ahead_end(ud_store_conn *c);
+
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
 /* Zeroes u, manager_access -1 (unset): a user as the store fills them. */
 void ud_store_user_init(ud_user *u);

@@ -54,6 +54,10 @@ struct ud_store_ops {
 
 	int (*snapshot_begin)(ud_store_conn *c);
 	void (*snapshot_end)(ud_store_conn *c);
+	/* NULL: nothing read ahead (ud_store_read_ahead answers 0) */
+	int (*read_ahead)(ud_store_conn *c, const int64_t *users, size_t n,
+			  const int64_t *callers, size_t m);
+	void (*read_ahead_end)(ud_store_conn *c);
 
 	int (*user_get)(ud_store_conn *c, int64_t id, ud_user *out);
 	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);

@@ -306,6 +306,8 @@ enum {
 	S_REF_PRUNE,
 	S_USERS_IMPORT,
 	S_USERS_BY_EMAILS,
+	S_USERS_AHEAD,
+	S_REVS_AHEAD,
 	S_COUNT
 };
 
@@ -575,6 +577,10 @@ static const char *const stmt_sql[S_COUNT] = {
 	"SELECT e.i, " USER_COLS " FROM unnest($1::text[]) WITH ORDINALITY"
 	" e(v, i) JOIN users u"
 	" ON lower(u.email COLLATE \"C\") = lower(e.v COLLATE \"C\")" USER_ORGS,
+    /* the users and the callers' revisions of a read ahead */
+    [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
+		      " WHERE u.id = ANY($1::bigint[])",
+    [S_REVS_AHEAD] = "SELECT id, rev FROM users WHERE id = ANY($1::bigint[])",
 };
 
 /* The statement a NOWAIT one stands for, in a transaction of its own. */
@@ -680,6 +686,32 @@ typedef struct memo {
 	int64_t token_version;
 } memo;
 
+/*
+ * What a reader read ahead for the calls of one message (pg_read_ahead):
+ * the users asked for (found or not) and the callers' revisions.
+ */
+typedef struct ahead_user {
+	int64_t id;
+	bool found;
+	ud_user u;
+} ahead_user;
+
+typedef struct ahead_rev {
+	int64_t id;
+	bool found;
+	int64_t rev;
+} ahead_rev;
+
+typedef struct ahead {
+	bool on;
+	size_t n_users, n_revs;
+	ahead_user users[UD_STORE_AHEAD_MAX];
+	ahead_rev revs[UD_STORE_AHEAD_MAX];
+} ahead;
+
+/* A check's verdict known from a read ahead (pg_user_check). */
+enum { CHECK_NONE, CHECK_SAME, CHECK_CHANGED, CHECK_GONE };
+
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
 	ud_store *st;
@@ -707,6 +739,8 @@ struct ud_store_conn {
 	int check_rc;
 	PGresult *check_res;
 	int64_t check_id; /* the user checked */
+	int check_ahead;  /* CHECK_*: the verdict, from the read ahead */
+	ahead ah;         /* a reader's read ahead */
 	/* A writer's transaction, and the write running in it. */
 	bool in_txn; /* BEGIN sent, and no COMMIT or ROLLBACK since */
 	group *g;    /* the writes of the open transaction */
@@ -1018,12 +1052,15 @@ group_new(const ud_store *st)
 	return g;
 }
 
+static void pg_read_ahead_end(ud_store_conn *c);
+
 static void
 conn_free(ud_store_conn *c)
 {
 	if (c == NULL) {
 		return;
 	}
+	pg_read_ahead_end(c);
 	round_clear(c);
 	PQclear(c->check_res);
 	PQfinish(c->pg);
@@ -1549,6 +1586,26 @@ int_array(const int32_t *v, size_t n, char **out)
 	for (size_t i = 0; i < n; i++) {
 		j += (size_t)snprintf(p + j, cap - j, "%s%d", i > 0 ? "," : "",
 				      (int)v[i]);
+	}
+	snprintf(p + j, cap - j, "}");
+	*out = p;
+	return 0;
+}
+
+static int
+int64_array(const int64_t *v, size_t n, char **out)
+{
+	size_t cap = 3 + n * 21, j = 0;
+	char *p;
+
+	*out = NULL;
+	if ((p = malloc(cap)) == NULL) {
+		return UP_INTERNAL;
+	}
+	p[j++] = '{';
+	for (size_t i = 0; i < n; i++) {
+		j += (size_t)snprintf(p + j, cap - j, "%s%lld",
+				      i > 0 ? "," : "", (long long)v[i]);
 	}
 	snprintf(p + j, cap - j, "}");
 	*out = p;
@@ -2762,12 +2819,138 @@ user_read(ud_store_conn *c, int lock_key, int lock_nw, int key, const params *p,
 	return rc;
 }
 
+static void
+pg_read_ahead_end(ud_store_conn *c)
+{
+	for (size_t i = 0; i < c->ah.n_users; i++) {
+		ud_user_fini(&c->ah.users[i].u);
+	}
+	c->ah.on = false;
+	c->ah.n_users = 0;
+	c->ah.n_revs = 0;
+}
+
+/* The users and revisions of the read ahead from their rows. */
+static int
+ahead_take(ud_store_conn *c, const PGresult *users, const PGresult *revs)
+{
+	int rows = PQntuples(users);
+
+	for (int row = 0; row < rows; row++) {
+		int64_t id = col_int(users, row, 0);
+		for (size_t i = 0; i < c->ah.n_users; i++) {
+			ahead_user *a = &c->ah.users[i];
+			if (a->id != id || a->found) {
+				continue;
+			}
+			if (user_from_row(users, row, 0, &a->u) != 0) {
+				ud_user_fini(&a->u);
+				return UP_INTERNAL;
+			}
+			a->found = true;
+			break;
+		}
+	}
+	rows = PQntuples(revs);
+	for (int row = 0; row < rows; row++) {
+		int64_t id = col_int(revs, row, 0);
+		for (size_t i = 0; i < c->ah.n_revs; i++) {
+			if (c->ah.revs[i].id == id) {
+				c->ah.revs[i].found = true;
+				c->ah.revs[i].rev = col_int(revs, row, 1);
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Both lists of distinct ids (the calls of a message often share a caller,
+ * or a user) into c->ah, and the two statements in one round trip.
+ */
+static int
+pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
+	      const int64_t *callers, size_t m)
+{
+	int64_t ids[UD_STORE_AHEAD_MAX], cids[UD_STORE_AHEAD_MAX];
+	params pu = {0}, pr = {0};
+	PGresult *ru = NULL, *rr = NULL;
+	char *ua = NULL, *ra = NULL;
+	uint32_t su = 0, sr = 0;
+	int rc;
+
+	pg_read_ahead_end(c);
+	if (c->writer || c->check != 0 || c->check_ahead != CHECK_NONE) {
+		return UP_INTERNAL;
+	}
+	for (size_t i = 0; i < n; i++) {
+		size_t k = 0;
+		while (k < c->ah.n_users && ids[k] != users[i]) {
+			k++;
+		}
+		if (k == c->ah.n_users && users[i] > 0) {
+			ud_store_user_init(&c->ah.users[k].u);
+			c->ah.users[k].found = false;
+			c->ah.users[k].id = ids[k] = users[i];
+			c->ah.n_users++;
+		}
+	}
+	for (size_t i = 0; i < m; i++) {
+		size_t k = 0;
+		while (k < c->ah.n_revs && cids[k] != callers[i]) {
+			k++;
+		}
+		if (k == c->ah.n_revs && callers[i] > 0) {
+			c->ah.revs[k].found = false;
+			c->ah.revs[k].id = cids[k] = callers[i];
+			c->ah.n_revs++;
+		}
+	}
+	if (c->ah.n_users == 0 && c->ah.n_revs == 0) {
+		return 0;
+	}
+	if ((rc = int64_array(ids, c->ah.n_users, &ua)) == 0 &&
+	    (rc = int64_array(cids, c->ah.n_revs, &ra)) == 0) {
+		p_text(&pu, ua);
+		p_text(&pr, ra);
+		su = send_stmt(c, E_RESULT, S_USERS_AHEAD, &pu);
+		sr = su != 0 ? send_stmt(c, E_RESULT, S_REVS_AHEAD, &pr) : 0;
+		rc = su != 0 && sr != 0 ? 0 : UP_INTERNAL;
+	}
+	free(ua);
+	free(ra);
+	if (su != 0) {
+		/* the round trip for whatever went out, failed or not */
+		int w = reader_wait(c, su, &ru);
+
+		if (rc == 0 && (rc = w) == 0 && (rc = take(c, sr, &rr)) == 0) {
+			rc = ahead_take(c, ru, rr);
+		}
+	}
+	PQclear(ru);
+	PQclear(rr);
+	if (rc != 0) {
+		pg_read_ahead_end(c);
+		return rc;
+	}
+	c->ah.on = true;
+	return 0;
+}
+
 static int
 pg_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	params p = {0};
 
 	ud_store_user_init(out);
+	for (size_t i = 0; c->ah.on && i < c->ah.n_users; i++) {
+		if (c->ah.users[i].id == id) {
+			return c->ah.users[i].found
+				   ? ud_store_user_copy(out, &c->ah.users[i].u)
+				   : UP_NOT_FOUND;
+		}
+	}
 	p_int(&p, id);
 	return user_read(c, S_USER_LOCK, S_USER_LOCK_NW, S_USER_GET, &p, out);
 }
@@ -2796,15 +2979,24 @@ pg_user_check(ud_store_conn *c, int64_t id, int64_t rev)
 {
 	params p = {0};
 
-	if (c->writer || c->check != 0) {
+	if (c->writer || c->check != 0 || c->check_ahead != CHECK_NONE) {
 		return UP_INTERNAL;
+	}
+	c->check_id = id;
+	for (size_t i = 0; c->ah.on && i < c->ah.n_revs; i++) {
+		const ahead_rev *a = &c->ah.revs[i];
+		if (a->id == id) {
+			c->check_ahead = !a->found       ? CHECK_GONE
+					 : a->rev == rev ? CHECK_SAME
+							 : CHECK_CHANGED;
+			return 0;
+		}
 	}
 	p_int(&p, id);
 	p_int(&p, rev);
 	PQclear(c->check_res);
 	c->check_res = NULL;
 	c->check_rc = RC_WAITING;
-	c->check_id = id;
 	c->check = send_stmt(c, E_CHECK, S_USER_CHECK, &p);
 	return c->check != 0 ? 0 : UP_INTERNAL;
 }
@@ -2815,6 +3007,17 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 	PGresult *r;
 	int rc;
 
+	if (c->check_ahead != CHECK_NONE) {
+		rc = c->check_ahead == CHECK_SAME   ? 0
+		     : c->check_ahead == CHECK_GONE ? UP_NOT_FOUND
+						    : UD_STORE_CHANGED;
+		c->check_ahead = CHECK_NONE;
+		if (rc == UD_STORE_CHANGED &&
+		    (rc = pg_user_get(c, c->check_id, out)) == 0) {
+			rc = UD_STORE_CHANGED;
+		}
+		return rc;
+	}
 	if (c->check == 0) {
 		return UP_INTERNAL;
 	}
@@ -4090,6 +4293,8 @@ const ud_store_ops ud_store_pg_ops = {
     .on_writer = pg_on_writer,
     .snapshot_begin = pg_snapshot_begin,
     .snapshot_end = pg_snapshot_end,
+    .read_ahead = pg_read_ahead,
+    .read_ahead_end = pg_read_ahead_end,
     .user_get = pg_user_get,
     .user_by_email = pg_user_by_email,
     .user_check = pg_user_check,

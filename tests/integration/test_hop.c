@@ -13,6 +13,9 @@
  *     every write answered OK before the kill is there after a restart.
  *   - An older single-call client, several requests in flight on nng
  *     contexts, is served beside a batching one.
+ *   - test_hop pg: the same answers, and the older client, from a daemon
+ *     on PostgreSQL, where a batch's GetUser calls are one read group
+ *     (their users and callers read ahead in one round trip).
  *   - Held calls (uc_call_opts.hold) leave in one message when the caller
  *     flushes, sent by the flush itself (no timer), and are answered in
  *     one; calls that callbacks start while the client runs one message's
@@ -31,9 +34,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "harness.h"
+#include "pg_testdb.h"
 #include "usersclient.h"
 
 #define WAIT_MS 10000
@@ -877,14 +882,60 @@ test_held_calls(const th_daemon *d)
 	uc_client_close(c);
 }
 
+/* The same answers and the older client on PostgreSQL. */
+static int
+run_pg(void)
+{
+	static char url[512], key[64];
+	char dir[] = "/tmp/test_hop.XXXXXX";
+	const char *args[] = {"--db", url, "--key-file", key, NULL};
+	th_daemon d;
+	char uid[32] = "";
+
+	if (mkdtemp(dir) == NULL) {
+		perror("mkdtemp");
+		return 1;
+	}
+	snprintf(key, sizeof(key), "%s/usersd.key", dir);
+	if (pg_testdb_new("hop", url, sizeof(url)) != 0) {
+		fprintf(stderr, "test_hop: no PostgreSQL database (the \"pg\" "
+				"fixture)\n");
+		return 1;
+	}
+	if (th_daemon_start(&d, args) != 0) {
+		pg_testdb_drop(url);
+		unlink(key);
+		rmdir(dir);
+		return 1;
+	}
+	CHECK_INT(login(&d), UP_OK);
+	CHECK_INT(new_user(&d, "hop@example.com", uid), UP_OK);
+	test_same_answers(&d, uid);
+	test_older_client(&d);
+	if (check_failed > 0) {
+		th_daemon_dump_log(&d);
+	}
+	th_daemon_stop(&d);
+	CHECK_INT(pg_testdb_drop(url), 0);
+	unlink(key);
+	rmdir(dir);
+	return check_done();
+}
+
 int
-main(void)
+main(int argc, char **argv)
 {
 	th_daemon d;
 	char uid[32] = "";
 
 	signal(SIGPIPE, SIG_IGN);
-	if (up_meta_load() != 0 || th_daemon_start(&d, NULL) != 0) {
+	if (up_meta_load() != 0) {
+		return 1;
+	}
+	if (argc > 1 && strcmp(argv[1], "pg") == 0) {
+		return run_pg();
+	}
+	if (th_daemon_start(&d, NULL) != 0) {
 		return 1;
 	}
 	CHECK_INT(login(&d), UP_OK);

@@ -807,6 +807,27 @@ bearer_of(const char *email, const char *password, char *tok, size_t cap)
 }
 
 /*
+ * GET /users/{id} through the gateway, which spreads its calls over both
+ * daemons, each in a batch (a read group on the daemon: the caller's
+ * revision read ahead with the user): the status.
+ */
+static int
+gw_get_user(const char *tok, const char *id)
+{
+	char auth[4200], path[64];
+	const char *h[] = {auth, NULL};
+	gwh_res r;
+	int st;
+
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	snprintf(path, sizeof(path), "/users/%s", id);
+	gwh_http(gw.port, "GET", path, h, NULL, &r);
+	st = r.status;
+	gwh_res_fini(&r);
+	return st;
+}
+
+/*
  * New roles end every token of the user (handlers_user.c): the token of
  * a sign-in before the change is refused, a new one holds the new roles.
  */
@@ -844,13 +865,21 @@ test_revoke_across(void)
 	n.email_address = "revoked-maker@example.com";
 	n.password = "revoked-maker-password-1";
 
-	/* usersd 2 reads the caller on the first call, keeps it after */
+	/* usersd 2 reads the caller on the first call, keeps it after;
+	 * both daemons keep it for the gateway's batched reads */
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_OK);
+	for (int i = 0; i < 4; i++) {
+		CHECK_INT(gw_get_user(xtok, tid), 200);
+	}
 	/* the role removed through usersd 1: usersd 2's very next call is
-	 * refused; signed in again, the caller has no role there */
+	 * refused, a batched GetUser (its check read ahead) as a single
+	 * ListUsers; signed in again, the caller has no role there */
 	roles.n_items = 0;
 	CHECK_INT(call_as(&d1, token, "PatchUser", &p.base), UP_OK);
+	for (int i = 0; i < 4; i++) {
+		CHECK_INT(gw_get_user(xtok, tid), 401);
+	}
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base), UP_UNAUTHENTICATED);
 	bearer_of(email, pw, xtok, sizeof(xtok));
 	CHECK_INT(call_as(&d2, xtok, "ListUsers", &l.base),

@@ -1445,6 +1445,150 @@ test_reader_users(void)
 	ud_store_close(st);
 }
 
+/* Whether a and b hold the same user, member by member. */
+static bool
+same_text(const char *a, const char *b)
+{
+	return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool
+same_strv(const ud_strv *a, const ud_strv *b)
+{
+	if (a->n != b->n) {
+		return false;
+	}
+	for (size_t i = 0; i < a->n; i++) {
+		if (strcmp(a->v[i], b->v[i]) != 0) {
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool
+same_user(const ud_user *a, const ud_user *b)
+{
+	return a->id == b->id && same_text(a->email, b->email) &&
+	       same_text(a->password_hash, b->password_hash) &&
+	       same_text(a->first_name, b->first_name) &&
+	       same_text(a->last_name, b->last_name) &&
+	       same_text(a->phone_number, b->phone_number) &&
+	       same_text(a->primary_org_id, b->primary_org_id) &&
+	       a->disabled == b->disabled &&
+	       a->activation_status == b->activation_status &&
+	       a->manager_access == b->manager_access &&
+	       same_strv(&a->roles, &b->roles) &&
+	       a->n_dashboard_permissions == b->n_dashboard_permissions &&
+	       same_strv(&a->org_ids, &b->org_ids) &&
+	       same_strv(&a->org_names, &b->org_names) &&
+	       a->created_at == b->created_at &&
+	       a->updated_at == b->updated_at &&
+	       a->token_version == b->token_version && a->rev == b->rev;
+}
+
+/*
+ * A read ahead (the users and the callers' revisions of one message's
+ * GetUser calls): on PostgreSQL one round trip, after which every read of
+ * those users gives what a read of each alone gives (a copy each time;
+ * one that is not there: not found), every check of those callers has
+ * its verdict without a statement, and the reads answer what was read
+ * until the read ahead ends, when they see the store again. SQLite reads
+ * nothing ahead: the same answers, each read from the store.
+ */
+static void
+test_read_ahead(void)
+{
+	ud_store *st = open_store("ahead.db");
+	ud_store_conn *r = NULL;
+	ud_user a = {0}, b = {0}, u = {0};
+	ud_store_counters s0, s1, s2;
+	char org_a[33], org_b[33];
+	int64_t id, other, gone;
+
+	if (st == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(add_org(st, "Ahead B", 20, NULL, org_b), 0);
+	CHECK_INT(add_org(st, "Ahead A", 20, NULL, org_a), 0);
+	id = add_user(st, "ahead@example.com", "One", "Ahead", "User", org_b,
+		      org_a);
+	other =
+	    add_user(st, "ahead2@example.com", "Two", NULL, NULL, NULL, NULL);
+	CHECK(id > 0 && other > 0);
+	gone = other + 1000;
+	CHECK_INT(ud_store_user_get(r, id, &a), 0);
+	CHECK_INT(ud_store_user_get(r, other, &b), 0);
+	CHECK_INT(a.org_ids.n, 2);
+	CHECK_STR(a.org_names.n == 2 ? a.org_names.v[0] : "", "Ahead A");
+
+	int64_t users[] = {id, other, id, gone};
+	int64_t callers[] = {other, gone, other};
+
+	ud_store_stats(st, &s0);
+	CHECK_INT(ud_store_read_ahead(r, users, 4, callers, 3), 0);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	for (int k = 0; k < 2; k++) {
+		CHECK_INT(ud_store_user_get(r, id, &u), 0);
+		CHECK(same_user(&u, &a));
+		free(u.first_name); /* the caller's copy, not the kept one */
+		u.first_name = strdup("Scribble");
+		ud_user_fini(&u);
+	}
+	CHECK_INT(ud_store_user_get(r, other, &u), 0);
+	CHECK(same_user(&u, &b));
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_get(r, gone, &u), UP_NOT_FOUND);
+	ud_user_fini(&u);
+
+	/* the checks: at its revision, at another, gone */
+	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u),
+		  use_pg ? 0 : UD_STORE_CHANGED);
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_check(r, other, b.rev + 7), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+	CHECK(same_user(&u, &b));
+	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_check(r, gone, 1), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UP_NOT_FOUND);
+	ud_user_fini(&u);
+	ud_store_stats(st, &s2);
+	CHECK_INT(s2.round_trips - s1.round_trips, 0);
+
+	/* a change made meanwhile shows once the read ahead ends */
+	CHECK_INT(rename_user(st, r, other, "Later"), 0);
+	CHECK_STR(first_of(r, other), use_pg ? "Two" : "Later");
+	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u),
+		  use_pg ? 0 : UD_STORE_CHANGED);
+	ud_user_fini(&u);
+	ud_store_read_ahead_end(r);
+	CHECK_STR(first_of(r, other), "Later");
+	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+	CHECK_STR(u.first_name, "Later");
+	ud_user_fini(&u);
+	CHECK_STR(first_of(r, id), "One");
+
+	/* bounded; and nothing asked, nothing read */
+	CHECK_INT(
+	    ud_store_read_ahead(r, users, UD_STORE_AHEAD_MAX + 1, NULL, 0),
+	    UP_INVALID_ARGUMENT);
+	ud_store_stats(st, &s0);
+	CHECK_INT(ud_store_read_ahead(r, NULL, 0, NULL, 0), 0);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s0.round_trips, 0);
+	ud_store_read_ahead_end(r);
+
+	ud_user_fini(&a);
+	ud_user_fini(&b);
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
 /*
  * A write that expects a user at a revision (a caller's record kept by
  * the daemon, ud_store_user_expect) goes on while the user is at it; once
@@ -3607,6 +3751,7 @@ run_sqlite(void)
 	test_answers();
 	test_checkpoints();
 	test_reader_users();
+	test_read_ahead();
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
@@ -3653,6 +3798,7 @@ run_pg(void)
 	test_pg_claim_race();
 	test_pg_reconnect();
 	test_pg_expect();
+	test_read_ahead();
 	drop_targets();
 	return check_done();
 }
