@@ -394,13 +394,18 @@ start(ud_call *c)
 /*
  * Read groups (a shared store). Each GetUser of one received message is a
  * point read, and a database server spends more on running a statement
- * than on finding one row: so the GetUser calls of a message go to one
- * worker together, which reads all their users and their callers'
- * revisions ahead, two statements in one round trip
- * (ud_store_read_ahead), then runs the calls one after the other as
- * usual, their reads and checks answered from what was read. Every call
- * keeps its own answer, error and deadline; the message's other calls go
- * to the workers one by one, so a slow one never holds a group up.
+ * than on finding one row: so the GetUser calls of a message (at most
+ * UD_STORE_AHEAD_MAX a group) go to one worker together, which reads
+ * their targets and their callers ahead, in one statement and one round
+ * trip (ud_store_read_ahead), then runs the calls one after the other as
+ * usual: each target from what was read, each caller's check with its
+ * verdict from the same read. Every call keeps its own answer, error and
+ * deadline. Only GetUser joins a group (a point read: the lists, writes
+ * and sign-ins of the message go to the workers one by one); a group
+ * takes one slot of the workers' queue, and --contexts still bounds the
+ * calls in flight. In a group a call that needs more than its point read
+ * (a caller not yet kept, read in full) waits for its own round trip, and
+ * the calls after it for it.
  */
 typedef struct read_group {
 	size_t n;

@@ -550,7 +550,7 @@ get_user(ud_call *c)
 		return ud_err_invalid(c, "UserId", "InvalidId",
 				      "is not a valid user id.");
 	}
-	if ((rc = ud_store_user_get(c->reader, id, &t)) != 0) {
+	if ((rc = ud_store_user_get_ahead(c->reader, id, &t)) != 0) {
 		return store_failed(c, rc);
 	}
 	s.target = &t;

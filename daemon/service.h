@@ -242,7 +242,9 @@ void ud_service_submit(ud_service *svc, const ud_reply_to *to,
  * stages (one WAL read lock, and the caller's record read once: a
  * reader keeps its last users while nothing was committed in its
  * snapshot). The calls of a batch were sent together, so none may expect
- * another's write. Nothing with a shared store.
+ * another's write. With a shared store, the batch's GetUser calls go to
+ * one worker as a read group (dispatch.c), which reads their users and
+ * callers ahead in one round trip; batch_end sends the group.
  */
 void ud_service_batch_begin(ud_service *svc);
 void ud_service_batch_end(ud_service *svc);

@@ -227,6 +227,14 @@ ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 }
 
 int
+ud_store_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out)
+{
+	return COPS(c)->user_get_ahead != NULL
+		   ? COPS(c)->user_get_ahead(c, id, out)
+		   : COPS(c)->user_get(c, id, out);
+}
+
+int
 ud_store_user_by_email(ud_store_conn *c, const char *email, ud_user *out)
 {
 	return COPS(c)->user_by_email(c, email, out);

@@ -156,21 +156,30 @@ void ud_store_snapshot_end(ud_store_conn *c);
 
 /*
  * Reads ahead, for the calls of one received message, the users
- * users[0..n) and the revisions of the callers callers[0..m), in one
- * statement each and one round trip (a shared store; elsewhere nothing is
- * read and 0 is answered). Until ud_store_read_ahead_end, on this reader,
- * ud_store_user_get of one of those users answers from what was read (a
- * copy; UP_NOT_FOUND for one that was not there) and
- * ud_store_user_check of one of those callers has its verdict at once,
- * without a statement: as if every such read had run at the moment of the
- * read ahead, after the calls arrived. On an error nothing is kept and
- * every read goes to the server as without it. At most
- * UD_STORE_AHEAD_MAX of each; not on a writer connection (UP_INTERNAL).
+ * users[0..n) (GetUser's targets) and callers[0..m) (the calls' callers),
+ * all by one statement, in one round trip (a shared store; elsewhere
+ * nothing is read and 0 is answered). Until ud_store_read_ahead_end, on
+ * this reader:
+ *   - ud_store_user_get_ahead of one of users answers from what was read
+ *     (a copy; UP_NOT_FOUND for one that was not there), as if the read
+ *     had run at the moment of the read ahead, after the calls arrived;
+ *   - ud_store_user_check of one of callers has its verdict from the same
+ *     read, without a statement (and, when the caller changed, hands out
+ *     the user as read then: the revision and the record of one
+ *     snapshot);
+ *   - everything else, ud_store_user_get included, reads the store as
+ *     ever.
+ * On an error nothing is kept and every read goes to the server. Ids of 0
+ * or less are ignored, repeated ones read once. UP_INVALID_ARGUMENT over
+ * UD_STORE_AHEAD_MAX of either; PostgreSQL: UP_INTERNAL on a writer
+ * connection or while a check is open.
  */
 #define UD_STORE_AHEAD_MAX 64
 int ud_store_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 			const int64_t *callers, size_t m);
 void ud_store_read_ahead_end(ud_store_conn *c);
+/* ud_store_user_get, or the user read ahead (ud_store_read_ahead). */
+int ud_store_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out);
 
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);
 /* Zeroes u, manager_access -1 (unset): a user as the store fills them. */

@@ -58,6 +58,8 @@ struct ud_store_ops {
 	int (*read_ahead)(ud_store_conn *c, const int64_t *users, size_t n,
 			  const int64_t *callers, size_t m);
 	void (*read_ahead_end)(ud_store_conn *c);
+	/* NULL: user_get */
+	int (*user_get_ahead)(ud_store_conn *c, int64_t id, ud_user *out);
 
 	int (*user_get)(ud_store_conn *c, int64_t id, ud_user *out);
 	int (*user_by_email)(ud_store_conn *c, const char *email, ud_user *out);

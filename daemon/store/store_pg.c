@@ -307,7 +307,6 @@ enum {
 	S_USERS_IMPORT,
 	S_USERS_BY_EMAILS,
 	S_USERS_AHEAD,
-	S_REVS_AHEAD,
 	S_COUNT
 };
 
@@ -577,10 +576,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	"SELECT e.i, " USER_COLS " FROM unnest($1::text[]) WITH ORDINALITY"
 	" e(v, i) JOIN users u"
 	" ON lower(u.email COLLATE \"C\") = lower(e.v COLLATE \"C\")" USER_ORGS,
-    /* the users and the callers' revisions of a read ahead */
+    /* the users and callers of a read ahead, in one snapshot */
     [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 		      " WHERE u.id = ANY($1::bigint[])",
-    [S_REVS_AHEAD] = "SELECT id, rev FROM users WHERE id = ANY($1::bigint[])",
 };
 
 /* The statement a NOWAIT one stands for, in a transaction of its own. */
@@ -688,29 +686,22 @@ typedef struct memo {
 
 /*
  * What a reader read ahead for the calls of one message (pg_read_ahead):
- * the users asked for (found or not) and the callers' revisions.
+ * each user asked for, as a call's target, as a caller, or both, found or
+ * not, all read by one statement (one snapshot).
  */
 typedef struct ahead_user {
 	int64_t id;
+	bool target; /* asked for as a GetUser's target */
+	bool caller; /* asked for as a caller: its checks answer from it */
 	bool found;
 	ud_user u;
 } ahead_user;
 
-typedef struct ahead_rev {
-	int64_t id;
-	bool found;
-	int64_t rev;
-} ahead_rev;
-
 typedef struct ahead {
 	bool on;
-	size_t n_users, n_revs;
-	ahead_user users[UD_STORE_AHEAD_MAX];
-	ahead_rev revs[UD_STORE_AHEAD_MAX];
+	size_t n;
+	ahead_user users[2 * UD_STORE_AHEAD_MAX];
 } ahead;
-
-/* A check's verdict known from a read ahead (pg_user_check). */
-enum { CHECK_NONE, CHECK_SAME, CHECK_CHANGED, CHECK_GONE };
 
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
@@ -739,8 +730,10 @@ struct ud_store_conn {
 	int check_rc;
 	PGresult *check_res;
 	int64_t check_id; /* the user checked */
-	int check_ahead;  /* CHECK_*: the verdict, from the read ahead */
-	ahead ah;         /* a reader's read ahead */
+	/* A check answered from the read ahead: the user read, or NULL. */
+	const ahead_user *check_ahead;
+	int64_t check_rev;
+	ahead ah; /* a reader's read ahead */
 	/* A writer's transaction, and the write running in it. */
 	bool in_txn; /* BEGIN sent, and no COMMIT or ROLLBACK since */
 	group *g;    /* the writes of the open transaction */
@@ -2822,114 +2815,102 @@ user_read(ud_store_conn *c, int lock_key, int lock_nw, int key, const params *p,
 static void
 pg_read_ahead_end(ud_store_conn *c)
 {
-	for (size_t i = 0; i < c->ah.n_users; i++) {
+	for (size_t i = 0; i < c->ah.n; i++) {
 		ud_user_fini(&c->ah.users[i].u);
 	}
 	c->ah.on = false;
-	c->ah.n_users = 0;
-	c->ah.n_revs = 0;
+	c->ah.n = 0;
+	c->check_ahead = NULL;
 }
 
-/* The users and revisions of the read ahead from their rows. */
-static int
-ahead_take(ud_store_conn *c, const PGresult *users, const PGresult *revs)
+/* The read ahead's entry for id, NULL when it was not asked for. */
+static ahead_user *
+ahead_of(ud_store_conn *c, int64_t id)
 {
-	int rows = PQntuples(users);
+	for (size_t i = 0; c->ah.on && i < c->ah.n; i++) {
+		if (c->ah.users[i].id == id) {
+			return &c->ah.users[i];
+		}
+	}
+	return NULL;
+}
 
-	for (int row = 0; row < rows; row++) {
-		int64_t id = col_int(users, row, 0);
-		for (size_t i = 0; i < c->ah.n_users; i++) {
-			ahead_user *a = &c->ah.users[i];
-			if (a->id != id || a->found) {
-				continue;
-			}
-			if (user_from_row(users, row, 0, &a->u) != 0) {
-				ud_user_fini(&a->u);
-				return UP_INTERNAL;
-			}
-			a->found = true;
-			break;
-		}
+/* Asks for id in c->ah (once, whichever way it is asked for). */
+static void
+ahead_ask(ud_store_conn *c, int64_t id, bool caller, int64_t *ids)
+{
+	size_t k = 0;
+
+	if (id <= 0) {
+		return;
 	}
-	rows = PQntuples(revs);
-	for (int row = 0; row < rows; row++) {
-		int64_t id = col_int(revs, row, 0);
-		for (size_t i = 0; i < c->ah.n_revs; i++) {
-			if (c->ah.revs[i].id == id) {
-				c->ah.revs[i].found = true;
-				c->ah.revs[i].rev = col_int(revs, row, 1);
-				break;
-			}
-		}
+	while (k < c->ah.n && ids[k] != id) {
+		k++;
 	}
-	return 0;
+	if (k == c->ah.n) {
+		ahead_user *a = &c->ah.users[k];
+
+		memset(a, 0, sizeof(*a));
+		ud_store_user_init(&a->u);
+		a->id = ids[k] = id;
+		c->ah.n++;
+	}
+	if (caller) {
+		c->ah.users[k].caller = true;
+	} else {
+		c->ah.users[k].target = true;
+	}
 }
 
 /*
- * Both lists of distinct ids (the calls of a message often share a caller,
- * or a user) into c->ah, and the two statements in one round trip.
+ * The targets and callers (each once) into c->ah, read by one statement:
+ * a check answered from it and the user it hands out when the caller
+ * changed are of the same snapshot.
  */
 static int
 pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	      const int64_t *callers, size_t m)
 {
-	int64_t ids[UD_STORE_AHEAD_MAX], cids[UD_STORE_AHEAD_MAX];
-	params pu = {0}, pr = {0};
-	PGresult *ru = NULL, *rr = NULL;
-	char *ua = NULL, *ra = NULL;
-	uint32_t su = 0, sr = 0;
+	int64_t ids[2 * UD_STORE_AHEAD_MAX];
+	params p = {0};
+	PGresult *r = NULL;
+	char *ids_text = NULL;
+	uint32_t s;
 	int rc;
 
-	pg_read_ahead_end(c);
-	if (c->writer || c->check != 0 || c->check_ahead != CHECK_NONE) {
+	if (c->writer || c->check != 0 || c->check_ahead != NULL) {
 		return UP_INTERNAL;
 	}
+	pg_read_ahead_end(c);
 	for (size_t i = 0; i < n; i++) {
-		size_t k = 0;
-		while (k < c->ah.n_users && ids[k] != users[i]) {
-			k++;
-		}
-		if (k == c->ah.n_users && users[i] > 0) {
-			ud_store_user_init(&c->ah.users[k].u);
-			c->ah.users[k].found = false;
-			c->ah.users[k].id = ids[k] = users[i];
-			c->ah.n_users++;
-		}
+		ahead_ask(c, users[i], false, ids);
 	}
 	for (size_t i = 0; i < m; i++) {
-		size_t k = 0;
-		while (k < c->ah.n_revs && cids[k] != callers[i]) {
-			k++;
-		}
-		if (k == c->ah.n_revs && callers[i] > 0) {
-			c->ah.revs[k].found = false;
-			c->ah.revs[k].id = cids[k] = callers[i];
-			c->ah.n_revs++;
-		}
+		ahead_ask(c, callers[i], true, ids);
 	}
-	if (c->ah.n_users == 0 && c->ah.n_revs == 0) {
+	if (c->ah.n == 0) {
 		return 0;
 	}
-	if ((rc = int64_array(ids, c->ah.n_users, &ua)) == 0 &&
-	    (rc = int64_array(cids, c->ah.n_revs, &ra)) == 0) {
-		p_text(&pu, ua);
-		p_text(&pr, ra);
-		su = send_stmt(c, E_RESULT, S_USERS_AHEAD, &pu);
-		sr = su != 0 ? send_stmt(c, E_RESULT, S_REVS_AHEAD, &pr) : 0;
-		rc = su != 0 && sr != 0 ? 0 : UP_INTERNAL;
+	if ((rc = int64_array(ids, c->ah.n, &ids_text)) == 0) {
+		p_text(&p, ids_text);
+		s = send_stmt(c, E_RESULT, S_USERS_AHEAD, &p);
+		free(ids_text);
+		rc = s != 0 ? reader_wait(c, s, &r) : UP_INTERNAL;
 	}
-	free(ua);
-	free(ra);
-	if (su != 0) {
-		/* the round trip for whatever went out, failed or not */
-		int w = reader_wait(c, su, &ru);
+	for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+		ahead_user *a = NULL;
+		int64_t id = col_int(r, row, 0);
 
-		if (rc == 0 && (rc = w) == 0 && (rc = take(c, sr, &rr)) == 0) {
-			rc = ahead_take(c, ru, rr);
+		for (size_t i = 0; a == NULL && i < c->ah.n; i++) {
+			a = c->ah.users[i].id == id && !c->ah.users[i].found
+				? &c->ah.users[i]
+				: NULL;
+		}
+		if (a != NULL && (rc = user_from_row(r, row, 0, &a->u)) == 0) {
+			a->found = true;
 		}
 	}
-	PQclear(ru);
-	PQclear(rr);
+	PQclear(r);
 	if (rc != 0) {
 		pg_read_ahead_end(c);
 		return rc;
@@ -2938,19 +2919,27 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	return 0;
 }
 
+static int pg_user_get(ud_store_conn *c, int64_t id, ud_user *out);
+
+/* A GetUser's target: from the read ahead, else from the server. */
+static int
+pg_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out)
+{
+	const ahead_user *a = ahead_of(c, id);
+
+	ud_store_user_init(out);
+	if (a == NULL || !a->target) {
+		return pg_user_get(c, id, out);
+	}
+	return a->found ? ud_store_user_copy(out, &a->u) : UP_NOT_FOUND;
+}
+
 static int
 pg_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	params p = {0};
 
 	ud_store_user_init(out);
-	for (size_t i = 0; c->ah.on && i < c->ah.n_users; i++) {
-		if (c->ah.users[i].id == id) {
-			return c->ah.users[i].found
-				   ? ud_store_user_copy(out, &c->ah.users[i].u)
-				   : UP_NOT_FOUND;
-		}
-	}
 	p_int(&p, id);
 	return user_read(c, S_USER_LOCK, S_USER_LOCK_NW, S_USER_GET, &p, out);
 }
@@ -2979,18 +2968,16 @@ pg_user_check(ud_store_conn *c, int64_t id, int64_t rev)
 {
 	params p = {0};
 
-	if (c->writer || c->check != 0 || c->check_ahead != CHECK_NONE) {
+	const ahead_user *a = ahead_of(c, id);
+
+	if (c->writer || c->check != 0 || c->check_ahead != NULL) {
 		return UP_INTERNAL;
 	}
 	c->check_id = id;
-	for (size_t i = 0; c->ah.on && i < c->ah.n_revs; i++) {
-		const ahead_rev *a = &c->ah.revs[i];
-		if (a->id == id) {
-			c->check_ahead = !a->found       ? CHECK_GONE
-					 : a->rev == rev ? CHECK_SAME
-							 : CHECK_CHANGED;
-			return 0;
-		}
+	c->check_rev = rev;
+	if (a != NULL && a->caller) {
+		c->check_ahead = a; /* its verdict: pg_user_check_end */
+		return 0;
 	}
 	p_int(&p, id);
 	p_int(&p, rev);
@@ -3007,16 +2994,19 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 	PGresult *r;
 	int rc;
 
-	if (c->check_ahead != CHECK_NONE) {
-		rc = c->check_ahead == CHECK_SAME   ? 0
-		     : c->check_ahead == CHECK_GONE ? UP_NOT_FOUND
-						    : UD_STORE_CHANGED;
-		c->check_ahead = CHECK_NONE;
-		if (rc == UD_STORE_CHANGED &&
-		    (rc = pg_user_get(c, c->check_id, out)) == 0) {
-			rc = UD_STORE_CHANGED;
+	if (c->check_ahead != NULL) {
+		/* the revision and the user handed out: one snapshot */
+		const ahead_user *a = c->check_ahead;
+
+		c->check_ahead = NULL;
+		if (!a->found) {
+			return UP_NOT_FOUND;
 		}
-		return rc;
+		if (a->u.rev == c->check_rev) {
+			return 0;
+		}
+		rc = ud_store_user_copy(out, &a->u);
+		return rc == 0 ? UD_STORE_CHANGED : rc;
 	}
 	if (c->check == 0) {
 		return UP_INTERNAL;
@@ -4295,6 +4285,7 @@ const ud_store_ops ud_store_pg_ops = {
     .snapshot_end = pg_snapshot_end,
     .read_ahead = pg_read_ahead,
     .read_ahead_end = pg_read_ahead_end,
+    .user_get_ahead = pg_user_get_ahead,
     .user_get = pg_user_get,
     .user_by_email = pg_user_by_email,
     .user_check = pg_user_check,

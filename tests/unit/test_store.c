@@ -1488,13 +1488,15 @@ same_user(const ud_user *a, const ud_user *b)
 }
 
 /*
- * A read ahead (the users and the callers' revisions of one message's
- * GetUser calls): on PostgreSQL one round trip, after which every read of
- * those users gives what a read of each alone gives (a copy each time;
- * one that is not there: not found), every check of those callers has
- * its verdict without a statement, and the reads answer what was read
- * until the read ahead ends, when they see the store again. SQLite reads
- * nothing ahead: the same answers, each read from the store.
+ * A read ahead (the targets and callers of one message's GetUser calls):
+ * on PostgreSQL one round trip, after which a target read with
+ * ud_store_user_get_ahead gives what a read of it alone gives (a copy each
+ * time; one that is not there: not found), a check of a caller has its
+ * verdict without a statement (when the caller changed, the user as read
+ * then: revision and record of one snapshot), and everything else reads
+ * the store: ud_store_user_get, and a check of someone who was not read
+ * ahead as a caller. Once it ends, the store again. SQLite reads nothing
+ * ahead: the same answers, each read from the store.
  */
 static void
 test_read_ahead(void)
@@ -1523,27 +1525,27 @@ test_read_ahead(void)
 	CHECK_INT(a.org_ids.n, 2);
 	CHECK_STR(a.org_names.n == 2 ? a.org_names.v[0] : "", "Ahead A");
 
-	int64_t users[] = {id, other, id, gone};
-	int64_t callers[] = {other, gone, other};
+	int64_t users[] = {id, other, id, gone, 0};
+	int64_t callers[] = {other, gone, other, -3};
 
 	ud_store_stats(st, &s0);
-	CHECK_INT(ud_store_read_ahead(r, users, 4, callers, 3), 0);
+	CHECK_INT(ud_store_read_ahead(r, users, 5, callers, 4), 0);
 	ud_store_stats(st, &s1);
 	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
 	for (int k = 0; k < 2; k++) {
-		CHECK_INT(ud_store_user_get(r, id, &u), 0);
+		CHECK_INT(ud_store_user_get_ahead(r, id, &u), 0);
 		CHECK(same_user(&u, &a));
 		free(u.first_name); /* the caller's copy, not the kept one */
 		u.first_name = strdup("Scribble");
 		ud_user_fini(&u);
 	}
-	CHECK_INT(ud_store_user_get(r, other, &u), 0);
+	CHECK_INT(ud_store_user_get_ahead(r, other, &u), 0);
 	CHECK(same_user(&u, &b));
 	ud_user_fini(&u);
-	CHECK_INT(ud_store_user_get(r, gone, &u), UP_NOT_FOUND);
+	CHECK_INT(ud_store_user_get_ahead(r, gone, &u), UP_NOT_FOUND);
 	ud_user_fini(&u);
 
-	/* the checks: at its revision, at another, gone */
+	/* the callers' checks: at its revision, at another, gone */
 	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u),
 		  use_pg ? 0 : UD_STORE_CHANGED);
@@ -1558,20 +1560,36 @@ test_read_ahead(void)
 	ud_store_stats(st, &s2);
 	CHECK_INT(s2.round_trips - s1.round_trips, 0);
 
-	/* a change made meanwhile shows once the read ahead ends */
+	/*
+	 * Changes made meanwhile: the targets and the callers' verdicts stay
+	 * as read ahead; a plain read sees them, and so does the check of a
+	 * user read ahead only as a target (a statement: the changed user
+	 * it hands out is the stored one, never the copy read ahead).
+	 */
 	CHECK_INT(rename_user(st, r, other, "Later"), 0);
-	CHECK_STR(first_of(r, other), use_pg ? "Two" : "Later");
+	CHECK_INT(rename_user(st, r, id, "Newer"), 0);
+	CHECK_INT(ud_store_user_get_ahead(r, other, &u), 0);
+	CHECK_STR(u.first_name, use_pg ? "Two" : "Later");
+	ud_user_fini(&u);
+	CHECK_STR(first_of(r, other), "Later");
 	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u),
 		  use_pg ? 0 : UD_STORE_CHANGED);
 	ud_user_fini(&u);
+	CHECK_INT(ud_store_user_check(r, id, a.rev), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+	CHECK_STR(u.first_name, "Newer");
+	CHECK(!use_pg || u.rev > a.rev);
+	ud_user_fini(&u);
+
 	ud_store_read_ahead_end(r);
-	CHECK_STR(first_of(r, other), "Later");
+	CHECK_INT(ud_store_user_get_ahead(r, other, &u), 0);
+	CHECK_STR(u.first_name, "Later");
+	ud_user_fini(&u);
 	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
 	CHECK_STR(u.first_name, "Later");
 	ud_user_fini(&u);
-	CHECK_STR(first_of(r, id), "One");
 
 	/* bounded; and nothing asked, nothing read */
 	CHECK_INT(
