@@ -398,14 +398,15 @@ start(ud_call *c)
  * UD_STORE_AHEAD_MAX a group) go to one worker together, which reads
  * their targets and their callers ahead, in one statement and one round
  * trip (ud_store_read_ahead), then runs the calls one after the other as
- * usual: each target from what was read, each caller's check with its
- * verdict from the same read. Every call keeps its own answer, error and
- * deadline. Only GetUser joins a group (a point read: the lists, writes
- * and sign-ins of the message go to the workers one by one); a group
- * takes one slot of the workers' queue, and --contexts still bounds the
- * calls in flight. In a group a call that needs more than its point read
- * (a caller not yet kept, read in full) waits for its own round trip, and
- * the calls after it for it.
+ * usual: each target from what was read, and the check of each caller
+ * whose token was already known (the token cache) with its verdict from
+ * the same read. Every call keeps its own answer, error and deadline.
+ * Only GetUser joins a group (the message's lists and writes go to the
+ * workers one by one); a group takes one slot of the workers' queue, and
+ * --contexts still bounds the calls in flight. A call of a group that
+ * needs more than the read ahead (a token not yet known, a caller not yet
+ * kept or changed, Basic credentials) makes its own round trips, or hands
+ * off to the hashers, and the calls after it wait for that.
  */
 typedef struct read_group {
 	size_t n;

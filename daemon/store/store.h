@@ -164,9 +164,8 @@ void ud_store_snapshot_end(ud_store_conn *c);
  *     (a copy; UP_NOT_FOUND for one that was not there), as if the read
  *     had run at the moment of the read ahead, after the calls arrived;
  *   - ud_store_user_check of one of callers has its verdict from the same
- *     read, without a statement (and, when the caller changed, hands out
- *     the user as read then: the revision and the record of one
- *     snapshot);
+ *     read, without a statement when the caller is at the revision given
+ *     (when not, the user is read from the store, as after any check);
  *   - everything else, ud_store_user_get included, reads the store as
  *     ever.
  * On an error nothing is kept and every read goes to the server. Ids of 0

@@ -2863,9 +2863,8 @@ ahead_ask(ud_store_conn *c, int64_t id, bool caller, int64_t *ids)
 }
 
 /*
- * The targets and callers (each once) into c->ah, read by one statement:
- * a check answered from it and the user it hands out when the caller
- * changed are of the same snapshot.
+ * The targets and callers (each once) into c->ah, read by one statement
+ * (one snapshot for all of them).
  */
 static int
 pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
@@ -2878,10 +2877,10 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	uint32_t s;
 	int rc;
 
-	if (c->writer || c->check != 0 || c->check_ahead != NULL) {
+	pg_read_ahead_end(c); /* a check answered from it fails closed */
+	if (c->writer || c->check != 0) {
 		return UP_INTERNAL;
 	}
-	pg_read_ahead_end(c);
 	for (size_t i = 0; i < n; i++) {
 		ahead_ask(c, users[i], false, ids);
 	}
@@ -2995,7 +2994,6 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 	int rc;
 
 	if (c->check_ahead != NULL) {
-		/* the revision and the user handed out: one snapshot */
 		const ahead_user *a = c->check_ahead;
 
 		c->check_ahead = NULL;
@@ -3005,7 +3003,12 @@ pg_user_check_end(ud_store_conn *c, ud_user *out)
 		if (a->u.rev == c->check_rev) {
 			return 0;
 		}
-		rc = ud_store_user_copy(out, &a->u);
+		/*
+		 * Changed, one way or the other: the record kept may even be
+		 * newer than the read ahead (read since, by a call of the
+		 * group). The stored one, as for a check sent alone.
+		 */
+		rc = pg_user_get(c, c->check_id, out);
 		return rc == 0 ? UD_STORE_CHANGED : rc;
 	}
 	if (c->check == 0) {

@@ -1492,11 +1492,11 @@ same_user(const ud_user *a, const ud_user *b)
  * on PostgreSQL one round trip, after which a target read with
  * ud_store_user_get_ahead gives what a read of it alone gives (a copy each
  * time; one that is not there: not found), a check of a caller has its
- * verdict without a statement (when the caller changed, the user as read
- * then: revision and record of one snapshot), and everything else reads
- * the store: ud_store_user_get, and a check of someone who was not read
- * ahead as a caller. Once it ends, the store again. SQLite reads nothing
- * ahead: the same answers, each read from the store.
+ * verdict without a statement when the revision matches (when not, the
+ * stored user, whichever is newer), and everything else reads the store:
+ * ud_store_user_get, and a check of someone who was not read ahead as a
+ * caller. Once it ends, the store again. SQLite reads nothing ahead: the
+ * same answers, each read from the store.
  */
 static void
 test_read_ahead(void)
@@ -1545,20 +1545,23 @@ test_read_ahead(void)
 	CHECK_INT(ud_store_user_get_ahead(r, gone, &u), UP_NOT_FOUND);
 	ud_user_fini(&u);
 
-	/* the callers' checks: at its revision, at another, gone */
+	/* the callers' checks: at its revision and gone, without a
+	 * statement; at another, the stored user read */
 	CHECK_INT(ud_store_user_check(r, other, b.rev), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u),
 		  use_pg ? 0 : UD_STORE_CHANGED);
-	ud_user_fini(&u);
-	CHECK_INT(ud_store_user_check(r, other, b.rev + 7), 0);
-	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
-	CHECK(same_user(&u, &b));
 	ud_user_fini(&u);
 	CHECK_INT(ud_store_user_check(r, gone, 1), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u), UP_NOT_FOUND);
 	ud_user_fini(&u);
 	ud_store_stats(st, &s2);
 	CHECK_INT(s2.round_trips - s1.round_trips, 0);
+	CHECK_INT(ud_store_user_check(r, other, b.rev + 7), 0);
+	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+	CHECK(same_user(&u, &b));
+	ud_user_fini(&u);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s2.round_trips, use_pg ? 1 : 0);
 
 	/*
 	 * Changes made meanwhile: the targets and the callers' verdicts stay
@@ -1576,6 +1579,19 @@ test_read_ahead(void)
 	CHECK_INT(ud_store_user_check_end(r, &u),
 		  use_pg ? 0 : UD_STORE_CHANGED);
 	ud_user_fini(&u);
+	/* a record kept since, newer than the read ahead: the stored one
+	 * comes back, never the older copy */
+	{
+		ud_user later = {0};
+
+		CHECK_INT(ud_store_user_get(r, other, &later), 0);
+		CHECK_INT(ud_store_user_check(r, other, later.rev), 0);
+		CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
+		CHECK_STR(u.first_name, "Later");
+		CHECK_INT(u.rev, later.rev);
+		ud_user_fini(&u);
+		ud_user_fini(&later);
+	}
 	CHECK_INT(ud_store_user_check(r, id, a.rev), 0);
 	CHECK_INT(ud_store_user_check_end(r, &u), UD_STORE_CHANGED);
 	CHECK_STR(u.first_name, "Newer");
