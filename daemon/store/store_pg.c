@@ -1565,28 +1565,9 @@ text_array(char *const *v, size_t n, size_t max_len, char **out)
 	return 0;
 }
 
+/* A PostgreSQL array literal of the numbers of v32, or else of v64. */
 static int
-int_array(const int32_t *v, size_t n, char **out)
-{
-	size_t cap = 3 + n * 12, j = 0;
-	char *p;
-
-	*out = NULL;
-	if ((p = malloc(cap)) == NULL) {
-		return UP_INTERNAL;
-	}
-	p[j++] = '{';
-	for (size_t i = 0; i < n; i++) {
-		j += (size_t)snprintf(p + j, cap - j, "%s%d", i > 0 ? "," : "",
-				      (int)v[i]);
-	}
-	snprintf(p + j, cap - j, "}");
-	*out = p;
-	return 0;
-}
-
-static int
-int64_array(const int64_t *v, size_t n, char **out)
+num_array(const int32_t *v32, const int64_t *v64, size_t n, char **out)
 {
 	size_t cap = 3 + n * 21, j = 0;
 	char *p;
@@ -1597,8 +1578,10 @@ int64_array(const int64_t *v, size_t n, char **out)
 	}
 	p[j++] = '{';
 	for (size_t i = 0; i < n; i++) {
+		long long x = v32 != NULL ? v32[i] : v64[i];
+
 		j += (size_t)snprintf(p + j, cap - j, "%s%lld",
-				      i > 0 ? "," : "", (long long)v[i]);
+				      i > 0 ? "," : "", x);
 	}
 	snprintf(p + j, cap - j, "}");
 	*out = p;
@@ -2890,7 +2873,7 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	if (c->ah.n == 0) {
 		return 0;
 	}
-	if ((rc = int64_array(ids, c->ah.n, &ids_text)) == 0) {
+	if ((rc = num_array(NULL, ids, c->ah.n, &ids_text)) == 0) {
 		p_text(&p, ids_text);
 		s = send_stmt(c, E_RESULT, S_USERS_AHEAD, &p);
 		free(ids_text);
@@ -3526,7 +3509,7 @@ user_params_make(const ud_user *u, int64_t now, bool orgs_too, user_params *up)
 		}
 	}
 	if ((rc = text_array(u->roles.v, u->roles.n, 0, &up->roles)) != 0 ||
-	    (rc = int_array(u->dashboard_permissions,
+	    (rc = num_array(u->dashboard_permissions, NULL,
 			    u->n_dashboard_permissions, &up->perms)) != 0 ||
 	    (rc = text_array(orgs.v, orgs.n, 0, &up->orgs)) != 0) {
 		goto out;

@@ -115,22 +115,36 @@ create_user(const char *email, const char *password, long long *id)
 	return st;
 }
 
-/* PATCH /users/{id} {"firstName": first}. The HTTP status. */
+/* method path (with a JSON body, or none) as the bearer of tok: the
+ * HTTP status. */
 static int
-patch_user(long long id, const char *first)
+gw_status(const char *tok, const char *method, const char *path,
+	  const char *body)
 {
-	char auth[4200], path[64], body[256];
+	char auth[4200];
 	const char *h[] = {auth, "Content-Type: application/json", NULL};
 	gwh_res r;
 	int st;
 
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
-	snprintf(path, sizeof(path), "/users/%lld", id);
-	snprintf(body, sizeof(body), "{\"firstName\":\"%s\"}", first);
-	gwh_http(gw.port, "PATCH", path, h, body, &r);
+	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
+	if (body == NULL) {
+		h[1] = NULL;
+	}
+	gwh_http(gw.port, method, path, h, body, &r);
 	st = r.status;
 	gwh_res_fini(&r);
 	return st;
+}
+
+/* PATCH /users/{id} {"firstName": first}. The HTTP status. */
+static int
+patch_user(long long id, const char *first)
+{
+	char path[64], body[256];
+
+	snprintf(path, sizeof(path), "/users/%lld", id);
+	snprintf(body, sizeof(body), "{\"firstName\":\"%s\"}", first);
+	return gw_status(token, "PATCH", path, body);
 }
 
 /* A counter of /metrics for one daemon; -1 when the series is missing. */
@@ -814,17 +828,10 @@ bearer_of(const char *email, const char *password, char *tok, size_t cap)
 static int
 gw_get_user(const char *tok, const char *id)
 {
-	char auth[4200], path[64];
-	const char *h[] = {auth, NULL};
-	gwh_res r;
-	int st;
+	char path[64];
 
-	snprintf(auth, sizeof(auth), "Authorization: Bearer %s", tok);
 	snprintf(path, sizeof(path), "/users/%s", id);
-	gwh_http(gw.port, "GET", path, h, NULL, &r);
-	st = r.status;
-	gwh_res_fini(&r);
-	return st;
+	return gw_status(tok, "GET", path, NULL);
 }
 
 /*
