@@ -409,6 +409,7 @@ start(ud_call *c)
  * off to the hashers, and the calls after it wait for that.
  */
 typedef struct read_group {
+	ud_service *svc;
 	size_t n;
 	ud_call *calls[UD_STORE_AHEAD_MAX];
 } read_group;
@@ -452,6 +453,7 @@ group_start(void *arg, void *tctx)
 {
 	read_group *g = arg;
 	ud_store_conn *reader = tctx;
+	ud_hold_fn hold = atomic_load(&g->svc->hold);
 	int64_t users[UD_STORE_AHEAD_MAX], callers[UD_STORE_AHEAD_MAX];
 	size_t n = 0, m = 0;
 	bool ahead;
@@ -469,8 +471,14 @@ group_start(void *arg, void *tctx)
 	}
 	/* Without it (an error), every read goes to the server. */
 	ahead = ud_store_read_ahead(reader, users, n, callers, m) == 0;
+	if (hold != NULL) {
+		hold(true); /* the group's answers leave together */
+	}
 	for (size_t i = 0; i < g->n; i++) {
 		worker_start(g->calls[i], reader);
+	}
+	if (hold != NULL) {
+		hold(false);
 	}
 	if (ahead) {
 		ud_store_read_ahead_end(reader);
@@ -510,6 +518,7 @@ group_add(ud_service *svc, ud_call *c)
 	    (batch_group = calloc(1, sizeof(*batch_group))) == NULL) {
 		return false;
 	}
+	batch_group->svc = svc;
 	batch_group->calls[batch_group->n++] = c;
 	if (batch_group->n == UD_STORE_AHEAD_MAX) {
 		group_push(svc);
