@@ -43,13 +43,12 @@ ud_seal_key_derive(ud_seal_key *k, const uint8_t *secret, size_t secret_len,
  * key they were set up for: setting a key expands the AES schedule and
  * GCM's multiplication table and allocates the cipher's state, work that
  * a box of a few hundred bytes (the request log seals one per write)
- * should not pay each time. A
- * context is used by one call at a time on its thread; another key (a
- * test's, or a key derived again) sets the context up anew. The thread's
- * exit frees and wipes it (slot_free); ud_seal_key_wipe does so for the
- * calling thread at once. The slot also keeps random nonces drawn from
- * the kernel NONCE_POOL at a time (one getrandom per box was a fifth of a
- * seal); each is used once.
+ * should not pay each time. A context is used by one call at a time on
+ * its thread; another key (a test's, or a key derived again) sets the
+ * contexts up anew. The thread's exit frees and wipes them (slot_free);
+ * ud_seal_key_wipe does so for the calling thread at once. The slot also keeps
+ * random nonces drawn from the kernel NONCE_POOL at a time (one getrandom per
+ * box was a fifth of a seal); each is used once.
  */
 #define NONCE_POOL 64
 
@@ -150,47 +149,28 @@ ud_seal_key_wipe(ud_seal_key *k)
 }
 
 /*
- * Encrypts in[0..len) under ctx's key and nonce into out, the tag after
- * the ciphertext: 0 or -1.
+ * Runs in[0..len) through ctx (set up to seal or to open, gcm_for) under
+ * nonce and aad into out. Sealing writes the tag into tag; opening checks
+ * it against tag: 0, or -1 when it does not match (out is then not to be
+ * used) or the cipher failed.
  */
 static int
-gcm_seal(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-	 size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
+gcm_run(EVP_CIPHER_CTX *ctx, bool seal, const uint8_t *nonce,
+	const uint8_t *aad, size_t aad_len, const uint8_t *in, size_t len,
+	uint8_t *out, uint8_t tag[TAG_LEN])
 {
 	int n = 0, m = 0;
 
-	if (len > INT_MAX - 16 || aad_len > INT_MAX ||
-	    EVP_EncryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
-	    (aad_len > 0 &&
-	     EVP_EncryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
-	    (len > 0 && EVP_EncryptUpdate(ctx, out, &n, in, (int)len) != 1) ||
-	    EVP_EncryptFinal_ex(ctx, out + (len > 0 ? n : 0), &m) != 1 ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
-				out + len) != 1) {
-		return -1;
-	}
-	return 0;
-}
-
-/*
- * Decrypts in[0..len) (its tag after it) under ctx's key and nonce into
- * out: 0, or -1 when the tag does not match (out is then not to be used).
- */
-static int
-gcm_open(EVP_CIPHER_CTX *ctx, const uint8_t *nonce, const uint8_t *aad,
-	 size_t aad_len, const uint8_t *in, size_t len, uint8_t *out)
-{
-	uint8_t tag[TAG_LEN];
-	int n = 0, m = 0;
-
-	memcpy(tag, in + len, TAG_LEN);
 	if (len > INT_MAX || aad_len > INT_MAX ||
-	    EVP_DecryptInit_ex(ctx, NULL, NULL, NULL, nonce) != 1 ||
+	    EVP_CipherInit_ex(ctx, NULL, NULL, NULL, nonce, -1) != 1 ||
 	    (aad_len > 0 &&
-	     EVP_DecryptUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
-	    (len > 0 && EVP_DecryptUpdate(ctx, out, &n, in, (int)len) != 1) ||
-	    EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) != 1 ||
-	    EVP_DecryptFinal_ex(ctx, out + (len > 0 ? n : 0), &m) != 1) {
+	     EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len) != 1) ||
+	    (len > 0 && EVP_CipherUpdate(ctx, out, &n, in, (int)len) != 1) ||
+	    (!seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TAG_LEN,
+					  tag) != 1) ||
+	    EVP_CipherFinal_ex(ctx, out + (len > 0 ? n : 0), &m) != 1 ||
+	    (seal && EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TAG_LEN,
+					 tag) != 1)) {
 		return -1;
 	}
 	return 0;
@@ -214,8 +194,8 @@ ud_seal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		free(box);
 		return UP_INTERNAL;
 	}
-	if (gcm_seal(s->enc, box + 1, aad, aad_len, in, len,
-		     box + 1 + NONCE_LEN) == 0) {
+	if (gcm_run(s->enc, true, box + 1, aad, aad_len, in, len,
+		    box + 1 + NONCE_LEN, box + 1 + NONCE_LEN + len) == 0) {
 		*out = box;
 		*out_len = len + UD_SEAL_OVERHEAD;
 		box = NULL;
@@ -231,7 +211,7 @@ ud_unseal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 {
 	gcm_slot *s;
 	size_t n;
-	uint8_t *plain;
+	uint8_t *plain, tag[TAG_LEN];
 	int rc;
 
 	*out = NULL;
@@ -244,8 +224,9 @@ ud_unseal(const ud_seal_key *k, const uint8_t *aad, size_t aad_len,
 		free(plain);
 		return UP_INTERNAL;
 	}
-	rc = gcm_open(s->dec, in + 1, aad, aad_len, in + 1 + NONCE_LEN, n,
-		      plain);
+	memcpy(tag, in + 1 + NONCE_LEN + n, TAG_LEN);
+	rc = gcm_run(s->dec, false, in + 1, aad, aad_len, in + 1 + NONCE_LEN, n,
+		     plain, tag);
 	if (rc != 0) {
 		mbedtls_platform_zeroize(plain, n);
 		free(plain);
