@@ -21,6 +21,21 @@
 static void worker_start(void *arg, void *tctx);
 static bool group_add(ud_service *svc, ud_call *c);
 
+/* c->req from the envelope's payload (once), as c->method reads it. */
+static const ProtobufCMessage *
+request_of(ud_call *c)
+{
+	const Users__V1__RequestEnvelope *env = c->env;
+
+	if (c->req == NULL) {
+		c->req = protobuf_c_message_unpack(
+		    c->method->desc->input, &c->arena_alloc,
+		    env->has_payload ? env->payload.len : 0,
+		    env->has_payload ? env->payload.data : (const uint8_t *)"");
+	}
+	return c->req;
+}
+
 /*
  * The read connection of the calling nng thread, opened on first use and
  * recorded in svc so that ud_service_fini closes it.
@@ -365,13 +380,7 @@ start(ud_call *c)
 	    ud_now_ms() > c->received_ms + env->deadline_ms) {
 		return ud_call_fail(c, UP_DEADLINE_EXCEEDED, NULL, NULL);
 	}
-	if (c->req == NULL) { /* a read group's may be unpacked already */
-		c->req = protobuf_c_message_unpack(
-		    c->method->desc->input, &c->arena_alloc,
-		    env->has_payload ? env->payload.len : 0,
-		    env->has_payload ? env->payload.data : (const uint8_t *)"");
-	}
-	if (c->req == NULL) {
+	if (request_of(c) == NULL) {
 		return ud_call_fail(c, UP_INVALID_ARGUMENT,
 				    "SerializationException",
 				    "The request could not be read.");
@@ -433,12 +442,7 @@ group_peek(ud_call *c, int64_t *user, int64_t *caller)
 	if (env->bearer_token == NULL || env->bearer_token[0] == '\0') {
 		return;
 	}
-	c->method = up_method_find(env->method);
-	c->req = protobuf_c_message_unpack(
-	    c->method->desc->input, &c->arena_alloc,
-	    env->has_payload ? env->payload.len : 0,
-	    env->has_payload ? env->payload.data : (const uint8_t *)"");
-	if ((r = (const Users__V1__GetUser *)c->req) != NULL &&
+	if ((r = (const Users__V1__GetUser *)request_of(c)) != NULL &&
 	    r->user_id != NULL) {
 		*user = ud_parse_user_id(r->user_id);
 	}
@@ -519,6 +523,7 @@ group_add(ud_service *svc, ud_call *c)
 		return false;
 	}
 	batch_group->svc = svc;
+	c->method = m; /* group_peek reads its request */
 	batch_group->calls[batch_group->n++] = c;
 	if (batch_group->n == UD_STORE_AHEAD_MAX) {
 		group_push(svc);

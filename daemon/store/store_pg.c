@@ -2820,14 +2820,14 @@ ahead_of(ud_store_conn *c, int64_t id)
 
 /* Asks for id in c->ah (once, whichever way it is asked for). */
 static void
-ahead_ask(ud_store_conn *c, int64_t id, bool caller, int64_t *ids)
+ahead_ask(ud_store_conn *c, int64_t id, bool caller)
 {
 	size_t k = 0;
 
 	if (id <= 0) {
 		return;
 	}
-	while (k < c->ah.n && ids[k] != id) {
+	while (k < c->ah.n && c->ah.users[k].id != id) {
 		k++;
 	}
 	if (k == c->ah.n) {
@@ -2835,7 +2835,7 @@ ahead_ask(ud_store_conn *c, int64_t id, bool caller, int64_t *ids)
 
 		memset(a, 0, sizeof(*a));
 		ud_store_user_init(&a->u);
-		a->id = ids[k] = id;
+		a->id = id;
 		c->ah.n++;
 	}
 	if (caller) {
@@ -2865,13 +2865,16 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 		return UP_INTERNAL;
 	}
 	for (size_t i = 0; i < n; i++) {
-		ahead_ask(c, users[i], false, ids);
+		ahead_ask(c, users[i], false);
 	}
 	for (size_t i = 0; i < m; i++) {
-		ahead_ask(c, callers[i], true, ids);
+		ahead_ask(c, callers[i], true);
 	}
 	if (c->ah.n == 0) {
 		return 0;
+	}
+	for (size_t i = 0; i < c->ah.n; i++) {
+		ids[i] = c->ah.users[i].id;
 	}
 	if ((rc = num_array(NULL, ids, c->ah.n, &ids_text)) == 0) {
 		p_text(&p, ids_text);
