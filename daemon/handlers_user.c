@@ -433,11 +433,15 @@ out:
 static int
 patch_user_hashed(ud_call *c)
 {
+	const Users__V1__PatchUser *r = (const Users__V1__PatchUser *)c->req;
+
 	if (c->hash_rc != 0) {
 		return ud_call_fail(c, UP_INTERNAL, NULL, NULL);
 	}
-	return ud_call_write(c, patch_user_write) == 0 ? UD_ASYNC
-						       : UP_UNAVAILABLE;
+	return ud_call_write_user(c, patch_user_write,
+				  ud_parse_user_id(r->user_id)) == 0
+		   ? UD_ASYNC
+		   : UP_UNAVAILABLE;
 }
 
 static int
@@ -475,7 +479,8 @@ patch_user(ud_call *c)
 		}
 		rc = ud_call_hash(c, patch_user_hashed);
 	} else {
-		rc = ud_call_write(c, patch_user_write);
+		rc = ud_call_write_user(c, patch_user_write,
+					ud_parse_user_id(r->user_id));
 	}
 	return rc == 0 ? UD_ASYNC : rc;
 }

@@ -263,6 +263,12 @@ int ud_call_hash(ud_call *c, ud_step_fn next);
  * c->status when it returned UD_COMMIT_FAIL and the write committed).
  */
 int ud_call_write(ud_call *c, ud_store_write_fn fn);
+/*
+ * The same for a write whose fn first reads user (ud_store_user_get) and
+ * then updates it: the store is told so (ud_store_write_ahead), with the
+ * caller's check and the request id's claim that run before fn.
+ */
+int ud_call_write_user(ud_call *c, ud_store_write_fn fn, int64_t user);
 
 /*
  * signin.c: signing in with a name and password (Authenticate, Basic

@@ -467,3 +467,23 @@ ud_call_write(ud_call *c, ud_store_write_fn fn)
 	c->reader = NULL;
 	return ud_store_write(c->svc->store, write_run, write_done, c);
 }
+
+int
+ud_call_write_user(ud_call *c, ud_store_write_fn fn, int64_t user)
+{
+	ud_store_hint h = {.user = user};
+
+	c->write = fn;
+	c->reader = NULL;
+	/* what write_run does before fn, told as it will do it */
+	if (c->caller_unchecked) {
+		h.caller = c->actor.id;
+		h.caller_rev = c->actor.rev;
+	}
+	if (c->replayable && ud_store_shared(c->svc->store)) {
+		h.request_id = c->replay_key;
+		memcpy(h.digest, c->digest, sizeof(h.digest));
+	}
+	return ud_store_write_ahead(c->svc->store, write_run, write_done, c,
+				    &h);
+}

@@ -107,7 +107,17 @@ ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
 	if (fn == NULL || done == NULL) {
 		return UP_INVALID_ARGUMENT;
 	}
-	return OPS(st)->write(st, fn, done, arg);
+	return OPS(st)->write(st, fn, done, arg, NULL);
+}
+
+int
+ud_store_write_ahead(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
+		     void *arg, const ud_store_hint *hint)
+{
+	if (fn == NULL || done == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	return OPS(st)->write(st, fn, done, arg, hint);
 }
 
 /* ------------------------------------------------------------------------
@@ -159,7 +169,7 @@ ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg)
 	}
 	pthread_mutex_init(&w.mu, NULL);
 	pthread_cond_init(&w.cv, NULL);
-	if ((rc = OPS(st)->write(st, sync_run, sync_done, &w)) == 0) {
+	if ((rc = OPS(st)->write(st, sync_run, sync_done, &w, NULL)) == 0) {
 		pthread_mutex_lock(&w.mu);
 		while (!w.done) {
 			pthread_cond_wait(&w.cv, &w.mu);

@@ -128,10 +128,35 @@ void ud_store_reader_close(ud_store_conn *c);
  * Returns 0 when queued (then done runs exactly once), or an error (then
  * neither fn nor done runs): UP_UNAVAILABLE when the store is closing.
  */
+/* The size of a request's digest (the request log, below). */
+#define UD_REQUEST_DIGEST_LEN 32
+
 typedef int (*ud_store_write_fn)(ud_store_conn *c, void *arg);
 typedef void (*ud_store_done_fn)(int rc, void *arg);
 int ud_store_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
 		   void *arg);
+/*
+ * What a write will do first, told when it is queued
+ * (ud_store_write_ahead): check caller at caller_rev
+ * (ud_store_user_expect; caller 0: no check), claim request_id with
+ * digest (ud_store_request_claim; NULL: no claim; the string must live
+ * until done runs), then read user (ud_store_user_get) and update it. A
+ * shared store uses it to send the first statements of several such
+ * writes together, and their updates and answers together
+ * (store_pg.c, "Writes ahead"); the write runs as ever, and an operation
+ * that is not the one told, or not told at all, goes to the server as
+ * it would have. A hint never changes what a write does or sees.
+ */
+typedef struct ud_store_hint {
+	int64_t user;
+	int64_t caller;
+	int64_t caller_rev;
+	const char *request_id;
+	uint8_t digest[UD_REQUEST_DIGEST_LEN];
+} ud_store_hint;
+int ud_store_write_ahead(ud_store *st, ud_store_write_fn fn,
+			 ud_store_done_fn done, void *arg,
+			 const ud_store_hint *hint);
 /* The same, waiting for the commit; returns fn's code or the commit's. */
 int ud_store_write_sync(ud_store *st, ud_store_write_fn fn, void *arg);
 /*
@@ -353,8 +378,6 @@ int ud_store_member_remove(ud_store_conn *c, const char *org_id,
  * twice. The digest names what was asked (the method and the request
  * bytes): the same id with another digest is a different request.
  */
-
-#define UD_REQUEST_DIGEST_LEN 32
 
 /*
  * 0 with *resp (malloc'd, the caller frees) and *len when the id is

@@ -45,8 +45,9 @@ struct ud_store_ops {
 
 	int (*reader_open)(ud_store *st, ud_store_conn **out);
 	void (*reader_close)(ud_store_conn *c);
+	/* hint: NULL, or what the write will do first (a copy is kept) */
 	int (*write)(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done,
-		     void *arg);
+		     void *arg, const ud_store_hint *hint);
 	/* NULL: nothing to do (ud_store_index_sync). */
 	int (*index_sync)(ud_store *st);
 	/* True on one of the store's own writer threads. */
@@ -163,6 +164,8 @@ typedef struct ud_store_job {
 	ud_store_done_fn done;
 	void *arg; /* for fn and done */
 	int rc;    /* fn's, for a backend that runs jobs in batches */
+	bool hinted;
+	ud_store_hint hint; /* when hinted (ud_store_write_ahead) */
 } ud_store_job;
 
 typedef struct ud_store_jobq {
@@ -178,7 +181,8 @@ void ud_store_jobq_init(ud_store_jobq *q);
 void ud_store_jobq_fini(ud_store_jobq *q); /* the queue must be empty */
 /* 0, UP_UNAVAILABLE (closing or full) or UP_INTERNAL. */
 int ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
-		       ud_store_done_fn done, void *arg);
+		       ud_store_done_fn done, void *arg,
+		       const ud_store_hint *hint);
 /* Sets closing and wakes every writer. */
 void ud_store_jobq_close(ud_store_jobq *q);
 /*

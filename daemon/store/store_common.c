@@ -184,7 +184,7 @@ ud_store_jobq_fini(ud_store_jobq *q)
 
 int
 ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
-		   ud_store_done_fn done, void *arg)
+		   ud_store_done_fn done, void *arg, const ud_store_hint *hint)
 {
 	ud_store_job *j;
 	int rc = 0;
@@ -195,6 +195,10 @@ ud_store_jobq_push(ud_store_jobq *q, ud_store_write_fn fn,
 	j->fn = fn;
 	j->done = done;
 	j->arg = arg;
+	if (hint != NULL) {
+		j->hinted = true;
+		j->hint = *hint;
+	}
 	pthread_mutex_lock(&q->mu);
 	if (q->closing || q->queued >= UD_STORE_QUEUE_MAX) {
 		rc = UP_UNAVAILABLE;

@@ -307,6 +307,12 @@ enum {
 	S_USERS_IMPORT,
 	S_USERS_BY_EMAILS,
 	S_USERS_AHEAD,
+	S_WA_CLAIM,
+	S_WA_REVS,
+	S_WA_LOCK,
+	S_WA_UPDATE,
+	S_WA_ANSWER,
+	S_WA_UNCLAIM,
 	S_COUNT
 };
 
@@ -445,6 +451,39 @@ enum {
 	"  AND NOT EXISTS (SELECT 1 FROM x WHERE x.i < t.i"                    \
 	"  AND lower(x.email COLLATE \"C\") = lower(t.email COLLATE \"C\"))"
 
+/*
+ * The updates of several writes (each of a user read under its lock, its
+ * outcome known: pg_user_update) in one statement: the columns of
+ * user_params_make as arrays, one element a user, then the token bump
+ * and the id; $20 the number of users, every one of which must change.
+ */
+#define WA_UPDATE                                                              \
+	"WITH d AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[],"  \
+	" $4::text[], $5::text[], $6::text[], $7::text[], $8::text[],"         \
+	" $9::text[], $10::text[], $11::text[], $12::boolean[],"               \
+	" $13::boolean[], $14::boolean[], $15::integer[], $16::integer[],"     \
+	" $17::bigint[], $18::bigint[], $19::bigint[]) AS d(email,"            \
+	" password_hash, first_name, last_name, phone_number,"                 \
+	" temporary_email, temporary_phone_number, avatar_url,"                \
+	" image_content, viviot_id, primary_org_id, email_confirmed,"          \
+	" phone_number_confirmed, disabled, activation_status,"                \
+	" manager_access, updated_at, bump, id)),"                             \
+	" u AS (UPDATE users SET email = d.email,"                             \
+	" password_hash = d.password_hash, first_name = d.first_name,"         \
+	" last_name = d.last_name, phone_number = d.phone_number,"             \
+	" temporary_email = d.temporary_email,"                                \
+	" temporary_phone_number = d.temporary_phone_number,"                  \
+	" avatar_url = d.avatar_url, image_content = d.image_content,"         \
+	" viviot_id = d.viviot_id, primary_org_id = d.primary_org_id,"         \
+	" email_confirmed = d.email_confirmed,"                                \
+	" phone_number_confirmed = d.phone_number_confirmed,"                  \
+	" disabled = d.disabled, activation_status = d.activation_status,"     \
+	" manager_access = d.manager_access, updated_at = d.updated_at,"       \
+	" token_version = users.token_version + d.bump,"                       \
+	" rev = users.rev + 1 FROM d WHERE users.id = d.id RETURNING 1)"       \
+	" SELECT usersd_expect((SELECT count(*) FROM u) = $20::bigint,"        \
+	" 'P0002')"
+
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
     [S_COMMIT] = "COMMIT",
@@ -579,6 +618,28 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the users and callers of a read ahead, in one snapshot */
     [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 		      " WHERE u.id = ANY($1::bigint[])",
+    /* writes ahead ("Writes ahead"): the claims of several writes, in
+     * the order of their ids (two batches never wait for each other's) */
+    [S_WA_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
+		   " created_at) SELECT d.id, decode(d.digest, 'hex'),"
+		   " '\\x'::bytea, $3::bigint"
+		   " FROM unnest($1::text[], $2::text[]) d(id, digest)"
+		   " ORDER BY d.id COLLATE \"C\""
+		   " ON CONFLICT DO NOTHING RETURNING request_id",
+    [S_WA_REVS] = "SELECT id, rev FROM users WHERE id = ANY($1::bigint[])",
+    /* locked in the order of their ids, as every batch locks them */
+    [S_WA_LOCK] = "SELECT id FROM users WHERE id = ANY($1::bigint[])"
+		  " ORDER BY id FOR NO KEY UPDATE",
+    [S_WA_UPDATE] = WA_UPDATE,
+    [S_WA_ANSWER] =
+	"WITH a AS (UPDATE request_log r"
+	" SET response = decode(d.resp, 'hex')"
+	" FROM unnest($1::text[], $2::text[]) d(id, resp)"
+	" WHERE r.request_id = d.id RETURNING 1)"
+	" SELECT usersd_expect((SELECT count(*) FROM a) = $3::bigint,"
+	" 'P0002')",
+    [S_WA_UNCLAIM] = "DELETE FROM request_log"
+		     " WHERE request_id = ANY($1::text[])",
 };
 
 /* The statement a NOWAIT one stands for, in a transaction of its own. */
@@ -635,9 +696,11 @@ enum {
 	E_PREPARE, /* a statement, prepared on first use */
 	E_TXN,     /* BEGIN, a savepoint, ROLLBACK: the transaction's own */
 	E_COMMIT,  /* the COMMIT of a group of writes */
+	E_AHEAD,   /* a write ahead's (its rows kept): a failure loses all */
 };
 
-#define RC_WAITING (-1) /* sent, not answered yet */
+#define RC_WAITING  (-1)       /* sent, not answered yet */
+#define CLAIM_AHEAD UINT32_MAX /* c->claim: claimed by the writes ahead */
 #define RC_SKIPPED                                                             \
 	(-2) /* not run: an earlier statement of its round failed              \
 	      */
@@ -703,6 +766,51 @@ typedef struct ahead {
 	ahead_user users[2 * UD_STORE_AHEAD_MAX];
 } ahead;
 
+/* An array literal, built an element at a time (NULL: a NULL element). */
+typedef struct lit {
+	char *p;
+	size_t n, cap;
+} lit;
+
+/*
+ * A writer's writes ahead ("Writes ahead", below): the first writes of a
+ * batch that told what they will do first (ud_store_hint), whose claims,
+ * callers' checks and locked reads went out together, and the statements
+ * of those done that are not sent yet.
+ */
+#define WA_COLS 19 /* user_params_make's 17 values, the bump, the id */
+
+typedef struct wa_rows {
+	lit col[WA_COLS]; /* updates (WA_UPDATE) */
+	size_t n_upd;
+	lit rid, resp; /* answers: request ids, replies in hex */
+	size_t n_ans;
+	lit gone; /* claims of writes that failed: deleted */
+	size_t n_gone;
+} wa_rows;
+
+typedef struct wa_job {
+	ud_store_job *job;
+	int claim_rc; /* 0 claimed, UP_ALREADY_EXISTS; UP_NOT_FOUND: none */
+	bool stale;   /* its caller is not at the revision told */
+	bool found;   /* its user, locked and read */
+	bool read;    /* handed out (user_get) */
+	ud_user u;
+	char *upd[WA_COLS]; /* its update, not sent yet (upd[0]: the email) */
+	bool has_upd;
+	char *ans; /* its answer in hex, not sent yet */
+} wa_job;
+
+typedef struct wa_state {
+	bool on;      /* nothing sent since: writes may be served from it */
+	bool sending; /* wa_leave is sending: no recursion */
+	size_t n;
+	wa_job jobs[PG_BATCH_MAX];
+	wa_job *cur; /* the running write's, or NULL */
+	bool cur_sp; /* the running write left: its savepoint is sent */
+	wa_rows done;
+} wa_state;
+
 struct ud_store_conn {
 	ud_store_conn_base base; /* first */
 	ud_store *st;
@@ -747,6 +855,7 @@ struct ud_store_conn {
 	uint32_t claim;    /* cur's request id claim, 0: none */
 	int claim_rc;
 	memo m;
+	wa_state wa; /* a writer's writes ahead */
 };
 
 struct ud_store {
@@ -1047,6 +1156,10 @@ group_new(const ud_store *st)
 
 static void pg_read_ahead_end(ud_store_conn *c);
 
+static void wa_leave(ud_store_conn *c);
+static void wa_reset(ud_store_conn *c);
+static int defer(ud_store_conn *c, int key, const params *p);
+
 static void
 conn_free(ud_store_conn *c)
 {
@@ -1057,6 +1170,7 @@ conn_free(ud_store_conn *c)
 	round_clear(c);
 	PQclear(c->check_res);
 	PQfinish(c->pg);
+	wa_reset(c);
 	group_free(c->g);
 	memo_clear(&c->m);
 	free(c->ent);
@@ -1298,6 +1412,9 @@ send_stmt(ud_store_conn *c, unsigned char kind, int key, const params *p)
 	entry *e;
 	size_t pv;
 
+	if (c->writer && c->wa.on && !c->wa.sending) {
+		wa_leave(c); /* what writes ahead kept goes first */
+	}
 	if (c->n_done == c->n_ent && c->n_ent > 0 && !c->hold) {
 		round_clear(c); /* everything answered: a new round */
 	}
@@ -1402,7 +1519,7 @@ answer(ud_store_conn *c, entry *e)
 			log_pg(what_of(e->key), PQresultErrorMessage(r), state);
 		}
 	}
-	if (e->kind == E_RESULT && e->rc == 0) {
+	if ((e->kind == E_RESULT || e->kind == E_AHEAD) && e->rc == 0) {
 		e->res = r;
 		r = NULL;
 	} else if (e->kind == E_CHECK) {
@@ -1526,6 +1643,47 @@ reader_wait(ud_store_conn *c, uint32_t s, PGresult **out)
 /* ------------------------------------------------------------------------
  * Values in and out
  */
+
+static int
+lit_add(lit *a, const char *s)
+{
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	if (grow((void **)&a->p, &a->cap, a->n + 2 * len + 8, 1) != 0) {
+		return UP_INTERNAL;
+	}
+	a->p[a->n] = a->n == 0 ? '{' : ',';
+	a->n++;
+	if (s == NULL) {
+		memcpy(a->p + a->n, "NULL", 4);
+		a->n += 4;
+		return 0;
+	}
+	a->p[a->n++] = '"';
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\') {
+			a->p[a->n++] = '\\';
+		}
+		a->p[a->n++] = *s;
+	}
+	a->p[a->n++] = '"';
+	return 0;
+}
+
+/* The literal, closed; NULL when out of memory. */
+static const char *
+lit_end(lit *a)
+{
+	if (grow((void **)&a->p, &a->cap, a->n + 3, 1) != 0) {
+		return NULL;
+	}
+	if (a->n == 0) {
+		a->p[a->n++] = '{';
+	}
+	a->p[a->n++] = '}';
+	a->p[a->n] = '\0';
+	return a->p;
+}
 
 /* A PostgreSQL array literal of the strings: {"a","b \"c\""}. */
 static int
@@ -2079,6 +2237,7 @@ txn_lost(ud_store_conn *c, size_t f, size_t end)
 		c->cur_failed = false;
 		c->txn_lost = true;
 	}
+	wa_reset(c); /* its claims and locks are gone */
 	if (c->in_txn && !c->broken) {
 		c->hold = true;
 		send_txn(c, S_ROLLBACK, E_TXN, NULL, NULL);
@@ -2159,7 +2318,8 @@ settle(ud_store_conn *c)
 	if (c->broken && restart(c, f, end)) {
 		return;
 	}
-	if (c->broken || e->kind == E_TXN || e->kind == E_PREPARE) {
+	if (c->broken || e->kind == E_TXN || e->kind == E_PREPARE ||
+	    e->kind == E_AHEAD) {
 		txn_lost(c, f, end);
 		return;
 	}
@@ -2265,6 +2425,470 @@ wait_for(ud_store_conn *c, uint32_t s, PGresult **out)
 	return c->writer ? writer_wait(c, s, out) : reader_wait(c, s, out);
 }
 
+/* ------------------------------------------------------------------------
+ * Writes ahead
+ *
+ * A batch's first writes that told what they will do first (ud_store_hint:
+ * check the caller, claim the request id, read the user under its lock and
+ * update it), with distinct users and request ids, two or more of them:
+ * their claims (one INSERT), their callers' revisions, their users' locks
+ * (taken in the order of the ids) and reads go out in one round trip,
+ * with the previous batch's COMMIT (wa_begin). Each write then runs as
+ * ever, and while nothing else has been sent (wa.on) the operations it
+ * told are answered from what came back: the claim's verdict, the
+ * caller's check, the user (its first read). Its update (when its
+ * outcome is known: the row locked, no key and no set changed) and its
+ * request log answer are kept, and once it is done they join those of the
+ * writes done before it; a write that failed sent nothing, and only its
+ * claim is taken back. The statements kept go out as one UPDATE of all
+ * the users, one of all the answers and one DELETE of the claims taken
+ * back, before the COMMIT or before any other statement (wa_leave), so
+ * everything still runs in the writes' order. A write that does anything
+ * else (any other statement, an operation not told, a second read) leaves
+ * the writes ahead at that point: what the writes before it kept is sent,
+ * then its savepoint and what it kept itself, and from then on every
+ * write of the batch sends its own statements (its claim's verdict still
+ * comes from the batch's). A failure of the round trip ahead (a lock
+ * timeout, a deadlock) rolls it back and the batch runs as if it had told
+ * nothing; a failure of a statement sent for several writes loses the
+ * transaction (every write of it fails, UP_UNAVAILABLE), which the
+ * statements' own checks make the same as a server failing.
+ */
+
+static void
+wa_rows_reset(wa_rows *r)
+{
+	for (size_t i = 0; i < WA_COLS; i++) {
+		free(r->col[i].p);
+	}
+	free(r->rid.p);
+	free(r->resp.p);
+	free(r->gone.p);
+	memset(r, 0, sizeof(*r));
+}
+
+static void
+wa_job_fini(wa_job *w)
+{
+	ud_user_fini(&w->u);
+	for (size_t i = 0; i < WA_COLS; i++) {
+		free(w->upd[i]);
+	}
+	free(w->ans);
+	memset(w, 0, sizeof(*w));
+}
+
+/* Everything ahead forgotten (the transaction ended, or was lost). */
+static void
+wa_reset(ud_store_conn *c)
+{
+	for (size_t i = 0; i < c->wa.n; i++) {
+		wa_job_fini(&c->wa.jobs[i]);
+	}
+	wa_rows_reset(&c->wa.done);
+	c->wa.n = 0;
+	c->wa.on = false;
+	c->wa.cur = NULL;
+	c->wa.cur_sp = false;
+}
+
+/* What w kept, added to r. */
+static int
+wa_rows_add(wa_rows *r, const wa_job *w)
+{
+	int rc = 0;
+
+	if (w->has_upd) {
+		for (size_t i = 0; rc == 0 && i < WA_COLS; i++) {
+			rc = lit_add(&r->col[i], w->upd[i]);
+		}
+		r->n_upd++;
+	}
+	if (rc == 0 && w->ans != NULL &&
+	    (rc = lit_add(&r->rid, w->job->hint.request_id)) == 0 &&
+	    (rc = lit_add(&r->resp, w->ans)) == 0) {
+		r->n_ans++;
+	}
+	return rc;
+}
+
+/* A statement for several writes: its failure loses the transaction. */
+static void
+wa_send_one(ud_store_conn *c, int key, const params *p)
+{
+	uint32_t s = send_stmt(c, E_TXN, key, p);
+	entry *e = s != 0 ? entry_of(c, s) : NULL;
+
+	if (e == NULL) {
+		c->broken = true;
+		return;
+	}
+	e->job = NULL;
+}
+
+/*
+ * Sends what r holds (each kind of statement once) and empties it; job:
+ * the write they are all of (its statements, rolled back with it), or
+ * NULL (several writes').
+ */
+static void
+wa_rows_send(ud_store_conn *c, wa_rows *r, ud_store_job *job)
+{
+	params p = {0};
+	const char *v;
+
+	if (r->n_upd > 0) {
+		for (size_t i = 0; i < WA_COLS; i++) {
+			if ((v = lit_end(&r->col[i])) == NULL) {
+				c->broken = true;
+			}
+			p_text(&p, v);
+		}
+		p_int(&p, (int64_t)r->n_upd);
+		if (job != NULL) {
+			(void)defer(c, S_WA_UPDATE, &p);
+		} else {
+			wa_send_one(c, S_WA_UPDATE, &p);
+		}
+	}
+	if (r->n_ans > 0) {
+		p = (params){0};
+		p_text(&p, lit_end(&r->rid));
+		p_text(&p, lit_end(&r->resp));
+		p_int(&p, (int64_t)r->n_ans);
+		if (p.v[0] == NULL || p.v[1] == NULL) {
+			c->broken = true;
+		} else if (job != NULL) {
+			(void)defer(c, S_WA_ANSWER, &p);
+		} else {
+			wa_send_one(c, S_WA_ANSWER, &p);
+		}
+	}
+	if (r->n_gone > 0) {
+		p = (params){0};
+		if ((v = lit_end(&r->gone)) == NULL) {
+			c->broken = true;
+		}
+		p_text(&p, v);
+		wa_send_one(c, S_WA_UNCLAIM, &p);
+	}
+	wa_rows_reset(r);
+}
+
+/*
+ * Before any statement of a writer sent while writes are served ahead:
+ * what the writes done kept is sent, then the running write's savepoint
+ * and what it kept. From here on the batch's writes send their own.
+ */
+static void
+wa_leave(ud_store_conn *c)
+{
+	wa_job *w = c->wa.cur;
+
+	if (!c->wa.on || c->wa.sending) {
+		return;
+	}
+	c->wa.on = false;
+	c->wa.sending = true;
+	wa_rows_send(c, &c->wa.done, NULL);
+	if (w != NULL && c->cur == w->job && !c->wa.cur_sp) {
+		wa_rows mine = {0};
+
+		send_txn(c, S_SAVEPOINT, E_TXN, c->cur, NULL);
+		c->wa.cur_sp = true;
+		if (wa_rows_add(&mine, w) != 0) {
+			c->broken = true;
+		}
+		wa_rows_send(c, &mine, c->cur);
+		for (size_t i = 0; i < WA_COLS; i++) {
+			free(w->upd[i]);
+			w->upd[i] = NULL;
+		}
+		w->has_upd = false;
+		free(w->ans);
+		w->ans = NULL;
+	}
+	c->wa.sending = false;
+}
+
+/* The running write's entry ahead, or NULL. */
+static wa_job *
+wa_of(ud_store_conn *c)
+{
+	wa_job *w = c->wa.cur;
+
+	return w != NULL && c->cur != NULL && w->job == c->cur ? w : NULL;
+}
+
+/* The same while it may be served (nothing sent since the round ahead). */
+static wa_job *
+wa_serving(ud_store_conn *c)
+{
+	return c->wa.on && c->cur_rc == 0 ? wa_of(c) : NULL;
+}
+
+/* Whether a write ahead before the running one may have changed user id. */
+static bool
+wa_written(const ud_store_conn *c, int64_t id)
+{
+	for (const wa_job *w = c->wa.jobs; w < c->wa.cur; w++) {
+		if (w->job->hint.user == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Lower-case hex of b (malloc'd), NULL when out of memory. */
+static char *
+hex_of(const uint8_t *b, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *h = malloc(2 * len + 1);
+
+	for (size_t i = 0; h != NULL && i < len; i++) {
+		h[2 * i] = digits[b[i] >> 4];
+		h[2 * i + 1] = digits[b[i] & 15];
+	}
+	if (h != NULL) {
+		h[2 * len] = '\0';
+	}
+	return h;
+}
+
+/* Whether job j may join the writes ahead w[0, n). */
+static bool
+wa_fits(const wa_job *w, size_t n, const ud_store_job *j)
+{
+	if (!j->hinted || j->hint.user <= 0) {
+		return false;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const ud_store_hint *h = &w[i].job->hint;
+
+		if (h->user == j->hint.user ||
+		    (h->request_id != NULL && j->hint.request_id != NULL &&
+		     strcmp(h->request_id, j->hint.request_id) == 0)) {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* Fills the writes ahead from the rows of the round ahead. */
+static int
+wa_take(ud_store_conn *c, PGresult *claims, PGresult *revs, PGresult *locks,
+	PGresult *users)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < c->wa.n; i++) {
+		wa_job *w = &c->wa.jobs[i];
+		const ud_store_hint *h = &w->job->hint;
+
+		w->claim_rc = UP_NOT_FOUND;
+		if (h->request_id != NULL) {
+			/* recorded already, unless the INSERT returned it */
+			w->claim_rc = UP_ALREADY_EXISTS;
+			for (int k = 0; claims != NULL && k < PQntuples(claims);
+			     k++) {
+				if (strcmp(PQgetvalue(claims, k, 0),
+					   h->request_id) == 0) {
+					w->claim_rc = 0;
+				}
+			}
+		}
+		w->stale = h->caller != 0;
+		for (int k = 0;
+		     h->caller != 0 && revs != NULL && k < PQntuples(revs);
+		     k++) {
+			if (col_int(revs, k, 0) == h->caller) {
+				w->stale = col_int(revs, k, 1) != h->caller_rev;
+			}
+		}
+		for (int k = 0; !w->found && k < PQntuples(locks); k++) {
+			w->found = col_int(locks, k, 0) == h->user;
+		}
+		if (!w->found) {
+			continue; /* not there when locked */
+		}
+		w->found = false;
+		for (int k = 0; rc == 0 && !w->found && k < PQntuples(users);
+		     k++) {
+			if (col_int(users, k, 0) == h->user) {
+				rc = user_from_row(users, k, 0, &w->u);
+				w->found = rc == 0;
+			}
+		}
+	}
+	return rc;
+}
+
+/*
+ * The round ahead for the first writes of jobs that fit (at least two),
+ * in the open transaction (begun here). Nothing when they are fewer, or
+ * when the round fails (the transaction is then rolled back: the batch
+ * runs as if it had told nothing).
+ */
+static void
+wa_begin(ud_store_conn *c, ud_store_job *jobs)
+{
+	lit rids = {0}, digests = {0}, callers = {0}, users = {0};
+	PGresult *res[4] = {NULL, NULL, NULL, NULL};
+	uint32_t s[4] = {0, 0, 0, 0};
+	size_t n = 0, n_claims = 0, n_callers = 0;
+	int rc = 0;
+
+	wa_reset(c);
+	for (ud_store_job *j = jobs; j != NULL && n < PG_BATCH_MAX;
+	     j = j->next) {
+		if (!wa_fits(c->wa.jobs, n, j)) {
+			break;
+		}
+		c->wa.jobs[n].job = j;
+		ud_store_user_init(&c->wa.jobs[n].u);
+		n++;
+	}
+	c->wa.n = n;
+	if (n < 2 || c->broken) {
+		wa_reset(c);
+		return;
+	}
+	for (size_t i = 0; rc == 0 && i < n; i++) {
+		const ud_store_hint *h = &c->wa.jobs[i].job->hint;
+		char num[24], *dg;
+		bool seen = false;
+
+		snprintf(num, sizeof(num), "%lld", (long long)h->user);
+		rc = lit_add(&users, num);
+		if (rc == 0 && h->request_id != NULL) {
+			dg = hex_of(h->digest, sizeof(h->digest));
+			rc = dg == NULL ? UP_INTERNAL
+			     : (rc = lit_add(&rids, h->request_id)) != 0
+				 ? rc
+				 : lit_add(&digests, dg);
+			free(dg);
+			n_claims++;
+		}
+		for (size_t k = 0; k < i; k++) {
+			seen =
+			    seen || c->wa.jobs[k].job->hint.caller == h->caller;
+		}
+		if (rc == 0 && h->caller != 0 && !seen) {
+			snprintf(num, sizeof(num), "%lld",
+				 (long long)h->caller);
+			rc = lit_add(&callers, num);
+			n_callers++;
+		}
+	}
+	const char *v_rids = rc == 0 ? lit_end(&rids) : NULL;
+	const char *v_digests = rc == 0 ? lit_end(&digests) : NULL;
+	const char *v_callers = rc == 0 ? lit_end(&callers) : NULL;
+	const char *v_users = rc == 0 ? lit_end(&users) : NULL;
+
+	if (v_rids == NULL || v_digests == NULL || v_callers == NULL ||
+	    v_users == NULL) {
+		rc = UP_INTERNAL;
+	}
+	if (rc == 0) {
+		params p = {0};
+
+		if (!c->in_txn) {
+			send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
+			c->in_txn = true;
+		}
+		if (n_claims > 0) {
+			p_text(&p, v_rids);
+			p_text(&p, v_digests);
+			p_int(&p, ud_now_ms());
+			s[0] = send_stmt(c, E_AHEAD, S_WA_CLAIM, &p);
+		}
+		if (n_callers > 0) {
+			p = (params){0};
+			p_text(&p, v_callers);
+			s[1] = send_stmt(c, E_AHEAD, S_WA_REVS, &p);
+		}
+		p = (params){0};
+		p_text(&p, v_users);
+		s[2] = send_stmt(c, E_AHEAD, S_WA_LOCK, &p);
+		s[3] = send_stmt(c, E_AHEAD, S_USERS_AHEAD, &p);
+		rc = s[2] == 0 || s[3] == 0 || (n_claims > 0 && s[0] == 0) ||
+			     (n_callers > 0 && s[1] == 0)
+			 ? UP_INTERNAL
+			 : writer_wait(c, s[3], &res[3]);
+		for (int i = 0; rc == 0 && i < 3; i++) {
+			rc = s[i] != 0 ? take(c, s[i], &res[i]) : 0;
+		}
+		if (rc == 0) {
+			rc = wa_take(c, res[0], res[1], res[2], res[3]);
+		}
+	}
+	for (int i = 0; i < 4; i++) {
+		PQclear(res[i]);
+	}
+	free(rids.p);
+	free(digests.p);
+	free(callers.p);
+	free(users.p);
+	if (rc != 0) {
+		if (c->in_txn && !c->broken) {
+			/* nothing of a write in it yet: start over without */
+			txn_lost(c, c->n_done, c->n_done);
+		}
+		wa_reset(c);
+		return;
+	}
+	c->wa.on = true;
+}
+
+/*
+ * The end of the running write w, ahead, that never left: done, what it
+ * kept joins what is to be sent; failed, its claim is taken back.
+ */
+static void
+wa_job_end(ud_store_conn *c, wa_job *w, bool ok)
+{
+	if (ok ? wa_rows_add(&c->wa.done, w) != 0
+	       : w->claim_rc == 0 &&
+		     lit_add(&c->wa.done.gone, w->job->hint.request_id) != 0) {
+		c->broken = true; /* out of memory: the transaction is lost */
+	} else if (!ok && w->claim_rc == 0) {
+		c->wa.done.n_gone++;
+	}
+	for (size_t i = 0; i < WA_COLS; i++) {
+		free(w->upd[i]);
+		w->upd[i] = NULL;
+	}
+	w->has_upd = false;
+	free(w->ans);
+	w->ans = NULL;
+}
+
+/* Takes back the claim of the running write, which left and failed. */
+static void
+wa_unclaim(ud_store_conn *c, const char *request_id)
+{
+	wa_rows r = {0};
+
+	if (lit_add(&r.gone, request_id) != 0) {
+		c->broken = true;
+	}
+	r.n_gone = 1;
+	wa_rows_send(c, &r, NULL);
+}
+
+/* The batch ran: its writes ahead are done with, what they kept is not. */
+static void
+wa_batch_end(ud_store_conn *c)
+{
+	for (size_t i = 0; i < c->wa.n; i++) {
+		wa_job_fini(&c->wa.jobs[i]);
+	}
+	c->wa.n = 0;
+	c->wa.cur = NULL;
+	c->wa.cur_sp = false;
+}
+
 /*
  * Runs one write function in the open transaction (begun here if none
  * is), inside its own savepoint. Its outcome is final only once its group
@@ -2273,6 +2897,7 @@ wait_for(ud_store_conn *c, uint32_t s, PGresult **out)
 static void
 run_job(ud_store_conn *c, ud_store_job *j)
 {
+	wa_job *w = NULL;
 	int rc;
 
 	if (!c->in_txn) {
@@ -2296,7 +2921,20 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	memo_clear(&c->m);
 	j->rc = 0;
 	group_add(c->g, j);
-	send_txn(c, S_SAVEPOINT, E_TXN, j, NULL);
+	for (size_t i = 0; i < c->wa.n && w == NULL; i++) {
+		w = c->wa.jobs[i].job == j ? &c->wa.jobs[i] : NULL;
+	}
+	c->wa.cur = w;
+	c->wa.cur_sp = w == NULL || !c->wa.on;
+	if (w != NULL) {
+		/* its lock is held ahead: none of its own waits may commit
+		 * the others (settle) */
+		c->cur_answered = true;
+	}
+	if (c->wa.cur_sp) {
+		/* ahead, its savepoint waits until it sends (wa_leave) */
+		send_txn(c, S_SAVEPOINT, E_TXN, j, NULL);
+	}
 
 	rc = j->fn(c, j->arg);
 
@@ -2312,12 +2950,20 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	if (c->txn_lost) {
 		/* alone in its group: failed with the transaction */
 		group_finish(c, c->g, UP_UNAVAILABLE);
+	} else if (w != NULL && c->wa.cur == w && !c->wa.cur_sp) {
+		/* ahead, and never left: it sent nothing */
+		wa_job_end(c, w, j->rc == 0 && !c->cur_failed);
 	} else if (j->rc != 0 || c->cur_failed) {
 		send_txn(c, S_ROLLBACK_TO, E_TXN, j, NULL);
 		send_txn(c, S_RELEASE, E_TXN, j, NULL);
+		if (w != NULL && c->wa.cur == w && w->claim_rc == 0) {
+			wa_unclaim(c, j->hint.request_id); /* claimed ahead */
+		}
 	} else {
 		send_txn(c, S_RELEASE, E_TXN, j, NULL);
 	}
+	c->wa.cur = NULL;
+	c->wa.cur_sp = false;
 	c->cur = NULL;
 	c->cur_rc = 0;
 	c->txn_lost = false;
@@ -2401,10 +3047,12 @@ writer_main(void *arg)
 		if (jobs == NULL) {
 			break; /* closing, and nothing left */
 		}
+		wa_begin(c, jobs);
 		for (ud_store_job *j = jobs; j != NULL; j = next) {
 			next = j->next;
 			run_job(c, j);
 		}
+		wa_batch_end(c);
 	}
 	flush(c); /* a last ROLLBACK, say */
 	return NULL;
@@ -2610,9 +3258,10 @@ pg_reader_close(ud_store_conn *c)
 }
 
 static int
-pg_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
+pg_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg,
+	 const ud_store_hint *hint)
 {
-	return ud_store_jobq_push(&st->q, fn, done, arg);
+	return ud_store_jobq_push(&st->q, fn, done, arg, hint);
 }
 
 static bool
@@ -2923,8 +3572,21 @@ static int
 pg_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 {
 	params p = {0};
+	wa_job *w = c->writer ? wa_serving(c) : NULL;
+	int rc;
 
 	ud_store_user_init(out);
+	if (w != NULL && id == w->job->hint.user && !w->read) {
+		/* read ahead under its lock (wa_begin) */
+		w->read = true;
+		if (!w->found) {
+			return UP_NOT_FOUND;
+		}
+		if ((rc = ud_store_user_copy(out, &w->u)) == 0) {
+			memo_keep(c, out);
+		}
+		return rc;
+	}
 	p_int(&p, id);
 	return user_read(c, S_USER_LOCK, S_USER_LOCK_NW, S_USER_GET, &p, out);
 }
@@ -3032,6 +3694,16 @@ static int
 pg_user_expect(ud_store_conn *c, int64_t id, int64_t rev)
 {
 	params p = {0};
+	wa_job *w = c->writer ? wa_serving(c) : NULL;
+
+	if (w != NULL && id == w->job->hint.caller &&
+	    rev == w->job->hint.caller_rev && !wa_written(c, id)) {
+		/* checked ahead (wa_begin); stale: rolled back, run again */
+		if (w->stale) {
+			c->cur_rc = UD_STORE_CHANGED;
+		}
+		return c->cur_rc;
+	}
 
 	p_int(&p, id);
 	p_int(&p, rev);
@@ -3577,53 +4249,6 @@ pg_user_insert(ud_store_conn *c, ud_user *u)
 #define IMPORT_TRIES 3
 #define IMPORT_COLS  16 /* user_params_make's values before the time */
 
-/* An array literal, built an element at a time (NULL: a NULL element). */
-typedef struct lit {
-	char *p;
-	size_t n, cap;
-} lit;
-
-static int
-lit_add(lit *a, const char *s)
-{
-	size_t len = s != NULL ? strlen(s) : 0;
-
-	if (grow((void **)&a->p, &a->cap, a->n + 2 * len + 8, 1) != 0) {
-		return UP_INTERNAL;
-	}
-	a->p[a->n] = a->n == 0 ? '{' : ',';
-	a->n++;
-	if (s == NULL) {
-		memcpy(a->p + a->n, "NULL", 4);
-		a->n += 4;
-		return 0;
-	}
-	a->p[a->n++] = '"';
-	for (; *s != '\0'; s++) {
-		if (*s == '"' || *s == '\\') {
-			a->p[a->n++] = '\\';
-		}
-		a->p[a->n++] = *s;
-	}
-	a->p[a->n++] = '"';
-	return 0;
-}
-
-/* The literal, closed; NULL when out of memory. */
-static const char *
-lit_end(lit *a)
-{
-	if (grow((void **)&a->p, &a->cap, a->n + 3, 1) != 0) {
-		return NULL;
-	}
-	if (a->n == 0) {
-		a->p[a->n++] = '{';
-	}
-	a->p[a->n++] = '}';
-	a->p[a->n] = '\0';
-	return a->p;
-}
-
 /*
  * Sends rows[idx[0..*m)] in USERS_IMPORT and waits: the users inserted
  * (rc 0) and those naming organizations that do not exist
@@ -3811,6 +4436,7 @@ update_known(const ud_store_conn *c, const ud_user *u, unsigned sets)
 static int
 pg_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 {
+	wa_job *w = wa_serving(c);
 	user_params up;
 	PGresult *r = NULL;
 	int64_t now = ud_now_ms();
@@ -3829,7 +4455,24 @@ pg_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 	p_bool(&up.p, set_orgs);
 	p_bool(&up.p, (sets & UD_SET_ROLES) != 0);
 	p_bool(&up.p, (sets & UD_SET_PERMS) != 0);
-	if (update_known(c, u, sets)) {
+	if (w != NULL && w->read && !w->has_upd && sets == 0 &&
+	    u->id == w->job->hint.user && update_known(c, u, sets)) {
+		/* kept, sent with the others' (wa_leave): the columns,
+		 * the bump and the id, as WA_UPDATE takes them */
+		for (int i = 0; rc == 0 && i < WA_COLS; i++) {
+			const char *v = up.p.v[i];
+			if (v != NULL && (w->upd[i] = strdup(v)) == NULL) {
+				rc = UP_INTERNAL;
+			}
+		}
+		if ((w->has_upd = rc == 0)) {
+			u->created_at = c->m.created_at;
+			u->updated_at = now;
+			u->token_version =
+			    c->m.token_version + (bump_token ? 1 : 0);
+			c->m.token_version = u->token_version;
+		}
+	} else if (update_known(c, u, sets)) {
 		/* deferred: it goes out with the next round trip */
 		if ((rc = defer(c, S_USER_UPDATE_D, &up.p)) == 0) {
 			u->created_at = c->m.created_at;
@@ -4020,6 +4663,7 @@ pg_request_claim(ud_store_conn *c, const char *request_id,
 		 const uint8_t digest[UD_REQUEST_DIGEST_LEN], int64_t now_ms)
 {
 	params p = {0};
+	wa_job *w = c->writer ? wa_of(c) : NULL;
 	int rc;
 
 	if ((rc = writer_only(c)) != 0) {
@@ -4027,6 +4671,17 @@ pg_request_claim(ud_store_conn *c, const char *request_id,
 	}
 	if (c->claim != 0) {
 		return UP_INTERNAL; /* one claim per write */
+	}
+	if (w != NULL && w->claim_rc != UP_NOT_FOUND &&
+	    strcmp(request_id, w->job->hint.request_id) == 0 &&
+	    memcmp(digest, w->job->hint.digest, UD_REQUEST_DIGEST_LEN) == 0) {
+		/* claimed ahead (wa_begin), also when it left since */
+		c->claim = CLAIM_AHEAD;
+		c->claim_rc = w->claim_rc;
+		if (w->claim_rc != 0) {
+			c->cur_rc = w->claim_rc; /* rolled back, as refused */
+		}
+		return w->claim_rc;
 	}
 	p_text(&p, request_id);
 	p_bytes(&p, digest, UD_REQUEST_DIGEST_LEN);
@@ -4060,9 +4715,15 @@ pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 		  size_t len)
 {
 	params p = {0};
+	wa_job *w = c->writer ? wa_serving(c) : NULL;
 
 	if (len > INT32_MAX) {
 		return UP_INTERNAL;
+	}
+	if (w != NULL && w->claim_rc == 0 && w->ans == NULL &&
+	    strcmp(request_id, w->job->hint.request_id) == 0) {
+		/* kept, sent with the others' (wa_leave) */
+		return (w->ans = hex_of(resp, len)) != NULL ? 0 : UP_INTERNAL;
 	}
 	p_text(&p, request_id);
 	p_bytes(&p, resp, len);

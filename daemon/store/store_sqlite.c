@@ -1841,9 +1841,10 @@ sq_reader_close(ud_store_conn *c)
  */
 
 static int
-sq_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg)
+sq_write(ud_store *st, ud_store_write_fn fn, ud_store_done_fn done, void *arg,
+	 const ud_store_hint *hint)
 {
-	return ud_store_jobq_push(&st->q, fn, done, arg);
+	return ud_store_jobq_push(&st->q, fn, done, arg, hint);
 }
 
 static bool

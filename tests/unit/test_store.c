@@ -1703,6 +1703,260 @@ test_pg_expect(void)
 }
 
 /* ------------------------------------------------------------------------
+ * Writes told ahead (ud_store_write_ahead): the same outcomes as untold
+ */
+
+enum { AJ_OK, AJ_FAIL, AJ_LEAVE, AJ_LEAVE_FAIL };
+
+typedef struct ahead_job {
+	ud_store_hint h;
+	char rid[32];
+	const char *first; /* the new first name */
+	int mode;
+	int read_rc;
+	int rc;
+	waiter *w;
+} ahead_job;
+
+/* As the daemon's write_run and PatchUser: check, claim, read, update,
+ * answer (a LEAVE sends a statement of another kind first). */
+static int
+fn_ahead(ud_store_conn *c, void *arg)
+{
+	ahead_job *j = arg;
+	const char *rid = j->h.request_id;
+	uint8_t answer[3] = {'o', 'k', 0};
+	ud_user u = {0};
+	int64_t n;
+	int rc;
+
+	if (j->h.caller != 0 &&
+	    (rc = ud_store_user_expect(c, j->h.caller, j->h.caller_rev)) != 0) {
+		return rc;
+	}
+	if (rid != NULL && (rc = ud_store_request_claim(c, rid, j->h.digest,
+							ud_now_ms())) != 0) {
+		return rc;
+	}
+	if ((j->mode == AJ_LEAVE || j->mode == AJ_LEAVE_FAIL) &&
+	    (rc = ud_store_role_holders(c, "Admin", &n)) != 0) {
+		return rc;
+	}
+	if ((j->read_rc = ud_store_user_get(c, j->h.user, &u)) != 0) {
+		return j->read_rc;
+	}
+	free(u.first_name);
+	u.first_name = strdup(j->first);
+	rc = ud_store_user_update(c, &u, 0, false);
+	ud_user_fini(&u);
+	if (rc == 0 && (j->mode == AJ_FAIL || j->mode == AJ_LEAVE_FAIL)) {
+		rc = UP_INVALID_ARGUMENT; /* after its update: undone */
+	}
+	if (rc == 0 && rid != NULL) {
+		answer[2] = (uint8_t)j->first[0];
+		rc = ud_store_request_answer(c, rid, answer, sizeof(answer));
+	}
+	if (rc == 0 && rid != NULL) {
+		rc = ud_store_request_claimed(c);
+	}
+	return rc;
+}
+
+static void
+done_ahead(int rc, void *arg)
+{
+	ahead_job *j = arg;
+
+	pthread_mutex_lock(&j->w->mu);
+	j->rc = rc;
+	j->w->done++;
+	pthread_cond_broadcast(&j->w->cv);
+	pthread_mutex_unlock(&j->w->mu);
+}
+
+/* Holds the writer until released, so what is queued meanwhile is one
+ * batch. */
+static void
+hold_writer(ud_store *st, blocker *b)
+{
+	int64_t deadline = mono_ms() + 10000;
+
+	CHECK_INT(ud_store_write(st, fn_block, done_ignore, b), 0);
+	pthread_mutex_lock(&b->mu);
+	while (!b->started && mono_ms() < deadline) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_sec += 1;
+		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
+	}
+	pthread_mutex_unlock(&b->mu);
+	CHECK(b->started);
+}
+
+static void
+release_writer(blocker *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->released = true;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+}
+
+/* The answer recorded for rid: its third byte, 0 when none. */
+static int
+answered(ud_store_conn *r, const ahead_job *j)
+{
+	uint8_t *resp = NULL;
+	size_t len = 0;
+	int got = 0;
+
+	if (ud_store_request_get(r, j->rid, j->h.digest, &resp, &len) == 0) {
+		got = len == 3 ? resp[2] : -1;
+	}
+	free(resp);
+	return got;
+}
+
+/*
+ * A batch of writes told ahead, one of each outcome: done, failed after
+ * its update, a stale caller, a request id recorded before, a user that
+ * does not exist, two that send a statement of another kind (one of them
+ * failing), and writes told after those. Every outcome, user and request
+ * log answer is what the same writes give untold (on SQLite, which
+ * ignores what it is told, but for the stale caller: SQLite has none). On
+ * PostgreSQL eight plain writes told ahead take two round trips: theirs and the
+ * commit's.
+ */
+static void
+test_write_ahead(void)
+{
+	enum { N = 10 };
+	static const struct {
+		int mode;
+		bool stale;
+		bool recorded;
+		bool missing;
+		const char *first;
+		int rc;
+	} want[N] = {
+	    {AJ_OK, false, false, false, "Alpha", 0},
+	    {AJ_FAIL, false, false, false, "Bravo", UP_INVALID_ARGUMENT},
+	    {AJ_OK, true, false, false, "Charlie", UD_STORE_CHANGED},
+	    {AJ_OK, false, true, false, "Delta", UP_ALREADY_EXISTS},
+	    {AJ_OK, false, false, true, "Echo", UP_NOT_FOUND},
+	    {AJ_OK, false, false, false, "Foxtrot", 0},
+	    {AJ_LEAVE, false, false, false, "Golf", 0},
+	    {AJ_OK, false, false, false, "Hotel", 0},
+	    {AJ_LEAVE_FAIL, false, false, false, "India", UP_INVALID_ARGUMENT},
+	    {AJ_OK, false, false, false, "Juliet", 0},
+	};
+	ud_store_config cfg = {.writers = 1};
+	const char *target = target_of("ahead.db");
+	ud_store *st = NULL;
+	ud_store_conn *r = NULL;
+	blocker b = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, false,
+		     false};
+	waiter w = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0, 0};
+	static ahead_job jobs[N], plain[8];
+	ud_store_counters s0, s1;
+	ud_user u = {0};
+	int64_t caller, rev, users[N];
+
+	if (target == NULL || ud_store_open(&st, target, &cfg) != 0) {
+		CHECK(false);
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	caller = add_user(st, "ahead-caller@example.com", "Caller", NULL,
+			  "Admin", NULL, NULL);
+	CHECK_INT(ud_store_user_get(r, caller, &u), 0);
+	rev = u.rev;
+	ud_user_fini(&u);
+	for (int i = 0; i < N; i++) {
+		char email[64];
+
+		snprintf(email, sizeof(email), "ahead-%d@example.com", i);
+		users[i] =
+		    add_user(st, email, "Before", NULL, NULL, NULL, NULL);
+		CHECK(users[i] > 0);
+		jobs[i] = (ahead_job){
+		    .mode = want[i].mode, .first = want[i].first, .w = &w};
+		snprintf(jobs[i].rid, sizeof(jobs[i].rid), "1:ahead-%d", i);
+		jobs[i].h.user = want[i].missing ? users[i] + 1000 : users[i];
+		jobs[i].h.caller = caller;
+		jobs[i].h.caller_rev = want[i].stale ? rev - 1 : rev;
+		jobs[i].h.request_id = jobs[i].rid;
+		memset(jobs[i].h.digest, i + 1, sizeof(jobs[i].h.digest));
+	}
+	/* recorded before: by an earlier write with its own answer */
+	{
+		ahead_job first = jobs[3];
+		first.first = "Zulu";
+		first.h.user = users[3];
+		first.mode = AJ_OK;
+		CHECK_INT(ud_store_write_sync(st, fn_ahead, &first), 0);
+		CHECK_STR(first_of(r, users[3]), "Zulu");
+	}
+
+	hold_writer(st, &b);
+	for (int i = 0; i < N; i++) {
+		CHECK_INT(ud_store_write_ahead(st, fn_ahead, done_ahead,
+					       &jobs[i], &jobs[i].h),
+			  0);
+	}
+	release_writer(&b);
+	CHECK(wait_done(&w, N, 10000));
+	for (int i = 0; i < N; i++) {
+		/* a store of one daemon has no callers to check (store.h) */
+		int rc = want[i].stale && !use_pg ? 0 : want[i].rc;
+		bool done = rc == 0;
+
+		CHECK_INT(jobs[i].rc, rc);
+		CHECK_STR(first_of(r, users[i]), done     ? want[i].first
+						 : i == 3 ? "Zulu"
+							  : "Before");
+		/* an answer only where the write was done (3: the first's) */
+		CHECK_INT(answered(r, &jobs[i]), done     ? want[i].first[0]
+						 : i == 3 ? 'Z'
+							  : 0);
+	}
+	CHECK_INT(jobs[4].read_rc, UP_NOT_FOUND);
+
+	/* eight plain ones: on PostgreSQL one round trip ahead, one commit */
+	for (int i = 0; i < 8; i++) {
+		plain[i] = jobs[0];
+		plain[i].w = &w;
+		plain[i].first = "Kilo";
+		plain[i].h.user = users[i];
+		plain[i].h.caller_rev = rev;
+		snprintf(plain[i].rid, sizeof(plain[i].rid), "1:plain-%d", i);
+		plain[i].h.request_id = plain[i].rid;
+	}
+	b.started = b.released = false;
+	hold_writer(st, &b);
+	ud_store_stats(st, &s0);
+	for (int i = 0; i < 8; i++) {
+		CHECK_INT(ud_store_write_ahead(st, fn_ahead, done_ahead,
+					       &plain[i], &plain[i].h),
+			  0);
+	}
+	release_writer(&b);
+	CHECK(wait_done(&w, N + 8, 10000));
+	ud_store_stats(st, &s1);
+	for (int i = 0; i < 8; i++) {
+		CHECK_INT(plain[i].rc, 0);
+		CHECK_STR(first_of(r, users[i]), "Kilo");
+		CHECK_INT(answered(r, &plain[i]), 'K');
+	}
+	if (use_pg) {
+		/* the blocker's commit rides along with the round ahead */
+		CHECK(s1.round_trips - s0.round_trips <= 3);
+	}
+	ud_store_reader_close(r);
+	ud_store_close(st);
+}
+
+/* ------------------------------------------------------------------------
  * Answers: in order, never waiting for a write; on SQLite by the writer
  * thread after its commit (no hand-off), on PostgreSQL off the writers
  */
@@ -3786,6 +4040,7 @@ run_sqlite(void)
 	test_checkpoints();
 	test_reader_users();
 	test_read_ahead();
+	test_write_ahead();
 	test_durability();
 	test_concurrent_writes();
 	test_filters();
@@ -3833,6 +4088,7 @@ run_pg(void)
 	test_pg_reconnect();
 	test_pg_expect();
 	test_read_ahead();
+	test_write_ahead();
 	drop_targets();
 	return check_done();
 }
