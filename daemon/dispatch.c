@@ -370,6 +370,12 @@ start(ud_call *c)
 		return ud_call_fail(c, UP_INVALID_ARGUMENT, "ArgumentException",
 				    "The request id is too long.");
 	}
+	/* the request log keeps it as text (PostgreSQL refuses bad UTF-8) */
+	if (env->request_id != NULL &&
+	    !ud_utf8_valid(env->request_id, strlen(env->request_id))) {
+		return ud_call_fail(c, UP_INVALID_ARGUMENT, "ArgumentException",
+				    "The request id is not UTF-8 text.");
+	}
 	c->method = up_method_find(env->method);
 	if (c->method == NULL) {
 		return ud_call_fail(c, UP_UNIMPLEMENTED,

@@ -81,6 +81,13 @@
  * the caller is at its revision): a stale caller fails the write like any
  * deferred statement, and the write is done with UD_STORE_CHANGED
  * whatever its function returned (the daemon runs the call again).
+ * Writes told ahead (ud_store_write_ahead: a read-modify-write of one
+ * user, such as a PATCH) go further: the first such writes of a batch
+ * send their request ids' reservations, their callers' checks and their
+ * users' locks and reads in one round trip, which waits for no other
+ * transaction; their updates and answers go out as one statement each.
+ * A PATCH then costs no round trip of its own and no savepoint ("Writes
+ * ahead", below).
  *
  * Every PostgreSQL error is translated here into an up_status code and
  * logged to stderr with the server's message; no SQL text leaves this file
@@ -111,6 +118,8 @@
 #define LOGIN_LOCK_CLASS "1970496876"
 /* pg_advisory_xact_lock class of the token families: "usrf" as an int4 */
 #define FAMILY_LOCK_CLASS "1970500198"
+/* pg_advisory_xact_lock class of the request ids: "usrq" as an int4 */
+#define REQUEST_LOCK_CLASS "1970500209"
 
 /* ------------------------------------------------------------------------
  * Schema: migration N is migrations[N - 1]; never edit one that shipped.
@@ -307,12 +316,12 @@ enum {
 	S_USERS_IMPORT,
 	S_USERS_BY_EMAILS,
 	S_USERS_AHEAD,
-	S_WA_CLAIM,
+	S_WA_RESERVE,
+	S_WA_RECORDED,
 	S_WA_REVS,
 	S_WA_LOCK,
 	S_WA_UPDATE,
-	S_WA_ANSWER,
-	S_WA_UNCLAIM,
+	S_WA_RECORD,
 	S_COUNT
 };
 
@@ -575,8 +584,12 @@ static const char *const stmt_sql[S_COUNT] = {
 		     " parent_id, created_at) VALUES ($1, $2, $3, $4, $5)",
     [S_REQ_GET] = "SELECT digest, response FROM request_log"
 		  " WHERE request_id = $1",
-    [S_REQ_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
-		    " created_at) VALUES ($1, $2, '\\x'::bytea, $3)",
+    /* after the request id's lock, which writes ahead take too */
+    [S_REQ_CLAIM] =
+	"INSERT INTO request_log (request_id, digest, response,"
+	" created_at) SELECT $1::text, $2::bytea, '\\x'::bytea,"
+	" $3::bigint FROM (SELECT pg_advisory_xact_lock(" REQUEST_LOCK_CLASS
+	", hashtext($1::text))) l",
     [S_REQ_ANSWER] = "WITH a AS (UPDATE request_log SET response = $2"
 		     " WHERE request_id = $1 RETURNING 1)" EXPECT_ONE("a"),
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < $1",
@@ -618,28 +631,26 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the users and callers of a read ahead, in one snapshot */
     [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 		      " WHERE u.id = ANY($1::bigint[])",
-    /* writes ahead ("Writes ahead"): the claims of several writes, in
-     * the order of their ids (two batches never wait for each other's) */
-    [S_WA_CLAIM] = "INSERT INTO request_log (request_id, digest, response,"
-		   " created_at) SELECT d.id, decode(d.digest, 'hex'),"
-		   " '\\x'::bytea, $3::bigint"
-		   " FROM unnest($1::text[], $2::text[]) d(id, digest)"
-		   " ORDER BY d.id COLLATE \"C\""
-		   " ON CONFLICT DO NOTHING RETURNING request_id",
+    /* writes ahead ("Writes ahead"): the request ids of several writes
+     * reserved (the lock S_REQ_CLAIM takes), those held elsewhere left
+     * out (nothing waits); then those recorded already */
+    [S_WA_RESERVE] =
+	"SELECT v FROM (SELECT DISTINCT v"
+	" FROM unnest($1::text[]) v) k"
+	" WHERE pg_try_advisory_xact_lock(" REQUEST_LOCK_CLASS ", hashtext(v))",
+    [S_WA_RECORDED] = "SELECT request_id FROM request_log"
+		      " WHERE request_id = ANY($1::text[])",
     [S_WA_REVS] = "SELECT id, rev FROM users WHERE id = ANY($1::bigint[])",
-    /* locked in the order of their ids, as every batch locks them */
+    /* those locked elsewhere left out (nothing waits) */
     [S_WA_LOCK] = "SELECT id FROM users WHERE id = ANY($1::bigint[])"
-		  " ORDER BY id FOR NO KEY UPDATE",
+		  " FOR NO KEY UPDATE SKIP LOCKED",
     [S_WA_UPDATE] = WA_UPDATE,
-    [S_WA_ANSWER] =
-	"WITH a AS (UPDATE request_log r"
-	" SET response = decode(d.resp, 'hex')"
-	" FROM unnest($1::text[], $2::text[]) d(id, resp)"
-	" WHERE r.request_id = d.id RETURNING 1)"
-	" SELECT usersd_expect((SELECT count(*) FROM a) = $3::bigint,"
-	" 'P0002')",
-    [S_WA_UNCLAIM] = "DELETE FROM request_log"
-		     " WHERE request_id = ANY($1::text[])",
+    /* their answers, the request ids' rows written once, at the end */
+    [S_WA_RECORD] = "INSERT INTO request_log (request_id, digest, response,"
+		    " created_at) SELECT d.id, decode(d.digest, 'hex'),"
+		    " decode(d.resp, 'hex'), d.at FROM unnest($1::text[],"
+		    " $2::text[], $3::text[], $4::bigint[]) d(id, digest, resp,"
+		    " at)",
 };
 
 /* The statement a NOWAIT one stands for, in a transaction of its own. */
@@ -783,18 +794,20 @@ typedef struct lit {
 typedef struct wa_rows {
 	lit col[WA_COLS]; /* updates (WA_UPDATE) */
 	size_t n_upd;
-	lit rid, resp; /* answers: request ids, replies in hex */
+	lit rid, digest, resp, at; /* answers (WA_RECORD); hex: bytes */
 	size_t n_ans;
-	lit gone; /* claims of writes that failed: deleted */
-	size_t n_gone;
 } wa_rows;
 
 typedef struct wa_job {
 	ud_store_job *job;
-	int claim_rc; /* 0 claimed, UP_ALREADY_EXISTS; UP_NOT_FOUND: none */
-	bool stale;   /* its caller is not at the revision told */
-	bool found;   /* its user, locked and read */
-	bool read;    /* handed out (user_get) */
+	/* its request id: 0 reserved, UP_ALREADY_EXISTS recorded already,
+	 * UP_NOT_FOUND none told */
+	int claim_rc;
+	int64_t claim_at; /* the time its claim gave */
+	bool stale;       /* its caller is not at the revision told */
+	bool skipped;     /* what it needs is held elsewhere: not ahead */
+	bool found;       /* its user, locked and read */
+	bool read;        /* handed out (user_get) */
 	ud_user u;
 	char *upd[WA_COLS]; /* its update, not sent yet (upd[0]: the email) */
 	bool has_upd;
@@ -2357,6 +2370,9 @@ settle(ud_store_conn *c)
 			prev = j;
 		}
 		if (after != NULL) {
+			/* what was reserved ahead is released by this
+			 * commit: the writes after run as if told nothing */
+			wa_reset(c);
 			c->g = after;
 			before->tail = prev;
 			if (prev != NULL) {
@@ -2430,26 +2446,37 @@ wait_for(ud_store_conn *c, uint32_t s, PGresult **out)
  *
  * A batch's first writes that told what they will do first (ud_store_hint:
  * check the caller, claim the request id, read the user under its lock and
- * update it), with distinct users and request ids, two or more of them:
- * their claims (one INSERT), their callers' revisions, their users' locks
- * (taken in the order of the ids) and reads go out in one round trip,
- * with the previous batch's COMMIT (wa_begin). Each write then runs as
- * ever, and while nothing else has been sent (wa.on) the operations it
- * told are answered from what came back: the claim's verdict, the
+ * update it), with distinct users and request ids, two or more of them,
+ * open a transaction of their own with one round trip (wa_begin, riding
+ * with the previous batch's COMMIT): their request ids reserved (the
+ * advisory lock a claim takes, S_REQ_CLAIM) and those recorded already,
+ * their users locked and read, their callers' revisions. Nothing in it
+ * waits for another transaction: an id or a user held elsewhere is left
+ * out (pg_try_advisory_xact_lock, SKIP LOCKED), and its write is not
+ * ahead (skipped): it runs as if it had told nothing, its first lock
+ * NOWAIT as for any later write of a transaction. Each write then runs
+ * as ever, and while nothing else has been sent (wa.on) the operations
+ * it told are answered from what came back: the claim's verdict, the
  * caller's check, the user (its first read). Its update (when its
  * outcome is known: the row locked, no key and no set changed) and its
- * request log answer are kept, and once it is done they join those of the
- * writes done before it; a write that failed sent nothing, and only its
- * claim is taken back. The statements kept go out as one UPDATE of all
- * the users, one of all the answers and one DELETE of the claims taken
- * back, before the COMMIT or before any other statement (wa_leave), so
- * everything still runs in the writes' order. A write that does anything
- * else (any other statement, an operation not told, a second read) leaves
- * the writes ahead at that point: what the writes before it kept is sent,
- * then its savepoint and what it kept itself, and from then on every
- * write of the batch sends its own statements (its claim's verdict still
- * comes from the batch's). A failure of the round trip ahead (a lock
- * timeout, a deadlock) rolls it back and the batch runs as if it had told
+ * answer are kept, and once it is done they join those of the writes
+ * done before it; a write that failed sent nothing and wrote nothing (a
+ * request id reserved ahead has no row until its answer). The statements
+ * kept go out as one UPDATE of all the users and one INSERT of all the
+ * answers, the request ids' rows, before the COMMIT or before any other
+ * statement (wa_leave), so everything still runs in the writes' order. A
+ * write that does anything else (another statement, an operation not
+ * told, a second read) leaves the writes ahead at that point: what the
+ * writes before it kept is sent, then its savepoint and what it kept
+ * itself, and from then on every write of the batch sends its own
+ * statements, in its savepoint (its claim's verdict still the batch's,
+ * its answer an INSERT). A write that left waits for the locks it takes
+ * then (it holds a lock taken ahead: committing the others first would
+ * release it; a deadlock is ended by the server, UP_ABORTED for one
+ * write). When a write not ahead commits the others first (a NOWAIT lock
+ * held elsewhere, settle), the reservations go with that commit, and the
+ * writes after it run as if they had told nothing. A failure of the
+ * round ahead rolls it back and the batch runs as if it had told
  * nothing; a failure of a statement sent for several writes loses the
  * transaction (every write of it fails, UP_UNAVAILABLE), which the
  * statements' own checks make the same as a server failing.
@@ -2462,8 +2489,9 @@ wa_rows_reset(wa_rows *r)
 		free(r->col[i].p);
 	}
 	free(r->rid.p);
+	free(r->digest.p);
 	free(r->resp.p);
-	free(r->gone.p);
+	free(r->at.p);
 	memset(r, 0, sizeof(*r));
 }
 
@@ -2492,6 +2520,23 @@ wa_reset(ud_store_conn *c)
 	c->wa.cur_sp = false;
 }
 
+/* Lower-case hex of b (malloc'd), NULL when out of memory. */
+static char *
+hex_of(const uint8_t *b, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	char *h = malloc(2 * len + 1);
+
+	for (size_t i = 0; h != NULL && i < len; i++) {
+		h[2 * i] = digits[b[i] >> 4];
+		h[2 * i + 1] = digits[b[i] & 15];
+	}
+	if (h != NULL) {
+		h[2 * len] = '\0';
+	}
+	return h;
+}
+
 /* What w kept, added to r. */
 static int
 wa_rows_add(wa_rows *r, const wa_job *w)
@@ -2504,9 +2549,19 @@ wa_rows_add(wa_rows *r, const wa_job *w)
 		}
 		r->n_upd++;
 	}
-	if (rc == 0 && w->ans != NULL &&
-	    (rc = lit_add(&r->rid, w->job->hint.request_id)) == 0 &&
-	    (rc = lit_add(&r->resp, w->ans)) == 0) {
+	if (rc == 0 && w->ans != NULL) {
+		char *dg = hex_of(w->job->hint.digest, UD_REQUEST_DIGEST_LEN);
+		char at[24];
+
+		snprintf(at, sizeof(at), "%lld", (long long)w->claim_at);
+		rc = dg == NULL ? UP_INTERNAL
+		     : (rc = lit_add(&r->rid, w->job->hint.request_id)) != 0
+			 ? rc
+		     : (rc = lit_add(&r->digest, dg)) != 0 ? rc
+		     : (rc = lit_add(&r->resp, w->ans)) != 0
+			 ? rc
+			 : lit_add(&r->at, at);
+		free(dg);
 		r->n_ans++;
 	}
 	return rc;
@@ -2552,25 +2607,21 @@ wa_rows_send(ud_store_conn *c, wa_rows *r, ud_store_job *job)
 		}
 	}
 	if (r->n_ans > 0) {
+		const char *v_at;
+
 		p = (params){0};
 		p_text(&p, lit_end(&r->rid));
+		p_text(&p, lit_end(&r->digest));
 		p_text(&p, lit_end(&r->resp));
-		p_int(&p, (int64_t)r->n_ans);
-		if (p.v[0] == NULL || p.v[1] == NULL) {
+		p_text(&p, v_at = lit_end(&r->at));
+		if (p.v[0] == NULL || p.v[1] == NULL || p.v[2] == NULL ||
+		    v_at == NULL) {
 			c->broken = true;
 		} else if (job != NULL) {
-			(void)defer(c, S_WA_ANSWER, &p);
+			(void)defer(c, S_WA_RECORD, &p);
 		} else {
-			wa_send_one(c, S_WA_ANSWER, &p);
+			wa_send_one(c, S_WA_RECORD, &p);
 		}
-	}
-	if (r->n_gone > 0) {
-		p = (params){0};
-		if ((v = lit_end(&r->gone)) == NULL) {
-			c->broken = true;
-		}
-		p_text(&p, v);
-		wa_send_one(c, S_WA_UNCLAIM, &p);
 	}
 	wa_rows_reset(r);
 }
@@ -2639,23 +2690,6 @@ wa_written(const ud_store_conn *c, int64_t id)
 	return false;
 }
 
-/* Lower-case hex of b (malloc'd), NULL when out of memory. */
-static char *
-hex_of(const uint8_t *b, size_t len)
-{
-	static const char digits[] = "0123456789abcdef";
-	char *h = malloc(2 * len + 1);
-
-	for (size_t i = 0; h != NULL && i < len; i++) {
-		h[2 * i] = digits[b[i] >> 4];
-		h[2 * i + 1] = digits[b[i] & 15];
-	}
-	if (h != NULL) {
-		h[2 * len] = '\0';
-	}
-	return h;
-}
-
 /* Whether job j may join the writes ahead w[0, n). */
 static bool
 wa_fits(const wa_job *w, size_t n, const ud_store_job *j)
@@ -2675,48 +2709,73 @@ wa_fits(const wa_job *w, size_t n, const ud_store_job *j)
 	return true;
 }
 
-/* Fills the writes ahead from the rows of the round ahead. */
+/* Whether a row of r holds id in column col. */
+static bool
+rows_have(const PGresult *r, int col, int64_t id)
+{
+	for (int k = 0; r != NULL && k < PQntuples(r); k++) {
+		if (col_int(r, k, col) == id) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Whether a row of r holds the text v in its first column. */
+static bool
+rows_have_text(const PGresult *r, const char *v)
+{
+	for (int k = 0; r != NULL && k < PQntuples(r); k++) {
+		if (strcmp(PQgetvalue(r, k, 0), v) == 0) {
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Fills the writes ahead from the rows of the round ahead (res: the
+ * request ids reserved, those recorded already, the users locked, the
+ * users read, the callers' revisions). A write whose request id or user
+ * another transaction holds is not ahead (skipped): it runs as if it had
+ * told nothing, and waits for what it needs then.
+ */
 static int
-wa_take(ud_store_conn *c, PGresult *claims, PGresult *revs, PGresult *locks,
-	PGresult *users)
+wa_take(ud_store_conn *c, PGresult *const res[5])
 {
 	int rc = 0;
 
-	for (size_t i = 0; i < c->wa.n; i++) {
+	for (size_t i = 0; rc == 0 && i < c->wa.n; i++) {
 		wa_job *w = &c->wa.jobs[i];
 		const ud_store_hint *h = &w->job->hint;
+		bool locked = rows_have(res[2], 0, h->user);
+		bool there = rows_have(res[3], 0, h->user);
 
 		w->claim_rc = UP_NOT_FOUND;
 		if (h->request_id != NULL) {
-			/* recorded already, unless the INSERT returned it */
-			w->claim_rc = UP_ALREADY_EXISTS;
-			for (int k = 0; claims != NULL && k < PQntuples(claims);
-			     k++) {
-				if (strcmp(PQgetvalue(claims, k, 0),
-					   h->request_id) == 0) {
-					w->claim_rc = 0;
-				}
+			if (!rows_have_text(res[0], h->request_id)) {
+				w->skipped = true; /* reserved elsewhere */
 			}
+			w->claim_rc = rows_have_text(res[1], h->request_id)
+					  ? UP_ALREADY_EXISTS
+					  : 0;
+		}
+		if (there && !locked) {
+			w->skipped = true; /* locked elsewhere */
 		}
 		w->stale = h->caller != 0;
 		for (int k = 0;
-		     h->caller != 0 && revs != NULL && k < PQntuples(revs);
+		     h->caller != 0 && res[4] != NULL && k < PQntuples(res[4]);
 		     k++) {
-			if (col_int(revs, k, 0) == h->caller) {
-				w->stale = col_int(revs, k, 1) != h->caller_rev;
+			if (col_int(res[4], k, 0) == h->caller) {
+				w->stale =
+				    col_int(res[4], k, 1) != h->caller_rev;
 			}
 		}
-		for (int k = 0; !w->found && k < PQntuples(locks); k++) {
-			w->found = col_int(locks, k, 0) == h->user;
-		}
-		if (!w->found) {
-			continue; /* not there when locked */
-		}
-		w->found = false;
-		for (int k = 0; rc == 0 && !w->found && k < PQntuples(users);
+		for (int k = 0; locked && !w->found && k < PQntuples(res[3]);
 		     k++) {
-			if (col_int(users, k, 0) == h->user) {
-				rc = user_from_row(users, k, 0, &w->u);
+			if (col_int(res[3], k, 0) == h->user) {
+				rc = user_from_row(res[3], k, 0, &w->u);
 				w->found = rc == 0;
 			}
 		}
@@ -2733,9 +2792,10 @@ wa_take(ud_store_conn *c, PGresult *claims, PGresult *revs, PGresult *locks,
 static void
 wa_begin(ud_store_conn *c, ud_store_job *jobs)
 {
-	lit rids = {0}, digests = {0}, callers = {0}, users = {0};
-	PGresult *res[4] = {NULL, NULL, NULL, NULL};
-	uint32_t s[4] = {0, 0, 0, 0};
+	lit rids = {0}, callers = {0}, users = {0};
+	PGresult *res[5] = {NULL, NULL, NULL, NULL, NULL};
+	uint32_t s[5] = {0, 0, 0, 0, 0};
+	const char *v_rids, *v_callers, *v_users;
 	size_t n = 0, n_claims = 0, n_callers = 0;
 	int rc = 0;
 
@@ -2750,24 +2810,19 @@ wa_begin(ud_store_conn *c, ud_store_job *jobs)
 		n++;
 	}
 	c->wa.n = n;
-	if (n < 2 || c->broken) {
+	if (n < 2 || c->broken || c->in_txn) {
 		wa_reset(c);
 		return;
 	}
 	for (size_t i = 0; rc == 0 && i < n; i++) {
 		const ud_store_hint *h = &c->wa.jobs[i].job->hint;
-		char num[24], *dg;
+		char num[24];
 		bool seen = false;
 
 		snprintf(num, sizeof(num), "%lld", (long long)h->user);
 		rc = lit_add(&users, num);
 		if (rc == 0 && h->request_id != NULL) {
-			dg = hex_of(h->digest, sizeof(h->digest));
-			rc = dg == NULL ? UP_INTERNAL
-			     : (rc = lit_add(&rids, h->request_id)) != 0
-				 ? rc
-				 : lit_add(&digests, dg);
-			free(dg);
+			rc = lit_add(&rids, h->request_id);
 			n_claims++;
 		}
 		for (size_t k = 0; k < i; k++) {
@@ -2781,53 +2836,51 @@ wa_begin(ud_store_conn *c, ud_store_job *jobs)
 			n_callers++;
 		}
 	}
-	const char *v_rids = rc == 0 ? lit_end(&rids) : NULL;
-	const char *v_digests = rc == 0 ? lit_end(&digests) : NULL;
-	const char *v_callers = rc == 0 ? lit_end(&callers) : NULL;
-	const char *v_users = rc == 0 ? lit_end(&users) : NULL;
-
-	if (v_rids == NULL || v_digests == NULL || v_callers == NULL ||
-	    v_users == NULL) {
+	v_rids = rc == 0 ? lit_end(&rids) : NULL;
+	v_callers = rc == 0 ? lit_end(&callers) : NULL;
+	v_users = rc == 0 ? lit_end(&users) : NULL;
+	if (v_rids == NULL || v_callers == NULL || v_users == NULL) {
 		rc = UP_INTERNAL;
 	}
 	if (rc == 0) {
 		params p = {0};
 
-		if (!c->in_txn) {
-			send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
-			c->in_txn = true;
-		}
+		/* a transaction of its own; nothing in it waits for another */
+		send_txn(c, S_BEGIN, E_TXN, NULL, NULL);
+		c->in_txn = true;
 		if (n_claims > 0) {
 			p_text(&p, v_rids);
-			p_text(&p, v_digests);
-			p_int(&p, ud_now_ms());
-			s[0] = send_stmt(c, E_AHEAD, S_WA_CLAIM, &p);
-		}
-		if (n_callers > 0) {
-			p = (params){0};
-			p_text(&p, v_callers);
-			s[1] = send_stmt(c, E_AHEAD, S_WA_REVS, &p);
+			s[0] = send_stmt(c, E_AHEAD, S_WA_RESERVE, &p);
+			s[1] = send_stmt(c, E_AHEAD, S_WA_RECORDED, &p);
 		}
 		p = (params){0};
 		p_text(&p, v_users);
 		s[2] = send_stmt(c, E_AHEAD, S_WA_LOCK, &p);
 		s[3] = send_stmt(c, E_AHEAD, S_USERS_AHEAD, &p);
-		rc = s[2] == 0 || s[3] == 0 || (n_claims > 0 && s[0] == 0) ||
-			     (n_callers > 0 && s[1] == 0)
+		if (n_callers > 0) {
+			/* after the locks: as new as the users read */
+			p = (params){0};
+			p_text(&p, v_callers);
+			s[4] = send_stmt(c, E_AHEAD, S_WA_REVS, &p);
+		}
+		rc = s[2] == 0 || s[3] == 0 ||
+			     (n_claims > 0 && (s[0] == 0 || s[1] == 0)) ||
+			     (n_callers > 0 && s[4] == 0)
 			 ? UP_INTERNAL
 			 : writer_wait(c, s[3], &res[3]);
-		for (int i = 0; rc == 0 && i < 3; i++) {
-			rc = s[i] != 0 ? take(c, s[i], &res[i]) : 0;
+		for (int i = 0; rc == 0 && i < 5; i++) {
+			if (s[i] != 0 && i != 3) {
+				rc = take(c, s[i], &res[i]);
+			}
 		}
 		if (rc == 0) {
-			rc = wa_take(c, res[0], res[1], res[2], res[3]);
+			rc = wa_take(c, res);
 		}
 	}
-	for (int i = 0; i < 4; i++) {
+	for (int i = 0; i < 5; i++) {
 		PQclear(res[i]);
 	}
 	free(rids.p);
-	free(digests.p);
 	free(callers.p);
 	free(users.p);
 	if (rc != 0) {
@@ -2843,17 +2896,14 @@ wa_begin(ud_store_conn *c, ud_store_job *jobs)
 
 /*
  * The end of the running write w, ahead, that never left: done, what it
- * kept joins what is to be sent; failed, its claim is taken back.
+ * kept joins what is to be sent; failed, it sent nothing and wrote
+ * nothing (its request id is recorded only with its answer).
  */
 static void
 wa_job_end(ud_store_conn *c, wa_job *w, bool ok)
 {
-	if (ok ? wa_rows_add(&c->wa.done, w) != 0
-	       : w->claim_rc == 0 &&
-		     lit_add(&c->wa.done.gone, w->job->hint.request_id) != 0) {
+	if (ok && wa_rows_add(&c->wa.done, w) != 0) {
 		c->broken = true; /* out of memory: the transaction is lost */
-	} else if (!ok && w->claim_rc == 0) {
-		c->wa.done.n_gone++;
 	}
 	for (size_t i = 0; i < WA_COLS; i++) {
 		free(w->upd[i]);
@@ -2862,19 +2912,6 @@ wa_job_end(ud_store_conn *c, wa_job *w, bool ok)
 	w->has_upd = false;
 	free(w->ans);
 	w->ans = NULL;
-}
-
-/* Takes back the claim of the running write, which left and failed. */
-static void
-wa_unclaim(ud_store_conn *c, const char *request_id)
-{
-	wa_rows r = {0};
-
-	if (lit_add(&r.gone, request_id) != 0) {
-		c->broken = true;
-	}
-	r.n_gone = 1;
-	wa_rows_send(c, &r, NULL);
 }
 
 /* The batch ran: its writes ahead are done with, what they kept is not. */
@@ -2911,7 +2948,8 @@ run_job(ud_store_conn *c, ud_store_job *j)
 		c->in_txn = true;
 	}
 	c->cur = j;
-	c->cur_first = c->g->n == 0;
+	/* locks taken ahead are held too: its first lock must not wait */
+	c->cur_first = c->g->n == 0 && c->wa.n == 0;
 	c->cur_answered = false;
 	c->cur_failed = false;
 	c->cur_rc = 0;
@@ -2922,7 +2960,9 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	j->rc = 0;
 	group_add(c->g, j);
 	for (size_t i = 0; i < c->wa.n && w == NULL; i++) {
-		w = c->wa.jobs[i].job == j ? &c->wa.jobs[i] : NULL;
+		w = c->wa.jobs[i].job == j && !c->wa.jobs[i].skipped
+			? &c->wa.jobs[i]
+			: NULL;
 	}
 	c->wa.cur = w;
 	c->wa.cur_sp = w == NULL || !c->wa.on;
@@ -2956,9 +2996,6 @@ run_job(ud_store_conn *c, ud_store_job *j)
 	} else if (j->rc != 0 || c->cur_failed) {
 		send_txn(c, S_ROLLBACK_TO, E_TXN, j, NULL);
 		send_txn(c, S_RELEASE, E_TXN, j, NULL);
-		if (w != NULL && c->wa.cur == w && w->claim_rc == 0) {
-			wa_unclaim(c, j->hint.request_id); /* claimed ahead */
-		}
 	} else {
 		send_txn(c, S_RELEASE, E_TXN, j, NULL);
 	}
@@ -4461,6 +4498,9 @@ pg_user_update(ud_store_conn *c, ud_user *u, unsigned sets, bool bump_token)
 		 * the bump and the id, as WA_UPDATE takes them */
 		for (int i = 0; rc == 0 && i < WA_COLS; i++) {
 			const char *v = up.p.v[i];
+
+			free(w->upd[i]);
+			w->upd[i] = NULL;
 			if (v != NULL && (w->upd[i] = strdup(v)) == NULL) {
 				rc = UP_INTERNAL;
 			}
@@ -4715,15 +4755,30 @@ pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 		  size_t len)
 {
 	params p = {0};
-	wa_job *w = c->writer ? wa_serving(c) : NULL;
+	wa_job *w = c->writer && c->cur_rc == 0 ? wa_of(c) : NULL;
 
 	if (len > INT32_MAX) {
 		return UP_INTERNAL;
 	}
 	if (w != NULL && w->claim_rc == 0 && w->ans == NULL &&
 	    strcmp(request_id, w->job->hint.request_id) == 0) {
-		/* kept, sent with the others' (wa_leave) */
-		return (w->ans = hex_of(resp, len)) != NULL ? 0 : UP_INTERNAL;
+		/* reserved ahead: written once, with its answer; kept and
+		 * sent with the others' (wa_leave), or now if it left */
+		if ((w->ans = hex_of(resp, len)) == NULL) {
+			return UP_INTERNAL;
+		}
+		if (!c->wa.on) {
+			wa_rows mine = {0};
+
+			if (wa_rows_add(&mine, w) != 0) {
+				wa_rows_reset(&mine);
+				return UP_INTERNAL;
+			}
+			wa_rows_send(c, &mine, c->cur);
+			free(w->ans);
+			w->ans = NULL;
+		}
+		return 0;
 	}
 	p_text(&p, request_id);
 	p_bytes(&p, resp, len);

@@ -394,6 +394,14 @@ test_replay_caller(void)
 	}
 	CHECK_INT(new_user_as(admin, &o, rid, &first), UP_OK);
 	CHECK(result_id(&first)[0] != '\0');
+	/* an id that is not UTF-8 text is refused before anything runs */
+	memset(&o, 0, sizeof(o));
+	CHECK_INT(new_user_as(admin, &o, "bad-\xff\xfe-id", &res),
+		  UP_INVALID_ARGUMENT);
+	CHECK(res.error != NULL &&
+	      strcmp(res.error->message, "The request id is not UTF-8 text.") ==
+		  0);
+	uc_result_fini(&res);
 
 	for (int round = 0; round < 2; round++) {
 		/* no credentials at all: 401, not the answer */
