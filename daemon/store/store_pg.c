@@ -297,6 +297,7 @@ enum {
 	S_ORG_INSERT,
 	S_REQ_GET,
 	S_REQ_CLAIM,
+	S_REQ_CLAIM_NW,
 	S_REQ_ANSWER,
 	S_REQ_PRUNE,
 	S_LOGIN_GET,
@@ -590,6 +591,12 @@ static const char *const stmt_sql[S_COUNT] = {
 	" created_at) SELECT $1::text, $2::bytea, '\\x'::bytea,"
 	" $3::bigint FROM (SELECT pg_advisory_xact_lock(" REQUEST_LOCK_CLASS
 	", hashtext($1::text))) l",
+    /* the same when the lock is held elsewhere: 55P03, no wait */
+    [S_REQ_CLAIM_NW] = "INSERT INTO request_log (request_id, digest,"
+		       " response, created_at) SELECT $1::text, $2::bytea,"
+		       " '\\x'::bytea, $3::bigint FROM (SELECT usersd_expect("
+		       "pg_try_advisory_xact_lock(" REQUEST_LOCK_CLASS
+		       ", hashtext($1::text)), '55P03')) l",
     [S_REQ_ANSWER] = "WITH a AS (UPDATE request_log SET response = $2"
 		     " WHERE request_id = $1 RETURNING 1)" EXPECT_ONE("a"),
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < $1",
@@ -666,6 +673,8 @@ waiting_variant(int key)
 		return S_LOGIN_KEY_LOCK;
 	case S_REF_LOCK_NW:
 		return S_REF_LOCK;
+	case S_REQ_CLAIM_NW:
+		return S_REQ_CLAIM;
 	default:
 		return key;
 	}
@@ -1018,6 +1027,7 @@ what_of(int key)
 		return "insert organization";
 	case S_REQ_GET:
 	case S_REQ_CLAIM:
+	case S_REQ_CLAIM_NW:
 	case S_REQ_ANSWER:
 	case S_REQ_PRUNE:
 		return "request log";
@@ -4718,6 +4728,7 @@ pg_request_claim(ud_store_conn *c, const char *request_id,
 		/* claimed ahead (wa_begin), also when it left since */
 		c->claim = CLAIM_AHEAD;
 		c->claim_rc = w->claim_rc;
+		w->claim_at = now_ms; /* the row's time, as a claim's */
 		if (w->claim_rc != 0) {
 			c->cur_rc = w->claim_rc; /* rolled back, as refused */
 		}
@@ -4727,7 +4738,10 @@ pg_request_claim(ud_store_conn *c, const char *request_id,
 	p_bytes(&p, digest, UD_REQUEST_DIGEST_LEN);
 	p_int(&p, now_ms);
 	c->claim_rc = RC_WAITING;
-	if ((c->claim = send_stmt(c, E_CLAIM, S_REQ_CLAIM, &p)) == 0) {
+	/* like a lock: not waiting while earlier writes hold theirs */
+	if ((c->claim = send_stmt(c, E_CLAIM,
+				  lock_nowait(c) ? S_REQ_CLAIM_NW : S_REQ_CLAIM,
+				  &p)) == 0) {
 		c->claim_rc = UP_NOT_FOUND;
 		return UP_INTERNAL;
 	}
@@ -4760,7 +4774,8 @@ pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 	if (len > INT32_MAX) {
 		return UP_INTERNAL;
 	}
-	if (w != NULL && w->claim_rc == 0 && w->ans == NULL &&
+	if (w != NULL && c->claim == CLAIM_AHEAD && w->claim_rc == 0 &&
+	    w->ans == NULL &&
 	    strcmp(request_id, w->job->hint.request_id) == 0) {
 		/* reserved ahead: written once, with its answer; kept and
 		 * sent with the others' (wa_leave), or now if it left */

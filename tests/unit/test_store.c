@@ -1868,6 +1868,8 @@ answered(ud_store_conn *r, const ahead_job *j)
  * PostgreSQL eight plain writes told ahead take two round trips: theirs and the
  * commit's.
  */
+static int fn_prune(ud_store_conn *c, void *arg);
+
 static void
 test_write_ahead(void)
 {
@@ -1900,7 +1902,7 @@ test_write_ahead(void)
 	static ahead_job jobs[N], plain[8];
 	ud_store_counters s0, s1;
 	ud_user u = {0};
-	int64_t caller, rev, users[N];
+	int64_t caller, rev, users[N], before;
 
 	if (target == NULL || ud_store_open(&st, target, &cfg) != 0) {
 		CHECK(false);
@@ -1961,6 +1963,11 @@ test_write_ahead(void)
 							  : 0);
 	}
 	CHECK_INT(jobs[4].read_rc, UP_NOT_FOUND);
+	/* recorded at their time: pruning what is older keeps them */
+	before = ud_now_ms() - 60000;
+	CHECK_INT(ud_store_write_sync(st, fn_prune, &before), 0);
+	CHECK_INT(answered(r, &jobs[0]), 'A');
+	CHECK_INT(answered(r, &jobs[5]), 'F');
 
 	/* eight plain ones: on PostgreSQL one round trip ahead, one commit */
 	for (int i = 0; i < 8; i++) {
@@ -2176,7 +2183,9 @@ test_pg_ahead_held(void)
 			  0);
 	}
 	release_writer(&b);
-	/* the write of that id waits for the other's end, then sees it */
+	/* the write before it commits first (its claim did not wait while
+	 * the batch held locks); then it waits for the other's end alone */
+	CHECK(first_becomes(r, users[3], "Again"));
 	CHECK(advisory_waiter(target));
 	release_writer(&h.b);
 	CHECK(wait_done(&w, 5, 10000));
