@@ -2505,14 +2505,24 @@ wa_rows_reset(wa_rows *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* What w kept and did not send, forgotten. */
+static void
+wa_kept_free(wa_job *w)
+{
+	for (size_t i = 0; i < WA_COLS; i++) {
+		free(w->upd[i]);
+		w->upd[i] = NULL;
+	}
+	w->has_upd = false;
+	free(w->ans);
+	w->ans = NULL;
+}
+
 static void
 wa_job_fini(wa_job *w)
 {
 	ud_user_fini(&w->u);
-	for (size_t i = 0; i < WA_COLS; i++) {
-		free(w->upd[i]);
-	}
-	free(w->ans);
+	wa_kept_free(w);
 	memset(w, 0, sizeof(*w));
 }
 
@@ -2636,6 +2646,19 @@ wa_rows_send(ud_store_conn *c, wa_rows *r, ud_store_job *job)
 	wa_rows_reset(r);
 }
 
+/* What the running write w kept, sent as its own statements. */
+static void
+wa_send_kept(ud_store_conn *c, wa_job *w)
+{
+	wa_rows mine = {0};
+
+	if (wa_rows_add(&mine, w) != 0) {
+		c->broken = true; /* out of memory: the transaction is lost */
+	}
+	wa_rows_send(c, &mine, c->cur);
+	wa_kept_free(w);
+}
+
 /*
  * Before any statement of a writer sent while writes are served ahead:
  * what the writes done kept is sent, then the running write's savepoint
@@ -2653,21 +2676,9 @@ wa_leave(ud_store_conn *c)
 	c->wa.sending = true;
 	wa_rows_send(c, &c->wa.done, NULL);
 	if (w != NULL && c->cur == w->job && !c->wa.cur_sp) {
-		wa_rows mine = {0};
-
 		send_txn(c, S_SAVEPOINT, E_TXN, c->cur, NULL);
 		c->wa.cur_sp = true;
-		if (wa_rows_add(&mine, w) != 0) {
-			c->broken = true;
-		}
-		wa_rows_send(c, &mine, c->cur);
-		for (size_t i = 0; i < WA_COLS; i++) {
-			free(w->upd[i]);
-			w->upd[i] = NULL;
-		}
-		w->has_upd = false;
-		free(w->ans);
-		w->ans = NULL;
+		wa_send_kept(c, w);
 	}
 	c->wa.sending = false;
 }
@@ -2719,12 +2730,12 @@ wa_fits(const wa_job *w, size_t n, const ud_store_job *j)
 	return true;
 }
 
-/* Whether a row of r holds id in column col. */
+/* Whether a row of r holds id in its first column. */
 static bool
-rows_have(const PGresult *r, int col, int64_t id)
+rows_have(const PGresult *r, int64_t id)
 {
 	for (int k = 0; r != NULL && k < PQntuples(r); k++) {
-		if (col_int(r, k, col) == id) {
+		if (col_int(r, k, 0) == id) {
 			return true;
 		}
 	}
@@ -2758,8 +2769,8 @@ wa_take(ud_store_conn *c, PGresult *const res[5])
 	for (size_t i = 0; rc == 0 && i < c->wa.n; i++) {
 		wa_job *w = &c->wa.jobs[i];
 		const ud_store_hint *h = &w->job->hint;
-		bool locked = rows_have(res[2], 0, h->user);
-		bool there = rows_have(res[3], 0, h->user);
+		bool locked = rows_have(res[2], h->user);
+		bool there = rows_have(res[3], h->user);
 
 		w->claim_rc = UP_NOT_FOUND;
 		if (h->request_id != NULL) {
@@ -2915,13 +2926,7 @@ wa_job_end(ud_store_conn *c, wa_job *w, bool ok)
 	if (ok && wa_rows_add(&c->wa.done, w) != 0) {
 		c->broken = true; /* out of memory: the transaction is lost */
 	}
-	for (size_t i = 0; i < WA_COLS; i++) {
-		free(w->upd[i]);
-		w->upd[i] = NULL;
-	}
-	w->has_upd = false;
-	free(w->ans);
-	w->ans = NULL;
+	wa_kept_free(w);
 }
 
 /* The batch ran: its writes ahead are done with, what they kept is not. */
@@ -4783,15 +4788,7 @@ pg_request_answer(ud_store_conn *c, const char *request_id, const uint8_t *resp,
 			return UP_INTERNAL;
 		}
 		if (!c->wa.on) {
-			wa_rows mine = {0};
-
-			if (wa_rows_add(&mine, w) != 0) {
-				wa_rows_reset(&mine);
-				return UP_INTERNAL;
-			}
-			wa_rows_send(c, &mine, c->cur);
-			free(w->ans);
-			w->ans = NULL;
+			wa_send_kept(c, w);
 		}
 		return 0;
 	}

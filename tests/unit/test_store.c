@@ -1178,16 +1178,23 @@ fn_batch(ud_store_conn *c, void *arg)
 	return rc;
 }
 
+/* A write of w's is done with rc: kept in *slot, counted. */
+static void
+waiter_done(waiter *w, int *slot, int rc)
+{
+	pthread_mutex_lock(&w->mu);
+	*slot = rc;
+	w->done++;
+	pthread_cond_broadcast(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void
 done_batch(int rc, void *arg)
 {
 	batch_job *j = arg;
 
-	pthread_mutex_lock(&j->w->mu);
-	j->rc = rc;
-	j->w->done++;
-	pthread_cond_broadcast(&j->w->cv);
-	pthread_mutex_unlock(&j->w->mu);
+	waiter_done(j->w, &j->rc, rc);
 }
 
 static void
@@ -1818,11 +1825,7 @@ done_ahead(int rc, void *arg)
 {
 	ahead_job *j = arg;
 
-	pthread_mutex_lock(&j->w->mu);
-	j->rc = rc;
-	j->w->done++;
-	pthread_cond_broadcast(&j->w->cv);
-	pthread_mutex_unlock(&j->w->mu);
+	waiter_done(j->w, &j->rc, rc);
 }
 
 /* Holds the writer until released, so what is queued meanwhile is one
