@@ -69,15 +69,10 @@ write_full(int fd, const uint8_t *buf, size_t len)
 static void
 set_kid(ud_jwt_key *k)
 {
-	static const char hex[] = "0123456789abcdef";
 	uint8_t d[32];
 
 	mbedtls_sha256_ret(k->key, sizeof(k->key), d, 0);
-	for (size_t i = 0; i < 8; i++) {
-		k->kid[2 * i] = hex[d[i] >> 4];
-		k->kid[2 * i + 1] = hex[d[i] & 15];
-	}
-	k->kid[16] = '\0';
+	ud_hex(k->kid, d, 8);
 }
 
 static int

@@ -123,14 +123,14 @@ ud_random_bytes(void *buf, size_t len)
 	return 0;
 }
 
-static void
-hex_32(const uint8_t raw[16], char buf[33])
+void
+ud_hex(char *out, const uint8_t *in, size_t len)
 {
-	for (size_t i = 0; i < 16; i++) {
-		buf[2 * i] = hex[raw[i] >> 4];
-		buf[2 * i + 1] = hex[raw[i] & 0x0f];
+	for (size_t i = 0; i < len; i++) {
+		out[2 * i] = hex[in[i] >> 4];
+		out[2 * i + 1] = hex[in[i] & 0x0f];
 	}
-	buf[32] = '\0';
+	out[2 * len] = '\0';
 }
 
 int
@@ -143,7 +143,7 @@ ud_guid_new(char buf[33])
 	}
 	raw[6] = (uint8_t)((raw[6] & 0x0f) | 0x40); /* version 4 */
 	raw[8] = (uint8_t)((raw[8] & 0x3f) | 0x80); /* RFC 4122 variant */
-	hex_32(raw, buf);
+	ud_hex(buf, raw, 16);
 	return 0;
 }
 
@@ -155,7 +155,7 @@ ud_random_id_new(char buf[33])
 	if (ud_random_bytes(raw, sizeof(raw)) != 0) {
 		return UP_INTERNAL;
 	}
-	hex_32(raw, buf);
+	ud_hex(buf, raw, 16);
 	return 0;
 }
 

@@ -117,6 +117,9 @@ int ud_random_id_new(char buf[33]);
 /* len bytes from the kernel's random source: 0 or UP_INTERNAL. The one
  * random source of the daemon (ids, salts, keys, nonces). */
 int ud_random_bytes(void *buf, size_t len);
+/* The len bytes of in as 2 * len lowercase hex digits, then a NUL, into
+ * out (2 * len + 1 bytes). */
+void ud_hex(char *out, const uint8_t *in, size_t len);
 /* True when s is 32 lowercase hex digits, as ud_random_id_new writes. */
 bool ud_random_id_valid(const char *s);
 int64_t ud_now_ms(void);

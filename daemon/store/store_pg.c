@@ -494,6 +494,12 @@ enum {
 	" SELECT usersd_expect((SELECT count(*) FROM u) = $20::bigint,"        \
 	" 'P0002')"
 
+/* A request id's claim, an empty answer, after the lock that lock takes. */
+#define REQ_CLAIM(lock)                                                        \
+	"INSERT INTO request_log (request_id, digest, response, created_at)"   \
+	" SELECT $1::text, $2::bytea, '\\x'::bytea, $3::bigint"                \
+	" FROM (SELECT " lock ") l"
+
 static const char *const stmt_sql[S_COUNT] = {
     [S_BEGIN] = "BEGIN ISOLATION LEVEL READ COMMITTED",
     [S_COMMIT] = "COMMIT",
@@ -586,17 +592,12 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_REQ_GET] = "SELECT digest, response FROM request_log"
 		  " WHERE request_id = $1",
     /* after the request id's lock, which writes ahead take too */
-    [S_REQ_CLAIM] =
-	"INSERT INTO request_log (request_id, digest, response,"
-	" created_at) SELECT $1::text, $2::bytea, '\\x'::bytea,"
-	" $3::bigint FROM (SELECT pg_advisory_xact_lock(" REQUEST_LOCK_CLASS
-	", hashtext($1::text))) l",
+    [S_REQ_CLAIM] = REQ_CLAIM("pg_advisory_xact_lock(" REQUEST_LOCK_CLASS
+			      ", hashtext($1::text))"),
     /* the same when the lock is held elsewhere: 55P03, no wait */
-    [S_REQ_CLAIM_NW] = "INSERT INTO request_log (request_id, digest,"
-		       " response, created_at) SELECT $1::text, $2::bytea,"
-		       " '\\x'::bytea, $3::bigint FROM (SELECT usersd_expect("
-		       "pg_try_advisory_xact_lock(" REQUEST_LOCK_CLASS
-		       ", hashtext($1::text)), '55P03')) l",
+    [S_REQ_CLAIM_NW] =
+	REQ_CLAIM("usersd_expect(pg_try_advisory_xact_lock(" REQUEST_LOCK_CLASS
+		  ", hashtext($1::text)), '55P03')"),
     [S_REQ_ANSWER] = "WITH a AS (UPDATE request_log SET response = $2"
 		     " WHERE request_id = $1 RETURNING 1)" EXPECT_ONE("a"),
     [S_REQ_PRUNE] = "DELETE FROM request_log WHERE created_at < $1",
@@ -794,9 +795,9 @@ typedef struct lit {
 
 /*
  * A writer's writes ahead ("Writes ahead", below): the first writes of a
- * batch that told what they will do first (ud_store_hint), whose claims,
- * callers' checks and locked reads went out together, and the statements
- * of those done that are not sent yet.
+ * batch that told what they will do first (ud_store_hint), whose request
+ * ids, callers' revisions and locked users were read together, and the
+ * statements of those done that are not sent yet.
  */
 #define WA_COLS 19 /* user_params_make's 17 values, the bump, the id */
 
@@ -2544,15 +2545,10 @@ wa_reset(ud_store_conn *c)
 static char *
 hex_of(const uint8_t *b, size_t len)
 {
-	static const char digits[] = "0123456789abcdef";
 	char *h = malloc(2 * len + 1);
 
-	for (size_t i = 0; h != NULL && i < len; i++) {
-		h[2 * i] = digits[b[i] >> 4];
-		h[2 * i + 1] = digits[b[i] & 15];
-	}
 	if (h != NULL) {
-		h[2 * len] = '\0';
+		ud_hex(h, b, len);
 	}
 	return h;
 }
