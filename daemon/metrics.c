@@ -158,6 +158,54 @@ addf(text *t, const char *fmt, ...)
 	}
 }
 
+/* A label's value: \\, " and newline escaped (the exposition format's). */
+static void
+add_label_value(text *t, const char *v)
+{
+	for (; *v != '\0'; v++) {
+		if (*v == '\\' || *v == '"') {
+			addf(t, "\\%c", *v);
+		} else if (*v == '\n') {
+			addf(t, "\\n");
+		} else {
+			addf(t, "%c", *v);
+		}
+	}
+}
+
+/* The listener guard's figures, a series per listener. */
+static void
+render_listeners(text *t, ud_metrics *m)
+{
+	static const char *const result[] = {"answered", "missed"};
+
+	addf(t, "# HELP usersd_listener_probes_total The listener guard's "
+		"calls through a listener, each on a new connection, by "
+		"result.\n"
+		"# TYPE usersd_listener_probes_total counter\n");
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		const struct ud_m_listener *l = &m->listeners[i];
+		const atomic_uint_least64_t *n[] = {&l->probes_answered,
+						    &l->probes_missed};
+
+		for (size_t r = 0; r < 2; r++) {
+			addf(t, "usersd_listener_probes_total{listener=\"");
+			add_label_value(t, l->url);
+			addf(t, "\",result=\"%s\"} %" PRIu64 "\n", result[r],
+			     load(n[r]));
+		}
+	}
+	addf(t, "# HELP usersd_listeners_renewed_total Times a listener "
+		"stopped accepting connections (an nng 1.5 bug) and was made "
+		"anew.\n"
+		"# TYPE usersd_listeners_renewed_total counter\n");
+	for (size_t i = 0; i < m->n_listeners; i++) {
+		addf(t, "usersd_listeners_renewed_total{listener=\"");
+		add_label_value(t, m->listeners[i].url);
+		addf(t, "\"} %" PRIu64 "\n", load(&m->listeners[i].renewed));
+	}
+}
+
 static const char *
 slot_name(size_t i)
 {
@@ -251,6 +299,7 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "usersd_replayed_total{from=\"memory\"} %" PRIu64 "\n"
 	     "usersd_replayed_total{from=\"log\"} %" PRIu64 "\n",
 	     load(&m->replayed_memory), load(&m->replayed_log));
+	render_listeners(&t, m);
 	if (wal_bytes(svc) >= 0) {
 		addf(&t,
 		     "# HELP usersd_sqlite_wal_bytes The size of the SQLite "

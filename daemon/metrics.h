@@ -19,9 +19,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define UD_M_METHODS 32 /* the contract's methods, and "unknown" last */
-#define UD_M_CODES   17 /* up_status codes 0..16 */
-#define UD_M_BUCKETS 13 /* latency buckets, +Inf included */
+#define UD_M_METHODS   32 /* the contract's methods, and "unknown" last */
+#define UD_M_CODES     17 /* up_status codes 0..16 */
+#define UD_M_BUCKETS   13 /* latency buckets, +Inf included */
+#define UD_M_LISTENERS 16 /* --listen URLs with figures of their own */
 
 typedef struct ud_metrics {
 	atomic_uint_least64_t calls[UD_M_METHODS][UD_M_CODES];
@@ -35,6 +36,17 @@ typedef struct ud_metrics {
 	 * replay table) or from the store's request log. */
 	atomic_uint_least64_t replayed_memory;
 	atomic_uint_least64_t replayed_log;
+	/* The server's listener guard (daemon/server.c), a slot a listener:
+	 * its probes, and how often it was made anew, stuck by the nng 1.5
+	 * bug. url and n_listeners are set before the metrics listener
+	 * starts, and stay. */
+	struct ud_m_listener {
+		const char *url;
+		atomic_uint_least64_t probes_answered;
+		atomic_uint_least64_t probes_missed;
+		atomic_uint_least64_t renewed;
+	} listeners[UD_M_LISTENERS];
+	size_t n_listeners;
 } ud_metrics;
 
 struct ud_call;

@@ -22,8 +22,6 @@ int ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg);
  * Returns when they have (or after timeout_ms, returning UP_DEADLINE_EXCEEDED).
  */
 int ud_server_drain(ud_server *s, int timeout_ms);
-/* How many listeners the guard has made anew (nng 1.5's stuck listener). */
-unsigned ud_server_listener_restarts(ud_server *s);
 /* Closes the socket and frees the receivers and connections. */
 void ud_server_free(ud_server *s);
 

@@ -38,8 +38,8 @@ gwh_nap_ms(long ms)
  * The gateway process
  */
 
-static int
-read_file(const char *path, char *buf, size_t size)
+int
+gwh_read_file(const char *path, char *buf, size_t size)
 {
 	FILE *f = fopen(path, "r");
 	size_t n;
@@ -59,7 +59,7 @@ gwh_dump_log(const gwh_proc *g)
 {
 	char buf[8192];
 
-	read_file(g->log, buf, sizeof(buf));
+	gwh_read_file(g->log, buf, sizeof(buf));
 	fprintf(stderr, "---- %s\n%s----\n", g->log, buf);
 }
 
@@ -114,7 +114,7 @@ gwh_spawn(gwh_proc *g, const th_daemon *d, const char *name,
 		const char *p;
 		int status;
 
-		read_file(g->log, buf, sizeof(buf));
+		gwh_read_file(g->log, buf, sizeof(buf));
 		if ((p = strstr(buf, "usersgw: ready on ")) != NULL &&
 		    (p = strstr(p, "127.0.0.1:")) != NULL &&
 		    sscanf(p + 10, "%d", &g->port) == 1 && g->port > 0) {
@@ -393,19 +393,35 @@ gwh_header(const gwh_res *r, const char *name, int nth, char *buf, size_t size)
 }
 
 long long
-gwh_daemon_metric(int port, const char *name, const char *daemon_url)
+gwh_series(const char *text, const char *series)
 {
-	char key[512];
+	char want[512];
 	const char *p;
+
+	snprintf(want, sizeof(want), "\n%s ", series);
+	p = text != NULL ? strstr(text, want) : NULL;
+	return p != NULL ? strtoll(p + strlen(want), NULL, 10) : -1;
+}
+
+long long
+gwh_metric(int port, const char *series)
+{
 	long long v = -1;
 	gwh_res r;
 
-	snprintf(key, sizeof(key), "\n%s{daemon=\"%s\"} ", name, daemon_url);
 	gwh_http(port, "GET", "/metrics", NULL, NULL, &r);
-	if (r.status == 200 && r.body != NULL &&
-	    (p = strstr(r.body, key)) != NULL) {
-		v = strtoll(p + strlen(key), NULL, 10);
+	if (r.status == 200) {
+		v = gwh_series(r.body, series);
 	}
 	gwh_res_fini(&r);
 	return v;
+}
+
+long long
+gwh_daemon_metric(int port, const char *name, const char *daemon_url)
+{
+	char series[512];
+
+	snprintf(series, sizeof(series), "%s{daemon=\"%s\"}", name, daemon_url);
+	return gwh_metric(port, series);
 }

@@ -82,6 +82,16 @@ void gwh_res_fini(gwh_res *r);
 const char *gwh_header(const gwh_res *r, const char *name, int nth, char *buf,
 		       size_t size);
 
+/* The file at path into buf, NUL-terminated (cut at size - 1); -1 when
+ * it cannot be opened (buf then ""). */
+int gwh_read_file(const char *path, char *buf, size_t size);
+
+/* The value of the line "series value" of a /metrics text; -1 if absent. */
+long long gwh_series(const char *text, const char *series);
+
+/* The value of series in GET /metrics on port; -1 if absent or no answer. */
+long long gwh_metric(int port, const char *series);
+
 /*
  * The value of the /metrics series name{daemon="daemon_url"} of the
  * gateway on port; -1 when there is no such series (or no answer).

@@ -76,18 +76,6 @@ field(json_t *j, const char *key)
 	return v != NULL ? v : "(none)";
 }
 
-/* The value of one series line "name value" of the text; -1 if absent. */
-static long long
-series(const char *text, const char *name)
-{
-	char want[256];
-	const char *p;
-
-	snprintf(want, sizeof(want), "\n%s ", name);
-	p = strstr(text, want);
-	return p != NULL ? atoll(p + strlen(want)) : -1;
-}
-
 /* usersgw --log-format json in front of d: its records of start and stop. */
 static void
 gateway_json(const th_daemon *d)
@@ -243,48 +231,52 @@ main(void)
 	gwh_http(port, "GET", "/metrics", NULL, NULL, &r);
 	CHECK_INT(r.status, 200);
 	if (r.status == 200) {
-		const char *t = r.body - 1; /* series() wants a '\n' before */
+		const char *t =
+		    r.body - 1; /* gwh_series() wants a '\n' before */
 
-		CHECK_INT(series(t,
-				 "usersd_calls_total{method=\"Authenticate\","
-				 "status=\"UNAUTHENTICATED\"}"),
-			  6);
-		CHECK_INT(series(t,
-				 "usersd_calls_total{method=\"Authenticate\","
-				 "status=\"RESOURCE_EXHAUSTED\"}"),
-			  2);
-		CHECK_INT(series(t, "usersd_calls_total{method=\"DeleteUser\","
-				    "status=\"PERMISSION_DENIED\"}"),
+		CHECK_INT(
+		    gwh_series(t, "usersd_calls_total{method=\"Authenticate\","
+				  "status=\"UNAUTHENTICATED\"}"),
+		    6);
+		CHECK_INT(
+		    gwh_series(t, "usersd_calls_total{method=\"Authenticate\","
+				  "status=\"RESOURCE_EXHAUSTED\"}"),
+		    2);
+		CHECK_INT(gwh_series(t,
+				     "usersd_calls_total{method=\"DeleteUser\","
+				     "status=\"PERMISSION_DENIED\"}"),
 			  1);
-		CHECK_INT(series(t, "usersd_calls_total{method=\"NewUser\","
-				    "status=\"OK\"}"),
+		CHECK_INT(gwh_series(t, "usersd_calls_total{method=\"NewUser\","
+					"status=\"OK\"}"),
 			  1);
-		CHECK_INT(series(t, "usersd_call_duration_seconds_count{"
-				    "method=\"NewUser\"}"),
+		CHECK_INT(gwh_series(t, "usersd_call_duration_seconds_count{"
+					"method=\"NewUser\"}"),
 			  1);
-		CHECK_INT(series(t, "usersd_call_duration_seconds_bucket{"
-				    "method=\"DeleteUser\",le=\"+Inf\"}"),
+		CHECK_INT(gwh_series(t, "usersd_call_duration_seconds_bucket{"
+					"method=\"DeleteUser\",le=\"+Inf\"}"),
 			  1);
-		CHECK_INT(series(t, "usersd_signin_failures_total"), 6);
-		CHECK_INT(series(t, "usersd_signin_locked_total"), 2);
-		CHECK_INT(series(t, "usersd_unauthenticated_total"), 1);
-		CHECK_INT(series(t, "usersd_denied_total"), 1);
-		CHECK_INT(series(t, "usersd_hasher_queue"), 0);
-		CHECK_INT(series(t, "usersd_replayed_total{from=\"memory\"}"),
-			  1);
-		CHECK_INT(series(t, "usersd_replayed_total{from=\"log\"}"), 0);
-		CHECK(series(t, "usersd_sqlite_wal_bytes") > 0);
+		CHECK_INT(gwh_series(t, "usersd_signin_failures_total"), 6);
+		CHECK_INT(gwh_series(t, "usersd_signin_locked_total"), 2);
+		CHECK_INT(gwh_series(t, "usersd_unauthenticated_total"), 1);
+		CHECK_INT(gwh_series(t, "usersd_denied_total"), 1);
+		CHECK_INT(gwh_series(t, "usersd_hasher_queue"), 0);
+		CHECK_INT(
+		    gwh_series(t, "usersd_replayed_total{from=\"memory\"}"), 1);
+		CHECK_INT(gwh_series(t, "usersd_replayed_total{from=\"log\"}"),
+			  0);
+		CHECK(gwh_series(t, "usersd_sqlite_wal_bytes") > 0);
 		/* NewUser at least was written; a commit holds >= 1 write */
-		CHECK(series(t, "usersd_store_commits_total") >= 1);
-		CHECK(series(t, "usersd_store_writes_total") >=
-		      series(t, "usersd_store_commits_total"));
-		CHECK(series(t, "usersd_store_batch_largest") >= 1);
-		CHECK_INT(series(t, "usersd_store_write_queue"), 0);
+		CHECK(gwh_series(t, "usersd_store_commits_total") >= 1);
+		CHECK(gwh_series(t, "usersd_store_writes_total") >=
+		      gwh_series(t, "usersd_store_commits_total"));
+		CHECK(gwh_series(t, "usersd_store_batch_largest") >= 1);
+		CHECK_INT(gwh_series(t, "usersd_store_write_queue"), 0);
 		CHECK(strstr(t, "\nusersd_store_batch_seconds_total ") != NULL);
-		CHECK_INT(series(t, "usersd_build_info{version=\"0.1.0\"}"), 1);
-		CHECK(series(t, "process_open_fds") > 3);
-		CHECK(series(t, "process_resident_memory_bytes") > 1000000);
-		CHECK(series(t, "process_start_time_seconds") > 1600000000);
+		CHECK_INT(gwh_series(t, "usersd_build_info{version=\"0.1.0\"}"),
+			  1);
+		CHECK(gwh_series(t, "process_open_fds") > 3);
+		CHECK(gwh_series(t, "process_resident_memory_bytes") > 1000000);
+		CHECK(gwh_series(t, "process_start_time_seconds") > 1600000000);
 	}
 	gwh_res_fini(&r);
 	gwh_http(port, "GET", "/other", NULL, NULL, &r);
@@ -298,10 +290,10 @@ main(void)
 	if (r.status == 200) {
 		const char *t = r.body - 1;
 
-		CHECK_INT(series(t, "usersgw_build_info{version=\"0.1.0\"}"),
-			  1);
-		CHECK(series(t, "process_open_fds") > 3);
-		CHECK(series(t, "process_cpu_seconds_total") >= 0);
+		CHECK_INT(
+		    gwh_series(t, "usersgw_build_info{version=\"0.1.0\"}"), 1);
+		CHECK(gwh_series(t, "process_open_fds") > 3);
+		CHECK(gwh_series(t, "process_cpu_seconds_total") >= 0);
 		CHECK(strstr(t, "\nusersgw_daemon_up{") != NULL);
 	}
 	gwh_res_fini(&r);
