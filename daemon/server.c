@@ -994,9 +994,8 @@ guard_start(ud_server *s)
 }
 
 /*
- * Stops the guard. Its probe sockets (and their TLS configurations) are
- * left to the process's exit: nng_close can hang (docs/decisions.md,
- * section 13).
+ * Stops the guard. Its probe sockets are left to the process's exit:
+ * nng_close can hang (docs/decisions.md, section 13).
  */
 static void
 guard_stop(ud_server *s)
@@ -1178,6 +1177,12 @@ ud_server_free(ud_server *s)
 	}
 	if (s->tls != NULL) {
 		nng_tls_config_free(s->tls);
+	}
+	for (size_t i = 0; s->probes != NULL && i < s->n_listeners; i++) {
+		/* its dialers are closed; nng counts the references */
+		if (s->probes[i].tls != NULL) {
+			nng_tls_config_free(s->probes[i].tls);
+		}
 	}
 	free(s->listeners);
 	free(s->probes);
