@@ -1532,7 +1532,10 @@ listening_since(const th_daemon *d)
  * settled at once (503, their pipe gone), every request during the
  * outage is a 503 with Retry-After within 50 ms, /healthz says 503
  * within 250 ms, and the first request after the daemon listens again
- * succeeds within 1 s.
+ * succeeds soon: nng redials within about 100 ms, but nng 1.5's dialer can
+ * stop redialing for good (seen here once in about fifty runs on a loaded
+ * machine: 2.9 s), and then libusersclient's keeper replaces it after 3 s
+ * without a connection (UC_REDIAL_MS, client/client.c); so within 4 s.
  */
 static void
 test_daemon_killed_under_load(void)
@@ -1633,7 +1636,7 @@ test_daemon_killed_under_load(void)
 	CHECK(settle_worst <= 500);
 	CHECK(outage >= 10);
 	CHECK_INT(outage_bad, 0);
-	CHECK(first_ok > 0 && first_ok - listen_at <= 1000);
+	CHECK(first_ok > 0 && first_ok - listen_at <= 4000);
 	fprintf(stderr,
 		"load: %d ok, %d unavailable, %d timeout; at the kill %d in "
 		"flight, settled within %lld ms; /healthz 503 after %lld ms; "
