@@ -49,15 +49,17 @@
  * enough, and every later client then waits for ever; on tls+tcp:// a peer
  * that leaves as its handshake ends can do it (seen once in CI, after a
  * client that did not trust the certificate). So a thread of the
- * server's sends a probe through each listener every
- * GUARD_EVERY_MS, on a new connection each time (an empty message: the
- * daemon answers it at once, without the store); when GUARD_MISSES probes
- * in a row get no answer within
- * GUARD_WAIT_MS, the listener is closed and made anew on the same URL.
- * Clients reconnect by themselves and resend what was in flight (safe:
- * request ids). The probe dials the address the listener is bound to
- * (loopback for a wildcard host); over TLS it trusts any certificate, as
- * it carries nothing secret.
+ * server's dials each listener every GUARD_EVERY_MS on a new connection
+ * and sends nothing: when the connection is not made within
+ * GUARD_WAIT_MS, GUARD_MISSES times in a row, the listener is
+ * closed and made anew on the same URL. "Made" is seen on the daemon's
+ * side (pipe_event counts each listener's pipes): nng's stuck listener
+ * still completes handshakes, it just never hands the pipes over. Only
+ * accepting is measured, so calls in flight, a slow store or parked
+ * receivers cannot make a probe miss. Clients reconnect by themselves and
+ * resend what was in flight (safe: request ids). The probe dials the address
+ * the listener is bound to (loopback for a wildcard host); over TLS it trusts
+ * any certificate, as it sends nothing.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -80,6 +82,7 @@
 #define GUARD_EVERY_MS 2000
 #define GUARD_WAIT_MS  3000
 #define GUARD_MISSES   1
+#define GUARD_LOOK_MS  5 /* how often a probe looks for its connection */
 
 /* Calls of one message beyond this are refused (RESOURCE_EXHAUSTED). */
 #define BATCH_CALLS_MAX 1024
@@ -91,10 +94,16 @@
 struct probe {
 	char url[256]; /* where the probe dials; "" when not probed */
 	nng_socket sock;
-	nng_dialer dialer;   /* of the probe in progress */
-	nng_tls_config *tls; /* tls+tcp://: trusts any certificate */
+	nng_dialer dialer; /* this round's connection */
+	nng_dialer prev;   /* the last round's, closed in this one */
+	bool has_prev;
+	nng_tls_config *tls; /* tls+*: trusts any certificate */
 	bool open;
 	unsigned misses;
+	/* the listener's nng id, and the connections it has handed to the
+	 * socket (pipe_event, on nng's threads) */
+	atomic_uint listener_id;
+	atomic_uint accepted;
 };
 
 /* One aio receiving on the socket. */
@@ -197,6 +206,20 @@ peer_find(ud_server *s, uint32_t pipe)
 
 static void peer_sent(void *arg);
 
+/* A pipe reached the socket: its listener takes connections (the guard). */
+static void
+listener_took(ud_server *s, nng_pipe pipe)
+{
+	unsigned id = (unsigned)nng_listener_id(nng_pipe_listener(pipe));
+
+	for (size_t i = 0; s->probes != NULL && i < s->cfg->n_listen; i++) {
+		if (atomic_load(&s->probes[i].listener_id) == id) {
+			atomic_fetch_add(&s->probes[i].accepted, 1);
+			return;
+		}
+	}
+}
+
 static void
 pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
@@ -205,6 +228,7 @@ pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 	peer *p, **pp;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
+		listener_took(s, pipe);
 		/* Before the pipe delivers anything (nng starts it after). */
 		if ((p = calloc(1, sizeof(*p))) == NULL) {
 			nng_pipe_close(pipe); /* cannot answer it */
@@ -725,6 +749,7 @@ listen_one(ud_server *s, size_t i)
 		}
 	}
 	nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, cfg->max_message);
+	atomic_store(&s->probes[i].listener_id, (unsigned)nng_listener_id(*l));
 	if ((rv = nng_listener_start(*l, 0)) != 0) {
 		fprintf(stderr, "usersd: cannot listen on %s: %s%s\n", url,
 			nng_strerror(rv),
@@ -767,14 +792,17 @@ listen_all(ud_server *s, const ud_config *cfg)
 
 /*
  * Where a probe of listener i dials: ipc:// as is; tcp:// and tls+tcp://
- * at the address the listener is bound to, loopback for a wildcard host,
- * port 0 resolved; "" for what is not probed.
+ * (and their 4 and 6 forms) at the address the listener is bound to,
+ * loopback for a wildcard host, port 0 resolved; "" for what is not
+ * probed.
  */
 static void
 probe_url(ud_server *s, size_t i, char *out, size_t cap)
 {
-	const char *url = s->cfg->listen[i];
-	const char *scheme;
+	static const char *const schemes[] = {
+	    "tcp", "tcp4", "tcp6", "tls+tcp", "tls+tcp4", "tls+tcp6"};
+	const char *url = s->cfg->listen[i], *end = strstr(url, "://");
+	const char *scheme = NULL;
 	char host[INET6_ADDRSTRLEN];
 	nng_sockaddr sa;
 
@@ -783,11 +811,13 @@ probe_url(ud_server *s, size_t i, char *out, size_t cap)
 		snprintf(out, cap, "%s", url);
 		return;
 	}
-	if (strncmp(url, "tcp://", 6) == 0) {
-		scheme = "tcp";
-	} else if (strncmp(url, "tls+tcp://", 10) == 0) {
-		scheme = "tls+tcp";
-	} else {
+	for (size_t k = 0; end != NULL && k < 6; k++) {
+		if (strlen(schemes[k]) == (size_t)(end - url) &&
+		    strncmp(url, schemes[k], (size_t)(end - url)) == 0) {
+			scheme = schemes[k];
+		}
+	}
+	if (scheme == NULL) {
 		return;
 	}
 	if (nng_listener_get_addr(s->listeners[i], NNG_OPT_LOCADDR, &sa) != 0) {
@@ -817,6 +847,9 @@ probe_url(ud_server *s, size_t i, char *out, size_t cap)
 	}
 }
 
+static bool guard_wait(ud_server *s, int ms);
+static int64_t mono_ms(void);
+
 static int
 probe_open(struct probe *p)
 {
@@ -824,23 +857,26 @@ probe_open(struct probe *p)
 
 	/*
 	 * A TLS probe checks nothing of the server's certificate: it dials
-	 * the daemon's own address and carries no secret; all it asks is
-	 * whether an answer comes.
+	 * the daemon's own address and sends nothing; all it asks is
+	 * whether the connection is taken.
 	 */
-	if (strncmp(p->url, "tls+", 4) == 0 && p->tls == NULL &&
-	    ((rv = nng_tls_config_alloc(&p->tls, NNG_TLS_MODE_CLIENT)) != 0 ||
-	     (rv = nng_tls_config_auth_mode(p->tls, NNG_TLS_AUTH_MODE_NONE)) !=
-		 0)) {
-		return rv;
+	if (strncmp(p->url, "tls+", 4) == 0 && p->tls == NULL) {
+		if ((rv = nng_tls_config_alloc(&p->tls, NNG_TLS_MODE_CLIENT)) !=
+		    0) {
+			p->tls = NULL;
+			return rv;
+		}
+		if ((rv = nng_tls_config_auth_mode(
+			 p->tls, NNG_TLS_AUTH_MODE_NONE)) != 0) {
+			nng_tls_config_free(p->tls);
+			p->tls = NULL;
+			return rv;
+		}
 	}
 	if ((rv = nng_req0_open(&p->sock)) != 0) {
 		return rv;
 	}
 	p->open = true;
-	/* one send per probe: no resend, a short wait */
-	nng_socket_set_ms(p->sock, NNG_OPT_REQ_RESENDTIME, 3600 * 1000);
-	nng_socket_set_ms(p->sock, NNG_OPT_RECVTIMEO, GUARD_WAIT_MS);
-	nng_socket_set_ms(p->sock, NNG_OPT_SENDTIMEO, GUARD_WAIT_MS);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMINT, 50);
 	nng_socket_set_ms(p->sock, NNG_OPT_RECONNMAXT, 500);
 	return 0;
@@ -865,30 +901,32 @@ probe_dial(struct probe *p)
 }
 
 /*
- * One round trip through the listener on a new connection (a connection
- * made before the listener got stuck keeps working: only new ones hang).
- * true when answered. The connection is closed after the answer, when its
- * handshake is surely over; a stuck one is closed too (the listener is
- * made anew anyway).
+ * Whether listener i takes a new connection: one dialed now must reach
+ * the socket (the daemon's pipe_event sees a pipe of that listener, ours
+ * or anyone's) within GUARD_WAIT_MS. Nothing is sent, so calls in
+ * flight, parked receivers or a slow store cannot make a probe miss:
+ * only a listener that stopped handing connections over can (nng 1.5's
+ * stuck listener still completes handshakes, it just keeps the pipes).
+ * 1 taken, 0 not, -1 when the probe could not even dial. The connection
+ * is closed once taken, when the daemon's side of its handshake is over.
  */
-static bool
-probe_once(struct probe *p)
+static int
+probe_once(ud_server *s, size_t i)
 {
-	char *buf = NULL;
-	size_t len = 0;
-	uint8_t empty = 0;
-	bool ok = false;
+	struct probe *p = &s->probes[i];
+	unsigned before = atomic_load(&p->accepted);
+	int64_t until = mono_ms() + GUARD_WAIT_MS;
+	bool got;
 
 	if (probe_dial(p) != 0) {
-		return false;
+		return -1;
 	}
-	if (nng_send(p->sock, &empty, 0, 0) == 0 &&
-	    nng_recv(p->sock, &buf, &len, NNG_FLAG_ALLOC) == 0) {
-		nng_free(buf, len);
-		ok = true;
+	/* a connection is taken within a millisecond or so: look often */
+	while (!(got = atomic_load(&p->accepted) != before) &&
+	       mono_ms() < until && !guard_wait(s, GUARD_LOOK_MS)) {
 	}
 	nng_dialer_close(p->dialer);
-	return ok;
+	return got ? 1 : 0;
 }
 
 static void
@@ -918,11 +956,12 @@ listener_renew(ud_server *s, size_t i)
 static void
 probe_count(ud_server *s, size_t i, bool answered)
 {
-	struct ud_m_listener *l = &s->svc->metrics.listeners[i];
+	ud_metrics *m = &s->svc->metrics;
 
-	if (i < s->svc->metrics.n_listeners) {
-		atomic_fetch_add(
-		    answered ? &l->probes_answered : &l->probes_missed, 1);
+	if (i < m->n_listeners) {
+		atomic_fetch_add(answered ? &m->listeners[i].probes_answered
+					  : &m->listeners[i].probes_missed,
+				 1);
 	}
 }
 
@@ -946,6 +985,7 @@ static void *
 guard_main(void *arg)
 {
 	ud_server *s = arg;
+	int rc;
 
 	while (!guard_wait(s, GUARD_EVERY_MS)) {
 		for (size_t i = 0; i < s->n_listeners; i++) {
@@ -956,7 +996,10 @@ guard_main(void *arg)
 			if (!p->open && probe_open(p) != 0) {
 				continue;
 			}
-			if (probe_once(p)) {
+			if ((rc = probe_once(s, i)) < 0) {
+				continue; /* tried again next round */
+			}
+			if (rc > 0) {
 				probe_count(s, i, true);
 				p->misses = 0;
 				continue;
@@ -1182,6 +1225,7 @@ ud_server_free(ud_server *s)
 		/* its dialers are closed; nng counts the references */
 		if (s->probes[i].tls != NULL) {
 			nng_tls_config_free(s->probes[i].tls);
+			s->probes[i].tls = NULL;
 		}
 	}
 	free(s->listeners);

@@ -8,7 +8,7 @@ users_integration_test(test_policy)
 # usersctl, usersbench and usersgw over tls+tcp:// too.
 users_integration_test(test_tls gw_harness)
 add_dependencies(test_tls usersgw usersbench)
-users_integration_test(test_rpc ud_store ${NNG_LIB})
+users_integration_test(test_rpc ud_store gw_harness PkgConfig::SQLITE ${NNG_LIB})
 # The hop: batches against single envelopes byte for byte, a slow write
 # beside reads, batches cut by a SIGKILL, an older single-call client.
 # test_hop_pg: byte for byte and the older client on PostgreSQL (read

@@ -153,6 +153,27 @@ th_daemon_dump_log(const th_daemon *d)
 	fclose(f);
 }
 
+int
+th_daemon_metrics_port(const th_daemon *d)
+{
+	static const char said[] = "metrics on http://127.0.0.1:";
+	FILE *f = fopen(d->log, "r");
+	char line[1024];
+	const char *p;
+	int port = -1;
+
+	if (f == NULL) {
+		return -1;
+	}
+	while (port < 0 && fgets(line, sizeof(line), f) != NULL) {
+		if ((p = strstr(line, said)) != NULL) {
+			port = atoi(p + strlen(said));
+		}
+	}
+	fclose(f);
+	return port > 0 ? port : -1;
+}
+
 /*
  * Polls until a login as the admin succeeds. The probe client is never
  * closed: nng_close() can hang (docs/decisions.md, section 13), and a test

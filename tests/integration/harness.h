@@ -60,6 +60,10 @@ int th_daemon_signal(th_daemon *d, int sig);
 /* Prints the daemon's log to stderr (for failures). */
 void th_daemon_dump_log(const th_daemon *d);
 
+/* The port of the daemon's /metrics (started with --metrics-listen
+ * 127.0.0.1:0), from its log; -1 when the log does not say. */
+int th_daemon_metrics_port(const th_daemon *d);
+
 /* $USERS_BIN/name into buf. 0, or -1 when USERS_BIN is unset. */
 int th_bin(const char *name, char *buf, size_t size);
 

@@ -23,7 +23,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
+
 #include "check.h"
+#include "gw_harness.h"
 #include "harness.h"
 #include "store.h"
 #include "usersclient.h"
@@ -135,15 +138,17 @@ test_bad_bytes(const th_daemon *d)
 static void
 test_hangup_in_handshake(void)
 {
+	const char *args[] = {"--metrics-listen", "127.0.0.1:0", NULL};
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	int failed = check_failed;
+	int failed = check_failed, port;
+	char series[600];
 	th_daemon dd, *d = &dd;
 	uint8_t buf[64];
 	size_t n;
 	long long t0;
 	int fd;
 
-	if (th_daemon_start(d, NULL) != 0) {
+	if (th_daemon_start(d, args) != 0) {
 		CHECK(0);
 		return;
 	}
@@ -179,6 +184,17 @@ test_hangup_in_handshake(void)
 	}
 	fprintf(stderr, "test_rpc: answered again after %lld ms\n",
 		th_now_ms() - t0);
+	/* ... and says so in its figures: a probe missed, a renewal */
+	port = th_daemon_metrics_port(d);
+	CHECK(port > 0);
+	snprintf(series, sizeof(series),
+		 "usersd_listener_probes_total{listener=\"%s\","
+		 "result=\"missed\"}",
+		 d->url);
+	CHECK(port > 0 && gwh_metric(port, series) >= 1);
+	snprintf(series, sizeof(series),
+		 "usersd_listeners_renewed_total{listener=\"%s\"}", d->url);
+	CHECK(port > 0 && gwh_metric(port, series) >= 1);
 	if (check_failed > failed) {
 		th_daemon_dump_log(d);
 	}
@@ -320,6 +336,103 @@ test_clean_stop(th_daemon *d, uc_client *c)
 			ud_store_close(st);
 		}
 	}
+	th_daemon_stop(d);
+}
+
+/* The guard's figure result ("answered", "missed") of d's listener. */
+static long long
+probe_figure(int port, const th_daemon *d, const char *result)
+{
+	char series[600];
+
+	snprintf(series, sizeof(series),
+		 "usersd_listener_probes_total{listener=\"%s\","
+		 "result=\"%s\"}",
+		 d->url, result);
+	return gwh_metric(port, series);
+}
+
+/*
+ * The listener guard measures accepting, not answering. With --contexts 1
+ * and the store's write lock held by the test, the writes queued behind
+ * it (each waits up to the store's 5 s busy timeout) keep the daemon's
+ * receivers parked for 6 s (one write answered, at 5 s); the guard's probes
+ * are taken all the same, none is missed, and the listener (with every
+ * connection on it) is not made anew. A probe that waited for a call's
+ * answer would miss here: one sent in the first 2 s gets none in 3 s.
+ */
+static void
+test_probe_under_load(void)
+{
+	const char *args[] = {"--contexts", "1", "--metrics-listen",
+			      "127.0.0.1:0", NULL};
+	static struct load l;
+	th_daemon dd, *d = &dd;
+	const char *urls[1] = {d->url};
+	uc_options o = {0};
+	sqlite3 *db = NULL;
+	uc_client *c = NULL;
+	uc_result res = {0};
+	char series[600];
+	long long t0, until, before = -1, now = -1;
+	int port, n = 0;
+
+	memset(&l, 0, sizeof(l));
+	if (th_daemon_start(d, args) != 0) {
+		CHECK(0);
+		return;
+	}
+	port = th_daemon_metrics_port(d);
+	CHECK(port > 0);
+	o.urls = urls;
+	o.n_urls = 1;
+	o.deadline_ms = 30000; /* the calls wait out the held lock */
+	if (uc_client_open(&c, &o) != 0 || port <= 0) {
+		CHECK(0);
+		th_daemon_stop(d);
+		return;
+	}
+	CHECK_INT(uc_login(c, "admin@example.com", "admin-password-1", &res),
+		  UP_OK);
+	uc_result_fini(&res);
+	CHECK_INT(sqlite3_open(d->db, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 5000);
+	CHECK_INT(sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL),
+		  SQLITE_OK);
+	for (int i = 0; i < 3; i++) {
+		Users__V1__NewUser req = USERS__V1__NEW_USER__INIT;
+		char email[64];
+
+		snprintf(email, sizeof(email), "parked-%d@example.com", i);
+		req.email_address = email;
+		req.password = "password-123";
+		n += uc_new_user_async(c, &req, NULL, created, &l) == 0;
+	}
+	/* held 6 s at least, and until two more probes were taken */
+	t0 = th_now_ms();
+	until = t0 + 15000;
+	before = probe_figure(port, d, "answered");
+	while (th_now_ms() < until &&
+	       (th_now_ms() - t0 < 6000 ||
+		(now = probe_figure(port, d, "answered")) < before + 2)) {
+		gwh_nap_ms(100);
+	}
+	CHECK(before >= 0 && now >= before + 2);
+	/* parked meanwhile: at most the first write answered (it gave up
+	 * at the store's 5 s) */
+	CHECK(atomic_load(&l.done) <= 1);
+	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close(db);
+	until = th_now_ms() + 20000;
+	while (atomic_load(&l.done) < n && th_now_ms() < until) {
+		gwh_nap_ms(20);
+	}
+	CHECK_INT(atomic_load(&l.done), n);
+	CHECK_INT(probe_figure(port, d, "missed"), 0);
+	snprintf(series, sizeof(series),
+		 "usersd_listeners_renewed_total{listener=\"%s\"}", d->url);
+	CHECK_INT(gwh_metric(port, series), 0);
+	uc_client_close(c);
 	th_daemon_stop(d);
 }
 
@@ -783,5 +896,7 @@ main(void)
 	test_request_log_evicted();
 	fprintf(stderr, "test_rpc: a hang-up in the handshake\n");
 	test_hangup_in_handshake();
+	fprintf(stderr, "test_rpc: the guard's probes while nothing answers\n");
+	test_probe_under_load();
 	return check_done();
 }
