@@ -179,6 +179,7 @@ typedef struct uc_daemon {
 	nng_time last_redial;
 	bool redial; /* the keeper is to replace the dialer */
 	bool sending;
+	bool stopped; /* daemon_stop: its aios take nothing more */
 	uint64_t sent_messages;
 	uint64_t sent_calls;
 	call_list queue; /* to send */
@@ -607,7 +608,7 @@ daemon_flush(uc_client *c, uc_daemon *d)
 	uint8_t *p;
 	nng_time now;
 
-	if (d->sending || d->pipes == 0 || d->queue.n == 0) {
+	if (d->sending || d->stopped || d->pipes == 0 || d->queue.n == 0) {
 		return;
 	}
 	for (call = d->queue.head; call != NULL && n < UC_BATCH_MAX_CALLS;
@@ -1851,6 +1852,15 @@ daemon_stop(uc_client *c, uc_daemon *d)
 	if (!d->sock_open) {
 		return;
 	}
+	/*
+	 * Nothing more is sent: nng refuses an operation on a stopped aio
+	 * without running its callback, so a message handed to one after
+	 * the stop would stay in it (a flush from the caller's thread, or
+	 * from the cancelled send's own callback).
+	 */
+	pthread_mutex_lock(&c->mtx);
+	d->stopped = true;
+	pthread_mutex_unlock(&c->mtx);
 	/* Pipe callbacks use c: none from now on. */
 	nng_pipe_notify(d->sock, NNG_PIPE_EV_ADD_POST, NULL, NULL);
 	nng_pipe_notify(d->sock, NNG_PIPE_EV_REM_POST, NULL, NULL);
@@ -1864,7 +1874,6 @@ daemon_stop(uc_client *c, uc_daemon *d)
 		nng_dialer_close(d->dialer);
 		d->dialer_open = false;
 	}
-	(void)c;
 }
 
 /* Frees a client; safe on a half-built one. No call may be in flight. */
