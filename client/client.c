@@ -2215,6 +2215,13 @@ uc_client_close(uc_client *c)
 	while (!j->done &&
 	       pthread_cond_timedwait(&j->cv, &j->mtx, &until) == 0) {
 	}
+	if (!j->done) {
+		fprintf(stderr,
+			"usersclient: closing the connections took "
+			"more than %d ms (nng); left to finish in the "
+			"background\n",
+			UC_CLOSE_WAIT_MS);
+	}
 	pthread_mutex_unlock(&j->mtx);
 	close_job_release(j);
 }

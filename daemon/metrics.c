@@ -177,11 +177,10 @@ add_label_value(text *t, const char *v)
 static void
 render_listeners(text *t, ud_metrics *m)
 {
-	static const char *const result[] = {"answered", "missed"};
+	static const char *const result[] = {"taken", "missed"};
 
 	addf(t, "# HELP usersd_listener_probes_total The listener guard's "
-		"calls through a listener, each on a new connection, by "
-		"result.\n"
+		"new connections to a listener, by whether it took them.\n"
 		"# TYPE usersd_listener_probes_total counter\n");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		const struct ud_m_listener *l = &m->listeners[i];

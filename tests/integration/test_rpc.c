@@ -339,7 +339,7 @@ test_clean_stop(th_daemon *d, uc_client *c)
 	th_daemon_stop(d);
 }
 
-/* The guard's figure result ("answered", "missed") of d's listener. */
+/* The guard's figure result ("taken", "missed") of d's listener. */
 static long long
 probe_figure(int port, const th_daemon *d, const char *result)
 {
@@ -411,10 +411,10 @@ test_probe_under_load(void)
 	/* held 6 s at least, and until two more probes were taken */
 	t0 = th_now_ms();
 	until = t0 + 15000;
-	before = probe_figure(port, d, "answered");
+	before = probe_figure(port, d, "taken");
 	while (th_now_ms() < until &&
 	       (th_now_ms() - t0 < 6000 ||
-		(now = probe_figure(port, d, "answered")) < before + 2)) {
+		(now = probe_figure(port, d, "taken")) < before + 2)) {
 		gwh_nap_ms(100);
 	}
 	CHECK(before >= 0 && now >= before + 2);

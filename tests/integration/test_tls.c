@@ -5,7 +5,7 @@
  * usersbench, usersgw) unless it says it is insecure (then it works and
  * warns once), and a second usersd on the same database refuses to start.
  *
- * The listener guard on tls+tcp://: its probes are answered, and after
+ * The listener guard on tls+tcp://: its probes are taken, and after
  * each client that refused the certificate and hung up in the handshake
  * (which can leave nng 1.5.2's listener stuck) new connections are
  * answered again within the guard's time.
@@ -352,22 +352,22 @@ test_gateway(const th_daemon *d, const char *url, const char *ca,
 static void
 test_guard(const th_daemon *d, const char *url)
 {
-	char answered_s[256], renewed_s[256];
+	char taken_s[256], renewed_s[256];
 	long long until = th_now_ms() + 15000, first = -1, now = -1;
 	int port = th_daemon_metrics_port(d);
 
 	CHECK(port > 0);
-	snprintf(answered_s, sizeof(answered_s),
+	snprintf(taken_s, sizeof(taken_s),
 		 "usersd_listener_probes_total{listener=\"%s\","
-		 "result=\"answered\"}",
+		 "result=\"taken\"}",
 		 url);
 	snprintf(renewed_s, sizeof(renewed_s),
 		 "usersd_listeners_renewed_total{listener=\"%s\"}", url);
 	if (port > 0) {
-		first = gwh_metric(port, answered_s);
+		first = gwh_metric(port, taken_s);
 	}
 	while (port > 0 && th_now_ms() < until &&
-	       (now = gwh_metric(port, answered_s)) < first + 2) {
+	       (now = gwh_metric(port, taken_s)) < first + 2) {
 		gwh_nap_ms(100);
 	}
 	CHECK(first >= 0 && now >= first + 2);
