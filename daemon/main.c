@@ -24,6 +24,8 @@
 #include "validate.h"
 
 #define MAX_LISTEN 16
+/* every listener has its figures (metrics.h) */
+_Static_assert(MAX_LISTEN <= UD_M_LISTENERS, "a --listen without figures");
 
 /* What the flags set: the service's config and main's own. */
 typedef struct ud_opts {
