@@ -56,10 +56,12 @@
  * side (pipe_event counts each listener's pipes): nng's stuck listener
  * still completes handshakes, it just never hands the pipes over. Only
  * accepting is measured, so calls in flight, a slow store or parked
- * receivers cannot make a probe miss. Clients reconnect by themselves and
- * resend what was in flight (safe: request ids). The probe dials the address
- * the listener is bound to (loopback for a wildcard host); over TLS it trusts
- * any certificate, as it sends nothing.
+ * receivers cannot make a probe miss. A taken probe connection stays open
+ * until the next round (the pipe counted may be another client's, and a
+ * connection closed in its handshake is what sticks a listener). Clients
+ * reconnect by themselves and resend what was in flight (safe: request ids).
+ * The probe dials the address the listener is bound to (loopback for a wildcard
+ * host); over TLS it trusts any certificate, as it sends nothing.
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -79,10 +81,11 @@
 #include "users_log.h"
 #include "validate.h"
 
-#define GUARD_EVERY_MS 2000
-#define GUARD_WAIT_MS  3000
-#define GUARD_MISSES   1
-#define GUARD_LOOK_MS  5 /* how often a probe looks for its connection */
+#define GUARD_EVERY_MS  2000
+#define GUARD_WAIT_MS   3000
+#define GUARD_MISSES    1
+#define GUARD_LOOK_MS   5     /* how often a probe looks for its connection */
+#define PROBE_REDIAL_MS 60000 /* a probe's dialer does not redial */
 
 /* Calls of one message beyond this are refused (RESOURCE_EXHAUSTED). */
 #define BATCH_CALLS_MAX 1024
@@ -95,7 +98,7 @@ struct probe {
 	char url[256]; /* where the probe dials; "" when not probed */
 	nng_socket sock;
 	nng_dialer dialer; /* this round's connection */
-	nng_dialer prev;   /* the last round's, closed in this one */
+	nng_dialer prev;   /* the last round's, taken: closed in this one */
 	bool has_prev;
 	nng_tls_config *tls; /* tls+*: trusts any certificate */
 	bool open;
@@ -891,6 +894,9 @@ probe_dial(struct probe *p)
 	if ((rv = nng_dialer_create(&p->dialer, p->sock, p->url)) != 0) {
 		return rv;
 	}
+	/* one connection: no redial before the next round closes it */
+	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMINT, PROBE_REDIAL_MS);
+	nng_dialer_set_ms(p->dialer, NNG_OPT_RECONNMAXT, PROBE_REDIAL_MS);
 	if ((p->tls != NULL &&
 	     (rv = nng_dialer_set_ptr(p->dialer, NNG_OPT_TLS_CONFIG, p->tls)) !=
 		 0) ||
@@ -907,8 +913,12 @@ probe_dial(struct probe *p)
  * flight, parked receivers or a slow store cannot make a probe miss:
  * only a listener that stopped handing connections over can (nng 1.5's
  * stuck listener still completes handshakes, it just keeps the pipes).
- * 1 taken, 0 not, -1 when the probe could not even dial. The connection
- * is closed once taken, when the daemon's side of its handshake is over.
+ * 1 taken, 0 not, -1 when the probe could not even dial.
+ *
+ * A taken connection stays open until the next round: the pipe counted
+ * may be another client's, and closing ours in the middle of its
+ * handshake is what sticks a listener. One that was not taken is closed
+ * at once (its listener is made anew).
  */
 static int
 probe_once(ud_server *s, size_t i)
@@ -918,6 +928,10 @@ probe_once(ud_server *s, size_t i)
 	int64_t until = mono_ms() + GUARD_WAIT_MS;
 	bool got;
 
+	if (p->has_prev) {
+		nng_dialer_close(p->prev);
+		p->has_prev = false;
+	}
 	if (probe_dial(p) != 0) {
 		return -1;
 	}
@@ -925,7 +939,12 @@ probe_once(ud_server *s, size_t i)
 	while (!(got = atomic_load(&p->accepted) != before) &&
 	       mono_ms() < until && !guard_wait(s, GUARD_LOOK_MS)) {
 	}
-	nng_dialer_close(p->dialer);
+	if (got) {
+		p->prev = p->dialer;
+		p->has_prev = true;
+	} else {
+		nng_dialer_close(p->dialer);
+	}
 	return got ? 1 : 0;
 }
 
@@ -1054,6 +1073,12 @@ guard_stop(ud_server *s)
 	pthread_cond_destroy(&s->guard_cv);
 	pthread_mutex_destroy(&s->guard_mu);
 	s->guard_started = false;
+	for (size_t i = 0; i < s->n_listeners; i++) {
+		if (s->probes[i].has_prev) {
+			nng_dialer_close(s->probes[i].prev);
+			s->probes[i].has_prev = false;
+		}
+	}
 }
 
 int
