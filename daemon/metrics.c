@@ -184,7 +184,7 @@ render_listeners(text *t, ud_metrics *m)
 		"# TYPE usersd_listener_probes_total counter\n");
 	for (size_t i = 0; i < m->n_listeners; i++) {
 		const struct ud_m_listener *l = &m->listeners[i];
-		const atomic_uint_least64_t *n[] = {&l->probes_answered,
+		const atomic_uint_least64_t *n[] = {&l->probes_taken,
 						    &l->probes_missed};
 
 		for (size_t r = 0; r < 2; r++) {

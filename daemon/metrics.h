@@ -42,7 +42,7 @@ typedef struct ud_metrics {
 	 * starts, and stay. */
 	struct ud_m_listener {
 		const char *url;
-		atomic_uint_least64_t probes_answered;
+		atomic_uint_least64_t probes_taken;
 		atomic_uint_least64_t probes_missed;
 		atomic_uint_least64_t renewed;
 	} listeners[UD_M_LISTENERS];

@@ -978,7 +978,7 @@ probe_count(ud_server *s, size_t i, bool answered)
 	ud_metrics *m = &s->svc->metrics;
 
 	if (i < m->n_listeners) {
-		atomic_fetch_add(answered ? &m->listeners[i].probes_answered
+		atomic_fetch_add(answered ? &m->listeners[i].probes_taken
 					  : &m->listeners[i].probes_missed,
 				 1);
 	}
