@@ -973,13 +973,13 @@ listener_renew(ud_server *s, size_t i)
 
 /* Counts a probe of listener i in its figures. */
 static void
-probe_count(ud_server *s, size_t i, bool answered)
+probe_count(ud_server *s, size_t i, bool taken)
 {
 	ud_metrics *m = &s->svc->metrics;
 
 	if (i < m->n_listeners) {
-		atomic_fetch_add(answered ? &m->listeners[i].probes_taken
-					  : &m->listeners[i].probes_missed,
+		atomic_fetch_add(taken ? &m->listeners[i].probes_taken
+				       : &m->listeners[i].probes_missed,
 				 1);
 	}
 }
