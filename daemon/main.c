@@ -354,6 +354,23 @@ settle(ud_opts *o, char *key_path, size_t key_size, bool check_only)
 	return 0;
 }
 
+/*
+ * LeakSanitizer, in sanitizer builds: an answer nng 1.5.2 loses when a
+ * connection closes just as the answer moves from the socket's queue to
+ * it (made by answer_msg, grown by open_room, lost in nng's
+ * xrep0_pipe_getq_cb: docs/decisions.md, section 13) is not ours to
+ * report. Unused otherwise.
+ */
+__attribute__((visibility("default"), used)) const char *
+__lsan_default_suppressions(void);
+
+__attribute__((visibility("default"), used)) const char *
+__lsan_default_suppressions(void)
+{
+	return "leak:answer_msg\n"
+	       "leak:open_room\n";
+}
+
 int
 main(int argc, char **argv)
 {
