@@ -418,6 +418,24 @@ gwh_metric(int port, const char *series)
 }
 
 long long
+gwh_guard_metric(int port, const char *url, const char *result)
+{
+	char series[640];
+
+	if (result != NULL) {
+		snprintf(series, sizeof(series),
+			 "usersd_listener_probes_total{listener=\"%s\","
+			 "result=\"%s\"}",
+			 url, result);
+	} else {
+		snprintf(series, sizeof(series),
+			 "usersd_listeners_renewed_total{listener=\"%s\"}",
+			 url);
+	}
+	return gwh_metric(port, series);
+}
+
+long long
 gwh_daemon_metric(int port, const char *name, const char *daemon_url)
 {
 	char series[512];

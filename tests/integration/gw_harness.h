@@ -93,6 +93,13 @@ long long gwh_series(const char *text, const char *series);
 long long gwh_metric(int port, const char *series);
 
 /*
+ * usersd's listener guard figures for the listener url (its --listen
+ * URL) from /metrics on port: its probes with result "taken" or
+ * "missed", or with result NULL the times it was made anew; -1 if absent.
+ */
+long long gwh_guard_metric(int port, const char *url, const char *result);
+
+/*
  * The value of the /metrics series name{daemon="daemon_url"} of the
  * gateway on port; -1 when there is no such series (or no answer).
  */

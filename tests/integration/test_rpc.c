@@ -142,7 +142,6 @@ test_hangup_in_handshake(void)
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 	int failed = check_failed, port;
 	long long stuck_ms, missed, renewed;
-	char series[600];
 	th_daemon dd, *d = &dd;
 	uint8_t buf[64];
 	size_t n;
@@ -192,14 +191,8 @@ test_hangup_in_handshake(void)
 	 */
 	port = th_daemon_metrics_port(d);
 	CHECK(port > 0);
-	snprintf(series, sizeof(series),
-		 "usersd_listener_probes_total{listener=\"%s\","
-		 "result=\"missed\"}",
-		 d->url);
-	missed = port > 0 ? gwh_metric(port, series) : -1;
-	snprintf(series, sizeof(series),
-		 "usersd_listeners_renewed_total{listener=\"%s\"}", d->url);
-	renewed = port > 0 ? gwh_metric(port, series) : -1;
+	missed = port > 0 ? gwh_guard_metric(port, d->url, "missed") : -1;
+	renewed = port > 0 ? gwh_guard_metric(port, d->url, NULL) : -1;
 	if (stuck_ms >= 3000) {
 		CHECK(missed >= 1 && renewed >= 1);
 	} else {
@@ -349,19 +342,6 @@ test_clean_stop(th_daemon *d, uc_client *c)
 	th_daemon_stop(d);
 }
 
-/* The guard's figure result ("taken", "missed") of d's listener. */
-static long long
-probe_figure(int port, const th_daemon *d, const char *result)
-{
-	char series[600];
-
-	snprintf(series, sizeof(series),
-		 "usersd_listener_probes_total{listener=\"%s\","
-		 "result=\"%s\"}",
-		 d->url, result);
-	return gwh_metric(port, series);
-}
-
 /*
  * The listener guard measures accepting, not answering. With --contexts 1
  * and the store's write lock held by the test, the writes queued behind
@@ -383,7 +363,6 @@ test_probe_under_load(void)
 	uc_options o = {0};
 	sqlite3 *db = NULL;
 	uc_client *c[WRITES] = {NULL};
-	char series[600];
 	long long t0, until, before = -1, now = -1;
 	int port, n = 0;
 
@@ -430,7 +409,7 @@ test_probe_under_load(void)
 	/* held 6 s at least, and until two more probes were taken */
 	t0 = th_now_ms();
 	until = t0 + 15000;
-	before = probe_figure(port, d, "taken");
+	before = gwh_guard_metric(port, d->url, "taken");
 	while (th_now_ms() - t0 < 6000) {
 		gwh_nap_ms(100);
 	}
@@ -441,7 +420,7 @@ test_probe_under_load(void)
 	 */
 	CHECK(atomic_load(&l.done) <= WRITES - 2);
 	while (port > 0 && th_now_ms() < until &&
-	       (now = probe_figure(port, d, "taken")) < before + 2) {
+	       (now = gwh_guard_metric(port, d->url, "taken")) < before + 2) {
 		gwh_nap_ms(100);
 	}
 	CHECK(before >= 0 && now >= before + 2);
@@ -452,10 +431,8 @@ test_probe_under_load(void)
 		gwh_nap_ms(20);
 	}
 	CHECK_INT(atomic_load(&l.done), n);
-	CHECK_INT(probe_figure(port, d, "missed"), 0);
-	snprintf(series, sizeof(series),
-		 "usersd_listeners_renewed_total{listener=\"%s\"}", d->url);
-	CHECK_INT(gwh_metric(port, series), 0);
+	CHECK_INT(gwh_guard_metric(port, d->url, "missed"), 0);
+	CHECK_INT(gwh_guard_metric(port, d->url, NULL), 0);
 	for (int i = 0; i < WRITES; i++) {
 		uc_client_close(c[i]);
 	}

@@ -352,28 +352,21 @@ test_gateway(const th_daemon *d, const char *url, const char *ca,
 static void
 test_guard(const th_daemon *d, const char *url)
 {
-	char taken_s[256], renewed_s[256];
 	long long until = th_now_ms() + 15000, first = -1, now = -1;
 	int port = th_daemon_metrics_port(d);
 
 	CHECK(port > 0);
-	snprintf(taken_s, sizeof(taken_s),
-		 "usersd_listener_probes_total{listener=\"%s\","
-		 "result=\"taken\"}",
-		 url);
-	snprintf(renewed_s, sizeof(renewed_s),
-		 "usersd_listeners_renewed_total{listener=\"%s\"}", url);
 	if (port > 0) {
-		first = gwh_metric(port, taken_s);
+		first = gwh_guard_metric(port, url, "taken");
 	}
 	while (port > 0 && th_now_ms() < until &&
-	       (now = gwh_metric(port, taken_s)) < first + 2) {
+	       (now = gwh_guard_metric(port, url, "taken")) < first + 2) {
 		gwh_nap_ms(100);
 	}
 	CHECK(first >= 0 && now >= first + 2);
 	/* present (a renewal is no failure here: a refusing client before
 	 * may really have stuck the listener) */
-	CHECK(port > 0 && gwh_metric(port, renewed_s) >= 0);
+	CHECK(port > 0 && gwh_guard_metric(port, url, NULL) >= 0);
 }
 
 static void

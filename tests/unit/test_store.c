@@ -1106,21 +1106,28 @@ typedef struct blocker {
 		    false                                                      \
 	}
 
-/* Says it started, then waits (at most 10 s) to be released. */
+/* Under b->mu: waits (at most 10 s) until *flag is set. */
 static void
-block_until_released(blocker *b)
+blocker_wait_locked(blocker *b, const bool *flag)
 {
 	int64_t deadline = mono_ms() + 10000;
 
-	pthread_mutex_lock(&b->mu);
-	b->started = true;
-	pthread_cond_broadcast(&b->cv);
-	while (!b->released && mono_ms() < deadline) {
+	while (!*flag && mono_ms() < deadline) {
 		struct timespec ts;
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 1;
 		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
 	}
+}
+
+/* Says it started, then waits (at most 10 s) to be released. */
+static void
+block_until_released(blocker *b)
+{
+	pthread_mutex_lock(&b->mu);
+	b->started = true;
+	pthread_cond_broadcast(&b->cv);
+	blocker_wait_locked(b, &b->released);
 	pthread_mutex_unlock(&b->mu);
 }
 
@@ -1128,15 +1135,8 @@ block_until_released(blocker *b)
 static void
 wait_started(blocker *b)
 {
-	int64_t deadline = mono_ms() + 10000;
-
 	pthread_mutex_lock(&b->mu);
-	while (!b->started && mono_ms() < deadline) {
-		struct timespec ts;
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_sec += 1;
-		pthread_cond_timedwait(&b->cv, &b->mu, &ts);
-	}
+	blocker_wait_locked(b, &b->started);
 	pthread_mutex_unlock(&b->mu);
 	CHECK(b->started);
 }
