@@ -70,6 +70,17 @@
  * often (not sooner: replacing a dialer in the middle of its handshake
  * is what leaves an nng 1.5 listener stuck, docs/decisions.md section 11).
  *
+ * The caller's transport (uc_options.transport, usersclient.h): a daemon
+ * whose URL the caller says it carries gets no nng socket. daemon_flush
+ * then kicks the caller instead of sending; the caller takes the message
+ * (uc_transport_take: the same batch_size and batch_move as a send),
+ * writes it and says so (uc_transport_sent: send_done's sent_done), and
+ * hands over its connections' ups and downs (daemon_up, daemon_down, as
+ * pipe_event does) and every message received (answers_run, as
+ * recv_done does). So the calls, batches, deadlines, resends and moves
+ * stay here, one code for both; only the bytes move elsewhere. The keeper
+ * never redials such a daemon: the caller does.
+ *
  * Locks: c->mtx guards the table, the heap, the lists and the daemons'
  * transport state; c->cred guards the credentials (read by every call's
  * packing). Callbacks run without either, on nng threads or the keeper,
@@ -179,7 +190,9 @@ typedef struct uc_daemon {
 	nng_time last_redial;
 	bool redial; /* the keeper is to replace the dialer */
 	bool sending;
-	bool stopped; /* daemon_stop: its aios take nothing more */
+	bool stopped;  /* daemon_stop: its aios take nothing more */
+	bool external; /* carried by c->transport, not nng (set at open) */
+	bool kicked;   /* external: told to take, not taken since */
 	uint64_t sent_messages;
 	uint64_t sent_calls;
 	call_list queue; /* to send */
@@ -213,9 +226,11 @@ struct uc_client {
 	pthread_t keeper;
 	bool keeper_started;
 	bool keeper_stop;
-	nng_time keeper_until; /* what it sleeps until; 0: not asleep */
-	uc_daemon *daemons;    /* n_urls of them (aligned_alloc'd, owned) */
-	uc_options dial_opts;  /* copies of what the dialers need (owned) */
+	nng_time keeper_until;  /* what it sleeps until; 0: not asleep */
+	uc_daemon *daemons;     /* n_urls of them (aligned_alloc'd, owned) */
+	uc_options dial_opts;   /* copies of what the dialers need (owned) */
+	uc_transport transport; /* the caller's (a copy), when has_transport */
+	bool has_transport;
 };
 
 /* ------------------------------------------------------------------------
@@ -596,41 +611,43 @@ daemon_pick(uc_client *c, int not )
 }
 
 /*
- * Sends daemon d's queue as one message when nothing is in flight there
- * (and a pipe is up). Under c->mtx; the send completes on an nng thread.
+ * How many of daemon d's queued calls the next message carries (at most
+ * UC_BATCH_MAX_CALLS and UC_BATCH_MAX_BYTES, at least one) and their
+ * bytes. Under c->mtx.
  */
-static void
-daemon_flush(uc_client *c, uc_daemon *d)
+static size_t
+batch_size(const uc_daemon *d, size_t *total)
 {
-	size_t total = 0, n = 0, sent;
-	uc_rpc *call;
-	nng_msg *msg = NULL;
-	uint8_t *p;
-	nng_time now;
+	size_t n = 0;
 
-	if (d->sending || d->stopped || d->pipes == 0 || d->queue.n == 0) {
-		return;
-	}
-	for (call = d->queue.head; call != NULL && n < UC_BATCH_MAX_CALLS;
-	     call = call->next) {
-		if (n > 0 && total + call->frame_len > UC_BATCH_MAX_BYTES) {
+	*total = 0;
+	for (const uc_rpc *call = d->queue.head;
+	     call != NULL && n < UC_BATCH_MAX_CALLS; call = call->next) {
+		if (n > 0 && *total + call->frame_len > UC_BATCH_MAX_BYTES) {
 			break;
 		}
-		total += call->frame_len;
+		*total += call->frame_len;
 		n++;
 	}
-	if (nng_msg_alloc(&msg, total) != 0 ||
-	    nng_msg_header_append_u32(msg, UC_NNG_ID) != 0) {
-		if (msg != NULL) {
-			nng_msg_free(msg);
-		}
-		return; /* out of memory: the calls wait for their deadline */
-	}
-	p = nng_msg_body(msg);
-	now = nng_clock();
-	sent = n;
+	return n;
+}
+
+/*
+ * Copies the first n queued calls of daemon d to p, moves them to its
+ * sent list (their resend times start now) and counts the message.
+ * Under c->mtx.
+ */
+static void
+batch_move(uc_client *c, uc_daemon *d, size_t n, uint8_t *p)
+{
+	nng_time now = nng_clock();
+
+	d->sending = true;
+	d->sent_messages++;
+	d->sent_calls += n;
 	while (n-- > 0) {
-		call = d->queue.head;
+		uc_rpc *call = d->queue.head;
+
 		memcpy(p, call->buf + call->frame_off, call->frame_len);
 		p += call->frame_len;
 		list_remove(call);
@@ -641,9 +658,39 @@ daemon_flush(uc_client *c, uc_daemon *d)
 			keeper_poke(c, call->due);
 		}
 	}
-	d->sending = true;
-	d->sent_messages++;
-	d->sent_calls += sent;
+}
+
+/*
+ * Sends daemon d's queued calls as one message, unless a send is in flight
+ * (and a pipe is up). Under c->mtx; the send completes on an nng thread.
+ * A daemon of the caller's transport is told instead (kick, once until it
+ * takes them: uc_transport_take).
+ */
+static void
+daemon_flush(uc_client *c, uc_daemon *d)
+{
+	size_t total, n;
+	nng_msg *msg = NULL;
+
+	if (d->sending || d->stopped || d->pipes == 0 || d->queue.n == 0) {
+		return;
+	}
+	if (d->external) {
+		if (!d->kicked) {
+			d->kicked = true;
+			c->transport.kick(c->transport.ctx, d->index);
+		}
+		return;
+	}
+	n = batch_size(d, &total);
+	if (nng_msg_alloc(&msg, total) != 0 ||
+	    nng_msg_header_append_u32(msg, UC_NNG_ID) != 0) {
+		if (msg != NULL) {
+			nng_msg_free(msg);
+		}
+		return; /* out of memory: the calls wait for their deadline */
+	}
+	batch_move(c, d, n, nng_msg_body(msg));
 	nng_aio_set_msg(d->send_aio, msg);
 	nng_send_aio(d->sock, d->send_aio); /* send_done runs later */
 }
@@ -696,24 +743,21 @@ static void run_settled(call_list *l);
 static _Thread_local uc_client *corked_by;
 static _Thread_local size_t corked_calls;
 
-/* The send of daemon d's last message completed (an nng thread). */
+/*
+ * The send of daemon d's last message ended: rv 0 (sent), NNG_ECANCELED
+ * (its pipe went: the calls moved already), NNG_ECLOSED (the client
+ * closes), else not sent.
+ */
 static void
-send_done(void *arg)
+sent_done(uc_client *c, uc_daemon *d, int rv)
 {
-	uc_daemon *d = arg;
-	uc_client *c = d->c;
-	int rv = nng_aio_result(d->send_aio);
 	call_list out = {0};
 
-	if (rv != 0) {
-		nng_msg_free(nng_aio_get_msg(d->send_aio));
-		nng_aio_set_msg(d->send_aio, NULL);
-	}
 	pthread_mutex_lock(&c->mtx);
 	d->sending = false;
 	if (rv != 0 && rv != NNG_ECANCELED && rv != NNG_ECLOSED) {
-		/* Not sent (out of memory): what was sent there is in doubt
-		 * too; every call moves or fails, as for a lost pipe. */
+		/* Not sent: what was sent there is in doubt too; every call
+		 * moves or fails, as for a lost pipe. */
 		daemon_lost(c, d, &out);
 	}
 	if (rv != NNG_ECLOSED) {
@@ -721,6 +765,20 @@ send_done(void *arg)
 	}
 	pthread_mutex_unlock(&c->mtx);
 	run_settled(&out);
+}
+
+/* The send of daemon d's last message completed (an nng thread). */
+static void
+send_done(void *arg)
+{
+	uc_daemon *d = arg;
+	int rv = nng_aio_result(d->send_aio);
+
+	if (rv != 0) {
+		nng_msg_free(nng_aio_get_msg(d->send_aio));
+		nng_aio_set_msg(d->send_aio, NULL);
+	}
+	sent_done(d->c, d, rv);
 }
 
 /* ------------------------------------------------------------------------
@@ -737,6 +795,53 @@ mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* Pipe id of daemon d is up. Under c->mtx. */
+static void
+daemon_up(uc_client *c, uc_daemon *d, uint32_t id)
+{
+	uc_rpc *call;
+
+	if (d->pipes++ == 0) {
+		c->connected++;
+	}
+	d->pipe_id = id;
+	d->connects++;
+	c->ever_connected = true;
+	/* Calls that waited for a first connection: here. */
+	while ((call = c->waiting.head) != NULL) {
+		daemon_queue(c, (int)d->index, call, false);
+	}
+	daemon_flush(c, d);
+}
+
+/*
+ * Pipe id of daemon d went away; its calls move or fail onto out when it
+ * was the last. Under c->mtx.
+ */
+static void
+daemon_down(uc_client *c, uc_daemon *d, uint32_t id, call_list *out)
+{
+	if (d->pipes == 0 || (id != d->pipe_id && d->pipes == 1)) {
+		return; /* (nng also reports a pipe never added: ignored) */
+	}
+	d->disconnects++;
+	if (--d->pipes == 0) {
+		c->connected--;
+		d->pipe_id = 0;
+		d->nopipe_since = nng_clock();
+		if (!d->external) {
+			keeper_poke(c, d->nopipe_since + UC_REDIAL_MS);
+		}
+		daemon_lost(c, d, out);
+		if (d->sending && d->external) {
+			d->sending = false; /* the caller dropped it */
+		} else if (d->sending) {
+			/* a message no pipe took yet: back to us */
+			nng_aio_cancel(d->send_aio);
+		}
+	}
+}
+
 static void
 pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -744,36 +849,12 @@ pipe_event(nng_pipe p, nng_pipe_ev ev, void *arg)
 	uc_client *c = d->c;
 	uint32_t id = (uint32_t)nng_pipe_id(p);
 	call_list out = {0};
-	uc_rpc *call;
 
 	pthread_mutex_lock(&c->mtx);
 	if (ev == NNG_PIPE_EV_ADD_POST) {
-		if (d->pipes++ == 0) {
-			c->connected++;
-		}
-		d->pipe_id = id;
-		d->connects++;
-		c->ever_connected = true;
-		/* Calls that waited for a first connection: here. */
-		while ((call = c->waiting.head) != NULL) {
-			daemon_queue(c, (int)d->index, call, false);
-		}
-		daemon_flush(c, d);
-	} else if (ev == NNG_PIPE_EV_REM_POST && d->pipes > 0 &&
-		   (id == d->pipe_id || d->pipes > 1)) {
-		/* (nng also reports a pipe that was never added: ignored) */
-		d->disconnects++;
-		if (--d->pipes == 0) {
-			c->connected--;
-			d->pipe_id = 0;
-			d->nopipe_since = nng_clock();
-			keeper_poke(c, d->nopipe_since + UC_REDIAL_MS);
-			daemon_lost(c, d, &out);
-			if (d->sending) {
-				/* a message no pipe took yet: back to us */
-				nng_aio_cancel(d->send_aio);
-			}
-		}
+		daemon_up(c, d, id);
+	} else if (ev == NNG_PIPE_EV_REM_POST) {
+		daemon_down(c, d, id, &out);
 	}
 	pthread_mutex_unlock(&c->mtx);
 	run_settled(&out);
@@ -890,32 +971,20 @@ typedef struct answer {
 	size_t len;
 } answer;
 
-/* A message of answers from daemon d (an nng thread). */
+/* A message of answers from daemon d (an nng thread, or the caller's
+ * transport's). */
 static void
-recv_done(void *arg)
+answers_run(uc_client *c, uc_daemon *d, const uint8_t *body, size_t size)
 {
-	uc_daemon *d = arg;
-	uc_client *c = d->c;
-	int rv = nng_aio_result(d->recv_aio);
 	answer batch[64];
 	up_batch_reader rd;
-	nng_msg *msg;
 	int more = 1;
 
-	if (rv != 0) {
-		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
-			nng_recv_aio(d->sock, d->recv_aio);
-		}
-		return;
-	}
-	msg = nng_aio_get_msg(d->recv_aio);
-	nng_aio_set_msg(d->recv_aio, NULL);
-	nng_recv_aio(d->sock, d->recv_aio); /* the next one meanwhile */
 	atomic_fetch_add_explicit(&d->recv_messages, 1, memory_order_relaxed);
 	corked_by = c;
 	corked_calls = 0;
-	up_batch_reader_init(&rd, nng_msg_body(msg), nng_msg_len(msg));
-	if (!up_batch_is(nng_msg_body(msg), nng_msg_len(msg))) {
+	up_batch_reader_init(&rd, body, size);
+	if (!up_batch_is(body, size)) {
 		more = -1; /* not ours: usersd answers batches with batches */
 	}
 	while (more == 1) {
@@ -960,6 +1029,26 @@ recv_done(void *arg)
 	if (corked_calls > 0) {
 		uc_client_flush(c);
 	}
+}
+
+/* A message from daemon d arrived (an nng thread). */
+static void
+recv_done(void *arg)
+{
+	uc_daemon *d = arg;
+	int rv = nng_aio_result(d->recv_aio);
+	nng_msg *msg;
+
+	if (rv != 0) {
+		if (rv != NNG_ECLOSED && rv != NNG_ECANCELED) {
+			nng_recv_aio(d->sock, d->recv_aio);
+		}
+		return;
+	}
+	msg = nng_aio_get_msg(d->recv_aio);
+	nng_aio_set_msg(d->recv_aio, NULL);
+	nng_recv_aio(d->sock, d->recv_aio); /* the next one meanwhile */
+	answers_run(d->c, d, nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
 }
 
@@ -1046,8 +1135,8 @@ keeper_round(uc_client *c, call_list *out, bool *redials)
 		uc_daemon *d = &c->daemons[i];
 		nng_time at = d->nopipe_since + UC_REDIAL_MS;
 
-		if (d->pipes > 0) {
-			continue;
+		if (d->pipes > 0 || d->external) {
+			continue; /* (the caller's transport redials itself) */
 		}
 		if (d->last_redial + UC_REDIAL_MS > at) {
 			at = d->last_redial + UC_REDIAL_MS;
@@ -1766,6 +1855,103 @@ fail:
 	return rv;
 }
 
+/* ------------------------------------------------------------------------
+ * The caller's transport (usersclient.h, "Transports of the caller's own")
+ */
+
+/* Daemon i when it is the caller's transport's, else NULL. */
+static uc_daemon *
+external_daemon(uc_client *c, size_t i)
+{
+	if (c == NULL || i >= c->dial_opts.n_urls || !c->daemons[i].external) {
+		return NULL;
+	}
+	return &c->daemons[i];
+}
+
+UC_API int
+uc_transport_take(uc_client *c, size_t daemon, uint8_t **body, size_t *len)
+{
+	uc_daemon *d = external_daemon(c, daemon);
+	size_t total, n;
+	uint8_t *p;
+	int rc = 0;
+
+	if (d == NULL || body == NULL || len == NULL) {
+		return UP_INVALID_ARGUMENT;
+	}
+	pthread_mutex_lock(&c->mtx);
+	d->kicked = false;
+	if (d->sending || d->stopped || d->pipes == 0 || d->queue.n == 0) {
+		goto out;
+	}
+	n = batch_size(d, &total);
+	if ((p = malloc(total)) == NULL) {
+		rc = UP_RESOURCE_EXHAUSTED; /* the calls wait for deadline */
+		goto out;
+	}
+	batch_move(c, d, n, p);
+	*body = p;
+	*len = total;
+	rc = 1;
+out:
+	pthread_mutex_unlock(&c->mtx);
+	return rc;
+}
+
+UC_API void
+uc_transport_sent(uc_client *c, size_t daemon, bool ok)
+{
+	uc_daemon *d = external_daemon(c, daemon);
+
+	if (d != NULL) {
+		sent_done(c, d, ok ? 0 : NNG_ECONNSHUT);
+	}
+}
+
+UC_API void
+uc_transport_up(uc_client *c, size_t daemon)
+{
+	uc_daemon *d = external_daemon(c, daemon);
+
+	if (d == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&c->mtx);
+	d->kicked = false; /* the caller takes what is queued once up */
+	if (d->pipes == 0) {
+		daemon_up(c, d, (uint32_t)(d->connects + 1));
+	}
+	pthread_mutex_unlock(&c->mtx);
+}
+
+UC_API void
+uc_transport_down(uc_client *c, size_t daemon)
+{
+	uc_daemon *d = external_daemon(c, daemon);
+	call_list out = {0};
+
+	if (d == NULL) {
+		return;
+	}
+	pthread_mutex_lock(&c->mtx);
+	d->kicked = false;
+	daemon_down(c, d, d->pipe_id, &out);
+	pthread_mutex_unlock(&c->mtx);
+	run_settled(&out);
+}
+
+UC_API void
+uc_transport_received(uc_client *c, size_t daemon, const uint8_t *body,
+		      size_t len)
+{
+	uc_daemon *d = external_daemon(c, daemon);
+
+	if (d != NULL && body != NULL) {
+		answers_run(c, d, body, len);
+	}
+}
+
 UC_API size_t
 uc_daemon_count(const uc_client *c)
 {
@@ -1849,6 +2035,12 @@ copy_dial_opts(uc_options *dst, const uc_options *src)
 static void
 daemon_stop(uc_client *c, uc_daemon *d)
 {
+	if (d->external) {
+		pthread_mutex_lock(&c->mtx);
+		d->stopped = true; /* never kicked again */
+		pthread_mutex_unlock(&c->mtx);
+		return;
+	}
 	if (!d->sock_open) {
 		return;
 	}
@@ -2008,6 +2200,11 @@ daemon_open(uc_client *c, size_t i)
 	uc_daemon *d = &c->daemons[i];
 	int rv;
 
+	if (c->has_transport &&
+	    c->transport.carries(c->transport.ctx, i, c->dial_opts.urls[i])) {
+		d->external = true; /* no socket: the caller's transport */
+		return 0;
+	}
 	if ((rv = nng_req0_open_raw(&d->sock)) != 0) {
 		return rv;
 	}
@@ -2101,6 +2298,16 @@ uc_client_open(uc_client **out, const uc_options *opts)
 	if ((rv = copy_dial_opts(&c->dial_opts, opts)) != 0) {
 		goto fail;
 	}
+	if (opts->transport != NULL) {
+		if (opts->transport->carries == NULL ||
+		    opts->transport->kick == NULL ||
+		    opts->transport->detach == NULL) {
+			rv = NNG_EINVAL;
+			goto fail;
+		}
+		c->transport = *opts->transport;
+		c->has_transport = true;
+	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
 		if ((rv = daemon_open(c, i)) != 0) {
 			failed_url = i;
@@ -2190,6 +2397,16 @@ uc_client_close(uc_client *c)
 		pthread_cond_wait(&c->idle, &c->mtx);
 	}
 	pthread_mutex_unlock(&c->mtx);
+	if (c->has_transport) {
+		/* Nothing is in flight: the caller's transport lets go of c
+		 * (its daemons are never kicked again: stopped first). */
+		for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
+			if (c->daemons[i].external) {
+				daemon_stop(c, &c->daemons[i]);
+			}
+		}
+		c->transport.detach(c->transport.ctx);
+	}
 
 	if ((j = calloc(1, sizeof(*j))) == NULL) {
 		client_free(c); /* no memory for a thread: close inline */

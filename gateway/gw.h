@@ -82,7 +82,14 @@ typedef struct gw_config {
 	/* Where clients reach the API (the metadata's BaseUrl and Host);
 	 * NULL: each request's scheme and Host. */
 	const char *public_url;
+	/* --hop nng: every daemon through nng's threads, none through the
+	 * loop's own hop (gw_hop.c) */
+	bool hop_nng;
 } gw_config;
+
+/* Splits "host:port" / "[v6]:port" into buffers. 0 or -1. */
+int gw_split_hostport(const char *s, char *host, size_t hsize, char *port,
+		      size_t psize);
 
 /* Runs the gateway until SIGTERM or SIGINT (SIGHUP reopens the log
  * files). Returns the exit status. */
@@ -386,12 +393,34 @@ typedef struct gw_thread {
 	gw_metrics metrics;
 } gw_thread;
 
+/* ------------------------------------------------------------------------
+ * The hop to usersd on loop 0's own sockets (gw_hop.c): a transport of
+ * libusersclient's for ipc:// and tcp:// daemons.
+ */
+typedef struct gw_hop gw_hop;
+
+/* Before uc_client_open: srv->hop, whose transport the client is given.
+ * 0 or -1 (out of memory). */
+int gw_hop_init(gw_server *srv);
+const uc_transport *gw_hop_transport(gw_hop *h);
+/* Once the client is open. */
+void gw_hop_set_client(gw_hop *h, uc_client *uc);
+/* Loop 0, at its setup: connects to the daemons it carries. */
+void gw_hop_start(gw_hop *h, gw_thread *t);
+/* Loop 0, after each turn: writes what the client has for them. */
+void gw_hop_pump(gw_hop *h);
+/* Loop 0, at its teardown (after the client closed). */
+void gw_hop_stop(gw_hop *h, gw_thread *t);
+/* After every loop stopped. */
+void gw_hop_fini(gw_server *srv);
+
 struct gw_server {
 	gw_config cfg;
 	h2o_globalconf_t conf;
 	bool conf_initialised;
 	SSL_CTX *ssl;
 	uc_client *uc;
+	gw_hop *hop; /* NULL with --hop nng */
 	int listen_fd;
 	char listen_name[80]; /* "127.0.0.1:8080" after bind */
 	gw_thread *threads;

@@ -65,10 +65,9 @@ now_ms(void)
  * Listening socket
  */
 
-/* Splits "host:port" / "[v6]:port" into buffers. 0 or -1. */
-static int
-split_hostport(const char *s, char *host, size_t hsize, char *port,
-	       size_t psize)
+int
+gw_split_hostport(const char *s, char *host, size_t hsize, char *port,
+		  size_t psize)
 {
 	const char *colon;
 	size_t hl;
@@ -117,8 +116,8 @@ open_listener(gw_server *srv)
 	int one = 1;
 	int rc;
 
-	if (split_hostport(srv->cfg.listen, host, sizeof(host), port,
-			   sizeof(port)) != 0) {
+	if (gw_split_hostport(srv->cfg.listen, host, sizeof(host), port,
+			      sizeof(port)) != 0) {
 		fprintf(stderr, "usersgw: --listen wants HOST:PORT, not '%s'\n",
 			srv->cfg.listen);
 		return -1;
@@ -275,6 +274,9 @@ thread_setup(gw_thread *t)
 	    h2o_evloop_socket_create(t->loop, fd, H2O_SOCKET_FLAG_DONT_READ);
 	t->listener->data = t;
 	h2o_socket_read_start(t->listener, on_accept);
+	if (t->index == 0) {
+		gw_hop_start(srv->hop, t);
+	}
 	return 0;
 }
 
@@ -282,6 +284,7 @@ thread_setup(gw_thread *t)
 static void
 thread_teardown(gw_thread *t)
 {
+	gw_hop_stop(t->srv->hop, t);
 	if (t->listener != NULL) {
 		h2o_socket_read_stop(t->listener);
 		h2o_socket_close(t->listener);
@@ -318,6 +321,15 @@ thread_teardown(gw_thread *t)
 	t->torn_down = true;
 }
 
+/* One turn of a loop that starts no RPC any more; loop 0 still carries
+ * the hop's messages. */
+static void
+turn(gw_thread *t, int32_t max_wait_ms)
+{
+	h2o_evloop_run(t->loop, max_wait_ms);
+	gw_hop_pump(t->srv->hop);
+}
+
 static void *
 loop_main(void *arg)
 {
@@ -328,7 +340,7 @@ loop_main(void *arg)
 	if (thread_setup(t) != 0) {
 		tell_main(srv, &srv->n_failed);
 		while (!atomic_load(&srv->client_closed)) {
-			h2o_evloop_run(t->loop, 20);
+			turn(t, 20);
 		}
 		thread_teardown(t);
 		return NULL;
@@ -336,7 +348,8 @@ loop_main(void *arg)
 	tell_main(srv, &srv->n_ready);
 	while (!atomic_load(&srv->stopping)) {
 		h2o_evloop_run(t->loop, INT32_MAX);
-		gw_request_flush(t); /* the turn's RPCs: one message */
+		gw_request_flush(t);   /* the turn's RPCs: one message */
+		gw_hop_pump(srv->hop); /* (loop 0: written to the daemons) */
 	}
 	/* From here on this loop starts no RPC (start_call checks). */
 	tell_main(srv, &srv->n_acked);
@@ -348,15 +361,15 @@ loop_main(void *arg)
 	 * (which waits for every callback); then what the last callbacks
 	 * posted; then give connections a moment to go. */
 	while (!atomic_load(&srv->client_closed)) {
-		h2o_evloop_run(t->loop, 20);
+		turn(t, 20);
 	}
 	until = now_ms() + DRAIN_EXTRA_MS;
 	while (t->pending > 0 && now_ms() < until) {
-		h2o_evloop_run(t->loop, 20);
+		turn(t, 20);
 	}
 	until = now_ms() + DRAIN_CONNS_MS;
 	while (t->conns > 0 && now_ms() < until) {
-		h2o_evloop_run(t->loop, 20);
+		turn(t, 20);
 	}
 	thread_teardown(t);
 	return NULL;
@@ -460,6 +473,13 @@ gw_server_run(const gw_config *cfg)
 	uo.deadline_ms = srv->cfg.deadline_ms;
 	uo.tls_ca_file = srv->cfg.daemon_ca;
 	uo.tls_insecure = srv->cfg.daemon_insecure;
+	if (!srv->cfg.hop_nng) {
+		if (gw_hop_init(srv) != 0) {
+			fprintf(stderr, "usersgw: out of memory\n");
+			goto out;
+		}
+		uo.transport = gw_hop_transport(srv->hop);
+	}
 	if ((open_rc = uc_client_open(&srv->uc, &uo)) != 0) {
 		fprintf(stderr, "usersgw: %s\n", uc_client_open_error());
 		if (open_rc == UP_FAILED_PRECONDITION) {
@@ -469,6 +489,7 @@ gw_server_run(const gw_config *cfg)
 		}
 		goto out;
 	}
+	gw_hop_set_client(srv->hop, srv->uc);
 	if (open_listener(srv) != 0 || open_tls(srv) != 0 ||
 	    setup_conf(srv) != 0) {
 		goto out;
@@ -578,6 +599,7 @@ out:
 			srv->ssl = NULL;
 		}
 	}
+	gw_hop_fini(srv); /* (no loop runs: every thread joined) */
 	if (srv->listen_fd >= 0) {
 		close(srv->listen_fd);
 		srv->listen_fd = -1;

@@ -2,7 +2,7 @@
  * usersgw - the REST gateway of usersd.
  *
  *   usersgw --listen HOST:PORT --daemon URL [--daemon URL...]
- *           [--threads N] [--tls-cert FILE --tls-key FILE]
+ *           [--hop loop|nng] [--threads N] [--tls-cert FILE --tls-key FILE]
  *           [--daemon-ca FILE | --daemon-insecure] [--max-body BYTES]
  *           [--deadline MS] [--max-connections N]
  *           [--cookie-samesite strict|lax|none] [--cors-origin ORIGIN...]
@@ -132,6 +132,23 @@ set_samesite(void *arg, const char *s, unsigned nth, char *why, size_t n)
 }
 
 static int
+set_hop(void *arg, const char *s, unsigned nth, char *why, size_t n)
+{
+	gw_opts *o = arg;
+
+	(void)nth;
+	if (strcmp(s, "loop") == 0) {
+		o->cfg.hop_nng = false;
+	} else if (strcmp(s, "nng") == 0) {
+		o->cfg.hop_nng = true;
+	} else {
+		snprintf(why, n, "loop or nng");
+		return -1;
+	}
+	return 0;
+}
+
+static int
 set_cors_origin(void *arg, const char *v, unsigned nth, char *why, size_t n)
 {
 	gw_config *cfg = &((gw_opts *)arg)->cfg;
@@ -157,6 +174,10 @@ static const up_flag flags[] = {
     UP_FLAG_FN("daemon", "URL", true, set_daemon,
 	       "usersd to call (ipc://, tcp://, tls+tcp://); repeat for\n"
 	       "several; at least one"),
+    UP_FLAG_FN("hop", "loop|nng", false, set_hop,
+	       "how calls reach ipc:// and tcp:// daemons: on the first\n"
+	       "event loop's own sockets (loop, default) or through\n"
+	       "nng's threads (nng); tls+tcp:// always goes through nng"),
     UP_FLAG_NUM(gw_opts, cfg.threads, "threads", "N", 1, GW_MAX_THREADS,
 		"event loops (default: one per core)"),
     UP_FLAG_STR(gw_opts, cfg.tls_cert, "tls-cert", "FILE",

@@ -61,3 +61,9 @@ users_fuzz_target(route fuzz_route.c gw_server)
 users_unit_test(test_gateway_auth)
 target_link_libraries(test_gateway_auth PRIVATE gw_server)
 users_fuzz_target(auth fuzz_auth.c gw_server)
+
+# usersgw's own hop (gateway/gw_hop.c) against the hop through nng:
+# byte-identical answers, and peers that do not speak the protocol.
+users_integration_test(test_gateway_hop gw_harness PkgConfig::JANSSON
+	Threads::Threads)
+add_dependencies(test_gateway_hop usersgw)

@@ -2,14 +2,17 @@
  * usersclient.h - libusersclient: the RPC client of usersd.
  *
  * One client object talks to one or more daemons (ipc://, tcp://,
- * tls+tcp://) over nng, one connection each. Every RPC of UserService has
- * a synchronous and an asynchronous form; the gateway, usersctl and
- * usersbench all use this library.
+ * tls+tcp://) over nng, one connection each, or over connections an event
+ * loop of the caller's reads and writes itself (uc_transport). Every RPC of
+ * UserService has a synchronous and an asynchronous form; the gateway, usersctl
+ * and usersbench all use this library.
  *
  * Async contract
  *   uc_call_async() returns 0 and then calls the callback exactly once, or
  *   returns an error and never calls it. The callback runs on a thread of
- *   nng's or of the client's own, never the caller's: it must not block
+ *   nng's or of the client's own, never inside uc_call_async (with a
+ *   transport of the caller's own, below: also inside
+ *   uc_transport_received, on the caller's loop). It must not block
  *   (hand the result to your own thread or loop). Async calls are safe
  *   from many threads at once; thousands may be in flight on one client.
  *
@@ -97,6 +100,12 @@ typedef struct uc_options {
 	 * stderr. For tests and first setups only.
 	 */
 	bool tls_insecure;
+	/*
+	 * The caller's own transport for some daemons (see "Transports of
+	 * the caller's own" below); NULL: nng carries every daemon. Copied
+	 * at open; transport->ctx must outlive the client.
+	 */
+	const struct uc_transport *transport;
 } uc_options;
 
 typedef struct uc_result {
@@ -268,6 +277,56 @@ UC_API size_t uc_daemon_count(const uc_client *c);
  */
 UC_API int uc_daemon_stats_get(uc_client *c, size_t index,
 			       uc_daemon_stats *out);
+
+/*
+ * Transports of the caller's own
+ *
+ * An event loop can read and write some daemons' connections itself
+ * instead of through nng's threads (usersgw does, for ipc:// and tcp://).
+ * The client keeps everything else: the calls, their batching, deadlines,
+ * resends and moves between daemons. At open it asks carries() about each
+ * URL; a daemon carried by the caller has no nng socket, and:
+ *
+ *   - the caller connects (and reconnects), then says so with
+ *     uc_transport_up(); a connection lost, uc_transport_down() (its
+ *     calls move to another daemon or fail at once, and the message
+ *     being written, if any, is dropped: no uc_transport_sent for it);
+ *   - kick() tells the caller the daemon has calls to send. It runs on
+ *     any thread, under the client's lock: it may only note it and wake
+ *     the caller's loop, which then takes them with uc_transport_take()
+ *     and, once the bytes are written, calls uc_transport_sent(). While
+ *     one message is being written the client piles up the next;
+ *   - each message received is given whole to uc_transport_received(),
+ *     which runs the answers' callbacks on the caller's thread;
+ *   - uc_client_close() calls detach() once no call is in flight (not
+ *     on the caller's loop thread: it waits for that loop). After it
+ *     returns the caller makes no uc_transport_* call again.
+ *
+ * The caller frames the bytes for nng's peers itself (usersd listens
+ * with nng): a message is the body given by take or to received.
+ */
+typedef struct uc_transport {
+	void *ctx;
+	bool (*carries)(void *ctx, size_t daemon, const char *url);
+	void (*kick)(void *ctx, size_t daemon);
+	void (*detach)(void *ctx);
+} uc_transport;
+
+/*
+ * The next message for daemon: 1 and a body the caller owns (free() it
+ * once written), 0 when there is nothing to send (or a message is being
+ * written already, or no connection is up), UP_RESOURCE_EXHAUSTED when out
+ * of memory (the calls wait for their deadline).
+ */
+UC_API int uc_transport_take(uc_client *c, size_t daemon, uint8_t **body,
+			     size_t *len);
+/* The message taken last for daemon is written (ok), or could not be. */
+UC_API void uc_transport_sent(uc_client *c, size_t daemon, bool ok);
+UC_API void uc_transport_up(uc_client *c, size_t daemon);
+UC_API void uc_transport_down(uc_client *c, size_t daemon);
+/* A message from daemon (its body: the batch of answers). */
+UC_API void uc_transport_received(uc_client *c, size_t daemon,
+				  const uint8_t *body, size_t len);
 
 /* "PERMISSION_DENIED: Invalid Role" style text for a result: a static
  * string, or a thread-local buffer valid until the next call of

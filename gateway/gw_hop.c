@@ -1,0 +1,554 @@
+/*
+ * gw_hop.c - the hop to usersd on the gateway's own loop.
+ *
+ * libusersclient sends the calls over nng by default: every message then
+ * crosses nng's threads on its way out and in (a wake-up of another thread
+ * each way, docs/decisions.md, "The gateway's hop on its own loop"). For
+ * ipc:// and tcp:// daemons the gateway carries the bytes itself instead,
+ * on loop 0's event loop, as a transport of the client's
+ * (usersclient.h, "Transports of the caller's own"): the client keeps the
+ * calls, their batches, deadlines, resends and moves between daemons; this
+ * file connects, speaks nng's SP framing (gw_sp.h) and moves messages.
+ * tls+tcp:// daemons, and every daemon with --hop nng, stay with nng.
+ *
+ * One connection per daemon, owned by loop 0 (thread 0), in one of:
+ *   DOWN        not connected; a retry is due after a random wait below
+ *               10 ms, then 20, 40, 80 and at most 100 ms (nng's backoff,
+ *               as the client's dialers use)
+ *   CONNECTING  connect() in progress
+ *   HELLO       connected; our hello written, the daemon's awaited
+ *   UP          messages both ways; told to the client (uc_transport_up)
+ *
+ * Sending: the client kicks a daemon that has calls (any thread, under
+ * its lock): the kick notes it and, from another thread, wakes loop 0. At
+ * the end of each of its turns, and after each of its socket events,
+ * loop 0 takes the calls of every kicked daemon that is UP and not
+ * writing, as one message (uc_transport_take), and writes it. A write's
+ * completion takes the next message at once: what piled up meanwhile.
+ * Receiving: each whole frame is handed to the client
+ * (uc_transport_received), which runs the answers' callbacks here.
+ * A connection that fails (an error, the daemon gone, bytes that are not
+ * a reply of ours) is closed and told to the client (uc_transport_down:
+ * its calls move or fail at once), and redialed.
+ *
+ * Stopping: uc_client_close calls detach (the main thread) once no call is
+ * in flight; loop 0 closes every connection and says so; from then on no
+ * code here touches the client.
+ */
+#include <errno.h>
+#include <netdb.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "gw.h"
+#include "gw_sp.h"
+
+#define HOP_TICK_MS     10                    /* the retry timer's step */
+#define HOP_BACKOFF_MAX 100                   /* ms */
+#define HOP_MAX_BODY    (16u * 1024u * 1024u) /* as nng's recv limit */
+
+typedef enum { HOP_DOWN, HOP_CONNECTING, HOP_HELLO, HOP_UP } hop_state;
+
+typedef struct hop_conn {
+	struct gw_hop *hop;
+	size_t index; /* the daemon's, in the client */
+	bool carried; /* ours (else nng's) */
+	bool ipc;
+	struct sockaddr_storage addr;
+	socklen_t addrlen;
+	/* loop 0 only */
+	hop_state state;
+	h2o_socket_t *sock;
+	bool writing; /* a write is in progress (the hello, or a message) */
+	uint8_t hello[GW_SP_HELLO_LEN];
+	uint8_t head[GW_SP_HEAD_MAX];
+	uint8_t *body; /* the message being written (the client's, freed) */
+	h2o_timeout_entry_t retry;
+	unsigned retry_ticks; /* ticks left before the next connect */
+	unsigned backoff_ms;
+	bool refused_said; /* the log says a protocol refusal once */
+	atomic_bool kicked;
+} hop_conn;
+
+struct gw_hop {
+	gw_server *srv;
+	uc_transport transport;
+	uc_client *uc; /* set once open */
+	hop_conn conns[GW_MAX_DAEMONS];
+	size_t n;
+	bool any; /* some daemon is carried */
+	/* loop 0 */
+	gw_thread *owner;
+	h2o_timeout_t tick;
+	bool tick_init;
+	atomic_bool posted; /* a wake-up of loop 0 is on its way */
+	/* detach (main thread <-> loop 0), under mtx */
+	pthread_mutex_t mtx;
+	pthread_cond_t cv;
+	bool started, detach_req, detached;
+};
+
+/* The hop whose loop this thread runs (loop 0), for the kicks. */
+static _Thread_local gw_hop *hop_here;
+
+static void conn_connect(hop_conn *k);
+
+/* ------------------------------------------------------------------------
+ * Addresses (the main thread, at open)
+ */
+
+static bool
+parse_ipc(hop_conn *k, const char *path)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)&k->addr;
+	size_t len = strlen(path);
+
+	if (len == 0 || len >= sizeof(sun->sun_path)) {
+		return false;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, len);
+	k->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
+	k->ipc = true;
+	return true;
+}
+
+static bool
+parse_tcp(hop_conn *k, const char *hostport)
+{
+	char host[256], port[16];
+	struct addrinfo hints, *res = NULL;
+	bool ok = false;
+
+	if (gw_split_hostport(hostport, host, sizeof(host), port,
+			      sizeof(port)) != 0 ||
+	    host[0] == '\0') {
+		return false;
+	}
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (getaddrinfo(host, port, &hints, &res) == 0 && res != NULL &&
+	    res->ai_addrlen <= sizeof(k->addr)) {
+		memcpy(&k->addr, res->ai_addr, res->ai_addrlen);
+		k->addrlen = res->ai_addrlen;
+		k->ipc = false;
+		ok = true;
+	}
+	if (res != NULL) {
+		freeaddrinfo(res);
+	}
+	return ok;
+}
+
+/* uc_transport.carries: ipc:// and tcp:// URLs that parse (and resolve:
+ * once, here). Anything else stays with nng, which says what is wrong. */
+static bool
+hop_carries(void *ctx, size_t daemon, const char *url)
+{
+	gw_hop *h = ctx;
+	hop_conn *k;
+
+	if (daemon >= GW_MAX_DAEMONS) {
+		return false;
+	}
+	k = &h->conns[daemon];
+	if (strncmp(url, "ipc://", 6) == 0) {
+		k->carried = parse_ipc(k, url + 6);
+	} else if (strncmp(url, "tcp://", 6) == 0) {
+		k->carried = parse_tcp(k, url + 6);
+	}
+	if (k->carried) {
+		h->any = true;
+	}
+	return k->carried;
+}
+
+/* ------------------------------------------------------------------------
+ * Kicks and the pump
+ */
+
+/* uc_transport.kick: any thread, under the client's lock. */
+static void
+hop_kick(void *ctx, size_t daemon)
+{
+	gw_hop *h = ctx;
+
+	atomic_store(&h->conns[daemon].kicked, true);
+	if (hop_here == h) {
+		return; /* loop 0: pumped when this turn or event ends */
+	}
+	if (!atomic_exchange(&h->posted, true) && h->owner != NULL) {
+		h2o_multithread_send_message(&h->owner->replies, NULL);
+	}
+}
+
+/* Writes daemon k's next message, if it has one and may. */
+static void conn_write(hop_conn *k);
+
+static void on_written(h2o_socket_t *sock, const char *err);
+
+static void conn_lost(hop_conn *k, const char *why);
+
+static void
+conn_write(hop_conn *k)
+{
+	gw_hop *h = k->hop;
+	uint8_t *body;
+	size_t len, hl;
+	h2o_iovec_t v[2];
+
+	if (k->state != HOP_UP || k->writing ||
+	    uc_transport_take(h->uc, k->index, &body, &len) != 1) {
+		return;
+	}
+	k->body = body;
+	k->writing = true;
+	hl = gw_sp_head(k->head, k->ipc, len);
+	v[0] = h2o_iovec_init(k->head, hl);
+	v[1] = h2o_iovec_init(body, len);
+	h2o_socket_write(k->sock, v, 2, on_written);
+}
+
+/* Loop 0 detaches: every connection closed, no call into the client. */
+static void
+hop_detach_here(gw_hop *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		hop_conn *k = &h->conns[i];
+
+		if (!k->carried) {
+			continue;
+		}
+		if (k->sock != NULL) {
+			h2o_socket_close(k->sock);
+			k->sock = NULL;
+		}
+		free(k->body);
+		k->body = NULL;
+		k->writing = false;
+		k->state = HOP_DOWN;
+		if (h2o_timeout_is_linked(&k->retry)) {
+			h2o_timeout_unlink(&k->retry);
+		}
+	}
+	pthread_mutex_lock(&h->mtx);
+	h->detached = true;
+	pthread_cond_broadcast(&h->cv);
+	pthread_mutex_unlock(&h->mtx);
+}
+
+void
+gw_hop_pump(gw_hop *h)
+{
+	bool detach;
+
+	if (h == NULL || !h->any || hop_here != h || h->detached) {
+		return;
+	}
+	pthread_mutex_lock(&h->mtx);
+	detach = h->detach_req;
+	pthread_mutex_unlock(&h->mtx);
+	if (detach) {
+		hop_detach_here(h);
+		return;
+	}
+	atomic_store(&h->posted, false);
+	for (size_t i = 0; i < h->n; i++) {
+		hop_conn *k = &h->conns[i];
+
+		if (k->carried && atomic_exchange(&k->kicked, false)) {
+			conn_write(k);
+		}
+	}
+}
+
+/* uc_transport.detach: the main thread (uc_client_close). */
+static void
+hop_detach(void *ctx)
+{
+	gw_hop *h = ctx;
+
+	pthread_mutex_lock(&h->mtx);
+	h->detach_req = true;
+	if (h->started && !h->detached) {
+		h2o_multithread_send_message(&h->owner->replies, NULL);
+		while (!h->detached) {
+			pthread_cond_wait(&h->cv, &h->mtx);
+		}
+	}
+	pthread_mutex_unlock(&h->mtx);
+}
+
+/* ------------------------------------------------------------------------
+ * Connections (loop 0)
+ */
+
+static void
+on_written(h2o_socket_t *sock, const char *err)
+{
+	hop_conn *k = sock->data;
+	bool message = k->body != NULL;
+
+	free(k->body);
+	k->body = NULL;
+	k->writing = false;
+	if (err != NULL) {
+		conn_lost(k, err);
+		return;
+	}
+	if (message) {
+		uc_transport_sent(k->hop->uc, k->index, true);
+	}
+	conn_write(k); /* what piled up meanwhile (or waited for the hello) */
+	gw_hop_pump(k->hop);
+}
+
+static void
+on_retry(h2o_timeout_entry_t *entry)
+{
+	hop_conn *k = H2O_STRUCT_FROM_MEMBER(hop_conn, retry, entry);
+
+	if (k->retry_ticks > 1) {
+		k->retry_ticks--;
+		h2o_timeout_link(k->hop->owner->loop, &k->hop->tick, &k->retry);
+		return;
+	}
+	k->retry_ticks = 0;
+	conn_connect(k);
+}
+
+/* A connect after a random wait below the backoff, which then doubles. */
+static void
+conn_retry(hop_conn *k)
+{
+	unsigned r = 0;
+
+	if (k->backoff_ms == 0) {
+		k->backoff_ms = HOP_TICK_MS;
+	}
+	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
+	k->retry_ticks = 1 + r % (k->backoff_ms / HOP_TICK_MS);
+	if ((k->backoff_ms *= 2) > HOP_BACKOFF_MAX) {
+		k->backoff_ms = HOP_BACKOFF_MAX;
+	}
+	h2o_timeout_link(k->hop->owner->loop, &k->hop->tick, &k->retry);
+}
+
+static void
+conn_lost(hop_conn *k, const char *why)
+{
+	gw_hop *h = k->hop;
+	bool was_up = k->state == HOP_UP;
+
+	(void)why;
+	if (k->sock != NULL) {
+		h2o_socket_close(k->sock); /* no write callback after this */
+		k->sock = NULL;
+	}
+	free(k->body);
+	k->body = NULL;
+	k->writing = false;
+	k->state = HOP_DOWN;
+	if (was_up) {
+		uc_transport_down(h->uc, k->index);
+	}
+	conn_retry(k);
+}
+
+/* The daemon's bytes do not speak our protocol: said once, then closed. */
+static void
+conn_refused(hop_conn *k, const char *what)
+{
+	if (!k->refused_said) {
+		k->refused_said = true;
+		fprintf(stderr,
+			"usersgw: daemon %zu (%s) %s; its connection is "
+			"closed and made again\n",
+			k->index, k->hop->srv->cfg.daemons[k->index], what);
+	}
+	conn_lost(k, what);
+}
+
+static void
+on_read(h2o_socket_t *sock, const char *err)
+{
+	hop_conn *k = sock->data;
+	gw_hop *h = k->hop;
+
+	if (err != NULL) {
+		conn_lost(k, err);
+		goto out;
+	}
+	if (k->state == HOP_HELLO) {
+		if (sock->input->size < GW_SP_HELLO_LEN) {
+			goto out;
+		}
+		if (gw_sp_hello_check((const uint8_t *)sock->input->bytes) !=
+		    0) {
+			conn_refused(k, "is no nng REP peer");
+			goto out;
+		}
+		h2o_buffer_consume(&sock->input, GW_SP_HELLO_LEN);
+		k->state = HOP_UP;
+		k->backoff_ms = 0;
+		uc_transport_up(h->uc, k->index);
+		conn_write(k);
+	}
+	while (k->state == HOP_UP) {
+		size_t frame_len, body_off;
+		const uint8_t *p = (const uint8_t *)sock->input->bytes;
+		int r = gw_sp_next(p, sock->input->size, k->ipc, HOP_MAX_BODY,
+				   &frame_len, &body_off);
+
+		if (r == 0) {
+			break;
+		}
+		if (r < 0) {
+			conn_refused(k, "sent bytes that are no reply of ours");
+			break;
+		}
+		uc_transport_received(h->uc, k->index, p + body_off,
+				      frame_len - body_off);
+		h2o_buffer_consume(&sock->input, frame_len);
+	}
+out:
+	gw_hop_pump(h);
+}
+
+static void
+on_connect(h2o_socket_t *sock, const char *err)
+{
+	hop_conn *k = sock->data;
+	h2o_iovec_t v;
+
+	if (err != NULL) {
+		conn_lost(k, err);
+		return;
+	}
+	k->state = HOP_HELLO;
+	gw_sp_hello(k->hello);
+	v = h2o_iovec_init(k->hello, sizeof(k->hello));
+	k->writing = true;
+	h2o_socket_write(sock, &v, 1, on_written);
+	h2o_socket_read_start(sock, on_read);
+}
+
+static void
+conn_connect(hop_conn *k)
+{
+	k->sock =
+	    h2o_socket_connect(k->hop->owner->loop, (struct sockaddr *)&k->addr,
+			       k->addrlen, on_connect);
+	if (k->sock == NULL) {
+		conn_retry(k); /* refused at once (no listener yet) */
+		return;
+	}
+	k->sock->data = k;
+	k->state = HOP_CONNECTING;
+}
+
+/* ------------------------------------------------------------------------
+ * Life
+ */
+
+int
+gw_hop_init(gw_server *srv)
+{
+	gw_hop *h = calloc(1, sizeof(*h));
+
+	if (h == NULL) {
+		return -1;
+	}
+	h->srv = srv;
+	h->n = srv->cfg.n_daemons;
+	pthread_mutex_init(&h->mtx, NULL);
+	pthread_cond_init(&h->cv, NULL);
+	for (size_t i = 0; i < GW_MAX_DAEMONS; i++) {
+		h->conns[i].hop = h;
+		h->conns[i].index = i;
+		atomic_init(&h->conns[i].kicked, false);
+	}
+	atomic_init(&h->posted, false);
+	h->transport.ctx = h;
+	h->transport.carries = hop_carries;
+	h->transport.kick = hop_kick;
+	h->transport.detach = hop_detach;
+	srv->hop = h;
+	return 0;
+}
+
+const uc_transport *
+gw_hop_transport(gw_hop *h)
+{
+	return h == NULL ? NULL : &h->transport;
+}
+
+void
+gw_hop_set_client(gw_hop *h, uc_client *uc)
+{
+	if (h != NULL) {
+		h->uc = uc;
+	}
+}
+
+void
+gw_hop_start(gw_hop *h, gw_thread *t)
+{
+	if (h == NULL || !h->any) {
+		return;
+	}
+	h->owner = t;
+	hop_here = h;
+	h2o_timeout_init(t->loop, &h->tick, HOP_TICK_MS);
+	h->tick_init = true;
+	for (size_t i = 0; i < h->n; i++) {
+		hop_conn *k = &h->conns[i];
+
+		if (k->carried) {
+			k->retry.cb = on_retry;
+			conn_connect(k);
+		}
+	}
+	pthread_mutex_lock(&h->mtx);
+	h->started = true;
+	pthread_mutex_unlock(&h->mtx);
+}
+
+void
+gw_hop_stop(gw_hop *h, gw_thread *t)
+{
+	if (h == NULL || h->owner != t) {
+		return;
+	}
+	if (!h->detached) {
+		hop_detach_here(h); /* (the client was never closed) */
+	}
+	if (h->tick_init) {
+		h2o_timeout_dispose(t->loop, &h->tick);
+		h->tick_init = false;
+	}
+	hop_here = NULL;
+}
+
+void
+gw_hop_fini(gw_server *srv)
+{
+	gw_hop *h = srv->hop;
+
+	if (h == NULL) {
+		return;
+	}
+	pthread_cond_destroy(&h->cv);
+	pthread_mutex_destroy(&h->mtx);
+	free(h);
+	srv->hop = NULL;
+}
