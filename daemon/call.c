@@ -5,12 +5,17 @@
  * sends the answer, records it in the replay table, and frees the call
  * (wiping its secrets).
  */
+#include <pthread.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "call.h"
 #include "validate.h"
+
+/* Call objects ud_call_free keeps for the next calls, at most. */
+#define FREE_CALLS_MAX 256
 
 int
 ud_call_fail(ud_call *c, int status, const char *error_code,
@@ -268,6 +273,46 @@ ud_call_free(ud_call *c)
 	if (svc->release != NULL) {
 		svc->release(&c->to);
 	}
+	pthread_mutex_lock(&svc->calls_mu);
+	if (svc->n_free_calls < FREE_CALLS_MAX) {
+		c->next_free = svc->free_calls;
+		svc->free_calls = c;
+		svc->n_free_calls++;
+		c = NULL;
+	}
+	pthread_mutex_unlock(&svc->calls_mu);
 	free(c);
 	atomic_fetch_sub(&svc->in_flight, 1);
+}
+
+ud_call *
+ud_call_alloc(ud_service *svc)
+{
+	ud_call *c;
+
+	pthread_mutex_lock(&svc->calls_mu);
+	if ((c = svc->free_calls) != NULL) {
+		svc->free_calls = c->next_free;
+		svc->n_free_calls--;
+	}
+	pthread_mutex_unlock(&svc->calls_mu);
+	if (c == NULL && (c = malloc(sizeof(*c))) == NULL) {
+		return NULL;
+	}
+	/* The arena needs no zeroing: it is written before it is read, and
+	 * a kept call's was wiped by arena_fini. */
+	memset(c, 0, offsetof(ud_call, arena));
+	return c;
+}
+
+void
+ud_call_pool_fini(ud_service *svc)
+{
+	ud_call *c;
+
+	while ((c = svc->free_calls) != NULL) {
+		svc->free_calls = c->next_free;
+		free(c);
+	}
+	svc->n_free_calls = 0;
 }

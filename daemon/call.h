@@ -28,6 +28,11 @@ uint8_t *ud_call_pack(ud_call *c, int status, size_t *len);
 bool ud_call_answer_final(int status);
 /* Frees c without answering (it was answered another way). */
 void ud_call_free(ud_call *c);
+/* A call object with every field zero but its arena (one kept by
+ * ud_call_free, else a new one), or NULL. */
+ud_call *ud_call_alloc(ud_service *svc);
+/* Frees the call objects ud_call_free kept (ud_service_fini). */
+void ud_call_pool_fini(ud_service *svc);
 /* Readies the call's arena (service.h); call_new does. */
 void ud_call_arena_init(ud_call *c);
 /* Forgets the password work of a stage that is done with it. */

@@ -78,7 +78,7 @@ thread_reader(ud_service *svc, ud_store_conn **out)
 static ud_call *
 call_new(ud_service *svc, const ud_reply_to *to)
 {
-	ud_call *c = calloc(1, sizeof(*c));
+	ud_call *c = ud_call_alloc(svc);
 
 	if (c == NULL) {
 		static const uint8_t unavailable[] = {0x08, UP_UNAVAILABLE};

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "call.h"
 #include "service.h"
 #include "validate.h"
 
@@ -68,6 +69,7 @@ ud_service_init(ud_service *svc, const ud_config *cfg)
 	memset(svc, 0, sizeof(*svc));
 	svc->cfg = cfg;
 	pthread_mutex_init(&svc->readers_mu, NULL);
+	pthread_mutex_init(&svc->calls_mu, NULL);
 	if (up_meta_load() != 0) {
 		fprintf(stderr, "usersd: cannot read the embedded contract\n");
 		return UP_INTERNAL;
@@ -162,4 +164,5 @@ ud_service_fini(ud_service *svc)
 	svc->lockout = NULL;
 	ud_wipe(&svc->key, sizeof(svc->key));
 	ud_seal_key_wipe(&svc->log_key);
+	ud_call_pool_fini(svc);
 }

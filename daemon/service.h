@@ -91,6 +91,12 @@ typedef struct ud_service {
 	/* A fixed hash to verify against for unknown users (same time). */
 	char dummy_hash[UD_PASSWORD_HASH_MAX];
 	atomic_int in_flight;
+	/* Calls ended, kept for the next (ud_call_free, call_new): a call
+	 * is some 3 KiB, allocated on a receiving thread and freed on the
+	 * one that answers; under calls_mu. */
+	pthread_mutex_t calls_mu;
+	struct ud_call *free_calls;
+	size_t n_free_calls;
 	atomic_uint logged;            /* answers recorded in the request log */
 	_Atomic int64_t log_pruned_ms; /* when the request log was pruned */
 	atomic_uint login_failures;    /* recorded in a shared store */
@@ -158,7 +164,8 @@ typedef struct ud_call_chunk {
 
 struct ud_call {
 	ud_service *svc;
-	ud_reply_to to; /* where the answer goes */
+	struct ud_call *next_free; /* in svc->free_calls */
+	ud_reply_to to;            /* where the answer goes */
 	int64_t received_ms;
 	/* env and req live in the arena (never free_unpacked) */
 	ProtobufCAllocator arena_alloc;
