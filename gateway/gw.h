@@ -405,10 +405,17 @@ int gw_hop_init(gw_server *srv);
 const uc_transport *gw_hop_transport(gw_hop *h);
 /* Once the client is open. */
 void gw_hop_set_client(gw_hop *h, uc_client *uc);
+/* Before the loops start: t (loop 0) will carry the hop. */
+void gw_hop_bind(gw_hop *h, gw_thread *t);
 /* Loop 0, at its setup: connects to the daemons it carries. */
 void gw_hop_start(gw_hop *h, gw_thread *t);
-/* Loop 0, after each turn: writes what the client has for them. */
-void gw_hop_pump(gw_hop *h);
+/*
+ * Loop 0, after each turn: writes what the client has for them. true when
+ * it started a write: h2o then holds the write's completion until its
+ * loop runs again, so the caller runs it once more without waiting
+ * (h2o_evloop_run(loop, 0)). Elsewhere: nothing, false.
+ */
+bool gw_hop_pump(gw_hop *h);
 /* Loop 0, at its teardown (after the client closed). */
 void gw_hop_stop(gw_hop *h, gw_thread *t);
 /* After every loop stopped. */

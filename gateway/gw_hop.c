@@ -9,7 +9,9 @@
  * (usersclient.h, "Transports of the caller's own"): the client keeps the
  * calls, their batches, deadlines, resends and moves between daemons; this
  * file connects, speaks nng's SP framing (gw_sp.h) and moves messages.
- * tls+tcp:// daemons, and every daemon with --hop nng, stay with nng.
+ * tls+tcp:// daemons, tcp:// daemons named by a host name (resolving one
+ * at each dial would block the loop), and every daemon with --hop nng,
+ * stay with nng.
  *
  * One connection per daemon, owned by loop 0 (thread 0), in one of:
  *   DOWN        not connected; a retry is due after a random wait below
@@ -18,6 +20,8 @@
  *   CONNECTING  connect() in progress
  *   HELLO       connected; our hello written, the daemon's awaited
  *   UP          messages both ways; told to the client (uc_transport_up)
+ * A connection not UP within 10 s of its connect (nng's own limit for the
+ * hello) is closed and made again.
  *
  * Sending: the client kicks a daemon that has calls (any thread, under
  * its lock): the kick notes it and, from another thread, wakes loop 0. At
@@ -25,6 +29,11 @@
  * loop 0 takes the calls of every kicked daemon that is UP and not
  * writing, as one message (uc_transport_take), and writes it. A write's
  * completion takes the next message at once: what piled up meanwhile.
+ * h2o runs the completion of a write started outside its callbacks (the
+ * end of a turn) only in the loop's next run, after that run's wait: so
+ * gw_hop_pump says when it wrote, and loop 0 then runs again without
+ * waiting (gw_server.c), or the client would hold every later call for
+ * whatever woke the loop next.
  * Receiving: each whole frame is handed to the client
  * (uc_transport_received), which runs the answers' callbacks here.
  * A connection that fails (an error, the daemon gone, bytes that are not
@@ -49,8 +58,9 @@
 #include "gw.h"
 #include "gw_sp.h"
 
-#define HOP_TICK_MS     10                    /* the retry timer's step */
-#define HOP_BACKOFF_MAX 100                   /* ms */
+#define HOP_TICK_MS     10    /* the retry timer's step */
+#define HOP_HELLO_MS    10000 /* connected and greeted within (as nng) */
+#define HOP_BACKOFF_MAX 100   /* ms */
 #define HOP_MAX_BODY    (16u * 1024u * 1024u) /* as nng's recv limit */
 
 typedef enum { HOP_DOWN, HOP_CONNECTING, HOP_HELLO, HOP_UP } hop_state;
@@ -70,7 +80,8 @@ typedef struct hop_conn {
 	uint8_t head[GW_SP_HEAD_MAX];
 	uint8_t *body; /* the message being written (the client's, freed) */
 	h2o_timeout_entry_t retry;
-	unsigned retry_ticks; /* ticks left before the next connect */
+	h2o_timeout_entry_t hello_due; /* from the connect until UP */
+	unsigned retry_ticks;          /* ticks left before the next connect */
 	unsigned backoff_ms;
 	bool refused_said; /* the log says a protocol refusal once */
 	atomic_bool kicked;
@@ -83,10 +94,12 @@ struct gw_hop {
 	hop_conn conns[GW_MAX_DAEMONS];
 	size_t n;
 	bool any; /* some daemon is carried */
-	/* loop 0 */
-	gw_thread *owner;
+	/* loop 0 (owner: set before the loops start, read by kicks) */
+	_Atomic(gw_thread *) owner;
 	h2o_timeout_t tick;
+	h2o_timeout_t hello_wait;
 	bool tick_init;
+	bool wrote;         /* a write started by gw_hop_pump itself */
 	atomic_bool posted; /* a wake-up of loop 0 is on its way */
 	/* detach (main thread <-> loop 0), under mtx */
 	pthread_mutex_t mtx;
@@ -135,7 +148,9 @@ parse_tcp(hop_conn *k, const char *hostport)
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV;
+	/* An address, not a name: a name is resolved at each dial, which
+	 * the loop must not wait for; nng does it on its threads. */
+	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
 	if (getaddrinfo(host, port, &hints, &res) == 0 && res != NULL &&
 	    res->ai_addrlen <= sizeof(k->addr)) {
 		memcpy(&k->addr, res->ai_addr, res->ai_addrlen);
@@ -149,8 +164,9 @@ parse_tcp(hop_conn *k, const char *hostport)
 	return ok;
 }
 
-/* uc_transport.carries: ipc:// and tcp:// URLs that parse (and resolve:
- * once, here). Anything else stays with nng, which says what is wrong. */
+/* uc_transport.carries: ipc:// URLs, and tcp:// URLs with an address
+ * (not a host name). Anything else stays with nng, which resolves names
+ * at each dial and says what is wrong. */
 static bool
 hop_carries(void *ctx, size_t daemon, const char *url)
 {
@@ -168,6 +184,10 @@ hop_carries(void *ctx, size_t daemon, const char *url)
 	}
 	if (k->carried) {
 		h->any = true;
+		fprintf(stderr,
+			"usersgw: daemon %zu (%s): calls on the first loop's "
+			"own connection\n",
+			daemon, url);
 	}
 	return k->carried;
 }
@@ -186,8 +206,12 @@ hop_kick(void *ctx, size_t daemon)
 	if (hop_here == h) {
 		return; /* loop 0: pumped when this turn or event ends */
 	}
-	if (!atomic_exchange(&h->posted, true) && h->owner != NULL) {
-		h2o_multithread_send_message(&h->owner->replies, NULL);
+	if (!atomic_exchange(&h->posted, true)) {
+		gw_thread *owner = atomic_load(&h->owner);
+
+		if (owner != NULL) {
+			h2o_multithread_send_message(&owner->replies, NULL);
+		}
 	}
 }
 
@@ -197,6 +221,8 @@ static void conn_write(hop_conn *k);
 static void on_written(h2o_socket_t *sock, const char *err);
 
 static void conn_lost(hop_conn *k, const char *why);
+
+static void conn_refused(hop_conn *k, const char *what);
 
 static void
 conn_write(hop_conn *k)
@@ -212,6 +238,7 @@ conn_write(hop_conn *k)
 	}
 	k->body = body;
 	k->writing = true;
+	h->wrote = true;
 	hl = gw_sp_head(k->head, k->ipc, len);
 	v[0] = h2o_iovec_init(k->head, hl);
 	v[1] = h2o_iovec_init(body, len);
@@ -239,6 +266,9 @@ hop_detach_here(gw_hop *h)
 		if (h2o_timeout_is_linked(&k->retry)) {
 			h2o_timeout_unlink(&k->retry);
 		}
+		if (h2o_timeout_is_linked(&k->hello_due)) {
+			h2o_timeout_unlink(&k->hello_due);
+		}
 	}
 	pthread_mutex_lock(&h->mtx);
 	h->detached = true;
@@ -246,21 +276,22 @@ hop_detach_here(gw_hop *h)
 	pthread_mutex_unlock(&h->mtx);
 }
 
-void
+bool
 gw_hop_pump(gw_hop *h)
 {
 	bool detach;
 
 	if (h == NULL || !h->any || hop_here != h || h->detached) {
-		return;
+		return false;
 	}
 	pthread_mutex_lock(&h->mtx);
 	detach = h->detach_req;
 	pthread_mutex_unlock(&h->mtx);
 	if (detach) {
 		hop_detach_here(h);
-		return;
+		return false;
 	}
+	h->wrote = false;
 	atomic_store(&h->posted, false);
 	for (size_t i = 0; i < h->n; i++) {
 		hop_conn *k = &h->conns[i];
@@ -269,6 +300,7 @@ gw_hop_pump(gw_hop *h)
 			conn_write(k);
 		}
 	}
+	return h->wrote;
 }
 
 /* uc_transport.detach: the main thread (uc_client_close). */
@@ -280,7 +312,8 @@ hop_detach(void *ctx)
 	pthread_mutex_lock(&h->mtx);
 	h->detach_req = true;
 	if (h->started && !h->detached) {
-		h2o_multithread_send_message(&h->owner->replies, NULL);
+		h2o_multithread_send_message(&atomic_load(&h->owner)->replies,
+					     NULL);
 		while (!h->detached) {
 			pthread_cond_wait(&h->cv, &h->mtx);
 		}
@@ -313,13 +346,23 @@ on_written(h2o_socket_t *sock, const char *err)
 }
 
 static void
+on_hello_due(h2o_timeout_entry_t *entry)
+{
+	hop_conn *k = H2O_STRUCT_FROM_MEMBER(hop_conn, hello_due, entry);
+
+	conn_refused(k, "did not answer the SP hello within 10 s");
+	gw_hop_pump(k->hop);
+}
+
+static void
 on_retry(h2o_timeout_entry_t *entry)
 {
 	hop_conn *k = H2O_STRUCT_FROM_MEMBER(hop_conn, retry, entry);
 
 	if (k->retry_ticks > 1) {
 		k->retry_ticks--;
-		h2o_timeout_link(k->hop->owner->loop, &k->hop->tick, &k->retry);
+		h2o_timeout_link(atomic_load(&k->hop->owner)->loop,
+				 &k->hop->tick, &k->retry);
 		return;
 	}
 	k->retry_ticks = 0;
@@ -340,7 +383,8 @@ conn_retry(hop_conn *k)
 	if ((k->backoff_ms *= 2) > HOP_BACKOFF_MAX) {
 		k->backoff_ms = HOP_BACKOFF_MAX;
 	}
-	h2o_timeout_link(k->hop->owner->loop, &k->hop->tick, &k->retry);
+	h2o_timeout_link(atomic_load(&k->hop->owner)->loop, &k->hop->tick,
+			 &k->retry);
 }
 
 static void
@@ -353,6 +397,9 @@ conn_lost(hop_conn *k, const char *why)
 	if (k->sock != NULL) {
 		h2o_socket_close(k->sock); /* no write callback after this */
 		k->sock = NULL;
+	}
+	if (h2o_timeout_is_linked(&k->hello_due)) {
+		h2o_timeout_unlink(&k->hello_due);
 	}
 	free(k->body);
 	k->body = NULL;
@@ -398,6 +445,7 @@ on_read(h2o_socket_t *sock, const char *err)
 			goto out;
 		}
 		h2o_buffer_consume(&sock->input, GW_SP_HELLO_LEN);
+		h2o_timeout_unlink(&k->hello_due);
 		k->state = HOP_UP;
 		k->backoff_ms = 0;
 		uc_transport_up(h->uc, k->index);
@@ -445,15 +493,17 @@ on_connect(h2o_socket_t *sock, const char *err)
 static void
 conn_connect(hop_conn *k)
 {
-	k->sock =
-	    h2o_socket_connect(k->hop->owner->loop, (struct sockaddr *)&k->addr,
-			       k->addrlen, on_connect);
+	h2o_loop_t *loop = atomic_load(&k->hop->owner)->loop;
+
+	k->sock = h2o_socket_connect(loop, (struct sockaddr *)&k->addr,
+				     k->addrlen, on_connect);
 	if (k->sock == NULL) {
 		conn_retry(k); /* refused at once (no listener yet) */
 		return;
 	}
 	k->sock->data = k;
 	k->state = HOP_CONNECTING;
+	h2o_timeout_link(loop, &k->hop->hello_wait, &k->hello_due);
 }
 
 /* ------------------------------------------------------------------------
@@ -478,6 +528,7 @@ gw_hop_init(gw_server *srv)
 		atomic_init(&h->conns[i].kicked, false);
 	}
 	atomic_init(&h->posted, false);
+	atomic_init(&h->owner, NULL);
 	h->transport.ctx = h;
 	h->transport.carries = hop_carries;
 	h->transport.kick = hop_kick;
@@ -501,20 +552,29 @@ gw_hop_set_client(gw_hop *h, uc_client *uc)
 }
 
 void
+gw_hop_bind(gw_hop *h, gw_thread *t)
+{
+	if (h != NULL) {
+		atomic_store(&h->owner, t);
+	}
+}
+
+void
 gw_hop_start(gw_hop *h, gw_thread *t)
 {
-	if (h == NULL || !h->any) {
+	if (h == NULL || !h->any || atomic_load(&h->owner) != t) {
 		return;
 	}
-	h->owner = t;
 	hop_here = h;
 	h2o_timeout_init(t->loop, &h->tick, HOP_TICK_MS);
+	h2o_timeout_init(t->loop, &h->hello_wait, HOP_HELLO_MS);
 	h->tick_init = true;
 	for (size_t i = 0; i < h->n; i++) {
 		hop_conn *k = &h->conns[i];
 
 		if (k->carried) {
 			k->retry.cb = on_retry;
+			k->hello_due.cb = on_hello_due;
 			conn_connect(k);
 		}
 	}
@@ -526,16 +586,15 @@ gw_hop_start(gw_hop *h, gw_thread *t)
 void
 gw_hop_stop(gw_hop *h, gw_thread *t)
 {
-	if (h == NULL || h->owner != t) {
+	if (h == NULL || atomic_load(&h->owner) != t || !h->tick_init) {
 		return;
 	}
 	if (!h->detached) {
 		hop_detach_here(h); /* (the client was never closed) */
 	}
-	if (h->tick_init) {
-		h2o_timeout_dispose(t->loop, &h->tick);
-		h->tick_init = false;
-	}
+	h2o_timeout_dispose(t->loop, &h->tick);
+	h2o_timeout_dispose(t->loop, &h->hello_wait);
+	h->tick_init = false;
 	hop_here = NULL;
 }
 

@@ -327,7 +327,9 @@ static void
 turn(gw_thread *t, int32_t max_wait_ms)
 {
 	h2o_evloop_run(t->loop, max_wait_ms);
-	gw_hop_pump(t->srv->hop);
+	if (gw_hop_pump(t->srv->hop)) {
+		h2o_evloop_run(t->loop, 0); /* the write's completion */
+	}
 }
 
 static void *
@@ -335,6 +337,7 @@ loop_main(void *arg)
 {
 	gw_thread *t = arg;
 	gw_server *srv = t->srv;
+	int32_t wait = INT32_MAX;
 	uint64_t until;
 
 	if (thread_setup(t) != 0) {
@@ -347,9 +350,11 @@ loop_main(void *arg)
 	}
 	tell_main(srv, &srv->n_ready);
 	while (!atomic_load(&srv->stopping)) {
-		h2o_evloop_run(t->loop, INT32_MAX);
-		gw_request_flush(t);   /* the turn's RPCs: one message */
-		gw_hop_pump(srv->hop); /* (loop 0: written to the daemons) */
+		h2o_evloop_run(t->loop, wait);
+		gw_request_flush(t); /* the turn's RPCs: one message */
+		/* loop 0: written to the daemons; a write started here
+		 * completes in the next run, which must not sleep */
+		wait = gw_hop_pump(srv->hop) ? 0 : INT32_MAX;
 	}
 	/* From here on this loop starts no RPC (start_call checks). */
 	tell_main(srv, &srv->n_acked);
@@ -510,6 +515,7 @@ gw_server_run(const gw_config *cfg)
 		srv->all_metrics[i] = &t->metrics;
 		srv->n_threads = i + 1;
 	}
+	gw_hop_bind(srv->hop, &srv->threads[0]);
 	for (size_t i = 0; i < srv->n_threads; i++) {
 		gw_thread *t = &srv->threads[i];
 

@@ -103,7 +103,8 @@ typedef struct uc_options {
 	/*
 	 * The caller's own transport for some daemons (see "Transports of
 	 * the caller's own" below); NULL: nng carries every daemon. Copied
-	 * at open; transport->ctx must outlive the client.
+	 * at open; transport->ctx must stay valid until uc_client_close
+	 * returns (nothing uses it after detach).
 	 */
 	const struct uc_transport *transport;
 } uc_options;

@@ -443,3 +443,44 @@ gwh_daemon_metric(int port, const char *name, const char *daemon_url)
 	snprintf(series, sizeof(series), "%s{daemon=\"%s\"}", name, daemon_url);
 	return gwh_metric(port, series);
 }
+
+/*
+ * Reads one keep-alive answer from fd (headers and Content-Length bytes of
+ * body) within wait_ms; its status, or -1.
+ */
+int
+gwh_read_answer(int fd, int wait_ms)
+{
+	char buf[8192];
+	size_t n = 0;
+	long long until = th_now_ms() + wait_ms;
+
+	while (n < sizeof(buf) - 1 && th_now_ms() < until) {
+		struct pollfd pfd = {fd, POLLIN, 0};
+		const char *end, *cl;
+		ssize_t got;
+
+		buf[n] = '\0';
+		end = strstr(buf, "\r\n\r\n");
+		if (end != NULL) {
+			for (cl = buf;
+			     cl < end &&
+			     strncasecmp(cl, "\r\ncontent-length:", 17) != 0;
+			     cl++) {
+			}
+			if (cl < end && n >= (size_t)(end + 4 - buf) +
+						 strtoul(cl + 17, NULL, 10)) {
+				return atoi(buf + 9); /* "HTTP/1.1 200" */
+			}
+		}
+		if (poll(&pfd, 1, 100) != 1) {
+			continue;
+		}
+		got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
+		if (got <= 0) {
+			return -1;
+		}
+		n += (size_t)got;
+	}
+	return -1;
+}

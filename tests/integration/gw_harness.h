@@ -64,6 +64,10 @@ int gwh_connect(int port);
 /* All of p[0..n) to fd. 0, or -1. */
 int gwh_send_all(int fd, const char *p, size_t n);
 
+/* Reads one keep-alive answer from fd (headers and Content-Length bytes of
+ * body) within wait_ms; its status, or -1. */
+int gwh_read_answer(int fd, int wait_ms);
+
 /*
  * One request: method, path, extra header lines ("Name: value", NULL
  * ended, may be NULL; "Host: 127.0.0.1" unless they name a Host), body

@@ -1799,47 +1799,7 @@ answered(int fd)
 	return poll(&pfd, 1, 5000) == 1 && recv(fd, buf, sizeof(buf), 0) > 0;
 }
 
-/*
- * Reads one keep-alive answer from fd (headers and Content-Length bytes of
- * body) within WAIT_TURN_MS; its status, or -1.
- */
 #define WAIT_TURN_MS 5000
-static int
-read_answer(int fd)
-{
-	char buf[8192];
-	size_t n = 0;
-	long long until = th_now_ms() + WAIT_TURN_MS;
-
-	while (n < sizeof(buf) - 1 && th_now_ms() < until) {
-		struct pollfd pfd = {fd, POLLIN, 0};
-		const char *end, *cl;
-		ssize_t got;
-
-		buf[n] = '\0';
-		end = strstr(buf, "\r\n\r\n");
-		if (end != NULL) {
-			for (cl = buf;
-			     cl < end &&
-			     strncasecmp(cl, "\r\ncontent-length:", 17) != 0;
-			     cl++) {
-			}
-			if (cl < end && n >= (size_t)(end + 4 - buf) +
-						 strtoul(cl + 17, NULL, 10)) {
-				return atoi(buf + 9); /* "HTTP/1.1 200" */
-			}
-		}
-		if (poll(&pfd, 1, 100) != 1) {
-			continue;
-		}
-		got = recv(fd, buf + n, sizeof(buf) - 1 - n, 0);
-		if (got <= 0) {
-			return -1;
-		}
-		n += (size_t)got;
-	}
-	return -1;
-}
 
 /* Whether process pid is stopped (state T), polled until WAIT_TURN_MS. */
 static bool
@@ -1895,7 +1855,7 @@ test_one_turn_one_message(void)
 		fd[i] = gwh_connect(g.port);
 		CHECK(fd[i] >= 0 &&
 		      gwh_send_all(fd[i], req, sizeof(req) - 1) == 0);
-		CHECK_INT(read_answer(fd[i]), 200);
+		CHECK_INT(gwh_read_answer(fd[i], WAIT_TURN_MS), 200);
 	}
 	m0 = gwh_daemon_metric(g.port, "usersgw_daemon_messages_sent_total",
 			       daemon_.url);
@@ -1909,7 +1869,7 @@ test_one_turn_one_message(void)
 	}
 	CHECK_INT(kill(g.pid, SIGCONT), 0);
 	for (int i = 0; i < N; i++) {
-		ok += read_answer(fd[i]) == 200;
+		ok += gwh_read_answer(fd[i], WAIT_TURN_MS) == 200;
 		close(fd[i]);
 	}
 	CHECK_INT(ok, N);

@@ -8,6 +8,9 @@
  *     give byte-identical answers: reads, a listing large enough to need
  *     many reads of the socket, each format, a 404, a 401, writes;
  *   - both answer alike over tcp:// as over ipc://;
+ *   - a read is never held behind a slow call sent before it (sign-ins
+ *     with a slow hash in flight, GETs on kept-alive connections of each
+ *     of the gateway's loops beside them);
  *   - a peer that answers the hello as another REQ, or answers a request
  *     with bytes that are no reply, is refused (503 at once, the call
  *     never hangs), said once in the gateway's log, and redialed; the
@@ -29,6 +32,9 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
 
 #include <jansson.h>
 
@@ -91,6 +97,26 @@ req(int port, const char *method, const char *path, const char *accept,
 	gwh_http(port, method, path, h, body, r);
 }
 
+/* A free loopback TCP port (the daemon binds it right after). */
+static int
+free_port(void)
+{
+	struct sockaddr_in a = {0};
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
+		port = ntohs(a.sin_port);
+	}
+	if (fd >= 0) {
+		close(fd);
+	}
+	return port;
+}
+
 /* The same read through both gateways: the same status, the same body. */
 static void
 same(const char *path, const char *accept, bool auth, size_t min_len)
@@ -151,6 +177,205 @@ test_same_answers(void)
 		same("/users/999999", formats[f], true, 10); /* 404 */
 		same("/users/1", formats[f], false, 10);     /* 401 */
 	}
+}
+
+/* How many lines of the gateway's log hold s. */
+static int log_count(const gwh_proc *g, const char *s);
+
+/*
+ * Over tcp://: usersd listening on a loopback port too, a gateway of each
+ * hop dialing it there; the same answers, and the loop's gateway carried
+ * the daemon itself (its log says so), the other did not.
+ */
+static void
+test_tcp(void)
+{
+	char listen[64];
+	const char *loop_args[] = {"--hop", "loop", NULL};
+	const char *nng_args[] = {"--hop", "nng", NULL};
+	const char *extra[] = {"--listen", listen, NULL};
+	int port = free_port();
+	th_daemon tcpd, via;
+	gwh_proc a, b;
+
+	CHECK(port > 0);
+	snprintf(listen, sizeof(listen), "tcp://127.0.0.1:%d", port);
+	if (th_daemon_start(&tcpd, extra) != 0) {
+		CHECK(false);
+		return;
+	}
+	via = tcpd;
+	snprintf(via.url, sizeof(via.url), "%s", listen);
+	if (gwh_start(&a, &via, "gw_tcp_loop", loop_args) != 0) {
+		CHECK(false);
+		th_daemon_stop(&tcpd);
+		return;
+	}
+	if (gwh_start(&b, &via, "gw_tcp_nng", nng_args) != 0) {
+		CHECK(false);
+		gwh_stop(&a);
+		th_daemon_stop(&tcpd);
+		return;
+	}
+	CHECK_INT(log_count(&a, "own connection"), 1);
+	CHECK_INT(log_count(&b, "own connection"), 0);
+	loop_gw.port = a.port; /* same() compares these two */
+	nng_gw.port = b.port;
+	CHECK_INT(login(a.port), 200);
+	same("/users/1", "application/json", true, 10);
+	same("/users/1", "application/xml", true, 10);
+	same("/users/999999", "application/json", true, 10);
+	same("/users/1", "application/json", false, 10);
+	CHECK_INT(gwh_stop(&b), 0);
+	CHECK_INT(gwh_stop(&a), 0);
+	if (check_failed > 0) {
+		gwh_dump_log(&a);
+		gwh_dump_log(&b);
+	}
+	th_daemon_stop(&tcpd);
+}
+
+/* A sign-in through port in a thread of its own (its hash is slow). */
+typedef struct slow_login {
+	int port;
+	int status;
+	atomic_bool done;
+} slow_login;
+
+static void *
+slow_login_main(void *arg)
+{
+	slow_login *sl = arg;
+	const char *h[] = {"Content-Type: application/json", NULL};
+	gwh_res r;
+
+	gwh_http(sl->port, "POST", "/auth/credentials", h,
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+		 &r);
+	sl->status = r.status;
+	gwh_res_fini(&r);
+	atomic_store(&sl->done, true);
+	return NULL;
+}
+
+/*
+ * A read never waits behind a slow call sent before it: while a sign-in
+ * whose hash takes a long time is in flight (usersd says so), GETs on
+ * kept-alive connections (opened before, so spread over the gateway's
+ * four loops) are each answered in a fraction of that time. On the loop
+ * that does not carry the hop, a GET used to wait for the sign-in's
+ * answer: the first loop had written the sign-in's message outside
+ * h2o's callbacks, h2o held the write's completion until the loop's next
+ * wake-up, and until then the client piled up every later call behind
+ * that "send in flight". Only a first GET after the sign-in could meet
+ * it (any event on the first loop ended it), so each round starts on
+ * another connection: one of them is on the other loop.
+ */
+#define KEPT 16
+static void
+test_behind_a_slow_call(void)
+{
+	const char *slow_args[] = {"--hash-cost", "m=32768,t=16,p=1",
+				   "--metrics-listen", "127.0.0.1:0", NULL};
+	const char *gw_args[] = {"--threads", "4", "--deadline", "5000", NULL};
+	th_daemon slow;
+	gwh_proc g;
+	long long worst = 0, login_ms = 0;
+	int gets = 0, ok = 0, fd[KEPT], mport;
+	char get[4400];
+
+	if (th_daemon_start(&slow, slow_args) != 0) {
+		CHECK(false);
+		return;
+	}
+	if (gwh_spawn(&g, &slow, "gw_slow", gw_args) != 0) {
+		CHECK(false);
+		th_daemon_stop(&slow);
+		return;
+	}
+	CHECK_INT(login(g.port), 200);
+	mport = th_daemon_metrics_port(&slow);
+	CHECK(mport > 0);
+	snprintf(get, sizeof(get),
+		 "GET /users/1 HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+		 "Authorization: Bearer %s\r\n\r\n",
+		 token);
+	/* In bursts: a loop that wakes for a connection accepts every one
+	 * waiting, so each burst lands on one loop, not all on the same. */
+	for (int b = 0; b < KEPT; b += 4) {
+		for (int i = b; i < b + 4; i++) {
+			fd[i] = gwh_connect(g.port);
+			CHECK(fd[i] >= 0);
+		}
+		for (int i = b; i < b + 4; i++) {
+			CHECK(fd[i] >= 0 &&
+			      gwh_send_all(fd[i], get, strlen(get)) == 0 &&
+			      gwh_read_answer(fd[i], WAIT_MS) == 200);
+		}
+	}
+	for (int round = 0; round < 8; round++) {
+		slow_login sl = {.port = g.port};
+		pthread_t tid;
+		long long t0 = th_now_ms();
+
+		atomic_init(&sl.done, false);
+		if (pthread_create(&tid, NULL, slow_login_main, &sl) != 0) {
+			CHECK(false);
+			break;
+		}
+		/* the sign-in's hash has begun (its call is in flight) */
+		while (!atomic_load(&sl.done) &&
+		       gwh_metric(mport, "usersd_calls_in_flight") < 1 &&
+		       th_now_ms() - t0 < WAIT_MS) {
+		}
+		while (!atomic_load(&sl.done) && th_now_ms() - t0 < WAIT_MS) {
+			for (int k = 0; k < KEPT; k++) {
+				/* each round first on another burst */
+				int i = (round % 4 * 4 + round / 4 + k) % KEPT;
+				int st = -1;
+				long long g0 = th_now_ms(), took;
+
+				if (fd[i] >= 0 &&
+				    gwh_send_all(fd[i], get, strlen(get)) ==
+					0) {
+					st = gwh_read_answer(fd[i], WAIT_MS);
+				}
+				took = th_now_ms() - g0;
+				gets++;
+				ok += st == 200;
+				if (!atomic_load(&sl.done) && took > worst) {
+					worst =
+					    took; /* the sign-in outlived it */
+				}
+			}
+		}
+		pthread_join(tid, NULL);
+		CHECK_INT(sl.status, 200);
+		if (login_ms == 0 || th_now_ms() - t0 < login_ms) {
+			login_ms = th_now_ms() - t0; /* the fastest sign-in */
+		}
+	}
+	for (int i = 0; i < KEPT; i++) {
+		if (fd[i] >= 0) {
+			close(fd[i]);
+		}
+	}
+	CHECK_INT(ok, gets);
+	CHECK(gets >= 10);
+	/* The hash is slow enough to tell, and no GET waited for it. */
+	CHECK(login_ms >= 300);
+	CHECK(worst * 2 < login_ms);
+	if (worst * 2 >= login_ms || login_ms < 300) {
+		fprintf(stderr,
+			"sign-in %lld ms, slowest GET beside it %lld ms\n",
+			login_ms, worst);
+	}
+	CHECK_INT(gwh_stop(&g), 0);
+	if (check_failed > 0) {
+		gwh_dump_log(&g);
+	}
+	th_daemon_stop(&slow);
 }
 
 /* ------------------------------------------------------------------------
@@ -266,7 +491,6 @@ peer_stop(fake_peer *fp)
 	unlink(fp->path);
 }
 
-/* How many lines of the gateway's log hold s. */
 static int
 log_count(const gwh_proc *g, const char *s)
 {
@@ -361,6 +585,8 @@ main(void)
 		gwh_dump_log(&loop_gw);
 		gwh_dump_log(&nng_gw);
 	}
+	test_tcp();
+	test_behind_a_slow_call();
 	test_refused(PEER_REQ_HELLO, "is no nng REP peer");
 	test_refused(PEER_GARBAGE, "sent bytes that are no reply of ours");
 	th_daemon_stop(&d);
