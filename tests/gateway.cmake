@@ -65,5 +65,5 @@ users_fuzz_target(auth fuzz_auth.c gw_server)
 # usersgw's own hop (gateway/gw_hop.c) against the hop through nng:
 # byte-identical answers, and peers that do not speak the protocol.
 users_integration_test(test_gateway_hop gw_harness PkgConfig::JANSSON
-	Threads::Threads)
+	PkgConfig::SQLITE Threads::Threads)
 add_dependencies(test_gateway_hop usersgw)
