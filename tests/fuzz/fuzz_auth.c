@@ -23,18 +23,11 @@
 #include <string.h>
 
 #include "gw.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define MAX_COOKIES 4
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 static bool
 token_char(char c)

@@ -15,16 +15,9 @@
 #include <string.h>
 
 #include "gw_frame.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 static void
 check_unary(const uint8_t *data, size_t size, size_t max)

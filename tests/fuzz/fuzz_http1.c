@@ -15,16 +15,9 @@
 #include <string.h>
 
 #include "bench_http1.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -18,16 +18,9 @@
 #include <string.h>
 
 #include "../unit/negotiate_case.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 static bool
 known_codec(const uw_codec *c)

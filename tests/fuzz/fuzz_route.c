@@ -23,18 +23,11 @@
 
 #include "gw.h"
 #include "gw_meta.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 enum { P_METHOD, P_REAL, P_PATH, P_ORIGIN, P_FETCH, P_HOST, N_PARTS };
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 static bool
 is_safe_verb(const char *m, size_t len)

@@ -15,16 +15,9 @@
 #include <string.h>
 
 #include "gw_sp.h"
+#include "fuzz_require.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-require(bool cond)
-{
-	if (!cond) {
-		abort();
-	}
-}
 
 /* Reads data as gw_hop.c does: frame after frame until one is cut short
  * or refused. */

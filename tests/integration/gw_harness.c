@@ -484,3 +484,24 @@ gwh_read_answer(int fd, int wait_ms)
 	}
 	return -1;
 }
+
+int
+gwh_admin_login(int port, char *token, size_t size)
+{
+	const char *h[] = {"Content-Type: application/json", NULL};
+	const char *tok;
+	gwh_res r;
+	int st;
+
+	gwh_http(port, "POST", "/auth/credentials", h,
+		 "{\"userName\":\"" TH_ADMIN_EMAIL
+		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
+		 &r);
+	st = r.status;
+	tok = json_string_value(json_object_get(r.json, "bearerToken"));
+	if (st == 200 && tok != NULL) {
+		snprintf(token, size, "%s", tok);
+	}
+	gwh_res_fini(&r);
+	return st;
+}

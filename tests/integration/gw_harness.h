@@ -64,6 +64,10 @@ int gwh_connect(int port);
 /* All of p[0..n) to fd. 0, or -1. */
 int gwh_send_all(int fd, const char *p, size_t n);
 
+/* POST /auth/credentials as the harness's admin through port: the HTTP
+ * status; on 200 the bearer token into token. */
+int gwh_admin_login(int port, char *token, size_t size);
+
 /* Reads one keep-alive answer from fd (headers and Content-Length bytes of
  * body) within wait_ms; its status, or -1. */
 int gwh_read_answer(int fd, int wait_ms);

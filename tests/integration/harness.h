@@ -64,6 +64,10 @@ void th_daemon_dump_log(const th_daemon *d);
  * 127.0.0.1:0), from its log; -1 when the log does not say. */
 int th_daemon_metrics_port(const th_daemon *d);
 
+/* A loopback TCP port free a moment ago (bind port 0, read it, close), or
+ * -1: for a process that binds it right after. */
+int th_free_port(void);
+
 /* $USERS_BIN/name into buf. 0, or -1 when USERS_BIN is unset. */
 int th_bin(const char *name, char *buf, size_t size);
 

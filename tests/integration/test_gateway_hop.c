@@ -33,9 +33,6 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <jansson.h>
 #include <sqlite3.h>
 
@@ -50,30 +47,10 @@ static th_daemon d;
 static gwh_proc loop_gw, nng_gw;
 static char token[4096];
 
-static const char *
-jstr(json_t *j, const char *key)
-{
-	return json_string_value(json_object_get(j, key));
-}
-
 static int
 login(int port)
 {
-	const char *h[] = {"Content-Type: application/json", NULL};
-	gwh_res r;
-	int st;
-
-	gwh_http(port, "POST", "/auth/credentials", h,
-		 "{\"userName\":\"" TH_ADMIN_EMAIL
-		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-		 &r);
-	st = r.status;
-	if (st == 200 && jstr(r.json, "bearerToken") != NULL) {
-		snprintf(token, sizeof(token), "%s",
-			 jstr(r.json, "bearerToken"));
-	}
-	gwh_res_fini(&r);
-	return st;
+	return gwh_admin_login(port, token, sizeof(token));
 }
 
 /* The request through port: status and body into r. */
@@ -96,26 +73,6 @@ req(int port, const char *method, const char *path, const char *accept,
 	}
 	h[n] = NULL;
 	gwh_http(port, method, path, h, body, r);
-}
-
-/* A free loopback TCP port (the daemon binds it right after). */
-static int
-free_port(void)
-{
-	struct sockaddr_in a = {0};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-		port = ntohs(a.sin_port);
-	}
-	if (fd >= 0) {
-		close(fd);
-	}
-	return port;
 }
 
 /* The same read through both gateways: the same status, the same body. */
@@ -195,7 +152,7 @@ test_tcp(void)
 	const char *loop_args[] = {"--hop", "loop", NULL};
 	const char *nng_args[] = {"--hop", "nng", NULL};
 	const char *extra[] = {"--listen", listen, NULL};
-	int port = free_port();
+	int port = th_free_port();
 	th_daemon tcpd, via;
 	gwh_proc a, b;
 

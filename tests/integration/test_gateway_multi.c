@@ -132,21 +132,7 @@ wait_health(int http, const char *status, bool up1, bool up2, gwh_res *r)
 static int
 login(void)
 {
-	const char *h[] = {"Content-Type: application/json", NULL};
-	gwh_res r;
-	int st;
-
-	gwh_http(gw.port, "POST", "/auth/credentials", h,
-		 "{\"userName\":\"" TH_ADMIN_EMAIL
-		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-		 &r);
-	st = r.status;
-	if (st == 200 && jstr(r.json, "bearerToken") != NULL) {
-		snprintf(token, sizeof(token), "%s",
-			 jstr(r.json, "bearerToken"));
-	}
-	gwh_res_fini(&r);
-	return st;
+	return gwh_admin_login(gw.port, token, sizeof(token));
 }
 
 /* Reads from several threads while a daemon dies: all must succeed. */

@@ -85,21 +85,7 @@ call(const char *method, const char *path, const char *body, const char *extra,
 static int
 login(void)
 {
-	const char *h[] = {"Content-Type: application/json", NULL};
-	gwh_res r;
-	int st;
-
-	gwh_http(gw.port, "POST", "/auth/credentials", h,
-		 "{\"userName\":\"" TH_ADMIN_EMAIL
-		 "\",\"password\":\"" TH_ADMIN_PASSWORD "\"}",
-		 &r);
-	st = r.status;
-	if (st == 200 && jstr(r.json, "bearerToken") != NULL) {
-		snprintf(token, sizeof(token), "%s",
-			 jstr(r.json, "bearerToken"));
-	}
-	gwh_res_fini(&r);
-	return st;
+	return gwh_admin_login(gw.port, token, sizeof(token));
 }
 
 /* Whether the file at path holds needle. */

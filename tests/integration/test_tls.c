@@ -26,25 +26,6 @@
 #include "usersclient.h"
 
 static int
-free_port(void)
-{
-	struct sockaddr_in a = {0};
-	socklen_t len = sizeof(a);
-	int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
-
-	a.sin_family = AF_INET;
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
-	    getsockname(fd, (struct sockaddr *)&a, &len) == 0) {
-		port = ntohs(a.sin_port);
-	}
-	if (fd >= 0) {
-		close(fd);
-	}
-	return port;
-}
-
-static int
 make_cert(const char *dir, const char *name)
 {
 	char cmd[1024];
@@ -399,7 +380,7 @@ main(void)
 	char url[64], cert[600], key[600], ca[600], other[600];
 	const char *args[9];
 	th_daemon d;
-	int port = free_port();
+	int port = th_free_port();
 
 	if (mkdtemp(dir) == NULL || port <= 0 ||
 	    make_cert(dir, "server") != 0 || make_cert(dir, "other") != 0) {
