@@ -101,10 +101,12 @@ struct gw_hop {
 	bool tick_init;
 	bool wrote;         /* a write started by gw_hop_pump itself */
 	atomic_bool posted; /* a wake-up of loop 0 is on its way */
-	/* detach (main thread <-> loop 0), under mtx */
+	/* detach (main thread <-> loop 0): the request read by every pump
+	 * without a lock; the rest under mtx */
+	atomic_bool detach_req;
 	pthread_mutex_t mtx;
 	pthread_cond_t cv;
-	bool started, detach_req, detached;
+	bool started, detached;
 };
 
 /* The hop whose loop this thread runs (loop 0), for the kicks. */
@@ -279,15 +281,10 @@ hop_detach_here(gw_hop *h)
 bool
 gw_hop_pump(gw_hop *h)
 {
-	bool detach;
-
 	if (h == NULL || !h->any || hop_here != h || h->detached) {
 		return false;
 	}
-	pthread_mutex_lock(&h->mtx);
-	detach = h->detach_req;
-	pthread_mutex_unlock(&h->mtx);
-	if (detach) {
+	if (atomic_load(&h->detach_req)) {
 		hop_detach_here(h);
 		return false;
 	}
@@ -310,7 +307,7 @@ hop_detach(void *ctx)
 	gw_hop *h = ctx;
 
 	pthread_mutex_lock(&h->mtx);
-	h->detach_req = true;
+	atomic_store(&h->detach_req, true);
 	if (h->started && !h->detached) {
 		h2o_multithread_send_message(&atomic_load(&h->owner)->replies,
 					     NULL);
@@ -529,6 +526,7 @@ gw_hop_init(gw_server *srv)
 	}
 	atomic_init(&h->posted, false);
 	atomic_init(&h->owner, NULL);
+	atomic_init(&h->detach_req, false);
 	h->transport.ctx = h;
 	h->transport.carries = hop_carries;
 	h->transport.kick = hop_kick;
