@@ -387,6 +387,7 @@ typedef struct gw_thread {
 	size_t pending; /* RPCs in flight from this loop (loop thread) */
 	size_t held;    /* RPCs started this turn, not yet flushed (ditto) */
 	size_t conns;   /* connections open on this loop (loop thread) */
+	bool hop_wrote; /* loop 0: its last turn's hop pump wrote (turn()) */
 	pthread_t tid;
 	bool started;
 	bool torn_down; /* the loop freed its h2o objects itself */
@@ -469,8 +470,9 @@ void gw_request_drop_replies(h2o_linklist_t *messages);
 /*
  * The end of a loop turn (loop thread, after h2o_evloop_run returned):
  * the RPCs this turn started (held, uc_call_opts.hold) leave together, one
- * message per daemon. Only while the client is open: a loop calls it
- * before it acknowledges the stop.
+ * message per daemon. Once the loop has acknowledged the stop it starts
+ * no RPC, so a flush then finds nothing held and never touches the client
+ * (which may be closed).
  */
 void gw_request_flush(gw_thread *t);
 

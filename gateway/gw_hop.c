@@ -222,7 +222,25 @@ static void conn_write(hop_conn *k);
 
 static void on_written(h2o_socket_t *sock, const char *err);
 
-static void conn_lost(hop_conn *k, const char *why);
+static void conn_lost(hop_conn *k);
+
+/* Closes daemon k's connection, if any (no write callback after this),
+ * and drops the message being written: DOWN, nothing told to anyone. */
+static void
+conn_close(hop_conn *k)
+{
+	if (k->sock != NULL) {
+		h2o_socket_close(k->sock);
+		k->sock = NULL;
+	}
+	if (h2o_timeout_is_linked(&k->hello_due)) {
+		h2o_timeout_unlink(&k->hello_due);
+	}
+	free(k->body);
+	k->body = NULL;
+	k->writing = false;
+	k->state = HOP_DOWN;
+}
 
 static void conn_refused(hop_conn *k, const char *what);
 
@@ -257,19 +275,9 @@ hop_detach_here(gw_hop *h)
 		if (!k->carried) {
 			continue;
 		}
-		if (k->sock != NULL) {
-			h2o_socket_close(k->sock);
-			k->sock = NULL;
-		}
-		free(k->body);
-		k->body = NULL;
-		k->writing = false;
-		k->state = HOP_DOWN;
+		conn_close(k);
 		if (h2o_timeout_is_linked(&k->retry)) {
 			h2o_timeout_unlink(&k->retry);
-		}
-		if (h2o_timeout_is_linked(&k->hello_due)) {
-			h2o_timeout_unlink(&k->hello_due);
 		}
 	}
 	pthread_mutex_lock(&h->mtx);
@@ -332,7 +340,7 @@ on_written(h2o_socket_t *sock, const char *err)
 	k->body = NULL;
 	k->writing = false;
 	if (err != NULL) {
-		conn_lost(k, err);
+		conn_lost(k);
 		return;
 	}
 	if (message) {
@@ -385,25 +393,13 @@ conn_retry(hop_conn *k)
 }
 
 static void
-conn_lost(hop_conn *k, const char *why)
+conn_lost(hop_conn *k)
 {
-	gw_hop *h = k->hop;
 	bool was_up = k->state == HOP_UP;
 
-	(void)why;
-	if (k->sock != NULL) {
-		h2o_socket_close(k->sock); /* no write callback after this */
-		k->sock = NULL;
-	}
-	if (h2o_timeout_is_linked(&k->hello_due)) {
-		h2o_timeout_unlink(&k->hello_due);
-	}
-	free(k->body);
-	k->body = NULL;
-	k->writing = false;
-	k->state = HOP_DOWN;
+	conn_close(k);
 	if (was_up) {
-		uc_transport_down(h->uc, k->index);
+		uc_transport_down(k->hop->uc, k->index);
 	}
 	conn_retry(k);
 }
@@ -419,7 +415,7 @@ conn_refused(hop_conn *k, const char *what)
 			"closed and made again\n",
 			k->index, k->hop->srv->cfg.daemons[k->index], what);
 	}
-	conn_lost(k, what);
+	conn_lost(k);
 }
 
 static void
@@ -429,7 +425,7 @@ on_read(h2o_socket_t *sock, const char *err)
 	gw_hop *h = k->hop;
 
 	if (err != NULL) {
-		conn_lost(k, err);
+		conn_lost(k);
 		goto out;
 	}
 	if (k->state == HOP_HELLO) {
@@ -476,7 +472,7 @@ on_connect(h2o_socket_t *sock, const char *err)
 	h2o_iovec_t v;
 
 	if (err != NULL) {
-		conn_lost(k, err);
+		conn_lost(k);
 		return;
 	}
 	k->state = HOP_HELLO;

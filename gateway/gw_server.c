@@ -321,15 +321,20 @@ thread_teardown(gw_thread *t)
 	t->torn_down = true;
 }
 
-/* One turn of a loop that starts no RPC any more; loop 0 still carries
- * the hop's messages. */
+/*
+ * One turn of a loop: the events of one wakeup (waiting at most
+ * max_wait_ms), then the turn's RPCs as one message (gw_request_flush: none
+ * once stopping), then, on loop 0, the hop's writes. h2o runs the
+ * completion of a write started outside its callbacks only in the loop's
+ * next run, after that run's wait: so after the hop wrote, the next turn
+ * does not wait.
+ */
 static void
 turn(gw_thread *t, int32_t max_wait_ms)
 {
-	h2o_evloop_run(t->loop, max_wait_ms);
-	if (gw_hop_pump(t->srv->hop)) {
-		h2o_evloop_run(t->loop, 0); /* the write's completion */
-	}
+	h2o_evloop_run(t->loop, t->hop_wrote ? 0 : max_wait_ms);
+	gw_request_flush(t);
+	t->hop_wrote = gw_hop_pump(t->srv->hop);
 }
 
 static void *
@@ -337,7 +342,6 @@ loop_main(void *arg)
 {
 	gw_thread *t = arg;
 	gw_server *srv = t->srv;
-	int32_t wait = INT32_MAX;
 	uint64_t until;
 
 	if (thread_setup(t) != 0) {
@@ -350,11 +354,7 @@ loop_main(void *arg)
 	}
 	tell_main(srv, &srv->n_ready);
 	while (!atomic_load(&srv->stopping)) {
-		h2o_evloop_run(t->loop, wait);
-		gw_request_flush(t); /* the turn's RPCs: one message */
-		/* loop 0: written to the daemons; a write started here
-		 * completes in the next run, which must not sleep */
-		wait = gw_hop_pump(srv->hop) ? 0 : INT32_MAX;
+		turn(t, INT32_MAX);
 	}
 	/* From here on this loop starts no RPC (start_call checks). */
 	tell_main(srv, &srv->n_acked);
