@@ -8,10 +8,10 @@
  * on loop 0's event loop, as a transport of the client's
  * (usersclient.h, "Transports of the caller's own"): the client keeps the
  * calls, their batches, deadlines, resends and moves between daemons; this
- * file connects, speaks nng's SP framing (gw_sp.h) and moves messages.
- * tls+tcp:// daemons, tcp:// daemons named by a host name (resolving one
- * at each dial would block the loop), and every daemon with --hop nng,
- * stay with nng.
+ * file connects, speaks nng's SP framing (up_sp_*, users_proto.h) and moves
+ * messages. tls+tcp:// daemons, tcp:// daemons named by a host name (resolving
+ * one at each dial would block the loop), and every daemon with --hop nng, stay
+ * with nng.
  *
  * One connection per daemon, owned by loop 0 (thread 0), in one of:
  *   DOWN        not connected; a retry is due after a random wait below
@@ -56,12 +56,14 @@
 #include <sys/un.h>
 
 #include "gw.h"
-#include "gw_sp.h"
 
 #define HOP_TICK_MS     10    /* the retry timer's step */
 #define HOP_HELLO_MS    10000 /* connected and greeted within (as nng) */
 #define HOP_BACKOFF_MAX 100   /* ms */
-#define HOP_MAX_BODY    (16u * 1024u * 1024u) /* as nng's recv limit */
+#define HOP_MAX_PAYLOAD (16u * 1024u * 1024u) /* as nng's recv limit */
+/* The request id of every message the hop sends (its calls are told
+ * apart by their tags inside the body, as libusersclient's are). */
+#define HOP_REQUEST_ID 0x80000001u
 
 typedef enum { HOP_DOWN, HOP_CONNECTING, HOP_HELLO, HOP_UP } hop_state;
 
@@ -76,8 +78,8 @@ typedef struct hop_conn {
 	hop_state state;
 	h2o_socket_t *sock;
 	bool writing; /* a write is in progress (the hello, or a message) */
-	uint8_t hello[GW_SP_HELLO_LEN];
-	uint8_t head[GW_SP_HEAD_MAX];
+	uint8_t hello[UP_SP_HELLO_LEN];
+	uint8_t head[UP_SP_HEAD_MAX + 4]; /* and the request id */
 	uint8_t *body; /* the message being written (the client's, freed) */
 	h2o_timeout_entry_t retry;
 	h2o_timeout_entry_t hello_due; /* from the connect until UP */
@@ -259,7 +261,11 @@ conn_write(hop_conn *k)
 	k->body = body;
 	k->writing = true;
 	h->wrote = true;
-	hl = gw_sp_head(k->head, k->ipc, len);
+	hl = up_sp_head(k->head, k->ipc, 4 + len);
+	k->head[hl++] = (uint8_t)(HOP_REQUEST_ID >> 24);
+	k->head[hl++] = (uint8_t)(HOP_REQUEST_ID >> 16);
+	k->head[hl++] = (uint8_t)(HOP_REQUEST_ID >> 8);
+	k->head[hl++] = (uint8_t)HOP_REQUEST_ID;
 	v[0] = h2o_iovec_init(k->head, hl);
 	v[1] = h2o_iovec_init(body, len);
 	h2o_socket_write(k->sock, v, 2, on_written);
@@ -429,15 +435,15 @@ on_read(h2o_socket_t *sock, const char *err)
 		goto out;
 	}
 	if (k->state == HOP_HELLO) {
-		if (sock->input->size < GW_SP_HELLO_LEN) {
+		if (sock->input->size < UP_SP_HELLO_LEN) {
 			goto out;
 		}
-		if (gw_sp_hello_check((const uint8_t *)sock->input->bytes) !=
-		    0) {
+		if (up_sp_hello_check((const uint8_t *)sock->input->bytes,
+				      UP_SP_REP) != 0) {
 			conn_refused(k, "is no nng REP peer");
 			goto out;
 		}
-		h2o_buffer_consume(&sock->input, GW_SP_HELLO_LEN);
+		h2o_buffer_consume(&sock->input, UP_SP_HELLO_LEN);
 		h2o_timeout_unlink(&k->hello_due);
 		k->state = HOP_UP;
 		k->backoff_ms = 0;
@@ -447,13 +453,14 @@ on_read(h2o_socket_t *sock, const char *err)
 	while (k->state == HOP_UP) {
 		size_t frame_len, body_off;
 		const uint8_t *p = (const uint8_t *)sock->input->bytes;
-		int r = gw_sp_next(p, sock->input->size, k->ipc, HOP_MAX_BODY,
-				   &frame_len, &body_off);
+		int r = up_sp_next(p, sock->input->size, k->ipc,
+				   HOP_MAX_PAYLOAD, &frame_len, &body_off);
 
 		if (r == 0) {
 			break;
 		}
-		if (r < 0) {
+		/* a reply to us: one word of backtrace, our request id */
+		if (r < 0 || body_off != (k->ipc ? 9u : 8u) + 4u) {
 			conn_refused(k, "sent bytes that are no reply of ours");
 			break;
 		}
@@ -476,7 +483,7 @@ on_connect(h2o_socket_t *sock, const char *err)
 		return;
 	}
 	k->state = HOP_HELLO;
-	gw_sp_hello(k->hello);
+	up_sp_hello(k->hello, UP_SP_REQ);
 	v = h2o_iovec_init(k->hello, sizeof(k->hello));
 	k->writing = true;
 	h2o_socket_write(sock, &v, 1, on_written);

@@ -32,8 +32,3 @@ add_test(NAME test_connect_node COMMAND test_connect_node ${CONNECT_NODE_DIR})
 set_tests_properties(test_connect_node PROPERTIES TIMEOUT 300
 	FIXTURES_REQUIRED connect_node LABELS integration
 	ENVIRONMENT "${USERS_TEST_ENV}")
-# nng's SP framing as usersgw's own hop reads it (gateway/gw_sp.c, in the
-# gw_frame library): a unit test and a fuzz target.
-users_unit_test(test_sp)
-target_link_libraries(test_sp PRIVATE gw_frame)
-users_fuzz_target(sp fuzz_sp.c gw_frame)

@@ -306,6 +306,54 @@ void up_batch_reader_init(up_batch_reader *r, const void *buf, size_t len);
 int up_batch_next(up_batch_reader *r, uint32_t *call, const uint8_t **env,
 		  size_t *env_len);
 
+/* ------------------------------------------------------------------------
+ * SP framing (sp.c): nng's wire on a stream, for the loops that read and
+ * write it themselves instead of through nng's threads (usersgw's hop,
+ * usersd's listeners; docs/decisions.md says why). nng 1.5's transports
+ * and its REQ/REP protocol put this on the wire:
+ *
+ *   hello    8 bytes each way once connected: 0x00 'S' 'P' 0x00, the
+ *            sender's protocol (16 bits, big-endian: REQ v0 48, REP v0
+ *            49), two zero bytes
+ *   frame    ipc://: a type byte (1) and a 64-bit big-endian length;
+ *            tcp://: the length alone. Then that many bytes, the payload:
+ *            the SP header, then the body
+ *   header   a request's: its backtrace, 32-bit words up to and including
+ *            the request id, the one word with its top bit set (one word
+ *            from a client, one more per device between); a reply's: the
+ *            same words, given back
+ *
+ * Pure functions over bytes (no sockets), fuzzed (tests/fuzz/fuzz_sp.c).
+ */
+
+#define UP_SP_HELLO_LEN 8
+#define UP_SP_REQ       48u /* REQ v0 */
+#define UP_SP_REP       49u /* REP v0 */
+/* The longest frame head: ipc's type byte and the length. */
+#define UP_SP_HEAD_MAX 9
+/* The most words of backtrace read (nng's default and largest TTL is 8;
+ * the request id is one of them). */
+#define UP_SP_HOPS_MAX 8
+
+/* Our hello, as protocol proto (UP_SP_REQ, UP_SP_REP). */
+void up_sp_hello(uint8_t out[UP_SP_HELLO_LEN], unsigned proto);
+/* 0 when in is the hello of a peer speaking proto, -1 otherwise. */
+int up_sp_hello_check(const uint8_t in[UP_SP_HELLO_LEN], unsigned proto);
+/* Writes the head of a frame of payload_len bytes (header and body; ipc:
+ * with the type byte) to out; returns its length. */
+size_t up_sp_head(uint8_t out[UP_SP_HEAD_MAX], bool ipc, size_t payload_len);
+/*
+ * The first frame of p[0..n): 1 once the whole frame is there, with its
+ * length (*frame_len, head included) and where its body starts (*body_off:
+ * after the head and the backtrace; the body is the rest of the frame); 0
+ * while more bytes are needed; -1 when the bytes cannot be a message: a
+ * wrong type byte, a payload longer than max_payload, no word with its top
+ * bit set among the payload's first UP_SP_HOPS_MAX words. Refusals come as
+ * soon as the bytes that show them are there.
+ */
+int up_sp_next(const uint8_t *p, size_t n, bool ipc, size_t max_payload,
+	       size_t *frame_len, size_t *body_off);
+
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];
 extern const size_t up_descriptor_set_len;

@@ -1,70 +1,84 @@
 /*
- * test_sp.c - nng's SP framing as usersgw's hop speaks it (gateway/gw_sp.c),
- * byte for byte against what nng 1.5's ipc and tcp transports and its REP
- * protocol put on the wire: the hellos, a request's head, a reply read whole,
- * cut short, two in one read, and each refusal.
+ * test_sp.c - nng's SP framing on a stream (proto/sp.c), byte for byte
+ * against what nng 1.5's ipc and tcp transports and its REQ/REP protocol
+ * put on the wire: both hellos, a frame's head, frames read whole, cut
+ * short, two in one read, backtraces of one hop and of several, and each
+ * refusal.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "check.h"
-#include "gw_sp.h"
+#include "users_proto.h"
 
 static void
 test_hello(void)
 {
-	uint8_t h[GW_SP_HELLO_LEN];
+	uint8_t h[UP_SP_HELLO_LEN];
 	static const uint8_t req[] = {0, 'S', 'P', 0, 0, 48, 0, 0};
 	uint8_t rep[] = {0, 'S', 'P', 0, 0, 49, 0, 0};
 
-	gw_sp_hello(h);
+	up_sp_hello(h, UP_SP_REQ);
 	CHECK(memcmp(h, req, sizeof(req)) == 0);
-	CHECK_INT(gw_sp_hello_check(rep), 0);
-	CHECK_INT(gw_sp_hello_check(req), -1); /* another REQ: no daemon */
+	up_sp_hello(h, UP_SP_REP);
+	CHECK(memcmp(h, rep, sizeof(rep)) == 0);
+	CHECK_INT(up_sp_hello_check(rep, UP_SP_REP), 0);
+	CHECK_INT(up_sp_hello_check(req, UP_SP_REQ), 0);
+	CHECK_INT(up_sp_hello_check(req, UP_SP_REP), -1); /* no daemon */
+	CHECK_INT(up_sp_hello_check(rep, UP_SP_REQ), -1); /* no client */
 	rep[6] = 1;
-	CHECK_INT(gw_sp_hello_check(rep), -1);
+	CHECK_INT(up_sp_hello_check(rep, UP_SP_REP), -1);
 	rep[6] = 0;
 	rep[1] = 's';
-	CHECK_INT(gw_sp_hello_check(rep), -1);
+	CHECK_INT(up_sp_hello_check(rep, UP_SP_REP), -1);
 }
 
 static void
 test_head(void)
 {
-	uint8_t h[GW_SP_HEAD_MAX];
-	static const uint8_t ipc[] = {1, 0, 0, 0, 0, 0, 0, 1, 4, 0x80, 0, 0, 1};
-	static const uint8_t tcp[] = {0, 0, 0, 0, 0, 0, 0, 7, 0x80, 0, 0, 1};
+	uint8_t h[UP_SP_HEAD_MAX];
+	static const uint8_t ipc[] = {1, 0, 0, 0, 0, 0, 0, 1, 4};
+	static const uint8_t tcp[] = {0, 0, 0, 0, 0, 0, 0, 7};
 
-	CHECK_INT(gw_sp_head(h, true, 256), sizeof(ipc));
+	CHECK_INT(up_sp_head(h, true, 260), sizeof(ipc));
 	CHECK(memcmp(h, ipc, sizeof(ipc)) == 0);
-	CHECK_INT(gw_sp_head(h, false, 3), sizeof(tcp));
+	CHECK_INT(up_sp_head(h, false, 7), sizeof(tcp));
 	CHECK(memcmp(h, tcp, sizeof(tcp)) == 0);
 }
 
 static void
 test_next(void)
 {
-	/* two ipc replies, bodies "ab" and "", then a third cut short */
+	/* two ipc frames, bodies "ab" and "", then a third cut short */
 	static const uint8_t s[] = {1, 0, 0, 0,   0,    0, 0, 0,    6, 0x80,
 				    0, 0, 1, 'a', 'b',  1, 0, 0,    0, 0,
 				    0, 0, 0, 4,   0x80, 0, 0, 1,    1, 0,
 				    0, 0, 0, 0,   0,    0, 5, 0x80, 0, 0};
+	/* a request through one device: two words of backtrace */
+	static const uint8_t dev[] = {0, 0, 0, 0,    0, 0, 0, 9,  0,
+				      0, 0, 7, 0x80, 0, 0, 2, 'x'};
 	size_t fl = 0, off = 0;
 
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 64, &fl, &off), 1);
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 64, &fl, &off), 1);
 	CHECK_INT(fl, 15);
 	CHECK_INT(off, 13);
-	CHECK_INT(gw_sp_next(s + 15, sizeof(s) - 15, true, 64, &fl, &off), 1);
+	CHECK_INT(up_sp_next(s + 15, sizeof(s) - 15, true, 64, &fl, &off), 1);
 	CHECK_INT(fl, 13);
 	CHECK_INT(off, 13);
-	CHECK_INT(gw_sp_next(s + 28, sizeof(s) - 28, true, 64, &fl, &off), 0);
+	CHECK_INT(up_sp_next(s + 28, sizeof(s) - 28, true, 64, &fl, &off), 0);
 	for (size_t n = 0; n < 15; n++) { /* every cut of the first */
-		CHECK_INT(gw_sp_next(s, n, true, 64, &fl, &off), 0);
+		CHECK_INT(up_sp_next(s, n, true, 64, &fl, &off), 0);
 	}
-	/* the same first reply over tcp: no type byte */
-	CHECK_INT(gw_sp_next(s + 1, 14, false, 64, &fl, &off), 1);
+	/* the same first frame over tcp: no type byte */
+	CHECK_INT(up_sp_next(s + 1, 14, false, 64, &fl, &off), 1);
 	CHECK_INT(fl, 14);
 	CHECK_INT(off, 12);
+	CHECK_INT(up_sp_next(dev, sizeof(dev), false, 64, &fl, &off), 1);
+	CHECK_INT(fl, 17);
+	CHECK_INT(off, 16);
+	for (size_t n = 0; n < sizeof(dev); n++) {
+		CHECK_INT(up_sp_next(dev, n, false, 64, &fl, &off), 0);
+	}
 }
 
 static void
@@ -72,21 +86,29 @@ test_refused(void)
 {
 	size_t fl = 0, off = 0;
 	uint8_t s[] = {1, 0, 0, 0, 0, 0, 0, 0, 6, 0x80, 0, 0, 1, 'a', 'b'};
+	/* nine words without a request id: more hops than nng allows */
+	uint8_t deep[8 + 40] = {0, 0, 0, 0, 0, 0, 0, 40};
 
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 1, &fl, &off), -1); /* max */
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 2, &fl, &off), 1);
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 5, &fl, &off), -1); /* max */
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 6, &fl, &off), 1);
 	s[0] = 2; /* not a message */
-	CHECK_INT(gw_sp_next(s, 1, true, 64, &fl, &off), -1);
+	CHECK_INT(up_sp_next(s, 1, true, 64, &fl, &off), -1);
 	s[0] = 1;
-	s[9] = 0x00; /* a backtrace of two hops: not ours */
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
-	s[9] = 0x80;
 	s[8] = 3; /* shorter than a request id */
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
 	s[8] = 6;
+	s[9] = 0; /* the body's first bytes: no id with its top bit */
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
+	s[9] = 0x80;
 	s[1] = 0x80; /* a length of 2^63 and more: no sum overflows */
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, SIZE_MAX - 8, &fl, &off), 0);
-	CHECK_INT(gw_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
+	CHECK_INT(up_sp_next(s, sizeof(s), true, SIZE_MAX - 8, &fl, &off), 0);
+	CHECK_INT(up_sp_next(s, sizeof(s), true, 64, &fl, &off), -1);
+	/* refused once the eighth word is there, the frame not yet whole */
+	CHECK_INT(up_sp_next(deep, 8 + 28, false, 64, &fl, &off), 0);
+	CHECK_INT(up_sp_next(deep, 8 + 32, false, 64, &fl, &off), -1);
+	deep[8 + 28] = 0x80; /* the eighth word an id: eight hops read */
+	CHECK_INT(up_sp_next(deep, sizeof(deep), false, 64, &fl, &off), 1);
+	CHECK_INT(off, 8 + 32);
 }
 
 int
