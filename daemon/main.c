@@ -72,6 +72,20 @@ set_cost(void *arg, const char *s, unsigned nth, char *why, size_t n)
 	return 0;
 }
 
+static int
+set_hop(void *arg, const char *s, unsigned nth, char *why, size_t n)
+{
+	ud_opts *o = arg;
+
+	(void)nth;
+	if (strcmp(s, "loop") != 0 && strcmp(s, "nng") != 0) {
+		snprintf(why, n, "loop or nng");
+		return -1;
+	}
+	o->cfg.hop_nng = s[0] == 'n';
+	return 0;
+}
+
 /* Every flag of usersd, and so every key of its configuration file. */
 static const up_flag flags[] = {
     UP_FLAG_FN("listen", "URL", true, set_listen,
@@ -99,6 +113,10 @@ static const up_flag flags[] = {
 		"CA for optional client certificates"),
     UP_FLAG_NUM(ud_opts, cfg.contexts, "contexts", "N", 1, 4096,
 		"calls in flight at once (default 64)"),
+    UP_FLAG_FN("hop", "loop|nng", false, set_hop,
+	       "who reads and writes ipc:// and tcp:// connections: our\n"
+	       "own event loops, one per core (loop, default), or nng's\n"
+	       "threads (nng); tls+tcp:// always goes through nng"),
     UP_FLAG_NUM(ud_opts, cfg.workers, "workers", "N", 1, 256,
 		"worker threads (default 4; with PostgreSQL, where\n"
 		"every call's reads run on them, 2 per core, at least 4)"),

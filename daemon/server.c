@@ -64,6 +64,7 @@
  * host); over TLS it trusts any certificate, as it sends nothing.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <nng/nng.h>
 #include <nng/protocol/reqrep0/rep.h>
@@ -77,6 +78,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "loop.h"
 #include "server.h"
 #include "users_log.h"
 #include "validate.h"
@@ -132,7 +134,8 @@ typedef struct peer {
 	nng_msg *open;  /* the answer batch being filled, or NULL */
 	nng_msg **fifo; /* closed messages waiting, oldest first */
 	size_t fifo_head, fifo_len, fifo_cap;
-	nng_aio *aio;
+	nng_aio *aio;      /* nng's connections: the send */
+	ud_conn *conn;     /* the loops' (loop.c): written directly */
 	struct peer *next; /* registry, under srv->mu */
 } peer;
 
@@ -141,8 +144,10 @@ struct ud_server {
 	const ud_config *cfg;
 	nng_socket sock;
 	bool sock_open;
-	nng_listener *listeners;
+	nng_listener *listeners; /* listener i, unless on_loop[i] */
+	bool *on_loop;           /* listener i is the loops' (loop.c) */
 	size_t n_listeners;
+	ud_loop *loop;
 	nng_tls_config *tls;
 	struct probe *probes; /* one per listener */
 	pthread_t guard;
@@ -186,7 +191,9 @@ peer_put(peer *p)
 	}
 	free(p->fifo);
 	/* may be its own callback's last reference: freed by nng's reaper */
-	nng_aio_reap(p->aio);
+	if (p->aio != NULL) {
+		nng_aio_reap(p->aio);
+	}
 	pthread_mutex_destroy(&p->mu);
 	free(p);
 }
@@ -223,54 +230,85 @@ listener_took(ud_server *s, nng_pipe pipe)
 	}
 }
 
+/*
+ * A new connection's peer, in the registry (its reference): nng's pipe
+ * (conn NULL), or a loop's connection (pipe 0: nng's ids are never 0).
+ * NULL when out of memory.
+ */
+static peer *
+peer_new(ud_server *s, uint32_t pipe, ud_conn *conn)
+{
+	peer *p = calloc(1, sizeof(*p));
+
+	if (p == NULL) {
+		return NULL;
+	}
+	if (conn == NULL && nng_aio_alloc(&p->aio, peer_sent, p) != 0) {
+		free(p);
+		return NULL;
+	}
+	p->srv = s;
+	p->pipe = pipe;
+	p->conn = conn;
+	atomic_init(&p->refs, 1);
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_mutex_lock(&s->mu);
+	p->next = s->peers;
+	s->peers = p;
+	pthread_mutex_unlock(&s->mu);
+	return p;
+}
+
+/* p's connection is gone: out of the registry, its answers dropped. */
+static void
+peer_gone(ud_server *s, peer *p)
+{
+	peer **pp;
+
+	pthread_mutex_lock(&s->mu);
+	for (pp = &s->peers; *pp != NULL && *pp != p; pp = &(*pp)->next) {
+	}
+	if (*pp == NULL) {
+		pthread_mutex_unlock(&s->mu);
+		return; /* let go already (ud_server_free) */
+	}
+	*pp = p->next;
+	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_lock(&p->mu);
+	p->closed = true;
+	if (p->conn != NULL) {
+		p->sending = false; /* what it kept goes with the connection */
+		p->conn = NULL;
+	}
+	pthread_mutex_unlock(&p->mu);
+	peer_put(p);
+}
+
 static void
 pipe_event(nng_pipe pipe, nng_pipe_ev ev, void *arg)
 {
 	ud_server *s = arg;
 	uint32_t id = (uint32_t)nng_pipe_id(pipe);
-	peer *p, **pp;
+	peer *p;
 
 	if (ev == NNG_PIPE_EV_ADD_PRE) {
 		listener_took(s, pipe);
 		/* Before the pipe delivers anything (nng starts it after). */
-		if ((p = calloc(1, sizeof(*p))) == NULL) {
+		if (peer_new(s, id, NULL) == NULL) {
 			nng_pipe_close(pipe); /* cannot answer it */
-			return;
 		}
-		if (nng_aio_alloc(&p->aio, peer_sent, p) != 0) {
-			free(p);
-			nng_pipe_close(pipe);
-			return;
-		}
-		p->srv = s;
-		p->pipe = id;
-		atomic_init(&p->refs, 1);
-		pthread_mutex_init(&p->mu, NULL);
-		pthread_mutex_lock(&s->mu);
-		p->next = s->peers;
-		s->peers = p;
-		pthread_mutex_unlock(&s->mu);
 		return;
 	}
 	if (ev != NNG_PIPE_EV_REM_POST) {
 		return;
 	}
 	pthread_mutex_lock(&s->mu);
-	for (pp = &s->peers; *pp != NULL && (*pp)->pipe != id;
-	     pp = &(*pp)->next) {
-	}
-	p = *pp;
-	if (p != NULL) {
-		*pp = p->next;
+	for (p = s->peers; p != NULL && p->pipe != id; p = p->next) {
 	}
 	pthread_mutex_unlock(&s->mu);
-	if (p == NULL) {
-		return;
+	if (p != NULL) {
+		peer_gone(s, p); /* only this callback removes pipe id's */
 	}
-	pthread_mutex_lock(&p->mu);
-	p->closed = true;
-	pthread_mutex_unlock(&p->mu);
-	peer_put(p);
 }
 
 /* Appends a closed message to the peer's queue. Under p->mu. */
@@ -306,22 +344,38 @@ flush_locked(peer *p)
 {
 	nng_msg *m;
 
-	if (p->sending || p->held > 0 || p->closed) {
+	while (!p->sending && p->held == 0 && !p->closed) {
+		if (p->fifo_len > 0) {
+			m = p->fifo[p->fifo_head];
+			p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
+			p->fifo_len--;
+		} else if ((m = p->open) != NULL) {
+			p->open = NULL;
+		} else {
+			return;
+		}
+		if (p->conn != NULL) {
+			/* A loop's connection: written by this thread, now;
+			 * what the kernel does not take yet, the loop sends
+			 * on (loop_writable). */
+			int r = ud_conn_send(p->conn, nng_msg_header(m),
+					     nng_msg_header_len(m),
+					     nng_msg_body(m), nng_msg_len(m));
+
+			nng_msg_free(m);
+			p->sending = r == 1;
+			if (r < 0) {
+				return; /* broken: loop_closed follows */
+			}
+			continue;
+		}
+		p->sending = true;
+		peer_ref(p); /* the send's */
+		nng_aio_set_msg(p->aio, m);
+		nng_send_aio(p->srv->sock,
+			     p->aio); /* its callback runs later */
 		return;
 	}
-	if (p->fifo_len > 0) {
-		m = p->fifo[p->fifo_head];
-		p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
-		p->fifo_len--;
-	} else if ((m = p->open) != NULL) {
-		p->open = NULL;
-	} else {
-		return;
-	}
-	p->sending = true;
-	peer_ref(p); /* the send's */
-	nng_aio_set_msg(p->aio, m);
-	nng_send_aio(p->srv->sock, p->aio); /* its callback runs later */
 }
 
 /* The send of the peer's last message completed (an nng thread). */
@@ -494,6 +548,9 @@ static void receive(struct receiver *r);
 static void
 unpark(ud_server *s)
 {
+	if (atomic_load(&s->calls) < (int)s->cfg->contexts) {
+		ud_loop_wake(s->loop); /* cheap unless a loop is parked */
+	}
 	while (atomic_load(&s->parked) > 0 &&
 	       atomic_load(&s->calls) < (int)s->cfg->contexts) {
 		struct receiver *r;
@@ -575,23 +632,20 @@ submit(ud_server *s, ud_reply_to *to, const uint8_t *env, size_t len,
 	ud_service_submit(s->svc, to, env, len);
 }
 
-/* One received message: every call in it to the service; then freed. */
+/*
+ * One received message of peer p's (a reference, let go here), with the
+ * header its answers carry back (nng's: the pipe's id and the backtrace;
+ * a loop's: the backtrace): every call in it to the service.
+ */
 static void
-handle_message(ud_server *s, nng_msg *msg)
+handle_calls(ud_server *s, peer *p, const uint8_t *hdr, size_t hl,
+	     const uint8_t *body, size_t len)
 {
-	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
-	const uint8_t *body = nng_msg_body(msg);
-	size_t len = nng_msg_len(msg);
 	ud_reply_to to = {0};
-	peer *p;
 
-	if (nng_msg_header_len(msg) > sizeof(to.header) ||
-	    (p = peer_find(s, pipe)) == NULL) {
-		goto out; /* cannot be answered */
-	}
 	to.peer = p;
-	to.header_len = (uint8_t)nng_msg_header_len(msg);
-	memcpy(to.header, nng_msg_header(msg), to.header_len);
+	to.header_len = (uint8_t)hl;
+	memcpy(to.header, hdr, hl);
 	if (up_batch_is(body, len)) {
 		up_batch_reader rd;
 		const uint8_t *env;
@@ -618,10 +672,80 @@ handle_message(ud_server *s, nng_msg *msg)
 		submit(s, &to, body, len, false);
 	}
 	peer_put(p);
-out:
+}
+
+/* One message received through nng: its calls, then freed. */
+static void
+handle_message(ud_server *s, nng_msg *msg)
+{
+	uint32_t pipe = (uint32_t)nng_pipe_id(nng_msg_get_pipe(msg));
+	size_t hl = nng_msg_header_len(msg);
+	peer *p;
+
+	if (hl <= UD_REPLY_HEADER_MAX && (p = peer_find(s, pipe)) != NULL) {
+		handle_calls(s, p, nng_msg_header(msg), hl, nng_msg_body(msg),
+			     nng_msg_len(msg));
+	} /* else it cannot be answered */
 	/* it may carry passwords: every call unpacked its own copy */
-	ud_wipe(nng_msg_body(msg), len);
+	ud_wipe(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
+}
+
+/* ------------------------------------------------------------------------
+ * The loops' connections (loop.c): the hooks
+ */
+
+static void *
+loop_open(void *arg, ud_conn *c)
+{
+	return peer_new(arg, 0, c);
+}
+
+static void
+loop_message(void *arg, void *peer_arg, const uint8_t *hdr, size_t hl,
+	     uint8_t *body, size_t len)
+{
+	peer *p = peer_arg;
+
+	if (hl <= UD_REPLY_HEADER_MAX) {
+		peer_ref(p); /* handle_calls lets it go */
+		handle_calls(arg, p, hdr, hl, body, len);
+	}
+	ud_wipe(body, len); /* as above */
+}
+
+static void
+loop_writable(void *arg, void *peer_arg)
+{
+	peer *p = peer_arg;
+
+	(void)arg;
+	pthread_mutex_lock(&p->mu);
+	if (p->sending && !p->closed) {
+		int r = ud_conn_send_more(p->conn);
+
+		p->sending = r == 1;
+		if (r == 0) {
+			flush_locked(p);
+		}
+	}
+	pthread_mutex_unlock(&p->mu);
+}
+
+static void
+loop_closed(void *arg, void *peer_arg)
+{
+	peer_gone(arg, peer_arg);
+}
+
+/* The loops hand messages over while fewer calls than --contexts run. */
+static bool
+loop_may_take(void *arg)
+{
+	ud_server *s = arg;
+
+	return atomic_load(&s->calls) < (int)s->cfg->contexts &&
+	       !atomic_load(&s->stopping);
 }
 
 static void
@@ -765,18 +889,40 @@ listen_one(ud_server *s, size_t i)
 	return 0;
 }
 
+/* Listener i on the loops (loop.c); 0 or an nng error for the caller. */
+static int
+listen_loop(ud_server *s, size_t i)
+{
+	const char *url = s->cfg->listen[i];
+	char why[256];
+	int e = ud_loop_listen(s->loop, url, why, sizeof(why));
+
+	if (e == 0) {
+		return 0;
+	}
+	fprintf(stderr, "usersd: cannot listen on %s: %s%s\n", url, why,
+		e == EADDRINUSE ? " (is another usersd running there?)" : "");
+	return e == EADDRINUSE ? NNG_EADDRINUSE
+	       : e == EACCES   ? NNG_EPERM
+			       : NNG_EINVAL;
+}
+
 static int
 listen_all(ud_server *s, const ud_config *cfg)
 {
 	int rv;
 
 	s->listeners = calloc(cfg->n_listen, sizeof(*s->listeners));
+	s->on_loop = calloc(cfg->n_listen, sizeof(*s->on_loop));
 	s->probes = calloc(cfg->n_listen, sizeof(*s->probes));
-	if (s->listeners == NULL || s->probes == NULL) {
+	if (s->listeners == NULL || s->on_loop == NULL || s->probes == NULL) {
 		return NNG_ENOMEM;
 	}
 	for (size_t i = 0; i < cfg->n_listen; i++) {
-		if ((rv = listen_one(s, i)) != 0) {
+		s->on_loop[i] =
+		    s->loop != NULL && ud_loop_serves(cfg->listen[i]);
+		rv = s->on_loop[i] ? listen_loop(s, i) : listen_one(s, i);
+		if (rv != 0) {
 			return rv;
 		}
 		s->n_listeners++;
@@ -810,6 +956,9 @@ probe_url(ud_server *s, size_t i, char *out, size_t cap)
 	nng_sockaddr sa;
 
 	out[0] = '\0';
+	if (s->on_loop[i]) {
+		return; /* the loops' listeners have no such bug */
+	}
 	if (strncmp(url, "ipc://", 6) == 0) {
 		snprintf(out, cap, "%s", url);
 		return;
@@ -1126,7 +1275,27 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 		}
 		s->n_receivers++;
 	}
-	if ((rv = listen_all(s, cfg)) != 0) {
+	for (size_t i = 0; !cfg->hop_nng && i < cfg->n_listen; i++) {
+		if (s->loop == NULL && ud_loop_serves(cfg->listen[i])) {
+			ud_loop_hooks h = {.arg = s,
+					   .open = loop_open,
+					   .message = loop_message,
+					   .writable = loop_writable,
+					   .closed = loop_closed,
+					   .may_take = loop_may_take};
+
+			/* one loop per core: a connection stays on one */
+			if (ud_loop_new(&s->loop, &h,
+					cpus > 0 ? (unsigned)cpus : 1,
+					cfg->max_message) != 0) {
+				rv = NNG_ENOMEM;
+				goto fail;
+			}
+		}
+	}
+	if ((rv = listen_all(s, cfg)) != 0 ||
+	    (s->loop != NULL && ud_loop_start(s->loop) != 0 &&
+	     (rv = NNG_ENOMEM) != 0)) {
 		goto fail;
 	}
 	atomic_store(&s->active, (int)s->n_receivers);
@@ -1180,8 +1349,11 @@ ud_server_drain(ud_server *s, int timeout_ms)
 	atomic_store(&s->stopping, true);
 	guard_stop(s); /* before the listeners it may renew go */
 	for (size_t i = 0; i < s->n_listeners; i++) {
-		nng_listener_close(s->listeners[i]);
+		if (!s->on_loop[i]) {
+			nng_listener_close(s->listeners[i]);
+		}
 	}
+	ud_loop_quiesce(s->loop);
 	/* Receivers stop: waiting ones now, parked ones here, working ones
 	 * once their message is handed over. */
 	for (unsigned i = 0; i < s->n_receivers; i++) {
@@ -1230,6 +1402,9 @@ ud_server_free(ud_server *s)
 	for (unsigned i = 0; i < s->n_receivers; i++) {
 		nng_aio_free(s->receivers[i].aio);
 	}
+	/* The loops' connections leave the registry as they close. */
+	ud_loop_free(s->loop);
+	s->loop = NULL;
 	/* The registry's references; a peer still held by a call (a drain
 	 * that ran out of time) stays, and so does the server it points
 	 * to. */
@@ -1254,6 +1429,7 @@ ud_server_free(ud_server *s)
 		}
 	}
 	free(s->listeners);
+	free(s->on_loop);
 	free(s->probes);
 	free(s->receivers);
 	if (atomic_load(&s->calls) > 0) {

@@ -63,6 +63,7 @@ typedef struct ud_config {
 	const char *tls_ca;
 	const char *bootstrap_admin;
 	unsigned contexts;
+	bool hop_nng; /* ipc:// and tcp:// through nng's threads, not loop.c */
 	unsigned workers;
 	unsigned hashers;
 	ud_password_cost hash_cost;
