@@ -62,7 +62,7 @@ check: build
 # The threaded parts: the client library's async calls, the gateway's loops
 # meeting nng callbacks, the daemon's pools and writer, over real sockets;
 # usersd's metrics listener reading the counters the calls write.
-TSAN_TESTS = test_client_lib|test_client|test_hop|test_gateway|test_gateway_multi|test_gateway_hop|test_rpc|test_store|test_lockout|test_replay|test_token_cache|test_agetable|test_daemon_ops
+TSAN_TESTS = test_client_lib|test_client|test_hop|test_listen|test_gateway|test_gateway_multi|test_gateway_hop|test_rpc|test_store|test_lockout|test_replay|test_token_cache|test_agetable|test_daemon_ops
 test-tsan: build-tsan
 	TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 \
 	ctest --test-dir $(BUILD_TSAN) --output-on-failure -j $(JOBS) \

@@ -34,7 +34,12 @@
  * owner's bound on calls in flight is reached (may_take), a loop stops
  * handing messages over: the connection goes to the backlog with its
  * bytes, the loop stops reading it, the kernel's buffers fill and TCP
- * slows the client down; ud_loop_wake lets the loops go on.
+ * slows the client down; ud_loop_wake lets the loops go on. A client that
+ * sends requests and does not read the answers stalls its connection
+ * alone: once the owner says its answers pile up (UD_TAKE_STALLED), no
+ * more is read from it until the kernel takes the rest of an answer (the
+ * writable hook, on this loop), so what a connection makes usersd hold
+ * stays bounded.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -85,6 +90,7 @@ struct ud_conn {
 	bool up;         /* hello received */
 	bool in_more;    /* no EAGAIN seen since the last read edge */
 	bool backlog;    /* on t's backlog */
+	bool stalled;    /* its answers wait for the client: not read */
 	int64_t born_ms; /* for the hello's limit */
 	void *peer;      /* the owner's, once up */
 	uint8_t *in;
@@ -475,8 +481,9 @@ in_room(ud_loop *l, ud_conn *c)
 }
 
 /*
- * Hands over c's whole frames. 0 done (more bytes needed), 1 parked (the
- * owner takes no more now), -1 the connection must close.
+ * Hands over c's whole frames. 0 done (more bytes needed), UD_TAKE_LATER
+ * or UD_TAKE_STALLED (the owner takes no more now), -1 the connection
+ * must close.
  */
 static int
 conn_frames(lthread *t, ud_conn *c)
@@ -506,8 +513,11 @@ conn_frames(lthread *t, ud_conn *c)
 			rv = r;
 			break;
 		}
-		if (atomic_load(&l->quiesce) || !l->h.may_take(l->h.arg)) {
-			rv = 1;
+		if (atomic_load(&l->quiesce)) {
+			rv = UD_TAKE_LATER;
+			break;
+		}
+		if ((rv = l->h.may_take(l->h.arg, c->peer)) != UD_TAKE_NOW) {
 			break;
 		}
 		l->h.message(l->h.arg, c->peer, c->in + off + head,
@@ -562,13 +572,17 @@ conn_input(lthread *t, ud_conn *c)
 			break;
 		}
 	}
-	if (r > 0) {
+	if (r == UD_TAKE_STALLED) {
+		c->stalled = true; /* the writable hook lets it go on */
+		return;
+	}
+	if (r == UD_TAKE_LATER) {
 		/* Parked: its bytes wait (in the buffer and the kernel). */
 		backlog_push(t, c);
 		t->parked = true;
 		atomic_store(&t->l->parked, true);
 		/* the owner may have made room meanwhile */
-		if (t->l->h.may_take(t->l->h.arg) &&
+		if (t->l->h.may_take(t->l->h.arg, c->peer) == UD_TAKE_NOW &&
 		    !atomic_load(&t->l->quiesce)) {
 			t->parked = false;
 		}
@@ -644,18 +658,23 @@ loop_main(void *arg)
 				}
 				continue;
 			}
+			bool go = false;
+
 			if ((e & EPOLLOUT) != 0 && c->peer != NULL &&
 			    atomic_load(&c->want_out)) {
 				l->h.writable(l->h.arg, c->peer);
+				go = c->stalled; /* try again */
+				c->stalled = false;
 			}
 			if ((e & (EPOLLIN | EPOLLRDHUP | EPOLLHUP |
 				  EPOLLERR)) != 0) {
 				/* read to EAGAIN or EOF; an error shows there
 				 */
 				c->in_more = true;
-				if (!c->backlog) {
-					conn_input(t, c);
-				}
+				go = true;
+			}
+			if (go && !c->backlog) {
+				conn_input(t, c);
 			}
 		}
 		now = mono_ms();

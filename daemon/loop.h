@@ -39,11 +39,17 @@ typedef struct ud_loop_hooks {
 	/* The connection is gone: once the hook returns, the owner never
 	 * writes to it again. A loop thread, or ud_loop_free's. */
 	void (*closed)(void *arg, void *peer);
-	/* Whether a message may be handed over now (the owner's bound on
-	 * calls in flight); when false the loops park the connection's
-	 * bytes until ud_loop_wake. Any loop thread. */
-	bool (*may_take)(void *arg);
+	/*
+	 * Whether a message of peer's may be handed over now: UD_TAKE_NOW;
+	 * UD_TAKE_LATER (the owner's bound on calls in flight: the loops
+	 * park until ud_loop_wake); UD_TAKE_STALLED (this connection's
+	 * answers wait for the client to read: nothing more is read from
+	 * it until the writable hook has run). A loop thread.
+	 */
+	int (*may_take)(void *arg, void *peer);
 } ud_loop_hooks;
+
+enum { UD_TAKE_NOW, UD_TAKE_LATER, UD_TAKE_STALLED };
 
 /* Whether url is one the loops serve: ipc://PATH, tcp://, tcp4://,
  * tcp6://HOST:PORT. */

@@ -94,6 +94,9 @@
 /* An open answer batch past this many bytes is closed (a new one opens). */
 #define ANSWER_BATCH_MAX (256 * 1024)
 #define RECEIVERS_MAX    16
+/* A loop's connection whose client does not read: its messages waiting
+ * behind the one the kernel took part of, before it is read no more. */
+#define OUTBOX_STALL 16
 
 /* The guard's probe of one listener. */
 struct probe {
@@ -738,14 +741,27 @@ loop_closed(void *arg, void *peer_arg)
 	peer_gone(arg, peer_arg);
 }
 
-/* The loops hand messages over while fewer calls than --contexts run. */
-static bool
-loop_may_take(void *arg)
+/*
+ * The loops hand messages over while fewer calls than --contexts run, and
+ * while a connection's client reads its answers: when the kernel took
+ * only part of one (sending) and OUTBOX_STALL more wait behind it, that
+ * connection is read no more until the loop sent the rest on.
+ */
+static int
+loop_may_take(void *arg, void *peer_arg)
 {
 	ud_server *s = arg;
+	peer *p = peer_arg;
+	bool full;
 
-	return atomic_load(&s->calls) < (int)s->cfg->contexts &&
-	       !atomic_load(&s->stopping);
+	if (atomic_load(&s->calls) >= (int)s->cfg->contexts ||
+	    atomic_load(&s->stopping)) {
+		return UD_TAKE_LATER;
+	}
+	pthread_mutex_lock(&p->mu);
+	full = p->sending && p->fifo_len >= OUTBOX_STALL;
+	pthread_mutex_unlock(&p->mu);
+	return full ? UD_TAKE_STALLED : UD_TAKE_NOW;
 }
 
 static void

@@ -9,6 +9,9 @@ users_integration_test(test_policy)
 users_integration_test(test_tls gw_harness)
 add_dependencies(test_tls usersgw usersbench)
 users_integration_test(test_rpc ud_store gw_harness PkgConfig::SQLITE ${NNG_LIB})
+# usersd's own listeners (daemon/loop.c) on the wire: plain sockets that
+# speak nng's framing.
+users_integration_test(test_listen)
 # The hop: batches against single envelopes byte for byte, a slow write
 # beside reads, batches cut by a SIGKILL, an older single-call client.
 # test_hop_pg: byte for byte and the older client on PostgreSQL (read
