@@ -44,6 +44,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -54,7 +55,9 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,6 +73,7 @@
 #define IN_FIRST        (16 * 1024)
 #define IN_KEEP         (64 * 1024) /* an idle buffer above this shrinks */
 #define ACCEPT_PAUSE_MS 100         /* after EMFILE: let descriptors free */
+#define CONNS_RESERVE   128         /* descriptors never taken by connections */
 
 enum { K_WAKE, K_LISTEN, K_CONN };
 
@@ -78,6 +82,9 @@ typedef struct listener {
 	int fd;
 	bool ipc;
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	dev_t dev; /* the socket file we made: removed only if still ours */
+	ino_t ino;
+	bool removed;
 } listener;
 
 typedef struct lthread lthread;
@@ -95,8 +102,9 @@ struct ud_conn {
 	void *peer;      /* the owner's, once up */
 	uint8_t *in;
 	size_t in_len, in_cap;
-	ud_conn *prev, *next; /* t's connections */
-	ud_conn *next_backlog;
+	ud_conn *prev, *next;   /* t's connections */
+	ud_conn *hprev, *hnext; /* t's waiting for hello, oldest first */
+	ud_conn *prev_backlog, *next_backlog;
 	/* Output: under the owner's lock. */
 	uint8_t *out;
 	size_t out_off, out_len, out_cap;
@@ -114,7 +122,7 @@ struct lthread {
 	bool quiesced;        /* took the listeners out of its set */
 	int64_t paused_until; /* listeners out of the set (EMFILE) */
 	ud_conn *conns;
-	unsigned hellos; /* connections still waiting for their hello */
+	ud_conn *hellos, *hellos_tail; /* waiting for hello, oldest first */
 	ud_conn *backlog, *backlog_tail;
 };
 
@@ -127,6 +135,8 @@ struct ud_loop {
 	unsigned n;
 	atomic_bool stop, quiesce;
 	atomic_bool parked; /* some loop waits for ud_loop_wake */
+	atomic_uint conns;  /* open, on every loop */
+	unsigned conns_max; /* beyond, new ones are closed at once */
 };
 
 static int64_t
@@ -197,6 +207,7 @@ static int
 listen_ipc(listener *ls, const char *path, char *why, size_t wn)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd;
 
 	if (path[0] == '\0' || strlen(path) >= sizeof(sa.sun_path)) {
@@ -210,16 +221,21 @@ listen_ipc(listener *ls, const char *path, char *why, size_t wn)
 		snprintf(why, wn, "socket: %s", strerror(errno));
 		return errno;
 	}
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 &&
-	    (errno != EADDRINUSE || ipc_in_use(&sa) || unlink(path) != 0 ||
-	     bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0)) {
-		int e = errno == 0 ? EADDRINUSE : errno;
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		int e = errno;
 
-		snprintf(why, wn, "%s", strerror(e));
-		close(fd);
-		return e;
+		if (e == EADDRINUSE && !ipc_in_use(&sa) && unlink(path) == 0) {
+			e = bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0
+				? 0
+				: errno;
+		}
+		if (e != 0) {
+			snprintf(why, wn, "%s", strerror(e));
+			close(fd);
+			return e;
+		}
 	}
-	if (listen(fd, SOMAXCONN) != 0) {
+	if (listen(fd, SOMAXCONN) != 0 || stat(path, &st) != 0) {
 		int e = errno;
 
 		snprintf(why, wn, "listen: %s", strerror(e));
@@ -229,6 +245,8 @@ listen_ipc(listener *ls, const char *path, char *why, size_t wn)
 	}
 	ls->fd = fd;
 	ls->ipc = true;
+	ls->dev = st.st_dev;
+	ls->ino = st.st_ino;
 	memcpy(ls->path, path, strlen(path) + 1);
 	return 0;
 }
@@ -242,7 +260,8 @@ listen_tcp(listener *ls, const char *hostport, int family, char *why, size_t wn)
 	size_t hl;
 	struct addrinfo hints = {.ai_family = family,
 				 .ai_socktype = SOCK_STREAM,
-				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
+				 .ai_flags = AI_PASSIVE | AI_NUMERICSERV |
+					     AI_ADDRCONFIG};
 	struct addrinfo *ai = NULL;
 	int fd = -1, one = 1, rv;
 
@@ -345,6 +364,7 @@ backlog_push(lthread *t, ud_conn *c)
 	}
 	c->backlog = true;
 	c->next_backlog = NULL;
+	c->prev_backlog = t->backlog_tail;
 	if (t->backlog_tail != NULL) {
 		t->backlog_tail->next_backlog = c;
 	} else {
@@ -356,20 +376,51 @@ backlog_push(lthread *t, ud_conn *c)
 static void
 backlog_remove(lthread *t, ud_conn *c)
 {
-	ud_conn **pp = &t->backlog, *prev = NULL;
-
 	if (!c->backlog) {
 		return;
 	}
-	while (*pp != c) {
-		prev = *pp;
-		pp = &(*pp)->next_backlog;
+	if (c->prev_backlog != NULL) {
+		c->prev_backlog->next_backlog = c->next_backlog;
+	} else {
+		t->backlog = c->next_backlog;
 	}
-	*pp = c->next_backlog;
-	if (t->backlog_tail == c) {
-		t->backlog_tail = prev;
+	if (c->next_backlog != NULL) {
+		c->next_backlog->prev_backlog = c->prev_backlog;
+	} else {
+		t->backlog_tail = c->prev_backlog;
 	}
 	c->backlog = false;
+}
+
+/* c said hello, or closes: off the list of those waiting for it. */
+static void
+hello_done(lthread *t, ud_conn *c)
+{
+	if (c->up) {
+		return;
+	}
+	c->up = true;
+	if (c->hprev != NULL) {
+		c->hprev->hnext = c->hnext;
+	} else {
+		t->hellos = c->hnext;
+	}
+	if (c->hnext != NULL) {
+		c->hnext->hprev = c->hprev;
+	} else {
+		t->hellos_tail = c->hprev;
+	}
+}
+
+/* Wipes and frees a buffer that held a client's bytes (passwords) or
+ * answers (tokens). */
+static void
+wipe_free(uint8_t *p, size_t n)
+{
+	if (p != NULL) {
+		up_wipe(p, n);
+		free(p);
+	}
 }
 
 /* Closes c: the owner lets go first (its hook takes its lock). */
@@ -382,9 +433,7 @@ conn_close(lthread *t, ud_conn *c)
 		l->h.closed(l->h.arg, c->peer);
 		c->peer = NULL;
 	}
-	if (!c->up) {
-		t->hellos--;
-	}
+	hello_done(t, c);
 	backlog_remove(t, c);
 	if (c->prev != NULL) {
 		c->prev->next = c->next;
@@ -396,8 +445,9 @@ conn_close(lthread *t, ud_conn *c)
 	}
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
-	free(c->in);
-	free(c->out);
+	atomic_fetch_sub(&l->conns, 1);
+	wipe_free(c->in, c->in_cap);
+	wipe_free(c->out, c->out_cap);
 	free(c);
 }
 
@@ -422,6 +472,13 @@ accept_all(lthread *t, listener *ls)
 				t->paused_until = mono_ms() + ACCEPT_PAUSE_MS;
 			}
 			return; /* EAGAIN, or another loop took it */
+		}
+		if (atomic_fetch_add(&t->l->conns, 1) >= t->l->conns_max) {
+			/* Descriptors kept for the store and the rest: the
+			 * client retries, as after any refused connection. */
+			atomic_fetch_sub(&t->l->conns, 1);
+			close(fd);
+			continue;
 		}
 		if (!ls->ipc) {
 			setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -453,7 +510,13 @@ accept_all(lthread *t, listener *ls)
 			t->conns->prev = c;
 		}
 		t->conns = c;
-		t->hellos++;
+		c->hprev = t->hellos_tail;
+		if (t->hellos_tail != NULL) {
+			t->hellos_tail->hnext = c;
+		} else {
+			t->hellos = c;
+		}
+		t->hellos_tail = c;
 	}
 }
 
@@ -472,9 +535,13 @@ in_room(ud_loop *l, ud_conn *c)
 	}
 	cap = c->in_cap == 0 ? IN_FIRST : 2 * c->in_cap;
 	cap = cap > most ? most : cap;
-	if ((p = realloc(c->in, cap)) == NULL) {
+	if ((p = malloc(cap)) == NULL) {
 		return -1;
 	}
+	if (c->in_len > 0) {
+		memcpy(p, c->in, c->in_len);
+	}
+	wipe_free(c->in, c->in_cap); /* not realloc: nothing left unwiped */
 	c->in = p;
 	c->in_cap = cap;
 	return 0;
@@ -500,8 +567,7 @@ conn_frames(lthread *t, ud_conn *c)
 		    (c->peer = l->h.open(l->h.arg, c)) == NULL) {
 			return -1;
 		}
-		c->up = true;
-		t->hellos--;
+		hello_done(t, c);
 		off = UP_SP_HELLO_LEN;
 	}
 	for (;;) {
@@ -514,8 +580,13 @@ conn_frames(lthread *t, ud_conn *c)
 			break;
 		}
 		if (atomic_load(&l->quiesce)) {
-			rv = UD_TAKE_LATER;
-			break;
+			/* Draining: taken no more, and read on so that the
+			 * close is a clean one (unread bytes would make it a
+			 * reset, and the answers sent could be lost). The
+			 * client's deadline or resend answers it. */
+			up_wipe(c->in + off, frame_len);
+			off += frame_len;
+			continue;
 		}
 		if ((rv = l->h.may_take(l->h.arg, c->peer)) != UD_TAKE_NOW) {
 			break;
@@ -527,10 +598,12 @@ conn_frames(lthread *t, ud_conn *c)
 	}
 	if (rv >= 0 && off > 0) {
 		memmove(c->in, c->in + off, c->in_len - off);
+		up_wipe(c->in + c->in_len - off, off); /* the copies left */
 		c->in_len -= off;
 	}
 	if (c->in_len == 0 && c->in_cap > IN_KEEP) {
-		free(c->in); /* one large message: not kept for ever */
+		/* one large message: not kept for ever */
+		wipe_free(c->in, c->in_cap);
 		c->in = NULL;
 		c->in_cap = 0;
 	}
@@ -582,8 +655,7 @@ conn_input(lthread *t, ud_conn *c)
 		t->parked = true;
 		atomic_store(&t->l->parked, true);
 		/* the owner may have made room meanwhile */
-		if (t->l->h.may_take(t->l->h.arg, c->peer) == UD_TAKE_NOW &&
-		    !atomic_load(&t->l->quiesce)) {
+		if (t->l->h.may_take(t->l->h.arg, c->peer) != UD_TAKE_LATER) {
 			t->parked = false;
 		}
 		return;
@@ -595,12 +667,8 @@ conn_input(lthread *t, ud_conn *c)
 static void
 hello_limit(lthread *t, int64_t now)
 {
-	for (ud_conn *c = t->conns, *next; c != NULL && t->hellos > 0;
-	     c = next) {
-		next = c->next;
-		if (!c->up && now - c->born_ms >= HELLO_MS) {
-			conn_close(t, c);
-		}
+	while (t->hellos != NULL && now - t->hellos->born_ms >= HELLO_MS) {
+		conn_close(t, t->hellos); /* the oldest first */
 	}
 }
 
@@ -612,7 +680,7 @@ wait_ms(lthread *t, int64_t now)
 	if (t->backlog != NULL && !t->parked) {
 		return 0;
 	}
-	if (t->hellos > 0) {
+	if (t->hellos != NULL) {
 		ms = 1000; /* the hello limit, to a second */
 	}
 	if (t->paused_until != 0) {
@@ -713,6 +781,7 @@ ud_loop_new(ud_loop **out, const ud_loop_hooks *hooks, unsigned n,
 	    size_t max_payload)
 {
 	ud_loop *l = calloc(1, sizeof(*l));
+	struct rlimit lim;
 
 	*out = NULL;
 	if (l == NULL) {
@@ -721,6 +790,16 @@ ud_loop_new(ud_loop **out, const ud_loop_hooks *hooks, unsigned n,
 	l->h = *hooks;
 	l->max_payload = max_payload;
 	l->n = n == 0 ? 1 : n > LOOPS_MAX ? LOOPS_MAX : n;
+	/* Connections up to the descriptors allowed, less a reserve for
+	 * the store, the logs, nng and the metrics listener. */
+	l->conns_max = 64;
+	if (getrlimit(RLIMIT_NOFILE, &lim) == 0 &&
+	    lim.rlim_cur > 2 * CONNS_RESERVE) {
+		l->conns_max = lim.rlim_cur > UINT_MAX
+				   ? UINT_MAX - CONNS_RESERVE
+				   : (unsigned)lim.rlim_cur - CONNS_RESERVE;
+	}
+	atomic_init(&l->conns, 0);
 	atomic_init(&l->stop, false);
 	atomic_init(&l->quiesce, false);
 	atomic_init(&l->parked, false);
@@ -780,6 +859,23 @@ ud_loop_wake(ud_loop *l)
 	}
 }
 
+/*
+ * Removes an ipc:// listener's socket file, once, and only while it is
+ * still the one we made: a daemon started since may have bound the path
+ * anew (ours no longer answering), and its file is not ours to remove.
+ */
+static void
+listener_unlink(listener *ls)
+{
+	struct stat st;
+
+	if (ls->ipc && !ls->removed && stat(ls->path, &st) == 0 &&
+	    st.st_dev == ls->dev && st.st_ino == ls->ino) {
+		unlink(ls->path);
+	}
+	ls->removed = true;
+}
+
 void
 ud_loop_quiesce(ud_loop *l)
 {
@@ -787,10 +883,12 @@ ud_loop_quiesce(ud_loop *l)
 		return;
 	}
 	atomic_store(&l->quiesce, true);
-	/* No new connection from now on (nng closes its listeners too);
-	 * the loops take the listeners out of their sets. */
+	/* No new connection from now on, and an ipc:// path free for the
+	 * next daemon (nng closes its listeners too); the loops take the
+	 * listeners out of their sets. */
 	for (size_t i = 0; i < l->n_listeners; i++) {
 		shutdown(l->listeners[i].fd, SHUT_RDWR);
+		listener_unlink(&l->listeners[i]);
 	}
 	wake_all(l);
 }
@@ -810,7 +908,17 @@ ud_loop_free(ud_loop *l)
 			pthread_join(t->thread, NULL);
 		}
 		while (t->conns != NULL) {
-			conn_close(t, t->conns);
+			ud_conn *c = t->conns;
+			uint8_t sink[4096];
+
+			/* what the client sent last, read and dropped: a
+			 * close with unread bytes is a reset, which can lose
+			 * the answers the kernel still holds */
+			while (recv(c->fd, sink, sizeof(sink), MSG_DONTWAIT) >
+			       0) {
+			}
+			up_wipe(sink, sizeof(sink));
+			conn_close(t, c);
 		}
 		if (t->wake >= 0) {
 			close(t->wake);
@@ -821,9 +929,7 @@ ud_loop_free(ud_loop *l)
 	}
 	for (size_t i = 0; i < l->n_listeners; i++) {
 		close(l->listeners[i].fd);
-		if (l->listeners[i].ipc) {
-			unlink(l->listeners[i].path);
-		}
+		listener_unlink(&l->listeners[i]);
 	}
 	free(l);
 }

@@ -94,9 +94,11 @@
 /* An open answer batch past this many bytes is closed (a new one opens). */
 #define ANSWER_BATCH_MAX (256 * 1024)
 #define RECEIVERS_MAX    16
-/* A loop's connection whose client does not read: its messages waiting
- * behind the one the kernel took part of, before it is read no more. */
-#define OUTBOX_STALL 16
+/* A loop's connection whose client does not read: its messages (or their
+ * bytes) waiting behind the one the kernel took part of, before it is
+ * read no more. */
+#define OUTBOX_STALL       16
+#define OUTBOX_STALL_BYTES (1024 * 1024)
 
 /* The guard's probe of one listener. */
 struct probe {
@@ -137,6 +139,7 @@ typedef struct peer {
 	nng_msg *open;  /* the answer batch being filled, or NULL */
 	nng_msg **fifo; /* closed messages waiting, oldest first */
 	size_t fifo_head, fifo_len, fifo_cap;
+	size_t fifo_bytes; /* their bodies' bytes */
 	nng_aio *aio;      /* nng's connections: the send */
 	ud_conn *conn;     /* the loops' (loop.c): written directly */
 	struct peer *next; /* registry, under srv->mu */
@@ -160,8 +163,9 @@ struct ud_server {
 	bool guard_stop;
 	struct receiver *receivers;
 	unsigned n_receivers;
-	atomic_int calls;  /* calls handed to the service, not yet released */
-	atomic_int parked; /* receivers waiting for calls to end */
+	atomic_int calls;   /* calls handed to the service, not yet released */
+	atomic_int handing; /* messages being handed over (hand_begin) */
+	atomic_int parked;  /* receivers waiting for calls to end */
 	atomic_bool stopping;
 	atomic_int active;  /* receivers not yet idle */
 	pthread_mutex_t mu; /* peers, parked */
@@ -335,6 +339,7 @@ fifo_push(peer *p, nng_msg *m)
 	}
 	p->fifo[(p->fifo_head + p->fifo_len) % p->fifo_cap] = m;
 	p->fifo_len++;
+	p->fifo_bytes += nng_msg_len(m);
 	return 0;
 }
 
@@ -352,6 +357,7 @@ flush_locked(peer *p)
 			m = p->fifo[p->fifo_head];
 			p->fifo_head = (p->fifo_head + 1) % p->fifo_cap;
 			p->fifo_len--;
+			p->fifo_bytes -= nng_msg_len(m);
 		} else if ((m = p->open) != NULL) {
 			p->open = NULL;
 		} else {
@@ -551,7 +557,8 @@ static void receive(struct receiver *r);
 static void
 unpark(ud_server *s)
 {
-	if (atomic_load(&s->calls) < (int)s->cfg->contexts) {
+	if (atomic_load(&s->calls) < (int)s->cfg->contexts &&
+	    !atomic_load(&s->stopping)) {
 		ud_loop_wake(s->loop); /* cheap unless a loop is parked */
 	}
 	while (atomic_load(&s->parked) > 0 &&
@@ -677,6 +684,31 @@ handle_calls(ud_server *s, peer *p, const uint8_t *hdr, size_t hl,
 	peer_put(p);
 }
 
+/*
+ * Around the hand-over of one message: false once the server stops (the
+ * message is dropped; its client's deadline or resend answers it). The
+ * drain waits until no hand-over is under way, so none reaches the
+ * service after the drain found it idle (the count is raised before
+ * stopping is read, and the drain sets stopping before it reads the
+ * count).
+ */
+static bool
+hand_begin(ud_server *s)
+{
+	atomic_fetch_add(&s->handing, 1);
+	if (atomic_load(&s->stopping)) {
+		atomic_fetch_sub(&s->handing, 1);
+		return false;
+	}
+	return true;
+}
+
+static void
+hand_end(ud_server *s)
+{
+	atomic_fetch_sub(&s->handing, 1);
+}
+
 /* One message received through nng: its calls, then freed. */
 static void
 handle_message(ud_server *s, nng_msg *msg)
@@ -685,10 +717,13 @@ handle_message(ud_server *s, nng_msg *msg)
 	size_t hl = nng_msg_header_len(msg);
 	peer *p;
 
-	if (hl <= UD_REPLY_HEADER_MAX && (p = peer_find(s, pipe)) != NULL) {
-		handle_calls(s, p, nng_msg_header(msg), hl, nng_msg_body(msg),
-			     nng_msg_len(msg));
-	} /* else it cannot be answered */
+	if (hl <= UD_REPLY_HEADER_MAX && hand_begin(s)) {
+		if ((p = peer_find(s, pipe)) != NULL) {
+			handle_calls(s, p, nng_msg_header(msg), hl,
+				     nng_msg_body(msg), nng_msg_len(msg));
+		} /* else it cannot be answered */
+		hand_end(s);
+	}
 	/* it may carry passwords: every call unpacked its own copy */
 	ud_wipe(nng_msg_body(msg), nng_msg_len(msg));
 	nng_msg_free(msg);
@@ -710,9 +745,10 @@ loop_message(void *arg, void *peer_arg, const uint8_t *hdr, size_t hl,
 {
 	peer *p = peer_arg;
 
-	if (hl <= UD_REPLY_HEADER_MAX) {
+	if (hl <= UD_REPLY_HEADER_MAX && hand_begin(arg)) {
 		peer_ref(p); /* handle_calls lets it go */
 		handle_calls(arg, p, hdr, hl, body, len);
+		hand_end(arg);
 	}
 	ud_wipe(body, len); /* as above */
 }
@@ -745,7 +781,10 @@ loop_closed(void *arg, void *peer_arg)
  * The loops hand messages over while fewer calls than --contexts run, and
  * while a connection's client reads its answers: when the kernel took
  * only part of one (sending) and OUTBOX_STALL more wait behind it, that
- * connection is read no more until the loop sent the rest on.
+ * connection is read no more until the loop sent the rest on. A message
+ * handed over may still add up to its own calls' answers (at most
+ * BATCH_CALLS_MAX, and --max-message bytes of request): so a connection
+ * holds at most about that and the stall's bound.
  */
 static int
 loop_may_take(void *arg, void *peer_arg)
@@ -759,7 +798,10 @@ loop_may_take(void *arg, void *peer_arg)
 		return UD_TAKE_LATER;
 	}
 	pthread_mutex_lock(&p->mu);
-	full = p->sending && p->fifo_len >= OUTBOX_STALL;
+	full = p->sending &&
+	       (p->fifo_len >= OUTBOX_STALL ||
+		p->fifo_bytes + (p->open != NULL ? nng_msg_len(p->open) : 0) >=
+		    OUTBOX_STALL_BYTES);
 	pthread_mutex_unlock(&p->mu);
 	return full ? UD_TAKE_STALLED : UD_TAKE_NOW;
 }
@@ -1382,6 +1424,10 @@ ud_server_drain(ud_server *s, int timeout_ms)
 		receiver_idle(r);
 	}
 	pthread_mutex_unlock(&s->mu);
+	/* No message is half handed over (hand_begin). */
+	while (atomic_load(&s->handing) > 0 && mono_ms() < deadline) {
+		nanosleep(&tick, NULL);
+	}
 	while (atomic_load(&s->svc->in_flight) > 0 && mono_ms() < deadline) {
 		nanosleep(&tick, NULL);
 	}

@@ -14,12 +14,15 @@
  * - refusals that close the connection, as nng's do: a REP hello, a frame
  *   longer than --max-message (refused on its head, before its body), a
  *   frame whose backtrace has no request id;
- * - the daemon answering new connections after each of them.
+ * - the daemon answering new connections after each of them;
+ * - a daemon that stops removes its ipc:// socket file, but not one that a
+ *   newer daemon made at the same path meanwhile.
  */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,7 +244,9 @@ frame(uint8_t *out, bool ipc, const uint32_t *words, size_t n_words,
 		out[k++] = (uint8_t)(words[i] >> 8);
 		out[k++] = (uint8_t)words[i];
 	}
-	memcpy(out + k, body, len);
+	if (len > 0) {
+		memcpy(out + k, body, len);
+	}
 	return k + len;
 }
 
@@ -500,6 +505,53 @@ test_refusals(const char *url, size_t max_message)
 	close(fd);
 }
 
+/*
+ * The path is bound anew while the daemon runs (the test's own listener
+ * standing in for a newer daemon): stopping, the daemon leaves that file
+ * alone. Another daemon's stop removes its own file.
+ */
+static void
+test_path_kept(void)
+{
+	th_daemon d;
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	const char *path;
+	int fd;
+
+	if (th_daemon_start(&d, NULL) != 0) {
+		CHECK(!"usersd started");
+		return;
+	}
+	path = d.url + 6;
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		CHECK(!"a short enough path");
+		th_daemon_stop(&d);
+		return;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	CHECK_INT(unlink(path), 0);
+	fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	CHECK(fd >= 0);
+	CHECK_INT(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	CHECK_INT(listen(fd, 4), 0);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, WAIT_MS), 0);
+	CHECK_INT(access(path, F_OK), 0); /* still the newer one's */
+	close(fd);
+	unlink(path);
+	th_daemon_stop(&d);
+
+	if (th_daemon_start(&d, NULL) != 0) {
+		CHECK(!"usersd started");
+		return;
+	}
+	CHECK_INT(access(d.url + 6, F_OK), 0);
+	CHECK_INT(th_daemon_signal(&d, SIGTERM), 0);
+	CHECK_INT(th_daemon_wait(&d, WAIT_MS), 0);
+	CHECK(access(d.url + 6, F_OK) != 0); /* its own: removed */
+	th_daemon_stop(&d);
+}
+
 int
 main(void)
 {
@@ -529,5 +581,6 @@ main(void)
 		th_daemon_dump_log(&d);
 	}
 	th_daemon_stop(&d);
+	test_path_kept();
 	return check_done();
 }
