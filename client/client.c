@@ -101,6 +101,7 @@
 #include <nng/supplemental/tls/tls.h>
 #include <nng/supplemental/util/platform.h>
 
+#include "client_io.h"
 #include "usersclient.h"
 
 #define UC_DEFAULT_DEADLINE_MS 5000u
@@ -231,6 +232,7 @@ struct uc_client {
 	uc_options dial_opts;   /* copies of what the dialers need (owned) */
 	uc_transport transport; /* the caller's (a copy), when has_transport */
 	bool has_transport;
+	uc_io *io; /* the client's own transport (io.c), when it has one */
 };
 
 /* ------------------------------------------------------------------------
@@ -2093,6 +2095,8 @@ client_free(uc_client *c)
 		nng_aio_free(d->recv_aio);
 		nng_aio_free(d->send_aio);
 	}
+	uc_io_free(c->io); /* detached already, or never started */
+	c->io = NULL;
 	while ((call = c->all_calls) != NULL) {
 		c->all_calls = call->next_all;
 		if (call->buf != NULL) {
@@ -2191,6 +2195,18 @@ check_tls(const uc_options *o)
 			tls_url);
 	}
 	return 0;
+}
+
+/* Whether the client's own transport carries a daemon. */
+static bool
+io_used(const uc_client *c)
+{
+	for (size_t i = 0; i < c->dial_opts.n_urls; i++) {
+		if (c->daemons[i].external) {
+			return true;
+		}
+	}
+	return false;
 }
 
 /* Opens daemon i's socket (raw REQ), its aios and its dialer. */
@@ -2307,6 +2323,14 @@ uc_client_open(uc_client **out, const uc_options *opts)
 		}
 		c->transport = *opts->transport;
 		c->has_transport = true;
+	} else if (!opts->hop_nng) {
+		/* Our own connections for ipc:// and tcp:// (io.c). */
+		if (uc_io_new(&c->io, opts->n_urls, UC_MAX_REPLY) != 0) {
+			rv = NNG_ENOMEM;
+			goto fail;
+		}
+		c->transport = *uc_io_transport(c->io);
+		c->has_transport = true;
 	}
 	for (size_t i = 0; i < opts->n_urls; i++) {
 		if ((rv = daemon_open(c, i)) != 0) {
@@ -2314,11 +2338,20 @@ uc_client_open(uc_client **out, const uc_options *opts)
 			goto fail;
 		}
 	}
+	if (c->io != NULL && !io_used(c)) {
+		uc_io_free(c->io); /* every daemon is nng's: no thread */
+		c->io = NULL;
+		c->has_transport = false;
+	}
 	if (pthread_create(&c->keeper, NULL, keeper_main, c) != 0) {
 		rv = NNG_ENOMEM;
 		goto fail;
 	}
 	c->keeper_started = true;
+	if (c->io != NULL && uc_io_start(c->io, c) != 0) {
+		rv = NNG_ENOMEM;
+		goto fail;
+	}
 	*out = c;
 	return 0;
 fail:

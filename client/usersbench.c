@@ -6,7 +6,7 @@
  *       [--rate N] [--warmup S] [--mix get=70,patch=25,create=5]
  *       [--users N] [--json] [--hgrm FILE] [--max-p99-ms MS]
  *       [--max-errors N] [--deadline MS] [--tls-ca FILE | --tls-insecure]
- *       [--login-only]
+ *       [--hop loop|nng] [--login-only]
  *   USERSBENCH_PASSWORD=... usersbench --http http://HOST:PORT
  *       (--url URL | --ids FILE) --user EMAIL [the same options]
  *
@@ -1249,6 +1249,9 @@ usage(FILE *f)
 		"(tls+tcp:// needs it)\n"
 		"  --tls-insecure  tls+tcp:// without checking the "
 		"certificate (tests only)\n"
+		"  --hop loop|nng  ipc:// and tcp:// on libusersclient's own "
+		"connections\n"
+		"                  (loop, default) or through nng's threads\n"
 		"  --version       print the version and exit\n"
 		"  Ctrl-C stops the run and reports what it measured (exit "
 		"130).\n");
@@ -1468,6 +1471,12 @@ parse_args(int argc, char **argv, bench_cfg *cfg)
 		}
 		if (strcmp(a, "--tls-insecure") == 0) {
 			cfg->tls_insecure = true;
+			continue;
+		}
+		if (strcmp(a, "--hop") == 0 && i + 1 < argc &&
+		    (strcmp(argv[i + 1], "loop") == 0 ||
+		     strcmp(argv[i + 1], "nng") == 0)) {
+			cfg->hop_nng = argv[++i][0] == 'n';
 			continue;
 		}
 		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -1690,6 +1699,7 @@ main(int argc, char **argv)
 		opts.deadline_ms = cfg.deadline_ms;
 		opts.tls_ca_file = cfg.tls_ca;
 		opts.tls_insecure = cfg.tls_insecure;
+		opts.hop_nng = cfg.hop_nng;
 		if ((rv = uc_client_open(&b.client, &opts)) != 0) {
 			fprintf(stderr, "usersbench: %s\n",
 				uc_client_open_error());

@@ -47,6 +47,7 @@ typedef struct bench_cfg {
 	uint64_t max_errors;
 	bool has_max_errors;
 	bool tls_insecure;
+	bool hop_nng; /* --hop nng */
 	bool json;
 	bool login_only;
 } bench_cfg;

@@ -107,6 +107,14 @@ typedef struct uc_options {
 	 * returns (nothing uses it after detach).
 	 */
 	const struct uc_transport *transport;
+	/*
+	 * Without a transport of the caller's, the client carries ipc://
+	 * daemons and tcp:// ones given by address on a thread of its own
+	 * (an epoll loop speaking nng's framing: no nng thread between a
+	 * call and its bytes); tls+tcp:// and tcp:// host names go through
+	 * nng. true: every daemon through nng, as before.
+	 */
+	bool hop_nng;
 } uc_options;
 
 typedef struct uc_result {

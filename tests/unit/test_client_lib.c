@@ -19,6 +19,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,11 +230,17 @@ fake_stop(fake *f)
 	nng_close(f->sock);
 }
 
+/* The client's own connections (io.c), or nng's (the second pass). */
+static bool hop_nng;
+
 static uc_client *
 open_client(uint32_t deadline_ms)
 {
 	const char *urls[] = {url};
-	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = deadline_ms};
+	uc_options o = {.urls = urls,
+			.n_urls = 1,
+			.deadline_ms = deadline_ms,
+			.hop_nng = hop_nng};
 	uc_client *c = NULL;
 
 	CHECK_INT(uc_client_open(&c, &o), 0);
@@ -563,7 +571,8 @@ test_daemon_stats(void)
 {
 	char url2[128];
 	const char *urls[2];
-	uc_options o = {.urls = urls, .n_urls = 2, .deadline_ms = 2000};
+	uc_options o = {
+	    .urls = urls, .n_urls = 2, .deadline_ms = 2000, .hop_nng = hop_nng};
 	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
 	uc_client *c = NULL;
 	uc_daemon_stats s0, s1;
@@ -716,6 +725,64 @@ test_unavailable(fake *f)
 }
 
 /*
+ * A peer that is no daemon (it greets as a REQ) is never taken for one by
+ * the client's own connections: calls fail UNAVAILABLE after the connect
+ * grace, no connection counts as made, and the client keeps trying (the
+ * peer sees it come again).
+ */
+static void
+test_not_rep(void)
+{
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	Users__V1__GetUser g = USERS__V1__GET_USER__INIT;
+	uint8_t req[UP_SP_HELLO_LEN];
+	uc_result res;
+	uc_client *c;
+	int lfd, accepted = 0;
+	long long t0;
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "/tmp/uc-lib-%d-req.sock",
+		 (int)getpid());
+	snprintf(url, sizeof(url), "ipc://%s", sa.sun_path);
+	unlink(sa.sun_path);
+	lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof(sa)) != 0 ||
+	    listen(lfd, 16) != 0) {
+		CHECK(!"a listener");
+		return;
+	}
+	up_sp_hello(req, UP_SP_REQ);
+	hop_nng = false; /* the client's own connections */
+	c = open_client(3000);
+	if (c == NULL) {
+		close(lfd);
+		return;
+	}
+	g.user_id = "echo";
+	t0 = (long long)nng_clock();
+	/* the peer answers every connection with a REQ's hello, twice */
+	while (accepted < 2 && (long long)nng_clock() - t0 < 5000) {
+		int fd = accept(lfd, NULL, NULL);
+
+		if (fd < 0) {
+			nng_msleep(2);
+			continue;
+		}
+		CHECK_INT(send(fd, req, sizeof(req), MSG_NOSIGNAL),
+			  (long)sizeof(req));
+		accepted++;
+		close(fd);
+	}
+	CHECK_INT(accepted, 2); /* tried again after the refusal */
+	CHECK_INT(uc_get_user(c, &g, NULL, &res), UP_UNAVAILABLE);
+	uc_result_fini(&res);
+	CHECK_INT(stats_of(c, 0).connects, 0);
+	uc_client_close(c);
+	close(lfd);
+	unlink(sa.sun_path);
+}
+
+/*
  * UC_METHODS (usersclient.h) is written by hand for the typed wrappers:
  * it must be the service of users.proto, method for method, in order,
  * each with its request type.
@@ -752,13 +819,22 @@ main(void)
 	if (up_meta_load() != 0 || fake_start(&f) != 0) {
 		return 1;
 	}
-	test_envelope();
-	test_failures();
-	test_async();
-	test_daemon_stats();
-	test_unavailable(&f);
+	/* Every test against the fake (nng's own REP socket), on the
+	 * client's own connections, then through nng. */
+	for (int pass = 0; pass < 2; pass++) {
+		hop_nng = pass == 1;
+		fprintf(stderr, "test_client_lib: %s\n",
+			hop_nng ? "through nng"
+				: "on the client's own connections");
+		test_envelope();
+		test_failures();
+		test_async();
+		test_daemon_stats();
+		test_unavailable(&f);
+	}
 	fake_stop(&f);
 	unlink(url + strlen("ipc://"));
+	test_not_rep();
 	test_methods_are_the_contract();
 	return check_done();
 }
