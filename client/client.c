@@ -83,8 +83,9 @@
  *
  * Locks: c->mtx guards the table, the heap, the lists and the daemons'
  * transport state; c->cred guards the credentials (read by every call's
- * packing). Callbacks run without either, on nng threads or the keeper,
- * never on the caller's thread. Per-daemon counters are relaxed atomics.
+ * packing). Callbacks run without either, on nng threads, the client's own
+ * connections' thread (io.c), the caller's transport's, or the keeper;
+ * never inside the caller's call. Per-daemon counters are relaxed atomics.
  */
 #include <errno.h>
 #include <pthread.h>

@@ -91,6 +91,8 @@ typedef struct io_conn {
 	size_t head_len;
 	uint8_t *body;        /* the message being written (the client's) */
 	size_t body_len, off; /* off: over head and body */
+	bool watch_out;       /* EPOLLOUT in the set (see watch_out) */
+	bool refused_said;    /* a refusal is logged once per daemon */
 	atomic_bool kicked;
 } io_conn;
 
@@ -241,6 +243,37 @@ io_detach(void *ctx)
  * Connections (the loop)
  */
 
+/*
+ * Whether the loop hears that k's socket takes bytes again: while it
+ * connects and while a write waits, not otherwise (a Unix socket reports
+ * the space freed each time the daemon reads a message, which would wake
+ * the loop for nothing). A change re-reads the socket's state: no edge is
+ * lost.
+ */
+static void
+watch_out(io_conn *k, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET |
+					   (on ? EPOLLOUT : 0u),
+				 .data.ptr = k};
+
+	if (k->watch_out != on &&
+	    epoll_ctl(k->io->ep, EPOLL_CTL_MOD, k->fd, &ev) == 0) {
+		k->watch_out = on;
+	}
+}
+
+/* Frees the message being written (it carries credentials). */
+static void
+body_free(io_conn *k)
+{
+	if (k->body != NULL) {
+		explicit_bzero(k->body, k->body_len);
+		free(k->body);
+		k->body = NULL;
+	}
+}
+
 /* Closes k's connection, drops the message being written: DOWN. */
 static void
 conn_close(io_conn *k)
@@ -250,8 +283,7 @@ conn_close(io_conn *k)
 		close(k->fd);
 		k->fd = -1;
 	}
-	free(k->body);
-	k->body = NULL;
+	body_free(k);
 	if (k->in != NULL) {
 		up_wipe(k->in, k->in_cap); /* answers carry tokens */
 		free(k->in);
@@ -349,10 +381,11 @@ conn_write(io_conn *k)
 			return;
 		}
 		if (r == 0) {
-			return; /* EPOLLOUT goes on */
+			watch_out(k, true); /* EPOLLOUT goes on */
+			return;
 		}
-		free(k->body);
-		k->body = NULL;
+		watch_out(k, false);
+		body_free(k);
 		uc_transport_sent(io->c, k->index, true);
 	}
 }
@@ -385,6 +418,7 @@ conn_connect(io_conn *k)
 		conn_lost(k);
 		return;
 	}
+	k->watch_out = true;
 	k->state = IO_CONNECTING;
 	if (rv == 0) {
 		up_sp_hello(hello, UP_SP_REQ);
@@ -394,6 +428,7 @@ conn_connect(io_conn *k)
 			return;
 		}
 		k->state = IO_HELLO;
+		watch_out(k, false);
 	}
 }
 
@@ -427,6 +462,26 @@ in_room(io_conn *k)
 	return true;
 }
 
+/* After a large answer, the buffer back to IO_IN_KEEP with what is left
+ * of the next frame (a busy connection is rarely empty). */
+static bool
+shrink_in(io_conn *k)
+{
+	uint8_t *p = k->in_len > 0 ? malloc(IO_IN_KEEP) : NULL;
+
+	if (k->in_len > 0 && p == NULL) {
+		return false;
+	}
+	if (p != NULL) {
+		memcpy(p, k->in, k->in_len);
+	}
+	up_wipe(k->in, k->in_cap);
+	free(k->in);
+	k->in = p;
+	k->in_cap = p != NULL ? IO_IN_KEEP : 0;
+	return true;
+}
+
 /* Hands over the whole frames read; false when the connection must go. */
 static bool
 conn_frames(io_conn *k)
@@ -438,11 +493,11 @@ conn_frames(io_conn *k)
 			return true;
 		}
 		if (up_sp_hello_check(k->in, UP_SP_REP) != 0) {
-			return false; /* no daemon of ours */
+			return false; /* no daemon of ours (said by the caller)
+				       */
 		}
 		off = UP_SP_HELLO_LEN;
 		k->state = IO_UP;
-		k->backoff_ms = 0;
 		uc_transport_up(k->io->c, k->index);
 		/* what was queued meanwhile goes once the event ends */
 		atomic_store(&k->kicked, true);
@@ -459,6 +514,7 @@ conn_frames(io_conn *k)
 		if (r < 0 || body_off != head + 4) {
 			return false;
 		}
+		k->backoff_ms = 0; /* a daemon of ours: quick redials again */
 		uc_transport_received(k->io->c, k->index,
 				      k->in + off + body_off,
 				      frame_len - body_off);
@@ -468,6 +524,10 @@ conn_frames(io_conn *k)
 		memmove(k->in, k->in + off, k->in_len - off);
 		up_wipe(k->in + k->in_len - off, off);
 		k->in_len -= off;
+	}
+	if (k->in_cap > IO_IN_KEEP && k->in_len <= IO_IN_KEEP / 2 &&
+	    shrink_in(k)) {
+		return true;
 	}
 	if (k->in_len == 0 && k->in_cap > IO_IN_KEEP) {
 		up_wipe(k->in, k->in_cap);
@@ -529,6 +589,7 @@ conn_event(io_conn *k, uint32_t e)
 			return;
 		}
 		k->state = IO_HELLO;
+		watch_out(k, false);
 	}
 	if (k->state == IO_UP && (e & EPOLLOUT) != 0 && k->body != NULL) {
 		conn_write(k);
@@ -570,12 +631,20 @@ conn_timers(uc_io *io)
 static void
 pump(uc_io *io)
 {
-	atomic_store(&io->posted, false);
-	for (size_t i = 0; i < io->n; i++) {
-		io_conn *k = &io->conns[i];
+	bool again = true;
 
-		if (k->carried && atomic_exchange(&k->kicked, false)) {
-			conn_write(k);
+	atomic_store(&io->posted, false);
+	/* a write that fails moves its calls to another daemon, whose kick
+	 * may come after the scan passed it: scan until none comes */
+	while (again) {
+		again = false;
+		for (size_t i = 0; i < io->n; i++) {
+			io_conn *k = &io->conns[i];
+
+			if (k->carried && atomic_exchange(&k->kicked, false)) {
+				conn_write(k);
+				again = true;
+			}
 		}
 	}
 }

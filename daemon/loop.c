@@ -460,8 +460,8 @@ accept_all(lthread *t, listener *ls)
 		uint8_t hello[UP_SP_HELLO_LEN];
 		int fd =
 		    accept4(ls->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-		struct epoll_event ev = {.events = EPOLLIN | EPOLLOUT |
-						   EPOLLRDHUP | EPOLLET};
+		struct epoll_event ev = {.events =
+					     EPOLLIN | EPOLLRDHUP | EPOLLET};
 		ud_conn *c;
 
 		if (fd < 0) {
@@ -938,6 +938,23 @@ ud_loop_free(ud_loop *l)
  * Writing (the owner's lock held)
  */
 
+/*
+ * Whether the loop hears that c's socket takes bytes again: only while a
+ * write waits for it. Always watched, EPOLLOUT would wake the loop each
+ * time the client reads a message (a Unix socket reports the space freed
+ * on every read). A change re-reads the socket's state, so an edge that
+ * came before it is not lost.
+ */
+static void
+watch_out(ud_conn *c, bool on)
+{
+	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET |
+					   (on ? EPOLLOUT : 0u),
+				 .data.ptr = c};
+
+	epoll_ctl(c->t->ep, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
 /* A broken connection: the loop sees the hang-up and closes it. */
 static int
 conn_broke(ud_conn *c)
@@ -969,8 +986,9 @@ ud_conn_send_more(ud_conn *c)
 		}
 	}
 	c->out_off = c->out_len = 0;
+	watch_out(c, false);
 	if (c->out_cap > IN_KEEP) {
-		free(c->out);
+		wipe_free(c->out, c->out_cap);
 		c->out = NULL;
 		c->out_cap = 0;
 	}
@@ -985,7 +1003,7 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 	uint8_t head[UP_SP_HEAD_MAX];
 	struct iovec iov[3];
 	struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 3};
-	size_t total, done = 0;
+	size_t total, done = 0, keep_was;
 	ssize_t n;
 
 	if (atomic_load(&c->broken)) {
@@ -998,6 +1016,7 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 	iov[2].iov_base = (void *)body;
 	iov[2].iov_len = len;
 	total = iov[0].iov_len + hl + len;
+	keep_was = c->out_len - c->out_off;
 	if (c->out_len == 0) {
 		atomic_store(&c->want_out, true); /* before: see the top */
 		while ((n = sendmsg(c->fd, &mh, MSG_NOSIGNAL)) < 0 &&
@@ -1025,7 +1044,7 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 		if (keep > 0) {
 			memcpy(p, c->out + c->out_off, keep);
 		}
-		free(c->out);
+		wipe_free(c->out, c->out_cap);
 		c->out = p;
 		c->out_cap = cap;
 		c->out_len = keep;
@@ -1040,5 +1059,8 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 		done -= skip;
 	}
 	atomic_store(&c->want_out, true);
+	if (keep_was == 0) {
+		watch_out(c, true);
+	}
 	return 1;
 }

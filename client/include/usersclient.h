@@ -2,10 +2,12 @@
  * usersclient.h - libusersclient: the RPC client of usersd.
  *
  * One client object talks to one or more daemons (ipc://, tcp://,
- * tls+tcp://) over nng, one connection each, or over connections an event
- * loop of the caller's reads and writes itself (uc_transport). Every RPC of
- * UserService has a synchronous and an asynchronous form; the gateway, usersctl
- * and usersbench all use this library.
+ * tls+tcp://), one connection each: ipc:// and tcp:// (by address) on a
+ * thread of the client's own that reads and writes them (an epoll loop
+ * speaking nng's framing), the others over nng; or over connections an
+ * event loop of the caller's reads and writes itself (uc_transport). Every RPC
+ * of UserService has a synchronous and an asynchronous form; the gateway,
+ * usersctl and usersbench all use this library.
  *
  * Async contract
  *   uc_call_async() returns 0 and then calls the callback exactly once, or
@@ -13,7 +15,9 @@
  *   nng's or of the client's own, never inside uc_call_async (with a
  *   transport of the caller's own, below: also inside
  *   uc_transport_received, on the caller's loop). It must not block
- *   (hand the result to your own thread or loop). Async calls are safe
+ *   (hand the result to your own thread or loop): on the client's own
+ *   thread, every read and write of its ipc:// and tcp:// daemons waits
+ *   while a callback runs. Async calls are safe
  *   from many threads at once; thousands may be in flight on one client.
  *
  * Batching

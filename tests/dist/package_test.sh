@@ -53,7 +53,7 @@ multiarch=$(gcc -print-multiarch)
 for f in /usr/bin/usersd /usr/bin/usersgw /usr/bin/usersctl \
 	/usr/bin/usersbench \
 	"/usr/lib/$multiarch/libusersclient.so.0.1.0" \
-	"/usr/lib/$multiarch/libusersclient.so.0" \
+	"/usr/lib/$multiarch/libusersclient.so.1" \
 	"/usr/lib/$multiarch/libusersclient.so" \
 	"/usr/lib/$multiarch/pkgconfig/usersclient.pc" \
 	"/usr/lib/$multiarch/cmake/usersclient/usersclientConfig.cmake" \
@@ -156,8 +156,8 @@ flags=$(PKG_CONFIG_SYSROOT_DIR=$root \
 cc -std=c11 -Wall -Wextra -Werror -o "$run/getuser" \
 	"$src/tests/dist/getuser.c" $flags || fail "cc getuser.c $flags"
 libdir=$root/usr/lib/$multiarch
-LD_LIBRARY_PATH=$libdir ldd "$run/getuser" | grep -q "$libdir/libusersclient.so.0" ||
-	fail "getuser does not load the unpacked libusersclient.so.0"
+LD_LIBRARY_PATH=$libdir ldd "$run/getuser" | grep -q "$libdir/libusersclient.so.1" ||
+	fail "getuser does not load the unpacked libusersclient.so.1"
 got=$(GETUSER_PASSWORD=package-test-pw LD_LIBRARY_PATH=$libdir \
 	"$run/getuser" "$sock" admin@example.com 1) || fail "getuser (pkg-config)"
 [ "$got" = admin@example.com ] || fail "getuser (pkg-config) printed $got"
