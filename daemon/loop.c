@@ -1053,9 +1053,12 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 	for (int i = 0; i < 3; i++) {
 		size_t skip = done < iov[i].iov_len ? done : iov[i].iov_len;
 
-		memcpy(c->out + c->out_len, (uint8_t *)iov[i].iov_base + skip,
-		       iov[i].iov_len - skip);
-		c->out_len += iov[i].iov_len - skip;
+		if (iov[i].iov_len > skip) {
+			memcpy(c->out + c->out_len,
+			       (uint8_t *)iov[i].iov_base + skip,
+			       iov[i].iov_len - skip);
+			c->out_len += iov[i].iov_len - skip;
+		}
 		done -= skip;
 	}
 	atomic_store(&c->want_out, true);
