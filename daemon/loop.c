@@ -559,6 +559,9 @@ conn_frames(lthread *t, ud_conn *c)
 	size_t off = 0, head = c->ipc ? 9 : 8;
 	int rv = 0;
 
+	if (c->in_len == 0) {
+		return 0; /* (c->in may be NULL: no arithmetic on it) */
+	}
 	if (!c->up) {
 		if (c->in_len < UP_SP_HELLO_LEN) {
 			return 0;
