@@ -788,16 +788,6 @@ send_done(void *arg)
  * Pipes
  */
 
-/* Milliseconds of CLOCK_MONOTONIC. */
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Pipe id of daemon d is up. Under c->mtx. */
 static void
 daemon_up(uc_client *c, uc_daemon *d, uint32_t id)
@@ -872,7 +862,7 @@ static void
 count_reply(uc_daemon *d, int status)
 {
 	atomic_fetch_add_explicit(&d->replies, 1, memory_order_relaxed);
-	atomic_store_explicit(&d->last_reply_ms, mono_ms(),
+	atomic_store_explicit(&d->last_reply_ms, up_mono_ms(),
 			      memory_order_relaxed);
 	if (up_status_daemon_failure(status)) {
 		atomic_fetch_add_explicit(&d->failures, 1,
@@ -1991,7 +1981,7 @@ uc_daemon_stats_get(uc_client *c, size_t index, uc_daemon_stats *out)
 	if (last < 0) {
 		out->last_reply_age_ms = -1;
 	} else {
-		int64_t age = mono_ms() - last;
+		int64_t age = up_mono_ms() - last;
 
 		out->last_reply_age_ms = age > 0 ? age : 0;
 	}

@@ -112,75 +112,9 @@ struct uc_io {
 /* The io whose loop this thread runs (kicks from it need no wake-up). */
 static _Thread_local uc_io *io_here;
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------------
  * The transport's calls (the client's threads)
  */
-
-static bool
-parse_ipc(io_conn *k, const char *path)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)&k->addr;
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(sun->sun_path)) {
-		return false;
-	}
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, len);
-	k->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	k->ipc = true;
-	return true;
-}
-
-/* HOST:PORT or [V6]:PORT, HOST an address (not a name). */
-static bool
-parse_tcp(io_conn *k, const char *hostport)
-{
-	char host[64];
-	const char *colon = strrchr(hostport, ':'), *h = hostport;
-	struct addrinfo hints, *res = NULL;
-	size_t hl;
-	bool ok = false;
-
-	if (colon == NULL || colon[1] == '\0') {
-		return false;
-	}
-	hl = (size_t)(colon - hostport);
-	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
-		h++;
-		hl -= 2;
-	}
-	if (hl == 0 || hl >= sizeof(host)) {
-		return false;
-	}
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-	if (getaddrinfo(host, colon + 1, &hints, &res) == 0 && res != NULL &&
-	    res->ai_addrlen <= sizeof(k->addr)) {
-		memcpy(&k->addr, res->ai_addr, res->ai_addrlen);
-		k->addrlen = res->ai_addrlen;
-		k->ipc = false;
-		ok = true;
-	}
-	if (res != NULL) {
-		freeaddrinfo(res);
-	}
-	return ok;
-}
 
 static bool
 io_carries(void *ctx, size_t daemon, const char *url)
@@ -192,11 +126,7 @@ io_carries(void *ctx, size_t daemon, const char *url)
 		return false;
 	}
 	k = &io->conns[daemon];
-	if (strncmp(url, "ipc://", 6) == 0) {
-		k->carried = parse_ipc(k, url + 6);
-	} else if (strncmp(url, "tcp://", 6) == 0) {
-		k->carried = parse_tcp(k, url + 6);
-	}
+	k->carried = up_sp_addr(url, &k->addr, &k->addrlen, &k->ipc) == 0;
 	return k->carried;
 }
 
@@ -308,7 +238,7 @@ conn_lost(io_conn *k)
 		k->backoff_ms = IO_TICK_MS;
 	}
 	(void)getrandom(&r, sizeof(r), GRND_NONBLOCK);
-	k->due_ms = mono_ms() + 1 + r % k->backoff_ms;
+	k->due_ms = up_mono_ms() + 1 + r % k->backoff_ms;
 	if ((k->backoff_ms *= 2) > IO_BACKOFF_MAX) {
 		k->backoff_ms = IO_BACKOFF_MAX;
 	}
@@ -390,11 +320,26 @@ conn_write(io_conn *k)
 	}
 }
 
+/* Connected: our hello (8 bytes: a new socket takes them whole). */
+static void
+conn_greet(io_conn *k)
+{
+	uint8_t hello[UP_SP_HELLO_LEN];
+
+	up_sp_hello(hello, UP_SP_REQ);
+	if (send(k->fd, hello, sizeof(hello), MSG_NOSIGNAL) !=
+	    (ssize_t)sizeof(hello)) {
+		conn_lost(k);
+		return;
+	}
+	k->state = IO_HELLO;
+	watch_out(k, false);
+}
+
 static void
 conn_connect(io_conn *k)
 {
 	static const int one = 1;
-	uint8_t hello[UP_SP_HELLO_LEN];
 	struct epoll_event ev = {
 	    .events = EPOLLIN | EPOLLOUT | EPOLLRDHUP | EPOLLET, .data.ptr = k};
 	int rv;
@@ -408,7 +353,7 @@ conn_connect(io_conn *k)
 	if (!k->ipc) {
 		setsockopt(k->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	}
-	k->due_ms = mono_ms() + IO_HELLO_MS;
+	k->due_ms = up_mono_ms() + IO_HELLO_MS;
 	rv = connect(k->fd, (struct sockaddr *)&k->addr, k->addrlen);
 	if (rv != 0 && errno != EINPROGRESS) {
 		conn_lost(k); /* refused, not there yet, a full backlog */
@@ -421,14 +366,7 @@ conn_connect(io_conn *k)
 	k->watch_out = true;
 	k->state = IO_CONNECTING;
 	if (rv == 0) {
-		up_sp_hello(hello, UP_SP_REQ);
-		if (send(k->fd, hello, sizeof(hello), MSG_NOSIGNAL) !=
-		    (ssize_t)sizeof(hello)) {
-			conn_lost(k);
-			return;
-		}
-		k->state = IO_HELLO;
-		watch_out(k, false);
+		conn_greet(k);
 	}
 }
 
@@ -573,7 +511,6 @@ static void
 conn_event(io_conn *k, uint32_t e)
 {
 	if (k->state == IO_CONNECTING && (e & (EPOLLOUT | EPOLLERR)) != 0) {
-		uint8_t hello[UP_SP_HELLO_LEN];
 		int err = 0;
 		socklen_t len = sizeof(err);
 
@@ -582,14 +519,7 @@ conn_event(io_conn *k, uint32_t e)
 			conn_lost(k);
 			return;
 		}
-		up_sp_hello(hello, UP_SP_REQ);
-		if (send(k->fd, hello, sizeof(hello), MSG_NOSIGNAL) !=
-		    (ssize_t)sizeof(hello)) {
-			conn_lost(k);
-			return;
-		}
-		k->state = IO_HELLO;
-		watch_out(k, false);
+		conn_greet(k);
 	}
 	if (k->state == IO_UP && (e & EPOLLOUT) != 0 && k->body != NULL) {
 		conn_write(k);
@@ -605,7 +535,7 @@ conn_event(io_conn *k, uint32_t e)
 static int
 conn_timers(uc_io *io)
 {
-	int64_t now = mono_ms(), next = -1;
+	int64_t now = up_mono_ms(), next = -1;
 
 	for (size_t i = 0; i < io->n; i++) {
 		io_conn *k = &io->conns[i];

@@ -139,15 +139,6 @@ struct ud_loop {
 	unsigned conns_max; /* beyond, new ones are closed at once */
 };
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* ------------------------------------------------------------------------
  * Listening
  */
@@ -469,7 +460,8 @@ accept_all(lthread *t, listener *ls)
 			    errno == ENOBUFS || errno == ENOMEM) {
 				/* level-triggered: out of the set a while */
 				listeners_watch(t, false);
-				t->paused_until = mono_ms() + ACCEPT_PAUSE_MS;
+				t->paused_until =
+				    up_mono_ms() + ACCEPT_PAUSE_MS;
 			}
 			return; /* EAGAIN, or another loop took it */
 		}
@@ -496,7 +488,7 @@ accept_all(lthread *t, listener *ls)
 		c->t = t;
 		c->fd = fd;
 		c->ipc = ls->ipc;
-		c->born_ms = mono_ms();
+		c->born_ms = up_mono_ms();
 		atomic_init(&c->want_out, false);
 		atomic_init(&c->broken, false);
 		ev.data.ptr = c;
@@ -703,7 +695,7 @@ loop_main(void *arg)
 	struct epoll_event evs[EVENTS];
 
 	while (!atomic_load(&l->stop)) {
-		int64_t now = mono_ms();
+		int64_t now = up_mono_ms();
 		int n = epoll_wait(t->ep, evs, EVENTS, wait_ms(t, now));
 
 		if (atomic_load(&l->quiesce) && !t->quiesced) {
@@ -748,7 +740,7 @@ loop_main(void *arg)
 				conn_input(t, c);
 			}
 		}
-		now = mono_ms();
+		now = up_mono_ms();
 		if (t->paused_until != 0 && now >= t->paused_until &&
 		    !t->quiesced) {
 			t->paused_until = 0;

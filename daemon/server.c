@@ -1058,7 +1058,6 @@ probe_url(ud_server *s, size_t i, char *out, size_t cap)
 }
 
 static bool guard_wait(ud_server *s, int ms);
-static int64_t mono_ms(void);
 
 static int
 probe_open(struct probe *p)
@@ -1132,7 +1131,7 @@ probe_once(ud_server *s, size_t i)
 {
 	struct probe *p = &s->probes[i];
 	unsigned before = atomic_load(&p->accepted);
-	int64_t until = mono_ms() + GUARD_WAIT_MS;
+	int64_t until = up_mono_ms() + GUARD_WAIT_MS;
 	bool got;
 
 	if (p->has_prev) {
@@ -1144,7 +1143,7 @@ probe_once(ud_server *s, size_t i)
 	}
 	/* a connection is taken within a millisecond or so: look often */
 	while (!(got = atomic_load(&p->accepted) != before) &&
-	       mono_ms() < until && !guard_wait(s, GUARD_LOOK_MS)) {
+	       up_mono_ms() < until && !guard_wait(s, GUARD_LOOK_MS)) {
 	}
 	if (got) {
 		p->prev = p->dialer;
@@ -1371,15 +1370,6 @@ fail:
 	return rv == NNG_EADDRINUSE ? UP_FAILED_PRECONDITION : UP_UNAVAILABLE;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /* Whether every answer was handed to nng (no outbox holds or sends one). */
 static bool
 outboxes_empty(ud_server *s)
@@ -1400,7 +1390,7 @@ outboxes_empty(ud_server *s)
 int
 ud_server_drain(ud_server *s, int timeout_ms)
 {
-	int64_t deadline = mono_ms() + timeout_ms;
+	int64_t deadline = up_mono_ms() + timeout_ms;
 	struct timespec tick = {0, 2 * 1000 * 1000};
 	struct receiver *r;
 
@@ -1425,15 +1415,15 @@ ud_server_drain(ud_server *s, int timeout_ms)
 	}
 	pthread_mutex_unlock(&s->mu);
 	/* No message is half handed over (hand_begin). */
-	while (atomic_load(&s->handing) > 0 && mono_ms() < deadline) {
+	while (atomic_load(&s->handing) > 0 && up_mono_ms() < deadline) {
 		nanosleep(&tick, NULL);
 	}
-	while (atomic_load(&s->svc->in_flight) > 0 && mono_ms() < deadline) {
+	while (atomic_load(&s->svc->in_flight) > 0 && up_mono_ms() < deadline) {
 		nanosleep(&tick, NULL);
 	}
 	/* Answers still in an outbox: let them leave. */
 	while ((!outboxes_empty(s) || atomic_load(&s->active) > 0) &&
-	       mono_ms() < deadline) {
+	       up_mono_ms() < deadline) {
 		for (unsigned i = 0; i < s->n_receivers; i++) {
 			nng_aio_cancel(s->receivers[i].aio);
 		}

@@ -116,58 +116,6 @@ static _Thread_local gw_hop *hop_here;
 
 static void conn_connect(hop_conn *k);
 
-/* ------------------------------------------------------------------------
- * Addresses (the main thread, at open)
- */
-
-static bool
-parse_ipc(hop_conn *k, const char *path)
-{
-	struct sockaddr_un *sun = (struct sockaddr_un *)&k->addr;
-	size_t len = strlen(path);
-
-	if (len == 0 || len >= sizeof(sun->sun_path)) {
-		return false;
-	}
-	memset(sun, 0, sizeof(*sun));
-	sun->sun_family = AF_UNIX;
-	memcpy(sun->sun_path, path, len);
-	k->addrlen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + len);
-	k->ipc = true;
-	return true;
-}
-
-static bool
-parse_tcp(hop_conn *k, const char *hostport)
-{
-	char host[256], port[16];
-	struct addrinfo hints, *res = NULL;
-	bool ok = false;
-
-	if (gw_split_hostport(hostport, host, sizeof(host), port,
-			      sizeof(port)) != 0 ||
-	    host[0] == '\0') {
-		return false;
-	}
-	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	/* An address, not a name: a name is resolved at each dial, which
-	 * the loop must not wait for; nng does it on its threads. */
-	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
-	if (getaddrinfo(host, port, &hints, &res) == 0 && res != NULL &&
-	    res->ai_addrlen <= sizeof(k->addr)) {
-		memcpy(&k->addr, res->ai_addr, res->ai_addrlen);
-		k->addrlen = res->ai_addrlen;
-		k->ipc = false;
-		ok = true;
-	}
-	if (res != NULL) {
-		freeaddrinfo(res);
-	}
-	return ok;
-}
-
 /* uc_transport.carries: ipc:// URLs, and tcp:// URLs with an address
  * (not a host name). Anything else stays with nng, which resolves names
  * at each dial and says what is wrong. */
@@ -181,11 +129,7 @@ hop_carries(void *ctx, size_t daemon, const char *url)
 		return false;
 	}
 	k = &h->conns[daemon];
-	if (strncmp(url, "ipc://", 6) == 0) {
-		k->carried = parse_ipc(k, url + 6);
-	} else if (strncmp(url, "tcp://", 6) == 0) {
-		k->carried = parse_tcp(k, url + 6);
-	}
+	k->carried = up_sp_addr(url, &k->addr, &k->addrlen, &k->ipc) == 0;
 	if (k->carried) {
 		h->any = true;
 		fprintf(stderr,

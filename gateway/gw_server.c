@@ -52,15 +52,6 @@
 static gw_server
     server; /* static: what a stop leaves allocated stays reachable */
 
-static uint64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* ------------------------------------------------------------------------
  * Listening socket
  */
@@ -368,12 +359,12 @@ loop_main(void *arg)
 	while (!atomic_load(&srv->client_closed)) {
 		turn(t, 20);
 	}
-	until = now_ms() + DRAIN_EXTRA_MS;
-	while (t->pending > 0 && now_ms() < until) {
+	until = (uint64_t)up_mono_ms() + DRAIN_EXTRA_MS;
+	while (t->pending > 0 && (uint64_t)up_mono_ms() < until) {
 		turn(t, 20);
 	}
-	until = now_ms() + DRAIN_CONNS_MS;
-	while (t->conns > 0 && now_ms() < until) {
+	until = (uint64_t)up_mono_ms() + DRAIN_CONNS_MS;
+	while (t->conns > 0 && (uint64_t)up_mono_ms() < until) {
 		turn(t, 20);
 	}
 	thread_teardown(t);

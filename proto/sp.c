@@ -2,7 +2,11 @@
  * sp.c - nng's SP framing on a stream, read and written by our own loops
  * (users_proto.h, "SP framing", says what goes over the wire).
  */
+#include <netdb.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+#include <sys/un.h>
 
 #include "users_proto.h"
 
@@ -91,4 +95,75 @@ up_sp_next(const uint8_t *p, size_t n, bool ipc, size_t max_payload,
 	}
 	*frame_len = head + (size_t)len;
 	return 1;
+}
+
+/* ipc://PATH into a Unix address. */
+static int
+addr_ipc(const char *path, struct sockaddr_storage *out, socklen_t *len)
+{
+	struct sockaddr_un *sun = (struct sockaddr_un *)out;
+	size_t n = strlen(path);
+
+	if (n == 0 || n >= sizeof(sun->sun_path)) {
+		return -1;
+	}
+	memset(sun, 0, sizeof(*sun));
+	sun->sun_family = AF_UNIX;
+	memcpy(sun->sun_path, path, n);
+	*len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + n);
+	return 0;
+}
+
+/* HOST:PORT or [V6]:PORT, HOST an address: never a lookup by name. */
+static int
+addr_tcp(const char *hostport, struct sockaddr_storage *out, socklen_t *len)
+{
+	char host[64];
+	const char *colon = strrchr(hostport, ':'), *h = hostport;
+	struct addrinfo hints, *res = NULL;
+	size_t hl;
+	int rv = -1;
+
+	if (colon == NULL || colon[1] == '\0') {
+		return -1;
+	}
+	hl = (size_t)(colon - hostport);
+	if (hl >= 2 && h[0] == '[' && h[hl - 1] == ']') {
+		h++;
+		hl -= 2;
+	}
+	if (hl == 0 || hl >= sizeof(host)) {
+		return -1;
+	}
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV | AI_NUMERICHOST;
+	if (getaddrinfo(host, colon + 1, &hints, &res) == 0 && res != NULL &&
+	    res->ai_addrlen <= sizeof(*out)) {
+		memcpy(out, res->ai_addr, res->ai_addrlen);
+		*len = res->ai_addrlen;
+		rv = 0;
+	}
+	if (res != NULL) {
+		freeaddrinfo(res);
+	}
+	return rv;
+}
+
+int
+up_sp_addr(const char *url, struct sockaddr_storage *out, socklen_t *len,
+	   bool *ipc)
+{
+	if (strncmp(url, "ipc://", 6) == 0) {
+		*ipc = true;
+		return addr_ipc(url + 6, out, len);
+	}
+	if (strncmp(url, "tcp://", 6) == 0) {
+		*ipc = false;
+		return addr_tcp(url + 6, out, len);
+	}
+	return -1;
 }

@@ -1321,15 +1321,6 @@ abort:
 	return false;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (int64_t)t.tv_sec * 1000 + t.tv_nsec / 1000000;
-}
-
 /*
  * Brings the index entries of up to limit pending users up to date, in the
  * open transaction: forgets what the index holds for them (the values the
@@ -1404,7 +1395,7 @@ index_step(ud_store *st, int64_t limit)
 		if (!sqlite3_get_autocommit(c->db)) {
 			(void)run(c, S_ROLLBACK, "rollback");
 		}
-		st->quiet_since = mono_ms(); /* not again at once */
+		st->quiet_since = up_mono_ms(); /* not again at once */
 		return;
 	}
 	if (done < limit) {
@@ -1456,7 +1447,7 @@ index_merge_step(ud_store *st)
 	int step;
 
 	if (run(c, S_BEGIN_WRITE, "begin") != 0) {
-		st->quiet_since = mono_ms(); /* not again at once */
+		st->quiet_since = up_mono_ms(); /* not again at once */
 		return;
 	}
 	changes = sqlite3_total_changes64(c->db);
@@ -1492,7 +1483,7 @@ fail:
 	if (!sqlite3_get_autocommit(c->db)) {
 		(void)run(c, S_ROLLBACK, "rollback");
 	}
-	st->quiet_since = mono_ms();
+	st->quiet_since = up_mono_ms();
 }
 
 /* A write of ud_store_index_sync: every pending user, chunk by chunk. */
@@ -1545,7 +1536,7 @@ writer_main(void *arg)
 
 		while (st->q.head == NULL && !st->q.closing) {
 			/* idle for a moment, not between two batches */
-			int64_t quiet = mono_ms() - st->quiet_since;
+			int64_t quiet = up_mono_ms() - st->quiet_since;
 			int64_t wait = -1;
 			bool ckpt =
 			    st->ckpt_due &&
@@ -1641,7 +1632,7 @@ writer_main(void *arg)
 		    st->wal_pages - st->ckpt_pages >= st->ckpt_busy_pages) {
 			checkpoint(st);
 		}
-		st->quiet_since = mono_ms();
+		st->quiet_since = up_mono_ms();
 		pthread_mutex_lock(&st->q.mu);
 	}
 	pthread_mutex_unlock(&st->q.mu);

@@ -12,6 +12,7 @@
 #define USERS_PROTO_H
 
 #include <stdbool.h>
+#include <sys/socket.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -353,6 +354,17 @@ size_t up_sp_head(uint8_t out[UP_SP_HEAD_MAX], bool ipc, size_t payload_len);
  */
 int up_sp_next(const uint8_t *p, size_t n, bool ipc, size_t max_payload,
 	       size_t *frame_len, size_t *body_off);
+/*
+ * The address to dial for url, for a loop of ours: ipc://PATH, or
+ * tcp://HOST:PORT with HOST an address (IPv6 in brackets), never a name
+ * (a lookup blocks; nng does those on its threads). 0 with *out, *len
+ * and *ipc; -1 for anything else.
+ */
+int up_sp_addr(const char *url, struct sockaddr_storage *out, socklen_t *len,
+	       bool *ipc);
+
+/* Milliseconds of CLOCK_MONOTONIC (deadlines, timeouts, backoffs). */
+int64_t up_mono_ms(void);
 
 /* The raw embedded FileDescriptorSet (for tools that want all of it). */
 extern const uint8_t up_descriptor_set[];

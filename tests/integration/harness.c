@@ -598,3 +598,24 @@ th_free_port(void)
 	}
 	return port;
 }
+
+int
+th_admin_token(const char *url, char *out, size_t size)
+{
+	const char *urls[] = {url};
+	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = 10000};
+	uc_client *c = NULL;
+	uc_result res;
+	int st;
+
+	if (uc_client_open(&c, &o) != 0) {
+		return UP_UNAVAILABLE;
+	}
+	st = uc_login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, &res);
+	if (st == UP_OK) {
+		snprintf(out, size, "%s", uc_bearer(c));
+	}
+	uc_result_fini(&res);
+	uc_client_close(c);
+	return st;
+}

@@ -68,6 +68,10 @@ int th_daemon_metrics_port(const th_daemon *d);
  * -1: for a process that binds it right after. */
 int th_free_port(void);
 
+/* Signs in at url as the harness's admin (TH_ADMIN_EMAIL) through
+ * libusersclient; the bearer token into out. UP_OK or the status. */
+int th_admin_token(const char *url, char *out, size_t size);
+
 /* $USERS_BIN/name into buf. 0, or -1 when USERS_BIN is unset. */
 int th_bin(const char *name, char *buf, size_t size);
 

@@ -229,27 +229,6 @@ same(const bytes *a, const bytes *b)
  * Set-up
  */
 
-static int
-login(const th_daemon *d)
-{
-	const char *urls[] = {d->url};
-	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = WAIT_MS};
-	uc_client *c = NULL;
-	uc_result res;
-	int st;
-
-	if (uc_client_open(&c, &o) != 0) {
-		return -1;
-	}
-	st = uc_login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, &res);
-	if (st == UP_OK) {
-		snprintf(token, sizeof(token), "%s", uc_bearer(c));
-	}
-	uc_result_fini(&res);
-	uc_client_close(c);
-	return st;
-}
-
 /* A new user (id into out, 32 bytes); 0 or a status. */
 static int
 new_user(const th_daemon *d, const char *email, char *out)
@@ -943,7 +922,7 @@ run_pg(void)
 		rmdir(dir);
 		return 1;
 	}
-	CHECK_INT(login(&d), UP_OK);
+	CHECK_INT(th_admin_token(d.url, token, sizeof(token)), UP_OK);
 	CHECK_INT(new_user(&d, "hop@example.com", uid), UP_OK);
 	test_same_answers(&d, uid);
 	test_older_client(&d);
@@ -973,7 +952,7 @@ main(int argc, char **argv)
 	if (th_daemon_start(&d, NULL) != 0) {
 		return 1;
 	}
-	CHECK_INT(login(&d), UP_OK);
+	CHECK_INT(th_admin_token(d.url, token, sizeof(token)), UP_OK);
 	CHECK_INT(new_user(&d, "hop@example.com", uid), UP_OK);
 	test_same_answers(&d, uid);
 	test_slow_write(&d, uid);

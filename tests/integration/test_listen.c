@@ -40,28 +40,6 @@
 
 static char token[4096];
 
-/* Signs in as the harness's admin (token), through libusersclient. */
-static int
-login(const char *url)
-{
-	const char *urls[] = {url};
-	uc_options o = {.urls = urls, .n_urls = 1, .deadline_ms = WAIT_MS};
-	uc_client *c = NULL;
-	uc_result res;
-	int st;
-
-	if (uc_client_open(&c, &o) != 0) {
-		return -1;
-	}
-	st = uc_login(c, TH_ADMIN_EMAIL, TH_ADMIN_PASSWORD, &res);
-	if (st == UP_OK) {
-		snprintf(token, sizeof(token), "%s", uc_bearer(c));
-	}
-	uc_result_fini(&res);
-	uc_client_close(c);
-	return st;
-}
-
 /* LONG users named "long..." at url; how many were made. */
 static int
 seed(const char *url)
@@ -565,7 +543,7 @@ main(void)
 		CHECK(!"usersd started");
 		return check_done();
 	}
-	CHECK_INT(login(d.url), UP_OK);
+	CHECK_INT(th_admin_token(d.url, token, sizeof(token)), UP_OK);
 	CHECK_INT(seed(d.url), LONG);
 	for (int k = 0; k < 2; k++) {
 		const char *url = k == 0 ? d.url : tcp;

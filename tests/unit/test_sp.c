@@ -6,6 +6,7 @@
  * refusal.
  */
 #include <stdint.h>
+#include <netinet/in.h>
 #include <string.h>
 
 #include "check.h"
@@ -111,6 +112,33 @@ test_refused(void)
 	CHECK_INT(off, 8 + 32);
 }
 
+/* What the loops dial: ipc:// paths and tcp:// addresses, never names. */
+static void
+test_addr(void)
+{
+	struct sockaddr_storage a;
+	socklen_t len = 0;
+	bool ipc = false;
+	char longpath[200];
+
+	CHECK_INT(up_sp_addr("ipc:///tmp/x.sock", &a, &len, &ipc), 0);
+	CHECK(ipc && a.ss_family == AF_UNIX);
+	CHECK_INT(up_sp_addr("tcp://127.0.0.1:7000", &a, &len, &ipc), 0);
+	CHECK(!ipc && a.ss_family == AF_INET &&
+	      len == sizeof(struct sockaddr_in));
+	CHECK_INT(up_sp_addr("tcp://[::1]:7000", &a, &len, &ipc), 0);
+	CHECK(a.ss_family == AF_INET6);
+	CHECK_INT(up_sp_addr("tcp://localhost:7000", &a, &len, &ipc), -1);
+	CHECK_INT(up_sp_addr("tcp://127.0.0.1", &a, &len, &ipc), -1);
+	CHECK_INT(up_sp_addr("tcp://:7000", &a, &len, &ipc), -1);
+	CHECK_INT(up_sp_addr("tls+tcp://127.0.0.1:7000", &a, &len, &ipc), -1);
+	CHECK_INT(up_sp_addr("ipc://", &a, &len, &ipc), -1);
+	memset(longpath, 'a', sizeof(longpath) - 1);
+	longpath[sizeof(longpath) - 1] = '\0';
+	memcpy(longpath, "ipc://", 6);
+	CHECK_INT(up_sp_addr(longpath, &a, &len, &ipc), -1);
+}
+
 int
 main(void)
 {
@@ -118,5 +146,6 @@ main(void)
 	test_head();
 	test_next();
 	test_refused();
+	test_addr();
 	return check_done();
 }
