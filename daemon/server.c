@@ -1379,9 +1379,11 @@ ud_server_start(ud_server **out, ud_service *svc, const ud_config *cfg)
 			}
 		}
 	}
-	if ((rv = listen_all(s, cfg)) != 0 ||
-	    (s->loop != NULL && ud_loop_start(s->loop) != 0 &&
-	     (rv = NNG_ENOMEM) != 0)) {
+	if ((rv = listen_all(s, cfg)) != 0) {
+		goto fail;
+	}
+	if (s->loop != NULL && ud_loop_start(s->loop) != 0) {
+		rv = NNG_ENOMEM; /* no thread, or no epoll set */
 		goto fail;
 	}
 	atomic_store(&s->active, (int)s->n_receivers);
