@@ -66,8 +66,6 @@
 #define IO_TICK_MS     10
 #define IO_HELLO_MS    10000
 #define IO_BACKOFF_MAX 100
-#define IO_IN_FIRST    (16 * 1024)
-#define IO_IN_KEEP     (64 * 1024)
 #define IO_EVENTS      32
 #define IO_REQUEST_ID  0x80000001u /* every message's: calls go by tag */
 
@@ -85,8 +83,7 @@ typedef struct io_conn {
 	int fd;
 	int64_t due_ms; /* DOWN: the next connect; else the hello's limit */
 	unsigned backoff_ms;
-	uint8_t *in;
-	size_t in_len, in_cap;
+	up_sp_in in; /* read, not yet handed over (answers carry tokens) */
 	uint8_t head[UP_SP_HEAD_MAX + 4]; /* and the request id */
 	size_t head_len;
 	uint8_t *body;        /* the message being written (the client's) */
@@ -197,11 +194,8 @@ watch_out(io_conn *k, bool on)
 static void
 body_free(io_conn *k)
 {
-	if (k->body != NULL) {
-		explicit_bzero(k->body, k->body_len);
-		free(k->body);
-		k->body = NULL;
-	}
+	up_wipe_free(k->body, k->body_len);
+	k->body = NULL;
 }
 
 /* Closes k's connection, drops the message being written: DOWN. */
@@ -214,12 +208,7 @@ conn_close(io_conn *k)
 		k->fd = -1;
 	}
 	body_free(k);
-	if (k->in != NULL) {
-		up_wipe(k->in, k->in_cap); /* answers carry tokens */
-		free(k->in);
-		k->in = NULL;
-	}
-	k->in_len = k->in_cap = 0;
+	up_sp_in_fini(&k->in);
 	k->state = IO_DOWN;
 }
 
@@ -370,67 +359,18 @@ conn_connect(io_conn *k)
 	}
 }
 
-/* Room for more input, within the largest frame; false when out. */
-static bool
-in_room(io_conn *k)
-{
-	size_t most = k->io->max_payload + UP_SP_HEAD_MAX, cap;
-	uint8_t *p;
-
-	if (k->in_len < k->in_cap) {
-		return true;
-	}
-	if (k->in_cap >= most) {
-		return false;
-	}
-	cap = k->in_cap == 0 ? IO_IN_FIRST : 2 * k->in_cap;
-	cap = cap > most ? most : cap;
-	if ((p = malloc(cap)) == NULL) {
-		return false;
-	}
-	if (k->in_len > 0) {
-		memcpy(p, k->in, k->in_len);
-	}
-	if (k->in != NULL) {
-		up_wipe(k->in, k->in_cap);
-		free(k->in);
-	}
-	k->in = p;
-	k->in_cap = cap;
-	return true;
-}
-
-/* After a large answer, the buffer back to IO_IN_KEEP with what is left
- * of the next frame (a busy connection is rarely empty). */
-static bool
-shrink_in(io_conn *k)
-{
-	uint8_t *p = k->in_len > 0 ? malloc(IO_IN_KEEP) : NULL;
-
-	if (k->in_len > 0 && p == NULL) {
-		return false;
-	}
-	if (p != NULL) {
-		memcpy(p, k->in, k->in_len);
-	}
-	up_wipe(k->in, k->in_cap);
-	free(k->in);
-	k->in = p;
-	k->in_cap = p != NULL ? IO_IN_KEEP : 0;
-	return true;
-}
-
 /* Hands over the whole frames read; false when the connection must go. */
 static bool
 conn_frames(io_conn *k)
 {
+	up_sp_in *in = &k->in;
 	size_t off = 0, head = k->ipc ? 9 : 8;
 
 	if (k->state == IO_HELLO) {
-		if (k->in_len < UP_SP_HELLO_LEN) {
+		if (in->len < UP_SP_HELLO_LEN) {
 			return true;
 		}
-		if (up_sp_hello_check(k->in, UP_SP_REP) != 0) {
+		if (up_sp_hello_check(in->p, UP_SP_REP) != 0) {
 			return false; /* no daemon of ours (said by the caller)
 				       */
 		}
@@ -442,7 +382,7 @@ conn_frames(io_conn *k)
 	}
 	while (k->state == IO_UP) {
 		size_t frame_len, body_off;
-		int r = up_sp_next(k->in + off, k->in_len - off, k->ipc,
+		int r = up_sp_next(in->p + off, in->len - off, k->ipc,
 				   k->io->max_payload, &frame_len, &body_off);
 
 		if (r == 0) {
@@ -454,25 +394,11 @@ conn_frames(io_conn *k)
 		}
 		k->backoff_ms = 0; /* a daemon of ours: quick redials again */
 		uc_transport_received(k->io->c, k->index,
-				      k->in + off + body_off,
+				      in->p + off + body_off,
 				      frame_len - body_off);
 		off += frame_len;
 	}
-	if (off > 0) {
-		memmove(k->in, k->in + off, k->in_len - off);
-		up_wipe(k->in + k->in_len - off, off);
-		k->in_len -= off;
-	}
-	if (k->in_cap > IO_IN_KEEP && k->in_len <= IO_IN_KEEP / 2 &&
-	    shrink_in(k)) {
-		return true;
-	}
-	if (k->in_len == 0 && k->in_cap > IO_IN_KEEP) {
-		up_wipe(k->in, k->in_cap);
-		free(k->in);
-		k->in = NULL;
-		k->in_cap = 0;
-	}
+	up_sp_in_consume(in, off);
 	return true;
 }
 
@@ -483,13 +409,14 @@ conn_read(io_conn *k)
 	for (;;) {
 		ssize_t n;
 
-		if (!in_room(k)) {
+		if (up_sp_in_room(&k->in,
+				  k->io->max_payload + UP_SP_HEAD_MAX) != 0) {
 			conn_lost(k);
 			return;
 		}
-		n = recv(k->fd, k->in + k->in_len, k->in_cap - k->in_len, 0);
+		n = recv(k->fd, k->in.p + k->in.len, k->in.cap - k->in.len, 0);
 		if (n > 0) {
-			k->in_len += (size_t)n;
+			k->in.len += (size_t)n;
 			if (!conn_frames(k)) {
 				conn_lost(k);
 				return;

@@ -70,8 +70,7 @@
 #define EVENTS          64
 #define HELLO_MS        10000 /* nng's own handshake limit */
 #define READS_PER_TURN  4
-#define IN_FIRST        (16 * 1024)
-#define IN_KEEP         (64 * 1024) /* an idle buffer above this shrinks */
+#define OUT_KEEP        (64 * 1024) /* a larger idle output buffer goes */
 #define ACCEPT_PAUSE_MS 100         /* after EMFILE: let descriptors free */
 #define CONNS_RESERVE   128         /* descriptors never taken by connections */
 
@@ -94,14 +93,13 @@ struct ud_conn {
 	lthread *t;
 	int fd;
 	bool ipc;
-	bool up;         /* hello received */
-	bool in_more;    /* no EAGAIN seen since the last read edge */
-	bool backlog;    /* on t's backlog */
-	bool stalled;    /* its answers wait for the client: not read */
-	int64_t born_ms; /* for the hello's limit */
-	void *peer;      /* the owner's, once up */
-	uint8_t *in;
-	size_t in_len, in_cap;
+	bool up;                /* hello received */
+	bool in_more;           /* no EAGAIN seen since the last read edge */
+	bool backlog;           /* on t's backlog */
+	bool stalled;           /* its answers wait for the client: not read */
+	int64_t born_ms;        /* for the hello's limit */
+	void *peer;             /* the owner's, once up */
+	up_sp_in in;            /* read, not yet handed over */
 	ud_conn *prev, *next;   /* t's connections */
 	ud_conn *hprev, *hnext; /* t's waiting for hello, oldest first */
 	ud_conn *prev_backlog, *next_backlog;
@@ -403,17 +401,6 @@ hello_done(lthread *t, ud_conn *c)
 	}
 }
 
-/* Wipes and frees a buffer that held a client's bytes (passwords) or
- * answers (tokens). */
-static void
-wipe_free(uint8_t *p, size_t n)
-{
-	if (p != NULL) {
-		up_wipe(p, n);
-		free(p);
-	}
-}
-
 /* Closes c: the owner lets go first (its hook takes its lock). */
 static void
 conn_close(lthread *t, ud_conn *c)
@@ -437,8 +424,8 @@ conn_close(lthread *t, ud_conn *c)
 	epoll_ctl(t->ep, EPOLL_CTL_DEL, c->fd, NULL);
 	close(c->fd);
 	atomic_fetch_sub(&l->conns, 1);
-	wipe_free(c->in, c->in_cap);
-	wipe_free(c->out, c->out_cap);
+	up_sp_in_fini(&c->in);
+	up_wipe_free(c->out, c->out_cap);
 	free(c);
 }
 
@@ -512,33 +499,6 @@ accept_all(lthread *t, listener *ls)
 	}
 }
 
-/* Room for at least one more byte in c's input, within the largest frame. */
-static int
-in_room(ud_loop *l, ud_conn *c)
-{
-	size_t most = l->max_payload + UP_SP_HEAD_MAX, cap;
-	uint8_t *p;
-
-	if (c->in_len < c->in_cap) {
-		return 0;
-	}
-	if (c->in_cap >= most) {
-		return -1; /* cannot happen: up_sp_next refuses longer */
-	}
-	cap = c->in_cap == 0 ? IN_FIRST : 2 * c->in_cap;
-	cap = cap > most ? most : cap;
-	if ((p = malloc(cap)) == NULL) {
-		return -1;
-	}
-	if (c->in_len > 0) {
-		memcpy(p, c->in, c->in_len);
-	}
-	wipe_free(c->in, c->in_cap); /* not realloc: nothing left unwiped */
-	c->in = p;
-	c->in_cap = cap;
-	return 0;
-}
-
 /*
  * Hands over c's whole frames. 0 done (more bytes needed), UD_TAKE_LATER
  * or UD_TAKE_STALLED (the owner takes no more now), -1 the connection
@@ -548,17 +508,18 @@ static int
 conn_frames(lthread *t, ud_conn *c)
 {
 	ud_loop *l = t->l;
+	up_sp_in *in = &c->in;
 	size_t off = 0, head = c->ipc ? 9 : 8;
 	int rv = 0;
 
-	if (c->in_len == 0) {
-		return 0; /* (c->in may be NULL: no arithmetic on it) */
+	if (in->len == 0) {
+		return 0; /* (in->p may be NULL: no arithmetic on it) */
 	}
 	if (!c->up) {
-		if (c->in_len < UP_SP_HELLO_LEN) {
+		if (in->len < UP_SP_HELLO_LEN) {
 			return 0;
 		}
-		if (up_sp_hello_check(c->in, UP_SP_REQ) != 0 ||
+		if (up_sp_hello_check(in->p, UP_SP_REQ) != 0 ||
 		    (c->peer = l->h.open(l->h.arg, c)) == NULL) {
 			return -1;
 		}
@@ -567,7 +528,7 @@ conn_frames(lthread *t, ud_conn *c)
 	}
 	for (;;) {
 		size_t frame_len, body_off;
-		int r = up_sp_next(c->in + off, c->in_len - off, c->ipc,
+		int r = up_sp_next(in->p + off, in->len - off, c->ipc,
 				   l->max_payload, &frame_len, &body_off);
 
 		if (r <= 0) {
@@ -579,28 +540,19 @@ conn_frames(lthread *t, ud_conn *c)
 			 * close is a clean one (unread bytes would make it a
 			 * reset, and the answers sent could be lost). The
 			 * client's deadline or resend answers it. */
-			up_wipe(c->in + off, frame_len);
 			off += frame_len;
 			continue;
 		}
 		if ((rv = l->h.may_take(l->h.arg, c->peer)) != UD_TAKE_NOW) {
 			break;
 		}
-		l->h.message(l->h.arg, c->peer, c->in + off + head,
-			     body_off - head, c->in + off + body_off,
+		l->h.message(l->h.arg, c->peer, in->p + off + head,
+			     body_off - head, in->p + off + body_off,
 			     frame_len - body_off);
 		off += frame_len;
 	}
-	if (rv >= 0 && off > 0) {
-		memmove(c->in, c->in + off, c->in_len - off);
-		up_wipe(c->in + c->in_len - off, off); /* the copies left */
-		c->in_len -= off;
-	}
-	if (c->in_len == 0 && c->in_cap > IN_KEEP) {
-		/* one large message: not kept for ever */
-		wipe_free(c->in, c->in_cap);
-		c->in = NULL;
-		c->in_cap = 0;
+	if (rv >= 0) {
+		up_sp_in_consume(in, off);
 	}
 	return rv;
 }
@@ -624,13 +576,14 @@ conn_input(lthread *t, ud_conn *c)
 			backlog_push(t, c);
 			return;
 		}
-		if (in_room(t->l, c) != 0) {
+		if (up_sp_in_room(&c->in, t->l->max_payload + UP_SP_HEAD_MAX) !=
+		    0) {
 			r = -1;
 			break;
 		}
-		n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+		n = recv(c->fd, c->in.p + c->in.len, c->in.cap - c->in.len, 0);
 		if (n > 0) {
-			c->in_len += (size_t)n;
+			c->in.len += (size_t)n;
 		} else if (n < 0 && errno == EINTR) {
 			continue;
 		} else if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
@@ -982,8 +935,8 @@ ud_conn_send_more(ud_conn *c)
 	}
 	c->out_off = c->out_len = 0;
 	watch_out(c, false);
-	if (c->out_cap > IN_KEEP) {
-		wipe_free(c->out, c->out_cap);
+	if (c->out_cap > OUT_KEEP) {
+		up_wipe_free(c->out, c->out_cap);
 		c->out = NULL;
 		c->out_cap = 0;
 	}
@@ -1039,7 +992,7 @@ ud_conn_send(ud_conn *c, const uint8_t *hdr, size_t hl, const uint8_t *body,
 		if (keep > 0) {
 			memcpy(p, c->out + c->out_off, keep);
 		}
-		wipe_free(c->out, c->out_cap);
+		up_wipe_free(c->out, c->out_cap);
 		c->out = p;
 		c->out_cap = cap;
 		c->out_len = keep;

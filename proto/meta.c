@@ -742,6 +742,15 @@ up_wipe(void *p, size_t n)
 	}
 }
 
+void
+up_wipe_free(void *p, size_t n)
+{
+	if (p != NULL) {
+		up_wipe(p, n);
+		free(p);
+	}
+}
+
 /* Whether the oneof member f is the one set in m (always, outside one). */
 static bool
 field_present(const ProtobufCMessage *m, const ProtobufCFieldDescriptor *f)

@@ -5,6 +5,7 @@
 #include <netdb.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/un.h>
 
@@ -166,4 +167,63 @@ up_sp_addr(const char *url, struct sockaddr_storage *out, socklen_t *len,
 		return addr_tcp(url + 6, out, len);
 	}
 	return -1;
+}
+
+/* A buffer's first size, and what one left idle shrinks back to. */
+#define IN_FIRST (16 * 1024)
+#define IN_KEEP  (64 * 1024)
+
+/* The buffer moved to cap bytes (what it holds kept, the old wiped). */
+static int
+in_move(up_sp_in *b, size_t cap)
+{
+	uint8_t *p = NULL;
+
+	if (cap > 0 && (p = malloc(cap)) == NULL) {
+		return -1;
+	}
+	if (b->len > 0) {
+		memcpy(p, b->p, b->len);
+	}
+	up_wipe_free(b->p, b->cap);
+	b->p = p;
+	b->cap = cap;
+	return 0;
+}
+
+int
+up_sp_in_room(up_sp_in *b, size_t most)
+{
+	size_t cap;
+
+	if (b->len < b->cap) {
+		return 0;
+	}
+	if (b->cap >= most) {
+		return -1;
+	}
+	cap = b->cap == 0 ? IN_FIRST : 2 * b->cap;
+	return in_move(b, cap > most ? most : cap);
+}
+
+void
+up_sp_in_consume(up_sp_in *b, size_t n)
+{
+	if (n > 0) {
+		memmove(b->p, b->p + n, b->len - n);
+		up_wipe(b->p + b->len - n, n); /* the copies left behind */
+		b->len -= n;
+	}
+	if (b->cap > IN_KEEP && b->len <= IN_KEEP / 2) {
+		/* after a large message: not kept for ever */
+		(void)in_move(b, b->len > 0 ? IN_KEEP : 0);
+	}
+}
+
+void
+up_sp_in_fini(up_sp_in *b)
+{
+	up_wipe_free(b->p, b->cap);
+	b->p = NULL;
+	b->len = b->cap = 0;
 }

@@ -256,6 +256,8 @@ int up_policy_markdown(FILE *out);
  * system (p may be NULL when n is 0).
  */
 void up_wipe(void *p, size_t n);
+/* up_wipe, then free (p may be NULL). */
+void up_wipe_free(void *p, size_t n);
 
 /*
  * Zeroes, in place, every field marked (secret) in users.proto (strings
@@ -362,6 +364,24 @@ int up_sp_next(const uint8_t *p, size_t n, bool ipc, size_t max_payload,
  */
 int up_sp_addr(const char *url, struct sockaddr_storage *out, socklen_t *len,
 	       bool *ipc);
+
+/*
+ * A connection's input: the bytes read and not yet handed over, in a
+ * buffer that grows up to the largest frame, shrinks back after a large
+ * one, and never leaves a client's bytes (passwords, tokens) unwiped in
+ * memory it lets go of. Zeroed is empty.
+ */
+typedef struct up_sp_in {
+	uint8_t *p;
+	size_t len, cap;
+} up_sp_in;
+
+/* Room for at least one more byte, the buffer at most `most` bytes: 0, or
+ * -1 (full at `most`, or out of memory). */
+int up_sp_in_room(up_sp_in *b, size_t most);
+/* The first n bytes were handed over: dropped (wiped). */
+void up_sp_in_consume(up_sp_in *b, size_t n);
+void up_sp_in_fini(up_sp_in *b);
 
 /* Milliseconds of CLOCK_MONOTONIC (deadlines, timeouts, backoffs). */
 int64_t up_mono_ms(void);

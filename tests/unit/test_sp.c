@@ -139,6 +139,32 @@ test_addr(void)
 	CHECK_INT(up_sp_addr(longpath, &a, &len, &ipc), -1);
 }
 
+/* A connection's input: grows to the largest frame and no further, keeps
+ * what is not handed over, shrinks back after a large message. */
+static void
+test_in(void)
+{
+	up_sp_in b = {0};
+	size_t most = 200 * 1024;
+
+	while (up_sp_in_room(&b, most) == 0 && b.len < most) {
+		b.p[b.len] = (uint8_t)b.len;
+		b.len++;
+	}
+	CHECK_INT(b.len, most);
+	CHECK_INT(b.cap, most);
+	CHECK_INT(up_sp_in_room(&b, most), -1); /* full at its limit */
+	up_sp_in_consume(&b, most - 3);
+	CHECK_INT(b.len, 3);
+	CHECK(b.p[0] == (uint8_t)(most - 3) && b.p[2] == (uint8_t)(most - 1));
+	CHECK(b.cap <= 64 * 1024); /* a large buffer with little left shrinks */
+	up_sp_in_consume(&b, 3);
+	CHECK_INT(b.len, 0);
+	CHECK(b.cap <= 64 * 1024);
+	up_sp_in_fini(&b);
+	CHECK(b.p == NULL && b.cap == 0);
+}
+
 int
 main(void)
 {
@@ -147,5 +173,6 @@ main(void)
 	test_next();
 	test_refused();
 	test_addr();
+	test_in();
 	return check_done();
 }
