@@ -25,6 +25,7 @@
 #include <sqlite3.h>
 
 #include "store_backend.h"
+#include "store_walbuf.h"
 #include "users_proto.h"
 
 /*
@@ -580,7 +581,9 @@ db_open(const char *path, bool writer, unsigned busy_ms, sqlite3 **out)
 
 	flags |= writer ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
 			: SQLITE_OPEN_READONLY;
-	if ((rc = sqlite3_open_v2(path, &db, flags, NULL)) != SQLITE_OK) {
+	/* every connection by one VFS: the WAL written a commit at a time */
+	rc = sqlite3_open_v2(path, &db, flags, ud_store_walbuf_vfs());
+	if (rc != SQLITE_OK) {
 		rc = fail(db, rc, "open");
 		goto out;
 	}

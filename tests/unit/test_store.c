@@ -714,6 +714,88 @@ test_users_import(void)
 	ud_store_close(st);
 }
 
+/*
+ * SQLite: commits far larger than one write of the WAL's buffer
+ * (store_walbuf.c writes a commit's frames 64 KiB at a time, and keeps at
+ * most 1 MiB before it writes): 3,000 users imported by one write,
+ * some 2 MiB of frames, every one of them read back by another connection
+ * and again after the store was closed and opened anew (by then the
+ * checkpoint has copied them from the WAL into the database).
+ */
+/* Every row of a, UD_STORE_IMPORT_MAX at a time, in one transaction. */
+static int
+fn_import_all(ud_store_conn *c, void *arg)
+{
+	import_arg *a = arg;
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < a->n; i += UD_STORE_IMPORT_MAX) {
+		size_t n = a->n - i < UD_STORE_IMPORT_MAX ? a->n - i
+							  : UD_STORE_IMPORT_MAX;
+
+		rc = ud_store_users_import(c, a->rows + i, n);
+	}
+	return rc;
+}
+
+static void
+test_large_commit(void)
+{
+	enum { N = 3000 };
+	ud_store *st = open_store("large.db");
+	ud_store_import *rows = calloc(N, sizeof(*rows));
+	ud_user *u = calloc(N, sizeof(*u));
+	char(*emails)[48] = calloc(N, sizeof(*emails));
+	char name[400];
+	import_arg a = {rows, N};
+	ud_store_conn *r = NULL;
+	ud_user got = {0};
+	int bad = 0;
+
+	if (st == NULL || rows == NULL || u == NULL || emails == NULL) {
+		CHECK(rows != NULL && u != NULL && emails != NULL);
+		goto out;
+	}
+	/* a long name, so the rows fill many pages */
+	memset(name, 'n', sizeof(name) - 1);
+	name[sizeof(name) - 1] = '\0';
+	for (int i = 0; i < N; i++) {
+		ud_store_user_init(&u[i]);
+		snprintf(emails[i], sizeof(emails[i]), "big%04d@large.example",
+			 i);
+		u[i].email = emails[i];
+		u[i].first_name = name;
+		rows[i].u = &u[i];
+	}
+	CHECK_INT(ud_store_write_sync(st, fn_import_all, &a), 0);
+	for (int i = 0; i < N; i++) {
+		bad += rows[i].rc != 0;
+		ud_user_fini(&rows[i].stored);
+	}
+	CHECK_INT(bad, 0);
+	for (int round = 0; round < 2; round++) {
+		CHECK_INT(ud_store_reader_open(st, &r), 0);
+		if (r == NULL) {
+			break;
+		}
+		CHECK_INT(ud_store_user_count(r), N);
+		CHECK_INT(ud_store_user_by_email(r, emails[N - 1], &got), 0);
+		CHECK_STR(got.first_name, name);
+		ud_user_fini(&got);
+		ud_store_reader_close(r);
+		ud_store_close(st);
+		st = round == 0 ? open_store("large.db") : NULL;
+		if (st == NULL) {
+			break;
+		}
+	}
+out:
+	ud_store_close(st);
+	free(emails);
+	free(u);
+	free(rows);
+}
+
 static void
 test_membership_order(void)
 {
@@ -4253,6 +4335,7 @@ run_sqlite(void)
 	}
 	test_crud();
 	test_users_import();
+	test_large_commit();
 	test_membership_order();
 	test_email_unique();
 	test_write_rollback();
