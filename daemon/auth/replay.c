@@ -6,6 +6,13 @@
  * eviction) and remember the request's digest, SHA-256(method | 0 |
  * subject | payload). One mutex guards the table; waiters are collected
  * under it and called after it is released.
+ *
+ * Entries that leave the table wait, up to SPARE_MAX of them, to be the
+ * next ones taken, with the buffer that held their answer: under load
+ * every new id meets an old one leaving, and the answer buffers are made
+ * on the thread that finishes a call (the writer's) but were freed on the
+ * one that begins the next (a loop's), so each free took the writer's
+ * allocator lock from under it.
  */
 #include <errno.h>
 #include <pthread.h>
@@ -20,6 +27,8 @@
 #include "model.h"
 #include "users_proto.h"
 
+#define SPARE_MAX 256
+
 typedef struct waiter_slot {
 	ud_replay_waiter_fn fn;
 	void *arg;
@@ -31,7 +40,9 @@ typedef struct entry {
 	bool done;
 	uint8_t *resp;
 	size_t resp_len;
-	int64_t t; /* when it began */
+	size_t resp_cap;     /* resp's size: kept for the entry's next use */
+	struct entry *spare; /* the next spare, while this one is spare */
+	int64_t t;           /* when it began */
 	unsigned n_waiters;
 	waiter_slot waiters[UD_REPLAY_MAX_WAITERS];
 } entry;
@@ -41,6 +52,8 @@ struct ud_replay {
 	unsigned window_s;
 	unsigned max_entries;
 	ud_agetable t;
+	struct entry *spare; /* entries out of the table, to be used again */
+	unsigned n_spare;
 };
 
 static void
@@ -86,6 +99,40 @@ free_entry(entry *e)
 	free(e);
 }
 
+/* e, out of the table, becomes a spare, or is freed past SPARE_MAX. */
+static void
+retire(ud_replay *r, entry *e)
+{
+	if (r->n_spare >= SPARE_MAX) {
+		free_entry(e);
+		return;
+	}
+	e->spare = r->spare;
+	r->spare = e;
+	r->n_spare++;
+}
+
+/* A spare emptied (its answer buffer kept), or a new entry; NULL. */
+static entry *
+take_entry(ud_replay *r)
+{
+	entry *e = r->spare;
+	uint8_t *resp;
+	size_t cap;
+
+	if (e == NULL) {
+		return calloc(1, sizeof(*e));
+	}
+	r->spare = e->spare;
+	r->n_spare--;
+	resp = e->resp;
+	cap = e->resp_cap;
+	memset(e, 0, sizeof(*e));
+	e->resp = resp;
+	e->resp_cap = cap;
+	return e;
+}
+
 /*
  * Forgets finished entries older than the window. Pending ones stay until
  * they finish: their waiters must be answered.
@@ -99,7 +146,7 @@ expire(ud_replay *r, int64_t now_s)
 		next = (entry *)e->node.newer;
 		if (e->done) {
 			ud_agetable_remove(&r->t, &e->node);
-			free_entry(e);
+			retire(r, e);
 		}
 	}
 }
@@ -112,7 +159,7 @@ evict_one(ud_replay *r)
 	     e = (entry *)e->node.newer) {
 		if (e->done) {
 			ud_agetable_remove(&r->t, &e->node);
-			free_entry(e);
+			retire(r, e);
 			return true;
 		}
 	}
@@ -154,6 +201,12 @@ ud_replay_free(ud_replay *r)
 	}
 	pthread_mutex_destroy(&r->mu);
 	ud_agetable_fini(&r->t, node_free);
+	while (r->spare != NULL) {
+		entry *e = r->spare;
+
+		r->spare = e->spare;
+		free_entry(e);
+	}
 	free(r);
 }
 
@@ -209,7 +262,7 @@ ud_replay_begin(ud_replay *r, const char *request_id,
 	if (r->t.count >= r->max_entries && !evict_one(r)) {
 		goto out; /* full of pending requests: BUSY, see replay.h */
 	}
-	if ((e = calloc(1, sizeof(*e))) == NULL) {
+	if ((e = take_entry(r)) == NULL) {
 		goto out;
 	}
 	memcpy(e->node.key, key, sizeof(key));
@@ -229,7 +282,7 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	waiter_slot ws[UD_REPLAY_MAX_WAITERS];
 	unsigned n = 0;
 	uint8_t key[UD_AGETABLE_KEY_LEN];
-	entry *e, *gone = NULL;
+	entry *e;
 
 	if (request_id == NULL) {
 		return;
@@ -244,26 +297,25 @@ ud_replay_finish(ud_replay *r, const char *request_id, const uint8_t *resp,
 	n = e->n_waiters;
 	memcpy(ws, e->waiters, n * sizeof(ws[0]));
 	e->n_waiters = 0;
-	if (resp != NULL && keep) {
-		e->resp = malloc(len + 1);
-		if (e->resp != NULL) {
-			if (len > 0) {
-				memcpy(e->resp, resp, len);
-			}
-			e->resp_len = len;
-			e->done = true;
+	if (resp != NULL && keep && e->resp_cap < len + 1) {
+		/* +1: malloc(0) may return NULL */
+		free(e->resp);
+		e->resp_cap = (e->resp = malloc(len + 1)) != NULL ? len + 1 : 0;
+	}
+	if (resp != NULL && keep && e->resp != NULL) {
+		if (len > 0) {
+			memcpy(e->resp, resp, len);
 		}
+		e->resp_len = len;
+		e->done = true;
 	}
 	if (!e->done) {
 		/* Not final, no answer, or no memory for the copy: forget it,
 		 * so that a retry runs again. */
 		ud_agetable_remove(&r->t, &e->node);
-		gone = e;
+		retire(r, e);
 	}
 	pthread_mutex_unlock(&r->mu);
-	if (gone != NULL) {
-		free_entry(gone);
-	}
 	/* The waiters get the caller's bytes, valid for this call. */
 	for (unsigned i = 0; i < n; i++) {
 		ws[i].fn(resp, resp != NULL ? len : 0, ws[i].arg);

@@ -1,7 +1,7 @@
 /*
  * test_replay.c - the request-id table: new, pending with waiters, done,
  * mismatch, the caller in the digest, answers not final, cancelled,
- * expiry, bounds, threads.
+ * expiry, bounds, entries used again, threads.
  */
 #include <pthread.h>
 #include <stdio.h>
@@ -301,6 +301,56 @@ test_bound(void)
 	CHECK(r == NULL);
 }
 
+/*
+ * Entries leave the table (evicted, expired, not final) and are used again
+ * with the buffer of their last answer: every answer comes back as its
+ * own bytes and length, shorter or longer than the one before, whatever
+ * entry held it.
+ */
+static void
+test_reuse(void)
+{
+	ud_replay *r;
+	uint8_t *resp;
+	size_t len;
+	char id[32], ans[64];
+
+	CHECK_INT(ud_replay_alloc(&r, 60, 3), 0);
+	for (int i = 0; i < 400; i++) {
+		size_t n = (size_t)(i * 7 % 50); /* 0 to 49 bytes */
+
+		snprintf(id, sizeof(id), "r%d", i);
+		memset(ans, 'a' + i % 26, n);
+		CHECK(begin(r, id, "M", "p", 1 + i / 50, NULL, &resp, &len) ==
+		      UD_REPLAY_NEW);
+		/* every fifth answer is not final: its entry leaves at once */
+		ud_replay_finish(r, id, (const uint8_t *)ans, n, i % 5 != 0);
+		if (i % 5 == 0) {
+			CHECK(begin(r, id, "M", "p", 1 + i / 50, NULL, &resp,
+				    &len) == UD_REPLAY_NEW);
+			ud_replay_finish(r, id, (const uint8_t *)ans, n, true);
+		}
+		resp = NULL;
+		CHECK(begin(r, id, "M", "p", 1 + i / 50, NULL, &resp, &len) ==
+		      UD_REPLAY_DONE);
+		CHECK(len == n && resp != NULL &&
+		      (n == 0 || memcmp(resp, ans, n) == 0));
+		free(resp);
+	}
+	/* the window passes: all expire, and are taken again */
+	CHECK_INT(begin(r, "late", "M", "p", 500, NULL, &resp, &len),
+		  UD_REPLAY_NEW);
+	ud_replay_finish(r, "late", (const uint8_t *)"L", 1, true);
+	CHECK_INT(begin(r, "r399", "M", "p", 500, NULL, &resp, &len),
+		  UD_REPLAY_NEW);
+	ud_replay_finish(r, "r399", NULL, 0, false);
+	CHECK_INT(begin(r, "late", "M", "p", 500, NULL, &resp, &len),
+		  UD_REPLAY_DONE);
+	CHECK(len == 1 && resp != NULL && resp[0] == 'L');
+	free(resp);
+	ud_replay_free(r);
+}
+
 typedef struct worker_arg {
 	ud_replay *r;
 	int id;
@@ -372,6 +422,7 @@ main(void)
 	test_not_final();
 	test_expiry();
 	test_bound();
+	test_reuse();
 	test_threads();
 	return check_done();
 }
