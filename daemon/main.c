@@ -207,12 +207,13 @@ log_stats(ud_service *svc)
 	ud_store_stats(svc->store, &s);
 	fprintf(stderr,
 		"usersd: stats: writes %llu commits %llu commit_failures %llu"
-		" largest_batch %llu queued %llu round_trips %llu\n",
+		" largest_batch %llu queued %llu round_trips %llu"
+		" kept_hits %llu\n",
 		(unsigned long long)s.writes, (unsigned long long)s.commits,
 		(unsigned long long)s.commit_failures,
 		(unsigned long long)s.largest_batch,
-		(unsigned long long)s.queued,
-		(unsigned long long)s.round_trips);
+		(unsigned long long)s.queued, (unsigned long long)s.round_trips,
+		(unsigned long long)s.kept_hits);
 }
 
 static void

@@ -339,10 +339,14 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "# HELP usersd_store_round_trips_total Waits for the database "
 	     "server (PostgreSQL).\n"
 	     "# TYPE usersd_store_round_trips_total counter\n"
-	     "usersd_store_round_trips_total %" PRIu64 "\n",
+	     "usersd_store_round_trips_total %" PRIu64 "\n"
+	     "# HELP usersd_store_kept_hits_total GetUser targets answered "
+	     "from the users kept, unchanged (PostgreSQL).\n"
+	     "# TYPE usersd_store_kept_hits_total counter\n"
+	     "usersd_store_kept_hits_total %" PRIu64 "\n",
 	     sc.writes, sc.commits, sc.commit_failures, sc.largest_batch,
 	     sc.queued, (double)sc.batch_ns / 1e9, sc.checkpoints,
-	     sc.round_trips);
+	     sc.round_trips, sc.kept_hits);
 	addf(&t,
 	     "# HELP usersd_store_index_pending Users whose search-index "
 	     "entries wait for the writer, at most (SQLite).\n"

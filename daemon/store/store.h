@@ -503,6 +503,9 @@ typedef struct ud_store_counters {
 	/* SQLite: 1 while the idle writer has the index's segments to merge
 	 * into one (searches are faster after), else 0. */
 	uint64_t index_merging;
+	/* PostgreSQL: GetUser targets of read aheads answered from the users
+	 * the daemon keeps, their revisions unchanged (SQLite: 0). */
+	uint64_t kept_hits;
 } ud_store_counters;
 
 void ud_store_stats(ud_store *st, ud_store_counters *out);

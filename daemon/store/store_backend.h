@@ -240,8 +240,9 @@ void ud_store_doneq_stop(ud_store_doneq *d);
 
 /*
  * The users changed by the writes of one transaction, reported to
- * cfg->changed once it committed (a writer's, unlocked). Bounded: past
- * UD_STORE_CHANGES_MAX ids, or when memory runs out, it reports "any
+ * cfg->changed once it committed (a writer's, unlocked); kept with no
+ * cfg->changed too (PostgreSQL forgets those users it keeps). Bounded:
+ * past UD_STORE_CHANGES_MAX ids, or when memory runs out, it reports "any
  * user" (0) instead.
  */
 #define UD_STORE_CHANGES_MAX 4096

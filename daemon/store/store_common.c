@@ -388,7 +388,7 @@ ud_store_changes_fini(ud_store_changes *ch)
 void
 ud_store_changes_add(ud_store_changes *ch, int64_t id)
 {
-	if (ch->fn == NULL || ch->all) {
+	if (ch->all) {
 		return;
 	}
 	if (ch->n == ch->cap) {

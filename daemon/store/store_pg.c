@@ -317,6 +317,7 @@ enum {
 	S_USERS_IMPORT,
 	S_USERS_BY_EMAILS,
 	S_USERS_AHEAD,
+	S_USERS_REVS,
 	S_WA_RESERVE,
 	S_WA_RECORDED,
 	S_WA_REVS,
@@ -639,6 +640,9 @@ static const char *const stmt_sql[S_COUNT] = {
     /* the users and callers of a read ahead, in one snapshot */
     [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 		      " WHERE u.id = ANY($1::bigint[])",
+    /* the revisions of targets kept ("Users kept") */
+    [S_USERS_REVS] = "SELECT u.id, u.rev FROM users u"
+		     " WHERE u.id = ANY($1::bigint[])",
     /* writes ahead ("Writes ahead"): the request ids of several writes
      * reserved (the lock S_REQ_CLAIM takes), those held elsewhere left
      * out (nothing waits); then those recorded already */
@@ -778,8 +782,25 @@ typedef struct ahead_user {
 	bool target; /* asked for as a GetUser's target */
 	bool caller; /* asked for as a caller: its checks answer from it */
 	bool found;
+	bool kept; /* u is the kept copy; only its revision was asked for */
 	ud_user u;
 } ahead_user;
+
+/*
+ * Users kept ("Users kept", at pg_read_ahead): the GetUser targets read
+ * whole, by id, a copy each in one of KEPT_SLOTS slots (a newer user
+ * replaces an older one in its slot), without the password hash; a user
+ * whose image content is longer than KEPT_IMAGE_MAX is not kept, so the
+ * table stays under some 20 MiB.
+ */
+#define KEPT_SLOTS     4096 /* a power of two */
+#define KEPT_IMAGE_MAX 4096
+
+typedef struct kept_slot {
+	pthread_mutex_t mu;
+	int64_t id; /* 0: empty */
+	ud_user u;
+} kept_slot;
 
 typedef struct ahead {
 	bool on;
@@ -896,6 +917,9 @@ struct ud_store {
 	ud_store_counters stats;
 	ud_store_doneq answers; /* committed writes, answered off the writers */
 	atomic_uint_least64_t round_trips;
+	kept_slot *kept;                 /* KEPT_SLOTS; shared by the readers */
+	unsigned n_kept_mu;              /* slots whose mutex was set up */
+	atomic_uint_least64_t kept_hits; /* targets answered from kept */
 };
 
 /* The parameters of one statement: text, or binary for bytea. */
@@ -1179,6 +1203,7 @@ group_new(const ud_store *st)
 }
 
 static void pg_read_ahead_end(ud_store_conn *c);
+static void kept_forget(ud_store *st, const ud_store_changes *chg);
 
 static void wa_leave(ud_store_conn *c);
 static void wa_reset(ud_store_conn *c);
@@ -2185,6 +2210,7 @@ group_finish(ud_store_conn *c, group *g, int rc)
 		if (rc == 0) {
 			/* durable now; told before any write of it is answered
 			 */
+			kept_forget(st, &g->chg);
 			ud_store_changes_report(&g->chg);
 		}
 		pthread_mutex_lock(&st->q.mu);
@@ -3131,6 +3157,11 @@ store_free(ud_store *st)
 	free(st->wconns);
 	free(st->threads);
 	ud_store_jobq_fini(&st->q);
+	for (unsigned i = 0; i < st->n_kept_mu; i++) {
+		ud_user_fini(&st->kept[i].u);
+		pthread_mutex_destroy(&st->kept[i].mu);
+	}
+	free(st->kept);
 	free(st->url);
 	free(st);
 }
@@ -3192,7 +3223,21 @@ pg_open(ud_store **out, const char *target, const ud_store_config *cfg)
 	n = cfg != NULL && cfg->max_batch ? cfg->max_batch : PG_BATCH_DEF;
 	st->max_batch = n < PG_BATCH_MAX ? n : PG_BATCH_MAX;
 	atomic_init(&st->round_trips, 0);
+	atomic_init(&st->kept_hits, 0);
 	ud_store_jobq_init(&st->q);
+	if ((st->kept = calloc(KEPT_SLOTS, sizeof(*st->kept))) == NULL) {
+		rc = UP_INTERNAL;
+		goto out;
+	}
+	for (; st->n_kept_mu < KEPT_SLOTS; st->n_kept_mu++) {
+		kept_slot *k = &st->kept[st->n_kept_mu];
+
+		ud_store_user_init(&k->u);
+		if (pthread_mutex_init(&k->mu, NULL) != 0) {
+			rc = UP_INTERNAL;
+			goto out;
+		}
+	}
 	if ((st->url = strdup(target)) == NULL ||
 	    (st->wconns = calloc(st->n_writers, sizeof(*st->wconns))) == NULL ||
 	    (st->threads = calloc(st->n_writers, sizeof(*st->threads))) ==
@@ -3289,6 +3334,7 @@ pg_stats(ud_store *st, ud_store_counters *out)
 	out->queued = st->q.queued;
 	pthread_mutex_unlock(&st->q.mu);
 	out->round_trips = atomic_load(&st->round_trips);
+	out->kept_hits = atomic_load(&st->kept_hits);
 }
 
 static int
@@ -3543,19 +3589,179 @@ ahead_ask(ud_store_conn *c, int64_t id, bool caller)
 }
 
 /*
- * The targets and callers (each once) into c->ah, read by one statement
- * (one snapshot for all of them).
+ * Users kept. A GetUser's target read whole by a read ahead is kept (a
+ * copy, without its password hash); the next read ahead that asks for it
+ * asks the server only for its revision, in the same round trip as the
+ * users read whole, and answers with the kept copy when the revision is
+ * the same. Every change of a user, by any daemon, moves its revision
+ * (users.rev: its record, roles, permissions and memberships), and an
+ * organization's id and name never change once it exists, so the copy
+ * is what the server would have sent. A user changed since is read whole
+ * in a second round trip, and a user gone is answered as not found.
+ */
+static kept_slot *
+kept_slot_of(ud_store *st, int64_t id)
+{
+	uint64_t h = (uint64_t)id * UINT64_C(0x9e3779b97f4a7c15);
+
+	return &st->kept[h >> 52 & (KEPT_SLOTS - 1)];
+}
+
+/* A copy of id's kept record into out (initialised): true, or false. */
+static bool
+kept_get(ud_store *st, int64_t id, ud_user *out)
+{
+	kept_slot *k = kept_slot_of(st, id);
+	bool got = false;
+
+	pthread_mutex_lock(&k->mu);
+	if (k->id == id) {
+		got = ud_store_user_copy(out, &k->u) == 0;
+	}
+	pthread_mutex_unlock(&k->mu);
+	if (!got) {
+		ud_store_user_init(out);
+	}
+	return got;
+}
+
+/* Keeps a copy of u (replacing what its slot held), or forgets u->id. */
+static void
+kept_put(ud_store *st, const ud_user *u)
+{
+	kept_slot *k = kept_slot_of(st, u->id);
+	ud_user copy, old;
+	bool keep = (u->image_content == NULL ||
+		     strlen(u->image_content) <= KEPT_IMAGE_MAX) &&
+		    ud_store_user_copy(&copy, u) == 0;
+
+	if (keep && copy.password_hash != NULL) {
+		up_wipe_free(copy.password_hash, strlen(copy.password_hash));
+		copy.password_hash = NULL;
+	}
+	ud_store_user_init(&old);
+	pthread_mutex_lock(&k->mu);
+	if (keep) {
+		old = k->u;
+		k->u = copy;
+		k->id = u->id;
+	} else if (k->id == u->id) {
+		old = k->u;
+		ud_store_user_init(&k->u);
+		k->id = 0;
+	}
+	pthread_mutex_unlock(&k->mu);
+	ud_user_fini(&old);
+}
+
+/* Forgets id's kept record, if it is kept. */
+static void
+kept_drop(ud_store *st, int64_t id)
+{
+	kept_slot *k = kept_slot_of(st, id);
+	ud_user old;
+
+	ud_store_user_init(&old);
+	pthread_mutex_lock(&k->mu);
+	if (k->id == id) {
+		old = k->u;
+		ud_store_user_init(&k->u);
+		k->id = 0;
+	}
+	pthread_mutex_unlock(&k->mu);
+	ud_user_fini(&old);
+}
+
+/*
+ * The users a commit of this daemon changed are forgotten before its
+ * writes are answered: their revisions moved, so the next read ahead of
+ * them reads them whole in its first round trip instead of finding out.
+ */
+static void
+kept_forget(ud_store *st, const ud_store_changes *chg)
+{
+	if (chg->all) {
+		for (size_t i = 0; i < KEPT_SLOTS; i++) {
+			kept_slot *k = &st->kept[i];
+			ud_user old;
+
+			pthread_mutex_lock(&k->mu);
+			old = k->u;
+			ud_store_user_init(&k->u);
+			k->id = 0;
+			pthread_mutex_unlock(&k->mu);
+			ud_user_fini(&old);
+		}
+		return;
+	}
+	for (size_t i = 0; i < chg->n; i++) {
+		kept_drop(st, chg->ids[i]);
+	}
+}
+
+/* The entry of c->ah for id that wants state kept, or NULL. */
+static ahead_user *
+ahead_entry(ud_store_conn *c, int64_t id, bool kept)
+{
+	for (size_t i = 0; i < c->ah.n; i++) {
+		ahead_user *a = &c->ah.users[i];
+
+		if (a->id == id && a->kept == kept && !a->found) {
+			return a;
+		}
+	}
+	return NULL;
+}
+
+/* Sends statement key for ids (n of them); 0 (none, or failed) or its s. */
+static uint32_t
+ahead_send(ud_store_conn *c, int key, const int64_t *ids, size_t n)
+{
+	params p = {0};
+	char *text = NULL;
+	uint32_t s = 0;
+
+	if (n > 0 && num_array(NULL, ids, n, &text) == 0) {
+		p_text(&p, text);
+		s = send_stmt(c, E_RESULT, key, &p);
+		free(text);
+	}
+	return s;
+}
+
+/* The rows of S_USERS_AHEAD into the entries read whole; targets kept. */
+static int
+ahead_fill(ud_store_conn *c, PGresult *r)
+{
+	int rc = 0;
+
+	for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
+		ahead_user *a = ahead_entry(c, col_int(r, row, 0), false);
+
+		if (a != NULL && (rc = user_from_row(r, row, 0, &a->u)) == 0) {
+			a->found = true;
+			if (a->target && !a->caller) {
+				kept_put(c->st, &a->u);
+			}
+		}
+	}
+	return rc;
+}
+
+/*
+ * The targets and callers (each once) into c->ah: those read whole by one
+ * statement (one snapshot for all of them), the targets kept asked only
+ * for their revisions in the same round trip (Users kept, above).
  */
 static int
 pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	      const int64_t *callers, size_t m)
 {
-	int64_t ids[2 * UD_STORE_AHEAD_MAX];
-	params p = {0};
-	PGresult *r = NULL;
-	char *ids_text = NULL;
-	uint32_t s;
-	int rc;
+	int64_t whole[2 * UD_STORE_AHEAD_MAX], kept[2 * UD_STORE_AHEAD_MAX];
+	size_t n_whole = 0, n_kept = 0;
+	PGresult *r = NULL, *revs = NULL;
+	uint32_t sw = 0, sk = 0;
+	int rc = 0;
 
 	pg_read_ahead_end(c); /* a check answered from it fails closed */
 	if (c->writer || c->check != 0) {
@@ -3567,32 +3773,68 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	for (size_t i = 0; i < m; i++) {
 		ahead_ask(c, callers[i], true);
 	}
-	if (c->ah.n == 0) {
-		return 0;
-	}
 	for (size_t i = 0; i < c->ah.n; i++) {
-		ids[i] = c->ah.users[i].id;
-	}
-	if ((rc = num_array(NULL, ids, c->ah.n, &ids_text)) == 0) {
-		p_text(&p, ids_text);
-		s = send_stmt(c, E_RESULT, S_USERS_AHEAD, &p);
-		free(ids_text);
-		rc = s != 0 ? reader_wait(c, s, &r) : UP_INTERNAL;
-	}
-	for (int row = 0; rc == 0 && row < PQntuples(r); row++) {
-		ahead_user *a = NULL;
-		int64_t id = col_int(r, row, 0);
+		ahead_user *a = &c->ah.users[i];
 
-		for (size_t i = 0; a == NULL && i < c->ah.n; i++) {
-			a = c->ah.users[i].id == id && !c->ah.users[i].found
-				? &c->ah.users[i]
-				: NULL;
+		if (a->target && !a->caller) {
+			ud_user_fini(&a->u);
+			a->kept = kept_get(c->st, a->id, &a->u);
 		}
-		if (a != NULL && (rc = user_from_row(r, row, 0, &a->u)) == 0) {
+		if (a->kept) {
+			kept[n_kept++] = a->id;
+		} else {
+			whole[n_whole++] = a->id;
+		}
+	}
+	if ((n_whole > 0 &&
+	     (sw = ahead_send(c, S_USERS_AHEAD, whole, n_whole)) == 0) ||
+	    (n_kept > 0 &&
+	     (sk = ahead_send(c, S_USERS_REVS, kept, n_kept)) == 0)) {
+		rc = UP_INTERNAL;
+	}
+	if (rc == 0 && (sw != 0 || sk != 0)) {
+		rc = reader_wait(c, sw != 0 ? sw : sk, sw != 0 ? &r : &revs);
+	}
+	if (rc == 0 && sw != 0 && sk != 0) {
+		rc = take(c, sk, &revs);
+	}
+	if (rc == 0 && r != NULL) {
+		rc = ahead_fill(c, r);
+	}
+	/* kept and at the same revision: found; else read whole */
+	for (int row = 0; rc == 0 && revs != NULL && row < PQntuples(revs);
+	     row++) {
+		ahead_user *a = ahead_entry(c, col_int(revs, row, 0), true);
+
+		if (a != NULL && a->u.rev == col_int(revs, row, 1)) {
 			a->found = true;
+			atomic_fetch_add(&c->st->kept_hits, 1);
+		}
+	}
+	n_whole = 0;
+	for (size_t i = 0; rc == 0 && i < c->ah.n; i++) {
+		ahead_user *a = &c->ah.users[i];
+
+		if (a->kept && !a->found) {
+			/* changed (read again) or gone (not found) */
+			ud_user_fini(&a->u);
+			ud_store_user_init(&a->u);
+			a->kept = false;
+			kept_drop(c->st, a->id);
+			whole[n_whole++] = a->id;
 		}
 	}
 	PQclear(r);
+	PQclear(revs);
+	r = NULL;
+	if (rc == 0 && n_whole > 0) {
+		sw = ahead_send(c, S_USERS_AHEAD, whole, n_whole);
+		rc = sw != 0 ? reader_wait(c, sw, &r) : UP_INTERNAL;
+		if (rc == 0) {
+			rc = ahead_fill(c, r);
+		}
+		PQclear(r);
+	}
 	if (rc != 0) {
 		pg_read_ahead_end(c);
 		return rc;

@@ -962,31 +962,38 @@ user_load_sets(ud_store_conn *c, ud_user *u)
 	}
 	sqlite3_bind_int64(s, 1, u->id);
 	while ((step = sqlite3_step(s)) == SQLITE_ROW) {
-		int kind = sqlite3_column_int(s, 0);
 		const char *v = (const char *)sqlite3_column_text(s, 1);
 		const char *name = (const char *)sqlite3_column_text(s, 2);
+		bool ok = v != NULL;
 
-		if (kind == 1) {
+		switch (sqlite3_column_int(s, 0)) {
+		case 0:
+			ok = ok && ud_strv_push(&u->roles, v) == 0;
+			break;
+		case 1:
 			if (u->n_dashboard_permissions == cap) {
 				size_t ncap = cap ? cap * 2 : 4;
 				int32_t *p = realloc(u->dashboard_permissions,
 						     ncap * sizeof(*p));
 				if (p == NULL) {
-					rc = UP_INTERNAL;
-					goto out;
+					ok = false;
+					break;
 				}
 				u->dashboard_permissions = p;
 				cap = ncap;
 			}
 			u->dashboard_permissions[u->n_dashboard_permissions++] =
 			    sqlite3_column_int(s, 1);
-		} else if (v == NULL ||
-			   (kind == 0 ? ud_strv_push(&u->roles, v) != 0
-			    : kind == 2
-				? name == NULL ||
-				      ud_strv_push(&u->org_ids, v) != 0 ||
-				      ud_strv_push(&u->org_names, name) != 0
-				: true)) {
+			break;
+		case 2:
+			ok = ok && name != NULL &&
+			     ud_strv_push(&u->org_ids, v) == 0 &&
+			     ud_strv_push(&u->org_names, name) == 0;
+			break;
+		default:
+			ok = false;
+		}
+		if (!ok) {
 			rc = UP_INTERNAL;
 			goto out;
 		}

@@ -1,6 +1,6 @@
 /*
- * store_walbuf.c - a SQLite VFS that writes a WAL commit in one system
- * call (store_walbuf.h).
+ * store_walbuf.c - a SQLite VFS that writes a WAL commit in a few large
+ * writes instead of two a frame (store_walbuf.h).
  *
  * SQLite appends a commit to the WAL one frame at a time, and each frame
  * with two writes: its 24-byte header, then its page. A group commit of

@@ -2,8 +2,9 @@
  * store_walbuf.h - the SQLite backend's VFS (internal to the store).
  *
  * SQLite's default VFS, except that the frames of a WAL commit reach the
- * file in one write instead of two a frame (store_walbuf.c says why that
- * keeps every guarantee, and the one setting it needs: synchronous=FULL).
+ * file in writes of 64 KiB instead of two a frame (store_walbuf.c says why
+ * that keeps every guarantee, and the one setting it needs:
+ * synchronous=FULL).
  */
 #ifndef UD_STORE_WALBUF_H
 #define UD_STORE_WALBUF_H

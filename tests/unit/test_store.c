@@ -2186,6 +2186,146 @@ held_job(ahead_job *j, waiter *w, int i, int64_t id, const char *first)
 	memset(j->h.digest, 0x40 + i, sizeof(j->h.digest));
 }
 
+/* A GetUser target by a read ahead of it alone, into *u; the store's rc. */
+static int
+ahead_one(ud_store_conn *r, int64_t id, ud_user *u)
+{
+	int rc = ud_store_read_ahead(r, &id, 1, NULL, 0);
+
+	if (rc == 0) {
+		rc = ud_store_user_get_ahead(r, id, u);
+	}
+	ud_store_read_ahead_end(r);
+	return rc;
+}
+
+/*
+ * Users kept (PostgreSQL): a GetUser target read whole by a read ahead is
+ * kept, and the next read ahead of it asks only for its revision (one
+ * round trip, a kept hit) and answers with the copy, without the password
+ * hash. Whatever another daemon (a second store on the database) changes
+ * meanwhile (a name, the roles, a membership) is in the next answer, and a
+ * user deleted meanwhile is not found; a user this daemon changed is
+ * forgotten at the commit and read whole at once. The copy is what is answered:
+ * a name changed behind the store's back (SQL that leaves the revision as it
+ * was, which no daemon does) is not seen until the user changes. SQLite
+ * keeps nothing (and one daemon has the database: the changes are made
+ * through the same store): the same answers, no hits.
+ */
+static void
+test_kept_users(void)
+{
+	const char *url = target_of("kept.db");
+	ud_store *st = open_store("kept.db"), *st2 = NULL;
+	ud_store_conn *r = NULL;
+	ud_store_counters s0, s1;
+	ud_user u = {0}, v = {0};
+	update_args ua = {.u = &v, .sets = UD_SET_ROLES};
+	member_args ma = {0};
+	char org[33], sql[160];
+	int64_t id, gone;
+
+	/* SQLite: one daemon a database; the changes are its own */
+	if (url == NULL || st == NULL ||
+	    (st2 = use_pg ? open_second(st, "kept.db") : st) == NULL) {
+		return;
+	}
+	CHECK_INT(ud_store_reader_open(st, &r), 0);
+	CHECK_INT(add_org(st, "Kept Org", 20, NULL, org), 0);
+	id = add_user(st, "kept@example.com", "Kept", "One", "Viewer", NULL,
+		      NULL);
+	gone = add_user(st, "kept-gone@example.com", "Gone", NULL, NULL, NULL,
+			NULL);
+	CHECK(id > 0 && gone > 0 && r != NULL);
+	if (r == NULL) {
+		goto out;
+	}
+	CHECK_INT(ahead_one(r, id, &u), 0); /* read whole, kept */
+	CHECK_STR(u.first_name, "Kept");
+	ud_user_fini(&u);
+	CHECK_INT(ahead_one(r, gone, &u), 0);
+	ud_user_fini(&u);
+
+	ud_store_stats(st, &s0);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	CHECK_INT(s1.kept_hits - s0.kept_hits, use_pg ? 1 : 0);
+	CHECK_STR(u.first_name, "Kept");
+	CHECK_STR(u.email, "kept@example.com");
+	CHECK(u.roles.n == 1 && strcmp(u.roles.v[0], "Viewer") == 0);
+	CHECK(!use_pg || u.password_hash == NULL);
+	ud_user_fini(&u);
+
+	if (use_pg) {
+		/* behind the store's back, the revision left alone: the copy */
+		snprintf(
+		    sql, sizeof(sql),
+		    "UPDATE users SET first_name = 'Sneaky' WHERE id = %lld",
+		    (long long)id);
+		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(ahead_one(r, id, &u), 0);
+		CHECK_STR(u.first_name, "Kept");
+		ud_user_fini(&u);
+	}
+
+	/* renamed by the other daemon: read whole again, then kept again */
+	CHECK_INT(rename_user(st2, r, id, "Renamed"), 0);
+	ud_store_stats(st, &s0);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	ud_store_stats(st, &s1);
+	CHECK_STR(u.first_name, "Renamed");
+	CHECK_INT(s1.kept_hits - s0.kept_hits, 0);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 2 : 0);
+	ud_user_fini(&u);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	CHECK_STR(u.first_name, "Renamed");
+	ud_user_fini(&u);
+
+	/* renamed by this daemon: forgotten at its commit, so read whole in
+	 * the first round trip */
+	CHECK_INT(rename_user(st, r, id, "Own"), 0);
+	ud_store_stats(st, &s0);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	ud_store_stats(st, &s1);
+	CHECK_STR(u.first_name, "Own");
+	CHECK_INT(s1.kept_hits - s0.kept_hits, 0);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	ud_user_fini(&u);
+
+	/* its roles changed by the other daemon */
+	CHECK_INT(ud_store_user_get(r, id, &v), 0);
+	ud_strv_fini(&v.roles);
+	CHECK_INT(ud_strv_push(&v.roles, "Manager"), 0);
+	CHECK_INT(ud_store_write_sync(st2, fn_user_update, &ua), 0);
+	ud_user_fini(&v);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	CHECK(u.roles.n == 1 && strcmp(u.roles.v[0], "Manager") == 0);
+	ud_user_fini(&u);
+
+	/* a membership added by the other daemon, its organization named */
+	ma.org = org;
+	ma.user = id;
+	CHECK_INT(ud_store_write_sync(st2, fn_member, &ma), 0);
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	CHECK(u.org_ids.n == 1 && strcmp(u.org_ids.v[0], org) == 0);
+	CHECK(u.org_names.n == 1 && strcmp(u.org_names.v[0], "Kept Org") == 0);
+	ud_user_fini(&u);
+
+	/* deleted by the other daemon: not found, kept or not */
+	CHECK_INT(ud_store_write_sync(st2, fn_user_delete, &gone), 0);
+	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
+	ud_user_fini(&u);
+	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
+	ud_user_fini(&u);
+out:
+	ud_store_reader_close(r);
+	if (st2 != st) {
+		ud_store_close(st2);
+	}
+	ud_store_close(st);
+}
+
 /*
  * On PostgreSQL the round ahead waits for no other transaction. With one
  * user of a batch locked by another daemon's write, the writes before it
@@ -4349,6 +4489,7 @@ run_sqlite(void)
 	test_checkpoints();
 	test_reader_users();
 	test_read_ahead();
+	test_kept_users();
 	test_write_ahead();
 	test_durability();
 	test_concurrent_writes();
@@ -4398,6 +4539,7 @@ run_pg(void)
 	test_pg_expect();
 	test_read_ahead();
 	test_write_ahead();
+	test_kept_users();
 	test_pg_ahead_held();
 	drop_targets();
 	return check_done();
