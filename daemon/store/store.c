@@ -239,9 +239,16 @@ ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out)
 int
 ud_store_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out)
 {
-	return COPS(c)->user_get_ahead != NULL
-		   ? COPS(c)->user_get_ahead(c, id, out)
-		   : COPS(c)->user_get(c, id, out);
+	int rc = COPS(c)->user_get_ahead != NULL
+		     ? COPS(c)->user_get_ahead(c, id, out)
+		     : COPS(c)->user_get(c, id, out);
+
+	/* without the hash, whichever way it came (store.h) */
+	if (rc == 0 && out->password_hash != NULL) {
+		up_wipe_free(out->password_hash, strlen(out->password_hash));
+		out->password_hash = NULL;
+	}
+	return rc;
 }
 
 int

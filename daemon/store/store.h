@@ -182,12 +182,15 @@ void ud_store_snapshot_end(ud_store_conn *c);
 /*
  * Reads ahead, for the calls of one received message, the users
  * users[0..n) (GetUser's targets) and callers[0..m) (the calls' callers),
- * all by one statement, in one round trip (a shared store; elsewhere
- * nothing is read and 0 is answered). Until ud_store_read_ahead_end, on
- * this reader:
+ * in one round trip (a shared store; elsewhere nothing is read and 0 is
+ * answered): those read whole by one statement, and the targets the
+ * store keeps from earlier read aheads by their revisions alone (another
+ * statement in the same round trip; one changed since is read whole in a
+ * second). Until ud_store_read_ahead_end, on this reader:
  *   - ud_store_user_get_ahead of one of users answers from what was read
- *     (a copy; UP_NOT_FOUND for one that was not there), as if the read
- *     had run at the moment of the read ahead, after the calls arrived;
+ *     (a copy, without the password hash; UP_NOT_FOUND for one that was
+ *     not there), as if the read had run at the moment of the read ahead,
+ *     after the calls arrived;
  *   - ud_store_user_check of one of callers has its verdict from the same
  *     read, without a statement when the caller is at the revision given
  *     (when not, the user is read from the store, as after any check);
@@ -202,7 +205,8 @@ void ud_store_snapshot_end(ud_store_conn *c);
 int ud_store_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 			const int64_t *callers, size_t m);
 void ud_store_read_ahead_end(ud_store_conn *c);
-/* ud_store_user_get, or the user read ahead (ud_store_read_ahead). */
+/* ud_store_user_get, or the user read ahead (ud_store_read_ahead); either
+ * way without the password hash (a GetUser's target needs none). */
 int ud_store_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out);
 
 int ud_store_user_get(ud_store_conn *c, int64_t id, ud_user *out);

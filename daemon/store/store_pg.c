@@ -641,8 +641,8 @@ static const char *const stmt_sql[S_COUNT] = {
     [S_USERS_AHEAD] = "SELECT " USER_COLS " FROM users u" USER_ORGS
 		      " WHERE u.id = ANY($1::bigint[])",
     /* the revisions of targets kept ("Users kept") */
-    [S_USERS_REVS] = "SELECT u.id, u.rev FROM users u"
-		     " WHERE u.id = ANY($1::bigint[])",
+    [S_USERS_REVS] = "SELECT u.id, u.rev, u.created_at, u.updated_at"
+		     " FROM users u WHERE u.id = ANY($1::bigint[])",
     /* writes ahead ("Writes ahead"): the request ids of several writes
      * reserved (the lock S_REQ_CLAIM takes), those held elsewhere left
      * out (nothing waits); then those recorded already */
@@ -783,6 +783,7 @@ typedef struct ahead_user {
 	bool caller; /* asked for as a caller: its checks answer from it */
 	bool found;
 	bool kept; /* u is the kept copy; only its revision was asked for */
+	bool seen; /* kept, and its revision came back: it exists */
 	ud_user u;
 } ahead_user;
 
@@ -790,11 +791,11 @@ typedef struct ahead_user {
  * Users kept ("Users kept", at pg_read_ahead): the GetUser targets read
  * whole, by id, a copy each in one of KEPT_SLOTS slots (a newer user
  * replaces an older one in its slot), without the password hash; a user
- * whose image content is longer than KEPT_IMAGE_MAX is not kept, so the
- * table stays under some 20 MiB.
+ * whose texts (image content, names, roles, organizations...) come to
+ * more than KEPT_BYTES is not kept, so the table stays under some 40 MiB.
  */
-#define KEPT_SLOTS     4096 /* a power of two */
-#define KEPT_IMAGE_MAX 4096
+#define KEPT_SLOTS 4096 /* a power of two */
+#define KEPT_BYTES 8192
 
 typedef struct kept_slot {
 	pthread_mutex_t mu;
@@ -1157,6 +1158,8 @@ pipeline_enter(ud_store_conn *c)
 }
 
 /* Reconnects a broken connection (a new session: nothing prepared). */
+static void kept_clear(ud_store *st);
+
 static int
 conn_reset(ud_store_conn *c)
 {
@@ -1170,6 +1173,8 @@ conn_reset(ud_store_conn *c)
 		return UP_UNAVAILABLE;
 	}
 	c->broken = false;
+	/* perhaps another server now (a standby promoted): keep nothing */
+	kept_clear(c->st);
 	fprintf(stderr, "usersd: store: reconnected to the database\n");
 	return 0;
 }
@@ -3625,15 +3630,37 @@ kept_get(ud_store *st, int64_t id, ud_user *out)
 	return got;
 }
 
+/* The bytes of u's texts, but for its password hash (kept_put's bound). */
+static size_t
+kept_bytes(const ud_user *u)
+{
+	size_t n = u->n_dashboard_permissions * sizeof(int32_t);
+
+	for (size_t i = 0; i < UD_USER_N_STR; i++) {
+		char *const *v = ud_store_user_str((ud_user *)u, i);
+
+		n += *v != NULL && *v != u->password_hash ? strlen(*v) : 0;
+	}
+	for (size_t i = 0; i < u->roles.n; i++) {
+		n += strlen(u->roles.v[i]);
+	}
+	for (size_t i = 0; i < u->org_ids.n; i++) {
+		n += strlen(u->org_ids.v[i]);
+	}
+	for (size_t i = 0; i < u->org_names.n; i++) {
+		n += strlen(u->org_names.v[i]);
+	}
+	return n;
+}
+
 /* Keeps a copy of u (replacing what its slot held), or forgets u->id. */
 static void
 kept_put(ud_store *st, const ud_user *u)
 {
 	kept_slot *k = kept_slot_of(st, u->id);
 	ud_user copy, old;
-	bool keep = (u->image_content == NULL ||
-		     strlen(u->image_content) <= KEPT_IMAGE_MAX) &&
-		    ud_store_user_copy(&copy, u) == 0;
+	bool keep =
+	    kept_bytes(u) <= KEPT_BYTES && ud_store_user_copy(&copy, u) == 0;
 
 	if (keep && copy.password_hash != NULL) {
 		up_wipe_free(copy.password_hash, strlen(copy.password_hash));
@@ -3672,6 +3699,23 @@ kept_drop(ud_store *st, int64_t id)
 	ud_user_fini(&old);
 }
 
+/* Forgets every user kept. */
+static void
+kept_clear(ud_store *st)
+{
+	for (size_t i = 0; i < KEPT_SLOTS; i++) {
+		kept_slot *k = &st->kept[i];
+		ud_user old;
+
+		pthread_mutex_lock(&k->mu);
+		old = k->u;
+		ud_store_user_init(&k->u);
+		k->id = 0;
+		pthread_mutex_unlock(&k->mu);
+		ud_user_fini(&old);
+	}
+}
+
 /*
  * The users a commit of this daemon changed are forgotten before its
  * writes are answered: their revisions moved, so the next read ahead of
@@ -3681,17 +3725,7 @@ static void
 kept_forget(ud_store *st, const ud_store_changes *chg)
 {
 	if (chg->all) {
-		for (size_t i = 0; i < KEPT_SLOTS; i++) {
-			kept_slot *k = &st->kept[i];
-			ud_user old;
-
-			pthread_mutex_lock(&k->mu);
-			old = k->u;
-			ud_store_user_init(&k->u);
-			k->id = 0;
-			pthread_mutex_unlock(&k->mu);
-			ud_user_fini(&old);
-		}
+		kept_clear(st);
 		return;
 	}
 	for (size_t i = 0; i < chg->n; i++) {
@@ -3751,7 +3785,8 @@ ahead_fill(ud_store_conn *c, PGresult *r)
 /*
  * The targets and callers (each once) into c->ah: those read whole by one
  * statement (one snapshot for all of them), the targets kept asked only
- * for their revisions in the same round trip (Users kept, above).
+ * for their revisions by another in the same round trip (Users kept,
+ * above; a snapshot of its own, taken next).
  */
 static int
 pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
@@ -3801,12 +3836,23 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 	if (rc == 0 && r != NULL) {
 		rc = ahead_fill(c, r);
 	}
-	/* kept and at the same revision: found; else read whole */
+	/*
+	 * Kept and unchanged (its revision, and the stamps too, in case the
+	 * database is not the one the copy came from: a restore, a standby
+	 * promoted): found. Changed: read whole. Not there: gone (ids are
+	 * never used twice).
+	 */
 	for (int row = 0; rc == 0 && revs != NULL && row < PQntuples(revs);
 	     row++) {
 		ahead_user *a = ahead_entry(c, col_int(revs, row, 0), true);
 
-		if (a != NULL && a->u.rev == col_int(revs, row, 1)) {
+		if (a == NULL) {
+			continue;
+		}
+		a->seen = true;
+		if (a->u.rev == col_int(revs, row, 1) &&
+		    a->u.created_at == col_int(revs, row, 2) &&
+		    a->u.updated_at == col_int(revs, row, 3)) {
 			a->found = true;
 			atomic_fetch_add(&c->st->kept_hits, 1);
 		}
@@ -3816,12 +3862,13 @@ pg_read_ahead(ud_store_conn *c, const int64_t *users, size_t n,
 		ahead_user *a = &c->ah.users[i];
 
 		if (a->kept && !a->found) {
-			/* changed (read again) or gone (not found) */
 			ud_user_fini(&a->u);
 			ud_store_user_init(&a->u);
 			a->kept = false;
 			kept_drop(c->st, a->id);
-			whole[n_whole++] = a->id;
+			if (a->seen) {
+				whole[n_whole++] = a->id;
+			}
 		}
 	}
 	PQclear(r);
@@ -3852,6 +3899,7 @@ pg_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out)
 	const ahead_user *a = ahead_of(c, id);
 
 	ud_store_user_init(out);
+
 	if (a == NULL || !a->target) {
 		return pg_user_get(c, id, out);
 	}

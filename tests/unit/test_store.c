@@ -2240,8 +2240,20 @@ test_kept_users(void)
 	if (r == NULL) {
 		goto out;
 	}
+	if (use_pg) {
+		/* a password hash, its revision moved as a daemon would */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE users SET password_hash = 'kept-hash',"
+			 " rev = rev + 1 WHERE id = %lld",
+			 (long long)id);
+		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(ud_store_user_get(r, id, &u), 0);
+		CHECK_STR(u.password_hash, "kept-hash");
+		ud_user_fini(&u);
+	}
 	CHECK_INT(ahead_one(r, id, &u), 0); /* read whole, kept */
 	CHECK_STR(u.first_name, "Kept");
+	CHECK(u.password_hash == NULL);
 	ud_user_fini(&u);
 	CHECK_INT(ahead_one(r, gone, &u), 0);
 	ud_user_fini(&u);
@@ -2267,9 +2279,21 @@ test_kept_users(void)
 		CHECK_INT(ahead_one(r, id, &u), 0);
 		CHECK_STR(u.first_name, "Kept");
 		ud_user_fini(&u);
+		/* the same revision with other stamps (a database restored, a
+		 * standby promoted): not the copy */
+		snprintf(sql, sizeof(sql),
+			 "UPDATE users SET updated_at = updated_at + 1"
+			 " WHERE id = %lld",
+			 (long long)id);
+		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(ahead_one(r, id, &u), 0);
+		CHECK_STR(u.first_name, "Sneaky");
+		ud_user_fini(&u);
 	}
 
 	/* renamed by the other daemon: read whole again, then kept again */
+	CHECK_INT(ahead_one(r, id, &u), 0);
+	ud_user_fini(&u);
 	CHECK_INT(rename_user(st2, r, id, "Renamed"), 0);
 	ud_store_stats(st, &s0);
 	CHECK_INT(ahead_one(r, id, &u), 0);
@@ -2312,9 +2336,13 @@ test_kept_users(void)
 	CHECK(u.org_names.n == 1 && strcmp(u.org_names.v[0], "Kept Org") == 0);
 	ud_user_fini(&u);
 
-	/* deleted by the other daemon: not found, kept or not */
+	/* deleted by the other daemon: not found, kept or not, and known
+	 * gone from its revision's absence (no second round trip) */
 	CHECK_INT(ud_store_write_sync(st2, fn_user_delete, &gone), 0);
+	ud_store_stats(st, &s0);
 	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
+	ud_store_stats(st, &s1);
+	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
 	ud_user_fini(&u);
 	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
 	ud_user_fini(&u);
