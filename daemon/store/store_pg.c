@@ -3653,26 +3653,15 @@ kept_bytes(const ud_user *u)
 	return n;
 }
 
-/* Keeps a copy of u (replacing what its slot held), or forgets u->id. */
+/* Empties slot k if it holds id (0: whatever it holds). */
 static void
-kept_put(ud_store *st, const ud_user *u)
+kept_empty(kept_slot *k, int64_t id)
 {
-	kept_slot *k = kept_slot_of(st, u->id);
-	ud_user copy, old;
-	bool keep =
-	    kept_bytes(u) <= KEPT_BYTES && ud_store_user_copy(&copy, u) == 0;
+	ud_user old;
 
-	if (keep && copy.password_hash != NULL) {
-		up_wipe_free(copy.password_hash, strlen(copy.password_hash));
-		copy.password_hash = NULL;
-	}
 	ud_store_user_init(&old);
 	pthread_mutex_lock(&k->mu);
-	if (keep) {
-		old = k->u;
-		k->u = copy;
-		k->id = u->id;
-	} else if (k->id == u->id) {
+	if (k->id != 0 && (id == 0 || k->id == id)) {
 		old = k->u;
 		ud_store_user_init(&k->u);
 		k->id = 0;
@@ -3685,18 +3674,7 @@ kept_put(ud_store *st, const ud_user *u)
 static void
 kept_drop(ud_store *st, int64_t id)
 {
-	kept_slot *k = kept_slot_of(st, id);
-	ud_user old;
-
-	ud_store_user_init(&old);
-	pthread_mutex_lock(&k->mu);
-	if (k->id == id) {
-		old = k->u;
-		ud_store_user_init(&k->u);
-		k->id = 0;
-	}
-	pthread_mutex_unlock(&k->mu);
-	ud_user_fini(&old);
+	kept_empty(kept_slot_of(st, id), id);
 }
 
 /* Forgets every user kept. */
@@ -3704,16 +3682,31 @@ static void
 kept_clear(ud_store *st)
 {
 	for (size_t i = 0; i < KEPT_SLOTS; i++) {
-		kept_slot *k = &st->kept[i];
-		ud_user old;
-
-		pthread_mutex_lock(&k->mu);
-		old = k->u;
-		ud_store_user_init(&k->u);
-		k->id = 0;
-		pthread_mutex_unlock(&k->mu);
-		ud_user_fini(&old);
+		kept_empty(&st->kept[i], 0);
 	}
+}
+
+/* Keeps a copy of u (replacing what its slot held), or forgets u->id. */
+static void
+kept_put(ud_store *st, const ud_user *u)
+{
+	kept_slot *k = kept_slot_of(st, u->id);
+	ud_user copy, old;
+
+	if (kept_bytes(u) > KEPT_BYTES || ud_store_user_copy(&copy, u) != 0) {
+		kept_drop(st, u->id);
+		return;
+	}
+	if (copy.password_hash != NULL) {
+		up_wipe_free(copy.password_hash, strlen(copy.password_hash));
+		copy.password_hash = NULL;
+	}
+	pthread_mutex_lock(&k->mu);
+	old = k->u;
+	k->u = copy;
+	k->id = u->id;
+	pthread_mutex_unlock(&k->mu);
+	ud_user_fini(&old);
 }
 
 /*
