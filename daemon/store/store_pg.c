@@ -3892,7 +3892,6 @@ pg_user_get_ahead(ud_store_conn *c, int64_t id, ud_user *out)
 	const ahead_user *a = ahead_of(c, id);
 
 	ud_store_user_init(out);
-
 	if (a == NULL || !a->target) {
 		return pg_user_get(c, id, out);
 	}

@@ -74,8 +74,7 @@ flush(walbuf_file *f)
 		rc = f->real->pMethods->xWrite(f->real, f->buf + done, (int)n,
 					       f->off + (sqlite3_int64)done);
 		if (rc != SQLITE_OK) {
-			/* What is left stays: a later sync writes it or fails.
-			 */
+			/* the rest stays: a later sync writes it, or fails */
 			memmove(f->buf, f->buf + done, f->len - done);
 			f->off += (sqlite3_int64)done;
 			f->len -= done;

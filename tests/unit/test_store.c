@@ -2199,6 +2199,27 @@ ahead_one(ud_store_conn *r, int64_t id, ud_user *u)
 	return rc;
 }
 
+/* What ahead_one cost the store st: round trips, and targets kept. */
+typedef struct ahead_cost {
+	uint64_t trips;
+	uint64_t hits;
+} ahead_cost;
+
+static int
+ahead_counted(ud_store *st, ud_store_conn *r, int64_t id, ud_user *u,
+	      ahead_cost *k)
+{
+	ud_store_counters a, b;
+	int rc;
+
+	ud_store_stats(st, &a);
+	rc = ahead_one(r, id, u);
+	ud_store_stats(st, &b);
+	k->trips = b.round_trips - a.round_trips;
+	k->hits = b.kept_hits - a.kept_hits;
+	return rc;
+}
+
 /*
  * Users kept (PostgreSQL): a GetUser target read whole by a read ahead is
  * kept, and the next read ahead of it asks only for its revision (one
@@ -2218,7 +2239,7 @@ test_kept_users(void)
 	const char *url = target_of("kept.db");
 	ud_store *st = open_store("kept.db"), *st2 = NULL;
 	ud_store_conn *r = NULL;
-	ud_store_counters s0, s1;
+	ahead_cost k = {0};
 	ud_user u = {0}, v = {0};
 	update_args ua = {.u = &v, .sets = UD_SET_ROLES};
 	member_args ma = {0};
@@ -2258,11 +2279,9 @@ test_kept_users(void)
 	CHECK_INT(ahead_one(r, gone, &u), 0);
 	ud_user_fini(&u);
 
-	ud_store_stats(st, &s0);
-	CHECK_INT(ahead_one(r, id, &u), 0);
-	ud_store_stats(st, &s1);
-	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
-	CHECK_INT(s1.kept_hits - s0.kept_hits, use_pg ? 1 : 0);
+	CHECK_INT(ahead_counted(st, r, id, &u, &k), 0);
+	CHECK_INT(k.trips, use_pg ? 1 : 0);
+	CHECK_INT(k.hits, use_pg ? 1 : 0);
 	CHECK_STR(u.first_name, "Kept");
 	CHECK_STR(u.email, "kept@example.com");
 	CHECK(u.roles.n == 1 && strcmp(u.roles.v[0], "Viewer") == 0);
@@ -2295,12 +2314,10 @@ test_kept_users(void)
 	CHECK_INT(ahead_one(r, id, &u), 0);
 	ud_user_fini(&u);
 	CHECK_INT(rename_user(st2, r, id, "Renamed"), 0);
-	ud_store_stats(st, &s0);
-	CHECK_INT(ahead_one(r, id, &u), 0);
-	ud_store_stats(st, &s1);
+	CHECK_INT(ahead_counted(st, r, id, &u, &k), 0);
 	CHECK_STR(u.first_name, "Renamed");
-	CHECK_INT(s1.kept_hits - s0.kept_hits, 0);
-	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 2 : 0);
+	CHECK_INT(k.hits, 0);
+	CHECK_INT(k.trips, use_pg ? 2 : 0);
 	ud_user_fini(&u);
 	CHECK_INT(ahead_one(r, id, &u), 0);
 	CHECK_STR(u.first_name, "Renamed");
@@ -2309,12 +2326,10 @@ test_kept_users(void)
 	/* renamed by this daemon: forgotten at its commit, so read whole in
 	 * the first round trip */
 	CHECK_INT(rename_user(st, r, id, "Own"), 0);
-	ud_store_stats(st, &s0);
-	CHECK_INT(ahead_one(r, id, &u), 0);
-	ud_store_stats(st, &s1);
+	CHECK_INT(ahead_counted(st, r, id, &u, &k), 0);
 	CHECK_STR(u.first_name, "Own");
-	CHECK_INT(s1.kept_hits - s0.kept_hits, 0);
-	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	CHECK_INT(k.hits, 0);
+	CHECK_INT(k.trips, use_pg ? 1 : 0);
 	ud_user_fini(&u);
 
 	/* its roles changed by the other daemon */
@@ -2339,10 +2354,8 @@ test_kept_users(void)
 	/* deleted by the other daemon: not found, kept or not, and known
 	 * gone from its revision's absence (no second round trip) */
 	CHECK_INT(ud_store_write_sync(st2, fn_user_delete, &gone), 0);
-	ud_store_stats(st, &s0);
-	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
-	ud_store_stats(st, &s1);
-	CHECK_INT(s1.round_trips - s0.round_trips, use_pg ? 1 : 0);
+	CHECK_INT(ahead_counted(st, r, gone, &u, &k), UP_NOT_FOUND);
+	CHECK_INT(k.trips, use_pg ? 1 : 0);
 	ud_user_fini(&u);
 	CHECK_INT(ahead_one(r, gone, &u), UP_NOT_FOUND);
 	ud_user_fini(&u);
