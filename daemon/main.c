@@ -205,15 +205,16 @@ log_stats(ud_service *svc)
 	ud_store_counters s;
 
 	ud_store_stats(svc->store, &s);
-	fprintf(stderr,
-		"usersd: stats: writes %llu commits %llu commit_failures %llu"
-		" largest_batch %llu queued %llu round_trips %llu"
-		" kept_hits %llu\n",
-		(unsigned long long)s.writes, (unsigned long long)s.commits,
-		(unsigned long long)s.commit_failures,
-		(unsigned long long)s.largest_batch,
-		(unsigned long long)s.queued, (unsigned long long)s.round_trips,
-		(unsigned long long)s.kept_hits);
+	fprintf(
+	    stderr,
+	    "usersd: stats: writes %llu commits %llu commit_failures %llu"
+	    " largest_batch %llu queued %llu round_trips %llu"
+	    " kept_hits %llu checkpoints %llu copies %llu\n",
+	    (unsigned long long)s.writes, (unsigned long long)s.commits,
+	    (unsigned long long)s.commit_failures,
+	    (unsigned long long)s.largest_batch, (unsigned long long)s.queued,
+	    (unsigned long long)s.round_trips, (unsigned long long)s.kept_hits,
+	    (unsigned long long)s.checkpoints, (unsigned long long)s.copies);
 }
 
 static void

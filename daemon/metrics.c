@@ -332,10 +332,15 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "to COMMIT with its fsync (SQLite; 0 on PostgreSQL).\n"
 	     "# TYPE usersd_store_batch_seconds_total counter\n"
 	     "usersd_store_batch_seconds_total %.6f\n"
-	     "# HELP usersd_store_checkpoints_total WAL checkpoints "
-	     "(SQLite).\n"
+	     "# HELP usersd_store_checkpoints_total WAL checkpoints the "
+	     "writer ran, each restarting the WAL (SQLite).\n"
 	     "# TYPE usersd_store_checkpoints_total counter\n"
 	     "usersd_store_checkpoints_total %" PRIu64 "\n"
+	     "# HELP usersd_store_wal_copies_total Passes of the copier, "
+	     "which copies the WAL into the database beside the writer "
+	     "(SQLite).\n"
+	     "# TYPE usersd_store_wal_copies_total counter\n"
+	     "usersd_store_wal_copies_total %" PRIu64 "\n"
 	     "# HELP usersd_store_round_trips_total Waits for the database "
 	     "server (PostgreSQL).\n"
 	     "# TYPE usersd_store_round_trips_total counter\n"
@@ -345,7 +350,7 @@ ud_metrics_render(ud_service *svc, size_t *len)
 	     "# TYPE usersd_store_kept_hits_total counter\n"
 	     "usersd_store_kept_hits_total %" PRIu64 "\n",
 	     sc.writes, sc.commits, sc.commit_failures, sc.largest_batch,
-	     sc.queued, (double)sc.batch_ns / 1e9, sc.checkpoints,
+	     sc.queued, (double)sc.batch_ns / 1e9, sc.checkpoints, sc.copies,
 	     sc.round_trips, sc.kept_hits);
 	addf(&t,
 	     "# HELP usersd_store_index_pending Users whose search-index "

@@ -63,9 +63,9 @@ typedef struct ud_store_config {
 	/* Writer threads and connections (default 4; PostgreSQL). */
 	unsigned writers;
 	/*
-	 * SQLite: WAL pages past which a busy writer copies the WAL back
-	 * into the database (default 8000, about 32 MiB); a writer idle for
-	 * a moment does so past an eighth of that.
+	 * SQLite: WAL pages past which the WAL is copied back into the
+	 * database and started again (default 8000, about 32 MiB); with the
+	 * writer idle for a moment, it is copied past an eighth of that.
 	 */
 	unsigned wal_pages;
 	/*
@@ -490,6 +490,7 @@ typedef struct ud_store_counters {
 	uint64_t commits;         /* batches committed */
 	uint64_t commit_failures; /* batches rolled back (UP_UNAVAILABLE) */
 	uint64_t checkpoints;     /* WAL checkpoints run by the writer */
+	uint64_t copies;          /* WAL copied by the copier (SQLite) */
 	uint64_t largest_batch;   /* most writes in one commit */
 	uint64_t queued;          /* writes waiting now */
 	/* Waits for the database server's answers, every connection

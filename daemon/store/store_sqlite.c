@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -33,13 +34,30 @@
  * copies each page once, however often the WAL holds it, then fsyncs the
  * database and restarts the WAL: the rarer it runs under load, the fewer
  * pages and fsyncs per write (the hot pages of a table are written many
- * times over between two). A busy writer checkpoints past wal_pages; a
- * writer with no write for CKPT_IDLE_MS does past an eighth of that, so a
- * quiet database does not keep a long WAL for its readers to search.
+ * times over between two). A busy WAL is copied and restarted past
+ * wal_pages; one with no write for CKPT_IDLE_MS is copied past an eighth
+ * of that, so a quiet database does not keep a long WAL for its readers
+ * to search (once all of it is copied, they read the database alone).
  */
 #define CKPT_PAGES_DEFAULT 8000 /* about 32 MiB of WAL */
 #define CKPT_IDLE_MS       20   /* idle this long: not between two batches */
 #define CKPT_WAIT_MS       50   /* longest wait for readers to let go */
+#define CKPT_POLL_US       50   /* and how often the writer looks again */
+
+/*
+ * The copier. Most of a checkpoint's time is the copy: a read of every
+ * frame, a write of every page, then the database's fsync, 10 to 15 ms
+ * for a few thousand pages (docs/decisions.md, section 27). Run by the
+ * writer, every write that arrived meanwhile waited for it. So a thread
+ * with a connection of its own copies the WAL into the database (a
+ * PASSIVE checkpoint, which neither waits for the writer nor stops it)
+ * once the WAL holds wal_pages, or an eighth of that with the writer
+ * idle. The writer keeps the restart: a RESTART checkpoint, which copies
+ * only the frames committed during the copier's pass, then waits for the
+ * readers to let go of the WAL, so that the next commit writes it from
+ * its start again.
+ */
+#define RESTART_SHARE 16 /* the writer copies at most wal_pages / 16 */
 
 /*
  * The writer's page cache, in KiB (SQLite's default is 2 MiB). Its cache
@@ -505,9 +523,20 @@ struct ud_store {
 	ud_store_conn *wconn; /* the writer's; used only by the writer thread */
 	pthread_t writer;
 	bool writer_started;
-	int wal_pages;  /* pages in the WAL (wal hook, writer thread) */
-	int ckpt_pages; /* of those, already checkpointed */
-	bool ckpt_due;  /* a commit since the last checkpoint */
+	int wal_pages;    /* pages in the WAL (wal hook, writer thread) */
+	int ckpt_pages;   /* of those, already checkpointed */
+	bool ckpt_due;    /* a commit since the last checkpoint */
+	unsigned wal_gen; /* the writer's count of WAL restarts */
+	sqlite3 *copy_db; /* the copier's connection */
+	pthread_t copier; /* copier_main */
+	bool copier_started;
+	/* under q.mu: the writer asks, the copier answers */
+	pthread_cond_t copy_cv;
+	bool copy_wanted;  /* a pass asked for and not begun */
+	bool copying;      /* a pass asked for or running */
+	bool copy_closing; /* the copier is to return */
+	unsigned copy_gen; /* wal_gen when the pass was asked for */
+	int copy_done;     /* frames its last pass left copied; -1: taken */
 	unsigned idx_idle_ms;
 	int64_t idx_pending;     /* an upper bound; 0: the index is complete */
 	int64_t idx_unmerged;    /* users indexed since the last full merge */
@@ -1259,6 +1288,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	if (pages < st->wal_pages) {
 		st->ckpt_pages = 0; /* the WAL restarted from its start */
+		st->wal_gen++;      /* a copier's pass of before is void */
 	}
 	st->wal_pages = pages;
 	st->ckpt_due = true;
@@ -1266,21 +1296,42 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /*
- * Copies the WAL back into the database and, when no reader still needs
- * it, lets the next commit start the WAL again from its beginning
- * (RESTART). Readers never stop, so a PASSIVE checkpoint alone would leave
- * the WAL growing for as long as the load lasts: every commit would then
- * extend the file, and an fsync that must also journal the new size costs
- * several times more than one over blocks already allocated. The wait for
- * readers is short (they hold a snapshot for one call) and bounded.
+ * The checkpoint's busy handler: readers let go within a call, so the
+ * writer looks again every CKPT_POLL_US, where SQLite's own handler
+ * would sleep a millisecond and more between two looks.
+ */
+static int
+ckpt_busy(void *arg, int tries)
+{
+	const int64_t *deadline = arg;
+	struct timespec ts = {0, CKPT_POLL_US * 1000L};
+
+	(void)tries;
+	if (up_mono_ms() >= *deadline) {
+		return 0;
+	}
+	(void)nanosleep(&ts, NULL);
+	return 1;
+}
+
+/*
+ * Copies what is left of the WAL back into the database (the copier has
+ * done most of it) and, when no reader still needs it, lets the next
+ * commit start the WAL again from its beginning (RESTART). Readers never
+ * stop, so PASSIVE checkpoints alone would leave the WAL growing for as
+ * long as the load lasts: every commit would then extend the file, and an
+ * fsync that must also journal the new size costs several times more
+ * than one over blocks already allocated. The wait for readers is short
+ * (they hold a snapshot for one call) and bounded.
  */
 static void
 checkpoint(ud_store *st)
 {
+	int64_t deadline = up_mono_ms() + CKPT_WAIT_MS;
 	int log = 0, done = 0, rc;
 
 	st->ckpt_due = false;
-	sqlite3_busy_timeout(st->wconn->db, CKPT_WAIT_MS);
+	sqlite3_busy_handler(st->wconn->db, ckpt_busy, &deadline);
 	rc = sqlite3_wal_checkpoint_v2(st->wconn->db, NULL,
 				       SQLITE_CHECKPOINT_RESTART, &log, &done);
 	sqlite3_busy_timeout(st->wconn->db, (int)st->busy_timeout_ms);
@@ -1292,7 +1343,8 @@ checkpoint(ud_store *st)
 		/* everything is back in the database; the WAL restarts */
 		st->wal_pages = 0;
 		st->ckpt_pages = 0;
-	} else {
+		st->wal_gen++;
+	} else if (log >= 0) {
 		st->wal_pages = log;
 		st->ckpt_pages = done > 0 ? done : 0;
 		/* readers held part back: again after the next commit */
@@ -1300,6 +1352,141 @@ checkpoint(ud_store *st)
 	pthread_mutex_lock(&st->q.mu);
 	st->stats.checkpoints++;
 	pthread_mutex_unlock(&st->q.mu);
+}
+
+/*
+ * A PASSIVE checkpoint that did not reach the end of the WAL (the writer
+ * committed meanwhile, as it does under load) leaves the pages it copied
+ * unsynced: SQLite syncs the database only when a checkpoint copies the
+ * last frame, which under load is the writer's restart, and that restart
+ * then paid for the fsync of every page the copier had written (8 to 11
+ * ms a restart, measured). So the copier syncs them itself, through the
+ * database file of its connection (never a descriptor of our own: a
+ * close of another descriptor of the file would drop SQLite's locks).
+ */
+static void
+copy_sync(ud_store *st)
+{
+	sqlite3_file *f = NULL;
+	int rc;
+
+	if (sqlite3_file_control(st->copy_db, "main", SQLITE_FCNTL_FILE_POINTER,
+				 &f) != SQLITE_OK ||
+	    f == NULL || f->pMethods == NULL) {
+		return;
+	}
+	if ((rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK) {
+		(void)fail(st->copy_db, rc, "sync the copied pages");
+	}
+}
+
+/* The copier's thread: a PASSIVE checkpoint each time it is asked. */
+static void *
+copier_main(void *arg)
+{
+	ud_store *st = arg;
+
+	pthread_mutex_lock(&st->q.mu);
+	for (;;) {
+		int log = -1, done = -1, rc;
+
+		while (!st->copy_wanted && !st->copy_closing) {
+			pthread_cond_wait(&st->copy_cv, &st->q.mu);
+		}
+		if (st->copy_closing) {
+			break;
+		}
+		st->copy_wanted = false;
+		pthread_mutex_unlock(&st->q.mu);
+
+		rc = sqlite3_wal_checkpoint_v2(
+		    st->copy_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+		if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+			(void)fail(st->copy_db, rc, "copy the WAL");
+		}
+		if (rc == SQLITE_OK && done > 0) {
+			copy_sync(st);
+		}
+
+		pthread_mutex_lock(&st->q.mu);
+		st->copying = false;
+		if (rc == SQLITE_OK && done >= 0) {
+			st->copy_done = done;
+			st->stats.copies++;
+		}
+	}
+	pthread_mutex_unlock(&st->q.mu);
+	return NULL;
+}
+
+/*
+ * With q.mu held, on the writer's thread: takes the copier's last pass
+ * into the writer's count, unless the WAL restarted since it was asked.
+ */
+static void
+copy_collect(ud_store *st)
+{
+	if (st->copy_done >= 0 && st->copy_gen == st->wal_gen &&
+	    st->copy_done > st->ckpt_pages) {
+		st->ckpt_pages = st->copy_done < st->wal_pages ? st->copy_done
+							       : st->wal_pages;
+	}
+	st->copy_done = -1;
+}
+
+/* With q.mu held, on the writer's thread: asks the copier for a pass. */
+static void
+copy_ask(ud_store *st)
+{
+	st->ckpt_due = false; /* the next commit sets it again */
+	st->copying = st->copy_wanted = true;
+	st->copy_gen = st->wal_gen;
+	pthread_cond_signal(&st->copy_cv);
+}
+
+/*
+ * Frames not copied that the writer's restart copies itself (a
+ * millisecond or so); with more, the copier is asked first.
+ */
+static int
+restart_pages(const ud_store *st)
+{
+	return st->ckpt_busy_pages >= RESTART_SHARE
+		   ? st->ckpt_busy_pages / RESTART_SHARE
+		   : 1;
+}
+
+/*
+ * After a batch, on the writer's thread. Once the WAL holds wal_pages,
+ * the copier is asked for a pass, then the writer restarts the WAL when
+ * only a few frames are left to copy (those committed during the pass).
+ * Past a quarter more (readers held the copier back, or it could not
+ * keep up) the writer restarts it whatever is left, as it did before the
+ * copier: the WAL stays within its limit (wal_limit). True when the
+ * writer is to checkpoint (outside q.mu).
+ */
+static bool
+copy_or_restart(ud_store *st)
+{
+	bool restart = false;
+	int behind;
+
+	pthread_mutex_lock(&st->q.mu);
+	copy_collect(st);
+	behind = st->wal_pages - st->ckpt_pages;
+	if (st->ckpt_due && !st->copying) {
+		bool restart_due = st->wal_pages >= st->ckpt_busy_pages;
+
+		if (st->wal_pages >=
+			st->ckpt_busy_pages + st->ckpt_busy_pages / 4 ||
+		    (restart_due && behind < restart_pages(st))) {
+			restart = true;
+		} else if (restart_due) {
+			copy_ask(st);
+		}
+	}
+	pthread_mutex_unlock(&st->q.mu);
+	return restart;
 }
 
 /* Runs one batch in one transaction; sets every job's rc. */
@@ -1557,16 +1744,15 @@ writer_main(void *arg)
 			/* idle for a moment, not between two batches */
 			int64_t quiet = up_mono_ms() - st->quiet_since;
 			int64_t wait = -1;
-			bool ckpt =
-			    st->ckpt_due &&
-			    st->wal_pages - st->ckpt_pages >= idle_pages(st);
-			bool merge = st->idx_pending == 0 &&
-				     st->idx_unmerged >= st->idx_merge_after;
+			bool ckpt, merge;
 
+			copy_collect(st);
+			ckpt = st->ckpt_due && !st->copying &&
+			       st->wal_pages - st->ckpt_pages >= idle_pages(st);
+			merge = st->idx_pending == 0 &&
+				st->idx_unmerged >= st->idx_merge_after;
 			if (ckpt && quiet >= CKPT_IDLE_MS) {
-				pthread_mutex_unlock(&st->q.mu);
-				checkpoint(st);
-				pthread_mutex_lock(&st->q.mu);
+				copy_ask(st); /* the copier's, as busy */
 				continue;
 			}
 			if (st->idx_pending > 0 && quiet >= st->idx_idle_ms) {
@@ -1647,8 +1833,7 @@ writer_main(void *arg)
 		if (ok && changes > 0) {
 			index_busy(st);
 		}
-		if (st->ckpt_due &&
-		    st->wal_pages - st->ckpt_pages >= st->ckpt_busy_pages) {
+		if (copy_or_restart(st)) {
 			checkpoint(st);
 		}
 		st->quiet_since = up_mono_ms();
@@ -1665,6 +1850,9 @@ writer_main(void *arg)
 static void
 store_free(ud_store *st)
 {
+	/* the copier's first, so the writer's is the last to close */
+	sqlite3_close(st->copy_db);
+	pthread_cond_destroy(&st->copy_cv);
 	conn_free(st->wconn);
 	if (st->lock_fd >= 0) {
 		close(st->lock_fd); /* releases the lock */
@@ -1719,7 +1907,9 @@ store_new(const char *path, const ud_store_config *cfg, int target,
 	st->idx_idle_ms = cfg != NULL && cfg->index_idle_ms > 0
 			      ? cfg->index_idle_ms
 			      : IDX_IDLE_MS;
+	st->copy_done = -1;
 	ud_store_jobq_init(&st->q);
+	pthread_cond_init(&st->copy_cv, NULL);
 	if ((st->path = strdup(path)) == NULL) {
 		rc = UP_INTERNAL;
 		goto out;
@@ -1753,6 +1943,21 @@ sqlite_settings(void)
 	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
 }
 
+/* Ends the copier's thread, after its pass if one is running. */
+static void
+copier_stop(ud_store *st)
+{
+	if (!st->copier_started) {
+		return;
+	}
+	pthread_mutex_lock(&st->q.mu);
+	st->copy_closing = true;
+	pthread_cond_signal(&st->copy_cv);
+	pthread_mutex_unlock(&st->q.mu);
+	pthread_join(st->copier, NULL);
+	st->copier_started = false;
+}
+
 static int
 sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 {
@@ -1773,7 +1978,15 @@ sq_open(ud_store **out, const char *path, const ud_store_config *cfg)
 	 * with nothing to do is one step) */
 	st->idx_unmerged = st->idx_merge_after = IDX_MERGE_MIN;
 	st->stats.index_merging = 1;
+	if ((rc = db_open(path, true, st->busy_timeout_ms, &st->copy_db)) !=
+		0 ||
+	    pthread_create(&st->copier, NULL, copier_main, st) != 0) {
+		store_free(st);
+		return rc != 0 ? rc : UP_INTERNAL;
+	}
+	st->copier_started = true;
 	if (pthread_create(&st->writer, NULL, writer_main, st) != 0) {
+		copier_stop(st);
 		store_free(st);
 		return UP_INTERNAL;
 	}
@@ -1814,6 +2027,7 @@ sq_close(ud_store *st)
 	if (st->writer_started) {
 		pthread_join(st->writer, NULL); /* answers the last batch */
 	}
+	copier_stop(st);
 	store_free(st);
 }
 
