@@ -57,7 +57,7 @@
  * readers to let go of the WAL, so that the next commit writes it from
  * its start again.
  */
-#define RESTART_SHARE 16 /* the writer copies at most wal_pages / 16 */
+#define RESTART_SHARE 16 /* restart_pages: wal_pages / 16 */
 
 /*
  * The writer's page cache, in KiB (SQLite's default is 2 MiB). Its cache
@@ -519,16 +519,17 @@ struct ud_store {
 	int version;
 	unsigned max_batch;
 	unsigned busy_timeout_ms;
-	int ckpt_busy_pages;  /* checkpoint past this backlog, busy or not */
+	int ckpt_busy_pages;  /* copy and restart a WAL of this many pages */
 	ud_store_conn *wconn; /* the writer's; used only by the writer thread */
 	pthread_t writer;
 	bool writer_started;
-	int wal_pages;    /* pages in the WAL (wal hook, writer thread) */
-	int ckpt_pages;   /* of those, already checkpointed */
-	bool ckpt_due;    /* a commit since the last checkpoint */
-	unsigned wal_gen; /* the writer's count of WAL restarts */
-	sqlite3 *copy_db; /* the copier's connection */
-	pthread_t copier; /* copier_main */
+	int wal_pages;     /* pages in the WAL (wal hook, writer thread) */
+	int ckpt_pages;    /* of those, known copied into the database */
+	int restart_after; /* no restart tried before the WAL has this many */
+	bool ckpt_due;     /* a commit since the last checkpoint or copy */
+	unsigned wal_gen;  /* the writer's count of WAL restarts */
+	sqlite3 *copy_db;  /* the copier's connection */
+	pthread_t copier;  /* copier_main */
 	bool copier_started;
 	/* under q.mu: the writer asks, the copier answers */
 	pthread_cond_t copy_cv;
@@ -1296,6 +1297,19 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 }
 
 /*
+ * Frames not copied that the writer's restart may copy itself (a
+ * millisecond or so); with more, the copier is asked first, unless the
+ * WAL is a quarter over wal_pages.
+ */
+static int
+restart_pages(const ud_store *st)
+{
+	return st->ckpt_busy_pages >= RESTART_SHARE
+		   ? st->ckpt_busy_pages / RESTART_SHARE
+		   : 1;
+}
+
+/*
  * The checkpoint's busy handler: readers let go within a call, so the
  * writer looks again every CKPT_POLL_US, where SQLite's own handler
  * would sleep a millisecond and more between two looks.
@@ -1343,11 +1357,19 @@ checkpoint(ud_store *st)
 		/* everything is back in the database; the WAL restarts */
 		st->wal_pages = 0;
 		st->ckpt_pages = 0;
+		st->restart_after = 0;
 		st->wal_gen++;
-	} else if (log >= 0) {
-		st->wal_pages = log;
-		st->ckpt_pages = done > 0 ? done : 0;
-		/* readers held part back: again after the next commit */
+	} else {
+		if (log >= 0) {
+			st->wal_pages = log;
+			st->ckpt_pages = done > 0 ? done : 0;
+		}
+		/*
+		 * Readers held it back: not again at every batch (each try
+		 * waits up to CKPT_WAIT_MS), only once the WAL has grown by
+		 * what a restart may copy.
+		 */
+		st->restart_after = st->wal_pages + restart_pages(st);
 	}
 	pthread_mutex_lock(&st->q.mu);
 	st->stats.checkpoints++;
@@ -1376,7 +1398,7 @@ copy_sync(ud_store *st)
 		return;
 	}
 	if ((rc = f->pMethods->xSync(f, SQLITE_SYNC_NORMAL)) != SQLITE_OK) {
-		(void)fail(st->copy_db, rc, "sync the copied pages");
+		(void)fail(NULL, rc, "sync the copied pages");
 	}
 }
 
@@ -1385,6 +1407,7 @@ static void *
 copier_main(void *arg)
 {
 	ud_store *st = arg;
+	int last_log = 0, last_done = 0; /* of the last pass */
 
 	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
@@ -1404,8 +1427,21 @@ copier_main(void *arg)
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
 			(void)fail(st->copy_db, rc, "copy the WAL");
 		}
-		if (rc == SQLITE_OK && done > 0) {
-			copy_sync(st);
+		if (rc == SQLITE_OK && log >= 0 && done >= 0) {
+			/*
+			 * Synced when this pass copied pages (done counts
+			 * all the WAL's copied frames). Even when it copied
+			 * all it saw (done == log): SQLite syncs only when
+			 * no commit came during the pass.
+			 */
+			if (log < last_log || done < last_done) {
+				last_done = 0; /* the WAL started again */
+			}
+			if (done > last_done) {
+				copy_sync(st);
+			}
+			last_log = log;
+			last_done = done;
 		}
 
 		pthread_mutex_lock(&st->q.mu);
@@ -1414,6 +1450,8 @@ copier_main(void *arg)
 			st->copy_done = done;
 			st->stats.copies++;
 		}
+		/* an idle writer waits on q.cv: it looks at the pass again */
+		pthread_cond_broadcast(&st->q.cv);
 	}
 	pthread_mutex_unlock(&st->q.mu);
 	return NULL;
@@ -1434,26 +1472,25 @@ copy_collect(ud_store *st)
 	st->copy_done = -1;
 }
 
-/* With q.mu held, on the writer's thread: asks the copier for a pass. */
+/*
+ * With q.mu held, on the writer's thread, between two of its
+ * transactions: asks the copier for a pass. Only while the WAL holds
+ * frames not yet copied, so that no commit of the writer can start the
+ * WAL again while the pass begins (a commit restarts it only once all of
+ * it is copied, and only the copier's pass copies): a checkpoint that
+ * starts while another connection's commit restarts the WAL is a race
+ * SQLite fixed only in 3.51.3, and Debian 12's is 3.40.
+ */
 static void
 copy_ask(ud_store *st)
 {
+	if (st->wal_pages <= st->ckpt_pages) {
+		return;
+	}
 	st->ckpt_due = false; /* the next commit sets it again */
 	st->copying = st->copy_wanted = true;
 	st->copy_gen = st->wal_gen;
 	pthread_cond_signal(&st->copy_cv);
-}
-
-/*
- * Frames not copied that the writer's restart copies itself (a
- * millisecond or so); with more, the copier is asked first.
- */
-static int
-restart_pages(const ud_store *st)
-{
-	return st->ckpt_busy_pages >= RESTART_SHARE
-		   ? st->ckpt_busy_pages / RESTART_SHARE
-		   : 1;
 }
 
 /*
@@ -1475,11 +1512,13 @@ copy_or_restart(ud_store *st)
 	copy_collect(st);
 	behind = st->wal_pages - st->ckpt_pages;
 	if (st->ckpt_due && !st->copying) {
-		bool restart_due = st->wal_pages >= st->ckpt_busy_pages;
+		bool restart_due = st->wal_pages >= st->ckpt_busy_pages &&
+				   st->wal_pages >= st->restart_after;
 
-		if (st->wal_pages >=
-			st->ckpt_busy_pages + st->ckpt_busy_pages / 4 ||
-		    (restart_due && behind < restart_pages(st))) {
+		if (restart_due &&
+		    (behind < restart_pages(st) ||
+		     st->wal_pages >=
+			 st->ckpt_busy_pages + st->ckpt_busy_pages / 4)) {
 			restart = true;
 		} else if (restart_due) {
 			copy_ask(st);
@@ -1487,6 +1526,15 @@ copy_or_restart(ud_store *st)
 	}
 	pthread_mutex_unlock(&st->q.mu);
 	return restart;
+}
+
+/* After a commit of the writer (a batch, or idle index work). */
+static void
+after_commit(ud_store *st)
+{
+	if (copy_or_restart(st)) {
+		checkpoint(st);
+	}
 }
 
 /* Runs one batch in one transaction; sets every job's rc. */
@@ -1758,12 +1806,14 @@ writer_main(void *arg)
 			if (st->idx_pending > 0 && quiet >= st->idx_idle_ms) {
 				pthread_mutex_unlock(&st->q.mu);
 				index_step(st, IDX_CHUNK);
+				after_commit(st);
 				pthread_mutex_lock(&st->q.mu);
 				continue;
 			}
 			if (merge && quiet >= st->idx_idle_ms) {
 				pthread_mutex_unlock(&st->q.mu);
 				index_merge_step(st);
+				after_commit(st);
 				pthread_mutex_lock(&st->q.mu);
 				continue;
 			}
@@ -1833,9 +1883,7 @@ writer_main(void *arg)
 		if (ok && changes > 0) {
 			index_busy(st);
 		}
-		if (copy_or_restart(st)) {
-			checkpoint(st);
-		}
+		after_commit(st);
 		st->quiet_since = up_mono_ms();
 		pthread_mutex_lock(&st->q.mu);
 	}

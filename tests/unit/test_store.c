@@ -1391,6 +1391,65 @@ test_batch_rollback(void)
  * copier's pass, so the WAL stays within its limit (one and a half times
  * wal_pages).
  */
+/* See test_checkpoints: imports IDLE_USERS, waits for the index, writes. */
+static void
+idle_index_restarts(ud_store *st, const char *wal, long long limit)
+{
+	enum { IDLE_USERS = 3000 };
+	ud_store_import *rows = calloc(IDLE_USERS, sizeof(*rows));
+	ud_user *u = calloc(IDLE_USERS, sizeof(*u));
+	char(*texts)[2][160] = calloc(IDLE_USERS, sizeof(*texts));
+	import_arg a = {rows, IDLE_USERS};
+	ud_store_counters s0, s;
+	struct stat sb;
+	double deadline;
+
+	if (rows == NULL || u == NULL || texts == NULL) {
+		CHECK(rows != NULL && u != NULL && texts != NULL);
+		goto out;
+	}
+	for (int i = 0; i < IDLE_USERS; i++) {
+		ud_store_user_init(&u[i]);
+		snprintf(texts[i][0], sizeof(texts[i][0]),
+			 "indexed%04d@idle.example", i);
+		/* words of their own: index entries of their own */
+		snprintf(texts[i][1], sizeof(texts[i][1]),
+			 "Idle%04d a%04d b%04d c%04d d%04d e%04d f%04d g%04d "
+			 "h%04d",
+			 i, i, i, i, i, i, i, i, i);
+		u[i].email = texts[i][0];
+		u[i].first_name = texts[i][1];
+		rows[i].u = &u[i];
+	}
+	CHECK_INT(ud_store_write_sync(st, fn_import_all, &a), 0);
+	ud_store_stats(st, &s0);
+	for (int i = 0; i < IDLE_USERS; i++) {
+		ud_user_fini(&rows[i].stored);
+	}
+	deadline = now_s() + 30;
+	do {
+		ud_store_stats(st, &s);
+	} while ((s.index_pending > 0 || s.index_merging > 0) &&
+		 now_s() < deadline && poll(NULL, 0, 10) == 0);
+	CHECK(s.index_pending == 0 && s.index_merging == 0);
+	/* the import's own batch restarts the WAL once at most; the six
+	 * commits of the index and its merge restart it again (4 times
+	 * here): a writer that looked only after batches would not */
+	printf("checkpoints: %llu during the idle indexing\n",
+	       (unsigned long long)(s.checkpoints - s0.checkpoints));
+	CHECK(s.checkpoints - s0.checkpoints >= 2);
+	CHECK(add_user(st, "after-index@example.com", "After", NULL, NULL, NULL,
+		       NULL) > 0);
+	CHECK_INT(stat(wal, &sb), 0);
+	printf("checkpoints: after idle indexing, WAL %lld bytes\n",
+	       (long long)sb.st_size);
+	CHECK((long long)sb.st_size <= limit);
+out:
+	free(rows);
+	free(u);
+	free(texts);
+}
+
 static uint64_t
 ckpt_work(const ud_store_counters *s)
 {
@@ -1470,6 +1529,12 @@ test_checkpoints(void)
 	CHECK(s.copies - s0.copies >= 1);
 	CHECK(s.checkpoints - s0.checkpoints >= 1);
 	CHECK(s.checkpoints - s0.checkpoints <= 100);
+
+	/* idle index work: after an import, the idle writer brings the
+	 * search index up to date in many commits of its own; the WAL is
+	 * copied and restarted between them as between batches, so the
+	 * next write finds it restarted and cuts the file back */
+	idle_index_restarts(st, wal, limit);
 	ud_store_close(st);
 }
 
