@@ -1289,7 +1289,8 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 
 	if (pages < st->wal_pages) {
 		st->ckpt_pages = 0; /* the WAL restarted from its start */
-		st->wal_gen++;      /* a copier's pass of before is void */
+		st->restart_after = 0;
+		st->wal_gen++; /* a copier's pass of before is void */
 	}
 	st->wal_pages = pages;
 	st->ckpt_due = true;
@@ -1494,7 +1495,7 @@ copy_ask(ud_store *st)
 }
 
 /*
- * After a batch, on the writer's thread. Once the WAL holds wal_pages,
+ * After a commit, on the writer's thread. Once the WAL holds wal_pages,
  * the copier is asked for a pass, then the writer restarts the WAL when
  * only a few frames are left to copy (those committed during the pass).
  * Past a quarter more (readers held the copier back, or it could not
