@@ -2655,11 +2655,12 @@ test_answers(void)
  */
 
 static void
-durability_child(const char *path, int fd)
+durability_child(const char *path, int fd, unsigned wal_pages)
 {
+	ud_store_config cfg = {.wal_pages = wal_pages};
 	ud_store *st = NULL;
 
-	if (ud_store_open(&st, path, NULL) != 0) {
+	if (ud_store_open(&st, path, &cfg) != 0) {
 		_exit(2);
 	}
 	for (int i = 0; i < 1000000; i++) {
@@ -2676,8 +2677,12 @@ durability_child(const char *path, int fd)
 	_exit(0);
 }
 
+/*
+ * wal_pages 0: the default (8000). A small one keeps the copier and the
+ * writer's restarts running all through the writes the kill cuts short.
+ */
 static void
-test_durability(void)
+test_durability(const char *name, unsigned wal_pages)
 {
 	enum { WANT = 300, MAX_IDS = 1000000 };
 	char path[256];
@@ -2696,11 +2701,11 @@ test_durability(void)
 		free(ids);
 		return;
 	}
-	db_path(path, sizeof(path), "durable.db");
+	db_path(path, sizeof(path), name);
 	pid = fork();
 	if (pid == 0) {
 		close(fds[0]);
-		durability_child(path, fds[1]);
+		durability_child(path, fds[1], wal_pages);
 	}
 	close(fds[1]);
 	CHECK(pid > 0);
@@ -2738,7 +2743,7 @@ test_durability(void)
 	close(fds[0]);
 	n = have / sizeof(*ids);
 
-	st = open_store("durable.db");
+	st = open_store(name);
 	if (st != NULL) {
 		CHECK_INT(ud_store_reader_open(st, &r), 0);
 		for (size_t i = 0; i < n; i++) {
@@ -2750,9 +2755,10 @@ test_durability(void)
 		}
 		CHECK_INT(missing, 0);
 		CHECK(ud_store_user_count(r) >= (int64_t)n);
-		printf("durability: %zu acknowledged writes, %zu missing after "
-		       "SIGKILL\n",
-		       n, missing);
+		printf(
+		    "durability (wal_pages %u): %zu acknowledged writes, %zu "
+		    "missing after SIGKILL\n",
+		    wal_pages, n, missing);
 		ud_store_reader_close(r);
 		ud_store_close(st);
 	}
@@ -4610,7 +4616,8 @@ run_sqlite(void)
 	test_read_ahead();
 	test_kept_users();
 	test_write_ahead();
-	test_durability();
+	test_durability("durable.db", 0);
+	test_durability("durable-copier.db", 16);
 	test_concurrent_writes();
 	test_filters();
 	test_index_deferred();
