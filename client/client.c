@@ -1157,6 +1157,8 @@ keeper_main(void *arg)
 {
 	uc_client *c = arg;
 
+	up_thread_name("uc-keeper");
+
 	pthread_mutex_lock(&c->mtx);
 	while (!c->keeper_stop) {
 		call_list out = {0};
@@ -2393,6 +2395,8 @@ static void *
 closer(void *arg)
 {
 	close_job *j = arg;
+
+	up_thread_name("uc-closer");
 
 	client_free(j->c);
 	pthread_mutex_lock(&j->mtx);

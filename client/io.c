@@ -512,6 +512,8 @@ io_main(void *arg)
 	uc_io *io = arg;
 	struct epoll_event evs[IO_EVENTS];
 
+	up_thread_name("uc-io");
+
 	io_here = io;
 	while (!atomic_load(&io->stop)) {
 		int n = epoll_wait(io->ep, evs, IO_EVENTS, conn_timers(io));

@@ -647,6 +647,8 @@ loop_main(void *arg)
 	ud_loop *l = t->l;
 	struct epoll_event evs[EVENTS];
 
+	up_thread_name("ud-loop");
+
 	while (!atomic_load(&l->stop)) {
 		int64_t now = up_mono_ms();
 		int n = epoll_wait(t->ep, evs, EVENTS, wait_ms(t, now));

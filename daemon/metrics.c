@@ -468,6 +468,8 @@ accept_loop(void *arg)
 {
 	ud_metrics_server *s = arg;
 
+	up_thread_name("ud-metrics");
+
 	for (;;) {
 		int fd = accept(s->fd, NULL, NULL);
 

@@ -34,8 +34,12 @@ run(void *arg)
 {
 	ud_pool *p = arg;
 	void *tctx = NULL;
-	int rc = p->cfg.init ? p->cfg.init(p->cfg.arg, &tctx) : 0;
+	char name[16];
+	int rc;
 
+	snprintf(name, sizeof(name), "ud-%s", p->cfg.name);
+	up_thread_name(name);
+	rc = p->cfg.init ? p->cfg.init(p->cfg.arg, &tctx) : 0;
 	pthread_mutex_lock(&p->mu);
 	if (rc != 0 && p->init_rc == 0) {
 		p->init_rc = rc;

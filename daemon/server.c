@@ -1241,6 +1241,8 @@ guard_main(void *arg)
 	ud_server *s = arg;
 	int rc;
 
+	up_thread_name("ud-guard");
+
 	while (!guard_wait(s, GUARD_EVERY_MS)) {
 		for (size_t i = 0; i < s->n_listeners; i++) {
 			struct probe *p = &s->probes[i];

@@ -335,6 +335,8 @@ loop_main(void *arg)
 	gw_server *srv = t->srv;
 	uint64_t until;
 
+	up_thread_name("gw-loop");
+
 	if (thread_setup(t) != 0) {
 		tell_main(srv, &srv->n_failed);
 		while (!atomic_load(&srv->client_closed)) {

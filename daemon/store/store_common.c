@@ -255,6 +255,8 @@ doneq_main(void *arg)
 {
 	ud_store_doneq *d = arg;
 
+	up_thread_name("ud-answers");
+
 	if (d->enter != NULL) {
 		d->enter(d->enter_arg);
 	}

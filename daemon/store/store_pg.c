@@ -3105,6 +3105,8 @@ writer_main(void *arg)
 	ud_store *st = wa->st;
 	ud_store_conn *c = st->wconns[wa->i];
 
+	up_thread_name("ud-pg-writer");
+
 	free(wa);
 	writer_of = st;
 	for (;;) {

@@ -1410,6 +1410,8 @@ copier_main(void *arg)
 	ud_store *st = arg;
 	int last_log = 0, last_done = 0; /* of the last pass */
 
+	up_thread_name("ud-copier");
+
 	pthread_mutex_lock(&st->q.mu);
 	for (;;) {
 		int log = -1, done = -1, rc;
@@ -1779,6 +1781,8 @@ static void *
 writer_main(void *arg)
 {
 	ud_store *st = arg;
+
+	up_thread_name("ud-writer");
 
 	writer_of = st;
 	pthread_mutex_lock(&st->q.mu);
