@@ -2194,6 +2194,17 @@ pg_raw(const char *url, const char *sql)
 	return v;
 }
 
+/* UPDATE users SET `set` WHERE id = id, behind the store's back. */
+static long long
+pg_user_set(const char *url, int64_t id, const char *set)
+{
+	char sql[256];
+
+	snprintf(sql, sizeof(sql), "UPDATE users SET %s WHERE id = %lld", set,
+		 (long long)id);
+	return pg_raw(url, sql);
+}
+
 /* Polls (at most 5 s) until user id's first name reads first on r. */
 static bool
 first_becomes(ud_store_conn *r, int64_t id, const char *first)
@@ -2321,7 +2332,7 @@ test_kept_users(void)
 	ud_user u = {0}, v = {0};
 	update_args ua = {.u = &v, .sets = UD_SET_ROLES};
 	member_args ma = {0};
-	char org[33], sql[160];
+	char org[33];
 	int64_t id, gone;
 
 	/* SQLite: one daemon a database; the changes are its own */
@@ -2341,11 +2352,10 @@ test_kept_users(void)
 	}
 	if (use_pg) {
 		/* a password hash, its revision moved as a daemon would */
-		snprintf(sql, sizeof(sql),
-			 "UPDATE users SET password_hash = 'kept-hash',"
-			 " rev = rev + 1 WHERE id = %lld",
-			 (long long)id);
-		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(
+		    pg_user_set(url, id,
+				"password_hash = 'kept-hash', rev = rev + 1"),
+		    0);
 		CHECK_INT(ud_store_user_get(r, id, &u), 0);
 		CHECK_STR(u.password_hash, "kept-hash");
 		ud_user_fini(&u);
@@ -2368,21 +2378,14 @@ test_kept_users(void)
 
 	if (use_pg) {
 		/* behind the store's back, the revision left alone: the copy */
-		snprintf(
-		    sql, sizeof(sql),
-		    "UPDATE users SET first_name = 'Sneaky' WHERE id = %lld",
-		    (long long)id);
-		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(pg_user_set(url, id, "first_name = 'Sneaky'"), 0);
 		CHECK_INT(ahead_one(r, id, &u), 0);
 		CHECK_STR(u.first_name, "Kept");
 		ud_user_fini(&u);
 		/* the same revision with other stamps (a database restored, a
 		 * standby promoted): not the copy */
-		snprintf(sql, sizeof(sql),
-			 "UPDATE users SET updated_at = updated_at + 1"
-			 " WHERE id = %lld",
-			 (long long)id);
-		CHECK_INT(pg_raw(url, sql), 0);
+		CHECK_INT(pg_user_set(url, id, "updated_at = updated_at + 1"),
+			  0);
 		CHECK_INT(ahead_one(r, id, &u), 0);
 		CHECK_STR(u.first_name, "Sneaky");
 		ud_user_fini(&u);
